@@ -1,0 +1,39 @@
+// A person as the broker knows them. `id` is the OIDC `sub`: opaque, stable, never an openid.
+
+import type { AppId, Openid, Unionid } from '../wechat/types.ts';
+
+export type AccountId = string & { readonly __brand: 'AccountId' };
+
+/** One (appid, openid) pair WeChat vouched for. */
+export interface Identity {
+  readonly appid: AppId;
+  readonly openid: Openid;
+}
+
+export interface Profile {
+  readonly nickname?: string;
+  /** An https URL of the avatar. */
+  readonly picture?: string;
+}
+
+export interface Account {
+  readonly id: AccountId;
+  /** ms since the epoch; the older of two accounts wins a merge. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly unionid?: Unionid;
+  readonly identities: readonly Identity[];
+  readonly profile: Profile;
+}
+
+/** What one WeChat login tells the broker about a person. */
+export interface LoginFacts {
+  readonly identity: Identity;
+  readonly unionid?: Unionid;
+  /** Present when WeChat returned a profile (snsapi_userinfo, snsapi_login). */
+  readonly profile?: Profile;
+}
+
+export function sameIdentity(a: Identity, b: Identity): boolean {
+  return a.appid === b.appid && a.openid === b.openid;
+}

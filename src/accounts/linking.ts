@@ -1,0 +1,95 @@
+// Who a WeChat login is. The only place that compares openids and unionids.
+//
+// Rules: find by unionid first, then by (appid, openid). A unionid seen for the first time
+// on an openid-only account is attached to it. Two accounts that turn out to share a
+// unionid are merged into the older one. Nothing but WeChat's identifiers ever links
+// accounts (never a nickname or an avatar). The latest profile and every (appid, openid)
+// are kept.
+
+import { randomUUID } from 'node:crypto';
+import type { Account, AccountId, Identity, LoginFacts } from './account.ts';
+import { sameIdentity } from './account.ts';
+import { AccountConflictError, type AccountStore } from './store.ts';
+
+/** Stores settle races by refusing a write; a few rounds always converge. */
+const ATTEMPTS = 4;
+
+export class AccountLinker {
+  readonly #store: AccountStore;
+  readonly #now: () => number;
+
+  constructor(store: AccountStore, now: () => number = Date.now) {
+    this.#store = store;
+    this.#now = now;
+  }
+
+  /** The account of the person behind `facts`, created, completed or merged as needed. */
+  async resolve(facts: LoginFacts): Promise<Account> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#resolveOnce(facts);
+      } catch (error) {
+        if (!(error instanceof AccountConflictError) || attempt >= ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  async #resolveOnce(facts: LoginFacts): Promise<Account> {
+    const byUnionid = facts.unionid === undefined ? undefined : await this.#store.findByUnionid(facts.unionid);
+    const byIdentity = await this.#store.findByIdentity(facts.identity);
+    const now = this.#now();
+
+    if (byUnionid && byIdentity && byUnionid.id !== byIdentity.id) {
+      const [older, younger] = byUnionid.createdAt <= byIdentity.createdAt
+        ? [byUnionid, byIdentity] : [byIdentity, byUnionid];
+      const merged = withFacts(absorb(older, younger, now), facts, now);
+      await this.#store.merge(merged, younger.id);
+      return merged;
+    }
+
+    const existing = byUnionid ?? byIdentity;
+    if (existing) {
+      const updated = withFacts(existing, facts, now);
+      if (updated !== existing) await this.#store.update(updated);
+      return updated;
+    }
+
+    const created: Account = {
+      id: randomUUID() as AccountId,
+      createdAt: now,
+      updatedAt: now,
+      unionid: facts.unionid,
+      identities: [facts.identity],
+      profile: facts.profile ?? {},
+    };
+    await this.#store.create(created);
+    return created;
+  }
+}
+
+function addIdentity(identities: readonly Identity[], identity: Identity): readonly Identity[] {
+  return identities.some((known) => sameIdentity(known, identity)) ? identities : [...identities, identity];
+}
+
+/** `older` with everything `younger` knew; the younger profile is the more recent one when it has one. */
+function absorb(older: Account, younger: Account, now: number): Account {
+  const identities = younger.identities.reduce(addIdentity, older.identities);
+  const profile = younger.updatedAt >= older.updatedAt ? { ...older.profile, ...younger.profile } : older.profile;
+  return { ...older, unionid: older.unionid ?? younger.unionid, identities, profile, updatedAt: now };
+}
+
+/**
+ * `account` completed with one login's facts, or `account` itself when they add nothing.
+ * An account keeps the unionid it has: WeChat gives an openid exactly one unionid, so a
+ * different one would be WeChat's error, and relinking on it would hand the account over.
+ */
+function withFacts(account: Account, facts: LoginFacts, now: number): Account {
+  const identities = addIdentity(account.identities, facts.identity);
+  const unionid = account.unionid ?? facts.unionid;
+  const profile = facts.profile ? { ...account.profile, ...facts.profile } : account.profile;
+  const changed = identities !== account.identities
+    || unionid !== account.unionid
+    || profile.nickname !== account.profile.nickname
+    || profile.picture !== account.profile.picture;
+  return changed ? { ...account, identities, unionid, profile, updatedAt: now } : account;
+}

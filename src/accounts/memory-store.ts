@@ -1,0 +1,62 @@
+// The embedded account store: one process, nothing kept across restarts.
+
+import type { Account, AccountId, Identity } from './account.ts';
+import { AccountConflictError, type AccountStore } from './store.ts';
+import type { Unionid } from '../wechat/types.ts';
+
+const identityKey = (identity: Identity): string => `${identity.appid}\n${identity.openid}`;
+
+export class MemoryAccountStore implements AccountStore {
+  readonly #accounts = new Map<AccountId, Account>();
+  readonly #aliases = new Map<AccountId, AccountId>();
+  readonly #byUnionid = new Map<Unionid, AccountId>();
+  readonly #byIdentity = new Map<string, AccountId>();
+
+  async findById(id: AccountId): Promise<Account | undefined> {
+    return this.#accounts.get(this.#aliases.get(id) ?? id);
+  }
+
+  async findByUnionid(unionid: Unionid): Promise<Account | undefined> {
+    const id = this.#byUnionid.get(unionid);
+    return id === undefined ? undefined : this.#accounts.get(id);
+  }
+
+  async findByIdentity(identity: Identity): Promise<Account | undefined> {
+    const id = this.#byIdentity.get(identityKey(identity));
+    return id === undefined ? undefined : this.#accounts.get(id);
+  }
+
+  async create(account: Account): Promise<void> {
+    if (this.#accounts.has(account.id) || this.#aliases.has(account.id)) throw new AccountConflictError('account id taken');
+    this.#claim(account, new Set());
+    this.#accounts.set(account.id, structuredClone(account));
+  }
+
+  async update(account: Account): Promise<void> {
+    if (!this.#accounts.has(account.id)) throw new AccountConflictError('no such account');
+    this.#claim(account, new Set([account.id]));
+    this.#accounts.set(account.id, structuredClone(account));
+  }
+
+  async merge(into: Account, from: AccountId): Promise<void> {
+    if (!this.#accounts.has(into.id) || !this.#accounts.has(from)) throw new AccountConflictError('no such account');
+    this.#claim(into, new Set([into.id, from]));
+    this.#accounts.delete(from);
+    this.#aliases.set(from, into.id);
+    for (const [alias, target] of this.#aliases) if (target === from) this.#aliases.set(alias, into.id);
+    this.#accounts.set(into.id, structuredClone(into));
+  }
+
+  async close(): Promise<void> {}
+
+  /** Checks every index entry of `account` first, then writes them all: all or nothing. */
+  #claim(account: Account, owners: ReadonlySet<AccountId>): void {
+    const free = (holder: AccountId | undefined) => holder === undefined || owners.has(holder);
+    if (account.unionid !== undefined && !free(this.#byUnionid.get(account.unionid))) throw new AccountConflictError();
+    for (const identity of account.identities) {
+      if (!free(this.#byIdentity.get(identityKey(identity)))) throw new AccountConflictError();
+    }
+    if (account.unionid !== undefined) this.#byUnionid.set(account.unionid, account.id);
+    for (const identity of account.identities) this.#byIdentity.set(identityKey(identity), account.id);
+  }
+}

@@ -1,0 +1,31 @@
+// The account store contract. Stores enforce uniqueness themselves (a unionid, and an
+// (appid, openid) pair, belong to at most one account), so two first logins of one
+// person at the same moment cannot make two accounts: the loser gets AccountConflictError.
+
+import type { Account, AccountId, Identity } from './account.ts';
+import type { Unionid } from '../wechat/types.ts';
+
+export class AccountConflictError extends Error {
+  readonly code = 'ACCOUNT_CONFLICT';
+  constructor(message = 'unionid or (appid, openid) already belongs to another account') {
+    super(message);
+    this.name = 'AccountConflictError';
+  }
+}
+
+export interface AccountStore {
+  /** The account, following merges: a merged-away id resolves to the account it joined. */
+  findById(id: AccountId): Promise<Account | undefined>;
+  findByUnionid(unionid: Unionid): Promise<Account | undefined>;
+  findByIdentity(identity: Identity): Promise<Account | undefined>;
+  /** Inserts a new account and its index entries at once, or throws AccountConflictError. */
+  create(account: Account): Promise<void>;
+  /**
+   * Replaces an existing account. New index entries (a unionid it did not have, identities
+   * it did not have) are claimed at once, or nothing changes and AccountConflictError is thrown.
+   */
+  update(account: Account): Promise<void>;
+  /** Moves `from` into `into` (written by the caller with `from`'s data added); `from`'s id then resolves to `into`. */
+  merge(into: Account, from: AccountId): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,130 @@
+// The embedded protocol storage: one process, lost on restart, expiry checked on read and
+// swept every minute.
+
+import type { AdapterPayload, ProtocolStorage, StorageAdapter } from './adapter.ts';
+
+interface Entry {
+  payload: AdapterPayload;
+  expiresAt: number;
+}
+
+const SWEEP_MS = 60_000;
+
+class MemoryAdapter implements StorageAdapter {
+  readonly #model: string;
+  readonly #storage: MemoryStorage;
+
+  constructor(model: string, storage: MemoryStorage) {
+    this.#model = model;
+    this.#storage = storage;
+  }
+
+  #key(id: string): string {
+    return `${this.#model}:${id}`;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    this.#storage.set(this.#key(id), payload, expiresIn);
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const payload = this.#storage.get(this.#key(id));
+    return payload && structuredClone(payload);
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    const id = this.#storage.uidIndex.get(`${this.#model}:${uid}`);
+    return id === undefined ? undefined : this.find(id);
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    const id = this.#storage.userCodeIndex.get(`${this.#model}:${userCode}`);
+    return id === undefined ? undefined : this.find(id);
+  }
+
+  async consume(id: string): Promise<void> {
+    await this.claim(id);
+  }
+
+  async claim(id: string): Promise<AdapterPayload | undefined> {
+    const payload = this.#storage.get(this.#key(id));
+    if (!payload || payload.consumed) return undefined;
+    payload.consumed = Math.floor(Date.now() / 1000);
+    return structuredClone(payload);
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.#storage.delete(this.#key(id));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    this.#storage.deleteGrant(grantId);
+  }
+}
+
+export class MemoryStorage implements ProtocolStorage {
+  readonly kind = 'memory';
+  readonly #entries = new Map<string, Entry>();
+  readonly #grants = new Map<string, Set<string>>();
+  readonly uidIndex = new Map<string, string>();
+  readonly userCodeIndex = new Map<string, string>();
+  readonly #sweeper = setInterval(() => this.#sweep(), SWEEP_MS).unref();
+
+  adapter(model: string): StorageAdapter {
+    return new MemoryAdapter(model, this);
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+  }
+
+  set(key: string, payload: AdapterPayload, expiresIn?: number): void {
+    const model = key.slice(0, key.indexOf(':'));
+    const id = key.slice(model.length + 1);
+    this.#entries.set(key, {
+      payload: structuredClone(payload),
+      expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Number.POSITIVE_INFINITY,
+    });
+    if (typeof payload.grantId === 'string') {
+      const keys = this.#grants.get(payload.grantId) ?? new Set<string>();
+      keys.add(key);
+      this.#grants.set(payload.grantId, keys);
+    }
+    if (typeof payload.uid === 'string') this.uidIndex.set(`${model}:${payload.uid}`, id);
+    if (typeof payload.userCode === 'string') this.userCodeIndex.set(`${model}:${payload.userCode}`, id);
+  }
+
+  /** The stored payload itself (claim mutates it in place), or undefined once expired. */
+  get(key: string): AdapterPayload | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.payload;
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  deleteGrant(grantId: string): void {
+    for (const key of this.#grants.get(grantId) ?? []) this.#entries.delete(key);
+    this.#grants.delete(grantId);
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+    for (const index of [this.uidIndex, this.userCodeIndex]) {
+      for (const [key, id] of index) if (!this.#entries.has(`${key.slice(0, key.indexOf(':'))}:${id}`)) index.delete(key);
+    }
+    for (const [grantId, keys] of this.#grants) {
+      for (const key of keys) if (!this.#entries.has(key)) keys.delete(key);
+      if (keys.size === 0) this.#grants.delete(grantId);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+// URLs of WeChat's authorize pages. WeChat expects the parameters in exactly this order
+// and the `#wechat_redirect` fragment (../shared/wechat-api.md, "The authorize request").
+
+import type { AppId, WeChatScope } from './types.ts';
+
+export interface AuthorizeRequest {
+  readonly appid: AppId;
+  readonly redirectUri: string;
+  readonly scope: WeChatScope;
+  readonly state: string;
+  /** qrconnect only: the language of WeChat's QR page. */
+  readonly lang?: 'cn' | 'en';
+}
+
+function query(request: AuthorizeRequest): string {
+  const pairs: Array<[string, string]> = [
+    ['appid', request.appid],
+    ['redirect_uri', request.redirectUri],
+    ['response_type', 'code'],
+    ['scope', request.scope],
+    ['state', request.state],
+  ];
+  if (request.lang) pairs.push(['lang', request.lang]);
+  return pairs.map(([key, value]) => `${key}=${encodeURIComponent(value)}`).join('&');
+}
+
+/** Official Account web authorization (inside the WeChat browser). */
+export function webAuthorizeUrl(connectUrl: string, request: AuthorizeRequest): string {
+  return `${new URL('/connect/oauth2/authorize', connectUrl).href}?${query(request)}#wechat_redirect`;
+}
+
+/** Website application QR login page. */
+export function qrConnectUrl(connectUrl: string, request: AuthorizeRequest): string {
+  return `${new URL('/connect/qrconnect', connectUrl).href}?${query(request)}#wechat_redirect`;
+}

@@ -1,0 +1,95 @@
+// Every failure of a WeChat API call becomes one of these classes. The errcode table is
+// the one place that maps WeChat's numbers to what the broker does about them.
+
+export type WeChatErrorCode =
+  | 'WECHAT_CODE_REJECTED'
+  | 'WECHAT_CREDENTIALS'
+  | 'WECHAT_UNAVAILABLE'
+  | 'WECHAT_SCOPE'
+  | 'WECHAT_TOKEN'
+  | 'WECHAT_REQUEST';
+
+export interface WeChatErrorDetails {
+  readonly errcode?: number;
+  readonly errmsg?: string;
+  /** WeChat's request id (`rid: …` or `hints: [ req_id: … ]` at the end of errmsg). */
+  readonly requestId?: string;
+}
+
+export abstract class WeChatError extends Error {
+  abstract readonly code: WeChatErrorCode;
+  /** Whether trying the same call once more may help. */
+  readonly retryable: boolean = false;
+  readonly errcode: number | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(message: string, details: WeChatErrorDetails = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.errcode = details.errcode;
+    this.requestId = details.requestId;
+  }
+}
+
+/** The authorization code is invalid (40029), already used (40163) or expired (42003). */
+export class WeChatCodeRejectedError extends WeChatError {
+  readonly code = 'WECHAT_CODE_REJECTED';
+}
+
+/** appid or secret wrong or missing: the broker is misconfigured. */
+export class WeChatCredentialsError extends WeChatError {
+  readonly code = 'WECHAT_CREDENTIALS';
+}
+
+/** WeChat is busy (-1), timed out, or answered something that is not its JSON. */
+export class WeChatUnavailableError extends WeChatError {
+  readonly code = 'WECHAT_UNAVAILABLE';
+  override readonly retryable = true;
+}
+
+/** The token's scope does not allow the call (48001: userinfo with a snsapi_base token). */
+export class WeChatScopeError extends WeChatError {
+  readonly code = 'WECHAT_SCOPE';
+}
+
+/** An access or refresh token (or the openid that goes with it) is invalid or expired. */
+export class WeChatTokenError extends WeChatError {
+  readonly code = 'WECHAT_TOKEN';
+}
+
+/** Anything else WeChat refused: a request the broker should not have made. */
+export class WeChatRequestError extends WeChatError {
+  readonly code = 'WECHAT_REQUEST';
+}
+
+type ErrorClass = new (message: string, details: WeChatErrorDetails) => WeChatError;
+
+const BY_ERRCODE: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>([
+  [-1, WeChatUnavailableError],
+  [40029, WeChatCodeRejectedError],
+  [40163, WeChatCodeRejectedError],
+  [42003, WeChatCodeRejectedError],
+  [40001, WeChatCredentialsError],
+  [40013, WeChatCredentialsError],
+  [40125, WeChatCredentialsError],
+  [41002, WeChatCredentialsError],
+  [41004, WeChatCredentialsError],
+  [48001, WeChatScopeError],
+  [40003, WeChatTokenError],
+  [40014, WeChatTokenError],
+  [40030, WeChatTokenError],
+  [42001, WeChatTokenError],
+  [42002, WeChatTokenError],
+]);
+
+const REQUEST_ID = /(?:rid:\s*|req_id:\s*)([A-Za-z0-9-]+)/;
+
+export function requestIdOf(errmsg: unknown): string | undefined {
+  return typeof errmsg === 'string' ? REQUEST_ID.exec(errmsg)?.[1] : undefined;
+}
+
+/** The typed error for a WeChat `{errcode, errmsg}` answer. */
+export function errorFromErrcode(errcode: number, errmsg: string): WeChatError {
+  const Class = BY_ERRCODE.get(errcode) ?? WeChatRequestError;
+  return new Class(`WeChat errcode ${errcode}`, { errcode, errmsg, requestId: requestIdOf(errmsg) });
+}

@@ -1,0 +1,50 @@
+// WeChat's own vocabulary. Branded strings so an openid can never be passed where a
+// unionid or an appid is expected (see ../shared/wechat-api.md, "Two upstreams, one person").
+
+export type AppId = string & { readonly __brand: 'AppId' };
+export type Openid = string & { readonly __brand: 'Openid' };
+export type Unionid = string & { readonly __brand: 'Unionid' };
+
+/**
+ * The two kinds of WeChat application the broker logs people in through:
+ * - `mp`: an Official Account (公众号), web authorization inside the WeChat browser;
+ * - `open`: an Open Platform website application (网站应用), QR login on a desktop.
+ */
+export type AppKind = 'mp' | 'open';
+
+export interface WeChatApp {
+  readonly kind: AppKind;
+  readonly appid: AppId;
+  readonly secret: string;
+}
+
+/** Scopes of the authorize step. */
+export type WeChatScope = 'snsapi_base' | 'snsapi_userinfo' | 'snsapi_login';
+
+/** A validated answer of `/sns/oauth2/access_token`. */
+export interface WeChatToken {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly refreshToken: string;
+  readonly openid: Openid;
+  readonly scope: string;
+  readonly unionid?: Unionid;
+  /** `is_snapshotuser: 1`: a browse-only snapshot page; every identifier is virtual. */
+  readonly snapshotUser: boolean;
+}
+
+/** A validated answer of `/sns/userinfo`. */
+export interface WeChatProfile {
+  readonly openid: Openid;
+  readonly unionid?: Unionid;
+  readonly nickname: string;
+  /** `headimgurl` as WeChat sent it (often http://, sometimes empty). */
+  readonly headimgurl?: string;
+}
+
+const ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** True for strings shaped like WeChat identifiers (openid, unionid, appid). */
+export function isWeChatId(value: unknown): value is string {
+  return typeof value === 'string' && ID.test(value);
+}
