@@ -23,6 +23,11 @@ export class AccountLinker {
     this.#now = now;
   }
 
+  /** The account that holds this (appid, openid), without creating one. */
+  async find(identity: Identity): Promise<Account | undefined> {
+    return this.#store.findByIdentity(identity);
+  }
+
   /** The account of the person behind `facts`, created, completed or merged as needed. */
   async resolve(facts: LoginFacts): Promise<Account> {
     for (let attempt = 1; ; attempt += 1) {

@@ -1,0 +1,100 @@
+// Builds the broker: the provider (a Koa app), the broker's middleware in order, its
+// routes, and the storage behind them. main.ts listens; tests can build one in-process.
+
+import type Provider from 'oidc-provider';
+import { AccountLinker } from './accounts/linking.ts';
+import { MemoryAccountStore } from './accounts/memory-store.ts';
+import type { AccountStore } from './accounts/store.ts';
+import type { Config } from './config/config.ts';
+import { demoClient, demoRoutes } from './demo/routes.ts';
+import { createLogger, type Logger } from './log.ts';
+import { loginRoutes } from './login/routes.ts';
+import { silentPromptInWeChat } from './login/silent.ts';
+import { LoginStates, STATE_MODEL } from './login/state.ts';
+import { createProvider } from './oidc/provider.ts';
+import { errorPages } from './ops/errors.ts';
+import { healthRoutes } from './ops/health.ts';
+import { requestLog } from './ops/request-log.ts';
+import type { ProtocolStorage } from './storage/adapter.ts';
+import { MemoryStorage } from './storage/memory.ts';
+import { startSimulator, type RunningSimulator } from './simulator/server.ts';
+import { devApps } from './simulator/world.ts';
+import { WeChatClient } from './wechat/client.ts';
+import type { WeChatApp } from './wechat/types.ts';
+
+export interface Broker {
+  /** The Koa app to serve (oidc-provider is itself a Koa app; the broker's middleware runs first). */
+  readonly app: Provider;
+  /** The configuration in force (in simulator mode: the simulator's apps and URLs). */
+  readonly config: Config;
+  readonly log: Logger;
+  readonly simulator: RunningSimulator | undefined;
+  /** The demo relying party's start page, when the demo runs. */
+  readonly demoUrl: string | undefined;
+  readonly storage: ProtocolStorage;
+  /** Readiness turns 503 from here on. */
+  beginShutdown(): void;
+  close(): Promise<void>;
+}
+
+/** In simulator mode, the simulator's own apps and URLs take WeChat's place. */
+async function withSimulator(config: Config): Promise<{ config: Config; simulator: RunningSimulator | undefined }> {
+  if (!config.simulator) return { config, simulator: undefined };
+  const apps = devApps();
+  const simulator = await startSimulator({
+    apps,
+    callbackHosts: [new URL(config.issuer).host],
+    host: config.host === '0.0.0.0' ? 'localhost' : config.host,
+    port: config.simulator.port,
+  });
+  return {
+    simulator,
+    config: {
+      ...config,
+      apps: apps.map(({ kind, appid, secret }): WeChatApp => ({ kind, appid: appid as WeChatApp['appid'], secret })),
+      wechat: { ...config.wechat, connectUrl: simulator.url, apiUrl: simulator.url, loginJsUrl: simulator.loginJsUrl },
+    },
+  };
+}
+
+export async function createBroker(baseConfig: Config, log: Logger = createLogger(baseConfig.logLevel)): Promise<Broker> {
+  const { config, simulator } = await withSimulator(baseConfig);
+  const storage: ProtocolStorage = new MemoryStorage();
+  const accounts: AccountStore = new MemoryAccountStore();
+  const demo = config.clients ? undefined : demoClient(config.issuer);
+  const provider = await createProvider({ config, clients: config.clients ?? [demo!], storage, accounts });
+  let closing = false;
+
+  provider.use(errorPages(log));
+  provider.use(requestLog(log));
+  provider.use(silentPromptInWeChat(config));
+  for (const router of [
+    healthRoutes(storage, () => closing),
+    loginRoutes({
+      config,
+      provider,
+      states: new LoginStates(storage.adapter(STATE_MODEL)),
+      wechat: new WeChatClient({ apiUrl: config.wechat.apiUrl, timeoutMs: config.wechat.timeoutMs, log }),
+      linker: new AccountLinker(accounts),
+      log,
+    }),
+    ...(demo ? [demoRoutes(config.issuer, demo)] : []),
+  ]) {
+    provider.use(router.routes());
+    provider.use(router.allowedMethods());
+  }
+
+  return {
+    app: provider,
+    config,
+    log,
+    simulator,
+    demoUrl: demo ? `${config.issuer}/demo` : undefined,
+    storage,
+    beginShutdown: () => { closing = true; },
+    async close() {
+      closing = true;
+      await Promise.all([storage.close(), accounts.close(), simulator?.close()]);
+    },
+  };
+}

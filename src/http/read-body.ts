@@ -1,0 +1,20 @@
+// Reads a small request body (forms, JSON) with a size cap; larger bodies get 413.
+
+import type { Context } from 'koa';
+
+const LIMIT = 64 * 1024;
+
+export async function readBody(ctx: Context, limit = LIMIT): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) ctx.throw(413, 'request body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function readForm(ctx: Context): Promise<URLSearchParams> {
+  return new URLSearchParams(await readBody(ctx));
+}

@@ -1,0 +1,22 @@
+// The broker's logger: JSON lines (pino). Secrets never reach it: WeChat URLs are not
+// logged, request lines carry the path without its query, and these fields are redacted
+// wherever they appear.
+
+import pino, { type Logger } from 'pino';
+import type { LogLevel } from './config/config.ts';
+
+export type { Logger };
+
+const REDACT = [
+  'secret', '*.secret', 'code', '*.code', 'state', '*.state', 'access_token', '*.access_token',
+  'refresh_token', '*.refresh_token', 'id_token', '*.id_token', 'cookie', '*.cookie',
+  'authorization', '*.authorization', 'headers.cookie', 'headers.authorization',
+];
+
+export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
+  return pino({
+    level,
+    base: { service: 'wechat-oidc-broker' },
+    redact: { paths: REDACT, censor: '[redacted]' },
+  }, destination as pino.DestinationStream | undefined);
+}

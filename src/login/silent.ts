@@ -1,0 +1,28 @@
+// prompt=none inside the WeChat browser. oidc-provider answers prompt=none with
+// login_required as soon as there is no session, but inside WeChat a silent snsapi_base
+// authorization can log the person in without showing anything (and the WeChat webview
+// often loses the broker's session cookie). So such requests go through the interaction
+// with a marker instead of `prompt=none`; the interaction shows nothing and ends with
+// login_required / consent_required whenever something would have to be shown.
+// The marker is the broker's: any value a relying party sends is dropped.
+
+import type { Middleware } from 'koa';
+import type { Config } from '../config/config.ts';
+import { SILENT_PARAM } from '../oidc/provider.ts';
+import { browserKind } from '../wechat/user-agent.ts';
+
+export function silentPromptInWeChat(config: Config): Middleware {
+  const webAuthorization = config.apps.some((app) => app.kind === 'mp');
+  return async (ctx, next) => {
+    if (ctx.path === '/auth' && ctx.method === 'GET' && ctx.querystring) {
+      const query = new URLSearchParams(ctx.querystring);
+      query.delete(SILENT_PARAM);
+      if (webAuthorization && query.get('prompt') === 'none' && browserKind(ctx.get('user-agent')) === 'wechat') {
+        query.delete('prompt');
+        query.set(SILENT_PARAM, '1');
+      }
+      ctx.querystring = query.toString();
+    }
+    await next();
+  };
+}

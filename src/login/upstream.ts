@@ -1,0 +1,53 @@
+// Which way a person goes to WeChat: a pure decision from the browser, what is
+// configured and what the request asks. The rules follow ../shared/wechat-api.md.
+
+import type { Account } from '../accounts/account.ts';
+import type { QrMode } from '../config/config.ts';
+import type { WeChatApp } from '../wechat/types.ts';
+import type { BrowserKind } from '../wechat/user-agent.ts';
+
+export type Upstream =
+  /** Official Account web authorization; always snsapi_base first (silent), upgraded when needed. */
+  | { readonly type: 'web'; readonly app: WeChatApp }
+  | { readonly type: 'qr'; readonly app: WeChatApp; readonly mode: QrMode }
+  | { readonly type: 'open-in-wechat'; readonly qrApp: WeChatApp | undefined }
+  /** Nothing can log this person in without showing something, and nothing may be shown. */
+  | { readonly type: 'login-required' }
+  /** No configured app serves this browser. */
+  | { readonly type: 'none' };
+
+export interface UpstreamInput {
+  readonly browser: BrowserKind;
+  readonly apps: readonly WeChatApp[];
+  readonly qrMode: QrMode;
+  /** prompt=none. */
+  readonly silent: boolean;
+  /** The person asked for the QR code (e.g. to scan it with another device). */
+  readonly wantsQr: boolean;
+}
+
+export function chooseUpstream(input: UpstreamInput): Upstream {
+  const mp = input.apps.find((app) => app.kind === 'mp');
+  const open = input.apps.find((app) => app.kind === 'open');
+  if (input.silent) return input.browser === 'wechat' && mp ? { type: 'web', app: mp } : { type: 'login-required' };
+  if (open && input.wantsQr) return { type: 'qr', app: open, mode: input.qrMode };
+  if (input.browser === 'wechat') {
+    if (mp) return { type: 'web', app: mp };
+    return open ? { type: 'qr', app: open, mode: input.qrMode } : { type: 'none' };
+  }
+  if (input.browser === 'desktop' && open) return { type: 'qr', app: open, mode: input.qrMode };
+  return mp || open ? { type: 'open-in-wechat', qrApp: open } : { type: 'none' };
+}
+
+/**
+ * Whether an account already has what the request asks for, so that a silent
+ * snsapi_base login is enough: `profile` needs a nickname, `wechat` a unionid.
+ * A request for `openid` alone is always covered (the openid is the account's key).
+ */
+export function accountCovers(account: Account | undefined, scopes: ReadonlySet<string>): boolean {
+  const needsProfile = scopes.has('profile');
+  const needsUnionid = scopes.has('wechat');
+  if (!needsProfile && !needsUnionid) return true;
+  if (!account) return false;
+  return (!needsProfile || Boolean(account.profile.nickname)) && (!needsUnionid || account.unionid !== undefined);
+}

@@ -1,0 +1,72 @@
+// Process entry: configuration → broker → listen → banner; SIGTERM/SIGINT stop it cleanly.
+
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { createBroker, type Broker } from './app.ts';
+import { loadConfig, type Config } from './config/config.ts';
+import { ConfigError } from './config/errors.ts';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function banner(broker: Broker): string {
+  const { config } = broker;
+  const upstreams = config.apps.map((app) => `${app.kind === 'mp' ? 'Official Account (web authorization)' : 'website app (QR login)'} ${app.appid}`);
+  const lines = [
+    '',
+    '  WeChat OIDC broker',
+    `  URL        ${config.issuer}`,
+    `  discovery  ${config.issuer}/.well-known/openid-configuration`,
+    `  mode       ${config.mode}`,
+    `  storage    ${broker.storage.kind} (protocol state and accounts)`,
+    `  upstreams  ${upstreams.join('; ')}`,
+    `  QR mode    ${config.wechat.qrMode}`,
+    ...(broker.simulator ? [`  simulator  ${broker.simulator.url} (plays WeChat; dev mode only)`] : []),
+    ...(broker.demoUrl ? [`  demo       ${broker.demoUrl}  ← open this to try a login`] : []),
+    ...config.warnings.map((warning) => `  warning    ${warning}`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = await loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const broker = await createBroker(config);
+  const server = createServer(broker.app.callback());
+  server.listen(config.port, config.host);
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`);
+    await broker.close();
+    process.exit(1);
+  }
+  process.stdout.write(`${banner(broker)}\n`);
+  broker.log.info({ issuer: broker.config.issuer, mode: config.mode, storage: broker.storage.kind }, 'broker started');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    broker.log.info({ signal }, 'stopping');
+    broker.beginShutdown();
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    server.close(() => {
+      clearTimeout(force);
+      void broker.close().then(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,73 @@
+// Scopes, claims and findAccount: what relying parties learn about a person.
+//
+//   openid         → sub (the account id: opaque, stable, never an openid)
+//   profile        → name, nickname, picture (https)
+//   wechat         → wechat_unionid, wechat_openid (the openid in the app of this login)
+//   offline_access → a refresh token
+
+import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
+import type { Account, AccountId } from '../accounts/account.ts';
+import type { AccountStore } from '../accounts/store.ts';
+import type { AppId } from '../wechat/types.ts';
+
+export const SCOPES = ['openid', 'offline_access', 'profile', 'wechat'] as const;
+
+export const CLAIMS = {
+  openid: ['sub'],
+  profile: ['name', 'nickname', 'picture'],
+  wechat: ['wechat_unionid', 'wechat_openid'],
+};
+
+/** A login records the app it went through as its acr: `urn:wechat:app:<appid>`. */
+const ACR_PREFIX = 'urn:wechat:app:';
+
+export function acrForApp(appid: AppId): string {
+  return `${ACR_PREFIX}${appid}`;
+}
+
+function appOfAcr(acr: unknown): AppId | undefined {
+  return typeof acr === 'string' && acr.startsWith(ACR_PREFIX) ? acr.slice(ACR_PREFIX.length) as AppId : undefined;
+}
+
+/**
+ * The app of the login behind this request: from the code or refresh token (they carry the
+ * login's acr), else from the session the access token belongs to, else the current session.
+ * Undefined when that session has ended: wechat_openid is then left out rather than guessed.
+ */
+async function loginApp(ctx: KoaContextWithOIDC, token: unknown): Promise<AppId | undefined> {
+  const fromToken = appOfAcr((token as { acr?: unknown } | undefined)?.acr);
+  if (fromToken) return fromToken;
+  const sessionUid = (token as { sessionUid?: unknown } | undefined)?.sessionUid;
+  if (typeof sessionUid === 'string') {
+    const session = await ctx.oidc.provider.Session.findByUid(sessionUid);
+    return appOfAcr(session?.acr);
+  }
+  return appOfAcr(ctx.oidc.session?.acr);
+}
+
+export function accountClaims(account: Account, sub: string, app: AppId | undefined): Record<string, unknown> {
+  const { nickname, picture } = account.profile;
+  return {
+    sub,
+    name: nickname || undefined,
+    nickname: nickname || undefined,
+    picture,
+    wechat_unionid: account.unionid,
+    wechat_openid: account.identities.find((identity) => identity.appid === app)?.openid,
+  };
+}
+
+/** oidc-provider's findAccount over the account store; a merged-away sub keeps working. */
+export function findAccount(store: AccountStore): FindAccount {
+  return async (ctx, sub, token) => {
+    const account = await store.findById(sub as AccountId);
+    if (!account) return undefined;
+    return {
+      accountId: sub,
+      claims: async (use, scope) => {
+        const claims = accountClaims(account, sub, scope.includes('wechat') ? await loginApp(ctx, token) : undefined);
+        return Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined)) as { sub: string };
+      },
+    };
+  };
+}

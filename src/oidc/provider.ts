@@ -1,0 +1,133 @@
+// oidc-provider's configuration, all in one place. The provider is the certified part:
+// nothing here changes its protocol behaviour beyond choosing among its options.
+
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { AccountStore } from '../accounts/store.ts';
+import type { ClientMetadata, Config } from '../config/config.ts';
+import { ConfigError } from '../config/errors.ts';
+import { errorPage, loggedOutPage, logoutPage } from '../pages/views.ts';
+import type { ProtocolStorage } from '../storage/adapter.ts';
+import { acrForApp, CLAIMS, findAccount, SCOPES } from './claims.ts';
+
+/** Private client metadata: `first_party: true` skips the consent page. */
+export const FIRST_PARTY = 'first_party';
+
+/** Marks a prompt=none request from the WeChat browser (see login/silent.ts). */
+export const SILENT_PARAM = 'wechat_silent';
+
+const TTL = {
+  AccessToken: 60 * 60,
+  AuthorizationCode: 60,
+  IdToken: 60 * 60,
+  RefreshToken: 14 * 24 * 60 * 60,
+  Interaction: 30 * 60,
+  Session: 14 * 24 * 60 * 60,
+  // A grant must outlive the refresh tokens issued under it.
+  Grant: 30 * 24 * 60 * 60,
+};
+
+/** Skips consent for first-party clients by granting what they ask for. */
+async function loadExistingGrant(ctx: KoaContextWithOIDC) {
+  const { oidc } = ctx;
+  const client = oidc.client!;
+  const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId);
+  const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  if (!client[FIRST_PARTY] || !oidc.session?.accountId) return existing;
+  const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session.accountId });
+  grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
+  if (oidc.requestParamClaims.size) grant.addOIDCClaims([...oidc.requestParamClaims]);
+  await grant.save();
+  return grant;
+}
+
+async function renderError(ctx: KoaContextWithOIDC, out: errors.OIDCProviderError | Record<string, unknown>, error: Error) {
+  const expired = error instanceof errors.SessionNotFound || error.name === 'SessionNotFound';
+  const status = ctx.status >= 400 ? ctx.status : 400;
+  errorPage(ctx, expired
+    ? { kind: 'interaction', status }
+    : { kind: 'request', status, detail: String((out as Record<string, unknown>).error_description ?? (out as Record<string, unknown>).error ?? '') });
+}
+
+export interface ProviderDeps {
+  readonly config: Config;
+  readonly clients: readonly ClientMetadata[];
+  readonly storage: ProtocolStorage;
+  readonly accounts: AccountStore;
+}
+
+export async function createProvider({ config, clients, storage, accounts }: ProviderDeps): Promise<Provider> {
+  const configuration: Configuration = {
+    adapter: (model: string) => storage.adapter(model),
+    clients: clients.map((client) => ({ ...client })),
+    jwks: { keys: config.keys.keys as never },
+    cookies: { keys: [...config.cookieKeys] },
+    findAccount: findAccount(accounts),
+    scopes: [...SCOPES],
+    claims: CLAIMS,
+    acrValues: config.apps.map((app) => acrForApp(app.appid)),
+    responseTypes: ['code'],
+    extraParams: [SILENT_PARAM],
+    extraClientMetadata: {
+      properties: [FIRST_PARTY],
+      validator(_ctx, key, value) {
+        if (key === FIRST_PARTY && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        }
+      },
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'ES256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      userinfoSigningAlgValues: ['ES256', 'RS256'],
+    },
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      resourceIndicators: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          logoutPage(ctx, { clientName: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId, form });
+        },
+        async postLogoutSuccessSource(ctx) {
+          loggedOutPage(ctx);
+        },
+      },
+    },
+    pkce: {
+      // Public clients must use PKCE (S256, the only method); confidential clients may.
+      required: (_ctx, client) => client.clientAuthMethod === 'none',
+    },
+    loadExistingGrant,
+    renderError: renderError as Configuration['renderError'],
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    ttl: TTL,
+    // Refresh tokens rotate on every use: a replayed one is refused and revokes the grant.
+    rotateRefreshToken: true,
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  await validateClients(provider, clients);
+  return provider;
+}
+
+/** Lets oidc-provider check every client now, so a bad CLIENTS_FILE stops the start. */
+async function validateClients(provider: Provider, clients: readonly ClientMetadata[]): Promise<void> {
+  for (const client of clients) {
+    try {
+      await (provider.Client as unknown as { validate(metadata: unknown): Promise<unknown> }).validate(client);
+    } catch (error) {
+      const detail = (error as { error_description?: string }).error_description ?? (error as Error).message;
+      throw new ConfigError('CLIENTS_FILE', `client ${client.client_id}: ${detail}`);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+// The last line of defence: whatever escapes a route becomes a plain page (or JSON for
+// API callers) without a stack trace, and a log line for the operator.
+
+import type { Middleware } from 'koa';
+import type { Logger } from '../log.ts';
+import { errorPage } from '../pages/views.ts';
+
+export function errorPages(log: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) errorPage(ctx, { kind: 'not_found', status: 404 });
+    } catch (error) {
+      const { status, expose } = error as { status?: number; expose?: boolean };
+      const clientError = typeof status === 'number' && status >= 400 && status < 500 && expose;
+      if (!clientError) log.error({ err: error, path: ctx.path }, 'request failed');
+      if (ctx.headerSent) return;
+      errorPage(ctx, clientError ? { kind: 'request', status, detail: (error as Error).message } : { kind: 'internal', status: 500 });
+    }
+  };
+}

@@ -1,0 +1,86 @@
+// HTML output: escaping, the shared layout and the Content-Security-Policy every page gets.
+// No external fonts or CDNs; the only outside script a page may load is wxLogin.js.
+
+import { randomBytes } from 'node:crypto';
+import type { Context } from 'koa';
+import { negotiateLang, type Lang } from './i18n.ts';
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function esc(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
+}
+
+/** A string already made safe for HTML. */
+export interface Html {
+  readonly html: string;
+}
+
+export const raw = (html: string): Html => ({ html });
+
+/** Template tag: interpolated values are escaped unless they are Html. */
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  let out = strings[0] ?? '';
+  values.forEach((value, index) => {
+    const piece = Array.isArray(value) ? value.map(part).join('') : part(value);
+    out += piece + (strings[index + 1] ?? '');
+  });
+  return raw(out);
+}
+
+function part(value: unknown): string {
+  if (value && typeof value === 'object' && 'html' in value) return (value as Html).html;
+  if (value === false || value === undefined || value === null) return '';
+  return esc(value);
+}
+
+export function langOf(ctx: Context): Lang {
+  return negotiateLang(ctx.get('accept-language'));
+}
+
+export interface PageOptions {
+  readonly title: string;
+  readonly body: (nonce: string) => Html;
+  readonly status?: number;
+  /** Extra origins for script-src and frame-src (wxLogin.js and its QR iframe). */
+  readonly scriptOrigins?: readonly string[];
+  readonly frameOrigins?: readonly string[];
+}
+
+const STYLE = `
+*{box-sizing:border-box}body{margin:0;font:16px/1.6 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei","Segoe UI",Roboto,sans-serif;background:#f2f2f2;color:#191919}
+main{max-width:420px;margin:0 auto;padding:32px 20px}section{background:#fff;border-radius:12px;padding:28px 24px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+h1{font-size:1.3em;margin:0 0 12px;text-align:center}p{margin:8px 0}.muted{color:#7f7f7f;font-size:.9em;text-align:center}
+.button{display:block;width:100%;margin:12px 0 0;padding:11px;border:0;border-radius:8px;font-size:1em;text-align:center;text-decoration:none;cursor:pointer;background:#f2f2f2;color:#191919}
+.primary{background:#07c160;color:#fff}ul{padding-left:1.2em}#qr{display:flex;justify-content:center;min-height:300px}
+.link{word-break:break-all;background:#f7f7f7;border-radius:6px;padding:8px;font-family:ui-monospace,monospace;font-size:.85em}
+pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:12px;border-radius:6px;font-size:.8em}
+`;
+
+/** Renders a full page with a fresh nonce and a strict CSP. */
+export function renderPage(ctx: Context, options: PageOptions): void {
+  const nonce = randomBytes(16).toString('base64');
+  const lang = langOf(ctx);
+  const scripts = options.scriptOrigins?.join(' ') ?? '';
+  const frames = options.frameOrigins?.length ? options.frameOrigins.join(' ') : "'none'";
+  // form-action is left open: the consent and logout forms end in redirects to relying
+  // parties, which Chromium checks against form-action too.
+  ctx.set('content-security-policy', [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}' ${scripts}`.trim(),
+    `style-src 'nonce-${nonce}'`,
+    "img-src 'self' data: https:",
+    `frame-src ${frames}`,
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; '));
+  ctx.set('x-content-type-options', 'nosniff');
+  ctx.set('referrer-policy', 'no-referrer');
+  ctx.set('cache-control', 'no-store');
+  ctx.status = options.status ?? 200;
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body = html`<!DOCTYPE html>
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${options.title}</title><style nonce="${nonce}">${raw(STYLE)}</style></head>
+<body><main>${options.body(nonce)}</main></body></html>`.html;
+}

@@ -1,0 +1,102 @@
+// The two languages of every page, picked from Accept-Language (zh-CN when unsure).
+
+export type Lang = 'zh-CN' | 'en';
+
+export function negotiateLang(acceptLanguage: string | undefined): Lang {
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.map((p) => /^\s*q=([\d.]+)/.exec(p)?.[1]).find(Boolean);
+      return { tag: tag.toLowerCase(), q: q === undefined ? 1 : Number(q) };
+    })
+    .filter(({ tag, q }) => tag !== '' && q > 0)
+    .sort((a, b) => b.q - a.q);
+  for (const { tag } of ranked) {
+    if (tag.startsWith('zh')) return 'zh-CN';
+    if (tag.startsWith('en')) return 'en';
+  }
+  return 'zh-CN';
+}
+
+const MESSAGES = {
+  'zh-CN': {
+    brand: '微信登录',
+    qrTitle: '微信扫码登录',
+    qrHint: '请使用微信扫描二维码，在手机上确认登录。',
+    qrFallback: '二维码没有显示？打开微信登录页',
+    openTitle: '请在微信中打开',
+    openBody: '此页面需要在微信内打开才能登录。复制下面的链接，在微信中发送给自己或“文件传输助手”，然后点击打开。',
+    openCopy: '复制链接',
+    openCopied: '已复制',
+    openQr: '在另一台设备上显示二维码，用微信扫码登录',
+    consentTitle: '授权确认',
+    consentIntro: '{client} 请求获取你的以下信息：',
+    consentAllow: '同意',
+    consentDeny: '拒绝',
+    scope_openid: '你的账号标识',
+    scope_profile: '微信昵称和头像',
+    scope_wechat: '微信 OpenID 和 UnionID',
+    scope_offline_access: '在你离开后保持登录',
+    errorTitle: '无法完成登录',
+    errorBack: '返回重新登录',
+    error_state: '登录链接已失效或不是在此浏览器中发起的。请回到应用重新登录。',
+    error_snapshot: '你正在浏览朋友圈分享的快照页面。请点击页面底部的“使用完整服务”后再登录。',
+    error_misconfigured: '服务配置有误，暂时无法使用微信登录。我们已记录此问题，请稍后再试或联系管理员。',
+    error_code: '微信授权未能完成，请重新登录。',
+    error_unavailable: '微信暂时无法响应，请稍后再试。',
+    error_interaction: '登录会话已过期，请回到应用重新登录。',
+    error_request: '登录请求无效：{detail}',
+    error_not_found: '页面不存在。',
+    error_internal: '出现了意外错误，请稍后再试。',
+    logoutTitle: '退出登录',
+    logoutQuestion: '要退出 {client} 的登录吗？',
+    logoutYes: '退出',
+    logoutNo: '保持登录',
+    loggedOutTitle: '已退出',
+    loggedOutBody: '你已成功退出登录。',
+  },
+  en: {
+    brand: 'Log in with WeChat',
+    qrTitle: 'Log in with WeChat',
+    qrHint: 'Scan the QR code with WeChat and confirm on your phone.',
+    qrFallback: 'No QR code? Open the WeChat login page',
+    openTitle: 'Open this page in WeChat',
+    openBody: 'This login only works inside WeChat. Copy the link below, send it to yourself or to "File Transfer" in WeChat, and tap it there.',
+    openCopy: 'Copy link',
+    openCopied: 'Copied',
+    openQr: 'Show a QR code to scan with WeChat on another device',
+    consentTitle: 'Allow access',
+    consentIntro: '{client} asks for:',
+    consentAllow: 'Allow',
+    consentDeny: 'Deny',
+    scope_openid: 'an identifier of your account',
+    scope_profile: 'your WeChat nickname and avatar',
+    scope_wechat: 'your WeChat OpenID and UnionID',
+    scope_offline_access: 'staying signed in while you are away',
+    errorTitle: 'Login could not be completed',
+    errorBack: 'Back to log in again',
+    error_state: 'This login link has expired or was not started in this browser. Please go back to the app and log in again.',
+    error_snapshot: 'You are viewing a snapshot page shared in Moments. Tap "使用完整服务" (use the full service) at the bottom of the page, then log in.',
+    error_misconfigured: 'The service is misconfigured and cannot log you in with WeChat right now. The problem has been logged; please try later or contact the administrator.',
+    error_code: 'WeChat did not complete the authorization. Please log in again.',
+    error_unavailable: 'WeChat is not answering right now. Please try again later.',
+    error_interaction: 'The login session has expired. Please go back to the app and log in again.',
+    error_request: 'The login request is invalid: {detail}',
+    error_not_found: 'There is no such page.',
+    error_internal: 'Something unexpected went wrong. Please try again later.',
+    logoutTitle: 'Log out',
+    logoutQuestion: 'Log out of {client}?',
+    logoutYes: 'Log out',
+    logoutNo: 'Stay logged in',
+    loggedOutTitle: 'Logged out',
+    loggedOutBody: 'You have been logged out.',
+  },
+} as const;
+
+export type MessageKey = keyof (typeof MESSAGES)['en'];
+
+/** The message in `lang`, with `{name}` placeholders filled (values are escaped by the caller). */
+export function t(lang: Lang, key: MessageKey, values: Record<string, string> = {}): string {
+  return MESSAGES[lang][key].replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+}

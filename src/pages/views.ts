@@ -1,0 +1,145 @@
+// Every page a person sees at the broker. Values are escaped by the `html` tag; values
+// handed to scripts travel in data- attributes, never inside script text.
+
+import type { Context } from 'koa';
+import { html, langOf, raw, renderPage } from './html.ts';
+import { t, type MessageKey } from './i18n.ts';
+
+const origin = (url: string): string => new URL(url).origin;
+
+export interface QrPageData {
+  readonly appid: string;
+  readonly redirectUri: string;
+  readonly state: string;
+  readonly loginJsUrl: string;
+  readonly connectUrl: string;
+  /** The qrconnect page, for browsers where wxLogin.js does not draw. */
+  readonly fallbackUrl: string;
+}
+
+/** Desktop QR login, drawn by WeChat's wxLogin.js inside this page. */
+export function qrPage(ctx: Context, data: QrPageData): void {
+  const lang = langOf(ctx);
+  const wx = JSON.stringify({
+    self_redirect: false,
+    id: 'qr',
+    appid: data.appid,
+    scope: 'snsapi_login',
+    redirect_uri: encodeURIComponent(data.redirectUri),
+    state: data.state,
+    style: 'black',
+    lang: lang === 'en' ? 'en' : 'cn',
+  });
+  renderPage(ctx, {
+    title: t(lang, 'qrTitle'),
+    scriptOrigins: [origin(data.loginJsUrl)],
+    frameOrigins: [origin(data.connectUrl)],
+    body: (nonce) => html`<section><h1>${t(lang, 'qrTitle')}</h1>
+<div id="qr" data-wx="${wx}"></div>
+<p class="muted">${t(lang, 'qrHint')}</p>
+<p class="muted"><a href="${data.fallbackUrl}">${t(lang, 'qrFallback')}</a></p></section>
+<script nonce="${nonce}" src="${data.loginJsUrl}"></script>
+<script nonce="${nonce}">${raw(`(function(){var el=document.getElementById('qr');
+if(typeof WxLogin==='function'){new WxLogin(JSON.parse(el.getAttribute('data-wx')));}})();`)}</script>`,
+  });
+}
+
+export interface OpenInWeChatData {
+  /** The link to open inside WeChat (the RP's authorization request, restarted there). */
+  readonly link: string;
+  /** Where QR login is configured: the QR page of this login, for a second device. */
+  readonly qrHref?: string;
+}
+
+/** A phone browser outside WeChat: neither flow can finish here. */
+export function openInWeChatPage(ctx: Context, data: OpenInWeChatData): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'openTitle'),
+    body: (nonce) => html`<section><h1>${t(lang, 'openTitle')}</h1><p>${t(lang, 'openBody')}</p>
+<p id="link" class="link">${data.link}</p>
+<button id="copy" class="button primary" type="button" data-done="${t(lang, 'openCopied')}">${t(lang, 'openCopy')}</button>
+${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'openQr')}</a>` : ''}</section>
+<script nonce="${nonce}">${raw(`(function(){var b=document.getElementById('copy');b.addEventListener('click',function(){
+var text=document.getElementById('link').textContent;function done(){b.textContent=b.getAttribute('data-done');}
+if(navigator.clipboard){navigator.clipboard.writeText(text).then(done,function(){});}else{var r=document.createRange();
+r.selectNodeContents(document.getElementById('link'));var s=getSelection();s.removeAllRanges();s.addRange(r);document.execCommand('copy');done();}});})();`)}</script>`,
+  });
+}
+
+export interface ConsentData {
+  readonly clientName: string;
+  readonly scopes: readonly string[];
+  readonly action: string;
+}
+
+const SCOPE_TEXT: Record<string, MessageKey> = {
+  openid: 'scope_openid',
+  profile: 'scope_profile',
+  wechat: 'scope_wechat',
+  offline_access: 'scope_offline_access',
+};
+
+export function consentPage(ctx: Context, data: ConsentData): void {
+  const lang = langOf(ctx);
+  const items = data.scopes.map((scope) => SCOPE_TEXT[scope]).filter((key): key is MessageKey => key !== undefined);
+  renderPage(ctx, {
+    title: t(lang, 'consentTitle'),
+    body: () => html`<section><h1>${t(lang, 'consentTitle')}</h1>
+<p>${t(lang, 'consentIntro', { client: data.clientName })}</p>
+<ul>${items.map((key) => html`<li>${t(lang, key)}</li>`)}</ul>
+<form method="post" action="${data.action}">
+<button class="button primary" type="submit" name="decision" value="allow">${t(lang, 'consentAllow')}</button>
+<button class="button" type="submit" name="decision" value="deny">${t(lang, 'consentDeny')}</button>
+</form></section>`,
+  });
+}
+
+export type ErrorPageKind =
+  | 'state' | 'snapshot' | 'misconfigured' | 'code' | 'unavailable'
+  | 'interaction' | 'request' | 'not_found' | 'internal';
+
+export interface ErrorData {
+  readonly kind: ErrorPageKind;
+  readonly status: number;
+  /** A short, safe description (an OAuth error_description), for kind `request`. */
+  readonly detail?: string;
+  /** Where "try again" goes, when there is somewhere to go. */
+  readonly retryHref?: string;
+}
+
+export function errorPage(ctx: Context, data: ErrorData): void {
+  const lang = langOf(ctx);
+  const message = t(lang, `error_${data.kind}`, { detail: data.detail ?? '' });
+  renderPage(ctx, {
+    title: t(lang, 'errorTitle'),
+    status: data.status,
+    body: () => html`<section><h1>${t(lang, 'errorTitle')}</h1><p>${message}</p>
+${data.retryHref ? html`<a class="button primary" href="${data.retryHref}">${t(lang, 'errorBack')}</a>` : ''}</section>`,
+  });
+}
+
+export interface LogoutData {
+  readonly clientName: string | undefined;
+  /** oidc-provider's hidden form (`op.logoutForm`, with its xsrf token). */
+  readonly form: string;
+}
+
+export function logoutPage(ctx: Context, data: LogoutData): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'logoutTitle'),
+    body: () => html`<section><h1>${t(lang, 'logoutTitle')}</h1>
+<p>${t(lang, 'logoutQuestion', { client: data.clientName ?? ctx.host })}</p>${raw(data.form)}
+<button class="button primary" type="submit" form="op.logoutForm" name="logout" value="yes">${t(lang, 'logoutYes')}</button>
+<button class="button" type="submit" form="op.logoutForm">${t(lang, 'logoutNo')}</button></section>`,
+  });
+}
+
+export function loggedOutPage(ctx: Context): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'loggedOutTitle'),
+    body: () => html`<section><h1>${t(lang, 'loggedOutTitle')}</h1><p>${t(lang, 'loggedOutBody')}</p></section>`,
+  });
+}

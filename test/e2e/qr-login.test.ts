@@ -1,0 +1,61 @@
+// Desktop QR login, embedded (wxLogin.js in the broker's page) and redirect (WeChat's page).
+
+import test from 'ava';
+import type { Browser } from 'playwright-core';
+import { startBroker, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { landedAtRp, launchChromium, newPerson } from '../helpers/browser.ts';
+import { createRp } from '../helpers/rp.ts';
+
+let browser: Browser;
+let embedded: RunningBroker;
+let redirect: RunningBroker;
+
+test.before(async () => {
+  const clients = writeClientsFile();
+  [browser, embedded, redirect] = await Promise.all([
+    launchChromium(),
+    startBroker({ CLIENTS_FILE: clients }),
+    startBroker({ CLIENTS_FILE: clients, WECHAT_QR_MODE: 'redirect' }),
+  ]);
+});
+
+test.after.always(async () => {
+  await Promise.all([browser?.close(), embedded?.stop(), redirect?.stop()]);
+});
+
+test('embedded QR: the broker page draws the QR with wxLogin.js and the RP gets a validated ID token', async (t) => {
+  const rp = await createRp(embedded.issuer);
+  const { page, context } = await newPerson(browser, 'desktop');
+  const { url, check } = await rp.start();
+  await page.goto(url);
+  const qr = page.frameLocator('#qr iframe');
+  await qr.getByRole('button', { name: /Alice/ }).click();
+  const landed = await landedAtRp(page);
+  t.is(landed.searchParams.get('iss'), embedded.issuer);
+  const tokens = await rp.finish(landed, check);
+  const claims = tokens.claims()!;
+  t.is(claims.iss, embedded.issuer);
+  t.is(claims.aud, 'first-party');
+  t.regex(claims.sub, /^[0-9a-f-]{36}$/);
+  const userinfo = await import('openid-client').then((oidc) => oidc.fetchUserInfo(rp.config, tokens.access_token, claims.sub));
+  t.is(userinfo.nickname, '小爱 Alice 🌸');
+  t.is(userinfo.name, '小爱 Alice 🌸');
+  t.regex(String(userinfo.picture), /^https:\/\/thirdwx\.qlogo\.cn\//);
+  t.regex(String(userinfo.wechat_unionid), /^u/);
+  t.regex(String(userinfo.wechat_openid), /^o/);
+  await context.close();
+});
+
+test('redirect QR: the person goes to WeChat\'s qrconnect page and back', async (t) => {
+  const rp = await createRp(redirect.issuer);
+  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  const { url, check } = await rp.start();
+  await page.goto(url);
+  t.true(page.url().startsWith(`${redirect.simulator}/connect/qrconnect?appid=`));
+  t.true(page.url().endsWith('#wechat_redirect'));
+  t.regex(page.url(), /&state=[A-Za-z0-9]{24}&lang=en#/);
+  await page.getByRole('button', { name: /Bob/ }).click();
+  const tokens = await rp.finish(await landedAtRp(page), check);
+  t.truthy(tokens.claims()!.sub);
+  await context.close();
+});

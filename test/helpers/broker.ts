@@ -1,0 +1,95 @@
+// Starts the broker the way a user does (`node src/main.ts` with environment variables)
+// and stops it, whatever the test's outcome.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface RunningBroker {
+  readonly issuer: string;
+  readonly simulator: string;
+  readonly process: ChildProcess;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** Log lines (JSON) printed so far. */
+  logs(): Array<Record<string, unknown>>;
+  stop(): Promise<number | null>;
+}
+
+export const RP_CALLBACK = 'https://rp.example/callback';
+export const RP_LOGGED_OUT = 'https://rp.example/logged-out';
+
+/** The relying parties the e2e tests use. */
+export const TEST_CLIENTS = [
+  {
+    client_id: 'first-party', client_secret: 'first-party-secret-0123456789abcdef', client_name: 'First Party',
+    redirect_uris: [RP_CALLBACK], post_logout_redirect_uris: [RP_LOGGED_OUT], first_party: true,
+  },
+  {
+    client_id: 'third-party', client_secret: 'third-party-secret-0123456789abcdef', client_name: 'Third <Party> App',
+    redirect_uris: [RP_CALLBACK, 'https://rp.example/other'], post_logout_redirect_uris: [RP_LOGGED_OUT],
+  },
+  {
+    client_id: 'rs256', client_secret: 'rs256-secret-0123456789abcdef0123', id_token_signed_response_alg: 'RS256',
+    redirect_uris: [RP_CALLBACK], first_party: true,
+  },
+  {
+    client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: [RP_CALLBACK], first_party: true,
+  },
+];
+
+export function writeClientsFile(clients: unknown = TEST_CLIENTS): string {
+  const dir = mkdtempSync(join(tmpdir(), 'broker-clients-'));
+  const file = join(dir, 'clients.json');
+  writeFileSync(file, JSON.stringify(clients));
+  return file;
+}
+
+export async function startBroker(env: Record<string, string> = {}): Promise<RunningBroker> {
+  const port = await freePort();
+  const simPort = await freePort();
+  const child = spawn(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ISSUER: `http://127.0.0.1:${port}`,
+      WECHAT_SIMULATOR_PORT: String(simPort),
+      LOG_LEVEL: 'debug',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`broker did not start:\n${output}`)), 20_000);
+    const check = () => {
+      if (output.includes('broker started')) { clearTimeout(timer); resolve(); }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`broker exited (${code}):\n${output}`)); });
+  });
+
+  const simulator = /simulator\s+(http:\/\/\S+)/.exec(output)?.[1] ?? '';
+  return {
+    issuer: env.ISSUER ?? `http://127.0.0.1:${port}`,
+    simulator,
+    process: child,
+    output: () => output,
+    logs: () => output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>),
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// A real Chromium (Debian's), driven by playwright-core. Each test gets its own context
+// (its own cookies), with the User-Agent of the browser it plays.
+
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { RP_CALLBACK, RP_LOGGED_OUT } from './broker.ts';
+
+export const USER_AGENTS = {
+  desktop: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
+  wechat: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50(0x1800322c) NetType/WIFI Language/zh_CN',
+  mobile: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36',
+} as const;
+
+export type Device = keyof typeof USER_AGENTS;
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * A browser context for one person on one device. Navigations to the relying party's
+ * redirect URIs (https://rp.example/...) are answered locally, as a relying party would.
+ */
+export async function newPerson(browser: Browser, device: Device, locale = 'zh-CN'): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ userAgent: USER_AGENTS[device], locale, extraHTTPHeaders: { 'accept-language': locale } });
+  await context.route('https://rp.example/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>relying party</h1>' }));
+  return { context, page: await context.newPage() };
+}
+
+/** Waits until the browser lands on the relying party and returns that URL. */
+export async function landedAtRp(page: Page, timeout = 20_000): Promise<URL> {
+  await page.waitForURL((url) => url.href.startsWith(RP_CALLBACK) || url.href.startsWith(RP_LOGGED_OUT) || url.href.startsWith('https://rp.example/'), { timeout });
+  return new URL(page.url());
+}
