@@ -2,16 +2,19 @@
 
 import test from 'ava';
 import type { Browser } from 'playwright-core';
-import { startBroker, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
-import { landedAtRp, launchChromium, newPerson } from '../helpers/browser.ts';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { createRp } from '../helpers/rp.ts';
 
 let browser: Browser;
 let embedded: RunningBroker;
 let redirect: RunningBroker;
+let rpServer: RpServer;
 
 test.before(async () => {
-  const clients = writeClientsFile();
+  rpServer = await startRpServer();
+  const clients = writeClientsFile(testClients(rpServer.origin));
   [browser, embedded, redirect] = await Promise.all([
     launchChromium(),
     startBroker({ CLIENTS_FILE: clients }),
@@ -20,17 +23,17 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await Promise.all([browser?.close(), embedded?.stop(), redirect?.stop()]);
+  await Promise.all([browser?.close(), embedded?.stop(), redirect?.stop(), rpServer?.close()]);
 });
 
 test('embedded QR: the broker page draws the QR with wxLogin.js and the RP gets a validated ID token', async (t) => {
-  const rp = await createRp(embedded.issuer);
+  const rp = await createRp(embedded.issuer, rpServer);
   const { page, context } = await newPerson(browser, 'desktop');
   const { url, check } = await rp.start();
   await page.goto(url);
   const qr = page.frameLocator('#qr iframe');
   await qr.getByRole('button', { name: /Alice/ }).click();
-  const landed = await landedAtRp(page);
+  const landed = await rp.landed(page);
   t.is(landed.searchParams.get('iss'), embedded.issuer);
   const tokens = await rp.finish(landed, check);
   const claims = tokens.claims()!;
@@ -47,7 +50,7 @@ test('embedded QR: the broker page draws the QR with wxLogin.js and the RP gets 
 });
 
 test('redirect QR: the person goes to WeChat\'s qrconnect page and back', async (t) => {
-  const rp = await createRp(redirect.issuer);
+  const rp = await createRp(redirect.issuer, rpServer);
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   const { url, check } = await rp.start();
   await page.goto(url);
@@ -55,7 +58,7 @@ test('redirect QR: the person goes to WeChat\'s qrconnect page and back', async 
   t.true(page.url().endsWith('#wechat_redirect'));
   t.regex(page.url(), /&state=[A-Za-z0-9]{24}&lang=en#/);
   await page.getByRole('button', { name: /Bob/ }).click();
-  const tokens = await rp.finish(await landedAtRp(page), check);
+  const tokens = await rp.finish(await rp.landed(page), check);
   t.truthy(tokens.claims()!.sub);
   await context.close();
 });

@@ -21,29 +21,28 @@ export interface RunningBroker {
   stop(): Promise<number | null>;
 }
 
-export const RP_CALLBACK = 'https://rp.example/callback';
-export const RP_LOGGED_OUT = 'https://rp.example/logged-out';
+/** The relying parties the e2e tests use, redirecting to the RP server at `rp`. */
+export function testClients(rp: string) {
+  return [
+    {
+      client_id: 'first-party', client_secret: 'first-party-secret-0123456789abcdef', client_name: 'First Party',
+      redirect_uris: [`${rp}/callback`], post_logout_redirect_uris: [`${rp}/logged-out`], first_party: true,
+    },
+    {
+      client_id: 'third-party', client_secret: 'third-party-secret-0123456789abcdef', client_name: 'Third <Party> App',
+      redirect_uris: [`${rp}/callback`, `${rp}/other`], post_logout_redirect_uris: [`${rp}/logged-out`],
+    },
+    {
+      client_id: 'rs256', client_secret: 'rs256-secret-0123456789abcdef0123', id_token_signed_response_alg: 'RS256',
+      redirect_uris: [`${rp}/callback`], first_party: true,
+    },
+    {
+      client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: [`${rp}/callback`], first_party: true,
+    },
+  ];
+}
 
-/** The relying parties the e2e tests use. */
-export const TEST_CLIENTS = [
-  {
-    client_id: 'first-party', client_secret: 'first-party-secret-0123456789abcdef', client_name: 'First Party',
-    redirect_uris: [RP_CALLBACK], post_logout_redirect_uris: [RP_LOGGED_OUT], first_party: true,
-  },
-  {
-    client_id: 'third-party', client_secret: 'third-party-secret-0123456789abcdef', client_name: 'Third <Party> App',
-    redirect_uris: [RP_CALLBACK, 'https://rp.example/other'], post_logout_redirect_uris: [RP_LOGGED_OUT],
-  },
-  {
-    client_id: 'rs256', client_secret: 'rs256-secret-0123456789abcdef0123', id_token_signed_response_alg: 'RS256',
-    redirect_uris: [RP_CALLBACK], first_party: true,
-  },
-  {
-    client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: [RP_CALLBACK], first_party: true,
-  },
-];
-
-export function writeClientsFile(clients: unknown = TEST_CLIENTS): string {
+export function writeClientsFile(clients: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'broker-clients-'));
   const file = join(dir, 'clients.json');
   writeFileSync(file, JSON.stringify(clients));

@@ -2,7 +2,6 @@
 // (its own cookies), with the User-Agent of the browser it plays.
 
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { RP_CALLBACK, RP_LOGGED_OUT } from './broker.ts';
 
 export const USER_AGENTS = {
   desktop: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
@@ -23,18 +22,14 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/**
- * A browser context for one person on one device. Navigations to the relying party's
- * redirect URIs (https://rp.example/...) are answered locally, as a relying party would.
- */
+/** A browser context for one person on one device. */
 export async function newPerson(browser: Browser, device: Device, locale = 'zh-CN'): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ userAgent: USER_AGENTS[device], locale, extraHTTPHeaders: { 'accept-language': locale } });
-  await context.route('https://rp.example/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>relying party</h1>' }));
   return { context, page: await context.newPage() };
 }
 
-/** Waits until the browser lands on the relying party and returns that URL. */
-export async function landedAtRp(page: Page, timeout = 20_000): Promise<URL> {
-  await page.waitForURL((url) => url.href.startsWith(RP_CALLBACK) || url.href.startsWith(RP_LOGGED_OUT) || url.href.startsWith('https://rp.example/'), { timeout });
+/** Waits until the browser lands on the relying party's server and returns that URL. */
+export async function landedAt(page: Page, origin: string, timeout = 20_000): Promise<URL> {
+  await page.waitForURL((url) => url.origin === origin, { timeout });
   return new URL(page.url());
 }

@@ -1,12 +1,17 @@
 // A relying party written with openid-client (certified RP code), as a real app would.
 
 import * as oidc from 'openid-client';
-import { RP_CALLBACK, TEST_CLIENTS } from './broker.ts';
+import type { Page } from 'playwright-core';
+import { testClients } from './broker.ts';
+import { landedAt } from './browser.ts';
+import type { RpServer } from './rp-server.ts';
 
 export interface Rp {
   readonly config: oidc.Configuration;
   /** Starts a login: the URL to open, and what the RP keeps to check the answer. */
   start(params?: Record<string, string>): Promise<{ url: string; check: Check }>;
+  /** Waits for the browser to come back to the RP and returns where it landed. */
+  landed(page: Page): Promise<URL>;
   /** Finishes a login from the URL the browser landed on. */
   finish(landed: URL, check: Check): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers>;
 }
@@ -17,8 +22,8 @@ export interface Check {
   readonly nonce: string;
 }
 
-export async function createRp(issuer: string, clientId = 'first-party'): Promise<Rp> {
-  const client = TEST_CLIENTS.find((candidate) => candidate.client_id === clientId)!;
+export async function createRp(issuer: string, server: RpServer, clientId = 'first-party'): Promise<Rp> {
+  const client = testClients(server.origin).find((candidate) => candidate.client_id === clientId)!;
   const secret = (client as { client_secret?: string }).client_secret;
   const config = await oidc.discovery(new URL(issuer), clientId, secret,
     secret ? undefined : oidc.None(), { execute: [oidc.allowInsecureRequests] });
@@ -27,7 +32,7 @@ export async function createRp(issuer: string, clientId = 'first-party'): Promis
     async start(params = {}) {
       const check = { verifier: oidc.randomPKCECodeVerifier(), state: oidc.randomState(), nonce: oidc.randomNonce() };
       const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: RP_CALLBACK,
+        redirect_uri: server.callback,
         scope: 'openid profile wechat',
         code_challenge: await oidc.calculatePKCECodeChallenge(check.verifier),
         code_challenge_method: 'S256',
@@ -37,6 +42,7 @@ export async function createRp(issuer: string, clientId = 'first-party'): Promis
       });
       return { url: url.href, check };
     },
+    landed: (page) => landedAt(page, server.origin),
     finish(landed, check) {
       return oidc.authorizationCodeGrant(config, landed, {
         pkceCodeVerifier: check.verifier, expectedState: check.state, expectedNonce: check.nonce,
