@@ -109,11 +109,15 @@ ${users.map((user) => `<button class="ok" name="user" value="${esc(user.id)}">�
 <button name="refuse" value="nocode">拒绝 (no code)</button></form>`;
 }
 
-/** Redirects to the callback, or (twice) delivers it twice at once like WeChat sometimes does. */
+/**
+ * Redirects to the callback, or (twice) delivers it twice at once like WeChat sometimes
+ * does: the browser drops the first delivery's answer (as when a navigation is replaced
+ * by another), so the first request is sent without following its redirect.
+ */
 function deliver(ctx: Context, url: string, twice: boolean): void {
   if (!twice) return ctx.redirect(url);
   page(ctx, '跳转中', `<p>跳转中…</p><script>var u=${JSON.stringify(url).replace(/</g, '\\u003c')};
-fetch(u,{credentials:'include',mode:'no-cors'}).catch(function(){});location.replace(u);</script>`);
+fetch(u,{credentials:'include',redirect:'manual'}).catch(function(){});location.replace(u);</script>`);
 }
 
 export function createSimulatorApp(world: SimWorld): Koa {
