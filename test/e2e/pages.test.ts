@@ -1,0 +1,133 @@
+// What a person sees: the open-in-WeChat page, the demo, the misconfiguration page,
+// languages, the Content-Security-Policy, and the not-found page.
+
+import test from 'ava';
+import type { Browser } from 'playwright-core';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { setPhoneUser } from '../helpers/simulator.ts';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
+
+const MP_APPID = 'wx5f3a0c2b1d4e6f70';
+const MP_SECRET = '0123456789abcdef0123456789abcdef';
+const WRONG_SECRET = 'ffffffffffffffffffffffffffffffff';
+
+let browser: Browser;
+let rpServer: RpServer;
+let broker: RunningBroker;
+let demo: RunningBroker;
+let simulator: RunningSimulator;
+let misconfigured: RunningBroker;
+
+test.before(async () => {
+  rpServer = await startRpServer();
+  simulator = await startSimulator({
+    apps: [{ kind: 'mp', appid: MP_APPID, secret: MP_SECRET, bound: true }], callbackHosts: [], host: '127.0.0.1', port: 0,
+  });
+  const clients = writeClientsFile(testClients(rpServer.origin));
+  [browser, broker, demo, misconfigured] = await Promise.all([
+    launchChromium(),
+    startBroker({ CLIENTS_FILE: clients }),
+    startBroker({}),
+    startBroker({
+      CLIENTS_FILE: clients,
+      WECHAT_MP_APPID: MP_APPID,
+      WECHAT_MP_SECRET: WRONG_SECRET,
+      WECHAT_CONNECT_URL: simulator.url,
+      WECHAT_API_URL: simulator.url,
+    }),
+  ]);
+  simulator.world.callbackHosts.add(new URL(misconfigured.issuer).host);
+});
+
+test.after.always(async () => {
+  await Promise.all([browser?.close(), broker?.stop(), demo?.stop(), misconfigured?.stop(), simulator?.close(), rpServer?.close()]);
+});
+
+test('a phone browser outside WeChat: a page that says to open the link in WeChat, and offers the QR for another device', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const { page, context } = await newPerson(browser, 'mobile');
+  const { url, check } = await rp.start();
+  await page.goto(url);
+  t.is(await page.locator('h1').innerText(), '请在微信中打开');
+  const link = await page.locator('#link').innerText();
+  t.true(link.startsWith(`${broker.issuer}/auth?`));
+  t.is(new URL(link).searchParams.get('client_id'), 'first-party');
+  t.false(link.includes('wechat_silent'));
+  await page.getByRole('link', { name: /二维码/ }).click();
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  t.truthy((await rp.finish(await rp.landed(page), check)).claims()!.sub, 'the QR shown on the phone is scanned by another device');
+  await context.close();
+});
+
+test('the demo: open the printed URL, pick a simulated user, land back on the demo page with the ID token\'s claims', async (t) => {
+  t.regex(demo.output(), new RegExp(`demo\\s+${demo.issuer}/demo`));
+  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  await page.goto(`${demo.issuer}/demo`);
+  await page.getByRole('link', { name: 'Log in with WeChat' }).click();
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Bob/ }).click();
+  await page.waitForURL(`${demo.issuer}/demo`);
+  const idToken = JSON.parse(await page.locator('#id-token-claims').innerText()) as Record<string, unknown>;
+  t.is(idToken.iss, demo.issuer);
+  t.is(idToken.aud, 'demo');
+  const userinfo = JSON.parse(await page.locator('#userinfo').innerText()) as Record<string, unknown>;
+  t.is(userinfo.nickname, 'Bob <b>&amp; "quotes"', 'markup in a nickname is shown as text');
+  t.is(await page.locator('pre b').count(), 0);
+  await page.getByRole('link', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL(`${demo.issuer}/demo`);
+  t.is(await page.getByRole('link', { name: 'Log in with WeChat' }).count(), 1);
+  await context.close();
+});
+
+test('WeChat refuses the app secret: a page saying the service is misconfigured, an operator log line with the request id, no secret anywhere', async (t) => {
+  t.false(misconfigured.output().includes('simulator'), 'with credentials set the built-in simulator does not run');
+  const rp = await createRp(misconfigured.issuer, rpServer);
+  const { page, context } = await newPerson(browser, 'wechat', 'en');
+  await setPhoneUser(context, simulator.url, 'alice');
+  const response = await page.goto((await rp.start()).url);
+  t.is(response?.status(), 503);
+  t.regex(await page.locator('p').first().innerText(), /misconfigured/);
+  const line = misconfigured.logs().find((entry) => entry.level === 50 && (entry.wechat as { errcode?: number } | undefined)?.errcode === 40125);
+  t.truthy(line, 'an error line for the operator');
+  t.regex(String((line!.wechat as { rid?: string }).rid), /^[A-Za-z0-9_-]+/);
+  t.regex(String(line!.msg), /WECHAT_MP_SECRET/);
+  t.false(misconfigured.output().includes(WRONG_SECRET));
+  t.false((await page.content()).includes(WRONG_SECRET));
+  await context.close();
+});
+
+test('pages carry a strict CSP: nonces, no inline handlers, only wxLogin.js from outside', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  const response = await page.goto((await rp.start()).url);
+  const csp = String(response?.headers()['content-security-policy']);
+  t.regex(csp, /default-src 'none'/);
+  t.regex(csp, /script-src 'nonce-[A-Za-z0-9+/=]+' http:\/\/127\.0\.0\.1:\d+$|script-src 'nonce-[A-Za-z0-9+/=]+' http:\/\/127\.0\.0\.1:\d+;/);
+  t.notRegex(csp, /unsafe-inline|unsafe-eval/);
+  t.regex(csp, /frame-ancestors 'none'/);
+  t.is(await page.locator('h1').innerText(), 'Log in with WeChat');
+  t.is(await page.locator('link[rel=stylesheet], link[href*="fonts"]').count(), 0);
+  await context.close();
+});
+
+test('an unknown page: a plain not-found page in the person\'s language', async (t) => {
+  const zh = await fetch(`${broker.issuer}/no/such/page`, { headers: { 'accept-language': 'zh-CN,zh;q=0.9' } });
+  t.is(zh.status, 404);
+  t.regex(await zh.text(), /页面不存在/);
+  const en = await fetch(`${broker.issuer}/no/such/page`, { headers: { 'accept-language': 'en-US,en;q=0.8' } });
+  t.regex(await en.text(), /There is no such page/);
+});
+
+test('an interaction URL opened in another browser: a plain page, no stack trace', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const response = await fetch((await rp.start()).url, { redirect: 'manual' });
+  const interaction = new URL(response.headers.get('location')!, broker.issuer).href;
+  const stranger = await fetch(interaction, { headers: { 'accept-language': 'en' } });
+  t.is(stranger.status, 400);
+  const body = await stranger.text();
+  t.regex(body, /login session has expired/);
+  t.notRegex(body, /at .*\.(ts|js):\d+/);
+});
