@@ -3,17 +3,18 @@
 // /sns API for the broker, and /_sim/* for tests (fault injection, call log, clock).
 
 import Router from '@koa/router';
+import { randomBytes } from 'node:crypto';
 import Koa, { type Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
 import { esc } from '../pages/html.ts';
 import type { WeChatScope } from '../wechat/types.ts';
 import { wxLoginJs } from './wxlogin.ts';
 import {
-  randomToken, SIM_USERS, type FaultKind, type SimApp, type SimUser, type SimWorld,
+  SIM_USERS, type FaultKind, type SimApp, type SimUser, type SimWorld,
 } from './world.ts';
 
 const USER_COOKIE = 'wxsim_user';
-const rid = (): string => `${randomToken(6)}-${randomToken(6)}-${randomToken(6)}`;
+const rid = (): string => `${randomBytes(4).toString('hex')}-${randomBytes(4).toString('hex')}-${randomBytes(4).toString('hex')}`;
 
 /** WeChat's JSON answer: HTTP 200 and text/plain whatever happened. */
 function answer(ctx: Context, body: Record<string, unknown>): void {
@@ -32,7 +33,8 @@ function fail(ctx: Context, world: SimWorld, errcode: number, errmsg: string): v
 async function playFault(ctx: Context, world: SimWorld): Promise<boolean> {
   const fault: FaultKind | undefined = world.takeFault(ctx.path);
   if (!fault) return false;
-  world.calls.push({ path: ctx.path, appid: ctx.query.appid as string | undefined, errcode: -999 });
+  // Errcode answers are recorded by fail(); the others are recorded here.
+  if (fault !== 'busy' && !fault.startsWith('errcode:')) world.calls.push({ path: ctx.path, appid: ctx.query.appid as string | undefined });
   if (fault === 'busy') fail(ctx, world, -1, 'system error');
   else if (fault === 'garbage') { ctx.status = 200; ctx.type = 'text/plain'; ctx.body = '<html>502 Bad Gateway</html>'; }
   else if (fault === 'gbk-empty') { ctx.status = 200; ctx.type = 'text/html; charset=gbk'; ctx.body = ''; }

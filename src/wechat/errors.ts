@@ -82,7 +82,7 @@ const BY_ERRCODE: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>(
   [42002, WeChatTokenError],
 ]);
 
-const REQUEST_ID = /(?:rid:\s*|req_id:\s*)([A-Za-z0-9-]+)/;
+const REQUEST_ID = /(?:rid:\s*|req_id:\s*)([A-Za-z0-9_-]+)/;
 
 export function requestIdOf(errmsg: unknown): string | undefined {
   return typeof errmsg === 'string' ? REQUEST_ID.exec(errmsg)?.[1] : undefined;

@@ -1,0 +1,102 @@
+// Configuration: every mistake is named by its variable; production refuses dev defaults.
+
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
+import { loadConfig } from '../../src/config/config.ts';
+import { ConfigError } from '../../src/config/errors.ts';
+import { generateSigningKeys } from '../../src/config/keys.ts';
+import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
+import { createProvider } from '../../src/oidc/provider.ts';
+import { MemoryStorage } from '../../src/storage/memory.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'broker-config-'));
+const file = (name: string, content: unknown): string => {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+};
+const CLIENT = { client_id: 'app', client_secret: 'app-secret-0123456789abcdef0123456789', redirect_uris: ['https://app.example/cb'] };
+const COOKIE_KEYS = 'k'.repeat(32);
+
+async function failsWith(t: import('ava').ExecutionContext, env: Record<string, string>, variable: RegExp, problem: RegExp) {
+  const error = await t.throwsAsync(loadConfig(env), { instanceOf: ConfigError });
+  t.regex(error!.variable, variable);
+  t.regex(error!.message, problem);
+}
+
+test('dev mode with nothing set: the simulator, the demo, fresh keys, and warnings that say so', async (t) => {
+  const config = await loadConfig({});
+  t.is(config.mode, 'development');
+  t.is(config.issuer, 'http://localhost:3000');
+  t.deepEqual(config.simulator, { port: 3001 });
+  t.is(config.clients, undefined);
+  t.deepEqual(config.keys.keys.map((key) => key.alg), ['ES256', 'RS256']);
+  t.is(config.wechat.qrMode, 'embedded');
+  t.true(config.warnings.some((warning) => /simulator/.test(warning)));
+  t.true(config.warnings.some((warning) => /COOKIE_KEYS/.test(warning)));
+});
+
+test('WeChat credentials switch the simulator off', async (t) => {
+  const config = await loadConfig({ WECHAT_OPEN_APPID: 'wx1234567890abcdef', WECHAT_OPEN_SECRET: 'a'.repeat(32) });
+  t.is(config.simulator, undefined);
+  t.deepEqual(config.apps.map((app) => app.kind), ['open']);
+});
+
+test('production refuses to start without COOKIE_KEYS, JWKS_FILE, CLIENTS_FILE and a WeChat app', async (t) => {
+  await failsWith(t, { NODE_ENV: 'production' }, /COOKIE_KEYS, JWKS_FILE, CLIENTS_FILE/, /required when NODE_ENV=production/);
+  const jwks = file('jwks.json', await generateSigningKeys());
+  const clients = file('clients.json', [CLIENT]);
+  await failsWith(t, { NODE_ENV: 'production', COOKIE_KEYS, JWKS_FILE: jwks, CLIENTS_FILE: clients }, /WECHAT_MP_APPID/, /simulator never runs in production/);
+  const config = await loadConfig({
+    NODE_ENV: 'production', COOKIE_KEYS, JWKS_FILE: jwks, CLIENTS_FILE: clients,
+    WECHAT_MP_APPID: 'wx1234567890abcdef', WECHAT_MP_SECRET: 'b'.repeat(32), ISSUER: 'https://login.example.com',
+  });
+  t.is(config.simulator, undefined);
+  t.true(config.trustProxy, 'an https issuer sits behind a TLS proxy');
+});
+
+test('each bad value is named with what is wrong', async (t) => {
+  await failsWith(t, { PORT: 'eighty' }, /^PORT$/, /whole number/);
+  await failsWith(t, { ISSUER: 'not a url' }, /^ISSUER$/, /not a URL/);
+  await failsWith(t, { ISSUER: 'https://x.example/path' }, /^ISSUER$/, /without a path/);
+  await failsWith(t, { WECHAT_QR_MODE: 'popup' }, /^WECHAT_QR_MODE$/, /embedded, redirect/);
+  await failsWith(t, { WECHAT_MP_APPID: 'wx1234567890abcdef' }, /^WECHAT_MP_SECRET$/, /required when WECHAT_MP_APPID/);
+  await failsWith(t, { WECHAT_OPEN_SECRET: 'a'.repeat(32) }, /^WECHAT_OPEN_APPID$/, /required/);
+  await failsWith(t, { WECHAT_MP_APPID: 'wx 1', WECHAT_MP_SECRET: 'a'.repeat(32) }, /^WECHAT_MP_APPID$/, /not a WeChat appid/);
+  await failsWith(t, { WECHAT_MP_APPID: 'wx1', WECHAT_MP_SECRET: 'short' }, /^WECHAT_MP_SECRET$/, /AppSecret/);
+  await failsWith(t, { COOKIE_KEYS: 'short' }, /^COOKIE_KEYS$/, /32 characters/);
+  await failsWith(t, { WECHAT_API_URL: 'ftp://x' }, /^WECHAT_API_URL$/, /http/);
+  await failsWith(t, { LOG_LEVEL: 'loud' }, /^LOG_LEVEL$/, /info/);
+});
+
+test('CLIENTS_FILE mistakes name the file, the client and the field', async (t) => {
+  await failsWith(t, { CLIENTS_FILE: join(dir, 'missing.json') }, /CLIENTS_FILE/, /no such file/);
+  await failsWith(t, { CLIENTS_FILE: file('bad.json', '[{') }, /CLIENTS_FILE/, /not valid JSON/);
+  await failsWith(t, { CLIENTS_FILE: file('obj.json', {}) }, /CLIENTS_FILE/, /JSON array/);
+  await failsWith(t, { CLIENTS_FILE: file('noid.json', [{}]) }, /CLIENTS_FILE/, /entry 0: client_id is required/);
+  await failsWith(t, { CLIENTS_FILE: file('dup.json', [CLIENT, CLIENT]) }, /CLIENTS_FILE/, /client app: client_id is used twice/);
+  await failsWith(t, { CLIENTS_FILE: file('fp.json', [{ ...CLIENT, first_party: 'yes' }]) }, /CLIENTS_FILE/, /client app: first_party/);
+});
+
+test('oidc-provider checks every client at start: a bad one stops the broker with its name', async (t) => {
+  const config = await loadConfig({ CLIENTS_FILE: file('noredirect.json', [{ ...CLIENT, redirect_uris: ['not a url'] }]) });
+  const error = await t.throwsAsync(createProvider({
+    config, clients: config.clients!, storage: new MemoryStorage(), accounts: new MemoryAccountStore(),
+  }), { instanceOf: ConfigError });
+  t.regex(error!.message, /^CLIENTS_FILE: client app: redirect_uris/);
+});
+
+test('JWKS_FILE must hold private ES256/RS256 keys with kids, an ES256 one among them', async (t) => {
+  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const priv = { ...(await exportJWK(privateKey)), kid: 'k1' };
+  await failsWith(t, { JWKS_FILE: file('empty.json', { keys: [] }) }, /JWKS_FILE/, /JWK set/);
+  await failsWith(t, { JWKS_FILE: file('public.json', { keys: [{ ...(await exportJWK(publicKey)), kid: 'p' }] }) }, /JWKS_FILE/, /not a private key/);
+  await failsWith(t, { JWKS_FILE: file('nokid.json', { keys: [{ ...priv, kid: undefined }] }) }, /JWKS_FILE/, /has no kid/);
+  await failsWith(t, { JWKS_FILE: file('dupkid.json', { keys: [priv, priv] }) }, /JWKS_FILE/, /kid is used twice/);
+  const rsa = (await generateSigningKeys()).keys.filter((key) => key.alg === 'RS256');
+  await failsWith(t, { JWKS_FILE: file('rsaonly.json', { keys: rsa }) }, /JWKS_FILE/, /needs an ES256 key/);
+  t.is((await loadConfig({ JWKS_FILE: file('good.json', { keys: [priv] }) })).keys.keys[0]!.alg, 'ES256');
+});

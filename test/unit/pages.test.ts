@@ -1,0 +1,40 @@
+// Small pieces of what leaves the broker: WeChat authorize URLs, avatars, languages, escaping.
+
+import test from 'ava';
+import { esc, html } from '../../src/pages/html.ts';
+import { negotiateLang } from '../../src/pages/i18n.ts';
+import { qrConnectUrl, webAuthorizeUrl } from '../../src/wechat/authorize.ts';
+import { httpsAvatar } from '../../src/wechat/avatar.ts';
+import type { AppId } from '../../src/wechat/types.ts';
+
+test('authorize URLs: WeChat\'s parameter order, the redirect_uri encoded, and #wechat_redirect', (t) => {
+  const request = { appid: 'wxabc' as AppId, redirectUri: 'https://login.example.com/interaction/u1/wechat', scope: 'snsapi_base' as const, state: 'Ab12' };
+  t.is(webAuthorizeUrl('https://open.weixin.qq.com', request),
+    'https://open.weixin.qq.com/connect/oauth2/authorize?appid=wxabc&redirect_uri=https%3A%2F%2Flogin.example.com%2Finteraction%2Fu1%2Fwechat&response_type=code&scope=snsapi_base&state=Ab12#wechat_redirect');
+  t.is(qrConnectUrl('https://open.weixin.qq.com', { ...request, scope: 'snsapi_login', lang: 'en' }),
+    'https://open.weixin.qq.com/connect/qrconnect?appid=wxabc&redirect_uri=https%3A%2F%2Flogin.example.com%2Finteraction%2Fu1%2Fwechat&response_type=code&scope=snsapi_login&state=Ab12&lang=en#wechat_redirect');
+});
+
+test('avatars are handed out as https only', (t) => {
+  t.is(httpsAvatar('http://thirdwx.qlogo.cn/mmopen/vi_32/x/132'), 'https://thirdwx.qlogo.cn/mmopen/vi_32/x/132');
+  t.is(httpsAvatar('https://wx.qlogo.cn/a/0'), 'https://wx.qlogo.cn/a/0');
+  t.is(httpsAvatar('http://evil.example/qlogo.cn.png'), undefined);
+  t.is(httpsAvatar('javascript:alert(1)'), undefined);
+  t.is(httpsAvatar(''), undefined);
+  t.is(httpsAvatar(undefined), undefined);
+});
+
+test('languages: zh-CN unless English is preferred', (t) => {
+  t.is(negotiateLang(undefined), 'zh-CN');
+  t.is(negotiateLang('en-US,en;q=0.9'), 'en');
+  t.is(negotiateLang('zh-TW,zh;q=0.9,en;q=0.8'), 'zh-CN');
+  t.is(negotiateLang('fr-FR,en;q=0.5,zh;q=0.4'), 'en');
+  t.is(negotiateLang('de-DE'), 'zh-CN');
+  t.is(negotiateLang('zh;q=0,en'), 'en');
+});
+
+test('every interpolated value is escaped', (t) => {
+  t.is(esc('<b>"&\''), '&lt;b&gt;&quot;&amp;&#39;');
+  t.is(html`<p title="${'"><script>'}">${'<i>'}</p>`.html, '<p title="&quot;&gt;&lt;script&gt;">&lt;i&gt;</p>');
+  t.is(html`<ul>${['<a>', '<b>'].map((x) => html`<li>${x}</li>`)}</ul>`.html, '<ul><li>&lt;a&gt;</li><li>&lt;b&gt;</li></ul>');
+});

@@ -1,0 +1,62 @@
+// Which way a person goes to WeChat, from the browser, what is configured and the request.
+
+import test from 'ava';
+import type { Account, AccountId } from '../../src/accounts/account.ts';
+import { accountCovers, chooseUpstream, type UpstreamInput } from '../../src/login/upstream.ts';
+import type { AppId, Unionid, WeChatApp } from '../../src/wechat/types.ts';
+import { browserKind } from '../../src/wechat/user-agent.ts';
+
+const mp: WeChatApp = { kind: 'mp', appid: 'wxmp' as AppId, secret: 's' };
+const open: WeChatApp = { kind: 'open', appid: 'wxopen' as AppId, secret: 's' };
+const input = (over: Partial<UpstreamInput>): UpstreamInput => ({
+  browser: 'desktop', apps: [mp, open], qrMode: 'embedded', silent: false, wantsQr: false, ...over,
+});
+
+test('User-Agents: WeChat (phone and desktop clients), WeCom, phones, desktops', (t) => {
+  t.is(browserKind('Mozilla/5.0 (iPhone) Mobile/15E148 MicroMessenger/8.0.50 NetType/WIFI'), 'wechat');
+  t.is(browserKind('Mozilla/5.0 (Windows NT 10.0) WindowsWechat MicroMessenger/7.0.20'), 'wechat');
+  t.is(browserKind('Mozilla/5.0 (Linux; Android 14) Mobile MicroMessenger/8.0 wxwork/4.1'), 'mobile');
+  t.is(browserKind('Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile Safari/537.36'), 'mobile');
+  t.is(browserKind('Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36'), 'desktop');
+  t.is(browserKind(undefined), 'desktop');
+});
+
+test('inside WeChat with an Official Account: web authorization', (t) => {
+  t.deepEqual(chooseUpstream(input({ browser: 'wechat' })), { type: 'web', app: mp });
+});
+
+test('desktop: QR login in the configured mode', (t) => {
+  t.deepEqual(chooseUpstream(input({})), { type: 'qr', app: open, mode: 'embedded' });
+  t.deepEqual(chooseUpstream(input({ qrMode: 'redirect' })), { type: 'qr', app: open, mode: 'redirect' });
+});
+
+test('a phone outside WeChat: open-in-WeChat, with the QR offered where QR login is configured', (t) => {
+  t.deepEqual(chooseUpstream(input({ browser: 'mobile' })), { type: 'open-in-wechat', qrApp: open });
+  t.deepEqual(chooseUpstream(input({ browser: 'mobile', apps: [mp] })), { type: 'open-in-wechat', qrApp: undefined });
+  t.deepEqual(chooseUpstream(input({ browser: 'mobile', wantsQr: true })), { type: 'qr', app: open, mode: 'embedded' });
+});
+
+test('only what is configured is offered', (t) => {
+  t.deepEqual(chooseUpstream(input({ apps: [mp] })), { type: 'open-in-wechat', qrApp: undefined });
+  t.deepEqual(chooseUpstream(input({ browser: 'wechat', apps: [open] })), { type: 'qr', app: open, mode: 'embedded' });
+  t.deepEqual(chooseUpstream(input({ apps: [] })), { type: 'none' });
+});
+
+test('prompt=none: silent web authorization inside WeChat, login_required everywhere else', (t) => {
+  t.deepEqual(chooseUpstream(input({ browser: 'wechat', silent: true })), { type: 'web', app: mp });
+  t.deepEqual(chooseUpstream(input({ silent: true })), { type: 'login-required' });
+  t.deepEqual(chooseUpstream(input({ browser: 'wechat', silent: true, apps: [open] })), { type: 'login-required' });
+});
+
+const account = (over: Partial<Account>): Account => ({
+  id: 'a' as AccountId, createdAt: 0, updatedAt: 0, identities: [], profile: {}, ...over,
+});
+
+test('snsapi_base is enough for openid alone, or when the account has what is asked', (t) => {
+  t.true(accountCovers(undefined, new Set(['openid'])));
+  t.false(accountCovers(undefined, new Set(['openid', 'profile'])));
+  t.false(accountCovers(account({}), new Set(['openid', 'profile'])));
+  t.true(accountCovers(account({ profile: { nickname: 'Ann' } }), new Set(['openid', 'profile'])));
+  t.false(accountCovers(account({ profile: { nickname: 'Ann' } }), new Set(['openid', 'profile', 'wechat'])));
+  t.true(accountCovers(account({ profile: { nickname: 'Ann' }, unionid: 'u' as Unionid }), new Set(['openid', 'profile', 'wechat'])));
+});
