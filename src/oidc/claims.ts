@@ -64,7 +64,7 @@ export function findAccount(store: AccountStore): FindAccount {
     if (!account) return undefined;
     return {
       accountId: sub,
-      claims: async (use, scope) => {
+      claims: async (_use, scope) => {
         const claims = accountClaims(account, sub, scope.includes('wechat') ? await loginApp(ctx, token) : undefined);
         return Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined)) as { sub: string };
       },

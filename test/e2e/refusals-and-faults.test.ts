@@ -3,31 +3,16 @@
 // Tests that inject faults share the simulator's fault queue, so they run serially.
 
 import test from 'ava';
-import type { Browser, Page } from 'playwright-core';
-import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
-import { launchChromium, newPerson } from '../helpers/browser.ts';
-import { createRp, type Rp } from '../helpers/rp.ts';
-import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import type { Page } from 'playwright-core';
+import { newPerson } from '../helpers/browser.ts';
+import { useE2e } from '../helpers/e2e.ts';
 import { injectFaults, setPhoneUser, simCalls } from '../helpers/simulator.ts';
 
-let browser: Browser;
-let broker: RunningBroker;
-let rp: Rp;
-let rpServer: RpServer;
-
-test.before(async () => {
-  rpServer = await startRpServer();
-  [browser, broker] = await Promise.all([launchChromium(), startBroker({ CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)) })]);
-  rp = await createRp(broker.issuer, rpServer);
-});
-
-test.after.always(async () => {
-  await Promise.all([browser?.close(), broker?.stop(), rpServer?.close()]);
-});
+const e2e = useE2e(test);
 
 async function openQr(locale = 'zh-CN') {
-  const person = await newPerson(browser, 'desktop', locale);
-  const started = await rp.start();
+  const person = await newPerson(e2e.browser, 'desktop', locale);
+  const started = await e2e.rp.start();
   await person.page.goto(started.url);
   return { ...person, ...started, qr: person.page.frameLocator('#qr iframe') };
 }
@@ -38,25 +23,25 @@ for (const [form, button] of [['code=authdeny', /authdeny/], ['no code', /no cod
   test(`refusal (${form}): the RP gets access_denied with its own state`, async (t) => {
     const { qr, page, check, context } = await openQr();
     await qr.getByRole('button', { name: button }).click();
-    const landed = await rp.landed(page);
+    const landed = await e2e.rp.landed(page);
     t.is(landed.searchParams.get('error'), 'access_denied');
     t.is(landed.searchParams.get('state'), check.state);
-    t.is(landed.searchParams.get('iss'), broker.issuer);
+    t.is(landed.searchParams.get('iss'), e2e.broker.issuer);
     await context.close();
   });
 }
 
 test('snapshot-page user: a page telling them to use the full service, no login, no account', async (t) => {
-  const { context, page } = await newPerson(browser, 'wechat');
-  await setPhoneUser(context, broker.simulator, 'snapshot');
-  await page.goto((await rp.start()).url);
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(context, e2e.broker.simulator, 'snapshot');
+  await page.goto((await e2e.rp.start()).url);
   await page.getByRole('button', { name: /^允许/ }).click();
   await page.waitForURL(/\/wechat\?/);
   t.regex(await page.locator('p').first().innerText(), /使用完整服务/);
-  t.true(page.url().startsWith(broker.issuer));
+  t.true(page.url().startsWith(e2e.broker.issuer));
   t.is(await page.getByRole('link', { name: /重新登录/ }).count(), 1);
   const uid = new URL(page.url()).pathname.split('/')[2];
-  t.false(broker.logs().some((line) => line.msg === 'login succeeded' && line.uid === uid));
+  t.false(e2e.broker.logs().some((line) => line.msg === 'login succeeded' && line.uid === uid));
   await context.close();
 });
 
@@ -75,46 +60,46 @@ test('tampered state: a clear page, the login is not completed', async (t) => {
 test('a state from another browser is refused: the callback is bound to the browser that started the login', async (t) => {
   const victim = await openQr();
   const wx = JSON.parse(await victim.page.locator('#qr').getAttribute('data-wx') ?? '{}') as { redirect_uri: string; state: string };
-  const attacker = await newPerson(browser, 'desktop');
+  const attacker = await newPerson(e2e.browser, 'desktop');
   const response = await attacker.page.goto(`${decodeURIComponent(wx.redirect_uri)}?code=stolen&state=${wx.state}`);
   t.is(response?.status(), 400);
   t.is(await heading(attacker.page), '无法完成登录');
   // The victim's own login still works afterwards: the state was not spent by the attacker.
   await victim.qr.getByRole('button', { name: /Alice/ }).click();
-  const tokens = await rp.finish(await rp.landed(victim.page), victim.check);
+  const tokens = await e2e.rp.finish(await e2e.rp.landed(victim.page), victim.check);
   t.truthy(tokens.claims()!.sub);
   await Promise.all([victim.context.close(), attacker.context.close()]);
 });
 
 test.serial('WeChat delivers the callback twice: the login completes once and the browser lands at the RP', async (t) => {
   const { qr, page, check, context } = await openQr();
-  const before = (await simCalls(broker.simulator)).filter((c) => c.path === '/sns/oauth2/access_token').length;
+  const before = (await simCalls(e2e.broker.simulator)).filter((c) => c.path === '/sns/oauth2/access_token').length;
   await qr.getByRole('checkbox').check();
   await qr.getByRole('button', { name: /Bob/ }).click();
-  const tokens = await rp.finish(await rp.landed(page), check);
+  const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
   t.truthy(tokens.claims()!.sub);
-  const exchanges = (await simCalls(broker.simulator)).filter((c) => c.path === '/sns/oauth2/access_token').length - before;
+  const exchanges = (await simCalls(e2e.broker.simulator)).filter((c) => c.path === '/sns/oauth2/access_token').length - before;
   t.is(exchanges, 1, 'the code was exchanged once, not twice (no 40163)');
-  t.true(broker.logs().some((line) => line.msg === 'repeat delivery of a WeChat callback'), 'the second delivery reached the broker');
+  t.true(e2e.broker.logs().some((line) => line.msg === 'repeat delivery of a WeChat callback'), 'the second delivery reached the broker');
   await context.close();
 });
 
 test.serial('a code WeChat rejects (40029) gets one fresh automatic attempt, and the login succeeds', async (t) => {
-  const { context, page } = await newPerson(browser, 'wechat');
-  await setPhoneUser(context, broker.simulator, 'alice');
-  const { url, check } = await rp.start({ scope: 'openid' });
-  await injectFaults(broker.simulator, '/sns/oauth2/access_token', ['errcode:40029']);
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(context, e2e.broker.simulator, 'alice');
+  const { url, check } = await e2e.rp.start({ scope: 'openid' });
+  await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', ['errcode:40029']);
   await page.goto(url);
-  const tokens = await rp.finish(await rp.landed(page), check);
+  const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
   t.truthy(tokens.claims()!.sub);
   await context.close();
 });
 
 test.serial('a code rejected twice (40163, 42003) ends on a clear page with a way back', async (t) => {
-  const { context, page } = await newPerson(browser, 'wechat', 'en');
-  await setPhoneUser(context, broker.simulator, 'alice');
-  const { url } = await rp.start({ scope: 'openid' });
-  await injectFaults(broker.simulator, '/sns/oauth2/access_token', ['errcode:40163', 'errcode:42003']);
+  const { context, page } = await newPerson(e2e.browser, 'wechat', 'en');
+  await setPhoneUser(context, e2e.broker.simulator, 'alice');
+  const { url } = await e2e.rp.start({ scope: 'openid' });
+  await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', ['errcode:40163', 'errcode:42003']);
   const response = await page.goto(url);
   t.is(response?.status(), 400);
   t.regex(await page.locator('p').first().innerText(), /WeChat did not complete the authorization/);
@@ -123,26 +108,26 @@ test.serial('a code rejected twice (40163, 42003) ends on a clear page with a wa
 });
 
 test.serial('WeChat busy once (-1): retried, the login succeeds', async (t) => {
-  const { context, page } = await newPerson(browser, 'wechat');
-  await setPhoneUser(context, broker.simulator, 'bob');
-  const { url, check } = await rp.start({ scope: 'openid' });
-  await injectFaults(broker.simulator, '/sns/oauth2/access_token', ['busy']);
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(context, e2e.broker.simulator, 'bob');
+  const { url, check } = await e2e.rp.start({ scope: 'openid' });
+  await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', ['busy']);
   await page.goto(url);
-  t.truthy((await rp.finish(await rp.landed(page), check)).claims()!.sub);
+  t.truthy((await e2e.rp.finish(await e2e.rp.landed(page), check)).claims()!.sub);
   await context.close();
 });
 
 for (const faults of [['busy', 'busy'], ['garbage', 'gbk-empty']] as const) {
   test.serial(`WeChat ${faults.join(' then ')}: the RP gets temporarily_unavailable with its state`, async (t) => {
-    const { context, page } = await newPerson(browser, 'wechat');
-    await setPhoneUser(context, broker.simulator, 'bob');
-    const { url, check } = await rp.start({ scope: 'openid' });
-    await injectFaults(broker.simulator, '/sns/oauth2/access_token', [...faults]);
+    const { context, page } = await newPerson(e2e.browser, 'wechat');
+    await setPhoneUser(context, e2e.broker.simulator, 'bob');
+    const { url, check } = await e2e.rp.start({ scope: 'openid' });
+    await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', [...faults]);
     await page.goto(url);
-    const landed = await rp.landed(page);
+    const landed = await e2e.rp.landed(page);
     t.is(landed.searchParams.get('error'), 'temporarily_unavailable');
     t.is(landed.searchParams.get('state'), check.state);
-    const warned = broker.logs().filter((line) => (line.wechat as { errcode?: number } | undefined)?.errcode === -1);
+    const warned = e2e.broker.logs().filter((line) => (line.wechat as { errcode?: number } | undefined)?.errcode === -1);
     if (faults[0] === 'busy') t.true(warned.some((line) => typeof (line.wechat as { rid?: string }).rid === 'string'), 'the WeChat request id is logged');
     await context.close();
   });

@@ -5,25 +5,13 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { decodeProtectedHeader } from 'jose';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
-import { launchChromium, newPerson } from '../helpers/browser.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import { newPerson } from '../helpers/browser.ts';
+import { useE2e } from '../helpers/e2e.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
-import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { authorizeScopes, setPhoneUser, simCalls } from '../helpers/simulator.ts';
 
-let browser: Browser;
-let broker: RunningBroker;
-let rpServer: RpServer;
-
-test.before(async () => {
-  rpServer = await startRpServer();
-  [browser, broker] = await Promise.all([launchChromium(), startBroker({ CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)) })]);
-});
-
-test.after.always(async () => {
-  await Promise.all([browser?.close(), broker?.stop(), rpServer?.close()]);
-});
+const e2e = useE2e(test);
 
 /** A desktop person logged in by QR at `rp` (which may show the consent page). */
 async function qrLogin(page: Page, rp: Rp, params: Record<string, string> = {}, user = /Alice/) {
@@ -34,8 +22,8 @@ async function qrLogin(page: Page, rp: Rp, params: Record<string, string> = {}, 
 }
 
 test('prompt=none without a session outside WeChat: login_required at once, nothing shown', async (t) => {
-  const rp = await createRp(broker.issuer, rpServer);
-  const { page, context } = await newPerson(browser, 'desktop');
+  const rp = await createRp(e2e.broker.issuer, e2e.rpServer);
+  const { page, context } = await newPerson(e2e.browser, 'desktop');
   const { url, check } = await rp.start({ prompt: 'none' });
   await page.goto(url);
   const landed = await rp.landed(page);
@@ -45,8 +33,8 @@ test('prompt=none without a session outside WeChat: login_required at once, noth
 });
 
 test('prompt=none with a session: a code without any page, the same sub', async (t) => {
-  const rp = await createRp(broker.issuer, rpServer);
-  const { page, context } = await newPerson(browser, 'desktop');
+  const rp = await createRp(e2e.broker.issuer, e2e.rpServer);
+  const { page, context } = await newPerson(e2e.browser, 'desktop');
   const first = await qrLogin(page, rp);
   const sub = (await rp.finish(await rp.landed(page), first.check)).claims()!.sub;
   const { url, check } = await rp.start({ prompt: 'none' });
@@ -57,48 +45,48 @@ test('prompt=none with a session: a code without any page, the same sub', async 
 });
 
 test.serial('prompt=none inside WeChat without a broker session: silent snsapi_base logs a known person in', async (t) => {
-  const rp = await createRp(broker.issuer, rpServer);
-  const known = await newPerson(browser, 'wechat');
-  await setPhoneUser(known.context, broker.simulator, 'chen');
+  const rp = await createRp(e2e.broker.issuer, e2e.rpServer);
+  const known = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(known.context, e2e.broker.simulator, 'chen');
   const first = await rp.start({ scope: 'openid' });
   await known.page.goto(first.url);
   const sub = (await rp.finish(await rp.landed(known.page), first.check)).claims()!.sub;
   await known.context.close();
 
   // WeChat was killed: the webview lost the broker's cookies, WeChat still knows the person.
-  const { context, page } = await newPerson(browser, 'wechat');
-  await setPhoneUser(context, broker.simulator, 'chen');
-  const since = (await simCalls(broker.simulator)).length;
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(context, e2e.broker.simulator, 'chen');
+  const since = (await simCalls(e2e.broker.simulator)).length;
   const { url, check } = await rp.start({ scope: 'openid', prompt: 'none' });
   await page.goto(url);
   const tokens = await rp.finish(await rp.landed(page), check);
   t.is(tokens.claims()!.sub, sub);
-  t.deepEqual(await authorizeScopes(broker.simulator, since), ['snsapi_base']);
+  t.deepEqual(await authorizeScopes(e2e.broker.simulator, since), ['snsapi_base']);
   await context.close();
 });
 
 test.serial('prompt=none inside WeChat for somebody without an account: login_required, no account made, nothing shown', async (t) => {
-  const rp = await createRp(broker.issuer, rpServer);
-  const { context, page } = await newPerson(browser, 'wechat');
-  await setPhoneUser(context, broker.simulator, 'bob');
-  const since = (await simCalls(broker.simulator)).length;
+  const rp = await createRp(e2e.broker.issuer, e2e.rpServer);
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(context, e2e.broker.simulator, 'bob');
+  const since = (await simCalls(e2e.broker.simulator)).length;
   const { url, check } = await rp.start({ prompt: 'none' });
   await page.goto(url);
   const landed = await rp.landed(page);
   t.is(landed.searchParams.get('error'), 'login_required');
   t.is(landed.searchParams.get('state'), check.state);
-  t.deepEqual(await authorizeScopes(broker.simulator, since), ['snsapi_base'], 'no snsapi_userinfo sheet');
+  t.deepEqual(await authorizeScopes(e2e.broker.simulator, since), ['snsapi_base'], 'no snsapi_userinfo sheet');
   await context.close();
 });
 
 test('SSO: a second client gets the same person without a second WeChat login; a third party shows consent first', async (t) => {
-  const first = await createRp(broker.issuer, rpServer);
-  const third = await createRp(broker.issuer, rpServer, 'third-party');
-  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  const first = await createRp(e2e.broker.issuer, e2e.rpServer);
+  const third = await createRp(e2e.broker.issuer, e2e.rpServer, 'third-party');
+  const { page, context } = await newPerson(e2e.browser, 'desktop', 'en');
   const login = await qrLogin(page, first);
   const sub = (await first.finish(await first.landed(page), login.check)).claims()!.sub;
 
-  const { url, check } = await third.start({ redirect_uri: rpServer.callback });
+  const { url, check } = await third.start({ redirect_uri: e2e.rpServer.callback });
   await page.goto(url);
   t.is(await page.locator('h1').innerText(), 'Allow access');
   t.regex(await page.locator('p').first().innerText(), /^Third <Party> App asks for:/);
@@ -108,16 +96,16 @@ test('SSO: a second client gets the same person without a second WeChat login; a
   t.is(tokens.claims()!.aud, 'third-party');
 
   // Consent is remembered for the session.
-  const again = await third.start({ redirect_uri: rpServer.callback });
+  const again = await third.start({ redirect_uri: e2e.rpServer.callback });
   await page.goto(again.url);
   t.is((await third.finish(await third.landed(page), again.check)).claims()!.sub, sub);
   await context.close();
 });
 
 test('consent denied: the third party gets access_denied', async (t) => {
-  const third = await createRp(broker.issuer, rpServer, 'third-party');
-  const { page, context } = await newPerson(browser, 'desktop');
-  const { check } = await qrLogin(page, third, { redirect_uri: rpServer.callback });
+  const third = await createRp(e2e.broker.issuer, e2e.rpServer, 'third-party');
+  const { page, context } = await newPerson(e2e.browser, 'desktop');
+  const { check } = await qrLogin(page, third, { redirect_uri: e2e.rpServer.callback });
   await page.getByRole('button', { name: '拒绝' }).click();
   const landed = await third.landed(page);
   t.is(landed.searchParams.get('error'), 'access_denied');
@@ -126,7 +114,7 @@ test('consent denied: the third party gets access_denied', async (t) => {
 });
 
 test('a client with several redirect_uris must name one', async (t) => {
-  const third = await createRp(broker.issuer, rpServer, 'third-party');
+  const third = await createRp(e2e.broker.issuer, e2e.rpServer, 'third-party');
   const url = new URL((await third.start()).url);
   url.searchParams.delete('redirect_uri');
   const response = await fetch(url, { redirect: 'manual' });
@@ -135,8 +123,8 @@ test('a client with several redirect_uris must name one', async (t) => {
 });
 
 test('offline_access: a refresh token that rotates; a replayed one is refused', async (t) => {
-  const rp = await createRp(broker.issuer, rpServer);
-  const { page, context } = await newPerson(browser, 'desktop');
+  const rp = await createRp(e2e.broker.issuer, e2e.rpServer);
+  const { page, context } = await newPerson(e2e.browser, 'desktop');
   const { check } = await qrLogin(page, rp, { scope: 'openid offline_access', prompt: 'consent' });
   await page.getByRole('button', { name: '同意' }).click();
   const tokens = await rp.finish(await rp.landed(page), check);
@@ -151,8 +139,8 @@ test('offline_access: a refresh token that rotates; a replayed one is refused', 
 });
 
 test('a used authorization code is refused', async (t) => {
-  const rp = await createRp(broker.issuer, rpServer);
-  const { page, context } = await newPerson(browser, 'desktop');
+  const rp = await createRp(e2e.broker.issuer, e2e.rpServer);
+  const { page, context } = await newPerson(e2e.browser, 'desktop');
   const { check } = await qrLogin(page, rp);
   const landed = await rp.landed(page);
   await rp.finish(landed, check);
@@ -162,19 +150,19 @@ test('a used authorization code is refused', async (t) => {
 });
 
 async function logout(context: BrowserContext, page: Page, rp: Rp, idToken: string) {
-  await page.goto(oidc.buildEndSessionUrl(rp.config, { id_token_hint: idToken, post_logout_redirect_uri: rpServer.loggedOut }).href);
+  await page.goto(oidc.buildEndSessionUrl(rp.config, { id_token_hint: idToken, post_logout_redirect_uri: e2e.rpServer.loggedOut }).href);
   await page.getByRole('button', { name: 'Log out' }).click();
-  await page.waitForURL((url) => url.href.startsWith(rpServer.loggedOut));
+  await page.waitForURL((url) => url.href.startsWith(e2e.rpServer.loggedOut));
   return context;
 }
 
 test('RP-initiated logout: a confirmation page, back to the RP, and the session is gone', async (t) => {
-  const rp = await createRp(broker.issuer, rpServer);
-  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  const rp = await createRp(e2e.broker.issuer, e2e.rpServer);
+  const { page, context } = await newPerson(e2e.browser, 'desktop', 'en');
   const { check } = await qrLogin(page, rp);
   const tokens = await rp.finish(await rp.landed(page), check);
   await logout(context, page, rp, tokens.id_token!);
-  t.true(page.url().startsWith(rpServer.loggedOut));
+  t.true(page.url().startsWith(e2e.rpServer.loggedOut));
   const { url } = await rp.start({ prompt: 'none' });
   await page.goto(url);
   t.is((await rp.landed(page)).searchParams.get('error'), 'login_required');
@@ -183,8 +171,8 @@ test('RP-initiated logout: a confirmation page, back to the RP, and the session 
 
 test('ES256 by default; a client registered for RS256 gets RS256 ID tokens', async (t) => {
   for (const [clientId, alg] of [['first-party', 'ES256'], ['rs256', 'RS256']] as const) {
-    const rp = await createRp(broker.issuer, rpServer, clientId);
-    const { page, context } = await newPerson(browser, 'desktop');
+    const rp = await createRp(e2e.broker.issuer, e2e.rpServer, clientId);
+    const { page, context } = await newPerson(e2e.browser, 'desktop');
     const { check } = await qrLogin(page, rp);
     const tokens = await rp.finish(await rp.landed(page), check);
     t.is(decodeProtectedHeader(tokens.id_token!).alg, alg);
@@ -193,11 +181,11 @@ test('ES256 by default; a client registered for RS256 gets RS256 ID tokens', asy
 });
 
 test('a public client must use PKCE', async (t) => {
-  const rp = await createRp(broker.issuer, rpServer, 'spa');
+  const rp = await createRp(e2e.broker.issuer, e2e.rpServer, 'spa');
   const url = new URL((await rp.start()).url);
   url.searchParams.delete('code_challenge');
   url.searchParams.delete('code_challenge_method');
-  const { page, context } = await newPerson(browser, 'desktop');
+  const { page, context } = await newPerson(e2e.browser, 'desktop');
   await page.goto(url.href);
   const landed = await rp.landed(page);
   t.is(landed.searchParams.get('error'), 'invalid_request');

@@ -3,41 +3,26 @@
 
 import test from 'ava';
 import * as oidc from 'openid-client';
-import type { Browser, Page } from 'playwright-core';
-import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
-import { launchChromium, newPerson } from '../helpers/browser.ts';
-import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { createRp, type Rp } from '../helpers/rp.ts';
+import type { Page } from 'playwright-core';
+import { newPerson } from '../helpers/browser.ts';
+import { useE2e } from '../helpers/e2e.ts';
 import { authorizeScopes, setPhoneUser, simCalls } from '../helpers/simulator.ts';
 
-let browser: Browser;
-let broker: RunningBroker;
-let rp: Rp;
-let rpServer: RpServer;
-
-test.before(async () => {
-  rpServer = await startRpServer();
-  [browser, broker] = await Promise.all([launchChromium(), startBroker({ CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)) })]);
-  rp = await createRp(broker.issuer, rpServer);
-});
-
-test.after.always(async () => {
-  await Promise.all([browser?.close(), broker?.stop(), rpServer?.close()]);
-});
+const e2e = useE2e(test);
 
 /** One login of `user` inside WeChat; clicks "allow" when WeChat shows its sheet. */
 async function loginInWeChat(user: string, params: Record<string, string> = {}, onPage?: (page: Page) => Promise<void>) {
-  const { context, page } = await newPerson(browser, 'wechat');
-  await setPhoneUser(context, broker.simulator, user);
-  const since = (await simCalls(broker.simulator)).length;
-  const { url, check } = await rp.start(params);
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(context, e2e.broker.simulator, user);
+  const since = (await simCalls(e2e.broker.simulator)).length;
+  const { url, check } = await e2e.rp.start(params);
   await page.goto(url);
   if (onPage) await onPage(page);
-  const tokens = await rp.finish(await rp.landed(page), check);
+  const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
   const claims = tokens.claims()!;
-  const userinfo = await oidc.fetchUserInfo(rp.config, tokens.access_token, claims.sub);
+  const userinfo = await oidc.fetchUserInfo(e2e.rp.config, tokens.access_token, claims.sub);
   await context.close();
-  return { claims, userinfo, scopes: await authorizeScopes(broker.simulator, since) };
+  return { claims, userinfo, scopes: await authorizeScopes(e2e.broker.simulator, since) };
 }
 
 const allow = async (page: Page) => {
@@ -45,13 +30,13 @@ const allow = async (page: Page) => {
 };
 
 async function loginByQr(user: RegExp) {
-  const { context, page } = await newPerson(browser, 'desktop');
-  const { url, check } = await rp.start();
+  const { context, page } = await newPerson(e2e.browser, 'desktop');
+  const { url, check } = await e2e.rp.start();
   await page.goto(url);
   await page.frameLocator('#qr iframe').getByRole('button', { name: user }).click();
-  const tokens = await rp.finish(await rp.landed(page), check);
+  const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
   const claims = tokens.claims()!;
-  const userinfo = await oidc.fetchUserInfo(rp.config, tokens.access_token, claims.sub);
+  const userinfo = await oidc.fetchUserInfo(e2e.rp.config, tokens.access_token, claims.sub);
   await context.close();
   return { claims, userinfo };
 }
@@ -89,11 +74,11 @@ test.serial('an openid-only account and a QR account of the same person merge in
   const younger = await loginByQr(/陈大文/);
   t.not(younger.claims.sub, older.claims.sub, 'nothing ties them together yet: no unionid on the openid-only account');
   const youngerToken = await (async () => {
-    const { context, page } = await newPerson(browser, 'desktop');
-    const { url, check } = await rp.start();
+    const { context, page } = await newPerson(e2e.browser, 'desktop');
+    const { url, check } = await e2e.rp.start();
     await page.goto(url);
     await page.frameLocator('#qr iframe').getByRole('button', { name: /陈大文/ }).click();
-    const tokens = await rp.finish(await rp.landed(page), check);
+    const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
     await context.close();
     return tokens;
   })();
@@ -102,7 +87,7 @@ test.serial('an openid-only account and a QR account of the same person merge in
   t.is(merged.userinfo.nickname, '陈大文');
   const afterMerge = await loginByQr(/陈大文/);
   t.is(afterMerge.claims.sub, older.claims.sub);
-  const stillWorks = await oidc.fetchUserInfo(rp.config, youngerToken.access_token, younger.claims.sub);
+  const stillWorks = await oidc.fetchUserInfo(e2e.rp.config, youngerToken.access_token, younger.claims.sub);
   t.is(stillWorks.sub, younger.claims.sub);
   t.is(stillWorks.nickname, '陈大文');
 });
