@@ -56,11 +56,19 @@ export interface ProviderDeps {
 }
 
 export async function createProvider({ config, clients, storage, accounts }: ProviderDeps): Promise<Provider> {
+  // Authorization requests by POST come cross-site, so the session cookie must be
+  // SameSite=None, which browsers keep only when Secure: POST needs an https issuer.
+  const https = config.issuer.startsWith('https:');
   const configuration: Configuration = {
     adapter: (model: string) => storage.adapter(model),
     clients: clients.map((client) => ({ ...client })),
     jwks: { keys: config.keys.keys as never },
-    cookies: { keys: [...config.cookieKeys] },
+    cookies: {
+      keys: [...config.cookieKeys],
+      long: { httpOnly: true, sameSite: https ? 'none' : 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    enableHttpPostMethods: https,
     findAccount: findAccount(accounts),
     scopes: [...SCOPES],
     claims: CLAIMS,
