@@ -3,8 +3,6 @@
 
 import type Provider from 'oidc-provider';
 import { AccountLinker } from './accounts/linking.ts';
-import { MemoryAccountStore } from './accounts/memory-store.ts';
-import type { AccountStore } from './accounts/store.ts';
 import type { Config } from './config/config.ts';
 import { demoClient, demoRoutes } from './demo/routes.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -15,8 +13,7 @@ import { createProvider } from './oidc/provider.ts';
 import { errorPages } from './ops/errors.ts';
 import { healthRoutes } from './ops/health.ts';
 import { requestLog } from './ops/request-log.ts';
-import type { ProtocolStorage } from './storage/adapter.ts';
-import { MemoryStorage } from './storage/memory.ts';
+import { openStores, type Stores } from './storage/open.ts';
 import { startSimulator, type RunningSimulator } from './simulator/server.ts';
 import { devApps } from './simulator/world.ts';
 import { WeChatClient } from './wechat/client.ts';
@@ -31,7 +28,7 @@ export interface Broker {
   readonly simulator: RunningSimulator | undefined;
   /** The demo relying party's start page, when the demo runs. */
   readonly demoUrl: string | undefined;
-  readonly storage: ProtocolStorage;
+  readonly stores: Stores;
   /** Readiness turns 503 from here on. */
   beginShutdown(): void;
   close(): Promise<void>;
@@ -59,23 +56,25 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
 
 export async function createBroker(baseConfig: Config, log: Logger = createLogger(baseConfig.logLevel)): Promise<Broker> {
   const { config, simulator } = await withSimulator(baseConfig);
-  const storage: ProtocolStorage = new MemoryStorage();
-  const accounts: AccountStore = new MemoryAccountStore();
+  const stores = openStores(config.storage, log);
   const demo = config.clients ? undefined : demoClient(config.issuer);
-  const provider = await createProvider({ config, clients: config.clients ?? [demo!], storage, accounts });
+  const provider = await createProvider({
+    config, clients: config.clients ?? [demo!], storage: stores.protocol, accounts: stores.accounts,
+  });
+  provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
   let closing = false;
 
   provider.use(errorPages(log));
   provider.use(requestLog(log));
   provider.use(silentPromptInWeChat(config));
   for (const router of [
-    healthRoutes(storage, () => closing),
+    healthRoutes(stores, () => closing),
     loginRoutes({
       config,
       provider,
-      states: new LoginStates(storage.adapter(STATE_MODEL)),
+      states: new LoginStates(stores.protocol.adapter(STATE_MODEL)),
       wechat: new WeChatClient({ apiUrl: config.wechat.apiUrl, timeoutMs: config.wechat.timeoutMs, log }),
-      linker: new AccountLinker(accounts),
+      linker: new AccountLinker(stores.accounts),
       log,
     }),
     ...(demo ? [demoRoutes(config.issuer, demo)] : []),
@@ -90,11 +89,11 @@ export async function createBroker(baseConfig: Config, log: Logger = createLogge
     log,
     simulator,
     demoUrl: demo ? `${config.issuer}/demo` : undefined,
-    storage,
+    stores,
     beginShutdown: () => { closing = true; },
     async close() {
       closing = true;
-      await Promise.all([storage.close(), accounts.close(), simulator?.close()]);
+      await Promise.all([stores.close(), simulator?.close()]);
     },
   };
 }

@@ -17,7 +17,7 @@ function banner(broker: Broker): string {
     `  URL        ${config.issuer}`,
     `  discovery  ${config.issuer}/.well-known/openid-configuration`,
     `  mode       ${config.mode}`,
-    `  storage    ${broker.storage.kind} (protocol state and accounts)`,
+    `  storage    protocol state: ${broker.stores.protocol.kind}; accounts: ${broker.stores.accountsKind}`,
     `  upstreams  ${upstreams.join('; ')}`,
     `  QR mode    ${config.wechat.qrMode}`,
     ...(broker.simulator ? [`  simulator  ${broker.simulator.url} (plays WeChat; dev mode only)`] : []),
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(`${banner(broker)}\n`);
-  broker.log.info({ issuer: broker.config.issuer, mode: config.mode, storage: broker.storage.kind }, 'broker started');
+  broker.log.info({ issuer: broker.config.issuer, mode: config.mode, storage: { protocol: broker.stores.protocol.kind, accounts: broker.stores.accountsKind } }, 'broker started');
 
   let stopping = false;
   const stop = (signal: string) => {

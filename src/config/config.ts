@@ -23,6 +23,26 @@ export interface WeChatSettings {
   readonly timeoutMs: number;
 }
 
+/** Where Redis is: one server, Sentinels naming a master, or Cluster seed nodes. */
+export type RedisTarget =
+  | { readonly kind: 'standalone'; readonly url: string }
+  | { readonly kind: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string; readonly password?: string; readonly tls: boolean; readonly db: number }
+  | { readonly kind: 'cluster'; readonly nodes: readonly HostPort[]; readonly password?: string; readonly tls: boolean };
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface StorageSettings {
+  readonly redis: RedisTarget | undefined;
+  /** Prefix of every Redis key, so several brokers (or other apps) can share a Redis. */
+  readonly redisPrefix: string;
+  readonly mongodbUri: string | undefined;
+  /** How long one storage operation may take before the request fails. */
+  readonly timeoutMs: number;
+}
+
 export interface Config {
   readonly mode: Mode;
   readonly port: number;
@@ -37,6 +57,7 @@ export interface Config {
   /** Undefined in dev mode without CLIENTS_FILE: the demo client is used. */
   readonly clients: readonly ClientMetadata[] | undefined;
   readonly keys: SigningKeys;
+  readonly storage: StorageSettings;
   readonly cookieKeys: readonly string[];
   /** Dev mode without WeChat credentials: the built-in simulator plays WeChat. */
   readonly simulator: { readonly port: number } | undefined;
@@ -118,6 +139,48 @@ function clientsFile(name: string, path: string): ClientMetadata[] {
   });
 }
 
+function hostPorts(variable: string, list: string, defaultPort: number): HostPort[] {
+  return list.split(',').map((item) => {
+    const match = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(item.trim());
+    if (!match?.[1]) throw new ConfigError(variable, `"${item}" is not host:port`);
+    return { host: match[1], port: match[2] ? Number(match[2]) : defaultPort };
+  });
+}
+
+/**
+ * REDIS_URL forms:
+ *   redis://[:password@]host[:port][/db]              one server (rediss:// for TLS)
+ *   redis-sentinel://[:password@]h1:26379,h2:26379/mymaster[/db]   Sentinel (rediss-sentinel:// for TLS)
+ *   redis-cluster://[:password@]h1:6379,h2:6379       Cluster seed nodes (rediss-cluster:// for TLS)
+ */
+export function parseRedisUrl(variable: string, raw: string): RedisTarget {
+  const match = /^(rediss?)(-sentinel|-cluster)?:\/\/(?:(?:[^:@/]*):([^@/]*)@)?([^/]+)(?:\/(.*))?$/.exec(raw);
+  if (!match) throw new ConfigError(variable, 'expected redis://, rediss://, redis-sentinel:// or redis-cluster:// (see README)');
+  const [, scheme, variant, password, hosts = '', path = ''] = match;
+  const tls = scheme === 'rediss';
+  const secret = password ? decodeURIComponent(password) : undefined;
+  if (!variant) {
+    if (hosts.includes(',')) throw new ConfigError(variable, 'several hosts need redis-sentinel:// or redis-cluster://');
+    if (path && !/^\d+$/.test(path)) throw new ConfigError(variable, `database "${path}" is not a number`);
+    return { kind: 'standalone', url: raw };
+  }
+  if (variant === '-cluster') {
+    if (path) throw new ConfigError(variable, 'Redis Cluster has no databases: remove the path');
+    return { kind: 'cluster', nodes: hostPorts(variable, hosts, 6379), password: secret, tls };
+  }
+  const [name, db = '0'] = path.split('/');
+  if (!name) throw new ConfigError(variable, 'redis-sentinel:// needs the master name as its path: redis-sentinel://h1:26379,h2:26379/mymaster');
+  if (!/^\d+$/.test(db)) throw new ConfigError(variable, `database "${db}" is not a number`);
+  return { kind: 'sentinel', sentinels: hostPorts(variable, hosts, 26379), name, password: secret, tls, db: Number(db) };
+}
+
+function mongodbUri(env: Env): string | undefined {
+  const raw = text(env, 'MONGODB_URI');
+  if (raw === undefined) return undefined;
+  if (!/^mongodb(\+srv)?:\/\/[^/]+/.test(raw)) throw new ConfigError('MONGODB_URI', 'expected mongodb:// or mongodb+srv://');
+  return raw;
+}
+
 function cookieKeys(env: Env): string[] | undefined {
   const raw = text(env, 'COOKIE_KEYS');
   if (raw === undefined) return undefined;
@@ -163,7 +226,17 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
   if (!keys) warnings.push('COOKIE_KEYS not set: random cookie keys, sessions end when the broker restarts');
   if (!jwksPath) warnings.push('JWKS_FILE not set: fresh signing keys, tokens stop verifying when the broker restarts');
   if (!clientsPath) warnings.push('CLIENTS_FILE not set: only the demo client is registered');
-  warnings.push('storage is in memory: logins, sessions and accounts are lost when the broker stops');
+  const redisUrl = text(env, 'REDIS_URL');
+  const storage: StorageSettings = {
+    redis: redisUrl === undefined ? undefined : parseRedisUrl('REDIS_URL', redisUrl),
+    redisPrefix: text(env, 'REDIS_PREFIX') ?? 'wechat-broker:',
+    mongodbUri: mongodbUri(env),
+    timeoutMs: integer(env, 'STORAGE_TIMEOUT_MS', 2000, 50, 60_000),
+  };
+  if (!storage.redis && !storage.mongodbUri) {
+    if (production) warnings.push('neither REDIS_URL nor MONGODB_URI: storage is in memory, one instance only, everything is lost on restart');
+    else warnings.push('storage is in memory: logins, sessions and accounts are lost when the broker stops');
+  }
 
   return {
     mode,
@@ -182,6 +255,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     },
     clients: clientsPath ? clientsFile('CLIENTS_FILE', clientsPath) : undefined,
     keys: jwksPath ? loadJwksFile('JWKS_FILE', jwksPath) : await generateSigningKeys(),
+    storage,
     cookieKeys: keys ?? [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')],
     simulator,
     warnings,

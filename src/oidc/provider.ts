@@ -7,6 +7,7 @@ import type { ClientMetadata, Config } from '../config/config.ts';
 import { ConfigError } from '../config/errors.ts';
 import { errorPage, loggedOutPage, logoutPage } from '../pages/views.ts';
 import type { ProtocolStorage } from '../storage/adapter.ts';
+import { StorageUnavailableError } from '../storage/errors.ts';
 import { acrForApp, CLAIMS, findAccount, SCOPES } from './claims.ts';
 
 /** Private client metadata: `first_party: true` skips the consent page. */
@@ -41,6 +42,7 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
 }
 
 async function renderError(ctx: KoaContextWithOIDC, out: errors.OIDCProviderError | Record<string, unknown>, error: Error) {
+  if (error instanceof StorageUnavailableError) return errorPage(ctx, { kind: 'unavailable', status: 503 });
   const expired = error instanceof errors.SessionNotFound || error.name === 'SessionNotFound';
   const status = ctx.status >= 400 ? ctx.status : 400;
   errorPage(ctx, expired

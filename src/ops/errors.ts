@@ -4,6 +4,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from '../log.ts';
 import { errorPage } from '../pages/views.ts';
+import { StorageUnavailableError } from '../storage/errors.ts';
 
 export function errorPages(log: Logger): Middleware {
   return async (ctx, next) => {
@@ -11,6 +12,11 @@ export function errorPages(log: Logger): Middleware {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) errorPage(ctx, { kind: 'not_found', status: 404 });
     } catch (error) {
+      if (error instanceof StorageUnavailableError) {
+        log.warn({ store: error.store, path: ctx.path }, 'storage unavailable');
+        if (!ctx.headerSent) errorPage(ctx, { kind: 'unavailable', status: 503 });
+        return;
+      }
       const { status, expose } = error as { status?: number; expose?: boolean };
       const clientError = typeof status === 'number' && status >= 400 && status < 500 && expose;
       if (!clientError) log.error({ err: error, path: ctx.path }, 'request failed');

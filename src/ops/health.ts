@@ -3,11 +3,12 @@
 //   /readyz   configuration loaded and storage reachable; 503 otherwise
 
 import Router from '@koa/router';
-import type { ProtocolStorage } from '../storage/adapter.ts';
+import type { Stores } from '../storage/open.ts';
 
 const READY_TIMEOUT_MS = 1500;
 
-export function healthRoutes(storage: ProtocolStorage, isClosing: () => boolean): Router {
+export function healthRoutes(stores: Stores, isClosing: () => boolean): Router {
+  const storage = { protocol: stores.protocol.kind, accounts: stores.accountsKind };
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.set('cache-control', 'no-store');
@@ -17,18 +18,18 @@ export function healthRoutes(storage: ProtocolStorage, isClosing: () => boolean)
     ctx.set('cache-control', 'no-store');
     if (isClosing()) {
       ctx.status = 503;
-      ctx.body = { status: 'stopping', storage: storage.kind };
+      ctx.body = { status: 'stopping', storage };
       return;
     }
     try {
       await Promise.race([
-        storage.ping(),
+        stores.ping(),
         new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS).unref()),
       ]);
-      ctx.body = { status: 'ready', storage: storage.kind };
+      ctx.body = { status: 'ready', storage };
     } catch {
       ctx.status = 503;
-      ctx.body = { status: 'storage unreachable', storage: storage.kind };
+      ctx.body = { status: 'storage unreachable', storage };
     }
   });
   return router;

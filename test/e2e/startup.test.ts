@@ -26,7 +26,7 @@ test('dev mode: a banner with URL, mode, storage, upstreams, simulator, demo and
     const health = await fetch(`${broker.issuer}/healthz`);
     t.deepEqual(await health.json(), { status: 'ok' });
     const ready = await fetch(`${broker.issuer}/readyz`);
-    t.deepEqual(await ready.json(), { status: 'ready', storage: 'memory' });
+    t.deepEqual(await ready.json(), { status: 'ready', storage: { protocol: 'memory', accounts: 'memory' } });
     const discovery = await (await fetch(`${broker.issuer}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
     t.deepEqual(discovery.response_types_supported, ['code']);
     t.deepEqual(discovery.code_challenge_methods_supported, ['S256']);

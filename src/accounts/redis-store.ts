@@ -1,0 +1,103 @@
+// Accounts in Redis. An account and its index keys (unionid, each appid+openid) are
+// checked and written by one Lua script, so the store itself refuses a second account
+// for a person. All account keys share the `{accounts}` hash tag: on a Redis Cluster they
+// live in one slot, which is what lets one script touch them together.
+// Accounts are long-lived data: run Redis with AOF (appendonly yes) when it holds them.
+
+import type { Account, AccountId, Identity } from './account.ts';
+import { AccountConflictError, type AccountStore } from './store.ts';
+import { guarded } from '../storage/errors.ts';
+import type { RedisClient } from '../storage/redis-connection.ts';
+import type { Unionid } from '../wechat/types.ts';
+
+const STORE = 'Redis (accounts)';
+const MAX_ALIAS_HOPS = 8;
+
+/**
+ * KEYS: account, account's alias, from, from's alias, then index keys.
+ * ARGV: account id, mode (create | update | merge), account JSON, from id.
+ */
+const WRITE = `
+local id, mode, from = ARGV[1], ARGV[2], ARGV[4]
+if mode == 'create' then
+  if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 'CONFLICT' end
+elseif redis.call('EXISTS', KEYS[1]) == 0 or (mode == 'merge' and redis.call('EXISTS', KEYS[3]) == 0) then
+  return 'CONFLICT'
+end
+for i = 5, #KEYS do
+  local holder = redis.call('GET', KEYS[i])
+  if holder and holder ~= id and holder ~= from then return 'CONFLICT' end
+end
+for i = 5, #KEYS do redis.call('SET', KEYS[i], id) end
+redis.call('SET', KEYS[1], ARGV[3])
+if mode == 'merge' then
+  redis.call('DEL', KEYS[3])
+  redis.call('SET', KEYS[4], id)
+end
+return 'OK'`;
+
+export class RedisAccountStore implements AccountStore {
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+
+  constructor(redis: RedisClient, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = `${prefix}{accounts}:`;
+  }
+
+  #account = (id: string) => `${this.#prefix}id:${id}`;
+  #alias = (id: string) => `${this.#prefix}alias:${id}`;
+  #unionid = (unionid: string) => `${this.#prefix}unionid:${unionid}`;
+  #identity = (identity: Identity) => `${this.#prefix}identity:${identity.appid}:${identity.openid}`;
+
+  findById(id: AccountId): Promise<Account | undefined> {
+    return guarded(STORE, async () => {
+      let current: string = id;
+      for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop += 1) {
+        const json = await this.#redis.get(this.#account(current));
+        if (json) return JSON.parse(json) as Account;
+        const next = await this.#redis.get(this.#alias(current));
+        if (!next) return undefined;
+        current = next;
+      }
+      return undefined;
+    });
+  }
+
+  async #byIndex(key: string): Promise<Account | undefined> {
+    const id = await guarded(STORE, () => this.#redis.get(key));
+    return id ? this.findById(id as AccountId) : undefined;
+  }
+
+  findByUnionid(unionid: Unionid): Promise<Account | undefined> {
+    return this.#byIndex(this.#unionid(unionid));
+  }
+
+  findByIdentity(identity: Identity): Promise<Account | undefined> {
+    return this.#byIndex(this.#identity(identity));
+  }
+
+  create(account: Account): Promise<void> {
+    return this.#write('create', account);
+  }
+
+  update(account: Account): Promise<void> {
+    return this.#write('update', account);
+  }
+
+  merge(into: Account, from: AccountId): Promise<void> {
+    return this.#write('merge', into, from);
+  }
+
+  async close(): Promise<void> {}
+
+  async #write(mode: 'create' | 'update' | 'merge', account: Account, from = ''): Promise<void> {
+    const indexes = [
+      ...(account.unionid === undefined ? [] : [this.#unionid(account.unionid)]),
+      ...account.identities.map(this.#identity),
+    ];
+    const keys = [this.#account(account.id), this.#alias(account.id), this.#account(from), this.#alias(from), ...indexes];
+    const result = await guarded(STORE, () => this.#redis.eval(WRITE, keys.length, ...keys, account.id, mode, JSON.stringify(account), from));
+    if (result !== 'OK') throw new AccountConflictError();
+  }
+}

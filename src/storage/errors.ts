@@ -1,0 +1,24 @@
+/**
+ * Storage did not answer in time or refused: the request fails fast with a clear page or
+ * a standard OAuth error, and the broker recovers by itself when storage is back.
+ */
+export class StorageUnavailableError extends Error {
+  readonly code = 'STORAGE_UNAVAILABLE';
+  readonly store: string;
+
+  constructor(store: string, cause: unknown) {
+    super(`${store} is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'StorageUnavailableError';
+    this.store = store;
+  }
+}
+
+/** Runs a storage call, turning connection failures and timeouts into StorageUnavailableError. */
+export async function guarded<T>(store: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof StorageUnavailableError) throw error;
+    throw new StorageUnavailableError(store, error);
+  }
+}

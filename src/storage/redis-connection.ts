@@ -1,0 +1,37 @@
+// One ioredis client for a RedisTarget (server, Sentinel or Cluster), set to fail fast:
+// no offline queue, a command timeout, and reconnection forever in the background.
+
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from '../config/config.ts';
+
+export type RedisClient = Redis | Cluster;
+
+export function connectRedis(target: RedisTarget, timeoutMs: number): RedisClient {
+  const common: RedisOptions = {
+    commandTimeout: timeoutMs,
+    connectTimeout: Math.max(timeoutMs, 1000),
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(100 * times, 2000),
+    lazyConnect: false,
+  };
+  switch (target.kind) {
+    case 'standalone':
+      return new Redis(target.url, common);
+    case 'sentinel':
+      return new Redis({
+        ...common,
+        sentinels: target.sentinels.map(({ host, port }) => ({ host, port })),
+        name: target.name,
+        password: target.password,
+        db: target.db,
+        ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+      });
+    case 'cluster':
+      return new Cluster(target.nodes.map(({ host, port }) => ({ host, port })), {
+        redisOptions: { ...common, password: target.password, ...(target.tls ? { tls: {} } : {}) },
+        enableOfflineQueue: false,
+        clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+      });
+  }
+}

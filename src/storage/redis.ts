@@ -1,0 +1,133 @@
+// Protocol state in Redis. Each record is a hash {payload: JSON, consumed?: seconds} at
+// `<prefix><model>:<id>`, expiring with the record. Consuming is one Lua script on one
+// key, so exactly one of any number of concurrent consumers wins. Every command touches
+// one key, so the same keys work on a Redis Cluster; the grant index and uid/userCode
+// lookups are separate keys written alongside the record.
+
+import type { AdapterPayload, ProtocolStorage, StorageAdapter } from './adapter.ts';
+import { guarded } from './errors.ts';
+import type { RedisClient } from './redis-connection.ts';
+
+/** HSETNX consumed: 1 when this call consumed the record, 0 when already consumed, nil when missing. */
+const CLAIM = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 0 then return false end
+return redis.call('HGET', KEYS[1], 'payload')`;
+
+const STORE = 'Redis';
+
+class RedisAdapter implements StorageAdapter {
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+  readonly #model: string;
+
+  constructor(redis: RedisClient, prefix: string, model: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#model = model;
+  }
+
+  #key(id: string): string {
+    return `${this.#prefix}${this.#model}:${id}`;
+  }
+
+  #index(kind: 'uid' | 'userCode' | 'grant', value: string): string {
+    return `${this.#prefix}${kind === 'grant' ? 'grant' : `${this.#model}:${kind}`}:${value}`;
+  }
+
+  upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    return guarded(STORE, async () => {
+      const key = this.#key(id);
+      const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : undefined;
+      const fields: Record<string, string> = { payload: JSON.stringify(payload) };
+      if (payload.consumed) fields.consumed = String(payload.consumed);
+      const record = this.#redis.multi().del(key).hset(key, fields);
+      const writes: Array<Promise<unknown>> = [(ttl ? record.expire(key, ttl) : record).exec()];
+      const indexes: Array<['uid' | 'userCode', unknown]> = [['uid', payload.uid], ['userCode', payload.userCode]];
+      for (const [kind, value] of indexes) {
+        if (typeof value === 'string') {
+          writes.push(ttl ? this.#redis.set(this.#index(kind, value), id, 'EX', ttl) : this.#redis.set(this.#index(kind, value), id));
+        }
+      }
+      if (typeof payload.grantId === 'string') {
+        const grant = this.#index('grant', payload.grantId);
+        writes.push(this.#redis.sadd(grant, key));
+        if (ttl) writes.push(this.#redis.expire(grant, ttl, 'NX'), this.#redis.expire(grant, ttl, 'GT'));
+      }
+      await Promise.all(writes);
+    });
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return guarded(STORE, async () => {
+      const { payload, consumed } = await this.#redis.hgetall(this.#key(id));
+      if (!payload) return undefined;
+      const parsed = JSON.parse(payload) as AdapterPayload;
+      return consumed ? { ...parsed, consumed: Number(consumed) } : parsed;
+    });
+  }
+
+  async #findByIndex(kind: 'uid' | 'userCode', value: string): Promise<AdapterPayload | undefined> {
+    const id = await guarded(STORE, () => this.#redis.get(this.#index(kind, value)));
+    return id ? this.find(id) : undefined;
+  }
+
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.#findByIndex('uid', uid);
+  }
+
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.#findByIndex('userCode', userCode);
+  }
+
+  async consume(id: string): Promise<void> {
+    await this.claim(id);
+  }
+
+  claim(id: string): Promise<AdapterPayload | undefined> {
+    return guarded(STORE, async () => {
+      const consumed = Math.floor(Date.now() / 1000);
+      const payload = await this.#redis.eval(CLAIM, 1, this.#key(id), String(consumed)) as string | null;
+      return payload ? { ...JSON.parse(payload) as AdapterPayload, consumed } : undefined;
+    });
+  }
+
+  destroy(id: string): Promise<void> {
+    return guarded(STORE, async () => {
+      await this.#redis.del(this.#key(id));
+    });
+  }
+
+  revokeByGrantId(grantId: string): Promise<void> {
+    return guarded(STORE, async () => {
+      const grant = this.#index('grant', grantId);
+      const keys = await this.#redis.smembers(grant);
+      // One DEL per key: the keys of a grant live in different Cluster slots.
+      await Promise.all([...keys, grant].map((key) => this.#redis.del(key)));
+    });
+  }
+}
+
+export class RedisStorage implements ProtocolStorage {
+  readonly kind = 'redis';
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+
+  constructor(redis: RedisClient, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  adapter(model: string): StorageAdapter {
+    return new RedisAdapter(this.#redis, this.#prefix, model);
+  }
+
+  ping(): Promise<void> {
+    return guarded(STORE, async () => {
+      await this.#redis.ping();
+    });
+  }
+
+  /** The connection belongs to whoever opened it (storage/open.ts). */
+  async close(): Promise<void> {}
+}
