@@ -57,6 +57,7 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
 export async function createBroker(baseConfig: Config, log: Logger = createLogger(baseConfig.logLevel)): Promise<Broker> {
   const { config, simulator } = await withSimulator(baseConfig);
   const stores = openStores(config.storage, log);
+  if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
   const demo = config.clients ? undefined : demoClient(config.issuer);
   const provider = await createProvider({
     config, clients: config.clients ?? [demo!], storage: stores.protocol, accounts: stores.accounts,

@@ -14,7 +14,7 @@ import type { ProtocolStorage, StorageKind } from './adapter.ts';
 import { guarded } from './errors.ts';
 import { MemoryStorage } from './memory.ts';
 import { MongoStorage } from './mongodb.ts';
-import { connectRedis, type RedisClient } from './redis-connection.ts';
+import { connectRedis, redisReady, type RedisClient } from './redis-connection.ts';
 import { RedisStorage } from './redis.ts';
 
 const DEFAULT_MONGODB_DB = 'wechat_broker';
@@ -26,6 +26,8 @@ export interface Stores {
   readonly accountsKind: StorageKind;
   /** Resolves when every store in use answers. */
   ping(): Promise<void>;
+  /** Waits (at most `timeoutMs`) for the first connections; false when they are not up yet. */
+  ready(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,9 @@ export function openStores(settings: StorageSettings, log: Logger): Stores {
       const mongoAccounts = db && protocol.kind !== 'mongodb'
         ? guarded('MongoDB', async () => { await db.command({ ping: 1 }); }) : undefined;
       await Promise.all([protocol.ping(), mongoAccounts]);
+    },
+    async ready(timeoutMs) {
+      return redis ? redisReady(redis, timeoutMs) : true;
     },
     async close() {
       await Promise.all([protocol.close(), accounts.close()]);

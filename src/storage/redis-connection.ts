@@ -35,3 +35,14 @@ export function connectRedis(target: RedisTarget, timeoutMs: number): RedisClien
       });
   }
 }
+
+/** Resolves when the client is connected (true) or `timeoutMs` passed (false). */
+export function redisReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { client.off('ready', onReady); resolve(false); }, timeoutMs);
+    timer.unref();
+    const onReady = () => { clearTimeout(timer); resolve(true); };
+    client.once('ready', onReady);
+  });
+}

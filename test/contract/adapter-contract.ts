@@ -1,0 +1,87 @@
+// The storage contract every protocol store passes (memory, Redis, Redis Cluster, MongoDB).
+
+import type { TestFn } from 'ava';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProtocolStorage } from '../../src/storage/adapter.ts';
+
+export function adapterContract(test: TestFn, backend: string, storage: () => ProtocolStorage): void {
+  const id = () => randomUUID();
+
+  test(`${backend} adapter: upsert and find give the payload back; models do not share ids`, async (t) => {
+    const key = id();
+    const payload = { kind: 'Session', accountId: 'a1', uid: id(), amr: [], nested: { list: [1, 'two'], empty: {} } };
+    await storage().adapter('Session').upsert(key, payload, 60);
+    t.deepEqual(await storage().adapter('Session').find(key), payload);
+    t.is(await storage().adapter('Grant').find(key), undefined);
+  });
+
+  test(`${backend} adapter: records expire after expiresIn seconds`, async (t) => {
+    const key = id();
+    await storage().adapter('AccessToken').upsert(key, { kind: 'AccessToken' }, 1);
+    t.truthy(await storage().adapter('AccessToken').find(key));
+    await sleep(2100);
+    t.is(await storage().adapter('AccessToken').find(key), undefined);
+  });
+
+  test(`${backend} adapter: findByUid and findByUserCode`, async (t) => {
+    const key = id();
+    const uid = id();
+    const userCode = `CODE-${id().slice(0, 8)}`;
+    await storage().adapter('Session').upsert(key, { uid, accountId: 'a' }, 60);
+    await storage().adapter('DeviceCode').upsert(key, { userCode, clientId: 'c' }, 60);
+    t.is((await storage().adapter('Session').findByUid(uid))?.accountId, 'a');
+    t.is((await storage().adapter('DeviceCode').findByUserCode(userCode))?.clientId, 'c');
+    t.is(await storage().adapter('Session').findByUid(id()), undefined);
+  });
+
+  test(`${backend} adapter: consume marks the record consumed`, async (t) => {
+    const key = id();
+    const codes = storage().adapter('AuthorizationCode');
+    await codes.upsert(key, { accountId: 'a' }, 60);
+    await codes.consume(key);
+    t.true(Number((await codes.find(key))?.consumed) > 0);
+  });
+
+  test(`${backend} adapter: of 20 concurrent claims exactly one gets the record`, async (t) => {
+    const key = id();
+    const codes = storage().adapter('AuthorizationCode');
+    await codes.upsert(key, { accountId: 'a' }, 60);
+    const claims = await Promise.all(Array.from({ length: 20 }, () => codes.claim(key)));
+    t.is(claims.filter(Boolean).length, 1);
+    t.is(claims.find(Boolean)?.accountId, 'a');
+    t.is(await codes.claim(key), undefined);
+    t.is(await codes.claim(id()), undefined, 'a missing record is not claimable');
+  });
+
+  test(`${backend} adapter: an upsert with consumed set stays consumed`, async (t) => {
+    const key = id();
+    const states = storage().adapter('WeChatLoginState');
+    await states.upsert(key, { uid: 'u', consumed: 123 }, 60);
+    t.is(await states.claim(key), undefined);
+    t.is((await states.find(key))?.consumed, 123);
+  });
+
+  test(`${backend} adapter: revokeByGrantId removes every token of the grant and nothing else`, async (t) => {
+    const grantId = id();
+    const other = id();
+    const keys = { AccessToken: id(), RefreshToken: id(), AuthorizationCode: id() };
+    for (const [model, key] of Object.entries(keys)) await storage().adapter(model).upsert(key, { grantId }, 60);
+    const kept = id();
+    await storage().adapter('AccessToken').upsert(kept, { grantId: other }, 60);
+    await storage().adapter('AccessToken').revokeByGrantId(grantId);
+    for (const [model, key] of Object.entries(keys)) t.is(await storage().adapter(model).find(key), undefined, model);
+    t.truthy(await storage().adapter('AccessToken').find(kept));
+  });
+
+  test(`${backend} adapter: destroy removes one record`, async (t) => {
+    const key = id();
+    await storage().adapter('Interaction').upsert(key, { uid: key }, 60);
+    await storage().adapter('Interaction').destroy(key);
+    t.is(await storage().adapter('Interaction').find(key), undefined);
+  });
+
+  test(`${backend} adapter: ping answers`, async (t) => {
+    await t.notThrowsAsync(storage().ping());
+  });
+}

@@ -1,0 +1,118 @@
+// Real redis-server processes for the tests: one server (optionally with AOF) or a
+// 3-node Cluster, each on free ports in a temp dir, stopped whatever the outcome.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.ts';
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  readonly dir: string;
+  /** SIGSTOP: the server keeps its connections but answers nothing. */
+  pause(): void;
+  resume(): void;
+  stop(): Promise<void>;
+  /** Stops and starts again on the same port and dir (AOF brings the data back). */
+  restart(): Promise<void>;
+}
+
+async function waitForPong(port: number, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const ping = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
+    if (ping.stdout.trim() === 'PONG') return;
+    await sleep(50);
+  }
+  throw new Error(`redis-server on ${port} did not answer`);
+}
+
+function launch(port: number, dir: string, extra: string[]): ChildProcess {
+  return spawn('redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no',
+    '--protected-mode', 'no', '--logfile', join(dir, 'redis.log'), ...extra,
+  ], { stdio: 'ignore' });
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGCONT');
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(5000).then(() => child.kill('SIGKILL'))]);
+  await exited;
+}
+
+export async function startRedis(options: { appendonly?: boolean; extra?: string[]; port?: number } = {}): Promise<RedisServer> {
+  const port = options.port ?? await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'broker-redis-'));
+  const args = ['--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always', ...(options.extra ?? [])];
+  let child = launch(port, dir, args);
+  await waitForPong(port);
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    dir,
+    pause: () => { child.kill('SIGSTOP'); },
+    resume: () => { child.kill('SIGCONT'); },
+    stop: () => stopProcess(child),
+    async restart() {
+      await stopProcess(child);
+      child = launch(port, dir, args);
+      await waitForPong(port);
+    },
+  };
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port whose cluster bus port (port + 10000) is free too. */
+async function clusterPort(taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    if (!taken.has(port) && await portFree(port) && await portFree(port + 10_000)) return port;
+  }
+}
+
+export interface RedisCluster {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const taken = new Set<number>();
+  const nodes: Array<{ port: number; child: ChildProcess }> = [];
+  for (let i = 0; i < 3; i += 1) {
+    const port = await clusterPort(taken);
+    taken.add(port);
+    const dir = mkdtempSync(join(tmpdir(), 'broker-redis-cluster-'));
+    nodes.push({ port, child: launch(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000', '--appendonly', 'no']) });
+  }
+  const stop = async () => { await Promise.all(nodes.map(({ child }) => stopProcess(child))); };
+  try {
+    await Promise.all(nodes.map(({ port }) => waitForPong(port)));
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+    const until = Date.now() + 20_000;
+    for (;;) {
+      const states = nodes.map(({ port }) => spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout);
+      if (states.every((info) => info.includes('cluster_state:ok'))) break;
+      if (Date.now() > until) throw new Error('the Redis Cluster did not become ready');
+      await sleep(200);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `redis-cluster://${nodes.map(({ port }) => `127.0.0.1:${port}`).join(',')}`, stop };
+}
