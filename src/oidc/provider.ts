@@ -9,6 +9,7 @@ import { errorPage, loggedOutPage, logoutPage } from '../pages/views.ts';
 import type { ProtocolStorage } from '../storage/adapter.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import { acrForApp, CLAIMS, findAccount, SCOPES } from './claims.ts';
+import { ConsumeOnceAdapter } from './consume-once.ts';
 
 /** Private client metadata: `first_party: true` skips the consent page. */
 export const FIRST_PARTY = 'first_party';
@@ -62,7 +63,7 @@ export async function createProvider({ config, clients, storage, accounts }: Pro
   // SameSite=None, which browsers keep only when Secure: POST needs an https issuer.
   const https = config.issuer.startsWith('https:');
   const configuration: Configuration = {
-    adapter: (model: string) => storage.adapter(model),
+    adapter: (model: string) => new ConsumeOnceAdapter(storage.adapter(model)),
     clients: clients.map((client) => ({ ...client })),
     jwks: { keys: config.keys.keys as never },
     cookies: {

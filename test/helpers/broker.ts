@@ -12,6 +12,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface RunningBroker {
   readonly issuer: string;
+  /** This instance itself (not the proxy an ISSUER may name). */
+  readonly origin: string;
   readonly simulator: string;
   readonly process: ChildProcess;
   /** Everything the process printed so far (stdout and stderr). */
@@ -50,7 +52,7 @@ export function writeClientsFile(clients: unknown): string {
 }
 
 export async function startBroker(env: Record<string, string> = {}): Promise<RunningBroker> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const simPort = await freePort();
   const child = spawn(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
     cwd: ROOT,
@@ -82,6 +84,7 @@ export async function startBroker(env: Record<string, string> = {}): Promise<Run
   const simulator = /simulator\s+(http:\/\/\S+)/.exec(output)?.[1] ?? '';
   return {
     issuer: env.ISSUER ?? `http://127.0.0.1:${port}`,
+    origin: `http://127.0.0.1:${port}`,
     simulator,
     process: child,
     output: () => output,

@@ -1,0 +1,155 @@
+// Two broker instances sharing one real Redis behind a round-robin proxy: logins whose
+// requests alternate between instances, an instance killed mid-login, concurrent
+// redemptions, a Redis restart (AOF) and a paused Redis.
+
+import test from 'ava';
+import * as oidc from 'openid-client';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { startBrokerCluster, type BrokerCluster } from '../helpers/cluster.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { createRp, type Check, type Rp } from '../helpers/rp.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+
+let browser: Browser;
+let rpServer: RpServer;
+let redis: RedisServer;
+let brokers: BrokerCluster;
+let rp: Rp;
+
+test.before(async () => {
+  [browser, rpServer, redis] = await Promise.all([launchChromium(), startRpServer(), startRedis({ appendonly: true })]);
+  brokers = await startBrokerCluster(rpServer.origin, { REDIS_URL: redis.url, STORAGE_TIMEOUT_MS: '1000' });
+  rp = await createRp(brokers.issuer, rpServer);
+});
+
+test.after.always(async () => {
+  redis?.resume();
+  await Promise.all([browser?.close(), brokers?.stop(), rpServer?.close()]);
+  await redis?.stop();
+});
+
+async function qrLogin(page: Page, params: Record<string, string> = {}): Promise<{ landed: URL; check: Check }> {
+  const { url, check } = await rp.start(params);
+  await page.goto(url);
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  if (params.prompt === 'consent') await page.getByRole('button', { name: '同意' }).click();
+  return { landed: await rp.landed(page), check };
+}
+
+async function tokenRequests(body: Record<string, string>, times: number): Promise<Array<{ status: number; error?: string }>> {
+  const endpoint = rp.config.serverMetadata().token_endpoint!;
+  const auth = `Basic ${Buffer.from('first-party:first-party-secret-0123456789abcdef').toString('base64')}`;
+  return Promise.all(Array.from({ length: times }, async () => {
+    const response = await fetch(endpoint, {
+      method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body),
+    });
+    return { status: response.status, error: ((await response.json()) as { error?: string }).error };
+  }));
+}
+
+test.serial('the banner and /readyz name Redis for protocol state and accounts', async (t) => {
+  const instance = brokers.instances[0]!;
+  t.regex(instance.output(), /storage\s+protocol state: redis; accounts: redis/);
+  const ready = await fetch(`${instance.origin}/readyz`);
+  t.deepEqual(await ready.json(), { status: 'ready', storage: { protocol: 'redis', accounts: 'redis' } });
+});
+
+test.serial('a login whose requests alternate between two instances completes', async (t) => {
+  const { page, context } = await newPerson(browser, 'desktop');
+  const before = [...brokers.proxy.served.values()];
+  const { landed, check } = await qrLogin(page);
+  const tokens = await rp.finish(landed, check);
+  t.truthy(tokens.claims()!.sub);
+  const after = [...brokers.proxy.served.values()];
+  t.true(after.every((count, index) => count > before[index]!), 'both instances answered part of the login');
+  await context.close();
+});
+
+test.serial('an instance killed while the person is on the WeChat page: the login completes through the other', async (t) => {
+  const { page, context } = await newPerson(browser, 'desktop');
+  const { url, check } = await rp.start();
+  await page.goto(url);
+  const victim = brokers.instances[0]!;
+  victim.process.kill('SIGKILL');
+  await victim.stop();
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  const tokens = await rp.finish(await rp.landed(page), check);
+  t.truthy(tokens.claims()!.sub);
+  await context.close();
+  await brokers.restart(0);
+});
+
+test.serial('20 concurrent redemptions of one code: exactly one success, invalid_grant for the rest', async (t) => {
+  const { page, context } = await newPerson(browser, 'desktop');
+  const { landed, check } = await qrLogin(page);
+  const code = landed.searchParams.get('code')!;
+  const results = await tokenRequests({
+    grant_type: 'authorization_code', code, redirect_uri: rpServer.callback, code_verifier: check.verifier,
+  }, 20);
+  t.is(results.filter((result) => result.status === 200).length, 1);
+  t.true(results.filter((result) => result.status !== 200).every((result) => result.status === 400 && result.error === 'invalid_grant'));
+  await context.close();
+});
+
+test.serial('20 concurrent uses of one refresh token (rotated on use): exactly one success', async (t) => {
+  const { page, context } = await newPerson(browser, 'desktop');
+  const { landed, check } = await qrLogin(page, { scope: 'openid offline_access', prompt: 'consent' });
+  const tokens = await rp.finish(landed, check);
+  const results = await tokenRequests({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, 20);
+  t.is(results.filter((result) => result.status === 200).length, 1);
+  t.true(results.filter((result) => result.status !== 200).every((result) => result.error === 'invalid_grant'));
+  await context.close();
+});
+
+async function readyAgain(timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const answers = await Promise.all(brokers.instances.map((instance) => fetch(`${instance.origin}/readyz`).then((response) => response.status).catch(() => 0)));
+    if (answers.every((status) => status === 200)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('the brokers did not become ready again');
+}
+
+test.serial('Redis restarted with AOF: sessions and refresh tokens still work', async (t) => {
+  const { page, context } = await newPerson(browser, 'desktop');
+  const { landed, check } = await qrLogin(page, { scope: 'openid offline_access', prompt: 'consent' });
+  const tokens = await rp.finish(landed, check);
+  await redis.restart();
+  await readyAgain();
+  const silent = await rp.start({ prompt: 'none' });
+  await page.goto(silent.url);
+  const again = await rp.finish(await rp.landed(page), silent.check);
+  t.is(again.claims()!.sub, tokens.claims()!.sub, 'the session survived');
+  const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
+  t.is(refreshed.claims()!.sub, tokens.claims()!.sub, 'the refresh token survived');
+  await context.close();
+});
+
+test.serial('Redis paused: /readyz 503 within 2 s, requests fail fast with a clear page, and the brokers recover by themselves', async (t) => {
+  const instance = brokers.instances[1]!;
+  redis.pause();
+  try {
+    const started = Date.now();
+    const ready = await fetch(`${instance.origin}/readyz`);
+    t.is(ready.status, 503);
+    t.true(Date.now() - started < 2000, 'readiness answered within 2 s');
+
+    const { page, context } = await newPerson(browser, 'desktop', 'en');
+    const pageStarted = Date.now();
+    const response = await page.goto((await rp.start()).url);
+    t.is(response?.status(), 503);
+    t.regex(await page.locator('p').first().innerText(), /not answering right now/);
+    t.true(Date.now() - pageStarted < 8000, 'no hang past the storage timeout');
+    await context.close();
+  } finally {
+    redis.resume();
+  }
+  await readyAgain();
+  const { page, context } = await newPerson(browser, 'desktop');
+  const { landed, check } = await qrLogin(page);
+  t.truthy((await rp.finish(landed, check)).claims()!.sub, 'logins work again');
+  for (const broker of brokers.instances) t.is(broker.process.exitCode, null, 'no instance crashed');
+  await context.close();
+});
