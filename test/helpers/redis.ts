@@ -31,11 +31,18 @@ async function waitForPong(port: number, timeoutMs = 10_000): Promise<void> {
   throw new Error(`redis-server on ${port} did not answer`);
 }
 
+/** Servers still running when the test process exits are killed with it. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => { for (const child of running) child.kill('SIGKILL'); });
+
 function launch(port: number, dir: string, extra: string[]): ChildProcess {
-  return spawn('redis-server', [
+  const child = spawn('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no',
     '--protected-mode', 'no', '--logfile', join(dir, 'redis.log'), ...extra,
   ], { stdio: 'ignore' });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
-import { loadConfig } from '../../src/config/config.ts';
+import { loadConfig, parseRedisUrl } from '../../src/config/config.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { generateSigningKeys } from '../../src/config/keys.ts';
 import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
@@ -99,4 +99,27 @@ test('JWKS_FILE must hold private ES256/RS256 keys with kids, an ES256 one among
   const rsa = (await generateSigningKeys()).keys.filter((key) => key.alg === 'RS256');
   await failsWith(t, { JWKS_FILE: file('rsaonly.json', { keys: rsa }) }, /JWKS_FILE/, /needs an ES256 key/);
   t.is((await loadConfig({ JWKS_FILE: file('good.json', { keys: [priv] }) })).keys.keys[0]!.alg, 'ES256');
+});
+
+test('storage: memory by default; REDIS_URL in its three forms; MONGODB_URI', async (t) => {
+  const none = await loadConfig({});
+  t.is(none.storage.redis, undefined);
+  t.is(none.storage.mongodbUri, undefined);
+  t.deepEqual(parseRedisUrl('REDIS_URL', 'rediss://:p%40ss@redis.example:6380/2'), { kind: 'standalone', url: 'rediss://:p%40ss@redis.example:6380/2' });
+  t.deepEqual(parseRedisUrl('REDIS_URL', 'redis-sentinel://:secret@s1:26379,s2/mymaster/3'), {
+    kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }], name: 'mymaster', password: 'secret', tls: false, db: 3,
+  });
+  t.deepEqual(parseRedisUrl('REDIS_URL', 'rediss-cluster://n1:7000,n2:7001'), {
+    kind: 'cluster', nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }], password: undefined, tls: true,
+  });
+  const both = await loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', MONGODB_URI: 'mongodb://m1,m2/broker?replicaSet=rs0', REDIS_PREFIX: 'sso:' });
+  t.is(both.storage.redisPrefix, 'sso:');
+  t.is(both.storage.mongodbUri, 'mongodb://m1,m2/broker?replicaSet=rs0');
+  t.false(both.warnings.some((warning) => /in memory/.test(warning)));
+  await failsWith(t, { REDIS_URL: 'http://redis' }, /^REDIS_URL$/, /redis:\/\//);
+  await failsWith(t, { REDIS_URL: 'redis://a,b' }, /^REDIS_URL$/, /redis-sentinel:\/\/ or redis-cluster/);
+  await failsWith(t, { REDIS_URL: 'redis-sentinel://s1:26379' }, /^REDIS_URL$/, /master name/);
+  await failsWith(t, { REDIS_URL: 'redis-cluster://n1:7000/0' }, /^REDIS_URL$/, /no databases/);
+  await failsWith(t, { MONGODB_URI: 'postgres://x' }, /^MONGODB_URI$/, /mongodb:\/\//);
+  await failsWith(t, { STORAGE_TIMEOUT_MS: '0' }, /^STORAGE_TIMEOUT_MS$/, /whole number/);
 });
