@@ -2,7 +2,7 @@
 // 3-node Cluster, each on free ports in a temp dir, stopped whatever the outcome.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,4 +122,26 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     throw error;
   }
   return { url: `redis-cluster://${nodes.map(({ port }) => `127.0.0.1:${port}`).join(',')}`, stop };
+}
+
+export interface RedisSentinel {
+  /** REDIS_URL naming the master through this Sentinel. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** A real Sentinel (redis-server --sentinel) watching `master` as "mymaster". */
+export async function startSentinel(master: RedisServer): Promise<RedisSentinel> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'broker-sentinel-'));
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(conf, [
+    `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, 'protected-mode no',
+    `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`, 'sentinel down-after-milliseconds mymaster 5000', '',
+  ].join('\n'));
+  const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  await waitForPong(port);
+  return { url: `redis-sentinel://127.0.0.1:${port}/mymaster`, stop: () => stopProcess(child) };
 }
