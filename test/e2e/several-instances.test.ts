@@ -3,6 +3,7 @@
 // redemptions, a Redis restart (AOF) and a paused Redis.
 
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
@@ -150,6 +151,38 @@ test.serial('Redis paused: /readyz 503 within 2 s, requests fail fast with a cle
   const { page, context } = await newPerson(browser, 'desktop');
   const { landed, check } = await qrLogin(page);
   t.truthy((await rp.finish(landed, check)).claims()!.sub, 'logins work again');
+  for (const broker of brokers.instances) t.is(broker.process.exitCode, null, 'no instance crashed');
+  await context.close();
+});
+
+test.serial('Redis under CLIENT PAUSE: /readyz 503 within 2 s, ready again once the pause ends', async (t) => {
+  spawnSync('redis-cli', ['-p', String(redis.port), 'CLIENT', 'PAUSE', '3000', 'ALL']);
+  const started = Date.now();
+  const ready = await fetch(`${brokers.instances[0]!.origin}/readyz`);
+  t.is(ready.status, 503);
+  t.true(Date.now() - started < 2000);
+  await readyAgain();
+  t.is((await fetch(`${brokers.instances[0]!.origin}/readyz`)).status, 200);
+});
+
+test.serial('Redis stopped: pages fail at once with a clear page; Redis started again: logins work, nothing crashed', async (t) => {
+  await redis.stop();
+  try {
+    const ready = await fetch(`${brokers.instances[0]!.origin}/readyz`);
+    t.is(ready.status, 503);
+    t.like(await ready.json(), { status: 'storage unreachable' });
+    const { page, context } = await newPerson(browser, 'desktop');
+    const response = await page.goto((await rp.start()).url);
+    t.is(response?.status(), 503);
+    t.regex(await page.locator('p').first().innerText(), /微信暂时无法响应|请稍后再试/);
+    await context.close();
+  } finally {
+    await redis.restart();
+  }
+  await readyAgain();
+  const { page, context } = await newPerson(browser, 'desktop');
+  const { landed, check } = await qrLogin(page);
+  t.truthy((await rp.finish(landed, check)).claims()!.sub);
   for (const broker of brokers.instances) t.is(broker.process.exitCode, null, 'no instance crashed');
   await context.close();
 });
