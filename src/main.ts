@@ -5,8 +5,7 @@ import { createServer } from 'node:http';
 import { createBroker, type Broker } from './app.ts';
 import { loadConfig, type Config } from './config/config.ts';
 import { ConfigError } from './config/errors.ts';
-
-const SHUTDOWN_GRACE_MS = 10_000;
+import { shutdown } from './ops/shutdown.ts';
 
 function banner(broker: Broker): string {
   const { config } = broker;
@@ -56,14 +55,12 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    broker.log.info({ signal }, 'stopping');
-    broker.beginShutdown();
-    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
-    server.close(() => {
-      clearTimeout(force);
-      void broker.close().then(() => process.exit(0));
-    });
-    server.closeIdleConnections();
+    shutdown(server, broker, config.shutdown, signal)
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        broker.log.fatal({ err: error }, 'could not stop cleanly');
+        process.exit(1);
+      });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -58,6 +58,8 @@ export interface Config {
   readonly clients: readonly ClientMetadata[] | undefined;
   readonly keys: SigningKeys;
   readonly storage: StorageSettings;
+  /** SIGTERM: how long to keep serving while not ready, then how long in-flight requests get. */
+  readonly shutdown: { readonly delayMs: number; readonly timeoutMs: number };
   readonly cookieKeys: readonly string[];
   /** Dev mode without WeChat credentials: the built-in simulator plays WeChat. */
   readonly simulator: { readonly port: number } | undefined;
@@ -256,6 +258,10 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     clients: clientsPath ? clientsFile('CLIENTS_FILE', clientsPath) : undefined,
     keys: jwksPath ? loadJwksFile('JWKS_FILE', jwksPath) : await generateSigningKeys(),
     storage,
+    shutdown: {
+      delayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 120_000),
+      timeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    },
     cookieKeys: keys ?? [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')],
     simulator,
     warnings,

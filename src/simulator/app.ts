@@ -33,6 +33,10 @@ function fail(ctx: Context, world: SimWorld, errcode: number, errmsg: string): v
 async function playFault(ctx: Context, world: SimWorld): Promise<boolean> {
   const fault: FaultKind | undefined = world.takeFault(ctx.path);
   if (!fault) return false;
+  if (fault === 'slow') {
+    await new Promise((resolve) => setTimeout(resolve, 1500).unref());
+    return false;
+  }
   // Errcode answers are recorded by fail(); the others are recorded here.
   if (fault !== 'busy' && !fault.startsWith('errcode:')) world.calls.push({ path: ctx.path, appid: ctx.query.appid as string | undefined });
   if (fault === 'busy') fail(ctx, world, -1, 'system error');

@@ -43,7 +43,8 @@ interface Issued extends Grant {
   used: boolean;
 }
 
-export type FaultKind = 'busy' | 'timeout' | 'garbage' | 'gbk-empty' | `errcode:${number}`;
+/** `slow`: answers normally after 1.5 s; `timeout`: does not answer for 30 s. */
+export type FaultKind = 'busy' | 'timeout' | 'slow' | 'garbage' | 'gbk-empty' | `errcode:${number}`;
 
 /** What an API call looked like, without secrets, for tests to inspect. */
 export interface CallRecord {
