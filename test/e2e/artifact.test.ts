@@ -1,0 +1,116 @@
+// The production artifact, built and started the way the Dockerfile does, without Docker
+// (no engine runs on our machines): its build stage's COPY and RUN steps in a clean temp
+// copy (production dependencies only), then the runtime stage's ENV and CMD, with
+// production settings. Then its HEALTHCHECK command and one login through it.
+//
+// What this does NOT cover: the base image (node:24-slim; here the test's own Node 24),
+// tini as PID 1 (ENTRYPOINT; here Node gets the signals directly), USER node and file
+// ownership, EXPOSE, and the HEALTHCHECK timing options. `docker build` on a machine
+// with an engine covers those.
+
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateSigningKeys } from '../../src/config/keys.ts';
+import { startSimulator } from '../../src/simulator/server.ts';
+import { testClients } from '../helpers/broker.ts';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { envOf, execForm, parseDockerfile } from '../helpers/dockerfile.ts';
+import { freePort } from '../helpers/ports.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer } from '../helpers/rp-server.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The build stage: COPY from the context, RUN in the work dir. */
+function build(dir: string): void {
+  const [buildStage] = parseDockerfile(join(ROOT, 'Dockerfile'));
+  const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  for (const { op, args } of buildStage!.instructions) {
+    if (op === 'COPY') {
+      const parts = args.split(' ').filter((part) => !part.startsWith('--'));
+      const dest = parts.pop()!;
+      for (const source of parts) {
+        if (ignored.includes(source)) throw new Error(`${source} is copied but .dockerignore leaves it out`);
+        cpSync(join(ROOT, source), join(dir, dest.endsWith('/') || parts.length > 1 ? join(dest, source) : dest), { recursive: true });
+      }
+    } else if (op === 'RUN') {
+      const run = spawnSync('sh', ['-c', args], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+      if (run.status !== 0) throw new Error(`RUN ${args} failed:\n${run.stdout}${run.stderr}`);
+    }
+  }
+}
+
+test('the production artifact: built like the Dockerfile, started with its CMD and ENV, healthy, and a login works', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'broker-artifact-'));
+  build(dir);
+  t.false(existsSync(join(dir, 'node_modules', 'typescript')), 'production dependencies only');
+  t.false(existsSync(join(dir, 'node_modules', 'node')), 'no Node binary from the dev dependencies');
+  t.false(existsSync(join(dir, 'test')), 'tests stay out of the image');
+
+  const runtime = parseDockerfile(join(ROOT, 'Dockerfile')).at(-1)!;
+  const [command, ...args] = execForm(runtime, 'CMD');
+  t.is(command, 'node');
+  const open = { kind: 'open' as const, appid: `wx${randomBytes(8).toString('hex')}`, secret: randomBytes(16).toString('hex'), bound: true };
+  const [browser, rpServer, simulator, port] = await Promise.all([
+    launchChromium(), startRpServer(), startSimulator({ apps: [open], callbackHosts: [], host: '127.0.0.1', port: 0 }), freePort(),
+  ]);
+  const jwks = join(dir, 'jwks.json');
+  const clients = join(dir, 'clients.json');
+  writeFileSync(jwks, JSON.stringify(await generateSigningKeys()));
+  writeFileSync(clients, JSON.stringify(testClients(rpServer.origin)));
+  const issuer = `http://127.0.0.1:${port}`;
+  simulator.world.callbackHosts.add(new URL(issuer).host);
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    ...envOf(runtime),
+    PORT: String(port),
+    ISSUER: issuer,
+    COOKIE_KEYS: randomBytes(32).toString('hex'),
+    JWKS_FILE: jwks,
+    CLIENTS_FILE: clients,
+    WECHAT_OPEN_APPID: open.appid,
+    WECHAT_OPEN_SECRET: open.secret,
+    WECHAT_CONNECT_URL: simulator.url,
+    WECHAT_API_URL: simulator.url,
+    WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
+  };
+  t.is(env.NODE_ENV, 'production');
+  const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  try {
+    const until = Date.now() + 20_000;
+    while (!output.includes('broker started')) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`the artifact did not start:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    t.regex(output, /mode\s+production/);
+    t.false(output.includes('simulator'), 'production never runs the simulator');
+
+    const [healthCommand, ...healthArgs] = execForm(runtime, 'HEALTHCHECK');
+    t.is(healthCommand, 'node');
+    const health = spawnSync(process.execPath, healthArgs, { env, timeout: 10_000 });
+    t.is(health.status, 0, 'the HEALTHCHECK command passes');
+
+    const rp = await createRp(issuer, rpServer);
+    const { page, context } = await newPerson(browser, 'desktop');
+    const { url, check } = await rp.start();
+    await page.goto(url);
+    await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+    t.truthy((await rp.finish(await rp.landed(page), check)).claims()!.sub);
+    await context.close();
+
+    child.kill('SIGTERM');
+    t.is(await exited, 0);
+  } finally {
+    child.kill('SIGKILL');
+    await Promise.all([browser.close(), rpServer.close(), simulator.close()]);
+  }
+});
