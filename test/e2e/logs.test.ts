@@ -1,0 +1,81 @@
+// The log is JSON lines, one per request with a request id, and never carries a secret:
+// a full login at the most verbose level, then every secret used is looked for in it.
+
+import test from 'ava';
+import * as oidc from 'openid-client';
+import { randomBytes } from 'node:crypto';
+import { startSimulator } from '../../src/simulator/server.ts';
+import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer } from '../helpers/rp-server.ts';
+import { setPhoneUser } from '../helpers/simulator.ts';
+
+test('a full login leaves no secret, token, code, cookie or state in the log', async (t) => {
+  const mp = { kind: 'mp' as const, appid: `wx${randomBytes(8).toString('hex')}`, secret: randomBytes(16).toString('hex'), bound: true };
+  const cookieKeys = randomBytes(32).toString('hex');
+  const [browser, rpServer, simulator] = await Promise.all([
+    launchChromium(), startRpServer(), startSimulator({ apps: [mp], callbackHosts: [], host: '127.0.0.1', port: 0 }),
+  ]);
+  const clients = testClients(rpServer.origin);
+  const broker = await startBroker({
+    CLIENTS_FILE: writeClientsFile(clients), LOG_LEVEL: 'trace', COOKIE_KEYS: cookieKeys,
+    WECHAT_MP_APPID: mp.appid, WECHAT_MP_SECRET: mp.secret, WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url,
+  });
+  simulator.world.callbackHosts.add(new URL(broker.issuer).host);
+  try {
+    const rp = await createRp(broker.issuer, rpServer);
+    const { context, page } = await newPerson(browser, 'wechat');
+    await setPhoneUser(context, simulator.url, 'bob');
+    const callbacks: URL[] = [];
+    page.on('request', (request) => { if (request.url().includes('/wechat?')) callbacks.push(new URL(request.url())); });
+    const { url, check } = await rp.start({ scope: 'openid profile wechat offline_access', prompt: 'consent' });
+    await page.goto(url);
+    await page.getByRole('button', { name: /^允许/ }).click();
+    await page.getByRole('button', { name: '同意' }).click();
+    const landed = await rp.landed(page);
+    const tokens = await rp.finish(landed, check);
+    await oidc.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub);
+    const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
+    const cookies = await context.cookies(broker.issuer);
+    await page.goto(oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: rpServer.loggedOut }).href);
+    await page.getByRole('button', { name: '退出' }).click();
+    await page.waitForURL((where) => where.href.startsWith(rpServer.loggedOut));
+    await context.close();
+
+    const log = broker.output();
+    const secrets: Record<string, string | undefined> = {
+      'WeChat app secret': mp.secret,
+      'client secret': clients[0]!.client_secret,
+      'cookie key': cookieKeys,
+      'authorization code': landed.searchParams.get('code') ?? undefined,
+      'access token': tokens.access_token,
+      'refresh token': tokens.refresh_token,
+      'rotated refresh token': refreshed.refresh_token,
+      'ID token': tokens.id_token,
+      'RP state': check.state,
+      'PKCE verifier': check.verifier,
+    };
+    t.is(callbacks.length, 2, 'snsapi_base, then snsapi_userinfo');
+    callbacks.forEach((callback, index) => {
+      secrets[`WeChat code ${index}`] = callback.searchParams.get('code') ?? undefined;
+      secrets[`WeChat state ${index}`] = callback.searchParams.get('state') ?? undefined;
+    });
+    for (const cookie of cookies) secrets[`cookie ${cookie.name}`] = cookie.value;
+    t.true(cookies.length >= 2, 'the session cookies were captured');
+    for (const [name, value] of Object.entries(secrets)) {
+      t.truthy(value, `${name} was captured`);
+      t.false(log.includes(value!), `${name} is not in the log`);
+    }
+
+    const lines = broker.logs();
+    const requests = lines.filter((line) => line.msg === 'request');
+    t.true(requests.length > 10);
+    t.true(requests.every((line) => typeof (line.req as { id?: string }).id === 'string'), 'every request line has a request id');
+    const login = lines.find((line) => line.msg === 'login succeeded');
+    t.like(login, { upstream: 'mp', client: 'first-party', scope: 'snsapi_userinfo' });
+  } finally {
+    await broker.stop();
+    await Promise.all([browser.close(), rpServer.close(), simulator.close()]);
+  }
+});
