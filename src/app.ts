@@ -12,7 +12,9 @@ import { LoginStates, STATE_MODEL } from './login/state.ts';
 import { createProvider } from './oidc/provider.ts';
 import { errorPages } from './ops/errors.ts';
 import { healthRoutes } from './ops/health.ts';
+import { BrokerMetrics, metricsRoutes } from './ops/metrics.ts';
 import { requestLog } from './ops/request-log.ts';
+import { observeStorage } from './storage/errors.ts';
 import { openStores, type Stores } from './storage/open.ts';
 import { startSimulator, type RunningSimulator } from './simulator/server.ts';
 import { devApps } from './simulator/world.ts';
@@ -29,6 +31,7 @@ export interface Broker {
   /** The demo relying party's start page, when the demo runs. */
   readonly demoUrl: string | undefined;
   readonly stores: Stores;
+  readonly metrics: BrokerMetrics;
   /** Readiness turns 503 from here on. */
   beginShutdown(): void;
   close(): Promise<void>;
@@ -56,6 +59,8 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
 
 export async function createBroker(baseConfig: Config, log: Logger = createLogger(baseConfig.logLevel)): Promise<Broker> {
   const { config, simulator } = await withSimulator(baseConfig);
+  const metrics = new BrokerMetrics();
+  observeStorage((store, seconds, ok) => metrics.storageOperation(store, seconds, ok));
   const stores = openStores(config.storage, log);
   if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
   const demo = config.clients ? undefined : demoClient(config.issuer);
@@ -63,6 +68,7 @@ export async function createBroker(baseConfig: Config, log: Logger = createLogge
     config, clients: config.clients ?? [demo!], storage: stores.protocol, accounts: stores.accounts,
   });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
+  provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
   let closing = false;
 
   provider.use(errorPages(log));
@@ -74,10 +80,17 @@ export async function createBroker(baseConfig: Config, log: Logger = createLogge
       config,
       provider,
       states: new LoginStates(stores.protocol.adapter(STATE_MODEL)),
-      wechat: new WeChatClient({ apiUrl: config.wechat.apiUrl, timeoutMs: config.wechat.timeoutMs, log }),
+      wechat: new WeChatClient({
+        apiUrl: config.wechat.apiUrl,
+        timeoutMs: config.wechat.timeoutMs,
+        log,
+        observe: (path, seconds, errcode) => metrics.wechatCall(path, seconds, errcode),
+      }),
       linker: new AccountLinker(stores.accounts),
       log,
+      metrics,
     }),
+    ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(demo ? [demoRoutes(config.issuer, demo)] : []),
   ]) {
     provider.use(router.routes());
@@ -91,6 +104,7 @@ export async function createBroker(baseConfig: Config, log: Logger = createLogge
     simulator,
     demoUrl: demo ? `${config.issuer}/demo` : undefined,
     stores,
+    metrics,
     beginShutdown: () => { closing = true; },
     async close() {
       closing = true;

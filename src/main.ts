@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { createBroker, type Broker } from './app.ts';
 import { loadConfig, type Config } from './config/config.ts';
 import { ConfigError } from './config/errors.ts';
+import { serveMetrics } from './ops/metrics.ts';
 import { shutdown } from './ops/shutdown.ts';
 
 function banner(broker: Broker): string {
@@ -19,6 +20,7 @@ function banner(broker: Broker): string {
     `  storage    protocol state: ${broker.stores.protocol.kind}; accounts: ${broker.stores.accountsKind}`,
     `  upstreams  ${upstreams.join('; ')}`,
     `  QR mode    ${config.wechat.qrMode}`,
+    `  metrics    ${!config.metrics.enabled ? 'off' : config.metrics.port !== undefined ? `port ${config.metrics.port} /metrics` : `${config.issuer}/metrics`}${config.metrics.token ? ' (bearer token)' : ''}`,
     ...(broker.simulator ? [`  simulator  ${broker.simulator.url} (plays WeChat; dev mode only)`] : []),
     ...(broker.demoUrl ? [`  demo       ${broker.demoUrl}  ← open this to try a login`] : []),
     ...config.warnings.map((warning) => `  warning    ${warning}`),
@@ -48,6 +50,8 @@ async function main(): Promise<void> {
     await broker.close();
     process.exit(1);
   }
+  const metricsServer = config.metrics.enabled && config.metrics.port !== undefined
+    ? await serveMetrics(broker.metrics, config.metrics.token, config.host, config.metrics.port) : undefined;
   process.stdout.write(`${banner(broker)}\n`);
   broker.log.info({ issuer: broker.config.issuer, mode: config.mode, storage: { protocol: broker.stores.protocol.kind, accounts: broker.stores.accountsKind } }, 'broker started');
 
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    metricsServer?.close();
     shutdown(server, broker, config.shutdown, signal)
       .then(() => process.exit(0))
       .catch((error: unknown) => {

@@ -58,6 +58,8 @@ export interface Config {
   readonly clients: readonly ClientMetadata[] | undefined;
   readonly keys: SigningKeys;
   readonly storage: StorageSettings;
+  /** /metrics: a bearer token, a separate port, or (dev mode only) open on the main port. */
+  readonly metrics: { readonly token: string | undefined; readonly port: number | undefined; readonly enabled: boolean };
   /** SIGTERM: how long to keep serving while not ready, then how long in-flight requests get. */
   readonly shutdown: { readonly delayMs: number; readonly timeoutMs: number };
   readonly cookieKeys: readonly string[];
@@ -228,6 +230,12 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
   if (!keys) warnings.push('COOKIE_KEYS not set: random cookie keys, sessions end when the broker restarts');
   if (!jwksPath) warnings.push('JWKS_FILE not set: fresh signing keys, tokens stop verifying when the broker restarts');
   if (!clientsPath) warnings.push('CLIENTS_FILE not set: only the demo client is registered');
+  const metricsToken = text(env, 'METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN', 'must have at least 16 characters');
+  const metricsPort = text(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 1, 65535);
+  const metricsEnabled = !production || metricsToken !== undefined || metricsPort !== undefined;
+  if (!metricsEnabled) warnings.push('/metrics is off: set METRICS_TOKEN or METRICS_PORT to expose it');
+
   const redisUrl = text(env, 'REDIS_URL');
   const storage: StorageSettings = {
     redis: redisUrl === undefined ? undefined : parseRedisUrl('REDIS_URL', redisUrl),
@@ -258,6 +266,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     clients: clientsPath ? clientsFile('CLIENTS_FILE', clientsPath) : undefined,
     keys: jwksPath ? loadJwksFile('JWKS_FILE', jwksPath) : await generateSigningKeys(),
     storage,
+    metrics: { token: metricsToken, port: metricsPort, enabled: metricsEnabled },
     shutdown: {
       delayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 120_000),
       timeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),

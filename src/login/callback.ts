@@ -27,33 +27,38 @@ const REPEAT_WAIT_MS = 8000;
 const CODE_FORMAT = /^[\x21-\x7e]{1,512}$/;
 
 export async function wechatCallback(ctx: Context, deps: LoginDeps): Promise<void> {
-  const { provider, states, log } = deps;
+  const { provider, states, log, metrics } = deps;
   const uid = String(ctx.params.uid);
+  const badState = (upstream = 'unknown') => {
+    metrics.login(upstream, 'state_invalid');
+    errorPage(ctx, { kind: 'state', status: 400 });
+  };
   let interaction: Interaction;
   try {
     interaction = await provider.interactionDetails(ctx.req, ctx.res);
   } catch {
     log.info({ uid }, 'WeChat callback without a live interaction in this browser');
-    return errorPage(ctx, { kind: 'state', status: 400 });
+    return badState();
   }
   const stateId = ctx.query.state;
-  if (interaction.uid !== uid || !isStateFormat(stateId)) return errorPage(ctx, { kind: 'state', status: 400 });
+  if (interaction.uid !== uid || !isStateFormat(stateId)) return badState();
   const known = await states.find(stateId);
   if (!known || known.uid !== uid) {
     log.warn({ uid }, 'WeChat callback with a state this interaction never issued');
-    return errorPage(ctx, { kind: 'state', status: 400 });
+    return badState();
   }
 
   const state = await states.claim(stateId);
   if (!state) {
     const returnTo = await states.outcome(stateId, REPEAT_WAIT_MS);
     log.info({ uid, followed: Boolean(returnTo) }, 'repeat delivery of a WeChat callback');
-    return returnTo ? redirect(ctx, returnTo) : errorPage(ctx, { kind: 'state', status: 400 });
+    return returnTo ? redirect(ctx, returnTo) : badState(known.kind);
   }
 
   const code = ctx.query.code;
   if (typeof code !== 'string' || code === '' || code === 'authdeny') {
     log.info({ uid, upstream: state.kind, client: interaction.params.client_id }, 'login refused at WeChat');
+    metrics.login(state.kind, 'refused');
     const returnTo = await finishInteraction(ctx, deps, {
       error: 'access_denied', error_description: 'the End-User declined the WeChat authorization',
     });
@@ -61,7 +66,7 @@ export async function wechatCallback(ctx: Context, deps: LoginDeps): Promise<voi
   }
 
   const app = deps.config.apps.find((candidate) => candidate.appid === state.appid);
-  if (!app || !CODE_FORMAT.test(code)) return errorPage(ctx, { kind: 'state', status: 400 });
+  if (!app || !CODE_FORMAT.test(code)) return badState(state.kind);
 
   let token: WeChatToken;
   let profile: WeChatProfile | undefined;
@@ -69,6 +74,7 @@ export async function wechatCallback(ctx: Context, deps: LoginDeps): Promise<voi
     token = await deps.wechat.exchangeCode(app, code);
     if (token.snapshotUser) {
       log.info({ uid, upstream: state.kind }, 'snapshot-page user refused');
+      metrics.login(state.kind, 'snapshot');
       return errorPage(ctx, { kind: 'snapshot', status: 403, retryHref: `/interaction/${uid}` });
     }
     if (state.scope !== 'snsapi_base') {
@@ -102,12 +108,14 @@ export async function wechatCallback(ctx: Context, deps: LoginDeps): Promise<voi
     },
   });
   await states.finish(stateId, state, returnTo);
+  metrics.login(state.kind, 'success');
   log.info({
     uid, upstream: state.kind, scope: state.scope, client: interaction.params.client_id, account: account.id,
   }, 'login succeeded');
 }
 
 async function endSilently(ctx: Context, deps: LoginDeps, stateId: string, state: LoginState): Promise<void> {
+  deps.metrics.login(state.kind, 'login_required');
   const returnTo = await finishInteraction(ctx, deps, {
     error: 'login_required', error_description: 'End-User authentication is required',
   });
@@ -117,7 +125,7 @@ async function endSilently(ctx: Context, deps: LoginDeps, stateId: string, state
 /** What the person and the relying party get when a WeChat call fails. */
 async function weChatFailed(ctx: Context, deps: LoginDeps, interaction: Interaction, state: LoginState, error: unknown): Promise<void> {
   if (!(error instanceof WeChatError)) throw error;
-  const { log } = deps;
+  const { log, metrics } = deps;
   const fields = {
     uid: interaction.uid, upstream: state.kind, appid: state.appid, client: interaction.params.client_id,
     wechat: { kind: error.code, errcode: error.errcode, rid: error.requestId },
@@ -131,14 +139,17 @@ async function weChatFailed(ctx: Context, deps: LoginDeps, interaction: Interact
       });
     }
     log.warn(fields, 'WeChat rejected the code twice');
+    metrics.login(state.kind, 'code_rejected');
     return errorPage(ctx, { kind: 'code', status: 400, retryHref: `/interaction/${interaction.uid}` });
   }
   if (error instanceof WeChatCredentialsError) {
+    metrics.login(state.kind, 'misconfigured');
     log.error(fields, `WeChat refused the app credentials: check ${state.kind === 'mp' ? 'WECHAT_MP_APPID/WECHAT_MP_SECRET' : 'WECHAT_OPEN_APPID/WECHAT_OPEN_SECRET'}`);
     return errorPage(ctx, { kind: 'misconfigured', status: 503 });
   }
   if (error instanceof WeChatUnavailableError) log.warn(fields, 'WeChat unavailable');
   else log.error(fields, 'WeChat refused a call the broker made');
+  metrics.login(state.kind, 'unavailable');
   await finishInteraction(ctx, deps, {
     error: 'temporarily_unavailable', error_description: 'WeChat is temporarily unavailable',
   });

@@ -7,6 +7,7 @@ import type { InteractionResults } from 'oidc-provider';
 import type { AccountLinker } from '../accounts/linking.ts';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../log.ts';
+import type { BrokerMetrics } from '../ops/metrics.ts';
 import { langOf } from '../pages/html.ts';
 import { qrPage } from '../pages/views.ts';
 import { qrConnectUrl, webAuthorizeUrl } from '../wechat/authorize.ts';
@@ -21,6 +22,7 @@ export interface LoginDeps {
   readonly wechat: WeChatClient;
   readonly linker: AccountLinker;
   readonly log: Logger;
+  readonly metrics: BrokerMetrics;
 }
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;

@@ -32,7 +32,10 @@ async function start(ctx: Context, deps: LoginDeps): Promise<void> {
   if (!interaction) return;
   const silent = isSilent(interaction);
   if (interaction.prompt.name === 'consent') {
-    if (silent) return void await finishInteraction(ctx, deps, { error: 'consent_required', error_description: 'End-User consent is required' });
+    if (silent) {
+      deps.metrics.login('mp', 'consent_required');
+      return void await finishInteraction(ctx, deps, { error: 'consent_required', error_description: 'End-User consent is required' });
+    }
     const client = await deps.provider.Client.find(String(interaction.params.client_id));
     return consentPage(ctx, {
       clientName: client?.clientName ?? String(interaction.params.client_id),
@@ -65,9 +68,11 @@ async function start(ctx: Context, deps: LoginDeps): Promise<void> {
         qrHref: upstream.qrApp ? `/interaction/${interaction.uid}?via=qr` : undefined,
       });
     case 'login-required':
+      deps.metrics.login('none', 'login_required');
       return void await finishInteraction(ctx, deps, { error: 'login_required', error_description: 'End-User authentication is required' });
     case 'none':
       deps.log.error({ uid: interaction.uid }, 'no configured WeChat app can log in this browser');
+      deps.metrics.login('none', 'misconfigured');
       return errorPage(ctx, { kind: 'misconfigured', status: 503 });
   }
 }

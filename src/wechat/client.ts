@@ -16,6 +16,8 @@ export interface WeChatClientOptions {
   readonly apiUrl: string;
   readonly timeoutMs: number;
   readonly log: Logger;
+  /** Told of every call: its path, how long it took, and the errcode (or failure) if any. */
+  readonly observe?: (path: string, seconds: number, errcode?: number | string) => void;
 }
 
 export type ProfileLang = 'zh_CN' | 'zh_TW' | 'en';
@@ -72,20 +74,32 @@ export class WeChatClient {
         throw new WeChatUnavailableError(`WeChat answered HTTP ${response.status}`);
       }
     } catch (error) {
-      if (error instanceof WeChatError) throw error;
-      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'unreachable';
+      if (error instanceof WeChatError) {
+        this.#options.observe?.(path, elapsed(started) / 1000, 'http');
+        throw error;
+      }
+      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable';
       log.warn({ wechat: { path, ms: elapsed(started) } }, `WeChat ${reason}`);
+      this.#options.observe?.(path, elapsed(started) / 1000, reason);
       throw new WeChatUnavailableError(`WeChat ${reason}`);
     }
-    const body = parseJson(text);
+    let body: Json;
+    try {
+      body = parseJson(text);
+    } catch (error) {
+      this.#options.observe?.(path, elapsed(started) / 1000, 'malformed');
+      throw error;
+    }
     const errcode = body.errcode;
     const rid = requestIdOf(body.errmsg);
     if (errcode !== undefined && errcode !== 0 && errcode !== '0') {
       const error = errorFromErrcode(Number(errcode), String(body.errmsg ?? ''));
       log.warn({ wechat: { path, errcode: error.errcode, rid, ms: elapsed(started) } }, 'WeChat refused the call');
+      this.#options.observe?.(path, elapsed(started) / 1000, error.errcode);
       throw error;
     }
     log.debug({ wechat: { path, rid, ms: elapsed(started) } }, 'WeChat call');
+    this.#options.observe?.(path, elapsed(started) / 1000);
     return body;
   }
 }

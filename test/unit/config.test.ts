@@ -123,3 +123,18 @@ test('storage: memory by default; REDIS_URL in its three forms; MONGODB_URI', as
   await failsWith(t, { MONGODB_URI: 'postgres://x' }, /^MONGODB_URI$/, /mongodb:\/\//);
   await failsWith(t, { STORAGE_TIMEOUT_MS: '0' }, /^STORAGE_TIMEOUT_MS$/, /whole number/);
 });
+
+test('metrics: open in dev mode; in production only behind METRICS_TOKEN or on METRICS_PORT', async (t) => {
+  t.deepEqual((await loadConfig({})).metrics, { token: undefined, port: undefined, enabled: true });
+  const jwks = file('jwks-m.json', await generateSigningKeys());
+  const production = {
+    NODE_ENV: 'production', COOKIE_KEYS, JWKS_FILE: jwks, CLIENTS_FILE: file('clients-m.json', [CLIENT]),
+    WECHAT_MP_APPID: 'wx1234567890abcdef', WECHAT_MP_SECRET: 'b'.repeat(32),
+  };
+  const closed = await loadConfig(production);
+  t.false(closed.metrics.enabled);
+  t.true(closed.warnings.some((warning) => /METRICS_TOKEN or METRICS_PORT/.test(warning)));
+  t.true((await loadConfig({ ...production, METRICS_TOKEN: 'x'.repeat(16) })).metrics.enabled);
+  t.deepEqual((await loadConfig({ ...production, METRICS_PORT: '9100' })).metrics, { token: undefined, port: 9100, enabled: true });
+  await failsWith(t, { METRICS_TOKEN: 'short' }, /^METRICS_TOKEN$/, /16 characters/);
+});

@@ -1,0 +1,83 @@
+// Prometheus metrics (prom-client), one registry per broker:
+//   broker_logins_total{upstream,outcome}
+//   broker_wechat_api_duration_seconds{path}, broker_wechat_api_errors_total{path,errcode}
+//   broker_tokens_issued_total{grant_type}
+//   broker_storage_operation_duration_seconds{store}, broker_storage_errors_total{store}
+//   and prom-client's default process metrics.
+
+import Router from '@koa/router';
+import Koa from 'koa';
+import { timingSafeEqual } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export type LoginOutcome =
+  | 'success' | 'refused' | 'snapshot' | 'code_rejected' | 'misconfigured' | 'unavailable'
+  | 'login_required' | 'consent_required' | 'state_invalid';
+
+export class BrokerMetrics {
+  readonly registry = new Registry();
+  readonly #logins = new Counter({ name: 'broker_logins_total', help: 'Logins by upstream (mp, open) and outcome', labelNames: ['upstream', 'outcome'], registers: [this.registry] });
+  readonly #wechatDuration = new Histogram({ name: 'broker_wechat_api_duration_seconds', help: 'WeChat API call latency', labelNames: ['path'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [this.registry] });
+  readonly #wechatErrors = new Counter({ name: 'broker_wechat_api_errors_total', help: 'WeChat API failures by errcode (timeout, unreachable, malformed for the others)', labelNames: ['path', 'errcode'], registers: [this.registry] });
+  readonly #tokens = new Counter({ name: 'broker_tokens_issued_total', help: 'Token endpoint successes by grant type', labelNames: ['grant_type'], registers: [this.registry] });
+  readonly #storageDuration = new Histogram({ name: 'broker_storage_operation_duration_seconds', help: 'Storage operation latency', labelNames: ['store'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2], registers: [this.registry] });
+  readonly #storageErrors = new Counter({ name: 'broker_storage_errors_total', help: 'Storage operations that failed or timed out', labelNames: ['store'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  login(upstream: string, outcome: LoginOutcome): void {
+    this.#logins.inc({ upstream, outcome });
+  }
+
+  wechatCall(path: string, seconds: number, errcode?: number | string): void {
+    this.#wechatDuration.observe({ path }, seconds);
+    if (errcode !== undefined) this.#wechatErrors.inc({ path, errcode: String(errcode) });
+  }
+
+  tokenIssued(grantType: string): void {
+    this.#tokens.inc({ grant_type: grantType });
+  }
+
+  storageOperation(store: string, seconds: number, ok: boolean): void {
+    this.#storageDuration.observe({ store }, seconds);
+    if (!ok) this.#storageErrors.inc({ store });
+  }
+}
+
+/** GET /metrics; with a token, only for `Authorization: Bearer <token>`. */
+export function metricsRoutes(metrics: BrokerMetrics, token: string | undefined): Router {
+  const router = new Router();
+  router.get('/metrics', async (ctx) => {
+    if (token !== undefined && !bearerMatches(ctx.get('authorization'), token)) {
+      ctx.status = 401;
+      ctx.set('www-authenticate', 'Bearer realm="metrics"');
+      ctx.body = { error: 'invalid_token' };
+      return;
+    }
+    ctx.set('cache-control', 'no-store');
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  return router;
+}
+
+function bearerMatches(header: string, token: string): boolean {
+  const given = Buffer.from(/^Bearer (.+)$/i.exec(header)?.[1] ?? '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** /metrics on its own port (METRICS_PORT), away from the public one. */
+export async function serveMetrics(metrics: BrokerMetrics, token: string | undefined, host: string, port: number): Promise<Server> {
+  const app = new Koa();
+  const router = metricsRoutes(metrics, token);
+  app.use(router.routes());
+  const server = createServer(app.callback());
+  server.listen(port, host);
+  await once(server, 'listening');
+  return server;
+}

@@ -1,0 +1,61 @@
+// Prometheus metrics as an operator scrapes them: after real logins, behind a bearer
+// token, or on a separate port.
+
+import test from 'ava';
+import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { freePort } from '../helpers/ports.ts';
+import { startRedis } from '../helpers/redis.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer } from '../helpers/rp-server.ts';
+import { injectFaults, setPhoneUser } from '../helpers/simulator.ts';
+
+const TOKEN = 'metrics-token-0123456789abcdef';
+
+function value(metrics: string, series: string): number {
+  const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+}
+
+test('logins, WeChat calls and errcodes, tokens, storage and process metrics, behind a bearer token', async (t) => {
+  const [browser, rpServer, redis] = await Promise.all([launchChromium(), startRpServer(), startRedis()]);
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)), REDIS_URL: redis.url, METRICS_TOKEN: TOKEN });
+  try {
+    const rp = await createRp(broker.issuer, rpServer);
+    const { context, page } = await newPerson(browser, 'wechat');
+    await setPhoneUser(context, broker.simulator, 'alice');
+    await injectFaults(broker.simulator, '/sns/oauth2/access_token', ['busy']);
+    const { url, check } = await rp.start({ scope: 'openid' });
+    await page.goto(url);
+    await rp.finish(await rp.landed(page), check);
+    await context.close();
+
+    t.is((await fetch(`${broker.issuer}/metrics`)).status, 401);
+    t.is((await fetch(`${broker.issuer}/metrics`, { headers: { authorization: 'Bearer wrong-token-0123456789abc' } })).status, 401);
+    const response = await fetch(`${broker.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    t.is(response.status, 200);
+    const metrics = await response.text();
+    t.is(value(metrics, 'broker_logins_total{upstream="mp",outcome="success"}'), 1);
+    t.is(value(metrics, 'broker_wechat_api_errors_total{path="/sns/oauth2/access_token",errcode="-1"}'), 1);
+    t.is(value(metrics, 'broker_wechat_api_duration_seconds_count{path="/sns/oauth2/access_token"}'), 2, 'the busy answer and the retry');
+    t.is(value(metrics, 'broker_tokens_issued_total{grant_type="authorization_code"}'), 1);
+    t.true(value(metrics, 'broker_storage_operation_duration_seconds_count{store="Redis"}') > 10);
+    t.true(value(metrics, 'process_cpu_user_seconds_total') > 0);
+  } finally {
+    await broker.stop();
+    await Promise.all([browser.close(), rpServer.close(), redis.stop()]);
+  }
+});
+
+test('METRICS_PORT: /metrics on its own port only', async (t) => {
+  const port = await freePort();
+  const broker = await startBroker({ METRICS_PORT: String(port) });
+  try {
+    t.is((await fetch(`${broker.issuer}/metrics`)).status, 404);
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    t.is(metrics.status, 200);
+    t.regex(await metrics.text(), /^# HELP broker_logins_total/m);
+  } finally {
+    await broker.stop();
+  }
+});
