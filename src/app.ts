@@ -3,7 +3,8 @@
 
 import type Provider from 'oidc-provider';
 import { AccountLinker } from './accounts/linking.ts';
-import type { Config } from './config/config.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { reloadFiles, type ClientMetadata, type Config } from './config/config.ts';
 import { demoClient, demoRoutes } from './demo/routes.ts';
 import { createLogger, type Logger } from './log.ts';
 import { loginRoutes } from './login/routes.ts';
@@ -22,8 +23,10 @@ import { WeChatClient } from './wechat/client.ts';
 import type { WeChatApp } from './wechat/types.ts';
 
 export interface Broker {
-  /** The Koa app to serve (oidc-provider is itself a Koa app; the broker's middleware runs first). */
+  /** The Koa app in force (oidc-provider is itself a Koa app; the broker's middleware runs first). */
   readonly app: Provider;
+  /** The HTTP request handler: always the app in force, so a reload never drops a request. */
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
   /** The configuration in force (in simulator mode: the simulator's apps and URLs). */
   readonly config: Config;
   readonly log: Logger;
@@ -32,6 +35,11 @@ export interface Broker {
   readonly demoUrl: string | undefined;
   readonly stores: Stores;
   readonly metrics: BrokerMetrics;
+  /**
+   * Re-reads CLIENTS_FILE and JWKS_FILE and swaps in a new app built from them; requests in
+   * flight finish on the old one. Throws ConfigError (and keeps the old app) when a file is wrong.
+   */
+  reload(): Promise<Config>;
   /** Readiness turns 503 from here on. */
   beginShutdown(): void;
   close(): Promise<void>;
@@ -57,25 +65,26 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
   };
 }
 
-export async function createBroker(baseConfig: Config, log: Logger = createLogger(baseConfig.logLevel)): Promise<Broker> {
-  const { config, simulator } = await withSimulator(baseConfig);
-  const metrics = new BrokerMetrics();
-  observeStorage((store, seconds, ok) => metrics.storageOperation(store, seconds, ok));
-  const stores = openStores(config.storage, log);
-  if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
-  const demo = config.clients ? undefined : demoClient(config.issuer);
+interface Shared {
+  readonly log: Logger;
+  readonly stores: Stores;
+  readonly metrics: BrokerMetrics;
+  readonly isClosing: () => boolean;
+}
+
+/** The provider (a Koa app) with the broker's middleware and routes, for one set of clients and keys. */
+async function buildApp(config: Config, shared: Shared, demo: ClientMetadata | undefined): Promise<Provider> {
+  const { log, stores, metrics } = shared;
   const provider = await createProvider({
     config, clients: config.clients ?? [demo!], storage: stores.protocol, accounts: stores.accounts,
   });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
   provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
-  let closing = false;
-
   provider.use(errorPages(log));
   provider.use(requestLog(log));
   provider.use(silentPromptInWeChat(config));
   for (const router of [
-    healthRoutes(stores, () => closing),
+    healthRoutes(stores, shared.isClosing),
     loginRoutes({
       config,
       provider,
@@ -96,15 +105,37 @@ export async function createBroker(baseConfig: Config, log: Logger = createLogge
     provider.use(router.routes());
     provider.use(router.allowedMethods());
   }
+  return provider;
+}
+
+export async function createBroker(baseConfig: Config, log: Logger = createLogger(baseConfig.logLevel)): Promise<Broker> {
+  const { config: startConfig, simulator } = await withSimulator(baseConfig);
+  let config = startConfig;
+  const metrics = new BrokerMetrics();
+  observeStorage((store, seconds, ok) => metrics.storageOperation(store, seconds, ok));
+  const stores = openStores(config.storage, log);
+  if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
+  let closing = false;
+  const shared: Shared = { log, stores, metrics, isClosing: () => closing };
+  const demo = config.clients ? undefined : demoClient(config.issuer);
+  let app = await buildApp(config, shared, demo);
+  let handle = app.callback();
 
   return {
-    app: provider,
-    config,
+    get app() { return app; },
+    get config() { return config; },
+    handle: (req, res) => handle(req, res),
     log,
     simulator,
     demoUrl: demo ? `${config.issuer}/demo` : undefined,
     stores,
     metrics,
+    async reload() {
+      const next = await reloadFiles(config);
+      const nextApp = await buildApp(next, shared, demo);
+      [config, app, handle] = [next, nextApp, nextApp.callback()];
+      return next;
+    },
     beginShutdown: () => { closing = true; },
     async close() {
       closing = true;

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const broker = await createBroker(config);
-  const server = createServer(broker.app.callback());
+  const server = createServer(broker.handle);
   server.listen(config.port, config.host);
   try {
     await once(server, 'listening');
@@ -67,6 +67,12 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
+  process.on('SIGHUP', () => {
+    broker.reload().then(
+      (next) => broker.log.info({ clients: next.clients?.map((client) => client.client_id), kids: next.keys.keys.map((key) => key.kid) }, 'reloaded CLIENTS_FILE and JWKS_FILE'),
+      (error: unknown) => broker.log.error({ reason: error instanceof ConfigError ? error.message : String(error) }, 'reload refused: the running configuration stays'),
+    );
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

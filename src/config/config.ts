@@ -126,7 +126,7 @@ function wechatApp(env: Env, kind: AppKind, prefix: string): WeChatApp | undefin
   return { kind, appid: appid as AppId, secret };
 }
 
-function clientsFile(name: string, path: string): ClientMetadata[] {
+export function clientsFile(name: string, path: string): ClientMetadata[] {
   const value = readJsonFile(name, path);
   if (!Array.isArray(value) || value.length === 0) throw new ConfigError(name, `${path}: expected a non-empty JSON array of client metadata`);
   const ids = new Set<string>();
@@ -193,6 +193,20 @@ function cookieKeys(env: Env): string[] | undefined {
     throw new ConfigError('COOKIE_KEYS', 'each comma-separated secret must have at least 32 characters');
   }
   return keys;
+}
+
+/**
+ * The configuration with CLIENTS_FILE and JWKS_FILE read again (SIGHUP). Everything else
+ * (ports, storage, WeChat apps) needs a restart.
+ */
+export async function reloadFiles(config: Config, env: Env = process.env): Promise<Config> {
+  const clientsPath = text(env, 'CLIENTS_FILE');
+  const jwksPath = text(env, 'JWKS_FILE');
+  return {
+    ...config,
+    clients: clientsPath ? clientsFile('CLIENTS_FILE', clientsPath) : config.clients,
+    keys: jwksPath ? loadJwksFile('JWKS_FILE', jwksPath) : config.keys,
+  };
 }
 
 export async function loadConfig(env: Env = process.env): Promise<Config> {

@@ -1,0 +1,85 @@
+// npm run clients -- <command>: relying parties in CLIENTS_FILE.
+//
+//   new --id ID --redirect-uri URI [--redirect-uri URI …] [--name NAME]
+//       [--post-logout-uri URI …] [--first-party] [--public]
+//         prints a client entry (with a strong secret unless --public) to add to the file
+//   check --file F
+//         checks a clients file exactly as the broker does at start and on SIGHUP
+//
+// After editing CLIENTS_FILE, send the broker SIGHUP (docker kill -s HUP …): it re-reads
+// the file without dropping a request, or keeps the running clients if the file is wrong.
+
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { MemoryAccountStore } from '../accounts/memory-store.ts';
+import { loadConfig } from '../config/config.ts';
+import { ConfigError } from '../config/errors.ts';
+import { createProvider } from '../oidc/provider.ts';
+import { MemoryStorage } from '../storage/memory.ts';
+
+class UsageError extends Error {}
+
+export async function clientsCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      id: { type: 'string' },
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-uri': { type: 'string', multiple: true },
+      'first-party': { type: 'boolean' },
+      public: { type: 'boolean' },
+      file: { type: 'string' },
+    },
+  });
+  switch (positionals[0]) {
+    case 'new': {
+      if (!values.id) throw new UsageError('--id is required');
+      if (!values['redirect-uri']?.length) throw new UsageError('at least one --redirect-uri is required');
+      const client = {
+        client_id: values.id,
+        ...(values.public
+          ? { token_endpoint_auth_method: 'none' }
+          : { client_secret: randomBytes(32).toString('base64url') }),
+        ...(values.name ? { client_name: values.name } : {}),
+        redirect_uris: values['redirect-uri'],
+        ...(values['post-logout-uri']?.length ? { post_logout_redirect_uris: values['post-logout-uri'] } : {}),
+        ...(values['first-party'] ? { first_party: true } : {}),
+      };
+      await check({ ...env, CLIENTS_FILE: undefined }, [client]);
+      return JSON.stringify(client, null, 2);
+    }
+    case 'check': {
+      if (!values.file) throw new UsageError('--file is required');
+      const count = await check({ ...env, CLIENTS_FILE: values.file });
+      return `${values.file}: ${count} clients, all valid`;
+    }
+    default:
+      throw new UsageError('usage: npm run clients -- new --id ID --redirect-uri URI [...] | check --file CLIENTS_FILE');
+  }
+}
+
+/** The broker's own checks: the file's shape, then oidc-provider's metadata validation. */
+async function check(env: NodeJS.ProcessEnv, extra: Array<Record<string, unknown> & { client_id: string }> = []): Promise<number> {
+  const config = await loadConfig({ ...env, NODE_ENV: 'development', WECHAT_SIMULATOR_PORT: '0' });
+  const clients = [...(config.clients ?? []), ...extra];
+  const storage = new MemoryStorage();
+  try {
+    await createProvider({ config, clients, storage, accounts: new MemoryAccountStore() });
+  } finally {
+    await storage.close();
+  }
+  return clients.length;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  clientsCommand(process.argv.slice(2)).then(
+    (message) => { process.stdout.write(`${message}\n`); },
+    (error: unknown) => {
+      if (!(error instanceof UsageError || error instanceof ConfigError || error instanceof TypeError)) throw error;
+      process.stderr.write(`clients: ${error.message}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,0 +1,93 @@
+// npm run keys -- <command>: manages the JWKS_FILE of signing keys.
+//
+//   new     --file F            writes a new set: one ES256 and one RS256 key (refuses to overwrite)
+//   add     --file F [--alg A]  adds a key (ES256 by default) at the end: published, not signing yet
+//   promote --file F --kid K    moves the key first among its algorithm's keys: it signs after a reload
+//   retire  --file F --kid K    removes a key that no longer signs
+//   list    --file F            prints each key's kid, algorithm and role
+//
+// The first key of each algorithm in the file is the one that signs; every key in the file
+// is published at /jwks, so tokens signed by a retiring key keep verifying.
+
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { JWK } from 'jose';
+import { ConfigError } from '../config/errors.ts';
+import { generateSigningKey, generateSigningKeys, SIGNING_ALGS, validateJwks, type SigningAlg } from '../config/keys.ts';
+
+class UsageError extends Error {}
+
+function read(file: string): JWK[] {
+  if (!existsSync(file)) throw new UsageError(`${file}: no such file (make one with: npm run keys -- new --file ${file})`);
+  return validateJwks(file, JSON.parse(readFileSync(file, 'utf8'))).keys;
+}
+
+/** Writes through a temp file and a rename, so a crash never leaves half a key set. */
+function write(file: string, keys: JWK[]): void {
+  validateJwks(file, { keys });
+  writeFileSync(`${file}.tmp`, `${JSON.stringify({ keys }, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+const signing = (keys: JWK[], key: JWK): boolean => keys.find((candidate) => candidate.alg === key.alg) === key;
+
+function find(keys: JWK[], kid: string | undefined): JWK {
+  if (!kid) throw new UsageError('--kid is required');
+  const key = keys.find((candidate) => candidate.kid === kid);
+  if (!key) throw new UsageError(`no key with kid ${kid}`);
+  return key;
+}
+
+export async function keysCommand(argv: string[]): Promise<string> {
+  const { positionals, values } = parseArgs({
+    args: argv, allowPositionals: true, options: { file: { type: 'string' }, kid: { type: 'string' }, alg: { type: 'string' } },
+  });
+  const [command] = positionals;
+  const file = values.file;
+  if (!file) throw new UsageError('--file is required');
+  switch (command) {
+    case 'new': {
+      if (existsSync(file)) throw new UsageError(`${file} exists: refusing to overwrite signing keys`);
+      const { keys } = await generateSigningKeys();
+      write(file, keys);
+      return `wrote ${file}: ${keys.map((key) => `${key.alg} ${key.kid}`).join(', ')}`;
+    }
+    case 'add': {
+      const alg = (values.alg ?? 'ES256') as SigningAlg;
+      if (!SIGNING_ALGS.includes(alg)) throw new UsageError(`--alg must be one of ${SIGNING_ALGS.join(', ')}`);
+      const keys = read(file);
+      const key = await generateSigningKey(alg);
+      write(file, [...keys, key]);
+      return `added ${alg} ${key.kid}: published at /jwks after a reload (SIGHUP) or restart; promote it once relying parties have fetched it`;
+    }
+    case 'promote': {
+      const keys = read(file);
+      const key = find(keys, values.kid);
+      const index = keys.findIndex((candidate) => candidate.alg === key.alg);
+      write(file, [...keys.slice(0, index).filter((k) => k !== key), key, ...keys.slice(index).filter((k) => k !== key)]);
+      return `${key.kid} signs ${key.alg} tokens after a reload (SIGHUP) or restart; the previous key stays published`;
+    }
+    case 'retire': {
+      const keys = read(file);
+      const key = find(keys, values.kid);
+      if (signing(keys, key)) throw new UsageError(`${key.kid} is the ${key.alg} signing key: promote another ${key.alg} key first`);
+      write(file, keys.filter((candidate) => candidate !== key));
+      return `retired ${key.kid}: tokens it signed stop verifying after a reload (SIGHUP) or restart`;
+    }
+    case 'list':
+      return read(file).map((key, _index, keys) => `${key.kid}  ${key.alg}  ${signing(keys, key) ? 'signing' : 'published'}`).join('\n');
+    default:
+      throw new UsageError('usage: npm run keys -- new|add|promote|retire|list --file JWKS_FILE [--kid KID] [--alg ES256|RS256]');
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  keysCommand(process.argv.slice(2)).then(
+    (message) => { process.stdout.write(`${message}\n`); },
+    (error: unknown) => {
+      if (!(error instanceof UsageError || error instanceof ConfigError || error instanceof SyntaxError)) throw error;
+      process.stderr.write(`keys: ${error.message}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

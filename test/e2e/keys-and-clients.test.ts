@@ -1,0 +1,132 @@
+// Operators rotate signing keys and add relying parties with the CLIs and SIGHUP, without
+// reading the source and without dropping a request.
+
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer } from '../helpers/rp-server.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function cli(name: 'keys' | 'clients', ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, ['--experimental-strip-types', `src/cli/${name}.ts`, ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { status: run.status, stdout: run.stdout.trim(), stderr: run.stderr.trim() };
+}
+
+/** SIGHUP, then wait for the broker to say how the reload went. */
+async function reload(broker: RunningBroker): Promise<string> {
+  const before = broker.logs().length;
+  broker.process.kill('SIGHUP');
+  for (let i = 0; i < 100; i += 1) {
+    const line = broker.logs().slice(before).find((entry) => /reload/.test(String(entry.msg)));
+    if (line) return String(line.msg);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no reload line');
+}
+
+test('key rotation: add (published, not signing), promote (signs), retire; tokens signed by the old key verify until it is retired', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'broker-keys-'));
+  const jwksFile = join(dir, 'jwks.json');
+  t.is(cli('keys', 'new', '--file', jwksFile).status, 0);
+  const oldKid = (JSON.parse(readFileSync(jwksFile, 'utf8')) as { keys: Array<{ kid: string }> }).keys[0]!.kid;
+  const [browser, rpServer] = await Promise.all([launchChromium(), startRpServer()]);
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)), JWKS_FILE: jwksFile });
+  try {
+    const rp = await createRp(broker.issuer, rpServer);
+    const { page, context } = await newPerson(browser, 'desktop');
+    const { url, check } = await rp.start({ scope: 'openid offline_access', prompt: 'consent' });
+    await page.goto(url);
+    await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+    await page.getByRole('button', { name: '同意' }).click();
+    let tokens: oidc.TokenEndpointResponse = await rp.finish(await rp.landed(page), check);
+    await context.close();
+    const oldToken = tokens.id_token!;
+    t.is(decodeProtectedHeader(oldToken).kid, oldKid);
+    const verifies = async (token: string) => {
+      const jwks = createRemoteJWKSet(new URL(`${broker.issuer}/jwks`), { cacheMaxAge: 0, cooldownDuration: 0 });
+      return jwtVerify(token, jwks, { issuer: broker.issuer, currentDate: new Date() }).then(() => true, () => false);
+    };
+    const nextIdToken = async () => {
+      tokens = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
+      return tokens.id_token!;
+    };
+
+    const added = cli('keys', 'add', '--file', jwksFile);
+    t.is(added.status, 0);
+    const newKid = /added ES256 (\S+):/.exec(added.stdout)![1]!;
+    t.is(await reload(broker), 'reloaded CLIENTS_FILE and JWKS_FILE');
+    const published = await (await fetch(`${broker.issuer}/jwks`)).json() as { keys: Array<{ kid: string; d?: string }> };
+    t.true(published.keys.some((key) => key.kid === newKid), 'the new key is published first');
+    t.true(published.keys.every((key) => key.d === undefined), 'only public keys are published');
+    t.is(decodeProtectedHeader(await nextIdToken()).kid, oldKid, 'and does not sign yet');
+
+    t.is(cli('keys', 'promote', '--file', jwksFile, '--kid', newKid).status, 0);
+    await reload(broker);
+    t.is(decodeProtectedHeader(await nextIdToken()).kid, newKid, 'the promoted key signs');
+    t.true(await verifies(oldToken), 'a token signed with the old key still verifies during rotation');
+
+    const refused = cli('keys', 'retire', '--file', jwksFile, '--kid', newKid);
+    t.is(refused.status, 2);
+    t.regex(refused.stderr, /is the ES256 signing key: promote another ES256 key first/);
+    t.is(cli('keys', 'retire', '--file', jwksFile, '--kid', oldKid).status, 0);
+    await reload(broker);
+    t.false(await verifies(oldToken), 'once retired, its tokens no longer verify');
+    t.true(await verifies(await nextIdToken()));
+  } finally {
+    await broker.stop();
+    await Promise.all([browser.close(), rpServer.close()]);
+  }
+});
+
+test('a new client from the CLI, added to CLIENTS_FILE and loaded on SIGHUP while requests keep coming; a bad file is refused and the running clients stay', async (t) => {
+  const rpOrigin = 'https://rp.example';
+  const clientsFile = writeClientsFile(testClients(rpOrigin));
+  const broker = await startBroker({ CLIENTS_FILE: clientsFile });
+  try {
+    const made = cli('clients', 'new', '--id', 'shop', '--name', 'Our shop', '--redirect-uri', 'https://shop.example.com/cb', '--first-party');
+    t.is(made.status, 0);
+    const shop = JSON.parse(made.stdout) as { client_id: string; client_secret: string };
+    t.regex(shop.client_secret, /^[A-Za-z0-9_-]{43}$/, '256 random bits');
+    const authorize = (clientId: string, redirectUri: string) => fetch(`${broker.issuer}/auth?${new URLSearchParams({
+      client_id: clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid',
+    })}`, { redirect: 'manual' });
+    t.is((await authorize('shop', 'https://shop.example.com/cb')).status, 400, 'unknown before the reload');
+
+    let running = true;
+    const statuses: number[] = [];
+    const load = Promise.all(Array.from({ length: 4 }, async () => {
+      while (running) {
+        const response = await authorize('first-party', `${rpOrigin}/callback`).catch(() => undefined);
+        statuses.push(response?.status ?? 0);
+      }
+    }));
+    writeFileSync(clientsFile, JSON.stringify([...testClients(rpOrigin), shop]));
+    t.is(await reload(broker), 'reloaded CLIENTS_FILE and JWKS_FILE');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    running = false;
+    await load;
+    t.true(statuses.length > 20);
+    t.deepEqual([...new Set(statuses)], [303], 'no request dropped or failed around the reload');
+    const known = await authorize('shop', 'https://shop.example.com/cb');
+    t.is(known.status, 303);
+    t.regex(String(known.headers.get('location')), /^\/interaction\//);
+
+    writeFileSync(clientsFile, JSON.stringify([{ client_id: 'broken', redirect_uris: ['not a url'] }]));
+    const checked = cli('clients', 'check', '--file', clientsFile);
+    t.is(checked.status, 2);
+    t.regex(checked.stderr, /^clients: CLIENTS_FILE: client broken: /);
+    t.is(await reload(broker), 'reload refused: the running configuration stays');
+    t.is((await authorize('shop', 'https://shop.example.com/cb')).status, 303, 'the running clients stay');
+  } finally {
+    await broker.stop();
+  }
+});
