@@ -13,11 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { MemoryAccountStore } from '../accounts/memory-store.ts';
 import { loadConfig } from '../config/config.ts';
-import { ConfigError } from '../config/errors.ts';
 import { createProvider } from '../oidc/provider.ts';
 import { MemoryStorage } from '../storage/memory.ts';
-
-class UsageError extends Error {}
+import { runCli, UsageError } from './run.ts';
 
 export async function clientsCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const { positionals, values } = parseArgs({
@@ -73,13 +71,4 @@ async function check(env: NodeJS.ProcessEnv, extra: Array<Record<string, unknown
   return clients.length;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  clientsCommand(process.argv.slice(2)).then(
-    (message) => { process.stdout.write(`${message}\n`); },
-    (error: unknown) => {
-      if (!(error instanceof UsageError || error instanceof ConfigError || error instanceof TypeError)) throw error;
-      process.stderr.write(`clients: ${error.message}\n`);
-      process.exitCode = 2;
-    },
-  );
-}
+if (import.meta.url === `file://${process.argv[1]}`) runCli('clients', clientsCommand);

@@ -12,10 +12,8 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
-import { ConfigError } from '../config/errors.ts';
 import { generateSigningKey, generateSigningKeys, SIGNING_ALGS, validateJwks, type SigningAlg } from '../config/keys.ts';
-
-class UsageError extends Error {}
+import { runCli, UsageError } from './run.ts';
 
 function read(file: string): JWK[] {
   if (!existsSync(file)) throw new UsageError(`${file}: no such file (make one with: npm run keys -- new --file ${file})`);
@@ -81,13 +79,4 @@ export async function keysCommand(argv: string[]): Promise<string> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  keysCommand(process.argv.slice(2)).then(
-    (message) => { process.stdout.write(`${message}\n`); },
-    (error: unknown) => {
-      if (!(error instanceof UsageError || error instanceof ConfigError || error instanceof SyntaxError)) throw error;
-      process.stderr.write(`keys: ${error.message}\n`);
-      process.exitCode = 2;
-    },
-  );
-}
+if (import.meta.url === `file://${process.argv[1]}`) runCli('keys', keysCommand);
