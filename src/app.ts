@@ -1,5 +1,6 @@
-// Builds the broker: the provider (a Koa app), the broker's middleware in order, its
-// routes, and the storage behind them. main.ts listens; tests can build one in-process.
+// Builds the broker: the stores, the metrics, the simulator in dev mode, and the app (the
+// provider, a Koa app, with the broker's middleware in order and its routes), which SIGHUP
+// rebuilds from re-read files. main.ts listens and handles signals.
 
 import type Provider from 'oidc-provider';
 import { AccountLinker } from './accounts/linking.ts';
@@ -23,8 +24,6 @@ import { WeChatClient } from './wechat/client.ts';
 import type { WeChatApp } from './wechat/types.ts';
 
 export interface Broker {
-  /** The Koa app in force (oidc-provider is itself a Koa app; the broker's middleware runs first). */
-  readonly app: Provider;
   /** The HTTP request handler: always the app in force, so a reload never drops a request. */
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
   /** The configuration in force (in simulator mode: the simulator's apps and URLs). */
@@ -118,11 +117,9 @@ export async function createBroker(baseConfig: Config, log: Logger = createLogge
   let closing = false;
   const shared: Shared = { log, stores, metrics, isClosing: () => closing };
   const demo = config.clients ? undefined : demoClient(config.issuer);
-  let app = await buildApp(config, shared, demo);
-  let handle = app.callback();
+  let handle = (await buildApp(config, shared, demo)).callback();
 
   return {
-    get app() { return app; },
     get config() { return config; },
     handle: (req, res) => handle(req, res),
     log,
@@ -132,8 +129,8 @@ export async function createBroker(baseConfig: Config, log: Logger = createLogge
     metrics,
     async reload() {
       const next = await reloadFiles(config);
-      const nextApp = await buildApp(next, shared, demo);
-      [config, app, handle] = [next, nextApp, nextApp.callback()];
+      const nextHandle = (await buildApp(next, shared, demo)).callback();
+      [config, handle] = [next, nextHandle];
       return next;
     },
     beginShutdown: () => { closing = true; },
