@@ -55,13 +55,16 @@ function wechatErrorPage(ctx: Context, code: number | string, text: string): voi
 <body><h2 class="wx-error">${esc(text)}</h2><p>错误码：<span class="errcode">${esc(code)}</span></p></body></html>`;
 }
 
-function page(ctx: Context, title: string, body: string): void {
+/** `compact`: drawn inside wxLogin.js's 300×400 iframe, which does not scroll. */
+function page(ctx: Context, title: string, body: string, compact = false): void {
   ctx.type = 'html';
   ctx.body = `<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)}</title><style>body{font-family:sans-serif;background:#ededed;margin:0;padding:16px}
 .card{background:#fff;border-radius:8px;padding:16px;max-width:360px;margin:0 auto}button{display:block;width:100%;padding:10px;margin:8px 0;border:0;border-radius:6px;font-size:15px}
 .ok{background:#07c160;color:#fff}.qr{width:160px;height:160px;margin:8px auto;background:repeating-conic-gradient(#000 0 25%,#fff 0 50%) 0 0/20px 20px}
-small{color:#888}</style></head><body><div class="card">${body}</div></body></html>`;
+small{color:#888}body.compact{padding:4px}.compact .card{padding:8px}.compact h3{margin:2px 0;font-size:15px}
+.compact .qr{width:64px;height:64px;margin:4px auto;background-size:8px 8px}.compact button{padding:5px;margin:4px 0;font-size:13px}
+.compact label,.compact p{font-size:12px;margin:2px 0}</style></head><body class="${compact ? 'compact' : ''}"><div class="card">${body}</div></body></html>`;
 }
 
 interface AuthorizeParams {
@@ -158,7 +161,7 @@ ${decisionForm(ctx, [user], '_self')}<small>账号：${esc(user.nickname)}</smal
     if (!params) return;
     world.calls.push({ path: ctx.path, appid: params.app.appid, scope: params.scope });
     page(ctx, '微信登录', `<h3>微信登录</h3><div class="qr" title="QR"></div><p><small>模拟器：选择扫码的微信用户</small></p>
-${decisionForm(ctx, SIM_USERS.filter((u) => !u.snapshot), '_top')}`);
+${decisionForm(ctx, SIM_USERS.filter((u) => !u.snapshot), '_top')}`, ctx.query.login_type === 'jssdk');
   });
 
   router.post('/_sim/phone-user', async (ctx) => {

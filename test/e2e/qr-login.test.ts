@@ -32,6 +32,9 @@ test('embedded QR: the broker page draws the QR with wxLogin.js and the RP gets 
   const { url, check } = await rp.start();
   await page.goto(url);
   const qr = page.frameLocator('#qr iframe');
+  const frame = (await page.locator('#qr iframe').boundingBox())!;
+  const refuse = (await qr.getByRole('button', { name: /no code/ }).boundingBox())!;
+  t.true(refuse.y + refuse.height <= frame.y + frame.height, 'every choice fits in WeChat\'s 400 px QR iframe, which does not scroll');
   await qr.getByRole('button', { name: /Alice/ }).click();
   const landed = await rp.landed(page);
   t.is(landed.searchParams.get('iss'), embedded.issuer);
