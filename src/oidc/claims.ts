@@ -45,7 +45,7 @@ async function loginApp(ctx: KoaContextWithOIDC, token: unknown): Promise<AppId 
   return appOfAcr(ctx.oidc.session?.acr);
 }
 
-export function accountClaims(account: Account, sub: string, app: AppId | undefined): Record<string, unknown> {
+function accountClaims(account: Account, sub: string, app: AppId | undefined): Record<string, unknown> {
   const { nickname, picture } = account.profile;
   return {
     sub,

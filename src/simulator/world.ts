@@ -60,7 +60,7 @@ const TOKEN_TTL_S = 7200;
 const hash = (...parts: string[]): string =>
   createHash('sha256').update(parts.join('|')).digest('base64url').slice(0, 27);
 
-export const randomToken = (bytes = 24): string => randomBytes(bytes).toString('base64url');
+const randomToken = (bytes = 24): string => randomBytes(bytes).toString('base64url');
 
 export class SimWorld {
   readonly apps: readonly SimApp[];
