@@ -33,13 +33,14 @@ test('SIGTERM during a login: /readyz turns 503, the login in flight completes, 
     await setPhoneUser(context, simulator.url, 'alice');
     const { url, check } = await rp.start({ scope: 'openid' });
     simulator.world.injectFaults('/sns/oauth2/access_token', ['slow']);
-    const exchanging = new Promise<void>((resolve) => {
+    const atWeChat = new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         if (simulator.world.calls.some((call) => call.path === '/connect/oauth2/authorize')) { clearInterval(timer); resolve(); }
       }, 20);
     });
     const navigation = page.goto(url);
-    await exchanging;
+    await atWeChat;
+    // The code exchange that follows takes 1.5 s (the `slow` fault): SIGTERM lands during it.
     await new Promise((resolve) => setTimeout(resolve, 300));
     broker.process.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));

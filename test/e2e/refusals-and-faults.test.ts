@@ -7,6 +7,7 @@ import type { Page } from 'playwright-core';
 import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
 import { injectFaults, setPhoneUser, simCalls } from '../helpers/simulator.ts';
+import type { FaultKind } from '../../src/simulator/world.ts';
 
 const e2e = useE2e(test);
 
@@ -18,6 +19,16 @@ async function openQr(locale = 'zh-CN') {
 }
 
 const heading = (page: Page) => page.locator('h1').innerText();
+
+/** `user` logs in inside WeChat (openid only) while WeChat's code exchange answers `faults` first. */
+async function weChatLoginMeeting(faults: FaultKind[], user = 'alice', locale = 'zh-CN') {
+  const person = await newPerson(e2e.browser, 'wechat', locale);
+  await setPhoneUser(person.context, e2e.broker.simulator, user);
+  const started = await e2e.rp.start({ scope: 'openid' });
+  await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', faults);
+  const response = await person.page.goto(started.url);
+  return { ...person, ...started, response };
+}
 
 for (const [form, button] of [['code=authdeny', /authdeny/], ['no code', /no code/]] as const) {
   test(`refusal (${form}): the RP gets access_denied with its own state`, async (t) => {
@@ -85,22 +96,14 @@ test.serial('WeChat delivers the callback twice: the login completes once and th
 });
 
 test.serial('a code WeChat rejects (40029) gets one fresh automatic attempt, and the login succeeds', async (t) => {
-  const { context, page } = await newPerson(e2e.browser, 'wechat');
-  await setPhoneUser(context, e2e.broker.simulator, 'alice');
-  const { url, check } = await e2e.rp.start({ scope: 'openid' });
-  await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', ['errcode:40029']);
-  await page.goto(url);
+  const { context, page, check } = await weChatLoginMeeting(['errcode:40029']);
   const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
   t.truthy(tokens.claims()!.sub);
   await context.close();
 });
 
 test.serial('a code rejected twice (40163, 42003) ends on a clear page with a way back', async (t) => {
-  const { context, page } = await newPerson(e2e.browser, 'wechat', 'en');
-  await setPhoneUser(context, e2e.broker.simulator, 'alice');
-  const { url } = await e2e.rp.start({ scope: 'openid' });
-  await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', ['errcode:40163', 'errcode:42003']);
-  const response = await page.goto(url);
+  const { context, page, response } = await weChatLoginMeeting(['errcode:40163', 'errcode:42003'], 'alice', 'en');
   t.is(response?.status(), 400);
   t.regex(await page.locator('p').first().innerText(), /WeChat did not complete the authorization/);
   t.is(await page.getByRole('link', { name: /log in again/ }).count(), 1);
@@ -108,22 +111,14 @@ test.serial('a code rejected twice (40163, 42003) ends on a clear page with a wa
 });
 
 test.serial('WeChat busy once (-1): retried, the login succeeds', async (t) => {
-  const { context, page } = await newPerson(e2e.browser, 'wechat');
-  await setPhoneUser(context, e2e.broker.simulator, 'bob');
-  const { url, check } = await e2e.rp.start({ scope: 'openid' });
-  await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', ['busy']);
-  await page.goto(url);
+  const { context, page, check } = await weChatLoginMeeting(['busy'], 'bob');
   t.truthy((await e2e.rp.finish(await e2e.rp.landed(page), check)).claims()!.sub);
   await context.close();
 });
 
 for (const faults of [['busy', 'busy'], ['garbage', 'gbk-empty']] as const) {
   test.serial(`WeChat ${faults.join(' then ')}: the RP gets temporarily_unavailable with its state`, async (t) => {
-    const { context, page } = await newPerson(e2e.browser, 'wechat');
-    await setPhoneUser(context, e2e.broker.simulator, 'bob');
-    const { url, check } = await e2e.rp.start({ scope: 'openid' });
-    await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', [...faults]);
-    await page.goto(url);
+    const { context, page, check } = await weChatLoginMeeting([...faults], 'bob');
     const landed = await e2e.rp.landed(page);
     t.is(landed.searchParams.get('error'), 'temporarily_unavailable');
     t.is(landed.searchParams.get('state'), check.state);

@@ -5,7 +5,7 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { decodeProtectedHeader } from 'jose';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
@@ -149,11 +149,10 @@ test('a used authorization code is refused', async (t) => {
   await context.close();
 });
 
-async function logout(context: BrowserContext, page: Page, rp: Rp, idToken: string) {
+async function logout(page: Page, rp: Rp, idToken: string): Promise<void> {
   await page.goto(oidc.buildEndSessionUrl(rp.config, { id_token_hint: idToken, post_logout_redirect_uri: e2e.rpServer.loggedOut }).href);
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL((url) => url.href.startsWith(e2e.rpServer.loggedOut));
-  return context;
 }
 
 test('RP-initiated logout: a confirmation page, back to the RP, and the session is gone', async (t) => {
@@ -161,7 +160,7 @@ test('RP-initiated logout: a confirmation page, back to the RP, and the session 
   const { page, context } = await newPerson(e2e.browser, 'desktop', 'en');
   const { check } = await qrLogin(page, rp);
   const tokens = await rp.finish(await rp.landed(page), check);
-  await logout(context, page, rp, tokens.id_token!);
+  await logout(page, rp, tokens.id_token!);
   t.true(page.url().startsWith(e2e.rpServer.loggedOut));
   const { url } = await rp.start({ prompt: 'none' });
   await page.goto(url);

@@ -4,8 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { generateSigningKeys } from '../../src/config/keys.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import type { SimApp } from '../../src/simulator/world.ts';
@@ -36,8 +35,7 @@ export async function startBrokerCluster(rpOrigin: string, storageEnv: Record<st
   const proxyPort = await freePort();
   const issuer = `http://127.0.0.1:${proxyPort}`;
   simulator.world.callbackHosts.add(new URL(issuer).host);
-  const env = (port: number) => ({
-    PORT: String(port),
+  const shared = {
     ISSUER: issuer,
     CLIENTS_FILE: clients,
     JWKS_FILE: jwks,
@@ -50,8 +48,7 @@ export async function startBrokerCluster(rpOrigin: string, storageEnv: Record<st
     WECHAT_API_URL: simulator.url,
     WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
     ...storageEnv,
-  });
-  const shared = env(0);
+  };
   const envFor = (port: number) => ({ ...shared, PORT: String(port) });
   const instances = await Promise.all(ports.map((port) => startBroker(envFor(port))));
   const proxy = await startProxy(ports.map((port) => `http://127.0.0.1:${port}`), proxyPort);
