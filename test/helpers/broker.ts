@@ -51,9 +51,23 @@ export function writeClientsFile(clients: unknown): string {
   return file;
 }
 
+/**
+ * Starts a broker on `env.PORT`, or on a free port chosen here (tried again with another
+ * when some other process takes it first). The simulator, in dev mode, takes any free port
+ * and is found in the banner.
+ */
 export async function startBroker(env: Record<string, string> = {}): Promise<RunningBroker> {
-  const port = env.PORT ? Number(env.PORT) : await freePort();
-  const simPort = await freePort();
+  for (let attempt = 1; ; attempt += 1) {
+    const port = env.PORT ? Number(env.PORT) : await freePort();
+    try {
+      return await launchBroker(port, env);
+    } catch (error) {
+      if (env.PORT || attempt >= 3 || !/EADDRINUSE/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function launchBroker(port: number, env: Record<string, string>): Promise<RunningBroker> {
   const child = spawn(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
     cwd: ROOT,
     env: {
@@ -61,7 +75,7 @@ export async function startBroker(env: Record<string, string> = {}): Promise<Run
       PORT: String(port),
       HOST: '127.0.0.1',
       ISSUER: `http://127.0.0.1:${port}`,
-      WECHAT_SIMULATOR_PORT: String(simPort),
+      WECHAT_SIMULATOR_PORT: '0',
       LOG_LEVEL: 'debug',
       ...env,
     },
