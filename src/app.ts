@@ -1,34 +1,35 @@
-// Builds the broker: the stores, the metrics, the simulator in dev mode, and the app (the
-// provider, a Koa app, with the broker's middleware in order and its routes), which SIGHUP
-// rebuilds from re-read files. main.ts listens and handles signals.
+// Composition: builds the broker from the configuration in force. The stores, the metrics
+// and the WeChat client once; the app (the provider, a Koa app, with the broker's
+// middleware in order and its routes) from the clients and keys, which SIGHUP re-reads.
+// main.ts listens and handles signals.
 
-import type Provider from 'oidc-provider';
-import { AccountLinker } from './accounts/linking.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AccountLinker } from './accounts/linking.ts';
 import { reloadFiles, type ClientMetadata, type Config } from './config/config.ts';
-import { demoClient, demoRoutes } from './demo/routes.ts';
+import { demoRoutes } from './demo/routes.ts';
+import { applyDevMode, type RunningConfig } from './dev-mode.ts';
 import { createLogger, type Logger } from './log.ts';
+import { ATTEMPT_MODEL, Attempts } from './login/attempts.ts';
+import { accountSource } from './login/claims.ts';
+import { createLogin, type Login } from './login/login.ts';
 import { loginRoutes } from './login/routes.ts';
 import { silentPromptInWeChat } from './login/silent.ts';
-import { LoginStates, STATE_MODEL } from './login/state.ts';
+import { Interactions } from './oidc/interactions.ts';
 import { createProvider } from './oidc/provider.ts';
 import { errorPages } from './ops/errors.ts';
 import { healthRoutes } from './ops/health.ts';
 import { BrokerMetrics, metricsRoutes } from './ops/metrics.ts';
 import { requestLog } from './ops/request-log.ts';
-import { observeStorage } from './storage/errors.ts';
-import { openStores, type Stores } from './storage/open.ts';
-import { startSimulator, type RunningSimulator } from './simulator/server.ts';
-import { devApps } from './simulator/world.ts';
+import type { Stoppable } from './ops/shutdown.ts';
+import type { RunningSimulator } from './simulator/server.ts';
+import { openStores, type Stores } from './stores.ts';
 import { WeChatClient } from './wechat/client.ts';
-import type { WeChatApp } from './wechat/types.ts';
 
-export interface Broker {
+export interface Broker extends Stoppable {
   /** The HTTP request handler: always the app in force, so a reload never drops a request. */
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
-  /** The configuration in force (in simulator mode: the simulator's apps and URLs). */
-  readonly config: Config;
-  readonly log: Logger;
+  /** The configuration in force (in dev mode: the simulator's apps and URLs, the demo client). */
+  readonly config: RunningConfig;
   readonly simulator: RunningSimulator | undefined;
   /** The demo relying party's start page, when the demo runs. */
   readonly demoUrl: string | undefined;
@@ -39,85 +40,73 @@ export interface Broker {
    * flight finish on the old one. Throws ConfigError (and keeps the old app) when a file is wrong.
    */
   reload(): Promise<Config>;
-  /** Readiness turns 503 from here on. */
-  beginShutdown(): void;
-  close(): Promise<void>;
 }
 
-/** In simulator mode, the simulator's own apps and URLs take WeChat's place. */
-async function withSimulator(config: Config): Promise<{ config: Config; simulator: RunningSimulator | undefined }> {
-  if (!config.simulator) return { config, simulator: undefined };
-  const apps = devApps();
-  const simulator = await startSimulator({
-    apps,
-    callbackHosts: [new URL(config.issuer).host],
-    host: config.host === '0.0.0.0' ? 'localhost' : config.host,
-    port: config.simulator.port,
-  });
-  return {
-    simulator,
-    config: {
-      ...config,
-      apps: apps.map(({ kind, appid, secret }): WeChatApp => ({ kind, appid: appid as WeChatApp['appid'], secret })),
-      wechat: { ...config.wechat, connectUrl: simulator.url, apiUrl: simulator.url, loginJsUrl: simulator.loginJsUrl },
-    },
-  };
-}
-
+/** What every build of the app shares: built once per process. */
 interface Shared {
   readonly log: Logger;
   readonly stores: Stores;
   readonly metrics: BrokerMetrics;
+  readonly wechat: WeChatClient;
+  readonly demo: ClientMetadata | undefined;
   readonly isClosing: () => boolean;
 }
 
+function middleware(config: RunningConfig, shared: Shared) {
+  return [errorPages(shared.log), requestLog(shared.log), silentPromptInWeChat(config.apps.some((app) => app.kind === 'mp'))];
+}
+
+function routers(config: RunningConfig, shared: Shared, login: Login) {
+  const { stores, metrics } = shared;
+  const health = { kinds: { protocol: stores.protocol.kind, accounts: stores.accountsKind }, ping: () => stores.ping() };
+  return [
+    healthRoutes(health, shared.isClosing),
+    loginRoutes(login),
+    ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
+    ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),
+  ];
+}
+
 /** The provider (a Koa app) with the broker's middleware and routes, for one set of clients and keys. */
-async function buildApp(config: Config, shared: Shared, demo: ClientMetadata | undefined): Promise<Provider> {
+async function buildApp(config: RunningConfig, shared: Shared) {
   const { log, stores, metrics } = shared;
   const provider = await createProvider({
-    config, clients: config.clients ?? [demo!], storage: stores.protocol, accounts: stores.accounts,
+    issuer: config.issuer, clients: config.clients, keys: config.keys, cookieKeys: config.cookieKeys,
+    trustProxy: config.trustProxy, storage: stores.protocol, accounts: accountSource(stores.accounts, config.apps.map((app) => app.appid)),
   });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
   provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
-  provider.use(errorPages(log));
-  provider.use(requestLog(log));
-  provider.use(silentPromptInWeChat(config));
-  for (const router of [
-    healthRoutes(stores, shared.isClosing),
-    loginRoutes({
-      config,
-      provider,
-      states: new LoginStates(stores.protocol.adapter(STATE_MODEL)),
-      wechat: new WeChatClient({
-        apiUrl: config.wechat.apiUrl,
-        timeoutMs: config.wechat.timeoutMs,
-        log,
-        observe: (path, seconds, errcode) => metrics.wechatCall(path, seconds, errcode),
-      }),
-      linker: new AccountLinker(stores.accounts),
-      log,
-      metrics,
-    }),
-    ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
-    ...(demo ? [demoRoutes(config.issuer, demo)] : []),
-  ]) {
+  const login = createLogin({
+    urls: { issuer: config.issuer, connectUrl: config.wechat.connectUrl, loginJsUrl: config.wechat.loginJsUrl },
+    qrMode: config.wechat.qrMode,
+    apps: config.apps,
+    interactions: new Interactions(provider),
+    attempts: new Attempts(stores.protocol.adapter(ATTEMPT_MODEL)),
+    wechat: shared.wechat,
+    linker: new AccountLinker(stores.accounts),
+    log,
+    metrics,
+  });
+  for (const step of middleware(config, shared)) provider.use(step);
+  for (const router of routers(config, shared, login)) {
     provider.use(router.routes());
     provider.use(router.allowedMethods());
   }
   return provider;
 }
 
-export async function createBroker(baseConfig: Config, log: Logger = createLogger(baseConfig.logLevel)): Promise<Broker> {
-  const { config: startConfig, simulator } = await withSimulator(baseConfig);
+export async function createBroker(loaded: Config, log: Logger = createLogger(loaded.logLevel)): Promise<Broker> {
+  const { config: startConfig, simulator, demo } = await applyDevMode(loaded);
   let config = startConfig;
   const metrics = new BrokerMetrics();
-  observeStorage((store, seconds, ok) => metrics.storageOperation(store, seconds, ok));
-  const stores = openStores(config.storage, log);
+  const stores = openStores(config.storage, log, (store, seconds, ok) => metrics.storageOperation(store, seconds, ok));
   if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
   let closing = false;
-  const shared: Shared = { log, stores, metrics, isClosing: () => closing };
-  const demo = config.clients ? undefined : demoClient(config.issuer);
-  let handle = (await buildApp(config, shared, demo)).callback();
+  const wechat = new WeChatClient({
+    apiUrl: config.wechat.apiUrl, timeoutMs: config.wechat.timeoutMs, log, observe: (path, seconds, errcode) => metrics.wechatCall(path, seconds, errcode),
+  });
+  const shared: Shared = { log, stores, metrics, wechat, demo, isClosing: () => closing };
+  let handle = (await buildApp(config, shared)).callback();
 
   return {
     get config() { return config; },
@@ -129,8 +118,9 @@ export async function createBroker(baseConfig: Config, log: Logger = createLogge
     metrics,
     async reload() {
       const next = await reloadFiles(config);
-      const nextHandle = (await buildApp(next, shared, demo)).callback();
-      [config, handle] = [next, nextHandle];
+      const running = { ...next, clients: next.clients ?? config.clients };
+      const nextHandle = (await buildApp(running, shared)).callback();
+      [config, handle] = [running, nextHandle];
       return next;
     },
     beginShutdown: () => { closing = true; },

@@ -1,7 +1,7 @@
 // Process entry: configuration → broker → listen → banner; SIGTERM/SIGINT stop it cleanly.
 
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createBroker, type Broker } from './app.ts';
 import { loadConfig, type Config } from './config/config.ts';
 import { ConfigError } from './config/errors.ts';
@@ -29,18 +29,19 @@ function banner(broker: Broker): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  let config: Config;
+/** The configuration, or one line naming the variable at fault and exit code 1. */
+async function configuration(): Promise<Config> {
   try {
-    config = await loadConfig();
+    return await loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`Configuration error: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+    process.exit(1);
   }
-  const broker = await createBroker(config);
+}
+
+async function listen(broker: Broker): Promise<Server> {
+  const { config } = broker;
   const server = createServer(broker.handle);
   server.listen(config.port, config.host);
   try {
@@ -50,17 +51,17 @@ async function main(): Promise<void> {
     await broker.close();
     process.exit(1);
   }
-  const metricsServer = config.metrics.enabled && config.metrics.port !== undefined
-    ? await serveMetrics(broker.metrics, config.metrics.token, config.host, config.metrics.port) : undefined;
-  process.stdout.write(`${banner(broker)}\n`);
-  broker.log.info({ issuer: broker.config.issuer, mode: config.mode, storage: { protocol: broker.stores.protocol.kind, accounts: broker.stores.accountsKind } }, 'broker started');
+  return server;
+}
 
+/** SIGHUP re-reads CLIENTS_FILE and JWKS_FILE; SIGTERM and SIGINT stop cleanly, once. */
+function handleSignals(broker: Broker, server: Server, metricsServer: Server | undefined): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     metricsServer?.close();
-    shutdown(server, broker, config.shutdown, signal)
+    shutdown(server, broker, broker.config.shutdown, signal)
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         broker.log.fatal({ err: error }, 'could not stop cleanly');
@@ -75,6 +76,17 @@ async function main(): Promise<void> {
   });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  const broker = await createBroker(await configuration());
+  const server = await listen(broker);
+  const { config } = broker;
+  const metricsServer = config.metrics.enabled && config.metrics.port !== undefined
+    ? await serveMetrics(broker.metrics, config.metrics.token, config.host, config.metrics.port) : undefined;
+  process.stdout.write(`${banner(broker)}\n`);
+  broker.log.info({ issuer: config.issuer, mode: config.mode, storage: { protocol: broker.stores.protocol.kind, accounts: broker.stores.accountsKind } }, 'broker started');
+  handleSignals(broker, server, metricsServer);
 }
 
 await main();

@@ -47,7 +47,6 @@ export class MemoryAccountStore implements AccountStore {
     this.#accounts.set(into.id, structuredClone(into));
   }
 
-  async close(): Promise<void> {}
 
   /** Checks every index entry of `account` first, then writes them all: all or nothing. */
   #claim(account: Account, owners: ReadonlySet<AccountId>): void {

@@ -7,7 +7,7 @@
 import { MongoServerError, type Collection, type Db, type MongoClient } from 'mongodb';
 import type { Account, AccountId, Identity } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
-import { guarded, StorageUnavailableError } from '../storage/errors.ts';
+import { StorageGuard, StorageUnavailableError, type StorageObserver } from '../storage/errors.ts';
 import type { Unionid } from '../wechat/types.ts';
 
 const STORE = 'MongoDB (accounts)';
@@ -51,16 +51,18 @@ export class MongoAccountStore implements AccountStore {
   readonly #client: MongoClient;
   readonly #accounts: Collection<AccountDoc>;
   readonly #aliases: Collection<AliasDoc>;
+  readonly #guard: StorageGuard;
 
-  constructor(client: MongoClient, db: Db) {
+  constructor(client: MongoClient, db: Db, observe?: StorageObserver) {
     this.#client = client;
+    this.#guard = new StorageGuard(STORE, observe);
     this.#accounts = db.collection<AccountDoc>('accounts');
     this.#aliases = db.collection<AliasDoc>('account_aliases');
   }
 
   /** Creates the unique indexes (idempotent: safe at every start). */
   init(): Promise<void> {
-    return guarded(STORE, async () => {
+    return this.#guard.run(async () => {
       await this.#accounts.createIndexes([
         { key: { unionid: 1 }, unique: true, partialFilterExpression: { unionid: { $exists: true } } },
         { key: { identityKeys: 1 }, unique: true },
@@ -69,7 +71,7 @@ export class MongoAccountStore implements AccountStore {
   }
 
   findById(id: AccountId): Promise<Account | undefined> {
-    return guarded(STORE, async () => {
+    return this.#guard.run(async () => {
       let current: string = id;
       for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop += 1) {
         const doc = await this.#accounts.findOne({ _id: current });
@@ -83,7 +85,7 @@ export class MongoAccountStore implements AccountStore {
   }
 
   #findOne(filter: Record<string, unknown>): Promise<Account | undefined> {
-    return guarded(STORE, async () => {
+    return this.#guard.run(async () => {
       const doc = await this.#accounts.findOne(filter);
       return doc ? toAccount(doc) : undefined;
     });
@@ -123,5 +125,4 @@ export class MongoAccountStore implements AccountStore {
     });
   }
 
-  async close(): Promise<void> {}
 }

@@ -6,7 +6,7 @@
 
 import type { Account, AccountId, Identity } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
-import { guarded } from '../storage/errors.ts';
+import { StorageGuard, type StorageObserver } from '../storage/errors.ts';
 import type { RedisClient } from '../storage/redis-connection.ts';
 import type { Unionid } from '../wechat/types.ts';
 
@@ -39,10 +39,12 @@ return 'OK'`;
 export class RedisAccountStore implements AccountStore {
   readonly #redis: RedisClient;
   readonly #prefix: string;
+  readonly #guard: StorageGuard;
 
-  constructor(redis: RedisClient, prefix: string) {
+  constructor(redis: RedisClient, prefix: string, observe?: StorageObserver) {
     this.#redis = redis;
     this.#prefix = `${prefix}{accounts}:`;
+    this.#guard = new StorageGuard(STORE, observe);
   }
 
   #account = (id: string) => `${this.#prefix}id:${id}`;
@@ -51,7 +53,7 @@ export class RedisAccountStore implements AccountStore {
   #identity = (identity: Identity) => `${this.#prefix}identity:${identity.appid}:${identity.openid}`;
 
   findById(id: AccountId): Promise<Account | undefined> {
-    return guarded(STORE, async () => {
+    return this.#guard.run(async () => {
       let current: string = id;
       for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop += 1) {
         const json = await this.#redis.get(this.#account(current));
@@ -65,7 +67,7 @@ export class RedisAccountStore implements AccountStore {
   }
 
   async #byIndex(key: string): Promise<Account | undefined> {
-    const id = await guarded(STORE, () => this.#redis.get(key));
+    const id = await this.#guard.run(() => this.#redis.get(key));
     return id ? this.findById(id as AccountId) : undefined;
   }
 
@@ -89,7 +91,6 @@ export class RedisAccountStore implements AccountStore {
     return this.#write('merge', into, from);
   }
 
-  async close(): Promise<void> {}
 
   async #write(mode: 'create' | 'update' | 'merge', account: Account, from = ''): Promise<void> {
     const indexes = [
@@ -97,7 +98,7 @@ export class RedisAccountStore implements AccountStore {
       ...account.identities.map(this.#identity),
     ];
     const keys = [this.#account(account.id), this.#alias(account.id), this.#account(from), this.#alias(from), ...indexes];
-    const result = await guarded(STORE, () => this.#redis.eval(WRITE, keys.length, ...keys, account.id, mode, JSON.stringify(account), from));
+    const result = await this.#guard.run(() => this.#redis.eval(WRITE, keys.length, ...keys, account.id, mode, JSON.stringify(account), from));
     if (result !== 'OK') throw new AccountConflictError();
   }
 }

@@ -27,5 +27,4 @@ export interface AccountStore {
   update(account: Account): Promise<void>;
   /** Moves `from` into `into` (written by the caller with `from`'s data added); `from`'s id then resolves to `into`. */
   merge(into: Account, from: AccountId): Promise<void>;
-  close(): Promise<void>;
 }

@@ -12,12 +12,13 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { MemoryAccountStore } from '../accounts/memory-store.ts';
-import { loadConfig } from '../config/config.ts';
+import { loadConfig, type ClientMetadata } from '../config/config.ts';
+import { accountSource } from '../login/claims.ts';
 import { createProvider } from '../oidc/provider.ts';
 import { MemoryStorage } from '../storage/memory.ts';
 import { runCli, UsageError } from './run.ts';
 
-export async function clientsCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function clientsCommand(argv: string[]): Promise<string> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -45,12 +46,12 @@ export async function clientsCommand(argv: string[], env: NodeJS.ProcessEnv = pr
         ...(values['post-logout-uri']?.length ? { post_logout_redirect_uris: values['post-logout-uri'] } : {}),
         ...(values['first-party'] ? { first_party: true } : {}),
       };
-      await check({ ...env, CLIENTS_FILE: undefined }, [client]);
+      await check(undefined, [client]);
       return JSON.stringify(client, null, 2);
     }
     case 'check': {
       if (!values.file) throw new UsageError('--file is required');
-      const count = await check({ ...env, CLIENTS_FILE: values.file });
+      const count = await check(values.file);
       return `${values.file}: ${count} clients, all valid`;
     }
     default:
@@ -59,14 +60,17 @@ export async function clientsCommand(argv: string[], env: NodeJS.ProcessEnv = pr
 }
 
 /** The broker's own checks: the file's shape, then oidc-provider's metadata validation. */
-async function check(env: NodeJS.ProcessEnv, extra: Array<Record<string, unknown> & { client_id: string }> = []): Promise<number> {
-  const config = await loadConfig({ ...env, NODE_ENV: 'development', WECHAT_SIMULATOR_PORT: '0' });
+async function check(clientsFile: string | undefined, extra: ClientMetadata[] = []): Promise<number> {
+  const config = await loadConfig({ CLIENTS_FILE: clientsFile, WECHAT_SIMULATOR_PORT: '0' });
   const clients = [...(config.clients ?? []), ...extra];
   const storage = new MemoryStorage();
   try {
-    await createProvider({ config, clients, storage, accounts: new MemoryAccountStore() });
+    await createProvider({
+      issuer: config.issuer, clients, keys: config.keys, cookieKeys: config.cookieKeys, trustProxy: false,
+      storage, accounts: accountSource(new MemoryAccountStore(), []),
+    });
   } finally {
-    await storage.close();
+    storage.close();
   }
   return clients.length;
 }

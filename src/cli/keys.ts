@@ -36,47 +36,53 @@ function find(keys: JWK[], kid: string | undefined): JWK {
   return key;
 }
 
+type Command = (file: string, values: { kid?: string; alg?: string }) => Promise<string>;
+
+const COMMANDS: Record<string, Command> = {
+  async new(file) {
+    if (existsSync(file)) throw new UsageError(`${file} exists: refusing to overwrite signing keys`);
+    const { keys } = await generateSigningKeys();
+    write(file, keys);
+    return `wrote ${file}: ${keys.map((key) => `${key.alg} ${key.kid}`).join(', ')}`;
+  },
+  async add(file, values) {
+    const alg = (values.alg ?? 'ES256') as SigningAlg;
+    if (!SIGNING_ALGS.includes(alg)) throw new UsageError(`--alg must be one of ${SIGNING_ALGS.join(', ')}`);
+    const keys = read(file);
+    const key = await generateSigningKey(alg);
+    write(file, [...keys, key]);
+    return `added ${alg} ${key.kid}: published at /jwks after a reload (SIGHUP) or restart; promote it once relying parties have fetched it`;
+  },
+  async promote(file, values) {
+    const keys = read(file);
+    const key = find(keys, values.kid);
+    const index = keys.findIndex((candidate) => candidate.alg === key.alg);
+    write(file, [...keys.slice(0, index).filter((k) => k !== key), key, ...keys.slice(index).filter((k) => k !== key)]);
+    return `${key.kid} signs ${key.alg} tokens after a reload (SIGHUP) or restart; the previous key stays published`;
+  },
+  async retire(file, values) {
+    const keys = read(file);
+    const key = find(keys, values.kid);
+    if (signing(keys, key)) throw new UsageError(`${key.kid} is the ${key.alg} signing key: promote another ${key.alg} key first`);
+    write(file, keys.filter((candidate) => candidate !== key));
+    return `retired ${key.kid}: tokens it signed stop verifying after a reload (SIGHUP) or restart`;
+  },
+  async list(file) {
+    return read(file).map((key, _index, keys) => `${key.kid}  ${key.alg}  ${signing(keys, key) ? 'signing' : 'published'}`).join('\n');
+  },
+};
+
 export async function keysCommand(argv: string[]): Promise<string> {
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true, options: { file: { type: 'string' }, kid: { type: 'string' }, alg: { type: 'string' } },
   });
-  const [command] = positionals;
-  const file = values.file;
-  if (!file) throw new UsageError('--file is required');
-  switch (command) {
-    case 'new': {
-      if (existsSync(file)) throw new UsageError(`${file} exists: refusing to overwrite signing keys`);
-      const { keys } = await generateSigningKeys();
-      write(file, keys);
-      return `wrote ${file}: ${keys.map((key) => `${key.alg} ${key.kid}`).join(', ')}`;
-    }
-    case 'add': {
-      const alg = (values.alg ?? 'ES256') as SigningAlg;
-      if (!SIGNING_ALGS.includes(alg)) throw new UsageError(`--alg must be one of ${SIGNING_ALGS.join(', ')}`);
-      const keys = read(file);
-      const key = await generateSigningKey(alg);
-      write(file, [...keys, key]);
-      return `added ${alg} ${key.kid}: published at /jwks after a reload (SIGHUP) or restart; promote it once relying parties have fetched it`;
-    }
-    case 'promote': {
-      const keys = read(file);
-      const key = find(keys, values.kid);
-      const index = keys.findIndex((candidate) => candidate.alg === key.alg);
-      write(file, [...keys.slice(0, index).filter((k) => k !== key), key, ...keys.slice(index).filter((k) => k !== key)]);
-      return `${key.kid} signs ${key.alg} tokens after a reload (SIGHUP) or restart; the previous key stays published`;
-    }
-    case 'retire': {
-      const keys = read(file);
-      const key = find(keys, values.kid);
-      if (signing(keys, key)) throw new UsageError(`${key.kid} is the ${key.alg} signing key: promote another ${key.alg} key first`);
-      write(file, keys.filter((candidate) => candidate !== key));
-      return `retired ${key.kid}: tokens it signed stop verifying after a reload (SIGHUP) or restart`;
-    }
-    case 'list':
-      return read(file).map((key, _index, keys) => `${key.kid}  ${key.alg}  ${signing(keys, key) ? 'signing' : 'published'}`).join('\n');
-    default:
-      throw new UsageError('usage: npm run keys -- new|add|promote|retire|list --file JWKS_FILE [--kid KID] [--alg ES256|RS256]');
+  const name = positionals[0] ?? '';
+  if (!values.file) throw new UsageError('--file is required');
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    throw new UsageError('usage: npm run keys -- new|add|promote|retire|list --file JWKS_FILE [--kid KID] [--alg ES256|RS256]');
   }
+  return command(values.file, values);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) runCli('keys', keysCommand);

@@ -3,10 +3,13 @@ export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
   /** The environment variable (or file) at fault. */
   readonly variable: string;
+  /** What is wrong with it. */
+  readonly problem: string;
 
   constructor(variable: string, problem: string) {
     super(`${variable}: ${problem}`);
     this.name = 'ConfigError';
     this.variable = variable;
+    this.problem = problem;
   }
 }

@@ -38,28 +38,39 @@ export function demoClient(issuer: string): ClientMetadata {
   };
 }
 
-export function demoRoutes(issuer: string, client: ClientMetadata): Router {
-  const sessions = new Map<string, DemoSession>();
-  let discovered: Promise<oidc.Configuration> | undefined;
-  const configuration = (): Promise<oidc.Configuration> => {
-    discovered ??= oidc.discovery(new URL(issuer), client.client_id, String(client.client_secret), undefined,
-      issuer.startsWith('http:') ? { execute: [oidc.allowInsecureRequests] } : undefined)
-      .catch((error: unknown) => { discovered = undefined; throw error; });
-    return discovered;
-  };
-  const session = (ctx: Context): DemoSession => {
-    let id = ctx.cookies.get(COOKIE);
-    if (!id || !sessions.has(id)) {
-      id = randomBytes(24).toString('base64url');
-      sessions.set(id, {});
-      ctx.cookies.set(COOKIE, id, { httpOnly: true, sameSite: 'lax', path: '/demo' });
-    }
-    return sessions.get(id)!;
-  };
+/** The demo RP: its sessions (in memory, by cookie) and its discovered configuration. */
+class DemoRp {
+  readonly #issuer: string;
+  readonly #client: ClientMetadata;
+  readonly #sessions = new Map<string, DemoSession>();
+  #discovered: Promise<oidc.Configuration> | undefined;
 
-  const router = new Router();
-  router.get('/demo', (ctx) => {
-    const s = session(ctx);
+  constructor(issuer: string, client: ClientMetadata) {
+    this.#issuer = issuer;
+    this.#client = client;
+  }
+
+  configuration(): Promise<oidc.Configuration> {
+    this.#discovered ??= oidc.discovery(new URL(this.#issuer), this.#client.client_id, String(this.#client.client_secret), undefined,
+      this.#issuer.startsWith('http:') ? { execute: [oidc.allowInsecureRequests] } : undefined)
+      .catch((error: unknown) => { this.#discovered = undefined; throw error; });
+    return this.#discovered;
+  }
+
+  session(ctx: Context): DemoSession {
+    const id = ctx.cookies.get(COOKIE);
+    const existing = id === undefined ? undefined : this.#sessions.get(id);
+    if (existing) return existing;
+    const fresh: DemoSession = {};
+    const newId = randomBytes(24).toString('base64url');
+    this.#sessions.set(newId, fresh);
+    ctx.cookies.set(COOKIE, newId, { httpOnly: true, sameSite: 'lax', path: '/demo' });
+    return fresh;
+  }
+
+  /** GET /demo: the start page, or the claims of the logged-in person. */
+  home(ctx: Context): void {
+    const s = this.session(ctx);
     const zh = langOf(ctx) === 'zh-CN';
     renderPage(ctx, {
       title: zh ? '演示应用' : 'Demo app',
@@ -71,30 +82,32 @@ ${s.idTokenClaims ? html`<h2>ID token</h2><pre id="id-token-claims">${JSON.strin
     : html`<a class="button primary" id="login" href="/demo/login">${zh ? '使用微信登录' : 'Log in with WeChat'}</a>`}
 </section>`,
     });
-  });
+  }
 
-  router.get('/demo/login', async (ctx) => {
-    const s = session(ctx);
-    const config = await configuration();
+  /** GET /demo/login: the authorization code flow with PKCE, state and nonce. */
+  async login(ctx: Context): Promise<void> {
+    const s = this.session(ctx);
+    const config = await this.configuration();
     s.codeVerifier = oidc.randomPKCECodeVerifier();
     s.state = oidc.randomState();
     s.nonce = oidc.randomNonce();
     s.error = undefined;
     ctx.redirect(oidc.buildAuthorizationUrl(config, {
-      redirect_uri: `${issuer}/demo/callback`,
+      redirect_uri: `${this.#issuer}/demo/callback`,
       scope: SCOPE,
       code_challenge: await oidc.calculatePKCECodeChallenge(s.codeVerifier),
       code_challenge_method: 'S256',
       state: s.state,
       nonce: s.nonce,
     }).href);
-  });
+  }
 
-  router.get('/demo/callback', async (ctx) => {
-    const s = session(ctx);
-    const config = await configuration();
+  /** GET /demo/callback: the code for tokens, then the userinfo. */
+  async callback(ctx: Context): Promise<void> {
+    const s = this.session(ctx);
+    const config = await this.configuration();
     try {
-      const tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.href, issuer), {
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.href, this.#issuer), {
         pkceCodeVerifier: s.codeVerifier, expectedState: s.state, expectedNonce: s.nonce,
       });
       const claims = tokens.claims()!;
@@ -106,17 +119,27 @@ ${s.idTokenClaims ? html`<h2>ID token</h2><pre id="id-token-claims">${JSON.strin
         ? `${error.error}: ${error.error_description ?? ''}` : (error as Error).message;
     }
     ctx.redirect('/demo');
-  });
+  }
 
-  router.get('/demo/logout', async (ctx) => {
-    const s = session(ctx);
-    const config = await configuration();
+  /** GET /demo/logout: forgets the session here, then RP-initiated logout at the broker. */
+  async logout(ctx: Context): Promise<void> {
+    const s = this.session(ctx);
+    const config = await this.configuration();
     const idToken = s.idToken;
     for (const key of Object.keys(s) as Array<keyof DemoSession>) delete s[key];
     ctx.redirect(oidc.buildEndSessionUrl(config, {
-      post_logout_redirect_uri: `${issuer}/demo`,
+      post_logout_redirect_uri: `${this.#issuer}/demo`,
       ...(idToken ? { id_token_hint: idToken } : {}),
     }).href);
-  });
+  }
+}
+
+export function demoRoutes(issuer: string, client: ClientMetadata): Router {
+  const demo = new DemoRp(issuer, client);
+  const router = new Router();
+  router.get('/demo', (ctx) => demo.home(ctx));
+  router.get('/demo/login', (ctx) => demo.login(ctx));
+  router.get('/demo/callback', (ctx) => demo.callback(ctx));
+  router.get('/demo/logout', (ctx) => demo.logout(ctx));
   return router;
 }

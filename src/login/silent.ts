@@ -3,16 +3,21 @@
 // authorization can log the person in without showing anything (and the WeChat webview
 // often loses the broker's session cookie). So such requests go through the interaction
 // with a marker instead of `prompt=none`; the interaction shows nothing and ends with
-// login_required / consent_required whenever something would have to be shown.
+// login_required / consent_required whenever something would have to be shown
+// (OIDC Core 3.1.2.1, "none").
 // The marker is the broker's: any value a relying party sends is dropped.
 
 import type { Middleware } from 'koa';
-import type { Config } from '../config/config.ts';
-import { SILENT_PARAM } from '../oidc/provider.ts';
+import type { Interaction } from '../oidc/interactions.ts';
 import { browserKind } from '../wechat/user-agent.ts';
 
-export function silentPromptInWeChat(config: Config): Middleware {
-  const webAuthorization = config.apps.some((app) => app.kind === 'mp');
+/** The authorization parameter that marks a silent login inside WeChat. */
+export const SILENT_PARAM = 'wechat_silent';
+
+export const isSilent = (interaction: Interaction): boolean => interaction.params[SILENT_PARAM] === '1';
+
+/** `webAuthorization`: an Official Account is configured, so a silent login is possible. */
+export function silentPromptInWeChat(webAuthorization: boolean): Middleware {
   return async (ctx, next) => {
     if (ctx.path === '/auth' && ctx.method === 'GET' && ctx.querystring) {
       const query = new URLSearchParams(ctx.querystring);

@@ -1,24 +1,33 @@
 // Which way a person goes to WeChat: a pure decision from the browser, what is
-// configured and what the request asks. The rules follow ../shared/wechat-api.md.
+// configured and what the request asks. Web authorization works only inside the WeChat
+// browser; QR login needs a second device, so a desktop; a phone browser outside WeChat
+// has neither and is asked to open the link in WeChat.
 
 import type { Account } from '../accounts/account.ts';
 import type { QrMode } from '../config/config.ts';
 import type { WeChatApp } from '../wechat/types.ts';
 import type { BrowserKind } from '../wechat/user-agent.ts';
 
-export type Upstream =
-  /** Official Account web authorization; always snsapi_base first (silent), upgraded when needed. */
-  | { readonly type: 'web'; readonly app: WeChatApp }
-  | { readonly type: 'qr'; readonly app: WeChatApp; readonly mode: QrMode }
-  | { readonly type: 'open-in-wechat'; readonly qrApp: WeChatApp | undefined }
+/**
+ * The channel of a login, the one word for how a person reached WeChat:
+ * - `web`: Official Account web authorization inside the WeChat browser;
+ * - `qr`: website app QR login, scanned with WeChat on another device.
+ */
+export type Channel = 'web' | 'qr';
+
+export type Upstream<App extends WeChatApp = WeChatApp> =
+  /** Web authorization; always snsapi_base first (silent), upgraded when needed. */
+  | { readonly type: 'web'; readonly app: App }
+  | { readonly type: 'qr'; readonly app: App; readonly mode: QrMode }
+  | { readonly type: 'open-in-wechat'; readonly qrApp: App | undefined }
   /** Nothing can log this person in without showing something, and nothing may be shown. */
   | { readonly type: 'login-required' }
   /** No configured app serves this browser. */
   | { readonly type: 'none' };
 
-export interface UpstreamInput {
+export interface UpstreamInput<App extends WeChatApp = WeChatApp> {
   readonly browser: BrowserKind;
-  readonly apps: readonly WeChatApp[];
+  readonly apps: readonly App[];
   readonly qrMode: QrMode;
   /** prompt=none. */
   readonly silent: boolean;
@@ -26,7 +35,7 @@ export interface UpstreamInput {
   readonly wantsQr: boolean;
 }
 
-export function chooseUpstream(input: UpstreamInput): Upstream {
+export function chooseUpstream<App extends WeChatApp>(input: UpstreamInput<App>): Upstream<App> {
   const mp = input.apps.find((app) => app.kind === 'mp');
   const open = input.apps.find((app) => app.kind === 'open');
   if (input.silent) return input.browser === 'wechat' && mp ? { type: 'web', app: mp } : { type: 'login-required' };

@@ -1,21 +1,41 @@
 // oidc-provider's configuration, all in one place. The provider is the certified part:
-// nothing here changes its protocol behaviour beyond choosing among its options.
+// nothing here changes its protocol behaviour beyond choosing among its options. Who
+// people are, which claims and scopes exist, and which extra parameters the login adds
+// come in as inputs (AccountSource), so this layer knows nothing of any upstream.
 
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import type { AccountStore } from '../accounts/store.ts';
-import type { ClientMetadata, Config } from '../config/config.ts';
+import Provider, { errors, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
+import type { ClientMetadata } from '../config/clients-file.ts';
 import { ConfigError } from '../config/errors.ts';
+import type { SigningKeys } from '../config/keys.ts';
 import { errorPage, loggedOutPage, logoutPage } from '../pages/views.ts';
 import type { ProtocolStorage } from '../storage/adapter.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
-import { acrForApp, CLAIMS, findAccount, SCOPES } from './claims.ts';
 import { ConsumeOnceAdapter } from './consume-once.ts';
 
 /** Private client metadata: `first_party: true` skips the consent page. */
 export const FIRST_PARTY = 'first_party';
 
-/** Marks a prompt=none request from the WeChat browser (see login/silent.ts). */
-export const SILENT_PARAM = 'wechat_silent';
+/** What the provider learns from the layer that knows who people are. */
+export interface AccountSource {
+  readonly findAccount: FindAccount;
+  readonly scopes: readonly string[];
+  /** Claims by scope (OIDC Core 5.4). */
+  readonly claims: Readonly<Record<string, readonly string[]>>;
+  readonly acrValues: readonly string[];
+  /** Authorization parameters the login layer uses, beyond the standard ones. */
+  readonly extraParams: readonly string[];
+}
+
+export interface ProviderSetup {
+  readonly issuer: string;
+  readonly clients: readonly ClientMetadata[];
+  readonly keys: SigningKeys;
+  readonly cookieKeys: readonly string[];
+  /** Trust X-Forwarded-* from a TLS-terminating proxy. */
+  readonly trustProxy: boolean;
+  readonly storage: ProtocolStorage;
+  readonly accounts: AccountSource;
+}
 
 const TTL = {
   AccessToken: 60 * 60,
@@ -42,50 +62,42 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   return grant;
 }
 
-async function renderError(ctx: KoaContextWithOIDC, out: errors.OIDCProviderError | Record<string, unknown>, error: Error) {
+const renderError: Configuration['renderError'] = (ctx, out, error) => {
   if (error instanceof StorageUnavailableError) return errorPage(ctx, { kind: 'unavailable', status: 503 });
   const expired = error instanceof errors.SessionNotFound || error.name === 'SessionNotFound';
   const status = ctx.status >= 400 ? ctx.status : 400;
   errorPage(ctx, expired
     ? { kind: 'interaction', status }
-    : { kind: 'request', status, detail: String((out as Record<string, unknown>).error_description ?? (out as Record<string, unknown>).error ?? '') });
-}
+    : { kind: 'request', status, detail: String(out.error_description ?? out.error ?? '') });
+};
 
-export interface ProviderDeps {
-  readonly config: Config;
-  readonly clients: readonly ClientMetadata[];
-  readonly storage: ProtocolStorage;
-  readonly accounts: AccountStore;
-}
+const validateFirstParty: NonNullable<Configuration['extraClientMetadata']>['validator'] = (_ctx, key, value) => {
+  if (key === FIRST_PARTY && value !== undefined && typeof value !== 'boolean') {
+    throw new errors.InvalidClientMetadata('first_party must be a boolean');
+  }
+};
 
-export async function createProvider({ config, clients, storage, accounts }: ProviderDeps): Promise<Provider> {
+function configuration(setup: ProviderSetup): Configuration {
   // Authorization requests by POST come cross-site, so the session cookie must be
   // SameSite=None, which browsers keep only when Secure: POST needs an https issuer.
-  const https = config.issuer.startsWith('https:');
-  const configuration: Configuration = {
-    adapter: (model: string) => new ConsumeOnceAdapter(storage.adapter(model)),
-    clients: clients.map((client) => ({ ...client })),
-    jwks: { keys: config.keys.keys as never },
+  const https = setup.issuer.startsWith('https:');
+  return {
+    adapter: (model: string) => new ConsumeOnceAdapter(setup.storage.adapter(model)),
+    clients: setup.clients.map((client) => ({ ...client })),
+    jwks: { keys: setup.keys.keys as never },
     cookies: {
-      keys: [...config.cookieKeys],
+      keys: [...setup.cookieKeys],
       long: { httpOnly: true, sameSite: https ? 'none' : 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
     },
     enableHttpPostMethods: https,
-    findAccount: findAccount(accounts),
-    scopes: [...SCOPES],
-    claims: CLAIMS,
-    acrValues: config.apps.map((app) => acrForApp(app.appid)),
+    findAccount: setup.accounts.findAccount,
+    scopes: [...setup.accounts.scopes],
+    claims: Object.fromEntries(Object.entries(setup.accounts.claims).map(([scope, claims]) => [scope, [...claims]])),
+    acrValues: [...setup.accounts.acrValues],
     responseTypes: ['code'],
-    extraParams: [SILENT_PARAM],
-    extraClientMetadata: {
-      properties: [FIRST_PARTY],
-      validator(_ctx, key, value) {
-        if (key === FIRST_PARTY && value !== undefined && typeof value !== 'boolean') {
-          throw new errors.InvalidClientMetadata('first_party must be a boolean');
-        }
-      },
-    },
+    extraParams: [...setup.accounts.extraParams],
+    extraClientMetadata: { properties: [FIRST_PARTY], validator: validateFirstParty },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -118,16 +130,18 @@ export async function createProvider({ config, clients, storage, accounts }: Pro
       required: (_ctx, client) => client.clientAuthMethod === 'none',
     },
     loadExistingGrant,
-    renderError: renderError as Configuration['renderError'],
+    renderError,
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     ttl: TTL,
     // Refresh tokens rotate on every use: a replayed one is refused and revokes the grant.
     rotateRefreshToken: true,
   };
+}
 
-  const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.trustProxy;
-  await validateClients(provider, clients);
+export async function createProvider(setup: ProviderSetup): Promise<Provider> {
+  const provider = new Provider(setup.issuer, configuration(setup));
+  provider.proxy = setup.trustProxy;
+  await validateClients(provider, setup.clients);
   return provider;
 }
 

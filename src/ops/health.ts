@@ -3,12 +3,17 @@
 //   /readyz   configuration loaded and storage reachable; 503 otherwise
 
 import Router from '@koa/router';
-import type { Stores } from '../storage/open.ts';
 
 const READY_TIMEOUT_MS = 1500;
 
-export function healthRoutes(stores: Stores, isClosing: () => boolean): Router {
-  const storage = { protocol: stores.protocol.kind, accounts: stores.accountsKind };
+/** What readiness checks: which stores are in use, and whether they answer. */
+export interface StorageHealth {
+  readonly kinds: { readonly protocol: string; readonly accounts: string };
+  ping(): Promise<void>;
+}
+
+export function healthRoutes(stores: StorageHealth, isClosing: () => boolean): Router {
+  const storage = stores.kinds;
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.set('cache-control', 'no-store');

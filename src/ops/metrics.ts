@@ -1,5 +1,5 @@
 // Prometheus metrics (prom-client), one registry per broker:
-//   broker_logins_total{upstream,outcome}
+//   broker_logins_total{channel,outcome}
 //   broker_wechat_api_duration_seconds{path}, broker_wechat_api_errors_total{path,errcode}
 //   broker_tokens_issued_total{grant_type}
 //   broker_storage_operation_duration_seconds{store}, broker_storage_errors_total{store}
@@ -18,7 +18,7 @@ export type LoginOutcome =
 
 export class BrokerMetrics {
   readonly registry = new Registry();
-  readonly #logins = new Counter({ name: 'broker_logins_total', help: 'Logins by upstream (mp, open) and outcome', labelNames: ['upstream', 'outcome'], registers: [this.registry] });
+  readonly #logins = new Counter({ name: 'broker_logins_total', help: 'Logins by channel (web, qr; none when no channel could serve) and outcome', labelNames: ['channel', 'outcome'], registers: [this.registry] });
   readonly #wechatDuration = new Histogram({ name: 'broker_wechat_api_duration_seconds', help: 'WeChat API call latency', labelNames: ['path'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [this.registry] });
   readonly #wechatErrors = new Counter({ name: 'broker_wechat_api_errors_total', help: 'WeChat API failures by errcode (timeout, unreachable, malformed for the others)', labelNames: ['path', 'errcode'], registers: [this.registry] });
   readonly #tokens = new Counter({ name: 'broker_tokens_issued_total', help: 'Token endpoint successes by grant type', labelNames: ['grant_type'], registers: [this.registry] });
@@ -29,8 +29,8 @@ export class BrokerMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  login(upstream: string, outcome: LoginOutcome): void {
-    this.#logins.inc({ upstream, outcome });
+  login(channel: string, outcome: LoginOutcome): void {
+    this.#logins.inc({ channel, outcome });
   }
 
   wechatCall(path: string, seconds: number, errcode?: number | string): void {

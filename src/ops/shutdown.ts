@@ -6,14 +6,23 @@
 
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Broker } from '../app.ts';
+import type { Logger } from '../log.ts';
 
 export interface ShutdownTimes {
   readonly delayMs: number;
   readonly timeoutMs: number;
 }
 
-export async function shutdown(server: Server, broker: Broker, times: ShutdownTimes, signal: string): Promise<void> {
+/** What is being stopped, besides its HTTP server. */
+export interface Stoppable {
+  readonly log: Logger;
+  /** Readiness turns 503 from here on. */
+  beginShutdown(): void;
+  /** Closes storage and the rest. */
+  close(): Promise<void>;
+}
+
+export async function shutdown(server: Server, broker: Stoppable, times: ShutdownTimes, signal: string): Promise<void> {
   const { log } = broker;
   log.info({ signal, delayMs: times.delayMs, timeoutMs: times.timeoutMs }, 'stopping: not ready any more');
   broker.beginShutdown();

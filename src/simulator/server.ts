@@ -1,4 +1,5 @@
-// Starts the simulator on its own port (dev mode and tests only; production never calls this).
+// Starts the simulator on its own port (dev mode and tests only; production never calls
+// this). Tests drive it over HTTP through its controls (controls.ts), as the broker does.
 
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -10,7 +11,6 @@ export interface RunningSimulator {
   /** Base URL: serves as WECHAT_CONNECT_URL, WECHAT_API_URL and the wxLogin.js host. */
   readonly url: string;
   readonly loginJsUrl: string;
-  readonly world: SimWorld;
   close(): Promise<void>;
 }
 
@@ -29,7 +29,6 @@ export async function startSimulator(options: {
   return {
     url,
     loginJsUrl: `${url}/connect/zh_CN/htmledition/js/wxLogin.js`,
-    world,
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

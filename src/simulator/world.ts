@@ -1,10 +1,14 @@
 // The simulated WeChat's data: its users, its registered apps, the codes and tokens it
-// issued, and the faults a test asked it to inject. Behaviour follows
-// ../shared/wechat-api.md: codes single use (5 min Official Account, 10 min QR), no
-// unionid for snsapi_base tokens or unbound apps, snapshot users with virtual ids.
+// issued, and the faults a test asked it to inject. Behaviour follows what WeChat
+// documents: codes single use (5 min Official Account, 10 min QR), no unionid for
+// snsapi_base tokens or apps not bound to an Open Platform account, snapshot users
+// with virtual ids.
 
 import { createHash, randomBytes } from 'node:crypto';
-import type { AppKind, WeChatScope } from '../wechat/types.ts';
+
+/** The kinds of app the simulator registers (WeChat's own names). */
+export type SimAppKind = 'mp' | 'open';
+export type SimScope = 'snsapi_base' | 'snsapi_userinfo' | 'snsapi_login';
 
 export interface SimUser {
   readonly id: string;
@@ -22,17 +26,18 @@ export const SIM_USERS: readonly SimUser[] = [
 ];
 
 export interface SimApp {
-  readonly kind: AppKind;
+  readonly kind: SimAppKind;
   readonly appid: string;
   readonly secret: string;
   /** Bound to the Open Platform account: its tokens and profiles carry a unionid. */
   readonly bound: boolean;
 }
 
+/** What one authorization gave: the person, in one app, with one scope. */
 export interface Grant {
   readonly app: SimApp;
   readonly user: SimUser;
-  readonly scope: WeChatScope;
+  readonly scope: SimScope;
   readonly openid: string;
   readonly unionid?: string;
   readonly snapshot: boolean;
@@ -54,8 +59,9 @@ export interface CallRecord {
   readonly errcode?: number;
 }
 
-const CODE_TTL_MS: Record<AppKind, number> = { mp: 5 * 60_000, open: 10 * 60_000 };
-const TOKEN_TTL_S = 7200;
+const CODE_TTL_MS: Record<SimAppKind, number> = { mp: 5 * 60_000, open: 10 * 60_000 };
+/** How long WeChat's user access tokens live (its `expires_in`). */
+export const TOKEN_TTL_S = 7200;
 
 const hash = (...parts: string[]): string =>
   createHash('sha256').update(parts.join('|')).digest('base64url').slice(0, 27);
@@ -64,17 +70,14 @@ const randomToken = (bytes = 24): string => randomBytes(bytes).toString('base64u
 
 export class SimWorld {
   readonly apps: readonly SimApp[];
-  /** Hosts WeChat accepts in redirect_uri (the registered callback domain). */
+  /** Hosts WeChat accepts in redirect_uri (the registered callback domains). */
   readonly callbackHosts: Set<string>;
   readonly calls: CallRecord[] = [];
   readonly #codes = new Map<string, Issued>();
   readonly #tokens = new Map<string, Issued>();
-  readonly #refreshTokens = new Map<string, Issued>();
   readonly #faults = new Map<string, FaultKind[]>();
   /** (user, appid) pairs that already allowed snsapi_userinfo: WeChat lets them pass. */
   readonly #allowed = new Set<string>();
-  /** Millisecond clock, movable by tests to expire codes. */
-  now: () => number = Date.now;
 
   constructor(apps: readonly SimApp[], callbackHosts: Iterable<string>) {
     this.apps = apps;
@@ -93,8 +96,8 @@ export class SimWorld {
     return this.#allowed.has(`${user.id}|${app.appid}`);
   }
 
-  /** A person authorized `app`: a fresh single-use code. */
-  issueCode(app: SimApp, user: SimUser, scope: WeChatScope): string {
+  /** A person authorized `app`: a fresh single-use code, living `lifeMs` (WeChat's life by default). */
+  issueCode(app: SimApp, user: SimUser, scope: SimScope, lifeMs = CODE_TTL_MS[app.kind]): string {
     const snapshot = Boolean(user.snapshot) && scope === 'snsapi_userinfo';
     if (scope !== 'snsapi_base' && !snapshot) this.#allowed.add(`${user.id}|${app.appid}`);
     const salt = snapshot ? randomToken(8) : '';
@@ -106,41 +109,34 @@ export class SimWorld {
       openid: `o${hash(app.appid, user.id, salt)}`,
       unionid: app.bound ? `u${hash('platform', user.id, salt)}` : undefined,
       snapshot,
-      expiresAt: this.now() + CODE_TTL_MS[app.kind],
+      expiresAt: Date.now() + lifeMs,
       used: false,
     });
     return code;
   }
 
   /** Redeems a code: the grant, or the errcode WeChat would answer. */
-  redeemCode(app: SimApp, code: string): Issued | number {
+  redeemCode(app: SimApp, code: string): Grant | number {
     const issued = this.#codes.get(code);
     if (!issued || issued.app.appid !== app.appid) return 40029;
     if (issued.used) return 40163;
-    if (issued.expiresAt <= this.now()) return 42003;
+    if (issued.expiresAt <= Date.now()) return 42003;
     issued.used = true;
     return issued;
   }
 
-  issueTokens(grant: Grant): { accessToken: string; refreshToken: string } {
-    const accessToken = randomToken(32);
-    const refreshToken = randomToken(32);
-    this.#tokens.set(accessToken, { ...grant, expiresAt: this.now() + TOKEN_TTL_S * 1000, used: false });
-    this.#refreshTokens.set(refreshToken, { ...grant, expiresAt: this.now() + 30 * 86_400_000, used: false });
-    return { accessToken, refreshToken };
+  /** A user access token for a redeemed grant. */
+  issueToken(grant: Grant): string {
+    const token = randomToken(32);
+    this.#tokens.set(token, { ...grant, expiresAt: Date.now() + TOKEN_TTL_S * 1000, used: false });
+    return token;
   }
 
   /** The grant behind an access token, or the errcode: 40014 unknown, 42001 expired. */
-  accessToken(token: string): Issued | number {
+  accessToken(token: string): Grant | number {
     const issued = this.#tokens.get(token);
     if (!issued) return 40014;
-    return issued.expiresAt <= this.now() ? 42001 : issued;
-  }
-
-  refreshToken(token: string): Issued | number {
-    const issued = this.#refreshTokens.get(token);
-    if (!issued) return 40030;
-    return issued.expiresAt <= this.now() ? 42002 : issued;
+    return issued.expiresAt <= Date.now() ? 42001 : issued;
   }
 
   injectFaults(path: string, faults: readonly FaultKind[]): void {
@@ -149,11 +145,6 @@ export class SimWorld {
 
   takeFault(path: string): FaultKind | undefined {
     return this.#faults.get(path)?.shift();
-  }
-
-  /** Expires every code issued so far (as if the person took too long). */
-  expireCodes(): void {
-    for (const issued of this.#codes.values()) (issued as { expiresAt: number }).expiresAt = 0;
   }
 }
 

@@ -1,11 +1,15 @@
 // The storage contract shared by oidc-provider's models and the broker's own records.
-// Memory now; Redis and MongoDB implement the same interface and pass the same tests.
+// Memory, Redis and MongoDB implement it and pass the same contract suite.
 
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 export type { AdapterPayload };
 
-export interface StorageAdapter extends Adapter {
+/**
+ * oidc-provider's adapter less `consume`, which oidc/consume-once.ts builds on `claim`
+ * for every store alike.
+ */
+export interface StorageAdapter extends Omit<Adapter, 'consume'> {
   /**
    * Marks the record consumed and returns it, atomically: of any number of concurrent
    * calls for one record, exactly one gets the payload; the others (and any call for a
@@ -22,5 +26,4 @@ export interface ProtocolStorage {
   adapter(model: string): StorageAdapter;
   /** Resolves when the storage answers; rejects when it does not. */
   ping(): Promise<void>;
-  close(): Promise<void>;
 }

@@ -13,25 +13,32 @@ export class StorageUnavailableError extends Error {
   }
 }
 
+/** Told of every storage call: which store, how long it took, whether it succeeded. */
 export type StorageObserver = (store: string, seconds: number, ok: boolean) => void;
 
-let observer: StorageObserver | undefined;
+/**
+ * Runs one store's calls: times them for the observer (the broker's metrics), and turns
+ * connection failures and timeouts into StorageUnavailableError.
+ */
+export class StorageGuard {
+  readonly store: string;
+  readonly #observe: StorageObserver | undefined;
 
-/** Where storage latency and failures are reported (the broker's metrics). */
-export function observeStorage(next: StorageObserver | undefined): void {
-  observer = next;
-}
+  constructor(store: string, observe?: StorageObserver) {
+    this.store = store;
+    this.#observe = observe;
+  }
 
-/** Runs a storage call, turning connection failures and timeouts into StorageUnavailableError. */
-export async function guarded<T>(store: string, call: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  try {
-    const result = await call();
-    observer?.(store, (performance.now() - started) / 1000, true);
-    return result;
-  } catch (error) {
-    observer?.(store, (performance.now() - started) / 1000, false);
-    if (error instanceof StorageUnavailableError) throw error;
-    throw new StorageUnavailableError(store, error);
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await call();
+      this.#observe?.(this.store, (performance.now() - started) / 1000, true);
+      return result;
+    } catch (error) {
+      this.#observe?.(this.store, (performance.now() - started) / 1000, false);
+      if (error instanceof StorageUnavailableError) throw error;
+      throw new StorageUnavailableError(this.store, error);
+    }
   }
 }

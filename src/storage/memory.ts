@@ -42,10 +42,6 @@ class MemoryAdapter implements StorageAdapter {
     return id === undefined ? undefined : this.find(id);
   }
 
-  async consume(id: string): Promise<void> {
-    await this.claim(id);
-  }
-
   async claim(id: string): Promise<AdapterPayload | undefined> {
     const payload = this.#storage.get(this.#key(id));
     if (!payload || payload.consumed) return undefined;
@@ -76,7 +72,8 @@ export class MemoryStorage implements ProtocolStorage {
 
   async ping(): Promise<void> {}
 
-  async close(): Promise<void> {
+  /** Stops the sweeper. */
+  close(): void {
     clearInterval(this.#sweeper);
   }
 

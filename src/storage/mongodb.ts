@@ -4,7 +4,7 @@
 
 import type { Collection, Db } from 'mongodb';
 import type { AdapterPayload, ProtocolStorage, StorageAdapter } from './adapter.ts';
-import { guarded } from './errors.ts';
+import { StorageGuard, type StorageObserver } from './errors.ts';
 
 const STORE = 'MongoDB';
 
@@ -18,32 +18,30 @@ const live = () => ({ $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $g
 
 class MongoAdapter implements StorageAdapter {
   readonly #collection: Collection<Doc>;
+  readonly #guard: StorageGuard;
 
-  constructor(collection: Collection<Doc>) {
+  constructor(collection: Collection<Doc>, guard: StorageGuard) {
     this.#collection = collection;
+    this.#guard = guard;
   }
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    return guarded(STORE, async () => {
+    return this.#guard.run(async () => {
       const doc: Doc = { _id: id, payload, ...(expiresIn ? { expiresAt: new Date(Date.now() + expiresIn * 1000) } : {}) };
       await this.#collection.replaceOne({ _id: id }, doc, { upsert: true });
     });
   }
 
   #findOne(filter: Record<string, unknown>): Promise<AdapterPayload | undefined> {
-    return guarded(STORE, async () => (await this.#collection.findOne({ ...filter, ...live() }))?.payload);
+    return this.#guard.run(async () => (await this.#collection.findOne({ ...filter, ...live() }))?.payload);
   }
 
   find(id: string) { return this.#findOne({ _id: id }); }
   findByUid(uid: string) { return this.#findOne({ 'payload.uid': uid }); }
   findByUserCode(userCode: string) { return this.#findOne({ 'payload.userCode': userCode }); }
 
-  async consume(id: string): Promise<void> {
-    await this.claim(id);
-  }
-
   claim(id: string): Promise<AdapterPayload | undefined> {
-    return guarded(STORE, async () => {
+    return this.#guard.run(async () => {
       const consumed = Math.floor(Date.now() / 1000);
       const before = await this.#collection.findOneAndUpdate(
         { _id: id, 'payload.consumed': { $exists: false }, ...live() },
@@ -54,11 +52,11 @@ class MongoAdapter implements StorageAdapter {
   }
 
   destroy(id: string): Promise<void> {
-    return guarded(STORE, async () => { await this.#collection.deleteOne({ _id: id }); });
+    return this.#guard.run(async () => { await this.#collection.deleteOne({ _id: id }); });
   }
 
   revokeByGrantId(grantId: string): Promise<void> {
-    return guarded(STORE, async () => { await this.#collection.deleteMany({ 'payload.grantId': grantId }); });
+    return this.#guard.run(async () => { await this.#collection.deleteMany({ 'payload.grantId': grantId }); });
   }
 }
 
@@ -70,9 +68,11 @@ export class MongoStorage implements ProtocolStorage {
   readonly #db: Db;
   readonly #collections = new Map<string, Collection<Doc>>();
   readonly #indexes: Array<Promise<unknown>> = [];
+  readonly #guard: StorageGuard;
 
-  constructor(db: Db) {
+  constructor(db: Db, observe?: StorageObserver) {
     this.#db = db;
+    this.#guard = new StorageGuard(STORE, observe);
   }
 
   adapter(model: string): StorageAdapter {
@@ -87,14 +87,15 @@ export class MongoStorage implements ProtocolStorage {
         ...(INDEXED[model] ? [{ key: { [INDEXED[model]]: 1 }, sparse: true }] : []),
       ]).catch(() => undefined));
     }
-    return new MongoAdapter(collection);
+    return new MongoAdapter(collection, this.#guard);
   }
 
   ping(): Promise<void> {
-    return guarded(STORE, async () => { await this.#db.command({ ping: 1 }); });
+    return this.#guard.run(async () => { await this.#db.command({ ping: 1 }); });
   }
 
-  async close(): Promise<void> {
+  /** Lets index creation still under way finish before the client closes. */
+  async settle(): Promise<void> {
     await Promise.all(this.#indexes);
   }
 }

@@ -14,6 +14,8 @@ export function connectRedis(target: RedisTarget, timeoutMs: number): RedisClien
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(100 * times, 2000),
     lazyConnect: false,
+    // Named, so operators (and the tests) can tell the broker's connections in CLIENT LIST and MONITOR.
+    connectionName: 'wechat-oidc-broker',
   };
   switch (target.kind) {
     case 'standalone':

@@ -5,7 +5,7 @@
 // lookups are separate keys written alongside the record.
 
 import type { AdapterPayload, ProtocolStorage, StorageAdapter } from './adapter.ts';
-import { guarded } from './errors.ts';
+import { StorageGuard, type StorageObserver } from './errors.ts';
 import type { RedisClient } from './redis-connection.ts';
 
 /** HSETNX consumed: 1 when this call consumed the record, 0 when already consumed, nil when missing. */
@@ -20,11 +20,13 @@ class RedisAdapter implements StorageAdapter {
   readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly #model: string;
+  readonly #guard: StorageGuard;
 
-  constructor(redis: RedisClient, prefix: string, model: string) {
+  constructor(redis: RedisClient, prefix: string, model: string, guard: StorageGuard) {
     this.#redis = redis;
     this.#prefix = prefix;
     this.#model = model;
+    this.#guard = guard;
   }
 
   #key(id: string): string {
@@ -36,7 +38,7 @@ class RedisAdapter implements StorageAdapter {
   }
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    return guarded(STORE, async () => {
+    return this.#guard.run(async () => {
       const key = this.#key(id);
       const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : undefined;
       const fields: Record<string, string> = { payload: JSON.stringify(payload) };
@@ -59,7 +61,7 @@ class RedisAdapter implements StorageAdapter {
   }
 
   find(id: string): Promise<AdapterPayload | undefined> {
-    return guarded(STORE, async () => {
+    return this.#guard.run(async () => {
       const { payload, consumed } = await this.#redis.hgetall(this.#key(id));
       if (!payload) return undefined;
       const parsed = JSON.parse(payload) as AdapterPayload;
@@ -68,7 +70,7 @@ class RedisAdapter implements StorageAdapter {
   }
 
   async #findByIndex(kind: 'uid' | 'userCode', value: string): Promise<AdapterPayload | undefined> {
-    const id = await guarded(STORE, () => this.#redis.get(this.#index(kind, value)));
+    const id = await this.#guard.run(() => this.#redis.get(this.#index(kind, value)));
     return id ? this.find(id) : undefined;
   }
 
@@ -80,12 +82,8 @@ class RedisAdapter implements StorageAdapter {
     return this.#findByIndex('userCode', userCode);
   }
 
-  async consume(id: string): Promise<void> {
-    await this.claim(id);
-  }
-
   claim(id: string): Promise<AdapterPayload | undefined> {
-    return guarded(STORE, async () => {
+    return this.#guard.run(async () => {
       const consumed = Math.floor(Date.now() / 1000);
       const payload = await this.#redis.eval(CLAIM, 1, this.#key(id), String(consumed)) as string | null;
       return payload ? { ...JSON.parse(payload) as AdapterPayload, consumed } : undefined;
@@ -93,13 +91,13 @@ class RedisAdapter implements StorageAdapter {
   }
 
   destroy(id: string): Promise<void> {
-    return guarded(STORE, async () => {
+    return this.#guard.run(async () => {
       await this.#redis.del(this.#key(id));
     });
   }
 
   revokeByGrantId(grantId: string): Promise<void> {
-    return guarded(STORE, async () => {
+    return this.#guard.run(async () => {
       const grant = this.#index('grant', grantId);
       const keys = await this.#redis.smembers(grant);
       // One DEL per key: the keys of a grant live in different Cluster slots.
@@ -112,22 +110,22 @@ export class RedisStorage implements ProtocolStorage {
   readonly kind = 'redis';
   readonly #redis: RedisClient;
   readonly #prefix: string;
+  readonly #guard: StorageGuard;
 
-  constructor(redis: RedisClient, prefix: string) {
+  constructor(redis: RedisClient, prefix: string, observe?: StorageObserver) {
     this.#redis = redis;
     this.#prefix = prefix;
+    this.#guard = new StorageGuard(STORE, observe);
   }
 
   adapter(model: string): StorageAdapter {
-    return new RedisAdapter(this.#redis, this.#prefix, model);
+    return new RedisAdapter(this.#redis, this.#prefix, model, this.#guard);
   }
 
   ping(): Promise<void> {
-    return guarded(STORE, async () => {
+    return this.#guard.run(async () => {
       await this.#redis.ping();
     });
   }
 
-  /** The connection belongs to whoever opened it (storage/open.ts). */
-  async close(): Promise<void> {}
 }

@@ -3,11 +3,12 @@
 // non-zero errcode. URLs hold the app secret and the code, so they are never logged.
 
 import type { Logger } from 'pino';
+import { httpsAvatar } from './avatar.ts';
 import {
-  errorFromErrcode, requestIdOf, WeChatError, WeChatUnavailableError,
+  errorFromErrcode, requestIdOf, WeChatError, WeChatSnapshotUserError, WeChatUnavailableError,
 } from './errors.ts';
 import type {
-  Openid, Unionid, WeChatApp, WeChatProfile, WeChatToken,
+  Openid, Unionid, WeChatApp, WeChatProfile, WeChatScope, WeChatToken, WeChatUser,
 } from './types.ts';
 import { isWeChatId } from './types.ts';
 
@@ -29,6 +30,23 @@ export class WeChatClient {
 
   constructor(options: WeChatClientOptions) {
     this.#options = options;
+  }
+
+  /**
+   * The whole upstream part of a login in one call: code → token → (profile, when the
+   * scope gives one) → the person. A snapshot-page user is WeChatSnapshotUserError; every
+   * other failure is the WeChatError of its errcode.
+   */
+  async signIn(app: WeChatApp, scope: WeChatScope, code: string, lang: ProfileLang): Promise<WeChatUser> {
+    const token = await this.exchangeCode(app, code);
+    if (token.snapshotUser) throw new WeChatSnapshotUserError('a snapshot-page user has no real identity');
+    const profile = scope === 'snsapi_base' ? undefined : await this.profile(token.accessToken, token.openid, lang);
+    return {
+      appid: app.appid,
+      openid: token.openid,
+      unionid: token.unionid ?? profile?.unionid,
+      profile: profile && { nickname: profile.nickname, avatar: httpsAvatar(profile.headimgurl) },
+    };
   }
 
   /** Code → token (`/sns/oauth2/access_token`). */
@@ -58,49 +76,51 @@ export class WeChatClient {
   }
 
   async #callOnce(path: string, params: Record<string, string>): Promise<Json> {
-    const { apiUrl, timeoutMs, log } = this.#options;
-    const url = new URL(path, apiUrl);
-    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
     const started = performance.now();
-    let text: string;
-    try {
-      const response = await fetch(url, {
-        signal: AbortSignal.timeout(timeoutMs),
-        headers: { accept: 'application/json, text/plain, */*' },
-        redirect: 'error',
-      });
-      text = await response.text();
-      if (response.status !== 200) {
-        throw new WeChatUnavailableError(`WeChat answered HTTP ${response.status}`);
-      }
-    } catch (error) {
-      if (error instanceof WeChatError) {
-        this.#options.observe?.(path, elapsed(started) / 1000, 'http');
-        throw error;
-      }
-      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable';
-      log.warn({ wechat: { path, ms: elapsed(started) } }, `WeChat ${reason}`);
-      this.#options.observe?.(path, elapsed(started) / 1000, reason);
-      throw new WeChatUnavailableError(`WeChat ${reason}`);
-    }
+    const observe = (errcode?: number | string) => this.#options.observe?.(path, elapsed(started) / 1000, errcode);
+    const text = await this.#fetch(path, params, started, observe);
     let body: Json;
     try {
       body = parseJson(text);
     } catch (error) {
-      this.#options.observe?.(path, elapsed(started) / 1000, 'malformed');
+      observe('malformed');
       throw error;
     }
-    const errcode = body.errcode;
     const rid = requestIdOf(body.errmsg);
-    if (errcode !== undefined && errcode !== 0 && errcode !== '0') {
-      const error = errorFromErrcode(Number(errcode), String(body.errmsg ?? ''));
-      log.warn({ wechat: { path, errcode: error.errcode, rid, ms: elapsed(started) } }, 'WeChat refused the call');
-      this.#options.observe?.(path, elapsed(started) / 1000, error.errcode);
+    if (body.errcode !== undefined && body.errcode !== 0 && body.errcode !== '0') {
+      const error = errorFromErrcode(Number(body.errcode), String(body.errmsg ?? ''));
+      this.#options.log.warn({ wechat: { path, errcode: error.errcode, rid, ms: elapsed(started) } }, 'WeChat refused the call');
+      observe(error.errcode);
       throw error;
     }
-    log.debug({ wechat: { path, rid, ms: elapsed(started) } }, 'WeChat call');
-    this.#options.observe?.(path, elapsed(started) / 1000);
+    this.#options.log.debug({ wechat: { path, rid, ms: elapsed(started) } }, 'WeChat call');
+    observe();
     return body;
+  }
+
+  /** The body of WeChat's answer; WeChatUnavailableError when there is none to read. */
+  async #fetch(path: string, params: Record<string, string>, started: number, observe: (errcode: string) => void): Promise<string> {
+    const url = new URL(path, this.#options.apiUrl);
+    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+    try {
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(this.#options.timeoutMs),
+        headers: { accept: 'application/json, text/plain, */*' },
+        redirect: 'error',
+      });
+      const text = await response.text();
+      if (response.status !== 200) throw new WeChatUnavailableError(`WeChat answered HTTP ${response.status}`);
+      return text;
+    } catch (error) {
+      if (error instanceof WeChatError) {
+        observe('http');
+        throw error;
+      }
+      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable';
+      this.#options.log.warn({ wechat: { path, ms: elapsed(started) } }, `WeChat ${reason}`);
+      observe(reason);
+      throw new WeChatUnavailableError(`WeChat ${reason}`);
+    }
   }
 }
 
@@ -134,16 +154,12 @@ function optionalId<T extends string>(value: unknown, what: string, body: Json):
 }
 
 function parseToken(body: Json): WeChatToken {
-  const { access_token: accessToken, refresh_token: refreshToken, openid, scope } = body;
+  const { access_token: accessToken, openid } = body;
   if (typeof accessToken !== 'string' || accessToken === '') throw malformed('access_token', body);
   if (!isWeChatId(openid)) throw malformed('openid', body);
-  const expiresIn = Number(body.expires_in);
   return {
     accessToken,
-    expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 7200,
-    refreshToken: typeof refreshToken === 'string' ? refreshToken : '',
     openid: openid as Openid,
-    scope: typeof scope === 'string' ? scope : '',
     unionid: optionalId<Unionid>(body.unionid, 'unionid', body),
     snapshotUser: body.is_snapshotuser === 1 || body.is_snapshotuser === '1',
   };

@@ -7,7 +7,8 @@ export type WeChatErrorCode =
   | 'WECHAT_UNAVAILABLE'
   | 'WECHAT_SCOPE'
   | 'WECHAT_TOKEN'
-  | 'WECHAT_REQUEST';
+  | 'WECHAT_REQUEST'
+  | 'WECHAT_SNAPSHOT_USER';
 
 export interface WeChatErrorDetails {
   readonly errcode?: number;
@@ -32,35 +33,28 @@ export abstract class WeChatError extends Error {
 }
 
 /** The authorization code is invalid (40029), already used (40163) or expired (42003). */
-export class WeChatCodeRejectedError extends WeChatError {
-  readonly code = 'WECHAT_CODE_REJECTED';
-}
+export class WeChatCodeRejectedError extends WeChatError { readonly code = 'WECHAT_CODE_REJECTED'; }
 
 /** appid or secret wrong or missing: the broker is misconfigured. */
-export class WeChatCredentialsError extends WeChatError {
-  readonly code = 'WECHAT_CREDENTIALS';
-}
+export class WeChatCredentialsError extends WeChatError { readonly code = 'WECHAT_CREDENTIALS'; }
 
 /** WeChat is busy (-1), timed out, or answered something that is not its JSON. */
-export class WeChatUnavailableError extends WeChatError {
-  readonly code = 'WECHAT_UNAVAILABLE';
-  override readonly retryable = true;
-}
+export class WeChatUnavailableError extends WeChatError { readonly code = 'WECHAT_UNAVAILABLE'; override readonly retryable = true; }
 
 /** The token's scope does not allow the call (48001: userinfo with a snsapi_base token). */
-export class WeChatScopeError extends WeChatError {
-  readonly code = 'WECHAT_SCOPE';
-}
+export class WeChatScopeError extends WeChatError { readonly code = 'WECHAT_SCOPE'; }
 
 /** An access or refresh token (or the openid that goes with it) is invalid or expired. */
-export class WeChatTokenError extends WeChatError {
-  readonly code = 'WECHAT_TOKEN';
-}
+export class WeChatTokenError extends WeChatError { readonly code = 'WECHAT_TOKEN'; }
 
 /** Anything else WeChat refused: a request the broker should not have made. */
-export class WeChatRequestError extends WeChatError {
-  readonly code = 'WECHAT_REQUEST';
-}
+export class WeChatRequestError extends WeChatError { readonly code = 'WECHAT_REQUEST'; }
+
+/**
+ * The token answer says `is_snapshotuser`: the person is on a browse-only snapshot page
+ * opened from Moments, and every identifier WeChat gave is virtual.
+ */
+export class WeChatSnapshotUserError extends WeChatError { readonly code = 'WECHAT_SNAPSHOT_USER'; }
 
 type ErrorClass = new (message: string, details: WeChatErrorDetails) => WeChatError;
 

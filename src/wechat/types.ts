@@ -1,5 +1,6 @@
 // WeChat's own vocabulary. Branded strings so an openid can never be passed where a
-// unionid or an appid is expected (see ../shared/wechat-api.md, "Two upstreams, one person").
+// unionid or an appid is expected: WeChat gives a person one openid per app and, for apps
+// bound to one Open Platform account, one unionid across them.
 
 export type AppId = string & { readonly __brand: 'AppId' };
 export type Openid = string & { readonly __brand: 'Openid' };
@@ -21,13 +22,10 @@ export interface WeChatApp {
 /** Scopes of the authorize step. */
 export type WeChatScope = 'snsapi_base' | 'snsapi_userinfo' | 'snsapi_login';
 
-/** A validated answer of `/sns/oauth2/access_token`. */
+/** A validated answer of `/sns/oauth2/access_token`: what the broker reads of it. */
 export interface WeChatToken {
   readonly accessToken: string;
-  readonly expiresIn: number;
-  readonly refreshToken: string;
   readonly openid: Openid;
-  readonly scope: string;
   readonly unionid?: Unionid;
   /** `is_snapshotuser: 1`: a browse-only snapshot page; every identifier is virtual. */
   readonly snapshotUser: boolean;
@@ -40,6 +38,19 @@ export interface WeChatProfile {
   readonly nickname: string;
   /** `headimgurl` as WeChat sent it (often http://, sometimes empty). */
   readonly headimgurl?: string;
+}
+
+/** The person as WeChat vouches for them after one authorization. */
+export interface WeChatUser {
+  readonly appid: AppId;
+  readonly openid: Openid;
+  readonly unionid?: Unionid;
+  /** Present when the scope let WeChat give the profile (snsapi_userinfo, snsapi_login). */
+  readonly profile?: {
+    readonly nickname: string;
+    /** An https URL of the avatar, when WeChat gave a usable one. */
+    readonly avatar?: string;
+  };
 }
 
 const ID = /^[A-Za-z0-9_-]{1,128}$/;

@@ -3,6 +3,8 @@
 import type { TestFn } from 'ava';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ATTEMPT_MODEL } from '../../src/login/attempts.ts';
+import { ConsumeOnceAdapter } from '../../src/oidc/consume-once.ts';
 import type { ProtocolStorage } from '../../src/storage/adapter.ts';
 
 export function adapterContract(test: TestFn, backend: string, storage: () => ProtocolStorage): void {
@@ -35,12 +37,13 @@ export function adapterContract(test: TestFn, backend: string, storage: () => Pr
     t.is(await storage().adapter('Session').findByUid(id()), undefined);
   });
 
-  test(`${backend} adapter: consume marks the record consumed`, async (t) => {
+  test(`${backend} adapter: consume (as oidc-provider calls it) marks the record consumed, once`, async (t) => {
     const key = id();
-    const codes = storage().adapter('AuthorizationCode');
+    const codes = new ConsumeOnceAdapter(storage().adapter('AuthorizationCode'));
     await codes.upsert(key, { accountId: 'a' }, 60);
     await codes.consume(key);
     t.true(Number((await codes.find(key))?.consumed) > 0);
+    await t.throwsAsync(codes.consume(key), { name: 'InvalidGrant' });
   });
 
   test(`${backend} adapter: of 20 concurrent claims exactly one gets the record`, async (t) => {
@@ -56,7 +59,7 @@ export function adapterContract(test: TestFn, backend: string, storage: () => Pr
 
   test(`${backend} adapter: an upsert with consumed set stays consumed`, async (t) => {
     const key = id();
-    const states = storage().adapter('WeChatLoginState');
+    const states = storage().adapter(ATTEMPT_MODEL);
     await states.upsert(key, { uid: 'u', consumed: 123 }, 60);
     t.is(await states.claim(key), undefined);
     t.is((await states.find(key))?.consumed, 123);

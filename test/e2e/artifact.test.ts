@@ -16,13 +16,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSigningKeys } from '../../src/config/keys.ts';
-import { startSimulator } from '../../src/simulator/server.ts';
 import { testClients } from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { envOf, execForm, parseDockerfile } from '../helpers/dockerfile.ts';
 import { freePort } from '../helpers/ports.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
+import { simApp, startTestSimulator, wechatEnv } from '../helpers/simulator.ts';
+import { startQrLogin } from '../helpers/wechat.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -55,16 +56,16 @@ test('the production artifact: built like the Dockerfile, started with its CMD a
   const runtime = parseDockerfile(join(ROOT, 'Dockerfile')).at(-1)!;
   const [command, ...args] = execForm(runtime, 'CMD');
   t.is(command, 'node');
-  const open = { kind: 'open' as const, appid: `wx${randomBytes(8).toString('hex')}`, secret: randomBytes(16).toString('hex'), bound: true };
-  const [browser, rpServer, simulator, port] = await Promise.all([
-    launchChromium(), startRpServer(), startSimulator({ apps: [open], callbackHosts: [], host: '127.0.0.1', port: 0 }), freePort(),
+  const open = simApp('open');
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const [browser, rpServer, simulator] = await Promise.all([
+    launchChromium(), startRpServer(), startTestSimulator([open], [new URL(issuer).host]),
   ]);
   const jwks = join(dir, 'jwks.json');
   const clients = join(dir, 'clients.json');
   writeFileSync(jwks, JSON.stringify(await generateSigningKeys()));
   writeFileSync(clients, JSON.stringify(testClients(rpServer.origin)));
-  const issuer = `http://127.0.0.1:${port}`;
-  simulator.world.callbackHosts.add(new URL(issuer).host);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     ...envOf(runtime),
@@ -73,11 +74,7 @@ test('the production artifact: built like the Dockerfile, started with its CMD a
     COOKIE_KEYS: randomBytes(32).toString('hex'),
     JWKS_FILE: jwks,
     CLIENTS_FILE: clients,
-    WECHAT_OPEN_APPID: open.appid,
-    WECHAT_OPEN_SECRET: open.secret,
-    WECHAT_CONNECT_URL: simulator.url,
-    WECHAT_API_URL: simulator.url,
-    WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
+    ...wechatEnv(simulator, [open]),
   };
   t.is(env.NODE_ENV, 'production');
   const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -101,9 +98,7 @@ test('the production artifact: built like the Dockerfile, started with its CMD a
 
     const rp = await createRp(issuer, rpServer);
     const { page, context } = await newPerson(browser, 'desktop');
-    const { url, check } = await rp.start();
-    await page.goto(url);
-    await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+    const check = await startQrLogin(page, rp);
     t.truthy((await rp.finish(await rp.landed(page), check)).claims()!.sub);
     await context.close();
 

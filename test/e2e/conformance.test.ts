@@ -9,17 +9,13 @@ import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { freePort } from '../helpers/ports.ts';
+import { scanQr, startQrLogin } from '../helpers/wechat.ts';
 
 const e2e = useE2e(test);
 
-async function scan(page: Page, user = /Alice/) {
-  await page.frameLocator('#qr iframe').getByRole('button', { name: user }).click();
-}
-
+/** A QR login at the first-party RP on `page`: its tokens. */
 async function loginByQr(page: Page, params: Record<string, string> = {}, user = /Alice/) {
-  const { url, check } = await e2e.rp.start(params);
-  await page.goto(url);
-  await scan(page, user);
+  const check = await startQrLogin(page, e2e.rp, params, user);
   return e2e.rp.finish(await e2e.rp.landed(page), check);
 }
 
@@ -57,7 +53,7 @@ test('prompt=login: the person logs in again although a session exists', async (
   const { url, check } = await e2e.rp.start({ prompt: 'login' });
   await page.goto(url);
   t.is(await page.locator('#qr iframe').count(), 1, 'the QR is shown again');
-  await scan(page);
+  await scanQr(page);
   const again = await e2e.rp.finish(await e2e.rp.landed(page), check);
   t.is(again.claims()!.sub, first.claims()!.sub);
   await context.close();
@@ -78,7 +74,7 @@ test('max_age: an older login is redone, and auth_time tells when', async (t) =>
   const stale = await e2e.rp.start({ max_age: '1' });
   await page.goto(stale.url);
   t.is(await page.locator('#qr iframe').count(), 1, 'too old: the QR is shown again');
-  await scan(page);
+  await scanQr(page);
   const redone = await e2e.rp.finish(await e2e.rp.landed(page), stale.check);
   t.true(Number(redone.claims()!.auth_time) > firstAuthTime);
   await context.close();

@@ -13,6 +13,7 @@ import { startBroker, testClients, writeClientsFile, type RunningBroker } from '
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
+import { startQrLogin } from '../helpers/wechat.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -43,9 +44,7 @@ test('key rotation: add (published, not signing), promote (signs), retire; token
   try {
     const rp = await createRp(broker.issuer, rpServer);
     const { page, context } = await newPerson(browser, 'desktop');
-    const { url, check } = await rp.start({ scope: 'openid offline_access', prompt: 'consent' });
-    await page.goto(url);
-    await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+    const check = await startQrLogin(page, rp, { scope: 'openid offline_access', prompt: 'consent' });
     await page.getByRole('button', { name: '同意' }).click();
     let tokens: oidc.TokenEndpointResponse = await rp.finish(await rp.landed(page), check);
     await context.close();

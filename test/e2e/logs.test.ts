@@ -4,25 +4,20 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { randomBytes } from 'node:crypto';
-import { startSimulator } from '../../src/simulator/server.ts';
-import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
+import { startBrokerWithSimulator, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
-import { setPhoneUser } from '../helpers/simulator.ts';
+import { setPhoneUser, simApp } from '../helpers/simulator.ts';
 
 test('a full login leaves no secret, token, code, cookie or state in the log', async (t) => {
-  const mp = { kind: 'mp' as const, appid: `wx${randomBytes(8).toString('hex')}`, secret: randomBytes(16).toString('hex'), bound: true };
+  const mp = simApp('mp');
   const cookieKeys = randomBytes(32).toString('hex');
-  const [browser, rpServer, simulator] = await Promise.all([
-    launchChromium(), startRpServer(), startSimulator({ apps: [mp], callbackHosts: [], host: '127.0.0.1', port: 0 }),
-  ]);
+  const [browser, rpServer] = await Promise.all([launchChromium(), startRpServer()]);
   const clients = testClients(rpServer.origin);
-  const broker = await startBroker({
+  const { broker, simulator, stop } = await startBrokerWithSimulator({
     CLIENTS_FILE: writeClientsFile(clients), LOG_LEVEL: 'trace', COOKIE_KEYS: cookieKeys,
-    WECHAT_MP_APPID: mp.appid, WECHAT_MP_SECRET: mp.secret, WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url,
-  });
-  simulator.world.callbackHosts.add(new URL(broker.issuer).host);
+  }, [mp]);
   try {
     const rp = await createRp(broker.issuer, rpServer);
     const { context, page } = await newPerson(browser, 'wechat');
@@ -73,9 +68,9 @@ test('a full login leaves no secret, token, code, cookie or state in the log', a
     t.true(requests.length > 10);
     t.true(requests.every((line) => typeof (line.req as { id?: string }).id === 'string'), 'every request line has a request id');
     const login = lines.find((line) => line.msg === 'login succeeded');
-    t.like(login, { upstream: 'mp', client: 'first-party', scope: 'snsapi_userinfo' });
+    t.like(login, { channel: 'web', client: 'first-party', scope: 'snsapi_userinfo' });
   } finally {
-    await broker.stop();
-    await Promise.all([browser.close(), rpServer.close(), simulator.close()]);
+    await stop();
+    await Promise.all([browser.close(), rpServer.close()]);
   }
 });

@@ -35,7 +35,7 @@ test('logins, WeChat calls and errcodes, tokens, storage and process metrics, be
     const response = await fetch(`${broker.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     t.is(response.status, 200);
     const metrics = await response.text();
-    t.is(value(metrics, 'broker_logins_total{upstream="mp",outcome="success"}'), 1);
+    t.is(value(metrics, 'broker_logins_total{channel="web",outcome="success"}'), 1);
     t.is(value(metrics, 'broker_wechat_api_errors_total{path="/sns/oauth2/access_token",errcode="-1"}'), 1);
     t.is(value(metrics, 'broker_wechat_api_duration_seconds_count{path="/sns/oauth2/access_token"}'), 2, 'the busy answer and the retry');
     t.is(value(metrics, 'broker_tokens_issued_total{grant_type="authorization_code"}'), 1);

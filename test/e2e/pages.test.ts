@@ -3,47 +3,36 @@
 
 import test from 'ava';
 import type { Browser } from 'playwright-core';
-import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import {
+  startBroker, startBrokerWithSimulator, testClients, writeClientsFile, type BrokerWithSimulator, type RunningBroker,
+} from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { setPhoneUser } from '../helpers/simulator.ts';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
+import { setPhoneUser, simApp } from '../helpers/simulator.ts';
+import { scanQr } from '../helpers/wechat.ts';
 
-const MP_APPID = 'wx5f3a0c2b1d4e6f70';
-const MP_SECRET = '0123456789abcdef0123456789abcdef';
 const WRONG_SECRET = 'ffffffffffffffffffffffffffffffff';
 
 let browser: Browser;
 let rpServer: RpServer;
 let broker: RunningBroker;
 let demo: RunningBroker;
-let simulator: RunningSimulator;
-let misconfigured: RunningBroker;
+let misconfigured: BrokerWithSimulator;
 
 test.before(async () => {
   rpServer = await startRpServer();
-  simulator = await startSimulator({
-    apps: [{ kind: 'mp', appid: MP_APPID, secret: MP_SECRET, bound: true }], callbackHosts: [], host: '127.0.0.1', port: 0,
-  });
   const clients = writeClientsFile(testClients(rpServer.origin));
   [browser, broker, demo, misconfigured] = await Promise.all([
     launchChromium(),
     startBroker({ CLIENTS_FILE: clients }),
     startBroker({}),
-    startBroker({
-      CLIENTS_FILE: clients,
-      WECHAT_MP_APPID: MP_APPID,
-      WECHAT_MP_SECRET: WRONG_SECRET,
-      WECHAT_CONNECT_URL: simulator.url,
-      WECHAT_API_URL: simulator.url,
-    }),
+    startBrokerWithSimulator({ CLIENTS_FILE: clients }, [simApp('mp')], { WECHAT_MP_SECRET: WRONG_SECRET }),
   ]);
-  simulator.world.callbackHosts.add(new URL(misconfigured.issuer).host);
 });
 
 test.after.always(async () => {
-  await Promise.all([browser?.close(), broker?.stop(), demo?.stop(), misconfigured?.stop(), simulator?.close(), rpServer?.close()]);
+  await Promise.all([browser?.close(), broker?.stop(), demo?.stop(), misconfigured?.stop(), rpServer?.close()]);
 });
 
 test('a phone browser outside WeChat: a page that says to open the link in WeChat, and offers the QR for another device', async (t) => {
@@ -57,7 +46,7 @@ test('a phone browser outside WeChat: a page that says to open the link in WeCha
   t.is(new URL(link).searchParams.get('client_id'), 'first-party');
   t.false(link.includes('wechat_silent'));
   await page.getByRole('link', { name: /二维码/ }).click();
-  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  await scanQr(page, /Alice/);
   t.truthy((await rp.finish(await rp.landed(page), check)).claims()!.sub, 'the QR shown on the phone is scanned by another device');
   await context.close();
 });
@@ -67,7 +56,7 @@ test('the demo: open the printed URL, pick a simulated user, land back on the de
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   await page.goto(`${demo.issuer}/demo`);
   await page.getByRole('link', { name: 'Log in with WeChat' }).click();
-  await page.frameLocator('#qr iframe').getByRole('button', { name: /Bob/ }).click();
+  await scanQr(page, /Bob/);
   await page.waitForURL(`${demo.issuer}/demo`);
   const idToken = JSON.parse(await page.locator('#id-token-claims').innerText()) as Record<string, unknown>;
   t.is(idToken.iss, demo.issuer);
@@ -83,18 +72,18 @@ test('the demo: open the printed URL, pick a simulated user, land back on the de
 });
 
 test('WeChat refuses the app secret: a page saying the service is misconfigured, an operator log line with the request id, no secret anywhere', async (t) => {
-  t.false(misconfigured.output().includes('simulator'), 'with credentials set the built-in simulator does not run');
-  const rp = await createRp(misconfigured.issuer, rpServer);
+  t.false(misconfigured.broker.output().includes('simulator'), 'with credentials set the built-in simulator does not run');
+  const rp = await createRp(misconfigured.broker.issuer, rpServer);
   const { page, context } = await newPerson(browser, 'wechat', 'en');
-  await setPhoneUser(context, simulator.url, 'alice');
+  await setPhoneUser(context, misconfigured.simulator.url, 'alice');
   const response = await page.goto((await rp.start()).url);
   t.is(response?.status(), 503);
   t.regex(await page.locator('p').first().innerText(), /misconfigured/);
-  const line = misconfigured.logs().find((entry) => entry.level === 50 && (entry.wechat as { errcode?: number } | undefined)?.errcode === 40125);
+  const line = misconfigured.broker.logs().find((entry) => entry.level === 50 && (entry.wechat as { errcode?: number } | undefined)?.errcode === 40125);
   t.truthy(line, 'an error line for the operator');
   t.regex(String((line!.wechat as { rid?: string }).rid), /^[A-Za-z0-9_-]+/);
   t.regex(String(line!.msg), /WECHAT_MP_SECRET/);
-  t.false(misconfigured.output().includes(WRONG_SECRET));
+  t.false(misconfigured.broker.output().includes(WRONG_SECRET));
   t.false((await page.content()).includes(WRONG_SECRET));
   await context.close();
 });

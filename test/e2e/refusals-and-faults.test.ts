@@ -8,6 +8,7 @@ import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
 import { injectFaults, setPhoneUser, simCalls } from '../helpers/simulator.ts';
 import type { FaultKind } from '../../src/simulator/world.ts';
+import { scanQr } from '../helpers/wechat.ts';
 
 const e2e = useE2e(test);
 
@@ -76,17 +77,16 @@ test('a state from another browser is refused: the callback is bound to the brow
   t.is(response?.status(), 400);
   t.is(await heading(attacker.page), '无法完成登录');
   // The victim's own login still works afterwards: the state was not spent by the attacker.
-  await victim.qr.getByRole('button', { name: /Alice/ }).click();
+  await scanQr(victim.page);
   const tokens = await e2e.rp.finish(await e2e.rp.landed(victim.page), victim.check);
   t.truthy(tokens.claims()!.sub);
   await Promise.all([victim.context.close(), attacker.context.close()]);
 });
 
 test.serial('WeChat delivers the callback twice: the login completes once and the browser lands at the RP', async (t) => {
-  const { qr, page, check, context } = await openQr();
+  const { page, check, context } = await openQr();
   const before = (await simCalls(e2e.broker.simulator)).filter((c) => c.path === '/sns/oauth2/access_token').length;
-  await qr.getByRole('checkbox').check();
-  await qr.getByRole('button', { name: /Bob/ }).click();
+  await scanQr(page, /Bob/, { twice: true });
   const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
   t.truthy(tokens.claims()!.sub);
   const exchanges = (await simCalls(e2e.broker.simulator)).filter((c) => c.path === '/sns/oauth2/access_token').length - before;

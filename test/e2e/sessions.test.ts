@@ -10,15 +10,13 @@ import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { authorizeScopes, setPhoneUser, simCalls } from '../helpers/simulator.ts';
+import { startQrLogin } from '../helpers/wechat.ts';
 
 const e2e = useE2e(test);
 
 /** A desktop person logged in by QR at `rp` (which may show the consent page). */
-async function qrLogin(page: Page, rp: Rp, params: Record<string, string> = {}, user = /Alice/) {
-  const { url, check } = await rp.start(params);
-  await page.goto(url);
-  await page.frameLocator('#qr iframe').getByRole('button', { name: user }).click();
-  return { check };
+async function qrLogin(page: Page, rp: Rp, params: Record<string, string> = {}) {
+  return { check: await startQrLogin(page, rp, params) };
 }
 
 test('prompt=none without a session outside WeChat: login_required at once, nothing shown', async (t) => {

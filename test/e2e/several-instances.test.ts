@@ -11,6 +11,7 @@ import { startBrokerCluster, type BrokerCluster } from '../helpers/cluster.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { createRp, type Check, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { scanQr, startQrLogin } from '../helpers/wechat.ts';
 
 let browser: Browser;
 let rpServer: RpServer;
@@ -31,9 +32,7 @@ test.after.always(async () => {
 });
 
 async function qrLogin(page: Page, params: Record<string, string> = {}): Promise<{ landed: URL; check: Check }> {
-  const { url, check } = await rp.start(params);
-  await page.goto(url);
-  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  const check = await startQrLogin(page, rp, params);
   if (params.prompt === 'consent') await page.getByRole('button', { name: '同意' }).click();
   return { landed: await rp.landed(page), check };
 }
@@ -74,7 +73,7 @@ test.serial('an instance killed while the person is on the WeChat page: the logi
   const victim = brokers.instances[0]!;
   victim.process.kill('SIGKILL');
   await victim.stop();
-  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  await scanQr(page);
   const tokens = await rp.finish(await rp.landed(page), check);
   t.truthy(tokens.claims()!.sub);
   await context.close();

@@ -1,93 +1,78 @@
 // Official Account web authorization inside the WeChat browser: snsapi_base whenever it is
-// enough, snsapi_userinfo otherwise, and one `sub` per person across both upstreams.
+// enough, snsapi_userinfo otherwise, and one `sub` per person across both channels.
+// Each test has a broker of its own, so that who is "new" depends on that test alone.
 
 import test from 'ava';
 import * as oidc from 'openid-client';
-import type { Page } from 'playwright-core';
-import { newPerson } from '../helpers/browser.ts';
-import { useE2e } from '../helpers/e2e.ts';
-import { authorizeScopes, setPhoneUser, simCalls } from '../helpers/simulator.ts';
+import type { Browser } from 'playwright-core';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { createRp, type Rp } from '../helpers/rp.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { loginByQr, loginInWeChat } from '../helpers/wechat.ts';
 
-const e2e = useE2e(test);
+let browser: Browser;
+let rpServer: RpServer;
 
-/** One login of `user` inside WeChat; clicks "allow" when WeChat shows its sheet. */
-async function loginInWeChat(user: string, params: Record<string, string> = {}, onPage?: (page: Page) => Promise<void>) {
-  const { context, page } = await newPerson(e2e.browser, 'wechat');
-  await setPhoneUser(context, e2e.broker.simulator, user);
-  const since = (await simCalls(e2e.broker.simulator)).length;
-  const { url, check } = await e2e.rp.start(params);
-  await page.goto(url);
-  if (onPage) await onPage(page);
-  const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
-  const claims = tokens.claims()!;
-  const userinfo = await oidc.fetchUserInfo(e2e.rp.config, tokens.access_token, claims.sub);
-  await context.close();
-  return { claims, userinfo, scopes: await authorizeScopes(e2e.broker.simulator, since) };
+test.before(async () => {
+  [browser, rpServer] = await Promise.all([launchChromium(), startRpServer()]);
+});
+test.after.always(async () => {
+  await Promise.all([browser?.close(), rpServer?.close()]);
+});
+
+/** A broker of the test's own, and the first-party RP at it. */
+async function freshBroker(t: import('ava').ExecutionContext): Promise<{ broker: RunningBroker; rp: Rp }> {
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)) });
+  t.teardown(() => broker.stop());
+  return { broker, rp: await createRp(broker.issuer, rpServer) };
 }
 
-const allow = async (page: Page) => {
-  await page.getByRole('button', { name: /^允许/ }).click();
-};
-
-async function loginByQr(user: RegExp) {
-  const { context, page } = await newPerson(e2e.browser, 'desktop');
-  const { url, check } = await e2e.rp.start();
-  await page.goto(url);
-  await page.frameLocator('#qr iframe').getByRole('button', { name: user }).click();
-  const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
-  const claims = tokens.claims()!;
-  const userinfo = await oidc.fetchUserInfo(e2e.rp.config, tokens.access_token, claims.sub);
-  await context.close();
-  return { claims, userinfo };
-}
-
-test.serial('only openid asked: silent snsapi_base, no WeChat sheet, and an account with the openid only', async (t) => {
-  const { claims, userinfo, scopes } = await loginInWeChat('chen', { scope: 'openid' });
+test('only openid asked: silent snsapi_base, no WeChat sheet, and an account with the openid only', async (t) => {
+  const { broker, rp } = await freshBroker(t);
+  const { claims, userinfo, scopes } = await loginInWeChat(browser, rp, broker.simulator, 'chen', { params: { scope: 'openid' } });
   t.deepEqual(scopes, ['snsapi_base']);
   t.truthy(claims.sub);
   t.is(userinfo.nickname, undefined);
 });
 
-test.serial('profile asked of a new person: snsapi_base first, then snsapi_userinfo with WeChat\'s sheet', async (t) => {
-  const { userinfo, scopes } = await loginInWeChat('alice', {}, allow);
+test('profile asked of a new person: snsapi_base first, then snsapi_userinfo with WeChat\'s sheet', async (t) => {
+  const { broker, rp } = await freshBroker(t);
+  const { userinfo, scopes } = await loginInWeChat(browser, rp, broker.simulator, 'alice', { allow: true });
   t.deepEqual(scopes, ['snsapi_base', 'snsapi_userinfo']);
   t.is(userinfo.nickname, '小爱 Alice 🌸');
   t.truthy(userinfo.wechat_unionid);
 });
 
-test.serial('a returning person whose account has what is asked: snsapi_base only', async (t) => {
-  const first = await loginInWeChat('alice', {}, async () => {});
-  t.deepEqual(first.scopes, ['snsapi_base'], 'alice already has a profile and a unionid');
-  t.is(first.userinfo.nickname, '小爱 Alice 🌸');
+test('a returning person whose account has what is asked: snsapi_base only', async (t) => {
+  const { broker, rp } = await freshBroker(t);
+  await loginInWeChat(browser, rp, broker.simulator, 'alice', { allow: true });
+  const again = await loginInWeChat(browser, rp, broker.simulator, 'alice');
+  t.deepEqual(again.scopes, ['snsapi_base'], 'alice already has a profile and a unionid');
+  t.is(again.userinfo.nickname, '小爱 Alice 🌸');
 });
 
-test.serial('one person, one sub: QR login on the desktop and web authorization in WeChat', async (t) => {
-  const inWeChat = await loginInWeChat('alice');
-  const byQr = await loginByQr(/Alice/);
+test('one person, one sub: QR login on the desktop and web authorization in WeChat', async (t) => {
+  const { broker, rp } = await freshBroker(t);
+  const inWeChat = await loginInWeChat(browser, rp, broker.simulator, 'alice', { allow: true });
+  const byQr = await loginByQr(browser, rp, /Alice/);
   t.is(byQr.claims.sub, inWeChat.claims.sub);
   t.is(byQr.userinfo.wechat_unionid, inWeChat.userinfo.wechat_unionid);
   t.not(byQr.userinfo.wechat_openid, inWeChat.userinfo.wechat_openid, 'each login reports the openid of its own app');
 });
 
-test.serial('an openid-only account and a QR account of the same person merge into the older, and the younger sub still works', async (t) => {
-  const older = await loginInWeChat('chen', { scope: 'openid' });
-  const younger = await loginByQr(/陈大文/);
+test('an openid-only account and a QR account of the same person merge into the older, and the younger sub still works', async (t) => {
+  const { broker, rp } = await freshBroker(t);
+  const older = await loginInWeChat(browser, rp, broker.simulator, 'chen', { params: { scope: 'openid' } });
+  const younger = await loginByQr(browser, rp, /陈大文/);
   t.not(younger.claims.sub, older.claims.sub, 'nothing ties them together yet: no unionid on the openid-only account');
-  const youngerToken = await (async () => {
-    const { context, page } = await newPerson(e2e.browser, 'desktop');
-    const { url, check } = await e2e.rp.start();
-    await page.goto(url);
-    await page.frameLocator('#qr iframe').getByRole('button', { name: /陈大文/ }).click();
-    const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
-    await context.close();
-    return tokens;
-  })();
-  const merged = await loginInWeChat('chen', {}, allow);
+  const youngerToken = (await loginByQr(browser, rp, /陈大文/)).tokens;
+  const merged = await loginInWeChat(browser, rp, broker.simulator, 'chen', { allow: true });
   t.is(merged.claims.sub, older.claims.sub, 'the unionid links both: the older account wins');
   t.is(merged.userinfo.nickname, '陈大文');
-  const afterMerge = await loginByQr(/陈大文/);
+  const afterMerge = await loginByQr(browser, rp, /陈大文/);
   t.is(afterMerge.claims.sub, older.claims.sub);
-  const stillWorks = await oidc.fetchUserInfo(e2e.rp.config, youngerToken.access_token, younger.claims.sub);
+  const stillWorks = await oidc.fetchUserInfo(rp.config, youngerToken.access_token, younger.claims.sub);
   t.is(stillWorks.sub, younger.claims.sub);
   t.is(stillWorks.nickname, '陈大文');
 });

@@ -6,7 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RunningSimulator } from '../../src/simulator/server.ts';
+import type { SimApp } from '../../src/simulator/world.ts';
 import { freePort } from './ports.ts';
+import { addCallbackHost, simApp, startTestSimulator, wechatEnv } from './simulator.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -109,4 +112,31 @@ async function launchBroker(port: number, env: Record<string, string>): Promise<
       return exited;
     },
   };
+}
+
+export interface BrokerWithSimulator {
+  readonly broker: RunningBroker;
+  /** A standalone simulator holding `apps`, with the broker's host as a callback domain. */
+  readonly simulator: RunningSimulator;
+  readonly apps: readonly SimApp[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A broker configured with WeChat credentials (not dev mode's built-in simulator), against
+ * a standalone simulator that plays WeChat for them. `secrets` overrides what the broker
+ * is given (say, a wrong secret).
+ */
+export async function startBrokerWithSimulator(
+  env: Record<string, string> = {}, apps: readonly SimApp[] = [simApp('mp'), simApp('open')], secrets: Record<string, string> = {},
+): Promise<BrokerWithSimulator> {
+  const simulator = await startTestSimulator(apps);
+  try {
+    const broker = await startBroker({ ...wechatEnv(simulator, apps), ...secrets, ...env });
+    await addCallbackHost(simulator.url, new URL(broker.issuer).host);
+    return { broker, simulator, apps, stop: async () => { await Promise.all([broker.stop(), simulator.close()]); } };
+  } catch (error) {
+    await simulator.close();
+    throw error;
+  }
 }

@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { generateSigningKeys } from '../../src/config/keys.ts';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
-import type { SimApp } from '../../src/simulator/world.ts';
+import type { RunningSimulator } from '../../src/simulator/server.ts';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from './broker.ts';
 import { freePort } from './ports.ts';
 import { startProxy, type Proxy } from './proxy.ts';
+import { simApp, startTestSimulator, wechatEnv } from './simulator.ts';
 
 export interface BrokerCluster {
   readonly issuer: string;
@@ -23,30 +23,20 @@ export interface BrokerCluster {
 }
 
 export async function startBrokerCluster(rpOrigin: string, storageEnv: Record<string, string>, count = 2): Promise<BrokerCluster> {
-  const apps: SimApp[] = [
-    { kind: 'mp', appid: `wx${randomBytes(8).toString('hex')}`, secret: randomBytes(16).toString('hex'), bound: true },
-    { kind: 'open', appid: `wx${randomBytes(8).toString('hex')}`, secret: randomBytes(16).toString('hex'), bound: true },
-  ];
-  const simulator = await startSimulator({ apps, callbackHosts: [], host: '127.0.0.1', port: 0 });
+  const apps = [simApp('mp'), simApp('open')];
   const clients = writeClientsFile(testClients(rpOrigin));
   const jwks = join(dirname(clients), 'jwks.json');
   writeFileSync(jwks, JSON.stringify(await generateSigningKeys()));
   const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
   const proxyPort = await freePort();
   const issuer = `http://127.0.0.1:${proxyPort}`;
-  simulator.world.callbackHosts.add(new URL(issuer).host);
+  const simulator = await startTestSimulator(apps, [new URL(issuer).host]);
   const shared = {
     ISSUER: issuer,
     CLIENTS_FILE: clients,
     JWKS_FILE: jwks,
     COOKIE_KEYS: randomBytes(32).toString('hex'),
-    WECHAT_MP_APPID: apps[0]!.appid,
-    WECHAT_MP_SECRET: apps[0]!.secret,
-    WECHAT_OPEN_APPID: apps[1]!.appid,
-    WECHAT_OPEN_SECRET: apps[1]!.secret,
-    WECHAT_CONNECT_URL: simulator.url,
-    WECHAT_API_URL: simulator.url,
-    WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
+    ...wechatEnv(simulator, apps),
     ...storageEnv,
   };
   const envFor = (port: number) => ({ ...shared, PORT: String(port) });

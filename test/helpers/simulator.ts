@@ -1,7 +1,51 @@
-// Talking to the WeChat simulator's control endpoints (/_sim/*) over HTTP.
+// The WeChat simulator, driven the one way the broker drives it too: over HTTP, through
+// its controls (src/simulator/controls.ts). Also the standalone simulator that tests start
+// beside a broker configured with WeChat credentials.
 
+import { randomBytes } from 'node:crypto';
 import type { BrowserContext } from 'playwright-core';
-import type { CallRecord, FaultKind } from '../../src/simulator/world.ts';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
+import type { CallRecord, FaultKind, SimApp, SimAppKind, SimScope } from '../../src/simulator/world.ts';
+
+/** A registered app with a random appid and secret, bound to the Open Platform unless said. */
+export function simApp(kind: SimAppKind, bound = true): SimApp {
+  return { kind, appid: `wx${randomBytes(8).toString('hex')}`, secret: randomBytes(16).toString('hex'), bound };
+}
+
+/** A simulator of its own on a free port, for a broker configured with `apps`' credentials. */
+export function startTestSimulator(apps: readonly SimApp[], callbackHosts: readonly string[] = []): Promise<RunningSimulator> {
+  return startSimulator({ apps, callbackHosts, host: '127.0.0.1', port: 0 });
+}
+
+/** The broker's environment for these apps at this simulator (WECHAT_MP_* for the first mp, WECHAT_OPEN_* for the first open). */
+export function wechatEnv(simulator: RunningSimulator, apps: readonly SimApp[]): Record<string, string> {
+  const mp = apps.find((app) => app.kind === 'mp');
+  const open = apps.find((app) => app.kind === 'open');
+  return {
+    ...(mp ? { WECHAT_MP_APPID: mp.appid, WECHAT_MP_SECRET: mp.secret } : {}),
+    ...(open ? { WECHAT_OPEN_APPID: open.appid, WECHAT_OPEN_SECRET: open.secret } : {}),
+    WECHAT_CONNECT_URL: simulator.url,
+    WECHAT_API_URL: simulator.url,
+    WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
+  };
+}
+
+async function control(simulator: string, path: string, body: unknown): Promise<Response> {
+  const response = await fetch(`${simulator}${path}`, { method: 'POST', body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`simulator control ${path} failed: ${response.status} ${await response.text()}`);
+  return response;
+}
+
+/** Registers `host` as a callback domain (what the operator sets in WeChat's console). */
+export async function addCallbackHost(simulator: string, host: string): Promise<void> {
+  await control(simulator, '/_sim/callback-hosts', { host });
+}
+
+/** The code WeChat gives `user` after authorizing `appid` with `scope` (living `lifeMs`, WeChat's life by default). */
+export async function issueCode(simulator: string, appid: string, user: string, scope: SimScope, lifeMs?: number): Promise<string> {
+  const response = await control(simulator, '/_sim/codes', { appid, user, scope, ...(lifeMs === undefined ? {} : { life_ms: lifeMs }) });
+  return ((await response.json()) as { code: string }).code;
+}
 
 /** The WeChat account logged in on the simulated phone (WeChat knows who you are). */
 export async function setPhoneUser(context: BrowserContext, simulator: string, user: string): Promise<void> {

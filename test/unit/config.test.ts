@@ -9,6 +9,7 @@ import { loadConfig, parseRedisUrl } from '../../src/config/config.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { generateSigningKeys } from '../../src/config/keys.ts';
 import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
+import { accountSource } from '../../src/login/claims.ts';
 import { createProvider } from '../../src/oidc/provider.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
 
@@ -84,7 +85,8 @@ test('CLIENTS_FILE mistakes name the file, the client and the field', async (t) 
 test('oidc-provider checks every client at start: a bad one stops the broker with its name', async (t) => {
   const config = await loadConfig({ CLIENTS_FILE: file('noredirect.json', [{ ...CLIENT, redirect_uris: ['not a url'] }]) });
   const error = await t.throwsAsync(createProvider({
-    config, clients: config.clients!, storage: new MemoryStorage(), accounts: new MemoryAccountStore(),
+    issuer: config.issuer, clients: config.clients!, keys: config.keys, cookieKeys: config.cookieKeys, trustProxy: false,
+    storage: new MemoryStorage(), accounts: accountSource(new MemoryAccountStore(), []),
   }), { instanceOf: ConfigError });
   t.regex(error!.message, /^CLIENTS_FILE: client app: redirect_uris/);
 });

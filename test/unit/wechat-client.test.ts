@@ -9,9 +9,10 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/serve
 import type { SimApp } from '../../src/simulator/world.ts';
 import { WeChatClient } from '../../src/wechat/client.ts';
 import {
-  WeChatCodeRejectedError, WeChatCredentialsError, WeChatRequestError, WeChatScopeError, WeChatUnavailableError,
+  WeChatCodeRejectedError, WeChatCredentialsError, WeChatRequestError, WeChatScopeError, WeChatSnapshotUserError, WeChatUnavailableError,
 } from '../../src/wechat/errors.ts';
 import type { AppId, WeChatApp } from '../../src/wechat/types.ts';
+import { injectFaults, issueCode, simCalls } from '../helpers/simulator.ts';
 
 const MP: SimApp = { kind: 'mp', appid: 'wx00000000000000aa', secret: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', bound: true };
 const OPEN: SimApp = { kind: 'open', appid: 'wx00000000000000bb', secret: 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', bound: true };
@@ -29,31 +30,30 @@ test.before(async () => {
 });
 test.after.always(() => sim?.close());
 
-const user = (id: string) => sim.world.user(id)!;
-const code = (app: SimApp, scope: 'snsapi_base' | 'snsapi_userinfo' | 'snsapi_login', who = 'alice') =>
-  sim.world.issueCode(app, user(who), scope);
+const code = (app: SimApp, scope: 'snsapi_base' | 'snsapi_userinfo' | 'snsapi_login', who = 'alice', lifeMs?: number) =>
+  issueCode(sim.url, app.appid, who, scope, lifeMs);
 
 test.serial('the API answers text/plain JSON without token_type, and the client reads it', async (t) => {
-  const raw = await fetch(`${sim.url}/sns/oauth2/access_token?appid=${MP.appid}&secret=${MP.secret}&code=${code(MP, 'snsapi_userinfo')}&grant_type=authorization_code`);
+  const raw = await fetch(`${sim.url}/sns/oauth2/access_token?appid=${MP.appid}&secret=${MP.secret}&code=${await code(MP, 'snsapi_userinfo')}&grant_type=authorization_code`);
   t.regex(String(raw.headers.get('content-type')), /^text\/plain/);
   const body = await raw.json() as Record<string, unknown>;
   t.false('token_type' in body);
-  const token = await client.exchangeCode(asApp(MP), code(MP, 'snsapi_userinfo'));
+  const token = await client.exchangeCode(asApp(MP), await code(MP, 'snsapi_userinfo'));
   t.regex(token.openid, /^o/);
   t.regex(String(token.unionid), /^u/);
-  t.is(token.expiresIn, 7200);
+  t.is(body.expires_in, 7200);
   t.false(token.snapshotUser);
 });
 
 test.serial('snsapi_base: no unionid in the token answer, and userinfo answers 48001', async (t) => {
-  const token = await client.exchangeCode(asApp(MP), code(MP, 'snsapi_base'));
+  const token = await client.exchangeCode(asApp(MP), await code(MP, 'snsapi_base'));
   t.is(token.unionid, undefined);
   const error = await t.throwsAsync(client.profile(token.accessToken, token.openid, 'zh_CN'), { instanceOf: WeChatScopeError });
   t.is(error?.errcode, 48001);
 });
 
 test.serial('an app not bound to an Open Platform account never gets a unionid', async (t) => {
-  const token = await client.exchangeCode(asApp(UNBOUND), code(UNBOUND, 'snsapi_userinfo'));
+  const token = await client.exchangeCode(asApp(UNBOUND), await code(UNBOUND, 'snsapi_userinfo'));
   t.is(token.unionid, undefined);
   const profile = await client.profile(token.accessToken, token.openid, 'en');
   t.is(profile.unionid, undefined);
@@ -61,31 +61,30 @@ test.serial('an app not bound to an Open Platform account never gets a unionid',
 });
 
 test.serial('the same person has one unionid and a different openid in each app', async (t) => {
-  const mp = await client.exchangeCode(asApp(MP), code(MP, 'snsapi_userinfo', 'bob'));
-  const open = await client.exchangeCode(asApp(OPEN), code(OPEN, 'snsapi_login', 'bob'));
+  const mp = await client.exchangeCode(asApp(MP), await code(MP, 'snsapi_userinfo', 'bob'));
+  const open = await client.exchangeCode(asApp(OPEN), await code(OPEN, 'snsapi_login', 'bob'));
   t.is(mp.unionid, open.unionid);
   t.not(mp.openid, open.openid);
 });
 
 test.serial('codes are single use (40163), unknown (40029), expired (42003), each a WeChatCodeRejectedError with the request id', async (t) => {
-  const once = code(MP, 'snsapi_base');
+  const once = await code(MP, 'snsapi_base');
   await client.exchangeCode(asApp(MP), once);
   const used = await t.throwsAsync(client.exchangeCode(asApp(MP), once), { instanceOf: WeChatCodeRejectedError });
   t.is(used?.errcode, 40163);
   t.regex(String(used?.requestId), /^[A-Za-z0-9_-]+$/);
   const unknown = await t.throwsAsync(client.exchangeCode(asApp(MP), 'nonsense'), { instanceOf: WeChatCodeRejectedError });
   t.is(unknown?.errcode, 40029);
-  const stale = code(MP, 'snsapi_base');
-  sim.world.expireCodes();
+  const stale = await code(MP, 'snsapi_base', 'alice', 0);
   const expired = await t.throwsAsync(client.exchangeCode(asApp(MP), stale), { instanceOf: WeChatCodeRejectedError });
   t.is(expired?.errcode, 42003);
-  const otherApp = await t.throwsAsync(client.exchangeCode(asApp(OPEN), code(MP, 'snsapi_base')), { instanceOf: WeChatCodeRejectedError });
+  const otherApp = await t.throwsAsync(client.exchangeCode(asApp(OPEN), await code(MP, 'snsapi_base')), { instanceOf: WeChatCodeRejectedError });
   t.is(otherApp?.errcode, 40029, 'a code is only good for the app it was issued to');
 });
 
 test.serial('a wrong secret (40125) or appid (40013) is a WeChatCredentialsError, and the secret is never logged', async (t) => {
   const wrong = 'dddddddddddddddddddddddddddddddd';
-  const secret = await t.throwsAsync(client.exchangeCode(asApp(MP, wrong), code(MP, 'snsapi_base')), { instanceOf: WeChatCredentialsError });
+  const secret = await t.throwsAsync(client.exchangeCode(asApp(MP, wrong), await code(MP, 'snsapi_base')), { instanceOf: WeChatCredentialsError });
   t.is(secret?.errcode, 40125);
   const appid = await t.throwsAsync(client.exchangeCode({ ...asApp(MP), appid: 'wxnosuchapp' as AppId }, 'x'), { instanceOf: WeChatCredentialsError });
   t.is(appid?.errcode, 40013);
@@ -94,40 +93,54 @@ test.serial('a wrong secret (40125) or appid (40013) is a WeChatCredentialsError
 });
 
 test.serial('WeChat busy (-1) once is retried; twice is WeChatUnavailableError', async (t) => {
-  await sim.world.injectFaults('/sns/oauth2/access_token', ['busy']);
-  t.truthy((await client.exchangeCode(asApp(OPEN), code(OPEN, 'snsapi_login'))).openid);
-  sim.world.injectFaults('/sns/oauth2/access_token', ['busy', 'busy']);
-  const error = await t.throwsAsync(client.exchangeCode(asApp(OPEN), code(OPEN, 'snsapi_login')), { instanceOf: WeChatUnavailableError });
+  await injectFaults(sim.url, '/sns/oauth2/access_token', ['busy']);
+  t.truthy((await client.exchangeCode(asApp(OPEN), await code(OPEN, 'snsapi_login'))).openid);
+  await injectFaults(sim.url, '/sns/oauth2/access_token', ['busy', 'busy']);
+  const error = await t.throwsAsync(client.exchangeCode(asApp(OPEN), await code(OPEN, 'snsapi_login')), { instanceOf: WeChatUnavailableError });
   t.is(error?.errcode, -1);
 });
 
 test.serial('a timeout, garbage, or an empty gbk body is retried once, then WeChatUnavailableError', async (t) => {
   for (const fault of ['timeout', 'garbage', 'gbk-empty'] as const) {
-    sim.world.injectFaults('/sns/userinfo', [fault, fault]);
+    await injectFaults(sim.url, '/sns/userinfo', [fault, fault]);
     await t.throwsAsync(client.profile('token', 'oX' as never, 'zh_CN'), { instanceOf: WeChatUnavailableError }, fault);
-    sim.world.injectFaults('/sns/userinfo', [fault]);
-    const token = await client.exchangeCode(asApp(MP), code(MP, 'snsapi_userinfo'));
+    await injectFaults(sim.url, '/sns/userinfo', [fault]);
+    const token = await client.exchangeCode(asApp(MP), await code(MP, 'snsapi_userinfo'));
     t.is((await client.profile(token.accessToken, token.openid, 'zh_CN')).nickname, '小爱 Alice 🌸', `${fault} once is retried`);
   }
 });
 
 test.serial('an errcode the broker does not know is a WeChatRequestError, not retried', async (t) => {
-  sim.world.injectFaults('/sns/oauth2/access_token', ['errcode:45011']);
-  const before = sim.world.calls.length;
-  const error = await t.throwsAsync(client.exchangeCode(asApp(MP), code(MP, 'snsapi_base')), { instanceOf: WeChatRequestError });
+  await injectFaults(sim.url, '/sns/oauth2/access_token', ['errcode:45011']);
+  const before = (await simCalls(sim.url)).length;
+  const error = await t.throwsAsync(client.exchangeCode(asApp(MP), await code(MP, 'snsapi_base')), { instanceOf: WeChatRequestError });
   t.is(error?.errcode, 45011);
-  t.is(sim.world.calls.length - before, 1);
+  t.is((await simCalls(sim.url)).length - before, 1);
 });
 
 test.serial('a snapshot-page user is flagged, with virtual identifiers', async (t) => {
-  const first = await client.exchangeCode(asApp(MP), code(MP, 'snsapi_userinfo', 'snapshot'));
-  const second = await client.exchangeCode(asApp(MP), code(MP, 'snsapi_userinfo', 'snapshot'));
+  const first = await client.exchangeCode(asApp(MP), await code(MP, 'snsapi_userinfo', 'snapshot'));
+  const second = await client.exchangeCode(asApp(MP), await code(MP, 'snsapi_userinfo', 'snapshot'));
   t.true(first.snapshotUser);
   t.not(first.openid, second.openid, 'virtual openids');
 });
 
+test.serial('signIn: one call from code to the person; snsapi_base stops at the token; a snapshot user is an error', async (t) => {
+  const full = await client.signIn(asApp(MP), 'snsapi_userinfo', await code(MP, 'snsapi_userinfo', 'chen'), 'zh_CN');
+  t.is(full.appid as string, MP.appid);
+  t.regex(full.openid, /^o/);
+  t.regex(String(full.unionid), /^u/);
+  t.is(full.profile?.nickname, '陈大文');
+  t.regex(String(full.profile?.avatar), /^https:\/\/thirdwx\.qlogo\.cn\//, 'the http avatar is handed out as https');
+  const base = await client.signIn(asApp(MP), 'snsapi_base', await code(MP, 'snsapi_base', 'chen'), 'zh_CN');
+  t.is(base.openid, full.openid);
+  t.is(base.profile, undefined);
+  t.is(base.unionid, undefined, 'snsapi_base gives no unionid');
+  await t.throwsAsync(client.signIn(asApp(MP), 'snsapi_userinfo', await code(MP, 'snsapi_userinfo', 'snapshot'), 'zh_CN'), { instanceOf: WeChatSnapshotUserError });
+});
+
 test.serial('no code and no token ever reaches the log', async (t) => {
-  const secretCode = code(MP, 'snsapi_userinfo');
+  const secretCode = await code(MP, 'snsapi_userinfo');
   const token = await client.exchangeCode(asApp(MP), secretCode);
   await client.profile(token.accessToken, token.openid, 'zh_CN');
   t.false(logged.includes(secretCode));

@@ -1,24 +1,28 @@
-// Scopes, claims and findAccount: what relying parties learn about a person.
+// What relying parties learn about a person, handed to the provider as its AccountSource:
 //
 //   openid         → sub (the account id: opaque, stable, never an openid)
 //   profile        → name, nickname, picture (https)
 //   wechat         → wechat_unionid, wechat_openid (the openid in the app of this login)
 //   offline_access → a refresh token
+//
+// A login records the app it went through as its acr, `urn:wechat:app:<appid>` (OIDC
+// Core 2, "acr"), so wechat_openid comes from the login itself and is never guessed.
 
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Account, AccountId } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
+import type { AccountSource } from '../oidc/provider.ts';
 import type { AppId } from '../wechat/types.ts';
+import { SILENT_PARAM } from './silent.ts';
 
-export const SCOPES = ['openid', 'offline_access', 'profile', 'wechat'] as const;
+const SCOPES = ['openid', 'offline_access', 'profile', 'wechat'] as const;
 
-export const CLAIMS = {
+const CLAIMS = {
   openid: ['sub'],
   profile: ['name', 'nickname', 'picture'],
   wechat: ['wechat_unionid', 'wechat_openid'],
 };
 
-/** A login records the app it went through as its acr: `urn:wechat:app:<appid>`. */
 const ACR_PREFIX = 'urn:wechat:app:';
 
 export function acrForApp(appid: AppId): string {
@@ -58,7 +62,7 @@ function accountClaims(account: Account, sub: string, app: AppId | undefined): R
 }
 
 /** oidc-provider's findAccount over the account store; a merged-away sub keeps working. */
-export function findAccount(store: AccountStore): FindAccount {
+function findAccount(store: AccountStore): FindAccount {
   return async (ctx, sub, token) => {
     const account = await store.findById(sub as AccountId);
     if (!account) return undefined;
@@ -69,5 +73,16 @@ export function findAccount(store: AccountStore): FindAccount {
         return Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined)) as { sub: string };
       },
     };
+  };
+}
+
+/** Everything the provider needs to know of people, for these apps. */
+export function accountSource(store: AccountStore, appids: readonly AppId[]): AccountSource {
+  return {
+    findAccount: findAccount(store),
+    scopes: SCOPES,
+    claims: CLAIMS,
+    acrValues: appids.map(acrForApp),
+    extraParams: [SILENT_PARAM],
   };
 }

@@ -1,0 +1,71 @@
+// The import layering of src/ (README, "How it is built"): every import points down this
+// list. A module may import from its own folder and from any layer below its own, never
+// from a layer above nor from another folder of its own layer. `npm test` runs this check.
+//
+//   0 entry         src/main.ts, src/cli/
+//   1 composition   src/app.ts
+//   2 assembly      src/dev-mode.ts, src/stores.ts
+//   3 features      src/login/, src/demo/, src/simulator/
+//   4 protocol      src/oidc/, src/ops/
+//   5 domain        src/accounts/
+//   6 storage       src/storage/
+//   7 logging       src/log.ts
+//   8 settings      src/config/
+//   9 foundation    src/wechat/, src/pages/, src/http/
+
+const LAYERS = [
+  ['src/main\\.ts', 'src/cli/'],
+  ['src/app\\.ts'],
+  ['src/dev-mode\\.ts', 'src/stores\\.ts'],
+  ['src/login/', 'src/demo/', 'src/simulator/'],
+  ['src/oidc/', 'src/ops/'],
+  ['src/accounts/'],
+  ['src/storage/'],
+  ['src/log\\.ts'],
+  ['src/config/'],
+  ['src/wechat/', 'src/pages/', 'src/http/'],
+];
+
+const anyOf = (paths) => `^(${paths.join('|')})`;
+
+/** Layer i may not import anything in layers 0..i-1, nor a sibling of its own layer. */
+const layering = LAYERS.flatMap((layer, index) => layer.map((from) => ({
+  name: `layer-${index}-imports-up`,
+  comment: `${from} (layer ${index}) imports from a layer above it or from a sibling of its layer`,
+  severity: 'error',
+  from: { path: `^${from}` },
+  to: { path: anyOf([...LAYERS.slice(0, index).flat(), ...layer.filter((sibling) => sibling !== from)]) },
+})));
+
+module.exports = {
+  forbidden: [
+    ...layering,
+    {
+      name: 'oidc-knows-no-upstream',
+      comment: 'oidc/ is the certified provider\'s configuration: it knows nothing of WeChat',
+      severity: 'error',
+      from: { path: '^src/oidc/' },
+      to: { path: '^src/(wechat|simulator|login)/' },
+    },
+    {
+      name: 'simulator-stands-alone',
+      comment: 'the simulator plays WeChat: it shares nothing with the broker but the HTTP body reader',
+      severity: 'error',
+      from: { path: '^src/simulator/' },
+      to: { path: '^src/', pathNot: '^src/(simulator|http)/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    // TypeScript 7 has no compiler API yet: swc parses the sources.
+    parser: 'swc',
+    exclude: { path: '^(node_modules|test)/' },
+  },
+};

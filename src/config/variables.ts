@@ -1,0 +1,119 @@
+// Every environment variable the broker reads, as data: its parser (a zod schema over the
+// raw string), its default, what production asks of it, and one line of documentation.
+// README.md's configuration table and .env.example list exactly these (a test checks).
+// Defaults that depend on other variables are said here and computed in config.ts.
+
+import { z } from 'zod';
+import { isWeChatId } from '../wechat/types.ts';
+import { ConfigError } from './errors.ts';
+import { parseRedisUrl, type RedisTarget } from './redis-url.ts';
+
+/** What production asks of a variable (README's "production" column). */
+export type InProduction = 'required' | 'one app required' | 'recommended' | 'optional' | 'unused';
+
+export interface Variable<T> {
+  /** Parses the raw value (trimmed; undefined when unset or empty, and no default). */
+  readonly schema: z.ZodType<T, string | undefined>;
+  /** Used when the variable is unset. */
+  readonly default?: string;
+  /** A default that depends on other variables, as the README says it. */
+  readonly derived?: string;
+  readonly production: InProduction;
+  readonly doc: string;
+}
+
+const variable = <T>(definition: Variable<T>): Variable<T> => definition;
+
+const optional = <T>(schema: z.ZodType<T, string>) => schema.optional();
+
+const text = z.string();
+
+function wholeNumber(min: number, max: number) {
+  const message = (raw: unknown) => `expected a whole number from ${min} to ${max}, got "${String(raw)}"`;
+  return z.string().refine((raw) => /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max, { error: (issue) => message(issue.input) })
+    .transform(Number);
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.string().refine((raw): raw is T[number] => values.includes(raw), { error: (issue) => `expected one of ${values.join(', ')}, got "${String(issue.input)}"` })
+    .transform((raw) => raw as T[number]);
+}
+
+/** An http(s) origin or base URL without query or fragment, without its trailing slash. */
+const httpUrl = z.string().transform((raw, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a URL: "${raw}"` });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL' });
+  if (url.search || url.hash) ctx.addIssue({ code: 'custom', message: 'must not have a query or fragment' });
+  return url.href.replace(/\/$/, '');
+});
+
+const appid = z.string().refine(isWeChatId, { error: 'is not a WeChat appid (letters, digits, _ and -)' });
+const appSecret = z.string().regex(/^[A-Za-z0-9]{16,64}$/, { error: 'is not a WeChat AppSecret (16 to 64 letters and digits)' });
+
+const redisUrl = z.string().transform((raw, ctx): RedisTarget => {
+  try {
+    return parseRedisUrl('REDIS_URL', raw);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.problem });
+    return z.NEVER;
+  }
+});
+
+const mongodbUri = z.string().regex(/^mongodb(\+srv)?:\/\/[^/]+/, { error: 'expected mongodb:// or mongodb+srv://' });
+
+const cookieKeys = z.string().transform((raw) => raw.split(',').map((key) => key.trim()).filter(Boolean))
+  .refine((keys) => keys.length > 0 && keys.every((key) => key.length >= 32), { error: 'each comma-separated secret must have at least 32 characters' });
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const VARIABLES = {
+  NODE_ENV: variable({
+    schema: optional(text).transform((raw) => (raw === 'production' ? 'production' as const : 'development' as const)),
+    production: 'required',
+    doc: '`production` refuses unsafe or missing settings and never runs the simulator; anything else is dev mode',
+  }),
+  PORT: variable({ schema: wholeNumber(0, 65535), default: '3000', production: 'optional', doc: 'listen port' }),
+  HOST: variable({ schema: optional(text), derived: '`localhost` (dev), `0.0.0.0` (production)', production: 'optional', doc: 'listen address' }),
+  ISSUER: variable({
+    schema: optional(httpUrl), derived: '`http://localhost:$PORT`', production: 'recommended',
+    doc: 'the public origin (no path): the OIDC issuer and the host WeChat sends people back to',
+  }),
+  TRUST_PROXY: variable({
+    schema: optional(oneOf(['true', 'false'])).transform((raw) => (raw === undefined ? undefined : raw === 'true')),
+    derived: '`true` when `ISSUER` is https', production: 'optional', doc: 'trust `X-Forwarded-*` from a TLS-terminating proxy',
+  }),
+  COOKIE_KEYS: variable({ schema: optional(cookieKeys), derived: '(dev: random each start)', production: 'required', doc: 'cookie signing secrets, comma-separated, 32+ characters each; the first signs' }),
+  JWKS_FILE: variable({ schema: optional(text), derived: '(dev: fresh keys each start)', production: 'required', doc: 'private JWK set of signing keys (`npm run keys -- new`)' }),
+  CLIENTS_FILE: variable({ schema: optional(text), derived: '(dev: the demo client)', production: 'required', doc: 'JSON array of OIDC client metadata; re-read on SIGHUP' }),
+  WECHAT_MP_APPID: variable({ schema: optional(appid), production: 'one app required', doc: 'Official Account (公众号) appid, for web authorization inside WeChat (one app required)' }),
+  WECHAT_MP_SECRET: variable({ schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
+  WECHAT_OPEN_APPID: variable({ schema: optional(appid), production: 'one app required', doc: 'website application (网站应用) appid, for QR login (one app required)' }),
+  WECHAT_OPEN_SECRET: variable({ schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
+  WECHAT_QR_MODE: variable({ schema: oneOf(['embedded', 'redirect']), default: 'embedded', production: 'optional', doc: '`embedded` (wxLogin.js in the broker page) or `redirect` (WeChat\'s qrconnect page)' }),
+  WECHAT_CONNECT_URL: variable({ schema: httpUrl, default: 'https://open.weixin.qq.com', production: 'optional', doc: 'base of WeChat\'s authorize pages' }),
+  WECHAT_API_URL: variable({ schema: httpUrl, default: 'https://api.weixin.qq.com', production: 'optional', doc: 'base of WeChat\'s APIs' }),
+  WECHAT_LOGIN_JS_URL: variable({ schema: httpUrl, default: 'https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js', production: 'optional', doc: 'WeChat\'s wxLogin.js' }),
+  WECHAT_TIMEOUT_MS: variable({ schema: wholeNumber(100, 60_000), default: '5000', production: 'optional', doc: 'timeout of each WeChat API call' }),
+  WECHAT_SIMULATOR_PORT: variable({ schema: optional(wholeNumber(0, 65535)), derived: '`PORT + 1`', production: 'unused', doc: 'the simulator\'s port in dev mode without WeChat credentials (`0`: any free port)' }),
+  REDIS_URL: variable({ schema: optional(redisUrl), production: 'recommended', doc: 'Redis (server, Sentinel or Cluster) for protocol state, and accounts without MongoDB' }),
+  REDIS_PREFIX: variable({ schema: text, default: 'wechat-broker:', production: 'optional', doc: 'prefix of every Redis key' }),
+  MONGODB_URI: variable({ schema: optional(mongodbUri), production: 'recommended', doc: 'MongoDB (replica set) for accounts, and protocol state without Redis' }),
+  STORAGE_TIMEOUT_MS: variable({ schema: wholeNumber(50, 60_000), default: '2000', production: 'optional', doc: 'how long one storage operation may take' }),
+  LOG_LEVEL: variable({ schema: oneOf(LOG_LEVELS), default: 'info', production: 'optional', doc: 'log level; logs are JSON lines on stdout' }),
+  METRICS_TOKEN: variable({ schema: optional(z.string().min(16, { error: 'must have at least 16 characters' })), production: 'recommended', doc: 'bearer token required on /metrics' }),
+  METRICS_PORT: variable({ schema: optional(wholeNumber(1, 65535)), production: 'recommended', doc: 'serve /metrics on this port only' }),
+  SHUTDOWN_DELAY_MS: variable({ schema: wholeNumber(0, 120_000), default: '0', production: 'optional', doc: 'after SIGTERM, how long to keep serving while not ready' }),
+  SHUTDOWN_TIMEOUT_MS: variable({ schema: wholeNumber(0, 600_000), default: '10000', production: 'optional', doc: 'then how long requests in flight get to finish' }),
+};
+
+export type VariableName = keyof typeof VARIABLES;
+
+/** Every variable, parsed. */
+export type Settings = { readonly [K in VariableName]: z.output<(typeof VARIABLES)[K]['schema']> };

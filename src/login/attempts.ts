@@ -1,0 +1,95 @@
+// A login attempt: one trip to WeChat for one interaction, kept server-side under the
+// `state` sent to WeChat. The state is short random letters and digits (WeChat refuses
+// long or other ones), single use, and expires with the interaction; the browser binding
+// is the interaction's own signed cookie, checked before a state is even looked at.
+// Once a callback is answered, the answer stays with the attempt for repeat deliveries.
+
+import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StorageAdapter } from '../storage/adapter.ts';
+import type { AppId, WeChatScope } from '../wechat/types.ts';
+import { isResponse, type Response } from './response.ts';
+import type { Channel } from './upstream.ts';
+
+export const ATTEMPT_MODEL = 'WeChatLoginAttempt';
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const LENGTH = 24; // 142 bits
+const FORMAT = /^[A-Za-z0-9]{1,128}$/;
+/** How long an answered attempt answers repeat deliveries of its callback. */
+const ANSWER_TTL_S = 120;
+const POLL_MS = 100;
+
+export interface Attempt {
+  /** The oidc-provider interaction this attempt serves. */
+  readonly uid: string;
+  readonly channel: Channel;
+  readonly appid: AppId;
+  readonly scope: WeChatScope;
+  /** QR login drawn in the broker's page (wxLogin.js) rather than on WeChat's own page. */
+  readonly embedded: boolean;
+  /** prompt=none inside WeChat: never show anything, answer login_required instead. */
+  readonly silent: boolean;
+  /** 1 for the first attempt, 2 for the automatic retry after a rejected code. */
+  readonly round: number;
+}
+
+interface Stored extends Attempt {
+  readonly answer?: Response;
+}
+
+export function newState(): string {
+  let state = '';
+  for (let i = 0; i < LENGTH; i += 1) state += ALPHABET[randomInt(ALPHABET.length)];
+  return state;
+}
+
+export function isStateFormat(value: unknown): value is string {
+  return typeof value === 'string' && FORMAT.test(value);
+}
+
+function parse(payload: Record<string, unknown> | undefined | void): Stored | undefined {
+  if (!payload || typeof payload.uid !== 'string' || typeof payload.appid !== 'string' || typeof payload.round !== 'number') return undefined;
+  const { consumed: _consumed, answer, ...attempt } = payload;
+  return { ...(attempt as unknown as Attempt), ...(isResponse(answer) ? { answer } : {}) };
+}
+
+export class Attempts {
+  readonly #adapter: StorageAdapter;
+
+  constructor(adapter: StorageAdapter) {
+    this.#adapter = adapter;
+  }
+
+  /** Keeps the attempt for `ttlSeconds`: the state to send to WeChat. */
+  async begin(attempt: Attempt, ttlSeconds: number): Promise<string> {
+    const state = newState();
+    await this.#adapter.upsert(state, { ...attempt }, Math.max(1, Math.floor(ttlSeconds)));
+    return state;
+  }
+
+  async find(state: string): Promise<Attempt | undefined> {
+    return parse(await this.#adapter.find(state));
+  }
+
+  /** Takes the attempt for this callback; undefined when another delivery already took it. */
+  async claim(state: string): Promise<Attempt | undefined> {
+    return parse(await this.#adapter.claim(state));
+  }
+
+  /** Keeps the answer a callback got, for repeat deliveries of it. */
+  async answer(state: string, attempt: Attempt, answer: Response): Promise<void> {
+    await this.#adapter.upsert(state, { ...attempt, answer, consumed: Math.floor(Date.now() / 1000) }, ANSWER_TTL_S);
+  }
+
+  /** Waits (at most `waitMs`) for the delivery that claimed the attempt to answer; that answer. */
+  async answered(state: string, waitMs: number): Promise<Response | undefined> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      const stored = parse(await this.#adapter.find(state));
+      if (!stored) return undefined;
+      if (stored.answer) return stored.answer;
+      if (Date.now() >= until) return undefined;
+      await sleep(POLL_MS);
+    }
+  }
+}

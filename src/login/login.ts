@@ -1,0 +1,57 @@
+// The login: everything the interaction routes need, built once in app.ts, with the two
+// moves every route makes: send the browser to WeChat on a fresh attempt, or end the
+// interaction and send the browser back to the provider.
+
+import type { Context } from 'koa';
+import type { InteractionResults } from 'oidc-provider';
+import type { AccountLinker } from '../accounts/linking.ts';
+import type { ConfiguredApp, QrMode } from '../config/config.ts';
+import type { Logger } from '../log.ts';
+import type { Interaction, InteractionError, Interactions } from '../oidc/interactions.ts';
+import type { BrokerMetrics } from '../ops/metrics.ts';
+import { langOf } from '../pages/html.ts';
+import type { WeChatClient } from '../wechat/client.ts';
+import type { AppId } from '../wechat/types.ts';
+import type { Attempt, Attempts } from './attempts.ts';
+import { send, type Response } from './response.ts';
+import { toWeChat, type WeChatUrls } from './to-wechat.ts';
+
+export interface LoginParts {
+  readonly urls: WeChatUrls;
+  readonly qrMode: QrMode;
+  /** The configured WeChat apps, in order of preference within a kind. */
+  readonly apps: readonly ConfiguredApp[];
+  readonly interactions: Interactions;
+  readonly attempts: Attempts;
+  readonly wechat: WeChatClient;
+  readonly linker: AccountLinker;
+  readonly log: Logger;
+  readonly metrics: BrokerMetrics;
+}
+
+export interface Login extends LoginParts {
+  /** The configured app of an attempt (undefined when the configuration changed since). */
+  app(appid: AppId): ConfiguredApp | undefined;
+  /** Keeps `attempt` for as long as the interaction lives and sends the browser to WeChat. */
+  begin(ctx: Context, interaction: Interaction, attempt: Attempt): Promise<Response>;
+  /** Ends the interaction with `result` and sends the browser back to the provider. */
+  end(ctx: Context, result: InteractionResults | InteractionError, merge?: boolean): Promise<Response>;
+}
+
+export function createLogin(parts: LoginParts): Login {
+  return {
+    ...parts,
+    app: (appid) => parts.apps.find((app) => app.appid === appid),
+    async begin(ctx, interaction, attempt) {
+      const state = await parts.attempts.begin(attempt, interaction.exp - Math.floor(Date.now() / 1000));
+      const response = toWeChat(parts.urls, attempt, state, langOf(ctx));
+      send(ctx, response);
+      return response;
+    },
+    async end(ctx, result, merge = false) {
+      const response: Response = { type: 'redirect', url: await parts.interactions.finish(ctx, result, merge) };
+      send(ctx, response);
+      return response;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// The one place where a callback's outcome becomes the browser's answer. Every answer is
+// kept with the attempt, so a repeat delivery of the same callback gets the same one; and
+// every outcome is counted and logged with the WeChat request id when there is one.
+
+import type { Context } from 'koa';
+import type { LoginFacts } from '../accounts/account.ts';
+import type { ConfiguredApp } from '../config/config.ts';
+import type { Interaction } from '../oidc/interactions.ts';
+import type { WeChatUser } from '../wechat/types.ts';
+import type { Attempt } from './attempts.ts';
+import { acrForApp } from './claims.ts';
+import type { Outcome, UpstreamResult } from './decide.ts';
+import type { Login } from './login.ts';
+import { send, type Response } from './response.ts';
+import type { Channel } from './upstream.ts';
+
+/** A verified, claimed callback. */
+export interface Callback {
+  readonly interaction: Interaction;
+  /** The state WeChat sent back. */
+  readonly state: string;
+  readonly app: ConfiguredApp;
+  readonly attempt: Attempt;
+}
+
+function factsOf(user: WeChatUser): LoginFacts {
+  return {
+    identity: { appid: user.appid, openid: user.openid },
+    unionid: user.unionid,
+    profile: user.profile && { nickname: user.profile.nickname, picture: user.profile.avatar },
+  };
+}
+
+/** The account (found, made, completed or merged) logs in; the login remembers its app and channel. */
+async function logIn(ctx: Context, login: Login, { attempt }: Callback, user: WeChatUser): Promise<{ response: Response; account: string }> {
+  const account = await login.linker.resolve(factsOf(user));
+  const response = await login.end(ctx, {
+    login: { accountId: account.id, acr: acrForApp(attempt.appid), amr: [`wechat_${attempt.channel}`], remember: true },
+  });
+  return { response, account: account.id };
+}
+
+function page(ctx: Context, { interaction }: Callback, outcome: Extract<Outcome, { type: 'page' }>): Response {
+  const response: Response = {
+    type: 'page',
+    page: { kind: outcome.page, status: outcome.status, ...(outcome.retry ? { retryHref: `/interaction/${interaction.uid}` } : {}) },
+  };
+  send(ctx, response);
+  return response;
+}
+
+async function respondTo(ctx: Context, login: Login, callback: Callback, outcome: Outcome): Promise<{ response: Response; account?: string }> {
+  switch (outcome.type) {
+    case 'login':
+      return logIn(ctx, login, callback, outcome.user);
+    case 'again':
+      return { response: await login.begin(ctx, callback.interaction, outcome.attempt) };
+    case 'rp-error':
+      return { response: await login.end(ctx, outcome.error) };
+    case 'page':
+      return { response: page(ctx, callback, outcome) };
+  }
+}
+
+function wechatFields(result: UpstreamResult) {
+  if (result.type !== 'failed') return {};
+  const { error } = result;
+  return { wechat: { kind: error.code, errcode: error.errcode, rid: error.requestId } };
+}
+
+export async function carryOut(ctx: Context, login: Login, callback: Callback, outcome: Outcome, result: UpstreamResult): Promise<void> {
+  const { response, account } = await respondTo(ctx, login, callback, outcome);
+  await login.attempts.answer(callback.state, callback.attempt, response);
+  const { attempt, interaction } = callback;
+  if ('metric' in outcome) login.metrics.login(attempt.channel, outcome.metric);
+  if (outcome.note) {
+    login.log[outcome.note.level]({
+      uid: interaction.uid, channel: attempt.channel, appid: attempt.appid, scope: attempt.scope,
+      client: interaction.params.client_id, ...(account ? { account } : {}), ...wechatFields(result),
+    }, outcome.note.msg);
+  }
+}
+
+/**
+ * The callback cannot be trusted (no live interaction in this browser, a state never
+ * issued for it, a malformed code): a plain page, and the login is not completed. A
+ * claimed attempt keeps this answer too.
+ */
+export async function refuseCallback(ctx: Context, login: Login, channel: Channel | 'unknown' = 'unknown', claimed?: Callback): Promise<void> {
+  login.metrics.login(channel, 'state_invalid');
+  const response: Response = { type: 'page', page: { kind: 'state', status: 400 } };
+  send(ctx, response);
+  if (claimed) await login.attempts.answer(claimed.state, claimed.attempt, response);
+}

@@ -1,0 +1,88 @@
+// GET /interaction/:uid — where oidc-provider sends a person who must log in or consent:
+// the consent page, or the way to WeChat that upstream.ts chooses for this browser.
+
+import type { Context } from 'koa';
+import type { Client, Interaction } from '../oidc/interactions.ts';
+import { consentPage, errorPage, openInWeChatPage } from '../pages/views.ts';
+import { browserKind } from '../wechat/user-agent.ts';
+import type { Login } from './login.ts';
+import { isSilent, SILENT_PARAM } from './silent.ts';
+import { chooseUpstream } from './upstream.ts';
+
+const CONSENT_REQUIRED = { error: 'consent_required', error_description: 'End-User consent is required' } as const;
+const LOGIN_REQUIRED = { error: 'login_required', error_description: 'End-User authentication is required' } as const;
+
+async function askConsent(ctx: Context, login: Login, interaction: Interaction): Promise<void> {
+  if (isSilent(interaction)) {
+    login.metrics.login('web', 'consent_required');
+    await login.end(ctx, CONSENT_REQUIRED);
+    return;
+  }
+  const client = await login.interactions.client(interaction);
+  consentPage(ctx, {
+    clientName: client?.clientName ?? String(interaction.params.client_id),
+    scopes: String(interaction.params.scope ?? '').split(' '),
+    action: `/interaction/${interaction.uid}/consent`,
+  });
+}
+
+/**
+ * The link to open inside WeChat: the client's initiate_login_uri (third-party initiated
+ * login, OIDC Core 4, with `iss`), else its client_uri, else the authorization request itself.
+ */
+function restartLink(issuer: string, client: Client | undefined, interaction: Interaction): string {
+  if (client?.initiateLoginUri) {
+    const url = new URL(client.initiateLoginUri);
+    url.searchParams.set('iss', issuer);
+    return url.href;
+  }
+  if (client?.clientUri) return client.clientUri;
+  const params = Object.entries(interaction.params)
+    .filter(([key, value]) => key !== SILENT_PARAM && typeof value === 'string') as Array<[string, string]>;
+  return `${issuer}/auth?${new URLSearchParams(params)}`;
+}
+
+function upstreamFor(ctx: Context, login: Login, interaction: Interaction) {
+  const silent = isSilent(interaction);
+  // A silent login already happened in this chain and oidc-provider asks again (say, an
+  // id_token_hint for somebody else): only a visible login could help.
+  if (silent && interaction.lastSubmission?.login !== undefined) return { type: 'login-required' as const };
+  return chooseUpstream({
+    browser: browserKind(ctx.get('user-agent')), apps: login.apps, qrMode: login.qrMode, silent, wantsQr: ctx.query.via === 'qr',
+  });
+}
+
+async function toUpstream(ctx: Context, login: Login, interaction: Interaction): Promise<void> {
+  const upstream = upstreamFor(ctx, login, interaction);
+  const first = { uid: interaction.uid, round: 1 };
+  switch (upstream.type) {
+    case 'web':
+      return void await login.begin(ctx, interaction, {
+        ...first, channel: 'web', appid: upstream.app.appid, scope: 'snsapi_base', embedded: false, silent: isSilent(interaction),
+      });
+    case 'qr':
+      return void await login.begin(ctx, interaction, {
+        ...first, channel: 'qr', appid: upstream.app.appid, scope: 'snsapi_login', embedded: upstream.mode === 'embedded', silent: false,
+      });
+    case 'open-in-wechat':
+      return openInWeChatPage(ctx, {
+        link: restartLink(login.urls.issuer, await login.interactions.client(interaction), interaction),
+        qrHref: upstream.qrApp ? `/interaction/${interaction.uid}?via=qr` : undefined,
+      });
+    case 'login-required':
+      login.metrics.login('none', 'login_required');
+      return void await login.end(ctx, LOGIN_REQUIRED);
+    case 'none':
+      login.log.error({ uid: interaction.uid }, 'no configured WeChat app can log in this browser');
+      login.metrics.login('none', 'misconfigured');
+      return errorPage(ctx, { kind: 'misconfigured', status: 503 });
+  }
+}
+
+export async function startInteraction(ctx: Context, login: Login): Promise<void> {
+  const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
+  if (!interaction) return errorPage(ctx, { kind: 'interaction', status: 400 });
+  if (interaction.prompt.name === 'consent') return askConsent(ctx, login, interaction);
+  if (interaction.prompt.name !== 'login') return errorPage(ctx, { kind: 'request', status: 400, detail: interaction.prompt.name });
+  return toUpstream(ctx, login, interaction);
+}

@@ -1,0 +1,63 @@
+// The provider's interaction API as the login layer uses it: find the live interaction of
+// this browser, end it with a result, read its client, record consent. Nothing here
+// decides anything; it only speaks oidc-provider.
+
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
+
+export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
+
+/** The OAuth error an interaction can end with (RFC 6749 4.1.2.1, OIDC Core 3.1.2.6). */
+export interface InteractionError {
+  readonly error: 'access_denied' | 'login_required' | 'consent_required' | 'temporarily_unavailable';
+  readonly error_description: string;
+}
+
+export class Interactions {
+  readonly #provider: Provider;
+
+  constructor(provider: Provider) {
+    this.#provider = provider;
+  }
+
+  /**
+   * The interaction `uid` when it is live in this browser (its signed cookie proves the
+   * browser started it); undefined otherwise.
+   */
+  async find(ctx: Context, uid: string): Promise<Interaction | undefined> {
+    try {
+      const interaction = await this.#provider.interactionDetails(ctx.req, ctx.res);
+      return interaction.uid === uid ? interaction : undefined;
+    } catch {
+      // no interaction cookie in this browser, or the interaction expired
+      return undefined;
+    }
+  }
+
+  /** Ends the interaction with `result`: the URL the browser goes to next. */
+  finish(ctx: Context, result: InteractionResults | InteractionError, merge = false): Promise<string> {
+    return this.#provider.interactionResult(ctx.req, ctx.res, result as InteractionResults, { mergeWithLastSubmission: merge });
+  }
+
+  async client(interaction: Interaction): Promise<Client | undefined> {
+    return this.#provider.Client.find(String(interaction.params.client_id));
+  }
+
+  /** Grants what the consent prompt asks for; the grant's id. */
+  async grantConsent(interaction: Interaction, accountId: string): Promise<string> {
+    const { Grant } = this.#provider;
+    const clientId = String(interaction.params.client_id);
+    const grant = (interaction.grantId ? await Grant.find(interaction.grantId) : undefined) ?? new Grant({ accountId, clientId });
+    const details = interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+    if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+    if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+    return grant.save();
+  }
+}
+
+/** The scopes the relying party asked for. */
+export function requestedScopes(interaction: Interaction): Set<string> {
+  return new Set(String(interaction.params.scope ?? '').split(' ').filter(Boolean));
+}

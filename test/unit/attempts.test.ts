@@ -1,0 +1,58 @@
+// Login attempts under the state sent to WeChat: short, letters and digits, single use,
+// expiring, and keeping the answer a callback got for repeat deliveries.
+
+import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ATTEMPT_MODEL, Attempts, isStateFormat, newState, type Attempt } from '../../src/login/attempts.ts';
+import type { Response } from '../../src/login/response.ts';
+import { MemoryStorage } from '../../src/storage/memory.ts';
+import type { AppId } from '../../src/wechat/types.ts';
+
+const attempt: Attempt = {
+  uid: 'uid-1', channel: 'web', appid: 'wxmp' as AppId, scope: 'snsapi_base', embedded: false, silent: false, round: 1,
+};
+const attempts = () => new Attempts(new MemoryStorage().adapter(ATTEMPT_MODEL));
+
+test('states are 24 letters and digits (WeChat refuses long or other ones) and never repeat', (t) => {
+  const seen = new Set(Array.from({ length: 2000 }, newState));
+  t.is(seen.size, 2000);
+  for (const state of seen) t.regex(state, /^[A-Za-z0-9]{24}$/);
+  t.true(isStateFormat(newState()));
+  t.false(isStateFormat('abc-def'));
+  t.false(isStateFormat('a'.repeat(129)));
+  t.false(isStateFormat(['a']));
+});
+
+test('an attempt is claimed exactly once, even by concurrent deliveries', async (t) => {
+  const store = attempts();
+  const state = await store.begin(attempt, 60);
+  t.deepEqual(await store.find(state), attempt);
+  const claims = await Promise.all(Array.from({ length: 20 }, () => store.claim(state)));
+  t.is(claims.filter(Boolean).length, 1);
+  t.deepEqual(claims.find(Boolean), attempt);
+  t.is(await store.claim(state), undefined);
+  t.is(await store.claim('unknown'), undefined);
+});
+
+test('an answered attempt tells repeat deliveries what the first one got, redirect or page', async (t) => {
+  const store = attempts();
+  for (const answer of [
+    { type: 'redirect', url: 'http://broker/auth/uid-1' },
+    { type: 'page', page: { kind: 'snapshot', status: 403, retryHref: '/interaction/uid-1' } },
+  ] satisfies Response[]) {
+    const state = await store.begin(attempt, 60);
+    await store.claim(state);
+    const waiting = store.answered(state, 2000);
+    await store.answer(state, attempt, answer);
+    t.deepEqual(await waiting, answer);
+  }
+  t.is(await store.answered('unknown', 100), undefined);
+});
+
+test('an attempt expires with its interaction', async (t) => {
+  const store = attempts();
+  const state = await store.begin(attempt, 1);
+  await sleep(1100);
+  t.is(await store.find(state), undefined);
+  t.is(await store.claim(state), undefined);
+});

@@ -1,0 +1,75 @@
+// The callback's decision, from what is known once WeChat has answered to one outcome:
+// pure, so every branch is checked here without a browser.
+
+import test from 'ava';
+import type { Account, AccountId } from '../../src/accounts/account.ts';
+import type { ConfiguredApp } from '../../src/config/config.ts';
+import type { Attempt } from '../../src/login/attempts.ts';
+import { decide, type CallbackFacts, type UpstreamResult } from '../../src/login/decide.ts';
+import {
+  errorFromErrcode, WeChatSnapshotUserError, WeChatUnavailableError,
+} from '../../src/wechat/errors.ts';
+import type { AppId, Openid, Unionid, WeChatUser } from '../../src/wechat/types.ts';
+
+const app: ConfiguredApp = { kind: 'mp', appid: 'wxmp' as AppId, secret: 's'.repeat(32), configuredBy: 'WECHAT_MP_APPID/WECHAT_MP_SECRET' };
+const base: Attempt = { uid: 'u1', channel: 'web', appid: app.appid, scope: 'snsapi_base', embedded: false, silent: false, round: 1 };
+const user: WeChatUser = { appid: app.appid, openid: 'o1' as Openid };
+const account = (over: Partial<Account> = {}): Account => ({
+  id: 'a1' as AccountId, createdAt: 1, updatedAt: 1, identities: [{ appid: app.appid, openid: user.openid }], profile: {}, ...over,
+});
+const facts = (over: Partial<CallbackFacts> & { result: UpstreamResult }): CallbackFacts => ({
+  attempt: base, app, account: undefined, scopes: new Set(['openid']), ...over,
+});
+const failed = (error: Error): UpstreamResult => ({ type: 'failed', error: error as never });
+
+test('WeChat vouched and the request asks for nothing snsapi_base lacks: login', (t) => {
+  const outcome = decide(facts({ result: { type: 'user', user } }));
+  t.like(outcome, { type: 'login', user, metric: 'success' });
+});
+
+test('snsapi_base for a profile the account lacks: upgrade to snsapi_userinfo, same round', (t) => {
+  const outcome = decide(facts({ result: { type: 'user', user }, scopes: new Set(['openid', 'profile']), account: account() }));
+  t.deepEqual(outcome, { type: 'again', attempt: { ...base, scope: 'snsapi_userinfo' } });
+});
+
+test('snsapi_base for a unionid the account has, and a profile it has: login', (t) => {
+  const covered = account({ unionid: 'u1' as Unionid, profile: { nickname: 'n' } });
+  t.is(decide(facts({ result: { type: 'user', user }, scopes: new Set(['profile', 'wechat']), account: covered })).type, 'login');
+});
+
+test('silent, and an upgrade would show WeChat\'s sheet: login_required, nothing shown', (t) => {
+  const outcome = decide(facts({ attempt: { ...base, silent: true }, result: { type: 'user', user }, scopes: new Set(['profile']) }));
+  t.like(outcome, { type: 'rp-error', error: { error: 'login_required' }, metric: 'login_required' });
+});
+
+test('after snsapi_userinfo there is nothing to upgrade: login even without an account yet', (t) => {
+  const outcome = decide(facts({ attempt: { ...base, scope: 'snsapi_userinfo' }, result: { type: 'user', user }, scopes: new Set(['profile']) }));
+  t.is(outcome.type, 'login');
+});
+
+test('refused at WeChat: access_denied for the relying party', (t) => {
+  t.like(decide(facts({ result: { type: 'refused' } })), { type: 'rp-error', error: { error: 'access_denied' }, metric: 'refused' });
+});
+
+test('a rejected code: one fresh round, then a page with a way back', (t) => {
+  const rejected = failed(errorFromErrcode(40163, 'code been used'));
+  t.deepEqual(decide(facts({ result: rejected })).type, 'again');
+  t.like(decide(facts({ result: rejected })), { attempt: { ...base, round: 2 } });
+  t.like(decide(facts({ attempt: { ...base, round: 2 }, result: rejected })), { type: 'page', page: 'code', status: 400, retry: true });
+});
+
+test('wrong app credentials: the misconfigured page, and the operator is told which variables', (t) => {
+  const outcome = decide(facts({ result: failed(errorFromErrcode(40125, 'invalid appsecret')) }));
+  t.like(outcome, { type: 'page', page: 'misconfigured', status: 503, retry: false, metric: 'misconfigured', note: { level: 'error' } });
+  t.regex(outcome.type === 'page' ? outcome.note.msg : '', /WECHAT_MP_APPID\/WECHAT_MP_SECRET/);
+});
+
+test('a snapshot-page user: a page telling them to use the full service', (t) => {
+  t.like(decide(facts({ result: failed(new WeChatSnapshotUserError('x')) })), { type: 'page', page: 'snapshot', status: 403, retry: true });
+});
+
+test('WeChat unavailable or refusing an unexpected call: temporarily_unavailable for the relying party', (t) => {
+  for (const error of [new WeChatUnavailableError('timeout'), errorFromErrcode(48001, 'api unauthorized'), errorFromErrcode(45011, 'limit')]) {
+    t.like(decide(facts({ result: failed(error) })), { type: 'rp-error', error: { error: 'temporarily_unavailable' }, metric: 'unavailable' });
+  }
+});
