@@ -1,5 +1,6 @@
-// URLs of WeChat's authorize pages. WeChat expects the parameters in exactly this order
-// and the `#wechat_redirect` fragment (../shared/wechat-api.md, "The authorize request").
+// URLs of WeChat's authorize pages. WeChat's documentation gives the parameters in exactly
+// this order (appid, redirect_uri, response_type, scope, state) and ends the URL with the
+// `#wechat_redirect` fragment; clients that reorder them have met its error pages.
 
 import type { AppId, WeChatScope } from './types.ts';
 

@@ -1,0 +1,40 @@
+// The configuration is documented where operators look, and nowhere differently: README's
+// configuration table and .env.example list exactly the variables of config/variables.ts,
+// and the README gives each fixed default as the table has it.
+
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { VARIABLES } from '../../src/config/variables.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const names = Object.keys(VARIABLES).sort();
+
+/** README's configuration table: variable → its row's default cell. */
+function readmeRows(): Map<string, string> {
+  const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5));
+  const rows = new Map<string, string>();
+  for (const line of section.split('\n').filter((row) => row.startsWith('| `'))) {
+    const [, first = '', defaults = ''] = line.split('|');
+    for (const [, name] of first.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) rows.set(name!, defaults.trim());
+  }
+  return rows;
+}
+
+test('README\'s configuration table lists exactly the variables the broker reads', (t) => {
+  t.deepEqual([...readmeRows().keys()].sort(), names);
+});
+
+test('README gives every fixed default as the configuration table has it', (t) => {
+  const rows = readmeRows();
+  for (const [name, row] of Object.entries(VARIABLES)) {
+    if ('default' in row && row.default !== undefined) t.true(rows.get(name)?.includes(`\`${row.default}\``), `${name} defaults to ${row.default}`);
+  }
+});
+
+test('.env.example lists exactly the variables the broker reads', (t) => {
+  const example = readFileSync(`${ROOT}.env.example`, 'utf8');
+  const listed = [...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map(([, name]) => name!);
+  t.deepEqual([...new Set(listed)].sort(), names);
+});
