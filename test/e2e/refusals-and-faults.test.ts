@@ -57,6 +57,20 @@ test('snapshot-page user: a page telling them to use the full service, no login,
   await context.close();
 });
 
+test('a snapshot-page user whose callback WeChat delivers twice: the second delivery gets the same page, at once', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(context, e2e.broker.simulator, 'snapshot');
+  await page.goto((await e2e.rp.start()).url);
+  await page.getByRole('checkbox').check();
+  await page.getByRole('button', { name: /^允许/ }).click();
+  await page.waitForURL(/\/wechat\?/);
+  t.regex(await page.locator('p').first().innerText(), /使用完整服务/, 'not "link expired": the repeat followed the first answer');
+  const uid = new URL(page.url()).pathname.split('/')[2];
+  const repeat = e2e.broker.logs().find((line) => line.msg === 'repeat delivery of a WeChat callback' && line.uid === uid);
+  t.like(repeat, { followed: true });
+  await context.close();
+});
+
 test('tampered state: a clear page, the login is not completed', async (t) => {
   const { page, context } = await openQr('en');
   const wx = JSON.parse(await page.locator('#qr').getAttribute('data-wx') ?? '{}') as { redirect_uri: string; state: string };
