@@ -95,11 +95,22 @@ async function buildApp(config: RunningConfig, shared: Shared) {
   return provider;
 }
 
-export async function createBroker(loaded: Config, log: Logger = createLogger(loaded.logLevel)): Promise<Broker> {
+export interface BrokerOptions {
+  readonly log?: Logger;
+  /** Storage can never work as configured (say, a standalone MongoDB): stop with this line. */
+  readonly fatal?: (message: string) => void;
+}
+
+export async function createBroker(loaded: Config, options: BrokerOptions = {}): Promise<Broker> {
+  const log = options.log ?? createLogger(loaded.logLevel);
   const { config: startConfig, simulator, demo } = await applyDevMode(loaded);
   let config = startConfig;
   const metrics = new BrokerMetrics();
-  const stores = openStores(config.storage, log, (store, seconds, ok) => metrics.storageOperation(store, seconds, ok));
+  const stores = openStores(config.storage, {
+    log,
+    observe: (store, seconds, ok) => metrics.storageOperation(store, seconds, ok),
+    fatal: options.fatal ?? ((message) => log.fatal(message)),
+  });
   if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
   let closing = false;
   const wechat = new WeChatClient({

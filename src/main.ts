@@ -79,7 +79,12 @@ function handleSignals(broker: Broker, server: Server, metricsServer: Server | u
 }
 
 async function main(): Promise<void> {
-  const broker = await createBroker(await configuration());
+  const broker = await createBroker(await configuration(), {
+    fatal(message) {
+      process.stderr.write(`Storage error: ${message}\n`);
+      process.exit(1);
+    },
+  });
   const server = await listen(broker);
   const { config } = broker;
   const metricsServer = config.metrics.enabled && config.metrics.port !== undefined

@@ -4,7 +4,6 @@
 //   accounts: MongoDB if MONGODB_URI, else Redis if REDIS_URL, else memory.
 // The connections are opened and closed here; the stores only use them.
 
-import { MongoClient, type Db } from 'mongodb';
 import { MemoryAccountStore } from './accounts/memory-store.ts';
 import { MongoAccountStore } from './accounts/mongodb-store.ts';
 import { RedisAccountStore } from './accounts/redis-store.ts';
@@ -12,94 +11,68 @@ import type { AccountStore } from './accounts/store.ts';
 import type { StorageSettings } from './config/config.ts';
 import type { Logger } from './log.ts';
 import type { ProtocolStorage, StorageKind } from './storage/adapter.ts';
-import { StorageGuard, type StorageObserver } from './storage/errors.ts';
+import type { StorageObserver } from './storage/errors.ts';
 import { MemoryStorage } from './storage/memory.ts';
+import { MongoConnection } from './storage/mongodb-connection.ts';
 import { MongoStorage } from './storage/mongodb.ts';
 import { connectRedis, redisReady, type RedisClient } from './storage/redis-connection.ts';
 import { RedisStorage } from './storage/redis.ts';
-
-const DEFAULT_MONGODB_DB = 'wechat_broker';
-const INDEX_RETRY_MS = 5000;
 
 export interface Stores {
   readonly protocol: ProtocolStorage;
   readonly accounts: AccountStore;
   readonly accountsKind: StorageKind;
-  /** Resolves when every store in use answers. */
+  /** Resolves when every store in use answers (and MongoDB is set up); rejects otherwise. */
   ping(): Promise<void>;
   /** Waits (at most `timeoutMs`) for the first connections; false when they are not up yet. */
   ready(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
-function mongoDbName(uri: string): string {
-  return /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(uri)?.[1] ?? DEFAULT_MONGODB_DB;
+export interface StoreEvents {
+  readonly log: Logger;
+  readonly observe: StorageObserver;
+  /** The storage can never work as configured: the broker must stop, with this line. */
+  readonly fatal: (message: string) => void;
 }
 
-/** Unique indexes first: retried in the background while MongoDB is unreachable. */
-function initAccountIndexes(store: MongoAccountStore, log: Logger): void {
-  const attempt = () => {
-    store.init()
-      .then(() => log.info('MongoDB account indexes ready'))
-      .catch((error: unknown) => {
-        log.error({ err: error }, 'cannot create the MongoDB account indexes yet; retrying');
-        setTimeout(attempt, INDEX_RETRY_MS).unref();
-      });
-  };
-  attempt();
-}
-
-function connectMongo(settings: StorageSettings): { client: MongoClient; db: Db } | undefined {
+function connectMongo(settings: StorageSettings, events: StoreEvents): MongoConnection | undefined {
   if (!settings.mongodbUri) return undefined;
-  const client = new MongoClient(settings.mongodbUri, {
-    serverSelectionTimeoutMS: settings.timeoutMs,
-    connectTimeoutMS: settings.timeoutMs,
-    socketTimeoutMS: Math.max(settings.timeoutMs * 5, 10_000),
-    appName: 'wechat-oidc-broker',
-  });
-  return { client, db: client.db(mongoDbName(settings.mongodbUri)) };
+  const { log } = events;
+  const connection = new MongoConnection({ uri: settings.mongodbUri, timeoutMs: settings.timeoutMs }, {
+    onProblem: (message) => log.warn({ store: 'mongodb' }, message),
+    onReady: (message = 'MongoDB connected, indexes ready') => log.info({ store: 'mongodb' }, message),
+    onFatal: events.fatal,
+  }, events.observe);
+  return connection;
 }
 
-/** MongoDB's ping, for readiness when it holds the accounts only. */
-function pingMongo(db: Db, observe: StorageObserver): () => Promise<void> {
-  const guard = new StorageGuard('MongoDB', observe);
-  return () => guard.run(async () => { await db.command({ ping: 1 }); });
-}
-
-interface Connections {
-  readonly redis: RedisClient | undefined;
-  readonly mongo: { client: MongoClient; db: Db } | undefined;
-}
-
-function chooseAccounts({ redis, mongo }: Connections, prefix: string, log: Logger, observe: StorageObserver) {
-  if (mongo) {
-    const store = new MongoAccountStore(mongo.client, mongo.db, observe);
-    initAccountIndexes(store, log);
-    return { accounts: store, accountsKind: 'mongodb' as const };
-  }
+function chooseAccounts(redis: RedisClient | undefined, mongo: MongoConnection | undefined, prefix: string, observe: StorageObserver) {
+  if (mongo) return { accounts: new MongoAccountStore(mongo), accountsKind: 'mongodb' as const };
   if (redis) return { accounts: new RedisAccountStore(redis, prefix, observe), accountsKind: 'redis' as const };
   return { accounts: new MemoryAccountStore(), accountsKind: 'memory' as const };
 }
 
-export function openStores(settings: StorageSettings, log: Logger, observe: StorageObserver): Stores {
+export function openStores(settings: StorageSettings, events: StoreEvents): Stores {
+  const { log, observe } = events;
   const redis = settings.redis && connectRedis(settings.redis, settings.timeoutMs);
   redis?.on('error', (error: Error) => log.warn({ store: 'redis', reason: error.message }, 'Redis connection problem'));
-  const mongo = connectMongo(settings);
+  const mongo = connectMongo(settings, events);
   const protocol = redis ? new RedisStorage(redis, settings.redisPrefix, observe)
-    : mongo ? new MongoStorage(mongo.db, observe) : new MemoryStorage();
-  const mongoPing = mongo && protocol.kind !== 'mongodb' ? pingMongo(mongo.db, observe) : undefined;
+    : mongo ? new MongoStorage(mongo) : new MemoryStorage();
+  const stores = { protocol, ...chooseAccounts(redis, mongo, settings.redisPrefix, observe) };
+  // Every store has registered its setup steps: now connect.
+  mongo?.start();
   return {
-    protocol,
-    ...chooseAccounts({ redis, mongo }, settings.redisPrefix, log, observe),
+    ...stores,
     async ping() {
-      await Promise.all([protocol.ping(), mongoPing?.()]);
+      await Promise.all([protocol.ping(), protocol.kind === 'mongodb' ? undefined : mongo?.ping()]);
     },
     ready: async (timeoutMs) => (redis ? redisReady(redis, timeoutMs) : true),
     async close() {
       if (protocol instanceof MemoryStorage) protocol.close();
-      if (protocol instanceof MongoStorage) await protocol.settle();
       if (redis) await redis.quit().catch(() => redis.disconnect());
-      await mongo?.client.close();
+      await mongo?.close();
     },
   };
 }

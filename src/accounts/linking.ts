@@ -48,14 +48,14 @@ export class AccountLinker {
       const [older, younger] = byUnionid.createdAt <= byIdentity.createdAt
         ? [byUnionid, byIdentity] : [byIdentity, byUnionid];
       const merged = withFacts(absorb(older, younger, now), facts, now);
-      await this.#store.merge(merged, younger.id);
+      await this.#store.merge(merged, older.updatedAt, younger);
       return merged;
     }
 
     const existing = byUnionid ?? byIdentity;
     if (existing) {
       const updated = withFacts(existing, facts, now);
-      if (updated !== existing) await this.#store.update(updated);
+      if (updated !== existing) await this.#store.update(updated, existing.updatedAt);
       return updated;
     }
 
@@ -72,6 +72,14 @@ export class AccountLinker {
   }
 }
 
+/**
+ * An updatedAt after `account`'s: stores write conditionally on the updatedAt they read,
+ * so every write must change it, even within one millisecond.
+ */
+function later(account: Account, now: number): number {
+  return Math.max(now, account.updatedAt + 1);
+}
+
 function addIdentity(identities: readonly Identity[], identity: Identity): readonly Identity[] {
   return identities.some((known) => sameIdentity(known, identity)) ? identities : [...identities, identity];
 }
@@ -80,7 +88,7 @@ function addIdentity(identities: readonly Identity[], identity: Identity): reado
 function absorb(older: Account, younger: Account, now: number): Account {
   const identities = younger.identities.reduce(addIdentity, older.identities);
   const profile = younger.updatedAt >= older.updatedAt ? { ...older.profile, ...younger.profile } : older.profile;
-  return { ...older, unionid: older.unionid ?? younger.unionid, identities, profile, updatedAt: now };
+  return { ...older, unionid: older.unionid ?? younger.unionid, identities, profile, updatedAt: later(older, now) };
 }
 
 /**
@@ -96,5 +104,5 @@ function withFacts(account: Account, facts: LoginFacts, now: number): Account {
     || unionid !== account.unionid
     || profile.nickname !== account.profile.nickname
     || profile.picture !== account.profile.picture;
-  return changed ? { ...account, identities, unionid, profile, updatedAt: now } : account;
+  return changed ? { ...account, identities, unionid, profile, updatedAt: later(account, now) } : account;
 }

@@ -32,19 +32,26 @@ export class MemoryAccountStore implements AccountStore {
     this.#accounts.set(account.id, structuredClone(account));
   }
 
-  async update(account: Account): Promise<void> {
-    if (!this.#accounts.has(account.id)) throw new AccountConflictError('no such account');
+  async update(account: Account, seen: number): Promise<void> {
+    this.#unchanged(account.id, seen);
     this.#claim(account, new Set([account.id]));
     this.#accounts.set(account.id, structuredClone(account));
   }
 
-  async merge(into: Account, from: AccountId): Promise<void> {
-    if (!this.#accounts.has(into.id) || !this.#accounts.has(from)) throw new AccountConflictError('no such account');
-    this.#claim(into, new Set([into.id, from]));
-    this.#accounts.delete(from);
-    this.#aliases.set(from, into.id);
-    for (const [alias, target] of this.#aliases) if (target === from) this.#aliases.set(alias, into.id);
+  async merge(into: Account, seen: number, from: Account): Promise<void> {
+    this.#unchanged(into.id, seen);
+    this.#unchanged(from.id, from.updatedAt);
+    this.#claim(into, new Set([into.id, from.id]));
+    this.#accounts.delete(from.id);
+    this.#aliases.set(from.id, into.id);
+    for (const [alias, target] of this.#aliases) if (target === from.id) this.#aliases.set(alias, into.id);
     this.#accounts.set(into.id, structuredClone(into));
+  }
+
+  #unchanged(id: AccountId, seen: number): void {
+    const stored = this.#accounts.get(id);
+    if (!stored) throw new AccountConflictError('no such account');
+    if (stored.updatedAt !== seen) throw new AccountConflictError('the account changed since it was read');
   }
 
 

@@ -1,22 +1,34 @@
-// Accounts in MongoDB. Unique indexes (created at start, idempotently) make the store
-// refuse a second account for a unionid or an (appid, openid): `identityKeys` holds one
-// "appid openid" string per identity, because a unique compound index over an array of
-// sub-documents would not pair each appid with its own openid. A merge moves one
-// document into another inside a transaction (MongoDB replica set).
+// Accounts in MongoDB. Unique indexes make the store refuse a second account for a
+// unionid or an (appid, openid): `identityKeys` holds one "appid openid" string per
+// identity, because a unique compound index over an array of sub-documents would not
+// pair each appid with its own openid; the unionid index covers only documents whose
+// unionid is a string (a missing unionid is never stored, not even as null). Writes are
+// refused until those indexes exist, and are conditional on the account not having
+// changed since it was read, so that the linker's retry settles concurrent logins. A
+// merge moves one document into another inside a transaction (a replica set).
 
-import { MongoServerError, type Collection, type Db, type MongoClient } from 'mongodb';
-import type { Account, AccountId, Identity } from './account.ts';
-import { AccountConflictError, type AccountStore } from './store.ts';
-import { StorageGuard, StorageUnavailableError, type StorageObserver } from '../storage/errors.ts';
+import { MongoServerError, type Db } from 'mongodb';
+import { StorageUnavailableError } from '../storage/errors.ts';
+import type { MongoConnection } from '../storage/mongodb-connection.ts';
 import type { Unionid } from '../wechat/types.ts';
+import type { Account, AccountId, Identity, Profile } from './account.ts';
+import { AccountConflictError, type AccountStore } from './store.ts';
 
 const STORE = 'MongoDB (accounts)';
+const SETUP = 'account indexes';
 const DUPLICATE_KEY = 11000;
 const MAX_ALIAS_HOPS = 8;
+const UNIONID_INDEX = 'unionid_1';
+const UNIONID_FILTER = { unionid: { $type: 'string' } };
 
-interface AccountDoc extends Omit<Account, 'id'> {
+export interface AccountDoc {
   _id: string;
+  createdAt: number;
+  updatedAt: number;
+  unionid?: string;
+  identities: Identity[];
   identityKeys: string[];
+  profile: Profile;
 }
 
 interface AliasDoc {
@@ -26,52 +38,84 @@ interface AliasDoc {
 
 const identityKey = (identity: Identity): string => `${identity.appid} ${identity.openid}`;
 
-function toDoc(account: Account): AccountDoc {
-  const { id, ...rest } = account;
-  return { ...rest, _id: id, identityKeys: account.identities.map(identityKey) };
+/** Only the values that are there: an absent unionid or profile field is left out, never null. */
+function present<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined && field !== null)) as T;
 }
 
+/** The document for an account, exactly as the driver gets it. */
+export function toAccountDoc(account: Account): AccountDoc {
+  return present({
+    _id: account.id,
+    createdAt: account.createdAt,
+    updatedAt: account.updatedAt,
+    unionid: account.unionid,
+    identities: account.identities.map((identity) => ({ appid: identity.appid, openid: identity.openid })),
+    identityKeys: account.identities.map(identityKey),
+    profile: present({ nickname: account.profile.nickname, picture: account.profile.picture }),
+  });
+}
+
+/** The account of a document; nulls that older versions wrote read as absent. */
 function toAccount(doc: AccountDoc): Account {
-  const { _id, identityKeys: _keys, ...rest } = doc;
-  return { ...rest, id: _id as AccountId };
+  return present({
+    id: doc._id as AccountId,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    unionid: (doc.unionid ?? undefined) as Unionid | undefined,
+    identities: doc.identities,
+    profile: present(doc.profile ?? {}),
+  });
 }
 
-/** A write: a duplicate key is the store refusing a second account; other failures are storage's. */
-async function write(call: () => Promise<void>): Promise<void> {
-  try {
-    await call();
-  } catch (error) {
-    if (error instanceof AccountConflictError) throw error;
-    if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) throw new AccountConflictError();
-    throw new StorageUnavailableError(STORE, error);
-  }
+/**
+ * Once per connection: older versions wrote null for absent values, and their unionid
+ * index matched null too (so it allowed one such account in the whole database). Unset
+ * those nulls, drop that index, then make the indexes (idempotent).
+ */
+async function setUpAccounts(db: Db): Promise<void> {
+  const accounts = db.collection<AccountDoc>('accounts');
+  await accounts.updateMany({ unionid: { $type: 'null' } } as never, { $unset: { unionid: '' } });
+  await accounts.updateMany({ 'profile.nickname': { $type: 'null' } } as never, { $unset: { 'profile.nickname': '' } });
+  await accounts.updateMany({ 'profile.picture': { $type: 'null' } } as never, { $unset: { 'profile.picture': '' } });
+  const existing = (await accounts.listIndexes().toArray().catch(() => [])).find((index) => index.name === UNIONID_INDEX);
+  if (existing && JSON.stringify(existing.partialFilterExpression) !== JSON.stringify(UNIONID_FILTER)) await accounts.dropIndex(UNIONID_INDEX);
+  await accounts.createIndexes([
+    { key: { unionid: 1 }, name: UNIONID_INDEX, unique: true, partialFilterExpression: UNIONID_FILTER },
+    { key: { identityKeys: 1 }, unique: true },
+  ]);
 }
 
 export class MongoAccountStore implements AccountStore {
-  readonly #client: MongoClient;
-  readonly #accounts: Collection<AccountDoc>;
-  readonly #aliases: Collection<AliasDoc>;
-  readonly #guard: StorageGuard;
+  readonly #connection: MongoConnection;
 
-  constructor(client: MongoClient, db: Db, observe?: StorageObserver) {
-    this.#client = client;
-    this.#guard = new StorageGuard(STORE, observe);
-    this.#accounts = db.collection<AccountDoc>('accounts');
-    this.#aliases = db.collection<AliasDoc>('account_aliases');
+  constructor(connection: MongoConnection) {
+    this.#connection = connection;
+    connection.setup(SETUP, setUpAccounts);
   }
 
-  /** Creates the unique indexes (idempotent: safe at every start). */
-  init(): Promise<void> {
-    return this.#guard.run(async () => {
-      await this.#accounts.createIndexes([
-        { key: { unionid: 1 }, unique: true, partialFilterExpression: { unionid: { $exists: true } } },
-        { key: { identityKeys: 1 }, unique: true },
-      ]);
-    });
+  get #accounts() { return this.#connection.collection<AccountDoc>('accounts'); }
+  get #aliases() { return this.#connection.collection<AliasDoc>('account_aliases'); }
+
+  #read<T>(call: () => Promise<T>): Promise<T> {
+    return this.#connection.run(call);
+  }
+
+  /** A write: refused until the unique indexes exist; a duplicate key is a conflict. */
+  #write(call: () => Promise<void>): Promise<void> {
+    return this.#connection.run(async () => {
+      if (!this.#connection.isSetUp(SETUP)) throw new StorageUnavailableError(STORE, 'the unique account indexes do not exist yet');
+      try {
+        await call();
+      } catch (error) {
+        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) throw new AccountConflictError();
+        throw error;
+      }
+    }, (error) => error instanceof AccountConflictError);
   }
 
   findById(id: AccountId): Promise<Account | undefined> {
-    return this.#guard.run(async () => {
+    return this.#read(async () => {
       let current: string = id;
       for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop += 1) {
         const doc = await this.#accounts.findOne({ _id: current });
@@ -85,7 +129,7 @@ export class MongoAccountStore implements AccountStore {
   }
 
   #findOne(filter: Record<string, unknown>): Promise<Account | undefined> {
-    return this.#guard.run(async () => {
+    return this.#read(async () => {
       const doc = await this.#accounts.findOne(filter);
       return doc ? toAccount(doc) : undefined;
     });
@@ -95,34 +139,33 @@ export class MongoAccountStore implements AccountStore {
   findByIdentity(identity: Identity) { return this.#findOne({ identityKeys: identityKey(identity) }); }
 
   create(account: Account): Promise<void> {
-    return write(async () => {
+    return this.#write(async () => {
       if (await this.#aliases.findOne({ _id: account.id })) throw new AccountConflictError('account id taken');
-      await this.#accounts.insertOne(toDoc(account));
+      await this.#accounts.insertOne(toAccountDoc(account));
     });
   }
 
-  update(account: Account): Promise<void> {
-    return write(async () => {
-      const { matchedCount } = await this.#accounts.replaceOne({ _id: account.id }, toDoc(account));
-      if (matchedCount === 0) throw new AccountConflictError('no such account');
+  update(account: Account, seen: number): Promise<void> {
+    return this.#write(async () => {
+      const { matchedCount } = await this.#accounts.replaceOne({ _id: account.id, updatedAt: seen }, toAccountDoc(account));
+      if (matchedCount === 0) throw new AccountConflictError('the account changed since it was read');
     });
   }
 
-  merge(into: Account, from: AccountId): Promise<void> {
-    return write(async () => {
-      const session = this.#client.startSession();
+  merge(into: Account, seen: number, from: Account): Promise<void> {
+    return this.#write(async () => {
+      const session = this.#connection.client.startSession();
       try {
         await session.withTransaction(async () => {
-          const { deletedCount } = await this.#accounts.deleteOne({ _id: from }, { session });
-          if (deletedCount === 0) throw new AccountConflictError('no such account');
-          await this.#aliases.insertOne({ _id: from, into: into.id }, { session });
-          const { matchedCount } = await this.#accounts.replaceOne({ _id: into.id }, toDoc(into), { session });
-          if (matchedCount === 0) throw new AccountConflictError('no such account');
+          const { deletedCount } = await this.#accounts.deleteOne({ _id: from.id, updatedAt: from.updatedAt }, { session });
+          if (deletedCount === 0) throw new AccountConflictError('the merged account changed since it was read');
+          await this.#aliases.insertOne({ _id: from.id, into: into.id }, { session });
+          const { matchedCount } = await this.#accounts.replaceOne({ _id: into.id, updatedAt: seen }, toAccountDoc(into), { session });
+          if (matchedCount === 0) throw new AccountConflictError('the account changed since it was read');
         });
       } finally {
         await session.endSession();
       }
     });
   }
-
 }

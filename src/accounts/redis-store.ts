@@ -15,13 +15,19 @@ const MAX_ALIAS_HOPS = 8;
 
 /**
  * KEYS: account, account's alias, from, from's alias, then index keys.
- * ARGV: account id, mode (create | update | merge), account JSON, from id.
+ * ARGV: account id, mode (create | update | merge), account JSON, from id, the account's
+ * updatedAt when it was read, from's updatedAt. An update or merge of an account that
+ * changed since it was read is a conflict: the linker reads again and retries.
  */
 const WRITE = `
 local id, mode, from = ARGV[1], ARGV[2], ARGV[4]
+local function unchanged(key, seen)
+  local json = redis.call('GET', key)
+  return json and cjson.decode(json).updatedAt == tonumber(seen)
+end
 if mode == 'create' then
   if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 'CONFLICT' end
-elseif redis.call('EXISTS', KEYS[1]) == 0 or (mode == 'merge' and redis.call('EXISTS', KEYS[3]) == 0) then
+elseif not unchanged(KEYS[1], ARGV[5]) or (mode == 'merge' and not unchanged(KEYS[3], ARGV[6])) then
   return 'CONFLICT'
 end
 for i = 5, #KEYS do
@@ -83,22 +89,24 @@ export class RedisAccountStore implements AccountStore {
     return this.#write('create', account);
   }
 
-  update(account: Account): Promise<void> {
-    return this.#write('update', account);
+  update(account: Account, seen: number): Promise<void> {
+    return this.#write('update', account, seen);
   }
 
-  merge(into: Account, from: AccountId): Promise<void> {
-    return this.#write('merge', into, from);
+  merge(into: Account, seen: number, from: Account): Promise<void> {
+    return this.#write('merge', into, seen, from);
   }
 
 
-  async #write(mode: 'create' | 'update' | 'merge', account: Account, from = ''): Promise<void> {
+  async #write(mode: 'create' | 'update' | 'merge', account: Account, seen = 0, from?: Account): Promise<void> {
     const indexes = [
       ...(account.unionid === undefined ? [] : [this.#unionid(account.unionid)]),
       ...account.identities.map(this.#identity),
     ];
-    const keys = [this.#account(account.id), this.#alias(account.id), this.#account(from), this.#alias(from), ...indexes];
-    const result = await this.#guard.run(() => this.#redis.eval(WRITE, keys.length, ...keys, account.id, mode, JSON.stringify(account), from));
+    const fromId = from?.id ?? '';
+    const keys = [this.#account(account.id), this.#alias(account.id), this.#account(fromId), this.#alias(fromId), ...indexes];
+    const args = [account.id, mode, JSON.stringify(account), fromId, String(seen), String(from?.updatedAt ?? 0)];
+    const result = await this.#guard.run(() => this.#redis.eval(WRITE, keys.length, ...keys, ...args));
     if (result !== 'OK') throw new AccountConflictError();
   }
 }

@@ -21,10 +21,16 @@ export interface AccountStore {
   /** Inserts a new account and its index entries at once, or throws AccountConflictError. */
   create(account: Account): Promise<void>;
   /**
-   * Replaces an existing account. New index entries (a unionid it did not have, identities
-   * it did not have) are claimed at once, or nothing changes and AccountConflictError is thrown.
+   * Replaces an existing account, only if it has not changed since it was read (its
+   * stored updatedAt is still `seen`). New index entries (a unionid it did not have,
+   * identities it did not have) are claimed at once, or nothing changes and
+   * AccountConflictError is thrown: the caller reads again and retries.
    */
-  update(account: Account): Promise<void>;
-  /** Moves `from` into `into` (written by the caller with `from`'s data added); `from`'s id then resolves to `into`. */
-  merge(into: Account, from: AccountId): Promise<void>;
+  update(account: Account, seen: number): Promise<void>;
+  /**
+   * Moves `from` into `into` (written by the caller with `from`'s data added), only if
+   * neither changed since they were read (`into` had updatedAt `seen`, `from` has its
+   * own); `from`'s id then resolves to `into`.
+   */
+  merge(into: Account, seen: number, from: Account): Promise<void>;
 }

@@ -29,15 +29,17 @@ export class StorageGuard {
     this.#observe = observe;
   }
 
-  async run<T>(call: () => Promise<T>): Promise<T> {
+  /** `isAnswer`: errors that are the store's answer (a conflict), not a failure of storage. */
+  async run<T>(call: () => Promise<T>, isAnswer: (error: unknown) => boolean = () => false): Promise<T> {
     const started = performance.now();
     try {
       const result = await call();
       this.#observe?.(this.store, (performance.now() - started) / 1000, true);
       return result;
     } catch (error) {
-      this.#observe?.(this.store, (performance.now() - started) / 1000, false);
-      if (error instanceof StorageUnavailableError) throw error;
+      const answer = isAnswer(error);
+      this.#observe?.(this.store, (performance.now() - started) / 1000, answer);
+      if (answer || error instanceof StorageUnavailableError) throw error;
       throw new StorageUnavailableError(this.store, error);
     }
   }

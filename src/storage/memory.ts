@@ -82,7 +82,8 @@ export class MemoryStorage implements ProtocolStorage {
     const id = key.slice(model.length + 1);
     this.#entries.set(key, {
       payload: structuredClone(payload),
-      expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Number.POSITIVE_INFINITY,
+      // expiresIn 0 (or less) is a record that has already expired, not one that never does.
+      expiresAt: expiresIn === undefined ? Number.POSITIVE_INFINITY : Date.now() + expiresIn * 1000,
     });
     if (typeof payload.grantId === 'string') {
       const keys = this.#grants.get(payload.grantId) ?? new Set<string>();

@@ -1,101 +1,139 @@
-// Protocol state in MongoDB: one collection per model, documents {_id, payload, expiresAt}.
-// A TTL index removes expired documents (within a minute), and reads ignore them before
-// that. Consuming is one findOneAndUpdate on a not-yet-consumed document: atomic.
+// Protocol state in MongoDB: one collection per model (`oidc_<Model>`). A document keeps
+// oidc-provider's payload as JSON text, so that no key a client controls (a claim name
+// from a `claims` parameter, a dotted client_id inside a session) ever becomes a field
+// name; the fields the store queries stand beside it: `expiresAt` (a TTL index removes
+// expired documents within a minute, and reads ignore them before that), `grantId`,
+// `uid`, `userCode` and `consumed`. Claiming is one findOneAndUpdate on a not yet
+// consumed document: atomic. Indexes are made when the connection is set up, before
+// readiness.
 
 import type { Collection, Db } from 'mongodb';
 import type { AdapterPayload, ProtocolStorage, StorageAdapter } from './adapter.ts';
-import { StorageGuard, type StorageObserver } from './errors.ts';
+import type { MongoConnection } from './mongodb-connection.ts';
 
-const STORE = 'MongoDB';
+/** oidc-provider's models, and the broker's own, that live here. */
+export const MODELS = [
+  'Session', 'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'ClientCredentials', 'Client',
+  'InitialAccessToken', 'RegistrationAccessToken', 'Interaction', 'ReplayDetection', 'PushedAuthorizationRequest',
+  'Grant', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode',
+  // The broker's own (login/attempts.ts, ATTEMPT_MODEL).
+  'WeChatLoginAttempt',
+] as const;
 
-interface Doc {
+const PREFIX = 'oidc_';
+const SETUP = 'protocol indexes';
+
+/** A stored record: the payload as text, and the fields queries use. */
+export interface RecordDoc {
   _id: string;
-  payload: AdapterPayload;
+  payload: string;
   expiresAt?: Date;
+  grantId?: string;
+  uid?: string;
+  userCode?: string;
+  consumed?: number;
+}
+
+/** The document for a record: no field name comes from the payload's keys. */
+export function toRecordDoc(id: string, payload: AdapterPayload, expiresIn: number | undefined, now = Date.now()): RecordDoc {
+  const text = (key: string) => (typeof payload[key] === 'string' ? { [key]: payload[key] as string } : {});
+  return {
+    _id: id,
+    payload: JSON.stringify(payload),
+    ...(expiresIn === undefined ? {} : { expiresAt: new Date(now + expiresIn * 1000) }),
+    ...text('grantId'),
+    ...text('uid'),
+    ...text('userCode'),
+    ...(typeof payload.consumed === 'number' ? { consumed: payload.consumed } : {}),
+  };
+}
+
+/** The payload of a stored record (its `consumed` from the field beside it). */
+export function fromRecordDoc(doc: RecordDoc): AdapterPayload {
+  const payload = JSON.parse(doc.payload) as AdapterPayload;
+  return doc.consumed === undefined ? payload : { ...payload, consumed: doc.consumed };
 }
 
 const live = () => ({ $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date() } }] });
 
-class MongoAdapter implements StorageAdapter {
-  readonly #collection: Collection<Doc>;
-  readonly #guard: StorageGuard;
+async function createIndexes(collection: Collection<RecordDoc>): Promise<void> {
+  await collection.createIndexes([
+    { key: { expiresAt: 1 }, expireAfterSeconds: 0 },
+    { key: { grantId: 1 }, sparse: true },
+    { key: { uid: 1 }, sparse: true },
+    { key: { userCode: 1 }, sparse: true },
+  ]);
+}
 
-  constructor(collection: Collection<Doc>, guard: StorageGuard) {
-    this.#collection = collection;
-    this.#guard = guard;
+class MongoAdapter implements StorageAdapter {
+  readonly #connection: MongoConnection;
+  readonly #collection: Collection<RecordDoc>;
+
+  constructor(connection: MongoConnection, model: string) {
+    this.#connection = connection;
+    this.#collection = connection.collection<RecordDoc>(`${PREFIX}${model}`);
+  }
+
+  #run<T>(call: () => Promise<T>): Promise<T> {
+    return this.#connection.run(call);
   }
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    return this.#guard.run(async () => {
-      const doc: Doc = { _id: id, payload, ...(expiresIn ? { expiresAt: new Date(Date.now() + expiresIn * 1000) } : {}) };
-      await this.#collection.replaceOne({ _id: id }, doc, { upsert: true });
+    return this.#run(async () => {
+      await this.#collection.replaceOne({ _id: id }, toRecordDoc(id, payload, expiresIn), { upsert: true });
     });
   }
 
+  /** The newest live record matching `filter`. */
   #findOne(filter: Record<string, unknown>): Promise<AdapterPayload | undefined> {
-    return this.#guard.run(async () => (await this.#collection.findOne({ ...filter, ...live() }))?.payload);
+    return this.#run(async () => {
+      const doc = await this.#collection.findOne({ ...filter, ...live() }, { sort: { expiresAt: -1 } });
+      return doc ? fromRecordDoc(doc) : undefined;
+    });
   }
 
   find(id: string) { return this.#findOne({ _id: id }); }
-  findByUid(uid: string) { return this.#findOne({ 'payload.uid': uid }); }
-  findByUserCode(userCode: string) { return this.#findOne({ 'payload.userCode': userCode }); }
+  findByUid(uid: string) { return this.#findOne({ uid }); }
+  findByUserCode(userCode: string) { return this.#findOne({ userCode }); }
 
   claim(id: string): Promise<AdapterPayload | undefined> {
-    return this.#guard.run(async () => {
+    return this.#run(async () => {
       const consumed = Math.floor(Date.now() / 1000);
       const before = await this.#collection.findOneAndUpdate(
-        { _id: id, 'payload.consumed': { $exists: false }, ...live() },
-        { $set: { 'payload.consumed': consumed } },
+        { _id: id, consumed: { $exists: false }, ...live() },
+        { $set: { consumed } },
       );
-      return before ? { ...before.payload, consumed } : undefined;
+      return before ? { ...fromRecordDoc(before), consumed } : undefined;
     });
   }
 
   destroy(id: string): Promise<void> {
-    return this.#guard.run(async () => { await this.#collection.deleteOne({ _id: id }); });
+    return this.#run(async () => { await this.#collection.deleteOne({ _id: id }); });
   }
 
+  /** Every record of the grant, in every model's collection. */
   revokeByGrantId(grantId: string): Promise<void> {
-    return this.#guard.run(async () => { await this.#collection.deleteMany({ 'payload.grantId': grantId }); });
+    return this.#run(async () => {
+      await Promise.all(MODELS.map((model) => this.#connection.collection<RecordDoc>(`${PREFIX}${model}`).deleteMany({ grantId })));
+    });
   }
 }
 
-/** Models whose records can be found by something other than their id. */
-const INDEXED: Record<string, string> = { Session: 'payload.uid', DeviceCode: 'payload.userCode' };
-
 export class MongoStorage implements ProtocolStorage {
   readonly kind = 'mongodb';
-  readonly #db: Db;
-  readonly #collections = new Map<string, Collection<Doc>>();
-  readonly #indexes: Array<Promise<unknown>> = [];
-  readonly #guard: StorageGuard;
+  readonly #connection: MongoConnection;
 
-  constructor(db: Db, observe?: StorageObserver) {
-    this.#db = db;
-    this.#guard = new StorageGuard(STORE, observe);
+  constructor(connection: MongoConnection) {
+    this.#connection = connection;
+    connection.setup(SETUP, (db: Db) => Promise.all(MODELS.map((model) => createIndexes(db.collection(`${PREFIX}${model}`)))).then(() => undefined));
   }
 
   adapter(model: string): StorageAdapter {
-    let collection = this.#collections.get(model);
-    if (!collection) {
-      collection = this.#db.collection<Doc>(`oidc_${model}`);
-      this.#collections.set(model, collection);
-      // Created at first use, idempotently; failures surface at the first real call.
-      this.#indexes.push(collection.createIndexes([
-        { key: { expiresAt: 1 }, expireAfterSeconds: 0 },
-        { key: { 'payload.grantId': 1 }, sparse: true },
-        ...(INDEXED[model] ? [{ key: { [INDEXED[model]]: 1 }, sparse: true }] : []),
-      ]).catch(() => undefined));
-    }
-    return new MongoAdapter(collection, this.#guard);
+    if (!(MODELS as readonly string[]).includes(model)) throw new Error(`MongoStorage: unknown model ${model} (add it to MODELS)`);
+    return new MongoAdapter(this.#connection, model);
   }
 
   ping(): Promise<void> {
-    return this.#guard.run(async () => { await this.#db.command({ ping: 1 }); });
-  }
-
-  /** Lets index creation still under way finish before the client closes. */
-  async settle(): Promise<void> {
-    await Promise.all(this.#indexes);
+    return this.#connection.ping();
   }
 }

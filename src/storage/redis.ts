@@ -40,7 +40,12 @@ class RedisAdapter implements StorageAdapter {
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     return this.#guard.run(async () => {
       const key = this.#key(id);
-      const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : undefined;
+      // expiresIn 0 (or less) is a record that has already expired, not one that never does.
+      if (expiresIn !== undefined && expiresIn <= 0) {
+        await this.#redis.del(key);
+        return;
+      }
+      const ttl = expiresIn === undefined ? undefined : Math.ceil(expiresIn);
       const fields: Record<string, string> = { payload: JSON.stringify(payload) };
       if (payload.consumed) fields.consumed = String(payload.consumed);
       const record = this.#redis.multi().del(key).hset(key, fields);

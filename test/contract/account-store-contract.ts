@@ -9,17 +9,26 @@ import { AccountConflictError, type AccountStore } from '../../src/accounts/stor
 import type { AppId, Openid, Unionid } from '../../src/wechat/types.ts';
 
 const identity = (openid = randomUUID()): Identity => ({ appid: 'wxmp' as AppId, openid: openid as Openid });
+/** An account as the linker builds one: absent values are keys holding undefined. */
 const account = (over: Partial<Account> = {}): Account => ({
-  id: randomUUID() as AccountId, createdAt: Date.now(), updatedAt: Date.now(), identities: [identity()], profile: {}, ...over,
+  id: randomUUID() as AccountId, createdAt: Date.now(), updatedAt: Date.now(), unionid: undefined,
+  identities: [identity()], profile: { nickname: undefined, picture: undefined }, ...over,
 });
+
+/** The account as a relying party would see it: absent values are absent (JSON drops undefined). */
+const plain = (value: Account | undefined): unknown => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+
+/** No stored value is null anywhere in the account. */
+const nullFree = (value: unknown): boolean => value !== null
+  && (typeof value !== 'object' || Object.values(value).every(nullFree));
 
 export function accountStoreContract(test: TestFn, backend: string, store: () => AccountStore): void {
   test(`${backend} accounts: found by id, unionid and (appid, openid)`, async (t) => {
     const created = account({ unionid: randomUUID() as Unionid, profile: { nickname: '小爱 🌸 <b>' } });
     await store().create(created);
-    t.deepEqual(await store().findById(created.id), created);
-    t.deepEqual(await store().findByUnionid(created.unionid!), created);
-    t.deepEqual(await store().findByIdentity(created.identities[0]!), created);
+    t.deepEqual(plain(await store().findById(created.id)), plain(created));
+    t.deepEqual(plain(await store().findByUnionid(created.unionid!)), plain(created));
+    t.deepEqual(plain(await store().findByIdentity(created.identities[0]!)), plain(created));
     t.is(await store().findByIdentity(identity()), undefined);
   });
 
@@ -39,13 +48,13 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     const created = account();
     await store().create(created);
     const completed = { ...created, unionid: randomUUID() as Unionid, identities: [...created.identities, identity()] };
-    await store().update(completed);
-    t.deepEqual(await store().findByUnionid(completed.unionid), completed);
-    t.deepEqual(await store().findByIdentity(completed.identities[1]!), completed);
+    await store().update(completed, created.updatedAt);
+    t.deepEqual(plain(await store().findByUnionid(completed.unionid)), plain(completed));
+    t.deepEqual(plain(await store().findByIdentity(completed.identities[1]!)), plain(completed));
     const other = account();
     await store().create(other);
-    await t.throwsAsync(store().update({ ...other, unionid: completed.unionid }), { instanceOf: AccountConflictError });
-    t.deepEqual(await store().findById(other.id), other);
+    await t.throwsAsync(store().update({ ...other, unionid: completed.unionid }, other.updatedAt), { instanceOf: AccountConflictError });
+    t.deepEqual(plain(await store().findById(other.id)), plain(other));
   });
 
   test(`${backend} accounts: merge moves one account into another and the old id keeps resolving`, async (t) => {
@@ -54,15 +63,47 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     await store().create(older);
     await store().create(younger);
     const merged = { ...older, unionid: younger.unionid, identities: [...older.identities, ...younger.identities] };
-    await store().merge(merged, younger.id);
-    t.deepEqual(await store().findById(younger.id), merged);
-    t.deepEqual(await store().findByIdentity(younger.identities[0]!), merged);
-    t.deepEqual(await store().findByUnionid(younger.unionid!), merged);
+    await store().merge(merged, older.updatedAt, younger);
+    t.deepEqual(plain(await store().findById(younger.id)), plain(merged));
+    t.deepEqual(plain(await store().findByIdentity(younger.identities[0]!)), plain(merged));
+    t.deepEqual(plain(await store().findByUnionid(younger.unionid!)), plain(merged));
     const third = account();
     await store().create(third);
     const again = { ...third, identities: [...third.identities, ...merged.identities], unionid: merged.unionid };
-    await store().merge(again, older.id);
+    await store().merge(again, third.updatedAt, merged);
     t.is((await store().findById(younger.id))?.id, third.id, 'merges chain');
+  });
+
+  test(`${backend} accounts: a write from a stale read changes nothing (the linker reads again)`, async (t) => {
+    const created = account();
+    await store().create(created);
+    const first = { ...created, identities: [...created.identities, identity()], updatedAt: created.updatedAt + 1 };
+    await store().update(first, created.updatedAt);
+    const stale = { ...created, identities: [...created.identities, identity()], updatedAt: created.updatedAt + 1 };
+    await t.throwsAsync(store().update(stale, created.updatedAt), { instanceOf: AccountConflictError });
+    t.deepEqual(plain(await store().findById(created.id)), plain(first), 'the identity the first write added is still there');
+    const younger = account({ unionid: randomUUID() as Unionid });
+    await store().create(younger);
+    const merged = { ...first, unionid: younger.unionid, identities: [...first.identities, ...younger.identities], updatedAt: first.updatedAt + 1 };
+    await t.throwsAsync(store().merge(merged, created.updatedAt, younger), { instanceOf: AccountConflictError }, 'into changed');
+    await t.throwsAsync(store().merge(merged, first.updatedAt, { ...younger, updatedAt: younger.updatedAt - 1 }), { instanceOf: AccountConflictError }, 'from changed');
+    t.deepEqual(plain(await store().findById(younger.id)), plain(younger), 'nothing was merged');
+  });
+
+  test(`${backend} accounts: people without a unionid or a profile, as the linker makes them, any number of them`, async (t) => {
+    const linker = new AccountLinker(store());
+    const people = await Promise.all(Array.from({ length: 5 }, () => linker.resolve({ identity: identity() })));
+    t.is(new Set(people.map((person) => person.id)).size, 5, 'each is an account of their own');
+    for (const person of people) {
+      const found = await store().findById(person.id);
+      t.is(found?.unionid, undefined);
+      t.true(nullFree(found), 'no null stored for an absent value');
+    }
+    const withProfile = await linker.resolve({ identity: identity(), profile: { nickname: '陈', picture: undefined } });
+    const found = await store().findById(withProfile.id);
+    t.is(found?.profile.nickname, '陈');
+    t.is(found?.profile.picture, undefined);
+    t.true(nullFree(found));
   });
 
   test(`${backend} accounts: 20 simultaneous creates for one person leave one account`, async (t) => {

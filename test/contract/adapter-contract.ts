@@ -26,6 +26,23 @@ export function adapterContract(test: TestFn, backend: string, storage: () => Pr
     t.is(await storage().adapter('AccessToken').find(key), undefined);
   });
 
+  test(`${backend} adapter: a record upserted with expiresIn 0 has already expired`, async (t) => {
+    const key = id();
+    await storage().adapter('AccessToken').upsert(key, { kind: 'AccessToken' }, 0);
+    t.is(await storage().adapter('AccessToken').find(key), undefined);
+  });
+
+  test(`${backend} adapter: keys a client controls (dots, $, NUL, a dotted client_id) come back as they went in`, async (t) => {
+    const key = id();
+    const payload = {
+      uid: id(), claims: { userinfo: { 'nick.name': null, $where: { essential: true }, 'bad\u0000claim': null } },
+      authorizations: { 'app.example.com': { sid: 's', grantId: 'g' } },
+    };
+    await storage().adapter('Session').upsert(key, payload, 60);
+    t.deepEqual(await storage().adapter('Session').find(key), payload);
+    t.deepEqual(await storage().adapter('Session').findByUid(payload.uid), payload);
+  });
+
   test(`${backend} adapter: findByUid and findByUserCode`, async (t) => {
     const key = id();
     const uid = id();

@@ -1,0 +1,61 @@
+// What the MongoDB stores hand the driver, serialized with the driver's own bson exactly
+// as it would go on the wire: no null for an absent value, no field name a client chose.
+// (No MongoDB server can run here; test/contract/mongodb.test.ts runs the full contracts
+// when MONGODB_URI names one.)
+
+import test from 'ava';
+import { BSON } from 'bson';
+import type { AccountId } from '../../src/accounts/account.ts';
+import { AccountLinker } from '../../src/accounts/linking.ts';
+import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
+import { toAccountDoc } from '../../src/accounts/mongodb-store.ts';
+import { fromRecordDoc, toRecordDoc } from '../../src/storage/mongodb.ts';
+import type { AppId, Openid, Unionid } from '../../src/wechat/types.ts';
+
+const wire = (doc: object): Record<string, unknown> => BSON.deserialize(BSON.serialize(doc));
+
+function nulls(value: unknown, path = ''): string[] {
+  if (value === null) return [path];
+  if (typeof value !== 'object' || value instanceof Date) return [];
+  return Object.entries(value as object).flatMap(([key, field]) => nulls(field, `${path}.${key}`));
+}
+
+test('an account the linker made from a snsapi_base login goes to the driver without null unionid or profile fields', async (t) => {
+  const linker = new AccountLinker(new MemoryAccountStore());
+  const account = await linker.resolve({ identity: { appid: 'wxmp' as AppId, openid: 'o1' as Openid } });
+  t.true('unionid' in account, 'the linker keeps an undefined unionid key');
+  const stored = wire(toAccountDoc(account));
+  t.deepEqual(nulls(stored), []);
+  t.false('unionid' in stored, 'no unionid field: the partial unique index never sees this account');
+  t.deepEqual(stored.identityKeys, ['wxmp o1']);
+  const profiled = await linker.resolve({ identity: { appid: 'wxopen' as AppId, openid: 'o2' as Openid }, profile: { nickname: 'n', picture: undefined } });
+  t.deepEqual(wire(toAccountDoc(profiled)).profile, { nickname: 'n' });
+});
+
+test('an account with a unionid keeps it; the document has the account\'s fields and the index keys only', (t) => {
+  const stored = wire(toAccountDoc({
+    id: 'a1' as AccountId, createdAt: 1, updatedAt: 2, unionid: 'u1' as Unionid,
+    identities: [{ appid: 'wxmp' as AppId, openid: 'o1' as Openid }], profile: { nickname: '小爱', picture: 'https://x/1' },
+  }));
+  t.deepEqual(Object.keys(stored).sort(), ['_id', 'createdAt', 'identities', 'identityKeys', 'profile', 'unionid', 'updatedAt']);
+  t.is(stored.unionid, 'u1');
+});
+
+test('a protocol record goes to the driver with a fixed set of field names, whatever keys its payload has', (t) => {
+  const payload = {
+    uid: 'u', grantId: 'g', claims: { userinfo: { 'bad\u0000claim': null, 'nick.name': null, $where: { essential: true } } },
+    authorizations: { 'app.example.com': { sid: 's' } },
+  };
+  t.throws(() => BSON.serialize({ payload }), undefined, 'as a sub-document, a NUL in a claim name cannot even be serialized');
+  const doc = toRecordDoc('id1', payload, 60, 1_000);
+  const stored = wire(doc);
+  t.deepEqual(Object.keys(stored).sort(), ['_id', 'expiresAt', 'grantId', 'payload', 'uid']);
+  t.is(typeof stored.payload, 'string');
+  t.deepEqual(fromRecordDoc(doc), payload);
+  t.deepEqual((stored.expiresAt as Date).getTime(), 61_000);
+});
+
+test('a record with expiresIn 0 expires at once, not never', (t) => {
+  t.is(toRecordDoc('id', {}, 0, 5_000).expiresAt?.getTime(), 5_000);
+  t.is(toRecordDoc('id', {}, undefined).expiresAt, undefined);
+});
