@@ -1,7 +1,7 @@
 // npm run keys -- <command>: manages the JWKS_FILE of signing keys.
 //
-//   new     --file F            writes a new set: one ES256 and one RS256 key (refuses to overwrite)
-//   add     --file F [--alg A]  adds a key (ES256 by default) at the end: published, not signing yet
+//   new     --file F            writes a new set: one RS256 and one ES256 key (refuses to overwrite)
+//   add     --file F [--alg A]  adds a key (RS256 by default; ES256, PS256, EdDSA) at the end: published, not signing yet
 //   promote --file F --kid K    moves the key first among its algorithm's keys: it signs after a reload
 //   retire  --file F --kid K    removes a key that no longer signs
 //   list    --file F            prints each key's kid, algorithm and role
@@ -12,7 +12,9 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
-import { generateSigningKey, generateSigningKeys, SIGNING_ALGS, validateJwks, type SigningAlg } from '../config/keys.ts';
+import {
+  DEFAULT_ALG, generateSigningKey, generateSigningKeys, SIGNING_ALGS, validateJwks, type SigningAlg,
+} from '../config/keys.ts';
 import { runCli, UsageError } from './run.ts';
 
 function read(file: string): JWK[] {
@@ -46,7 +48,7 @@ const COMMANDS: Record<string, Command> = {
     return `wrote ${file}: ${keys.map((key) => `${key.alg} ${key.kid}`).join(', ')}`;
   },
   async add(file, values) {
-    const alg = (values.alg ?? 'ES256') as SigningAlg;
+    const alg = (values.alg ?? DEFAULT_ALG) as SigningAlg;
     if (!SIGNING_ALGS.includes(alg)) throw new UsageError(`--alg must be one of ${SIGNING_ALGS.join(', ')}`);
     const keys = read(file);
     const key = await generateSigningKey(alg);
@@ -80,7 +82,7 @@ export async function keysCommand(argv: string[]): Promise<string> {
   if (!values.file) throw new UsageError('--file is required');
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    throw new UsageError('usage: npm run keys -- new|add|promote|retire|list --file JWKS_FILE [--kid KID] [--alg ES256|RS256]');
+    throw new UsageError('usage: npm run keys -- new|add|promote|retire|list --file JWKS_FILE [--kid KID] [--alg RS256|ES256|PS256|EdDSA]');
   }
   return command(values.file, values);
 }

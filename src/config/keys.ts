@@ -1,40 +1,75 @@
 // Signing keys: JWKS_FILE in production, fresh keys for each start in dev mode.
+//
+// RS256 is what a relying party gets when it registers no id_token_signed_response_alg
+// (OIDC Dynamic Client Registration 1.0 §2), and relying parties may insist on it (OIDC
+// Core 3.1.3.7), so JWKS_FILE must hold an RS256 key. Others (ES256, PS256, EdDSA) are
+// there for clients that register them. Every key says which one algorithm it signs
+// (`alg`, set here when the file leaves it out), and discovery offers exactly those.
 
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { ConfigError } from './errors.ts';
 import { readJsonFile } from './files.ts';
 
-export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
+export const SIGNING_ALGS = ['RS256', 'ES256', 'PS256', 'EdDSA'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
+/** The algorithm every JWKS_FILE must be able to sign with. */
+export const DEFAULT_ALG: SigningAlg = 'RS256';
+/** RSA keys shorter than this are refused (NIST SP 800-57; oidc-provider's own floor). */
+const MIN_RSA_BITS = 2048;
 
 export interface SigningKeys {
   readonly keys: JWK[];
 }
 
-function algOf(key: JWK): SigningAlg | undefined {
-  if (key.alg === 'ES256' || (key.alg === undefined && key.kty === 'EC' && key.crv === 'P-256')) return 'ES256';
-  if (key.alg === 'RS256' || (key.alg === undefined && key.kty === 'RSA')) return 'RS256';
+/** The algorithms a key type (and curve) can sign with, the first being what it signs when `alg` is absent. */
+function algsFor(key: JWK): readonly SigningAlg[] {
+  if (key.kty === 'RSA') return ['RS256', 'PS256'];
+  if (key.kty === 'EC' && key.crv === 'P-256') return ['ES256'];
+  if (key.kty === 'OKP' && key.crv === 'Ed25519') return ['EdDSA'];
+  return [];
+}
+
+function rsaBits(key: JWK): number {
+  return typeof key.n === 'string' ? Buffer.from(key.n, 'base64url').length * 8 : 0;
+}
+
+/** What is wrong with one key, or undefined when the broker can sign with it. */
+function problemOf(key: JWK): string | undefined {
+  if (typeof key.kid !== 'string' || key.kid === '') return 'has no kid';
+  if (typeof key.d !== 'string') return 'is not a private key (no "d")';
+  const algs = algsFor(key);
+  if (algs.length === 0) return `is a ${String(key.kty)}${key.crv ? ` ${key.crv}` : ''} key: only RSA (RS256, PS256), EC P-256 (ES256) and Ed25519 (EdDSA) keys can sign`;
+  if (key.alg !== undefined && !algs.includes(key.alg as SigningAlg)) return `says alg ${key.alg}, which a ${key.kty} key cannot sign here (${algs.join(', ')})`;
+  if (key.kty === 'RSA' && rsaBits(key) < MIN_RSA_BITS) return `is an RSA key of ${rsaBits(key)} bits: at least ${MIN_RSA_BITS} are needed`;
+  if (key.use !== undefined && key.use !== 'sig') return 'says use other than "sig"';
   return undefined;
 }
 
-/** Checks a private JWK set: every key private, with a kid, for ES256 or RS256; ES256 present. */
+/** Checks a private JWK set: every key usable and named, an RS256 key among them. */
 export function validateJwks(variable: string, value: unknown): SigningKeys {
   const keys = (value as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys) || keys.length === 0) throw new ConfigError(variable, 'expected a JWK set: {"keys": [...]}');
   const kids = new Set<string>();
-  keys.forEach((key: JWK, index) => {
+  const checked = keys.map((key: JWK, index): JWK => {
     const where = `key ${index}${typeof key?.kid === 'string' ? ` (kid ${key.kid})` : ''}`;
-    if (typeof key !== 'object' || key === null) throw new ConfigError(variable, `${where} is not an object`);
-    if (typeof key.kid !== 'string' || key.kid === '') throw new ConfigError(variable, `${where} has no kid`);
-    if (kids.has(key.kid)) throw new ConfigError(variable, `${where}: kid is used twice`);
-    kids.add(key.kid);
-    if (typeof key.d !== 'string') throw new ConfigError(variable, `${where} is not a private key (no "d")`);
-    if (!algOf(key)) throw new ConfigError(variable, `${where}: only ES256 (EC P-256) and RS256 (RSA) keys are supported`);
-    if (key.use !== undefined && key.use !== 'sig') throw new ConfigError(variable, `${where}: use must be "sig"`);
+    if (typeof key !== 'object' || key === null || Array.isArray(key)) throw new ConfigError(variable, `${where} is not an object`);
+    const problem = problemOf(key);
+    if (problem) throw new ConfigError(variable, `${where} ${problem}`);
+    if (kids.has(key.kid!)) throw new ConfigError(variable, `${where}: kid is used twice`);
+    kids.add(key.kid!);
+    return { ...key, alg: key.alg ?? algsFor(key)[0], use: 'sig' };
   });
-  if (!keys.some((key: JWK) => algOf(key) === 'ES256')) throw new ConfigError(variable, 'needs an ES256 key: ES256 is the default signing algorithm');
-  return { keys: keys.map((key: JWK) => ({ ...key, alg: algOf(key), use: 'sig' })) };
+  if (!checked.some((key) => key.alg === DEFAULT_ALG)) {
+    throw new ConfigError(variable, `needs an ${DEFAULT_ALG} key: ${DEFAULT_ALG} is what relying parties get unless they register another algorithm`);
+  }
+  return { keys: checked };
+}
+
+/** The algorithms these keys sign with, RS256 first: exactly what discovery offers. */
+export function signingAlgs(keys: SigningKeys): SigningAlg[] {
+  const present = new Set(keys.keys.map((key) => key.alg));
+  return SIGNING_ALGS.filter((alg) => present.has(alg));
 }
 
 export function loadJwksFile(variable: string, path: string): SigningKeys {
@@ -42,11 +77,12 @@ export function loadJwksFile(variable: string, path: string): SigningKeys {
 }
 
 export async function generateSigningKey(alg: SigningAlg): Promise<JWK> {
-  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
+  const rsa = alg === 'RS256' || alg === 'PS256';
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(rsa ? { modulusLength: 2048 } : {}), ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
   return { ...(await exportJWK(privateKey)), kid: randomUUID(), alg, use: 'sig' };
 }
 
-/** One ES256 and one RS256 key, for dev mode. */
+/** One RS256 and one ES256 key, for dev mode and `npm run keys -- new`. */
 export async function generateSigningKeys(): Promise<SigningKeys> {
-  return { keys: await Promise.all(SIGNING_ALGS.map(generateSigningKey)) };
+  return { keys: await Promise.all((['RS256', 'ES256'] as const).map(generateSigningKey)) };
 }

@@ -6,7 +6,7 @@
 import Provider, { errors, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientMetadata } from '../config/clients-file.ts';
 import { ConfigError } from '../config/errors.ts';
-import type { SigningKeys } from '../config/keys.ts';
+import { DEFAULT_ALG, signingAlgs, type SigningKeys } from '../config/keys.ts';
 import { errorPage, loggedOutPage, logoutPage } from '../pages/views.ts';
 import type { ProtocolStorage } from '../storage/adapter.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
@@ -101,13 +101,12 @@ function configuration(setup: ProviderSetup): Configuration {
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      id_token_signed_response_alg: 'ES256',
+      // OIDC Dynamic Client Registration 1.0 §2: the default is RS256.
+      id_token_signed_response_alg: DEFAULT_ALG,
       token_endpoint_auth_method: 'client_secret_basic',
     },
-    enabledJWA: {
-      idTokenSigningAlgValues: ['ES256', 'RS256'],
-      userinfoSigningAlgValues: ['ES256', 'RS256'],
-    },
+    // Exactly what the keys can sign: discovery offers nothing the broker could not do.
+    enabledJWA: { idTokenSigningAlgValues: signingAlgs(setup.keys) },
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },

@@ -61,7 +61,7 @@ test('key rotation: add (published, not signing), promote (signs), retire; token
 
     const added = cli('keys', 'add', '--file', jwksFile);
     t.is(added.status, 0);
-    const newKid = /added ES256 (\S+):/.exec(added.stdout)![1]!;
+    const newKid = /added RS256 (\S+):/.exec(added.stdout)![1]!;
     t.is(await reload(broker), 'reloaded CLIENTS_FILE and JWKS_FILE');
     const published = await (await fetch(`${broker.issuer}/jwks`)).json() as { keys: Array<{ kid: string; d?: string }> };
     t.true(published.keys.some((key) => key.kid === newKid), 'the new key is published first');
@@ -75,7 +75,7 @@ test('key rotation: add (published, not signing), promote (signs), retire; token
 
     const refused = cli('keys', 'retire', '--file', jwksFile, '--kid', newKid);
     t.is(refused.status, 2);
-    t.regex(refused.stderr, /is the ES256 signing key: promote another ES256 key first/);
+    t.regex(refused.stderr, /is the RS256 signing key: promote another RS256 key first/);
     t.is(cli('keys', 'retire', '--file', jwksFile, '--kid', oldKid).status, 0);
     await reload(broker);
     t.false(await verifies(oldToken), 'once retired, its tokens no longer verify');

@@ -1,6 +1,6 @@
 // Sessions and tokens as relying parties use them: prompt=none both ways, SSO between two
 // clients, consent for third parties, refresh token rotation, RP-initiated logout,
-// RS256 on request, PKCE for public clients.
+// RS256 by default and ES256 on request, PKCE for public clients.
 
 import test from 'ava';
 import * as oidc from 'openid-client';
@@ -166,8 +166,8 @@ test('RP-initiated logout: a confirmation page, back to the RP, and the session 
   await context.close();
 });
 
-test('ES256 by default; a client registered for RS256 gets RS256 ID tokens', async (t) => {
-  for (const [clientId, alg] of [['first-party', 'ES256'], ['rs256', 'RS256']] as const) {
+test('RS256 by default (OIDC Registration 2); a client registered for ES256 gets ES256 ID tokens', async (t) => {
+  for (const [clientId, alg] of [['first-party', 'RS256'], ['rs256', 'RS256'], ['es256', 'ES256']] as const) {
     const rp = await createRp(e2e.broker.issuer, e2e.rpServer, clientId);
     const { page, context } = await newPerson(e2e.browser, 'desktop');
     const { check } = await qrLogin(page, rp);

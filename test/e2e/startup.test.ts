@@ -3,7 +3,12 @@
 
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateSigningKey } from '../../src/config/keys.ts';
 import { startBroker } from '../helpers/broker.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,9 +36,31 @@ test('dev mode: a banner with URL, mode, storage, upstreams, simulator, demo and
     t.deepEqual(discovery.response_types_supported, ['code']);
     t.deepEqual(discovery.code_challenge_methods_supported, ['S256']);
     t.true(discovery.authorization_response_iss_parameter_supported);
-    t.deepEqual(discovery.id_token_signing_alg_values_supported, ['ES256', 'RS256']);
+    t.deepEqual(discovery.id_token_signing_alg_values_supported, ['RS256', 'ES256'], 'dev mode makes an RS256 and an ES256 key');
     t.true((discovery.scopes_supported as string[]).includes('wechat'));
   } finally {
     t.is(await broker.stop(), 0);
   }
+});
+
+test('discovery offers exactly the algorithms the keys sign with; a key the broker cannot use stops the start with one line naming it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'broker-jwks-'));
+  const jwks = join(dir, 'jwks.json');
+  writeFileSync(jwks, JSON.stringify({ keys: await Promise.all([generateSigningKey('RS256'), generateSigningKey('EdDSA')]) }));
+  const broker = await startBroker({ JWKS_FILE: jwks });
+  try {
+    const discovery = await (await fetch(`${broker.issuer}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
+    t.deepEqual(discovery.id_token_signing_alg_values_supported, ['RS256', 'EdDSA']);
+    const signedByBroker = Object.entries(discovery).filter(([key]) => /^(id_token|userinfo|introspection|authorization)_signing_alg_values_supported$/.test(key));
+    t.true(signedByBroker.every(([, algs]) => (algs as string[]).every((alg) => ['RS256', 'EdDSA'].includes(alg))), 'nothing the broker signs offers an algorithm it has no key for');
+  } finally {
+    await broker.stop();
+  }
+  const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
+  writeFileSync(jwks, JSON.stringify({ keys: [{ ...weak, kid: 'weak' }] }));
+  const run = spawnSync(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
+    cwd: ROOT, env: { PATH: process.env.PATH ?? '', JWKS_FILE: jwks, PORT: '0' }, encoding: 'utf8', timeout: 20_000,
+  });
+  t.is(run.status, 1);
+  t.is(run.stderr.trim(), 'Configuration error: JWKS_FILE: key 0 (kid weak) is an RSA key of 1024 bits: at least 2048 are needed');
 });

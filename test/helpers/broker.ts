@@ -42,6 +42,10 @@ export function testClients(rp: string) {
       redirect_uris: [`${rp}/callback`], first_party: true,
     },
     {
+      client_id: 'es256', client_secret: 'es256-secret-0123456789abcdef0123', id_token_signed_response_alg: 'ES256',
+      redirect_uris: [`${rp}/callback`], first_party: true,
+    },
+    {
       client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: [`${rp}/callback`], first_party: true,
     },
   ];

@@ -1,6 +1,7 @@
 // Configuration: every mistake is named by its variable; production refuses dev defaults.
 
 import test from 'ava';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ test('dev mode with nothing set: the simulator, the demo, fresh keys, and warnin
   t.is(config.issuer, 'http://localhost:3000');
   t.deepEqual(config.simulator, { port: 3001 });
   t.is(config.clients, undefined);
-  t.deepEqual(config.keys.keys.map((key) => key.alg), ['ES256', 'RS256']);
+  t.deepEqual(config.keys.keys.map((key) => key.alg), ['RS256', 'ES256']);
   t.is(config.wechat.qrMode, 'embedded');
   t.true(config.warnings.some((warning) => /simulator/.test(warning)));
   t.true(config.warnings.some((warning) => /COOKIE_KEYS/.test(warning)));
@@ -91,16 +92,22 @@ test('oidc-provider checks every client at start: a bad one stops the broker wit
   t.regex(error!.message, /^CLIENTS_FILE: client app: redirect_uris/);
 });
 
-test('JWKS_FILE must hold private ES256/RS256 keys with kids, an ES256 one among them', async (t) => {
-  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+test('JWKS_FILE must hold usable private keys with kids, an RS256 one among them (the default algorithm)', async (t) => {
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
   const priv = { ...(await exportJWK(privateKey)), kid: 'k1' };
   await failsWith(t, { JWKS_FILE: file('empty.json', { keys: [] }) }, /JWKS_FILE/, /JWK set/);
   await failsWith(t, { JWKS_FILE: file('public.json', { keys: [{ ...(await exportJWK(publicKey)), kid: 'p' }] }) }, /JWKS_FILE/, /not a private key/);
   await failsWith(t, { JWKS_FILE: file('nokid.json', { keys: [{ ...priv, kid: undefined }] }) }, /JWKS_FILE/, /has no kid/);
   await failsWith(t, { JWKS_FILE: file('dupkid.json', { keys: [priv, priv] }) }, /JWKS_FILE/, /kid is used twice/);
-  const rsa = (await generateSigningKeys()).keys.filter((key) => key.alg === 'RS256');
-  await failsWith(t, { JWKS_FILE: file('rsaonly.json', { keys: rsa }) }, /JWKS_FILE/, /needs an ES256 key/);
-  t.is((await loadConfig({ JWKS_FILE: file('good.json', { keys: [priv] }) })).keys.keys[0]!.alg, 'ES256');
+  const es256 = (await generateSigningKeys()).keys.filter((key) => key.alg === 'ES256');
+  await failsWith(t, { JWKS_FILE: file('esonly.json', { keys: es256 }) }, /JWKS_FILE/, /needs an RS256 key/);
+  const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
+  await failsWith(t, { JWKS_FILE: file('weak.json', { keys: [{ ...weak, kid: 'w' }] }) }, /JWKS_FILE/, /kid w\) is an RSA key of 1024 bits/);
+  const p384 = await generateKeyPair('ES384', { extractable: true });
+  await failsWith(t, { JWKS_FILE: file('p384.json', { keys: [priv, { ...(await exportJWK(p384.privateKey)), kid: 'c' }] }) }, /JWKS_FILE/, /kid c\) is a EC P-384 key/);
+  await failsWith(t, { JWKS_FILE: file('mismatch.json', { keys: [{ ...priv, alg: 'ES256' }] }) }, /JWKS_FILE/, /says alg ES256/);
+  const loaded = await loadConfig({ JWKS_FILE: file('good.json', { keys: [priv, ...es256] }) });
+  t.deepEqual(loaded.keys.keys.map((key) => key.alg), ['RS256', 'ES256'], 'an RSA key without alg signs RS256');
 });
 
 test('storage: memory by default; REDIS_URL in its three forms; MONGODB_URI', async (t) => {
