@@ -18,7 +18,7 @@ import { isStateFormat } from './attempts.ts';
 import { decide, type UpstreamResult } from './decide.ts';
 import type { Login } from './login.ts';
 import { carryOut, refuseCallback, type Callback } from './respond.ts';
-import { send } from './response.ts';
+import { sendAtCallback } from './response.ts';
 
 /** How long a repeat delivery waits for the first one to answer. */
 const REPEAT_WAIT_MS = 8000;
@@ -53,7 +53,7 @@ async function verifyCallback(ctx: Context, login: Login): Promise<Omit<Callback
 async function followFirstDelivery(ctx: Context, login: Login, callback: Omit<Callback, 'attempt'>): Promise<void> {
   const answer = await login.attempts.answered(callback.state, REPEAT_WAIT_MS);
   login.log.info({ uid: callback.interaction.uid, followed: Boolean(answer) }, 'repeat delivery of a WeChat callback');
-  if (answer) return send(ctx, answer);
+  if (answer) return sendAtCallback(ctx, answer);
   await refuseCallback(ctx, login);
 }
 

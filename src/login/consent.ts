@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { readForm } from '../http/read-body.ts';
 import { errorPage } from '../pages/views.ts';
 import type { Login } from './login.ts';
+import { send } from './response.ts';
 
 const DENIED = { error: 'access_denied', error_description: 'End-User denied the request' } as const;
 
@@ -12,7 +13,7 @@ export async function answerConsent(ctx: Context, login: Login): Promise<void> {
   const accountId = interaction?.session?.accountId;
   if (!interaction || interaction.prompt.name !== 'consent' || !accountId) return errorPage(ctx, { kind: 'interaction', status: 400 });
   const form = await readForm(ctx);
-  if (form.get('decision') !== 'allow') return void await login.end(ctx, DENIED);
+  if (form.get('decision') !== 'allow') return send(ctx, await login.end(ctx, DENIED));
   const grantId = await login.interactions.grantConsent(interaction, accountId);
-  await login.end(ctx, { consent: { grantId } }, true);
+  send(ctx, await login.end(ctx, { consent: { grantId } }, true));
 }

@@ -1,6 +1,7 @@
 // The login: everything the interaction routes need, built once in app.ts, with the two
 // moves every route makes: send the browser to WeChat on a fresh attempt, or end the
-// interaction and send the browser back to the provider.
+// interaction and send the browser back to the provider. Each gives the answer; the
+// route sends it (response.ts).
 
 import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
@@ -13,7 +14,7 @@ import { langOf } from '../pages/html.ts';
 import type { WeChatClient } from '../wechat/client.ts';
 import type { AppId } from '../wechat/types.ts';
 import type { Attempt, Attempts } from './attempts.ts';
-import { send, type Response } from './response.ts';
+import type { Response } from './response.ts';
 import { toWeChat, type WeChatUrls } from './to-wechat.ts';
 
 export interface LoginParts {
@@ -32,9 +33,9 @@ export interface LoginParts {
 export interface Login extends LoginParts {
   /** The configured app of an attempt (undefined when the configuration changed since). */
   app(appid: AppId): ConfiguredApp | undefined;
-  /** Keeps `attempt` for as long as the interaction lives and sends the browser to WeChat. */
+  /** Keeps `attempt` for as long as the interaction lives: the answer that sends the browser to WeChat. */
   begin(ctx: Context, interaction: Interaction, attempt: Attempt): Promise<Response>;
-  /** Ends the interaction with `result` and sends the browser back to the provider. */
+  /** Ends the interaction with `result`: the answer that sends the browser back to the provider. */
   end(ctx: Context, result: InteractionResults | InteractionError, merge?: boolean): Promise<Response>;
 }
 
@@ -44,14 +45,10 @@ export function createLogin(parts: LoginParts): Login {
     app: (appid) => parts.apps.find((app) => app.appid === appid),
     async begin(ctx, interaction, attempt) {
       const state = await parts.attempts.begin(attempt, interaction.exp - Math.floor(Date.now() / 1000));
-      const response = toWeChat(parts.urls, attempt, state, langOf(ctx));
-      send(ctx, response);
-      return response;
+      return toWeChat(parts.urls, attempt, state, langOf(ctx));
     },
     async end(ctx, result, merge = false) {
-      const response: Response = { type: 'redirect', url: await parts.interactions.finish(ctx, result, merge) };
-      send(ctx, response);
-      return response;
+      return { type: 'redirect', url: await parts.interactions.finish(ctx, result, merge) };
     },
   };
 }

@@ -11,7 +11,7 @@ import type { Attempt } from './attempts.ts';
 import { acrForApp } from './claims.ts';
 import type { Outcome, UpstreamResult } from './decide.ts';
 import type { Login } from './login.ts';
-import { send, type Response } from './response.ts';
+import { sendAtCallback, type Response } from './response.ts';
 import type { Channel } from './upstream.ts';
 
 /** A verified, claimed callback. */
@@ -40,13 +40,11 @@ async function logIn(ctx: Context, login: Login, { attempt }: Callback, user: We
   return { response, account: account.id };
 }
 
-function page(ctx: Context, { interaction }: Callback, outcome: Extract<Outcome, { type: 'page' }>): Response {
-  const response: Response = {
+function page({ interaction }: Callback, outcome: Extract<Outcome, { type: 'page' }>): Response {
+  return {
     type: 'page',
     page: { kind: outcome.page, status: outcome.status, ...(outcome.retry ? { retryHref: `/interaction/${interaction.uid}` } : {}) },
   };
-  send(ctx, response);
-  return response;
 }
 
 async function respondTo(ctx: Context, login: Login, callback: Callback, outcome: Outcome): Promise<{ response: Response; account?: string }> {
@@ -58,7 +56,7 @@ async function respondTo(ctx: Context, login: Login, callback: Callback, outcome
     case 'rp-error':
       return { response: await login.end(ctx, outcome.error) };
     case 'page':
-      return { response: page(ctx, callback, outcome) };
+      return { response: page(callback, outcome) };
   }
 }
 
@@ -70,6 +68,7 @@ function wechatFields(result: UpstreamResult) {
 
 export async function carryOut(ctx: Context, login: Login, callback: Callback, outcome: Outcome, result: UpstreamResult): Promise<void> {
   const { response, account } = await respondTo(ctx, login, callback, outcome);
+  sendAtCallback(ctx, response);
   await login.attempts.answer(callback.state, callback.attempt, response);
   const { attempt, interaction } = callback;
   if ('metric' in outcome) login.metrics.login(attempt.channel, outcome.metric);
@@ -89,6 +88,6 @@ export async function carryOut(ctx: Context, login: Login, callback: Callback, o
 export async function refuseCallback(ctx: Context, login: Login, channel: Channel | 'unknown' = 'unknown', claimed?: Callback): Promise<void> {
   login.metrics.login(channel, 'state_invalid');
   const response: Response = { type: 'page', page: { kind: 'state', status: 400 } };
-  send(ctx, response);
+  sendAtCallback(ctx, response);
   if (claimed) await login.attempts.answer(claimed.state, claimed.attempt, response);
 }

@@ -3,7 +3,7 @@
 // WeChat callback gets exactly the same answer.
 
 import type { Context } from 'koa';
-import { errorPage, qrPage, type ErrorData, type QrPageData } from '../pages/views.ts';
+import { continuePage, errorPage, qrPage, type ErrorData, type QrPageData } from '../pages/views.ts';
 
 export type Response =
   | { readonly type: 'redirect'; readonly url: string }
@@ -21,6 +21,17 @@ export function send(ctx: Context, response: Response): void {
     case 'qr':
       return qrPage(ctx, response.qr);
   }
+}
+
+/**
+ * At WeChat's callback, a redirect to a URL without a fragment goes out as a page that
+ * navigates on: the person came from a URL ending in `#wechat_redirect`, and a redirect
+ * without a fragment of its own carries that one on (RFC 9110 10.2.2), all the way to the
+ * relying party's redirect_uri. (A redirect back to WeChat has its own fragment.)
+ */
+export function sendAtCallback(ctx: Context, response: Response): void {
+  if (response.type === 'redirect' && !response.url.includes('#')) return continuePage(ctx, response.url);
+  send(ctx, response);
 }
 
 export function isResponse(value: unknown): value is Response {

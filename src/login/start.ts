@@ -7,6 +7,7 @@ import { consentPage, errorPage, openInWeChatPage } from '../pages/views.ts';
 import { browserKind } from '../wechat/user-agent.ts';
 import type { Login } from './login.ts';
 import { isSilent, SILENT_PARAM } from './silent.ts';
+import { send } from './response.ts';
 import { chooseUpstream } from './upstream.ts';
 
 const CONSENT_REQUIRED = { error: 'consent_required', error_description: 'End-User consent is required' } as const;
@@ -15,7 +16,7 @@ const LOGIN_REQUIRED = { error: 'login_required', error_description: 'End-User a
 async function askConsent(ctx: Context, login: Login, interaction: Interaction): Promise<void> {
   if (isSilent(interaction)) {
     login.metrics.login('web', 'consent_required');
-    await login.end(ctx, CONSENT_REQUIRED);
+    send(ctx, await login.end(ctx, CONSENT_REQUIRED));
     return;
   }
   const client = await login.interactions.client(interaction);
@@ -57,13 +58,13 @@ async function toUpstream(ctx: Context, login: Login, interaction: Interaction):
   const first = { uid: interaction.uid, round: 1 };
   switch (upstream.type) {
     case 'web':
-      return void await login.begin(ctx, interaction, {
+      return send(ctx, await login.begin(ctx, interaction, {
         ...first, channel: 'web', appid: upstream.app.appid, scope: 'snsapi_base', embedded: false, silent: isSilent(interaction),
-      });
+      }));
     case 'qr':
-      return void await login.begin(ctx, interaction, {
+      return send(ctx, await login.begin(ctx, interaction, {
         ...first, channel: 'qr', appid: upstream.app.appid, scope: 'snsapi_login', embedded: upstream.mode === 'embedded', silent: false,
-      });
+      }));
     case 'open-in-wechat':
       return openInWeChatPage(ctx, {
         link: restartLink(login.urls.issuer, await login.interactions.client(interaction), interaction),
@@ -71,7 +72,7 @@ async function toUpstream(ctx: Context, login: Login, interaction: Interaction):
       });
     case 'login-required':
       login.metrics.login('none', 'login_required');
-      return void await login.end(ctx, LOGIN_REQUIRED);
+      return send(ctx, await login.end(ctx, LOGIN_REQUIRED));
     case 'none':
       login.log.error({ uid: interaction.uid }, 'no configured WeChat app can log in this browser');
       login.metrics.login('none', 'misconfigured');

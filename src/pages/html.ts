@@ -45,6 +45,8 @@ export interface PageOptions {
   /** Extra origins for script-src and frame-src (wxLogin.js and its QR iframe). */
   readonly scriptOrigins?: readonly string[];
   readonly frameOrigins?: readonly string[];
+  /** Navigate there at once (a new navigation, which carries no fragment over). */
+  readonly refreshTo?: string;
 }
 
 const STYLE = `
@@ -81,6 +83,6 @@ export function renderPage(ctx: Context, options: PageOptions): void {
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = html`<!DOCTYPE html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${options.title}</title><style nonce="${nonce}">${raw(STYLE)}</style></head>
+<title>${options.title}</title>${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}">` : ''}<style nonce="${nonce}">${raw(STYLE)}</style></head>
 <body><main>${options.body(nonce)}</main></body></html>`.html;
 }

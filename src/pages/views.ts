@@ -143,3 +143,18 @@ export function loggedOutPage(ctx: Context): void {
     body: () => html`<section><h1>${t(lang, 'loggedOutTitle')}</h1><p>${t(lang, 'loggedOutBody')}</p></section>`,
   });
 }
+
+/**
+ * Sends the browser on to `url` by a new navigation rather than a redirect: a redirect
+ * without a fragment keeps the one the browser arrived with (RFC 9110 10.2.2), and WeChat
+ * sends people back from URLs ending in `#wechat_redirect`.
+ */
+export function continuePage(ctx: Context, url: string): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'continueTitle'),
+    refreshTo: url,
+    body: () => html`<section><h1>${t(lang, 'continueTitle')}</h1><p>${t(lang, 'continueBody')}</p>
+<a class="button primary" href="${url}">${t(lang, 'continueLink')}</a></section>`,
+  });
+}
