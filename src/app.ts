@@ -8,6 +8,8 @@ import { AccountLinker } from './accounts/linking.ts';
 import { reloadFiles, type ClientMetadata, type Config } from './config/config.ts';
 import { demoRoutes } from './demo/routes.ts';
 import { applyDevMode, type RunningConfig } from './dev-mode.ts';
+import { publicOrigin } from './http/public-origin.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { createLogger, type Logger } from './log.ts';
 import { ATTEMPT_MODEL, Attempts } from './login/attempts.ts';
 import { accountSource } from './login/claims.ts';
@@ -53,7 +55,13 @@ interface Shared {
 }
 
 function middleware(config: RunningConfig, shared: Shared) {
-  return [errorPages(shared.log), requestLog(shared.log), silentPromptInWeChat(config.apps.some((app) => app.kind === 'mp'))];
+  return [
+    publicOrigin(config.issuer, config.trustProxy),
+    securityHeaders(config.issuer.startsWith('https:')),
+    errorPages(shared.log),
+    requestLog(shared.log),
+    silentPromptInWeChat(config.apps.some((app) => app.kind === 'mp')),
+  ];
 }
 
 function routers(config: RunningConfig, shared: Shared, login: Login) {
@@ -72,7 +80,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
   const { log, stores, metrics } = shared;
   const provider = await createProvider({
     issuer: config.issuer, clients: config.clients, keys: config.keys, cookieKeys: config.cookieKeys,
-    trustProxy: config.trustProxy, storage: stores.protocol, accounts: accountSource(stores.accounts, config.apps.map((app) => app.appid)),
+    storage: stores.protocol, accounts: accountSource(stores.accounts, config.apps.map((app) => app.appid)),
   });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
   provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));

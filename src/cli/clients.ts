@@ -66,7 +66,7 @@ async function check(clientsFile: string | undefined, extra: ClientMetadata[] = 
   const storage = new MemoryStorage();
   try {
     await createProvider({
-      issuer: config.issuer, clients, keys: config.keys, cookieKeys: config.cookieKeys, trustProxy: false,
+      issuer: config.issuer, clients, keys: config.keys, cookieKeys: config.cookieKeys,
       storage, accounts: accountSource(new MemoryAccountStore(), []),
     });
   } finally {

@@ -12,16 +12,48 @@ import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Account, AccountId } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { AccountSource } from '../oidc/provider.ts';
+import type { ConsentItem } from '../pages/views.ts';
 import type { AppId } from '../wechat/types.ts';
 import { SILENT_PARAM } from './silent.ts';
 
 const SCOPES = ['openid', 'offline_access', 'profile', 'wechat'] as const;
 
-const CLAIMS = {
+const CLAIMS: Readonly<Record<string, readonly string[]>> = {
   openid: ['sub'],
   profile: ['name', 'nickname', 'picture'],
   wechat: ['wechat_unionid', 'wechat_openid'],
 };
+
+/** How the consent page names each claim; the page lists items in this order. */
+const CONSENT_OF_CLAIM: Readonly<Record<string, ConsentItem>> = {
+  sub: 'account', name: 'nickname', nickname: 'nickname', picture: 'picture', wechat_unionid: 'unionid', wechat_openid: 'openid',
+};
+const CONSENT_ORDER: readonly ConsentItem[] = ['account', 'nickname', 'picture', 'unionid', 'openid', 'offline'];
+
+/** The claims a `claims` request parameter asks for (OIDC Core 5.5), from its JSON text. */
+function claimsParameterNames(parameter: unknown): string[] {
+  let value: unknown = parameter;
+  if (typeof parameter === 'string') {
+    try {
+      value = JSON.parse(parameter);
+    } catch {
+      return [];
+    }
+  }
+  const members = ['userinfo', 'id_token'].map((key) => (value as Record<string, unknown> | null)?.[key]);
+  return members.flatMap((member) => (member && typeof member === 'object' ? Object.keys(member) : []));
+}
+
+/**
+ * Everything a client will receive, whichever way it asked: the claims of its scopes and
+ * those of its claims parameter, and a refresh token for offline_access.
+ */
+export function consentItems(scopes: ReadonlySet<string>, claimsParameter: unknown): ConsentItem[] {
+  const claims = new Set(['sub', ...[...scopes].flatMap((scope) => CLAIMS[scope] ?? []), ...claimsParameterNames(claimsParameter)]);
+  const items = new Set([...claims].map((claim) => CONSENT_OF_CLAIM[claim]).filter((item): item is ConsentItem => item !== undefined));
+  if (scopes.has('offline_access')) items.add('offline');
+  return CONSENT_ORDER.filter((item) => items.has(item));
+}
 
 const ACR_PREFIX = 'urn:wechat:app:';
 

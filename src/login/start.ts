@@ -2,9 +2,10 @@
 // the consent page, or the way to WeChat that upstream.ts chooses for this browser.
 
 import type { Context } from 'koa';
-import type { Client, Interaction } from '../oidc/interactions.ts';
+import { requestedScopes, type Client, type Interaction } from '../oidc/interactions.ts';
 import { consentPage, errorPage, openInWeChatPage } from '../pages/views.ts';
 import { browserKind } from '../wechat/user-agent.ts';
+import { consentItems } from './claims.ts';
 import type { Login } from './login.ts';
 import { isSilent, SILENT_PARAM } from './silent.ts';
 import { send } from './response.ts';
@@ -22,7 +23,7 @@ async function askConsent(ctx: Context, login: Login, interaction: Interaction):
   const client = await login.interactions.client(interaction);
   consentPage(ctx, {
     clientName: client?.clientName ?? String(interaction.params.client_id),
-    scopes: String(interaction.params.scope ?? '').split(' '),
+    items: consentItems(requestedScopes(interaction), interaction.params.claims),
     action: `/interaction/${interaction.uid}/consent`,
   });
 }

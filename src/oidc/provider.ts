@@ -31,8 +31,6 @@ export interface ProviderSetup {
   readonly clients: readonly ClientMetadata[];
   readonly keys: SigningKeys;
   readonly cookieKeys: readonly string[];
-  /** Trust X-Forwarded-* from a TLS-terminating proxy. */
-  readonly trustProxy: boolean;
   readonly storage: ProtocolStorage;
   readonly accounts: AccountSource;
 }
@@ -139,7 +137,9 @@ function configuration(setup: ProviderSetup): Configuration {
 
 export async function createProvider(setup: ProviderSetup): Promise<Provider> {
   const provider = new Provider(setup.issuer, configuration(setup));
-  provider.proxy = setup.trustProxy;
+  // X-Forwarded-Proto and -Host are trusted because the broker sets them itself from
+  // ISSUER (http/public-origin.ts), whatever the request said.
+  provider.proxy = true;
   await validateClients(provider, setup.clients);
   return provider;
 }

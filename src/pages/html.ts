@@ -1,5 +1,6 @@
 // HTML output: escaping, the shared layout and the Content-Security-Policy every page gets.
-// No external fonts or CDNs; the only outside script a page may load is wxLogin.js.
+// No external fonts or CDNs; the only outside script a page may load is wxLogin.js, named
+// by its full URL, and the only frame WeChat's QR page.
 
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
@@ -42,9 +43,9 @@ export interface PageOptions {
   readonly title: string;
   readonly body: (nonce: string) => Html;
   readonly status?: number;
-  /** Extra origins for script-src and frame-src (wxLogin.js and its QR iframe). */
-  readonly scriptOrigins?: readonly string[];
-  readonly frameOrigins?: readonly string[];
+  /** Extra sources for script-src and frame-src, as exact URLs (wxLogin.js and its QR iframe). */
+  readonly scriptSources?: readonly string[];
+  readonly frameSources?: readonly string[];
   /** Navigate there at once (a new navigation, which carries no fragment over). */
   readonly refreshTo?: string;
 }
@@ -63,15 +64,15 @@ pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:12px;bo
 export function renderPage(ctx: Context, options: PageOptions): void {
   const nonce = randomBytes(16).toString('base64');
   const lang = langOf(ctx);
-  const scripts = options.scriptOrigins?.join(' ') ?? '';
-  const frames = options.frameOrigins?.length ? options.frameOrigins.join(' ') : "'none'";
+  const scripts = options.scriptSources?.join(' ') ?? '';
+  const frames = options.frameSources?.length ? options.frameSources.join(' ') : "'none'";
   // form-action is left open: the consent and logout forms end in redirects to relying
   // parties, which Chromium checks against form-action too.
   ctx.set('content-security-policy', [
     "default-src 'none'",
     `script-src 'nonce-${nonce}' ${scripts}`.trim(),
     `style-src 'nonce-${nonce}'`,
-    "img-src 'self' data: https:",
+    "img-src 'self' data:",
     `frame-src ${frames}`,
     "base-uri 'none'",
     "frame-ancestors 'none'",

@@ -3,9 +3,7 @@
 
 import type { Context } from 'koa';
 import { html, langOf, raw, renderPage } from './html.ts';
-import { t, type MessageKey } from './i18n.ts';
-
-const origin = (url: string): string => new URL(url).origin;
+import { t } from './i18n.ts';
 
 export interface QrPageData {
   readonly appid: string;
@@ -32,8 +30,8 @@ export function qrPage(ctx: Context, data: QrPageData): void {
   });
   renderPage(ctx, {
     title: t(lang, 'qrTitle'),
-    scriptOrigins: [origin(data.loginJsUrl)],
-    frameOrigins: [origin(data.connectUrl)],
+    scriptSources: [data.loginJsUrl],
+    frameSources: [new URL('/connect/qrconnect', data.connectUrl).href],
     body: (nonce) => html`<section><h1>${t(lang, 'qrTitle')}</h1>
 <div id="qr" data-wx="${wx}"></div>
 <p class="muted">${t(lang, 'qrHint')}</p>
@@ -67,27 +65,23 @@ r.selectNodeContents(document.getElementById('link'));var s=getSelection();s.rem
   });
 }
 
+/** What a client will receive, in the words the consent page uses. */
+export type ConsentItem = 'account' | 'nickname' | 'picture' | 'unionid' | 'openid' | 'offline';
+
 export interface ConsentData {
   readonly clientName: string;
-  readonly scopes: readonly string[];
+  /** Everything the client will receive, whichever way it asked (scopes or the claims parameter). */
+  readonly items: readonly ConsentItem[];
   readonly action: string;
 }
 
-const SCOPE_TEXT: Record<string, MessageKey> = {
-  openid: 'scope_openid',
-  profile: 'scope_profile',
-  wechat: 'scope_wechat',
-  offline_access: 'scope_offline_access',
-};
-
 export function consentPage(ctx: Context, data: ConsentData): void {
   const lang = langOf(ctx);
-  const items = data.scopes.map((scope) => SCOPE_TEXT[scope]).filter((key): key is MessageKey => key !== undefined);
   renderPage(ctx, {
     title: t(lang, 'consentTitle'),
     body: () => html`<section><h1>${t(lang, 'consentTitle')}</h1>
 <p>${t(lang, 'consentIntro', { client: data.clientName })}</p>
-<ul>${items.map((key) => html`<li>${t(lang, key)}</li>`)}</ul>
+<ul>${data.items.map((item) => html`<li>${t(lang, `consent_${item}`)}</li>`)}</ul>
 <form method="post" action="${data.action}">
 <button class="button primary" type="submit" name="decision" value="allow">${t(lang, 'consentAllow')}</button>
 <button class="button" type="submit" name="decision" value="deny">${t(lang, 'consentDeny')}</button>

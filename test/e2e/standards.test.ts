@@ -2,8 +2,12 @@
 // the broker is responsible for, as a relying party written by someone else meets them.
 
 import test from 'ava';
+import { request as httpRequest } from 'node:http';
+import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
+import { qrLoginByFetch } from '../helpers/fetch-login.ts';
+import { freePort } from '../helpers/ports.ts';
 import { setPhoneUser } from '../helpers/simulator.ts';
 import { allowInWeChat } from '../helpers/wechat.ts';
 
@@ -43,5 +47,204 @@ test("WeChat's #wechat_redirect never reaches the relying party: QR login on WeC
   const landed = await e2e.rp.landed(page);
   t.false(page.url().includes('#'));
   t.truthy((await e2e.rp.finish(landed, check)).claims()!.sub);
+  await context.close();
+});
+
+/** A GET with headers exactly as given (fetch would not send a Host of our choosing). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { headers }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+const form = (body: Record<string, string>) => ({
+  method: 'POST',
+  headers: {
+    authorization: `Basic ${Buffer.from('first-party:first-party-secret-0123456789abcdef').toString('base64')}`,
+    'content-type': 'application/x-www-form-urlencoded',
+  },
+  body: new URLSearchParams(body),
+});
+
+async function tokenRequest(body: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${e2e.broker.issuer}/token`, form(body));
+  return { status: response.status, json: await response.json() as Record<string, unknown> };
+}
+
+/** An authorization request of the first-party client, with `change` applied to its parameters. */
+async function authorizeUrl(change: (params: URLSearchParams) => void): Promise<string> {
+  const url = new URL((await e2e.rp.start()).url);
+  change(url.searchParams);
+  return url.href;
+}
+
+test('RFC 9700 2.1: redirect URIs match exactly; anything else is an error page, never a redirect', async (t) => {
+  for (const uri of [`${e2e.rpServer.callback}/more`, `${e2e.rpServer.callback}?x=1`, `${e2e.rpServer.callback}#f`, e2e.rpServer.callback.toUpperCase()]) {
+    const response = await fetch(await authorizeUrl((params) => params.set('redirect_uri', uri)), { redirect: 'manual' });
+    t.is(response.status, 400, uri);
+    t.is(response.headers.get('location'), null, uri);
+  }
+});
+
+test('RFC 9700 2.1.2: the authorization code flow only; an implicit or hybrid request gets no token, an error with iss', async (t) => {
+  for (const type of ['token', 'id_token', 'code id_token', 'code token']) {
+    const response = await fetch(await authorizeUrl((params) => params.set('response_type', type)), { redirect: 'manual' });
+    const location = new URL(String(response.headers.get('location')), e2e.broker.issuer);
+    t.is(location.origin + location.pathname, e2e.rpServer.callback, type);
+    // Errors for a token-returning response_type come in the fragment (OAuth 2.0 Multiple Response Types 5).
+    const answer = new URLSearchParams(location.hash ? location.hash.slice(1) : location.search);
+    t.is(answer.get('error'), 'unsupported_response_type', type);
+    t.is(answer.get('iss'), e2e.broker.issuer, `${type}: RFC 9207 iss in the error response`);
+    t.false(/access_token|id_token=/.test(location.href), type);
+  }
+});
+
+test('RFC 9700 2.1.1: PKCE downgrade refused — a code_verifier without a code_challenge, a challenge without a verifier, and the plain method', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'desktop');
+  const withoutChallenge = await authorizeUrl((params) => { params.delete('code_challenge'); params.delete('code_challenge_method'); });
+  await page.goto(withoutChallenge);
+  await page.getByRole('button', { name: /Alice/ }).click();
+  const first = await e2e.rp.landed(page);
+  const downgraded = await tokenRequest({
+    grant_type: 'authorization_code', code: first.searchParams.get('code')!, redirect_uri: e2e.rpServer.callback, code_verifier: 'a'.repeat(43),
+  });
+  t.is(downgraded.status, 400);
+  t.is(downgraded.json.error, 'invalid_grant');
+
+  const { url } = await e2e.rp.start();
+  await page.goto(url);
+  const second = await e2e.rp.landed(page);
+  const noVerifier = await tokenRequest({ grant_type: 'authorization_code', code: second.searchParams.get('code')!, redirect_uri: e2e.rpServer.callback });
+  t.is(noVerifier.json.error, 'invalid_grant');
+
+  const plain = await fetch(await authorizeUrl((params) => params.set('code_challenge_method', 'plain')), { redirect: 'manual' });
+  t.is(new URL(String(plain.headers.get('location')), e2e.broker.issuer).searchParams.get('error'), 'invalid_request');
+  await context.close();
+});
+
+test('RFC 9700 2.2.2: refresh tokens rotate, and a reused one revokes the whole grant', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'desktop');
+  const { url, check } = await e2e.rp.start({ scope: 'openid offline_access', prompt: 'consent' });
+  await page.goto(url);
+  await page.getByRole('button', { name: /Alice/ }).click();
+  await page.getByRole('button', { name: '同意' }).click();
+  const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
+  const rotated = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+  t.is(rotated.status, 200);
+  t.not(rotated.json.refresh_token, tokens.refresh_token);
+  const reused = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+  t.is(reused.json.error, 'invalid_grant');
+  const afterReuse = await tokenRequest({ grant_type: 'refresh_token', refresh_token: String(rotated.json.refresh_token) });
+  t.is(afterReuse.json.error, 'invalid_grant', 'the token issued by the rotation was revoked with its grant');
+  const introspected = await fetch(`${e2e.broker.issuer}/token/introspection`, form({ token: String(rotated.json.access_token) }));
+  t.is((await introspected.json() as { active: boolean }).active, false, 'and so was its access token');
+  await context.close();
+});
+
+test('RFC 9700 4.11: every POST the person makes is answered 303 (consent, logout)', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
+  const third = await (await import('../helpers/rp.ts')).createRp(e2e.broker.issuer, e2e.rpServer, 'third-party');
+  const { url, check } = await third.start({ redirect_uri: e2e.rpServer.callback });
+  await page.goto(url);
+  await page.getByRole('button', { name: /Alice/ }).click();
+  const consent = page.waitForResponse((response) => response.request().method() === 'POST');
+  await page.getByRole('button', { name: 'Allow' }).click();
+  t.is((await consent).status(), 303);
+  const tokens = await third.finish(await third.landed(page), check);
+  await page.goto(`${e2e.broker.issuer}/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: e2e.rpServer.loggedOut })}`);
+  const logout = page.waitForResponse((response) => response.request().method() === 'POST');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  t.is((await logout).status(), 303);
+  await context.close();
+});
+
+test('clickjacking: every page forbids framing, oidc-provider\'s own auto-submit pages included', async (t) => {
+  const pages = [
+    await fetch(`${e2e.broker.issuer}/session/end`),
+    await fetch(await authorizeUrl((params) => { params.set('prompt', 'none'); params.set('response_mode', 'form_post'); })),
+    await fetch(await authorizeUrl(() => undefined)).then((response) => response),
+    await fetch(`${e2e.broker.issuer}/no/such/page`),
+  ];
+  for (const response of pages) {
+    const csp = String(response.headers.get('content-security-policy'));
+    t.regex(csp, /frame-ancestors 'none'/, response.url);
+    t.is(response.headers.get('x-frame-options'), 'DENY', response.url);
+    t.notRegex(csp, /unsafe-inline/);
+  }
+  const autoSubmit = await fetch(`${e2e.broker.issuer}/session/end`);
+  t.regex(await autoSubmit.text(), /<script>/, 'the logout without a session is oidc-provider\'s auto-submit form');
+  t.regex(String(autoSubmit.headers.get('content-security-policy')), /script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/, 'its inline script is allowed by hash only');
+});
+
+test('request headers never decide the broker\'s URLs; a malformed Host is a 400, not a 500', async (t) => {
+  const discovery = await fetch(`${e2e.broker.origin}/.well-known/openid-configuration`, {
+    headers: { host: 'attacker.example', 'x-forwarded-host': 'attacker.example', 'x-forwarded-proto': 'https', forwarded: 'host=attacker.example' },
+  });
+  const metadata = await discovery.json() as Record<string, unknown>;
+  t.is(metadata.issuer, e2e.broker.issuer);
+  for (const [key, value] of Object.entries(metadata)) if (key.endsWith('_endpoint') || key === 'jwks_uri') t.true(String(value).startsWith(`${e2e.broker.issuer}/`), key);
+  t.regex(String(discovery.headers.get('cache-control')), /^public, max-age=\d+$/);
+  t.regex(String((await fetch(`${e2e.broker.issuer}/jwks`)).headers.get('cache-control')), /^public, max-age=\d+$/);
+  const before = e2e.broker.logs().length;
+  for (const headers of [{ host: 'evil"<b>' }, { 'x-forwarded-host': 'a b' }, { 'x-forwarded-proto': 'gopher' }] as Array<Record<string, string>>) {
+    const response = await rawGet(`${e2e.broker.origin}/.well-known/openid-configuration`, headers);
+    t.is(response.status, 400, JSON.stringify(headers));
+    t.notRegex(response.body, /<b>|at .*:\d+/);
+  }
+  t.false(e2e.broker.logs().slice(before).some((line) => Number(line.level) >= 50), 'no error logged');
+});
+
+test('with an https ISSUER: every cookie HttpOnly, SameSite and Secure (behind any proxy headers or none), and HSTS', async (t) => {
+  const port = await freePort();
+  const issuer = `https://localhost:${port}`;
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients(e2e.rpServer.origin)), PORT: String(port), ISSUER: issuer, WECHAT_QR_MODE: 'redirect' });
+  try {
+    const authorize = `${issuer}/auth?${new URLSearchParams({
+      client_id: 'first-party', response_type: 'code', scope: 'openid', redirect_uri: e2e.rpServer.callback, state: 's', nonce: 'n',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+    })}`;
+    const { landed, jar } = await qrLoginByFetch(authorize, { issuer, direct: `http://127.0.0.1:${port}` }, broker.simulator);
+    t.true(landed.startsWith(`${e2e.rpServer.callback}?code=`), landed);
+    t.true(jar.setCookies.some((cookie) => cookie.startsWith('_session=')), 'the login set the session cookie');
+    for (const cookie of jar.setCookies) {
+      t.regex(cookie, /; httponly/i, cookie);
+      t.regex(cookie, /; samesite=(lax|none)/i, cookie);
+      t.regex(cookie, /; secure/i, cookie);
+    }
+    const discovery = await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`);
+    t.regex(String(discovery.headers.get('strict-transport-security')), /^max-age=\d{7,}/);
+  } finally {
+    await broker.stop();
+  }
+  t.is((await fetch(`${e2e.broker.issuer}/.well-known/openid-configuration`)).headers.get('strict-transport-security'), null, 'no HSTS over http');
+});
+
+test('consent lists everything the client will receive, also what it asked for by the claims parameter', async (t) => {
+  const { createRp } = await import('../helpers/rp.ts');
+  const third = await createRp(e2e.broker.issuer, e2e.rpServer, 'third-party');
+  const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
+  const { url, check } = await third.start({
+    redirect_uri: e2e.rpServer.callback, scope: 'openid',
+    claims: JSON.stringify({ userinfo: { wechat_unionid: null, nickname: null, picture: null } }),
+  });
+  await page.goto(url);
+  await page.getByRole('button', { name: /Alice/ }).click();
+  await page.getByRole('button', { name: 'Allow' }).waitFor();
+  const listed = await page.locator('li').allInnerTexts();
+  t.deepEqual(listed, [
+    'an identifier of your account', 'your WeChat nickname', 'your WeChat avatar',
+    'the WeChat identifier that recognizes you across this company\'s apps (UnionID)',
+  ]);
+  await page.getByRole('button', { name: 'Allow' }).click();
+  const tokens = await third.finish(await third.landed(page), check);
+  const userinfo = await (await import('openid-client')).fetchUserInfo(third.config, tokens.access_token, tokens.claims()!.sub);
+  const received = Object.keys(userinfo).filter((claim) => claim !== 'sub').sort();
+  t.deepEqual(received, ['nickname', 'picture', 'wechat_unionid'], 'what was listed is what it got, no more');
   await context.close();
 });

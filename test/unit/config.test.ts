@@ -86,7 +86,7 @@ test('CLIENTS_FILE mistakes name the file, the client and the field', async (t) 
 test('oidc-provider checks every client at start: a bad one stops the broker with its name', async (t) => {
   const config = await loadConfig({ CLIENTS_FILE: file('noredirect.json', [{ ...CLIENT, redirect_uris: ['not a url'] }]) });
   const error = await t.throwsAsync(createProvider({
-    issuer: config.issuer, clients: config.clients!, keys: config.keys, cookieKeys: config.cookieKeys, trustProxy: false,
+    issuer: config.issuer, clients: config.clients!, keys: config.keys, cookieKeys: config.cookieKeys,
     storage: new MemoryStorage(), accounts: accountSource(new MemoryAccountStore(), []),
   }), { instanceOf: ConfigError });
   t.regex(error!.message, /^CLIENTS_FILE: client app: redirect_uris/);

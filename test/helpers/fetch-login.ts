@@ -1,0 +1,70 @@
+// A QR login driven with plain HTTP requests, as a browser would make them, for tests that
+// must see every response's headers (cookies, redirects): the broker in redirect QR mode,
+// the code obtained from the simulator as WeChat would give it after a scan.
+
+import { issueCode } from './simulator.ts';
+
+export interface Jar {
+  /** Every Set-Cookie header the broker sent, in order. */
+  readonly setCookies: string[];
+  header(): string;
+}
+
+export function cookieJar(): Jar & { take(response: Response): void } {
+  const values = new Map<string, string>();
+  const setCookies: string[] = [];
+  return {
+    setCookies,
+    header: () => [...values].map(([name, value]) => `${name}=${value}`).join('; '),
+    take(response) {
+      for (const cookie of response.headers.getSetCookie()) {
+        setCookies.push(cookie);
+        const [pair = ''] = cookie.split(';');
+        const [name = '', value = ''] = pair.split('=');
+        values.set(name.trim(), value);
+      }
+    },
+  };
+}
+
+interface Broker {
+  /** The ISSUER's origin, in the URLs the broker writes. */
+  readonly issuer: string;
+  /** Where its requests really go. */
+  readonly direct: string;
+}
+
+/** Follows redirects by hand, keeping cookies; stops at a response that is not a redirect or leaves the broker. */
+async function follow(url: string, jar: ReturnType<typeof cookieJar>, broker: Broker): Promise<{ url: string; response: Response }> {
+  let current = url;
+  for (;;) {
+    const response = await fetch(current.replace(broker.issuer, broker.direct), {
+      redirect: 'manual', headers: { cookie: jar.header(), 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0' },
+    });
+    jar.take(response);
+    const location = response.headers.get('location');
+    if (!location || response.status < 300 || response.status >= 400) return { url: current, response };
+    current = new URL(location, current).href;
+    if (!current.startsWith(broker.issuer)) return { url: current, response };
+  }
+}
+
+/**
+ * Logs `user` in by QR at `broker` (its requests go to `direct`, whatever ISSUER says):
+ * the authorization URL's answer chain up to WeChat, the code WeChat gives, the callback,
+ * and on to the relying party. Returns where the browser ended and the cookie jar.
+ */
+export async function qrLoginByFetch(authorizeUrl: string, broker: Broker, simulator: string, user = 'alice'): Promise<{ landed: string; jar: Jar }> {
+  const jar = cookieJar();
+  const toWeChat = await follow(authorizeUrl, jar, broker);
+  const wechat = new URL(toWeChat.url);
+  const code = await issueCode(simulator, wechat.searchParams.get('appid')!, user, 'snsapi_login');
+  const callback = new URL(wechat.searchParams.get('redirect_uri')!);
+  callback.searchParams.set('code', code);
+  callback.searchParams.set('state', wechat.searchParams.get('state')!);
+  const page = await follow(callback.href, jar, broker);
+  const next = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(await page.response.text())?.[1]?.replaceAll('&amp;', '&');
+  if (!next) throw new Error(`the callback did not send the browser on (${page.response.status})`);
+  const landed = await follow(next, jar, broker);
+  return { landed: landed.url, jar };
+}
