@@ -15,7 +15,7 @@ import { ATTEMPT_MODEL, Attempts } from './login/attempts.ts';
 import { accountSource } from './login/claims.ts';
 import { createLogin, type Login } from './login/login.ts';
 import { loginRoutes } from './login/routes.ts';
-import { silentPromptInWeChat } from './login/silent.ts';
+import { SilentLogins } from './login/silent.ts';
 import { Interactions } from './oidc/interactions.ts';
 import { createProvider } from './oidc/provider.ts';
 import { errorPages } from './ops/errors.ts';
@@ -51,6 +51,7 @@ interface Shared {
   readonly metrics: BrokerMetrics;
   readonly wechat: WeChatClient;
   readonly demo: ClientMetadata | undefined;
+  readonly silent: SilentLogins;
   readonly isClosing: () => boolean;
 }
 
@@ -60,7 +61,7 @@ function middleware(config: RunningConfig, shared: Shared) {
     securityHeaders(config.issuer.startsWith('https:')),
     errorPages(shared.log),
     requestLog(shared.log),
-    silentPromptInWeChat(config.apps.some((app) => app.kind === 'mp')),
+    shared.silent.middleware(config.apps.some((app) => app.kind === 'mp')),
   ];
 }
 
@@ -94,6 +95,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     linker: new AccountLinker(stores.accounts),
     log,
     metrics,
+    silent: shared.silent,
   });
   for (const step of middleware(config, shared)) provider.use(step);
   for (const router of routers(config, shared, login)) {
@@ -124,7 +126,7 @@ export async function createBroker(loaded: Config, options: BrokerOptions = {}):
   const wechat = new WeChatClient({
     apiUrl: config.wechat.apiUrl, timeoutMs: config.wechat.timeoutMs, log, observe: (path, seconds, errcode) => metrics.wechatCall(path, seconds, errcode),
   });
-  const shared: Shared = { log, stores, metrics, wechat, demo, isClosing: () => closing };
+  const shared: Shared = { log, stores, metrics, wechat, demo, silent: new SilentLogins(config.cookieKeys), isClosing: () => closing };
   let handle = (await buildApp(config, shared)).callback();
 
   return {

@@ -14,6 +14,7 @@ import { langOf } from '../pages/html.ts';
 import type { WeChatClient } from '../wechat/client.ts';
 import type { AppId } from '../wechat/types.ts';
 import type { Attempt, Attempts } from './attempts.ts';
+import type { SilentLogins } from './silent.ts';
 import type { Response } from './response.ts';
 import { toWeChat, type WeChatUrls } from './to-wechat.ts';
 
@@ -28,6 +29,7 @@ export interface LoginParts {
   readonly linker: AccountLinker;
   readonly log: Logger;
   readonly metrics: BrokerMetrics;
+  readonly silent: SilentLogins;
 }
 
 export interface Login extends LoginParts {

@@ -7,7 +7,7 @@ import { consentPage, errorPage, openInWeChatPage } from '../pages/views.ts';
 import { browserKind } from '../wechat/user-agent.ts';
 import { consentItems } from './claims.ts';
 import type { Login } from './login.ts';
-import { isSilent, SILENT_PARAM } from './silent.ts';
+import { SILENT_PARAM } from './silent.ts';
 import { send } from './response.ts';
 import { chooseUpstream } from './upstream.ts';
 
@@ -15,7 +15,7 @@ const CONSENT_REQUIRED = { error: 'consent_required', error_description: 'End-Us
 const LOGIN_REQUIRED = { error: 'login_required', error_description: 'End-User authentication is required' } as const;
 
 async function askConsent(ctx: Context, login: Login, interaction: Interaction): Promise<void> {
-  if (isSilent(interaction)) {
+  if (login.silent.isSilent(interaction)) {
     login.metrics.login('web', 'consent_required');
     send(ctx, await login.end(ctx, CONSENT_REQUIRED));
     return;
@@ -45,7 +45,7 @@ function restartLink(issuer: string, client: Client | undefined, interaction: In
 }
 
 function upstreamFor(ctx: Context, login: Login, interaction: Interaction) {
-  const silent = isSilent(interaction);
+  const silent = login.silent.isSilent(interaction);
   // A silent login already happened in this chain and oidc-provider asks again (say, an
   // id_token_hint for somebody else): only a visible login could help.
   if (silent && interaction.lastSubmission?.login !== undefined) return { type: 'login-required' as const };
@@ -60,7 +60,7 @@ async function toUpstream(ctx: Context, login: Login, interaction: Interaction):
   switch (upstream.type) {
     case 'web':
       return send(ctx, await login.begin(ctx, interaction, {
-        ...first, channel: 'web', appid: upstream.app.appid, scope: 'snsapi_base', embedded: false, silent: isSilent(interaction),
+        ...first, channel: 'web', appid: upstream.app.appid, scope: 'snsapi_base', embedded: false, silent: login.silent.isSilent(interaction),
       }));
     case 'qr':
       return send(ctx, await login.begin(ctx, interaction, {

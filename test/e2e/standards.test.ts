@@ -248,3 +248,31 @@ test('consent lists everything the client will receive, also what it asked for b
   t.deepEqual(received, ['nickname', 'picture', 'wechat_unionid'], 'what was listed is what it got, no more');
   await context.close();
 });
+
+test('the silent-login marker cannot be set from outside: not by query on any path, nor by a pushed authorization request', async (t) => {
+  const attempts: Array<[string, () => Promise<string>]> = [
+    ['GET /auth', async () => (await e2e.rp.start({ wechat_silent: '1' })).url],
+    ['GET /AUTH', async () => (await e2e.rp.start({ wechat_silent: '1' })).url.replace('/auth?', '/AUTH?')],
+    ['GET /auth/', async () => (await e2e.rp.start({ wechat_silent: '1' })).url.replace('/auth?', '/auth/?')],
+    ['a guessed marker', async () => (await e2e.rp.start({ wechat_silent: 'x'.repeat(43) })).url],
+    ['PAR (public client)', async () => {
+      const { url } = await e2e.rp.start({ wechat_silent: '1' });
+      const params = new URL(url).searchParams;
+      params.set('client_id', 'spa');
+      const pushed = await fetch(`${e2e.broker.issuer}/request`, { method: 'POST', body: params });
+      t.is(pushed.status, 201, 'the pushed request was accepted');
+      const { request_uri: requestUri } = await pushed.json() as { request_uri: string };
+      return `${e2e.broker.issuer}/auth?${new URLSearchParams({ client_id: 'spa', request_uri: requestUri })}`;
+    }],
+  ];
+  for (const [channel, url] of attempts) {
+    const { context, page } = await newPerson(e2e.browser, 'wechat');
+    await setPhoneUser(context, e2e.broker.simulator, 'bob');
+    await page.goto(await url());
+    // Silent, bob (who has no account) would be sent back with login_required at once;
+    // not silent, WeChat asks him for his profile.
+    await page.getByRole('button', { name: /^允许/ }).waitFor();
+    t.false(page.url().startsWith(e2e.rpServer.origin), `${channel}: the relying party got nothing`);
+    await context.close();
+  }
+});
