@@ -17,7 +17,12 @@ const LENGTH = 24; // 142 bits
 const FORMAT = /^[A-Za-z0-9]{1,128}$/;
 /** How long an answered attempt answers repeat deliveries of its callback. */
 const ANSWER_TTL_S = 120;
-const POLL_MS = 100;
+/** A repeat delivery polls storage at these growing intervals: about ten reads in 8 s. */
+const FIRST_POLL_MS = 50;
+const MAX_POLL_MS = 1000;
+/** Repeat deliveries this process lets wait, per state and in all; the others are answered at once. */
+const MAX_WAITERS_PER_STATE = 3;
+const MAX_WAITERS = 100;
 
 export interface Attempt {
   /** The oidc-provider interaction this attempt serves. */
@@ -55,6 +60,8 @@ function parse(payload: Record<string, unknown> | undefined | void): Stored | un
 
 export class Attempts {
   readonly #adapter: StorageAdapter;
+  readonly #waiting = new Map<string, number>();
+  #waiters = 0;
 
   constructor(adapter: StorageAdapter) {
     this.#adapter = adapter;
@@ -81,15 +88,32 @@ export class Attempts {
     await this.#adapter.upsert(state, { ...attempt, answer, consumed: Math.floor(Date.now() / 1000) }, ANSWER_TTL_S);
   }
 
-  /** Waits (at most `waitMs`) for the delivery that claimed the attempt to answer; that answer. */
+  /**
+   * Waits (at most `waitMs`) for the delivery that claimed the attempt to answer; that
+   * answer. Waiting is bounded in time, in reads and in waiters: beyond the caps a repeat
+   * delivery gets undefined at once.
+   */
   async answered(state: string, waitMs: number): Promise<Response | undefined> {
-    const until = Date.now() + waitMs;
-    for (;;) {
+    const here = this.#waiting.get(state) ?? 0;
+    if (here >= MAX_WAITERS_PER_STATE || this.#waiters >= MAX_WAITERS) return undefined;
+    this.#waiting.set(state, here + 1);
+    this.#waiters += 1;
+    try {
+      return await this.#poll(state, Date.now() + waitMs);
+    } finally {
+      this.#waiters -= 1;
+      const left = (this.#waiting.get(state) ?? 1) - 1;
+      if (left === 0) this.#waiting.delete(state);
+      else this.#waiting.set(state, left);
+    }
+  }
+
+  async #poll(state: string, until: number): Promise<Response | undefined> {
+    for (let pause = FIRST_POLL_MS; ; pause = Math.min(pause * 2, MAX_POLL_MS)) {
       const stored = parse(await this.#adapter.find(state));
-      if (!stored) return undefined;
-      if (stored.answer) return stored.answer;
+      if (!stored || stored.answer) return stored?.answer;
       if (Date.now() >= until) return undefined;
-      await sleep(POLL_MS);
+      await sleep(Math.min(pause, Math.max(0, until - Date.now())));
     }
   }
 }

@@ -107,7 +107,7 @@ function webAuthorize(ctx: Context, world: SimWorld): void {
   const user = world.user(ctx.cookies.get(USER_COOKIE));
   if (!user) return choosePhoneUserPage(ctx);
   if (params.scope === 'snsapi_base' || (world.hasAllowed(user, params.app) && !user.snapshot)) {
-    return ctx.redirect(callbackUrl(params, { code: world.issueCode(params.app, user, params.scope) }));
+    return deliver(ctx, callbackUrl(params, { code: world.issueCode(params.app, user, params.scope) }), world.takeTwice());
   }
   page(ctx, '授权', `<h3>${esc(user.snapshot ? '朋友圈快照页' : '网页授权')}</h3><p>该网页申请获取你的昵称、头像</p>
 ${decisionForm(ctx, [user], '_self')}<small>账号：${esc(user.nickname)}</small>`);
@@ -138,7 +138,7 @@ async function decide(ctx: Context, world: SimWorld): Promise<void> {
   const q = Object.fromEntries(form);
   const params = authorizeParams(ctx, world, q, q.scope === 'snsapi_login' ? 'open' : 'mp');
   if (!params) return;
-  const twice = form.get('twice') === '1';
+  const twice = form.get('twice') === '1' || world.takeTwice();
   const refuse = form.get('refuse');
   if (refuse) return deliver(ctx, callbackUrl(params, refuse === 'authdeny' ? { code: 'authdeny' } : {}), twice);
   const user = world.user(form.get('user') ?? undefined);

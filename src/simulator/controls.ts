@@ -6,6 +6,7 @@
 //   POST /_sim/codes           {appid, user, scope, life_ms?}: the code WeChat would give
 //                              `user` after authorizing (as the phone's WeChat would)
 //   POST /_sim/callback-hosts  {host}: register a callback domain (the console's setting)
+//   POST /_sim/deliver-twice   {count}: the next `count` callbacks are delivered twice
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -70,11 +71,20 @@ async function addCallbackHost(ctx: Context, world: SimWorld): Promise<void> {
   ctx.status = 204;
 }
 
+async function deliverTwice(ctx: Context, world: SimWorld): Promise<void> {
+  const body = await jsonBody(ctx);
+  if (!body) return;
+  if (typeof body.count !== 'number' || !Number.isInteger(body.count) || body.count < 1 || body.count > 100) return badRequest(ctx, 'expected {count: 1 to 100}');
+  world.deliverTwice(body.count);
+  ctx.status = 204;
+}
+
 export function controls(world: SimWorld): Router {
   const router = new Router();
   router.post('/_sim/faults', (ctx) => injectFaults(ctx, world));
   router.get('/_sim/calls', (ctx) => listCalls(ctx, world));
   router.post('/_sim/codes', (ctx) => issueCode(ctx, world));
   router.post('/_sim/callback-hosts', (ctx) => addCallbackHost(ctx, world));
+  router.post('/_sim/deliver-twice', (ctx) => deliverTwice(ctx, world));
   return router;
 }

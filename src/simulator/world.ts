@@ -78,6 +78,8 @@ export class SimWorld {
   readonly #faults = new Map<string, FaultKind[]>();
   /** (user, appid) pairs that already allowed snsapi_userinfo: WeChat lets them pass. */
   readonly #allowed = new Set<string>();
+  /** How many of the next callbacks WeChat delivers twice. */
+  #twice = 0;
 
   constructor(apps: readonly SimApp[], callbackHosts: Iterable<string>) {
     this.apps = apps;
@@ -137,6 +139,17 @@ export class SimWorld {
     const issued = this.#tokens.get(token);
     if (!issued) return 40014;
     return issued.expiresAt <= Date.now() ? 42001 : issued;
+  }
+
+  deliverTwice(count: number): void {
+    this.#twice += count;
+  }
+
+  /** Whether the callback being delivered now goes twice. */
+  takeTwice(): boolean {
+    if (this.#twice === 0) return false;
+    this.#twice -= 1;
+    return true;
   }
 
   injectFaults(path: string, faults: readonly FaultKind[]): void {

@@ -9,7 +9,7 @@ import {
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { setPhoneUser, simApp } from '../helpers/simulator.ts';
+import { deliverTwice, setPhoneUser, simApp } from '../helpers/simulator.ts';
 import { scanQr } from '../helpers/wechat.ts';
 
 const WRONG_SECRET = 'ffffffffffffffffffffffffffffffff';
@@ -76,8 +76,11 @@ test('WeChat refuses the app secret: a page saying the service is misconfigured,
   const rp = await createRp(misconfigured.broker.issuer, rpServer);
   const { page, context } = await newPerson(browser, 'wechat', 'en');
   await setPhoneUser(context, misconfigured.simulator.url, 'alice');
-  const response = await page.goto((await rp.start()).url);
-  t.is(response?.status(), 503);
+  // WeChat delivers the callback twice: the second delivery, the one the browser shows, gets the same page.
+  await deliverTwice(misconfigured.simulator.url);
+  const shown = page.waitForResponse((answer) => answer.url().includes('/wechat?') && answer.request().isNavigationRequest());
+  await page.goto((await rp.start()).url);
+  t.is((await shown).status(), 503);
   t.regex(await page.locator('p').first().innerText(), /misconfigured/);
   const line = misconfigured.broker.logs().find((entry) => entry.level === 50 && (entry.wechat as { errcode?: number } | undefined)?.errcode === 40125);
   t.truthy(line, 'an error line for the operator');

@@ -6,7 +6,7 @@ import test from 'ava';
 import type { Page } from 'playwright-core';
 import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
-import { injectFaults, setPhoneUser, simCalls } from '../helpers/simulator.ts';
+import { deliverTwice, injectFaults, setPhoneUser, simCalls } from '../helpers/simulator.ts';
 import type { FaultKind } from '../../src/simulator/world.ts';
 import { scanQr } from '../helpers/wechat.ts';
 
@@ -21,12 +21,16 @@ async function openQr(locale = 'zh-CN') {
 
 const heading = (page: Page) => page.locator('h1').innerText();
 
-/** `user` logs in inside WeChat (openid only) while WeChat's code exchange answers `faults` first. */
-async function weChatLoginMeeting(faults: FaultKind[], user = 'alice', locale = 'zh-CN') {
+/**
+ * `user` logs in inside WeChat (openid only) while WeChat's code exchange answers `faults`
+ * first, and (`twice`) WeChat delivers the first callback twice.
+ */
+async function weChatLoginMeeting(faults: FaultKind[], user = 'alice', locale = 'zh-CN', twice = false) {
   const person = await newPerson(e2e.browser, 'wechat', locale);
   await setPhoneUser(person.context, e2e.broker.simulator, user);
   const started = await e2e.rp.start({ scope: 'openid' });
   await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', faults);
+  if (twice) await deliverTwice(e2e.broker.simulator);
   const response = await person.page.goto(started.url);
   return { ...person, ...started, response };
 }
@@ -141,3 +145,36 @@ for (const faults of [['busy', 'busy'], ['garbage', 'gbk-empty']] as const) {
     await context.close();
   });
 }
+
+/** The repeat delivery of the callback with `uid` followed the first one's answer. */
+const followed = (uid: string | undefined) => e2e.broker.logs().some((line) => line.msg === 'repeat delivery of a WeChat callback' && line.followed === true && (uid === undefined || line.uid === uid));
+
+test.serial('delivered twice, WeChat unavailable: the second delivery gets the same temporarily_unavailable', async (t) => {
+  const before = e2e.broker.logs().length;
+  const { context, page, check } = await weChatLoginMeeting(['busy', 'busy'], 'bob', 'zh-CN', true);
+  const landed = await e2e.rp.landed(page);
+  t.is(landed.searchParams.get('error'), 'temporarily_unavailable');
+  t.is(landed.searchParams.get('state'), check.state);
+  t.true(e2e.broker.logs().slice(before).some((line) => line.msg === 'repeat delivery of a WeChat callback' && line.followed === true));
+  await context.close();
+});
+
+test.serial('delivered twice, a rejected code: the second delivery follows the fresh attempt, and the login succeeds', async (t) => {
+  const before = e2e.broker.logs().length;
+  const { context, page, check } = await weChatLoginMeeting(['errcode:40029'], 'alice', 'zh-CN', true);
+  t.truthy((await e2e.rp.finish(await e2e.rp.landed(page), check)).claims()!.sub);
+  t.true(e2e.broker.logs().slice(before).some((line) => line.msg === 'repeat delivery of a WeChat callback' && line.followed === true));
+  await context.close();
+});
+
+test.serial('delivered twice, the upgrade to snsapi_userinfo: the second delivery follows it to WeChat\'s sheet', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(context, e2e.broker.simulator, 'chen');
+  const { url, check } = await e2e.rp.start();
+  await deliverTwice(e2e.broker.simulator);
+  await page.goto(url);
+  await page.getByRole('button', { name: /^允许/ }).click();
+  t.truthy((await e2e.rp.finish(await e2e.rp.landed(page), check)).claims()!.sub);
+  t.true(followed(undefined));
+  await context.close();
+});

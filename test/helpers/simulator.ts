@@ -47,6 +47,11 @@ export async function issueCode(simulator: string, appid: string, user: string, 
   return ((await response.json()) as { code: string }).code;
 }
 
+/** WeChat delivers the next `count` callbacks twice, as it sometimes does. */
+export async function deliverTwice(simulator: string, count = 1): Promise<void> {
+  await control(simulator, '/_sim/deliver-twice', { count });
+}
+
 /** The WeChat account logged in on the simulated phone (WeChat knows who you are). */
 export async function setPhoneUser(context: BrowserContext, simulator: string, user: string): Promise<void> {
   await context.addCookies([{ name: 'wxsim_user', value: user, url: simulator }]);

@@ -56,3 +56,27 @@ test('an attempt expires with its interaction', async (t) => {
   t.is(await store.find(state), undefined);
   t.is(await store.claim(state), undefined);
 });
+
+test('repeat deliveries wait cheaply and in bounded number: few reads, and waiters beyond the cap are answered at once', async (t) => {
+  const adapter = new MemoryStorage().adapter(ATTEMPT_MODEL);
+  let reads = 0;
+  const counted = new Proxy(adapter, {
+    get: (target, key) => {
+      const value = Reflect.get(target, key) as unknown;
+      if (key === 'find') return (id: string) => { reads += 1; return target.find(id); };
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const store = new Attempts(counted);
+  const state = await store.begin(attempt, 60);
+  await store.claim(state);
+  const started = reads;
+  const order: string[] = [];
+  const waiters = Array.from({ length: 10 }, (_, index) => store.answered(state, 1500).then((answer) => {
+    order.push(index < 3 ? 'waited' : 'turned away');
+    return answer;
+  }));
+  t.deepEqual(await Promise.all(waiters), Array.from({ length: 10 }, () => undefined), 'the first delivery never answered: nothing to follow');
+  t.deepEqual(order, [...Array.from({ length: 7 }, () => 'turned away'), 'waited', 'waited', 'waited'], 'past three waiters, the others are answered at once');
+  t.true(reads - started <= 3 * 8, `three waiters over 1.5 s read storage ${reads - started} times`);
+});
