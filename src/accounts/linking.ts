@@ -2,14 +2,15 @@
 //
 // Rules: find by unionid first, then by (appid, openid). A unionid seen for the first time
 // on an openid-only account is attached to it. Two accounts that turn out to share a
-// unionid are merged into the older one. Nothing but WeChat's identifiers ever links
+// unionid are merged into the older one, but never two accounts that each have their own
+// unionid: that login is refused (IdentityConflictError) and nothing changes. Nothing but WeChat's identifiers ever links
 // accounts (never a nickname or an avatar). The latest profile and every (appid, openid)
 // are kept.
 
 import { randomUUID } from 'node:crypto';
 import type { Account, AccountId, Identity, LoginFacts } from './account.ts';
 import { sameIdentity } from './account.ts';
-import { AccountConflictError, type AccountStore } from './store.ts';
+import { AccountConflictError, IdentityConflictError, type AccountStore } from './store.ts';
 
 /** Stores settle races by refusing a write; a few rounds always converge. */
 const ATTEMPTS = 4;
@@ -43,8 +44,9 @@ export class AccountLinker {
     const byUnionid = facts.unionid === undefined ? undefined : await this.#store.findByUnionid(facts.unionid);
     const byIdentity = await this.#store.findByIdentity(facts.identity);
     const now = this.#now();
-
     if (byUnionid && byIdentity && byUnionid.id !== byIdentity.id) {
+      // Two accounts that each have their own unionid are two people, whatever WeChat said now.
+      if (byIdentity.unionid !== undefined) throw new IdentityConflictError(byIdentity.id);
       const [older, younger] = byUnionid.createdAt <= byIdentity.createdAt
         ? [byUnionid, byIdentity] : [byIdentity, byUnionid];
       const merged = withFacts(absorb(older, younger, now), facts, now);

@@ -16,14 +16,15 @@ export class MemoryAccountStore implements AccountStore {
     return this.#accounts.get(this.#aliases.get(id) ?? id);
   }
 
+  /** Index entries may name a merged-away id: they resolve through it, as in the other stores. */
   async findByUnionid(unionid: Unionid): Promise<Account | undefined> {
     const id = this.#byUnionid.get(unionid);
-    return id === undefined ? undefined : this.#accounts.get(id);
+    return id === undefined ? undefined : this.findById(id);
   }
 
   async findByIdentity(identity: Identity): Promise<Account | undefined> {
     const id = this.#byIdentity.get(identityKey(identity));
-    return id === undefined ? undefined : this.#accounts.get(id);
+    return id === undefined ? undefined : this.findById(id);
   }
 
   async create(account: Account): Promise<void> {

@@ -13,6 +13,24 @@ export class AccountConflictError extends Error {
   }
 }
 
+/**
+ * WeChat named, for an openid that already belongs to an account with one unionid,
+ * another unionid. WeChat gives an openid exactly one unionid, so this is WeChat's error
+ * (or a forged answer), and linking on it would hand one person's account to another:
+ * the login is refused and nothing changes.
+ */
+export class IdentityConflictError extends Error {
+  readonly code = 'IDENTITY_CONFLICT';
+  /** The account the openid belongs to. */
+  readonly account: AccountId;
+
+  constructor(account: AccountId) {
+    super('WeChat gave an openid a unionid other than the one its account has');
+    this.name = 'IdentityConflictError';
+    this.account = account;
+  }
+}
+
 export interface AccountStore {
   /** The account, following merges: a merged-away id resolves to the account it joined. */
   findById(id: AccountId): Promise<Account | undefined>;

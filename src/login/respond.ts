@@ -4,6 +4,7 @@
 
 import type { Context } from 'koa';
 import type { LoginFacts } from '../accounts/account.ts';
+import { IdentityConflictError } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../config/config.ts';
 import type { Interaction } from '../oidc/interactions.ts';
 import type { WeChatUser } from '../wechat/types.ts';
@@ -47,16 +48,27 @@ function page({ interaction }: Callback, outcome: Extract<Outcome, { type: 'page
   };
 }
 
-async function respondTo(ctx: Context, login: Login, callback: Callback, outcome: Outcome): Promise<{ response: Response; account?: string }> {
+/** Linking refused: WeChat's answer would have merged two people. Nothing changed. */
+const IDENTITY_CONFLICT: Extract<Outcome, { type: 'page' }> = {
+  type: 'page', page: 'conflict', status: 409, retry: false, metric: 'identity_conflict',
+  note: { level: 'error', msg: 'WeChat gave an openid a unionid other than its account\'s: login refused, no account changed' },
+};
+
+async function respondTo(ctx: Context, login: Login, callback: Callback, outcome: Outcome): Promise<{ response: Response; account?: string; outcome: Outcome }> {
   switch (outcome.type) {
     case 'login':
-      return logIn(ctx, login, callback, outcome.user);
+      try {
+        return { ...await logIn(ctx, login, callback, outcome.user), outcome };
+      } catch (error) {
+        if (!(error instanceof IdentityConflictError)) throw error;
+        return { response: page(callback, IDENTITY_CONFLICT), account: error.account, outcome: IDENTITY_CONFLICT };
+      }
     case 'again':
-      return { response: await login.begin(ctx, callback.interaction, outcome.attempt) };
+      return { response: await login.begin(ctx, callback.interaction, outcome.attempt), outcome };
     case 'rp-error':
-      return { response: await login.end(ctx, outcome.error) };
+      return { response: await login.end(ctx, outcome.error), outcome };
     case 'page':
-      return { response: page(callback, outcome) };
+      return { response: page(callback, outcome), outcome };
   }
 }
 
@@ -66,8 +78,8 @@ function wechatFields(result: UpstreamResult) {
   return { wechat: { kind: error.code, errcode: error.errcode, rid: error.requestId } };
 }
 
-export async function carryOut(ctx: Context, login: Login, callback: Callback, outcome: Outcome, result: UpstreamResult): Promise<void> {
-  const { response, account } = await respondTo(ctx, login, callback, outcome);
+export async function carryOut(ctx: Context, login: Login, callback: Callback, decided: Outcome, result: UpstreamResult): Promise<void> {
+  const { response, account, outcome } = await respondTo(ctx, login, callback, decided);
   sendAtCallback(ctx, response);
   await login.attempts.answer(callback.state, callback.attempt, response);
   const { attempt, interaction } = callback;

@@ -14,7 +14,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 
 export type LoginOutcome =
   | 'success' | 'refused' | 'snapshot' | 'code_rejected' | 'misconfigured' | 'unavailable'
-  | 'login_required' | 'consent_required' | 'state_invalid';
+  | 'login_required' | 'consent_required' | 'state_invalid' | 'identity_conflict';
 
 export class BrokerMetrics {
   readonly registry = new Registry();

@@ -91,7 +91,7 @@ export function consentPage(ctx: Context, data: ConsentData): void {
 
 export type ErrorPageKind =
   | 'state' | 'snapshot' | 'misconfigured' | 'code' | 'unavailable'
-  | 'interaction' | 'request' | 'not_found' | 'internal';
+  | 'interaction' | 'request' | 'not_found' | 'internal' | 'conflict';
 
 export interface ErrorData {
   readonly kind: ErrorPageKind;

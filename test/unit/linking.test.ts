@@ -5,6 +5,7 @@ import test from 'ava';
 import type { AccountId, LoginFacts } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
 import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
+import { IdentityConflictError } from '../../src/accounts/store.ts';
 import type { AppId, Openid, Unionid } from '../../src/wechat/types.ts';
 
 const MP = 'wxmp' as AppId;
@@ -89,4 +90,26 @@ test('twenty first logins of one person at the same moment make one account', as
   const accounts = await Promise.all(Array.from({ length: 20 }, (_, i) =>
     linker.resolve(i % 2 ? facts(MP, 'o-mp-1', 'u-1') : facts(OPEN, 'o-open-1', 'u-1'))));
   t.is(new Set(accounts.map((account) => account.id)).size, 1);
+});
+
+test('one odd WeChat answer never merges two people: accounts with different unionids stay apart, the login is refused, nothing changes', async (t) => {
+  const { linker, store } = setup();
+  const ann = await linker.resolve(facts(MP, 'o-ann', 'u-ann', 'Ann'));
+  const bob = await linker.resolve(facts(OPEN, 'o-bob', 'u-bob', 'Bob'));
+  const odd = await t.throwsAsync(linker.resolve(facts(MP, 'o-ann', 'u-bob')), { instanceOf: IdentityConflictError });
+  t.is(odd?.account, ann.id);
+  t.deepEqual(await store.findById(ann.id), ann, 'Ann unchanged');
+  t.deepEqual(await store.findById(bob.id), bob, 'Bob unchanged');
+  const bobAgain = await linker.resolve(facts(MP, 'o-bob-mp', 'u-bob'));
+  t.is(bobAgain.id, bob.id, 'a new openid with Bob\'s unionid is still Bob');
+});
+
+test('the memory store follows merged ids in its unionid and identity lookups, as the others do', async (t) => {
+  const { linker, store } = setup();
+  const older = await linker.resolve(facts(MP, 'o-1'));
+  const younger = await linker.resolve(facts(OPEN, 'o-2', 'u-1'));
+  await linker.resolve(facts(MP, 'o-1', 'u-1'));
+  t.is((await store.findByUnionid('u-1' as Unionid))?.id, older.id);
+  t.is((await store.findByIdentity({ appid: OPEN, openid: 'o-2' as Openid }))?.id, older.id);
+  t.not(younger.id, older.id);
 });
