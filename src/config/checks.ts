@@ -2,6 +2,7 @@
 // (as oidc-provider's configuration.js runs its checkX() steps after the defaults).
 
 import { ConfigError } from './errors.ts';
+import { secretBits } from './strength.ts';
 import { VARIABLES, type Settings, type VariableName } from './variables.ts';
 
 type Check = (settings: Settings) => void;
@@ -39,4 +40,40 @@ const checkProductionHasApp: Check = (settings) => {
   }
 };
 
-export const CHECKS: readonly Check[] = [checkIssuerIsOrigin, checkAppPairs, checkProductionRequired, checkProductionHasApp];
+/** Production sends secrets and cookies only over TLS, unless INSECURE_LAB says this is a lab. */
+const checkProductionHttps: Check = (settings) => {
+  if (settings.NODE_ENV !== 'production' || settings.INSECURE_LAB) return;
+  const plain = (['ISSUER', 'WECHAT_API_URL', 'WECHAT_CONNECT_URL', 'WECHAT_LOGIN_JS_URL'] as const)
+    .find((name) => name === 'ISSUER' ? !settings.ISSUER?.startsWith('https:') : !settings[name].startsWith('https:'));
+  if (plain === 'ISSUER') throw new ConfigError('ISSUER', 'must be https in production (cookies, codes and tokens travel on it); INSECURE_LAB=true allows http in a lab');
+  if (plain) throw new ConfigError(plain, 'must be https in production (the app secret and codes travel on it); INSECURE_LAB=true allows http in a lab');
+};
+
+
+/** Production's cookie keys must be secrets, not placeholders ("kkkk…"). */
+const checkProductionCookieKeys: Check = (settings) => {
+  if (settings.NODE_ENV !== 'production') return;
+  if (settings.COOKIE_KEYS?.some((key) => secretBits(key) < 128 || new Set(key).size < 8)) {
+    throw new ConfigError('COOKIE_KEYS', 'a key is too predictable: use random ones (openssl rand -hex 32)');
+  }
+};
+
+/** Production keeps state where every instance and a restart find it. */
+const checkProductionStorage: Check = (settings) => {
+  if (settings.NODE_ENV === 'production' && !isSet(settings, 'REDIS_URL') && !isSet(settings, 'MONGODB_URI')) {
+    throw new ConfigError('REDIS_URL/MONGODB_URI', 'production needs Redis or MongoDB: in memory, sessions and accounts are lost at every restart');
+  }
+};
+
+/** /metrics on its own port still tells anyone who reaches it about the logins: not on every interface without a token. */
+const checkProductionMetrics: Check = (settings) => {
+  const loopback = settings.HOST === 'localhost' || settings.HOST === '127.0.0.1' || settings.HOST === '::1';
+  if (settings.NODE_ENV === 'production' && isSet(settings, 'METRICS_PORT') && !isSet(settings, 'METRICS_TOKEN') && !loopback) {
+    throw new ConfigError('METRICS_TOKEN', 'is required with METRICS_PORT when HOST is not a loopback address (metrics would be open on every interface)');
+  }
+};
+
+export const CHECKS: readonly Check[] = [
+  checkIssuerIsOrigin, checkAppPairs, checkProductionRequired, checkProductionHasApp,
+  checkProductionHttps, checkProductionCookieKeys, checkProductionStorage, checkProductionMetrics,
+];

@@ -2,6 +2,7 @@
 // checked here; oidc-provider checks each client's metadata in full when the app is built.
 
 import { ConfigError } from './errors.ts';
+import { secretBits } from './strength.ts';
 import { readJsonFile } from './files.ts';
 
 /** OIDC client metadata as written in CLIENTS_FILE. */
@@ -19,9 +20,29 @@ function checkEntry(name: string, client: unknown, index: number, ids: Set<strin
   return client as ClientMetadata;
 }
 
-export function clientsFile(name: string, path: string): ClientMetadata[] {
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+
+/**
+ * What production asks more of a client: a secret that cannot be guessed (at least 32
+ * characters and about 128 bits; client_secret_jwt also needs 32 bytes for HS256), and
+ * redirect URIs over https, loopback ones aside (native apps, RFC 8252 7.3).
+ */
+function checkProduction(name: string, client: ClientMetadata): void {
+  const secret = client.client_secret;
+  if (typeof secret === 'string' && (secret.length < 32 || secretBits(secret) < 128)) {
+    throw new ConfigError(name, `client ${client.client_id}: client_secret is too short or too predictable for production (npm run clients -- new makes one)`);
+  }
+  const uris = [client.redirect_uris, client.post_logout_redirect_uris].flatMap((list) => (Array.isArray(list) ? list : []));
+  const plain = uris.find((uri) => typeof uri === 'string' && uri.startsWith('http:') && !LOOPBACK.has(new URL(uri).host.replace(/:\d+$/, '')));
+  if (plain) throw new ConfigError(name, `client ${client.client_id}: ${String(plain)} is not https (production sends codes only over TLS)`);
+}
+
+export function clientsFile(name: string, path: string, production = false): ClientMetadata[] {
   const value = readJsonFile(name, path);
   if (!Array.isArray(value) || value.length === 0) throw new ConfigError(name, `${path}: expected a non-empty JSON array of client metadata`);
   const ids = new Set<string>();
-  return value.map((client: unknown, index) => checkEntry(name, client, index, ids));
+  const clients = value.map((client: unknown, index) => checkEntry(name, client, index, ids));
+  if (production) for (const client of clients) checkProduction(name, client);
+  return clients;
 }

@@ -108,7 +108,7 @@ function warnings(settings: Settings, config: Omit<Config, 'warnings'>): string[
   const production = config.mode === 'production';
   const unset = (name: VariableName) => settings[name] === undefined;
   return [
-    production && !config.issuer.startsWith('https:') && 'ISSUER is not https: browsers will drop the broker\'s cookies on cross-site returns',
+    production && settings.INSECURE_LAB && 'INSECURE_LAB=true: http is allowed for ISSUER and WeChat URLs; never use this setting for real people',
     config.simulator && 'no WeChat credentials: the built-in WeChat simulator plays WeChat (dev mode only)',
     unset('COOKIE_KEYS') && 'COOKIE_KEYS not set: random cookie keys, sessions end when the broker restarts',
     unset('JWKS_FILE') && 'JWKS_FILE not set: fresh signing keys, tokens stop verifying when the broker restarts',
@@ -141,7 +141,7 @@ async function derive(settings: Settings): Promise<Config> {
       qrMode: settings.WECHAT_QR_MODE,
       timeoutMs: settings.WECHAT_TIMEOUT_MS,
     },
-    clients: settings.CLIENTS_FILE === undefined ? undefined : clientsFile('CLIENTS_FILE', settings.CLIENTS_FILE),
+    clients: settings.CLIENTS_FILE === undefined ? undefined : clientsFile('CLIENTS_FILE', settings.CLIENTS_FILE, production),
     keys: settings.JWKS_FILE === undefined ? await generateSigningKeys() : loadJwksFile('JWKS_FILE', settings.JWKS_FILE),
     storage: storage(settings),
     metrics: metrics(settings),
@@ -166,7 +166,7 @@ export async function reloadFiles(config: Config, env: Env = process.env): Promi
   const { CLIENTS_FILE: clientsPath, JWKS_FILE: jwksPath } = parseVariables(env);
   return {
     ...config,
-    clients: clientsPath ? clientsFile('CLIENTS_FILE', clientsPath) : config.clients,
+    clients: clientsPath ? clientsFile('CLIENTS_FILE', clientsPath, config.mode === 'production') : config.clients,
     keys: jwksPath ? loadJwksFile('JWKS_FILE', jwksPath) : config.keys,
   };
 }

@@ -110,6 +110,10 @@ export const VARIABLES = {
   METRICS_TOKEN: variable({ schema: optional(z.string().min(16, { error: 'must have at least 16 characters' })), production: 'recommended', doc: 'bearer token required on /metrics' }),
   METRICS_PORT: variable({ schema: optional(wholeNumber(1, 65535)), production: 'recommended', doc: 'serve /metrics on this port only' }),
   SHUTDOWN_DELAY_MS: variable({ schema: wholeNumber(0, 120_000), default: '0', production: 'optional', doc: 'after SIGTERM, how long to keep serving while not ready' }),
+  INSECURE_LAB: variable({
+    schema: oneOf(['true', 'false']).transform((raw) => raw === 'true'), default: 'false', production: 'optional',
+    doc: '`true` lets production run with an http `ISSUER` and http WeChat URLs (a lab or test rig only; the banner warns)',
+  }),
   SHUTDOWN_TIMEOUT_MS: variable({ schema: wholeNumber(0, 600_000), default: '10000', production: 'optional', doc: 'then how long requests in flight get to finish' }),
 };
 

@@ -24,6 +24,7 @@ import { createRp } from '../helpers/rp.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
 import { simApp, startTestSimulator, wechatEnv } from '../helpers/simulator.ts';
 import { startQrLogin } from '../helpers/wechat.ts';
+import { startRedis } from '../helpers/redis.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -59,8 +60,8 @@ test('the production artifact: built like the Dockerfile, started with its CMD a
   const open = simApp('open');
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
-  const [browser, rpServer, simulator] = await Promise.all([
-    launchChromium(), startRpServer(), startTestSimulator([open], [new URL(issuer).host]),
+  const [browser, rpServer, simulator, redis] = await Promise.all([
+    launchChromium(), startRpServer(), startTestSimulator([open], [new URL(issuer).host]), startRedis(),
   ]);
   const jwks = join(dir, 'jwks.json');
   const clients = join(dir, 'clients.json');
@@ -75,6 +76,9 @@ test('the production artifact: built like the Dockerfile, started with its CMD a
     JWKS_FILE: jwks,
     CLIENTS_FILE: clients,
     ...wechatEnv(simulator, [open]),
+    REDIS_URL: redis.url,
+    // No TLS on this test rig: production's http refusal is lifted the documented way.
+    INSECURE_LAB: 'true',
   };
   t.is(env.NODE_ENV, 'production');
   const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -106,6 +110,6 @@ test('the production artifact: built like the Dockerfile, started with its CMD a
     t.is(await exited, 0);
   } finally {
     child.kill('SIGKILL');
-    await Promise.all([browser.close(), rpServer.close(), simulator.close()]);
+    await Promise.all([browser.close(), rpServer.close(), simulator.close(), redis.stop()]);
   }
 });

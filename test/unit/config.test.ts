@@ -21,7 +21,8 @@ const file = (name: string, content: unknown): string => {
   return path;
 };
 const CLIENT = { client_id: 'app', client_secret: 'app-secret-0123456789abcdef0123456789', redirect_uris: ['https://app.example/cb'] };
-const COOKIE_KEYS = 'k'.repeat(32);
+const COOKIE_KEYS = '3f9a1c7e5b2d8064af3c9e1b7d5f2a8c';
+const SAFE = { REDIS_URL: 'redis://127.0.0.1:6379', ISSUER: 'https://login.example.com' };
 
 async function failsWith(t: import('ava').ExecutionContext, env: Record<string, string>, variable: RegExp, problem: RegExp) {
   const error = await t.throwsAsync(loadConfig(env), { instanceOf: ConfigError });
@@ -54,7 +55,7 @@ test('production refuses to start without COOKIE_KEYS, JWKS_FILE, CLIENTS_FILE a
   await failsWith(t, { NODE_ENV: 'production', COOKIE_KEYS, JWKS_FILE: jwks, CLIENTS_FILE: clients }, /WECHAT_MP_APPID/, /simulator never runs in production/);
   const config = await loadConfig({
     NODE_ENV: 'production', COOKIE_KEYS, JWKS_FILE: jwks, CLIENTS_FILE: clients,
-    WECHAT_MP_APPID: 'wx1234567890abcdef', WECHAT_MP_SECRET: 'b'.repeat(32), ISSUER: 'https://login.example.com',
+    WECHAT_MP_APPID: 'wx1234567890abcdef', WECHAT_MP_SECRET: 'b'.repeat(32), ...SAFE,
   });
   t.is(config.simulator, undefined);
   t.true(config.trustProxy, 'an https issuer sits behind a TLS proxy');
@@ -138,12 +139,34 @@ test('metrics: open in dev mode; in production only behind METRICS_TOKEN or on M
   const jwks = file('jwks-m.json', await generateSigningKeys());
   const production = {
     NODE_ENV: 'production', COOKIE_KEYS, JWKS_FILE: jwks, CLIENTS_FILE: file('clients-m.json', [CLIENT]),
-    WECHAT_MP_APPID: 'wx1234567890abcdef', WECHAT_MP_SECRET: 'b'.repeat(32),
+    WECHAT_MP_APPID: 'wx1234567890abcdef', WECHAT_MP_SECRET: 'b'.repeat(32), ...SAFE,
   };
   const closed = await loadConfig(production);
   t.false(closed.metrics.enabled);
   t.true(closed.warnings.some((warning) => /METRICS_TOKEN or METRICS_PORT/.test(warning)));
   t.true((await loadConfig({ ...production, METRICS_TOKEN: 'x'.repeat(16) })).metrics.enabled);
-  t.deepEqual((await loadConfig({ ...production, METRICS_PORT: '9100' })).metrics, { token: undefined, port: 9100, enabled: true });
+  t.deepEqual((await loadConfig({ ...production, METRICS_PORT: '9100', HOST: '127.0.0.1' })).metrics, { token: undefined, port: 9100, enabled: true });
   await failsWith(t, { METRICS_TOKEN: 'short' }, /^METRICS_TOKEN$/, /16 characters/);
+});
+
+test('production refuses unsafe settings, each with one line naming the variable; INSECURE_LAB allows http alone', async (t) => {
+  const jwks = file('jwks-p.json', await generateSigningKeys());
+  const safe = {
+    NODE_ENV: 'production', COOKIE_KEYS, JWKS_FILE: jwks, CLIENTS_FILE: file('clients-p.json', [CLIENT]),
+    WECHAT_MP_APPID: 'wx1234567890abcdef', WECHAT_MP_SECRET: 'b'.repeat(32), ...SAFE,
+  };
+  await t.notThrowsAsync(loadConfig(safe));
+  await failsWith(t, { ...safe, ISSUER: 'http://login.example.com' }, /^ISSUER$/, /must be https in production/);
+  await failsWith(t, { ...safe, WECHAT_API_URL: 'http://api.weixin.qq.com' }, /^WECHAT_API_URL$/, /app secret/);
+  await failsWith(t, { ...safe, COOKIE_KEYS: 'k'.repeat(32) }, /^COOKIE_KEYS$/, /too predictable/);
+  await failsWith(t, { ...safe, COOKIE_KEYS: `${COOKIE_KEYS},${'ab'.repeat(20)}` }, /^COOKIE_KEYS$/, /too predictable/);
+  await failsWith(t, { ...safe, CLIENTS_FILE: file('weak-secret.json', [{ ...CLIENT, client_secret: 'a' }]) }, /^CLIENTS_FILE$/, /client app: client_secret is too short/);
+  await failsWith(t, { ...safe, CLIENTS_FILE: file('http-uri.json', [{ ...CLIENT, redirect_uris: ['http://app.example/cb'] }]) }, /^CLIENTS_FILE$/, /http:\/\/app\.example\/cb is not https/);
+  await t.notThrowsAsync(loadConfig({ ...safe, CLIENTS_FILE: file('loopback.json', [{ ...CLIENT, redirect_uris: ['http://127.0.0.1:8080/cb'] }]) }), 'loopback redirect URIs stay allowed (RFC 8252)');
+  await failsWith(t, { ...safe, REDIS_URL: '' }, /^REDIS_URL\/MONGODB_URI$/, /lost at every restart/);
+  await failsWith(t, { ...safe, METRICS_PORT: '9100' }, /^METRICS_TOKEN$/, /every interface/);
+  const lab = await loadConfig({ ...safe, ISSUER: 'http://lab.example', WECHAT_API_URL: 'http://sim.example', INSECURE_LAB: 'true' });
+  t.true(lab.warnings.some((warning) => /INSECURE_LAB/.test(warning)), 'the banner says so');
+  await failsWith(t, { ...safe, INSECURE_LAB: 'true', COOKIE_KEYS: 'k'.repeat(32) }, /^COOKIE_KEYS$/, /too predictable/);
+  t.truthy(await loadConfig({ COOKIE_KEYS: 'k'.repeat(32), ISSUER: 'http://localhost:3000' }), 'dev mode keeps its conveniences');
 });
