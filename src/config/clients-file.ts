@@ -12,10 +12,11 @@ function checkEntry(name: string, client: unknown, index: number, ids: Set<strin
   if (typeof client !== 'object' || client === null || Array.isArray(client)) {
     throw new ConfigError(name, `entry ${index} is not an object`);
   }
-  const { client_id: id, first_party: firstParty } = client as Record<string, unknown>;
+  const { client_id: id, first_party: firstParty, resource_server: resourceServer } = client as Record<string, unknown>;
   if (typeof id !== 'string' || id === '') throw new ConfigError(name, `entry ${index}: client_id is required`);
   if (ids.has(id)) throw new ConfigError(name, `client ${id}: client_id is used twice`);
   if (firstParty !== undefined && typeof firstParty !== 'boolean') throw new ConfigError(name, `client ${id}: first_party must be true or false`);
+  if (resourceServer !== undefined && typeof resourceServer !== 'boolean') throw new ConfigError(name, `client ${id}: resource_server must be true or false`);
   ids.add(id);
   return client as ClientMetadata;
 }

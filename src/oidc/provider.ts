@@ -14,6 +14,8 @@ import { ConsumeOnceAdapter } from './consume-once.ts';
 
 /** Private client metadata: `first_party: true` skips the consent page. */
 export const FIRST_PARTY = 'first_party';
+/** Private client metadata: `resource_server: true` may introspect tokens issued to other clients. */
+export const RESOURCE_SERVER = 'resource_server';
 
 /** What the provider learns from the layer that knows who people are. */
 export interface AccountSource {
@@ -69,11 +71,20 @@ const renderError: Configuration['renderError'] = (ctx, out, error) => {
     : { kind: 'request', status, detail: String(out.error_description ?? out.error ?? '') });
 };
 
-const validateFirstParty: NonNullable<Configuration['extraClientMetadata']>['validator'] = (_ctx, key, value) => {
-  if (key === FIRST_PARTY && value !== undefined && typeof value !== 'boolean') {
-    throw new errors.InvalidClientMetadata('first_party must be a boolean');
+const validateFlags: NonNullable<Configuration['extraClientMetadata']>['validator'] = (_ctx, key, value) => {
+  if ((key === FIRST_PARTY || key === RESOURCE_SERVER) && value !== undefined && typeof value !== 'boolean') {
+    throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
   }
 };
+
+/**
+ * RFC 7662 2.1 leaves to the server which callers may introspect a token: here the client
+ * it was issued to, and the resource servers the operator marked (`resource_server: true`);
+ * any other caller learns only `active: false`.
+ */
+type IntrospectionPolicy = NonNullable<NonNullable<NonNullable<Configuration['features']>['introspection']>['allowedPolicy']>;
+const introspectionAllowed: IntrospectionPolicy = async (_ctx, client, token) =>
+  token.clientId === client.clientId || client[RESOURCE_SERVER] === true;
 
 function configuration(setup: ProviderSetup): Configuration {
   // Authorization requests by POST come cross-site, so the session cookie must be
@@ -95,7 +106,7 @@ function configuration(setup: ProviderSetup): Configuration {
     acrValues: [...setup.accounts.acrValues],
     responseTypes: ['code'],
     extraParams: [...setup.accounts.extraParams],
-    extraClientMetadata: { properties: [FIRST_PARTY], validator: validateFirstParty },
+    extraClientMetadata: { properties: [FIRST_PARTY, RESOURCE_SERVER], validator: validateFlags },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -108,7 +119,7 @@ function configuration(setup: ProviderSetup): Configuration {
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
-      introspection: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       resourceIndicators: { enabled: false },

@@ -276,3 +276,23 @@ test('the silent-login marker cannot be set from outside: not by query on any pa
     await context.close();
   }
 });
+
+test('RFC 7662 2.1: only the client a token was issued to, or a resource server the operator marked, may introspect it', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'desktop');
+  const { url, check } = await e2e.rp.start();
+  await page.goto(url);
+  await page.getByRole('button', { name: /Alice/ }).click();
+  const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
+  await context.close();
+  const introspect = async (client: string, secret: string) => {
+    const response = await fetch(`${e2e.broker.issuer}/token/introspection`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${client}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: tokens.access_token }),
+    });
+    return (await response.json() as { active: boolean; sub?: string });
+  };
+  t.like(await introspect('first-party', 'first-party-secret-0123456789abcdef'), { active: true });
+  t.deepEqual(await introspect('third-party', 'third-party-secret-0123456789abcdef'), { active: false }, 'another client learns nothing');
+  t.like(await introspect('api', 'api-secret-0123456789abcdef0123456789'), { active: true, sub: tokens.claims()!.sub });
+});

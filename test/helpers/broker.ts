@@ -46,6 +46,9 @@ export function testClients(rp: string) {
       redirect_uris: [`${rp}/callback`], first_party: true,
     },
     {
+      client_id: 'api', client_secret: 'api-secret-0123456789abcdef0123456789', redirect_uris: [`${rp}/callback`], resource_server: true,
+    },
+    {
       client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: [`${rp}/callback`], first_party: true,
     },
   ];
