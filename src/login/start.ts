@@ -54,9 +54,17 @@ function upstreamFor(ctx: Context, login: Login, interaction: Interaction) {
   });
 }
 
+/** WeChat keeps failing (its circuit is open): no point sending the person there now. */
+function weChatDown(ctx: Context, login: Login, interaction: Interaction): void {
+  login.log.warn({ uid: interaction.uid }, 'WeChat keeps failing: login not started');
+  login.metrics.login('none', 'unavailable');
+  errorPage(ctx, { kind: 'unavailable', status: 503, retryHref: `/interaction/${interaction.uid}` });
+}
+
 async function toUpstream(ctx: Context, login: Login, interaction: Interaction): Promise<void> {
   const upstream = upstreamFor(ctx, login, interaction);
   const first = { uid: interaction.uid, round: 1 };
+  if ((upstream.type === 'web' || upstream.type === 'qr') && !login.wechat.available) return weChatDown(ctx, login, interaction);
   switch (upstream.type) {
     case 'web':
       return send(ctx, await login.begin(ctx, interaction, {

@@ -13,7 +13,7 @@ import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
 import type { FaultKind, SimScope, SimWorld } from './world.ts';
 
-const FAULT = /^(busy|timeout|slow|garbage|gbk-empty|errcode:-?\d{1,6})$/;
+const FAULT = /^(busy|timeout|slow|garbage|gbk-empty|errcode-object|huge|snapshot-true|errcode:-?\d{1,6})$/;
 const SCOPES: readonly string[] = ['snsapi_base', 'snsapi_userinfo', 'snsapi_login'];
 
 /** The request's JSON object, or undefined after answering 400. */

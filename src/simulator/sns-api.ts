@@ -26,12 +26,22 @@ function fail(ctx: Context, world: SimWorld, errcode: number, errmsg: string): v
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
+const HOSTILE_BODIES: Partial<Record<FaultKind, string>> = {
+  garbage: '<html>502 Bad Gateway</html>',
+  'errcode-object': JSON.stringify({ errcode: { code: 40029 }, errmsg: { text: 'rid: x' }, access_token: ['a'], openid: { id: 'o' } }),
+  huge: `{"errcode":-1,"errmsg":"${'x'.repeat(1024 * 1024)}"}`,
+};
+
 /** Plays an injected fault; true when it answered the request. */
 async function playFault(ctx: Context, world: SimWorld): Promise<boolean> {
   const fault: FaultKind | undefined = world.takeFault(ctx.path);
   if (!fault) return false;
   if (fault === 'slow') {
     await sleep(1500);
+    return false;
+  }
+  if (fault === 'snapshot-true') {
+    ctx.state.snapshotTrue = true;
     return false;
   }
   if (fault === 'busy' || fault.startsWith('errcode:')) {
@@ -42,8 +52,8 @@ async function playFault(ctx: Context, world: SimWorld): Promise<boolean> {
   world.calls.push({ path: ctx.path, appid: ctx.query.appid as string | undefined });
   if (fault === 'timeout') await sleep(30_000);
   ctx.status = 200;
-  ctx.type = fault === 'garbage' ? 'text/plain' : 'text/html; charset=gbk';
-  ctx.body = fault === 'garbage' ? '<html>502 Bad Gateway</html>' : '';
+  ctx.type = fault === 'gbk-empty' ? 'text/html; charset=gbk' : 'text/plain';
+  ctx.body = HOSTILE_BODIES[fault] ?? '';
   return true;
 }
 
@@ -72,6 +82,7 @@ async function exchangeCode(ctx: Context, world: SimWorld): Promise<void> {
     // snsapi_base token answers have not carried the unionid since 2017.
     ...(grant.unionid && grant.scope !== 'snsapi_base' ? { unionid: grant.unionid } : {}),
     ...(grant.snapshot ? { is_snapshotuser: 1 } : {}),
+    ...(ctx.state.snapshotTrue ? { is_snapshotuser: true } : {}),
   });
 }
 

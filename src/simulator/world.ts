@@ -48,8 +48,13 @@ interface Issued extends Grant {
   used: boolean;
 }
 
-/** `slow`: answers normally after 1.5 s; `timeout`: does not answer for 30 s. */
-export type FaultKind = 'busy' | 'timeout' | 'slow' | 'garbage' | 'gbk-empty' | `errcode:${number}`;
+/**
+ * `slow`: answers normally after 1.5 s; `timeout`: does not answer for 30 s; hostile
+ * answers: `errcode-object` (objects where WeChat puts numbers and strings), `huge` (a
+ * 1 MiB body), `snapshot-true` (a normal token answer with `is_snapshotuser: true`).
+ */
+export type FaultKind =
+  | 'busy' | 'timeout' | 'slow' | 'garbage' | 'gbk-empty' | 'errcode-object' | 'huge' | 'snapshot-true' | `errcode:${number}`;
 
 /** What an API call looked like, without secrets, for tests to inspect. */
 export interface CallRecord {

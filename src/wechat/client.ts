@@ -4,6 +4,7 @@
 
 import type { Logger } from 'pino';
 import { httpsAvatar } from './avatar.ts';
+import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import {
   errorFromErrcode, requestIdOf, WeChatError, WeChatSnapshotUserError, WeChatUnavailableError,
 } from './errors.ts';
@@ -19,6 +20,30 @@ export interface WeChatClientOptions {
   readonly log: Logger;
   /** Told of every call: its path, how long it took, and the errcode (or failure) if any. */
   readonly observe?: (path: string, seconds: number, errcode?: number | string) => void;
+  /** When to stop calling a WeChat that keeps failing (default: 5 failures in a row, 30 s). */
+  readonly breaker?: BreakerOptions;
+}
+
+/** WeChat's answers are small JSON objects; anything longer is not one. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** The body of an answer, refused past `limit` bytes without reading further. */
+async function readCapped(response: globalThis.Response, limit: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new WeChatUnavailableError(`WeChat answered more than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 export type ProfileLang = 'zh_CN' | 'zh_TW' | 'en';
@@ -27,9 +52,16 @@ type Json = Record<string, unknown>;
 
 export class WeChatClient {
   readonly #options: WeChatClientOptions;
+  readonly #breaker: CircuitBreaker;
 
   constructor(options: WeChatClientOptions) {
     this.#options = options;
+    this.#breaker = new CircuitBreaker(options.breaker ?? { failures: 5, openMs: 30_000 });
+  }
+
+  /** False while WeChat keeps failing (the circuit is open): logins should not start. */
+  get available(): boolean {
+    return this.#breaker.closed;
   }
 
   /**
@@ -63,8 +95,22 @@ export class WeChatClient {
     return parseProfile(body);
   }
 
-  /** One call, retried once when WeChat is busy, slow or answers garbage. */
+  /** One call through the breaker. */
   async #call(path: string, params: Record<string, string>): Promise<Json> {
+    if (!this.#breaker.allow()) throw new WeChatUnavailableError('WeChat keeps failing: not calling it for now');
+    try {
+      const body = await this.#callRetried(path, params);
+      this.#breaker.succeeded();
+      return body;
+    } catch (error) {
+      if (error instanceof WeChatUnavailableError) this.#breaker.failed();
+      else this.#breaker.succeeded();
+      throw error;
+    }
+  }
+
+  /** One call, retried once when WeChat is busy, slow or answers garbage. */
+  async #callRetried(path: string, params: Record<string, string>): Promise<Json> {
     try {
       return await this.#callOnce(path, params);
     } catch (error) {
@@ -88,7 +134,12 @@ export class WeChatClient {
     }
     const rid = requestIdOf(body.errmsg);
     if (body.errcode !== undefined && body.errcode !== 0 && body.errcode !== '0') {
-      const error = errorFromErrcode(Number(body.errcode), String(body.errmsg ?? ''));
+      const errcode = errcodeOf(body.errcode);
+      if (errcode === undefined) {
+        observe('malformed');
+        throw malformed('errcode', body);
+      }
+      const error = errorFromErrcode(errcode, typeof body.errmsg === 'string' ? body.errmsg : '');
       this.#options.log.warn({ wechat: { path, errcode: error.errcode, rid, ms: elapsed(started) } }, 'WeChat refused the call');
       observe(error.errcode);
       throw error;
@@ -108,9 +159,11 @@ export class WeChatClient {
         headers: { accept: 'application/json, text/plain, */*' },
         redirect: 'error',
       });
-      const text = await response.text();
-      if (response.status !== 200) throw new WeChatUnavailableError(`WeChat answered HTTP ${response.status}`);
-      return text;
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw new WeChatUnavailableError(`WeChat answered HTTP ${response.status}`);
+      }
+      return await readCapped(response, MAX_BODY_BYTES);
     } catch (error) {
       if (error instanceof WeChatError) {
         observe('http');
@@ -142,6 +195,12 @@ function parseJson(text: string): Json {
   return value as Json;
 }
 
+/** An errcode is a whole number, sometimes sent as a string; anything else is not WeChat's. */
+function errcodeOf(value: unknown): number | undefined {
+  const number = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d{1,9}$/.test(value) ? Number(value) : NaN;
+  return Number.isInteger(number) ? number : undefined;
+}
+
 function malformed(what: string, body: Json): WeChatUnavailableError {
   return new WeChatUnavailableError(`WeChat answer without a valid ${what}`,
     { requestId: requestIdOf(body.errmsg) });
@@ -161,7 +220,8 @@ function parseToken(body: Json): WeChatToken {
     accessToken,
     openid: openid as Openid,
     unionid: optionalId<Unionid>(body.unionid, 'unionid', body),
-    snapshotUser: body.is_snapshotuser === 1 || body.is_snapshotuser === '1',
+    // WeChat documents 1; some answers carry true or "1".
+    snapshotUser: body.is_snapshotuser === 1 || body.is_snapshotuser === '1' || body.is_snapshotuser === true,
   };
 }
 

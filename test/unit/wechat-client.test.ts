@@ -147,3 +147,33 @@ test.serial('no code and no token ever reaches the log', async (t) => {
   t.false(logged.includes(token.accessToken));
   t.true(logged.includes('/sns/userinfo'), 'the calls themselves are logged');
 });
+
+test.serial('hostile answers: objects where numbers belong, a 1 MiB body: WeChatUnavailableError, never a crash', async (t) => {
+  for (const fault of ['errcode-object', 'huge'] as const) {
+    await injectFaults(sim.url, '/sns/oauth2/access_token', [fault, fault]);
+    const error = await t.throwsAsync(client.exchangeCode(asApp(MP), await code(MP, 'snsapi_base')), undefined, fault);
+    t.true(error instanceof WeChatUnavailableError, `${fault}: ${error?.name}: ${error?.message}`);
+  }
+  await injectFaults(sim.url, '/sns/oauth2/access_token', ['huge']);
+  t.truthy((await client.exchangeCode(asApp(MP), await code(MP, 'snsapi_base'))).openid, 'once is retried');
+});
+
+test.serial('is_snapshotuser: true (a boolean, not 1) is a snapshot user too', async (t) => {
+  await injectFaults(sim.url, '/sns/oauth2/access_token', ['snapshot-true']);
+  t.true((await client.exchangeCode(asApp(MP), await code(MP, 'snsapi_userinfo', 'chen'))).snapshotUser);
+});
+
+test.serial('a WeChat that keeps failing: the circuit opens and calls fail at once, then one probe closes it', async (t) => {
+  const breaking = new WeChatClient({ apiUrl: sim.url, timeoutMs: 300, log: createLogger('silent'), breaker: { failures: 2, openMs: 300 } });
+  await injectFaults(sim.url, '/sns/oauth2/access_token', ['busy', 'busy', 'busy', 'busy']);
+  for (let i = 0; i < 2; i += 1) await t.throwsAsync(breaking.exchangeCode(asApp(MP), await code(MP, 'snsapi_base')), { instanceOf: WeChatUnavailableError });
+  t.false(breaking.available);
+  const before = (await simCalls(sim.url)).length;
+  const fast = await t.throwsAsync(breaking.exchangeCode(asApp(MP), await code(MP, 'snsapi_base')), { instanceOf: WeChatUnavailableError });
+  t.regex(String(fast?.message), /keeps failing/);
+  t.is((await simCalls(sim.url)).length, before, 'WeChat was not called while the circuit was open');
+  await new Promise((resolve) => setTimeout(resolve, 350));
+  t.true(breaking.available, 'due for a probe');
+  t.truthy((await breaking.exchangeCode(asApp(MP), await code(MP, 'snsapi_base'))).openid, 'the probe went through');
+  t.true(breaking.available);
+});
