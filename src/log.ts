@@ -7,8 +7,10 @@ import type { LogLevel } from './config/config.ts';
 
 export type { Logger };
 
+// `code` is redacted where a request's code could be (the top level, a query or params),
+// not everywhere: `err.code` is an error's class code, which the operator needs.
 const REDACT = [
-  'secret', '*.secret', 'code', '*.code', 'state', '*.state', 'access_token', '*.access_token',
+  'secret', '*.secret', 'code', 'query.code', 'params.code', 'state', '*.state', 'access_token', '*.access_token',
   'refresh_token', '*.refresh_token', 'id_token', '*.id_token', 'cookie', '*.cookie',
   'authorization', '*.authorization', 'headers.cookie', 'headers.authorization',
 ];

@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { createBroker, type Broker } from './app.ts';
-import { loadConfig, type Config } from './config/config.ts';
+import { loadConfig } from './config/config.ts';
 import { ConfigError } from './config/errors.ts';
 import { serveMetrics } from './ops/metrics.ts';
 import { shutdown } from './ops/shutdown.ts';
@@ -29,10 +29,19 @@ function banner(broker: Broker): string {
   return lines.join('\n');
 }
 
-/** The configuration, or one line naming the variable at fault and exit code 1. */
-async function configuration(): Promise<Config> {
+/**
+ * The broker built from the environment; a configuration mistake found on the way (in
+ * the variables, or in a file such as CLIENTS_FILE when the provider checks it) is one
+ * line naming the variable, and exit code 1.
+ */
+async function build(): Promise<Broker> {
   try {
-    return await loadConfig();
+    return await createBroker(await loadConfig(), {
+      fatal(message) {
+        process.stderr.write(`Storage error: ${message}\n`);
+        process.exit(1);
+      },
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`Configuration error: ${error.message}\n`);
@@ -79,12 +88,7 @@ function handleSignals(broker: Broker, server: Server, metricsServer: Server | u
 }
 
 async function main(): Promise<void> {
-  const broker = await createBroker(await configuration(), {
-    fatal(message) {
-      process.stderr.write(`Storage error: ${message}\n`);
-      process.exit(1);
-    },
-  });
+  const broker = await build();
   const server = await listen(broker);
   const { config } = broker;
   const metricsServer = config.metrics.enabled && config.metrics.port !== undefined

@@ -102,13 +102,23 @@ ${s.idTokenClaims ? html`<h2>ID token</h2><pre id="id-token-claims">${JSON.strin
     }).href);
   }
 
-  /** GET /demo/callback: the code for tokens, then the userinfo. */
+  /**
+   * GET /demo/callback: the code for tokens, then the userinfo. A callback this browser
+   * did not start a login for is refused (login CSRF); state, PKCE verifier and nonce are
+   * single use.
+   */
   async callback(ctx: Context): Promise<void> {
     const s = this.session(ctx);
+    const { codeVerifier, state, nonce } = s;
+    [s.codeVerifier, s.state, s.nonce] = [undefined, undefined, undefined];
+    if (!codeVerifier || !state || !nonce) {
+      s.error = 'no login was started in this browser: the answer is ignored';
+      return ctx.redirect('/demo');
+    }
     const config = await this.configuration();
     try {
       const tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.href, this.#issuer), {
-        pkceCodeVerifier: s.codeVerifier, expectedState: s.state, expectedNonce: s.nonce,
+        pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce,
       });
       const claims = tokens.claims()!;
       s.idToken = tokens.id_token;

@@ -86,7 +86,7 @@ export async function carryOut(ctx: Context, login: Login, callback: Callback, d
   if ('metric' in outcome) login.metrics.login(attempt.channel, outcome.metric);
   if (outcome.note) {
     login.log[outcome.note.level]({
-      uid: interaction.uid, channel: attempt.channel, appid: attempt.appid, scope: attempt.scope,
+      uid: interaction.uid, ip: ctx.ip, channel: attempt.channel, appid: attempt.appid, scope: attempt.scope,
       client: interaction.params.client_id, ...(account ? { account } : {}), ...wechatFields(result),
     }, outcome.note.msg);
   }

@@ -63,7 +63,7 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
 }
 
 const renderError: Configuration['renderError'] = (ctx, out, error) => {
-  if (error instanceof StorageUnavailableError) return errorPage(ctx, { kind: 'unavailable', status: 503 });
+  if (error instanceof StorageUnavailableError) return errorPage(ctx, { kind: 'storage', status: 503 });
   const expired = error instanceof errors.SessionNotFound || error.name === 'SessionNotFound';
   const status = ctx.status >= 400 ? ctx.status : 400;
   errorPage(ctx, expired

@@ -14,7 +14,7 @@ export function errorPages(log: Logger): Middleware {
     } catch (error) {
       if (error instanceof StorageUnavailableError) {
         log.warn({ store: error.store, path: ctx.path }, 'storage unavailable');
-        if (!ctx.headerSent) errorPage(ctx, { kind: 'unavailable', status: 503 });
+        if (!ctx.headerSent) errorPage(ctx, { kind: 'storage', status: 503 });
         return;
       }
       const { status, expose } = error as { status?: number; expose?: boolean };

@@ -91,7 +91,7 @@ export function consentPage(ctx: Context, data: ConsentData): void {
 
 export type ErrorPageKind =
   | 'state' | 'snapshot' | 'misconfigured' | 'code' | 'unavailable'
-  | 'interaction' | 'request' | 'not_found' | 'internal' | 'conflict';
+  | 'interaction' | 'request' | 'not_found' | 'internal' | 'conflict' | 'storage';
 
 export interface ErrorData {
   readonly kind: ErrorPageKind;

@@ -68,7 +68,7 @@ test('a full login leaves no secret, token, code, cookie or state in the log', a
     t.true(requests.length > 10);
     t.true(requests.every((line) => typeof (line.req as { id?: string }).id === 'string'), 'every request line has a request id');
     const login = lines.find((line) => line.msg === 'login succeeded');
-    t.like(login, { channel: 'web', client: 'first-party', scope: 'snsapi_userinfo' });
+    t.like(login, { channel: 'web', client: 'first-party', scope: 'snsapi_userinfo', ip: '127.0.0.1' });
   } finally {
     await stop();
     await Promise.all([browser.close(), rpServer.close()]);

@@ -71,6 +71,15 @@ test('the demo: open the printed URL, pick a simulated user, land back on the de
   await context.close();
 });
 
+test('the demo relying party refuses a callback it never started a login for (login CSRF)', async (t) => {
+  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  await page.goto(`${demo.issuer}/demo/callback?code=forged&iss=${encodeURIComponent(demo.issuer)}`);
+  await page.waitForURL(`${demo.issuer}/demo`);
+  t.regex(await page.locator('#error').innerText(), /no login was started in this browser/);
+  t.is(await page.locator('#id-token-claims').count(), 0);
+  await context.close();
+});
+
 test('WeChat refuses the app secret: a page saying the service is misconfigured, an operator log line with the request id, no secret anywhere', async (t) => {
   t.false(misconfigured.broker.output().includes('simulator'), 'with credentials set the built-in simulator does not run');
   const rp = await createRp(misconfigured.broker.issuer, rpServer);

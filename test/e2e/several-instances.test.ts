@@ -140,7 +140,8 @@ test.serial('Redis paused: /readyz 503 within 2 s, requests fail fast with a cle
     const pageStarted = Date.now();
     const response = await page.goto((await rp.start()).url);
     t.is(response?.status(), 503);
-    t.regex(await page.locator('p').first().innerText(), /not answering right now/);
+    t.regex(await page.locator('p').first().innerText(), /login service is temporarily unavailable/);
+    t.notRegex(await page.locator('p').first().innerText(), /WeChat/, 'it says what is true: storage, not WeChat');
     t.true(Date.now() - pageStarted < 8000, 'no hang past the storage timeout');
     await context.close();
   } finally {

@@ -22,6 +22,18 @@ test('a configuration error: one line naming the variable, exit code 1, no stack
   t.notRegex(run.stderr + run.stdout, /at .*:\d+:\d+/);
 });
 
+test('a client that oidc-provider finds wrong in CLIENTS_FILE: one line naming the client, exit code 1, no stack trace', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'broker-clients-'));
+  const clients = join(dir, 'clients.json');
+  writeFileSync(clients, JSON.stringify([{ client_id: 'shop', client_secret: 'shop-secret-0123456789abcdef0123456789', redirect_uris: 'https://shop.example/cb' }]));
+  const run = spawnSync(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
+    cwd: ROOT, env: { PATH: process.env.PATH ?? '', CLIENTS_FILE: clients, PORT: '0', WECHAT_SIMULATOR_PORT: '0' }, encoding: 'utf8', timeout: 20_000,
+  });
+  t.is(run.status, 1);
+  t.regex(run.stderr.trim(), /^Configuration error: CLIENTS_FILE: client shop: redirect_uris must be an array$/);
+  t.notRegex(run.stderr + run.stdout, /at .*:\d+:\d+|throw new/);
+});
+
 test('dev mode: a banner with URL, mode, storage, upstreams, simulator, demo and warnings; health endpoints answer; SIGTERM exits 0', async (t) => {
   const broker = await startBroker({});
   try {
