@@ -18,6 +18,7 @@ import { loginRoutes } from './login/routes.ts';
 import { SilentLogins } from './login/silent.ts';
 import { Interactions } from './oidc/interactions.ts';
 import { createProvider } from './oidc/provider.ts';
+import { requestLimits } from './oidc/request-limits.ts';
 import { errorPages } from './ops/errors.ts';
 import { healthRoutes } from './ops/health.ts';
 import { BrokerMetrics, metricsRoutes } from './ops/metrics.ts';
@@ -61,6 +62,7 @@ function middleware(config: RunningConfig, shared: Shared) {
     securityHeaders(config.issuer.startsWith('https:')),
     errorPages(shared.log),
     requestLog(shared.log),
+    requestLimits(),
     shared.silent.middleware(config.apps.some((app) => app.kind === 'mp')),
   ];
 }
@@ -90,7 +92,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     qrMode: config.wechat.qrMode,
     apps: config.apps,
     interactions: new Interactions(provider),
-    attempts: new Attempts(stores.protocol.adapter(ATTEMPT_MODEL)),
+    attempts: new Attempts(stores.protocol.adapter(ATTEMPT_MODEL), config.cookieKeys[0]),
     wechat: shared.wechat,
     linker: new AccountLinker(stores.accounts),
     log,

@@ -61,7 +61,8 @@ export interface Config {
   readonly metrics: { readonly token: string | undefined; readonly port: number | undefined; readonly enabled: boolean };
   /** SIGTERM: how long to keep serving while not ready, then how long in-flight requests get. */
   readonly shutdown: { readonly delayMs: number; readonly timeoutMs: number };
-  readonly cookieKeys: readonly string[];
+  /** The first signs (and keys the login states); all verify. */
+  readonly cookieKeys: readonly [string, ...string[]];
   /** Dev mode without WeChat credentials: the built-in simulator plays WeChat (dev-mode step). */
   readonly simulator: { readonly port: number } | undefined;
   /** Things the operator should know, printed in the startup banner. */
@@ -146,7 +147,7 @@ async function derive(settings: Settings): Promise<Config> {
     storage: storage(settings),
     metrics: metrics(settings),
     shutdown: { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS },
-    cookieKeys: settings.COOKIE_KEYS ?? [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')],
+    cookieKeys: (settings.COOKIE_KEYS ?? [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')]) as [string, ...string[]],
     simulator: apps.length === 0 ? { port: settings.WECHAT_SIMULATOR_PORT ?? (port === 0 ? 0 : port + 1) } : undefined,
   };
   return { ...config, warnings: warnings(settings, config) };

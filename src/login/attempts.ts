@@ -1,10 +1,12 @@
 // A login attempt: one trip to WeChat for one interaction, kept server-side under the
-// `state` sent to WeChat. The state is short random letters and digits (WeChat refuses
-// long or other ones), single use, and expires with the interaction; the browser binding
-// is the interaction's own signed cookie, checked before a state is even looked at.
-// Once a callback is answered, the answer stays with the attempt for repeat deliveries.
+// `state` sent to WeChat. The state is 24 letters and digits (WeChat refuses long or other
+// ones), an HMAC of the attempt under a secret: unguessable, and the same for the same
+// attempt, so reloading a login page rewrites one record instead of adding one. It is
+// single use and expires with the interaction; the browser binding is the interaction's
+// own signed cookie, checked before a state is even looked at. Once a callback is
+// answered, the answer stays with the attempt for repeat deliveries.
 
-import { randomInt } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StorageAdapter } from '../storage/adapter.ts';
 import type { AppId, WeChatScope } from '../wechat/types.ts';
@@ -13,7 +15,7 @@ import type { Channel } from './upstream.ts';
 
 export const ATTEMPT_MODEL = 'WeChatLoginAttempt';
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const LENGTH = 24; // 142 bits
+const LENGTH = 24; // about 142 bits
 const FORMAT = /^[A-Za-z0-9]{1,128}$/;
 /** How long an answered attempt answers repeat deliveries of its callback. */
 const ANSWER_TTL_S = 120;
@@ -42,9 +44,12 @@ interface Stored extends Attempt {
   readonly answer?: Response;
 }
 
-export function newState(): string {
+/** The state of an attempt: HMAC-SHA256 under `secret`, in WeChat's alphabet. */
+export function stateOf(secret: string, attempt: Attempt): string {
+  const key = [attempt.uid, attempt.channel, attempt.appid, attempt.scope, attempt.embedded, attempt.silent, attempt.round].join('\n');
+  const digest = createHmac('sha256', secret).update(key).digest();
   let state = '';
-  for (let i = 0; i < LENGTH; i += 1) state += ALPHABET[randomInt(ALPHABET.length)];
+  for (let i = 0; i < LENGTH; i += 1) state += ALPHABET[digest[i]! % ALPHABET.length];
   return state;
 }
 
@@ -60,16 +65,19 @@ function parse(payload: Record<string, unknown> | undefined | void): Stored | un
 
 export class Attempts {
   readonly #adapter: StorageAdapter;
+  readonly #secret: string;
   readonly #waiting = new Map<string, number>();
   #waiters = 0;
 
-  constructor(adapter: StorageAdapter) {
+  /** `secret`: what makes states unguessable (a cookie key; shared by every instance). */
+  constructor(adapter: StorageAdapter, secret: string) {
     this.#adapter = adapter;
+    this.#secret = secret;
   }
 
-  /** Keeps the attempt for `ttlSeconds`: the state to send to WeChat. */
+  /** Keeps the attempt for `ttlSeconds` (again, for a reload): the state to send to WeChat. */
   async begin(attempt: Attempt, ttlSeconds: number): Promise<string> {
-    const state = newState();
+    const state = stateOf(this.#secret, attempt);
     await this.#adapter.upsert(state, { ...attempt }, Math.max(1, Math.floor(ttlSeconds)));
     return state;
   }

@@ -37,13 +37,16 @@ export interface ProviderSetup {
   readonly accounts: AccountSource;
 }
 
+/** A session nobody logged in to (an anonymous logout's confirmation) lives this long. */
+const ANONYMOUS_SESSION_S = 10 * 60;
+
 const TTL = {
   AccessToken: 60 * 60,
   AuthorizationCode: 60,
   IdToken: 60 * 60,
   RefreshToken: 14 * 24 * 60 * 60,
   Interaction: 30 * 60,
-  Session: 14 * 24 * 60 * 60,
+  Session: (_ctx: KoaContextWithOIDC, session: { accountId?: string }) => (session.accountId ? 14 * 24 * 60 * 60 : ANONYMOUS_SESSION_S),
   // A grant must outlive the refresh tokens issued under it.
   Grant: 30 * 24 * 60 * 60,
 };

@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
-import { qrLoginByFetch } from '../helpers/fetch-login.ts';
+import { cookieJar, qrLoginByFetch } from '../helpers/fetch-login.ts';
 import { freePort } from '../helpers/ports.ts';
 import { setPhoneUser } from '../helpers/simulator.ts';
 import { allowInWeChat } from '../helpers/wechat.ts';
@@ -295,4 +295,34 @@ test('RFC 7662 2.1: only the client a token was issued to, or a resource server 
   t.like(await introspect('first-party', 'first-party-secret-0123456789abcdef'), { active: true });
   t.deepEqual(await introspect('third-party', 'third-party-secret-0123456789abcdef'), { active: false }, 'another client learns nothing');
   t.like(await introspect('api', 'api-secret-0123456789abcdef0123456789'), { active: true, sub: tokens.claims()!.sub });
+});
+
+test('reloading a login page reuses its attempt: the same state each time, nothing more stored', async (t) => {
+  const jar = cookieJar();
+  const started = await fetch(await authorizeUrl(() => undefined), { redirect: 'manual' });
+  jar.take(started);
+  const interaction = new URL(String(started.headers.get('location')), e2e.broker.issuer).href;
+  const states = new Set<string>();
+  for (let i = 0; i < 3; i += 1) {
+    const page = await fetch(interaction, { redirect: 'manual', headers: { cookie: jar.header(), 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0' } });
+    states.add(String(new URL(String(page.headers.get('location'))).searchParams.get('state')));
+  }
+  t.is(states.size, 1);
+});
+
+test('what a request may ask the broker to keep is capped: a 14 KB state or a huge pushed request is invalid_request, nothing stored', async (t) => {
+  const huge = await fetch(await authorizeUrl((params) => params.set('state', 's'.repeat(14 * 1024))), { redirect: 'manual' });
+  t.is(huge.status, 400);
+  t.is(huge.headers.get('location'), null);
+  t.regex(await huge.text(), /invalid_request: request too large/);
+  t.false(huge.headers.getSetCookie().some((cookie) => cookie.startsWith('_interaction=')), 'no interaction was made');
+  const { url } = await e2e.rp.start();
+  const params = new URL(url).searchParams;
+  params.set('client_id', 'spa');
+  params.set('nonce', 'n'.repeat(9000));
+  const pushed = await fetch(`${e2e.broker.issuer}/request`, { method: 'POST', body: params });
+  t.is(pushed.status, 400);
+  t.like(await pushed.json(), { error: 'invalid_request' });
+  const fine = await fetch(await authorizeUrl((params) => params.set('state', 's'.repeat(1024))), { redirect: 'manual' });
+  t.is(fine.status, 303, 'a long but reasonable state is fine');
 });

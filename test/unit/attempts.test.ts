@@ -3,7 +3,7 @@
 
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ATTEMPT_MODEL, Attempts, isStateFormat, newState, type Attempt } from '../../src/login/attempts.ts';
+import { ATTEMPT_MODEL, Attempts, isStateFormat, stateOf, type Attempt } from '../../src/login/attempts.ts';
 import type { Response } from '../../src/login/response.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
 import type { AppId } from '../../src/wechat/types.ts';
@@ -11,13 +11,17 @@ import type { AppId } from '../../src/wechat/types.ts';
 const attempt: Attempt = {
   uid: 'uid-1', channel: 'web', appid: 'wxmp' as AppId, scope: 'snsapi_base', embedded: false, silent: false, round: 1,
 };
-const attempts = () => new Attempts(new MemoryStorage().adapter(ATTEMPT_MODEL));
+const SECRET = 'a-cookie-key-0123456789abcdef0123456789';
+const attempts = () => new Attempts(new MemoryStorage().adapter(ATTEMPT_MODEL), SECRET);
 
-test('states are 24 letters and digits (WeChat refuses long or other ones) and never repeat', (t) => {
-  const seen = new Set(Array.from({ length: 2000 }, newState));
+test('states are 24 letters and digits (WeChat refuses long or other ones), differ for every attempt, and need the secret', (t) => {
+  const seen = new Set(Array.from({ length: 2000 }, (_, i) => stateOf(SECRET, { ...attempt, uid: `uid-${i}` })));
   t.is(seen.size, 2000);
   for (const state of seen) t.regex(state, /^[A-Za-z0-9]{24}$/);
-  t.true(isStateFormat(newState()));
+  t.true(isStateFormat(stateOf(SECRET, attempt)));
+  t.not(stateOf(SECRET, attempt), stateOf('another-secret-0123456789abcdef01234', attempt), 'unguessable without the secret');
+  t.not(stateOf(SECRET, attempt), stateOf(SECRET, { ...attempt, round: 2 }), 'a retry is a new attempt');
+  t.not(stateOf(SECRET, attempt), stateOf(SECRET, { ...attempt, scope: 'snsapi_userinfo' }), 'so is an upgrade');
   t.false(isStateFormat('abc-def'));
   t.false(isStateFormat('a'.repeat(129)));
   t.false(isStateFormat(['a']));
@@ -67,7 +71,7 @@ test('repeat deliveries wait cheaply and in bounded number: few reads, and waite
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  const store = new Attempts(counted);
+  const store = new Attempts(counted, SECRET);
   const state = await store.begin(attempt, 60);
   await store.claim(state);
   const started = reads;
@@ -79,4 +83,14 @@ test('repeat deliveries wait cheaply and in bounded number: few reads, and waite
   t.deepEqual(await Promise.all(waiters), Array.from({ length: 10 }, () => undefined), 'the first delivery never answered: nothing to follow');
   t.deepEqual(order, [...Array.from({ length: 7 }, () => 'turned away'), 'waited', 'waited', 'waited'], 'past three waiters, the others are answered at once');
   t.true(reads - started <= 3 * 8, `three waiters over 1.5 s read storage ${reads - started} times`);
+});
+
+test('a reload of the login page keeps the attempt it had: the same state, one record', async (t) => {
+  const storage = new MemoryStorage();
+  const store = new Attempts(storage.adapter(ATTEMPT_MODEL), SECRET);
+  const first = await store.begin(attempt, 60);
+  const again = await store.begin(attempt, 60);
+  t.is(again, first);
+  t.deepEqual(await store.find(first), attempt);
+  storage.close();
 });
