@@ -22,6 +22,7 @@ import { requestLimits } from './oidc/request-limits.ts';
 import { errorPages } from './ops/errors.ts';
 import { healthRoutes } from './ops/health.ts';
 import { BrokerMetrics, metricsRoutes } from './ops/metrics.ts';
+import { rateLimits } from './ops/rate-limit.ts';
 import { requestLog } from './ops/request-log.ts';
 import type { Stoppable } from './ops/shutdown.ts';
 import type { RunningSimulator } from './simulator/server.ts';
@@ -62,6 +63,7 @@ function middleware(config: RunningConfig, shared: Shared) {
     securityHeaders(config.issuer.startsWith('https:')),
     errorPages(shared.log),
     requestLog(shared.log),
+    rateLimits(shared.stores.counters, config.rateLimits, shared.log),
     requestLimits(),
     shared.silent.middleware(config.apps.some((app) => app.kind === 'mp')),
   ];

@@ -11,6 +11,7 @@ import type { AccountStore } from './accounts/store.ts';
 import type { StorageSettings } from './config/config.ts';
 import type { Logger } from './log.ts';
 import type { ProtocolStorage, StorageKind } from './storage/adapter.ts';
+import { MemoryCounters, RedisCounters, type Counters } from './storage/counters.ts';
 import type { StorageObserver } from './storage/errors.ts';
 import { MemoryStorage } from './storage/memory.ts';
 import { MongoConnection } from './storage/mongodb-connection.ts';
@@ -20,6 +21,8 @@ import { RedisStorage } from './storage/redis.ts';
 
 export interface Stores {
   readonly protocol: ProtocolStorage;
+  /** Rate-limit counters: in Redis when there is one, so limits hold across instances. */
+  readonly counters: Counters;
   readonly accounts: AccountStore;
   readonly accountsKind: StorageKind;
   /** Resolves when every store in use answers (and MongoDB is set up); rejects otherwise. */
@@ -60,7 +63,8 @@ export function openStores(settings: StorageSettings, events: StoreEvents): Stor
   const mongo = connectMongo(settings, events);
   const protocol = redis ? new RedisStorage(redis, settings.redisPrefix, observe)
     : mongo ? new MongoStorage(mongo) : new MemoryStorage();
-  const stores = { protocol, ...chooseAccounts(redis, mongo, settings.redisPrefix, observe) };
+  const counters = redis ? new RedisCounters(redis, settings.redisPrefix, observe) : new MemoryCounters();
+  const stores = { protocol, counters, ...chooseAccounts(redis, mongo, settings.redisPrefix, observe) };
   // Every store has registered its setup steps: now connect.
   mongo?.start();
   return {

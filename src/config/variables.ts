@@ -110,6 +110,14 @@ export const VARIABLES = {
   METRICS_TOKEN: variable({ schema: optional(z.string().min(16, { error: 'must have at least 16 characters' })), production: 'recommended', doc: 'bearer token required on /metrics' }),
   METRICS_PORT: variable({ schema: optional(wholeNumber(1, 65535)), production: 'recommended', doc: 'serve /metrics on this port only' }),
   SHUTDOWN_DELAY_MS: variable({ schema: wholeNumber(0, 120_000), default: '0', production: 'optional', doc: 'after SIGTERM, how long to keep serving while not ready' }),
+  RATE_LIMIT_PER_IP: variable({
+    schema: optional(wholeNumber(0, 1_000_000)), derived: '`300` in production, `0` (off) in dev mode', production: 'optional',
+    doc: 'requests a minute one client IP may make to /auth, /request, /token and the WeChat callback (`0`: no limit)',
+  }),
+  RATE_LIMIT_PER_CLIENT: variable({
+    schema: optional(wholeNumber(0, 1_000_000)), derived: '`3000` in production, `0` (off) in dev mode', production: 'optional',
+    doc: 'requests a minute for one client_id at those endpoints (`0`: no limit)',
+  }),
   INSECURE_LAB: variable({
     schema: oneOf(['true', 'false']).transform((raw) => raw === 'true'), default: 'false', production: 'optional',
     doc: '`true` lets production run with an http `ISSUER` and http WeChat URLs (a lab or test rig only; the banner warns)',

@@ -154,6 +154,8 @@ export async function createProvider(setup: ProviderSetup): Promise<Provider> {
   // X-Forwarded-Proto and -Host are trusted because the broker sets them itself from
   // ISSUER (http/public-origin.ts), whatever the request said.
   provider.proxy = true;
+  // The client's address is the one the proxy in front added last, not one the client wrote.
+  provider.maxIpsCount = 1;
   await validateClients(provider, setup.clients);
   return provider;
 }

@@ -91,7 +91,7 @@ export function consentPage(ctx: Context, data: ConsentData): void {
 
 export type ErrorPageKind =
   | 'state' | 'snapshot' | 'misconfigured' | 'code' | 'unavailable'
-  | 'interaction' | 'request' | 'not_found' | 'internal' | 'conflict' | 'storage';
+  | 'interaction' | 'request' | 'not_found' | 'internal' | 'conflict' | 'storage' | 'rate_limited';
 
 export interface ErrorData {
   readonly kind: ErrorPageKind;

@@ -5,12 +5,14 @@ import test from 'ava';
 import { RedisAccountStore } from '../../src/accounts/redis-store.ts';
 import { parseRedisUrl } from '../../src/config/config.ts';
 import { connectRedis, redisReady, type RedisClient } from '../../src/storage/redis-connection.ts';
+import { RedisCounters } from '../../src/storage/counters.ts';
 import { RedisStorage } from '../../src/storage/redis.ts';
 import {
   startRedis, startRedisCluster, startSentinel, type RedisCluster, type RedisSentinel, type RedisServer,
 } from '../helpers/redis.ts';
 import { accountStoreContract } from './account-store-contract.ts';
 import { adapterContract } from './adapter-contract.ts';
+import { countersContract } from './counters-contract.ts';
 
 let server: RedisServer;
 let cluster: RedisCluster;
@@ -45,3 +47,5 @@ adapterContract(test, 'redis via sentinel', () => new RedisStorage(viaSentinel, 
 accountStoreContract(test, 'redis via sentinel', () => new RedisAccountStore(viaSentinel, 'sentinel:'));
 adapterContract(test, 'redis cluster', () => new RedisStorage(clustered, 'contract:'));
 accountStoreContract(test, 'redis cluster', () => new RedisAccountStore(clustered, 'contract:'));
+countersContract(test, 'redis', () => new RedisCounters(single, 'contract:'));
+countersContract(test, 'redis cluster', () => new RedisCounters(clustered, 'contract:'));

@@ -1,0 +1,62 @@
+// Rate limits on the endpoints anyone can hit and that cost the broker something: the
+// authorization endpoint (and pushed requests), WeChat's callback, and the token endpoint.
+// Per client IP (the proxy's word when TRUST_PROXY) and per client_id, in one-minute
+// windows; beyond a limit, 429 with Retry-After. A counter store that fails lets the
+// request through (and is logged): a storage outage must not lock everybody out.
+
+import type { Context, Middleware } from 'koa';
+import type { Logger } from '../log.ts';
+import { errorPage } from '../pages/views.ts';
+import type { Counters } from '../storage/counters.ts';
+
+/** Requests a minute; 0 turns a limit off. */
+export interface RateLimits {
+  readonly perIp: number;
+  readonly perClient: number;
+}
+
+const WINDOW_S = 60;
+const LIMITED = /^\/(auth|request|token)(\/|$)|^\/interaction\/[^/]+\/wechat$/;
+const JSON_ANSWER = /^\/(request|token)/;
+
+/** The client a request names: client_id in the query, or HTTP Basic client authentication. */
+function clientOf(ctx: Context): string | undefined {
+  if (typeof ctx.query.client_id === 'string' && ctx.query.client_id.length <= 256) return ctx.query.client_id;
+  const basic = /^Basic ([A-Za-z0-9+/=]{1,1024})$/i.exec(ctx.get('authorization'))?.[1];
+  if (!basic) return undefined;
+  const id = Buffer.from(basic, 'base64').toString('utf8').split(':')[0];
+  return id ? decodeURIComponent(id) : undefined;
+}
+
+function refuse(ctx: Context, resetInS: number): void {
+  ctx.set('retry-after', String(resetInS));
+  if (JSON_ANSWER.test(ctx.path)) {
+    ctx.status = 429;
+    ctx.body = { error: 'temporarily_unavailable', error_description: 'too many requests: try again later' };
+    return;
+  }
+  errorPage(ctx, { kind: 'rate_limited', status: 429 });
+}
+
+export function rateLimits(counters: Counters, limits: RateLimits, log: Logger): Middleware {
+  return async (ctx, next) => {
+    if (!LIMITED.test(ctx.path) || (limits.perIp === 0 && limits.perClient === 0)) return next();
+    const client = clientOf(ctx);
+    const checks: Array<[string, number]> = [
+      ...(limits.perIp ? [[`ip:${ctx.ip}`, limits.perIp] as [string, number]] : []),
+      ...(limits.perClient && client ? [[`client:${client}`, limits.perClient] as [string, number]] : []),
+    ];
+    for (const [key, limit] of checks) {
+      try {
+        const { count, resetInS } = await counters.hit(key, WINDOW_S);
+        if (count > limit) {
+          log.warn({ limit: key.split(':')[0], ip: ctx.ip, client, path: ctx.path }, 'rate limit reached');
+          return refuse(ctx, resetInS);
+        }
+      } catch (error) {
+        log.warn({ reason: (error as Error).message }, 'rate limit counters unavailable: request let through');
+      }
+    }
+    return next();
+  };
+}

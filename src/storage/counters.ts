@@ -1,0 +1,66 @@
+// Counting requests in fixed windows, for rate limits: in Redis when Redis is configured
+// (so a limit holds across every instance), else in this process. Each key's window starts
+// at its first hit and lasts `windowS` seconds.
+
+import { StorageGuard, type StorageObserver } from './errors.ts';
+import type { RedisClient } from './redis-connection.ts';
+
+export interface Hit {
+  /** Hits of the key in its current window, this one included. */
+  readonly count: number;
+  /** Seconds until the window ends. */
+  readonly resetInS: number;
+}
+
+export interface Counters {
+  hit(key: string, windowS: number): Promise<Hit>;
+}
+
+/** Keys this process keeps at most; past that, ended windows are swept first. */
+const MAX_KEYS = 100_000;
+
+export class MemoryCounters implements Counters {
+  readonly #windows = new Map<string, { count: number; endsAt: number }>();
+
+  async hit(key: string, windowS: number): Promise<Hit> {
+    const now = Date.now();
+    let window = this.#windows.get(key);
+    if (!window || window.endsAt <= now) {
+      if (this.#windows.size >= MAX_KEYS) this.#sweep(now);
+      window = { count: 0, endsAt: now + windowS * 1000 };
+      this.#windows.set(key, window);
+    }
+    window.count += 1;
+    return { count: window.count, resetInS: Math.ceil((window.endsAt - now) / 1000) };
+  }
+
+  #sweep(now: number): void {
+    for (const [key, window] of this.#windows) if (window.endsAt <= now) this.#windows.delete(key);
+    if (this.#windows.size >= MAX_KEYS) this.#windows.clear();
+  }
+}
+
+/** One key per counter (Cluster-safe): INCR, and the expiry set by the first hit. */
+const HIT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('TTL', KEYS[1])}`;
+
+export class RedisCounters implements Counters {
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+  readonly #guard: StorageGuard;
+
+  constructor(redis: RedisClient, prefix: string, observe?: StorageObserver) {
+    this.#redis = redis;
+    this.#prefix = `${prefix}rate:`;
+    this.#guard = new StorageGuard('Redis (rate limits)', observe);
+  }
+
+  hit(key: string, windowS: number): Promise<Hit> {
+    return this.#guard.run(async () => {
+      const [count, ttl] = await this.#redis.eval(HIT, 1, `${this.#prefix}${key}`, String(windowS)) as [number, number];
+      return { count, resetInS: ttl > 0 ? ttl : windowS };
+    });
+  }
+}

@@ -1,0 +1,44 @@
+// Rate limits: past the limit a person gets a page and a relying party a JSON error, both
+// 429 with Retry-After; with Redis the limit holds across instances.
+
+import test from 'ava';
+import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
+import { startRedis } from '../helpers/redis.ts';
+
+const authorize = (issuer: string) => `${issuer}/auth?${new URLSearchParams({
+  client_id: 'first-party', response_type: 'code', scope: 'openid', redirect_uri: 'https://rp.example/callback', state: 's',
+  code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+})}`;
+
+test('per IP: the request past the limit gets 429 with Retry-After, a page for a person, JSON at the token endpoint', async (t) => {
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients('https://rp.example')), RATE_LIMIT_PER_IP: '4' });
+  try {
+    const statuses = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await fetch(authorize(broker.issuer), { redirect: 'manual' })).status);
+    t.deepEqual(statuses, [303, 303, 303, 303]);
+    const limited = await fetch(authorize(broker.issuer), { redirect: 'manual', headers: { 'accept-language': 'en' } });
+    t.is(limited.status, 429);
+    t.regex(String(limited.headers.get('retry-after')), /^\d+$/);
+    t.regex(await limited.text(), /Too many attempts/);
+    const token = await fetch(`${broker.issuer}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x' }) });
+    t.is(token.status, 429);
+    t.like(await token.json(), { error: 'temporarily_unavailable' });
+    t.is((await fetch(`${broker.issuer}/.well-known/openid-configuration`)).status, 200, 'discovery is not limited');
+  } finally {
+    await broker.stop();
+  }
+});
+
+test('per client, and across instances on one Redis', async (t) => {
+  const redis = await startRedis();
+  const env = { CLIENTS_FILE: writeClientsFile(testClients('https://rp.example')), REDIS_URL: redis.url, RATE_LIMIT_PER_CLIENT: '4' };
+  const [a, b] = await Promise.all([startBroker(env), startBroker(env)]);
+  try {
+    const statuses = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await fetch(authorize((i % 2 ? b : a).issuer), { redirect: 'manual' })).status);
+    t.deepEqual(statuses, [303, 303, 303, 303, 429]);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+    await redis.stop();
+  }
+});
