@@ -63,7 +63,7 @@ export function openStores(settings: StorageSettings, events: StoreEvents): Stor
   const mongo = connectMongo(settings, events);
   const protocol = redis ? new RedisStorage(redis, settings.redisPrefix, observe)
     : mongo ? new MongoStorage(mongo) : new MemoryStorage();
-  const counters = redis ? new RedisCounters(redis, settings.redisPrefix, observe) : new MemoryCounters();
+  const counters = redis ? new RedisCounters(redis, { prefix: settings.redisPrefix, observe }) : new MemoryCounters();
   const stores = { protocol, counters, ...chooseAccounts(redis, mongo, settings.redisPrefix, observe) };
   // Every store has registered its setup steps: now connect.
   mongo?.start();

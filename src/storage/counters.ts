@@ -51,10 +51,9 @@ export class RedisCounters implements Counters {
   readonly #prefix: string;
   readonly #guard: StorageGuard;
 
-  constructor(redis: RedisClient, prefix: string, observe?: StorageObserver) {
-    this.#redis = redis;
-    this.#prefix = `${prefix}rate:`;
-    this.#guard = new StorageGuard('Redis (rate limits)', observe);
+  constructor(redis: RedisClient, options: { readonly prefix: string; readonly observe?: StorageObserver }) {
+    [this.#redis, this.#prefix] = [redis, `${options.prefix}rate:`];
+    this.#guard = new StorageGuard('Redis (rate limits)', options.observe);
   }
 
   hit(key: string, windowS: number): Promise<Hit> {

@@ -47,5 +47,5 @@ adapterContract(test, 'redis via sentinel', () => new RedisStorage(viaSentinel, 
 accountStoreContract(test, 'redis via sentinel', () => new RedisAccountStore(viaSentinel, 'sentinel:'));
 adapterContract(test, 'redis cluster', () => new RedisStorage(clustered, 'contract:'));
 accountStoreContract(test, 'redis cluster', () => new RedisAccountStore(clustered, 'contract:'));
-countersContract(test, 'redis', () => new RedisCounters(single, 'contract:'));
-countersContract(test, 'redis cluster', () => new RedisCounters(clustered, 'contract:'));
+countersContract(test, 'redis', () => new RedisCounters(single, { prefix: 'contract:' }));
+countersContract(test, 'redis cluster', () => new RedisCounters(clustered, { prefix: 'contract:' }));
