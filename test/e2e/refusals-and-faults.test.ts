@@ -134,7 +134,7 @@ test.serial('WeChat busy once (-1): retried, the login succeeds', async (t) => {
   await context.close();
 });
 
-for (const faults of [['busy', 'busy'], ['garbage', 'gbk-empty']] as const) {
+for (const faults of [['busy', 'busy'], ['garbage', 'gbk-empty'], ['huge', 'errcode-object']] as const) {
   test.serial(`WeChat ${faults.join(' then ')}: the RP gets temporarily_unavailable with its state`, async (t) => {
     const { context, page, check } = await weChatLoginMeeting([...faults], 'bob');
     const landed = await e2e.rp.landed(page);

@@ -1,0 +1,140 @@
+// Hostile input against every route of the broker and the OIDC endpoints: property-based
+// (fast-check) parameters, cookies and headers, plus a table of known nasty cases. None may
+// get a 5xx, and a value reflected in a page must come back escaped. The suite says how
+// many cases it ran.
+
+import test from 'ava';
+import fc from 'fast-check';
+import { request as httpRequest } from 'node:http';
+import { testClients } from '../helpers/broker.ts';
+import { useE2e } from '../helpers/e2e.ts';
+
+const e2e = useE2e(test);
+let cases = 0;
+
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly type: string;
+}
+
+/** One request exactly as given: raw path (already %-encoded), any headers, a body. */
+function send(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<Answer> {
+  cases += 1;
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${e2e.broker.origin}${path}`, { method, headers, timeout: 15_000 }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({
+        status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('latin1'), type: String(response.headers['content-type'] ?? ''),
+      }));
+    });
+    request.on('timeout', () => request.destroy(new Error(`${method} ${path.slice(0, 80)}: no answer`)));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** A marker that would be markup if a page reflected it unescaped. */
+const MARK = '<x-ray onload=1>"\'&';
+
+/** Every byte, percent-encoded: invalid UTF-8, NUL and controls included. */
+const encode = (bytes: Uint8Array): string => [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
+
+const valueArb = fc.oneof(
+  fc.string({ maxLength: 40 }).map((text) => encode(Buffer.from(text))),
+  fc.string({ unit: 'grapheme', maxLength: 40 }).map((text) => encode(Buffer.from(text))),
+  fc.uint8Array({ maxLength: 40 }).map(encode),
+  fc.constantFrom(encode(Buffer.from(MARK)), '%00', '%FF%FE', '%C0%AF', 'a'.repeat(3000), encode(Buffer.from('ｃｌｉｅｎｔ＿ｉｄ')), '%E2%80%AE'),
+  fc.constantFrom('first-party', 'spa', 'openid', 'code', 'none', 'login', 'S256', `${encodeURIComponent(e2e.rpServer?.callback ?? '')}`),
+);
+
+const PARAMS = [
+  'client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'prompt', 'code_challenge', 'code_challenge_method',
+  'claims', 'max_age', 'id_token_hint', 'post_logout_redirect_uri', 'request_uri', 'code', 'grant_type', 'refresh_token',
+  'token', 'wechat_silent', 'via', 'ui_locales', 'response_mode', 'login_hint', 'acr_values',
+];
+
+/** Up to six parameters, names from the OIDC vocabulary (or not), some of them twice. */
+const queryArb = fc.array(fc.tuple(fc.oneof(fc.constantFrom(...PARAMS), fc.string({ maxLength: 12 }).map((text) => encode(Buffer.from(text)))), valueArb), { maxLength: 6 })
+  .chain((pairs) => fc.boolean().map((duplicate) => (duplicate && pairs[0] ? [...pairs, pairs[0]] : pairs)))
+  .map((pairs) => pairs.map(([key, value]) => `${key}=${value}`).join('&'));
+
+const ROUTES: ReadonlyArray<readonly [string, string]> = [
+  ['GET', '/'], ['GET', '/healthz'], ['GET', '/readyz'], ['GET', '/.well-known/openid-configuration'], ['GET', '/jwks'],
+  ['GET', '/auth'], ['POST', '/auth'], ['GET', '/AUTH'], ['HEAD', '/auth'], ['POST', '/request'], ['POST', '/token'],
+  ['GET', '/me'], ['POST', '/me'], ['POST', '/token/introspection'], ['POST', '/token/revocation'],
+  ['GET', '/session/end'], ['POST', '/session/end/confirm'], ['GET', '/interaction/abc'], ['GET', '/interaction/abc/wechat'],
+  ['POST', '/interaction/abc/consent'], ['GET', '/demo'], ['GET', '/demo/callback'], ['GET', '/demo/login'], ['GET', '/metrics'],
+  ['GET', '/no/such/page'], ['GET', '/interaction/%00/wechat'],
+];
+
+/** Header values Node lets us send: printable bytes, no CR or LF. */
+const headerArb = fc.string({ maxLength: 60 }).map((text) => text.replace(/[^\x20-\x7e]/g, '.'));
+
+const cookieArb = fc.oneof(
+  headerArb.map((text) => `_interaction=${text}; _interaction.sig=${text}`),
+  headerArb.map((text) => `_session=${text}; _session.sig=x; _interaction_resume=${text}`),
+  fc.constant(`_session=${'a'.repeat(6000)}`),
+  fc.constant('_session=; _session.sig=; =; ;;'),
+);
+
+function check(t: import('ava').ExecutionContext, what: string, answer: Answer): boolean {
+  const ok = answer.status > 0 && answer.status < 500 && !(answer.type.includes('html') && answer.body.includes('<x-ray'));
+  if (!ok) t.fail(`${what}: ${answer.status} ${answer.body.slice(0, 300)}`);
+  return ok;
+}
+
+test.serial('random parameters, cookies and bodies on every route: never a 5xx, nothing reflected unescaped', async (t) => {
+  await fc.assert(fc.asyncProperty(
+    fc.constantFrom(...ROUTES), queryArb, fc.option(cookieArb, { nil: undefined }), fc.option(queryArb, { nil: undefined }),
+    fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data; boundary=x'),
+    async ([method, path], query, cookie, body, type) => {
+      const headers: Record<string, string> = { ...(cookie ? { cookie } : {}), ...(method === 'POST' ? { 'content-type': type } : {}) };
+      const payload = method === 'POST' && body !== undefined ? Buffer.from(body) : undefined;
+      return check(t, `${method} ${path}?${query}`, await send(method, `${path}?${query}`, headers, payload));
+    },
+  ), { numRuns: 900, seed: 20261125 });
+  t.pass();
+});
+
+test.serial('hostile headers: Host, X-Forwarded-*, Authorization, Accept-Language, User-Agent of any shape', async (t) => {
+  await fc.assert(fc.asyncProperty(
+    fc.constantFrom(...ROUTES), headerArb, headerArb, headerArb, headerArb,
+    async ([method, path], host, forwarded, authorization, language) => {
+      const answer = await send(method, path, {
+        host: host || 'x', 'x-forwarded-host': forwarded, 'x-forwarded-for': forwarded, 'x-forwarded-proto': forwarded,
+        authorization: `Basic ${authorization}`, 'accept-language': language, 'user-agent': `${language} MicroMessenger`, 'x-request-id': forwarded,
+      });
+      return check(t, `${method} ${path} with host ${host}`, answer);
+    },
+  ), { numRuns: 300, seed: 20261126 });
+  t.pass();
+});
+
+test.serial('a table of known nasty cases', async (t) => {
+  const client = testClients(e2e.rpServer.origin)[0]!;
+  const basic = `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`;
+  const table: Array<[string, string, Record<string, string>, string?]> = [
+    ['GET', `/auth?client_id=first-party&client_id=spa&response_type=code&scope=openid`, {}],
+    ['GET', `/auth?client_id=first-party&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(e2e.rpServer.callback)}&state=${encode(Buffer.from(MARK))}&code_challenge=x&code_challenge_method=S256`, {}],
+    ['GET', `/auth?client_id=${encode(Buffer.from(MARK))}&response_type=code&scope=openid`, {}],
+    ['GET', `/auth?claims=%7B%22userinfo%22%3A%7B%22a%00b%22%3Anull%7D%7D&client_id=first-party&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(e2e.rpServer.callback)}&code_challenge=x&code_challenge_method=S256`, {}],
+    ['GET', '/interaction/abc/wechat?code=%00&state=%FF%FE', { cookie: '_interaction=abc; _interaction.sig=forged' }],
+    ['GET', `/interaction/abc/wechat?code=${'c'.repeat(5000)}&state=${'s'.repeat(5000)}`, {}],
+    ['POST', '/token', { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, 'grant_type=authorization_code&code=%00'],
+    ['POST', '/token', { authorization: basic, 'content-type': 'application/json' }, '{"grant_type":'],
+    ['POST', '/token', { authorization: 'Basic %%%', 'content-type': 'application/x-www-form-urlencoded' }, 'grant_type=refresh_token&refresh_token=x'],
+    ['POST', '/token', { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, `grant_type=authorization_code&code=${'x'.repeat(60_000)}`],
+    ['GET', '/me', { authorization: 'Bearer \u0000'.replace('\u0000', '.') }],
+    ['GET', `/session/end?post_logout_redirect_uri=${encodeURIComponent('javascript:alert(1)')}&state=${encode(Buffer.from(MARK))}`, {}],
+    ['GET', `/session/end?id_token_hint=${'a.b.c'}`, {}],
+    ['POST', '/session/end/confirm', { 'content-type': 'application/x-www-form-urlencoded' }, 'xsrf=%00&logout=yes'],
+    ['GET', '/.well-known/openid-configuration', { host: 'evil"<b>' }],
+    ['GET', '/demo/callback?error=%3Cx-ray%3E&error_description=%3Cx-ray%3E', {}],
+  ];
+  for (const [method, path, headers, body] of table) check(t, `${method} ${path.slice(0, 100)}`, await send(method, path, headers, body === undefined ? undefined : Buffer.from(body)));
+  t.log(`bad-input suite: ${cases} hostile cases sent, none answered 5xx`);
+  console.log(`bad-input suite: ${cases} hostile cases sent, none answered 5xx`);
+  t.true(cases >= 1000, `ran ${cases} cases`);
+});
