@@ -16,6 +16,7 @@ import { accountSource } from './login/claims.ts';
 import { createLogin, type Login } from './login/login.ts';
 import { loginRoutes } from './login/routes.ts';
 import { SilentLogins } from './login/silent.ts';
+import { anonymousLogout } from './oidc/anonymous-logout.ts';
 import { Interactions } from './oidc/interactions.ts';
 import { createProvider } from './oidc/provider.ts';
 import { requestLimits } from './oidc/request-limits.ts';
@@ -101,7 +102,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     metrics,
     silent: shared.silent,
   });
-  for (const step of middleware(config, shared)) provider.use(step);
+  for (const step of [...middleware(config, shared), anonymousLogout(provider)]) provider.use(step);
   for (const router of routers(config, shared, login)) {
     provider.use(router.routes());
     provider.use(router.allowedMethods());
