@@ -14,6 +14,7 @@ import type { AccountStore } from '../accounts/store.ts';
 import type { AccountSource } from '../oidc/provider.ts';
 import type { ConsentItem } from '../pages/views.ts';
 import type { AppId } from '../wechat/types.ts';
+import { sameWeChatAccount } from './same-wechat-account.ts';
 import { SILENT_PARAM } from './silent.ts';
 
 const SCOPES = ['openid', 'offline_access', 'profile', 'wechat'] as const;
@@ -108,13 +109,18 @@ function findAccount(store: AccountStore): FindAccount {
   };
 }
 
-/** Everything the provider needs to know of people, for these apps. */
-export function accountSource(store: AccountStore, appids: readonly AppId[]): AccountSource {
+/**
+ * Everything the provider needs to know of people, for these apps. With `webAuthorization`
+ * (an Official Account can confirm people silently inside WeChat), a session is reused
+ * inside WeChat only once WeChat confirms it is the same person.
+ */
+export function accountSource(store: AccountStore, appids: readonly AppId[], webAuthorization = false): AccountSource {
   return {
     findAccount: findAccount(store),
     scopes: SCOPES,
     claims: CLAIMS,
     acrValues: appids.map(acrForApp),
     extraParams: [SILENT_PARAM],
+    loginChecks: webAuthorization ? [sameWeChatAccount] : [],
   };
 }

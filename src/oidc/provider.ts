@@ -3,7 +3,7 @@
 // people are, which claims and scopes exist, and which extra parameters the login adds
 // come in as inputs (AccountSource), so this layer knows nothing of any upstream.
 
-import Provider, { errors, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientMetadata } from '../config/clients-file.ts';
 import { ConfigError } from '../config/errors.ts';
 import { DEFAULT_ALG, signingAlgs, type SigningKeys } from '../config/keys.ts';
@@ -17,6 +17,14 @@ export const FIRST_PARTY = 'first_party';
 /** Private client metadata: `resource_server: true` may introspect tokens issued to other clients. */
 export const RESOURCE_SERVER = 'resource_server';
 
+/** A reason of the login layer's to ask for a login although a session exists. */
+export interface LoginCheck {
+  readonly reason: string;
+  readonly description: string;
+  /** True when this request must go through a login interaction. */
+  readonly needed: (ctx: KoaContextWithOIDC) => boolean;
+}
+
 /** What the provider learns from the layer that knows who people are. */
 export interface AccountSource {
   readonly findAccount: FindAccount;
@@ -26,6 +34,18 @@ export interface AccountSource {
   readonly acrValues: readonly string[];
   /** Authorization parameters the login layer uses, beyond the standard ones. */
   readonly extraParams: readonly string[];
+  /** Added to the login prompt's checks (policy as data, after oidc-provider's own). */
+  readonly loginChecks: readonly LoginCheck[];
+}
+
+/** oidc-provider's interaction policy with the login layer's checks added to its login prompt. */
+function policy(checks: readonly LoginCheck[]): interactionPolicy.DefaultPolicy {
+  const prompts = interactionPolicy.base();
+  const login = prompts.get('login');
+  for (const { reason, description, needed } of checks) {
+    login?.checks.add(new interactionPolicy.Check(reason, description, (ctx) => needed(ctx)));
+  }
+  return prompts;
 }
 
 export interface ProviderSetup {
@@ -142,7 +162,7 @@ function configuration(setup: ProviderSetup): Configuration {
     },
     loadExistingGrant,
     renderError,
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: policy(setup.accounts.loginChecks) },
     ttl: TTL,
     // Refresh tokens rotate on every use: a replayed one is refused and revokes the grant.
     rotateRefreshToken: true,

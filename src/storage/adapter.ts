@@ -18,6 +18,16 @@ export interface StorageAdapter extends Omit<Adapter, 'consume'> {
   claim(id: string): Promise<AdapterPayload | undefined>;
 }
 
+/**
+ * The models whose records are issued under a grant, and so go with it when it is revoked
+ * (oidc-provider's revoke helper). An Interaction or a Session may carry a grantId too, but
+ * is not issued under it: an interaction in progress must survive, say, the logout that an
+ * account switch performs in the middle of it.
+ */
+export const GRANT_TOKEN_MODELS: ReadonlySet<string> = new Set([
+  'AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode',
+]);
+
 export type StorageKind = 'memory' | 'redis' | 'mongodb';
 
 /** Where protocol state lives: one adapter per model name. */

@@ -1,7 +1,7 @@
 // The embedded protocol storage: one process, lost on restart, expiry checked on read and
 // swept every minute.
 
-import type { AdapterPayload, ProtocolStorage, StorageAdapter } from './adapter.ts';
+import { GRANT_TOKEN_MODELS, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
 
 interface Entry {
   payload: AdapterPayload;
@@ -85,7 +85,7 @@ export class MemoryStorage implements ProtocolStorage {
       // expiresIn 0 (or less) is a record that has already expired, not one that never does.
       expiresAt: expiresIn === undefined ? Number.POSITIVE_INFINITY : Date.now() + expiresIn * 1000,
     });
-    if (typeof payload.grantId === 'string') {
+    if (typeof payload.grantId === 'string' && GRANT_TOKEN_MODELS.has(model)) {
       const keys = this.#grants.get(payload.grantId) ?? new Set<string>();
       keys.add(key);
       this.#grants.set(payload.grantId, keys);

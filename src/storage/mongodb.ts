@@ -8,7 +8,7 @@
 // readiness.
 
 import type { Collection, Db } from 'mongodb';
-import type { AdapterPayload, ProtocolStorage, StorageAdapter } from './adapter.ts';
+import { GRANT_TOKEN_MODELS, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
 import type { MongoConnection } from './mongodb-connection.ts';
 
 /** oidc-provider's models, and the broker's own, that live here. */
@@ -111,10 +111,10 @@ class MongoAdapter implements StorageAdapter {
     return this.#run(async () => { await this.#collection.deleteOne({ _id: id }); });
   }
 
-  /** Every record of the grant, in every model's collection. */
+  /** Every token issued under the grant, in every token model's collection. */
   revokeByGrantId(grantId: string): Promise<void> {
     return this.#run(async () => {
-      await Promise.all(MODELS.map((model) => this.#connection.collection<RecordDoc>(`${PREFIX}${model}`).deleteMany({ grantId })));
+      await Promise.all([...GRANT_TOKEN_MODELS].map((model) => this.#connection.collection<RecordDoc>(`${PREFIX}${model}`).deleteMany({ grantId })));
     });
   }
 }

@@ -4,7 +4,7 @@
 // one key, so the same keys work on a Redis Cluster; the grant index and uid/userCode
 // lookups are separate keys written alongside the record.
 
-import type { AdapterPayload, ProtocolStorage, StorageAdapter } from './adapter.ts';
+import { GRANT_TOKEN_MODELS, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
 import { StorageGuard, type StorageObserver } from './errors.ts';
 import type { RedisClient } from './redis-connection.ts';
 
@@ -56,7 +56,7 @@ class RedisAdapter implements StorageAdapter {
           writes.push(ttl ? this.#redis.set(this.#index(kind, value), id, 'EX', ttl) : this.#redis.set(this.#index(kind, value), id));
         }
       }
-      if (typeof payload.grantId === 'string') {
+      if (typeof payload.grantId === 'string' && GRANT_TOKEN_MODELS.has(this.#model)) {
         const grant = this.#index('grant', payload.grantId);
         writes.push(this.#redis.sadd(grant, key));
         if (ttl) writes.push(this.#redis.expire(grant, ttl, 'NX'), this.#redis.expire(grant, ttl, 'GT'));

@@ -89,9 +89,12 @@ export function adapterContract(test: TestFn, backend: string, storage: () => Pr
     for (const [model, key] of Object.entries(keys)) await storage().adapter(model).upsert(key, { grantId }, 60);
     const kept = id();
     await storage().adapter('AccessToken').upsert(kept, { grantId: other }, 60);
+    const interaction = id();
+    await storage().adapter('Interaction').upsert(interaction, { uid: interaction, grantId }, 60);
     await storage().adapter('AccessToken').revokeByGrantId(grantId);
     for (const [model, key] of Object.entries(keys)) t.is(await storage().adapter(model).find(key), undefined, model);
     t.truthy(await storage().adapter('AccessToken').find(kept));
+    t.truthy(await storage().adapter('Interaction').find(interaction), 'an interaction of the grant is not a token issued under it');
   });
 
   test(`${backend} adapter: destroy removes one record`, async (t) => {

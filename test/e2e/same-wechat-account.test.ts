@@ -1,0 +1,86 @@
+// Inside WeChat, a login session belongs to one WeChat account: a session cookie that
+// survives an account switch does not log the next person in as the previous one.
+
+import test from 'ava';
+import { newPerson } from '../helpers/browser.ts';
+import { useE2e } from '../helpers/e2e.ts';
+import { authorizeScopes, injectFaults, setPhoneUser, simCalls } from '../helpers/simulator.ts';
+import { startQrLogin } from '../helpers/wechat.ts';
+
+const e2e = useE2e(test);
+
+/** One login at the first-party RP in `page`, inside WeChat: its claims, and the requests the browser made. */
+async function login(page: import('playwright-core').Page, params: Record<string, string> = { scope: 'openid' }) {
+  const requests: string[] = [];
+  const count = (request: import('playwright-core').Request) => { if (request.isNavigationRequest()) requests.push(request.url()); };
+  page.on('request', count);
+  const { url, check } = await e2e.rp.start(params);
+  await page.goto(url);
+  const landed = await e2e.rp.landed(page);
+  page.off('request', count);
+  return { landed, check, requests };
+}
+
+test.serial('the WeChat account switches and the cookie stays: the new person gets their own sub, the old session ends', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(context, e2e.broker.simulator, 'alice');
+  const first = await login(page);
+  const alice = (await e2e.rp.finish(first.landed, first.check)).claims()!.sub;
+
+  await setPhoneUser(context, e2e.broker.simulator, 'bob');
+  const switched = await login(page);
+  const bob = (await e2e.rp.finish(switched.landed, switched.check)).claims()!.sub;
+  t.not(bob, alice, 'bob is not logged in as alice');
+  t.true(switched.requests.some((url) => url.includes('/session/end/confirm')), 'alice\'s session was ended as a logout would');
+
+  const again = await login(page);
+  t.is((await e2e.rp.finish(again.landed, again.check)).claims()!.sub, bob, 'the session is bob\'s now');
+  await context.close();
+});
+
+test.serial('the same WeChat account: the session is reused after one silent snsapi_base round trip, the same sub', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(context, e2e.broker.simulator, 'chen');
+  const first = await login(page);
+  const sub = (await e2e.rp.finish(first.landed, first.check)).claims()!.sub;
+  const since = (await simCalls(e2e.broker.simulator)).length;
+  const second = await login(page);
+  t.is((await e2e.rp.finish(second.landed, second.check)).claims()!.sub, sub);
+  t.deepEqual(await authorizeScopes(e2e.broker.simulator, since), ['snsapi_base'], 'one silent trip, no WeChat sheet');
+  t.log(`single sign-on inside WeChat took ${second.requests.length} navigations (the first login took ${first.requests.length})`);
+  console.log(`same-account SSO inside WeChat: ${second.requests.length} navigations: ${second.requests.map((url) => new URL(url).pathname).join(' → ')}`);
+  await context.close();
+});
+
+test.serial('WeChat failing during the check: temporarily_unavailable, never the old session', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(context, e2e.broker.simulator, 'alice');
+  const first = await login(page);
+  await e2e.rp.finish(first.landed, first.check);
+  await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', ['busy', 'busy']);
+  const failed = await login(page);
+  t.is(failed.landed.searchParams.get('error'), 'temporarily_unavailable');
+  t.is(failed.landed.searchParams.get('code'), null, 'no code for the old session');
+  await context.close();
+});
+
+test.serial('prompt=none inside WeChat with a session: still silent, the same sub', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(context, e2e.broker.simulator, 'alice');
+  const first = await login(page);
+  const sub = (await e2e.rp.finish(first.landed, first.check)).claims()!.sub;
+  const silent = await login(page, { scope: 'openid', prompt: 'none' });
+  t.is((await e2e.rp.finish(silent.landed, silent.check)).claims()!.sub, sub);
+  await context.close();
+});
+
+test('outside WeChat single sign-on is as before: no trip to WeChat', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'desktop');
+  const check = await startQrLogin(page, e2e.rp);
+  const sub = (await e2e.rp.finish(await e2e.rp.landed(page), check)).claims()!.sub;
+  const since = (await simCalls(e2e.broker.simulator)).length;
+  const again = await login(page);
+  t.is((await e2e.rp.finish(again.landed, again.check)).claims()!.sub, sub);
+  t.is((await simCalls(e2e.broker.simulator)).length, since, 'WeChat was not asked');
+  await context.close();
+});
