@@ -21,11 +21,16 @@ async function login(page: import('playwright-core').Page, params: Record<string
   return { landed, check, requests };
 }
 
-test.serial('the WeChat account switches and the cookie stays: the new person gets their own sub, the old session ends', async (t) => {
+/** A person inside WeChat, logged in once at the first-party RP: their browser and sub. */
+async function loggedIn(user: string) {
   const { context, page } = await newPerson(e2e.browser, 'wechat');
-  await setPhoneUser(context, e2e.broker.simulator, 'alice');
+  await setPhoneUser(context, e2e.broker.simulator, user);
   const first = await login(page);
-  const alice = (await e2e.rp.finish(first.landed, first.check)).claims()!.sub;
+  return { context, page, first, sub: (await e2e.rp.finish(first.landed, first.check)).claims()!.sub };
+}
+
+test.serial('the WeChat account switches and the cookie stays: the new person gets their own sub, the old session ends', async (t) => {
+  const { context, page, sub: alice } = await loggedIn('alice');
 
   await setPhoneUser(context, e2e.broker.simulator, 'bob');
   const switched = await login(page);
@@ -39,10 +44,7 @@ test.serial('the WeChat account switches and the cookie stays: the new person ge
 });
 
 test.serial('the same WeChat account: the session is reused after one silent snsapi_base round trip, the same sub', async (t) => {
-  const { context, page } = await newPerson(e2e.browser, 'wechat');
-  await setPhoneUser(context, e2e.broker.simulator, 'chen');
-  const first = await login(page);
-  const sub = (await e2e.rp.finish(first.landed, first.check)).claims()!.sub;
+  const { context, page, first, sub } = await loggedIn('chen');
   const since = (await simCalls(e2e.broker.simulator)).length;
   const second = await login(page);
   t.is((await e2e.rp.finish(second.landed, second.check)).claims()!.sub, sub);
@@ -53,10 +55,7 @@ test.serial('the same WeChat account: the session is reused after one silent sns
 });
 
 test.serial('WeChat failing during the check: temporarily_unavailable, never the old session', async (t) => {
-  const { context, page } = await newPerson(e2e.browser, 'wechat');
-  await setPhoneUser(context, e2e.broker.simulator, 'alice');
-  const first = await login(page);
-  await e2e.rp.finish(first.landed, first.check);
+  const { context, page } = await loggedIn('alice');
   await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', ['busy', 'busy']);
   const failed = await login(page);
   t.is(failed.landed.searchParams.get('error'), 'temporarily_unavailable');
@@ -65,10 +64,7 @@ test.serial('WeChat failing during the check: temporarily_unavailable, never the
 });
 
 test.serial('prompt=none inside WeChat with a session: still silent, the same sub', async (t) => {
-  const { context, page } = await newPerson(e2e.browser, 'wechat');
-  await setPhoneUser(context, e2e.broker.simulator, 'alice');
-  const first = await login(page);
-  const sub = (await e2e.rp.finish(first.landed, first.check)).claims()!.sub;
+  const { context, page, sub } = await loggedIn('alice');
   const silent = await login(page, { scope: 'openid', prompt: 'none' });
   t.is((await e2e.rp.finish(silent.landed, silent.check)).claims()!.sub, sub);
   await context.close();
