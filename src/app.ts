@@ -25,6 +25,7 @@ import { healthRoutes } from './ops/health.ts';
 import { BrokerMetrics, metricsRoutes } from './ops/metrics.ts';
 import { rateLimits } from './ops/rate-limit.ts';
 import { requestLog } from './ops/request-log.ts';
+import { brandPages } from './pages/brand.ts';
 import type { Stoppable } from './ops/shutdown.ts';
 import type { RunningSimulator } from './simulator/server.ts';
 import { openStores, type Stores } from './stores.ts';
@@ -62,6 +63,7 @@ function middleware(config: RunningConfig, shared: Shared) {
   return [
     publicOrigin(config.issuer, config.trustProxy),
     securityHeaders(config.issuer.startsWith('https:')),
+    brandPages(config.brand),
     errorPages(shared.log),
     requestLog(shared.log),
     rateLimits(shared.stores.counters, config.rateLimits, shared.log),

@@ -5,6 +5,8 @@
 
 import { randomBytes } from 'node:crypto';
 import type { AppId, AppKind, WeChatApp } from '../wechat/types.ts';
+import type { Brand } from '../pages/brand.ts';
+import { brand } from './brand.ts';
 import { CHECKS } from './checks.ts';
 import { clientsFile, type ClientMetadata } from './clients-file.ts';
 import { ConfigError } from './errors.ts';
@@ -67,6 +69,8 @@ export interface Config {
   readonly cookieKeys: readonly [string, ...string[]];
   /** Dev mode without WeChat credentials: the built-in simulator plays WeChat (dev-mode step). */
   readonly simulator: { readonly port: number } | undefined;
+  /** The company behind the pages. */
+  readonly brand: Brand;
   /** Things the operator should know, printed in the startup banner. */
   readonly warnings: readonly string[];
 }
@@ -155,6 +159,7 @@ async function derive(settings: Settings): Promise<Config> {
     shutdown: { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS },
     cookieKeys: (settings.COOKIE_KEYS ?? [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')]) as [string, ...string[]],
     simulator: apps.length === 0 ? { port: settings.WECHAT_SIMULATOR_PORT ?? (port === 0 ? 0 : port + 1) } : undefined,
+    brand: brand(settings),
   };
   return { ...config, warnings: warnings(settings, config) };
 }

@@ -118,6 +118,20 @@ export const VARIABLES = {
     schema: optional(wholeNumber(0, 1_000_000)), derived: '`3000` in production, `0` (off) in dev mode', production: 'optional',
     doc: 'requests a minute for one client_id at those endpoints (`0`: no limit)',
   }),
+  BRAND_NAME: variable({ schema: optional(z.string().max(60, { error: 'must have at most 60 characters' })), production: 'recommended', doc: 'the company or product name shown on every page' }),
+  BRAND_LOGO_FILE: variable({ schema: optional(text), production: 'optional', doc: 'a PNG, JPEG, WebP or SVG logo (at most 256 KiB), served by the broker itself' }),
+  BRAND_COLOR: variable({
+    schema: optional(z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'expected a colour as #rrggbb' }).transform((raw) => raw.toLowerCase())),
+    derived: '`#067d3f` (a dark WeChat green)', production: 'optional',
+    doc: 'the primary colour; button text is white or near-black, whichever keeps WCAG AA contrast, and a colour where neither does is refused',
+  }),
+  BRAND_PRIVACY_URL: variable({ schema: optional(httpUrl), production: 'recommended', doc: 'the privacy policy, linked in every page\'s footer' }),
+  BRAND_TERMS_URL: variable({ schema: optional(httpUrl), production: 'optional', doc: 'the terms of service, linked in every page\'s footer' }),
+  ICP_LICENSE: variable({ schema: optional(z.string().max(60, { error: 'must have at most 60 characters' })), production: 'recommended', doc: 'ICP 备案号 (e.g. 京ICP备12345678号-1), in every page\'s footer, linked to beian.miit.gov.cn' }),
+  PSB_LICENSE: variable({
+    schema: optional(z.string().max(60).regex(/\d{10,}/, { error: 'expected the 公安备案号 with its record number (e.g. 京公网安备11010502030000号)' })),
+    production: 'optional', doc: '公安备案号, in every page\'s footer, linked to its record at beian.mps.gov.cn',
+  }),
   INSECURE_LAB: variable({
     schema: oneOf(['true', 'false']).transform((raw) => raw === 'true'), default: 'false', production: 'optional',
     doc: '`true` lets production run with an http `ISSUER` and http WeChat URLs (a lab or test rig only; the banner warns)',

@@ -4,7 +4,8 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
-import { negotiateLang, type Lang } from './i18n.ts';
+import { brandOf, LOGO_PATH, type Brand } from './brand.ts';
+import { negotiateLang, t, type Lang } from './i18n.ts';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -53,17 +54,40 @@ export interface PageOptions {
 const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:16px/1.6 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei","Segoe UI",Roboto,sans-serif;background:#f2f2f2;color:#191919}
 main{max-width:420px;margin:0 auto;padding:32px 20px}section{background:#fff;border-radius:12px;padding:28px 24px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-h1{font-size:1.3em;margin:0 0 12px;text-align:center}p{margin:8px 0}.muted{color:#7f7f7f;font-size:.9em;text-align:center}
+h1{font-size:1.3em;margin:0 0 12px;text-align:center}p{margin:8px 0}.muted{color:#595959;font-size:.9em;text-align:center}
+header{display:flex;align-items:center;justify-content:center;gap:10px;margin:0 0 16px;font-weight:600}header img{height:32px;width:auto}
+footer{margin:20px 0 0;text-align:center;font-size:.8em;color:#595959}footer a{color:#595959;margin:0 6px}footer p{margin:4px 0}
+a{color:#0b57a4}:focus-visible{outline:3px solid #0b57a4;outline-offset:2px}
 .button{display:block;width:100%;margin:12px 0 0;padding:11px;border:0;border-radius:8px;font-size:1em;text-align:center;text-decoration:none;cursor:pointer;background:#f2f2f2;color:#191919}
-.primary{background:#07c160;color:#fff}ul{padding-left:1.2em}#qr{display:flex;justify-content:center;min-height:300px}
+.primary{background:var(--brand);color:var(--brand-text)}ul{padding-left:1.2em}#qr{display:flex;justify-content:center;min-height:300px}
 .link{word-break:break-all;background:#f7f7f7;border-radius:6px;padding:8px;font-family:ui-monospace,monospace;font-size:.85em}
 pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:12px;border-radius:6px;font-size:.8em}
 `;
 
-/** Renders a full page with a fresh nonce and a strict CSP. */
+function brandHeader(brand: Brand): Html {
+  if (!brand.name && !brand.logo) return raw('');
+  return html`<header>${brand.logo ? html`<img src="${LOGO_PATH}" alt="${brand.logo && !brand.name ? 'logo' : ''}">` : ''}${brand.name ? html`<span>${brand.name}</span>` : ''}</header>`;
+}
+
+/** Policy links and the licence numbers Chinese law asks every page to show. */
+function brandFooter(brand: Brand, lang: Lang): Html {
+  const links = [
+    brand.privacyUrl && html`<a href="${brand.privacyUrl}">${t(lang, 'footerPrivacy')}</a>`,
+    brand.termsUrl && html`<a href="${brand.termsUrl}">${t(lang, 'footerTerms')}</a>`,
+  ].filter((link): link is Html => Boolean(link));
+  const licences = [
+    brand.icp && html`<a href="https://beian.miit.gov.cn/">${brand.icp}</a>`,
+    brand.psb && html`<a href="https://beian.mps.gov.cn/#/query/webSearch?code=${brand.psb.code}">${brand.psb.text}</a>`,
+  ].filter((link): link is Html => Boolean(link));
+  if (links.length === 0 && licences.length === 0) return raw('');
+  return html`<footer>${links.length ? html`<p>${links}</p>` : ''}${licences.length ? html`<p>${licences}</p>` : ''}</footer>`;
+}
+
+/** Renders a full page with a fresh nonce and a strict CSP, in the company's brand. */
 export function renderPage(ctx: Context, options: PageOptions): void {
   const nonce = randomBytes(16).toString('base64');
   const lang = langOf(ctx);
+  const brand = brandOf(ctx);
   const scripts = options.scriptSources?.join(' ') ?? '';
   const frames = options.frameSources?.length ? options.frameSources.join(' ') : "'none'";
   // form-action is left open: the consent and logout forms end in redirects to relying
@@ -84,6 +108,6 @@ export function renderPage(ctx: Context, options: PageOptions): void {
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = html`<!DOCTYPE html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${options.title}</title>${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}">` : ''}<style nonce="${nonce}">${raw(STYLE)}</style></head>
-<body><main>${options.body(nonce)}</main></body></html>`.html;
+<title>${brand.name ? `${options.title} - ${brand.name}` : options.title}</title>${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}">` : ''}<style nonce="${nonce}">${raw(STYLE)}:root{--brand:${brand.color.background};--brand-text:${brand.color.text}}</style></head>
+<body><main>${brandHeader(brand)}${options.body(nonce)}${brandFooter(brand, lang)}</main></body></html>`.html;
 }

@@ -170,3 +170,12 @@ test('production refuses unsafe settings, each with one line naming the variable
   await failsWith(t, { ...safe, INSECURE_LAB: 'true', COOKIE_KEYS: 'k'.repeat(32) }, /^COOKIE_KEYS$/, /too predictable/);
   t.truthy(await loadConfig({ COOKIE_KEYS: 'k'.repeat(32), ISSUER: 'http://localhost:3000' }), 'dev mode keeps its conveniences');
 });
+
+test('branding: a colour no text can sit on with AA contrast is refused; a logo must be an image', async (t) => {
+  await failsWith(t, { BRAND_COLOR: '#7a7a7a' }, /^BRAND_COLOR$/, /neither white nor near-black text at the 4.5:1 contrast/);
+  await failsWith(t, { BRAND_COLOR: 'green' }, /^BRAND_COLOR$/, /#rrggbb/);
+  t.deepEqual((await loadConfig({ BRAND_COLOR: '#FFD700' })).brand.color, { background: '#ffd700', text: '#111111' }, 'dark text on a light colour');
+  t.deepEqual((await loadConfig({})).brand.color, { background: '#067d3f', text: '#ffffff' }, 'the default keeps white text at AA');
+  await failsWith(t, { BRAND_LOGO_FILE: file('logo.txt', 'not an image') }, /^BRAND_LOGO_FILE$/, /not a PNG, JPEG, WebP or SVG/);
+  await failsWith(t, { PSB_LICENSE: '京公网安备' }, /^PSB_LICENSE$/, /record number/);
+});

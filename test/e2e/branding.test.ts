@@ -1,0 +1,65 @@
+// Pages a company can put its name on: name, logo, colour, policy links and licence
+// numbers, all from environment variables.
+
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+
+/** A 1×1 PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+let browser: Browser;
+let rpServer: RpServer;
+let broker: RunningBroker;
+
+test.before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'broker-brand-'));
+  writeFileSync(join(dir, 'logo.png'), PNG);
+  rpServer = await startRpServer();
+  [browser, broker] = await Promise.all([launchChromium(), startBroker({
+    CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)),
+    BRAND_NAME: '示例科技', BRAND_LOGO_FILE: join(dir, 'logo.png'), BRAND_COLOR: '#1a73e8',
+    BRAND_PRIVACY_URL: 'https://www.example.com/privacy', BRAND_TERMS_URL: 'https://www.example.com/terms',
+    ICP_LICENSE: '京ICP备12345678号-1', PSB_LICENSE: '京公网安备11010502030000号',
+  })]);
+});
+test.after.always(async () => {
+  await Promise.all([browser?.close(), broker?.stop(), rpServer?.close()]);
+});
+
+test('every page carries the name, the logo, the colour, the policy links and the licence numbers', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const { page, context } = await newPerson(browser, 'desktop');
+  for (const url of [(await rp.start()).url, `${broker.issuer}/no/such/page`]) {
+    await page.goto(url);
+    t.is(await page.locator('header span').innerText(), '示例科技', url);
+    t.regex(await page.title(), / - 示例科技$/);
+    t.is(await page.locator('header img').evaluate((image: HTMLImageElement) => image.naturalWidth), 1, 'the logo loads (from the broker itself)');
+    t.is(await page.getByRole('link', { name: '京ICP备12345678号-1' }).getAttribute('href'), 'https://beian.miit.gov.cn/');
+    t.is(await page.getByRole('link', { name: '京公网安备11010502030000号' }).getAttribute('href'), 'https://beian.mps.gov.cn/#/query/webSearch?code=11010502030000');
+    t.is(await page.getByRole('link', { name: '隐私政策' }).getAttribute('href'), 'https://www.example.com/privacy');
+    t.is(await page.getByRole('link', { name: '服务条款' }).getAttribute('href'), 'https://www.example.com/terms');
+  }
+  const logo = await fetch(`${broker.issuer}/brand/logo`);
+  t.is(logo.headers.get('content-type'), 'image/png');
+  await context.close();
+});
+
+test('buttons in the brand colour, with the text colour that keeps AA contrast', async (t) => {
+  const { page, context } = await newPerson(browser, 'mobile');
+  const rp = await createRp(broker.issuer, rpServer);
+  await page.goto((await rp.start()).url);
+  const [background, color] = await page.locator('.primary').first().evaluate((element) => {
+    const style = getComputedStyle(element);
+    return [style.backgroundColor, style.color];
+  });
+  t.is(background, 'rgb(26, 115, 232)');
+  t.is(color, 'rgb(255, 255, 255)');
+  await context.close();
+});
