@@ -1,4 +1,5 @@
-// POST /interaction/:uid/consent — the person's answer on the consent page.
+// The person's own answers: POST /interaction/:uid/consent (the consent page) and
+// POST /interaction/:uid/cancel ("back to the app" on any login page).
 
 import type { Context } from 'koa';
 import { readForm } from '../http/read-body.ts';
@@ -7,6 +8,14 @@ import type { Login } from './login.ts';
 import { send } from './response.ts';
 
 const DENIED = { error: 'access_denied', error_description: 'End-User denied the request' } as const;
+const CANCELLED = { error: 'access_denied', error_description: 'End-User cancelled the login' } as const;
+
+/** POST /interaction/:uid/cancel — "back to the app": the relying party gets access_denied with its state. */
+export async function cancelLogin(ctx: Context, login: Login): Promise<void> {
+  const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
+  if (!interaction) return errorPage(ctx, { kind: 'interaction', status: 400 });
+  send(ctx, await login.end(ctx, CANCELLED));
+}
 
 export async function answerConsent(ctx: Context, login: Login): Promise<void> {
   const interaction = await login.interactions.find(ctx, String(ctx.params.uid));

@@ -10,6 +10,7 @@ import type { ConfiguredApp, QrMode } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { Interaction, InteractionError, Interactions } from '../oidc/interactions.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
+import { clientDisplay } from '../oidc/client-display.ts';
 import { langOf } from '../pages/html.ts';
 import type { WeChatClient } from '../wechat/client.ts';
 import type { AppId } from '../wechat/types.ts';
@@ -47,7 +48,12 @@ export function createLogin(parts: LoginParts): Login {
     app: (appid) => parts.apps.find((app) => app.appid === appid),
     async begin(ctx, interaction, attempt) {
       const state = await parts.attempts.begin(attempt, interaction.exp - Math.floor(Date.now() / 1000));
-      return toWeChat(parts.urls, attempt, state, langOf(ctx));
+      const response = toWeChat(parts.urls, attempt, state, langOf(ctx));
+      if (response.type !== 'qr') return response;
+      // The broker's own QR page says which app the person logs in to, and offers a way back.
+      const client = await parts.interactions.client(interaction);
+      const app = client && clientDisplay(client, langOf(ctx));
+      return { type: 'qr', qr: { ...response.qr, ...(app ? { app } : {}), cancelAction: `/interaction/${interaction.uid}/cancel` } };
     },
     async end(ctx, result, merge = false) {
       return { type: 'redirect', url: await parts.interactions.finish(ctx, result, merge) };

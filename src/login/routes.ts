@@ -3,10 +3,11 @@
 //   GET  /interaction/:uid          choose the way to WeChat, or show consent (start.ts)
 //   GET  /interaction/:uid/wechat   WeChat's callback (callback.ts)
 //   POST /interaction/:uid/consent  the consent form (consent.ts)
+//   POST /interaction/:uid/cancel   "back to the app" (consent.ts)
 
 import Router from '@koa/router';
 import { wechatCallback } from './callback.ts';
-import { answerConsent } from './consent.ts';
+import { answerConsent, cancelLogin } from './consent.ts';
 import type { Login } from './login.ts';
 import { startInteraction } from './start.ts';
 
@@ -15,5 +16,6 @@ export function loginRoutes(login: Login): Router {
   router.get('/interaction/:uid', (ctx) => startInteraction(ctx, login));
   router.get('/interaction/:uid/wechat', (ctx) => wechatCallback(ctx, login));
   router.post('/interaction/:uid/consent', (ctx) => answerConsent(ctx, login));
+  router.post('/interaction/:uid/cancel', (ctx) => cancelLogin(ctx, login));
   return router;
 }

@@ -2,7 +2,9 @@
 // the consent page, or the way to WeChat that upstream.ts chooses for this browser.
 
 import type { Context } from 'koa';
+import { clientDisplay } from '../oidc/client-display.ts';
 import { requestedScopes, type Client, type Interaction } from '../oidc/interactions.ts';
+import { langOf } from '../pages/html.ts';
 import { consentPage, errorPage, openInWeChatPage } from '../pages/views.ts';
 import { browserKind } from '../wechat/user-agent.ts';
 import { consentItems } from './claims.ts';
@@ -22,7 +24,7 @@ async function askConsent(ctx: Context, login: Login, interaction: Interaction):
   }
   const client = await login.interactions.client(interaction);
   consentPage(ctx, {
-    clientName: client?.clientName ?? String(interaction.params.client_id),
+    app: client ? clientDisplay(client, langOf(ctx)) : { name: String(interaction.params.client_id) },
     items: consentItems(requestedScopes(interaction), interaction.params.claims),
     action: `/interaction/${interaction.uid}/consent`,
   });
@@ -74,11 +76,15 @@ async function toUpstream(ctx: Context, login: Login, interaction: Interaction):
       return send(ctx, await login.begin(ctx, interaction, {
         ...first, channel: 'qr', appid: upstream.app.appid, scope: 'snsapi_login', embedded: upstream.mode === 'embedded', silent: false,
       }));
-    case 'open-in-wechat':
+    case 'open-in-wechat': {
+      const client = await login.interactions.client(interaction);
       return openInWeChatPage(ctx, {
-        link: restartLink(login.urls.issuer, await login.interactions.client(interaction), interaction),
+        link: restartLink(login.urls.issuer, client, interaction),
         qrHref: upstream.qrApp ? `/interaction/${interaction.uid}?via=qr` : undefined,
+        ...(client ? { app: clientDisplay(client, langOf(ctx)) } : {}),
+        cancelAction: `/interaction/${interaction.uid}/cancel`,
       });
+    }
     case 'login-required':
       login.metrics.login('none', 'login_required');
       return send(ctx, await login.end(ctx, LOGIN_REQUIRED));

@@ -10,6 +10,8 @@ import { DEFAULT_ALG, signingAlgs, type SigningKeys } from '../config/keys.ts';
 import { errorPage, loggedOutPage, logoutPage } from '../pages/views.ts';
 import type { ProtocolStorage } from '../storage/adapter.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
+import { langOf } from '../pages/html.ts';
+import { clientDisplay, LOCALIZED_METADATA, localizedProblem } from './client-display.ts';
 import { ConsumeOnceAdapter } from './consume-once.ts';
 
 /** Private client metadata: `first_party: true` skips the consent page. */
@@ -57,6 +59,9 @@ export interface ProviderSetup {
   readonly accounts: AccountSource;
 }
 
+/** Which client a logout came from, for the logged-out page's way back. */
+const LOGOUT_CLIENT_COOKIE = 'logout_client';
+
 /** A session nobody logged in to (an anonymous logout's confirmation) lives this long. */
 const ANONYMOUS_SESSION_S = 10 * 60;
 
@@ -94,10 +99,12 @@ const renderError: Configuration['renderError'] = (ctx, out, error) => {
     : { kind: 'request', status, detail: String(out.error_description ?? out.error ?? '') });
 };
 
-const validateFlags: NonNullable<Configuration['extraClientMetadata']>['validator'] = (_ctx, key, value) => {
+const validateExtra: NonNullable<Configuration['extraClientMetadata']>['validator'] = (_ctx, key, value) => {
   if ((key === FIRST_PARTY || key === RESOURCE_SERVER) && value !== undefined && typeof value !== 'boolean') {
     throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
   }
+  const problem = localizedProblem(key, value);
+  if (problem) throw new errors.InvalidClientMetadata(problem);
 };
 
 /**
@@ -129,7 +136,7 @@ function configuration(setup: ProviderSetup): Configuration {
     acrValues: [...setup.accounts.acrValues],
     responseTypes: ['code'],
     extraParams: [...setup.accounts.extraParams],
-    extraClientMetadata: { properties: [FIRST_PARTY, RESOURCE_SERVER], validator: validateFlags },
+    extraClientMetadata: { properties: [FIRST_PARTY, RESOURCE_SERVER, ...LOCALIZED_METADATA], validator: validateExtra },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -149,10 +156,14 @@ function configuration(setup: ProviderSetup): Configuration {
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
-          logoutPage(ctx, { clientName: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId, form });
+          // The success page that follows no longer knows the client: it is told by a short cookie.
+          if (ctx.oidc.client) ctx.cookies.set(LOGOUT_CLIENT_COOKIE, ctx.oidc.client.clientId, { httpOnly: true, sameSite: 'lax', maxAge: 10 * 60_000, path: '/session/end' });
+          logoutPage(ctx, { app: ctx.oidc.client && clientDisplay(ctx.oidc.client, langOf(ctx)), form });
         },
         async postLogoutSuccessSource(ctx) {
-          loggedOutPage(ctx);
+          const clientId = ctx.cookies.get(LOGOUT_CLIENT_COOKIE);
+          const client = ctx.oidc.client ?? (clientId ? await ctx.oidc.provider.Client.find(clientId) : undefined);
+          loggedOutPage(ctx, client && clientDisplay(client, langOf(ctx)));
         },
       },
     },

@@ -2,8 +2,36 @@
 // handed to scripts travel in data- attributes, never inside script text.
 
 import type { Context } from 'koa';
-import { html, langOf, raw, renderPage } from './html.ts';
-import { t } from './i18n.ts';
+import { html, langOf, raw, renderPage, type Html } from './html.ts';
+import { t, type Lang } from './i18n.ts';
+
+/** The relying party a page is about, as its metadata presents it (oidc/client-display.ts). */
+export interface AppOnPage {
+  readonly name: string;
+  readonly logo?: string | undefined;
+  readonly home?: string | undefined;
+  readonly domain?: string | undefined;
+  readonly policy?: string | undefined;
+  readonly terms?: string | undefined;
+}
+
+/** Which app this is about: its logo, name and domain. */
+function appIntro(app: AppOnPage | undefined): Html {
+  if (!app) return raw('');
+  return html`<div class="app">${app.logo ? html`<img src="${app.logo}" alt="" width="48" height="48">` : ''}
+<p><strong>${app.name}</strong>${app.domain ? html`<br><span class="muted">${app.domain}</span>` : ''}</p></div>`;
+}
+
+/** The app's own logo, where it lives: the only other place a page may load an image from. */
+function appImages(app: AppOnPage | undefined): string[] {
+  return app?.logo ? [new URL(app.logo).origin] : [];
+}
+
+/** "Back to <app>": ends the login, and the app gets access_denied with its state. */
+function cancelForm(action: string | undefined, app: AppOnPage | undefined, lang: Lang): Html {
+  if (!action) return raw('');
+  return html`<form method="post" action="${action}"><button class="button" type="submit">${app ? t(lang, 'backTo', { app: app.name }) : t(lang, 'cancel')}</button></form>`;
+}
 
 export interface QrPageData {
   readonly appid: string;
@@ -13,6 +41,9 @@ export interface QrPageData {
   readonly connectUrl: string;
   /** The qrconnect page, for browsers where wxLogin.js does not draw. */
   readonly fallbackUrl: string;
+  readonly app?: AppOnPage;
+  /** Where "back to the app" posts. */
+  readonly cancelAction?: string;
 }
 
 /** Desktop QR login, drawn by WeChat's wxLogin.js inside this page. */
@@ -32,13 +63,15 @@ export function qrPage(ctx: Context, data: QrPageData): void {
     title: t(lang, 'qrTitle'),
     scriptSources: [data.loginJsUrl],
     frameSources: [new URL('/connect/qrconnect', data.connectUrl).href],
-    body: (nonce) => html`<section><h1>${t(lang, 'qrTitle')}</h1>
-<div id="qr" data-wx="${wx}"></div>
+    imageSources: appImages(data.app),
+    body: (nonce) => html`<section><h1>${t(lang, 'qrTitle')}</h1>${appIntro(data.app)}
+<div id="qr" data-wx="${wx}" title="${t(lang, 'qrFrameTitle')}"></div>
 <p class="muted">${t(lang, 'qrHint')}</p>
-<p class="muted"><a href="${data.fallbackUrl}">${t(lang, 'qrFallback')}</a></p></section>
+<p class="muted"><a href="${data.fallbackUrl}">${t(lang, 'qrFallback')}</a></p>${cancelForm(data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}" src="${data.loginJsUrl}"></script>
 <script nonce="${nonce}">${raw(`(function(){var el=document.getElementById('qr');
-if(typeof WxLogin==='function'){new WxLogin(JSON.parse(el.getAttribute('data-wx')));}})();`)}</script>`,
+if(typeof WxLogin==='function'){new WxLogin(JSON.parse(el.getAttribute('data-wx')));
+var f=el.querySelector('iframe');if(f){f.setAttribute('title',el.getAttribute('title'));}}})();`)}</script>`,
   });
 }
 
@@ -47,6 +80,8 @@ export interface OpenInWeChatData {
   readonly link: string;
   /** Where QR login is configured: the QR page of this login, for a second device. */
   readonly qrHref?: string;
+  readonly app?: AppOnPage;
+  readonly cancelAction?: string;
 }
 
 /** A phone browser outside WeChat: neither flow can finish here. */
@@ -54,12 +89,14 @@ export function openInWeChatPage(ctx: Context, data: OpenInWeChatData): void {
   const lang = langOf(ctx);
   renderPage(ctx, {
     title: t(lang, 'openTitle'),
-    body: (nonce) => html`<section><h1>${t(lang, 'openTitle')}</h1><p>${t(lang, 'openBody')}</p>
+    imageSources: appImages(data.app),
+    body: (nonce) => html`<section><h1>${t(lang, 'openTitle')}</h1>${appIntro(data.app)}<p>${t(lang, 'openBody')}</p>
 <p id="link" class="link">${data.link}</p>
 <button id="copy" class="button primary" type="button" data-done="${t(lang, 'openCopied')}">${t(lang, 'openCopy')}</button>
-${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'openQr')}</a>` : ''}</section>
+<p id="copied" class="muted" role="status" aria-live="polite"></p>
+${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'openQr')}</a>` : ''}${cancelForm(data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}">${raw(`(function(){var b=document.getElementById('copy');b.addEventListener('click',function(){
-var text=document.getElementById('link').textContent;function done(){b.textContent=b.getAttribute('data-done');}
+var text=document.getElementById('link').textContent;function done(){b.textContent=b.getAttribute('data-done');document.getElementById('copied').textContent=b.getAttribute('data-done');}
 if(navigator.clipboard){navigator.clipboard.writeText(text).then(done,function(){});}else{var r=document.createRange();
 r.selectNodeContents(document.getElementById('link'));var s=getSelection();s.removeAllRanges();s.addRange(r);document.execCommand('copy');done();}});})();`)}</script>`,
   });
@@ -69,7 +106,7 @@ r.selectNodeContents(document.getElementById('link'));var s=getSelection();s.rem
 export type ConsentItem = 'account' | 'nickname' | 'picture' | 'unionid' | 'openid' | 'offline';
 
 export interface ConsentData {
-  readonly clientName: string;
+  readonly app: AppOnPage;
   /** Everything the client will receive, whichever way it asked (scopes or the claims parameter). */
   readonly items: readonly ConsentItem[];
   readonly action: string;
@@ -77,11 +114,18 @@ export interface ConsentData {
 
 export function consentPage(ctx: Context, data: ConsentData): void {
   const lang = langOf(ctx);
+  const { app } = data;
+  const policies = [
+    app.policy && html`<a href="${app.policy}">${t(lang, 'footerPrivacy')}</a>`,
+    app.terms && html`<a href="${app.terms}">${t(lang, 'footerTerms')}</a>`,
+  ].filter((link): link is Html => Boolean(link));
   renderPage(ctx, {
     title: t(lang, 'consentTitle'),
-    body: () => html`<section><h1>${t(lang, 'consentTitle')}</h1>
-<p>${t(lang, 'consentIntro', { client: data.clientName })}</p>
+    imageSources: appImages(app),
+    body: () => html`<section><h1>${t(lang, 'consentTitle')}</h1>${appIntro(app)}
+<p>${t(lang, 'consentIntro', { client: app.name })}</p>
 <ul>${data.items.map((item) => html`<li>${t(lang, `consent_${item}`)}</li>`)}</ul>
+${policies.length ? html`<p class="muted">${app.name}: ${policies}</p>` : ''}
 <form method="post" action="${data.action}">
 <button class="button primary" type="submit" name="decision" value="allow">${t(lang, 'consentAllow')}</button>
 <button class="button" type="submit" name="decision" value="deny">${t(lang, 'consentDeny')}</button>
@@ -114,7 +158,7 @@ ${data.retryHref ? html`<a class="button primary" href="${data.retryHref}">${t(l
 }
 
 export interface LogoutData {
-  readonly clientName: string | undefined;
+  readonly app: AppOnPage | undefined;
   /** oidc-provider's hidden form (`op.logoutForm`, with its xsrf token). */
   readonly form: string;
 }
@@ -123,18 +167,21 @@ export function logoutPage(ctx: Context, data: LogoutData): void {
   const lang = langOf(ctx);
   renderPage(ctx, {
     title: t(lang, 'logoutTitle'),
-    body: () => html`<section><h1>${t(lang, 'logoutTitle')}</h1>
-<p>${t(lang, 'logoutQuestion', { client: data.clientName ?? ctx.host })}</p>${raw(data.form)}
+    imageSources: appImages(data.app),
+    body: () => html`<section><h1>${t(lang, 'logoutTitle')}</h1>${appIntro(data.app)}
+<p>${t(lang, 'logoutQuestion')}</p>${raw(data.form)}
 <button class="button primary" type="submit" form="op.logoutForm" name="logout" value="yes">${t(lang, 'logoutYes')}</button>
 <button class="button" type="submit" form="op.logoutForm">${t(lang, 'logoutNo')}</button></section>`,
   });
 }
 
-export function loggedOutPage(ctx: Context): void {
+/** Logged out; with the app the logout came from, a way back to it. */
+export function loggedOutPage(ctx: Context, app?: AppOnPage): void {
   const lang = langOf(ctx);
   renderPage(ctx, {
     title: t(lang, 'loggedOutTitle'),
-    body: () => html`<section><h1>${t(lang, 'loggedOutTitle')}</h1><p>${t(lang, 'loggedOutBody')}</p></section>`,
+    body: () => html`<section><h1>${t(lang, 'loggedOutTitle')}</h1><p>${t(lang, 'loggedOutBody')}</p>
+${app?.home ? html`<a class="button primary" href="${app.home}">${t(lang, 'backTo', { app: app.name })}</a>` : ''}</section>`,
   });
 }
 

@@ -63,3 +63,45 @@ test('buttons in the brand colour, with the text colour that keeps AA contrast',
   t.is(color, 'rgb(255, 255, 255)');
   await context.close();
 });
+
+test('the app the person logs into, in their language, on the QR page; "back to the app" gives it access_denied with its state', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer, 'branded');
+  const { page, context } = await newPerson(browser, 'desktop');
+  const { url, check } = await rp.start();
+  await page.goto(url);
+  t.is(await page.locator('.app strong').innerText(), '示例商城');
+  t.is(await page.locator('.app .muted').innerText(), 'shop.example');
+  await page.getByRole('button', { name: '返回 示例商城' }).click();
+  const landed = await rp.landed(page);
+  t.is(landed.searchParams.get('error'), 'access_denied');
+  t.is(landed.searchParams.get('state'), check.state);
+  await context.close();
+});
+
+test('a phone outside WeChat: the open-in-WeChat page names the app and offers the way back', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer, 'branded');
+  const { page, context } = await newPerson(browser, 'mobile', 'en');
+  await page.goto((await rp.start()).url);
+  t.is(await page.locator('.app strong').innerText(), 'Example Shop');
+  t.is(await page.getByRole('button', { name: 'Back to Example Shop' }).count(), 1);
+  await context.close();
+});
+
+test('consent names the app with its policy links; logout says it ends every app\'s login and leads back to the app', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer, 'branded');
+  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  const { url, check } = await rp.start({ redirect_uri: rpServer.callback });
+  await page.goto(url);
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  await page.getByRole('button', { name: 'Allow' }).waitFor();
+  t.regex(await page.locator('section').innerText(), /Example Shop asks for:/);
+  t.is(await page.getByRole('link', { name: 'Privacy policy' }).first().getAttribute('href'), 'https://shop.example/privacy');
+  await page.getByRole('button', { name: 'Allow' }).click();
+  const tokens = await rp.finish(await rp.landed(page), check);
+  await page.goto(`${broker.issuer}/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token! })}`);
+  t.regex(await page.locator('section p').last().innerText(), /every app that uses this login service/);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('heading', { name: 'Logged out' }).waitFor();
+  t.is(await page.getByRole('link', { name: 'Back to Example Shop' }).getAttribute('href'), 'https://shop.example');
+  await context.close();
+});

@@ -87,7 +87,7 @@ test('SSO: a second client gets the same person without a second WeChat login; a
   const { url, check } = await third.start({ redirect_uri: e2e.rpServer.callback });
   await page.goto(url);
   t.is(await page.locator('h1').innerText(), 'Allow access');
-  t.regex(await page.locator('p').first().innerText(), /^Third <Party> App asks for:/);
+  t.regex(await page.locator('section > p').first().innerText(), /^Third <Party> App asks for:/);
   await page.getByRole('button', { name: 'Allow' }).click();
   const tokens = await third.finish(await third.landed(page), check);
   t.is(tokens.claims()!.sub, sub);

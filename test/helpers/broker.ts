@@ -46,6 +46,12 @@ export function testClients(rp: string) {
       redirect_uris: [`${rp}/callback`], first_party: true,
     },
     {
+      client_id: 'branded', client_secret: 'branded-secret-0123456789abcdef01234', client_name: 'Shop',
+      'client_name#zh-CN': '示例商城', 'client_name#en': 'Example Shop', client_uri: 'https://shop.example',
+      policy_uri: 'https://shop.example/privacy', tos_uri: 'https://shop.example/terms',
+      redirect_uris: [`${rp}/callback`], post_logout_redirect_uris: [`${rp}/logged-out`],
+    },
+    {
       client_id: 'api', client_secret: 'api-secret-0123456789abcdef0123456789', redirect_uris: [`${rp}/callback`], resource_server: true,
     },
     {
