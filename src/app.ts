@@ -22,6 +22,7 @@ import { createProvider } from './oidc/provider.ts';
 import { requestLimits } from './oidc/request-limits.ts';
 import { errorPages } from './ops/errors.ts';
 import { healthRoutes } from './ops/health.ts';
+import { homeRoutes } from './ops/home.ts';
 import { BrokerMetrics, metricsRoutes } from './ops/metrics.ts';
 import { rateLimits } from './ops/rate-limit.ts';
 import { requestLog } from './ops/request-log.ts';
@@ -77,6 +78,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login) {
   const health = { kinds: { protocol: stores.protocol.kind, accounts: stores.accountsKind }, ping: () => stores.ping() };
   return [
     healthRoutes(health, shared.isClosing),
+    homeRoutes(config.issuer, shared.demo ? `${config.issuer}/demo` : undefined),
     loginRoutes(login),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),

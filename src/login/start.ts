@@ -99,6 +99,6 @@ export async function startInteraction(ctx: Context, login: Login): Promise<void
   const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
   if (!interaction) return errorPage(ctx, { kind: 'interaction', status: 400 });
   if (interaction.prompt.name === 'consent') return askConsent(ctx, login, interaction);
-  if (interaction.prompt.name !== 'login') return errorPage(ctx, { kind: 'request', status: 400, detail: interaction.prompt.name });
+  if (interaction.prompt.name !== 'login') return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: `unexpected prompt ${interaction.prompt.name}` });
   return toUpstream(ctx, login, interaction);
 }

@@ -90,13 +90,15 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   return grant;
 }
 
-const renderError: Configuration['renderError'] = (ctx, out, error) => {
+const renderError: Configuration['renderError'] = async (ctx, out, error) => {
   if (error instanceof StorageUnavailableError) return errorPage(ctx, { kind: 'storage', status: 503 });
   const expired = error instanceof errors.SessionNotFound || error.name === 'SessionNotFound';
   const status = ctx.status >= 400 ? ctx.status : 400;
+  const client = ctx.oidc?.client;
+  const app = client ? clientDisplay(client, langOf(ctx)) : undefined;
   errorPage(ctx, expired
-    ? { kind: 'interaction', status }
-    : { kind: 'request', status, detail: String(out.error_description ?? out.error ?? '') });
+    ? { kind: 'interaction', status, ...(app ? { app } : {}) }
+    : { kind: 'request', status, oauthError: String(out.error ?? ''), detail: String(out.error_description ?? ''), ...(app ? { app } : {}) });
 };
 
 const validateExtra: NonNullable<Configuration['extraClientMetadata']>['validator'] = (_ctx, key, value) => {

@@ -26,6 +26,6 @@ export function requestLimits(): Middleware {
       ctx.body = { error: 'invalid_request', error_description: description };
       return undefined;
     }
-    return errorPage(ctx, { kind: 'request', status: 400, detail: `invalid_request: ${description}` });
+    return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: description });
   };
 }

@@ -21,7 +21,7 @@ export function errorPages(log: Logger): Middleware {
       const clientError = typeof status === 'number' && status >= 400 && status < 500 && expose;
       if (!clientError) log.error({ err: error, path: ctx.path }, 'request failed');
       if (ctx.headerSent) return;
-      errorPage(ctx, clientError ? { kind: 'request', status, detail: (error as Error).message } : { kind: 'internal', status: 500 });
+      errorPage(ctx, clientError ? { kind: 'request', status, oauthError: 'invalid_request', detail: (error as Error).message } : { kind: 'internal', status: 500 });
     }
   };
 }

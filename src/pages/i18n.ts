@@ -50,7 +50,21 @@ const MESSAGES = {
     error_storage: '登录服务暂时不可用，请稍后再试。',
     error_rate_limited: '尝试次数过多，请稍等一分钟再试。',
     error_interaction: '登录会话已过期，请回到应用重新登录。',
-    error_request: '登录请求无效：{detail}',
+    error_request: '应用发来的登录请求无法处理。请回到应用重试，或联系应用的管理员。',
+    notFoundTitle: '页面不存在',
+    requestId: '请求编号 {id}',
+    oauth_invalid_request: '应用发来的登录请求不完整或有误。请回到应用重试。',
+    oauth_invalid_client: '发起登录的应用未在本服务注册或配置有误。请联系应用的管理员。',
+    oauth_invalid_redirect_uri: '应用要求返回的地址未在本服务登记，为安全起见登录已停止。请联系应用的管理员。',
+    oauth_unauthorized_client: '该应用无权以这种方式登录。请联系应用的管理员。',
+    oauth_unsupported_response_type: '该应用使用了本服务不支持的登录方式。请联系应用的管理员。',
+    oauth_invalid_scope: '应用请求了本服务不提供的信息。请联系应用的管理员。',
+    oauth_access_denied: '登录已取消。',
+    oauth_login_required: '需要先登录。请回到应用重新登录。',
+    oauth_consent_required: '需要你的同意才能继续。请回到应用重新登录。',
+    oauth_server_error: '出现了意外错误，请稍后再试。',
+    oauth_temporarily_unavailable: '登录服务暂时不可用，请稍后再试。',
+    oauth_invalid_grant: '登录凭证已失效。请回到应用重新登录。',
     error_not_found: '页面不存在。',
     error_conflict: '微信返回的身份信息与你的账号不一致，为保护你的账号，本次登录未完成。我们已记录此问题，请联系管理员。',
     error_internal: '出现了意外错误，请稍后再试。',
@@ -61,6 +75,10 @@ const MESSAGES = {
     backTo: '返回 {app}',
     cancel: '取消登录',
     qrFrameTitle: '微信登录二维码',
+    homeTitle: '微信登录服务',
+    homeBody: '这是应用用来“使用微信登录”的登录服务。请从你要使用的应用开始登录。',
+    homeDemo: '试用演示应用',
+    homeDiscovery: '给开发者：OpenID Connect 配置',
     footerPrivacy: '隐私政策',
     footerTerms: '服务条款',
     continueTitle: '正在继续',
@@ -99,7 +117,21 @@ const MESSAGES = {
     error_storage: 'The login service is temporarily unavailable. Please try again in a moment.',
     error_rate_limited: 'Too many attempts. Please wait a minute and try again.',
     error_interaction: 'The login session has expired. Please go back to the app and log in again.',
-    error_request: 'The login request is invalid: {detail}',
+    error_request: 'The app\'s login request could not be handled. Go back to the app and try again, or contact its administrator.',
+    notFoundTitle: 'Page not found',
+    requestId: 'request id {id}',
+    oauth_invalid_request: 'The app\'s login request is incomplete or wrong. Go back to the app and try again.',
+    oauth_invalid_client: 'The app that started this login is not registered here, or is misconfigured. Please contact its administrator.',
+    oauth_invalid_redirect_uri: 'The app asked to be sent back to an address that is not registered here, so the login was stopped for your safety. Please contact its administrator.',
+    oauth_unauthorized_client: 'This app may not log people in this way. Please contact its administrator.',
+    oauth_unsupported_response_type: 'This app uses a way of logging in that this service does not offer. Please contact its administrator.',
+    oauth_invalid_scope: 'The app asked for information this service does not provide. Please contact its administrator.',
+    oauth_access_denied: 'The login was cancelled.',
+    oauth_login_required: 'You need to log in first. Go back to the app and log in again.',
+    oauth_consent_required: 'Your consent is needed to continue. Go back to the app and log in again.',
+    oauth_server_error: 'Something unexpected went wrong. Please try again later.',
+    oauth_temporarily_unavailable: 'The login service is temporarily unavailable. Please try again later.',
+    oauth_invalid_grant: 'The login has expired. Go back to the app and log in again.',
     error_not_found: 'There is no such page.',
     error_conflict: 'WeChat\'s answer about who you are did not match your account, so to protect it you were not logged in. The problem has been logged; please contact the administrator.',
     error_internal: 'Something unexpected went wrong. Please try again later.',
@@ -110,6 +142,10 @@ const MESSAGES = {
     backTo: 'Back to {app}',
     cancel: 'Cancel',
     qrFrameTitle: 'WeChat login QR code',
+    homeTitle: 'WeChat login service',
+    homeBody: 'This is the service apps use to let you log in with WeChat. Start from the app you want to use.',
+    homeDemo: 'Try the demo app',
+    homeDiscovery: 'For developers: the OpenID Connect configuration',
     footerPrivacy: 'Privacy policy',
     footerTerms: 'Terms of service',
     continueTitle: 'Continuing',
@@ -121,6 +157,10 @@ const MESSAGES = {
 } as const;
 
 export type MessageKey = keyof (typeof MESSAGES)['en'];
+
+export function isMessageKey(key: string): key is MessageKey {
+  return Object.hasOwn(MESSAGES.en, key);
+}
 
 /** The message in `lang`, with `{name}` placeholders filled (values are escaped by the caller). */
 export function t(lang: Lang, key: MessageKey, values: Record<string, string> = {}): string {

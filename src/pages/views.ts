@@ -3,7 +3,7 @@
 
 import type { Context } from 'koa';
 import { html, langOf, raw, renderPage, type Html } from './html.ts';
-import { t, type Lang } from './i18n.ts';
+import { isMessageKey, t, type Lang } from './i18n.ts';
 
 /** The relying party a page is about, as its metadata presents it (oidc/client-display.ts). */
 export interface AppOnPage {
@@ -140,20 +140,35 @@ export type ErrorPageKind =
 export interface ErrorData {
   readonly kind: ErrorPageKind;
   readonly status: number;
-  /** A short, safe description (an OAuth error_description), for kind `request`. */
+  /** For kind `request`: the OAuth error code, which picks the plain sentence. */
+  readonly oauthError?: string;
+  /** The technical description (an OAuth error_description), shown small with the request id. */
   readonly detail?: string;
   /** Where "try again" goes, when there is somewhere to go. */
   readonly retryHref?: string;
+  /** The app the person came from, for a way back to it. */
+  readonly app?: AppOnPage;
+}
+
+/** The plain sentence for an error: by OAuth error code for kind `request`, by kind otherwise. */
+function sentence(lang: Lang, data: ErrorData): string {
+  if (data.kind !== 'request') return t(lang, `error_${data.kind}`);
+  const key = `oauth_${data.oauthError ?? ''}`;
+  return isMessageKey(key) ? t(lang, key) : t(lang, 'error_request');
 }
 
 export function errorPage(ctx: Context, data: ErrorData): void {
   const lang = langOf(ctx);
-  const message = t(lang, `error_${data.kind}`, { detail: data.detail ?? '' });
+  const title = t(lang, data.kind === 'not_found' ? 'notFoundTitle' : 'errorTitle');
+  const requestId = ctx.response.get('x-request-id');
+  const technical = [data.oauthError, data.detail].filter(Boolean).join(': ');
   renderPage(ctx, {
-    title: t(lang, 'errorTitle'),
+    title,
     status: data.status,
-    body: () => html`<section><h1>${t(lang, 'errorTitle')}</h1><p>${message}</p>
-${data.retryHref ? html`<a class="button primary" href="${data.retryHref}">${t(lang, 'errorBack')}</a>` : ''}</section>`,
+    body: () => html`<section><h1>${title}</h1><p>${sentence(lang, data)}</p>
+${data.retryHref ? html`<a class="button primary" href="${data.retryHref}">${t(lang, 'errorBack')}</a>` : ''}
+${data.app?.home ? html`<a class="button" href="${data.app.home}">${t(lang, 'backTo', { app: data.app.name })}</a>` : ''}
+${technical || requestId ? html`<p class="muted detail">${technical}${technical && requestId ? ' · ' : ''}${requestId ? t(lang, 'requestId', { id: requestId }) : ''}</p>` : ''}</section>`,
   });
 }
 
@@ -197,5 +212,22 @@ export function continuePage(ctx: Context, url: string): void {
     refreshTo: url,
     body: () => html`<section><h1>${t(lang, 'continueTitle')}</h1><p>${t(lang, 'continueBody')}</p>
 <a class="button primary" href="${url}">${t(lang, 'continueLink')}</a></section>`,
+  });
+}
+
+export interface HomeData {
+  readonly discovery: string;
+  /** Dev mode's demo relying party. */
+  readonly demo: string | undefined;
+}
+
+/** `/`: what this is, for whoever opens the broker's address. */
+export function homePage(ctx: Context, data: HomeData): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'homeTitle'),
+    body: () => html`<section><h1>${t(lang, 'homeTitle')}</h1><p>${t(lang, 'homeBody')}</p>
+${data.demo ? html`<a class="button primary" href="${data.demo}">${t(lang, 'homeDemo')}</a>` : ''}
+<p class="muted"><a href="${data.discovery}">${t(lang, 'homeDiscovery')}</a></p></section>`,
   });
 }

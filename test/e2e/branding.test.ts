@@ -105,3 +105,31 @@ test('consent names the app with its policy links; logout says it ends every app
   t.is(await page.getByRole('link', { name: 'Back to Example Shop' }).getAttribute('href'), 'https://shop.example');
   await context.close();
 });
+
+test('errors are plain sentences in the person\'s language, with the code and request id small, and a way back to the app', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer, 'branded');
+  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  const url = new URL((await rp.start()).url);
+  url.searchParams.set('redirect_uri', 'https://evil.example/cb');
+  const response = await page.goto(url.href);
+  t.is(response?.status(), 400);
+  t.is(await page.locator('h1').innerText(), 'Login could not be completed');
+  t.regex(await page.locator('section > p').first().innerText(), /^The app asked to be sent back to an address that is not registered here/);
+  t.regex(await page.locator('.detail').innerText(), /^invalid_redirect_uri: .* · request id [\w-]+$/);
+  t.is(await page.getByRole('link', { name: 'Back to Example Shop' }).getAttribute('href'), 'https://shop.example');
+  const zh = await newPerson(browser, 'desktop', 'zh-CN');
+  await zh.page.goto(url.href);
+  t.notRegex(await zh.page.locator('section > p').first().innerText(), /[A-Za-z]{4,}/, 'no raw English in the Chinese sentence');
+  await Promise.all([context.close(), zh.context.close()]);
+});
+
+test('404 is "page not found"; / says what this service is', async (t) => {
+  const missing = await fetch(`${broker.issuer}/no/such/page`, { headers: { 'accept-language': 'en' } });
+  t.regex(await missing.text(), /<h1>Page not found<\/h1>/);
+  const home = await fetch(`${broker.issuer}/`, { headers: { 'accept-language': 'zh-CN' } });
+  t.is(home.status, 200);
+  const text = await home.text();
+  t.regex(text, /微信登录服务/);
+  t.regex(text, /\/\.well-known\/openid-configuration/);
+  t.notRegex(text, /无法完成登录/);
+});
