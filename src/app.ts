@@ -23,6 +23,7 @@ import { requestLimits } from './oidc/request-limits.ts';
 import { errorPages } from './ops/errors.ts';
 import { healthRoutes } from './ops/health.ts';
 import { homeRoutes } from './ops/home.ts';
+import { languageRoutes } from './ops/language.ts';
 import { BrokerMetrics, metricsRoutes } from './ops/metrics.ts';
 import { rateLimits } from './ops/rate-limit.ts';
 import { requestLog } from './ops/request-log.ts';
@@ -79,6 +80,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login) {
   return [
     healthRoutes(health, shared.isClosing),
     homeRoutes(config.issuer, shared.demo ? `${config.issuer}/demo` : undefined),
+    languageRoutes(),
     loginRoutes(login),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),

@@ -23,6 +23,8 @@ import { sendAtCallback } from './response.ts';
 /** How long a repeat delivery waits for the first one to answer. */
 const REPEAT_WAIT_MS = 8000;
 const CODE_FORMAT = /^[\x21-\x7e]{1,512}$/;
+/** WeChat gives the profile's region names in the person's language. */
+const PROFILE_LANG = { 'zh-CN': 'zh_CN', 'zh-TW': 'zh_TW', en: 'en' } as const;
 
 /** Step 1: the callback's interaction, state and app; undefined after refusing it. */
 async function verifyCallback(ctx: Context, login: Login): Promise<Omit<Callback, 'attempt'> | undefined> {
@@ -63,7 +65,7 @@ async function completeUpstream(ctx: Context, login: Login, app: ConfiguredApp, 
   if (typeof code !== 'string' || code === '' || code === 'authdeny') return { type: 'refused' };
   if (!CODE_FORMAT.test(code)) return 'bad-code';
   try {
-    return { type: 'user', user: await login.wechat.signIn(app, attempt.scope, code, langOf(ctx) === 'en' ? 'en' : 'zh_CN') };
+    return { type: 'user', user: await login.wechat.signIn(app, attempt.scope, code, PROFILE_LANG[langOf(ctx)]) };
   } catch (error) {
     if (error instanceof WeChatError) return { type: 'failed', error };
     throw error;

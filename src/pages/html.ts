@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { brandOf, LOGO_PATH, type Brand } from './brand.ts';
-import { negotiateLang, t, type Lang } from './i18n.ts';
+import { LANGS, negotiateLang, t, type Lang } from './i18n.ts';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -36,8 +36,29 @@ function part(value: unknown): string {
   return esc(value);
 }
 
+/** The cookie the language switcher sets: the person's choice beats Accept-Language. */
+export const LANG_COOKIE = 'lang';
+
 export function langOf(ctx: Context): Lang {
-  return negotiateLang(ctx.get('accept-language'));
+  const chosen = ctx.cookies.get(LANG_COOKIE);
+  return (LANGS as readonly string[]).includes(chosen ?? '') ? chosen as Lang : negotiateLang(ctx.get('accept-language'));
+}
+
+const LANGUAGE_NAMES: Record<Lang, string> = { 'zh-CN': '简体中文', 'zh-TW': '繁體中文', en: 'English' };
+
+/**
+ * Where the switcher brings the person back: this page, except WeChat's callback, whose
+ * code and state must not travel again (back to the start of that login instead).
+ */
+function backHere(ctx: Context): string {
+  const callback = /^(\/interaction\/[^/]+)\/wechat$/.exec(ctx.path);
+  return callback ? callback[1]! : ctx.url;
+}
+
+function languageSwitcher(ctx: Context, lang: Lang): Html {
+  const back = encodeURIComponent(backHere(ctx));
+  return html`<p><span class="muted">${t(lang, 'languageNames')}:</span>${LANGS.filter((other) => other !== lang)
+    .map((other) => html`<a href="/lang/${other}?back=${back}" lang="${other}">${LANGUAGE_NAMES[other]}</a>`)}</p>`;
 }
 
 export interface PageOptions {
@@ -71,8 +92,8 @@ function brandHeader(brand: Brand): Html {
   return html`<header>${brand.logo ? html`<img src="${LOGO_PATH}" alt="${brand.logo && !brand.name ? 'logo' : ''}">` : ''}${brand.name ? html`<span>${brand.name}</span>` : ''}</header>`;
 }
 
-/** Policy links and the licence numbers Chinese law asks every page to show. */
-function brandFooter(brand: Brand, lang: Lang): Html {
+/** The language switcher, policy links and the licence numbers Chinese law asks every page to show. */
+function brandFooter(ctx: Context, brand: Brand, lang: Lang): Html {
   const links = [
     brand.privacyUrl && html`<a href="${brand.privacyUrl}">${t(lang, 'footerPrivacy')}</a>`,
     brand.termsUrl && html`<a href="${brand.termsUrl}">${t(lang, 'footerTerms')}</a>`,
@@ -81,8 +102,7 @@ function brandFooter(brand: Brand, lang: Lang): Html {
     brand.icp && html`<a href="https://beian.miit.gov.cn/">${brand.icp}</a>`,
     brand.psb && html`<a href="https://beian.mps.gov.cn/#/query/webSearch?code=${brand.psb.code}">${brand.psb.text}</a>`,
   ].filter((link): link is Html => Boolean(link));
-  if (links.length === 0 && licences.length === 0) return raw('');
-  return html`<footer>${links.length ? html`<p>${links}</p>` : ''}${licences.length ? html`<p>${licences}</p>` : ''}</footer>`;
+  return html`<footer>${languageSwitcher(ctx, lang)}${links.length ? html`<p>${links}</p>` : ''}${licences.length ? html`<p>${licences}</p>` : ''}</footer>`;
 }
 
 /** Renders a full page with a fresh nonce and a strict CSP, in the company's brand. */
@@ -111,5 +131,5 @@ export function renderPage(ctx: Context, options: PageOptions): void {
   ctx.body = html`<!DOCTYPE html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${brand.name ? `${options.title} - ${brand.name}` : options.title}</title>${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}">` : ''}<style nonce="${nonce}">${raw(STYLE)}:root{--brand:${brand.color.background};--brand-text:${brand.color.text}}</style></head>
-<body><main>${brandHeader(brand)}${options.body(nonce)}${brandFooter(brand, lang)}</main></body></html>`.html;
+<body><main>${brandHeader(brand)}${options.body(nonce)}${brandFooter(ctx, brand, lang)}</main></body></html>`.html;
 }

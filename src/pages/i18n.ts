@@ -1,6 +1,10 @@
-// The two languages of every page, picked from Accept-Language (zh-CN when unsure).
+// The languages of every page: Simplified Chinese, Traditional Chinese and English,
+// picked from the person's choice (a cookie the switcher sets) or Accept-Language
+// (zh-CN when unsure). The zh-TW table was converted from zh-CN with OpenCC (cn → twp,
+// Taiwan phrasing) and reviewed.
 
-export type Lang = 'zh-CN' | 'en';
+export type Lang = 'zh-CN' | 'zh-TW' | 'en';
+export const LANGS: readonly Lang[] = ['zh-CN', 'zh-TW', 'en'];
 
 export function negotiateLang(acceptLanguage: string | undefined): Lang {
   const ranked = (acceptLanguage ?? '')
@@ -13,6 +17,7 @@ export function negotiateLang(acceptLanguage: string | undefined): Lang {
     .filter(({ tag, q }) => tag !== '' && q > 0)
     .sort((a, b) => b.q - a.q);
   for (const { tag } of ranked) {
+    if (/^zh-(tw|hk|mo|hant)/.test(tag)) return 'zh-TW';
     if (tag.startsWith('zh')) return 'zh-CN';
     if (tag.startsWith('en')) return 'en';
   }
@@ -79,6 +84,7 @@ const MESSAGES = {
     homeBody: '这是应用用来“使用微信登录”的登录服务。请从你要使用的应用开始登录。',
     homeDemo: '试用演示应用',
     homeDiscovery: '给开发者：OpenID Connect 配置',
+    languageNames: '语言',
     footerPrivacy: '隐私政策',
     footerTerms: '服务条款',
     continueTitle: '正在继续',
@@ -86,6 +92,74 @@ const MESSAGES = {
     continueLink: '继续',
     loggedOutTitle: '已退出',
     loggedOutBody: '你已成功退出登录。',
+  },
+  'zh-TW': {
+    brand: '微信登入',
+    qrTitle: '微信掃碼登入',
+    qrHint: '請使用微信掃描二維碼，在手機上確認登入。',
+    qrFallback: '二維碼沒有顯示？開啟微信登入頁',
+    openTitle: '請在微信中開啟',
+    openBody: '此頁面需要在微信內開啟才能登入。複製下面的連結，在微信中傳送給自己或“檔案傳輸助手”，然後點選開啟。',
+    openCopy: '複製連結',
+    openCopied: '已複製',
+    openQr: '在另一臺裝置上顯示二維碼，用微信掃碼登入',
+    consentTitle: '授權確認',
+    consentIntro: '{client} 請求獲取你的以下資訊：',
+    consentAllow: '同意',
+    consentDeny: '拒絕',
+    consent_account: '你的賬號標識',
+    consent_nickname: '你的微信暱稱',
+    consent_picture: '你的微信頭像',
+    consent_unionid: '在同一公司各應用中識別你的微信標識（UnionID）',
+    consent_openid: '你在本次登入所用微信應用中的標識（OpenID）',
+    consent_offline: '在你離開後保持登入',
+    errorTitle: '無法完成登入',
+    errorBack: '返回重新登入',
+    error_state: '登入連結已失效或不是在此瀏覽器中發起的。請回到應用重新登入。',
+    error_snapshot: '你正在瀏覽朋友圈分享的快照頁面。請點選頁面底部的“使用完整服務”後再登入。',
+    error_misconfigured: '服務配置有誤，暫時無法使用微信登入。我們已記錄此問題，請稍後再試或聯絡管理員。',
+    error_code: '微信授權未能完成，請重新登入。',
+    error_unavailable: '微信暫時無法響應，請稍後再試。',
+    error_storage: '登入服務暫時不可用，請稍後再試。',
+    error_rate_limited: '嘗試次數過多，請稍等一分鐘再試。',
+    error_interaction: '登入會話已過期，請回到應用重新登入。',
+    error_request: '應用發來的登入請求無法處理。請回到應用重試，或聯絡應用的管理員。',
+    notFoundTitle: '頁面不存在',
+    requestId: '請求編號 {id}',
+    oauth_invalid_request: '應用發來的登入請求不完整或有誤。請回到應用重試。',
+    oauth_invalid_client: '發起登入的應用未在本服務註冊或配置有誤。請聯絡應用的管理員。',
+    oauth_invalid_redirect_uri: '應用要求返回的地址未在本服務登記，為安全起見登入已停止。請聯絡應用的管理員。',
+    oauth_unauthorized_client: '該應用無權以這種方式登入。請聯絡應用的管理員。',
+    oauth_unsupported_response_type: '該應用使用了本服務不支援的登入方式。請聯絡應用的管理員。',
+    oauth_invalid_scope: '應用請求了本服務不提供的資訊。請聯絡應用的管理員。',
+    oauth_access_denied: '登入已取消。',
+    oauth_login_required: '需要先登入。請回到應用重新登入。',
+    oauth_consent_required: '需要你的同意才能繼續。請回到應用重新登入。',
+    oauth_server_error: '出現了意外錯誤，請稍後再試。',
+    oauth_temporarily_unavailable: '登入服務暫時不可用，請稍後再試。',
+    oauth_invalid_grant: '登入憑證已失效。請回到應用重新登入。',
+    error_not_found: '頁面不存在。',
+    error_conflict: '微信返回的身份資訊與你的賬號不一致，為保護你的賬號，本次登入未完成。我們已記錄此問題，請聯絡管理員。',
+    error_internal: '出現了意外錯誤，請稍後再試。',
+    logoutTitle: '退出登入',
+    logoutQuestion: '要退出登入嗎？你將退出所有使用本登入服務的應用。',
+    logoutYes: '退出',
+    logoutNo: '保持登入',
+    backTo: '返回 {app}',
+    cancel: '取消登入',
+    qrFrameTitle: '微信登入二維碼',
+    homeTitle: '微信登入服務',
+    homeBody: '這是應用用來“使用微信登入”的登入服務。請從你要使用的應用開始登入。',
+    homeDemo: '試用演示應用',
+    homeDiscovery: '給開發者：OpenID Connect 配置',
+    languageNames: '語言',
+    footerPrivacy: '隱私政策',
+    footerTerms: '服務條款',
+    continueTitle: '正在繼續',
+    continueBody: '正在返回應用……',
+    continueLink: '繼續',
+    loggedOutTitle: '已退出',
+    loggedOutBody: '你已成功退出登入。',
   },
   en: {
     brand: 'Log in with WeChat',
@@ -146,6 +220,7 @@ const MESSAGES = {
     homeBody: 'This is the service apps use to let you log in with WeChat. Start from the app you want to use.',
     homeDemo: 'Try the demo app',
     homeDiscovery: 'For developers: the OpenID Connect configuration',
+    languageNames: 'Language',
     footerPrivacy: 'Privacy policy',
     footerTerms: 'Terms of service',
     continueTitle: 'Continuing',

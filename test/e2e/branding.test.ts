@@ -133,3 +133,18 @@ test('404 is "page not found"; / says what this service is', async (t) => {
   t.regex(text, /\/\.well-known\/openid-configuration/);
   t.notRegex(text, /无法完成登录/);
 });
+
+test('languages: Traditional Chinese for zh-TW, and the switcher\'s choice sticks whatever the browser says', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer, 'branded');
+  const { page, context } = await newPerson(browser, 'desktop', 'zh-TW');
+  await page.goto((await rp.start()).url);
+  t.is(await page.locator('h1').innerText(), '微信掃碼登入');
+  t.is(await page.locator('html').getAttribute('lang'), 'zh-TW');
+  await page.getByRole('link', { name: 'English' }).click();
+  t.is(await page.locator('h1').innerText(), 'Log in with WeChat', 'the same page, now in English');
+  await page.goto(`${broker.issuer}/no/such/page`);
+  t.is(await page.locator('h1').innerText(), 'Page not found', 'and it sticks');
+  const away = await fetch(`${broker.issuer}/lang/en?back=${encodeURIComponent('//evil.example/')}`, { redirect: 'manual' });
+  t.is(away.headers.get('location'), '/', 'the switcher never sends anyone elsewhere');
+  await context.close();
+});

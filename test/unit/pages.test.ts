@@ -27,7 +27,10 @@ test('avatars are handed out as https only', (t) => {
 test('languages: zh-CN unless English is preferred', (t) => {
   t.is(negotiateLang(undefined), 'zh-CN');
   t.is(negotiateLang('en-US,en;q=0.9'), 'en');
-  t.is(negotiateLang('zh-TW,zh;q=0.9,en;q=0.8'), 'zh-CN');
+  t.is(negotiateLang('zh-TW,zh;q=0.9,en;q=0.8'), 'zh-TW', 'Traditional Chinese for Taiwan (it was Simplified before)');
+  t.is(negotiateLang('zh-HK'), 'zh-TW');
+  t.is(negotiateLang('zh-Hant-MO'), 'zh-TW');
+  t.is(negotiateLang('zh-Hans-CN,zh-TW;q=0.5'), 'zh-CN');
   t.is(negotiateLang('fr-FR,en;q=0.5,zh;q=0.4'), 'en');
   t.is(negotiateLang('de-DE'), 'zh-CN');
   t.is(negotiateLang('zh;q=0,en'), 'en');
