@@ -1,0 +1,103 @@
+// WCAG 2.1 AA on every page a person can meet, checked by axe-core in Chromium, in
+// Simplified Chinese and English, at desktop and phone sizes. Any serious or critical
+// violation fails the test.
+
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Browser, Page } from 'playwright-core';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium, USER_AGENTS } from '../helpers/browser.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { setPhoneUser } from '../helpers/simulator.ts';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+
+let browser: Browser;
+let rpServer: RpServer;
+let broker: RunningBroker;
+
+test.before(async () => {
+  rpServer = await startRpServer();
+  [browser, broker] = await Promise.all([launchChromium(), startBroker({
+    CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)),
+    BRAND_NAME: '示例科技', BRAND_PRIVACY_URL: 'https://www.example.com/privacy', ICP_LICENSE: '京ICP备12345678号-1',
+  })]);
+});
+test.after.always(async () => {
+  await Promise.all([browser?.close(), broker?.stop(), rpServer?.close()]);
+});
+
+interface Violation {
+  readonly id: string;
+  readonly impact: string | null;
+  readonly help: string;
+  readonly nodes: number;
+}
+
+/** axe-core's serious and critical WCAG 2.1 A/AA violations on the page as it is now. */
+async function violations(page: Page): Promise<Violation[]> {
+  await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: unknown[] }> }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.filter((found) => found.impact === 'serious' || found.impact === 'critical')
+      .map((found) => ({ id: found.id, impact: found.impact, help: found.help, nodes: found.nodes.length }));
+  });
+}
+
+type Opener = (page: Page) => Promise<void>;
+
+const PAGES: Record<string, { device: keyof typeof USER_AGENTS; open: Opener }> = {
+  'QR login': { device: 'desktop', open: async (page) => { await page.goto((await (await createRp(broker.issuer, rpServer)).start()).url); await page.locator('#qr iframe').waitFor(); } },
+  'open in WeChat': { device: 'mobile', open: async (page) => { await page.goto((await (await createRp(broker.issuer, rpServer)).start()).url); } },
+  consent: {
+    device: 'desktop',
+    open: async (page) => {
+      const rp = await createRp(broker.issuer, rpServer, 'third-party');
+      await page.goto((await rp.start({ redirect_uri: rpServer.callback })).url);
+      await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+      await page.locator('form[action$="/consent"]').waitFor();
+    },
+  },
+  'WeChat sheet error (snapshot user)': {
+    device: 'wechat',
+    open: async (page) => {
+      await setPhoneUser(page.context(), broker.simulator, 'snapshot');
+      await page.goto((await (await createRp(broker.issuer, rpServer)).start()).url);
+      await page.getByRole('button', { name: /^允许/ }).click();
+      await page.waitForURL(/\/wechat\?/);
+    },
+  },
+  'logout confirmation': {
+    device: 'desktop',
+    open: async (page) => {
+      const rp = await createRp(broker.issuer, rpServer);
+      const { url, check } = await rp.start();
+      await page.goto(url);
+      await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+      const tokens = await rp.finish(await rp.landed(page), check);
+      await page.goto(`${broker.issuer}/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token! })}`);
+    },
+  },
+  'logged out': { device: 'desktop', open: async (page) => { await page.goto(`${broker.issuer}/session/end`); } },
+  'request error': { device: 'desktop', open: async (page) => { await page.goto(`${broker.issuer}/auth?client_id=nobody&response_type=code&scope=openid`); } },
+  'not found': { device: 'desktop', open: async (page) => { await page.goto(`${broker.issuer}/no/such/page`); } },
+  home: { device: 'desktop', open: async (page) => { await page.goto(`${broker.issuer}/`); } },
+};
+
+for (const [name, { device, open }] of Object.entries(PAGES)) {
+  test(`${name}: no serious or critical WCAG 2.1 AA violation, zh-CN and en, desktop and phone`, async (t) => {
+    for (const locale of ['zh-CN', 'en']) {
+      for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+        const context = await browser.newContext({ userAgent: USER_AGENTS[device], locale, extraHTTPHeaders: { 'accept-language': locale }, viewport });
+        const page = await context.newPage();
+        await open(page);
+        t.deepEqual(await violations(page), [], `${name}, ${locale}, ${size}`);
+        await context.close();
+      }
+    }
+  });
+}
