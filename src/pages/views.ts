@@ -46,7 +46,16 @@ export interface QrPageData {
   readonly cancelAction?: string;
 }
 
-/** Desktop QR login, drawn by WeChat's wxLogin.js inside this page. */
+/** How long wxLogin.js gets to draw the QR before the page says so and offers WeChat's own page. */
+const QR_GRACE_MS = 4000;
+
+/**
+ * Desktop QR login, drawn by WeChat's wxLogin.js inside this page. Options chosen: the
+ * current compact style (`stylelite: 1`, which needs 220 px and ignores `href`), fast
+ * login left on (desktop WeChat users confirm without scanning; the callback has no
+ * fragment, so its reported hash bug does not apply), and the top window sent to the
+ * callback (`self_redirect: false`).
+ */
 export function qrPage(ctx: Context, data: QrPageData): void {
   const lang = langOf(ctx);
   const wx = JSON.stringify({
@@ -57,6 +66,7 @@ export function qrPage(ctx: Context, data: QrPageData): void {
     redirect_uri: encodeURIComponent(data.redirectUri),
     state: data.state,
     style: 'black',
+    stylelite: 1,
     lang: lang === 'en' ? 'en' : 'cn',
   });
   renderPage(ctx, {
@@ -65,13 +75,16 @@ export function qrPage(ctx: Context, data: QrPageData): void {
     frameSources: [new URL('/connect/qrconnect', data.connectUrl).href],
     imageSources: appImages(data.app),
     body: (nonce) => html`<section><h1>${t(lang, 'qrTitle')}</h1>${appIntro(data.app)}
-<div id="qr" data-wx="${wx}" title="${t(lang, 'qrFrameTitle')}"></div>
+<div id="qr" data-wx="${wx}" data-grace="${QR_GRACE_MS}" title="${t(lang, 'qrFrameTitle')}"></div>
+<p id="qr-failed" role="alert" hidden>${t(lang, 'qrFailed')}</p>
 <p class="muted">${t(lang, 'qrHint')}</p>
-<p class="muted"><a href="${data.fallbackUrl}">${t(lang, 'qrFallback')}</a></p>${cancelForm(data.cancelAction, data.app, lang)}</section>
+<p class="muted"><a id="qr-fallback" href="${data.fallbackUrl}">${t(lang, 'qrFallback')}</a></p>${cancelForm(data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}" src="${data.loginJsUrl}"></script>
 <script nonce="${nonce}">${raw(`(function(){var el=document.getElementById('qr');
 if(typeof WxLogin==='function'){new WxLogin(JSON.parse(el.getAttribute('data-wx')));
-var f=el.querySelector('iframe');if(f){f.setAttribute('title',el.getAttribute('title'));}}})();`)}</script>`,
+var f=el.querySelector('iframe');if(f){f.setAttribute('title',el.getAttribute('title'));}}
+setTimeout(function(){if(!el.querySelector('iframe')){document.getElementById('qr-failed').hidden=false;
+var a=document.getElementById('qr-fallback');a.className='button primary';a.focus();}},Number(el.getAttribute('data-grace')));})();`)}</script>`,
   });
 }
 

@@ -10,6 +10,7 @@ import { startBroker, testClients, writeClientsFile, type RunningBroker } from '
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { addCallbackHost, simApp, startTestSimulator, wechatEnv } from '../helpers/simulator.ts';
 
 /** A 1×1 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
@@ -147,4 +148,34 @@ test('languages: Traditional Chinese for zh-TW, and the switcher\'s choice stick
   const away = await fetch(`${broker.issuer}/lang/en?back=${encodeURIComponent('//evil.example/')}`, { redirect: 'manual' });
   t.is(away.headers.get('location'), '/', 'the switcher never sends anyone elsewhere');
   await context.close();
+});
+
+test('the QR page when wxLogin.js does not load: a visible message and WeChat\'s own page offered', async (t) => {
+  const apps = [simApp('open')];
+  const simulator = await startTestSimulator(apps);
+  try {
+    const broken = await startBroker({
+      CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)), ...wechatEnv(simulator, apps),
+      // wxLogin.js blocked: this address answers 404.
+      WECHAT_LOGIN_JS_URL: `${simulator.url}/connect/missing/wxLogin.js`,
+    });
+    await addCallbackHost(simulator.url, new URL(broken.issuer).host);
+    try {
+      const rp = await createRp(broken.issuer, rpServer);
+      const { page, context } = await newPerson(browser, 'desktop', 'en');
+      await page.goto((await rp.start()).url);
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      t.regex(await alert.innerText(), /did not load/);
+      t.regex(String(await page.locator('#qr-fallback').getAttribute('href')), /\/connect\/qrconnect\?appid=/);
+      await page.locator('#qr-fallback').click();
+      await page.getByRole('button', { name: /Alice/ }).click();
+      t.truthy((await rp.landed(page)).searchParams.get('code'), 'WeChat\'s own page logs the person in');
+      await context.close();
+    } finally {
+      await broken.stop();
+    }
+  } finally {
+    await simulator.close();
+  }
 });
