@@ -24,6 +24,11 @@ export class AccountLinker {
     this.#now = now;
   }
 
+  /** The account of a `sub` (following merges). */
+  async byId(id: AccountId): Promise<Account | undefined> {
+    return this.#store.findById(id);
+  }
+
   /** The account that holds this (appid, openid), without creating one. */
   async find(identity: Identity): Promise<Account | undefined> {
     return this.#store.findByIdentity(identity);

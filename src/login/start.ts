@@ -2,6 +2,7 @@
 // the consent page, or the way to WeChat that upstream.ts chooses for this browser.
 
 import type { Context } from 'koa';
+import type { AccountId } from '../accounts/account.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
 import { requestedScopes, type Client, type Interaction } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
@@ -23,11 +24,23 @@ async function askConsent(ctx: Context, login: Login, interaction: Interaction):
     return;
   }
   const client = await login.interactions.client(interaction);
+  const accountId = interaction.session?.accountId;
+  const account = accountId ? await login.linker.byId(accountId as AccountId) : undefined;
   consentPage(ctx, {
     app: client ? clientDisplay(client, langOf(ctx)) : { name: String(interaction.params.client_id) },
     items: consentItems(requestedScopes(interaction), interaction.params.claims),
     action: `/interaction/${interaction.uid}/consent`,
+    ...(account ? { person: { nickname: account.profile.nickname, picture: account.profile.picture } } : {}),
+    // "Not you?": the same request again, asking for a new login.
+    switchHref: authorizationUrl(login.urls.issuer, interaction, { prompt: 'login' }),
   });
+}
+
+/** The interaction's authorization request, again (without the broker's own marker), with `extra`. */
+function authorizationUrl(issuer: string, interaction: Interaction, extra: Record<string, string> = {}): string {
+  const params = Object.entries(interaction.params)
+    .filter(([key, value]) => key !== SILENT_PARAM && typeof value === 'string') as Array<[string, string]>;
+  return `${issuer}/auth?${new URLSearchParams([...params, ...Object.entries(extra)])}`;
 }
 
 /**
@@ -41,9 +54,7 @@ function restartLink(issuer: string, client: Client | undefined, interaction: In
     return url.href;
   }
   if (client?.clientUri) return client.clientUri;
-  const params = Object.entries(interaction.params)
-    .filter(([key, value]) => key !== SILENT_PARAM && typeof value === 'string') as Array<[string, string]>;
-  return `${issuer}/auth?${new URLSearchParams(params)}`;
+  return authorizationUrl(issuer, interaction);
 }
 
 function upstreamFor(ctx: Context, login: Login, interaction: Interaction) {

@@ -120,6 +120,10 @@ export type ConsentItem = 'account' | 'nickname' | 'picture' | 'unionid' | 'open
 
 export interface ConsentData {
   readonly app: AppOnPage;
+  /** Who is logged in, as WeChat last showed them. */
+  readonly person?: { readonly nickname?: string | undefined; readonly picture?: string | undefined };
+  /** "Not you?": a new login for the same request. */
+  readonly switchHref?: string;
   /** Everything the client will receive, whichever way it asked (scopes or the claims parameter). */
   readonly items: readonly ConsentItem[];
   readonly action: string;
@@ -132,10 +136,13 @@ export function consentPage(ctx: Context, data: ConsentData): void {
     app.policy && html`<a href="${app.policy}">${t(lang, 'footerPrivacy')}</a>`,
     app.terms && html`<a href="${app.terms}">${t(lang, 'footerTerms')}</a>`,
   ].filter((link): link is Html => Boolean(link));
+  const picture = data.person?.picture;
   renderPage(ctx, {
     title: t(lang, 'consentTitle'),
-    imageSources: appImages(app),
+    imageSources: [...appImages(app), ...(picture ? [new URL(picture).origin] : [])],
     body: () => html`<section><h1>${t(lang, 'consentTitle')}</h1>${appIntro(app)}
+${data.person ? html`<div class="person">${picture ? html`<img src="${picture}" alt="" width="40" height="40">` : ''}<p>${t(lang, 'consentAs', { name: data.person.nickname || t(lang, 'consentSomeone') })}
+${data.switchHref ? html`<a href="${data.switchHref}">${t(lang, 'consentSwitch')}</a>` : ''}</p></div>` : ''}
 <p>${t(lang, 'consentIntro', { client: app.name })}</p>
 <ul>${data.items.map((item) => html`<li>${t(lang, `consent_${item}`)}</li>`)}</ul>
 ${policies.length ? html`<p class="muted">${app.name}: ${policies}</p>` : ''}

@@ -96,6 +96,10 @@ test('consent names the app with its policy links; logout says it ends every app
   await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
   await page.getByRole('button', { name: 'Allow' }).waitFor();
   t.regex(await page.locator('section').innerText(), /Example Shop asks for:/);
+  t.regex(await page.locator('.person').innerText(), /^Logged in as 小爱 Alice 🌸\./, 'who is logged in');
+  t.regex(String(await page.locator('.person img').getAttribute('src')), /^https:\/\/thirdwx\.qlogo\.cn\//, 'with the WeChat avatar');
+  const switchHref = String(await page.getByRole('link', { name: 'Not you? Switch account' }).getAttribute('href'));
+  t.is(new URL(switchHref).searchParams.get('prompt'), 'login', 'switching asks for a new login of the same request');
   t.is(await page.getByRole('link', { name: 'Privacy policy' }).first().getAttribute('href'), 'https://shop.example/privacy');
   await page.getByRole('button', { name: 'Allow' }).click();
   const tokens = await rp.finish(await rp.landed(page), check);
