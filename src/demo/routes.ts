@@ -11,7 +11,8 @@ import type { Context } from 'koa';
 import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { ClientMetadata } from '../config/config.ts';
-import { html, langOf, renderPage } from '../pages/html.ts';
+import { html, langOf, renderPage, type Html } from '../pages/html.ts';
+import { isMessageKey, t, type Lang, type MessageKey } from '../pages/i18n.ts';
 
 export const DEMO_CLIENT_ID = 'demo';
 const SCOPE = 'openid profile wechat';
@@ -24,7 +25,31 @@ interface DemoSession {
   idToken?: string;
   idTokenClaims?: Record<string, unknown>;
   userinfo?: Record<string, unknown>;
-  error?: string;
+  /** What went wrong: an OAuth error code (or the demo's own), and the technical description. */
+  error?: { code: string; description: string };
+}
+
+/** The claims a person would want to read, in order, with how to show each. */
+const READABLE: ReadonlyArray<[MessageKey, string, (value: unknown) => string]> = [
+  ['demo_sub', 'sub', String],
+  ['demo_nickname', 'nickname', String],
+  ['demo_unionid', 'wechat_unionid', String],
+  ['demo_openid', 'wechat_openid', String],
+  ['demo_amr', 'amr', (value) => (Array.isArray(value) ? value.join(', ') : String(value))],
+  ['demo_acr', 'acr', String],
+  ['demo_auth_time', 'auth_time', (value) => new Date(Number(value) * 1000).toISOString().replace('T', ' ').slice(0, 19)],
+];
+
+function claimsTable(lang: Lang, claims: Record<string, unknown>): Html {
+  const rows = READABLE.filter(([, name]) => claims[name] !== undefined)
+    .map(([label, name, show]) => html`<tr><th scope="row">${t(lang, label)}</th><td>${show(claims[name])}</td></tr>`);
+  const picture = typeof claims.picture === 'string' ? claims.picture : undefined;
+  return html`${picture ? html`<img class="avatar" src="${picture}" alt="${t(lang, 'demo_picture')}" width="64" height="64">` : ''}<table>${rows}</table>`;
+}
+
+function errorText(lang: Lang, error: NonNullable<DemoSession['error']>): Html {
+  const key = error.code === 'no_login' ? 'demo_no_login' : `oauth_${error.code}`;
+  return html`<p id="error" role="alert">${isMessageKey(key) ? t(lang, key) : t(lang, 'error_request')}</p><p class="muted">${error.code}: ${error.description}</p>`;
 }
 
 export function demoClient(issuer: string): ClientMetadata {
@@ -68,18 +93,21 @@ class DemoRp {
     return fresh;
   }
 
-  /** GET /demo: the start page, or the claims of the logged-in person. */
+  /** GET /demo: the start page, or who logged in: readable first, then the raw claims. */
   home(ctx: Context): void {
     const s = this.session(ctx);
-    const zh = langOf(ctx) === 'zh-CN';
+    const lang = langOf(ctx);
+    const claims = s.idTokenClaims && { ...s.idTokenClaims, ...s.userinfo };
     renderPage(ctx, {
-      title: zh ? '演示应用' : 'Demo app',
-      body: () => html`<section><h1>${zh ? '演示应用' : 'Demo app'}</h1>
-${s.error ? html`<p id="error">${s.error}</p>` : ''}
-${s.idTokenClaims ? html`<h2>ID token</h2><pre id="id-token-claims">${JSON.stringify(s.idTokenClaims, null, 2)}</pre>
+      title: t(lang, 'demo_title'),
+      imageSources: typeof claims?.picture === 'string' ? [new URL(claims.picture).origin] : [],
+      body: () => html`<section><h1>${t(lang, 'demo_title')}</h1>
+${s.error ? errorText(lang, s.error) : ''}
+${claims ? html`<h2>${t(lang, 'demo_who')}</h2>${claimsTable(lang, claims)}
+<h2>ID token</h2><pre id="id-token-claims">${JSON.stringify(s.idTokenClaims, null, 2)}</pre>
 <h2>UserInfo</h2><pre id="userinfo">${JSON.stringify(s.userinfo, null, 2)}</pre>
-<a class="button" id="logout" href="/demo/logout">${zh ? '退出登录' : 'Log out'}</a>`
-    : html`<a class="button primary" id="login" href="/demo/login">${zh ? '使用微信登录' : 'Log in with WeChat'}</a>`}
+<a class="button" id="logout" href="/demo/logout">${t(lang, 'demo_logout')}</a>`
+    : html`<p>${t(lang, 'demo_intro')}</p><a class="button primary" id="login" href="/demo/login">${t(lang, 'demo_login')}</a>`}
 </section>`,
     });
   }
@@ -112,7 +140,7 @@ ${s.idTokenClaims ? html`<h2>ID token</h2><pre id="id-token-claims">${JSON.strin
     const { codeVerifier, state, nonce } = s;
     [s.codeVerifier, s.state, s.nonce] = [undefined, undefined, undefined];
     if (!codeVerifier || !state || !nonce) {
-      s.error = 'no login was started in this browser: the answer is ignored';
+      s.error = { code: 'no_login', description: 'no login was started in this browser: the answer is ignored' };
       return ctx.redirect('/demo');
     }
     const config = await this.configuration();
@@ -126,7 +154,8 @@ ${s.idTokenClaims ? html`<h2>ID token</h2><pre id="id-token-claims">${JSON.strin
       s.userinfo = { ...await oidc.fetchUserInfo(config, tokens.access_token, claims.sub) };
     } catch (error) {
       s.error = error instanceof oidc.AuthorizationResponseError
-        ? `${error.error}: ${error.error_description ?? ''}` : (error as Error).message;
+        ? { code: error.error, description: error.error_description ?? '' }
+        : { code: 'invalid_response', description: (error as Error).message };
     }
     ctx.redirect('/demo');
   }

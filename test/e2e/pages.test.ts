@@ -64,6 +64,7 @@ test('the demo: open the printed URL, pick a simulated user, land back on the de
   const userinfo = JSON.parse(await page.locator('#userinfo').innerText()) as Record<string, unknown>;
   t.is(userinfo.nickname, 'Bob <b>&amp; "quotes"', 'markup in a nickname is shown as text');
   t.is(await page.locator('pre b').count(), 0);
+  t.is(await page.getByRole('row', { name: /Nickname/ }).locator('td').innerText(), 'Bob <b>&amp; "quotes"', 'claims shown readably, as text');
   await page.getByRole('link', { name: 'Log out' }).click();
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL(`${demo.issuer}/demo`);
@@ -75,7 +76,7 @@ test('the demo relying party refuses a callback it never started a login for (lo
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   await page.goto(`${demo.issuer}/demo/callback?code=forged&iss=${encodeURIComponent(demo.issuer)}`);
   await page.waitForURL(`${demo.issuer}/demo`);
-  t.regex(await page.locator('#error').innerText(), /no login was started in this browser/);
+  t.regex(await page.locator('#error').innerText(), /no login was started in this browser/i);
   t.is(await page.locator('#id-token-claims').count(), 0);
   await context.close();
 });
