@@ -8,12 +8,11 @@ import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { launchChromium, USER_AGENTS } from '../helpers/browser.ts';
-import { createRp } from '../helpers/rp.ts';
+import { VIEWPORTS } from '../helpers/tour.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { setPhoneUser } from '../helpers/simulator.ts';
+import { tour } from '../helpers/tour.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 
 let browser: Browser;
 let rpServer: RpServer;
@@ -48,47 +47,7 @@ async function violations(page: Page): Promise<Violation[]> {
   });
 }
 
-type Opener = (page: Page) => Promise<void>;
-
-const PAGES: Record<string, { device: keyof typeof USER_AGENTS; open: Opener }> = {
-  'QR login': { device: 'desktop', open: async (page) => { await page.goto((await (await createRp(broker.issuer, rpServer)).start()).url); await page.locator('#qr iframe').waitFor(); } },
-  'open in WeChat': { device: 'mobile', open: async (page) => { await page.goto((await (await createRp(broker.issuer, rpServer)).start()).url); } },
-  consent: {
-    device: 'desktop',
-    open: async (page) => {
-      const rp = await createRp(broker.issuer, rpServer, 'third-party');
-      await page.goto((await rp.start({ redirect_uri: rpServer.callback })).url);
-      await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
-      await page.locator('form[action$="/consent"]').waitFor();
-    },
-  },
-  'WeChat sheet error (snapshot user)': {
-    device: 'wechat',
-    open: async (page) => {
-      await setPhoneUser(page.context(), broker.simulator, 'snapshot');
-      await page.goto((await (await createRp(broker.issuer, rpServer)).start()).url);
-      await page.getByRole('button', { name: /^允许/ }).click();
-      await page.waitForURL(/\/wechat\?/);
-    },
-  },
-  'logout confirmation': {
-    device: 'desktop',
-    open: async (page) => {
-      const rp = await createRp(broker.issuer, rpServer);
-      const { url, check } = await rp.start();
-      await page.goto(url);
-      await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
-      const tokens = await rp.finish(await rp.landed(page), check);
-      await page.goto(`${broker.issuer}/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token! })}`);
-    },
-  },
-  'logged out': { device: 'desktop', open: async (page) => { await page.goto(`${broker.issuer}/session/end`); } },
-  'request error': { device: 'desktop', open: async (page) => { await page.goto(`${broker.issuer}/auth?client_id=nobody&response_type=code&scope=openid`); } },
-  'not found': { device: 'desktop', open: async (page) => { await page.goto(`${broker.issuer}/no/such/page`); } },
-  home: { device: 'desktop', open: async (page) => { await page.goto(`${broker.issuer}/`); } },
-};
-
-for (const [name, { device, open }] of Object.entries(PAGES)) {
+for (const [name, { device, open }] of Object.entries(tour(() => ({ broker, rpServer })))) {
   test(`${name}: no serious or critical WCAG 2.1 AA violation, zh-CN and en, desktop and phone`, async (t) => {
     for (const locale of ['zh-CN', 'en']) {
       for (const [size, viewport] of Object.entries(VIEWPORTS)) {

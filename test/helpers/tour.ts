@@ -1,0 +1,62 @@
+// A tour of every page a person can meet, for the accessibility test and the screenshot
+// script: how to reach each page, and on which device.
+
+import type { Page } from 'playwright-core';
+import type { RunningBroker } from './broker.ts';
+import type { USER_AGENTS } from './browser.ts';
+import { createRp } from './rp.ts';
+import type { RpServer } from './rp-server.ts';
+import { setPhoneUser } from './simulator.ts';
+
+export const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+
+type Opener = (page: Page) => Promise<void>;
+
+export interface Stop {
+  readonly device: keyof typeof USER_AGENTS;
+  readonly open: Opener;
+}
+
+/** The pages, reached through `where()` (a broker with the test clients, and its RP server). */
+export function tour(where: () => { broker: RunningBroker; rpServer: RpServer }): Record<string, Stop> {
+  const broker = () => where().broker;
+  const rpServer = () => where().rpServer;
+  return {
+    'QR login': { device: 'desktop', open: async (page) => { await page.goto((await (await createRp(broker().issuer, rpServer())).start()).url); await page.locator('#qr iframe').waitFor(); } },
+    'open in WeChat': { device: 'mobile', open: async (page) => { await page.goto((await (await createRp(broker().issuer, rpServer())).start()).url); } },
+    consent: {
+      device: 'desktop',
+      open: async (page) => {
+        const rp = await createRp(broker().issuer, rpServer(), 'third-party');
+        await page.goto((await rp.start({ redirect_uri: rpServer().callback })).url);
+        await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+        await page.locator('form[action$="/consent"]').waitFor();
+      },
+    },
+    'WeChat sheet error (snapshot user)': {
+      device: 'wechat',
+      open: async (page) => {
+        await setPhoneUser(page.context(), broker().simulator, 'snapshot');
+        await page.goto((await (await createRp(broker().issuer, rpServer())).start()).url);
+        await page.getByRole('button', { name: /^允许/ }).click();
+        await page.waitForURL(/\/wechat\?/);
+      },
+    },
+    'logout confirmation': {
+      device: 'desktop',
+      open: async (page) => {
+        const rp = await createRp(broker().issuer, rpServer());
+        const { url, check } = await rp.start();
+        await page.goto(url);
+        await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+        const tokens = await rp.finish(await rp.landed(page), check);
+        await page.goto(`${broker().issuer}/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token! })}`);
+      },
+    },
+    'logged out': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/session/end`); } },
+    'request error': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/auth?client_id=nobody&response_type=code&scope=openid`); } },
+    'not found': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/no/such/page`); } },
+    home: { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/`); } },
+  };
+}
+
