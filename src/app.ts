@@ -12,6 +12,7 @@ import { publicOrigin } from './http/public-origin.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createLogger, type Logger } from './log.ts';
 import { ATTEMPT_MODEL, Attempts } from './login/attempts.ts';
+import { HANDOFF_MODEL, Handoffs } from './login/handoff.ts';
 import { accountSource } from './login/claims.ts';
 import { createLogin, type Login } from './login/login.ts';
 import { loginRoutes } from './login/routes.ts';
@@ -108,6 +109,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     log,
     metrics,
     silent: shared.silent,
+    handoffs: new Handoffs(stores.protocol.adapter(HANDOFF_MODEL), config.cookieKeys[0]),
   });
   for (const step of [...middleware(config, shared), anonymousLogout(provider)]) provider.use(step);
   for (const router of routers(config, shared, login)) {

@@ -15,6 +15,7 @@ import { langOf } from '../pages/html.ts';
 import type { WeChatClient } from '../wechat/client.ts';
 import type { AppId } from '../wechat/types.ts';
 import type { Attempt, Attempts } from './attempts.ts';
+import type { Handoffs } from './handoff.ts';
 import type { SilentLogins } from './silent.ts';
 import type { Response } from './response.ts';
 import { toWeChat, type WeChatUrls } from './to-wechat.ts';
@@ -31,6 +32,7 @@ export interface LoginParts {
   readonly log: Logger;
   readonly metrics: BrokerMetrics;
   readonly silent: SilentLogins;
+  readonly handoffs: Handoffs;
 }
 
 export interface Login extends LoginParts {

@@ -4,10 +4,12 @@
 //   GET  /interaction/:uid/wechat   WeChat's callback (callback.ts)
 //   POST /interaction/:uid/consent  the consent form (consent.ts)
 //   POST /interaction/:uid/cancel   "back to the app" (consent.ts)
+//   the phone hand-off: /interaction/:uid/handoff…, /h/:code… (handoff-routes.ts)
 
 import Router from '@koa/router';
 import { wechatCallback } from './callback.ts';
 import { answerConsent, cancelLogin } from './consent.ts';
+import { HANDOFF_ROUTES } from './handoff-routes.ts';
 import type { Login } from './login.ts';
 import { startInteraction } from './start.ts';
 
@@ -17,5 +19,11 @@ export function loginRoutes(login: Login): Router {
   router.get('/interaction/:uid/wechat', (ctx) => wechatCallback(ctx, login));
   router.post('/interaction/:uid/consent', (ctx) => answerConsent(ctx, login));
   router.post('/interaction/:uid/cancel', (ctx) => cancelLogin(ctx, login));
+  router.get('/interaction/:uid/handoff', (ctx) => HANDOFF_ROUTES.status(ctx, login));
+  router.post('/interaction/:uid/handoff/finish', (ctx) => HANDOFF_ROUTES.finish(ctx, login));
+  router.get('/h/:code', (ctx) => HANDOFF_ROUTES.show(ctx, login));
+  router.post('/h/:code/confirm', (ctx) => HANDOFF_ROUTES.confirm(ctx, login));
+  router.post('/h/:code/decline', (ctx) => HANDOFF_ROUTES.decline(ctx, login));
+  router.get('/h/:code/wechat', (ctx) => HANDOFF_ROUTES.callback(ctx, login));
   return router;
 }

@@ -9,6 +9,7 @@ import { langOf } from '../pages/html.ts';
 import { consentPage, errorPage, openInWeChatPage } from '../pages/views.ts';
 import { browserKind } from '../wechat/user-agent.ts';
 import { consentItems } from './claims.ts';
+import { browserName } from './handoff.ts';
 import type { Login } from './login.ts';
 import { SILENT_PARAM } from './silent.ts';
 import { send } from './response.ts';
@@ -57,6 +58,26 @@ function restartLink(issuer: string, client: Client | undefined, interaction: In
   return authorizationUrl(issuer, interaction);
 }
 
+/**
+ * A phone browser outside WeChat: with an Official Account, the hand-off (a short link
+ * to open in WeChat; this page waits and finishes the login); else the app's own way to
+ * start a login inside WeChat. The QR for another device where QR login is configured.
+ */
+async function openInWeChat(ctx: Context, login: Login, interaction: Interaction, qr: boolean): Promise<void> {
+  const client = await login.interactions.client(interaction);
+  const { uid } = interaction;
+  const handoff = login.apps.some((app) => app.kind === 'mp') ? await login.handoffs.open(uid, browserName(ctx.get('user-agent'))) : undefined;
+  openInWeChatPage(ctx, {
+    link: handoff ? `${login.urls.issuer}/h/${login.handoffs.code(uid)}` : restartLink(login.urls.issuer, client, interaction),
+    ...(handoff ? {
+      handoff: { match: login.handoffs.match(uid), statusUrl: `/interaction/${uid}/handoff`, finishAction: `/interaction/${uid}/handoff/finish` },
+    } : {}),
+    qrHref: qr ? `/interaction/${uid}?via=qr` : undefined,
+    ...(client ? { app: clientDisplay(client, langOf(ctx)) } : {}),
+    cancelAction: `/interaction/${uid}/cancel`,
+  });
+}
+
 function upstreamFor(ctx: Context, login: Login, interaction: Interaction) {
   const silent = login.silent.isSilent(interaction);
   // A silent login already happened in this chain and oidc-provider asks again (say, an
@@ -87,15 +108,8 @@ async function toUpstream(ctx: Context, login: Login, interaction: Interaction):
       return send(ctx, await login.begin(ctx, interaction, {
         ...first, channel: 'qr', appid: upstream.app.appid, scope: 'snsapi_login', embedded: upstream.mode === 'embedded', silent: false,
       }));
-    case 'open-in-wechat': {
-      const client = await login.interactions.client(interaction);
-      return openInWeChatPage(ctx, {
-        link: restartLink(login.urls.issuer, client, interaction),
-        qrHref: upstream.qrApp ? `/interaction/${interaction.uid}?via=qr` : undefined,
-        ...(client ? { app: clientDisplay(client, langOf(ctx)) } : {}),
-        cancelAction: `/interaction/${interaction.uid}/cancel`,
-      });
-    }
+    case 'open-in-wechat':
+      return openInWeChat(ctx, login, interaction, upstream.qrApp !== undefined);
     case 'login-required':
       login.metrics.login('none', 'login_required');
       return send(ctx, await login.end(ctx, LOGIN_REQUIRED));

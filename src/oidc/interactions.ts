@@ -45,6 +45,13 @@ export class Interactions {
     return this.#provider.Client.find(String(interaction.params.client_id));
   }
 
+  /** The client of interaction `uid`, read from storage (for another browser than the one it lives in). */
+  async clientOf(uid: string): Promise<Client | undefined> {
+    const interaction = await this.#provider.Interaction.find(uid);
+    const clientId = interaction?.params.client_id;
+    return typeof clientId === 'string' ? this.#provider.Client.find(clientId) : undefined;
+  }
+
   /** Grants what the consent prompt asks for; the grant's id. */
   async grantConsent(interaction: Interaction, accountId: string): Promise<string> {
     const { Grant } = this.#provider;

@@ -82,7 +82,7 @@ header{display:flex;align-items:center;justify-content:center;gap:10px;margin:0 
 footer{margin:20px 0 0;text-align:center;font-size:.8em;color:#595959}footer a{color:#595959;margin:0 6px}footer p{margin:4px 0}
 a{color:#0b57a4}:focus-visible{outline:3px solid #0b57a4;outline-offset:2px}
 .button{display:block;width:100%;margin:12px 0 0;padding:11px;border:0;border-radius:8px;font-size:1em;text-align:center;text-decoration:none;cursor:pointer;background:#f2f2f2;color:#191919}
-.primary{background:var(--brand);color:var(--brand-text)}.person{display:flex;align-items:center;gap:10px;background:#f7f7f7;border-radius:8px;padding:8px 12px;margin:0 0 12px}.person img{border-radius:50%}.person p{margin:0}.app{display:flex;align-items:center;justify-content:center;gap:12px;margin:0 0 12px}.app img{border-radius:8px}.app p{margin:0}ul{padding-left:1.2em}#qr{display:flex;justify-content:center;min-height:300px}
+.primary{background:var(--brand);color:var(--brand-text)}.match{text-align:center;font-size:1.1em}.match strong{font-size:1.6em;letter-spacing:.3em;display:block}.person{display:flex;align-items:center;gap:10px;background:#f7f7f7;border-radius:8px;padding:8px 12px;margin:0 0 12px}.person img{border-radius:50%}.person p{margin:0}.app{display:flex;align-items:center;justify-content:center;gap:12px;margin:0 0 12px}.app img{border-radius:8px}.app p{margin:0}ul{padding-left:1.2em}#qr{display:flex;justify-content:center;min-height:300px}
 .link{word-break:break-all;background:#f7f7f7;border-radius:6px;padding:8px;font-family:ui-monospace,monospace;font-size:.85em}
 pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:12px;border-radius:6px;font-size:.8em}
 `;
@@ -120,6 +120,8 @@ export function renderPage(ctx: Context, options: PageOptions): void {
     `style-src 'nonce-${nonce}'`,
     `img-src 'self' data: ${options.imageSources?.join(' ') ?? ''}`.trim(),
     `frame-src ${frames}`,
+    // The hand-off page asks the broker whether WeChat has confirmed.
+    "connect-src 'self'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
   ].join('; '));

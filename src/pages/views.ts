@@ -88,9 +88,20 @@ var a=document.getElementById('qr-fallback');a.className='button primary';a.focu
   });
 }
 
+/** The hand-off offered on a phone outside WeChat (login/handoff.ts). */
+export interface HandoffOffer {
+  /** The matching code both sides show. */
+  readonly match: string;
+  /** Polled by this page: the hand-off's status. */
+  readonly statusUrl: string;
+  /** Posted by this page once the hand-off is done. */
+  readonly finishAction: string;
+}
+
 export interface OpenInWeChatData {
-  /** The link to open inside WeChat (the RP's authorization request, restarted there). */
+  /** The link to open inside WeChat: the hand-off's, else the app's own start of a login. */
   readonly link: string;
+  readonly handoff?: HandoffOffer;
   /** Where QR login is configured: the QR page of this login, for a second device. */
   readonly qrHref?: string;
   readonly app?: AppOnPage;
@@ -103,15 +114,22 @@ export function openInWeChatPage(ctx: Context, data: OpenInWeChatData): void {
   renderPage(ctx, {
     title: t(lang, 'openTitle'),
     imageSources: appImages(data.app),
-    body: (nonce) => html`<section><h1>${t(lang, 'openTitle')}</h1>${appIntro(data.app)}<p>${t(lang, 'openBody')}</p>
+    body: (nonce) => html`<section><h1>${t(lang, 'openTitle')}</h1>${appIntro(data.app)}<p>${t(lang, data.handoff ? 'handoffBody' : 'openBody')}</p>
 <p id="link" class="link">${data.link}</p>
+${data.handoff ? html`<p class="match">${t(lang, 'handoffMatch')} <strong id="match">${data.handoff.match}</strong></p>
+<p id="handoff-status" class="muted" role="status" aria-live="polite" data-url="${data.handoff.statusUrl}" data-waiting="${t(lang, 'handoffWaiting')}" data-declined="${t(lang, 'handoffDeclinedThere')}">${t(lang, 'handoffWaiting')}</p>
+<form id="handoff-finish" method="post" action="${data.handoff.finishAction}"></form>` : ''}
 <button id="copy" class="button primary" type="button" data-done="${t(lang, 'openCopied')}">${t(lang, 'openCopy')}</button>
 <p id="copied" class="muted" role="status" aria-live="polite"></p>
 ${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'openQr')}</a>` : ''}${cancelForm(data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}">${raw(`(function(){var b=document.getElementById('copy');b.addEventListener('click',function(){
 var text=document.getElementById('link').textContent;function done(){b.textContent=b.getAttribute('data-done');document.getElementById('copied').textContent=b.getAttribute('data-done');}
 if(navigator.clipboard){navigator.clipboard.writeText(text).then(done,function(){});}else{var r=document.createRange();
-r.selectNodeContents(document.getElementById('link'));var s=getSelection();s.removeAllRanges();s.addRange(r);document.execCommand('copy');done();}});})();`)}</script>`,
+r.selectNodeContents(document.getElementById('link'));var s=getSelection();s.removeAllRanges();s.addRange(r);document.execCommand('copy');done();}});
+var st=document.getElementById('handoff-status');if(!st){return;}var tries=0;
+function poll(){if(++tries>200){return;}fetch(st.getAttribute('data-url'),{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(a){
+if(a.status==='done'||a.status==='declined'){if(a.status==='declined'){st.textContent=st.getAttribute('data-declined');}document.getElementById('handoff-finish').submit();return;}
+if(a.status==='expired'){return;}setTimeout(poll,1500);},function(){setTimeout(poll,3000);});}setTimeout(poll,1500);})();`)}</script>`,
   });
 }
 
@@ -249,5 +267,41 @@ export function homePage(ctx: Context, data: HomeData): void {
     body: () => html`<section><h1>${t(lang, 'homeTitle')}</h1><p>${t(lang, 'homeBody')}</p>
 ${data.demo ? html`<a class="button primary" href="${data.demo}">${t(lang, 'homeDemo')}</a>` : ''}
 <p class="muted"><a href="${data.discovery}">${t(lang, 'homeDiscovery')}</a></p></section>`,
+  });
+}
+
+export interface HandoffConfirmData {
+  readonly app?: AppOnPage;
+  /** The browser that waits, as the person would recognize it. */
+  readonly browser: string;
+  readonly match: string;
+  readonly confirmAction: string;
+  readonly declineAction: string;
+}
+
+/** Inside WeChat: which app and which browser ask, the matching code, confirm or decline. */
+export function handoffConfirmPage(ctx: Context, data: HandoffConfirmData): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'handoffTitle'),
+    imageSources: appImages(data.app),
+    body: () => html`<section><h1>${t(lang, 'handoffTitle')}</h1>${appIntro(data.app)}
+<p>${t(lang, 'handoffAsk', { browser: data.browser })}</p>
+<p class="match">${t(lang, 'handoffMatch')} <strong id="match">${data.match}</strong></p>
+<p class="muted">${t(lang, 'handoffWarn')}</p>
+<form method="post" action="${data.confirmAction}"><button class="button primary" type="submit">${t(lang, 'handoffConfirm')}</button></form>
+<form method="post" action="${data.declineAction}"><button class="button" type="submit">${t(lang, 'handoffDecline')}</button></form></section>`,
+  });
+}
+
+export type HandoffNotice = 'done' | 'declined' | 'expired' | 'used' | 'not_wechat';
+
+/** The end of a hand-off inside WeChat, or why it cannot go on. */
+export function handoffNoticePage(ctx: Context, notice: HandoffNotice, status = 200): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'handoffTitle'),
+    status,
+    body: () => html`<section><h1>${t(lang, `handoff_${notice}_title`)}</h1><p>${t(lang, `handoff_${notice}`)}</p></section>`,
   });
 }

@@ -16,8 +16,8 @@ export const MODELS = [
   'Session', 'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'ClientCredentials', 'Client',
   'InitialAccessToken', 'RegistrationAccessToken', 'Interaction', 'ReplayDetection', 'PushedAuthorizationRequest',
   'Grant', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode',
-  // The broker's own (login/attempts.ts, ATTEMPT_MODEL).
-  'WeChatLoginAttempt',
+  // The broker's own (login/attempts.ts and login/handoff.ts).
+  'WeChatLoginAttempt', 'WeChatHandoff',
 ] as const;
 
 const PREFIX = 'oidc_';

@@ -3,7 +3,7 @@
 
 import type { Page } from 'playwright-core';
 import type { RunningBroker } from './broker.ts';
-import type { USER_AGENTS } from './browser.ts';
+import { USER_AGENTS } from './browser.ts';
 import { createRp } from './rp.ts';
 import type { RpServer } from './rp-server.ts';
 import { setPhoneUser } from './simulator.ts';
@@ -51,6 +51,18 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
         await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
         const tokens = await rp.finish(await rp.landed(page), check);
         await page.goto(`${broker().issuer}/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token! })}`);
+      },
+    },
+    'hand-off confirmation (in WeChat)': {
+      device: 'wechat',
+      open: async (page) => {
+        const phone = await page.context().browser()!.newContext({ userAgent: USER_AGENTS.mobile });
+        const waiting = await phone.newPage();
+        await waiting.goto((await (await createRp(broker().issuer, rpServer())).start()).url);
+        const link = await waiting.locator('#link').innerText();
+        await phone.close();
+        await setPhoneUser(page.context(), broker().simulator, 'alice');
+        await page.goto(link);
       },
     },
     'logged out': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/session/end`); } },

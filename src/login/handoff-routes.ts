@@ -1,0 +1,139 @@
+// The hand-off's routes (login/handoff.ts says what it is for):
+//
+//   inside WeChat, from the short link:
+//     GET  /h/:code           which app and browser ask, the matching code; confirm or decline
+//     POST /h/:code/confirm   WeChat web authorization for this hand-off (snsapi_userinfo)
+//     POST /h/:code/decline   the waiting browser gives the app access_denied
+//     GET  /h/:code/wechat    WeChat's callback: the person, linked as in any login
+//   in the browser that waits:
+//     GET  /interaction/:uid/handoff         the hand-off's status (polled)
+//     POST /interaction/:uid/handoff/finish  the login (or the refusal) lands at the app
+
+import type { Context } from 'koa';
+import type { ConfiguredApp } from '../config/config.ts';
+import { clientDisplay } from '../oidc/client-display.ts';
+import { langOf } from '../pages/html.ts';
+import { errorPage, handoffConfirmPage, handoffNoticePage } from '../pages/views.ts';
+import { webAuthorizeUrl } from '../wechat/authorize.ts';
+import { WeChatError } from '../wechat/errors.ts';
+import { browserKind } from '../wechat/user-agent.ts';
+import { acrForApp } from './claims.ts';
+import { isHandoffCode, type Handoff } from './handoff.ts';
+import type { Login } from './login.ts';
+import { send } from './response.ts';
+
+const CONFIRMED_COOKIE = 'handoff';
+const DECLINED = { error: 'access_denied', error_description: 'End-User declined the login in WeChat' } as const;
+
+const webApp = (login: Login): ConfiguredApp | undefined => login.apps.find((app) => app.kind === 'mp');
+const callbackOf = (login: Login, code: string) => `${login.urls.issuer}/h/${code}/wechat`;
+
+/** The hand-off of the link, inside WeChat; undefined after answering why not. */
+async function handoffOf(ctx: Context, login: Login): Promise<{ code: string; handoff: Handoff } | undefined> {
+  if (browserKind(ctx.get('user-agent')) !== 'wechat') return void handoffNoticePage(ctx, 'not_wechat');
+  const code = ctx.params.code;
+  const handoff = isHandoffCode(code) ? await login.handoffs.find(code) : undefined;
+  if (!code || !handoff) return void handoffNoticePage(ctx, 'expired', 404);
+  return { code, handoff };
+}
+
+async function showHandoff(ctx: Context, login: Login): Promise<void> {
+  const found = await handoffOf(ctx, login);
+  if (!found) return;
+  const { code, handoff } = found;
+  if (handoff.status !== 'waiting') return handoffNoticePage(ctx, 'used', 409);
+  const client = await login.interactions.clientOf(handoff.uid);
+  handoffConfirmPage(ctx, {
+    ...(client ? { app: clientDisplay(client, langOf(ctx)) } : {}),
+    browser: handoff.browser,
+    match: login.handoffs.match(handoff.uid),
+    confirmAction: `/h/${code}/confirm`,
+    declineAction: `/h/${code}/decline`,
+  });
+}
+
+async function confirmHandoff(ctx: Context, login: Login): Promise<void> {
+  const found = await handoffOf(ctx, login);
+  const app = webApp(login);
+  if (!found || !app) return found ? errorPage(ctx, { kind: 'misconfigured', status: 503 }) : undefined;
+  if (!await login.handoffs.move(found.code, 'waiting', { status: 'confirmed' })) return handoffNoticePage(ctx, 'used', 409);
+  // The callback must come back to this browser, the one that confirmed.
+  ctx.cookies.set(CONFIRMED_COOKIE, found.code, { httpOnly: true, sameSite: 'lax', path: `/h/${found.code}`, maxAge: 10 * 60_000 });
+  ctx.status = 303;
+  ctx.redirect(webAuthorizeUrl(login.urls.connectUrl, {
+    appid: app.appid, redirectUri: callbackOf(login, found.code), scope: 'snsapi_userinfo', state: login.handoffs.state(found.code),
+  }));
+}
+
+async function declineHandoff(ctx: Context, login: Login): Promise<void> {
+  const found = await handoffOf(ctx, login);
+  if (!found) return;
+  if (!await login.handoffs.move(found.code, 'waiting', { status: 'declined' })) return handoffNoticePage(ctx, 'used', 409);
+  handoffNoticePage(ctx, 'declined');
+}
+
+/** WeChat's callback for a hand-off: the person, linked; the waiting browser may finish. */
+async function handoffCallback(ctx: Context, login: Login): Promise<void> {
+  const found = await handoffOf(ctx, login);
+  const app = webApp(login);
+  if (!found || !app) return;
+  const { code, handoff } = found;
+  const wechatCode = ctx.query.code;
+  if (handoff.status !== 'confirmed' || ctx.cookies.get(CONFIRMED_COOKIE) !== code || ctx.query.state !== login.handoffs.state(code)) {
+    return errorPage(ctx, { kind: 'state', status: 400 });
+  }
+  if (typeof wechatCode !== 'string' || wechatCode === '' || wechatCode === 'authdeny') {
+    await login.handoffs.move(code, 'confirmed', { status: 'declined' });
+    return handoffNoticePage(ctx, 'declined');
+  }
+  try {
+    const user = await login.wechat.signIn(app, 'snsapi_userinfo', wechatCode, 'zh_CN');
+    const account = await login.linker.resolve({
+      identity: { appid: user.appid, openid: user.openid }, unionid: user.unionid,
+      profile: user.profile && { nickname: user.profile.nickname, picture: user.profile.avatar },
+    });
+    await login.handoffs.move(code, 'confirmed', { status: 'done', result: { accountId: account.id, acr: acrForApp(app.appid), amr: ['wechat_web'] } });
+    login.log.info({ uid: handoff.uid, ip: ctx.ip, appid: app.appid, account: account.id }, 'hand-off confirmed in WeChat');
+    handoffNoticePage(ctx, 'done');
+  } catch (error) {
+    if (!(error instanceof WeChatError)) throw error;
+    login.log.warn({ uid: handoff.uid, wechat: { kind: error.code, errcode: error.errcode, rid: error.requestId } }, 'hand-off: WeChat refused');
+    errorPage(ctx, { kind: error.code === 'WECHAT_SNAPSHOT_USER' ? 'snapshot' : 'unavailable', status: 503 });
+  }
+}
+
+/** Polled by the waiting browser: `waiting`, `confirmed`, `done`, `declined` or `expired`. */
+async function handoffStatus(ctx: Context, login: Login): Promise<void> {
+  const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
+  ctx.set('cache-control', 'no-store');
+  if (!interaction) {
+    ctx.status = 404;
+    ctx.body = { status: 'expired' };
+    return;
+  }
+  const handoff = await login.handoffs.find(login.handoffs.code(interaction.uid));
+  ctx.body = { status: handoff?.status ?? 'expired' };
+}
+
+/** The waiting browser lands at the app: logged in as the person WeChat named, or refused. */
+async function finishHandoff(ctx: Context, login: Login): Promise<void> {
+  const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
+  if (!interaction) return errorPage(ctx, { kind: 'interaction', status: 400 });
+  const ready = await login.handoffs.find(login.handoffs.code(interaction.uid));
+  if (!ready || (ready.status !== 'done' && ready.status !== 'declined')) return errorPage(ctx, { kind: 'state', status: 400 });
+  const taken = await login.handoffs.take(interaction.uid);
+  if (!taken) return errorPage(ctx, { kind: 'state', status: 400 });
+  if (taken.status === 'declined' || !taken.result) return send(ctx, await login.end(ctx, DECLINED));
+  const { accountId, acr, amr } = taken.result;
+  login.metrics.login('web', 'success');
+  send(ctx, await login.end(ctx, { login: { accountId, acr, amr: [...amr], remember: true } }));
+}
+
+export const HANDOFF_ROUTES = {
+  show: showHandoff,
+  confirm: confirmHandoff,
+  decline: declineHandoff,
+  callback: handoffCallback,
+  status: handoffStatus,
+  finish: finishHandoff,
+};

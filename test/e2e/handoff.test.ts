@@ -1,0 +1,78 @@
+// The phone hand-off: a phone browser outside WeChat gets a short link; WeChat on the same
+// phone opens it, shows the app and the matching code, the person confirms, and the login
+// lands in the original browser, where the relying party accepts its code.
+
+import test from 'ava';
+import { newPerson } from '../helpers/browser.ts';
+import { useE2e } from '../helpers/e2e.ts';
+import { createRp } from '../helpers/rp.ts';
+import { setPhoneUser } from '../helpers/simulator.ts';
+import { allowInWeChat } from '../helpers/wechat.ts';
+
+const e2e = useE2e(test);
+
+/** An Android browser starts a login at the branded app: its page, the link and the matching code it shows. */
+async function onAndroid() {
+  const rp = await createRp(e2e.broker.issuer, e2e.rpServer, 'branded');
+  const android = await newPerson(e2e.browser, 'mobile', 'en');
+  const started = await rp.start();
+  await android.page.goto(started.url);
+  const link = await android.page.locator('#link').innerText();
+  const match = await android.page.locator('#match').innerText();
+  return { rp, android, started, link, match };
+}
+
+/** WeChat on the same phone opens the link, as `user`. */
+async function inWeChat(link: string, user = 'alice') {
+  const wechat = await newPerson(e2e.browser, 'wechat', 'en');
+  await setPhoneUser(wechat.context, e2e.broker.simulator, user);
+  await wechat.page.goto(link);
+  return wechat;
+}
+
+test('confirmed in WeChat: the original browser lands at the relying party with a code it accepts', async (t) => {
+  const { rp, android, started, link, match } = await onAndroid();
+  t.regex(link, new RegExp(`^${e2e.broker.issuer}/h/[A-Za-z2-9]{10}$`), 'a short broker link, not the authorization request');
+  t.regex(match, /^\d{4}$/);
+  const wechat = await inWeChat(link);
+  t.is(await wechat.page.locator('.app strong').innerText(), 'Example Shop', 'which app asks');
+  t.regex(await wechat.page.locator('section > p').first().innerText(), /Chrome · Android/, 'which browser asks');
+  t.is(await wechat.page.locator('#match').innerText(), match, 'the same matching code on both sides');
+  await wechat.page.getByRole('button', { name: 'Confirm login' }).click();
+  await allowInWeChat(wechat.page);
+  await wechat.page.getByRole('heading', { name: 'Done' }).waitFor();
+  // Back in the original browser: logged in, so the (third-party) app's consent comes next.
+  await android.page.getByRole('button', { name: 'Allow' }).click();
+  const tokens = await rp.finish(await rp.landed(android.page), started.check);
+  t.truthy(tokens.claims()!.sub);
+  const userinfo = await (await import('openid-client')).fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub);
+  t.is(userinfo.sub, tokens.claims()!.sub);
+  await wechat.page.goto(link);
+  t.is(await wechat.page.locator('h1').innerText(), 'Link already used', 'used once');
+  await Promise.all([android.context.close(), wechat.context.close()]);
+});
+
+test('declined in WeChat: the original browser gets access_denied at the app, with its state', async (t) => {
+  const { rp, android, started, link } = await onAndroid();
+  const wechat = await inWeChat(link, 'bob');
+  await wechat.page.getByRole('button', { name: 'Not me, decline' }).click();
+  t.is(await wechat.page.locator('h1').innerText(), 'Declined');
+  const landed = await rp.landed(android.page);
+  t.is(landed.searchParams.get('error'), 'access_denied');
+  t.is(landed.searchParams.get('state'), started.check.state);
+  await Promise.all([android.context.close(), wechat.context.close()]);
+});
+
+test('refusals: the link opened outside WeChat, opened twice, or unknown (expired)', async (t) => {
+  const { android, link } = await onAndroid();
+  const desktop = await newPerson(e2e.browser, 'desktop', 'en');
+  await desktop.page.goto(link);
+  t.is(await desktop.page.locator('h1').innerText(), 'Open this in WeChat');
+  const first = await inWeChat(link);
+  await first.page.getByRole('button', { name: 'Confirm login' }).click();
+  const second = await inWeChat(link, 'bob');
+  t.is(await second.page.locator('h1').innerText(), 'Link already used', 'a second WeChat cannot take it over');
+  await second.page.goto(`${e2e.broker.issuer}/h/AAAAAAAAAA`);
+  t.is(await second.page.locator('h1').innerText(), 'Link expired');
+  await Promise.all([android.context.close(), desktop.context.close(), first.context.close(), second.context.close()]);
+});
