@@ -73,6 +73,8 @@ async function openInWeChat(ctx: Context, login: Login, interaction: Interaction
       handoff: { match: login.handoffs.match(uid), statusUrl: `/interaction/${uid}/handoff`, finishAction: `/interaction/${uid}/handoff/finish` },
     } : {}),
     qrHref: qr ? `/interaction/${uid}?via=qr` : undefined,
+    // The app's own way to start a login inside WeChat, offered too (OIDC Core 4).
+    ...(handoff && client?.initiateLoginUri ? { appStart: restartLink(login.urls.issuer, client, interaction) } : {}),
     ...(client ? { app: clientDisplay(client, langOf(ctx)) } : {}),
     cancelAction: `/interaction/${uid}/cancel`,
   });

@@ -104,6 +104,8 @@ export interface OpenInWeChatData {
   readonly handoff?: HandoffOffer;
   /** Where QR login is configured: the QR page of this login, for a second device. */
   readonly qrHref?: string;
+  /** The app's own initiate_login_uri, offered besides the hand-off. */
+  readonly appStart?: string;
   readonly app?: AppOnPage;
   readonly cancelAction?: string;
 }
@@ -121,7 +123,8 @@ ${data.handoff ? html`<p class="match">${t(lang, 'handoffMatch')} <strong id="ma
 <form id="handoff-finish" method="post" action="${data.handoff.finishAction}"></form>` : ''}
 <button id="copy" class="button primary" type="button" data-done="${t(lang, 'openCopied')}">${t(lang, 'openCopy')}</button>
 <p id="copied" class="muted" role="status" aria-live="polite"></p>
-${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'openQr')}</a>` : ''}${cancelForm(data.cancelAction, data.app, lang)}</section>
+${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'openQr')}</a>` : ''}
+${data.appStart ? html`<p class="muted">${t(lang, 'openAppStart')} <span class="link">${data.appStart}</span></p>` : ''}${cancelForm(data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}">${raw(`(function(){var b=document.getElementById('copy');b.addEventListener('click',function(){
 var text=document.getElementById('link').textContent;function done(){b.textContent=b.getAttribute('data-done');document.getElementById('copied').textContent=b.getAttribute('data-done');}
 if(navigator.clipboard){navigator.clipboard.writeText(text).then(done,function(){});}else{var r=document.createRange();
