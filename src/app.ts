@@ -94,7 +94,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
   const provider = await createProvider({
     issuer: config.issuer, clients: config.clients, keys: config.keys, cookieKeys: config.cookieKeys,
     storage: stores.protocol,
-    accounts: accountSource(stores.accounts, config.apps.map((app) => app.appid), config.apps.some((app) => app.kind === 'mp')),
+    accounts: accountSource(stores.accounts, config.apps),
   });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
   provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));

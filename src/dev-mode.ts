@@ -31,7 +31,7 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
     simulator,
     config: {
       ...config,
-      apps: apps.map(({ kind, appid, secret }) => ({ kind, appid: appid as AppId, secret, configuredBy: 'the built-in simulator' })),
+      apps: apps.map(({ kind, appid, secret }) => ({ id: kind, kind, appid: appid as AppId, secret, configuredBy: 'the built-in simulator' })),
       wechat: { ...config.wechat, connectUrl: simulator.url, apiUrl: simulator.url, loginJsUrl: simulator.loginJsUrl },
     },
   };

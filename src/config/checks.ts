@@ -33,9 +33,16 @@ const checkProductionRequired: Check = (settings) => {
   if (missing.length) throw new ConfigError(missing.join(', '), 'required when NODE_ENV=production');
 };
 
+/** The apps come from WECHAT_APPS_FILE or from the single-app variables, not both. */
+const checkOneFormOfApps: Check = (settings) => {
+  if (isSet(settings, 'WECHAT_APPS_FILE') && (isSet(settings, 'WECHAT_MP_APPID') || isSet(settings, 'WECHAT_OPEN_APPID'))) {
+    throw new ConfigError('WECHAT_APPS_FILE', 'set either WECHAT_APPS_FILE or WECHAT_MP_*/WECHAT_OPEN_*, not both');
+  }
+};
+
 /** Production needs WeChat itself: the simulator never runs there. */
 const checkProductionHasApp: Check = (settings) => {
-  if (settings.NODE_ENV === 'production' && !isSet(settings, 'WECHAT_MP_APPID') && !isSet(settings, 'WECHAT_OPEN_APPID')) {
+  if (settings.NODE_ENV === 'production' && !isSet(settings, 'WECHAT_MP_APPID') && !isSet(settings, 'WECHAT_OPEN_APPID') && !isSet(settings, 'WECHAT_APPS_FILE')) {
     throw new ConfigError('WECHAT_MP_APPID/WECHAT_OPEN_APPID', 'NODE_ENV=production needs at least one WeChat app (the simulator never runs in production)');
   }
 };
@@ -74,6 +81,6 @@ const checkProductionMetrics: Check = (settings) => {
 };
 
 export const CHECKS: readonly Check[] = [
-  checkIssuerIsOrigin, checkAppPairs, checkProductionRequired, checkProductionHasApp,
+  checkIssuerIsOrigin, checkAppPairs, checkOneFormOfApps, checkProductionRequired, checkProductionHasApp,
   checkProductionHttps, checkProductionCookieKeys, checkProductionStorage, checkProductionMetrics,
 ];

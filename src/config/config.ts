@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AppId, AppKind, WeChatApp } from '../wechat/types.ts';
 import type { Brand } from '../pages/brand.ts';
+import { appsFile } from './apps-file.ts';
 import { brand } from './brand.ts';
 import { CHECKS } from './checks.ts';
 import { clientsFile, type ClientMetadata } from './clients-file.ts';
@@ -24,6 +25,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A WeChat app as configured, with the variables that configure it (for operator messages). */
 export interface ConfiguredApp extends WeChatApp {
+  /** Its id in client metadata (`wechat_apps`), logs and metrics: `mp` and `open` for the single-app variables. */
+  readonly id: string;
+  readonly name?: string | undefined;
   readonly configuredBy: string;
 }
 
@@ -93,7 +97,7 @@ function app(settings: Settings, kind: AppKind, prefix: 'WECHAT_MP' | 'WECHAT_OP
   const appid = settings[`${prefix}_APPID`];
   const secret = settings[`${prefix}_SECRET`];
   if (appid === undefined || secret === undefined) return [];
-  return [{ kind, appid: appid as AppId, secret, configuredBy: `${prefix}_APPID/${prefix}_SECRET` }];
+  return [{ id: kind, kind, appid: appid as AppId, secret, configuredBy: `${prefix}_APPID/${prefix}_SECRET` }];
 }
 
 function storage(settings: Settings): StorageSettings {
@@ -128,11 +132,13 @@ function warnings(settings: Settings, config: Omit<Config, 'warnings'>): string[
 }
 
 /** Step 3: the Config, with the defaults that depend on other variables and the files read. */
-async function derive(settings: Settings): Promise<Config> {
+async function derive(settings: Settings, env: Env): Promise<Config> {
   const production = settings.NODE_ENV === 'production';
   const port = settings.PORT;
   const issuer = settings.ISSUER ?? `http://localhost:${port}`;
-  const apps = [...app(settings, 'mp', 'WECHAT_MP'), ...app(settings, 'open', 'WECHAT_OPEN')];
+  const apps: ConfiguredApp[] = settings.WECHAT_APPS_FILE === undefined
+    ? [...app(settings, 'mp', 'WECHAT_MP'), ...app(settings, 'open', 'WECHAT_OPEN')]
+    : appsFile('WECHAT_APPS_FILE', settings.WECHAT_APPS_FILE, env);
   const config: Omit<Config, 'warnings'> = {
     mode: settings.NODE_ENV,
     port,
@@ -167,7 +173,7 @@ async function derive(settings: Settings): Promise<Config> {
 export async function loadConfig(env: Env = process.env): Promise<Config> {
   const settings = parseVariables(env);
   for (const check of CHECKS) check(settings);
-  return derive(settings);
+  return derive(settings, env);
 }
 
 /**

@@ -96,6 +96,10 @@ export const VARIABLES = {
   WECHAT_MP_SECRET: variable({ schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
   WECHAT_OPEN_APPID: variable({ schema: optional(appid), production: 'one app required', doc: 'website application (网站应用) appid, for QR login (one app required)' }),
   WECHAT_OPEN_SECRET: variable({ schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
+  WECHAT_APPS_FILE: variable({
+    schema: optional(text), production: 'one app required',
+    doc: 'JSON array of WeChat apps (id, kind, appid, secret_env or secret_file, name), for several apps; instead of WECHAT_MP_*/WECHAT_OPEN_*',
+  }),
   WECHAT_QR_MODE: variable({ schema: oneOf(['embedded', 'redirect']), default: 'embedded', production: 'optional', doc: '`embedded` (wxLogin.js in the broker page) or `redirect` (WeChat\'s qrconnect page)' }),
   WECHAT_CONNECT_URL: variable({ schema: httpUrl, default: 'https://open.weixin.qq.com', production: 'optional', doc: 'base of WeChat\'s authorize pages' }),
   WECHAT_API_URL: variable({ schema: httpUrl, default: 'https://api.weixin.qq.com', production: 'optional', doc: 'base of WeChat\'s APIs' }),

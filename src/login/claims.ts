@@ -109,18 +109,33 @@ function findAccount(store: AccountStore): FindAccount {
   };
 }
 
+/** Client metadata `wechat_apps`: the apps a client's logins go through, in order of preference. */
+export const WECHAT_APPS = 'wechat_apps';
+
+function wechatAppsMetadata(ids: readonly string[]) {
+  return {
+    properties: [WECHAT_APPS],
+    problem: (key: string, value: unknown) => {
+      if (key !== WECHAT_APPS || value === undefined) return undefined;
+      const valid = Array.isArray(value) && value.length > 0 && value.every((id) => typeof id === 'string' && ids.includes(id));
+      return valid ? undefined : `wechat_apps must list ids of this broker's WeChat apps (${ids.join(', ') || 'none configured'})`;
+    },
+  };
+}
+
 /**
- * Everything the provider needs to know of people, for these apps. With `webAuthorization`
- * (an Official Account can confirm people silently inside WeChat), a session is reused
- * inside WeChat only once WeChat confirms it is the same person.
+ * Everything the provider needs to know of people, for these apps. With an Official
+ * Account (which can confirm people silently inside WeChat), a session is reused inside
+ * WeChat only once WeChat confirms it is the same person.
  */
-export function accountSource(store: AccountStore, appids: readonly AppId[], webAuthorization = false): AccountSource {
+export function accountSource(store: AccountStore, apps: ReadonlyArray<{ readonly id: string; readonly appid: AppId; readonly kind: string }>): AccountSource {
   return {
     findAccount: findAccount(store),
     scopes: SCOPES,
     claims: CLAIMS,
-    acrValues: appids.map(acrForApp),
+    acrValues: apps.map((app) => acrForApp(app.appid)),
     extraParams: [SILENT_PARAM],
-    loginChecks: webAuthorization ? [sameWeChatAccount] : [],
+    loginChecks: apps.some((app) => app.kind === 'mp') ? [sameWeChatAccount] : [],
+    clientMetadata: wechatAppsMetadata(apps.map((app) => app.id)),
   };
 }

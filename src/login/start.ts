@@ -8,12 +8,12 @@ import { requestedScopes, type Client, type Interaction } from '../oidc/interact
 import { langOf } from '../pages/html.ts';
 import { consentPage, errorPage, openInWeChatPage } from '../pages/views.ts';
 import { browserKind } from '../wechat/user-agent.ts';
-import { consentItems } from './claims.ts';
+import { consentItems, WECHAT_APPS } from './claims.ts';
 import { browserName } from './handoff.ts';
 import type { Login } from './login.ts';
 import { SILENT_PARAM } from './silent.ts';
 import { send } from './response.ts';
-import { chooseUpstream } from './upstream.ts';
+import { appsFor, chooseUpstream } from './upstream.ts';
 
 const CONSENT_REQUIRED = { error: 'consent_required', error_description: 'End-User consent is required' } as const;
 const LOGIN_REQUIRED = { error: 'login_required', error_description: 'End-User authentication is required' } as const;
@@ -80,13 +80,18 @@ async function openInWeChat(ctx: Context, login: Login, interaction: Interaction
   });
 }
 
-function upstreamFor(ctx: Context, login: Login, interaction: Interaction) {
+async function upstreamFor(ctx: Context, login: Login, interaction: Interaction) {
   const silent = login.silent.isSilent(interaction);
   // A silent login already happened in this chain and oidc-provider asks again (say, an
   // id_token_hint for somebody else): only a visible login could help.
   if (silent && interaction.lastSubmission?.login !== undefined) return { type: 'login-required' as const };
+  const client = await login.interactions.client(interaction);
   return chooseUpstream({
-    browser: browserKind(ctx.get('user-agent')), apps: login.apps, qrMode: login.qrMode, silent, wantsQr: ctx.query.via === 'qr',
+    browser: browserKind(ctx.get('user-agent')),
+    apps: appsFor(login.apps, (client as unknown as Record<string, unknown> | undefined)?.[WECHAT_APPS]),
+    qrMode: login.qrMode,
+    silent,
+    wantsQr: ctx.query.via === 'qr',
   });
 }
 
@@ -98,7 +103,7 @@ function weChatDown(ctx: Context, login: Login, interaction: Interaction): void 
 }
 
 async function toUpstream(ctx: Context, login: Login, interaction: Interaction): Promise<void> {
-  const upstream = upstreamFor(ctx, login, interaction);
+  const upstream = await upstreamFor(ctx, login, interaction);
   const first = { uid: interaction.uid, round: 1 };
   if ((upstream.type === 'web' || upstream.type === 'qr') && !login.wechat.available) return weChatDown(ctx, login, interaction);
   switch (upstream.type) {

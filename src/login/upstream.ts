@@ -35,6 +35,12 @@ export interface UpstreamInput<App extends WeChatApp = WeChatApp> {
   readonly wantsQr: boolean;
 }
 
+/** The apps a client's logins may use: those its `wechat_apps` lists, in that order, or all. */
+export function appsFor<App extends WeChatApp & { readonly id: string }>(apps: readonly App[], wanted: unknown): App[] {
+  if (!Array.isArray(wanted)) return [...apps];
+  return wanted.flatMap((id) => apps.filter((app) => app.id === id));
+}
+
 export function chooseUpstream<App extends WeChatApp>(input: UpstreamInput<App>): Upstream<App> {
   const mp = input.apps.find((app) => app.kind === 'mp');
   const open = input.apps.find((app) => app.kind === 'open');

@@ -27,6 +27,13 @@ export interface LoginCheck {
   readonly needed: (ctx: KoaContextWithOIDC) => boolean;
 }
 
+/** Client metadata the login layer defines (private to this broker), and how to check it. */
+export interface ExtraClientMetadata {
+  readonly properties: readonly string[];
+  /** What is wrong with a value, or undefined. */
+  readonly problem: (key: string, value: unknown) => string | undefined;
+}
+
 /** What the provider learns from the layer that knows who people are. */
 export interface AccountSource {
   readonly findAccount: FindAccount;
@@ -38,6 +45,7 @@ export interface AccountSource {
   readonly extraParams: readonly string[];
   /** Added to the login prompt's checks (policy as data, after oidc-provider's own). */
   readonly loginChecks: readonly LoginCheck[];
+  readonly clientMetadata: ExtraClientMetadata;
 }
 
 /** oidc-provider's interaction policy with the login layer's checks added to its login prompt. */
@@ -101,13 +109,17 @@ const renderError: Configuration['renderError'] = async (ctx, out, error) => {
     : { kind: 'request', status, oauthError: String(out.error ?? ''), detail: String(out.error_description ?? ''), ...(app ? { app } : {}) });
 };
 
-const validateExtra: NonNullable<Configuration['extraClientMetadata']>['validator'] = (_ctx, key, value) => {
-  if ((key === FIRST_PARTY || key === RESOURCE_SERVER) && value !== undefined && typeof value !== 'boolean') {
-    throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
-  }
-  const problem = localizedProblem(key, value);
-  if (problem) throw new errors.InvalidClientMetadata(problem);
-};
+type Validator = NonNullable<Configuration['extraClientMetadata']>['validator'];
+
+function validateExtra(accounts: AccountSource): Validator {
+  return (_ctx, key, value) => {
+    if ((key === FIRST_PARTY || key === RESOURCE_SERVER) && value !== undefined && typeof value !== 'boolean') {
+      throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
+    }
+    const problem = localizedProblem(key, value) ?? accounts.clientMetadata.problem(key, value);
+    if (problem) throw new errors.InvalidClientMetadata(problem);
+  };
+}
 
 /**
  * RFC 7662 2.1 leaves to the server which callers may introspect a token: here the client
@@ -138,7 +150,10 @@ function configuration(setup: ProviderSetup): Configuration {
     acrValues: [...setup.accounts.acrValues],
     responseTypes: ['code'],
     extraParams: [...setup.accounts.extraParams],
-    extraClientMetadata: { properties: [FIRST_PARTY, RESOURCE_SERVER, ...LOCALIZED_METADATA], validator: validateExtra },
+    extraClientMetadata: {
+      properties: [FIRST_PARTY, RESOURCE_SERVER, ...LOCALIZED_METADATA, ...setup.accounts.clientMetadata.properties],
+      validator: validateExtra(setup.accounts),
+    },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],

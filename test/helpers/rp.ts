@@ -22,9 +22,10 @@ export interface Check {
   readonly nonce: string;
 }
 
-export async function createRp(issuer: string, server: RpServer, clientId = 'first-party'): Promise<Rp> {
-  const client = testClients(server.origin).find((candidate) => candidate.client_id === clientId)!;
-  const secret = (client as { client_secret?: string }).client_secret;
+/** `secret`: for a client outside the test clients (undefined: the test client's own). */
+export async function createRp(issuer: string, server: RpServer, clientId = 'first-party', secret?: string): Promise<Rp> {
+  const client = testClients(server.origin).find((candidate) => candidate.client_id === clientId);
+  secret ??= (client as { client_secret?: string } | undefined)?.client_secret;
   const config = await oidc.discovery(new URL(issuer), clientId, secret,
     secret ? undefined : oidc.None(), { execute: [oidc.allowInsecureRequests] });
   return {

@@ -88,7 +88,7 @@ test('oidc-provider checks every client at start: a bad one stops the broker wit
   const config = await loadConfig({ CLIENTS_FILE: file('noredirect.json', [{ ...CLIENT, redirect_uris: ['not a url'] }]) });
   const error = await t.throwsAsync(createProvider({
     issuer: config.issuer, clients: config.clients!, keys: config.keys, cookieKeys: config.cookieKeys,
-    storage: new MemoryStorage(), accounts: accountSource(new MemoryAccountStore(), []),
+    storage: new MemoryStorage(), accounts: accountSource(new MemoryAccountStore(), config.apps),
   }), { instanceOf: ConfigError });
   t.regex(error!.message, /^CLIENTS_FILE: client app: redirect_uris/);
 });

@@ -11,7 +11,7 @@ import {
 } from '../../src/wechat/errors.ts';
 import type { AppId, Openid, Unionid, WeChatUser } from '../../src/wechat/types.ts';
 
-const app: ConfiguredApp = { kind: 'mp', appid: 'wxmp' as AppId, secret: 's'.repeat(32), configuredBy: 'WECHAT_MP_APPID/WECHAT_MP_SECRET' };
+const app: ConfiguredApp = { id: 'mp', kind: 'mp', appid: 'wxmp' as AppId, secret: 's'.repeat(32), configuredBy: 'WECHAT_MP_APPID/WECHAT_MP_SECRET' };
 const base: Attempt = { uid: 'u1', channel: 'web', appid: app.appid, scope: 'snsapi_base', embedded: false, silent: false, round: 1 };
 const user: WeChatUser = { appid: app.appid, openid: 'o1' as Openid };
 const account = (over: Partial<Account> = {}): Account => ({
