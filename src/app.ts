@@ -15,6 +15,7 @@ import { ATTEMPT_MODEL, Attempts } from './login/attempts.ts';
 import { HANDOFF_MODEL, Handoffs } from './login/handoff.ts';
 import { accountSource } from './login/claims.ts';
 import { createLogin, type Login } from './login/login.ts';
+import { Platforms } from './login/platforms.ts';
 import { loginRoutes } from './login/routes.ts';
 import { SilentLogins } from './login/silent.ts';
 import { anonymousLogout } from './oidc/anonymous-logout.ts';
@@ -82,6 +83,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login) {
     healthRoutes(health, shared.isClosing),
     homeRoutes(config.issuer, shared.demo ? `${config.issuer}/demo` : undefined),
     languageRoutes(),
+    new Platforms(config.platforms, stores.protocol, shared.log).routes(),
     loginRoutes(login),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),

@@ -18,11 +18,13 @@ const SECRET = /^[A-Za-z0-9]{16,64}$/;
 
 const entry = z.object({
   id: z.string().regex(/^[A-Za-z0-9-]{1,32}$/, { error: 'must be 1 to 32 letters, digits and -' }),
-  kind: z.enum(['mp', 'open'], { error: 'must be mp (Official Account) or open (website app)' }),
+  kind: z.enum(['mp', 'open', 'component'], { error: 'must be mp (Official Account), open (website app) or component (third-party platform)' }),
   appid: z.string().refine(isWeChatId, { error: 'is not a WeChat appid' }),
   secret_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'must name an environment variable' }).optional(),
   secret_file: z.string().min(1).optional(),
   name: z.string().max(60).optional(),
+  token_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'must name an environment variable' }).optional(),
+  aes_key_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'must name an environment variable' }).optional(),
 }).strict();
 
 export type AppEntry = z.output<typeof entry>;
@@ -49,6 +51,26 @@ function secretOf(variable: string, app: AppEntry, env: Env): string {
   return secret;
 }
 
+/** A third-party platform (第三方平台) the company operates: its credentials and message keys. */
+export interface PlatformApp {
+  readonly id: string;
+  readonly appid: AppId;
+  readonly secret: string;
+  /** The message token and the 43-character EncodingAESKey set in the platform's console. */
+  readonly token: string;
+  readonly aesKey: string;
+}
+
+/** The platform's message token and EncodingAESKey, from the variables its entry names. */
+function messageKeys(variable: string, app: AppEntry, env: Env): { token: string; aesKey: string } {
+  const where = (field: string) => `app ${app.id}: ${field}`;
+  const token = app.token_env === undefined ? undefined : env[app.token_env]?.trim();
+  const aesKey = app.aes_key_env === undefined ? undefined : env[app.aes_key_env]?.trim();
+  if (!token || !/^[A-Za-z0-9]{3,32}$/.test(token)) throw new ConfigError(variable, where('token_env must name a variable holding the message token (3 to 32 letters and digits)'));
+  if (!aesKey || !/^[A-Za-z0-9]{43}$/.test(aesKey)) throw new ConfigError(variable, where('aes_key_env must name a variable holding the 43-character EncodingAESKey'));
+  return { token, aesKey };
+}
+
 export interface FileApp {
   readonly id: string;
   readonly kind: 'mp' | 'open';
@@ -58,24 +80,35 @@ export interface FileApp {
   readonly configuredBy: string;
 }
 
-export function appsFile(variable: string, path: string, env: Env): FileApp[] {
+function entryOf(variable: string, raw: unknown, index: number): AppEntry {
+  const parsed = entry.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const id = (raw as { id?: unknown } | null)?.id;
+  const issue = parsed.error.issues[0];
+  throw new ConfigError(variable, `app ${typeof id === 'string' ? id : `#${index}`}: ${issue?.path.join('.') || 'entry'} ${issue?.message ?? 'is invalid'}`);
+}
+
+export function appsFile(variable: string, path: string, env: Env): { apps: FileApp[]; platforms: PlatformApp[] } {
   const value = readJsonFile(variable, path);
   if (!Array.isArray(value) || value.length === 0) throw new ConfigError(variable, `${path}: expected a non-empty JSON array of apps`);
   const ids = new Set<string>();
   const appids = new Set<string>();
-  return value.map((raw: unknown, index) => {
-    const id = (raw as { id?: unknown } | null)?.id;
-    const parsed = entry.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join('.') || 'entry';
-      throw new ConfigError(variable, `app ${typeof id === 'string' ? id : `#${index}`}: ${field} ${issue?.message ?? 'is invalid'}`);
-    }
-    const app = parsed.data;
+  const entries = value.map((raw: unknown, index) => {
+    const app = entryOf(variable, raw, index);
     if (ids.has(app.id)) throw new ConfigError(variable, `app ${app.id}: id is used twice`);
     if (appids.has(app.appid)) throw new ConfigError(variable, `app ${app.id}: appid ${app.appid} is used twice`);
+    if (app.kind !== 'component' && (app.token_env ?? app.aes_key_env) !== undefined) {
+      throw new ConfigError(variable, `app ${app.id}: token_env and aes_key_env belong to a component (third-party platform) entry`);
+    }
     ids.add(app.id);
     appids.add(app.appid);
-    return { id: app.id, kind: app.kind, appid: app.appid as AppId, secret: secretOf(variable, app, env), name: app.name, configuredBy: `${variable} (app ${app.id})` };
+    return { app, secret: secretOf(variable, app, env) };
   });
+  return {
+    apps: entries.flatMap(({ app, secret }) => (app.kind === 'component' ? [] : [{
+      id: app.id, kind: app.kind, appid: app.appid as AppId, secret, name: app.name, configuredBy: `${variable} (app ${app.id})`,
+    }])),
+    platforms: entries.flatMap(({ app, secret }) => (app.kind === 'component'
+      ? [{ id: app.id, appid: app.appid as AppId, secret, ...messageKeys(variable, app, env) }] : [])),
+  };
 }

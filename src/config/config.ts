@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AppId, AppKind, WeChatApp } from '../wechat/types.ts';
 import type { Brand } from '../pages/brand.ts';
-import { appsFile } from './apps-file.ts';
+import { appsFile, type PlatformApp } from './apps-file.ts';
 import { brand } from './brand.ts';
 import { CHECKS } from './checks.ts';
 import { clientsFile, type ClientMetadata } from './clients-file.ts';
@@ -58,6 +58,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Upstream WeChat apps, in order of preference within a kind. */
   readonly apps: readonly ConfiguredApp[];
+  /** Third-party platforms the company operates (WECHAT_APPS_FILE, kind `component`). */
+  readonly platforms: readonly PlatformApp[];
   readonly wechat: WeChatSettings;
   /** Undefined in dev mode without CLIENTS_FILE: the dev-mode step registers the demo client. */
   readonly clients: readonly ClientMetadata[] | undefined;
@@ -136,8 +138,8 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
   const production = settings.NODE_ENV === 'production';
   const port = settings.PORT;
   const issuer = settings.ISSUER ?? `http://localhost:${port}`;
-  const apps: ConfiguredApp[] = settings.WECHAT_APPS_FILE === undefined
-    ? [...app(settings, 'mp', 'WECHAT_MP'), ...app(settings, 'open', 'WECHAT_OPEN')]
+  const { apps, platforms } = settings.WECHAT_APPS_FILE === undefined
+    ? { apps: [...app(settings, 'mp', 'WECHAT_MP'), ...app(settings, 'open', 'WECHAT_OPEN')], platforms: [] }
     : appsFile('WECHAT_APPS_FILE', settings.WECHAT_APPS_FILE, env);
   const config: Omit<Config, 'warnings'> = {
     mode: settings.NODE_ENV,
@@ -147,6 +149,7 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     trustProxy: settings.TRUST_PROXY ?? issuer.startsWith('https:'),
     logLevel: settings.LOG_LEVEL,
     apps,
+    platforms,
     wechat: {
       connectUrl: settings.WECHAT_CONNECT_URL,
       apiUrl: settings.WECHAT_API_URL,

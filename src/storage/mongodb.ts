@@ -17,7 +17,7 @@ export const MODELS = [
   'InitialAccessToken', 'RegistrationAccessToken', 'Interaction', 'ReplayDetection', 'PushedAuthorizationRequest',
   'Grant', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode',
   // The broker's own (login/attempts.ts and login/handoff.ts).
-  'WeChatLoginAttempt', 'WeChatHandoff',
+  'WeChatLoginAttempt', 'WeChatHandoff', 'WeChatPlatformTicket', 'WeChatPushNonce',
 ] as const;
 
 const PREFIX = 'oidc_';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { sendPush, ticketPush } from '../helpers/platform-push.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { addCallbackHost, simApp, simCalls, startTestSimulator } from '../helpers/simulator.ts';
@@ -73,5 +74,22 @@ test('the apps file: mistakes are one line naming the app and the field; both fo
   t.regex(await run([{ id: 'a b', kind: 'mp', appid: 'wx1', secret_env: 'X' }]), /Configuration error: WECHAT_APPS_FILE: app a b: id must be 1 to 32 letters/);
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret: 'inline' }]), /app x: .*secret/);
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'NOT_SET' }]), /app x: secret_env names NOT_SET, which is not set/);
+  t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', token_env: 'T' }], { S: 'b'.repeat(32), T: 'token' }), /app x: token_env and aes_key_env belong to a component/);
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S' }], { WECHAT_MP_APPID: 'wx2', WECHAT_MP_SECRET: 'a'.repeat(32), S: 'b'.repeat(32) }), /set either WECHAT_APPS_FILE or WECHAT_MP_\*/);
+});
+
+test('a third-party platform entry: its pushes are received at /wechat/platform/<id>/auth-events; its keys are checked at startup', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'broker-platform-'));
+  const file = join(dir, 'apps.json');
+  const isv = { appid: 'wxc0mp0nent00000a1', token: 'platformToken1', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
+  const entry = { id: 'isv', kind: 'component', appid: isv.appid, secret_env: 'ISV_SECRET', token_env: 'ISV_TOKEN', aes_key_env: 'ISV_AES_KEY' };
+  writeFileSync(file, JSON.stringify([{ id: 'site', kind: 'open', appid: web.appid, secret_file: join(dir, 'web-secret') }, entry]));
+  writeFileSync(join(dir, 'web-secret'), web.secret);
+  const env = { WECHAT_APPS_FILE: file, ISV_SECRET: 'c'.repeat(32), ISV_TOKEN: isv.token, ISV_AES_KEY: isv.aesKey };
+  const withPlatform = await startBroker(env);
+  t.teardown(() => withPlatform.stop());
+  t.deepEqual(await sendPush(`${withPlatform.issuer}/wechat/platform/isv/auth-events`, ticketPush(isv, 'ticket@@@e2e')), { status: 200, body: 'success' });
+  t.true(withPlatform.logs().some((line) => line.msg === 'component_verify_ticket received'));
+  const refused = await startBroker({ ...env, ISV_AES_KEY: 'too-short' }).then(async (started) => { await started.stop(); return ''; }, (error: Error) => error.message);
+  t.regex(refused, /app isv: aes_key_env must name a variable holding the 43-character EncodingAESKey/);
 });

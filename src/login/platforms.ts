@@ -1,0 +1,104 @@
+// The third-party platforms (第三方平台) the company operates. WeChat pushes each of them,
+// every 10 minutes, an encrypted component_verify_ticket (valid 12 hours), and
+// authorization events; the platform answers `success`, and never content, so that it
+// never competes with the account owner's or other platforms' replies. The ticket is kept
+// in shared storage, so every instance (and a restart) has it.
+//
+//   POST /wechat/platform/:id/auth-events          (授权事件接收URL)
+//   POST /wechat/platform/:id/events/:appid        (消息与事件接收URL, with $APPID$)
+
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { PlatformApp } from '../config/apps-file.ts';
+import { readBody } from '../http/read-body.ts';
+import type { Logger } from '../log.ts';
+import type { StorageAdapter } from '../storage/adapter.ts';
+import { MessageCrypto, WeChatMessageError } from '../wechat/message-crypto.ts';
+import { openPush } from '../wechat/platform-push.ts';
+
+export const TICKET_MODEL = 'WeChatPlatformTicket';
+export const NONCE_MODEL = 'WeChatPushNonce';
+const TICKET_TTL_S = 12 * 60 * 60;
+const NONCE_TTL_S = 20 * 60;
+
+export class Platforms {
+  readonly #platforms: ReadonlyMap<string, { app: PlatformApp; crypto: MessageCrypto }>;
+  readonly #tickets: StorageAdapter;
+  readonly #nonces: StorageAdapter;
+  readonly #log: Logger;
+
+  constructor(apps: readonly PlatformApp[], storage: { adapter(model: string): StorageAdapter }, log: Logger) {
+    this.#platforms = new Map(apps.map((app) => [app.id, { app, crypto: new MessageCrypto(app.token, app.aesKey) }]));
+    this.#tickets = storage.adapter(TICKET_MODEL);
+    this.#nonces = storage.adapter(NONCE_MODEL);
+    this.#log = log;
+  }
+
+  /** The platform's current component_verify_ticket, if WeChat has pushed one in the last 12 hours. */
+  async ticket(id: string): Promise<string | undefined> {
+    const stored = await this.#tickets.find(id);
+    return typeof stored?.ticket === 'string' ? stored.ticket : undefined;
+  }
+
+  /** Whether this nonce came before for this platform (and remembers it). */
+  async #seen(id: string, nonce: string): Promise<boolean> {
+    const key = `${id}:${nonce}`;
+    if (await this.#nonces.find(key)) return true;
+    await this.#nonces.upsert(key, { nonce }, NONCE_TTL_S);
+    return false;
+  }
+
+  /** Verifies one push; on any failure answers 400 and logs why, changing nothing. */
+  async #open(ctx: Context): Promise<{ id: string; fields: Record<string, string> } | undefined> {
+    const id = String(ctx.params.id);
+    const platform = this.#platforms.get(id);
+    if (!platform) {
+      ctx.status = 404;
+      return undefined;
+    }
+    try {
+      const { fields } = await openPush(platform.crypto, platform.app.appid, ctx.query, await readBody(ctx), (nonce) => this.#seen(id, nonce));
+      return { id, fields };
+    } catch (error) {
+      if (!(error instanceof WeChatMessageError)) throw error;
+      this.#log.warn({ platform: id, ip: ctx.ip, reason: error.message }, 'WeChat push refused');
+      ctx.status = 400;
+      ctx.type = 'text/plain';
+      ctx.body = 'refused';
+      return undefined;
+    }
+  }
+
+  /** `success`, empty of content: WeChat's acknowledgement. */
+  static #acknowledge(ctx: Context): void {
+    ctx.type = 'text/plain';
+    ctx.body = 'success';
+  }
+
+  async authEvents(ctx: Context): Promise<void> {
+    const push = await this.#open(ctx);
+    if (!push) return;
+    const { id, fields } = push;
+    if (fields.InfoType === 'component_verify_ticket' && fields.ComponentVerifyTicket) {
+      await this.#tickets.upsert(id, { ticket: fields.ComponentVerifyTicket }, TICKET_TTL_S);
+      this.#log.info({ platform: id }, 'component_verify_ticket received');
+    } else {
+      this.#log.info({ platform: id, event: fields.InfoType, authorizer: fields.AuthorizerAppid }, 'platform authorization event');
+    }
+    Platforms.#acknowledge(ctx);
+  }
+
+  async events(ctx: Context): Promise<void> {
+    const push = await this.#open(ctx);
+    if (!push) return;
+    this.#log.debug({ platform: push.id, account: ctx.params.appid, type: push.fields.MsgType, event: push.fields.Event }, 'account message or event');
+    Platforms.#acknowledge(ctx);
+  }
+
+  routes(): Router {
+    const router = new Router();
+    router.post('/wechat/platform/:id/auth-events', (ctx) => this.authEvents(ctx));
+    router.post('/wechat/platform/:id/events/:appid', (ctx) => this.events(ctx));
+    return router;
+  }
+}

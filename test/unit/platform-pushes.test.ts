@@ -1,0 +1,79 @@
+// A third-party platform's push endpoints over real HTTP: WeChat's component_verify_ticket
+// is kept; a push that is not WeChat's (bad signature, another appid, a replay, a stale
+// timestamp, not XML) gets 400, a log line, and changes nothing.
+
+import test from 'ava';
+import Koa from 'koa';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { Platforms } from '../../src/login/platforms.ts';
+import { createLogger } from '../../src/log.ts';
+import { MemoryStorage } from '../../src/storage/memory.ts';
+import type { AppId } from '../../src/wechat/types.ts';
+import { sendPush, ticketPush, wechatPush } from '../helpers/platform-push.ts';
+
+const keys = { appid: 'wxc0mp0nent00000a1', token: 'platformToken1', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
+
+async function start() {
+  const output = new PassThrough();
+  const lines: Array<Record<string, unknown>> = [];
+  output.on('data', (chunk: Buffer) => lines.push(...chunk.toString().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)));
+  const storage = new MemoryStorage();
+  const platforms = new Platforms([{ id: 'isv', ...keys, appid: keys.appid as AppId, secret: 's'.repeat(32) }], storage, createLogger('debug', output));
+  const app = new Koa();
+  app.use(platforms.routes().routes());
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/wechat/platform`;
+  return {
+    platforms, lines, auth: `${base}/isv/auth-events`, base,
+    close: () => { storage.close(); server.close(); },
+  };
+}
+
+test('a ticket push is acknowledged with `success`, kept, and replaced by the next', async (t) => {
+  const broker = await start();
+  t.teardown(broker.close);
+  t.is(await broker.platforms.ticket('isv'), undefined);
+  t.deepEqual(await sendPush(broker.auth, ticketPush(keys, 'ticket@@@one')), { status: 200, body: 'success' });
+  t.is(await broker.platforms.ticket('isv'), 'ticket@@@one');
+  t.deepEqual(await sendPush(broker.auth, ticketPush(keys, 'ticket@@@two')), { status: 200, body: 'success' });
+  t.is(await broker.platforms.ticket('isv'), 'ticket@@@two');
+  t.true(broker.lines.some((line) => line.msg === 'component_verify_ticket received' && line.platform === 'isv'));
+  t.false(JSON.stringify(broker.lines).includes('ticket@@@'), 'the ticket is never logged');
+});
+
+test('pushes that are not WeChat\'s are refused with 400 and a reason in the log, and the ticket stays', async (t) => {
+  const broker = await start();
+  t.teardown(broker.close);
+  await sendPush(broker.auth, ticketPush(keys, 'genuine'));
+  const forged = ticketPush({ ...keys, token: 'someoneElse' }, 'forged-signature');
+  const replayed = ticketPush(keys, 'forged-replay', { nonce: 'abc123' });
+  t.is((await sendPush(broker.auth, replayed)).status, 200, 'first time');
+  await sendPush(broker.auth, ticketPush(keys, 'genuine'));
+  const cases: Array<[string, Parameters<typeof sendPush>[1], RegExp]> = [
+    ['another token', forged, /bad msg_signature/],
+    ['another platform\'s appid inside', ticketPush(keys, 'forged-appid', { appid: 'wxa11e0ther0000000' }), /another appid/],
+    ['a replayed nonce', replayed, /replayed/],
+    ['a stale timestamp', ticketPush(keys, 'forged-stale', { timestamp: Math.floor(Date.now() / 1000) - 3600 }), /not recent/],
+    ['no signature', { query: new URLSearchParams(), body: '<xml/>' }, /required/],
+    ['not XML', { ...ticketPush(keys, 'x'), body: '{"Encrypt": "x"}' }, /xml|Encrypt/i],
+    ['XML without Encrypt', { ...ticketPush(keys, 'x'), body: '<xml><ToUserName>a</ToUserName></xml>' }, /no Encrypt/],
+  ];
+  for (const [name, push, reason] of cases) {
+    const before = broker.lines.length;
+    t.deepEqual(await sendPush(broker.auth, push), { status: 400, body: 'refused' }, name);
+    t.regex(String(broker.lines.slice(before).find((line) => line.msg === 'WeChat push refused')?.reason), reason, name);
+  }
+  t.is(await broker.platforms.ticket('isv'), 'genuine');
+});
+
+test('an unknown platform is 404; message and event pushes for an authorizer are acknowledged', async (t) => {
+  const broker = await start();
+  t.teardown(broker.close);
+  t.is((await sendPush(`${broker.base}/nobody/auth-events`, ticketPush(keys, 'x'))).status, 404);
+  const event = wechatPush(keys, { ToUserName: 'gh_0123456789ab', FromUserName: 'oUser', MsgType: 'event', Event: 'subscribe' });
+  t.deepEqual(await sendPush(`${broker.base}/isv/events/wx0a0b0c0d0e0f0a0b`, event), { status: 200, body: 'success' });
+  t.is(await broker.platforms.ticket('isv'), undefined, 'an event is not a ticket');
+});
