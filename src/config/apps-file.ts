@@ -9,45 +9,49 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { AppId } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
+import { isEncodingAesKey } from '../wechat/message-crypto.ts';
 import { ConfigError } from './errors.ts';
 import { readJsonFile } from './files.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 const SECRET = /^[A-Za-z0-9]{16,64}$/;
+const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'must name an environment variable' });
+
+/** An operator message about one entry. */
+const about = (app: { readonly id: string }, text: string) => `app ${app.id}: ${text}`;
 
 const entry = z.object({
   id: z.string().regex(/^[A-Za-z0-9-]{1,32}$/, { error: 'must be 1 to 32 letters, digits and -' }),
   kind: z.enum(['mp', 'open', 'component'], { error: 'must be mp (Official Account), open (website app) or component (third-party platform)' }),
   appid: z.string().refine(isWeChatId, { error: 'is not a WeChat appid' }),
-  secret_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'must name an environment variable' }).optional(),
+  secret_env: envName.optional(),
   secret_file: z.string().min(1).optional(),
   name: z.string().max(60).optional(),
-  token_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'must name an environment variable' }).optional(),
-  aes_key_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'must name an environment variable' }).optional(),
+  token_env: envName.optional(),
+  aes_key_env: envName.optional(),
 }).strict();
 
 export type AppEntry = z.output<typeof entry>;
 
 /** An app's secret, from the environment variable or the file its entry names. */
 function secretOf(variable: string, app: AppEntry, env: Env): string {
-  const where = (field: string) => `app ${app.id}: ${field}`;
   if ((app.secret_env === undefined) === (app.secret_file === undefined)) {
-    throw new ConfigError(variable, where('give exactly one of secret_env and secret_file (secrets are never written in the file)'));
+    throw new ConfigError(variable, about(app, 'give exactly one of secret_env and secret_file (secrets are never written in the file)'));
   }
   const { secret_env: name, secret_file: file = '' } = app;
   let secret: string | undefined;
   if (name !== undefined) {
     secret = env[name]?.trim();
-    if (!secret) throw new ConfigError(variable, where(`secret_env names ${name}, which is not set`));
+    if (!secret) throw new ConfigError(variable, about(app, `secret_env names ${name}, which is not set`));
   } else {
     try {
       secret = readFileSync(file, 'utf8').trim();
     } catch {
-      throw new ConfigError(variable, where(`secret_file ${file} cannot be read`));
+      throw new ConfigError(variable, about(app, `secret_file ${file} cannot be read`));
     }
   }
-  if (!SECRET.test(secret)) throw new ConfigError(variable, where('the secret is not a WeChat AppSecret (16 to 64 letters and digits)'));
+  if (!SECRET.test(secret)) throw new ConfigError(variable, about(app, 'the secret is not a WeChat AppSecret (16 to 64 letters and digits)'));
   return secret;
 }
 
@@ -63,11 +67,10 @@ export interface PlatformApp {
 
 /** The platform's message token and EncodingAESKey, from the variables its entry names. */
 function messageKeys(variable: string, app: AppEntry, env: Env): { token: string; aesKey: string } {
-  const where = (field: string) => `app ${app.id}: ${field}`;
   const token = app.token_env === undefined ? undefined : env[app.token_env]?.trim();
   const aesKey = app.aes_key_env === undefined ? undefined : env[app.aes_key_env]?.trim();
-  if (!token || !/^[A-Za-z0-9]{3,32}$/.test(token)) throw new ConfigError(variable, where('token_env must name a variable holding the message token (3 to 32 letters and digits)'));
-  if (!aesKey || !/^[A-Za-z0-9]{43}$/.test(aesKey)) throw new ConfigError(variable, where('aes_key_env must name a variable holding the 43-character EncodingAESKey'));
+  if (!token || !/^[A-Za-z0-9]{3,32}$/.test(token)) throw new ConfigError(variable, about(app, 'token_env must name a variable holding the message token (3 to 32 letters and digits)'));
+  if (!aesKey || !isEncodingAesKey(aesKey)) throw new ConfigError(variable, about(app, 'aes_key_env must name a variable holding the 43-character EncodingAESKey'));
   return { token, aesKey };
 }
 
@@ -95,10 +98,10 @@ export function appsFile(variable: string, path: string, env: Env): { apps: File
   const appids = new Set<string>();
   const entries = value.map((raw: unknown, index) => {
     const app = entryOf(variable, raw, index);
-    if (ids.has(app.id)) throw new ConfigError(variable, `app ${app.id}: id is used twice`);
-    if (appids.has(app.appid)) throw new ConfigError(variable, `app ${app.id}: appid ${app.appid} is used twice`);
+    if (ids.has(app.id)) throw new ConfigError(variable, about(app, 'id is used twice'));
+    if (appids.has(app.appid)) throw new ConfigError(variable, about(app, `appid ${app.appid} is used twice`));
     if (app.kind !== 'component' && (app.token_env ?? app.aes_key_env) !== undefined) {
-      throw new ConfigError(variable, `app ${app.id}: token_env and aes_key_env belong to a component (third-party platform) entry`);
+      throw new ConfigError(variable, about(app, 'token_env and aes_key_env belong to a component (third-party platform) entry'));
     }
     ids.add(app.id);
     appids.add(app.appid);

@@ -9,6 +9,11 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEq
 
 const BLOCK = 32;
 
+/** Whether `value` can be an EncodingAESKey: 43 letters and digits, as WeChat's console makes them. */
+export function isEncodingAesKey(value: string): boolean {
+  return /^[A-Za-z0-9]{43}$/.test(value);
+}
+
 /** Why a message was refused. */
 export class WeChatMessageError extends Error {
   readonly code = 'WECHAT_MESSAGE_REFUSED';
@@ -30,7 +35,7 @@ export class MessageCrypto {
 
   /** `encodingAesKey`: the 43 characters set in WeChat's console. */
   constructor(token: string, encodingAesKey: string) {
-    if (!/^[A-Za-z0-9]{43}$/.test(encodingAesKey)) throw new WeChatMessageError('an EncodingAESKey is 43 letters and digits');
+    if (!isEncodingAesKey(encodingAesKey)) throw new WeChatMessageError('an EncodingAESKey is 43 letters and digits');
     this.#token = token;
     this.#key = Buffer.from(`${encodingAesKey}=`, 'base64');
   }

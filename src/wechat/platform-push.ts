@@ -24,8 +24,8 @@ export function xmlFields(xml: string): Record<string, string> {
   }
   const root = (parsed as { xml?: unknown } | undefined)?.xml;
   if (typeof root !== 'object' || root === null) throw new WeChatMessageError('no <xml> element');
-  return Object.fromEntries(Object.entries(root).filter(([, value]) => typeof value === 'string' || typeof value === 'number')
-    .map(([key, value]) => [key, String(value)]));
+  // parseTagValue is off, so every leaf is text; nested elements are not WeChat's flat fields.
+  return Object.fromEntries(Object.entries(root).filter((field): field is [string, string] => typeof field[1] === 'string'));
 }
 
 export interface PushQuery {
