@@ -40,12 +40,9 @@ export class Platforms {
     return typeof stored?.ticket === 'string' ? stored.ticket : undefined;
   }
 
-  /** Whether this nonce came before for this platform (and remembers it). */
+  /** Whether this nonce came before for this platform (and remembers it), atomically across instances. */
   async #seen(id: string, nonce: string): Promise<boolean> {
-    const key = `${id}:${nonce}`;
-    if (await this.#nonces.find(key)) return true;
-    await this.#nonces.upsert(key, { nonce }, NONCE_TTL_S);
-    return false;
+    return !await this.#nonces.insert(`${id}:${nonce}`, { nonce }, NONCE_TTL_S);
   }
 
   /** Verifies one push; on any failure answers 400 and logs why, changing nothing. */

@@ -16,6 +16,12 @@ export interface StorageAdapter extends Omit<Adapter, 'consume'> {
    * missing, expired or already consumed record) get undefined.
    */
   claim(id: string): Promise<AdapterPayload | undefined>;
+  /**
+   * Stores the record only when no live record has this id, atomically: of any number of
+   * concurrent inserts of one id exactly one gets true. For the broker's own small records
+   * (a nonce seen, a lock held); `payload` is not indexed by uid, userCode or grant.
+   */
+  insert(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean>;
 }
 
 /**

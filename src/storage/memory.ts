@@ -49,6 +49,12 @@ class MemoryAdapter implements StorageAdapter {
     return structuredClone(payload);
   }
 
+  async insert(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+    if (this.#storage.get(this.#key(id))) return false;
+    this.#storage.set(this.#key(id), payload, expiresIn);
+    return true;
+  }
+
   async destroy(id: string): Promise<void> {
     this.#storage.delete(this.#key(id));
   }

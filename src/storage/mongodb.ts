@@ -16,11 +16,13 @@ export const MODELS = [
   'Session', 'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'ClientCredentials', 'Client',
   'InitialAccessToken', 'RegistrationAccessToken', 'Interaction', 'ReplayDetection', 'PushedAuthorizationRequest',
   'Grant', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode',
-  // The broker's own (login/attempts.ts and login/handoff.ts).
-  'WeChatLoginAttempt', 'WeChatHandoff', 'WeChatPlatformTicket', 'WeChatPushNonce',
+  // The broker's own (login/attempts.ts, login/handoff.ts, login/platforms.ts, login/component-tokens.ts).
+  'WeChatLoginAttempt', 'WeChatHandoff', 'WeChatPlatformTicket', 'WeChatPushNonce', 'WeChatComponentToken', 'WeChatLock',
 ] as const;
 
 const PREFIX = 'oidc_';
+/** MongoDB's error code for a unique index violation. */
+const DUPLICATE_KEY = 11000;
 const SETUP = 'protocol indexes';
 
 /** A stored record: the payload as text, and the fields queries use. */
@@ -81,6 +83,22 @@ class MongoAdapter implements StorageAdapter {
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     return this.#run(async () => {
       await this.#collection.replaceOne({ _id: id }, toRecordDoc(id, payload, expiresIn), { upsert: true });
+    });
+  }
+
+  /**
+   * Replaces only an expired document with this id (the TTL monitor may not have removed
+   * it yet); where a live one exists, the upsert's insert meets the unique _id: false.
+   */
+  insert(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+    return this.#run(async () => {
+      try {
+        await this.#collection.replaceOne({ _id: id, expiresAt: { $lte: new Date() } }, toRecordDoc(id, payload, expiresIn), { upsert: true });
+        return true;
+      } catch (error) {
+        if ((error as { code?: unknown }).code === DUPLICATE_KEY) return false;
+        throw error;
+      }
     });
   }
 

@@ -14,6 +14,13 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 0 then return false end
 return redis.call('HGET', KEYS[1], 'payload')`;
 
+/** The record only where there is none: 1 when this call wrote it. */
+const INSERT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'payload', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
 const STORE = 'Redis';
 
 class RedisAdapter implements StorageAdapter {
@@ -62,6 +69,13 @@ class RedisAdapter implements StorageAdapter {
         if (ttl) writes.push(this.#redis.expire(grant, ttl, 'NX'), this.#redis.expire(grant, ttl, 'GT'));
       }
       await Promise.all(writes);
+    });
+  }
+
+  insert(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+    return this.#guard.run(async () => {
+      const ttl = String(Math.max(1, Math.ceil(expiresIn)));
+      return await this.#redis.eval(INSERT, 1, this.#key(id), JSON.stringify(payload), ttl) === 1;
     });
   }
 

@@ -74,6 +74,26 @@ export function adapterContract(test: TestFn, backend: string, storage: () => Pr
     t.is(await codes.claim(id()), undefined, 'a missing record is not claimable');
   });
 
+  test(`${backend} adapter: of 20 concurrent inserts of one id exactly one stores its record`, async (t) => {
+    const key = id();
+    const locks = storage().adapter('WeChatLock');
+    const results = await Promise.all(Array.from({ length: 20 }, (_, index) => locks.insert(key, { holder: index }, 60)));
+    t.is(results.filter(Boolean).length, 1);
+    t.is((await locks.find(key))?.holder, results.indexOf(true));
+    t.false(await locks.insert(key, { holder: 'late' }, 60));
+  });
+
+  test(`${backend} adapter: insert takes an id whose record expired or was destroyed`, async (t) => {
+    const key = id();
+    const locks = storage().adapter('WeChatLock');
+    t.true(await locks.insert(key, { holder: 'first' }, 1));
+    await sleep(2100);
+    t.true(await locks.insert(key, { holder: 'second' }, 60), 'expired');
+    await locks.destroy(key);
+    t.true(await locks.insert(key, { holder: 'third' }, 60), 'destroyed');
+    t.is((await locks.find(key))?.holder, 'third');
+  });
+
   test(`${backend} adapter: an upsert with consumed set stays consumed`, async (t) => {
     const key = id();
     const states = storage().adapter(ATTEMPT_MODEL);
