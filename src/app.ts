@@ -15,6 +15,7 @@ import { ATTEMPT_MODEL, Attempts } from './login/attempts.ts';
 import { HANDOFF_MODEL, Handoffs } from './login/handoff.ts';
 import { accountSource } from './login/claims.ts';
 import { createLogin, type Login } from './login/login.ts';
+import { PlatformTokens } from './login/platform-tokens.ts';
 import { Platforms } from './login/platforms.ts';
 import { loginRoutes } from './login/routes.ts';
 import { SilentLogins } from './login/silent.ts';
@@ -58,6 +59,7 @@ interface Shared {
   readonly stores: Stores;
   readonly metrics: BrokerMetrics;
   readonly wechat: WeChatClient;
+  readonly platformTokens: PlatformTokens;
   readonly demo: ClientMetadata | undefined;
   readonly silent: SilentLogins;
   readonly isClosing: () => boolean;
@@ -78,12 +80,16 @@ function middleware(config: RunningConfig, shared: Shared) {
 
 function routers(config: RunningConfig, shared: Shared, login: Login) {
   const { stores, metrics } = shared;
-  const health = { kinds: { protocol: stores.protocol.kind, accounts: stores.accountsKind }, ping: () => stores.ping() };
+  const health = {
+    kinds: { protocol: stores.protocol.kind, accounts: stores.accountsKind },
+    ping: () => stores.ping(),
+    ...(config.platforms.length > 0 ? { detail: async () => ({ platforms: await shared.platformTokens.states() }) } : {}),
+  };
   return [
     healthRoutes(health, shared.isClosing),
     homeRoutes(config.issuer, shared.demo ? `${config.issuer}/demo` : undefined),
     languageRoutes(),
-    new Platforms(config.platforms, stores.protocol, shared.log).routes(),
+    new Platforms(config.platforms, stores.protocol, shared.platformTokens, shared.log).routes(),
     loginRoutes(login),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),
@@ -107,6 +113,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     interactions: new Interactions(provider),
     attempts: new Attempts(stores.protocol.adapter(ATTEMPT_MODEL), config.cookieKeys[0]),
     wechat: shared.wechat,
+    platformTokens: shared.platformTokens,
     linker: new AccountLinker(stores.accounts),
     log,
     metrics,
@@ -119,6 +126,21 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     provider.use(router.allowedMethods());
   }
   return provider;
+}
+
+/** The WeChat client and the platforms' tokens; the operator hears which platforms still wait for WeChat's first ticket. */
+async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, log: Logger) {
+  const wechat = new WeChatClient({
+    apiUrl: config.wechat.apiUrl, timeoutMs: config.wechat.timeoutMs, log, observe: (path, seconds, errcode) => metrics.wechatCall(path, seconds, errcode),
+  });
+  const platformTokens = new PlatformTokens(config.platforms, stores.protocol, wechat, log);
+  const states = await platformTokens.states().catch(() => ({}));
+  for (const [id, state] of Object.entries(states)) {
+    if (state !== 'ready') {
+      log.warn({ platform: id }, `third-party platform ${id}: ${state} (WeChat pushes one every 10 minutes to /wechat/platform/${id}/auth-events); logins through it show a "starting up" page until then`);
+    }
+  }
+  return { wechat, platformTokens };
 }
 
 export interface BrokerOptions {
@@ -139,10 +161,9 @@ export async function createBroker(loaded: Config, options: BrokerOptions = {}):
   });
   if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
   let closing = false;
-  const wechat = new WeChatClient({
-    apiUrl: config.wechat.apiUrl, timeoutMs: config.wechat.timeoutMs, log, observe: (path, seconds, errcode) => metrics.wechatCall(path, seconds, errcode),
-  });
-  const shared: Shared = { log, stores, metrics, wechat, demo, silent: new SilentLogins(config.cookieKeys), isClosing: () => closing };
+  const shared: Shared = {
+    log, stores, metrics, ...await weChat(config, stores, metrics, log), demo, silent: new SilentLogins(config.cookieKeys), isClosing: () => closing,
+  };
   let handle = (await buildApp(config, shared)).callback();
 
   return {

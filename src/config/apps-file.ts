@@ -2,12 +2,14 @@
 //   [{ "id": "brand-mp", "kind": "mp", "appid": "wx…", "secret_env": "BRAND_MP_SECRET", "name": "品牌服务号" },
 //    { "id": "web", "kind": "open", "appid": "wx…", "secret_file": "/run/secrets/web-secret" }]
 // Secrets are never inline: `secret_env` names an environment variable, `secret_file` a
-// file. Every mistake is one line naming the app id and the field. The single-app
+// file. An Official Account developed through a third-party platform the company
+// operates has `"via": "<component id>"` and no secret of its own. Every mistake is one
+// line naming the app id and the field. The single-app
 // variables (WECHAT_MP_*, WECHAT_OPEN_*) define the apps `mp` and `open` instead.
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { AppId } from '../wechat/types.ts';
+import type { AppId, WeChatApp } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
 import { isEncodingAesKey } from '../wechat/message-crypto.ts';
 import { ConfigError } from './errors.ts';
@@ -21,8 +23,10 @@ const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'must name an env
 /** An operator message about one entry. */
 const about = (app: { readonly id: string }, text: string) => `app ${app.id}: ${text}`;
 
+const appId = z.string().regex(/^[A-Za-z0-9-]{1,32}$/, { error: 'must be 1 to 32 letters, digits and -' });
+
 const entry = z.object({
-  id: z.string().regex(/^[A-Za-z0-9-]{1,32}$/, { error: 'must be 1 to 32 letters, digits and -' }),
+  id: appId,
   kind: z.enum(['mp', 'open', 'component'], { error: 'must be mp (Official Account), open (website app) or component (third-party platform)' }),
   appid: z.string().refine(isWeChatId, { error: 'is not a WeChat appid' }),
   secret_env: envName.optional(),
@@ -30,6 +34,7 @@ const entry = z.object({
   name: z.string().max(60).optional(),
   token_env: envName.optional(),
   aes_key_env: envName.optional(),
+  via: appId.optional(),
 }).strict();
 
 export type AppEntry = z.output<typeof entry>;
@@ -74,14 +79,12 @@ function messageKeys(variable: string, app: AppEntry, env: Env): { token: string
   return { token, aesKey };
 }
 
-export interface FileApp {
+export type FileApp = WeChatApp & {
   readonly id: string;
-  readonly kind: 'mp' | 'open';
-  readonly appid: AppId;
-  readonly secret: string;
   readonly name: string | undefined;
   readonly configuredBy: string;
-}
+  readonly via?: string;
+};
 
 function entryOf(variable: string, raw: unknown, index: number): AppEntry {
   const parsed = entry.safeParse(raw);
@@ -89,6 +92,27 @@ function entryOf(variable: string, raw: unknown, index: number): AppEntry {
   const id = (raw as { id?: unknown } | null)?.id;
   const issue = parsed.error.issues[0];
   throw new ConfigError(variable, `app ${typeof id === 'string' ? id : `#${index}`}: ${issue?.path.join('.') || 'entry'} ${issue?.message ?? 'is invalid'}`);
+}
+
+/** What an entry's kind allows: message keys on a component only, `via` on an mp only and without a secret. */
+function checkFields(variable: string, app: AppEntry): void {
+  if (app.kind !== 'component' && (app.token_env ?? app.aes_key_env) !== undefined) {
+    throw new ConfigError(variable, about(app, 'token_env and aes_key_env belong to a component (third-party platform) entry'));
+  }
+  if (app.via === undefined) return;
+  if (app.kind !== 'mp') throw new ConfigError(variable, about(app, 'via belongs to an mp (Official Account) entry'));
+  if ((app.secret_env ?? app.secret_file) !== undefined) {
+    throw new ConfigError(variable, about(app, 'an app reached via a platform has no secret of its own: remove secret_env and secret_file'));
+  }
+}
+
+/** The entry as an upstream app: with its own secret, or through the platform it names. */
+function upstreamApp(variable: string, app: AppEntry, entries: readonly AppEntry[], env: Env): FileApp {
+  const common = { id: app.id, appid: app.appid as AppId, name: app.name, configuredBy: `${variable} (app ${app.id})` };
+  if (app.via === undefined) return { ...common, kind: app.kind as 'mp' | 'open', secret: secretOf(variable, app, env) };
+  const platform = entries.find((other) => other.id === app.via && other.kind === 'component');
+  if (!platform) throw new ConfigError(variable, about(app, `via names ${app.via}, which is not a component entry of this file`));
+  return { ...common, kind: 'mp', component: platform.appid as AppId, via: platform.id };
 }
 
 export function appsFile(variable: string, path: string, env: Env): { apps: FileApp[]; platforms: PlatformApp[] } {
@@ -100,18 +124,14 @@ export function appsFile(variable: string, path: string, env: Env): { apps: File
     const app = entryOf(variable, raw, index);
     if (ids.has(app.id)) throw new ConfigError(variable, about(app, 'id is used twice'));
     if (appids.has(app.appid)) throw new ConfigError(variable, about(app, `appid ${app.appid} is used twice`));
-    if (app.kind !== 'component' && (app.token_env ?? app.aes_key_env) !== undefined) {
-      throw new ConfigError(variable, about(app, 'token_env and aes_key_env belong to a component (third-party platform) entry'));
-    }
+    checkFields(variable, app);
     ids.add(app.id);
     appids.add(app.appid);
-    return { app, secret: secretOf(variable, app, env) };
+    return app;
   });
   return {
-    apps: entries.flatMap(({ app, secret }) => (app.kind === 'component' ? [] : [{
-      id: app.id, kind: app.kind, appid: app.appid as AppId, secret, name: app.name, configuredBy: `${variable} (app ${app.id})`,
-    }])),
-    platforms: entries.flatMap(({ app, secret }) => (app.kind === 'component'
-      ? [{ id: app.id, appid: app.appid as AppId, secret, ...messageKeys(variable, app, env) }] : [])),
+    apps: entries.filter((app) => app.kind !== 'component').map((app) => upstreamApp(variable, app, entries, env)),
+    platforms: entries.filter((app) => app.kind === 'component')
+      .map((app) => ({ id: app.id, appid: app.appid as AppId, secret: secretOf(variable, app, env), ...messageKeys(variable, app, env) })),
   };
 }

@@ -24,12 +24,14 @@ export type QrMode = 'embedded' | 'redirect';
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A WeChat app as configured, with the variables that configure it (for operator messages). */
-export interface ConfiguredApp extends WeChatApp {
+export type ConfiguredApp = WeChatApp & {
   /** Its id in client metadata (`wechat_apps`), logs and metrics: `mp` and `open` for the single-app variables. */
   readonly id: string;
   readonly name?: string | undefined;
   readonly configuredBy: string;
-}
+  /** The id of the third-party platform (a `component` entry) this Official Account is reached through. */
+  readonly via?: string | undefined;
+};
 
 export interface WeChatSettings {
   readonly connectUrl: string;

@@ -12,7 +12,9 @@ import type { Account } from '../accounts/account.ts';
 import type { ConfiguredApp } from '../config/config.ts';
 import { requestedScopes } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
-import { WeChatError } from '../wechat/errors.ts';
+import type { ProfileLang } from '../wechat/client.ts';
+import { WeChatComponentTokenError, WeChatError } from '../wechat/errors.ts';
+import type { WeChatScope, WeChatUser } from '../wechat/types.ts';
 import type { Attempt } from './attempts.ts';
 import { isStateFormat } from './attempts.ts';
 import { decide, type UpstreamResult } from './decide.ts';
@@ -43,12 +45,17 @@ async function verifyCallback(ctx: Context, login: Login): Promise<Omit<Callback
     return undefined;
   }
   const app = login.app(stored.appid);
-  if (!app) {
-    login.log.warn({ uid, appid: stored.appid }, 'WeChat callback for an app that is no longer configured');
+  if (!app || !appidMatches(app, ctx.query.appid)) {
+    login.log.warn({ uid, appid: stored.appid }, app ? 'WeChat callback naming another appid than the one asked' : 'WeChat callback for an app that is no longer configured');
     await refuseCallback(ctx, login, stored.channel);
     return undefined;
   }
   return { interaction, state, app };
+}
+
+/** On the account's behalf WeChat names the account in `appid`: it must be the one asked (and may not be absent). */
+function appidMatches(app: ConfiguredApp, appid: unknown): boolean {
+  return appid === undefined ? app.component === undefined : appid === app.appid;
 }
 
 /** Step 2 when another delivery claimed the attempt first: its answer, once it has one. */
@@ -65,10 +72,26 @@ async function completeUpstream(ctx: Context, login: Login, app: ConfiguredApp, 
   if (typeof code !== 'string' || code === '' || code === 'authdeny') return { type: 'refused' };
   if (!CODE_FORMAT.test(code)) return 'bad-code';
   try {
-    return { type: 'user', user: await login.wechat.signIn(app, attempt.scope, code, PROFILE_LANG[langOf(ctx)]) };
+    return { type: 'user', user: await signIn(login, app, attempt.scope, code, PROFILE_LANG[langOf(ctx)]) };
   } catch (error) {
     if (error instanceof WeChatError) return { type: 'failed', error };
     throw error;
+  }
+}
+
+/**
+ * WeChat's part, with the platform's component_access_token for an account reached
+ * through one; a token WeChat refuses is renewed once (another instance may hold a newer one).
+ */
+async function signIn(login: Login, app: ConfiguredApp, scope: WeChatScope, code: string, lang: ProfileLang): Promise<WeChatUser> {
+  if (app.via === undefined) return login.wechat.signIn(app, scope, code, lang);
+  const token = await login.platformTokens.token(app.via);
+  try {
+    return await login.wechat.signIn(app, scope, code, lang, token);
+  } catch (error) {
+    if (!(error instanceof WeChatComponentTokenError)) throw error;
+    login.log.warn({ platform: app.via, errcode: error.errcode, rid: error.requestId }, 'WeChat refused the component_access_token: renewing it once');
+    return login.wechat.signIn(app, scope, code, lang, await login.platformTokens.renewed(app.via, token));
   }
 }
 

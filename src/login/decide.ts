@@ -74,6 +74,19 @@ const ON_WECHAT_ERROR: Record<WeChatErrorCode, (facts: CallbackFacts) => Outcome
     note: { level: 'error', msg: `WeChat refused the app credentials: check ${app.configuredBy}` },
   }),
   WECHAT_UNAVAILABLE: () => unavailable({ level: 'warn', msg: 'WeChat unavailable' }),
+  WECHAT_TICKET: ({ app }) => ({
+    type: 'page', page: 'starting', status: 503, retry: true, metric: 'unavailable',
+    note: { level: 'warn', msg: `third-party platform ${app.via ?? ''} has no valid component_verify_ticket yet: WeChat pushes one every 10 minutes to its auth-events URL` },
+  }),
+  WECHAT_IP_NOT_ALLOWED: ({ app }) => ({
+    type: 'page', page: 'misconfigured', status: 503, retry: false, metric: 'misconfigured',
+    note: { level: 'error', msg: `WeChat refused this server's IP (61004): add it to the whitelist of third-party platform ${app.via ?? ''}` },
+  }),
+  WECHAT_AUTHORIZATION_LAPSED: ({ app }) => ({
+    type: 'page', page: 'misconfigured', status: 503, retry: false, metric: 'misconfigured',
+    note: { level: 'error', msg: `the authorization of ${app.id} to third-party platform ${app.via ?? ''} lapsed (61023): the account's owner must authorize the platform again` },
+  }),
+  WECHAT_COMPONENT_TOKEN: () => unavailable({ level: 'error', msg: 'WeChat refused a fresh component_access_token' }),
   WECHAT_SCOPE: () => unavailable({ level: 'error', msg: 'WeChat refused a call the broker made' }),
   WECHAT_TOKEN: () => unavailable({ level: 'error', msg: 'WeChat refused a call the broker made' }),
   WECHAT_REQUEST: () => unavailable({ level: 'error', msg: 'WeChat refused a call the broker made' }),

@@ -16,6 +16,7 @@ import type { WeChatClient } from '../wechat/client.ts';
 import type { AppId } from '../wechat/types.ts';
 import type { Attempt, Attempts } from './attempts.ts';
 import type { Handoffs } from './handoff.ts';
+import type { PlatformTokens } from './platform-tokens.ts';
 import type { SilentLogins } from './silent.ts';
 import type { Response } from './response.ts';
 import { toWeChat, type WeChatUrls } from './to-wechat.ts';
@@ -28,6 +29,8 @@ export interface LoginParts {
   readonly interactions: Interactions;
   readonly attempts: Attempts;
   readonly wechat: WeChatClient;
+  /** Third-party platforms' tickets and tokens, for the Official Accounts reached through one. */
+  readonly platformTokens: PlatformTokens;
   readonly linker: AccountLinker;
   readonly log: Logger;
   readonly metrics: BrokerMetrics;
@@ -50,7 +53,7 @@ export function createLogin(parts: LoginParts): Login {
     app: (appid) => parts.apps.find((app) => app.appid === appid),
     async begin(ctx, interaction, attempt) {
       const state = await parts.attempts.begin(attempt, interaction.exp - Math.floor(Date.now() / 1000));
-      const response = toWeChat(parts.urls, attempt, state, langOf(ctx));
+      const response = toWeChat(parts.urls, attempt, state, langOf(ctx), parts.apps.find((app) => app.appid === attempt.appid)?.component);
       if (response.type !== 'qr') return response;
       // The broker's own QR page says which app the person logs in to, and offers a way back.
       const client = await parts.interactions.client(interaction);

@@ -1,8 +1,8 @@
 // The third-party platforms (第三方平台) the company operates. WeChat pushes each of them,
 // every 10 minutes, an encrypted component_verify_ticket (valid 12 hours), and
 // authorization events; the platform answers `success`, and never content, so that it
-// never competes with the account owner's or other platforms' replies. The ticket is kept
-// in shared storage, so every instance (and a restart) has it.
+// never competes with the account owner's or other platforms' replies. The ticket goes to
+// platform-tokens.ts, which keeps it in shared storage (every instance, and a restart, has it).
 //
 //   POST /wechat/platform/:id/auth-events          (授权事件接收URL)
 //   POST /wechat/platform/:id/events/:appid        (消息与事件接收URL, with $APPID$)
@@ -15,29 +15,22 @@ import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
 import { MessageCrypto, WeChatMessageError } from '../wechat/message-crypto.ts';
 import { openPush } from '../wechat/platform-push.ts';
+import type { PlatformTokens } from './platform-tokens.ts';
 
-export const TICKET_MODEL = 'WeChatPlatformTicket';
 export const NONCE_MODEL = 'WeChatPushNonce';
-const TICKET_TTL_S = 12 * 60 * 60;
 const NONCE_TTL_S = 20 * 60;
 
 export class Platforms {
   readonly #platforms: ReadonlyMap<string, { app: PlatformApp; crypto: MessageCrypto }>;
-  readonly #tickets: StorageAdapter;
+  readonly #tokens: PlatformTokens;
   readonly #nonces: StorageAdapter;
   readonly #log: Logger;
 
-  constructor(apps: readonly PlatformApp[], storage: { adapter(model: string): StorageAdapter }, log: Logger) {
+  constructor(apps: readonly PlatformApp[], storage: { adapter(model: string): StorageAdapter }, tokens: PlatformTokens, log: Logger) {
     this.#platforms = new Map(apps.map((app) => [app.id, { app, crypto: new MessageCrypto(app.token, app.aesKey) }]));
-    this.#tickets = storage.adapter(TICKET_MODEL);
+    this.#tokens = tokens;
     this.#nonces = storage.adapter(NONCE_MODEL);
     this.#log = log;
-  }
-
-  /** The platform's current component_verify_ticket, if WeChat has pushed one in the last 12 hours. */
-  async ticket(id: string): Promise<string | undefined> {
-    const stored = await this.#tickets.find(id);
-    return typeof stored?.ticket === 'string' ? stored.ticket : undefined;
   }
 
   /** Whether this nonce came before for this platform (and remembers it), atomically across instances. */
@@ -77,7 +70,7 @@ export class Platforms {
     if (!push) return;
     const { id, fields } = push;
     if (fields.InfoType === 'component_verify_ticket' && fields.ComponentVerifyTicket) {
-      await this.#tickets.upsert(id, { ticket: fields.ComponentVerifyTicket }, TICKET_TTL_S);
+      await this.#tokens.keepTicket(id, fields.ComponentVerifyTicket);
       this.#log.info({ platform: id }, 'component_verify_ticket received');
     } else {
       this.#log.info({ platform: id, event: fields.InfoType, authorizer: fields.AuthorizerAppid }, 'platform authorization event');

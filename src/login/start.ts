@@ -17,6 +17,7 @@ import { appsFor, chooseUpstream } from './upstream.ts';
 
 const CONSENT_REQUIRED = { error: 'consent_required', error_description: 'End-User consent is required' } as const;
 const LOGIN_REQUIRED = { error: 'login_required', error_description: 'End-User authentication is required' } as const;
+const PLATFORM_STARTING = { error: 'temporarily_unavailable', error_description: 'the login service is starting up' } as const;
 
 async function askConsent(ctx: Context, login: Login, interaction: Interaction): Promise<void> {
   if (login.silent.isSilent(interaction)) {
@@ -102,10 +103,24 @@ function weChatDown(ctx: Context, login: Login, interaction: Interaction): void 
   errorPage(ctx, { kind: 'unavailable', status: 503, retryHref: `/interaction/${interaction.uid}` });
 }
 
+/**
+ * The Official Account is reached through a third-party platform that has no ticket yet
+ * (WeChat pushes the first within 10 minutes of the platform going live): the person is
+ * not sent to an authorization that could not complete. prompt=none gets the OAuth error.
+ */
+async function platformStarting(ctx: Context, login: Login, interaction: Interaction, platform: string): Promise<void> {
+  login.log.warn({ uid: interaction.uid, platform }, `login not started: third-party platform ${platform} is waiting for its first component_verify_ticket`);
+  login.metrics.login('web', 'unavailable');
+  if (login.silent.isSilent(interaction)) return send(ctx, await login.end(ctx, PLATFORM_STARTING));
+  errorPage(ctx, { kind: 'starting', status: 503, retryHref: `/interaction/${interaction.uid}` });
+}
+
 async function toUpstream(ctx: Context, login: Login, interaction: Interaction): Promise<void> {
   const upstream = await upstreamFor(ctx, login, interaction);
   const first = { uid: interaction.uid, round: 1 };
   if ((upstream.type === 'web' || upstream.type === 'qr') && !login.wechat.available) return weChatDown(ctx, login, interaction);
+  const platform = upstream.type === 'web' ? upstream.app.via : undefined;
+  if (platform !== undefined && await login.platformTokens.state(platform) !== 'ready') return platformStarting(ctx, login, interaction, platform);
   switch (upstream.type) {
     case 'web':
       return send(ctx, await login.begin(ctx, interaction, {

@@ -4,6 +4,7 @@
 
 import type { Lang } from '../pages/i18n.ts';
 import { qrConnectUrl, webAuthorizeUrl, type AuthorizeRequest } from '../wechat/authorize.ts';
+import type { AppId } from '../wechat/types.ts';
 import type { Attempt } from './attempts.ts';
 import type { Response } from './response.ts';
 
@@ -18,9 +19,11 @@ export function callbackUrl(issuer: string, uid: string): string {
   return `${issuer}/interaction/${uid}/wechat`;
 }
 
-export function toWeChat(urls: WeChatUrls, attempt: Attempt, state: string, lang: Lang): Response {
+/** `component`: the platform's appid when the attempt's Official Account is reached through one. */
+export function toWeChat(urls: WeChatUrls, attempt: Attempt, state: string, lang: Lang, component?: AppId): Response {
   const request: AuthorizeRequest = {
     appid: attempt.appid,
+    componentAppid: component,
     redirectUri: callbackUrl(urls.issuer, attempt.uid),
     scope: attempt.scope,
     state,

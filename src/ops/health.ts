@@ -1,6 +1,9 @@
 // Liveness and readiness, for load balancers and orchestrators.
 //   /healthz  the process answers (no dependency is checked)
-//   /readyz   configuration loaded and storage reachable; 503 otherwise
+//   /readyz   configuration loaded and storage reachable; 503 otherwise. Its `detail` says
+//             what else the operator should know (a third-party platform still waiting for
+//             its first ticket) without failing readiness: WeChat's push that ends the wait
+//             must be able to reach the instance.
 
 import Router from '@koa/router';
 
@@ -10,6 +13,8 @@ const READY_TIMEOUT_MS = 1500;
 export interface StorageHealth {
   readonly kinds: { readonly protocol: string; readonly accounts: string };
   ping(): Promise<void>;
+  /** More for the operator, shown with a ready answer. */
+  detail?(): Promise<Record<string, unknown>>;
 }
 
 export function healthRoutes(stores: StorageHealth, isClosing: () => boolean): Router {
@@ -31,7 +36,7 @@ export function healthRoutes(stores: StorageHealth, isClosing: () => boolean): R
         stores.ping(),
         new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS).unref()),
       ]);
-      ctx.body = { status: 'ready', storage };
+      ctx.body = { status: 'ready', storage, ...await stores.detail?.().catch(() => undefined) };
     } catch {
       ctx.status = 503;
       ctx.body = { status: 'storage unreachable', storage };

@@ -176,7 +176,7 @@ ${policies.length ? html`<p class="muted">${app.name}: ${policies}</p>` : ''}
 
 export type ErrorPageKind =
   | 'state' | 'snapshot' | 'misconfigured' | 'code' | 'unavailable'
-  | 'interaction' | 'request' | 'not_found' | 'internal' | 'conflict' | 'storage' | 'rate_limited';
+  | 'interaction' | 'request' | 'not_found' | 'internal' | 'conflict' | 'storage' | 'rate_limited' | 'starting';
 
 export interface ErrorData {
   readonly kind: ErrorPageKind;

@@ -11,6 +11,8 @@ export interface AuthorizeRequest {
   readonly state: string;
   /** qrconnect only: the language of WeChat's QR page. */
   readonly lang?: 'cn' | 'en';
+  /** Web authorization on the account's behalf: the third-party platform's appid. */
+  readonly componentAppid?: AppId | undefined;
 }
 
 function query(request: AuthorizeRequest): string {
@@ -22,6 +24,7 @@ function query(request: AuthorizeRequest): string {
     ['state', request.state],
   ];
   if (request.lang) pairs.push(['lang', request.lang]);
+  if (request.componentAppid) pairs.push(['component_appid', request.componentAppid]);
   return pairs.map(([key, value]) => `${key}=${encodeURIComponent(value)}`).join('&');
 }
 

@@ -1,15 +1,17 @@
-// The WeChat API client: the only code that talks to WeChat's `/sns/*` endpoints.
-// Every answer is HTTP 200 with a JSON body whatever its Content-Type; failures carry a
-// non-zero errcode. URLs hold the app secret and the code, so they are never logged.
+// The WeChat API client: the only code that talks to WeChat's APIs (`/sns/*` for logins,
+// `/cgi-bin/component/*` for a third-party platform's own token). Every answer is HTTP 200
+// with a JSON body whatever its Content-Type; failures carry a non-zero errcode. URLs and
+// bodies hold secrets, tickets, tokens and codes, so they are never logged.
 
 import type { Logger } from 'pino';
 import { httpsAvatar } from './avatar.ts';
 import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import {
-  errorFromErrcode, requestIdOf, WeChatError, WeChatSnapshotUserError, WeChatUnavailableError,
+  errorFromErrcode, requestIdOf, WeChatComponentTokenError, WeChatCredentialsError, WeChatError, WeChatSnapshotUserError,
+  WeChatTicketError, WeChatTokenError, WeChatUnavailableError,
 } from './errors.ts';
 import type {
-  Openid, Unionid, WeChatApp, WeChatProfile, WeChatScope, WeChatToken, WeChatUser,
+  AppId, DelegatedApp, Openid, Unionid, WeChatApp, WeChatProfile, WeChatScope, WeChatToken, WeChatUser,
 } from './types.ts';
 import { isWeChatId } from './types.ts';
 
@@ -48,7 +50,28 @@ async function readCapped(response: globalThis.Response, limit: number): Promise
 
 export type ProfileLang = 'zh_CN' | 'zh_TW' | 'en';
 
+/** A third-party platform's credentials: its appid and AppSecret. */
+export interface ComponentCredentials {
+  readonly appid: AppId;
+  readonly secret: string;
+}
+
+/** A validated answer of `/cgi-bin/component/api_component_token`. */
+export interface ComponentToken {
+  readonly accessToken: string;
+  /** Seconds it lives (WeChat says 7200). */
+  readonly expiresIn: number;
+}
+
 type Json = Record<string, unknown>;
+type Params = Record<string, string>;
+
+/** A call: its path, query and (for a POST) JSON body. */
+interface Call {
+  readonly path: string;
+  readonly params: Params;
+  readonly body?: Json;
+}
 
 export class WeChatClient {
   readonly #options: WeChatClientOptions;
@@ -69,8 +92,8 @@ export class WeChatClient {
    * scope gives one) → the person. A snapshot-page user is WeChatSnapshotUserError; every
    * other failure is the WeChatError of its errcode.
    */
-  async signIn(app: WeChatApp, scope: WeChatScope, code: string, lang: ProfileLang): Promise<WeChatUser> {
-    const token = await this.exchangeCode(app, code);
+  async signIn(app: WeChatApp, scope: WeChatScope, code: string, lang: ProfileLang, componentToken?: string): Promise<WeChatUser> {
+    const token = await this.exchangeCode(app, code, componentToken);
     if (token.snapshotUser) throw new WeChatSnapshotUserError('a snapshot-page user has no real identity');
     const profile = scope === 'snsapi_base' ? undefined : await this.profile(token.accessToken, token.openid, lang);
     return {
@@ -81,25 +104,62 @@ export class WeChatClient {
     };
   }
 
-  /** Code → token (`/sns/oauth2/access_token`). */
-  async exchangeCode(app: WeChatApp, code: string): Promise<WeChatToken> {
-    const body = await this.#call('/sns/oauth2/access_token', {
+  /**
+   * Code → token: `/sns/oauth2/access_token` with the app's secret, or, for an Official
+   * Account reached through a platform, `/sns/oauth2/component/access_token` with the
+   * platform's component_access_token.
+   */
+  async exchangeCode(app: WeChatApp, code: string, componentToken?: string): Promise<WeChatToken> {
+    if (app.component !== undefined) return this.#exchangeOnBehalf(app, code, componentToken);
+    const body = await this.#call({ path: '/sns/oauth2/access_token', params: {
       appid: app.appid, secret: app.secret, code, grant_type: 'authorization_code',
-    });
+    } });
     return parseToken(body);
+  }
+
+  /** The exchange on the account's behalf; a refused component token is WeChatComponentTokenError. */
+  async #exchangeOnBehalf(app: DelegatedApp, code: string, componentToken: string | undefined): Promise<WeChatToken> {
+    if (componentToken === undefined) throw new WeChatTicketError('the platform has no component_access_token yet');
+    try {
+      return parseToken(await this.#call({ path: '/sns/oauth2/component/access_token', params: {
+        appid: app.appid, code, grant_type: 'authorization_code', component_appid: app.component, component_access_token: componentToken,
+      } }));
+    } catch (error) {
+      // The only credential of this call is the component token: 40001 and 42001 are about it.
+      if (error instanceof WeChatTokenError || error instanceof WeChatCredentialsError) {
+        throw new WeChatComponentTokenError('WeChat refused the component_access_token', error);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * A third-party platform's own token (`POST /cgi-bin/component/api_component_token`),
+   * made from the component_verify_ticket WeChat pushed. Quotas are per day: the caller
+   * caches it.
+   */
+  async componentToken(platform: ComponentCredentials, ticket: string): Promise<ComponentToken> {
+    const body = await this.#call({ path: '/cgi-bin/component/api_component_token', params: {}, body: {
+      component_appid: platform.appid, component_appsecret: platform.secret, component_verify_ticket: ticket,
+    } });
+    const { component_access_token: accessToken, expires_in: expiresIn } = body;
+    if (typeof accessToken !== 'string' || accessToken === '') throw malformed('component_access_token', body);
+    const seconds = typeof expiresIn === 'string' ? Number(expiresIn) : expiresIn;
+    if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) throw malformed('expires_in', body);
+    return { accessToken, expiresIn: seconds };
   }
 
   /** Profile (`/sns/userinfo`); a snsapi_base token gets WeChatScopeError (48001). */
   async profile(accessToken: string, openid: Openid, lang: ProfileLang): Promise<WeChatProfile> {
-    const body = await this.#call('/sns/userinfo', { access_token: accessToken, openid, lang });
+    const body = await this.#call({ path: '/sns/userinfo', params: { access_token: accessToken, openid, lang } });
     return parseProfile(body);
   }
 
   /** One call through the breaker. */
-  async #call(path: string, params: Record<string, string>): Promise<Json> {
+  async #call(call: Call): Promise<Json> {
     if (!this.#breaker.allow()) throw new WeChatUnavailableError('WeChat keeps failing: not calling it for now');
     try {
-      const body = await this.#callRetried(path, params);
+      const body = await this.#callRetried(call);
       this.#breaker.succeeded();
       return body;
     } catch (error) {
@@ -110,21 +170,22 @@ export class WeChatClient {
   }
 
   /** One call, retried once when WeChat is busy, slow or answers garbage. */
-  async #callRetried(path: string, params: Record<string, string>): Promise<Json> {
+  async #callRetried(call: Call): Promise<Json> {
     try {
-      return await this.#callOnce(path, params);
+      return await this.#callOnce(call);
     } catch (error) {
       if (!(error instanceof WeChatError) || !error.retryable) throw error;
-      this.#options.log.warn({ wechat: { path, errcode: error.errcode, rid: error.requestId } },
+      this.#options.log.warn({ wechat: { path: call.path, errcode: error.errcode, rid: error.requestId } },
         'WeChat call failed, retrying once');
-      return this.#callOnce(path, params);
+      return this.#callOnce(call);
     }
   }
 
-  async #callOnce(path: string, params: Record<string, string>): Promise<Json> {
+  async #callOnce(call: Call): Promise<Json> {
+    const { path } = call;
     const started = performance.now();
     const observe = (errcode?: number | string) => this.#options.observe?.(path, elapsed(started) / 1000, errcode);
-    const text = await this.#fetch(path, params, started, observe);
+    const text = await this.#fetch(call, started, observe);
     let body: Json;
     try {
       body = parseJson(text);
@@ -150,14 +211,15 @@ export class WeChatClient {
   }
 
   /** The body of WeChat's answer; WeChatUnavailableError when there is none to read. */
-  async #fetch(path: string, params: Record<string, string>, started: number, observe: (errcode: string) => void): Promise<string> {
+  async #fetch({ path, params, body }: Call, started: number, observe: (errcode: string) => void): Promise<string> {
     const url = new URL(path, this.#options.apiUrl);
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
     try {
       const response = await fetch(url, {
         signal: AbortSignal.timeout(this.#options.timeoutMs),
-        headers: { accept: 'application/json, text/plain, */*' },
+        headers: { accept: 'application/json, text/plain, */*', ...(body ? { 'content-type': 'application/json' } : {}) },
         redirect: 'error',
+        ...(body ? { method: 'POST', body: JSON.stringify(body) } : {}),
       });
       if (response.status !== 200) {
         await response.body?.cancel();

@@ -8,7 +8,11 @@ export type WeChatErrorCode =
   | 'WECHAT_SCOPE'
   | 'WECHAT_TOKEN'
   | 'WECHAT_REQUEST'
-  | 'WECHAT_SNAPSHOT_USER';
+  | 'WECHAT_SNAPSHOT_USER'
+  | 'WECHAT_TICKET'
+  | 'WECHAT_COMPONENT_TOKEN'
+  | 'WECHAT_IP_NOT_ALLOWED'
+  | 'WECHAT_AUTHORIZATION_LAPSED';
 
 export interface WeChatErrorDetails {
   readonly errcode?: number;
@@ -56,6 +60,21 @@ export class WeChatRequestError extends WeChatError { readonly code = 'WECHAT_RE
  */
 export class WeChatSnapshotUserError extends WeChatError { readonly code = 'WECHAT_SNAPSHOT_USER'; }
 
+/**
+ * A third-party platform has no valid component_verify_ticket: none pushed yet (WeChat
+ * pushes one every 10 minutes), or WeChat says it expired (61005) or is invalid (61006).
+ */
+export class WeChatTicketError extends WeChatError { readonly code = 'WECHAT_TICKET'; }
+
+/** WeChat refused a platform's component_access_token (invalid or expired): a fresh one may help. */
+export class WeChatComponentTokenError extends WeChatError { readonly code = 'WECHAT_COMPONENT_TOKEN'; }
+
+/** 61004: the calling IP is not on the third-party platform's whitelist. */
+export class WeChatIpNotAllowedError extends WeChatError { readonly code = 'WECHAT_IP_NOT_ALLOWED'; }
+
+/** 61023: an authorizer's refresh token expired: the Official Account must authorize the platform again. */
+export class WeChatAuthorizationLapsedError extends WeChatError { readonly code = 'WECHAT_AUTHORIZATION_LAPSED'; }
+
 type ErrorClass = new (message: string, details: WeChatErrorDetails) => WeChatError;
 
 const BY_ERRCODE: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>([
@@ -74,6 +93,10 @@ const BY_ERRCODE: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>(
   [40030, WeChatTokenError],
   [42001, WeChatTokenError],
   [42002, WeChatTokenError],
+  [61004, WeChatIpNotAllowedError],
+  [61005, WeChatTicketError],
+  [61006, WeChatTicketError],
+  [61023, WeChatAuthorizationLapsedError],
 ]);
 
 const REQUEST_ID = /(?:rid:\s*|req_id:\s*)([A-Za-z0-9_-]+)/;

@@ -13,11 +13,27 @@ export type Unionid = string & { readonly __brand: 'Unionid' };
  */
 export type AppKind = 'mp' | 'open';
 
-export interface WeChatApp {
+/** An app the broker calls WeChat for with its own AppSecret. */
+export interface DirectApp {
   readonly kind: AppKind;
   readonly appid: AppId;
   readonly secret: string;
+  readonly component?: undefined;
 }
+
+/**
+ * An Official Account reached through a third-party platform (第三方平台) it authorized:
+ * no secret of its own; the platform's appid and component_access_token instead.
+ */
+export interface DelegatedApp {
+  readonly kind: 'mp';
+  readonly appid: AppId;
+  /** The platform's (component) appid. */
+  readonly component: AppId;
+  readonly secret?: undefined;
+}
+
+export type WeChatApp = DirectApp | DelegatedApp;
 
 /** Scopes of the authorize step. */
 export type WeChatScope = 'snsapi_base' | 'snsapi_userinfo' | 'snsapi_login';

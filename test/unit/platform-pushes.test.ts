@@ -7,9 +7,11 @@ import Koa from 'koa';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
+import { PlatformTokens } from '../../src/login/platform-tokens.ts';
 import { Platforms } from '../../src/login/platforms.ts';
 import { createLogger } from '../../src/log.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
+import { WeChatClient } from '../../src/wechat/client.ts';
 import type { AppId } from '../../src/wechat/types.ts';
 import { sendPush, ticketPush, wechatPush } from '../helpers/platform-push.ts';
 
@@ -20,14 +22,18 @@ async function start() {
   const lines: Array<Record<string, unknown>> = [];
   output.on('data', (chunk: Buffer) => lines.push(...chunk.toString().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)));
   const storage = new MemoryStorage();
-  const platforms = new Platforms([{ id: 'isv', ...keys, appid: keys.appid as AppId, secret: 's'.repeat(32) }], storage, createLogger('debug', output));
+  const log = createLogger('debug', output);
+  const apps = [{ id: 'isv', ...keys, appid: keys.appid as AppId, secret: 's'.repeat(32) }];
+  // No WeChat call is made here: only pushes arrive.
+  const tokens = new PlatformTokens(apps, storage, new WeChatClient({ apiUrl: 'http://127.0.0.1:9', timeoutMs: 1000, log }), log);
+  const platforms = new Platforms(apps, storage, tokens, log);
   const app = new Koa();
   app.use(platforms.routes().routes());
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/wechat/platform`;
   return {
-    platforms, lines, auth: `${base}/isv/auth-events`, base,
+    tokens, lines, auth: `${base}/isv/auth-events`, base,
     close: () => { storage.close(); server.close(); },
   };
 }
@@ -35,11 +41,11 @@ async function start() {
 test('a ticket push is acknowledged with `success`, kept, and replaced by the next', async (t) => {
   const broker = await start();
   t.teardown(broker.close);
-  t.is(await broker.platforms.ticket('isv'), undefined);
+  t.is(await broker.tokens.ticket('isv'), undefined);
   t.deepEqual(await sendPush(broker.auth, ticketPush(keys, 'ticket@@@one')), { status: 200, body: 'success' });
-  t.is(await broker.platforms.ticket('isv'), 'ticket@@@one');
+  t.is(await broker.tokens.ticket('isv'), 'ticket@@@one');
   t.deepEqual(await sendPush(broker.auth, ticketPush(keys, 'ticket@@@two')), { status: 200, body: 'success' });
-  t.is(await broker.platforms.ticket('isv'), 'ticket@@@two');
+  t.is(await broker.tokens.ticket('isv'), 'ticket@@@two');
   t.true(broker.lines.some((line) => line.msg === 'component_verify_ticket received' && line.platform === 'isv'));
   t.false(JSON.stringify(broker.lines).includes('ticket@@@'), 'the ticket is never logged');
 });
@@ -66,7 +72,7 @@ test('pushes that are not WeChat\'s are refused with 400 and a reason in the log
     t.deepEqual(await sendPush(broker.auth, push), { status: 400, body: 'refused' }, name);
     t.regex(String(broker.lines.slice(before).find((line) => line.msg === 'WeChat push refused')?.reason), reason, name);
   }
-  t.is(await broker.platforms.ticket('isv'), 'genuine');
+  t.is(await broker.tokens.ticket('isv'), 'genuine');
 });
 
 test('an unknown platform is 404; message and event pushes for an authorizer are acknowledged', async (t) => {
@@ -75,5 +81,5 @@ test('an unknown platform is 404; message and event pushes for an authorizer are
   t.is((await sendPush(`${broker.base}/nobody/auth-events`, ticketPush(keys, 'x'))).status, 404);
   const event = wechatPush(keys, { ToUserName: 'gh_0123456789ab', FromUserName: 'oUser', MsgType: 'event', Event: 'subscribe' });
   t.deepEqual(await sendPush(`${broker.base}/isv/events/wx0a0b0c0d0e0f0a0b`, event), { status: 200, body: 'success' });
-  t.is(await broker.platforms.ticket('isv'), undefined, 'an event is not a ticket');
+  t.is(await broker.tokens.ticket('isv'), undefined, 'an event is not a ticket');
 });
