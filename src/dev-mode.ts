@@ -1,11 +1,13 @@
 // Dev mode's substitutions, in one step: without WeChat credentials the built-in simulator
-// plays WeChat (its apps and URLs replace WeChat's), and without CLIENTS_FILE the demo
-// relying party is the one client. The Config this returns is the one in force.
+// plays WeChat (its estate and URLs replace WeChat's: a brand Official Account, a shop
+// Official Account reached through a simulated third-party platform, and a website app),
+// and without CLIENTS_FILE the demo relying party is the one client. The Config this
+// returns is the one in force.
 
-import type { ClientMetadata, Config } from './config/config.ts';
+import type { ClientMetadata, Config, ConfiguredApp } from './config/config.ts';
 import { demoClient } from './demo/routes.ts';
 import { startSimulator, type RunningSimulator } from './simulator/server.ts';
-import { devApps } from './simulator/world.ts';
+import { devEstate } from './simulator/world.ts';
 import type { AppId } from './wechat/types.ts';
 
 /** The configuration in force: every client registered, WeChat (or the simulator) set. */
@@ -18,20 +20,36 @@ export interface DevMode {
   readonly demo: ClientMetadata | undefined;
 }
 
+const PLATFORM_ID = 'platform';
+/** WeChat pushes a component_verify_ticket every 10 minutes. */
+const TICKET_EVERY_MS = 10 * 60_000;
+
 async function withSimulator(config: Config): Promise<{ config: Config; simulator: RunningSimulator | undefined }> {
   if (!config.simulator) return { config, simulator: undefined };
-  const apps = devApps();
+  const { brand, shop, web, platform } = devEstate();
+  // The URLs an operator enters in the platform's console.
+  platform.authEventsUrl = `${config.issuer}/wechat/platform/${PLATFORM_ID}/auth-events`;
+  platform.eventsUrl = `${config.issuer}/wechat/platform/${PLATFORM_ID}/events/$APPID$`;
   const simulator = await startSimulator({
-    apps,
+    apps: [brand, shop, web],
+    platforms: [platform],
+    pushTicketsEveryMs: TICKET_EVERY_MS,
     callbackHosts: [new URL(config.issuer).host],
     host: config.host === '0.0.0.0' ? 'localhost' : config.host,
     port: config.simulator.port,
   });
+  const configuredBy = 'the built-in simulator';
+  const apps: ConfiguredApp[] = [
+    { id: 'mp', kind: 'mp', appid: brand.appid as AppId, secret: brand.secret, name: '品牌服务号', configuredBy },
+    { id: 'shop-mp', kind: 'mp', appid: shop.appid as AppId, component: platform.appid as AppId, via: PLATFORM_ID, name: '商城服务号', configuredBy },
+    { id: 'open', kind: 'open', appid: web.appid as AppId, secret: web.secret, configuredBy },
+  ];
   return {
     simulator,
     config: {
       ...config,
-      apps: apps.map(({ kind, appid, secret }) => ({ id: kind, kind, appid: appid as AppId, secret, configuredBy: 'the built-in simulator' })),
+      apps,
+      platforms: [{ id: PLATFORM_ID, appid: platform.appid as AppId, secret: platform.secret, token: platform.token, aesKey: platform.aesKey }],
       wechat: { ...config.wechat, connectUrl: simulator.url, apiUrl: simulator.url, loginJsUrl: simulator.loginJsUrl },
     },
   };

@@ -10,7 +10,8 @@ import { shutdown } from './ops/shutdown.ts';
 
 function banner(broker: Broker): string {
   const { config } = broker;
-  const upstreams = config.apps.map((app) => `${app.kind === 'mp' ? 'Official Account (web authorization)' : 'website app (QR login)'} ${app.appid}`);
+  const upstreams = config.apps.map((app) => `${app.id}: ${app.kind === 'mp' ? 'Official Account (web authorization)' : 'website app (QR login)'} ${app.appid}${app.via ? ` through platform ${app.via}` : ''}`);
+  const platforms = config.platforms.map((platform) => `${platform.id}: ${platform.appid}, pushes to ${config.issuer}/wechat/platform/${platform.id}/auth-events`);
   const lines = [
     '',
     '  WeChat OIDC broker',
@@ -19,6 +20,7 @@ function banner(broker: Broker): string {
     `  mode       ${config.mode}`,
     `  storage    protocol state: ${broker.stores.protocol.kind}; accounts: ${broker.stores.accountsKind}`,
     `  upstreams  ${upstreams.join('; ')}`,
+    ...(platforms.length > 0 ? [`  platforms  ${platforms.join('; ')}`] : []),
     `  QR mode    ${config.wechat.qrMode}`,
     `  metrics    ${!config.metrics.enabled ? 'off' : config.metrics.port !== undefined ? `port ${config.metrics.port} /metrics` : `${config.issuer}/metrics`}${config.metrics.token ? ' (bearer token)' : ''}`,
     ...(broker.simulator ? [`  simulator  ${broker.simulator.url} (plays WeChat; dev mode only)`] : []),

@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
 import { esc, jsString, page, wechatErrorPage } from './html.ts';
 import { wxLoginJs } from './wxlogin.ts';
-import { SIM_USERS, type SimApp, type SimAppKind, type SimScope, type SimUser, type SimWorld } from './world.ts';
+import { SIM_USERS, type SimApp, type SimAppKind, type SimPlatform, type SimScope, type SimUser, type SimWorld } from './world.ts';
 
 const USER_COOKIE = 'wxsim_user';
 const SCOPES: Record<SimAppKind, readonly SimScope[]> = { mp: ['snsapi_base', 'snsapi_userinfo'], open: ['snsapi_login'] };
@@ -17,6 +17,8 @@ interface AuthorizeParams {
   readonly redirectUri: URL;
   readonly scope: SimScope;
   readonly state: string;
+  /** Authorization on the account's behalf (`component_appid`): the platform. */
+  readonly component?: SimPlatform;
 }
 
 type Query = Record<string, string | undefined>;
@@ -45,23 +47,40 @@ function redirectUriOf(ctx: Context, world: SimWorld, q: Query): URL | undefined
   return redirectUri;
 }
 
+/** `component_appid`: a platform the account authorized (or none asked); WeChat's error page otherwise. */
+function componentOf(ctx: Context, world: SimWorld, q: Query, app: SimApp): { component?: SimPlatform } | undefined {
+  if (q.component_appid === undefined) return {};
+  const component = world.platform(q.component_appid);
+  if (!component || app.kind !== 'mp') return void wechatErrorPage(ctx, 10013, '参数错误：component_appid 无效');
+  if (!component.authorizers.has(app.appid)) return void wechatErrorPage(ctx, 10016, '该公众号未授权给此第三方平台');
+  return { component };
+}
+
 /** Validates an authorize request the way WeChat does; answers WeChat's error page otherwise. */
 function authorizeParams(ctx: Context, world: SimWorld, q: Query, kind: SimAppKind): AuthorizeParams | undefined {
   const app = appOf(ctx, world, q, kind);
-  const redirectUri = app && redirectUriOf(ctx, world, q);
-  if (!app || !redirectUri) return undefined;
+  const component = app && componentOf(ctx, world, q, app);
+  const redirectUri = component && redirectUriOf(ctx, world, q);
+  if (!app || !component || !redirectUri) return undefined;
   if (!q.scope) return void wechatErrorPage(ctx, 10010, '参数错误：缺少 scope');
   if (!(SCOPES[kind] as readonly string[]).includes(q.scope)) return void wechatErrorPage(ctx, 10005, 'Scope 参数错误或没有 Scope 权限');
   if (q.state === undefined) return void wechatErrorPage(ctx, 10014, '参数错误：缺少 state');
   if (Buffer.byteLength(q.state) > 128 || !/^[A-Za-z0-9]*$/.test(q.state)) return void wechatErrorPage(ctx, 10014, 'state参数过长');
-  return { app, redirectUri, scope: q.scope as SimScope, state: q.state };
+  return { app, redirectUri, scope: q.scope as SimScope, state: q.state, ...component };
 }
 
+/** The callback: `extra` (the code), the state, and on the account's behalf its `appid`. */
 function callbackUrl(params: AuthorizeParams, extra: Record<string, string>): string {
   const url = new URL(params.redirectUri);
   for (const [key, value] of Object.entries(extra)) url.searchParams.set(key, value);
   url.searchParams.set('state', params.state);
+  if (params.component) url.searchParams.set('appid', params.app.appid);
   return url.href;
+}
+
+/** A code for the person's authorization of these parameters. */
+function codeFor(world: SimWorld, params: AuthorizeParams, user: SimUser): string {
+  return world.issueCode(params.app, user, params.scope, undefined, params.component?.appid);
 }
 
 /** The decision forms: pick a user (allow), refuse either way WeChat does, deliver twice. */
@@ -103,11 +122,11 @@ function webAuthorize(ctx: Context, world: SimWorld): void {
   if (!/MicroMessenger/i.test(ctx.get('user-agent'))) return wechatErrorPage(ctx, '', '请在微信客户端打开链接');
   const params = authorizeParams(ctx, world, ctx.query as Query, 'mp');
   if (!params) return;
-  world.calls.push({ path: ctx.path, appid: params.app.appid, scope: params.scope });
+  world.calls.push({ path: ctx.path, appid: params.app.appid, scope: params.scope, ...(params.component ? { component: params.component.appid } : {}) });
   const user = world.user(ctx.cookies.get(USER_COOKIE));
   if (!user) return choosePhoneUserPage(ctx);
   if (params.scope === 'snsapi_base' || (world.hasAllowed(user, params.app) && !user.snapshot)) {
-    return deliver(ctx, callbackUrl(params, { code: world.issueCode(params.app, user, params.scope) }), world.takeTwice());
+    return deliver(ctx, callbackUrl(params, { code: codeFor(world, params, user) }), world.takeTwice());
   }
   page(ctx, '授权', `<h3>${esc(user.snapshot ? '朋友圈快照页' : '网页授权')}</h3><p>该网页申请获取你的昵称、头像</p>
 ${decisionForm(ctx, [user], '_self')}<small>账号：${esc(user.nickname)}</small>`);
@@ -143,7 +162,7 @@ async function decide(ctx: Context, world: SimWorld): Promise<void> {
   if (refuse) return deliver(ctx, callbackUrl(params, refuse === 'authdeny' ? { code: 'authdeny' } : {}), twice);
   const user = world.user(form.get('user') ?? undefined);
   if (!user) return wechatErrorPage(ctx, 400, '参数错误');
-  deliver(ctx, callbackUrl(params, { code: world.issueCode(params.app, user, params.scope) }), twice);
+  deliver(ctx, callbackUrl(params, { code: codeFor(world, params, user) }), twice);
 }
 
 export function connectPages(world: SimWorld): Router {

@@ -3,15 +3,24 @@
 //
 //   POST /_sim/faults          {path, faults: [...]}: the next calls of `path` meet these
 //   GET  /_sim/calls           the API calls and authorize pages seen so far (no secrets)
-//   POST /_sim/codes           {appid, user, scope, life_ms?}: the code WeChat would give
-//                              `user` after authorizing (as the phone's WeChat would)
+//   POST /_sim/codes           {appid, user, scope, life_ms?, component?}: the code WeChat
+//                              would give `user` after authorizing (on the account's behalf
+//                              by the platform `component`, if given)
 //   POST /_sim/callback-hosts  {host}: register a callback domain (the console's setting)
 //   POST /_sim/deliver-twice   {count}: the next `count` callbacks are delivered twice
+//   POST /_sim/platforms/urls  {appid, auth_events_url?, events_url?}: a platform's console URLs
+//   POST /_sim/platforms/push-ticket  {appid}: a fresh component_verify_ticket, pushed now;
+//                              answers what the platform answered
+//   POST /_sim/platforms/authorize    {appid, account, authorized}: the account authorizes
+//                              the platform (or withdraws), and WeChat pushes the event
+//   POST /_sim/events          {account, fields}: an Official Account event, pushed to every
+//                              platform the account authorized; answers what each answered
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
-import type { FaultKind, SimScope, SimWorld } from './world.ts';
+import { pushAccountEvent, pushAuthorization, pushTicket } from './platform-pushes.ts';
+import type { FaultKind, SimPlatform, SimScope, SimWorld } from './world.ts';
 
 const FAULT = /^(busy|timeout|slow|garbage|gbk-empty|errcode-object|huge|snapshot-true|errcode:-?\d{1,6})$/;
 const SCOPES: readonly string[] = ['snsapi_base', 'snsapi_userinfo', 'snsapi_login'];
@@ -56,11 +65,13 @@ async function issueCode(ctx: Context, world: SimWorld): Promise<void> {
   const app = world.app(typeof body.appid === 'string' ? body.appid : undefined);
   const user = world.user(typeof body.user === 'string' ? body.user : undefined);
   const life = body.life_ms;
+  const component = body.component === undefined ? undefined : world.platform(String(body.component));
   if (!app || !user || typeof body.scope !== 'string' || !SCOPES.includes(body.scope)
-    || (life !== undefined && (typeof life !== 'number' || life < 0))) {
-    return badRequest(ctx, 'expected {appid, user, scope, life_ms?} naming a registered app and a simulated user');
+    || (life !== undefined && (typeof life !== 'number' || life < 0))
+    || (body.component !== undefined && !component?.authorizers.has(app.appid))) {
+    return badRequest(ctx, 'expected {appid, user, scope, life_ms?, component?} naming a registered app, a simulated user and a platform the app authorized');
   }
-  ctx.body = { code: world.issueCode(app, user, body.scope as SimScope, life as number | undefined) };
+  ctx.body = { code: world.issueCode(app, user, body.scope as SimScope, life as number | undefined, component?.appid) };
 }
 
 async function addCallbackHost(ctx: Context, world: SimWorld): Promise<void> {
@@ -79,6 +90,57 @@ async function deliverTwice(ctx: Context, world: SimWorld): Promise<void> {
   ctx.status = 204;
 }
 
+const URL_FORMAT = /^https?:\/\/[^\s]{1,500}$/;
+
+/** The platform a control's body names, or undefined after answering 400. */
+function platformOf(ctx: Context, world: SimWorld, body: Record<string, unknown>): SimPlatform | undefined {
+  const platform = world.platform(typeof body.appid === 'string' ? body.appid : undefined);
+  if (!platform) badRequest(ctx, 'expected {appid} naming a registered third-party platform');
+  return platform;
+}
+
+async function setPlatformUrls(ctx: Context, world: SimWorld): Promise<void> {
+  const body = await jsonBody(ctx);
+  const platform = body && platformOf(ctx, world, body);
+  if (!body || !platform) return;
+  const urls = [body.auth_events_url, body.events_url];
+  if (!urls.every((url) => url === undefined || (typeof url === 'string' && URL_FORMAT.test(url)))) return badRequest(ctx, 'expected http(s) URLs');
+  if (typeof body.auth_events_url === 'string') platform.authEventsUrl = body.auth_events_url;
+  if (typeof body.events_url === 'string') platform.eventsUrl = body.events_url;
+  ctx.status = 204;
+}
+
+async function pushTicketNow(ctx: Context, world: SimWorld): Promise<void> {
+  const body = await jsonBody(ctx);
+  const platform = body && platformOf(ctx, world, body);
+  if (!body || !platform) return;
+  const delivery = pushTicket(world, platform);
+  if (!delivery) return badRequest(ctx, 'the platform has no auth_events_url yet');
+  ctx.body = await delivery;
+}
+
+async function authorize(ctx: Context, world: SimWorld): Promise<void> {
+  const body = await jsonBody(ctx);
+  const platform = body && platformOf(ctx, world, body);
+  if (!body || !platform) return;
+  const account = world.app(typeof body.account === 'string' ? body.account : undefined);
+  if (account?.kind !== 'mp' || typeof body.authorized !== 'boolean') return badRequest(ctx, 'expected {appid, account: an Official Account appid, authorized: true|false}');
+  if (body.authorized) platform.authorizers.add(account.appid);
+  else platform.authorizers.delete(account.appid);
+  ctx.body = await pushAuthorization(platform, account.appid, body.authorized) ?? {};
+}
+
+async function accountEvent(ctx: Context, world: SimWorld): Promise<void> {
+  const body = await jsonBody(ctx);
+  if (!body) return;
+  const account = world.app(typeof body.account === 'string' ? body.account : undefined);
+  const fields = body.fields;
+  if (account?.kind !== 'mp' || typeof fields !== 'object' || fields === null || !Object.values(fields).every((value) => typeof value === 'string')) {
+    return badRequest(ctx, 'expected {account: an Official Account appid, fields: {name: text}}');
+  }
+  ctx.body = await pushAccountEvent(world, account.appid, fields as Record<string, string>);
+}
+
 export function controls(world: SimWorld): Router {
   const router = new Router();
   router.post('/_sim/faults', (ctx) => injectFaults(ctx, world));
@@ -86,5 +148,9 @@ export function controls(world: SimWorld): Router {
   router.post('/_sim/codes', (ctx) => issueCode(ctx, world));
   router.post('/_sim/callback-hosts', (ctx) => addCallbackHost(ctx, world));
   router.post('/_sim/deliver-twice', (ctx) => deliverTwice(ctx, world));
+  router.post('/_sim/platforms/urls', (ctx) => setPlatformUrls(ctx, world));
+  router.post('/_sim/platforms/push-ticket', (ctx) => pushTicketNow(ctx, world));
+  router.post('/_sim/platforms/authorize', (ctx) => authorize(ctx, world));
+  router.post('/_sim/events', (ctx) => accountEvent(ctx, world));
   return router;
 }

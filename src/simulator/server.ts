@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSimulatorApp } from './app.ts';
-import { SimWorld, type SimApp } from './world.ts';
+import { pushTicketsPeriodically } from './platform-pushes.ts';
+import { SimWorld, type SimApp, type SimPlatform } from './world.ts';
 
 export interface RunningSimulator {
   /** Base URL: serves as WECHAT_CONNECT_URL, WECHAT_API_URL and the wxLogin.js host. */
@@ -19,8 +20,13 @@ export async function startSimulator(options: {
   callbackHosts: Iterable<string>;
   host: string;
   port: number;
+  /** Third-party platforms, and the Official Accounts that authorized them. */
+  platforms?: readonly SimPlatform[];
+  /** Push tickets on WeChat's timer (every 10 minutes, the first soon after start); tests push on demand instead. */
+  pushTicketsEveryMs?: number;
 }): Promise<RunningSimulator> {
-  const world = new SimWorld(options.apps, options.callbackHosts);
+  const world = new SimWorld(options.apps, options.callbackHosts, options.platforms);
+  const stopPushing = options.pushTicketsEveryMs === undefined ? undefined : pushTicketsPeriodically(world, options.pushTicketsEveryMs);
   const server: Server = createServer(createSimulatorApp(world).callback());
   server.listen(options.port, options.host);
   await once(server, 'listening');
@@ -30,6 +36,7 @@ export async function startSimulator(options: {
     url,
     loginJsUrl: `${url}/connect/zh_CN/htmledition/js/wxLogin.js`,
     close: () => new Promise((resolve) => {
+      stopPushing?.();
       server.closeAllConnections();
       server.close(() => resolve());
     }),

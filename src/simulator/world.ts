@@ -33,9 +33,28 @@ export interface SimApp {
   readonly bound: boolean;
 }
 
+/**
+ * A third-party platform (第三方平台) registered at the simulated WeChat: its credentials,
+ * message keys, the URLs set in its console, and the Official Accounts that authorized it.
+ */
+export interface SimPlatform {
+  readonly appid: string;
+  readonly secret: string;
+  /** The message token and the 43-character EncodingAESKey. */
+  readonly token: string;
+  readonly aesKey: string;
+  /** 授权事件接收URL: tickets and authorization events go there. */
+  authEventsUrl?: string;
+  /** 消息与事件接收URL, with `$APPID$` standing for the account's appid. */
+  eventsUrl?: string;
+  readonly authorizers: Set<string>;
+}
+
 /** What one authorization gave: the person, in one app, with one scope. */
 export interface Grant {
   readonly app: SimApp;
+  /** The platform's appid when the authorization was on the account's behalf. */
+  readonly component?: string;
   readonly user: SimUser;
   readonly scope: SimScope;
   readonly openid: string;
@@ -62,11 +81,15 @@ export interface CallRecord {
   readonly appid?: string;
   readonly scope?: string;
   readonly errcode?: number;
+  /** An authorization on the account's behalf: the platform's appid. */
+  readonly component?: string;
 }
 
 const CODE_TTL_MS: Record<SimAppKind, number> = { mp: 5 * 60_000, open: 10 * 60_000 };
-/** How long WeChat's user access tokens live (its `expires_in`). */
+/** How long WeChat's user access tokens, and platforms' component tokens, live (its `expires_in`). */
 export const TOKEN_TTL_S = 7200;
+/** A component_verify_ticket is valid 12 hours. */
+const TICKET_TTL_MS = 12 * 60 * 60_000;
 
 const hash = (...parts: string[]): string =>
   createHash('sha256').update(parts.join('|')).digest('base64url').slice(0, 27);
@@ -75,24 +98,58 @@ const randomToken = (bytes = 24): string => randomBytes(bytes).toString('base64u
 
 export class SimWorld {
   readonly apps: readonly SimApp[];
+  readonly platforms: readonly SimPlatform[];
   /** Hosts WeChat accepts in redirect_uri (the registered callback domains). */
   readonly callbackHosts: Set<string>;
   readonly calls: CallRecord[] = [];
   readonly #codes = new Map<string, Issued>();
   readonly #tokens = new Map<string, Issued>();
   readonly #faults = new Map<string, FaultKind[]>();
+  /** Tickets pushed and component tokens issued: value → (platform appid, expiry). */
+  readonly #tickets = new Map<string, { platform: string; expiresAt: number }>();
+  readonly #componentTokens = new Map<string, { platform: string; expiresAt: number }>();
   /** (user, appid) pairs that already allowed snsapi_userinfo: WeChat lets them pass. */
   readonly #allowed = new Set<string>();
   /** How many of the next callbacks WeChat delivers twice. */
   #twice = 0;
 
-  constructor(apps: readonly SimApp[], callbackHosts: Iterable<string>) {
+  constructor(apps: readonly SimApp[], callbackHosts: Iterable<string>, platforms: readonly SimPlatform[] = []) {
     this.apps = apps;
+    this.platforms = platforms;
     this.callbackHosts = new Set(callbackHosts);
   }
 
   app(appid: string | undefined): SimApp | undefined {
     return this.apps.find((app) => app.appid === appid);
+  }
+
+  platform(appid: string | undefined): SimPlatform | undefined {
+    return this.platforms.find((platform) => platform.appid === appid);
+  }
+
+  /** A fresh component_verify_ticket for the platform (the previous ones stay valid until they expire). */
+  issueTicket(platform: SimPlatform): string {
+    const ticket = `ticket@@@${randomToken(48)}`;
+    this.#tickets.set(ticket, { platform: platform.appid, expiresAt: Date.now() + TICKET_TTL_MS });
+    return ticket;
+  }
+
+  /** A component_access_token for a valid ticket of the platform, or the errcode: 61006 invalid, 61005 expired. */
+  issueComponentToken(platform: SimPlatform, ticket: string): string | number {
+    const issued = this.#tickets.get(ticket);
+    if (!issued || issued.platform !== platform.appid) return 61006;
+    if (issued.expiresAt <= Date.now()) return 61005;
+    const token = randomToken(48);
+    this.#componentTokens.set(token, { platform: platform.appid, expiresAt: Date.now() + TOKEN_TTL_S * 1000 });
+    return token;
+  }
+
+  /** The platform a component_access_token belongs to, or the errcode: 40001 unknown, 42001 expired. */
+  componentToken(token: string): SimPlatform | number {
+    const issued = this.#componentTokens.get(token);
+    const platform = issued && this.platform(issued.platform);
+    if (!issued || !platform) return 40001;
+    return issued.expiresAt <= Date.now() ? 42001 : platform;
   }
 
   user(id: string | undefined): SimUser | undefined {
@@ -103,14 +160,18 @@ export class SimWorld {
     return this.#allowed.has(`${user.id}|${app.appid}`);
   }
 
-  /** A person authorized `app`: a fresh single-use code, living `lifeMs` (WeChat's life by default). */
-  issueCode(app: SimApp, user: SimUser, scope: SimScope, lifeMs = CODE_TTL_MS[app.kind]): string {
+  /**
+   * A person authorized `app` (on its behalf by the platform `component`, if given): a
+   * fresh single-use code, living `lifeMs` (WeChat's life by default).
+   */
+  issueCode(app: SimApp, user: SimUser, scope: SimScope, lifeMs = CODE_TTL_MS[app.kind], component?: string): string {
     const snapshot = Boolean(user.snapshot) && scope === 'snsapi_userinfo';
     if (scope !== 'snsapi_base' && !snapshot) this.#allowed.add(`${user.id}|${app.appid}`);
     const salt = snapshot ? randomToken(8) : '';
     const code = randomToken(24);
     this.#codes.set(code, {
       app,
+      ...(component ? { component } : {}),
       user,
       scope,
       openid: `o${hash(app.appid, user.id, salt)}`,
@@ -122,10 +183,10 @@ export class SimWorld {
     return code;
   }
 
-  /** Redeems a code: the grant, or the errcode WeChat would answer. */
-  redeemCode(app: SimApp, code: string): Grant | number {
+  /** Redeems a code (through the platform that asked for it, if one did): the grant, or the errcode WeChat would answer. */
+  redeemCode(app: SimApp, code: string, component?: string): Grant | number {
     const issued = this.#codes.get(code);
-    if (!issued || issued.app.appid !== app.appid) return 40029;
+    if (!issued || issued.app.appid !== app.appid || issued.component !== component) return 40029;
     if (issued.used) return 40163;
     if (issued.expiresAt <= Date.now()) return 42003;
     issued.used = true;
@@ -166,10 +227,31 @@ export class SimWorld {
   }
 }
 
-/** Apps for dev mode: an Official Account and a website app, bound to one Open Platform account. */
-export function devApps(): SimApp[] {
-  return [
-    { kind: 'mp', appid: `wx${randomBytes(8).toString('hex')}`, secret: randomBytes(16).toString('hex'), bound: true },
-    { kind: 'open', appid: `wx${randomBytes(8).toString('hex')}`, secret: randomBytes(16).toString('hex'), bound: true },
-  ];
+const randomAppid = (): string => `wx${randomBytes(8).toString('hex')}`;
+
+/** An app with a random appid and secret, bound to the Open Platform account unless said. */
+export function randomApp(kind: SimAppKind, bound = true): SimApp {
+  return { kind, appid: randomAppid(), secret: randomBytes(16).toString('hex'), bound };
+}
+
+/** A third-party platform with random credentials and message keys, authorized by `accounts`. */
+export function randomPlatform(...accounts: readonly SimApp[]): SimPlatform {
+  return {
+    appid: randomAppid(),
+    secret: randomBytes(16).toString('hex'),
+    token: randomBytes(12).toString('hex'),
+    // 43 letters and digits, as WeChat's console makes them.
+    aesKey: randomBytes(48).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 43),
+    authorizers: new Set(accounts.map((account) => account.appid)),
+  };
+}
+
+/**
+ * Dev mode's estate: a brand Official Account, a shop Official Account that authorized the
+ * company's third-party platform (the broker reaches it only through the platform), and a
+ * website app, all bound to one Open Platform account.
+ */
+export function devEstate(): { brand: SimApp; shop: SimApp; web: SimApp; platform: SimPlatform } {
+  const shop = randomApp('mp');
+  return { brand: randomApp('mp'), shop, web: randomApp('open'), platform: randomPlatform(shop) };
 }

@@ -89,7 +89,7 @@ test('a third-party platform entry: its pushes are received at /wechat/platform/
   const withPlatform = await startBroker(env);
   t.teardown(() => withPlatform.stop());
   t.deepEqual(await sendPush(`${withPlatform.issuer}/wechat/platform/isv/auth-events`, ticketPush(isv, 'ticket@@@e2e')), { status: 200, body: 'success' });
-  t.true(withPlatform.logs().some((line) => line.msg === 'component_verify_ticket received'));
+  t.true(await withPlatform.logged((line) => line.msg === 'component_verify_ticket received'));
   const refused = await startBroker({ ...env, ISV_AES_KEY: 'too-short' }).then(async (started) => { await started.stop(); return ''; }, (error: Error) => error.message);
   t.regex(refused, /app isv: aes_key_env must name a variable holding the 43-character EncodingAESKey/);
 });

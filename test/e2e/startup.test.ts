@@ -34,16 +34,19 @@ test('a client that oidc-provider finds wrong in CLIENTS_FILE: one line naming t
   t.notRegex(run.stderr + run.stdout, /at .*:\d+:\d+|throw new/);
 });
 
-test('dev mode: a banner with URL, mode, storage, upstreams, simulator, demo and warnings; health endpoints answer; SIGTERM exits 0', async (t) => {
+test('dev mode: a banner with URL, mode, storage, the estate, simulator, demo and warnings; health endpoints answer; SIGTERM exits 0', async (t) => {
   const broker = await startBroker({});
   try {
     const banner = broker.output();
-    for (const label of ['URL', 'mode', 'storage', 'upstreams', 'simulator', 'demo', 'warning']) t.regex(banner, new RegExp(`\\n  ${label}\\s`));
+    for (const label of ['URL', 'mode', 'storage', 'upstreams', 'platforms', 'simulator', 'demo', 'warning']) t.regex(banner, new RegExp(`\\n  ${label}\\s`));
     t.regex(banner, /mode\s+development/);
+    t.regex(banner, /upstreams\s+mp: Official Account .*; shop-mp: Official Account .* through platform platform; open: website app/);
     const health = await fetch(`${broker.issuer}/healthz`);
     t.deepEqual(await health.json(), { status: 'ok' });
+    // The simulated platform pushes its first ticket a second after start, as WeChat would within 10 minutes.
+    t.true(await broker.logged((line) => line.msg === 'component_verify_ticket received'));
     const ready = await fetch(`${broker.issuer}/readyz`);
-    t.deepEqual(await ready.json(), { status: 'ready', storage: { protocol: 'memory', accounts: 'memory' } });
+    t.deepEqual(await ready.json(), { status: 'ready', storage: { protocol: 'memory', accounts: 'memory' }, platforms: { platform: 'ready' } });
     const discovery = await (await fetch(`${broker.issuer}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
     t.deepEqual(discovery.response_types_supported, ['code']);
     t.deepEqual(discovery.code_challenge_methods_supported, ['S256']);

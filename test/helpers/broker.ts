@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 import type { SimApp } from '../../src/simulator/world.ts';
@@ -23,6 +24,8 @@ export interface RunningBroker {
   output(): string;
   /** Log lines (JSON) printed so far. */
   logs(): Array<Record<string, unknown>>;
+  /** Whether a log line matching `match` is printed within a few seconds (pipes lag behind HTTP answers). */
+  logged(match: (line: Record<string, unknown>) => boolean): Promise<boolean>;
   stop(): Promise<number | null>;
 }
 
@@ -113,13 +116,18 @@ async function launchBroker(port: number, env: Record<string, string>): Promise<
   });
 
   const simulator = /simulator\s+(http:\/\/\S+)/.exec(output)?.[1] ?? '';
+  const logs = () => output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
   return {
     issuer: env.ISSUER ?? `http://127.0.0.1:${port}`,
     origin: `http://127.0.0.1:${port}`,
     simulator,
     process: child,
     output: () => output,
-    logs: () => output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>),
+    logs,
+    async logged(match) {
+      for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(50)) if (logs().some(match)) return true;
+      return logs().some(match);
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;

@@ -2,19 +2,25 @@
 // its controls (src/simulator/controls.ts). Also the standalone simulator that tests start
 // beside a broker configured with WeChat credentials.
 
-import { randomBytes } from 'node:crypto';
 import type { BrowserContext } from 'playwright-core';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
-import type { CallRecord, FaultKind, SimApp, SimAppKind, SimScope } from '../../src/simulator/world.ts';
+import type { CallRecord, FaultKind, SimApp, SimPlatform, SimScope } from '../../src/simulator/world.ts';
 
-/** A registered app with a random appid and secret, bound to the Open Platform unless said. */
-export function simApp(kind: SimAppKind, bound = true): SimApp {
-  return { kind, appid: `wx${randomBytes(8).toString('hex')}`, secret: randomBytes(16).toString('hex'), bound };
+export { randomApp as simApp, randomPlatform as simPlatform } from '../../src/simulator/world.ts';
+
+/** Sets the platform's console URLs at the simulator, as the operator does in WeChat's console. */
+export async function setPlatformUrls(simulator: string, appid: string, urls: { auth_events_url?: string; events_url?: string }): Promise<void> {
+  await control(simulator, '/_sim/platforms/urls', { appid, ...urls });
+}
+
+/** WeChat pushes a fresh component_verify_ticket now; what the platform answered. */
+export async function pushTicketNow(simulator: string, appid: string): Promise<{ status: number; body: string }> {
+  return (await control(simulator, '/_sim/platforms/push-ticket', { appid })).json() as Promise<{ status: number; body: string }>;
 }
 
 /** A simulator of its own on a free port, for a broker configured with `apps`' credentials. */
-export function startTestSimulator(apps: readonly SimApp[], callbackHosts: readonly string[] = []): Promise<RunningSimulator> {
-  return startSimulator({ apps, callbackHosts, host: '127.0.0.1', port: 0 });
+export function startTestSimulator(apps: readonly SimApp[], callbackHosts: readonly string[] = [], platforms: readonly SimPlatform[] = []): Promise<RunningSimulator> {
+  return startSimulator({ apps, callbackHosts, platforms, host: '127.0.0.1', port: 0 });
 }
 
 /** The broker's environment for these apps at this simulator (WECHAT_MP_* for the first mp, WECHAT_OPEN_* for the first open). */
@@ -41,9 +47,14 @@ export async function addCallbackHost(simulator: string, host: string): Promise<
   await control(simulator, '/_sim/callback-hosts', { host });
 }
 
-/** The code WeChat gives `user` after authorizing `appid` with `scope` (living `lifeMs`, WeChat's life by default). */
-export async function issueCode(simulator: string, appid: string, user: string, scope: SimScope, lifeMs?: number): Promise<string> {
-  const response = await control(simulator, '/_sim/codes', { appid, user, scope, ...(lifeMs === undefined ? {} : { life_ms: lifeMs }) });
+/**
+ * The code WeChat gives `user` after authorizing `appid` with `scope` (living `lifeMs`,
+ * WeChat's life by default; on the account's behalf by the platform `component`, if given).
+ */
+export async function issueCode(simulator: string, appid: string, user: string, scope: SimScope, lifeMs?: number, component?: string): Promise<string> {
+  const response = await control(simulator, '/_sim/codes', {
+    appid, user, scope, ...(lifeMs === undefined ? {} : { life_ms: lifeMs }), ...(component === undefined ? {} : { component }),
+  });
   return ((await response.json()) as { code: string }).code;
 }
 

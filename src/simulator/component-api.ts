@@ -1,0 +1,42 @@
+// The simulated WeChat's API for a third-party platform's own token:
+//   POST /cgi-bin/component/api_component_token
+//        {component_appid, component_appsecret, component_verify_ticket}
+// → {component_access_token, expires_in: 7200}, or 61005 (ticket expired), 61006 (ticket
+// invalid), 40013/40125 (appid, secret). Answered as api-answers.ts makes every answer.
+
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { readBody } from '../http/read-body.ts';
+import { answer, fail, playFault } from './api-answers.ts';
+import { TOKEN_TTL_S, type SimWorld } from './world.ts';
+
+/** The JSON body's string fields (WeChat reads nothing else). */
+async function fieldsOf(ctx: Context): Promise<Record<string, string>> {
+  try {
+    const value: unknown = JSON.parse(await readBody(ctx));
+    if (typeof value !== 'object' || value === null) return {};
+    return Object.fromEntries(Object.entries(value).filter((field): field is [string, string] => typeof field[1] === 'string'));
+  } catch {
+    return {};
+  }
+}
+
+async function componentToken(ctx: Context, world: SimWorld): Promise<void> {
+  if (await playFault(ctx, world)) return;
+  const body = await fieldsOf(ctx);
+  const { component_appid: appid, component_appsecret: secret, component_verify_ticket: ticket } = body;
+  if (!appid) return fail(ctx, world, 41002, 'appid missing');
+  const platform = world.platform(appid);
+  if (!platform) return fail(ctx, world, 40013, 'invalid appid');
+  if (platform.secret !== secret) return fail(ctx, world, 40125, 'invalid appsecret');
+  const token = world.issueComponentToken(platform, ticket ?? '');
+  if (typeof token === 'number') return fail(ctx, world, token, token === 61005 ? 'component_verify_ticket is expired' : 'verify_ticket is invalid');
+  world.calls.push({ path: ctx.path, appid });
+  answer(ctx, { component_access_token: token, expires_in: TOKEN_TTL_S });
+}
+
+export function componentApi(world: SimWorld): Router {
+  const router = new Router();
+  router.post('/cgi-bin/component/api_component_token', (ctx) => componentToken(ctx, world));
+  return router;
+}

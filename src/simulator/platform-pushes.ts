@@ -1,0 +1,96 @@
+// What the simulated WeChat pushes to third-party platforms, exactly as WeChat does: the
+// message as XML, encrypted with the platform's EncodingAESKey (WXBizMsgCrypt) inside
+// `<xml><AppId/><Encrypt/></xml>`, with timestamp, nonce and msg_signature in the query.
+// A component_verify_ticket every 10 minutes (and on demand) to the 授权事件接收URL;
+// authorization events there too; an account's messages and events to every platform the
+// account authorized, at its 消息与事件接收URL.
+
+import { randomBytes } from 'node:crypto';
+import { MessageCrypto } from '../wechat/message-crypto.ts';
+import type { SimPlatform, SimWorld } from './world.ts';
+
+export interface PlatformKeys {
+  readonly appid: string;
+  readonly token: string;
+  readonly aesKey: string;
+}
+
+export interface Push {
+  readonly query: URLSearchParams;
+  readonly body: string;
+}
+
+/** What the receiver answered. */
+export interface Delivery {
+  readonly status: number;
+  readonly body: string;
+}
+
+const now = (): string => String(Math.floor(Date.now() / 1000));
+
+/** A push of `fields` to the platform, as WeChat signs it; `overrides` bend one part (for tests of refusals). */
+export function encryptedPush(keys: PlatformKeys, fields: Record<string, string>, overrides: { appid?: string; timestamp?: number; nonce?: string } = {}): Push {
+  const crypto = new MessageCrypto(keys.token, keys.aesKey);
+  const inner = `<xml>${Object.entries(fields).map(([name, value]) => `<${name}><![CDATA[${value}]]></${name}>`).join('')}</xml>`;
+  const encrypted = crypto.encrypt(inner, overrides.appid ?? keys.appid);
+  const timestamp = overrides.timestamp === undefined ? now() : String(overrides.timestamp);
+  const nonce = overrides.nonce ?? randomBytes(8).toString('hex');
+  return {
+    query: new URLSearchParams({ signature: crypto.signature(timestamp, nonce, ''), timestamp, nonce, encrypt_type: 'aes', msg_signature: crypto.signature(timestamp, nonce, encrypted) }),
+    body: `<xml><AppId><![CDATA[${keys.appid}]]></AppId><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`,
+  };
+}
+
+/** A component_verify_ticket push. */
+export function ticketPush(keys: PlatformKeys, ticket: string, overrides?: Parameters<typeof encryptedPush>[2]): Push {
+  return encryptedPush(keys, { AppId: keys.appid, CreateTime: now(), InfoType: 'component_verify_ticket', ComponentVerifyTicket: ticket }, overrides);
+}
+
+/** POSTs the push to `url`; a receiver that cannot be reached is status 0. */
+export async function deliver(url: string, push: Push): Promise<Delivery> {
+  try {
+    const response = await fetch(`${url}${url.includes('?') ? '&' : '?'}${push.query}`, {
+      method: 'POST', headers: { 'content-type': 'text/xml' }, body: push.body, signal: AbortSignal.timeout(5000),
+    });
+    return { status: response.status, body: (await response.text()).slice(0, 200) };
+  } catch {
+    return { status: 0, body: '' };
+  }
+}
+
+/** A fresh ticket to the platform's 授权事件接收URL; undefined while none is set in its console. */
+export function pushTicket(world: SimWorld, platform: SimPlatform): Promise<Delivery> | undefined {
+  return platform.authEventsUrl === undefined ? undefined : deliver(platform.authEventsUrl, ticketPush(platform, world.issueTicket(platform)));
+}
+
+/** An account authorized (or withdrew its authorization of) the platform: the event WeChat pushes. */
+export function pushAuthorization(platform: SimPlatform, account: string, authorized: boolean): Promise<Delivery> | undefined {
+  if (platform.authEventsUrl === undefined) return undefined;
+  return deliver(platform.authEventsUrl, encryptedPush(platform, {
+    AppId: platform.appid, CreateTime: now(), InfoType: authorized ? 'authorized' : 'unauthorized', AuthorizerAppid: account,
+  }));
+}
+
+/** An account's event, to every platform it authorized (each answers for itself; none is preferred). */
+export async function pushAccountEvent(world: SimWorld, account: string, fields: Record<string, string>): Promise<Array<Delivery & { platform: string }>> {
+  const platforms = world.platforms.filter((platform) => platform.authorizers.has(account) && platform.eventsUrl !== undefined);
+  return Promise.all(platforms.map(async (platform) => ({
+    platform: platform.appid,
+    ...await deliver((platform.eventsUrl ?? '').replace('$APPID$', account), encryptedPush(platform, { ToUserName: account, CreateTime: now(), ...fields })),
+  })));
+}
+
+/**
+ * Tickets on WeChat's timer: every `everyMs` to every platform with a URL set; a push that
+ * did not get `success` is tried again in 5 s (as a new ticket). Returns the stop.
+ */
+export function pushTicketsPeriodically(world: SimWorld, everyMs: number, firstInMs = 1000): () => void {
+  let timer: NodeJS.Timeout;
+  const round = async () => {
+    const deliveries = await Promise.all(world.platforms.map((platform) => pushTicket(world, platform)));
+    const failed = deliveries.some((delivery) => delivery && delivery.body !== 'success');
+    timer = setTimeout(round, failed ? 5000 : everyMs).unref();
+  };
+  timer = setTimeout(round, firstInMs).unref();
+  return () => clearTimeout(timer);
+}
