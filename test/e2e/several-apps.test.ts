@@ -1,6 +1,7 @@
-// A company's several WeChat apps (WECHAT_APPS_FILE): one person through two Official
-// Accounts and a website app gets one sub, and each login's wechat_openid is its app's;
-// a client pinned to an app by `wechat_apps` goes through that app.
+// A company's WeChat estate (WECHAT_APPS_FILE): one person through two Official Accounts
+// (the shop's reached through the company's third-party platform) and a website app gets
+// one sub, and each login's wechat_openid is its app's; a client pinned to an app by
+// `wechat_apps` goes through that app; a platform without a ticket yet shows a clear page.
 
 import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -8,60 +9,149 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, newPerson, USER_AGENTS } from '../helpers/browser.ts';
+import { cookieJar, follow } from '../helpers/fetch-login.ts';
 import { sendPush, ticketPush } from '../helpers/platform-push.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { addCallbackHost, simApp, simCalls, startTestSimulator } from '../helpers/simulator.ts';
+import { addCallbackHost, issueCode, pushTicketNow, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator } from '../helpers/simulator.ts';
 import { loginByQr, loginInWeChat } from '../helpers/wechat.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 
 const brand = simApp('mp');
 const shop = simApp('mp');
 const web = simApp('open');
+const platform = simPlatform(shop);
 let browser: Browser;
 let rpServer: RpServer;
 let simulator: RunningSimulator;
 let broker: RunningBroker;
 
-test.before(async () => {
-  [browser, rpServer, simulator] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([brand, shop, web])]);
-  const dir = mkdtempSync(join(tmpdir(), 'broker-apps-'));
+/** The estate's apps file: brand-mp with its own secret, shop-mp through the platform, the website app, the platform. */
+function estateFile(dir: string): string {
   const appsFile = join(dir, 'apps.json');
   writeFileSync(join(dir, 'web-secret'), `${web.secret}\n`);
   writeFileSync(appsFile, JSON.stringify([
     { id: 'brand-mp', kind: 'mp', appid: brand.appid, secret_env: 'BRAND_MP_SECRET', name: '品牌服务号' },
-    { id: 'shop-mp', kind: 'mp', appid: shop.appid, secret_env: 'SHOP_MP_SECRET', name: '商城服务号' },
+    { id: 'shop-mp', kind: 'mp', appid: shop.appid, via: 'platform', name: '商城服务号' },
     { id: 'web', kind: 'open', appid: web.appid, secret_file: join(dir, 'web-secret') },
+    { id: 'platform', kind: 'component', appid: platform.appid, secret_env: 'PLATFORM_SECRET', token_env: 'PLATFORM_TOKEN', aes_key_env: 'PLATFORM_AES_KEY' },
   ]));
+  return appsFile;
+}
+
+const estateEnv = (dir: string, clientsFile: string) => ({
+  CLIENTS_FILE: clientsFile, WECHAT_APPS_FILE: estateFile(dir), BRAND_MP_SECRET: brand.secret,
+  PLATFORM_SECRET: platform.secret, PLATFORM_TOKEN: platform.token, PLATFORM_AES_KEY: platform.aesKey,
+  WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
+});
+
+const SHOP_SECRET = 'shop-secret-0123456789abcdef0123456789';
+const BRAND_SECRET = 'brand-secret-0123456789abcdef012345678';
+
+test.before(async () => {
+  [browser, rpServer, simulator] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([brand, shop, web], [], [platform])]);
   const clients = [...testClients(rpServer.origin), {
-    client_id: 'shop', client_secret: 'shop-secret-0123456789abcdef0123456789', redirect_uris: [rpServer.callback], first_party: true, wechat_apps: ['shop-mp', 'web'],
+    client_id: 'shop', client_secret: SHOP_SECRET, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: ['shop-mp', 'web'],
+  }, {
+    client_id: 'brand', client_secret: BRAND_SECRET, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: ['brand-mp'],
   }];
-  broker = await startBroker({
-    CLIENTS_FILE: writeClientsFile(clients), WECHAT_APPS_FILE: appsFile, BRAND_MP_SECRET: brand.secret, SHOP_MP_SECRET: shop.secret,
-    WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
-  });
+  broker = await startBroker(estateEnv(mkdtempSync(join(tmpdir(), 'broker-apps-')), writeClientsFile(clients)));
   await addCallbackHost(simulator.url, new URL(broker.issuer).host);
+  // What the operator enters in the platform's console; then WeChat's first push.
+  await setPlatformUrls(simulator.url, platform.appid, {
+    auth_events_url: `${broker.issuer}/wechat/platform/platform/auth-events`, events_url: `${broker.issuer}/wechat/platform/platform/events/$APPID$`,
+  });
+  if ((await pushTicketNow(simulator.url, platform.appid)).body !== 'success') throw new Error('the broker refused the first ticket');
 });
 test.after.always(async () => {
   await Promise.all([browser?.close(), broker?.stop(), simulator?.close(), rpServer?.close()]);
 });
 
 /** The shop client's RP (pinned to shop-mp and web). */
-const shopRp = (): Promise<Rp> => createRp(broker.issuer, rpServer, 'shop', 'shop-secret-0123456789abcdef0123456789');
+const shopRp = (): Promise<Rp> => createRp(broker.issuer, rpServer, 'shop', SHOP_SECRET);
+const lastAuthorize = async () => (await simCalls(simulator.url)).filter((call) => call.path === '/connect/oauth2/authorize').at(-1);
 
-test('one person through two Official Accounts and a website app: one sub, each login\'s openid its app\'s', async (t) => {
+test.serial('one person through two Official Accounts (one through the platform) and a website app: one sub, each login\'s openid its app\'s', async (t) => {
   const rp = await createRp(broker.issuer, rpServer);
   const viaBrand = await loginInWeChat(browser, rp, simulator.url, 'alice', { allow: true });
-  const calls = await simCalls(simulator.url);
-  t.is(calls.filter((call) => call.path === '/connect/oauth2/authorize').at(-1)?.appid, brand.appid, 'the first mp of the list');
+  t.is((await lastAuthorize())?.appid, brand.appid, 'the first mp of the list');
   const shopClient = await shopRp();
   const viaShop = await loginInWeChat(browser, shopClient, simulator.url, 'alice', { allow: true });
-  t.is((await simCalls(simulator.url)).filter((call) => call.path === '/connect/oauth2/authorize').at(-1)?.appid, shop.appid, 'pinned to shop-mp');
+  t.like(await lastAuthorize(), { appid: shop.appid, component: platform.appid }, 'pinned to shop-mp, authorized on its behalf by the platform');
   const viaWeb = await loginByQr(browser, rp, /Alice/);
   t.is(viaShop.claims.sub, viaBrand.claims.sub);
   t.is(viaWeb.claims.sub, viaBrand.claims.sub);
   t.is(new Set([viaBrand.userinfo.wechat_openid, viaShop.userinfo.wechat_openid, viaWeb.userinfo.wechat_openid]).size, 3, 'an openid per app');
+});
+
+test.serial('a client pinned to shop-mp goes through the platform (component token, component exchange); one pinned to brand-mp does not', async (t) => {
+  const since = (await simCalls(simulator.url)).length;
+  const viaBrand = await loginInWeChat(browser, await createRp(broker.issuer, rpServer, 'brand', BRAND_SECRET), simulator.url, 'chen', { allow: true });
+  const brandCalls = (await simCalls(simulator.url)).slice(since);
+  t.true(brandCalls.some((call) => call.path === '/sns/oauth2/access_token' && call.appid === brand.appid));
+  t.false(brandCalls.some((call) => call.path.startsWith('/cgi-bin/component') || call.path === '/sns/oauth2/component/access_token' || call.component !== undefined));
+  const middle = (await simCalls(simulator.url)).length;
+  const viaShop = await loginInWeChat(browser, await shopRp(), simulator.url, 'chen', { allow: true });
+  const shopCalls = (await simCalls(simulator.url)).slice(middle);
+  t.true(shopCalls.some((call) => call.path === '/sns/oauth2/component/access_token' && call.appid === shop.appid));
+  t.false(shopCalls.some((call) => call.path === '/sns/oauth2/access_token'), 'never with a secret of the shop\'s own');
+  t.is(viaShop.claims.sub, viaBrand.claims.sub, 'one person, one sub, whichever way the account is reached');
+  t.not(viaShop.userinfo.wechat_openid, viaBrand.userinfo.wechat_openid);
+  // Coexistence: the broker never asks for the account's global access_token (/cgi-bin/token or stable_token).
+  t.false((await simCalls(simulator.url)).some((call) => /^\/cgi-bin\/(token|stable_token)$/.test(call.path)));
+});
+
+test.serial('on the account\'s behalf, the callback must name the account asked for: another appid, or none, is refused', async (t) => {
+  const jar = cookieJar();
+  const at = { issuer: broker.issuer, direct: broker.origin };
+  const { url } = await (await shopRp()).start();
+  const authorize = new URL((await follow(url, jar, at, USER_AGENTS.wechat)).url);
+  t.is(authorize.searchParams.get('component_appid'), platform.appid);
+  // The callback WeChat would send once the person allowed, bent three ways, then as sent.
+  const code = await issueCode(simulator.url, shop.appid, 'alice', 'snsapi_base', undefined, platform.appid);
+  const callback = (appid: string | undefined) => {
+    const target = new URL(authorize.searchParams.get('redirect_uri')!);
+    target.search = new URLSearchParams({ code, state: authorize.searchParams.get('state')!, ...(appid ? { appid } : {}) }).toString();
+    return fetch(target.href.replace(broker.issuer, broker.origin), { redirect: 'manual', headers: { cookie: jar.header(), 'user-agent': USER_AGENTS.wechat } });
+  };
+  for (const appid of [brand.appid, undefined, platform.appid]) t.is((await callback(appid)).status, 400, `appid ${appid}`);
+  t.true(await broker.logged((line) => line.msg === 'WeChat callback naming another appid than the one asked'));
+  t.not((await callback(shop.appid)).status, 400, 'the genuine callback still completes: the bent ones changed nothing');
+});
+
+test.serial('an account event reaches the platform\'s event URL: verified, answered `success` and nothing else', async (t) => {
+  const response = await fetch(`${simulator.url}/_sim/events`, {
+    method: 'POST', body: JSON.stringify({ account: shop.appid, fields: { FromUserName: 'oUser', MsgType: 'event', Event: 'subscribe' } }),
+  });
+  t.deepEqual(await response.json(), [{ platform: platform.appid, status: 200, body: 'success' }]);
+});
+
+test.serial('a platform without a ticket yet: the "starting up" page (503, a way to try again), the operator told why, /readyz says so', async (t) => {
+  const waiting = simPlatform(shop);
+  const dir = mkdtempSync(join(tmpdir(), 'broker-waiting-'));
+  const file = join(dir, 'apps.json');
+  writeFileSync(file, JSON.stringify([
+    { id: 'shop-mp', kind: 'mp', appid: shop.appid, via: 'isv' },
+    { id: 'isv', kind: 'component', appid: waiting.appid, secret_env: 'S', token_env: 'T', aes_key_env: 'K' },
+  ]));
+  const starting = await startBroker({
+    CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)), WECHAT_APPS_FILE: file, S: waiting.secret, T: waiting.token, K: waiting.aesKey,
+    WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
+  });
+  t.teardown(() => starting.stop());
+  t.true(await starting.logged((line) => line.level === 40 && /third-party platform isv: waiting for the first component_verify_ticket/.test(String(line.msg))));
+  t.deepEqual(await (await fetch(`${starting.origin}/readyz`)).json(), {
+    status: 'ready', storage: { protocol: 'memory', accounts: 'memory' }, platforms: { isv: 'waiting for the first component_verify_ticket' },
+  });
+  const { context, page } = await newPerson(browser, 'wechat', 'en');
+  t.teardown(() => context.close());
+  const { url } = await (await createRp(starting.issuer, rpServer)).start();
+  const response = await page.goto(url);
+  t.is(response?.status(), 503);
+  await t.notThrowsAsync(page.getByText('starting up and will be ready in a few minutes').waitFor());
+  t.regex(String(await page.getByRole('link', { name: /log in again/i }).getAttribute('href')), /^\/interaction\//);
+  t.true(starting.logs().some((line) => /login not started: third-party platform isv is waiting/.test(String(line.msg))));
 });
 
 test('the apps file: mistakes are one line naming the app and the field; both forms at once is refused', async (t) => {
@@ -75,6 +165,11 @@ test('the apps file: mistakes are one line naming the app and the field; both fo
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret: 'inline' }]), /app x: .*secret/);
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'NOT_SET' }]), /app x: secret_env names NOT_SET, which is not set/);
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', token_env: 'T' }], { S: 'b'.repeat(32), T: 'token' }), /app x: token_env and aes_key_env belong to a component/);
+  const isv = { id: 'isv', kind: 'component', appid: 'wx9', secret_env: 'S', token_env: 'T', aes_key_env: 'K' };
+  const keys = { S: 'b'.repeat(32), T: 'token', K: 'a'.repeat(43) };
+  t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', via: 'nobody' }, isv], keys), /app x: via names nobody, which is not a component entry of this file/);
+  t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', via: 'isv', secret_env: 'S' }, isv], keys), /app x: an app reached via a platform has no secret of its own/);
+  t.regex(await run([{ id: 'x', kind: 'open', appid: 'wx1', via: 'isv' }, isv], keys), /app x: via belongs to an mp \(Official Account\) entry/);
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S' }], { WECHAT_MP_APPID: 'wx2', WECHAT_MP_SECRET: 'a'.repeat(32), S: 'b'.repeat(32) }), /set either WECHAT_APPS_FILE or WECHAT_MP_\*/);
 });
 

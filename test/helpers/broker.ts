@@ -14,6 +14,10 @@ import { addCallbackHost, simApp, startTestSimulator, wechatEnv } from './simula
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** Brokers still running when the test process exits are killed with it. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => { for (const child of running) child.kill('SIGKILL'); });
+
 export interface RunningBroker {
   readonly issuer: string;
   /** This instance itself (not the proxy an ISSUER may name). */
@@ -100,7 +104,8 @@ async function launchBroker(port: number, env: Record<string, string>): Promise<
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  process.once('exit', () => child.kill('SIGKILL'));
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });

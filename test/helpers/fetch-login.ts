@@ -34,12 +34,15 @@ interface Broker {
   readonly direct: string;
 }
 
-/** Follows redirects by hand, keeping cookies; stops at a response that is not a redirect or leaves the broker. */
-async function follow(url: string, jar: ReturnType<typeof cookieJar>, broker: Broker): Promise<{ url: string; response: Response }> {
+/**
+ * Follows redirects by hand, keeping cookies, as a browser with `userAgent` (a desktop's by
+ * default); stops at a response that is not a redirect or leaves the broker.
+ */
+export async function follow(url: string, jar: ReturnType<typeof cookieJar>, broker: Broker, userAgent = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0'): Promise<{ url: string; response: Response }> {
   let current = url;
   for (;;) {
     const response = await fetch(current.replace(broker.issuer, broker.direct), {
-      redirect: 'manual', headers: { cookie: jar.header(), 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0' },
+      redirect: 'manual', headers: { cookie: jar.header(), 'user-agent': userAgent },
     });
     jar.take(response);
     const location = response.headers.get('location');
