@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { launchChromium, newPerson, USER_AGENTS } from '../helpers/browser.ts';
-import { cookieJar, follow } from '../helpers/fetch-login.ts';
+import { callbackOf, cookieJar, follow } from '../helpers/fetch-login.ts';
 import { sendPush, ticketPush } from '../helpers/platform-push.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
@@ -110,11 +110,9 @@ test.serial('on the account\'s behalf, the callback must name the account asked 
   t.is(authorize.searchParams.get('component_appid'), platform.appid);
   // The callback WeChat would send once the person allowed, bent three ways, then as sent.
   const code = await issueCode(simulator.url, shop.appid, 'alice', 'snsapi_base', undefined, platform.appid);
-  const callback = (appid: string | undefined) => {
-    const target = new URL(authorize.searchParams.get('redirect_uri')!);
-    target.search = new URLSearchParams({ code, state: authorize.searchParams.get('state')!, ...(appid ? { appid } : {}) }).toString();
-    return fetch(target.href.replace(broker.issuer, broker.origin), { redirect: 'manual', headers: { cookie: jar.header(), 'user-agent': USER_AGENTS.wechat } });
-  };
+  const callback = (appid: string | undefined) => fetch(callbackOf(authorize, code, appid ? { appid } : {}).href.replace(broker.issuer, broker.origin), {
+    redirect: 'manual', headers: { cookie: jar.header(), 'user-agent': USER_AGENTS.wechat },
+  });
   for (const appid of [brand.appid, undefined, platform.appid]) t.is((await callback(appid)).status, 400, `appid ${appid}`);
   t.true(await broker.logged((line) => line.msg === 'WeChat callback naming another appid than the one asked'));
   t.not((await callback(shop.appid)).status, 400, 'the genuine callback still completes: the bent ones changed nothing');

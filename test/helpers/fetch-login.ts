@@ -52,6 +52,23 @@ export async function follow(url: string, jar: ReturnType<typeof cookieJar>, bro
   }
 }
 
+/** The callback WeChat sends the browser to, followed to wherever the login ends (the relying party). */
+async function deliverCallback(callback: URL, jar: ReturnType<typeof cookieJar>, broker: Broker, userAgent?: string): Promise<string> {
+  const page = await follow(callback.href, jar, broker, userAgent);
+  const next = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(await page.response.text())?.[1]?.replaceAll('&amp;', '&');
+  if (!next) throw new Error(`the callback did not send the browser on (${page.response.status})`);
+  return (await follow(next, jar, broker, userAgent)).url;
+}
+
+/** The callback for WeChat's authorize URL `wechat`: its redirect_uri with the code and state (and `extra`). */
+export function callbackOf(wechat: URL, code: string, extra: Record<string, string> = {}): URL {
+  const callback = new URL(wechat.searchParams.get('redirect_uri')!);
+  callback.searchParams.set('code', code);
+  callback.searchParams.set('state', wechat.searchParams.get('state')!);
+  for (const [key, value] of Object.entries(extra)) callback.searchParams.set(key, value);
+  return callback;
+}
+
 /**
  * Logs `user` in by QR at `broker` (its requests go to `direct`, whatever ISSUER says):
  * the authorization URL's answer chain up to WeChat, the code WeChat gives, the callback,
@@ -59,15 +76,21 @@ export async function follow(url: string, jar: ReturnType<typeof cookieJar>, bro
  */
 export async function qrLoginByFetch(authorizeUrl: string, broker: Broker, simulator: string, user = 'alice'): Promise<{ landed: string; jar: Jar }> {
   const jar = cookieJar();
-  const toWeChat = await follow(authorizeUrl, jar, broker);
-  const wechat = new URL(toWeChat.url);
+  const wechat = new URL((await follow(authorizeUrl, jar, broker)).url);
   const code = await issueCode(simulator, wechat.searchParams.get('appid')!, user, 'snsapi_login');
-  const callback = new URL(wechat.searchParams.get('redirect_uri')!);
-  callback.searchParams.set('code', code);
-  callback.searchParams.set('state', wechat.searchParams.get('state')!);
-  const page = await follow(callback.href, jar, broker);
-  const next = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(await page.response.text())?.[1]?.replaceAll('&amp;', '&');
-  if (!next) throw new Error(`the callback did not send the browser on (${page.response.status})`);
-  const landed = await follow(next, jar, broker);
-  return { landed: landed.url, jar };
+  return { landed: await deliverCallback(callbackOf(wechat, code), jar, broker), jar };
+}
+
+/**
+ * Logs `user` in inside the WeChat browser (`userAgent`) with one silent snsapi_base
+ * authorization (so the request must ask for nothing more than `openid`); on an account's
+ * behalf when WeChat's URL names a component_appid, as WeChat's own callback would.
+ */
+export async function webLoginByFetch(authorizeUrl: string, broker: Broker, simulator: string, userAgent: string, user = 'alice'): Promise<string> {
+  const jar = cookieJar();
+  const wechat = new URL((await follow(authorizeUrl, jar, broker, userAgent)).url);
+  const appid = wechat.searchParams.get('appid')!;
+  const component = wechat.searchParams.get('component_appid') ?? undefined;
+  const code = await issueCode(simulator, appid, user, 'snsapi_base', undefined, component);
+  return deliverCallback(callbackOf(wechat, code, component ? { appid } : {}), jar, broker, userAgent);
 }
