@@ -14,7 +14,7 @@ import { callbackOf, cookieJar, follow } from '../helpers/fetch-login.ts';
 import { sendPush, ticketPush } from '../helpers/platform-push.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { addCallbackHost, issueCode, pushTicketNow, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator } from '../helpers/simulator.ts';
+import { addCallbackHost, injectFaults, issueCode, pushTicketNow, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator } from '../helpers/simulator.ts';
 import { loginByQr, loginInWeChat } from '../helpers/wechat.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 
@@ -116,6 +116,16 @@ test.serial('on the account\'s behalf, the callback must name the account asked 
   for (const appid of [brand.appid, undefined, platform.appid]) t.is((await callback(appid)).status, 400, `appid ${appid}`);
   t.true(await broker.logged((line) => line.msg === 'WeChat callback naming another appid than the one asked'));
   t.not((await callback(shop.appid)).status, 400, 'the genuine callback still completes: the bent ones changed nothing');
+});
+
+test.serial('a component token WeChat refuses mid-login (42001) is renewed once, and the login completes', async (t) => {
+  const fetches = async () => (await simCalls(simulator.url)).filter((call) => call.path === '/cgi-bin/component/api_component_token').length;
+  const before = await fetches();
+  await injectFaults(simulator.url, '/sns/oauth2/component/access_token', ['errcode:42001']);
+  const viaShop = await loginInWeChat(browser, await shopRp(), simulator.url, 'bob', { allow: true });
+  t.truthy(viaShop.claims.sub);
+  t.is(await fetches(), before + 1);
+  t.true(await broker.logged((line) => line.msg === 'WeChat refused the component_access_token: renewing it once'));
 });
 
 test.serial('an account event reaches the platform\'s event URL: verified, answered `success` and nothing else', async (t) => {

@@ -7,7 +7,7 @@ import type { ConfiguredApp } from '../../src/config/config.ts';
 import type { Attempt } from '../../src/login/attempts.ts';
 import { decide, type CallbackFacts, type UpstreamResult } from '../../src/login/decide.ts';
 import {
-  errorFromErrcode, WeChatSnapshotUserError, WeChatUnavailableError,
+  errorFromErrcode, WeChatComponentTokenError, WeChatSnapshotUserError, WeChatTicketError, WeChatUnavailableError,
 } from '../../src/wechat/errors.ts';
 import type { AppId, Openid, Unionid, WeChatUser } from '../../src/wechat/types.ts';
 
@@ -72,4 +72,29 @@ test('WeChat unavailable or refusing an unexpected call: temporarily_unavailable
   for (const error of [new WeChatUnavailableError('timeout'), errorFromErrcode(48001, 'api unauthorized'), errorFromErrcode(45011, 'limit')]) {
     t.like(decide(facts({ result: failed(error) })), { type: 'rp-error', error: { error: 'temporarily_unavailable' }, metric: 'unavailable' });
   }
+});
+
+const shop: ConfiguredApp = { id: 'shop-mp', kind: 'mp', appid: 'wxshop' as AppId, component: 'wxisv' as AppId, via: 'isv', configuredBy: 'WECHAT_APPS_FILE (app shop-mp)' };
+const onBehalf = (error: Error) => decide(facts({ app: shop, attempt: { ...base, appid: shop.appid }, result: failed(error) }));
+const noteOf = (outcome: ReturnType<typeof decide>) => ('note' in outcome ? outcome.note?.msg ?? '' : '');
+
+test('through a platform, the ticket missing, expired (61005) or invalid (61006): the "starting up" page, with a way to try again', (t) => {
+  for (const error of [new WeChatTicketError('no ticket yet'), errorFromErrcode(61005, 'expired'), errorFromErrcode(61006, 'invalid')]) {
+    const outcome = onBehalf(error);
+    t.like(outcome, { type: 'page', page: 'starting', status: 503, retry: true, metric: 'unavailable', note: { level: 'warn' } });
+    t.regex(noteOf(outcome), /platform isv has no valid component_verify_ticket/);
+  }
+});
+
+test('through a platform, an IP off its whitelist (61004) or a lapsed authorization (61023): misconfigured, and the operator told what to do', (t) => {
+  const ip = onBehalf(errorFromErrcode(61004, 'access clientip is not registered'));
+  t.like(ip, { type: 'page', page: 'misconfigured', status: 503, retry: false, note: { level: 'error' } });
+  t.regex(noteOf(ip), /whitelist of third-party platform isv/);
+  const lapsed = onBehalf(errorFromErrcode(61023, 'refresh_token is invalid'));
+  t.like(lapsed, { type: 'page', page: 'misconfigured', status: 503, retry: false, note: { level: 'error' } });
+  t.regex(noteOf(lapsed), /shop-mp .* must authorize the platform again/);
+});
+
+test('through a platform, a component token WeChat refuses even after renewal: temporarily_unavailable for the relying party', (t) => {
+  t.like(onBehalf(new WeChatComponentTokenError('refused')), { type: 'rp-error', error: { error: 'temporarily_unavailable' }, metric: 'unavailable', note: { level: 'error' } });
 });
