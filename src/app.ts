@@ -15,6 +15,7 @@ import { ATTEMPT_MODEL, Attempts } from './login/attempts.ts';
 import { HANDOFF_MODEL, Handoffs } from './login/handoff.ts';
 import { accountSource } from './login/claims.ts';
 import { createLogin, type Login } from './login/login.ts';
+import { platformAuthorizeRoutes } from './login/platform-authorize.ts';
 import { PlatformTokens } from './login/platform-tokens.ts';
 import { Platforms } from './login/platforms.ts';
 import { loginRoutes } from './login/routes.ts';
@@ -90,6 +91,9 @@ function routers(config: RunningConfig, shared: Shared, login: Login) {
     homeRoutes(config.issuer, shared.demo ? `${config.issuer}/demo` : undefined),
     languageRoutes(),
     new Platforms(config.platforms, stores.protocol, shared.platformTokens, shared.log).routes(),
+    platformAuthorizeRoutes({
+      platforms: config.platforms, tokens: shared.platformTokens, wechat: shared.wechat, issuer: config.issuer, mpUrl: config.wechat.mpUrl, log: shared.log,
+    }),
     loginRoutes(login),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),

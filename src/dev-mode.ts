@@ -50,7 +50,7 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
       ...config,
       apps,
       platforms: [{ id: PLATFORM_ID, appid: platform.appid as AppId, secret: platform.secret, token: platform.token, aesKey: platform.aesKey }],
-      wechat: { ...config.wechat, connectUrl: simulator.url, apiUrl: simulator.url, loginJsUrl: simulator.loginJsUrl },
+      wechat: { ...config.wechat, connectUrl: simulator.url, mpUrl: simulator.url, apiUrl: simulator.url, loginJsUrl: simulator.loginJsUrl },
     },
   };
 }

@@ -35,6 +35,8 @@ export type ConfiguredApp = WeChatApp & {
 
 export interface WeChatSettings {
   readonly connectUrl: string;
+  /** mp.weixin.qq.com: where an Official Account's owner authorizes a third-party platform. */
+  readonly mpUrl: string;
   readonly apiUrl: string;
   readonly loginJsUrl: string;
   readonly qrMode: QrMode;
@@ -154,6 +156,7 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     platforms,
     wechat: {
       connectUrl: settings.WECHAT_CONNECT_URL,
+      mpUrl: settings.WECHAT_MP_URL,
       apiUrl: settings.WECHAT_API_URL,
       loginJsUrl: settings.WECHAT_LOGIN_JS_URL,
       qrMode: settings.WECHAT_QR_MODE,

@@ -102,6 +102,7 @@ export const VARIABLES = {
   }),
   WECHAT_QR_MODE: variable({ schema: oneOf(['embedded', 'redirect']), default: 'embedded', production: 'optional', doc: '`embedded` (wxLogin.js in the broker page) or `redirect` (WeChat\'s qrconnect page)' }),
   WECHAT_CONNECT_URL: variable({ schema: httpUrl, default: 'https://open.weixin.qq.com', production: 'optional', doc: 'base of WeChat\'s authorize pages' }),
+  WECHAT_MP_URL: variable({ schema: httpUrl, default: 'https://mp.weixin.qq.com', production: 'optional', doc: 'base of the Official Accounts Platform\'s pages (a third-party platform\'s authorization page)' }),
   WECHAT_API_URL: variable({ schema: httpUrl, default: 'https://api.weixin.qq.com', production: 'optional', doc: 'base of WeChat\'s APIs' }),
   WECHAT_LOGIN_JS_URL: variable({ schema: httpUrl, default: 'https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js', production: 'optional', doc: 'WeChat\'s wxLogin.js' }),
   WECHAT_TIMEOUT_MS: variable({ schema: wholeNumber(100, 60_000), default: '5000', production: 'optional', doc: 'timeout of each WeChat API call' }),

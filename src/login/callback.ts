@@ -13,7 +13,7 @@ import type { ConfiguredApp } from '../config/config.ts';
 import { requestedScopes } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
 import type { ProfileLang } from '../wechat/client.ts';
-import { WeChatComponentTokenError, WeChatError } from '../wechat/errors.ts';
+import { WeChatError } from '../wechat/errors.ts';
 import type { WeChatScope, WeChatUser } from '../wechat/types.ts';
 import type { Attempt } from './attempts.ts';
 import { isStateFormat } from './attempts.ts';
@@ -79,20 +79,10 @@ async function completeUpstream(ctx: Context, login: Login, app: ConfiguredApp, 
   }
 }
 
-/**
- * WeChat's part, with the platform's component_access_token for an account reached
- * through one; a token WeChat refuses is renewed once (another instance may hold a newer one).
- */
-async function signIn(login: Login, app: ConfiguredApp, scope: WeChatScope, code: string, lang: ProfileLang): Promise<WeChatUser> {
+/** WeChat's part, with the platform's component_access_token for an account reached through one. */
+function signIn(login: Login, app: ConfiguredApp, scope: WeChatScope, code: string, lang: ProfileLang): Promise<WeChatUser> {
   if (app.via === undefined) return login.wechat.signIn(app, scope, code, lang);
-  const token = await login.platformTokens.token(app.via);
-  try {
-    return await login.wechat.signIn(app, scope, code, lang, token);
-  } catch (error) {
-    if (!(error instanceof WeChatComponentTokenError)) throw error;
-    login.log.warn({ platform: app.via, errcode: error.errcode, rid: error.requestId }, 'WeChat refused the component_access_token: renewing it once');
-    return login.wechat.signIn(app, scope, code, lang, await login.platformTokens.renewed(app.via, token));
-  }
+  return login.platformTokens.withToken(app.via, (token) => login.wechat.signIn(app, scope, code, lang, token));
 }
 
 /** The account the openid has, when the decision needs it (snsapi_base gives no profile). */

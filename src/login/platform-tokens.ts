@@ -10,7 +10,7 @@ import type { PlatformApp } from '../config/apps-file.ts';
 import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
 import type { WeChatClient } from '../wechat/client.ts';
-import { WeChatTicketError, WeChatUnavailableError } from '../wechat/errors.ts';
+import { WeChatComponentTokenError, WeChatTicketError, WeChatUnavailableError } from '../wechat/errors.ts';
 
 export const TICKET_MODEL = 'WeChatPlatformTicket';
 export const TOKEN_MODEL = 'WeChatComponentToken';
@@ -76,6 +76,18 @@ export class PlatformTokens {
     const current = await this.#stored(id);
     if (current && current.expiresAt - Date.now() > RENEW_BEFORE_MS) return current.token;
     return this.#renew(id, current?.token, current);
+  }
+
+  /** `call` with the platform's token; a token WeChat refuses is renewed once (another instance may hold a newer one). */
+  async withToken<T>(id: string, call: (token: string) => Promise<T>): Promise<T> {
+    const token = await this.token(id);
+    try {
+      return await call(token);
+    } catch (error) {
+      if (!(error instanceof WeChatComponentTokenError)) throw error;
+      this.#log.warn({ platform: id, errcode: error.errcode, rid: error.requestId }, 'WeChat refused the component_access_token: renewing it once');
+      return call(await this.renewed(id, token));
+    }
   }
 
   /** A token other than `refused`, which WeChat just refused: fetched anew unless another instance already did. */

@@ -1,5 +1,6 @@
 // Rate limits on the endpoints anyone can hit and that cost the broker something: the
-// authorization endpoint (and pushed requests), WeChat's callback, and the token endpoint.
+// authorization endpoint (and pushed requests), WeChat's callback, the token endpoint, and
+// a third-party platform's authorization page (each view asks WeChat for a code).
 // Per client IP (the proxy's word when TRUST_PROXY) and per client_id, in one-minute
 // windows; beyond a limit, 429 with Retry-After. A counter store that fails lets the
 // request through (and is logged): a storage outage must not lock everybody out.
@@ -16,7 +17,7 @@ export interface RateLimits {
 }
 
 const WINDOW_S = 60;
-const LIMITED = /^\/(auth|request|token)(\/|$)|^\/interaction\/[^/]+\/wechat$/;
+const LIMITED = /^\/(auth|request|token)(\/|$)|^\/interaction\/[^/]+\/wechat$|^\/wechat\/platform\/[^/]+\/authorize$/;
 const JSON_ANSWER = /^\/(request|token)/;
 
 /** The client a request names: client_id in the query, or HTTP Basic client authentication. */

@@ -131,6 +131,11 @@ const MESSAGES = {
     continueLink: '继续',
     loggedOutTitle: '已退出',
     loggedOutBody: '你已成功退出登录。',
+    platformAuthorizeTitle: '授权公众号',
+    platformAuthorizeBody: '公众号管理员：点击下方按钮，用管理员微信扫码，将公众号授权给本公司的第三方平台。授权后，该公众号的网页登录由第三方平台代为完成。链接 10 分钟内有效。',
+    platformAuthorizeLink: '前往微信授权',
+    platformAuthorizedTitle: '授权已完成',
+    platformAuthorizedBody: '公众号已授权给第三方平台。请将它写入 WECHAT_APPS_FILE（"via" 指向该平台），即可通过它登录。',
   },
   'zh-TW': {
     brand: '微信登入',
@@ -238,6 +243,11 @@ const MESSAGES = {
     continueLink: '繼續',
     loggedOutTitle: '已退出',
     loggedOutBody: '你已成功退出登入。',
+    platformAuthorizeTitle: '授權公眾號',
+    platformAuthorizeBody: '公眾號管理員：點擊下方按鈕，用管理員微信掃碼，將公眾號授權給本公司的第三方平台。授權後，該公眾號的網頁登入由第三方平台代為完成。連結 10 分鐘內有效。',
+    platformAuthorizeLink: '前往微信授權',
+    platformAuthorizedTitle: '授權已完成',
+    platformAuthorizedBody: '公眾號已授權給第三方平台。請將它寫入 WECHAT_APPS_FILE（"via" 指向該平台），即可通過它登入。',
   },
   en: {
     brand: 'Log in with WeChat',
@@ -345,6 +355,11 @@ const MESSAGES = {
     continueLink: 'Continue',
     loggedOutTitle: 'Logged out',
     loggedOutBody: 'You have been logged out.',
+    platformAuthorizeTitle: 'Authorize an Official Account',
+    platformAuthorizeBody: 'Official Account administrators: follow the button and scan with the administrator\'s WeChat to authorize the account to this company\'s third-party platform, which then performs the account\'s web logins. The link works for 10 minutes.',
+    platformAuthorizeLink: 'Authorize at WeChat',
+    platformAuthorizedTitle: 'Authorization complete',
+    platformAuthorizedBody: 'The Official Account has authorized the third-party platform. List it in WECHAT_APPS_FILE (with "via" naming the platform) to log people in through it.',
   },
 } as const;
 

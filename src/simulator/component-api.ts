@@ -2,7 +2,9 @@
 //   POST /cgi-bin/component/api_component_token
 //        {component_appid, component_appsecret, component_verify_ticket}
 // → {component_access_token, expires_in: 7200}, or 61005 (ticket expired), 61006 (ticket
-// invalid), 40013/40125 (appid, secret). Answered as api-answers.ts makes every answer.
+// invalid), 40013/40125 (appid, secret); and
+//   POST /cgi-bin/component/api_create_preauthcode?component_access_token=… {component_appid}
+// → {pre_auth_code, expires_in: 600}. Answered as api-answers.ts makes every answer.
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -35,8 +37,20 @@ async function componentToken(ctx: Context, world: SimWorld): Promise<void> {
   answer(ctx, { component_access_token: token, expires_in: TOKEN_TTL_S });
 }
 
+/** POST /cgi-bin/component/api_create_preauthcode?component_access_token=…: {component_appid} → a pre_auth_code. */
+async function preAuthCode(ctx: Context, world: SimWorld): Promise<void> {
+  if (await playFault(ctx, world)) return;
+  const platform = world.componentToken(String(ctx.query.component_access_token ?? ''));
+  if (typeof platform === 'number') return fail(ctx, world, platform, 'invalid credential, access_token is invalid or not latest');
+  const { component_appid: appid } = await fieldsOf(ctx);
+  if (appid !== platform.appid) return fail(ctx, world, 40013, 'invalid appid');
+  world.calls.push({ path: ctx.path, appid });
+  answer(ctx, { pre_auth_code: world.issuePreAuthCode(platform), expires_in: 600 });
+}
+
 export function componentApi(world: SimWorld): Router {
   const router = new Router();
   router.post('/cgi-bin/component/api_component_token', (ctx) => componentToken(ctx, world));
+  router.post('/cgi-bin/component/api_create_preauthcode', (ctx) => preAuthCode(ctx, world));
   return router;
 }

@@ -9,7 +9,7 @@ import { pushTicketsPeriodically } from './platform-pushes.ts';
 import { SimWorld, type SimApp, type SimPlatform } from './world.ts';
 
 export interface RunningSimulator {
-  /** Base URL: serves as WECHAT_CONNECT_URL, WECHAT_API_URL and the wxLogin.js host. */
+  /** Base URL: serves as WECHAT_CONNECT_URL, WECHAT_MP_URL, WECHAT_API_URL and the wxLogin.js host. */
   readonly url: string;
   readonly loginJsUrl: string;
   close(): Promise<void>;

@@ -108,6 +108,7 @@ export class SimWorld {
   /** Tickets pushed and component tokens issued: value → (platform appid, expiry). */
   readonly #tickets = new Map<string, { platform: string; expiresAt: number }>();
   readonly #componentTokens = new Map<string, { platform: string; expiresAt: number }>();
+  readonly #preAuthCodes = new Map<string, { platform: string; expiresAt: number }>();
   /** (user, appid) pairs that already allowed snsapi_userinfo: WeChat lets them pass. */
   readonly #allowed = new Set<string>();
   /** How many of the next callbacks WeChat delivers twice. */
@@ -142,6 +143,21 @@ export class SimWorld {
     const token = randomToken(48);
     this.#componentTokens.set(token, { platform: platform.appid, expiresAt: Date.now() + TOKEN_TTL_S * 1000 });
     return token;
+  }
+
+  /** A pre_auth_code for the platform's authorization page, living 10 minutes. */
+  issuePreAuthCode(platform: SimPlatform): string {
+    const code = `preauthcode@@@${randomToken(32)}`;
+    this.#preAuthCodes.set(code, { platform: platform.appid, expiresAt: Date.now() + 10 * 60_000 });
+    return code;
+  }
+
+  /** Whether `code` is a live pre_auth_code of the platform; `spend` uses it up. */
+  preAuthCode(platform: SimPlatform, code: string, spend = false): boolean {
+    const issued = this.#preAuthCodes.get(code);
+    const live = issued !== undefined && issued.platform === platform.appid && issued.expiresAt > Date.now();
+    if (live && spend) this.#preAuthCodes.delete(code);
+    return live;
   }
 
   /** The platform a component_access_token belongs to, or the errcode: 40001 unknown, 42001 expired. */

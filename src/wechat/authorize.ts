@@ -33,6 +33,18 @@ export function webAuthorizeUrl(connectUrl: string, request: AuthorizeRequest): 
   return `${new URL('/connect/oauth2/authorize', connectUrl).href}?${query(request)}#wechat_redirect`;
 }
 
+/**
+ * The page where an Official Account's owner authorizes a third-party platform (PC, by
+ * scanning with the owner's WeChat); `auth_type=1` shows Official Accounts only. WeChat
+ * accepts it only when opened from a page on the platform's 授权发起页域名.
+ */
+export function platformAuthorizeUrl(mpUrl: string, request: { componentAppid: AppId; preAuthCode: string; redirectUri: string }): string {
+  const query = new URLSearchParams({
+    component_appid: request.componentAppid, pre_auth_code: request.preAuthCode, redirect_uri: request.redirectUri, auth_type: '1',
+  });
+  return `${new URL('/cgi-bin/componentloginpage', mpUrl).href}?${query}`;
+}
+
 /** Website application QR login page. */
 export function qrConnectUrl(connectUrl: string, request: AuthorizeRequest): string {
   return `${new URL('/connect/qrconnect', connectUrl).href}?${query(request)}#wechat_redirect`;

@@ -117,15 +117,31 @@ export class WeChatClient {
     return parseToken(body);
   }
 
-  /** The exchange on the account's behalf; a refused component token is WeChatComponentTokenError. */
+  /** The exchange on the account's behalf. */
   async #exchangeOnBehalf(app: DelegatedApp, code: string, componentToken: string | undefined): Promise<WeChatToken> {
     if (componentToken === undefined) throw new WeChatTicketError('the platform has no component_access_token yet');
+    return parseToken(await this.#callWithComponentToken({ path: '/sns/oauth2/component/access_token', params: {
+      appid: app.appid, code, grant_type: 'authorization_code', component_appid: app.component, component_access_token: componentToken,
+    } }));
+  }
+
+  /**
+   * A pre-authorization code (`POST /cgi-bin/component/api_create_preauthcode`) for the
+   * page where an Official Account's owner authorizes the platform; it lives 10 minutes.
+   */
+  async preAuthCode(component: AppId, componentToken: string): Promise<string> {
+    const body = await this.#callWithComponentToken({
+      path: '/cgi-bin/component/api_create_preauthcode', params: { component_access_token: componentToken }, body: { component_appid: component },
+    });
+    if (typeof body.pre_auth_code !== 'string' || body.pre_auth_code === '') throw malformed('pre_auth_code', body);
+    return body.pre_auth_code;
+  }
+
+  /** A call whose only credential is a component token: 40001 and 42001 are about it (WeChatComponentTokenError). */
+  async #callWithComponentToken(call: Call): Promise<Json> {
     try {
-      return parseToken(await this.#call({ path: '/sns/oauth2/component/access_token', params: {
-        appid: app.appid, code, grant_type: 'authorization_code', component_appid: app.component, component_access_token: componentToken,
-      } }));
+      return await this.#call(call);
     } catch (error) {
-      // The only credential of this call is the component token: 40001 and 42001 are about it.
       if (error instanceof WeChatTokenError || error instanceof WeChatCredentialsError) {
         throw new WeChatComponentTokenError('WeChat refused the component_access_token', error);
       }

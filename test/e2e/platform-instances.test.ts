@@ -38,7 +38,7 @@ test.before(async () => {
   env = {
     REDIS_URL: redis.url, CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)), WECHAT_APPS_FILE: appsFile,
     PLATFORM_SECRET: platform.secret, PLATFORM_TOKEN: platform.token, PLATFORM_AES_KEY: platform.aesKey,
-    WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
+    WECHAT_CONNECT_URL: simulator.url, WECHAT_MP_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
   };
   brokers.push(...await Promise.all([startBroker(env), startBroker(env)]));
   for (const broker of brokers) await addCallbackHost(simulator.url, new URL(broker.issuer).host);

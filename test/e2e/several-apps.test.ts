@@ -43,7 +43,7 @@ function estateFile(dir: string): string {
 const estateEnv = (dir: string, clientsFile: string) => ({
   CLIENTS_FILE: clientsFile, WECHAT_APPS_FILE: estateFile(dir), BRAND_MP_SECRET: brand.secret,
   PLATFORM_SECRET: platform.secret, PLATFORM_TOKEN: platform.token, PLATFORM_AES_KEY: platform.aesKey,
-  WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
+  WECHAT_CONNECT_URL: simulator.url, WECHAT_MP_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
 });
 
 const SHOP_SECRET = 'shop-secret-0123456789abcdef0123456789';
@@ -128,6 +128,20 @@ test.serial('a component token WeChat refuses mid-login (42001) is renewed once,
   t.true(await broker.logged((line) => line.msg === 'WeChat refused the component_access_token: renewing it once'));
 });
 
+test.serial('an Official Account\'s administrator authorizes the platform from the broker\'s page: WeChat\'s page, the authorized event, and back', async (t) => {
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  await page.goto(`${broker.issuer}/wechat/platform/platform/authorize`);
+  await page.getByRole('heading', { name: 'Authorize an Official Account' }).waitFor();
+  // WeChat opens its page only when the Referer is the platform's registered domain: the broker's.
+  await page.getByRole('link', { name: 'Authorize at WeChat' }).click();
+  await page.getByRole('button', { name: `授权 ${brand.appid}` }).click();
+  await page.getByRole('heading', { name: 'Authorization complete' }).waitFor();
+  t.true(await broker.logged((line) => line.msg === 'platform authorization event' && line.event === 'authorized' && line.authorizer === brand.appid));
+  t.true((await simCalls(simulator.url)).some((call) => call.path === '/cgi-bin/component/api_create_preauthcode'));
+  t.is((await fetch(`${broker.issuer}/wechat/platform/nobody/authorize`)).status, 404);
+});
+
 test.serial('an account event reaches the platform\'s event URL: verified, answered `success` and nothing else', async (t) => {
   const response = await fetch(`${simulator.url}/_sim/events`, {
     method: 'POST', body: JSON.stringify({ account: shop.appid, fields: { FromUserName: 'oUser', MsgType: 'event', Event: 'subscribe' } }),
@@ -145,7 +159,7 @@ test.serial('a platform without a ticket yet: the "starting up" page (503, a way
   ]));
   const starting = await startBroker({
     CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)), WECHAT_APPS_FILE: file, S: waiting.secret, T: waiting.token, K: waiting.aesKey,
-    WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
+    WECHAT_CONNECT_URL: simulator.url, WECHAT_MP_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
   });
   t.teardown(() => starting.stop());
   t.true(await starting.logged((line) => line.level === 40 && /third-party platform isv: waiting for the first component_verify_ticket/.test(String(line.msg))));

@@ -31,6 +31,7 @@ export function wechatEnv(simulator: RunningSimulator, apps: readonly SimApp[]):
     ...(mp ? { WECHAT_MP_APPID: mp.appid, WECHAT_MP_SECRET: mp.secret } : {}),
     ...(open ? { WECHAT_OPEN_APPID: open.appid, WECHAT_OPEN_SECRET: open.secret } : {}),
     WECHAT_CONNECT_URL: simulator.url,
+    WECHAT_MP_URL: simulator.url,
     WECHAT_API_URL: simulator.url,
     WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
   };

@@ -1,0 +1,65 @@
+// Where an Official Account's administrator authorizes the company's third-party platform
+// (the platform's 授权发起页, on the broker's domain, which is registered for it):
+//   GET /wechat/platform/:id/authorize    a page linking to WeChat's authorization page
+//                                         with a fresh pre_auth_code (valid 10 minutes)
+//   GET /wechat/platform/:id/authorized   where WeChat sends the administrator back; the
+//                                         `authorized` event itself arrives at auth-events
+// Being authorized gives nobody anything by itself: an account logs people in only once
+// the operator lists it in WECHAT_APPS_FILE with `via`.
+
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { PlatformApp } from '../config/apps-file.ts';
+import type { Logger } from '../log.ts';
+import { errorPage, platformAuthorizedPage, platformAuthorizePage, type ErrorData } from '../pages/views.ts';
+import { platformAuthorizeUrl } from '../wechat/authorize.ts';
+import type { WeChatClient } from '../wechat/client.ts';
+import { WeChatCredentialsError, WeChatError, WeChatIpNotAllowedError, WeChatTicketError } from '../wechat/errors.ts';
+import type { PlatformTokens } from './platform-tokens.ts';
+
+export interface PlatformAuthorizeParts {
+  readonly platforms: readonly PlatformApp[];
+  readonly tokens: PlatformTokens;
+  readonly wechat: WeChatClient;
+  readonly issuer: string;
+  /** mp.weixin.qq.com (or the simulator). */
+  readonly mpUrl: string;
+  readonly log: Logger;
+}
+
+async function authorizePage(ctx: Context, parts: PlatformAuthorizeParts): Promise<void> {
+  const platform = parts.platforms.find((candidate) => candidate.id === ctx.params.id);
+  if (!platform) return errorPage(ctx, { kind: 'not_found', status: 404 });
+  try {
+    const preAuthCode = await parts.tokens.withToken(platform.id, (token) => parts.wechat.preAuthCode(platform.appid, token));
+    ctx.set('cache-control', 'no-store');
+    platformAuthorizePage(ctx, platformAuthorizeUrl(parts.mpUrl, {
+      componentAppid: platform.appid, preAuthCode, redirectUri: `${parts.issuer}/wechat/platform/${platform.id}/authorized`,
+    }));
+  } catch (error) {
+    if (!(error instanceof WeChatError)) throw error;
+    parts.log.warn({ platform: platform.id, errcode: error.errcode, rid: error.requestId, reason: error.message }, 'platform authorization page: no pre_auth_code');
+    errorPage(ctx, pageFor(error, ctx.path));
+  }
+}
+
+/** No ticket yet: starting up; the platform's credentials or IP refused: misconfigured; else WeChat unavailable. */
+function pageFor(error: WeChatError, path: string): ErrorData {
+  if (error instanceof WeChatTicketError) return { kind: 'starting', status: 503 };
+  if (error instanceof WeChatIpNotAllowedError || error instanceof WeChatCredentialsError) return { kind: 'misconfigured', status: 503 };
+  return { kind: 'unavailable', status: 503, retryHref: path };
+}
+
+function authorized(ctx: Context, parts: PlatformAuthorizeParts): void {
+  const platform = parts.platforms.find((candidate) => candidate.id === ctx.params.id);
+  if (!platform) return errorPage(ctx, { kind: 'not_found', status: 404 });
+  parts.log.info({ platform: platform.id }, 'back from WeChat\'s platform authorization page');
+  platformAuthorizedPage(ctx);
+}
+
+export function platformAuthorizeRoutes(parts: PlatformAuthorizeParts): Router {
+  const router = new Router();
+  router.get('/wechat/platform/:id/authorize', (ctx) => authorizePage(ctx, parts));
+  router.get('/wechat/platform/:id/authorized', (ctx) => authorized(ctx, parts));
+  return router;
+}
