@@ -15,6 +15,7 @@ import { ATTEMPT_MODEL, Attempts } from './login/attempts.ts';
 import { HANDOFF_MODEL, Handoffs } from './login/handoff.ts';
 import { accountSource } from './login/claims.ts';
 import { createLogin, type Login } from './login/login.ts';
+import { miniProgramLogins } from './login/mini-program.ts';
 import { platformAuthorizeRoutes } from './login/platform-authorize.ts';
 import { PlatformTokens } from './login/platform-tokens.ts';
 import { Platforms } from './login/platforms.ts';
@@ -103,10 +104,13 @@ function routers(config: RunningConfig, shared: Shared, login: Login) {
 /** The provider (a Koa app) with the broker's middleware and routes, for one set of clients and keys. */
 async function buildApp(config: RunningConfig, shared: Shared) {
   const { log, stores, metrics } = shared;
+  const linker = new AccountLinker(stores.accounts);
   const provider = await createProvider({
     issuer: config.issuer, clients: config.clients, keys: config.keys, cookieKeys: config.cookieKeys,
     storage: stores.protocol,
     accounts: accountSource(stores.accounts, config.apps),
+    subjectTokens: config.apps.some((app) => app.kind === 'miniprogram')
+      ? miniProgramLogins({ apps: config.apps, wechat: shared.wechat, linker, log, metrics }) : undefined,
   });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
   provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
@@ -118,7 +122,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     attempts: new Attempts(stores.protocol.adapter(ATTEMPT_MODEL), config.cookieKeys[0]),
     wechat: shared.wechat,
     platformTokens: shared.platformTokens,
-    linker: new AccountLinker(stores.accounts),
+    linker,
     log,
     metrics,
     silent: shared.silent,

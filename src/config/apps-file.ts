@@ -27,7 +27,7 @@ const appId = z.string().regex(/^[A-Za-z0-9-]{1,32}$/, { error: 'must be 1 to 32
 
 const entry = z.object({
   id: appId,
-  kind: z.enum(['mp', 'open', 'component'], { error: 'must be mp (Official Account), open (website app) or component (third-party platform)' }),
+  kind: z.enum(['mp', 'open', 'miniprogram', 'component'], { error: 'must be mp (Official Account), open (website app), miniprogram (mini program) or component (third-party platform)' }),
   appid: z.string().refine(isWeChatId, { error: 'is not a WeChat appid' }),
   secret_env: envName.optional(),
   secret_file: z.string().min(1).optional(),
@@ -109,7 +109,7 @@ function checkFields(variable: string, app: AppEntry): void {
 /** The entry as an upstream app: with its own secret, or through the platform it names. */
 function upstreamApp(variable: string, app: AppEntry, entries: readonly AppEntry[], env: Env): FileApp {
   const common = { id: app.id, appid: app.appid as AppId, name: app.name, configuredBy: `${variable} (app ${app.id})` };
-  if (app.via === undefined) return { ...common, kind: app.kind as 'mp' | 'open', secret: secretOf(variable, app, env) };
+  if (app.via === undefined) return { ...common, kind: app.kind as Exclude<AppEntry['kind'], 'component'>, secret: secretOf(variable, app, env) };
   const platform = entries.find((other) => other.id === app.via && other.kind === 'component');
   if (!platform) throw new ConfigError(variable, about(app, `via names ${app.via}, which is not a component entry of this file`));
   return { ...common, kind: 'mp', component: platform.appid as AppId, via: platform.id };

@@ -24,7 +24,8 @@ import { sendAtCallback } from './response.ts';
 
 /** How long a repeat delivery waits for the first one to answer. */
 const REPEAT_WAIT_MS = 8000;
-const CODE_FORMAT = /^[\x21-\x7e]{1,512}$/;
+/** What a WeChat code (an authorization code, a mini program's js_code) can look like. */
+export const CODE_FORMAT = /^[\x21-\x7e]{1,512}$/;
 /** WeChat gives the profile's region names in the person's language. */
 const PROFILE_LANG = { 'zh-CN': 'zh_CN', 'zh-TW': 'zh_TW', en: 'en' } as const;
 

@@ -86,6 +86,11 @@ const ON_WECHAT_ERROR: Record<WeChatErrorCode, (facts: CallbackFacts) => Outcome
     type: 'page', page: 'misconfigured', status: 503, retry: false, metric: 'misconfigured',
     note: { level: 'error', msg: `the authorization of ${app.id} to third-party platform ${app.via ?? ''} lapsed (61023): the account's owner must authorize the platform again` },
   }),
+  WECHAT_HIGH_RISK_USER: () => ({
+    type: 'rp-error', error: { error: 'access_denied', error_description: 'WeChat blocked this account as high-risk' }, metric: 'refused',
+    note: { level: 'warn', msg: 'WeChat blocked the user as high-risk (40226)' },
+  }),
+  WECHAT_RATE_LIMITED: () => unavailable({ level: 'warn', msg: 'WeChat rate limit reached (45011)' }),
   WECHAT_COMPONENT_TOKEN: () => unavailable({ level: 'error', msg: 'WeChat refused a fresh component_access_token' }),
   WECHAT_SCOPE: () => unavailable({ level: 'error', msg: 'WeChat refused a call the broker made' }),
   WECHAT_TOKEN: () => unavailable({ level: 'error', msg: 'WeChat refused a call the broker made' }),

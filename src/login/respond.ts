@@ -24,7 +24,8 @@ export interface Callback {
   readonly attempt: Attempt;
 }
 
-function factsOf(user: WeChatUser): LoginFacts {
+/** What a login tells the account store about the person WeChat vouched for. */
+export function factsOf(user: WeChatUser): LoginFacts {
   return {
     identity: { appid: user.appid, openid: user.openid },
     unionid: user.unionid,

@@ -13,6 +13,7 @@ import { StorageUnavailableError } from '../storage/errors.ts';
 import { langOf } from '../pages/html.ts';
 import { clientDisplay, LOCALIZED_METADATA, localizedProblem } from './client-display.ts';
 import { ConsumeOnceAdapter } from './consume-once.ts';
+import { registerTokenExchange, type SubjectTokens } from './token-exchange.ts';
 
 /** Private client metadata: `first_party: true` skips the consent page. */
 export const FIRST_PARTY = 'first_party';
@@ -65,6 +66,8 @@ export interface ProviderSetup {
   readonly cookieKeys: readonly string[];
   readonly storage: ProtocolStorage;
   readonly accounts: AccountSource;
+  /** Subject tokens to accept with the token-exchange grant (RFC 8693); no such grant without. */
+  readonly subjectTokens?: SubjectTokens | undefined;
 }
 
 /** Which client a logout came from, for the logged-out page's way back. */
@@ -73,13 +76,16 @@ const LOGOUT_CLIENT_COOKIE = 'logout_client';
 /** A session nobody logged in to (an anonymous logout's confirmation) lives this long. */
 const ANONYMOUS_SESSION_S = 10 * 60;
 
+/** A login's session (and its refresh tokens) live two weeks. */
+const LOGIN_SESSION_S = 14 * 24 * 60 * 60;
+
 const TTL = {
   AccessToken: 60 * 60,
   AuthorizationCode: 60,
   IdToken: 60 * 60,
-  RefreshToken: 14 * 24 * 60 * 60,
+  RefreshToken: LOGIN_SESSION_S,
   Interaction: 30 * 60,
-  Session: (_ctx: KoaContextWithOIDC, session: { accountId?: string }) => (session.accountId ? 14 * 24 * 60 * 60 : ANONYMOUS_SESSION_S),
+  Session: (_ctx: KoaContextWithOIDC, session: { accountId?: string }) => (session.accountId ? LOGIN_SESSION_S : ANONYMOUS_SESSION_S),
   // A grant must outlive the refresh tokens issued under it.
   Grant: 30 * 24 * 60 * 60,
 };
@@ -204,6 +210,13 @@ export async function createProvider(setup: ProviderSetup): Promise<Provider> {
   provider.proxy = true;
   // The client's address is the one the proxy in front added last, not one the client wrote.
   provider.maxIpsCount = 1;
+  // Before the clients are checked: a client may list the grant in its grant_types.
+  if (setup.subjectTokens) {
+    registerTokenExchange(provider, {
+      subjects: setup.subjectTokens, scopes: new Set(['openid', 'offline_access', ...setup.accounts.scopes]), findAccount: setup.accounts.findAccount,
+      sessionTtlS: LOGIN_SESSION_S,
+    });
+  }
   await validateClients(provider, setup.clients);
   return provider;
 }

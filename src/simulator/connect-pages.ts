@@ -10,7 +10,7 @@ import { wxLoginJs } from './wxlogin.ts';
 import { SIM_USERS, type SimApp, type SimAppKind, type SimPlatform, type SimScope, type SimUser, type SimWorld } from './world.ts';
 
 const USER_COOKIE = 'wxsim_user';
-const SCOPES: Record<SimAppKind, readonly SimScope[]> = { mp: ['snsapi_base', 'snsapi_userinfo'], open: ['snsapi_login'] };
+const SCOPES: Record<SimAppKind, readonly SimScope[]> = { mp: ['snsapi_base', 'snsapi_userinfo'], open: ['snsapi_login'], miniprogram: [] };
 
 interface AuthorizeParams {
   readonly app: SimApp;

@@ -6,6 +6,10 @@
 //   POST /_sim/codes           {appid, user, scope, life_ms?, component?}: the code WeChat
 //                              would give `user` after authorizing (on the account's behalf
 //                              by the platform `component`, if given)
+//   POST /_sim/js-codes        {appid, user}: the js_code `wx.login()` gives `user` in the
+//                              mini program `appid`
+//   POST /_sim/apps/bind       {appid}: bind the app to the Open Platform account (from
+//                              now on its logins carry the unionid)
 //   POST /_sim/callback-hosts  {host}: register a callback domain (the console's setting)
 //   POST /_sim/deliver-twice   {count}: the next `count` callbacks are delivered twice
 //   POST /_sim/platforms/urls  {appid, auth_events_url?, events_url?}: a platform's console URLs
@@ -72,6 +76,25 @@ async function issueCode(ctx: Context, world: SimWorld): Promise<void> {
     return badRequest(ctx, 'expected {appid, user, scope, life_ms?, component?} naming a registered app, a simulated user and a platform the app authorized');
   }
   ctx.body = { code: world.issueCode(app, user, body.scope as SimScope, life as number | undefined, component?.appid) };
+}
+
+async function issueJsCode(ctx: Context, world: SimWorld): Promise<void> {
+  const body = await jsonBody(ctx);
+  if (!body) return;
+  const app = world.app(typeof body.appid === 'string' ? body.appid : undefined);
+  const user = world.user(typeof body.user === 'string' ? body.user : undefined);
+  if (app?.kind !== 'miniprogram' || !user) return badRequest(ctx, 'expected {appid, user} naming a registered mini program and a simulated user');
+  // wx.login() asks nothing of the person: the code carries no scope of theirs.
+  ctx.body = { code: world.issueCode(app, user, 'snsapi_base') };
+}
+
+async function bindApp(ctx: Context, world: SimWorld): Promise<void> {
+  const body = await jsonBody(ctx);
+  if (!body) return;
+  const app = world.app(typeof body.appid === 'string' ? body.appid : undefined);
+  if (!app) return badRequest(ctx, 'expected {appid} naming a registered app');
+  app.bound = true;
+  ctx.status = 204;
 }
 
 async function addCallbackHost(ctx: Context, world: SimWorld): Promise<void> {
@@ -147,6 +170,8 @@ export function controls(world: SimWorld): Router {
   router.get('/_sim/calls', (ctx) => listCalls(ctx, world));
   router.post('/_sim/codes', (ctx) => issueCode(ctx, world));
   router.post('/_sim/callback-hosts', (ctx) => addCallbackHost(ctx, world));
+  router.post('/_sim/js-codes', (ctx) => issueJsCode(ctx, world));
+  router.post('/_sim/apps/bind', (ctx) => bindApp(ctx, world));
   router.post('/_sim/deliver-twice', (ctx) => deliverTwice(ctx, world));
   router.post('/_sim/platforms/urls', (ctx) => setPlatformUrls(ctx, world));
   router.post('/_sim/platforms/push-ticket', (ctx) => pushTicketNow(ctx, world));

@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { answer, fail, playFault, type Query } from './api-answers.ts';
-import { TOKEN_TTL_S, type Grant, type SimWorld } from './world.ts';
+import { TOKEN_TTL_S, type Grant, type SimApp, type SimAppKind, type SimWorld } from './world.ts';
 
 const CODE_ERRORS: Record<number, string> = { 40029: 'invalid code', 40163: 'code been used', 42003: 'code expired' };
 
@@ -29,16 +29,22 @@ function redeem(ctx: Context, world: SimWorld, app: Grant['app'], code: string |
   });
 }
 
+/** The app a call names, with its secret checked (and its kind, if given); undefined after WeChat's errcode. */
+function authenticatedApp(ctx: Context, world: SimWorld, q: Query, kind?: SimAppKind): SimApp | undefined {
+  if (!q.appid) return void fail(ctx, world, 41002, 'appid missing');
+  if (!q.secret) return void fail(ctx, world, 41004, 'appsecret missing');
+  const app = world.app(q.appid);
+  if (!app || (kind !== undefined && app.kind !== kind)) return void fail(ctx, world, 40013, 'invalid appid');
+  if (app.secret !== q.secret) return void fail(ctx, world, 40125, 'invalid appsecret');
+  return app;
+}
+
 /** GET /sns/oauth2/access_token: code → user access token. */
 async function exchangeCode(ctx: Context, world: SimWorld): Promise<void> {
   if (await playFault(ctx, world)) return;
   const q = ctx.query as Query;
-  if (!q.appid) return fail(ctx, world, 41002, 'appid missing');
-  if (!q.secret) return fail(ctx, world, 41004, 'appsecret missing');
-  const app = world.app(q.appid);
-  if (!app) return fail(ctx, world, 40013, 'invalid appid');
-  if (app.secret !== q.secret) return fail(ctx, world, 40125, 'invalid appsecret');
-  redeem(ctx, world, app, q.code);
+  const app = authenticatedApp(ctx, world, q);
+  if (app) redeem(ctx, world, app, q.code);
 }
 
 /**
@@ -81,10 +87,31 @@ async function userinfo(ctx: Context, world: SimWorld): Promise<void> {
   });
 }
 
+/**
+ * GET /sns/jscode2session: a mini program's `wx.login()` code → openid, session_key and,
+ * when the mini program is bound to the Open Platform account, the unionid.
+ */
+async function jscode2session(ctx: Context, world: SimWorld): Promise<void> {
+  if (await playFault(ctx, world)) return;
+  const q = ctx.query as Query;
+  const app = authenticatedApp(ctx, world, q, 'miniprogram');
+  if (!app) return;
+  if (!q.js_code) return fail(ctx, world, 41008, 'missing code');
+  const grant = world.redeemCode(app, q.js_code);
+  if (typeof grant === 'number') return fail(ctx, world, grant, CODE_ERRORS[grant] ?? 'error');
+  world.calls.push({ path: ctx.path, appid: app.appid });
+  answer(ctx, {
+    openid: grant.openid,
+    session_key: randomBytes(16).toString('base64'),
+    ...(grant.unionid ? { unionid: grant.unionid } : {}),
+  });
+}
+
 export function snsApi(world: SimWorld): Router {
   const router = new Router();
   router.get('/sns/oauth2/access_token', (ctx) => exchangeCode(ctx, world));
   router.get('/sns/oauth2/component/access_token', (ctx) => exchangeOnBehalf(ctx, world));
   router.get('/sns/userinfo', (ctx) => userinfo(ctx, world));
+  router.get('/sns/jscode2session', (ctx) => jscode2session(ctx, world));
   return router;
 }

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /** The kinds of app the simulator registers (WeChat's own names). */
-export type SimAppKind = 'mp' | 'open';
+export type SimAppKind = 'mp' | 'open' | 'miniprogram';
 export type SimScope = 'snsapi_base' | 'snsapi_userinfo' | 'snsapi_login';
 
 export interface SimUser {
@@ -29,8 +29,8 @@ export interface SimApp {
   readonly kind: SimAppKind;
   readonly appid: string;
   readonly secret: string;
-  /** Bound to the Open Platform account: its tokens and profiles carry a unionid. */
-  readonly bound: boolean;
+  /** Bound to the Open Platform account: its tokens and profiles carry a unionid (an operator may bind it later). */
+  bound: boolean;
 }
 
 /**
@@ -85,7 +85,7 @@ export interface CallRecord {
   readonly component?: string;
 }
 
-const CODE_TTL_MS: Record<SimAppKind, number> = { mp: 5 * 60_000, open: 10 * 60_000 };
+const CODE_TTL_MS: Record<SimAppKind, number> = { mp: 5 * 60_000, open: 10 * 60_000, miniprogram: 5 * 60_000 };
 /** How long WeChat's user access tokens, and platforms' component tokens, live (its `expires_in`). */
 export const TOKEN_TTL_S = 7200;
 /** A component_verify_ticket is valid 12 hours. */
@@ -95,6 +95,9 @@ const hash = (...parts: string[]): string =>
   createHash('sha256').update(parts.join('|')).digest('base64url').slice(0, 27);
 
 const randomToken = (bytes = 24): string => randomBytes(bytes).toString('base64url');
+
+/** A person's unionid under the (one) simulated Open Platform account. */
+const unionidOf = (user: SimUser, salt = ''): string => `u${hash('platform', user.id, salt)}`;
 
 export class SimWorld {
   readonly apps: readonly SimApp[];
@@ -191,7 +194,7 @@ export class SimWorld {
       user,
       scope,
       openid: `o${hash(app.appid, user.id, salt)}`,
-      unionid: app.bound ? `u${hash('platform', user.id, salt)}` : undefined,
+      unionid: app.bound ? unionidOf(user, salt) : undefined,
       snapshot,
       expiresAt: Date.now() + lifeMs,
       used: false,

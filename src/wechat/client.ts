@@ -11,7 +11,7 @@ import {
   WeChatTicketError, WeChatTokenError, WeChatUnavailableError,
 } from './errors.ts';
 import type {
-  AppId, DelegatedApp, Openid, Unionid, WeChatApp, WeChatProfile, WeChatScope, WeChatToken, WeChatUser,
+  AppId, DelegatedApp, DirectApp, Openid, Unionid, WeChatApp, WeChatProfile, WeChatScope, WeChatToken, WeChatUser,
 } from './types.ts';
 import { isWeChatId } from './types.ts';
 
@@ -163,6 +163,19 @@ export class WeChatClient {
     const seconds = typeof expiresIn === 'string' ? Number(expiresIn) : expiresIn;
     if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) throw malformed('expires_in', body);
     return { accessToken, expiresIn: seconds };
+  }
+
+  /**
+   * A mini program's `wx.login()` code → the person (`/sns/jscode2session`). The answer's
+   * session_key is a secret the broker has no use for: it is dropped here, never returned
+   * or logged. Mini programs give no nickname or avatar through login (since 2022-11).
+   */
+  async miniProgramSignIn(app: DirectApp, jsCode: string): Promise<WeChatUser> {
+    const body = await this.#call({ path: '/sns/jscode2session', params: {
+      appid: app.appid, secret: app.secret, js_code: jsCode, grant_type: 'authorization_code',
+    } });
+    if (!isWeChatId(body.openid)) throw malformed('openid', body);
+    return { appid: app.appid, openid: body.openid as Openid, unionid: optionalId<Unionid>(body.unionid, 'unionid', body) };
   }
 
   /** Profile (`/sns/userinfo`); a snsapi_base token gets WeChatScopeError (48001). */

@@ -12,7 +12,9 @@ export type WeChatErrorCode =
   | 'WECHAT_TICKET'
   | 'WECHAT_COMPONENT_TOKEN'
   | 'WECHAT_IP_NOT_ALLOWED'
-  | 'WECHAT_AUTHORIZATION_LAPSED';
+  | 'WECHAT_AUTHORIZATION_LAPSED'
+  | 'WECHAT_HIGH_RISK_USER'
+  | 'WECHAT_RATE_LIMITED';
 
 export interface WeChatErrorDetails {
   readonly errcode?: number;
@@ -75,6 +77,12 @@ export class WeChatIpNotAllowedError extends WeChatError { readonly code = 'WECH
 /** 61023: an authorizer's refresh token expired: the Official Account must authorize the platform again. */
 export class WeChatAuthorizationLapsedError extends WeChatError { readonly code = 'WECHAT_AUTHORIZATION_LAPSED'; }
 
+/** 40226: WeChat blocked this user as high-risk; no login through WeChat will work for them now. */
+export class WeChatHighRiskUserError extends WeChatError { readonly code = 'WECHAT_HIGH_RISK_USER'; }
+
+/** 45011: a frequency limit was reached (for jscode2session, 100 a minute per user). */
+export class WeChatRateLimitedError extends WeChatError { readonly code = 'WECHAT_RATE_LIMITED'; }
+
 type ErrorClass = new (message: string, details: WeChatErrorDetails) => WeChatError;
 
 const BY_ERRCODE: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>([
@@ -93,6 +101,8 @@ const BY_ERRCODE: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>(
   [40030, WeChatTokenError],
   [42001, WeChatTokenError],
   [42002, WeChatTokenError],
+  [40226, WeChatHighRiskUserError],
+  [45011, WeChatRateLimitedError],
   [61004, WeChatIpNotAllowedError],
   [61005, WeChatTicketError],
   [61006, WeChatTicketError],

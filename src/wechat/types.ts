@@ -7,11 +7,12 @@ export type Openid = string & { readonly __brand: 'Openid' };
 export type Unionid = string & { readonly __brand: 'Unionid' };
 
 /**
- * The two kinds of WeChat application the broker logs people in through:
+ * The kinds of WeChat application the broker logs people in through:
  * - `mp`: an Official Account (公众号), web authorization inside the WeChat browser;
- * - `open`: an Open Platform website application (网站应用), QR login on a desktop.
+ * - `open`: an Open Platform website application (网站应用), QR login on a desktop;
+ * - `miniprogram`: a mini program (小程序), whose `wx.login()` code is exchanged for tokens.
  */
-export type AppKind = 'mp' | 'open';
+export type AppKind = 'mp' | 'open' | 'miniprogram';
 
 /** An app the broker calls WeChat for with its own AppSecret. */
 export interface DirectApp {

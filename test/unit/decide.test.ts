@@ -98,3 +98,12 @@ test('through a platform, an IP off its whitelist (61004) or a lapsed authorizat
 test('through a platform, a component token WeChat refuses even after renewal: temporarily_unavailable for the relying party', (t) => {
   t.like(onBehalf(new WeChatComponentTokenError('refused')), { type: 'rp-error', error: { error: 'temporarily_unavailable' }, metric: 'unavailable', note: { level: 'error' } });
 });
+
+test('a user WeChat blocked as high-risk (40226): access_denied with the reason; a rate limit (45011): temporarily_unavailable', (t) => {
+  t.like(decide(facts({ result: failed(errorFromErrcode(40226, 'high risk')) })), {
+    type: 'rp-error', error: { error: 'access_denied', error_description: 'WeChat blocked this account as high-risk' }, metric: 'refused',
+  });
+  t.like(decide(facts({ result: failed(errorFromErrcode(45011, 'api minute-quota reach limit')) })), {
+    type: 'rp-error', error: { error: 'temporarily_unavailable' }, metric: 'unavailable', note: { level: 'warn' },
+  });
+});

@@ -9,7 +9,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/serve
 import type { SimApp } from '../../src/simulator/world.ts';
 import { WeChatClient } from '../../src/wechat/client.ts';
 import {
-  WeChatCodeRejectedError, WeChatCredentialsError, WeChatRequestError, WeChatScopeError, WeChatSnapshotUserError, WeChatUnavailableError,
+  WeChatCodeRejectedError, WeChatCredentialsError, WeChatRateLimitedError, WeChatRequestError, WeChatScopeError, WeChatSnapshotUserError, WeChatUnavailableError,
 } from '../../src/wechat/errors.ts';
 import type { AppId, WeChatApp } from '../../src/wechat/types.ts';
 import { injectFaults, issueCode, simCalls } from '../helpers/simulator.ts';
@@ -110,12 +110,14 @@ test.serial('a timeout, garbage, or an empty gbk body is retried once, then WeCh
   }
 });
 
-test.serial('an errcode the broker does not know is a WeChatRequestError, not retried', async (t) => {
-  await injectFaults(sim.url, '/sns/oauth2/access_token', ['errcode:45011']);
+test.serial('an errcode the broker does not know is a WeChatRequestError, not retried; a rate limit (45011) is typed, not retried either', async (t) => {
+  await injectFaults(sim.url, '/sns/oauth2/access_token', ['errcode:40066', 'errcode:45011']);
   const before = (await simCalls(sim.url)).length;
   const error = await t.throwsAsync(client.exchangeCode(asApp(MP), await code(MP, 'snsapi_base')), { instanceOf: WeChatRequestError });
-  t.is(error?.errcode, 45011);
+  t.is(error?.errcode, 40066);
   t.is((await simCalls(sim.url)).length - before, 1);
+  await t.throwsAsync(client.exchangeCode(asApp(MP), await code(MP, 'snsapi_base')), { instanceOf: WeChatRateLimitedError });
+  t.is((await simCalls(sim.url)).length - before, 2);
 });
 
 test.serial('a snapshot-page user is flagged, with virtual identifiers', async (t) => {

@@ -1,0 +1,95 @@
+// A mini program's login: it cannot follow redirects, so it (or its backend) exchanges the
+// one-time `js_code` of `wx.login()` at the token endpoint (RFC 8693, oidc/token-exchange.ts):
+//   grant_type=urn:ietf:params:oauth:grant-type:token-exchange
+//   subject_token=<js_code>  subject_token_type=urn:wechat:params:oauth:token-type:js_code
+// The client's `wechat_apps` names the mini program. WeChat's jscode2session gives the
+// openid (and the unionid when the mini program is bound to the Open Platform account),
+// which links exactly as every other login: one person, one `sub`. Its session_key never
+// leaves wechat/. Failures are OAuth errors for the client: a js_code WeChat refuses, or
+// a person it blocked, is `invalid_request` (RFC 8693 2.2.2: an invalid or unacceptable
+// subject_token MUST be), WeChat's limits and outages `temporarily_unavailable`, wrong
+// app credentials `server_error` with an operator log line.
+
+import { errors } from 'oidc-provider';
+import type { AccountLinker } from '../accounts/linking.ts';
+import { IdentityConflictError } from '../accounts/store.ts';
+import type { ConfiguredApp } from '../config/config.ts';
+import type { Logger } from '../log.ts';
+import type { ExchangedSubject, SubjectTokens } from '../oidc/token-exchange.ts';
+import type { BrokerMetrics } from '../ops/metrics.ts';
+import type { WeChatClient } from '../wechat/client.ts';
+import {
+  WeChatCodeRejectedError, WeChatCredentialsError, WeChatError, WeChatHighRiskUserError, WeChatRateLimitedError, WeChatUnavailableError,
+} from '../wechat/errors.ts';
+import type { DirectApp, WeChatUser } from '../wechat/types.ts';
+import { CODE_FORMAT } from './callback.ts';
+import { acrForApp, WECHAT_APPS } from './claims.ts';
+import { factsOf } from './respond.ts';
+import { appsFor } from './upstream.ts';
+
+export const JS_CODE_TOKEN_TYPE = 'urn:wechat:params:oauth:token-type:js_code';
+/** `amr` of a mini program login (the web logins' are wechat_web and wechat_qr). */
+export const MINIPROGRAM_AMR = 'wechat_miniprogram';
+
+export interface MiniProgramParts {
+  readonly apps: readonly ConfiguredApp[];
+  readonly wechat: WeChatClient;
+  readonly linker: AccountLinker;
+  readonly log: Logger;
+  readonly metrics: BrokerMetrics;
+}
+
+type MiniProgram = ConfiguredApp & DirectApp;
+
+/** The client's mini program: the first of its `wechat_apps` (of all apps by default). */
+function miniProgramOf(apps: readonly ConfiguredApp[], client: Readonly<Record<string, unknown>>): MiniProgram {
+  const app = appsFor(apps, client[WECHAT_APPS]).find((candidate) => candidate.kind === 'miniprogram');
+  if (!app || app.secret === undefined) throw new errors.UnauthorizedClient('the client has no mini program among its wechat_apps');
+  return app as MiniProgram;
+}
+
+/** The OAuth error for what WeChat said; the operator hears about what only they can fix. */
+function oauthError(error: WeChatError, app: MiniProgram, log: Logger): Error {
+  const wechat = { errcode: error.errcode, rid: error.requestId };
+  if (error instanceof WeChatCodeRejectedError) return new errors.InvalidRequest('the js_code is invalid, expired or already used');
+  if (error instanceof WeChatHighRiskUserError) return new errors.InvalidRequest('WeChat blocked this user as high-risk (40226); they cannot log in through WeChat now');
+  if (error instanceof WeChatRateLimitedError || error instanceof WeChatUnavailableError) {
+    log.warn({ app: app.id, wechat }, 'mini program login: WeChat unavailable or rate limited');
+    return new errors.TemporarilyUnavailable('WeChat is temporarily unavailable; try again in a minute');
+  }
+  log.error({ app: app.id, wechat }, error instanceof WeChatCredentialsError
+    ? `WeChat refused the mini program's credentials: check ${app.configuredBy}` : 'WeChat refused a call the broker made');
+  return new errors.CustomOIDCProviderError('server_error', 'the login service is misconfigured');
+}
+
+async function signIn(parts: MiniProgramParts, app: MiniProgram, code: string): Promise<WeChatUser> {
+  try {
+    return await parts.wechat.miniProgramSignIn(app, code);
+  } catch (error) {
+    if (!(error instanceof WeChatError)) throw error;
+    parts.metrics.login('miniprogram', error instanceof WeChatCodeRejectedError ? 'code_rejected' : 'unavailable');
+    throw oauthError(error, app, parts.log);
+  }
+}
+
+export function miniProgramLogins(parts: MiniProgramParts): SubjectTokens {
+  return {
+    types: [JS_CODE_TOKEN_TYPE],
+    async resolve(code, _type, client): Promise<ExchangedSubject> {
+      const app = miniProgramOf(parts.apps, client);
+      if (!CODE_FORMAT.test(code)) throw new errors.InvalidRequest('subject_token is not a js_code');
+      const user = await signIn(parts, app, code);
+      try {
+        const account = await parts.linker.resolve(factsOf(user));
+        parts.metrics.login('miniprogram', 'success');
+        parts.log.info({ app: app.id, account: account.id }, 'mini program login succeeded');
+        return { accountId: account.id, amr: [MINIPROGRAM_AMR], acr: acrForApp(app.appid) };
+      } catch (error) {
+        if (!(error instanceof IdentityConflictError)) throw error;
+        parts.metrics.login('miniprogram', 'identity_conflict');
+        parts.log.error({ app: app.id }, 'WeChat gave an openid a unionid other than its account\'s: login refused, no account changed');
+        throw new errors.InvalidRequest('this WeChat identity conflicts with an existing account');
+      }
+    },
+  };
+}

@@ -1,0 +1,137 @@
+// OAuth 2.0 Token Exchange (RFC 8693) at the token endpoint, for subject tokens that
+// another layer vouches for (which ones, and who they stand for, come in as an input:
+// this layer knows nothing of where they come from). The answer is a standard token
+// response: an access token (the only requested_token_type issued), an ID token when
+// `openid` is granted, a refresh token when `offline_access` is and the client may refresh.
+
+import { errors, type FindAccount, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** RFC 8693 3: the token type of an OAuth access token. */
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** Who a subject token stands for, and how they authenticated. */
+export interface ExchangedSubject {
+  readonly accountId: string;
+  readonly amr: readonly string[];
+  readonly acr?: string;
+}
+
+/** The layer that understands subject tokens. */
+export interface SubjectTokens {
+  /** The subject_token_type values it accepts. */
+  readonly types: readonly string[];
+  /**
+   * The subject of a token for `client` (its metadata). Throws an oidc-provider error for
+   * the client: `invalid_request` for a token that is invalid or unacceptable (RFC 8693
+   * 2.2.2 MUST), `unauthorized_client`, `temporarily_unavailable`, `server_error`.
+   */
+  resolve(token: string, type: string, client: Readonly<Record<string, unknown>>): Promise<ExchangedSubject>;
+}
+
+const PARAMETERS = ['subject_token', 'subject_token_type', 'requested_token_type', 'scope', 'audience', 'resource', 'actor_token', 'actor_token_type'];
+
+type Client = NonNullable<KoaContextWithOIDC['oidc']['client']>;
+
+/** What this grant uses of oidc-provider's Session. */
+interface HeadlessSession {
+  readonly uid: string;
+  grantIdFor(clientId: string, grantId: string): void;
+  save(ttlS: number): Promise<unknown>;
+}
+
+/** What the grant needs from the provider's configuration. */
+export interface TokenExchangeSetup {
+  readonly subjects: SubjectTokens;
+  /** Every scope the provider supports. */
+  readonly scopes: ReadonlySet<string>;
+  readonly findAccount: FindAccount;
+  /** How long the login's session record lives (the provider's Session TTL). */
+  readonly sessionTtlS: number;
+}
+
+/** The scopes asked (or the client's registered ones, else `openid`), each one the provider knows and the client may have. */
+function grantedScopes(ctx: KoaContextWithOIDC, client: Client, supported: ReadonlySet<string>): string[] {
+  const asked = String(ctx.oidc.params?.scope ?? client.scope ?? 'openid').split(' ').filter(Boolean);
+  const allowed = client.scope ? new Set(client.scope.split(' ')) : undefined;
+  const refused = asked.find((scope) => !supported.has(scope) || (allowed && !allowed.has(scope)));
+  if (refused) throw new errors.InvalidScope('requested scope is not allowed', refused);
+  return [...new Set(asked)];
+}
+
+/** The request's parameters, as RFC 8693 2.1 defines them. */
+function subjectOf(ctx: KoaContextWithOIDC, types: readonly string[]): { token: string; type: string } {
+  const { subject_token: token, subject_token_type: type, requested_token_type: requested, actor_token: actor } = ctx.oidc.params as Record<string, unknown>;
+  if (typeof token !== 'string' || token === '' || typeof type !== 'string' || type === '') {
+    throw new errors.InvalidRequest('subject_token and subject_token_type are required');
+  }
+  if (!types.includes(type)) throw new errors.InvalidRequest(`unsupported subject_token_type (supported: ${types.join(', ')})`);
+  if (requested !== undefined && requested !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
+  if (actor !== undefined) throw new errors.InvalidRequest('delegation (actor_token) is not supported');
+  return { token, type };
+}
+
+/**
+ * The login as oidc-provider records every login: a session (with no browser cookie: it
+ * exists so that the tokens' claims know how the person logged in, like the web logins'),
+ * and the client's grant within it.
+ */
+async function recordLogin(ctx: KoaContextWithOIDC, client: Client, subject: ExchangedSubject, scope: string, sessionTtlS: number) {
+  const { provider } = ctx.oidc;
+  const grant = new provider.Grant({ accountId: subject.accountId, clientId: client.clientId });
+  grant.addOIDCScope(scope);
+  const grantId = await grant.save();
+  const authTime = Math.floor(Date.now() / 1000);
+  // oidc-provider's Session takes its payload and Session#save the TTL (its types leave both out).
+  const Session = provider.Session as unknown as new (payload: object) => HeadlessSession;
+  const session = new Session({ accountId: subject.accountId, acr: subject.acr, amr: [...subject.amr], loginTs: authTime });
+  session.grantIdFor(client.clientId, grantId);
+  await session.save(sessionTtlS);
+  return { grantId, authTime, sessionUid: session.uid };
+}
+
+async function issue(ctx: KoaContextWithOIDC, client: Client, subject: ExchangedSubject, scopes: string[], setup: TokenExchangeSetup) {
+  const { provider } = ctx.oidc;
+  const scope = scopes.join(' ');
+  const { grantId, authTime, sessionUid } = await recordLogin(ctx, client, subject, scope, setup.sessionTtlS);
+  const at = new provider.AccessToken({ accountId: subject.accountId, client, grantId, scope, gty: 'token_exchange', sessionUid, expiresWithSession: false });
+  const common = { accountId: subject.accountId, acr: subject.acr, amr: [...subject.amr], authTime, client, grantId, scope, sessionUid, expiresWithSession: false };
+  const refresh = scopes.includes('offline_access') && client.grantTypeAllowed('refresh_token')
+    ? await new provider.RefreshToken({ ...common, gty: 'token_exchange', rotations: 0 }).save() : undefined;
+  return { at, accessToken: await at.save(), refresh, idToken: scopes.includes('openid') ? await idToken(ctx, subject, scope, authTime, setup.findAccount) : undefined };
+}
+
+/** The ID token, as oidc-provider issues one (claims of `openid` only: the rest come from userinfo). */
+async function idToken(ctx: KoaContextWithOIDC, subject: ExchangedSubject, scope: string, authTime: number, findAccount: FindAccount): Promise<string> {
+  const account = await findAccount(ctx, subject.accountId);
+  if (!account) throw new errors.InvalidGrant('the account is gone');
+  const token = new ctx.oidc.provider.IdToken(await account.claims('id_token', scope, {}, []), { ctx });
+  // conformIdTokenClaims (oidc-provider's default): scope claims are for userinfo, not the ID token.
+  (token as unknown as { scope: string }).scope = 'openid';
+  // How this authentication happened (OIDC Core 2): always present, as in the broker's other ID tokens.
+  token.set('auth_time', authTime);
+  token.set('amr', [...subject.amr]);
+  if (subject.acr) token.set('acr', subject.acr);
+  return token.issue({ use: 'idtoken' }) as Promise<string>;
+}
+
+/** Registers the grant (it then appears in discovery's grant_types_supported). */
+export function registerTokenExchange(provider: Provider, setup: TokenExchangeSetup): void {
+  provider.registerGrantType(TOKEN_EXCHANGE_GRANT, async (ctx: KoaContextWithOIDC) => {
+    const client = ctx.oidc.client!;
+    const { token, type } = subjectOf(ctx, setup.subjects.types);
+    const scopes = grantedScopes(ctx, client, setup.scopes);
+    const subject = await setup.subjects.resolve(token, type, client.metadata());
+    const { at, accessToken, refresh, idToken: id } = await issue(ctx, client, subject, scopes, setup);
+    ctx.body = {
+      access_token: accessToken,
+      // RFC 8693 2.2.1: required.
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      token_type: at.tokenType,
+      expires_in: at.expiration,
+      scope: scopes.join(' '),
+      ...(id ? { id_token: id } : {}),
+      ...(refresh ? { refresh_token: refresh } : {}),
+    };
+  }, PARAMETERS);
+}

@@ -1,0 +1,107 @@
+// Mini program login by token exchange (RFC 8693): a js_code from wx.login() becomes a
+// standard token response with the same `sub` as the person's web logins; a mini program
+// openid-only account is linked when WeChat later gives its unionid; every WeChat refusal is
+// a standard OAuth error (never a 5xx); the session_key never leaves the broker.
+
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as oidc from 'openid-client';
+import type { Browser } from 'playwright-core';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { exchange, JS_CODE, miniProgramClient, rawExchange, TOKEN_EXCHANGE, wxLogin } from '../helpers/mini-program.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { addCallbackHost, injectFaults, simApp, startTestSimulator } from '../helpers/simulator.ts';
+import { loginByQr } from '../helpers/wechat.ts';
+import type { RunningSimulator } from '../../src/simulator/server.ts';
+
+const mini = simApp('miniprogram');
+const lateMini = simApp('miniprogram', false);
+const web = simApp('open');
+let browser: Browser;
+let rpServer: RpServer;
+let simulator: RunningSimulator;
+let broker: RunningBroker;
+
+test.before(async () => {
+  [browser, rpServer, simulator] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([mini, lateMini, web])]);
+  const dir = mkdtempSync(join(tmpdir(), 'broker-mini-'));
+  const appsFile = join(dir, 'apps.json');
+  writeFileSync(appsFile, JSON.stringify([
+    { id: 'web', kind: 'open', appid: web.appid, secret_env: 'WEB_SECRET' },
+    { id: 'mini', kind: 'miniprogram', appid: mini.appid, secret_env: 'MINI_SECRET', name: '商城小程序' },
+    { id: 'late-mini', kind: 'miniprogram', appid: lateMini.appid, secret_env: 'LATE_MINI_SECRET' },
+  ]));
+  const exchangeClient = (id: string, apps: string[]) => ({
+    client_id: id, token_endpoint_auth_method: 'none', grant_types: [TOKEN_EXCHANGE, 'refresh_token'], response_types: [], wechat_apps: apps,
+    scope: 'openid profile wechat offline_access',
+  });
+  broker = await startBroker({
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), exchangeClient('mini', ['mini']), exchangeClient('late-mini', ['late-mini']), exchangeClient('no-mini', ['web'])]),
+    WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, MINI_SECRET: mini.secret, LATE_MINI_SECRET: lateMini.secret,
+    WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
+  });
+  await addCallbackHost(simulator.url, new URL(broker.issuer).host);
+});
+test.after.always(async () => {
+  await Promise.all([browser?.close(), broker?.stop(), simulator?.close(), rpServer?.close()]);
+});
+
+test.serial('discovery offers the grant; a js_code becomes an RFC 8693 token response: the same sub as the person\'s QR login, amr says mini program', async (t) => {
+  const discovery = await (await fetch(`${broker.issuer}/.well-known/openid-configuration`)).json() as { grant_types_supported: string[] };
+  t.true(discovery.grant_types_supported.includes(TOKEN_EXCHANGE));
+  const client = await miniProgramClient(broker.issuer, 'mini');
+  const tokens = await exchange(client, await wxLogin(simulator.url, mini.appid, 'alice'), 'openid profile wechat offline_access');
+  t.is(tokens.issued_token_type, 'urn:ietf:params:oauth:token-type:access_token');
+  t.is(tokens.token_type, 'bearer');
+  t.true(Number(tokens.expires_in) > 0);
+  t.truthy(tokens.refresh_token, 'offline_access granted');
+  const claims = tokens.claims()!;
+  t.deepEqual(claims.amr, ['wechat_miniprogram']);
+  const userinfo = await oidc.fetchUserInfo(client, tokens.access_token, claims.sub);
+  t.regex(String(userinfo.wechat_openid), /^o/);
+  t.truthy(userinfo.wechat_unionid);
+  const viaQr = await loginByQr(browser, await createRp(broker.issuer, rpServer), /Alice/);
+  t.is(viaQr.claims.sub, claims.sub, 'one person, one sub');
+  t.not(viaQr.userinfo.wechat_openid, userinfo.wechat_openid, 'each login\'s openid is its app\'s');
+  const refreshed = await oidc.refreshTokenGrant(client, tokens.refresh_token!);
+  t.is(refreshed.claims()?.sub, claims.sub, 'the refresh token works like any other');
+  t.false(broker.output().includes('session_key'), 'the session_key is never logged');
+});
+
+test.serial('an openid-only mini program account is linked once WeChat gives the unionid', async (t) => {
+  const client = await miniProgramClient(broker.issuer, 'late-mini');
+  const before = (await exchange(client, await wxLogin(simulator.url, lateMini.appid, 'chen'), 'openid')).claims()!.sub;
+  const viaQr = await loginByQr(browser, await createRp(broker.issuer, rpServer), /陈大文/);
+  t.not(before, viaQr.claims.sub, 'no unionid yet: WeChat gave nothing to link by');
+  // The operator binds the mini program to the Open Platform account.
+  await fetch(`${simulator.url}/_sim/apps/bind`, { method: 'POST', body: JSON.stringify({ appid: lateMini.appid }) });
+  const after = (await exchange(client, await wxLogin(simulator.url, lateMini.appid, 'chen'), 'openid')).claims()!.sub;
+  const again = await loginByQr(browser, await createRp(broker.issuer, rpServer), /陈大文/);
+  t.is(after, again.claims.sub, 'the mini program identity and the QR identity are one person now');
+});
+
+test.serial('refusals are standard OAuth errors, never a 5xx: a reused or bad code, a blocked user, limits, a client without a mini program, wrong credentials', async (t) => {
+  const code = await wxLogin(simulator.url, mini.appid, 'bob');
+  const ask = (body: Record<string, string>) => rawExchange(broker.issuer, { client_id: 'mini', subject_token_type: JS_CODE, ...body });
+  t.is((await ask({ subject_token: code })).status, 200);
+  t.like(await ask({ subject_token: code }), { status: 400, body: { error: 'invalid_request', error_description: 'the js_code is invalid, expired or already used' } });
+  t.like(await ask({ subject_token: 'not a code' }), { status: 400, body: { error: 'invalid_request' } });
+  t.like(await ask({ subject_token: 'x', subject_token_type: 'urn:ietf:params:oauth:token-type:jwt' }), { status: 400, body: { error: 'invalid_request' } });
+  t.like(await rawExchange(broker.issuer, { client_id: 'no-mini', subject_token: 'x', subject_token_type: JS_CODE }), { status: 400, body: { error: 'unauthorized_client' } });
+  // A client without the grant in its grant_types: oidc-provider's own answer.
+  t.like(await rawExchange(broker.issuer, { client_id: 'spa', subject_token: 'x', subject_token_type: JS_CODE }), {
+    status: 400, body: { error: 'invalid_request', error_description: 'requested grant type is not allowed for this client' },
+  });
+  t.like(await ask({ subject_token: await wxLogin(simulator.url, mini.appid, 'bob'), scope: 'openid admin' }), { status: 400, body: { error: 'invalid_scope' } });
+  await injectFaults(simulator.url, '/sns/jscode2session', ['errcode:40226', 'errcode:45011', 'errcode:40125']);
+  const blocked = await ask({ subject_token: await wxLogin(simulator.url, mini.appid, 'bob') });
+  t.like(blocked, { status: 400, body: { error: 'invalid_request' } });
+  t.regex(String(blocked.body.error_description), /high-risk/);
+  t.like(await ask({ subject_token: await wxLogin(simulator.url, mini.appid, 'bob') }), { status: 400, body: { error: 'temporarily_unavailable' } });
+  t.like(await ask({ subject_token: await wxLogin(simulator.url, mini.appid, 'bob') }), { status: 400, body: { error: 'server_error' } });
+  t.true(await broker.logged((line) => /WeChat refused the mini program's credentials: check WECHAT_APPS_FILE \(app mini\)/.test(String(line.msg))));
+});

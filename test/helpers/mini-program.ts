@@ -1,0 +1,34 @@
+// What a mini program does, without a mini program runtime: `wx.login()` (the simulated
+// WeChat hands out the js_code it would), then `wx.request()` to the broker's token
+// endpoint with the token-exchange grant, as a public client. The broker's answer is
+// read by openid-client's genericGrantRequest (certified RP code: it checks the ID token).
+
+import * as oidc from 'openid-client';
+
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const JS_CODE = 'urn:wechat:params:oauth:token-type:js_code';
+
+/** `wx.login()` in the mini program `appid`, on the phone of `user`. */
+export async function wxLogin(simulator: string, appid: string, user: string): Promise<string> {
+  const response = await fetch(`${simulator}/_sim/js-codes`, { method: 'POST', body: JSON.stringify({ appid, user }) });
+  if (!response.ok) throw new Error(`wx.login failed: ${response.status}`);
+  return ((await response.json()) as { code: string }).code;
+}
+
+/** The mini program's client of the broker (public: a mini program keeps no secret). */
+export function miniProgramClient(issuer: string, clientId: string): Promise<oidc.Configuration> {
+  return oidc.discovery(new URL(issuer), clientId, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+}
+
+/** The exchange, as the mini program's wx.request() sends it; openid-client reads the answer. */
+export function exchange(client: oidc.Configuration, jsCode: string, scope?: string) {
+  return oidc.genericGrantRequest(client, TOKEN_EXCHANGE, {
+    subject_token: jsCode, subject_token_type: JS_CODE, ...(scope ? { scope } : {}),
+  });
+}
+
+/** The same request by hand, for answers openid-client would turn into exceptions. */
+export async function rawExchange(issuer: string, body: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${issuer}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: TOKEN_EXCHANGE, ...body }) });
+  return { status: response.status, body: await response.json() as Record<string, unknown> };
+}
