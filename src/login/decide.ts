@@ -91,7 +91,7 @@ const ON_WECHAT_ERROR: Record<WeChatErrorCode, (facts: CallbackFacts) => Outcome
     note: { level: 'warn', msg: 'WeChat blocked the user as high-risk (40226)' },
   }),
   WECHAT_RATE_LIMITED: () => unavailable({ level: 'warn', msg: 'WeChat rate limit reached (45011)' }),
-  WECHAT_COMPONENT_TOKEN: () => unavailable({ level: 'error', msg: 'WeChat refused a fresh component_access_token' }),
+  WECHAT_TOKEN_REFUSED: () => unavailable({ level: 'error', msg: 'WeChat refused a fresh component_access_token' }),
   WECHAT_SCOPE: () => unavailable({ level: 'error', msg: 'WeChat refused a call the broker made' }),
   WECHAT_TOKEN: () => unavailable({ level: 'error', msg: 'WeChat refused a call the broker made' }),
   WECHAT_REQUEST: () => unavailable({ level: 'error', msg: 'WeChat refused a call the broker made' }),

@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
 import { SharedTokens, SharedTokenTimeoutError, type FreshToken, type SharedTokenOptions } from '../storage/shared-tokens.ts';
 import type { WeChatClient } from '../wechat/client.ts';
-import { WeChatComponentTokenError, WeChatTicketError, WeChatUnavailableError } from '../wechat/errors.ts';
+import { WeChatTokenRefusedError, WeChatTicketError, WeChatUnavailableError } from '../wechat/errors.ts';
 
 export const TICKET_MODEL = 'WeChatPlatformTicket';
 export const TOKEN_MODEL = 'WeChatComponentToken';
@@ -67,23 +67,15 @@ export class PlatformTokens {
 
   /** `call` with the platform's token; a token WeChat refuses is renewed once (another instance may hold a newer one). */
   async withToken<T>(id: string, call: (token: string) => Promise<T>): Promise<T> {
-    const token = await this.token(id);
-    try {
-      return await call(token);
-    } catch (error) {
-      if (!(error instanceof WeChatComponentTokenError)) throw error;
+    return this.#shared(() => this.#tokens.use(id, () => this.#fetch(id), call, (error) => {
+      if (!(error instanceof WeChatTokenRefusedError)) return false;
       this.#log.warn({ platform: id, errcode: error.errcode, rid: error.requestId }, 'WeChat refused the component_access_token: renewing it once');
-      return call(await this.renewed(id, token));
-    }
-  }
-
-  /** A token other than `refused`, which WeChat just refused: fetched anew unless another instance already did. */
-  async renewed(id: string, refused: string): Promise<string> {
-    return this.#shared(() => this.#tokens.replace(id, refused, () => this.#fetch(id)));
+      return true;
+    }));
   }
 
   /** The shared cache's timeout, as WeChat's own unavailability. */
-  async #shared(get: () => Promise<string>): Promise<string> {
+  async #shared<T>(get: () => Promise<T>): Promise<T> {
     try {
       return await get();
     } catch (error) {

@@ -60,10 +60,24 @@ export class SharedTokens {
   }
 
   /** A token other than `refused` (the upstream just refused it): fetched unless another instance already did. */
-  async replace(key: string, refused: string, fetch: () => Promise<FreshToken>): Promise<string> {
+  async #replace(key: string, refused: string, fetch: () => Promise<FreshToken>): Promise<string> {
     const current = await this.#stored(key);
     if (current && current.token !== refused) return current.token;
     return this.#renew(key, fetch, refused, undefined);
+  }
+
+  /**
+   * `call` with the token; when `refused(error)` says the upstream refused it, once more
+   * with a replacement (fetched unless another instance already did).
+   */
+  async use<T>(key: string, fetch: () => Promise<FreshToken>, call: (token: string) => Promise<T>, refused: (error: unknown) => boolean): Promise<T> {
+    const token = await this.get(key, fetch);
+    try {
+      return await call(token);
+    } catch (error) {
+      if (!refused(error)) throw error;
+      return call(await this.#replace(key, token, fetch));
+    }
   }
 
   async #stored(key: string): Promise<StoredToken | undefined> {

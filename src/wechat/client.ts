@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { httpsAvatar } from './avatar.ts';
 import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import {
-  errorFromErrcode, requestIdOf, WeChatComponentTokenError, WeChatCredentialsError, WeChatError, WeChatSnapshotUserError,
+  errorFromErrcode, requestIdOf, WeChatTokenRefusedError, WeChatCredentialsError, WeChatError, WeChatSnapshotUserError,
   WeChatTicketError, WeChatTokenError, WeChatUnavailableError,
 } from './errors.ts';
 import type {
@@ -120,7 +120,7 @@ export class WeChatClient {
   /** The exchange on the account's behalf. */
   async #exchangeOnBehalf(app: DelegatedApp, code: string, componentToken: string | undefined): Promise<WeChatToken> {
     if (componentToken === undefined) throw new WeChatTicketError('the platform has no component_access_token yet');
-    return parseToken(await this.#callWithComponentToken({ path: '/sns/oauth2/component/access_token', params: {
+    return parseToken(await this.#callWithToken({ path: '/sns/oauth2/component/access_token', params: {
       appid: app.appid, code, grant_type: 'authorization_code', component_appid: app.component, component_access_token: componentToken,
     } }));
   }
@@ -130,20 +130,20 @@ export class WeChatClient {
    * page where an Official Account's owner authorizes the platform; it lives 10 minutes.
    */
   async preAuthCode(component: AppId, componentToken: string): Promise<string> {
-    const body = await this.#callWithComponentToken({
+    const body = await this.#callWithToken({
       path: '/cgi-bin/component/api_create_preauthcode', params: { component_access_token: componentToken }, body: { component_appid: component },
     });
     if (typeof body.pre_auth_code !== 'string' || body.pre_auth_code === '') throw malformed('pre_auth_code', body);
     return body.pre_auth_code;
   }
 
-  /** A call whose only credential is a component token: 40001 and 42001 are about it (WeChatComponentTokenError). */
-  async #callWithComponentToken(call: Call): Promise<Json> {
+  /** A call whose only credential is a token of the broker's (component or account): 40001 and 42001 are about it. */
+  async #callWithToken(call: Call): Promise<Json> {
     try {
       return await this.#call(call);
     } catch (error) {
       if (error instanceof WeChatTokenError || error instanceof WeChatCredentialsError) {
-        throw new WeChatComponentTokenError('WeChat refused the component_access_token', error);
+        throw new WeChatTokenRefusedError('WeChat refused the broker\'s access token', error);
       }
       throw error;
     }

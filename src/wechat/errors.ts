@@ -10,7 +10,7 @@ export type WeChatErrorCode =
   | 'WECHAT_REQUEST'
   | 'WECHAT_SNAPSHOT_USER'
   | 'WECHAT_TICKET'
-  | 'WECHAT_COMPONENT_TOKEN'
+  | 'WECHAT_TOKEN_REFUSED'
   | 'WECHAT_IP_NOT_ALLOWED'
   | 'WECHAT_AUTHORIZATION_LAPSED'
   | 'WECHAT_HIGH_RISK_USER'
@@ -68,8 +68,11 @@ export class WeChatSnapshotUserError extends WeChatError { readonly code = 'WECH
  */
 export class WeChatTicketError extends WeChatError { readonly code = 'WECHAT_TICKET'; }
 
-/** WeChat refused a platform's component_access_token (invalid or expired): a fresh one may help. */
-export class WeChatComponentTokenError extends WeChatError { readonly code = 'WECHAT_COMPONENT_TOKEN'; }
+/**
+ * WeChat refused a token the broker holds for its own calls (a platform's
+ * component_access_token, an Official Account's access token): a fresh one may help.
+ */
+export class WeChatTokenRefusedError extends WeChatError { readonly code = 'WECHAT_TOKEN_REFUSED'; }
 
 /** 61004: the calling IP is not on the third-party platform's whitelist. */
 export class WeChatIpNotAllowedError extends WeChatError { readonly code = 'WECHAT_IP_NOT_ALLOWED'; }

@@ -7,7 +7,7 @@ import type { ConfiguredApp } from '../../src/config/config.ts';
 import type { Attempt } from '../../src/login/attempts.ts';
 import { decide, type CallbackFacts, type UpstreamResult } from '../../src/login/decide.ts';
 import {
-  errorFromErrcode, WeChatComponentTokenError, WeChatSnapshotUserError, WeChatTicketError, WeChatUnavailableError,
+  errorFromErrcode, WeChatTokenRefusedError, WeChatSnapshotUserError, WeChatTicketError, WeChatUnavailableError,
 } from '../../src/wechat/errors.ts';
 import type { AppId, Openid, Unionid, WeChatUser } from '../../src/wechat/types.ts';
 
@@ -96,7 +96,7 @@ test('through a platform, an IP off its whitelist (61004) or a lapsed authorizat
 });
 
 test('through a platform, a component token WeChat refuses even after renewal: temporarily_unavailable for the relying party', (t) => {
-  t.like(onBehalf(new WeChatComponentTokenError('refused')), { type: 'rp-error', error: { error: 'temporarily_unavailable' }, metric: 'unavailable', note: { level: 'error' } });
+  t.like(onBehalf(new WeChatTokenRefusedError('refused')), { type: 'rp-error', error: { error: 'temporarily_unavailable' }, metric: 'unavailable', note: { level: 'error' } });
 });
 
 test('a user WeChat blocked as high-risk (40226): access_denied with the reason; a rate limit (45011): temporarily_unavailable', (t) => {

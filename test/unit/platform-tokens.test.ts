@@ -17,7 +17,7 @@ import { connectRedis, redisReady, type RedisClient } from '../../src/storage/re
 import { RedisStorage } from '../../src/storage/redis.ts';
 import { WeChatClient } from '../../src/wechat/client.ts';
 import {
-  WeChatAuthorizationLapsedError, WeChatCodeRejectedError, WeChatComponentTokenError, WeChatCredentialsError,
+  WeChatAuthorizationLapsedError, WeChatCodeRejectedError, WeChatTokenRefusedError, WeChatCredentialsError,
   WeChatIpNotAllowedError, WeChatRequestError, WeChatTicketError, errorFromErrcode,
 } from '../../src/wechat/errors.ts';
 import { MessageCrypto } from '../../src/wechat/message-crypto.ts';
@@ -106,7 +106,7 @@ test.serial('on the account\'s behalf: the component exchange gives the person; 
   const calls = await simCalls(sim.url);
   t.true(calls.some((call) => call.path === '/sns/oauth2/component/access_token' && call.appid === shop.appid));
   const another = await issueCode(sim.url, shop.appid, 'alice', 'snsapi_base', undefined, platform.appid);
-  await t.throwsAsync(client.signIn(onBehalf, 'snsapi_base', another, 'zh_CN', 'not-a-token'), { instanceOf: WeChatComponentTokenError });
+  await t.throwsAsync(client.signIn(onBehalf, 'snsapi_base', another, 'zh_CN', 'not-a-token'), { instanceOf: WeChatTokenRefusedError });
   await t.throwsAsync(client.signIn(onBehalf, 'snsapi_base', another, 'zh_CN'), { instanceOf: WeChatTicketError }, 'no token at all');
   await t.throwsAsync(client.signIn({ kind: 'mp', appid: shop.appid as AppId, secret: shop.secret }, 'snsapi_base', another, 'zh_CN'),
     { instanceOf: WeChatCodeRejectedError }, 'a code of the platform\'s authorization is not the account\'s own');
@@ -143,7 +143,12 @@ test.serial('a token WeChat refuses is renewed once however many logins met the 
   await a.keepTicket('isv', await realTicket());
   const first = await a.token('isv');
   const before = await tokenCalls();
-  const renewed = await Promise.all(Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? a : b).renewed('isv', first)));
+  // Ten calls meet WeChat's refusal of the first token, on either instance.
+  const call = async (token: string) => {
+    if (token === first) throw new WeChatTokenRefusedError('refused', { errcode: 42001 });
+    return token;
+  };
+  const renewed = await Promise.all(Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? a : b).withToken('isv', call)));
   t.is(new Set(renewed).size, 1);
   t.not(renewed[0], first);
   t.is(await tokenCalls() - before, 1);
