@@ -35,6 +35,7 @@ const entry = z.object({
   token_env: envName.optional(),
   aes_key_env: envName.optional(),
   via: appId.optional(),
+  follow_login: z.boolean({ error: 'must be true or false' }).optional(),
 }).strict();
 
 export type AppEntry = z.output<typeof entry>;
@@ -71,12 +72,23 @@ export interface PlatformApp {
 }
 
 /** The platform's message token and EncodingAESKey, from the variables its entry names. */
-function messageKeys(variable: string, app: AppEntry, env: Env): { token: string; aesKey: string } {
+/** The message token and EncodingAESKey from the variables an entry names; the key only when `aesKeyRequired` or named (safe mode). */
+function messageKeys(variable: string, app: AppEntry, env: Env, aesKeyRequired: true): { token: string; aesKey: string };
+function messageKeys(variable: string, app: AppEntry, env: Env, aesKeyRequired: false): { token: string; aesKey: string | undefined };
+function messageKeys(variable: string, app: AppEntry, env: Env, aesKeyRequired: boolean): { token: string; aesKey: string | undefined } {
   const token = app.token_env === undefined ? undefined : env[app.token_env]?.trim();
   const aesKey = app.aes_key_env === undefined ? undefined : env[app.aes_key_env]?.trim();
   if (!token || !/^[A-Za-z0-9]{3,32}$/.test(token)) throw new ConfigError(variable, about(app, 'token_env must name a variable holding the message token (3 to 32 letters and digits)'));
-  if (!aesKey || !isEncodingAesKey(aesKey)) throw new ConfigError(variable, about(app, 'aes_key_env must name a variable holding the 43-character EncodingAESKey'));
+  if ((aesKeyRequired || app.aes_key_env !== undefined) && (!aesKey || !isEncodingAesKey(aesKey))) {
+    throw new ConfigError(variable, about(app, 'aes_key_env must name a variable holding the 43-character EncodingAESKey'));
+  }
   return { token, aesKey };
+}
+
+/** An Official Account's developer-mode message keys (服务器配置): the token, and the EncodingAESKey in safe mode. */
+export interface AccountMessageKeys {
+  readonly token: string;
+  readonly aesKey: string | undefined;
 }
 
 export type FileApp = WeChatApp & {
@@ -84,6 +96,8 @@ export type FileApp = WeChatApp & {
   readonly name: string | undefined;
   readonly configuredBy: string;
   readonly via?: string;
+  /** Follow-to-login (扫码关注登录) with this Official Account: its message keys. */
+  readonly followLogin?: AccountMessageKeys;
 };
 
 function entryOf(variable: string, raw: unknown, index: number): AppEntry {
@@ -96,10 +110,13 @@ function entryOf(variable: string, raw: unknown, index: number): AppEntry {
 
 /** What an entry's kind allows: message keys on a component only, `via` on an mp only and without a secret. */
 function checkFields(variable: string, app: AppEntry): void {
-  if (app.kind !== 'component' && (app.token_env ?? app.aes_key_env) !== undefined) {
-    throw new ConfigError(variable, about(app, 'token_env and aes_key_env belong to a component (third-party platform) entry'));
+  if (app.follow_login !== undefined && app.kind !== 'mp') throw new ConfigError(variable, about(app, 'follow_login belongs to an mp (Official Account) entry'));
+  const hasMessages = app.kind === 'component' || (app.follow_login === true && app.via === undefined);
+  if (!hasMessages && (app.token_env ?? app.aes_key_env) !== undefined) {
+    throw new ConfigError(variable, about(app, 'token_env and aes_key_env belong to a component entry, or to an mp with follow_login and its own secret'));
   }
   if (app.via === undefined) return;
+  if (app.follow_login) throw new ConfigError(variable, about(app, 'follow_login through a third-party platform is not supported yet: give the account its own secret and message token'));
   if (app.kind !== 'mp') throw new ConfigError(variable, about(app, 'via belongs to an mp (Official Account) entry'));
   if ((app.secret_env ?? app.secret_file) !== undefined) {
     throw new ConfigError(variable, about(app, 'an app reached via a platform has no secret of its own: remove secret_env and secret_file'));
@@ -109,7 +126,12 @@ function checkFields(variable: string, app: AppEntry): void {
 /** The entry as an upstream app: with its own secret, or through the platform it names. */
 function upstreamApp(variable: string, app: AppEntry, entries: readonly AppEntry[], env: Env): FileApp {
   const common = { id: app.id, appid: app.appid as AppId, name: app.name, configuredBy: `${variable} (app ${app.id})` };
-  if (app.via === undefined) return { ...common, kind: app.kind as Exclude<AppEntry['kind'], 'component'>, secret: secretOf(variable, app, env) };
+  if (app.via === undefined) {
+    return {
+      ...common, kind: app.kind as Exclude<AppEntry['kind'], 'component'>, secret: secretOf(variable, app, env),
+      ...(app.follow_login ? { followLogin: messageKeys(variable, app, env, false) } : {}),
+    };
+  }
   const platform = entries.find((other) => other.id === app.via && other.kind === 'component');
   if (!platform) throw new ConfigError(variable, about(app, `via names ${app.via}, which is not a component entry of this file`));
   return { ...common, kind: 'mp', component: platform.appid as AppId, via: platform.id };
@@ -132,6 +154,6 @@ export function appsFile(variable: string, path: string, env: Env): { apps: File
   return {
     apps: entries.filter((app) => app.kind !== 'component').map((app) => upstreamApp(variable, app, entries, env)),
     platforms: entries.filter((app) => app.kind === 'component')
-      .map((app) => ({ id: app.id, appid: app.appid as AppId, secret: secretOf(variable, app, env), ...messageKeys(variable, app, env) })),
+      .map((app) => ({ id: app.id, appid: app.appid as AppId, secret: secretOf(variable, app, env), ...messageKeys(variable, app, env, true) })),
   };
 }

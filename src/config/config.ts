@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AppId, AppKind, WeChatApp } from '../wechat/types.ts';
 import type { Brand } from '../pages/brand.ts';
-import { appsFile, type PlatformApp } from './apps-file.ts';
+import { appsFile, type AccountMessageKeys, type PlatformApp } from './apps-file.ts';
 import { brand } from './brand.ts';
 import { CHECKS } from './checks.ts';
 import { clientsFile, type ClientMetadata } from './clients-file.ts';
@@ -31,6 +31,8 @@ export type ConfiguredApp = WeChatApp & {
   readonly configuredBy: string;
   /** The id of the third-party platform (a `component` entry) this Official Account is reached through. */
   readonly via?: string | undefined;
+  /** Follow-to-login with this Official Account: its developer-mode message keys. */
+  readonly followLogin?: AccountMessageKeys | undefined;
 };
 
 export interface WeChatSettings {

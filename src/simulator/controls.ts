@@ -17,14 +17,19 @@
 //                              answers what the platform answered
 //   POST /_sim/platforms/authorize    {appid, account, authorized}: the account authorizes
 //                              the platform (or withdraws), and WeChat pushes the event
+//   POST /_sim/accounts/server {appid, url, token, aes_key?}: an Official Account's 服务器配置
+//   POST /_sim/follow          {appid, user}: `user` follows the account (before any scan)
+//   POST /_sim/scan            {appid, user, ticket?}: `user` scans the account's parametric QR
+//                              (the newest, unless a ticket is given) and follows if not yet a
+//                              follower; the event is pushed to its server; answers what it answered
 //   POST /_sim/events          {account, fields}: an Official Account event, pushed to every
 //                              platform the account authorized; answers what each answered
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
-import { pushAccountEvent, pushAuthorization, pushTicket } from './platform-pushes.ts';
-import type { FaultKind, SimPlatform, SimScope, SimWorld } from './world.ts';
+import { accountPush, deliver, pushAccountEvent, pushAuthorization, pushTicket } from './platform-pushes.ts';
+import type { FaultKind, SimApp, SimPlatform, SimScope, SimUser, SimWorld } from './world.ts';
 
 const FAULT = /^(busy|timeout|slow|garbage|gbk-empty|errcode-object|huge|snapshot-true|errcode:-?\d{1,6})$/;
 const SCOPES: readonly string[] = ['snsapi_base', 'snsapi_userinfo', 'snsapi_login'];
@@ -164,6 +169,51 @@ async function accountEvent(ctx: Context, world: SimWorld): Promise<void> {
   ctx.body = await pushAccountEvent(world, account.appid, fields as Record<string, string>);
 }
 
+/** The Official Account and the simulated user a control's body names, or undefined after 400. */
+async function accountAndUser(ctx: Context, world: SimWorld): Promise<{ body: Record<string, unknown>; app: SimApp; user: SimUser } | undefined> {
+  const body = await jsonBody(ctx);
+  if (!body) return undefined;
+  const app = world.app(typeof body.appid === 'string' ? body.appid : undefined);
+  const user = world.user(typeof body.user === 'string' ? body.user : undefined);
+  if (app?.kind !== 'mp' || !user) return void badRequest(ctx, 'expected {appid, user} naming an Official Account and a simulated user');
+  return { body, app, user };
+}
+
+async function setAccountServer(ctx: Context, world: SimWorld): Promise<void> {
+  const body = await jsonBody(ctx);
+  if (!body) return;
+  const app = world.app(typeof body.appid === 'string' ? body.appid : undefined);
+  const { url, token, aes_key: aesKey } = body;
+  if (app?.kind !== 'mp' || typeof url !== 'string' || !URL_FORMAT.test(url) || typeof token !== 'string' || (aesKey !== undefined && typeof aesKey !== 'string')) {
+    return badRequest(ctx, 'expected {appid, url, token, aes_key?} for an Official Account');
+  }
+  app.server = { url, token, aesKey };
+  ctx.status = 204;
+}
+
+async function follow(ctx: Context, world: SimWorld): Promise<void> {
+  const named = await accountAndUser(ctx, world);
+  if (!named) return;
+  world.follow(named.user, named.app);
+  ctx.status = 204;
+}
+
+async function scan(ctx: Context, world: SimWorld): Promise<void> {
+  const named = await accountAndUser(ctx, world);
+  if (!named) return;
+  const { body, app, user } = named;
+  const qr = world.sceneQr(typeof body.ticket === 'string' ? body.ticket : undefined, app);
+  if (!qr || qr.app !== app) return badRequest(ctx, 'no such QR code of this account');
+  if (qr.expiresAt <= Date.now()) return badRequest(ctx, 'the QR code has expired: WeChat shows nothing to follow');
+  const fresh = world.follow(user, app);
+  const push = accountPush(app, {
+    ToUserName: `gh_${app.appid.slice(2, 14)}`, FromUserName: world.openid(app, user), CreateTime: String(Math.floor(Date.now() / 1000)),
+    MsgType: 'event', Event: fresh ? 'subscribe' : 'SCAN', EventKey: fresh ? `qrscene_${qr.scene}` : qr.scene, Ticket: qr.ticket,
+  });
+  if (!push || !app.server) return badRequest(ctx, 'the account has no server configured');
+  ctx.body = { event: fresh ? 'subscribe' : 'SCAN', ...await deliver(app.server.url, push) };
+}
+
 export function controls(world: SimWorld): Router {
   const router = new Router();
   router.post('/_sim/faults', (ctx) => injectFaults(ctx, world));
@@ -177,5 +227,8 @@ export function controls(world: SimWorld): Router {
   router.post('/_sim/platforms/push-ticket', (ctx) => pushTicketNow(ctx, world));
   router.post('/_sim/platforms/authorize', (ctx) => authorize(ctx, world));
   router.post('/_sim/events', (ctx) => accountEvent(ctx, world));
+  router.post('/_sim/accounts/server', (ctx) => setAccountServer(ctx, world));
+  router.post('/_sim/follow', (ctx) => follow(ctx, world));
+  router.post('/_sim/scan', (ctx) => scan(ctx, world));
   return router;
 }

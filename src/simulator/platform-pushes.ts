@@ -3,11 +3,13 @@
 // `<xml><AppId/><Encrypt/></xml>`, with timestamp, nonce and msg_signature in the query.
 // A component_verify_ticket every 10 minutes (and on demand) to the 授权事件接收URL;
 // authorization events there too; an account's messages and events to every platform the
-// account authorized, at its 消息与事件接收URL.
+// account authorized, at its 消息与事件接收URL; and an Official Account's own events to its
+// 服务器地址, in plaintext (`signature`) or safe mode (encrypted, `msg_signature`).
 
 import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { MessageCrypto } from '../wechat/message-crypto.ts';
-import type { SimPlatform, SimWorld } from './world.ts';
+import type { SimApp, SimPlatform, SimWorld } from './world.ts';
 
 export interface PlatformKeys {
   readonly appid: string;
@@ -31,7 +33,7 @@ const now = (): string => String(Math.floor(Date.now() / 1000));
 /** A push of `fields` to the platform, as WeChat signs it; `overrides` bend one part (for tests of refusals). */
 export function encryptedPush(keys: PlatformKeys, fields: Record<string, string>, overrides: { appid?: string; timestamp?: number; nonce?: string } = {}): Push {
   const crypto = new MessageCrypto(keys.token, keys.aesKey);
-  const inner = `<xml>${Object.entries(fields).map(([name, value]) => `<${name}><![CDATA[${value}]]></${name}>`).join('')}</xml>`;
+  const inner = xmlOf(fields);
   const encrypted = crypto.encrypt(inner, overrides.appid ?? keys.appid);
   const timestamp = overrides.timestamp === undefined ? now() : String(overrides.timestamp);
   const nonce = overrides.nonce ?? randomBytes(8).toString('hex');
@@ -39,6 +41,24 @@ export function encryptedPush(keys: PlatformKeys, fields: Record<string, string>
     query: new URLSearchParams({ signature: crypto.signature(timestamp, nonce, ''), timestamp, nonce, encrypt_type: 'aes', msg_signature: crypto.signature(timestamp, nonce, encrypted) }),
     body: `<xml><AppId><![CDATA[${keys.appid}]]></AppId><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`,
   };
+}
+
+const xmlOf = (fields: Record<string, string>): string =>
+  `<xml>${Object.entries(fields).map(([name, value]) => `<${name}><![CDATA[${value}]]></${name}>`).join('')}</xml>`;
+
+/** A plaintext-mode push: the XML as is, `signature` = SHA-1 of the sorted token, timestamp and nonce. */
+export function plainPush(token: string, fields: Record<string, string>, overrides: { timestamp?: number; nonce?: string } = {}): Push {
+  const timestamp = overrides.timestamp === undefined ? now() : String(overrides.timestamp);
+  const nonce = overrides.nonce ?? randomBytes(8).toString('hex');
+  const signature = createHash('sha1').update([token, timestamp, nonce].sort().join('')).digest('hex');
+  return { query: new URLSearchParams({ signature, timestamp, nonce, openid: fields.FromUserName ?? '' }), body: xmlOf(fields) };
+}
+
+/** An Official Account's event to its own server, as its 服务器配置 says (plaintext, or safe mode with an EncodingAESKey). */
+export function accountPush(app: SimApp, fields: Record<string, string>): Push | undefined {
+  const server = app.server;
+  if (!server) return undefined;
+  return server.aesKey ? encryptedPush({ appid: app.appid, token: server.token, aesKey: server.aesKey }, fields) : plainPush(server.token, fields);
 }
 
 /** A component_verify_ticket push. */

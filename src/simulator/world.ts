@@ -31,6 +31,17 @@ export interface SimApp {
   readonly secret: string;
   /** Bound to the Open Platform account: its tokens and profiles carry a unionid (an operator may bind it later). */
   bound: boolean;
+  /** An Official Account's 服务器配置 (developer mode): where its messages and events go, signed with `token`; encrypted when `aesKey` is set (safe mode). */
+  server?: { readonly url: string; readonly token: string; readonly aesKey?: string | undefined };
+}
+
+/** A temporary parametric QR code an Official Account created. */
+export interface SimSceneQr {
+  readonly app: SimApp;
+  readonly ticket: string;
+  readonly scene: string;
+  readonly url: string;
+  readonly expiresAt: number;
 }
 
 /**
@@ -96,6 +107,9 @@ const hash = (...parts: string[]): string =>
 
 const randomToken = (bytes = 24): string => randomBytes(bytes).toString('base64url');
 
+/** A person's openid in an app (a snapshot page's is virtual: salted). */
+const openidOf = (app: SimApp, user: SimUser, salt = ''): string => `o${hash(app.appid, user.id, salt)}`;
+
 /** A person's unionid under the (one) simulated Open Platform account. */
 const unionidOf = (user: SimUser, salt = ''): string => `u${hash('platform', user.id, salt)}`;
 
@@ -112,6 +126,11 @@ export class SimWorld {
   readonly #tickets = new Map<string, { platform: string; expiresAt: number }>();
   readonly #componentTokens = new Map<string, { platform: string; expiresAt: number }>();
   readonly #preAuthCodes = new Map<string, { platform: string; expiresAt: number }>();
+  /** Official Accounts' access tokens (stable_token gives the one in force), and the daily force_refresh count. */
+  readonly #accountTokens = new Map<string, { token: string; expiresAt: number; forced: number; lastForcedAt: number }>();
+  readonly #sceneQrs = new Map<string, SimSceneQr>();
+  /** (user, appid) pairs where the user follows the Official Account. */
+  readonly #followers = new Set<string>();
   /** (user, appid) pairs that already allowed snsapi_userinfo: WeChat lets them pass. */
   readonly #allowed = new Set<string>();
   /** How many of the next callbacks WeChat delivers twice. */
@@ -163,6 +182,64 @@ export class SimWorld {
     return live;
   }
 
+  /**
+   * `stable_token`: the account's token in force (a new one only when it expired, or on a
+   * force_refresh: at most 20 a day, 30 s apart, else 45009), never invalidating another.
+   */
+  stableToken(app: SimApp, force: boolean): { token: string; expiresIn: number } | number {
+    let current = this.#accountTokens.get(app.appid);
+    if (force && current && (current.forced >= 20 || Date.now() - current.lastForcedAt < 30_000)) return 45009;
+    if (!current || current.expiresAt <= Date.now() || force) {
+      current = { token: randomToken(48), expiresAt: Date.now() + TOKEN_TTL_S * 1000, forced: (current?.forced ?? 0) + (force ? 1 : 0), lastForcedAt: force ? Date.now() : current?.lastForcedAt ?? 0 };
+      this.#accountTokens.set(app.appid, current);
+    }
+    return { token: current.token, expiresIn: Math.floor((current.expiresAt - Date.now()) / 1000) };
+  }
+
+  /** The Official Account an access token belongs to, or the errcode: 40001 unknown, 42001 expired. */
+  accountOfToken(token: string): SimApp | number {
+    for (const [appid, issued] of this.#accountTokens) {
+      if (issued.token === token) return issued.expiresAt <= Date.now() ? 42001 : this.app(appid) ?? 40001;
+    }
+    return 40001;
+  }
+
+  /** A temporary parametric QR code; its content URL lives at `base`. */
+  createSceneQr(app: SimApp, scene: string, expireSeconds: number, base: string): SimSceneQr {
+    const ticket = randomToken(24);
+    const qr = { app, ticket, scene, url: `${base}/q/${ticket}`, expiresAt: Date.now() + expireSeconds * 1000 };
+    this.#sceneQrs.set(ticket, qr);
+    return qr;
+  }
+
+  /** A QR by ticket, or the newest of an account. */
+  sceneQr(ticket: string | undefined, app?: SimApp): SimSceneQr | undefined {
+    if (ticket !== undefined) return this.#sceneQrs.get(ticket);
+    return [...this.#sceneQrs.values()].filter((qr) => qr.app === app).at(-1);
+  }
+
+  /** `user` follows `app`; true when they did not before (a new follower). */
+  follow(user: SimUser, app: SimApp): boolean {
+    const key = `${user.id}|${app.appid}`;
+    const fresh = !this.#followers.has(key);
+    this.#followers.add(key);
+    return fresh;
+  }
+
+  /** The user behind an openid of `app` (real users only), and whether they follow it. */
+  userOfOpenid(app: SimApp, openid: string): { user: SimUser; follows: boolean } | undefined {
+    const user = SIM_USERS.find((candidate) => !candidate.snapshot && openidOf(app, candidate) === openid);
+    return user && { user, follows: this.#followers.has(`${user.id}|${app.appid}`) };
+  }
+
+  openid(app: SimApp, user: SimUser): string {
+    return openidOf(app, user);
+  }
+
+  unionid(app: SimApp, user: SimUser): string | undefined {
+    return app.bound ? unionidOf(user) : undefined;
+  }
+
   /** The platform a component_access_token belongs to, or the errcode: 40001 unknown, 42001 expired. */
   componentToken(token: string): SimPlatform | number {
     const issued = this.#componentTokens.get(token);
@@ -193,7 +270,7 @@ export class SimWorld {
       ...(component ? { component } : {}),
       user,
       scope,
-      openid: `o${hash(app.appid, user.id, salt)}`,
+      openid: openidOf(app, user, salt),
       unionid: app.bound ? unionidOf(user, salt) : undefined,
       snapshot,
       expiresAt: Date.now() + lifeMs,

@@ -158,11 +158,9 @@ export class WeChatClient {
     const body = await this.#call({ path: '/cgi-bin/component/api_component_token', params: {}, body: {
       component_appid: platform.appid, component_appsecret: platform.secret, component_verify_ticket: ticket,
     } });
-    const { component_access_token: accessToken, expires_in: expiresIn } = body;
+    const { component_access_token: accessToken } = body;
     if (typeof accessToken !== 'string' || accessToken === '') throw malformed('component_access_token', body);
-    const seconds = typeof expiresIn === 'string' ? Number(expiresIn) : expiresIn;
-    if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) throw malformed('expires_in', body);
-    return { accessToken, expiresIn: seconds };
+    return { accessToken, expiresIn: expiresInOf(body) };
   }
 
   /**
@@ -176,6 +174,35 @@ export class WeChatClient {
     } });
     if (!isWeChatId(body.openid)) throw malformed('openid', body);
     return { appid: app.appid, openid: body.openid as Openid, unionid: optionalId<Unionid>(body.unionid, 'unionid', body) };
+  }
+
+  /**
+   * The Official Account's access token from `POST /cgi-bin/stable_token` (normal mode):
+   * the token in force, never a new one that would cut off the owner's other servers, as
+   * `/cgi-bin/token` would. The caller shares and caches it.
+   */
+  async stableToken(app: DirectApp): Promise<ComponentToken> {
+    const body = await this.#call({ path: '/cgi-bin/stable_token', params: {}, body: {
+      grant_type: 'client_credential', appid: app.appid, secret: app.secret, force_refresh: false,
+    } });
+    if (typeof body.access_token !== 'string' || body.access_token === '') throw malformed('access_token', body);
+    return { accessToken: body.access_token, expiresIn: expiresInOf(body) };
+  }
+
+  /** A temporary parametric QR code (`POST /cgi-bin/qrcode/create`, QR_STR_SCENE): its content `url`. */
+  async sceneQr(accountToken: string, scene: string, expireSeconds: number): Promise<{ url: string; expiresIn: number }> {
+    const body = await this.#callWithToken({ path: '/cgi-bin/qrcode/create', params: { access_token: accountToken }, body: {
+      expire_seconds: expireSeconds, action_name: 'QR_STR_SCENE', action_info: { scene: { scene_str: scene } },
+    } });
+    if (typeof body.url !== 'string' || !/^https?:\/\/\S{1,500}$/.test(body.url)) throw malformed('url', body);
+    return { url: body.url, expiresIn: expiresInOf(body, 'expire_seconds') };
+  }
+
+  /** A follower's unionid (`/cgi-bin/user/info`; it has given no nickname or avatar since 2021-12-27). */
+  async follower(accountToken: string, openid: Openid): Promise<{ openid: Openid; unionid: Unionid | undefined }> {
+    const body = await this.#callWithToken({ path: '/cgi-bin/user/info', params: { access_token: accountToken, openid, lang: 'zh_CN' } });
+    if (body.openid !== openid) throw malformed('openid', body);
+    return { openid, unionid: optionalId<Unionid>(body.unionid, 'unionid', body) };
   }
 
   /** Profile (`/sns/userinfo`); a snsapi_base token gets WeChatScopeError (48001). */
@@ -295,6 +322,14 @@ function errcodeOf(value: unknown): number | undefined {
 function malformed(what: string, body: Json): WeChatUnavailableError {
   return new WeChatUnavailableError(`WeChat answer without a valid ${what}`,
     { requestId: requestIdOf(body.errmsg) });
+}
+
+/** A positive whole number of seconds (`expires_in`, sometimes sent as a string). */
+function expiresInOf(body: Json, field = 'expires_in'): number {
+  const value = body[field];
+  const seconds = typeof value === 'string' ? Number(value) : value;
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) throw malformed(field, body);
+  return seconds;
 }
 
 function optionalId<T extends string>(value: unknown, what: string, body: Json): T | undefined {
