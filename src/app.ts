@@ -18,6 +18,9 @@ import { createLogin, type Login } from './login/login.ts';
 import { miniProgramLogins } from './login/mini-program.ts';
 import { platformAuthorizeRoutes } from './login/platform-authorize.ts';
 import { PlatformTokens } from './login/platform-tokens.ts';
+import { AccountTokens } from './login/account-tokens.ts';
+import { FollowEvents } from './login/follow-events.ts';
+import { FollowScenes } from './login/follow-scenes.ts';
 import { Platforms } from './login/platforms.ts';
 import { loginRoutes } from './login/routes.ts';
 import { SilentLogins } from './login/silent.ts';
@@ -62,6 +65,7 @@ interface Shared {
   readonly metrics: BrokerMetrics;
   readonly wechat: WeChatClient;
   readonly platformTokens: PlatformTokens;
+  readonly accountTokens: AccountTokens;
   readonly demo: ClientMetadata | undefined;
   readonly silent: SilentLogins;
   readonly isClosing: () => boolean;
@@ -95,6 +99,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login) {
     platformAuthorizeRoutes({
       platforms: config.platforms, tokens: shared.platformTokens, wechat: shared.wechat, issuer: config.issuer, mpUrl: config.wechat.mpUrl, log: shared.log,
     }),
+    new FollowEvents({ apps: config.apps, scenes: login.scenes, storage: stores.protocol, log: shared.log }).routes(),
     loginRoutes(login),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),
@@ -105,6 +110,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login) {
 async function buildApp(config: RunningConfig, shared: Shared) {
   const { log, stores, metrics } = shared;
   const linker = new AccountLinker(stores.accounts);
+  const scenes = new FollowScenes(stores.protocol);
   const provider = await createProvider({
     issuer: config.issuer, clients: config.clients, keys: config.keys, cookieKeys: config.cookieKeys,
     storage: stores.protocol,
@@ -122,6 +128,8 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     attempts: new Attempts(stores.protocol.adapter(ATTEMPT_MODEL), config.cookieKeys[0]),
     wechat: shared.wechat,
     platformTokens: shared.platformTokens,
+    accountTokens: shared.accountTokens,
+    scenes,
     linker,
     log,
     metrics,
@@ -148,7 +156,7 @@ async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, lo
       log.warn({ platform: id }, `third-party platform ${id}: ${state} (WeChat pushes one every 10 minutes to /wechat/platform/${id}/auth-events); logins through it show a "starting up" page until then`);
     }
   }
-  return { wechat, platformTokens };
+  return { wechat, platformTokens, accountTokens: new AccountTokens(stores.protocol, wechat, log) };
 }
 
 export interface BrokerOptions {

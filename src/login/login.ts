@@ -15,6 +15,8 @@ import { langOf } from '../pages/html.ts';
 import type { WeChatClient } from '../wechat/client.ts';
 import type { AppId } from '../wechat/types.ts';
 import type { Attempt, Attempts } from './attempts.ts';
+import type { AccountTokens } from './account-tokens.ts';
+import type { FollowScenes } from './follow-scenes.ts';
 import type { Handoffs } from './handoff.ts';
 import type { PlatformTokens } from './platform-tokens.ts';
 import type { SilentLogins } from './silent.ts';
@@ -31,6 +33,10 @@ export interface LoginParts {
   readonly wechat: WeChatClient;
   /** Third-party platforms' tickets and tokens, for the Official Accounts reached through one. */
   readonly platformTokens: PlatformTokens;
+  /** Official Accounts' own access tokens (follow-to-login). */
+  readonly accountTokens: AccountTokens;
+  /** Follow-to-login's QR scenes and their scans. */
+  readonly scenes: FollowScenes;
   readonly linker: AccountLinker;
   readonly log: Logger;
   readonly metrics: BrokerMetrics;

@@ -5,10 +5,12 @@
 //   POST /interaction/:uid/consent  the consent form (consent.ts)
 //   POST /interaction/:uid/cancel   "back to the app" (consent.ts)
 //   the phone hand-off: /interaction/:uid/handoff…, /h/:code… (handoff-routes.ts)
+//   follow-to-login: /interaction/:uid/follow, …/follow/finish (follow.ts)
 
 import Router from '@koa/router';
 import { wechatCallback } from './callback.ts';
 import { answerConsent, cancelLogin } from './consent.ts';
+import { finishFollow, followStatus } from './follow.ts';
 import { HANDOFF_ROUTES } from './handoff-routes.ts';
 import type { Login } from './login.ts';
 import { startInteraction } from './start.ts';
@@ -21,6 +23,8 @@ export function loginRoutes(login: Login): Router {
   router.post('/interaction/:uid/cancel', (ctx) => cancelLogin(ctx, login));
   router.get('/interaction/:uid/handoff', (ctx) => HANDOFF_ROUTES.status(ctx, login));
   router.post('/interaction/:uid/handoff/finish', (ctx) => HANDOFF_ROUTES.finish(ctx, login));
+  router.get('/interaction/:uid/follow', (ctx) => followStatus(ctx, login));
+  router.post('/interaction/:uid/follow/finish', (ctx) => finishFollow(ctx, login));
   router.get('/h/:code', (ctx) => HANDOFF_ROUTES.show(ctx, login));
   router.post('/h/:code/confirm', (ctx) => HANDOFF_ROUTES.confirm(ctx, login));
   router.post('/h/:code/decline', (ctx) => HANDOFF_ROUTES.decline(ctx, login));

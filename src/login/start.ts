@@ -9,6 +9,7 @@ import { langOf } from '../pages/html.ts';
 import { consentPage, errorPage, openInWeChatPage } from '../pages/views.ts';
 import { browserKind } from '../wechat/user-agent.ts';
 import { consentItems, WECHAT_APPS } from './claims.ts';
+import { startFollow } from './follow.ts';
 import { browserName } from './handoff.ts';
 import type { Login } from './login.ts';
 import { SILENT_PARAM } from './silent.ts';
@@ -87,12 +88,15 @@ async function upstreamFor(ctx: Context, login: Login, interaction: Interaction)
   // id_token_hint for somebody else): only a visible login could help.
   if (silent && interaction.lastSubmission?.login !== undefined) return { type: 'login-required' as const };
   const client = await login.interactions.client(interaction);
+  const apps = appsFor(login.apps, (client as unknown as Record<string, unknown> | undefined)?.[WECHAT_APPS]);
   return chooseUpstream({
     browser: browserKind(ctx.get('user-agent')),
-    apps: appsFor(login.apps, (client as unknown as Record<string, unknown> | undefined)?.[WECHAT_APPS]),
+    apps,
     qrMode: login.qrMode,
     silent,
     wantsQr: ctx.query.via === 'qr',
+    follow: apps.find((app) => app.kind === 'mp' && app.followLogin !== undefined),
+    wantsFollow: ctx.query.via === 'follow',
   });
 }
 
@@ -130,6 +134,8 @@ async function toUpstream(ctx: Context, login: Login, interaction: Interaction):
       return send(ctx, await login.begin(ctx, interaction, {
         ...first, channel: 'qr', appid: upstream.app.appid, scope: 'snsapi_login', embedded: upstream.mode === 'embedded', silent: false,
       }));
+    case 'follow':
+      return startFollow(ctx, login, interaction, upstream.app);
     case 'open-in-wechat':
       return openInWeChat(ctx, login, interaction, upstream.qrApp !== undefined);
     case 'login-required':

@@ -19,6 +19,8 @@ export type Upstream<App extends WeChatApp = WeChatApp> =
   /** Web authorization; always snsapi_base first (silent), upgraded when needed. */
   | { readonly type: 'web'; readonly app: App }
   | { readonly type: 'qr'; readonly app: App; readonly mode: QrMode }
+  /** Follow-to-login: the Official Account's parametric QR code on this (desktop) page. */
+  | { readonly type: 'follow'; readonly app: App }
   | { readonly type: 'open-in-wechat'; readonly qrApp: App | undefined }
   /** Nothing can log this person in without showing something, and nothing may be shown. */
   | { readonly type: 'login-required' }
@@ -33,6 +35,10 @@ export interface UpstreamInput<App extends WeChatApp = WeChatApp> {
   readonly silent: boolean;
   /** The person asked for the QR code (e.g. to scan it with another device). */
   readonly wantsQr: boolean;
+  /** The client's first Official Account with follow-to-login, if any. */
+  readonly follow?: App | undefined;
+  /** The person asked for the follow-to-login QR code. */
+  readonly wantsFollow?: boolean;
 }
 
 /** The apps a client's logins may use: those its `wechat_apps` lists, in that order, or all. */
@@ -50,6 +56,8 @@ export function chooseUpstream<App extends WeChatApp>(input: UpstreamInput<App>)
     if (mp) return { type: 'web', app: mp };
     return open ? { type: 'qr', app: open, mode: input.qrMode } : { type: 'none' };
   }
+  // A desktop without a website app, or whose person asked for it: follow the account to log in.
+  if (input.browser === 'desktop' && input.follow && (input.wantsFollow || !open)) return { type: 'follow', app: input.follow };
   if (input.browser === 'desktop' && open) return { type: 'qr', app: open, mode: input.qrMode };
   return mp || open ? { type: 'open-in-wechat', qrApp: open } : { type: 'none' };
 }

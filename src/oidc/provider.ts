@@ -136,6 +136,15 @@ type IntrospectionPolicy = NonNullable<NonNullable<NonNullable<Configuration['fe
 const introspectionAllowed: IntrospectionPolicy = async (_ctx, client, token) =>
   token.clientId === client.clientId || client[RESOURCE_SERVER] === true;
 
+/**
+ * The claims by scope, with `acr` and `amr` (OIDC Core 2) in every ID token: how the person
+ * logged in and through which upstream, whether or not the client asked (oidc-provider
+ * otherwise includes them only on request, and `amr` not at all).
+ */
+function idTokenProtocolClaims(claims: Record<string, string[]>): Record<string, string[]> {
+  return { ...claims, openid: [...new Set([...(claims.openid ?? ['sub']), 'acr', 'amr'])] };
+}
+
 function configuration(setup: ProviderSetup): Configuration {
   // Authorization requests by POST come cross-site, so the session cookie must be
   // SameSite=None, which browsers keep only when Secure: POST needs an https issuer.
@@ -152,7 +161,7 @@ function configuration(setup: ProviderSetup): Configuration {
     enableHttpPostMethods: https,
     findAccount: setup.accounts.findAccount,
     scopes: [...setup.accounts.scopes],
-    claims: Object.fromEntries(Object.entries(setup.accounts.claims).map(([scope, claims]) => [scope, [...claims]])),
+    claims: idTokenProtocolClaims(Object.fromEntries(Object.entries(setup.accounts.claims).map(([scope, claims]) => [scope, [...claims]]))),
     acrValues: [...setup.accounts.acrValues],
     responseTypes: ['code'],
     extraParams: [...setup.accounts.extraParams],

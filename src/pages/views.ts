@@ -136,6 +136,40 @@ if(a.status==='expired'){return;}setTimeout(poll,1500);},function(){setTimeout(p
   });
 }
 
+export interface FollowPageData {
+  /** The Official Account's name (or id). */
+  readonly account: string;
+  /** The QR code of WeChat's `url` for the scene, as SVG. */
+  readonly qrSvg: string;
+  /** Polled for `waiting` | `scanned` | `expired`. */
+  readonly statusUrl: string;
+  /** Posted by this page once the scan is in. */
+  readonly finishAction: string;
+  /** A fresh QR code, when this one expires. */
+  readonly freshHref: string;
+  readonly app?: AppOnPage | undefined;
+  readonly cancelAction?: string;
+}
+
+/** Follow-to-login on a desktop: the account's parametric QR code; the page finishes the login once WeChat reports the scan. */
+export function followPage(ctx: Context, data: FollowPageData): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'followTitle'),
+    imageSources: appImages(data.app),
+    body: (nonce) => html`<section><h1>${t(lang, 'followTitle')}</h1>${appIntro(data.app)}<p>${t(lang, 'followBody', { account: data.account })}</p>
+<div class="follow-qr" role="img" aria-label="${t(lang, 'followQr', { account: data.account })}">${raw(data.qrSvg)}</div>
+<p id="follow-status" class="muted" role="status" aria-live="polite" data-url="${data.statusUrl}" data-scanned="${t(lang, 'followScanned')}" data-expired="${t(lang, 'followExpired')}">${t(lang, 'followWaiting')}</p>
+<form id="follow-finish" method="post" action="${data.finishAction}"></form>
+<a id="follow-fresh" class="button" href="${data.freshHref}">${t(lang, 'followFresh')}</a>${cancelForm(data.cancelAction, data.app, lang)}</section>
+<script nonce="${nonce}">${raw(`(function(){var st=document.getElementById('follow-status'),tries=0;
+function poll(){if(++tries>600){return;}fetch(st.getAttribute('data-url'),{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(a){
+if(a.state==='scanned'){st.textContent=st.getAttribute('data-scanned');document.getElementById('follow-finish').submit();return;}
+if(a.state==='expired'){st.textContent=st.getAttribute('data-expired');document.getElementById('follow-fresh').focus();return;}
+setTimeout(poll,2000);},function(){setTimeout(poll,4000);});}setTimeout(poll,2000);})();`)}</script>`,
+  });
+}
+
 /** What a client will receive, in the words the consent page uses. */
 export type ConsentItem = 'account' | 'nickname' | 'picture' | 'unionid' | 'openid' | 'offline';
 

@@ -16,8 +16,9 @@ export const MODELS = [
   'Session', 'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'ClientCredentials', 'Client',
   'InitialAccessToken', 'RegistrationAccessToken', 'Interaction', 'ReplayDetection', 'PushedAuthorizationRequest',
   'Grant', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode',
-  // The broker's own (login/attempts.ts, login/handoff.ts, login/platforms.ts, login/component-tokens.ts).
+  // The broker's own (login/: attempts, hand-offs, platform pushes and tokens, account tokens, follow scenes).
   'WeChatLoginAttempt', 'WeChatHandoff', 'WeChatPlatformTicket', 'WeChatPushNonce', 'WeChatComponentToken', 'WeChatLock',
+  'WeChatAccountToken', 'WeChatFollowScene', 'WeChatFollowScan',
 ] as const;
 
 const PREFIX = 'oidc_';

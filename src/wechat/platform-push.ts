@@ -1,9 +1,12 @@
-// What a third-party platform receives from WeChat: POSTed XML whose `Encrypt` element is
-// a message encrypted with the platform's EncodingAESKey, signed (`msg_signature` in the
-// query) with its token. A push is accepted only when the signature is right, the
-// timestamp recent, the nonce not seen before, the ciphertext decrypts, and the appid at
-// its end is this platform's. Then its fields are read (WeChat's flat XML).
+// What WeChat pushes to a server: POSTed XML. Encrypted (a third-party platform always; an
+// Official Account in safe mode): the `Encrypt` element is the message encrypted with the
+// EncodingAESKey, signed (`msg_signature`) with the token; accepted only when the
+// signature is right, the timestamp recent, the nonce not seen before, the ciphertext
+// decrypts, and the appid at its end is the receiver's. Plaintext (an Official Account in
+// plaintext mode): `signature` over the token, timestamp and nonce, the same freshness
+// and nonce checks. Then the fields are read (WeChat's flat XML).
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import { MessageCrypto, WeChatMessageError } from './message-crypto.ts';
 
@@ -29,6 +32,7 @@ export function xmlFields(xml: string): Record<string, string> {
 }
 
 export interface PushQuery {
+  readonly signature?: unknown;
   readonly msg_signature?: unknown;
   readonly timestamp?: unknown;
   readonly nonce?: unknown;
@@ -40,16 +44,44 @@ export interface VerifiedPush {
   readonly nonce: string;
 }
 
+/** The signature WeChat puts on a plaintext push or a URL check: SHA-1 of the sorted token, timestamp and nonce. */
+export function plainSignature(token: string, timestamp: string, nonce: string): string {
+  return createHash('sha1').update([token, timestamp, nonce].sort().join('')).digest('hex');
+}
+
+/** A well-formed timestamp and nonce, and a signature string; throws otherwise. */
+function signed(signature: unknown, timestamp: unknown, nonce: unknown, now: number): { signature: string; timestamp: string; nonce: string } {
+  if (typeof signature !== 'string' || typeof timestamp !== 'string' || typeof nonce !== 'string' || !/^\d{1,12}$/.test(timestamp) || !/^[A-Za-z0-9]{1,64}$/.test(nonce)) {
+    throw new WeChatMessageError('signature, timestamp and nonce are required');
+  }
+  if (Math.abs(now / 1000 - Number(timestamp)) > FRESH_S) throw new WeChatMessageError('timestamp not recent');
+  return { signature, timestamp, nonce };
+}
+
+/** Whether `signature` is the plaintext signature for these values (constant time). */
+export function verifyPlain(token: string, query: PushQuery): boolean {
+  const { signature, timestamp, nonce } = query;
+  if (typeof signature !== 'string' || typeof timestamp !== 'string' || typeof nonce !== 'string') return false;
+  const expected = Buffer.from(plainSignature(token, timestamp, nonce));
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Verifies one plaintext push (an Official Account in plaintext mode); throws WeChatMessageError with the reason. */
+export async function openPlainPush(token: string, query: PushQuery, body: string, seen: (nonce: string) => Promise<boolean>, now = Date.now()): Promise<VerifiedPush> {
+  const { nonce } = signed(query.signature, query.timestamp, query.nonce, now);
+  if (!verifyPlain(token, query)) throw new WeChatMessageError('bad signature');
+  const fields = xmlFields(body);
+  if (await seen(nonce)) throw new WeChatMessageError('replayed');
+  return { fields, nonce };
+}
+
 /**
  * Verifies and decrypts one push for the platform `appid`. `seen(nonce)` tells whether a
  * nonce was used before (and records it). Throws WeChatMessageError with the reason.
  */
 export async function openPush(crypto: MessageCrypto, appid: string, query: PushQuery, body: string, seen: (nonce: string) => Promise<boolean>, now = Date.now()): Promise<VerifiedPush> {
-  const { msg_signature: signature, timestamp, nonce } = query;
-  if (typeof signature !== 'string' || typeof timestamp !== 'string' || typeof nonce !== 'string' || !/^\d{1,12}$/.test(timestamp) || !/^[A-Za-z0-9]{1,64}$/.test(nonce)) {
-    throw new WeChatMessageError('msg_signature, timestamp and nonce are required');
-  }
-  if (Math.abs(now / 1000 - Number(timestamp)) > FRESH_S) throw new WeChatMessageError('timestamp not recent');
+  const { signature, timestamp, nonce } = signed(query.msg_signature, query.timestamp, query.nonce, now);
   const encrypted = xmlFields(body).Encrypt;
   if (!encrypted) throw new WeChatMessageError('no Encrypt element');
   if (!crypto.verify(signature, timestamp, nonce, encrypted)) throw new WeChatMessageError('bad msg_signature');

@@ -1,0 +1,97 @@
+// Follow-to-login (扫码关注登录) on a desktop: the page shows the Official Account's
+// temporary parametric QR code (drawn here from WeChat's `url`, with the `qrcode` library);
+// the person scans it with WeChat and follows (or, following already, opens the account);
+// WeChat pushes the event to follow-events.ts on any instance; this page polls, then posts
+// `finish`, which takes the scan once, asks WeChat for the follower's unionid and logs the
+// person in like every other login.
+//   GET  /interaction/:uid/follow          {state: waiting | scanned | expired}
+//   POST /interaction/:uid/follow/finish   the login, or back to a fresh QR code
+
+import type { Context } from 'koa';
+import QRCode from 'qrcode';
+import { IdentityConflictError } from '../accounts/store.ts';
+import type { ConfiguredApp } from '../config/config.ts';
+import { clientDisplay } from '../oidc/client-display.ts';
+import type { Interaction } from '../oidc/interactions.ts';
+import { langOf } from '../pages/html.ts';
+import { errorPage, followPage } from '../pages/views.ts';
+import { WeChatError } from '../wechat/errors.ts';
+import type { Openid, WeChatUser } from '../wechat/types.ts';
+import { acrForApp } from './claims.ts';
+import type { Login } from './login.ts';
+import { factsOf } from './respond.ts';
+import { send } from './response.ts';
+
+/** A QR code lives at most this long (and never beyond its interaction). */
+const QR_TTL_S = 10 * 60;
+export const FOLLOW_AMR = 'wechat_follow';
+
+/** WeChat failed: the unavailable page (misconfigured when WeChat refused the account's credentials). */
+function weChatFailed(ctx: Context, login: Login, app: ConfiguredApp, error: WeChatError, uid: string): void {
+  const misconfigured = error.code === 'WECHAT_CREDENTIALS' || error.code === 'WECHAT_IP_NOT_ALLOWED';
+  login.log[misconfigured ? 'error' : 'warn']({ uid, app: app.id, wechat: { errcode: error.errcode, rid: error.requestId } },
+    misconfigured ? `follow-to-login: WeChat refused the account's credentials: check ${app.configuredBy}` : 'follow-to-login: WeChat unavailable');
+  login.metrics.login('follow', misconfigured ? 'misconfigured' : 'unavailable');
+  errorPage(ctx, misconfigured ? { kind: 'misconfigured', status: 503 } : { kind: 'unavailable', status: 503, retryHref: `/interaction/${uid}?via=follow` });
+}
+
+/** The follow-to-login page with a fresh QR code for this interaction. */
+export async function startFollow(ctx: Context, login: Login, interaction: Interaction, app: ConfiguredApp): Promise<void> {
+  const { uid } = interaction;
+  const ttl = Math.max(30, Math.min(QR_TTL_S, interaction.exp - Math.floor(Date.now() / 1000)));
+  const scene = await login.scenes.open(uid, app.id, ttl);
+  let url: string;
+  try {
+    ({ url } = await login.accountTokens.withToken(app, (token) => login.wechat.sceneQr(token, scene, ttl)));
+  } catch (error) {
+    if (!(error instanceof WeChatError)) throw error;
+    return weChatFailed(ctx, login, app, error, uid);
+  }
+  const client = await login.interactions.client(interaction);
+  ctx.set('cache-control', 'no-store');
+  followPage(ctx, {
+    account: app.name ?? app.id,
+    qrSvg: await QRCode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }),
+    statusUrl: `/interaction/${uid}/follow`,
+    finishAction: `/interaction/${uid}/follow/finish`,
+    freshHref: `/interaction/${uid}?via=follow`,
+    app: client && clientDisplay(client, langOf(ctx)),
+    cancelAction: `/interaction/${uid}/cancel`,
+  });
+}
+
+/** GET /interaction/:uid/follow: where the scan stands, for this browser's interaction only. */
+export async function followStatus(ctx: Context, login: Login): Promise<void> {
+  const uid = String(ctx.params.uid);
+  const interaction = await login.interactions.find(ctx, uid);
+  ctx.set('cache-control', 'no-store');
+  ctx.body = { state: interaction ? await login.scenes.state(uid) : 'expired' };
+}
+
+/** The follower, as WeChat vouches for them: the scan's openid, and the unionid user/info gives. */
+async function follower(login: Login, app: ConfiguredApp, openid: string): Promise<WeChatUser> {
+  const { unionid } = await login.accountTokens.withToken(app, (token) => login.wechat.follower(token, openid as Openid));
+  return { appid: app.appid, openid: openid as Openid, unionid };
+}
+
+/** POST /interaction/:uid/follow/finish: the scan taken once, the person found or made, the login ended. */
+export async function finishFollow(ctx: Context, login: Login): Promise<void> {
+  const uid = String(ctx.params.uid);
+  const interaction = await login.interactions.find(ctx, uid);
+  if (!interaction) return errorPage(ctx, { kind: 'interaction', status: 400 });
+  const scan = await login.scenes.take(uid);
+  const app = scan && login.apps.find((candidate) => candidate.id === scan.app);
+  if (!scan || !app) return ctx.redirect(`/interaction/${uid}?via=follow`);
+  try {
+    const account = await login.linker.resolve(factsOf(await follower(login, app, scan.openid)));
+    login.metrics.login('follow', 'success');
+    login.log.info({ uid, app: app.id, account: account.id }, 'follow-to-login succeeded');
+    send(ctx, await login.end(ctx, { login: { accountId: account.id, acr: acrForApp(app.appid), amr: [FOLLOW_AMR], remember: true } }));
+  } catch (error) {
+    if (error instanceof WeChatError) return weChatFailed(ctx, login, app, error, uid);
+    if (!(error instanceof IdentityConflictError)) throw error;
+    login.metrics.login('follow', 'identity_conflict');
+    login.log.error({ uid, app: app.id }, 'WeChat gave an openid a unionid other than its account\'s: login refused, no account changed');
+    errorPage(ctx, { kind: 'conflict', status: 409 });
+  }
+}
