@@ -192,6 +192,10 @@ test('the apps file: mistakes are one line naming the app and the field; both fo
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', via: 'nobody' }, isv], keys), /app x: via names nobody, which is not a component entry of this file/);
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', via: 'isv', secret_env: 'S' }, isv], keys), /app x: an app reached via a platform has no secret of its own/);
   t.regex(await run([{ id: 'x', kind: 'open', appid: 'wx1', via: 'isv' }, isv], keys), /app x: via belongs to an mp \(Official Account\) entry/);
+  t.regex(await run([{ id: 'x', kind: 'open', appid: 'wx1', secret_env: 'S', follow_login: true }], keys), /app x: follow_login belongs to an mp/);
+  t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', follow_login: true }], keys), /app x: token_env must name a variable holding the message token/);
+  t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', follow_login: true, token_env: 'T', aes_key_env: 'NOPE' }], keys), /app x: aes_key_env must name a variable holding the 43-character EncodingAESKey/);
+  t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', follow_login: 'yes' }], keys), /app x: follow_login must be true or false/);
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S' }], { WECHAT_MP_APPID: 'wx2', WECHAT_MP_SECRET: 'a'.repeat(32), S: 'b'.repeat(32) }), /set either WECHAT_APPS_FILE or WECHAT_MP_\*/);
 });
 

@@ -60,3 +60,12 @@ test('snsapi_base is enough for openid alone, or when the account has what is as
   t.false(accountCovers(account({ profile: { nickname: 'Ann' } }), new Set(['openid', 'profile', 'wechat'])));
   t.true(accountCovers(account({ profile: { nickname: 'Ann' }, unionid: 'u' as Unionid }), new Set(['openid', 'profile', 'wechat'])));
 });
+
+test('follow-to-login: on a desktop without a website app, or on request; never inside WeChat or on a phone', (t) => {
+  t.deepEqual(chooseUpstream(input({ apps: [mp], follow: mp })), { type: 'follow', app: mp });
+  t.deepEqual(chooseUpstream(input({ follow: mp })), { type: 'qr', app: open, mode: 'embedded' }, 'a website app is preferred');
+  t.deepEqual(chooseUpstream(input({ follow: mp, wantsFollow: true })), { type: 'follow', app: mp });
+  t.deepEqual(chooseUpstream(input({ browser: 'wechat', follow: mp, wantsFollow: true })), { type: 'web', app: mp });
+  t.deepEqual(chooseUpstream(input({ browser: 'mobile', apps: [mp], follow: mp })), { type: 'open-in-wechat', qrApp: undefined });
+  t.deepEqual(chooseUpstream(input({ wantsFollow: true })), { type: 'qr', app: open, mode: 'embedded' }, 'asked, but no account offers it');
+});
