@@ -21,7 +21,7 @@ import { PlatformTokens } from './login/platform-tokens.ts';
 import { AccountTokens } from './login/account-tokens.ts';
 import { FollowEvents } from './login/follow-events.ts';
 import { FollowScenes } from './login/follow-scenes.ts';
-import { Platforms } from './login/platforms.ts';
+import { Platforms, type PlatformHooks } from './login/platforms.ts';
 import { loginRoutes } from './login/routes.ts';
 import { SilentLogins } from './login/silent.ts';
 import { anonymousLogout } from './oidc/anonymous-logout.ts';
@@ -84,6 +84,27 @@ function middleware(config: RunningConfig, shared: Shared) {
   ];
 }
 
+/** What WeChat pushes (platform authorization events, accounts' events) and the platform's authorization pages. */
+function weChatPushRoutes(config: RunningConfig, shared: Shared, login: Login) {
+  const { stores, log, platformTokens, accountTokens } = shared;
+  const follow = new FollowEvents({ apps: config.apps, scenes: login.scenes, storage: stores.protocol, log });
+  const hooks: PlatformHooks = {
+    authorized: (platform, code) => accountTokens.authorized(platform, code),
+    unauthorized: (platform, authorizer) => accountTokens.unauthorized(platform, authorizer),
+    async accountEvent(platform, account, fields) {
+      const app = config.apps.find((candidate) => candidate.appid === account && candidate.via === platform);
+      if (app) await follow.record(app, fields);
+    },
+  };
+  return [
+    new Platforms(config.platforms, stores.protocol, platformTokens, hooks, log).routes(),
+    platformAuthorizeRoutes({
+      platforms: config.platforms, tokens: platformTokens, accounts: accountTokens, wechat: shared.wechat, issuer: config.issuer, mpUrl: config.wechat.mpUrl, log,
+    }),
+    follow.routes(),
+  ];
+}
+
 function routers(config: RunningConfig, shared: Shared, login: Login) {
   const { stores, metrics } = shared;
   const health = {
@@ -95,11 +116,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login) {
     healthRoutes(health, shared.isClosing),
     homeRoutes(config.issuer, shared.demo ? `${config.issuer}/demo` : undefined),
     languageRoutes(),
-    new Platforms(config.platforms, stores.protocol, shared.platformTokens, shared.log).routes(),
-    platformAuthorizeRoutes({
-      platforms: config.platforms, tokens: shared.platformTokens, wechat: shared.wechat, issuer: config.issuer, mpUrl: config.wechat.mpUrl, log: shared.log,
-    }),
-    new FollowEvents({ apps: config.apps, scenes: login.scenes, storage: stores.protocol, log: shared.log }).routes(),
+    ...weChatPushRoutes(config, shared, login),
     loginRoutes(login),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),
@@ -156,7 +173,7 @@ async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, lo
       log.warn({ platform: id }, `third-party platform ${id}: ${state} (WeChat pushes one every 10 minutes to /wechat/platform/${id}/auth-events); logins through it show a "starting up" page until then`);
     }
   }
-  return { wechat, platformTokens, accountTokens: new AccountTokens(stores.protocol, wechat, log) };
+  return { wechat, platformTokens, accountTokens: new AccountTokens({ platforms: config.platforms, platformTokens, storage: stores.protocol, wechat, log }) };
 }
 
 export interface BrokerOptions {

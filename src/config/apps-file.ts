@@ -96,8 +96,10 @@ export type FileApp = WeChatApp & {
   readonly name: string | undefined;
   readonly configuredBy: string;
   readonly via?: string;
-  /** Follow-to-login (扫码关注登录) with this Official Account: its message keys. */
-  readonly followLogin?: AccountMessageKeys;
+  /** Follow-to-login (扫码关注登录) with this Official Account. */
+  readonly followLogin?: boolean;
+  /** Its developer-mode message keys (服务器配置), when it has its own secret. */
+  readonly messageKeys?: AccountMessageKeys;
 };
 
 function entryOf(variable: string, raw: unknown, index: number): AppEntry {
@@ -116,7 +118,6 @@ function checkFields(variable: string, app: AppEntry): void {
     throw new ConfigError(variable, about(app, 'token_env and aes_key_env belong to a component entry, or to an mp with follow_login and its own secret'));
   }
   if (app.via === undefined) return;
-  if (app.follow_login) throw new ConfigError(variable, about(app, 'follow_login through a third-party platform is not supported yet: give the account its own secret and message token'));
   if (app.kind !== 'mp') throw new ConfigError(variable, about(app, 'via belongs to an mp (Official Account) entry'));
   if ((app.secret_env ?? app.secret_file) !== undefined) {
     throw new ConfigError(variable, about(app, 'an app reached via a platform has no secret of its own: remove secret_env and secret_file'));
@@ -129,12 +130,12 @@ function upstreamApp(variable: string, app: AppEntry, entries: readonly AppEntry
   if (app.via === undefined) {
     return {
       ...common, kind: app.kind as Exclude<AppEntry['kind'], 'component'>, secret: secretOf(variable, app, env),
-      ...(app.follow_login ? { followLogin: messageKeys(variable, app, env, false) } : {}),
+      ...(app.follow_login ? { followLogin: true, messageKeys: messageKeys(variable, app, env, false) } : {}),
     };
   }
   const platform = entries.find((other) => other.id === app.via && other.kind === 'component');
   if (!platform) throw new ConfigError(variable, about(app, `via names ${app.via}, which is not a component entry of this file`));
-  return { ...common, kind: 'mp', component: platform.appid as AppId, via: platform.id };
+  return { ...common, kind: 'mp', component: platform.appid as AppId, via: platform.id, ...(app.follow_login ? { followLogin: true } : {}) };
 }
 
 export function appsFile(variable: string, path: string, env: Env): { apps: FileApp[]; platforms: PlatformApp[] } {

@@ -31,8 +31,10 @@ export type ConfiguredApp = WeChatApp & {
   readonly configuredBy: string;
   /** The id of the third-party platform (a `component` entry) this Official Account is reached through. */
   readonly via?: string | undefined;
-  /** Follow-to-login with this Official Account: its developer-mode message keys. */
-  readonly followLogin?: AccountMessageKeys | undefined;
+  /** Follow-to-login with this Official Account. */
+  readonly followLogin?: boolean | undefined;
+  /** Its developer-mode message keys (服务器配置), when it has its own secret (through a platform, the platform's serve). */
+  readonly messageKeys?: AccountMessageKeys | undefined;
 };
 
 export interface WeChatSettings {

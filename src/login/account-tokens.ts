@@ -1,48 +1,94 @@
 // An Official Account's own access token, for follow-to-login's calls (parametric QR codes,
-// user/info). It comes from `/cgi-bin/stable_token`, which returns the token in force and
-// never invalidates the one the account's owner (or anyone else) uses; it is shared across
-// instances and renewed by one at a time (storage/shared-tokens.ts), and a token WeChat
-// refuses is renewed once. The broker never calls `/cgi-bin/token`.
+// user/info). With its own secret: `/cgi-bin/stable_token`, which returns the token in
+// force and never invalidates the one the account's owner (or anyone else) uses. Through a
+// third-party platform: the authorizer token (`api_authorizer_token`), made from the
+// refresh token that the account's authorization gave (kept when WeChat reports the
+// authorization, dropped when the account withdraws it). Either way the token is shared
+// across instances and renewed by one at a time (storage/shared-tokens.ts), and a token
+// WeChat refuses is renewed once. The broker never calls `/cgi-bin/token`.
 
+import type { PlatformApp } from '../config/apps-file.ts';
 import type { ConfiguredApp } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
-import { SharedTokens, SharedTokenTimeoutError } from '../storage/shared-tokens.ts';
+import { SharedTokens, SharedTokenTimeoutError, type FreshToken } from '../storage/shared-tokens.ts';
 import type { WeChatClient } from '../wechat/client.ts';
-import { WeChatRequestError, WeChatTokenRefusedError, WeChatUnavailableError } from '../wechat/errors.ts';
-import type { DirectApp } from '../wechat/types.ts';
-import { LOCK_MODEL, WECHAT_TOKEN_SHARING } from './platform-tokens.ts';
+import { WeChatAuthorizationLapsedError, WeChatTokenRefusedError, WeChatUnavailableError } from '../wechat/errors.ts';
+import type { AppId } from '../wechat/types.ts';
+import { LOCK_MODEL, WECHAT_TOKEN_SHARING, type PlatformTokens } from './platform-tokens.ts';
 
 export const ACCOUNT_TOKEN_MODEL = 'WeChatAccountToken';
+/** Authorizations of the company's platforms: the refresh token, by `<platform id>:<account appid>`. */
+export const AUTHORIZATION_MODEL = 'WeChatAuthorization';
+
+export interface AccountTokenParts {
+  readonly platforms: readonly PlatformApp[];
+  readonly platformTokens: PlatformTokens;
+  readonly storage: { adapter(model: string): StorageAdapter };
+  readonly wechat: WeChatClient;
+  readonly log: Logger;
+}
 
 export class AccountTokens {
+  readonly #parts: AccountTokenParts;
   readonly #tokens: SharedTokens;
-  readonly #wechat: WeChatClient;
-  readonly #log: Logger;
+  readonly #authorizations: StorageAdapter;
 
-  constructor(storage: { adapter(model: string): StorageAdapter }, wechat: WeChatClient, log: Logger) {
-    this.#tokens = new SharedTokens(ACCOUNT_TOKEN_MODEL, storage, storage.adapter(LOCK_MODEL), WECHAT_TOKEN_SHARING);
-    this.#wechat = wechat;
-    this.#log = log;
+  constructor(parts: AccountTokenParts) {
+    this.#parts = parts;
+    this.#tokens = new SharedTokens(ACCOUNT_TOKEN_MODEL, parts.storage, parts.storage.adapter(LOCK_MODEL), WECHAT_TOKEN_SHARING);
+    this.#authorizations = parts.storage.adapter(AUTHORIZATION_MODEL);
   }
 
   /** `call` with the account's token. */
   async withToken<T>(app: ConfiguredApp, call: (token: string) => Promise<T>): Promise<T> {
-    if (app.secret === undefined) throw new WeChatRequestError(`${app.id} has no secret of its own for an access token`);
-    const direct: DirectApp = app;
     try {
-      return await this.#tokens.use(app.id, async () => {
-        const fresh = await this.#wechat.stableToken(direct);
-        this.#log.info({ app: app.id, expiresIn: fresh.expiresIn }, 'Official Account access token fetched (stable_token)');
-        return { token: fresh.accessToken, expiresIn: fresh.expiresIn };
-      }, call, (error) => {
+      return await this.#tokens.use(app.id, () => this.#fetch(app), call, (error) => {
         if (!(error instanceof WeChatTokenRefusedError)) return false;
-        this.#log.warn({ app: app.id, errcode: error.errcode, rid: error.requestId }, 'WeChat refused the Official Account access token: fetching it once more');
+        this.#parts.log.warn({ app: app.id, errcode: error.errcode, rid: error.requestId }, 'WeChat refused the Official Account access token: fetching it once more');
         return true;
       });
     } catch (error) {
       if (error instanceof SharedTokenTimeoutError) throw new WeChatUnavailableError(error.message);
       throw error;
     }
+  }
+
+  /** An account authorized the platform (WeChat's push or redirect carried the code): its refresh token is kept. */
+  async authorized(platformId: string, authorizationCode: string): Promise<AppId | undefined> {
+    const platform = this.#parts.platforms.find((candidate) => candidate.id === platformId);
+    if (!platform) return undefined;
+    const auth = await this.#parts.platformTokens.withToken(platformId, (token) => this.#parts.wechat.queryAuth(platform.appid, token, authorizationCode));
+    await this.#authorizations.upsert(`${platformId}:${auth.authorizer}`, { refreshToken: auth.refreshToken });
+    this.#parts.log.info({ platform: platformId, authorizer: auth.authorizer }, 'Official Account authorization kept');
+    return auth.authorizer;
+  }
+
+  /** The account withdrew its authorization of the platform. */
+  async unauthorized(platformId: string, authorizer: string): Promise<void> {
+    await this.#authorizations.destroy(`${platformId}:${authorizer}`);
+  }
+
+  async #fetch(app: ConfiguredApp): Promise<FreshToken> {
+    if (app.secret !== undefined) {
+      const fresh = await this.#parts.wechat.stableToken(app);
+      this.#parts.log.info({ app: app.id, expiresIn: fresh.expiresIn }, 'Official Account access token fetched (stable_token)');
+      return { token: fresh.accessToken, expiresIn: fresh.expiresIn };
+    }
+    return this.#authorizerToken(app, app.via ?? '');
+  }
+
+  /** Through the platform: the refresh token kept at authorization makes the token (and the next refresh token). */
+  async #authorizerToken(app: ConfiguredApp & { readonly component: AppId }, platformId: string): Promise<FreshToken> {
+    const key = `${platformId}:${app.appid}`;
+    const stored = await this.#authorizations.find(key);
+    if (typeof stored?.refreshToken !== 'string') {
+      throw new WeChatAuthorizationLapsedError(`no authorization of ${app.id} to platform ${platformId} is recorded: the owner must authorize the platform`);
+    }
+    const refreshToken = stored.refreshToken;
+    const fresh = await this.#parts.platformTokens.withToken(platformId, (token) => this.#parts.wechat.authorizerToken(app.component, token, app.appid, refreshToken));
+    await this.#authorizations.upsert(key, { refreshToken: fresh.refreshToken });
+    this.#parts.log.info({ app: app.id, platform: platformId, expiresIn: fresh.expiresIn }, 'authorizer access token fetched');
+    return { token: fresh.accessToken, expiresIn: fresh.expiresIn };
   }
 }

@@ -44,7 +44,7 @@ export class FollowEvents {
   }
 
   #app(ctx: Context): ConfiguredApp | undefined {
-    return this.#parts.apps.find((app) => app.id === ctx.params.id && app.followLogin);
+    return this.#parts.apps.find((app) => app.id === ctx.params.id && app.followLogin && app.messageKeys);
   }
 
   /** The verified push, or undefined after answering 400 (and logging why). */
@@ -69,9 +69,9 @@ export class FollowEvents {
   /** GET: WeChat's check of the server URL, answered with its echostr when signed with the token. */
   verify(ctx: Context): void {
     const app = this.#app(ctx);
-    if (!app?.followLogin) return void (ctx.status = 404);
+    if (!app?.messageKeys) return void (ctx.status = 404);
     const { echostr } = ctx.query;
-    if (typeof echostr !== 'string' || !/^[A-Za-z0-9]{1,128}$/.test(echostr) || !verifyPlain(app.followLogin.token, ctx.query)) {
+    if (typeof echostr !== 'string' || !/^[A-Za-z0-9]{1,128}$/.test(echostr) || !verifyPlain(app.messageKeys.token, ctx.query)) {
       this.#parts.log.warn({ app: app.id, ip: ctx.ip }, 'WeChat server URL check refused');
       ctx.status = 400;
       return;
@@ -83,17 +83,21 @@ export class FollowEvents {
   /** POST: a message or event; a scan is recorded; `success` to every verified push. */
   async receive(ctx: Context): Promise<void> {
     const app = this.#app(ctx);
-    if (!app?.followLogin) return void (ctx.status = 404);
-    const push = await this.#open(ctx, app, app.followLogin);
+    if (!app?.messageKeys) return void (ctx.status = 404);
+    const push = await this.#open(ctx, app, app.messageKeys);
     if (!push) return;
-    const scene = sceneOf(push.fields);
-    const openid = push.fields.FromUserName;
-    if (scene !== undefined && openid) {
-      const outcome = await this.#parts.scenes.scanned(scene, app.id, openid);
-      this.#parts.log.info({ app: app.id, event: push.fields.Event, outcome }, 'follow-to-login scan');
-    }
+    await this.record(app, push.fields);
     ctx.type = 'text/plain';
     ctx.body = 'success';
+  }
+
+  /** A verified message or event of a follow-to-login account (here, or through its platform): a scan is recorded. */
+  async record(app: ConfiguredApp, fields: Readonly<Record<string, string>>): Promise<void> {
+    const scene = sceneOf(fields);
+    const openid = fields.FromUserName;
+    if (!app.followLogin || scene === undefined || !openid) return;
+    const outcome = await this.#parts.scenes.scanned(scene, app.id, openid);
+    this.#parts.log.info({ app: app.id, event: fields.Event, outcome }, 'follow-to-login scan');
   }
 
   routes(): Router {

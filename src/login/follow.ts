@@ -26,11 +26,19 @@ import { send } from './response.ts';
 const QR_TTL_S = 10 * 60;
 export const FOLLOW_AMR = 'wechat_follow';
 
-/** WeChat failed: the unavailable page (misconfigured when WeChat refused the account's credentials). */
+/** What only the operator can mend, and what they are told. */
+const OPERATOR_FIXES: Partial<Record<WeChatError['code'], (app: ConfiguredApp) => string>> = {
+  WECHAT_CREDENTIALS: (app) => `WeChat refused the account's credentials: check ${app.configuredBy}`,
+  WECHAT_IP_NOT_ALLOWED: () => 'WeChat refused this server\'s IP: add it to the whitelist (IP白名单)',
+  WECHAT_AUTHORIZATION_LAPSED: (app) => `${app.id} has no live authorization of platform ${app.via ?? ''}: its owner must authorize the platform (again)`,
+};
+
+/** WeChat failed: the unavailable page, or the misconfigured one when only the operator can mend it. */
 function weChatFailed(ctx: Context, login: Login, app: ConfiguredApp, error: WeChatError, uid: string): void {
-  const misconfigured = error.code === 'WECHAT_CREDENTIALS' || error.code === 'WECHAT_IP_NOT_ALLOWED';
+  const fix = OPERATOR_FIXES[error.code];
+  const misconfigured = fix !== undefined;
   login.log[misconfigured ? 'error' : 'warn']({ uid, app: app.id, wechat: { errcode: error.errcode, rid: error.requestId } },
-    misconfigured ? `follow-to-login: WeChat refused the account's credentials: check ${app.configuredBy}` : 'follow-to-login: WeChat unavailable');
+    fix ? `follow-to-login: ${fix(app)}` : 'follow-to-login: WeChat unavailable');
   login.metrics.login('follow', misconfigured ? 'misconfigured' : 'unavailable');
   errorPage(ctx, misconfigured ? { kind: 'misconfigured', status: 503 } : { kind: 'unavailable', status: 503, retryHref: `/interaction/${uid}?via=follow` });
 }

@@ -15,11 +15,15 @@ import { errorPage, platformAuthorizedPage, platformAuthorizePage, type ErrorDat
 import { platformAuthorizeUrl } from '../wechat/authorize.ts';
 import type { WeChatClient } from '../wechat/client.ts';
 import { WeChatCredentialsError, WeChatError, WeChatIpNotAllowedError, WeChatTicketError } from '../wechat/errors.ts';
+import type { AccountTokens } from './account-tokens.ts';
+import { CODE_FORMAT } from './callback.ts';
 import type { PlatformTokens } from './platform-tokens.ts';
 
 export interface PlatformAuthorizeParts {
   readonly platforms: readonly PlatformApp[];
   readonly tokens: PlatformTokens;
+  /** Keeps the authorization WeChat's redirect carries (its push carries it too). */
+  readonly accounts: AccountTokens;
   readonly wechat: WeChatClient;
   readonly issuer: string;
   /** mp.weixin.qq.com (or the simulator). */
@@ -50,10 +54,18 @@ function pageFor(error: WeChatError, path: string): ErrorData {
   return { kind: 'unavailable', status: 503, retryHref: path };
 }
 
-function authorized(ctx: Context, parts: PlatformAuthorizeParts): void {
+async function authorized(ctx: Context, parts: PlatformAuthorizeParts): Promise<void> {
   const platform = parts.platforms.find((candidate) => candidate.id === ctx.params.id);
   if (!platform) return errorPage(ctx, { kind: 'not_found', status: 404 });
   parts.log.info({ platform: platform.id }, 'back from WeChat\'s platform authorization page');
+  const code = ctx.query.auth_code;
+  if (typeof code === 'string' && CODE_FORMAT.test(code)) {
+    // The same authorization as the `authorized` push: kept now too, whichever comes first.
+    await parts.accounts.authorized(platform.id, code).catch((error: unknown) => {
+      if (!(error instanceof WeChatError)) throw error;
+      parts.log.warn({ platform: platform.id, wechat: { errcode: error.errcode, rid: error.requestId } }, 'could not keep the account\'s authorization');
+    });
+  }
   platformAuthorizedPage(ctx);
 }
 

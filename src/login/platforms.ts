@@ -13,6 +13,7 @@ import type { PlatformApp } from '../config/apps-file.ts';
 import { readBody } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
+import { WeChatError } from '../wechat/errors.ts';
 import { MessageCrypto, WeChatMessageError } from '../wechat/message-crypto.ts';
 import { openPush } from '../wechat/platform-push.ts';
 import type { PlatformTokens } from './platform-tokens.ts';
@@ -20,15 +21,24 @@ import type { PlatformTokens } from './platform-tokens.ts';
 export const NONCE_MODEL = 'WeChatPushNonce';
 const NONCE_TTL_S = 20 * 60;
 
+/** What follows from pushes beyond the ticket: authorizations kept, account events read. */
+export interface PlatformHooks {
+  authorized(platformId: string, authorizationCode: string): Promise<unknown>;
+  unauthorized(platformId: string, authorizer: string): Promise<void>;
+  accountEvent(platformId: string, account: string, fields: Readonly<Record<string, string>>): Promise<void>;
+}
+
 export class Platforms {
   readonly #platforms: ReadonlyMap<string, { app: PlatformApp; crypto: MessageCrypto }>;
   readonly #tokens: PlatformTokens;
+  readonly #hooks: PlatformHooks;
   readonly #nonces: StorageAdapter;
   readonly #log: Logger;
 
-  constructor(apps: readonly PlatformApp[], storage: { adapter(model: string): StorageAdapter }, tokens: PlatformTokens, log: Logger) {
+  constructor(apps: readonly PlatformApp[], storage: { adapter(model: string): StorageAdapter }, tokens: PlatformTokens, hooks: PlatformHooks, log: Logger) {
     this.#platforms = new Map(apps.map((app) => [app.id, { app, crypto: new MessageCrypto(app.token, app.aesKey) }]));
     this.#tokens = tokens;
+    this.#hooks = hooks;
     this.#nonces = storage.adapter(NONCE_MODEL);
     this.#log = log;
   }
@@ -74,14 +84,31 @@ export class Platforms {
       this.#log.info({ platform: id }, 'component_verify_ticket received');
     } else {
       this.#log.info({ platform: id, event: fields.InfoType, authorizer: fields.AuthorizerAppid }, 'platform authorization event');
+      await this.#authorization(id, fields);
     }
     Platforms.#acknowledge(ctx);
+  }
+
+  /** An account authorized (or updated, or withdrew) its authorization: the hooks keep what follows from it; a failure is logged, never WeChat's problem. */
+  async #authorization(id: string, fields: Readonly<Record<string, string>>): Promise<void> {
+    try {
+      if ((fields.InfoType === 'authorized' || fields.InfoType === 'updateauthorized') && fields.AuthorizationCode) {
+        await this.#hooks.authorized(id, fields.AuthorizationCode);
+      } else if (fields.InfoType === 'unauthorized' && fields.AuthorizerAppid) {
+        await this.#hooks.unauthorized(id, fields.AuthorizerAppid);
+      }
+    } catch (error) {
+      if (!(error instanceof WeChatError)) throw error;
+      this.#log.warn({ platform: id, wechat: { errcode: error.errcode, rid: error.requestId } }, 'could not keep the account\'s authorization');
+    }
   }
 
   async events(ctx: Context): Promise<void> {
     const push = await this.#open(ctx);
     if (!push) return;
-    this.#log.debug({ platform: push.id, account: ctx.params.appid, type: push.fields.MsgType, event: push.fields.Event }, 'account message or event');
+    const account = String(ctx.params.appid);
+    this.#log.debug({ platform: push.id, account, type: push.fields.MsgType, event: push.fields.Event }, 'account message or event');
+    await this.#hooks.accountEvent(push.id, account, push.fields);
     Platforms.#acknowledge(ctx);
   }
 

@@ -95,7 +95,7 @@ async function upstreamFor(ctx: Context, login: Login, interaction: Interaction)
     qrMode: login.qrMode,
     silent,
     wantsQr: ctx.query.via === 'qr',
-    follow: apps.find((app) => app.kind === 'mp' && app.followLogin !== undefined),
+    follow: apps.find((app) => app.kind === 'mp' && app.followLogin === true),
     wantsFollow: ctx.query.via === 'follow',
   });
 }

@@ -4,13 +4,15 @@
 // → {component_access_token, expires_in: 7200}, or 61005 (ticket expired), 61006 (ticket
 // invalid), 40013/40125 (appid, secret); and
 //   POST /cgi-bin/component/api_create_preauthcode?component_access_token=… {component_appid}
-// → {pre_auth_code, expires_in: 600}. Answered as api-answers.ts makes every answer.
+// → {pre_auth_code, expires_in: 600}; api_query_auth (an account's authorization code →
+// the authorizer's tokens) and api_authorizer_token (a refresh token → a fresh authorizer
+// token; 61023 once the authorization is gone). Answered as api-answers.ts makes every answer.
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
 import { answer, fail, playFault } from './api-answers.ts';
-import { TOKEN_TTL_S, type SimWorld } from './world.ts';
+import { TOKEN_TTL_S, type SimPlatform, type SimWorld } from './world.ts';
 
 /** The JSON body's string fields (WeChat reads nothing else). */
 async function fieldsOf(ctx: Context): Promise<Record<string, string>> {
@@ -40,17 +42,52 @@ async function componentToken(ctx: Context, world: SimWorld): Promise<void> {
 /** POST /cgi-bin/component/api_create_preauthcode?component_access_token=…: {component_appid} → a pre_auth_code. */
 async function preAuthCode(ctx: Context, world: SimWorld): Promise<void> {
   if (await playFault(ctx, world)) return;
+  const call = await platformCall(ctx, world);
+  if (!call) return;
+  world.calls.push({ path: ctx.path, appid: call.platform.appid });
+  answer(ctx, { pre_auth_code: world.issuePreAuthCode(call.platform), expires_in: 600 });
+}
+
+/** The platform a component_access_token in the query belongs to, named in the body too; undefined after WeChat's errcode. */
+async function platformCall(ctx: Context, world: SimWorld): Promise<{ platform: SimPlatform; body: Record<string, string> } | undefined> {
   const platform = world.componentToken(String(ctx.query.component_access_token ?? ''));
-  if (typeof platform === 'number') return fail(ctx, world, platform, 'invalid credential, access_token is invalid or not latest');
-  const { component_appid: appid } = await fieldsOf(ctx);
-  if (appid !== platform.appid) return fail(ctx, world, 40013, 'invalid appid');
-  world.calls.push({ path: ctx.path, appid });
-  answer(ctx, { pre_auth_code: world.issuePreAuthCode(platform), expires_in: 600 });
+  if (typeof platform === 'number') return void fail(ctx, world, platform, 'invalid credential, access_token is invalid or not latest');
+  const body = await fieldsOf(ctx);
+  if (body.component_appid !== platform.appid) return void fail(ctx, world, 40013, 'invalid appid');
+  return { platform, body };
+}
+
+/** POST /cgi-bin/component/api_query_auth: an authorization code → the authorizer's tokens. */
+async function queryAuth(ctx: Context, world: SimWorld): Promise<void> {
+  if (await playFault(ctx, world)) return;
+  const call = await platformCall(ctx, world);
+  if (!call) return;
+  const auth = world.queryAuth(call.platform, call.body.authorization_code ?? '');
+  if (typeof auth === 'number') return fail(ctx, world, auth, 'invalid authorization code');
+  const token = world.authorizerToken(call.platform, auth.account, auth.refreshToken);
+  if (typeof token === 'number') return fail(ctx, world, token, 'refresh_token is invalid');
+  world.calls.push({ path: ctx.path, appid: auth.account });
+  answer(ctx, { authorization_info: {
+    authorizer_appid: auth.account, authorizer_access_token: token.token, expires_in: token.expiresIn, authorizer_refresh_token: token.refreshToken, func_info: [],
+  } });
+}
+
+/** POST /cgi-bin/component/api_authorizer_token: the refresh token → a fresh authorizer token. */
+async function authorizerToken(ctx: Context, world: SimWorld): Promise<void> {
+  if (await playFault(ctx, world)) return;
+  const call = await platformCall(ctx, world);
+  if (!call) return;
+  const token = world.authorizerToken(call.platform, call.body.authorizer_appid ?? '', call.body.authorizer_refresh_token ?? '');
+  if (typeof token === 'number') return fail(ctx, world, token, 'refresh_token is invalid');
+  world.calls.push({ path: ctx.path, appid: call.body.authorizer_appid });
+  answer(ctx, { authorizer_access_token: token.token, expires_in: token.expiresIn, authorizer_refresh_token: token.refreshToken });
 }
 
 export function componentApi(world: SimWorld): Router {
   const router = new Router();
   router.post('/cgi-bin/component/api_component_token', (ctx) => componentToken(ctx, world));
   router.post('/cgi-bin/component/api_create_preauthcode', (ctx) => preAuthCode(ctx, world));
+  router.post('/cgi-bin/component/api_query_auth', (ctx) => queryAuth(ctx, world));
+  router.post('/cgi-bin/component/api_authorizer_token', (ctx) => authorizerToken(ctx, world));
   return router;
 }

@@ -21,7 +21,8 @@
 //   POST /_sim/follow          {appid, user}: `user` follows the account (before any scan)
 //   POST /_sim/scan            {appid, user, ticket?}: `user` scans the account's parametric QR
 //                              (the newest, unless a ticket is given) and follows if not yet a
-//                              follower; the event is pushed to its server; answers what it answered
+//                              follower; the event is pushed to its server and every platform it
+//                              authorized; answers what each answered (the first in front)
 //   POST /_sim/events          {account, fields}: an Official Account event, pushed to every
 //                              platform the account authorized; answers what each answered
 
@@ -153,9 +154,12 @@ async function authorize(ctx: Context, world: SimWorld): Promise<void> {
   if (!body || !platform) return;
   const account = world.app(typeof body.account === 'string' ? body.account : undefined);
   if (account?.kind !== 'mp' || typeof body.authorized !== 'boolean') return badRequest(ctx, 'expected {appid, account: an Official Account appid, authorized: true|false}');
-  if (body.authorized) platform.authorizers.add(account.appid);
-  else platform.authorizers.delete(account.appid);
-  ctx.body = await pushAuthorization(platform, account.appid, body.authorized) ?? {};
+  if (body.authorized) {
+    ctx.body = await pushAuthorization(platform, account.appid, world.authorize(platform, account)) ?? {};
+    return;
+  }
+  world.unauthorize(platform, account.appid);
+  ctx.body = await pushAuthorization(platform, account.appid) ?? {};
 }
 
 async function accountEvent(ctx: Context, world: SimWorld): Promise<void> {
@@ -206,12 +210,15 @@ async function scan(ctx: Context, world: SimWorld): Promise<void> {
   if (!qr || qr.app !== app) return badRequest(ctx, 'no such QR code of this account');
   if (qr.expiresAt <= Date.now()) return badRequest(ctx, 'the QR code has expired: WeChat shows nothing to follow');
   const fresh = world.follow(user, app);
-  const push = accountPush(app, {
+  const fields = {
     ToUserName: `gh_${app.appid.slice(2, 14)}`, FromUserName: world.openid(app, user), CreateTime: String(Math.floor(Date.now() / 1000)),
     MsgType: 'event', Event: fresh ? 'subscribe' : 'SCAN', EventKey: fresh ? `qrscene_${qr.scene}` : qr.scene, Ticket: qr.ticket,
-  });
-  if (!push || !app.server) return badRequest(ctx, 'the account has no server configured');
-  ctx.body = { event: fresh ? 'subscribe' : 'SCAN', ...await deliver(app.server.url, push) };
+  };
+  // Every party gets the event: the account's own server, and each platform it authorized.
+  const push = accountPush(app, fields);
+  const own = push && app.server ? [await deliver(app.server.url, push)] : [];
+  const deliveries = [...own, ...await pushAccountEvent(world, app.appid, fields)];
+  ctx.body = { event: fields.Event, ...deliveries[0], deliveries };
 }
 
 export function controls(world: SimWorld): Router {

@@ -8,7 +8,6 @@
 //   POST /_sim/component-authorize   (the administrator's choice)
 
 import Router from '@koa/router';
-import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
 import { esc, page, wechatErrorPage } from './html.ts';
@@ -57,9 +56,9 @@ async function authorize(ctx: Context, world: SimWorld): Promise<void> {
   if (account?.kind !== 'mp') return wechatErrorPage(ctx, 400, '参数错误');
   const request = requestOf(ctx, world, form, true);
   if (!request) return;
-  request.platform.authorizers.add(account.appid);
-  await pushAuthorization(request.platform, account.appid, true);
-  request.back.searchParams.set('auth_code', `queryauthcode@@@${randomBytes(24).toString('base64url')}`);
+  const code = world.authorize(request.platform, account);
+  await pushAuthorization(request.platform, account.appid, code);
+  request.back.searchParams.set('auth_code', code);
   request.back.searchParams.set('expires_in', '3600');
   ctx.redirect(request.back.href);
 }

@@ -83,11 +83,17 @@ export function pushTicket(world: SimWorld, platform: SimPlatform): Promise<Deli
   return platform.authEventsUrl === undefined ? undefined : deliver(platform.authEventsUrl, ticketPush(platform, world.issueTicket(platform)));
 }
 
-/** An account authorized (or withdrew its authorization of) the platform: the event WeChat pushes. */
-export function pushAuthorization(platform: SimPlatform, account: string, authorized: boolean): Promise<Delivery> | undefined {
+/**
+ * An account authorized the platform (the push carries the authorization code, as WeChat's
+ * does) or, without a code, withdrew its authorization: the event WeChat pushes.
+ */
+export function pushAuthorization(platform: SimPlatform, account: string, authorizationCode?: string): Promise<Delivery> | undefined {
   if (platform.authEventsUrl === undefined) return undefined;
   return deliver(platform.authEventsUrl, encryptedPush(platform, {
-    AppId: platform.appid, CreateTime: now(), InfoType: authorized ? 'authorized' : 'unauthorized', AuthorizerAppid: account,
+    AppId: platform.appid, CreateTime: now(), AuthorizerAppid: account,
+    ...(authorizationCode === undefined
+      ? { InfoType: 'unauthorized' }
+      : { InfoType: 'authorized', AuthorizationCode: authorizationCode, AuthorizationCodeExpiredTime: String(Math.floor(Date.now() / 1000) + 600) }),
   }));
 }
 

@@ -129,6 +129,10 @@ export class SimWorld {
   /** Official Accounts' access tokens (stable_token gives the one in force), and the daily force_refresh count. */
   readonly #accountTokens = new Map<string, { token: string; expiresAt: number; forced: number; lastForcedAt: number }>();
   readonly #sceneQrs = new Map<string, SimSceneQr>();
+  /** Authorizations of platforms: codes (once), refresh tokens by `platform|account`, authorizer tokens. */
+  readonly #authorizationCodes = new Map<string, { platform: string; account: string; expiresAt: number }>();
+  readonly #refreshTokens = new Map<string, string>();
+  readonly #authorizerTokens = new Map<string, { appid: string; expiresAt: number }>();
   /** (user, appid) pairs where the user follows the Official Account. */
   readonly #followers = new Set<string>();
   /** (user, appid) pairs that already allowed snsapi_userinfo: WeChat lets them pass. */
@@ -196,12 +200,47 @@ export class SimWorld {
     return { token: current.token, expiresIn: Math.floor((current.expiresAt - Date.now()) / 1000) };
   }
 
-  /** The Official Account an access token belongs to, or the errcode: 40001 unknown, 42001 expired. */
+  /** The Official Account an access token (its own, or an authorizer token) belongs to, or the errcode: 40001 unknown, 42001 expired. */
   accountOfToken(token: string): SimApp | number {
     for (const [appid, issued] of this.#accountTokens) {
       if (issued.token === token) return issued.expiresAt <= Date.now() ? 42001 : this.app(appid) ?? 40001;
     }
-    return 40001;
+    const authorizer = this.#authorizerTokens.get(token);
+    if (!authorizer) return 40001;
+    return authorizer.expiresAt <= Date.now() ? 42001 : this.app(authorizer.appid) ?? 40001;
+  }
+
+  /** An account authorized the platform: the authorization code WeChat hands the platform (10 minutes). */
+  authorize(platform: SimPlatform, account: SimApp): string {
+    platform.authorizers.add(account.appid);
+    const code = `queryauthcode@@@${randomToken(24)}`;
+    this.#authorizationCodes.set(code, { platform: platform.appid, account: account.appid, expiresAt: Date.now() + 10 * 60_000 });
+    return code;
+  }
+
+  /** `api_query_auth`: the account of a code, with the authorizer's refresh token; 61010 expired, 61009 invalid. */
+  queryAuth(platform: SimPlatform, code: string): { account: string; refreshToken: string } | number {
+    const issued = this.#authorizationCodes.get(code);
+    if (!issued || issued.platform !== platform.appid) return 61009;
+    if (issued.expiresAt <= Date.now()) return 61010;
+    const key = `${platform.appid}|${issued.account}`;
+    const refreshToken = this.#refreshTokens.get(key) ?? `refreshtoken@@@${randomToken(24)}`;
+    this.#refreshTokens.set(key, refreshToken);
+    return { account: issued.account, refreshToken };
+  }
+
+  /** `api_authorizer_token`: a fresh authorizer token; 61023 when the refresh token is not the authorization's (or it was withdrawn). */
+  authorizerToken(platform: SimPlatform, account: string, refreshToken: string): { token: string; expiresIn: number; refreshToken: string } | number {
+    if (!platform.authorizers.has(account) || this.#refreshTokens.get(`${platform.appid}|${account}`) !== refreshToken) return 61023;
+    const token = randomToken(48);
+    this.#authorizerTokens.set(token, { appid: account, expiresAt: Date.now() + TOKEN_TTL_S * 1000 });
+    return { token, expiresIn: TOKEN_TTL_S, refreshToken };
+  }
+
+  /** The account withdrew its authorization of the platform. */
+  unauthorize(platform: SimPlatform, account: string): void {
+    platform.authorizers.delete(account);
+    this.#refreshTokens.delete(`${platform.appid}|${account}`);
   }
 
   /** A temporary parametric QR code; its content URL lives at `base`. */

@@ -63,6 +63,13 @@ export interface ComponentToken {
   readonly expiresIn: number;
 }
 
+/** An authorizer's (an Official Account's, through a platform) token and the refresh token that makes the next. */
+export interface AuthorizerToken {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly refreshToken: string;
+}
+
 type Json = Record<string, unknown>;
 type Params = Record<string, string>;
 
@@ -135,6 +142,28 @@ export class WeChatClient {
     });
     if (typeof body.pre_auth_code !== 'string' || body.pre_auth_code === '') throw malformed('pre_auth_code', body);
     return body.pre_auth_code;
+  }
+
+  /**
+   * What an Official Account's authorization of a platform gave (`api_query_auth`, with the
+   * authorization code WeChat passed on): the authorizer's token and its refresh token.
+   */
+  async queryAuth(component: AppId, componentToken: string, authorizationCode: string): Promise<AuthorizerToken & { readonly authorizer: AppId }> {
+    const body = await this.#callWithToken({ path: '/cgi-bin/component/api_query_auth', params: { component_access_token: componentToken }, body: {
+      component_appid: component, authorization_code: authorizationCode,
+    } });
+    const info = body.authorization_info;
+    if (typeof info !== 'object' || info === null) throw malformed('authorization_info', body);
+    const fields = info as Json;
+    if (!isWeChatId(fields.authorizer_appid)) throw malformed('authorizer_appid', body);
+    return { authorizer: fields.authorizer_appid as AppId, ...authorizerTokenOf({ ...fields, errmsg: body.errmsg }) };
+  }
+
+  /** A fresh authorizer token (`api_authorizer_token`) from the refresh token; 61023 when the authorization lapsed. */
+  async authorizerToken(component: AppId, componentToken: string, authorizer: AppId, refreshToken: string): Promise<AuthorizerToken> {
+    return authorizerTokenOf(await this.#callWithToken({ path: '/cgi-bin/component/api_authorizer_token', params: { component_access_token: componentToken }, body: {
+      component_appid: component, authorizer_appid: authorizer, authorizer_refresh_token: refreshToken,
+    } }));
   }
 
   /** A call whose only credential is a token of the broker's (component or account): 40001 and 42001 are about it. */
@@ -322,6 +351,13 @@ function errcodeOf(value: unknown): number | undefined {
 function malformed(what: string, body: Json): WeChatUnavailableError {
   return new WeChatUnavailableError(`WeChat answer without a valid ${what}`,
     { requestId: requestIdOf(body.errmsg) });
+}
+
+function authorizerTokenOf(body: Json): AuthorizerToken {
+  const { authorizer_access_token: accessToken, authorizer_refresh_token: refreshToken } = body;
+  if (typeof accessToken !== 'string' || accessToken === '') throw malformed('authorizer_access_token', body);
+  if (typeof refreshToken !== 'string' || refreshToken === '') throw malformed('authorizer_refresh_token', body);
+  return { accessToken, expiresIn: expiresInOf(body), refreshToken };
 }
 
 /** A positive whole number of seconds (`expires_in`, sometimes sent as a string). */

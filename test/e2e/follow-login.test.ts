@@ -14,14 +14,16 @@ import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { addCallbackHost, simApp, simCalls, startTestSimulator } from '../helpers/simulator.ts';
+import { addCallbackHost, pushTicketNow, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator } from '../helpers/simulator.ts';
 import { loginByQr } from '../helpers/wechat.ts';
 import { deliver, plainPush } from '../../src/simulator/platform-pushes.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 
 const brand = simApp('mp');
 const safe = simApp('mp');
+const shop = simApp('mp');
 const web = simApp('open');
+const platform = simPlatform();
 const TOKEN = 'followToken42';
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 let browser: Browser;
@@ -37,19 +39,21 @@ const control = async (path: string, body: unknown) => {
 };
 
 test.before(async () => {
-  [browser, rpServer, simulator, redis] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([brand, safe, web]), startRedis()]);
+  [browser, rpServer, simulator, redis] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([brand, safe, shop, web], [], [platform]), startRedis()]);
   const dir = mkdtempSync(join(tmpdir(), 'broker-follow-'));
   const appsFile = join(dir, 'apps.json');
   writeFileSync(appsFile, JSON.stringify([
     { id: 'web', kind: 'open', appid: web.appid, secret_env: 'WEB_SECRET' },
     { id: 'brand-mp', kind: 'mp', appid: brand.appid, secret_env: 'BRAND_SECRET', name: '品牌服务号', follow_login: true, token_env: 'BRAND_TOKEN' },
     { id: 'safe-mp', kind: 'mp', appid: safe.appid, secret_env: 'SAFE_SECRET', follow_login: true, token_env: 'BRAND_TOKEN', aes_key_env: 'SAFE_AES_KEY' },
+    { id: 'shop-mp', kind: 'mp', appid: shop.appid, via: 'isv', follow_login: true },
+    { id: 'isv', kind: 'component', appid: platform.appid, secret_env: 'ISV_SECRET', token_env: 'ISV_TOKEN', aes_key_env: 'ISV_AES_KEY' },
   ]));
   const pinned = (id: string, apps: string[]) => ({ client_id: id, client_secret: `${id}-secret-0123456789abcdef0123456789`, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: apps });
   const env = {
     REDIS_URL: redis.url, WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, BRAND_SECRET: brand.secret, SAFE_SECRET: safe.secret,
-    BRAND_TOKEN: TOKEN, SAFE_AES_KEY: AES_KEY,
-    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), pinned('follow', ['brand-mp']), pinned('safe', ['safe-mp'])]),
+    BRAND_TOKEN: TOKEN, SAFE_AES_KEY: AES_KEY, ISV_SECRET: platform.secret, ISV_TOKEN: platform.token, ISV_AES_KEY: platform.aesKey,
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), pinned('follow', ['brand-mp']), pinned('safe', ['safe-mp']), pinned('shop', ['shop-mp'])]),
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
   };
   [a, b] = await Promise.all([startBroker(env), startBroker(env)]);
@@ -129,6 +133,34 @@ test.serial('forged, foreign and repeated scans change nothing; a second scan of
   const tokens = await at.rp.finish(await at.rp.landed(at.page), at.check);
   const viaQr = await loginByQr(browser, await createRp(a.issuer, rpServer), /陈大文/);
   t.is(tokens.claims()?.sub, viaQr.claims.sub, 'the first scanner, chen, logged in');
+});
+
+test.serial('through a third-party platform: the authorization kept from WeChat\'s push, the authorizer token, the scan at the platform\'s event URL; a withdrawn authorization is the operator\'s to mend', async (t) => {
+  await setPlatformUrls(simulator.url, platform.appid, {
+    auth_events_url: `${b.issuer}/wechat/platform/isv/auth-events`, events_url: `${b.issuer}/wechat/platform/isv/events/$APPID$`,
+  });
+  t.is((await pushTicketNow(simulator.url, platform.appid)).body, 'success');
+  // The shop account's owner authorizes the platform; WeChat pushes the authorization (with its code) to instance B.
+  t.like(await control('/_sim/platforms/authorize', { appid: platform.appid, account: shop.appid, authorized: true }), { body: { body: 'success' } });
+  t.true(await b.logged((line) => line.msg === 'Official Account authorization kept'));
+  const at = await atFollowPage('shop');
+  t.teardown(at.close);
+  const scanned = await control('/_sim/scan', { appid: shop.appid, user: 'alice' });
+  t.like(scanned.body, { event: 'subscribe', status: 200, body: 'success' }, 'delivered to the platform\'s event URL');
+  const tokens = await at.rp.finish(await at.rp.landed(at.page), at.check);
+  const viaQr = await loginByQr(browser, await createRp(a.issuer, rpServer), /Alice/);
+  t.is(tokens.claims()!.sub, viaQr.claims.sub);
+  const calls = await simCalls(simulator.url);
+  t.true(calls.some((call) => call.path === '/cgi-bin/component/api_authorizer_token' && call.appid === shop.appid));
+  t.false(calls.some((call) => call.path === '/cgi-bin/stable_token' && call.appid === shop.appid), 'never the account\'s own token');
+  // The owner withdraws the authorization: the next follow-to-login cannot get a token.
+  await control('/_sim/platforms/authorize', { appid: platform.appid, account: shop.appid, authorized: false });
+  await fetch(`${simulator.url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ path: '/cgi-bin/qrcode/create', faults: ['errcode:42001'] }) });
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  const response = await page.goto((await (await rpFor('shop')).start()).url);
+  t.is(response?.status(), 503);
+  t.true(await a.logged((line) => /shop-mp has no live authorization of platform isv/.test(String(line.msg))));
 });
 
 test.serial('WeChat\'s server URL check is answered with echostr only when signed with the token', async (t) => {

@@ -26,7 +26,9 @@ async function start() {
   const apps = [{ id: 'isv', ...keys, appid: keys.appid as AppId, secret: 's'.repeat(32) }];
   // No WeChat call is made here: only pushes arrive.
   const tokens = new PlatformTokens(apps, storage, new WeChatClient({ apiUrl: 'http://127.0.0.1:9', timeoutMs: 1000, log }), log);
-  const platforms = new Platforms(apps, storage, tokens, log);
+  // What authorizations and account events lead to is tested with their modules.
+  const hooks = { authorized: async () => undefined, unauthorized: async () => undefined, accountEvent: async () => undefined };
+  const platforms = new Platforms(apps, storage, tokens, hooks, log);
   const app = new Koa();
   app.use(platforms.routes().routes());
   const server = app.listen(0, '127.0.0.1');
