@@ -5,6 +5,7 @@
 // safe mode (encrypted events) works too; the broker never calls /cgi-bin/token.
 
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,6 +162,23 @@ test.serial('through a third-party platform: the authorization kept from WeChat\
   const response = await page.goto((await (await rpFor('shop')).start()).url);
   t.is(response?.status(), 503);
   t.true(await a.logged((line) => /shop-mp has no live authorization of platform isv/.test(String(line.msg))));
+});
+
+test.serial('an expired QR code: the page says so and offers a fresh one, which works', async (t) => {
+  const at = await atFollowPage('follow');
+  t.teardown(at.close);
+  // The scene's time runs out (its record expires in Redis, as its TTL would make it).
+  const keys = spawnSync('redis-cli', ['-p', String(redis.port), '--scan', '--pattern', '*WeChatFollowScene*'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  t.true(keys.length > 0);
+  spawnSync('redis-cli', ['-p', String(redis.port), 'DEL', ...keys]);
+  await at.page.getByText('This QR code has expired.').waitFor();
+  t.like(await control('/_sim/scan', { appid: brand.appid, user: 'alice' }), { body: { body: 'success' } }, 'a scan of the old code is acknowledged…');
+  t.is(await stateOf(at.page, at.uid), 'expired', '…and changes nothing');
+  await at.page.getByRole('link', { name: 'Show a new QR code' }).click();
+  await at.page.getByRole('heading', { name: 'Follow to log in' }).waitFor();
+  t.is(await stateOf(at.page, at.uid), 'waiting');
+  await control('/_sim/scan', { appid: brand.appid, user: 'alice' });
+  t.truthy((await at.rp.finish(await at.rp.landed(at.page), at.check)).claims()?.sub);
 });
 
 test.serial('WeChat\'s server URL check is answered with echostr only when signed with the token', async (t) => {
