@@ -1,9 +1,11 @@
 // Dev mode's substitutions, in one step: without WeChat credentials the built-in simulator
-// plays WeChat (its estate and URLs replace WeChat's: a brand Official Account, a shop
-// Official Account reached through a simulated third-party platform, and a website app),
+// plays WeChat (its estate and URLs replace WeChat's: a website app, a brand Official
+// Account with follow-to-login, and a shop Official Account reached through a simulated
+// third-party platform),
 // and without CLIENTS_FILE the demo relying party is the one client. The Config this
 // returns is the one in force.
 
+import { randomBytes } from 'node:crypto';
 import type { ClientMetadata, Config, ConfiguredApp } from './config/config.ts';
 import { demoClient } from './demo/routes.ts';
 import { startSimulator, type RunningSimulator } from './simulator/server.ts';
@@ -27,11 +29,13 @@ const TICKET_EVERY_MS = 10 * 60_000;
 async function withSimulator(config: Config): Promise<{ config: Config; simulator: RunningSimulator | undefined }> {
   if (!config.simulator) return { config, simulator: undefined };
   const { brand, shop, web, platform } = devEstate();
-  // The URLs an operator enters in the platform's console.
+  // The URLs an operator enters in the platform's console, and in the brand account's 服务器配置.
   platform.authEventsUrl = `${config.issuer}/wechat/platform/${PLATFORM_ID}/auth-events`;
   platform.eventsUrl = `${config.issuer}/wechat/platform/${PLATFORM_ID}/events/$APPID$`;
+  const messageKeys = { token: randomBytes(12).toString('hex'), aesKey: undefined };
+  brand.server = { url: `${config.issuer}/wechat/mp/mp/events`, token: messageKeys.token };
   const simulator = await startSimulator({
-    apps: [brand, shop, web],
+    apps: [web, brand, shop],
     platforms: [platform],
     pushTicketsEveryMs: TICKET_EVERY_MS,
     callbackHosts: [new URL(config.issuer).host],
@@ -39,10 +43,11 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
     port: config.simulator.port,
   });
   const configuredBy = 'the built-in simulator';
+  // The website app first: a desktop gets QR login, and follow-to-login with `via=follow`.
   const apps: ConfiguredApp[] = [
-    { id: 'mp', kind: 'mp', appid: brand.appid as AppId, secret: brand.secret, name: '品牌服务号', configuredBy },
-    { id: 'shop-mp', kind: 'mp', appid: shop.appid as AppId, component: platform.appid as AppId, via: PLATFORM_ID, name: '商城服务号', configuredBy },
     { id: 'open', kind: 'open', appid: web.appid as AppId, secret: web.secret, configuredBy },
+    { id: 'mp', kind: 'mp', appid: brand.appid as AppId, secret: brand.secret, name: '品牌服务号', configuredBy, followLogin: true, messageKeys },
+    { id: 'shop-mp', kind: 'mp', appid: shop.appid as AppId, component: platform.appid as AppId, via: PLATFORM_ID, name: '商城服务号', configuredBy },
   ];
   return {
     simulator,

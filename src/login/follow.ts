@@ -44,7 +44,7 @@ function weChatFailed(ctx: Context, login: Login, app: ConfiguredApp, error: WeC
 }
 
 /** The follow-to-login page with a fresh QR code for this interaction. */
-export async function startFollow(ctx: Context, login: Login, interaction: Interaction, app: ConfiguredApp): Promise<void> {
+export async function startFollow(ctx: Context, login: Login, interaction: Interaction, app: ConfiguredApp, qrToo: boolean): Promise<void> {
   const { uid } = interaction;
   const ttl = Math.max(30, Math.min(QR_TTL_S, interaction.exp - Math.floor(Date.now() / 1000)));
   const scene = await login.scenes.open(uid, app.id, ttl);
@@ -63,6 +63,7 @@ export async function startFollow(ctx: Context, login: Login, interaction: Inter
     statusUrl: `/interaction/${uid}/follow`,
     finishAction: `/interaction/${uid}/follow/finish`,
     freshHref: `/interaction/${uid}?via=follow`,
+    ...(qrToo ? { qrHref: `/interaction/${uid}?via=qr` } : {}),
     app: client && clientDisplay(client, langOf(ctx)),
     cancelAction: `/interaction/${uid}/cancel`,
   });

@@ -135,7 +135,7 @@ async function toUpstream(ctx: Context, login: Login, interaction: Interaction):
         ...first, channel: 'qr', appid: upstream.app.appid, scope: 'snsapi_login', embedded: upstream.mode === 'embedded', silent: false,
       }));
     case 'follow':
-      return startFollow(ctx, login, interaction, upstream.app);
+      return startFollow(ctx, login, interaction, upstream.app, upstream.qrApp !== undefined);
     case 'open-in-wechat':
       return openInWeChat(ctx, login, interaction, upstream.qrApp !== undefined);
     case 'login-required':

@@ -19,8 +19,8 @@ export type Upstream<App extends WeChatApp = WeChatApp> =
   /** Web authorization; always snsapi_base first (silent), upgraded when needed. */
   | { readonly type: 'web'; readonly app: App }
   | { readonly type: 'qr'; readonly app: App; readonly mode: QrMode }
-  /** Follow-to-login: the Official Account's parametric QR code on this (desktop) page. */
-  | { readonly type: 'follow'; readonly app: App }
+  /** Follow-to-login: the Official Account's parametric QR code on this (desktop) page; QR login offered too when configured. */
+  | { readonly type: 'follow'; readonly app: App; readonly qrApp: App | undefined }
   | { readonly type: 'open-in-wechat'; readonly qrApp: App | undefined }
   /** Nothing can log this person in without showing something, and nothing may be shown. */
   | { readonly type: 'login-required' }
@@ -56,8 +56,10 @@ export function chooseUpstream<App extends WeChatApp>(input: UpstreamInput<App>)
     if (mp) return { type: 'web', app: mp };
     return open ? { type: 'qr', app: open, mode: input.qrMode } : { type: 'none' };
   }
-  // A desktop without a website app, or whose person asked for it: follow the account to log in.
-  if (input.browser === 'desktop' && input.follow && (input.wantsFollow || !open)) return { type: 'follow', app: input.follow };
+  // A desktop: follow the account to log in when asked, when no website app is there, or
+  // when the client lists the account before its website app.
+  const followFirst = input.follow && (!open || input.apps.indexOf(input.follow) < input.apps.indexOf(open));
+  if (input.browser === 'desktop' && input.follow && (input.wantsFollow || followFirst)) return { type: 'follow', app: input.follow, qrApp: open };
   if (input.browser === 'desktop' && open) return { type: 'qr', app: open, mode: input.qrMode };
   return mp || open ? { type: 'open-in-wechat', qrApp: open } : { type: 'none' };
 }

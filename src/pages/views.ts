@@ -147,6 +147,8 @@ export interface FollowPageData {
   readonly finishAction: string;
   /** A fresh QR code, when this one expires. */
   readonly freshHref: string;
+  /** QR login instead, where a website app is configured. */
+  readonly qrHref?: string;
   readonly app?: AppOnPage | undefined;
   readonly cancelAction?: string;
 }
@@ -161,7 +163,8 @@ export function followPage(ctx: Context, data: FollowPageData): void {
 <div class="follow-qr" role="img" aria-label="${t(lang, 'followQr', { account: data.account })}">${raw(data.qrSvg)}</div>
 <p id="follow-status" class="muted" role="status" aria-live="polite" data-url="${data.statusUrl}" data-scanned="${t(lang, 'followScanned')}" data-expired="${t(lang, 'followExpired')}">${t(lang, 'followWaiting')}</p>
 <form id="follow-finish" method="post" action="${data.finishAction}"></form>
-<a id="follow-fresh" class="button" href="${data.freshHref}">${t(lang, 'followFresh')}</a>${cancelForm(data.cancelAction, data.app, lang)}</section>
+<a id="follow-fresh" class="button" href="${data.freshHref}">${t(lang, 'followFresh')}</a>
+${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'followQrLogin')}</a>` : ''}${cancelForm(data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}">${raw(`(function(){var st=document.getElementById('follow-status'),tries=0;
 function poll(){if(++tries>600){return;}fetch(st.getAttribute('data-url'),{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(a){
 if(a.state==='scanned'){st.textContent=st.getAttribute('data-scanned');document.getElementById('follow-finish').submit();return;}

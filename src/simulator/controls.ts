@@ -29,7 +29,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
-import { accountPush, deliver, pushAccountEvent, pushAuthorization, pushTicket } from './platform-pushes.ts';
+import { pushAccountEvent, pushAuthorization, pushTicket, scanSceneQr } from './platform-pushes.ts';
 import type { FaultKind, SimApp, SimPlatform, SimScope, SimUser, SimWorld } from './world.ts';
 
 const FAULT = /^(busy|timeout|slow|garbage|gbk-empty|errcode-object|huge|snapshot-true|errcode:-?\d{1,6})$/;
@@ -209,16 +209,7 @@ async function scan(ctx: Context, world: SimWorld): Promise<void> {
   const qr = world.sceneQr(typeof body.ticket === 'string' ? body.ticket : undefined, app);
   if (!qr || qr.app !== app) return badRequest(ctx, 'no such QR code of this account');
   if (qr.expiresAt <= Date.now()) return badRequest(ctx, 'the QR code has expired: WeChat shows nothing to follow');
-  const fresh = world.follow(user, app);
-  const fields = {
-    ToUserName: `gh_${app.appid.slice(2, 14)}`, FromUserName: world.openid(app, user), CreateTime: String(Math.floor(Date.now() / 1000)),
-    MsgType: 'event', Event: fresh ? 'subscribe' : 'SCAN', EventKey: fresh ? `qrscene_${qr.scene}` : qr.scene, Ticket: qr.ticket,
-  };
-  // Every party gets the event: the account's own server, and each platform it authorized.
-  const push = accountPush(app, fields);
-  const own = push && app.server ? [await deliver(app.server.url, push)] : [];
-  const deliveries = [...own, ...await pushAccountEvent(world, app.appid, fields)];
-  ctx.body = { event: fields.Event, ...deliveries[0], deliveries };
+  ctx.body = await scanSceneQr(world, qr, user);
 }
 
 export function controls(world: SimWorld): Router {

@@ -1,4 +1,8 @@
-// The simulated mp.weixin.qq.com page where an Official Account's administrator authorizes
+// Two simulated pages around Official Accounts. A parametric QR code's content URL
+// (`/q/<ticket>`, or `/q/latest` for the newest): what WeChat shows the person who scanned
+// it, with a choice of simulated WeChat user; following (or opening) pushes the event.
+//   GET  /q/:ticket          POST /q/:ticket   (user)
+// The mp.weixin.qq.com page where an Official Account's administrator authorizes
 // a third-party platform: opened only from a page on a registered domain (WeChat checks the
 // Referer), with a live pre_auth_code of the platform; the administrator picks the account
 // (the real page asks them to scan with the administrator's WeChat), WeChat pushes the
@@ -11,8 +15,8 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
 import { esc, page, wechatErrorPage } from './html.ts';
-import { pushAuthorization } from './platform-pushes.ts';
-import type { SimPlatform, SimWorld } from './world.ts';
+import { pushAuthorization, scanSceneQr } from './platform-pushes.ts';
+import { SIM_USERS, type SimPlatform, type SimWorld } from './world.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -63,8 +67,27 @@ async function authorize(ctx: Context, world: SimWorld): Promise<void> {
   ctx.redirect(request.back.href);
 }
 
+function sceneQrPage(ctx: Context, world: SimWorld): void {
+  const ticket = String(ctx.params.ticket);
+  const qr = world.sceneQr(ticket === 'latest' ? undefined : ticket);
+  if (!qr || qr.expiresAt <= Date.now()) return wechatErrorPage(ctx, 40001, '二维码已过期');
+  page(ctx, '关注公众号', `<h3>扫码关注公众号</h3><p><small>模拟器：用哪个微信账号扫码？未关注的会先关注</small></p>
+<form method="post" action="/q/${esc(qr.ticket)}">${SIM_USERS.filter((user) => !user.snapshot)
+    .map((user) => `<button class="ok" name="user" value="${esc(user.id)}">${esc(user.nickname)}</button>`).join('\n')}</form>`);
+}
+
+async function scanFromPage(ctx: Context, world: SimWorld): Promise<void> {
+  const qr = world.sceneQr(String(ctx.params.ticket));
+  const user = world.user(new URLSearchParams(await readBody(ctx)).get('user') ?? undefined);
+  if (!qr || qr.expiresAt <= Date.now() || !user || user.snapshot) return wechatErrorPage(ctx, 400, '二维码已过期或参数错误');
+  const { event } = await scanSceneQr(world, qr, user);
+  page(ctx, '已关注', `<h3>${event === 'subscribe' ? '已关注' : '已进入公众号'}</h3><p>${esc(user.nickname)}</p>`);
+}
+
 export function platformPages(world: SimWorld): Router {
   const router = new Router();
+  router.get('/q/:ticket', (ctx) => sceneQrPage(ctx, world));
+  router.post('/q/:ticket', (ctx) => scanFromPage(ctx, world));
   router.get('/cgi-bin/componentloginpage', (ctx) => loginPage(ctx, world));
   router.post('/_sim/component-authorize', (ctx) => authorize(ctx, world));
   return router;

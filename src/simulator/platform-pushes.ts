@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { MessageCrypto } from '../wechat/message-crypto.ts';
-import type { SimApp, SimPlatform, SimWorld } from './world.ts';
+import type { SimApp, SimPlatform, SimSceneQr, SimUser, SimWorld } from './world.ts';
 
 export interface PlatformKeys {
   readonly appid: string;
@@ -104,6 +104,24 @@ export async function pushAccountEvent(world: SimWorld, account: string, fields:
     platform: platform.appid,
     ...await deliver((platform.eventsUrl ?? '').replace('$APPID$', account), encryptedPush(platform, { ToUserName: account, CreateTime: now(), ...fields })),
   })));
+}
+
+/**
+ * `user` scans an account's parametric QR code with WeChat: follows if not yet a follower
+ * (`subscribe`, EventKey `qrscene_<scene>`) or opens it (`SCAN`, EventKey `<scene>`); every
+ * party gets the event: the account's own server, and each platform it authorized.
+ */
+export async function scanSceneQr(world: SimWorld, qr: SimSceneQr, user: SimUser): Promise<Delivery & { event: string; deliveries: Delivery[] }> {
+  const { app } = qr;
+  const fresh = world.follow(user, app);
+  const fields = {
+    ToUserName: `gh_${app.appid.slice(2, 14)}`, FromUserName: world.openid(app, user), CreateTime: now(),
+    MsgType: 'event', Event: fresh ? 'subscribe' : 'SCAN', EventKey: fresh ? `qrscene_${qr.scene}` : qr.scene, Ticket: qr.ticket,
+  };
+  const push = accountPush(app, fields);
+  const own = push && app.server ? [await deliver(app.server.url, push)] : [];
+  const deliveries = [...own, ...await pushAccountEvent(world, app.appid, fields)];
+  return { event: fields.Event, status: deliveries[0]?.status ?? 0, body: deliveries[0]?.body ?? '', deliveries };
 }
 
 /**

@@ -18,7 +18,7 @@ export const MODELS = [
   'Grant', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode',
   // The broker's own (login/: attempts, hand-offs, platform pushes and tokens, account tokens, follow scenes).
   'WeChatLoginAttempt', 'WeChatHandoff', 'WeChatPlatformTicket', 'WeChatPushNonce', 'WeChatComponentToken', 'WeChatLock',
-  'WeChatAccountToken', 'WeChatFollowScene', 'WeChatFollowScan',
+  'WeChatAccountToken', 'WeChatFollowScene', 'WeChatFollowScan', 'WeChatAuthorization',
 ] as const;
 
 const PREFIX = 'oidc_';

@@ -69,6 +69,13 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
     'request error': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/auth?client_id=nobody&response_type=code&scope=openid`); } },
     'not found': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/no/such/page`); } },
     home: { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/`); } },
+    'follow to log in': {
+      device: 'desktop',
+      open: async (page) => {
+        await page.goto((await (await createRp(broker().issuer, rpServer())).start()).url);
+        await page.goto(`${page.url().replace(/\?.*$/, '')}?via=follow`);
+      },
+    },
     // Dev mode's simulated third-party platform: its authorization page (or, before WeChat's first ticket, "starting up").
     'platform authorization': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/wechat/platform/platform/authorize`); } },
     'platform authorized': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/wechat/platform/platform/authorized`); } },

@@ -4,12 +4,18 @@
 // when MONGODB_URI names one.)
 
 import test from 'ava';
+import { ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL } from '../../src/login/account-tokens.ts';
+import { ATTEMPT_MODEL } from '../../src/login/attempts.ts';
+import { SCAN_MODEL, SCENE_MODEL } from '../../src/login/follow-scenes.ts';
+import { HANDOFF_MODEL } from '../../src/login/handoff.ts';
+import { LOCK_MODEL, TICKET_MODEL, TOKEN_MODEL } from '../../src/login/platform-tokens.ts';
+import { NONCE_MODEL } from '../../src/login/platforms.ts';
 import { BSON } from 'bson';
 import type { AccountId } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
 import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
 import { toAccountDoc } from '../../src/accounts/mongodb-store.ts';
-import { fromRecordDoc, toRecordDoc } from '../../src/storage/mongodb.ts';
+import { fromRecordDoc, MODELS, toRecordDoc } from '../../src/storage/mongodb.ts';
 import type { AppId, Openid, Unionid } from '../../src/wechat/types.ts';
 
 const wire = (doc: object): Record<string, unknown> => BSON.deserialize(BSON.serialize(doc));
@@ -58,4 +64,9 @@ test('a protocol record goes to the driver with a fixed set of field names, what
 test('a record with expiresIn 0 expires at once, not never', (t) => {
   t.is(toRecordDoc('id', {}, 0, 5_000).expiresAt?.getTime(), 5_000);
   t.is(toRecordDoc('id', {}, undefined).expiresAt, undefined);
+});
+
+test('every model the broker keeps records in has its MongoDB collection', (t) => {
+  const own = [ATTEMPT_MODEL, HANDOFF_MODEL, NONCE_MODEL, TICKET_MODEL, TOKEN_MODEL, LOCK_MODEL, ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL, SCENE_MODEL, SCAN_MODEL];
+  t.deepEqual(own.filter((model) => !(MODELS as readonly string[]).includes(model)), []);
 });

@@ -62,9 +62,11 @@ test('snsapi_base is enough for openid alone, or when the account has what is as
 });
 
 test('follow-to-login: on a desktop without a website app, or on request; never inside WeChat or on a phone', (t) => {
-  t.deepEqual(chooseUpstream(input({ apps: [mp], follow: mp })), { type: 'follow', app: mp });
-  t.deepEqual(chooseUpstream(input({ follow: mp })), { type: 'qr', app: open, mode: 'embedded' }, 'a website app is preferred');
-  t.deepEqual(chooseUpstream(input({ follow: mp, wantsFollow: true })), { type: 'follow', app: mp });
+  t.deepEqual(chooseUpstream(input({ apps: [mp], follow: mp })), { type: 'follow', app: mp, qrApp: undefined });
+  t.deepEqual(chooseUpstream(input({ follow: mp })), { type: 'follow', app: mp, qrApp: open }, 'the client lists the account first');
+  t.deepEqual(chooseUpstream(input({ apps: [open, mp], follow: mp })), { type: 'qr', app: open, mode: 'embedded' }, 'the client lists its website app first');
+  t.deepEqual(chooseUpstream(input({ follow: mp, wantsQr: true })), { type: 'qr', app: open, mode: 'embedded' }, 'the person asked for QR login');
+  t.deepEqual(chooseUpstream(input({ apps: [open, mp], follow: mp, wantsFollow: true })), { type: 'follow', app: mp, qrApp: open });
   t.deepEqual(chooseUpstream(input({ browser: 'wechat', follow: mp, wantsFollow: true })), { type: 'web', app: mp });
   t.deepEqual(chooseUpstream(input({ browser: 'mobile', apps: [mp], follow: mp })), { type: 'open-in-wechat', qrApp: undefined });
   t.deepEqual(chooseUpstream(input({ wantsFollow: true })), { type: 'qr', app: open, mode: 'embedded' }, 'asked, but no account offers it');
