@@ -99,6 +99,8 @@ export interface CallRecord {
 const CODE_TTL_MS: Record<SimAppKind, number> = { mp: 5 * 60_000, open: 10 * 60_000, miniprogram: 5 * 60_000 };
 /** How long WeChat's user access tokens, and platforms' component tokens, live (its `expires_in`). */
 export const TOKEN_TTL_S = 7200;
+/** stable_token's daily quota per account. */
+const STABLE_TOKEN_DAILY = 500_000;
 /** A component_verify_ticket is valid 12 hours. */
 const TICKET_TTL_MS = 12 * 60 * 60_000;
 
@@ -126,8 +128,9 @@ export class SimWorld {
   readonly #tickets = new Map<string, { platform: string; expiresAt: number }>();
   readonly #componentTokens = new Map<string, { platform: string; expiresAt: number }>();
   readonly #preAuthCodes = new Map<string, { platform: string; expiresAt: number }>();
-  /** Official Accounts' access tokens (stable_token gives the one in force), and the daily force_refresh count. */
+  /** Official Accounts' access tokens (stable_token gives the one in force), and the daily call and force_refresh counts. */
   readonly #accountTokens = new Map<string, { token: string; expiresAt: number; forced: number; lastForcedAt: number }>();
+  readonly #stableTokenCalls = new Map<string, number>();
   readonly #sceneQrs = new Map<string, SimSceneQr>();
   /** Authorizations of platforms: codes (once), refresh tokens by `platform|account`, authorizer tokens. */
   readonly #authorizationCodes = new Map<string, { platform: string; account: string; expiresAt: number }>();
@@ -188,9 +191,13 @@ export class SimWorld {
 
   /**
    * `stable_token`: the account's token in force (a new one only when it expired, or on a
-   * force_refresh: at most 20 a day, 30 s apart, else 45009), never invalidating another.
+   * force_refresh: at most 20 a day, 30 s apart), never invalidating another; 500,000 calls
+   * a day (this simulator's day is its lifetime), else 45009.
    */
   stableToken(app: SimApp, force: boolean): { token: string; expiresIn: number } | number {
+    const calls = (this.#stableTokenCalls.get(app.appid) ?? 0) + 1;
+    this.#stableTokenCalls.set(app.appid, calls);
+    if (calls > STABLE_TOKEN_DAILY) return 45009;
     let current = this.#accountTokens.get(app.appid);
     if (force && current && (current.forced >= 20 || Date.now() - current.lastForcedAt < 30_000)) return 45009;
     if (!current || current.expiresAt <= Date.now() || force) {

@@ -16,7 +16,7 @@ import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { addCallbackHost, pushTicketNow, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator } from '../helpers/simulator.ts';
-import { loginByQr } from '../helpers/wechat.ts';
+import { loginByQr, loginInWeChat } from '../helpers/wechat.ts';
 import { deliver, plainPush } from '../../src/simulator/platform-pushes.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 
@@ -95,6 +95,9 @@ test.serial('a new follower scans, follows and is logged in on the desktop: the 
   const viaQr = await loginByQr(browser, await createRp(a.issuer, rpServer), /Alice/);
   t.is(viaQr.claims.sub, tokens.claims()!.sub, 'one person, one sub');
   t.deepEqual(viaQr.claims.amr, ['wechat_qr'], 'every ID token says how the person logged in');
+  // Silent: the follow and the QR login already gave the account what a login needs.
+  const inWeChat = await loginInWeChat(browser, await createRp(a.issuer, rpServer), simulator.url, 'alice');
+  t.is(inWeChat.claims.sub, viaQr.claims.sub, 'and inside WeChat too');
   const calls = await simCalls(simulator.url);
   t.true(calls.some((call) => call.path === '/cgi-bin/stable_token'));
   t.false(calls.some((call) => call.path === '/cgi-bin/token'), 'never the token call that would cut off the owner');
