@@ -1,52 +1,18 @@
-// The WeChat API client: the only code that talks to WeChat's APIs (`/sns/*` for logins,
-// `/cgi-bin/component/*` for a third-party platform's own token). Every answer is HTTP 200
-// with a JSON body whatever its Content-Type; failures carry a non-zero errcode. URLs and
-// bodies hold secrets, tickets, tokens and codes, so they are never logged.
+// The WeChat API client: the only code that talks to WeChat's APIs, one method per call
+// the broker makes (`/sns/*` for logins, `/cgi-bin/component/*` for a third-party
+// platform, `/cgi-bin/*` for an Official Account's follow-to-login), each answer checked
+// and read into the broker's types. How a call travels is transport.ts.
 
-import type { Logger } from 'pino';
 import { httpsAvatar } from './avatar.ts';
-import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
-import {
-  errorFromErrcode, requestIdOf, WeChatTokenRefusedError, WeChatCredentialsError, WeChatError, WeChatSnapshotUserError,
-  WeChatTicketError, WeChatTokenError, WeChatUnavailableError,
-} from './errors.ts';
+import { WeChatSnapshotUserError, WeChatTicketError } from './errors.ts';
 import type {
   AppId, DelegatedApp, DirectApp, Openid, Unionid, WeChatApp, WeChatProfile, WeChatScope, WeChatToken, WeChatUser,
 } from './types.ts';
 import { isWeChatId } from './types.ts';
+import { malformed, WeChatTransport, type Json, type WeChatClientOptions } from './transport.ts';
 
-export interface WeChatClientOptions {
-  /** Base of WeChat's APIs, e.g. https://api.weixin.qq.com */
-  readonly apiUrl: string;
-  readonly timeoutMs: number;
-  readonly log: Logger;
-  /** Told of every call: its path, how long it took, and the errcode (or failure) if any. */
-  readonly observe?: (path: string, seconds: number, errcode?: number | string) => void;
-  /** When to stop calling a WeChat that keeps failing (default: 5 failures in a row, 30 s). */
-  readonly breaker?: BreakerOptions;
-}
 
-/** WeChat's answers are small JSON objects; anything longer is not one. */
-const MAX_BODY_BYTES = 64 * 1024;
 
-/** The body of an answer, refused past `limit` bytes without reading further. */
-async function readCapped(response: globalThis.Response, limit: number): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new WeChatUnavailableError(`WeChat answered more than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
-}
 
 export type ProfileLang = 'zh_CN' | 'zh_TW' | 'en';
 
@@ -70,28 +36,17 @@ export interface AuthorizerToken {
   readonly refreshToken: string;
 }
 
-type Json = Record<string, unknown>;
-type Params = Record<string, string>;
-
-/** A call: its path, query and (for a POST) JSON body. */
-interface Call {
-  readonly path: string;
-  readonly params: Params;
-  readonly body?: Json;
-}
 
 export class WeChatClient {
-  readonly #options: WeChatClientOptions;
-  readonly #breaker: CircuitBreaker;
+  readonly #transport: WeChatTransport;
 
   constructor(options: WeChatClientOptions) {
-    this.#options = options;
-    this.#breaker = new CircuitBreaker(options.breaker ?? { failures: 5, openMs: 30_000 });
+    this.#transport = new WeChatTransport(options);
   }
 
   /** False while WeChat keeps failing (the circuit is open): logins should not start. */
   get available(): boolean {
-    return this.#breaker.closed;
+    return this.#transport.available;
   }
 
   /**
@@ -118,7 +73,7 @@ export class WeChatClient {
    */
   async exchangeCode(app: WeChatApp, code: string, componentToken?: string): Promise<WeChatToken> {
     if (app.component !== undefined) return this.#exchangeOnBehalf(app, code, componentToken);
-    const body = await this.#call({ path: '/sns/oauth2/access_token', params: {
+    const body = await this.#transport.call({ path: '/sns/oauth2/access_token', params: {
       appid: app.appid, secret: app.secret, code, grant_type: 'authorization_code',
     } });
     return parseToken(body);
@@ -127,7 +82,7 @@ export class WeChatClient {
   /** The exchange on the account's behalf. */
   async #exchangeOnBehalf(app: DelegatedApp, code: string, componentToken: string | undefined): Promise<WeChatToken> {
     if (componentToken === undefined) throw new WeChatTicketError('the platform has no component_access_token yet');
-    return parseToken(await this.#callWithToken({ path: '/sns/oauth2/component/access_token', params: {
+    return parseToken(await this.#transport.callWithToken({ path: '/sns/oauth2/component/access_token', params: {
       appid: app.appid, code, grant_type: 'authorization_code', component_appid: app.component, component_access_token: componentToken,
     } }));
   }
@@ -137,7 +92,7 @@ export class WeChatClient {
    * page where an Official Account's owner authorizes the platform; it lives 10 minutes.
    */
   async preAuthCode(component: AppId, componentToken: string): Promise<string> {
-    const body = await this.#callWithToken({
+    const body = await this.#transport.callWithToken({
       path: '/cgi-bin/component/api_create_preauthcode', params: { component_access_token: componentToken }, body: { component_appid: component },
     });
     if (typeof body.pre_auth_code !== 'string' || body.pre_auth_code === '') throw malformed('pre_auth_code', body);
@@ -149,7 +104,7 @@ export class WeChatClient {
    * authorization code WeChat passed on): the authorizer's token and its refresh token.
    */
   async queryAuth(component: AppId, componentToken: string, authorizationCode: string): Promise<AuthorizerToken & { readonly authorizer: AppId }> {
-    const body = await this.#callWithToken({ path: '/cgi-bin/component/api_query_auth', params: { component_access_token: componentToken }, body: {
+    const body = await this.#transport.callWithToken({ path: '/cgi-bin/component/api_query_auth', params: { component_access_token: componentToken }, body: {
       component_appid: component, authorization_code: authorizationCode,
     } });
     const info = body.authorization_info;
@@ -161,21 +116,9 @@ export class WeChatClient {
 
   /** A fresh authorizer token (`api_authorizer_token`) from the refresh token; 61023 when the authorization lapsed. */
   async authorizerToken(component: AppId, componentToken: string, authorizer: AppId, refreshToken: string): Promise<AuthorizerToken> {
-    return authorizerTokenOf(await this.#callWithToken({ path: '/cgi-bin/component/api_authorizer_token', params: { component_access_token: componentToken }, body: {
+    return authorizerTokenOf(await this.#transport.callWithToken({ path: '/cgi-bin/component/api_authorizer_token', params: { component_access_token: componentToken }, body: {
       component_appid: component, authorizer_appid: authorizer, authorizer_refresh_token: refreshToken,
     } }));
-  }
-
-  /** A call whose only credential is a token of the broker's (component or account): 40001 and 42001 are about it. */
-  async #callWithToken(call: Call): Promise<Json> {
-    try {
-      return await this.#call(call);
-    } catch (error) {
-      if (error instanceof WeChatTokenError || error instanceof WeChatCredentialsError) {
-        throw new WeChatTokenRefusedError('WeChat refused the broker\'s access token', error);
-      }
-      throw error;
-    }
   }
 
   /**
@@ -184,7 +127,7 @@ export class WeChatClient {
    * caches it.
    */
   async componentToken(platform: ComponentCredentials, ticket: string): Promise<ComponentToken> {
-    const body = await this.#call({ path: '/cgi-bin/component/api_component_token', params: {}, body: {
+    const body = await this.#transport.call({ path: '/cgi-bin/component/api_component_token', params: {}, body: {
       component_appid: platform.appid, component_appsecret: platform.secret, component_verify_ticket: ticket,
     } });
     const { component_access_token: accessToken } = body;
@@ -198,7 +141,7 @@ export class WeChatClient {
    * or logged. Mini programs give no nickname or avatar through login (since 2022-11).
    */
   async miniProgramSignIn(app: DirectApp, jsCode: string): Promise<WeChatUser> {
-    const body = await this.#call({ path: '/sns/jscode2session', params: {
+    const body = await this.#transport.call({ path: '/sns/jscode2session', params: {
       appid: app.appid, secret: app.secret, js_code: jsCode, grant_type: 'authorization_code',
     } });
     if (!isWeChatId(body.openid)) throw malformed('openid', body);
@@ -211,7 +154,7 @@ export class WeChatClient {
    * `/cgi-bin/token` would. The caller shares and caches it.
    */
   async stableToken(app: DirectApp): Promise<ComponentToken> {
-    const body = await this.#call({ path: '/cgi-bin/stable_token', params: {}, body: {
+    const body = await this.#transport.call({ path: '/cgi-bin/stable_token', params: {}, body: {
       grant_type: 'client_credential', appid: app.appid, secret: app.secret, force_refresh: false,
     } });
     if (typeof body.access_token !== 'string' || body.access_token === '') throw malformed('access_token', body);
@@ -220,7 +163,7 @@ export class WeChatClient {
 
   /** A temporary parametric QR code (`POST /cgi-bin/qrcode/create`, QR_STR_SCENE): its content `url`. */
   async sceneQr(accountToken: string, scene: string, expireSeconds: number): Promise<{ url: string; expiresIn: number }> {
-    const body = await this.#callWithToken({ path: '/cgi-bin/qrcode/create', params: { access_token: accountToken }, body: {
+    const body = await this.#transport.callWithToken({ path: '/cgi-bin/qrcode/create', params: { access_token: accountToken }, body: {
       expire_seconds: expireSeconds, action_name: 'QR_STR_SCENE', action_info: { scene: { scene_str: scene } },
     } });
     if (typeof body.url !== 'string' || !/^https?:\/\/\S{1,500}$/.test(body.url)) throw malformed('url', body);
@@ -229,129 +172,19 @@ export class WeChatClient {
 
   /** A follower's unionid (`/cgi-bin/user/info`; it has given no nickname or avatar since 2021-12-27). */
   async follower(accountToken: string, openid: Openid): Promise<{ openid: Openid; unionid: Unionid | undefined }> {
-    const body = await this.#callWithToken({ path: '/cgi-bin/user/info', params: { access_token: accountToken, openid, lang: 'zh_CN' } });
+    const body = await this.#transport.callWithToken({ path: '/cgi-bin/user/info', params: { access_token: accountToken, openid, lang: 'zh_CN' } });
     if (body.openid !== openid) throw malformed('openid', body);
     return { openid, unionid: optionalId<Unionid>(body.unionid, 'unionid', body) };
   }
 
   /** Profile (`/sns/userinfo`); a snsapi_base token gets WeChatScopeError (48001). */
   async profile(accessToken: string, openid: Openid, lang: ProfileLang): Promise<WeChatProfile> {
-    const body = await this.#call({ path: '/sns/userinfo', params: { access_token: accessToken, openid, lang } });
+    const body = await this.#transport.call({ path: '/sns/userinfo', params: { access_token: accessToken, openid, lang } });
     return parseProfile(body);
   }
 
-  /** One call through the breaker. */
-  async #call(call: Call): Promise<Json> {
-    if (!this.#breaker.allow()) throw new WeChatUnavailableError('WeChat keeps failing: not calling it for now');
-    try {
-      const body = await this.#callRetried(call);
-      this.#breaker.succeeded();
-      return body;
-    } catch (error) {
-      if (error instanceof WeChatUnavailableError) this.#breaker.failed();
-      else this.#breaker.succeeded();
-      throw error;
-    }
-  }
-
-  /** One call, retried once when WeChat is busy, slow or answers garbage. */
-  async #callRetried(call: Call): Promise<Json> {
-    try {
-      return await this.#callOnce(call);
-    } catch (error) {
-      if (!(error instanceof WeChatError) || !error.retryable) throw error;
-      this.#options.log.warn({ wechat: { path: call.path, errcode: error.errcode, rid: error.requestId } },
-        'WeChat call failed, retrying once');
-      return this.#callOnce(call);
-    }
-  }
-
-  async #callOnce(call: Call): Promise<Json> {
-    const { path } = call;
-    const started = performance.now();
-    const observe = (errcode?: number | string) => this.#options.observe?.(path, elapsed(started) / 1000, errcode);
-    const text = await this.#fetch(call, started, observe);
-    let body: Json;
-    try {
-      body = parseJson(text);
-    } catch (error) {
-      observe('malformed');
-      throw error;
-    }
-    const rid = requestIdOf(body.errmsg);
-    if (body.errcode !== undefined && body.errcode !== 0 && body.errcode !== '0') {
-      const errcode = errcodeOf(body.errcode);
-      if (errcode === undefined) {
-        observe('malformed');
-        throw malformed('errcode', body);
-      }
-      const error = errorFromErrcode(errcode, typeof body.errmsg === 'string' ? body.errmsg : '');
-      this.#options.log.warn({ wechat: { path, errcode: error.errcode, rid, ms: elapsed(started) } }, 'WeChat refused the call');
-      observe(error.errcode);
-      throw error;
-    }
-    this.#options.log.debug({ wechat: { path, rid, ms: elapsed(started) } }, 'WeChat call');
-    observe();
-    return body;
-  }
-
-  /** The body of WeChat's answer; WeChatUnavailableError when there is none to read. */
-  async #fetch({ path, params, body }: Call, started: number, observe: (errcode: string) => void): Promise<string> {
-    const url = new URL(path, this.#options.apiUrl);
-    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-    try {
-      const response = await fetch(url, {
-        signal: AbortSignal.timeout(this.#options.timeoutMs),
-        headers: { accept: 'application/json, text/plain, */*', ...(body ? { 'content-type': 'application/json' } : {}) },
-        redirect: 'error',
-        ...(body ? { method: 'POST', body: JSON.stringify(body) } : {}),
-      });
-      if (response.status !== 200) {
-        await response.body?.cancel();
-        throw new WeChatUnavailableError(`WeChat answered HTTP ${response.status}`);
-      }
-      return await readCapped(response, MAX_BODY_BYTES);
-    } catch (error) {
-      if (error instanceof WeChatError) {
-        observe('http');
-        throw error;
-      }
-      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable';
-      this.#options.log.warn({ wechat: { path, ms: elapsed(started) } }, `WeChat ${reason}`);
-      observe(reason);
-      throw new WeChatUnavailableError(`WeChat ${reason}`);
-    }
-  }
 }
 
-function elapsed(started: number): number {
-  return Math.round(performance.now() - started);
-}
-
-/** WeChat sends JSON as text/plain or text/html; an empty or non-object body is garbage. */
-function parseJson(text: string): Json {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new WeChatUnavailableError('WeChat answered something that is not JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new WeChatUnavailableError('WeChat answered JSON that is not an object');
-  }
-  return value as Json;
-}
-
-/** An errcode is a whole number, sometimes sent as a string; anything else is not WeChat's. */
-function errcodeOf(value: unknown): number | undefined {
-  const number = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d{1,9}$/.test(value) ? Number(value) : NaN;
-  return Number.isInteger(number) ? number : undefined;
-}
-
-function malformed(what: string, body: Json): WeChatUnavailableError {
-  return new WeChatUnavailableError(`WeChat answer without a valid ${what}`,
-    { requestId: requestIdOf(body.errmsg) });
-}
 
 function authorizerTokenOf(body: Json): AuthorizerToken {
   const { authorizer_access_token: accessToken, authorizer_refresh_token: refreshToken } = body;
