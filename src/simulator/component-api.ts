@@ -12,7 +12,8 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
 import { answer, fail, playFault } from './api-answers.ts';
-import { TOKEN_TTL_S, type SimPlatform, type SimWorld } from './world.ts';
+import { TOKEN_TTL_S } from './tokens.ts';
+import type { SimPlatform, SimWorld } from './world.ts';
 
 /** The JSON body's string fields (WeChat reads nothing else). */
 async function fieldsOf(ctx: Context): Promise<Record<string, string>> {
@@ -30,10 +31,10 @@ async function componentToken(ctx: Context, world: SimWorld): Promise<void> {
   const body = await fieldsOf(ctx);
   const { component_appid: appid, component_appsecret: secret, component_verify_ticket: ticket } = body;
   if (!appid) return fail(ctx, world, 41002, 'appid missing');
-  const platform = world.platform(appid);
+  const platform = world.platforms.find(appid);
   if (!platform) return fail(ctx, world, 40013, 'invalid appid');
   if (platform.secret !== secret) return fail(ctx, world, 40125, 'invalid appsecret');
-  const token = world.issueComponentToken(platform, ticket ?? '');
+  const token = world.platforms.issueComponentToken(platform, ticket ?? '');
   if (typeof token === 'number') return fail(ctx, world, token, token === 61005 ? 'component_verify_ticket is expired' : 'verify_ticket is invalid');
   world.calls.push({ path: ctx.path, appid });
   answer(ctx, { component_access_token: token, expires_in: TOKEN_TTL_S });
@@ -45,12 +46,12 @@ async function preAuthCode(ctx: Context, world: SimWorld): Promise<void> {
   const call = await platformCall(ctx, world);
   if (!call) return;
   world.calls.push({ path: ctx.path, appid: call.platform.appid });
-  answer(ctx, { pre_auth_code: world.issuePreAuthCode(call.platform), expires_in: 600 });
+  answer(ctx, { pre_auth_code: world.platforms.issuePreAuthCode(call.platform), expires_in: 600 });
 }
 
 /** The platform a component_access_token in the query belongs to, named in the body too; undefined after WeChat's errcode. */
 async function platformCall(ctx: Context, world: SimWorld): Promise<{ platform: SimPlatform; body: Record<string, string> } | undefined> {
-  const platform = world.componentToken(String(ctx.query.component_access_token ?? ''));
+  const platform = world.platforms.componentToken(String(ctx.query.component_access_token ?? ''));
   if (typeof platform === 'number') return void fail(ctx, world, platform, 'invalid credential, access_token is invalid or not latest');
   const body = await fieldsOf(ctx);
   if (body.component_appid !== platform.appid) return void fail(ctx, world, 40013, 'invalid appid');
@@ -62,9 +63,9 @@ async function queryAuth(ctx: Context, world: SimWorld): Promise<void> {
   if (await playFault(ctx, world)) return;
   const call = await platformCall(ctx, world);
   if (!call) return;
-  const auth = world.queryAuth(call.platform, call.body.authorization_code ?? '');
+  const auth = world.platforms.queryAuth(call.platform, call.body.authorization_code ?? '');
   if (typeof auth === 'number') return fail(ctx, world, auth, 'invalid authorization code');
-  const token = world.authorizerToken(call.platform, auth.account, auth.refreshToken);
+  const token = world.platforms.authorizerToken(call.platform, auth.account, auth.refreshToken);
   if (typeof token === 'number') return fail(ctx, world, token, 'refresh_token is invalid');
   world.calls.push({ path: ctx.path, appid: auth.account });
   answer(ctx, { authorization_info: {
@@ -77,7 +78,7 @@ async function authorizerToken(ctx: Context, world: SimWorld): Promise<void> {
   if (await playFault(ctx, world)) return;
   const call = await platformCall(ctx, world);
   if (!call) return;
-  const token = world.authorizerToken(call.platform, call.body.authorizer_appid ?? '', call.body.authorizer_refresh_token ?? '');
+  const token = world.platforms.authorizerToken(call.platform, call.body.authorizer_appid ?? '', call.body.authorizer_refresh_token ?? '');
   if (typeof token === 'number') return fail(ctx, world, token, 'refresh_token is invalid');
   world.calls.push({ path: ctx.path, appid: call.body.authorizer_appid });
   answer(ctx, { authorizer_access_token: token.token, expires_in: token.expiresIn, authorizer_refresh_token: token.refreshToken });

@@ -50,7 +50,7 @@ function redirectUriOf(ctx: Context, world: SimWorld, q: Query): URL | undefined
 /** `component_appid`: a platform the account authorized (or none asked); WeChat's error page otherwise. */
 function componentOf(ctx: Context, world: SimWorld, q: Query, app: SimApp): { component?: SimPlatform } | undefined {
   if (q.component_appid === undefined) return {};
-  const component = world.platform(q.component_appid);
+  const component = world.platforms.find(q.component_appid);
   if (!component || app.kind !== 'mp') return void wechatErrorPage(ctx, 10013, '参数错误：component_appid 无效');
   if (!component.authorizers.has(app.appid)) return void wechatErrorPage(ctx, 10016, '该公众号未授权给此第三方平台');
   return { component };

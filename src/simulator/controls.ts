@@ -62,7 +62,7 @@ async function issueCode(ctx: Context, world: SimWorld): Promise<void> {
   const app = world.app(typeof body.appid === 'string' ? body.appid : undefined);
   const user = world.user(typeof body.user === 'string' ? body.user : undefined);
   const life = body.life_ms;
-  const component = body.component === undefined ? undefined : world.platform(String(body.component));
+  const component = body.component === undefined ? undefined : world.platforms.find(String(body.component));
   if (!app || !user || typeof body.scope !== 'string' || !SCOPES.includes(body.scope)
     || (life !== undefined && (typeof life !== 'number' || life < 0))
     || (body.component !== undefined && !component?.authorizers.has(app.appid))) {

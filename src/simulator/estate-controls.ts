@@ -27,7 +27,7 @@ const URL_FORMAT = /^https?:\/\/[^\s]{1,500}$/;
 
 /** The platform a control's body names, or undefined after answering 400. */
 function platformOf(ctx: Context, world: SimWorld, body: Record<string, unknown>): SimPlatform | undefined {
-  const platform = world.platform(typeof body.appid === 'string' ? body.appid : undefined);
+  const platform = world.platforms.find(typeof body.appid === 'string' ? body.appid : undefined);
   if (!platform) badRequest(ctx, 'expected {appid} naming a registered third-party platform');
   return platform;
 }
@@ -59,10 +59,10 @@ async function authorize(ctx: Context, world: SimWorld): Promise<void> {
   const account = world.app(typeof body.account === 'string' ? body.account : undefined);
   if (account?.kind !== 'mp' || typeof body.authorized !== 'boolean') return badRequest(ctx, 'expected {appid, account: an Official Account appid, authorized: true|false}');
   if (body.authorized) {
-    ctx.body = await pushAuthorization(platform, account.appid, world.authorize(platform, account)) ?? {};
+    ctx.body = await pushAuthorization(platform, account.appid, world.platforms.authorize(platform, account)) ?? {};
     return;
   }
-  world.unauthorize(platform, account.appid);
+  world.platforms.unauthorize(platform, account.appid);
   ctx.body = await pushAuthorization(platform, account.appid) ?? {};
 }
 

@@ -22,9 +22,9 @@ type Query = Record<string, string | undefined>;
 
 /** The request's platform and where to go back, or WeChat's error page. */
 function requestOf(ctx: Context, world: SimWorld, q: Query, spend: boolean): { platform: SimPlatform; back: URL } | undefined {
-  const platform = world.platform(q.component_appid);
+  const platform = world.platforms.find(q.component_appid);
   if (!platform) return void wechatErrorPage(ctx, 61001, '参数错误：component_appid 无效');
-  if (!q.pre_auth_code || !world.preAuthCode(platform, q.pre_auth_code, spend)) return void wechatErrorPage(ctx, 61006, '授权链接已过期，请重新获取');
+  if (!q.pre_auth_code || !world.platforms.preAuthCode(platform, q.pre_auth_code, spend)) return void wechatErrorPage(ctx, 61006, '授权链接已过期，请重新获取');
   let back: URL;
   try {
     back = new URL(q.redirect_uri ?? '');
@@ -60,7 +60,7 @@ async function authorize(ctx: Context, world: SimWorld): Promise<void> {
   if (account?.kind !== 'mp') return wechatErrorPage(ctx, 400, '参数错误');
   const request = requestOf(ctx, world, form, true);
   if (!request) return;
-  const code = world.authorize(request.platform, account);
+  const code = world.platforms.authorize(request.platform, account);
   await pushAuthorization(request.platform, account.appid, code);
   request.back.searchParams.set('auth_code', code);
   request.back.searchParams.set('expires_in', '3600');

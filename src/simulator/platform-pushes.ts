@@ -80,7 +80,7 @@ export async function deliver(url: string, push: Push): Promise<Delivery> {
 
 /** A fresh ticket to the platform's 授权事件接收URL; undefined while none is set in its console. */
 export function pushTicket(world: SimWorld, platform: SimPlatform): Promise<Delivery> | undefined {
-  return platform.authEventsUrl === undefined ? undefined : deliver(platform.authEventsUrl, ticketPush(platform, world.issueTicket(platform)));
+  return platform.authEventsUrl === undefined ? undefined : deliver(platform.authEventsUrl, ticketPush(platform, world.platforms.issueTicket(platform)));
 }
 
 /**
@@ -99,7 +99,7 @@ export function pushAuthorization(platform: SimPlatform, account: string, author
 
 /** An account's event, to every platform it authorized (each answers for itself; none is preferred). */
 export async function pushAccountEvent(world: SimWorld, account: string, fields: Record<string, string>): Promise<Array<Delivery & { platform: string }>> {
-  const platforms = world.platforms.filter((platform) => platform.authorizers.has(account) && platform.eventsUrl !== undefined);
+  const platforms = world.platforms.list.filter((platform) => platform.authorizers.has(account) && platform.eventsUrl !== undefined);
   return Promise.all(platforms.map(async (platform) => ({
     platform: platform.appid,
     ...await deliver((platform.eventsUrl ?? '').replace('$APPID$', account), encryptedPush(platform, { ToUserName: account, CreateTime: now(), ...fields })),
@@ -131,7 +131,7 @@ export async function scanSceneQr(world: SimWorld, qr: SimSceneQr, user: SimUser
 export function pushTicketsPeriodically(world: SimWorld, everyMs: number, firstInMs = 1000): () => void {
   let timer: NodeJS.Timeout;
   const round = async () => {
-    const deliveries = await Promise.all(world.platforms.map((platform) => pushTicket(world, platform)));
+    const deliveries = await Promise.all(world.platforms.list.map((platform) => pushTicket(world, platform)));
     const failed = deliveries.some((delivery) => delivery && delivery.body !== 'success');
     timer = setTimeout(round, failed ? 5000 : everyMs).unref();
   };

@@ -5,7 +5,8 @@ import Router from '@koa/router';
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { answer, fail, playFault, type Query } from './api-answers.ts';
-import { TOKEN_TTL_S, type Grant, type SimApp, type SimAppKind, type SimWorld } from './world.ts';
+import { TOKEN_TTL_S } from './tokens.ts';
+import type { Grant, SimApp, SimAppKind, SimWorld } from './world.ts';
 
 const CODE_ERRORS: Record<number, string> = { 40029: 'invalid code', 40163: 'code been used', 42003: 'code expired' };
 
@@ -56,7 +57,7 @@ async function exchangeOnBehalf(ctx: Context, world: SimWorld): Promise<void> {
   const q = ctx.query as Query;
   if (!q.appid || !q.component_appid) return fail(ctx, world, 41002, 'appid missing');
   if (!q.component_access_token) return fail(ctx, world, 41001, 'access_token missing');
-  const platform = world.componentToken(q.component_access_token);
+  const platform = world.platforms.componentToken(q.component_access_token);
   if (typeof platform === 'number') return fail(ctx, world, platform, 'invalid credential, access_token is invalid or not latest');
   if (platform.appid !== q.component_appid) return fail(ctx, world, 40001, 'invalid credential, access_token is invalid or not latest');
   const app = world.app(q.appid);

@@ -1,10 +1,15 @@
 // The simulated WeChat's data: its users, its registered apps, the codes and tokens it
-// issued, and the faults a test asked it to inject. Behaviour follows what WeChat
-// documents: codes single use (5 min Official Account, 10 min QR), no unionid for
-// snsapi_base tokens or apps not bound to an Open Platform account, snapshot users
+// issued, Official Accounts' own tokens, QR scenes and followers, and the faults a test
+// asked it to inject (third-party platforms' state is platform-state.ts). Behaviour follows
+// what WeChat documents: codes single use (5 min Official Account, 10 min QR), no unionid
+// for snsapi_base tokens or apps not bound to an Open Platform account, snapshot users
 // with virtual ids.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { SimPlatforms, type SimPlatform } from './platform-state.ts';
+import { randomToken, TOKEN_TTL_S } from './tokens.ts';
+
+export type { SimPlatform } from './platform-state.ts';
 
 /** The kinds of app the simulator registers (WeChat's own names). */
 export type SimAppKind = 'mp' | 'open' | 'miniprogram';
@@ -44,22 +49,6 @@ export interface SimSceneQr {
   readonly expiresAt: number;
 }
 
-/**
- * A third-party platform (第三方平台) registered at the simulated WeChat: its credentials,
- * message keys, the URLs set in its console, and the Official Accounts that authorized it.
- */
-export interface SimPlatform {
-  readonly appid: string;
-  readonly secret: string;
-  /** The message token and the 43-character EncodingAESKey. */
-  readonly token: string;
-  readonly aesKey: string;
-  /** 授权事件接收URL: tickets and authorization events go there. */
-  authEventsUrl?: string;
-  /** 消息与事件接收URL, with `$APPID$` standing for the account's appid. */
-  eventsUrl?: string;
-  readonly authorizers: Set<string>;
-}
 
 /** What one authorization gave: the person, in one app, with one scope. */
 export interface Grant {
@@ -97,17 +86,13 @@ export interface CallRecord {
 }
 
 const CODE_TTL_MS: Record<SimAppKind, number> = { mp: 5 * 60_000, open: 10 * 60_000, miniprogram: 5 * 60_000 };
-/** How long WeChat's user access tokens, and platforms' component tokens, live (its `expires_in`). */
-export const TOKEN_TTL_S = 7200;
 /** stable_token's daily quota per account. */
 const STABLE_TOKEN_DAILY = 500_000;
-/** A component_verify_ticket is valid 12 hours. */
-const TICKET_TTL_MS = 12 * 60 * 60_000;
 
 const hash = (...parts: string[]): string =>
   createHash('sha256').update(parts.join('|')).digest('base64url').slice(0, 27);
 
-const randomToken = (bytes = 24): string => randomBytes(bytes).toString('base64url');
+
 
 /** A person's openid in an app (a snapshot page's is virtual: salted). */
 const openidOf = (app: SimApp, user: SimUser, salt = ''): string => `o${hash(app.appid, user.id, salt)}`;
@@ -117,25 +102,18 @@ const unionidOf = (user: SimUser, salt = ''): string => `u${hash('platform', use
 
 export class SimWorld {
   readonly apps: readonly SimApp[];
-  readonly platforms: readonly SimPlatform[];
+  /** The third-party platforms and what they were given. */
+  readonly platforms: SimPlatforms;
   /** Hosts WeChat accepts in redirect_uri (the registered callback domains). */
   readonly callbackHosts: Set<string>;
   readonly calls: CallRecord[] = [];
   readonly #codes = new Map<string, Issued>();
   readonly #tokens = new Map<string, Issued>();
   readonly #faults = new Map<string, FaultKind[]>();
-  /** Tickets pushed and component tokens issued: value → (platform appid, expiry). */
-  readonly #tickets = new Map<string, { platform: string; expiresAt: number }>();
-  readonly #componentTokens = new Map<string, { platform: string; expiresAt: number }>();
-  readonly #preAuthCodes = new Map<string, { platform: string; expiresAt: number }>();
   /** Official Accounts' access tokens (stable_token gives the one in force), and the daily call and force_refresh counts. */
   readonly #accountTokens = new Map<string, { token: string; expiresAt: number; forced: number; lastForcedAt: number }>();
   readonly #stableTokenCalls = new Map<string, number>();
   readonly #sceneQrs = new Map<string, SimSceneQr>();
-  /** Authorizations of platforms: codes (once), refresh tokens by `platform|account`, authorizer tokens. */
-  readonly #authorizationCodes = new Map<string, { platform: string; account: string; expiresAt: number }>();
-  readonly #refreshTokens = new Map<string, string>();
-  readonly #authorizerTokens = new Map<string, { appid: string; expiresAt: number }>();
   /** (user, appid) pairs where the user follows the Official Account. */
   readonly #followers = new Set<string>();
   /** (user, appid) pairs that already allowed snsapi_userinfo: WeChat lets them pass. */
@@ -145,48 +123,12 @@ export class SimWorld {
 
   constructor(apps: readonly SimApp[], callbackHosts: Iterable<string>, platforms: readonly SimPlatform[] = []) {
     this.apps = apps;
-    this.platforms = platforms;
+    this.platforms = new SimPlatforms(platforms);
     this.callbackHosts = new Set(callbackHosts);
   }
 
   app(appid: string | undefined): SimApp | undefined {
     return this.apps.find((app) => app.appid === appid);
-  }
-
-  platform(appid: string | undefined): SimPlatform | undefined {
-    return this.platforms.find((platform) => platform.appid === appid);
-  }
-
-  /** A fresh component_verify_ticket for the platform (the previous ones stay valid until they expire). */
-  issueTicket(platform: SimPlatform): string {
-    const ticket = `ticket@@@${randomToken(48)}`;
-    this.#tickets.set(ticket, { platform: platform.appid, expiresAt: Date.now() + TICKET_TTL_MS });
-    return ticket;
-  }
-
-  /** A component_access_token for a valid ticket of the platform, or the errcode: 61006 invalid, 61005 expired. */
-  issueComponentToken(platform: SimPlatform, ticket: string): string | number {
-    const issued = this.#tickets.get(ticket);
-    if (!issued || issued.platform !== platform.appid) return 61006;
-    if (issued.expiresAt <= Date.now()) return 61005;
-    const token = randomToken(48);
-    this.#componentTokens.set(token, { platform: platform.appid, expiresAt: Date.now() + TOKEN_TTL_S * 1000 });
-    return token;
-  }
-
-  /** A pre_auth_code for the platform's authorization page, living 10 minutes. */
-  issuePreAuthCode(platform: SimPlatform): string {
-    const code = `preauthcode@@@${randomToken(32)}`;
-    this.#preAuthCodes.set(code, { platform: platform.appid, expiresAt: Date.now() + 10 * 60_000 });
-    return code;
-  }
-
-  /** Whether `code` is a live pre_auth_code of the platform; `spend` uses it up. */
-  preAuthCode(platform: SimPlatform, code: string, spend = false): boolean {
-    const issued = this.#preAuthCodes.get(code);
-    const live = issued !== undefined && issued.platform === platform.appid && issued.expiresAt > Date.now();
-    if (live && spend) this.#preAuthCodes.delete(code);
-    return live;
   }
 
   /**
@@ -212,42 +154,9 @@ export class SimWorld {
     for (const [appid, issued] of this.#accountTokens) {
       if (issued.token === token) return issued.expiresAt <= Date.now() ? 42001 : this.app(appid) ?? 40001;
     }
-    const authorizer = this.#authorizerTokens.get(token);
+    const authorizer = this.platforms.authorizerOf(token);
     if (!authorizer) return 40001;
     return authorizer.expiresAt <= Date.now() ? 42001 : this.app(authorizer.appid) ?? 40001;
-  }
-
-  /** An account authorized the platform: the authorization code WeChat hands the platform (10 minutes). */
-  authorize(platform: SimPlatform, account: SimApp): string {
-    platform.authorizers.add(account.appid);
-    const code = `queryauthcode@@@${randomToken(24)}`;
-    this.#authorizationCodes.set(code, { platform: platform.appid, account: account.appid, expiresAt: Date.now() + 10 * 60_000 });
-    return code;
-  }
-
-  /** `api_query_auth`: the account of a code, with the authorizer's refresh token; 61010 expired, 61009 invalid. */
-  queryAuth(platform: SimPlatform, code: string): { account: string; refreshToken: string } | number {
-    const issued = this.#authorizationCodes.get(code);
-    if (!issued || issued.platform !== platform.appid) return 61009;
-    if (issued.expiresAt <= Date.now()) return 61010;
-    const key = `${platform.appid}|${issued.account}`;
-    const refreshToken = this.#refreshTokens.get(key) ?? `refreshtoken@@@${randomToken(24)}`;
-    this.#refreshTokens.set(key, refreshToken);
-    return { account: issued.account, refreshToken };
-  }
-
-  /** `api_authorizer_token`: a fresh authorizer token; 61023 when the refresh token is not the authorization's (or it was withdrawn). */
-  authorizerToken(platform: SimPlatform, account: string, refreshToken: string): { token: string; expiresIn: number; refreshToken: string } | number {
-    if (!platform.authorizers.has(account) || this.#refreshTokens.get(`${platform.appid}|${account}`) !== refreshToken) return 61023;
-    const token = randomToken(48);
-    this.#authorizerTokens.set(token, { appid: account, expiresAt: Date.now() + TOKEN_TTL_S * 1000 });
-    return { token, expiresIn: TOKEN_TTL_S, refreshToken };
-  }
-
-  /** The account withdrew its authorization of the platform. */
-  unauthorize(platform: SimPlatform, account: string): void {
-    platform.authorizers.delete(account);
-    this.#refreshTokens.delete(`${platform.appid}|${account}`);
   }
 
   /** A temporary parametric QR code; its content URL lives at `base`. */
@@ -284,14 +193,6 @@ export class SimWorld {
 
   unionid(app: SimApp, user: SimUser): string | undefined {
     return app.bound ? unionidOf(user) : undefined;
-  }
-
-  /** The platform a component_access_token belongs to, or the errcode: 40001 unknown, 42001 expired. */
-  componentToken(token: string): SimPlatform | number {
-    const issued = this.#componentTokens.get(token);
-    const platform = issued && this.platform(issued.platform);
-    if (!issued || !platform) return 40001;
-    return issued.expiresAt <= Date.now() ? 42001 : platform;
   }
 
   user(id: string | undefined): SimUser | undefined {
