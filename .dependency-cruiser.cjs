@@ -5,7 +5,7 @@
 //   0 entry         src/main.ts, src/cli/
 //   1 composition   src/app.ts
 //   2 assembly      src/dev-mode.ts, src/stores.ts
-//   3 features      src/login/, src/demo/, src/simulator/
+//   3 features      src/login/, src/admin/, src/demo/, src/simulator/
 //   4 protocol      src/oidc/, src/ops/
 //   5 domain        src/accounts/
 //   6 storage       src/storage/
@@ -17,7 +17,7 @@ const LAYERS = [
   ['src/main\\.ts', 'src/cli/'],
   ['src/app\\.ts'],
   ['src/dev-mode\\.ts', 'src/stores\\.ts'],
-  ['src/login/', 'src/demo/', 'src/simulator/'],
+  ['src/login/', 'src/admin/', 'src/demo/', 'src/simulator/'],
   ['src/oidc/', 'src/ops/'],
   ['src/accounts/'],
   ['src/storage/'],

@@ -4,7 +4,10 @@
 // main.ts listens and handles signals.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
 import { AccountLinker } from './accounts/linking.ts';
+import { ADMIN_SCOPES } from './admin/auth.ts';
+import { adminRoutes } from './admin/routes.ts';
 import { reloadFiles, type ClientMetadata, type Config } from './config/config.ts';
 import { demoRoutes } from './demo/routes.ts';
 import { applyDevMode, type RunningConfig } from './dev-mode.ts';
@@ -105,7 +108,7 @@ function weChatPushRoutes(config: RunningConfig, shared: Shared, login: Login) {
   ];
 }
 
-function routers(config: RunningConfig, shared: Shared, login: Login) {
+function routers(config: RunningConfig, shared: Shared, login: Login, provider: Provider) {
   const { stores, metrics } = shared;
   const health = {
     kinds: { protocol: stores.protocol.kind, accounts: stores.accountsKind },
@@ -118,6 +121,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login) {
     languageRoutes(),
     ...weChatPushRoutes(config, shared, login),
     loginRoutes(login),
+    adminRoutes({ provider, accounts: stores.accounts, apps: config.apps, log: shared.log, metrics }),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),
   ];
@@ -132,6 +136,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     issuer: config.issuer, clients: config.clients, keys: config.keys, cookieKeys: config.cookieKeys,
     storage: stores.protocol,
     accounts: accountSource(stores.accounts, config.apps),
+    apiScopes: ADMIN_SCOPES,
     subjectTokens: config.apps.some((app) => app.kind === 'miniprogram')
       ? miniProgramLogins({ apps: config.apps, wechat: shared.wechat, linker, log, metrics }) : undefined,
   });
@@ -154,7 +159,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     handoffs: new Handoffs(stores.protocol.adapter(HANDOFF_MODEL), config.cookieKeys[0]),
   });
   for (const step of [...middleware(config, shared), anonymousLogout(provider)]) provider.use(step);
-  for (const router of routers(config, shared, login)) {
+  for (const router of routers(config, shared, login, provider)) {
     provider.use(router.routes());
     provider.use(router.allowedMethods());
   }

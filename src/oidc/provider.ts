@@ -68,6 +68,8 @@ export interface ProviderSetup {
   readonly accounts: AccountSource;
   /** Subject tokens to accept with the token-exchange grant (RFC 8693); no such grant without. */
   readonly subjectTokens?: SubjectTokens | undefined;
+  /** Scopes of the broker's own APIs, for clients with the client_credentials grant (and those scopes in their `scope`). */
+  readonly apiScopes?: readonly string[];
 }
 
 /** Which client a logout came from, for the logged-out page's way back. */
@@ -160,7 +162,8 @@ function configuration(setup: ProviderSetup): Configuration {
     },
     enableHttpPostMethods: https,
     findAccount: setup.accounts.findAccount,
-    scopes: [...setup.accounts.scopes],
+    // The APIs' scopes are listed too, so that a client's `scope` metadata limits them.
+    scopes: [...setup.accounts.scopes, ...setup.apiScopes ?? []],
     claims: idTokenProtocolClaims(Object.fromEntries(Object.entries(setup.accounts.claims).map(([scope, claims]) => [scope, [...claims]]))),
     acrValues: [...setup.accounts.acrValues],
     responseTypes: ['code'],
@@ -180,6 +183,8 @@ function configuration(setup: ProviderSetup): Configuration {
     enabledJWA: { idTokenSigningAlgValues: signingAlgs(setup.keys) },
     features: {
       devInteractions: { enabled: false },
+      // The broker's own APIs (admin/) take tokens a client obtains for itself.
+      clientCredentials: { enabled: true },
       claimsParameter: { enabled: true },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       revocation: { enabled: true },

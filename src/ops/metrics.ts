@@ -3,6 +3,7 @@
 //   broker_wechat_api_duration_seconds{path}, broker_wechat_api_errors_total{path,errcode}
 //   broker_tokens_issued_total{grant_type}
 //   broker_storage_operation_duration_seconds{store}, broker_storage_errors_total{store}
+//   broker_admin_calls_total{client,action,outcome}
 //   and prom-client's default process metrics.
 
 import Router from '@koa/router';
@@ -23,6 +24,7 @@ export class BrokerMetrics {
   readonly #wechatErrors = new Counter({ name: 'broker_wechat_api_errors_total', help: 'WeChat API failures by errcode (timeout, unreachable, malformed for the others)', labelNames: ['path', 'errcode'], registers: [this.registry] });
   readonly #tokens = new Counter({ name: 'broker_tokens_issued_total', help: 'Token endpoint successes by grant type', labelNames: ['grant_type'], registers: [this.registry] });
   readonly #storageDuration = new Histogram({ name: 'broker_storage_operation_duration_seconds', help: 'Storage operation latency', labelNames: ['store'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2], registers: [this.registry] });
+  readonly #adminCalls = new Counter({ name: 'broker_admin_calls_total', help: 'Admin API calls by calling client, action and outcome (the audit trail is the log)', labelNames: ['client', 'action', 'outcome'], registers: [this.registry] });
   readonly #storageErrors = new Counter({ name: 'broker_storage_errors_total', help: 'Storage operations that failed or timed out', labelNames: ['store'], registers: [this.registry] });
 
   constructor() {
@@ -36,6 +38,10 @@ export class BrokerMetrics {
   wechatCall(path: string, seconds: number, errcode?: number | string): void {
     this.#wechatDuration.observe({ path }, seconds);
     if (errcode !== undefined) this.#wechatErrors.inc({ path, errcode: String(errcode) });
+  }
+
+  adminCall(client: string, action: string, outcome: string): void {
+    this.#adminCalls.inc({ client, action, outcome });
   }
 
   tokenIssued(grantType: string): void {

@@ -1,0 +1,38 @@
+// Who may call the admin API: a client holding an access token it obtained for itself with
+// the client_credentials grant (no other kind of admin secret exists), with the scope the
+// action needs both in the token and in the client's registered `scope` (so a client
+// registered without `scope` gets nothing here, whatever it asked for). A token of a
+// person's login is refused. Errors follow RFC 6750 3: 401 invalid_token, 403
+// insufficient_scope, each with its WWW-Authenticate header.
+
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+
+export const ACCOUNTS_READ = 'accounts:read';
+export const ACCOUNTS_WRITE = 'accounts:write';
+export const ADMIN_SCOPES = [ACCOUNTS_READ, ACCOUNTS_WRITE] as const;
+export type AdminScope = (typeof ADMIN_SCOPES)[number];
+
+/** The calling client, or the RFC 6750 refusal. */
+export type Caller = { readonly client: string } | { readonly status: 401 | 403; readonly error: 'invalid_token' | 'insufficient_scope'; readonly scope?: AdminScope };
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/-]{16,512}=*)$/;
+
+export async function caller(ctx: Context, provider: Provider, needed: AdminScope): Promise<Caller> {
+  const value = BEARER.exec(ctx.get('authorization'))?.[1];
+  const token = value ? await provider.ClientCredentials.find(value) : undefined;
+  if (!token?.clientId || token.isExpired) return { status: 401, error: 'invalid_token' };
+  const client = await provider.Client.find(token.clientId);
+  if (!client) return { status: 401, error: 'invalid_token' };
+  const granted = new Set(String(token.scope ?? '').split(' '));
+  const registered = new Set(String(client.scope ?? '').split(' '));
+  if (!granted.has(needed) || !registered.has(needed)) return { status: 403, error: 'insufficient_scope', scope: needed };
+  return { client: client.clientId };
+}
+
+/** Answers a refusal as RFC 6750 3 says. */
+export function refuse(ctx: Context, refusal: Exclude<Caller, { client: string }>): void {
+  ctx.status = refusal.status;
+  ctx.set('www-authenticate', `Bearer realm="admin", error="${refusal.error}"${refusal.scope ? `, scope="${refusal.scope}"` : ''}`);
+  ctx.body = { error: refusal.error };
+}

@@ -1,0 +1,112 @@
+// The admin API (JSON), for an operator's tools: who a person is and where they logged in
+// from, and everything the broker holds about them (PIPL article 45). Every call is audited:
+// a log line and a metric with the calling client, the action and the `sub` (never profile
+// data). Lookups are by key; no pagination.
+//   GET /admin/accounts/:sub             the account (a merged-away sub answers with the surviving one)
+//   GET /admin/accounts?unionid=…        lookup by unionid
+//   GET /admin/accounts?appid=…&openid=… lookup by one WeChat identity
+//   GET /admin/accounts/:sub/export      everything held about the person, one document
+
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Account, AccountId } from '../accounts/account.ts';
+import type { AccountStore } from '../accounts/store.ts';
+import type { ConfiguredApp } from '../config/config.ts';
+import type { Logger } from '../log.ts';
+import type { BrokerMetrics } from '../ops/metrics.ts';
+import type { AppId, Openid, Unionid } from '../wechat/types.ts';
+import { isWeChatId } from '../wechat/types.ts';
+import { ACCOUNTS_READ, caller, refuse, type AdminScope } from './auth.ts';
+
+export interface AdminParts {
+  readonly provider: Provider;
+  readonly accounts: AccountStore;
+  readonly apps: readonly ConfiguredApp[];
+  readonly log: Logger;
+  readonly metrics: BrokerMetrics;
+}
+
+type Action = 'show' | 'find' | 'export';
+
+const SUB = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** The account as the admin API shows it: identities with the app id they belong to. */
+function view(account: Account, apps: readonly ConfiguredApp[]) {
+  return {
+    sub: account.id,
+    unionid: account.unionid ?? null,
+    identities: account.identities.map(({ appid, openid }) => ({ app: apps.find((app) => app.appid === appid)?.id ?? null, appid, openid })),
+    profile: { nickname: account.profile.nickname ?? null, picture: account.profile.picture ?? null },
+    created_at: new Date(account.createdAt).toISOString(),
+    updated_at: new Date(account.updatedAt).toISOString(),
+  };
+}
+
+/** One audited call: authorization first, then `run`, which answers and says what came of it. */
+async function audited(ctx: Context, parts: AdminParts, action: Action, scope: AdminScope, run: () => Promise<{ outcome: string; sub?: string }>): Promise<void> {
+  ctx.set('cache-control', 'no-store');
+  const who = await caller(ctx, parts.provider, scope);
+  if (!('client' in who)) {
+    parts.metrics.adminCall('unknown', action, who.error);
+    parts.log.warn({ admin: { action, outcome: who.error }, ip: ctx.ip }, 'admin call refused');
+    return refuse(ctx, who);
+  }
+  const { outcome, sub } = await run();
+  parts.metrics.adminCall(who.client, action, outcome);
+  parts.log.info({ admin: { client: who.client, action, outcome, ...(sub ? { sub } : {}) } }, 'admin call');
+}
+
+function notFound(ctx: Context): { outcome: string } {
+  ctx.status = 404;
+  ctx.body = { error: 'not_found' };
+  return { outcome: 'not_found' };
+}
+
+function badRequest(ctx: Context, description: string): { outcome: string } {
+  ctx.status = 400;
+  ctx.body = { error: 'invalid_request', error_description: description };
+  return { outcome: 'invalid_request' };
+}
+
+async function byPathSub(ctx: Context, parts: AdminParts): Promise<Account | undefined> {
+  const sub = String(ctx.params.sub);
+  return SUB.test(sub) ? parts.accounts.findById(sub as AccountId) : undefined;
+}
+
+/** The account a lookup's query names, or the reason the query is not one. */
+async function lookup(ctx: Context, parts: AdminParts): Promise<Account | undefined | string> {
+  const { unionid, appid, openid } = ctx.query;
+  if (unionid !== undefined && appid === undefined && openid === undefined) {
+    return isWeChatId(unionid) ? parts.accounts.findByUnionid(unionid as Unionid) : 'unionid is not a WeChat id';
+  }
+  if (unionid === undefined && appid !== undefined && openid !== undefined) {
+    return isWeChatId(appid) && isWeChatId(openid) ? parts.accounts.findByIdentity({ appid: appid as AppId, openid: openid as Openid }) : 'appid and openid must be WeChat ids';
+  }
+  return 'give unionid, or appid and openid';
+}
+
+export function adminRoutes(parts: AdminParts): Router {
+  const router = new Router();
+  router.get('/admin/accounts', (ctx) => audited(ctx, parts, 'find', ACCOUNTS_READ, async () => {
+    const found = await lookup(ctx, parts);
+    if (typeof found === 'string') return badRequest(ctx, found);
+    if (!found) return notFound(ctx);
+    ctx.body = view(found, parts.apps);
+    return { outcome: 'ok', sub: found.id };
+  }));
+  router.get('/admin/accounts/:sub', (ctx) => audited(ctx, parts, 'show', ACCOUNTS_READ, async () => {
+    const account = await byPathSub(ctx, parts);
+    if (!account) return notFound(ctx);
+    ctx.body = view(account, parts.apps);
+    return { outcome: 'ok', sub: account.id };
+  }));
+  router.get('/admin/accounts/:sub/export', (ctx) => audited(ctx, parts, 'export', ACCOUNTS_READ, async () => {
+    const account = await byPathSub(ctx, parts);
+    if (!account) return notFound(ctx);
+    ctx.set('content-disposition', `attachment; filename="account-${account.id}.json"`);
+    ctx.body = { exported_at: new Date().toISOString(), issuer: parts.provider.issuer, account: view(account, parts.apps) };
+    return { outcome: 'ok', sub: account.id };
+  }));
+  return router;
+}

@@ -1,0 +1,97 @@
+// The admin API (issue: account administration): operators' tools read who a person is,
+// find them by unionid or by one WeChat identity, and export everything held about them,
+// with a token the tool's client obtained for itself (client_credentials) and the scope in
+// both the token and the client's registration. Refusals follow RFC 6750; every call is
+// audited in the log and the metrics, without profile data.
+
+import test from 'ava';
+import * as oidc from 'openid-client';
+import type { Browser } from 'playwright-core';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { loginByQr, type LoggedIn } from '../helpers/wechat.ts';
+
+let browser: Browser;
+let rpServer: RpServer;
+let redis: RedisServer;
+let broker: RunningBroker;
+let alice: LoggedIn;
+
+const tool = (id: string, scope?: string) => ({
+  client_id: id, client_secret: `${id}-secret-0123456789abcdef0123456789`, grant_types: ['client_credentials'], response_types: [], redirect_uris: [],
+  ...(scope ? { scope } : {}),
+});
+
+test.before(async () => {
+  [browser, rpServer, redis] = await Promise.all([launchChromium(), startRpServer(), startRedis()]);
+  broker = await startBroker({
+    REDIS_URL: redis.url,
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), tool('ops', 'accounts:read accounts:write'), tool('unregistered-scope')]),
+  });
+  alice = await loginByQr(browser, await createRp(broker.issuer, rpServer), /Alice/);
+});
+test.after.always(async () => {
+  await Promise.all([browser?.close(), broker?.stop(), rpServer?.close()]);
+  await redis?.stop();
+});
+
+/** A token the tool's client gets for itself. */
+async function toolToken(id: string, scope: string): Promise<string> {
+  const config = await oidc.discovery(new URL(broker.issuer), id, `${id}-secret-0123456789abcdef0123456789`, undefined, { execute: [oidc.allowInsecureRequests] });
+  return (await oidc.clientCredentialsGrant(config, { scope })).access_token;
+}
+
+const admin = async (path: string, token?: string) => {
+  const response = await fetch(`${broker.issuer}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: response.status, headers: response.headers, body: await response.json() as Record<string, unknown> };
+};
+
+test.serial('the account, found by sub, by unionid and by one WeChat identity; the export', async (t) => {
+  const token = await toolToken('ops', 'accounts:read');
+  const sub = alice.claims.sub;
+  const shown = await admin(`/admin/accounts/${sub}`, token);
+  t.is(shown.status, 200);
+  t.is(shown.headers.get('cache-control'), 'no-store');
+  t.like(shown.body, { sub, unionid: alice.userinfo.wechat_unionid, profile: { nickname: '小爱 Alice 🌸' } });
+  const identities = shown.body.identities as Array<{ app: string; appid: string; openid: string }>;
+  t.deepEqual(identities.map((identity) => identity.app), ['open'], 'the website app of the QR login, by its id');
+  t.is(identities[0]?.openid, String(alice.userinfo.wechat_openid));
+  t.like(await admin(`/admin/accounts?unionid=${String(alice.userinfo.wechat_unionid)}`, token), { status: 200, body: { sub } });
+  t.like(await admin(`/admin/accounts?appid=${identities[0]?.appid}&openid=${identities[0]?.openid}`, token), { status: 200, body: { sub } });
+  const exported = await admin(`/admin/accounts/${sub}/export`, token);
+  t.is(exported.status, 200);
+  t.regex(String(exported.headers.get('content-disposition')), /attachment; filename="account-.+\.json"/);
+  t.like(exported.body, { issuer: broker.issuer, account: { sub } });
+});
+
+test.serial('refusals: no token, a person\'s token, a scope the client is not registered for; unknown subs and bad lookups; never a 5xx', async (t) => {
+  const token = await toolToken('ops', 'accounts:read');
+  const none = await admin(`/admin/accounts/${alice.claims.sub}`);
+  t.like(none, { status: 401, body: { error: 'invalid_token' } });
+  t.regex(String(none.headers.get('www-authenticate')), /^Bearer realm="admin", error="invalid_token"/);
+  t.like(await admin(`/admin/accounts/${alice.claims.sub}`, alice.tokens.access_token), { status: 401 }, 'a login\'s access token');
+  const other = await admin(`/admin/accounts/${alice.claims.sub}`, await toolToken('unregistered-scope', 'accounts:read'));
+  t.like(other, { status: 403, body: { error: 'insufficient_scope' } });
+  t.regex(String(other.headers.get('www-authenticate')), /scope="accounts:read"/);
+  t.like(await admin('/admin/accounts/no-such-sub', token), { status: 404, body: { error: 'not_found' } });
+  t.like(await admin('/admin/accounts/bad%20sub!', token), { status: 404 });
+  t.like(await admin('/admin/accounts?unionid=a&openid=b', token), { status: 400, body: { error: 'invalid_request' } });
+  t.like(await admin('/admin/accounts', token), { status: 400 });
+  t.like(await admin('/admin/accounts?unionid=%00', token), { status: 400 });
+});
+
+test.serial('every call is audited: the client, the action, the sub, the outcome; no profile data in the log', async (t) => {
+  const token = await toolToken('ops', 'accounts:read');
+  await admin(`/admin/accounts/${alice.claims.sub}`, token);
+  t.true(await broker.logged((line) => {
+    const entry = line.admin as { client?: string; action?: string; sub?: string; outcome?: string } | undefined;
+    return line.msg === 'admin call' && entry?.client === 'ops' && entry.action === 'show' && entry.sub === alice.claims.sub && entry.outcome === 'ok';
+  }));
+  t.false(broker.logs().filter((line) => line.admin).some((line) => JSON.stringify(line).includes('Alice')), 'no nickname');
+  const metrics = await (await fetch(`${broker.issuer}/metrics`)).text();
+  t.regex(metrics, /broker_admin_calls_total\{client="ops",action="show",outcome="ok"\} \d+/);
+  t.regex(metrics, /broker_admin_calls_total\{client="unknown",action="show",outcome="invalid_token"\} \d+/);
+});
