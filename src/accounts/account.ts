@@ -16,6 +16,14 @@ export interface Profile {
   readonly picture?: string;
 }
 
+/** The latest login: when, through which WeChat app, for which relying party (when one asked). */
+export interface LastLogin {
+  /** ms since the epoch. */
+  readonly at: number;
+  readonly appid: AppId;
+  readonly client?: string;
+}
+
 export interface Account {
   readonly id: AccountId;
   /** ms since the epoch; the older of two accounts wins a merge. */
@@ -24,6 +32,9 @@ export interface Account {
   readonly unionid?: Unionid;
   readonly identities: readonly Identity[];
   readonly profile: Profile;
+  readonly lastLogin?: LastLogin;
+  /** The `sub`s merged into this account (they keep resolving to it). */
+  readonly mergedFrom?: readonly AccountId[];
 }
 
 /** What one WeChat login tells the broker about a person. */
@@ -32,6 +43,8 @@ export interface LoginFacts {
   readonly unionid?: Unionid;
   /** Present when WeChat returned a profile (snsapi_userinfo, snsapi_login). */
   readonly profile?: Profile;
+  /** The relying party the login is for, when it is a login (not, say, a lookup). */
+  readonly client?: string;
 }
 
 export function sameIdentity(a: Identity, b: Identity): boolean {

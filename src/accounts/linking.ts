@@ -8,7 +8,7 @@
 // are kept.
 
 import { randomUUID } from 'node:crypto';
-import type { Account, AccountId, Identity, LoginFacts } from './account.ts';
+import type { Account, AccountId, Identity, LastLogin, LoginFacts } from './account.ts';
 import { sameIdentity } from './account.ts';
 import { AccountConflictError, IdentityConflictError, type AccountStore } from './store.ts';
 
@@ -66,6 +66,7 @@ export class AccountLinker {
       return updated;
     }
 
+    const login = lastLoginOf(facts, now);
     const created: Account = {
       id: randomUUID() as AccountId,
       createdAt: now,
@@ -73,6 +74,7 @@ export class AccountLinker {
       unionid: facts.unionid,
       identities: [facts.identity],
       profile: facts.profile ?? {},
+      ...(login ? { lastLogin: login } : {}),
     };
     await this.#store.create(created);
     return created;
@@ -95,7 +97,8 @@ function addIdentity(identities: readonly Identity[], identity: Identity): reado
 function absorb(older: Account, younger: Account, now: number): Account {
   const identities = younger.identities.reduce(addIdentity, older.identities);
   const profile = younger.updatedAt >= older.updatedAt ? { ...older.profile, ...younger.profile } : older.profile;
-  return { ...older, unionid: older.unionid ?? younger.unionid, identities, profile, updatedAt: later(older, now) };
+  const mergedFrom = [...older.mergedFrom ?? [], younger.id, ...younger.mergedFrom ?? []];
+  return { ...older, unionid: older.unionid ?? younger.unionid, identities, profile, mergedFrom, updatedAt: later(older, now) };
 }
 
 /**
@@ -111,5 +114,13 @@ function withFacts(account: Account, facts: LoginFacts, now: number): Account {
     || unionid !== account.unionid
     || profile.nickname !== account.profile.nickname
     || profile.picture !== account.profile.picture;
-  return changed ? { ...account, identities, unionid, profile, updatedAt: later(account, now) } : account;
+  const login = lastLoginOf(facts, now);
+  if (!changed && !login) return account;
+  return { ...account, identities, unionid, profile, ...(login ? { lastLogin: login } : {}), updatedAt: later(account, now) };
+}
+
+/** A login's record: when, through which app, for which client; none for facts that are no login. */
+function lastLoginOf(facts: LoginFacts, now: number): LastLogin | undefined {
+  if (facts.client === undefined) return undefined;
+  return { at: now, appid: facts.identity.appid, client: facts.client };
 }

@@ -11,7 +11,7 @@ import { MongoServerError, type Db } from 'mongodb';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import type { MongoConnection } from '../storage/mongodb-connection.ts';
 import type { Unionid } from '../wechat/types.ts';
-import type { Account, AccountId, Identity, Profile } from './account.ts';
+import type { Account, AccountId, Identity, LastLogin, Profile } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 
 const STORE = 'MongoDB (accounts)';
@@ -29,6 +29,8 @@ export interface AccountDoc {
   identities: Identity[];
   identityKeys: string[];
   profile: Profile;
+  lastLogin?: LastLogin;
+  mergedFrom?: string[];
 }
 
 interface AliasDoc {
@@ -53,6 +55,8 @@ export function toAccountDoc(account: Account): AccountDoc {
     identities: account.identities.map((identity) => ({ appid: identity.appid, openid: identity.openid })),
     identityKeys: account.identities.map(identityKey),
     profile: present({ nickname: account.profile.nickname, picture: account.profile.picture }),
+    lastLogin: account.lastLogin && present({ at: account.lastLogin.at, appid: account.lastLogin.appid, client: account.lastLogin.client }),
+    mergedFrom: account.mergedFrom && [...account.mergedFrom],
   });
 }
 
@@ -65,6 +69,8 @@ function toAccount(doc: AccountDoc): Account {
     unionid: (doc.unionid ?? undefined) as Unionid | undefined,
     identities: doc.identities,
     profile: present(doc.profile ?? {}),
+    lastLogin: doc.lastLogin ?? undefined,
+    mergedFrom: (doc.mergedFrom ?? undefined) as AccountId[] | undefined,
   });
 }
 

@@ -2,7 +2,8 @@
 // from, and everything the broker holds about them (PIPL article 45). Every call is audited:
 // a log line and a metric with the calling client, the action and the `sub` (never profile
 // data). Lookups are by key; no pagination.
-//   GET /admin/accounts/:sub             the account (a merged-away sub answers with the surviving one)
+//   GET /admin/accounts/:sub             the account, its last login and the subs merged into it
+//                                        (a merged-away sub answers with the surviving one)
 //   GET /admin/accounts?unionid=…        lookup by unionid
 //   GET /admin/accounts?appid=…&openid=… lookup by one WeChat identity
 //   GET /admin/accounts/:sub/export      everything held about the person, one document
@@ -33,13 +34,17 @@ const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The account as the admin API shows it: identities with the app id they belong to. */
 function view(account: Account, apps: readonly ConfiguredApp[]) {
+  const appOf = (appid: string) => apps.find((app) => app.appid === appid)?.id ?? null;
+  const { lastLogin } = account;
   return {
     sub: account.id,
     unionid: account.unionid ?? null,
-    identities: account.identities.map(({ appid, openid }) => ({ app: apps.find((app) => app.appid === appid)?.id ?? null, appid, openid })),
+    identities: account.identities.map(({ appid, openid }) => ({ app: appOf(appid), appid, openid })),
     profile: { nickname: account.profile.nickname ?? null, picture: account.profile.picture ?? null },
     created_at: new Date(account.createdAt).toISOString(),
     updated_at: new Date(account.updatedAt).toISOString(),
+    last_login: lastLogin ? { at: new Date(lastLogin.at).toISOString(), app: appOf(lastLogin.appid), appid: lastLogin.appid, client: lastLogin.client ?? null } : null,
+    merged_from: account.mergedFrom ?? [],
   };
 }
 

@@ -19,7 +19,7 @@ import { WeChatError } from '../wechat/errors.ts';
 import type { Openid, WeChatUser } from '../wechat/types.ts';
 import { acrForApp } from './claims.ts';
 import type { Login } from './login.ts';
-import { factsOf } from './respond.ts';
+import { clientOf, factsOf } from './respond.ts';
 import { send } from './response.ts';
 
 /** A QR code lives at most this long (and never beyond its interaction). */
@@ -92,7 +92,7 @@ export async function finishFollow(ctx: Context, login: Login): Promise<void> {
   const app = scan && login.apps.find((candidate) => candidate.id === scan.app);
   if (!scan || !app) return ctx.redirect(`/interaction/${uid}?via=follow`);
   try {
-    const account = await login.linker.resolve(factsOf(await follower(login, app, scan.openid)));
+    const account = await login.linker.resolve(factsOf(await follower(login, app, scan.openid), clientOf(interaction)));
     login.metrics.login('follow', 'success');
     login.log.info({ uid, app: app.id, account: account.id }, 'follow-to-login succeeded');
     send(ctx, await login.end(ctx, { login: { accountId: account.id, acr: acrForApp(app.appid), amr: [FOLLOW_AMR], remember: true } }));

@@ -20,6 +20,7 @@ import { browserKind } from '../wechat/user-agent.ts';
 import { acrForApp } from './claims.ts';
 import { isHandoffCode, type Handoff } from './handoff.ts';
 import type { Login } from './login.ts';
+import { factsOf } from './respond.ts';
 import { send } from './response.ts';
 
 const CONFIRMED_COOKIE = 'handoff';
@@ -88,10 +89,8 @@ async function handoffCallback(ctx: Context, login: Login): Promise<void> {
   }
   try {
     const user = await login.wechat.signIn(app, 'snsapi_userinfo', wechatCode, 'zh_CN');
-    const account = await login.linker.resolve({
-      identity: { appid: user.appid, openid: user.openid }, unionid: user.unionid,
-      profile: user.profile && { nickname: user.profile.nickname, picture: user.profile.avatar },
-    });
+    const client = await login.interactions.clientOf(handoff.uid);
+    const account = await login.linker.resolve(factsOf(user, client?.clientId));
     await login.handoffs.move(code, 'confirmed', { status: 'done', result: { accountId: account.id, acr: acrForApp(app.appid), amr: ['wechat_web'] } });
     login.log.info({ uid: handoff.uid, ip: ctx.ip, appid: app.appid, account: account.id }, 'hand-off confirmed in WeChat');
     handoffNoticePage(ctx, 'done');

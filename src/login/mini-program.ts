@@ -80,7 +80,7 @@ export function miniProgramLogins(parts: MiniProgramParts): SubjectTokens {
       if (!CODE_FORMAT.test(code)) throw new errors.InvalidRequest('subject_token is not a js_code');
       const user = await signIn(parts, app, code);
       try {
-        const account = await parts.linker.resolve(factsOf(user));
+        const account = await parts.linker.resolve(factsOf(user, typeof client.client_id === 'string' ? client.client_id : undefined));
         parts.metrics.login('miniprogram', 'success');
         parts.log.info({ app: app.id, account: account.id }, 'mini program login succeeded');
         return { accountId: account.id, amr: [MINIPROGRAM_AMR], acr: acrForApp(app.appid) };

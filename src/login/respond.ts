@@ -24,18 +24,25 @@ export interface Callback {
   readonly attempt: Attempt;
 }
 
-/** What a login tells the account store about the person WeChat vouched for. */
-export function factsOf(user: WeChatUser): LoginFacts {
+/** The relying party an interaction logs the person in for. */
+export function clientOf(interaction: Interaction): string | undefined {
+  const id = interaction.params.client_id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** What a login for `client` tells the account store about the person WeChat vouched for. */
+export function factsOf(user: WeChatUser, client: string | undefined): LoginFacts {
   return {
     identity: { appid: user.appid, openid: user.openid },
     unionid: user.unionid,
     profile: user.profile && { nickname: user.profile.nickname, picture: user.profile.avatar },
+    ...(client === undefined ? {} : { client }),
   };
 }
 
 /** The account (found, made, completed or merged) logs in; the login remembers its app and channel. */
-async function logIn(ctx: Context, login: Login, { attempt }: Callback, user: WeChatUser): Promise<{ response: Response; account: string }> {
-  const account = await login.linker.resolve(factsOf(user));
+async function logIn(ctx: Context, login: Login, { attempt, interaction }: Callback, user: WeChatUser): Promise<{ response: Response; account: string }> {
+  const account = await login.linker.resolve(factsOf(user, clientOf(interaction)));
   const response = await login.end(ctx, {
     login: { accountId: account.id, acr: acrForApp(attempt.appid), amr: [`wechat_${attempt.channel}`], remember: true },
   });

@@ -55,7 +55,7 @@ test.serial('the account, found by sub, by unionid and by one WeChat identity; t
   const shown = await admin(`/admin/accounts/${sub}`, token);
   t.is(shown.status, 200);
   t.is(shown.headers.get('cache-control'), 'no-store');
-  t.like(shown.body, { sub, unionid: alice.userinfo.wechat_unionid, profile: { nickname: '小爱 Alice 🌸' } });
+  t.like(shown.body, { sub, unionid: alice.userinfo.wechat_unionid, profile: { nickname: '小爱 Alice 🌸' }, last_login: { app: 'open', client: 'first-party' }, merged_from: [] });
   const identities = shown.body.identities as Array<{ app: string; appid: string; openid: string }>;
   t.deepEqual(identities.map((identity) => identity.app), ['open'], 'the website app of the QR login, by its id');
   t.is(identities[0]?.openid, String(alice.userinfo.wechat_openid));

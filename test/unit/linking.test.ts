@@ -61,6 +61,19 @@ test('two accounts that turn out to share a unionid merge into the older; the yo
   t.is(merged.profile.nickname, 'New name', 'the most recent profile is kept');
   t.is((await store.findById(younger.id))?.id, older.id);
   t.is((await store.findByIdentity({ appid: OPEN, openid: 'o-open-1' as Openid }))?.id, older.id);
+  t.deepEqual(merged.mergedFrom, [younger.id], 'the account knows the subs merged into it');
+});
+
+test('a login records itself: when, through which app, for which client; facts without a client are no login', async (t) => {
+  const { linker, store } = setup();
+  const first = await linker.resolve({ ...facts(MP, 'o-mp-1', 'u-1'), client: 'shop' });
+  t.like(first.lastLogin, { appid: MP, client: 'shop' });
+  const second = await linker.resolve({ ...facts(OPEN, 'o-open-1', 'u-1'), client: 'blog' });
+  t.like(second.lastLogin, { appid: OPEN, client: 'blog' });
+  t.true((second.lastLogin?.at ?? 0) > (first.lastLogin?.at ?? 0));
+  t.like((await store.findById(first.id))?.lastLogin, { client: 'blog' }, 'kept in the store');
+  const looked = await linker.resolve(facts(OPEN, 'o-open-1', 'u-1'));
+  t.like(looked.lastLogin, { client: 'blog' }, 'unchanged by facts that are no login');
 });
 
 test('never linked by nickname: two openids with the same nickname are two people', async (t) => {
