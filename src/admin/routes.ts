@@ -16,8 +16,7 @@ import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
-import type { AppId, Openid, Unionid } from '../wechat/types.ts';
-import { isWeChatId } from '../wechat/types.ts';
+import { accountView as view, findAccount } from './account-view.ts';
 import { ACCOUNTS_READ, caller, refuse, type AdminScope } from './auth.ts';
 
 export interface AdminParts {
@@ -31,22 +30,6 @@ export interface AdminParts {
 type Action = 'show' | 'find' | 'export';
 
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
-
-/** The account as the admin API shows it: identities with the app id they belong to. */
-function view(account: Account, apps: readonly ConfiguredApp[]) {
-  const appOf = (appid: string) => apps.find((app) => app.appid === appid)?.id ?? null;
-  const { lastLogin } = account;
-  return {
-    sub: account.id,
-    unionid: account.unionid ?? null,
-    identities: account.identities.map(({ appid, openid }) => ({ app: appOf(appid), appid, openid })),
-    profile: { nickname: account.profile.nickname ?? null, picture: account.profile.picture ?? null },
-    created_at: new Date(account.createdAt).toISOString(),
-    updated_at: new Date(account.updatedAt).toISOString(),
-    last_login: lastLogin ? { at: new Date(lastLogin.at).toISOString(), app: appOf(lastLogin.appid), appid: lastLogin.appid, client: lastLogin.client ?? null } : null,
-    merged_from: account.mergedFrom ?? [],
-  };
-}
 
 /** One audited call: authorization first, then `run`, which answers and says what came of it. */
 async function audited(ctx: Context, parts: AdminParts, action: Action, scope: AdminScope, run: () => Promise<{ outcome: string; sub?: string }>): Promise<void> {
@@ -79,22 +62,11 @@ async function byPathSub(ctx: Context, parts: AdminParts): Promise<Account | und
   return SUB.test(sub) ? parts.accounts.findById(sub as AccountId) : undefined;
 }
 
-/** The account a lookup's query names, or the reason the query is not one. */
-async function lookup(ctx: Context, parts: AdminParts): Promise<Account | undefined | string> {
-  const { unionid, appid, openid } = ctx.query;
-  if (unionid !== undefined && appid === undefined && openid === undefined) {
-    return isWeChatId(unionid) ? parts.accounts.findByUnionid(unionid as Unionid) : 'unionid is not a WeChat id';
-  }
-  if (unionid === undefined && appid !== undefined && openid !== undefined) {
-    return isWeChatId(appid) && isWeChatId(openid) ? parts.accounts.findByIdentity({ appid: appid as AppId, openid: openid as Openid }) : 'appid and openid must be WeChat ids';
-  }
-  return 'give unionid, or appid and openid';
-}
-
 export function adminRoutes(parts: AdminParts): Router {
   const router = new Router();
   router.get('/admin/accounts', (ctx) => audited(ctx, parts, 'find', ACCOUNTS_READ, async () => {
-    const found = await lookup(ctx, parts);
+    const { unionid, appid, openid } = ctx.query;
+    const found = await findAccount(parts.accounts, { unionid, appid, openid });
     if (typeof found === 'string') return badRequest(ctx, found);
     if (!found) return notFound(ctx);
     ctx.body = view(found, parts.apps);

@@ -5,6 +5,8 @@
 // audited in the log and the metrics, without profile data.
 
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
@@ -94,4 +96,32 @@ test.serial('every call is audited: the client, the action, the sub, the outcome
   const metrics = await (await fetch(`${broker.issuer}/metrics`)).text();
   t.regex(metrics, /broker_admin_calls_total\{client="ops",action="show",outcome="ok"\} \d+/);
   t.regex(metrics, /broker_admin_calls_total\{client="unknown",action="show",outcome="invalid_token"\} \d+/);
+});
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `npm run accounts -- …` as an operator runs it, with the broker's storage settings. */
+function accountsCli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
+    cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, timeout: 20_000,
+  });
+}
+
+test.serial('the accounts CLI reads the stores directly: the same JSON as the admin API, audited on stderr; mistakes are one line', async (t) => {
+  const sub = alice.claims.sub;
+  const shown = accountsCli('show', sub);
+  t.is(shown.status, 0, shown.stderr);
+  t.like(JSON.parse(shown.stdout) as Record<string, unknown>, { sub, unionid: alice.userinfo.wechat_unionid, last_login: { client: 'first-party' } });
+  t.regex(shown.stderr, /"msg":"admin call"/);
+  t.regex(shown.stderr, /"client":"cli","action":"show","outcome":"ok"/);
+  t.like(JSON.parse(accountsCli('find', '--unionid', String(alice.userinfo.wechat_unionid)).stdout) as Record<string, unknown>, { sub });
+  t.like(JSON.parse(accountsCli('export', sub).stdout) as Record<string, unknown>, { account: { sub } });
+  const missing = accountsCli('show', 'no-such-sub');
+  t.is(missing.status, 2);
+  t.regex(missing.stderr, /^accounts: no such account$/m);
+  const usage = accountsCli('delete-everything');
+  t.is(usage.status, 2);
+  t.regex(usage.stderr, /^accounts: usage: accounts show <sub>/m);
+  const memory = spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', 'show', sub], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  t.regex(memory.stderr, /accounts live in memory inside a running broker/);
 });

@@ -1,0 +1,42 @@
+// How the admin API and the accounts CLI show an account, and find one by key: the same
+// JSON whichever way an operator asks.
+
+import type { Account } from '../accounts/account.ts';
+import type { AccountStore } from '../accounts/store.ts';
+import type { ConfiguredApp } from '../config/config.ts';
+import type { AppId, Openid, Unionid } from '../wechat/types.ts';
+import { isWeChatId } from '../wechat/types.ts';
+
+/** The account as the admin API shows it: identities with the app id they belong to. */
+export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
+  const appOf = (appid: string) => apps.find((app) => app.appid === appid)?.id ?? null;
+  const { lastLogin } = account;
+  return {
+    sub: account.id,
+    unionid: account.unionid ?? null,
+    identities: account.identities.map(({ appid, openid }) => ({ app: appOf(appid), appid, openid })),
+    profile: { nickname: account.profile.nickname ?? null, picture: account.profile.picture ?? null },
+    created_at: new Date(account.createdAt).toISOString(),
+    updated_at: new Date(account.updatedAt).toISOString(),
+    last_login: lastLogin ? { at: new Date(lastLogin.at).toISOString(), app: appOf(lastLogin.appid), appid: lastLogin.appid, client: lastLogin.client ?? null } : null,
+    merged_from: account.mergedFrom ?? [],
+  };
+}
+
+/** What a lookup names: a unionid, or one WeChat identity (appid and openid). */
+export interface AccountKey {
+  readonly unionid?: unknown;
+  readonly appid?: unknown;
+  readonly openid?: unknown;
+}
+
+/** The account a lookup names, or the reason it names none properly. */
+export async function findAccount(accounts: AccountStore, { unionid, appid, openid }: AccountKey): Promise<Account | undefined | string> {
+  if (unionid !== undefined && appid === undefined && openid === undefined) {
+    return isWeChatId(unionid) ? accounts.findByUnionid(unionid as Unionid) : 'unionid is not a WeChat id';
+  }
+  if (unionid === undefined && appid !== undefined && openid !== undefined) {
+    return isWeChatId(appid) && isWeChatId(openid) ? accounts.findByIdentity({ appid: appid as AppId, openid: openid as Openid }) : 'appid and openid must be WeChat ids';
+  }
+  return 'give unionid, or appid and openid';
+}
