@@ -126,14 +126,15 @@ export async function scanSceneQr(world: SimWorld, qr: SimSceneQr, user: SimUser
 
 /**
  * Tickets on WeChat's timer: every `everyMs` to every platform with a URL set; a push that
- * did not get `success` is tried again in 5 s (as a new ticket). Returns the stop.
+ * did not get `success` (the broker is still starting, say) is tried again a second later,
+ * as a new ticket. Returns the stop.
  */
 export function pushTicketsPeriodically(world: SimWorld, everyMs: number, firstInMs = 1000): () => void {
   let timer: NodeJS.Timeout;
   const round = async () => {
     const deliveries = await Promise.all(world.platforms.list.map((platform) => pushTicket(world, platform)));
     const failed = deliveries.some((delivery) => delivery && delivery.body !== 'success');
-    timer = setTimeout(round, failed ? 5000 : everyMs).unref();
+    timer = setTimeout(round, failed ? 1000 : everyMs).unref();
   };
   timer = setTimeout(round, firstInMs).unref();
   return () => clearTimeout(timer);

@@ -14,7 +14,7 @@ test.before(async () => {
   broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients(RP)), REDIS_URL: redis.url });
   // Dev mode's simulated platform pushes its first ticket a second after start (WeChat's
   // doing, not a request's): let it land before counting.
-  if (!await broker.logged((line) => line.msg === 'component_verify_ticket received')) throw new Error('no ticket push');
+  if (!await broker.logged((line) => line.msg === 'component_verify_ticket received', 20_000)) throw new Error('no ticket push');
 });
 test.after.always(async () => {
   await broker?.stop();

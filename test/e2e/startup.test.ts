@@ -44,7 +44,7 @@ test('dev mode: a banner with URL, mode, storage, the estate, simulator, demo an
     const health = await fetch(`${broker.issuer}/healthz`);
     t.deepEqual(await health.json(), { status: 'ok' });
     // The simulated platform pushes its first ticket a second after start, as WeChat would within 10 minutes.
-    t.true(await broker.logged((line) => line.msg === 'component_verify_ticket received'));
+    t.true(await broker.logged((line) => line.msg === 'component_verify_ticket received', 20_000));
     const ready = await fetch(`${broker.issuer}/readyz`);
     t.deepEqual(await ready.json(), { status: 'ready', storage: { protocol: 'memory', accounts: 'memory' }, platforms: { platform: 'ready' } });
     const discovery = await (await fetch(`${broker.issuer}/.well-known/openid-configuration`)).json() as Record<string, unknown>;

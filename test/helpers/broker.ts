@@ -28,8 +28,8 @@ export interface RunningBroker {
   output(): string;
   /** Log lines (JSON) printed so far. */
   logs(): Array<Record<string, unknown>>;
-  /** Whether a log line matching `match` is printed within a few seconds (pipes lag behind HTTP answers). */
-  logged(match: (line: Record<string, unknown>) => boolean): Promise<boolean>;
+  /** Whether a log line matching `match` is printed within `timeoutMs` (pipes lag behind HTTP answers). */
+  logged(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<boolean>;
   stop(): Promise<number | null>;
 }
 
@@ -129,8 +129,8 @@ async function launchBroker(port: number, env: Record<string, string>): Promise<
     process: child,
     output: () => output,
     logs,
-    async logged(match) {
-      for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(50)) if (logs().some(match)) return true;
+    async logged(match, timeoutMs = 5000) {
+      for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) if (logs().some(match)) return true;
       return logs().some(match);
     },
     async stop() {
