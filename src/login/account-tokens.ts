@@ -11,11 +11,11 @@ import type { PlatformApp } from '../config/apps-file.ts';
 import type { ConfiguredApp } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
-import { SharedTokens, SharedTokenTimeoutError, type FreshToken } from '../storage/shared-tokens.ts';
+import { SharedTokens, type FreshToken } from '../storage/shared-tokens.ts';
 import type { WeChatClient } from '../wechat/client.ts';
-import { WeChatAuthorizationLapsedError, WeChatTokenRefusedError, WeChatUnavailableError } from '../wechat/errors.ts';
+import { WeChatAuthorizationLapsedError } from '../wechat/errors.ts';
 import type { AppId } from '../wechat/types.ts';
-import { LOCK_MODEL, WECHAT_TOKEN_SHARING, type PlatformTokens } from './platform-tokens.ts';
+import { LOCK_MODEL, WECHAT_TOKEN_SHARING, withWeChatToken, type PlatformTokens } from './platform-tokens.ts';
 
 export const ACCOUNT_TOKEN_MODEL = 'WeChatAccountToken';
 /** Authorizations of the company's platforms: the refresh token, by `<platform id>:<account appid>`. */
@@ -42,16 +42,9 @@ export class AccountTokens {
 
   /** `call` with the account's token. */
   async withToken<T>(app: ConfiguredApp, call: (token: string) => Promise<T>): Promise<T> {
-    try {
-      return await this.#tokens.use(app.id, () => this.#fetch(app), call, (error) => {
-        if (!(error instanceof WeChatTokenRefusedError)) return false;
-        this.#parts.log.warn({ app: app.id, errcode: error.errcode, rid: error.requestId }, 'WeChat refused the Official Account access token: fetching it once more');
-        return true;
-      });
-    } catch (error) {
-      if (error instanceof SharedTokenTimeoutError) throw new WeChatUnavailableError(error.message);
-      throw error;
-    }
+    return withWeChatToken(this.#tokens, app.id, () => this.#fetch(app), call, (error) => {
+      this.#parts.log.warn({ app: app.id, errcode: error.errcode, rid: error.requestId }, 'WeChat refused the Official Account access token: fetching it once more');
+    });
   }
 
   /** An account authorized the platform (WeChat's push or redirect carried the code): its refresh token is kept. */

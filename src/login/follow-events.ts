@@ -16,9 +16,8 @@ import type { StorageAdapter } from '../storage/adapter.ts';
 import { MessageCrypto, WeChatMessageError } from '../wechat/message-crypto.ts';
 import { openPlainPush, openPush, verifyPlain, type VerifiedPush } from '../wechat/platform-push.ts';
 import type { FollowScenes } from './follow-scenes.ts';
-import { NONCE_MODEL } from './platforms.ts';
+import { NONCE_MODEL, nonceSeen } from './platforms.ts';
 
-const NONCE_TTL_S = 20 * 60;
 
 /** The scene a scan event names, or undefined for any other message or event. */
 export function sceneOf(fields: Readonly<Record<string, string>>): string | undefined {
@@ -49,7 +48,7 @@ export class FollowEvents {
 
   /** The verified push, or undefined after answering 400 (and logging why). */
   async #open(ctx: Context, app: ConfiguredApp, keys: AccountMessageKeys): Promise<VerifiedPush | undefined> {
-    const seen = async (nonce: string) => !await this.#nonces.insert(`mp:${app.id}:${nonce}`, { nonce }, NONCE_TTL_S);
+    const seen = (nonce: string) => nonceSeen(this.#nonces, `mp:${app.id}:${nonce}`);
     try {
       const body = await readBody(ctx);
       // Safe mode when the operator gave the EncodingAESKey: then only encrypted pushes count.

@@ -54,12 +54,13 @@ export interface Login extends LoginParts {
 }
 
 export function createLogin(parts: LoginParts): Login {
+  const appOf = (appid: AppId) => parts.apps.find((candidate) => candidate.appid === appid);
   return {
     ...parts,
-    app: (appid) => parts.apps.find((app) => app.appid === appid),
+    app: appOf,
     async begin(ctx, interaction, attempt) {
       const state = await parts.attempts.begin(attempt, interaction.exp - Math.floor(Date.now() / 1000));
-      const response = toWeChat(parts.urls, attempt, state, langOf(ctx), parts.apps.find((app) => app.appid === attempt.appid)?.component);
+      const response = toWeChat(parts.urls, attempt, state, langOf(ctx), appOf(attempt.appid)?.component);
       if (response.type !== 'qr') return response;
       // The broker's own QR page says which app the person logs in to, and offers a way back.
       const client = await parts.interactions.client(interaction);

@@ -21,6 +21,26 @@ const TICKET_TTL_S = 12 * 60 * 60;
  */
 export const WECHAT_TOKEN_SHARING: SharedTokenOptions = { renewBeforeMs: 10 * 60_000, lockTtlS: 30, waitMs: 10_000 };
 
+/**
+ * `call` with a WeChat token kept in `tokens` under `key`: one WeChat refuses is renewed once
+ * (`refused` tells the operator), and no instance finishing a fetch in time is WeChat's
+ * unavailability, like any other.
+ */
+export async function withWeChatToken<T>(
+  tokens: SharedTokens, key: string, fetch: () => Promise<FreshToken>, call: (token: string) => Promise<T>, refused: (error: WeChatTokenRefusedError) => void,
+): Promise<T> {
+  try {
+    return await tokens.use(key, fetch, call, (error) => {
+      if (!(error instanceof WeChatTokenRefusedError)) return false;
+      refused(error);
+      return true;
+    });
+  } catch (error) {
+    if (error instanceof SharedTokenTimeoutError) throw new WeChatUnavailableError(error.message);
+    throw error;
+  }
+}
+
 export type PlatformState = 'ready' | 'waiting for the first component_verify_ticket';
 
 export class PlatformTokens {
@@ -62,26 +82,14 @@ export class PlatformTokens {
 
   /** A component_access_token with at least 10 minutes to live; WeChatTicketError while there is no ticket. */
   async token(id: string): Promise<string> {
-    return this.#shared(() => this.#tokens.get(id, () => this.#fetch(id)));
+    return this.withToken(id, async (token) => token);
   }
 
   /** `call` with the platform's token; a token WeChat refuses is renewed once (another instance may hold a newer one). */
   async withToken<T>(id: string, call: (token: string) => Promise<T>): Promise<T> {
-    return this.#shared(() => this.#tokens.use(id, () => this.#fetch(id), call, (error) => {
-      if (!(error instanceof WeChatTokenRefusedError)) return false;
+    return withWeChatToken(this.#tokens, id, () => this.#fetch(id), call, (error) => {
       this.#log.warn({ platform: id, errcode: error.errcode, rid: error.requestId }, 'WeChat refused the component_access_token: renewing it once');
-      return true;
-    }));
-  }
-
-  /** The shared cache's timeout, as WeChat's own unavailability. */
-  async #shared<T>(get: () => Promise<T>): Promise<T> {
-    try {
-      return await get();
-    } catch (error) {
-      if (error instanceof SharedTokenTimeoutError) throw new WeChatUnavailableError(error.message);
-      throw error;
-    }
+    });
   }
 
   async #fetch(id: string): Promise<FreshToken> {

@@ -19,7 +19,13 @@ import { openPush } from '../wechat/platform-push.ts';
 import type { PlatformTokens } from './platform-tokens.ts';
 
 export const NONCE_MODEL = 'WeChatPushNonce';
+/** Longer than the ±10 minutes a push's timestamp may be off, so a replay cannot outlive its nonce. */
 const NONCE_TTL_S = 20 * 60;
+
+/** Whether a push's nonce came before under `key` (and remembers it), atomically across instances. */
+export async function nonceSeen(nonces: StorageAdapter, key: string): Promise<boolean> {
+  return !await nonces.insert(key, { nonce: key }, NONCE_TTL_S);
+}
 
 /** What follows from pushes beyond the ticket: authorizations kept, account events read. */
 export interface PlatformHooks {
@@ -45,7 +51,7 @@ export class Platforms {
 
   /** Whether this nonce came before for this platform (and remembers it), atomically across instances. */
   async #seen(id: string, nonce: string): Promise<boolean> {
-    return !await this.#nonces.insert(`${id}:${nonce}`, { nonce }, NONCE_TTL_S);
+    return nonceSeen(this.#nonces, `${id}:${nonce}`);
   }
 
   /** Verifies one push; on any failure answers 400 and logs why, changing nothing. */
