@@ -92,7 +92,9 @@ test('WeChat refuses the app secret: a page saying the service is misconfigured,
   await page.goto((await rp.start()).url);
   t.is((await shown).status(), 503);
   t.regex(await page.locator('p').first().innerText(), /misconfigured/);
-  const line = misconfigured.broker.logs().find((entry) => entry.level === 50 && (entry.wechat as { errcode?: number } | undefined)?.errcode === 40125);
+  const isRefusal = (entry: Record<string, unknown>) => entry.level === 50 && (entry.wechat as { errcode?: number } | undefined)?.errcode === 40125;
+  await misconfigured.broker.logged(isRefusal);
+  const line = misconfigured.broker.logs().find(isRefusal);
   t.truthy(line, 'an error line for the operator');
   t.regex(String((line!.wechat as { rid?: string }).rid), /^[A-Za-z0-9_-]+/);
   t.regex(String(line!.msg), /WECHAT_MP_SECRET/);

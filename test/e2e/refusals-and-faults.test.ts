@@ -70,7 +70,9 @@ test('a snapshot-page user whose callback WeChat delivers twice: the second deli
   await page.waitForURL(/\/wechat\?/);
   t.regex(await page.locator('p').first().innerText(), /使用完整服务/, 'not "link expired": the repeat followed the first answer');
   const uid = new URL(page.url()).pathname.split('/')[2];
-  const repeat = e2e.broker.logs().find((line) => line.msg === 'repeat delivery of a WeChat callback' && line.uid === uid);
+  const isRepeat = (line: Record<string, unknown>) => line.msg === 'repeat delivery of a WeChat callback' && line.uid === uid;
+  t.true(await e2e.broker.logged(isRepeat));
+  const repeat = e2e.broker.logs().find(isRepeat);
   t.like(repeat, { followed: true });
   await context.close();
 });
@@ -109,7 +111,7 @@ test.serial('WeChat delivers the callback twice: the login completes once and th
   t.truthy(tokens.claims()!.sub);
   const exchanges = (await simCalls(e2e.broker.simulator)).filter((c) => c.path === '/sns/oauth2/access_token').length - before;
   t.is(exchanges, 1, 'the code was exchanged once, not twice (no 40163)');
-  t.true(e2e.broker.logs().some((line) => line.msg === 'repeat delivery of a WeChat callback'), 'the second delivery reached the broker');
+  t.true(await e2e.broker.logged((line) => line.msg === 'repeat delivery of a WeChat callback'), 'the second delivery reached the broker');
   await context.close();
 });
 
@@ -140,14 +142,14 @@ for (const faults of [['busy', 'busy'], ['garbage', 'gbk-empty'], ['huge', 'errc
     const landed = await e2e.rp.landed(page);
     t.is(landed.searchParams.get('error'), 'temporarily_unavailable');
     t.is(landed.searchParams.get('state'), check.state);
-    const warned = e2e.broker.logs().filter((line) => (line.wechat as { errcode?: number } | undefined)?.errcode === -1);
-    if (faults[0] === 'busy') t.true(warned.some((line) => typeof (line.wechat as { rid?: string }).rid === 'string'), 'the WeChat request id is logged');
+    const busyWithRid = (line: Record<string, unknown>) => (line.wechat as { errcode?: number; rid?: unknown } | undefined)?.errcode === -1 && typeof (line.wechat as { rid?: unknown }).rid === 'string';
+    if (faults[0] === 'busy') t.true(await e2e.broker.logged(busyWithRid), 'the WeChat request id is logged');
     await context.close();
   });
 }
 
-/** The repeat delivery of the callback with `uid` followed the first one's answer. */
-const followed = (uid: string | undefined) => e2e.broker.logs().some((line) => line.msg === 'repeat delivery of a WeChat callback' && line.followed === true && (uid === undefined || line.uid === uid));
+/** A repeat delivery of a callback, logged from line `since` on, followed the first one's answer. */
+const followed = (since = 0) => e2e.broker.logged((line) => line.msg === 'repeat delivery of a WeChat callback' && line.followed === true, 5000, since);
 
 test.serial('delivered twice, WeChat unavailable: the second delivery gets the same temporarily_unavailable', async (t) => {
   const before = e2e.broker.logs().length;
@@ -155,7 +157,7 @@ test.serial('delivered twice, WeChat unavailable: the second delivery gets the s
   const landed = await e2e.rp.landed(page);
   t.is(landed.searchParams.get('error'), 'temporarily_unavailable');
   t.is(landed.searchParams.get('state'), check.state);
-  t.true(e2e.broker.logs().slice(before).some((line) => line.msg === 'repeat delivery of a WeChat callback' && line.followed === true));
+  t.true(await followed(before));
   await context.close();
 });
 
@@ -163,7 +165,7 @@ test.serial('delivered twice, a rejected code: the second delivery follows the f
   const before = e2e.broker.logs().length;
   const { context, page, check } = await weChatLoginMeeting(['errcode:40029'], 'alice', 'zh-CN', true);
   t.truthy((await e2e.rp.finish(await e2e.rp.landed(page), check)).claims()!.sub);
-  t.true(e2e.broker.logs().slice(before).some((line) => line.msg === 'repeat delivery of a WeChat callback' && line.followed === true));
+  t.true(await followed(before));
   await context.close();
 });
 
@@ -175,6 +177,6 @@ test.serial('delivered twice, the upgrade to snsapi_userinfo: the second deliver
   await page.goto(url);
   await page.getByRole('button', { name: /^允许/ }).click();
   t.truthy((await e2e.rp.finish(await e2e.rp.landed(page), check)).claims()!.sub);
-  t.true(followed(undefined));
+  t.true(await followed());
   await context.close();
 });

@@ -173,7 +173,7 @@ test.serial('a platform without a ticket yet: the "starting up" page (503, a way
   t.is(response?.status(), 503);
   await t.notThrowsAsync(page.getByText('starting up and will be ready in a few minutes').waitFor());
   t.regex(String(await page.getByRole('link', { name: /log in again/i }).getAttribute('href')), /^\/interaction\//);
-  t.true(starting.logs().some((line) => /login not started: third-party platform isv is waiting/.test(String(line.msg))));
+  t.true(await starting.logged((line) => /login not started: third-party platform isv is waiting/.test(String(line.msg))));
 });
 
 test('the apps file: mistakes are one line naming the app and the field; both forms at once is refused', async (t) => {

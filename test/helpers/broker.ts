@@ -28,8 +28,8 @@ export interface RunningBroker {
   output(): string;
   /** Log lines (JSON) printed so far. */
   logs(): Array<Record<string, unknown>>;
-  /** Whether a log line matching `match` is printed within `timeoutMs` (pipes lag behind HTTP answers). */
-  logged(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<boolean>;
+  /** Whether a log line matching `match` is printed within `timeoutMs` (pipes lag behind HTTP answers), counting lines from index `since`. */
+  logged(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number, since?: number): Promise<boolean>;
   stop(): Promise<number | null>;
 }
 
@@ -129,9 +129,10 @@ async function launchBroker(port: number, env: Record<string, string>): Promise<
     process: child,
     output: () => output,
     logs,
-    async logged(match, timeoutMs = 5000) {
-      for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) if (logs().some(match)) return true;
-      return logs().some(match);
+    async logged(match, timeoutMs = 5000, since = 0) {
+      const seen = () => logs().slice(since).some(match);
+      for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) if (seen()) return true;
+      return seen();
     },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
