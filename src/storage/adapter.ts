@@ -22,6 +22,29 @@ export interface StorageAdapter extends Omit<Adapter, 'consume'> {
    * (a nonce seen, a lock held); `payload` is not indexed by uid, userCode or grant.
    */
   insert(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean>;
+  /**
+   * The live records of this model held for the account (payload.accountId), for the
+   * models in ACCOUNT_MODELS; none for the others. What an export shows and an erasure
+   * removes.
+   */
+  findByAccount(accountId: string): Promise<AccountRecord[]>;
+}
+
+/** One record found by its account. */
+export interface AccountRecord {
+  readonly id: string;
+  readonly payload: AdapterPayload;
+}
+
+/**
+ * The models whose records are held for a person and are found by account: the sessions
+ * they logged in with and the grants they gave. Tokens are reached through their grant.
+ */
+export const ACCOUNT_MODELS: ReadonlySet<string> = new Set(['Session', 'Grant']);
+
+/** The account a record of `model` is held for, where the model is indexed by account. */
+export function accountOf(model: string, payload: AdapterPayload): string | undefined {
+  return ACCOUNT_MODELS.has(model) && typeof payload.accountId === 'string' ? payload.accountId : undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The embedded protocol storage: one process, lost on restart, expiry checked on read and
 // swept every minute.
 
-import { GRANT_TOKEN_MODELS, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
+import { accountOf, GRANT_TOKEN_MODELS, type AccountRecord, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
 
 interface Entry {
   payload: AdapterPayload;
@@ -62,12 +62,24 @@ class MemoryAdapter implements StorageAdapter {
   async revokeByGrantId(grantId: string): Promise<void> {
     this.#storage.deleteGrant(grantId);
   }
+
+  async findByAccount(accountId: string): Promise<AccountRecord[]> {
+    const records: AccountRecord[] = [];
+    for (const key of this.#storage.accountKeys(this.#model, accountId)) {
+      const payload = this.#storage.get(key);
+      // The index may name a record since destroyed, or reused for someone else.
+      if (payload?.accountId === accountId) records.push({ id: key.slice(this.#model.length + 1), payload: structuredClone(payload) });
+    }
+    return records;
+  }
 }
 
 export class MemoryStorage implements ProtocolStorage {
   readonly kind = 'memory';
   readonly #entries = new Map<string, Entry>();
   readonly #grants = new Map<string, Set<string>>();
+  /** `<model>\n<accountId>` → record keys. */
+  readonly #accounts = new Map<string, Set<string>>();
   readonly uidIndex = new Map<string, string>();
   readonly userCodeIndex = new Map<string, string>();
   readonly #sweeper = setInterval(() => this.#sweep(), SWEEP_MS).unref();
@@ -91,11 +103,9 @@ export class MemoryStorage implements ProtocolStorage {
       // expiresIn 0 (or less) is a record that has already expired, not one that never does.
       expiresAt: expiresIn === undefined ? Number.POSITIVE_INFINITY : Date.now() + expiresIn * 1000,
     });
-    if (typeof payload.grantId === 'string' && GRANT_TOKEN_MODELS.has(model)) {
-      const keys = this.#grants.get(payload.grantId) ?? new Set<string>();
-      keys.add(key);
-      this.#grants.set(payload.grantId, keys);
-    }
+    if (typeof payload.grantId === 'string' && GRANT_TOKEN_MODELS.has(model)) addTo(this.#grants, payload.grantId, key);
+    const accountId = accountOf(model, payload);
+    if (accountId !== undefined) addTo(this.#accounts, `${model}\n${accountId}`, key);
     if (typeof payload.uid === 'string') this.uidIndex.set(`${model}:${payload.uid}`, id);
     if (typeof payload.userCode === 'string') this.userCodeIndex.set(`${model}:${payload.userCode}`, id);
   }
@@ -115,6 +125,10 @@ export class MemoryStorage implements ProtocolStorage {
     this.#entries.delete(key);
   }
 
+  accountKeys(model: string, accountId: string): string[] {
+    return [...this.#accounts.get(`${model}\n${accountId}`) ?? []];
+  }
+
   deleteGrant(grantId: string): void {
     for (const key of this.#grants.get(grantId) ?? []) this.#entries.delete(key);
     this.#grants.delete(grantId);
@@ -126,9 +140,17 @@ export class MemoryStorage implements ProtocolStorage {
     for (const index of [this.uidIndex, this.userCodeIndex]) {
       for (const [key, id] of index) if (!this.#entries.has(`${key.slice(0, key.indexOf(':'))}:${id}`)) index.delete(key);
     }
-    for (const [grantId, keys] of this.#grants) {
-      for (const key of keys) if (!this.#entries.has(key)) keys.delete(key);
-      if (keys.size === 0) this.#grants.delete(grantId);
+    for (const sets of [this.#grants, this.#accounts]) {
+      for (const [name, keys] of sets) {
+        for (const key of keys) if (!this.#entries.has(key)) keys.delete(key);
+        if (keys.size === 0) sets.delete(name);
+      }
     }
   }
+}
+
+function addTo(sets: Map<string, Set<string>>, name: string, key: string): void {
+  const keys = sets.get(name) ?? new Set<string>();
+  keys.add(key);
+  sets.set(name, keys);
 }

@@ -3,12 +3,12 @@
 // from a `claims` parameter, a dotted client_id inside a session) ever becomes a field
 // name; the fields the store queries stand beside it: `expiresAt` (a TTL index removes
 // expired documents within a minute, and reads ignore them before that), `grantId`,
-// `uid`, `userCode` and `consumed`. Claiming is one findOneAndUpdate on a not yet
+// `uid`, `userCode`, `consumed`, and `accountId` for the models found by account. Claiming is one findOneAndUpdate on a not yet
 // consumed document: atomic. Indexes are made when the connection is set up, before
 // readiness.
 
 import type { Collection, Db } from 'mongodb';
-import { GRANT_TOKEN_MODELS, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
+import { accountOf, GRANT_TOKEN_MODELS, type AccountRecord, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
 import type { MongoConnection } from './mongodb-connection.ts';
 
 /** oidc-provider's models, and the broker's own, that live here. */
@@ -32,19 +32,22 @@ export interface RecordDoc {
   payload: string;
   expiresAt?: Date;
   grantId?: string;
+  accountId?: string;
   uid?: string;
   userCode?: string;
   consumed?: number;
 }
 
 /** The document for a record: no field name comes from the payload's keys. */
-export function toRecordDoc(id: string, payload: AdapterPayload, expiresIn: number | undefined, now = Date.now()): RecordDoc {
+export function toRecordDoc(model: string, id: string, payload: AdapterPayload, expiresIn: number | undefined, now = Date.now()): RecordDoc {
+  const accountId = accountOf(model, payload);
   const text = (key: string) => (typeof payload[key] === 'string' ? { [key]: payload[key] as string } : {});
   return {
     _id: id,
     payload: JSON.stringify(payload),
     ...(expiresIn === undefined ? {} : { expiresAt: new Date(now + expiresIn * 1000) }),
     ...text('grantId'),
+    ...(accountId === undefined ? {} : { accountId }),
     ...text('uid'),
     ...text('userCode'),
     ...(typeof payload.consumed === 'number' ? { consumed: payload.consumed } : {}),
@@ -63,6 +66,7 @@ async function createIndexes(collection: Collection<RecordDoc>): Promise<void> {
   await collection.createIndexes([
     { key: { expiresAt: 1 }, expireAfterSeconds: 0 },
     { key: { grantId: 1 }, sparse: true },
+    { key: { accountId: 1 }, sparse: true },
     { key: { uid: 1 }, sparse: true },
     { key: { userCode: 1 }, sparse: true },
   ]);
@@ -71,9 +75,11 @@ async function createIndexes(collection: Collection<RecordDoc>): Promise<void> {
 class MongoAdapter implements StorageAdapter {
   readonly #connection: MongoConnection;
   readonly #collection: Collection<RecordDoc>;
+  readonly #model: string;
 
   constructor(connection: MongoConnection, model: string) {
     this.#connection = connection;
+    this.#model = model;
     this.#collection = connection.collection<RecordDoc>(`${PREFIX}${model}`);
   }
 
@@ -83,7 +89,7 @@ class MongoAdapter implements StorageAdapter {
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     return this.#run(async () => {
-      await this.#collection.replaceOne({ _id: id }, toRecordDoc(id, payload, expiresIn), { upsert: true });
+      await this.#collection.replaceOne({ _id: id }, toRecordDoc(this.#model, id, payload, expiresIn), { upsert: true });
     });
   }
 
@@ -94,7 +100,7 @@ class MongoAdapter implements StorageAdapter {
   insert(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
     return this.#run(async () => {
       try {
-        await this.#collection.replaceOne({ _id: id, expiresAt: { $lte: new Date() } }, toRecordDoc(id, payload, expiresIn), { upsert: true });
+        await this.#collection.replaceOne({ _id: id, expiresAt: { $lte: new Date() } }, toRecordDoc(this.#model, id, payload, expiresIn), { upsert: true });
         return true;
       } catch (error) {
         if ((error as { code?: unknown }).code === DUPLICATE_KEY) return false;
@@ -128,6 +134,14 @@ class MongoAdapter implements StorageAdapter {
 
   destroy(id: string): Promise<void> {
     return this.#run(async () => { await this.#collection.deleteOne({ _id: id }); });
+  }
+
+  findByAccount(accountId: string): Promise<AccountRecord[]> {
+    return this.#run(async () => {
+      if (!accountOf(this.#model, { accountId })) return [];
+      const docs = await this.#collection.find({ accountId, ...live() }).toArray();
+      return docs.map((doc) => ({ id: doc._id, payload: fromRecordDoc(doc) }));
+    });
   }
 
   /** Every token issued under the grant, in every token model's collection. */

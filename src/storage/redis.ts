@@ -1,10 +1,11 @@
 // Protocol state in Redis. Each record is a hash {payload: JSON, consumed?: seconds} at
 // `<prefix><model>:<id>`, expiring with the record. Consuming is one Lua script on one
 // key, so exactly one of any number of concurrent consumers wins. Every command touches
-// one key, so the same keys work on a Redis Cluster; the grant index and uid/userCode
-// lookups are separate keys written alongside the record.
+// one key, so the same keys work on a Redis Cluster; the grant and account indexes (sets
+// of record keys, living as long as their longest record) and the uid/userCode lookups
+// are separate keys written alongside the record.
 
-import { GRANT_TOKEN_MODELS, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
+import { accountOf, GRANT_TOKEN_MODELS, type AccountRecord, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
 import { StorageGuard, type StorageObserver } from './errors.ts';
 import type { RedisClient } from './redis-connection.ts';
 
@@ -40,8 +41,16 @@ class RedisAdapter implements StorageAdapter {
     return `${this.#prefix}${this.#model}:${id}`;
   }
 
-  #index(kind: 'uid' | 'userCode' | 'grant', value: string): string {
+  #index(kind: 'uid' | 'userCode' | 'grant' | 'account', value: string): string {
     return `${this.#prefix}${kind === 'grant' ? 'grant' : `${this.#model}:${kind}`}:${value}`;
+  }
+
+  /** Adds `key` to the set `index`, which lives as long as its longest-lived member. */
+  #addToSet(index: string, key: string, ttl: number | undefined): Array<Promise<unknown>> {
+    const writes: Array<Promise<unknown>> = [this.#redis.sadd(index, key)];
+    if (ttl) writes.push(this.#redis.expire(index, ttl, 'NX'), this.#redis.expire(index, ttl, 'GT'));
+    else writes.push(this.#redis.persist(index));
+    return writes;
   }
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -64,10 +73,10 @@ class RedisAdapter implements StorageAdapter {
         }
       }
       if (typeof payload.grantId === 'string' && GRANT_TOKEN_MODELS.has(this.#model)) {
-        const grant = this.#index('grant', payload.grantId);
-        writes.push(this.#redis.sadd(grant, key));
-        if (ttl) writes.push(this.#redis.expire(grant, ttl, 'NX'), this.#redis.expire(grant, ttl, 'GT'));
+        writes.push(...this.#addToSet(this.#index('grant', payload.grantId), key, ttl));
       }
+      const accountId = accountOf(this.#model, payload);
+      if (accountId !== undefined) writes.push(...this.#addToSet(this.#index('account', accountId), id, ttl));
       await Promise.all(writes);
     });
   }
@@ -80,12 +89,14 @@ class RedisAdapter implements StorageAdapter {
   }
 
   find(id: string): Promise<AdapterPayload | undefined> {
-    return this.#guard.run(async () => {
-      const { payload, consumed } = await this.#redis.hgetall(this.#key(id));
-      if (!payload) return undefined;
-      const parsed = JSON.parse(payload) as AdapterPayload;
-      return consumed ? { ...parsed, consumed: Number(consumed) } : parsed;
-    });
+    return this.#guard.run(() => this.#read(id));
+  }
+
+  async #read(id: string): Promise<AdapterPayload | undefined> {
+    const { payload, consumed } = await this.#redis.hgetall(this.#key(id));
+    if (!payload) return undefined;
+    const parsed = JSON.parse(payload) as AdapterPayload;
+    return consumed ? { ...parsed, consumed: Number(consumed) } : parsed;
   }
 
   async #findByIndex(kind: 'uid' | 'userCode', value: string): Promise<AdapterPayload | undefined> {
@@ -112,6 +123,16 @@ class RedisAdapter implements StorageAdapter {
   destroy(id: string): Promise<void> {
     return this.#guard.run(async () => {
       await this.#redis.del(this.#key(id));
+    });
+  }
+
+  findByAccount(accountId: string): Promise<AccountRecord[]> {
+    return this.#guard.run(async () => {
+      if (!accountOf(this.#model, { accountId })) return [];
+      const ids = await this.#redis.smembers(this.#index('account', accountId));
+      const records = await Promise.all(ids.map(async (id) => ({ id, payload: await this.#read(id) })));
+      // The set may name a record since destroyed, or reused for someone else.
+      return records.filter((record): record is AccountRecord => record.payload?.accountId === accountId);
     });
   }
 

@@ -117,6 +117,23 @@ export function adapterContract(test: TestFn, backend: string, storage: () => Pr
     t.truthy(await storage().adapter('Interaction').find(interaction), 'an interaction of the grant is not a token issued under it');
   });
 
+  test(`${backend} adapter: sessions and grants are found by their account, live ones only, nothing else`, async (t) => {
+    const account = id();
+    const [session, grant, gone, switched] = [id(), id(), id(), id()];
+    await storage().adapter('Session').upsert(session, { jti: session, accountId: account, authorizations: { rp: { grantId: grant } } }, 60);
+    await storage().adapter('Grant').upsert(grant, { jti: grant, accountId: account, clientId: 'rp' }, 60);
+    await storage().adapter('Grant').upsert(gone, { jti: gone, accountId: account }, 60);
+    await storage().adapter('Grant').destroy(gone);
+    await storage().adapter('Session').upsert(switched, { jti: switched, accountId: account }, 60);
+    await storage().adapter('Session').upsert(switched, { jti: switched, accountId: id() }, 60);
+    await storage().adapter('AccessToken').upsert(id(), { accountId: account, grantId: grant }, 60);
+    t.deepEqual((await storage().adapter('Session').findByAccount(account)).map((record) => record.id), [session]);
+    t.like((await storage().adapter('Session').findByAccount(account))[0]?.payload, { authorizations: { rp: { grantId: grant } } });
+    t.deepEqual((await storage().adapter('Grant').findByAccount(account)).map((record) => record.id), [grant], 'a destroyed grant is not found');
+    t.deepEqual(await storage().adapter('AccessToken').findByAccount(account), [], 'tokens are reached through their grant');
+    t.deepEqual(await storage().adapter('Session').findByAccount(id()), []);
+  });
+
   test(`${backend} adapter: destroy removes one record`, async (t) => {
     const key = id();
     await storage().adapter('Interaction').upsert(key, { uid: key }, 60);

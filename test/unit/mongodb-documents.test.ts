@@ -53,17 +53,24 @@ test('a protocol record goes to the driver with a fixed set of field names, what
     authorizations: { 'app.example.com': { sid: 's' } },
   };
   t.throws(() => BSON.serialize({ payload }), undefined, 'as a sub-document, a NUL in a claim name cannot even be serialized');
-  const doc = toRecordDoc('id1', payload, 60, 1_000);
+  const doc = toRecordDoc('AccessToken', 'id1', { ...payload, accountId: 'a1' }, 60, 1_000);
   const stored = wire(doc);
   t.deepEqual(Object.keys(stored).sort(), ['_id', 'expiresAt', 'grantId', 'payload', 'uid']);
   t.is(typeof stored.payload, 'string');
-  t.deepEqual(fromRecordDoc(doc), payload);
+  t.deepEqual(fromRecordDoc(doc), { ...payload, accountId: 'a1' });
   t.deepEqual((stored.expiresAt as Date).getTime(), 61_000);
 });
 
+test('a session or a grant is indexed by its account; a token is reached through its grant instead', (t) => {
+  t.is(toRecordDoc('Session', 's', { accountId: 'a1' }, 60).accountId, 'a1');
+  t.is(toRecordDoc('Grant', 'g', { accountId: 'a1' }, 60).accountId, 'a1');
+  t.is(toRecordDoc('AccessToken', 't', { accountId: 'a1', grantId: 'g' }, 60).accountId, undefined);
+  t.is(toRecordDoc('Session', 's', { accountId: { $ne: 1 } } as never, 60).accountId, undefined, 'only a string');
+});
+
 test('a record with expiresIn 0 expires at once, not never', (t) => {
-  t.is(toRecordDoc('id', {}, 0, 5_000).expiresAt?.getTime(), 5_000);
-  t.is(toRecordDoc('id', {}, undefined).expiresAt, undefined);
+  t.is(toRecordDoc('AccessToken', 'id', {}, 0, 5_000).expiresAt?.getTime(), 5_000);
+  t.is(toRecordDoc('AccessToken', 'id', {}, undefined).expiresAt, undefined);
 });
 
 test('every model the broker keeps records in has its MongoDB collection', (t) => {
