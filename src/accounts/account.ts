@@ -35,6 +35,18 @@ export interface Account {
   readonly lastLogin?: LastLogin;
   /** The `sub`s merged into this account (they keep resolving to it). */
   readonly mergedFrom?: readonly AccountId[];
+  /** Identities an operator unlinked from this account: its unionid never links them back. */
+  readonly detached?: readonly Identity[];
+}
+
+/** The moment of the account's last sign of life: its last login, or its creation. */
+export function lastSeen(account: Account): number {
+  return account.lastLogin?.at ?? account.createdAt;
+}
+
+/** The account's own id and every id merged into it: all the `sub`s it answers to. */
+export function subsOf(account: Account): AccountId[] {
+  return [account.id, ...account.mergedFrom ?? []];
 }
 
 /** What one WeChat login tells the broker about a person. */

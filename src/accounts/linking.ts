@@ -5,12 +5,13 @@
 // unionid are merged into the older one, but never two accounts that each have their own
 // unionid: that login is refused (IdentityConflictError) and nothing changes. Nothing but WeChat's identifiers ever links
 // accounts (never a nickname or an avatar). The latest profile and every (appid, openid)
-// are kept.
+// are kept. An identity an operator unlinked from an account is never linked back to it
+// through the unionid: it logs in as an account of its own, without that unionid.
 
 import { randomUUID } from 'node:crypto';
 import type { Account, AccountId, Identity, LastLogin, LoginFacts } from './account.ts';
 import { sameIdentity } from './account.ts';
-import { AccountConflictError, IdentityConflictError, type AccountStore } from './store.ts';
+import { AccountConflictError, IdentityConflictError, UnlinkRefusedError, type AccountStore } from './store.ts';
 
 /** Stores settle races by refusing a write; a few rounds always converge. */
 const ATTEMPTS = 4;
@@ -35,18 +36,55 @@ export class AccountLinker {
   }
 
   /** The account of the person behind `facts`, created, completed or merged as needed. */
-  async resolve(facts: LoginFacts): Promise<Account> {
+  resolve(facts: LoginFacts): Promise<Account> {
+    return this.#retrying(() => this.#resolveOnce(facts));
+  }
+
+  /**
+   * Takes `identity` out of the account of `id` (which keeps its unionid, and remembers
+   * the identity as detached), so that it logs in as a new account. Undefined when there
+   * is no such account; UnlinkRefusedError when the account does not hold the identity or
+   * holds nothing else.
+   */
+  unlink(id: AccountId, identity: Identity): Promise<Account | undefined> {
+    return this.#retrying(async () => {
+      const account = await this.#store.findById(id);
+      if (!account) return undefined;
+      const identities = account.identities.filter((known) => !sameIdentity(known, identity));
+      if (identities.length === account.identities.length) throw new UnlinkRefusedError('NOT_LINKED', 'the account does not hold this identity');
+      if (identities.length === 0) throw new UnlinkRefusedError('LAST_IDENTITY', 'this is the account\'s only identity: erase the account instead');
+      const detached = [...account.detached ?? [], identity];
+      const unlinked: Account = { ...account, identities, detached, updatedAt: later(account, this.#now()) };
+      await this.#store.unlink(unlinked, account.updatedAt, identity);
+      return unlinked;
+    });
+  }
+
+  /** Erases the account of `id` (following merges) and returns what it was; undefined when there is none. */
+  erase(id: AccountId): Promise<Account | undefined> {
+    return this.#retrying(async () => {
+      const account = await this.#store.findById(id);
+      if (account) await this.#store.erase(account, account.updatedAt);
+      return account;
+    });
+  }
+
+  async #retrying<T>(once: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.#resolveOnce(facts);
+        return await once();
       } catch (error) {
         if (!(error instanceof AccountConflictError) || attempt >= ATTEMPTS) throw error;
       }
     }
   }
 
-  async #resolveOnce(facts: LoginFacts): Promise<Account> {
-    const byUnionid = facts.unionid === undefined ? undefined : await this.#store.findByUnionid(facts.unionid);
+  async #resolveOnce(given: LoginFacts): Promise<Account> {
+    const found = given.unionid === undefined ? undefined : await this.#store.findByUnionid(given.unionid);
+    // An unlinked identity: the unionid's account is not its own, and the unionid stays there.
+    const detached = found?.detached?.some((identity) => sameIdentity(identity, given.identity)) ?? false;
+    const facts: LoginFacts = detached ? { ...given, unionid: undefined } : given;
+    const byUnionid = detached ? undefined : found;
     const byIdentity = await this.#store.findByIdentity(facts.identity);
     const now = this.#now();
     if (byUnionid && byIdentity && byUnionid.id !== byIdentity.id) {

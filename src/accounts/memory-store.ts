@@ -1,6 +1,6 @@
 // The embedded account store: one process, nothing kept across restarts.
 
-import type { Account, AccountId, Identity } from './account.ts';
+import { lastSeen, subsOf, type Account, type AccountId, type Identity } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 import type { Unionid } from '../wechat/types.ts';
 
@@ -8,12 +8,14 @@ const identityKey = (identity: Identity): string => `${identity.appid}\n${identi
 
 export class MemoryAccountStore implements AccountStore {
   readonly #accounts = new Map<AccountId, Account>();
-  readonly #aliases = new Map<AccountId, AccountId>();
+  /** A merged-away id → the account it joined; an erased id → '' (taken, resolving to nothing). */
+  readonly #aliases = new Map<AccountId, AccountId | ''>();
   readonly #byUnionid = new Map<Unionid, AccountId>();
   readonly #byIdentity = new Map<string, AccountId>();
 
   async findById(id: AccountId): Promise<Account | undefined> {
-    return this.#accounts.get(this.#aliases.get(id) ?? id);
+    const target = this.#aliases.get(id) ?? id;
+    return target === '' ? undefined : this.#accounts.get(target);
   }
 
   /** Index entries may name a merged-away id: they resolve through it, as in the other stores. */
@@ -47,6 +49,28 @@ export class MemoryAccountStore implements AccountStore {
     this.#aliases.set(from.id, into.id);
     for (const [alias, target] of this.#aliases) if (target === from.id) this.#aliases.set(alias, into.id);
     this.#accounts.set(into.id, structuredClone(into));
+  }
+
+  async unlink(account: Account, seen: number, identity: Identity): Promise<void> {
+    this.#unchanged(account.id, seen);
+    const key = identityKey(identity);
+    const holder = this.#byIdentity.get(key);
+    if (holder !== undefined && subsOf(account).includes(holder)) this.#byIdentity.delete(key);
+    this.#accounts.set(account.id, structuredClone(account));
+  }
+
+  async erase(account: Account, seen: number): Promise<void> {
+    this.#unchanged(account.id, seen);
+    const owners = new Set(subsOf(account));
+    for (const index of [this.#byUnionid, this.#byIdentity] as Array<Map<string, AccountId>>) {
+      for (const [key, holder] of index) if (owners.has(holder)) index.delete(key);
+    }
+    this.#accounts.delete(account.id);
+    for (const id of owners) this.#aliases.set(id, '');
+  }
+
+  async* idleSince(before: number): AsyncIterable<Account> {
+    for (const account of [...this.#accounts.values()]) if (lastSeen(account) < before) yield structuredClone(account);
   }
 
   #unchanged(id: AccountId, seen: number): void {

@@ -5,13 +5,15 @@
 // unionid is a string (a missing unionid is never stored, not even as null). Writes are
 // refused until those indexes exist, and are conditional on the account not having
 // changed since it was read, so that the linker's retry settles concurrent logins. A
-// merge moves one document into another inside a transaction (a replica set).
+// merge moves one document into another, and an erasure removes one, inside a
+// transaction (a replica set). An erased id keeps an alias document with `into: ''`:
+// taken, resolving to nothing.
 
-import { MongoServerError, type Db } from 'mongodb';
+import { MongoServerError, type ClientSession, type Db } from 'mongodb';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import type { MongoConnection } from '../storage/mongodb-connection.ts';
 import type { Unionid } from '../wechat/types.ts';
-import type { Account, AccountId, Identity, LastLogin, Profile } from './account.ts';
+import { subsOf, type Account, type AccountId, type Identity, type LastLogin, type Profile } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 
 const STORE = 'MongoDB (accounts)';
@@ -31,6 +33,7 @@ export interface AccountDoc {
   profile: Profile;
   lastLogin?: LastLogin;
   mergedFrom?: string[];
+  detached?: Identity[];
 }
 
 interface AliasDoc {
@@ -57,6 +60,7 @@ export function toAccountDoc(account: Account): AccountDoc {
     profile: present({ nickname: account.profile.nickname, picture: account.profile.picture }),
     lastLogin: account.lastLogin && present({ at: account.lastLogin.at, appid: account.lastLogin.appid, client: account.lastLogin.client }),
     mergedFrom: account.mergedFrom && [...account.mergedFrom],
+    detached: account.detached?.map((identity) => ({ appid: identity.appid, openid: identity.openid })),
   });
 }
 
@@ -71,6 +75,7 @@ function toAccount(doc: AccountDoc): Account {
     profile: present(doc.profile ?? {}),
     lastLogin: doc.lastLogin ?? undefined,
     mergedFrom: (doc.mergedFrom ?? undefined) as AccountId[] | undefined,
+    detached: doc.detached ?? undefined,
   });
 }
 
@@ -127,7 +132,7 @@ export class MongoAccountStore implements AccountStore {
         const doc = await this.#accounts.findOne({ _id: current });
         if (doc) return toAccount(doc);
         const alias = await this.#aliases.findOne({ _id: current });
-        if (!alias) return undefined;
+        if (!alias?.into) return undefined;
         current = alias.into;
       }
       return undefined;
@@ -159,16 +164,39 @@ export class MongoAccountStore implements AccountStore {
   }
 
   merge(into: Account, seen: number, from: Account): Promise<void> {
+    return this.#transaction(async (session) => {
+      const { deletedCount } = await this.#accounts.deleteOne({ _id: from.id, updatedAt: from.updatedAt }, { session });
+      if (deletedCount === 0) throw new AccountConflictError('the merged account changed since it was read');
+      await this.#aliases.insertOne({ _id: from.id, into: into.id }, { session });
+      const { matchedCount } = await this.#accounts.replaceOne({ _id: into.id, updatedAt: seen }, toAccountDoc(into), { session });
+      if (matchedCount === 0) throw new AccountConflictError('the account changed since it was read');
+    });
+  }
+
+  /** The index entries are the document's own fields (unionid, identityKeys): replacing it frees the identity. */
+  unlink(account: Account, seen: number): Promise<void> {
+    return this.update(account, seen);
+  }
+
+  erase(account: Account, seen: number): Promise<void> {
+    return this.#transaction(async (session) => {
+      const { deletedCount } = await this.#accounts.deleteOne({ _id: account.id, updatedAt: seen }, { session });
+      if (deletedCount === 0) throw new AccountConflictError('the account changed since it was read');
+      for (const id of subsOf(account)) await this.#aliases.replaceOne({ _id: id }, { into: '' }, { session, upsert: true });
+    });
+  }
+
+  async* idleSince(before: number): AsyncIterable<Account> {
+    const idle = { $or: [{ 'lastLogin.at': { $lt: before } }, { lastLogin: { $exists: false }, createdAt: { $lt: before } }] };
+    const docs = await this.#read(() => this.#accounts.find(idle).toArray());
+    for (const doc of docs) yield toAccount(doc);
+  }
+
+  #transaction(work: (session: ClientSession) => Promise<void>): Promise<void> {
     return this.#write(async () => {
       const session = this.#connection.client.startSession();
       try {
-        await session.withTransaction(async () => {
-          const { deletedCount } = await this.#accounts.deleteOne({ _id: from.id, updatedAt: from.updatedAt }, { session });
-          if (deletedCount === 0) throw new AccountConflictError('the merged account changed since it was read');
-          await this.#aliases.insertOne({ _id: from.id, into: into.id }, { session });
-          const { matchedCount } = await this.#accounts.replaceOne({ _id: into.id, updatedAt: seen }, toAccountDoc(into), { session });
-          if (matchedCount === 0) throw new AccountConflictError('the account changed since it was read');
-        });
+        await session.withTransaction(() => work(session));
       } finally {
         await session.endSession();
       }

@@ -1,10 +1,11 @@
 // Accounts in Redis. An account and its index keys (unionid, each appid+openid) are
 // checked and written by one Lua script, so the store itself refuses a second account
 // for a person. All account keys share the `{accounts}` hash tag: on a Redis Cluster they
-// live in one slot, which is what lets one script touch them together.
+// live in one slot, which is what lets one script touch them together. An erased id's
+// alias key holds '' for good: taken, resolving to nothing.
 // Accounts are long-lived data: run Redis with AOF (appendonly yes) when it holds them.
 
-import type { Account, AccountId, Identity } from './account.ts';
+import { lastSeen, subsOf, type Account, type AccountId, type Identity } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 import { StorageGuard, type StorageObserver } from '../storage/errors.ts';
 import type { RedisClient } from '../storage/redis-connection.ts';
@@ -40,6 +41,35 @@ if mode == 'merge' then
   redis.call('DEL', KEYS[3])
   redis.call('SET', KEYS[4], id)
 end
+return 'OK'`;
+
+/** Whether the account at KEYS[1] is still the one read (updatedAt ARGV[1]). */
+const UNCHANGED = `
+local json = redis.call('GET', KEYS[1])
+if not json or cjson.decode(json).updatedAt ~= tonumber(ARGV[1]) then return 'CONFLICT' end`;
+
+/**
+ * KEYS: account, then n alias keys (the account's own and its merged ids'), then index
+ * keys. ARGV: updatedAt when read, n, then the ids (as the alias keys). Index entries
+ * naming one of the ids go; the aliases become tombstones.
+ */
+const ERASE = `${UNCHANGED}
+local n = tonumber(ARGV[2])
+local owners = {}
+for i = 3, 2 + n do owners[ARGV[i]] = true end
+for i = 2 + n, #KEYS do
+  local holder = redis.call('GET', KEYS[i])
+  if holder and owners[holder] then redis.call('DEL', KEYS[i]) end
+end
+redis.call('DEL', KEYS[1])
+for i = 2, 1 + n do redis.call('SET', KEYS[i], '') end
+return 'OK'`;
+
+/** KEYS: account, the freed identity's key. ARGV: updatedAt when read, account JSON, then the account's ids. */
+const UNLINK = `${UNCHANGED}
+local holder = redis.call('GET', KEYS[2])
+for i = 3, #ARGV do if holder == ARGV[i] then redis.call('DEL', KEYS[2]) end end
+redis.call('SET', KEYS[1], ARGV[2])
 return 'OK'`;
 
 export class RedisAccountStore implements AccountStore {
@@ -97,6 +127,44 @@ export class RedisAccountStore implements AccountStore {
     return this.#write('merge', into, seen, from);
   }
 
+
+  async unlink(account: Account, seen: number, identity: Identity): Promise<void> {
+    const keys = [this.#account(account.id), this.#identity(identity)];
+    const result = await this.#guard.run(() => this.#redis.eval(UNLINK, keys.length, ...keys, String(seen), JSON.stringify(account), ...subsOf(account)));
+    if (result !== 'OK') throw new AccountConflictError();
+  }
+
+  async erase(account: Account, seen: number): Promise<void> {
+    const ids = subsOf(account);
+    const indexes = [...account.unionid === undefined ? [] : [this.#unionid(account.unionid)], ...account.identities.map(this.#identity)];
+    const keys = [this.#account(account.id), ...ids.map(this.#alias), ...indexes];
+    const result = await this.#guard.run(() => this.#redis.eval(ERASE, keys.length, ...keys, String(seen), String(ids.length), ...ids));
+    if (result !== 'OK') throw new AccountConflictError();
+  }
+
+  /** Scans the account keys (on a Cluster, the node that holds their slot). */
+  async* idleSince(before: number): AsyncIterable<Account> {
+    const match = this.#account('*');
+    const node = 'nodes' in this.#redis ? await this.#guard.run(() => this.#nodeOf(match)) : this.#redis;
+    for await (const keys of node.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
+      const values = keys.length === 0 ? [] : await this.#guard.run(() => node.mget(...keys));
+      for (const json of values) {
+        const account = json ? JSON.parse(json) as Account : undefined;
+        if (account && lastSeen(account) < before) yield account;
+      }
+    }
+  }
+
+  async #nodeOf(key: string) {
+    const cluster = this.#redis as import('ioredis').Cluster;
+    const slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', key));
+    const owner = cluster.nodes('master').find((node) => {
+      const { host, port } = node.options;
+      return (cluster.slots[slot] ?? []).includes(`${host}:${port}`);
+    });
+    if (!owner) throw new Error(`no node holds slot ${slot}`);
+    return owner;
+  }
 
   async #write(mode: 'create' | 'update' | 'merge', account: Account, seen = 0, from?: Account): Promise<void> {
     const indexes = [

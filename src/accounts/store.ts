@@ -31,6 +31,17 @@ export class IdentityConflictError extends Error {
   }
 }
 
+/** An unlink that cannot be done: the identity is not the account's, or is all it has. */
+export class UnlinkRefusedError extends Error {
+  readonly code: 'NOT_LINKED' | 'LAST_IDENTITY';
+
+  constructor(code: 'NOT_LINKED' | 'LAST_IDENTITY', message: string) {
+    super(message);
+    this.name = 'UnlinkRefusedError';
+    this.code = code;
+  }
+}
+
 export interface AccountStore {
   /** The account, following merges: a merged-away id resolves to the account it joined. */
   findById(id: AccountId): Promise<Account | undefined>;
@@ -51,4 +62,17 @@ export interface AccountStore {
    * own); `from`'s id then resolves to `into`.
    */
   merge(into: Account, seen: number, from: Account): Promise<void>;
+  /**
+   * Writes `account`, which no longer holds `identity`, and frees that identity's index
+   * entry, only if the account has not changed since it was read.
+   */
+  unlink(account: Account, seen: number, identity: Identity): Promise<void>;
+  /**
+   * Removes the account and every index entry naming it or an id merged into it, only if
+   * it has not changed since it was read. Its ids stay taken (create refuses them) and
+   * resolve to nothing: a `sub` is never given to anyone else.
+   */
+  erase(account: Account, seen: number): Promise<void>;
+  /** Every account whose last login (or creation, without one) is before `before` (ms). */
+  idleSince(before: number): AsyncIterable<Account>;
 }

@@ -5,7 +5,7 @@ import type { TestFn } from 'ava';
 import { randomUUID } from 'node:crypto';
 import type { Account, AccountId, Identity } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
-import { AccountConflictError, type AccountStore } from '../../src/accounts/store.ts';
+import { AccountConflictError, UnlinkRefusedError, type AccountStore } from '../../src/accounts/store.ts';
 import type { AppId, Openid, Unionid } from '../../src/wechat/types.ts';
 
 const identity = (openid = randomUUID()): Identity => ({ appid: 'wxmp' as AppId, openid: openid as Openid });
@@ -123,5 +123,75 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     t.is(new Set(accounts.map((resolved) => resolved.id)).size, 1);
     const stored = await store().findByUnionid(unionid);
     t.deepEqual(stored?.identities.map((known) => known.openid).sort(), [mp.openid, open.openid].sort());
+  });
+
+  test(`${backend} accounts: erasure leaves no index naming the account or an id merged into it; its ids are never given again`, async (t) => {
+    const linker = new AccountLinker(store());
+    const unionid = randomUUID() as Unionid;
+    const mp = identity();
+    const open: Identity = { appid: 'wxopen' as AppId, openid: randomUUID() as Openid };
+    const older = await linker.resolve({ identity: mp });
+    const younger = await linker.resolve({ identity: open, unionid });
+    const merged = await linker.resolve({ identity: mp, unionid });
+    t.is(merged.id, older.id);
+    t.deepEqual(merged.mergedFrom, [younger.id]);
+    const stale = await store().findById(older.id);
+    t.is((await linker.erase(younger.id))?.id, older.id, 'a merged-away sub erases the account it joined');
+    for (const id of [older.id, younger.id]) t.is(await store().findById(id), undefined, id);
+    t.is(await store().findByUnionid(unionid), undefined);
+    t.is(await store().findByIdentity(mp), undefined);
+    t.is(await store().findByIdentity(open), undefined);
+    for (const id of [older.id, younger.id]) await t.throwsAsync(store().create(account({ id })), { instanceOf: AccountConflictError }, 'the sub stays taken');
+    await t.throwsAsync(store().erase(stale!, stale!.updatedAt), { instanceOf: AccountConflictError }, 'nothing left to erase');
+    const again = await linker.resolve({ identity: mp, unionid });
+    t.false([older.id, younger.id].includes(again.id), 'a later login is a new account');
+    t.deepEqual(plain(await store().findByIdentity(open)), undefined, 'the other identity is not linked until it logs in');
+    t.is(await linker.erase(randomUUID() as AccountId), undefined);
+  });
+
+  test(`${backend} accounts: an erasure from a stale read changes nothing`, async (t) => {
+    const created = account({ unionid: randomUUID() as Unionid });
+    await store().create(created);
+    const later = { ...created, identities: [...created.identities, identity()], updatedAt: created.updatedAt + 1 };
+    await store().update(later, created.updatedAt);
+    await t.throwsAsync(store().erase(created, created.updatedAt), { instanceOf: AccountConflictError });
+    t.deepEqual(plain(await store().findByIdentity(later.identities[1]!)), plain(later));
+  });
+
+  test(`${backend} accounts: an unlinked identity logs in as a new account; the unionid stays, and never links it back`, async (t) => {
+    const linker = new AccountLinker(store());
+    const unionid = randomUUID() as Unionid;
+    const mp = identity();
+    const open: Identity = { appid: 'wxopen' as AppId, openid: randomUUID() as Openid };
+    const person = await linker.resolve({ identity: mp, unionid, client: 'rp' });
+    await linker.resolve({ identity: open, unionid, client: 'rp' });
+    const unlinked = await linker.unlink(person.id, open);
+    t.deepEqual(unlinked?.identities, [mp]);
+    t.is(await store().findByIdentity(open), undefined);
+    t.is((await store().findByUnionid(unionid))?.id, person.id);
+    const alone = await linker.resolve({ identity: open, unionid, client: 'rp' });
+    t.not(alone.id, person.id);
+    t.is(alone.unionid, undefined, 'the unionid stays with the account it was on');
+    t.is((await linker.resolve({ identity: open, unionid, client: 'rp' })).id, alone.id, 'and the next login is that account again');
+    t.deepEqual((await store().findById(person.id))?.identities, [mp]);
+    await t.throwsAsync(linker.unlink(person.id, open), { instanceOf: UnlinkRefusedError, message: /does not hold/ });
+    await t.throwsAsync(linker.unlink(person.id, mp), { instanceOf: UnlinkRefusedError, message: /only identity/ });
+    t.is(await linker.unlink(randomUUID() as AccountId, mp), undefined);
+  });
+
+  test(`${backend} accounts: idle accounts are those whose last login, or creation without one, is older than the cut-off`, async (t) => {
+    const day = 86_400_000;
+    const now = Date.now();
+    const quiet = account({ createdAt: now - 400 * day, updatedAt: now - 400 * day });
+    const loggedInLately = account({ createdAt: now - 400 * day, lastLogin: { at: now - day, appid: 'wxmp' as AppId, client: 'rp' } });
+    const loggedInLongAgo = account({ createdAt: now - 500 * day, lastLogin: { at: now - 380 * day, appid: 'wxmp' as AppId } });
+    const fresh = account();
+    for (const created of [quiet, loggedInLately, loggedInLongAgo, fresh]) await store().create(created);
+    const idle: string[] = [];
+    for await (const found of store().idleSince(now - 365 * day)) idle.push(found.id);
+    t.true(idle.includes(quiet.id));
+    t.true(idle.includes(loggedInLongAgo.id));
+    t.false(idle.includes(loggedInLately.id));
+    t.false(idle.includes(fresh.id));
   });
 }
