@@ -5,19 +5,21 @@
 //   0 entry         src/main.ts, src/cli/
 //   1 composition   src/app.ts
 //   2 assembly      src/dev-mode.ts, src/stores.ts
-//   3 features      src/login/, src/admin/, src/demo/, src/simulator/
-//   4 protocol      src/oidc/, src/ops/
-//   5 domain        src/accounts/
-//   6 storage       src/storage/
-//   7 logging       src/log.ts
-//   8 settings      src/config/
-//   9 foundation    src/wechat/, src/pages/, src/http/
+//   3 features      src/login/, src/admin/, src/account-page/, src/demo/, src/simulator/
+//   4 rights        src/privacy/
+//   5 protocol      src/oidc/, src/ops/
+//   6 domain        src/accounts/
+//   7 storage       src/storage/
+//   8 logging       src/log.ts
+//   9 settings      src/config/
+//  10 foundation    src/wechat/, src/pages/, src/http/
 
 const LAYERS = [
   ['src/main\\.ts', 'src/cli/'],
   ['src/app\\.ts'],
   ['src/dev-mode\\.ts', 'src/stores\\.ts'],
-  ['src/login/', 'src/admin/', 'src/demo/', 'src/simulator/'],
+  ['src/login/', 'src/admin/', 'src/account-page/', 'src/demo/', 'src/simulator/'],
+  ['src/privacy/'],
   ['src/oidc/', 'src/ops/'],
   ['src/accounts/'],
   ['src/storage/'],

@@ -27,10 +27,14 @@ import { FollowScenes } from './login/follow-scenes.ts';
 import { Platforms, type PlatformHooks } from './login/platforms.ts';
 import { loginRoutes } from './login/routes.ts';
 import { SilentLogins } from './login/silent.ts';
+import { AccountRecords } from './oidc/account-records.ts';
 import { anonymousLogout } from './oidc/anonymous-logout.ts';
 import { Interactions } from './oidc/interactions.ts';
+import { LogoutNotices } from './oidc/logout-notices.ts';
 import { createProvider } from './oidc/provider.ts';
+import type { SubjectTokens } from './oidc/token-exchange.ts';
 import { requestLimits } from './oidc/request-limits.ts';
+import { PersonalData } from './privacy/personal-data.ts';
 import { errorPages } from './ops/errors.ts';
 import { healthRoutes } from './ops/health.ts';
 import { homeRoutes } from './ops/home.ts';
@@ -71,6 +75,7 @@ interface Shared {
   readonly accountTokens: AccountTokens;
   readonly demo: ClientMetadata | undefined;
   readonly silent: SilentLogins;
+  readonly notices: LogoutNotices;
   readonly isClosing: () => boolean;
 }
 
@@ -108,7 +113,7 @@ function weChatPushRoutes(config: RunningConfig, shared: Shared, login: Login) {
   ];
 }
 
-function routers(config: RunningConfig, shared: Shared, login: Login, provider: Provider) {
+function routers(config: RunningConfig, shared: Shared, login: Login, provider: Provider, personalData: PersonalData) {
   const { stores, metrics } = shared;
   const health = {
     kinds: { protocol: stores.protocol.kind, accounts: stores.accountsKind },
@@ -121,10 +126,40 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
     languageRoutes(),
     ...weChatPushRoutes(config, shared, login),
     loginRoutes(login),
-    adminRoutes({ provider, accounts: stores.accounts, apps: config.apps, log: shared.log, metrics }),
+    adminRoutes({ provider, accounts: stores.accounts, personalData, apps: config.apps, log: shared.log, metrics }),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),
   ];
+}
+
+interface ProviderParts {
+  readonly linker: AccountLinker;
+  readonly notices: LogoutNotices;
+  readonly log: Logger;
+  readonly subjectTokens?: SubjectTokens | undefined;
+}
+
+/** oidc-provider for the configuration, and the person's rights over what it and the account store hold. */
+async function providerFor(config: RunningConfig, stores: Stores, parts: ProviderParts) {
+  const provider = await createProvider({
+    issuer: config.issuer, clients: config.clients, keys: config.keys, cookieKeys: config.cookieKeys,
+    storage: stores.protocol,
+    accounts: accountSource(stores.accounts, config.apps),
+    apiScopes: ADMIN_SCOPES,
+    subjectTokens: parts.subjectTokens,
+    notices: parts.notices,
+  });
+  const records = new AccountRecords(provider, stores.protocol, parts.notices);
+  return { provider, personalData: new PersonalData({ linker: parts.linker, records, apps: config.apps, log: parts.log }) };
+}
+
+/**
+ * The person's rights for a process without the broker's routes (the accounts CLI, which
+ * works on the stores of a broker that may be down): the same erasure, unlink and export.
+ */
+export async function personalDataFor(config: Config, stores: Stores, notices: LogoutNotices, log: Logger): Promise<PersonalData> {
+  const running = { ...config, clients: config.clients ?? [] };
+  return (await providerFor(running, stores, { linker: new AccountLinker(stores.accounts), notices, log })).personalData;
 }
 
 /** The provider (a Koa app) with the broker's middleware and routes, for one set of clients and keys. */
@@ -132,14 +167,9 @@ async function buildApp(config: RunningConfig, shared: Shared) {
   const { log, stores, metrics } = shared;
   const linker = new AccountLinker(stores.accounts);
   const scenes = new FollowScenes(stores.protocol);
-  const provider = await createProvider({
-    issuer: config.issuer, clients: config.clients, keys: config.keys, cookieKeys: config.cookieKeys,
-    storage: stores.protocol,
-    accounts: accountSource(stores.accounts, config.apps),
-    apiScopes: ADMIN_SCOPES,
-    subjectTokens: config.apps.some((app) => app.kind === 'miniprogram')
-      ? miniProgramLogins({ apps: config.apps, wechat: shared.wechat, linker, log, metrics }) : undefined,
-  });
+  const subjectTokens = config.apps.some((app) => app.kind === 'miniprogram')
+    ? miniProgramLogins({ apps: config.apps, wechat: shared.wechat, linker, log, metrics }) : undefined;
+  const { provider, personalData } = await providerFor(config, stores, { linker, notices: shared.notices, log, subjectTokens });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
   provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
   const login = createLogin({
@@ -159,7 +189,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     handoffs: new Handoffs(stores.protocol.adapter(HANDOFF_MODEL), config.cookieKeys[0]),
   });
   for (const step of [...middleware(config, shared), anonymousLogout(provider)]) provider.use(step);
-  for (const router of routers(config, shared, login, provider)) {
+  for (const router of routers(config, shared, login, provider, personalData)) {
     provider.use(router.routes());
     provider.use(router.allowedMethods());
   }
@@ -200,7 +230,8 @@ export async function createBroker(loaded: Config, options: BrokerOptions = {}):
   if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
   let closing = false;
   const shared: Shared = {
-    log, stores, metrics, ...await weChat(config, stores, metrics, log), demo, silent: new SilentLogins(config.cookieKeys), isClosing: () => closing,
+    log, stores, metrics, ...await weChat(config, stores, metrics, log), demo, silent: new SilentLogins(config.cookieKeys),
+    notices: new LogoutNotices(log, (outcome) => metrics.logoutNotice(outcome)), isClosing: () => closing,
   };
   let handle = (await buildApp(config, shared)).callback();
 

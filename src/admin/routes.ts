@@ -7,32 +7,39 @@
 //   GET /admin/accounts?unionid=…        lookup by unionid
 //   GET /admin/accounts?appid=…&openid=… lookup by one WeChat identity
 //   GET /admin/accounts/:sub/export      everything held about the person, one document
+//   DELETE /admin/accounts/:sub          erasure (PIPL article 47): the account, its sessions,
+//                                        grants and tokens; relying parties are told
+//   DELETE /admin/accounts/:sub/identities/:appid
+//                                        unlink one identity: it logs in as a new account
+// Reading takes accounts:read, changing accounts:write.
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Account, AccountId } from '../accounts/account.ts';
-import type { AccountStore } from '../accounts/store.ts';
+import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
-import { accountView as view, findAccount } from './account-view.ts';
-import { ACCOUNTS_READ, caller, refuse, type AdminScope } from './auth.ts';
+import { accountView as view, findAccount } from '../privacy/account-view.ts';
+import type { PersonalData } from '../privacy/personal-data.ts';
+import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, refuse, type AdminScope } from './auth.ts';
 
 export interface AdminParts {
   readonly provider: Provider;
   readonly accounts: AccountStore;
+  readonly personalData: PersonalData;
   readonly apps: readonly ConfiguredApp[];
   readonly log: Logger;
   readonly metrics: BrokerMetrics;
 }
 
-type Action = 'show' | 'find' | 'export';
+type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink';
 
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** One audited call: authorization first, then `run`, which answers and says what came of it. */
-async function audited(ctx: Context, parts: AdminParts, action: Action, scope: AdminScope, run: () => Promise<{ outcome: string; sub?: string }>): Promise<void> {
+async function audited(ctx: Context, parts: AdminParts, action: Action, scope: AdminScope, run: (client: string) => Promise<{ outcome: string; sub?: string }>): Promise<void> {
   ctx.set('cache-control', 'no-store');
   const who = await caller(ctx, parts.provider, scope);
   if (!('client' in who)) {
@@ -40,7 +47,7 @@ async function audited(ctx: Context, parts: AdminParts, action: Action, scope: A
     parts.log.warn({ admin: { action, outcome: who.error }, ip: ctx.ip }, 'admin call refused');
     return refuse(ctx, who);
   }
-  const { outcome, sub } = await run();
+  const { outcome, sub } = await run(who.client);
   parts.metrics.adminCall(who.client, action, outcome);
   parts.log.info({ admin: { client: who.client, action, outcome, ...(sub ? { sub } : {}) } }, 'admin call');
 }
@@ -51,8 +58,8 @@ function notFound(ctx: Context): { outcome: string } {
   return { outcome: 'not_found' };
 }
 
-function badRequest(ctx: Context, description: string): { outcome: string } {
-  ctx.status = 400;
+function badRequest(ctx: Context, description: string, status = 400): { outcome: string } {
+  ctx.status = status;
   ctx.body = { error: 'invalid_request', error_description: description };
   return { outcome: 'invalid_request' };
 }
@@ -80,10 +87,35 @@ export function adminRoutes(parts: AdminParts): Router {
   }));
   router.get('/admin/accounts/:sub/export', (ctx) => audited(ctx, parts, 'export', ACCOUNTS_READ, async () => {
     const account = await byPathSub(ctx, parts);
-    if (!account) return notFound(ctx);
-    ctx.set('content-disposition', `attachment; filename="account-${account.id}.json"`);
-    ctx.body = { exported_at: new Date().toISOString(), issuer: parts.provider.issuer, account: view(account, parts.apps) };
-    return { outcome: 'ok', sub: account.id };
+    const exported = account && await parts.personalData.export(account.id, parts.provider.issuer);
+    if (!exported) return notFound(ctx);
+    ctx.set('content-disposition', `attachment; filename="account-${exported.account.sub}.json"`);
+    ctx.body = exported;
+    return { outcome: 'ok', sub: exported.account.sub };
   }));
+  router.delete('/admin/accounts/:sub', (ctx) => audited(ctx, parts, 'delete', ACCOUNTS_WRITE, async (client) => {
+    const account = await byPathSub(ctx, parts);
+    const erased = account && await parts.personalData.erase(account.id, { by: 'admin', client });
+    if (!erased) return notFound(ctx);
+    ctx.status = 204;
+    return { outcome: 'ok', sub: erased.id };
+  }));
+  router.delete('/admin/accounts/:sub/identities/:appid', (ctx) => audited(ctx, parts, 'unlink', ACCOUNTS_WRITE, (client) => unlink(ctx, parts, client)));
   return router;
+}
+
+/** Unlinks the account's identity in the app `:appid`; 409 when it is the account's only one. */
+async function unlink(ctx: Context, parts: AdminParts, client: string): Promise<{ outcome: string; sub?: string }> {
+  const account = await byPathSub(ctx, parts);
+  const identity = account?.identities.find((known) => known.appid === ctx.params.appid);
+  if (!account || !identity) return notFound(ctx);
+  try {
+    const unlinked = await parts.personalData.unlink(account.id, identity, { by: 'admin', client });
+    if (!unlinked) return notFound(ctx);
+    ctx.body = view(unlinked, parts.apps);
+    return { outcome: 'ok', sub: unlinked.id };
+  } catch (error) {
+    if (!(error instanceof UnlinkRefusedError)) throw error;
+    return { ...badRequest(ctx, error.message, 409), sub: account.id };
+  }
 }

@@ -1,27 +1,40 @@
 // npm run accounts -- <command>: the accounts in the broker's stores, for an operator at a
-// shell (the broker may be down), as the same JSON the admin API answers.
+// shell (the broker may be down), as the same JSON the admin API answers, through the same
+// code (privacy/).
 //
 //   show <sub>                                the account (a merged-away sub shows the survivor)
 //   find --unionid U | --appid A --openid O   lookup
 //   export <sub>                              everything held about the person (PIPL art. 45)
+//   delete <sub>                              erasure (PIPL art. 47); relying parties are told
+//   unlink <sub> --appid A                    take one identity out; it logs in as a new account
 //
-// It reads REDIS_URL and MONGODB_URI as the broker does (and the rest of its environment,
-// for the apps' ids). Each command is audited on stderr as the admin API's calls are.
+// It reads REDIS_URL and MONGODB_URI as the broker does (and the rest of its environment:
+// the apps' ids, the clients to tell and the keys to sign their logout tokens). Each
+// command is audited on stderr as the admin API's calls are.
 
 import { parseArgs } from 'node:util';
-import type { Account, AccountId } from '../accounts/account.ts';
-import { accountView, findAccount } from '../admin/account-view.ts';
+import type { AccountId } from '../accounts/account.ts';
+import { UnlinkRefusedError } from '../accounts/store.ts';
+import { personalDataFor } from '../app.ts';
 import { loadConfig, type Config } from '../config/config.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { LogoutNotices } from '../oidc/logout-notices.ts';
+import { accountView, findAccount } from '../privacy/account-view.ts';
+import type { PersonalData } from '../privacy/personal-data.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { runCli, UsageError } from './run.ts';
 
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | export <sub>';
+const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink'] as const;
+type Command = (typeof COMMANDS)[number];
+const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | export <sub> | delete <sub> | unlink <sub> --appid A';
+/** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
+const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
+
+interface Options { unionid?: string; appid?: string; openid?: string }
 
 /** The stores the broker uses, connected; a memory store holds nothing outside the broker. */
-async function connect(): Promise<{ stores: Stores; apps: Config['apps'] }> {
-  const config = await loadConfig();
+async function connect(config: Config): Promise<Stores> {
   if (!config.storage.redis && !config.storage.mongodbUri) {
     throw new UsageError('accounts live in memory inside a running broker: set REDIS_URL or MONGODB_URI as the broker has them');
   }
@@ -31,35 +44,62 @@ async function connect(): Promise<{ stores: Stores; apps: Config['apps'] }> {
     await stores.close();
     throw new UsageError(fatal ?? 'storage is not reachable');
   }
-  return { stores, apps: config.apps };
+  return stores;
 }
 
-async function run(stores: Stores, command: string, positionals: string[], values: { unionid?: string; appid?: string; openid?: string }): Promise<Account | undefined> {
+/** The command's answer (JSON), and the account's sub for the audit line (undefined: no such account). */
+async function run(data: PersonalData, stores: Stores, config: Config, command: Command, positionals: string[], values: Options): Promise<{ sub?: string; out?: unknown }> {
   if (command === 'find') {
     const found = await findAccount(stores.accounts, values);
     if (typeof found === 'string') throw new UsageError(found);
-    return found;
+    return found ? { sub: found.id, out: accountView(found, config.apps) } : {};
   }
   const sub = positionals[1];
-  if ((command !== 'show' && command !== 'export') || !sub || !SUB.test(sub)) throw new UsageError(USAGE);
-  return stores.accounts.findById(sub as AccountId);
+  if (!sub || !SUB.test(sub) || (command === 'unlink') !== (values.appid !== undefined)) throw new UsageError(USAGE);
+  const account = await data.account(sub as AccountId);
+  if (!account) return {};
+  switch (command) {
+    case 'show': return { sub: account.id, out: accountView(account, config.apps) };
+    case 'export': return { sub: account.id, out: await data.export(account.id, config.issuer) };
+    case 'delete': return { sub: (await data.erase(account.id, { by: 'cli' }))?.id, out: { erased: account.id } };
+    default: return unlink(data, account.id, values.appid!, config);
+  }
+}
+
+async function unlink(data: PersonalData, sub: AccountId, appid: string, config: Config): Promise<{ sub?: string; out?: unknown }> {
+  const identity = (await data.account(sub))?.identities.find((known) => known.appid === appid);
+  if (!identity) throw new UsageError(`the account has no identity in app ${appid}`);
+  try {
+    const unlinked = await data.unlink(sub, identity, { by: 'cli' });
+    return unlinked ? { sub: unlinked.id, out: accountView(unlinked, config.apps) } : {};
+  } catch (error) {
+    if (error instanceof UnlinkRefusedError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function audited(audit: Logger, command: Command, answer: () => Promise<{ sub?: string; out?: unknown }>): Promise<string> {
+  const { sub, out } = await answer();
+  audit.info({ admin: { client: 'cli', action: command, outcome: sub ? 'ok' : 'not_found', ...(sub ? { sub } : {}) } }, 'admin call');
+  if (!sub) throw new UsageError('no such account');
+  return JSON.stringify(out, null, 2);
 }
 
 export async function accountsCommand(argv: string[]): Promise<string> {
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true, options: { unionid: { type: 'string' }, appid: { type: 'string' }, openid: { type: 'string' } },
   });
-  const command = positionals[0] ?? '';
-  if (!['show', 'find', 'export'].includes(command)) throw new UsageError(USAGE);
-  const { stores, apps } = await connect();
+  const command = positionals[0] as Command;
+  if (!COMMANDS.includes(command)) throw new UsageError(USAGE);
+  const config = await loadConfig();
+  const stores = await connect(config);
   const audit = createLogger('info', process.stderr);
+  const notices = new LogoutNotices(audit, undefined, CLI_NOTICE_DELAYS_MS);
   try {
-    const account = await run(stores, command, positionals, values);
-    audit.info({ admin: { client: 'cli', action: command, outcome: account ? 'ok' : 'not_found', ...(account ? { sub: account.id } : {}) } }, 'admin call');
-    if (!account) throw new UsageError('no such account');
-    const view = accountView(account, apps);
-    return JSON.stringify(command === 'export' ? { exported_at: new Date().toISOString(), account: view } : view, null, 2);
+    const data = await personalDataFor(config, stores, notices, audit);
+    return await audited(audit, command, () => run(data, stores, config, command, positionals, values));
   } finally {
+    await notices.settled();
     await stores.close();
   }
 }

@@ -13,6 +13,7 @@ import { StorageUnavailableError } from '../storage/errors.ts';
 import { langOf } from '../pages/html.ts';
 import { clientDisplay, LOCALIZED_METADATA, localizedProblem } from './client-display.ts';
 import { ConsumeOnceAdapter } from './consume-once.ts';
+import type { LogoutNotices } from './logout-notices.ts';
 import { registerTokenExchange, type SubjectTokens } from './token-exchange.ts';
 
 /** Private client metadata: `first_party: true` skips the consent page. */
@@ -70,6 +71,8 @@ export interface ProviderSetup {
   readonly subjectTokens?: SubjectTokens | undefined;
   /** Scopes of the broker's own APIs, for clients with the client_credentials grant (and those scopes in their `scope`). */
   readonly apiScopes?: readonly string[];
+  /** Back-Channel Logout deliveries, queued and retried; the provider's own go through it too. */
+  readonly notices?: LogoutNotices;
 }
 
 /** Which client a logout came from, for the logged-out page's way back. */
@@ -189,6 +192,9 @@ function configuration(setup: ProviderSetup): Configuration {
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      // OIDC Back-Channel Logout 1.0: clients that register a backchannel_logout_uri are
+      // told when a session ends (a logout, an erasure, a revoked grant).
+      backchannelLogout: { enabled: true },
       resourceIndicators: { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
@@ -210,6 +216,12 @@ function configuration(setup: ProviderSetup): Configuration {
     },
     loadExistingGrant,
     renderError,
+    // oidc-provider refuses outgoing requests to private and loopback addresses, a guard
+    // against dynamically registered clients. Here every client is the operator's own
+    // (CLIENTS_FILE; no dynamic registration), and their backchannel_logout_uri is often
+    // on the company's private network: the operator's choice is trusted. Its 2.5 s
+    // timeout stays.
+    fetch: (url, options) => fetch(url, { ...options, dispatcher: undefined } as RequestInit),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: policy(setup.accounts.loginChecks) },
     ttl: TTL,
     // Refresh tokens rotate on every use: a replayed one is refused and revokes the grant.
@@ -224,6 +236,7 @@ export async function createProvider(setup: ProviderSetup): Promise<Provider> {
   provider.proxy = true;
   // The client's address is the one the proxy in front added last, not one the client wrote.
   provider.maxIpsCount = 1;
+  setup.notices?.takeOver(provider);
   // Before the clients are checked: a client may list the grant in its grant_types.
   if (setup.subjectTokens) {
     registerTokenExchange(provider, {

@@ -25,6 +25,7 @@ export class BrokerMetrics {
   readonly #tokens = new Counter({ name: 'broker_tokens_issued_total', help: 'Token endpoint successes by grant type', labelNames: ['grant_type'], registers: [this.registry] });
   readonly #storageDuration = new Histogram({ name: 'broker_storage_operation_duration_seconds', help: 'Storage operation latency', labelNames: ['store'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2], registers: [this.registry] });
   readonly #adminCalls = new Counter({ name: 'broker_admin_calls_total', help: 'Admin API calls by calling client, action and outcome (the audit trail is the log)', labelNames: ['client', 'action', 'outcome'], registers: [this.registry] });
+  readonly #logoutNotices = new Counter({ name: 'broker_backchannel_logouts_total', help: 'Back-channel logout deliveries by outcome (delivered; retrying after a failure; failed, given up)', labelNames: ['outcome'], registers: [this.registry] });
   readonly #storageErrors = new Counter({ name: 'broker_storage_errors_total', help: 'Storage operations that failed or timed out', labelNames: ['store'], registers: [this.registry] });
 
   constructor() {
@@ -38,6 +39,10 @@ export class BrokerMetrics {
   wechatCall(path: string, seconds: number, errcode?: number | string): void {
     this.#wechatDuration.observe({ path }, seconds);
     if (errcode !== undefined) this.#wechatErrors.inc({ path, errcode: String(errcode) });
+  }
+
+  logoutNotice(outcome: string): void {
+    this.#logoutNotices.inc({ outcome });
   }
 
   adminCall(client: string, action: string, outcome: string): void {

@@ -122,7 +122,14 @@ export class MemoryStorage implements ProtocolStorage {
   }
 
   delete(key: string): void {
+    const payload = this.#entries.get(key)?.payload;
     this.#entries.delete(key);
+    const model = key.slice(0, key.indexOf(':'));
+    const accountId = payload && accountOf(model, payload);
+    if (accountId === undefined) return;
+    const keys = this.#accounts.get(`${model}\n${accountId}`);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#accounts.delete(`${model}\n${accountId}`);
   }
 
   accountKeys(model: string, accountId: string): string[] {

@@ -5,7 +5,7 @@
 // of record keys, living as long as their longest record) and the uid/userCode lookups
 // are separate keys written alongside the record.
 
-import { accountOf, GRANT_TOKEN_MODELS, type AccountRecord, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
+import { ACCOUNT_MODELS, accountOf, GRANT_TOKEN_MODELS, type AccountRecord, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
 import { StorageGuard, type StorageObserver } from './errors.ts';
 import type { RedisClient } from './redis-connection.ts';
 
@@ -120,9 +120,13 @@ class RedisAdapter implements StorageAdapter {
     });
   }
 
+  /** Also takes the record out of its account's set (an empty set is gone: nothing names the person). */
   destroy(id: string): Promise<void> {
     return this.#guard.run(async () => {
+      const payload = ACCOUNT_MODELS.has(this.#model) ? await this.#read(id) : undefined;
       await this.#redis.del(this.#key(id));
+      const accountId = payload && accountOf(this.#model, payload);
+      if (accountId !== undefined) await this.#redis.srem(this.#index('account', accountId), id);
     });
   }
 

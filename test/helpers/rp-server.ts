@@ -1,4 +1,5 @@
-// The relying party's web server: where the broker sends the browser back.
+// The relying party's web server: where the broker sends the browser back, and where it
+// posts back-channel logout tokens (OIDC Back-Channel Logout 1.0, section 2.5).
 
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -8,13 +9,38 @@ export interface RpServer {
   readonly origin: string;
   readonly callback: string;
   readonly loggedOut: string;
+  /** The backchannel_logout_uri. */
+  readonly backchannel: string;
+  /** The logout tokens received so far, in order. */
+  logoutTokens(): string[];
+  /** Answers the next `count` deliveries with 500, as a relying party having a bad moment. */
+  failNext(count: number): void;
+  /** Holds every delivery unanswered until the returned release is called. */
+  hold(): () => void;
   close(): Promise<void>;
 }
 
 export async function startRpServer(): Promise<RpServer> {
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<h1>relying party</h1>');
+  const tokens: string[] = [];
+  let failures = 0;
+  let held: Promise<void> | undefined;
+  const server = createServer((req, res) => {
+    if (req.method !== 'POST' || req.url !== '/backchannel-logout') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<h1>relying party</h1>');
+      return;
+    }
+    let body = '';
+    req.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; }).on('end', async () => {
+      await held;
+      if (failures > 0) {
+        failures -= 1;
+        res.writeHead(500).end();
+        return;
+      }
+      tokens.push(new URLSearchParams(body).get('logout_token') ?? '');
+      res.writeHead(200, { 'cache-control': 'no-store' }).end();
+    });
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -23,6 +49,14 @@ export async function startRpServer(): Promise<RpServer> {
     origin,
     callback: `${origin}/callback`,
     loggedOut: `${origin}/logged-out`,
+    backchannel: `${origin}/backchannel-logout`,
+    logoutTokens: () => [...tokens],
+    failNext: (count) => { failures = count; },
+    hold() {
+      let release = () => {};
+      held = new Promise((resolve) => { release = () => { held = undefined; resolve(); }; });
+      return release;
+    },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }

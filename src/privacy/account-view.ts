@@ -1,9 +1,10 @@
-// How the admin API and the accounts CLI show an account, and find one by key: the same
-// JSON whichever way an operator asks.
+// How the admin API, the accounts CLI and the export show an account and what is held
+// for it, and find one by key: the same JSON whichever way it is asked for.
 
 import type { Account } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../config/config.ts';
+import type { Held } from '../oidc/account-records.ts';
 import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
 
@@ -20,6 +21,18 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
     updated_at: new Date(account.updatedAt).toISOString(),
     last_login: lastLogin ? { at: new Date(lastLogin.at).toISOString(), app: appOf(lastLogin.appid), appid: lastLogin.appid, client: lastLogin.client ?? null } : null,
     merged_from: account.mergedFrom ?? [],
+    // Identities an operator unlinked: kept so that the unionid never links them back.
+    unlinked_identities: (account.detached ?? []).map(({ appid, openid }) => ({ app: appOf(appid), appid, openid })),
+  };
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** The person's sessions and the relying parties' grants, as the export shows them. */
+export function heldView(held: Held) {
+  return {
+    sessions: held.sessions.map((session) => ({ sub: session.sub, logged_in_at: iso(session.loginAt), expires_at: iso(session.expiresAt), clients: session.clients })),
+    grants: held.grants.map((grant) => ({ sub: grant.sub, client: grant.client, scope: grant.scope, granted_at: iso(grant.grantedAt), expires_at: iso(grant.expiresAt) })),
   };
 }
 

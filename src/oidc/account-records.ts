@@ -1,0 +1,140 @@
+// What the provider holds for a person, found by account (storage's findByAccount): the
+// sessions they are logged in with and the grants they gave relying parties. Revoking a
+// grant removes every token issued under it; ending a person's sessions and grants tells
+// each relying party through Back-Channel Logout (logout-notices.ts).
+
+import type Provider from 'oidc-provider';
+import type { AdapterPayload, ProtocolStorage } from '../storage/adapter.ts';
+import type { LogoutNotices, NotifiedClient } from './logout-notices.ts';
+
+/** A session a person is logged in with. Times in ms since the epoch. */
+export interface HeldSession {
+  readonly id: string;
+  /** The `sub` the session was opened for. */
+  readonly sub: string;
+  readonly loginAt?: number;
+  readonly expiresAt?: number;
+  /** The clients that took part in the session. */
+  readonly clients: readonly string[];
+}
+
+/** A relying party's grant: what the person let it have. */
+export interface HeldGrant {
+  readonly id: string;
+  readonly sub: string;
+  readonly client: string;
+  readonly scope: string;
+  readonly grantedAt?: number;
+  readonly expiresAt?: number;
+}
+
+export interface Held {
+  readonly sessions: readonly HeldSession[];
+  readonly grants: readonly HeldGrant[];
+}
+
+interface Authorization {
+  readonly sid?: string;
+  readonly grantId?: string;
+}
+
+const ms = (seconds: unknown): number | undefined => (typeof seconds === 'number' ? seconds * 1000 : undefined);
+const authorizationsOf = (payload: AdapterPayload) => (payload.authorizations ?? {}) as Record<string, Authorization>;
+
+function toSession(id: string, payload: AdapterPayload): HeldSession {
+  return {
+    id, sub: String(payload.accountId), loginAt: ms(payload.loginTs), expiresAt: ms(payload.exp),
+    clients: Object.keys(authorizationsOf(payload)),
+  };
+}
+
+function toGrant(id: string, payload: AdapterPayload): HeldGrant {
+  const openid = payload.openid as { scope?: string } | undefined;
+  return {
+    id, sub: String(payload.accountId), client: String(payload.clientId), scope: openid?.scope ?? '',
+    grantedAt: ms(payload.iat), expiresAt: ms(payload.exp),
+  };
+}
+
+export class AccountRecords {
+  readonly #provider: Provider;
+  readonly #storage: ProtocolStorage;
+  readonly #notices: LogoutNotices;
+
+  constructor(provider: Provider, storage: ProtocolStorage, notices: LogoutNotices) {
+    this.#provider = provider;
+    this.#storage = storage;
+    this.#notices = notices;
+  }
+
+  /** The sessions and grants held for any of `subs` (an account's own and merged ids). */
+  async held(subs: readonly string[]): Promise<Held> {
+    const [sessions, grants] = await Promise.all(['Session', 'Grant'].map(async (model) => {
+      const found = await Promise.all(subs.map((sub) => this.#storage.adapter(model).findByAccount(sub)));
+      return found.flat();
+    }));
+    return {
+      sessions: sessions!.map((record) => toSession(record.id, record.payload)),
+      grants: grants!.map((record) => toGrant(record.id, record.payload)),
+    };
+  }
+
+  /**
+   * Revokes `client`'s grants for the person (with every token issued under them), takes
+   * the client out of their sessions, and tells it. False when it had no grant.
+   */
+  async revokeClient(subs: readonly string[], client: string): Promise<boolean> {
+    const held = await this.held(subs);
+    const grants = held.grants.filter((grant) => grant.client === client);
+    if (grants.length === 0) return false;
+    await this.#notify(held, new Set([client]));
+    await Promise.all(grants.map((grant) => this.#revokeGrant(grant.id)));
+    const sessions = this.#storage.adapter('Session');
+    for (const { id } of held.sessions.filter((session) => session.clients.includes(client))) {
+      const payload = await sessions.find(id);
+      if (!payload) continue;
+      delete authorizationsOf(payload)[client];
+      const left = typeof payload.exp === 'number' ? payload.exp - Math.floor(Date.now() / 1000) : undefined;
+      await sessions.upsert(id, payload, left);
+    }
+    return true;
+  }
+
+  /** Ends every session and revokes every grant of the person; every relying party is told. */
+  async endAll(subs: readonly string[]): Promise<Held> {
+    const held = await this.held(subs);
+    await this.#notify(held, new Set([...held.grants.map((grant) => grant.client), ...held.sessions.flatMap((session) => session.clients)]));
+    await Promise.all(held.grants.map((grant) => this.#revokeGrant(grant.id)));
+    await Promise.all(held.sessions.map((session) => this.#storage.adapter('Session').destroy(session.id)));
+    return held;
+  }
+
+  async #revokeGrant(grantId: string): Promise<void> {
+    // One call reaches every token model: the stores index tokens by grant across models.
+    await this.#storage.adapter('AccessToken').revokeByGrantId(grantId);
+    await this.#storage.adapter('Grant').destroy(grantId);
+  }
+
+  /**
+   * One logout token per client and session it took part in (with that session's sid),
+   * and one without a sid for a client whose grant outlived its sessions.
+   */
+  async #notify(held: Held, clients: ReadonlySet<string>): Promise<void> {
+    const sessions = this.#storage.adapter('Session');
+    for (const clientId of clients) {
+      const client = await this.#provider.Client.find(clientId) as unknown as NotifiedClient | undefined;
+      if (!client) continue;
+      const told = new Set<string>();
+      for (const session of held.sessions.filter((candidate) => candidate.clients.includes(clientId))) {
+        const payload = await sessions.find(session.id);
+        const sid = payload ? authorizationsOf(payload)[clientId]?.sid : undefined;
+        this.#notices.send(client, session.sub, sid);
+        told.add(session.sub);
+      }
+      for (const grant of held.grants.filter((candidate) => candidate.client === clientId && !told.has(candidate.sub))) {
+        this.#notices.send(client, grant.sub, undefined);
+        told.add(grant.sub);
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+// A person's rights over what the broker holds about them (PIPL articles 45 and 47), in
+// one place for every way of asking: the admin API, the accounts CLI, the person's own
+// page and the retention job. An erasure takes the account first (so that a login in the
+// middle makes a new account rather than joining the old one), then every session and
+// grant held for any of its `sub`s, with every token issued under them; each relying
+// party that took part is told by Back-Channel Logout.
+
+import { subsOf, type Account, type AccountId, type Identity } from '../accounts/account.ts';
+import type { AccountLinker } from '../accounts/linking.ts';
+import type { ConfiguredApp } from '../config/config.ts';
+import type { Logger } from '../log.ts';
+import type { AccountRecords, Held } from '../oidc/account-records.ts';
+import { accountView, heldView } from './account-view.ts';
+
+/** Who asked for a change, for the log: an admin client, the CLI, the person, the retention job. */
+export type Requester = { readonly by: 'admin'; readonly client: string } | { readonly by: 'cli' | 'self' | 'retention' };
+
+export interface PersonalDataParts {
+  readonly linker: AccountLinker;
+  readonly records: AccountRecords;
+  readonly apps: readonly ConfiguredApp[];
+  readonly log: Logger;
+}
+
+export class PersonalData {
+  readonly #parts: PersonalDataParts;
+
+  constructor(parts: PersonalDataParts) {
+    this.#parts = parts;
+  }
+
+  /** The account of a `sub` (a merged-away one gives the account it joined). */
+  account(sub: AccountId): Promise<Account | undefined> {
+    return this.#parts.linker.byId(sub);
+  }
+
+  /** The account with its sessions and grants. */
+  async held(sub: AccountId): Promise<{ account: Account; held: Held } | undefined> {
+    const account = await this.account(sub);
+    return account && { account, held: await this.#parts.records.held(subsOf(account)) };
+  }
+
+  /** Everything the broker holds about the person, as one document (PIPL article 45). */
+  async export(sub: AccountId, issuer: string) {
+    const found = await this.held(sub);
+    if (!found) return undefined;
+    return {
+      exported_at: new Date().toISOString(), issuer,
+      account: accountView(found.account, this.#parts.apps),
+      ...heldView(found.held),
+    };
+  }
+
+  /** Erases the person (PIPL article 47): the account, its sessions, grants and tokens. Undefined when there is no such account. */
+  async erase(sub: AccountId, requester: Requester): Promise<Account | undefined> {
+    const account = await this.#parts.linker.erase(sub);
+    if (!account) return undefined;
+    const held = await this.#parts.records.endAll(subsOf(account));
+    this.#parts.log.info({ privacy: { action: 'erase', sub: account.id, ...requester, sessions: held.sessions.length, grants: held.grants.length } }, 'account erased');
+    return account;
+  }
+
+  /** Takes one identity out of the account; it logs in as a new account from then on. */
+  async unlink(sub: AccountId, identity: Identity, requester: Requester): Promise<Account | undefined> {
+    const account = await this.#parts.linker.unlink(sub, identity);
+    if (account) this.#parts.log.info({ privacy: { action: 'unlink', sub: account.id, appid: identity.appid, ...requester } }, 'identity unlinked');
+    return account;
+  }
+
+  /** Revokes one relying party's access (its grants and tokens); it is told. False when it had none. */
+  async revoke(sub: AccountId, client: string, requester: Requester): Promise<boolean> {
+    const account = await this.account(sub);
+    if (!account || !await this.#parts.records.revokeClient(subsOf(account), client)) return false;
+    this.#parts.log.info({ privacy: { action: 'revoke', sub: account.id, client, ...requester } }, 'grant revoked');
+    return true;
+  }
+}

@@ -1,0 +1,229 @@
+// Erasure, unlinking and back-channel logout (issue: account administration): an operator
+// erases a person or unlinks a wrong identity through the admin API or the CLI; nothing of
+// the person is left in the store, their tokens stop working, a later login is a new
+// account, and relying parties that registered a backchannel_logout_uri receive a logout
+// token (OIDC Back-Channel Logout 1.0) without the action waiting for them.
+
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import type { Browser, Page } from 'playwright-core';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { createRp, type Rp } from '../helpers/rp.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { loginInWeChat, startQrLogin } from '../helpers/wechat.ts';
+
+let browser: Browser;
+let rpServer: RpServer;
+let redis: RedisServer;
+let broker: RunningBroker;
+
+const SECRET = (id: string) => `${id}-secret-0123456789abcdef0123456789`;
+const tool = (id: string, scope: string) => ({ client_id: id, client_secret: SECRET(id), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope });
+
+test.before(async () => {
+  [browser, rpServer, redis] = await Promise.all([launchChromium(), startRpServer(), startRedis()]);
+  const listening = {
+    client_id: 'listening', client_secret: SECRET('listening'), client_name: 'Listening App', first_party: true,
+    redirect_uris: [rpServer.callback], post_logout_redirect_uris: [rpServer.loggedOut],
+    grant_types: ['authorization_code', 'refresh_token'], backchannel_logout_uri: rpServer.backchannel, backchannel_logout_session_required: true,
+  };
+  broker = await startBroker({
+    REDIS_URL: redis.url,
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), listening, tool('ops', 'accounts:read accounts:write'), tool('reader', 'accounts:read')]),
+  });
+});
+test.after.always(async () => {
+  await Promise.all([browser?.close(), broker?.stop(), rpServer?.close()]);
+  await redis?.stop();
+});
+
+const listeningRp = () => createRp(broker.issuer, rpServer, 'listening', SECRET('listening'));
+
+async function toolToken(id: string, scope: string): Promise<string> {
+  const config = await oidc.discovery(new URL(broker.issuer), id, SECRET(id), undefined, { execute: [oidc.allowInsecureRequests] });
+  return (await oidc.clientCredentialsGrant(config, { scope })).access_token;
+}
+
+async function admin(method: string, path: string, token?: string) {
+  const response = await fetch(`${broker.issuer}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> | undefined };
+}
+
+/** A QR login at `rp` kept open in its browser (for a logout later). */
+async function qrLogin(rp: Rp, user: RegExp, scope = 'openid profile wechat offline_access') {
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  const check = await startQrLogin(page, rp, { scope, prompt: 'consent' }, user);
+  await page.getByRole('button', { name: /同意|Allow/ }).click();
+  const tokens = await rp.finish(await rp.landed(page), check);
+  return { context, page, tokens, sub: tokens.claims()!.sub };
+}
+
+/** The logout tokens received since `since`, verified as an RP must (section 2.6). */
+async function logoutTokensSince(since: number) {
+  const jwks = createRemoteJWKSet(new URL(`${broker.issuer}/jwks`));
+  return Promise.all(rpServer.logoutTokens().slice(since).map(async (token) =>
+    (await jwtVerify(token, jwks, { issuer: broker.issuer, audience: 'listening', typ: 'logout+jwt' })).payload));
+}
+
+async function waitForLogoutTokens(since: number, count: number) {
+  for (let i = 0; i < 200 && rpServer.logoutTokens().length < since + count; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  return logoutTokensSince(since);
+}
+
+/** Every key and value in Redis, as text. */
+async function redisDump(): Promise<string> {
+  const client = new Redis(redis.url);
+  try {
+    const parts: string[] = [];
+    for (const key of await client.keys('*')) {
+      const type = await client.type(key);
+      const value = type === 'string' ? await client.get(key) : type === 'hash' ? await client.hgetall(key)
+        : type === 'set' ? await client.smembers(key) : type === 'zset' ? await client.zrange(key, '0', '-1') : '';
+      parts.push(key, JSON.stringify(value));
+    }
+    return parts.join('\n');
+  } finally {
+    client.disconnect();
+  }
+}
+
+test.serial('DELETE /admin/accounts/<sub>: nothing of the person is left, their tokens stop working, the RP is told, a later login is a new account', async (t) => {
+  const rp = await listeningRp();
+  const { context, tokens, sub } = await qrLogin(rp, /陈大文/);
+  await context.close();
+  const ops = await toolToken('ops', 'accounts:read accounts:write');
+  const account = (await admin('GET', `/admin/accounts/${sub}`, ops)).body as { unionid: string; identities: Array<{ openid: string }> };
+  const traces = [sub, account.unionid, ...account.identities.map((identity) => identity.openid)];
+  t.true(traces.every((trace) => trace.length > 8));
+  const before = await redisDump();
+  t.true(traces.every((trace) => before.includes(trace)), 'the person is in the store before');
+  const received = rpServer.logoutTokens().length;
+
+  t.is((await admin('DELETE', `/admin/accounts/${sub}`, ops)).status, 204);
+
+  const after = await redisDump();
+  for (const trace of traces) {
+    const holders = after.split('\n').flatMap((entry, index, all) => (index % 2 === 0 && `${entry}\n${all[index + 1]}`.includes(trace) ? [`${entry} = ${all[index + 1]}`] : []));
+    // The one exception: the sub's tombstone, which holds nothing and keeps the sub from ever being given again.
+    const expected = trace === sub ? [`wechat-broker:{accounts}:alias:${sub} = ""`] : [];
+    t.deepEqual(holders, expected, `nothing in Redis holds ${trace === sub ? 'the sub' : 'an identifier'}`);
+  }
+  t.is((await admin('GET', `/admin/accounts/${sub}`, ops)).status, 404);
+  t.is((await admin('DELETE', `/admin/accounts/${sub}`, ops)).status, 404);
+  const userinfo = await t.throwsAsync(oidc.fetchUserInfo(rp.config, tokens.access_token, sub));
+  t.regex(JSON.stringify((userinfo as { cause?: unknown }).cause), /invalid_token/);
+  for (const token of [tokens.access_token, tokens.refresh_token!]) t.false((await oidc.tokenIntrospection(rp.config, token)).active);
+  const refreshed = await t.throwsAsync(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!));
+  t.is((refreshed as oidc.ResponseBodyError).error, 'invalid_grant');
+
+  const [logout] = await waitForLogoutTokens(received, 1);
+  t.like(logout, { sub, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } });
+  t.is(typeof logout?.sid, 'string', 'the session\'s sid, as the client registered backchannel_logout_session_required');
+  t.is(logout?.nonce, undefined);
+
+  const again = await qrLogin(rp, /陈大文/);
+  await again.context.close();
+  t.not(again.sub, sub, 'the same WeChat person later is a new account; the sub is never reused');
+  t.true(await broker.logged((line) => line.msg === 'account erased' && (line.privacy as { sub?: string; by?: string; client?: string }).sub === sub
+    && (line.privacy as { by?: string }).by === 'admin' && (line.privacy as { client?: string }).client === 'ops'));
+});
+
+test.serial('DELETE …/identities/<appid>: the identity logs in as a new account; the only identity cannot be unlinked', async (t) => {
+  const rp = await listeningRp();
+  const byQr = await qrLogin(rp, /Bob/);
+  await byQr.context.close();
+  const inWeChat = await loginInWeChat(browser, rp, broker.simulator, 'bob', { allow: true });
+  t.is(inWeChat.claims.sub, byQr.sub, 'one person through both apps (unionid)');
+  const ops = await toolToken('ops', 'accounts:read accounts:write');
+  const account = (await admin('GET', `/admin/accounts/${byQr.sub}`, ops)).body as { identities: Array<{ app: string; appid: string }> };
+  const mp = account.identities.find((identity) => identity.app === 'mp')!;
+  const open = account.identities.find((identity) => identity.app === 'open')!;
+  const unlinked = await admin('DELETE', `/admin/accounts/${byQr.sub}/identities/${mp.appid}`, ops);
+  t.is(unlinked.status, 200);
+  t.deepEqual((unlinked.body as { identities: Array<{ app: string }> }).identities.map((identity) => identity.app), ['open']);
+  t.like(unlinked.body, { unlinked_identities: [{ app: 'mp', appid: mp.appid }] });
+  // Bob allowed snsapi_userinfo for this Official Account before: WeChat does not ask again.
+  const alone = await loginInWeChat(browser, rp, broker.simulator, 'bob');
+  t.not(alone.claims.sub, byQr.sub, 'the unlinked identity is an account of its own');
+  t.is(alone.userinfo.wechat_unionid, undefined, 'without the unionid, which stays with the account it was on');
+  t.is((await loginInWeChat(browser, rp, broker.simulator, 'bob')).claims.sub, alone.claims.sub);
+  const last = await admin('DELETE', `/admin/accounts/${byQr.sub}/identities/${open.appid}`, ops);
+  t.is(last.status, 409);
+  t.regex(String(last.body?.error_description), /only identity/);
+  t.is((await admin('DELETE', `/admin/accounts/${byQr.sub}/identities/wx0000000000000000`, ops)).status, 404);
+});
+
+test.serial('writing takes accounts:write: no token 401, a read-only tool 403, never a 5xx', async (t) => {
+  const rp = await listeningRp();
+  const { context, sub } = await qrLogin(rp, /Alice/);
+  await context.close();
+  const none = await fetch(`${broker.issuer}/admin/accounts/${sub}`, { method: 'DELETE' });
+  t.is(none.status, 401);
+  t.regex(String(none.headers.get('www-authenticate')), /^Bearer/);
+  const reader = await admin('DELETE', `/admin/accounts/${sub}`, await toolToken('reader', 'accounts:read'));
+  t.is(reader.status, 403);
+  t.like(reader.body, { error: 'insufficient_scope' });
+  t.is((await admin('GET', `/admin/accounts/${sub}`, await toolToken('reader', 'accounts:read'))).status, 200, 'the account is still there');
+  const ops = await toolToken('ops', 'accounts:read accounts:write');
+  t.is((await admin('DELETE', '/admin/accounts/%00%ff', ops)).status, 404);
+  t.is((await admin('DELETE', `/admin/accounts/${'x'.repeat(300)}/identities/x`, ops)).status, 404);
+});
+
+async function logout(page: Page, rp: Rp, idToken: string): Promise<void> {
+  await page.goto(oidc.buildEndSessionUrl(rp.config, { id_token_hint: idToken, post_logout_redirect_uri: rpServer.loggedOut }).href);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL((url) => url.href.startsWith(rpServer.loggedOut));
+}
+
+test.serial('a logout is not held up by an RP that does not answer, and an RP that fails once is told again', async (t) => {
+  const rp = await listeningRp();
+  const { context, page, tokens, sub } = await qrLogin(rp, /Alice/);
+  const received = rpServer.logoutTokens().length;
+  const release = rpServer.hold();
+  rpServer.failNext(1);
+  await logout(page, rp, tokens.id_token!);
+  t.is(rpServer.logoutTokens().length, received, 'the person is back at the RP while the delivery still waits');
+  release();
+  const [delivered] = await waitForLogoutTokens(received, 1);
+  t.is(delivered?.sub, sub);
+  t.is(delivered?.sid, tokens.claims()!.sid, 'the sid of the ID token the RP holds');
+  t.true(await broker.logged((line) => line.msg === 'back-channel logout not delivered: will try again' && line.client === 'listening'));
+  t.true(await broker.logged((line) => line.msg === 'back-channel logout delivered' && line.client === 'listening' && line.attempt === 2));
+  t.regex(await (await fetch(`${broker.origin}/metrics`)).text(), /broker_backchannel_logouts_total\{outcome="delivered"\} \d+/);
+  await context.close();
+});
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function accountsCli(...args: string[]) {
+  return spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
+    cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, timeout: 30_000,
+  });
+}
+
+test.serial('the accounts CLI erases and unlinks through the same code, audited on stderr', async (t) => {
+  const rp = await listeningRp();
+  const byQr = await qrLogin(rp, /陈大文/);
+  await byQr.context.close();
+  await loginInWeChat(browser, rp, broker.simulator, 'chen', { allow: true });
+  const shown = JSON.parse(accountsCli('show', byQr.sub).stdout) as { identities: Array<{ appid: string }> };
+  const [first] = shown.identities;
+  const unlinked = accountsCli('unlink', byQr.sub, '--appid', first!.appid);
+  t.is(unlinked.status, 0, unlinked.stderr);
+  t.is((JSON.parse(unlinked.stdout) as { identities: unknown[] }).identities.length, shown.identities.length - 1);
+  t.regex(unlinked.stderr, /"client":"cli","action":"unlink","outcome":"ok"/);
+  t.is(accountsCli('unlink', byQr.sub).status, 2, 'unlink names the app');
+  const exported = JSON.parse(accountsCli('export', byQr.sub).stdout) as { grants: Array<{ client: string }>; sessions: unknown[] };
+  t.true(exported.grants.some((grant) => grant.client === 'listening'), 'the export lists the grants');
+  const erased = accountsCli('delete', byQr.sub);
+  t.is(erased.status, 0, erased.stderr);
+  t.regex(erased.stderr, /"client":"cli","action":"delete","outcome":"ok"/);
+  t.is(accountsCli('show', byQr.sub).status, 2);
+});
