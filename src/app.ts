@@ -8,6 +8,8 @@ import type Provider from 'oidc-provider';
 import { AccountLinker } from './accounts/linking.ts';
 import { ADMIN_SCOPES } from './admin/auth.ts';
 import { adminRoutes } from './admin/routes.ts';
+import { accountPageClient } from './account-page/client.ts';
+import { accountPageRoutes } from './account-page/routes.ts';
 import { reloadFiles, type ClientMetadata, type Config } from './config/config.ts';
 import { demoRoutes } from './demo/routes.ts';
 import { applyDevMode, type RunningConfig } from './dev-mode.ts';
@@ -16,7 +18,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { createLogger, type Logger } from './log.ts';
 import { ATTEMPT_MODEL, Attempts } from './login/attempts.ts';
 import { HANDOFF_MODEL, Handoffs } from './login/handoff.ts';
-import { accountSource } from './login/claims.ts';
+import { accountSource, consentItems } from './login/claims.ts';
 import { createLogin, type Login } from './login/login.ts';
 import { miniProgramLogins } from './login/mini-program.ts';
 import { platformAuthorizeRoutes } from './login/platform-authorize.ts';
@@ -127,6 +129,10 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
     ...weChatPushRoutes(config, shared, login),
     loginRoutes(login),
     adminRoutes({ provider, accounts: stores.accounts, personalData, apps: config.apps, log: shared.log, metrics }),
+    accountPageRoutes({
+      provider, personalData, apps: config.apps, issuer: config.issuer, key: config.cookieKeys[0]!,
+      describe: (scope) => consentItems(new Set(scope.split(' ')), undefined),
+    }),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),
   ];
@@ -142,7 +148,7 @@ interface ProviderParts {
 /** oidc-provider for the configuration, and the person's rights over what it and the account store hold. */
 async function providerFor(config: RunningConfig, stores: Stores, parts: ProviderParts) {
   const provider = await createProvider({
-    issuer: config.issuer, clients: config.clients, keys: config.keys, cookieKeys: config.cookieKeys,
+    issuer: config.issuer, clients: [...config.clients, accountPageClient(config.issuer)], keys: config.keys, cookieKeys: config.cookieKeys,
     storage: stores.protocol,
     accounts: accountSource(stores.accounts, config.apps),
     apiScopes: ADMIN_SCOPES,

@@ -169,7 +169,9 @@ function configuration(setup: ProviderSetup): Configuration {
     scopes: [...setup.accounts.scopes, ...setup.apiScopes ?? []],
     claims: idTokenProtocolClaims(Object.fromEntries(Object.entries(setup.accounts.claims).map(([scope, claims]) => [scope, [...claims]]))),
     acrValues: [...setup.accounts.acrValues],
-    responseTypes: ['code'],
+    // `none` only for the broker's own page about the person, which needs a session and
+    // nothing else (account-page/client.ts); relying parties get `code`.
+    responseTypes: ['code', 'none'],
     extraParams: [...setup.accounts.extraParams],
     extraClientMetadata: {
       properties: [FIRST_PARTY, RESOURCE_SERVER, ...LOCALIZED_METADATA, ...setup.accounts.clientMetadata.properties],

@@ -79,6 +79,16 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
     // Dev mode's simulated third-party platform: its authorization page (or, before WeChat's first ticket, "starting up").
     'platform authorization': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/wechat/platform/platform/authorize`); } },
     'platform authorized': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/wechat/platform/platform/authorized`); } },
+    'my account': { device: 'desktop', open: (page) => signedInAt(page, broker(), '/account') },
+    'delete my account': { device: 'desktop', open: (page) => signedInAt(page, broker(), '/account/delete') },
   };
 }
 
+
+/** Logs Alice in at the broker's own account page (a QR login), then opens `path`. */
+async function signedInAt(page: Page, broker: RunningBroker, path: string): Promise<void> {
+  await page.goto(`${broker.issuer}/account`);
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  await page.waitForURL(/\/account\?/);
+  await page.goto(`${broker.issuer}${path}`);
+}

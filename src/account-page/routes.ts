@@ -1,0 +1,136 @@
+// The person's own page (PIPL articles 44 to 47, for the person themself):
+//   GET  /account          what the broker keeps about them, and who has access
+//   POST /account/revoke   take one relying party's access away (it is told)
+//   GET  /account/export   everything held about them, one JSON document
+//   GET  /account/delete   what deleting means; POST /account/delete does it
+// The person is whoever oidc-provider's session says; without one, the page sends them
+// through a login of its own client (client.ts) and back. Forms carry a token bound to
+// the session (an HMAC of its uid), so no other site can post them.
+
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AccountId } from '../accounts/account.ts';
+import type { ConfiguredApp } from '../config/config.ts';
+import { readForm } from '../http/read-body.ts';
+import { signedIn, type SignedIn } from '../oidc/browser-session.ts';
+import { clientDisplay } from '../oidc/client-display.ts';
+import { accountDeletedPage, accountDeletePage, accountPage, accountSignedOutPage, type GrantOnPage } from '../pages/account-views.ts';
+import { langOf } from '../pages/html.ts';
+import { errorPage, type ConsentItem } from '../pages/views.ts';
+import type { Held } from '../oidc/account-records.ts';
+import type { PersonalData } from '../privacy/personal-data.ts';
+import { ACCOUNT_PAGE_CLIENT, accountSignInUrl } from './client.ts';
+
+export interface AccountPageParts {
+  readonly provider: Provider;
+  readonly personalData: PersonalData;
+  readonly apps: readonly ConfiguredApp[];
+  readonly issuer: string;
+  /** Signs the forms' tokens. */
+  readonly key: string;
+  /** What a grant's scope lets a relying party have, in the consent page's words. */
+  readonly describe: (scope: string) => ConsentItem[];
+}
+
+const csrfOf = (key: string, me: SignedIn): string => createHmac('sha256', key).update(`account-page\n${me.uid}`).digest('base64url');
+
+function csrfValid(key: string, me: SignedIn, given: string | null): boolean {
+  const expected = Buffer.from(csrfOf(key, me));
+  const actual = Buffer.from(given ?? '');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/** To a login and back; a browser back from a login that did not sign it in gets a button instead (no loop). */
+function signIn(ctx: Context, parts: AccountPageParts, forceLogin: boolean): void {
+  const url = accountSignInUrl(parts.issuer, randomBytes(16).toString('base64url'), forceLogin);
+  if (ctx.query.state !== undefined || ctx.query.error !== undefined) return accountSignedOutPage(ctx, url);
+  ctx.status = 303;
+  ctx.redirect(url);
+}
+
+async function clientName(provider: Provider, clientId: string, ctx: Context): Promise<string> {
+  const client = await provider.Client.find(clientId);
+  return client ? clientDisplay(client, langOf(ctx)).name : clientId;
+}
+
+/** One entry per relying party (a person may have given one several grants), the page's own left out. */
+async function grantsOnPage(ctx: Context, parts: AccountPageParts, held: Held): Promise<GrantOnPage[]> {
+  const byClient = new Map<string, { scope: Set<string>; grantedAt?: number | undefined }>();
+  for (const grant of held.grants.filter((candidate) => candidate.client !== ACCOUNT_PAGE_CLIENT)) {
+    const entry = byClient.get(grant.client) ?? { scope: new Set<string>(), grantedAt: grant.grantedAt };
+    for (const scope of grant.scope.split(' ').filter(Boolean)) entry.scope.add(scope);
+    entry.grantedAt = Math.min(entry.grantedAt ?? Infinity, grant.grantedAt ?? Infinity);
+    byClient.set(grant.client, entry);
+  }
+  return Promise.all([...byClient].map(async ([client, { scope, grantedAt }]) => ({
+    client, name: await clientName(parts.provider, client, ctx), items: parts.describe([...scope].join(' ')),
+    grantedAt: Number.isFinite(grantedAt) ? grantedAt : undefined,
+  })));
+}
+
+async function show(ctx: Context, parts: AccountPageParts): Promise<void> {
+  const me = await signedIn(parts.provider, ctx);
+  const found = me && await parts.personalData.held(me.accountId as AccountId);
+  if (!me || !found) return signIn(ctx, parts, me !== undefined);
+  const { account, held } = found;
+  const appName = (appid: string) => {
+    const app = parts.apps.find((candidate) => candidate.appid === appid);
+    return app?.name ?? app?.id ?? appid;
+  };
+  const revoked = typeof ctx.query.revoked === 'string' ? await clientName(parts.provider, ctx.query.revoked, ctx) : undefined;
+  accountPage(ctx, {
+    nickname: account.profile.nickname, picture: account.profile.picture,
+    apps: [...new Set(account.identities.map((identity) => appName(identity.appid)))],
+    createdAt: account.createdAt,
+    lastLogin: account.lastLogin && { at: account.lastLogin.at, app: appName(account.lastLogin.appid) },
+    sessions: held.sessions.length,
+    grants: await grantsOnPage(ctx, parts, held),
+    csrf: csrfOf(parts.key, me),
+    revoked,
+  });
+}
+
+/** The person behind a form, when its token is theirs; a plain 400 page otherwise. */
+async function formOf(ctx: Context, parts: AccountPageParts): Promise<{ me: SignedIn; form: URLSearchParams } | undefined> {
+  const me = await signedIn(parts.provider, ctx);
+  const form = await readForm(ctx);
+  if (me && csrfValid(parts.key, me, form.get('csrf'))) return { me, form };
+  errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: 'the form is not from this session: open /account again' });
+  return undefined;
+}
+
+export function accountPageRoutes(parts: AccountPageParts): Router {
+  const router = new Router();
+  router.get('/account', (ctx) => show(ctx, parts));
+  router.post('/account/revoke', async (ctx) => {
+    const posted = await formOf(ctx, parts);
+    if (!posted) return;
+    const client = posted.form.get('client');
+    if (!client || client === ACCOUNT_PAGE_CLIENT) return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: 'no app named' });
+    const done = await parts.personalData.revoke(posted.me.accountId as AccountId, client, { by: 'self' });
+    ctx.status = 303;
+    ctx.redirect(done ? `/account?revoked=${encodeURIComponent(client)}` : '/account');
+  });
+  router.get('/account/export', async (ctx) => {
+    const me = await signedIn(parts.provider, ctx);
+    const exported = me && await parts.personalData.export(me.accountId as AccountId, parts.issuer);
+    if (!exported) return signIn(ctx, parts, false);
+    ctx.set('cache-control', 'no-store');
+    ctx.set('content-disposition', 'attachment; filename="my-account.json"');
+    ctx.body = exported;
+  });
+  router.get('/account/delete', async (ctx) => {
+    const me = await signedIn(parts.provider, ctx);
+    if (!me) return signIn(ctx, parts, false);
+    accountDeletePage(ctx, csrfOf(parts.key, me));
+  });
+  router.post('/account/delete', async (ctx) => {
+    const posted = await formOf(ctx, parts);
+    if (!posted) return;
+    await parts.personalData.erase(posted.me.accountId as AccountId, { by: 'self' });
+    accountDeletedPage(ctx);
+  });
+  return router;
+}

@@ -1,0 +1,95 @@
+// The person's own pages (/account): what the broker keeps about them, each relying
+// party's access with a way to revoke it, their data to download, and deleting the
+// account after a confirmation. Forms carry a token bound to the person's session.
+
+import type { Context } from 'koa';
+import { html, langOf, renderPage } from './html.ts';
+import { t, type Lang } from './i18n.ts';
+import type { ConsentItem } from './views.ts';
+
+/** A relying party that holds a grant, as the page shows it. */
+export interface GrantOnPage {
+  readonly client: string;
+  readonly name: string;
+  readonly items: readonly ConsentItem[];
+  readonly grantedAt?: number | undefined;
+}
+
+export interface AccountPageData {
+  readonly nickname?: string | undefined;
+  /** An https avatar URL. */
+  readonly picture?: string | undefined;
+  /** The names of the WeChat apps the person logged in through. */
+  readonly apps: readonly string[];
+  readonly createdAt: number;
+  readonly lastLogin?: { readonly at: number; readonly app: string } | undefined;
+  readonly sessions: number;
+  readonly grants: readonly GrantOnPage[];
+  /** The token every form posts back. */
+  readonly csrf: string;
+  /** The app whose access was just revoked, to say so. */
+  readonly revoked?: string | undefined;
+}
+
+/** A moment as people in China read it (China Standard Time), in the page's language. */
+function when(lang: Lang, ms: number): string {
+  return new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Shanghai', timeZoneName: 'short' }).format(ms);
+}
+
+function grantItem(lang: Lang, grant: GrantOnPage, csrf: string) {
+  return html`<li><strong>${grant.name}</strong>${grant.grantedAt ? html` <span class="muted">${t(lang, 'accountGrantedAt', { when: when(lang, grant.grantedAt) })}</span>` : ''}
+<ul>${grant.items.map((item) => html`<li>${t(lang, `consent_${item}`)}</li>`)}</ul>
+<form method="post" action="/account/revoke"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="client" value="${grant.client}">
+<button class="button" type="submit">${t(lang, 'accountRevoke', { app: grant.name })}</button></form></li>`;
+}
+
+export function accountPage(ctx: Context, data: AccountPageData): void {
+  const lang = langOf(ctx);
+  const { picture } = data;
+  renderPage(ctx, {
+    title: t(lang, 'accountTitle'),
+    imageSources: picture ? [new URL(picture).origin] : [],
+    body: () => html`<section><h1>${t(lang, 'accountTitle')}</h1>
+${data.revoked ? html`<p role="status">${t(lang, 'accountRevoked', { app: data.revoked })}</p>` : ''}
+<div class="person">${picture ? html`<img src="${picture}" alt="" width="40" height="40">` : ''}<p>${data.nickname || t(lang, 'consentSomeone')}</p></div>
+<p>${t(lang, 'accountIntro')}</p>
+<p>${t(lang, 'accountCreated', { when: when(lang, data.createdAt) })}</p>
+${data.lastLogin ? html`<p>${t(lang, 'accountLastLogin', { when: when(lang, data.lastLogin.at), app: data.lastLogin.app })}</p>` : ''}
+<p>${t(lang, 'accountSessions', { count: String(data.sessions) })}</p>
+<h2>${t(lang, 'accountApps')}</h2><ul>${data.apps.map((app) => html`<li>${app}</li>`)}</ul>
+<h2>${t(lang, 'accountGrants')}</h2>
+${data.grants.length ? html`<ul>${data.grants.map((grant) => grantItem(lang, grant, data.csrf))}</ul>` : html`<p>${t(lang, 'accountNoGrants')}</p>`}
+<a class="button" href="/account/export" download>${t(lang, 'accountExport')}</a>
+<a class="button" href="/account/delete">${t(lang, 'accountDelete')}</a></section>`,
+  });
+}
+
+/** "Delete my account": what it means, confirmed by a second step. */
+export function accountDeletePage(ctx: Context, csrf: string): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'accountDelete'),
+    body: () => html`<section><h1>${t(lang, 'accountDelete')}</h1><p>${t(lang, 'accountDeleteQuestion')}</p>
+<form method="post" action="/account/delete"><input type="hidden" name="csrf" value="${csrf}">
+<button class="button primary" type="submit">${t(lang, 'accountDeleteConfirm')}</button></form>
+<a class="button" href="/account">${t(lang, 'accountDeleteCancel')}</a></section>`,
+  });
+}
+
+export function accountDeletedPage(ctx: Context): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'accountDeletedTitle'),
+    body: () => html`<section><h1>${t(lang, 'accountDeletedTitle')}</h1><p>${t(lang, 'accountDeletedBody')}</p></section>`,
+  });
+}
+
+/** Not logged in here (or back from a login that did not happen): a way to log in. */
+export function accountSignedOutPage(ctx: Context, signIn: string): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'accountTitle'),
+    body: () => html`<section><h1>${t(lang, 'accountTitle')}</h1><p>${t(lang, 'accountSignedOut')}</p>
+<a class="button primary" href="${signIn}">${t(lang, 'accountSignIn')}</a></section>`,
+  });
+}

@@ -1,0 +1,118 @@
+// The person's own page (issue: account administration): in their browser, what the
+// broker keeps about them and who has access, "revoke this app's access" per relying
+// party (it is told by back-channel logout and its tokens stop working), their data to
+// download, and "delete my account", confirmed, then the same erasure as the admin API.
+
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import * as oidc from 'openid-client';
+import type { Browser, Page } from 'playwright-core';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { createRp, type Rp } from '../helpers/rp.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { startQrLogin } from '../helpers/wechat.ts';
+
+let browser: Browser;
+let rpServer: RpServer;
+let broker: RunningBroker;
+const SECRET = 'listening-secret-0123456789abcdef0123456789';
+
+test.before(async () => {
+  [browser, rpServer] = await Promise.all([launchChromium(), startRpServer()]);
+  const listening = {
+    client_id: 'listening', client_secret: SECRET, client_name: 'Listening App', first_party: true,
+    redirect_uris: [rpServer.callback], grant_types: ['authorization_code', 'refresh_token'], backchannel_logout_uri: rpServer.backchannel,
+  };
+  broker = await startBroker({ CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), listening]) });
+});
+test.after.always(async () => {
+  await Promise.all([browser?.close(), broker?.stop(), rpServer?.close()]);
+});
+
+/** A QR login at `rp` in `page`'s browser, which keeps its session at the broker. */
+async function logIn(page: Page, rp: Rp, user: RegExp, params: Record<string, string> = {}) {
+  const check = await startQrLogin(page, rp, params, user);
+  if (params.prompt === 'consent') await page.getByRole('button', { name: /Allow/ }).click();
+  return rp.finish(await rp.landed(page), check);
+}
+
+test('signed out, /account goes through a WeChat login and back to the page', async (t) => {
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  await page.goto(`${broker.issuer}/account`);
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Bob/ }).click();
+  await page.getByRole('heading', { name: 'Your account' }).waitFor();
+  t.regex(await page.locator('section').innerText(), /Bob <b>&amp; "quotes"/, 'the nickname, escaped');
+  t.is(await page.getByText('No app has access to your information.').count(), 1, 'the page\'s own sign-in is not listed as an app');
+});
+
+test('the page lists the apps with access; revoking one tells it, and its tokens stop working', async (t) => {
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  const listening = await createRp(broker.issuer, rpServer, 'listening', SECRET);
+  const tokens = await logIn(page, listening, /Alice/, { scope: 'openid profile offline_access', prompt: 'consent' });
+  // Logged in at the broker already: the second app asks only for consent.
+  const thirdParty = await createRp(broker.issuer, rpServer, 'third-party');
+  const { url, check } = await thirdParty.start({ prompt: 'consent' });
+  await page.goto(url);
+  await page.getByRole('button', { name: /Allow/ }).click();
+  await thirdParty.finish(await thirdParty.landed(page), check);
+  await page.goto(`${broker.issuer}/account`);
+  const section = await page.locator('section').innerText();
+  t.regex(section, /小爱 Alice/);
+  t.regex(section, /Listening App/);
+  t.regex(section, /Third <Party> App/);
+  t.regex(section, /your WeChat nickname/, 'what each app may have, in the consent page\'s words');
+  t.regex(section, /WeChat apps you logged in through\s+open/);
+  const received = rpServer.logoutTokens().length;
+  await page.getByRole('button', { name: 'Revoke Listening App\'s access' }).click();
+  await page.getByRole('status').filter({ hasText: 'Listening App no longer has access' }).waitFor();
+  t.regex(await page.locator('section').innerText(), /Third <Party> App/, 'the other app keeps its access');
+  t.is(await page.getByRole('button', { name: 'Revoke Listening App\'s access' }).count(), 0);
+  const refused = await t.throwsAsync(oidc.refreshTokenGrant(listening.config, tokens.refresh_token!));
+  t.is((refused as oidc.ResponseBodyError).error, 'invalid_grant');
+  t.false((await oidc.tokenIntrospection(listening.config, tokens.access_token)).active);
+  for (let i = 0; i < 100 && rpServer.logoutTokens().length === received; i += 1) await page.waitForTimeout(50);
+  t.is(rpServer.logoutTokens().length, received + 1, 'the app received a logout token');
+});
+
+test('a form from elsewhere (no token of this session) is refused and changes nothing', async (t) => {
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  await logIn(page, await createRp(broker.issuer, rpServer, 'third-party'), /Alice/, { prompt: 'consent' });
+  const forged = await page.request.post(`${broker.issuer}/account/revoke`, { form: { client: 'third-party', csrf: 'forged' } });
+  t.is(forged.status(), 400);
+  const deleted = await page.request.post(`${broker.issuer}/account/delete`, { form: {} });
+  t.is(deleted.status(), 400);
+  await page.goto(`${broker.issuer}/account`);
+  t.regex(await page.locator('section').innerText(), /Third <Party> App/);
+});
+
+test('download my data, then delete my account: confirmed, erased, every app told, a later login is a new account', async (t) => {
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  const listening = await createRp(broker.issuer, rpServer, 'listening', SECRET);
+  const tokens = await logIn(page, listening, /陈大文/);
+  const sub = tokens.claims()!.sub;
+  await page.goto(`${broker.issuer}/account`);
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download my data (JSON)' }).click();
+  const exported = JSON.parse(readFileSync(await (await download).path(), 'utf8')) as { account: { sub: string }; grants: Array<{ client: string }>; sessions: unknown[] };
+  t.is(exported.account.sub, sub);
+  t.true(exported.grants.some((grant) => grant.client === 'listening'));
+  t.true(exported.sessions.length >= 1);
+  const received = rpServer.logoutTokens().length;
+  await page.getByRole('link', { name: 'Delete my account' }).click();
+  await page.getByRole('link', { name: 'Keep my account' }).click();
+  await page.getByRole('heading', { name: 'Your account' }).waitFor();
+  await page.getByRole('link', { name: 'Delete my account' }).click();
+  await page.getByRole('button', { name: 'Yes, delete my account' }).click();
+  await page.getByRole('heading', { name: 'Account deleted' }).waitFor();
+  t.false((await oidc.tokenIntrospection(listening.config, tokens.access_token)).active);
+  for (let i = 0; i < 100 && rpServer.logoutTokens().length === received; i += 1) await page.waitForTimeout(50);
+  t.true(rpServer.logoutTokens().length > received, 'the app received a logout token');
+  t.true(await broker.logged((line) => line.msg === 'account erased' && (line.privacy as { by?: string; sub?: string }).by === 'self' && (line.privacy as { sub?: string }).sub === sub));
+  const again = await logIn(page, listening, /陈大文/);
+  t.not(again.claims()!.sub, sub);
+});
