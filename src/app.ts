@@ -37,6 +37,7 @@ import { createProvider } from './oidc/provider.ts';
 import type { SubjectTokens } from './oidc/token-exchange.ts';
 import { requestLimits } from './oidc/request-limits.ts';
 import { PersonalData } from './privacy/personal-data.ts';
+import { Retention, RETENTION_LOCK_MODEL } from './privacy/retention.ts';
 import { errorPages } from './ops/errors.ts';
 import { healthRoutes } from './ops/health.ts';
 import { homeRoutes } from './ops/home.ts';
@@ -199,7 +200,14 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     provider.use(router.routes());
     provider.use(router.allowedMethods());
   }
-  return provider;
+  return { app: provider, personalData };
+}
+
+/** ACCOUNT_RETENTION_DAYS: the erasure job, when configured. */
+function retentionJob(config: Config, shared: Shared, personalData: () => PersonalData): Retention | undefined {
+  if (config.retentionDays === undefined) return undefined;
+  const { stores, log } = shared;
+  return new Retention({ days: config.retentionDays, accounts: stores.accounts, personalData, locks: stores.protocol.adapter(RETENTION_LOCK_MODEL), log });
 }
 
 /** The WeChat client and the platforms' tokens; the operator hears which platforms still wait for WeChat's first ticket. */
@@ -223,10 +231,8 @@ export interface BrokerOptions {
   readonly fatal?: (message: string) => void;
 }
 
-export async function createBroker(loaded: Config, options: BrokerOptions = {}): Promise<Broker> {
-  const log = options.log ?? createLogger(loaded.logLevel);
-  const { config: startConfig, simulator, demo } = await applyDevMode(loaded);
-  let config = startConfig;
+/** What every rebuild of the app shares: the stores (connected), metrics, WeChat and its tokens, the logout queue. */
+async function openShared(config: RunningConfig, log: Logger, options: BrokerOptions, demo: ClientMetadata | undefined, isClosing: () => boolean): Promise<Shared> {
   const metrics = new BrokerMetrics();
   const stores = openStores(config.storage, {
     log,
@@ -234,12 +240,23 @@ export async function createBroker(loaded: Config, options: BrokerOptions = {}):
     fatal: options.fatal ?? ((message) => log.fatal(message)),
   });
   if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
-  let closing = false;
-  const shared: Shared = {
+  return {
     log, stores, metrics, ...await weChat(config, stores, metrics, log), demo, silent: new SilentLogins(config.cookieKeys),
-    notices: new LogoutNotices(log, (outcome) => metrics.logoutNotice(outcome)), isClosing: () => closing,
+    notices: new LogoutNotices(log, (outcome) => metrics.logoutNotice(outcome)), isClosing,
   };
-  let handle = (await buildApp(config, shared)).callback();
+}
+
+export async function createBroker(loaded: Config, options: BrokerOptions = {}): Promise<Broker> {
+  const log = options.log ?? createLogger(loaded.logLevel);
+  const { config: startConfig, simulator, demo } = await applyDevMode(loaded);
+  let config = startConfig;
+  let closing = false;
+  const shared = await openShared(config, log, options, demo, () => closing);
+  const { stores, metrics } = shared;
+  let built = await buildApp(config, shared);
+  let handle = built.app.callback();
+  const retention = retentionJob(config, shared, () => built.personalData);
+  retention?.start();
 
   return {
     get config() { return config; },
@@ -252,13 +269,14 @@ export async function createBroker(loaded: Config, options: BrokerOptions = {}):
     async reload() {
       const next = await reloadFiles(config);
       const running = { ...next, clients: next.clients ?? config.clients };
-      const nextHandle = (await buildApp(running, shared)).callback();
-      [config, handle] = [running, nextHandle];
+      const rebuilt = await buildApp(running, shared);
+      [config, built, handle] = [running, rebuilt, rebuilt.app.callback()];
       return next;
     },
     beginShutdown: () => { closing = true; },
     async close() {
       closing = true;
+      retention?.stop();
       await Promise.all([stores.close(), simulator?.close()]);
     },
   };

@@ -75,6 +75,8 @@ export interface Config {
   readonly storage: StorageSettings;
   /** /metrics: a bearer token, a separate port, or (dev mode only) open on the main port. */
   readonly metrics: { readonly token: string | undefined; readonly port: number | undefined; readonly enabled: boolean };
+  /** Accounts with no login for this many days are erased (undefined: kept until erased on request). */
+  readonly retentionDays: number | undefined;
   /** Requests a minute per client IP and per client_id at the costly endpoints; 0 is off. */
   readonly rateLimits: { readonly perIp: number; readonly perClient: number };
   /** SIGTERM: how long to keep serving while not ready, then how long in-flight requests get. */
@@ -174,6 +176,7 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
       perIp: settings.RATE_LIMIT_PER_IP ?? (production ? 300 : 0),
       perClient: settings.RATE_LIMIT_PER_CLIENT ?? (production ? 3000 : 0),
     },
+    retentionDays: settings.ACCOUNT_RETENTION_DAYS,
     shutdown: { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS },
     cookieKeys: (settings.COOKIE_KEYS ?? [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')]) as [string, ...string[]],
     simulator: apps.length === 0 ? { port: settings.WECHAT_SIMULATOR_PORT ?? (port === 0 ? 0 : port + 1) } : undefined,

@@ -114,6 +114,10 @@ export const VARIABLES = {
   LOG_LEVEL: variable({ schema: oneOf(LOG_LEVELS), default: 'info', production: 'optional', doc: 'log level; logs are JSON lines on stdout' }),
   METRICS_TOKEN: variable({ schema: optional(z.string().min(16, { error: 'must have at least 16 characters' })), production: 'recommended', doc: 'bearer token required on /metrics' }),
   METRICS_PORT: variable({ schema: optional(wholeNumber(1, 65535)), production: 'recommended', doc: 'serve /metrics on this port only' }),
+  ACCOUNT_RETENTION_DAYS: variable({
+    schema: optional(wholeNumber(1, 36_500)), production: 'optional',
+    doc: 'erase accounts with no login for this many days (a job on one instance at a time, hourly)',
+  }),
   SHUTDOWN_DELAY_MS: variable({ schema: wholeNumber(0, 120_000), default: '0', production: 'optional', doc: 'after SIGTERM, how long to keep serving while not ready' }),
   RATE_LIMIT_PER_IP: variable({
     schema: optional(wholeNumber(0, 1_000_000)), derived: '`300` in production, `0` (off) in dev mode', production: 'optional',

@@ -19,6 +19,8 @@ export const MODELS = [
   // The broker's own (login/: attempts, hand-offs, platform pushes and tokens, account tokens, follow scenes).
   'WeChatLoginAttempt', 'WeChatHandoff', 'WeChatPlatformTicket', 'WeChatPushNonce', 'WeChatComponentToken', 'WeChatLock',
   'WeChatAccountToken', 'WeChatFollowScene', 'WeChatFollowScan', 'WeChatAuthorization',
+  // privacy/: the retention job's lock.
+  'RetentionLock',
 ] as const;
 
 const PREFIX = 'oidc_';

@@ -179,3 +179,9 @@ test('branding: a colour no text can sit on with AA contrast is refused; a logo 
   await failsWith(t, { BRAND_LOGO_FILE: file('logo.txt', 'not an image') }, /^BRAND_LOGO_FILE$/, /not a PNG, JPEG, WebP or SVG/);
   await failsWith(t, { PSB_LICENSE: '京公网安备' }, /^PSB_LICENSE$/, /record number/);
 });
+
+test('ACCOUNT_RETENTION_DAYS: a whole number of days from 1, or unset (kept until erased on request)', async (t) => {
+  t.is((await loadConfig({})).retentionDays, undefined);
+  t.is((await loadConfig({ ACCOUNT_RETENTION_DAYS: '730' })).retentionDays, 730);
+  for (const bad of ['0', '-5', '1.5', 'forever']) await failsWith(t, { ACCOUNT_RETENTION_DAYS: bad }, /^ACCOUNT_RETENTION_DAYS$/, /./);
+});

@@ -3,6 +3,7 @@
 // (No MongoDB server can run here; test/contract/mongodb.test.ts runs the full contracts
 // when MONGODB_URI names one.)
 
+import { RETENTION_LOCK_MODEL } from '../../src/privacy/retention.ts';
 import test from 'ava';
 import { ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL } from '../../src/login/account-tokens.ts';
 import { ATTEMPT_MODEL } from '../../src/login/attempts.ts';
@@ -74,6 +75,6 @@ test('a record with expiresIn 0 expires at once, not never', (t) => {
 });
 
 test('every model the broker keeps records in has its MongoDB collection', (t) => {
-  const own = [ATTEMPT_MODEL, HANDOFF_MODEL, NONCE_MODEL, TICKET_MODEL, TOKEN_MODEL, LOCK_MODEL, ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL, SCENE_MODEL, SCAN_MODEL];
+  const own = [ATTEMPT_MODEL, HANDOFF_MODEL, NONCE_MODEL, TICKET_MODEL, TOKEN_MODEL, LOCK_MODEL, ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL, SCENE_MODEL, SCAN_MODEL, RETENTION_LOCK_MODEL];
   t.deepEqual(own.filter((model) => !(MODELS as readonly string[]).includes(model)), []);
 });

@@ -1,0 +1,68 @@
+// ACCOUNT_RETENTION_DAYS: accounts with no login for that long are erased, with the same
+// erasure and notifications as a request (personal-data.ts). The job wakes every hour;
+// a run takes a lock record in shared storage that lives for the interval (an atomic
+// insert: in Redis or MongoDB, one instance of many wins), so the estate runs it at most
+// once an hour, on whichever instance got there first.
+
+import type { AccountStore } from '../accounts/store.ts';
+import type { Logger } from '../log.ts';
+import type { StorageAdapter } from '../storage/adapter.ts';
+import type { PersonalData } from './personal-data.ts';
+
+/** The lock records' model. */
+export const RETENTION_LOCK_MODEL = 'RetentionLock';
+const LOCK_ID = 'account-retention';
+const DAY_MS = 86_400_000;
+export const RETENTION_INTERVAL_MS = 60 * 60_000;
+/** The first run waits a little after the start, so that a broker starts without delay. */
+const FIRST_RUN_MS = 60_000;
+
+export interface RetentionParts {
+  readonly days: number;
+  readonly accounts: AccountStore;
+  /** The erasure in force (the broker rebuilds it on SIGHUP). */
+  readonly personalData: () => PersonalData;
+  readonly locks: StorageAdapter;
+  readonly log: Logger;
+  readonly now?: () => number;
+  readonly intervalMs?: number;
+}
+
+export class Retention {
+  readonly #parts: RetentionParts;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(parts: RetentionParts) {
+    this.#parts = parts;
+  }
+
+  start(): void {
+    const run = () => { this.run().catch((error: unknown) => this.#parts.log.error({ err: error }, 'account retention: the run failed; the next one tries again')); };
+    this.#timer = setTimeout(() => {
+      run();
+      this.#timer = setInterval(run, this.#interval()).unref();
+    }, FIRST_RUN_MS).unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    clearInterval(this.#timer);
+  }
+
+  #interval(): number {
+    return this.#parts.intervalMs ?? RETENTION_INTERVAL_MS;
+  }
+
+  /** One run: the accounts erased, or undefined when another instance holds this interval's lock. */
+  async run(): Promise<number | undefined> {
+    const { days, accounts, locks, log } = this.#parts;
+    const now = (this.#parts.now ?? Date.now)();
+    if (!await locks.insert(LOCK_ID, { at: now }, Math.ceil(this.#interval() / 1000))) return undefined;
+    let erased = 0;
+    for await (const account of accounts.idleSince(now - days * DAY_MS)) {
+      if (await this.#parts.personalData().erase(account.id, { by: 'retention' })) erased += 1;
+    }
+    log.info({ retention: { days, erased } }, `account retention: ${erased} accounts with no login for ${days} days erased`);
+    return erased;
+  }
+}

@@ -1,0 +1,70 @@
+// ACCOUNT_RETENTION_DAYS (issue: account administration): with the clock of the logins
+// moved back, accounts with no login for longer than the retention are erased with their
+// sessions and grants, recent ones stay; on several instances sharing Redis one run per
+// interval happens, on whichever instance takes the lock.
+
+import test from 'ava';
+import type { AccountId } from '../../src/accounts/account.ts';
+import { AccountLinker } from '../../src/accounts/linking.ts';
+import { personalDataFor } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { LogoutNotices } from '../../src/oidc/logout-notices.ts';
+import { Retention, RETENTION_LOCK_MODEL } from '../../src/privacy/retention.ts';
+import { openStores, type Stores } from '../../src/stores.ts';
+import type { AppId, Openid } from '../../src/wechat/types.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+
+const DAY = 86_400_000;
+let redis: RedisServer;
+const opened: Stores[] = [];
+
+test.before(async () => { redis = await startRedis(); });
+test.after.always(async () => {
+  await Promise.all(opened.map((stores) => stores.close()));
+  await redis?.stop();
+});
+
+async function broker(env: Record<string, string>) {
+  const config = await loadConfig({ WECHAT_SIMULATOR_PORT: '0', ...env });
+  const log = createLogger('silent');
+  const stores = openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
+  opened.push(stores);
+  await stores.ready(5000);
+  const personalData = await personalDataFor(config, stores, new LogoutNotices(log), log);
+  const retention = (days: number) => new Retention({ days, accounts: stores.accounts, personalData: () => personalData, locks: stores.protocol.adapter(RETENTION_LOCK_MODEL), log });
+  return { stores, retention };
+}
+
+const person = (openid: string) => ({ identity: { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: `${openid}-${Math.random()}` as Openid }, client: 'rp' });
+
+for (const [name, env] of [['memory', () => ({})], ['Redis', () => ({ REDIS_URL: redis.url })]] as const) {
+  test.serial(`${name}: accounts idle longer than the retention are erased with their sessions and grants; the others stay`, async (t) => {
+    const { stores, retention } = await broker(env());
+    const longAgo = new AccountLinker(stores.accounts, () => Date.now() - 400 * DAY);
+    const lately = new AccountLinker(stores.accounts, () => Date.now() - 10 * DAY);
+    const idle = await longAgo.resolve(person('idle'));
+    const active = await lately.resolve(person('active'));
+    const cameBack = await longAgo.resolve(person('back'));
+    await lately.resolve({ ...person('back'), identity: cameBack.identities[0]! });
+    await stores.protocol.adapter('Session').upsert('s-idle', { jti: 's-idle', accountId: idle.id, authorizations: {} }, 3600);
+    await stores.protocol.adapter('Grant').upsert('g-idle', { jti: 'g-idle', accountId: idle.id, clientId: 'rp' }, 3600);
+
+    t.true((await retention(365).run() ?? 0) >= 1);
+    t.is(await stores.accounts.findById(idle.id), undefined, 'a year and more without a login: erased');
+    t.deepEqual(await stores.protocol.adapter('Session').findByAccount(idle.id), []);
+    t.deepEqual(await stores.protocol.adapter('Grant').findByAccount(idle.id), []);
+    t.truthy(await stores.accounts.findById(active.id));
+    t.truthy(await stores.accounts.findById(cameBack.id as AccountId), 'created long ago, but logged in lately');
+  });
+}
+
+test.serial('two instances on one Redis: one run an interval, whichever takes the lock', async (t) => {
+  const [a, b] = await Promise.all([broker({ REDIS_URL: redis.url, REDIS_PREFIX: 'retention-lock:' }), broker({ REDIS_URL: redis.url, REDIS_PREFIX: 'retention-lock:' })]);
+  const idle = await new AccountLinker(a.stores.accounts, () => Date.now() - 40 * DAY).resolve(person('idle'));
+  const runs = await Promise.all([a.retention(30).run(), b.retention(30).run()]);
+  t.deepEqual(runs.filter((run) => run === undefined).length, 1, 'the other instance skipped');
+  t.is(runs.find((run) => run !== undefined), 1);
+  t.is(await b.stores.accounts.findById(idle.id), undefined);
+  t.is(await a.retention(30).run(), undefined, 'and no second run within the interval');
+});
