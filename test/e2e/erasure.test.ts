@@ -16,6 +16,7 @@ import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { qrLoginByFetch } from '../helpers/fetch-login.ts';
 import { loginInWeChat, startQrLogin } from '../helpers/wechat.ts';
 
 let browser: Browser;
@@ -226,4 +227,34 @@ test.serial('the accounts CLI erases and unlinks through the same code, audited 
   t.is(erased.status, 0, erased.stderr);
   t.regex(erased.stderr, /"client":"cli","action":"delete","outcome":"ok"/);
   t.is(accountsCli('show', byQr.sub).status, 2);
+});
+
+test.serial('the memory store (dev mode\'s default): the same export, unlink and erasure; the erased person\'s tokens refused', async (t) => {
+  const memory = await startBroker({
+    WECHAT_QR_MODE: 'redirect',
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), tool('ops', 'accounts:read accounts:write')]),
+  });
+  t.teardown(() => memory.stop());
+  const rp = await createRp(memory.issuer, rpServer);
+  const { url, check } = await rp.start();
+  const { landed } = await qrLoginByFetch(url, { issuer: memory.issuer, direct: memory.origin }, memory.simulator, 'alice');
+  const tokens = await rp.finish(new URL(landed), check);
+  const sub = tokens.claims()!.sub;
+  const config = await oidc.discovery(new URL(memory.issuer), 'ops', SECRET('ops'), undefined, { execute: [oidc.allowInsecureRequests] });
+  const ops = (await oidc.clientCredentialsGrant(config, { scope: 'accounts:read accounts:write' })).access_token;
+  const call = async (method: string, path: string) => {
+    const response = await fetch(`${memory.issuer}${path}`, { method, headers: { authorization: `Bearer ${ops}` } });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> | undefined };
+  };
+  const exported = await call('GET', `/admin/accounts/${sub}/export`);
+  t.like(exported.body, { account: { sub } });
+  t.true((exported.body!.grants as Array<{ client: string }>).some((grant) => grant.client === 'first-party'));
+  t.true((exported.body!.sessions as unknown[]).length >= 1);
+  const appid = (exported.body!.account as { identities: Array<{ appid: string }> }).identities[0]!.appid;
+  t.is((await call('DELETE', `/admin/accounts/${sub}/identities/${appid}`)).status, 409, 'the only identity');
+  t.is((await call('DELETE', `/admin/accounts/${sub}`)).status, 204);
+  t.is((await call('GET', `/admin/accounts/${sub}`)).status, 404);
+  await t.throwsAsync(oidc.fetchUserInfo(rp.config, tokens.access_token, sub));
+  t.false((await oidc.tokenIntrospection(rp.config, tokens.access_token)).active);
 });
