@@ -67,6 +67,8 @@ const ROUTES: ReadonlyArray<readonly [string, string]> = [
   ['GET', '/session/end'], ['POST', '/session/end/confirm'], ['GET', '/interaction/abc'], ['GET', '/interaction/abc/wechat'],
   ['POST', '/interaction/abc/consent'], ['GET', '/demo'], ['GET', '/demo/callback'], ['GET', '/demo/login'], ['GET', '/metrics'],
   ['GET', '/no/such/page'], ['GET', '/interaction/%00/wechat'],
+  ['GET', '/account'], ['POST', '/account/revoke'], ['GET', '/account/export'], ['GET', '/account/delete'], ['POST', '/account/delete'],
+  ['GET', '/admin/accounts'], ['GET', '/admin/accounts/%00'], ['DELETE', '/admin/accounts/x'], ['DELETE', '/admin/accounts/x/identities/%FF'],
 ];
 
 /** Header values Node lets us send: printable bytes, no CR or LF. */

@@ -48,7 +48,9 @@ test('dev mode: a banner with URL, mode, storage, the estate, simulator, demo an
     const ready = await fetch(`${broker.issuer}/readyz`);
     t.deepEqual(await ready.json(), { status: 'ready', storage: { protocol: 'memory', accounts: 'memory' }, platforms: { platform: 'ready' } });
     const discovery = await (await fetch(`${broker.issuer}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
-    t.deepEqual(discovery.response_types_supported, ['code']);
+    t.deepEqual(discovery.response_types_supported, ['code', 'none'], 'none only for the broker\'s own account page client');
+    t.true(discovery.backchannel_logout_supported);
+    t.true(discovery.backchannel_logout_session_supported);
     t.deepEqual(discovery.code_challenge_methods_supported, ['S256']);
     t.true(discovery.authorization_response_iss_parameter_supported);
     t.deepEqual(discovery.id_token_signing_alg_values_supported, ['RS256', 'ES256'], 'dev mode makes an RS256 and an ES256 key');
