@@ -54,8 +54,10 @@ export class PersonalData {
   /** Erases the person (PIPL article 47): the account, its sessions, grants and tokens. Undefined when there is no such account. */
   async erase(sub: AccountId, requester: Requester): Promise<Account | undefined> {
     const account = await this.#parts.linker.erase(sub);
+    // Without an account, whatever an interrupted erasure left behind (the account gone, a
+    // storage failure before its sessions went) is ended too: asking again finishes it.
+    const held = await this.#parts.records.endAll(account ? subsOf(account) : [sub]);
     if (!account) return undefined;
-    const held = await this.#parts.records.endAll(subsOf(account));
     this.#parts.log.info({ privacy: { action: 'erase', sub: account.id, ...requester, sessions: held.sessions.length, grants: held.grants.length } }, 'account erased');
     return account;
   }
