@@ -64,9 +64,15 @@ function badRequest(ctx: Context, description: string, status = 400): { outcome:
   return { outcome: 'invalid_request' };
 }
 
-async function byPathSub(ctx: Context, parts: AdminParts): Promise<Account | undefined> {
+/** The path's `:sub` when it can be one. */
+function pathSub(ctx: Context): AccountId | undefined {
   const sub = String(ctx.params.sub);
-  return SUB.test(sub) ? parts.accounts.findById(sub as AccountId) : undefined;
+  return SUB.test(sub) ? sub as AccountId : undefined;
+}
+
+async function byPathSub(ctx: Context, parts: AdminParts): Promise<Account | undefined> {
+  const sub = pathSub(ctx);
+  return sub && parts.accounts.findById(sub);
 }
 
 export function adminRoutes(parts: AdminParts): Router {
@@ -86,16 +92,17 @@ export function adminRoutes(parts: AdminParts): Router {
     return { outcome: 'ok', sub: account.id };
   }));
   router.get('/admin/accounts/:sub/export', (ctx) => audited(ctx, parts, 'export', ACCOUNTS_READ, async () => {
-    const account = await byPathSub(ctx, parts);
-    const exported = account && await parts.personalData.export(account.id, parts.provider.issuer);
+    const sub = pathSub(ctx);
+    const exported = sub && await parts.personalData.export(sub, parts.provider.issuer);
     if (!exported) return notFound(ctx);
     ctx.set('content-disposition', `attachment; filename="account-${exported.account.sub}.json"`);
     ctx.body = exported;
     return { outcome: 'ok', sub: exported.account.sub };
   }));
   router.delete('/admin/accounts/:sub', (ctx) => audited(ctx, parts, 'delete', ACCOUNTS_WRITE, async (client) => {
-    const account = await byPathSub(ctx, parts);
-    const erased = account && await parts.personalData.erase(account.id, { by: 'admin', client });
+    // Straight to the erasure, which also finishes one that was interrupted (and is still a 404).
+    const sub = pathSub(ctx);
+    const erased = sub && await parts.personalData.erase(sub, { by: 'admin', client });
     if (!erased) return notFound(ctx);
     ctx.status = 204;
     return { outcome: 'ok', sub: erased.id };

@@ -13,7 +13,7 @@
 // command is audited on stderr as the admin API's calls are.
 
 import { parseArgs } from 'node:util';
-import type { AccountId } from '../accounts/account.ts';
+import type { Account, AccountId } from '../accounts/account.ts';
 import { UnlinkRefusedError } from '../accounts/store.ts';
 import { personalDataFor } from '../app.ts';
 import { loadConfig, type Config } from '../config/config.ts';
@@ -56,21 +56,25 @@ async function run(data: PersonalData, stores: Stores, config: Config, command: 
   }
   const sub = positionals[1];
   if (!sub || !SUB.test(sub) || (command === 'unlink') !== (values.appid !== undefined)) throw new UsageError(USAGE);
+  if (command === 'delete') {
+    // Straight to the erasure, which also finishes one that was interrupted.
+    const erased = await data.erase(sub as AccountId, { by: 'cli' });
+    return erased ? { sub: erased.id, out: { erased: erased.id } } : {};
+  }
   const account = await data.account(sub as AccountId);
   if (!account) return {};
   switch (command) {
     case 'show': return { sub: account.id, out: accountView(account, config.apps) };
     case 'export': return { sub: account.id, out: await data.export(account.id, config.issuer) };
-    case 'delete': return { sub: (await data.erase(account.id, { by: 'cli' }))?.id, out: { erased: account.id } };
-    default: return unlink(data, account.id, values.appid!, config);
+    default: return unlink(data, account, values.appid!, config);
   }
 }
 
-async function unlink(data: PersonalData, sub: AccountId, appid: string, config: Config): Promise<{ sub?: string; out?: unknown }> {
-  const identity = (await data.account(sub))?.identities.find((known) => known.appid === appid);
+async function unlink(data: PersonalData, account: Account, appid: string, config: Config): Promise<{ sub?: string; out?: unknown }> {
+  const identity = account.identities.find((known) => known.appid === appid);
   if (!identity) throw new UsageError(`the account has no identity in app ${appid}`);
   try {
-    const unlinked = await data.unlink(sub, identity, { by: 'cli' });
+    const unlinked = await data.unlink(account.id, identity, { by: 'cli' });
     return unlinked ? { sub: unlinked.id, out: accountView(unlinked, config.apps) } : {};
   } catch (error) {
     if (error instanceof UnlinkRefusedError) throw new UsageError(error.message);

@@ -14,8 +14,8 @@ export interface HeldSession {
   readonly sub: string;
   readonly loginAt?: number;
   readonly expiresAt?: number;
-  /** The clients that took part in the session. */
-  readonly clients: readonly string[];
+  /** The clients that took part in the session, each with its `sid` in it (Back-Channel Logout's session id). */
+  readonly sids: ReadonlyMap<string, string | undefined>;
 }
 
 /** A relying party's grant: what the person let it have. */
@@ -44,7 +44,7 @@ const authorizationsOf = (payload: AdapterPayload) => (payload.authorizations ??
 function toSession(id: string, payload: AdapterPayload): HeldSession {
   return {
     id, sub: String(payload.accountId), loginAt: ms(payload.loginTs), expiresAt: ms(payload.exp),
-    clients: Object.keys(authorizationsOf(payload)),
+    sids: new Map(Object.entries(authorizationsOf(payload)).map(([client, authorization]) => [client, authorization.sid])),
   };
 }
 
@@ -90,7 +90,7 @@ export class AccountRecords {
     await this.#notify(held, new Set([client]));
     await Promise.all(grants.map((grant) => this.#revokeGrant(grant.id)));
     const sessions = this.#storage.adapter('Session');
-    for (const { id } of held.sessions.filter((session) => session.clients.includes(client))) {
+    for (const { id } of held.sessions.filter((session) => session.sids.has(client))) {
       const payload = await sessions.find(id);
       if (!payload) continue;
       delete authorizationsOf(payload)[client];
@@ -103,7 +103,7 @@ export class AccountRecords {
   /** Ends every session and revokes every grant of the person; every relying party is told. */
   async endAll(subs: readonly string[]): Promise<Held> {
     const held = await this.held(subs);
-    await this.#notify(held, new Set([...held.grants.map((grant) => grant.client), ...held.sessions.flatMap((session) => session.clients)]));
+    await this.#notify(held, new Set([...held.grants.map((grant) => grant.client), ...held.sessions.flatMap((session) => [...session.sids.keys()])]));
     await Promise.all(held.grants.map((grant) => this.#revokeGrant(grant.id)));
     await Promise.all(held.sessions.map((session) => this.#storage.adapter('Session').destroy(session.id)));
     return held;
@@ -120,15 +120,12 @@ export class AccountRecords {
    * and one without a sid for a client whose grant outlived its sessions.
    */
   async #notify(held: Held, clients: ReadonlySet<string>): Promise<void> {
-    const sessions = this.#storage.adapter('Session');
     for (const clientId of clients) {
       const client = await this.#provider.Client.find(clientId) as unknown as NotifiedClient | undefined;
       if (!client) continue;
       const told = new Set<string>();
-      for (const session of held.sessions.filter((candidate) => candidate.clients.includes(clientId))) {
-        const payload = await sessions.find(session.id);
-        const sid = payload ? authorizationsOf(payload)[clientId]?.sid : undefined;
-        this.#notices.send(client, session.sub, sid);
+      for (const session of held.sessions.filter((candidate) => candidate.sids.has(clientId))) {
+        this.#notices.send(client, session.sub, session.sids.get(clientId));
         told.add(session.sub);
       }
       for (const grant of held.grants.filter((candidate) => candidate.client === clientId && !told.has(candidate.sub))) {

@@ -31,7 +31,7 @@ const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).
 /** The person's sessions and the relying parties' grants, as the export shows them. */
 export function heldView(held: Held) {
   return {
-    sessions: held.sessions.map((session) => ({ sub: session.sub, logged_in_at: iso(session.loginAt), expires_at: iso(session.expiresAt), clients: session.clients })),
+    sessions: held.sessions.map((session) => ({ sub: session.sub, logged_in_at: iso(session.loginAt), expires_at: iso(session.expiresAt), clients: [...session.sids.keys()] })),
     grants: held.grants.map((grant) => ({ sub: grant.sub, client: grant.client, scope: grant.scope, granted_at: iso(grant.grantedAt), expires_at: iso(grant.expiresAt) })),
   };
 }
