@@ -6,9 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBroker, testClients, writeClientsFile } from '../test/helpers/broker.ts';
-import { launchChromium, USER_AGENTS } from '../test/helpers/browser.ts';
+import { launchChromium } from '../test/helpers/browser.ts';
 import { startRpServer } from '../test/helpers/rp-server.ts';
-import { tour, VIEWPORTS } from '../test/helpers/tour.ts';
+import { tour, visit } from '../test/helpers/tour.ts';
 
 const OUT = join(process.cwd(), 'screenshots');
 mkdirSync(OUT, { recursive: true });
@@ -20,17 +20,11 @@ const [browser, broker] = await Promise.all([launchChromium(), startBroker({
 })]);
 let written = 0;
 try {
-  for (const [name, { device, open }] of Object.entries(tour(() => ({ broker, rpServer })))) {
-    for (const locale of ['zh-CN', 'en']) {
-      for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-        const context = await browser.newContext({ userAgent: USER_AGENTS[device], locale, extraHTTPHeaders: { 'accept-language': locale }, viewport });
-        const page = await context.newPage();
-        await open(page);
-        await page.screenshot({ path: join(OUT, `${name.replace(/\W+/g, '-')}.${locale}.${size}.png`), fullPage: true });
-        written += 1;
-        await context.close();
-      }
-    }
+  for (const [name, stop] of Object.entries(tour(() => ({ broker, rpServer })))) {
+    await visit(browser, stop, async (page, { locale, size }) => {
+      await page.screenshot({ path: join(OUT, `${name.replace(/\W+/g, '-')}.${locale}.${size}.png`), fullPage: true });
+      written += 1;
+    });
   }
   process.stdout.write(`wrote ${written} screenshots to ${OUT}\n`);
 } finally {

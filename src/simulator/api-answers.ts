@@ -35,8 +35,8 @@ const HOSTILE_BODIES: Partial<Record<FaultKind, string>> = {
 export async function playFault(ctx: Context, world: SimWorld): Promise<boolean> {
   const fault: FaultKind | undefined = world.takeFault(ctx.path);
   if (!fault) return false;
-  if (fault === 'slow') {
-    await sleep(1500);
+  if (fault === 'hold') {
+    await world.hold(ctx.path);
     return false;
   }
   if (fault === 'snapshot-true') {

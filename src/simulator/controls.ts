@@ -3,6 +3,8 @@
 //
 //   POST /_sim/faults          {path, faults: [...]}: the next calls of `path` meet these
 //   GET  /_sim/calls           the API calls and authorize pages seen so far (no secrets)
+//   GET  /_sim/held            the paths whose calls a `hold` fault holds now
+//   POST /_sim/release         {path}: the calls held at `path` go on
 //   POST /_sim/codes           {appid, user, scope, life_ms?, component?}: the code WeChat
 //                              would give `user` after authorizing (on the account's behalf
 //                              by the platform `component`, if given)
@@ -19,7 +21,7 @@ import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
 import type { FaultKind, SimScope, SimWorld } from './world.ts';
 
-const FAULT = /^(busy|timeout|slow|garbage|gbk-empty|errcode-object|huge|snapshot-true|errcode:-?\d{1,6})$/;
+const FAULT = /^(busy|timeout|hold|garbage|gbk-empty|errcode-object|huge|snapshot-true|errcode:-?\d{1,6})$/;
 const SCOPES: readonly string[] = ['snsapi_base', 'snsapi_userinfo', 'snsapi_login'];
 
 /** The request's JSON object, or undefined after answering 400. */
@@ -46,7 +48,7 @@ async function injectFaults(ctx: Context, world: SimWorld): Promise<void> {
   if (!body) return;
   const { path, faults } = body;
   if (typeof path !== 'string' || !Array.isArray(faults) || !faults.every((fault) => typeof fault === 'string' && FAULT.test(fault))) {
-    return badRequest(ctx, 'expected {path, faults: [busy|timeout|slow|garbage|gbk-empty|errcode:N, …]}');
+    return badRequest(ctx, 'expected {path, faults: [busy|timeout|hold|garbage|gbk-empty|errcode:N, …]}');
   }
   world.injectFaults(path, faults as FaultKind[]);
   ctx.status = 204;
@@ -106,6 +108,14 @@ async function deliverTwice(ctx: Context, world: SimWorld): Promise<void> {
   ctx.status = 204;
 }
 
+async function release(ctx: Context, world: SimWorld): Promise<void> {
+  const body = await jsonBody(ctx);
+  if (!body) return;
+  if (typeof body.path !== 'string') return badRequest(ctx, 'expected {path}');
+  world.release(body.path);
+  ctx.status = 204;
+}
+
 export function controls(world: SimWorld): Router {
   const router = new Router();
   router.post('/_sim/faults', (ctx) => injectFaults(ctx, world));
@@ -115,5 +125,7 @@ export function controls(world: SimWorld): Router {
   router.post('/_sim/js-codes', (ctx) => issueJsCode(ctx, world));
   router.post('/_sim/apps/bind', (ctx) => bindApp(ctx, world));
   router.post('/_sim/deliver-twice', (ctx) => deliverTwice(ctx, world));
+  router.get('/_sim/held', (ctx) => { ctx.body = world.held; });
+  router.post('/_sim/release', (ctx) => release(ctx, world));
   return router;
 }

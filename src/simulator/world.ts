@@ -68,12 +68,13 @@ interface Issued extends Grant {
 }
 
 /**
- * `slow`: answers normally after 1.5 s; `timeout`: does not answer for 30 s; hostile
+ * `hold`: answers normally once a test releases it (`release`), so that a test can act
+ * while the call is in flight whatever the machine's speed; `timeout`: does not answer for 30 s; hostile
  * answers: `errcode-object` (objects where WeChat puts numbers and strings), `huge` (a
  * 1 MiB body), `snapshot-true` (a normal token answer with `is_snapshotuser: true`).
  */
 export type FaultKind =
-  | 'busy' | 'timeout' | 'slow' | 'garbage' | 'gbk-empty' | 'errcode-object' | 'huge' | 'snapshot-true' | `errcode:${number}`;
+  | 'busy' | 'timeout' | 'hold' | 'garbage' | 'gbk-empty' | 'errcode-object' | 'huge' | 'snapshot-true' | `errcode:${number}`;
 
 /** What an API call looked like, without secrets, for tests to inspect. */
 export interface CallRecord {
@@ -88,6 +89,8 @@ export interface CallRecord {
 const CODE_TTL_MS: Record<SimAppKind, number> = { mp: 5 * 60_000, open: 10 * 60_000, miniprogram: 5 * 60_000 };
 /** stable_token's daily quota per account. */
 const STABLE_TOKEN_DAILY = 500_000;
+/** A held call goes on by itself after this, so that a test that forgot it cannot hang. */
+const HOLD_LIMIT_MS = 120_000;
 
 const hash = (...parts: string[]): string =>
   createHash('sha256').update(parts.join('|')).digest('base64url').slice(0, 27);
@@ -110,6 +113,7 @@ export class SimWorld {
   readonly #codes = new Map<string, Issued>();
   readonly #tokens = new Map<string, Issued>();
   readonly #faults = new Map<string, FaultKind[]>();
+  readonly #held = new Map<string, Array<() => void>>();
   /** Official Accounts' access tokens (stable_token gives the one in force), and the daily call and force_refresh counts. */
   readonly #accountTokens = new Map<string, { token: string; expiresAt: number; forced: number; lastForcedAt: number }>();
   readonly #stableTokenCalls = new Map<string, number>();
@@ -267,6 +271,26 @@ export class SimWorld {
 
   takeFault(path: string): FaultKind | undefined {
     return this.#faults.get(path)?.shift();
+  }
+
+  /** Resolves when a test releases the calls held at `path` (at the latest after HOLD_LIMIT_MS). */
+  hold(path: string): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(release, HOLD_LIMIT_MS).unref();
+      function release() { clearTimeout(timer); resolve(); }
+      this.#held.set(path, [...(this.#held.get(path) ?? []), release]);
+    });
+  }
+
+  /** The paths with calls held now. */
+  get held(): string[] {
+    return [...this.#held].filter(([, waiting]) => waiting.length > 0).map(([path]) => path);
+  }
+
+  /** Lets the calls held at `path` go on. */
+  release(path: string): void {
+    for (const release of this.#held.get(path) ?? []) release();
+    this.#held.delete(path);
   }
 }
 

@@ -7,10 +7,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
-import { launchChromium, USER_AGENTS } from '../helpers/browser.ts';
-import { VIEWPORTS } from '../helpers/tour.ts';
+import { launchChromium } from '../helpers/browser.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { tour } from '../helpers/tour.ts';
+import { tour, visit } from '../helpers/tour.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -47,16 +46,10 @@ async function violations(page: Page): Promise<Violation[]> {
   });
 }
 
-for (const [name, { device, open }] of Object.entries(tour(() => ({ broker, rpServer })))) {
+for (const [name, stop] of Object.entries(tour(() => ({ broker, rpServer })))) {
   test(`${name}: no serious or critical WCAG 2.1 AA violation, zh-CN and en, desktop and phone`, async (t) => {
-    for (const locale of ['zh-CN', 'en']) {
-      for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-        const context = await browser.newContext({ userAgent: USER_AGENTS[device], locale, extraHTTPHeaders: { 'accept-language': locale }, viewport });
-        const page = await context.newPage();
-        await open(page);
-        t.deepEqual(await violations(page), [], `${name}, ${locale}, ${size}`);
-        await context.close();
-      }
-    }
+    await visit(browser, stop, async (page, { locale, size }) => {
+      t.deepEqual(await violations(page), [], `${name}, ${locale}, ${size}`);
+    });
   });
 }

@@ -13,6 +13,7 @@ import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { startQrLogin } from '../helpers/wechat.ts';
+import { eventually } from '../helpers/wait.ts';
 
 let browser: Browser;
 let rpServer: RpServer;
@@ -32,12 +33,8 @@ test.after.always(async () => {
 });
 
 /** Whether the RP server receives a logout token about `sub` (after the first `since` it had). */
-async function toldAbout(sub: string, since: number): Promise<boolean> {
-  for (let i = 0; i < 100; i += 1) {
-    if (rpServer.logoutTokens().slice(since).some((token) => decodeJwt(token).sub === sub)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
+function toldAbout(sub: string, since: number): Promise<boolean> {
+  return eventually(() => rpServer.logoutTokens().slice(since).some((token) => decodeJwt(token).sub === sub));
 }
 
 /** A QR login at `rp` in `page`'s browser, which keeps its session at the broker. */

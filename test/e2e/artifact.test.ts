@@ -9,7 +9,7 @@
 // with an engine covers those.
 
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { testClients } from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { envOf, execForm, parseDockerfile } from '../helpers/dockerfile.ts';
 import { freePort } from '../helpers/ports.ts';
+import { startProcess, type StartedProcess } from '../helpers/process.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
 import { simApp, startTestSimulator, wechatEnv } from '../helpers/simulator.ts';
@@ -81,23 +82,18 @@ test('the production artifact: built like the Dockerfile, started with its CMD a
     INSECURE_LAB: 'true',
   };
   t.is(env.NODE_ENV, 'production');
-  const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let started: StartedProcess | undefined;
   try {
-    const until = Date.now() + 20_000;
-    while (!output.includes('broker started')) {
-      if (Date.now() > until || child.exitCode !== null) throw new Error(`the artifact did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    t.regex(output, /mode\s+production/);
-    t.false(output.includes('simulator'), 'production never runs the simulator');
+    started = await startProcess(process.execPath, args, {
+      cwd: dir, env, ready: (printed) => printed.includes('broker started'), what: 'the artifact',
+    });
+    const { child, output, exited } = started;
+    t.regex(output(), /mode\s+production/);
+    t.false(output().includes('simulator'), 'production never runs the simulator');
 
     const [healthCommand, ...healthArgs] = execForm(runtime, 'HEALTHCHECK');
     t.is(healthCommand, 'node');
-    const health = spawnSync(process.execPath, healthArgs, { env, timeout: 10_000 });
+    const health = spawnSync(process.execPath, healthArgs, { env, timeout: 60_000 });
     t.is(health.status, 0, 'the HEALTHCHECK command passes');
 
     const rp = await createRp(issuer, rpServer);
@@ -109,7 +105,7 @@ test('the production artifact: built like the Dockerfile, started with its CMD a
     child.kill('SIGTERM');
     t.is(await exited, 0);
   } finally {
-    child.kill('SIGKILL');
+    started?.child.kill('SIGKILL');
     await Promise.all([browser.close(), rpServer.close(), simulator.close(), redis.stop()]);
   }
 });

@@ -18,6 +18,7 @@ import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { qrLoginByFetch } from '../helpers/fetch-login.ts';
 import { loginInWeChat, startQrLogin } from '../helpers/wechat.ts';
+import { eventually } from '../helpers/wait.ts';
 
 let browser: Browser;
 let rpServer: RpServer;
@@ -74,7 +75,7 @@ async function logoutTokensSince(since: number) {
 }
 
 async function waitForLogoutTokens(since: number, count: number) {
-  for (let i = 0; i < 200 && rpServer.logoutTokens().length < since + count; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  await eventually(() => rpServer.logoutTokens().length >= since + count);
   return logoutTokensSince(since);
 }
 
@@ -212,7 +213,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function accountsCli(...args: string[]) {
   return spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, timeout: 30_000,
+    cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, timeout: 120_000,
   });
 }
 

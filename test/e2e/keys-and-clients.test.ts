@@ -14,6 +14,7 @@ import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
 import { startQrLogin } from '../helpers/wechat.ts';
+import { until } from '../helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -26,12 +27,8 @@ function cli(name: 'keys' | 'clients', ...args: string[]): { status: number | nu
 async function reload(broker: RunningBroker): Promise<string> {
   const before = broker.logs().length;
   broker.process.kill('SIGHUP');
-  for (let i = 0; i < 100; i += 1) {
-    const line = broker.logs().slice(before).find((entry) => /reload/.test(String(entry.msg)));
-    if (line) return String(line.msg);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('no reload line');
+  const line = await until('the broker logs its reload', () => broker.logs().slice(before).find((entry) => /reload/.test(String(entry.msg))));
+  return String(line.msg);
 }
 
 test('key rotation: add (published, not signing), promote (signs), retire; tokens signed by the old key verify until it is retired', async (t) => {
@@ -112,7 +109,7 @@ test('a new client from the CLI, added to CLIENTS_FILE and loaded on SIGHUP whil
     t.is(await reload(broker), 'reloaded CLIENTS_FILE and JWKS_FILE');
     // Keep the load on for 20 more requests after the swap (counted, not timed: the machine may be busy).
     const after = statuses.length + 20;
-    for (let waited = 0; statuses.length < after && waited < 600; waited += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    await until('20 more requests are answered', () => statuses.length >= after);
     running = false;
     await load;
     t.true(statuses.length > 20);

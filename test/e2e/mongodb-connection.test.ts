@@ -3,23 +3,16 @@
 // up later, down again and back, and a standalone server refused at start.
 
 import test from 'ava';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startBroker } from '../helpers/broker.ts';
 import { startMongoStandIn, type MongoStandIn } from '../helpers/mongo-standin.ts';
 import { freePort } from '../helpers/ports.ts';
+import { until } from '../helpers/wait.ts';
 
 async function readyz(origin: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${origin}/readyz`);
   return { status: response.status, body: await response.json() as Record<string, unknown> };
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(200);
-  }
-}
 
 const uri = (port: number) => `mongodb://127.0.0.1:${port}/broker_test?directConnection=true`;
 

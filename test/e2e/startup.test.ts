@@ -15,7 +15,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 test('a configuration error: one line naming the variable, exit code 1, no stack trace', (t) => {
   const run = spawnSync(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
-    cwd: ROOT, env: { PATH: process.env.PATH, NODE_ENV: 'production' }, encoding: 'utf8', timeout: 20_000,
+    cwd: ROOT, env: { PATH: process.env.PATH, NODE_ENV: 'production' }, encoding: 'utf8', timeout: 120_000,
   });
   t.is(run.status, 1);
   t.is(run.stderr.trim(), 'Configuration error: COOKIE_KEYS, JWKS_FILE, CLIENTS_FILE: required when NODE_ENV=production');
@@ -27,7 +27,7 @@ test('a client that oidc-provider finds wrong in CLIENTS_FILE: one line naming t
   const clients = join(dir, 'clients.json');
   writeFileSync(clients, JSON.stringify([{ client_id: 'shop', client_secret: 'shop-secret-0123456789abcdef0123456789', redirect_uris: 'https://shop.example/cb' }]));
   const run = spawnSync(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', CLIENTS_FILE: clients, PORT: '0', WECHAT_SIMULATOR_PORT: '0' }, encoding: 'utf8', timeout: 20_000,
+    cwd: ROOT, env: { PATH: process.env.PATH ?? '', CLIENTS_FILE: clients, PORT: '0', WECHAT_SIMULATOR_PORT: '0' }, encoding: 'utf8', timeout: 120_000,
   });
   t.is(run.status, 1);
   t.regex(run.stderr.trim(), /^Configuration error: CLIENTS_FILE: client shop: redirect_uris must be an array$/);
@@ -76,7 +76,7 @@ test('discovery offers exactly the algorithms the keys sign with; a key the brok
   const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
   writeFileSync(jwks, JSON.stringify({ keys: [{ ...weak, kid: 'weak' }] }));
   const run = spawnSync(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', JWKS_FILE: jwks, PORT: '0' }, encoding: 'utf8', timeout: 20_000,
+    cwd: ROOT, env: { PATH: process.env.PATH ?? '', JWKS_FILE: jwks, PORT: '0' }, encoding: 'utf8', timeout: 120_000,
   });
   t.is(run.status, 1);
   t.is(run.stderr.trim(), 'Configuration error: JWKS_FILE: key 0 (kid weak) is an RSA key of 1024 bits: at least 2048 are needed');

@@ -1,22 +1,20 @@
 // Starts the broker the way a user does (`node src/main.ts` with environment variables)
 // and stops it, whatever the test's outcome.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 import type { SimApp } from '../../src/simulator/world.ts';
 import { freePort } from './ports.ts';
+import { startProcess } from './process.ts';
+import { eventually } from './wait.ts';
 import { addCallbackHost, simApp, startTestSimulator, wechatEnv } from './simulator.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Brokers still running when the test process exits are killed with it. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => { for (const child of running) child.kill('SIGKILL'); });
 
 export interface RunningBroker {
   readonly issuer: string;
@@ -28,7 +26,7 @@ export interface RunningBroker {
   output(): string;
   /** Log lines (JSON) printed so far. */
   logs(): Array<Record<string, unknown>>;
-  /** Whether a log line matching `match` is printed within `timeoutMs` (pipes lag behind HTTP answers), counting lines from index `since`. */
+  /** Whether a log line matching `match` is printed (pipes lag behind HTTP answers; waits up to `timeoutMs`, default WAIT_LIMIT_MS), counting lines from index `since`. */
   logged(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number, since?: number): Promise<boolean>;
   stop(): Promise<number | null>;
 }
@@ -91,7 +89,7 @@ export async function startBroker(env: Record<string, string> = {}): Promise<Run
 }
 
 async function launchBroker(port: number, env: Record<string, string>): Promise<RunningBroker> {
-  const child = spawn(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
+  const { child, output, exited } = await startProcess(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -102,38 +100,20 @@ async function launchBroker(port: number, env: Record<string, string>): Promise<
       LOG_LEVEL: 'debug',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`broker did not start:\n${output}`)), 20_000);
-    const check = () => {
-      if (output.includes('broker started')) { clearTimeout(timer); resolve(); }
-    };
-    child.stdout!.on('data', check);
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`broker exited (${code}):\n${output}`)); });
+    ready: (printed) => printed.includes('broker started'),
+    what: `broker on port ${port}`,
   });
 
-  const simulator = /simulator\s+(http:\/\/\S+)/.exec(output)?.[1] ?? '';
-  const logs = () => output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const simulator = /simulator\s+(http:\/\/\S+)/.exec(output())?.[1] ?? '';
+  const logs = () => output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
   return {
     issuer: env.ISSUER ?? `http://127.0.0.1:${port}`,
     origin: `http://127.0.0.1:${port}`,
     simulator,
     process: child,
-    output: () => output,
+    output,
     logs,
-    async logged(match, timeoutMs = 5000, since = 0) {
-      const seen = () => logs().slice(since).some(match);
-      for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) if (seen()) return true;
-      return seen();
-    },
+    logged: (match, timeoutMs, since = 0) => eventually(() => logs().slice(since).some(match), timeoutMs),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;

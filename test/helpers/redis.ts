@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './ports.ts';
+import { until, WAIT_LIMIT_MS } from './wait.ts';
 
 export interface RedisServer {
   readonly port: number;
@@ -21,14 +22,15 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
-async function waitForPong(port: number, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const ping = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
-    if (ping.stdout.trim() === 'PONG') return;
-    await sleep(50);
+/** Waits for `child` to answer PING; stops it when it never does. */
+async function waitForPong(port: number, child: ChildProcess): Promise<void> {
+  try {
+    await until(`redis-server on ${port} answers`, () => child.exitCode === null
+      && spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG');
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
   }
-  throw new Error(`redis-server on ${port} did not answer`);
 }
 
 /** Servers still running when the test process exits are killed with it. */
@@ -59,7 +61,7 @@ export async function startRedis(options: { appendonly?: boolean; extra?: string
   const dir = mkdtempSync(join(tmpdir(), 'broker-redis-'));
   const args = ['--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always', ...(options.extra ?? [])];
   let child = launch(port, dir, args);
-  await waitForPong(port);
+  await waitForPong(port, child);
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -70,7 +72,7 @@ export async function startRedis(options: { appendonly?: boolean; extra?: string
     async restart() {
       await stopProcess(child);
       child = launch(port, dir, args);
-      await waitForPong(port);
+      await waitForPong(port, child);
     },
   };
 }
@@ -103,20 +105,15 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     const port = await clusterPort(taken);
     taken.add(port);
     const dir = mkdtempSync(join(tmpdir(), 'broker-redis-cluster-'));
-    nodes.push({ port, child: launch(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000', '--appendonly', 'no']) });
+    nodes.push({ port, child: launch(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '15000', '--appendonly', 'no']) });
   }
   const stop = async () => { await Promise.all(nodes.map(({ child }) => stopProcess(child))); };
   try {
-    await Promise.all(nodes.map(({ port }) => waitForPong(port)));
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    await Promise.all(nodes.map(({ port, child }) => waitForPong(port, child)));
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: WAIT_LIMIT_MS });
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
-    const until = Date.now() + 20_000;
-    for (;;) {
-      const states = nodes.map(({ port }) => spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout);
-      if (states.every((info) => info.includes('cluster_state:ok'))) break;
-      if (Date.now() > until) throw new Error('the Redis Cluster did not become ready');
-      await sleep(200);
-    }
+    await until('the Redis Cluster is ready', () => nodes.every(({ port }) =>
+      spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout.includes('cluster_state:ok')));
   } catch (error) {
     await stop();
     throw error;
@@ -137,11 +134,11 @@ export async function startSentinel(master: RedisServer): Promise<RedisSentinel>
   const conf = join(dir, 'sentinel.conf');
   writeFileSync(conf, [
     `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, 'protected-mode no',
-    `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`, 'sentinel down-after-milliseconds mymaster 5000', '',
+    `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`, 'sentinel down-after-milliseconds mymaster 60000', '',
   ].join('\n'));
   const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
   running.add(child);
   child.once('exit', () => running.delete(child));
-  await waitForPong(port);
+  await waitForPong(port, child);
   return { url: `redis-sentinel://127.0.0.1:${port}/mymaster`, stop: () => stopProcess(child) };
 }

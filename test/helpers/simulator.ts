@@ -5,6 +5,7 @@
 import type { BrowserContext } from 'playwright-core';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import type { CallRecord, FaultKind, SimApp, SimPlatform, SimScope } from '../../src/simulator/world.ts';
+import { until } from './wait.ts';
 
 export { randomApp as simApp, randomPlatform as simPlatform } from '../../src/simulator/world.ts';
 
@@ -72,6 +73,16 @@ export async function setPhoneUser(context: BrowserContext, simulator: string, u
 export async function injectFaults(simulator: string, path: string, faults: FaultKind[]): Promise<void> {
   const response = await fetch(`${simulator}/_sim/faults`, { method: 'POST', body: JSON.stringify({ path, faults }) });
   if (response.status !== 204) throw new Error(`fault injection failed: ${response.status}`);
+}
+
+/** Waits until a call of `path` is held by a `hold` fault (it is in flight), then runs `during` and lets the call go on. */
+export async function whileHeld(simulator: string, path: string, during: () => Promise<void>): Promise<void> {
+  await until(`a call of ${path} is held`, async () => ((await (await fetch(`${simulator}/_sim/held`)).json()) as string[]).includes(path));
+  try {
+    await during();
+  } finally {
+    await fetch(`${simulator}/_sim/release`, { method: 'POST', body: JSON.stringify({ path }) });
+  }
 }
 
 export async function simCalls(simulator: string): Promise<CallRecord[]> {

@@ -1,16 +1,38 @@
 // A tour of every page a person can meet, for the accessibility test and the screenshot
 // script: how to reach each page, and on which device.
 
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { RunningBroker } from './broker.ts';
-import { USER_AGENTS } from './browser.ts';
+import { openContext, USER_AGENTS } from './browser.ts';
 import { createRp } from './rp.ts';
 import type { RpServer } from './rp-server.ts';
 import { setPhoneUser } from './simulator.ts';
 
-export const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 
 type Opener = (page: Page) => Promise<void>;
+
+/** The languages every page is visited in. */
+const LOCALES = ['zh-CN', 'en'] as const;
+
+/**
+ * Opens `stop` in each language at each size, one browser context at a time (closed
+ * whatever happens), and hands each page to `look` with a label such as `en, phone`.
+ */
+export async function visit(browser: Browser, stop: Stop, look: (page: Page, variant: { locale: string; size: string }) => Promise<void>): Promise<void> {
+  for (const locale of LOCALES) {
+    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+      const context = await openContext(browser, { userAgent: USER_AGENTS[stop.device], locale, extraHTTPHeaders: { 'accept-language': locale }, viewport });
+      try {
+        const page = await context.newPage();
+        await stop.open(page);
+        await look(page, { locale, size });
+      } finally {
+        await context.close();
+      }
+    }
+  }
+}
 
 export interface Stop {
   readonly device: keyof typeof USER_AGENTS;
@@ -56,7 +78,7 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
     'hand-off confirmation (in WeChat)': {
       device: 'wechat',
       open: async (page) => {
-        const phone = await page.context().browser()!.newContext({ userAgent: USER_AGENTS.mobile });
+        const phone = await openContext(page.context().browser()!, { userAgent: USER_AGENTS.mobile });
         const waiting = await phone.newPage();
         await waiting.goto((await (await createRp(broker().issuer, rpServer())).start()).url);
         const link = await waiting.locator('#link').innerText();

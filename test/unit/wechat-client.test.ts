@@ -26,7 +26,8 @@ let client: WeChatClient;
 test.before(async () => {
   sim = await startSimulator({ apps: [MP, OPEN, UNBOUND], callbackHosts: ['broker.example'], host: '127.0.0.1', port: 0 });
   const sink = new Writable({ write(chunk, _encoding, done) { logged += String(chunk); done(); } });
-  client = new WeChatClient({ apiUrl: sim.url, timeoutMs: 300, log: createLogger('debug', sink) });
+  // Long enough for any answer of a loaded machine; the `timeout` fault never answers within it.
+  client = new WeChatClient({ apiUrl: sim.url, timeoutMs: 5000, log: createLogger('debug', sink) });
 });
 test.after.always(() => sim?.close());
 
@@ -166,7 +167,9 @@ test.serial('is_snapshotuser: true (a boolean, not 1) is a snapshot user too', a
 });
 
 test.serial('a WeChat that keeps failing: the circuit opens and calls fail at once, then one probe closes it', async (t) => {
-  const breaking = new WeChatClient({ apiUrl: sim.url, timeoutMs: 300, log: createLogger('silent'), breaker: { failures: 2, openMs: 300 } });
+  // The breaker's own clock, moved by the test: a slow machine cannot let the circuit close early.
+  let now = Date.now();
+  const breaking = new WeChatClient({ apiUrl: sim.url, timeoutMs: 5000, log: createLogger('silent'), breaker: { failures: 2, openMs: 300, now: () => now } });
   await injectFaults(sim.url, '/sns/oauth2/access_token', ['busy', 'busy', 'busy', 'busy']);
   for (let i = 0; i < 2; i += 1) await t.throwsAsync(breaking.exchangeCode(asApp(MP), await code(MP, 'snsapi_base')), { instanceOf: WeChatUnavailableError });
   t.false(breaking.available);
@@ -174,7 +177,7 @@ test.serial('a WeChat that keeps failing: the circuit opens and calls fail at on
   const fast = await t.throwsAsync(breaking.exchangeCode(asApp(MP), await code(MP, 'snsapi_base')), { instanceOf: WeChatUnavailableError });
   t.regex(String(fast?.message), /keeps failing/);
   t.is((await simCalls(sim.url)).length, before, 'WeChat was not called while the circuit was open');
-  await new Promise((resolve) => setTimeout(resolve, 350));
+  now += 350;
   t.true(breaking.available, 'due for a probe');
   t.truthy((await breaking.exchangeCode(asApp(MP), await code(MP, 'snsapi_base'))).openid, 'the probe went through');
   t.true(breaking.available);
