@@ -47,7 +47,7 @@ async function violations(page: Page): Promise<Violation[]> {
 }
 
 for (const [name, stop] of Object.entries(tour(() => ({ broker, rpServer })))) {
-  test(`${name}: no serious or critical WCAG 2.1 AA violation, zh-CN and en, desktop and phone`, async (t) => {
+  test.serial(`${name}: no serious or critical WCAG 2.1 AA violation, zh-CN and en, desktop and phone`, async (t) => {
     await visit(browser, stop, async (page, { locale, size }) => {
       t.deepEqual(await violations(page), [], `${name}, ${locale}, ${size}`);
     });

@@ -44,7 +44,7 @@ async function logIn(page: Page, rp: Rp, user: RegExp, params: Record<string, st
   return rp.finish(await rp.landed(page), check);
 }
 
-test('signed out, /account goes through a WeChat login and back to the page', async (t) => {
+test.serial('signed out, /account goes through a WeChat login and back to the page', async (t) => {
   const { context, page } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());
   await page.goto(`${broker.issuer}/account`);
@@ -54,7 +54,7 @@ test('signed out, /account goes through a WeChat login and back to the page', as
   t.is(await page.getByText('No app has access to your information.').count(), 1, 'the page\'s own sign-in is not listed as an app');
 });
 
-test('the page lists the apps with access; revoking one tells it, and its tokens stop working', async (t) => {
+test.serial('the page lists the apps with access; revoking one tells it, and its tokens stop working', async (t) => {
   const { context, page } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());
   const listening = await createRp(broker.issuer, rpServer, 'listening', SECRET);
@@ -83,7 +83,7 @@ test('the page lists the apps with access; revoking one tells it, and its tokens
   t.true(await toldAbout(tokens.claims()!.sub, received), 'the app received a logout token for the person');
 });
 
-test('a form from elsewhere (no token of this session) is refused and changes nothing', async (t) => {
+test.serial('a form from elsewhere (no token of this session) is refused and changes nothing', async (t) => {
   const { context, page } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());
   await logIn(page, await createRp(broker.issuer, rpServer, 'third-party'), /Alice/, { prompt: 'consent' });
@@ -95,7 +95,7 @@ test('a form from elsewhere (no token of this session) is refused and changes no
   t.regex(await page.locator('section').innerText(), /Third <Party> App/);
 });
 
-test('download my data, then delete my account: confirmed, erased, every app told, a later login is a new account', async (t) => {
+test.serial('download my data, then delete my account: confirmed, erased, every app told, a later login is a new account', async (t) => {
   const { context, page } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());
   const listening = await createRp(broker.issuer, rpServer, 'listening', SECRET);
@@ -122,7 +122,7 @@ test('download my data, then delete my account: confirmed, erased, every app tol
   t.not(again.claims()!.sub, sub);
 });
 
-test('response_type=none is the account page\'s alone: a relying party registered for code that asks for it is refused', async (t) => {
+test.serial('response_type=none is the account page\'s alone: a relying party registered for code that asks for it is refused', async (t) => {
   const auth = new URL(`${broker.issuer}/auth`);
   auth.search = new URLSearchParams({ client_id: 'first-party', response_type: 'none', scope: 'openid', redirect_uri: rpServer.callback, state: 's1' }).toString();
   const answer = await fetch(auth, { redirect: 'manual' });

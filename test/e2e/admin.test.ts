@@ -122,6 +122,6 @@ test.serial('the accounts CLI reads the stores directly: the same JSON as the ad
   const usage = accountsCli('delete-everything');
   t.is(usage.status, 2);
   t.regex(usage.stderr, /^accounts: usage: accounts show <sub>/m);
-  const memory = spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', 'show', sub], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  const memory = spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', 'show', sub], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, timeout: 120_000 });
   t.regex(memory.stderr, /accounts live in memory inside a running broker/);
 });

@@ -21,7 +21,7 @@ test.after.always(async () => {
   await redis?.stop();
 });
 
-const keys = (): number => Number(spawnSync('redis-cli', ['-p', String(redis.port), 'dbsize'], { encoding: 'utf8' }).stdout.trim());
+const keys = (): number => Number(spawnSync('redis-cli', ['-p', String(redis.port), 'dbsize'], { encoding: 'utf8', timeout: 60_000 }).stdout.trim());
 
 test.serial('RP-initiated logout with nobody logged in: answered at once, nothing stored, no cookie set', async (t) => {
   const before = keys();

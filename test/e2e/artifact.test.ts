@@ -48,7 +48,7 @@ function build(dir: string): void {
   }
 }
 
-test('the production artifact: built like the Dockerfile, started with its CMD and ENV, healthy, and a login works', async (t) => {
+test.serial('the production artifact: built like the Dockerfile, started with its CMD and ENV, healthy, and a login works', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'broker-artifact-'));
   build(dir);
   t.false(existsSync(join(dir, 'node_modules', 'typescript')), 'production dependencies only');

@@ -34,7 +34,7 @@ test.after.always(async () => {
   await Promise.all([browser?.close(), broker?.stop(), rpServer?.close()]);
 });
 
-test('every page carries the name, the logo, the colour, the policy links and the licence numbers', async (t) => {
+test.serial('every page carries the name, the logo, the colour, the policy links and the licence numbers', async (t) => {
   const rp = await createRp(broker.issuer, rpServer);
   const { page, context } = await newPerson(browser, 'desktop');
   for (const url of [(await rp.start()).url, `${broker.issuer}/no/such/page`]) {
@@ -52,7 +52,7 @@ test('every page carries the name, the logo, the colour, the policy links and th
   await context.close();
 });
 
-test('buttons in the brand colour, with the text colour that keeps AA contrast', async (t) => {
+test.serial('buttons in the brand colour, with the text colour that keeps AA contrast', async (t) => {
   const { page, context } = await newPerson(browser, 'mobile');
   const rp = await createRp(broker.issuer, rpServer);
   await page.goto((await rp.start()).url);
@@ -65,7 +65,7 @@ test('buttons in the brand colour, with the text colour that keeps AA contrast',
   await context.close();
 });
 
-test('the app the person logs into, in their language, on the QR page; "back to the app" gives it access_denied with its state', async (t) => {
+test.serial('the app the person logs into, in their language, on the QR page; "back to the app" gives it access_denied with its state', async (t) => {
   const rp = await createRp(broker.issuer, rpServer, 'branded');
   const { page, context } = await newPerson(browser, 'desktop');
   const { url, check } = await rp.start();
@@ -79,7 +79,7 @@ test('the app the person logs into, in their language, on the QR page; "back to 
   await context.close();
 });
 
-test('a phone outside WeChat: the open-in-WeChat page names the app and offers the way back', async (t) => {
+test.serial('a phone outside WeChat: the open-in-WeChat page names the app and offers the way back', async (t) => {
   const rp = await createRp(broker.issuer, rpServer, 'branded');
   const { page, context } = await newPerson(browser, 'mobile', 'en');
   await page.goto((await rp.start()).url);
@@ -88,7 +88,7 @@ test('a phone outside WeChat: the open-in-WeChat page names the app and offers t
   await context.close();
 });
 
-test('consent names the app with its policy links; logout says it ends every app\'s login and leads back to the app', async (t) => {
+test.serial('consent names the app with its policy links; logout says it ends every app\'s login and leads back to the app', async (t) => {
   const rp = await createRp(broker.issuer, rpServer, 'branded');
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   const { url, check } = await rp.start({ redirect_uri: rpServer.callback });
@@ -111,7 +111,7 @@ test('consent names the app with its policy links; logout says it ends every app
   await context.close();
 });
 
-test('errors are plain sentences in the person\'s language, with the code and request id small, and a way back to the app', async (t) => {
+test.serial('errors are plain sentences in the person\'s language, with the code and request id small, and a way back to the app', async (t) => {
   const rp = await createRp(broker.issuer, rpServer, 'branded');
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   const url = new URL((await rp.start()).url);
@@ -128,7 +128,7 @@ test('errors are plain sentences in the person\'s language, with the code and re
   await Promise.all([context.close(), zh.context.close()]);
 });
 
-test('404 is "page not found"; / says what this service is', async (t) => {
+test.serial('404 is "page not found"; / says what this service is', async (t) => {
   const missing = await fetch(`${broker.issuer}/no/such/page`, { headers: { 'accept-language': 'en' } });
   t.regex(await missing.text(), /<h1>Page not found<\/h1>/);
   const home = await fetch(`${broker.issuer}/`, { headers: { 'accept-language': 'zh-CN' } });
@@ -139,7 +139,7 @@ test('404 is "page not found"; / says what this service is', async (t) => {
   t.notRegex(text, /无法完成登录/);
 });
 
-test('languages: Traditional Chinese for zh-TW, and the switcher\'s choice sticks whatever the browser says', async (t) => {
+test.serial('languages: Traditional Chinese for zh-TW, and the switcher\'s choice sticks whatever the browser says', async (t) => {
   const rp = await createRp(broker.issuer, rpServer, 'branded');
   const { page, context } = await newPerson(browser, 'desktop', 'zh-TW');
   await page.goto((await rp.start()).url);
@@ -154,7 +154,7 @@ test('languages: Traditional Chinese for zh-TW, and the switcher\'s choice stick
   await context.close();
 });
 
-test('the QR page when wxLogin.js does not load: a visible message and WeChat\'s own page offered', async (t) => {
+test.serial('the QR page when wxLogin.js does not load: a visible message and WeChat\'s own page offered', async (t) => {
   const apps = [simApp('open')];
   const simulator = await startTestSimulator(apps);
   try {

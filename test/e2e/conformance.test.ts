@@ -19,7 +19,7 @@ async function loginByQr(page: Page, params: Record<string, string> = {}, user =
   return e2e.rp.finish(await e2e.rp.landed(page), check);
 }
 
-test('an authorization request by POST, behind a TLS-terminating proxy (POST needs an https issuer)', async (t) => {
+test.serial('an authorization request by POST, behind a TLS-terminating proxy (POST needs an https issuer)', async (t) => {
   const port = await freePort();
   const broker = await startBroker({
     CLIENTS_FILE: writeClientsFile(testClients(e2e.rpServer.origin)), PORT: String(port), ISSUER: `https://localhost:${port}`,
@@ -47,7 +47,7 @@ test('an authorization request by POST, behind a TLS-terminating proxy (POST nee
   }
 });
 
-test('prompt=login: the person logs in again although a session exists', async (t) => {
+test.serial('prompt=login: the person logs in again although a session exists', async (t) => {
   const { page, context } = await newPerson(e2e.browser, 'desktop');
   const first = await loginByQr(page);
   const { url, check } = await e2e.rp.start({ prompt: 'login' });
@@ -59,7 +59,7 @@ test('prompt=login: the person logs in again although a session exists', async (
   await context.close();
 });
 
-test('max_age: an older login is redone, and auth_time tells when', async (t) => {
+test.serial('max_age: an older login is redone, and auth_time tells when', async (t) => {
   const { page, context } = await newPerson(e2e.browser, 'desktop');
   const before = Math.floor(Date.now() / 1000);
   const first = await loginByQr(page, { max_age: '300' });
@@ -81,7 +81,7 @@ test('max_age: an older login is redone, and auth_time tells when', async (t) =>
   await context.close();
 });
 
-test('id_token_hint with prompt=none: the hinted person gets a code; somebody else gets login_required', async (t) => {
+test.serial('id_token_hint with prompt=none: the hinted person gets a code; somebody else gets login_required', async (t) => {
   const { page, context } = await newPerson(e2e.browser, 'desktop');
   const alice = await loginByQr(page);
   const hinted = await e2e.rp.start({ prompt: 'none', id_token_hint: alice.id_token! });
@@ -96,7 +96,7 @@ test('id_token_hint with prompt=none: the hinted person gets a code; somebody el
   await Promise.all([context.close(), other.context.close()]);
 });
 
-test('userinfo by GET and POST; introspection, then revocation', async (t) => {
+test.serial('userinfo by GET and POST; introspection, then revocation', async (t) => {
   const { page, context } = await newPerson(e2e.browser, 'desktop');
   const tokens = await loginByQr(page);
   const meta = e2e.rp.config.serverMetadata();

@@ -171,9 +171,9 @@ test.serial('an expired QR code: the page says so and offers a fresh one, which 
   const at = await atFollowPage('follow');
   t.teardown(at.close);
   // The scene's time runs out (its record expires in Redis, as its TTL would make it).
-  const keys = spawnSync('redis-cli', ['-p', String(redis.port), '--scan', '--pattern', '*WeChatFollowScene*'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  const keys = spawnSync('redis-cli', ['-p', String(redis.port), '--scan', '--pattern', '*WeChatFollowScene*'], { encoding: 'utf8', timeout: 60_000 }).stdout.split('\n').filter(Boolean);
   t.true(keys.length > 0);
-  spawnSync('redis-cli', ['-p', String(redis.port), 'DEL', ...keys]);
+  spawnSync('redis-cli', ['-p', String(redis.port), 'DEL', ...keys], { timeout: 60_000 });
   await at.page.getByText('This QR code has expired.').waitFor();
   t.like(await control('/_sim/scan', { appid: brand.appid, user: 'alice' }), { body: { body: 'success' } }, 'a scan of the old code is acknowledged…');
   t.is(await stateOf(at.page, at.uid), 'expired', '…and changes nothing');

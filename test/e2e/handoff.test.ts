@@ -30,7 +30,7 @@ async function inWeChat(link: string, user = 'alice') {
   return wechat;
 }
 
-test('confirmed in WeChat: the original browser lands at the relying party with a code it accepts', async (t) => {
+test.serial('confirmed in WeChat: the original browser lands at the relying party with a code it accepts', async (t) => {
   const { rp, android, started, link, match } = await onAndroid();
   t.regex(link, new RegExp(`^${e2e.broker.issuer}/h/[A-Za-z2-9]{10}$`), 'a short broker link, not the authorization request');
   t.regex(match, /^\d{4}$/);
@@ -52,7 +52,7 @@ test('confirmed in WeChat: the original browser lands at the relying party with 
   await Promise.all([android.context.close(), wechat.context.close()]);
 });
 
-test('declined in WeChat: the original browser gets access_denied at the app, with its state', async (t) => {
+test.serial('declined in WeChat: the original browser gets access_denied at the app, with its state', async (t) => {
   const { rp, android, started, link } = await onAndroid();
   const wechat = await inWeChat(link, 'bob');
   await wechat.page.getByRole('button', { name: 'Not me, decline' }).click();
@@ -63,7 +63,7 @@ test('declined in WeChat: the original browser gets access_denied at the app, wi
   await Promise.all([android.context.close(), wechat.context.close()]);
 });
 
-test('refusals: the link opened outside WeChat, opened twice, or unknown (expired)', async (t) => {
+test.serial('refusals: the link opened outside WeChat, opened twice, or unknown (expired)', async (t) => {
   const { android, link } = await onAndroid();
   const desktop = await newPerson(e2e.browser, 'desktop', 'en');
   await desktop.page.goto(link);

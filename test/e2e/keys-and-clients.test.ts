@@ -19,7 +19,7 @@ import { until } from '../helpers/wait.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function cli(name: 'keys' | 'clients', ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, ['--experimental-strip-types', `src/cli/${name}.ts`, ...args], { cwd: ROOT, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['--experimental-strip-types', `src/cli/${name}.ts`, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   return { status: run.status, stdout: run.stdout.trim(), stderr: run.stderr.trim() };
 }
 
@@ -31,7 +31,7 @@ async function reload(broker: RunningBroker): Promise<string> {
   return String(line.msg);
 }
 
-test('key rotation: add (published, not signing), promote (signs), retire; tokens signed by the old key verify until it is retired', async (t) => {
+test.serial('key rotation: add (published, not signing), promote (signs), retire; tokens signed by the old key verify until it is retired', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'broker-keys-'));
   const jwksFile = join(dir, 'jwks.json');
   t.is(cli('keys', 'new', '--file', jwksFile).status, 0);
@@ -83,7 +83,7 @@ test('key rotation: add (published, not signing), promote (signs), retire; token
   }
 });
 
-test('a new client from the CLI, added to CLIENTS_FILE and loaded on SIGHUP while requests keep coming; a bad file is refused and the running clients stay', async (t) => {
+test.serial('a new client from the CLI, added to CLIENTS_FILE and loaded on SIGHUP while requests keep coming; a bad file is refused and the running clients stay', async (t) => {
   const rpOrigin = 'https://rp.example';
   const clientsFile = writeClientsFile(testClients(rpOrigin));
   const broker = await startBroker({ CLIENTS_FILE: clientsFile });

@@ -5,6 +5,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { startBrokerWithSimulator, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { track } from '../helpers/process.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
@@ -13,7 +14,7 @@ import { eventually, until } from '../helpers/wait.ts';
 
 /** Redis's own view of its commands (MONITOR), from the moment it resolves on. */
 async function monitor(port: number) {
-  const child = spawn('redis-cli', ['-p', String(port), 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = track(spawn('redis-cli', ['-p', String(port), 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] }));
   let seen = '';
   child.stdout.on('data', (chunk: Buffer) => { seen += chunk.toString(); });
   const stop = () => child.kill();
@@ -28,7 +29,7 @@ function brokerConnections(seen: string): Array<{ address: string; quit: boolean
   return addresses.map((address) => ({ address, quit: seen.includes(` ${address}] "quit"`) }));
 }
 
-test('SIGTERM during a login: /readyz turns 503, the login in flight completes, Redis is closed, exit 0', async (t) => {
+test.serial('SIGTERM during a login: /readyz turns 503, the login in flight completes, Redis is closed, exit 0', async (t) => {
   const [browser, rpServer, redis] = await Promise.all([launchChromium(), startRpServer(), startRedis()]);
   const redisLog = await monitor(redis.port);
   const { broker, simulator, stop } = await startBrokerWithSimulator({

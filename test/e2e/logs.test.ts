@@ -10,7 +10,7 @@ import { createRp } from '../helpers/rp.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
 import { setPhoneUser, simApp } from '../helpers/simulator.ts';
 
-test('a full login leaves no secret, token, code, cookie or state in the log', async (t) => {
+test.serial('a full login leaves no secret, token, code, cookie or state in the log', async (t) => {
   const mp = simApp('mp');
   const cookieKeys = randomBytes(32).toString('hex');
   const [browser, rpServer] = await Promise.all([launchChromium(), startRpServer()]);

@@ -17,7 +17,7 @@ function value(metrics: string, series: string): number {
   return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
 }
 
-test('logins, WeChat calls and errcodes, tokens, storage and process metrics, behind a bearer token', async (t) => {
+test.serial('logins, WeChat calls and errcodes, tokens, storage and process metrics, behind a bearer token', async (t) => {
   const [browser, rpServer, redis] = await Promise.all([launchChromium(), startRpServer(), startRedis()]);
   const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)), REDIS_URL: redis.url, METRICS_TOKEN: TOKEN });
   try {
@@ -47,7 +47,7 @@ test('logins, WeChat calls and errcodes, tokens, storage and process metrics, be
   }
 });
 
-test('METRICS_PORT: /metrics on its own port only', async (t) => {
+test.serial('METRICS_PORT: /metrics on its own port only', async (t) => {
   const port = await freePort();
   const broker = await startBroker({ METRICS_PORT: String(port) });
   try {

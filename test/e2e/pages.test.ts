@@ -35,7 +35,7 @@ test.after.always(async () => {
   await Promise.all([browser?.close(), broker?.stop(), demo?.stop(), misconfigured?.stop(), rpServer?.close()]);
 });
 
-test('a phone browser outside WeChat: a page that says to open the link in WeChat, and offers the QR for another device', async (t) => {
+test.serial('a phone browser outside WeChat: a page that says to open the link in WeChat, and offers the QR for another device', async (t) => {
   const rp = await createRp(broker.issuer, rpServer);
   const { page, context } = await newPerson(browser, 'mobile');
   const { url, check } = await rp.start();
@@ -51,7 +51,7 @@ test('a phone browser outside WeChat: a page that says to open the link in WeCha
   await context.close();
 });
 
-test('the demo: open the printed URL, pick a simulated user, land back on the demo page with the ID token\'s claims', async (t) => {
+test.serial('the demo: open the printed URL, pick a simulated user, land back on the demo page with the ID token\'s claims', async (t) => {
   t.regex(demo.output(), new RegExp(`demo\\s+${demo.issuer}/demo`));
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   await page.goto(`${demo.issuer}/demo`);
@@ -72,7 +72,7 @@ test('the demo: open the printed URL, pick a simulated user, land back on the de
   await context.close();
 });
 
-test('the demo relying party refuses a callback it never started a login for (login CSRF)', async (t) => {
+test.serial('the demo relying party refuses a callback it never started a login for (login CSRF)', async (t) => {
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   await page.goto(`${demo.issuer}/demo/callback?code=forged&iss=${encodeURIComponent(demo.issuer)}`);
   await page.waitForURL(`${demo.issuer}/demo`);
@@ -81,7 +81,7 @@ test('the demo relying party refuses a callback it never started a login for (lo
   await context.close();
 });
 
-test('WeChat refuses the app secret: a page saying the service is misconfigured, an operator log line with the request id, no secret anywhere', async (t) => {
+test.serial('WeChat refuses the app secret: a page saying the service is misconfigured, an operator log line with the request id, no secret anywhere', async (t) => {
   t.false(misconfigured.broker.output().includes('simulator'), 'with credentials set the built-in simulator does not run');
   const rp = await createRp(misconfigured.broker.issuer, rpServer);
   const { page, context } = await newPerson(browser, 'wechat', 'en');
@@ -103,7 +103,7 @@ test('WeChat refuses the app secret: a page saying the service is misconfigured,
   await context.close();
 });
 
-test('pages carry a CSP as narrow as they allow: nonces, no inline handlers, only wxLogin.js and the QR frame from outside', async (t) => {
+test.serial('pages carry a CSP as narrow as they allow: nonces, no inline handlers, only wxLogin.js and the QR frame from outside', async (t) => {
   const rp = await createRp(broker.issuer, rpServer);
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   const response = await page.goto((await rp.start()).url);
@@ -119,7 +119,7 @@ test('pages carry a CSP as narrow as they allow: nonces, no inline handlers, onl
   await context.close();
 });
 
-test('an unknown page: a plain not-found page in the person\'s language', async (t) => {
+test.serial('an unknown page: a plain not-found page in the person\'s language', async (t) => {
   const zh = await fetch(`${broker.issuer}/no/such/page`, { headers: { 'accept-language': 'zh-CN,zh;q=0.9' } });
   t.is(zh.status, 404);
   t.regex(await zh.text(), /页面不存在/);
@@ -127,7 +127,7 @@ test('an unknown page: a plain not-found page in the person\'s language', async 
   t.regex(await en.text(), /There is no such page/);
 });
 
-test('an interaction URL opened in another browser: a plain page, no stack trace', async (t) => {
+test.serial('an interaction URL opened in another browser: a plain page, no stack trace', async (t) => {
   const rp = await createRp(broker.issuer, rpServer);
   const response = await fetch((await rp.start()).url, { redirect: 'manual' });
   const interaction = new URL(response.headers.get('location')!, broker.issuer).href;

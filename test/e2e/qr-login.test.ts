@@ -26,7 +26,7 @@ test.after.always(async () => {
   await Promise.all([browser?.close(), embedded?.stop(), redirect?.stop(), rpServer?.close()]);
 });
 
-test('embedded QR: the broker page draws the QR with wxLogin.js and the RP gets a validated ID token', async (t) => {
+test.serial('embedded QR: the broker page draws the QR with wxLogin.js and the RP gets a validated ID token', async (t) => {
   const rp = await createRp(embedded.issuer, rpServer);
   const { page, context } = await newPerson(browser, 'desktop');
   const { url, check } = await rp.start();
@@ -52,7 +52,7 @@ test('embedded QR: the broker page draws the QR with wxLogin.js and the RP gets 
   await context.close();
 });
 
-test('redirect QR: the person goes to WeChat\'s qrconnect page and back', async (t) => {
+test.serial('redirect QR: the person goes to WeChat\'s qrconnect page and back', async (t) => {
   const rp = await createRp(redirect.issuer, rpServer);
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   const { url, check } = await rp.start();

@@ -36,7 +36,7 @@ async function weChatLoginMeeting(faults: FaultKind[], user = 'alice', locale = 
 }
 
 for (const [form, button] of [['code=authdeny', /authdeny/], ['no code', /no code/]] as const) {
-  test(`refusal (${form}): the RP gets access_denied with its own state`, async (t) => {
+  test.serial(`refusal (${form}): the RP gets access_denied with its own state`, async (t) => {
     const { qr, page, check, context } = await openQr();
     await qr.getByRole('button', { name: button }).click();
     const landed = await e2e.rp.landed(page);
@@ -47,7 +47,7 @@ for (const [form, button] of [['code=authdeny', /authdeny/], ['no code', /no cod
   });
 }
 
-test('snapshot-page user: a page telling them to use the full service, no login, no account', async (t) => {
+test.serial('snapshot-page user: a page telling them to use the full service, no login, no account', async (t) => {
   const { context, page } = await newPerson(e2e.browser, 'wechat');
   await setPhoneUser(context, e2e.broker.simulator, 'snapshot');
   await page.goto((await e2e.rp.start()).url);
@@ -61,7 +61,7 @@ test('snapshot-page user: a page telling them to use the full service, no login,
   await context.close();
 });
 
-test('a snapshot-page user whose callback WeChat delivers twice: the second delivery gets the same page, at once', async (t) => {
+test.serial('a snapshot-page user whose callback WeChat delivers twice: the second delivery gets the same page, at once', async (t) => {
   const { context, page } = await newPerson(e2e.browser, 'wechat');
   await setPhoneUser(context, e2e.broker.simulator, 'snapshot');
   await page.goto((await e2e.rp.start()).url);
@@ -77,7 +77,7 @@ test('a snapshot-page user whose callback WeChat delivers twice: the second deli
   await context.close();
 });
 
-test('tampered state: a clear page, the login is not completed', async (t) => {
+test.serial('tampered state: a clear page, the login is not completed', async (t) => {
   const { page, context } = await openQr('en');
   const wx = JSON.parse(await page.locator('#qr').getAttribute('data-wx') ?? '{}') as { redirect_uri: string; state: string };
   const callback = decodeURIComponent(wx.redirect_uri);
@@ -89,7 +89,7 @@ test('tampered state: a clear page, the login is not completed', async (t) => {
   await context.close();
 });
 
-test('a state from another browser is refused: the callback is bound to the browser that started the login', async (t) => {
+test.serial('a state from another browser is refused: the callback is bound to the browser that started the login', async (t) => {
   const victim = await openQr();
   const wx = JSON.parse(await victim.page.locator('#qr').getAttribute('data-wx') ?? '{}') as { redirect_uri: string; state: string };
   const attacker = await newPerson(e2e.browser, 'desktop');

@@ -70,7 +70,7 @@ test.serial('prompt=none inside WeChat with a session: still silent, the same su
   await context.close();
 });
 
-test('outside WeChat single sign-on is as before: no trip to WeChat', async (t) => {
+test.serial('outside WeChat single sign-on is as before: no trip to WeChat', async (t) => {
   const { context, page } = await newPerson(e2e.browser, 'desktop');
   const check = await startQrLogin(page, e2e.rp);
   const sub = (await e2e.rp.finish(await e2e.rp.landed(page), check)).claims()!.sub;

@@ -19,7 +19,7 @@ async function qrLogin(page: Page, rp: Rp, params: Record<string, string> = {}) 
   return { check: await startQrLogin(page, rp, params) };
 }
 
-test('prompt=none without a session outside WeChat: login_required at once, nothing shown', async (t) => {
+test.serial('prompt=none without a session outside WeChat: login_required at once, nothing shown', async (t) => {
   const rp = await createRp(e2e.broker.issuer, e2e.rpServer);
   const { page, context } = await newPerson(e2e.browser, 'desktop');
   const { url, check } = await rp.start({ prompt: 'none' });
@@ -30,7 +30,7 @@ test('prompt=none without a session outside WeChat: login_required at once, noth
   await context.close();
 });
 
-test('prompt=none with a session: a code without any page, the same sub', async (t) => {
+test.serial('prompt=none with a session: a code without any page, the same sub', async (t) => {
   const rp = await createRp(e2e.broker.issuer, e2e.rpServer);
   const { page, context } = await newPerson(e2e.browser, 'desktop');
   const first = await qrLogin(page, rp);
@@ -77,7 +77,7 @@ test.serial('prompt=none inside WeChat for somebody without an account: login_re
   await context.close();
 });
 
-test('SSO: a second client gets the same person without a second WeChat login; a third party shows consent first', async (t) => {
+test.serial('SSO: a second client gets the same person without a second WeChat login; a third party shows consent first', async (t) => {
   const first = await createRp(e2e.broker.issuer, e2e.rpServer);
   const third = await createRp(e2e.broker.issuer, e2e.rpServer, 'third-party');
   const { page, context } = await newPerson(e2e.browser, 'desktop', 'en');
@@ -100,7 +100,7 @@ test('SSO: a second client gets the same person without a second WeChat login; a
   await context.close();
 });
 
-test('consent denied: the third party gets access_denied', async (t) => {
+test.serial('consent denied: the third party gets access_denied', async (t) => {
   const third = await createRp(e2e.broker.issuer, e2e.rpServer, 'third-party');
   const { page, context } = await newPerson(e2e.browser, 'desktop');
   const { check } = await qrLogin(page, third, { redirect_uri: e2e.rpServer.callback });
@@ -111,7 +111,7 @@ test('consent denied: the third party gets access_denied', async (t) => {
   await context.close();
 });
 
-test('a client with several redirect_uris must name one', async (t) => {
+test.serial('a client with several redirect_uris must name one', async (t) => {
   const third = await createRp(e2e.broker.issuer, e2e.rpServer, 'third-party');
   const url = new URL((await third.start()).url);
   url.searchParams.delete('redirect_uri');
@@ -120,7 +120,7 @@ test('a client with several redirect_uris must name one', async (t) => {
   t.regex(await response.text(), /redirect_uri/);
 });
 
-test('offline_access: a refresh token that rotates; a replayed one is refused', async (t) => {
+test.serial('offline_access: a refresh token that rotates; a replayed one is refused', async (t) => {
   const rp = await createRp(e2e.broker.issuer, e2e.rpServer);
   const { page, context } = await newPerson(e2e.browser, 'desktop');
   const { check } = await qrLogin(page, rp, { scope: 'openid offline_access', prompt: 'consent' });
@@ -136,7 +136,7 @@ test('offline_access: a refresh token that rotates; a replayed one is refused', 
   await context.close();
 });
 
-test('a used authorization code is refused', async (t) => {
+test.serial('a used authorization code is refused', async (t) => {
   const rp = await createRp(e2e.broker.issuer, e2e.rpServer);
   const { page, context } = await newPerson(e2e.browser, 'desktop');
   const { check } = await qrLogin(page, rp);
@@ -153,7 +153,7 @@ async function logout(page: Page, rp: Rp, idToken: string): Promise<void> {
   await page.waitForURL((url) => url.href.startsWith(e2e.rpServer.loggedOut));
 }
 
-test('RP-initiated logout: a confirmation page, back to the RP, and the session is gone', async (t) => {
+test.serial('RP-initiated logout: a confirmation page, back to the RP, and the session is gone', async (t) => {
   const rp = await createRp(e2e.broker.issuer, e2e.rpServer);
   const { page, context } = await newPerson(e2e.browser, 'desktop', 'en');
   const { check } = await qrLogin(page, rp);
@@ -166,7 +166,7 @@ test('RP-initiated logout: a confirmation page, back to the RP, and the session 
   await context.close();
 });
 
-test('RS256 by default (OIDC Registration 2); a client registered for ES256 gets ES256 ID tokens', async (t) => {
+test.serial('RS256 by default (OIDC Registration 2); a client registered for ES256 gets ES256 ID tokens', async (t) => {
   for (const [clientId, alg] of [['first-party', 'RS256'], ['rs256', 'RS256'], ['es256', 'ES256']] as const) {
     const rp = await createRp(e2e.broker.issuer, e2e.rpServer, clientId);
     const { page, context } = await newPerson(e2e.browser, 'desktop');
@@ -177,7 +177,7 @@ test('RS256 by default (OIDC Registration 2); a client registered for ES256 gets
   }
 });
 
-test('a public client must use PKCE', async (t) => {
+test.serial('a public client must use PKCE', async (t) => {
   const rp = await createRp(e2e.broker.issuer, e2e.rpServer, 'spa');
   const url = new URL((await rp.start()).url);
   url.searchParams.delete('code_challenge');

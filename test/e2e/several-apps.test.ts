@@ -176,7 +176,7 @@ test.serial('a platform without a ticket yet: the "starting up" page (503, a way
   t.true(await starting.logged((line) => /login not started: third-party platform isv is waiting/.test(String(line.msg))));
 });
 
-test('the apps file: mistakes are one line naming the app and the field; both forms at once is refused', async (t) => {
+test.serial('the apps file: mistakes are one line naming the app and the field; both forms at once is refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'broker-apps-bad-'));
   const run = async (apps: unknown, env: Record<string, string> = {}) => {
     const file = join(dir, `apps-${Math.random()}.json`);
@@ -199,7 +199,7 @@ test('the apps file: mistakes are one line naming the app and the field; both fo
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S' }], { WECHAT_MP_APPID: 'wx2', WECHAT_MP_SECRET: 'a'.repeat(32), S: 'b'.repeat(32) }), /set either WECHAT_APPS_FILE or WECHAT_MP_\*/);
 });
 
-test('a third-party platform entry: its pushes are received at /wechat/platform/<id>/auth-events; its keys are checked at startup', async (t) => {
+test.serial('a third-party platform entry: its pushes are received at /wechat/platform/<id>/auth-events; its keys are checked at startup', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'broker-platform-'));
   const file = join(dir, 'apps.json');
   const isv = { appid: 'wxc0mp0nent00000a1', token: 'platformToken1', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };

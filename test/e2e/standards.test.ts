@@ -13,7 +13,7 @@ import { allowInWeChat } from '../helpers/wechat.ts';
 
 const e2e = useE2e(test, { WECHAT_QR_MODE: 'redirect' });
 
-test("WeChat's #wechat_redirect never reaches the relying party: a silent snsapi_base login, WeChat redirecting straight back", async (t) => {
+test.serial("WeChat's #wechat_redirect never reaches the relying party: a silent snsapi_base login, WeChat redirecting straight back", async (t) => {
   const { context, page } = await newPerson(e2e.browser, 'wechat');
   await setPhoneUser(context, e2e.broker.simulator, 'chen');
   const { url, check } = await e2e.rp.start({ scope: 'openid' });
@@ -25,7 +25,7 @@ test("WeChat's #wechat_redirect never reaches the relying party: a silent snsapi
   await context.close();
 });
 
-test("WeChat's #wechat_redirect never reaches the relying party: inside WeChat, through the upgrade to snsapi_userinfo", async (t) => {
+test.serial("WeChat's #wechat_redirect never reaches the relying party: inside WeChat, through the upgrade to snsapi_userinfo", async (t) => {
   const { context, page } = await newPerson(e2e.browser, 'wechat');
   await setPhoneUser(context, e2e.broker.simulator, 'alice');
   const { url, check } = await e2e.rp.start();
@@ -38,7 +38,7 @@ test("WeChat's #wechat_redirect never reaches the relying party: inside WeChat, 
   await context.close();
 });
 
-test("WeChat's #wechat_redirect never reaches the relying party: QR login on WeChat's own page", async (t) => {
+test.serial("WeChat's #wechat_redirect never reaches the relying party: QR login on WeChat's own page", async (t) => {
   const { context, page } = await newPerson(e2e.browser, 'desktop');
   const { url, check } = await e2e.rp.start();
   await page.goto(url);
@@ -84,7 +84,7 @@ async function authorizeUrl(change: (params: URLSearchParams) => void): Promise<
   return url.href;
 }
 
-test('RFC 9700 2.1: redirect URIs match exactly; anything else is an error page, never a redirect', async (t) => {
+test.serial('RFC 9700 2.1: redirect URIs match exactly; anything else is an error page, never a redirect', async (t) => {
   for (const uri of [`${e2e.rpServer.callback}/more`, `${e2e.rpServer.callback}?x=1`, `${e2e.rpServer.callback}#f`, e2e.rpServer.callback.toUpperCase()]) {
     const response = await fetch(await authorizeUrl((params) => params.set('redirect_uri', uri)), { redirect: 'manual' });
     t.is(response.status, 400, uri);
@@ -92,7 +92,7 @@ test('RFC 9700 2.1: redirect URIs match exactly; anything else is an error page,
   }
 });
 
-test('RFC 9700 2.1.2: the authorization code flow only; an implicit or hybrid request gets no token, an error with iss', async (t) => {
+test.serial('RFC 9700 2.1.2: the authorization code flow only; an implicit or hybrid request gets no token, an error with iss', async (t) => {
   for (const type of ['token', 'id_token', 'code id_token', 'code token']) {
     const response = await fetch(await authorizeUrl((params) => params.set('response_type', type)), { redirect: 'manual' });
     const location = new URL(String(response.headers.get('location')), e2e.broker.issuer);
@@ -105,7 +105,7 @@ test('RFC 9700 2.1.2: the authorization code flow only; an implicit or hybrid re
   }
 });
 
-test('RFC 9700 2.1.1: PKCE downgrade refused — a code_verifier without a code_challenge, a challenge without a verifier, and the plain method', async (t) => {
+test.serial('RFC 9700 2.1.1: PKCE downgrade refused — a code_verifier without a code_challenge, a challenge without a verifier, and the plain method', async (t) => {
   const { context, page } = await newPerson(e2e.browser, 'desktop');
   const withoutChallenge = await authorizeUrl((params) => { params.delete('code_challenge'); params.delete('code_challenge_method'); });
   await page.goto(withoutChallenge);
@@ -128,7 +128,7 @@ test('RFC 9700 2.1.1: PKCE downgrade refused — a code_verifier without a code_
   await context.close();
 });
 
-test('RFC 9700 2.2.2: refresh tokens rotate, and a reused one revokes the whole grant', async (t) => {
+test.serial('RFC 9700 2.2.2: refresh tokens rotate, and a reused one revokes the whole grant', async (t) => {
   const { context, page } = await newPerson(e2e.browser, 'desktop');
   const { url, check } = await e2e.rp.start({ scope: 'openid offline_access', prompt: 'consent' });
   await page.goto(url);
@@ -147,7 +147,7 @@ test('RFC 9700 2.2.2: refresh tokens rotate, and a reused one revokes the whole 
   await context.close();
 });
 
-test('RFC 9700 4.11: every POST the person makes is answered 303 (consent, logout)', async (t) => {
+test.serial('RFC 9700 4.11: every POST the person makes is answered 303 (consent, logout)', async (t) => {
   const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
   const third = await (await import('../helpers/rp.ts')).createRp(e2e.broker.issuer, e2e.rpServer, 'third-party');
   const { url, check } = await third.start({ redirect_uri: e2e.rpServer.callback });
@@ -164,7 +164,7 @@ test('RFC 9700 4.11: every POST the person makes is answered 303 (consent, logou
   await context.close();
 });
 
-test('clickjacking: every page forbids framing, oidc-provider\'s own auto-submit pages included', async (t) => {
+test.serial('clickjacking: every page forbids framing, oidc-provider\'s own auto-submit pages included', async (t) => {
   const pages = [
     await fetch(`${e2e.broker.issuer}/session/end`),
     await fetch(await authorizeUrl((params) => { params.set('prompt', 'none'); params.set('response_mode', 'form_post'); })),
@@ -182,7 +182,7 @@ test('clickjacking: every page forbids framing, oidc-provider\'s own auto-submit
   t.regex(String(autoSubmit.headers.get('content-security-policy')), /script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/, 'its inline script is allowed by hash only');
 });
 
-test('request headers never decide the broker\'s URLs; a malformed Host is a 400, not a 500', async (t) => {
+test.serial('request headers never decide the broker\'s URLs; a malformed Host is a 400, not a 500', async (t) => {
   const discovery = await fetch(`${e2e.broker.origin}/.well-known/openid-configuration`, {
     headers: { host: 'attacker.example', 'x-forwarded-host': 'attacker.example', 'x-forwarded-proto': 'https', forwarded: 'host=attacker.example' },
   });
@@ -200,7 +200,7 @@ test('request headers never decide the broker\'s URLs; a malformed Host is a 400
   t.false(e2e.broker.logs().slice(before).some((line) => Number(line.level) >= 50), 'no error logged');
 });
 
-test('with an https ISSUER: every cookie HttpOnly, SameSite and Secure (behind any proxy headers or none), and HSTS', async (t) => {
+test.serial('with an https ISSUER: every cookie HttpOnly, SameSite and Secure (behind any proxy headers or none), and HSTS', async (t) => {
   const port = await freePort();
   const issuer = `https://localhost:${port}`;
   const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients(e2e.rpServer.origin)), PORT: String(port), ISSUER: issuer, WECHAT_QR_MODE: 'redirect' });
@@ -225,7 +225,7 @@ test('with an https ISSUER: every cookie HttpOnly, SameSite and Secure (behind a
   t.is((await fetch(`${e2e.broker.issuer}/.well-known/openid-configuration`)).headers.get('strict-transport-security'), null, 'no HSTS over http');
 });
 
-test('consent lists everything the client will receive, also what it asked for by the claims parameter', async (t) => {
+test.serial('consent lists everything the client will receive, also what it asked for by the claims parameter', async (t) => {
   const { createRp } = await import('../helpers/rp.ts');
   const third = await createRp(e2e.broker.issuer, e2e.rpServer, 'third-party');
   const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
@@ -249,7 +249,7 @@ test('consent lists everything the client will receive, also what it asked for b
   await context.close();
 });
 
-test('the silent-login marker cannot be set from outside: not by query on any path, nor by a pushed authorization request', async (t) => {
+test.serial('the silent-login marker cannot be set from outside: not by query on any path, nor by a pushed authorization request', async (t) => {
   const attempts: Array<[string, () => Promise<string>]> = [
     ['GET /auth', async () => (await e2e.rp.start({ wechat_silent: '1' })).url],
     ['GET /AUTH', async () => (await e2e.rp.start({ wechat_silent: '1' })).url.replace('/auth?', '/AUTH?')],
@@ -277,7 +277,7 @@ test('the silent-login marker cannot be set from outside: not by query on any pa
   }
 });
 
-test('RFC 7662 2.1: only the client a token was issued to, or a resource server the operator marked, may introspect it', async (t) => {
+test.serial('RFC 7662 2.1: only the client a token was issued to, or a resource server the operator marked, may introspect it', async (t) => {
   const { context, page } = await newPerson(e2e.browser, 'desktop');
   const { url, check } = await e2e.rp.start();
   await page.goto(url);
@@ -297,7 +297,7 @@ test('RFC 7662 2.1: only the client a token was issued to, or a resource server 
   t.like(await introspect('api', 'api-secret-0123456789abcdef0123456789'), { active: true, sub: tokens.claims()!.sub });
 });
 
-test('reloading a login page reuses its attempt: the same state each time, nothing more stored', async (t) => {
+test.serial('reloading a login page reuses its attempt: the same state each time, nothing more stored', async (t) => {
   const jar = cookieJar();
   const started = await fetch(await authorizeUrl(() => undefined), { redirect: 'manual' });
   jar.take(started);
@@ -310,7 +310,7 @@ test('reloading a login page reuses its attempt: the same state each time, nothi
   t.is(states.size, 1);
 });
 
-test('what a request may ask the broker to keep is capped: a 14 KB state or a huge pushed request is invalid_request, nothing stored', async (t) => {
+test.serial('what a request may ask the broker to keep is capped: a 14 KB state or a huge pushed request is invalid_request, nothing stored', async (t) => {
   const huge = await fetch(await authorizeUrl((params) => params.set('state', 's'.repeat(14 * 1024))), { redirect: 'manual' });
   t.is(huge.status, 400);
   t.is(huge.headers.get('location'), null);

@@ -28,7 +28,7 @@ async function freshBroker(t: import('ava').ExecutionContext): Promise<{ broker:
   return { broker, rp: await createRp(broker.issuer, rpServer) };
 }
 
-test('only openid asked: silent snsapi_base, no WeChat sheet, and an account with the openid only', async (t) => {
+test.serial('only openid asked: silent snsapi_base, no WeChat sheet, and an account with the openid only', async (t) => {
   const { broker, rp } = await freshBroker(t);
   const { claims, userinfo, scopes } = await loginInWeChat(browser, rp, broker.simulator, 'chen', { params: { scope: 'openid' } });
   t.deepEqual(scopes, ['snsapi_base']);
@@ -36,7 +36,7 @@ test('only openid asked: silent snsapi_base, no WeChat sheet, and an account wit
   t.is(userinfo.nickname, undefined);
 });
 
-test('profile asked of a new person: snsapi_base first, then snsapi_userinfo with WeChat\'s sheet', async (t) => {
+test.serial('profile asked of a new person: snsapi_base first, then snsapi_userinfo with WeChat\'s sheet', async (t) => {
   const { broker, rp } = await freshBroker(t);
   const { userinfo, scopes } = await loginInWeChat(browser, rp, broker.simulator, 'alice', { allow: true });
   t.deepEqual(scopes, ['snsapi_base', 'snsapi_userinfo']);
@@ -44,7 +44,7 @@ test('profile asked of a new person: snsapi_base first, then snsapi_userinfo wit
   t.truthy(userinfo.wechat_unionid);
 });
 
-test('a returning person whose account has what is asked: snsapi_base only', async (t) => {
+test.serial('a returning person whose account has what is asked: snsapi_base only', async (t) => {
   const { broker, rp } = await freshBroker(t);
   await loginInWeChat(browser, rp, broker.simulator, 'alice', { allow: true });
   const again = await loginInWeChat(browser, rp, broker.simulator, 'alice');
@@ -52,7 +52,7 @@ test('a returning person whose account has what is asked: snsapi_base only', asy
   t.is(again.userinfo.nickname, '小爱 Alice 🌸');
 });
 
-test('one person, one sub: QR login on the desktop and web authorization in WeChat', async (t) => {
+test.serial('one person, one sub: QR login on the desktop and web authorization in WeChat', async (t) => {
   const { broker, rp } = await freshBroker(t);
   const inWeChat = await loginInWeChat(browser, rp, broker.simulator, 'alice', { allow: true });
   const byQr = await loginByQr(browser, rp, /Alice/);
@@ -61,7 +61,7 @@ test('one person, one sub: QR login on the desktop and web authorization in WeCh
   t.not(byQr.userinfo.wechat_openid, inWeChat.userinfo.wechat_openid, 'each login reports the openid of its own app');
 });
 
-test('an openid-only account and a QR account of the same person merge into the older, and the younger sub still works', async (t) => {
+test.serial('an openid-only account and a QR account of the same person merge into the older, and the younger sub still works', async (t) => {
   const { broker, rp } = await freshBroker(t);
   const older = await loginInWeChat(browser, rp, broker.simulator, 'chen', { params: { scope: 'openid' } });
   const younger = await loginByQr(browser, rp, /陈大文/);

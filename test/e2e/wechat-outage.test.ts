@@ -9,7 +9,7 @@ import { injectFaults, setPhoneUser, simCalls } from '../helpers/simulator.ts';
 
 const e2e = useE2e(test);
 
-test('five failed logins in a row: the next person gets a clear page at once, without a trip to WeChat', async (t) => {
+test.serial('five failed logins in a row: the next person gets a clear page at once, without a trip to WeChat', async (t) => {
   await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', Array.from({ length: 10 }, () => 'busy' as const));
   for (let i = 0; i < 5; i += 1) {
     const { context, page } = await newPerson(e2e.browser, 'wechat');

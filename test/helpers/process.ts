@@ -2,14 +2,33 @@
 // happens (a hang, a failed start, the test process exiting), and on failure the error
 // carries everything it printed, so that a slow or broken start explains itself.
 
+import { registerCompletionHandler } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /** Generous: it only catches a hang. A slow, loaded machine starts well within it. */
 export const START_LIMIT_MS = 120_000;
 
-/** Processes still running when the test process exits are killed with it. */
+/**
+ * Processes the tests started and have not seen end. When a file's tests are done, any
+ * still running is a test's leak: it is killed and named, since its pipes would
+ * otherwise keep the test worker (and so the whole run) waiting.
+ */
 const running = new Set<ChildProcess>();
-process.once('exit', () => { for (const child of running) child.kill('SIGKILL'); });
+const killLeft = () => {
+  for (const child of running) {
+    process.stderr.write(`a test left ${child.spawnargs.join(' ').slice(0, 120)} (pid ${child.pid}) running: killed\n`);
+    child.kill('SIGKILL');
+  }
+};
+registerCompletionHandler(killLeft);
+process.once('exit', killLeft);
+
+/** Tracks `child` until it ends (see `running`). */
+export function track<T extends ChildProcess>(child: T): T {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
 
 export interface StartedProcess {
   readonly child: ChildProcess;
@@ -32,9 +51,10 @@ export interface StartOptions {
 /** Starts `command` and resolves once `ready` holds; otherwise kills it and rejects with its output. */
 export async function startProcess(command: string, args: readonly string[], options: StartOptions): Promise<StartedProcess> {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
+  track(child);
   let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { running.delete(child); resolve(code); }));
+  // 'close', not 'exit': by then everything it printed has been read.
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   const started = Date.now();
   const limitMs = options.limitMs ?? START_LIMIT_MS;
   const failure = (why: string) => new Error(`${options.what} ${why}\n--- its output ---\n${output || '(it printed nothing)'}`);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './ports.ts';
+import { track } from './process.ts';
 import { until, WAIT_LIMIT_MS } from './wait.ts';
 
 export interface RedisServer {
@@ -26,25 +27,19 @@ export interface RedisServer {
 async function waitForPong(port: number, child: ChildProcess): Promise<void> {
   try {
     await until(`redis-server on ${port} answers`, () => child.exitCode === null
-      && spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG');
+      && spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8', timeout: 60_000 }).stdout.trim() === 'PONG');
   } catch (error) {
     await stopProcess(child);
     throw error;
   }
 }
 
-/** Servers still running when the test process exits are killed with it. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => { for (const child of running) child.kill('SIGKILL'); });
-
 function launch(port: number, dir: string, extra: string[]): ChildProcess {
   const child = spawn('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no',
     '--protected-mode', 'no', '--logfile', join(dir, 'redis.log'), ...extra,
   ], { stdio: 'ignore' });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
+  return track(child);
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
@@ -113,7 +108,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: WAIT_LIMIT_MS });
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
     await until('the Redis Cluster is ready', () => nodes.every(({ port }) =>
-      spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout.includes('cluster_state:ok')));
+      spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8', timeout: 60_000 }).stdout.includes('cluster_state:ok')));
   } catch (error) {
     await stop();
     throw error;
@@ -136,9 +131,7 @@ export async function startSentinel(master: RedisServer): Promise<RedisSentinel>
     `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, 'protected-mode no',
     `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`, 'sentinel down-after-milliseconds mymaster 60000', '',
   ].join('\n'));
-  const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  const child = track(spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
   await waitForPong(port, child);
   return { url: `redis-sentinel://127.0.0.1:${port}/mymaster`, stop: () => stopProcess(child) };
 }

@@ -16,20 +16,21 @@ type Opener = (page: Page) => Promise<void>;
 const LOCALES = ['zh-CN', 'en'] as const;
 
 /**
- * Opens `stop` in each language at each size, one browser context at a time (closed
- * whatever happens), and hands each page to `look` with a label such as `en, phone`.
+ * Opens `stop` once in each language (one browser context at a time, closed whatever
+ * happens) and hands the page to `look` at each size in turn, with the variant's name.
  */
 export async function visit(browser: Browser, stop: Stop, look: (page: Page, variant: { locale: string; size: string }) => Promise<void>): Promise<void> {
   for (const locale of LOCALES) {
-    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-      const context = await openContext(browser, { userAgent: USER_AGENTS[stop.device], locale, extraHTTPHeaders: { 'accept-language': locale }, viewport });
-      try {
-        const page = await context.newPage();
-        await stop.open(page);
+    const context = await openContext(browser, { userAgent: USER_AGENTS[stop.device], locale, extraHTTPHeaders: { 'accept-language': locale }, viewport: VIEWPORTS.desktop });
+    try {
+      const page = await context.newPage();
+      await stop.open(page);
+      for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+        await page.setViewportSize(viewport);
         await look(page, { locale, size });
-      } finally {
-        await context.close();
       }
+    } finally {
+      await context.close();
     }
   }
 }

@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CRUISER = join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruiser.mjs');
 
 function cruise(dir: string): { status: number | null; output: string } {
-  const run = spawnSync(process.execPath, [CRUISER, 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd: dir, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [CRUISER, 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
@@ -45,6 +45,6 @@ test('an import that points up, or oidc/ reaching for WeChat, fails the check by
 });
 
 test('only config/ reads the environment', (t) => {
-  const grep = spawnSync('grep', ['-rln', 'process\\.env', 'src'], { cwd: ROOT, encoding: 'utf8' });
+  const grep = spawnSync('grep', ['-rln', 'process\\.env', 'src'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   t.deepEqual(grep.stdout.split('\n').filter(Boolean).filter((file) => !file.startsWith('src/config/')), []);
 });
