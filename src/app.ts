@@ -39,6 +39,7 @@ import { requestLimits } from './oidc/request-limits.ts';
 import { PersonalData } from './privacy/personal-data.ts';
 import { Retention, RETENTION_LOCK_MODEL } from './privacy/retention.ts';
 import { errorPages } from './ops/errors.ts';
+import { pageForms } from './ops/page-forms.ts';
 import { healthRoutes } from './ops/health.ts';
 import { homeRoutes } from './ops/home.ts';
 import { languageRoutes } from './ops/language.ts';
@@ -91,6 +92,7 @@ function middleware(config: RunningConfig, shared: Shared) {
     requestLog(shared.log),
     rateLimits(shared.stores.counters, config.rateLimits, shared.log),
     requestLimits(),
+    pageForms(config.cookieKeys, config.issuer, shared.log),
     shared.silent.middleware(config.apps.some((app) => app.kind === 'mp')),
   ];
 }
@@ -131,7 +133,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
     loginRoutes(login),
     adminRoutes({ provider, accounts: stores.accounts, personalData, apps: config.apps, log: shared.log, metrics }),
     accountPageRoutes({
-      provider, personalData, apps: config.apps, issuer: config.issuer, key: config.cookieKeys[0]!,
+      provider, personalData, apps: config.apps, issuer: config.issuer,
       describe: (scope) => consentItems(new Set(scope.split(' ')), undefined),
     }),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),

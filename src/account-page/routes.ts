@@ -4,13 +4,14 @@
 //   GET  /account/export   everything held about them, one JSON document
 //   GET  /account/delete   what deleting means; POST /account/delete does it
 // The person is whoever oidc-provider's session says; without one, the page sends them
-// through a login of its own client (client.ts) and back. Forms carry a token bound to
-// the session (an HMAC of its uid), so no other site can post them.
+// through a login of its own client (client.ts) and back. Forms carry the page's token
+// (ops/page-forms.ts), so no other site can post them; the route acts for whoever is
+// logged in at this browser.
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AccountId } from '../accounts/account.ts';
 import type { ConfiguredApp } from '../config/config.ts';
 import { readForm } from '../http/read-body.ts';
@@ -28,18 +29,8 @@ export interface AccountPageParts {
   readonly personalData: PersonalData;
   readonly apps: readonly ConfiguredApp[];
   readonly issuer: string;
-  /** Signs the forms' tokens. */
-  readonly key: string;
   /** What a grant's scope lets a relying party have, in the consent page's words. */
   readonly describe: (scope: string) => ConsentItem[];
-}
-
-const csrfOf = (key: string, me: SignedIn): string => createHmac('sha256', key).update(`account-page\n${me.uid}`).digest('base64url');
-
-function csrfValid(key: string, me: SignedIn, given: string | null): boolean {
-  const expected = Buffer.from(csrfOf(key, me));
-  const actual = Buffer.from(given ?? '');
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
 /** To a login and back; a browser back from a login that did not sign it in gets a button instead (no loop). */
@@ -87,17 +78,15 @@ async function show(ctx: Context, parts: AccountPageParts): Promise<void> {
     lastLogin: account.lastLogin && { at: account.lastLogin.at, app: appName(account.lastLogin.appid) },
     sessions: held.sessions.length,
     grants: await grantsOnPage(ctx, parts, held),
-    csrf: csrfOf(parts.key, me),
     revoked,
   });
 }
 
-/** The person behind a form, when its token is theirs; a plain 400 page otherwise. */
+/** The person logged in at this browser, and the form (its page token checked before the route); a plain 400 page without a session. */
 async function formOf(ctx: Context, parts: AccountPageParts): Promise<{ me: SignedIn; form: URLSearchParams } | undefined> {
   const me = await signedIn(parts.provider, ctx);
-  const form = await readForm(ctx);
-  if (me && csrfValid(parts.key, me, form.get('csrf'))) return { me, form };
-  errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: 'the form is not from this session: open /account again' });
+  if (me) return { me, form: await readForm(ctx) };
+  errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: 'nobody is logged in at this browser: open /account again' });
   return undefined;
 }
 
@@ -124,7 +113,7 @@ export function accountPageRoutes(parts: AccountPageParts): Router {
   router.get('/account/delete', async (ctx) => {
     const me = await signedIn(parts.provider, ctx);
     if (!me) return signIn(ctx, parts, false);
-    accountDeletePage(ctx, csrfOf(parts.key, me));
+    accountDeletePage(ctx);
   });
   router.post('/account/delete', async (ctx) => {
     const posted = await formOf(ctx, parts);

@@ -15,6 +15,11 @@ export async function readBody(ctx: Context, limit = LIMIT): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+const FORM = Symbol('form');
+
+/** The request's form, read once: the page-forms check and the route both ask for it. */
 export async function readForm(ctx: Context): Promise<URLSearchParams> {
-  return new URLSearchParams(await readBody(ctx));
+  const state = ctx.state as Record<symbol, URLSearchParams | undefined>;
+  state[FORM] ??= new URLSearchParams(await readBody(ctx));
+  return state[FORM];
 }

@@ -3,7 +3,7 @@
 // account after a confirmation. Forms carry a token bound to the person's session.
 
 import type { Context } from 'koa';
-import { html, langOf, renderPage } from './html.ts';
+import { html, langOf, postForm, renderPage } from './html.ts';
 import { t, type Lang } from './i18n.ts';
 import type { ConsentItem } from './views.ts';
 
@@ -25,8 +25,6 @@ export interface AccountPageData {
   readonly lastLogin?: { readonly at: number; readonly app: string } | undefined;
   readonly sessions: number;
   readonly grants: readonly GrantOnPage[];
-  /** The token every form posts back. */
-  readonly csrf: string;
   /** The app whose access was just revoked, to say so. */
   readonly revoked?: string | undefined;
 }
@@ -36,11 +34,11 @@ function when(lang: Lang, ms: number): string {
   return new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Shanghai', timeZoneName: 'short' }).format(ms);
 }
 
-function grantItem(lang: Lang, grant: GrantOnPage, csrf: string) {
+function grantItem(ctx: Context, lang: Lang, grant: GrantOnPage) {
   return html`<li><strong>${grant.name}</strong>${grant.grantedAt ? html` <span class="muted">${t(lang, 'accountGrantedAt', { when: when(lang, grant.grantedAt) })}</span>` : ''}
 <ul>${grant.items.map((item) => html`<li>${t(lang, `consent_${item}`)}</li>`)}</ul>
-<form method="post" action="/account/revoke"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="client" value="${grant.client}">
-<button class="button" type="submit">${t(lang, 'accountRevoke', { app: grant.name })}</button></form></li>`;
+${postForm(ctx, '/account/revoke', html`<input type="hidden" name="client" value="${grant.client}">
+<button class="button" type="submit">${t(lang, 'accountRevoke', { app: grant.name })}</button>`)}</li>`;
 }
 
 export function accountPage(ctx: Context, data: AccountPageData): void {
@@ -58,20 +56,19 @@ ${data.lastLogin ? html`<p>${t(lang, 'accountLastLogin', { when: when(lang, data
 <p>${t(lang, 'accountSessions', { count: String(data.sessions) })}</p>
 <h2>${t(lang, 'accountApps')}</h2><ul>${data.apps.map((app) => html`<li>${app}</li>`)}</ul>
 <h2>${t(lang, 'accountGrants')}</h2>
-${data.grants.length ? html`<ul>${data.grants.map((grant) => grantItem(lang, grant, data.csrf))}</ul>` : html`<p>${t(lang, 'accountNoGrants')}</p>`}
+${data.grants.length ? html`<ul>${data.grants.map((grant) => grantItem(ctx, lang, grant))}</ul>` : html`<p>${t(lang, 'accountNoGrants')}</p>`}
 <a class="button" href="/account/export" download>${t(lang, 'accountExport')}</a>
 <a class="button" href="/account/delete">${t(lang, 'accountDelete')}</a></section>`,
   });
 }
 
 /** "Delete my account": what it means, confirmed by a second step. */
-export function accountDeletePage(ctx: Context, csrf: string): void {
+export function accountDeletePage(ctx: Context): void {
   const lang = langOf(ctx);
   renderPage(ctx, {
     title: t(lang, 'accountDelete'),
     body: () => html`<section><h1>${t(lang, 'accountDelete')}</h1><p>${t(lang, 'accountDeleteQuestion')}</p>
-<form method="post" action="/account/delete"><input type="hidden" name="csrf" value="${csrf}">
-<button class="button primary" type="submit">${t(lang, 'accountDeleteConfirm')}</button></form>
+${postForm(ctx, '/account/delete', html`<button class="button primary" type="submit">${t(lang, 'accountDeleteConfirm')}</button>`)}
 <a class="button" href="/account">${t(lang, 'accountDeleteCancel')}</a></section>`,
   });
 }

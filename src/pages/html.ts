@@ -36,6 +36,19 @@ function part(value: unknown): string {
   return esc(value);
 }
 
+/** The form field that carries a page's token (ops/page-forms.ts checks it). */
+export const PAGE_TOKEN_FIELD = 'page_token';
+
+/**
+ * A form a person submits, with the hidden token of this page view for `action` (which the
+ * page-forms middleware puts within reach as ctx.state.pageToken, and checks on the POST).
+ */
+export function postForm(ctx: Context, action: string, inner: Html, id?: string): Html {
+  const issue = (ctx.state as { pageToken?: (action: string) => string }).pageToken;
+  const token = issue ? html`<input type="hidden" name="${PAGE_TOKEN_FIELD}" value="${issue(action)}">` : '';
+  return html`<form${id ? html` id="${id}"` : ''} method="post" action="${action}">${token}${inner}</form>`;
+}
+
 /** The cookie the language switcher sets: the person's choice beats Accept-Language. */
 export const LANG_COOKIE = 'lang';
 

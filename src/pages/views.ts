@@ -2,7 +2,7 @@
 // handed to scripts travel in data- attributes, never inside script text.
 
 import type { Context } from 'koa';
-import { html, langOf, raw, renderPage, type Html } from './html.ts';
+import { html, langOf, postForm, raw, renderPage, type Html } from './html.ts';
 import { isMessageKey, t, type Lang } from './i18n.ts';
 
 /** The relying party a page is about, as its metadata presents it (oidc/client-display.ts). */
@@ -28,9 +28,9 @@ function appImages(app: AppOnPage | undefined): string[] {
 }
 
 /** "Back to <app>": ends the login, and the app gets access_denied with its state. */
-function cancelForm(action: string | undefined, app: AppOnPage | undefined, lang: Lang): Html {
+function cancelForm(ctx: Context, action: string | undefined, app: AppOnPage | undefined, lang: Lang): Html {
   if (!action) return raw('');
-  return html`<form method="post" action="${action}"><button class="button" type="submit">${app ? t(lang, 'backTo', { app: app.name }) : t(lang, 'cancel')}</button></form>`;
+  return postForm(ctx, action, html`<button class="button" type="submit">${app ? t(lang, 'backTo', { app: app.name }) : t(lang, 'cancel')}</button>`);
 }
 
 export interface QrPageData {
@@ -78,7 +78,7 @@ export function qrPage(ctx: Context, data: QrPageData): void {
 <div id="qr" data-wx="${wx}" data-grace="${QR_GRACE_MS}" title="${t(lang, 'qrFrameTitle')}"></div>
 <p id="qr-failed" role="alert" hidden>${t(lang, 'qrFailed')}</p>
 <p class="muted">${t(lang, 'qrHint')}</p>
-<p class="muted"><a id="qr-fallback" href="${data.fallbackUrl}">${t(lang, 'qrFallback')}</a></p>${cancelForm(data.cancelAction, data.app, lang)}</section>
+<p class="muted"><a id="qr-fallback" href="${data.fallbackUrl}">${t(lang, 'qrFallback')}</a></p>${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}" src="${data.loginJsUrl}"></script>
 <script nonce="${nonce}">${raw(`(function(){var el=document.getElementById('qr');
 if(typeof WxLogin==='function'){new WxLogin(JSON.parse(el.getAttribute('data-wx')));
@@ -120,11 +120,11 @@ export function openInWeChatPage(ctx: Context, data: OpenInWeChatData): void {
 <p id="link" class="link">${data.link}</p>
 ${data.handoff ? html`<p class="match">${t(lang, 'handoffMatch')} <strong id="match">${data.handoff.match}</strong></p>
 <p id="handoff-status" class="muted" role="status" aria-live="polite" data-url="${data.handoff.statusUrl}" data-waiting="${t(lang, 'handoffWaiting')}" data-declined="${t(lang, 'handoffDeclinedThere')}">${t(lang, 'handoffWaiting')}</p>
-<form id="handoff-finish" method="post" action="${data.handoff.finishAction}"></form>` : ''}
+${postForm(ctx, data.handoff.finishAction, raw(''), 'handoff-finish')}` : ''}
 <button id="copy" class="button primary" type="button" data-done="${t(lang, 'openCopied')}">${t(lang, 'openCopy')}</button>
 <p id="copied" class="muted" role="status" aria-live="polite"></p>
 ${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'openQr')}</a>` : ''}
-${data.appStart ? html`<p class="muted">${t(lang, 'openAppStart')} <span class="link">${data.appStart}</span></p>` : ''}${cancelForm(data.cancelAction, data.app, lang)}</section>
+${data.appStart ? html`<p class="muted">${t(lang, 'openAppStart')} <span class="link">${data.appStart}</span></p>` : ''}${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}">${raw(`(function(){var b=document.getElementById('copy');b.addEventListener('click',function(){
 var text=document.getElementById('link').textContent;function done(){b.textContent=b.getAttribute('data-done');document.getElementById('copied').textContent=b.getAttribute('data-done');}
 if(navigator.clipboard){navigator.clipboard.writeText(text).then(done,function(){});}else{var r=document.createRange();
@@ -162,9 +162,9 @@ export function followPage(ctx: Context, data: FollowPageData): void {
     body: (nonce) => html`<section><h1>${t(lang, 'followTitle')}</h1>${appIntro(data.app)}<p>${t(lang, 'followBody', { account: data.account })}</p>
 <div class="follow-qr" role="img" aria-label="${t(lang, 'followQr', { account: data.account })}">${raw(data.qrSvg)}</div>
 <p id="follow-status" class="muted" role="status" aria-live="polite" data-url="${data.statusUrl}" data-scanned="${t(lang, 'followScanned')}" data-expired="${t(lang, 'followExpired')}">${t(lang, 'followWaiting')}</p>
-<form id="follow-finish" method="post" action="${data.finishAction}"></form>
+${postForm(ctx, data.finishAction, raw(''), 'follow-finish')}
 <a id="follow-fresh" class="button" href="${data.freshHref}">${t(lang, 'followFresh')}</a>
-${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'followQrLogin')}</a>` : ''}${cancelForm(data.cancelAction, data.app, lang)}</section>
+${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'followQrLogin')}</a>` : ''}${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}">${raw(`(function(){var st=document.getElementById('follow-status'),tries=0;
 function poll(){if(++tries>600){return;}fetch(st.getAttribute('data-url'),{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(a){
 if(a.state==='scanned'){st.textContent=st.getAttribute('data-scanned');document.getElementById('follow-finish').submit();return;}
@@ -204,15 +204,15 @@ ${data.switchHref ? html`<a href="${data.switchHref}">${t(lang, 'consentSwitch')
 <p>${t(lang, 'consentIntro', { client: app.name })}</p>
 <ul>${data.items.map((item) => html`<li>${t(lang, `consent_${item}`)}</li>`)}</ul>
 ${policies.length ? html`<p class="muted">${app.name}: ${policies}</p>` : ''}
-<form method="post" action="${data.action}">
+${postForm(ctx, data.action, html`
 <button class="button primary" type="submit" name="decision" value="allow">${t(lang, 'consentAllow')}</button>
 <button class="button" type="submit" name="decision" value="deny">${t(lang, 'consentDeny')}</button>
-</form></section>`,
+`)}</section>`,
   });
 }
 
 export type ErrorPageKind =
-  | 'state' | 'snapshot' | 'misconfigured' | 'code' | 'unavailable'
+  | 'state' | 'forged' | 'snapshot' | 'misconfigured' | 'code' | 'unavailable'
   | 'interaction' | 'request' | 'not_found' | 'internal' | 'conflict' | 'storage' | 'rate_limited' | 'starting';
 
 export interface ErrorData {
@@ -353,8 +353,8 @@ export function handoffConfirmPage(ctx: Context, data: HandoffConfirmData): void
 <p>${t(lang, 'handoffAsk', { browser: data.browser })}</p>
 <p class="match">${t(lang, 'handoffMatch')} <strong id="match">${data.match}</strong></p>
 <p class="muted">${t(lang, 'handoffWarn')}</p>
-<form method="post" action="${data.confirmAction}"><button class="button primary" type="submit">${t(lang, 'handoffConfirm')}</button></form>
-<form method="post" action="${data.declineAction}"><button class="button" type="submit">${t(lang, 'handoffDecline')}</button></form></section>`,
+${postForm(ctx, data.confirmAction, html`<button class="button primary" type="submit">${t(lang, 'handoffConfirm')}</button>`)}
+${postForm(ctx, data.declineAction, html`<button class="button" type="submit">${t(lang, 'handoffDecline')}</button>`)}</section>`,
   });
 }
 

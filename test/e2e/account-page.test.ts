@@ -83,14 +83,14 @@ test.serial('the page lists the apps with access; revoking one tells it, and its
   t.true(await toldAbout(tokens.claims()!.sub, received), 'the app received a logout token for the person');
 });
 
-test.serial('a form from elsewhere (no token of this session) is refused and changes nothing', async (t) => {
+test.serial('a form from elsewhere (no token of the page the broker showed) is refused and changes nothing', async (t) => {
   const { context, page } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());
   await logIn(page, await createRp(broker.issuer, rpServer, 'third-party'), /Alice/, { prompt: 'consent' });
-  const forged = await page.request.post(`${broker.issuer}/account/revoke`, { form: { client: 'third-party', csrf: 'forged' } });
-  t.is(forged.status(), 400);
+  const forged = await page.request.post(`${broker.issuer}/account/revoke`, { form: { client: 'third-party', page_token: 'forged' } });
+  t.is(forged.status(), 403);
   const deleted = await page.request.post(`${broker.issuer}/account/delete`, { form: {} });
-  t.is(deleted.status(), 400);
+  t.is(deleted.status(), 403);
   await page.goto(`${broker.issuer}/account`);
   t.regex(await page.locator('section').innerText(), /Third <Party> App/);
 });

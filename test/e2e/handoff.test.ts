@@ -76,3 +76,35 @@ test.serial('refusals: the link opened outside WeChat, opened twice, or unknown 
   t.is(await second.page.locator('h1').innerText(), 'Link expired');
   await Promise.all([android.context.close(), desktop.context.close(), first.context.close(), second.context.close()]);
 });
+
+/** A page on another site that posts a form to `action` as soon as it loads (the attacker's). */
+async function autoSubmitting(context: import('playwright-core').BrowserContext, action: string, referrer: 'no-referrer' | 'origin') {
+  await context.route('http://attacker.example/**', (route) => route.fulfill({
+    contentType: 'text/html',
+    body: `<!doctype html><meta name="referrer" content="${referrer}"><form method="post" action="${action}"></form><script>document.forms[0].submit()</script>`,
+  }));
+  return 'http://attacker.example/coupon';
+}
+
+test.serial('the one-click takeover: a page elsewhere that posts the confirmation for the victim changes nothing, and the attacker stays logged out', async (t) => {
+  // The attacker starts a login in a phone browser and gets the short link; the victim,
+  // inside WeChat, opens the attacker's page, which posts the link's confirmation.
+  const { android, link } = await onAndroid();
+  const victim = await newPerson(e2e.browser, 'wechat', 'en');
+  await setPhoneUser(victim.context, e2e.broker.simulator, 'alice');
+  for (const referrer of ['origin', 'no-referrer'] as const) {
+    await victim.page.goto(await autoSubmitting(victim.context, `${link}/confirm`, referrer));
+    await victim.page.waitForURL(`${link}/confirm`);
+    t.is(await victim.page.locator('h1').innerText(), 'Login could not be completed', `refused (${referrer})`);
+    t.regex(await victim.page.locator('section p').first().innerText(), /did not come from this page/);
+  }
+  // Even from the broker's own origin, a POST without the page's token is refused.
+  const tokenless = await victim.page.request.post(`${link}/confirm`, { maxRedirects: 0 });
+  t.is(tokenless.status(), 403);
+  t.is(await android.page.locator('#handoff-status').innerText(), 'Waiting for you to confirm in WeChat…', 'the attacker\'s browser still waits');
+  t.false(android.page.url().startsWith(e2e.rpServer.origin), 'and is not logged in');
+  // Nothing changed: the link still asks its question, and only its own page can answer it.
+  await victim.page.goto(link);
+  t.is(await victim.page.locator('h1').innerText(), 'Confirm a login in another browser');
+  await Promise.all([android.context.close(), victim.context.close()]);
+});
