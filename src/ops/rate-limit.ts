@@ -1,9 +1,11 @@
 // Rate limits on the endpoints anyone can hit and that cost the broker something: the
-// authorization endpoint (and pushed requests), WeChat's callback, the token endpoint, and
-// a third-party platform's authorization page (each view asks WeChat for a code).
-// Per client IP (the proxy's word when TRUST_PROXY) and per client_id, in one-minute
-// windows; beyond a limit, 429 with Retry-After. A counter store that fails lets the
-// request through (and is logged): a storage outage must not lock everybody out.
+// authorization endpoint (and pushed requests), the token endpoint, every login page and
+// WeChat's callbacks (/interaction/*, the hand-off's /h/*), a third-party platform's pages,
+// and WeChat's pushes. Per client IP (the proxy's word when TRUST_PROXY) and per client_id,
+// in one-minute windows; beyond a limit, 429 with Retry-After. Paths are matched as the
+// router matches them (any case, a trailing slash), so no spelling escapes a limit. A
+// counter store that fails lets the request through (and is logged): a storage outage
+// must not lock everybody out.
 
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../log.ts';
@@ -17,8 +19,12 @@ export interface RateLimits {
 }
 
 const WINDOW_S = 60;
-const LIMITED = /^\/(auth|request|token)(\/|$)|^\/interaction\/[^/]+\/wechat$|^\/wechat\/platform\/[^/]+\/authorize$/;
-const JSON_ANSWER = /^\/(request|token)/;
+const LIMITED = /^\/(auth|request|token)(\/|$)|^\/(interaction|h)\/|^\/wechat\/(mp|platform)\//i;
+/** The status a waiting page polls every second or two (hand-off, follow-to-login): a person waiting is no attack. */
+const POLL = /^\/interaction\/[^/]+\/(handoff|follow)\/?$/i;
+const JSON_ANSWER = /^\/(request|token)/i;
+
+const limited = (ctx: Context): boolean => LIMITED.test(ctx.path) && !(ctx.method === 'GET' && POLL.test(ctx.path));
 
 /** The client a request names: client_id in the query, or HTTP Basic client authentication. */
 function clientOf(ctx: Context): string | undefined {
@@ -41,7 +47,7 @@ function refuse(ctx: Context, resetInS: number): void {
 
 export function rateLimits(counters: Counters, limits: RateLimits, log: Logger): Middleware {
   return async (ctx, next) => {
-    if (!LIMITED.test(ctx.path) || (limits.perIp === 0 && limits.perClient === 0)) return next();
+    if (!limited(ctx) || (limits.perIp === 0 && limits.perClient === 0)) return next();
     const client = clientOf(ctx);
     const checks: Array<[string, number]> = [
       ...(limits.perIp ? [[`ip:${ctx.ip}`, limits.perIp] as [string, number]] : []),

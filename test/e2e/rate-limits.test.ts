@@ -42,3 +42,19 @@ test('per client, and across instances on one Redis', async (t) => {
     await redis.stop();
   }
 });
+
+test('limits by route, not by spelling: /TOKEN, /Auth, /token/ and /interaction/…/WECHAT count, a waiting page\'s poll does not', async (t) => {
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients('https://rp.example')), RATE_LIMIT_PER_IP: '4' });
+  try {
+    const post = (path: string) => fetch(`${broker.issuer}${path}`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x' }) });
+    const statuses = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await post('/TOKEN')).status);
+    t.false(statuses.includes(429), `within the limit: ${statuses.join(', ')}`);
+    t.is((await post('/token/')).status, 429, '/token/ is the token endpoint too');
+    t.is((await fetch(authorize(broker.issuer).replace('/auth?', '/Auth?'), { redirect: 'manual' })).status, 429);
+    t.is((await fetch(`${broker.issuer}/interaction/someone/WECHAT`, { redirect: 'manual' })).status, 429);
+    t.not((await fetch(`${broker.issuer}/interaction/someone/handoff`)).status, 429, 'the hand-off page\'s poll is not counted');
+  } finally {
+    await broker.stop();
+  }
+});
