@@ -4,15 +4,40 @@ import type { Context } from 'koa';
 
 const LIMIT = 64 * 1024;
 
+/**
+ * The body as text, at most `limit` bytes; a larger one is a 413 (thrown, for the error
+ * page). It is read by listening, not by iterating the request: leaving an async
+ * iteration early destroys the request and with it the socket, and the 413 could then
+ * never be sent.
+ */
 export async function readBody(ctx: Context, limit = LIMIT): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) ctx.throw(413, 'request body too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  if (Number(ctx.get('content-length')) > limit) tooLarge(ctx);
+  const req = ctx.req;
+  const body = await new Promise<Buffer | undefined>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (result: Buffer | undefined) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.pause();
+      done(undefined);
+    };
+    const onEnd = () => done(Buffer.concat(chunks));
+    const onError = (error: Error) => { req.off('data', onData).off('end', onEnd); reject(error); };
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
+  if (!body) tooLarge(ctx);
+  return body.toString('utf8');
+}
+
+/** A 413; the rest of the body is never read, so the connection closes after the answer. */
+function tooLarge(ctx: Context): never {
+  ctx.set('connection', 'close');
+  return ctx.throw(413, 'request body too large');
 }
 
 const FORM = Symbol('form');

@@ -20,6 +20,7 @@ export function errorPages(log: Logger): Middleware {
       const { status, expose } = error as { status?: number; expose?: boolean };
       const clientError = typeof status === 'number' && status >= 400 && status < 500 && expose;
       if (!clientError) log.error({ err: error, path: ctx.path }, 'request failed');
+      else if (status === 413) log.warn({ path: ctx.path, ip: ctx.ip }, 'request body too large: refused');
       if (ctx.headerSent) return;
       errorPage(ctx, clientError ? { kind: 'request', status, oauthError: 'invalid_request', detail: (error as Error).message } : { kind: 'internal', status: 500 });
     }

@@ -69,6 +69,8 @@ const ROUTES: ReadonlyArray<readonly [string, string]> = [
   ['GET', '/no/such/page'], ['GET', '/interaction/%00/wechat'],
   ['GET', '/account'], ['POST', '/account/revoke'], ['GET', '/account/export'], ['GET', '/account/delete'], ['POST', '/account/delete'],
   ['GET', '/admin/accounts'], ['GET', '/admin/accounts/%00'], ['DELETE', '/admin/accounts/x'], ['DELETE', '/admin/accounts/x/identities/%FF'],
+  ['POST', '/h/abcdefghjk/confirm'], ['POST', '/h/abcdefghjk/decline'], ['POST', '/interaction/abc/handoff/finish'],
+  ['POST', '/wechat/mp/mp/events'], ['POST', '/wechat/platform/platform/auth-events'], ['POST', '/wechat/platform/platform/events/wx0'],
 ];
 
 /** Header values Node lets us send: printable bytes, no CR or LF. */
@@ -112,6 +114,22 @@ test.serial('hostile headers: Host, X-Forwarded-*, Authorization, Accept-Languag
     },
   ), { numRuns: 300, seed: 20261126 });
   t.pass();
+});
+
+test.serial('a body over 64 KiB, declared or chunked: 413 on every route that reads one, one log line each, never a 5xx', async (t) => {
+  const routes = ['/wechat/mp/mp/events?signature=x&timestamp=1&nonce=n', '/wechat/platform/platform/auth-events?signature=x&timestamp=1&nonce=n',
+    '/account/delete', '/account/revoke', '/interaction/abc/consent', '/h/abcdefghjk/confirm'];
+  const huge = Buffer.alloc(70 * 1024, 'a');
+  const since = e2e.broker.logs().length;
+  for (const path of routes) {
+    for (const headers of [{ 'content-type': 'text/xml' }, { 'content-type': 'text/xml', 'transfer-encoding': 'chunked' }] as Array<Record<string, string>>) {
+      const answer = await send('POST', path, headers, huge);
+      t.is(answer.status, 413, `${path} ${headers['transfer-encoding'] ?? 'with Content-Length'}`);
+    }
+  }
+  t.true(await e2e.broker.logged((line) => line.msg === 'request body too large: refused'
+    && e2e.broker.logs().slice(since).filter((seen) => seen.msg === 'request body too large: refused').length === routes.length * 2), 'one line for each');
+  t.false(e2e.broker.logs().slice(since).some((line) => line.level === 50), 'no error logged');
 });
 
 test.serial('a table of known nasty cases', async (t) => {
