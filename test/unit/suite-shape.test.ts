@@ -1,5 +1,5 @@
 // The suite's own rule for a 2-core machine: a test file that drives Chromium runs its tests
-// one at a time (ava runs two files at once), so that a run never has dozens of pages
+// one at a time (ava runs three files at once), so that a run never has dozens of pages
 // competing for the cores. A new browser test written with plain `test(` fails here.
 
 import test from 'ava';
