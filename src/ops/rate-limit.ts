@@ -1,7 +1,10 @@
 // Rate limits on the endpoints anyone can hit and that cost the broker something: the
 // authorization endpoint (and pushed requests), the token endpoint, every login page and
-// WeChat's callbacks (/interaction/*, the hand-off's /h/*), a third-party platform's pages,
-// and WeChat's pushes. Per client IP (the proxy's word when TRUST_PROXY) and per client_id,
+// WeChat's callbacks (/interaction/*, the hand-off's /h/*), and a third-party platform's
+// authorization pages. Not WeChat's pushes: WeChat sends every account's pushes from a
+// few servers of its own, so a limit per IP would refuse WeChat itself in a busy minute
+// (and it gives up on a push after three tries); a push is checked by its signature
+// before anything is stored. Per client IP (the proxy's word when TRUST_PROXY) and per client_id,
 // in one-minute windows; beyond a limit, 429 with Retry-After. Paths are matched as the
 // router matches them (any case, a trailing slash), so no spelling escapes a limit. A
 // counter store that fails lets the request through (and is logged): a storage outage
@@ -19,7 +22,7 @@ export interface RateLimits {
 }
 
 const WINDOW_S = 60;
-const LIMITED = /^\/(auth|request|token)(\/|$)|^\/(interaction|h)\/|^\/wechat\/(mp|platform)\//i;
+const LIMITED = /^\/(auth|request|token)(\/|$)|^\/(interaction|h)\/|^\/wechat\/platform\/[^/]+\/authorized?\/?$/i;
 /** The status a waiting page polls every second or two (hand-off, follow-to-login): a person waiting is no attack. */
 const POLL = /^\/interaction\/[^/]+\/(handoff|follow)\/?$/i;
 const JSON_ANSWER = /^\/(request|token)/i;
