@@ -1,6 +1,6 @@
 // Every state-changing request a person makes is tied to the page the broker showed them,
 // by this one mechanism for every such route. A page that has a form asks for a token
-// (pages/html.ts `tokenField`) bound to this browser, to the form's action and to the
+// (pages/html.ts `postForm`) bound to this browser, to the form's action and to the
 // moment it was shown (http/page-token.ts); the POST must bring it back, and must come from
 // the broker's own pages where the browser says where it comes from (Sec-Fetch-Site;
 // Origin unless `null`, which a no-referrer page sends for its own forms). Anything else

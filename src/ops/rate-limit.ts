@@ -4,10 +4,10 @@
 // authorization pages. Not WeChat's pushes: WeChat sends every account's pushes from a
 // few servers of its own, so a limit per IP would refuse WeChat itself in a busy minute
 // (and it gives up on a push after three tries); a push is checked by its signature
-// before anything is stored. Per client IP (the proxy's word when TRUST_PROXY) and per client_id,
-// in one-minute windows; beyond a limit, 429 with Retry-After. Paths are matched as the
-// router matches them (any case, a trailing slash), so no spelling escapes a limit. A
-// counter store that fails lets the request through (and is logged): a storage outage
+// before anything is stored. Per client IP (the proxy's word when TRUST_PROXY) and per
+// client_id, in one-minute windows; beyond a limit, 429 with Retry-After. Paths are matched
+// as the router matches them (any case, a trailing slash), so no spelling escapes a limit.
+// A counter store that fails lets the request through (and is logged): a storage outage
 // must not lock everybody out.
 
 import type { Context, Middleware } from 'koa';

@@ -1,6 +1,6 @@
 // The person's own pages (/account): what the broker keeps about them, each relying
 // party's access with a way to revoke it, their data to download, and deleting the
-// account after a confirmation. Forms carry a token bound to the person's session.
+// account after a confirmation. Forms carry the page's token (ops/page-forms.ts).
 
 import type { Context } from 'koa';
 import { html, langOf, postForm, renderPage } from './html.ts';

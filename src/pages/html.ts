@@ -43,7 +43,7 @@ export const PAGE_TOKEN_FIELD = 'page_token';
  * A form a person submits, with the hidden token of this page view for `action` (which the
  * page-forms middleware puts within reach as ctx.state.pageToken, and checks on the POST).
  */
-export function postForm(ctx: Context, action: string, inner: Html, id?: string): Html {
+export function postForm(ctx: Context, action: string, inner: Html = raw(''), id?: string): Html {
   const issue = (ctx.state as { pageToken?: (action: string) => string }).pageToken;
   const token = issue ? html`<input type="hidden" name="${PAGE_TOKEN_FIELD}" value="${issue(action)}">` : '';
   return html`<form${id ? html` id="${id}"` : ''} method="post" action="${action}">${token}${inner}</form>`;

@@ -120,7 +120,7 @@ export function openInWeChatPage(ctx: Context, data: OpenInWeChatData): void {
 <p id="link" class="link">${data.link}</p>
 ${data.handoff ? html`<p class="match">${t(lang, 'handoffMatch')} <strong id="match">${data.handoff.match}</strong></p>
 <p id="handoff-status" class="muted" role="status" aria-live="polite" data-url="${data.handoff.statusUrl}" data-waiting="${t(lang, 'handoffWaiting')}" data-declined="${t(lang, 'handoffDeclinedThere')}">${t(lang, 'handoffWaiting')}</p>
-${postForm(ctx, data.handoff.finishAction, raw(''), 'handoff-finish')}` : ''}
+${postForm(ctx, data.handoff.finishAction, undefined, 'handoff-finish')}` : ''}
 <button id="copy" class="button primary" type="button" data-done="${t(lang, 'openCopied')}">${t(lang, 'openCopy')}</button>
 <p id="copied" class="muted" role="status" aria-live="polite"></p>
 ${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'openQr')}</a>` : ''}
@@ -162,7 +162,7 @@ export function followPage(ctx: Context, data: FollowPageData): void {
     body: (nonce) => html`<section><h1>${t(lang, 'followTitle')}</h1>${appIntro(data.app)}<p>${t(lang, 'followBody', { account: data.account })}</p>
 <div class="follow-qr" role="img" aria-label="${t(lang, 'followQr', { account: data.account })}">${raw(data.qrSvg)}</div>
 <p id="follow-status" class="muted" role="status" aria-live="polite" data-url="${data.statusUrl}" data-scanned="${t(lang, 'followScanned')}" data-expired="${t(lang, 'followExpired')}">${t(lang, 'followWaiting')}</p>
-${postForm(ctx, data.finishAction, raw(''), 'follow-finish')}
+${postForm(ctx, data.finishAction, undefined, 'follow-finish')}
 <a id="follow-fresh" class="button" href="${data.freshHref}">${t(lang, 'followFresh')}</a>
 ${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'followQrLogin')}</a>` : ''}${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}">${raw(`(function(){var st=document.getElementById('follow-status'),tries=0;
