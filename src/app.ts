@@ -25,6 +25,8 @@ import { platformAuthorizeRoutes } from './login/platform-authorize.ts';
 import { PlatformTokens } from './login/platform-tokens.ts';
 import { AccountTokens } from './login/account-tokens.ts';
 import { FollowEvents } from './login/follow-events.ts';
+import { clientDisplay } from './oidc/client-display.ts';
+import { ACKNOWLEDGE } from './wechat/passive-reply.ts';
 import { FollowScenes } from './login/follow-scenes.ts';
 import { Platforms, type PlatformHooks } from './login/platforms.ts';
 import { loginRoutes } from './login/routes.ts';
@@ -100,13 +102,19 @@ function middleware(config: RunningConfig, shared: Shared) {
 /** What WeChat pushes (platform authorization events, accounts' events) and the platform's authorization pages. */
 function weChatPushRoutes(config: RunningConfig, shared: Shared, login: Login) {
   const { stores, log, platformTokens, accountTokens } = shared;
-  const follow = new FollowEvents({ apps: config.apps, scenes: login.scenes, storage: stores.protocol, log });
+  const follow = new FollowEvents({
+    apps: config.apps, scenes: login.scenes, storage: stores.protocol, log, issuer: config.issuer,
+    async appName(uid, lang) {
+      const client = await login.interactions.clientOf(uid);
+      return client && clientDisplay(client, lang).name;
+    },
+  });
   const hooks: PlatformHooks = {
     authorized: (platform, code) => accountTokens.authorized(platform, code),
     unauthorized: (platform, authorizer) => accountTokens.unauthorized(platform, authorizer),
     async accountEvent(platform, account, fields) {
       const app = config.apps.find((candidate) => candidate.appid === account && candidate.via === platform);
-      if (app) await follow.record(app, fields);
+      return app ? follow.record(app, fields) : ACKNOWLEDGE;
     },
   };
   return [

@@ -32,8 +32,9 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
   // The URLs an operator enters in the platform's console, and in the brand account's 服务器配置.
   platform.authEventsUrl = `${config.issuer}/wechat/platform/${PLATFORM_ID}/auth-events`;
   platform.eventsUrl = `${config.issuer}/wechat/platform/${PLATFORM_ID}/events/$APPID$`;
-  const messageKeys = { token: randomBytes(12).toString('hex'), aesKey: undefined };
-  brand.server = { url: `${config.issuer}/wechat/mp/mp/events`, token: messageKeys.token };
+  // Safe mode (安全模式), as follow-to-login requires: a token and an EncodingAESKey of 43 letters and digits.
+  const messageKeys = { token: randomBytes(12).toString('hex'), aesKey: randomBytes(43).toString('hex').slice(0, 43) };
+  brand.server = { url: `${config.issuer}/wechat/mp/mp/events`, ...messageKeys };
   const simulator = await startSimulator({
     apps: [web, brand, shop],
     platforms: [platform],

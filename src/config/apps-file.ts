@@ -71,24 +71,30 @@ export interface PlatformApp {
   readonly aesKey: string;
 }
 
-/** The platform's message token and EncodingAESKey, from the variables its entry names. */
-/** The message token and EncodingAESKey from the variables an entry names; the key only when `aesKeyRequired` or named (safe mode). */
-function messageKeys(variable: string, app: AppEntry, env: Env, aesKeyRequired: true): { token: string; aesKey: string };
-function messageKeys(variable: string, app: AppEntry, env: Env, aesKeyRequired: false): { token: string; aesKey: string | undefined };
-function messageKeys(variable: string, app: AppEntry, env: Env, aesKeyRequired: boolean): { token: string; aesKey: string | undefined } {
+/**
+ * The message token and EncodingAESKey from the variables an entry names. Both are
+ * required: a platform's pushes are always encrypted, and follow-to-login accepts only an
+ * Official Account in safe mode (安全模式), because in plaintext mode the signature covers
+ * the token, timestamp and nonce but not the message, so anyone who saw one signed request
+ * could send a scan naming any follower.
+ */
+function messageKeys(variable: string, app: AppEntry, env: Env): { token: string; aesKey: string } {
   const token = app.token_env === undefined ? undefined : env[app.token_env]?.trim();
-  const aesKey = app.aes_key_env === undefined ? undefined : env[app.aes_key_env]?.trim();
   if (!token || !/^[A-Za-z0-9]{3,32}$/.test(token)) throw new ConfigError(variable, about(app, 'token_env must name a variable holding the message token (3 to 32 letters and digits)'));
-  if ((aesKeyRequired || app.aes_key_env !== undefined) && (!aesKey || !isEncodingAesKey(aesKey))) {
+  if (app.aes_key_env === undefined && app.kind === 'mp') {
+    throw new ConfigError(variable, about(app, 'follow_login needs safe mode (安全模式): set aes_key_env to a variable holding the EncodingAESKey; in plaintext mode anyone who sees one signed push could log in as any follower'));
+  }
+  const aesKey = app.aes_key_env === undefined ? undefined : env[app.aes_key_env]?.trim();
+  if (!aesKey || !isEncodingAesKey(aesKey)) {
     throw new ConfigError(variable, about(app, 'aes_key_env must name a variable holding the 43-character EncodingAESKey'));
   }
   return { token, aesKey };
 }
 
-/** An Official Account's developer-mode message keys (服务器配置): the token, and the EncodingAESKey in safe mode. */
+/** An Official Account's developer-mode message keys (服务器配置), in safe mode: the token and the EncodingAESKey. */
 export interface AccountMessageKeys {
   readonly token: string;
-  readonly aesKey: string | undefined;
+  readonly aesKey: string;
 }
 
 export type FileApp = WeChatApp & {
@@ -130,7 +136,7 @@ function upstreamApp(variable: string, app: AppEntry, entries: readonly AppEntry
   if (app.via === undefined) {
     return {
       ...common, kind: app.kind as Exclude<AppEntry['kind'], 'component'>, secret: secretOf(variable, app, env),
-      ...(app.follow_login ? { followLogin: true, messageKeys: messageKeys(variable, app, env, false) } : {}),
+      ...(app.follow_login ? { followLogin: true, messageKeys: messageKeys(variable, app, env) } : {}),
     };
   }
   const platform = entries.find((other) => other.id === app.via && other.kind === 'component');
@@ -155,6 +161,6 @@ export function appsFile(variable: string, path: string, env: Env): { apps: File
   return {
     apps: entries.filter((app) => app.kind !== 'component').map((app) => upstreamApp(variable, app, entries, env)),
     platforms: entries.filter((app) => app.kind === 'component')
-      .map((app) => ({ id: app.id, appid: app.appid as AppId, secret: secretOf(variable, app, env), ...messageKeys(variable, app, env, true) })),
+      .map((app) => ({ id: app.id, appid: app.appid as AppId, secret: secretOf(variable, app, env), ...messageKeys(variable, app, env) })),
   };
 }

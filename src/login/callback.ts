@@ -73,7 +73,7 @@ async function completeUpstream(ctx: Context, login: Login, app: ConfiguredApp, 
   if (typeof code !== 'string' || code === '' || code === 'authdeny') return { type: 'refused' };
   if (!CODE_FORMAT.test(code)) return 'bad-code';
   try {
-    return { type: 'user', user: await signIn(login, app, attempt.scope, code, PROFILE_LANG[langOf(ctx)]) };
+    return { type: 'user', user: await signInAt(login, app, attempt.scope, code, PROFILE_LANG[langOf(ctx)]) };
   } catch (error) {
     if (error instanceof WeChatError) return { type: 'failed', error };
     throw error;
@@ -81,7 +81,7 @@ async function completeUpstream(ctx: Context, login: Login, app: ConfiguredApp, 
 }
 
 /** WeChat's part, with the platform's component_access_token for an account reached through one. */
-function signIn(login: Login, app: ConfiguredApp, scope: WeChatScope, code: string, lang: ProfileLang): Promise<WeChatUser> {
+export function signInAt(login: Login, app: ConfiguredApp, scope: WeChatScope, code: string, lang: ProfileLang): Promise<WeChatUser> {
   if (app.via === undefined) return login.wechat.signIn(app, scope, code, lang);
   return login.platformTokens.withToken(app.via, (token) => login.wechat.signIn(app, scope, code, lang, token));
 }

@@ -1,10 +1,13 @@
 // An Official Account's developer-mode server address (服务器地址) for follow-to-login:
 //   GET  /wechat/mp/:id/events   WeChat's URL check (signature over token, timestamp, nonce) → echostr
-//   POST /wechat/mp/:id/events   messages and events, plaintext or (with aes_key_env) safe mode
+//   POST /wechat/mp/:id/events   messages and events, in safe mode (encrypted) only
 // A `subscribe` with EventKey `qrscene_<scene>` (a new follower) or a `SCAN` with EventKey
-// `<scene>` (a follower already) records the scan of that scene. Every verified push is
-// answered `success` and nothing else, so the account's owner and other parties keep
-// answering their users; anything unverified gets 400, a log line, and changes nothing.
+// `<scene>` (a follower already) records the scan of that scene, and the scanner is
+// answered with a text message: which app asks, on which browser, and the link where they
+// confirm (follow-confirm.ts); nobody is logged in by the scan alone. Every other verified
+// push is answered `success` and nothing else, so the account's owner and other parties
+// keep answering their users; a repeated push gets its first answer (push-answers.ts);
+// anything unverified gets 400, a log line, and changes nothing.
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -12,11 +15,13 @@ import type { AccountMessageKeys } from '../config/apps-file.ts';
 import type { ConfiguredApp } from '../config/config.ts';
 import { readBody } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
+import { isLang, t } from '../pages/i18n.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
 import { MessageCrypto, WeChatMessageError } from '../wechat/message-crypto.ts';
-import { openPlainPush, openPush, verifyPlain, type VerifiedPush } from '../wechat/platform-push.ts';
-import type { FollowScenes } from './follow-scenes.ts';
-import { NONCE_MODEL, nonceSeen } from './platforms.ts';
+import { ACKNOWLEDGE, encryptedReply, textReply } from '../wechat/passive-reply.ts';
+import { openPush, verifyPlain, type VerifiedPush } from '../wechat/platform-push.ts';
+import type { FollowScenes, Scan } from './follow-scenes.ts';
+import { PushAnswers } from './push-answers.ts';
 
 
 /** The scene a scan event names, or undefined for any other message or event. */
@@ -31,15 +36,22 @@ export interface FollowEventParts {
   readonly scenes: FollowScenes;
   readonly storage: { adapter(model: string): StorageAdapter };
   readonly log: Logger;
+  /** The broker's public URL: the confirmation links are under it. */
+  readonly issuer: string;
+  /** The name of the app (relying party) the interaction `uid` logs in to, in `lang`. */
+  appName(uid: string, lang: string): Promise<string | undefined>;
 }
+
+const plain = (text: string): string => text.replace(/[<>"]/g, '');
+const messageCrypto = (keys: AccountMessageKeys): MessageCrypto => new MessageCrypto(keys.token, keys.aesKey);
 
 export class FollowEvents {
   readonly #parts: FollowEventParts;
-  readonly #nonces: StorageAdapter;
+  readonly #answers: PushAnswers;
 
   constructor(parts: FollowEventParts) {
     this.#parts = parts;
-    this.#nonces = parts.storage.adapter(NONCE_MODEL);
+    this.#answers = new PushAnswers(parts.storage);
   }
 
   #app(ctx: Context): ConfiguredApp | undefined {
@@ -47,14 +59,9 @@ export class FollowEvents {
   }
 
   /** The verified push, or undefined after answering 400 (and logging why). */
-  async #open(ctx: Context, app: ConfiguredApp, keys: AccountMessageKeys): Promise<VerifiedPush | undefined> {
-    const seen = (nonce: string) => nonceSeen(this.#nonces, `mp:${app.id}:${nonce}`);
+  async #open(ctx: Context, app: ConfiguredApp, crypto: MessageCrypto): Promise<VerifiedPush | undefined> {
     try {
-      const body = await readBody(ctx);
-      // Safe mode when the operator gave the EncodingAESKey: then only encrypted pushes count.
-      return keys.aesKey
-        ? await openPush(new MessageCrypto(keys.token, keys.aesKey), app.appid, ctx.query, body, seen)
-        : await openPlainPush(keys.token, ctx.query, body, seen);
+      return openPush(crypto, app.appid, ctx.query, await readBody(ctx));
     } catch (error) {
       if (!(error instanceof WeChatMessageError)) throw error;
       this.#parts.log.warn({ app: app.id, ip: ctx.ip, reason: error.message }, 'WeChat push refused');
@@ -79,24 +86,40 @@ export class FollowEvents {
     ctx.body = echostr;
   }
 
-  /** POST: a message or event; a scan is recorded; `success` to every verified push. */
+  /** POST: a message or event; a scan is recorded and answered with the confirmation link; `success` to every other verified push. */
   async receive(ctx: Context): Promise<void> {
     const app = this.#app(ctx);
     if (!app?.messageKeys) return void (ctx.status = 404);
-    const push = await this.#open(ctx, app, app.messageKeys);
+    const crypto = messageCrypto(app.messageKeys);
+    const push = await this.#open(ctx, app, crypto);
     if (!push) return;
-    await this.record(app, push.fields);
-    ctx.type = 'text/plain';
-    ctx.body = 'success';
+    const { answer, repeat } = await this.#answers.answer(`mp:${app.id}`, push.fields, () => this.record(app, push.fields));
+    if (repeat) this.#parts.log.info({ app: app.id, event: push.fields.Event ?? push.fields.MsgType }, 'WeChat repeated a push: its first answer again');
+    ctx.type = answer === ACKNOWLEDGE ? 'text/plain' : 'application/xml';
+    ctx.body = encryptedReply(crypto, app.appid, answer);
   }
 
-  /** A verified message or event of a follow-to-login account (here, or through its platform): a scan is recorded. */
-  async record(app: ConfiguredApp, fields: Readonly<Record<string, string>>): Promise<void> {
+  /**
+   * A verified message or event of a follow-to-login account (here, or through its
+   * platform): a scan is recorded; the answer (unencrypted) is the text message that asks
+   * the scanner to confirm, or `success`.
+   */
+  async record(app: ConfiguredApp, fields: Readonly<Record<string, string>>): Promise<string> {
     const scene = sceneOf(fields);
     const openid = fields.FromUserName;
-    if (!app.followLogin || scene === undefined || !openid) return;
-    const outcome = await this.#parts.scenes.scanned(scene, app.id, openid);
-    this.#parts.log.info({ app: app.id, event: fields.Event, outcome }, 'follow-to-login scan');
+    if (!app.followLogin || scene === undefined || !openid) return ACKNOWLEDGE;
+    const scanned = await this.#parts.scenes.scanned(scene, app.id, openid);
+    this.#parts.log.info({ app: app.id, event: fields.Event, outcome: scanned.outcome }, 'follow-to-login scan');
+    return 'scan' in scanned ? textReply(fields, await this.#askToConfirm(scanned.scan)) : ACKNOWLEDGE;
+  }
+
+  /** The text the scanner gets in WeChat: who asks, on which browser, and the link to confirm (WeChat shows `<a>` as a link). */
+  async #askToConfirm(scan: Scan): Promise<string> {
+    const lang = isLang(scan.lang) ? scan.lang : 'zh-CN';
+    const app = await this.#parts.appName(scan.uid, lang) ?? t(lang, 'followConfirmSomeApp');
+    const link = `${this.#parts.issuer}/f/${scan.link}`;
+    // WeChat reads `<a>` in a text message: no name may open or close one.
+    return t(lang, 'followConfirmMessage', { app: plain(app), browser: plain(scan.browser), link });
   }
 
   routes(): Router {

@@ -1,11 +1,13 @@
 // Follow-to-login (扫码关注登录) on a desktop: the page shows the Official Account's
-// temporary parametric QR code (drawn here from WeChat's `url`, with the `qrcode` library);
-// the person scans it with WeChat and follows (or, following already, opens the account);
-// WeChat pushes the event to follow-events.ts on any instance; this page polls, then posts
-// `finish`, which takes the scan once, asks WeChat for the follower's unionid and logs the
-// person in like every other login.
-//   GET  /interaction/:uid/follow          {state: waiting | scanned | expired}
-//   POST /interaction/:uid/follow/finish   the login, or back to a fresh QR code
+// temporary parametric QR code (drawn here from WeChat's `url`, with the `qrcode` library)
+// and a matching code; the person scans it with WeChat and follows (or, following already,
+// opens the account); WeChat pushes the event to follow-events.ts on any instance, which
+// sends the scanner a link to confirm in WeChat (follow-confirm.ts). This page polls; once
+// the scanner confirmed (or declined) it posts `finish`, which takes the answer once, asks
+// WeChat for the follower's unionid and logs the person in like every other login (or
+// gives the app access_denied).
+//   GET  /interaction/:uid/follow          {state: waiting | scanned | confirmed | declined | expired}
+//   POST /interaction/:uid/follow/finish   the login, the refusal, or back to a fresh QR code
 
 import type { Context } from 'koa';
 import QRCode from 'qrcode';
@@ -18,6 +20,7 @@ import { errorPage, followPage } from '../pages/views.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import type { Openid, WeChatUser } from '../wechat/types.ts';
 import { acrForApp } from './claims.ts';
+import { browserName, DECLINED_IN_WECHAT } from './handoff.ts';
 import type { Login } from './login.ts';
 import { clientOf, factsOf } from './respond.ts';
 import { send } from './response.ts';
@@ -47,7 +50,7 @@ function weChatFailed(ctx: Context, login: Login, app: ConfiguredApp, error: WeC
 export async function startFollow(ctx: Context, login: Login, interaction: Interaction, app: ConfiguredApp, qrToo: boolean): Promise<void> {
   const { uid } = interaction;
   const ttl = Math.max(30, Math.min(QR_TTL_S, interaction.exp - Math.floor(Date.now() / 1000)));
-  const scene = await login.scenes.open(uid, app.id, ttl);
+  const scene = await login.scenes.open(uid, app.id, ttl, { browser: browserName(ctx.get('user-agent')), lang: langOf(ctx) });
   let url: string;
   try {
     ({ url } = await login.accountTokens.withToken(app, (token) => login.wechat.sceneQr(token, scene, ttl)));
@@ -61,6 +64,7 @@ export async function startFollow(ctx: Context, login: Login, interaction: Inter
     account: app.name ?? app.id,
     qrSvg: await QRCode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }),
     statusUrl: `/interaction/${uid}/follow`,
+    match: login.handoffs.match(uid),
     finishAction: `/interaction/${uid}/follow/finish`,
     freshHref: `/interaction/${uid}?via=follow`,
     ...(qrToo ? { qrHref: `/interaction/${uid}?via=qr` } : {}),
@@ -83,7 +87,7 @@ async function follower(login: Login, app: ConfiguredApp, openid: string): Promi
   return { appid: app.appid, openid: openid as Openid, unionid };
 }
 
-/** POST /interaction/:uid/follow/finish: the scan taken once, the person found or made, the login ended. */
+/** POST /interaction/:uid/follow/finish: the scanner's answer taken once; the person found or made, the login ended; or the refusal. */
 export async function finishFollow(ctx: Context, login: Login): Promise<void> {
   const uid = String(ctx.params.uid);
   const interaction = await login.interactions.find(ctx, uid);
@@ -91,6 +95,10 @@ export async function finishFollow(ctx: Context, login: Login): Promise<void> {
   const scan = await login.scenes.take(uid);
   const app = scan && login.apps.find((candidate) => candidate.id === scan.app);
   if (!scan || !app) return ctx.redirect(`/interaction/${uid}?via=follow`);
+  if (scan.status === 'declined') {
+    login.metrics.login('follow', 'refused');
+    return send(ctx, await login.end(ctx, DECLINED_IN_WECHAT));
+  }
   try {
     const account = await login.linker.resolve(factsOf(await follower(login, app, scan.openid), clientOf(interaction)));
     login.metrics.login('follow', 'success');

@@ -18,13 +18,12 @@ import { webAuthorizeUrl } from '../wechat/authorize.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import { browserKind } from '../wechat/user-agent.ts';
 import { acrForApp } from './claims.ts';
-import { isHandoffCode, type Handoff } from './handoff.ts';
+import { DECLINED_IN_WECHAT, isHandoffCode, type Handoff } from './handoff.ts';
 import type { Login } from './login.ts';
 import { factsOf } from './respond.ts';
 import { send } from './response.ts';
 
 const CONFIRMED_COOKIE = 'handoff';
-const DECLINED = { error: 'access_denied', error_description: 'End-User declined the login in WeChat' } as const;
 
 const webApp = (login: Login): ConfiguredApp | undefined => login.apps.find((app) => app.kind === 'mp');
 const callbackOf = (login: Login, code: string) => `${login.urls.issuer}/h/${code}/wechat`;
@@ -122,7 +121,7 @@ async function finishHandoff(ctx: Context, login: Login): Promise<void> {
   if (!ready || (ready.status !== 'done' && ready.status !== 'declined')) return errorPage(ctx, { kind: 'state', status: 400 });
   const taken = await login.handoffs.take(interaction.uid);
   if (!taken) return errorPage(ctx, { kind: 'state', status: 400 });
-  if (taken.status === 'declined' || !taken.result) return send(ctx, await login.end(ctx, DECLINED));
+  if (taken.status === 'declined' || !taken.result) return send(ctx, await login.end(ctx, DECLINED_IN_WECHAT));
   const { accountId, acr, amr } = taken.result;
   login.metrics.login('web', 'success');
   send(ctx, await login.end(ctx, { login: { accountId, acr, amr: [...amr], remember: true } }));

@@ -16,6 +16,9 @@ export const HANDOFF_MODEL = 'WeChatHandoff';
 export const HANDOFF_TTL_S = 5 * 60;
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 
+/** What the waiting browser's app gets when the person declined in WeChat (OAuth 2.0, RFC 6749 4.1.2.1). */
+export const DECLINED_IN_WECHAT = { error: 'access_denied', error_description: 'End-User declined the login in WeChat' } as const;
+
 export type HandoffStatus = 'waiting' | 'confirmed' | 'done' | 'declined';
 
 export interface Handoff {
@@ -101,11 +104,12 @@ export class Handoffs {
   }
 }
 
-/** "Chrome on Android" from a User-Agent, roughly; enough for a person to recognize their browser. */
+/** "Chrome · Android", "Edge · Windows" from a User-Agent, roughly; enough for a person to recognize their browser. */
 export function browserName(userAgent: string): string {
   const browser = /EdgA?\//.test(userAgent) ? 'Edge' : /Firefox\//.test(userAgent) ? 'Firefox' : /UCBrowser/.test(userAgent) ? 'UC'
     : /QQBrowser/.test(userAgent) ? 'QQ' : /HuaweiBrowser/.test(userAgent) ? 'Huawei' : /Chrome\//.test(userAgent) ? 'Chrome'
       : /Safari\//.test(userAgent) ? 'Safari' : 'browser';
-  const system = /Android/.test(userAgent) ? 'Android' : /iPhone|iPad|iPod/.test(userAgent) ? 'iOS' : /HarmonyOS/.test(userAgent) ? 'HarmonyOS' : undefined;
+  const system = /HarmonyOS/.test(userAgent) ? 'HarmonyOS' : /Android/.test(userAgent) ? 'Android' : /iPhone|iPad|iPod/.test(userAgent) ? 'iOS'
+    : /Windows/.test(userAgent) ? 'Windows' : /Mac OS X|Macintosh/.test(userAgent) ? 'macOS' : /CrOS/.test(userAgent) ? 'ChromeOS' : /Linux/.test(userAgent) ? 'Linux' : undefined;
   return system ? `${browser} · ${system}` : browser;
 }

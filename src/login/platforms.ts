@@ -1,8 +1,11 @@
 // The third-party platforms (第三方平台) the company operates. WeChat pushes each of them,
 // every 10 minutes, an encrypted component_verify_ticket (valid 12 hours), and
-// authorization events; the platform answers `success`, and never content, so that it
-// never competes with the account owner's or other platforms' replies. The ticket goes to
-// platform-tokens.ts, which keeps it in shared storage (every instance, and a restart, has it).
+// authorization events; the platform answers `success`. The ticket goes to
+// platform-tokens.ts, which keeps it in shared storage (every instance, and a restart, has
+// it). Accounts' messages and events are answered `success` too, so that the platform
+// never competes with the account owner's or other platforms' replies, except a
+// follow-to-login scan, whose scanner gets the confirmation link (follow-events.ts).
+// A repeated push gets its first answer (push-answers.ts).
 //
 //   POST /wechat/platform/:id/auth-events          (授权事件接收URL)
 //   POST /wechat/platform/:id/events/:appid        (消息与事件接收URL, with $APPID$)
@@ -15,47 +18,36 @@ import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import { MessageCrypto, WeChatMessageError } from '../wechat/message-crypto.ts';
+import { ACKNOWLEDGE, encryptedReply } from '../wechat/passive-reply.ts';
 import { openPush } from '../wechat/platform-push.ts';
 import type { PlatformTokens } from './platform-tokens.ts';
-
-export const NONCE_MODEL = 'WeChatPushNonce';
-/** Longer than the ±10 minutes a push's timestamp may be off, so a replay cannot outlive its nonce. */
-const NONCE_TTL_S = 20 * 60;
-
-/** Whether a push's nonce came before under `key` (and remembers it), atomically across instances. */
-export async function nonceSeen(nonces: StorageAdapter, key: string): Promise<boolean> {
-  return !await nonces.insert(key, { nonce: key }, NONCE_TTL_S);
-}
+import { PushAnswers } from './push-answers.ts';
 
 /** What follows from pushes beyond the ticket: authorizations kept, account events read. */
 export interface PlatformHooks {
   authorized(platformId: string, authorizationCode: string): Promise<unknown>;
   unauthorized(platformId: string, authorizer: string): Promise<void>;
-  accountEvent(platformId: string, account: string, fields: Readonly<Record<string, string>>): Promise<void>;
+  /** The reply to an account's message or event (unencrypted), or `success`. */
+  accountEvent(platformId: string, account: string, fields: Readonly<Record<string, string>>): Promise<string>;
 }
 
 export class Platforms {
   readonly #platforms: ReadonlyMap<string, { app: PlatformApp; crypto: MessageCrypto }>;
   readonly #tokens: PlatformTokens;
   readonly #hooks: PlatformHooks;
-  readonly #nonces: StorageAdapter;
+  readonly #answers: PushAnswers;
   readonly #log: Logger;
 
   constructor(apps: readonly PlatformApp[], storage: { adapter(model: string): StorageAdapter }, tokens: PlatformTokens, hooks: PlatformHooks, log: Logger) {
     this.#platforms = new Map(apps.map((app) => [app.id, { app, crypto: new MessageCrypto(app.token, app.aesKey) }]));
     this.#tokens = tokens;
     this.#hooks = hooks;
-    this.#nonces = storage.adapter(NONCE_MODEL);
+    this.#answers = new PushAnswers(storage);
     this.#log = log;
   }
 
-  /** Whether this nonce came before for this platform (and remembers it), atomically across instances. */
-  async #seen(id: string, nonce: string): Promise<boolean> {
-    return nonceSeen(this.#nonces, `${id}:${nonce}`);
-  }
-
   /** Verifies one push; on any failure answers 400 and logs why, changing nothing. */
-  async #open(ctx: Context): Promise<{ id: string; fields: Record<string, string> } | undefined> {
+  async #open(ctx: Context): Promise<{ id: string; crypto: MessageCrypto; appid: string; fields: Record<string, string> } | undefined> {
     const id = String(ctx.params.id);
     const platform = this.#platforms.get(id);
     if (!platform) {
@@ -63,8 +55,8 @@ export class Platforms {
       return undefined;
     }
     try {
-      const { fields } = await openPush(platform.crypto, platform.app.appid, ctx.query, await readBody(ctx), (nonce) => this.#seen(id, nonce));
-      return { id, fields };
+      const { fields } = openPush(platform.crypto, platform.app.appid, ctx.query, await readBody(ctx));
+      return { id, crypto: platform.crypto, appid: platform.app.appid, fields };
     } catch (error) {
       if (!(error instanceof WeChatMessageError)) throw error;
       this.#log.warn({ platform: id, ip: ctx.ip, reason: error.message }, 'WeChat push refused');
@@ -75,24 +67,28 @@ export class Platforms {
     }
   }
 
-  /** `success`, empty of content: WeChat's acknowledgement. */
-  static #acknowledge(ctx: Context): void {
-    ctx.type = 'text/plain';
-    ctx.body = 'success';
+  /** The push's answer (its first one for a repeat), encrypted for the platform when it has content. */
+  async #answer(ctx: Context, push: { id: string; crypto: MessageCrypto; appid: string; fields: Record<string, string> }, receiver: string, handle: () => Promise<string>): Promise<void> {
+    const { answer, repeat } = await this.#answers.answer(receiver, push.fields, handle);
+    if (repeat) this.#log.info({ platform: push.id, event: push.fields.InfoType ?? push.fields.Event ?? push.fields.MsgType }, 'WeChat repeated a push: its first answer again');
+    ctx.type = answer === ACKNOWLEDGE ? 'text/plain' : 'application/xml';
+    ctx.body = encryptedReply(push.crypto, push.appid, answer);
   }
 
   async authEvents(ctx: Context): Promise<void> {
     const push = await this.#open(ctx);
     if (!push) return;
     const { id, fields } = push;
-    if (fields.InfoType === 'component_verify_ticket' && fields.ComponentVerifyTicket) {
-      await this.#tokens.keepTicket(id, fields.ComponentVerifyTicket);
-      this.#log.info({ platform: id }, 'component_verify_ticket received');
-    } else {
-      this.#log.info({ platform: id, event: fields.InfoType, authorizer: fields.AuthorizerAppid }, 'platform authorization event');
-      await this.#authorization(id, fields);
-    }
-    Platforms.#acknowledge(ctx);
+    await this.#answer(ctx, push, `platform:${id}`, async () => {
+      if (fields.InfoType === 'component_verify_ticket' && fields.ComponentVerifyTicket) {
+        await this.#tokens.keepTicket(id, fields.ComponentVerifyTicket);
+        this.#log.info({ platform: id }, 'component_verify_ticket received');
+      } else {
+        this.#log.info({ platform: id, event: fields.InfoType, authorizer: fields.AuthorizerAppid }, 'platform authorization event');
+        await this.#authorization(id, fields);
+      }
+      return ACKNOWLEDGE;
+    });
   }
 
   /** An account authorized (or updated, or withdrew) its authorization: the hooks keep what follows from it; a failure is logged, never WeChat's problem. */
@@ -114,8 +110,7 @@ export class Platforms {
     if (!push) return;
     const account = String(ctx.params.appid);
     this.#log.debug({ platform: push.id, account, type: push.fields.MsgType, event: push.fields.Event }, 'account message or event');
-    await this.#hooks.accountEvent(push.id, account, push.fields);
-    Platforms.#acknowledge(ctx);
+    await this.#answer(ctx, push, `platform:${push.id}:${account}`, () => this.#hooks.accountEvent(push.id, account, push.fields));
   }
 
   routes(): Router {

@@ -18,7 +18,7 @@ const BROWSER_ID = /^[A-Za-z0-9_-]{22}$/;
 
 /** The POSTs a person's pages make (matched as the router matches: any case, a trailing slash), and whether each carries a page token. */
 const GUARDED: ReadonlyArray<{ readonly path: RegExp; readonly token: boolean }> = [
-  { path: /^\/h\/[^/]+\/(confirm|decline)\/?$/i, token: true },
+  { path: /^\/[hf]\/[^/]+\/(confirm|decline)\/?$/i, token: true },
   { path: /^\/interaction\/[^/]+\/(consent|cancel|handoff\/finish|follow\/finish)\/?$/i, token: true },
   { path: /^\/account\/(revoke|delete)\/?$/i, token: true },
   // oidc-provider's logout confirmation carries its own xsrf token, bound to the session.

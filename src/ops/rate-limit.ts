@@ -1,6 +1,6 @@
 // Rate limits on the endpoints anyone can hit and that cost the broker something: the
 // authorization endpoint (and pushed requests), the token endpoint, every login page and
-// WeChat's callbacks (/interaction/*, the hand-off's /h/*), and a third-party platform's
+// WeChat's callbacks (/interaction/*, the hand-off's /h/*, follow-to-login's confirmation /f/*), and a third-party platform's
 // authorization pages. Not WeChat's pushes: WeChat sends every account's pushes from a
 // few servers of its own, so a limit per IP would refuse WeChat itself in a busy minute
 // (and it gives up on a push after three tries); a push is checked by its signature
@@ -22,7 +22,7 @@ export interface RateLimits {
 }
 
 const WINDOW_S = 60;
-const LIMITED = /^\/(auth|request|token)(\/|$)|^\/(interaction|h)\/|^\/wechat\/platform\/[^/]+\/authorized?\/?$/i;
+const LIMITED = /^\/(auth|request|token)(\/|$)|^\/(interaction|h|f)\/|^\/wechat\/platform\/[^/]+\/authorized?\/?$/i;
 /** The status a waiting page polls every second or two (hand-off, follow-to-login): a person waiting is no attack. */
 const POLL = /^\/interaction\/[^/]+\/(handoff|follow)\/?$/i;
 const JSON_ANSWER = /^\/(request|token)/i;

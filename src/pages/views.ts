@@ -141,8 +141,10 @@ export interface FollowPageData {
   readonly account: string;
   /** The QR code of WeChat's `url` for the scene, as SVG. */
   readonly qrSvg: string;
-  /** Polled for `waiting` | `scanned` | `expired`. */
+  /** Polled for `waiting` | `scanned` | `confirmed` | `declined` | `expired`. */
   readonly statusUrl: string;
+  /** The matching code the scanner sees in WeChat. */
+  readonly match: string;
   /** Posted by this page once the scan is in. */
   readonly finishAction: string;
   /** A fresh QR code, when this one expires. */
@@ -161,13 +163,15 @@ export function followPage(ctx: Context, data: FollowPageData): void {
     imageSources: appImages(data.app),
     body: (nonce) => html`<section><h1>${t(lang, 'followTitle')}</h1>${appIntro(data.app)}<p>${t(lang, 'followBody', { account: data.account })}</p>
 <div class="follow-qr" role="img" aria-label="${t(lang, 'followQr', { account: data.account })}">${raw(data.qrSvg)}</div>
-<p id="follow-status" class="muted" role="status" aria-live="polite" data-url="${data.statusUrl}" data-scanned="${t(lang, 'followScanned')}" data-expired="${t(lang, 'followExpired')}">${t(lang, 'followWaiting')}</p>
+<p class="match">${t(lang, 'followMatch')} <strong id="match">${data.match}</strong></p>
+<p id="follow-status" class="muted" role="status" aria-live="polite" data-url="${data.statusUrl}" data-scanned="${t(lang, 'followScanned', { match: data.match })}" data-confirmed="${t(lang, 'followConfirmed')}" data-declined="${t(lang, 'followDeclined')}" data-expired="${t(lang, 'followExpired')}">${t(lang, 'followWaiting')}</p>
 ${postForm(ctx, data.finishAction, undefined, 'follow-finish')}
 <a id="follow-fresh" class="button" href="${data.freshHref}">${t(lang, 'followFresh')}</a>
 ${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'followQrLogin')}</a>` : ''}${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}">${raw(`(function(){var st=document.getElementById('follow-status'),tries=0;
 function poll(){if(++tries>600){return;}fetch(st.getAttribute('data-url'),{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(a){
-if(a.state==='scanned'){st.textContent=st.getAttribute('data-scanned');document.getElementById('follow-finish').submit();return;}
+if(a.state==='confirmed'||a.state==='declined'){st.textContent=st.getAttribute('data-'+a.state);document.getElementById('follow-finish').submit();return;}
+if(a.state==='scanned'&&st.textContent!==st.getAttribute('data-scanned')){st.textContent=st.getAttribute('data-scanned');}
 if(a.state==='expired'){st.textContent=st.getAttribute('data-expired');document.getElementById('follow-fresh').focus();return;}
 setTimeout(poll,2000);},function(){setTimeout(poll,4000);});}setTimeout(poll,2000);})();`)}</script>`,
   });
@@ -358,7 +362,7 @@ ${postForm(ctx, data.declineAction, html`<button class="button" type="submit">${
   });
 }
 
-export type HandoffNotice = 'done' | 'declined' | 'expired' | 'used' | 'not_wechat';
+export type HandoffNotice = 'done' | 'declined' | 'expired' | 'used' | 'not_wechat' | 'other_account';
 
 /** The end of a hand-off inside WeChat, or why it cannot go on. */
 export function handoffNoticePage(ctx: Context, notice: HandoffNotice, status = 200): void {

@@ -10,10 +10,12 @@
 //                              the platform (or withdraws), and WeChat pushes the event
 //   POST /_sim/accounts/server {appid, url, token, aes_key?}: an Official Account's 服务器配置
 //   POST /_sim/follow          {appid, user}: `user` follows the account (before any scan)
-//   POST /_sim/scan            {appid, user, ticket?}: `user` scans the account's parametric QR
+//   POST /_sim/scan            {appid, user, ticket?, repeat?}: `user` scans the account's parametric QR
 //                              (the newest, unless a ticket is given) and follows if not yet a
 //                              follower; the event is pushed to its server and every platform it
-//                              authorized; answers what each answered (the first in front)
+//                              authorized; answers what each answered (the first in front) and
+//                              the reply the user sees. `repeat: true` delivers that user's last
+//                              scan event of the account again, as WeChat does without an answer in 5 s
 //   POST /_sim/events          {account, fields}: an Official Account event, pushed to every
 //                              platform the account authorized; answers what each answered
 
@@ -106,14 +108,19 @@ async function follow(ctx: Context, world: SimWorld): Promise<void> {
   ctx.status = 204;
 }
 
-async function scan(ctx: Context, world: SimWorld): Promise<void> {
+async function scan(ctx: Context, world: SimWorld, lastScans: Map<string, Record<string, string>>): Promise<void> {
   const named = await accountAndUser(ctx, world);
   if (!named) return;
   const { body, app, user } = named;
   const qr = world.sceneQr(typeof body.ticket === 'string' ? body.ticket : undefined, app);
   if (!qr || qr.app !== app) return badRequest(ctx, 'no such QR code of this account');
   if (qr.expiresAt <= Date.now()) return badRequest(ctx, 'the QR code has expired: WeChat shows nothing to follow');
-  ctx.body = await scanSceneQr(world, qr, user);
+  const key = `${app.appid}|${user.id}`;
+  const repeat = body.repeat === true ? lastScans.get(key) : undefined;
+  if (body.repeat === true && !repeat) return badRequest(ctx, 'this user has not scanned this account\'s QR code yet');
+  const scanned = await scanSceneQr(world, qr, user, repeat);
+  lastScans.set(key, scanned.fields);
+  ctx.body = scanned;
 }
 
 export function estateControls(world: SimWorld): Router {
@@ -124,6 +131,7 @@ export function estateControls(world: SimWorld): Router {
   router.post('/_sim/events', (ctx) => accountEvent(ctx, world));
   router.post('/_sim/accounts/server', (ctx) => setAccountServer(ctx, world));
   router.post('/_sim/follow', (ctx) => follow(ctx, world));
-  router.post('/_sim/scan', (ctx) => scan(ctx, world));
+  const lastScans = new Map<string, Record<string, string>>();
+  router.post('/_sim/scan', (ctx) => scan(ctx, world, lastScans));
   return router;
 }

@@ -15,7 +15,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
 import { esc, page, wechatErrorPage } from './html.ts';
-import { pushAuthorization, scanSceneQr } from './platform-pushes.ts';
+import { pushAuthorization, scanSceneQr, type Reply } from './platform-pushes.ts';
 import { SIM_USERS, type SimPlatform, type SimWorld } from './world.ts';
 
 type Query = Record<string, string | undefined>;
@@ -67,6 +67,14 @@ async function authorize(ctx: Context, world: SimWorld): Promise<void> {
   ctx.redirect(request.back.href);
 }
 
+/** The account's reply as the chat shows it: text, with its `<a href>` links (and nothing else) as links. */
+function chatOf(reply: Reply): string {
+  if (reply.kind === 'none') return '';
+  if (reply.kind === 'failed') return `<p class="notice">${esc(reply.shown)}</p>`;
+  const text = esc(reply.content).replace(/&lt;a href=&quot;(https?:\/\/[^&<>]+)&quot;&gt;(.*?)&lt;\/a&gt;/g, '<a href="$1">$2</a>');
+  return `<p><small>公众号回复（模拟器：链接需在微信中打开）</small></p><blockquote class="chat" style="white-space:pre-wrap">${text}</blockquote>`;
+}
+
 function sceneQrPage(ctx: Context, world: SimWorld): void {
   const ticket = String(ctx.params.ticket);
   const qr = world.sceneQr(ticket === 'latest' ? undefined : ticket);
@@ -80,8 +88,8 @@ async function scanFromPage(ctx: Context, world: SimWorld): Promise<void> {
   const qr = world.sceneQr(String(ctx.params.ticket));
   const user = world.user(new URLSearchParams(await readBody(ctx)).get('user') ?? undefined);
   if (!qr || qr.expiresAt <= Date.now() || !user || user.snapshot) return wechatErrorPage(ctx, 400, '二维码已过期或参数错误');
-  const { event } = await scanSceneQr(world, qr, user);
-  page(ctx, '已关注', `<h3>${event === 'subscribe' ? '已关注' : '已进入公众号'}</h3><p>${esc(user.nickname)}</p>`);
+  const { event, reply } = await scanSceneQr(world, qr, user);
+  page(ctx, '已关注', `<h3>${event === 'subscribe' ? '已关注' : '已进入公众号'}</h3><p>${esc(user.nickname)}</p>${chatOf(reply)}`);
 }
 
 export function platformPages(world: SimWorld): Router {

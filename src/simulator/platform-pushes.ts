@@ -8,7 +8,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { MessageCrypto } from '../wechat/message-crypto.ts';
+import { MessageCrypto, WeChatMessageError } from '../wechat/message-crypto.ts';
+import { XMLParser } from 'fast-xml-parser';
 import type { SimApp, SimPlatform, SimSceneQr, SimUser, SimWorld } from './world.ts';
 
 export interface PlatformKeys {
@@ -26,6 +27,51 @@ export interface Push {
 export interface Delivery {
   readonly status: number;
   readonly body: string;
+}
+
+/**
+ * What WeChat makes of a server's answer to a message or event: nothing for `success` or
+ * an empty body; a text message the follower sees in the chat (its first link picked out
+ * for tests); or, for anything else (a reply that does not decrypt or verify in safe mode,
+ * JSON, a 5xx), the notice WeChat shows the follower instead.
+ */
+export type Reply = { readonly kind: 'none' } | { readonly kind: 'text'; readonly content: string; readonly link: string | undefined } | { readonly kind: 'failed'; readonly shown: string };
+
+// The simulator reads XML on its own (it shares no parsing with the broker it checks).
+const parser = new XMLParser({ processEntities: false, parseTagValue: false, ignoreAttributes: true });
+function xmlFields(xml: string): Record<string, string> {
+  let root: unknown;
+  try {
+    root = (parser.parse(xml) as { xml?: unknown }).xml;
+  } catch {
+    throw new WeChatMessageError('not XML');
+  }
+  if (typeof root !== 'object' || root === null) throw new WeChatMessageError('not WeChat XML');
+  return Object.fromEntries(Object.entries(root).filter((field): field is [string, string] => typeof field[1] === 'string'));
+}
+
+const FAILED: Reply = { kind: 'failed', shown: '该公众号提供的服务出现故障，请稍后再试' };
+
+/** The server's answer as WeChat reads it; `keys` decrypt it in safe mode. */
+export function readReply(delivery: Delivery, keys?: PlatformKeys): Reply {
+  if (delivery.status !== 200) return FAILED;
+  if (delivery.body === '' || delivery.body === 'success') return { kind: 'none' };
+  try {
+    let fields = xmlFields(delivery.body);
+    if (keys) {
+      const crypto = new MessageCrypto(keys.token, keys.aesKey);
+      const { Encrypt: encrypted = '', MsgSignature: signature = '', TimeStamp: timestamp = '', Nonce: nonce = '' } = fields;
+      if (!crypto.verify(signature, timestamp, nonce, encrypted)) return FAILED;
+      const decrypted = crypto.decrypt(encrypted);
+      if (decrypted.appid !== keys.appid) return FAILED;
+      fields = xmlFields(decrypted.message);
+    }
+    if (fields.MsgType !== 'text' || fields.Content === undefined) return FAILED;
+    return { kind: 'text', content: fields.Content, link: /<a href="([^"]+)">/.exec(fields.Content)?.[1] };
+  } catch (error) {
+    if (error instanceof WeChatMessageError) return FAILED;
+    throw error;
+  }
 }
 
 const now = (): string => String(Math.floor(Date.now() / 1000));
@@ -72,7 +118,7 @@ export async function deliver(url: string, push: Push): Promise<Delivery> {
     const response = await fetch(`${url}${url.includes('?') ? '&' : '?'}${push.query}`, {
       method: 'POST', headers: { 'content-type': 'text/xml' }, body: push.body, signal: AbortSignal.timeout(5000),
     });
-    return { status: response.status, body: (await response.text()).slice(0, 200) };
+    return { status: response.status, body: (await response.text()).slice(0, 8192) };
   } catch {
     return { status: 0, body: '' };
   }
@@ -110,18 +156,26 @@ export async function pushAccountEvent(world: SimWorld, account: string, fields:
  * `user` scans an account's parametric QR code with WeChat: follows if not yet a follower
  * (`subscribe`, EventKey `qrscene_<scene>`) or opens it (`SCAN`, EventKey `<scene>`); every
  * party gets the event: the account's own server, and each platform it authorized.
+ * `repeat`: the event of an earlier scan, delivered again as WeChat does when it had no
+ * answer within 5 s.
  */
-export async function scanSceneQr(world: SimWorld, qr: SimSceneQr, user: SimUser): Promise<Delivery & { event: string; deliveries: Delivery[] }> {
+export async function scanSceneQr(world: SimWorld, qr: SimSceneQr, user: SimUser, repeat?: Record<string, string>): Promise<Delivery & { event: string; fields: Record<string, string>; reply: Reply; deliveries: Delivery[] }> {
   const { app } = qr;
-  const fresh = world.follow(user, app);
-  const fields = {
+  const fresh = !repeat && world.follow(user, app);
+  const fields = repeat ?? {
     ToUserName: `gh_${app.appid.slice(2, 14)}`, FromUserName: world.openid(app, user), CreateTime: now(),
     MsgType: 'event', Event: fresh ? 'subscribe' : 'SCAN', EventKey: fresh ? `qrscene_${qr.scene}` : qr.scene, Ticket: qr.ticket,
   };
   const push = accountPush(app, fields);
-  const own = push && app.server ? [await deliver(app.server.url, push)] : [];
-  const deliveries = [...own, ...await pushAccountEvent(world, app.appid, fields)];
-  return { event: fields.Event, status: deliveries[0]?.status ?? 0, body: deliveries[0]?.body ?? '', deliveries };
+  const server = app.server;
+  const own = push && server ? [{ ...await deliver(server.url, push), keys: server.aesKey ? { appid: app.appid, token: server.token, aesKey: server.aesKey } : undefined }] : [];
+  const platforms = (await pushAccountEvent(world, app.appid, fields)).map((delivery) => ({ ...delivery, keys: world.platforms.list.find((platform) => platform.appid === delivery.platform) }));
+  const deliveries = [...own, ...platforms];
+  // The follower sees the first reply with content (WeChat takes one answer per push).
+  const replies = deliveries.map((delivery) => readReply(delivery, delivery.keys));
+  const reply = replies.find((candidate) => candidate.kind !== 'none') ?? { kind: 'none' };
+  const first = deliveries[0];
+  return { event: fields.Event ?? '', fields, status: first?.status ?? 0, body: first?.body ?? '', reply, deliveries: deliveries.map(({ status, body }) => ({ status, body })) };
 }
 
 /**

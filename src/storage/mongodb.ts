@@ -16,9 +16,9 @@ export const MODELS = [
   'Session', 'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'ClientCredentials', 'Client',
   'InitialAccessToken', 'RegistrationAccessToken', 'Interaction', 'ReplayDetection', 'PushedAuthorizationRequest',
   'Grant', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode',
-  // The broker's own (login/: attempts, hand-offs, platform pushes and tokens, account tokens, follow scenes).
-  'WeChatLoginAttempt', 'WeChatHandoff', 'WeChatPlatformTicket', 'WeChatPushNonce', 'WeChatComponentToken', 'WeChatLock',
-  'WeChatAccountToken', 'WeChatFollowScene', 'WeChatFollowScan', 'WeChatAuthorization',
+  // The broker's own (login/: attempts, hand-offs, pushes' answers, platform tokens, account tokens, follow scenes and links).
+  'WeChatLoginAttempt', 'WeChatHandoff', 'WeChatPlatformTicket', 'WeChatPushAnswer', 'WeChatComponentToken', 'WeChatLock',
+  'WeChatAccountToken', 'WeChatFollowScene', 'WeChatFollowScan', 'WeChatFollowLink', 'WeChatAuthorization',
   // privacy/: the retention job's lock.
   'RetentionLock',
 ] as const;

@@ -1,10 +1,10 @@
 // What WeChat pushes to a server: POSTed XML. Encrypted (a third-party platform always; an
 // Official Account in safe mode): the `Encrypt` element is the message encrypted with the
 // EncodingAESKey, signed (`msg_signature`) with the token; accepted only when the
-// signature is right, the timestamp recent, the nonce not seen before, the ciphertext
-// decrypts, and the appid at its end is the receiver's. Plaintext (an Official Account in
-// plaintext mode): `signature` over the token, timestamp and nonce, the same freshness
-// and nonce checks. Then the fields are read (WeChat's flat XML).
+// signature is right, the timestamp recent, the ciphertext
+// decrypts, and the appid at its end is the receiver's. Then the fields are read (WeChat's
+// flat XML). Plaintext pushes (`signature` over the token, timestamp and nonce, not the
+// message) are not accepted; the plaintext signature only checks WeChat's URL check.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
@@ -41,7 +41,6 @@ export interface PushQuery {
 export interface VerifiedPush {
   /** The decrypted message's fields. */
   readonly fields: Record<string, string>;
-  readonly nonce: string;
 }
 
 /** The signature WeChat puts on a plaintext push or a URL check: SHA-1 of the sorted token, timestamp and nonce. */
@@ -67,26 +66,18 @@ export function verifyPlain(token: string, query: PushQuery): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** Verifies one plaintext push (an Official Account in plaintext mode); throws WeChatMessageError with the reason. */
-export async function openPlainPush(token: string, query: PushQuery, body: string, seen: (nonce: string) => Promise<boolean>, now = Date.now()): Promise<VerifiedPush> {
-  const { nonce } = signed(query.signature, query.timestamp, query.nonce, now);
-  if (!verifyPlain(token, query)) throw new WeChatMessageError('bad signature');
-  const fields = xmlFields(body);
-  if (await seen(nonce)) throw new WeChatMessageError('replayed');
-  return { fields, nonce };
-}
-
 /**
- * Verifies and decrypts one push for the platform `appid`. `seen(nonce)` tells whether a
- * nonce was used before (and records it). Throws WeChatMessageError with the reason.
+ * Verifies and decrypts one push for `appid` (a platform's, or an Official Account's in
+ * safe mode). Throws WeChatMessageError with the reason. A push seen before is not refused
+ * here: WeChat repeats a push it had no answer to, and it gets the first one's answer
+ * (login/push-answers.ts).
  */
-export async function openPush(crypto: MessageCrypto, appid: string, query: PushQuery, body: string, seen: (nonce: string) => Promise<boolean>, now = Date.now()): Promise<VerifiedPush> {
+export function openPush(crypto: MessageCrypto, appid: string, query: PushQuery, body: string, now = Date.now()): VerifiedPush {
   const { signature, timestamp, nonce } = signed(query.msg_signature, query.timestamp, query.nonce, now);
   const encrypted = xmlFields(body).Encrypt;
   if (!encrypted) throw new WeChatMessageError('no Encrypt element');
   if (!crypto.verify(signature, timestamp, nonce, encrypted)) throw new WeChatMessageError('bad msg_signature');
   const { message, appid: recipient } = crypto.decrypt(encrypted);
   if (recipient !== appid) throw new WeChatMessageError('the message is for another appid');
-  if (await seen(nonce)) throw new WeChatMessageError('replayed');
-  return { fields: xmlFields(message), nonce };
+  return { fields: xmlFields(message) };
 }

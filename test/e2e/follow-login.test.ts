@@ -1,11 +1,15 @@
 // Follow-to-login (扫码关注登录): a desktop page shows the Official Account's parametric QR
-// code; a new follower (subscribe) or a follower already (SCAN) logs in, with the same sub as
-// through QR login. Two instances share one Redis: the browser polls instance A while WeChat
-// pushes the scan to instance B. Forged, foreign, expired and repeated scans change nothing;
-// safe mode (encrypted events) works too; the broker never calls /cgi-bin/token.
+// code; a new follower (subscribe) or a follower already (SCAN) gets a link in WeChat and
+// logs in by confirming there, with the same sub as through QR login. A QR code sent to
+// someone else logs nobody in (QR login jacking): the link works only for the WeChat
+// account that scanned, and only its confirm lets the desktop in. Two instances share one
+// Redis: the browser polls instance A while WeChat pushes the scan to instance B. Forged,
+// foreign, expired and repeated scans change nothing; safe mode only; the broker never
+// calls /cgi-bin/token.
 
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +19,12 @@ import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { addCallbackHost, pushTicketNow, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator } from '../helpers/simulator.ts';
+import { addCallbackHost, pushTicketNow, setPhoneUser, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator } from '../helpers/simulator.ts';
 import { loginByQr, loginInWeChat } from '../helpers/wechat.ts';
-import { deliver, plainPush } from '../../src/simulator/platform-pushes.ts';
+import { deliver, encryptedPush, plainPush } from '../../src/simulator/platform-pushes.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 
 const brand = simApp('mp');
-const safe = simApp('mp');
 const shop = simApp('mp');
 const web = simApp('open');
 const platform = simPlatform();
@@ -40,28 +43,28 @@ const control = async (path: string, body: unknown) => {
 };
 
 test.before(async () => {
-  [browser, rpServer, simulator, redis] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([brand, safe, shop, web], [], [platform]), startRedis()]);
+  [browser, rpServer, simulator, redis] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([brand, shop, web], [], [platform]), startRedis()]);
   const dir = mkdtempSync(join(tmpdir(), 'broker-follow-'));
   const appsFile = join(dir, 'apps.json');
   writeFileSync(appsFile, JSON.stringify([
     { id: 'web', kind: 'open', appid: web.appid, secret_env: 'WEB_SECRET' },
-    { id: 'brand-mp', kind: 'mp', appid: brand.appid, secret_env: 'BRAND_SECRET', name: '品牌服务号', follow_login: true, token_env: 'BRAND_TOKEN' },
-    { id: 'safe-mp', kind: 'mp', appid: safe.appid, secret_env: 'SAFE_SECRET', follow_login: true, token_env: 'BRAND_TOKEN', aes_key_env: 'SAFE_AES_KEY' },
+    { id: 'brand-mp', kind: 'mp', appid: brand.appid, secret_env: 'BRAND_SECRET', name: '品牌服务号', follow_login: true, token_env: 'BRAND_TOKEN', aes_key_env: 'BRAND_AES_KEY' },
     { id: 'shop-mp', kind: 'mp', appid: shop.appid, via: 'isv', follow_login: true },
     { id: 'isv', kind: 'component', appid: platform.appid, secret_env: 'ISV_SECRET', token_env: 'ISV_TOKEN', aes_key_env: 'ISV_AES_KEY' },
   ]));
   const pinned = (id: string, apps: string[]) => ({ client_id: id, client_secret: `${id}-secret-0123456789abcdef0123456789`, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: apps });
   const env = {
-    REDIS_URL: redis.url, WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, BRAND_SECRET: brand.secret, SAFE_SECRET: safe.secret,
-    BRAND_TOKEN: TOKEN, SAFE_AES_KEY: AES_KEY, ISV_SECRET: platform.secret, ISV_TOKEN: platform.token, ISV_AES_KEY: platform.aesKey,
-    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), pinned('follow', ['brand-mp']), pinned('safe', ['safe-mp']), pinned('shop', ['shop-mp'])]),
+    // One deployment: the instances share their keys, as production requires.
+    REDIS_URL: redis.url, COOKIE_KEYS: randomBytes(32).toString('hex'), WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, BRAND_SECRET: brand.secret,
+    BRAND_TOKEN: TOKEN, BRAND_AES_KEY: AES_KEY, ISV_SECRET: platform.secret, ISV_TOKEN: platform.token, ISV_AES_KEY: platform.aesKey,
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), pinned('follow', ['brand-mp']), pinned('shop', ['shop-mp'])]),
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
   };
   [a, b] = await Promise.all([startBroker(env), startBroker(env)]);
-  await addCallbackHost(simulator.url, new URL(a.issuer).host);
-  // The accounts' 服务器配置 point at instance B: the browser never talks to it.
-  await control('/_sim/accounts/server', { appid: brand.appid, url: `${b.issuer}/wechat/mp/brand-mp/events`, token: TOKEN });
-  await control('/_sim/accounts/server', { appid: safe.appid, url: `${b.issuer}/wechat/mp/safe-mp/events`, token: TOKEN, aes_key: AES_KEY });
+  // B's host too: the scanner's confirmation link is under the instance WeChat pushed the scan to.
+  await Promise.all([addCallbackHost(simulator.url, new URL(a.issuer).host), addCallbackHost(simulator.url, new URL(b.issuer).host)]);
+  // The account's 服务器配置 points at instance B, in safe mode: the browser never talks to it.
+  await control('/_sim/accounts/server', { appid: brand.appid, url: `${b.issuer}/wechat/mp/brand-mp/events`, token: TOKEN, aes_key: AES_KEY });
 });
 test.after.always(async () => {
   await Promise.all([browser?.close(), a?.stop(), b?.stop(), simulator?.close(), rpServer?.close()]);
@@ -81,6 +84,33 @@ async function atFollowPage(client: string): Promise<{ page: Page; rp: Rp; check
   return { page, rp, check, uid, close: () => context.close() };
 }
 
+/** `user` scans the account's newest QR code; the link WeChat shows them in the chat. */
+async function scan(appid: string, user: string): Promise<{ event: string; link: string; content: string }> {
+  const { status, body } = await control('/_sim/scan', { appid, user });
+  const reply = body.reply as { kind: string; content?: string; link?: string };
+  if (status !== 200 || reply.kind !== 'text' || !reply.link) throw new Error(`no confirmation link: ${JSON.stringify(body)}`);
+  return { event: String(body.event), link: reply.link, content: String(reply.content) };
+}
+
+/** The link opened inside WeChat by `user`'s account, after WeChat's silent authorization. */
+async function openInWeChat(link: string, user: string): Promise<{ page: Page; close: () => Promise<void> }> {
+  const { context, page } = await newPerson(browser, 'wechat', 'en');
+  await setPhoneUser(context, simulator.url, user);
+  await page.goto(link);
+  return { page, close: () => context.close() };
+}
+
+/** `user` opens the link in WeChat and answers (confirm, or "not me"). */
+async function answer(link: string, user: string, button: 'Confirm login' | 'Not me, decline' = 'Confirm login'): Promise<void> {
+  const phone = await openInWeChat(link, user);
+  try {
+    await phone.page.getByRole('button', { name: button }).click();
+    await phone.page.getByRole('heading', { name: button === 'Confirm login' ? 'Done' : 'Declined' }).waitFor();
+  } finally {
+    await phone.close();
+  }
+}
+
 const stateOf = async (page: Page, uid: string) => ((await (await page.request.get(`${a.issuer}/interaction/${uid}/follow`)).json()) as { state: string }).state;
 
 test.serial('a new follower scans, follows and is logged in on the desktop: the same sub as through QR login; no /cgi-bin/token', async (t) => {
@@ -88,7 +118,19 @@ test.serial('a new follower scans, follows and is logged in on the desktop: the 
   t.teardown(at.close);
   t.is(await at.page.locator('.follow-qr svg').count(), 1, 'the broker draws the QR code itself');
   t.is(await stateOf(at.page, at.uid), 'waiting');
-  t.like(await control('/_sim/scan', { appid: brand.appid, user: 'alice' }), { status: 200, body: { event: 'subscribe', status: 200, body: 'success' } });
+  const match = await at.page.locator('#match').textContent();
+  const scanned = await scan(brand.appid, 'alice');
+  t.is(scanned.event, 'subscribe');
+  t.regex(scanned.content, /asks to log in with your WeChat on Chrome · Linux/, 'the message names the browser that waits, in the desktop\'s language');
+  t.true(scanned.link.startsWith(`${b.issuer}/f/`), 'a link under the broker\'s ISSUER');
+  await at.page.getByText(`the matching code there is ${match}`).waitFor();
+  t.is(await stateOf(at.page, at.uid), 'scanned', 'the scan alone logs nobody in');
+  const phone = await openInWeChat(scanned.link, 'alice');
+  t.is(await phone.page.locator('#match').textContent(), match, 'the same matching code on the phone');
+  await phone.page.getByText('Chrome · Linux').waitFor();
+  await phone.page.getByRole('button', { name: 'Confirm login' }).click();
+  await phone.page.getByRole('heading', { name: 'Done' }).waitFor();
+  await phone.close();
   const landed = await at.rp.landed(at.page);
   const tokens = await at.rp.finish(landed, at.check);
   t.deepEqual(tokens.claims()?.amr, ['wechat_follow']);
@@ -103,37 +145,71 @@ test.serial('a new follower scans, follows and is logged in on the desktop: the 
   t.false(calls.some((call) => call.path === '/cgi-bin/token'), 'never the token call that would cut off the owner');
 });
 
-test.serial('a follower already (SCAN) logs in too; safe mode (encrypted events) as well', async (t) => {
+test.serial('a follower already (SCAN) logs in too, by confirming the link', async (t) => {
   await control('/_sim/follow', { appid: brand.appid, user: 'bob' });
   const at = await atFollowPage('follow');
   t.teardown(at.close);
-  t.like(await control('/_sim/scan', { appid: brand.appid, user: 'bob' }), { body: { event: 'SCAN', body: 'success' } });
+  const scanned = await scan(brand.appid, 'bob');
+  t.is(scanned.event, 'SCAN');
+  await answer(scanned.link, 'bob');
   t.truthy((await at.rp.finish(await at.rp.landed(at.page), at.check)).claims()?.sub);
-  const safeAt = await atFollowPage('safe');
-  t.teardown(safeAt.close);
-  t.like(await control('/_sim/scan', { appid: safe.appid, user: 'chen' }), { body: { event: 'subscribe', body: 'success' } });
-  t.truthy((await safeAt.rp.finish(await safeAt.rp.landed(safeAt.page), safeAt.check)).claims()?.sub);
 });
 
-test.serial('forged, foreign and repeated scans change nothing; a second scan of the same QR does not log the second person in', async (t) => {
+test.serial('QR login jacking: a QR code sent to someone else logs nobody in; the link works only for the scanner, once, and "not me" gives the app access_denied', async (t) => {
+  // The attacker opens the app's login and sends the QR code to a victim ("scan for a coupon").
+  const attacker = await atFollowPage('follow');
+  t.teardown(attacker.close);
+  const scanned = await scan(brand.appid, 'alice');
+  // Someone else opens the victim's link (forwarded, or the attacker's own WeChat): refused.
+  const other = await openInWeChat(scanned.link, 'bob');
+  await other.page.getByRole('heading', { name: 'Not the WeChat account that scanned' }).waitFor();
+  t.is(await other.page.getByRole('button', { name: 'Confirm login' }).count(), 0);
+  await other.close();
+  t.true(await b.logged((line) => line.msg === 'follow-to-login confirmation opened by another WeChat account than the scanner: refused'));
+  // Outside WeChat: a page that says where to open it, nothing else.
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  await page.goto(scanned.link);
+  await page.getByRole('heading', { name: 'Open this in WeChat' }).waitFor();
+  await context.close();
+  t.is(await stateOf(attacker.page, attacker.uid), 'scanned', 'nothing confirmed');
+  // A confirm that does not come from the page WeChat vouched for is refused before it counts.
+  const forged = await fetch(`${scanned.link}/confirm`, { method: 'POST', headers: { 'user-agent': 'Mozilla/5.0 MicroMessenger/8.0.50', 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+  t.is(forged.status, 403);
+  // The victim sees what they would confirm, and says "not me": the attacker's browser lands at the app with access_denied.
+  await answer(scanned.link, 'alice', 'Not me, decline');
+  const landed = await attacker.rp.landed(attacker.page);
+  t.is(landed.searchParams.get('error'), 'access_denied');
+  // The link works once.
+  const again = await openInWeChat(scanned.link, 'alice');
+  await again.page.getByRole('heading', { name: /Link already used|Link expired/ }).waitFor();
+  await again.close();
+});
+
+test.serial('forged, foreign and repeated scans change nothing; a repeat gets the first answer; a second scan of the same QR does not log the second person in', async (t) => {
   const at = await atFollowPage('follow');
   t.teardown(at.close);
   const events = `${b.issuer}/wechat/mp/brand-mp/events`;
+  const keys = { appid: brand.appid, token: TOKEN, aesKey: AES_KEY };
   const event = (eventKey: string, openid = 'oForger') => ({ ToUserName: 'gh_x', FromUserName: openid, CreateTime: String(Math.floor(Date.now() / 1000)), MsgType: 'event', Event: 'SCAN', EventKey: eventKey });
   const qr = (await simCalls(simulator.url)).filter((call) => call.path === '/cgi-bin/qrcode/create').length;
   t.true(qr > 0);
-  t.is((await deliver(events, plainPush('wrongToken', event('anything')))).status, 400, 'a forged signature');
-  t.is((await deliver(events, plainPush(TOKEN, event('no-such-scene')))).body, 'success', 'a scene nobody opened: acknowledged, nothing recorded');
-  const signed = plainPush(TOKEN, event('no-such-scene'));
-  await deliver(events, signed);
-  t.is((await deliver(events, signed)).status, 400, 'a replay');
-  t.is((await deliver(`${b.issuer}/wechat/mp/safe-mp/events`, plainPush(TOKEN, event('x')))).status, 400, 'plaintext to a safe-mode account');
+  t.is((await deliver(events, encryptedPush({ ...keys, token: 'wrongToken' }, event('anything')))).status, 400, 'a forged signature');
+  t.is((await deliver(events, encryptedPush(keys, event('anything'), { appid: 'wx0ther0000000000a' }))).status, 400, 'encrypted for another appid');
+  t.is((await deliver(events, plainPush(TOKEN, event('anything')))).status, 400, 'plaintext: the signature does not cover the message');
+  t.is((await deliver(events, encryptedPush(keys, event('no-such-scene')))).body, 'success', 'a scene nobody opened: acknowledged, nothing recorded');
   t.is(await stateOf(at.page, at.uid), 'waiting', 'nothing changed');
-  t.true(await b.logged((line) => line.msg === 'WeChat push refused' && line.reason === 'bad signature'));
-  // Two people scan the same QR: the first one counts.
-  await control('/_sim/scan', { appid: brand.appid, user: 'chen' });
-  await control('/_sim/scan', { appid: brand.appid, user: 'alice' });
-  t.true(await b.logged((line) => line.msg === 'follow-to-login scan' && line.outcome === 'again'));
+  t.true(await b.logged((line) => line.msg === 'WeChat push refused' && line.reason === 'bad msg_signature'));
+  t.true(await b.logged((line) => line.msg === 'WeChat push refused' && /required/.test(String(line.reason))), 'plaintext has no msg_signature');
+  // Two people scan the same QR: the first one counts, and only the first gets a link.
+  const first = await scan(brand.appid, 'chen');
+  const second = await control('/_sim/scan', { appid: brand.appid, user: 'alice' });
+  t.like(second.body, { reply: { kind: 'none' } });
+  // WeChat had no answer in time and repeats the first scan's push: the same answer (the same link), nothing more.
+  const repeated = await control('/_sim/scan', { appid: brand.appid, user: 'chen', repeat: true });
+  t.like(repeated.body, { reply: { kind: 'text', link: first.link } });
+  t.true(await b.logged((line) => line.msg === 'WeChat repeated a push: its first answer again'));
+  t.true(await b.logged((line) => line.msg === 'follow-to-login scan' && line.outcome === 'taken'));
+  await answer(first.link, 'chen');
   const tokens = await at.rp.finish(await at.rp.landed(at.page), at.check);
   const viaQr = await loginByQr(browser, await createRp(a.issuer, rpServer), /陈大文/);
   t.is(tokens.claims()?.sub, viaQr.claims.sub, 'the first scanner, chen, logged in');
@@ -149,8 +225,10 @@ test.serial('through a third-party platform: the authorization kept from WeChat\
   t.true(await b.logged((line) => line.msg === 'Official Account authorization kept'));
   const at = await atFollowPage('shop');
   t.teardown(at.close);
-  const scanned = await control('/_sim/scan', { appid: shop.appid, user: 'alice' });
-  t.like(scanned.body, { event: 'subscribe', status: 200, body: 'success' }, 'delivered to the platform\'s event URL');
+  const scanned = await scan(shop.appid, 'alice');
+  t.is(scanned.event, 'subscribe', 'delivered to the platform\'s event URL, answered with the link, encrypted by the platform');
+  await answer(scanned.link, 'alice');
+  t.true(await b.logged((line) => line.msg === 'follow-to-login: the scanner answered in WeChat' && line.app === 'shop-mp'));
   const tokens = await at.rp.finish(await at.rp.landed(at.page), at.check);
   const viaQr = await loginByQr(browser, await createRp(a.issuer, rpServer), /Alice/);
   t.is(tokens.claims()!.sub, viaQr.claims.sub);
@@ -180,7 +258,7 @@ test.serial('an expired QR code: the page says so and offers a fresh one, which 
   await at.page.getByRole('link', { name: 'Show a new QR code' }).click();
   await at.page.getByRole('heading', { name: 'Follow to log in' }).waitFor();
   t.is(await stateOf(at.page, at.uid), 'waiting');
-  await control('/_sim/scan', { appid: brand.appid, user: 'alice' });
+  await answer((await scan(brand.appid, 'alice')).link, 'alice');
   t.truthy((await at.rp.finish(await at.rp.landed(at.page), at.check)).claims()?.sub);
 });
 

@@ -195,6 +195,7 @@ test.serial('the apps file: mistakes are one line naming the app and the field; 
   t.regex(await run([{ id: 'x', kind: 'open', appid: 'wx1', secret_env: 'S', follow_login: true }], keys), /app x: follow_login belongs to an mp/);
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', follow_login: true }], keys), /app x: token_env must name a variable holding the message token/);
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', follow_login: true, token_env: 'T', aes_key_env: 'NOPE' }], keys), /app x: aes_key_env must name a variable holding the 43-character EncodingAESKey/);
+  t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', follow_login: true, token_env: 'T' }], keys), /app x: follow_login needs safe mode \(安全模式\): set aes_key_env/, 'plaintext mode would let anyone who saw one signed push log in as any follower');
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', follow_login: 'yes' }], keys), /app x: follow_login must be true or false/);
   t.regex(await run([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S' }], { WECHAT_MP_APPID: 'wx2', WECHAT_MP_SECRET: 'a'.repeat(32), S: 'b'.repeat(32) }), /set either WECHAT_APPS_FILE or WECHAT_MP_\*/);
 });

@@ -1,6 +1,6 @@
 // Follow-to-login's scenes over the shared storage: a scan counts only for a live scene of
 // its account, only once, and only while the scene is its interaction's current QR code;
-// which events are scans at all.
+// it logs nobody in until the scanner answers through its link; which events are scans.
 
 import test from 'ava';
 import { FollowScenes } from '../../src/login/follow-scenes.ts';
@@ -19,20 +19,40 @@ test('subscribe with qrscene_, and SCAN, name a scene; any other message or even
   t.is(sceneOf({ MsgType: 'text', Content: 'qrscene_abc' }), undefined);
 });
 
+const viewer = { browser: 'Chrome · Windows', lang: 'en' };
+const scanOf = (outcome: Awaited<ReturnType<FollowScenes['scanned']>>) => ('scan' in outcome ? outcome.scan : undefined);
+
 test('the first scan of a live scene of its account counts, once; a fresh QR code makes the old one\'s scans void', async (t) => {
   const scenes = new FollowScenes(storage);
-  const first = await scenes.open('uid-1', 'brand', 60);
+  const first = await scenes.open('uid-1', 'brand', 60, viewer);
   t.is(await scenes.state('uid-1'), 'waiting');
-  t.is(await scenes.scanned(first, 'other-account', 'oX'), 'unknown', 'another account\'s event');
-  t.is(await scenes.scanned('no-such-scene', 'brand', 'oX'), 'unknown');
-  t.is(await scenes.scanned('bad scene!', 'brand', 'oX'), 'unknown');
-  const second = await scenes.open('uid-1', 'brand', 60);
-  t.is(await scenes.scanned(first, 'brand', 'oStale'), 'recorded', 'WeChat reports it, but…');
+  t.like(await scenes.scanned(first, 'other-account', 'oX'), { outcome: 'unknown' }, 'another account\'s event');
+  t.like(await scenes.scanned('no-such-scene', 'brand', 'oX'), { outcome: 'unknown' });
+  t.like(await scenes.scanned('bad scene!', 'brand', 'oX'), { outcome: 'unknown' });
+  const second = await scenes.open('uid-1', 'brand', 60, viewer);
+  t.like(await scenes.scanned(first, 'brand', 'oStale'), { outcome: 'recorded' }, 'WeChat reports it, but…');
   t.is(await scenes.state('uid-1'), 'waiting', '…the page shows the fresh QR code, so the old one\'s scan does not count');
-  t.is(await scenes.scanned(second, 'brand', 'oFirst'), 'recorded');
-  t.is(await scenes.scanned(second, 'brand', 'oSecond'), 'again');
+  const recorded = scanOf(await scenes.scanned(second, 'brand', 'oFirst'));
+  t.like(recorded, { uid: 'uid-1', app: 'brand', openid: 'oFirst', status: 'scanned', browser: 'Chrome · Windows', lang: 'en' });
+  t.like(await scenes.scanned(second, 'brand', 'oFirst'), { outcome: 'again', scan: { link: recorded?.link } }, 'the same scanner again: the same link');
+  t.like(await scenes.scanned(second, 'brand', 'oSecond'), { outcome: 'taken' }, 'someone else: nothing');
   t.is(await scenes.state('uid-1'), 'scanned');
   t.is(await scenes.state('uid-2'), 'expired', 'another interaction has no scene');
-  t.deepEqual(await scenes.take('uid-1'), { app: 'brand', openid: 'oFirst' });
+  t.is(await scenes.take('uid-1'), undefined, 'a scan alone logs nobody in');
+  t.like(await scenes.byLink(recorded!.link), { openid: 'oFirst', status: 'scanned' });
+  t.is(await scenes.byLink('x'.repeat(32)), undefined);
+  t.true(await scenes.answer(recorded!, 'confirmed'));
+  t.false(await scenes.answer(recorded!, 'declined'), 'answered once');
+  t.is(await scenes.state('uid-1'), 'confirmed');
+  t.like(await scenes.take('uid-1'), { app: 'brand', openid: 'oFirst', status: 'confirmed' });
   t.is(await scenes.take('uid-1'), undefined, 'taken once');
+});
+
+test('a declined scan is taken as declined', async (t) => {
+  const scenes = new FollowScenes(storage);
+  const scene = await scenes.open('uid-3', 'brand', 60, viewer);
+  const scan = scanOf(await scenes.scanned(scene, 'brand', 'oA'));
+  t.true(await scenes.answer(scan!, 'declined'));
+  t.is(await scenes.state('uid-3'), 'declined');
+  t.like(await scenes.take('uid-3'), { status: 'declined' });
 });

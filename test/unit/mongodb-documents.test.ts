@@ -7,10 +7,10 @@ import { RETENTION_LOCK_MODEL } from '../../src/privacy/retention.ts';
 import test from 'ava';
 import { ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL } from '../../src/login/account-tokens.ts';
 import { ATTEMPT_MODEL } from '../../src/login/attempts.ts';
-import { SCAN_MODEL, SCENE_MODEL } from '../../src/login/follow-scenes.ts';
+import { LINK_MODEL, SCAN_MODEL, SCENE_MODEL } from '../../src/login/follow-scenes.ts';
 import { HANDOFF_MODEL } from '../../src/login/handoff.ts';
 import { LOCK_MODEL, TICKET_MODEL, TOKEN_MODEL } from '../../src/login/platform-tokens.ts';
-import { NONCE_MODEL } from '../../src/login/platforms.ts';
+import { ANSWER_MODEL } from '../../src/login/push-answers.ts';
 import { BSON } from 'bson';
 import type { AccountId } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
@@ -75,6 +75,6 @@ test('a record with expiresIn 0 expires at once, not never', (t) => {
 });
 
 test('every model the broker keeps records in has its MongoDB collection', (t) => {
-  const own = [ATTEMPT_MODEL, HANDOFF_MODEL, NONCE_MODEL, TICKET_MODEL, TOKEN_MODEL, LOCK_MODEL, ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL, SCENE_MODEL, SCAN_MODEL, RETENTION_LOCK_MODEL];
+  const own = [ATTEMPT_MODEL, HANDOFF_MODEL, ANSWER_MODEL, TICKET_MODEL, TOKEN_MODEL, LOCK_MODEL, ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL, SCENE_MODEL, SCAN_MODEL, LINK_MODEL, RETENTION_LOCK_MODEL];
   t.deepEqual(own.filter((model) => !(MODELS as readonly string[]).includes(model)), []);
 });

@@ -1,6 +1,7 @@
 // A third-party platform's push endpoints over real HTTP: WeChat's component_verify_ticket
-// is kept; a push that is not WeChat's (bad signature, another appid, a replay, a stale
-// timestamp, not XML) gets 400, a log line, and changes nothing.
+// is kept; a push that is not WeChat's (bad signature, another appid, a stale timestamp,
+// not XML) gets 400, a log line, and changes nothing; a repeated push gets its first
+// answer and changes nothing more.
 
 import test from 'ava';
 import Koa from 'koa';
@@ -27,7 +28,7 @@ async function start() {
   // No WeChat call is made here: only pushes arrive.
   const tokens = new PlatformTokens(apps, storage, new WeChatClient({ apiUrl: 'http://127.0.0.1:9', timeoutMs: 1000, log }), log);
   // What authorizations and account events lead to is tested with their modules.
-  const hooks = { authorized: async () => undefined, unauthorized: async () => undefined, accountEvent: async () => undefined };
+  const hooks = { authorized: async () => undefined, unauthorized: async () => undefined, accountEvent: async () => 'success' };
   const platforms = new Platforms(apps, storage, tokens, hooks, log);
   const app = new Koa();
   app.use(platforms.routes().routes());
@@ -52,18 +53,25 @@ test('a ticket push is acknowledged with `success`, kept, and replaced by the ne
   t.false(JSON.stringify(broker.lines).includes('ticket@@@'), 'the ticket is never logged');
 });
 
+test('a repeated push (WeChat retries when it had no answer) gets its first answer and changes nothing more', async (t) => {
+  const broker = await start();
+  t.teardown(broker.close);
+  const early = ticketPush(keys, 'early');
+  t.deepEqual(await sendPush(broker.auth, early), { status: 200, body: 'success' });
+  await sendPush(broker.auth, ticketPush(keys, 'later'));
+  t.deepEqual(await sendPush(broker.auth, early), { status: 200, body: 'success' }, 'never refused: WeChat would tell the follower the service failed');
+  t.is(await broker.tokens.ticket('isv'), 'later', 'the repeat did not bring the older ticket back');
+  t.true(broker.lines.some((line) => line.msg === 'WeChat repeated a push: its first answer again'));
+});
+
 test('pushes that are not WeChat\'s are refused with 400 and a reason in the log, and the ticket stays', async (t) => {
   const broker = await start();
   t.teardown(broker.close);
   await sendPush(broker.auth, ticketPush(keys, 'genuine'));
   const forged = ticketPush({ ...keys, token: 'someoneElse' }, 'forged-signature');
-  const replayed = ticketPush(keys, 'forged-replay', { nonce: 'abc123' });
-  t.is((await sendPush(broker.auth, replayed)).status, 200, 'first time');
-  await sendPush(broker.auth, ticketPush(keys, 'genuine'));
   const cases: Array<[string, Parameters<typeof sendPush>[1], RegExp]> = [
     ['another token', forged, /bad msg_signature/],
     ['another platform\'s appid inside', ticketPush(keys, 'forged-appid', { appid: 'wxa11e0ther0000000' }), /another appid/],
-    ['a replayed nonce', replayed, /replayed/],
     ['a stale timestamp', ticketPush(keys, 'forged-stale', { timestamp: Math.floor(Date.now() / 1000) - 3600 }), /not recent/],
     ['no signature', { query: new URLSearchParams(), body: '<xml/>' }, /required/],
     ['not XML', { ...ticketPush(keys, 'x'), body: '{"Encrypt": "x"}' }, /xml|Encrypt/i],
