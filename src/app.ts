@@ -199,6 +199,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     platformTokens: shared.platformTokens,
     accountTokens: shared.accountTokens,
     scenes,
+    followQrBudget: { perMinute: config.followQrPerMinute, counters: stores.counters },
     linker,
     log,
     metrics,

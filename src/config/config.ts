@@ -79,6 +79,8 @@ export interface Config {
   readonly retentionDays: number | undefined;
   /** Requests a minute per client IP and per client_id at the costly endpoints; 0 is off. */
   readonly rateLimits: { readonly perIp: number; readonly perClient: number };
+  /** Follow-to-login QR codes the broker may create at WeChat in a minute, across instances; 0 is no limit. */
+  readonly followQrPerMinute: number;
   /** SIGTERM: how long to keep serving while not ready, then how long in-flight requests get. */
   readonly shutdown: { readonly delayMs: number; readonly timeoutMs: number };
   /** The first signs (and keys the login states); all verify. */
@@ -176,6 +178,7 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
       perIp: settings.RATE_LIMIT_PER_IP ?? (production ? 300 : 0),
       perClient: settings.RATE_LIMIT_PER_CLIENT ?? (production ? 3000 : 0),
     },
+    followQrPerMinute: settings.FOLLOW_QR_PER_MINUTE,
     retentionDays: settings.ACCOUNT_RETENTION_DAYS,
     shutdown: { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS },
     cookieKeys: (settings.COOKIE_KEYS ?? [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')]) as [string, ...string[]],

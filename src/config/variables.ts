@@ -123,6 +123,10 @@ export const VARIABLES = {
     schema: optional(wholeNumber(0, 1_000_000)), derived: '`300` in production, `0` (off) in dev mode', production: 'optional',
     doc: 'requests a minute one client IP may make to /auth, /request, /token, the login pages and WeChat\'s callbacks (`0`: no limit)',
   }),
+  FOLLOW_QR_PER_MINUTE: variable({
+    schema: wholeNumber(0, 10_000), default: '60', production: 'optional',
+    doc: 'follow-to-login QR codes the broker may create at WeChat in a minute, across instances (`qrcode/create` draws on the account\'s API quota, shared with everything the company runs; a reload shows the same code); past it, a page asks the person to try again shortly (`0`: no limit)',
+  }),
   RATE_LIMIT_PER_CLIENT: variable({
     schema: optional(wholeNumber(0, 1_000_000)), derived: '`3000` in production, `0` (off) in dev mode', production: 'optional',
     doc: 'requests a minute for one client_id at those endpoints (`0`: no limit)',

@@ -66,11 +66,21 @@ export class FollowScenes {
     this.#links = storage.adapter(LINK_MODEL);
   }
 
-  /** A fresh scene for the interaction `uid` and the account `app`, living `ttlS` seconds, shown to `viewer`. */
-  async open(uid: string, app: string, ttlS: number, viewer: Viewer): Promise<string> {
-    const scene = randomBytes(24).toString('base64url');
-    await this.#scenes.upsert(scene, { uid, app, scene, exp: nowS() + ttlS, browser: viewer.browser, lang: viewer.lang }, ttlS);
-    return scene;
+  /** A fresh scene's name, for WeChat's QR code; `open` keeps it once WeChat made the code. */
+  static fresh(): string {
+    return randomBytes(24).toString('base64url');
+  }
+
+  /** Keeps `scene` for the interaction `uid` and the account `app`: its QR content `url`, living `ttlS` seconds, shown to `viewer`. */
+  async open(scene: string, uid: string, app: string, ttlS: number, viewer: Viewer & { url: string }): Promise<void> {
+    await this.#scenes.upsert(scene, { uid, app, scene, exp: nowS() + ttlS, browser: viewer.browser, lang: viewer.lang, url: viewer.url }, ttlS);
+  }
+
+  /** The QR code the interaction shows now for `app`, while it lives: a reload shows it again. */
+  async shown(uid: string, app: string): Promise<{ url: string } | undefined> {
+    const opened = await this.#scenes.findByUid(uid);
+    const live = opened && opened.app === app && typeof opened.url === 'string' && typeof opened.exp === 'number' && opened.exp > nowS();
+    return live ? { url: opened.url as string } : undefined;
   }
 
   /** Records a scan of `scene` in `app` by `openid`; a scene nobody opened, or another account's, is unknown. */

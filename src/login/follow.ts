@@ -20,6 +20,7 @@ import { errorPage, followPage } from '../pages/views.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import type { Openid, WeChatUser } from '../wechat/types.ts';
 import { acrForApp } from './claims.ts';
+import { FollowScenes } from './follow-scenes.ts';
 import { browserName, DECLINED_IN_WECHAT } from './handoff.ts';
 import type { Login } from './login.ts';
 import { clientOf, factsOf } from './respond.ts';
@@ -46,18 +47,44 @@ function weChatFailed(ctx: Context, login: Login, app: ConfiguredApp, error: WeC
   errorPage(ctx, misconfigured ? { kind: 'misconfigured', status: 503 } : { kind: 'unavailable', status: 503, retryHref: `/interaction/${uid}?via=follow` });
 }
 
-/** The follow-to-login page with a fresh QR code for this interaction. */
-export async function startFollow(ctx: Context, login: Login, interaction: Interaction, app: ConfiguredApp, qrToo: boolean): Promise<void> {
+/**
+ * The QR content for this interaction: the one its page already shows (a reload shows the
+ * same code until it expires), else a new code from WeChat while the broker-wide budget
+ * allows (`qrcode/create` draws on the account's API quota, which everything the company
+ * runs shares). Undefined after answering why not.
+ */
+async function qrFor(ctx: Context, login: Login, interaction: Interaction, app: ConfiguredApp): Promise<string | undefined> {
   const { uid } = interaction;
+  const shown = await login.scenes.shown(uid, app.id);
+  if (shown) {
+    login.metrics.followQr('reused');
+    return shown.url;
+  }
+  const { perMinute, counters } = login.followQrBudget;
+  if (perMinute > 0 && (await counters.hit('follow-qr', 60)).count > perMinute) {
+    login.metrics.followQr('budget_spent');
+    login.log.warn({ uid, app: app.id, perMinute }, 'follow-to-login: FOLLOW_QR_PER_MINUTE spent, no QR code created');
+    ctx.set('retry-after', '60');
+    return void errorPage(ctx, { kind: 'busy', status: 503, retryHref: `/interaction/${uid}?via=follow` });
+  }
   const ttl = Math.max(30, Math.min(QR_TTL_S, interaction.exp - Math.floor(Date.now() / 1000)));
-  const scene = await login.scenes.open(uid, app.id, ttl, { browser: browserName(ctx.get('user-agent')), lang: langOf(ctx) });
-  let url: string;
+  const scene = FollowScenes.fresh();
   try {
-    ({ url } = await login.accountTokens.withToken(app, (token) => login.wechat.sceneQr(token, scene, ttl)));
+    const { url } = await login.accountTokens.withToken(app, (token) => login.wechat.sceneQr(token, scene, ttl));
+    await login.scenes.open(scene, uid, app.id, ttl, { browser: browserName(ctx.get('user-agent')), lang: langOf(ctx), url });
+    login.metrics.followQr('created');
+    return url;
   } catch (error) {
     if (!(error instanceof WeChatError)) throw error;
-    return weChatFailed(ctx, login, app, error, uid);
+    return void weChatFailed(ctx, login, app, error, uid);
   }
+}
+
+/** The follow-to-login page with this interaction's QR code. */
+export async function startFollow(ctx: Context, login: Login, interaction: Interaction, app: ConfiguredApp, qrToo: boolean): Promise<void> {
+  const { uid } = interaction;
+  const url = await qrFor(ctx, login, interaction, app);
+  if (url === undefined) return;
   const client = await login.interactions.client(interaction);
   ctx.set('cache-control', 'no-store');
   followPage(ctx, {

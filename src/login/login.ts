@@ -10,6 +10,7 @@ import type { ConfiguredApp, QrMode } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { Interaction, InteractionError, Interactions } from '../oidc/interactions.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
+import type { Counters } from '../storage/counters.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
 import { langOf } from '../pages/html.ts';
 import type { WeChatClient } from '../wechat/client.ts';
@@ -37,6 +38,8 @@ export interface LoginParts {
   readonly accountTokens: AccountTokens;
   /** Follow-to-login's QR scenes and their scans. */
   readonly scenes: FollowScenes;
+  /** Follow-to-login QR codes WeChat may be asked for in a minute (0: no limit), counted across instances. */
+  readonly followQrBudget: { readonly perMinute: number; readonly counters: Counters };
   readonly linker: AccountLinker;
   readonly log: Logger;
   readonly metrics: BrokerMetrics;

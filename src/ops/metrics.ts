@@ -4,6 +4,7 @@
 //   broker_tokens_issued_total{grant_type}
 //   broker_storage_operation_duration_seconds{store}, broker_storage_errors_total{store}
 //   broker_admin_calls_total{client,action,outcome}
+//   broker_follow_qr_codes_total{outcome}: follow-to-login QR codes created, shown again, or refused (the budget spent)
 //   and prom-client's default process metrics.
 
 import Router from '@koa/router';
@@ -26,6 +27,7 @@ export class BrokerMetrics {
   readonly #storageDuration = new Histogram({ name: 'broker_storage_operation_duration_seconds', help: 'Storage operation latency', labelNames: ['store'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2], registers: [this.registry] });
   readonly #adminCalls = new Counter({ name: 'broker_admin_calls_total', help: 'Admin API calls by calling client, action and outcome (the audit trail is the log)', labelNames: ['client', 'action', 'outcome'], registers: [this.registry] });
   readonly #logoutNotices = new Counter({ name: 'broker_backchannel_logouts_total', help: 'Back-channel logout deliveries by outcome (delivered; retrying after a failure; failed, given up)', labelNames: ['outcome'], registers: [this.registry] });
+  readonly #followQr = new Counter({ name: 'broker_follow_qr_codes_total', help: 'Follow-to-login QR codes: created at WeChat, shown again on a reload, or refused because the per-minute budget was spent', labelNames: ['outcome'], registers: [this.registry] });
   readonly #storageErrors = new Counter({ name: 'broker_storage_errors_total', help: 'Storage operations that failed or timed out', labelNames: ['store'], registers: [this.registry] });
 
   constructor() {
@@ -47,6 +49,10 @@ export class BrokerMetrics {
 
   adminCall(client: string, action: string, outcome: string): void {
     this.#adminCalls.inc({ client, action, outcome });
+  }
+
+  followQr(outcome: 'created' | 'reused' | 'budget_spent'): void {
+    this.#followQr.inc({ outcome });
   }
 
   tokenIssued(grantType: string): void {

@@ -217,7 +217,7 @@ ${postForm(ctx, data.action, html`
 
 export type ErrorPageKind =
   | 'state' | 'forged' | 'snapshot' | 'misconfigured' | 'code' | 'unavailable'
-  | 'interaction' | 'request' | 'not_found' | 'internal' | 'conflict' | 'storage' | 'rate_limited' | 'starting';
+  | 'interaction' | 'request' | 'not_found' | 'internal' | 'conflict' | 'storage' | 'rate_limited' | 'starting' | 'busy';
 
 export interface ErrorData {
   readonly kind: ErrorPageKind;

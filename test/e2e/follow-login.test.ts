@@ -36,6 +36,7 @@ let simulator: RunningSimulator;
 let redis: RedisServer;
 let a: RunningBroker;
 let b: RunningBroker;
+let env: Record<string, string>;
 
 const control = async (path: string, body: unknown) => {
   const response = await fetch(`${simulator.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
@@ -53,7 +54,7 @@ test.before(async () => {
     { id: 'isv', kind: 'component', appid: platform.appid, secret_env: 'ISV_SECRET', token_env: 'ISV_TOKEN', aes_key_env: 'ISV_AES_KEY' },
   ]));
   const pinned = (id: string, apps: string[]) => ({ client_id: id, client_secret: `${id}-secret-0123456789abcdef0123456789`, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: apps });
-  const env = {
+  env = {
     // One deployment: the instances share their keys, as production requires.
     REDIS_URL: redis.url, COOKIE_KEYS: randomBytes(32).toString('hex'), WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, BRAND_SECRET: brand.secret,
     BRAND_TOKEN: TOKEN, BRAND_AES_KEY: AES_KEY, ISV_SECRET: platform.secret, ISV_TOKEN: platform.token, ISV_AES_KEY: platform.aesKey,
@@ -260,6 +261,38 @@ test.serial('an expired QR code: the page says so and offers a fresh one, which 
   t.is(await stateOf(at.page, at.uid), 'waiting');
   await answer((await scan(brand.appid, 'alice')).link, 'alice');
   t.truthy((await at.rp.finish(await at.rp.landed(at.page), at.check)).claims()?.sub);
+});
+
+test.serial('one QR code per login: a reload shows the same code and WeChat is asked once; past FOLLOW_QR_PER_MINUTE, a clear page, counted', async (t) => {
+  const at = await atFollowPage('follow');
+  t.teardown(at.close);
+  const created = async () => (await simCalls(simulator.url)).filter((call) => call.path === '/cgi-bin/qrcode/create').length;
+  const before = await created();
+  const code = await at.page.locator('.follow-qr svg').innerHTML();
+  for (let reload = 0; reload < 3; reload += 1) {
+    await at.page.reload();
+    await at.page.getByRole('heading', { name: 'Follow to log in' }).waitFor();
+    t.is(await at.page.locator('.follow-qr svg').innerHTML(), code, 'the same code');
+  }
+  t.is(await created(), before, 'WeChat was not asked again');
+  // A broker allowed one new code a minute: the second person is told to try again shortly.
+  const { REDIS_URL: _shared, ...alone } = env;
+  const small = await startBroker({ ...alone, FOLLOW_QR_PER_MINUTE: '1' });
+  t.teardown(() => small.stop());
+  const rp = await createRp(small.issuer, rpServer, 'follow', 'follow-secret-0123456789abcdef0123456789');
+  const first = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => first.context.close());
+  await first.page.goto((await rp.start()).url);
+  await first.page.getByRole('heading', { name: 'Follow to log in' }).waitFor();
+  const second = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => second.context.close());
+  const refused = await second.page.goto((await rp.start()).url);
+  t.is(refused?.status(), 503);
+  await second.page.getByText('Many people are logging in this way right now').waitFor();
+  t.is(await created(), before + 1, 'the budget held: one code created');
+  const metrics = await (await fetch(`${small.issuer}/metrics`)).text();
+  t.regex(metrics, /broker_follow_qr_codes_total\{outcome="budget_spent"\} 1/);
+  t.true(await small.logged((line) => line.msg === 'follow-to-login: FOLLOW_QR_PER_MINUTE spent, no QR code created'));
 });
 
 test.serial('WeChat\'s server URL check is answered with echostr only when signed with the token', async (t) => {

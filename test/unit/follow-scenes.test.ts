@@ -24,12 +24,16 @@ const scanOf = (outcome: Awaited<ReturnType<FollowScenes['scanned']>>) => ('scan
 
 test('the first scan of a live scene of its account counts, once; a fresh QR code makes the old one\'s scans void', async (t) => {
   const scenes = new FollowScenes(storage);
-  const first = await scenes.open('uid-1', 'brand', 60, viewer);
+  const first = FollowScenes.fresh();
+  await scenes.open(first, 'uid-1', 'brand', 60, { ...viewer, url: 'https://wechat.example/q/1' });
+  t.deepEqual(await scenes.shown('uid-1', 'brand'), { url: 'https://wechat.example/q/1' }, 'a reload shows the same code');
+  t.is(await scenes.shown('uid-1', 'shop'), undefined, 'another account\'s page needs its own');
   t.is(await scenes.state('uid-1'), 'waiting');
   t.like(await scenes.scanned(first, 'other-account', 'oX'), { outcome: 'unknown' }, 'another account\'s event');
   t.like(await scenes.scanned('no-such-scene', 'brand', 'oX'), { outcome: 'unknown' });
   t.like(await scenes.scanned('bad scene!', 'brand', 'oX'), { outcome: 'unknown' });
-  const second = await scenes.open('uid-1', 'brand', 60, viewer);
+  const second = FollowScenes.fresh();
+  await scenes.open(second, 'uid-1', 'brand', 60, { ...viewer, url: 'https://wechat.example/q/2' });
   t.like(await scenes.scanned(first, 'brand', 'oStale'), { outcome: 'recorded' }, 'WeChat reports it, but…');
   t.is(await scenes.state('uid-1'), 'waiting', '…the page shows the fresh QR code, so the old one\'s scan does not count');
   const recorded = scanOf(await scenes.scanned(second, 'brand', 'oFirst'));
@@ -50,7 +54,8 @@ test('the first scan of a live scene of its account counts, once; a fresh QR cod
 
 test('a declined scan is taken as declined', async (t) => {
   const scenes = new FollowScenes(storage);
-  const scene = await scenes.open('uid-3', 'brand', 60, viewer);
+  const scene = FollowScenes.fresh();
+  await scenes.open(scene, 'uid-3', 'brand', 60, { ...viewer, url: 'https://wechat.example/q/3' });
   const scan = scanOf(await scenes.scanned(scene, 'brand', 'oA'));
   t.true(await scenes.answer(scan!, 'declined'));
   t.is(await scenes.state('uid-3'), 'declined');
