@@ -4,14 +4,14 @@
 //   GET  /account/export   everything held about them, one JSON document
 //   GET  /account/delete   what deleting means; POST /account/delete does it
 // The person is whoever oidc-provider's session says; without one, the page sends them
-// through a login of its own client (client.ts) and back. Forms carry the page's token
-// (ops/page-forms.ts), so no other site can post them; the route acts for whoever is
-// logged in at this browser.
+// through a login of its own client (client.ts) and back. Inside WeChat, every view also
+// goes through that login first, so that WeChat confirms who is present
+// (present-account.ts). Forms carry the page's token (ops/page-forms.ts), so no other site
+// can post them; the route acts for whoever is logged in at this browser.
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { randomBytes } from 'node:crypto';
 import type { AccountId } from '../accounts/account.ts';
 import type { ConfiguredApp } from '../config/config.ts';
 import { readForm } from '../http/read-body.ts';
@@ -22,7 +22,8 @@ import { langOf } from '../pages/html.ts';
 import { errorPage, type ConsentItem } from '../pages/views.ts';
 import type { Held } from '../oidc/account-records.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
-import { ACCOUNT_PAGE_CLIENT, accountSignInUrl } from './client.ts';
+import { ACCOUNT_PAGE_CLIENT } from './client.ts';
+import { confirmPresent, inWeChat, presentConfirmed, returnedFrom, signInFor, type Destination } from './present-account.ts';
 
 export interface AccountPageParts {
   readonly provider: Provider;
@@ -34,11 +35,25 @@ export interface AccountPageParts {
 }
 
 /** To a login and back; a browser back from a login that did not sign it in gets a button instead (no loop). */
-function signIn(ctx: Context, parts: AccountPageParts, forceLogin: boolean): void {
-  const url = accountSignInUrl(parts.issuer, randomBytes(16).toString('base64url'), forceLogin);
+function signIn(ctx: Context, parts: AccountPageParts, destination: Destination, forceLogin = false): void {
+  const url = signInFor(ctx, parts.issuer, destination, forceLogin);
   if (ctx.query.state !== undefined || ctx.query.error !== undefined) return accountSignedOutPage(ctx, url);
   ctx.status = 303;
   ctx.redirect(url);
+}
+
+/**
+ * The person logged in here, once it is safe to act for them: inside WeChat only on the
+ * return of the page's own sign-in (WeChat confirmed who is present), after which this
+ * browser's forms may act for them a few minutes. Undefined after sending the browser on.
+ */
+async function present(ctx: Context, parts: AccountPageParts, destination: Destination, returned: Destination | undefined): Promise<SignedIn | undefined> {
+  const me = await signedIn(parts.provider, ctx);
+  if (!me) return void signIn(ctx, parts, destination, false);
+  if (!inWeChat(ctx)) return me;
+  if (returned !== destination) return void signIn(ctx, parts, destination);
+  confirmPresent(ctx, me.accountId);
+  return me;
 }
 
 async function clientName(provider: Provider, clientId: string, ctx: Context): Promise<string> {
@@ -62,9 +77,14 @@ async function grantsOnPage(ctx: Context, parts: AccountPageParts, held: Held): 
 }
 
 async function show(ctx: Context, parts: AccountPageParts): Promise<void> {
-  const me = await signedIn(parts.provider, ctx);
-  const found = me && await parts.personalData.held(me.accountId as AccountId);
-  if (!me || !found) return signIn(ctx, parts, me !== undefined);
+  // The sign-in always comes back here; it may have been on its way to the export or the delete confirmation.
+  const returned = returnedFrom(ctx);
+  if (returned === 'export') return exportData(ctx, parts, returned);
+  if (returned === 'delete') return confirmDelete(ctx, parts, returned);
+  const me = await present(ctx, parts, 'page', returned);
+  if (!me) return;
+  const found = await parts.personalData.held(me.accountId as AccountId);
+  if (!found) return signIn(ctx, parts, 'page', true);
   const { account, held } = found;
   const appName = (appid: string) => {
     const app = parts.apps.find((candidate) => candidate.appid === appid);
@@ -82,12 +102,27 @@ async function show(ctx: Context, parts: AccountPageParts): Promise<void> {
   });
 }
 
-/** The person logged in at this browser, and the form (its page token checked before the route); a plain 400 page without a session. */
+/** The person logged in at this browser (inside WeChat: the one WeChat confirmed for this page), and the form (its page token checked before the route); a plain 400 page otherwise. */
 async function formOf(ctx: Context, parts: AccountPageParts): Promise<{ me: SignedIn; form: URLSearchParams } | undefined> {
   const me = await signedIn(parts.provider, ctx);
-  if (me) return { me, form: await readForm(ctx) };
-  errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: 'nobody is logged in at this browser: open /account again' });
+  if (me && presentConfirmed(ctx, me.accountId)) return { me, form: await readForm(ctx) };
+  const detail = me ? 'WeChat has not confirmed who is present for this page: open /account again' : 'nobody is logged in at this browser: open /account again';
+  errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail, retryHref: '/account' });
   return undefined;
+}
+
+async function exportData(ctx: Context, parts: AccountPageParts, returned: Destination | undefined): Promise<void> {
+  const me = await present(ctx, parts, 'export', returned);
+  if (!me) return;
+  const exported = await parts.personalData.export(me.accountId as AccountId, parts.issuer);
+  if (!exported) return signIn(ctx, parts, 'export', true);
+  ctx.set('cache-control', 'no-store');
+  ctx.set('content-disposition', 'attachment; filename="my-account.json"');
+  ctx.body = exported;
+}
+
+async function confirmDelete(ctx: Context, parts: AccountPageParts, returned: Destination | undefined): Promise<void> {
+  if (await present(ctx, parts, 'delete', returned)) accountDeletePage(ctx);
 }
 
 export function accountPageRoutes(parts: AccountPageParts): Router {
@@ -102,19 +137,8 @@ export function accountPageRoutes(parts: AccountPageParts): Router {
     ctx.status = 303;
     ctx.redirect(done ? `/account?revoked=${encodeURIComponent(client)}` : '/account');
   });
-  router.get('/account/export', async (ctx) => {
-    const me = await signedIn(parts.provider, ctx);
-    const exported = me && await parts.personalData.export(me.accountId as AccountId, parts.issuer);
-    if (!exported) return signIn(ctx, parts, false);
-    ctx.set('cache-control', 'no-store');
-    ctx.set('content-disposition', 'attachment; filename="my-account.json"');
-    ctx.body = exported;
-  });
-  router.get('/account/delete', async (ctx) => {
-    const me = await signedIn(parts.provider, ctx);
-    if (!me) return signIn(ctx, parts, false);
-    accountDeletePage(ctx);
-  });
+  router.get('/account/export', (ctx) => exportData(ctx, parts, undefined));
+  router.get('/account/delete', (ctx) => confirmDelete(ctx, parts, undefined));
   router.post('/account/delete', async (ctx) => {
     const posted = await formOf(ctx, parts);
     if (!posted) return;

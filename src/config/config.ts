@@ -174,10 +174,7 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     keys: settings.JWKS_FILE === undefined ? await generateSigningKeys() : loadJwksFile('JWKS_FILE', settings.JWKS_FILE),
     storage: storage(settings),
     metrics: metrics(settings),
-    rateLimits: {
-      perIp: settings.RATE_LIMIT_PER_IP ?? (production ? 300 : 0),
-      perClient: settings.RATE_LIMIT_PER_CLIENT ?? (production ? 3000 : 0),
-    },
+    rateLimits: rateLimits(settings, production),
     followQrPerMinute: settings.FOLLOW_QR_PER_MINUTE,
     retentionDays: settings.ACCOUNT_RETENTION_DAYS,
     shutdown: { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS },
@@ -186,6 +183,11 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     brand: brand(settings),
   };
   return { ...config, warnings: warnings(settings, config) };
+}
+
+/** Requests a minute per client IP and per client_id: on in production, off in dev mode unless set. */
+function rateLimits(settings: Settings, production: boolean): Config['rateLimits'] {
+  return { perIp: settings.RATE_LIMIT_PER_IP ?? (production ? 300 : 0), perClient: settings.RATE_LIMIT_PER_CLIENT ?? (production ? 3000 : 0) };
 }
 
 export async function loadConfig(env: Env = process.env): Promise<Config> {

@@ -12,7 +12,8 @@ import { startBroker, testClients, writeClientsFile, type RunningBroker } from '
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { startQrLogin } from '../helpers/wechat.ts';
+import { setPhoneUser } from '../helpers/simulator.ts';
+import { loginInWeChat, startQrLogin } from '../helpers/wechat.ts';
 import { eventually } from '../helpers/wait.ts';
 
 let browser: Browser;
@@ -132,4 +133,45 @@ test.serial('response_type=none is the account page\'s alone: a relying party re
   t.is(landed.searchParams.get('error'), 'invalid_request');
   t.regex(String(landed.searchParams.get('error_description')), /response_type is not allowed for this client/);
   t.is(landed.searchParams.get('state'), 's1');
+});
+
+/** "Download my data" followed to its end (inside WeChat, through WeChat's check first): the `sub` in the file. */
+async function exportedSub(page: Page): Promise<string> {
+  const download = page.waitForEvent('download');
+  // A download, not a page: the navigation itself reports it as aborted.
+  await page.goto(`${broker.issuer}/account/export`).catch(() => undefined);
+  return (JSON.parse(readFileSync(await (await download).path(), 'utf8')) as { account: { sub: string } }).account.sub;
+}
+
+test.serial('inside WeChat the page belongs to the WeChat account present: on a shared phone switched to Bob, the page, the export and the forms are Bob\'s, never Alice\'s', async (t) => {
+  // Both have used the broker inside WeChat before, so WeChat's check is silent for each.
+  const rp = await createRp(broker.issuer, rpServer);
+  const alice = (await loginInWeChat(browser, rp, broker.simulator, 'alice', { allow: true })).claims.sub;
+  const bob = (await loginInWeChat(browser, rp, broker.simulator, 'bob', { allow: true })).claims.sub;
+  const { context, page } = await newPerson(browser, 'wechat', 'en');
+  t.teardown(() => context.close());
+  await setPhoneUser(context, broker.simulator, 'alice');
+  await page.goto(`${broker.issuer}/account`);
+  await page.getByRole('heading', { name: 'Your account' }).waitFor();
+  t.regex(await page.locator('section').innerText(), /小爱 Alice/);
+  t.is(await exportedSub(page), alice);
+  // The phone switches to Bob's WeChat account; the broker's cookie is still Alice's session.
+  await setPhoneUser(context, broker.simulator, 'bob');
+  const stale = await page.request.post(`${broker.issuer}/account/delete`, { form: { page_token: 'x' }, maxRedirects: 0 });
+  t.is(stale.status(), 403, 'no form acts without the page\'s token');
+  await page.goto(`${broker.issuer}/account`);
+  await page.getByRole('heading', { name: 'Your account' }).waitFor();
+  const shown = await page.locator('section').innerText();
+  t.notRegex(shown, /小爱 Alice/, 'never the previous person\'s page');
+  t.regex(shown, /Bob/);
+  t.is(await exportedSub(page), bob, 'the export is the present person\'s, after WeChat said who it is');
+  // A form acts only for the account WeChat confirmed for this page, and only for a few minutes.
+  await page.goto(`${broker.issuer}/account`);
+  await page.getByRole('heading', { name: 'Your account' }).waitFor();
+  await context.clearCookies({ name: 'account_confirmed' });
+  await page.getByRole('button', { name: /^Revoke / }).first().click();
+  await page.getByText('WeChat has not confirmed who is present for this page').waitFor();
+  await page.goto(`${broker.issuer}/account`);
+  await page.getByRole('heading', { name: 'Your account' }).waitFor();
+  t.true(await page.getByRole('button', { name: /^Revoke / }).first().isVisible(), 'nothing was revoked');
 });
