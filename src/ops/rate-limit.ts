@@ -1,10 +1,11 @@
 // Rate limits on the endpoints anyone can hit and that cost the broker something: the
 // authorization endpoint (and pushed requests), the token endpoint, every login page and
 // WeChat's callbacks (/interaction/*, the hand-off's /h/*, follow-to-login's confirmation /f/*), and a third-party platform's
-// authorization pages. Not WeChat's pushes: WeChat sends every account's pushes from a
-// few servers of its own, so a limit per IP would refuse WeChat itself in a busy minute
-// (and it gives up on a push after three tries); a push is checked by its signature
-// before anything is stored. Per client IP (the proxy's word when TRUST_PROXY) and per
+// authorization pages. WeChat's pushes count only when they are refused: WeChat sends
+// every account's pushes from a few servers of its own, so counting every push per IP would
+// refuse WeChat itself in a busy minute (and it gives up on a push after three tries);
+// an IP whose pushes were refused (a bad signature, bad crypto) more often than the limit
+// in a minute gets 429 for its pushes until the minute ends. Per client IP (the proxy's word when TRUST_PROXY) and per
 // client_id, in one-minute windows; beyond a limit, 429 with Retry-After. Paths are matched
 // as the router matches them (any case, a trailing slash), so no spelling escapes a limit.
 // A counter store that fails lets the request through (and is logged): a storage outage
@@ -26,6 +27,8 @@ const LIMITED = /^\/(auth|request|token)(\/|$)|^\/(interaction|h|f)\/|^\/wechat\
 /** The status a waiting page polls every second or two (hand-off, follow-to-login): a person waiting is no attack. */
 const POLL = /^\/interaction\/[^/]+\/(handoff|follow)\/?$/i;
 const JSON_ANSWER = /^\/(request|token)/i;
+/** WeChat's push routes (follow-to-login's server address, a platform's event URLs). */
+const PUSH = /^\/wechat\/(mp\/[^/]+\/events|platform\/[^/]+\/(auth-events|events\/[^/]+))\/?$/i;
 
 const limited = (ctx: Context): boolean => LIMITED.test(ctx.path) && !(ctx.method === 'GET' && POLL.test(ctx.path));
 
@@ -48,8 +51,29 @@ function refuse(ctx: Context, resetInS: number): void {
   errorPage(ctx, { kind: 'rate_limited', status: 429 });
 }
 
+/** Pushes from an IP whose pushes were refused more than `limit` times this minute get 429; a verified push is never counted. */
+async function pushes(ctx: Context, next: () => Promise<unknown>, counters: Counters, limit: number, log: Logger): Promise<void> {
+  const key = `push-refused:${ctx.ip}`;
+  try {
+    const { count, resetInS } = await counters.count(key);
+    if (count >= limit) {
+      log.warn({ limit: 'push-refused', ip: ctx.ip, path: ctx.path }, 'rate limit reached');
+      ctx.set('retry-after', String(Math.max(1, resetInS)));
+      ctx.status = 429;
+      ctx.type = 'text/plain';
+      ctx.body = 'refused';
+      return;
+    }
+  } catch (error) {
+    log.warn({ reason: (error as Error).message }, 'rate limit counters unavailable: request let through');
+  }
+  await next();
+  if (ctx.status === 400) await counters.hit(key, WINDOW_S).catch(() => undefined);
+}
+
 export function rateLimits(counters: Counters, limits: RateLimits, log: Logger): Middleware {
   return async (ctx, next) => {
+    if (limits.perIp > 0 && ctx.method === 'POST' && PUSH.test(ctx.path)) return pushes(ctx, next, counters, limits.perIp, log);
     if (!limited(ctx) || (limits.perIp === 0 && limits.perClient === 0)) return next();
     const client = clientOf(ctx);
     const checks: Array<[string, number]> = [

@@ -14,6 +14,8 @@ export interface Hit {
 
 export interface Counters {
   hit(key: string, windowS: number): Promise<Hit>;
+  /** The key's hits in its current window, without adding one (0 when it has none). */
+  count(key: string): Promise<Hit>;
 }
 
 /** Keys this process keeps at most; past that, ended windows are swept first. */
@@ -32,6 +34,12 @@ export class MemoryCounters implements Counters {
     }
     window.count += 1;
     return { count: window.count, resetInS: Math.ceil((window.endsAt - now) / 1000) };
+  }
+
+  async count(key: string): Promise<Hit> {
+    const window = this.#windows.get(key);
+    const now = Date.now();
+    return window && window.endsAt > now ? { count: window.count, resetInS: Math.ceil((window.endsAt - now) / 1000) } : { count: 0, resetInS: 0 };
   }
 
   #sweep(now: number): void {
@@ -60,6 +68,13 @@ export class RedisCounters implements Counters {
     return this.#guard.run(async () => {
       const [count, ttl] = await this.#redis.eval(HIT, 1, `${this.#prefix}${key}`, String(windowS)) as [number, number];
       return { count, resetInS: ttl > 0 ? ttl : windowS };
+    });
+  }
+
+  count(key: string): Promise<Hit> {
+    return this.#guard.run(async () => {
+      const [count, ttl] = await Promise.all([this.#redis.get(`${this.#prefix}${key}`), this.#redis.ttl(`${this.#prefix}${key}`)]);
+      return { count: Number(count ?? 0), resetInS: Math.max(0, ttl) };
     });
   }
 }

@@ -19,4 +19,15 @@ export function countersContract(test: TestFn, backend: string, counters: () => 
     const hits = await Promise.all(Array.from({ length: 20 }, () => counters().hit(key, 60)));
     t.deepEqual(hits.map((hit) => hit.count).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
   });
+
+  test(`${backend} counters: a count reads a key's hits without adding one; a key never hit counts 0`, async (t) => {
+    const key = randomUUID();
+    t.like(await counters().count(key), { count: 0 });
+    await counters().hit(key, 60);
+    await counters().hit(key, 60);
+    const counted = await counters().count(key);
+    t.is(counted.count, 2);
+    t.true(counted.resetInS > 0 && counted.resetInS <= 60);
+    t.is((await counters().count(key)).count, 2, 'counting added nothing');
+  });
 }

@@ -1,8 +1,13 @@
 // Rate limits: past the limit a person gets a page and a relying party a JSON error, both
-// 429 with Retry-After; with Redis the limit holds across instances.
+// 429 with Retry-After; with Redis the limit holds across instances; WeChat's pushes count
+// only when refused.
 
 import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
+import { sendPush, ticketPush } from '../helpers/platform-push.ts';
 import { startRedis } from '../helpers/redis.ts';
 
 const authorize = (issuer: string) => `${issuer}/auth?${new URLSearchParams({
@@ -54,6 +59,28 @@ test('limits by route, not by spelling: /TOKEN, /Auth, /token/ and /interaction/
     t.is((await fetch(authorize(broker.issuer).replace('/auth?', '/Auth?'), { redirect: 'manual' })).status, 429);
     t.is((await fetch(`${broker.issuer}/interaction/someone/WECHAT`, { redirect: 'manual' })).status, 429);
     t.not((await fetch(`${broker.issuer}/interaction/someone/handoff`)).status, 429, 'the hand-off page\'s poll is not counted');
+  } finally {
+    await broker.stop();
+  }
+});
+
+test('pushes: WeChat\'s own are never counted (it sends every account\'s from a few IPs); an IP whose pushes are refused past the limit gets 429', async (t) => {
+  const keys = { appid: 'wxc0mp0nent00000a1', token: 'platformToken1', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
+  const appsFile = join(mkdtempSync(join(tmpdir(), 'broker-limits-')), 'apps.json');
+  writeFileSync(appsFile, JSON.stringify([
+    { id: 'web', kind: 'open', appid: 'wx0pen000000000001', secret_env: 'S' },
+    { id: 'isv', kind: 'component', appid: keys.appid, secret_env: 'S', token_env: 'T', aes_key_env: 'K' },
+  ]));
+  const broker = await startBroker({
+    CLIENTS_FILE: writeClientsFile(testClients('https://rp.example')), WECHAT_APPS_FILE: appsFile, S: 'b'.repeat(32), T: keys.token, K: keys.aesKey, RATE_LIMIT_PER_IP: '3',
+  });
+  try {
+    const url = `${broker.issuer}/wechat/platform/isv/auth-events`;
+    for (let i = 0; i < 6; i += 1) t.like(await sendPush(url, ticketPush(keys, `ticket-${i}`)), { status: 200, body: 'success' }, `WeChat's push ${i + 1}`);
+    const forged = () => sendPush(url, ticketPush({ ...keys, token: 'forger' }, 'forged'));
+    t.deepEqual([(await forged()).status, (await forged()).status, (await forged()).status], [400, 400, 400]);
+    t.is((await forged()).status, 429, 'past the limit of refused pushes');
+    t.is((await sendPush(url, ticketPush(keys, 'ticket-late'))).status, 429, 'that IP\'s pushes wait for the minute to end');
   } finally {
     await broker.stop();
   }
