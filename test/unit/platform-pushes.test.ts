@@ -13,6 +13,7 @@ import { Platforms } from '../../src/login/platforms.ts';
 import { createLogger } from '../../src/log.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
 import { WeChatClient } from '../../src/wechat/client.ts';
+import { MessageCrypto } from '../../src/wechat/message-crypto.ts';
 import type { AppId } from '../../src/wechat/types.ts';
 import { sendPush, ticketPush, wechatPush } from '../helpers/platform-push.ts';
 
@@ -92,4 +93,40 @@ test('an unknown platform is 404; message and event pushes for an authorizer are
   const event = wechatPush(keys, { ToUserName: 'gh_0123456789ab', FromUserName: 'oUser', MsgType: 'event', Event: 'subscribe' });
   t.deepEqual(await sendPush(`${broker.base}/isv/events/wx0a0b0c0d0e0f0a0b`, event), { status: 200, body: 'success' });
   t.is(await broker.tokens.ticket('isv'), undefined, 'an event is not a ticket');
+});
+
+/** A push WeChat's keys sign and encrypt correctly, whatever its decrypted content: only what is inside is hostile. */
+function signedPush(inner: string, appid = keys.appid): { query: URLSearchParams; body: string } {
+  const crypto = new MessageCrypto(keys.token, keys.aesKey);
+  const encrypted = crypto.encrypt(inner, appid);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = `n${Math.random().toString(36).slice(2, 12)}`;
+  return { query: new URLSearchParams({ timestamp, nonce, msg_signature: crypto.signature(timestamp, nonce, encrypted) }), body: `<xml><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>` };
+}
+
+test('hostile content inside a correctly signed push: malformed XML, entities, deep nesting, a huge message, another appid; never a 5xx, the ticket never changes', async (t) => {
+  const broker = await start();
+  t.teardown(broker.close);
+  await sendPush(broker.auth, ticketPush(keys, 'genuine'));
+  const ticket = (value: string) => `<xml><AppId>${keys.appid}</AppId><CreateTime>1</CreateTime><InfoType>component_verify_ticket</InfoType><ComponentVerifyTicket>${value}</ComponentVerifyTicket></xml>`;
+  const hostile: Array<[string, string, string?]> = [
+    ['not XML', '{"InfoType": "component_verify_ticket"}'],
+    ['unclosed', '<xml><InfoType>component_verify_ticket'],
+    ['an external entity', `<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>${ticket('&x;')}`],
+    ['a billion laughs', `<!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>${ticket('&c;')}`],
+    ['nested 5 000 deep', `<xml>${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</xml>`],
+    ['a message near 40 KiB', ticket('t'.repeat(40 * 1024))],
+    ['a message over 64 KiB (its push is over the body limit)', ticket('t'.repeat(70 * 1024))],
+    ['fields nested where text belongs', '<xml><InfoType><x>component_verify_ticket</x></InfoType><ComponentVerifyTicket><y>z</y></ComponentVerifyTicket></xml>'],
+    ['for another appid', ticket('other-appid'), 'wx0ther0000000000a'],
+  ];
+  for (const [name, inner, appid] of hostile) {
+    const answer = await sendPush(broker.auth, signedPush(inner, appid));
+    t.true([200, 400, 413].includes(answer.status), `${name}: ${answer.status} ${answer.body.slice(0, 80)}`);
+    t.true(answer.status === 413 || answer.body === 'refused' || answer.body === 'success', name);
+  }
+  const ticketNow = await broker.tokens.ticket('isv');
+  t.true(ticketNow === 'genuine' || ticketNow === '&x;' || ticketNow === '&c;' || /^t+$/.test(String(ticketNow)), `no entity was expanded: ${String(ticketNow).slice(0, 40)}`);
+  t.not(ticketNow, 'other-appid');
+  t.false(broker.lines.some((line) => line.level === 50), 'nothing logged as an error');
 });
