@@ -114,7 +114,7 @@ function weChatPushRoutes(config: RunningConfig, shared: Shared, login: Login) {
     unauthorized: (platform, authorizer) => accountTokens.unauthorized(platform, authorizer),
     async accountEvent(platform, account, fields) {
       const app = config.apps.find((candidate) => candidate.appid === account && candidate.via === platform);
-      return app ? follow.record(app, fields) : ACKNOWLEDGE;
+      return (app && await follow.record(app, fields)) ?? ACKNOWLEDGE;
     },
   };
   return [

@@ -36,6 +36,7 @@ const entry = z.object({
   aes_key_env: envName.optional(),
   via: appId.optional(),
   follow_login: z.boolean({ error: 'must be true or false' }).optional(),
+  forward_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000).optional(),
 }).strict();
 
 export type AppEntry = z.output<typeof entry>;
@@ -106,6 +107,8 @@ export type FileApp = WeChatApp & {
   readonly followLogin?: boolean;
   /** Its developer-mode message keys (服务器配置), when it has its own secret. */
   readonly messageKeys?: AccountMessageKeys;
+  /** The company's own server for the account's pushes: each is passed on as WeChat sent it. */
+  readonly forwardUrl?: string;
 };
 
 function entryOf(variable: string, raw: unknown, index: number): AppEntry {
@@ -123,11 +126,20 @@ function checkFields(variable: string, app: AppEntry): void {
   if (!hasMessages && (app.token_env ?? app.aes_key_env) !== undefined) {
     throw new ConfigError(variable, about(app, 'token_env and aes_key_env belong to a component entry, or to an mp with follow_login and its own secret'));
   }
+  if (app.forward_url !== undefined && !(app.kind === 'mp' && app.follow_login === true && app.via === undefined)) {
+    throw new ConfigError(variable, about(app, 'forward_url belongs to an mp with follow_login and its own secret: the broker is its server address (服务器地址) then'));
+  }
   if (app.via === undefined) return;
   if (app.kind !== 'mp') throw new ConfigError(variable, about(app, 'via belongs to an mp (Official Account) entry'));
   if ((app.secret_env ?? app.secret_file) !== undefined) {
     throw new ConfigError(variable, about(app, 'an app reached via a platform has no secret of its own: remove secret_env and secret_file'));
   }
+}
+
+/** The company's server for forwarded pushes: https in production (the pushes carry the followers' messages). */
+function forwardUrl(variable: string, app: AppEntry, url: string, env: Env): string {
+  if (env.NODE_ENV === 'production' && !url.startsWith('https:')) throw new ConfigError(variable, about(app, 'forward_url must be https in production'));
+  return url;
 }
 
 /** The entry as an upstream app: with its own secret, or through the platform it names. */
@@ -137,6 +149,7 @@ function upstreamApp(variable: string, app: AppEntry, entries: readonly AppEntry
     return {
       ...common, kind: app.kind as Exclude<AppEntry['kind'], 'component'>, secret: secretOf(variable, app, env),
       ...(app.follow_login ? { followLogin: true, messageKeys: messageKeys(variable, app, env) } : {}),
+      ...(app.forward_url ? { forwardUrl: forwardUrl(variable, app, app.forward_url, env) } : {}),
     };
   }
   const platform = entries.find((other) => other.id === app.via && other.kind === 'component');

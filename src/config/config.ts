@@ -35,6 +35,8 @@ export type ConfiguredApp = WeChatApp & {
   readonly followLogin?: boolean | undefined;
   /** Its developer-mode message keys (服务器配置), when it has its own secret (through a platform, the platform's serve). */
   readonly messageKeys?: AccountMessageKeys | undefined;
+  /** The company's own server for the account's pushes (follow-to-login): each is passed on as WeChat sent it. */
+  readonly forwardUrl?: string | undefined;
 };
 
 export interface WeChatSettings {

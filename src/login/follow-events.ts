@@ -4,15 +4,18 @@
 // A `subscribe` with EventKey `qrscene_<scene>` (a new follower) or a `SCAN` with EventKey
 // `<scene>` (a follower already) records the scan of that scene, and the scanner is
 // answered with a text message: which app asks, on which browser, and the link where they
-// confirm (follow-confirm.ts); nobody is logged in by the scan alone. Every other verified
-// push is answered `success` and nothing else, so the account's owner and other parties
-// keep answering their users; a repeated push gets its first answer (push-answers.ts);
-// anything unverified gets 400, a log line, and changes nothing.
+// confirm (follow-confirm.ts); nobody is logged in by the scan alone. The account keeps
+// its other business: with `forward_url`, every verified push is passed on as WeChat sent
+// it to the company's own server (which checks it with the same token and key), and for
+// anything but a login scan that server's answer is WeChat's (within WeChat's 5 s, else
+// `success`); without it, `success`. A repeated push gets its first answer
+// (push-answers.ts); anything unverified gets 400, a log line, and changes nothing.
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AccountMessageKeys } from '../config/apps-file.ts';
 import type { ConfiguredApp } from '../config/config.ts';
+import { forward, type Received } from '../http/forward.ts';
 import { readBody } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
 import { isLang, t } from '../pages/i18n.ts';
@@ -42,6 +45,9 @@ export interface FollowEventParts {
   appName(uid: string, lang: string): Promise<string | undefined>;
 }
 
+/** WeChat waits 5 s for an answer; the company's server gets what is left after the broker's own work. */
+const FORWARD_DEADLINE_MS = 4000;
+
 const plain = (text: string): string => text.replace(/[<>"]/g, '');
 const messageCrypto = (keys: AccountMessageKeys): MessageCrypto => new MessageCrypto(keys.token, keys.aesKey);
 
@@ -58,10 +64,11 @@ export class FollowEvents {
     return this.#parts.apps.find((app) => app.id === ctx.params.id && app.followLogin && app.messageKeys);
   }
 
-  /** The verified push, or undefined after answering 400 (and logging why). */
-  async #open(ctx: Context, app: ConfiguredApp, crypto: MessageCrypto): Promise<VerifiedPush | undefined> {
+  /** The verified push and the request as WeChat sent it, or undefined after answering 400 (and logging why). */
+  async #open(ctx: Context, app: ConfiguredApp, crypto: MessageCrypto): Promise<(VerifiedPush & { received: Received }) | undefined> {
     try {
-      return openPush(crypto, app.appid, ctx.query, await readBody(ctx));
+      const body = await readBody(ctx);
+      return { ...openPush(crypto, app.appid, ctx.query, body), received: { method: 'POST', query: ctx.querystring, body, contentType: ctx.get('content-type') } };
     } catch (error) {
       if (!(error instanceof WeChatMessageError)) throw error;
       this.#parts.log.warn({ app: app.id, ip: ctx.ip, reason: error.message }, 'WeChat push refused');
@@ -86,30 +93,48 @@ export class FollowEvents {
     ctx.body = echostr;
   }
 
-  /** POST: a message or event; a scan is recorded and answered with the confirmation link; `success` to every other verified push. */
+  /** POST: a message or event; a login scan is recorded and answered with the confirmation link; every other verified push gets the company's answer (forward_url) or `success`. */
   async receive(ctx: Context): Promise<void> {
     const app = this.#app(ctx);
     if (!app?.messageKeys) return void (ctx.status = 404);
     const crypto = messageCrypto(app.messageKeys);
     const push = await this.#open(ctx, app, crypto);
     if (!push) return;
-    const { answer, repeat } = await this.#answers.answer(`mp:${app.id}`, push.fields, () => this.record(app, push.fields));
+    const { answer, repeat } = await this.#answers.answer(`mp:${app.id}`, push.fields, () => this.#handle(app, crypto, push.fields, push.received));
     if (repeat) this.#parts.log.info({ app: app.id, event: push.fields.Event ?? push.fields.MsgType }, 'WeChat repeated a push: its first answer again');
     ctx.type = answer === ACKNOWLEDGE ? 'text/plain' : 'application/xml';
-    ctx.body = encryptedReply(crypto, app.appid, answer);
+    ctx.body = answer;
+  }
+
+  /**
+   * The answer WeChat gets, as sent: the broker's own for a login scan (the push is still
+   * passed on to the company's server, which learns of its new follower); for anything
+   * else the company server's answer when it comes in time, else `success`.
+   */
+  async #handle(app: ConfiguredApp, crypto: MessageCrypto, fields: Readonly<Record<string, string>>, received: Received): Promise<string> {
+    const forwarding = app.forwardUrl ? forward(app.forwardUrl, received, FORWARD_DEADLINE_MS) : undefined;
+    const reply = await this.record(app, fields);
+    if (reply !== undefined) return encryptedReply(crypto, app.appid, reply);
+    if (!forwarding) return ACKNOWLEDGE;
+    const forwarded = await forwarding;
+    if (forwarded?.status === 200 && forwarded.body !== '') return forwarded.body;
+    if (forwarded?.status !== 200) this.#parts.log.warn({ app: app.id, status: forwarded?.status ?? 'no answer in time' }, 'forward_url did not answer a push: WeChat gets success');
+    return ACKNOWLEDGE;
   }
 
   /**
    * A verified message or event of a follow-to-login account (here, or through its
-   * platform): a scan is recorded; the answer (unencrypted) is the text message that asks
-   * the scanner to confirm, or `success`.
+   * platform): a scan of one of the broker's scenes is recorded, and the answer
+   * (unencrypted) is the text message that asks the scanner to confirm, or `success`;
+   * undefined for anything that is not such a scan (the account's other business).
    */
-  async record(app: ConfiguredApp, fields: Readonly<Record<string, string>>): Promise<string> {
+  async record(app: ConfiguredApp, fields: Readonly<Record<string, string>>): Promise<string | undefined> {
     const scene = sceneOf(fields);
     const openid = fields.FromUserName;
-    if (!app.followLogin || scene === undefined || !openid) return ACKNOWLEDGE;
+    if (!app.followLogin || scene === undefined || !openid) return undefined;
     const scanned = await this.#parts.scenes.scanned(scene, app.id, openid);
     this.#parts.log.info({ app: app.id, event: fields.Event, outcome: scanned.outcome }, 'follow-to-login scan');
+    if (scanned.outcome === 'unknown') return undefined;
     return 'scan' in scanned ? textReply(fields, await this.#askToConfirm(scanned.scan)) : ACKNOWLEDGE;
   }
 

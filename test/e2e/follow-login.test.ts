@@ -21,7 +21,9 @@ import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { addCallbackHost, pushTicketNow, setPhoneUser, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator } from '../helpers/simulator.ts';
 import { loginByQr, loginInWeChat } from '../helpers/wechat.ts';
-import { deliver, encryptedPush, plainPush } from '../../src/simulator/platform-pushes.ts';
+import { deliver, encryptedPush, plainPush, readReply } from '../../src/simulator/platform-pushes.ts';
+import { startCompanyServer, type CompanyServer } from '../helpers/company-server.ts';
+import { eventually } from '../helpers/wait.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 
 const brand = simApp('mp');
@@ -37,6 +39,7 @@ let redis: RedisServer;
 let a: RunningBroker;
 let b: RunningBroker;
 let env: Record<string, string>;
+let company: CompanyServer;
 
 const control = async (path: string, body: unknown) => {
   const response = await fetch(`${simulator.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
@@ -44,12 +47,14 @@ const control = async (path: string, body: unknown) => {
 };
 
 test.before(async () => {
-  [browser, rpServer, simulator, redis] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([brand, shop, web], [], [platform]), startRedis()]);
+  [browser, rpServer, simulator, redis, company] = await Promise.all([
+    launchChromium(), startRpServer(), startTestSimulator([brand, shop, web], [], [platform]), startRedis(), startCompanyServer({ appid: brand.appid, token: TOKEN, aesKey: AES_KEY }),
+  ]);
   const dir = mkdtempSync(join(tmpdir(), 'broker-follow-'));
   const appsFile = join(dir, 'apps.json');
   writeFileSync(appsFile, JSON.stringify([
     { id: 'web', kind: 'open', appid: web.appid, secret_env: 'WEB_SECRET' },
-    { id: 'brand-mp', kind: 'mp', appid: brand.appid, secret_env: 'BRAND_SECRET', name: '品牌服务号', follow_login: true, token_env: 'BRAND_TOKEN', aes_key_env: 'BRAND_AES_KEY' },
+    { id: 'brand-mp', kind: 'mp', appid: brand.appid, secret_env: 'BRAND_SECRET', name: '品牌服务号', follow_login: true, token_env: 'BRAND_TOKEN', aes_key_env: 'BRAND_AES_KEY', forward_url: company.url },
     { id: 'shop-mp', kind: 'mp', appid: shop.appid, via: 'isv', follow_login: true },
     { id: 'isv', kind: 'component', appid: platform.appid, secret_env: 'ISV_SECRET', token_env: 'ISV_TOKEN', aes_key_env: 'ISV_AES_KEY' },
   ]));
@@ -68,7 +73,7 @@ test.before(async () => {
   await control('/_sim/accounts/server', { appid: brand.appid, url: `${b.issuer}/wechat/mp/brand-mp/events`, token: TOKEN, aes_key: AES_KEY });
 });
 test.after.always(async () => {
-  await Promise.all([browser?.close(), a?.stop(), b?.stop(), simulator?.close(), rpServer?.close()]);
+  await Promise.all([browser?.close(), a?.stop(), b?.stop(), simulator?.close(), rpServer?.close(), company?.close()]);
   await redis?.stop();
 });
 
@@ -293,6 +298,30 @@ test.serial('one QR code per login: a reload shows the same code and WeChat is a
   const metrics = await (await fetch(`${small.issuer}/metrics`)).text();
   t.regex(metrics, /broker_follow_qr_codes_total\{outcome="budget_spent"\} 1/);
   t.true(await small.logged((line) => line.msg === 'follow-to-login: FOLLOW_QR_PER_MINUTE spent, no QR code created'));
+});
+
+test.serial('forward_url: the company\'s own server gets every push as WeChat sent it and answers its followers; a login scan is still the broker\'s to answer', async (t) => {
+  const events = `${b.issuer}/wechat/mp/brand-mp/events`;
+  const keys = { appid: brand.appid, token: TOKEN, aesKey: AES_KEY };
+  const text = (content: string) => encryptedPush(keys, {
+    ToUserName: 'gh_brand', FromUserName: 'oFollower1', CreateTime: String(Math.floor(Date.now() / 1000)), MsgType: 'text', Content: content, MsgId: randomBytes(8).readBigUInt64BE().toString(),
+  });
+  // A follower writes to the account: the company's bot answers, through the broker.
+  t.like(readReply(await deliver(events, text('hello')), keys), { kind: 'text', content: 'company bot: hello' });
+  const hello = company.received.find((push) => push.fields.Content === 'hello');
+  t.true(hello?.signed, 'the company server checked WeChat\'s signature itself, with the same token and key');
+  t.regex(hello?.contentType ?? '', /xml/);
+  // A login scan reaches the company too (it learns of its new follower), but the reply is the broker's.
+  const at = await atFollowPage('follow');
+  t.teardown(at.close);
+  const before = company.received.length;
+  t.regex((await scan(brand.appid, 'bob')).content, /tap here to confirm/);
+  t.true(await eventually(() => company.received.slice(before).some((push) => push.fields.Event === 'subscribe' || push.fields.Event === 'SCAN')));
+  // The company's server does not answer in time: WeChat gets `success` (never the follower-facing failure notice).
+  const slow = text('slow');
+  const answer = await fetch(`${events}?${slow.query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: slow.body });
+  t.is(await answer.text(), 'success');
+  t.true(await b.logged((line) => line.msg === 'forward_url did not answer a push: WeChat gets success'));
 });
 
 test.serial('WeChat\'s server URL check is answered with echostr only when signed with the token', async (t) => {

@@ -185,3 +185,17 @@ test('ACCOUNT_RETENTION_DAYS: a whole number of days from 1, or unset (kept unti
   t.is((await loadConfig({ ACCOUNT_RETENTION_DAYS: '730' })).retentionDays, 730);
   for (const bad of ['0', '-5', '1.5', 'forever']) await failsWith(t, { ACCOUNT_RETENTION_DAYS: bad }, /^ACCOUNT_RETENTION_DAYS$/, /./);
 });
+
+test('forward_url: only on a follow-to-login Official Account with its own secret; https in production', async (t) => {
+  const jwks = file('jwks-f.json', await generateSigningKeys());
+  const keys = { S: 'b'.repeat(32), T: 'token123', K: 'a'.repeat(43) };
+  const account = { id: 'brand', kind: 'mp', appid: 'wx1234567890abcdef', secret_env: 'S', follow_login: true, token_env: 'T', aes_key_env: 'K' };
+  const apps = (entry: Record<string, unknown>) => ({ WECHAT_APPS_FILE: file(`apps-${Math.random()}.json`, [entry]), ...keys });
+  const dev = await loadConfig(apps({ ...account, forward_url: 'http://127.0.0.1:8080/wechat' }));
+  t.is(dev.apps[0]?.forwardUrl, 'http://127.0.0.1:8080/wechat');
+  await failsWith(t, apps({ id: 'web', kind: 'open', appid: 'wx1234567890abcdef', secret_env: 'S', forward_url: 'https://crm.example/wechat' }), /WECHAT_APPS_FILE/, /app web: forward_url belongs to an mp with follow_login/);
+  await failsWith(t, apps({ ...account, forward_url: 'ftp://crm.example/wechat' }), /WECHAT_APPS_FILE/, /app brand: forward_url must be an http\(s\) URL/);
+  const production = { NODE_ENV: 'production', COOKIE_KEYS, JWKS_FILE: jwks, CLIENTS_FILE: file('clients-f.json', [CLIENT]), ...SAFE };
+  await failsWith(t, { ...production, ...apps({ ...account, forward_url: 'http://crm.example/wechat' }) }, /WECHAT_APPS_FILE/, /app brand: forward_url must be https in production/);
+  await t.notThrowsAsync(loadConfig({ ...production, ...apps({ ...account, forward_url: 'https://crm.example/wechat' }) }));
+});
