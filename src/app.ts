@@ -51,6 +51,7 @@ import { requestLog } from './ops/request-log.ts';
 import { brandPages } from './pages/brand.ts';
 import type { Stoppable } from './ops/shutdown.ts';
 import type { RunningSimulator } from './simulator/server.ts';
+import { Sealer } from './storage/sealing.ts';
 import { openStores, type Stores } from './stores.ts';
 import { WeChatClient } from './wechat/client.ts';
 
@@ -233,7 +234,9 @@ async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, lo
       log.warn({ platform: id }, `third-party platform ${id}: ${state} (WeChat pushes one every 10 minutes to /wechat/platform/${id}/auth-events); logins through it show a "starting up" page until then`);
     }
   }
-  return { wechat, platformTokens, accountTokens: new AccountTokens({ platforms: config.platforms, platformTokens, storage: stores.protocol, wechat, log }) };
+  return { wechat, platformTokens, accountTokens: new AccountTokens({
+    platforms: config.platforms, platformTokens, storage: stores.protocol, durable: stores.durable, sealer: new Sealer(config.dataKeys), wechat, log,
+  }) };
 }
 
 export interface BrokerOptions {

@@ -1,7 +1,8 @@
 // Composition: which store holds what, decided once when the broker is built.
 //   protocol state (oidc-provider's records and the broker's login attempts):
 //     Redis if REDIS_URL, else MongoDB if MONGODB_URI, else memory;
-//   accounts: MongoDB if MONGODB_URI, else Redis if REDIS_URL, else memory.
+//   accounts, and the records as durable as them (a platform's authorizations):
+//     MongoDB if MONGODB_URI, else Redis if REDIS_URL, else memory.
 // The connections are opened and closed here; the stores only use them.
 
 import { MemoryAccountStore } from './accounts/memory-store.ts';
@@ -21,6 +22,8 @@ import { RedisStorage } from './storage/redis.ts';
 
 export interface Stores {
   readonly protocol: ProtocolStorage;
+  /** Records that must outlive protocol state (a platform's authorizations): where the accounts are. */
+  readonly durable: ProtocolStorage;
   /** Rate-limit counters: in Redis when there is one, so limits hold across instances. */
   readonly counters: Counters;
   readonly accounts: AccountStore;
@@ -64,7 +67,9 @@ export function openStores(settings: StorageSettings, events: StoreEvents): Stor
   const protocol = redis ? new RedisStorage(redis, settings.redisPrefix, observe)
     : mongo ? new MongoStorage(mongo) : new MemoryStorage();
   const counters = redis ? new RedisCounters(redis, { prefix: settings.redisPrefix, observe }) : new MemoryCounters();
-  const stores = { protocol, counters, ...chooseAccounts(redis, mongo, settings.redisPrefix, observe) };
+  // MongoDB, when configured, holds the accounts: records as durable as they go there too.
+  const durable = mongo && !(protocol instanceof MongoStorage) ? new MongoStorage(mongo) : protocol;
+  const stores = { protocol, durable, counters, ...chooseAccounts(redis, mongo, settings.redisPrefix, observe) };
   // Every store has registered its setup steps: now connect.
   mongo?.start();
   return {

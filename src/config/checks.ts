@@ -57,11 +57,13 @@ const checkProductionHttps: Check = (settings) => {
 };
 
 
-/** Production's cookie keys must be secrets, not placeholders ("kkkk…"). */
+/** Production's cookie and data keys must be secrets, not placeholders ("kkkk…"). */
 const checkProductionCookieKeys: Check = (settings) => {
   if (settings.NODE_ENV !== 'production') return;
-  if (settings.COOKIE_KEYS?.some((key) => secretBits(key) < 128 || new Set(key).size < 8)) {
-    throw new ConfigError('COOKIE_KEYS', 'a key is too predictable: use random ones (openssl rand -hex 32)');
+  for (const name of ['COOKIE_KEYS', 'DATA_KEYS'] as const) {
+    if (settings[name]?.some((key) => secretBits(key) < 128 || new Set(key).size < 8)) {
+      throw new ConfigError(name, 'a key is too predictable: use random ones (openssl rand -hex 32)');
+    }
   }
 };
 

@@ -87,6 +87,8 @@ export interface Config {
   readonly shutdown: { readonly delayMs: number; readonly timeoutMs: number };
   /** The first signs (and keys the login states); all verify. */
   readonly cookieKeys: readonly [string, ...string[]];
+  /** What encrypts the secrets the broker keeps (authorizer refresh tokens); the first encrypts. */
+  readonly dataKeys: readonly [string, ...string[]];
   /** Dev mode without WeChat credentials: the built-in simulator plays WeChat (dev-mode step). */
   readonly simulator: { readonly port: number } | undefined;
   /** The company behind the pages. */
@@ -181,10 +183,20 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     retentionDays: settings.ACCOUNT_RETENTION_DAYS,
     shutdown: { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS },
     cookieKeys: (settings.COOKIE_KEYS ?? [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')]) as [string, ...string[]],
+    dataKeys: dataKeys(settings, platforms.length > 0),
     simulator: apps.length === 0 ? { port: settings.WECHAT_SIMULATOR_PORT ?? (port === 0 ? 0 : port + 1) } : undefined,
     brand: brand(settings),
   };
   return { ...config, warnings: warnings(settings, config) };
+}
+
+/** DATA_KEYS; in production with a third-party platform they must be set (a random key would lose the tokens at every restart). */
+function dataKeys(settings: Settings, platforms: boolean): Config['dataKeys'] {
+  if (settings.DATA_KEYS) return settings.DATA_KEYS as [string, ...string[]];
+  if (settings.NODE_ENV === 'production' && platforms) {
+    throw new ConfigError('DATA_KEYS', 'required in production when a third-party platform is configured: it encrypts the authorizer refresh tokens the broker keeps');
+  }
+  return [randomBytes(32).toString('base64url')];
 }
 
 /** Requests a minute per client IP and per client_id: on in production, off in dev mode unless set. */

@@ -89,6 +89,10 @@ export const VARIABLES = {
     schema: optional(oneOf(['true', 'false'])).transform((raw) => (raw === undefined ? undefined : raw === 'true')),
     derived: '`true` when `ISSUER` is https', production: 'optional', doc: 'trust `X-Forwarded-*` from a TLS-terminating proxy',
   }),
+  DATA_KEYS: variable({
+    schema: optional(cookieKeys), derived: '(dev: random each start)', production: 'recommended',
+    doc: 'secrets that encrypt what the broker must keep (a third-party platform\'s authorizer refresh tokens, AES-256-GCM), comma-separated, 32+ characters each; the first encrypts, all decrypt; required in production when a platform is configured',
+  }),
   COOKIE_KEYS: variable({ schema: optional(cookieKeys), derived: '(dev: random each start)', production: 'required', doc: 'cookie signing secrets, comma-separated, 32+ characters each; the first signs' }),
   JWKS_FILE: variable({ schema: optional(text), derived: '(dev: fresh keys each start)', production: 'required', doc: 'private JWK set of signing keys (`npm run keys -- new`)' }),
   CLIENTS_FILE: variable({ schema: optional(text), derived: '(dev: the demo client)', production: 'required', doc: 'JSON array of OIDC client metadata; re-read on SIGHUP' }),

@@ -3,7 +3,10 @@
 // force and never invalidates the one the account's owner (or anyone else) uses. Through a
 // third-party platform: the authorizer token (`api_authorizer_token`), made from the
 // refresh token that the account's authorization gave (kept when WeChat reports the
-// authorization, dropped when the account withdraws it). Either way the token is shared
+// authorization, dropped when the account withdraws it). The refresh token lives with the
+// accounts (durable storage: MongoDB where the accounts are there), sealed under DATA_KEYS;
+// one that is missing or no key opens (an evicting Redis, a retired key) is asked of WeChat
+// again (`api_get_authorizer_info`) before anyone is told to re-authorize. Either way the token is shared
 // across instances and renewed by one at a time (storage/shared-tokens.ts), and a token
 // WeChat refuses is renewed once. The broker never calls `/cgi-bin/token`.
 
@@ -11,6 +14,7 @@ import type { PlatformApp } from '../config/apps-file.ts';
 import type { ConfiguredApp } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
+import type { Sealer } from '../storage/sealing.ts';
 import { SharedTokens, type FreshToken } from '../storage/shared-tokens.ts';
 import type { WeChatClient } from '../wechat/client.ts';
 import { WeChatAuthorizationLapsedError } from '../wechat/errors.ts';
@@ -25,6 +29,10 @@ export interface AccountTokenParts {
   readonly platforms: readonly PlatformApp[];
   readonly platformTokens: PlatformTokens;
   readonly storage: { adapter(model: string): StorageAdapter };
+  /** Where the accounts are: the authorizations live there. */
+  readonly durable: { adapter(model: string): StorageAdapter };
+  /** Seals the refresh tokens (DATA_KEYS). */
+  readonly sealer: Sealer;
   readonly wechat: WeChatClient;
   readonly log: Logger;
 }
@@ -37,7 +45,7 @@ export class AccountTokens {
   constructor(parts: AccountTokenParts) {
     this.#parts = parts;
     this.#tokens = new SharedTokens(ACCOUNT_TOKEN_MODEL, parts.storage, parts.storage.adapter(LOCK_MODEL), WECHAT_TOKEN_SHARING);
-    this.#authorizations = parts.storage.adapter(AUTHORIZATION_MODEL);
+    this.#authorizations = parts.durable.adapter(AUTHORIZATION_MODEL);
   }
 
   /** `call` with the account's token. */
@@ -52,7 +60,7 @@ export class AccountTokens {
     const platform = this.#parts.platforms.find((candidate) => candidate.id === platformId);
     if (!platform) return undefined;
     const auth = await this.#parts.platformTokens.withToken(platformId, (token) => this.#parts.wechat.queryAuth(platform.appid, token, authorizationCode));
-    await this.#authorizations.upsert(`${platformId}:${auth.authorizer}`, { refreshToken: auth.refreshToken });
+    await this.#keep(`${platformId}:${auth.authorizer}`, auth.refreshToken);
     this.#parts.log.info({ platform: platformId, authorizer: auth.authorizer }, 'Official Account authorization kept');
     return auth.authorizer;
   }
@@ -71,16 +79,30 @@ export class AccountTokens {
     return this.#authorizerToken(app, app.via ?? '');
   }
 
+  /** The refresh token, sealed for this authorization alone (its key is the purpose: another record cannot stand in). */
+  async #keep(key: string, refreshToken: string): Promise<void> {
+    await this.#authorizations.upsert(key, { refreshToken: this.#parts.sealer.seal(refreshToken, key) });
+  }
+
+  /** The authorization's refresh token: kept, or (missing, or sealed under a retired key) asked of WeChat again. */
+  async #refreshToken(app: ConfiguredApp & { readonly component: AppId }, platformId: string, key: string): Promise<string> {
+    const kept = this.#parts.sealer.open((await this.#authorizations.find(key))?.refreshToken, key);
+    if (kept !== undefined) return kept;
+    const again = await this.#parts.platformTokens.withToken(platformId, (token) => this.#parts.wechat.authorizerRefreshToken(app.component, token, app.appid));
+    if (again === undefined) {
+      throw new WeChatAuthorizationLapsedError(`no authorization of ${app.id} to platform ${platformId} is recorded, and WeChat gave none: the owner must authorize the platform`);
+    }
+    await this.#keep(key, again);
+    this.#parts.log.warn({ app: app.id, platform: platformId }, 'authorizer refresh token was not in storage: fetched again from WeChat (api_get_authorizer_info)');
+    return again;
+  }
+
   /** Through the platform: the refresh token kept at authorization makes the token (and the next refresh token). */
   async #authorizerToken(app: ConfiguredApp & { readonly component: AppId }, platformId: string): Promise<FreshToken> {
     const key = `${platformId}:${app.appid}`;
-    const stored = await this.#authorizations.find(key);
-    if (typeof stored?.refreshToken !== 'string') {
-      throw new WeChatAuthorizationLapsedError(`no authorization of ${app.id} to platform ${platformId} is recorded: the owner must authorize the platform`);
-    }
-    const refreshToken = stored.refreshToken;
+    const refreshToken = await this.#refreshToken(app, platformId, key);
     const fresh = await this.#parts.platformTokens.withToken(platformId, (token) => this.#parts.wechat.authorizerToken(app.component, token, app.appid, refreshToken));
-    await this.#authorizations.upsert(key, { refreshToken: fresh.refreshToken });
+    await this.#keep(key, fresh.refreshToken);
     this.#parts.log.info({ app: app.id, platform: platformId, expiresIn: fresh.expiresIn }, 'authorizer access token fetched');
     return { token: fresh.accessToken, expiresIn: fresh.expiresIn };
   }

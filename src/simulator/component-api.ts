@@ -84,11 +84,27 @@ async function authorizerToken(ctx: Context, world: SimWorld): Promise<void> {
   answer(ctx, { authorizer_access_token: token.token, expires_in: token.expiresIn, authorizer_refresh_token: token.refreshToken });
 }
 
+/** POST /cgi-bin/component/api_get_authorizer_info: the account's details and its authorization, with the refresh token. */
+async function authorizerInfo(ctx: Context, world: SimWorld): Promise<void> {
+  if (await playFault(ctx, world)) return;
+  const call = await platformCall(ctx, world);
+  if (!call) return;
+  const account = call.body.authorizer_appid ?? '';
+  const auth = world.platforms.authorization(call.platform, account);
+  if (typeof auth === 'number') return fail(ctx, world, auth, 'component is not authorized by this account');
+  world.calls.push({ path: ctx.path, appid: account });
+  answer(ctx, {
+    authorizer_info: { nick_name: '商城服务号', user_name: `gh_${account.slice(2, 14)}`, service_type_info: { id: 2 }, verify_type_info: { id: 0 } },
+    authorization_info: { authorizer_appid: account, authorizer_refresh_token: auth.refreshToken, func_info: [] },
+  });
+}
+
 export function componentApi(world: SimWorld): Router {
   const router = new Router();
   router.post('/cgi-bin/component/api_component_token', (ctx) => componentToken(ctx, world));
   router.post('/cgi-bin/component/api_create_preauthcode', (ctx) => preAuthCode(ctx, world));
   router.post('/cgi-bin/component/api_query_auth', (ctx) => queryAuth(ctx, world));
   router.post('/cgi-bin/component/api_authorizer_token', (ctx) => authorizerToken(ctx, world));
+  router.post('/cgi-bin/component/api_get_authorizer_info', (ctx) => authorizerInfo(ctx, world));
   return router;
 }

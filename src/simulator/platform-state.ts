@@ -103,6 +103,12 @@ export class SimPlatforms {
   }
 
   /** `api_authorizer_token`: a fresh authorizer token; 61023 when the refresh token is not the authorization's (or it was withdrawn). */
+  /** `api_get_authorizer_info`: the authorization's refresh token again; 61003 when the account has not authorized the platform. */
+  authorization(platform: SimPlatform, account: string): { refreshToken: string } | number {
+    const refreshToken = this.#refreshTokens.get(`${platform.appid}|${account}`);
+    return platform.authorizers.has(account) && refreshToken ? { refreshToken } : 61003;
+  }
+
   authorizerToken(platform: SimPlatform, account: string, refreshToken: string): { token: string; expiresIn: number; refreshToken: string } | number {
     if (!platform.authorizers.has(account) || this.#refreshTokens.get(`${platform.appid}|${account}`) !== refreshToken) return 61023;
     const token = randomToken(48);

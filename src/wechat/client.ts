@@ -114,6 +114,21 @@ export class WeChatClient {
     return { authorizer: fields.authorizer_appid as AppId, ...authorizerTokenOf({ ...fields, errmsg: body.errmsg }) };
   }
 
+  /**
+   * The refresh token of an account's authorization of the platform, asked again
+   * (`api_get_authorizer_info`, whose `authorization_info` carries it when the account
+   * granted API permissions); undefined when WeChat gives none.
+   */
+  async authorizerRefreshToken(component: AppId, componentToken: string, authorizer: AppId): Promise<string | undefined> {
+    const body = await this.#transport.callWithToken({ path: '/cgi-bin/component/api_get_authorizer_info', params: { component_access_token: componentToken }, body: {
+      component_appid: component, authorizer_appid: authorizer,
+    } });
+    const info = body.authorization_info;
+    if (typeof info !== 'object' || info === null) throw malformed('authorization_info', body);
+    const refreshToken = (info as Json).authorizer_refresh_token;
+    return typeof refreshToken === 'string' && refreshToken !== '' ? refreshToken : undefined;
+  }
+
   /** A fresh authorizer token (`api_authorizer_token`) from the refresh token; 61023 when the authorization lapsed. */
   async authorizerToken(component: AppId, componentToken: string, authorizer: AppId, refreshToken: string): Promise<AuthorizerToken> {
     return authorizerTokenOf(await this.#transport.callWithToken({ path: '/cgi-bin/component/api_authorizer_token', params: { component_access_token: componentToken }, body: {

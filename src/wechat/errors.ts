@@ -77,7 +77,7 @@ export class WeChatTokenRefusedError extends WeChatError { readonly code = 'WECH
 /** 61004: the calling IP is not on the third-party platform's whitelist. */
 export class WeChatIpNotAllowedError extends WeChatError { readonly code = 'WECHAT_IP_NOT_ALLOWED'; }
 
-/** 61023: an authorizer's refresh token expired: the Official Account must authorize the platform again. */
+/** 61023: an authorizer's refresh token expired; 61003: the account has not authorized the platform. Either way the Official Account must authorize the platform (again). */
 export class WeChatAuthorizationLapsedError extends WeChatError { readonly code = 'WECHAT_AUTHORIZATION_LAPSED'; }
 
 /** 40226: WeChat blocked this user as high-risk; no login through WeChat will work for them now. */
@@ -110,6 +110,7 @@ const BY_ERRCODE: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>(
   [61005, WeChatTicketError],
   [61006, WeChatTicketError],
   [61023, WeChatAuthorizationLapsedError],
+  [61003, WeChatAuthorizationLapsedError],
 ]);
 
 const REQUEST_ID = /(?:rid:\s*|req_id:\s*)([A-Za-z0-9_-]+)/;

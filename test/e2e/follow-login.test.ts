@@ -61,7 +61,7 @@ test.before(async () => {
   const pinned = (id: string, apps: string[]) => ({ client_id: id, client_secret: `${id}-secret-0123456789abcdef0123456789`, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: apps });
   env = {
     // One deployment: the instances share their keys, as production requires.
-    REDIS_URL: redis.url, COOKIE_KEYS: randomBytes(32).toString('hex'), WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, BRAND_SECRET: brand.secret,
+    REDIS_URL: redis.url, COOKIE_KEYS: randomBytes(32).toString('hex'), DATA_KEYS: randomBytes(32).toString('hex'), WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, BRAND_SECRET: brand.secret,
     BRAND_TOKEN: TOKEN, BRAND_AES_KEY: AES_KEY, ISV_SECRET: platform.secret, ISV_TOKEN: platform.token, ISV_AES_KEY: platform.aesKey,
     CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), pinned('follow', ['brand-mp']), pinned('shop', ['shop-mp'])]),
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
@@ -229,6 +229,15 @@ test.serial('through a third-party platform: the authorization kept from WeChat\
   // The shop account's owner authorizes the platform; WeChat pushes the authorization (with its code) to instance B.
   t.like(await control('/_sim/platforms/authorize', { appid: platform.appid, account: shop.appid, authorized: true }), { body: { body: 'success' } });
   t.true(await b.logged((line) => line.msg === 'Official Account authorization kept'));
+  // The refresh token is kept sealed (DATA_KEYS), never as WeChat gave it.
+  const redisCli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8', timeout: 60_000 }).stdout;
+  const [kept] = redisCli('--scan', '--pattern', '*WeChatAuthorization*').split('\n').filter(Boolean);
+  t.truthy(kept);
+  const record = redisCli('HGET', kept!, 'payload');
+  t.regex(record, /"refreshToken":"v1\.[\w-]{8}\./);
+  t.notRegex(record, /refreshtoken@@@/, 'the simulator\'s refresh token is not in storage as such');
+  // Lost (an evicting Redis): fetched again from WeChat before anyone is told to re-authorize.
+  redisCli('DEL', kept!);
   const at = await atFollowPage('shop');
   t.teardown(at.close);
   const scanned = await scan(shop.appid, 'alice');
@@ -240,6 +249,8 @@ test.serial('through a third-party platform: the authorization kept from WeChat\
   t.is(tokens.claims()!.sub, viaQr.claims.sub);
   const calls = await simCalls(simulator.url);
   t.true(calls.some((call) => call.path === '/cgi-bin/component/api_authorizer_token' && call.appid === shop.appid));
+  t.true(calls.some((call) => call.path === '/cgi-bin/component/api_get_authorizer_info' && call.appid === shop.appid));
+  t.true(await a.logged((line) => line.msg === 'authorizer refresh token was not in storage: fetched again from WeChat (api_get_authorizer_info)'));
   t.false(calls.some((call) => call.path === '/cgi-bin/stable_token' && call.appid === shop.appid), 'never the account\'s own token');
   // The owner withdraws the authorization: the next follow-to-login cannot get a token.
   await control('/_sim/platforms/authorize', { appid: platform.appid, account: shop.appid, authorized: false });

@@ -199,3 +199,20 @@ test('forward_url: only on a follow-to-login Official Account with its own secre
   await failsWith(t, { ...production, ...apps({ ...account, forward_url: 'http://crm.example/wechat' }) }, /WECHAT_APPS_FILE/, /app brand: forward_url must be https in production/);
   await t.notThrowsAsync(loadConfig({ ...production, ...apps({ ...account, forward_url: 'https://crm.example/wechat' }) }));
 });
+
+test('DATA_KEYS: required in production with a third-party platform, and never predictable', async (t) => {
+  const jwks = file('jwks-d.json', await generateSigningKeys());
+  const platformApps = file('apps-d.json', [
+    { id: 'web', kind: 'open', appid: 'wx1234567890abcdef', secret_env: 'S' },
+    { id: 'isv', kind: 'component', appid: 'wx0234567890abcdef', secret_env: 'S', token_env: 'T', aes_key_env: 'K' },
+  ]);
+  const production = {
+    NODE_ENV: 'production', COOKIE_KEYS, JWKS_FILE: jwks, CLIENTS_FILE: file('clients-d.json', [CLIENT]), ...SAFE,
+    WECHAT_APPS_FILE: platformApps, S: 'b'.repeat(32), T: 'token123', K: 'a'.repeat(43),
+  };
+  await failsWith(t, production, /^DATA_KEYS$/, /required in production when a third-party platform is configured/);
+  await failsWith(t, { ...production, DATA_KEYS: 'd'.repeat(40) }, /^DATA_KEYS$/, /too predictable/);
+  const config = await loadConfig({ ...production, DATA_KEYS: `${'9f3a1c7e5b2d8064af3c9e1b7d5f2a8c'},${'0b1c2d3e4f5a69788796a5b4c3d2e1f0'}` });
+  t.is(config.dataKeys.length, 2);
+  t.is((await loadConfig({})).dataKeys.length, 1, 'dev mode: a random key');
+});

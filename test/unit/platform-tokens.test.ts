@@ -18,7 +18,7 @@ import { RedisStorage } from '../../src/storage/redis.ts';
 import { WeChatClient } from '../../src/wechat/client.ts';
 import {
   WeChatAuthorizationLapsedError, WeChatCodeRejectedError, WeChatTokenRefusedError, WeChatCredentialsError,
-  WeChatIpNotAllowedError, WeChatRequestError, WeChatTicketError, errorFromErrcode,
+  WeChatIpNotAllowedError, WeChatTicketError, errorFromErrcode,
 } from '../../src/wechat/errors.ts';
 import { MessageCrypto } from '../../src/wechat/message-crypto.ts';
 import { xmlFields } from '../../src/wechat/platform-push.ts';
@@ -112,7 +112,7 @@ test.serial('on the account\'s behalf: the component exchange gives the person; 
     { instanceOf: WeChatCodeRejectedError }, 'a code of the platform\'s authorization is not the account\'s own');
   const foreign = await issueCode(sim.url, outsider.appid, 'alice', 'snsapi_base');
   await t.throwsAsync(client.signIn({ ...onBehalf, appid: outsider.appid as AppId }, 'snsapi_base', foreign, 'zh_CN', accessToken),
-    { instanceOf: WeChatRequestError }, '61003: the account never authorized the platform');
+    { instanceOf: WeChatAuthorizationLapsedError }, '61003: the account never authorized the platform, which its owner must do');
 });
 
 test.serial('no ticket yet: WeChatTicketError and the state says why; the first push makes the platform ready', async (t) => {
