@@ -191,6 +191,21 @@ test.serial('QR login jacking: a QR code sent to someone else logs nobody in; th
   await again.close();
 });
 
+test.serial('a confirmation link after its few minutes: a plain page, and nobody is logged in', async (t) => {
+  const at = await atFollowPage('follow');
+  t.teardown(at.close);
+  const scanned = await scan(brand.appid, 'alice');
+  // The scan's time runs out (its records expire in Redis, as their TTL would make them).
+  const keys = spawnSync('redis-cli', ['-p', String(redis.port), '--scan', '--pattern', '*WeChatFollowScan*'], { encoding: 'utf8', timeout: 60_000 }).stdout.split('\n').filter(Boolean);
+  t.true(keys.length > 0);
+  spawnSync('redis-cli', ['-p', String(redis.port), 'DEL', ...keys], { timeout: 60_000 });
+  const late = await openInWeChat(scanned.link, 'alice');
+  t.teardown(late.close);
+  await late.page.getByRole('heading', { name: 'Link expired' }).waitFor();
+  t.is(await late.page.getByRole('button', { name: 'Confirm login' }).count(), 0);
+  t.not(await stateOf(at.page, at.uid), 'confirmed');
+});
+
 test.serial('forged, foreign and repeated scans change nothing; a repeat gets the first answer; a second scan of the same QR does not log the second person in', async (t) => {
   const at = await atFollowPage('follow');
   t.teardown(at.close);
