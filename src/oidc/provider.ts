@@ -243,7 +243,7 @@ export async function createProvider(setup: ProviderSetup): Promise<Provider> {
   if (setup.subjectTokens) {
     registerTokenExchange(provider, {
       subjects: setup.subjectTokens, scopes: new Set(['openid', 'offline_access', ...setup.accounts.scopes]), findAccount: setup.accounts.findAccount,
-      sessionTtlS: LOGIN_SESSION_S,
+      sessionTtlS: LOGIN_SESSION_S, storage: setup.storage, firstParty: (client) => client[FIRST_PARTY] === true, issuer: setup.issuer,
     });
   }
   await validateClients(provider, setup.clients);

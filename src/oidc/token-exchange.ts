@@ -3,8 +3,17 @@
 // this layer knows nothing of where they come from). The answer is a standard token
 // response: an access token (the only requested_token_type issued), an ID token when
 // `openid` is granted, a refresh token when `offline_access` is and the client may refresh.
+//
+// A client gets only what the person agreed to, as in the browser flow: a first-party
+// client what it asks for; any other client, beyond `openid`, only the scopes the person
+// granted it before (on the consent page of a browser login for that client). The rest is
+// left out, and the response's `scope` says what was issued (RFC 8693 2.2.1, RFC 6749 5.1);
+// there is no page on this path to ask. `audience` and `resource` may only name what the
+// broker issues for: the issuer itself (or the client) and the registered resource
+// indicators; anything else is `invalid_target` (RFC 8693 2.2.2).
 
 import { errors, type FindAccount, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import type { ProtocolStorage } from '../storage/adapter.ts';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 /** RFC 8693 3: the token type of an OAuth access token. */
@@ -48,6 +57,36 @@ export interface TokenExchangeSetup {
   readonly findAccount: FindAccount;
   /** How long the login's session record lives (the provider's Session TTL). */
   readonly sessionTtlS: number;
+  /** Where the grants are (the person's earlier consents). */
+  readonly storage: ProtocolStorage;
+  /** Whether the client skips consent (first party). */
+  readonly firstParty: (client: Client) => boolean;
+  /** What `audience` may name besides the issuer and the client: nothing else is issued for. */
+  readonly issuer: string;
+}
+
+/**
+ * The scopes this client may have for the person without a consent page: all it asks for
+ * when first-party; otherwise `openid` and what the person granted this client before.
+ */
+async function consentedScopes(client: Client, accountId: string, asked: readonly string[], setup: TokenExchangeSetup): Promise<string[]> {
+  if (setup.firstParty(client)) return [...asked];
+  const grants = await setup.storage.adapter('Grant').findByAccount(accountId);
+  const granted = new Set(grants.filter((grant) => grant.payload.clientId === client.clientId)
+    .flatMap((grant) => String((grant.payload.openid as { scope?: unknown } | undefined)?.scope ?? '').split(' ')));
+  return asked.filter((scope) => scope === 'openid' || granted.has(scope));
+}
+
+/** RFC 8693 2.1 and 2.2.2: `audience` and `resource` may only name what the broker issues for. */
+function checkTargets(ctx: KoaContextWithOIDC, client: Client, issuer: string): void {
+  const { audience, resource } = ctx.oidc.params as Record<string, unknown>;
+  const values = (value: unknown): string[] => (value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
+  const audiences = new Set([issuer, client.clientId]);
+  const wrongAudience = values(audience).find((value) => !audiences.has(value));
+  if (wrongAudience !== undefined) throw new errors.InvalidTarget(`the broker issues tokens for itself only, not for audience ${wrongAudience.slice(0, 100)}`);
+  const resources = new Set([issuer, `${issuer}/`, `${issuer}/me`]);
+  const wrongResource = values(resource).find((value) => !resources.has(value));
+  if (wrongResource !== undefined) throw new errors.InvalidTarget(`no resource indicator ${wrongResource.slice(0, 100)} is registered: tokens are for the broker's userinfo`);
 }
 
 /** The scopes asked (or the client's registered ones, else `openid`), each one the provider knows and the client may have. */
@@ -120,8 +159,10 @@ export function registerTokenExchange(provider: Provider, setup: TokenExchangeSe
   provider.registerGrantType(TOKEN_EXCHANGE_GRANT, async (ctx: KoaContextWithOIDC) => {
     const client = ctx.oidc.client!;
     const { token, type } = subjectOf(ctx, setup.subjects.types);
-    const scopes = grantedScopes(ctx, client, setup.scopes);
+    checkTargets(ctx, client, setup.issuer);
+    const asked = grantedScopes(ctx, client, setup.scopes);
     const subject = await setup.subjects.resolve(token, type, client.metadata());
+    const scopes = await consentedScopes(client, subject.accountId, asked, setup);
     const { at, accessToken, refresh, idToken: id } = await issue(ctx, client, subject, scopes, setup);
     ctx.body = {
       access_token: accessToken,

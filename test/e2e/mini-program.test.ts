@@ -15,7 +15,8 @@ import { exchange, JS_CODE, miniProgramClient, rawExchange, TOKEN_EXCHANGE, wxLo
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { addCallbackHost, injectFaults, simApp, startTestSimulator } from '../helpers/simulator.ts';
-import { loginByQr } from '../helpers/wechat.ts';
+import { loginByQr, startQrLogin } from '../helpers/wechat.ts';
+import { newPerson } from '../helpers/browser.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 
 const mini = simApp('miniprogram');
@@ -37,10 +38,15 @@ test.before(async () => {
   ]));
   const exchangeClient = (id: string, apps: string[]) => ({
     client_id: id, token_endpoint_auth_method: 'none', grant_types: [TOKEN_EXCHANGE, 'refresh_token'], response_types: [], wechat_apps: apps,
-    scope: 'openid profile wechat offline_access',
+    scope: 'openid profile wechat offline_access', first_party: true,
   });
+  // Another company's mini program, which also logs people in on the web (where the consent page asks them).
+  const thirdParty = {
+    client_id: 'partner-mini', client_name: 'Partner Mini', token_endpoint_auth_method: 'none', grant_types: [TOKEN_EXCHANGE, 'refresh_token', 'authorization_code'],
+    response_types: ['code'], redirect_uris: [rpServer.callback], wechat_apps: ['mini', 'web'], scope: 'openid profile wechat offline_access',
+  };
   broker = await startBroker({
-    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), exchangeClient('mini', ['mini']), exchangeClient('late-mini', ['late-mini']), exchangeClient('no-mini', ['web'])]),
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), exchangeClient('mini', ['mini']), exchangeClient('late-mini', ['late-mini']), exchangeClient('no-mini', ['web']), thirdParty]),
     WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, MINI_SECRET: mini.secret, LATE_MINI_SECRET: lateMini.secret,
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
   });
@@ -70,6 +76,41 @@ test.serial('discovery offers the grant; a js_code becomes an RFC 8693 token res
   const refreshed = await oidc.refreshTokenGrant(client, tokens.refresh_token!);
   t.is(refreshed.claims()?.sub, claims.sub, 'the refresh token works like any other');
   t.false(broker.output().includes('session_key'), 'the session_key is never logged');
+});
+
+test.serial('a mini program that is not first-party gets only what the person granted it: openid alone at first, the rest once they consented', async (t) => {
+  const client = await miniProgramClient(broker.issuer, 'partner-mini');
+  const asked = 'openid profile wechat offline_access';
+  const first = await exchange(client, await wxLogin(simulator.url, mini.appid, 'bob'), asked);
+  t.is(first.scope, 'openid', 'the response says what was issued');
+  t.is(first.refresh_token, undefined, 'no offline access without consent');
+  const sub = first.claims()!.sub;
+  const bare = await oidc.fetchUserInfo(client, first.access_token, sub);
+  t.deepEqual(Object.keys(bare).sort(), ['sub'], 'no nickname, picture, unionid or openid learned from earlier logins');
+  // Bob consents on the web for this client (the consent page of a browser login).
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  const rp = await createRp(broker.issuer, rpServer, 'partner-mini');
+  const check = await startQrLogin(page, rp, { scope: asked, prompt: 'consent' }, /Bob/);
+  await page.getByRole('button', { name: /Allow/ }).click();
+  t.is((await rp.finish(await rp.landed(page), check)).claims()?.sub, sub);
+  const after = await exchange(client, await wxLogin(simulator.url, mini.appid, 'bob'), asked);
+  t.is(after.scope, asked);
+  t.truthy(after.refresh_token);
+  const full = await oidc.fetchUserInfo(client, after.access_token, sub);
+  t.truthy(full.nickname);
+  t.truthy(full.wechat_unionid);
+  // Somebody who never consented to this client still gets openid alone.
+  t.is((await exchange(client, await wxLogin(simulator.url, mini.appid, 'chen'), asked)).scope, 'openid');
+});
+
+test.serial('audience and resource may only name the broker: anything else is invalid_target (RFC 8693 2.2.2)', async (t) => {
+  const code = async () => wxLogin(simulator.url, mini.appid, 'alice');
+  const base = { client_id: 'mini', subject_token_type: JS_CODE, scope: 'openid' };
+  t.like(await rawExchange(broker.issuer, { ...base, subject_token: await code(), audience: 'third-party' }), { status: 400, body: { error: 'invalid_target' } });
+  t.like(await rawExchange(broker.issuer, { ...base, subject_token: await code(), resource: 'https://api.example.com/' }), { status: 400, body: { error: 'invalid_target' } });
+  t.like(await rawExchange(broker.issuer, { ...base, subject_token: await code(), audience: broker.issuer }), { status: 200 });
+  t.like(await rawExchange(broker.issuer, { ...base, subject_token: await code(), resource: `${broker.issuer}/me` }), { status: 200 });
 });
 
 test.serial('an openid-only mini program account is linked once WeChat gives the unionid', async (t) => {
