@@ -13,8 +13,9 @@ export const ACCOUNTS_WRITE = 'accounts:write';
 export const ADMIN_SCOPES = [ACCOUNTS_READ, ACCOUNTS_WRITE] as const;
 export type AdminScope = (typeof ADMIN_SCOPES)[number];
 
-/** The calling client, or the RFC 6750 refusal. */
-export type Caller = { readonly client: string } | { readonly status: 401 | 403; readonly error: 'invalid_token' | 'insufficient_scope'; readonly scope?: AdminScope };
+/** The calling client, or the RFC 6750 refusal (with the client when the token named one, for the audit). */
+export type Caller = { readonly client: string }
+  | { readonly status: 401 | 403; readonly error: 'invalid_token' | 'insufficient_scope'; readonly scope?: AdminScope; readonly refusedClient?: string };
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]{16,512}=*)$/;
 
@@ -26,7 +27,7 @@ export async function caller(ctx: Context, provider: Provider, needed: AdminScop
   if (!client) return { status: 401, error: 'invalid_token' };
   const granted = new Set(String(token.scope ?? '').split(' '));
   const registered = new Set(String(client.scope ?? '').split(' '));
-  if (!granted.has(needed) || !registered.has(needed)) return { status: 403, error: 'insufficient_scope', scope: needed };
+  if (!granted.has(needed) || !registered.has(needed)) return { status: 403, error: 'insufficient_scope', scope: needed, refusedClient: client.clientId };
   return { client: client.clientId };
 }
 

@@ -1,7 +1,9 @@
 // The admin API (JSON), for an operator's tools: who a person is and where they logged in
-// from, and everything the broker holds about them (PIPL article 45). Every call is audited:
-// a log line and a metric with the calling client, the action and the `sub` (never profile
-// data). Lookups are by key; no pagination.
+// from, and everything the broker holds about them (PIPL article 45). Every call is audited,
+// refused ones included: a log line with the calling client (`unknown` when the token names
+// none), the action, the target identifier as the request gave it (sub, appid, unionid,
+// openid), the outcome and the `sub` found (never profile data), and a metric. Probing for
+// people by identifier is thus attributable. Lookups are by key; no pagination.
 //   GET /admin/accounts/:sub             the account, its last login and the subs merged into it
 //                                        (a merged-away sub answers with the surviving one)
 //   GET /admin/accounts?unionid=…        lookup by unionid
@@ -21,7 +23,7 @@ import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
-import { accountView as view, findAccount } from '../privacy/account-view.ts';
+import { accountView as view, auditTarget, findAccount } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, refuse, type AdminScope } from './auth.ts';
 
@@ -38,18 +40,23 @@ type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink';
 
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 
+/** The identifiers the request names, as it gave them: what the call was about. */
+const targetOf = (ctx: Context) => auditTarget({ sub: ctx.params.sub, appid: ctx.params.appid ?? ctx.query.appid, unionid: ctx.query.unionid, openid: ctx.query.openid });
+
 /** One audited call: authorization first, then `run`, which answers and says what came of it. */
 async function audited(ctx: Context, parts: AdminParts, action: Action, scope: AdminScope, run: (client: string) => Promise<{ outcome: string; sub?: string }>): Promise<void> {
   ctx.set('cache-control', 'no-store');
+  const target = targetOf(ctx);
   const who = await caller(ctx, parts.provider, scope);
   if (!('client' in who)) {
-    parts.metrics.adminCall('unknown', action, who.error);
-    parts.log.warn({ admin: { action, outcome: who.error }, ip: ctx.ip }, 'admin call refused');
+    const client = who.refusedClient ?? 'unknown';
+    parts.metrics.adminCall(client, action, who.error);
+    parts.log.warn({ admin: { client, action, target, outcome: who.error }, ip: ctx.ip }, 'admin call refused');
     return refuse(ctx, who);
   }
   const { outcome, sub } = await run(who.client);
   parts.metrics.adminCall(who.client, action, outcome);
-  parts.log.info({ admin: { client: who.client, action, outcome, ...(sub ? { sub } : {}) } }, 'admin call');
+  parts.log.info({ admin: { client: who.client, action, target, outcome, ...(sub ? { sub } : {}) } }, 'admin call');
 }
 
 function notFound(ctx: Context): { outcome: string } {

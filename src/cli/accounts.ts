@@ -19,7 +19,7 @@ import { personalDataFor } from '../app.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { LogoutNotices } from '../oidc/logout-notices.ts';
-import { accountView, findAccount } from '../privacy/account-view.ts';
+import { accountView, auditTarget, findAccount } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { runCli, UsageError } from './run.ts';
@@ -82,9 +82,12 @@ async function unlink(data: PersonalData, account: Account, appid: string, confi
   }
 }
 
-async function audited(audit: Logger, command: Command, answer: () => Promise<{ sub?: string; out?: unknown }>): Promise<string> {
+/** The identifiers the command names, as given: what the call was about, as the admin API's audit has it. */
+const targetOf = (positionals: readonly string[], values: Options) => auditTarget({ sub: positionals[1], appid: values.appid, unionid: values.unionid, openid: values.openid });
+
+async function audited(audit: Logger, command: Command, target: Record<string, string>, answer: () => Promise<{ sub?: string; out?: unknown }>): Promise<string> {
   const { sub, out } = await answer();
-  audit.info({ admin: { client: 'cli', action: command, outcome: sub ? 'ok' : 'not_found', ...(sub ? { sub } : {}) } }, 'admin call');
+  audit.info({ admin: { client: 'cli', action: command, target, outcome: sub ? 'ok' : 'not_found', ...(sub ? { sub } : {}) } }, 'admin call');
   if (!sub) throw new UsageError('no such account');
   return JSON.stringify(out, null, 2);
 }
@@ -101,7 +104,7 @@ export async function accountsCommand(argv: string[]): Promise<string> {
   const notices = new LogoutNotices(audit, undefined, CLI_NOTICE_DELAYS_MS);
   try {
     const data = await personalDataFor(config, stores, notices, audit);
-    return await audited(audit, command, () => run(data, stores, config, command, positionals, values));
+    return await audited(audit, command, targetOf(positionals, values), () => run(data, stores, config, command, positionals, values));
   } finally {
     await notices.settled();
     await stores.close();

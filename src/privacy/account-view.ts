@@ -53,3 +53,8 @@ export async function findAccount(accounts: AccountStore, { unionid, appid, open
   }
   return 'give unionid, or appid and openid';
 }
+
+/** The identifiers an admin call names, as given (strings only, bounded): what its audit line says it was about. */
+export function auditTarget(given: Readonly<Record<'sub' | 'appid' | 'unionid' | 'openid', unknown>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(given).filter((entry): entry is [string, string] => typeof entry[1] === 'string').map(([name, value]) => [name, value.slice(0, 128)]));
+}

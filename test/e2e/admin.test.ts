@@ -46,8 +46,8 @@ async function toolToken(id: string, scope: string): Promise<string> {
   return (await oidc.clientCredentialsGrant(config, { scope })).access_token;
 }
 
-const admin = async (path: string, token?: string) => {
-  const response = await fetch(`${broker.issuer}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+const admin = async (path: string, token?: string, method = 'GET') => {
+  const response = await fetch(`${broker.issuer}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: response.status, headers: response.headers, body: await response.json() as Record<string, unknown> };
 };
 
@@ -98,6 +98,27 @@ test.serial('every call is audited: the client, the action, the sub, the outcome
   t.regex(metrics, /broker_admin_calls_total\{client="unknown",action="show",outcome="invalid_token"\} \d+/);
 });
 
+test.serial('probing is attributable: a lookup that finds nobody and a refused call name the client, the action, the identifier asked for and the outcome', async (t) => {
+  const reader = await toolToken('ops', 'accounts:read');
+  await admin('/admin/accounts?unionid=oProbe-unionid-1', reader);
+  t.true(await broker.logged((line) => {
+    const entry = line.admin as { client?: string; action?: string; target?: Record<string, string>; outcome?: string } | undefined;
+    return line.msg === 'admin call' && entry?.client === 'ops' && entry.action === 'find' && entry.target?.unionid === 'oProbe-unionid-1' && entry.outcome === 'not_found';
+  }), 'a lookup that finds nobody');
+  await admin('/admin/accounts?appid=wx0000000000000001&openid=oProbe-openid-2', reader);
+  t.true(await broker.logged((line) => (line.admin as { target?: Record<string, string> } | undefined)?.target?.openid === 'oProbe-openid-2'));
+  await admin('/admin/accounts/probe-sub-3', reader, 'DELETE');
+  t.true(await broker.logged((line) => {
+    const entry = line.admin as { client?: string; action?: string; target?: Record<string, string>; outcome?: string } | undefined;
+    return line.msg === 'admin call refused' && entry?.client === 'ops' && entry.action === 'delete' && entry.target?.sub === 'probe-sub-3' && entry.outcome === 'insufficient_scope';
+  }), 'a refused call names the client its token belongs to');
+  await admin('/admin/accounts?unionid=oProbe-unionid-4', 'not-a-token-0123456789');
+  t.true(await broker.logged((line) => {
+    const entry = line.admin as { client?: string; target?: Record<string, string>; outcome?: string } | undefined;
+    return line.msg === 'admin call refused' && entry?.client === 'unknown' && entry.target?.unionid === 'oProbe-unionid-4' && entry.outcome === 'invalid_token';
+  }));
+});
+
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** `npm run accounts -- …` as an operator runs it, with the broker's storage settings. */
@@ -113,12 +134,13 @@ test.serial('the accounts CLI reads the stores directly: the same JSON as the ad
   t.is(shown.status, 0, shown.stderr);
   t.like(JSON.parse(shown.stdout) as Record<string, unknown>, { sub, unionid: alice.userinfo.wechat_unionid, last_login: { client: 'first-party' } });
   t.regex(shown.stderr, /"msg":"admin call"/);
-  t.regex(shown.stderr, /"client":"cli","action":"show","outcome":"ok"/);
+  t.regex(shown.stderr, new RegExp(`"client":"cli","action":"show","target":\\{"sub":"${sub}"\\},"outcome":"ok"`));
   t.like(JSON.parse(accountsCli('find', '--unionid', String(alice.userinfo.wechat_unionid)).stdout) as Record<string, unknown>, { sub });
   t.like(JSON.parse(accountsCli('export', sub).stdout) as Record<string, unknown>, { account: { sub } });
   const missing = accountsCli('show', 'no-such-sub');
   t.is(missing.status, 2);
   t.regex(missing.stderr, /^accounts: no such account$/m);
+  t.regex(missing.stderr, /"action":"show","target":\{"sub":"no-such-sub"\},"outcome":"not_found"/, 'a lookup that finds nobody is audited with what was asked');
   const usage = accountsCli('delete-everything');
   t.is(usage.status, 2);
   t.regex(usage.stderr, /^accounts: usage: accounts show <sub>/m);
