@@ -8,9 +8,16 @@ import { ConfigError } from './config/errors.ts';
 import { serveMetrics } from './ops/metrics.ts';
 import { shutdown } from './ops/shutdown.ts';
 
+/** What each kind of app does for logins, in the banner's words. */
+const KIND_WORDS: Record<Broker['config']['apps'][number]['kind'], string> = {
+  mp: 'Official Account (web authorization)',
+  open: 'website app (QR login)',
+  miniprogram: 'mini program (token exchange)',
+};
+
 function banner(broker: Broker): string {
   const { config } = broker;
-  const upstreams = config.apps.map((app) => `${app.id}: ${app.kind === 'mp' ? 'Official Account (web authorization)' : 'website app (QR login)'} ${app.appid}${app.via ? ` through platform ${app.via}` : ''}`);
+  const upstreams = config.apps.map((app) => `${app.id}: ${KIND_WORDS[app.kind]}${app.followLogin ? ', follow-to-login' : ''} ${app.appid}${app.via ? ` through platform ${app.via}` : ''}`);
   const platforms = config.platforms.map((platform) => `${platform.id}: ${platform.appid}, pushes to ${config.issuer}/wechat/platform/${platform.id}/auth-events`);
   const lines = [
     '',

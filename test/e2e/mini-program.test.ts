@@ -76,6 +76,7 @@ test.serial('discovery offers the grant; a js_code becomes an RFC 8693 token res
   const refreshed = await oidc.refreshTokenGrant(client, tokens.refresh_token!);
   t.is(refreshed.claims()?.sub, claims.sub, 'the refresh token works like any other');
   t.false(broker.output().includes('session_key'), 'the session_key is never logged');
+  t.regex(broker.output(), new RegExp(`mini: mini program \\(token exchange\\) ${mini.appid}`), 'the banner says what the app is');
 });
 
 test.serial('a mini program that is not first-party gets only what the person granted it: openid alone at first, the rest once they consented', async (t) => {

@@ -1,0 +1,72 @@
+// The README's operator commands, run as written: every `npm run keys`, `npm run clients`
+// and `npm run accounts` command it shows (in a shell block or inline), through npm, in the
+// README's order. Only what the README leaves to the reader is filled in: the file names
+// point into a scratch directory, the kids NEW and OLD are the ones `list` shows, and
+// <sub>, U, A, O are identifiers of nobody in a real Redis (the commands must be
+// understood, and answer "no such account", not a usage error).
+
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRedis } from '../helpers/redis.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+/** Every operator command the README shows, in order: shell-block lines and inline code. */
+function readmeCommands(): string[] {
+  const found: Array<{ at: number; command: string }> = [];
+  for (const block of README.matchAll(/```sh\n([\s\S]*?)```/g)) {
+    let at = block.index;
+    for (const line of (block[1] ?? '').split('\n')) {
+      at += line.length + 1;
+      if (/^npm run (keys|clients|accounts) -- /.test(line)) found.push({ at, command: line.trim() });
+    }
+  }
+  for (const inline of README.matchAll(/`(npm run (?:keys|clients|accounts) -- [^`\n]+)`/g)) found.push({ at: inline.index, command: inline[1] ?? '' });
+  // `npm run keys -- …` names the family in a heading: not a command. A command shown twice runs once.
+  return [...new Set(found.sort((a, b) => a.at - b.at).map(({ command }) => command).filter((command) => !command.endsWith('…')))];
+}
+
+function run(command: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync('sh', ['-c', command], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env }, timeout: 120_000 });
+}
+
+test('every keys, clients and accounts command of the README runs as written', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const commands = readmeCommands();
+  t.true(commands.filter((command) => command.includes(' keys -- ')).length >= 5, commands.join('\n'));
+  t.true(commands.some((command) => command.includes(' clients -- new')));
+  t.true(commands.some((command) => command.includes(' accounts -- find')));
+  const dir = mkdtempSync(join(tmpdir(), 'broker-readme-'));
+  const jwks = join(dir, 'jwks.json');
+  const clients = join(dir, 'clients.json');
+  writeFileSync(clients, JSON.stringify([{ client_id: 'shop', client_secret: 'shop-secret-0123456789abcdef0123456789', redirect_uris: ['https://shop.example.com/cb'] }]));
+  const kids: Record<'OLD' | 'NEW', string> = { OLD: '', NEW: '' };
+  for (const written of commands) {
+    const command = written
+      .replaceAll('jwks.json', jwks).replaceAll('clients.json', clients)
+      .replace(/--kid (NEW|OLD)\b/, (_whole, which: 'NEW' | 'OLD') => `--kid ${kids[which]}`)
+      .replaceAll('<sub>', 'no-such-sub').replace(/--unionid U\b/, '--unionid oNobody').replace(/--appid A\b/, '--appid wx0000000000000001').replace(/--openid O\b/, '--openid oNobody');
+    const result = run(command, written.includes(' accounts -- ') ? { REDIS_URL: redis.url } : {});
+    if (written.includes(' accounts -- ')) {
+      // Understood, and about nobody (memory storage here): "no such account", exit 2, never a usage error.
+      t.regex(result.stderr, /accounts: (no such account|the account has no identity)/, `${written}\n${result.stderr}`);
+      continue;
+    }
+    t.is(result.status, 0, `${written}\n${result.stdout}\n${result.stderr}`);
+    if (written.includes(' keys -- new')) kids.OLD = /RS256 (\S+?),/.exec(result.stdout)?.[1] ?? '';
+    if (written.includes(' keys -- add')) kids.NEW = /added RS256 (\S+):/.exec(result.stdout)?.[1] ?? '';
+    if (written.includes(' clients -- new')) t.regex(result.stdout, /"client_secret":\s*"[\w-]{43}"/);
+  }
+  t.truthy(kids.OLD);
+  t.truthy(kids.NEW);
+  // The rotation left the new key signing and the old one gone.
+  const listed = run(`npm run keys -- list --file ${jwks}`).stdout;
+  t.regex(listed, new RegExp(`${kids.NEW}\\s+RS256\\s+signing`));
+  t.notRegex(listed, new RegExp(kids.OLD));
+});
