@@ -16,6 +16,9 @@ import { SILENT_PARAM } from './silent.ts';
 import { send } from './response.ts';
 import { appsFor, chooseUpstream } from './upstream.ts';
 
+/** The consent page's "not you?": log in again, in this interaction. */
+const SWITCH = 'switch=account';
+
 const CONSENT_REQUIRED = { error: 'consent_required', error_description: 'End-User consent is required' } as const;
 const LOGIN_REQUIRED = { error: 'login_required', error_description: 'End-User authentication is required' } as const;
 const PLATFORM_STARTING = { error: 'temporarily_unavailable', error_description: 'the login service is starting up' } as const;
@@ -34,16 +37,18 @@ async function askConsent(ctx: Context, login: Login, interaction: Interaction):
     items: consentItems(requestedScopes(interaction), interaction.params.claims),
     action: `/interaction/${interaction.uid}/consent`,
     ...(account ? { person: { nickname: account.profile.nickname, picture: account.profile.picture } } : {}),
-    // "Not you?": the same request again, asking for a new login.
-    switchHref: authorizationUrl(login.urls.issuer, interaction, { prompt: 'login' }),
+    // "Not you?": a new WeChat login within this interaction. No parameter of the request is
+    // copied into a URL (a pushed request's stay pushed); if WeChat names somebody else,
+    // oidc-provider ends the previous session before it goes on (and asks consent anew).
+    switchHref: `/interaction/${interaction.uid}?${SWITCH}`,
   });
 }
 
-/** The interaction's authorization request, again (without the broker's own marker), with `extra`. */
-function authorizationUrl(issuer: string, interaction: Interaction, extra: Record<string, string> = {}): string {
+/** The interaction's authorization request, again (without the broker's own marker), to open in another browser. */
+function authorizationUrl(issuer: string, interaction: Interaction): string {
   const params = Object.entries(interaction.params)
     .filter(([key, value]) => key !== SILENT_PARAM && typeof value === 'string') as Array<[string, string]>;
-  return `${issuer}/auth?${new URLSearchParams([...params, ...Object.entries(extra)])}`;
+  return `${issuer}/auth?${new URLSearchParams(params)}`;
 }
 
 /**
@@ -151,7 +156,9 @@ async function toUpstream(ctx: Context, login: Login, interaction: Interaction):
 export async function startInteraction(ctx: Context, login: Login): Promise<void> {
   const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
   if (!interaction) return errorPage(ctx, { kind: 'interaction', status: 400 });
-  if (interaction.prompt.name === 'consent') return askConsent(ctx, login, interaction);
+  const switching = ctx.query.switch === 'account' && !login.silent.isSilent(interaction);
+  if (interaction.prompt.name === 'consent' && !switching) return askConsent(ctx, login, interaction);
+  if (switching) return toUpstream(ctx, login, interaction);
   if (interaction.prompt.name !== 'login') return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: `unexpected prompt ${interaction.prompt.name}` });
   return toUpstream(ctx, login, interaction);
 }

@@ -99,7 +99,7 @@ test.serial('consent names the app with its policy links; logout says it ends ev
   t.regex(await page.locator('.person').innerText(), /^Logged in as 小爱 Alice 🌸\./, 'who is logged in');
   t.regex(String(await page.locator('.person img').getAttribute('src')), /^https:\/\/thirdwx\.qlogo\.cn\//, 'with the WeChat avatar');
   const switchHref = String(await page.getByRole('link', { name: 'Not you? Switch account' }).getAttribute('href'));
-  t.is(new URL(switchHref).searchParams.get('prompt'), 'login', 'switching asks for a new login of the same request');
+  t.regex(switchHref, /^\/interaction\/[\w-]+\?switch=account$/, 'no parameter of the request is copied into a URL (a pushed request stays pushed)');
   t.is(await page.getByRole('link', { name: 'Privacy policy' }).first().getAttribute('href'), 'https://shop.example/privacy');
   await page.getByRole('button', { name: 'Allow' }).click();
   const tokens = await rp.finish(await rp.landed(page), check);
@@ -109,6 +109,27 @@ test.serial('consent names the app with its policy links; logout says it ends ev
   await page.getByRole('heading', { name: 'Logged out' }).waitFor();
   t.is(await page.getByRole('link', { name: 'Back to Example Shop' }).getAttribute('href'), 'https://shop.example');
   await context.close();
+});
+
+test.serial('"Not you?" on the consent page logs in again within the same request: somebody else gets their own consent and their own sub', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer, 'branded');
+  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  const first = await rp.start({ redirect_uri: rpServer.callback });
+  await page.goto(first.url);
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  await page.getByRole('button', { name: 'Allow' }).click();
+  const alice = (await rp.finish(await rp.landed(page), first.check)).claims()!.sub;
+  // The same browser, a new request: Alice's session is there; the consent page offers "not you?".
+  const { url, check } = await rp.start({ redirect_uri: rpServer.callback, prompt: 'consent' });
+  await page.goto(url);
+  await page.getByRole('link', { name: 'Not you? Switch account' }).click();
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Bob/ }).click();
+  await page.getByRole('button', { name: 'Allow' }).waitFor();
+  t.regex(await page.locator('.person').innerText(), /^Logged in as Bob/, 'the consent is now Bob\'s');
+  await page.getByRole('button', { name: 'Allow' }).click();
+  const bob = (await rp.finish(await rp.landed(page), check)).claims()!.sub;
+  t.not(bob, alice);
 });
 
 test.serial('errors are plain sentences in the person\'s language, with the code and request id small, and a way back to the app', async (t) => {
