@@ -123,6 +123,12 @@ function wechatAppsMetadata(ids: readonly string[]) {
   };
 }
 
+/** Whether a client's apps (its `wechat_apps`, else every app) include an Official Account. */
+function hasOfficialAccount(apps: ReadonlyArray<{ readonly id: string; readonly kind: string }>, client: object | undefined): boolean {
+  const wanted = (client as Record<string, unknown> | undefined)?.[WECHAT_APPS];
+  return apps.some((app) => app.kind === 'mp' && (!Array.isArray(wanted) || wanted.includes(app.id)));
+}
+
 /**
  * Everything the provider needs to know of people, for these apps. With an Official
  * Account (which can confirm people silently inside WeChat), a session is reused inside
@@ -135,7 +141,7 @@ export function accountSource(store: AccountStore, apps: ReadonlyArray<{ readonl
     claims: CLAIMS,
     acrValues: apps.map((app) => acrForApp(app.appid)),
     extraParams: [SILENT_PARAM],
-    loginChecks: apps.some((app) => app.kind === 'mp') ? [sameWeChatAccount] : [],
+    loginChecks: apps.some((app) => app.kind === 'mp') ? [sameWeChatAccount((client) => hasOfficialAccount(apps, client))] : [],
     clientMetadata: wechatAppsMetadata(apps.map((app) => app.id)),
   };
 }

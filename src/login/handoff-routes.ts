@@ -17,15 +17,21 @@ import { errorPage, handoffConfirmPage, handoffNoticePage } from '../pages/views
 import { webAuthorizeUrl } from '../wechat/authorize.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import { browserKind } from '../wechat/user-agent.ts';
+import { signInAt } from './callback.ts';
 import { acrForApp } from './claims.ts';
 import { DECLINED_IN_WECHAT, isHandoffCode, type Handoff } from './handoff.ts';
 import type { Login } from './login.ts';
+import { appsOfClient } from './upstream.ts';
 import { factsOf } from './respond.ts';
 import { send } from './response.ts';
 
 const CONFIRMED_COOKIE = 'handoff';
 
-const webApp = (login: Login): ConfiguredApp | undefined => login.apps.find((app) => app.kind === 'mp');
+/** The Official Account the waiting login's client uses (its `wechat_apps`, in order), direct or through its platform. */
+async function webAppOf(login: Login, uid: string): Promise<ConfiguredApp | undefined> {
+  const client = await login.interactions.clientOf(uid);
+  return appsOfClient(login.apps, client).find((app) => app.kind === 'mp');
+}
 const callbackOf = (login: Login, code: string) => `${login.urls.issuer}/h/${code}/wechat`;
 
 /** The hand-off of the link, inside WeChat; undefined after answering why not. */
@@ -54,14 +60,14 @@ async function showHandoff(ctx: Context, login: Login): Promise<void> {
 
 async function confirmHandoff(ctx: Context, login: Login): Promise<void> {
   const found = await handoffOf(ctx, login);
-  const app = webApp(login);
+  const app = found && await webAppOf(login, found.handoff.uid);
   if (!found || !app) return found ? errorPage(ctx, { kind: 'misconfigured', status: 503 }) : undefined;
   if (!await login.handoffs.move(found.code, 'waiting', { status: 'confirmed' })) return handoffNoticePage(ctx, 'used', 409);
   // The callback must come back to this browser, the one that confirmed.
   ctx.cookies.set(CONFIRMED_COOKIE, found.code, { httpOnly: true, sameSite: 'lax', path: `/h/${found.code}`, maxAge: 10 * 60_000 });
   ctx.status = 303;
   ctx.redirect(webAuthorizeUrl(login.urls.connectUrl, {
-    appid: app.appid, redirectUri: callbackOf(login, found.code), scope: 'snsapi_userinfo', state: login.handoffs.state(found.code),
+    appid: app.appid, redirectUri: callbackOf(login, found.code), scope: 'snsapi_userinfo', state: login.handoffs.state(found.code), componentAppid: app.component,
   }));
 }
 
@@ -75,7 +81,7 @@ async function declineHandoff(ctx: Context, login: Login): Promise<void> {
 /** WeChat's callback for a hand-off: the person, linked; the waiting browser may finish. */
 async function handoffCallback(ctx: Context, login: Login): Promise<void> {
   const found = await handoffOf(ctx, login);
-  const app = webApp(login);
+  const app = found && await webAppOf(login, found.handoff.uid);
   if (!found || !app) return;
   const { code, handoff } = found;
   const wechatCode = ctx.query.code;
@@ -87,7 +93,7 @@ async function handoffCallback(ctx: Context, login: Login): Promise<void> {
     return handoffNoticePage(ctx, 'declined');
   }
   try {
-    const user = await login.wechat.signIn(app, 'snsapi_userinfo', wechatCode, 'zh_CN');
+    const user = await signInAt(login, app, 'snsapi_userinfo', wechatCode, 'zh_CN');
     const client = await login.interactions.clientOf(handoff.uid);
     const account = await login.linker.resolve(factsOf(user, client?.clientId));
     await login.handoffs.move(code, 'confirmed', { status: 'done', result: { accountId: account.id, acr: acrForApp(app.appid), amr: ['wechat_web'] } });

@@ -13,10 +13,20 @@ import { browserKind } from '../wechat/user-agent.ts';
 
 export const SAME_WECHAT_ACCOUNT = 'wechat_account_unconfirmed';
 
-export const sameWeChatAccount: LoginCheck = {
-  reason: SAME_WECHAT_ACCOUNT,
-  description: 'inside WeChat, WeChat must confirm who is logged in before a session is reused',
-  // A session exists, the request comes from the WeChat browser, and no login was
-  // submitted in this interaction yet (the confirmation itself ends in one).
-  needed: (ctx) => Boolean(ctx.oidc.session?.accountId) && !ctx.oidc.result?.login && browserKind(ctx.get('user-agent')) === 'wechat',
-};
+/**
+ * The check, for clients that can have it: `canConfirm(client)` says whether the client
+ * has an Official Account among its apps. WeChat can confirm a person silently only there;
+ * a client without one keeps single sign-on inside WeChat (it could only send the person to
+ * a QR page they cannot scan on the phone they hold).
+ */
+export function sameWeChatAccount(canConfirm: (client: object | undefined) => boolean): LoginCheck {
+  return {
+    reason: SAME_WECHAT_ACCOUNT,
+    description: 'inside WeChat, WeChat must confirm who is logged in before a session is reused',
+    // A session exists, the request comes from the WeChat browser, the client has an
+    // Official Account, and no login was submitted in this interaction yet (the
+    // confirmation itself ends in one).
+    needed: (ctx) => Boolean(ctx.oidc.session?.accountId) && !ctx.oidc.result?.login && browserKind(ctx.get('user-agent')) === 'wechat'
+      && canConfirm(ctx.oidc.client ?? undefined),
+  };
+}

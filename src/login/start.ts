@@ -8,13 +8,13 @@ import { requestedScopes, type Client, type Interaction } from '../oidc/interact
 import { langOf } from '../pages/html.ts';
 import { consentPage, errorPage, openInWeChatPage } from '../pages/views.ts';
 import { browserKind } from '../wechat/user-agent.ts';
-import { consentItems, WECHAT_APPS } from './claims.ts';
+import { consentItems } from './claims.ts';
 import { startFollow } from './follow.ts';
 import { browserName } from './handoff.ts';
 import type { Login } from './login.ts';
 import { SILENT_PARAM } from './silent.ts';
 import { send } from './response.ts';
-import { appsFor, chooseUpstream } from './upstream.ts';
+import { appsOfClient, chooseUpstream } from './upstream.ts';
 
 /** The consent page's "not you?": log in again, in this interaction. */
 const SWITCH = 'switch=account';
@@ -73,7 +73,9 @@ function restartLink(issuer: string, client: Client | undefined, interaction: In
 async function openInWeChat(ctx: Context, login: Login, interaction: Interaction, qr: boolean): Promise<void> {
   const client = await login.interactions.client(interaction);
   const { uid } = interaction;
-  const handoff = login.apps.some((app) => app.kind === 'mp') ? await login.handoffs.open(uid, browserName(ctx.get('user-agent'))) : undefined;
+  // The hand-off needs an Official Account among the client's apps: WeChat authorizes the person there.
+  const clientApps = appsOfClient(login.apps, client);
+  const handoff = clientApps.some((app) => app.kind === 'mp') ? await login.handoffs.open(uid, browserName(ctx.get('user-agent'))) : undefined;
   openInWeChatPage(ctx, {
     link: handoff ? `${login.urls.issuer}/h/${login.handoffs.code(uid)}` : restartLink(login.urls.issuer, client, interaction),
     ...(handoff ? {
@@ -93,7 +95,7 @@ async function upstreamFor(ctx: Context, login: Login, interaction: Interaction)
   // id_token_hint for somebody else): only a visible login could help.
   if (silent && interaction.lastSubmission?.login !== undefined) return { type: 'login-required' as const };
   const client = await login.interactions.client(interaction);
-  const apps = appsFor(login.apps, (client as unknown as Record<string, unknown> | undefined)?.[WECHAT_APPS]);
+  const apps = appsOfClient(login.apps, client);
   return chooseUpstream({
     browser: browserKind(ctx.get('user-agent')),
     apps,

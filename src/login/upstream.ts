@@ -7,6 +7,7 @@ import type { Account } from '../accounts/account.ts';
 import type { QrMode } from '../config/config.ts';
 import type { WeChatApp } from '../wechat/types.ts';
 import type { BrowserKind } from '../wechat/user-agent.ts';
+import { WECHAT_APPS } from './claims.ts';
 
 /**
  * The channel of a login, the one word for how a person reached WeChat:
@@ -42,6 +43,11 @@ export interface UpstreamInput<App extends WeChatApp = WeChatApp> {
 }
 
 /** The apps a client's logins may use: those its `wechat_apps` lists, in that order, or all. */
+/** The apps a client may use, from its metadata (`wechat_apps`); every app when it names none. */
+export function appsOfClient<App extends WeChatApp & { readonly id: string }>(apps: readonly App[], client: object | undefined): App[] {
+  return appsFor(apps, (client as Record<string, unknown> | undefined)?.[WECHAT_APPS]);
+}
+
 export function appsFor<App extends WeChatApp & { readonly id: string }>(apps: readonly App[], wanted: unknown): App[] {
   if (!Array.isArray(wanted)) return [...apps];
   return wanted.flatMap((id) => apps.filter((app) => app.id === id));

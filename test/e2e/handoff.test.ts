@@ -6,7 +6,8 @@ import test from 'ava';
 import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
 import { createRp } from '../helpers/rp.ts';
-import { setPhoneUser } from '../helpers/simulator.ts';
+import { setPhoneUser, simCalls } from '../helpers/simulator.ts';
+import { startBroker, writeClientsFile } from '../helpers/broker.ts';
 import { allowInWeChat } from '../helpers/wechat.ts';
 
 const e2e = useE2e(test);
@@ -107,4 +108,33 @@ test.serial('the one-click takeover: a page elsewhere that posts the confirmatio
   await victim.page.goto(link);
   t.is(await victim.page.locator('h1').innerText(), 'Confirm a login in another browser');
   await Promise.all([android.context.close(), victim.context.close()]);
+});
+
+test.serial('the hand-off uses the client\'s Official Account: pinned to the one reached through the platform, WeChat authorizes there (component_appid) and wechat_openid is that account\'s', async (t) => {
+  const secret = 'shop-app-secret-0123456789abcdef0123';
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile([{ client_id: 'shop-app', client_secret: secret, redirect_uris: [e2e.rpServer.callback], first_party: true, wechat_apps: ['shop-mp'] }]) });
+  t.teardown(() => broker.stop());
+  // The platform can act once WeChat has pushed its first ticket.
+  t.true(await broker.logged((line) => line.msg === 'component_verify_ticket received'));
+  const rp = await createRp(broker.issuer, e2e.rpServer, 'shop-app', secret);
+  const android = await newPerson(e2e.browser, 'mobile', 'en');
+  t.teardown(() => android.context.close());
+  const started = await rp.start();
+  await android.page.goto(started.url);
+  const link = await android.page.locator('#link').innerText();
+  const wechat = await newPerson(e2e.browser, 'wechat', 'en');
+  t.teardown(() => wechat.context.close());
+  await setPhoneUser(wechat.context, broker.simulator, 'alice');
+  const since = (await simCalls(broker.simulator)).length;
+  await wechat.page.goto(link);
+  await wechat.page.getByRole('button', { name: 'Confirm login' }).click();
+  await allowInWeChat(wechat.page);
+  await wechat.page.getByRole('heading', { name: 'Done' }).waitFor();
+  const tokens = await rp.finish(await rp.landed(android.page), started.check);
+  const authorize = (await simCalls(broker.simulator)).slice(since).find((call) => call.path === '/connect/oauth2/authorize');
+  t.truthy(authorize?.component, 'web authorization on the account\'s behalf, through the platform');
+  const userinfo = await (await import('openid-client')).fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub);
+  const exchanged = (await simCalls(broker.simulator)).slice(since).find((call) => call.path === '/sns/oauth2/component/access_token');
+  t.is(exchanged?.appid, authorize?.appid, 'the code exchanged with the component token, for the same account');
+  t.regex(String(userinfo.wechat_openid), /^o/, 'the openid of the account the client uses');
 });

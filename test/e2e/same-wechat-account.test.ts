@@ -3,7 +3,9 @@
 
 import test from 'ava';
 import { newPerson } from '../helpers/browser.ts';
+import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { useE2e } from '../helpers/e2e.ts';
+import { createRp } from '../helpers/rp.ts';
 import { authorizeScopes, injectFaults, setPhoneUser, simCalls } from '../helpers/simulator.ts';
 import { startQrLogin } from '../helpers/wechat.ts';
 
@@ -79,4 +81,28 @@ test.serial('outside WeChat single sign-on is as before: no trip to WeChat', asy
   t.is((await e2e.rp.finish(again.landed, again.check)).claims()!.sub, sub);
   t.is((await simCalls(e2e.broker.simulator)).length, since, 'WeChat was not asked');
   await context.close();
+});
+
+test.serial('a client without an Official Account keeps single sign-on inside WeChat: the session is reused, no QR page it could not scan', async (t) => {
+  const secret = 'web-only-secret-0123456789abcdef0123';
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile([
+    ...testClients(e2e.rpServer.origin),
+    { client_id: 'web-only', client_secret: secret, redirect_uris: [e2e.rpServer.callback], first_party: true, wechat_apps: ['open'] },
+  ]) });
+  t.teardown(() => broker.stop());
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  t.teardown(() => context.close());
+  await setPhoneUser(context, broker.simulator, 'alice');
+  // Alice logs in inside WeChat at a client with the Official Account: the broker's session.
+  const withMp = await createRp(broker.issuer, e2e.rpServer);
+  const first = await withMp.start({ scope: 'openid' });
+  await page.goto(first.url);
+  const alice = (await withMp.finish(await withMp.landed(page), first.check)).claims()!.sub;
+  // The website-app-only client, in the same WeChat browser: signed in from the session.
+  const webOnly = await createRp(broker.issuer, e2e.rpServer, 'web-only', secret);
+  const since = (await simCalls(broker.simulator)).length;
+  const second = await webOnly.start({ scope: 'openid' });
+  await page.goto(second.url);
+  t.is((await webOnly.finish(await webOnly.landed(page), second.check)).claims()!.sub, alice);
+  t.deepEqual((await simCalls(broker.simulator)).slice(since).filter((call) => /authorize|qrconnect/.test(call.path)), [], 'no trip to WeChat');
 });
