@@ -227,13 +227,13 @@ test.serial('the accounts CLI erases and unlinks through the same code, audited 
   const unlinked = accountsCli('unlink', byQr.sub, '--appid', first!.appid);
   t.is(unlinked.status, 0, unlinked.stderr);
   t.is((JSON.parse(unlinked.stdout) as { identities: unknown[] }).identities.length, shown.identities.length - 1);
-  t.regex(unlinked.stderr, /"client":"cli","action":"unlink","outcome":"ok"/);
+  t.regex(unlinked.stderr, new RegExp(`"client":"cli","action":"unlink","target":\\{"sub":"${byQr.sub}","appid":"${first!.appid}"\\},"outcome":"ok"`));
   t.is(accountsCli('unlink', byQr.sub).status, 2, 'unlink names the app');
   const exported = JSON.parse(accountsCli('export', byQr.sub).stdout) as { grants: Array<{ client: string }>; sessions: unknown[] };
   t.true(exported.grants.some((grant) => grant.client === 'listening'), 'the export lists the grants');
   const erased = accountsCli('delete', byQr.sub);
   t.is(erased.status, 0, erased.stderr);
-  t.regex(erased.stderr, /"client":"cli","action":"delete","outcome":"ok"/);
+  t.regex(erased.stderr, new RegExp(`"client":"cli","action":"delete","target":\\{"sub":"${byQr.sub}"\\},"outcome":"ok"`));
   t.is(accountsCli('show', byQr.sub).status, 2);
 });
 
