@@ -80,7 +80,7 @@ const ON_WECHAT_ERROR: Record<WeChatErrorCode, (facts: CallbackFacts) => Outcome
   }),
   WECHAT_IP_NOT_ALLOWED: ({ app }) => ({
     type: 'page', page: 'misconfigured', status: 503, retry: false, metric: 'misconfigured',
-    note: { level: 'error', msg: `WeChat refused this server's IP (61004): add it to the whitelist of third-party platform ${app.via ?? ''}` },
+    note: { level: 'error', msg: app.via ? `WeChat refused this server's IP (61004): add it to the whitelist of third-party platform ${app.via}` : `WeChat refused this server's IP (40164): add it to the IP whitelist (IP白名单) of ${app.id}` },
   }),
   WECHAT_AUTHORIZATION_LAPSED: ({ app }) => ({
     type: 'page', page: 'misconfigured', status: 503, retry: false, metric: 'misconfigured',

@@ -74,7 +74,7 @@ export class WeChatTicketError extends WeChatError { readonly code = 'WECHAT_TIC
  */
 export class WeChatTokenRefusedError extends WeChatError { readonly code = 'WECHAT_TOKEN_REFUSED'; }
 
-/** 61004: the calling IP is not on the third-party platform's whitelist. */
+/** 61004: the calling IP is not on the third-party platform's whitelist; 40164: not on the app's IP whitelist (IP白名单; WeChat's errmsg names the IP it saw). */
 export class WeChatIpNotAllowedError extends WeChatError { readonly code = 'WECHAT_IP_NOT_ALLOWED'; }
 
 /** 61023: an authorizer's refresh token expired; 61003: the account has not authorized the platform. Either way the Official Account must authorize the platform (again). */
@@ -107,6 +107,7 @@ const BY_ERRCODE: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>(
   [40226, WeChatHighRiskUserError],
   [45011, WeChatRateLimitedError],
   [61004, WeChatIpNotAllowedError],
+  [40164, WeChatIpNotAllowedError],
   [61005, WeChatTicketError],
   [61006, WeChatTicketError],
   [61023, WeChatAuthorizationLapsedError],

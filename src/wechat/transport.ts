@@ -54,6 +54,9 @@ export interface Call {
   readonly body?: Json;
 }
 
+/** 40001: invalid credential; with a token, the token. */
+const INVALID_CREDENTIAL = 40001;
+
 export class WeChatTransport {
   readonly #options: WeChatClientOptions;
   readonly #breaker: CircuitBreaker;
@@ -68,12 +71,17 @@ export class WeChatTransport {
     return this.#breaker.closed;
   }
 
-  /** A call whose only credential is a token of the broker's (component or account): 40001 and 42001 are about it. */
+  /**
+   * A call whose credential is a token of the broker's (component or account): a token error
+   * (42001 expired, 40014 …) or 40001 (invalid credential: here, the token) means the token,
+   * which the caller renews once. A wrong appid or secret (40013, 40125, 41002, 41004) is the
+   * operator's to mend: renewing would only spend the token quota on every login.
+   */
   async callWithToken(call: Call): Promise<Json> {
     try {
       return await this.call(call);
     } catch (error) {
-      if (error instanceof WeChatTokenError || error instanceof WeChatCredentialsError) {
+      if (error instanceof WeChatTokenError || (error instanceof WeChatCredentialsError && error.errcode === INVALID_CREDENTIAL)) {
         throw new WeChatTokenRefusedError('WeChat refused the broker\'s access token', error);
       }
       throw error;

@@ -95,6 +95,12 @@ test('through a platform, an IP off its whitelist (61004) or a lapsed authorizat
   t.regex(noteOf(lapsed), /shop-mp .* must authorize the platform again/);
 });
 
+test('an IP off the app\'s own whitelist (40164, WeChat names the IP): misconfigured, and the operator told where to add it', (t) => {
+  const outcome = decide(facts({ result: failed(errorFromErrcode(40164, 'invalid ip 203.0.113.7 ipv6 ::ffff:203.0.113.7, not in whitelist rid: 6500-1')) }));
+  t.like(outcome, { type: 'page', page: 'misconfigured', status: 503, retry: false, note: { level: 'error' } });
+  t.regex(noteOf(outcome), /IP whitelist \(IP白名单\)/);
+});
+
 test('through a platform, a component token WeChat refuses even after renewal: temporarily_unavailable for the relying party', (t) => {
   t.like(onBehalf(new WeChatTokenRefusedError('refused')), { type: 'rp-error', error: { error: 'temporarily_unavailable' }, metric: 'unavailable', note: { level: 'error' } });
 });

@@ -113,6 +113,15 @@ test.serial('on the account\'s behalf: the component exchange gives the person; 
   const foreign = await issueCode(sim.url, outsider.appid, 'alice', 'snsapi_base');
   await t.throwsAsync(client.signIn({ ...onBehalf, appid: outsider.appid as AppId }, 'snsapi_base', foreign, 'zh_CN', accessToken),
     { instanceOf: WeChatAuthorizationLapsedError }, '61003: the account never authorized the platform, which its owner must do');
+  // A wrong appid or secret is the operator's to mend, not a token to renew (renewing would spend quota on every login).
+  for (const errcode of [40013, 40125, 41002, 41004]) {
+    await injectFaults(sim.url, '/sns/oauth2/component/access_token', [`errcode:${errcode}`]);
+    const next = await issueCode(sim.url, shop.appid, 'alice', 'snsapi_base', undefined, platform.appid);
+    await t.throwsAsync(client.signIn(onBehalf, 'snsapi_base', next, 'zh_CN', accessToken), { instanceOf: WeChatCredentialsError }, `errcode ${errcode}`);
+  }
+  await injectFaults(sim.url, '/sns/oauth2/component/access_token', ['errcode:40001']);
+  const last = await issueCode(sim.url, shop.appid, 'alice', 'snsapi_base', undefined, platform.appid);
+  await t.throwsAsync(client.signIn(onBehalf, 'snsapi_base', last, 'zh_CN', accessToken), { instanceOf: WeChatTokenRefusedError }, '40001 with a token: the token');
 });
 
 test.serial('no ticket yet: WeChatTicketError and the state says why; the first push makes the platform ready', async (t) => {
