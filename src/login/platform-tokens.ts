@@ -101,8 +101,9 @@ export class PlatformTokens {
       this.#log.info({ platform: id, expiresIn: fresh.expiresIn }, 'component_access_token renewed');
       return { token: fresh.accessToken, expiresIn: fresh.expiresIn };
     } catch (error) {
-      // 61005/61006: the ticket is of no use; the next push brings a good one.
-      if (error instanceof WeChatTicketError) await this.#tickets.destroy(id);
+      // 61005/61006: the ticket is of no use; the next push brings a good one. Only this
+      // ticket is dropped: one WeChat pushed meanwhile stays.
+      if (error instanceof WeChatTicketError && await this.ticket(id) === ticket) await this.#tickets.destroy(id);
       throw error;
     }
   }

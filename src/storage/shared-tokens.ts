@@ -5,6 +5,7 @@
 // storage (Redis when Redis is configured); the others keep using the token in force, or
 // wait (bounded) for the holder's.
 
+import { randomUUID } from 'node:crypto';
 import type { StorageAdapter } from './adapter.ts';
 
 export interface FreshToken {
@@ -91,11 +92,12 @@ export class SharedTokens {
     const lock = `${this.#kind}:${key}`;
     const deadline = Date.now() + this.#options.waitMs;
     for (;;) {
-      if (await this.#locks.insert(lock, { at: Date.now() }, this.#options.lockTtlS)) {
+      const owner = randomUUID();
+      if (await this.#locks.insert(lock, { at: Date.now(), owner }, this.#options.lockTtlS)) {
         try {
           return await this.#fetch(key, fetch, stale);
         } finally {
-          await this.#locks.destroy(lock);
+          await this.#release(lock, owner);
         }
       }
       if (inForce) return inForce.token;
@@ -104,6 +106,11 @@ export class SharedTokens {
       if (Date.now() >= deadline) throw new SharedTokenTimeoutError(`another instance is fetching the token for ${key} and has not finished`);
       await sleep(POLL_MS);
     }
+  }
+
+  /** Releases the lock if this call still holds it: a fetch that outlived the lock's TTL must not remove another instance's. */
+  async #release(lock: string, owner: string): Promise<void> {
+    if ((await this.#locks.find(lock))?.owner === owner) await this.#locks.destroy(lock);
   }
 
   async #fetch(key: string, fetch: () => Promise<FreshToken>, stale: string | undefined): Promise<string> {

@@ -73,7 +73,7 @@ export class WeChatClient {
    */
   async exchangeCode(app: WeChatApp, code: string, componentToken?: string): Promise<WeChatToken> {
     if (app.component !== undefined) return this.#exchangeOnBehalf(app, code, componentToken);
-    const body = await this.#transport.call({ path: '/sns/oauth2/access_token', params: {
+    const body = await this.#transport.call({ path: '/sns/oauth2/access_token', singleUse: true, params: {
       appid: app.appid, secret: app.secret, code, grant_type: 'authorization_code',
     } });
     return parseToken(body);
@@ -82,7 +82,7 @@ export class WeChatClient {
   /** The exchange on the account's behalf. */
   async #exchangeOnBehalf(app: DelegatedApp, code: string, componentToken: string | undefined): Promise<WeChatToken> {
     if (componentToken === undefined) throw new WeChatTicketError('the platform has no component_access_token yet');
-    return parseToken(await this.#transport.callWithToken({ path: '/sns/oauth2/component/access_token', params: {
+    return parseToken(await this.#transport.callWithToken({ path: '/sns/oauth2/component/access_token', singleUse: true, params: {
       appid: app.appid, code, grant_type: 'authorization_code', component_appid: app.component, component_access_token: componentToken,
     } }));
   }
@@ -104,7 +104,7 @@ export class WeChatClient {
    * authorization code WeChat passed on): the authorizer's token and its refresh token.
    */
   async queryAuth(component: AppId, componentToken: string, authorizationCode: string): Promise<AuthorizerToken & { readonly authorizer: AppId }> {
-    const body = await this.#transport.callWithToken({ path: '/cgi-bin/component/api_query_auth', params: { component_access_token: componentToken }, body: {
+    const body = await this.#transport.callWithToken({ path: '/cgi-bin/component/api_query_auth', singleUse: true, params: { component_access_token: componentToken }, body: {
       component_appid: component, authorization_code: authorizationCode,
     } });
     const info = body.authorization_info;
@@ -156,7 +156,7 @@ export class WeChatClient {
    * or logged. Mini programs give no nickname or avatar through login (since 2022-11).
    */
   async miniProgramSignIn(app: DirectApp, jsCode: string): Promise<WeChatUser> {
-    const body = await this.#transport.call({ path: '/sns/jscode2session', params: {
+    const body = await this.#transport.call({ path: '/sns/jscode2session', singleUse: true, params: {
       appid: app.appid, secret: app.secret, js_code: jsCode, grant_type: 'authorization_code',
     } });
     if (!isWeChatId(body.openid)) throw malformed('openid', body);

@@ -52,8 +52,16 @@ export interface Call {
   readonly path: string;
   readonly params: Params;
   readonly body?: Json;
+  /**
+   * The call spends something WeChat honours once (a code): after a timeout or an answer
+   * that cannot be read, WeChat may have done it already, and a repeat would only meet
+   * 40163; it is repeated only when WeChat said it was busy (-1) and did nothing.
+   */
+  readonly singleUse?: boolean;
 }
 
+/** -1: WeChat is busy and did nothing. */
+const BUSY = -1;
 /** 40001: invalid credential; with a token, the token. */
 const INVALID_CREDENTIAL = 40001;
 
@@ -108,7 +116,7 @@ export class WeChatTransport {
     try {
       return await this.#callOnce(call);
     } catch (error) {
-      if (!(error instanceof WeChatError) || !error.retryable) throw error;
+      if (!(error instanceof WeChatError) || !error.retryable || (call.singleUse && error.errcode !== BUSY)) throw error;
       this.#options.log.warn({ wechat: { path: call.path, errcode: error.errcode, rid: error.requestId } },
         'WeChat call failed, retrying once');
       return this.#callOnce(call);

@@ -25,7 +25,7 @@ import { xmlFields } from '../../src/wechat/platform-push.ts';
 import type { AppId, DelegatedApp } from '../../src/wechat/types.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import {
-  injectFaults, issueCode, pushTicketNow, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator,
+  injectFaults, issueCode, pushTicketNow, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator, whileHeld,
 } from '../helpers/simulator.ts';
 
 const shop = simApp('mp');
@@ -161,6 +161,16 @@ test.serial('a token WeChat refuses is renewed once however many logins met the 
   t.is(new Set(renewed).size, 1);
   t.not(renewed[0], first);
   t.is(await tokenCalls() - before, 1);
+});
+
+test.serial('61006 for a ticket replaced while WeChat answered: the ticket pushed meanwhile stays', async (t) => {
+  const tokens = await instance('replaced:');
+  await tokens.keepTicket('isv', 'ticket@@@not-from-wechat');
+  await injectFaults(sim.url, TOKEN_PATH, ['hold']);
+  const failing = t.throwsAsync(tokens.token('isv'), { instanceOf: WeChatTicketError });
+  await whileHeld(sim.url, TOKEN_PATH, () => tokens.keepTicket('isv', 'ticket@@@pushed-meanwhile'));
+  await failing;
+  t.is(await tokens.ticket('isv'), 'ticket@@@pushed-meanwhile');
 });
 
 test.serial('61006 from WeChat: the useless ticket is dropped, and the platform waits for the next push', async (t) => {

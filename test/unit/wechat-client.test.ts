@@ -153,12 +153,25 @@ test.serial('no code and no token ever reaches the log', async (t) => {
 
 test.serial('hostile answers: objects where numbers belong, a 1 MiB body: WeChatUnavailableError, never a crash', async (t) => {
   for (const fault of ['errcode-object', 'huge'] as const) {
-    await injectFaults(sim.url, '/sns/oauth2/access_token', [fault, fault]);
+    // A code exchange meets the fault once: it is not repeated (see "a code is spent once").
+    await injectFaults(sim.url, '/sns/oauth2/access_token', [fault]);
     const error = await t.throwsAsync(client.exchangeCode(asApp(MP), await code(MP, 'snsapi_base')), undefined, fault);
     t.true(error instanceof WeChatUnavailableError, `${fault}: ${error?.name}: ${error?.message}`);
   }
-  await injectFaults(sim.url, '/sns/oauth2/access_token', ['huge']);
-  t.truthy((await client.exchangeCode(asApp(MP), await code(MP, 'snsapi_base'))).openid, 'once is retried');
+  await injectFaults(sim.url, '/sns/userinfo', ['huge']);
+  const token = await client.exchangeCode(asApp(MP), await code(MP, 'snsapi_userinfo'));
+  t.truthy((await client.profile(token.accessToken, token.openid, 'zh_CN')).nickname, 'once is retried');
+});
+
+test.serial('a code is spent once: its exchange is not repeated after a timeout or an unreadable answer (WeChat may have used it), only after "busy" (-1)', async (t) => {
+  for (const fault of ['garbage', 'huge'] as const) {
+    await injectFaults(sim.url, '/sns/oauth2/access_token', [fault]);
+    const before = (await simCalls(sim.url)).length;
+    await t.throwsAsync(client.exchangeCode(asApp(MP), await code(MP, 'snsapi_base')), { instanceOf: WeChatUnavailableError }, fault);
+    t.is((await simCalls(sim.url)).length - before, 1, `${fault}: one call, no repeat that could only meet 40163`);
+  }
+  await injectFaults(sim.url, '/sns/oauth2/access_token', ['busy']);
+  t.truthy((await client.exchangeCode(asApp(MP), await code(MP, 'snsapi_base'))).openid, 'busy: WeChat did nothing, so once more');
 });
 
 test.serial('is_snapshotuser: true (a boolean, not 1) is a snapshot user too', async (t) => {
