@@ -1,6 +1,7 @@
 // What a WeChat callback comes to: a pure decision from what is known once WeChat has
 // answered (the attempt, WeChat's result, the account the openid already has, the scopes
-// the relying party asked for) to one outcome. The policy is the tables below; callback.ts
+// the relying party asked for) to one outcome. WeChat's failures follow the one policy of
+// wechat-failures.ts; callback.ts
 // gathers the inputs and respond.ts carries the outcome out.
 
 import type { Account } from '../accounts/account.ts';
@@ -8,10 +9,11 @@ import type { ConfiguredApp } from '../config/config.ts';
 import type { InteractionError } from '../oidc/interactions.ts';
 import type { LoginOutcome } from '../ops/metrics.ts';
 import type { ErrorPageKind } from '../pages/views.ts';
-import type { WeChatError, WeChatErrorCode } from '../wechat/errors.ts';
+import type { WeChatError } from '../wechat/errors.ts';
 import type { WeChatUser } from '../wechat/types.ts';
 import type { Attempt } from './attempts.ts';
 import { accountCovers } from './upstream.ts';
+import { failureOf } from './wechat-failures.ts';
 
 /** A rejected code gets one fresh authorization: WeChat sometimes spends a code twice. */
 const MAX_ROUNDS = 2;
@@ -61,41 +63,26 @@ const unavailable = (note: Note): Outcome => ({
   type: 'rp-error', error: { error: 'temporarily_unavailable', error_description: 'WeChat is temporarily unavailable' }, metric: 'unavailable', note,
 });
 
-/** What each kind of WeChat failure comes to. */
-const ON_WECHAT_ERROR: Record<WeChatErrorCode, (facts: CallbackFacts) => Outcome> = {
-  WECHAT_SNAPSHOT_USER: () => ({
-    type: 'page', page: 'snapshot', status: 403, retry: true, metric: 'snapshot', note: { level: 'info', msg: 'snapshot-page user refused' },
-  }),
-  WECHAT_CODE_REJECTED: ({ attempt }) => (attempt.round < MAX_ROUNDS
-    ? { type: 'again', attempt: { ...attempt, round: attempt.round + 1 }, note: { level: 'warn', msg: 'WeChat rejected the code, trying once more with a fresh authorization' } }
-    : { type: 'page', page: 'code', status: 400, retry: true, metric: 'code_rejected', note: { level: 'warn', msg: 'WeChat rejected the code twice' } }),
-  WECHAT_CREDENTIALS: ({ app }) => ({
-    type: 'page', page: 'misconfigured', status: 503, retry: false, metric: 'misconfigured',
-    note: { level: 'error', msg: `WeChat refused the app credentials: check ${app.configuredBy}` },
-  }),
-  WECHAT_UNAVAILABLE: () => unavailable({ level: 'warn', msg: 'WeChat unavailable' }),
-  WECHAT_TICKET: ({ app }) => ({
-    type: 'page', page: 'starting', status: 503, retry: true, metric: 'unavailable',
-    note: { level: 'warn', msg: `third-party platform ${app.via ?? ''} has no valid component_verify_ticket yet: WeChat pushes one every 10 minutes to its auth-events URL` },
-  }),
-  WECHAT_IP_NOT_ALLOWED: ({ app }) => ({
-    type: 'page', page: 'misconfigured', status: 503, retry: false, metric: 'misconfigured',
-    note: { level: 'error', msg: app.via ? `WeChat refused this server's IP (61004): add it to the whitelist of third-party platform ${app.via}` : `WeChat refused this server's IP (40164): add it to the IP whitelist (IP白名单) of ${app.id}` },
-  }),
-  WECHAT_AUTHORIZATION_LAPSED: ({ app }) => ({
-    type: 'page', page: 'misconfigured', status: 503, retry: false, metric: 'misconfigured',
-    note: { level: 'error', msg: `the authorization of ${app.id} to third-party platform ${app.via ?? ''} lapsed (61023): the account's owner must authorize the platform again` },
-  }),
-  WECHAT_HIGH_RISK_USER: () => ({
-    type: 'rp-error', error: { error: 'access_denied', error_description: 'WeChat blocked this account as high-risk' }, metric: 'refused',
-    note: { level: 'warn', msg: 'WeChat blocked the user as high-risk (40226)' },
-  }),
-  WECHAT_RATE_LIMITED: () => unavailable({ level: 'warn', msg: 'WeChat rate limit reached (45011)' }),
-  WECHAT_TOKEN_REFUSED: () => unavailable({ level: 'error', msg: 'WeChat refused a fresh component_access_token' }),
-  WECHAT_SCOPE: () => unavailable({ level: 'error', msg: 'WeChat refused a call the broker made' }),
-  WECHAT_TOKEN: () => unavailable({ level: 'error', msg: 'WeChat refused a call the broker made' }),
-  WECHAT_REQUEST: () => unavailable({ level: 'error', msg: 'WeChat refused a call the broker made' }),
-};
+/** What each kind of WeChat failure (wechat-failures.ts, the one policy) comes to at a callback. */
+function onFailure(error: WeChatError, { attempt, app }: CallbackFacts): Outcome {
+  const { kind, note } = failureOf(error, app);
+  switch (kind) {
+    case 'code':
+      return attempt.round < MAX_ROUNDS
+        ? { type: 'again', attempt: { ...attempt, round: attempt.round + 1 }, note: { level: 'warn', msg: 'WeChat rejected the code, trying once more with a fresh authorization' } }
+        : { type: 'page', page: 'code', status: 400, retry: true, metric: 'code_rejected', note: { level: 'warn', msg: 'WeChat rejected the code twice' } };
+    case 'snapshot':
+      return { type: 'page', page: 'snapshot', status: 403, retry: true, metric: 'snapshot', note };
+    case 'misconfigured':
+      return { type: 'page', page: 'misconfigured', status: 503, retry: false, metric: 'misconfigured', note };
+    case 'starting':
+      return { type: 'page', page: 'starting', status: 503, retry: true, metric: 'unavailable', note };
+    case 'refused':
+      return { type: 'rp-error', error: { error: 'access_denied', error_description: 'WeChat blocked this account as high-risk' }, metric: 'refused', note };
+    case 'unavailable':
+      return unavailable(note);
+  }
+}
 
 /** WeChat vouched for the person: log in, unless snsapi_base did not give what is asked. */
 function onUser(user: WeChatUser, { attempt, account, scopes }: CallbackFacts): Outcome {
@@ -112,7 +99,7 @@ export function decide(facts: CallbackFacts): Outcome {
     case 'refused':
       return REFUSED;
     case 'failed':
-      return ON_WECHAT_ERROR[result.error.code](facts);
+      return onFailure(result.error, facts);
     case 'user':
       return onUser(result.user, facts);
   }

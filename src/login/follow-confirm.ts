@@ -22,7 +22,9 @@ import { WeChatError } from '../wechat/errors.ts';
 import { browserKind } from '../wechat/user-agent.ts';
 import { CODE_FORMAT, signInAt } from './callback.ts';
 import { isLinkCode, type Scan } from './follow-scenes.ts';
+import { failurePage } from './failure-pages.ts';
 import type { Login } from './login.ts';
+import { failureOf, wechatFields } from './wechat-failures.ts';
 
 /** Set once WeChat named the scanner in this browser: the confirm and decline forms need it. */
 const VERIFIED_COOKIE = 'follow_scanner';
@@ -65,8 +67,9 @@ async function linkCallback(ctx: Context, login: Login): Promise<void> {
     ({ openid } = await signInAt(login, app, 'snsapi_base', code, 'zh_CN'));
   } catch (error) {
     if (!(error instanceof WeChatError)) throw error;
-    login.log.warn({ uid: scan.uid, app: app.id, wechat: { kind: error.code, errcode: error.errcode, rid: error.requestId } }, 'follow-to-login confirmation: WeChat refused');
-    return errorPage(ctx, { kind: 'unavailable', status: 503, retryHref: `/f/${scan.link}` });
+    const { kind, note } = failureOf(error, app);
+    login.log[note.level]({ uid: scan.uid, app: app.id, wechat: wechatFields(error) }, `follow-to-login confirmation: ${note.msg}`);
+    return errorPage(ctx, failurePage(kind, `/f/${scan.link}`));
   }
   if (openid !== scan.openid) {
     login.log.warn({ uid: scan.uid, app: app.id, ip: ctx.ip }, 'follow-to-login confirmation opened by another WeChat account than the scanner: refused');

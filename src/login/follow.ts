@@ -20,6 +20,8 @@ import { errorPage, followPage } from '../pages/views.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import type { Openid, WeChatUser } from '../wechat/types.ts';
 import { acrForApp } from './claims.ts';
+import { failurePage } from './failure-pages.ts';
+import { failureOf, wechatFields } from './wechat-failures.ts';
 import { FollowScenes } from './follow-scenes.ts';
 import { browserName, DECLINED_IN_WECHAT } from './handoff.ts';
 import type { Login } from './login.ts';
@@ -30,21 +32,12 @@ import { send } from './response.ts';
 const QR_TTL_S = 10 * 60;
 export const FOLLOW_AMR = 'wechat_follow';
 
-/** What only the operator can mend, and what they are told. */
-const OPERATOR_FIXES: Partial<Record<WeChatError['code'], (app: ConfiguredApp) => string>> = {
-  WECHAT_CREDENTIALS: (app) => `WeChat refused the account's credentials: check ${app.configuredBy}`,
-  WECHAT_IP_NOT_ALLOWED: () => 'WeChat refused this server\'s IP: add it to the whitelist (IP白名单)',
-  WECHAT_AUTHORIZATION_LAPSED: (app) => `${app.id} has no live authorization of platform ${app.via ?? ''}: its owner must authorize the platform (again)`,
-};
-
-/** WeChat failed: the unavailable page, or the misconfigured one when only the operator can mend it. */
+/** WeChat failed: the page the one policy (wechat-failures.ts) calls for, and the operator told why. */
 function weChatFailed(ctx: Context, login: Login, app: ConfiguredApp, error: WeChatError, uid: string): void {
-  const fix = OPERATOR_FIXES[error.code];
-  const misconfigured = fix !== undefined;
-  login.log[misconfigured ? 'error' : 'warn']({ uid, app: app.id, wechat: { errcode: error.errcode, rid: error.requestId } },
-    fix ? `follow-to-login: ${fix(app)}` : 'follow-to-login: WeChat unavailable');
-  login.metrics.login('follow', misconfigured ? 'misconfigured' : 'unavailable');
-  errorPage(ctx, misconfigured ? { kind: 'misconfigured', status: 503 } : { kind: 'unavailable', status: 503, retryHref: `/interaction/${uid}?via=follow` });
+  const { kind, note } = failureOf(error, app);
+  login.log[note.level]({ uid, app: app.id, wechat: wechatFields(error) }, `follow-to-login: ${note.msg}`);
+  login.metrics.login('follow', kind === 'misconfigured' ? 'misconfigured' : 'unavailable');
+  errorPage(ctx, failurePage(kind, `/interaction/${uid}?via=follow`));
 }
 
 /**

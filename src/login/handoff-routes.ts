@@ -21,7 +21,9 @@ import { signInAt } from './callback.ts';
 import { acrForApp } from './claims.ts';
 import { DECLINED_IN_WECHAT, isHandoffCode, type Handoff } from './handoff.ts';
 import type { Login } from './login.ts';
+import { failurePage } from './failure-pages.ts';
 import { appsOfClient } from './upstream.ts';
+import { failureOf, wechatFields } from './wechat-failures.ts';
 import { factsOf } from './respond.ts';
 import { send } from './response.ts';
 
@@ -101,8 +103,9 @@ async function handoffCallback(ctx: Context, login: Login): Promise<void> {
     handoffNoticePage(ctx, 'done');
   } catch (error) {
     if (!(error instanceof WeChatError)) throw error;
-    login.log.warn({ uid: handoff.uid, wechat: { kind: error.code, errcode: error.errcode, rid: error.requestId } }, 'hand-off: WeChat refused');
-    errorPage(ctx, { kind: error.code === 'WECHAT_SNAPSHOT_USER' ? 'snapshot' : 'unavailable', status: 503 });
+    const { kind, note } = failureOf(error, app);
+    login.log[note.level]({ uid: handoff.uid, app: app.id, wechat: wechatFields(error) }, `hand-off: ${note.msg}`);
+    errorPage(ctx, failurePage(kind, `/h/${code}`));
   }
 }
 

@@ -18,14 +18,13 @@ import type { Logger } from '../log.ts';
 import type { ExchangedSubject, SubjectTokens } from '../oidc/token-exchange.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import type { WeChatClient } from '../wechat/client.ts';
-import {
-  WeChatCodeRejectedError, WeChatCredentialsError, WeChatError, WeChatHighRiskUserError, WeChatRateLimitedError, WeChatUnavailableError,
-} from '../wechat/errors.ts';
+import { WeChatError } from '../wechat/errors.ts';
 import type { DirectApp, WeChatUser } from '../wechat/types.ts';
 import { CODE_FORMAT } from './callback.ts';
 import { acrForApp, WECHAT_APPS } from './claims.ts';
 import { factsOf } from './respond.ts';
 import { appsFor } from './upstream.ts';
+import { failureOf, wechatFields } from './wechat-failures.ts';
 
 export const JS_CODE_TOKEN_TYPE = 'urn:wechat:params:oauth:token-type:js_code';
 /** `amr` of a mini program login (the web logins' are wechat_web and wechat_qr). */
@@ -48,18 +47,22 @@ function miniProgramOf(apps: readonly ConfiguredApp[], client: Readonly<Record<s
   return app as MiniProgram;
 }
 
-/** The OAuth error for what WeChat said; the operator hears about what only they can fix. */
+/** The OAuth error for what WeChat said (by the one policy, wechat-failures.ts); the operator hears why. */
 function oauthError(error: WeChatError, app: MiniProgram, log: Logger): Error {
-  const wechat = { errcode: error.errcode, rid: error.requestId };
-  if (error instanceof WeChatCodeRejectedError) return new errors.InvalidRequest('the js_code is invalid, expired or already used');
-  if (error instanceof WeChatHighRiskUserError) return new errors.InvalidRequest('WeChat blocked this user as high-risk (40226); they cannot log in through WeChat now');
-  if (error instanceof WeChatRateLimitedError || error instanceof WeChatUnavailableError) {
-    log.warn({ app: app.id, wechat }, 'mini program login: WeChat unavailable or rate limited');
-    return new errors.TemporarilyUnavailable('WeChat is temporarily unavailable; try again in a minute');
+  const { kind, note } = failureOf(error, app);
+  log[note.level]({ app: app.id, wechat: wechatFields(error) }, `mini program login: ${note.msg}`);
+  switch (kind) {
+    case 'code':
+      return new errors.InvalidRequest('the js_code is invalid, expired or already used');
+    case 'refused':
+      return new errors.InvalidRequest('WeChat blocked this user as high-risk (40226); they cannot log in through WeChat now');
+    case 'unavailable':
+    case 'starting':
+      return new errors.TemporarilyUnavailable('WeChat is temporarily unavailable; try again in a minute');
+    case 'snapshot':
+    case 'misconfigured':
+      return new errors.CustomOIDCProviderError('server_error', 'the login service is misconfigured');
   }
-  log.error({ app: app.id, wechat }, error instanceof WeChatCredentialsError
-    ? `WeChat refused the mini program's credentials: check ${app.configuredBy}` : 'WeChat refused a call the broker made');
-  return new errors.CustomOIDCProviderError('server_error', 'the login service is misconfigured');
 }
 
 async function signIn(parts: MiniProgramParts, app: MiniProgram, code: string): Promise<WeChatUser> {
@@ -67,7 +70,7 @@ async function signIn(parts: MiniProgramParts, app: MiniProgram, code: string): 
     return await parts.wechat.miniProgramSignIn(app, code);
   } catch (error) {
     if (!(error instanceof WeChatError)) throw error;
-    parts.metrics.login('miniprogram', error instanceof WeChatCodeRejectedError ? 'code_rejected' : 'unavailable');
+    parts.metrics.login('miniprogram', error.code === 'WECHAT_CODE_REJECTED' ? 'code_rejected' : 'unavailable');
     throw oauthError(error, app, parts.log);
   }
 }

@@ -11,13 +11,15 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { PlatformApp } from '../config/apps-file.ts';
 import type { Logger } from '../log.ts';
-import { errorPage, platformAuthorizedPage, platformAuthorizePage, type ErrorData } from '../pages/views.ts';
+import { errorPage, platformAuthorizedPage, platformAuthorizePage } from '../pages/views.ts';
 import { platformAuthorizeUrl } from '../wechat/authorize.ts';
 import type { WeChatClient } from '../wechat/client.ts';
-import { WeChatCredentialsError, WeChatError, WeChatIpNotAllowedError, WeChatTicketError } from '../wechat/errors.ts';
+import { WeChatError } from '../wechat/errors.ts';
 import type { AccountTokens } from './account-tokens.ts';
 import { CODE_FORMAT } from './callback.ts';
+import { failurePage } from './failure-pages.ts';
 import type { PlatformTokens } from './platform-tokens.ts';
+import { failureOf, wechatFields } from './wechat-failures.ts';
 
 export interface PlatformAuthorizeParts {
   readonly platforms: readonly PlatformApp[];
@@ -42,16 +44,10 @@ async function authorizePage(ctx: Context, parts: PlatformAuthorizeParts): Promi
     }));
   } catch (error) {
     if (!(error instanceof WeChatError)) throw error;
-    parts.log.warn({ platform: platform.id, errcode: error.errcode, rid: error.requestId, reason: error.message }, 'platform authorization page: no pre_auth_code');
-    errorPage(ctx, pageFor(error, ctx.path));
+    const { kind, note } = failureOf(error, { id: platform.id, via: platform.id, configuredBy: `WECHAT_APPS_FILE (app ${platform.id})` });
+    parts.log[note.level]({ platform: platform.id, wechat: wechatFields(error) }, `platform authorization page: no pre_auth_code: ${note.msg}`);
+    errorPage(ctx, failurePage(kind, ctx.path));
   }
-}
-
-/** No ticket yet: starting up; the platform's credentials or IP refused: misconfigured; else WeChat unavailable. */
-function pageFor(error: WeChatError, path: string): ErrorData {
-  if (error instanceof WeChatTicketError) return { kind: 'starting', status: 503 };
-  if (error instanceof WeChatIpNotAllowedError || error instanceof WeChatCredentialsError) return { kind: 'misconfigured', status: 503 };
-  return { kind: 'unavailable', status: 503, retryHref: path };
 }
 
 async function authorized(ctx: Context, parts: PlatformAuthorizeParts): Promise<void> {

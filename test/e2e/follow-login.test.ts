@@ -274,7 +274,7 @@ test.serial('through a third-party platform: the authorization kept from WeChat\
   t.teardown(() => context.close());
   const response = await page.goto((await (await rpFor('shop')).start()).url);
   t.is(response?.status(), 503);
-  t.true(await a.logged((line) => /shop-mp has no live authorization of platform isv/.test(String(line.msg))));
+  t.true(await a.logged((line) => /follow-to-login: the authorization of shop-mp to third-party platform isv lapsed .* must authorize the platform again/.test(String(line.msg))));
 });
 
 test.serial('an expired QR code: the page says so and offers a fresh one, which works', async (t) => {

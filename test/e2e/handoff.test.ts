@@ -6,7 +6,7 @@ import test from 'ava';
 import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
 import { createRp } from '../helpers/rp.ts';
-import { setPhoneUser, simCalls } from '../helpers/simulator.ts';
+import { injectFaults, setPhoneUser, simCalls } from '../helpers/simulator.ts';
 import { startBroker, writeClientsFile } from '../helpers/broker.ts';
 import { allowInWeChat } from '../helpers/wechat.ts';
 
@@ -137,4 +137,17 @@ test.serial('the hand-off uses the client\'s Official Account: pinned to the one
   const exchanged = (await simCalls(broker.simulator)).slice(since).find((call) => call.path === '/sns/oauth2/component/access_token');
   t.is(exchanged?.appid, authorize?.appid, 'the code exchanged with the component token, for the same account');
   t.regex(String(userinfo.wechat_openid), /^o/, 'the openid of the account the client uses');
+});
+
+test.serial('WeChat refuses the app secret during a hand-off: the misconfigured page (as everywhere), not "unavailable"; the operator is told which variable', async (t) => {
+  const { android, link } = await onAndroid();
+  t.teardown(() => android.context.close());
+  // Chen has not allowed this account's authorization before in this file: WeChat shows its sheet.
+  const wechat = await inWeChat(link, 'chen');
+  t.teardown(() => wechat.context.close());
+  await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', ['errcode:40125']);
+  await wechat.page.getByRole('button', { name: 'Confirm login' }).click();
+  await allowInWeChat(wechat.page);
+  await wechat.page.getByText('The service is misconfigured').waitFor();
+  t.true(await e2e.broker.logged((line) => /^hand-off: WeChat refused the app credentials: check /.test(String(line.msg)) && line.level === 50));
 });

@@ -145,5 +145,5 @@ test.serial('refusals are standard OAuth errors, never a 5xx: a reused or bad co
   t.regex(String(blocked.body.error_description), /high-risk/);
   t.like(await ask({ subject_token: await wxLogin(simulator.url, mini.appid, 'bob') }), { status: 400, body: { error: 'temporarily_unavailable' } });
   t.like(await ask({ subject_token: await wxLogin(simulator.url, mini.appid, 'bob') }), { status: 400, body: { error: 'server_error' } });
-  t.true(await broker.logged((line) => /WeChat refused the mini program's credentials: check WECHAT_APPS_FILE \(app mini\)/.test(String(line.msg))));
+  t.true(await broker.logged((line) => /mini program login: WeChat refused the app credentials: check WECHAT_APPS_FILE \(app mini\)/.test(String(line.msg))));
 });
