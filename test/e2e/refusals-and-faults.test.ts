@@ -136,7 +136,9 @@ test.serial('WeChat busy once (-1): retried, the login succeeds', async (t) => {
   await context.close();
 });
 
-for (const faults of [['busy', 'busy'], ['garbage', 'gbk-empty'], ['huge', 'errcode-object']] as const) {
+// Busy (-1) is tried once more; an unreadable answer is not (WeChat may have spent the code).
+// Three failures in a row: five would open the circuit for the tests that follow.
+for (const faults of [['busy', 'busy'], ['garbage'], ['huge']] as const) {
   test.serial(`WeChat ${faults.join(' then ')}: the RP gets temporarily_unavailable with its state`, async (t) => {
     const { context, page, check } = await weChatLoginMeeting([...faults], 'bob');
     const landed = await e2e.rp.landed(page);
