@@ -24,7 +24,7 @@ import { MessageCrypto, WeChatMessageError } from '../wechat/message-crypto.ts';
 import { ACKNOWLEDGE, encryptedReply, textReply } from '../wechat/passive-reply.ts';
 import { openPush, verifyPlain, type VerifiedPush } from '../wechat/platform-push.ts';
 import type { FollowScenes, Scan } from './follow-scenes.ts';
-import { PushAnswers } from './push-answers.ts';
+import { PushAnswers, sendAnswer } from './push-answers.ts';
 
 
 /** The scene a scan event names, or undefined for any other message or event. */
@@ -102,8 +102,7 @@ export class FollowEvents {
     if (!push) return;
     const { answer, repeat } = await this.#answers.answer(`mp:${app.id}`, push.fields, () => this.#handle(app, crypto, push.fields, push.received));
     if (repeat) this.#parts.log.info({ app: app.id, event: push.fields.Event ?? push.fields.MsgType }, 'WeChat repeated a push: its first answer again');
-    ctx.type = answer === ACKNOWLEDGE ? 'text/plain' : 'application/xml';
-    ctx.body = answer;
+    sendAnswer(ctx, answer);
   }
 
   /**

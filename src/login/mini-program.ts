@@ -21,9 +21,9 @@ import type { WeChatClient } from '../wechat/client.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import type { DirectApp, WeChatUser } from '../wechat/types.ts';
 import { CODE_FORMAT } from './callback.ts';
-import { acrForApp, WECHAT_APPS } from './claims.ts';
+import { acrForApp } from './claims.ts';
 import { factsOf } from './respond.ts';
-import { appsFor } from './upstream.ts';
+import { appsOfClient } from './upstream.ts';
 import { failureOf, wechatFields } from './wechat-failures.ts';
 
 export const JS_CODE_TOKEN_TYPE = 'urn:wechat:params:oauth:token-type:js_code';
@@ -42,7 +42,7 @@ type MiniProgram = ConfiguredApp & DirectApp;
 
 /** The client's mini program: the first of its `wechat_apps` (of all apps by default). */
 function miniProgramOf(apps: readonly ConfiguredApp[], client: Readonly<Record<string, unknown>>): MiniProgram {
-  const app = appsFor(apps, client[WECHAT_APPS]).find((candidate) => candidate.kind === 'miniprogram');
+  const app = appsOfClient(apps, client).find((candidate) => candidate.kind === 'miniprogram');
   if (!app || app.secret === undefined) throw new errors.UnauthorizedClient('the client has no mini program among its wechat_apps');
   return app as MiniProgram;
 }

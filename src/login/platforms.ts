@@ -21,7 +21,7 @@ import { MessageCrypto, WeChatMessageError } from '../wechat/message-crypto.ts';
 import { ACKNOWLEDGE, encryptedReply } from '../wechat/passive-reply.ts';
 import { openPush } from '../wechat/platform-push.ts';
 import type { PlatformTokens } from './platform-tokens.ts';
-import { PushAnswers } from './push-answers.ts';
+import { PushAnswers, sendAnswer } from './push-answers.ts';
 
 /** What follows from pushes beyond the ticket: authorizations kept, account events read. */
 export interface PlatformHooks {
@@ -69,10 +69,9 @@ export class Platforms {
 
   /** The push's answer (its first one for a repeat), encrypted for the platform when it has content. */
   async #answer(ctx: Context, push: { id: string; crypto: MessageCrypto; appid: string; fields: Record<string, string> }, receiver: string, handle: () => Promise<string>): Promise<void> {
-    const { answer, repeat } = await this.#answers.answer(receiver, push.fields, handle);
+    const { answer, repeat } = await this.#answers.answer(receiver, push.fields, async () => encryptedReply(push.crypto, push.appid, await handle()));
     if (repeat) this.#log.info({ platform: push.id, event: push.fields.InfoType ?? push.fields.Event ?? push.fields.MsgType }, 'WeChat repeated a push: its first answer again');
-    ctx.type = answer === ACKNOWLEDGE ? 'text/plain' : 'application/xml';
-    ctx.body = encryptedReply(push.crypto, push.appid, answer);
+    sendAnswer(ctx, answer);
   }
 
   async authEvents(ctx: Context): Promise<void> {

@@ -9,7 +9,9 @@
 // their whole content.
 
 import { createHash } from 'node:crypto';
+import type { Context } from 'koa';
 import type { StorageAdapter } from '../storage/adapter.ts';
+import { ACKNOWLEDGE } from '../wechat/passive-reply.ts';
 
 export const ANSWER_MODEL = 'WeChatPushAnswer';
 /** Longer than the ±10 minutes a push's timestamp may be off, so no repeat outlives its answer. */
@@ -30,7 +32,7 @@ export class PushAnswers {
     this.#answers = storage.adapter(ANSWER_MODEL);
   }
 
-  /** The answer to the push `fields` received at `receiver`: the one a repeat of it got, else `handle`'s, kept once handled. */
+  /** The answer (as sent on the wire) to the push `fields` received at `receiver`: the one a repeat of it got, else `handle`'s, kept once handled. */
   async answer(receiver: string, fields: Readonly<Record<string, string>>, handle: () => Promise<string>): Promise<{ answer: string; repeat: boolean }> {
     const key = createHash('sha256').update(`${receiver}\n${pushKey(fields)}`).digest('base64url');
     const before = await this.#answers.find(key);
@@ -39,4 +41,10 @@ export class PushAnswers {
     await this.#answers.upsert(key, { answer }, ANSWER_TTL_S);
     return { answer, repeat: false };
   }
+}
+
+/** Sends a push's answer as WeChat takes it: `success` as text, a reply (encrypted as sent) as XML. */
+export function sendAnswer(ctx: Context, answer: string): void {
+  ctx.type = answer === ACKNOWLEDGE ? 'text/plain' : 'application/xml';
+  ctx.body = answer;
 }
