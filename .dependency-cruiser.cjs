@@ -6,26 +6,32 @@
 //   1 composition   src/app.ts
 //   2 assembly      src/dev-mode.ts, src/stores.ts
 //   3 features      src/login/, src/admin/, src/account-page/, src/demo/, src/simulator/
-//   4 rights        src/privacy/
-//   5 protocol      src/oidc/, src/ops/
-//   6 domain        src/accounts/
-//   7 storage       src/storage/
-//   8 logging       src/log.ts
-//   9 settings      src/config/
-//  10 foundation    src/wechat/, src/pages/, src/http/
+//   4 ways in       src/upstreams/ (one folder per way in, behind upstreams/upstream.ts)
+//   5 platforms     src/platforms/ (third-party platform mode, Official Accounts' tokens)
+//   6 rights        src/privacy/
+//   7 protocol      src/oidc/, src/ops/
+//   8 domain        src/accounts/
+//   9 storage       src/storage/
+//  10 logging       src/log.ts
+//  11 settings      src/config/
+//  12 pages         src/pages/
+//  13 foundation    src/wechat/, src/http/
 
 const LAYERS = [
   ['src/main\\.ts', 'src/cli/'],
   ['src/app\\.ts'],
   ['src/dev-mode\\.ts', 'src/stores\\.ts'],
   ['src/login/', 'src/admin/', 'src/account-page/', 'src/demo/', 'src/simulator/'],
+  ['src/upstreams/'],
+  ['src/platforms/'],
   ['src/privacy/'],
   ['src/oidc/', 'src/ops/'],
   ['src/accounts/'],
   ['src/storage/'],
   ['src/log\\.ts'],
   ['src/config/'],
-  ['src/wechat/', 'src/pages/', 'src/http/'],
+  ['src/pages/'],
+  ['src/wechat/', 'src/http/'],
 ];
 
 const anyOf = (paths) => `^(${paths.join('|')})`;
@@ -47,7 +53,14 @@ module.exports = {
       comment: 'oidc/ is the certified provider\'s configuration: it knows nothing of WeChat',
       severity: 'error',
       from: { path: '^src/oidc/' },
-      to: { path: '^src/(wechat|simulator|login)/' },
+      to: { path: '^src/(wechat|simulator|login|upstreams|platforms)/' },
+    },
+    {
+      name: 'upstreams-know-no-oidc',
+      comment: 'a way in turns WeChat into identity facts; login/ is where it meets OIDC',
+      severity: 'error',
+      from: { path: '^src/(upstreams|platforms)/' },
+      to: { path: '^src/(oidc|login)/' },
     },
     {
       name: 'simulator-stands-alone',

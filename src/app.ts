@@ -21,14 +21,14 @@ import { HANDOFF_MODEL, Handoffs } from './login/handoff.ts';
 import { accountSource, consentItems } from './login/claims.ts';
 import { createLogin, type Login } from './login/login.ts';
 import { miniProgramLogins } from './login/mini-program.ts';
-import { platformAuthorizeRoutes } from './login/platform-authorize.ts';
-import { PlatformTokens } from './login/platform-tokens.ts';
-import { AccountTokens } from './login/account-tokens.ts';
+import { platformAuthorizationRoutes } from './platforms/authorization-pages.ts';
+import { PlatformTokens } from './platforms/platform-tokens.ts';
+import { OfficialAccountTokens } from './platforms/official-account-tokens.ts';
 import { FollowEvents } from './login/follow-events.ts';
 import { clientDisplay } from './oidc/client-display.ts';
 import { ACKNOWLEDGE } from './wechat/passive-reply.ts';
 import { FollowScenes } from './login/follow-scenes.ts';
-import { Platforms, type PlatformHooks } from './login/platforms.ts';
+import { PlatformPushes, type PlatformPushHooks } from './platforms/pushes.ts';
 import { loginRoutes } from './login/routes.ts';
 import { SilentLogins } from './login/silent.ts';
 import { AccountRecords } from './oidc/account-records.ts';
@@ -79,7 +79,7 @@ interface Shared {
   readonly metrics: BrokerMetrics;
   readonly wechat: WeChatClient;
   readonly platformTokens: PlatformTokens;
-  readonly accountTokens: AccountTokens;
+  readonly officialAccountTokens: OfficialAccountTokens;
   readonly demo: ClientMetadata | undefined;
   readonly silent: SilentLogins;
   readonly notices: LogoutNotices;
@@ -102,7 +102,7 @@ function middleware(config: RunningConfig, shared: Shared) {
 
 /** What WeChat pushes (platform authorization events, accounts' events) and the platform's authorization pages. */
 function weChatPushRoutes(config: RunningConfig, shared: Shared, login: Login) {
-  const { stores, log, platformTokens, accountTokens } = shared;
+  const { stores, log, platformTokens, officialAccountTokens } = shared;
   const follow = new FollowEvents({
     apps: config.apps, scenes: login.scenes, storage: stores.protocol, log, issuer: config.issuer,
     async appName(uid, lang) {
@@ -110,18 +110,18 @@ function weChatPushRoutes(config: RunningConfig, shared: Shared, login: Login) {
       return client && clientDisplay(client, lang).name;
     },
   });
-  const hooks: PlatformHooks = {
-    authorized: (platform, code) => accountTokens.authorized(platform, code),
-    unauthorized: (platform, authorizer) => accountTokens.unauthorized(platform, authorizer),
-    async accountEvent(platform, account, fields) {
+  const hooks: PlatformPushHooks = {
+    authorized: (platform, code) => officialAccountTokens.authorized(platform, code),
+    unauthorized: (platform, authorizer) => officialAccountTokens.unauthorized(platform, authorizer),
+    async officialAccountEvent(platform, account, fields) {
       const app = config.apps.find((candidate) => candidate.appid === account && candidate.via === platform);
       return (app && await follow.record(app, fields)) ?? ACKNOWLEDGE;
     },
   };
   return [
-    new Platforms(config.platforms, stores.protocol, platformTokens, hooks, log).routes(),
-    platformAuthorizeRoutes({
-      platforms: config.platforms, tokens: platformTokens, accounts: accountTokens, wechat: shared.wechat, issuer: config.issuer, mpUrl: config.wechat.mpUrl, log,
+    new PlatformPushes(config.platforms, stores.protocol, platformTokens, hooks, log).routes(),
+    platformAuthorizationRoutes({
+      platforms: config.platforms, tokens: platformTokens, accounts: officialAccountTokens, wechat: shared.wechat, issuer: config.issuer, mpUrl: config.wechat.mpUrl, log,
     }),
     follow.routes(),
   ];
@@ -198,7 +198,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     attempts: new Attempts(stores.protocol.adapter(ATTEMPT_MODEL), config.cookieKeys[0]),
     wechat: shared.wechat,
     platformTokens: shared.platformTokens,
-    accountTokens: shared.accountTokens,
+    officialAccountTokens: shared.officialAccountTokens,
     scenes,
     followQrBudget: { perMinute: config.followQrPerMinute, counters: stores.counters },
     linker,
@@ -234,7 +234,7 @@ async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, lo
       log.warn({ platform: id }, `third-party platform ${id}: ${state} (WeChat pushes one every 10 minutes to /wechat/platform/${id}/auth-events); logins through it show a "starting up" page until then`);
     }
   }
-  return { wechat, platformTokens, accountTokens: new AccountTokens({
+  return { wechat, platformTokens, officialAccountTokens: new OfficialAccountTokens({
     platforms: config.platforms, platformTokens, storage: stores.protocol, durable: stores.durable, sealer: new Sealer(config.dataKeys), wechat, log,
   }) };
 }

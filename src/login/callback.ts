@@ -14,7 +14,7 @@ import { requestedScopes } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
 import type { ProfileLang } from '../wechat/client.ts';
 import { WeChatError } from '../wechat/errors.ts';
-import type { WeChatScope, WeChatUser } from '../wechat/types.ts';
+import { isWeChatCode, type WeChatScope, type WeChatUser } from '../wechat/types.ts';
 import type { Attempt } from './attempts.ts';
 import { isStateFormat } from './attempts.ts';
 import { decide, type UpstreamResult } from './decide.ts';
@@ -24,8 +24,6 @@ import { sendAtCallback } from './response.ts';
 
 /** How long a repeat delivery waits for the first one to answer. */
 const REPEAT_WAIT_MS = 8000;
-/** What a WeChat code (an authorization code, a mini program's js_code) can look like. */
-export const CODE_FORMAT = /^[\x21-\x7e]{1,512}$/;
 /** WeChat gives the profile's region names in the person's language. */
 const PROFILE_LANG = { 'zh-CN': 'zh_CN', 'zh-TW': 'zh_TW', en: 'en' } as const;
 
@@ -71,7 +69,7 @@ async function followFirstDelivery(ctx: Context, login: Login, callback: Omit<Ca
 async function completeUpstream(ctx: Context, login: Login, app: ConfiguredApp, attempt: Attempt): Promise<UpstreamResult | 'bad-code'> {
   const code = ctx.query.code;
   if (typeof code !== 'string' || code === '' || code === 'authdeny') return { type: 'refused' };
-  if (!CODE_FORMAT.test(code)) return 'bad-code';
+  if (!isWeChatCode(code)) return 'bad-code';
   try {
     return { type: 'user', user: await signInAt(login, app, attempt.scope, code, PROFILE_LANG[langOf(ctx)]) };
   } catch (error) {

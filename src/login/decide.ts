@@ -1,7 +1,7 @@
 // What a WeChat callback comes to: a pure decision from what is known once WeChat has
 // answered (the attempt, WeChat's result, the account the openid already has, the scopes
 // the relying party asked for) to one outcome. WeChat's failures follow the one policy of
-// wechat-failures.ts; callback.ts
+// wechat/failures.ts; callback.ts
 // gathers the inputs and respond.ts carries the outcome out.
 
 import type { Account } from '../accounts/account.ts';
@@ -13,7 +13,7 @@ import type { WeChatError } from '../wechat/errors.ts';
 import type { WeChatUser } from '../wechat/types.ts';
 import type { Attempt } from './attempts.ts';
 import { accountCovers } from './upstream.ts';
-import { failureOf } from './wechat-failures.ts';
+import { failureOf } from '../wechat/failures.ts';
 
 /** A rejected code gets one fresh authorization: WeChat sometimes spends a code twice. */
 const MAX_ROUNDS = 2;
@@ -63,7 +63,7 @@ const unavailable = (note: Note): Outcome => ({
   type: 'rp-error', error: { error: 'temporarily_unavailable', error_description: 'WeChat is temporarily unavailable' }, metric: 'unavailable', note,
 });
 
-/** What each kind of WeChat failure (wechat-failures.ts, the one policy) comes to at a callback. */
+/** What each kind of WeChat failure (wechat/failures.ts, the one policy) comes to at a callback. */
 function onFailure(error: WeChatError, { attempt, app }: CallbackFacts): Outcome {
   const { kind, note } = failureOf(error, app);
   switch (kind) {

@@ -20,11 +20,12 @@ import { errorPage, handoffConfirmPage, handoffNoticePage } from '../pages/views
 import { webAuthorizeUrl } from '../wechat/authorize.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import { browserKind } from '../wechat/user-agent.ts';
-import { CODE_FORMAT, signInAt } from './callback.ts';
+import { signInAt } from './callback.ts';
+import { isWeChatCode } from '../wechat/types.ts';
 import { isLinkCode, type Scan } from './follow-scenes.ts';
-import { failurePage } from './failure-pages.ts';
+import { failurePage } from '../pages/failure-pages.ts';
 import type { Login } from './login.ts';
-import { failureOf, wechatFields } from './wechat-failures.ts';
+import { failureOf, wechatFields } from '../wechat/failures.ts';
 
 /** Set once WeChat named the scanner in this browser: the confirm and decline forms need it. */
 const VERIFIED_COOKIE = 'follow_scanner';
@@ -59,7 +60,7 @@ async function linkCallback(ctx: Context, login: Login): Promise<void> {
   if (!found) return;
   const { scan, app } = found;
   const code = ctx.query.code;
-  if (ctx.query.state !== login.handoffs.state(scan.link) || typeof code !== 'string' || !CODE_FORMAT.test(code)) {
+  if (ctx.query.state !== login.handoffs.state(scan.link) || !isWeChatCode(code)) {
     return errorPage(ctx, { kind: 'state', status: 400 });
   }
   let openid: string;

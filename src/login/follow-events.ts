@@ -24,7 +24,7 @@ import { MessageCrypto, WeChatMessageError } from '../wechat/message-crypto.ts';
 import { ACKNOWLEDGE, encryptedReply, textReply } from '../wechat/passive-reply.ts';
 import { openPush, verifyPlain, type VerifiedPush } from '../wechat/platform-push.ts';
 import type { FollowScenes, Scan } from './follow-scenes.ts';
-import { PushAnswers, sendAnswer } from './push-answers.ts';
+import { PushAnswers, sendAnswer } from '../platforms/push-answers.ts';
 
 
 /** The scene a scan event names, or undefined for any other message or event. */

@@ -20,8 +20,8 @@ import { errorPage, followPage } from '../pages/views.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import type { Openid, WeChatUser } from '../wechat/types.ts';
 import { acrForApp } from './claims.ts';
-import { failurePage } from './failure-pages.ts';
-import { failureOf, wechatFields } from './wechat-failures.ts';
+import { failurePage } from '../pages/failure-pages.ts';
+import { failureOf, wechatFields } from '../wechat/failures.ts';
 import { FollowScenes } from './follow-scenes.ts';
 import { browserName, DECLINED_IN_WECHAT } from './handoff.ts';
 import type { Login } from './login.ts';
@@ -32,7 +32,7 @@ import { send } from './response.ts';
 const QR_TTL_S = 10 * 60;
 export const FOLLOW_AMR = 'wechat_follow';
 
-/** WeChat failed: the page the one policy (wechat-failures.ts) calls for, and the operator told why. */
+/** WeChat failed: the page the one policy (wechat/failures.ts) calls for, and the operator told why. */
 function weChatFailed(ctx: Context, login: Login, app: ConfiguredApp, error: WeChatError, uid: string): void {
   const { kind, note } = failureOf(error, app);
   login.log[note.level]({ uid, app: app.id, wechat: wechatFields(error) }, `follow-to-login: ${note.msg}`);
@@ -63,7 +63,7 @@ async function qrFor(ctx: Context, login: Login, interaction: Interaction, app: 
   const ttl = Math.max(30, Math.min(QR_TTL_S, interaction.exp - Math.floor(Date.now() / 1000)));
   const scene = FollowScenes.fresh();
   try {
-    const { url } = await login.accountTokens.withToken(app, (token) => login.wechat.sceneQr(token, scene, ttl));
+    const { url } = await login.officialAccountTokens.withToken(app, (token) => login.wechat.sceneQr(token, scene, ttl));
     await login.scenes.open(scene, uid, app.id, ttl, { browser: browserName(ctx.get('user-agent')), lang: langOf(ctx), url });
     login.metrics.followQr('created');
     return url;
@@ -103,7 +103,7 @@ export async function followStatus(ctx: Context, login: Login): Promise<void> {
 
 /** The follower, as WeChat vouches for them: the scan's openid, and the unionid user/info gives. */
 async function follower(login: Login, app: ConfiguredApp, openid: string): Promise<WeChatUser> {
-  const { unionid } = await login.accountTokens.withToken(app, (token) => login.wechat.follower(token, openid as Openid));
+  const { unionid } = await login.officialAccountTokens.withToken(app, (token) => login.wechat.follower(token, openid as Openid));
   return { appid: app.appid, openid: openid as Openid, unionid };
 }
 

@@ -21,9 +21,9 @@ import { signInAt } from './callback.ts';
 import { acrForApp } from './claims.ts';
 import { DECLINED_IN_WECHAT, isHandoffCode, type Handoff } from './handoff.ts';
 import type { Login } from './login.ts';
-import { failurePage } from './failure-pages.ts';
+import { failurePage } from '../pages/failure-pages.ts';
 import { appsOfClient } from './upstream.ts';
-import { failureOf, wechatFields } from './wechat-failures.ts';
+import { failureOf, wechatFields } from '../wechat/failures.ts';
 import { factsOf } from './respond.ts';
 import { send } from './response.ts';
 

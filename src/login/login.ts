@@ -16,10 +16,10 @@ import { langOf } from '../pages/html.ts';
 import type { WeChatClient } from '../wechat/client.ts';
 import type { AppId } from '../wechat/types.ts';
 import type { Attempt, Attempts } from './attempts.ts';
-import type { AccountTokens } from './account-tokens.ts';
+import type { OfficialAccountTokens } from '../platforms/official-account-tokens.ts';
 import type { FollowScenes } from './follow-scenes.ts';
 import type { Handoffs } from './handoff.ts';
-import type { PlatformTokens } from './platform-tokens.ts';
+import type { PlatformTokens } from '../platforms/platform-tokens.ts';
 import type { SilentLogins } from './silent.ts';
 import type { Response } from './response.ts';
 import { toWeChat, type WeChatUrls } from './to-wechat.ts';
@@ -35,7 +35,7 @@ export interface LoginParts {
   /** Third-party platforms' tickets and tokens, for the Official Accounts reached through one. */
   readonly platformTokens: PlatformTokens;
   /** Official Accounts' own access tokens (follow-to-login). */
-  readonly accountTokens: AccountTokens;
+  readonly officialAccountTokens: OfficialAccountTokens;
   /** Follow-to-login's QR scenes and their scans. */
   readonly scenes: FollowScenes;
   /** Follow-to-login QR codes WeChat may be asked for in a minute (0: no limit), counted across instances. */

@@ -19,12 +19,11 @@ import type { ExchangedSubject, SubjectTokens } from '../oidc/token-exchange.ts'
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import type { WeChatClient } from '../wechat/client.ts';
 import { WeChatError } from '../wechat/errors.ts';
-import type { DirectApp, WeChatUser } from '../wechat/types.ts';
-import { CODE_FORMAT } from './callback.ts';
+import { isWeChatCode, type DirectApp, type WeChatUser } from '../wechat/types.ts';
 import { acrForApp } from './claims.ts';
 import { factsOf } from './respond.ts';
 import { appsOfClient } from './upstream.ts';
-import { failureOf, wechatFields } from './wechat-failures.ts';
+import { failureOf, wechatFields } from '../wechat/failures.ts';
 
 export const JS_CODE_TOKEN_TYPE = 'urn:wechat:params:oauth:token-type:js_code';
 /** `amr` of a mini program login (the web logins' are wechat_web and wechat_qr). */
@@ -80,7 +79,7 @@ export function miniProgramLogins(parts: MiniProgramParts): SubjectTokens {
     types: [JS_CODE_TOKEN_TYPE],
     async resolve(code, _type, client): Promise<ExchangedSubject> {
       const app = miniProgramOf(parts.apps, client);
-      if (!CODE_FORMAT.test(code)) throw new errors.InvalidRequest('subject_token is not a js_code');
+      if (!isWeChatCode(code)) throw new errors.InvalidRequest('subject_token is not a js_code');
       const user = await signIn(parts, app, code);
       try {
         const account = await parts.linker.resolve(factsOf(user, typeof client.client_id === 'string' ? client.client_id : undefined));

@@ -76,3 +76,10 @@ const ID = /^[A-Za-z0-9_-]{1,128}$/;
 export function isWeChatId(value: unknown): value is string {
   return typeof value === 'string' && ID.test(value);
 }
+
+/** What a code WeChat hands out (an authorization code, a js_code, an auth_code) can look like. */
+const CODE = /^[\x21-\x7e]{1,512}$/;
+
+export function isWeChatCode(value: unknown): value is string {
+  return typeof value === 'string' && CODE.test(value);
+}

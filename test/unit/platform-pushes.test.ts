@@ -8,8 +8,8 @@ import Koa from 'koa';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { PlatformTokens } from '../../src/login/platform-tokens.ts';
-import { Platforms } from '../../src/login/platforms.ts';
+import { PlatformTokens } from '../../src/platforms/platform-tokens.ts';
+import { PlatformPushes } from '../../src/platforms/pushes.ts';
 import { createLogger } from '../../src/log.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
 import { WeChatClient } from '../../src/wechat/client.ts';
@@ -29,8 +29,8 @@ async function start() {
   // No WeChat call is made here: only pushes arrive.
   const tokens = new PlatformTokens(apps, storage, new WeChatClient({ apiUrl: 'http://127.0.0.1:9', timeoutMs: 1000, log }), log);
   // What authorizations and account events lead to is tested with their modules.
-  const hooks = { authorized: async () => undefined, unauthorized: async () => undefined, accountEvent: async () => 'success' };
-  const platforms = new Platforms(apps, storage, tokens, hooks, log);
+  const hooks = { authorized: async () => undefined, unauthorized: async () => undefined, officialAccountEvent: async () => 'success' };
+  const platforms = new PlatformPushes(apps, storage, tokens, hooks, log);
   const app = new Koa();
   app.use(platforms.routes().routes());
   const server = app.listen(0, '127.0.0.1');

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { parseRedisUrl } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
-import { PlatformTokens } from '../../src/login/platform-tokens.ts';
+import { PlatformTokens } from '../../src/platforms/platform-tokens.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
 import { connectRedis, redisReady, type RedisClient } from '../../src/storage/redis-connection.ts';

@@ -15,17 +15,17 @@ import { errorPage, platformAuthorizedPage, platformAuthorizePage } from '../pag
 import { platformAuthorizeUrl } from '../wechat/authorize.ts';
 import type { WeChatClient } from '../wechat/client.ts';
 import { WeChatError } from '../wechat/errors.ts';
-import type { AccountTokens } from './account-tokens.ts';
-import { CODE_FORMAT } from './callback.ts';
-import { failurePage } from './failure-pages.ts';
+import { isWeChatCode } from '../wechat/types.ts';
+import type { OfficialAccountTokens } from './official-account-tokens.ts';
+import { failurePage } from '../pages/failure-pages.ts';
 import type { PlatformTokens } from './platform-tokens.ts';
-import { failureOf, wechatFields } from './wechat-failures.ts';
+import { failureOf, wechatFields } from '../wechat/failures.ts';
 
 export interface PlatformAuthorizeParts {
   readonly platforms: readonly PlatformApp[];
   readonly tokens: PlatformTokens;
   /** Keeps the authorization WeChat's redirect carries (its push carries it too). */
-  readonly accounts: AccountTokens;
+  readonly accounts: OfficialAccountTokens;
   readonly wechat: WeChatClient;
   readonly issuer: string;
   /** mp.weixin.qq.com (or the simulator). */
@@ -55,7 +55,7 @@ async function authorized(ctx: Context, parts: PlatformAuthorizeParts): Promise<
   if (!platform) return errorPage(ctx, { kind: 'not_found', status: 404 });
   parts.log.info({ platform: platform.id }, 'back from WeChat\'s platform authorization page');
   const code = ctx.query.auth_code;
-  if (typeof code === 'string' && CODE_FORMAT.test(code)) {
+  if (isWeChatCode(code)) {
     // The same authorization as the `authorized` push: kept now too, whichever comes first.
     await parts.accounts.authorized(platform.id, code).catch((error: unknown) => {
       if (!(error instanceof WeChatError)) throw error;
@@ -65,7 +65,7 @@ async function authorized(ctx: Context, parts: PlatformAuthorizeParts): Promise<
   platformAuthorizedPage(ctx);
 }
 
-export function platformAuthorizeRoutes(parts: PlatformAuthorizeParts): Router {
+export function platformAuthorizationRoutes(parts: PlatformAuthorizeParts): Router {
   const router = new Router();
   router.get('/wechat/platform/:id/authorize', (ctx) => authorizePage(ctx, parts));
   router.get('/wechat/platform/:id/authorized', (ctx) => authorized(ctx, parts));

@@ -37,7 +37,7 @@ export interface AccountTokenParts {
   readonly log: Logger;
 }
 
-export class AccountTokens {
+export class OfficialAccountTokens {
   readonly #parts: AccountTokenParts;
   readonly #tokens: SharedTokens;
   readonly #authorizations: StorageAdapter;

@@ -24,21 +24,21 @@ import type { PlatformTokens } from './platform-tokens.ts';
 import { PushAnswers, sendAnswer } from './push-answers.ts';
 
 /** What follows from pushes beyond the ticket: authorizations kept, account events read. */
-export interface PlatformHooks {
+export interface PlatformPushHooks {
   authorized(platformId: string, authorizationCode: string): Promise<unknown>;
   unauthorized(platformId: string, authorizer: string): Promise<void>;
   /** The reply to an account's message or event (unencrypted), or `success`. */
-  accountEvent(platformId: string, account: string, fields: Readonly<Record<string, string>>): Promise<string>;
+  officialAccountEvent(platformId: string, account: string, fields: Readonly<Record<string, string>>): Promise<string>;
 }
 
-export class Platforms {
+export class PlatformPushes {
   readonly #platforms: ReadonlyMap<string, { app: PlatformApp; crypto: MessageCrypto }>;
   readonly #tokens: PlatformTokens;
-  readonly #hooks: PlatformHooks;
+  readonly #hooks: PlatformPushHooks;
   readonly #answers: PushAnswers;
   readonly #log: Logger;
 
-  constructor(apps: readonly PlatformApp[], storage: { adapter(model: string): StorageAdapter }, tokens: PlatformTokens, hooks: PlatformHooks, log: Logger) {
+  constructor(apps: readonly PlatformApp[], storage: { adapter(model: string): StorageAdapter }, tokens: PlatformTokens, hooks: PlatformPushHooks, log: Logger) {
     this.#platforms = new Map(apps.map((app) => [app.id, { app, crypto: new MessageCrypto(app.token, app.aesKey) }]));
     this.#tokens = tokens;
     this.#hooks = hooks;
@@ -109,7 +109,7 @@ export class Platforms {
     if (!push) return;
     const account = String(ctx.params.appid);
     this.#log.debug({ platform: push.id, account, type: push.fields.MsgType, event: push.fields.Event }, 'account message or event');
-    await this.#answer(ctx, push, `platform:${push.id}:${account}`, () => this.#hooks.accountEvent(push.id, account, push.fields));
+    await this.#answer(ctx, push, `platform:${push.id}:${account}`, () => this.#hooks.officialAccountEvent(push.id, account, push.fields));
   }
 
   routes(): Router {

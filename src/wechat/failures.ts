@@ -4,7 +4,7 @@
 // told. Each caller only turns the kind into its own shape (a page, an OAuth error, a fresh
 // round), so a wrong secret is "misconfigured" everywhere, never "unavailable" in one place.
 
-import type { WeChatError, WeChatErrorCode } from '../wechat/errors.ts';
+import type { WeChatError, WeChatErrorCode } from './errors.ts';
 
 /** What the failure is, for the person and the relying party. */
 export type FailureKind =

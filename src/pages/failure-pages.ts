@@ -1,8 +1,8 @@
 // The person's page for a WeChat failure outside the callback (the hand-off, follow-to-login,
-// a platform's authorization page): by the kind the one policy (wechat-failures.ts) gives.
+// a platform's authorization page): by the kind the one policy (wechat/failures.ts) gives.
 
-import type { ErrorData } from '../pages/views.ts';
-import type { FailureKind } from './wechat-failures.ts';
+import type { ErrorData } from './views.ts';
+import type { FailureKind } from '../wechat/failures.ts';
 
 /** The error page for `kind`; `retryHref` where trying again can help. */
 export function failurePage(kind: FailureKind, retryHref: string): ErrorData {
