@@ -63,6 +63,13 @@ module.exports = {
       to: { path: '^src/(oidc|login)/' },
     },
     {
+      name: 'ways-in-stand-apart',
+      comment: 'a way in uses the interface (upstreams/upstream.ts) and the layers below, never another way in',
+      severity: 'error',
+      from: { path: '^src/upstreams/([^/]+)/' },
+      to: { path: '^src/upstreams/[^/]+/', pathNot: '^src/upstreams/$1/' },
+    },
+    {
       name: 'simulator-stands-alone',
       comment: 'the simulator plays WeChat: it shares nothing with the broker but the HTTP body reader and the message crypto (which is tested against WeChat\'s own published sample, not against the simulator)',
       severity: 'error',

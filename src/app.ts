@@ -24,11 +24,9 @@ import { miniProgramLogins } from './login/mini-program.ts';
 import { platformAuthorizationRoutes } from './platforms/authorization-pages.ts';
 import { PlatformTokens } from './platforms/platform-tokens.ts';
 import { OfficialAccountTokens } from './platforms/official-account-tokens.ts';
-import { FollowEvents } from './login/follow-events.ts';
-import { clientDisplay } from './oidc/client-display.ts';
-import { ACKNOWLEDGE } from './wechat/passive-reply.ts';
-import { FollowScenes } from './login/follow-scenes.ts';
-import { PlatformPushes, type PlatformPushHooks } from './platforms/pushes.ts';
+import { FollowEvents } from './upstreams/wechat-follow/follow-events.ts';
+import { FollowScenes } from './upstreams/wechat-follow/follow-scenes.ts';
+import { PlatformPushes } from './platforms/pushes.ts';
 import { loginRoutes } from './login/routes.ts';
 import { SilentLogins } from './login/silent.ts';
 import { AccountRecords } from './oidc/account-records.ts';
@@ -53,6 +51,7 @@ import type { Stoppable } from './ops/shutdown.ts';
 import type { RunningSimulator } from './simulator/server.ts';
 import { Sealer } from './storage/sealing.ts';
 import { openStores, type Stores } from './stores.ts';
+import { Upstreams } from './upstreams/upstreams.ts';
 import { WeChatClient } from './wechat/client.ts';
 
 export interface Broker extends Stoppable {
@@ -80,6 +79,7 @@ interface Shared {
   readonly wechat: WeChatClient;
   readonly platformTokens: PlatformTokens;
   readonly officialAccountTokens: OfficialAccountTokens;
+  readonly upstreams: Upstreams;
   readonly demo: ClientMetadata | undefined;
   readonly silent: SilentLogins;
   readonly notices: LogoutNotices;
@@ -105,23 +105,14 @@ function weChatPushRoutes(config: RunningConfig, shared: Shared, login: Login) {
   const { stores, log, platformTokens, officialAccountTokens } = shared;
   const follow = new FollowEvents({
     apps: config.apps, scenes: login.scenes, storage: stores.protocol, log, issuer: config.issuer,
-    async appName(uid, lang) {
-      const client = await login.interactions.clientOf(uid);
-      return client && clientDisplay(client, lang).name;
-    },
+    appName: (uid, lang) => login.interactions.appName(uid, lang),
   });
-  const hooks: PlatformPushHooks = {
-    authorized: (platform, code) => officialAccountTokens.authorized(platform, code),
-    unauthorized: (platform, authorizer) => officialAccountTokens.unauthorized(platform, authorizer),
-    async officialAccountEvent(platform, account, fields) {
-      const app = config.apps.find((candidate) => candidate.appid === account && candidate.via === platform);
-      return (app && await follow.record(app, fields)) ?? ACKNOWLEDGE;
-    },
-  };
   return [
-    new PlatformPushes(config.platforms, stores.protocol, platformTokens, hooks, log).routes(),
+    new PlatformPushes({
+      platforms: config.platforms, storage: stores.protocol, tokens: platformTokens, authorizations: officialAccountTokens, events: follow, log,
+    }).routes(),
     platformAuthorizationRoutes({
-      platforms: config.platforms, tokens: platformTokens, accounts: officialAccountTokens, wechat: shared.wechat, issuer: config.issuer, mpUrl: config.wechat.mpUrl, log,
+      platforms: config.platforms, tokens: platformTokens, officialAccountTokens, wechat: shared.wechat, issuer: config.issuer, mpUrl: config.wechat.mpUrl, log,
     }),
     follow.routes(),
   ];
@@ -186,19 +177,17 @@ async function buildApp(config: RunningConfig, shared: Shared) {
   const linker = new AccountLinker(stores.accounts);
   const scenes = new FollowScenes(stores.protocol);
   const subjectTokens = config.apps.some((app) => app.kind === 'miniprogram')
-    ? miniProgramLogins({ apps: config.apps, wechat: shared.wechat, linker, log, metrics }) : undefined;
+    ? miniProgramLogins({ apps: config.apps, signIn: shared.upstreams.miniProgram, linker, log, metrics }) : undefined;
   const { provider, personalData } = await providerFor(config, stores, { linker, notices: shared.notices, log, subjectTokens });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
   provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
   const login = createLogin({
-    urls: { issuer: config.issuer, connectUrl: config.wechat.connectUrl, loginJsUrl: config.wechat.loginJsUrl },
+    issuer: config.issuer,
     qrMode: config.wechat.qrMode,
     apps: config.apps,
     interactions: new Interactions(provider),
     attempts: new Attempts(stores.protocol.adapter(ATTEMPT_MODEL), config.cookieKeys[0]),
-    wechat: shared.wechat,
-    platformTokens: shared.platformTokens,
-    officialAccountTokens: shared.officialAccountTokens,
+    upstreams: shared.upstreams,
     scenes,
     followQrBudget: { perMinute: config.followQrPerMinute, counters: stores.counters },
     linker,
@@ -234,9 +223,11 @@ async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, lo
       log.warn({ platform: id }, `third-party platform ${id}: ${state} (WeChat pushes one every 10 minutes to /wechat/platform/${id}/auth-events); logins through it show a "starting up" page until then`);
     }
   }
-  return { wechat, platformTokens, officialAccountTokens: new OfficialAccountTokens({
+  const officialAccountTokens = new OfficialAccountTokens({
     platforms: config.platforms, platformTokens, storage: stores.protocol, durable: stores.durable, sealer: new Sealer(config.dataKeys), wechat, log,
-  }) };
+  });
+  const upstreams = new Upstreams({ wechat, platformTokens, officialAccountTokens, connectUrl: config.wechat.connectUrl, loginJsUrl: config.wechat.loginJsUrl });
+  return { wechat, platformTokens, officialAccountTokens, upstreams };
 }
 
 export interface BrokerOptions {

@@ -6,7 +6,8 @@
 // returns is the one in force.
 
 import { randomBytes } from 'node:crypto';
-import type { ClientMetadata, Config, ConfiguredApp } from './config/config.ts';
+import type { ClientMetadata, Config } from './config/config.ts';
+import type { ConfiguredApp } from './wechat/apps.ts';
 import { demoClient } from './demo/routes.ts';
 import { startSimulator, type RunningSimulator } from './simulator/server.ts';
 import { devEstate } from './simulator/world.ts';

@@ -7,17 +7,11 @@ import { loadConfig } from './config/config.ts';
 import { ConfigError } from './config/errors.ts';
 import { serveMetrics } from './ops/metrics.ts';
 import { shutdown } from './ops/shutdown.ts';
-
-/** What each kind of app does for logins, in the banner's words. */
-const KIND_WORDS: Record<Broker['config']['apps'][number]['kind'], string> = {
-  mp: 'Official Account (web authorization)',
-  open: 'website app (QR login)',
-  miniprogram: 'mini program (token exchange)',
-};
+import { APP_KINDS } from './wechat/types.ts';
 
 function banner(broker: Broker): string {
   const { config } = broker;
-  const upstreams = config.apps.map((app) => `${app.id}: ${KIND_WORDS[app.kind]}${app.followLogin ? ', follow-to-login' : ''} ${app.appid}${app.via ? ` through platform ${app.via}` : ''}`);
+  const upstreams = config.apps.map((app) => `${app.id}: ${APP_KINDS[app.kind]}${app.followLogin ? ', follow-to-login' : ''} ${app.appid}${app.via ? ` through platform ${app.via}` : ''}`);
   const platforms = config.platforms.map((platform) => `${platform.id}: ${platform.appid}, pushes to ${config.issuer}/wechat/platform/${platform.id}/auth-events`);
   const lines = [
     '',

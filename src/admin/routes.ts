@@ -20,7 +20,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Account, AccountId } from '../accounts/account.ts';
 import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
-import type { ConfiguredApp } from '../config/config.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import { accountView as view, auditTarget, findAccount } from '../privacy/account-view.ts';

@@ -9,7 +9,8 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { AppId, WeChatApp } from '../wechat/types.ts';
+import type { ConfiguredApp, PlatformApp } from '../wechat/apps.ts';
+import type { AppId } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
 import { isEncodingAesKey } from '../wechat/message-crypto.ts';
 import { ConfigError } from './errors.ts';
@@ -63,15 +64,6 @@ function secretOf(variable: string, app: AppEntry, env: Env): string {
 }
 
 /** A third-party platform (第三方平台) the company operates: its credentials and message keys. */
-export interface PlatformApp {
-  readonly id: string;
-  readonly appid: AppId;
-  readonly secret: string;
-  /** The message token and the 43-character EncodingAESKey set in the platform's console. */
-  readonly token: string;
-  readonly aesKey: string;
-}
-
 /**
  * The message token and EncodingAESKey from the variables an entry names. Both are
  * required: a platform's pushes are always encrypted, and follow-to-login accepts only an
@@ -93,24 +85,6 @@ function messageKeys(variable: string, app: AppEntry, env: Env): { token: string
 }
 
 /** An Official Account's developer-mode message keys (服务器配置), in safe mode: the token and the EncodingAESKey. */
-export interface AccountMessageKeys {
-  readonly token: string;
-  readonly aesKey: string;
-}
-
-export type FileApp = WeChatApp & {
-  readonly id: string;
-  readonly name: string | undefined;
-  readonly configuredBy: string;
-  readonly via?: string;
-  /** Follow-to-login (扫码关注登录) with this Official Account. */
-  readonly followLogin?: boolean;
-  /** Its developer-mode message keys (服务器配置), when it has its own secret. */
-  readonly messageKeys?: AccountMessageKeys;
-  /** The company's own server for the account's pushes: each is passed on as WeChat sent it. */
-  readonly forwardUrl?: string;
-};
-
 function entryOf(variable: string, raw: unknown, index: number): AppEntry {
   const parsed = entry.safeParse(raw);
   if (parsed.success) return parsed.data;
@@ -143,7 +117,7 @@ function forwardUrl(variable: string, app: AppEntry, url: string, env: Env): str
 }
 
 /** The entry as an upstream app: with its own secret, or through the platform it names. */
-function upstreamApp(variable: string, app: AppEntry, entries: readonly AppEntry[], env: Env): FileApp {
+function upstreamApp(variable: string, app: AppEntry, entries: readonly AppEntry[], env: Env): ConfiguredApp {
   const common = { id: app.id, appid: app.appid as AppId, name: app.name, configuredBy: `${variable} (app ${app.id})` };
   if (app.via === undefined) {
     return {
@@ -157,7 +131,7 @@ function upstreamApp(variable: string, app: AppEntry, entries: readonly AppEntry
   return { ...common, kind: 'mp', component: platform.appid as AppId, via: platform.id, ...(app.follow_login ? { followLogin: true } : {}) };
 }
 
-export function appsFile(variable: string, path: string, env: Env): { apps: FileApp[]; platforms: PlatformApp[] } {
+export function appsFile(variable: string, path: string, env: Env): { apps: ConfiguredApp[]; platforms: PlatformApp[] } {
   const value = readJsonFile(variable, path);
   if (!Array.isArray(value) || value.length === 0) throw new ConfigError(variable, `${path}: expected a non-empty JSON array of apps`);
   const ids = new Set<string>();

@@ -4,9 +4,11 @@
 // other variables, the files the variables name, and the warnings for the banner).
 
 import { randomBytes } from 'node:crypto';
-import type { AppId, AppKind, WeChatApp } from '../wechat/types.ts';
+import type { ConfiguredApp, PlatformApp } from '../wechat/apps.ts';
+import type { QrMode } from '../wechat/authorize.ts';
+import type { AppId, AppKind } from '../wechat/types.ts';
 import type { Brand } from '../pages/brand.ts';
-import { appsFile, type AccountMessageKeys, type PlatformApp } from './apps-file.ts';
+import { appsFile } from './apps-file.ts';
 import { brand } from './brand.ts';
 import { CHECKS } from './checks.ts';
 import { clientsFile, type ClientMetadata } from './clients-file.ts';
@@ -20,24 +22,7 @@ export type { HostPort, RedisTarget } from './redis-url.ts';
 export { parseRedisUrl } from './redis-url.ts';
 
 export type Mode = 'production' | 'development';
-export type QrMode = 'embedded' | 'redirect';
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** A WeChat app as configured, with the variables that configure it (for operator messages). */
-export type ConfiguredApp = WeChatApp & {
-  /** Its id in client metadata (`wechat_apps`), logs and metrics: `mp` and `open` for the single-app variables. */
-  readonly id: string;
-  readonly name?: string | undefined;
-  readonly configuredBy: string;
-  /** The id of the third-party platform (a `component` entry) this Official Account is reached through. */
-  readonly via?: string | undefined;
-  /** Follow-to-login with this Official Account. */
-  readonly followLogin?: boolean | undefined;
-  /** Its developer-mode message keys (服务器配置), when it has its own secret (through a platform, the platform's serve). */
-  readonly messageKeys?: AccountMessageKeys | undefined;
-  /** The company's own server for the account's pushes (follow-to-login): each is passed on as WeChat sent it. */
-  readonly forwardUrl?: string | undefined;
-};
 
 export interface WeChatSettings {
   readonly connectUrl: string;

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { StorageAdapter } from '../storage/adapter.ts';
 import type { AppId, WeChatScope } from '../wechat/types.ts';
 import { isResponse, type Response } from './response.ts';
-import type { Channel } from './upstream.ts';
+import type { Channel } from '../upstreams/choose.ts';
 
 export const ATTEMPT_MODEL = 'WeChatLoginAttempt';
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -3,18 +3,17 @@
 //   1. verify the callback: the interaction is live in this browser, the state is one the
 //      broker issued for it → the stored attempt;
 //   2. claim the attempt (a repeat delivery follows the first one's answer instead);
-//   3. let wechat/ complete the upstream part in one call (code → token → profile → facts);
+//   3. let the attempt's way in (upstreams/) complete it: code → token → profile → the person;
 //   4. decide (decide.ts, pure) and carry the outcome out (respond.ts), which always keeps
 //      the answer for repeat deliveries.
 
 import type { Context } from 'koa';
 import type { Account } from '../accounts/account.ts';
-import type { ConfiguredApp } from '../config/config.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import { requestedScopes } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
-import type { ProfileLang } from '../wechat/client.ts';
 import { WeChatError } from '../wechat/errors.ts';
-import { isWeChatCode, type WeChatScope, type WeChatUser } from '../wechat/types.ts';
+import { isWeChatCode } from '../wechat/types.ts';
 import type { Attempt } from './attempts.ts';
 import { isStateFormat } from './attempts.ts';
 import { decide, type UpstreamResult } from './decide.ts';
@@ -71,17 +70,11 @@ async function completeUpstream(ctx: Context, login: Login, app: ConfiguredApp, 
   if (typeof code !== 'string' || code === '' || code === 'authdeny') return { type: 'refused' };
   if (!isWeChatCode(code)) return 'bad-code';
   try {
-    return { type: 'user', user: await signInAt(login, app, attempt.scope, code, PROFILE_LANG[langOf(ctx)]) };
+    return { type: 'user', user: await login.upstreams.byChannel(attempt.channel).complete(app, { scope: attempt.scope, code, lang: PROFILE_LANG[langOf(ctx)] }) };
   } catch (error) {
     if (error instanceof WeChatError) return { type: 'failed', error };
     throw error;
   }
-}
-
-/** WeChat's part, with the platform's component_access_token for an account reached through one. */
-export function signInAt(login: Login, app: ConfiguredApp, scope: WeChatScope, code: string, lang: ProfileLang): Promise<WeChatUser> {
-  if (app.via === undefined) return login.wechat.signIn(app, scope, code, lang);
-  return login.platformTokens.withToken(app.via, (token) => login.wechat.signIn(app, scope, code, lang, token));
 }
 
 /** The account the openid has, when the decision needs it (snsapi_base gives no profile). */

@@ -11,11 +11,13 @@
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Account, AccountId } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { AccountSource } from '../oidc/provider.ts';
-import type { ConsentItem } from '../pages/views.ts';
+import type { ConsentItem } from '../pages/login-pages.ts';
 import type { AppId } from '../wechat/types.ts';
 import { sameWeChatAccount } from './same-wechat-account.ts';
 import { SILENT_PARAM } from './silent.ts';
+import { appsOfClient, WECHAT_APPS } from '../upstreams/choose.ts';
 
 const SCOPES = ['openid', 'offline_access', 'profile', 'wechat'] as const;
 
@@ -109,9 +111,6 @@ function findAccount(store: AccountStore): FindAccount {
   };
 }
 
-/** Client metadata `wechat_apps`: the apps a client's logins go through, in order of preference. */
-export const WECHAT_APPS = 'wechat_apps';
-
 function wechatAppsMetadata(ids: readonly string[]) {
   return {
     properties: [WECHAT_APPS],
@@ -123,25 +122,19 @@ function wechatAppsMetadata(ids: readonly string[]) {
   };
 }
 
-/** Whether a client's apps (its `wechat_apps`, else every app) include an Official Account. */
-function hasOfficialAccount(apps: ReadonlyArray<{ readonly id: string; readonly kind: string }>, client: object | undefined): boolean {
-  const wanted = (client as Record<string, unknown> | undefined)?.[WECHAT_APPS];
-  return apps.some((app) => app.kind === 'mp' && (!Array.isArray(wanted) || wanted.includes(app.id)));
-}
-
 /**
  * Everything the provider needs to know of people, for these apps. With an Official
  * Account (which can confirm people silently inside WeChat), a session is reused inside
  * WeChat only once WeChat confirms it is the same person.
  */
-export function accountSource(store: AccountStore, apps: ReadonlyArray<{ readonly id: string; readonly appid: AppId; readonly kind: string }>): AccountSource {
+export function accountSource(store: AccountStore, apps: readonly ConfiguredApp[]): AccountSource {
   return {
     findAccount: findAccount(store),
     scopes: SCOPES,
     claims: CLAIMS,
     acrValues: apps.map((app) => acrForApp(app.appid)),
     extraParams: [SILENT_PARAM],
-    loginChecks: apps.some((app) => app.kind === 'mp') ? [sameWeChatAccount((client) => hasOfficialAccount(apps, client))] : [],
+    loginChecks: apps.some((app) => app.kind === 'mp') ? [sameWeChatAccount((client) => appsOfClient(apps, client).some((app) => app.kind === 'mp'))] : [],
     clientMetadata: wechatAppsMetadata(apps.map((app) => app.id)),
   };
 }

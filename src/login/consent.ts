@@ -3,7 +3,7 @@
 
 import type { Context } from 'koa';
 import { readForm } from '../http/read-body.ts';
-import { errorPage } from '../pages/views.ts';
+import { errorPage } from '../pages/error-pages.ts';
 import type { Login } from './login.ts';
 import { send } from './response.ts';
 

@@ -5,14 +5,14 @@
 // gathers the inputs and respond.ts carries the outcome out.
 
 import type { Account } from '../accounts/account.ts';
-import type { ConfiguredApp } from '../config/config.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { InteractionError } from '../oidc/interactions.ts';
 import type { LoginOutcome } from '../ops/metrics.ts';
-import type { ErrorPageKind } from '../pages/views.ts';
+import type { ErrorPageKind } from '../pages/error-pages.ts';
 import type { WeChatError } from '../wechat/errors.ts';
 import type { WeChatUser } from '../wechat/types.ts';
 import type { Attempt } from './attempts.ts';
-import { accountCovers } from './upstream.ts';
+import { accountCovers } from '../upstreams/choose.ts';
 import { failureOf } from '../wechat/failures.ts';
 
 /** A rejected code gets one fresh authorization: WeChat sometimes spends a code twice. */

@@ -1,5 +1,5 @@
 // Follow-to-login's confirmation, inside WeChat: the scanner got a link in the account's
-// chat (follow-events.ts); it logs the desktop in only when the WeChat account that opens
+// chat (upstreams/wechat-follow/follow-events.ts); it logs the desktop in only when the WeChat account that opens
 // it is the one that scanned, and that person confirms, having seen which app asks, on
 // which browser, with which matching code (the desktop shows the same code). This is what
 // WeChat's own QR login does, and what stops "QR login jacking": a QR code sent to someone
@@ -13,16 +13,15 @@
 // minutes: a plain page, and nobody is logged in.
 
 import type { Context } from 'koa';
-import type { ConfiguredApp } from '../config/config.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
 import { langOf } from '../pages/html.ts';
-import { errorPage, handoffConfirmPage, handoffNoticePage } from '../pages/views.ts';
-import { webAuthorizeUrl } from '../wechat/authorize.ts';
+import { handoffConfirmPage, handoffNoticePage } from '../pages/confirm-pages.ts';
+import { errorPage } from '../pages/error-pages.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import { browserKind } from '../wechat/user-agent.ts';
-import { signInAt } from './callback.ts';
 import { isWeChatCode } from '../wechat/types.ts';
-import { isLinkCode, type Scan } from './follow-scenes.ts';
+import { isLinkCode, type Scan } from '../upstreams/wechat-follow/follow-scenes.ts';
 import { failurePage } from '../pages/failure-pages.ts';
 import type { Login } from './login.ts';
 import { failureOf, wechatFields } from '../wechat/failures.ts';
@@ -30,7 +29,7 @@ import { failureOf, wechatFields } from '../wechat/failures.ts';
 /** Set once WeChat named the scanner in this browser: the confirm and decline forms need it. */
 const VERIFIED_COOKIE = 'follow_scanner';
 
-const callbackOf = (login: Login, link: string) => `${login.urls.issuer}/f/${link}/wechat`;
+const callbackOf = (login: Login, link: string) => `${login.issuer}/f/${link}/wechat`;
 
 /** The scan of the link, opened inside WeChat and still waiting for its answer; undefined after answering why not. */
 async function scanOf(ctx: Context, login: Login): Promise<{ scan: Scan; app: ConfiguredApp } | undefined> {
@@ -49,9 +48,7 @@ async function openLink(ctx: Context, login: Login): Promise<void> {
   if (!found) return;
   const { scan, app } = found;
   ctx.set('cache-control', 'no-store');
-  ctx.redirect(webAuthorizeUrl(login.urls.connectUrl, {
-    appid: app.appid, redirectUri: callbackOf(login, scan.link), scope: 'snsapi_base', state: login.handoffs.state(scan.link), componentAppid: app.component,
-  }));
+  ctx.redirect(login.upstreams.web.authorizeUrl(app, { redirectUri: callbackOf(login, scan.link), scope: 'snsapi_base', state: login.handoffs.state(scan.link) }));
 }
 
 /** GET /f/:link/wechat: the person who opened the link is the one who scanned → the page that asks them. */
@@ -65,7 +62,7 @@ async function linkCallback(ctx: Context, login: Login): Promise<void> {
   }
   let openid: string;
   try {
-    ({ openid } = await signInAt(login, app, 'snsapi_base', code, 'zh_CN'));
+    ({ openid } = await login.upstreams.web.complete(app, { scope: 'snsapi_base', code, lang: 'zh_CN' }));
   } catch (error) {
     if (!(error instanceof WeChatError)) throw error;
     const { kind, note } = failureOf(error, app);

@@ -1,7 +1,7 @@
 // Follow-to-login (扫码关注登录) on a desktop: the page shows the Official Account's
 // temporary parametric QR code (drawn here from WeChat's `url`, with the `qrcode` library)
 // and a matching code; the person scans it with WeChat and follows (or, following already,
-// opens the account); WeChat pushes the event to follow-events.ts on any instance, which
+// opens the account); WeChat pushes the event to upstreams/wechat-follow/follow-events.ts on any instance, which
 // sends the scanner a link to confirm in WeChat (follow-confirm.ts). This page polls; once
 // the scanner confirmed (or declined) it posts `finish`, which takes the answer once, asks
 // WeChat for the follower's unionid and logs the person in like every other login (or
@@ -12,17 +12,18 @@
 import type { Context } from 'koa';
 import QRCode from 'qrcode';
 import { IdentityConflictError } from '../accounts/store.ts';
-import type { ConfiguredApp } from '../config/config.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
 import type { Interaction } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
-import { errorPage, followPage } from '../pages/views.ts';
+import { errorPage } from '../pages/error-pages.ts';
+import { followPage } from '../pages/login-pages.ts';
 import { WeChatError } from '../wechat/errors.ts';
-import type { Openid, WeChatUser } from '../wechat/types.ts';
+import type { Openid } from '../wechat/types.ts';
 import { acrForApp } from './claims.ts';
 import { failurePage } from '../pages/failure-pages.ts';
 import { failureOf, wechatFields } from '../wechat/failures.ts';
-import { FollowScenes } from './follow-scenes.ts';
+import { FollowScenes } from '../upstreams/wechat-follow/follow-scenes.ts';
 import { browserName, DECLINED_IN_WECHAT } from './handoff.ts';
 import type { Login } from './login.ts';
 import { clientOf, factsOf } from './respond.ts';
@@ -63,7 +64,7 @@ async function qrFor(ctx: Context, login: Login, interaction: Interaction, app: 
   const ttl = Math.max(30, Math.min(QR_TTL_S, interaction.exp - Math.floor(Date.now() / 1000)));
   const scene = FollowScenes.fresh();
   try {
-    const { url } = await login.officialAccountTokens.withToken(app, (token) => login.wechat.sceneQr(token, scene, ttl));
+    const url = await login.upstreams.follow.qr(app, scene, ttl);
     await login.scenes.open(scene, uid, app.id, ttl, { browser: browserName(ctx.get('user-agent')), lang: langOf(ctx), url });
     login.metrics.followQr('created');
     return url;
@@ -101,12 +102,6 @@ export async function followStatus(ctx: Context, login: Login): Promise<void> {
   ctx.body = { state: interaction ? await login.scenes.state(uid) : 'expired' };
 }
 
-/** The follower, as WeChat vouches for them: the scan's openid, and the unionid user/info gives. */
-async function follower(login: Login, app: ConfiguredApp, openid: string): Promise<WeChatUser> {
-  const { unionid } = await login.officialAccountTokens.withToken(app, (token) => login.wechat.follower(token, openid as Openid));
-  return { appid: app.appid, openid: openid as Openid, unionid };
-}
-
 /** POST /interaction/:uid/follow/finish: the scanner's answer taken once; the person found or made, the login ended; or the refusal. */
 export async function finishFollow(ctx: Context, login: Login): Promise<void> {
   const uid = String(ctx.params.uid);
@@ -120,7 +115,7 @@ export async function finishFollow(ctx: Context, login: Login): Promise<void> {
     return send(ctx, await login.end(ctx, DECLINED_IN_WECHAT));
   }
   try {
-    const account = await login.linker.resolve(factsOf(await follower(login, app, scan.openid), clientOf(interaction)));
+    const account = await login.linker.resolve(factsOf(await login.upstreams.follow.complete(app, scan.openid as Openid), clientOf(interaction)));
     login.metrics.login('follow', 'success');
     login.log.info({ uid, app: app.id, account: account.id }, 'follow-to-login succeeded');
     send(ctx, await login.end(ctx, { login: { accountId: account.id, acr: acrForApp(app.appid), amr: [FOLLOW_AMR], remember: true } }));

@@ -10,19 +10,18 @@
 //     POST /interaction/:uid/handoff/finish  the login (or the refusal) lands at the app
 
 import type { Context } from 'koa';
-import type { ConfiguredApp } from '../config/config.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
 import { langOf } from '../pages/html.ts';
-import { errorPage, handoffConfirmPage, handoffNoticePage } from '../pages/views.ts';
-import { webAuthorizeUrl } from '../wechat/authorize.ts';
+import { handoffConfirmPage, handoffNoticePage } from '../pages/confirm-pages.ts';
+import { errorPage } from '../pages/error-pages.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import { browserKind } from '../wechat/user-agent.ts';
-import { signInAt } from './callback.ts';
 import { acrForApp } from './claims.ts';
 import { DECLINED_IN_WECHAT, isHandoffCode, type Handoff } from './handoff.ts';
 import type { Login } from './login.ts';
 import { failurePage } from '../pages/failure-pages.ts';
-import { appsOfClient } from './upstream.ts';
+import { appsOfClient } from '../upstreams/choose.ts';
 import { failureOf, wechatFields } from '../wechat/failures.ts';
 import { factsOf } from './respond.ts';
 import { send } from './response.ts';
@@ -34,7 +33,7 @@ async function webAppOf(login: Login, uid: string): Promise<ConfiguredApp | unde
   const client = await login.interactions.clientOf(uid);
   return appsOfClient(login.apps, client).find((app) => app.kind === 'mp');
 }
-const callbackOf = (login: Login, code: string) => `${login.urls.issuer}/h/${code}/wechat`;
+const callbackOf = (login: Login, code: string) => `${login.issuer}/h/${code}/wechat`;
 
 /** The hand-off of the link, inside WeChat; undefined after answering why not. */
 async function handoffOf(ctx: Context, login: Login): Promise<{ code: string; handoff: Handoff } | undefined> {
@@ -68,9 +67,7 @@ async function confirmHandoff(ctx: Context, login: Login): Promise<void> {
   // The callback must come back to this browser, the one that confirmed.
   ctx.cookies.set(CONFIRMED_COOKIE, found.code, { httpOnly: true, sameSite: 'lax', path: `/h/${found.code}`, maxAge: 10 * 60_000 });
   ctx.status = 303;
-  ctx.redirect(webAuthorizeUrl(login.urls.connectUrl, {
-    appid: app.appid, redirectUri: callbackOf(login, found.code), scope: 'snsapi_userinfo', state: login.handoffs.state(found.code), componentAppid: app.component,
-  }));
+  ctx.redirect(login.upstreams.web.authorizeUrl(app, { redirectUri: callbackOf(login, found.code), scope: 'snsapi_userinfo', state: login.handoffs.state(found.code) }));
 }
 
 async function declineHandoff(ctx: Context, login: Login): Promise<void> {
@@ -95,7 +92,7 @@ async function handoffCallback(ctx: Context, login: Login): Promise<void> {
     return handoffNoticePage(ctx, 'declined');
   }
   try {
-    const user = await signInAt(login, app, 'snsapi_userinfo', wechatCode, 'zh_CN');
+    const user = await login.upstreams.web.complete(app, { scope: 'snsapi_userinfo', code: wechatCode, lang: 'zh_CN' });
     const client = await login.interactions.clientOf(handoff.uid);
     const account = await login.linker.resolve(factsOf(user, client?.clientId));
     await login.handoffs.move(code, 'confirmed', { status: 'done', result: { accountId: account.id, acr: acrForApp(app.appid), amr: ['wechat_web'] } });

@@ -6,36 +6,33 @@
 import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
 import type { AccountLinker } from '../accounts/linking.ts';
-import type { ConfiguredApp, QrMode } from '../config/config.ts';
+import type { QrMode } from '../wechat/authorize.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { Interaction, InteractionError, Interactions } from '../oidc/interactions.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import type { Counters } from '../storage/counters.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
 import { langOf } from '../pages/html.ts';
-import type { WeChatClient } from '../wechat/client.ts';
+import type { Lang } from '../pages/i18n.ts';
 import type { AppId } from '../wechat/types.ts';
 import type { Attempt, Attempts } from './attempts.ts';
-import type { OfficialAccountTokens } from '../platforms/official-account-tokens.ts';
-import type { FollowScenes } from './follow-scenes.ts';
+import type { FollowScenes } from '../upstreams/wechat-follow/follow-scenes.ts';
 import type { Handoffs } from './handoff.ts';
-import type { PlatformTokens } from '../platforms/platform-tokens.ts';
 import type { SilentLogins } from './silent.ts';
 import type { Response } from './response.ts';
-import { toWeChat, type WeChatUrls } from './to-wechat.ts';
+import type { Upstreams } from '../upstreams/upstreams.ts';
 
 export interface LoginParts {
-  readonly urls: WeChatUrls;
+  /** The broker's public URL: WeChat's callbacks and the links people open are under it. */
+  readonly issuer: string;
   readonly qrMode: QrMode;
   /** The configured WeChat apps, in order of preference within a kind. */
   readonly apps: readonly ConfiguredApp[];
   readonly interactions: Interactions;
   readonly attempts: Attempts;
-  readonly wechat: WeChatClient;
-  /** Third-party platforms' tickets and tokens, for the Official Accounts reached through one. */
-  readonly platformTokens: PlatformTokens;
-  /** Official Accounts' own access tokens (follow-to-login). */
-  readonly officialAccountTokens: OfficialAccountTokens;
+  /** The ways in (upstreams/): WeChat is reached through them only. */
+  readonly upstreams: Upstreams;
   /** Follow-to-login's QR scenes and their scans. */
   readonly scenes: FollowScenes;
   /** Follow-to-login QR codes WeChat may be asked for in a minute (0: no limit), counted across instances. */
@@ -56,6 +53,14 @@ export interface Login extends LoginParts {
   end(ctx: Context, result: InteractionResults | InteractionError, merge?: boolean): Promise<Response>;
 }
 
+/** Where an attempt sends the browser: its way in's authorize page, or the broker's QR page. */
+function toWeChat(parts: LoginParts, attempt: Attempt, state: string, lang: Lang): Response {
+  const app = parts.apps.find((candidate) => candidate.appid === attempt.appid);
+  if (!app) return { type: 'page', page: { kind: 'misconfigured', status: 503 } };
+  const redirectUri = `${parts.issuer}/interaction/${attempt.uid}/wechat`;
+  return parts.upstreams.byChannel(attempt.channel).authorize(app, { redirectUri, scope: attempt.scope, state, lang, embedded: attempt.embedded });
+}
+
 export function createLogin(parts: LoginParts): Login {
   const appOf = (appid: AppId) => parts.apps.find((candidate) => candidate.appid === appid);
   return {
@@ -63,7 +68,7 @@ export function createLogin(parts: LoginParts): Login {
     app: appOf,
     async begin(ctx, interaction, attempt) {
       const state = await parts.attempts.begin(attempt, interaction.exp - Math.floor(Date.now() / 1000));
-      const response = toWeChat(parts.urls, attempt, state, langOf(ctx), appOf(attempt.appid)?.component);
+      const response = toWeChat(parts, attempt, state, langOf(ctx));
       if (response.type !== 'qr') return response;
       // The broker's own QR page says which app the person logs in to, and offers a way back.
       const client = await parts.interactions.client(interaction);

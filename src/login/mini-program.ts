@@ -13,16 +13,16 @@
 import { errors } from 'oidc-provider';
 import type { AccountLinker } from '../accounts/linking.ts';
 import { IdentityConflictError } from '../accounts/store.ts';
-import type { ConfiguredApp } from '../config/config.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { ExchangedSubject, SubjectTokens } from '../oidc/token-exchange.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
-import type { WeChatClient } from '../wechat/client.ts';
+import { MiniProgramSignIn } from '../upstreams/wechat-mini/mini-program-sign-in.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import { isWeChatCode, type DirectApp, type WeChatUser } from '../wechat/types.ts';
 import { acrForApp } from './claims.ts';
 import { factsOf } from './respond.ts';
-import { appsOfClient } from './upstream.ts';
+import { appsOfClient } from '../upstreams/choose.ts';
 import { failureOf, wechatFields } from '../wechat/failures.ts';
 
 export const JS_CODE_TOKEN_TYPE = 'urn:wechat:params:oauth:token-type:js_code';
@@ -31,7 +31,7 @@ export const MINIPROGRAM_AMR = 'wechat_miniprogram';
 
 export interface MiniProgramParts {
   readonly apps: readonly ConfiguredApp[];
-  readonly wechat: WeChatClient;
+  readonly signIn: MiniProgramSignIn;
   readonly linker: AccountLinker;
   readonly log: Logger;
   readonly metrics: BrokerMetrics;
@@ -42,11 +42,11 @@ type MiniProgram = ConfiguredApp & DirectApp;
 /** The client's mini program: the first of its `wechat_apps` (of all apps by default). */
 function miniProgramOf(apps: readonly ConfiguredApp[], client: Readonly<Record<string, unknown>>): MiniProgram {
   const app = appsOfClient(apps, client).find((candidate) => candidate.kind === 'miniprogram');
-  if (!app || app.secret === undefined) throw new errors.UnauthorizedClient('the client has no mini program among its wechat_apps');
-  return app as MiniProgram;
+  if (!app || !MiniProgramSignIn.usable(app)) throw new errors.UnauthorizedClient('the client has no mini program among its wechat_apps');
+  return app;
 }
 
-/** The OAuth error for what WeChat said (by the one policy, wechat-failures.ts); the operator hears why. */
+/** The OAuth error for what WeChat said (by the one policy, wechat/failures.ts); the operator hears why. */
 function oauthError(error: WeChatError, app: MiniProgram, log: Logger): Error {
   const { kind, note } = failureOf(error, app);
   log[note.level]({ app: app.id, wechat: wechatFields(error) }, `mini program login: ${note.msg}`);
@@ -66,7 +66,7 @@ function oauthError(error: WeChatError, app: MiniProgram, log: Logger): Error {
 
 async function signIn(parts: MiniProgramParts, app: MiniProgram, code: string): Promise<WeChatUser> {
   try {
-    return await parts.wechat.miniProgramSignIn(app, code);
+    return await parts.signIn.complete(app, code);
   } catch (error) {
     if (!(error instanceof WeChatError)) throw error;
     parts.metrics.login('miniprogram', error.code === 'WECHAT_CODE_REJECTED' ? 'code_rejected' : 'unavailable');

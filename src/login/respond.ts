@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import type { LoginFacts } from '../accounts/account.ts';
 import { IdentityConflictError } from '../accounts/store.ts';
-import type { ConfiguredApp } from '../config/config.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Interaction } from '../oidc/interactions.ts';
 import type { WeChatUser } from '../wechat/types.ts';
 import type { Attempt } from './attempts.ts';
@@ -13,7 +13,7 @@ import { acrForApp } from './claims.ts';
 import type { Outcome, UpstreamResult } from './decide.ts';
 import type { Login } from './login.ts';
 import { sendAtCallback, type Response } from './response.ts';
-import type { Channel } from './upstream.ts';
+import type { Channel } from '../upstreams/choose.ts';
 
 /** A verified, claimed callback. */
 export interface Callback {

@@ -3,7 +3,8 @@
 // WeChat callback gets exactly the same answer.
 
 import type { Context } from 'koa';
-import { continuePage, errorPage, qrPage, type ErrorData, type QrPageData } from '../pages/views.ts';
+import { continuePage, errorPage, type ErrorData } from '../pages/error-pages.ts';
+import { qrPage, type QrPageData } from '../pages/login-pages.ts';
 
 export type Response =
   | { readonly type: 'redirect'; readonly url: string }

@@ -1,12 +1,13 @@
 // GET /interaction/:uid — where oidc-provider sends a person who must log in or consent:
-// the consent page, or the way to WeChat that upstream.ts chooses for this browser.
+// the consent page, or the way to WeChat that upstreams/choose.ts chooses for this browser.
 
 import type { Context } from 'koa';
 import type { AccountId } from '../accounts/account.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
 import { requestedScopes, type Client, type Interaction } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
-import { consentPage, errorPage, openInWeChatPage } from '../pages/views.ts';
+import { errorPage } from '../pages/error-pages.ts';
+import { consentPage, openInWeChatPage } from '../pages/login-pages.ts';
 import { browserKind } from '../wechat/user-agent.ts';
 import { consentItems } from './claims.ts';
 import { startFollow } from './follow.ts';
@@ -14,7 +15,7 @@ import { browserName } from './handoff.ts';
 import type { Login } from './login.ts';
 import { SILENT_PARAM } from './silent.ts';
 import { send } from './response.ts';
-import { appsOfClient, chooseUpstream } from './upstream.ts';
+import { appsOfClient, chooseUpstream } from '../upstreams/choose.ts';
 
 /** The consent page's "not you?": log in again, in this interaction. */
 const SWITCH = 'switch=account';
@@ -77,13 +78,13 @@ async function openInWeChat(ctx: Context, login: Login, interaction: Interaction
   const clientApps = appsOfClient(login.apps, client);
   const handoff = clientApps.some((app) => app.kind === 'mp') ? await login.handoffs.open(uid, browserName(ctx.get('user-agent'))) : undefined;
   openInWeChatPage(ctx, {
-    link: handoff ? `${login.urls.issuer}/h/${login.handoffs.code(uid)}` : restartLink(login.urls.issuer, client, interaction),
+    link: handoff ? `${login.issuer}/h/${login.handoffs.code(uid)}` : restartLink(login.issuer, client, interaction),
     ...(handoff ? {
       handoff: { match: login.handoffs.match(uid), statusUrl: `/interaction/${uid}/handoff`, finishAction: `/interaction/${uid}/handoff/finish` },
     } : {}),
     qrHref: qr ? `/interaction/${uid}?via=qr` : undefined,
     // The app's own way to start a login inside WeChat, offered too (OIDC Core 4).
-    ...(handoff && client?.initiateLoginUri ? { appStart: restartLink(login.urls.issuer, client, interaction) } : {}),
+    ...(handoff && client?.initiateLoginUri ? { appStart: restartLink(login.issuer, client, interaction) } : {}),
     ...(client ? { app: clientDisplay(client, langOf(ctx)) } : {}),
     cancelAction: `/interaction/${uid}/cancel`,
   });
@@ -129,9 +130,9 @@ async function platformStarting(ctx: Context, login: Login, interaction: Interac
 async function toUpstream(ctx: Context, login: Login, interaction: Interaction): Promise<void> {
   const upstream = await upstreamFor(ctx, login, interaction);
   const first = { uid: interaction.uid, round: 1 };
-  if ((upstream.type === 'web' || upstream.type === 'qr') && !login.wechat.available) return weChatDown(ctx, login, interaction);
-  const platform = upstream.type === 'web' ? upstream.app.via : undefined;
-  if (platform !== undefined && await login.platformTokens.state(platform) !== 'ready') return platformStarting(ctx, login, interaction, platform);
+  if ((upstream.type === 'web' || upstream.type === 'qr') && !login.upstreams.available) return weChatDown(ctx, login, interaction);
+  const platform = upstream.type === 'web' ? await login.upstreams.web.waitingPlatform(upstream.app) : undefined;
+  if (platform !== undefined) return platformStarting(ctx, login, interaction, platform);
   switch (upstream.type) {
     case 'web':
       return send(ctx, await login.begin(ctx, interaction, {

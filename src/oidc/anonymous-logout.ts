@@ -9,7 +9,7 @@ import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { decodeJwt } from 'jose';
 import { langOf } from '../pages/html.ts';
-import { loggedOutPage } from '../pages/views.ts';
+import { loggedOutPage } from '../pages/logout-pages.ts';
 import { clientDisplay } from './client-display.ts';
 
 type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;

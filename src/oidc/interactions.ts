@@ -5,6 +5,8 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
+import type { Lang } from '../pages/i18n.ts';
+import { clientDisplay } from './client-display.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -50,6 +52,12 @@ export class Interactions {
     const interaction = await this.#provider.Interaction.find(uid);
     const clientId = interaction?.params.client_id;
     return typeof clientId === 'string' ? this.#provider.Client.find(clientId) : undefined;
+  }
+
+  /** The name of the app the interaction `uid` logs in to, in `lang` (its `client_name#<lang>`). */
+  async appName(uid: string, lang: Lang): Promise<string | undefined> {
+    const client = await this.clientOf(uid);
+    return client && clientDisplay(client, lang).name;
   }
 
   /** Grants what the consent prompt asks for; the grant's id. */

@@ -7,7 +7,8 @@ import Provider, { errors, interactionPolicy, type Configuration, type FindAccou
 import type { ClientMetadata } from '../config/clients-file.ts';
 import { ConfigError } from '../config/errors.ts';
 import { DEFAULT_ALG, signingAlgs, type SigningKeys } from '../config/keys.ts';
-import { errorPage, loggedOutPage, logoutPage } from '../pages/views.ts';
+import { errorPage } from '../pages/error-pages.ts';
+import { loggedOutPage, logoutPage } from '../pages/logout-pages.ts';
 import type { ProtocolStorage } from '../storage/adapter.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import { langOf } from '../pages/html.ts';

@@ -4,7 +4,7 @@
 // with invalid_request (RFC 6749 4.1.2.1) before anything is stored.
 
 import type { Middleware } from 'koa';
-import { errorPage } from '../pages/views.ts';
+import { errorPage } from '../pages/error-pages.ts';
 
 const LIMITED = /^\/(auth|request|session\/end)(\/|$)/;
 /** Longer than any state, nonce or claims request a relying party needs. */

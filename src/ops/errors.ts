@@ -3,7 +3,7 @@
 
 import type { Middleware } from 'koa';
 import type { Logger } from '../log.ts';
-import { errorPage } from '../pages/views.ts';
+import { errorPage } from '../pages/error-pages.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
 
 export function errorPages(log: Logger): Middleware {

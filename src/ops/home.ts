@@ -2,7 +2,7 @@
 // the discovery document for developers and, in dev mode, the demo.
 
 import Router from '@koa/router';
-import { homePage } from '../pages/views.ts';
+import { homePage } from '../pages/home-page.ts';
 
 export function homeRoutes(issuer: string, demo: string | undefined): Router {
   const router = new Router();

@@ -11,7 +11,7 @@ import { PageTokens } from '../http/page-token.ts';
 import { readForm } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
 import { PAGE_TOKEN_FIELD } from '../pages/html.ts';
-import { errorPage } from '../pages/views.ts';
+import { errorPage } from '../pages/error-pages.ts';
 
 const BROWSER_COOKIE = 'browser';
 const BROWSER_ID = /^[A-Za-z0-9_-]{22}$/;

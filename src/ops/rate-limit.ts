@@ -13,7 +13,7 @@
 
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../log.ts';
-import { errorPage } from '../pages/views.ts';
+import { errorPage } from '../pages/error-pages.ts';
 import type { Counters } from '../storage/counters.ts';
 
 /** Requests a minute; 0 turns a limit off. */

@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import { html, langOf, postForm, renderPage } from './html.ts';
 import { t, type Lang } from './i18n.ts';
-import type { ConsentItem } from './views.ts';
+import type { ConsentItem } from './login-pages.ts';
 
 /** A relying party that holds a grant, as the page shows it. */
 export interface GrantOnPage {

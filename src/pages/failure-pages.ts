@@ -1,7 +1,7 @@
 // The person's page for a WeChat failure outside the callback (the hand-off, follow-to-login,
 // a platform's authorization page): by the kind the one policy (wechat/failures.ts) gives.
 
-import type { ErrorData } from './views.ts';
+import type { ErrorData } from './error-pages.ts';
 import type { FailureKind } from '../wechat/failures.ts';
 
 /** The error page for `kind`; `retryHref` where trying again can help. */

@@ -9,9 +9,10 @@
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { PlatformApp } from '../config/apps-file.ts';
+import type { PlatformApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
-import { errorPage, platformAuthorizedPage, platformAuthorizePage } from '../pages/views.ts';
+import { errorPage } from '../pages/error-pages.ts';
+import { platformAuthorizedPage, platformAuthorizePage } from '../pages/platform-pages.ts';
 import { platformAuthorizeUrl } from '../wechat/authorize.ts';
 import type { WeChatClient } from '../wechat/client.ts';
 import { WeChatError } from '../wechat/errors.ts';
@@ -25,7 +26,7 @@ export interface PlatformAuthorizeParts {
   readonly platforms: readonly PlatformApp[];
   readonly tokens: PlatformTokens;
   /** Keeps the authorization WeChat's redirect carries (its push carries it too). */
-  readonly accounts: OfficialAccountTokens;
+  readonly officialAccountTokens: OfficialAccountTokens;
   readonly wechat: WeChatClient;
   readonly issuer: string;
   /** mp.weixin.qq.com (or the simulator). */
@@ -57,7 +58,7 @@ async function authorized(ctx: Context, parts: PlatformAuthorizeParts): Promise<
   const code = ctx.query.auth_code;
   if (isWeChatCode(code)) {
     // The same authorization as the `authorized` push: kept now too, whichever comes first.
-    await parts.accounts.authorized(platform.id, code).catch((error: unknown) => {
+    await parts.officialAccountTokens.authorized(platform.id, code).catch((error: unknown) => {
       if (!(error instanceof WeChatError)) throw error;
       parts.log.warn({ platform: platform.id, wechat: { errcode: error.errcode, rid: error.requestId } }, 'could not keep the account\'s authorization');
     });

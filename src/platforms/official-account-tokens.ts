@@ -10,8 +10,8 @@
 // across instances and renewed by one at a time (storage/shared-tokens.ts), and a token
 // WeChat refuses is renewed once. The broker never calls `/cgi-bin/token`.
 
-import type { PlatformApp } from '../config/apps-file.ts';
-import type { ConfiguredApp } from '../config/config.ts';
+import type { PlatformApp } from '../wechat/apps.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
 import type { Sealer } from '../storage/sealing.ts';

@@ -4,7 +4,7 @@
 // every instance and a restart have them; the token is renewed by one instance at a time
 // (storage/shared-tokens.ts), since quotas are per day.
 
-import type { PlatformApp } from '../config/apps-file.ts';
+import type { PlatformApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
 import { SharedTokens, SharedTokenTimeoutError, type FreshToken, type SharedTokenOptions } from '../storage/shared-tokens.ts';

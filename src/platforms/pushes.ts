@@ -4,7 +4,7 @@
 // platform-tokens.ts, which keeps it in shared storage (every instance, and a restart, has
 // it). Accounts' messages and events are answered `success` too, so that the platform
 // never competes with the account owner's or other platforms' replies, except a
-// follow-to-login scan, whose scanner gets the confirmation link (follow-events.ts).
+// follow-to-login scan, whose scanner gets the confirmation link (upstreams/wechat-follow/follow-events.ts).
 // A repeated push gets its first answer (push-answers.ts).
 //
 //   POST /wechat/platform/:id/auth-events          (授权事件接收URL)
@@ -12,7 +12,7 @@
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { PlatformApp } from '../config/apps-file.ts';
+import type { PlatformApp } from '../wechat/apps.ts';
 import { readBody } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
@@ -24,24 +24,40 @@ import type { PlatformTokens } from './platform-tokens.ts';
 import { PushAnswers, sendAnswer } from './push-answers.ts';
 
 /** What follows from pushes beyond the ticket: authorizations kept, account events read. */
-export interface PlatformPushHooks {
+/** Who hears of an authorization given or withdrawn (official-account-tokens.ts keeps what it gives). */
+export interface Authorizations {
   authorized(platformId: string, authorizationCode: string): Promise<unknown>;
   unauthorized(platformId: string, authorizer: string): Promise<void>;
-  /** The reply to an account's message or event (unencrypted), or `success`. */
-  officialAccountEvent(platformId: string, account: string, fields: Readonly<Record<string, string>>): Promise<string>;
+}
+
+/** Who answers an authorized Official Account's messages and events (follow-to-login's scans). */
+export interface OfficialAccountEvents {
+  /** The reply (unencrypted), or `success`. */
+  platformEvent(platformId: string, appid: string, fields: Readonly<Record<string, string>>): Promise<string>;
+}
+
+export interface PlatformPushParts {
+  readonly platforms: readonly PlatformApp[];
+  readonly storage: { adapter(model: string): StorageAdapter };
+  readonly tokens: PlatformTokens;
+  readonly authorizations: Authorizations;
+  readonly events: OfficialAccountEvents;
+  readonly log: Logger;
 }
 
 export class PlatformPushes {
   readonly #platforms: ReadonlyMap<string, { app: PlatformApp; crypto: MessageCrypto }>;
   readonly #tokens: PlatformTokens;
-  readonly #hooks: PlatformPushHooks;
+  readonly #authorizations: Authorizations;
+  readonly #events: OfficialAccountEvents;
   readonly #answers: PushAnswers;
   readonly #log: Logger;
 
-  constructor(apps: readonly PlatformApp[], storage: { adapter(model: string): StorageAdapter }, tokens: PlatformTokens, hooks: PlatformPushHooks, log: Logger) {
-    this.#platforms = new Map(apps.map((app) => [app.id, { app, crypto: new MessageCrypto(app.token, app.aesKey) }]));
+  constructor({ platforms, storage, tokens, authorizations, events, log }: PlatformPushParts) {
+    this.#platforms = new Map(platforms.map((app) => [app.id, { app, crypto: new MessageCrypto(app.token, app.aesKey) }]));
     this.#tokens = tokens;
-    this.#hooks = hooks;
+    this.#authorizations = authorizations;
+    this.#events = events;
     this.#answers = new PushAnswers(storage);
     this.#log = log;
   }
@@ -94,9 +110,9 @@ export class PlatformPushes {
   async #authorization(id: string, fields: Readonly<Record<string, string>>): Promise<void> {
     try {
       if ((fields.InfoType === 'authorized' || fields.InfoType === 'updateauthorized') && fields.AuthorizationCode) {
-        await this.#hooks.authorized(id, fields.AuthorizationCode);
+        await this.#authorizations.authorized(id, fields.AuthorizationCode);
       } else if (fields.InfoType === 'unauthorized' && fields.AuthorizerAppid) {
-        await this.#hooks.unauthorized(id, fields.AuthorizerAppid);
+        await this.#authorizations.unauthorized(id, fields.AuthorizerAppid);
       }
     } catch (error) {
       if (!(error instanceof WeChatError)) throw error;
@@ -109,7 +125,7 @@ export class PlatformPushes {
     if (!push) return;
     const account = String(ctx.params.appid);
     this.#log.debug({ platform: push.id, account, type: push.fields.MsgType, event: push.fields.Event }, 'account message or event');
-    await this.#answer(ctx, push, `platform:${push.id}:${account}`, () => this.#hooks.officialAccountEvent(push.id, account, push.fields));
+    await this.#answer(ctx, push, `platform:${push.id}:${account}`, () => this.#events.platformEvent(push.id, account, push.fields));
   }
 
   routes(): Router {

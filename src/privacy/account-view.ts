@@ -3,7 +3,7 @@
 
 import type { Account } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
-import type { ConfiguredApp } from '../config/config.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Held } from '../oidc/account-records.ts';
 import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';

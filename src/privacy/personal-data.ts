@@ -7,7 +7,7 @@
 
 import { subsOf, type Account, type AccountId, type Identity } from '../accounts/account.ts';
 import type { AccountLinker } from '../accounts/linking.ts';
-import type { ConfiguredApp } from '../config/config.ts';
+import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { AccountRecords, Held } from '../oidc/account-records.ts';
 import { accountView, heldView } from './account-view.ts';

@@ -2,7 +2,7 @@
 // no offline queue, a command timeout, and reconnection forever in the background.
 
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { RedisTarget } from '../config/config.ts';
+import type { RedisTarget } from '../config/redis-url.ts';
 
 export type RedisClient = Redis | Cluster;
 

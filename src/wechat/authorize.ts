@@ -4,6 +4,9 @@
 
 import type { AppId, WeChatScope } from './types.ts';
 
+/** Where a website app's QR code is shown: on the broker's page, drawn by WeChat's wxLogin.js, or on WeChat's own page. */
+export type QrMode = 'embedded' | 'redirect';
+
 export interface AuthorizeRequest {
   readonly appid: AppId;
   readonly redirectUri: string;

@@ -70,7 +70,7 @@ export function verifyPlain(token: string, query: PushQuery): boolean {
  * Verifies and decrypts one push for `appid` (a platform's, or an Official Account's in
  * safe mode). Throws WeChatMessageError with the reason. A push seen before is not refused
  * here: WeChat repeats a push it had no answer to, and it gets the first one's answer
- * (login/push-answers.ts).
+ * (platforms/push-answers.ts).
  */
 export function openPush(crypto: MessageCrypto, appid: string, query: PushQuery, body: string, now = Date.now()): VerifiedPush {
   const { signature, timestamp, nonce } = signed(query.msg_signature, query.timestamp, query.nonce, now);

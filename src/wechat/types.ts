@@ -11,8 +11,15 @@ export type Unionid = string & { readonly __brand: 'Unionid' };
  * - `mp`: an Official Account (公众号), web authorization inside the WeChat browser;
  * - `open`: an Open Platform website application (网站应用), QR login on a desktop;
  * - `miniprogram`: a mini program (小程序), whose `wx.login()` code is exchanged for tokens.
+ * Each with what it does, in the startup banner's words.
  */
-export type AppKind = 'mp' | 'open' | 'miniprogram';
+export const APP_KINDS = {
+  mp: 'Official Account (web authorization)',
+  open: 'website app (QR login)',
+  miniprogram: 'mini program (token exchange)',
+} as const;
+
+export type AppKind = keyof typeof APP_KINDS;
 
 /** An app the broker calls WeChat for with its own AppSecret. */
 export interface DirectApp {

@@ -15,6 +15,7 @@ import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { loginByQr, type LoggedIn } from '../helpers/wechat.ts';
+import { CHILD_ENV } from '../helpers/process.ts';
 
 let browser: Browser;
 let rpServer: RpServer;
@@ -124,7 +125,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** `npm run accounts -- …` as an operator runs it, with the broker's storage settings. */
 function accountsCli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   return spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, timeout: 120_000,
+    cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, timeout: 120_000,
   });
 }
 
@@ -144,6 +145,6 @@ test.serial('the accounts CLI reads the stores directly: the same JSON as the ad
   const usage = accountsCli('delete-everything');
   t.is(usage.status, 2);
   t.regex(usage.stderr, /^accounts: usage: accounts show <sub>/m);
-  const memory = spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', 'show', sub], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, timeout: 120_000 });
+  const memory = spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', 'show', sub], { cwd: ROOT, encoding: 'utf8', env: CHILD_ENV, timeout: 120_000 });
   t.regex(memory.stderr, /accounts live in memory inside a running broker/);
 });

@@ -11,8 +11,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSigningKeys } from '../../src/config/keys.ts';
@@ -26,6 +25,7 @@ import { startRpServer } from '../helpers/rp-server.ts';
 import { simApp, startTestSimulator, wechatEnv } from '../helpers/simulator.ts';
 import { startQrLogin } from '../helpers/wechat.ts';
 import { startRedis } from '../helpers/redis.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -49,7 +49,7 @@ function build(dir: string): void {
 }
 
 test.serial('the production artifact: built like the Dockerfile, started with its CMD and ENV, healthy, and a login works', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'broker-artifact-'));
+  const dir = tempDir('broker-artifact');
   build(dir);
   t.false(existsSync(join(dir, 'node_modules', 'typescript')), 'production dependencies only');
   t.false(existsSync(join(dir, 'node_modules', 'node')), 'no Node binary from the dev dependencies');

@@ -2,8 +2,7 @@
 // numbers, all from environment variables.
 
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
@@ -11,6 +10,7 @@ import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { addCallbackHost, simApp, startTestSimulator, wechatEnv } from '../helpers/simulator.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 /** A 1×1 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
@@ -20,7 +20,7 @@ let rpServer: RpServer;
 let broker: RunningBroker;
 
 test.before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'broker-brand-'));
+  const dir = tempDir('broker-brand');
   writeFileSync(join(dir, 'logo.png'), PNG);
   rpServer = await startRpServer();
   [browser, broker] = await Promise.all([launchChromium(), startBroker({

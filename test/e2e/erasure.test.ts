@@ -19,6 +19,7 @@ import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { qrLoginByFetch } from '../helpers/fetch-login.ts';
 import { loginInWeChat, startQrLogin } from '../helpers/wechat.ts';
 import { eventually } from '../helpers/wait.ts';
+import { CHILD_ENV } from '../helpers/process.ts';
 
 let browser: Browser;
 let rpServer: RpServer;
@@ -213,7 +214,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function accountsCli(...args: string[]) {
   return spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, timeout: 120_000,
+    cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, timeout: 120_000,
   });
 }
 

@@ -10,8 +10,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
@@ -25,6 +24,7 @@ import { deliver, encryptedPush, plainPush, readReply } from '../../src/simulato
 import { startCompanyServer, type CompanyServer } from '../helpers/company-server.ts';
 import { eventually } from '../helpers/wait.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const brand = simApp('mp');
 const shop = simApp('mp');
@@ -50,7 +50,7 @@ test.before(async () => {
   [browser, rpServer, simulator, redis, company] = await Promise.all([
     launchChromium(), startRpServer(), startTestSimulator([brand, shop, web], [], [platform]), startRedis(), startCompanyServer({ appid: brand.appid, token: TOKEN, aesKey: AES_KEY }),
   ]);
-  const dir = mkdtempSync(join(tmpdir(), 'broker-follow-'));
+  const dir = tempDir('broker-follow');
   const appsFile = join(dir, 'apps.json');
   writeFileSync(appsFile, JSON.stringify([
     { id: 'web', kind: 'open', appid: web.appid, secret_env: 'WEB_SECRET' },

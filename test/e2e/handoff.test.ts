@@ -6,9 +6,9 @@ import test from 'ava';
 import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
 import { createRp } from '../helpers/rp.ts';
-import { injectFaults, setPhoneUser, simCalls } from '../helpers/simulator.ts';
+import { injectFaults, setPhoneUser } from '../helpers/simulator.ts';
 import { startBroker, writeClientsFile } from '../helpers/broker.ts';
-import { allowInWeChat } from '../helpers/wechat.ts';
+import { allowInWeChat, handOff } from '../helpers/wechat.ts';
 
 const e2e = useE2e(test);
 
@@ -116,25 +116,10 @@ test.serial('the hand-off uses the client\'s Official Account: pinned to the one
   t.teardown(() => broker.stop());
   // The platform can act once WeChat has pushed its first ticket.
   t.true(await broker.logged((line) => line.msg === 'component_verify_ticket received'));
-  const rp = await createRp(broker.issuer, e2e.rpServer, 'shop-app', secret);
-  const android = await newPerson(e2e.browser, 'mobile', 'en');
-  t.teardown(() => android.context.close());
-  const started = await rp.start();
-  await android.page.goto(started.url);
-  const link = await android.page.locator('#link').innerText();
-  const wechat = await newPerson(e2e.browser, 'wechat', 'en');
-  t.teardown(() => wechat.context.close());
-  await setPhoneUser(wechat.context, broker.simulator, 'alice');
-  const since = (await simCalls(broker.simulator)).length;
-  await wechat.page.goto(link);
-  await wechat.page.getByRole('button', { name: 'Confirm login' }).click();
-  await allowInWeChat(wechat.page);
-  await wechat.page.getByRole('heading', { name: 'Done' }).waitFor();
-  const tokens = await rp.finish(await rp.landed(android.page), started.check);
-  const authorize = (await simCalls(broker.simulator)).slice(since).find((call) => call.path === '/connect/oauth2/authorize');
+  const { calls, userinfo } = await handOff(e2e.browser, await createRp(broker.issuer, e2e.rpServer, 'shop-app', secret), broker.simulator, 'alice');
+  const authorize = calls.find((call) => call.path === '/connect/oauth2/authorize');
   t.truthy(authorize?.component, 'web authorization on the account\'s behalf, through the platform');
-  const userinfo = await (await import('openid-client')).fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub);
-  const exchanged = (await simCalls(broker.simulator)).slice(since).find((call) => call.path === '/sns/oauth2/component/access_token');
+  const exchanged = calls.find((call) => call.path === '/sns/oauth2/component/access_token');
   t.is(exchanged?.appid, authorize?.appid, 'the code exchanged with the component token, for the same account');
   t.regex(String(userinfo.wechat_openid), /^o/, 'the openid of the account the client uses');
 });

@@ -3,8 +3,7 @@
 
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -15,6 +14,7 @@ import { createRp } from '../helpers/rp.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
 import { startQrLogin } from '../helpers/wechat.ts';
 import { until } from '../helpers/wait.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -32,7 +32,7 @@ async function reload(broker: RunningBroker): Promise<string> {
 }
 
 test.serial('key rotation: add (published, not signing), promote (signs), retire; tokens signed by the old key verify until it is retired', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'broker-keys-'));
+  const dir = tempDir('broker-keys');
   const jwksFile = join(dir, 'jwks.json');
   t.is(cli('keys', 'new', '--file', jwksFile).status, 0);
   const oldKid = (JSON.parse(readFileSync(jwksFile, 'utf8')) as { keys: Array<{ kid: string }> }).keys[0]!.kid;

@@ -4,8 +4,7 @@
 // a standard OAuth error (never a 5xx); the session_key never leaves the broker.
 
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
@@ -18,6 +17,7 @@ import { addCallbackHost, injectFaults, simApp, startTestSimulator } from '../he
 import { loginByQr, startQrLogin } from '../helpers/wechat.ts';
 import { newPerson } from '../helpers/browser.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const mini = simApp('miniprogram');
 const lateMini = simApp('miniprogram', false);
@@ -29,7 +29,7 @@ let broker: RunningBroker;
 
 test.before(async () => {
   [browser, rpServer, simulator] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([mini, lateMini, web])]);
-  const dir = mkdtempSync(join(tmpdir(), 'broker-mini-'));
+  const dir = tempDir('broker-mini');
   const appsFile = join(dir, 'apps.json');
   writeFileSync(appsFile, JSON.stringify([
     { id: 'web', kind: 'open', appid: web.appid, secret_env: 'WEB_SECRET' },

@@ -4,8 +4,7 @@
 // keeps the ticket and the token (no new push, no new fetch).
 
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { USER_AGENTS } from '../helpers/browser.ts';
@@ -17,6 +16,7 @@ import {
   addCallbackHost, pushTicketNow, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator,
 } from '../helpers/simulator.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const shop = simApp('mp');
 const platform = simPlatform(shop);
@@ -29,7 +29,7 @@ const brokers: RunningBroker[] = [];
 
 test.before(async () => {
   [simulator, redis, rpServer] = await Promise.all([startTestSimulator([shop], [], [platform]), startRedis(), startRpServer()]);
-  const dir = mkdtempSync(join(tmpdir(), 'broker-platform-instances-'));
+  const dir = tempDir('broker-platform-instances');
   const appsFile = join(dir, 'apps.json');
   writeFileSync(appsFile, JSON.stringify([
     { id: 'shop-mp', kind: 'mp', appid: shop.appid, via: 'platform' },

@@ -3,12 +3,12 @@
 // only when refused.
 
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { sendPush, ticketPush } from '../helpers/platform-push.ts';
 import { startRedis } from '../helpers/redis.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const authorize = (issuer: string) => `${issuer}/auth?${new URLSearchParams({
   client_id: 'first-party', response_type: 'code', scope: 'openid', redirect_uri: 'https://rp.example/callback', state: 's',
@@ -66,7 +66,7 @@ test('limits by route, not by spelling: /TOKEN, /Auth, /token/ and /interaction/
 
 test('pushes: WeChat\'s own are never counted (it sends every account\'s from a few IPs); an IP whose pushes are refused past the limit gets 429', async (t) => {
   const keys = { appid: 'wxc0mp0nent00000a1', token: 'platformToken1', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
-  const appsFile = join(mkdtempSync(join(tmpdir(), 'broker-limits-')), 'apps.json');
+  const appsFile = join(tempDir('broker-limits'), 'apps.json');
   writeFileSync(appsFile, JSON.stringify([
     { id: 'web', kind: 'open', appid: 'wx0pen000000000001', secret_env: 'S' },
     { id: 'isv', kind: 'component', appid: keys.appid, secret_env: 'S', token_env: 'T', aes_key_env: 'K' },

@@ -7,11 +7,12 @@
 
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '../helpers/redis.ts';
+import { tempDir } from '../helpers/temp.ts';
+import { CHILD_ENV } from '../helpers/process.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -32,7 +33,7 @@ function readmeCommands(): string[] {
 }
 
 function run(command: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync('sh', ['-c', command], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env }, timeout: 120_000 });
+  return spawnSync('sh', ['-c', command], { cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, ...env }, timeout: 120_000 });
 }
 
 test('every keys, clients and accounts command of the README runs as written', async (t) => {
@@ -42,7 +43,7 @@ test('every keys, clients and accounts command of the README runs as written', a
   t.true(commands.filter((command) => command.includes(' keys -- ')).length >= 5, commands.join('\n'));
   t.true(commands.some((command) => command.includes(' clients -- new')));
   t.true(commands.some((command) => command.includes(' accounts -- find')));
-  const dir = mkdtempSync(join(tmpdir(), 'broker-readme-'));
+  const dir = tempDir('broker-readme');
   const jwks = join(dir, 'jwks.json');
   const clients = join(dir, 'clients.json');
   writeFileSync(clients, JSON.stringify([{ client_id: 'shop', client_secret: 'shop-secret-0123456789abcdef0123456789', redirect_uris: ['https://shop.example.com/cb'] }]));

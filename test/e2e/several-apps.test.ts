@@ -1,11 +1,10 @@
 // A company's WeChat estate (WECHAT_APPS_FILE): one person through two Official Accounts
 // (the shop's reached through the company's third-party platform) and a website app gets
 // one sub, and each login's wechat_openid is its app's; a client pinned to an app by
-// `wechat_apps` goes through that app; a platform without a ticket yet shows a clear page.
+// `wechat_apps` goes through that app (the phone hand-off too); a platform without a ticket yet shows a clear page.
 
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
@@ -15,11 +14,14 @@ import { sendPush, ticketPush } from '../helpers/platform-push.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { addCallbackHost, injectFaults, issueCode, pushTicketNow, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator } from '../helpers/simulator.ts';
-import { loginByQr, loginInWeChat } from '../helpers/wechat.ts';
+import { handOff, loginByQr, loginInWeChat } from '../helpers/wechat.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const brand = simApp('mp');
 const shop = simApp('mp');
+/** A second Official Account with its own secret, listed after the others. */
+const club = simApp('mp');
 const web = simApp('open');
 const platform = simPlatform(shop);
 let browser: Browser;
@@ -34,6 +36,7 @@ function estateFile(dir: string): string {
   writeFileSync(appsFile, JSON.stringify([
     { id: 'brand-mp', kind: 'mp', appid: brand.appid, secret_env: 'BRAND_MP_SECRET', name: '品牌服务号' },
     { id: 'shop-mp', kind: 'mp', appid: shop.appid, via: 'platform', name: '商城服务号' },
+    { id: 'club-mp', kind: 'mp', appid: club.appid, secret_env: 'CLUB_MP_SECRET', name: '会员服务号' },
     { id: 'web', kind: 'open', appid: web.appid, secret_file: join(dir, 'web-secret') },
     { id: 'platform', kind: 'component', appid: platform.appid, secret_env: 'PLATFORM_SECRET', token_env: 'PLATFORM_TOKEN', aes_key_env: 'PLATFORM_AES_KEY' },
   ]));
@@ -41,22 +44,25 @@ function estateFile(dir: string): string {
 }
 
 const estateEnv = (dir: string, clientsFile: string) => ({
-  CLIENTS_FILE: clientsFile, WECHAT_APPS_FILE: estateFile(dir), BRAND_MP_SECRET: brand.secret,
+  CLIENTS_FILE: clientsFile, WECHAT_APPS_FILE: estateFile(dir), BRAND_MP_SECRET: brand.secret, CLUB_MP_SECRET: club.secret,
   PLATFORM_SECRET: platform.secret, PLATFORM_TOKEN: platform.token, PLATFORM_AES_KEY: platform.aesKey,
   WECHAT_CONNECT_URL: simulator.url, WECHAT_MP_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
 });
 
 const SHOP_SECRET = 'shop-secret-0123456789abcdef0123456789';
 const BRAND_SECRET = 'brand-secret-0123456789abcdef012345678';
+const CLUB_SECRET = 'club-secret-0123456789abcdef0123456789a';
 
 test.before(async () => {
-  [browser, rpServer, simulator] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([brand, shop, web], [], [platform])]);
+  [browser, rpServer, simulator] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([brand, shop, club, web], [], [platform])]);
   const clients = [...testClients(rpServer.origin), {
     client_id: 'shop', client_secret: SHOP_SECRET, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: ['shop-mp', 'web'],
   }, {
     client_id: 'brand', client_secret: BRAND_SECRET, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: ['brand-mp'],
+  }, {
+    client_id: 'club', client_secret: CLUB_SECRET, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: ['club-mp'],
   }];
-  broker = await startBroker(estateEnv(mkdtempSync(join(tmpdir(), 'broker-apps-')), writeClientsFile(clients)));
+  broker = await startBroker(estateEnv(tempDir('broker-apps'), writeClientsFile(clients)));
   await addCallbackHost(simulator.url, new URL(broker.issuer).host);
   // What the operator enters in the platform's console; then WeChat's first push.
   await setPlatformUrls(simulator.url, platform.appid, {
@@ -100,6 +106,13 @@ test.serial('a client pinned to shop-mp goes through the platform (component tok
   t.not(viaShop.userinfo.wechat_openid, viaBrand.userinfo.wechat_openid);
   // Coexistence: the broker never asks for the account's global access_token (/cgi-bin/token or stable_token).
   t.false((await simCalls(simulator.url)).some((call) => /^\/cgi-bin\/(token|stable_token)$/.test(call.path)));
+});
+
+test.serial('the phone hand-off of a client pinned to its second Official Account (its own secret) authorizes and exchanges the code there, never at the first', async (t) => {
+  const { calls, claims } = await handOff(browser, await createRp(broker.issuer, rpServer, 'club', CLUB_SECRET), simulator.url, 'bob');
+  t.deepEqual(calls.filter((call) => call.path === '/connect/oauth2/authorize').map((call) => call.appid), [club.appid]);
+  t.deepEqual(calls.filter((call) => call.path === '/sns/oauth2/access_token').map((call) => call.appid), [club.appid]);
+  t.truthy(claims.sub);
 });
 
 test.serial('on the account\'s behalf, the callback must name the account asked for: another appid, or none, is refused', async (t) => {
@@ -151,7 +164,7 @@ test.serial('an account event reaches the platform\'s event URL: verified, answe
 
 test.serial('a platform without a ticket yet: the "starting up" page (503, a way to try again), the operator told why, /readyz says so', async (t) => {
   const waiting = simPlatform(shop);
-  const dir = mkdtempSync(join(tmpdir(), 'broker-waiting-'));
+  const dir = tempDir('broker-waiting');
   const file = join(dir, 'apps.json');
   writeFileSync(file, JSON.stringify([
     { id: 'shop-mp', kind: 'mp', appid: shop.appid, via: 'isv' },
@@ -177,7 +190,7 @@ test.serial('a platform without a ticket yet: the "starting up" page (503, a way
 });
 
 test.serial('the apps file: mistakes are one line naming the app and the field; both forms at once is refused', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'broker-apps-bad-'));
+  const dir = tempDir('broker-apps-bad');
   const run = async (apps: unknown, env: Record<string, string> = {}) => {
     const file = join(dir, `apps-${Math.random()}.json`);
     writeFileSync(file, JSON.stringify(apps));
@@ -201,7 +214,7 @@ test.serial('the apps file: mistakes are one line naming the app and the field; 
 });
 
 test.serial('a third-party platform entry: its pushes are received at /wechat/platform/<id>/auth-events; its keys are checked at startup', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'broker-platform-'));
+  const dir = tempDir('broker-platform');
   const file = join(dir, 'apps.json');
   const isv = { appid: 'wxc0mp0nent00000a1', token: 'platformToken1', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
   const entry = { id: 'isv', kind: 'component', appid: isv.appid, secret_env: 'ISV_SECRET', token_env: 'ISV_TOKEN', aes_key_env: 'ISV_AES_KEY' };

@@ -4,18 +4,19 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSigningKey } from '../../src/config/keys.ts';
 import { startBroker } from '../helpers/broker.ts';
+import { tempDir } from '../helpers/temp.ts';
+import { CHILD_ENV } from '../helpers/process.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 test('a configuration error: one line naming the variable, exit code 1, no stack trace', (t) => {
   const run = spawnSync(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
-    cwd: ROOT, env: { PATH: process.env.PATH, NODE_ENV: 'production' }, encoding: 'utf8', timeout: 120_000,
+    cwd: ROOT, env: { ...CHILD_ENV, NODE_ENV: 'production' }, encoding: 'utf8', timeout: 120_000,
   });
   t.is(run.status, 1);
   t.is(run.stderr.trim(), 'Configuration error: COOKIE_KEYS, JWKS_FILE, CLIENTS_FILE: required when NODE_ENV=production');
@@ -23,11 +24,11 @@ test('a configuration error: one line naming the variable, exit code 1, no stack
 });
 
 test('a client that oidc-provider finds wrong in CLIENTS_FILE: one line naming the client, exit code 1, no stack trace', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'broker-clients-'));
+  const dir = tempDir('broker-clients');
   const clients = join(dir, 'clients.json');
   writeFileSync(clients, JSON.stringify([{ client_id: 'shop', client_secret: 'shop-secret-0123456789abcdef0123456789', redirect_uris: 'https://shop.example/cb' }]));
   const run = spawnSync(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', CLIENTS_FILE: clients, PORT: '0', WECHAT_SIMULATOR_PORT: '0' }, encoding: 'utf8', timeout: 120_000,
+    cwd: ROOT, env: { ...CHILD_ENV, CLIENTS_FILE: clients, PORT: '0', WECHAT_SIMULATOR_PORT: '0' }, encoding: 'utf8', timeout: 120_000,
   });
   t.is(run.status, 1);
   t.regex(run.stderr.trim(), /^Configuration error: CLIENTS_FILE: client shop: redirect_uris must be an array$/);
@@ -61,7 +62,7 @@ test('dev mode: a banner with URL, mode, storage, the estate, simulator, demo an
 });
 
 test('discovery offers exactly the algorithms the keys sign with; a key the broker cannot use stops the start with one line naming it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'broker-jwks-'));
+  const dir = tempDir('broker-jwks');
   const jwks = join(dir, 'jwks.json');
   writeFileSync(jwks, JSON.stringify({ keys: await Promise.all([generateSigningKey('RS256'), generateSigningKey('EdDSA')]) }));
   const broker = await startBroker({ JWKS_FILE: jwks });
@@ -76,7 +77,7 @@ test('discovery offers exactly the algorithms the keys sign with; a key the brok
   const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
   writeFileSync(jwks, JSON.stringify({ keys: [{ ...weak, kid: 'weak' }] }));
   const run = spawnSync(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', JWKS_FILE: jwks, PORT: '0' }, encoding: 'utf8', timeout: 120_000,
+    cwd: ROOT, env: { ...CHILD_ENV, JWKS_FILE: jwks, PORT: '0' }, encoding: 'utf8', timeout: 120_000,
   });
   t.is(run.status, 1);
   t.is(run.stderr.trim(), 'Configuration error: JWKS_FILE: key 0 (kid weak) is an RSA key of 1024 bits: at least 2048 are needed');

@@ -2,16 +2,16 @@
 // and stops it, whatever the test's outcome.
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 import type { SimApp } from '../../src/simulator/world.ts';
 import { freePort } from './ports.ts';
-import { startProcess } from './process.ts';
+import { CHILD_ENV, startProcess } from './process.ts';
 import { eventually } from './wait.ts';
 import { addCallbackHost, simApp, startTestSimulator, wechatEnv } from './simulator.ts';
+import { tempDir } from './temp.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -66,7 +66,7 @@ export function testClients(rp: string) {
 }
 
 export function writeClientsFile(clients: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'broker-clients-'));
+  const dir = tempDir('broker-clients');
   const file = join(dir, 'clients.json');
   writeFileSync(file, JSON.stringify(clients));
   return file;
@@ -92,7 +92,7 @@ async function launchBroker(port: number, env: Record<string, string>): Promise<
   const { child, output, exited } = await startProcess(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH ?? '',
+      ...CHILD_ENV,
       PORT: String(port),
       HOST: '127.0.0.1',
       ISSUER: `http://127.0.0.1:${port}`,

@@ -4,6 +4,17 @@
 
 import { registerCompletionHandler } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The environment every Node process a test starts begins from: the PATH, and V8's compile
+ * cache, so that the broker's sources are compiled once in a run instead of at each of the
+ * suite's hundred-odd starts (a third of a start's CPU on a 2-core machine).
+ */
+export const CHILD_ENV = {
+  PATH: process.env.PATH ?? '',
+  NODE_COMPILE_CACHE: fileURLToPath(new URL('../../node_modules/.cache/node-compile', import.meta.url)),
+} as const;
 
 /** Generous: it only catches a hang. A slow, loaded machine starts well within it. */
 export const START_LIMIT_MS = 120_000;

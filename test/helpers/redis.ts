@@ -2,14 +2,14 @@
 // 3-node Cluster, each on free ports in a temp dir, stopped whatever the outcome.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './ports.ts';
 import { track } from './process.ts';
 import { until, WAIT_LIMIT_MS } from './wait.ts';
+import { tempDir } from './temp.ts';
 
 export interface RedisServer {
   readonly port: number;
@@ -53,7 +53,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 
 export async function startRedis(options: { appendonly?: boolean; extra?: string[]; port?: number } = {}): Promise<RedisServer> {
   const port = options.port ?? await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'broker-redis-'));
+  const dir = tempDir('broker-redis');
   const args = ['--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always', ...(options.extra ?? [])];
   let child = launch(port, dir, args);
   await waitForPong(port, child);
@@ -99,7 +99,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   for (let i = 0; i < 3; i += 1) {
     const port = await clusterPort(taken);
     taken.add(port);
-    const dir = mkdtempSync(join(tmpdir(), 'broker-redis-cluster-'));
+    const dir = tempDir('broker-redis-cluster');
     nodes.push({ port, child: launch(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '15000', '--appendonly', 'no']) });
   }
   const stop = async () => { await Promise.all(nodes.map(({ child }) => stopProcess(child))); };
@@ -125,7 +125,7 @@ export interface RedisSentinel {
 /** A real Sentinel (redis-server --sentinel) watching `master` as "mymaster". */
 export async function startSentinel(master: RedisServer): Promise<RedisSentinel> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'broker-sentinel-'));
+  const dir = tempDir('broker-sentinel');
   const conf = join(dir, 'sentinel.conf');
   writeFileSync(conf, [
     `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, 'protected-mode no',

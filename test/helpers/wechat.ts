@@ -1,11 +1,13 @@
 // The verbs of a WeChat login, as a person performs them in Chromium: scan the QR code,
-// log in by QR on a desktop, log in inside the WeChat browser. Each returns what the
+// log in by QR on a desktop, log in inside the WeChat browser, hand a phone browser's login
+// over to WeChat. Each returns what the
 // relying party (openid-client) got.
 
 import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { newPerson } from './browser.ts';
 import type { Check, Rp } from './rp.ts';
+import type { CallRecord } from '../../src/simulator/world.ts';
 import { authorizeScopes, setPhoneUser, simCalls } from './simulator.ts';
 
 export interface ScanOptions {
@@ -74,5 +76,29 @@ export async function loginInWeChat(browser: Browser, rp: Rp, simulator: string,
     return { ...loggedIn, scopes: await authorizeScopes(simulator, since) };
   } finally {
     await context.close();
+  }
+}
+
+/**
+ * The phone hand-off of a login at `rp`: an Android browser starts it and shows a link;
+ * WeChat on the same phone opens it as `user`, confirms and allows; the Android browser
+ * lands at the RP. Also what the broker asked of WeChat from the link on.
+ */
+export async function handOff(browser: Browser, rp: Rp, simulator: string, user: string): Promise<LoggedIn & { calls: CallRecord[] }> {
+  const [android, wechat] = await Promise.all([newPerson(browser, 'mobile', 'en'), newPerson(browser, 'wechat', 'en')]);
+  try {
+    const { url, check } = await rp.start();
+    await android.page.goto(url);
+    const link = await android.page.locator('#link').innerText();
+    await setPhoneUser(wechat.context, simulator, user);
+    const since = (await simCalls(simulator)).length;
+    await wechat.page.goto(link);
+    await wechat.page.getByRole('button', { name: 'Confirm login' }).click();
+    await allowInWeChat(wechat.page);
+    await wechat.page.getByRole('heading', { name: 'Done' }).waitFor();
+    const loggedIn = await finish(rp, android.page, check);
+    return { ...loggedIn, calls: (await simCalls(simulator)).slice(since) };
+  } finally {
+    await Promise.all([android.context.close(), wechat.context.close()]);
   }
 }

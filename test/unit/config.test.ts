@@ -2,8 +2,7 @@
 
 import test from 'ava';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { loadConfig, parseRedisUrl } from '../../src/config/config.ts';
@@ -13,8 +12,9 @@ import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
 import { accountSource } from '../../src/login/claims.ts';
 import { createProvider } from '../../src/oidc/provider.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
+import { tempDir } from '../helpers/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'broker-config-'));
+const dir = tempDir('broker-config');
 const file = (name: string, content: unknown): string => {
   const path = join(dir, name);
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));

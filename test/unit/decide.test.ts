@@ -3,7 +3,7 @@
 
 import test from 'ava';
 import type { Account, AccountId } from '../../src/accounts/account.ts';
-import type { ConfiguredApp } from '../../src/config/config.ts';
+import type { ConfiguredApp } from '../../src/wechat/apps.ts';
 import type { Attempt } from '../../src/login/attempts.ts';
 import { decide, type CallbackFacts, type UpstreamResult } from '../../src/login/decide.ts';
 import {

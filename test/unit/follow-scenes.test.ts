@@ -3,8 +3,8 @@
 // it logs nobody in until the scanner answers through its link; which events are scans.
 
 import test from 'ava';
-import { FollowScenes } from '../../src/login/follow-scenes.ts';
-import { sceneOf } from '../../src/login/follow-events.ts';
+import { FollowScenes } from '../../src/upstreams/wechat-follow/follow-scenes.ts';
+import { sceneOf } from '../../src/upstreams/wechat-follow/follow-events.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
 
 const storage = new MemoryStorage();

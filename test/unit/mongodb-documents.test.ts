@@ -7,7 +7,7 @@ import { RETENTION_LOCK_MODEL } from '../../src/privacy/retention.ts';
 import test from 'ava';
 import { ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL } from '../../src/platforms/official-account-tokens.ts';
 import { ATTEMPT_MODEL } from '../../src/login/attempts.ts';
-import { LINK_MODEL, SCAN_MODEL, SCENE_MODEL } from '../../src/login/follow-scenes.ts';
+import { LINK_MODEL, SCAN_MODEL, SCENE_MODEL } from '../../src/upstreams/wechat-follow/follow-scenes.ts';
 import { HANDOFF_MODEL } from '../../src/login/handoff.ts';
 import { LOCK_MODEL, TICKET_MODEL, TOKEN_MODEL } from '../../src/platforms/platform-tokens.ts';
 import { ANSWER_MODEL } from '../../src/platforms/push-answers.ts';

@@ -29,8 +29,8 @@ async function start() {
   // No WeChat call is made here: only pushes arrive.
   const tokens = new PlatformTokens(apps, storage, new WeChatClient({ apiUrl: 'http://127.0.0.1:9', timeoutMs: 1000, log }), log);
   // What authorizations and account events lead to is tested with their modules.
-  const hooks = { authorized: async () => undefined, unauthorized: async () => undefined, officialAccountEvent: async () => 'success' };
-  const platforms = new PlatformPushes(apps, storage, tokens, hooks, log);
+  const authorizations = { authorized: async () => undefined, unauthorized: async () => undefined };
+  const platforms = new PlatformPushes({ platforms: apps, storage, tokens, authorizations, events: { platformEvent: async () => 'success' }, log });
   const app = new Koa();
   app.use(platforms.routes().routes());
   const server = app.listen(0, '127.0.0.1');

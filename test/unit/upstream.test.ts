@@ -2,7 +2,7 @@
 
 import test from 'ava';
 import type { Account, AccountId } from '../../src/accounts/account.ts';
-import { accountCovers, chooseUpstream, type UpstreamInput } from '../../src/login/upstream.ts';
+import { accountCovers, chooseUpstream, type UpstreamInput } from '../../src/upstreams/choose.ts';
 import type { AppId, Unionid, WeChatApp } from '../../src/wechat/types.ts';
 import { browserKind } from '../../src/wechat/user-agent.ts';
 

@@ -4,19 +4,22 @@
 // has neither and is asked to open the link in WeChat.
 
 import type { Account } from '../accounts/account.ts';
-import type { QrMode } from '../config/config.ts';
+import type { QrMode } from '../wechat/authorize.ts';
 import type { WeChatApp } from '../wechat/types.ts';
 import type { BrowserKind } from '../wechat/user-agent.ts';
-import { WECHAT_APPS } from './claims.ts';
+
+/** Client metadata `wechat_apps`: the apps a client's logins go through, in order of preference. */
+export const WECHAT_APPS = 'wechat_apps';
 
 /**
- * The channel of a login, the one word for how a person reached WeChat:
+ * The channel of a login that goes to WeChat's authorize page and comes back with a code:
  * - `web`: Official Account web authorization inside the WeChat browser;
  * - `qr`: website app QR login, scanned with WeChat on another device.
  */
 export type Channel = 'web' | 'qr';
 
-export type Upstream<App extends WeChatApp = WeChatApp> =
+/** What choose.ts decides for a login. */
+export type Choice<App extends WeChatApp = WeChatApp> =
   /** Web authorization; always snsapi_base first (silent), upgraded when needed. */
   | { readonly type: 'web'; readonly app: App }
   | { readonly type: 'qr'; readonly app: App; readonly mode: QrMode }
@@ -42,7 +45,6 @@ export interface UpstreamInput<App extends WeChatApp = WeChatApp> {
   readonly wantsFollow?: boolean;
 }
 
-/** The apps a client's logins may use: those its `wechat_apps` lists, in that order, or all. */
 /** The apps a client may use, from its metadata (`wechat_apps`); every app when it names none. */
 export function appsOfClient<App extends WeChatApp & { readonly id: string }>(apps: readonly App[], client: object | undefined): App[] {
   return appsFor(apps, (client as Record<string, unknown> | undefined)?.[WECHAT_APPS]);
@@ -53,7 +55,7 @@ export function appsFor<App extends WeChatApp & { readonly id: string }>(apps: r
   return wanted.flatMap((id) => apps.filter((app) => app.id === id));
 }
 
-export function chooseUpstream<App extends WeChatApp>(input: UpstreamInput<App>): Upstream<App> {
+export function chooseUpstream<App extends WeChatApp>(input: UpstreamInput<App>): Choice<App> {
   const mp = input.apps.find((app) => app.kind === 'mp');
   const open = input.apps.find((app) => app.kind === 'open');
   if (input.silent) return input.browser === 'wechat' && mp ? { type: 'web', app: mp } : { type: 'login-required' };

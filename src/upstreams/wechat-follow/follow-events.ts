@@ -13,18 +13,18 @@
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { AccountMessageKeys } from '../config/apps-file.ts';
-import type { ConfiguredApp } from '../config/config.ts';
-import { forward, type Received } from '../http/forward.ts';
-import { readBody } from '../http/read-body.ts';
-import type { Logger } from '../log.ts';
-import { isLang, t } from '../pages/i18n.ts';
-import type { StorageAdapter } from '../storage/adapter.ts';
-import { MessageCrypto, WeChatMessageError } from '../wechat/message-crypto.ts';
-import { ACKNOWLEDGE, encryptedReply, textReply } from '../wechat/passive-reply.ts';
-import { openPush, verifyPlain, type VerifiedPush } from '../wechat/platform-push.ts';
+import type { MessageKeys } from '../../wechat/apps.ts';
+import type { ConfiguredApp } from '../../wechat/apps.ts';
+import { forward, type Received } from '../../http/forward.ts';
+import { readBody } from '../../http/read-body.ts';
+import type { Logger } from '../../log.ts';
+import { isLang, t, type Lang } from '../../pages/i18n.ts';
+import type { StorageAdapter } from '../../storage/adapter.ts';
+import { MessageCrypto, WeChatMessageError } from '../../wechat/message-crypto.ts';
+import { ACKNOWLEDGE, encryptedReply, textReply } from '../../wechat/passive-reply.ts';
+import { openPush, verifyPlain, type VerifiedPush } from '../../wechat/platform-push.ts';
 import type { FollowScenes, Scan } from './follow-scenes.ts';
-import { PushAnswers, sendAnswer } from '../platforms/push-answers.ts';
+import { PushAnswers, sendAnswer } from '../../platforms/push-answers.ts';
 
 
 /** The scene a scan event names, or undefined for any other message or event. */
@@ -42,14 +42,14 @@ export interface FollowEventParts {
   /** The broker's public URL: the confirmation links are under it. */
   readonly issuer: string;
   /** The name of the app (relying party) the interaction `uid` logs in to, in `lang`. */
-  appName(uid: string, lang: string): Promise<string | undefined>;
+  appName(uid: string, lang: Lang): Promise<string | undefined>;
 }
 
 /** WeChat waits 5 s for an answer; the company's server gets what is left after the broker's own work. */
 const FORWARD_DEADLINE_MS = 4000;
 
 const plain = (text: string): string => text.replace(/[<>"]/g, '');
-const messageCrypto = (keys: AccountMessageKeys): MessageCrypto => new MessageCrypto(keys.token, keys.aesKey);
+const messageCrypto = (keys: MessageKeys): MessageCrypto => new MessageCrypto(keys.token, keys.aesKey);
 
 export class FollowEvents {
   readonly #parts: FollowEventParts;
@@ -127,6 +127,12 @@ export class FollowEvents {
    * (unencrypted) is the text message that asks the scanner to confirm, or `success`;
    * undefined for anything that is not such a scan (the account's other business).
    */
+  /** A platform's push for one of its accounts: a scan recorded for a follow-to-login account reached through it, else `success`. */
+  async platformEvent(platformId: string, appid: string, fields: Readonly<Record<string, string>>): Promise<string> {
+    const app = this.#parts.apps.find((candidate) => candidate.appid === appid && candidate.via === platformId);
+    return (app && await this.record(app, fields)) ?? ACKNOWLEDGE;
+  }
+
   async record(app: ConfiguredApp, fields: Readonly<Record<string, string>>): Promise<string | undefined> {
     const scene = sceneOf(fields);
     const openid = fields.FromUserName;

@@ -9,7 +9,7 @@
 // their explicit confirm there, from the WeChat account that scanned, lets the desktop in.
 
 import { randomBytes } from 'node:crypto';
-import type { StorageAdapter } from '../storage/adapter.ts';
+import type { StorageAdapter } from '../../storage/adapter.ts';
 
 export const SCENE_MODEL = 'WeChatFollowScene';
 export const SCAN_MODEL = 'WeChatFollowScan';

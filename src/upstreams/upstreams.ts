@@ -1,0 +1,47 @@
+// The registry of ways in: one of each, built once from what they share (the WeChat
+// client, the platforms' and the Official Accounts' tokens, WeChat's URLs). A new way in
+// is a folder beside these and one line here.
+
+import type { OfficialAccountTokens } from '../platforms/official-account-tokens.ts';
+import type { PlatformTokens } from '../platforms/platform-tokens.ts';
+import type { WeChatClient } from '../wechat/client.ts';
+import type { Channel } from './choose.ts';
+import type { CodeUpstream } from './upstream.ts';
+import { FollowLogin } from './wechat-follow/follow-login.ts';
+import { MiniProgramSignIn } from './wechat-mini/mini-program-sign-in.ts';
+import { QrLogin } from './wechat-qr/qr-login.ts';
+import { WebAuthorization } from './wechat-web/web-authorization.ts';
+
+export interface UpstreamParts {
+  readonly wechat: WeChatClient;
+  readonly platformTokens: PlatformTokens;
+  readonly officialAccountTokens: OfficialAccountTokens;
+  readonly connectUrl: string;
+  readonly loginJsUrl: string;
+}
+
+export class Upstreams {
+  readonly web: WebAuthorization;
+  readonly qr: QrLogin;
+  readonly follow: FollowLogin;
+  readonly miniProgram: MiniProgramSignIn;
+  readonly #wechat: WeChatClient;
+
+  constructor(parts: UpstreamParts) {
+    this.#wechat = parts.wechat;
+    this.web = new WebAuthorization(parts);
+    this.qr = new QrLogin(parts);
+    this.follow = new FollowLogin(parts);
+    this.miniProgram = new MiniProgramSignIn(parts.wechat);
+  }
+
+  /** The way in of an attempt's channel: where its browser goes, and what completes its callback. */
+  byChannel(channel: Channel): CodeUpstream {
+    return channel === 'qr' ? this.qr : this.web;
+  }
+
+  /** False while WeChat keeps failing (its circuit is open): no login should be sent there. */
+  get available(): boolean {
+    return this.#wechat.available;
+  }
+}
