@@ -4,22 +4,24 @@
 //
 //   0 entry         src/main.ts, src/cli/
 //   1 composition   src/app.ts
-//   2 assembly      src/dev-mode.ts, src/stores.ts
-//   3 features      src/login/, src/admin/, src/account-page/, src/demo/, src/simulator/
-//   4 ways in       src/upstreams/ (one folder per way in, behind upstreams/upstream.ts)
-//   5 platforms     src/platforms/ (third-party platform mode, Official Accounts' tokens)
-//   6 rights        src/privacy/
-//   7 protocol      src/oidc/, src/ops/
-//   8 domain        src/accounts/
-//   9 storage       src/storage/
-//  10 logging       src/log.ts
-//  11 settings      src/config/
-//  12 pages         src/pages/
-//  13 foundation    src/wechat/, src/http/
+//   2 provider      src/provider.ts (oidc-provider and the person's rights, for the broker and the CLI)
+//   3 assembly      src/dev-mode.ts, src/stores.ts
+//   4 features      src/login/, src/admin/, src/account-page/, src/demo/, src/simulator/
+//   5 ways in       src/upstreams/ (one folder per way in, behind upstreams/upstream.ts)
+//   6 platforms     src/platforms/ (third-party platform mode, Official Accounts' tokens)
+//   7 rights        src/privacy/
+//   8 protocol      src/oidc/, src/ops/
+//   9 domain        src/accounts/
+//  10 storage       src/storage/
+//  11 logging       src/log.ts
+//  12 settings      src/config/
+//  13 pages         src/pages/
+//  14 foundation    src/wechat/, src/http/
 
 const LAYERS = [
   ['src/main\\.ts', 'src/cli/'],
   ['src/app\\.ts'],
+  ['src/provider\\.ts'],
   ['src/dev-mode\\.ts', 'src/stores\\.ts'],
   ['src/login/', 'src/admin/', 'src/account-page/', 'src/demo/', 'src/simulator/'],
   ['src/upstreams/'],

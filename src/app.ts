@@ -6,11 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { AccountLinker } from './accounts/linking.ts';
-import { ADMIN_SCOPES } from './admin/auth.ts';
 import { adminRoutes } from './admin/routes.ts';
-import { accountPageClient } from './account-page/client.ts';
 import { accountPageRoutes } from './account-page/routes.ts';
 import { reloadFiles, type ClientMetadata, type Config } from './config/config.ts';
+import { providerFor } from './provider.ts';
 import { demoRoutes } from './demo/routes.ts';
 import { applyDevMode, type RunningConfig } from './dev-mode.ts';
 import { publicOrigin } from './http/public-origin.ts';
@@ -18,7 +17,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { createLogger, type Logger } from './log.ts';
 import { ATTEMPT_MODEL, Attempts } from './login/attempts.ts';
 import { HANDOFF_MODEL, Handoffs } from './login/handoff.ts';
-import { accountSource, consentItems } from './login/claims.ts';
+import { consentItems } from './login/claims.ts';
 import { createLogin, type Login } from './login/login.ts';
 import { miniProgramLogins } from './login/mini-program.ts';
 import { platformAuthorizationRoutes } from './platforms/authorization-pages.ts';
@@ -29,12 +28,9 @@ import { FollowScenes } from './upstreams/wechat-follow/follow-scenes.ts';
 import { PlatformPushes } from './platforms/pushes.ts';
 import { loginRoutes } from './login/routes.ts';
 import { SilentLogins } from './login/silent.ts';
-import { AccountRecords } from './oidc/account-records.ts';
 import { anonymousLogout } from './oidc/anonymous-logout.ts';
 import { Interactions } from './oidc/interactions.ts';
 import { LogoutNotices } from './oidc/logout-notices.ts';
-import { createProvider } from './oidc/provider.ts';
-import type { SubjectTokens } from './oidc/token-exchange.ts';
 import { requestLimits } from './oidc/request-limits.ts';
 import { PersonalData } from './privacy/personal-data.ts';
 import { Retention, RETENTION_LOCK_MODEL } from './privacy/retention.ts';
@@ -139,36 +135,6 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),
   ];
-}
-
-interface ProviderParts {
-  readonly linker: AccountLinker;
-  readonly notices: LogoutNotices;
-  readonly log: Logger;
-  readonly subjectTokens?: SubjectTokens | undefined;
-}
-
-/** oidc-provider for the configuration, and the person's rights over what it and the account store hold. */
-async function providerFor(config: RunningConfig, stores: Stores, parts: ProviderParts) {
-  const provider = await createProvider({
-    issuer: config.issuer, clients: [...config.clients, accountPageClient(config.issuer)], keys: config.keys, cookieKeys: config.cookieKeys,
-    storage: stores.protocol,
-    accounts: accountSource(stores.accounts, config.apps),
-    apiScopes: ADMIN_SCOPES,
-    subjectTokens: parts.subjectTokens,
-    notices: parts.notices,
-  });
-  const records = new AccountRecords(provider, stores.protocol, parts.notices);
-  return { provider, personalData: new PersonalData({ linker: parts.linker, records, apps: config.apps, log: parts.log }) };
-}
-
-/**
- * The person's rights for a process without the broker's routes (the accounts CLI, which
- * works on the stores of a broker that may be down): the same erasure, unlink and export.
- */
-export async function personalDataFor(config: Config, stores: Stores, notices: LogoutNotices, log: Logger): Promise<PersonalData> {
-  const running = { ...config, clients: config.clients ?? [] };
-  return (await providerFor(running, stores, { linker: new AccountLinker(stores.accounts), notices, log })).personalData;
 }
 
 /** The provider (a Koa app) with the broker's middleware and routes, for one set of clients and keys. */

@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util';
 import type { Account, AccountId } from '../accounts/account.ts';
 import { UnlinkRefusedError } from '../accounts/store.ts';
-import { personalDataFor } from '../app.ts';
+import { personalDataFor } from '../provider.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { LogoutNotices } from '../oidc/logout-notices.ts';

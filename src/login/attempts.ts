@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StorageAdapter } from '../storage/adapter.ts';
 import type { AppId, WeChatScope } from '../wechat/types.ts';
-import { isResponse, type Response } from './response.ts';
+import { isAnswer, type Answer } from './answer.ts';
 import type { Channel } from '../upstreams/choose.ts';
 
 export const ATTEMPT_MODEL = 'WeChatLoginAttempt';
@@ -41,7 +41,7 @@ export interface Attempt {
 }
 
 interface Stored extends Attempt {
-  readonly answer?: Response;
+  readonly answer?: Answer;
 }
 
 /** The state of an attempt: HMAC-SHA256 under `secret`, in WeChat's alphabet. */
@@ -60,7 +60,7 @@ export function isStateFormat(value: unknown): value is string {
 function parse(payload: Record<string, unknown> | undefined | void): Stored | undefined {
   if (!payload || typeof payload.uid !== 'string' || typeof payload.appid !== 'string' || typeof payload.round !== 'number') return undefined;
   const { consumed: _consumed, answer, ...attempt } = payload;
-  return { ...(attempt as unknown as Attempt), ...(isResponse(answer) ? { answer } : {}) };
+  return { ...(attempt as unknown as Attempt), ...(isAnswer(answer) ? { answer } : {}) };
 }
 
 export class Attempts {
@@ -92,7 +92,7 @@ export class Attempts {
   }
 
   /** Keeps the answer a callback got, for repeat deliveries of it. */
-  async answer(state: string, attempt: Attempt, answer: Response): Promise<void> {
+  async answer(state: string, attempt: Attempt, answer: Answer): Promise<void> {
     await this.#adapter.upsert(state, { ...attempt, answer, consumed: Math.floor(Date.now() / 1000) }, ANSWER_TTL_S);
   }
 
@@ -101,7 +101,7 @@ export class Attempts {
    * answer. Waiting is bounded in time, in reads and in waiters: beyond the caps a repeat
    * delivery gets undefined at once.
    */
-  async answered(state: string, waitMs: number): Promise<Response | undefined> {
+  async answered(state: string, waitMs: number): Promise<Answer | undefined> {
     const here = this.#waiting.get(state) ?? 0;
     if (here >= MAX_WAITERS_PER_STATE || this.#waiters >= MAX_WAITERS) return undefined;
     this.#waiting.set(state, here + 1);
@@ -116,7 +116,7 @@ export class Attempts {
     }
   }
 
-  async #poll(state: string, until: number): Promise<Response | undefined> {
+  async #poll(state: string, until: number): Promise<Answer | undefined> {
     for (let pause = FIRST_POLL_MS; ; pause = Math.min(pause * 2, MAX_POLL_MS)) {
       const stored = parse(await this.#adapter.find(state));
       if (!stored || stored.answer) return stored?.answer;

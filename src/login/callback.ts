@@ -4,7 +4,7 @@
 //      broker issued for it → the stored attempt;
 //   2. claim the attempt (a repeat delivery follows the first one's answer instead);
 //   3. let the attempt's way in (upstreams/) complete it: code → token → profile → the person;
-//   4. decide (decide.ts, pure) and carry the outcome out (respond.ts), which always keeps
+//   4. decide (decide.ts, pure) and carry the outcome out (carry-out.ts), which always keeps
 //      the answer for repeat deliveries.
 
 import type { Context } from 'koa';
@@ -18,8 +18,12 @@ import type { Attempt } from './attempts.ts';
 import { isStateFormat } from './attempts.ts';
 import { decide, type UpstreamResult } from './decide.ts';
 import type { Login } from './login.ts';
-import { carryOut, refuseCallback, type Callback } from './respond.ts';
-import { sendAtCallback } from './response.ts';
+import { carryOut, refuseCallback, type Callback } from './carry-out.ts';
+import { sendAtCallback } from './answer.ts';
+import type { CarryOutParts } from './carry-out.ts';
+
+/** What this module uses of the login: its functions can reach nothing else. */
+export type CallbackParts = Pick<Login, 'app' | 'attempts' | 'interactions' | 'linker' | 'log' | 'upstreams'> & CarryOutParts;
 
 /** How long a repeat delivery waits for the first one to answer. */
 const REPEAT_WAIT_MS = 8000;
@@ -27,7 +31,7 @@ const REPEAT_WAIT_MS = 8000;
 const PROFILE_LANG = { 'zh-CN': 'zh_CN', 'zh-TW': 'zh_TW', en: 'en' } as const;
 
 /** Step 1: the callback's interaction, state and app; undefined after refusing it. */
-async function verifyCallback(ctx: Context, login: Login): Promise<Omit<Callback, 'attempt'> | undefined> {
+async function verifyCallback(ctx: Context, login: CallbackParts): Promise<Omit<Callback, 'attempt'> | undefined> {
   const uid = String(ctx.params.uid);
   const interaction = await login.interactions.find(ctx, uid);
   if (!interaction) {
@@ -57,7 +61,7 @@ function appidMatches(app: ConfiguredApp, appid: unknown): boolean {
 }
 
 /** Step 2 when another delivery claimed the attempt first: its answer, once it has one. */
-async function followFirstDelivery(ctx: Context, login: Login, callback: Omit<Callback, 'attempt'>): Promise<void> {
+async function followFirstDelivery(ctx: Context, login: CallbackParts, callback: Omit<Callback, 'attempt'>): Promise<void> {
   const answer = await login.attempts.answered(callback.state, REPEAT_WAIT_MS);
   login.log.info({ uid: callback.interaction.uid, followed: Boolean(answer) }, 'repeat delivery of a WeChat callback');
   if (answer) return sendAtCallback(ctx, answer);
@@ -65,7 +69,7 @@ async function followFirstDelivery(ctx: Context, login: Login, callback: Omit<Ca
 }
 
 /** Step 3: what WeChat says of the person (or of the refusal, or of its failure). */
-async function completeUpstream(ctx: Context, login: Login, app: ConfiguredApp, attempt: Attempt): Promise<UpstreamResult | 'bad-code'> {
+async function completeUpstream(ctx: Context, login: CallbackParts, app: ConfiguredApp, attempt: Attempt): Promise<UpstreamResult | 'bad-code'> {
   const code = ctx.query.code;
   if (typeof code !== 'string' || code === '' || code === 'authdeny') return { type: 'refused' };
   if (!isWeChatCode(code)) return 'bad-code';
@@ -78,12 +82,12 @@ async function completeUpstream(ctx: Context, login: Login, app: ConfiguredApp, 
 }
 
 /** The account the openid has, when the decision needs it (snsapi_base gives no profile). */
-async function accountOf(login: Login, attempt: Attempt, result: UpstreamResult): Promise<Account | undefined> {
+async function accountOf(login: CallbackParts, attempt: Attempt, result: UpstreamResult): Promise<Account | undefined> {
   if (attempt.scope !== 'snsapi_base' || result.type !== 'user') return undefined;
   return login.linker.find({ appid: result.user.appid, openid: result.user.openid });
 }
 
-export async function wechatCallback(ctx: Context, login: Login): Promise<void> {
+export async function wechatCallback(ctx: Context, login: CallbackParts): Promise<void> {
   const verified = await verifyCallback(ctx, login);
   if (!verified) return;
   const attempt = await login.attempts.claim(verified.state);

@@ -2,7 +2,7 @@
 // answered (the attempt, WeChat's result, the account the openid already has, the scopes
 // the relying party asked for) to one outcome. WeChat's failures follow the one policy of
 // wechat/failures.ts; callback.ts
-// gathers the inputs and respond.ts carries the outcome out.
+// gathers the inputs and carry-out.ts carries the outcome out.
 
 import type { Account } from '../accounts/account.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';

@@ -26,13 +26,16 @@ import { failurePage } from '../pages/failure-pages.ts';
 import type { Login } from './login.ts';
 import { failureOf, wechatFields } from '../wechat/failures.ts';
 
+/** What this module uses of the login: its functions can reach nothing else. */
+export type FollowConfirmParts = Pick<Login, 'apps' | 'handoffs' | 'interactions' | 'issuer' | 'log' | 'scenes' | 'upstreams'>;
+
 /** Set once WeChat named the scanner in this browser: the confirm and decline forms need it. */
 const VERIFIED_COOKIE = 'follow_scanner';
 
-const callbackOf = (login: Login, link: string) => `${login.issuer}/f/${link}/wechat`;
+const callbackOf = (login: FollowConfirmParts, link: string) => `${login.issuer}/f/${link}/wechat`;
 
 /** The scan of the link, opened inside WeChat and still waiting for its answer; undefined after answering why not. */
-async function scanOf(ctx: Context, login: Login): Promise<{ scan: Scan; app: ConfiguredApp } | undefined> {
+async function scanOf(ctx: Context, login: FollowConfirmParts): Promise<{ scan: Scan; app: ConfiguredApp } | undefined> {
   if (browserKind(ctx.get('user-agent')) !== 'wechat') return void handoffNoticePage(ctx, 'not_wechat');
   const link = ctx.params.link;
   const scan = isLinkCode(link) ? await login.scenes.byLink(link) : undefined;
@@ -43,7 +46,7 @@ async function scanOf(ctx: Context, login: Login): Promise<{ scan: Scan; app: Co
 }
 
 /** GET /f/:link: WeChat names the person who opened it (silently: snsapi_base). */
-async function openLink(ctx: Context, login: Login): Promise<void> {
+async function openLink(ctx: Context, login: FollowConfirmParts): Promise<void> {
   const found = await scanOf(ctx, login);
   if (!found) return;
   const { scan, app } = found;
@@ -52,7 +55,7 @@ async function openLink(ctx: Context, login: Login): Promise<void> {
 }
 
 /** GET /f/:link/wechat: the person who opened the link is the one who scanned → the page that asks them. */
-async function linkCallback(ctx: Context, login: Login): Promise<void> {
+async function linkCallback(ctx: Context, login: FollowConfirmParts): Promise<void> {
   const found = await scanOf(ctx, login);
   if (!found) return;
   const { scan, app } = found;
@@ -86,7 +89,7 @@ async function linkCallback(ctx: Context, login: Login): Promise<void> {
 }
 
 /** POST /f/:link/confirm and /decline, from the page above (the page-form token, ops/page-forms.ts) in the browser WeChat vouched for. */
-async function answer(ctx: Context, login: Login, status: 'confirmed' | 'declined'): Promise<void> {
+async function answer(ctx: Context, login: FollowConfirmParts, status: 'confirmed' | 'declined'): Promise<void> {
   const found = await scanOf(ctx, login);
   if (!found) return;
   const { scan, app } = found;
@@ -100,6 +103,6 @@ async function answer(ctx: Context, login: Login, status: 'confirmed' | 'decline
 export const FOLLOW_CONFIRM_ROUTES = {
   open: openLink,
   callback: linkCallback,
-  confirm: (ctx: Context, login: Login) => answer(ctx, login, 'confirmed'),
-  decline: (ctx: Context, login: Login) => answer(ctx, login, 'declined'),
+  confirm: (ctx: Context, login: FollowConfirmParts) => answer(ctx, login, 'confirmed'),
+  decline: (ctx: Context, login: FollowConfirmParts) => answer(ctx, login, 'declined'),
 };

@@ -26,18 +26,20 @@ import { failureOf, wechatFields } from '../wechat/failures.ts';
 import { FollowScenes } from '../upstreams/wechat-follow/follow-scenes.ts';
 import { browserName, DECLINED_IN_WECHAT } from './handoff.ts';
 import type { Login } from './login.ts';
-import { clientOf, factsOf } from './respond.ts';
-import { send } from './response.ts';
+import { clientOf, factsOf } from './carry-out.ts';
+import { send } from './answer.ts';
+
+/** What this module uses of the login: its functions can reach nothing else. */
+export type FollowParts = Pick<Login, 'apps' | 'end' | 'followQrBudget' | 'handoffs' | 'interactions' | 'linker' | 'log' | 'metrics' | 'scenes' | 'upstreams'>;
 
 /** A QR code lives at most this long (and never beyond its interaction). */
 const QR_TTL_S = 10 * 60;
-export const FOLLOW_AMR = 'wechat_follow';
 
 /** WeChat failed: the page the one policy (wechat/failures.ts) calls for, and the operator told why. */
-function weChatFailed(ctx: Context, login: Login, app: ConfiguredApp, error: WeChatError, uid: string): void {
+function weChatFailed(ctx: Context, login: FollowParts, app: ConfiguredApp, error: WeChatError, uid: string): void {
   const { kind, note } = failureOf(error, app);
   login.log[note.level]({ uid, app: app.id, wechat: wechatFields(error) }, `follow-to-login: ${note.msg}`);
-  login.metrics.login('follow', kind === 'misconfigured' ? 'misconfigured' : 'unavailable');
+  login.metrics.login(login.upstreams.follow.way, kind === 'misconfigured' ? 'misconfigured' : 'unavailable');
   errorPage(ctx, failurePage(kind, `/interaction/${uid}?via=follow`));
 }
 
@@ -47,7 +49,7 @@ function weChatFailed(ctx: Context, login: Login, app: ConfiguredApp, error: WeC
  * allows (`qrcode/create` draws on the account's API quota, which everything the company
  * runs shares). Undefined after answering why not.
  */
-async function qrFor(ctx: Context, login: Login, interaction: Interaction, app: ConfiguredApp): Promise<string | undefined> {
+async function qrFor(ctx: Context, login: FollowParts, interaction: Interaction, app: ConfiguredApp): Promise<string | undefined> {
   const { uid } = interaction;
   const shown = await login.scenes.shown(uid, app.id);
   if (shown) {
@@ -75,7 +77,7 @@ async function qrFor(ctx: Context, login: Login, interaction: Interaction, app: 
 }
 
 /** The follow-to-login page with this interaction's QR code. */
-export async function startFollow(ctx: Context, login: Login, interaction: Interaction, app: ConfiguredApp, qrToo: boolean): Promise<void> {
+export async function startFollow(ctx: Context, login: FollowParts, interaction: Interaction, app: ConfiguredApp, qrToo: boolean): Promise<void> {
   const { uid } = interaction;
   const url = await qrFor(ctx, login, interaction, app);
   if (url === undefined) return;
@@ -95,7 +97,7 @@ export async function startFollow(ctx: Context, login: Login, interaction: Inter
 }
 
 /** GET /interaction/:uid/follow: where the scan stands, for this browser's interaction only. */
-export async function followStatus(ctx: Context, login: Login): Promise<void> {
+export async function followStatus(ctx: Context, login: FollowParts): Promise<void> {
   const uid = String(ctx.params.uid);
   const interaction = await login.interactions.find(ctx, uid);
   ctx.set('cache-control', 'no-store');
@@ -103,7 +105,7 @@ export async function followStatus(ctx: Context, login: Login): Promise<void> {
 }
 
 /** POST /interaction/:uid/follow/finish: the scanner's answer taken once; the person found or made, the login ended; or the refusal. */
-export async function finishFollow(ctx: Context, login: Login): Promise<void> {
+export async function finishFollow(ctx: Context, login: FollowParts): Promise<void> {
   const uid = String(ctx.params.uid);
   const interaction = await login.interactions.find(ctx, uid);
   if (!interaction) return errorPage(ctx, { kind: 'interaction', status: 400 });
@@ -111,18 +113,18 @@ export async function finishFollow(ctx: Context, login: Login): Promise<void> {
   const app = scan && login.apps.find((candidate) => candidate.id === scan.app);
   if (!scan || !app) return ctx.redirect(`/interaction/${uid}?via=follow`);
   if (scan.status === 'declined') {
-    login.metrics.login('follow', 'refused');
+    login.metrics.login(login.upstreams.follow.way, 'refused');
     return send(ctx, await login.end(ctx, DECLINED_IN_WECHAT));
   }
   try {
     const account = await login.linker.resolve(factsOf(await login.upstreams.follow.complete(app, scan.openid as Openid), clientOf(interaction)));
-    login.metrics.login('follow', 'success');
+    login.metrics.login(login.upstreams.follow.way, 'success');
     login.log.info({ uid, app: app.id, account: account.id }, 'follow-to-login succeeded');
-    send(ctx, await login.end(ctx, { login: { accountId: account.id, acr: acrForApp(app.appid), amr: [FOLLOW_AMR], remember: true } }));
+    send(ctx, await login.end(ctx, { login: { accountId: account.id, acr: acrForApp(app.appid), amr: [`wechat_${login.upstreams.follow.way}`], remember: true } }));
   } catch (error) {
     if (error instanceof WeChatError) return weChatFailed(ctx, login, app, error, uid);
     if (!(error instanceof IdentityConflictError)) throw error;
-    login.metrics.login('follow', 'identity_conflict');
+    login.metrics.login(login.upstreams.follow.way, 'identity_conflict');
     login.log.error({ uid, app: app.id }, 'WeChat gave an openid a unionid other than its account\'s: login refused, no account changed');
     errorPage(ctx, { kind: 'conflict', status: 409 });
   }

@@ -23,20 +23,23 @@ import type { Login } from './login.ts';
 import { failurePage } from '../pages/failure-pages.ts';
 import { appsOfClient } from '../upstreams/choose.ts';
 import { failureOf, wechatFields } from '../wechat/failures.ts';
-import { factsOf } from './respond.ts';
-import { send } from './response.ts';
+import { factsOf } from './carry-out.ts';
+import { send } from './answer.ts';
+
+/** What this module uses of the login: its functions can reach nothing else. */
+export type HandoffParts = Pick<Login, 'apps' | 'end' | 'handoffs' | 'interactions' | 'issuer' | 'linker' | 'log' | 'metrics' | 'upstreams'>;
 
 const CONFIRMED_COOKIE = 'handoff';
 
 /** The Official Account the waiting login's client uses (its `wechat_apps`, in order), direct or through its platform. */
-async function webAppOf(login: Login, uid: string): Promise<ConfiguredApp | undefined> {
+async function webAppOf(login: HandoffParts, uid: string): Promise<ConfiguredApp | undefined> {
   const client = await login.interactions.clientOf(uid);
   return appsOfClient(login.apps, client).find((app) => app.kind === 'mp');
 }
-const callbackOf = (login: Login, code: string) => `${login.issuer}/h/${code}/wechat`;
+const callbackOf = (login: HandoffParts, code: string) => `${login.issuer}/h/${code}/wechat`;
 
 /** The hand-off of the link, inside WeChat; undefined after answering why not. */
-async function handoffOf(ctx: Context, login: Login): Promise<{ code: string; handoff: Handoff } | undefined> {
+async function handoffOf(ctx: Context, login: HandoffParts): Promise<{ code: string; handoff: Handoff } | undefined> {
   if (browserKind(ctx.get('user-agent')) !== 'wechat') return void handoffNoticePage(ctx, 'not_wechat');
   const code = ctx.params.code;
   const handoff = isHandoffCode(code) ? await login.handoffs.find(code) : undefined;
@@ -44,7 +47,7 @@ async function handoffOf(ctx: Context, login: Login): Promise<{ code: string; ha
   return { code, handoff };
 }
 
-async function showHandoff(ctx: Context, login: Login): Promise<void> {
+async function showHandoff(ctx: Context, login: HandoffParts): Promise<void> {
   const found = await handoffOf(ctx, login);
   if (!found) return;
   const { code, handoff } = found;
@@ -59,7 +62,7 @@ async function showHandoff(ctx: Context, login: Login): Promise<void> {
   });
 }
 
-async function confirmHandoff(ctx: Context, login: Login): Promise<void> {
+async function confirmHandoff(ctx: Context, login: HandoffParts): Promise<void> {
   const found = await handoffOf(ctx, login);
   const app = found && await webAppOf(login, found.handoff.uid);
   if (!found || !app) return found ? errorPage(ctx, { kind: 'misconfigured', status: 503 }) : undefined;
@@ -70,7 +73,7 @@ async function confirmHandoff(ctx: Context, login: Login): Promise<void> {
   ctx.redirect(login.upstreams.web.authorizeUrl(app, { redirectUri: callbackOf(login, found.code), scope: 'snsapi_userinfo', state: login.handoffs.state(found.code) }));
 }
 
-async function declineHandoff(ctx: Context, login: Login): Promise<void> {
+async function declineHandoff(ctx: Context, login: HandoffParts): Promise<void> {
   const found = await handoffOf(ctx, login);
   if (!found) return;
   if (!await login.handoffs.move(found.code, 'waiting', { status: 'declined' })) return handoffNoticePage(ctx, 'used', 409);
@@ -78,7 +81,7 @@ async function declineHandoff(ctx: Context, login: Login): Promise<void> {
 }
 
 /** WeChat's callback for a hand-off: the person, linked; the waiting browser may finish. */
-async function handoffCallback(ctx: Context, login: Login): Promise<void> {
+async function handoffCallback(ctx: Context, login: HandoffParts): Promise<void> {
   const found = await handoffOf(ctx, login);
   const app = found && await webAppOf(login, found.handoff.uid);
   if (!found || !app) return;
@@ -107,7 +110,7 @@ async function handoffCallback(ctx: Context, login: Login): Promise<void> {
 }
 
 /** Polled by the waiting browser: `waiting`, `confirmed`, `done`, `declined` or `expired`. */
-async function handoffStatus(ctx: Context, login: Login): Promise<void> {
+async function handoffStatus(ctx: Context, login: HandoffParts): Promise<void> {
   const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
   ctx.set('cache-control', 'no-store');
   if (!interaction) {
@@ -120,7 +123,7 @@ async function handoffStatus(ctx: Context, login: Login): Promise<void> {
 }
 
 /** The waiting browser lands at the app: logged in as the person WeChat named, or refused. */
-async function finishHandoff(ctx: Context, login: Login): Promise<void> {
+async function finishHandoff(ctx: Context, login: HandoffParts): Promise<void> {
   const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
   if (!interaction) return errorPage(ctx, { kind: 'interaction', status: 400 });
   const ready = await login.handoffs.find(login.handoffs.code(interaction.uid));

@@ -1,7 +1,7 @@
 // The login: everything the interaction routes need, built once in app.ts, with the two
 // moves every route makes: send the browser to WeChat on a fresh attempt, or end the
 // interaction and send the browser back to the provider. Each gives the answer; the
-// route sends it (response.ts).
+// route sends it (answer.ts).
 
 import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
@@ -20,7 +20,7 @@ import type { Attempt, Attempts } from './attempts.ts';
 import type { FollowScenes } from '../upstreams/wechat-follow/follow-scenes.ts';
 import type { Handoffs } from './handoff.ts';
 import type { SilentLogins } from './silent.ts';
-import type { Response } from './response.ts';
+import type { Answer } from './answer.ts';
 import type { Upstreams } from '../upstreams/upstreams.ts';
 
 export interface LoginParts {
@@ -48,13 +48,13 @@ export interface Login extends LoginParts {
   /** The configured app of an attempt (undefined when the configuration changed since). */
   app(appid: AppId): ConfiguredApp | undefined;
   /** Keeps `attempt` for as long as the interaction lives: the answer that sends the browser to WeChat. */
-  begin(ctx: Context, interaction: Interaction, attempt: Attempt): Promise<Response>;
+  begin(ctx: Context, interaction: Interaction, attempt: Attempt): Promise<Answer>;
   /** Ends the interaction with `result`: the answer that sends the browser back to the provider. */
-  end(ctx: Context, result: InteractionResults | InteractionError, merge?: boolean): Promise<Response>;
+  end(ctx: Context, result: InteractionResults | InteractionError, merge?: boolean): Promise<Answer>;
 }
 
 /** Where an attempt sends the browser: its way in's authorize page, or the broker's QR page. */
-function toWeChat(parts: LoginParts, attempt: Attempt, state: string, lang: Lang): Response {
+function toWeChat(parts: LoginParts, attempt: Attempt, state: string, lang: Lang): Answer {
   const app = parts.apps.find((candidate) => candidate.appid === attempt.appid);
   if (!app) return { type: 'page', page: { kind: 'misconfigured', status: 503 } };
   const redirectUri = `${parts.issuer}/interaction/${attempt.uid}/wechat`;
@@ -68,12 +68,12 @@ export function createLogin(parts: LoginParts): Login {
     app: appOf,
     async begin(ctx, interaction, attempt) {
       const state = await parts.attempts.begin(attempt, interaction.exp - Math.floor(Date.now() / 1000));
-      const response = toWeChat(parts, attempt, state, langOf(ctx));
-      if (response.type !== 'qr') return response;
+      const answer = toWeChat(parts, attempt, state, langOf(ctx));
+      if (answer.type !== 'qr') return answer;
       // The broker's own QR page says which app the person logs in to, and offers a way back.
       const client = await parts.interactions.client(interaction);
       const app = client && clientDisplay(client, langOf(ctx));
-      return { type: 'qr', qr: { ...response.qr, ...(app ? { app } : {}), cancelAction: `/interaction/${interaction.uid}/cancel` } };
+      return { type: 'qr', qr: { ...answer.qr, ...(app ? { app } : {}), cancelAction: `/interaction/${interaction.uid}/cancel` } };
     },
     async end(ctx, result, merge = false) {
       return { type: 'redirect', url: await parts.interactions.finish(ctx, result, merge) };

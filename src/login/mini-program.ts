@@ -21,13 +21,11 @@ import { MiniProgramSignIn } from '../upstreams/wechat-mini/mini-program-sign-in
 import { WeChatError } from '../wechat/errors.ts';
 import { isWeChatCode, type DirectApp, type WeChatUser } from '../wechat/types.ts';
 import { acrForApp } from './claims.ts';
-import { factsOf } from './respond.ts';
+import { factsOf } from './carry-out.ts';
 import { appsOfClient } from '../upstreams/choose.ts';
 import { failureOf, wechatFields } from '../wechat/failures.ts';
 
 export const JS_CODE_TOKEN_TYPE = 'urn:wechat:params:oauth:token-type:js_code';
-/** `amr` of a mini program login (the web logins' are wechat_web and wechat_qr). */
-export const MINIPROGRAM_AMR = 'wechat_miniprogram';
 
 export interface MiniProgramParts {
   readonly apps: readonly ConfiguredApp[];
@@ -69,7 +67,7 @@ async function signIn(parts: MiniProgramParts, app: MiniProgram, code: string): 
     return await parts.signIn.complete(app, code);
   } catch (error) {
     if (!(error instanceof WeChatError)) throw error;
-    parts.metrics.login('miniprogram', error.code === 'WECHAT_CODE_REJECTED' ? 'code_rejected' : 'unavailable');
+    parts.metrics.login(parts.signIn.way, error.code === 'WECHAT_CODE_REJECTED' ? 'code_rejected' : 'unavailable');
     throw oauthError(error, app, parts.log);
   }
 }
@@ -83,12 +81,12 @@ export function miniProgramLogins(parts: MiniProgramParts): SubjectTokens {
       const user = await signIn(parts, app, code);
       try {
         const account = await parts.linker.resolve(factsOf(user, typeof client.client_id === 'string' ? client.client_id : undefined));
-        parts.metrics.login('miniprogram', 'success');
+        parts.metrics.login(parts.signIn.way, 'success');
         parts.log.info({ app: app.id, account: account.id }, 'mini program login succeeded');
-        return { accountId: account.id, amr: [MINIPROGRAM_AMR], acr: acrForApp(app.appid) };
+        return { accountId: account.id, amr: [`wechat_${parts.signIn.way}`], acr: acrForApp(app.appid) };
       } catch (error) {
         if (!(error instanceof IdentityConflictError)) throw error;
-        parts.metrics.login('miniprogram', 'identity_conflict');
+        parts.metrics.login(parts.signIn.way, 'identity_conflict');
         parts.log.error({ app: app.id }, 'WeChat gave an openid a unionid other than its account\'s: login refused, no account changed');
         throw new errors.InvalidRequest('this WeChat identity conflicts with an existing account');
       }

@@ -14,8 +14,12 @@ import { startFollow } from './follow.ts';
 import { browserName } from './handoff.ts';
 import type { Login } from './login.ts';
 import { SILENT_PARAM } from './silent.ts';
-import { send } from './response.ts';
+import { send } from './answer.ts';
 import { appsOfClient, chooseUpstream } from '../upstreams/choose.ts';
+import type { FollowParts } from './follow.ts';
+
+/** What this module uses of the login: its functions can reach nothing else. */
+export type StartParts = Pick<Login, 'apps' | 'begin' | 'end' | 'handoffs' | 'interactions' | 'issuer' | 'linker' | 'log' | 'metrics' | 'qrMode' | 'silent' | 'upstreams'> & FollowParts;
 
 /** The consent page's "not you?": log in again, in this interaction. */
 const SWITCH = 'switch=account';
@@ -24,7 +28,7 @@ const CONSENT_REQUIRED = { error: 'consent_required', error_description: 'End-Us
 const LOGIN_REQUIRED = { error: 'login_required', error_description: 'End-User authentication is required' } as const;
 const PLATFORM_STARTING = { error: 'temporarily_unavailable', error_description: 'the login service is starting up' } as const;
 
-async function askConsent(ctx: Context, login: Login, interaction: Interaction): Promise<void> {
+async function askConsent(ctx: Context, login: StartParts, interaction: Interaction): Promise<void> {
   if (login.silent.isSilent(interaction)) {
     login.metrics.login('web', 'consent_required');
     send(ctx, await login.end(ctx, CONSENT_REQUIRED));
@@ -71,7 +75,7 @@ function restartLink(issuer: string, client: Client | undefined, interaction: In
  * to open in WeChat; this page waits and finishes the login); else the app's own way to
  * start a login inside WeChat. The QR for another device where QR login is configured.
  */
-async function openInWeChat(ctx: Context, login: Login, interaction: Interaction, qr: boolean): Promise<void> {
+async function openInWeChat(ctx: Context, login: StartParts, interaction: Interaction, qr: boolean): Promise<void> {
   const client = await login.interactions.client(interaction);
   const { uid } = interaction;
   // The hand-off needs an Official Account among the client's apps: WeChat authorizes the person there.
@@ -90,7 +94,7 @@ async function openInWeChat(ctx: Context, login: Login, interaction: Interaction
   });
 }
 
-async function upstreamFor(ctx: Context, login: Login, interaction: Interaction) {
+async function upstreamFor(ctx: Context, login: StartParts, interaction: Interaction) {
   const silent = login.silent.isSilent(interaction);
   // A silent login already happened in this chain and oidc-provider asks again (say, an
   // id_token_hint for somebody else): only a visible login could help.
@@ -109,7 +113,7 @@ async function upstreamFor(ctx: Context, login: Login, interaction: Interaction)
 }
 
 /** WeChat keeps failing (its circuit is open): no point sending the person there now. */
-function weChatDown(ctx: Context, login: Login, interaction: Interaction): void {
+function weChatDown(ctx: Context, login: StartParts, interaction: Interaction): void {
   login.log.warn({ uid: interaction.uid }, 'WeChat keeps failing: login not started');
   login.metrics.login('none', 'unavailable');
   errorPage(ctx, { kind: 'unavailable', status: 503, retryHref: `/interaction/${interaction.uid}` });
@@ -120,14 +124,14 @@ function weChatDown(ctx: Context, login: Login, interaction: Interaction): void 
  * (WeChat pushes the first within 10 minutes of the platform going live): the person is
  * not sent to an authorization that could not complete. prompt=none gets the OAuth error.
  */
-async function platformStarting(ctx: Context, login: Login, interaction: Interaction, platform: string): Promise<void> {
+async function platformStarting(ctx: Context, login: StartParts, interaction: Interaction, platform: string): Promise<void> {
   login.log.warn({ uid: interaction.uid, platform }, `login not started: third-party platform ${platform} is waiting for its first component_verify_ticket`);
   login.metrics.login('web', 'unavailable');
   if (login.silent.isSilent(interaction)) return send(ctx, await login.end(ctx, PLATFORM_STARTING));
   errorPage(ctx, { kind: 'starting', status: 503, retryHref: `/interaction/${interaction.uid}` });
 }
 
-async function toUpstream(ctx: Context, login: Login, interaction: Interaction): Promise<void> {
+async function toUpstream(ctx: Context, login: StartParts, interaction: Interaction): Promise<void> {
   const upstream = await upstreamFor(ctx, login, interaction);
   const first = { uid: interaction.uid, round: 1 };
   if ((upstream.type === 'web' || upstream.type === 'qr') && !login.upstreams.available) return weChatDown(ctx, login, interaction);
@@ -156,7 +160,7 @@ async function toUpstream(ctx: Context, login: Login, interaction: Interaction):
   }
 }
 
-export async function startInteraction(ctx: Context, login: Login): Promise<void> {
+export async function startInteraction(ctx: Context, login: StartParts): Promise<void> {
   const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
   if (!interaction) return errorPage(ctx, { kind: 'interaction', status: 400 });
   const switching = ctx.query.switch === 'account' && !login.silent.isSilent(interaction);

@@ -16,15 +16,13 @@ import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { ProfileLang } from '../wechat/client.ts';
 import type { AppKind, WeChatScope, WeChatUser } from '../wechat/types.ts';
 
-/**
- * How a person reached WeChat, in metrics, logs and `amr` (`wechat_<channel>`):
- * `web` inside the WeChat browser, `qr` by scanning a website app's QR code, `follow` by
- * scanning an Official Account's QR code, `miniprogram` from a mini program.
- */
-export type WayIn = 'web' | 'qr' | 'follow' | 'miniprogram';
-
 export interface Upstream<Evidence> {
-  readonly way: WayIn;
+  /**
+   * How a person reached WeChat, in metrics, logs and `amr` (`wechat_<way>`): today `web`
+   * inside the WeChat browser, `qr` by scanning a website app's QR code, `follow` by
+   * scanning an Official Account's QR code, `miniprogram` from a mini program.
+   */
+  readonly way: string;
   /** The kind of app it logs people in with. */
   readonly kind: AppKind;
   /** WeChat's evidence → the person; a WeChatError (wechat/errors.ts) when WeChat says no or fails. */

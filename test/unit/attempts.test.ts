@@ -4,7 +4,7 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ATTEMPT_MODEL, Attempts, isStateFormat, stateOf, type Attempt } from '../../src/login/attempts.ts';
-import type { Response } from '../../src/login/response.ts';
+import type { Answer } from '../../src/login/answer.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
 import type { AppId } from '../../src/wechat/types.ts';
 
@@ -43,7 +43,7 @@ test('an answered attempt tells repeat deliveries what the first one got, redire
   for (const answer of [
     { type: 'redirect', url: 'http://broker/auth/uid-1' },
     { type: 'page', page: { kind: 'snapshot', status: 403, retryHref: '/interaction/uid-1' } },
-  ] satisfies Response[]) {
+  ] satisfies Answer[]) {
     const state = await store.begin(attempt, 60);
     await store.claim(state);
     const waiting = store.answered(state, 2000);

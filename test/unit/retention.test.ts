@@ -6,7 +6,7 @@
 import test from 'ava';
 import type { AccountId } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
-import { personalDataFor } from '../../src/app.ts';
+import { personalDataFor } from '../../src/provider.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { LogoutNotices } from '../../src/oidc/logout-notices.ts';

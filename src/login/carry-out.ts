@@ -12,8 +12,11 @@ import type { Attempt } from './attempts.ts';
 import { acrForApp } from './claims.ts';
 import type { Outcome, UpstreamResult } from './decide.ts';
 import type { Login } from './login.ts';
-import { sendAtCallback, type Response } from './response.ts';
+import { sendAtCallback, type Answer } from './answer.ts';
 import type { Channel } from '../upstreams/choose.ts';
+
+/** What this module uses of the login: its functions can reach nothing else. */
+export type CarryOutParts = Pick<Login, 'attempts' | 'begin' | 'end' | 'linker' | 'log' | 'metrics'>;
 
 /** A verified, claimed callback. */
 export interface Callback {
@@ -41,15 +44,15 @@ export function factsOf(user: WeChatUser, client: string | undefined): LoginFact
 }
 
 /** The account (found, made, completed or merged) logs in; the login remembers its app and channel. */
-async function logIn(ctx: Context, login: Login, { attempt, interaction }: Callback, user: WeChatUser): Promise<{ response: Response; account: string }> {
+async function logIn(ctx: Context, login: CarryOutParts, { attempt, interaction }: Callback, user: WeChatUser): Promise<{ answer: Answer; account: string }> {
   const account = await login.linker.resolve(factsOf(user, clientOf(interaction)));
-  const response = await login.end(ctx, {
+  const answer = await login.end(ctx, {
     login: { accountId: account.id, acr: acrForApp(attempt.appid), amr: [`wechat_${attempt.channel}`], remember: true },
   });
-  return { response, account: account.id };
+  return { answer, account: account.id };
 }
 
-function page({ interaction }: Callback, outcome: Extract<Outcome, { type: 'page' }>): Response {
+function page({ interaction }: Callback, outcome: Extract<Outcome, { type: 'page' }>): Answer {
   return {
     type: 'page',
     page: { kind: outcome.page, status: outcome.status, ...(outcome.retry ? { retryHref: `/interaction/${interaction.uid}` } : {}) },
@@ -62,21 +65,21 @@ const IDENTITY_CONFLICT: Extract<Outcome, { type: 'page' }> = {
   note: { level: 'error', msg: 'WeChat gave an openid a unionid other than its account\'s: login refused, no account changed' },
 };
 
-async function respondTo(ctx: Context, login: Login, callback: Callback, outcome: Outcome): Promise<{ response: Response; account?: string; outcome: Outcome }> {
+async function respondTo(ctx: Context, login: CarryOutParts, callback: Callback, outcome: Outcome): Promise<{ answer: Answer; account?: string; outcome: Outcome }> {
   switch (outcome.type) {
     case 'login':
       try {
         return { ...await logIn(ctx, login, callback, outcome.user), outcome };
       } catch (error) {
         if (!(error instanceof IdentityConflictError)) throw error;
-        return { response: page(callback, IDENTITY_CONFLICT), account: error.account, outcome: IDENTITY_CONFLICT };
+        return { answer: page(callback, IDENTITY_CONFLICT), account: error.account, outcome: IDENTITY_CONFLICT };
       }
     case 'again':
-      return { response: await login.begin(ctx, callback.interaction, outcome.attempt), outcome };
+      return { answer: await login.begin(ctx, callback.interaction, outcome.attempt), outcome };
     case 'rp-error':
-      return { response: await login.end(ctx, outcome.error), outcome };
+      return { answer: await login.end(ctx, outcome.error), outcome };
     case 'page':
-      return { response: page(callback, outcome), outcome };
+      return { answer: page(callback, outcome), outcome };
   }
 }
 
@@ -86,10 +89,10 @@ function wechatFields(result: UpstreamResult) {
   return { wechat: { kind: error.code, errcode: error.errcode, rid: error.requestId } };
 }
 
-export async function carryOut(ctx: Context, login: Login, callback: Callback, decided: Outcome, result: UpstreamResult): Promise<void> {
-  const { response, account, outcome } = await respondTo(ctx, login, callback, decided);
-  sendAtCallback(ctx, response);
-  await login.attempts.answer(callback.state, callback.attempt, response);
+export async function carryOut(ctx: Context, login: CarryOutParts, callback: Callback, decided: Outcome, result: UpstreamResult): Promise<void> {
+  const { answer, account, outcome } = await respondTo(ctx, login, callback, decided);
+  sendAtCallback(ctx, answer);
+  await login.attempts.answer(callback.state, callback.attempt, answer);
   const { attempt, interaction } = callback;
   if ('metric' in outcome) login.metrics.login(attempt.channel, outcome.metric);
   if (outcome.note) {
@@ -105,9 +108,9 @@ export async function carryOut(ctx: Context, login: Login, callback: Callback, d
  * issued for it, a malformed code): a plain page, and the login is not completed. A
  * claimed attempt keeps this answer too.
  */
-export async function refuseCallback(ctx: Context, login: Login, channel: Channel | 'unknown' = 'unknown', claimed?: Callback): Promise<void> {
+export async function refuseCallback(ctx: Context, login: CarryOutParts, channel: Channel | 'unknown' = 'unknown', claimed?: Callback): Promise<void> {
   login.metrics.login(channel, 'state_invalid');
-  const response: Response = { type: 'page', page: { kind: 'state', status: 400 } };
-  sendAtCallback(ctx, response);
-  if (claimed) await login.attempts.answer(claimed.state, claimed.attempt, response);
+  const answer: Answer = { type: 'page', page: { kind: 'state', status: 400 } };
+  sendAtCallback(ctx, answer);
+  if (claimed) await login.attempts.answer(claimed.state, claimed.attempt, answer);
 }

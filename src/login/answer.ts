@@ -6,13 +6,13 @@ import type { Context } from 'koa';
 import { continuePage, errorPage, type ErrorData } from '../pages/error-pages.ts';
 import { qrPage, type QrPageData } from '../pages/login-pages.ts';
 
-export type Response =
+export type Answer =
   | { readonly type: 'redirect'; readonly url: string }
   | { readonly type: 'page'; readonly page: ErrorData }
   | { readonly type: 'qr'; readonly qr: QrPageData };
 
 /** 303 after the callback's GET too: the browser must never resend anything (RFC 9110 15.4.4). */
-export function send(ctx: Context, response: Response): void {
+export function send(ctx: Context, response: Answer): void {
   switch (response.type) {
     case 'redirect':
       ctx.status = 303;
@@ -30,12 +30,12 @@ export function send(ctx: Context, response: Response): void {
  * without a fragment of its own carries that one on (RFC 9110 10.2.2), all the way to the
  * relying party's redirect_uri. (A redirect back to WeChat has its own fragment.)
  */
-export function sendAtCallback(ctx: Context, response: Response): void {
+export function sendAtCallback(ctx: Context, response: Answer): void {
   if (response.type === 'redirect' && !response.url.includes('#')) return continuePage(ctx, response.url);
   send(ctx, response);
 }
 
-export function isResponse(value: unknown): value is Response {
+export function isAnswer(value: unknown): value is Answer {
   const type = (value as { type?: unknown } | null)?.type;
   return type === 'redirect' || type === 'page' || type === 'qr';
 }

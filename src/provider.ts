@@ -1,0 +1,48 @@
+// oidc-provider for the configuration in force, and the person's rights over what it and
+// the account store hold: built by the broker (app.ts) and by the accounts CLI, which works
+// on the stores of a broker that may be down, with the same erasure, unlink and export.
+
+import { AccountLinker } from './accounts/linking.ts';
+import { ADMIN_SCOPES } from './admin/auth.ts';
+import { accountPageClient } from './account-page/client.ts';
+import type { Config } from './config/config.ts';
+import type { RunningConfig } from './dev-mode.ts';
+import type { Logger } from './log.ts';
+import { accountSource } from './login/claims.ts';
+import { AccountRecords } from './oidc/account-records.ts';
+import type { LogoutNotices } from './oidc/logout-notices.ts';
+import { createProvider } from './oidc/provider.ts';
+import type { SubjectTokens } from './oidc/token-exchange.ts';
+import { PersonalData } from './privacy/personal-data.ts';
+import type { Stores } from './stores.ts';
+
+interface ProviderParts {
+  readonly linker: AccountLinker;
+  readonly notices: LogoutNotices;
+  readonly log: Logger;
+  readonly subjectTokens?: SubjectTokens | undefined;
+}
+
+/** oidc-provider for the configuration, and the person's rights over what it and the account store hold. */
+export async function providerFor(config: RunningConfig, stores: Stores, parts: ProviderParts) {
+  const provider = await createProvider({
+    issuer: config.issuer, clients: [...config.clients, accountPageClient(config.issuer)], keys: config.keys, cookieKeys: config.cookieKeys,
+    storage: stores.protocol,
+    accounts: accountSource(stores.accounts, config.apps),
+    apiScopes: ADMIN_SCOPES,
+    subjectTokens: parts.subjectTokens,
+    notices: parts.notices,
+  });
+  const records = new AccountRecords(provider, stores.protocol, parts.notices);
+  return { provider, personalData: new PersonalData({ linker: parts.linker, records, apps: config.apps, log: parts.log }) };
+}
+
+/**
+ * The person's rights for a process without the broker's routes (the accounts CLI, which
+ * works on the stores of a broker that may be down): the same erasure, unlink and export.
+ */
+export async function personalDataFor(config: Config, stores: Stores, notices: LogoutNotices, log: Logger): Promise<PersonalData> {
+  const running = { ...config, clients: config.clients ?? [] };
+  return (await providerFor(running, stores, { linker: new AccountLinker(stores.accounts), notices, log })).personalData;
+}
+
