@@ -8,13 +8,16 @@
 // are kept. An identity an operator unlinked from an account is never linked back to it
 // through the unionid: it logs in as an account of its own, without that unionid.
 
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Account, AccountId, Identity, LastLogin, LoginFacts } from './account.ts';
 import { sameIdentity } from './account.ts';
 import { AccountConflictError, IdentityConflictError, UnlinkRefusedError, type AccountStore } from './store.ts';
 
-/** Stores settle races by refusing a write; a few rounds always converge. */
-const ATTEMPTS = 4;
+/** Stores settle races by refusing a write; a few rounds, apart by a random wait, always converge. */
+const ATTEMPTS = 6;
+/** The first retry waits up to this long; each next one up to twice as long as the last. */
+const FIRST_BACKOFF_MS = 4;
 
 export class AccountLinker {
   readonly #store: AccountStore;
@@ -75,6 +78,8 @@ export class AccountLinker {
         return await once();
       } catch (error) {
         if (!(error instanceof AccountConflictError) || attempt >= ATTEMPTS) throw error;
+        // Jittered: logins that collided once do not collide again in step.
+        await sleep(randomInt(FIRST_BACKOFF_MS << (attempt - 1)) + 1);
       }
     }
   }
@@ -92,17 +97,15 @@ export class AccountLinker {
       if (byIdentity.unionid !== undefined) throw new IdentityConflictError(byIdentity.id);
       const [older, younger] = byUnionid.createdAt <= byIdentity.createdAt
         ? [byUnionid, byIdentity] : [byIdentity, byUnionid];
-      const merged = withFacts(absorb(older, younger, now), facts, now);
+      const absorbed = withFacts(absorb(older, younger, now), facts);
+      const login = lastLoginOf(facts, now);
+      const merged: Account = { ...absorbed, ...(login ? { lastLogin: login } : {}) };
       await this.#store.merge(merged, older.updatedAt, younger);
       return merged;
     }
 
     const existing = byUnionid ?? byIdentity;
-    if (existing) {
-      const updated = withFacts(existing, facts, now);
-      if (updated !== existing) await this.#store.update(updated, existing.updatedAt);
-      return updated;
-    }
+    if (existing) return this.#loggedIn(existing, facts, now);
 
     const login = lastLoginOf(facts, now);
     const created: Account = {
@@ -116,6 +119,38 @@ export class AccountLinker {
     };
     await this.#store.create(created);
     return created;
+  }
+
+  /**
+   * `existing` after one more login: new identity facts are a conditional write (retried
+   * on a conflict); a login that changes nothing else is only recorded (`touch`), which
+   * logins of one person at the same moment never contend over.
+   */
+  async #loggedIn(existing: Account, facts: LoginFacts, now: number): Promise<Account> {
+    const login = lastLoginOf(facts, now);
+    const completed = withFacts(existing, facts);
+    if (completed !== existing) {
+      const updated: Account = { ...completed, ...(login ? { lastLogin: login } : {}), updatedAt: later(existing, now) };
+      await this.#store.update(updated, existing.updatedAt);
+      return updated;
+    }
+    if (!login) return existing;
+    await this.#store.touch(existing.id, login);
+    return { ...existing, lastLogin: login };
+  }
+
+  /**
+   * Retention: erases `listed` only if it is exactly as it was listed as idle (no login,
+   * no change since); false when it is not, and nothing changes.
+   */
+  async eraseUnchanged(listed: Account): Promise<boolean> {
+    try {
+      await this.#store.erase(listed, listed.updatedAt);
+      return true;
+    } catch (error) {
+      if (error instanceof AccountConflictError) return false;
+      throw error;
+    }
   }
 }
 
@@ -140,11 +175,12 @@ function absorb(older: Account, younger: Account, now: number): Account {
 }
 
 /**
- * `account` completed with one login's facts, or `account` itself when they add nothing.
- * An account keeps the unionid it has: WeChat gives an openid exactly one unionid, so a
- * different one would be WeChat's error, and relinking on it would hand the account over.
+ * `account` completed with one login's identity facts (identities, unionid, profile), or
+ * `account` itself when they add nothing. An account keeps the unionid it has: WeChat gives
+ * an openid exactly one unionid, so a different one would be WeChat's error, and relinking
+ * on it would hand the account over.
  */
-function withFacts(account: Account, facts: LoginFacts, now: number): Account {
+function withFacts(account: Account, facts: LoginFacts): Account {
   const identities = addIdentity(account.identities, facts.identity);
   const unionid = account.unionid ?? facts.unionid;
   const profile = facts.profile ? { ...account.profile, ...facts.profile } : account.profile;
@@ -152,9 +188,7 @@ function withFacts(account: Account, facts: LoginFacts, now: number): Account {
     || unionid !== account.unionid
     || profile.nickname !== account.profile.nickname
     || profile.picture !== account.profile.picture;
-  const login = lastLoginOf(facts, now);
-  if (!changed && !login) return account;
-  return { ...account, identities, unionid, profile, ...(login ? { lastLogin: login } : {}), updatedAt: later(account, now) };
+  return changed ? { ...account, identities, unionid, profile } : account;
 }
 
 /** A login's record: when, through which app, for which client; none for facts that are no login. */

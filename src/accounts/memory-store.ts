@@ -1,6 +1,6 @@
 // The embedded account store: one process, nothing kept across restarts.
 
-import { lastSeen, subsOf, type Account, type AccountId, type Identity } from './account.ts';
+import { lastSeen, subsOf, type Account, type AccountId, type Identity, type LastLogin } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 import type { Unionid } from '../wechat/types.ts';
 
@@ -36,14 +36,14 @@ export class MemoryAccountStore implements AccountStore {
   }
 
   async update(account: Account, seen: number): Promise<void> {
-    this.#unchanged(account.id, seen);
+    this.#unchanged(account.id, seen, account.lastLogin);
     this.#claim(account, new Set([account.id]));
     this.#accounts.set(account.id, structuredClone(account));
   }
 
   async merge(into: Account, seen: number, from: Account): Promise<void> {
-    this.#unchanged(into.id, seen);
-    this.#unchanged(from.id, from.updatedAt);
+    this.#unchanged(into.id, seen, into.lastLogin);
+    this.#unchanged(from.id, from.updatedAt, from.lastLogin);
     this.#claim(into, new Set([into.id, from.id]));
     this.#accounts.delete(from.id);
     this.#aliases.set(from.id, into.id);
@@ -51,8 +51,13 @@ export class MemoryAccountStore implements AccountStore {
     this.#accounts.set(into.id, structuredClone(into));
   }
 
+  async touch(id: AccountId, login: LastLogin): Promise<void> {
+    const stored = this.#accounts.get(id);
+    if (stored && !(stored.lastLogin && stored.lastLogin.at >= login.at)) this.#accounts.set(id, { ...stored, lastLogin: { ...login } });
+  }
+
   async unlink(account: Account, seen: number, identity: Identity): Promise<void> {
-    this.#unchanged(account.id, seen);
+    this.#unchanged(account.id, seen, account.lastLogin);
     const key = identityKey(identity);
     const holder = this.#byIdentity.get(key);
     if (holder !== undefined && subsOf(account).includes(holder)) this.#byIdentity.delete(key);
@@ -60,7 +65,7 @@ export class MemoryAccountStore implements AccountStore {
   }
 
   async erase(account: Account, seen: number): Promise<void> {
-    this.#unchanged(account.id, seen);
+    this.#unchanged(account.id, seen, account.lastLogin);
     const owners = new Set(subsOf(account));
     for (const index of [this.#byUnionid, this.#byIdentity] as Array<Map<string, AccountId>>) {
       for (const [key, holder] of index) if (owners.has(holder)) index.delete(key);
@@ -73,10 +78,12 @@ export class MemoryAccountStore implements AccountStore {
     for (const account of [...this.#accounts.values()]) if (lastSeen(account) < before) yield structuredClone(account);
   }
 
-  #unchanged(id: AccountId, seen: number): void {
+  /** The account is as it was read (updatedAt `seen`), and no login newer than `login` was recorded since. */
+  #unchanged(id: AccountId, seen: number, login: LastLogin | undefined): void {
     const stored = this.#accounts.get(id);
     if (!stored) throw new AccountConflictError('no such account');
     if (stored.updatedAt !== seen) throw new AccountConflictError('the account changed since it was read');
+    if (stored.lastLogin && stored.lastLogin.at > (login?.at ?? -Infinity)) throw new AccountConflictError('a login since it was read');
   }
 
 

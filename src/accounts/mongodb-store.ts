@@ -97,6 +97,14 @@ async function setUpAccounts(db: Db): Promise<void> {
   ]);
 }
 
+/**
+ * The filter of a conditional write: the account as it was read (updatedAt `seen`), with
+ * no login recorded since that is newer than the one `account` carries.
+ */
+function asRead(account: Account, seen: number): Record<string, unknown> {
+  return { _id: account.id, updatedAt: seen, 'lastLogin.at': { $not: { $gt: account.lastLogin?.at ?? -1 } } };
+}
+
 export class MongoAccountStore implements AccountStore {
   readonly #connection: MongoConnection;
 
@@ -158,18 +166,26 @@ export class MongoAccountStore implements AccountStore {
 
   update(account: Account, seen: number): Promise<void> {
     return this.#write(async () => {
-      const { matchedCount } = await this.#accounts.replaceOne({ _id: account.id, updatedAt: seen }, toAccountDoc(account));
+      const { matchedCount } = await this.#accounts.replaceOne(asRead(account, seen), toAccountDoc(account));
       if (matchedCount === 0) throw new AccountConflictError('the account changed since it was read');
     });
   }
 
   merge(into: Account, seen: number, from: Account): Promise<void> {
     return this.#transaction(async (session) => {
-      const { deletedCount } = await this.#accounts.deleteOne({ _id: from.id, updatedAt: from.updatedAt }, { session });
+      const { deletedCount } = await this.#accounts.deleteOne(asRead(from, from.updatedAt), { session });
       if (deletedCount === 0) throw new AccountConflictError('the merged account changed since it was read');
       await this.#aliases.insertOne({ _id: from.id, into: into.id }, { session });
-      const { matchedCount } = await this.#accounts.replaceOne({ _id: into.id, updatedAt: seen }, toAccountDoc(into), { session });
+      const { matchedCount } = await this.#accounts.replaceOne(asRead(into, seen), toAccountDoc(into), { session });
       if (matchedCount === 0) throw new AccountConflictError('the account changed since it was read');
+    });
+  }
+
+  /** Newer wins: a login at the same moment as another never conflicts with it, and never moves updatedAt. */
+  touch(id: AccountId, login: LastLogin): Promise<void> {
+    return this.#read(async () => {
+      const older = { $or: [{ lastLogin: { $exists: false } }, { 'lastLogin.at': { $lt: login.at } }] };
+      await this.#accounts.updateOne({ _id: id, ...older }, { $set: { lastLogin: present({ at: login.at, appid: login.appid, client: login.client }) } });
     });
   }
 
@@ -180,7 +196,7 @@ export class MongoAccountStore implements AccountStore {
 
   erase(account: Account, seen: number): Promise<void> {
     return this.#transaction(async (session) => {
-      const { deletedCount } = await this.#accounts.deleteOne({ _id: account.id, updatedAt: seen }, { session });
+      const { deletedCount } = await this.#accounts.deleteOne(asRead(account, seen), { session });
       if (deletedCount === 0) throw new AccountConflictError('the account changed since it was read');
       for (const id of subsOf(account)) await this.#aliases.replaceOne({ _id: id }, { into: '' }, { session, upsert: true });
     });

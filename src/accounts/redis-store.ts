@@ -2,10 +2,12 @@
 // checked and written by one Lua script, so the store itself refuses a second account
 // for a person. All account keys share the `{accounts}` hash tag: on a Redis Cluster they
 // live in one slot, which is what lets one script touch them together. An erased id's
-// alias key holds '' for good: taken, resolving to nothing.
+// alias key holds '' for good: taken, resolving to nothing. The last login has a key of its
+// own, set with "newer wins", so that logins of one person at the same moment never
+// contend; an account reads as the newer of that key and its own record.
 // Accounts are long-lived data: run Redis with AOF (appendonly yes) when it holds them.
 
-import { lastSeen, subsOf, type Account, type AccountId, type Identity } from './account.ts';
+import { lastSeen, subsOf, type Account, type AccountId, type Identity, type LastLogin } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 import { StorageGuard, type StorageObserver } from '../storage/errors.ts';
 import type { RedisClient } from '../storage/redis-connection.ts';
@@ -15,7 +17,7 @@ const STORE = 'Redis (accounts)';
 const MAX_ALIAS_HOPS = 8;
 
 /**
- * KEYS: account, account's alias, from, from's alias, then index keys.
+ * KEYS: account, account's alias, from, from's alias, from's last login, then index keys.
  * ARGV: account id, mode (create | update | merge), account JSON, from id, the account's
  * updatedAt when it was read, from's updatedAt. An update or merge of an account that
  * changed since it was read is a conflict: the linker reads again and retries.
@@ -31,14 +33,14 @@ if mode == 'create' then
 elseif not unchanged(KEYS[1], ARGV[5]) or (mode == 'merge' and not unchanged(KEYS[3], ARGV[6])) then
   return 'CONFLICT'
 end
-for i = 5, #KEYS do
+for i = 6, #KEYS do
   local holder = redis.call('GET', KEYS[i])
   if holder and holder ~= id and holder ~= from then return 'CONFLICT' end
 end
-for i = 5, #KEYS do redis.call('SET', KEYS[i], id) end
+for i = 6, #KEYS do redis.call('SET', KEYS[i], id) end
 redis.call('SET', KEYS[1], ARGV[3])
 if mode == 'merge' then
-  redis.call('DEL', KEYS[3])
+  redis.call('DEL', KEYS[3], KEYS[5])
   redis.call('SET', KEYS[4], id)
 end
 return 'OK'`;
@@ -49,21 +51,42 @@ local json = redis.call('GET', KEYS[1])
 if not json or cjson.decode(json).updatedAt ~= tonumber(ARGV[1]) then return 'CONFLICT' end`;
 
 /**
- * KEYS: account, then n alias keys (the account's own and its merged ids'), then index
- * keys. ARGV: updatedAt when read, n, then the ids (as the alias keys). Index entries
- * naming one of the ids go; the aliases become tombstones.
+ * KEYS: account, its last login, then n alias keys (the account's own and its merged
+ * ids'), then index keys. ARGV: updatedAt when read, the last login's time when read (0:
+ * none), n, then the ids (as the alias keys). Index entries naming one of the ids go; the
+ * aliases become tombstones. A login since it was read is a conflict too.
  */
 const ERASE = `${UNCHANGED}
-local n = tonumber(ARGV[2])
+local at = cjson.decode(json).lastLogin
+at = at and at.at or 0
+local login = redis.call('GET', KEYS[2])
+if login then at = math.max(at, cjson.decode(login).at) end
+if at ~= tonumber(ARGV[2]) then return 'CONFLICT' end
+local n = tonumber(ARGV[3])
 local owners = {}
-for i = 3, 2 + n do owners[ARGV[i]] = true end
-for i = 2 + n, #KEYS do
+for i = 4, 3 + n do owners[ARGV[i]] = true end
+for i = 3 + n, #KEYS do
   local holder = redis.call('GET', KEYS[i])
   if holder and owners[holder] then redis.call('DEL', KEYS[i]) end
 end
-redis.call('DEL', KEYS[1])
-for i = 2, 1 + n do redis.call('SET', KEYS[i], '') end
+redis.call('DEL', KEYS[1], KEYS[2])
+for i = 3, 2 + n do redis.call('SET', KEYS[i], '') end
 return 'OK'`;
+
+/** KEYS: the account, its last login. ARGV: the login's time, the login. Newer wins; nothing for an account gone. */
+const TOUCH = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'GONE' end
+local login = redis.call('GET', KEYS[2])
+if login and cjson.decode(login).at >= tonumber(ARGV[1]) then return 'OLDER' end
+redis.call('SET', KEYS[2], ARGV[2])
+return 'OK'`;
+
+/** The account as stored, with the newer of its own last login and its last-login key's. */
+function withLogin(json: string, login: string | null): Account {
+  const account = JSON.parse(json) as Account;
+  const touched = login ? JSON.parse(login) as LastLogin : undefined;
+  return touched && touched.at > (account.lastLogin?.at ?? -1) ? { ...account, lastLogin: touched } : account;
+}
 
 /** KEYS: account, the freed identity's key. ARGV: updatedAt when read, account JSON, then the account's ids. */
 const UNLINK = `${UNCHANGED}
@@ -85,6 +108,7 @@ export class RedisAccountStore implements AccountStore {
 
   #account = (id: string) => `${this.#prefix}id:${id}`;
   #alias = (id: string) => `${this.#prefix}alias:${id}`;
+  #login = (id: string) => `${this.#prefix}login:${id}`;
   #unionid = (unionid: string) => `${this.#prefix}unionid:${unionid}`;
   #identity = (identity: Identity) => `${this.#prefix}identity:${identity.appid}:${identity.openid}`;
 
@@ -92,8 +116,8 @@ export class RedisAccountStore implements AccountStore {
     return this.#guard.run(async () => {
       let current: string = id;
       for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop += 1) {
-        const json = await this.#redis.get(this.#account(current));
-        if (json) return JSON.parse(json) as Account;
+        const [json, login] = await this.#redis.mget(this.#account(current), this.#login(current));
+        if (json) return withLogin(json, login ?? null);
         const next = await this.#redis.get(this.#alias(current));
         if (!next) return undefined;
         current = next;
@@ -128,6 +152,11 @@ export class RedisAccountStore implements AccountStore {
   }
 
 
+  async touch(id: AccountId, login: LastLogin): Promise<void> {
+    const keys = [this.#account(id), this.#login(id)];
+    await this.#guard.run(() => this.#redis.eval(TOUCH, keys.length, ...keys, String(login.at), JSON.stringify(login)));
+  }
+
   async unlink(account: Account, seen: number, identity: Identity): Promise<void> {
     const keys = [this.#account(account.id), this.#identity(identity)];
     const result = await this.#guard.run(() => this.#redis.eval(UNLINK, keys.length, ...keys, String(seen), JSON.stringify(account), ...subsOf(account)));
@@ -137,8 +166,9 @@ export class RedisAccountStore implements AccountStore {
   async erase(account: Account, seen: number): Promise<void> {
     const ids = subsOf(account);
     const indexes = [...account.unionid === undefined ? [] : [this.#unionid(account.unionid)], ...account.identities.map(this.#identity)];
-    const keys = [this.#account(account.id), ...ids.map(this.#alias), ...indexes];
-    const result = await this.#guard.run(() => this.#redis.eval(ERASE, keys.length, ...keys, String(seen), String(ids.length), ...ids));
+    const keys = [this.#account(account.id), this.#login(account.id), ...ids.map(this.#alias), ...indexes];
+    const args = [String(seen), String(account.lastLogin?.at ?? 0), String(ids.length), ...ids];
+    const result = await this.#guard.run(() => this.#redis.eval(ERASE, keys.length, ...keys, ...args));
     if (result !== 'OK') throw new AccountConflictError();
   }
 
@@ -147,9 +177,11 @@ export class RedisAccountStore implements AccountStore {
     const match = this.#account('*');
     const node = 'nodes' in this.#redis ? await this.#guard.run(() => this.#nodeOf(match)) : this.#redis;
     for await (const keys of node.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
-      const values = keys.length === 0 ? [] : await this.#guard.run(() => node.mget(...keys));
-      for (const json of values) {
-        const account = json ? JSON.parse(json) as Account : undefined;
+      if (keys.length === 0) continue;
+      const logins = keys.map((key) => this.#login(key.slice(this.#account('').length)));
+      const values = await this.#guard.run(() => node.mget(...keys, ...logins));
+      for (const [index, json] of values.slice(0, keys.length).entries()) {
+        const account = json ? withLogin(json, values[keys.length + index] ?? null) : undefined;
         if (account && lastSeen(account) < before) yield account;
       }
     }
@@ -172,7 +204,7 @@ export class RedisAccountStore implements AccountStore {
       ...account.identities.map(this.#identity),
     ];
     const fromId = from?.id ?? '';
-    const keys = [this.#account(account.id), this.#alias(account.id), this.#account(fromId), this.#alias(fromId), ...indexes];
+    const keys = [this.#account(account.id), this.#alias(account.id), this.#account(fromId), this.#alias(fromId), this.#login(fromId), ...indexes];
     const args = [account.id, mode, JSON.stringify(account), fromId, String(seen), String(from?.updatedAt ?? 0)];
     const result = await this.#guard.run(() => this.#redis.eval(WRITE, keys.length, ...keys, ...args));
     if (result !== 'OK') throw new AccountConflictError();

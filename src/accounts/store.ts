@@ -2,7 +2,7 @@
 // (appid, openid) pair, belong to at most one account), so two first logins of one
 // person at the same moment cannot make two accounts: the loser gets AccountConflictError.
 
-import type { Account, AccountId, Identity } from './account.ts';
+import type { Account, AccountId, Identity, LastLogin } from './account.ts';
 import type { Unionid } from '../wechat/types.ts';
 
 export class AccountConflictError extends Error {
@@ -63,13 +63,21 @@ export interface AccountStore {
    */
   merge(into: Account, seen: number, from: Account): Promise<void>;
   /**
+   * Records a login of the account `id` (found and resolved just before): its last login
+   * becomes `login` unless a newer one is recorded. Never a conflict and never a change of
+   * `updatedAt`, so that logins of one person at the same moment do not contend; nothing
+   * happens when the account is gone meanwhile.
+   */
+  touch(id: AccountId, login: LastLogin): Promise<void>;
+  /**
    * Writes `account`, which no longer holds `identity`, and frees that identity's index
    * entry, only if the account has not changed since it was read.
    */
   unlink(account: Account, seen: number, identity: Identity): Promise<void>;
   /**
    * Removes the account and every index entry naming it or an id merged into it, only if
-   * it has not changed since it was read. Its ids stay taken (create refuses them) and
+   * it has not changed since it was read: neither its updatedAt (`seen`) nor its last
+   * login (`account.lastLogin`, which a login may have moved without touching updatedAt). Its ids stay taken (create refuses them) and
    * resolve to nothing: a `sub` is never given to anyone else.
    */
   erase(account: Account, seen: number): Promise<void>;

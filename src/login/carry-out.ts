@@ -4,7 +4,8 @@
 
 import type { Context } from 'koa';
 import type { LoginFacts } from '../accounts/account.ts';
-import { IdentityConflictError } from '../accounts/store.ts';
+import { AccountConflictError, IdentityConflictError } from '../accounts/store.ts';
+import { ACCOUNT_BUSY_NOTE, IDENTITY_CONFLICT_NOTE } from './linking-refusals.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Interaction } from '../oidc/interactions.ts';
 import type { WeChatUser } from '../wechat/types.ts';
@@ -61,9 +62,20 @@ function page({ interaction }: Callback, outcome: Extract<Outcome, { type: 'page
 
 /** Linking refused: WeChat's answer would have merged two people. Nothing changed. */
 const IDENTITY_CONFLICT: Extract<Outcome, { type: 'page' }> = {
-  type: 'page', page: 'conflict', status: 409, retry: false, metric: 'identity_conflict',
-  note: { level: 'error', msg: 'WeChat gave an openid a unionid other than its account\'s: login refused, no account changed' },
+  type: 'page', page: 'conflict', status: 409, retry: false, metric: 'identity_conflict', note: IDENTITY_CONFLICT_NOTE,
 };
+
+/**
+ * The account kept changing under this login's writes (many logins of one person at the
+ * same moment, past every retry): nothing is lost, the person is asked to try again, and a
+ * silent login gives the relying party temporarily_unavailable.
+ */
+function accountBusy({ attempt }: Callback): Outcome {
+  const note = ACCOUNT_BUSY_NOTE;
+  return attempt.silent
+    ? { type: 'rp-error', error: { error: 'temporarily_unavailable', error_description: 'the login could not be recorded now; try again' }, metric: 'account_busy', note }
+    : { type: 'page', page: 'storage', status: 503, retry: true, metric: 'account_busy', note };
+}
 
 async function respondTo(ctx: Context, login: CarryOutParts, callback: Callback, outcome: Outcome): Promise<{ answer: Answer; account?: string; outcome: Outcome }> {
   switch (outcome.type) {
@@ -71,6 +83,7 @@ async function respondTo(ctx: Context, login: CarryOutParts, callback: Callback,
       try {
         return { ...await logIn(ctx, login, callback, outcome.user), outcome };
       } catch (error) {
+        if (error instanceof AccountConflictError) return respondTo(ctx, login, callback, accountBusy(callback));
         if (!(error instanceof IdentityConflictError)) throw error;
         return { answer: page(callback, IDENTITY_CONFLICT), account: error.account, outcome: IDENTITY_CONFLICT };
       }

@@ -11,7 +11,6 @@
 
 import type { Context } from 'koa';
 import QRCode from 'qrcode';
-import { IdentityConflictError } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
 import type { Interaction } from '../oidc/interactions.ts';
@@ -27,6 +26,7 @@ import { FollowScenes } from '../upstreams/wechat-follow/follow-scenes.ts';
 import { browserName, DECLINED_IN_WECHAT } from './handoff.ts';
 import type { Login } from './login.ts';
 import { clientOf, factsOf } from './carry-out.ts';
+import { linkingRefusal } from './linking-refusals.ts';
 import { send } from './answer.ts';
 
 /** What this module uses of the login: its functions can reach nothing else. */
@@ -123,9 +123,10 @@ export async function finishFollow(ctx: Context, login: FollowParts): Promise<vo
     send(ctx, await login.end(ctx, { login: { accountId: account.id, acr: acrForApp(app.appid), amr: [`wechat_${login.upstreams.follow.way}`], remember: true } }));
   } catch (error) {
     if (error instanceof WeChatError) return weChatFailed(ctx, login, app, error, uid);
-    if (!(error instanceof IdentityConflictError)) throw error;
-    login.metrics.login(login.upstreams.follow.way, 'identity_conflict');
-    login.log.error({ uid, app: app.id }, 'WeChat gave an openid a unionid other than its account\'s: login refused, no account changed');
-    errorPage(ctx, { kind: 'conflict', status: 409 });
+    const refused = linkingRefusal(error, `/interaction/${uid}?via=follow`);
+    if (!refused) throw error;
+    login.metrics.login(login.upstreams.follow.way, refused.metric);
+    login.log[refused.note.level]({ uid, app: app.id }, `follow-to-login: ${refused.note.msg}`);
+    errorPage(ctx, refused.page);
   }
 }

@@ -24,6 +24,7 @@ import { failurePage } from '../pages/failure-pages.ts';
 import { appsOfClient } from '../upstreams/choose.ts';
 import { failureOf, wechatFields } from '../wechat/failures.ts';
 import { factsOf } from './carry-out.ts';
+import { linkingRefusal } from './linking-refusals.ts';
 import { send } from './answer.ts';
 
 /** What this module uses of the login: its functions can reach nothing else. */
@@ -102,6 +103,12 @@ async function handoffCallback(ctx: Context, login: HandoffParts): Promise<void>
     login.log.info({ uid: handoff.uid, ip: ctx.ip, appid: app.appid, account: account.id }, 'hand-off confirmed in WeChat');
     handoffNoticePage(ctx, 'done');
   } catch (error) {
+    const refused = linkingRefusal(error);
+    if (refused) {
+      login.metrics.login(login.upstreams.web.way, refused.metric);
+      login.log[refused.note.level]({ uid: handoff.uid, app: app.id }, `hand-off: ${refused.note.msg}`);
+      return errorPage(ctx, refused.page);
+    }
     if (!(error instanceof WeChatError)) throw error;
     const { kind, note } = failureOf(error, app);
     login.log[note.level]({ uid: handoff.uid, app: app.id, wechat: wechatFields(error) }, `hand-off: ${note.msg}`);

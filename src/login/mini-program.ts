@@ -12,7 +12,6 @@
 
 import { errors } from 'oidc-provider';
 import type { AccountLinker } from '../accounts/linking.ts';
-import { IdentityConflictError } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { ExchangedSubject, SubjectTokens } from '../oidc/token-exchange.ts';
@@ -22,6 +21,7 @@ import { WeChatError } from '../wechat/errors.ts';
 import { isWeChatCode, type DirectApp, type WeChatUser } from '../wechat/types.ts';
 import { acrForApp } from './claims.ts';
 import { factsOf } from './carry-out.ts';
+import { linkingRefusal } from './linking-refusals.ts';
 import { appsOfClient } from '../upstreams/choose.ts';
 import { failureOf, wechatFields } from '../wechat/failures.ts';
 
@@ -85,10 +85,13 @@ export function miniProgramLogins(parts: MiniProgramParts): SubjectTokens {
         parts.log.info({ app: app.id, account: account.id }, 'mini program login succeeded');
         return { accountId: account.id, amr: [`wechat_${parts.signIn.way}`], acr: acrForApp(app.appid) };
       } catch (error) {
-        if (!(error instanceof IdentityConflictError)) throw error;
-        parts.metrics.login(parts.signIn.way, 'identity_conflict');
-        parts.log.error({ app: app.id }, 'WeChat gave an openid a unionid other than its account\'s: login refused, no account changed');
-        throw new errors.InvalidRequest('this WeChat identity conflicts with an existing account');
+        const refused = linkingRefusal(error);
+        if (!refused) throw error;
+        parts.metrics.login(parts.signIn.way, refused.metric);
+        parts.log[refused.note.level]({ app: app.id }, `mini program login: ${refused.note.msg}`);
+        throw refused.metric === 'account_busy'
+          ? new errors.TemporarilyUnavailable('the login could not be recorded now; try again')
+          : new errors.InvalidRequest('this WeChat identity conflicts with an existing account');
       }
     },
   };

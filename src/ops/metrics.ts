@@ -16,7 +16,9 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 
 export type LoginOutcome =
   | 'success' | 'refused' | 'snapshot' | 'code_rejected' | 'misconfigured' | 'unavailable'
-  | 'login_required' | 'consent_required' | 'state_invalid' | 'identity_conflict';
+  | 'login_required' | 'consent_required' | 'state_invalid' | 'identity_conflict'
+  /** The account kept changing under the login's writes past every retry (logins of one person at once). */
+  | 'account_busy';
 
 export class BrokerMetrics {
   readonly registry = new Registry();

@@ -62,6 +62,18 @@ export class PersonalData {
     return account;
   }
 
+  /**
+   * The retention job's erasure: `listed` goes only if it is exactly as it was when the job
+   * listed it as idle; someone who logged in since (or an account that changed, or was
+   * merged into another) stays. False when it stayed.
+   */
+  async eraseIdle(listed: Account): Promise<boolean> {
+    if (!await this.#parts.linker.eraseUnchanged(listed)) return false;
+    const held = await this.#parts.records.endAll(subsOf(listed));
+    this.#parts.log.info({ privacy: { action: 'erase', sub: listed.id, by: 'retention', sessions: held.sessions.length, grants: held.grants.length } }, 'account erased');
+    return true;
+  }
+
   /** Takes one identity out of the account; it logs in as a new account from then on. */
   async unlink(sub: AccountId, identity: Identity, requester: Requester): Promise<Account | undefined> {
     const account = await this.#parts.linker.unlink(sub, identity);

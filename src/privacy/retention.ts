@@ -60,7 +60,7 @@ export class Retention {
     if (!await locks.insert(LOCK_ID, { at: now }, Math.ceil(this.#interval() / 1000))) return undefined;
     let erased = 0;
     for await (const account of accounts.idleSince(now - days * DAY_MS)) {
-      if (await this.#parts.personalData().erase(account.id, { by: 'retention' })) erased += 1;
+      if (await this.#parts.personalData().eraseIdle(account)) erased += 1;
     }
     log.info({ retention: { days, erased } }, `account retention: ${erased} accounts with no login for ${days} days erased`);
     return erased;

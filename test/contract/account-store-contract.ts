@@ -197,4 +197,54 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     t.false(idle.includes(loggedInLately.id));
     t.false(idle.includes(fresh.id));
   });
+
+  test(`${backend} accounts: 32 logins of one person at the same moment all succeed, one account, the newest last login kept`, async (t) => {
+    let clock = Date.now();
+    const linker = new AccountLinker(store(), () => { clock += 1; return clock; });
+    const unionid = randomUUID() as Unionid;
+    const mp = identity();
+    const first = await linker.resolve({ identity: mp, unionid, client: 'rp-0' });
+    const before = (await store().findById(first.id))!.updatedAt;
+    const logins = await Promise.allSettled(Array.from({ length: 32 }, (_, i) => linker.resolve({ identity: mp, unionid, client: `rp-${i + 1}` })));
+    t.deepEqual(logins.filter((login) => login.status === 'rejected'), [], 'no login failed');
+    const accounts = logins.map((login) => (login as PromiseFulfilledResult<Account>).value);
+    t.is(new Set(accounts.map((resolved) => resolved.id)).size, 1);
+    const stored = await store().findById(first.id);
+    const newest = Math.max(...accounts.map((resolved) => resolved.lastLogin!.at));
+    t.is(stored?.lastLogin?.at, newest, 'the newest login is the last login');
+    t.is(stored?.lastLogin?.client, accounts.find((resolved) => resolved.lastLogin!.at === newest)!.lastLogin!.client);
+    t.is(stored?.updatedAt, before, 'a login that changes nothing else does not rewrite the account');
+  });
+
+  test(`${backend} accounts: an older login recorded after a newer one does not replace it`, async (t) => {
+    const created = account({ lastLogin: { at: 2000, appid: 'wxmp' as AppId, client: 'newer' } });
+    await store().create(created);
+    await store().touch(created.id, { at: 1000, appid: 'wxmp' as AppId, client: 'older' });
+    t.is((await store().findById(created.id))?.lastLogin?.client, 'newer');
+    await store().touch(created.id, { at: 3000, appid: 'wxmp' as AppId, client: 'newest' });
+    t.is((await store().findById(created.id))?.lastLogin?.client, 'newest');
+    await store().touch(randomUUID() as AccountId, { at: 3000, appid: 'wxmp' as AppId });
+    t.pass('a login recorded for an account gone meanwhile changes nothing');
+  });
+
+  test(`${backend} accounts: someone who logs in between being listed as idle and being erased stays`, async (t) => {
+    const day = 86_400_000;
+    const now = Date.now();
+    const linker = new AccountLinker(store());
+    const idle = account({ createdAt: now - 400 * day, updatedAt: now - 400 * day, lastLogin: { at: now - 390 * day, appid: 'wxmp' as AppId } });
+    await store().create(idle);
+    let listed: Account | undefined;
+    for await (const found of store().idleSince(now - 365 * day)) if (found.id === idle.id) listed = found;
+    t.truthy(listed);
+    await linker.resolve({ identity: idle.identities[0]!, client: 'rp' });
+    t.false(await linker.eraseUnchanged(listed!), 'the erasure is refused');
+    t.truthy(await store().findById(idle.id), 'the person who came back keeps their account');
+    let again: Account | undefined;
+    for await (const found of store().idleSince(now - 365 * day)) if (found.id === idle.id) again = found;
+    t.is(again, undefined, 'and is no longer idle');
+    const stillIdle = account({ createdAt: now - 400 * day, updatedAt: now - 400 * day });
+    await store().create(stillIdle);
+    t.true(await linker.eraseUnchanged(stillIdle), 'an account unchanged since it was listed is erased');
+    t.is(await store().findById(stillIdle.id), undefined);
+  });
 }

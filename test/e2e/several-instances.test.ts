@@ -1,12 +1,13 @@
 // Two broker instances sharing one real Redis behind a round-robin proxy: logins whose
-// requests alternate between instances, an instance killed mid-login, concurrent
-// redemptions, a Redis restart (AOF) and a paused Redis.
+// requests alternate between instances, an instance killed mid-login, logins of one
+// person at the same moment, concurrent redemptions, a Redis restart (AOF) and a paused Redis.
 
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { launchChromium, newPerson, USER_AGENTS } from '../helpers/browser.ts';
+import { inWeChatLoginByFetch } from '../helpers/fetch-login.ts';
 import { startBrokerCluster, type BrokerCluster } from '../helpers/cluster.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { createRp, type Check, type Rp } from '../helpers/rp.ts';
@@ -79,6 +80,18 @@ test.serial('an instance killed while the person is on the WeChat page: the logi
   t.truthy(tokens.claims()!.sub);
   await context.close();
   await brokers.restart(0);
+});
+
+test.serial('16 logins of one person at the same moment, inside WeChat, across both instances: every one lands at the app with a code, one sub', async (t) => {
+  const logins = await Promise.all(Array.from({ length: 16 }, async () => {
+    const { url, check } = await rp.start();
+    const landed = await inWeChatLoginByFetch(url, { issuer: brokers.issuer, direct: brokers.issuer }, brokers.simulator.url, 'chen', USER_AGENTS.wechat);
+    return { landed: new URL(landed), check };
+  }));
+  const answers = logins.map(({ landed }) => Object.fromEntries(landed.searchParams));
+  t.deepEqual(answers.filter((answer) => !answer.code), [], 'no login ended in an error');
+  const subs = await Promise.all(logins.map(async ({ landed, check }) => (await rp.finish(landed, check)).claims()!.sub));
+  t.is(new Set(subs).size, 1);
 });
 
 test.serial('20 concurrent redemptions of one code: exactly one success, invalid_grant for the rest', async (t) => {

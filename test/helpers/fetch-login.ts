@@ -52,9 +52,13 @@ export async function follow(url: string, jar: ReturnType<typeof cookieJar>, bro
   }
 }
 
-/** The callback WeChat sends the browser to, followed to wherever the login ends (the relying party). */
+/**
+ * The callback WeChat sends the browser to, followed to wherever the login ends (the
+ * relying party), or to WeChat again when the broker asks for a broader scope.
+ */
 async function deliverCallback(callback: URL, jar: ReturnType<typeof cookieJar>, broker: Broker, userAgent?: string): Promise<string> {
   const page = await follow(callback.href, jar, broker, userAgent);
+  if (!page.url.startsWith(broker.issuer)) return page.url;
   const next = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(await page.response.text())?.[1]?.replaceAll('&amp;', '&');
   if (!next) throw new Error(`the callback did not send the browser on (${page.response.status})`);
   return (await follow(next, jar, broker, userAgent)).url;
@@ -93,4 +97,22 @@ export async function webLoginByFetch(authorizeUrl: string, broker: Broker, simu
   const component = wechat.searchParams.get('component_appid') ?? undefined;
   const code = await issueCode(simulator, appid, user, 'snsapi_base', undefined, component);
   return deliverCallback(callbackOf(wechat, code, component ? { appid } : {}), jar, broker, userAgent);
+}
+
+/**
+ * Logs `user` in inside the WeChat browser at `broker`, by plain HTTP requests: the
+ * authorization URL's answers up to WeChat's authorize page, the code WeChat gives for
+ * its scope (snsapi_base, then snsapi_userinfo when the broker asks for more), the
+ * callback, on to the relying party. Returns where the browser ended.
+ */
+export async function inWeChatLoginByFetch(authorizeUrl: string, broker: Broker, simulator: string, user: string, userAgent: string): Promise<string> {
+  const jar = cookieJar();
+  let wechat = new URL((await follow(authorizeUrl, jar, broker, userAgent)).url);
+  for (;;) {
+    const scope = wechat.searchParams.get('scope') as 'snsapi_base' | 'snsapi_userinfo';
+    const code = await issueCode(simulator, wechat.searchParams.get('appid')!, user, scope);
+    const landed = await deliverCallback(callbackOf(wechat, code), jar, broker, userAgent);
+    if (!landed.startsWith(simulator)) return landed;
+    wechat = new URL(landed);
+  }
 }

@@ -5,7 +5,8 @@ import test from 'ava';
 import type { AccountId, LoginFacts } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
 import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
-import { IdentityConflictError } from '../../src/accounts/store.ts';
+import { AccountConflictError, IdentityConflictError } from '../../src/accounts/store.ts';
+import { linkingRefusal } from '../../src/login/linking-refusals.ts';
 import type { AppId, Openid, Unionid } from '../../src/wechat/types.ts';
 
 const MP = 'wxmp' as AppId;
@@ -125,4 +126,22 @@ test('the memory store follows merged ids in its unionid and identity lookups, a
   t.is((await store.findByUnionid('u-1' as Unionid))?.id, older.id);
   t.is((await store.findByIdentity({ appid: OPEN, openid: 'o-2' as Openid }))?.id, older.id);
   t.not(younger.id, older.id);
+});
+
+test('a conflict that outlasts every retry reaches the caller as AccountConflictError, after six reads, never as anything else', async (t) => {
+  const { store, linker } = setup();
+  await linker.resolve(facts(MP, 'o-busy', undefined, 'Ann'));
+  let reads = 0;
+  const findByIdentity = store.findByIdentity.bind(store);
+  store.findByIdentity = (identity) => { reads += 1; return findByIdentity(identity); };
+  // Somebody else changes the account between each read and each write.
+  store.update = async () => { throw new AccountConflictError(); };
+  await t.throwsAsync(linker.resolve(facts(MP, 'o-busy', undefined, 'Ann renamed')), { instanceOf: AccountConflictError });
+  t.is(reads, 6);
+});
+
+test('the store\'s refusals come to pages and metrics, never a 500: a merge of two people is refused (409), a busy account is "try again" (503)', (t) => {
+  t.like(linkingRefusal(new IdentityConflictError('a' as AccountId)), { metric: 'identity_conflict', page: { kind: 'conflict', status: 409 } });
+  t.like(linkingRefusal(new AccountConflictError(), '/again'), { metric: 'account_busy', page: { kind: 'storage', status: 503, retryHref: '/again' } });
+  t.is(linkingRefusal(new Error('anything else')), undefined);
 });
