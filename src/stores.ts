@@ -77,7 +77,12 @@ export function openStores(settings: StorageSettings, events: StoreEvents): Stor
     async ping() {
       await Promise.all([protocol.ping(), protocol.kind === 'mongodb' ? undefined : mongo?.ping()]);
     },
-    ready: async (timeoutMs) => (redis ? redisReady(redis, timeoutMs) : true),
+    // Redis answering, and MongoDB connected with its setup done (its indexes exist): what a
+    // store needs before a write, so that a CLI run does not start before it.
+    ready: async (timeoutMs) => (await Promise.all([
+      redis ? redisReady(redis, timeoutMs) : true,
+      mongo ? mongo.whenReady(timeoutMs) : true,
+    ])).every(Boolean),
     async close() {
       if (protocol instanceof MemoryStorage) protocol.close();
       if (redis) await redis.quit().catch(() => redis.disconnect());

@@ -64,6 +64,8 @@ export class MongoConnection {
   readonly #events: MongoEvents;
   #connected = false;
   #closed = false;
+  /** Settles once: true when connected and set up, false when the deployment can never work. */
+  readonly #settled = Promise.withResolvers<boolean>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(settings: MongoSettings, events: MongoEvents, observe?: StorageObserver) {
@@ -119,6 +121,8 @@ export class MongoConnection {
     if (this.#closed) return;
     try {
       await this.#connectAndSetUp();
+      if (this.#closed) return;
+      this.#settled.resolve(true);
       this.#events.onReady();
     } catch (error) {
       if (this.#closed) return;
@@ -134,6 +138,7 @@ export class MongoConnection {
       const fatal = await checkDeployment(this.#db);
       if (fatal) {
         this.#closed = true;
+        this.#settled.resolve(false);
         this.#events.onFatal(fatal);
         return;
       }
@@ -154,6 +159,17 @@ export class MongoConnection {
   run<T>(call: () => Promise<T>, isAnswer?: (error: unknown) => boolean): Promise<T> {
     if (!this.#connected) return this.#guard.run(() => Promise.reject(new StorageUnavailableError(STORE, 'not connected yet')));
     return this.#guard.run(call, isAnswer);
+  }
+
+  /** Whether MongoDB got connected and set up within `timeoutMs` (false at once for a deployment that can never work). */
+  async whenReady(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+    try {
+      return await Promise.race([this.#settled.promise, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Resolves when MongoDB is connected, set up and answering; rejects with why not otherwise. */

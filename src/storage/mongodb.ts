@@ -31,7 +31,8 @@ const SETUP = 'protocol indexes';
 /** A stored record: the payload as text, and the fields queries use. */
 export interface RecordDoc {
   _id: string;
-  payload: string;
+  /** The payload as JSON text; versions before 0.1 stored it as a sub-document, which still reads. */
+  payload: string | AdapterPayload;
   expiresAt?: Date;
   grantId?: string;
   accountId?: string;
@@ -58,7 +59,7 @@ export function toRecordDoc(model: string, id: string, payload: AdapterPayload, 
 
 /** The payload of a stored record (its `consumed` from the field beside it). */
 export function fromRecordDoc(doc: RecordDoc): AdapterPayload {
-  const payload = JSON.parse(doc.payload) as AdapterPayload;
+  const payload = typeof doc.payload === 'string' ? JSON.parse(doc.payload) as AdapterPayload : doc.payload;
   return doc.consumed === undefined ? payload : { ...payload, consumed: doc.consumed };
 }
 
@@ -74,6 +75,34 @@ async function createIndexes(collection: Collection<RecordDoc>): Promise<void> {
   ]);
 }
 
+/**
+ * A filter value at the store boundary: the driver drops undefined keys (ignoreUndefined),
+ * so `{_id: undefined}` would match any record and a `deleteMany({grantId: undefined})`
+ * every one. A caller's bug must fail here instead.
+ */
+export class UndefinedKeyError extends TypeError {
+  readonly code = 'UNDEFINED_KEY';
+  constructor(name: string) {
+    super(`MongoDB storage: ${name} must be a non-empty string`);
+    this.name = 'UndefinedKeyError';
+  }
+}
+
+function key(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '') throw new UndefinedKeyError(name);
+  return value;
+}
+
+/** `call`, once every key is a non-empty string; else a rejection, and nothing sent. */
+export function checkedKeys<T>(keys: ReadonlyArray<[unknown, string]>, call: () => Promise<T>): Promise<T> {
+  try {
+    for (const [value, name] of keys) key(value, name);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return call();
+}
+
 class MongoAdapter implements StorageAdapter {
   readonly #connection: MongoConnection;
   readonly #collection: Collection<RecordDoc>;
@@ -85,14 +114,15 @@ class MongoAdapter implements StorageAdapter {
     this.#collection = connection.collection<RecordDoc>(`${PREFIX}${model}`);
   }
 
-  #run<T>(call: () => Promise<T>): Promise<T> {
-    return this.#connection.run(call);
+  /** One operation, after its keys were checked (a bad key rejects before anything is sent). */
+  #run<T>(call: () => Promise<T>, ...keys: Array<[unknown, string]>): Promise<T> {
+    return checkedKeys(keys, () => this.#connection.run(call));
   }
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     return this.#run(async () => {
       await this.#collection.replaceOne({ _id: id }, toRecordDoc(this.#model, id, payload, expiresIn), { upsert: true });
-    });
+    }, [id, 'id']);
   }
 
   /**
@@ -108,20 +138,20 @@ class MongoAdapter implements StorageAdapter {
         if ((error as { code?: unknown }).code === DUPLICATE_KEY) return false;
         throw error;
       }
-    });
+    }, [id, 'id']);
   }
 
   /** The newest live record matching `filter`. */
-  #findOne(filter: Record<string, unknown>): Promise<AdapterPayload | undefined> {
+  #findOne(name: string, value: string, filter: Record<string, unknown>): Promise<AdapterPayload | undefined> {
     return this.#run(async () => {
       const doc = await this.#collection.findOne({ ...filter, ...live() }, { sort: { expiresAt: -1 } });
       return doc ? fromRecordDoc(doc) : undefined;
-    });
+    }, [value, name]);
   }
 
-  find(id: string) { return this.#findOne({ _id: id }); }
-  findByUid(uid: string) { return this.#findOne({ uid }); }
-  findByUserCode(userCode: string) { return this.#findOne({ userCode }); }
+  find(id: string) { return this.#findOne('id', id, { _id: id }); }
+  findByUid(uid: string) { return this.#findOne('uid', uid, { uid }); }
+  findByUserCode(userCode: string) { return this.#findOne('userCode', userCode, { userCode }); }
 
   claim(id: string): Promise<AdapterPayload | undefined> {
     return this.#run(async () => {
@@ -131,11 +161,11 @@ class MongoAdapter implements StorageAdapter {
         { $set: { consumed } },
       );
       return before ? { ...fromRecordDoc(before), consumed } : undefined;
-    });
+    }, [id, 'id']);
   }
 
   destroy(id: string): Promise<void> {
-    return this.#run(async () => { await this.#collection.deleteOne({ _id: id }); });
+    return this.#run(async () => { await this.#collection.deleteOne({ _id: id }); }, [id, 'id']);
   }
 
   findByAccount(accountId: string): Promise<AccountRecord[]> {
@@ -143,14 +173,14 @@ class MongoAdapter implements StorageAdapter {
       if (!accountOf(this.#model, { accountId })) return [];
       const docs = await this.#collection.find({ accountId, ...live() }).toArray();
       return docs.map((doc) => ({ id: doc._id, payload: fromRecordDoc(doc) }));
-    });
+    }, [accountId, 'accountId']);
   }
 
   /** Every token issued under the grant, in every token model's collection. */
   revokeByGrantId(grantId: string): Promise<void> {
     return this.#run(async () => {
       await Promise.all([...GRANT_TOKEN_MODELS].map((model) => this.#connection.collection<RecordDoc>(`${PREFIX}${model}`).deleteMany({ grantId })));
-    });
+    }, [grantId, 'grantId']);
   }
 }
 

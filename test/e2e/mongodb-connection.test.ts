@@ -3,7 +3,12 @@
 // up later, down again and back, and a standalone server refused at start.
 
 import test from 'ava';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { startBroker } from '../helpers/broker.ts';
+import { CHILD_ENV } from '../helpers/process.ts';
 import { startMongoStandIn, type MongoStandIn } from '../helpers/mongo-standin.ts';
 import { freePort } from '../helpers/ports.ts';
 import { until } from '../helpers/wait.ts';
@@ -67,4 +72,37 @@ test('a standalone MongoDB (no replica set): the broker stops with one line nami
   } finally {
     await mongo.close();
   }
+});
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `npm run accounts -- …` as an operator runs it, without blocking this process (the stand-in answers from here). */
+async function accountsCli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    const { stderr } = await promisify(execFile)(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
+      cwd: ROOT, env: { ...CHILD_ENV, WECHAT_SIMULATOR_PORT: '0', ...env }, timeout: 120_000,
+    });
+    return { code: 0, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stderr?: string };
+    return { code: failed.code ?? -1, stderr: failed.stderr ?? '' };
+  }
+}
+
+test('the accounts CLI with MongoDB waits for the connection and the indexes before its command; MongoDB down: one clear line', async (t) => {
+  const port = await freePort();
+  const mongo = await startMongoStandIn({ port });
+  try {
+    const sub = randomUUID();
+    const shown = await accountsCli({ MONGODB_URI: uri(port) }, 'show', sub);
+    t.regex(shown.stderr, /no such account/, 'the command ran and the account store answered');
+    t.notRegex(shown.stderr, /not connected yet|unavailable/);
+    t.true(mongo.commands.some((command) => command.name === 'createIndexes' && command.body.createIndexes === 'accounts'), 'after the indexes were made');
+    t.true(mongo.commands.some((command) => command.name === 'find' && command.body.find === 'accounts'), 'and MongoDB got the query');
+  } finally {
+    await mongo.close();
+  }
+  const down = await accountsCli({ MONGODB_URI: uri(await freePort()), STORAGE_TIMEOUT_MS: '500' }, 'show', randomUUID());
+  t.not(down.code, 0);
+  t.regex(down.stderr, /storage is not reachable/);
 });

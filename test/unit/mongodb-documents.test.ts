@@ -15,8 +15,9 @@ import { BSON } from 'bson';
 import type { AccountId } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
 import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
-import { toAccountDoc } from '../../src/accounts/mongodb-store.ts';
-import { fromRecordDoc, MODELS, toRecordDoc } from '../../src/storage/mongodb.ts';
+import { MongoAccountStore, toAccountDoc } from '../../src/accounts/mongodb-store.ts';
+import { fromRecordDoc, MODELS, MongoStorage, toRecordDoc, UndefinedKeyError } from '../../src/storage/mongodb.ts';
+import { MongoConnection } from '../../src/storage/mongodb-connection.ts';
 import type { AppId, Openid, Unionid } from '../../src/wechat/types.ts';
 
 const wire = (doc: object): Record<string, unknown> => BSON.deserialize(BSON.serialize(doc));
@@ -77,4 +78,24 @@ test('a record with expiresIn 0 expires at once, not never', (t) => {
 test('every model the broker keeps records in has its MongoDB collection', (t) => {
   const own = [ATTEMPT_MODEL, HANDOFF_MODEL, ANSWER_MODEL, TICKET_MODEL, TOKEN_MODEL, LOCK_MODEL, ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL, SCENE_MODEL, SCAN_MODEL, LINK_MODEL, RETENTION_LOCK_MODEL];
   t.deepEqual(own.filter((model) => !(MODELS as readonly string[]).includes(model)), []);
+});
+
+test('a record an earlier version stored with its payload as a sub-document still reads', (t) => {
+  const legacy = { _id: 'S1', payload: { accountId: 'a1', exp: 1_900_000_000, kind: 'Session' } };
+  t.deepEqual(fromRecordDoc(legacy), { accountId: 'a1', exp: 1_900_000_000, kind: 'Session' });
+  t.deepEqual(fromRecordDoc({ ...legacy, consumed: 5 }), { ...legacy.payload, consumed: 5 });
+});
+
+test('an undefined or empty key is refused at the store boundary, before anything is sent (the driver would drop it and match every record)', async (t) => {
+  const events = { onProblem: () => undefined, onReady: () => undefined, onFatal: () => undefined };
+  const connection = new MongoConnection({ uri: 'mongodb://127.0.0.1:9/never', timeoutMs: 100 }, events);
+  const sessions = new MongoStorage(connection).adapter('Session');
+  const accounts = new MongoAccountStore(connection);
+  for (const call of [
+    () => sessions.destroy(undefined as never), () => sessions.find(''), () => sessions.revokeByGrantId(undefined as never), () => sessions.findByAccount(undefined as never),
+    () => accounts.findById(undefined as never), () => accounts.findByUnionid(undefined as never), () => accounts.touch(undefined as never, { at: 1, appid: 'wx' as AppId }),
+  ]) {
+    await t.throwsAsync(call(), { instanceOf: UndefinedKeyError });
+  }
+  await connection.close();
 });
