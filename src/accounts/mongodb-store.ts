@@ -21,6 +21,8 @@ const STORE = 'MongoDB (accounts)';
 const SETUP = 'account indexes';
 const DUPLICATE_KEY = 11000;
 const MAX_ALIAS_HOPS = 8;
+/** Idle accounts the retention job reads from MongoDB at a time. */
+const IDLE_BATCH = 500;
 const UNIONID_INDEX = 'unionid_1';
 const UNIONID_FILTER = { unionid: { $type: 'string' } };
 
@@ -95,6 +97,9 @@ async function setUpAccounts(db: Db): Promise<void> {
   await accounts.createIndexes([
     { key: { unionid: 1 }, name: UNIONID_INDEX, unique: true, partialFilterExpression: UNIONID_FILTER },
     { key: { identityKeys: 1 }, unique: true },
+    // The retention job's two ways to be idle: a last login before the cut-off, or none and created before it.
+    { key: { 'lastLogin.at': 1 } },
+    { key: { createdAt: 1 } },
   ]);
 }
 
@@ -206,10 +211,19 @@ export class MongoAccountStore implements AccountStore {
     });
   }
 
+  /** Through a cursor, a batch at a time (each branch of the \$or has its index): never every idle account in memory at once. */
   async* idleSince(before: number): AsyncIterable<Account> {
     const idle = { $or: [{ 'lastLogin.at': { $lt: before } }, { lastLogin: { $exists: false }, createdAt: { $lt: before } }] };
-    const docs = await this.#read(() => this.#accounts.find(idle).toArray());
-    for (const doc of docs) yield toAccount(doc);
+    const cursor = await this.#read(async () => this.#accounts.find(idle).batchSize(IDLE_BATCH));
+    try {
+      for (;;) {
+        const doc = await this.#read(() => cursor.next());
+        if (!doc) return;
+        yield toAccount(doc);
+      }
+    } finally {
+      await cursor.close();
+    }
   }
 
   #transaction(work: (session: ClientSession) => Promise<void>): Promise<void> {

@@ -41,6 +41,8 @@ test('MongoDB down at start: the broker runs, /readyz says 503 and pages 503 at 
     t.deepEqual((accounts!.body.indexes as Array<Record<string, unknown>>).find((index) => index.name === 'unionid_1'), {
       key: { unionid: 1 }, name: 'unionid_1', unique: true, partialFilterExpression: { unionid: { $type: 'string' } },
     }, 'the unique unionid index covers string unionids only');
+    const keys = (accounts!.body.indexes as Array<{ key: Record<string, number> }>).map((index) => JSON.stringify(index.key));
+    t.true(keys.includes('{"lastLogin.at":1}') && keys.includes('{"createdAt":1}'), 'the retention job\'s query has its indexes');
     t.true(created.some((command) => command.body.createIndexes === 'oidc_Session'), 'the protocol indexes were made before readiness');
     t.true(mongo.commands.some((command) => command.name === 'update' && command.body.update === 'accounts'), 'older null values were migrated');
 
