@@ -1,8 +1,9 @@
 // Accounts in MongoDB. Unique indexes make the store refuse a second account for a
 // unionid or an (appid, openid): `identityKeys` holds one "appid openid" string per
 // identity, because a unique compound index over an array of sub-documents would not
-// pair each appid with its own openid; the unionid index covers only documents whose
-// unionid is a string (a missing unionid is never stored, not even as null). Writes are
+// pair each appid with its own openid; the unionid index covers only documents that
+// have a unionid (a missing unionid is never stored, not even as null; what earlier
+// versions left is changed once, by numbered migrations). Writes are
 // refused until those indexes exist, and are conditional on the account not having
 // changed since it was read, so that the linker's retry settles concurrent logins. A
 // merge moves one document into another, and an erasure removes one, inside a
@@ -12,6 +13,7 @@
 import { MongoServerError, type ClientSession, type Db } from 'mongodb';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import { checkedKeys } from '../storage/mongodb.ts';
+import { migrate, type Migration } from '../storage/mongodb-migrations.ts';
 import type { MongoConnection } from '../storage/mongodb-connection.ts';
 import type { Unionid } from '../wechat/types.ts';
 import { subsOf, type Account, type AccountId, type Identity, type LastLogin, type Profile } from './account.ts';
@@ -23,8 +25,9 @@ const DUPLICATE_KEY = 11000;
 const MAX_ALIAS_HOPS = 8;
 /** Idle accounts the retention job reads from MongoDB at a time. */
 const IDLE_BATCH = 500;
-const UNIONID_INDEX = 'unionid_1';
-const UNIONID_FILTER = { unionid: { $type: 'string' } };
+/** No null is ever written, so present is enough (and is understood everywhere, DocumentDB included). */
+const UNIONID_FILTER = { unionid: { $exists: true } };
+const UNIONID_INDEX = { key: { unionid: 1 }, name: 'unionid_unique', unique: true, partialFilterExpression: UNIONID_FILTER };
 
 export interface AccountDoc {
   _id: string;
@@ -82,20 +85,38 @@ function toAccount(doc: AccountDoc): Account {
   });
 }
 
-/**
- * Once per connection: older versions wrote null for absent values, and their unionid
- * index matched null too (so it allowed one such account in the whole database). Unset
- * those nulls, drop that index, then make the indexes (idempotent).
- */
+/** What earlier versions left, changed once per deployment (storage/mongodb-migrations.ts). */
+export const ACCOUNT_MIGRATIONS: readonly Migration[] = [
+  {
+    // Older versions wrote null for absent values, and their unionid index matched null too.
+    id: 1,
+    name: 'accounts: unset the null unionid and profile fields of earlier versions',
+    async run(db) {
+      const accounts = db.collection<AccountDoc>('accounts');
+      await accounts.updateMany({ unionid: { $type: 'null' } } as never, { $unset: { unionid: '' } });
+      await accounts.updateMany({ 'profile.nickname': { $type: 'null' } } as never, { $unset: { 'profile.nickname': '' } });
+      await accounts.updateMany({ 'profile.picture': { $type: 'null' } } as never, { $unset: { 'profile.picture': '' } });
+    },
+  },
+  {
+    // A partial filter on $exists, which Amazon DocumentDB accepts too; the new unique index
+    // is built before the old one goes, so uniqueness is enforced throughout.
+    id: 2,
+    name: 'accounts: the unique unionid index filters on $exists (built before unionid_1 is dropped)',
+    async run(db) {
+      const accounts = db.collection<AccountDoc>('accounts');
+      await accounts.createIndexes([UNIONID_INDEX]);
+      const old = (await accounts.listIndexes().toArray()).some((index) => index.name === 'unionid_1');
+      if (old) await accounts.dropIndex('unionid_1');
+    },
+  },
+];
+
+/** Once per connection: the migrations not run yet, then the indexes (idempotent, cheap when they exist). */
 async function setUpAccounts(db: Db): Promise<void> {
-  const accounts = db.collection<AccountDoc>('accounts');
-  await accounts.updateMany({ unionid: { $type: 'null' } } as never, { $unset: { unionid: '' } });
-  await accounts.updateMany({ 'profile.nickname': { $type: 'null' } } as never, { $unset: { 'profile.nickname': '' } });
-  await accounts.updateMany({ 'profile.picture': { $type: 'null' } } as never, { $unset: { 'profile.picture': '' } });
-  const existing = (await accounts.listIndexes().toArray().catch(() => [])).find((index) => index.name === UNIONID_INDEX);
-  if (existing && JSON.stringify(existing.partialFilterExpression) !== JSON.stringify(UNIONID_FILTER)) await accounts.dropIndex(UNIONID_INDEX);
-  await accounts.createIndexes([
-    { key: { unionid: 1 }, name: UNIONID_INDEX, unique: true, partialFilterExpression: UNIONID_FILTER },
+  await migrate(db, ACCOUNT_MIGRATIONS);
+  await db.collection<AccountDoc>('accounts').createIndexes([
+    UNIONID_INDEX,
     { key: { identityKeys: 1 }, unique: true },
     // The retention job's two ways to be idle: a last login before the cut-off, or none and created before it.
     { key: { 'lastLogin.at': 1 } },

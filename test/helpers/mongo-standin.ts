@@ -2,8 +2,9 @@
 // Node.js driver's connection handshake and simple commands: the legacy OP_QUERY
 // handshake (answered with OP_REPLY) and OP_MSG commands. `hello`/`isMaster` answer as a
 // replica-set primary (or, with `standalone`, as a standalone server); every other
-// command succeeds with an empty answer (no documents, an empty cursor) and is recorded,
-// so a test can see which commands the broker sent (indexes made, migrations run).
+// command succeeds with an empty answer (no documents, an empty cursor; a `find` on a
+// collection given in `collections` answers its documents, whatever the filter) and is
+// recorded, so a test can see which commands the broker sent (indexes made, migrations run).
 //
 // What it does NOT cover: storing or returning data, queries, transactions, sessions,
 // authentication, TLS, compression, replica set elections or several members, write
@@ -77,7 +78,9 @@ function msgCommand(message: Buffer): { body: Record<string, unknown>; flags: nu
   return { body: {}, flags };
 }
 
-function answer(port: number, name: string, body: Record<string, unknown>, standalone: boolean, connectionId: number): Record<string, unknown> {
+type Collections = Readonly<Record<string, ReadonlyArray<Record<string, unknown>>>>;
+
+function answer(port: number, name: string, body: Record<string, unknown>, standalone: boolean, connectionId: number, collections: Collections = {}): Record<string, unknown> {
   const lower = name.toLowerCase();
   if (lower === 'hello' || lower === 'ismaster') {
     const me = `127.0.0.1:${port}`;
@@ -89,10 +92,11 @@ function answer(port: number, name: string, body: Record<string, unknown>, stand
     };
   }
   const collection = typeof body[name] === 'string' ? body[name] : '$cmd';
-  return { ok: 1, n: 0, nModified: 0, value: null, cursor: { id: Long.fromNumber(0), ns: `${String(body.$db)}.${collection}`, firstBatch: [] } };
+  const firstBatch = lower === 'find' ? collections[String(collection)] ?? [] : [];
+  return { ok: 1, n: 0, nModified: 0, value: null, cursor: { id: Long.fromNumber(0), ns: `${String(body.$db)}.${collection}`, firstBatch } };
 }
 
-export async function startMongoStandIn(options: { port?: number; standalone?: boolean } = {}): Promise<MongoStandIn> {
+export async function startMongoStandIn(options: { port?: number; standalone?: boolean; collections?: Collections } = {}): Promise<MongoStandIn> {
   const commands: Command[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
@@ -114,12 +118,12 @@ export async function startMongoStandIn(options: { port?: number; standalone?: b
           const body = queryCommand(message);
           const name = Object.keys(body)[0] ?? '';
           commands.push({ name, body });
-          socket.write(opReply(requestId, answer(port, name, body, Boolean(options.standalone), connectionId)));
+          socket.write(opReply(requestId, answer(port, name, body, Boolean(options.standalone), connectionId, options.collections)));
         } else if (opCode === OP_MSG) {
           const { body, flags } = msgCommand(message);
           const name = Object.keys(body)[0] ?? '';
           commands.push({ name, body });
-          if (!(flags & MORE_TO_COME)) socket.write(opMsg(requestId, answer(port, name, body, Boolean(options.standalone), connectionId)));
+          if (!(flags & MORE_TO_COME)) socket.write(opMsg(requestId, answer(port, name, body, Boolean(options.standalone), connectionId, options.collections)));
         } else {
           socket.destroy();
         }
