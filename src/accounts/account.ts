@@ -39,9 +39,13 @@ export interface Account {
   readonly detached?: readonly Identity[];
 }
 
-/** The moment of the account's last sign of life: its last login, or its creation. */
+/**
+ * The moment of the account's last sign of life: its last login, or, for an account
+ * written before logins were recorded, its last change (never merely its creation: an
+ * upgrade that switches retention on must not erase people who were active all along).
+ */
 export function lastSeen(account: Account): number {
-  return account.lastLogin?.at ?? account.createdAt;
+  return account.lastLogin?.at ?? account.updatedAt;
 }
 
 /** The account's own id and every id merged into it: all the `sub`s it answers to. */

@@ -118,9 +118,9 @@ async function setUpAccounts(db: Db): Promise<void> {
   await db.collection<AccountDoc>('accounts').createIndexes([
     UNIONID_INDEX,
     { key: { identityKeys: 1 }, unique: true },
-    // The retention job's two ways to be idle: a last login before the cut-off, or none and created before it.
+    // The retention job's two ways to be idle: a last login before the cut-off, or none and no change since.
     { key: { 'lastLogin.at': 1 } },
-    { key: { createdAt: 1 } },
+    { key: { updatedAt: 1 } },
   ]);
 }
 
@@ -234,7 +234,7 @@ export class MongoAccountStore implements AccountStore {
 
   /** Through a cursor, a batch at a time (each branch of the \$or has its index): never every idle account in memory at once. */
   async* idleSince(before: number): AsyncIterable<Account> {
-    const idle = { $or: [{ 'lastLogin.at': { $lt: before } }, { lastLogin: { $exists: false }, createdAt: { $lt: before } }] };
+    const idle = { $or: [{ 'lastLogin.at': { $lt: before } }, { lastLogin: { $exists: false }, updatedAt: { $lt: before } }] };
     const cursor = await this.#read(async () => this.#accounts.find(idle).batchSize(IDLE_BATCH));
     try {
       for (;;) {

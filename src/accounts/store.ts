@@ -81,6 +81,6 @@ export interface AccountStore {
    * resolve to nothing: a `sub` is never given to anyone else.
    */
   erase(account: Account, seen: number): Promise<void>;
-  /** Every account whose last login (or creation, without one) is before `before` (ms). */
+  /** Every account whose last login (or, without one, last change) is before `before` (ms). */
   idleSince(before: number): AsyncIterable<Account>;
 }

@@ -182,20 +182,23 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     t.is(await linker.unlink(randomUUID() as AccountId, mp), undefined);
   });
 
-  test(`${backend} accounts: idle accounts are those whose last login, or creation without one, is older than the cut-off`, async (t) => {
+  test(`${backend} accounts: idle accounts are those whose last login, or last change without one, is older than the cut-off`, async (t) => {
     const day = 86_400_000;
     const now = Date.now();
     const quiet = account({ createdAt: now - 400 * day, updatedAt: now - 400 * day });
     const loggedInLately = account({ createdAt: now - 400 * day, lastLogin: { at: now - day, appid: 'wxmp' as AppId, client: 'rp' } });
     const loggedInLongAgo = account({ createdAt: now - 500 * day, lastLogin: { at: now - 380 * day, appid: 'wxmp' as AppId } });
     const fresh = account();
-    for (const created of [quiet, loggedInLately, loggedInLongAgo, fresh]) await store().create(created);
+    // Written before logins were recorded, changed lately: active, whatever its creation says.
+    const changedLately = account({ createdAt: now - 400 * day, updatedAt: now - day });
+    for (const created of [quiet, loggedInLately, loggedInLongAgo, fresh, changedLately]) await store().create(created);
     const idle: string[] = [];
     for await (const found of store().idleSince(now - 365 * day)) idle.push(found.id);
     t.true(idle.includes(quiet.id));
     t.true(idle.includes(loggedInLongAgo.id));
     t.false(idle.includes(loggedInLately.id));
     t.false(idle.includes(fresh.id));
+    t.false(idle.includes(changedLately.id));
   });
 
   test(`${backend} accounts: 32 logins of one person at the same moment all succeed, one account, the newest last login kept`, async (t) => {
