@@ -125,12 +125,22 @@ async function setUpAccounts(db: Db): Promise<void> {
 }
 
 /**
- * The filter of a conditional write: the account as it was read (updatedAt `seen`), with
- * no login recorded since that is newer than the one `account` carries.
+ * Every filter the store gives the driver for accounts, in one place: each is served by
+ * an index (the MongoDB contract runs explain() on each and fails on a collection scan).
  */
-function asRead(account: Account, seen: number): Record<string, unknown> {
-  return { _id: account.id, updatedAt: seen, 'lastLogin.at': { $not: { $gt: account.lastLogin?.at ?? -1 } } };
-}
+export const ACCOUNT_FILTERS = {
+  byId: (id: string) => ({ _id: id }),
+  /** With the unique index's own partial filter: MongoDB's planner uses a partial index only for a query that states it. */
+  byUnionid: (unionid: string) => ({ $and: [{ unionid }, UNIONID_FILTER] }),
+  byIdentity: (identity: Identity) => ({ identityKeys: identityKey(identity) }),
+  /** A conditional write: as read (updatedAt `seen`), with no login recorded since newer than the one `account` carries. */
+  asRead: (account: Account, seen: number) => ({ _id: account.id, updatedAt: seen, 'lastLogin.at': { $not: { $gt: account.lastLogin?.at ?? -1 } } }),
+  /** A login recorded only over an older one. */
+  olderLogin: (id: string, at: number) => ({ _id: id, $or: [{ lastLogin: { $exists: false } }, { 'lastLogin.at': { $lt: at } }] }),
+  /** Idle: a last login before the cut-off, or none and no change since. */
+  idle: (before: number) => ({ $or: [{ 'lastLogin.at': { $lt: before } }, { lastLogin: { $exists: false }, updatedAt: { $lt: before } }] }),
+};
+const { asRead } = ACCOUNT_FILTERS;
 
 export class MongoAccountStore implements AccountStore {
   readonly #connection: MongoConnection;
@@ -164,7 +174,7 @@ export class MongoAccountStore implements AccountStore {
     return checkedKeys([[id, 'id']], () => this.#read(async () => {
       let current: string = id;
       for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop += 1) {
-        const doc = await this.#accounts.findOne({ _id: current });
+        const doc = await this.#accounts.findOne(ACCOUNT_FILTERS.byId(current));
         if (doc) return toAccount(doc);
         const alias = await this.#aliases.findOne({ _id: current });
         if (!alias?.into) return undefined;
@@ -181,10 +191,9 @@ export class MongoAccountStore implements AccountStore {
     });
   }
 
-  /** With the unique index's own partial filter beside the value: MongoDB's planner uses a partial index only for a query that states its filter. */
-  findByUnionid(unionid: Unionid) { return checkedKeys([[unionid, 'unionid']], () => this.#findOne({ $and: [{ unionid }, UNIONID_FILTER] })); }
+    findByUnionid(unionid: Unionid) { return checkedKeys([[unionid, 'unionid']], () => this.#findOne(ACCOUNT_FILTERS.byUnionid(unionid))); }
   findByIdentity(identity: Identity) {
-    return checkedKeys([[identity.appid, 'appid'], [identity.openid, 'openid']], () => this.#findOne({ identityKeys: identityKey(identity) }));
+    return checkedKeys([[identity.appid, 'appid'], [identity.openid, 'openid']], () => this.#findOne(ACCOUNT_FILTERS.byIdentity(identity)));
   }
 
   create(account: Account): Promise<void> {
@@ -214,8 +223,7 @@ export class MongoAccountStore implements AccountStore {
   /** Newer wins: a login at the same moment as another never conflicts with it, and never moves updatedAt. */
   touch(id: AccountId, login: LastLogin): Promise<void> {
     return checkedKeys([[id, 'id']], () => this.#read(async () => {
-      const older = { $or: [{ lastLogin: { $exists: false } }, { 'lastLogin.at': { $lt: login.at } }] };
-      await this.#accounts.updateOne({ _id: id, ...older }, { $set: { lastLogin: present({ at: login.at, appid: login.appid, client: login.client }) } });
+      await this.#accounts.updateOne(ACCOUNT_FILTERS.olderLogin(id, login.at), { $set: { lastLogin: present({ at: login.at, appid: login.appid, client: login.client }) } });
     }));
   }
 
@@ -234,8 +242,7 @@ export class MongoAccountStore implements AccountStore {
 
   /** Through a cursor, a batch at a time (each branch of the \$or has its index): never every idle account in memory at once. */
   async* idleSince(before: number): AsyncIterable<Account> {
-    const idle = { $or: [{ 'lastLogin.at': { $lt: before } }, { lastLogin: { $exists: false }, updatedAt: { $lt: before } }] };
-    const cursor = await this.#read(async () => this.#accounts.find(idle).batchSize(IDLE_BATCH));
+    const cursor = await this.#read(async () => this.#accounts.find(ACCOUNT_FILTERS.idle(before)).batchSize(IDLE_BATCH));
     try {
       for (;;) {
         const doc = await this.#read(() => cursor.next());

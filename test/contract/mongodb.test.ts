@@ -3,7 +3,9 @@
 
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MongoAccountStore } from '../../src/accounts/mongodb-store.ts';
+import type { Account, AccountId, Identity } from '../../src/accounts/account.ts';
+import { ACCOUNT_FILTERS, MongoAccountStore } from '../../src/accounts/mongodb-store.ts';
+import type { AppId, Openid } from '../../src/wechat/types.ts';
 import { MongoConnection } from '../../src/storage/mongodb-connection.ts';
 import { MongoStorage } from '../../src/storage/mongodb.ts';
 import { accountStoreContract } from './account-store-contract.ts';
@@ -40,4 +42,30 @@ if (!uri) {
   });
   adapterContract(test, 'mongodb', () => storage);
   accountStoreContract(test, 'mongodb', () => accounts);
+
+  /** The stages of a winning plan, nested ones included. */
+  const stages = (plan: Record<string, unknown> | undefined): string[] => (plan ? [
+    String(plan.stage),
+    ...stages(plan.inputStage as Record<string, unknown> | undefined),
+    ...((plan.inputStages as Array<Record<string, unknown>> | undefined) ?? []).flatMap(stages),
+  ] : []);
+
+  test('mongodb accounts: every account query is served by an index (explain: no COLLSCAN)', async (t) => {
+    const collection = connection.collection('accounts');
+    const identity: Identity = { appid: 'wxmp' as AppId, openid: 'o-explain' as Openid };
+    const account = { id: 'explain' as AccountId, updatedAt: 1, lastLogin: { at: 1, appid: 'wxmp' as AppId } } as Account;
+    const filters: Record<string, Record<string, unknown>> = {
+      byId: ACCOUNT_FILTERS.byId('explain'),
+      byUnionid: ACCOUNT_FILTERS.byUnionid('u-explain'),
+      byIdentity: ACCOUNT_FILTERS.byIdentity(identity),
+      asRead: ACCOUNT_FILTERS.asRead(account, 1),
+      olderLogin: ACCOUNT_FILTERS.olderLogin('explain', 2),
+      idle: ACCOUNT_FILTERS.idle(Date.now()),
+    };
+    for (const [name, filter] of Object.entries(filters)) {
+      const explained = await collection.find(filter).explain('queryPlanner') as { queryPlanner: { winningPlan: Record<string, unknown> } };
+      const plan = explained.queryPlanner.winningPlan;
+      t.false(stages((plan.queryPlan as Record<string, unknown> | undefined) ?? plan).includes('COLLSCAN'), `${name}: ${JSON.stringify(plan)}`);
+    }
+  });
 }
