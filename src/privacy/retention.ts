@@ -2,8 +2,11 @@
 // erasure and notifications as a request (personal-data.ts). The job wakes every hour;
 // a run takes a lock record in shared storage that lives for the interval (an atomic
 // insert: in Redis or MongoDB, one instance of many wins), so the estate runs it at most
-// once an hour, on whichever instance got there first.
+// once an hour, on whichever instance got there first. A long run renews its lock as it
+// goes (every RENEW_EVERY accounts), and stops if another instance holds it meanwhile, so
+// two runs never overlap.
 
+import { randomUUID } from 'node:crypto';
 import type { AccountStore } from '../accounts/store.ts';
 import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
@@ -14,6 +17,8 @@ export const RETENTION_LOCK_MODEL = 'RetentionLock';
 const LOCK_ID = 'account-retention';
 const DAY_MS = 86_400_000;
 export const RETENTION_INTERVAL_MS = 60 * 60_000;
+/** Idle accounts looked at between two renewals of the lock. */
+const RENEW_EVERY = 200;
 /** The first run waits a little after the start, so that a broker starts without delay. */
 const FIRST_RUN_MS = 60_000;
 
@@ -26,6 +31,8 @@ export interface RetentionParts {
   readonly log: Logger;
   readonly now?: () => number;
   readonly intervalMs?: number;
+  /** Idle accounts between two renewals of the lock (tests make it small). */
+  readonly renewEvery?: number;
 }
 
 export class Retention {
@@ -57,12 +64,29 @@ export class Retention {
   async run(): Promise<number | undefined> {
     const { days, accounts, locks, log } = this.#parts;
     const now = (this.#parts.now ?? Date.now)();
-    if (!await locks.insert(LOCK_ID, { at: now }, Math.ceil(this.#interval() / 1000))) return undefined;
+    const holder = randomUUID();
+    const ttl = Math.ceil(this.#interval() / 1000);
+    if (!await locks.insert(LOCK_ID, { at: now, holder }, ttl)) return undefined;
     let erased = 0;
+    let seen = 0;
     for await (const account of accounts.idleSince(now - days * DAY_MS)) {
+      seen += 1;
+      if (seen % (this.#parts.renewEvery ?? RENEW_EVERY) === 0 && !await this.#renew(holder, ttl)) {
+        log.warn({ retention: { days, erased } }, 'account retention: another instance holds the lock now; this run stops');
+        return erased;
+      }
       if (await this.#parts.personalData().eraseIdle(account)) erased += 1;
     }
     log.info({ retention: { days, erased } }, `account retention: ${erased} accounts with no login for ${days} days erased`);
     return erased;
+  }
+
+  /** Extends this run's lock by an interval; false when it is no longer this run's. */
+  async #renew(holder: string, ttl: number): Promise<boolean> {
+    const { locks } = this.#parts;
+    const held = await locks.find(LOCK_ID);
+    if (held?.holder !== holder) return false;
+    await locks.upsert(LOCK_ID, held, ttl);
+    return true;
   }
 }

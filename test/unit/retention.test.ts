@@ -25,14 +25,16 @@ test.after.always(async () => {
   await redis?.stop();
 });
 
-async function broker(env: Record<string, string>) {
+async function broker(env: Record<string, string>, renewEvery?: number) {
   const config = await loadConfig({ WECHAT_SIMULATOR_PORT: '0', ...env });
   const log = createLogger('silent');
   const stores = openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
   opened.push(stores);
   await stores.ready(5000);
   const personalData = await personalDataFor(config, stores, new LogoutNotices(log), log);
-  const retention = (days: number) => new Retention({ days, accounts: stores.accounts, personalData: () => personalData, locks: stores.protocol.adapter(RETENTION_LOCK_MODEL), log });
+  const retention = (days: number) => new Retention({
+    days, accounts: stores.accounts, personalData: () => personalData, locks: stores.protocol.adapter(RETENTION_LOCK_MODEL), log, ...(renewEvery ? { renewEvery } : {}),
+  });
   return { stores, retention };
 }
 
@@ -67,4 +69,23 @@ test.serial('two instances on one Redis: one run an interval, whichever takes th
   t.is(runs.find((run) => run !== undefined), 1);
   t.is(await b.stores.accounts.findById(idle.id), undefined);
   t.is(await a.retention(30).run(), undefined, 'and no second run within the interval');
+});
+
+test.serial('a long run renews its lock as it goes, and stops when another instance holds it meanwhile: runs never overlap', async (t) => {
+  const { stores, retention } = await broker({ REDIS_URL: redis.url, REDIS_PREFIX: 'retention-renew:' }, 2);
+  const longAgo = new AccountLinker(stores.accounts, () => Date.now() - 400 * DAY);
+  for (let i = 0; i < 6; i += 1) await longAgo.resolve(person(`idle-${i}`));
+  const locks = stores.protocol.adapter(RETENTION_LOCK_MODEL);
+  // The lock lapses mid-run and another instance takes it: as soon as this run looks, it stops.
+  const idleSince = stores.accounts.idleSince.bind(stores.accounts);
+  stores.accounts.idleSince = async function* (before) {
+    let yielded = 0;
+    for await (const account of idleSince(before)) {
+      if ((yielded += 1) === 2) await locks.upsert('account-retention', { at: Date.now(), holder: 'another instance' }, 3600);
+      yield account;
+    }
+  };
+  const erased = await retention(365).run();
+  t.is(erased, 1, 'the first account went; at the renewal after the second, the run stopped');
+  t.is((await locks.find('account-retention'))?.holder, 'another instance', 'and left the other instance its lock');
 });
