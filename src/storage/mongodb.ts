@@ -8,7 +8,8 @@
 // readiness.
 
 import type { Collection, Db } from 'mongodb';
-import { accountOf, GRANT_TOKEN_MODELS, type AccountRecord, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
+import { accountOf, ACCOUNT_MODELS, GRANT_TOKEN_MODELS, type AccountRecord, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
+import { migrate, type Migration } from './mongodb-migrations.ts';
 import type { MongoConnection } from './mongodb-connection.ts';
 
 /** oidc-provider's models, and the broker's own, that live here. */
@@ -184,13 +185,33 @@ class MongoAdapter implements StorageAdapter {
   }
 }
 
+/** What earlier versions left in the protocol collections, changed once (mongodb-migrations.ts). */
+export const PROTOCOL_MIGRATIONS: readonly Migration[] = [{
+  // Records written before `accountId` stood beside the payload were missed by the export,
+  // the erasure and their back-channel logouts; resumable: it only looks at those without.
+  id: 101,
+  name: 'protocol records: accountId beside the payload of the models found by account',
+  async run(db) {
+    for (const model of ACCOUNT_MODELS) {
+      const collection = db.collection<RecordDoc>(`${PREFIX}${model}`);
+      for await (const doc of collection.find({ accountId: { $exists: false } }).batchSize(500)) {
+        const accountId = accountOf(model, fromRecordDoc(doc));
+        if (accountId !== undefined) await collection.updateOne({ _id: doc._id }, { $set: { accountId } });
+      }
+    }
+  },
+}];
+
 export class MongoStorage implements ProtocolStorage {
   readonly kind = 'mongodb';
   readonly #connection: MongoConnection;
 
   constructor(connection: MongoConnection) {
     this.#connection = connection;
-    connection.setup(SETUP, (db: Db) => Promise.all(MODELS.map((model) => createIndexes(db.collection(`${PREFIX}${model}`)))).then(() => undefined));
+    connection.setup(SETUP, async (db: Db) => {
+      await Promise.all(MODELS.map((model) => createIndexes(db.collection(`${PREFIX}${model}`))));
+      await migrate(db, PROTOCOL_MIGRATIONS);
+    });
   }
 
   adapter(model: string): StorageAdapter {

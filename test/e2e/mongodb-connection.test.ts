@@ -45,7 +45,7 @@ test('MongoDB down at start: the broker runs, /readyz says 503 and pages 503 at 
     t.true(keys.includes('{"lastLogin.at":1}') && keys.includes('{"updatedAt":1}'), 'the retention job\'s query has its indexes');
     t.true(created.some((command) => command.body.createIndexes === 'oidc_Session'), 'the protocol indexes were made before readiness');
     t.true(mongo.commands.some((command) => command.name === 'update' && command.body.update === 'accounts'), 'older null values were migrated');
-    t.is(mongo.commands.filter((command) => command.name === 'update' && command.body.update === 'migrations').length, 2, 'and both migrations recorded');
+    t.is(mongo.commands.filter((command) => command.name === 'update' && command.body.update === 'migrations').length, 3, 'and the three migrations recorded');
 
     await mongo.close();
     await until('/readyz is 503', async () => (await readyz(broker.origin)).status === 503);
@@ -61,15 +61,34 @@ test('MongoDB down at start: the broker runs, /readyz says 503 and pages 503 at 
   }
 });
 
-test('migrations run once: with both recorded, a start changes no account and takes no migration lease, and still makes sure of the indexes', async (t) => {
+test('migrations run once: with all recorded, a start changes no account and takes no migration lease, and still makes sure of the indexes', async (t) => {
   const port = await freePort();
-  const mongo = await startMongoStandIn({ port, collections: { migrations: [{ _id: 1 }, { _id: 2 }] } });
+  const mongo = await startMongoStandIn({ port, collections: { migrations: [{ _id: 1 }, { _id: 2 }, { _id: 101 }] } });
   const broker = await startBroker({ MONGODB_URI: uri(port) });
   try {
     await until('/readyz is 200', async () => (await readyz(broker.origin)).status === 200);
     const writes = mongo.commands.filter((command) => ['update', 'delete', 'dropIndexes'].includes(command.name));
     t.deepEqual(writes.map((command) => `${command.name} ${String(command.body[command.name])}`), []);
     t.true(mongo.commands.some((command) => command.name === 'createIndexes' && command.body.createIndexes === 'accounts'));
+  } finally {
+    await broker.stop();
+    await mongo.close();
+  }
+});
+
+test('sessions and grants an earlier version stored without accountId get it once, from their payload (text or sub-document), so export and erasure find them', async (t) => {
+  const port = await freePort();
+  const legacy = [
+    { _id: 's-text', payload: JSON.stringify({ accountId: 'a1', kind: 'Session' }) },
+    { _id: 's-object', payload: { accountId: 'a2', kind: 'Session' } },
+    { _id: 's-anonymous', payload: JSON.stringify({ kind: 'Session' }) },
+  ];
+  const mongo = await startMongoStandIn({ port, collections: { migrations: [{ _id: 1 }, { _id: 2 }], oidc_Session: legacy } });
+  const broker = await startBroker({ MONGODB_URI: uri(port) });
+  try {
+    await until('/readyz is 200', async () => (await readyz(broker.origin)).status === 200);
+    t.is(mongo.commands.filter((command) => command.name === 'update' && command.body.update === 'oidc_Session').length, 2, 'the two with an account, not the anonymous one');
+    t.true(mongo.commands.some((command) => command.name === 'update' && command.body.update === 'migrations'), 'and the migration recorded');
   } finally {
     await broker.stop();
     await mongo.close();
