@@ -56,6 +56,9 @@ function toGrant(id: string, payload: AdapterPayload): HeldGrant {
   };
 }
 
+/** A session edit is tried again this often when oidc-provider keeps saving the session meanwhile. */
+const SESSION_EDIT_ATTEMPTS = 5;
+
 export class AccountRecords {
   readonly #provider: Provider;
   readonly #storage: ProtocolStorage;
@@ -89,15 +92,24 @@ export class AccountRecords {
     if (grants.length === 0) return false;
     await this.#notify(held, new Set([client]));
     await Promise.all(grants.map((grant) => this.#revokeGrant(grant.id)));
-    const sessions = this.#storage.adapter('Session');
-    for (const { id } of held.sessions.filter((session) => session.sids.has(client))) {
-      const payload = await sessions.find(id);
-      if (!payload) continue;
-      delete authorizationsOf(payload)[client];
-      const left = typeof payload.exp === 'number' ? payload.exp - Math.floor(Date.now() / 1000) : undefined;
-      await sessions.upsert(id, payload, left);
-    }
+    for (const { id } of held.sessions.filter((session) => session.sids.has(client))) await this.#leaveSession(id, client);
     return true;
+  }
+
+  /**
+   * Takes `client` out of the session `id`: a conditional replace that keeps the session's
+   * expiry, read again when oidc-provider saved the session meanwhile (a save is never
+   * undone, and the client never comes back through an edit made on an old read).
+   */
+  async #leaveSession(id: string, client: string): Promise<void> {
+    const sessions = this.#storage.adapter('Session');
+    for (let attempt = 1; attempt <= SESSION_EDIT_ATTEMPTS; attempt += 1) {
+      const seen = await sessions.find(id);
+      if (!seen || !(client in authorizationsOf(seen))) return;
+      const edited = structuredClone(seen);
+      delete authorizationsOf(edited)[client];
+      if (await sessions.replaceIfUnchanged(id, seen, edited)) return;
+    }
   }
 
   /** Ends every session and revokes every grant of the person; every relying party is told. */

@@ -55,6 +55,15 @@ class MemoryAdapter implements StorageAdapter {
     return true;
   }
 
+  async replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload): Promise<boolean> {
+    const current = this.#storage.get(this.#key(id));
+    if (!current || JSON.stringify(current) !== JSON.stringify(seen)) return false;
+    // The stored object itself changes, so the entry keeps its expiry.
+    for (const key of Object.keys(current)) delete current[key];
+    Object.assign(current, structuredClone(payload));
+    return true;
+  }
+
   async destroy(id: string): Promise<void> {
     this.#storage.delete(this.#key(id));
   }

@@ -165,6 +165,13 @@ class MongoAdapter implements StorageAdapter {
     }, [id, 'id']);
   }
 
+  replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload): Promise<boolean> {
+    return this.#run(async () => {
+      const { matchedCount } = await this.#collection.updateOne({ _id: id, payload: JSON.stringify(seen), ...live() }, { $set: { payload: JSON.stringify(payload) } });
+      return matchedCount === 1;
+    }, [id, 'id']);
+  }
+
   destroy(id: string): Promise<void> {
     return this.#run(async () => { await this.#collection.deleteOne({ _id: id }); }, [id, 'id']);
   }

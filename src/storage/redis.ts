@@ -10,6 +10,12 @@ import { StorageGuard, type StorageObserver } from './errors.ts';
 import type { RedisClient } from './redis-connection.ts';
 
 /** HSETNX consumed: 1 when this call consumed the record, 0 when already consumed, nil when missing. */
+/** KEYS: the record. ARGV: its payload as read, the new payload. */
+const REPLACE = `
+if redis.call('HGET', KEYS[1], 'payload') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'payload', ARGV[2])
+return 1`;
+
 const CLAIM = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 0 then return false end
@@ -118,6 +124,11 @@ class RedisAdapter implements StorageAdapter {
       const payload = await this.#redis.eval(CLAIM, 1, this.#key(id), String(consumed)) as string | null;
       return payload ? { ...JSON.parse(payload) as AdapterPayload, consumed } : undefined;
     });
+  }
+
+  /** HSET keeps the key's expiry. */
+  replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload): Promise<boolean> {
+    return this.#guard.run(async () => await this.#redis.eval(REPLACE, 1, this.#key(id), JSON.stringify(seen), JSON.stringify(payload)) === 1);
   }
 
   /** Also takes the record out of its account's set (an empty set is gone: nothing names the person). */

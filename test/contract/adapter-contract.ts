@@ -144,4 +144,21 @@ export function adapterContract(test: TestFn, backend: string, storage: () => Pr
   test(`${backend} adapter: ping answers`, async (t) => {
     await t.notThrowsAsync(storage().ping());
   });
+
+  test(`${backend} adapter: a conditional replace changes what was read, and nothing once the record was saved again meanwhile`, async (t) => {
+    const sessions = storage().adapter('Session');
+    const [key, account] = [id(), id()];
+    await sessions.upsert(key, { kind: 'Session', accountId: account, authorizations: { rp: { sid: 's1' }, other: { sid: 's2' } } }, 600);
+    const seen = (await sessions.find(key))!;
+    const edited = { ...seen, authorizations: { other: { sid: 's2' } } };
+    t.true(await sessions.replaceIfUnchanged(key, seen, edited));
+    t.deepEqual(await sessions.find(key), edited);
+    t.deepEqual(await sessions.findByAccount(account).then((found) => found.map((record) => record.id)), [key], 'still found by its account');
+    // oidc-provider saves the session (the person signed in to rp again) after our read:
+    const stale = (await sessions.find(key))!;
+    await sessions.upsert(key, { ...stale, authorizations: { rp: { sid: 's3' }, other: { sid: 's2' } } }, 600);
+    t.false(await sessions.replaceIfUnchanged(key, stale, { ...stale, authorizations: {} }));
+    t.deepEqual((await sessions.find(key))?.authorizations, { rp: { sid: 's3' }, other: { sid: 's2' } }, 'the save stands');
+    t.false(await sessions.replaceIfUnchanged(id(), stale, stale), 'nothing for a record that is not there');
+  });
 }
