@@ -1,4 +1,5 @@
-// The login: everything the interaction routes need, built once in app.ts, with the two
+// The login: what the interaction routes share (each types the part it uses), built once
+// in app.ts, with the two
 // moves every route makes: send the browser to WeChat on a fresh attempt, or end the
 // interaction and send the browser back to the provider. Each gives the answer; the
 // route sends it (answer.ts).

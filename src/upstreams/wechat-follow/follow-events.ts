@@ -4,12 +4,12 @@
 // A `subscribe` with EventKey `qrscene_<scene>` (a new follower) or a `SCAN` with EventKey
 // `<scene>` (a follower already) records the scan of that scene, and the scanner is
 // answered with a text message: which app asks, on which browser, and the link where they
-// confirm (follow-confirm.ts); nobody is logged in by the scan alone. The account keeps
+// confirm (login/follow-confirm.ts); nobody is logged in by the scan alone. The account keeps
 // its other business: with `forward_url`, every verified push is passed on as WeChat sent
 // it to the company's own server (which checks it with the same token and key), and for
 // anything but a login scan that server's answer is WeChat's (within WeChat's 5 s, else
 // `success`); without it, `success`. A repeated push gets its first answer
-// (push-answers.ts); anything unverified gets 400, a log line, and changes nothing.
+// (platforms/push-answers.ts); anything unverified gets 400, a log line, and changes nothing.
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
