@@ -1,8 +1,7 @@
 // The login: what the interaction routes share (each types the part it uses), built once
-// in app.ts, with the two
-// moves every route makes: send the browser to WeChat on a fresh attempt, or end the
-// interaction and send the browser back to the provider. Each gives the answer; the
-// route sends it (answer.ts).
+// in app.ts, with the two moves every route makes: send the browser to WeChat on a fresh
+// attempt, or end the interaction and send the browser back to the provider. Each gives
+// the answer; the route sends it (answer.ts).
 
 import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
