@@ -191,7 +191,7 @@ export class MongoAccountStore implements AccountStore {
     });
   }
 
-    findByUnionid(unionid: Unionid) { return checkedKeys([[unionid, 'unionid']], () => this.#findOne(ACCOUNT_FILTERS.byUnionid(unionid))); }
+  findByUnionid(unionid: Unionid) { return checkedKeys([[unionid, 'unionid']], () => this.#findOne(ACCOUNT_FILTERS.byUnionid(unionid))); }
   findByIdentity(identity: Identity) {
     return checkedKeys([[identity.appid, 'appid'], [identity.openid, 'openid']], () => this.#findOne(ACCOUNT_FILTERS.byIdentity(identity)));
   }

@@ -8,6 +8,7 @@ import { AccountConflictError, IdentityConflictError } from '../accounts/store.t
 import { ACCOUNT_BUSY_NOTE, IDENTITY_CONFLICT_NOTE } from './linking-refusals.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Interaction } from '../oidc/interactions.ts';
+import { wechatFields } from '../wechat/failures.ts';
 import type { WeChatUser } from '../wechat/types.ts';
 import type { Attempt } from './attempts.ts';
 import { acrForApp } from './claims.ts';
@@ -96,10 +97,9 @@ async function respondTo(ctx: Context, login: CarryOutParts, callback: Callback,
   }
 }
 
-function wechatFields(result: UpstreamResult) {
-  if (result.type !== 'failed') return {};
-  const { error } = result;
-  return { wechat: { kind: error.code, errcode: error.errcode, rid: error.requestId } };
+/** The operator's WeChat fields for a failed result: its kind, errcode and request id. */
+function failedFields(result: UpstreamResult) {
+  return result.type === 'failed' ? { wechat: { kind: result.error.code, ...wechatFields(result.error) } } : {};
 }
 
 export async function carryOut(ctx: Context, login: CarryOutParts, callback: Callback, decided: Outcome, result: UpstreamResult): Promise<void> {
@@ -111,7 +111,7 @@ export async function carryOut(ctx: Context, login: CarryOutParts, callback: Cal
   if (outcome.note) {
     login.log[outcome.note.level]({
       uid: interaction.uid, ip: ctx.ip, channel: attempt.channel, appid: attempt.appid, scope: attempt.scope,
-      client: interaction.params.client_id, ...(account ? { account } : {}), ...wechatFields(result),
+      client: interaction.params.client_id, ...(account ? { account } : {}), ...failedFields(result),
     }, outcome.note.msg);
   }
 }
