@@ -3,7 +3,7 @@
 
 import type { Browser, Page } from 'playwright-core';
 import type { RunningBroker } from './broker.ts';
-import { openContext, USER_AGENTS } from './browser.ts';
+import { newPerson, USER_AGENTS } from './browser.ts';
 import { createRp } from './rp.ts';
 import type { RpServer } from './rp-server.ts';
 import { setPhoneUser } from './simulator.ts';
@@ -21,9 +21,9 @@ const LOCALES = ['zh-CN', 'en'] as const;
  */
 export async function visit(browser: Browser, stop: Stop, look: (page: Page, variant: { locale: string; size: string }) => Promise<void>): Promise<void> {
   for (const locale of LOCALES) {
-    const context = await openContext(browser, { userAgent: USER_AGENTS[stop.device], locale, extraHTTPHeaders: { 'accept-language': locale }, viewport: VIEWPORTS.desktop });
+    const { context, page } = await newPerson(browser, stop.device, locale);
     try {
-      const page = await context.newPage();
+      await page.setViewportSize(VIEWPORTS.desktop);
       await stop.open(page);
       for (const [size, viewport] of Object.entries(VIEWPORTS)) {
         await page.setViewportSize(viewport);
@@ -79,11 +79,10 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
     'hand-off confirmation (in WeChat)': {
       device: 'wechat',
       open: async (page) => {
-        const phone = await openContext(page.context().browser()!, { userAgent: USER_AGENTS.mobile });
-        const waiting = await phone.newPage();
-        await waiting.goto((await (await createRp(broker().issuer, rpServer())).start()).url);
-        const link = await waiting.locator('#link').innerText();
-        await phone.close();
+        const phone = await newPerson(page.context().browser()!, 'mobile');
+        await phone.page.goto((await (await createRp(broker().issuer, rpServer())).start()).url);
+        const link = await phone.page.locator('#link').innerText();
+        await phone.context.close();
         await setPhoneUser(page.context(), broker().simulator, 'alice');
         await page.goto(link);
       },
