@@ -14,6 +14,7 @@ import { StorageUnavailableError } from '../storage/errors.ts';
 import { langOf } from '../pages/html.ts';
 import { clientDisplay, LOCALIZED_METADATA, localizedProblem } from './client-display.ts';
 import { ConsumeOnceAdapter } from './consume-once.ts';
+import { forgetAppLogouts, loggedOutOfApp, rememberAppLogout } from './app-logout.ts';
 import type { LogoutNotices } from './logout-notices.ts';
 import { registerTokenExchange, type SubjectTokens } from './token-exchange.ts';
 
@@ -26,6 +27,8 @@ export const RESOURCE_SERVER = 'resource_server';
 export interface LoginCheck {
   readonly reason: string;
   readonly description: string;
+  /** The error a `prompt=none` request gets when the check asks for a login (interaction_required unless set). */
+  readonly error?: string;
   /** True when this request must go through a login interaction. */
   readonly needed: (ctx: KoaContextWithOIDC) => boolean;
 }
@@ -55,8 +58,8 @@ export interface AccountSource {
 function policy(checks: readonly LoginCheck[]): interactionPolicy.DefaultPolicy {
   const prompts = interactionPolicy.base();
   const login = prompts.get('login');
-  for (const { reason, description, needed } of checks) {
-    login?.checks.add(new interactionPolicy.Check(reason, description, (ctx) => needed(ctx)));
+  for (const { reason, description, error, needed } of [loggedOutOfApp, ...checks]) {
+    login?.checks.add(error ? new interactionPolicy.Check(reason, description, error, (ctx) => needed(ctx)) : new interactionPolicy.Check(reason, description, (ctx) => needed(ctx)));
   }
   return prompts;
 }
@@ -240,6 +243,13 @@ export async function createProvider(setup: ProviderSetup): Promise<Provider> {
   // The client's address is the one the proxy in front added last, not one the client wrote.
   provider.maxIpsCount = 1;
   setup.notices?.takeOver(provider);
+  provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+    if (ctx.oidc.params?.logout) forgetAppLogouts(ctx);
+    else if (ctx.oidc.client) rememberAppLogout(ctx, ctx.oidc.client.clientId, LOGIN_SESSION_S);
+  });
+  provider.on('interaction.ended', (ctx: KoaContextWithOIDC) => {
+    if (ctx.oidc.result?.login) forgetAppLogouts(ctx);
+  });
   // Before the clients are checked: a client may list the grant in its grant_types.
   if (setup.subjectTokens) {
     registerTokenExchange(provider, {

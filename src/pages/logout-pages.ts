@@ -11,15 +11,23 @@ export interface LogoutData {
   readonly form: string;
 }
 
+/**
+ * Two plain choices and a way out: every app (the primary choice: it is what a shared
+ * computer needs), this app alone (only when the logout came from an app; its next login
+ * asks again, oidc/app-logout.ts), or cancel, back to the app (or to the person's account
+ * page when the app has no address).
+ */
 export function logoutPage(ctx: Context, data: LogoutData): void {
   const lang = langOf(ctx);
+  const { app } = data;
   renderPage(ctx, {
     title: t(lang, 'logoutTitle'),
-    imageSources: appImages(data.app),
-    body: () => html`<section><h1>${t(lang, 'logoutTitle')}</h1>${appIntro(data.app)}
-<p>${t(lang, 'logoutQuestion')}</p>${raw(data.form)}
-<button class="button primary" type="submit" form="op.logoutForm" name="logout" value="yes">${t(lang, 'logoutYes')}</button>
-<button class="button" type="submit" form="op.logoutForm">${t(lang, 'logoutNo')}</button></section>`,
+    imageSources: appImages(app),
+    body: () => html`<section><h1>${t(lang, 'logoutTitle')}</h1>${appIntro(app)}
+<p>${app ? t(lang, 'logoutChoice', { app: app.name }) : t(lang, 'logoutQuestion')}</p>${raw(data.form)}
+<button class="button primary" type="submit" form="op.logoutForm" name="logout" value="yes">${t(lang, 'logoutAll')}</button>
+${app ? html`<button class="button" type="submit" form="op.logoutForm">${t(lang, 'logoutApp', { app: app.name })}</button>` : ''}
+<a class="button" href="${app?.home ?? '/account'}">${t(lang, 'logoutCancel')}</a></section>`,
   });
 }
 

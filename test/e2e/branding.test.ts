@@ -105,7 +105,7 @@ test.serial('consent names the app with its policy links; logout says it ends ev
   const tokens = await rp.finish(await rp.landed(page), check);
   await page.goto(`${broker.issuer}/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token! })}`);
   t.regex(await page.locator('section p').last().innerText(), /every app that uses this login service/);
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out of all apps' }).click();
   await page.getByRole('heading', { name: 'Logged out' }).waitFor();
   t.is(await page.getByRole('link', { name: 'Back to Example Shop' }).getAttribute('href'), 'https://shop.example');
   await context.close();

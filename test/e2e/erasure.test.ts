@@ -188,7 +188,7 @@ test.serial('writing takes accounts:write: no token 401, a read-only tool 403, n
 
 async function logout(page: Page, rp: Rp, idToken: string): Promise<void> {
   await page.goto(oidc.buildEndSessionUrl(rp.config, { id_token_hint: idToken, post_logout_redirect_uri: rpServer.loggedOut }).href);
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out of all apps' }).click();
   await page.waitForURL((url) => url.href.startsWith(rpServer.loggedOut));
 }
 

@@ -44,7 +44,7 @@ test.serial('a full login leaves no secret, token, code, cookie or state in the 
     await oidc.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub);
     const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
     await page.goto(oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: rpServer.loggedOut }).href);
-    await page.getByRole('button', { name: '退出' }).click();
+    await page.getByRole('button', { name: '退出全部应用' }).click();
     await page.waitForURL((where) => where.href.startsWith(rpServer.loggedOut));
     await context.close();
 

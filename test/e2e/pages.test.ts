@@ -66,7 +66,7 @@ test.serial('the demo: open the printed URL, pick a simulated user, land back on
   t.is(await page.locator('pre b').count(), 0);
   t.is(await page.getByRole('row', { name: /Nickname/ }).locator('td').innerText(), 'Bob <b>&amp; "quotes"', 'claims shown readably, as text');
   await page.getByRole('link', { name: 'Log out' }).click();
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out of all apps' }).click();
   await page.waitForURL(`${demo.issuer}/demo`);
   t.is(await page.getByRole('link', { name: 'Log in with WeChat' }).count(), 1);
   await context.close();

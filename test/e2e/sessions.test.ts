@@ -149,7 +149,7 @@ test.serial('a used authorization code is refused', async (t) => {
 
 async function logout(page: Page, rp: Rp, idToken: string): Promise<void> {
   await page.goto(oidc.buildEndSessionUrl(rp.config, { id_token_hint: idToken, post_logout_redirect_uri: e2e.rpServer.loggedOut }).href);
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out of all apps' }).click();
   await page.waitForURL((url) => url.href.startsWith(e2e.rpServer.loggedOut));
 }
 
@@ -163,6 +163,38 @@ test.serial('RP-initiated logout: a confirmation page, back to the RP, and the s
   const { url } = await rp.start({ prompt: 'none' });
   await page.goto(url);
   t.is((await rp.landed(page)).searchParams.get('error'), 'login_required');
+  await context.close();
+});
+
+test.serial('logging out of one app alone: cancel changes nothing; the other apps keep the login; that app asks for a scan again', async (t) => {
+  const app = await createRp(e2e.broker.issuer, e2e.rpServer);
+  const other = await createRp(e2e.broker.issuer, e2e.rpServer, 'rs256');
+  const { page, context } = await newPerson(e2e.browser, 'desktop', 'en');
+  const login = await qrLogin(page, app);
+  const tokens = await app.finish(await app.landed(page), login.check);
+  const sub = tokens.claims()!.sub;
+  const silently = async (rp: Rp) => {
+    const { url, check } = await rp.start({ prompt: 'none' });
+    await page.goto(url);
+    const landed = await rp.landed(page);
+    return landed.searchParams.has('code') ? (await rp.finish(landed, check)).claims()!.sub : landed.searchParams.get('error');
+  };
+  const askToLogOut = () => page.goto(oidc.buildEndSessionUrl(app.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: e2e.rpServer.loggedOut }).href);
+
+  await askToLogOut();
+  t.deepEqual(await page.locator('section .button').allInnerTexts(), ['Log out of all apps', 'Log out of First Party only', 'Cancel, stay logged in']);
+  await page.getByRole('link', { name: 'Cancel, stay logged in' }).click();
+  await page.waitForURL((url) => url.pathname === '/account');
+  t.is(await silently(app), sub, 'cancel: still logged in');
+
+  await askToLogOut();
+  await page.getByRole('button', { name: 'Log out of First Party only', exact: true }).click();
+  await page.waitForURL((url) => url.href.startsWith(e2e.rpServer.loggedOut));
+  t.is(await silently(other), sub, 'the other app keeps the login');
+  t.is(await silently(app), 'login_required', 'the app logged out of needs a login');
+  const { check } = await qrLogin(page, app);
+  t.is((await app.finish(await app.landed(page), check)).claims()!.sub, sub, 'a scan logs the person in again');
+  t.is(await silently(app), sub, 'and the app is remembered again');
   await context.close();
 });
 

@@ -159,7 +159,7 @@ test.serial('RFC 9700 4.11: every POST the person makes is answered 303 (consent
   const tokens = await third.finish(await third.landed(page), check);
   await page.goto(`${e2e.broker.issuer}/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: e2e.rpServer.loggedOut })}`);
   const logout = page.waitForResponse((response) => response.request().method() === 'POST');
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out of all apps' }).click();
   t.is((await logout).status(), 303);
   await context.close();
 });
