@@ -19,6 +19,7 @@ import { signedIn, type SignedIn } from '../oidc/browser-session.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
 import { accountDeletedPage, accountDeletePage, accountPage, accountSignedOutPage, type GrantOnPage } from '../pages/account-views.ts';
 import { langOf } from '../pages/html.ts';
+import { appName } from '../pages/i18n.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import { type ConsentItem } from '../pages/login-pages.ts';
 import type { Held } from '../oidc/account-records.ts';
@@ -87,16 +88,14 @@ async function show(ctx: Context, parts: AccountPageParts): Promise<void> {
   const found = await parts.personalData.held(me.accountId as AccountId);
   if (!found) return signIn(ctx, parts, 'page', true);
   const { account, held } = found;
-  const appName = (appid: string) => {
-    const app = parts.apps.find((candidate) => candidate.appid === appid);
-    return app?.name ?? app?.id ?? appid;
-  };
+  const lang = langOf(ctx);
+  const nameOf = (appid: string) => appName(lang, parts.apps.find((candidate) => candidate.appid === appid));
   const revoked = typeof ctx.query.revoked === 'string' ? await clientName(parts.provider, ctx.query.revoked, ctx) : undefined;
   accountPage(ctx, {
     nickname: account.profile.nickname, picture: account.profile.picture,
-    apps: [...new Set(account.identities.map((identity) => appName(identity.appid)))],
+    apps: [...new Set(account.identities.map((identity) => nameOf(identity.appid)))],
     createdAt: account.createdAt,
-    lastLogin: account.lastLogin && { at: account.lastLogin.at, app: appName(account.lastLogin.appid) },
+    lastLogin: account.lastLogin && { at: account.lastLogin.at, app: nameOf(account.lastLogin.appid) },
     sessions: held.sessions.length,
     grants: await grantsOnPage(ctx, parts, held),
     revoked,

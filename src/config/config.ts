@@ -100,7 +100,8 @@ function app(settings: Settings, kind: AppKind, prefix: 'WECHAT_MP' | 'WECHAT_OP
   const appid = settings[`${prefix}_APPID`];
   const secret = settings[`${prefix}_SECRET`];
   if (appid === undefined || secret === undefined) return [];
-  return [{ id: kind, kind, appid: appid as AppId, secret, configuredBy: `${prefix}_APPID/${prefix}_SECRET` }];
+  const name = settings[`${prefix}_NAME`];
+  return [{ id: kind, kind, appid: appid as AppId, secret, configuredBy: `${prefix}_APPID/${prefix}_SECRET`, ...(name ? { name } : {}) }];
 }
 
 function storage(settings: Settings): StorageSettings {

@@ -55,6 +55,7 @@ const httpUrl = z.string().transform((raw, ctx) => {
 
 const appid = z.string().refine(isWeChatId, { error: 'is not a WeChat appid (letters, digits, _ and -)' });
 const appSecret = z.string().regex(/^[A-Za-z0-9]{16,64}$/, { error: 'is not a WeChat AppSecret (16 to 64 letters and digits)' });
+const appName = z.string().max(60, { error: 'must have at most 60 characters' });
 
 const redisUrl = z.string().transform((raw, ctx): RedisTarget => {
   try {
@@ -100,6 +101,8 @@ export const VARIABLES = {
   WECHAT_MP_SECRET: variable({ schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
   WECHAT_OPEN_APPID: variable({ schema: optional(appid), production: 'one app required', doc: 'website application (网站应用) appid, for QR login (one app required)' }),
   WECHAT_OPEN_SECRET: variable({ schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
+  WECHAT_MP_NAME: variable({ schema: optional(appName), production: 'optional', doc: 'what pages call the Official Account (default: "WeChat Official Account" in the page\'s language)' }),
+  WECHAT_OPEN_NAME: variable({ schema: optional(appName), production: 'optional', doc: 'what pages call the website app (default: "QR login on the website" in the page\'s language)' }),
   WECHAT_APPS_FILE: variable({
     schema: optional(text), production: 'one app required',
     doc: 'JSON array of WeChat apps (id, kind, appid, secret_env or secret_file, name), for several apps; instead of WECHAT_MP_*/WECHAT_OPEN_*',

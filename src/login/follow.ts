@@ -15,6 +15,7 @@ import type { ConfiguredApp } from '../wechat/apps.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
 import type { Interaction } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
+import { appName } from '../pages/i18n.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import { followPage } from '../pages/login-pages.ts';
 import { WeChatError } from '../wechat/errors.ts';
@@ -84,7 +85,7 @@ export async function startFollow(ctx: Context, login: FollowParts, interaction:
   const client = await login.interactions.client(interaction);
   ctx.set('cache-control', 'no-store');
   followPage(ctx, {
-    account: app.name ?? app.id,
+    account: appName(langOf(ctx), app),
     qrSvg: await QRCode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }),
     statusUrl: `/interaction/${uid}/follow`,
     match: login.handoffs.match(uid),

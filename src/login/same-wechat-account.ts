@@ -8,7 +8,7 @@
 // the new one in. When WeChat cannot answer, the login fails closed
 // (temporarily_unavailable), never falling back to the old session.
 
-import type { LoginCheck } from '../oidc/provider.ts';
+import type { LoginCheck } from '../oidc/login-check.ts';
 import { browserKind } from '../wechat/user-agent.ts';
 
 export const SAME_WECHAT_ACCOUNT = 'wechat_account_unconfirmed';

@@ -45,7 +45,8 @@ async function askConsent(ctx: Context, login: StartParts, interaction: Interact
     // "Not you?": a new WeChat login within this interaction. No parameter of the request is
     // copied into a URL (a pushed request's stay pushed); if WeChat names somebody else,
     // oidc-provider ends the previous session before it goes on (and asks consent anew).
-    switchHref: `/interaction/${interaction.uid}?${SWITCH}`,
+    // Inside WeChat the login can only be the WeChat account present: nothing to switch to.
+    ...(browserKind(ctx.get('user-agent')) === 'wechat' ? {} : { switchHref: `/interaction/${interaction.uid}?${SWITCH}` }),
   });
 }
 

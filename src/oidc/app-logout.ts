@@ -7,7 +7,7 @@
 // 3.1.2.1), until the person logs in again here (any login forgets the list).
 
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { LoginCheck } from './provider.ts';
+import type { LoginCheck } from './login-check.ts';
 
 const COOKIE = 'app_logouts';
 

@@ -15,6 +15,7 @@ import { langOf } from '../pages/html.ts';
 import { clientDisplay, LOCALIZED_METADATA, localizedProblem } from './client-display.ts';
 import { ConsumeOnceAdapter } from './consume-once.ts';
 import { forgetAppLogouts, loggedOutOfApp, rememberAppLogout } from './app-logout.ts';
+import type { LoginCheck } from './login-check.ts';
 import type { LogoutNotices } from './logout-notices.ts';
 import { registerTokenExchange, type SubjectTokens } from './token-exchange.ts';
 
@@ -23,15 +24,6 @@ export const FIRST_PARTY = 'first_party';
 /** Private client metadata: `resource_server: true` may introspect tokens issued to other clients. */
 export const RESOURCE_SERVER = 'resource_server';
 
-/** A reason of the login layer's to ask for a login although a session exists. */
-export interface LoginCheck {
-  readonly reason: string;
-  readonly description: string;
-  /** The error a `prompt=none` request gets when the check asks for a login (interaction_required unless set). */
-  readonly error?: string;
-  /** True when this request must go through a login interaction. */
-  readonly needed: (ctx: KoaContextWithOIDC) => boolean;
-}
 
 /** Client metadata the login layer defines (private to this broker), and how to check it. */
 export interface ExtraClientMetadata {

@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import { html, langOf, postForm, renderPage } from './html.ts';
 import { t, type Lang } from './i18n.ts';
-import type { ConsentItem } from './login-pages.ts';
+import { consentLine, type ConsentItem } from './login-pages.ts';
 
 /** A relying party that holds a grant, as the page shows it. */
 export interface GrantOnPage {
@@ -29,14 +29,18 @@ export interface AccountPageData {
   readonly revoked?: string | undefined;
 }
 
-/** A moment as people in China read it (China Standard Time), in the page's language. */
+/** A moment as people in China write it, in China Standard Time: 2026-12-05 00:18 (English says which time). */
 function when(lang: Lang, ms: number): string {
-  return new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Shanghai', timeZoneName: 'short' }).format(ms);
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'Asia/Shanghai',
+  }).formatToParts(ms).map(({ type, value }) => [type, value]));
+  const written = `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+  return lang === 'en' ? `${written} (UTC+8)` : written;
 }
 
 function grantItem(ctx: Context, lang: Lang, grant: GrantOnPage) {
   return html`<li><strong>${grant.name}</strong>${grant.grantedAt ? html` <span class="muted">${t(lang, 'accountGrantedAt', { when: when(lang, grant.grantedAt) })}</span>` : ''}
-<ul>${grant.items.map((item) => html`<li>${t(lang, `consent_${item}`)}</li>`)}</ul>
+<ul>${grant.items.map((item) => html`<li>${consentLine(ctx, lang, item)}</li>`)}</ul>
 ${postForm(ctx, '/account/revoke', html`<input type="hidden" name="client" value="${grant.client}">
 <button class="button" type="submit">${t(lang, 'accountRevoke', { app: grant.name })}</button>`)}</li>`;
 }

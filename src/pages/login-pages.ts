@@ -4,7 +4,8 @@
 
 import type { Context } from 'koa';
 import { html, langOf, postForm, raw, renderPage, type Html } from './html.ts';
-import { t } from './i18n.ts';
+import { brandOf } from './brand.ts';
+import { t, type Lang } from './i18n.ts';
 import { appImages, appIntro, cancelForm, type AppOnPage } from './app-on-page.ts';
 
 export interface QrPageData {
@@ -95,14 +96,15 @@ export function openInWeChatPage(ctx: Context, data: OpenInWeChatData): void {
 ${data.handoff ? html`<p class="match">${t(lang, 'handoffMatch')} <strong id="match">${data.handoff.match}</strong></p>
 <p id="handoff-status" class="muted" role="status" aria-live="polite" data-url="${data.handoff.statusUrl}" data-waiting="${t(lang, 'handoffWaiting')}" data-declined="${t(lang, 'handoffDeclinedThere')}">${t(lang, 'handoffWaiting')}</p>
 ${postForm(ctx, data.handoff.finishAction, undefined, 'handoff-finish')}` : ''}
-<button id="copy" class="button primary" type="button" data-done="${t(lang, 'openCopied')}">${t(lang, 'openCopy')}</button>
+<button id="copy" class="button primary" type="button" data-copy="${data.link}" data-done="${t(lang, 'openCopied')}">${t(lang, 'openCopy')}</button>
+${data.appStart ? html`<button id="copy-app" class="button" type="button" data-copy="${data.appStart}" data-done="${t(lang, 'openCopied')}">${t(lang, 'openAppStart', { app: data.app?.name ?? t(lang, 'followConfirmSomeApp') })}</button>` : ''}
 <p id="copied" class="muted" role="status" aria-live="polite"></p>
 ${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'openQr')}</a>` : ''}
-${data.appStart ? html`<p class="muted">${t(lang, 'openAppStart')} <span class="link">${data.appStart}</span></p>` : ''}${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
-<script nonce="${nonce}">${raw(`(function(){var b=document.getElementById('copy');b.addEventListener('click',function(){
-var text=document.getElementById('link').textContent;function done(){b.textContent=b.getAttribute('data-done');document.getElementById('copied').textContent=b.getAttribute('data-done');}
-if(navigator.clipboard){navigator.clipboard.writeText(text).then(done,function(){});}else{var r=document.createRange();
-r.selectNodeContents(document.getElementById('link'));var s=getSelection();s.removeAllRanges();s.addRange(r);document.execCommand('copy');done();}});
+${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
+<script nonce="${nonce}">${raw(`(function(){document.querySelectorAll('button[data-copy]').forEach(function(b){b.addEventListener('click',function(){
+var text=b.getAttribute('data-copy');function done(){b.textContent=b.getAttribute('data-done');document.getElementById('copied').textContent=b.getAttribute('data-done');}
+if(navigator.clipboard){navigator.clipboard.writeText(text).then(done,function(){});}else{var a=document.createElement('textarea');a.value=text;document.body.appendChild(a);
+a.select();document.execCommand('copy');a.remove();done();}});});
 var st=document.getElementById('handoff-status');if(!st){return;}var tries=0;
 function poll(){if(++tries>200){return;}fetch(st.getAttribute('data-url'),{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(a){
 if(a.status==='done'||a.status==='declined'){if(a.status==='declined'){st.textContent=st.getAttribute('data-declined');}document.getElementById('handoff-finish').submit();return;}
@@ -165,6 +167,11 @@ export interface ConsentData {
   readonly action: string;
 }
 
+/** One thing a client receives, in plain words (the company's name where it is about the company's apps). */
+export function consentLine(ctx: Context, lang: Lang, item: ConsentItem): string {
+  return t(lang, `consent_${item}`, { brand: brandOf(ctx).name ?? t(lang, 'thisCompany') });
+}
+
 export function consentPage(ctx: Context, data: ConsentData): void {
   const lang = langOf(ctx);
   const { app } = data;
@@ -180,7 +187,7 @@ export function consentPage(ctx: Context, data: ConsentData): void {
 ${data.person ? html`<div class="person">${picture ? html`<img src="${picture}" alt="" width="40" height="40">` : ''}<p>${t(lang, 'consentAs', { name: data.person.nickname || t(lang, 'consentSomeone') })}
 ${data.switchHref ? html`<a href="${data.switchHref}">${t(lang, 'consentSwitch')}</a>` : ''}</p></div>` : ''}
 <p>${t(lang, 'consentIntro', { client: app.name })}</p>
-<ul>${data.items.map((item) => html`<li>${t(lang, `consent_${item}`)}</li>`)}</ul>
+<ul>${data.items.map((item) => html`<li>${consentLine(ctx, lang, item)}</li>`)}</ul>
 ${policies.length ? html`<p class="muted">${app.name}: ${policies}</p>` : ''}
 ${postForm(ctx, data.action, html`
 <button class="button primary" type="submit" name="decision" value="allow">${t(lang, 'consentAllow')}</button>

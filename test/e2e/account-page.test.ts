@@ -72,7 +72,8 @@ test.serial('the page lists the apps with access; revoking one tells it, and its
   t.regex(section, /Listening App/);
   t.regex(section, /Third <Party> App/);
   t.regex(section, /your WeChat nickname/, 'what each app may have, in the consent page\'s words');
-  t.regex(section, /WeChat apps you logged in through\s+open/);
+  t.regex(section, /WeChat apps you logged in through\s+QR login on the website/, 'apps by name or kind, never by id');
+  t.regex(section, /Last login: \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\), through QR login on the website/);
   const received = rpServer.logoutTokens().length;
   await page.getByRole('button', { name: 'Revoke Listening App\'s access' }).click();
   await page.getByRole('status').filter({ hasText: 'Listening App no longer has access' }).waitFor();
@@ -104,7 +105,7 @@ test.serial('download my data, then delete my account: confirmed, erased, every 
   const sub = tokens.claims()!.sub;
   await page.goto(`${broker.issuer}/account`);
   const download = page.waitForEvent('download');
-  await page.getByRole('link', { name: 'Download my data (JSON)' }).click();
+  await page.getByRole('link', { name: 'Export my personal information' }).click();
   const exported = JSON.parse(readFileSync(await (await download).path(), 'utf8')) as { account: { sub: string }; grants: Array<{ client: string }>; sessions: unknown[] };
   t.is(exported.account.sub, sub);
   t.true(exported.grants.some((grant) => grant.client === 'listening'));
@@ -135,7 +136,7 @@ test.serial('response_type=none is the account page\'s alone: a relying party re
   t.is(landed.searchParams.get('state'), 's1');
 });
 
-/** "Download my data" followed to its end (inside WeChat, through WeChat's check first): the `sub` in the file. */
+/** "Export my personal information" followed to its end (inside WeChat, through WeChat's check first): the `sub` in the file. */
 async function exportedSub(page: Page): Promise<string> {
   const download = page.waitForEvent('download');
   // A download, not a page: the navigation itself reports it as aborted.

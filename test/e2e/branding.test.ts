@@ -9,7 +9,8 @@ import { startBroker, testClients, writeClientsFile, type RunningBroker } from '
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { addCallbackHost, simApp, startTestSimulator, wechatEnv } from '../helpers/simulator.ts';
+import { addCallbackHost, setPhoneUser, simApp, startTestSimulator, wechatEnv } from '../helpers/simulator.ts';
+import { allowInWeChat } from '../helpers/wechat.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 /** A 1×1 PNG. */
@@ -130,6 +131,18 @@ test.serial('"Not you?" on the consent page logs in again within the same reques
   await page.getByRole('button', { name: 'Allow' }).click();
   const bob = (await rp.finish(await rp.landed(page), check)).claims()!.sub;
   t.not(bob, alice);
+});
+
+test.serial('inside WeChat the consent page offers no account switch: the login can only be the WeChat account present', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer, 'branded');
+  const { page, context } = await newPerson(browser, 'wechat', 'en');
+  t.teardown(() => context.close());
+  await setPhoneUser(context, broker.simulator, 'alice');
+  await page.goto((await rp.start({ redirect_uri: rpServer.callback })).url);
+  await allowInWeChat(page);
+  await page.getByRole('button', { name: 'Allow' }).waitFor();
+  t.regex(await page.locator('.person').innerText(), /^Logged in as 小爱 Alice 🌸\./);
+  t.is(await page.getByRole('link', { name: /Not you/ }).count(), 0);
 });
 
 test.serial('errors are plain sentences in the person\'s language, with the code and request id small, and a way back to the app', async (t) => {

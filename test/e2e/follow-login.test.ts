@@ -287,7 +287,7 @@ test.serial('an expired QR code: the page says so and offers a fresh one, which 
   await at.page.getByText('This QR code has expired.').waitFor();
   t.like(await control('/_sim/scan', { appid: brand.appid, user: 'alice' }), { body: { body: 'success' } }, 'a scan of the old code is acknowledged…');
   t.is(await stateOf(at.page, at.uid), 'expired', '…and changes nothing');
-  await at.page.getByRole('link', { name: 'Show a new QR code' }).click();
+  await at.page.getByRole('link', { name: 'Refresh the QR code' }).click();
   await at.page.getByRole('heading', { name: 'Follow to log in' }).waitFor();
   t.is(await stateOf(at.page, at.uid), 'waiting');
   await answer((await scan(brand.appid, 'alice')).link, 'alice');

@@ -7,7 +7,7 @@ import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
 import { createRp } from '../helpers/rp.ts';
 import { injectFaults, setPhoneUser } from '../helpers/simulator.ts';
-import { startBroker, writeClientsFile } from '../helpers/broker.ts';
+import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { allowInWeChat, handOff } from '../helpers/wechat.ts';
 
 const e2e = useE2e(test);
@@ -51,6 +51,25 @@ test.serial('confirmed in WeChat: the original browser lands at the relying part
   await wechat.page.goto(link);
   t.is(await wechat.page.locator('h1').innerText(), 'Link already used', 'used once');
   await Promise.all([android.context.close(), wechat.context.close()]);
+});
+
+test.serial('the phone page: the short link to copy, the app\'s own login link as a second copy button (never printed), a QR for another phone', async (t) => {
+  const clients = testClients(e2e.rpServer.origin).map((client) => (client.client_id === 'branded' ? { ...client, initiate_login_uri: 'https://shop.example/wechat-login' } : client));
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(clients) });
+  t.teardown(() => broker.stop());
+  const rp = await createRp(broker.issuer, e2e.rpServer, 'branded');
+  const android = await newPerson(e2e.browser, 'mobile', 'en');
+  t.teardown(() => android.context.close());
+  await android.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: broker.issuer });
+  await android.page.goto((await rp.start()).url);
+  const section = await android.page.locator('section').innerText();
+  t.notRegex(section, /wechat-login|iss=/, 'the app\'s login link is not printed');
+  t.deepEqual(await android.page.locator('section .button').allInnerTexts(), [
+    'Copy link', 'Copy Example Shop\'s own login link (to open in WeChat)', 'Show a QR code to scan with WeChat on another phone', 'Back to Example Shop',
+  ]);
+  await android.page.getByRole('button', { name: 'Copy Example Shop\'s own login link (to open in WeChat)' }).click();
+  await android.page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+  t.is(await android.page.evaluate(() => navigator.clipboard.readText()), `https://shop.example/wechat-login?iss=${encodeURIComponent(broker.issuer)}`);
 });
 
 test.serial('declined in WeChat: the original browser gets access_denied at the app, with its state', async (t) => {

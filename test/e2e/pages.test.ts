@@ -134,6 +134,6 @@ test.serial('an interaction URL opened in another browser: a plain page, no stac
   const stranger = await fetch(interaction, { headers: { 'accept-language': 'en' } });
   t.is(stranger.status, 400);
   const body = await stranger.text();
-  t.regex(body, /login session has expired/);
+  t.regex(body, /The login timed out/);
   t.notRegex(body, /at .*\.(ts|js):\d+/);
 });

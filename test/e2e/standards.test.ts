@@ -239,7 +239,7 @@ test.serial('consent lists everything the client will receive, also what it aske
   const listed = await page.locator('li').allInnerTexts();
   t.deepEqual(listed, [
     'an identifier of your account', 'your WeChat nickname', 'your WeChat avatar',
-    'the WeChat identifier that recognizes you across this company\'s apps (UnionID)',
+    'your WeChat identity (so that this company\'s apps recognize you)',
   ]);
   await page.getByRole('button', { name: 'Allow' }).click();
   const tokens = await third.finish(await third.landed(page), check);

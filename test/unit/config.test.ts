@@ -46,6 +46,10 @@ test('WeChat credentials switch the simulator off', async (t) => {
   const config = await loadConfig({ WECHAT_OPEN_APPID: 'wx1234567890abcdef', WECHAT_OPEN_SECRET: 'a'.repeat(32) });
   t.is(config.simulator, undefined);
   t.deepEqual(config.apps.map((app) => app.kind), ['open']);
+  t.is(config.apps[0]?.name, undefined, 'pages then say what kind of app it is');
+  const named = await loadConfig({ WECHAT_OPEN_APPID: 'wx1234567890abcdef', WECHAT_OPEN_SECRET: 'a'.repeat(32), WECHAT_OPEN_NAME: '示例官网' });
+  t.is(named.apps[0]?.name, '示例官网');
+  await failsWith(t, { WECHAT_MP_NAME: '长'.repeat(61) }, /^WECHAT_MP_NAME$/, /at most 60/);
 });
 
 test('production refuses to start without COOKIE_KEYS, JWKS_FILE, CLIENTS_FILE and a WeChat app', async (t) => {
