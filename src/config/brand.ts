@@ -2,7 +2,7 @@
 // checked at start, the colour checked for contrast.
 
 import { readFileSync } from 'node:fs';
-import { DEFAULT_COLOR, textColorFor, type Brand } from '../pages/brand.ts';
+import { AA_CONTRAST, BUTTON_TEXTS, contrast, DEFAULT_COLOR, shadeFor, textColorFor, type Brand } from '../pages/brand.ts';
 import { ConfigError } from './errors.ts';
 import type { Settings } from './variables.ts';
 
@@ -31,15 +31,29 @@ function logo(path: string | undefined): Brand['logo'] {
   return { bytes, type };
 }
 
-export function brand(settings: Settings): Brand {
+/** The button colours: the brand colour, and the text BRAND_BUTTON_TEXT asks for where it keeps WCAG AA contrast. */
+function colors(settings: Settings): Brand['color'] {
   const background = settings.BRAND_COLOR ?? DEFAULT_COLOR;
-  const text = textColorFor(background);
-  if (!text) throw new ConfigError('BRAND_COLOR', `${background} keeps neither white nor near-black text at the 4.5:1 contrast WCAG AA asks: choose a lighter or a darker colour`);
+  const wanted = settings.BRAND_BUTTON_TEXT;
+  if (wanted === 'auto') {
+    const text = textColorFor(background);
+    if (!text) throw new ConfigError('BRAND_COLOR', `${background} keeps neither white nor near-black text at the ${AA_CONTRAST}:1 contrast WCAG AA asks: choose a lighter or a darker colour`);
+    return { background, text };
+  }
+  const text = BUTTON_TEXTS[wanted];
+  const ratio = contrast(background, text);
+  if (ratio < AA_CONTRAST) {
+    throw new ConfigError('BRAND_BUTTON_TEXT', `${wanted} text on ${background} has a contrast of ${ratio.toFixed(2)}:1, under the ${AA_CONTRAST}:1 WCAG AA asks; ${shadeFor(background, wanted)} is the nearest shade that keeps it, or leave BRAND_BUTTON_TEXT unset`);
+  }
+  return { background, text };
+}
+
+export function brand(settings: Settings): Brand {
   const psbCode = settings.PSB_LICENSE && /\d{10,}/.exec(settings.PSB_LICENSE)?.[0];
   return {
     name: settings.BRAND_NAME,
     logo: logo(settings.BRAND_LOGO_FILE),
-    color: { background, text },
+    color: colors(settings),
     privacyUrl: settings.BRAND_PRIVACY_URL,
     termsUrl: settings.BRAND_TERMS_URL,
     icp: settings.ICP_LICENSE,

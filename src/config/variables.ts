@@ -143,7 +143,11 @@ export const VARIABLES = {
   BRAND_COLOR: variable({
     schema: optional(z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'expected a colour as #rrggbb' }).transform((raw) => raw.toLowerCase())),
     derived: '`#067d3f` (a dark WeChat green)', production: 'optional',
-    doc: 'the primary colour; button text is white or near-black, whichever keeps WCAG AA contrast, and a colour where neither does is refused',
+    doc: 'the primary colour; button text is white or near-black, whichever keeps WCAG AA contrast (4.5:1), and a colour where neither does is refused',
+  }),
+  BRAND_BUTTON_TEXT: variable({
+    schema: oneOf(['auto', 'white', 'black']), default: 'auto', production: 'optional',
+    doc: '`white` or `black` text on `BRAND_COLOR` buttons; refused (with the contrast and the nearest shade that would do) when under 4.5:1; `auto` as above',
   }),
   BRAND_PRIVACY_URL: variable({ schema: optional(httpUrl), production: 'recommended', doc: 'the privacy policy, linked in every page\'s footer' }),
   BRAND_TERMS_URL: variable({ schema: optional(httpUrl), production: 'optional', doc: 'the terms of service, linked in every page\'s footer' }),

@@ -72,7 +72,7 @@ export function accountDeletePage(ctx: Context): void {
   renderPage(ctx, {
     title: t(lang, 'accountDelete'),
     body: () => html`<section><h1>${t(lang, 'accountDelete')}</h1><p>${t(lang, 'accountDeleteQuestion')}</p>
-${postForm(ctx, '/account/delete', html`<button class="button primary" type="submit">${t(lang, 'accountDeleteConfirm')}</button>`)}
+${postForm(ctx, '/account/delete', html`<button class="button danger" type="submit">${t(lang, 'accountDeleteConfirm')}</button>`)}
 <a class="button" href="/account">${t(lang, 'accountDeleteCancel')}</a></section>`,
   });
 }

@@ -3,6 +3,7 @@
 
 import type { Context } from 'koa';
 import { html, postForm, raw, type Html } from './html.ts';
+import type { Brand } from './brand.ts';
 import { t, type Lang } from './i18n.ts';
 
 /** The relying party a page is about, as its metadata presents it (oidc/client-display.ts). */
@@ -25,6 +26,27 @@ export function appIntro(app: AppOnPage | undefined): Html {
 /** The app's own logo, where it lives: the only other place a page may load an image from. */
 export function appImages(app: AppOnPage | undefined): string[] {
   return app?.logo ? [new URL(app.logo).origin] : [];
+}
+
+/** A document's name, with its owner's name where there is one ("the  Terms" never). */
+function label(lang: Lang, key: 'agreeTerms' | 'agreePrivacy', owner: string): string {
+  return t(lang, key, { owner }).replace(/\s{2,}/g, ' ');
+}
+
+/**
+ * "By logging in you agree to…": the app's terms and privacy policy (its `tos_uri` and
+ * `policy_uri`), else the company's (BRAND_TERMS_URL, BRAND_PRIVACY_URL), on every page where a
+ * login is given, as Chinese compliance reviews expect: 登录即表示你同意《‹应用›用户协议》和《隐私政策》.
+ */
+export function agreement(lang: Lang, app: AppOnPage | undefined, brand: Brand): Html {
+  const own = Boolean(app?.terms || app?.policy);
+  const [terms, policy, owner] = own ? [app?.terms, app?.policy, app?.name ?? ''] : [brand.termsUrl, brand.privacyUrl, brand.name ?? ''];
+  const links = [
+    terms && html`${t(lang, 'agreeOpen')}<a href="${terms}">${label(lang, 'agreeTerms', owner)}</a>${t(lang, 'agreeClose')}`,
+    policy && html`${t(lang, 'agreeOpen')}<a href="${policy}">${label(lang, 'agreePrivacy', owner)}</a>${t(lang, 'agreeClose')}`,
+  ].filter((link): link is Html => Boolean(link));
+  if (!links.length) return raw('');
+  return html`<p class="muted agreement">${t(lang, 'agreeLead')}${links.flatMap((link, index) => (index ? [t(lang, 'agreeAnd'), link] : [link]))}${t(lang, 'agreeEnd')}</p>`;
 }
 
 /** "Back to <app>": ends the login, and the app gets access_denied with its state. */

@@ -37,10 +37,26 @@ export function contrast(a: string, b: string): number {
   return (light + 0.05) / (dark + 0.05);
 }
 
-/** The text colour for buttons of `background`: white or near-black, whichever reaches 4.5:1; undefined if neither does. */
+/** Button text on the brand colour, as BRAND_BUTTON_TEXT names it. */
+export const BUTTON_TEXTS = { white: '#ffffff', black: '#111111' } as const;
+export type ButtonText = keyof typeof BUTTON_TEXTS;
+
+/** WCAG 2.1 AA for normal text (1.4.3). */
+export const AA_CONTRAST = 4.5;
+
+/** The text colour for buttons of `background`: white or near-black, whichever reaches 4.5:1 (never both); undefined if neither does. */
 export function textColorFor(background: string): string | undefined {
-  return ['#ffffff', '#111111'].map((text) => ({ text, ratio: contrast(background, text) }))
-    .filter(({ ratio }) => ratio >= 4.5).sort((a, b) => b.ratio - a.ratio)[0]?.text;
+  return [BUTTON_TEXTS.white, BUTTON_TEXTS.black].find((text) => contrast(background, text) >= AA_CONTRAST);
+}
+
+/** The nearest darker (for white text) or lighter (for black) shade of `background` on which `text` reaches 4.5:1. */
+export function shadeFor(background: string, text: ButtonText): string {
+  const channels = [1, 3, 5].map((at) => Number.parseInt(background.slice(at, at + 2), 16));
+  for (let step = 1; ; step += 1) {
+    const factor = 1 - step / 100;
+    const shade = `#${channels.map((value) => Math.round(text === 'white' ? value * factor : 255 - (255 - value) * factor).toString(16).padStart(2, '0')).join('')}`;
+    if (contrast(shade, BUTTON_TEXTS[text]) >= AA_CONTRAST) return shade;
+  }
 }
 
 const NO_BRAND: Brand = {

@@ -5,7 +5,8 @@
 import type { Context } from 'koa';
 import { html, langOf, postForm, renderPage } from './html.ts';
 import { t } from './i18n.ts';
-import { appImages, appIntro, type AppOnPage } from './app-on-page.ts';
+import { agreement, appImages, appIntro, type AppOnPage } from './app-on-page.ts';
+import { brandOf } from './brand.ts';
 
 export interface HandoffConfirmData {
   readonly app?: AppOnPage;
@@ -25,7 +26,7 @@ export function handoffConfirmPage(ctx: Context, data: HandoffConfirmData): void
     body: () => html`<section><h1>${t(lang, 'handoffTitle')}</h1>${appIntro(data.app)}
 <p>${t(lang, 'handoffAsk', { browser: data.browser })}</p>
 <p class="match">${t(lang, 'handoffMatch')} <strong id="match">${data.match}</strong></p>
-<p class="muted">${t(lang, 'handoffWarn')}</p>
+<p class="muted">${t(lang, 'handoffWarn')}</p>${agreement(lang, data.app, brandOf(ctx))}
 ${postForm(ctx, data.confirmAction, html`<button class="button primary" type="submit">${t(lang, 'handoffConfirm')}</button>`)}
 ${postForm(ctx, data.declineAction, html`<button class="button" type="submit">${t(lang, 'handoffDecline')}</button>`)}</section>`,
   });

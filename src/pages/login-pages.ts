@@ -3,10 +3,10 @@
 // `html` tag; values handed to scripts travel in data- attributes, never inside script text.
 
 import type { Context } from 'koa';
-import { html, langOf, postForm, raw, renderPage, type Html } from './html.ts';
+import { html, langOf, postForm, raw, renderPage } from './html.ts';
 import { brandOf } from './brand.ts';
 import { t, type Lang } from './i18n.ts';
-import { appImages, appIntro, cancelForm, type AppOnPage } from './app-on-page.ts';
+import { agreement, appImages, appIntro, cancelForm, type AppOnPage } from './app-on-page.ts';
 
 export interface QrPageData {
   readonly appid: string;
@@ -52,7 +52,7 @@ export function qrPage(ctx: Context, data: QrPageData): void {
     body: (nonce) => html`<section><h1>${t(lang, 'qrTitle')}</h1>${appIntro(data.app)}
 <div id="qr" data-wx="${wx}" data-grace="${QR_GRACE_MS}" title="${t(lang, 'qrFrameTitle')}"></div>
 <p id="qr-failed" role="alert" hidden>${t(lang, 'qrFailed')}</p>
-<p class="muted">${t(lang, 'qrHint')}</p>
+<p class="muted">${t(lang, 'qrHint')}</p>${agreement(lang, data.app, brandOf(ctx))}
 <p class="muted"><a id="qr-fallback" href="${data.fallbackUrl}">${t(lang, 'qrFallback')}</a></p>${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}" src="${data.loginJsUrl}"></script>
 <script nonce="${nonce}">${raw(`(function(){var el=document.getElementById('qr');
@@ -100,7 +100,7 @@ ${postForm(ctx, data.handoff.finishAction, undefined, 'handoff-finish')}` : ''}
 ${data.appStart ? html`<button id="copy-app" class="button" type="button" data-copy="${data.appStart}" data-done="${t(lang, 'openCopied')}">${t(lang, 'openAppStart', { app: data.app?.name ?? t(lang, 'followConfirmSomeApp') })}</button>` : ''}
 <p id="copied" class="muted" role="status" aria-live="polite"></p>
 ${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'openQr')}</a>` : ''}
-${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
+${agreement(lang, data.app, brandOf(ctx))}${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}">${raw(`(function(){document.querySelectorAll('button[data-copy]').forEach(function(b){b.addEventListener('click',function(){
 var text=b.getAttribute('data-copy');function done(){b.textContent=b.getAttribute('data-done');document.getElementById('copied').textContent=b.getAttribute('data-done');}
 if(navigator.clipboard){navigator.clipboard.writeText(text).then(done,function(){});}else{var a=document.createElement('textarea');a.value=text;document.body.appendChild(a);
@@ -143,7 +143,7 @@ export function followPage(ctx: Context, data: FollowPageData): void {
 <p id="follow-status" class="muted" role="status" aria-live="polite" data-url="${data.statusUrl}" data-scanned="${t(lang, 'followScanned', { match: data.match })}" data-confirmed="${t(lang, 'followConfirmed')}" data-declined="${t(lang, 'followDeclined')}" data-expired="${t(lang, 'followExpired')}">${t(lang, 'followWaiting')}</p>
 ${postForm(ctx, data.finishAction, undefined, 'follow-finish')}
 <a id="follow-fresh" class="button" href="${data.freshHref}">${t(lang, 'followFresh')}</a>
-${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'followQrLogin')}</a>` : ''}${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
+${data.qrHref ? html`<a class="button" href="${data.qrHref}">${t(lang, 'followQrLogin')}</a>` : ''}${agreement(lang, data.app, brandOf(ctx))}${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}">${raw(`(function(){var st=document.getElementById('follow-status'),tries=0;
 function poll(){if(++tries>600){return;}fetch(st.getAttribute('data-url'),{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(a){
 if(a.state==='confirmed'||a.state==='declined'){st.textContent=st.getAttribute('data-'+a.state);document.getElementById('follow-finish').submit();return;}
@@ -175,10 +175,6 @@ export function consentLine(ctx: Context, lang: Lang, item: ConsentItem): string
 export function consentPage(ctx: Context, data: ConsentData): void {
   const lang = langOf(ctx);
   const { app } = data;
-  const policies = [
-    app.policy && html`<a href="${app.policy}">${t(lang, 'footerPrivacy')}</a>`,
-    app.terms && html`<a href="${app.terms}">${t(lang, 'footerTerms')}</a>`,
-  ].filter((link): link is Html => Boolean(link));
   const picture = data.person?.picture;
   renderPage(ctx, {
     title: t(lang, 'consentTitle'),
@@ -188,7 +184,7 @@ ${data.person ? html`<div class="person">${picture ? html`<img src="${picture}" 
 ${data.switchHref ? html`<a href="${data.switchHref}">${t(lang, 'consentSwitch')}</a>` : ''}</p></div>` : ''}
 <p>${t(lang, 'consentIntro', { client: app.name })}</p>
 <ul>${data.items.map((item) => html`<li>${consentLine(ctx, lang, item)}</li>`)}</ul>
-${policies.length ? html`<p class="muted">${app.name}: ${policies}</p>` : ''}
+${agreement(lang, app, brandOf(ctx))}
 ${postForm(ctx, data.action, html`
 <button class="button primary" type="submit" name="decision" value="allow">${t(lang, 'consentAllow')}</button>
 <button class="button" type="submit" name="decision" value="deny">${t(lang, 'consentDeny')}</button>

@@ -115,6 +115,8 @@ test.serial('download my data, then delete my account: confirmed, erased, every 
   await page.getByRole('link', { name: 'Keep my account' }).click();
   await page.getByRole('heading', { name: 'Your account' }).waitFor();
   await page.getByRole('link', { name: 'Delete my account' }).click();
+  const background = await page.getByRole('button', { name: 'Yes, delete my account' }).evaluate((button) => getComputedStyle(button).backgroundColor);
+  t.is(background, 'rgb(179, 38, 30)', 'deleting looks destructive (red), not like the brand\'s primary button');
   await page.getByRole('button', { name: 'Yes, delete my account' }).click();
   await page.getByRole('heading', { name: 'Account deleted' }).waitFor();
   t.false((await oidc.tokenIntrospection(listening.config, tokens.access_token)).active);

@@ -45,9 +45,12 @@ test.serial('every page carries the name, the logo, the colour, the policy links
     t.is(await page.locator('header img').evaluate((image: HTMLImageElement) => image.naturalWidth), 1, 'the logo loads (from the broker itself)');
     t.is(await page.getByRole('link', { name: '京ICP备12345678号-1' }).getAttribute('href'), 'https://beian.miit.gov.cn/');
     t.is(await page.getByRole('link', { name: '京公网安备11010502030000号' }).getAttribute('href'), 'https://beian.mps.gov.cn/#/query/webSearch?code=11010502030000');
-    t.is(await page.getByRole('link', { name: '隐私政策' }).getAttribute('href'), 'https://www.example.com/privacy');
-    t.is(await page.getByRole('link', { name: '服务条款' }).getAttribute('href'), 'https://www.example.com/terms');
+    t.is(await page.locator('footer').getByRole('link', { name: '隐私政策' }).getAttribute('href'), 'https://www.example.com/privacy');
+    t.is(await page.locator('footer').getByRole('link', { name: '服务条款' }).getAttribute('href'), 'https://www.example.com/terms');
   }
+  await page.goto((await rp.start()).url);
+  t.is(await page.locator('.agreement').innerText(), '登录即表示你同意《示例科技用户协议》和《示例科技隐私政策》', 'an app without documents of its own: the company\'s, on the login page itself');
+  t.is(await page.getByRole('link', { name: '示例科技用户协议' }).getAttribute('href'), 'https://www.example.com/terms');
   const logo = await fetch(`${broker.issuer}/brand/logo`);
   t.is(logo.headers.get('content-type'), 'image/png');
   await context.close();
@@ -73,6 +76,8 @@ test.serial('the app the person logs into, in their language, on the QR page; "b
   await page.goto(url);
   t.is(await page.locator('.app strong').innerText(), '示例商城');
   t.is(await page.locator('.app .muted').innerText(), 'shop.example');
+  t.is(await page.locator('.agreement').innerText(), '登录即表示你同意《示例商城用户协议》和《示例商城隐私政策》');
+  t.is(await page.getByRole('link', { name: '示例商城隐私政策' }).getAttribute('href'), 'https://shop.example/privacy');
   await page.getByRole('button', { name: '返回 示例商城' }).click();
   const landed = await rp.landed(page);
   t.is(landed.searchParams.get('error'), 'access_denied');
@@ -86,6 +91,7 @@ test.serial('a phone outside WeChat: the open-in-WeChat page names the app and o
   await page.goto((await rp.start()).url);
   t.is(await page.locator('.app strong').innerText(), 'Example Shop');
   t.is(await page.getByRole('button', { name: 'Back to Example Shop' }).count(), 1);
+  t.is(await page.locator('.agreement').innerText(), 'By logging in you agree to the Example Shop Terms of Service and the Example Shop Privacy Policy.');
   await context.close();
 });
 
@@ -101,7 +107,7 @@ test.serial('consent names the app with its policy links; logout says it ends ev
   t.regex(String(await page.locator('.person img').getAttribute('src')), /^https:\/\/thirdwx\.qlogo\.cn\//, 'with the WeChat avatar');
   const switchHref = String(await page.getByRole('link', { name: 'Not you? Switch account' }).getAttribute('href'));
   t.regex(switchHref, /^\/interaction\/[\w-]+\?switch=account$/, 'no parameter of the request is copied into a URL (a pushed request stays pushed)');
-  t.is(await page.getByRole('link', { name: 'Privacy policy' }).first().getAttribute('href'), 'https://shop.example/privacy');
+  t.is(await page.locator('.agreement').getByRole('link', { name: 'the Example Shop Privacy Policy' }).getAttribute('href'), 'https://shop.example/privacy');
   await page.getByRole('button', { name: 'Allow' }).click();
   const tokens = await rp.finish(await rp.landed(page), check);
   await page.goto(`${broker.issuer}/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token! })}`);

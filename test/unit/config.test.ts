@@ -180,6 +180,11 @@ test('branding: a colour no text can sit on with AA contrast is refused; a logo 
   await failsWith(t, { BRAND_COLOR: 'green' }, /^BRAND_COLOR$/, /#rrggbb/);
   t.deepEqual((await loadConfig({ BRAND_COLOR: '#FFD700' })).brand.color, { background: '#ffd700', text: '#111111' }, 'dark text on a light colour');
   t.deepEqual((await loadConfig({})).brand.color, { background: '#067d3f', text: '#ffffff' }, 'the default keeps white text at AA');
+  await failsWith(t, { BRAND_COLOR: '#1677ff', BRAND_BUTTON_TEXT: 'white' }, /^BRAND_BUTTON_TEXT$/, /white text on #1677ff has a contrast of 4\.10:1, under the 4\.5:1 .*#1570f0 is the nearest shade/);
+  await failsWith(t, { BRAND_COLOR: '#067d3f', BRAND_BUTTON_TEXT: 'black' }, /^BRAND_BUTTON_TEXT$/, /black text on #067d3f has a contrast of/);
+  t.deepEqual((await loadConfig({ BRAND_COLOR: '#1570f0', BRAND_BUTTON_TEXT: 'white' })).brand.color, { background: '#1570f0', text: '#ffffff' });
+  t.deepEqual((await loadConfig({ BRAND_COLOR: '#ffd700', BRAND_BUTTON_TEXT: 'black' })).brand.color, { background: '#ffd700', text: '#111111' });
+  await failsWith(t, { BRAND_BUTTON_TEXT: 'blue' }, /^BRAND_BUTTON_TEXT$/, /auto|white|black/);
   await failsWith(t, { BRAND_LOGO_FILE: file('logo.txt', 'not an image') }, /^BRAND_LOGO_FILE$/, /not a PNG, JPEG, WebP or SVG/);
   await failsWith(t, { PSB_LICENSE: '京公网安备' }, /^PSB_LICENSE$/, /record number/);
 });
