@@ -3,6 +3,7 @@
 // policy_uri, tos_uri, each optionally language-tagged (`client_name#zh-CN`, §2.1).
 
 import type Provider from 'oidc-provider';
+import { toTraditional } from '../pages/traditional.ts';
 
 type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
@@ -27,9 +28,21 @@ const STANDARD: Record<(typeof LOCALIZABLE)[number], 'clientName' | 'logoUri' | 
   client_name: 'clientName', logo_uri: 'logoUri', client_uri: 'clientUri', policy_uri: 'policyUri', tos_uri: 'tosUri',
 };
 
+function tagged(client: Client, name: (typeof LOCALIZABLE)[number], lang: string): string | undefined {
+  const value = (client as unknown as Record<string, unknown>)[`${name}#${lang}`];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * The field in the page's language, else (for zh-TW) the zh-CN one, a name converted to
+ * Traditional characters, else the untagged one (§2.1). A Taiwanese reader is better
+ * served by the Chinese name than by the English one.
+ */
 function field(client: Client, name: (typeof LOCALIZABLE)[number], lang: string): string | undefined {
-  const tagged = (client as unknown as Record<string, unknown>)[`${name}#${lang}`];
-  const value = typeof tagged === 'string' ? tagged : client[STANDARD[name]];
+  const simplified = lang === 'zh-TW' ? tagged(client, name, 'zh-CN') : undefined;
+  const value = tagged(client, name, lang)
+    ?? (simplified !== undefined && name === 'client_name' ? toTraditional(simplified) : simplified)
+    ?? client[STANDARD[name]];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 

@@ -521,6 +521,11 @@ const MESSAGES = {
 
 export type MessageKey = keyof (typeof MESSAGES)['en'];
 
+/** Every sentence of one language, for the checks of the catalogue (test/unit/traditional.test.ts). */
+export function catalogue(lang: Lang): Readonly<Record<MessageKey, string>> {
+  return MESSAGES[lang];
+}
+
 export function isMessageKey(key: string): key is MessageKey {
   return Object.hasOwn(MESSAGES.en, key);
 }
