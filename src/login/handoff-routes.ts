@@ -67,7 +67,7 @@ async function confirmHandoff(ctx: Context, login: HandoffParts): Promise<void> 
   const found = await handoffOf(ctx, login);
   const app = found && await webAppOf(login, found.handoff.uid);
   if (!found || !app) return found ? errorPage(ctx, { kind: 'misconfigured', status: 503 }) : undefined;
-  if (!await login.handoffs.move(found.code, 'waiting', { status: 'confirmed' })) return handoffNoticePage(ctx, 'used', 409);
+  if (!await login.handoffs.move(found.code, 'waiting', { status: 'confirmed', failure: undefined })) return handoffNoticePage(ctx, 'used', 409);
   // The callback must come back to this browser, the one that confirmed.
   ctx.cookies.set(CONFIRMED_COOKIE, found.code, { httpOnly: true, sameSite: 'lax', path: `/h/${found.code}`, maxAge: 10 * 60_000 });
   ctx.status = 303;
@@ -107,16 +107,23 @@ async function handoffCallback(ctx: Context, login: HandoffParts): Promise<void>
     if (refused) {
       login.metrics.login(login.upstreams.web.way, refused.metric);
       login.log[refused.note.level]({ uid: handoff.uid, app: app.id }, `hand-off: ${refused.note.msg}`);
+      await failedInWeChat(login, code, refused.page.kind);
       return errorPage(ctx, refused.page);
     }
     if (!(error instanceof WeChatError)) throw error;
     const { kind, note } = failureOf(error, app);
     login.log[note.level]({ uid: handoff.uid, app: app.id, wechat: wechatFields(error) }, `hand-off: ${note.msg}`);
+    await failedInWeChat(login, code, kind);
     errorPage(ctx, failurePage(kind, `/h/${code}`));
   }
 }
 
-/** Polled by the waiting browser: `waiting`, `confirmed`, `done`, `declined` or `expired`. */
+/** The try in WeChat failed: the hand-off waits again (the error page's retry leads back to it), and the waiting browser learns why. */
+async function failedInWeChat(login: HandoffParts, code: string, kind: string): Promise<void> {
+  await login.handoffs.move(code, 'confirmed', { status: 'waiting', failure: kind });
+}
+
+/** Polled by the waiting browser: `waiting` (with `failure` after a failed try in WeChat), `confirmed`, `done`, `declined` or `expired`. */
 async function handoffStatus(ctx: Context, login: HandoffParts): Promise<void> {
   const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
   ctx.set('cache-control', 'no-store');
@@ -126,7 +133,7 @@ async function handoffStatus(ctx: Context, login: HandoffParts): Promise<void> {
     return;
   }
   const handoff = await login.handoffs.find(login.handoffs.code(interaction.uid));
-  ctx.body = { status: handoff?.status ?? 'expired' };
+  ctx.body = { status: handoff?.status ?? 'expired', ...(handoff?.failure ? { failure: handoff.failure } : {}) };
 }
 
 /** The waiting browser lands at the app: logged in as the person WeChat named, or refused. */

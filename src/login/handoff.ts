@@ -31,6 +31,11 @@ export interface Handoff {
   readonly expiresAt: number;
   /** Once WeChat vouched for the person: the login to finish the interaction with. */
   readonly result?: { readonly accountId: string; readonly acr: string; readonly amr: readonly string[] };
+  /**
+   * The last try in WeChat failed this way (an error page's kind); the hand-off waits
+   * again, so the person can try again in WeChat, and the waiting browser says so.
+   */
+  readonly failure?: string;
 }
 
 function digest(secret: string, purpose: string, uid: string): Buffer {

@@ -3,6 +3,7 @@
 
 import type { Context } from 'koa';
 import { html, postForm, raw, type Html } from './html.ts';
+import { browserKind } from '../wechat/user-agent.ts';
 import type { Brand } from './brand.ts';
 import { t, type Lang } from './i18n.ts';
 
@@ -47,6 +48,18 @@ export function agreement(lang: Lang, app: AppOnPage | undefined, brand: Brand):
   ].filter((link): link is Html => Boolean(link));
   if (!links.length) return raw('');
   return html`<p class="muted agreement">${t(lang, 'agreeLead')}${links.flatMap((link, index) => (index ? [t(lang, 'agreeAnd'), link] : [link]))}${t(lang, 'agreeEnd')}</p>`;
+}
+
+/**
+ * Inside WeChat, whose browser has no back button: "close", through WeChat's JS bridge
+ * (`WeixinJSBridge.call('closeWindow')`), shown once the bridge is there. Nothing elsewhere.
+ */
+export function closeInWeChat(ctx: Context, lang: Lang, nonce: string): Html {
+  if (browserKind(ctx.get('user-agent')) !== 'wechat') return raw('');
+  return html`<button id="wx-close" class="button" type="button" hidden>${t(lang, 'closeInWeChat')}</button>
+<script nonce="${nonce}">${raw(`(function(){var b=document.getElementById('wx-close');function ready(){b.hidden=false;}
+if(typeof WeixinJSBridge!=='undefined'){ready();}else{document.addEventListener('WeixinJSBridgeReady',ready,false);}
+b.addEventListener('click',function(){WeixinJSBridge.call('closeWindow');});})();`)}</script>`;
 }
 
 /** "Back to <app>": ends the login, and the app gets access_denied with its state. */

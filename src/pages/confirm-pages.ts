@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import { html, langOf, postForm, renderPage } from './html.ts';
 import { t } from './i18n.ts';
-import { agreement, appImages, appIntro, type AppOnPage } from './app-on-page.ts';
+import { agreement, appImages, appIntro, closeInWeChat, type AppOnPage } from './app-on-page.ts';
 import { brandOf } from './brand.ts';
 
 export interface HandoffConfirmData {
@@ -40,6 +40,6 @@ export function handoffNoticePage(ctx: Context, notice: HandoffNotice, status = 
   renderPage(ctx, {
     title: t(lang, 'handoffTitle'),
     status,
-    body: () => html`<section><h1>${t(lang, `handoff_${notice}_title`)}</h1><p>${t(lang, `handoff_${notice}`)}</p></section>`,
+    body: (nonce) => html`<section><h1>${t(lang, `handoff_${notice}_title`)}</h1><p>${t(lang, `handoff_${notice}`)}</p>${closeInWeChat(ctx, lang, nonce)}</section>`,
   });
 }

@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import { html, langOf, renderPage } from './html.ts';
 import { isMessageKey, t, type Lang } from './i18n.ts';
-import type { AppOnPage } from './app-on-page.ts';
+import { closeInWeChat, type AppOnPage } from './app-on-page.ts';
 
 export type ErrorPageKind =
   | 'state' | 'forged' | 'snapshot' | 'misconfigured' | 'code' | 'unavailable'
@@ -39,9 +39,10 @@ export function errorPage(ctx: Context, data: ErrorData): void {
   renderPage(ctx, {
     title,
     status: data.status,
-    body: () => html`<section><h1>${title}</h1><p>${sentence(lang, data)}</p>
+    body: (nonce) => html`<section><h1>${title}</h1><p>${sentence(lang, data)}</p>
 ${data.retryHref ? html`<a class="button primary" href="${data.retryHref}">${t(lang, 'errorBack')}</a>` : ''}
 ${data.app?.home ? html`<a class="button" href="${data.app.home}">${t(lang, 'backTo', { app: data.app.name })}</a>` : ''}
+${closeInWeChat(ctx, lang, nonce)}
 ${technical || requestId ? html`<p class="muted detail">${technical}${technical && requestId ? ' · ' : ''}${requestId ? t(lang, 'requestId', { id: requestId }) : ''}</p>` : ''}</section>`,
   });
 }

@@ -88,7 +88,7 @@ export interface PageOptions {
 }
 
 const STYLE = `
-*{box-sizing:border-box}body{margin:0;font:16px/1.6 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei","Segoe UI",Roboto,sans-serif;background:#f2f2f2;color:#191919}
+*{box-sizing:border-box}[hidden]{display:none!important}body{margin:0;font:16px/1.6 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei","Segoe UI",Roboto,sans-serif;background:#f2f2f2;color:#191919}
 main{max-width:420px;margin:0 auto;padding:32px 20px}section{background:#fff;border-radius:12px;padding:28px 24px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 h1{font-size:1.3em;margin:0 0 12px;text-align:center}h2{font-size:1.05em;margin:16px 0 8px}table{border-collapse:collapse;width:100%;font-size:.9em}th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #e5e5e5;word-break:break-all}.avatar{border-radius:50%;display:block;margin:0 auto 8px}p{margin:8px 0}.muted{color:#595959;font-size:.9em;text-align:center}
 header{display:flex;align-items:center;justify-content:center;gap:10px;margin:0 0 16px;font-weight:600}header img{height:32px;width:auto}

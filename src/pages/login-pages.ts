@@ -94,7 +94,7 @@ export function openInWeChatPage(ctx: Context, data: OpenInWeChatData): void {
     body: (nonce) => html`<section><h1>${t(lang, 'openTitle')}</h1>${appIntro(data.app)}<p>${t(lang, data.handoff ? 'handoffBody' : 'openBody')}</p>
 <p id="link" class="link">${data.link}</p>
 ${data.handoff ? html`<p class="match">${t(lang, 'handoffMatch')} <strong id="match">${data.handoff.match}</strong></p>
-<p id="handoff-status" class="muted" role="status" aria-live="polite" data-url="${data.handoff.statusUrl}" data-waiting="${t(lang, 'handoffWaiting')}" data-declined="${t(lang, 'handoffDeclinedThere')}">${t(lang, 'handoffWaiting')}</p>
+<p id="handoff-status" class="muted" role="status" aria-live="polite" data-url="${data.handoff.statusUrl}" data-waiting="${t(lang, 'handoffWaiting')}" data-declined="${t(lang, 'handoffDeclinedThere')}" data-failed="${t(lang, 'handoffFailedThere')}" data-expired="${t(lang, 'error_interaction')}">${t(lang, 'handoffWaiting')}</p>
 ${postForm(ctx, data.handoff.finishAction, undefined, 'handoff-finish')}` : ''}
 <button id="copy" class="button primary" type="button" data-copy="${data.link}" data-done="${t(lang, 'openCopied')}">${t(lang, 'openCopy')}</button>
 ${data.appStart ? html`<button id="copy-app" class="button" type="button" data-copy="${data.appStart}" data-done="${t(lang, 'openCopied')}">${t(lang, 'openAppStart', { app: data.app?.name ?? t(lang, 'followConfirmSomeApp') })}</button>` : ''}
@@ -108,7 +108,9 @@ a.select();document.execCommand('copy');a.remove();done();}});});
 var st=document.getElementById('handoff-status');if(!st){return;}var tries=0;
 function poll(){if(++tries>200){return;}fetch(st.getAttribute('data-url'),{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(a){
 if(a.status==='done'||a.status==='declined'){if(a.status==='declined'){st.textContent=st.getAttribute('data-declined');}document.getElementById('handoff-finish').submit();return;}
-if(a.status==='expired'){return;}setTimeout(poll,1500);},function(){setTimeout(poll,3000);});}setTimeout(poll,1500);})();`)}</script>`,
+if(a.status==='expired'){st.textContent=st.getAttribute('data-expired');st.setAttribute('role','alert');return;}
+var said=st.getAttribute(a.failure?'data-failed':'data-waiting');if(st.textContent!==said){st.textContent=said;}
+setTimeout(poll,1500);},function(){setTimeout(poll,3000);});}setTimeout(poll,1500);})();`)}</script>`,
   });
 }
 

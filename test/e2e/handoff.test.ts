@@ -94,6 +94,16 @@ test.serial('refusals: the link opened outside WeChat, opened twice, or unknown 
   t.is(await second.page.locator('h1').innerText(), 'Link already used', 'a second WeChat cannot take it over');
   await second.page.goto(`${e2e.broker.issuer}/h/AAAAAAAAAA`);
   t.is(await second.page.locator('h1').innerText(), 'Link expired');
+  // WeChat's browser has no back button: the page closes itself through WeChat's JS bridge,
+  // which WeChat injects (played here by the test: the simulator is a plain browser).
+  t.false(await second.page.locator('#wx-close').isVisible(), 'no close button before the bridge is there');
+  await second.page.evaluate(() => {
+    Object.assign(window, { WeixinJSBridge: { call: (name: string) => Object.assign(window, { bridgeCalled: name }) } });
+    document.dispatchEvent(new Event('WeixinJSBridgeReady'));
+  });
+  await second.page.getByRole('button', { name: 'Close this page' }).click();
+  t.is(await second.page.evaluate(() => (window as unknown as { bridgeCalled?: string }).bridgeCalled), 'closeWindow');
+  t.is(await desktop.page.locator('#wx-close').count(), 0, 'outside WeChat there is nothing to close');
   await Promise.all([android.context.close(), desktop.context.close(), first.context.close(), second.context.close()]);
 });
 
@@ -154,4 +164,22 @@ test.serial('WeChat refuses the app secret during a hand-off: the misconfigured 
   await allowInWeChat(wechat.page);
   await wechat.page.getByText('The service is misconfigured').waitFor();
   t.true(await e2e.broker.logged((line) => /^hand-off: WeChat refused the app credentials: check /.test(String(line.msg)) && line.level === 50));
+});
+
+test.serial('WeChat fails during a hand-off: the waiting browser says so at its next look, and a retry in WeChat still logs the person in', async (t) => {
+  const { rp, android, started, link } = await onAndroid();
+  t.teardown(() => android.context.close());
+  // Chen allowed this account's authorization in the test above: WeChat shows no sheet now.
+  const wechat = await inWeChat(link, 'chen');
+  t.teardown(() => wechat.context.close());
+  await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', ['busy', 'busy']);
+  await wechat.page.getByRole('button', { name: 'Confirm login' }).click();
+  await wechat.page.getByRole('link', { name: 'Back to log in again' }).waitFor();
+  await android.page.getByRole('status').filter({ hasText: 'The login in WeChat did not complete. You can try again in WeChat' }).waitFor();
+
+  await wechat.page.getByRole('link', { name: 'Back to log in again' }).click();
+  await wechat.page.getByRole('button', { name: 'Confirm login' }).click();
+  await wechat.page.getByRole('heading', { name: 'Done' }).waitFor();
+  await android.page.getByRole('button', { name: 'Allow' }).click();
+  t.truthy((await rp.finish(await rp.landed(android.page), started.check)).claims()!.sub);
 });
