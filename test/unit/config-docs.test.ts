@@ -1,5 +1,5 @@
 // The configuration is documented where operators look, and nowhere differently: README's
-// configuration table and .env.example list exactly the variables of config/variables.ts,
+// configuration table (and README.zh-CN's) and .env.example list exactly the variables of config/variables.ts,
 // and the README gives each fixed default as the table has it.
 
 import test from 'ava';
@@ -10,10 +10,10 @@ import { VARIABLES } from '../../src/config/variables.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const names = Object.keys(VARIABLES).sort();
 
-/** README's configuration table: variable → its row's default cell. */
-function readmeRows(): Map<string, string> {
-  const readme = readFileSync(`${ROOT}README.md`, 'utf8');
-  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5));
+/** A README's configuration table (the section under `heading`): variable → its row's default cell. */
+function readmeRows(file = 'README.md', heading = '## Configuration'): Map<string, string> {
+  const readme = readFileSync(`${ROOT}${file}`, 'utf8');
+  const section = readme.slice(readme.indexOf(heading), readme.indexOf('\n## ', readme.indexOf(heading) + 5));
   const rows = new Map<string, string>();
   for (const line of section.split('\n').filter((row) => row.startsWith('| `'))) {
     const [, first = '', defaults = ''] = line.split('|');
@@ -28,6 +28,14 @@ test('README\'s configuration table lists exactly the variables the broker reads
 
 test('README gives every fixed default as the configuration table has it', (t) => {
   const rows = readmeRows();
+  for (const [name, row] of Object.entries(VARIABLES)) {
+    if ('default' in row && row.default !== undefined) t.true(rows.get(name)?.includes(`\`${row.default}\``), `${name} defaults to ${row.default}`);
+  }
+});
+
+test('README.zh-CN\'s configuration table lists the same variables, with the same fixed defaults', (t) => {
+  const rows = readmeRows('README.zh-CN.md', '## 配置项');
+  t.deepEqual([...rows.keys()].sort(), names);
   for (const [name, row] of Object.entries(VARIABLES)) {
     if ('default' in row && row.default !== undefined) t.true(rows.get(name)?.includes(`\`${row.default}\``), `${name} defaults to ${row.default}`);
   }
