@@ -52,6 +52,7 @@ export function brand(settings: Settings): Brand {
   const psbCode = settings.PSB_LICENSE && /\d{10,}/.exec(settings.PSB_LICENSE)?.[0];
   return {
     name: settings.BRAND_NAME,
+    names: { en: settings.BRAND_NAME_EN, 'zh-TW': settings.BRAND_NAME_ZH_TW },
     logo: logo(settings.BRAND_LOGO_FILE),
     color: colors(settings),
     privacyUrl: settings.BRAND_PRIVACY_URL,

@@ -139,6 +139,8 @@ export const VARIABLES = {
     doc: 'requests a minute for one client_id at those endpoints (`0`: no limit)',
   }),
   BRAND_NAME: variable({ schema: optional(z.string().max(60, { error: 'must have at most 60 characters' })), production: 'recommended', doc: 'the company or product name shown on every page' }),
+  BRAND_NAME_EN: variable({ schema: optional(z.string().max(60, { error: 'must have at most 60 characters' })), production: 'optional', doc: 'the name on English pages (default: BRAND_NAME)' }),
+  BRAND_NAME_ZH_TW: variable({ schema: optional(z.string().max(60, { error: 'must have at most 60 characters' })), production: 'optional', doc: 'the name on Traditional Chinese pages (default: BRAND_NAME in Traditional characters)' }),
   BRAND_LOGO_FILE: variable({ schema: optional(text), production: 'optional', doc: 'a PNG, JPEG, WebP or SVG logo (at most 256 KiB), served by the broker itself' }),
   BRAND_COLOR: variable({
     schema: optional(z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'expected a colour as #rrggbb' }).transform((raw) => raw.toLowerCase())),

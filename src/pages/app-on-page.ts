@@ -4,7 +4,7 @@
 import type { Context } from 'koa';
 import { html, postForm, raw, type Html } from './html.ts';
 import { browserKind } from '../wechat/user-agent.ts';
-import type { Brand } from './brand.ts';
+import { brandName, type Brand } from './brand.ts';
 import { t, type Lang } from './i18n.ts';
 
 /** The relying party a page is about, as its metadata presents it (oidc/client-display.ts). */
@@ -41,7 +41,7 @@ function label(lang: Lang, key: 'agreeTerms' | 'agreePrivacy', owner: string): s
  */
 export function agreement(lang: Lang, app: AppOnPage | undefined, brand: Brand): Html {
   const own = Boolean(app?.terms || app?.policy);
-  const [terms, policy, owner] = own ? [app?.terms, app?.policy, app?.name ?? ''] : [brand.termsUrl, brand.privacyUrl, brand.name ?? ''];
+  const [terms, policy, owner] = own ? [app?.terms, app?.policy, app?.name ?? ''] : [brand.termsUrl, brand.privacyUrl, brandName(brand, lang) ?? ''];
   const links = [
     terms && html`${t(lang, 'agreeOpen')}<a href="${terms}">${label(lang, 'agreeTerms', owner)}</a>${t(lang, 'agreeClose')}`,
     policy && html`${t(lang, 'agreeOpen')}<a href="${policy}">${label(lang, 'agreePrivacy', owner)}</a>${t(lang, 'agreeClose')}`,

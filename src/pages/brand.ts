@@ -3,9 +3,13 @@
 // environment variables (config/); every page reads it from the request (`brandPages`).
 
 import type { Context, Middleware } from 'koa';
+import type { Lang } from './i18n.ts';
+import { toTraditional } from './traditional.ts';
 
 export interface Brand {
   readonly name: string | undefined;
+  /** The name as English and Traditional Chinese pages show it, where it differs (BRAND_NAME_EN, BRAND_NAME_ZH_TW). */
+  readonly names: { readonly en?: string | undefined; readonly 'zh-TW'?: string | undefined };
   /** Served by the broker itself at LOGO_PATH. */
   readonly logo: { readonly bytes: Buffer; readonly type: string } | undefined;
   /** The primary colour, and the text colour that keeps WCAG AA contrast (4.5:1) on it. */
@@ -60,9 +64,15 @@ export function shadeFor(background: string, text: ButtonText): string {
 }
 
 const NO_BRAND: Brand = {
-  name: undefined, logo: undefined, color: { background: DEFAULT_COLOR, text: '#ffffff' },
+  name: undefined, names: {}, logo: undefined, color: { background: DEFAULT_COLOR, text: '#ffffff' },
   privacyUrl: undefined, termsUrl: undefined, icp: undefined, psb: undefined,
 };
+
+/** The company's name in the page's language: its own there, else BRAND_NAME (converted to Traditional characters for zh-TW). */
+export function brandName(brand: Brand, lang: Lang): string | undefined {
+  if (lang === 'zh-CN' || !brand.name) return brand.name;
+  return brand.names[lang] ?? (lang === 'zh-TW' ? toTraditional(brand.name) : brand.name);
+}
 
 /** The brand of the page being rendered. */
 export function brandOf(ctx: Context): Brand {

@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
-import { brandOf, LOGO_PATH, type Brand } from './brand.ts';
+import { brandName, brandOf, LOGO_PATH, type Brand } from './brand.ts';
 import { LANGS, negotiateLang, t, type Lang } from './i18n.ts';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -100,9 +100,10 @@ a{color:#0b57a4}:focus-visible{outline:3px solid #0b57a4;outline-offset:2px}
 pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:12px;border-radius:6px;font-size:.8em}
 `;
 
-function brandHeader(brand: Brand): Html {
-  if (!brand.name && !brand.logo) return raw('');
-  return html`<header>${brand.logo ? html`<img src="${LOGO_PATH}" alt="${brand.logo && !brand.name ? 'logo' : ''}">` : ''}${brand.name ? html`<span>${brand.name}</span>` : ''}</header>`;
+function brandHeader(brand: Brand, lang: Lang): Html {
+  const name = brandName(brand, lang);
+  if (!name && !brand.logo) return raw('');
+  return html`<header>${brand.logo ? html`<img src="${LOGO_PATH}" alt="${name ? '' : 'logo'}">` : ''}${name ? html`<span>${name}</span>` : ''}</header>`;
 }
 
 /** The language switcher, policy links and the licence numbers Chinese law asks every page to show. */
@@ -145,6 +146,6 @@ export function renderPage(ctx: Context, options: PageOptions): void {
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = html`<!DOCTYPE html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${brand.name ? `${options.title} - ${brand.name}` : options.title}</title>${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}">` : ''}<style nonce="${nonce}">${raw(STYLE)}:root{--brand:${brand.color.background};--brand-text:${brand.color.text}}</style></head>
-<body><main>${brandHeader(brand)}${options.body(nonce)}${brandFooter(ctx, brand, lang)}</main></body></html>`.html;
+<title>${brandName(brand, lang) ? `${options.title} - ${brandName(brand, lang)}` : options.title}</title>${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}">` : ''}<style nonce="${nonce}">${raw(STYLE)}:root{--brand:${brand.color.background};--brand-text:${brand.color.text}}</style></head>
+<body><main>${brandHeader(brand, lang)}${options.body(nonce)}${brandFooter(ctx, brand, lang)}</main></body></html>`.html;
 }

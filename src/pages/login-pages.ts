@@ -4,7 +4,7 @@
 
 import type { Context } from 'koa';
 import { html, langOf, postForm, raw, renderPage } from './html.ts';
-import { brandOf } from './brand.ts';
+import { brandName, brandOf } from './brand.ts';
 import { t, type Lang } from './i18n.ts';
 import { agreement, appImages, appIntro, cancelForm, type AppOnPage } from './app-on-page.ts';
 
@@ -171,7 +171,7 @@ export interface ConsentData {
 
 /** One thing a client receives, in plain words (the company's name where it is about the company's apps). */
 export function consentLine(ctx: Context, lang: Lang, item: ConsentItem): string {
-  return t(lang, `consent_${item}`, { brand: brandOf(ctx).name ?? t(lang, 'thisCompany') });
+  return t(lang, `consent_${item}`, { brand: brandName(brandOf(ctx), lang) ?? t(lang, 'thisCompany') });
 }
 
 export function consentPage(ctx: Context, data: ConsentData): void {

@@ -26,7 +26,7 @@ test.before(async () => {
   rpServer = await startRpServer();
   [browser, broker] = await Promise.all([launchChromium(), startBroker({
     CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)),
-    BRAND_NAME: '示例科技', BRAND_LOGO_FILE: join(dir, 'logo.png'), BRAND_COLOR: '#1a73e8',
+    BRAND_NAME: '示例科技', BRAND_NAME_EN: 'Example Tech', BRAND_LOGO_FILE: join(dir, 'logo.png'), BRAND_COLOR: '#1a73e8',
     BRAND_PRIVACY_URL: 'https://www.example.com/privacy', BRAND_TERMS_URL: 'https://www.example.com/terms',
     ICP_LICENSE: '京ICP备12345678号-1', PSB_LICENSE: '京公网安备11010502030000号',
   })]);
@@ -90,6 +90,7 @@ test.serial('a phone outside WeChat: the open-in-WeChat page names the app and o
   const { page, context } = await newPerson(browser, 'mobile', 'en');
   await page.goto((await rp.start()).url);
   t.is(await page.locator('.app strong').innerText(), 'Example Shop');
+  t.is(await page.locator('header span').innerText(), 'Example Tech', 'the company\'s English name on an English page');
   t.is(await page.getByRole('button', { name: 'Back to Example Shop' }).count(), 1);
   t.is(await page.locator('.agreement').innerText(), 'By logging in you agree to the Example Shop Terms of Service and the Example Shop Privacy Policy.');
   await context.close();

@@ -4,6 +4,7 @@
 
 import test from 'ava';
 import { clientDisplay } from '../../src/oidc/client-display.ts';
+import { brandName, type Brand } from '../../src/pages/brand.ts';
 import { catalogue } from '../../src/pages/i18n.ts';
 import { TAIWAN_FORMS, toTraditional } from '../../src/pages/traditional.ts';
 
@@ -37,4 +38,11 @@ test('a client named only in Simplified Chinese is shown converted on zh-TW page
   t.is(clientDisplay(client, 'zh-CN').name, '云杉商城');
   t.is(clientDisplay(client, 'en').name, 'Cloud Shop');
   t.is(clientDisplay({ ...client as object, 'client_name#zh-TW': '雲杉購物' } as never, 'zh-TW').name, '雲杉購物', 'its own zh-TW name first');
+});
+
+test('the company\'s name on each page: its own English or Traditional name where set, else BRAND_NAME (converted for zh-TW)', (t) => {
+  const brand = { name: '云杉科技', names: {} } as unknown as Brand;
+  t.deepEqual(['zh-CN', 'zh-TW', 'en'].map((lang) => brandName(brand, lang as 'zh-CN')), ['云杉科技', '雲杉科技', '云杉科技']);
+  const named = { ...brand, names: { en: 'Spruce Tech', 'zh-TW': '雲杉資訊' } } as Brand;
+  t.deepEqual(['zh-CN', 'zh-TW', 'en'].map((lang) => brandName(named, lang as 'zh-CN')), ['云杉科技', '雲杉資訊', 'Spruce Tech']);
 });
