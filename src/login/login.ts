@@ -22,6 +22,7 @@ import type { Handoffs } from './handoff.ts';
 import type { SilentLogins } from './silent.ts';
 import type { Answer } from './answer.ts';
 import type { Upstreams } from '../upstreams/upstreams.ts';
+import { appsOfClient } from '../upstreams/choose.ts';
 
 export interface LoginParts {
   /** The broker's public URL: WeChat's callbacks and the links people open are under it. */
@@ -73,7 +74,12 @@ export function createLogin(parts: LoginParts): Login {
       // The broker's own QR page says which app the person logs in to, and offers a way back.
       const client = await parts.interactions.client(interaction);
       const app = client && clientDisplay(client, langOf(ctx));
-      return { type: 'qr', qr: { ...answer.qr, ...(app ? { app } : {}), cancelAction: `/interaction/${interaction.uid}/cancel` } };
+      // Follow-to-login offered beside the QR where one of the client's Official Accounts has it.
+      const follow = appsOfClient(parts.apps, client).some((candidate) => candidate.kind === 'mp' && candidate.followLogin === true);
+      return {
+        type: 'qr',
+        qr: { ...answer.qr, ...(app ? { app } : {}), ...(follow ? { followHref: `/interaction/${interaction.uid}?via=follow` } : {}), cancelAction: `/interaction/${interaction.uid}/cancel` },
+      };
     },
     async end(ctx, result, merge = false) {
       return { type: 'redirect', url: await parts.interactions.finish(ctx, result, merge) };

@@ -17,6 +17,8 @@ export interface QrPageData {
   /** The qrconnect page, for browsers where wxLogin.js does not draw. */
   readonly fallbackUrl: string;
   readonly app?: AppOnPage;
+  /** Follow-to-login instead, where the client has it. */
+  readonly followHref?: string;
   /** Where "back to the app" posts. */
   readonly cancelAction?: string;
 }
@@ -53,7 +55,8 @@ export function qrPage(ctx: Context, data: QrPageData): void {
 <div id="qr" data-wx="${wx}" data-grace="${QR_GRACE_MS}" title="${t(lang, 'qrFrameTitle')}"></div>
 <p id="qr-failed" role="alert" hidden>${t(lang, 'qrFailed')}</p>
 <p class="muted">${t(lang, 'qrHint')}</p>${agreement(lang, data.app, brandOf(ctx))}
-<p class="muted"><a id="qr-fallback" href="${data.fallbackUrl}">${t(lang, 'qrFallback')}</a></p>${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
+<p class="muted"><a id="qr-fallback" href="${data.fallbackUrl}">${t(lang, 'qrFallback')}</a></p>
+${data.followHref ? html`<a class="button" href="${data.followHref}">${t(lang, 'qrFollowInstead')}</a>` : ''}${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}" src="${data.loginJsUrl}"></script>
 <script nonce="${nonce}">${raw(`(function(){var el=document.getElementById('qr');
 if(typeof WxLogin==='function'){new WxLogin(JSON.parse(el.getAttribute('data-wx')));

@@ -171,10 +171,10 @@ export class SimWorld {
     return qr;
   }
 
-  /** A QR by ticket, or the newest of an account. */
+  /** A QR by ticket, or the newest (of an account, when one is named). */
   sceneQr(ticket: string | undefined, app?: SimApp): SimSceneQr | undefined {
     if (ticket !== undefined) return this.#sceneQrs.get(ticket);
-    return [...this.#sceneQrs.values()].filter((qr) => qr.app === app).at(-1);
+    return [...this.#sceneQrs.values()].filter((qr) => app === undefined || qr.app === app).at(-1);
   }
 
   /** `user` follows `app`; true when they did not before (a new follower). */

@@ -63,7 +63,7 @@ test.before(async () => {
     // One deployment: the instances share their keys, as production requires.
     REDIS_URL: redis.url, COOKIE_KEYS: randomBytes(32).toString('hex'), DATA_KEYS: randomBytes(32).toString('hex'), WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, BRAND_SECRET: brand.secret,
     BRAND_TOKEN: TOKEN, BRAND_AES_KEY: AES_KEY, ISV_SECRET: platform.secret, ISV_TOKEN: platform.token, ISV_AES_KEY: platform.aesKey,
-    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), pinned('follow', ['brand-mp']), pinned('shop', ['shop-mp'])]),
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), pinned('follow', ['brand-mp']), pinned('shop', ['shop-mp']), pinned('both', ['web', 'brand-mp']), pinned('qr-only', ['web'])]),
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
   };
   [a, b] = await Promise.all([startBroker(env), startBroker(env)]);
@@ -118,6 +118,19 @@ async function answer(link: string, user: string, button: 'Confirm login' | 'Not
 }
 
 const stateOf = async (page: Page, uid: string) => ((await (await page.request.get(`${a.issuer}/interaction/${uid}/follow`)).json()) as { state: string }).state;
+
+test.serial('a client with QR login and follow-to-login: the QR page offers following instead, which leads to the follow page', async (t) => {
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  await page.goto((await (await rpFor('both')).start()).url);
+  await page.locator('#qr iframe').waitFor();
+  await page.getByRole('link', { name: 'Log in by following the Official Account instead' }).click();
+  await page.getByRole('heading', { name: 'Follow to log in' }).waitFor();
+  t.regex(page.url(), /\/interaction\/[^/?]+\?via=follow$/);
+  await page.goto((await (await rpFor('qr-only')).start()).url);
+  await page.locator('#qr iframe').waitFor();
+  t.is(await page.getByRole('link', { name: /following the Official Account/ }).count(), 0, 'not where the client has no follow-to-login');
+});
 
 test.serial('a new follower scans, follows and is logged in on the desktop: the same sub as through QR login; no /cgi-bin/token', async (t) => {
   const at = await atFollowPage('follow');

@@ -22,3 +22,23 @@ test('bad JSON, unknown faults, users or apps: 400 with what was expected, never
     await sim.close();
   }
 });
+
+test('/q/latest (the README\'s dev-mode "scan") shows the newest follow QR code, not "expired"', async (t) => {
+  const app = simApp('mp');
+  const sim = await startTestSimulator([app]);
+  try {
+    t.regex(await (await fetch(`${sim.url}/q/latest`)).text(), /二维码已过期/, 'before any code exists');
+    const token = await (await fetch(`${sim.url}/cgi-bin/stable_token`, {
+      method: 'POST', body: JSON.stringify({ grant_type: 'client_credential', appid: app.appid, secret: app.secret }),
+    })).json() as { access_token: string };
+    const created = await (await fetch(`${sim.url}/cgi-bin/qrcode/create?access_token=${token.access_token}`, {
+      method: 'POST', body: JSON.stringify({ expire_seconds: 300, action_name: 'QR_STR_SCENE', action_info: { scene: { scene_str: 'login-1' } } }),
+    })).json() as { ticket: string };
+    t.truthy(created.ticket);
+    const page = await (await fetch(`${sim.url}/q/latest`)).text();
+    t.regex(page, /扫码关注公众号/);
+    t.true(page.includes(`action="/q/${created.ticket}"`));
+  } finally {
+    await sim.close();
+  }
+});
