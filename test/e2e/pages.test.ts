@@ -72,6 +72,25 @@ test.serial('the demo: open the printed URL, pick a simulated user, land back on
   await context.close();
 });
 
+test.serial('the README\'s dev-mode follow-to-login walkthrough: the demo, "following instead", the simulator\'s /q/latest, the link opened in WeChat, confirm', async (t) => {
+  const desktop = await newPerson(browser, 'desktop', 'en');
+  const phone = await newPerson(browser, 'wechat', 'en');
+  t.teardown(() => Promise.all([desktop.context.close(), phone.context.close()]));
+  await desktop.page.goto(`${demo.issuer}/demo`);
+  await desktop.page.getByRole('link', { name: 'Log in with WeChat' }).click();
+  await desktop.page.getByRole('link', { name: 'Log in by following the Official Account instead' }).click();
+  await desktop.page.getByRole('heading', { name: 'Follow to log in' }).waitFor();
+  // "Scan" at the simulator's /q/latest, as Chen, then open the account's link in WeChat as Chen.
+  await setPhoneUser(phone.context, demo.simulator, 'chen');
+  await phone.page.goto(`${demo.simulator}/q/latest`);
+  await phone.page.getByRole('button', { name: '陈大文' }).click();
+  await phone.page.locator('blockquote.chat a').click();
+  await phone.page.getByRole('button', { name: 'Confirm login' }).click();
+  await desktop.page.waitForURL(`${demo.issuer}/demo`);
+  const idToken = JSON.parse(await desktop.page.locator('#id-token-claims').innerText()) as Record<string, unknown>;
+  t.deepEqual(idToken.amr, ['wechat_follow']);
+});
+
 test.serial('the demo relying party refuses a callback it never started a login for (login CSRF)', async (t) => {
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   await page.goto(`${demo.issuer}/demo/callback?code=forged&iss=${encodeURIComponent(demo.issuer)}`);
