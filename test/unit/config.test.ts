@@ -225,3 +225,26 @@ test('DATA_KEYS: required in production with a third-party platform, and never p
   t.is(config.dataKeys.length, 2);
   t.is((await loadConfig({})).dataKeys.length, 1, 'dev mode: a random key');
 });
+
+test('the apps file: each mistake is one line naming the app and the field; both forms at once is refused', async (t) => {
+  const apps = (entries: unknown[], env: Record<string, string> = {}) => ({ WECHAT_APPS_FILE: file(`apps-${Math.random()}.json`, entries), ...env });
+  const isv = { id: 'isv', kind: 'component', appid: 'wx9', secret_env: 'S', token_env: 'T', aes_key_env: 'K' };
+  const keys = { S: 'b'.repeat(32), T: 'token', K: 'a'.repeat(43) };
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [apps([{ id: 'a b', kind: 'mp', appid: 'wx1', secret_env: 'X' }]), /app a b: id must be 1 to 32 letters/],
+    [apps([{ id: 'x', kind: 'mp', appid: 'wx1', secret: 'inline' }]), /app x: .*secret/],
+    [apps([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'NOT_SET' }]), /app x: secret_env names NOT_SET, which is not set/],
+    [apps([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', token_env: 'T' }], { S: 'b'.repeat(32), T: 'token' }), /app x: token_env and aes_key_env belong to a component/],
+    [apps([{ id: 'x', kind: 'mp', appid: 'wx1', via: 'nobody' }, isv], keys), /app x: via names nobody, which is not a component entry of this file/],
+    [apps([{ id: 'x', kind: 'mp', appid: 'wx1', via: 'isv', secret_env: 'S' }, isv], keys), /app x: an app reached via a platform has no secret of its own/],
+    [apps([{ id: 'x', kind: 'open', appid: 'wx1', via: 'isv' }, isv], keys), /app x: via belongs to an mp \(Official Account\) entry/],
+    [apps([{ id: 'x', kind: 'open', appid: 'wx1', secret_env: 'S', follow_login: true }], keys), /app x: follow_login belongs to an mp/],
+    [apps([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', follow_login: true }], keys), /app x: token_env must name a variable holding the message token/],
+    [apps([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', follow_login: true, token_env: 'T', aes_key_env: 'NOPE' }], keys), /app x: aes_key_env must name a variable holding the 43-character EncodingAESKey/],
+    // Plaintext mode would let anyone who saw one signed push log in as any follower.
+    [apps([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', follow_login: true, token_env: 'T' }], keys), /app x: follow_login needs safe mode \(安全模式\): set aes_key_env/],
+    [apps([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S', follow_login: 'yes' }], keys), /app x: follow_login must be true or false/],
+  ];
+  for (const [env, problem] of cases) await failsWith(t, env, /^WECHAT_APPS_FILE$/, problem);
+  await failsWith(t, apps([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S' }], { WECHAT_MP_APPID: 'wx2', WECHAT_MP_SECRET: 'a'.repeat(32), S: 'b'.repeat(32) }), /^WECHAT_APPS_FILE$/, /set either WECHAT_APPS_FILE or WECHAT_MP_\*/);
+});
