@@ -55,7 +55,8 @@ const httpUrl = z.string().transform((raw, ctx) => {
 
 const appid = z.string().refine(isWeChatId, { error: 'is not a WeChat appid (letters, digits, _ and -)' });
 const appSecret = z.string().regex(/^[A-Za-z0-9]{16,64}$/, { error: 'is not a WeChat AppSecret (16 to 64 letters and digits)' });
-const appName = z.string().max(60, { error: 'must have at most 60 characters' });
+/** A name people see on the pages (an app's, the company's). */
+const displayName = z.string().max(60, { error: 'must have at most 60 characters' });
 
 const redisUrl = z.string().transform((raw, ctx): RedisTarget => {
   try {
@@ -101,8 +102,8 @@ export const VARIABLES = {
   WECHAT_MP_SECRET: variable({ schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
   WECHAT_OPEN_APPID: variable({ schema: optional(appid), production: 'one app required', doc: 'website application (网站应用) appid, for QR login (one app required)' }),
   WECHAT_OPEN_SECRET: variable({ schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
-  WECHAT_MP_NAME: variable({ schema: optional(appName), production: 'optional', doc: 'what pages call the Official Account (default: "WeChat Official Account" in the page\'s language)' }),
-  WECHAT_OPEN_NAME: variable({ schema: optional(appName), production: 'optional', doc: 'what pages call the website app (default: "QR login on the website" in the page\'s language)' }),
+  WECHAT_MP_NAME: variable({ schema: optional(displayName), production: 'optional', doc: 'what pages call the Official Account (default: "WeChat Official Account" in the page\'s language)' }),
+  WECHAT_OPEN_NAME: variable({ schema: optional(displayName), production: 'optional', doc: 'what pages call the website app (default: "QR login on the website" in the page\'s language)' }),
   WECHAT_APPS_FILE: variable({
     schema: optional(text), production: 'one app required',
     doc: 'JSON array of WeChat apps (id, kind, appid, secret_env or secret_file, name), for several apps; instead of WECHAT_MP_*/WECHAT_OPEN_*',
@@ -138,9 +139,9 @@ export const VARIABLES = {
     schema: optional(wholeNumber(0, 1_000_000)), derived: '`3000` in production, `0` (off) in dev mode', production: 'optional',
     doc: 'requests a minute for one client_id at those endpoints (`0`: no limit)',
   }),
-  BRAND_NAME: variable({ schema: optional(z.string().max(60, { error: 'must have at most 60 characters' })), production: 'recommended', doc: 'the company or product name shown on every page' }),
-  BRAND_NAME_EN: variable({ schema: optional(z.string().max(60, { error: 'must have at most 60 characters' })), production: 'optional', doc: 'the name on English pages (default: BRAND_NAME)' }),
-  BRAND_NAME_ZH_TW: variable({ schema: optional(z.string().max(60, { error: 'must have at most 60 characters' })), production: 'optional', doc: 'the name on Traditional Chinese pages (default: BRAND_NAME in Traditional characters)' }),
+  BRAND_NAME: variable({ schema: optional(displayName), production: 'recommended', doc: 'the company or product name shown on every page' }),
+  BRAND_NAME_EN: variable({ schema: optional(displayName), production: 'optional', doc: 'the name on English pages (default: BRAND_NAME)' }),
+  BRAND_NAME_ZH_TW: variable({ schema: optional(displayName), production: 'optional', doc: 'the name on Traditional Chinese pages (default: BRAND_NAME in Traditional characters)' }),
   BRAND_LOGO_FILE: variable({ schema: optional(text), production: 'optional', doc: 'a PNG, JPEG, WebP or SVG logo (at most 256 KiB), served by the broker itself' }),
   BRAND_COLOR: variable({
     schema: optional(z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'expected a colour as #rrggbb' }).transform((raw) => raw.toLowerCase())),

@@ -47,11 +47,9 @@ export function forgetAppLogouts(ctx: KoaContextWithOIDC): void {
   if (ctx.cookies.get(COOKIE)) ctx.cookies.set(COOKIE, null, OPTIONS);
 }
 
-export const LOGGED_OUT_OF_APP = 'logged_out_of_app';
-
 /** The login prompt's check: this browser logged out of this app alone, and nobody has logged in since. */
 export const loggedOutOfApp: LoginCheck = {
-  reason: LOGGED_OUT_OF_APP,
+  reason: 'logged_out_of_app',
   description: 'the person logged out of this app alone in this browser and has not logged in since',
   // As for prompt=login: the person must authenticate again (OIDC Core 3.1.2.6).
   error: 'login_required',

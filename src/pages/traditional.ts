@@ -11,13 +11,15 @@ export const TAIWAN_FORMS: ReadonlyArray<readonly [string, string]> = [
   ['退出登入', '登出'], ['“', '「'], ['”', '」'], ['‘', '『'], ['’', '』'],
 ];
 
-const convert = Converter({ from: 'cn', to: 'twp' });
+/** Built on the first conversion: OpenCC's tables take ~0.4 CPU-s to build, which a broker whose pages never need them should not pay at start. */
+let convert: ((text: string) => string) | undefined;
 const converted = new Map<string, string>();
 
 export function toTraditional(text: string): string {
   const known = converted.get(text);
   if (known !== undefined) return known;
-  const done = TAIWAN_FORMS.reduce((result, [from, to]) => result.replaceAll(from, to), convert(text));
+  const opencc = convert ??= Converter({ from: 'cn', to: 'twp' });
+  const done = TAIWAN_FORMS.reduce((result, [from, to]) => result.replaceAll(from, to), opencc(text));
   if (converted.size < 1000) converted.set(text, done);
   return done;
 }
