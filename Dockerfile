@@ -2,15 +2,21 @@
 # CLIENTS_FILE and the WeChat credentials come from the environment and mounted files.
 # test/e2e/artifact.test.ts repeats these steps without Docker (see its notes).
 
+# Where Docker Hub or the npm registry is slow or out of reach (mainland China), a copy of
+# the base image and an npm mirror can be given at build time (README.zh-CN, 镜像源):
+#   docker build --build-arg NODE_IMAGE=<registry>/node:24-slim --build-arg NPM_REGISTRY=https://registry.npmmirror.com .
+ARG NODE_IMAGE=node:24-slim
+
 # Build stage: production dependencies only, exactly as locked.
-FROM node:24-slim AS build
+FROM ${NODE_IMAGE} AS build
+ARG NPM_REGISTRY
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund ${NPM_REGISTRY:+--registry=$NPM_REGISTRY}
 COPY src ./src
 
 # Runtime stage: Node 24 runs the TypeScript sources directly (type stripping).
-FROM node:24-slim
+FROM ${NODE_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*

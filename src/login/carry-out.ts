@@ -15,10 +15,11 @@ import { acrForApp } from './claims.ts';
 import type { Outcome, UpstreamResult } from './decide.ts';
 import type { Login } from './login.ts';
 import { sendAtCallback, type Answer } from './answer.ts';
+import { lostLoginPage, type LostLoginParts } from './lost-login.ts';
 import type { Channel } from '../upstreams/choose.ts';
 
 /** What this module uses of the login: its functions can reach nothing else. */
-export type CarryOutParts = Pick<Login, 'attempts' | 'begin' | 'end' | 'linker' | 'log' | 'metrics'>;
+export type CarryOutParts = Pick<Login, 'attempts' | 'begin' | 'end' | 'linker' | 'log' | 'metrics'> & LostLoginParts;
 
 /** A verified, claimed callback. */
 export interface Callback {
@@ -123,7 +124,7 @@ export async function carryOut(ctx: Context, login: CarryOutParts, callback: Cal
  */
 export async function refuseCallback(ctx: Context, login: CarryOutParts, channel: Channel | 'unknown' = 'unknown', claimed?: Callback): Promise<void> {
   login.metrics.login(channel, 'state_invalid');
-  const answer: Answer = { type: 'page', page: { kind: 'state', status: 400 } };
+  const answer: Answer = { type: 'page', page: await lostLoginPage(ctx, login, 'state') };
   sendAtCallback(ctx, answer);
   if (claimed) await login.attempts.answer(claimed.state, claimed.attempt, answer);
 }

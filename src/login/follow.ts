@@ -25,6 +25,7 @@ import { failurePage } from '../pages/failure-pages.ts';
 import { failureOf, wechatFields } from '../wechat/failures.ts';
 import { FollowScenes } from '../upstreams/wechat-follow/follow-scenes.ts';
 import { browserName, DECLINED_IN_WECHAT } from './handoff.ts';
+import { lostLoginPage } from './lost-login.ts';
 import type { Login } from './login.ts';
 import { clientOf, factsOf } from './carry-out.ts';
 import { linkingRefusal } from './linking-refusals.ts';
@@ -109,7 +110,7 @@ export async function followStatus(ctx: Context, login: FollowParts): Promise<vo
 export async function finishFollow(ctx: Context, login: FollowParts): Promise<void> {
   const uid = String(ctx.params.uid);
   const interaction = await login.interactions.find(ctx, uid);
-  if (!interaction) return errorPage(ctx, { kind: 'interaction', status: 400 });
+  if (!interaction) return errorPage(ctx, await lostLoginPage(ctx, login, 'interaction'));
   const scan = await login.scenes.take(uid);
   const app = scan && login.apps.find((candidate) => candidate.id === scan.app);
   if (!scan || !app) return ctx.redirect(`/interaction/${uid}?via=follow`);

@@ -3,7 +3,7 @@
 
 import type { Context } from 'koa';
 import type { AccountId } from '../accounts/account.ts';
-import { clientDisplay } from '../oidc/client-display.ts';
+import { clientDisplay, initiateLoginLink } from '../oidc/client-display.ts';
 import { requestedScopes, type Client, type Interaction } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
 import { errorPage } from '../pages/error-pages.ts';
@@ -14,6 +14,7 @@ import { startFollow } from './follow.ts';
 import { browserName } from './handoff.ts';
 import type { Login } from './login.ts';
 import { SILENT_PARAM } from './silent.ts';
+import { lostLoginPage, rememberLoginApp } from './lost-login.ts';
 import { send } from './answer.ts';
 import { appsOfClient, chooseUpstream } from '../upstreams/choose.ts';
 import type { FollowParts } from './follow.ts';
@@ -62,13 +63,7 @@ function authorizationUrl(issuer: string, interaction: Interaction): string {
  * login, OIDC Core 4, with `iss`), else its client_uri, else the authorization request itself.
  */
 function restartLink(issuer: string, client: Client | undefined, interaction: Interaction): string {
-  if (client?.initiateLoginUri) {
-    const url = new URL(client.initiateLoginUri);
-    url.searchParams.set('iss', issuer);
-    return url.href;
-  }
-  if (client?.clientUri) return client.clientUri;
-  return authorizationUrl(issuer, interaction);
+  return (client && initiateLoginLink(client, issuer)) ?? client?.clientUri ?? authorizationUrl(issuer, interaction);
 }
 
 /**
@@ -163,7 +158,8 @@ async function toUpstream(ctx: Context, login: StartParts, interaction: Interact
 
 export async function startInteraction(ctx: Context, login: StartParts): Promise<void> {
   const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
-  if (!interaction) return errorPage(ctx, { kind: 'interaction', status: 400 });
+  if (!interaction) return errorPage(ctx, await lostLoginPage(ctx, login, 'interaction'));
+  rememberLoginApp(ctx, String(interaction.params.client_id));
   const switching = ctx.query.switch === 'account' && !login.silent.isSilent(interaction);
   if (interaction.prompt.name === 'consent' && !switching) return askConsent(ctx, login, interaction);
   if (switching) return toUpstream(ctx, login, interaction);

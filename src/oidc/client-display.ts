@@ -58,6 +58,18 @@ export function clientDisplay(client: Client, lang: string): ClientDisplay {
   };
 }
 
+/**
+ * Where the app itself starts a fresh login (third-party initiated login, OIDC Core 4):
+ * its `initiate_login_uri` with `iss`, which that section requires. Undefined when the
+ * client registered none.
+ */
+export function initiateLoginLink(client: Client, issuer: string): string | undefined {
+  if (!client.initiateLoginUri) return undefined;
+  const url = new URL(client.initiateLoginUri);
+  url.searchParams.set('iss', issuer);
+  return url.href;
+}
+
 /** Checks a language-tagged metadata value as the untagged one would be. */
 export function localizedProblem(key: string, value: unknown): string | undefined {
   if (!LOCALIZED_METADATA.includes(key) || value === undefined) return undefined;

@@ -12,7 +12,7 @@ import { loggedOutPage, logoutPage } from '../pages/logout-pages.ts';
 import type { ProtocolStorage } from '../storage/adapter.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import { langOf } from '../pages/html.ts';
-import { clientDisplay, LOCALIZED_METADATA, localizedProblem } from './client-display.ts';
+import { clientDisplay, initiateLoginLink, LOCALIZED_METADATA, localizedProblem } from './client-display.ts';
 import { ConsumeOnceAdapter } from './consume-once.ts';
 import { forgetAppLogouts, loggedOutOfApp, rememberAppLogout } from './app-logout.ts';
 import type { LoginCheck } from './login-check.ts';
@@ -112,7 +112,7 @@ const renderError: Configuration['renderError'] = async (ctx, out, error) => {
   const client = ctx.oidc?.client;
   const app = client ? clientDisplay(client, langOf(ctx)) : undefined;
   errorPage(ctx, expired
-    ? { kind: 'interaction', status, ...(app ? { app } : {}) }
+    ? { kind: 'interaction', status, ...(app && client ? { app: { ...app, restart: initiateLoginLink(client, ctx.oidc.provider.issuer) } } : {}) }
     : { kind: 'request', status, oauthError: String(out.error ?? ''), detail: String(out.error_description ?? ''), ...(app ? { app } : {}) });
 };
 

@@ -15,6 +15,8 @@ export interface AppOnPage {
   readonly domain?: string | undefined;
   readonly policy?: string | undefined;
   readonly terms?: string | undefined;
+  /** Where the app starts a fresh login of its own (its initiate_login_uri), for a login that cannot go on. */
+  readonly restart?: string | undefined;
 }
 
 /** Which app this is about: its logo, name and domain. */

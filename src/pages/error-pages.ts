@@ -41,6 +41,7 @@ export function errorPage(ctx: Context, data: ErrorData): void {
     status: data.status,
     body: (nonce) => html`<section><h1>${title}</h1><p>${sentence(lang, data)}</p>
 ${data.retryHref ? html`<a class="button primary" href="${data.retryHref}">${t(lang, 'errorBack')}</a>` : ''}
+${!data.retryHref && data.app?.restart ? html`<a class="button primary" href="${data.app.restart}">${t(lang, 'loginAgainAt', { app: data.app.name })}</a>` : ''}
 ${data.app?.home ? html`<a class="button" href="${data.app.home}">${t(lang, 'backTo', { app: data.app.name })}</a>` : ''}
 ${closeInWeChat(ctx, lang, nonce)}
 ${technical || requestId ? html`<p class="muted detail">${technical}${technical && requestId ? ' · ' : ''}${requestId ? t(lang, 'requestId', { id: requestId }) : ''}</p>` : ''}</section>`,

@@ -3,7 +3,8 @@
 // copy (production dependencies only), then the runtime stage's ENV and CMD, with
 // production settings. Then its HEALTHCHECK command and one login through it.
 //
-// What this does NOT cover: the base image (node:24-slim; here the test's own Node 24),
+// What this does NOT cover: the base image (NODE_IMAGE, node:24-slim unless given; here the
+// test's own Node 24), an npm mirror given as NPM_REGISTRY (here npm's own configuration),
 // tini as PID 1 (ENTRYPOINT; here Node gets the signals directly), USER node and file
 // ownership, EXPOSE, and the HEALTHCHECK timing options. `docker build` on a machine
 // with an engine covers those.

@@ -25,7 +25,7 @@ test.before(async () => {
   writeFileSync(join(dir, 'logo.png'), PNG);
   rpServer = await startRpServer();
   [browser, broker] = await Promise.all([launchChromium(), startBroker({
-    CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)),
+    CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin).map((client) => (client.client_id === 'branded' ? { ...client, initiate_login_uri: 'https://shop.example/wechat-login' } : client))),
     BRAND_NAME: '示例科技', BRAND_NAME_EN: 'Example Tech', BRAND_LOGO_FILE: join(dir, 'logo.png'), BRAND_COLOR: '#1a73e8',
     BRAND_PRIVACY_URL: 'https://www.example.com/privacy', BRAND_TERMS_URL: 'https://www.example.com/terms',
     ICP_LICENSE: '京ICP备12345678号-1', PSB_LICENSE: '京公网安备11010502030000号',
@@ -169,6 +169,30 @@ test.serial('errors are plain sentences in the person\'s language, with the code
   await Promise.all([context.close(), zh.context.close()]);
 });
 
+test.serial('a login that can no longer go on offers a fresh one at the app (its initiate_login_uri, with iss), in the browser that started it', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer, 'branded');
+  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  await page.goto((await rp.start()).url);
+  const login = page.url();
+  const restart = `https://shop.example/wechat-login?iss=${encodeURIComponent(broker.issuer)}`;
+  // WeChat comes back with a state this login never issued.
+  const forged = await page.goto(`${login}/wechat?code=061abcdefghijklmnopqrstuvwxyz012&state=${'a'.repeat(43)}`);
+  t.is(forged?.status(), 400);
+  t.is(await page.getByRole('link', { name: 'Log in to Example Shop again' }).getAttribute('href'), restart);
+  t.is(await page.getByRole('link', { name: 'Back to Example Shop' }).getAttribute('href'), 'https://shop.example');
+  // The login expired (its interaction cookie is gone): the same way out.
+  await context.clearCookies({ name: /^_interaction/ });
+  const expired = await page.goto(login);
+  t.is(expired?.status(), 400);
+  t.is(await page.locator('h1').innerText(), 'Login could not be completed');
+  t.is(await page.getByRole('link', { name: 'Log in to Example Shop again' }).getAttribute('href'), restart);
+  // Another browser never started a login here: nothing to offer but the sentence.
+  const stranger = await newPerson(browser, 'desktop', 'en');
+  await stranger.page.goto(login);
+  t.is(await stranger.page.getByRole('link', { name: /again/ }).count(), 0);
+  await Promise.all([context.close(), stranger.context.close()]);
+});
+
 test.serial('404 is "page not found"; / says what this service is', async (t) => {
   const missing = await fetch(`${broker.issuer}/no/such/page`, { headers: { 'accept-language': 'en' } });
   t.regex(await missing.text(), /<h1>Page not found<\/h1>/);
@@ -200,7 +224,7 @@ test.serial('the QR page when wxLogin.js does not load: a visible message and We
   const simulator = await startTestSimulator(apps);
   try {
     const broken = await startBroker({
-      CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)), ...wechatEnv(simulator, apps),
+      CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin).map((client) => (client.client_id === 'branded' ? { ...client, initiate_login_uri: 'https://shop.example/wechat-login' } : client))), ...wechatEnv(simulator, apps),
       // wxLogin.js blocked: this address answers 404.
       WECHAT_LOGIN_JS_URL: `${simulator.url}/connect/missing/wxLogin.js`,
     });

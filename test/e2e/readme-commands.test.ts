@@ -16,18 +16,19 @@ import { CHILD_ENV } from '../helpers/process.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const README_ZH = readFileSync(join(ROOT, 'README.zh-CN.md'), 'utf8');
 
-/** Every operator command the README shows, in order: shell-block lines and inline code. */
-function readmeCommands(): string[] {
+/** Every operator command a README shows, in order: shell-block lines and inline code. */
+function readmeCommands(readme = README): string[] {
   const found: Array<{ at: number; command: string }> = [];
-  for (const block of README.matchAll(/```sh\n([\s\S]*?)```/g)) {
+  for (const block of readme.matchAll(/```sh\n([\s\S]*?)```/g)) {
     let at = block.index;
     for (const line of (block[1] ?? '').split('\n')) {
       at += line.length + 1;
       if (/^npm run (keys|clients|accounts) -- /.test(line)) found.push({ at, command: line.trim() });
     }
   }
-  for (const inline of README.matchAll(/`(npm run (?:keys|clients|accounts) -- [^`\n]+)`/g)) found.push({ at: inline.index, command: inline[1] ?? '' });
+  for (const inline of readme.matchAll(/`(npm run (?:keys|clients|accounts) -- [^`\n]+)`/g)) found.push({ at: inline.index, command: inline[1] ?? '' });
   // `npm run keys -- …` names the family in a heading: not a command. A command shown twice runs once.
   return [...new Set(found.sort((a, b) => a.at - b.at).map(({ command }) => command).filter((command) => !command.endsWith('…')))];
 }
@@ -35,6 +36,17 @@ function readmeCommands(): string[] {
 function run(command: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   return spawnSync('sh', ['-c', command], { cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, ...env }, timeout: 120_000 });
 }
+
+test('README.zh-CN shows only commands that README.md shows (and so runs below), each family in the same order', (t) => {
+  const chinese = readmeCommands(README_ZH);
+  const english = readmeCommands();
+  t.true(chinese.length >= 7, chinese.join('\n'));
+  t.deepEqual(chinese.filter((command) => !english.includes(command)), []);
+  for (const family of [' keys -- ', ' clients -- ', ' accounts -- ']) {
+    const shown = chinese.filter((command) => command.includes(family));
+    t.deepEqual(shown, english.filter((command) => command.includes(family) && shown.includes(command)), family);
+  }
+});
 
 test('every keys, clients and accounts command of the README runs as written', async (t) => {
   const redis = await startRedis();
