@@ -130,7 +130,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
     adminRoutes({ provider, accounts: stores.accounts, personalData, apps: config.apps, log: shared.log, metrics }),
     accountPageRoutes({
       provider, personalData, apps: config.apps, issuer: config.issuer,
-      describe: (scope) => consentItems(new Set(scope.split(' ')), undefined),
+      describe: (scope) => consentItems(new Set(scope.split(' '))),
     }),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),

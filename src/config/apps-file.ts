@@ -38,6 +38,7 @@ const entry = z.object({
   via: appId.optional(),
   follow_login: z.boolean({ error: 'must be true or false' }).optional(),
   forward_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000).optional(),
+  sheet_consent_for: z.array(z.string().min(1).max(200), { error: 'must be a list of client_id values' }).min(1).optional(),
 }).strict();
 
 export type AppEntry = z.output<typeof entry>;
@@ -103,6 +104,9 @@ function checkFields(variable: string, app: AppEntry): void {
   if (app.forward_url !== undefined && !(app.kind === 'mp' && app.follow_login === true && app.via === undefined)) {
     throw new ConfigError(variable, about(app, 'forward_url belongs to an mp with follow_login and its own secret: the broker is its server address (服务器地址) then'));
   }
+  if (app.sheet_consent_for !== undefined && app.kind !== 'mp') {
+    throw new ConfigError(variable, about(app, 'sheet_consent_for belongs to an mp (Official Account) entry: only its web authorization shows WeChat\'s sheet'));
+  }
   if (app.via === undefined) return;
   if (app.kind !== 'mp') throw new ConfigError(variable, about(app, 'via belongs to an mp (Official Account) entry'));
   if ((app.secret_env ?? app.secret_file) !== undefined) {
@@ -118,7 +122,10 @@ function forwardUrl(variable: string, app: AppEntry, url: string, env: Env): str
 
 /** The entry as an upstream app: with its own secret, or through the platform it names. */
 function upstreamApp(variable: string, app: AppEntry, entries: readonly AppEntry[], env: Env): ConfiguredApp {
-  const common = { id: app.id, appid: app.appid as AppId, name: app.name, configuredBy: `${variable} (app ${app.id})` };
+  const common = {
+    id: app.id, appid: app.appid as AppId, name: app.name, configuredBy: `${variable} (app ${app.id})`,
+    ...(app.sheet_consent_for ? { sheetConsentFor: app.sheet_consent_for } : {}),
+  };
   if (app.via === undefined) {
     return {
       ...common, kind: app.kind as Exclude<AppEntry['kind'], 'component'>, secret: secretOf(variable, app, env),

@@ -118,6 +118,14 @@ function metrics(settings: Settings): Config['metrics'] {
   return { token, port, enabled: settings.NODE_ENV !== 'production' || token !== undefined || port !== undefined };
 }
 
+/** sheet_consent_for naming a client CLIENTS_FILE does not have: harmless (that client keeps the consent page), but a typo. */
+function unknownSheetClients(config: Omit<Config, 'warnings'>): string[] {
+  if (!config.clients) return [];
+  const known = new Set(config.clients.map((client) => client.client_id));
+  return config.apps.flatMap((app) => (app.sheetConsentFor ?? []).filter((id) => !known.has(id))
+    .map((id) => `app ${app.id}: sheet_consent_for names ${id}, which is not in CLIENTS_FILE; that client keeps the consent page`));
+}
+
 /** What the operator should hear about at start: every dev default in force, every feature off. */
 function warnings(settings: Settings, config: Omit<Config, 'warnings'>): string[] {
   const production = config.mode === 'production';
@@ -129,6 +137,7 @@ function warnings(settings: Settings, config: Omit<Config, 'warnings'>): string[
     unset('JWKS_FILE') && 'JWKS_FILE not set: fresh signing keys, tokens stop verifying when the broker restarts',
     unset('CLIENTS_FILE') && 'CLIENTS_FILE not set: only the demo client is registered',
     !config.metrics.enabled && '/metrics is off: set METRICS_TOKEN or METRICS_PORT to expose it',
+    ...unknownSheetClients(config),
     !config.storage.redis && !config.storage.mongodbUri && (production
       ? 'neither REDIS_URL nor MONGODB_URI: storage is in memory, one instance only, everything is lost on restart'
       : 'storage is in memory: logins, sessions and accounts are lost when the broker stops'),

@@ -16,6 +16,7 @@ import type { Outcome, UpstreamResult } from './decide.ts';
 import type { Login } from './login.ts';
 import { sendAtCallback, type Answer } from './answer.ts';
 import { lostLoginPage, type LostLoginParts } from './lost-login.ts';
+import { scopesTheSheetAsked } from './sheet-consent.ts';
 import type { Channel } from '../upstreams/choose.ts';
 
 /** What this module uses of the login: its functions can reach nothing else. */
@@ -46,11 +47,17 @@ export function factsOf(user: WeChatUser, client: string | undefined): LoginFact
   };
 }
 
-/** The account (found, made, completed or merged) logs in; the login remembers its app and channel. */
-async function logIn(ctx: Context, login: CarryOutParts, { attempt, interaction }: Callback, user: WeChatUser): Promise<{ answer: Answer; account: string }> {
+/**
+ * The account (found, made, completed or merged) logs in; the login remembers its app and
+ * channel. What WeChat's sheet just asked on the relying party's behalf is its consent too.
+ */
+async function logIn(ctx: Context, login: CarryOutParts, { attempt, interaction, app }: Callback, user: WeChatUser): Promise<{ answer: Answer; account: string }> {
   const account = await login.linker.resolve(factsOf(user, clientOf(interaction)));
+  const asked = scopesTheSheetAsked(app, attempt, interaction);
+  const consent = asked.length ? { consent: { grantId: await login.interactions.grantScopes(interaction, account.id, asked) } } : {};
   const answer = await login.end(ctx, {
     login: { accountId: account.id, acr: acrForApp(attempt.appid), amr: [`wechat_${attempt.channel}`], remember: true },
+    ...consent,
   });
   return { answer, account: account.id };
 }

@@ -18,6 +18,7 @@ import type { AppId } from '../wechat/types.ts';
 import { sameWeChatAccount } from './same-wechat-account.ts';
 import { SILENT_PARAM } from './silent.ts';
 import { appsOfClient, WECHAT_APPS } from '../upstreams/choose.ts';
+import { consentDetails, requestedScopes, type Interaction } from '../oidc/interactions.ts';
 
 const SCOPES = ['openid', 'offline_access', 'profile', 'wechat'] as const;
 
@@ -48,14 +49,25 @@ function claimsParameterNames(parameter: unknown): string[] {
 }
 
 /**
- * Everything a client will receive, whichever way it asked: the claims of its scopes and
- * those of its claims parameter, and a refresh token for offline_access.
+ * What a client will receive, whichever way it asked: the claims of `scopes` and the claims
+ * named besides (a claims parameter's), and a refresh token for offline_access.
  */
-export function consentItems(scopes: ReadonlySet<string>, claimsParameter: unknown): ConsentItem[] {
-  const claims = new Set(['sub', ...[...scopes].flatMap((scope) => CLAIMS[scope] ?? []), ...claimsParameterNames(claimsParameter)]);
-  const items = new Set([...claims].map((claim) => CONSENT_OF_CLAIM[claim]).filter((item): item is ConsentItem => item !== undefined));
+export function consentItems(scopes: ReadonlySet<string>, claims: readonly string[] = []): ConsentItem[] {
+  const named = new Set([...[...scopes].flatMap((scope) => CLAIMS[scope] ?? []), ...claims]);
+  const items = new Set([...named].map((claim) => CONSENT_OF_CLAIM[claim]).filter((item): item is ConsentItem => item !== undefined));
   if (scopes.has('offline_access')) items.add('offline');
   return CONSENT_ORDER.filter((item) => items.has(item));
+}
+
+/**
+ * What the consent page asks for: what the grant lacks (consent given before, or on WeChat's
+ * sheet, is not asked again); everything requested when the relying party asked for the
+ * prompt itself (prompt=consent) and nothing is missing.
+ */
+export function consentItemsOf(interaction: Interaction): ConsentItem[] {
+  const { missingOIDCScope = [], missingOIDCClaims = [] } = consentDetails(interaction);
+  if (missingOIDCScope.length || missingOIDCClaims.length) return consentItems(new Set(missingOIDCScope), missingOIDCClaims);
+  return consentItems(requestedScopes(interaction), claimsParameterNames(interaction.params.claims));
 }
 
 const ACR_PREFIX = 'urn:wechat:app:';

@@ -4,12 +4,12 @@
 import type { Context } from 'koa';
 import type { AccountId } from '../accounts/account.ts';
 import { clientDisplay, initiateLoginLink } from '../oidc/client-display.ts';
-import { requestedScopes, type Client, type Interaction } from '../oidc/interactions.ts';
+import type { Client, Interaction } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import { consentPage, openInWeChatPage } from '../pages/login-pages.ts';
 import { browserKind } from '../wechat/user-agent.ts';
-import { consentItems } from './claims.ts';
+import { consentItemsOf } from './claims.ts';
 import { startFollow } from './follow.ts';
 import { browserName } from './handoff.ts';
 import type { Login } from './login.ts';
@@ -40,7 +40,7 @@ async function askConsent(ctx: Context, login: StartParts, interaction: Interact
   const account = accountId ? await login.linker.byId(accountId as AccountId) : undefined;
   consentPage(ctx, {
     app: client ? clientDisplay(client, langOf(ctx)) : { name: String(interaction.params.client_id) },
-    items: consentItems(requestedScopes(interaction), interaction.params.claims),
+    items: consentItemsOf(interaction),
     action: `/interaction/${interaction.uid}/consent`,
     ...(account ? { person: { nickname: account.profile.nickname, picture: account.profile.picture } } : {}),
     // "Not you?": a new WeChat login within this interaction. No parameter of the request is

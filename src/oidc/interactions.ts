@@ -71,14 +71,30 @@ export class Interactions {
 
   /** Grants what the consent prompt asks for; the grant's id. */
   async grantConsent(interaction: Interaction, accountId: string): Promise<string> {
+    const { missingOIDCScope, missingOIDCClaims } = consentDetails(interaction);
+    return this.#grant(interaction, accountId, missingOIDCScope ?? [], missingOIDCClaims ?? []);
+  }
+
+  /** Grants `scopes` to the interaction's client for `accountId` (consent given elsewhere); the grant's id. */
+  grantScopes(interaction: Interaction, accountId: string, scopes: readonly string[]): Promise<string> {
+    return this.#grant(interaction, accountId, scopes, []);
+  }
+
+  /** The interaction's grant when it is this account's (else a new one), with `scopes` and `claims` added. */
+  async #grant(interaction: Interaction, accountId: string, scopes: readonly string[], claims: readonly string[]): Promise<string> {
     const { Grant } = this.#provider;
     const clientId = String(interaction.params.client_id);
-    const grant = (interaction.grantId ? await Grant.find(interaction.grantId) : undefined) ?? new Grant({ accountId, clientId });
-    const details = interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
-    if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
-    if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+    const existing = interaction.grantId ? await Grant.find(interaction.grantId) : undefined;
+    const grant = existing?.accountId === accountId ? existing : new Grant({ accountId, clientId });
+    if (scopes.length) grant.addOIDCScope(scopes.join(' '));
+    if (claims.length) grant.addOIDCClaims([...claims]);
     return grant.save();
   }
+}
+
+/** What the consent prompt found missing from the grant (oidc-provider's op_scopes_missing and op_claims_missing checks). */
+export function consentDetails(interaction: Interaction): { missingOIDCScope?: readonly string[]; missingOIDCClaims?: readonly string[] } {
+  return interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
 }
 
 /** The scopes the relying party asked for. */

@@ -26,6 +26,11 @@ export type ConfiguredApp = WeChatApp & {
   readonly messageKeys?: MessageKeys | undefined;
   /** The company's own server for the account's pushes (follow-to-login): each is passed on as WeChat sent it. */
   readonly forwardUrl?: string | undefined;
+  /**
+   * Relying parties (client_ids) whose own account this is: WeChat's authorization sheet,
+   * which names the account, is their consent to what it lists (login/sheet-consent.ts).
+   */
+  readonly sheetConsentFor?: readonly string[] | undefined;
 };
 
 /** A third-party platform (第三方平台) the company operates. */

@@ -13,8 +13,9 @@ import { callbackOf, cookieJar, follow } from '../helpers/fetch-login.ts';
 import { sendPush, ticketPush } from '../helpers/platform-push.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { addCallbackHost, injectFaults, issueCode, pushTicketNow, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator } from '../helpers/simulator.ts';
-import { handOff, loginByQr, loginInWeChat } from '../helpers/wechat.ts';
+import { addCallbackHost, authorizeScopes, injectFaults, issueCode, pushTicketNow, setPhoneUser, setPlatformUrls, simApp, simCalls, simPlatform, startTestSimulator } from '../helpers/simulator.ts';
+import { allowInWeChat, handOff, loginByQr, loginInWeChat } from '../helpers/wechat.ts';
+import { fetchUserInfo } from 'openid-client';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 import { tempDir } from '../helpers/temp.ts';
 
@@ -23,6 +24,8 @@ const shop = simApp('mp');
 /** A second Official Account with its own secret, listed after the others. */
 const club = simApp('mp');
 const web = simApp('open');
+/** A partner's own Official Account: its sheet is the partner client's consent (sheet_consent_for). */
+const partner = simApp('mp');
 const platform = simPlatform(shop);
 let browser: Browser;
 let rpServer: RpServer;
@@ -38,13 +41,14 @@ function estateFile(dir: string): string {
     { id: 'shop-mp', kind: 'mp', appid: shop.appid, via: 'platform', name: '商城服务号' },
     { id: 'club-mp', kind: 'mp', appid: club.appid, secret_env: 'CLUB_MP_SECRET', name: '会员服务号' },
     { id: 'web', kind: 'open', appid: web.appid, secret_file: join(dir, 'web-secret') },
+    { id: 'partner-mp', kind: 'mp', appid: partner.appid, secret_env: 'PARTNER_MP_SECRET', name: '伙伴服务号', sheet_consent_for: ['partner'] },
     { id: 'platform', kind: 'component', appid: platform.appid, secret_env: 'PLATFORM_SECRET', token_env: 'PLATFORM_TOKEN', aes_key_env: 'PLATFORM_AES_KEY' },
   ]));
   return appsFile;
 }
 
 const estateEnv = (dir: string, clientsFile: string) => ({
-  CLIENTS_FILE: clientsFile, WECHAT_APPS_FILE: estateFile(dir), BRAND_MP_SECRET: brand.secret, CLUB_MP_SECRET: club.secret,
+  CLIENTS_FILE: clientsFile, WECHAT_APPS_FILE: estateFile(dir), BRAND_MP_SECRET: brand.secret, CLUB_MP_SECRET: club.secret, PARTNER_MP_SECRET: partner.secret,
   PLATFORM_SECRET: platform.secret, PLATFORM_TOKEN: platform.token, PLATFORM_AES_KEY: platform.aesKey,
   WECHAT_CONNECT_URL: simulator.url, WECHAT_MP_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
 });
@@ -52,15 +56,21 @@ const estateEnv = (dir: string, clientsFile: string) => ({
 const SHOP_SECRET = 'shop-secret-0123456789abcdef0123456789';
 const BRAND_SECRET = 'brand-secret-0123456789abcdef012345678';
 const CLUB_SECRET = 'club-secret-0123456789abcdef0123456789a';
+const PARTNER_SECRET = 'partner-secret-0123456789abcdef01234567';
+const GUEST_SECRET = 'guest-secret-0123456789abcdef0123456789a';
 
 test.before(async () => {
-  [browser, rpServer, simulator] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([brand, shop, club, web], [], [platform])]);
+  [browser, rpServer, simulator] = await Promise.all([launchChromium(), startRpServer(), startTestSimulator([brand, shop, club, web, partner], [], [platform])]);
   const clients = [...testClients(rpServer.origin), {
     client_id: 'shop', client_secret: SHOP_SECRET, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: ['shop-mp', 'web'],
   }, {
     client_id: 'brand', client_secret: BRAND_SECRET, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: ['brand-mp'],
   }, {
     client_id: 'club', client_secret: CLUB_SECRET, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: ['club-mp'],
+  }, {
+    client_id: 'partner', client_name: '伙伴商城', client_secret: PARTNER_SECRET, redirect_uris: [rpServer.callback], wechat_apps: ['partner-mp'],
+  }, {
+    client_id: 'guest', client_name: '访客应用', client_secret: GUEST_SECRET, redirect_uris: [rpServer.callback], wechat_apps: ['partner-mp'],
   }];
   broker = await startBroker(estateEnv(tempDir('broker-apps'), writeClientsFile(clients)));
   await addCallbackHost(simulator.url, new URL(broker.issuer).host);
@@ -113,6 +123,48 @@ test.serial('the phone hand-off of a client pinned to its second Official Accoun
   t.deepEqual(calls.filter((call) => call.path === '/connect/oauth2/authorize').map((call) => call.appid), [club.appid]);
   t.deepEqual(calls.filter((call) => call.path === '/sns/oauth2/access_token').map((call) => call.appid), [club.appid]);
   t.truthy(claims.sub);
+});
+
+/**
+ * A login inside WeChat as `user` at client `clientId` asking `scope`, up to where the
+ * person lands after WeChat: the app, or the broker's consent page (then its items).
+ */
+async function inWeChatUpToApp(clientId: string, secret: string, user: string, scope: string): Promise<{ sheet: boolean; consent: string[] | undefined; claims: () => Promise<Record<string, unknown>> }> {
+  const rp = await createRp(broker.issuer, rpServer, clientId, secret);
+  const { context, page } = await newPerson(browser, 'wechat');
+  await setPhoneUser(context, simulator.url, user);
+  const since = (await simCalls(simulator.url)).length;
+  const { url, check } = await rp.start({ scope });
+  await page.goto(url);
+  const sheet = (await authorizeScopes(simulator.url, since)).includes('snsapi_userinfo');
+  if (sheet) await allowInWeChat(page);
+  await page.waitForURL((at) => at.href.startsWith(rpServer.callback) || /^\/interaction\/[^/]+$/.test(at.pathname));
+  const consent = page.url().startsWith(rpServer.callback) ? undefined : await page.locator('section ul li').allInnerTexts();
+  if (consent) await page.getByRole('button', { name: '同意' }).click();
+  const tokens = await rp.finish(await rp.landed(page), check);
+  await context.close();
+  return { sheet, consent, claims: async () => ({ ...tokens.claims(), ...await fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub) }) };
+}
+
+test.serial('inside WeChat, a client\'s own Official Account (sheet_consent_for): WeChat\'s sheet is its consent for nickname and avatar, never for the unionid; other clients, and logins without the sheet, get the consent page', async (t) => {
+  // Alice's first login through the partner's account: WeChat's sheet, then straight to the app.
+  const first = await inWeChatUpToApp('partner', PARTNER_SECRET, 'alice', 'openid profile');
+  t.true(first.sheet);
+  t.is(first.consent, undefined, 'no second prompt after WeChat\'s sheet');
+  t.is((await first.claims()).nickname, '小爱 Alice 🌸');
+  // Bob's: the sheet again, and the consent page asks for the unionid alone.
+  const second = await inWeChatUpToApp('partner', PARTNER_SECRET, 'bob', 'openid profile wechat');
+  t.true(second.sheet);
+  t.deepEqual(second.consent, ['你的微信身份标识（用于在本公司各应用间识别你）', '你在本次登录所用微信应用中的身份标识']);
+  t.truthy((await second.claims()).wechat_unionid);
+  // Another client through the same account: the sheet named the account, not this client.
+  const guest = await inWeChatUpToApp('guest', GUEST_SECRET, 'chen', 'openid profile');
+  t.true(guest.sheet);
+  t.deepEqual(guest.consent, ['你的账号标识', '你的微信昵称', '你的微信头像']);
+  // Alice again, in a new session: WeChat knows her, no sheet is shown, so the broker asks.
+  const again = await inWeChatUpToApp('partner', PARTNER_SECRET, 'alice', 'openid profile');
+  t.false(again.sheet);
+  t.deepEqual(again.consent, ['你的账号标识', '你的微信昵称', '你的微信头像']);
 });
 
 test.serial('on the account\'s behalf, the callback must name the account asked for: another appid, or none, is refused', async (t) => {

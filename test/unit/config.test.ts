@@ -209,6 +209,20 @@ test('forward_url: only on a follow-to-login Official Account with its own secre
   await t.notThrowsAsync(loadConfig({ ...production, ...apps({ ...account, forward_url: 'https://crm.example/wechat' }) }));
 });
 
+test('sheet_consent_for: client_ids on an Official Account only; a client CLIENTS_FILE lacks is a warning at start', async (t) => {
+  const account = { id: 'partner-mp', kind: 'mp', appid: 'wx1234567890abcdef', secret_env: 'S' };
+  const apps = (entry: Record<string, unknown>) => ({ WECHAT_APPS_FILE: file(`apps-${Math.random()}.json`, [entry]), S: 'b'.repeat(32) });
+  const withClients = { CLIENTS_FILE: file('clients-s.json', [CLIENT]) };
+  const config = await loadConfig({ ...withClients, ...apps({ ...account, sheet_consent_for: [CLIENT.client_id] }) });
+  t.deepEqual(config.apps[0]?.sheetConsentFor, [CLIENT.client_id]);
+  t.false(config.warnings.some((warning) => /sheet_consent_for/.test(warning)));
+  const typo = await loadConfig({ ...withClients, ...apps({ ...account, sheet_consent_for: ['parnter'] }) });
+  t.true(typo.warnings.includes('app partner-mp: sheet_consent_for names parnter, which is not in CLIENTS_FILE; that client keeps the consent page'));
+  await failsWith(t, apps({ ...account, kind: 'open', sheet_consent_for: ['x'] }), /WECHAT_APPS_FILE/, /app partner-mp: sheet_consent_for belongs to an mp/);
+  await failsWith(t, apps({ ...account, sheet_consent_for: 'partner' }), /WECHAT_APPS_FILE/, /app partner-mp: sheet_consent_for must be a list of client_id values/);
+  await failsWith(t, apps({ ...account, sheet_consent_for: [] }), /WECHAT_APPS_FILE/, /app partner-mp: sheet_consent_for/);
+});
+
 test('DATA_KEYS: required in production with a third-party platform, and never predictable', async (t) => {
   const jwks = file('jwks-d.json', await generateSigningKeys());
   const platformApps = file('apps-d.json', [
