@@ -5,6 +5,7 @@
 import type { Context } from 'koa';
 import { html, langOf, postForm, renderPage } from './html.ts';
 import { t, type Lang } from './i18n.ts';
+import { closeInWeChat } from './app-on-page.ts';
 import { consentLine, type ConsentItem } from './login-pages.ts';
 
 /** A relying party that holds a grant, as the page shows it. */
@@ -81,7 +82,8 @@ export function accountDeletedPage(ctx: Context): void {
   const lang = langOf(ctx);
   renderPage(ctx, {
     title: t(lang, 'accountDeletedTitle'),
-    body: () => html`<section><h1>${t(lang, 'accountDeletedTitle')}</h1><p>${t(lang, 'accountDeletedBody')}</p></section>`,
+    body: (nonce) => html`<section><h1>${t(lang, 'accountDeletedTitle')}</h1><p>${t(lang, 'accountDeletedBody')}</p>
+${closeInWeChat(ctx, lang, nonce)}</section>`,
   });
 }
 

@@ -3,7 +3,7 @@
 import type { Context } from 'koa';
 import { html, langOf, raw, renderPage } from './html.ts';
 import { t } from './i18n.ts';
-import { appImages, appIntro, type AppOnPage } from './app-on-page.ts';
+import { appImages, appIntro, closeInWeChat, type AppOnPage } from './app-on-page.ts';
 
 export interface LogoutData {
   readonly app: AppOnPage | undefined;
@@ -36,7 +36,8 @@ export function loggedOutPage(ctx: Context, app?: AppOnPage): void {
   const lang = langOf(ctx);
   renderPage(ctx, {
     title: t(lang, 'loggedOutTitle'),
-    body: () => html`<section><h1>${t(lang, 'loggedOutTitle')}</h1><p>${t(lang, 'loggedOutBody')}</p>
-${app?.home ? html`<a class="button primary" href="${app.home}">${t(lang, 'backTo', { app: app.name })}</a>` : ''}</section>`,
+    body: (nonce) => html`<section><h1>${t(lang, 'loggedOutTitle')}</h1><p>${t(lang, 'loggedOutBody')}</p>
+${app?.home ? html`<a class="button primary" href="${app.home}">${t(lang, 'backTo', { app: app.name })}</a>` : ''}
+${closeInWeChat(ctx, lang, nonce)}</section>`,
   });
 }

@@ -3,6 +3,7 @@
 import type { Context } from 'koa';
 import { html, langOf, renderPage } from './html.ts';
 import { t } from './i18n.ts';
+import { closeInWeChat } from './app-on-page.ts';
 
 /**
  * For an Official Account's administrator: the way to WeChat's page that authorizes the
@@ -24,6 +25,7 @@ export function platformAuthorizedPage(ctx: Context): void {
   const lang = langOf(ctx);
   renderPage(ctx, {
     title: t(lang, 'platformAuthorizedTitle'),
-    body: () => html`<section><h1>${t(lang, 'platformAuthorizedTitle')}</h1><p>${t(lang, 'platformAuthorizedBody')}</p></section>`,
+    body: (nonce) => html`<section><h1>${t(lang, 'platformAuthorizedTitle')}</h1><p>${t(lang, 'platformAuthorizedBody')}</p>
+${closeInWeChat(ctx, lang, nonce)}</section>`,
   });
 }

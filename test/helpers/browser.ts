@@ -2,6 +2,9 @@
 // context of their own (cookies, cache, storage), with the User-Agent of their browser.
 
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { USER_AGENTS, type Device } from './user-agents.ts';
+
+export { USER_AGENTS, type Device };
 
 /**
  * How long a click, a wait or a navigation may take before it counts as a hang.
@@ -9,14 +12,6 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
  * unless something is broken, so it costs a passing run nothing.
  */
 export const BROWSER_LIMIT_MS = 120_000;
-
-export const USER_AGENTS = {
-  desktop: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
-  wechat: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50(0x1800322c) NetType/WIFI Language/zh_CN',
-  mobile: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36',
-} as const;
-
-export type Device = keyof typeof USER_AGENTS;
 
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({

@@ -1,6 +1,13 @@
 // Small pieces of what leaves the broker: WeChat authorize URLs, avatars, languages, escaping.
 
 import test from 'ava';
+import Koa from 'koa';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { accountDeletedPage } from '../../src/pages/account-views.ts';
+import { loggedOutPage } from '../../src/pages/logout-pages.ts';
+import { platformAuthorizedPage } from '../../src/pages/platform-pages.ts';
+import { USER_AGENTS } from '../helpers/user-agents.ts';
 import { esc, html } from '../../src/pages/html.ts';
 import { negotiateLang } from '../../src/pages/i18n.ts';
 import { qrConnectUrl, webAuthorizeUrl } from '../../src/wechat/authorize.ts';
@@ -40,4 +47,23 @@ test('every interpolated value is escaped', (t) => {
   t.is(esc('<b>"&\''), '&lt;b&gt;&quot;&amp;&#39;');
   t.is(html`<p title="${'"><script>'}">${'<i>'}</p>`.html, '<p title="&quot;&gt;&lt;script&gt;">&lt;i&gt;</p>');
   t.is(html`<ul>${['<a>', '<b>'].map((x) => html`<li>${x}</li>`)}</ul>`.html, '<ul><li>&lt;a&gt;</li><li>&lt;b&gt;</li></ul>');
+});
+
+/** A request from `userAgent`, as Koa hands it to a page. */
+function contextFrom(userAgent: string): Koa.Context {
+  const request = new IncomingMessage(new Socket());
+  Object.assign(request, { method: 'GET', url: '/', headers: { 'user-agent': userAgent, 'accept-language': 'zh-CN' } });
+  return new Koa({ keys: ['k'.repeat(32)] }).createContext(request, new ServerResponse(request)) as Koa.Context;
+}
+
+test('the pages where a path ends inside WeChat (logged out, account deleted, platform authorized) offer WeChat\'s close; elsewhere nothing', (t) => {
+  for (const [name, render] of [['logged out', loggedOutPage], ['account deleted', accountDeletedPage], ['platform authorized', platformAuthorizedPage]] as const) {
+    const inWeChat = contextFrom(USER_AGENTS.wechat);
+    render(inWeChat);
+    t.regex(String(inWeChat.body), /<button id="wx-close"[^>]*>关闭页面<\/button>/, name);
+    t.regex(String(inWeChat.body), /WeixinJSBridge/, name);
+    const desktop = contextFrom(USER_AGENTS.desktop);
+    render(desktop);
+    t.notRegex(String(desktop.body), /wx-close/, name);
+  }
 });
