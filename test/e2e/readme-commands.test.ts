@@ -1,12 +1,13 @@
 // The README's operator commands, run as written: every `npm run keys`, `npm run clients`
-// and `npm run accounts` command it shows (in a shell block or inline), through npm, in the
-// README's order. Only what the README leaves to the reader is filled in: the file names
+// and `npm run accounts` command it shows (in a shell block or inline), through npm, each
+// family in the README's order (the three families side by side: none touches another's
+// files). Only what the README leaves to the reader is filled in: the file names
 // point into a scratch directory, the kids NEW and OLD are the ones `list` shows, and
 // <sub>, U, A, O are identifiers of nobody in a real Redis (the commands must be
 // understood, and answer "no such account", not a usage error).
 
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,8 +34,15 @@ function readmeCommands(readme = README): string[] {
   return [...new Set(found.sort((a, b) => a.at - b.at).map(({ command }) => command).filter((command) => !command.endsWith('…')))];
 }
 
-function run(command: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync('sh', ['-c', command], { cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, ...env }, timeout: 120_000 });
+interface Ran { status: number | null; stdout: string; stderr: string }
+
+/** One command through sh, as a reader would type it; never blocks the other families. */
+function run(command: string, env: Record<string, string> = {}): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', command], { cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
 }
 
 test('README.zh-CN shows only commands that README.md shows (and so runs below), each family in the same order', (t) => {
@@ -60,26 +68,30 @@ test('every keys, clients and accounts command of the README runs as written', a
   const clients = join(dir, 'clients.json');
   writeFileSync(clients, JSON.stringify([{ client_id: 'shop', client_secret: 'shop-secret-0123456789abcdef0123456789', redirect_uris: ['https://shop.example.com/cb'] }]));
   const kids: Record<'OLD' | 'NEW', string> = { OLD: '', NEW: '' };
-  for (const written of commands) {
-    const command = written
-      .replaceAll('jwks.json', jwks).replaceAll('clients.json', clients)
-      .replace(/--kid (NEW|OLD)\b/, (_whole, which: 'NEW' | 'OLD') => `--kid ${kids[which]}`)
-      .replaceAll('<sub>', 'no-such-sub').replace(/--unionid U\b/, '--unionid oNobody').replace(/--appid A\b/, '--appid wx0000000000000001').replace(/--openid O\b/, '--openid oNobody');
-    const result = run(command, written.includes(' accounts -- ') ? { REDIS_URL: redis.url } : {});
-    if (written.includes(' accounts -- ')) {
-      // Understood, and about nobody (memory storage here): "no such account", exit 2, never a usage error.
-      t.regex(result.stderr, /accounts: (no such account|the account has no identity)/, `${written}\n${result.stderr}`);
-      continue;
+  /** One family's commands in the README's order (keys depend on each other); the families side by side. */
+  const family = async (name: string) => {
+    for (const written of commands.filter((command) => command.includes(` ${name} -- `))) {
+      const command = written
+        .replaceAll('jwks.json', jwks).replaceAll('clients.json', clients)
+        .replace(/--kid (NEW|OLD)\b/, (_whole, which: 'NEW' | 'OLD') => `--kid ${kids[which]}`)
+        .replaceAll('<sub>', 'no-such-sub').replace(/--unionid U\b/, '--unionid oNobody').replace(/--appid A\b/, '--appid wx0000000000000001').replace(/--openid O\b/, '--openid oNobody');
+      const result = await run(command, name === 'accounts' ? { REDIS_URL: redis.url } : {});
+      if (name === 'accounts') {
+        // Understood, and about nobody (memory storage here): "no such account", exit 2, never a usage error.
+        t.regex(result.stderr, /accounts: (no such account|the account has no identity)/, `${written}\n${result.stderr}`);
+        continue;
+      }
+      t.is(result.status, 0, `${written}\n${result.stdout}\n${result.stderr}`);
+      if (written.includes(' keys -- new')) kids.OLD = /RS256 (\S+?),/.exec(result.stdout)?.[1] ?? '';
+      if (written.includes(' keys -- add')) kids.NEW = /added RS256 (\S+):/.exec(result.stdout)?.[1] ?? '';
+      if (written.includes(' clients -- new')) t.regex(result.stdout, /"client_secret":\s*"[\w-]{43}"/);
     }
-    t.is(result.status, 0, `${written}\n${result.stdout}\n${result.stderr}`);
-    if (written.includes(' keys -- new')) kids.OLD = /RS256 (\S+?),/.exec(result.stdout)?.[1] ?? '';
-    if (written.includes(' keys -- add')) kids.NEW = /added RS256 (\S+):/.exec(result.stdout)?.[1] ?? '';
-    if (written.includes(' clients -- new')) t.regex(result.stdout, /"client_secret":\s*"[\w-]{43}"/);
-  }
+  };
+  await Promise.all(['keys', 'clients', 'accounts'].map(family));
   t.truthy(kids.OLD);
   t.truthy(kids.NEW);
   // The rotation left the new key signing and the old one gone.
-  const listed = run(`npm run keys -- list --file ${jwks}`).stdout;
+  const listed = (await run(`npm run keys -- list --file ${jwks}`)).stdout;
   t.regex(listed, new RegExp(`${kids.NEW}\\s+RS256\\s+signing`));
   t.notRegex(listed, new RegExp(kids.OLD));
 });
