@@ -70,6 +70,11 @@ export function initiateLoginLink(client: Client, issuer: string): string | unde
   return url.href;
 }
 
+/** The client as the page of a login that cannot go on shows it: with the app's own fresh start. */
+export function displayWithRestart(client: Client, lang: string, issuer: string): ClientDisplay & { readonly restart: string | undefined } {
+  return { ...clientDisplay(client, lang), restart: initiateLoginLink(client, issuer) };
+}
+
 /** Checks a language-tagged metadata value as the untagged one would be. */
 export function localizedProblem(key: string, value: unknown): string | undefined {
   if (!LOCALIZED_METADATA.includes(key) || value === undefined) return undefined;

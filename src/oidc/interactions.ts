@@ -6,7 +6,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Lang } from '../pages/i18n.ts';
-import { clientDisplay, initiateLoginLink, type ClientDisplay } from './client-display.ts';
+import { clientDisplay, displayWithRestart } from './client-display.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -64,9 +64,9 @@ export class Interactions {
    * Client `clientId` as pages show it, with the link where it starts a fresh login of its
    * own (for a person whose login here can no longer go on); undefined for no such client.
    */
-  async display(clientId: string, lang: Lang): Promise<(ClientDisplay & { readonly restart: string | undefined }) | undefined> {
+  async display(clientId: string, lang: Lang): Promise<ReturnType<typeof displayWithRestart> | undefined> {
     const client = await this.#provider.Client.find(clientId);
-    return client && { ...clientDisplay(client, lang), restart: initiateLoginLink(client, this.#provider.issuer) };
+    return client && displayWithRestart(client, lang, this.#provider.issuer);
   }
 
   /** Grants what the consent prompt asks for; the grant's id. */

@@ -12,7 +12,7 @@ import { loggedOutPage, logoutPage } from '../pages/logout-pages.ts';
 import type { ProtocolStorage } from '../storage/adapter.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import { langOf } from '../pages/html.ts';
-import { clientDisplay, initiateLoginLink, LOCALIZED_METADATA, localizedProblem } from './client-display.ts';
+import { clientDisplay, displayWithRestart, LOCALIZED_METADATA, localizedProblem } from './client-display.ts';
 import { ConsumeOnceAdapter } from './consume-once.ts';
 import { forgetAppLogouts, loggedOutOfApp, rememberAppLogout } from './app-logout.ts';
 import type { LoginCheck } from './login-check.ts';
@@ -110,10 +110,9 @@ const renderError: Configuration['renderError'] = async (ctx, out, error) => {
   const expired = error instanceof errors.SessionNotFound || error.name === 'SessionNotFound';
   const status = ctx.status >= 400 ? ctx.status : 400;
   const client = ctx.oidc?.client;
+  if (expired) return errorPage(ctx, { kind: 'interaction', status, ...(client ? { app: displayWithRestart(client, langOf(ctx), ctx.oidc.provider.issuer) } : {}) });
   const app = client ? clientDisplay(client, langOf(ctx)) : undefined;
-  errorPage(ctx, expired
-    ? { kind: 'interaction', status, ...(app && client ? { app: { ...app, restart: initiateLoginLink(client, ctx.oidc.provider.issuer) } } : {}) }
-    : { kind: 'request', status, oauthError: String(out.error ?? ''), detail: String(out.error_description ?? ''), ...(app ? { app } : {}) });
+  errorPage(ctx, { kind: 'request', status, oauthError: String(out.error ?? ''), detail: String(out.error_description ?? ''), ...(app ? { app } : {}) });
 };
 
 type Validator = NonNullable<Configuration['extraClientMetadata']>['validator'];

@@ -144,8 +144,9 @@ export function renderPage(ctx: Context, options: PageOptions): void {
   ctx.set('cache-control', 'no-store');
   ctx.status = options.status ?? 200;
   ctx.type = 'text/html; charset=utf-8';
+  const company = brandName(brand, lang);
   ctx.body = html`<!DOCTYPE html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${brandName(brand, lang) ? `${options.title} - ${brandName(brand, lang)}` : options.title}</title>${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}">` : ''}<style nonce="${nonce}">${raw(STYLE)}:root{--brand:${brand.color.background};--brand-text:${brand.color.text}}</style></head>
+<title>${company ? `${options.title} - ${company}` : options.title}</title>${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}">` : ''}<style nonce="${nonce}">${raw(STYLE)}:root{--brand:${brand.color.background};--brand-text:${brand.color.text}}</style></head>
 <body><main>${brandHeader(brand, lang)}${options.body(nonce)}${brandFooter(ctx, brand, lang)}</main></body></html>`.html;
 }
