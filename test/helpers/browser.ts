@@ -1,6 +1,7 @@
 // A real Chromium (Debian's), driven by playwright-core. Each person a test plays gets a
 // context of their own (cookies, cache, storage), with the User-Agent of their browser.
 
+import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { USER_AGENTS, type Device } from './user-agents.ts';
 
@@ -13,9 +14,19 @@ export { USER_AGENTS, type Device };
  */
 export const BROWSER_LIMIT_MS = 120_000;
 
+/**
+ * Debian's Chromium headless shell (package `chromium-headless-shell`, built from the same
+ * source and version as `chromium`, and what Playwright itself runs for headless tests)
+ * when installed, else Debian's `chromium`; `CHROMIUM_PATH` overrides both. The shell
+ * renders and runs scripts as Chromium does, without the desktop browser's layers: the
+ * same browser tests cost 37 % less CPU (measured: sessions + handoff, 82 s against 52 s).
+ */
+export const CHROMIUM_EXECUTABLE = process.env.CHROMIUM_PATH
+  ?? ['/usr/bin/chromium-headless-shell', '/usr/bin/chromium'].find((path) => existsSync(path)) ?? '/usr/bin/chromium';
+
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_EXECUTABLE,
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
