@@ -49,6 +49,7 @@ import { Sealer } from './storage/sealing.ts';
 import { openStores, type Stores } from './stores.ts';
 import { Upstreams } from './upstreams/upstreams.ts';
 import { WeChatClient } from './wechat/client.ts';
+import { WeComClient } from './wechat/wecom.ts';
 
 export interface Broker extends Stoppable {
   /** The HTTP request handler: always the app in force, so a reload never drops a request. */
@@ -151,6 +152,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     issuer: config.issuer,
     qrMode: config.wechat.qrMode,
     apps: config.apps,
+    wecomApps: config.wecomApps,
     interactions: new Interactions(provider),
     attempts: new Attempts(stores.protocol.adapter(ATTEMPT_MODEL), config.cookieKeys[0]),
     upstreams: shared.upstreams,
@@ -192,7 +194,14 @@ async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, lo
   const officialAccountTokens = new OfficialAccountTokens({
     platforms: config.platforms, platformTokens, storage: stores.protocol, durable: stores.durable, sealer: new Sealer(config.dataKeys), wechat, log,
   });
-  const upstreams = new Upstreams({ wechat, platformTokens, officialAccountTokens, connectUrl: config.wechat.connectUrl, loginJsUrl: config.wechat.loginJsUrl });
+  // WeCom's API is another host with the same answers and errcode table (wechat/wecom.ts).
+  const wecom = new WeComClient({
+    apiUrl: config.wechat.wecomApiUrl, timeoutMs: config.wechat.timeoutMs, log, observe: (path, seconds, errcode) => metrics.wechatCall(path, seconds, errcode),
+  });
+  const upstreams = new Upstreams({
+    wechat, platformTokens, officialAccountTokens, connectUrl: config.wechat.connectUrl, loginJsUrl: config.wechat.loginJsUrl,
+    wecom, wecomLoginUrl: config.wechat.wecomLoginUrl, storage: stores.protocol, log,
+  });
   return { wechat, platformTokens, officialAccountTokens, upstreams };
 }
 

@@ -28,7 +28,7 @@ export async function providerFor(config: RunningConfig, stores: Stores, parts: 
   const provider = await createProvider({
     issuer: config.issuer, clients: [...config.clients, accountPageClient(config.issuer)], keys: config.keys, cookieKeys: config.cookieKeys,
     storage: stores.protocol,
-    accounts: accountSource(stores.accounts, config.apps),
+    accounts: accountSource(stores.accounts, config.apps, config.wecomApps),
     apiScopes: ADMIN_SCOPES,
     subjectTokens: parts.subjectTokens,
     notices: parts.notices,

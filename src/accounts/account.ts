@@ -4,10 +4,31 @@ import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 
 export type AccountId = string & { readonly __brand: 'AccountId' };
 
-/** One (appid, openid) pair WeChat vouched for. */
+/**
+ * One (appid, openid) pair WeChat vouched for. A WeCom member (企业微信) is kept the same
+ * way as (`wecom:<corpid>`, userid), and somebody WeCom names but who is not a member as
+ * (`wecom-guest:<corpid>`, openid) (weComIdentity below): no WeChat appid has a colon, and
+ * such an identity never comes with a unionid, so it is never linked to a WeChat person
+ * (no WeCom API links a member to a unionid; ../shared/wecom-and-phone.md 1.4).
+ */
 export interface Identity {
   readonly appid: AppId;
   readonly openid: Openid;
+}
+
+const WECOM_MEMBER = 'wecom:';
+const WECOM_GUEST = 'wecom-guest:';
+
+/** A WeCom member's identity (`userid`), or a non-member's (`openid`), in the company `corpid`. */
+export function weComIdentity(corpid: string, person: { readonly userid: string } | { readonly openid: string }): Identity {
+  return 'userid' in person
+    ? { appid: `${WECOM_MEMBER}${corpid}` as AppId, openid: person.userid as Openid }
+    : { appid: `${WECOM_GUEST}${corpid}` as AppId, openid: person.openid as Openid };
+}
+
+/** The company and userid of a WeCom member's identity; undefined for any other. */
+export function weComMemberOf(identity: Identity): { readonly corpid: string; readonly userid: string } | undefined {
+  return identity.appid.startsWith(WECOM_MEMBER) ? { corpid: identity.appid.slice(WECOM_MEMBER.length), userid: identity.openid } : undefined;
 }
 
 export interface Profile {

@@ -67,7 +67,7 @@ async function check(clientsFile: string | undefined, extra: ClientMetadata[] = 
   try {
     await createProvider({
       issuer: config.issuer, clients, keys: config.keys, cookieKeys: config.cookieKeys,
-      storage, accounts: accountSource(new MemoryAccountStore(), config.apps),
+      storage, accounts: accountSource(new MemoryAccountStore(), config.apps, config.wecomApps),
     });
   } finally {
     storage.close();

@@ -6,10 +6,15 @@
 // operates has `"via": "<component id>"` and no secret of its own. Every mistake is one
 // line naming the app id and the field. The single-app
 // variables (WECHAT_MP_*, WECHAT_OPEN_*) define the apps `mp` and `open` instead.
+// A WeCom self-built app (自建应用) is an entry of kind `wecom` with the company's `corpid`
+// and the app's `agentid` instead of an appid:
+//   { "id": "staff", "kind": "wecom", "corpid": "ww…", "agentid": "1000002", "secret_env": "STAFF_SECRET",
+//     "allow_non_members": false }
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { ConfiguredApp, PlatformApp } from '../wechat/apps.ts';
+import type { ConfiguredApp, ConfiguredWeComApp, PlatformApp } from '../wechat/apps.ts';
+import { AGENTID, CORPID, type CorpId } from '../wechat/wecom.ts';
 import type { AppId } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
 import { isEncodingAesKey } from '../wechat/message-crypto.ts';
@@ -28,7 +33,7 @@ const appId = z.string().regex(/^[A-Za-z0-9-]{1,32}$/, { error: 'must be 1 to 32
 
 const entry = z.object({
   id: appId,
-  kind: z.enum(['mp', 'open', 'miniprogram', 'component'], { error: 'must be mp (Official Account), open (website app), miniprogram (mini program) or component (third-party platform)' }),
+  kind: z.enum(['mp', 'open', 'miniprogram', 'component'], { error: 'must be mp (Official Account), open (website app), miniprogram (mini program), component (third-party platform) or wecom (WeCom app)' }),
   appid: z.string().refine(isWeChatId, { error: 'is not a WeChat appid' }),
   secret_env: envName.optional(),
   secret_file: z.string().min(1).optional(),
@@ -43,8 +48,28 @@ const entry = z.object({
 
 export type AppEntry = z.output<typeof entry>;
 
+/** A WeCom self-built app: the company's corpid, the app's agentid and Secret, the scope of its logins. */
+const wecomEntry = z.object({
+  id: appId,
+  kind: z.literal('wecom'),
+  corpid: z.string().regex(CORPID, { error: 'is not a WeCom corpid (ww or wx and 16 letters and digits)' }),
+  agentid: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(AGENTID, { error: 'must be the app\'s AgentId (digits)' })),
+  secret_env: envName.optional(),
+  secret_file: z.string().min(1).optional(),
+  name: z.string().max(60).optional(),
+  // snsapi_privateinfo (email and mobile, with the member's consent) waits for the email and phone claims:
+  // asking a member to share what the broker would not pass on is collecting it for nothing (PIPL art. 6).
+  scope: z.literal('snsapi_base', { error: 'must be snsapi_base (snsapi_privateinfo is not supported yet: the broker has no email or phone claims to give)' }).default('snsapi_base'),
+  allow_non_members: z.boolean({ error: 'must be true or false' }).default(false),
+}).strict();
+
+type WeComEntry = z.output<typeof wecomEntry>;
+
+/** A WeCom app's Secret: 43 characters of base64url as the admin console shows them. */
+const WECOM_SECRET = /^[A-Za-z0-9_-]{16,64}$/;
+
 /** An app's secret, from the environment variable or the file its entry names. */
-function secretOf(variable: string, app: AppEntry, env: Env): string {
+function secretOf(variable: string, app: Pick<AppEntry, 'id' | 'secret_env' | 'secret_file' | 'kind'> | WeComEntry, env: Env): string {
   if ((app.secret_env === undefined) === (app.secret_file === undefined)) {
     throw new ConfigError(variable, about(app, 'give exactly one of secret_env and secret_file (secrets are never written in the file)'));
   }
@@ -60,7 +85,9 @@ function secretOf(variable: string, app: AppEntry, env: Env): string {
       throw new ConfigError(variable, about(app, `secret_file ${file} cannot be read`));
     }
   }
-  if (!SECRET.test(secret)) throw new ConfigError(variable, about(app, 'the secret is not a WeChat AppSecret (16 to 64 letters and digits)'));
+  if (app.kind === 'wecom') {
+    if (!WECOM_SECRET.test(secret)) throw new ConfigError(variable, about(app, 'the secret is not a WeCom app Secret (16 to 64 letters, digits, - and _)'));
+  } else if (!SECRET.test(secret)) throw new ConfigError(variable, about(app, 'the secret is not a WeChat AppSecret (16 to 64 letters and digits)'));
   return secret;
 }
 
@@ -86,8 +113,8 @@ function messageKeys(variable: string, app: AppEntry, env: Env): { token: string
 }
 
 /** An Official Account's developer-mode message keys (服务器配置), in safe mode: the token and the EncodingAESKey. */
-function entryOf(variable: string, raw: unknown, index: number): AppEntry {
-  const parsed = entry.safeParse(raw);
+function entryOf(variable: string, raw: unknown, index: number): AppEntry | WeComEntry {
+  const parsed = (raw as { kind?: unknown } | null)?.kind === 'wecom' ? wecomEntry.safeParse(raw) : entry.safeParse(raw);
   if (parsed.success) return parsed.data;
   const id = (raw as { id?: unknown } | null)?.id;
   const issue = parsed.error.issues[0];
@@ -138,21 +165,39 @@ function upstreamApp(variable: string, app: AppEntry, entries: readonly AppEntry
   return { ...common, kind: 'mp', component: platform.appid as AppId, via: platform.id, ...(app.follow_login ? { followLogin: true } : {}) };
 }
 
-export function appsFile(variable: string, path: string, env: Env): { apps: ConfiguredApp[]; platforms: PlatformApp[] } {
+/** A WeCom entry as the upstream app. */
+function wecomApp(variable: string, app: WeComEntry, env: Env): ConfiguredWeComApp {
+  return {
+    kind: 'wecom', id: app.id, corpid: app.corpid as CorpId, agentid: app.agentid, secret: secretOf(variable, app, env), scope: app.scope,
+    name: app.name, configuredBy: `${variable} (app ${app.id})`, allowNonMembers: app.allow_non_members,
+  };
+}
+
+export interface AppsFile {
+  readonly apps: ConfiguredApp[];
+  readonly platforms: PlatformApp[];
+  readonly wecomApps: ConfiguredWeComApp[];
+}
+
+export function appsFile(variable: string, path: string, env: Env): AppsFile {
   const value = readJsonFile(variable, path);
   if (!Array.isArray(value) || value.length === 0) throw new ConfigError(variable, `${path}: expected a non-empty JSON array of apps`);
   const ids = new Set<string>();
   const appids = new Set<string>();
-  const entries = value.map((raw: unknown, index) => {
+  const all = value.map((raw: unknown, index) => {
     const app = entryOf(variable, raw, index);
     if (ids.has(app.id)) throw new ConfigError(variable, about(app, 'id is used twice'));
+    ids.add(app.id);
+    // A company may run several WeCom apps; each WeChat appid is one entry.
+    if (app.kind === 'wecom') return app;
     if (appids.has(app.appid)) throw new ConfigError(variable, about(app, `appid ${app.appid} is used twice`));
     checkFields(variable, app);
-    ids.add(app.id);
     appids.add(app.appid);
     return app;
   });
+  const entries = all.filter((app): app is AppEntry => app.kind !== 'wecom');
   return {
+    wecomApps: all.filter((app): app is WeComEntry => app.kind === 'wecom').map((app) => wecomApp(variable, app, env)),
     apps: entries.filter((app) => app.kind !== 'component').map((app) => upstreamApp(variable, app, entries, env)),
     platforms: entries.filter((app) => app.kind === 'component')
       .map((app) => ({ id: app.id, appid: app.appid as AppId, secret: secretOf(variable, app, env), ...messageKeys(variable, app, env) })),

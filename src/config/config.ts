@@ -4,7 +4,7 @@
 // other variables, the files the variables name, and the warnings for the banner).
 
 import { randomBytes } from 'node:crypto';
-import type { ConfiguredApp, PlatformApp } from '../wechat/apps.ts';
+import type { ConfiguredApp, ConfiguredWeComApp, PlatformApp } from '../wechat/apps.ts';
 import type { QrMode } from '../wechat/authorize.ts';
 import type { AppId, AppKind } from '../wechat/types.ts';
 import type { Brand } from '../pages/brand.ts';
@@ -32,6 +32,10 @@ export interface WeChatSettings {
   readonly loginJsUrl: string;
   readonly qrMode: QrMode;
   readonly timeoutMs: number;
+  /** qyapi.weixin.qq.com: WeCom's APIs. */
+  readonly wecomApiUrl: string;
+  /** login.work.weixin.qq.com: WeCom's SSO page. In-client authorization is on connectUrl, as WeCom's is. */
+  readonly wecomLoginUrl: string;
 }
 
 export interface StorageSettings {
@@ -55,6 +59,8 @@ export interface Config {
   readonly apps: readonly ConfiguredApp[];
   /** Third-party platforms the company operates (WECHAT_APPS_FILE, kind `component`). */
   readonly platforms: readonly PlatformApp[];
+  /** WeCom self-built apps (WECHAT_APPS_FILE, kind `wecom`). */
+  readonly wecomApps: readonly ConfiguredWeComApp[];
   readonly wechat: WeChatSettings;
   /** Undefined in dev mode without CLIENTS_FILE: the dev-mode step registers the demo client. */
   readonly clients: readonly ClientMetadata[] | undefined;
@@ -149,8 +155,8 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
   const production = settings.NODE_ENV === 'production';
   const port = settings.PORT;
   const issuer = settings.ISSUER ?? `http://localhost:${port}`;
-  const { apps, platforms } = settings.WECHAT_APPS_FILE === undefined
-    ? { apps: [...app(settings, 'mp', 'WECHAT_MP'), ...app(settings, 'open', 'WECHAT_OPEN')], platforms: [] }
+  const { apps, platforms, wecomApps } = settings.WECHAT_APPS_FILE === undefined
+    ? { apps: [...app(settings, 'mp', 'WECHAT_MP'), ...app(settings, 'open', 'WECHAT_OPEN')], platforms: [], wecomApps: [] }
     : appsFile('WECHAT_APPS_FILE', settings.WECHAT_APPS_FILE, env);
   const config: Omit<Config, 'warnings'> = {
     mode: settings.NODE_ENV,
@@ -161,14 +167,8 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     logLevel: settings.LOG_LEVEL,
     apps,
     platforms,
-    wechat: {
-      connectUrl: settings.WECHAT_CONNECT_URL,
-      mpUrl: settings.WECHAT_MP_URL,
-      apiUrl: settings.WECHAT_API_URL,
-      loginJsUrl: settings.WECHAT_LOGIN_JS_URL,
-      qrMode: settings.WECHAT_QR_MODE,
-      timeoutMs: settings.WECHAT_TIMEOUT_MS,
-    },
+    wecomApps,
+    wechat: wechatSettings(settings),
     clients: settings.CLIENTS_FILE === undefined ? undefined : clientsFile('CLIENTS_FILE', settings.CLIENTS_FILE, production),
     keys: settings.JWKS_FILE === undefined ? await generateSigningKeys() : loadJwksFile('JWKS_FILE', settings.JWKS_FILE),
     storage: storage(settings),
@@ -179,10 +179,24 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     shutdown: { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS },
     cookieKeys: (settings.COOKIE_KEYS ?? [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')]) as [string, ...string[]],
     dataKeys: dataKeys(settings, platforms.length > 0),
-    simulator: apps.length === 0 ? { port: settings.WECHAT_SIMULATOR_PORT ?? (port === 0 ? 0 : port + 1) } : undefined,
+    simulator: apps.length === 0 && wecomApps.length === 0 ? { port: settings.WECHAT_SIMULATOR_PORT ?? (port === 0 ? 0 : port + 1) } : undefined,
     brand: brand(settings),
   };
   return { ...config, warnings: warnings(settings, config) };
+}
+
+/** Where WeChat and WeCom are (the simulator in tests), and how the broker talks to them. */
+function wechatSettings(settings: Settings): WeChatSettings {
+  return {
+    connectUrl: settings.WECHAT_CONNECT_URL,
+    mpUrl: settings.WECHAT_MP_URL,
+    apiUrl: settings.WECHAT_API_URL,
+    loginJsUrl: settings.WECHAT_LOGIN_JS_URL,
+    qrMode: settings.WECHAT_QR_MODE,
+    timeoutMs: settings.WECHAT_TIMEOUT_MS,
+    wecomApiUrl: settings.WECOM_API_URL,
+    wecomLoginUrl: settings.WECOM_LOGIN_URL,
+  };
 }
 
 /** DATA_KEYS; in production with a third-party platform they must be set (a random key would lose the tokens at every restart). */

@@ -9,7 +9,7 @@
 
 import type { Context } from 'koa';
 import type { Account } from '../accounts/account.ts';
-import type { ConfiguredApp } from '../wechat/apps.ts';
+import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
 import { requestedScopes } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
 import { WeChatError } from '../wechat/errors.ts';
@@ -23,7 +23,7 @@ import { sendAtCallback } from './answer.ts';
 import type { CarryOutParts } from './carry-out.ts';
 
 /** What this module uses of the login: its functions can reach nothing else. */
-export type CallbackParts = Pick<Login, 'app' | 'attempts' | 'interactions' | 'linker' | 'log' | 'upstreams'> & CarryOutParts;
+export type CallbackParts = Pick<Login, 'app' | 'wecomApp' | 'attempts' | 'interactions' | 'linker' | 'log' | 'upstreams'> & CarryOutParts;
 
 /** How long a repeat delivery waits for the first one to answer. */
 const REPEAT_WAIT_MS = 8000;
@@ -44,6 +44,14 @@ async function verifyCallback(ctx: Context, login: CallbackParts): Promise<Omit<
   if (!isStateFormat(state) || !stored || stored.uid !== uid) {
     if (isStateFormat(state)) login.log.warn({ uid }, 'WeChat callback with a state this interaction never issued');
     await refuseCallback(ctx, login);
+    return undefined;
+  }
+  if (stored.wecom) {
+    // WeCom's SSO page may add its corpid as `appid` (../shared/wecom-and-phone.md 1.1): nothing to check there.
+    const app = login.wecomApp(stored.wecom.app);
+    if (app) return { interaction, state, app };
+    login.log.warn({ uid, app: stored.wecom.app }, 'WeCom callback for an app that is no longer configured');
+    await refuseCallback(ctx, login, stored.channel);
     return undefined;
   }
   const app = login.app(stored.appid);
@@ -69,11 +77,13 @@ async function followFirstDelivery(ctx: Context, login: CallbackParts, callback:
 }
 
 /** Step 3: what WeChat says of the person (or of the refusal, or of its failure). */
-async function completeUpstream(ctx: Context, login: CallbackParts, app: ConfiguredApp, attempt: Attempt): Promise<UpstreamResult | 'bad-code'> {
+async function completeUpstream(ctx: Context, login: CallbackParts, app: ConfiguredApp | ConfiguredWeComApp, attempt: Attempt): Promise<UpstreamResult | 'bad-code'> {
   const code = ctx.query.code;
   if (typeof code !== 'string' || code === '' || code === 'authdeny') return { type: 'refused' };
   if (!isWeChatCode(code)) return 'bad-code';
   try {
+    if (app.kind === 'wecom') return { type: 'member', person: await login.upstreams.wecom.complete(app, code) };
+    if (attempt.channel === 'wecom') return 'bad-code';
     return { type: 'user', user: await login.upstreams.byChannel(attempt.channel).complete(app, { scope: attempt.scope, code, lang: PROFILE_LANG[langOf(ctx)] }) };
   } catch (error) {
     if (error instanceof WeChatError) return { type: 'failed', error };

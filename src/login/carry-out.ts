@@ -3,15 +3,16 @@
 // every outcome is counted and logged with the WeChat request id when there is one.
 
 import type { Context } from 'koa';
-import type { LoginFacts } from '../accounts/account.ts';
+import { weComIdentity, type LoginFacts } from '../accounts/account.ts';
 import { AccountConflictError, IdentityConflictError } from '../accounts/store.ts';
 import { ACCOUNT_BUSY_NOTE, IDENTITY_CONFLICT_NOTE } from './linking-refusals.ts';
-import type { ConfiguredApp } from '../wechat/apps.ts';
+import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
+import type { WeComPerson } from '../upstreams/wecom/wecom-login.ts';
 import type { Interaction } from '../oidc/interactions.ts';
 import { wechatFields } from '../wechat/failures.ts';
 import type { WeChatUser } from '../wechat/types.ts';
 import type { Attempt } from './attempts.ts';
-import { acrForApp } from './claims.ts';
+import { acrForApp, acrForWeComApp } from './claims.ts';
 import type { Outcome, UpstreamResult } from './decide.ts';
 import type { Login } from './login.ts';
 import { sendAtCallback, type Answer } from './answer.ts';
@@ -27,7 +28,7 @@ export interface Callback {
   readonly interaction: Interaction;
   /** The state WeChat sent back. */
   readonly state: string;
-  readonly app: ConfiguredApp;
+  readonly app: ConfiguredApp | ConfiguredWeComApp;
   readonly attempt: Attempt;
 }
 
@@ -47,18 +48,30 @@ export function factsOf(user: WeChatUser, client: string | undefined): LoginFact
   };
 }
 
+/** The same for somebody WeCom vouched for: a person of their own kind, never with a unionid; a member's name as the nickname. */
+function weComFactsOf(person: WeComPerson, client: string | undefined): LoginFacts {
+  return {
+    identity: weComIdentity(person.corpid, person),
+    ...(person.type === 'member' && person.name ? { profile: { nickname: person.name } } : {}),
+    ...(client === undefined ? {} : { client }),
+  };
+}
+
+/** The login's acr (the app it went through, OIDC Core 2) and amr. */
+function methodOf(app: ConfiguredApp | ConfiguredWeComApp, attempt: Attempt): { acr: string; amr: string[] } {
+  return app.kind === 'wecom' ? { acr: acrForWeComApp(app), amr: ['wecom'] } : { acr: acrForApp(attempt.appid), amr: [`wechat_${attempt.channel}`] };
+}
+
 /**
  * The account (found, made, completed or merged) logs in; the login remembers its app and
  * channel. What WeChat's sheet just asked on the relying party's behalf is its consent too.
  */
-async function logIn(ctx: Context, login: CarryOutParts, { attempt, interaction, app }: Callback, user: WeChatUser): Promise<{ answer: Answer; account: string }> {
-  const account = await login.linker.resolve(factsOf(user, clientOf(interaction)));
-  const asked = scopesTheSheetAsked(app, attempt, interaction);
+async function logIn(ctx: Context, login: CarryOutParts, { attempt, interaction, app }: Callback, user: WeChatUser | WeComPerson): Promise<{ answer: Answer; account: string }> {
+  const client = clientOf(interaction);
+  const account = await login.linker.resolve('corpid' in user ? weComFactsOf(user, client) : factsOf(user, client));
+  const asked = app.kind === 'wecom' ? [] : scopesTheSheetAsked(app, attempt, interaction);
   const consent = asked.length ? { consent: { grantId: await login.interactions.grantScopes(interaction, account.id, asked) } } : {};
-  const answer = await login.end(ctx, {
-    login: { accountId: account.id, acr: acrForApp(attempt.appid), amr: [`wechat_${attempt.channel}`], remember: true },
-    ...consent,
-  });
+  const answer = await login.end(ctx, { login: { accountId: account.id, ...methodOf(app, attempt), remember: true }, ...consent });
   return { answer, account: account.id };
 }
 

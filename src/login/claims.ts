@@ -3,15 +3,17 @@
 //   openid         → sub (the account id: opaque, stable, never an openid)
 //   profile        → name, nickname, picture (https)
 //   wechat         → wechat_unionid, wechat_openid (the openid in the app of this login)
+//   wecom          → wecom_corpid, wecom_userid (a WeCom member: the company and the userid)
 //   offline_access → a refresh token
 //
 // A login records the app it went through as its acr, `urn:wechat:app:<appid>` (OIDC
-// Core 2, "acr"), so wechat_openid comes from the login itself and is never guessed.
+// Core 2, "acr"), so wechat_openid comes from the login itself and is never guessed; a
+// WeCom login's is `urn:wecom:app:<corpid>:<agentid>`.
 
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
-import type { Account, AccountId } from '../accounts/account.ts';
+import { weComMemberOf, type Account, type AccountId } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
-import type { ConfiguredApp } from '../wechat/apps.ts';
+import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
 import type { AccountSource } from '../oidc/provider.ts';
 import type { ConsentItem } from '../pages/login-pages.ts';
 import type { AppId } from '../wechat/types.ts';
@@ -20,19 +22,21 @@ import { SILENT_PARAM } from './silent.ts';
 import { appsOfClient, WECHAT_APPS } from '../upstreams/choose.ts';
 import { consentDetails, requestedScopes, type Interaction } from '../oidc/interactions.ts';
 
-const SCOPES = ['openid', 'offline_access', 'profile', 'wechat'] as const;
+const SCOPES = ['openid', 'offline_access', 'profile', 'wechat', 'wecom'] as const;
 
 const CLAIMS: Readonly<Record<string, readonly string[]>> = {
   openid: ['sub'],
   profile: ['name', 'nickname', 'picture'],
   wechat: ['wechat_unionid', 'wechat_openid'],
+  wecom: ['wecom_corpid', 'wecom_userid'],
 };
 
 /** How the consent page names each claim; the page lists items in this order. */
 const CONSENT_OF_CLAIM: Readonly<Record<string, ConsentItem>> = {
   sub: 'account', name: 'nickname', nickname: 'nickname', picture: 'picture', wechat_unionid: 'unionid', wechat_openid: 'openid',
+  wecom_corpid: 'wecom', wecom_userid: 'wecom',
 };
-const CONSENT_ORDER: readonly ConsentItem[] = ['account', 'nickname', 'picture', 'unionid', 'openid', 'offline'];
+const CONSENT_ORDER: readonly ConsentItem[] = ['account', 'nickname', 'picture', 'unionid', 'openid', 'wecom', 'offline'];
 
 /** The claims a `claims` request parameter asks for (OIDC Core 5.5), from its JSON text. */
 function claimsParameterNames(parameter: unknown): string[] {
@@ -76,6 +80,11 @@ export function acrForApp(appid: AppId): string {
   return `${ACR_PREFIX}${appid}`;
 }
 
+/** A WeCom login's acr: the company and the app. */
+export function acrForWeComApp(app: Pick<ConfiguredWeComApp, 'corpid' | 'agentid'>): string {
+  return `urn:wecom:app:${app.corpid}:${app.agentid}`;
+}
+
 function appOfAcr(acr: unknown): AppId | undefined {
   return typeof acr === 'string' && acr.startsWith(ACR_PREFIX) ? acr.slice(ACR_PREFIX.length) as AppId : undefined;
 }
@@ -98,7 +107,11 @@ async function loginApp(ctx: KoaContextWithOIDC, token: unknown): Promise<AppId 
 
 function accountClaims(account: Account, sub: string, app: AppId | undefined): Record<string, unknown> {
   const { nickname, picture } = account.profile;
+  // A WeCom member's account holds that one identity: WeCom gives no unionid to link it with another.
+  const member = account.identities.map(weComMemberOf).find((found) => found !== undefined);
   return {
+    wecom_corpid: member?.corpid,
+    wecom_userid: member?.userid,
     sub,
     name: nickname || undefined,
     nickname: nickname || undefined,
@@ -139,14 +152,14 @@ function wechatAppsMetadata(ids: readonly string[]) {
  * Account (which can confirm people silently inside WeChat), a session is reused inside
  * WeChat only once WeChat confirms it is the same person.
  */
-export function accountSource(store: AccountStore, apps: readonly ConfiguredApp[]): AccountSource {
+export function accountSource(store: AccountStore, apps: readonly ConfiguredApp[], wecomApps: readonly ConfiguredWeComApp[]): AccountSource {
   return {
     findAccount: findAccount(store),
     scopes: SCOPES,
     claims: CLAIMS,
-    acrValues: apps.map((app) => acrForApp(app.appid)),
+    acrValues: [...apps.map((app) => acrForApp(app.appid)), ...wecomApps.map(acrForWeComApp)],
     extraParams: [SILENT_PARAM],
     loginChecks: apps.some((app) => app.kind === 'mp') ? [sameWeChatAccount((client) => appsOfClient(apps, client).some((app) => app.kind === 'mp'))] : [],
-    clientMetadata: wechatAppsMetadata(apps.map((app) => app.id)),
+    clientMetadata: wechatAppsMetadata([...apps, ...wecomApps].map((app) => app.id)),
   };
 }

@@ -5,7 +5,8 @@
 // gathers the inputs and carry-out.ts carries the outcome out.
 
 import type { Account } from '../accounts/account.ts';
-import type { ConfiguredApp } from '../wechat/apps.ts';
+import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
+import type { WeComPerson } from '../upstreams/wecom/wecom-login.ts';
 import type { InteractionError } from '../oidc/interactions.ts';
 import type { LoginOutcome } from '../ops/metrics.ts';
 import type { ErrorPageKind } from '../pages/error-pages.ts';
@@ -22,11 +23,13 @@ const MAX_ROUNDS = 2;
 export type UpstreamResult =
   | { readonly type: 'refused' }
   | { readonly type: 'user'; readonly user: WeChatUser }
+  /** WeCom's answer: a member of the company, or somebody who is not one. */
+  | { readonly type: 'member'; readonly person: WeComPerson }
   | { readonly type: 'failed'; readonly error: WeChatError };
 
 export interface CallbackFacts {
   readonly attempt: Attempt;
-  readonly app: ConfiguredApp;
+  readonly app: ConfiguredApp | ConfiguredWeComApp;
   readonly result: UpstreamResult;
   /** The account of WeChat's (appid, openid), looked up when only snsapi_base was asked. */
   readonly account: Account | undefined;
@@ -40,7 +43,7 @@ export interface Note {
 }
 
 export type Outcome =
-  | { readonly type: 'login'; readonly user: WeChatUser; readonly metric: 'success'; readonly note: Note }
+  | { readonly type: 'login'; readonly user: WeChatUser | WeComPerson; readonly metric: 'success'; readonly note: Note }
   /** Another trip to WeChat for the same interaction: an upgrade of scope, or a fresh code. */
   | { readonly type: 'again'; readonly attempt: Attempt; readonly note?: Note }
   /** The interaction ends with an OAuth error for the relying party. */
@@ -63,6 +66,9 @@ const unavailable = (note: Note): Outcome => ({
   type: 'rp-error', error: { error: 'temporarily_unavailable', error_description: 'WeChat is temporarily unavailable' }, metric: 'unavailable', note,
 });
 
+/** Why WeChat or WeCom refuses the person, for the relying party. */
+const REFUSALS: Partial<Record<WeChatError['code'], string>> = { WECHAT_OUTSIDE_RANGE: 'the member is outside the app\'s visible range in WeCom' };
+
 /** What each kind of WeChat failure (wechat/failures.ts, the one policy) comes to at a callback. */
 function onFailure(error: WeChatError, { attempt, app }: CallbackFacts): Outcome {
   const { kind, note } = failureOf(error, app);
@@ -78,7 +84,7 @@ function onFailure(error: WeChatError, { attempt, app }: CallbackFacts): Outcome
     case 'starting':
       return { type: 'page', page: 'starting', status: 503, retry: true, metric: 'unavailable', note };
     case 'refused':
-      return { type: 'rp-error', error: { error: 'access_denied', error_description: 'WeChat blocked this account as high-risk' }, metric: 'refused', note };
+      return { type: 'rp-error', error: { error: 'access_denied', error_description: REFUSALS[error.code] ?? 'WeChat blocked this account as high-risk' }, metric: 'refused', note };
     case 'unavailable':
       return unavailable(note);
   }
@@ -93,6 +99,14 @@ function onUser(user: WeChatUser, { attempt, account, scopes }: CallbackFacts): 
   return { type: 'again', attempt: { ...attempt, scope: 'snsapi_userinfo', silent: false } };
 }
 
+/** WeCom vouched for somebody: a member logs in; anybody else only where the app allows it. */
+function onMember(person: WeComPerson, { app }: CallbackFacts): Outcome {
+  if (person.type === 'non-member' && !(app.kind === 'wecom' && app.allowNonMembers)) {
+    return { type: 'page', page: 'not_member', status: 403, retry: false, metric: 'refused', note: { level: 'info', msg: 'WeCom named somebody who is not a member of the company: refused (allow_non_members is off)' } };
+  }
+  return { type: 'login', user: person, metric: 'success', note: { level: 'info', msg: 'login succeeded' } };
+}
+
 export function decide(facts: CallbackFacts): Outcome {
   const { result } = facts;
   switch (result.type) {
@@ -102,5 +116,7 @@ export function decide(facts: CallbackFacts): Outcome {
       return onFailure(result.error, facts);
     case 'user':
       return onUser(result.user, facts);
+    case 'member':
+      return onMember(result.person, facts);
   }
 }

@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
 import type { AccountLinker } from '../accounts/linking.ts';
 import type { QrMode } from '../wechat/authorize.ts';
-import type { ConfiguredApp } from '../wechat/apps.ts';
+import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { Interaction, InteractionError, Interactions } from '../oidc/interactions.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
@@ -30,6 +30,8 @@ export interface LoginParts {
   readonly qrMode: QrMode;
   /** The configured WeChat apps, in order of preference within a kind. */
   readonly apps: readonly ConfiguredApp[];
+  /** The configured WeCom apps. */
+  readonly wecomApps: readonly ConfiguredWeComApp[];
   readonly interactions: Interactions;
   readonly attempts: Attempts;
   /** The ways in (upstreams/): WeChat is reached through them only. */
@@ -48,6 +50,8 @@ export interface LoginParts {
 export interface Login extends LoginParts {
   /** The configured app of an attempt (undefined when the configuration changed since). */
   app(appid: AppId): ConfiguredApp | undefined;
+  /** The configured WeCom app of an attempt, by its id. */
+  wecomApp(id: string): ConfiguredWeComApp | undefined;
   /** Keeps `attempt` for as long as the interaction lives: the answer that sends the browser to WeChat. */
   begin(ctx: Context, interaction: Interaction, attempt: Attempt): Promise<Answer>;
   /** Ends the interaction with `result`: the answer that sends the browser back to the provider. */
@@ -56,10 +60,16 @@ export interface Login extends LoginParts {
 
 /** Where an attempt sends the browser: its way in's authorize page, or the broker's QR page. */
 function toWeChat(parts: LoginParts, attempt: Attempt, state: string, lang: Lang): Answer {
-  const app = parts.apps.find((candidate) => candidate.appid === attempt.appid);
-  if (!app) return { type: 'page', page: { kind: 'misconfigured', status: 503 } };
   const redirectUri = `${parts.issuer}/interaction/${attempt.uid}/wechat`;
-  return parts.upstreams.byChannel(attempt.channel).authorize(app, { redirectUri, scope: attempt.scope, state, lang, embedded: attempt.embedded });
+  const { wecom, channel } = attempt;
+  if (wecom) {
+    const app = parts.wecomApps.find((candidate) => candidate.id === wecom.app);
+    if (!app) return { type: 'page', page: { kind: 'misconfigured', status: 503 } };
+    return { type: 'redirect', url: parts.upstreams.wecom.authorizeUrl(app, { redirectUri, state, lang: lang === 'en' ? 'en' : 'zh', inClient: wecom.inClient }) };
+  }
+  const app = parts.apps.find((candidate) => candidate.appid === attempt.appid);
+  if (!app || channel === 'wecom') return { type: 'page', page: { kind: 'misconfigured', status: 503 } };
+  return parts.upstreams.byChannel(channel).authorize(app, { redirectUri, scope: attempt.scope, state, lang, embedded: attempt.embedded });
 }
 
 export function createLogin(parts: LoginParts): Login {
@@ -67,6 +77,7 @@ export function createLogin(parts: LoginParts): Login {
   return {
     ...parts,
     app: appOf,
+    wecomApp: (id) => parts.wecomApps.find((candidate) => candidate.id === id),
     async begin(ctx, interaction, attempt) {
       const state = await parts.attempts.begin(attempt, interaction.exp - Math.floor(Date.now() / 1000));
       const answer = toWeChat(parts, attempt, state, langOf(ctx));

@@ -3,12 +3,13 @@
 
 import type { Context } from 'koa';
 import type { AccountId } from '../accounts/account.ts';
+import type { AppId } from '../wechat/types.ts';
 import { clientDisplay, initiateLoginLink } from '../oidc/client-display.ts';
 import type { Client, Interaction } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
 import { errorPage } from '../pages/error-pages.ts';
-import { consentPage, openInWeChatPage } from '../pages/login-pages.ts';
-import { browserKind } from '../wechat/user-agent.ts';
+import { consentPage, openInWeChatPage, pickPage } from '../pages/login-pages.ts';
+import { browserKind, isWeComClient } from '../wechat/user-agent.ts';
 import { consentItemsOf } from './claims.ts';
 import { startFollow } from './follow.ts';
 import { browserName } from './handoff.ts';
@@ -16,11 +17,11 @@ import type { Login } from './login.ts';
 import { SILENT_PARAM } from './silent.ts';
 import { lostLoginPage, rememberLoginApp } from './lost-login.ts';
 import { send } from './answer.ts';
-import { appsOfClient, chooseUpstream } from '../upstreams/choose.ts';
+import { appsOfClient, chooseWithWeCom, wecomAppsOfClient } from '../upstreams/choose.ts';
 import type { FollowParts } from './follow.ts';
 
 /** What this module uses of the login: its functions can reach nothing else. */
-export type StartParts = Pick<Login, 'apps' | 'begin' | 'end' | 'handoffs' | 'interactions' | 'issuer' | 'linker' | 'log' | 'metrics' | 'qrMode' | 'silent' | 'upstreams'> & FollowParts;
+export type StartParts = Pick<Login, 'apps' | 'wecomApps' | 'begin' | 'end' | 'handoffs' | 'interactions' | 'issuer' | 'linker' | 'log' | 'metrics' | 'qrMode' | 'silent' | 'upstreams'> & FollowParts;
 
 /** The consent page's "not you?": log in again, in this interaction. */
 const SWITCH = 'switch=account';
@@ -97,14 +98,30 @@ async function upstreamFor(ctx: Context, login: StartParts, interaction: Interac
   if (silent && interaction.lastSubmission?.login !== undefined) return { type: 'login-required' as const };
   const client = await login.interactions.client(interaction);
   const apps = appsOfClient(login.apps, client);
-  return chooseUpstream({
+  const { via } = ctx.query;
+  return chooseWithWeCom({
     browser: browserKind(ctx.get('user-agent')),
     apps,
     qrMode: login.qrMode,
     silent,
-    wantsQr: ctx.query.via === 'qr',
+    wantsQr: via === 'qr',
     follow: apps.find((app) => app.kind === 'mp' && app.followLogin === true),
-    wantsFollow: ctx.query.via === 'follow',
+    wantsFollow: via === 'follow',
+  }, {
+    app: wecomAppsOfClient(login.wecomApps, client)[0],
+    inWeCom: isWeComClient(ctx.get('user-agent')),
+    picked: via === 'wecom' ? 'wecom' : via === 'wechat' ? 'wechat' : undefined,
+  });
+}
+
+/** Both WeCom and WeChat could log this person in: the broker's page names both, in the client's order. */
+async function pickWay(ctx: Context, login: StartParts, interaction: Interaction): Promise<void> {
+  const client = await login.interactions.client(interaction);
+  const base = `/interaction/${interaction.uid}`;
+  pickPage(ctx, {
+    wecomHref: `${base}?via=wecom`, wechatHref: `${base}?via=wechat`,
+    ...(client ? { app: clientDisplay(client, langOf(ctx)) } : {}),
+    cancelAction: `${base}/cancel`,
   });
 }
 
@@ -131,6 +148,7 @@ async function toUpstream(ctx: Context, login: StartParts, interaction: Interact
   const upstream = await upstreamFor(ctx, login, interaction);
   const first = { uid: interaction.uid, round: 1 };
   if ((upstream.type === 'web' || upstream.type === 'qr') && !login.upstreams.available) return weChatDown(ctx, login, interaction);
+  if (upstream.type === 'wecom' && !login.upstreams.wecom.available) return weChatDown(ctx, login, interaction);
   const platform = upstream.type === 'web' ? await login.upstreams.web.waitingPlatform(upstream.app) : undefined;
   if (platform !== undefined) return platformStarting(ctx, login, interaction, platform);
   switch (upstream.type) {
@@ -142,6 +160,13 @@ async function toUpstream(ctx: Context, login: StartParts, interaction: Interact
       return send(ctx, await login.begin(ctx, interaction, {
         ...first, channel: 'qr', appid: upstream.app.appid, scope: 'snsapi_login', embedded: upstream.mode === 'embedded', silent: false,
       }));
+    case 'wecom':
+      return send(ctx, await login.begin(ctx, interaction, {
+        ...first, channel: 'wecom', appid: upstream.app.corpid as string as AppId, scope: 'snsapi_base', embedded: false,
+        silent: login.silent.isSilent(interaction), wecom: { app: upstream.app.id, inClient: upstream.inClient },
+      }));
+    case 'pick':
+      return pickWay(ctx, login, interaction);
     case 'follow':
       return startFollow(ctx, login, interaction, upstream.app, upstream.qrApp !== undefined);
     case 'open-in-wechat':

@@ -117,6 +117,26 @@ setTimeout(poll,1500);},function(){setTimeout(poll,3000);});}setTimeout(poll,150
   });
 }
 
+export interface PickPageData {
+  readonly wecomHref: string;
+  readonly wechatHref: string;
+  readonly app?: AppOnPage;
+  readonly cancelAction?: string;
+}
+
+/** WeCom and WeChat can both log this person in: they pick, WeCom first (the client listed it for its staff). */
+export function pickPage(ctx: Context, data: PickPageData): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'pickTitle'),
+    imageSources: appImages(data.app),
+    body: () => html`<section><h1>${t(lang, 'pickTitle')}</h1>${appIntro(data.app)}
+<a id="pick-wecom" class="button primary" href="${data.wecomHref}">${t(lang, 'pickWeCom')}</a>
+<a id="pick-wechat" class="button" href="${data.wechatHref}">${t(lang, 'pickWeChat')}</a>
+${agreement(lang, data.app, brandOf(ctx))}${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>`,
+  });
+}
+
 export interface FollowPageData {
   /** The Official Account's name (or id). */
   readonly account: string;
@@ -159,7 +179,7 @@ setTimeout(poll,2000);},function(){setTimeout(poll,4000);});}setTimeout(poll,200
 }
 
 /** What a client will receive, in the words the consent page uses. */
-export type ConsentItem = 'account' | 'nickname' | 'picture' | 'unionid' | 'openid' | 'offline';
+export type ConsentItem = 'account' | 'nickname' | 'picture' | 'unionid' | 'openid' | 'wecom' | 'offline';
 
 export interface ConsentData {
   readonly app: AppOnPage;

@@ -31,8 +31,10 @@ const HOSTILE_BODIES: Partial<Record<FaultKind, string>> = {
   huge: `{"errcode":-1,"errmsg":"${'x'.repeat(1024 * 1024)}"}`,
 };
 
-/** Plays an injected fault; true when it answered the request. */
-export async function playFault(ctx: Context, world: SimWorld): Promise<boolean> {
+type Fail = (ctx: Context, world: SimWorld, errcode: number, errmsg: string) => void;
+
+/** Plays an injected fault (an errcode as `failWith` words it: WeChat's or WeCom's); true when it answered the request. */
+export async function playFault(ctx: Context, world: SimWorld, failWith: Fail = fail): Promise<boolean> {
   const fault: FaultKind | undefined = world.takeFault(ctx.path);
   if (!fault) return false;
   if (fault === 'hold') {
@@ -44,8 +46,8 @@ export async function playFault(ctx: Context, world: SimWorld): Promise<boolean>
     return false;
   }
   if (fault === 'busy' || fault.startsWith('errcode:')) {
-    if (fault === 'busy') fail(ctx, world, -1, 'system error');
-    else fail(ctx, world, Number(fault.slice('errcode:'.length)), 'injected error');
+    if (fault === 'busy') failWith(ctx, world, -1, 'system error');
+    else failWith(ctx, world, Number(fault.slice('errcode:'.length)), 'injected error');
     return true;
   }
   world.calls.push({ path: ctx.path, appid: ctx.query.appid as string | undefined });

@@ -1,7 +1,7 @@
 // The WeChat simulator as a Koa app on its own port: the broker reaches it only over HTTP,
 // like real WeChat. Three faces: the pages a person sees (connect-pages.ts, and
 // platform-pages.ts for an account's administrator), the APIs the
-// broker calls (sns-api.ts, component-api.ts, account-api.ts), and the controls tests use
+// broker calls (sns-api.ts, component-api.ts, account-api.ts, wecom-api.ts for WeCom), and the controls tests use
 // (controls.ts, estate-controls.ts).
 
 import Koa from 'koa';
@@ -12,11 +12,14 @@ import { controls } from './controls.ts';
 import { estateControls } from './estate-controls.ts';
 import { platformPages } from './platform-pages.ts';
 import { snsApi } from './sns-api.ts';
+import { wecomApi } from './wecom-api.ts';
+import { wecomControls } from './wecom-controls.ts';
+import { wecomPages } from './wecom-pages.ts';
 import type { SimWorld } from './world.ts';
 
 export function createSimulatorApp(world: SimWorld): Koa {
   const app = new Koa();
-  for (const router of [connectPages(world), platformPages(world), snsApi(world), componentApi(world), accountApi(world), controls(world), estateControls(world)]) {
+  for (const router of [connectPages(world), platformPages(world), snsApi(world), componentApi(world), accountApi(world), wecomApi(world), wecomPages(world), controls(world), estateControls(world), wecomControls(world)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -6,6 +6,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
 import { esc, jsString, page, wechatErrorPage } from './html.ts';
+import { wecomAuthorize } from './wecom-pages.ts';
 import { wxLoginJs } from './wxlogin.ts';
 import { SIM_USERS, type SimApp, type SimAppKind, type SimPlatform, type SimScope, type SimUser, type SimWorld } from './world.ts';
 
@@ -119,6 +120,8 @@ function choosePhoneUserPage(ctx: Context): void {
 
 /** GET /connect/oauth2/authorize: Official Account web authorization, inside WeChat only. */
 function webAuthorize(ctx: Context, world: SimWorld): void {
+  // WeCom's in-client authorization is on the same page, for a corpid (wecom-pages.ts).
+  if (world.corp(ctx.query.appid as string | undefined)) return wecomAuthorize(ctx, world);
   if (!/MicroMessenger/i.test(ctx.get('user-agent'))) return wechatErrorPage(ctx, '', '请在微信客户端打开链接');
   const params = authorizeParams(ctx, world, ctx.query as Query, 'mp');
   if (!params) return;

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSimulatorApp } from './app.ts';
 import { pushTicketsPeriodically } from './platform-pushes.ts';
+import type { SimCorp } from './wecom-corp.ts';
 import { SimWorld, type SimApp, type SimPlatform } from './world.ts';
 
 export interface RunningSimulator {
@@ -22,10 +23,12 @@ export async function startSimulator(options: {
   port: number;
   /** Third-party platforms, and the Official Accounts that authorized them. */
   platforms?: readonly SimPlatform[];
+  /** WeCom companies (WECOM_API_URL and WECOM_LOGIN_URL are this simulator too). */
+  corps?: readonly SimCorp[];
   /** Push tickets on WeChat's timer (every 10 minutes, the first soon after start); tests push on demand instead. */
   pushTicketsEveryMs?: number;
 }): Promise<RunningSimulator> {
-  const world = new SimWorld(options.apps, options.callbackHosts, options.platforms);
+  const world = new SimWorld(options.apps, options.callbackHosts, options.platforms, options.corps);
   const stopPushing = options.pushTicketsEveryMs === undefined ? undefined : pushTicketsPeriodically(world, options.pushTicketsEveryMs);
   const server: Server = createServer(createSimulatorApp(world).callback());
   server.listen(options.port, options.host);

@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SimPlatforms, type SimPlatform } from './platform-state.ts';
 import { randomToken, TOKEN_TTL_S } from './tokens.ts';
+import { SimWeCom, type SimCorp } from './wecom-corp.ts';
 
 export type { SimPlatform } from './platform-state.ts';
 
@@ -107,6 +108,8 @@ export class SimWorld {
   readonly apps: readonly SimApp[];
   /** The third-party platforms and what they were given. */
   readonly platforms: SimPlatforms;
+  /** WeCom companies, each with its self-built app (wecom-corp.ts). */
+  readonly corps: readonly SimWeCom[];
   /** Hosts WeChat accepts in redirect_uri (the registered callback domains). */
   readonly callbackHosts: Set<string>;
   readonly calls: CallRecord[] = [];
@@ -125,14 +128,19 @@ export class SimWorld {
   /** How many of the next callbacks WeChat delivers twice. */
   #twice = 0;
 
-  constructor(apps: readonly SimApp[], callbackHosts: Iterable<string>, platforms: readonly SimPlatform[] = []) {
+  constructor(apps: readonly SimApp[], callbackHosts: Iterable<string>, platforms: readonly SimPlatform[] = [], corps: readonly SimCorp[] = []) {
     this.apps = apps;
     this.platforms = new SimPlatforms(platforms);
+    this.corps = corps.map((corp) => new SimWeCom(corp));
     this.callbackHosts = new Set(callbackHosts);
   }
 
   app(appid: string | undefined): SimApp | undefined {
     return this.apps.find((app) => app.appid === appid);
+  }
+
+  corp(corpid: string | undefined): SimWeCom | undefined {
+    return this.corps.find((wecom) => wecom.corp.corpid === corpid);
   }
 
   /**

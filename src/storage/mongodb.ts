@@ -20,6 +20,8 @@ export const MODELS = [
   // The broker's own (login/: attempts, hand-offs, pushes' answers, platform tokens, account tokens, follow scenes and links).
   'WeChatLoginAttempt', 'WeChatHandoff', 'WeChatPlatformTicket', 'WeChatPushAnswer', 'WeChatComponentToken', 'WeChatLock',
   'WeChatAccountToken', 'WeChatFollowScene', 'WeChatFollowScan', 'WeChatFollowLink', 'WeChatAuthorization',
+  // upstreams/wecom/: WeCom apps' tokens.
+  'WeComToken',
   // privacy/: the retention job's lock.
   'RetentionLock',
 ] as const;

@@ -14,9 +14,10 @@ export const WECHAT_APPS = 'wechat_apps';
 /**
  * The channel of a login that goes to WeChat's authorize page and comes back with a code:
  * - `web`: Official Account web authorization inside the WeChat browser;
- * - `qr`: website app QR login, scanned with WeChat on another device.
+ * - `qr`: website app QR login, scanned with WeChat on another device;
+ * - `wecom`: WeCom, inside its client or on its SSO page (upstreams/wecom/).
  */
-export type Channel = 'web' | 'qr';
+export type Channel = 'web' | 'qr' | 'wecom';
 
 /** What choose.ts decides for a login. */
 export type Choice<App extends WeChatApp = WeChatApp> =
@@ -50,6 +51,16 @@ export function appsOfClient<App extends WeChatApp & { readonly id: string }>(ap
   return appsFor(apps, (client as Record<string, unknown> | undefined)?.[WECHAT_APPS]);
 }
 
+/**
+ * The WeCom apps a client offers: only those its `wechat_apps` names. A client that names
+ * none keeps every WeChat app and no WeCom one: an app for customers should not ask them
+ * for a work account.
+ */
+export function wecomAppsOfClient<App extends { readonly id: string }>(apps: readonly App[], client: object | undefined): App[] {
+  const wanted = (client as Record<string, unknown> | undefined)?.[WECHAT_APPS];
+  return Array.isArray(wanted) ? wanted.flatMap((id) => apps.filter((app) => app.id === id)) : [];
+}
+
 export function appsFor<App extends WeChatApp & { readonly id: string }>(apps: readonly App[], wanted: unknown): App[] {
   if (!Array.isArray(wanted)) return [...apps];
   return wanted.flatMap((id) => apps.filter((app) => app.id === id));
@@ -70,6 +81,39 @@ export function chooseUpstream<App extends WeChatApp>(input: UpstreamInput<App>)
   if (input.browser === 'desktop' && input.follow && (input.wantsFollow || followFirst)) return { type: 'follow', app: input.follow, qrApp: open };
   if (input.browser === 'desktop' && open) return { type: 'qr', app: open, mode: input.qrMode };
   return mp || open ? { type: 'open-in-wechat', qrApp: open } : { type: 'none' };
+}
+
+/** A client's WeCom app (upstreams/wecom/) beside its WeChat apps. */
+export interface WeComInput<WeCom extends { readonly scope: string }> {
+  /** The client's first WeCom app, if any. */
+  readonly app: WeCom | undefined;
+  /** Inside the WeCom client (User-Agent `wxwork`, which also says MicroMessenger: WeCom wins). */
+  readonly inWeCom: boolean;
+  /** What the person picked on the broker's page that offers both, if they did. */
+  readonly picked: 'wecom' | 'wechat' | undefined;
+}
+
+export type WeComChoice<WeCom> =
+  /** WeCom's in-client authorization (`inClient`), or its SSO page (QR code) in any other browser. */
+  | { readonly type: 'wecom'; readonly app: WeCom; readonly inClient: boolean }
+  /** Both could log this person in and nothing says which: the broker's page lets them pick. */
+  | { readonly type: 'pick'; readonly app: WeCom };
+
+/**
+ * The way in for a client that may offer WeCom: inside the WeCom client, WeCom (silent
+ * only for snsapi_base); inside WeChat, WeChat; elsewhere what the person picked, else the
+ * one that can serve this browser, else a page to pick.
+ */
+export function chooseWithWeCom<App extends WeChatApp, WeCom extends { readonly scope: string }>(
+  input: UpstreamInput<App>, wecom: WeComInput<WeCom>,
+): Choice<App> | WeComChoice<WeCom> {
+  const wechat = chooseUpstream(input);
+  const { app } = wecom;
+  if (!app) return wechat;
+  if (wecom.inWeCom) return input.silent && app.scope !== 'snsapi_base' ? { type: 'login-required' } : { type: 'wecom', app, inClient: true };
+  if (input.silent || input.browser === 'wechat') return wechat;
+  if (wecom.picked === 'wecom' || wechat.type === 'none') return { type: 'wecom', app, inClient: false };
+  return wecom.picked === 'wechat' || input.wantsQr || input.wantsFollow ? wechat : { type: 'pick', app };
 }
 
 /**

@@ -16,17 +16,18 @@ import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { ProfileLang } from '../wechat/client.ts';
 import type { AppKind, WeChatScope, WeChatUser } from '../wechat/types.ts';
 
-export interface Upstream<Evidence> {
+export interface Upstream<Evidence, App = ConfiguredApp, Person = WeChatUser> {
   /**
    * How a person reached WeChat, in metrics, logs and `amr` (`wechat_<way>`): today `web`
    * inside the WeChat browser, `qr` by scanning a website app's QR code, `follow` by
-   * scanning an Official Account's QR code, `miniprogram` from a mini program.
+   * scanning an Official Account's QR code, `miniprogram` from a mini program; `wecom` for
+   * WeCom, whose members are people of another kind (upstreams/wecom/).
    */
   readonly way: string;
   /** The kind of app it logs people in with. */
-  readonly kind: AppKind;
-  /** WeChat's evidence → the person; a WeChatError (wechat/errors.ts) when WeChat says no or fails. */
-  complete(app: ConfiguredApp, evidence: Evidence): Promise<WeChatUser>;
+  readonly kind: AppKind | 'wecom';
+  /** The evidence → the person; a WeChatError (wechat/errors.ts) when WeChat (or WeCom) says no or fails. */
+  complete(app: App, evidence: Evidence): Promise<Person>;
 }
 
 /** What a callback brings back from WeChat's authorize page. */

@@ -2,15 +2,19 @@
 // client, the platforms' and the Official Accounts' tokens, WeChat's URLs). A new way in
 // is a folder beside these and one line here.
 
+import type { Logger } from '../log.ts';
 import type { OfficialAccountTokens } from '../platforms/official-account-tokens.ts';
+import type { StorageAdapter } from '../storage/adapter.ts';
 import type { PlatformTokens } from '../platforms/platform-tokens.ts';
 import type { WeChatClient } from '../wechat/client.ts';
+import type { WeComClient } from '../wechat/wecom.ts';
 import type { Channel } from './choose.ts';
 import type { CodeUpstream } from './upstream.ts';
 import { FollowLogin } from './wechat-follow/follow-login.ts';
 import { MiniProgramSignIn } from './wechat-mini/mini-program-sign-in.ts';
 import { QrLogin } from './wechat-qr/qr-login.ts';
 import { WebAuthorization } from './wechat-web/web-authorization.ts';
+import { WeComLogin } from './wecom/wecom-login.ts';
 
 export interface UpstreamParts {
   readonly wechat: WeChatClient;
@@ -18,6 +22,11 @@ export interface UpstreamParts {
   readonly officialAccountTokens: OfficialAccountTokens;
   readonly connectUrl: string;
   readonly loginJsUrl: string;
+  readonly wecom: WeComClient;
+  readonly wecomLoginUrl: string;
+  /** Where WeCom's app tokens are shared across instances. */
+  readonly storage: { adapter(model: string): StorageAdapter };
+  readonly log: Logger;
 }
 
 export class Upstreams {
@@ -25,6 +34,7 @@ export class Upstreams {
   readonly qr: QrLogin;
   readonly follow: FollowLogin;
   readonly miniProgram: MiniProgramSignIn;
+  readonly wecom: WeComLogin;
   readonly #wechat: WeChatClient;
 
   constructor(parts: UpstreamParts) {
@@ -33,10 +43,11 @@ export class Upstreams {
     this.qr = new QrLogin(parts);
     this.follow = new FollowLogin(parts);
     this.miniProgram = new MiniProgramSignIn(parts.wechat);
+    this.wecom = new WeComLogin({ wecom: parts.wecom, storage: parts.storage, connectUrl: parts.connectUrl, loginUrl: parts.wecomLoginUrl, log: parts.log });
   }
 
   /** The way in of an attempt's channel: where its browser goes, and what completes its callback. */
-  byChannel(channel: Channel): CodeUpstream {
+  byChannel(channel: Exclude<Channel, 'wecom'>): CodeUpstream {
     return channel === 'qr' ? this.qr : this.web;
   }
 

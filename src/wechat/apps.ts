@@ -5,6 +5,7 @@
 // them as given.
 
 import type { AppId, WeChatApp } from './types.ts';
+import type { WeComApp } from './wecom.ts';
 
 /** An Official Account's developer-mode message keys (服务器配置): the token and the 43-character EncodingAESKey. */
 export interface MessageKeys {
@@ -39,3 +40,13 @@ export interface PlatformApp extends MessageKeys {
   readonly appid: AppId;
   readonly secret: string;
 }
+
+/** A WeCom self-built app as configured (WECHAT_APPS_FILE, kind `wecom`). */
+export type ConfiguredWeComApp = WeComApp & {
+  /** Its id in client metadata (`wechat_apps`), logs and metrics. */
+  readonly id: string;
+  readonly name?: string | undefined;
+  readonly configuredBy: string;
+  /** People who are not members of the company (WeCom gives them an openid) may log in too. */
+  readonly allowNonMembers: boolean;
+};

@@ -14,7 +14,9 @@ export type WeChatErrorCode =
   | 'WECHAT_IP_NOT_ALLOWED'
   | 'WECHAT_AUTHORIZATION_LAPSED'
   | 'WECHAT_HIGH_RISK_USER'
-  | 'WECHAT_RATE_LIMITED';
+  | 'WECHAT_RATE_LIMITED'
+  | 'WECHAT_UNTRUSTED_DOMAIN'
+  | 'WECHAT_OUTSIDE_RANGE';
 
 export interface WeChatErrorDetails {
   readonly errcode?: number;
@@ -29,12 +31,15 @@ export abstract class WeChatError extends Error {
   readonly retryable: boolean = false;
   readonly errcode: number | undefined;
   readonly requestId: string | undefined;
+  /** The caller's IP as WeChat saw it, when its errmsg names it (a whitelist error). */
+  readonly callerIp: string | undefined;
 
   constructor(message: string, details: WeChatErrorDetails = {}) {
     super(message);
     this.name = new.target.name;
     this.errcode = details.errcode;
     this.requestId = details.requestId;
+    this.callerIp = callerIpOf(details.errmsg);
   }
 }
 
@@ -86,6 +91,12 @@ export class WeChatHighRiskUserError extends WeChatError { readonly code = 'WECH
 /** 45011: a frequency limit was reached (for jscode2session, 100 a minute per user). */
 export class WeChatRateLimitedError extends WeChatError { readonly code = 'WECHAT_RATE_LIMITED'; }
 
+/** WeCom 50001 / 80001: the callback's host is not the app's trusted domain (可信域名), or it has no ICP filing under the company. */
+export class WeChatUntrustedDomainError extends WeChatError { readonly code = 'WECHAT_UNTRUSTED_DOMAIN'; }
+
+/** WeCom 60011 / 50002: the member is outside the app's visible range (可见范围). */
+export class WeChatOutsideRangeError extends WeChatError { readonly code = 'WECHAT_OUTSIDE_RANGE'; }
+
 type ErrorClass = new (message: string, details: WeChatErrorDetails) => WeChatError;
 
 const BY_ERRCODE: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>([
@@ -112,9 +123,30 @@ const BY_ERRCODE: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>(
   [61006, WeChatTicketError],
   [61023, WeChatAuthorizationLapsedError],
   [61003, WeChatAuthorizationLapsedError],
+  // WeCom's own numbers (qyapi.weixin.qq.com; ../shared/wecom-and-phone.md 1.3): none of
+  // them is an errcode of WeChat's APIs, and the shared ones (-1, 40001, 40013, 40014,
+  // 40029, 42001) mean the same there.
+  [40056, WeChatCredentialsError],
+  [40091, WeChatCredentialsError],
+  [50003, WeChatCredentialsError],
+  [60020, WeChatIpNotAllowedError],
+  [50001, WeChatUntrustedDomainError],
+  [80001, WeChatUntrustedDomainError],
+  [60011, WeChatOutsideRangeError],
+  [50002, WeChatOutsideRangeError],
+  [84014, WeChatCodeRejectedError],
+  [84015, WeChatCodeRejectedError],
+  [45009, WeChatRateLimitedError],
+  [45033, WeChatRateLimitedError],
 ]);
 
-const REQUEST_ID = /(?:rid:\s*|req_id:\s*)([A-Za-z0-9_-]+)/;
+/** WeChat's `rid: …` or `req_id: …`, WeCom's `hint: [ … ]`. */
+const REQUEST_ID = /(?:rid:\s*|req_id:\s*|hint:\s*\[\s*)([A-Za-z0-9_-]+)/;
+
+/** The IP WeChat or WeCom saw, as its errmsg names it (`… from ip: 1.2.3.4, …`, `invalid ip 1.2.3.4 …`). */
+export function callerIpOf(errmsg: unknown): string | undefined {
+  return typeof errmsg === 'string' ? /(?:from ip:?|invalid ip)\s*([0-9a-fA-F.:]{3,45})/.exec(errmsg)?.[1]?.replace(/[.:]+$/, '') : undefined;
+}
 
 export function requestIdOf(errmsg: unknown): string | undefined {
   return typeof errmsg === 'string' ? REQUEST_ID.exec(errmsg)?.[1] : undefined;

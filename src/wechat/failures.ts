@@ -30,6 +30,8 @@ export interface Failure {
 /** What the operator reads about the app (or platform) the call was for. */
 export interface FailedFor {
   readonly id: string;
+  /** `wecom` for a WeCom app: its console names things differently. */
+  readonly kind?: string | undefined;
   readonly via?: string | undefined;
   readonly configuredBy?: string | undefined;
 }
@@ -45,9 +47,14 @@ const POLICY: Record<WeChatErrorCode, (app: FailedFor, error: WeChatError) => Fa
     kind: 'starting',
     note: { level: 'warn', msg: `third-party platform ${app.via ?? app.id} has no valid component_verify_ticket yet: WeChat pushes one every 10 minutes to its auth-events URL` },
   }),
-  WECHAT_IP_NOT_ALLOWED: (app, error) => ({
+  WECHAT_IP_NOT_ALLOWED: (app, error) => ({ kind: 'misconfigured', note: { level: 'error', msg: ipNote(app, error) } }),
+  WECHAT_UNTRUSTED_DOMAIN: (app, error) => ({
     kind: 'misconfigured',
-    note: { level: 'error', msg: app.via ? `WeChat refused this server's IP (${error.errcode ?? 61004}): add it to the whitelist of third-party platform ${app.via}` : `WeChat refused this server's IP (${error.errcode ?? 40164}): add it to the IP whitelist (IP白名单) of ${app.id}` },
+    note: { level: 'error', msg: `WeCom says the broker's host is not a trusted domain of ${app.id} (${error.errcode ?? 50001}): set it as the app's 可信域名 (网页授权及JS-SDK, and 企业微信授权登录 for QR login), with the WW_verify file and an ICP filing under the company` },
+  }),
+  WECHAT_OUTSIDE_RANGE: (app, error) => ({
+    kind: 'refused',
+    note: { level: 'warn', msg: `the member is outside the visible range (可见范围) of WeCom app ${app.id} (${error.errcode ?? 60011}): add them in the admin console if they should log in` },
   }),
   WECHAT_AUTHORIZATION_LAPSED: (app, error) => ({
     kind: 'misconfigured',
@@ -60,6 +67,14 @@ const POLICY: Record<WeChatErrorCode, (app: FailedFor, error: WeChatError) => Fa
   WECHAT_TOKEN: refusedCall,
   WECHAT_REQUEST: refusedCall,
 };
+
+/** Which whitelist refused the server, in the words of the console where it is set, with the IP the upstream saw. */
+function ipNote(app: FailedFor, error: WeChatError): string {
+  const seen = `this server's IP${error.callerIp ? ` ${error.callerIp}` : ''}`;
+  if (app.kind === 'wecom') return `WeCom refused ${seen} (${error.errcode ?? 60020}): add it to 企业可信IP of app ${app.id} (admin console › 应用管理 › the app)`;
+  if (app.via) return `WeChat refused ${seen} (${error.errcode ?? 61004}): add it to the whitelist of third-party platform ${app.via}`;
+  return `WeChat refused ${seen} (${error.errcode ?? 40164}): add it to the IP whitelist (IP白名单) of ${app.id}`;
+}
 
 /** The one policy: what `error`, met while working for `app`, comes to. */
 export function failureOf(error: WeChatError, app: FailedFor): Failure {

@@ -14,3 +14,8 @@ export function browserKind(userAgent: string | undefined): BrowserKind {
   if (/Mobi|Android|iPhone|iPad|iPod|HarmonyOS/i.test(ua)) return 'mobile';
   return 'desktop';
 }
+
+/** The WeCom client (企业微信), on a phone or a desktop: its User-Agent says `wxwork` (and MicroMessenger too). */
+export function isWeComClient(userAgent: string | undefined): boolean {
+  return /wxwork/i.test(userAgent ?? '');
+}

@@ -64,7 +64,8 @@ test('MongoDB down at start: the broker runs, /readyz says 503 and pages 503 at 
 test('migrations run once: with all recorded, a start changes no account and takes no migration lease, and still makes sure of the indexes', async (t) => {
   const port = await freePort();
   const mongo = await startMongoStandIn({ port, collections: { migrations: [{ _id: 1 }, { _id: 2 }, { _id: 101 }] } });
-  const broker = await startBroker({ MONGODB_URI: uri(port) });
+  // A broker that never becomes ready must not leave the stand-in running.
+  const broker = await startBroker({ MONGODB_URI: uri(port) }).catch(async (error: unknown) => { await mongo.close(); throw error; });
   try {
     await until('/readyz is 200', async () => (await readyz(broker.origin)).status === 200);
     // What migrations would touch (the dev-mode platform's ticket pushes write protocol records meanwhile).
@@ -87,7 +88,8 @@ test('sessions and grants an earlier version stored without accountId get it onc
     { _id: 's-anonymous', payload: JSON.stringify({ kind: 'Session' }) },
   ];
   const mongo = await startMongoStandIn({ port, collections: { migrations: [{ _id: 1 }, { _id: 2 }], oidc_Session: legacy } });
-  const broker = await startBroker({ MONGODB_URI: uri(port) });
+  // A broker that never becomes ready must not leave the stand-in running.
+  const broker = await startBroker({ MONGODB_URI: uri(port) }).catch(async (error: unknown) => { await mongo.close(); throw error; });
   try {
     await until('/readyz is 200', async () => (await readyz(broker.origin)).status === 200);
     t.is(mongo.commands.filter((command) => command.name === 'update' && command.body.update === 'oidc_Session').length, 2, 'the two with an account, not the anonymous one');

@@ -2,9 +2,9 @@
 
 import test from 'ava';
 import type { Account, AccountId } from '../../src/accounts/account.ts';
-import { accountCovers, chooseUpstream, type UpstreamInput } from '../../src/upstreams/choose.ts';
+import { accountCovers, chooseUpstream, chooseWithWeCom, type UpstreamInput } from '../../src/upstreams/choose.ts';
 import type { AppId, Unionid, WeChatApp } from '../../src/wechat/types.ts';
-import { browserKind } from '../../src/wechat/user-agent.ts';
+import { browserKind, isWeComClient } from '../../src/wechat/user-agent.ts';
 
 const mp: WeChatApp = { kind: 'mp', appid: 'wxmp' as AppId, secret: 's' };
 const open: WeChatApp = { kind: 'open', appid: 'wxopen' as AppId, secret: 's' };
@@ -19,6 +19,25 @@ test('User-Agents: WeChat (phone and desktop clients), WeCom, phones, desktops',
   t.is(browserKind('Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile Safari/537.36'), 'mobile');
   t.is(browserKind('Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36'), 'desktop');
   t.is(browserKind(undefined), 'desktop');
+});
+
+test('WeCom beside WeChat: in the WeCom client WeCom (silent for snsapi_base only), in WeChat WeChat, elsewhere what the person picks', (t) => {
+  const staff = { scope: 'snsapi_base' };
+  const wecom = (over: object = {}) => ({ app: staff, inWeCom: false, picked: undefined, ...over });
+  t.true(isWeComClient('Mozilla/5.0 (Linux; Android 14) Mobile MicroMessenger/8.0 wxwork/4.1'));
+  t.false(isWeComClient('Mozilla/5.0 (iPhone) Mobile/15E148 MicroMessenger/8.0.50 NetType/WIFI'));
+  t.deepEqual(chooseWithWeCom(input({ browser: 'mobile' }), wecom({ inWeCom: true })), { type: 'wecom', app: staff, inClient: true });
+  t.deepEqual(chooseWithWeCom(input({ browser: 'mobile', silent: true }), wecom({ inWeCom: true })), { type: 'wecom', app: staff, inClient: true });
+  t.deepEqual(chooseWithWeCom(input({ silent: true }), wecom({ inWeCom: true, app: { scope: 'snsapi_privateinfo' } })), { type: 'login-required' });
+  t.deepEqual(chooseWithWeCom(input({ browser: 'wechat' }), wecom()), { type: 'web', app: mp });
+  t.deepEqual(chooseWithWeCom(input({}), wecom()), { type: 'pick', app: staff });
+  t.deepEqual(chooseWithWeCom(input({ browser: 'mobile' }), wecom()), { type: 'pick', app: staff });
+  t.deepEqual(chooseWithWeCom(input({}), wecom({ picked: 'wecom' })), { type: 'wecom', app: staff, inClient: false });
+  t.deepEqual(chooseWithWeCom(input({}), wecom({ picked: 'wechat' })), { type: 'qr', app: open, mode: 'embedded' });
+  t.deepEqual(chooseWithWeCom(input({ wantsQr: true }), wecom()), { type: 'qr', app: open, mode: 'embedded' });
+  t.deepEqual(chooseWithWeCom(input({ apps: [] }), wecom()), { type: 'wecom', app: staff, inClient: false }, 'WeCom alone: its SSO page');
+  t.deepEqual(chooseWithWeCom(input({ silent: true }), wecom()), { type: 'login-required' });
+  t.deepEqual(chooseWithWeCom(input({}), wecom({ app: undefined })), { type: 'qr', app: open, mode: 'embedded' }, 'no WeCom app: as before');
 });
 
 test('inside WeChat with an Official Account: web authorization', (t) => {

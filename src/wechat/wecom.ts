@@ -1,0 +1,113 @@
+// WeCom (企业微信), a self-built app (自建应用) of a company: its vocabulary, the URLs of its
+// login pages and the calls a login makes (../shared/wecom-and-phone.md part 1). A member
+// is (corpid, userid): no WeCom API links a member to a WeChat unionid (1.4), so nothing
+// here has one. Calls go through the same transport as WeChat's (one errcode table,
+// errors.ts), to WeCom's own host.
+
+import { malformed, WeChatTransport, type Json, type WeChatClientOptions } from './transport.ts';
+
+export type CorpId = string & { readonly __brand: 'CorpId' };
+/** A member's id in the company: 1–64 of `[0-9A-Za-z_-@.]`, `CorpId/userid` for a linked company's member (1.3). */
+export type WeComUserId = string & { readonly __brand: 'WeComUserId' };
+/** A non-member's id, per company (unrelated to any WeChat openid). */
+export type WeComOpenid = string & { readonly __brand: 'WeComOpenid' };
+
+/**
+ * `snsapi_base`: silent, the userid. (`snsapi_privateinfo`, the member's consent page for
+ * email and mobile (1.2), waits for the broker's email and phone claims.)
+ */
+export type WeComScope = 'snsapi_base';
+
+/** A self-built app as the broker calls WeCom for it. */
+export interface WeComApp {
+  readonly kind: 'wecom';
+  readonly corpid: CorpId;
+  readonly agentid: string;
+  readonly secret: string;
+  readonly scope: WeComScope;
+}
+
+const USERID = /^(?:[A-Za-z0-9_@.-]{1,64}\/)?[A-Za-z0-9_@.-]{1,64}$/;
+const OPENID = /^[A-Za-z0-9_-]{1,64}$/;
+/** WeCom's corpids are `ww` or `wx` and 16 more characters. */
+export const CORPID = /^w[wx][A-Za-z0-9]{16}$/;
+/** An agentid is a whole number. */
+export const AGENTID = /^\d{1,10}$/;
+
+export function isWeComUserId(value: unknown): value is WeComUserId {
+  return typeof value === 'string' && USERID.test(value);
+}
+
+/** Who WeCom says logged in: a member of the company, or somebody else (1.3, auth/getuserinfo). */
+export type WeComVisitor =
+  | { readonly type: 'member'; readonly userid: WeComUserId }
+  | { readonly type: 'non-member'; readonly openid: WeComOpenid };
+
+/** The query of WeCom's in-client authorization and SSO page (1.1, 1.2): `appid` is the corpid. */
+interface WeComAuthorizeRequest {
+  readonly app: Pick<WeComApp, 'corpid' | 'agentid'>;
+  readonly redirectUri: string;
+  readonly state: string;
+}
+
+/** Web authorization inside the WeCom client, on open.weixin.qq.com as WeCom documents it (1.2), with the app's `agentid`. */
+export function wecomAuthorizeUrl(connectUrl: string, request: WeComAuthorizeRequest & { readonly scope: WeComScope }): string {
+  const pairs = [['appid', request.app.corpid], ['redirect_uri', request.redirectUri], ['response_type', 'code'], ['scope', request.scope],
+    ['state', request.state], ['agentid', request.app.agentid]];
+  return `${new URL('/connect/oauth2/authorize', connectUrl).href}?${pairs.map(([key, value]) => `${key}=${encodeURIComponent(value!)}`).join('&')}#wechat_redirect`;
+}
+
+/** WeCom's SSO page for a desktop browser (1.1): the QR code to scan with WeCom, or WeCom's desktop app. */
+export function wecomSsoUrl(loginUrl: string, request: WeComAuthorizeRequest & { readonly lang: 'zh' | 'en' }): string {
+  const query = new URLSearchParams({
+    login_type: 'CorpApp', appid: request.app.corpid, agentid: request.app.agentid, redirect_uri: request.redirectUri, state: request.state, lang: request.lang,
+  });
+  return `${new URL('/wwlogin/sso/login', loginUrl).href}?${query}`;
+}
+
+export class WeComClient {
+  readonly #transport: WeChatTransport;
+
+  /** `options.apiUrl` is WeCom's API host (WECOM_API_URL). */
+  constructor(options: WeChatClientOptions) {
+    this.#transport = new WeChatTransport(options);
+  }
+
+  /** False while WeCom keeps failing (the circuit is open). */
+  get available(): boolean {
+    return this.#transport.available;
+  }
+
+  /** The app's access token (`/cgi-bin/gettoken`); the caller shares and caches it (WeCom throttles frequent calls). */
+  async token(app: WeComApp): Promise<{ accessToken: string; expiresIn: number }> {
+    const body = await this.#transport.call({ path: '/cgi-bin/gettoken', params: { corpid: app.corpid, corpsecret: app.secret } });
+    if (typeof body.access_token !== 'string' || body.access_token === '' || body.access_token.length > 512) throw malformed('access_token', body);
+    const expiresIn = Number(body.expires_in);
+    if (!Number.isInteger(expiresIn) || expiresIn <= 0) throw malformed('expires_in', body);
+    return { accessToken: body.access_token, expiresIn };
+  }
+
+  /** Who a login's code names (`/cgi-bin/auth/getuserinfo`); a code is single use and lives 5 minutes. */
+  async visitor(accessToken: string, code: string): Promise<WeComVisitor> {
+    const body = await this.#transport.callWithToken({ path: '/cgi-bin/auth/getuserinfo', singleUse: true, params: { access_token: accessToken, code } });
+    if (body.userid !== undefined) {
+      if (!isWeComUserId(body.userid)) throw malformed('userid', body);
+      return { type: 'member', userid: body.userid };
+    }
+    if (typeof body.openid === 'string' && OPENID.test(body.openid)) return { type: 'non-member', openid: body.openid as WeComOpenid };
+    throw malformed('userid or openid', body);
+  }
+
+  /** The member's name (`/cgi-bin/user/get`; still given to self-built apps, 1.3); undefined when WeCom leaves it out. */
+  async memberName(accessToken: string, userid: WeComUserId): Promise<string | undefined> {
+    const body = await this.#transport.callWithToken({ path: '/cgi-bin/user/get', params: { access_token: accessToken, userid } });
+    if (body.userid !== userid) throw malformed('userid', body);
+    return field(body, 'name').name;
+  }
+}
+
+/** A non-empty string field of at most 256 characters, or nothing. */
+function field<Name extends string>(body: Json, name: Name): Partial<Record<Name, string>> {
+  const value = body[name];
+  return typeof value === 'string' && value !== '' && value.length <= 256 ? { [name]: value } as Record<Name, string> : {};
+}

@@ -1,0 +1,119 @@
+// WeCom (企业微信) beside WeChat: an employee logs in inside the WeCom client (silent
+// snsapi_base) and on a desktop through WeCom's SSO page, with one `sub` both ways, the
+// wecom claims, amr ["wecom"] and an acr naming the app; a desktop offers WeCom and WeChat
+// side by side; somebody who is not a member is refused with a plain page. openid-client is
+// the relying party, Chromium the person, the simulator WeCom.
+
+import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fetchUserInfo } from 'openid-client';
+import type { Browser } from 'playwright-core';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
+import { randomCorp } from '../../src/simulator/wecom-corp.ts';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { addCallbackHost, setPhoneUser, simApp } from '../helpers/simulator.ts';
+import { tempDir } from '../helpers/temp.ts';
+
+const corp = randomCorp();
+const web = simApp('open');
+let browser: Browser;
+let rpServer: RpServer;
+let simulator: RunningSimulator;
+let broker: RunningBroker;
+
+test.before(async () => {
+  [browser, rpServer, simulator] = await Promise.all([
+    launchChromium(), startRpServer(), startSimulator({ apps: [web], corps: [corp], callbackHosts: [], host: '127.0.0.1', port: 0 }),
+  ]);
+  const dir = tempDir('broker-wecom');
+  const appsFile = join(dir, 'apps.json');
+  writeFileSync(appsFile, JSON.stringify([
+    { id: 'staff', kind: 'wecom', corpid: corp.corpid, agentid: corp.agentid, secret_env: 'STAFF_SECRET', name: '员工门户' },
+    { id: 'web', kind: 'open', appid: web.appid, secret_env: 'WEB_SECRET' },
+  ]));
+  broker = await startBroker({
+    // The staff portal offers WeCom and WeChat (wechat_apps names both); the other clients WeChat alone.
+    CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin).map((client) => client.client_id === 'first-party' ? { ...client, wechat_apps: ['staff', 'web'] } : client)),
+    WECHAT_APPS_FILE: appsFile, STAFF_SECRET: corp.secret, WEB_SECRET: web.secret,
+    WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl, WECHAT_MP_URL: simulator.url,
+    WECOM_API_URL: simulator.url, WECOM_LOGIN_URL: simulator.url,
+  });
+  await addCallbackHost(simulator.url, new URL(broker.issuer).host);
+});
+test.after.always(async () => {
+  await Promise.all([browser?.close(), broker?.stop(), rpServer?.close(), simulator?.close()]);
+});
+
+const SCOPE = 'openid profile wecom';
+
+test.serial('inside the WeCom client: a member logs in without a tap; desktop SSO gives the same sub; the wecom claims, amr and acr', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const inClient = await newPerson(browser, 'wecom');
+  await setPhoneUser(inClient.context, simulator.url, 'alice');
+  const first = await rp.start({ scope: SCOPE });
+  await inClient.page.goto(first.url);
+  const tokens = await rp.finish(await rp.landed(inClient.page), first.check);
+  await inClient.context.close();
+  const claims = tokens.claims()!;
+  t.deepEqual(claims.amr, ['wecom']);
+  t.is(claims.acr, `urn:wecom:app:${corp.corpid}:${corp.agentid}`);
+  t.like(await fetchUserInfo(rp.config, tokens.access_token, claims.sub), {
+    sub: claims.sub, name: '王小爱', wecom_corpid: corp.corpid, wecom_userid: 'WangXiaoAi',
+  });
+  t.false('wechat_unionid' in claims, 'a member has no unionid');
+
+  const desktop = await newPerson(browser, 'desktop');
+  const second = await rp.start({ scope: SCOPE });
+  await desktop.page.goto(second.url);
+  await desktop.page.getByRole('link', { name: /企业微信登录/ }).click();
+  await desktop.page.getByRole('button', { name: /扫码登录 · 王小爱/ }).click();
+  const again = await rp.finish(await rp.landed(desktop.page), second.check);
+  await desktop.context.close();
+  t.is(again.claims()!.sub, claims.sub, 'one sub across the WeCom client and the desktop');
+});
+
+test.serial('a desktop offers WeCom and WeChat side by side; WeChat leads to its QR login', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  try {
+    await page.goto((await rp.start({ scope: SCOPE })).url);
+    t.is(await page.locator('h1').innerText(), 'Choose how to log in');
+    await page.getByRole('link', { name: 'Log in with WeChat' }).click();
+    await page.locator('#qr iframe').waitFor();
+    t.pass();
+  } finally {
+    await context.close();
+  }
+});
+
+test.serial('a client that names no WeCom app in wechat_apps never offers it: a desktop goes straight to WeChat\'s QR login', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer, 'third-party');
+  const { context, page } = await newPerson(browser, 'desktop');
+  try {
+    await page.goto((await rp.start({ redirect_uri: rpServer.callback, scope: 'openid' })).url);
+    await page.locator('#qr iframe').waitFor();
+    t.is(await page.getByRole('link', { name: /企业微信登录/ }).count(), 0);
+  } finally {
+    await context.close();
+  }
+});
+
+test.serial('somebody who is not a member of the company: a plain page, no login', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const { context, page } = await newPerson(browser, 'desktop');
+  try {
+    await page.goto((await rp.start({ scope: SCOPE })).url);
+    await page.getByRole('link', { name: /企业微信登录/ }).click();
+    const refused = page.waitForResponse((response) => response.url().includes('/wechat?'));
+    await page.getByRole('button', { name: /非企业成员/ }).click();
+    t.is((await refused).status(), 403);
+    t.regex(await page.locator('main, body').first().innerText(), /只有本企业的成员可以登录这个应用/);
+    t.not(new URL(page.url()).origin, rpServer.origin);
+  } finally {
+    await context.close();
+  }
+});
