@@ -15,7 +15,7 @@ import { startBroker, testClients, writeClientsFile, type RunningBroker } from '
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { addCallbackHost, setPhoneUser, simApp } from '../helpers/simulator.ts';
+import { addCallbackHost, injectFaults, setPhoneUser, simApp } from '../helpers/simulator.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const corp = randomCorp();
@@ -113,6 +113,46 @@ test.serial('somebody who is not a member of the company: a plain page, no login
     t.is((await refused).status(), 403);
     t.regex(await page.locator('main, body').first().innerText(), /只有本企业的成员可以登录这个应用/);
     t.not(new URL(page.url()).origin, rpServer.origin);
+  } finally {
+    await context.close();
+  }
+});
+
+test.serial('discovery names the wecom scope, its claims and the WeCom app\'s acr', async (t) => {
+  const discovery = await (await fetch(`${broker.issuer}/.well-known/openid-configuration`)).json() as Record<string, string[]>;
+  t.true(discovery.scopes_supported!.includes('wecom'));
+  t.true(['wecom_corpid', 'wecom_userid'].every((claim) => discovery.claims_supported!.includes(claim)));
+  t.true(discovery.acr_values_supported!.includes(`urn:wecom:app:${corp.corpid}:${corp.agentid}`));
+});
+
+test.serial('refused on WeCom\'s page: access_denied at the app, with its state', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const { context, page } = await newPerson(browser, 'desktop');
+  try {
+    const { url, check } = await rp.start({ scope: SCOPE });
+    await page.goto(url);
+    await page.getByRole('link', { name: /企业微信登录/ }).click();
+    await page.getByRole('button', { name: '拒绝' }).click();
+    const landed = await rp.landed(page);
+    t.is(landed.searchParams.get('error'), 'access_denied');
+    t.is(landed.searchParams.get('state'), check.state);
+  } finally {
+    await context.close();
+  }
+});
+
+test.serial('WeCom refuses the server\'s IP (60020): the misconfigured page, and one log line naming the IP and 企业可信IP', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const { context, page } = await newPerson(browser, 'wecom');
+  try {
+    await setPhoneUser(context, simulator.url, 'alice');
+    await injectFaults(simulator.url, '/cgi-bin/auth/getuserinfo', ['errcode:60020']);
+    const since = broker.logs().length;
+    const answered = page.waitForResponse((response) => response.url().includes('/wechat?'));
+    await page.goto((await rp.start({ scope: SCOPE })).url);
+    t.is((await answered).status(), 503);
+    t.regex(await page.locator('body').innerText(), /服务配置有误/);
+    t.true(await broker.logged((line) => /WeCom refused this server's IP 127\.0\.0\.1 \(60020\): add it to 企业可信IP of app staff/.test(String(line.msg)), undefined, since));
   } finally {
     await context.close();
   }
