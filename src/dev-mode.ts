@@ -1,16 +1,19 @@
 // Dev mode's substitutions, in one step: without WeChat credentials the built-in simulator
 // plays WeChat (its estate and URLs replace WeChat's: a website app, a brand Official
 // Account with follow-to-login, and a shop Official Account reached through a simulated
-// third-party platform),
+// third-party platform) and WeCom (a company with a self-built app, offered beside WeChat
+// to the demo client),
 // and without CLIENTS_FILE the demo relying party is the one client. The Config this
 // returns is the one in force.
 
 import { randomBytes } from 'node:crypto';
 import type { ClientMetadata, Config } from './config/config.ts';
-import type { ConfiguredApp } from './wechat/apps.ts';
+import type { ConfiguredApp, ConfiguredWeComApp } from './wechat/apps.ts';
 import { demoClient } from './demo/routes.ts';
 import { startSimulator, type RunningSimulator } from './simulator/server.ts';
+import { randomCorp, type SimCorp } from './simulator/wecom-corp.ts';
 import { devEstate } from './simulator/world.ts';
+import type { CorpId } from './wechat/wecom.ts';
 import type { AppId } from './wechat/types.ts';
 
 /** The configuration in force: every client registered, WeChat (or the simulator) set. */
@@ -24,8 +27,18 @@ export interface DevMode {
 }
 
 const PLATFORM_ID = 'platform';
+/** The simulated company's WeCom app: the demo client offers it beside WeChat's. */
+const DEMO_WECOM_APP = 'wecom';
 /** WeChat pushes a component_verify_ticket every 10 minutes. */
 const TICKET_EVERY_MS = 10 * 60_000;
+
+/** The simulated company's self-built app, as the apps file would configure it. */
+function weComApp(corp: SimCorp, configuredBy: string): ConfiguredWeComApp {
+  return {
+    id: DEMO_WECOM_APP, kind: 'wecom', corpid: corp.corpid as CorpId, agentid: corp.agentid, secret: corp.secret, scope: 'snsapi_base',
+    name: '员工门户', configuredBy, allowNonMembers: false,
+  };
+}
 
 async function withSimulator(config: Config): Promise<{ config: Config; simulator: RunningSimulator | undefined }> {
   if (!config.simulator) return { config, simulator: undefined };
@@ -36,9 +49,11 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
   // Safe mode (安全模式), as follow-to-login requires: a token and an EncodingAESKey of 43 letters and digits.
   const messageKeys = { token: randomBytes(12).toString('hex'), aesKey: randomBytes(43).toString('hex').slice(0, 43) };
   brand.server = { url: `${config.issuer}/wechat/mp/mp/events`, ...messageKeys };
+  const corp = randomCorp();
   const simulator = await startSimulator({
     apps: [web, brand, shop],
     platforms: [platform],
+    corps: [corp],
     pushTicketsEveryMs: TICKET_EVERY_MS,
     callbackHosts: [new URL(config.issuer).host],
     host: config.host === '0.0.0.0' ? 'localhost' : config.host,
@@ -57,7 +72,11 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
       ...config,
       apps,
       platforms: [{ id: PLATFORM_ID, appid: platform.appid as AppId, secret: platform.secret, token: platform.token, aesKey: platform.aesKey }],
-      wechat: { ...config.wechat, connectUrl: simulator.url, mpUrl: simulator.url, apiUrl: simulator.url, loginJsUrl: simulator.loginJsUrl },
+      wecomApps: [weComApp(corp, configuredBy)],
+      wechat: {
+        ...config.wechat, connectUrl: simulator.url, mpUrl: simulator.url, apiUrl: simulator.url, loginJsUrl: simulator.loginJsUrl,
+        wecomApiUrl: simulator.url, wecomLoginUrl: simulator.url,
+      },
     },
   };
 }
@@ -65,6 +84,7 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
 export async function applyDevMode(loaded: Config): Promise<DevMode> {
   const { config, simulator } = await withSimulator(loaded);
   if (config.clients) return { config: { ...config, clients: config.clients }, simulator, demo: undefined };
-  const demo = demoClient(config.issuer);
+  // With the simulator, the demo offers its WeCom app too (a client names WeCom apps to offer them).
+  const demo = { ...demoClient(config.issuer), ...(simulator ? { wechat_apps: [...config.apps, ...config.wecomApps].map((app) => app.id) } : {}) };
   return { config: { ...config, clients: [demo] }, simulator, demo };
 }

@@ -11,7 +11,10 @@ import { APP_KINDS } from './wechat/types.ts';
 
 function banner(broker: Broker): string {
   const { config } = broker;
-  const upstreams = config.apps.map((app) => `${app.id}: ${APP_KINDS[app.kind]}${app.followLogin ? ', follow-to-login' : ''} ${app.appid}${app.via ? ` through platform ${app.via}` : ''}`);
+  const upstreams = [
+    ...config.apps.map((app) => `${app.id}: ${APP_KINDS[app.kind]}${app.followLogin ? ', follow-to-login' : ''} ${app.appid}${app.via ? ` through platform ${app.via}` : ''}`),
+    ...config.wecomApps.map((app) => `${app.id}: WeCom app ${app.corpid}/${app.agentid}`),
+  ];
   const platforms = config.platforms.map((platform) => `${platform.id}: ${platform.appid}, pushes to ${config.issuer}/wechat/platform/${platform.id}/auth-events`);
   const lines = [
     '',
@@ -24,7 +27,7 @@ function banner(broker: Broker): string {
     ...(platforms.length > 0 ? [`  platforms  ${platforms.join('; ')}`] : []),
     `  QR mode    ${config.wechat.qrMode}`,
     `  metrics    ${!config.metrics.enabled ? 'off' : config.metrics.port !== undefined ? `port ${config.metrics.port} /metrics` : `${config.issuer}/metrics`}${config.metrics.token ? ' (bearer token)' : ''}`,
-    ...(broker.simulator ? [`  simulator  ${broker.simulator.url} (plays WeChat; dev mode only)`] : []),
+    ...(broker.simulator ? [`  simulator  ${broker.simulator.url} (plays WeChat and WeCom; dev mode only)`] : []),
     ...(broker.demoUrl ? [`  demo       ${broker.demoUrl}  ← open this to try a login`] : []),
     ...config.warnings.map((warning) => `  warning    ${warning}`),
     '',

@@ -15,7 +15,7 @@ import { html, langOf, renderPage, type Html } from '../pages/html.ts';
 import { isMessageKey, t, type Lang, type MessageKey } from '../pages/i18n.ts';
 
 export const DEMO_CLIENT_ID = 'demo';
-const SCOPE = 'openid profile wechat';
+const SCOPE = 'openid profile wechat wecom';
 const COOKIE = 'demo_sid';
 
 interface DemoSession {

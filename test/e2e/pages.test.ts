@@ -56,6 +56,9 @@ test.serial('the demo: open the printed URL, pick a simulated user, land back on
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   await page.goto(`${demo.issuer}/demo`);
   await page.getByRole('link', { name: 'Log in with WeChat' }).click();
+  // The demo offers the simulated company's WeCom beside WeChat: a desktop picks.
+  await page.getByRole('heading', { name: 'Choose how to log in' }).waitFor();
+  await page.getByRole('link', { name: 'Log in with WeChat' }).click();
   await scanQr(page, /Bob/);
   await page.waitForURL(`${demo.issuer}/demo`);
   const idToken = JSON.parse(await page.locator('#id-token-claims').innerText()) as Record<string, unknown>;
@@ -78,6 +81,8 @@ test.serial('the README\'s dev-mode follow-to-login walkthrough: the demo, "foll
   t.teardown(() => Promise.all([desktop.context.close(), phone.context.close()]));
   await desktop.page.goto(`${demo.issuer}/demo`);
   await desktop.page.getByRole('link', { name: 'Log in with WeChat' }).click();
+  await desktop.page.getByRole('heading', { name: 'Choose how to log in' }).waitFor();
+  await desktop.page.getByRole('link', { name: 'Log in with WeChat' }).click();
   await desktop.page.getByRole('link', { name: 'Log in by following the Official Account instead' }).click();
   await desktop.page.getByRole('heading', { name: 'Follow to log in' }).waitFor();
   // "Scan" at the simulator's /q/latest, as Chen, then open the account's link in WeChat as Chen.
@@ -89,6 +94,19 @@ test.serial('the README\'s dev-mode follow-to-login walkthrough: the demo, "foll
   await desktop.page.waitForURL(`${demo.issuer}/demo`);
   const idToken = JSON.parse(await desktop.page.locator('#id-token-claims').innerText()) as Record<string, unknown>;
   t.deepEqual(idToken.amr, ['wechat_follow']);
+});
+
+test.serial('the demo offers WeCom too: on the desktop pick page, the simulated company\'s SSO page logs a member in with amr wecom', async (t) => {
+  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  await page.goto(`${demo.issuer}/demo`);
+  await page.getByRole('link', { name: 'Log in with WeChat' }).click();
+  await page.getByRole('link', { name: /Log in with WeCom/ }).click();
+  await page.getByRole('button', { name: /扫码登录 · 王小爱/ }).click();
+  await page.waitForURL(`${demo.issuer}/demo`);
+  const idToken = JSON.parse(await page.locator('#id-token-claims').innerText()) as Record<string, unknown>;
+  t.deepEqual(idToken.amr, ['wecom']);
+  t.like(JSON.parse(await page.locator('#userinfo').innerText()), { name: '王小爱', wecom_userid: 'WangXiaoAi' });
 });
 
 test.serial('the demo relying party refuses a callback it never started a login for (login CSRF)', async (t) => {
