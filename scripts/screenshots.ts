@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { startBroker, testClients, writeClientsFile } from '../test/helpers/broker.ts';
 import { launchChromium } from '../test/helpers/browser.ts';
 import { startRpServer } from '../test/helpers/rp-server.ts';
-import { tour, visit } from '../test/helpers/tour.ts';
+import { staffPortal, tour, visit } from '../test/helpers/tour.ts';
 
 const OUT = join(process.cwd(), 'screenshots');
 mkdirSync(OUT, { recursive: true });
 const rpServer = await startRpServer();
 const [browser, broker] = await Promise.all([launchChromium(), startBroker({
-  CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)),
+  CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), staffPortal(rpServer.origin)]),
   BRAND_NAME: '示例科技', BRAND_PRIVACY_URL: 'https://www.example.com/privacy', BRAND_TERMS_URL: 'https://www.example.com/terms',
   ICP_LICENSE: '京ICP备12345678号-1', PSB_LICENSE: '京公网安备11010502030000号',
 })]);

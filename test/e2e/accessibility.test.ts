@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { tour, visit } from '../helpers/tour.ts';
+import { staffPortal, tour, visit } from '../helpers/tour.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -20,7 +20,7 @@ let broker: RunningBroker;
 test.before(async () => {
   rpServer = await startRpServer();
   [browser, broker] = await Promise.all([launchChromium(), startBroker({
-    CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)),
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), staffPortal(rpServer.origin)]),
     BRAND_NAME: '示例科技', BRAND_PRIVACY_URL: 'https://www.example.com/privacy', ICP_LICENSE: '京ICP备12345678号-1',
   })]);
 });

@@ -40,7 +40,25 @@ export interface Stop {
   readonly open: Opener;
 }
 
-/** The pages, reached through `where()` (a broker with the test clients, and its RP server). */
+/**
+ * A staff portal that offers dev mode's WeCom app beside WeChat: the tour's broker registers
+ * it with the test clients (only a broker that has the `wecom` app accepts it).
+ */
+export function staffPortal(rp: string) {
+  return {
+    client_id: 'staff-portal', client_secret: 'staff-portal-secret-0123456789abcdef', client_name: '员工门户',
+    redirect_uris: [`${rp}/callback`], first_party: true, wechat_apps: ['wecom', 'open'],
+  };
+}
+
+/** The staff portal's login, started at the broker: the page to pick WeCom or WeChat. */
+async function staffLogin(page: Page, broker: RunningBroker, rpServer: RpServer): Promise<void> {
+  const portal = staffPortal(rpServer.origin);
+  const rp = await createRp(broker.issuer, rpServer, portal.client_id, portal.client_secret);
+  await page.goto((await rp.start({ scope: 'openid profile wecom' })).url);
+}
+
+/** The pages, reached through `where()` (a broker in dev mode with the test clients and the staff portal, and its RP server). */
 export function tour(where: () => { broker: RunningBroker; rpServer: RpServer }): Record<string, Stop> {
   const broker = () => where().broker;
   const rpServer = () => where().rpServer;
@@ -101,6 +119,16 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
     // Dev mode's simulated third-party platform: its authorization page (or, before WeChat's first ticket, "starting up").
     'platform authorization': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/wechat/platform/platform/authorize`); } },
     'platform authorized': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/wechat/platform/platform/authorized`); } },
+    'pick WeCom or WeChat': { device: 'desktop', open: (page) => staffLogin(page, broker(), rpServer()) },
+    'not a member (WeCom)': {
+      device: 'desktop',
+      open: async (page) => {
+        await staffLogin(page, broker(), rpServer());
+        await page.locator('#pick-wecom').click();
+        await page.getByRole('button', { name: /Chen|陈大文/ }).click();
+        await page.waitForURL(/\/wechat\?/);
+      },
+    },
     'my account': { device: 'desktop', open: (page) => signedInAt(page, broker(), '/account') },
     'delete my account': { device: 'desktop', open: (page) => signedInAt(page, broker(), '/account/delete') },
   };
