@@ -8,6 +8,7 @@
 //                                        (a merged-away sub answers with the surviving one)
 //   GET /admin/accounts?unionid=…        lookup by unionid
 //   GET /admin/accounts?appid=…&openid=… lookup by one WeChat identity
+//   GET /admin/accounts?wecom_corpid=…&wecom_userid=…  lookup of a WeCom member
 //   GET /admin/accounts/:sub/export      everything held about the person, one document
 //   DELETE /admin/accounts/:sub          erasure (PIPL article 47): the account, its sessions,
 //                                        grants and tokens; relying parties are told
@@ -41,7 +42,10 @@ type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink';
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The identifiers the request names, as it gave them: what the call was about. */
-const targetOf = (ctx: Context) => auditTarget({ sub: ctx.params.sub, appid: ctx.params.appid ?? ctx.query.appid, unionid: ctx.query.unionid, openid: ctx.query.openid });
+const targetOf = (ctx: Context) => auditTarget({
+  sub: ctx.params.sub, appid: ctx.params.appid ?? ctx.query.appid, unionid: ctx.query.unionid, openid: ctx.query.openid,
+  wecom_corpid: ctx.query.wecom_corpid, wecom_userid: ctx.query.wecom_userid,
+});
 
 /** One audited call: authorization first, then `run`, which answers and says what came of it. */
 async function audited(ctx: Context, parts: AdminParts, action: Action, scope: AdminScope, run: (client: string) => Promise<{ outcome: string; sub?: string }>): Promise<void> {
@@ -85,8 +89,8 @@ async function byPathSub(ctx: Context, parts: AdminParts): Promise<Account | und
 export function adminRoutes(parts: AdminParts): Router {
   const router = new Router();
   router.get('/admin/accounts', (ctx) => audited(ctx, parts, 'find', ACCOUNTS_READ, async () => {
-    const { unionid, appid, openid } = ctx.query;
-    const found = await findAccount(parts.accounts, { unionid, appid, openid });
+    const { unionid, appid, openid, wecom_corpid, wecom_userid } = ctx.query;
+    const found = await findAccount(parts.accounts, { unionid, appid, openid, wecom_corpid, wecom_userid });
     if (typeof found === 'string') return badRequest(ctx, found);
     if (!found) return notFound(ctx);
     ctx.body = view(found, parts.apps);

@@ -1,21 +1,26 @@
 // How the admin API, the accounts CLI and the export show an account and what is held
 // for it, and find one by key: the same JSON whichever way it is asked for.
 
-import type { Account } from '../accounts/account.ts';
+import { weComIdentity, weComMemberOf, type Account, type Identity } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Held } from '../oidc/account-records.ts';
 import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
+import { CORPID, isWeComUserId } from '../wechat/wecom.ts';
 
-/** The account as the admin API shows it: identities with the app id they belong to. */
+/** The account as the admin API shows it: identities with the app id they belong to (a WeCom member's with its company and userid). */
 export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
   const appOf = (appid: string) => apps.find((app) => app.appid === appid)?.id ?? null;
+  const identity = ({ appid, openid }: Identity) => {
+    const member = weComMemberOf({ appid, openid });
+    return { app: appOf(appid), appid, openid, ...(member ? { wecom_corpid: member.corpid, wecom_userid: member.userid } : {}) };
+  };
   const { lastLogin } = account;
   return {
     sub: account.id,
     unionid: account.unionid ?? null,
-    identities: account.identities.map(({ appid, openid }) => ({ app: appOf(appid), appid, openid })),
+    identities: account.identities.map(identity),
     profile: { nickname: account.profile.nickname ?? null, picture: account.profile.picture ?? null },
     created_at: new Date(account.createdAt).toISOString(),
     updated_at: new Date(account.updatedAt).toISOString(),
@@ -36,25 +41,32 @@ export function heldView(held: Held) {
   };
 }
 
-/** What a lookup names: a unionid, or one WeChat identity (appid and openid). */
+/** What a lookup names: a unionid, one WeChat identity (appid and openid), or a WeCom member (corpid and userid). */
 export interface AccountKey {
   readonly unionid?: unknown;
   readonly appid?: unknown;
   readonly openid?: unknown;
+  readonly wecom_corpid?: unknown;
+  readonly wecom_userid?: unknown;
 }
 
 /** The account a lookup names, or the reason it names none properly. */
-export async function findAccount(accounts: AccountStore, { unionid, appid, openid }: AccountKey): Promise<Account | undefined | string> {
-  if (unionid !== undefined && appid === undefined && openid === undefined) {
-    return isWeChatId(unionid) ? accounts.findByUnionid(unionid as Unionid) : 'unionid is not a WeChat id';
-  }
-  if (unionid === undefined && appid !== undefined && openid !== undefined) {
+export async function findAccount(accounts: AccountStore, key: AccountKey): Promise<Account | undefined | string> {
+  const { unionid, appid, openid, wecom_corpid: corpid, wecom_userid: userid } = key;
+  const given = Object.keys(key).filter((name) => key[name as keyof AccountKey] !== undefined).sort().join(' ');
+  if (given === 'unionid') return isWeChatId(unionid) ? accounts.findByUnionid(unionid as Unionid) : 'unionid is not a WeChat id';
+  if (given === 'appid openid') {
     return isWeChatId(appid) && isWeChatId(openid) ? accounts.findByIdentity({ appid: appid as AppId, openid: openid as Openid }) : 'appid and openid must be WeChat ids';
   }
-  return 'give unionid, or appid and openid';
+  if (given === 'wecom_corpid wecom_userid') {
+    return isWeComCorpid(corpid) && isWeComUserId(userid) ? accounts.findByIdentity(weComIdentity(corpid, { userid })) : 'wecom_corpid and wecom_userid must be a WeCom corpid and userid';
+  }
+  return 'give unionid, or appid and openid, or wecom_corpid and wecom_userid';
 }
 
+const isWeComCorpid = (value: unknown): value is string => typeof value === 'string' && CORPID.test(value);
+
 /** The identifiers an admin call names, as given (strings only, bounded): what its audit line says it was about. */
-export function auditTarget(given: Readonly<Record<'sub' | 'appid' | 'unionid' | 'openid', unknown>>): Record<string, string> {
+export function auditTarget(given: Readonly<Partial<Record<'sub' | 'appid' | 'unionid' | 'openid' | 'wecom_corpid' | 'wecom_userid', unknown>>>): Record<string, string> {
   return Object.fromEntries(Object.entries(given).filter((entry): entry is [string, string] => typeof entry[1] === 'string').map(([name, value]) => [name, value.slice(0, 128)]));
 }

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fetchUserInfo } from 'openid-client';
+import { allowInsecureRequests, clientCredentialsGrant, discovery, fetchUserInfo } from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { randomCorp } from '../../src/simulator/wecom-corp.ts';
@@ -24,6 +24,7 @@ let browser: Browser;
 let rpServer: RpServer;
 let simulator: RunningSimulator;
 let broker: RunningBroker;
+const OPS_SECRET = 'ops-secret-0123456789abcdef0123456789ab';
 
 test.before(async () => {
   [browser, rpServer, simulator] = await Promise.all([
@@ -37,7 +38,10 @@ test.before(async () => {
   ]));
   broker = await startBroker({
     // The staff portal offers WeCom and WeChat (wechat_apps names both); the other clients WeChat alone.
-    CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin).map((client) => client.client_id === 'first-party' ? { ...client, wechat_apps: ['staff', 'web'] } : client)),
+    CLIENTS_FILE: writeClientsFile([
+      ...testClients(rpServer.origin).map((client) => client.client_id === 'first-party' ? { ...client, wechat_apps: ['staff', 'web'] } : client),
+      { client_id: 'ops', client_secret: OPS_SECRET, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'accounts:read' },
+    ]),
     WECHAT_APPS_FILE: appsFile, STAFF_SECRET: corp.secret, WEB_SECRET: web.secret,
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl, WECHAT_MP_URL: simulator.url,
     WECOM_API_URL: simulator.url, WECOM_LOGIN_URL: simulator.url,
@@ -156,4 +160,22 @@ test.serial('WeCom refuses the server\'s IP (60020): the misconfigured page, and
   } finally {
     await context.close();
   }
+});
+
+test.serial('the admin API finds a WeCom member by wecom_corpid and wecom_userid, and shows the identity as one', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const { context, page } = await newPerson(browser, 'wecom');
+  await setPhoneUser(context, simulator.url, 'bob');
+  const { url, check } = await rp.start({ scope: SCOPE });
+  await page.goto(url);
+  const { sub } = (await rp.finish(await rp.landed(page), check)).claims()!;
+  await context.close();
+  const ops = await discovery(new URL(broker.issuer), 'ops', OPS_SECRET, undefined, { execute: [allowInsecureRequests] });
+  const token = (await clientCredentialsGrant(ops, { scope: 'accounts:read' })).access_token;
+  const lookup = (query: string) => fetch(`${broker.issuer}/admin/accounts?${query}`, { headers: { authorization: `Bearer ${token}` } });
+  const found = await lookup(`wecom_corpid=${corp.corpid}&wecom_userid=bob.li`);
+  t.is(found.status, 200);
+  t.like(await found.json(), { sub, unionid: null, identities: [{ wecom_corpid: corp.corpid, wecom_userid: 'bob.li' }] });
+  t.is((await lookup(`wecom_corpid=${corp.corpid}&wecom_userid=nobody`)).status, 404);
+  t.is((await lookup(`wecom_corpid=not-a-corpid&wecom_userid=bob.li`)).status, 400);
 });
