@@ -24,6 +24,7 @@ import { platformAuthorizationRoutes } from './platforms/authorization-pages.ts'
 import { PlatformTokens } from './platforms/platform-tokens.ts';
 import { OfficialAccountTokens } from './platforms/official-account-tokens.ts';
 import { FollowEvents } from './upstreams/wechat-follow/follow-events.ts';
+import { wecomEventRoutes } from './upstreams/wecom/wecom-events.ts';
 import { FollowScenes } from './upstreams/wechat-follow/follow-scenes.ts';
 import { PlatformPushes } from './platforms/pushes.ts';
 import { loginRoutes } from './login/routes.ts';
@@ -97,7 +98,7 @@ function middleware(config: RunningConfig, shared: Shared) {
   ];
 }
 
-/** What WeChat pushes (platform authorization events, accounts' events) and the platform's authorization pages. */
+/** What WeChat pushes (platform authorization events, accounts' events), WeCom's events, and the platform's authorization pages. */
 function weChatPushRoutes(config: RunningConfig, shared: Shared, login: Login) {
   const { stores, log, platformTokens, officialAccountTokens } = shared;
   const follow = new FollowEvents({
@@ -112,6 +113,7 @@ function weChatPushRoutes(config: RunningConfig, shared: Shared, login: Login) {
       platforms: config.platforms, tokens: platformTokens, officialAccountTokens, wechat: shared.wechat, issuer: config.issuer, mpUrl: config.wechat.mpUrl, log,
     }),
     follow.routes(),
+    wecomEventRoutes({ apps: config.wecomApps, linker: login.linker, log }),
   ];
 }
 

@@ -63,6 +63,29 @@ export class AccountLinker {
     });
   }
 
+  /**
+   * An identity that its upstream renamed (a WeCom admin changed a member's userid): the
+   * account keeps its `sub` and answers to `to` instead of `from`. `'none'` when no account
+   * holds `from`; `'taken'` when another account already holds `to` (a login under the new
+   * id came first): nothing changes, and the operator decides.
+   */
+  rename(from: Identity, to: Identity): Promise<Account | 'none' | 'taken'> {
+    return this.#retrying(async () => {
+      const account = await this.#store.findByIdentity(from);
+      if (!account) return 'none';
+      const holder = await this.#store.findByIdentity(to);
+      if (holder && holder.id !== account.id) return 'taken';
+      // Two conditional writes: claim `to` (its index entry), then free `from`. In between the
+      // account answers to both, never to neither.
+      const both: Account = { ...account, identities: addIdentity(account.identities, to), updatedAt: later(account, this.#now()) };
+      if (!holder) await this.#store.update(both, account.updatedAt);
+      const base = holder ? account : both;
+      const renamed: Account = { ...base, identities: base.identities.filter((known) => !sameIdentity(known, from)), updatedAt: later(base, this.#now()) };
+      await this.#store.unlink(renamed, base.updatedAt, from);
+      return renamed;
+    });
+  }
+
   /** Erases the account of `id` (following merges) and returns what it was; undefined when there is none. */
   erase(id: AccountId): Promise<Account | undefined> {
     return this.#retrying(async () => {

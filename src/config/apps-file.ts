@@ -61,6 +61,8 @@ const wecomEntry = z.object({
   // asking a member to share what the broker would not pass on is collecting it for nothing (PIPL art. 6).
   scope: z.literal('snsapi_base', { error: 'must be snsapi_base (snsapi_privateinfo is not supported yet: the broker has no email or phone claims to give)' }).default('snsapi_base'),
   allow_non_members: z.boolean({ error: 'must be true or false' }).default(false),
+  token_env: envName.optional(),
+  aes_key_env: envName.optional(),
 }).strict();
 
 type WeComEntry = z.output<typeof wecomEntry>;
@@ -99,7 +101,7 @@ function secretOf(variable: string, app: Pick<AppEntry, 'id' | 'secret_env' | 's
  * the token, timestamp and nonce but not the message, so anyone who saw one signed request
  * could send a scan naming any follower.
  */
-function messageKeys(variable: string, app: AppEntry, env: Env): { token: string; aesKey: string } {
+function messageKeys(variable: string, app: Pick<AppEntry, 'id' | 'token_env' | 'aes_key_env'> & { readonly kind: string }, env: Env): { token: string; aesKey: string } {
   const token = app.token_env === undefined ? undefined : env[app.token_env]?.trim();
   if (!token || !/^[A-Za-z0-9]{3,32}$/.test(token)) throw new ConfigError(variable, about(app, 'token_env must name a variable holding the message token (3 to 32 letters and digits)'));
   if (app.aes_key_env === undefined && app.kind === 'mp') {
@@ -165,11 +167,13 @@ function upstreamApp(variable: string, app: AppEntry, entries: readonly AppEntry
   return { ...common, kind: 'mp', component: platform.appid as AppId, via: platform.id, ...(app.follow_login ? { followLogin: true } : {}) };
 }
 
-/** A WeCom entry as the upstream app. */
+/** A WeCom entry as the upstream app; with token_env and aes_key_env, WeCom's events reach it (upstreams/wecom/wecom-events.ts). */
 function wecomApp(variable: string, app: WeComEntry, env: Env): ConfiguredWeComApp {
+  const events = app.token_env !== undefined || app.aes_key_env !== undefined;
   return {
     kind: 'wecom', id: app.id, corpid: app.corpid as CorpId, agentid: app.agentid, secret: secretOf(variable, app, env), scope: app.scope,
     name: app.name, configuredBy: `${variable} (app ${app.id})`, allowNonMembers: app.allow_non_members,
+    ...(events ? { messageKeys: messageKeys(variable, app, env) } : {}),
   };
 }
 

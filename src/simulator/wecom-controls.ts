@@ -5,7 +5,9 @@
 //                                   (a member, or a non-member) after authorizing the app
 //   POST /_sim/wecom/visible        {corpid, user, visible}: the member in or out of the
 //                                   app's visible range (可见范围)
-//   POST /_sim/wecom/rename         {corpid, user, userid}: an admin changes the member's userid
+//   POST /_sim/wecom/rename         {corpid, user, userid}: an admin changes the member's userid;
+//                                   WeCom pushes update_user (NewUserID) to the app's server, if set
+//   POST /_sim/wecom/server         {corpid, url}: the app's 接收消息服务器 URL (the console's setting)
 //   POST /_sim/wecom/expire-token   {corpid}: the app's token dies early (next call: 42001)
 //   GET  /_sim/wecom/token-calls    ?corpid=: how many times gettoken answered
 
@@ -13,6 +15,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { badRequest, jsonBody } from './controls.ts';
 import type { SimWeCom } from './wecom-corp.ts';
+import { deliver, encryptedPush } from './platform-pushes.ts';
 import type { SimWorld } from './world.ts';
 
 /** A userid as WeCom allows them: 1–64 of [0-9A-Za-z_-@.]. */
@@ -46,12 +49,27 @@ async function setVisible(ctx: Context, world: SimWorld): Promise<void> {
   ctx.status = 204;
 }
 
+/** The member's new userid, and WeCom's contact change event to the app's server: what it answered (status 0 when no server is set). */
 async function rename(ctx: Context, world: SimWorld): Promise<void> {
   const found = await corpOf(ctx, world);
   const member = found && found.wecom.member(String(found.body.user));
   if (!found) return;
   if (!member || typeof found.body.userid !== 'string' || !USERID.test(found.body.userid)) return badRequest(ctx, 'expected {corpid, user (a member), userid}');
+  const { corp } = found.wecom;
+  const from = member.userid;
   member.userid = found.body.userid;
+  const event = {
+    ToUserName: corp.corpid, FromUserName: 'sys', CreateTime: String(Math.floor(Date.now() / 1000)), MsgType: 'event',
+    Event: 'change_contact', ChangeType: 'update_user', UserID: from, NewUserID: member.userid,
+  };
+  ctx.body = corp.server ? await deliver(corp.server, encryptedPush({ appid: corp.corpid, token: corp.token, aesKey: corp.aesKey }, event)) : { status: 0, body: '' };
+}
+
+async function setServer(ctx: Context, world: SimWorld): Promise<void> {
+  const found = await corpOf(ctx, world);
+  if (!found) return;
+  if (typeof found.body.url !== 'string' || !/^https?:\/\//.test(found.body.url)) return badRequest(ctx, 'expected {corpid, url}');
+  found.wecom.corp.server = found.body.url;
   ctx.status = 204;
 }
 
@@ -73,6 +91,7 @@ export function wecomControls(world: SimWorld): Router {
   router.post('/codes', (ctx) => issueCode(ctx, world));
   router.post('/visible', (ctx) => setVisible(ctx, world));
   router.post('/rename', (ctx) => rename(ctx, world));
+  router.post('/server', (ctx) => setServer(ctx, world));
   router.post('/expire-token', (ctx) => expireToken(ctx, world));
   router.get('/token-calls', (ctx) => tokenCalls(ctx, world));
   return router;

@@ -26,6 +26,10 @@ export interface SimCorp {
   readonly agentid: string;
   readonly secret: string;
   readonly members: SimMember[];
+  /** The app's 接收消息服务器 Token and EncodingAESKey, and its URL once set there (where contact changes are pushed). */
+  readonly token: string;
+  readonly aesKey: string;
+  server?: string;
 }
 
 interface Issued {
@@ -46,6 +50,9 @@ export function randomCorp(): SimCorp {
     corpid: `ww${randomBytes(8).toString('hex')}`,
     agentid: String(1_000_000 + randomBytes(2).readUInt16BE()),
     secret: randomBytes(21).toString('base64url'),
+    token: randomBytes(12).toString('hex'),
+    // 43 letters and digits, as WeCom's console makes them.
+    aesKey: randomBytes(48).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 43),
     members: [
       { person: 'alice', userid: 'WangXiaoAi', name: '王小爱', email: 'xiaoai.wang@example.com', mobile: '13800138000', visible: true },
       { person: 'bob', userid: 'bob.li', name: '李博', email: 'bob.li@example.com', mobile: '+852 91234567', visible: true },

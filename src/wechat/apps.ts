@@ -49,4 +49,6 @@ export type ConfiguredWeComApp = WeComApp & {
   readonly configuredBy: string;
   /** People who are not members of the company (WeCom gives them an openid) may log in too. */
   readonly allowNonMembers: boolean;
+  /** Its 接收消息服务器 Token and EncodingAESKey, when WeCom pushes its events (a member's userid change) to the broker. */
+  readonly messageKeys?: MessageKeys | undefined;
 };

@@ -3,7 +3,7 @@
 
 import type { TestFn } from 'ava';
 import { randomUUID } from 'node:crypto';
-import type { Account, AccountId, Identity } from '../../src/accounts/account.ts';
+import { weComIdentity, type Account, type AccountId, type Identity } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
 import { AccountConflictError, UnlinkRefusedError, type AccountStore } from '../../src/accounts/store.ts';
 import type { AppId, Openid, Unionid } from '../../src/wechat/types.ts';
@@ -180,6 +180,23 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     await t.throwsAsync(linker.unlink(person.id, open), { instanceOf: UnlinkRefusedError, message: /does not hold/ });
     await t.throwsAsync(linker.unlink(person.id, mp), { instanceOf: UnlinkRefusedError, message: /only identity/ });
     t.is(await linker.unlink(randomUUID() as AccountId, mp), undefined);
+  });
+
+  test(`${backend} accounts: a renamed identity (a WeCom userid an admin changed) keeps its account, answers to the new id only; a new id already taken changes nothing`, async (t) => {
+    const linker = new AccountLinker(store());
+    const corpid = `ww${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    const old = weComIdentity(corpid, { userid: 'zhangsan' });
+    const renamedTo = weComIdentity(corpid, { userid: 'san.zhang' });
+    const member = await linker.resolve({ identity: old, client: 'rp' });
+    const renamed = await linker.rename(old, renamedTo);
+    t.like(renamed, { id: member.id, identities: [renamedTo] });
+    t.is(await store().findByIdentity(old), undefined, 'the old userid is free');
+    t.is((await store().findByIdentity(renamedTo))?.id, member.id);
+    t.is((await linker.resolve({ identity: renamedTo, client: 'rp' })).id, member.id, 'the next login under the new userid is the same account');
+    t.is(await linker.rename(old, renamedTo), 'none', 'a repeated event finds nobody under the old id');
+    const other = await linker.resolve({ identity: weComIdentity(corpid, { userid: 'lisi' }), client: 'rp' });
+    t.is(await linker.rename(weComIdentity(corpid, { userid: 'lisi' }), renamedTo), 'taken');
+    t.deepEqual((await store().findById(other.id))?.identities, [weComIdentity(corpid, { userid: 'lisi' })], 'nothing changed');
   });
 
   test(`${backend} accounts: idle accounts are those whose last login, or last change without one, is older than the cut-off`, async (t) => {

@@ -11,6 +11,7 @@ import { allowInsecureRequests, clientCredentialsGrant, discovery, fetchUserInfo
 import type { Browser } from 'playwright-core';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { randomCorp } from '../../src/simulator/wecom-corp.ts';
+import { MessageCrypto } from '../../src/wechat/message-crypto.ts';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
@@ -33,7 +34,7 @@ test.before(async () => {
   const dir = tempDir('broker-wecom');
   const appsFile = join(dir, 'apps.json');
   writeFileSync(appsFile, JSON.stringify([
-    { id: 'staff', kind: 'wecom', corpid: corp.corpid, agentid: corp.agentid, secret_env: 'STAFF_SECRET', name: '员工门户' },
+    { id: 'staff', kind: 'wecom', corpid: corp.corpid, agentid: corp.agentid, secret_env: 'STAFF_SECRET', name: '员工门户', token_env: 'STAFF_TOKEN', aes_key_env: 'STAFF_AES_KEY' },
     { id: 'web', kind: 'open', appid: web.appid, secret_env: 'WEB_SECRET' },
   ]));
   broker = await startBroker({
@@ -42,11 +43,13 @@ test.before(async () => {
       ...testClients(rpServer.origin).map((client) => client.client_id === 'first-party' ? { ...client, wechat_apps: ['staff', 'web'] } : client),
       { client_id: 'ops', client_secret: OPS_SECRET, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'accounts:read' },
     ]),
-    WECHAT_APPS_FILE: appsFile, STAFF_SECRET: corp.secret, WEB_SECRET: web.secret,
+    WECHAT_APPS_FILE: appsFile, STAFF_SECRET: corp.secret, WEB_SECRET: web.secret, STAFF_TOKEN: corp.token, STAFF_AES_KEY: corp.aesKey,
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl, WECHAT_MP_URL: simulator.url,
     WECOM_API_URL: simulator.url, WECOM_LOGIN_URL: simulator.url,
   });
   await addCallbackHost(simulator.url, new URL(broker.issuer).host);
+  // The app's 接收消息服务器 in WeCom's console: where contact changes are pushed.
+  await fetch(`${simulator.url}/_sim/wecom/server`, { method: 'POST', body: JSON.stringify({ corpid: corp.corpid, url: `${broker.issuer}/wecom/staff/events` }) });
 });
 test.after.always(async () => {
   await Promise.all([browser?.close(), broker?.stop(), rpServer?.close(), simulator?.close()]);
@@ -178,4 +181,45 @@ test.serial('the admin API finds a WeCom member by wecom_corpid and wecom_userid
   t.like(await found.json(), { sub, unionid: null, identities: [{ wecom_corpid: corp.corpid, wecom_userid: 'bob.li' }] });
   t.is((await lookup(`wecom_corpid=${corp.corpid}&wecom_userid=nobody`)).status, 404);
   t.is((await lookup(`wecom_corpid=not-a-corpid&wecom_userid=bob.li`)).status, 400);
+});
+
+/** Logs `user` in inside the WeCom client: the ID token's claims and the userinfo. */
+async function inWeCom(user: string) {
+  const rp = await createRp(broker.issuer, rpServer);
+  const { context, page } = await newPerson(browser, 'wecom');
+  try {
+    await setPhoneUser(context, simulator.url, user);
+    const { url, check } = await rp.start({ scope: SCOPE });
+    await page.goto(url);
+    const tokens = await rp.finish(await rp.landed(page), check);
+    return fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub);
+  } finally {
+    await context.close();
+  }
+}
+
+test.serial('an admin changes a member\'s userid: WeCom\'s update_user event reaches the broker, and the member keeps their sub', async (t) => {
+  const before = await inWeCom('bob');
+  t.is(before.wecom_userid, 'bob.li');
+  const pushed = await fetch(`${simulator.url}/_sim/wecom/rename`, { method: 'POST', body: JSON.stringify({ corpid: corp.corpid, user: 'bob', userid: 'li.bo' }) });
+  t.like(await pushed.json(), { status: 200 }, 'the broker took the encrypted event');
+  const after = await inWeCom('bob');
+  t.is(after.sub, before.sub, 'the same person, not a new account');
+  t.is(after.wecom_userid, 'li.bo');
+});
+
+test.serial('WeCom\'s URL check is answered with the decrypted echostr; a push with a bad signature is refused', async (t) => {
+  const crypto = new MessageCrypto(corp.token, corp.aesKey);
+  const echostr = crypto.encrypt('1234567890', corp.corpid);
+  const [timestamp, nonce] = [String(Math.floor(Date.now() / 1000)), 'n0nce'];
+  const check = await fetch(`${broker.issuer}/wecom/staff/events?${new URLSearchParams({ msg_signature: crypto.signature(timestamp, nonce, echostr), timestamp, nonce, echostr })}`);
+  t.is(check.status, 200);
+  t.is(await check.text(), '1234567890');
+  const forged = await fetch(`${broker.issuer}/wecom/staff/events?${new URLSearchParams({ msg_signature: 'f'.repeat(40), timestamp, nonce, echostr })}`);
+  t.is(forged.status, 400);
+  const push = await fetch(`${broker.issuer}/wecom/staff/events?${new URLSearchParams({ msg_signature: 'f'.repeat(40), timestamp, nonce })}`, {
+    method: 'POST', body: `<xml><Encrypt><![CDATA[${crypto.encrypt('<xml><Event>change_contact</Event></xml>', corp.corpid)}]]></Encrypt></xml>`,
+  });
+  t.is(push.status, 400);
+  t.is((await fetch(`${broker.issuer}/wecom/nobody/events`)).status, 404);
 });

@@ -274,6 +274,7 @@ test('a WeCom app in the apps file: corpid, agentid, its Secret, snsapi_base, me
   t.deepEqual(config.apps.map((app) => app.id), ['web'], 'a WeCom app is not a WeChat app');
   t.is(config.simulator, undefined, 'a WeCom app alone switches the simulator off');
   t.like((await loadConfig(apps([{ ...staff, scope: 'snsapi_base', allow_non_members: true }]))).wecomApps[0], { scope: 'snsapi_base', allowNonMembers: true });
+  t.deepEqual((await loadConfig({ ...apps([{ ...staff, token_env: 'T', aes_key_env: 'K' }]), T: 'token123', K: 'a'.repeat(43) })).wecomApps[0]?.messageKeys, { token: 'token123', aesKey: 'a'.repeat(43) });
   const cases: Array<[unknown, RegExp]> = [
     [{ ...staff, corpid: 'wx1' }, /app staff: corpid is not a WeCom corpid/],
     [{ ...staff, agentid: 'main' }, /app staff: agentid must be the app's AgentId/],
@@ -282,6 +283,8 @@ test('a WeCom app in the apps file: corpid, agentid, its Secret, snsapi_base, me
     [{ ...staff, appid: 'wx1234567890abcdef' }, /app staff: .*appid/],
     [{ ...staff, secret_env: 'NOT_SET' }, /app staff: secret_env names NOT_SET, which is not set/],
     [{ ...staff, allow_non_members: 'yes' }, /app staff: allow_non_members must be true or false/],
+    // WeCom's events (a userid change) need both of the receive-message server's keys.
+    [{ ...staff, aes_key_env: 'W' }, /app staff: token_env must name a variable holding the message token/],
   ];
   for (const [entry, problem] of cases) await failsWith(t, apps([entry]), /^WECHAT_APPS_FILE$/, problem);
   await failsWith(t, apps([staff, { ...staff, corpid: 'ww0234567890abcdef' }]), /^WECHAT_APPS_FILE$/, /app staff: id is used twice/);
