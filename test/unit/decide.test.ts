@@ -3,7 +3,8 @@
 
 import test from 'ava';
 import type { Account, AccountId } from '../../src/accounts/account.ts';
-import type { ConfiguredApp } from '../../src/wechat/apps.ts';
+import type { ConfiguredApp, ConfiguredWeComApp } from '../../src/wechat/apps.ts';
+import type { CorpId, WeComOpenid, WeComUserId } from '../../src/wechat/wecom.ts';
 import type { Attempt } from '../../src/login/attempts.ts';
 import { decide, type CallbackFacts, type UpstreamResult } from '../../src/login/decide.ts';
 import {
@@ -112,4 +113,21 @@ test('a user WeChat blocked as high-risk (40226): access_denied with the reason;
   t.like(decide(facts({ result: failed(errorFromErrcode(45011, 'api minute-quota reach limit')) })), {
     type: 'rp-error', error: { error: 'temporarily_unavailable' }, metric: 'unavailable', note: { level: 'warn' },
   });
+});
+
+const staff: ConfiguredWeComApp = {
+  id: 'staff', kind: 'wecom', corpid: 'ww1234567890abcdef' as CorpId, agentid: '1000002', secret: 's'.repeat(43), scope: 'snsapi_base',
+  configuredBy: 'WECHAT_APPS_FILE (app staff)', allowNonMembers: false,
+};
+const wecomAttempt: Attempt = { ...base, channel: 'wecom', appid: staff.corpid as string as AppId, wecom: { app: 'staff', inClient: true } };
+const outsider = { type: 'member', person: { corpid: staff.corpid, type: 'non-member', openid: 'wmX' as WeComOpenid } } as const;
+
+test('WeCom: a member logs in; somebody who is not one gets the not-a-member page unless the app allows them; outside the visible range is access_denied', (t) => {
+  const member = { corpid: staff.corpid, type: 'member', userid: 'zhangsan' as WeComUserId, name: '张三' } as const;
+  t.like(decide(facts({ app: staff, attempt: wecomAttempt, result: { type: 'member', person: member } })), { type: 'login', user: member });
+  t.like(decide(facts({ app: staff, attempt: wecomAttempt, result: outsider })), { type: 'page', page: 'not_member', status: 403, metric: 'refused' });
+  t.like(decide(facts({ app: { ...staff, allowNonMembers: true }, attempt: wecomAttempt, result: outsider })), { type: 'login', user: outsider.person });
+  const range = decide(facts({ app: staff, attempt: wecomAttempt, result: failed(errorFromErrcode(60011, 'no privilege')) }));
+  t.like(range, { type: 'rp-error', error: { error: 'access_denied', error_description: 'the member is outside the app\'s visible range in WeCom' } });
+  t.regex(noteOf(range), /visible range \(可见范围\) of WeCom app staff/);
 });
