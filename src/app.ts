@@ -202,7 +202,7 @@ async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, lo
   });
   const upstreams = new Upstreams({
     wechat, platformTokens, officialAccountTokens, connectUrl: config.wechat.connectUrl, loginJsUrl: config.wechat.loginJsUrl,
-    wecom, wecomLoginUrl: config.wechat.wecomLoginUrl, storage: stores.protocol, log,
+    wecom, wecomLoginUrl: config.wechat.wecomLoginUrl, wecomLoginJsUrl: config.wechat.wecomLoginJsUrl, storage: stores.protocol, log,
   });
   return { wechat, platformTokens, officialAccountTokens, upstreams };
 }

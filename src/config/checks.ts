@@ -51,7 +51,8 @@ const checkProductionHasApp: Check = (settings) => {
 const checkProductionHttps: Check = (settings) => {
   if (settings.NODE_ENV !== 'production' || settings.INSECURE_LAB) return;
   const plain = (['ISSUER', 'WECHAT_API_URL', 'WECHAT_CONNECT_URL', 'WECHAT_MP_URL', 'WECHAT_LOGIN_JS_URL', 'WECOM_API_URL', 'WECOM_LOGIN_URL'] as const)
-    .find((name) => name === 'ISSUER' ? !settings.ISSUER?.startsWith('https:') : !settings[name].startsWith('https:'));
+    .find((name) => name === 'ISSUER' ? !settings.ISSUER?.startsWith('https:') : !settings[name].startsWith('https:'))
+    ?? (settings.WECOM_LOGIN_JS_URL?.startsWith('http:') ? 'WECOM_LOGIN_JS_URL' : undefined);
   if (plain === 'ISSUER') throw new ConfigError('ISSUER', 'must be https in production (cookies, codes and tokens travel on it); INSECURE_LAB=true allows http in a lab');
   if (plain) throw new ConfigError(plain, 'must be https in production (the app secret and codes travel on it); INSECURE_LAB=true allows http in a lab');
 };

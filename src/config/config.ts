@@ -36,6 +36,8 @@ export interface WeChatSettings {
   readonly wecomApiUrl: string;
   /** login.work.weixin.qq.com: WeCom's SSO page. In-client authorization is on connectUrl, as WeCom's is. */
   readonly wecomLoginUrl: string;
+  /** WeCom's JS SDK, whose login panel a desktop gets inside the broker's page; unset: WeCom's SSO page. */
+  readonly wecomLoginJsUrl: string | undefined;
 }
 
 export interface StorageSettings {
@@ -196,6 +198,7 @@ function wechatSettings(settings: Settings): WeChatSettings {
     timeoutMs: settings.WECHAT_TIMEOUT_MS,
     wecomApiUrl: settings.WECOM_API_URL,
     wecomLoginUrl: settings.WECOM_LOGIN_URL,
+    wecomLoginJsUrl: settings.WECOM_LOGIN_JS_URL,
   };
 }
 

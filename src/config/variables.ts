@@ -114,6 +114,10 @@ export const VARIABLES = {
   WECHAT_API_URL: variable({ schema: httpUrl, default: 'https://api.weixin.qq.com', production: 'optional', doc: 'base of WeChat\'s APIs' }),
   WECHAT_LOGIN_JS_URL: variable({ schema: httpUrl, default: 'https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js', production: 'optional', doc: 'WeChat\'s wxLogin.js' }),
   WECOM_API_URL: variable({ schema: httpUrl, default: 'https://qyapi.weixin.qq.com', production: 'optional', doc: 'base of WeCom\'s APIs' }),
+  WECOM_LOGIN_JS_URL: variable({
+    schema: optional(httpUrl), production: 'optional',
+    doc: 'WeCom\'s JS SDK (`https://wwcdn.weixin.qq.com/node/open/js/wecom-jssdk-<version>.js`): when set, a desktop gets WeCom\'s login panel in the broker\'s page, else WeCom\'s SSO page',
+  }),
   WECOM_LOGIN_URL: variable({ schema: httpUrl, default: 'https://login.work.weixin.qq.com', production: 'optional', doc: 'base of WeCom\'s login pages (its SSO page for a desktop browser)' }),
   WECHAT_TIMEOUT_MS: variable({ schema: wholeNumber(100, 60_000), default: '5000', production: 'optional', doc: 'timeout of each WeChat API call' }),
   WECHAT_SIMULATOR_PORT: variable({ schema: optional(wholeNumber(0, 65535)), derived: '`PORT + 1`', production: 'unused', doc: 'the simulator\'s port in dev mode without WeChat credentials (`0`: any free port)' }),

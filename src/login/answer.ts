@@ -1,15 +1,16 @@
-// What the broker answers a browser during a login, as data: a redirect, an error page or
-// the QR page. Kept with the attempt it answered, so that a repeat delivery of the same
+// What the broker answers a browser during a login, as data: a redirect, an error page,
+// the QR page or WeCom's panel page. Kept with the attempt it answered, so that a repeat delivery of the same
 // WeChat callback gets exactly the same answer.
 
 import type { Context } from 'koa';
 import { continuePage, errorPage, type ErrorData } from '../pages/error-pages.ts';
-import { qrPage, type QrPageData } from '../pages/login-pages.ts';
+import { qrPage, wecomPanelPage, type QrPageData, type WeComPanelData } from '../pages/login-pages.ts';
 
 export type Answer =
   | { readonly type: 'redirect'; readonly url: string }
   | { readonly type: 'page'; readonly page: ErrorData }
-  | { readonly type: 'qr'; readonly qr: QrPageData };
+  | { readonly type: 'qr'; readonly qr: QrPageData }
+  | { readonly type: 'wecom-panel'; readonly panel: WeComPanelData };
 
 /** 303 after the callback's GET too: the browser must never resend anything (RFC 9110 15.4.4). */
 export function send(ctx: Context, response: Answer): void {
@@ -21,6 +22,8 @@ export function send(ctx: Context, response: Answer): void {
       return errorPage(ctx, response.page);
     case 'qr':
       return qrPage(ctx, response.qr);
+    case 'wecom-panel':
+      return wecomPanelPage(ctx, response.panel);
   }
 }
 
@@ -37,5 +40,5 @@ export function sendAtCallback(ctx: Context, response: Answer): void {
 
 export function isAnswer(value: unknown): value is Answer {
   const type = (value as { type?: unknown } | null)?.type;
-  return type === 'redirect' || type === 'page' || type === 'qr';
+  return type === 'redirect' || type === 'page' || type === 'qr' || type === 'wecom-panel';
 }

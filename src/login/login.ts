@@ -65,7 +65,7 @@ function toWeChat(parts: LoginParts, attempt: Attempt, state: string, lang: Lang
   if (wecom) {
     const app = parts.wecomApps.find((candidate) => candidate.id === wecom.app);
     if (!app) return { type: 'page', page: { kind: 'misconfigured', status: 503 } };
-    return { type: 'redirect', url: parts.upstreams.wecom.authorizeUrl(app, { redirectUri, state, lang: lang === 'en' ? 'en' : 'zh', inClient: wecom.inClient }) };
+    return parts.upstreams.wecom.authorize(app, { redirectUri, state, lang: lang === 'en' ? 'en' : 'zh', inClient: wecom.inClient });
   }
   const app = parts.apps.find((candidate) => candidate.appid === attempt.appid);
   if (!app || channel === 'wecom') return { type: 'page', page: { kind: 'misconfigured', status: 503 } };
@@ -81,15 +81,17 @@ export function createLogin(parts: LoginParts): Login {
     async begin(ctx, interaction, attempt) {
       const state = await parts.attempts.begin(attempt, interaction.exp - Math.floor(Date.now() / 1000));
       const answer = toWeChat(parts, attempt, state, langOf(ctx));
-      if (answer.type !== 'qr') return answer;
-      // The broker's own QR page says which app the person logs in to, and offers a way back.
+      if (answer.type !== 'qr' && answer.type !== 'wecom-panel') return answer;
+      // The broker's own QR or panel page says which app the person logs in to, and offers a way back.
       const client = await parts.interactions.client(interaction);
       const app = client && clientDisplay(client, langOf(ctx));
+      const cancelAction = `/interaction/${interaction.uid}/cancel`;
+      if (answer.type === 'wecom-panel') return { type: 'wecom-panel', panel: { ...answer.panel, ...(app ? { app } : {}), cancelAction } };
       // Follow-to-login offered beside the QR where one of the client's Official Accounts has it.
       const follow = appsOfClient(parts.apps, client).some((candidate) => candidate.kind === 'mp' && candidate.followLogin === true);
       return {
         type: 'qr',
-        qr: { ...answer.qr, ...(app ? { app } : {}), ...(follow ? { followHref: `/interaction/${interaction.uid}?via=follow` } : {}), cancelAction: `/interaction/${interaction.uid}/cancel` },
+        qr: { ...answer.qr, ...(app ? { app } : {}), ...(follow ? { followHref: `/interaction/${interaction.uid}?via=follow` } : {}), cancelAction },
       };
     },
     async end(ctx, result, merge = false) {

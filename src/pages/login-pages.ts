@@ -66,6 +66,45 @@ var a=document.getElementById('qr-fallback');a.className='button primary';a.focu
   });
 }
 
+export interface WeComPanelData {
+  /** WeCom's JS SDK. */
+  readonly loginJsUrl: string;
+  /** Where its panel's frame comes from (login.work.weixin.qq.com). */
+  readonly frameOrigin: string;
+  /** `ww.createWWLoginPanel`'s params: login_type, appid (the corpid), agentid, redirect_uri, state, lang. */
+  readonly params: Readonly<Record<string, string>>;
+  /** WeCom's SSO page, for browsers where the panel does not draw. */
+  readonly fallbackUrl: string;
+  readonly app?: AppOnPage;
+  readonly cancelAction?: string;
+}
+
+/**
+ * A desktop's WeCom login inside the broker's page: WeCom's own panel (`redirect_type: top`:
+ * the whole page goes to the callback, as with WeChat's QR), or, when its script does not
+ * draw within the grace time, a line saying so and WeCom's SSO page one click away.
+ */
+export function wecomPanelPage(ctx: Context, data: WeComPanelData): void {
+  const lang = langOf(ctx);
+  const params = JSON.stringify({ ...data.params, redirect_type: 'top', panel_size: 'middle' });
+  renderPage(ctx, {
+    title: t(lang, 'wecomTitle'),
+    scriptSources: [data.loginJsUrl],
+    frameSources: [data.frameOrigin],
+    imageSources: appImages(data.app),
+    body: (nonce) => html`<section><h1>${t(lang, 'wecomTitle')}</h1>${appIntro(data.app)}
+<div id="ww_login" data-ww="${params}" data-grace="${QR_GRACE_MS}" title="${t(lang, 'wecomFrameTitle')}"></div>
+<p id="ww-failed" role="alert" hidden>${t(lang, 'wecomFailed')}</p>${agreement(lang, data.app, brandOf(ctx))}
+<p class="muted"><a id="ww-fallback" href="${data.fallbackUrl}">${t(lang, 'wecomFallback')}</a></p>${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
+<script nonce="${nonce}" src="${data.loginJsUrl}"></script>
+<script nonce="${nonce}">${raw(`(function(){var el=document.getElementById('ww_login');
+if(window.ww&&typeof ww.createWWLoginPanel==='function'){ww.createWWLoginPanel({el:'#ww_login',params:JSON.parse(el.getAttribute('data-ww'))});
+var f=el.querySelector('iframe');if(f){f.setAttribute('title',el.getAttribute('title'));}}
+setTimeout(function(){if(!el.querySelector('iframe')){document.getElementById('ww-failed').hidden=false;
+var a=document.getElementById('ww-fallback');a.className='button primary';a.focus();}},Number(el.getAttribute('data-grace')));})();`)}</script>`,
+  });
+}
+
 /** The hand-off offered on a phone outside WeChat (login/handoff.ts). */
 export interface HandoffOffer {
   /** The matching code both sides show. */

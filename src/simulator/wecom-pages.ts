@@ -46,9 +46,10 @@ function callback(request: WeComRequest, extra: Record<string, string>): string 
   return url.href;
 }
 
+/** The decision form; it navigates the top window, as WeCom's panel does with `redirect_type: top`. */
 function decisionForm(ctx: Context, people: ReadonlyArray<{ id: string; label: string }>, allow: string): string {
   const hidden = Object.entries(ctx.query).map(([key, value]) => `<input type="hidden" name="${esc(key)}" value="${esc(value)}">`).join('');
-  return `<form method="post" action="/_sim/wecom/decide">${hidden}
+  return `<form method="post" action="/_sim/wecom/decide" target="_top">${hidden}
 ${people.map((person) => `<button class="ok" name="user" value="${esc(person.id)}">${esc(allow)} · ${esc(person.label)}</button>`).join('\n')}
 <button name="refuse" value="1">拒绝</button></form>`;
 }
@@ -92,8 +93,20 @@ async function decide(ctx: Context, world: SimWorld): Promise<void> {
   ctx.redirect(callback(request, { code: request.wecom.issueCode(person.id, request.scope), ...extra }));
 }
 
+/**
+ * GET /wecom/jssdk.js: WeCom's JS SDK as far as login goes: `ww.createWWLoginPanel` draws
+ * the SSO page in an iframe inside `el`, with the same parameters.
+ */
+function jssdk(ctx: Context): void {
+  ctx.type = 'application/javascript';
+  ctx.body = `window.ww={createWWLoginPanel:function(o){var el=document.querySelector(o.el);var f=document.createElement('iframe');
+f.src=${JSON.stringify(`${ctx.protocol}://${ctx.host}/wwlogin/sso/login?`)}+new URLSearchParams(o.params).toString();
+f.width='480';f.height='420';f.style.border='0';el.appendChild(f);return{unmount:function(){f.remove();}};}};`;
+}
+
 export function wecomPages(world: SimWorld): Router {
   const router = new Router();
+  router.get('/wecom/jssdk.js', jssdk);
   router.get('/wwlogin/sso/login', (ctx) => ssoPage(ctx, world));
   router.post('/_sim/wecom/decide', (ctx) => decide(ctx, world));
   return router;

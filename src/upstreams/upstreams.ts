@@ -24,6 +24,7 @@ export interface UpstreamParts {
   readonly loginJsUrl: string;
   readonly wecom: WeComClient;
   readonly wecomLoginUrl: string;
+  readonly wecomLoginJsUrl: string | undefined;
   /** Where WeCom's app tokens are shared across instances. */
   readonly storage: { adapter(model: string): StorageAdapter };
   readonly log: Logger;
@@ -43,7 +44,9 @@ export class Upstreams {
     this.qr = new QrLogin(parts);
     this.follow = new FollowLogin(parts);
     this.miniProgram = new MiniProgramSignIn(parts.wechat);
-    this.wecom = new WeComLogin({ wecom: parts.wecom, storage: parts.storage, connectUrl: parts.connectUrl, loginUrl: parts.wecomLoginUrl, log: parts.log });
+    this.wecom = new WeComLogin({
+      wecom: parts.wecom, storage: parts.storage, connectUrl: parts.connectUrl, loginUrl: parts.wecomLoginUrl, loginJsUrl: parts.wecomLoginJsUrl, log: parts.log,
+    });
   }
 
   /** The way in of an attempt's channel: where its browser goes, and what completes its callback. */

@@ -45,7 +45,7 @@ test.before(async () => {
     ]),
     WECHAT_APPS_FILE: appsFile, STAFF_SECRET: corp.secret, WEB_SECRET: web.secret, STAFF_TOKEN: corp.token, STAFF_AES_KEY: corp.aesKey,
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl, WECHAT_MP_URL: simulator.url,
-    WECOM_API_URL: simulator.url, WECOM_LOGIN_URL: simulator.url,
+    WECOM_API_URL: simulator.url, WECOM_LOGIN_URL: simulator.url, WECOM_LOGIN_JS_URL: `${simulator.url}/wecom/jssdk.js`,
   });
   await addCallbackHost(simulator.url, new URL(broker.issuer).host);
   // The app's 接收消息服务器 in WeCom's console: where contact changes are pushed.
@@ -77,7 +77,8 @@ test.serial('inside the WeCom client: a member logs in without a tap; desktop SS
   const second = await rp.start({ scope: SCOPE });
   await desktop.page.goto(second.url);
   await desktop.page.getByRole('link', { name: /企业微信登录/ }).click();
-  await desktop.page.getByRole('button', { name: /扫码登录 · 王小爱/ }).click();
+  // WeCom's panel, drawn by its JS SDK inside the broker's page.
+  await desktop.page.frameLocator('#ww_login iframe').getByRole('button', { name: /扫码登录 · 王小爱/ }).click();
   const again = await rp.finish(await rp.landed(desktop.page), second.check);
   await desktop.context.close();
   t.is(again.claims()!.sub, claims.sub, 'one sub across the WeCom client and the desktop');
@@ -92,6 +93,23 @@ test.serial('a desktop offers WeCom and WeChat side by side; WeChat leads to its
     await page.getByRole('link', { name: 'Log in with WeChat' }).click();
     await page.locator('#qr iframe').waitFor();
     t.pass();
+  } finally {
+    await context.close();
+  }
+});
+
+test.serial('WeCom\'s panel does not draw (its script fails to load): the page says so, and WeCom\'s SSO page is one click away', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  try {
+    await page.route('**/wecom/jssdk.js', (route) => route.fulfill({ status: 404, body: '' }));
+    const { url, check } = await rp.start({ scope: SCOPE });
+    await page.goto(url);
+    await page.getByRole('link', { name: /Log in with WeCom/ }).click();
+    await page.getByRole('alert').filter({ hasText: 'WeCom\'s login panel did not load.' }).waitFor();
+    await page.getByRole('link', { name: 'Open WeCom\'s login page' }).click();
+    await page.getByRole('button', { name: /扫码登录 · 王小爱/ }).click();
+    t.truthy((await rp.finish(await rp.landed(page), check)).claims()!.sub);
   } finally {
     await context.close();
   }
@@ -116,7 +134,7 @@ test.serial('somebody who is not a member of the company: a plain page, no login
     await page.goto((await rp.start({ scope: SCOPE })).url);
     await page.getByRole('link', { name: /企业微信登录/ }).click();
     const refused = page.waitForResponse((response) => response.url().includes('/wechat?'));
-    await page.getByRole('button', { name: /非企业成员/ }).click();
+    await page.frameLocator('#ww_login iframe').getByRole('button', { name: /非企业成员/ }).click();
     t.is((await refused).status(), 403);
     t.regex(await page.locator('main, body').first().innerText(), /只有本企业的成员可以登录这个应用/);
     t.not(new URL(page.url()).origin, rpServer.origin);
@@ -139,7 +157,7 @@ test.serial('refused on WeCom\'s page: access_denied at the app, with its state'
     const { url, check } = await rp.start({ scope: SCOPE });
     await page.goto(url);
     await page.getByRole('link', { name: /企业微信登录/ }).click();
-    await page.getByRole('button', { name: '拒绝' }).click();
+    await page.frameLocator('#ww_login iframe').getByRole('button', { name: '拒绝' }).click();
     const landed = await rp.landed(page);
     t.is(landed.searchParams.get('error'), 'access_denied');
     t.is(landed.searchParams.get('state'), check.state);

@@ -15,6 +15,7 @@ import {
 } from '../../wechat/wecom.ts';
 import type { Logger } from '../../log.ts';
 import type { Upstream } from '../upstream.ts';
+import type { WeComPanelData } from '../../pages/login-pages.ts';
 
 export const WECOM_TOKEN_MODEL = 'WeComToken';
 
@@ -31,8 +32,13 @@ export interface WeComLoginParts {
   readonly connectUrl: string;
   /** login.work.weixin.qq.com. */
   readonly loginUrl: string;
+  /** WeCom's JS SDK, when a desktop gets its login panel inside the broker's page. */
+  readonly loginJsUrl?: string | undefined;
   readonly log: Logger;
 }
+
+/** Where the browser goes: WeCom's page, or the broker's page with WeCom's panel. */
+export type WeComStart = { readonly type: 'redirect'; readonly url: string } | { readonly type: 'wecom-panel'; readonly panel: WeComPanelData };
 
 /** Where the browser goes: the broker's callback and the state kept for it. */
 export interface WeComAuthorizeRequest {
@@ -60,8 +66,22 @@ export class WeComLogin implements Upstream<string, ConfiguredWeComApp, WeComPer
     return this.#parts.wecom.available;
   }
 
+  /** Inside the WeCom client its authorization; on a desktop WeCom's panel in the broker's page where configured, else its SSO page. */
+  authorize(app: ConfiguredWeComApp, request: WeComAuthorizeRequest): WeComStart {
+    const { loginJsUrl, loginUrl } = this.#parts;
+    const url = this.#url(app, request);
+    if (request.inClient || loginJsUrl === undefined) return { type: 'redirect', url };
+    return {
+      type: 'wecom-panel',
+      panel: {
+        loginJsUrl, frameOrigin: new URL(loginUrl).origin, fallbackUrl: url,
+        params: { login_type: 'CorpApp', appid: app.corpid, agentid: app.agentid, redirect_uri: request.redirectUri, state: request.state, lang: request.lang },
+      },
+    };
+  }
+
   /** WeCom's page for this browser. */
-  authorizeUrl(app: ConfiguredWeComApp, request: WeComAuthorizeRequest): string {
+  #url(app: ConfiguredWeComApp, request: WeComAuthorizeRequest): string {
     const { redirectUri, state } = request;
     return request.inClient
       ? wecomAuthorizeUrl(this.#parts.connectUrl, { app, redirectUri, state, scope: app.scope })
