@@ -27,11 +27,11 @@ import { runCli, UsageError } from './run.ts';
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | export <sub> | delete <sub> | unlink <sub> --appid A';
+const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | export <sub> | delete <sub> | unlink <sub> --appid A';
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 
-interface Options { unionid?: string; appid?: string; openid?: string }
+interface Options { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string }
 
 /** The stores the broker uses, connected; a memory store holds nothing outside the broker. */
 async function connect(config: Config): Promise<Stores> {
@@ -83,7 +83,7 @@ async function unlink(data: PersonalData, account: Account, appid: string, confi
 }
 
 /** The identifiers the command names, as given: what the call was about, as the admin API's audit has it. */
-const targetOf = (positionals: readonly string[], values: Options) => auditTarget({ sub: positionals[1], appid: values.appid, unionid: values.unionid, openid: values.openid });
+const targetOf = (positionals: readonly string[], values: Options) => auditTarget({ sub: positionals[1], ...values });
 
 async function audited(audit: Logger, command: Command, target: Record<string, string>, answer: () => Promise<{ sub?: string; out?: unknown }>): Promise<string> {
   const { sub, out } = await answer();
@@ -93,9 +93,13 @@ async function audited(audit: Logger, command: Command, target: Record<string, s
 }
 
 export async function accountsCommand(argv: string[]): Promise<string> {
-  const { positionals, values } = parseArgs({
-    args: argv, allowPositionals: true, options: { unionid: { type: 'string' }, appid: { type: 'string' }, openid: { type: 'string' } },
+  const { positionals, values: given } = parseArgs({
+    args: argv, allowPositionals: true,
+    options: { unionid: { type: 'string' }, appid: { type: 'string' }, openid: { type: 'string' }, 'wecom-corpid': { type: 'string' }, 'wecom-userid': { type: 'string' } },
   });
+  // A WeCom member by company and userid, named as the admin API names them.
+  const { 'wecom-corpid': corpid, 'wecom-userid': userid, ...wechat } = given;
+  const values: Options = { ...wechat, ...(corpid === undefined ? {} : { wecom_corpid: corpid }), ...(userid === undefined ? {} : { wecom_userid: userid }) };
   const command = positionals[0] as Command;
   if (!COMMANDS.includes(command)) throw new UsageError(USAGE);
   const config = await loadConfig();

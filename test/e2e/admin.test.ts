@@ -142,6 +142,10 @@ test.serial('the accounts CLI reads the stores directly: the same JSON as the ad
   t.is(missing.status, 2);
   t.regex(missing.stderr, /^accounts: no such account$/m);
   t.regex(missing.stderr, /"action":"show","target":\{"sub":"no-such-sub"\},"outcome":"not_found"/, 'a lookup that finds nobody is audited with what was asked');
+  const member = accountsCli('find', '--wecom-corpid', 'ww1234567890abcdef', '--wecom-userid', 'zhangsan');
+  t.regex(member.stderr, /^accounts: no such account$/m);
+  t.regex(member.stderr, /"action":"find","target":\{"wecom_corpid":"ww1234567890abcdef","wecom_userid":"zhangsan"\},"outcome":"not_found"/, 'a WeCom member looked up by company and userid');
+  t.regex(accountsCli('find', '--wecom-corpid', 'nope', '--wecom-userid', 'zhangsan').stderr, /^accounts: wecom_corpid and wecom_userid must be a WeCom corpid and userid$/m);
   const usage = accountsCli('delete-everything');
   t.is(usage.status, 2);
   t.regex(usage.stderr, /^accounts: usage: accounts show <sub>/m);
