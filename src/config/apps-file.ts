@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ConfiguredApp, ConfiguredWeComApp, PlatformApp } from '../wechat/apps.ts';
-import { AGENTID, CORPID, type CorpId } from '../wechat/wecom.ts';
+import { AGENTID, isWeComCorpid, type CorpId } from '../wechat/wecom.ts';
 import type { AppId } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
 import { isEncodingAesKey } from '../wechat/message-crypto.ts';
@@ -52,7 +52,7 @@ export type AppEntry = z.output<typeof entry>;
 const wecomEntry = z.object({
   id: appId,
   kind: z.literal('wecom'),
-  corpid: z.string().regex(CORPID, { error: 'is not a WeCom corpid (ww or wx and 16 letters and digits)' }),
+  corpid: z.string().refine(isWeComCorpid, { error: 'is not a WeCom corpid (ww or wx and 16 letters and digits)' }),
   agentid: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(AGENTID, { error: 'must be the app\'s AgentId (digits)' })),
   secret_env: envName.optional(),
   secret_file: z.string().min(1).optional(),

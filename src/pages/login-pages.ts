@@ -23,8 +23,21 @@ export interface QrPageData {
   readonly cancelAction?: string;
 }
 
-/** How long wxLogin.js gets to draw the QR before the page says so and offers WeChat's own page. */
+/** How long wxLogin.js (or WeCom's SDK) gets to draw before the page says so and offers WeChat's (WeCom's) own page. */
 const QR_GRACE_MS = 4000;
+
+/**
+ * The script of a page where an upstream's own script draws its login (an iframe) into the
+ * element `data-grace` is on: `draw` runs with `el` that element; the frame gets the
+ * element's title; if no frame is there within the grace time, `<prefix>-failed` is shown
+ * and `<prefix>-fallback` (the upstream's own page) becomes the primary button.
+ */
+function drawOrFallback(prefix: 'qr' | 'ww', draw: string) {
+  return raw(`(function(){var el=document.querySelector('[data-grace]');${draw}
+var f=el.querySelector('iframe');if(f){f.setAttribute('title',el.getAttribute('title'));}
+setTimeout(function(){if(!el.querySelector('iframe')){document.getElementById('${prefix}-failed').hidden=false;
+var a=document.getElementById('${prefix}-fallback');a.className='button primary';a.focus();}},Number(el.getAttribute('data-grace')));})();`);
+}
 
 /**
  * Desktop QR login, drawn by WeChat's wxLogin.js inside this page. Options chosen: the
@@ -58,11 +71,7 @@ export function qrPage(ctx: Context, data: QrPageData): void {
 <p class="muted"><a id="qr-fallback" href="${data.fallbackUrl}">${t(lang, 'qrFallback')}</a></p>
 ${data.followHref ? html`<a class="button" href="${data.followHref}">${t(lang, 'qrFollowInstead')}</a>` : ''}${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}" src="${data.loginJsUrl}"></script>
-<script nonce="${nonce}">${raw(`(function(){var el=document.getElementById('qr');
-if(typeof WxLogin==='function'){new WxLogin(JSON.parse(el.getAttribute('data-wx')));
-var f=el.querySelector('iframe');if(f){f.setAttribute('title',el.getAttribute('title'));}}
-setTimeout(function(){if(!el.querySelector('iframe')){document.getElementById('qr-failed').hidden=false;
-var a=document.getElementById('qr-fallback');a.className='button primary';a.focus();}},Number(el.getAttribute('data-grace')));})();`)}</script>`,
+<script nonce="${nonce}">${drawOrFallback('qr', `if(typeof WxLogin==='function'){new WxLogin(JSON.parse(el.getAttribute('data-wx')));}`)}</script>`,
   });
 }
 
@@ -97,11 +106,7 @@ export function wecomPanelPage(ctx: Context, data: WeComPanelData): void {
 <p id="ww-failed" role="alert" hidden>${t(lang, 'wecomFailed')}</p>${agreement(lang, data.app, brandOf(ctx))}
 <p class="muted"><a id="ww-fallback" href="${data.fallbackUrl}">${t(lang, 'wecomFallback')}</a></p>${cancelForm(ctx, data.cancelAction, data.app, lang)}</section>
 <script nonce="${nonce}" src="${data.loginJsUrl}"></script>
-<script nonce="${nonce}">${raw(`(function(){var el=document.getElementById('ww_login');
-if(window.ww&&typeof ww.createWWLoginPanel==='function'){ww.createWWLoginPanel({el:'#ww_login',params:JSON.parse(el.getAttribute('data-ww'))});
-var f=el.querySelector('iframe');if(f){f.setAttribute('title',el.getAttribute('title'));}}
-setTimeout(function(){if(!el.querySelector('iframe')){document.getElementById('ww-failed').hidden=false;
-var a=document.getElementById('ww-fallback');a.className='button primary';a.focus();}},Number(el.getAttribute('data-grace')));})();`)}</script>`,
+<script nonce="${nonce}">${drawOrFallback('ww', `if(window.ww&&typeof ww.createWWLoginPanel==='function'){ww.createWWLoginPanel({el:'#ww_login',params:JSON.parse(el.getAttribute('data-ww'))});}`)}</script>`,
   });
 }
 

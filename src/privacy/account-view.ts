@@ -7,7 +7,7 @@ import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Held } from '../oidc/account-records.ts';
 import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
-import { CORPID, isWeComUserId } from '../wechat/wecom.ts';
+import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
 
 /** The account as the admin API shows it: identities with the app id they belong to (a WeCom member's with its company and userid). */
 export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
@@ -64,7 +64,6 @@ export async function findAccount(accounts: AccountStore, key: AccountKey): Prom
   return 'give unionid, or appid and openid, or wecom_corpid and wecom_userid';
 }
 
-const isWeComCorpid = (value: unknown): value is string => typeof value === 'string' && CORPID.test(value);
 
 /** The identifiers an admin call names, as given (strings only, bounded): what its audit line says it was about. */
 export function auditTarget(given: Readonly<Partial<Record<'sub' | 'appid' | 'unionid' | 'openid' | 'wecom_corpid' | 'wecom_userid', unknown>>>): Record<string, string> {

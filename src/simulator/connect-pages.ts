@@ -8,9 +8,8 @@ import { readBody } from '../http/read-body.ts';
 import { esc, jsString, page, wechatErrorPage } from './html.ts';
 import { wecomAuthorize } from './wecom-pages.ts';
 import { wxLoginJs } from './wxlogin.ts';
-import { SIM_USERS, type SimApp, type SimAppKind, type SimPlatform, type SimScope, type SimUser, type SimWorld } from './world.ts';
+import { PHONE_USER_COOKIE, SIM_USERS, type SimApp, type SimAppKind, type SimPlatform, type SimScope, type SimUser, type SimWorld } from './world.ts';
 
-const USER_COOKIE = 'wxsim_user';
 const SCOPES: Record<SimAppKind, readonly SimScope[]> = { mp: ['snsapi_base', 'snsapi_userinfo'], open: ['snsapi_login'], miniprogram: [] };
 
 interface AuthorizeParams {
@@ -126,7 +125,7 @@ function webAuthorize(ctx: Context, world: SimWorld): void {
   const params = authorizeParams(ctx, world, ctx.query as Query, 'mp');
   if (!params) return;
   world.calls.push({ path: ctx.path, appid: params.app.appid, scope: params.scope, ...(params.component ? { component: params.component.appid } : {}) });
-  const user = world.user(ctx.cookies.get(USER_COOKIE));
+  const user = world.user(ctx.cookies.get(PHONE_USER_COOKIE));
   if (!user) return choosePhoneUserPage(ctx);
   if (params.scope === 'snsapi_base' || (world.hasAllowed(user, params.app) && !user.snapshot)) {
     return deliver(ctx, callbackUrl(params, { code: codeFor(world, params, user) }), world.takeTwice());
@@ -150,7 +149,7 @@ async function choosePhoneUser(ctx: Context, world: SimWorld): Promise<void> {
   const user = world.user(form.get('user') ?? undefined);
   const back = form.get('return') ?? '';
   if (!user || !back.startsWith('/connect/')) return wechatErrorPage(ctx, 400, '参数错误');
-  ctx.cookies.set(USER_COOKIE, user.id, { httpOnly: true, sameSite: 'lax' });
+  ctx.cookies.set(PHONE_USER_COOKIE, user.id, { httpOnly: true, sameSite: 'lax' });
   ctx.redirect(back);
 }
 

@@ -10,9 +10,8 @@ import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
 import { esc, page, wechatErrorPage } from './html.ts';
 import type { SimWeCom, SimWeComScope } from './wecom-corp.ts';
-import { SIM_USERS, type SimWorld } from './world.ts';
+import { PHONE_USER_COOKIE, SIM_USERS, type SimWorld } from './world.ts';
 
-const USER_COOKIE = 'wxsim_user';
 type Query = Record<string, string | undefined>;
 
 interface WeComRequest {
@@ -60,7 +59,7 @@ export function wecomAuthorize(ctx: Context, world: SimWorld): void {
   const request = requestOf(ctx, world, ctx.query as Query);
   if (!request) return;
   world.calls.push({ path: ctx.path, appid: request.wecom.corp.corpid, scope: request.scope });
-  const person = world.user(ctx.cookies.get(USER_COOKIE));
+  const person = world.user(ctx.cookies.get(PHONE_USER_COOKIE));
   if (!person) return wechatErrorPage(ctx, '', '模拟器：先设置手机上登录的账号 (wxsim_user)');
   const member = request.wecom.member(person.id);
   if (request.scope === 'snsapi_base' || !member) return ctx.redirect(callback(request, { code: request.wecom.issueCode(person.id, request.scope) }));

@@ -23,6 +23,9 @@ export interface SimUser {
   readonly snapshot?: boolean;
 }
 
+/** The cookie that says which simulated person is logged in on this phone (WeChat's and WeCom's pages read it). */
+export const PHONE_USER_COOKIE = 'wxsim_user';
+
 /** Nicknames carry any Unicode, markup characters included, as real ones do. */
 export const SIM_USERS: readonly SimUser[] = [
   { id: 'alice', nickname: '小爱 Alice 🌸' },

@@ -9,7 +9,7 @@ import type {
   AppId, DelegatedApp, DirectApp, Openid, Unionid, WeChatApp, WeChatProfile, WeChatScope, WeChatToken, WeChatUser,
 } from './types.ts';
 import { isWeChatId } from './types.ts';
-import { malformed, WeChatTransport, type Json, type WeChatClientOptions } from './transport.ts';
+import { expiresInOf, malformed, WeChatTransport, type Json, type WeChatClientOptions } from './transport.ts';
 
 
 
@@ -206,14 +206,6 @@ function authorizerTokenOf(body: Json): AuthorizerToken {
   if (typeof accessToken !== 'string' || accessToken === '') throw malformed('authorizer_access_token', body);
   if (typeof refreshToken !== 'string' || refreshToken === '') throw malformed('authorizer_refresh_token', body);
   return { accessToken, expiresIn: expiresInOf(body), refreshToken };
-}
-
-/** A positive whole number of seconds (`expires_in`, sometimes sent as a string). */
-function expiresInOf(body: Json, field = 'expires_in'): number {
-  const value = body[field];
-  const seconds = typeof value === 'string' ? Number(value) : value;
-  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) throw malformed(field, body);
-  return seconds;
 }
 
 function optionalId<T extends string>(value: unknown, what: string, body: Json): T | undefined {

@@ -209,3 +209,11 @@ export function malformed(what: string, body: Json): WeChatUnavailableError {
   return new WeChatUnavailableError(`WeChat answer without a valid ${what}`,
     { requestId: requestIdOf(body.errmsg) });
 }
+
+/** A positive whole number of seconds (`expires_in`, sometimes sent as a string). */
+export function expiresInOf(body: Json, field = 'expires_in'): number {
+  const value = body[field];
+  const seconds = typeof value === 'string' ? Number(value) : value;
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) throw malformed(field, body);
+  return seconds;
+}

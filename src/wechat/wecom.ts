@@ -4,7 +4,7 @@
 // here has one. Calls go through the same transport as WeChat's (one errcode table,
 // errors.ts), to WeCom's own host.
 
-import { malformed, WeChatTransport, type Json, type WeChatClientOptions } from './transport.ts';
+import { expiresInOf, malformed, WeChatTransport, type WeChatClientOptions } from './transport.ts';
 
 export type CorpId = string & { readonly __brand: 'CorpId' };
 /** A member's id in the company: 1–64 of `[0-9A-Za-z_-@.]`, `CorpId/userid` for a linked company's member (1.3). */
@@ -30,9 +30,13 @@ export interface WeComApp {
 const USERID = /^(?:[A-Za-z0-9_@.-]{1,64}\/)?[A-Za-z0-9_@.-]{1,64}$/;
 const OPENID = /^[A-Za-z0-9_-]{1,64}$/;
 /** WeCom's corpids are `ww` or `wx` and 16 more characters. */
-export const CORPID = /^w[wx][A-Za-z0-9]{16}$/;
+const CORPID = /^w[wx][A-Za-z0-9]{16}$/;
 /** An agentid is a whole number. */
 export const AGENTID = /^\d{1,10}$/;
+
+export function isWeComCorpid(value: unknown): value is CorpId {
+  return typeof value === 'string' && CORPID.test(value);
+}
 
 export function isWeComUserId(value: unknown): value is WeComUserId {
   return typeof value === 'string' && USERID.test(value);
@@ -82,9 +86,7 @@ export class WeComClient {
   async token(app: WeComApp): Promise<{ accessToken: string; expiresIn: number }> {
     const body = await this.#transport.call({ path: '/cgi-bin/gettoken', params: { corpid: app.corpid, corpsecret: app.secret } });
     if (typeof body.access_token !== 'string' || body.access_token === '' || body.access_token.length > 512) throw malformed('access_token', body);
-    const expiresIn = Number(body.expires_in);
-    if (!Number.isInteger(expiresIn) || expiresIn <= 0) throw malformed('expires_in', body);
-    return { accessToken: body.access_token, expiresIn };
+    return { accessToken: body.access_token, expiresIn: expiresInOf(body) };
   }
 
   /** Who a login's code names (`/cgi-bin/auth/getuserinfo`); a code is single use and lives 5 minutes. */
@@ -102,12 +104,6 @@ export class WeComClient {
   async memberName(accessToken: string, userid: WeComUserId): Promise<string | undefined> {
     const body = await this.#transport.callWithToken({ path: '/cgi-bin/user/get', params: { access_token: accessToken, userid } });
     if (body.userid !== userid) throw malformed('userid', body);
-    return field(body, 'name').name;
+    return typeof body.name === 'string' && body.name !== '' && body.name.length <= 256 ? body.name : undefined;
   }
-}
-
-/** A non-empty string field of at most 256 characters, or nothing. */
-function field<Name extends string>(body: Json, name: Name): Partial<Record<Name, string>> {
-  const value = body[name];
-  return typeof value === 'string' && value !== '' && value.length <= 256 ? { [name]: value } as Record<Name, string> : {};
 }

@@ -21,7 +21,7 @@ export const BROWSER_LIMIT_MS = 120_000;
  * renders and runs scripts as Chromium does, without the desktop browser's layers: the
  * same browser tests cost 37 % less CPU (measured: sessions + handoff, 82 s against 52 s).
  */
-export const CHROMIUM_EXECUTABLE = process.env.CHROMIUM_PATH
+const CHROMIUM_EXECUTABLE = process.env.CHROMIUM_PATH
   ?? ['/usr/bin/chromium-headless-shell', '/usr/bin/chromium'].find((path) => existsSync(path)) ?? '/usr/bin/chromium';
 
 export async function launchChromium(): Promise<Browser> {
