@@ -5,7 +5,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
-import { esc, jsString, page, wechatErrorPage } from './html.ts';
+import { deliver, esc, page, wechatErrorPage } from './html.ts';
 import { wecomAuthorize } from './wecom-pages.ts';
 import { wxLoginJs } from './wxlogin.ts';
 import { PHONE_USER_COOKIE, SIM_USERS, type SimApp, type SimAppKind, type SimPlatform, type SimScope, type SimUser, type SimWorld } from './world.ts';
@@ -92,18 +92,6 @@ ${users.map((user) => `<button class="ok" name="user" value="${esc(user.id)}">�
 <label><input type="checkbox" name="twice" value="1"> 回调投递两次 (deliver the callback twice)</label>
 <button name="refuse" value="authdeny">拒绝 (code=authdeny)</button>
 <button name="refuse" value="nocode">拒绝 (no code)</button></form>`;
-}
-
-/**
- * Redirects to the callback, or (twice) delivers it twice at once like WeChat sometimes
- * does: the browser drops the first delivery's answer (as when a navigation is replaced
- * by another), so the first request is sent without following its redirect. The URL was
- * checked against the registered callback domains.
- */
-function deliver(ctx: Context, url: string, twice: boolean): void {
-  if (!twice) return ctx.redirect(url);
-  page(ctx, '跳转中', `<p>跳转中…</p><script>var u=${jsString(url)};
-fetch(u,{credentials:'include',redirect:'manual'}).catch(function(){});location.replace(u);</script>`);
 }
 
 function serveWxLogin(ctx: Context): void {

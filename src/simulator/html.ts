@@ -1,5 +1,5 @@
-// The simulator's own HTML: escaping, its page frame and WeChat's error page. It shares
-// nothing with the broker's pages, as the real WeChat would not.
+// The simulator's own HTML: escaping, its page frame, WeChat's error page and the delivery of a
+// callback. It shares nothing with the broker's pages, as the real WeChat would not.
 
 import type { Context } from 'koa';
 
@@ -34,4 +34,16 @@ export function wechatErrorPage(ctx: Context, code: number | string, text: strin
   ctx.type = 'html';
   ctx.body = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>微信</title></head>
 <body><h2 class="wx-error">${esc(text)}</h2><p>错误码：<span class="errcode">${esc(code)}</span></p></body></html>`;
+}
+
+/**
+ * Redirects to the callback, or (twice) delivers it twice at once as WeChat (and WeCom)
+ * sometimes do: the browser drops the first delivery's answer (as when a navigation is replaced
+ * by another), so the first request is sent without following its redirect. The URL was
+ * checked against the registered callback domains.
+ */
+export function deliver(ctx: Context, url: string, twice: boolean): void {
+  if (!twice) return ctx.redirect(url);
+  page(ctx, '跳转中', `<p>跳转中…</p><script>var u=${jsString(url)};
+fetch(u,{credentials:'include',redirect:'manual'}).catch(function(){});location.replace(u);</script>`);
 }

@@ -8,7 +8,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../http/read-body.ts';
-import { esc, page, wechatErrorPage } from './html.ts';
+import { deliver, esc, page, wechatErrorPage } from './html.ts';
 import type { SimWeCom, SimWeComScope } from './wecom-corp.ts';
 import { PHONE_USER_COOKIE, SIM_USERS, type SimWorld } from './world.ts';
 
@@ -62,7 +62,7 @@ export function wecomAuthorize(ctx: Context, world: SimWorld): void {
   const person = world.user(ctx.cookies.get(PHONE_USER_COOKIE));
   if (!person) return wechatErrorPage(ctx, '', '模拟器：先设置手机上登录的账号 (wxsim_user)');
   const member = request.wecom.member(person.id);
-  if (request.scope === 'snsapi_base' || !member) return ctx.redirect(callback(request, { code: request.wecom.issueCode(person.id, request.scope) }));
+  if (request.scope === 'snsapi_base' || !member) return deliver(ctx, callback(request, { code: request.wecom.issueCode(person.id, request.scope) }), world.takeTwice());
   page(ctx, '授权', `<h3>应用申请获取你的敏感信息</h3><p>手机号、邮箱</p>
 ${decisionForm(ctx, [{ id: person.id, label: member.name }], '同意')}`);
 }
@@ -86,10 +86,10 @@ async function decide(ctx: Context, world: SimWorld): Promise<void> {
   const request = requestOf(ctx, world, form);
   if (!request) return;
   const extra: Record<string, string> = form.login_type === 'CorpApp' ? { appid: request.wecom.corp.corpid } : {};
-  if (form.refuse) return ctx.redirect(callback(request, extra));
+  if (form.refuse) return deliver(ctx, callback(request, extra), world.takeTwice());
   const person = world.user(form.user);
   if (!person) return wechatErrorPage(ctx, 400, '参数错误');
-  ctx.redirect(callback(request, { code: request.wecom.issueCode(person.id, request.scope), ...extra }));
+  deliver(ctx, callback(request, { code: request.wecom.issueCode(person.id, request.scope), ...extra }), world.takeTwice());
 }
 
 /**

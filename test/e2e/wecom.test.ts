@@ -16,7 +16,7 @@ import { startBroker, testClients, writeClientsFile, type RunningBroker } from '
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { addCallbackHost, injectFaults, setPhoneUser, simApp } from '../helpers/simulator.ts';
+import { addCallbackHost, deliverTwice, injectFaults, setPhoneUser, simApp, simCalls, weComControl } from '../helpers/simulator.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const corp = randomCorp();
@@ -49,7 +49,7 @@ test.before(async () => {
   });
   await addCallbackHost(simulator.url, new URL(broker.issuer).host);
   // The app's 接收消息服务器 in WeCom's console: where contact changes are pushed.
-  await fetch(`${simulator.url}/_sim/wecom/server`, { method: 'POST', body: JSON.stringify({ corpid: corp.corpid, url: `${broker.issuer}/wecom/staff/events` }) });
+  await weComControl(simulator.url, corp.corpid, 'server', { url: `${broker.issuer}/wecom/staff/events` });
 });
 test.after.always(async () => {
   await Promise.all([browser?.close(), broker?.stop(), rpServer?.close(), simulator?.close()]);
@@ -82,6 +82,36 @@ test.serial('inside the WeCom client: a member logs in without a tap; desktop SS
   const again = await rp.finish(await rp.landed(desktop.page), second.check);
   await desktop.context.close();
   t.is(again.claims()!.sub, claims.sub, 'one sub across the WeCom client and the desktop');
+});
+
+test.serial('WeCom delivers the callback twice, inside the client and from the desktop panel: each login completes once and lands at the app', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const redemptions = async () => (await simCalls(simulator.url)).filter((call) => call.path === '/cgi-bin/auth/getuserinfo').length;
+  const inClient = await newPerson(browser, 'wecom');
+  const desktop = await newPerson(browser, 'desktop');
+  try {
+    await setPhoneUser(inClient.context, simulator.url, 'bob');
+    const before = await redemptions();
+    const isRepeat = (line: Record<string, unknown>) => line.msg === 'repeat delivery of a WeChat callback';
+    let since = broker.logs().length;
+    const first = await rp.start({ scope: SCOPE });
+    await deliverTwice(simulator.url);
+    await inClient.page.goto(first.url);
+    const sub = (await rp.finish(await rp.landed(inClient.page), first.check)).claims()!.sub;
+    t.true(await broker.logged(isRepeat, undefined, since), 'the in-client second delivery reached the broker');
+
+    since = broker.logs().length;
+    const second = await rp.start({ scope: SCOPE });
+    await desktop.page.goto(second.url);
+    await desktop.page.getByRole('link', { name: /企业微信登录/ }).click();
+    await deliverTwice(simulator.url);
+    await desktop.page.frameLocator('#ww_login iframe').getByRole('button', { name: /扫码登录 · 李博/ }).click();
+    t.is((await rp.finish(await rp.landed(desktop.page), second.check)).claims()!.sub, sub);
+    t.true(await broker.logged(isRepeat, undefined, since), 'the desktop second delivery reached the broker');
+    t.is(await redemptions() - before, 2, 'each code was redeemed once, not twice (no 40029)');
+  } finally {
+    await Promise.all([inClient.context.close(), desktop.context.close()]);
+  }
 });
 
 test.serial('a desktop offers WeCom and WeChat side by side; WeChat leads to its QR login', async (t) => {
@@ -219,7 +249,7 @@ async function inWeCom(user: string) {
 test.serial('an admin changes a member\'s userid: WeCom\'s update_user event reaches the broker, and the member keeps their sub', async (t) => {
   const before = await inWeCom('bob');
   t.is(before.wecom_userid, 'bob.li');
-  const pushed = await fetch(`${simulator.url}/_sim/wecom/rename`, { method: 'POST', body: JSON.stringify({ corpid: corp.corpid, user: 'bob', userid: 'li.bo' }) });
+  const pushed = await weComControl(simulator.url, corp.corpid, 'rename', { user: 'bob', userid: 'li.bo' });
   t.like(await pushed.json(), { status: 200 }, 'the broker took the encrypted event');
   const after = await inWeCom('bob');
   t.is(after.sub, before.sub, 'the same person, not a new account');

@@ -2,7 +2,7 @@
 // must see every response's headers (cookies, redirects): the broker in redirect QR mode,
 // the code obtained from the simulator as WeChat would give it after a scan.
 
-import { issueCode } from './simulator.ts';
+import { issueCode, weComCode } from './simulator.ts';
 
 export interface Jar {
   /** Every Set-Cookie header the broker sent, in order. */
@@ -115,4 +115,16 @@ export async function inWeChatLoginByFetch(authorizeUrl: string, broker: Broker,
     if (!landed.startsWith(simulator)) return landed;
     wechat = new URL(landed);
   }
+}
+
+/**
+ * Logs `user` in inside the WeCom client (`userAgent`): the authorization URL's answers up
+ * to WeCom's authorize page, the code WeCom gives (silent snsapi_base), the callback, on to
+ * the relying party. Returns where the browser ended.
+ */
+export async function weComLoginByFetch(authorizeUrl: string, broker: Broker, simulator: string, userAgent: string, user: string): Promise<string> {
+  const jar = cookieJar();
+  const wecom = new URL((await follow(authorizeUrl, jar, broker, userAgent)).url);
+  const code = await weComCode(simulator, wecom.searchParams.get('appid')!, user);
+  return deliverCallback(callbackOf(wecom, code), jar, broker, userAgent);
 }

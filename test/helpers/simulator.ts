@@ -60,6 +60,21 @@ export async function issueCode(simulator: string, appid: string, user: string, 
   return ((await response.json()) as { code: string }).code;
 }
 
+/** A control of the simulated WeCom company `corpid` (src/simulator/wecom-controls.ts): `codes`, `visible`, `rename`, `server`, `expire-token`. */
+export function weComControl(simulator: string, corpid: string, path: string, body: Record<string, unknown> = {}): Promise<Response> {
+  return control(simulator, `/_sim/wecom/${path}`, { corpid, ...body });
+}
+
+/** The code WeCom gives `user` of the company `corpid` after an authorization with `scope`. */
+export async function weComCode(simulator: string, corpid: string, user: string, scope = 'snsapi_base'): Promise<string> {
+  return ((await (await weComControl(simulator, corpid, 'codes', { user, scope })).json()) as { code: string }).code;
+}
+
+/** How many times the company `corpid`'s apps fetched their token (gettoken). */
+export async function weComTokenCalls(simulator: string, corpid: string): Promise<number> {
+  return ((await (await fetch(`${simulator}/_sim/wecom/token-calls?corpid=${corpid}`)).json()) as { calls: number }).calls;
+}
+
 /** WeChat delivers the next `count` callbacks twice, as it sometimes does. */
 export async function deliverTwice(simulator: string, count = 1): Promise<void> {
   await control(simulator, '/_sim/deliver-twice', { count });

@@ -16,7 +16,7 @@ import { WeComClient, wecomAuthorizeUrl, wecomSsoUrl, type CorpId, type WeComApp
 import { MemoryStorage } from '../../src/storage/memory.ts';
 import { WeComLogin } from '../../src/upstreams/wecom/wecom-login.ts';
 import type { ConfiguredWeComApp } from '../../src/wechat/apps.ts';
-import { injectFaults, simCalls } from '../helpers/simulator.ts';
+import { injectFaults, simCalls, weComCode, weComControl, weComTokenCalls } from '../helpers/simulator.ts';
 
 const CORP: SimCorp = randomCorp();
 const APP: WeComApp = { kind: 'wecom', corpid: CORP.corpid as CorpId, agentid: CORP.agentid, secret: CORP.secret, scope: 'snsapi_base' };
@@ -36,14 +36,8 @@ test.before(async () => {
 });
 test.after.always(() => sim?.close());
 
-async function control(path: string, body: Record<string, unknown>): Promise<Response> {
-  const response = await fetch(`${sim.url}/_sim/wecom/${path}`, { method: 'POST', body: JSON.stringify({ corpid: CORP.corpid, ...body }) });
-  if (response.status >= 300) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return response;
-}
-
-const code = async (user: string, scope = 'snsapi_base'): Promise<string> =>
-  ((await (await control('codes', { user, scope })).json()) as { code: string }).code;
+const control = (path: string, body: Record<string, unknown>): Promise<Response> => weComControl(sim.url, CORP.corpid, path, body);
+const code = (user: string, scope?: string): Promise<string> => weComCode(sim.url, CORP.corpid, user, scope);
 
 test.serial('a member logs in: the userid, and the name user/get gives a self-built app', async (t) => {
   const { accessToken } = await client.token(APP);
@@ -140,8 +134,7 @@ test('the URLs: in-client authorization on open.weixin.qq.com with the agentid, 
   });
 });
 
-const tokenCalls = async (): Promise<number> =>
-  ((await (await fetch(`${sim.url}/_sim/wecom/token-calls?corpid=${CORP.corpid}`)).json()) as { calls: number }).calls;
+const tokenCalls = (): Promise<number> => weComTokenCalls(sim.url, CORP.corpid);
 
 test.serial('the way in: a member with their name, somebody else with the company\'s openid, on one shared token', async (t) => {
   const before = await tokenCalls();
