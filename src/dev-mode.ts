@@ -75,7 +75,7 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
       wecomApps: [weComApp(corp, configuredBy)],
       wechat: {
         ...config.wechat, connectUrl: simulator.url, mpUrl: simulator.url, apiUrl: simulator.url, loginJsUrl: simulator.loginJsUrl,
-        wecomApiUrl: simulator.url, wecomLoginUrl: simulator.url,
+        wecomApiUrl: simulator.url, wecomLoginUrl: simulator.url, wecomLoginJsUrl: simulator.wecomLoginJsUrl,
       },
     },
   };

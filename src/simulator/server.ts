@@ -12,7 +12,10 @@ import { SimWorld, type SimApp, type SimPlatform } from './world.ts';
 export interface RunningSimulator {
   /** Base URL: serves as WECHAT_CONNECT_URL, WECHAT_MP_URL, WECHAT_API_URL and the wxLogin.js host. */
   readonly url: string;
+  /** WeChat's wxLogin.js (WECHAT_LOGIN_JS_URL). */
   readonly loginJsUrl: string;
+  /** WeCom's JS SDK, as far as its login panel goes (WECOM_LOGIN_JS_URL). */
+  readonly wecomLoginJsUrl: string;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,7 @@ export async function startSimulator(options: {
   return {
     url,
     loginJsUrl: `${url}/connect/zh_CN/htmledition/js/wxLogin.js`,
+    wecomLoginJsUrl: `${url}/wecom/jssdk.js`,
     close: () => new Promise((resolve) => {
       stopPushing?.();
       server.closeAllConnections();

@@ -96,13 +96,14 @@ test.serial('the README\'s dev-mode follow-to-login walkthrough: the demo, "foll
   t.deepEqual(idToken.amr, ['wechat_follow']);
 });
 
-test.serial('the demo offers WeCom too: on the desktop pick page, the simulated company\'s SSO page logs a member in with amr wecom', async (t) => {
+test.serial('the demo offers WeCom too: on the desktop pick page, the simulated company\'s login panel in the broker\'s page logs a member in with amr wecom', async (t) => {
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());
   await page.goto(`${demo.issuer}/demo`);
   await page.getByRole('link', { name: 'Log in with WeChat' }).click();
   await page.getByRole('link', { name: /Log in with WeCom/ }).click();
-  await page.getByRole('button', { name: /扫码登录 · 王小爱/ }).click();
+  t.true(page.url().startsWith(demo.issuer), 'WeCom\'s panel is drawn inside the broker\'s page');
+  await page.frameLocator('#ww_login iframe').getByRole('button', { name: /扫码登录 · 王小爱/ }).click();
   await page.waitForURL(`${demo.issuer}/demo`);
   const idToken = JSON.parse(await page.locator('#id-token-claims').innerText()) as Record<string, unknown>;
   t.deepEqual(idToken.amr, ['wecom']);

@@ -45,7 +45,7 @@ test.before(async () => {
     ]),
     WECHAT_APPS_FILE: appsFile, STAFF_SECRET: corp.secret, WEB_SECRET: web.secret, STAFF_TOKEN: corp.token, STAFF_AES_KEY: corp.aesKey,
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl, WECHAT_MP_URL: simulator.url,
-    WECOM_API_URL: simulator.url, WECOM_LOGIN_URL: simulator.url, WECOM_LOGIN_JS_URL: `${simulator.url}/wecom/jssdk.js`,
+    WECOM_API_URL: simulator.url, WECOM_LOGIN_URL: simulator.url, WECOM_LOGIN_JS_URL: simulator.wecomLoginJsUrl,
   });
   await addCallbackHost(simulator.url, new URL(broker.issuer).host);
   // The app's 接收消息服务器 in WeCom's console: where contact changes are pushed.

@@ -120,12 +120,20 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
     'platform authorization': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/wechat/platform/platform/authorize`); } },
     'platform authorized': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/wechat/platform/platform/authorized`); } },
     'pick WeCom or WeChat': { device: 'desktop', open: (page) => staffLogin(page, broker(), rpServer()) },
+    'WeCom login panel': {
+      device: 'desktop',
+      open: async (page) => {
+        await staffLogin(page, broker(), rpServer());
+        await page.locator('#pick-wecom').click();
+        await page.frameLocator('#ww_login iframe').getByRole('button', { name: /王小爱/ }).waitFor();
+      },
+    },
     'not a member (WeCom)': {
       device: 'desktop',
       open: async (page) => {
         await staffLogin(page, broker(), rpServer());
         await page.locator('#pick-wecom').click();
-        await page.getByRole('button', { name: /Chen|陈大文/ }).click();
+        await page.frameLocator('#ww_login iframe').getByRole('button', { name: /Chen|陈大文/ }).click();
         await page.waitForURL(/\/wechat\?/);
       },
     },
