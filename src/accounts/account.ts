@@ -37,6 +37,25 @@ export interface Profile {
   readonly picture?: string;
 }
 
+/** The contact details a person can have: OIDC's `phone` and `email` scopes (OIDC Core 5.4). */
+export type ContactKind = 'phone' | 'email';
+
+/**
+ * A phone number (E.164) or an email address, as WeChat or WeCom gave it. Never a linking
+ * key: carriers recycle numbers, and two accounts with one number stay two accounts.
+ */
+export interface Contact {
+  readonly value: string;
+  /** Whether the source verified it is the person's (OIDC Core 5.1 `phone_number_verified`, `email_verified`). */
+  readonly verified: boolean;
+  /** Where it came from: `wecom:<corpid>` (a member's consent, snsapi_privateinfo), `wechat-phone:<appid>` (a mini program's phone button). */
+  readonly source: string;
+  /** When it was given, ms since the epoch. */
+  readonly at: number;
+}
+
+export type Contacts = Partial<Record<ContactKind, Contact>>;
+
 /** The latest login: when, through which WeChat app, for which relying party (when one asked). */
 export interface LastLogin {
   /** ms since the epoch. */
@@ -53,6 +72,7 @@ export interface Account {
   readonly unionid?: Unionid;
   readonly identities: readonly Identity[];
   readonly profile: Profile;
+  readonly contacts?: Contacts;
   readonly lastLogin?: LastLogin;
   /** The `sub`s merged into this account (they keep resolving to it). */
   readonly mergedFrom?: readonly AccountId[];
@@ -80,6 +100,8 @@ export interface LoginFacts {
   readonly unionid?: Unionid;
   /** Present when WeChat returned a profile (snsapi_userinfo, snsapi_login). */
   readonly profile?: Profile;
+  /** Contact details the login gave (WeCom's privateinfo); each is stamped with the time it was recorded. */
+  readonly contacts?: Partial<Record<ContactKind, Omit<Contact, 'at'>>>;
   /** The relying party the login is for, when it is a login (not, say, a lookup). */
   readonly client?: string;
 }

@@ -10,7 +10,7 @@
 
 import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Account, AccountId, Identity, LastLogin, LoginFacts } from './account.ts';
+import type { Account, AccountId, ContactKind, Contacts, Identity, LastLogin, LoginFacts } from './account.ts';
 import { sameIdentity } from './account.ts';
 import { AccountConflictError, IdentityConflictError, UnlinkRefusedError, type AccountStore } from './store.ts';
 
@@ -120,7 +120,7 @@ export class AccountLinker {
       if (byIdentity.unionid !== undefined) throw new IdentityConflictError(byIdentity.id);
       const [older, younger] = byUnionid.createdAt <= byIdentity.createdAt
         ? [byUnionid, byIdentity] : [byIdentity, byUnionid];
-      const absorbed = withFacts(absorb(older, younger, now), facts);
+      const absorbed = withFacts(absorb(older, younger, now), facts, now);
       const login = lastLoginOf(facts, now);
       const merged: Account = { ...absorbed, ...(login ? { lastLogin: login } : {}) };
       await this.#store.merge(merged, older.updatedAt, younger);
@@ -138,6 +138,7 @@ export class AccountLinker {
       unionid: facts.unionid,
       identities: [facts.identity],
       profile: facts.profile ?? {},
+      ...withContacts(undefined, facts, now),
       ...(login ? { lastLogin: login } : {}),
     };
     await this.#store.create(created);
@@ -151,7 +152,7 @@ export class AccountLinker {
    */
   async #loggedIn(existing: Account, facts: LoginFacts, now: number): Promise<Account> {
     const login = lastLoginOf(facts, now);
-    const completed = withFacts(existing, facts);
+    const completed = withFacts(existing, facts, now);
     if (completed !== existing) {
       const updated: Account = { ...completed, ...(login ? { lastLogin: login } : {}), updatedAt: later(existing, now) };
       await this.#store.update(updated, existing.updatedAt);
@@ -189,29 +190,51 @@ function addIdentity(identities: readonly Identity[], identity: Identity): reado
   return identities.some((known) => sameIdentity(known, identity)) ? identities : [...identities, identity];
 }
 
-/** `older` with everything `younger` knew; the younger profile is the more recent one when it has one. */
+/** `older` with everything `younger` knew; the younger profile is the more recent one when it has one, each contact the more recent one. */
 function absorb(older: Account, younger: Account, now: number): Account {
   const identities = younger.identities.reduce(addIdentity, older.identities);
   const profile = younger.updatedAt >= older.updatedAt ? { ...older.profile, ...younger.profile } : older.profile;
   const mergedFrom = [...older.mergedFrom ?? [], younger.id, ...younger.mergedFrom ?? []];
-  return { ...older, unionid: older.unionid ?? younger.unionid, identities, profile, mergedFrom, updatedAt: later(older, now) };
+  const contacts: Contacts = {};
+  for (const kind of CONTACT_KINDS) {
+    const [mine, theirs] = [older.contacts?.[kind], younger.contacts?.[kind]];
+    const newer = mine && theirs ? (theirs.at > mine.at ? theirs : mine) : mine ?? theirs;
+    if (newer) contacts[kind] = newer;
+  }
+  const merged = { ...older, unionid: older.unionid ?? younger.unionid, identities, profile, mergedFrom, updatedAt: later(older, now) };
+  return Object.keys(contacts).length ? { ...merged, contacts } : merged;
+}
+
+const CONTACT_KINDS: readonly ContactKind[] = ['phone', 'email'];
+
+/** `{ contacts }` of `account` with the login's contact details that differ from it, stamped `now`; `{}` when there are none. */
+function withContacts(account: Account | undefined, facts: LoginFacts, now: number): { contacts?: Contacts } {
+  const contacts: Contacts = { ...account?.contacts };
+  for (const kind of CONTACT_KINDS) {
+    const given = facts.contacts?.[kind];
+    const held = contacts[kind];
+    if (given && !(held && held.value === given.value && held.verified === given.verified && held.source === given.source)) contacts[kind] = { ...given, at: now };
+  }
+  return Object.keys(contacts).length ? { contacts } : {};
 }
 
 /**
- * `account` completed with one login's identity facts (identities, unionid, profile), or
+ * `account` completed with one login's identity facts (identities, unionid, profile, contact details), or
  * `account` itself when they add nothing. An account keeps the unionid it has: WeChat gives
  * an openid exactly one unionid, so a different one would be WeChat's error, and relinking
  * on it would hand the account over.
  */
-function withFacts(account: Account, facts: LoginFacts): Account {
+function withFacts(account: Account, facts: LoginFacts, now: number): Account {
   const identities = addIdentity(account.identities, facts.identity);
   const unionid = account.unionid ?? facts.unionid;
   const profile = facts.profile ? { ...account.profile, ...facts.profile } : account.profile;
+  const { contacts } = withContacts(account, facts, now);
   const changed = identities !== account.identities
     || unionid !== account.unionid
     || profile.nickname !== account.profile.nickname
-    || profile.picture !== account.profile.picture;
-  return changed ? { ...account, identities, unionid, profile } : account;
+    || profile.picture !== account.profile.picture
+    || CONTACT_KINDS.some((kind) => contacts?.[kind] !== account.contacts?.[kind]);
+  return changed ? { ...account, identities, unionid, profile, ...(contacts ? { contacts } : {}) } : account;
 }
 
 /** A login's record: when, through which app, for which client; none for facts that are no login. */

@@ -16,7 +16,7 @@ import { checkedKeys } from '../storage/mongodb.ts';
 import { migrate, type Migration } from '../storage/mongodb-migrations.ts';
 import type { MongoConnection } from '../storage/mongodb-connection.ts';
 import type { Unionid } from '../wechat/types.ts';
-import { subsOf, type Account, type AccountId, type Identity, type LastLogin, type Profile } from './account.ts';
+import { subsOf, type Account, type AccountId, type Contact, type Contacts, type Identity, type LastLogin, type Profile } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 
 const STORE = 'MongoDB (accounts)';
@@ -37,6 +37,7 @@ export interface AccountDoc {
   identities: Identity[];
   identityKeys: string[];
   profile: Profile;
+  contacts?: Contacts;
   lastLogin?: LastLogin;
   mergedFrom?: string[];
   detached?: Identity[];
@@ -54,6 +55,9 @@ function present<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined && field !== null)) as T;
 }
 
+const contactDoc = (contact: Contact | undefined): Contact | undefined =>
+  contact && { value: contact.value, verified: contact.verified, source: contact.source, at: contact.at };
+
 /** The document for an account, exactly as the driver gets it. */
 export function toAccountDoc(account: Account): AccountDoc {
   return present({
@@ -64,6 +68,7 @@ export function toAccountDoc(account: Account): AccountDoc {
     identities: account.identities.map((identity) => ({ appid: identity.appid, openid: identity.openid })),
     identityKeys: account.identities.map(identityKey),
     profile: present({ nickname: account.profile.nickname, picture: account.profile.picture }),
+    contacts: account.contacts && present({ phone: contactDoc(account.contacts.phone), email: contactDoc(account.contacts.email) }),
     lastLogin: account.lastLogin && present({ at: account.lastLogin.at, appid: account.lastLogin.appid, client: account.lastLogin.client }),
     mergedFrom: account.mergedFrom && [...account.mergedFrom],
     detached: account.detached?.map((identity) => ({ appid: identity.appid, openid: identity.openid })),
@@ -79,6 +84,7 @@ function toAccount(doc: AccountDoc): Account {
     unionid: (doc.unionid ?? undefined) as Unionid | undefined,
     identities: doc.identities,
     profile: present(doc.profile ?? {}),
+    contacts: doc.contacts ?? undefined,
     lastLogin: doc.lastLogin ?? undefined,
     mergedFrom: (doc.mergedFrom ?? undefined) as AccountId[] | undefined,
     detached: doc.detached ?? undefined,

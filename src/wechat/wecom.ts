@@ -4,6 +4,7 @@
 // here has one. Calls go through the same transport as WeChat's (one errcode table,
 // errors.ts), to WeCom's own host.
 
+import { e164, type E164 } from './phone-number.ts';
 import { expiresInOf, malformed, WeChatTransport, type WeChatClientOptions } from './transport.ts';
 
 export type CorpId = string & { readonly __brand: 'CorpId' };
@@ -13,10 +14,10 @@ export type WeComUserId = string & { readonly __brand: 'WeComUserId' };
 export type WeComOpenid = string & { readonly __brand: 'WeComOpenid' };
 
 /**
- * `snsapi_base`: silent, the userid. (`snsapi_privateinfo`, the member's consent page for
- * email and mobile (1.2), waits for the broker's email and phone claims.)
+ * `snsapi_base`: silent, the userid. `snsapi_privateinfo`: the member's consent page, then
+ * also a user ticket for the email and mobile they consented to (1.2, 1.3).
  */
-export type WeComScope = 'snsapi_base';
+export type WeComScope = 'snsapi_base' | 'snsapi_privateinfo';
 
 /** A self-built app as the broker calls WeCom for it. */
 export interface WeComApp {
@@ -42,10 +43,24 @@ export function isWeComUserId(value: unknown): value is WeComUserId {
   return typeof value === 'string' && USERID.test(value);
 }
 
-/** Who WeCom says logged in: a member of the company, or somebody else (1.3, auth/getuserinfo). */
+/**
+ * Who WeCom says logged in: a member of the company (with a user ticket after a privateinfo
+ * authorization the member consented to, when they are in the app's visible range), or
+ * somebody else (1.3, auth/getuserinfo).
+ */
 export type WeComVisitor =
-  | { readonly type: 'member'; readonly userid: WeComUserId }
+  | { readonly type: 'member'; readonly userid: WeComUserId; readonly userTicket?: string }
   | { readonly type: 'non-member'; readonly openid: WeComOpenid };
+
+/** What a member consented to show (1.3, auth/getuserdetail): each only when WeCom gave it and it is well formed. */
+export interface WeComMemberDetail {
+  readonly email?: string;
+  /** The mobile, as E.164. */
+  readonly mobile?: E164;
+}
+
+/** An address as RFC 5321 bounds it, without spaces: WeCom's email fields are set by the company's admins. */
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 /** The query of WeCom's in-client authorization and SSO page (1.1, 1.2): `appid` is the corpid. */
 interface WeComAuthorizeRequest {
@@ -94,7 +109,8 @@ export class WeComClient {
     const body = await this.#transport.callWithToken({ path: '/cgi-bin/auth/getuserinfo', singleUse: true, params: { access_token: accessToken, code } });
     if (body.userid !== undefined) {
       if (!isWeComUserId(body.userid)) throw malformed('userid', body);
-      return { type: 'member', userid: body.userid };
+      const ticket = body.user_ticket;
+      return { type: 'member', userid: body.userid, ...(typeof ticket === 'string' && ticket !== '' && ticket.length <= 512 ? { userTicket: ticket } : {}) };
     }
     if (typeof body.openid === 'string' && OPENID.test(body.openid)) return { type: 'non-member', openid: body.openid as WeComOpenid };
     throw malformed('userid or openid', body);
@@ -105,5 +121,17 @@ export class WeComClient {
     const body = await this.#transport.callWithToken({ path: '/cgi-bin/user/get', params: { access_token: accessToken, userid } });
     if (body.userid !== userid) throw malformed('userid', body);
     return typeof body.name === 'string' && body.name !== '' && body.name.length <= 256 ? body.name : undefined;
+  }
+
+  /**
+   * The email and mobile the member consented to (`/cgi-bin/auth/getuserdetail`, by the
+   * user ticket of their login, valid 30 minutes); a field WeCom leaves empty (the admin did
+   * not tick it, or it is not set) or that is malformed is left out.
+   */
+  async memberDetail(accessToken: string, userTicket: string): Promise<WeComMemberDetail> {
+    const body = await this.#transport.callWithToken({ path: '/cgi-bin/auth/getuserdetail', params: { access_token: accessToken }, body: { user_ticket: userTicket } });
+    const mobile = typeof body.mobile === 'string' && body.mobile !== '' ? e164(body.mobile) : undefined;
+    const email = typeof body.email === 'string' && EMAIL.test(body.email) ? body.email : undefined;
+    return { ...(email ? { email } : {}), ...(mobile ? { mobile } : {}) };
   }
 }

@@ -16,7 +16,7 @@ const account = (over: Partial<Account> = {}): Account => ({
 });
 
 /** The account as a relying party would see it: absent values are absent (JSON drops undefined). */
-const plain = (value: Account | undefined): unknown => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+const plain = (value: object | undefined): unknown => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
 
 /** No stored value is null anywhere in the account. */
 const nullFree = (value: unknown): boolean => value !== null
@@ -197,6 +197,26 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     const other = await linker.resolve({ identity: weComIdentity(corpid, { userid: 'lisi' }), client: 'rp' });
     t.is(await linker.rename(weComIdentity(corpid, { userid: 'lisi' }), renamedTo), 'taken');
     t.deepEqual((await store().findById(other.id))?.identities, [weComIdentity(corpid, { userid: 'lisi' })], 'nothing changed');
+  });
+
+  test(`${backend} accounts: contact details a login gives are kept with their source and time; the same again changes nothing; a changed one replaces it`, async (t) => {
+    let clock = Date.now();
+    const linker = new AccountLinker(store(), () => { clock += 1000; return clock; });
+    const member = weComIdentity(`ww${randomUUID().replace(/-/g, '').slice(0, 16)}`, { userid: 'zhangsan' });
+    const source = 'wecom:test';
+    const first = await linker.resolve({ identity: member, client: 'rp', contacts: { email: { value: 'san@example.com', verified: false, source }, phone: { value: '+8613800138000', verified: false, source } } });
+    const givenAt = clock;
+    t.deepEqual(plain((await store().findById(first.id))?.contacts), {
+      email: { value: 'san@example.com', verified: false, source, at: givenAt }, phone: { value: '+8613800138000', verified: false, source, at: givenAt },
+    });
+    const again = await linker.resolve({ identity: member, client: 'rp', contacts: { email: { value: 'san@example.com', verified: false, source } } });
+    t.is((await store().findById(again.id))?.updatedAt, first.updatedAt, 'the same details again are no change');
+    await linker.resolve({ identity: member, client: 'rp', contacts: { phone: { value: '+8613900139000', verified: false, source } } });
+    t.like((await store().findById(first.id))?.contacts, {
+      email: { value: 'san@example.com', at: givenAt }, phone: { value: '+8613900139000', at: clock },
+    });
+    const other = await linker.resolve({ identity: weComIdentity('wwother', { userid: randomUUID() }), client: 'rp', contacts: { phone: { value: '+8613900139000', verified: false, source } } });
+    t.not(other.id, first.id, 'one number on two accounts: two accounts (a number is never a linking key)');
   });
 
   test(`${backend} accounts: idle accounts are those whose last login, or last change without one, is older than the cut-off`, async (t) => {

@@ -49,6 +49,16 @@ test('an account with a unionid keeps it; the document has the account\'s fields
   t.is(stored.unionid, 'u1');
 });
 
+test('contact details go to the driver as fixed fields (value, verified, source, at), one kind absent without a null', (t) => {
+  const contact = { value: '+8613800138000', verified: false, source: 'wecom:ww1', at: 5 };
+  const stored = wire(toAccountDoc({
+    id: 'a1' as AccountId, createdAt: 1, updatedAt: 2, identities: [{ appid: 'wecom:ww1' as AppId, openid: 'zhangsan' as Openid }], profile: {},
+    contacts: { phone: { ...contact, extra: 'dropped' } as typeof contact },
+  }));
+  t.deepEqual(stored.contacts, { phone: contact });
+  t.deepEqual(nulls(stored), []);
+});
+
 test('a protocol record goes to the driver with a fixed set of field names, whatever keys its payload has', (t) => {
   const payload = {
     uid: 'u', grantId: 'g', claims: { userinfo: { 'bad\u0000claim': null, 'nick.name': null, $where: { essential: true } } },
