@@ -57,9 +57,9 @@ const wecomEntry = z.object({
   secret_env: envName.optional(),
   secret_file: z.string().min(1).optional(),
   name: z.string().max(60).optional(),
-  // snsapi_privateinfo (email and mobile, with the member's consent) waits for the email and phone claims:
-  // asking a member to share what the broker would not pass on is collecting it for nothing (PIPL art. 6).
-  scope: z.literal('snsapi_base', { error: 'must be snsapi_base (snsapi_privateinfo is not supported yet: the broker has no email or phone claims to give)' }).default('snsapi_base'),
+  // snsapi_privateinfo: the app may ask a member for their email and mobile (WeCom's consent page), which
+  // the broker does only for a login whose relying party asked for the email or phone scope.
+  scope: z.enum(['snsapi_base', 'snsapi_privateinfo'], { error: 'must be snsapi_base or snsapi_privateinfo' }).default('snsapi_base'),
   allow_non_members: z.boolean({ error: 'must be true or false' }).default(false),
   token_env: envName.optional(),
   aes_key_env: envName.optional(),

@@ -38,8 +38,12 @@ export interface Attempt {
   readonly silent: boolean;
   /** 1 for the first attempt, 2 for the automatic retry after a rejected code. */
   readonly round: number;
-  /** Channel `wecom`: the WeCom app (its id in WECHAT_APPS_FILE; `appid` is its corpid) and whether the person is inside the WeCom client. */
-  readonly wecom?: { readonly app: string; readonly inClient: boolean };
+  /**
+   * Channel `wecom`: the WeCom app (its id in WECHAT_APPS_FILE; `appid` is its corpid),
+   * whether the person is inside the WeCom client, and whether this round asks for the
+   * member's email and mobile (snsapi_privateinfo, after a silent round found them missing).
+   */
+  readonly wecom?: { readonly app: string; readonly inClient: boolean; readonly privateinfo?: boolean };
 }
 
 interface Stored extends Attempt {
@@ -49,7 +53,7 @@ interface Stored extends Attempt {
 /** The state of an attempt: HMAC-SHA256 under `secret`, in WeChat's alphabet. */
 export function stateOf(secret: string, attempt: Attempt): string {
   const key = [attempt.uid, attempt.channel, attempt.appid, attempt.scope, attempt.embedded, attempt.silent, attempt.round,
-    ...(attempt.wecom ? [attempt.wecom.app, attempt.wecom.inClient] : [])].join('\n');
+    ...(attempt.wecom ? [attempt.wecom.app, attempt.wecom.inClient, attempt.wecom.privateinfo === true] : [])].join('\n');
   const digest = createHmac('sha256', secret).update(key).digest();
   let state = '';
   for (let i = 0; i < LENGTH; i += 1) state += ALPHABET[digest[i]! % ALPHABET.length];

@@ -8,7 +8,7 @@
 //      the answer for repeat deliveries.
 
 import type { Context } from 'koa';
-import type { Account } from '../accounts/account.ts';
+import { weComIdentity, type Account } from '../accounts/account.ts';
 import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
 import { requestedScopes } from '../oidc/interactions.ts';
 import { langOf } from '../pages/html.ts';
@@ -91,8 +91,9 @@ async function completeUpstream(ctx: Context, login: CallbackParts, app: Configu
   }
 }
 
-/** The account the openid has, when the decision needs it (snsapi_base gives no profile). */
+/** The account the openid (or the WeCom member) has, when the decision needs it (snsapi_base gives no profile, no email, no mobile). */
 async function accountOf(login: CallbackParts, attempt: Attempt, result: UpstreamResult): Promise<Account | undefined> {
+  if (result.type === 'member') return attempt.wecom?.privateinfo ? undefined : login.linker.find(weComIdentity(result.person.corpid, result.person));
   if (attempt.scope !== 'snsapi_base' || result.type !== 'user') return undefined;
   return login.linker.find({ appid: result.user.appid, openid: result.user.openid });
 }

@@ -48,11 +48,22 @@ export function factsOf(user: WeChatUser, client: string | undefined): LoginFact
   };
 }
 
-/** The same for somebody WeCom vouched for: a person of their own kind, never with a unionid; a member's name as the nickname. */
+/**
+ * The same for somebody WeCom vouched for: a person of their own kind, never with a
+ * unionid; a member's name as the nickname; the email and mobile they consented to, as
+ * unverified (the company's admins enter them; WeCom does not say the member proved them).
+ */
 function weComFactsOf(person: WeComPerson, client: string | undefined): LoginFacts {
+  const detail = person.type === 'member' ? person.detail : undefined;
+  const source = `wecom:${person.corpid}`;
+  const contacts = {
+    ...(detail?.email ? { email: { value: detail.email, verified: false, source } } : {}),
+    ...(detail?.mobile ? { phone: { value: detail.mobile, verified: false, source } } : {}),
+  };
   return {
     identity: weComIdentity(person.corpid, person),
     ...(person.type === 'member' && person.name ? { profile: { nickname: person.name } } : {}),
+    ...(Object.keys(contacts).length ? { contacts } : {}),
     ...(client === undefined ? {} : { client }),
   };
 }

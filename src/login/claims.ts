@@ -2,6 +2,8 @@
 //
 //   openid         → sub (the account id: opaque, stable, never an openid)
 //   profile        → name, nickname, picture (https)
+//   email          → email, email_verified (OIDC Core 5.4; a WeCom member's, with their consent)
+//   phone          → phone_number (E.164), phone_number_verified (OIDC Core 5.4, 5.1)
 //   wechat         → wechat_unionid, wechat_openid (the openid in the app of this login)
 //   wecom          → wecom_corpid, wecom_userid (a WeCom member: the company and the userid)
 //   offline_access → a refresh token
@@ -22,11 +24,13 @@ import { SILENT_PARAM } from './silent.ts';
 import { appsOfClient, WECHAT_APPS } from '../upstreams/choose.ts';
 import { consentDetails, requestedScopes, type Interaction } from '../oidc/interactions.ts';
 
-const SCOPES = ['openid', 'offline_access', 'profile', 'wechat', 'wecom'] as const;
+const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone', 'wechat', 'wecom'] as const;
 
 const CLAIMS: Readonly<Record<string, readonly string[]>> = {
   openid: ['sub'],
   profile: ['name', 'nickname', 'picture'],
+  email: ['email', 'email_verified'],
+  phone: ['phone_number', 'phone_number_verified'],
   wechat: ['wechat_unionid', 'wechat_openid'],
   wecom: ['wecom_corpid', 'wecom_userid'],
 };
@@ -34,9 +38,9 @@ const CLAIMS: Readonly<Record<string, readonly string[]>> = {
 /** How the consent page names each claim; the page lists items in this order. */
 const CONSENT_OF_CLAIM: Readonly<Record<string, ConsentItem>> = {
   sub: 'account', name: 'nickname', nickname: 'nickname', picture: 'picture', wechat_unionid: 'unionid', wechat_openid: 'openid',
-  wecom_corpid: 'wecom', wecom_userid: 'wecom',
+  wecom_corpid: 'wecom', wecom_userid: 'wecom', email: 'email', email_verified: 'email', phone_number: 'phone', phone_number_verified: 'phone',
 };
-const CONSENT_ORDER: readonly ConsentItem[] = ['account', 'nickname', 'picture', 'unionid', 'openid', 'wecom', 'offline'];
+const CONSENT_ORDER: readonly ConsentItem[] = ['account', 'nickname', 'picture', 'email', 'phone', 'unionid', 'openid', 'wecom', 'offline'];
 
 /** The claims a `claims` request parameter asks for (OIDC Core 5.5), from its JSON text. */
 function claimsParameterNames(parameter: unknown): string[] {
@@ -107,9 +111,14 @@ async function loginApp(ctx: KoaContextWithOIDC, token: unknown): Promise<AppId 
 
 function accountClaims(account: Account, sub: string, app: AppId | undefined): Record<string, unknown> {
   const { nickname, picture } = account.profile;
+  const { email, phone } = account.contacts ?? {};
   // A WeCom member's account holds that one identity: WeCom gives no unionid to link it with another.
   const member = account.identities.map(weComMemberOf).find((found) => found !== undefined);
   return {
+    email: email?.value,
+    email_verified: email?.verified,
+    phone_number: phone?.value,
+    phone_number_verified: phone?.verified,
     wecom_corpid: member?.corpid,
     wecom_userid: member?.userid,
     sub,

@@ -13,7 +13,7 @@ import type { ErrorPageKind } from '../pages/error-pages.ts';
 import type { WeChatError } from '../wechat/errors.ts';
 import type { WeChatUser } from '../wechat/types.ts';
 import type { Attempt } from './attempts.ts';
-import { accountCovers } from '../upstreams/choose.ts';
+import { accountCovers, contactsCover } from '../upstreams/choose.ts';
 import { failureOf } from '../wechat/failures.ts';
 
 /** A rejected code gets one fresh authorization: WeChat sometimes spends a code twice. */
@@ -31,7 +31,7 @@ export interface CallbackFacts {
   readonly attempt: Attempt;
   readonly app: ConfiguredApp | ConfiguredWeComApp;
   readonly result: UpstreamResult;
-  /** The account of WeChat's (appid, openid), looked up when only snsapi_base was asked. */
+  /** The account of WeChat's (appid, openid), or of WeCom's member, looked up when only snsapi_base was asked. */
   readonly account: Account | undefined;
   readonly scopes: ReadonlySet<string>;
 }
@@ -99,10 +99,21 @@ function onUser(user: WeChatUser, { attempt, account, scopes }: CallbackFacts): 
   return { type: 'again', attempt: { ...attempt, scope: 'snsapi_userinfo', silent: false } };
 }
 
-/** WeCom vouched for somebody: a member logs in; anybody else only where the app allows it. */
-function onMember(person: WeComPerson, { app }: CallbackFacts): Outcome {
+/**
+ * WeCom vouched for somebody: a member logs in; anybody else only where the app allows it.
+ * Inside the WeCom client, a member whose account lacks the email or mobile asked for is
+ * asked once (snsapi_privateinfo, WeCom's consent page) where the app may; a silent login
+ * cannot show that page (login_required, as for WeChat's profile).
+ */
+function onMember(person: WeComPerson, { app, attempt, account, scopes }: CallbackFacts): Outcome {
   if (person.type === 'non-member' && !(app.kind === 'wecom' && app.allowNonMembers)) {
     return { type: 'page', page: 'not_member', status: 403, retry: false, metric: 'refused', note: { level: 'info', msg: 'WeCom named somebody who is not a member of the company: refused (allow_non_members is off)' } };
+  }
+  const { wecom } = attempt;
+  const mayAsk = person.type === 'member' && app.kind === 'wecom' && app.scope === 'snsapi_privateinfo' && wecom?.inClient === true && wecom.privateinfo !== true;
+  if (mayAsk && !contactsCover(account, scopes)) {
+    if (attempt.silent) return LOGIN_REQUIRED;
+    return { type: 'again', attempt: { ...attempt, silent: false, wecom: { ...wecom, privateinfo: true } } };
   }
   return { type: 'login', user: person, metric: 'success', note: { level: 'info', msg: 'login succeeded' } };
 }

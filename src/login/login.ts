@@ -65,7 +65,7 @@ function toWeChat(parts: LoginParts, attempt: Attempt, state: string, lang: Lang
   if (wecom) {
     const app = parts.wecomApps.find((candidate) => candidate.id === wecom.app);
     if (!app) return { type: 'page', page: { kind: 'misconfigured', status: 503 } };
-    return parts.upstreams.wecom.authorize(app, { redirectUri, state, lang: lang === 'en' ? 'en' : 'zh', inClient: wecom.inClient });
+    return parts.upstreams.wecom.authorize(app, { redirectUri, state, lang: lang === 'en' ? 'en' : 'zh', inClient: wecom.inClient, privateinfo: wecom.privateinfo === true });
   }
   const app = parts.apps.find((candidate) => candidate.appid === attempt.appid);
   if (!app || channel === 'wecom') return { type: 'page', page: { kind: 'misconfigured', status: 503 } };

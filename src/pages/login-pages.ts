@@ -223,7 +223,7 @@ setTimeout(poll,2000);},function(){setTimeout(poll,4000);});}setTimeout(poll,200
 }
 
 /** What a client will receive, in the words the consent page uses. */
-export type ConsentItem = 'account' | 'nickname' | 'picture' | 'unionid' | 'openid' | 'wecom' | 'offline';
+export type ConsentItem = 'account' | 'nickname' | 'picture' | 'email' | 'phone' | 'unionid' | 'openid' | 'wecom' | 'offline';
 
 export interface ConsentData {
   readonly app: AppOnPage;

@@ -1,13 +1,18 @@
 // How the admin API, the accounts CLI and the export show an account and what is held
 // for it, and find one by key: the same JSON whichever way it is asked for.
 
-import { weComIdentity, weComMemberOf, type Account, type Identity } from '../accounts/account.ts';
+import { weComIdentity, weComMemberOf, type Account, type Contact, type Identity } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Held } from '../oidc/account-records.ts';
 import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
 import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+const contactView = (contact: Contact | undefined) =>
+  contact ? { value: contact.value, verified: contact.verified, source: contact.source, at: iso(contact.at) } : null;
 
 /** The account as the admin API shows it: identities with the app id they belong to (a WeCom member's with its company and userid). */
 export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
@@ -22,6 +27,11 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
     unionid: account.unionid ?? null,
     identities: account.identities.map(identity),
     profile: { nickname: account.profile.nickname ?? null, picture: account.profile.picture ?? null },
+    // Contact details with where and when they were given: what the phone and email claims say.
+    contacts: {
+      phone: contactView(account.contacts?.phone),
+      email: contactView(account.contacts?.email),
+    },
     created_at: new Date(account.createdAt).toISOString(),
     updated_at: new Date(account.updatedAt).toISOString(),
     last_login: lastLogin ? { at: new Date(lastLogin.at).toISOString(), app: appOf(lastLogin.appid), appid: lastLogin.appid, client: lastLogin.client ?? null } : null,
@@ -31,7 +41,6 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
   };
 }
 
-const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
 /** The person's sessions and the relying parties' grants, as the export shows them. */
 export function heldView(held: Held) {

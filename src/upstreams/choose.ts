@@ -100,8 +100,7 @@ export type WeComChoice<WeCom> =
   | { readonly type: 'pick'; readonly app: WeCom };
 
 /**
- * The way in for a client that may offer WeCom: inside the WeCom client, WeCom (silent
- * only for snsapi_base); inside WeChat, WeChat; elsewhere what the person picked, else the
+ * The way in for a client that may offer WeCom: inside the WeCom client, WeCom; inside WeChat, WeChat; elsewhere what the person picked, else the
  * one that can serve this browser, else a page to pick.
  */
 export function chooseWithWeCom<App extends WeChatApp, WeCom extends { readonly scope: string }>(
@@ -110,7 +109,8 @@ export function chooseWithWeCom<App extends WeChatApp, WeCom extends { readonly 
   const wechat = chooseUpstream(input);
   const { app } = wecom;
   if (!app) return wechat;
-  if (wecom.inWeCom) return input.silent && app.scope !== 'snsapi_base' ? { type: 'login-required' } : { type: 'wecom', app, inClient: true };
+  // Always silent first (snsapi_base): WeCom's consent page only once the account turns out to lack what is asked (decide.ts).
+  if (wecom.inWeCom) return { type: 'wecom', app, inClient: true };
   if (input.silent || input.browser === 'wechat') return wechat;
   if (wecom.picked === 'wecom' || wechat.type === 'none') return { type: 'wecom', app, inClient: false };
   return wecom.picked === 'wechat' || input.wantsQr || input.wantsFollow ? wechat : { type: 'pick', app };
@@ -127,4 +127,12 @@ export function accountCovers(account: Account | undefined, scopes: ReadonlySet<
   if (!needsProfile && !needsUnionid) return true;
   if (!account) return false;
   return (!needsProfile || Boolean(account.profile.nickname)) && (!needsUnionid || account.unionid !== undefined);
+}
+
+/**
+ * Whether an account already has the contact details the request asks for (`email`,
+ * `phone`), so that a WeCom login need not ask the member again (snsapi_privateinfo).
+ */
+export function contactsCover(account: Account | undefined, scopes: ReadonlySet<string>): boolean {
+  return (!scopes.has('email') || account?.contacts?.email !== undefined) && (!scopes.has('phone') || account?.contacts?.phone !== undefined);
 }

@@ -249,6 +249,20 @@ test.serial('consent lists everything the client will receive, also what it aske
   await context.close();
 });
 
+test.serial('consent names the email and phone scopes in plain words (OIDC Core 5.4)', async (t) => {
+  const { createRp } = await import('../helpers/rp.ts');
+  const third = await createRp(e2e.broker.issuer, e2e.rpServer, 'third-party');
+  const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
+  try {
+    await page.goto((await third.start({ redirect_uri: e2e.rpServer.callback, scope: 'openid email phone' })).url);
+    await page.getByRole('button', { name: /Alice/ }).click();
+    await page.getByRole('button', { name: 'Allow' }).waitFor();
+    t.deepEqual(await page.locator('li').allInnerTexts(), ['an identifier of your account', 'your email address', 'your phone number']);
+  } finally {
+    await context.close();
+  }
+});
+
 test.serial('the silent-login marker cannot be set from outside: not by query on any path, nor by a pushed authorization request', async (t) => {
   const attempts: Array<[string, () => Promise<string>]> = [
     ['GET /auth', async () => (await e2e.rp.start({ wechat_silent: '1' })).url],

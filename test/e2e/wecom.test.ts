@@ -14,7 +14,7 @@ import { randomCorp } from '../../src/simulator/wecom-corp.ts';
 import { MessageCrypto } from '../../src/wechat/message-crypto.ts';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
-import { createRp } from '../helpers/rp.ts';
+import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { addCallbackHost, deliverTwice, injectFaults, setPhoneUser, simApp, simCalls, weComControl } from '../helpers/simulator.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -34,7 +34,10 @@ test.before(async () => {
   const dir = tempDir('broker-wecom');
   const appsFile = join(dir, 'apps.json');
   writeFileSync(appsFile, JSON.stringify([
-    { id: 'staff', kind: 'wecom', corpid: corp.corpid, agentid: corp.agentid, secret_env: 'STAFF_SECRET', name: '员工门户', token_env: 'STAFF_TOKEN', aes_key_env: 'STAFF_AES_KEY' },
+    {
+      id: 'staff', kind: 'wecom', corpid: corp.corpid, agentid: corp.agentid, secret_env: 'STAFF_SECRET', name: '员工门户', token_env: 'STAFF_TOKEN', aes_key_env: 'STAFF_AES_KEY',
+      scope: 'snsapi_privateinfo',
+    },
     { id: 'web', kind: 'open', appid: web.appid, secret_env: 'WEB_SECRET' },
   ]));
   broker = await startBroker({
@@ -114,6 +117,54 @@ test.serial('WeCom delivers the callback twice, inside the client and from the d
   }
 });
 
+test.serial('snsapi_privateinfo: a login asking for email and phone shows WeCom\'s consent page once; the claims come unverified; the next login is silent, a desktop login gets them too', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const privateinfo = async () => (await simCalls(simulator.url)).filter((call) => call.path === '/connect/oauth2/authorize' && call.scope === 'snsapi_privateinfo').length;
+  const asked = await privateinfo();
+  const inClient = await newPerson(browser, 'wecom');
+  const desktop = await newPerson(browser, 'desktop');
+  try {
+    await setPhoneUser(inClient.context, simulator.url, 'alice');
+    const first = await rp.start({ scope: 'openid email phone' });
+    await inClient.page.goto(first.url);
+    await inClient.page.getByRole('button', { name: /同意 · 王小爱/ }).click();
+    const tokens = await rp.finish(await rp.landed(inClient.page), first.check);
+    const contacts = { email: 'xiaoai.wang@example.com', email_verified: false, phone_number: '+8613800138000', phone_number_verified: false };
+    t.like(await userinfoOf(rp, tokens), contacts);
+    t.is(await privateinfo() - asked, 1);
+
+    const second = await rp.start({ scope: 'openid email phone' });
+    await inClient.page.goto(second.url);
+    t.like(await userinfoOf(rp, await rp.finish(await rp.landed(inClient.page), second.check)), contacts);
+    t.is(await privateinfo() - asked, 1, 'the account has both now: no consent page again');
+
+    const third = await rp.start({ scope: 'openid email phone' });
+    await desktop.page.goto(third.url);
+    await desktop.page.getByRole('link', { name: /企业微信登录/ }).click();
+    await desktop.page.frameLocator('#ww_login iframe').getByRole('button', { name: /扫码登录 · 王小爱/ }).click();
+    t.like(await userinfoOf(rp, await rp.finish(await rp.landed(desktop.page), third.check)), contacts, 'what the member gave inside WeCom');
+  } finally {
+    await Promise.all([inClient.context.close(), desktop.context.close()]);
+  }
+});
+
+test.serial('snsapi_privateinfo refused on WeCom\'s consent page: access_denied at the app; with prompt=none: login_required and no page', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer);
+  const { context, page } = await newPerson(browser, 'wecom');
+  try {
+    await setPhoneUser(context, simulator.url, 'bob');
+    const refused = await rp.start({ scope: 'openid email' });
+    await page.goto(refused.url);
+    await page.getByRole('button', { name: '拒绝' }).click();
+    t.is((await rp.landed(page)).searchParams.get('error'), 'access_denied');
+    const silent = await rp.start({ scope: 'openid email', prompt: 'none' });
+    await page.goto(silent.url);
+    t.is((await rp.landed(page)).searchParams.get('error'), 'login_required');
+  } finally {
+    await context.close();
+  }
+});
+
 test.serial('a desktop offers WeCom and WeChat side by side; WeChat leads to its QR login', async (t) => {
   const rp = await createRp(broker.issuer, rpServer);
   const { context, page } = await newPerson(browser, 'desktop', 'en');
@@ -173,10 +224,11 @@ test.serial('somebody who is not a member of the company: a plain page, no login
   }
 });
 
-test.serial('discovery names the wecom scope, its claims and the WeCom app\'s acr', async (t) => {
+test.serial('discovery names the wecom, email and phone scopes, their claims and the WeCom app\'s acr', async (t) => {
   const discovery = await (await fetch(`${broker.issuer}/.well-known/openid-configuration`)).json() as Record<string, string[]>;
   t.true(discovery.scopes_supported!.includes('wecom'));
-  t.true(['wecom_corpid', 'wecom_userid'].every((claim) => discovery.claims_supported!.includes(claim)));
+  t.true(['wecom_corpid', 'wecom_userid', 'email', 'email_verified', 'phone_number', 'phone_number_verified'].every((claim) => discovery.claims_supported!.includes(claim)));
+  t.true(['email', 'phone'].every((scope) => discovery.scopes_supported!.includes(scope)));
   t.true(discovery.acr_values_supported!.includes(`urn:wecom:app:${corp.corpid}:${corp.agentid}`));
 });
 
@@ -213,7 +265,7 @@ test.serial('WeCom refuses the server\'s IP (60020): the misconfigured page, and
   }
 });
 
-test.serial('the admin API finds a WeCom member by wecom_corpid and wecom_userid, and shows the identity as one', async (t) => {
+test.serial('the admin API finds a WeCom member by wecom_corpid and wecom_userid, and shows the identity as one, with the contact details and their source', async (t) => {
   const rp = await createRp(broker.issuer, rpServer);
   const { context, page } = await newPerson(browser, 'wecom');
   await setPhoneUser(context, simulator.url, 'bob');
@@ -229,6 +281,12 @@ test.serial('the admin API finds a WeCom member by wecom_corpid and wecom_userid
   t.like(await found.json(), { sub, unionid: null, identities: [{ wecom_corpid: corp.corpid, wecom_userid: 'bob.li' }] });
   t.is((await lookup(`wecom_corpid=${corp.corpid}&wecom_userid=nobody`)).status, 404);
   t.is((await lookup(`wecom_corpid=not-a-corpid&wecom_userid=bob.li`)).status, 400);
+  // Alice gave her email and mobile on WeCom's consent page (the privateinfo test above).
+  const alice = await (await lookup(`wecom_corpid=${corp.corpid}&wecom_userid=WangXiaoAi`)).json() as { contacts: Record<string, { at: string }> };
+  t.like(alice.contacts, {
+    phone: { value: '+8613800138000', verified: false, source: `wecom:${corp.corpid}` }, email: { value: 'xiaoai.wang@example.com', verified: false, source: `wecom:${corp.corpid}` },
+  });
+  t.false(Number.isNaN(Date.parse(alice.contacts.phone!.at)), 'with the time it was given');
 });
 
 /** Logs `user` in inside the WeCom client: the ID token's claims and the userinfo. */
@@ -271,3 +329,8 @@ test.serial('WeCom\'s URL check is answered with the decrypted echostr; a push w
   t.is(push.status, 400);
   t.is((await fetch(`${broker.issuer}/wecom/nobody/events`)).status, 404);
 });
+
+/** The userinfo for the tokens the relying party `rp` got. */
+async function userinfoOf(rp: Rp, tokens: Awaited<ReturnType<Rp['finish']>>) {
+  return fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub);
+}

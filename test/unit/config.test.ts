@@ -263,7 +263,7 @@ test('the apps file: each mistake is one line naming the app and the field; both
   await failsWith(t, apps([{ id: 'x', kind: 'mp', appid: 'wx1', secret_env: 'S' }], { WECHAT_MP_APPID: 'wx2', WECHAT_MP_SECRET: 'a'.repeat(32), S: 'b'.repeat(32) }), /^WECHAT_APPS_FILE$/, /set either WECHAT_APPS_FILE or WECHAT_MP_\*/);
 });
 
-test('a WeCom app in the apps file: corpid, agentid, its Secret, snsapi_base, members only unless said; each mistake named', async (t) => {
+test('a WeCom app in the apps file: corpid, agentid, its Secret, snsapi_base or snsapi_privateinfo, members only unless said; each mistake named', async (t) => {
   const apps = (entries: unknown[]) => ({ WECHAT_APPS_FILE: file(`apps-${Math.random()}.json`, entries), S: 'b'.repeat(32), W: 'Ab3_-'.repeat(8) + 'xyz' });
   const staff = { id: 'staff', kind: 'wecom', corpid: 'ww1234567890abcdef', agentid: 1000002, secret_env: 'W', name: '员工门户' };
   const config = await loadConfig(apps([{ id: 'web', kind: 'open', appid: 'wx1234567890abcdef', secret_env: 'S' }, staff]));
@@ -274,12 +274,12 @@ test('a WeCom app in the apps file: corpid, agentid, its Secret, snsapi_base, me
   t.deepEqual(config.apps.map((app) => app.id), ['web'], 'a WeCom app is not a WeChat app');
   t.is(config.simulator, undefined, 'a WeCom app alone switches the simulator off');
   t.like((await loadConfig(apps([{ ...staff, scope: 'snsapi_base', allow_non_members: true }]))).wecomApps[0], { scope: 'snsapi_base', allowNonMembers: true });
+  t.like((await loadConfig(apps([{ ...staff, scope: 'snsapi_privateinfo' }]))).wecomApps[0], { scope: 'snsapi_privateinfo' });
   t.deepEqual((await loadConfig({ ...apps([{ ...staff, token_env: 'T', aes_key_env: 'K' }]), T: 'token123', K: 'a'.repeat(43) })).wecomApps[0]?.messageKeys, { token: 'token123', aesKey: 'a'.repeat(43) });
   const cases: Array<[unknown, RegExp]> = [
     [{ ...staff, corpid: 'wx1' }, /app staff: corpid is not a WeCom corpid/],
     [{ ...staff, agentid: 'main' }, /app staff: agentid must be the app's AgentId/],
-    [{ ...staff, scope: 'snsapi_userinfo' }, /app staff: scope must be snsapi_base/],
-    [{ ...staff, scope: 'snsapi_privateinfo' }, /app staff: scope must be snsapi_base \(snsapi_privateinfo is not supported yet/],
+    [{ ...staff, scope: 'snsapi_userinfo' }, /app staff: scope must be snsapi_base or snsapi_privateinfo/],
     [{ ...staff, appid: 'wx1234567890abcdef' }, /app staff: .*appid/],
     [{ ...staff, secret_env: 'NOT_SET' }, /app staff: secret_env names NOT_SET, which is not set/],
     [{ ...staff, allow_non_members: 'yes' }, /app staff: allow_non_members must be true or false/],

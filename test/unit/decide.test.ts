@@ -131,3 +131,20 @@ test('WeCom: a member logs in; somebody who is not one gets the not-a-member pag
   t.like(range, { type: 'rp-error', error: { error: 'access_denied', error_description: 'the member is outside the app\'s visible range in WeCom' } });
   t.regex(noteOf(range), /visible range \(可见范围\) of WeCom app staff/);
 });
+
+test('WeCom privateinfo: a member whose account lacks the email or phone asked for is asked once, in the client only, never silently', (t) => {
+  const member = { type: 'member', person: { corpid: staff.corpid, type: 'member', userid: 'zhangsan' as WeComUserId } } as const;
+  const asking = { ...staff, scope: 'snsapi_privateinfo' } as const;
+  const scopes = new Set(['openid', 'email', 'phone']);
+  const contact = { verified: false, source: 'wecom:x', at: 1 };
+  t.deepEqual(decide(facts({ app: asking, attempt: wecomAttempt, result: member, scopes })),
+    { type: 'again', attempt: { ...wecomAttempt, wecom: { app: 'staff', inClient: true, privateinfo: true } } }, 'the consent page next');
+  const asked = { ...wecomAttempt, wecom: { app: 'staff', inClient: true, privateinfo: true } };
+  t.is(decide(facts({ app: asking, attempt: asked, result: member, scopes })).type, 'login', 'asked once: the login goes on with what WeCom gave');
+  const covered = account({ contacts: { email: { value: 'z@example.com', ...contact }, phone: { value: '+8613800138000', ...contact } } });
+  t.is(decide(facts({ app: asking, attempt: wecomAttempt, result: member, scopes, account: covered })).type, 'login', 'the account has both');
+  t.like(decide(facts({ app: asking, attempt: { ...wecomAttempt, silent: true }, result: member, scopes })), { type: 'rp-error', error: { error: 'login_required' } });
+  t.is(decide(facts({ app: staff, attempt: wecomAttempt, result: member, scopes })).type, 'login', 'an snsapi_base app never asks');
+  t.is(decide(facts({ app: asking, attempt: { ...wecomAttempt, wecom: { app: 'staff', inClient: false } }, result: member, scopes })).type, 'login', 'WeCom\'s SSO page has no privateinfo');
+  t.is(decide(facts({ app: asking, attempt: wecomAttempt, result: member })).type, 'login', 'neither email nor phone asked');
+});

@@ -21,14 +21,15 @@ test('User-Agents: WeChat (phone and desktop clients), WeCom, phones, desktops',
   t.is(browserKind(undefined), 'desktop');
 });
 
-test('WeCom beside WeChat: in the WeCom client WeCom (silent for snsapi_base only), in WeChat WeChat, elsewhere what the person picks', (t) => {
+test('WeCom beside WeChat: in the WeCom client WeCom (silent first, whatever the app may ask later), in WeChat WeChat, elsewhere what the person picks', (t) => {
   const staff = { scope: 'snsapi_base' };
   const wecom = (over: object = {}) => ({ app: staff, inWeCom: false, picked: undefined, ...over });
   t.true(isWeComClient('Mozilla/5.0 (Linux; Android 14) Mobile MicroMessenger/8.0 wxwork/4.1'));
   t.false(isWeComClient('Mozilla/5.0 (iPhone) Mobile/15E148 MicroMessenger/8.0.50 NetType/WIFI'));
   t.deepEqual(chooseWithWeCom(input({ browser: 'mobile' }), wecom({ inWeCom: true })), { type: 'wecom', app: staff, inClient: true });
   t.deepEqual(chooseWithWeCom(input({ browser: 'mobile', silent: true }), wecom({ inWeCom: true })), { type: 'wecom', app: staff, inClient: true });
-  t.deepEqual(chooseWithWeCom(input({ silent: true }), wecom({ inWeCom: true, app: { scope: 'snsapi_privateinfo' } })), { type: 'login-required' });
+  const privateinfo = { scope: 'snsapi_privateinfo' };
+  t.deepEqual(chooseWithWeCom(input({ silent: true }), wecom({ inWeCom: true, app: privateinfo })), { type: 'wecom', app: privateinfo, inClient: true });
   t.deepEqual(chooseWithWeCom(input({ browser: 'wechat' }), wecom()), { type: 'web', app: mp });
   t.deepEqual(chooseWithWeCom(input({}), wecom()), { type: 'pick', app: staff });
   t.deepEqual(chooseWithWeCom(input({ browser: 'mobile' }), wecom()), { type: 'pick', app: staff });

@@ -146,6 +146,20 @@ test.serial('the way in: a member with their name, somebody else with the compan
   t.is(await tokenCalls() - before, 1, 'one gettoken for the three logins');
 });
 
+test.serial('the way in, snsapi_privateinfo: the email and mobile the member consented to, the mobile as E.164; a ticket WeCom refuses leaves them out and the login goes on', async (t) => {
+  t.like(await login.complete(CONFIGURED, await code('alice', 'snsapi_privateinfo')), {
+    type: 'member', userid: 'WangXiaoAi', detail: { email: 'xiaoai.wang@example.com', mobile: '+8613800138000' },
+  });
+  t.like(await login.complete(CONFIGURED, await code('bob', 'snsapi_privateinfo')), { detail: { email: 'bob.li@example.com', mobile: '+85291234567' } });
+  t.false('detail' in await login.complete(CONFIGURED, await code('alice')), 'snsapi_base: no ticket, no details');
+  await injectFaults(sim.url, '/cgi-bin/auth/getuserdetail', ['errcode:84015']);
+  const stale = await login.complete(CONFIGURED, await code('alice', 'snsapi_privateinfo'));
+  t.like(stale, { type: 'member', userid: 'WangXiaoAi', name: '王小爱' });
+  t.false('detail' in stale);
+  t.regex(logged, /WeCom refused the member's user ticket \(auth\/getuserdetail\): the login goes on without their email and mobile/);
+  t.notRegex(logged, /user_ticket|xiaoai\.wang@example\.com|13800138000/, 'neither the ticket nor the details are logged');
+});
+
 test.serial('the way in: a token WeCom refuses is renewed once and the code is redeemed once; outside the visible range the login goes on without a name', async (t) => {
   await login.complete(CONFIGURED, await code('alice'));
   await control('expire-token', {});

@@ -9,9 +9,9 @@ import { LOCK_MODEL, WECHAT_TOKEN_SHARING, withWeChatToken } from '../../platfor
 import type { StorageAdapter } from '../../storage/adapter.ts';
 import { SharedTokens } from '../../storage/shared-tokens.ts';
 import type { ConfiguredWeComApp } from '../../wechat/apps.ts';
-import { WeChatOutsideRangeError } from '../../wechat/errors.ts';
+import { WeChatCodeRejectedError, WeChatOutsideRangeError } from '../../wechat/errors.ts';
 import {
-  wecomAuthorizeUrl, wecomSsoUrl, type CorpId, type WeComClient, type WeComOpenid, type WeComUserId,
+  wecomAuthorizeUrl, wecomSsoUrl, type CorpId, type WeComClient, type WeComMemberDetail, type WeComOpenid, type WeComUserId,
 } from '../../wechat/wecom.ts';
 import type { Logger } from '../../log.ts';
 import type { Upstream } from '../upstream.ts';
@@ -21,7 +21,7 @@ export const WECOM_TOKEN_MODEL = 'WeComToken';
 
 /** Who WeCom vouched for after one login, with what the app may know of them. */
 export type WeComPerson = { readonly corpid: CorpId } & (
-  | { readonly type: 'member'; readonly userid: WeComUserId; readonly name?: string | undefined }
+  | { readonly type: 'member'; readonly userid: WeComUserId; readonly name?: string | undefined; readonly detail?: WeComMemberDetail }
   | { readonly type: 'non-member'; readonly openid: WeComOpenid }
 );
 
@@ -47,6 +47,8 @@ export interface WeComAuthorizeRequest {
   readonly lang: 'zh' | 'en';
   /** Inside the WeCom client (web authorization), else a desktop browser (SSO page). */
   readonly inClient: boolean;
+  /** In the client, ask for the member's email and mobile (snsapi_privateinfo: WeCom's consent page); the app must allow it. */
+  readonly privateinfo: boolean;
 }
 
 /** The evidence is the code at the broker's callback. */
@@ -84,20 +86,30 @@ export class WeComLogin implements Upstream<string, ConfiguredWeComApp, WeComPer
   #url(app: ConfiguredWeComApp, request: WeComAuthorizeRequest): string {
     const { redirectUri, state } = request;
     return request.inClient
-      ? wecomAuthorizeUrl(this.#parts.connectUrl, { app, redirectUri, state, scope: app.scope })
+      ? wecomAuthorizeUrl(this.#parts.connectUrl, { app, redirectUri, state, scope: request.privateinfo && app.scope === 'snsapi_privateinfo' ? 'snsapi_privateinfo' : 'snsapi_base' })
       : wecomSsoUrl(this.#parts.loginUrl, { app, redirectUri, state, lang: request.lang });
   }
 
   /**
-   * The code → the person. The code is spent by the first call alone, so each call has its
-   * own token retry: a refused token after the code was redeemed never redeems it twice.
+   * The code → the person, with the email and mobile they consented to (privateinfo). The
+   * code is spent by the first call alone, so each call has its own token retry: a refused
+   * token after the code was redeemed never redeems it twice.
    */
   async complete(app: ConfiguredWeComApp, code: string): Promise<WeComPerson> {
     const { wecom } = this.#parts;
     const visitor = await this.#withToken(app, (token) => wecom.visitor(token, code));
     if (visitor.type === 'non-member') return { corpid: app.corpid, ...visitor };
     const name = await this.#withToken(app, (token) => wecom.memberName(token, visitor.userid)).catch(outsideRange);
-    return { corpid: app.corpid, type: 'member', userid: visitor.userid, name };
+    const { userTicket } = visitor;
+    const detail = userTicket === undefined ? undefined : await this.#withToken(app, (token) => wecom.memberDetail(token, userTicket)).catch((error: unknown) => this.#noDetail(app, error));
+    return { corpid: app.corpid, type: 'member', userid: visitor.userid, name, ...(detail ? { detail } : {}) };
+  }
+
+  /** A user ticket WeCom no longer takes (84014, 84015): the member logs in, without the details this time. */
+  #noDetail(app: ConfiguredWeComApp, error: unknown): undefined {
+    if (!(error instanceof WeChatCodeRejectedError)) throw error;
+    this.#parts.log.warn({ app: app.id, errcode: error.errcode, rid: error.requestId }, 'WeCom refused the member\'s user ticket (auth/getuserdetail): the login goes on without their email and mobile');
+    return undefined;
   }
 
   #withToken<T>(app: ConfiguredWeComApp, call: (token: string) => Promise<T>): Promise<T> {
