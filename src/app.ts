@@ -28,6 +28,8 @@ import { wecomEventRoutes } from './upstreams/wecom/wecom-events.ts';
 import { FollowScenes } from './upstreams/wechat-follow/follow-scenes.ts';
 import { PlatformPushes } from './platforms/pushes.ts';
 import { loginRoutes } from './login/routes.ts';
+import { phoneNumberRoutes } from './login/phone-number.ts';
+import { PHONE_HOLDER_MODEL, PhoneHolders } from './accounts/phone-holders.ts';
 import { SilentLogins } from './login/silent.ts';
 import { anonymousLogout } from './oidc/anonymous-logout.ts';
 import { Interactions } from './oidc/interactions.ts';
@@ -131,6 +133,10 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
     ...weChatPushRoutes(config, shared, login),
     loginRoutes(login),
     adminRoutes({ provider, accounts: stores.accounts, personalData, apps: config.apps, log: shared.log, metrics }),
+    phoneNumberRoutes({
+      provider, apps: config.apps, phones: shared.upstreams.phoneNumbers, linker: login.linker,
+      holders: new PhoneHolders(stores.durable.adapter(PHONE_HOLDER_MODEL)), log: shared.log, metrics,
+    }),
     accountPageRoutes({
       provider, personalData, apps: config.apps, issuer: config.issuer,
       describe: (scope) => consentItems(new Set(scope.split(' '))),

@@ -3,6 +3,7 @@
 // on the stores of a broker that may be down, with the same erasure, unlink and export.
 
 import { AccountLinker } from './accounts/linking.ts';
+import { PHONE_HOLDER_MODEL, PhoneHolders } from './accounts/phone-holders.ts';
 import { ADMIN_SCOPES } from './admin/auth.ts';
 import { accountPageClient } from './account-page/client.ts';
 import type { Config } from './config/config.ts';
@@ -34,7 +35,8 @@ export async function providerFor(config: RunningConfig, stores: Stores, parts: 
     notices: parts.notices,
   });
   const records = new AccountRecords(provider, stores.protocol, parts.notices);
-  return { provider, personalData: new PersonalData({ linker: parts.linker, records, apps: config.apps, log: parts.log }) };
+  const holders = new PhoneHolders(stores.durable.adapter(PHONE_HOLDER_MODEL));
+  return { provider, personalData: new PersonalData({ linker: parts.linker, records, holders, apps: config.apps, log: parts.log }) };
 }
 
 /**

@@ -10,7 +10,7 @@
 
 import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Account, AccountId, ContactKind, Contacts, Identity, LastLogin, LoginFacts } from './account.ts';
+import type { Account, AccountId, Contact, ContactKind, Contacts, Identity, LastLogin, LoginFacts } from './account.ts';
 import { sameIdentity } from './account.ts';
 import { AccountConflictError, IdentityConflictError, UnlinkRefusedError, type AccountStore } from './store.ts';
 
@@ -83,6 +83,22 @@ export class AccountLinker {
       const renamed: Account = { ...base, identities: base.identities.filter((known) => !sameIdentity(known, from)), updatedAt: later(base, this.#now()) };
       await this.#store.unlink(renamed, base.updatedAt, from);
       return renamed;
+    });
+  }
+
+  /**
+   * Gives the account of `id` a contact detail outside a login (a mini program's phone
+   * number), stamped now; the account as written, or undefined when there is none. Never
+   * a linking key: whoever else has the same value keeps it.
+   */
+  recordContact(id: AccountId, kind: ContactKind, contact: Omit<Contact, 'at'>): Promise<Account | undefined> {
+    return this.#retrying(async () => {
+      const account = await this.#store.findById(id);
+      if (!account) return undefined;
+      const now = this.#now();
+      const updated: Account = { ...account, contacts: { ...account.contacts, [kind]: { ...contact, at: now } }, updatedAt: later(account, now) };
+      await this.#store.update(updated, account.updatedAt);
+      return updated;
     });
   }
 

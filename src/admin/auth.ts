@@ -2,11 +2,12 @@
 // the client_credentials grant (no other kind of admin secret exists), with the scope the
 // action needs both in the token and in the client's registered `scope` (so a client
 // registered without `scope` gets nothing here, whatever it asked for). A token of a
-// person's login is refused. Errors follow RFC 6750 3: 401 invalid_token, 403
-// insufficient_scope, each with its WWW-Authenticate header.
+// person's login is refused. Errors follow RFC 6750 3 (oidc/bearer.ts): 401 (invalid_token,
+// or no error code without a token), 403 insufficient_scope, each with its WWW-Authenticate header.
 
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import { bearerToken, missingOrInvalid, refuseBearer, type BearerRefusal } from '../oidc/bearer.ts';
 
 export const ACCOUNTS_READ = 'accounts:read';
 export const ACCOUNTS_WRITE = 'accounts:write';
@@ -14,15 +15,12 @@ export const ADMIN_SCOPES = [ACCOUNTS_READ, ACCOUNTS_WRITE] as const;
 export type AdminScope = (typeof ADMIN_SCOPES)[number];
 
 /** The calling client, or the RFC 6750 refusal (with the client when the token named one, for the audit). */
-export type Caller = { readonly client: string }
-  | { readonly status: 401 | 403; readonly error: 'invalid_token' | 'insufficient_scope'; readonly scope?: AdminScope; readonly refusedClient?: string };
-
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]{16,512}=*)$/;
+export type Caller = { readonly client: string } | (BearerRefusal & { readonly refusedClient?: string });
 
 export async function caller(ctx: Context, provider: Provider, needed: AdminScope): Promise<Caller> {
-  const value = BEARER.exec(ctx.get('authorization'))?.[1];
+  const value = bearerToken(ctx);
   const token = value ? await provider.ClientCredentials.find(value) : undefined;
-  if (!token?.clientId || token.isExpired) return { status: 401, error: 'invalid_token' };
+  if (!token?.clientId || token.isExpired) return missingOrInvalid(ctx);
   const client = await provider.Client.find(token.clientId);
   if (!client) return { status: 401, error: 'invalid_token' };
   const granted = new Set(String(token.scope ?? '').split(' '));
@@ -32,8 +30,6 @@ export async function caller(ctx: Context, provider: Provider, needed: AdminScop
 }
 
 /** Answers a refusal as RFC 6750 3 says. */
-export function refuse(ctx: Context, refusal: Exclude<Caller, { client: string }>): void {
-  ctx.status = refusal.status;
-  ctx.set('www-authenticate', `Bearer realm="admin", error="${refusal.error}"${refusal.scope ? `, scope="${refusal.scope}"` : ''}`);
-  ctx.body = { error: refusal.error };
+export function refuse(ctx: Context, refusal: BearerRefusal): void {
+  refuseBearer(ctx, 'admin', refusal);
 }

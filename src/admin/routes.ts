@@ -54,8 +54,9 @@ async function audited(ctx: Context, parts: AdminParts, action: Action, scope: A
   const who = await caller(ctx, parts.provider, scope);
   if (!('client' in who)) {
     const client = who.refusedClient ?? 'unknown';
-    parts.metrics.adminCall(client, action, who.error);
-    parts.log.warn({ admin: { client, action, target, outcome: who.error }, ip: ctx.ip }, 'admin call refused');
+    const outcome = who.error ?? 'no_token';
+    parts.metrics.adminCall(client, action, outcome);
+    parts.log.warn({ admin: { client, action, target, outcome }, ip: ctx.ip }, 'admin call refused');
     return refuse(ctx, who);
   }
   const { outcome, sub } = await run(who.client);

@@ -5,6 +5,7 @@
 //   broker_storage_operation_duration_seconds{store}, broker_storage_errors_total{store}
 //   broker_admin_calls_total{client,action,outcome}
 //   broker_follow_qr_codes_total{outcome}: follow-to-login QR codes created, shown again, or refused (the budget spent)
+//   broker_phone_numbers_total{outcome}: mini program phone codes redeemed (stored), refused, or failed at WeChat
 //   and prom-client's default process metrics.
 
 import Router from '@koa/router';
@@ -30,6 +31,7 @@ export class BrokerMetrics {
   readonly #adminCalls = new Counter({ name: 'broker_admin_calls_total', help: 'Admin API calls by calling client, action and outcome (the audit trail is the log)', labelNames: ['client', 'action', 'outcome'], registers: [this.registry] });
   readonly #logoutNotices = new Counter({ name: 'broker_backchannel_logouts_total', help: 'Back-channel logout deliveries by outcome (delivered; retrying after a failure; failed, given up)', labelNames: ['outcome'], registers: [this.registry] });
   readonly #followQr = new Counter({ name: 'broker_follow_qr_codes_total', help: 'Follow-to-login QR codes: created at WeChat, shown again on a reload, or refused because the per-minute budget was spent', labelNames: ['outcome'], registers: [this.registry] });
+  readonly #phoneNumbers = new Counter({ name: 'broker_phone_numbers_total', help: 'POST /account/phone: numbers stored, codes refused (used, expired, another app\'s or person\'s), WeChat unavailable or misconfigured', labelNames: ['outcome'], registers: [this.registry] });
   readonly #storageErrors = new Counter({ name: 'broker_storage_errors_total', help: 'Storage operations that failed or timed out', labelNames: ['store'], registers: [this.registry] });
 
   constructor() {
@@ -55,6 +57,10 @@ export class BrokerMetrics {
 
   followQr(outcome: 'created' | 'reused' | 'budget_spent'): void {
     this.#followQr.inc({ outcome });
+  }
+
+  phoneNumber(outcome: 'stored' | 'refused' | 'unavailable' | 'misconfigured'): void {
+    this.#phoneNumbers.inc({ outcome });
   }
 
   tokenIssued(grantType: string): void {

@@ -1,5 +1,5 @@
 // An Official Account's own access token, for follow-to-login's calls (parametric QR codes,
-// user/info). With its own secret: `/cgi-bin/stable_token`, which returns the token in
+// user/info), and a mini program's, for its phone numbers (the same kind of token). With its own secret: `/cgi-bin/stable_token`, which returns the token in
 // force and never invalidates the one the account's owner (or anyone else) uses. Through a
 // third-party platform: the authorizer token (`api_authorizer_token`), made from the
 // refresh token that the account's authorization gave (kept when WeChat reports the
@@ -51,7 +51,7 @@ export class OfficialAccountTokens {
   /** `call` with the account's token. */
   async withToken<T>(app: ConfiguredApp, call: (token: string) => Promise<T>): Promise<T> {
     return withWeChatToken(this.#tokens, app.id, () => this.#fetch(app), call, (error) => {
-      this.#parts.log.warn({ app: app.id, errcode: error.errcode, rid: error.requestId }, 'WeChat refused the Official Account access token: fetching it once more');
+      this.#parts.log.warn({ app: app.id, errcode: error.errcode, rid: error.requestId }, 'WeChat refused the account\'s access token: fetching it once more');
     });
   }
 
@@ -73,7 +73,7 @@ export class OfficialAccountTokens {
   async #fetch(app: ConfiguredApp): Promise<FreshToken> {
     if (app.secret !== undefined) {
       const fresh = await this.#parts.wechat.stableToken(app);
-      this.#parts.log.info({ app: app.id, expiresIn: fresh.expiresIn }, 'Official Account access token fetched (stable_token)');
+      this.#parts.log.info({ app: app.id, expiresIn: fresh.expiresIn }, 'account access token fetched (stable_token)');
       return { token: fresh.accessToken, expiresIn: fresh.expiresIn };
     }
     return this.#authorizerToken(app, app.via ?? '');

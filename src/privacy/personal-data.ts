@@ -7,6 +7,7 @@
 
 import { subsOf, type Account, type AccountId, type Identity } from '../accounts/account.ts';
 import type { AccountLinker } from '../accounts/linking.ts';
+import type { PhoneHolders } from '../accounts/phone-holders.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { AccountRecords, Held } from '../oidc/account-records.ts';
@@ -17,6 +18,8 @@ export type Requester = { readonly by: 'admin'; readonly client: string } | { re
 
 export interface PersonalDataParts {
   readonly linker: AccountLinker;
+  /** Which account a phone number was last given to: an erased account's goes with it. */
+  readonly holders: PhoneHolders;
   readonly records: AccountRecords;
   readonly apps: readonly ConfiguredApp[];
   readonly log: Logger;
@@ -58,6 +61,7 @@ export class PersonalData {
     // storage failure before its sessions went) is ended too: asking again finishes it.
     const held = await this.#parts.records.endAll(account ? subsOf(account) : [sub]);
     if (!account) return undefined;
+    await this.#parts.holders.forget(account);
     this.#parts.log.info({ privacy: { action: 'erase', sub: account.id, ...requester, sessions: held.sessions.length, grants: held.grants.length } }, 'account erased');
     return account;
   }
@@ -70,6 +74,7 @@ export class PersonalData {
   async eraseIdle(listed: Account): Promise<boolean> {
     if (!await this.#parts.linker.eraseUnchanged(listed)) return false;
     const held = await this.#parts.records.endAll(subsOf(listed));
+    await this.#parts.holders.forget(listed);
     this.#parts.log.info({ privacy: { action: 'erase', sub: listed.id, by: 'retention', sessions: held.sessions.length, grants: held.grants.length } }, 'account erased');
     return true;
   }

@@ -34,7 +34,8 @@ async function stableToken(ctx: Context, world: SimWorld): Promise<void> {
   const body = await jsonOf(ctx);
   if (body.grant_type !== 'client_credential') return fail(ctx, world, 40002, 'invalid grant_type');
   const app = world.app(typeof body.appid === 'string' ? body.appid : undefined);
-  if (app?.kind !== 'mp') return fail(ctx, world, 40013, 'invalid appid');
+  // An Official Account's or a mini program's (a website app has no API token).
+  if (app?.kind !== 'mp' && app?.kind !== 'miniprogram') return fail(ctx, world, 40013, 'invalid appid');
   if (app.secret !== body.secret) return fail(ctx, world, 40125, 'invalid appsecret');
   const token = world.stableToken(app, body.force_refresh === true);
   if (typeof token === 'number') return fail(ctx, world, token, 'reach max api daily quota limit');

@@ -6,6 +6,7 @@
 // with virtual ids.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { SimPhoneCodes } from './phone-state.ts';
 import { SimPlatforms, type SimPlatform } from './platform-state.ts';
 import { randomToken, TOKEN_TTL_S } from './tokens.ts';
 import { SimWeCom, type SimCorp } from './wecom-corp.ts';
@@ -116,6 +117,8 @@ export class SimWorld {
   /** Hosts WeChat accepts in redirect_uri (the registered callback domains). */
   readonly callbackHosts: Set<string>;
   readonly calls: CallRecord[] = [];
+  /** The codes of taps on a mini program's phone-number button. */
+  readonly phoneCodes = new SimPhoneCodes();
   readonly #codes = new Map<string, Issued>();
   readonly #tokens = new Map<string, Issued>();
   readonly #faults = new Map<string, FaultKind[]>();

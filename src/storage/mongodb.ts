@@ -22,8 +22,8 @@ export const MODELS = [
   'WeChatAccountToken', 'WeChatFollowScene', 'WeChatFollowScan', 'WeChatFollowLink', 'WeChatAuthorization',
   // upstreams/wecom/: WeCom apps' tokens.
   'WeComToken',
-  // privacy/: the retention job's lock.
-  'RetentionLock',
+  // privacy/: the retention job's lock. accounts/: which account a phone number was last given to.
+  'RetentionLock', 'PhoneHolder',
 ] as const;
 
 const PREFIX = 'oidc_';

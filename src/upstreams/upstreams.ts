@@ -12,6 +12,7 @@ import type { Channel } from './choose.ts';
 import type { CodeUpstream } from './upstream.ts';
 import { FollowLogin } from './wechat-follow/follow-login.ts';
 import { MiniProgramSignIn } from './wechat-mini/mini-program-sign-in.ts';
+import { MiniProgramPhoneNumbers } from './wechat-mini/phone-numbers.ts';
 import { QrLogin } from './wechat-qr/qr-login.ts';
 import { WebAuthorization } from './wechat-web/web-authorization.ts';
 import { WeComLogin } from './wecom/wecom-login.ts';
@@ -35,6 +36,8 @@ export class Upstreams {
   readonly qr: QrLogin;
   readonly follow: FollowLogin;
   readonly miniProgram: MiniProgramSignIn;
+  /** Not a way in: a mini program's phone-number button, for people already logged in. */
+  readonly phoneNumbers: MiniProgramPhoneNumbers;
   readonly wecom: WeComLogin;
   readonly #wechat: WeChatClient;
 
@@ -44,6 +47,7 @@ export class Upstreams {
     this.qr = new QrLogin(parts);
     this.follow = new FollowLogin(parts);
     this.miniProgram = new MiniProgramSignIn(parts.wechat);
+    this.phoneNumbers = new MiniProgramPhoneNumbers(parts.wechat, parts.officialAccountTokens);
     this.wecom = new WeComLogin({
       wecom: parts.wecom, storage: parts.storage, connectUrl: parts.connectUrl, loginUrl: parts.wecomLoginUrl, loginJsUrl: parts.wecomLoginJsUrl, log: parts.log,
     });

@@ -1,6 +1,7 @@
 // The WeChat API client: the only code that talks to WeChat's APIs, one method per call
 // the broker makes (`/sns/*` for logins, `/cgi-bin/component/*` for a third-party
-// platform, `/cgi-bin/*` for an Official Account's follow-to-login), each answer checked
+// platform, `/cgi-bin/*` for an Official Account's follow-to-login, `/wxa/*` for a mini
+// program's phone number), each answer checked
 // and read into the broker's types. How a call travels is transport.ts.
 
 import { httpsAvatar } from './avatar.ts';
@@ -9,6 +10,7 @@ import type {
   AppId, DelegatedApp, DirectApp, Openid, Unionid, WeChatApp, WeChatProfile, WeChatScope, WeChatToken, WeChatUser,
 } from './types.ts';
 import { isWeChatId } from './types.ts';
+import { e164, type E164 } from './phone-number.ts';
 import { expiresInOf, malformed, WeChatTransport, type Json, type WeChatClientOptions } from './transport.ts';
 
 
@@ -190,6 +192,28 @@ export class WeChatClient {
     const body = await this.#transport.callWithToken({ path: '/cgi-bin/user/info', params: { access_token: accountToken, openid, lang: 'zh_CN' } });
     if (body.openid !== openid) throw malformed('openid', body);
     return { openid, unionid: optionalId<Unionid>(body.unionid, 'unionid', body) };
+  }
+
+  /**
+   * The number behind a tap on a mini program's phone-number button
+   * (`POST /wxa/business/getuserphonenumber`, ../shared/wecom-and-phone.md part 2): the
+   * code is single use, so never retried; `openid` makes WeChat check the code is that
+   * person's. The number as E.164, and the appid WeChat stamped the answer with (the
+   * caller checks it is the mini program's).
+   */
+  async phoneNumber(accountToken: string, code: string, openid: Openid): Promise<{ number: E164; appid: string }> {
+    const body = await this.#transport.callWithToken({
+      path: '/wxa/business/getuserphonenumber', singleUse: true, params: { access_token: accountToken }, body: { code, openid },
+    });
+    const info = body.phone_info as Json | undefined;
+    const { countryCode, purePhoneNumber } = info ?? {};
+    // countryCode is documented as a string and shown as a number: either is taken.
+    const country = typeof countryCode === 'number' || (typeof countryCode === 'string' && /^\d{1,4}$/.test(countryCode)) ? String(countryCode) : undefined;
+    const number = country && typeof purePhoneNumber === 'string' && /^\d{4,20}$/.test(purePhoneNumber) ? e164(`+${country}${purePhoneNumber}`) : undefined;
+    if (!number) throw malformed('phone_info', body);
+    const appid = (info?.watermark as Json | undefined)?.appid;
+    if (!isWeChatId(appid)) throw malformed('phone_info.watermark.appid', body);
+    return { number, appid };
   }
 
   /** Profile (`/sns/userinfo`); a snsapi_base token gets WeChatScopeError (48001). */

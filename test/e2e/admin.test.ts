@@ -73,8 +73,12 @@ test.serial('the account, found by sub, by unionid and by one WeChat identity; t
 test.serial('refusals: no token, a person\'s token, a scope the client is not registered for; unknown subs and bad lookups; never a 5xx', async (t) => {
   const token = await toolToken('ops', 'accounts:read');
   const none = await admin(`/admin/accounts/${alice.claims.sub}`);
-  t.like(none, { status: 401, body: { error: 'invalid_token' } });
-  t.regex(String(none.headers.get('www-authenticate')), /^Bearer realm="admin", error="invalid_token"/);
+  t.is(none.status, 401);
+  t.is((none.body as { error?: string }).error, undefined, 'no token, no error code (RFC 6750 3.1)');
+  t.is(none.headers.get('www-authenticate'), 'Bearer realm="admin"');
+  const garbled = await admin(`/admin/accounts/${alice.claims.sub}`, 'not-a-token-0123456789');
+  t.like(garbled, { status: 401, body: { error: 'invalid_token' } });
+  t.regex(String(garbled.headers.get('www-authenticate')), /^Bearer realm="admin", error="invalid_token"/);
   t.like(await admin(`/admin/accounts/${alice.claims.sub}`, alice.tokens.access_token), { status: 401 }, 'a login\'s access token');
   const other = await admin(`/admin/accounts/${alice.claims.sub}`, await toolToken('unregistered-scope', 'accounts:read'));
   t.like(other, { status: 403, body: { error: 'insufficient_scope' } });

@@ -32,3 +32,25 @@ export async function rawExchange(issuer: string, body: Record<string, string>):
   const response = await fetch(`${issuer}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: TOKEN_EXCHANGE, ...body }) });
   return { status: response.status, body: await response.json() as Record<string, unknown> };
 }
+
+/**
+ * A tap on the mini program's phone-number button (`<button open-type="getPhoneNumber">`)
+ * on the phone of `user`: the code in `e.detail.code`. `watermarkAppid` makes WeChat's
+ * answer for it stamped for another app.
+ */
+export async function tapPhoneButton(simulator: string, appid: string, user: string, watermarkAppid?: string): Promise<string> {
+  const response = await fetch(`${simulator}/_sim/phone-codes`, { method: 'POST', body: JSON.stringify({ appid, user, ...(watermarkAppid ? { watermark_appid: watermarkAppid } : {}) }) });
+  if (!response.ok) throw new Error(`the phone-number button failed: ${response.status}`);
+  return ((await response.json()) as { code: string }).code;
+}
+
+/** The mini program's wx.request() to the broker's POST /account/phone, with the person's access token. */
+export async function sendPhoneCode(issuer: string, accessToken: string | undefined, body: string | Record<string, unknown>) {
+  const json = typeof body !== 'string';
+  const response = await fetch(`${issuer}/account/phone`, {
+    method: 'POST',
+    headers: { ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}), 'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded' },
+    body: json ? JSON.stringify(body) : body,
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() as Record<string, unknown> };
+}

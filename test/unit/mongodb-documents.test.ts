@@ -4,6 +4,8 @@
 // when MONGODB_URI names one.)
 
 import { RETENTION_LOCK_MODEL } from '../../src/privacy/retention.ts';
+import { PHONE_HOLDER_MODEL } from '../../src/accounts/phone-holders.ts';
+import { WECOM_TOKEN_MODEL } from '../../src/upstreams/wecom/wecom-login.ts';
 import test from 'ava';
 import { ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL } from '../../src/platforms/official-account-tokens.ts';
 import { ATTEMPT_MODEL } from '../../src/login/attempts.ts';
@@ -86,7 +88,7 @@ test('a record with expiresIn 0 expires at once, not never', (t) => {
 });
 
 test('every model the broker keeps records in has its MongoDB collection', (t) => {
-  const own = [ATTEMPT_MODEL, HANDOFF_MODEL, ANSWER_MODEL, TICKET_MODEL, TOKEN_MODEL, LOCK_MODEL, ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL, SCENE_MODEL, SCAN_MODEL, LINK_MODEL, RETENTION_LOCK_MODEL];
+  const own = [ATTEMPT_MODEL, HANDOFF_MODEL, ANSWER_MODEL, TICKET_MODEL, TOKEN_MODEL, LOCK_MODEL, ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL, SCENE_MODEL, SCAN_MODEL, LINK_MODEL, RETENTION_LOCK_MODEL, WECOM_TOKEN_MODEL, PHONE_HOLDER_MODEL];
   t.deepEqual(own.filter((model) => !(MODELS as readonly string[]).includes(model)), []);
 });
 
