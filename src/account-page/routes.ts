@@ -12,12 +12,12 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { AccountId } from '../accounts/account.ts';
+import { phoneButtonApp, type Account, type AccountId, type Contact } from '../accounts/account.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import { readForm } from '../http/read-body.ts';
 import { signedIn, type SignedIn } from '../oidc/browser-session.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
-import { accountDeletedPage, accountDeletePage, accountPage, accountSignedOutPage, type GrantOnPage } from '../pages/account-views.ts';
+import { accountDeletedPage, accountDeletePage, accountPage, accountSignedOutPage, type AccountPageData, type GrantOnPage } from '../pages/account-views.ts';
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
 import { errorPage } from '../pages/error-pages.ts';
@@ -78,6 +78,15 @@ async function grantsOnPage(ctx: Context, parts: AccountPageParts, held: Held): 
   })));
 }
 
+/** The account's phone and email with where each came from: a mini program's name (`wechat-phone:<appid>`), or WeCom. */
+function contactsOnPage(account: Account, nameOf: (appid: string) => string): AccountPageData['contacts'] {
+  const on = (contact: Contact | undefined) => {
+    const app = contact && phoneButtonApp(contact);
+    return contact && { value: contact.value, from: app === undefined ? undefined : nameOf(app) };
+  };
+  return { phone: on(account.contacts?.phone), email: on(account.contacts?.email) };
+}
+
 async function show(ctx: Context, parts: AccountPageParts): Promise<void> {
   // The sign-in always comes back here; it may have been on its way to the export or the delete confirmation.
   const returned = returnedFrom(ctx);
@@ -97,6 +106,7 @@ async function show(ctx: Context, parts: AccountPageParts): Promise<void> {
     createdAt: account.createdAt,
     lastLogin: account.lastLogin && { at: account.lastLogin.at, app: nameOf(account.lastLogin.appid) },
     sessions: held.sessions.length,
+    contacts: contactsOnPage(account, nameOf),
     grants: await grantsOnPage(ctx, parts, held),
     revoked,
   });

@@ -56,6 +56,18 @@ export interface Contact {
 
 export type Contacts = Partial<Record<ContactKind, Contact>>;
 
+const PHONE_BUTTON = 'wechat-phone:';
+
+/** The source of a number a mini program's phone-number button gave. */
+export function phoneButtonSource(appid: string): string {
+  return `${PHONE_BUTTON}${appid}`;
+}
+
+/** The mini program a contact detail came from, when its phone-number button gave it. */
+export function phoneButtonApp(contact: Contact): string | undefined {
+  return contact.source.startsWith(PHONE_BUTTON) ? contact.source.slice(PHONE_BUTTON.length) : undefined;
+}
+
 /** The latest login: when, through which WeChat app, for which relying party (when one asked). */
 export interface LastLogin {
   /** ms since the epoch. */

@@ -13,7 +13,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
-import type { Account } from '../accounts/account.ts';
+import { phoneButtonSource, type Account } from '../accounts/account.ts';
 import type { AccountLinker } from '../accounts/linking.ts';
 import type { PhoneHolders } from '../accounts/phone-holders.ts';
 import { AccountConflictError } from '../accounts/store.ts';
@@ -114,7 +114,7 @@ async function redeem(parts: PhoneNumberParts, app: ConfiguredApp, code: string,
 /** Keeps the number on the account; a number that was another account's is logged, never linked. */
 async function keep(parts: PhoneNumberParts, account: Account, app: ConfiguredApp, number: E164): Promise<void> {
   try {
-    const kept = await parts.linker.recordContact(account.id, 'phone', { value: number, verified: true, source: `wechat-phone:${app.appid}` });
+    const kept = await parts.linker.recordContact(account.id, 'phone', { value: number, verified: true, source: phoneButtonSource(app.appid) });
     if (!kept) throw new PhoneRefusal(401, 'invalid_token', 'the account no longer exists');
   } catch (error) {
     if (!(error instanceof AccountConflictError)) throw error;

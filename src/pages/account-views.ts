@@ -25,9 +25,21 @@ export interface AccountPageData {
   readonly createdAt: number;
   readonly lastLogin?: { readonly at: number; readonly app: string } | undefined;
   readonly sessions: number;
+  /** The contact details kept, each with where it came from (an app's name, or WeCom). */
+  readonly contacts: { readonly phone?: ContactOnPage | undefined; readonly email?: ContactOnPage | undefined };
   readonly grants: readonly GrantOnPage[];
   /** The app whose access was just revoked, to say so. */
   readonly revoked?: string | undefined;
+}
+
+export interface ContactOnPage {
+  readonly value: string;
+  /** The app's name, or undefined for WeCom. */
+  readonly from: string | undefined;
+}
+
+function contactLine(lang: Lang, key: 'accountPhone' | 'accountEmail', contact: ContactOnPage | undefined) {
+  return contact ? html`<p>${t(lang, key, { value: contact.value, source: contact.from ?? t(lang, 'accountFromWeCom') })}</p>` : '';
 }
 
 /** A moment as people in China write it, in China Standard Time: 2026-12-05 00:18 (English says which time). */
@@ -59,6 +71,7 @@ ${data.revoked ? html`<p role="status">${t(lang, 'accountRevoked', { app: data.r
 <p>${t(lang, 'accountCreated', { when: when(lang, data.createdAt) })}</p>
 ${data.lastLogin ? html`<p>${t(lang, 'accountLastLogin', { when: when(lang, data.lastLogin.at), app: data.lastLogin.app })}</p>` : ''}
 <p>${t(lang, 'accountSessions', { count: String(data.sessions) })}</p>
+${contactLine(lang, 'accountPhone', data.contacts.phone)}${contactLine(lang, 'accountEmail', data.contacts.email)}
 <h2>${t(lang, 'accountApps')}</h2><ul>${data.apps.map((app) => html`<li>${app}</li>`)}</ul>
 <h2>${t(lang, 'accountGrants')}</h2>
 ${data.grants.length ? html`<ul>${data.grants.map((grant) => grantItem(ctx, lang, grant))}</ul>` : html`<p>${t(lang, 'accountNoGrants')}</p>`}

@@ -4,7 +4,7 @@ import test from 'ava';
 import Koa from 'koa';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { accountDeletedPage } from '../../src/pages/account-views.ts';
+import { accountDeletedPage, accountPage } from '../../src/pages/account-views.ts';
 import { loggedOutPage } from '../../src/pages/logout-pages.ts';
 import { platformAuthorizedPage } from '../../src/pages/platform-pages.ts';
 import { USER_AGENTS } from '../helpers/user-agents.ts';
@@ -66,4 +66,17 @@ test('the pages where a path ends inside WeChat (logged out, account deleted, pl
     render(desktop);
     t.notRegex(String(desktop.body), /wx-close/, name);
   }
+});
+
+test('the person\'s page shows the phone number and email kept, each with where it came from; nothing when none is kept', (t) => {
+  const data = { apps: ['商城小程序'], createdAt: Date.UTC(2026, 0, 1), sessions: 1, grants: [] };
+  const page = contextFrom(USER_AGENTS.desktop);
+  page.state.pageToken = () => 'token';
+  accountPage(page, { ...data, contacts: { phone: { value: '+8613912345678', from: '商城小程序' }, email: { value: 'san@example.com', from: undefined } } });
+  t.regex(String(page.body), /<p>手机号：\+8613912345678（来自商城小程序）<\/p>/);
+  t.regex(String(page.body), /<p>邮箱：san@example\.com（来自企业微信）<\/p>/);
+  const bare = contextFrom(USER_AGENTS.desktop);
+  bare.state.pageToken = () => 'token';
+  accountPage(bare, { ...data, contacts: {} });
+  t.notRegex(String(bare.body), /手机号|邮箱/);
 });
