@@ -7,8 +7,14 @@ import type { ClientMetadata } from '../config/config.ts';
 
 export const ACCOUNT_PAGE_CLIENT = '_account';
 
-export function accountPageClient(issuer: string): ClientMetadata {
+/**
+ * `wecomApps`: the ids of every app when the broker has WeCom apps too, so that a WeCom
+ * member can sign in to their page (a client names WeCom apps to offer them); otherwise
+ * the page offers every WeChat app, as any client that names none.
+ */
+export function accountPageClient(issuer: string, everyApp?: readonly string[]): ClientMetadata {
   return {
+    ...(everyApp ? { wechat_apps: [...everyApp] } : {}),
     client_id: ACCOUNT_PAGE_CLIENT,
     client_name: 'Your account', 'client_name#zh-CN': '我的账户', 'client_name#zh-TW': '我的帳戶', 'client_name#en': 'Your account',
     redirect_uris: [`${issuer}/account`],

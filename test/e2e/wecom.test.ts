@@ -289,6 +289,22 @@ test.serial('the admin API finds a WeCom member by wecom_corpid and wecom_userid
   t.false(Number.isNaN(Date.parse(alice.contacts.phone!.at)), 'with the time it was given');
 });
 
+test.serial('a member signs in to their own page (/account) with WeCom on the desktop and sees what is kept: their name and the email and mobile they shared', async (t) => {
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  try {
+    await page.goto(`${broker.issuer}/account`);
+    await page.getByRole('link', { name: /Log in with WeCom/ }).click();
+    await page.frameLocator('#ww_login iframe').getByRole('button', { name: /扫码登录 · 王小爱/ }).click();
+    await page.waitForURL(`${broker.issuer}/account**`);
+    const text = await page.locator('main').innerText();
+    t.regex(text, /王小爱/);
+    t.regex(text, /Phone number: \+8613800138000 \(from WeCom\)/);
+    t.regex(text, /Email: xiaoai\.wang@example\.com \(from WeCom\)/);
+  } finally {
+    await context.close();
+  }
+});
+
 /** Logs `user` in inside the WeCom client: the ID token's claims and the userinfo. */
 async function inWeCom(user: string) {
   const rp = await createRp(broker.issuer, rpServer);
