@@ -49,6 +49,8 @@ test.serial('signed out, /account goes through a WeChat login and back to the pa
   const { context, page } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());
   await page.goto(`${broker.issuer}/account`);
+  // Dev mode's broker has a WeCom app too: the page offers both, for members and for everyone else.
+  await page.getByRole('link', { name: 'Log in with WeChat' }).click();
   await page.frameLocator('#qr iframe').getByRole('button', { name: /Bob/ }).click();
   await page.getByRole('heading', { name: 'Your account' }).waitFor();
   t.regex(await page.locator('section').innerText(), /Bob <b>&amp; "quotes"/, 'the nickname, escaped');

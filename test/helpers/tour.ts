@@ -146,6 +146,8 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
 /** Logs Alice in at the broker's own account page (a QR login), then opens `path`. */
 async function signedInAt(page: Page, broker: RunningBroker, path: string): Promise<void> {
   await page.goto(`${broker.issuer}/account`);
+  // The tour's broker (dev mode) has a WeCom app: the page's sign-in offers WeCom and WeChat.
+  await page.locator('#pick-wechat').click();
   await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
   await page.waitForURL(/\/account\?/);
   await page.goto(`${broker.issuer}${path}`);
