@@ -28,6 +28,7 @@ import { wecomEventRoutes } from './upstreams/wecom/wecom-events.ts';
 import { FollowScenes } from './upstreams/wechat-follow/follow-scenes.ts';
 import { PlatformPushes } from './platforms/pushes.ts';
 import { loginRoutes } from './login/routes.ts';
+import { deviceGuard, pollingContext } from './oidc/device-flow.ts';
 import { phoneNumberRoutes } from './login/phone-number.ts';
 import { PHONE_HOLDER_MODEL, PhoneHolders } from './accounts/phone-holders.ts';
 import { SilentLogins } from './login/silent.ts';
@@ -96,6 +97,8 @@ function middleware(config: RunningConfig, shared: Shared) {
     rateLimits(shared.stores.counters, config.rateLimits, shared.log),
     requestLimits(),
     pageForms(config.cookieKeys, config.issuer, shared.log),
+    deviceGuard(shared.stores.counters, shared.log),
+    pollingContext(),
     shared.silent.middleware(config.apps.some((app) => app.kind === 'mp')),
   ];
 }

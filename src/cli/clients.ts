@@ -16,6 +16,8 @@ import { loadConfig, type ClientMetadata } from '../config/config.ts';
 import { accountSource } from '../login/claims.ts';
 import { createProvider } from '../oidc/provider.ts';
 import { MemoryStorage } from '../storage/memory.ts';
+import { MemoryCounters } from '../storage/counters.ts';
+import { createLogger } from '../log.ts';
 import { runCli, UsageError } from './run.ts';
 
 export async function clientsCommand(argv: string[]): Promise<string> {
@@ -68,6 +70,7 @@ async function check(clientsFile: string | undefined, extra: ClientMetadata[] = 
     await createProvider({
       issuer: config.issuer, clients, keys: config.keys, cookieKeys: config.cookieKeys,
       storage, accounts: accountSource(new MemoryAccountStore(), config.apps, config.wecomApps),
+      device: { counters: new MemoryCounters(), log: createLogger('error') },
     });
   } finally {
     storage.close();

@@ -76,6 +76,8 @@ export interface Config {
   readonly rateLimits: { readonly perIp: number; readonly perClient: number };
   /** Follow-to-login QR codes the broker may create at WeChat in a minute, across instances; 0 is no limit. */
   readonly followQrPerMinute: number;
+  /** How long a device's login code lives (RFC 8628), in seconds. */
+  readonly deviceCodeTtlS: number;
   /** SIGTERM: how long to keep serving while not ready, then how long in-flight requests get. */
   readonly shutdown: { readonly delayMs: number; readonly timeoutMs: number };
   /** The first signs (and keys the login states); all verify. */
@@ -177,6 +179,7 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     metrics: metrics(settings),
     rateLimits: rateLimits(settings, production),
     followQrPerMinute: settings.FOLLOW_QR_PER_MINUTE,
+    deviceCodeTtlS: settings.DEVICE_CODE_TTL_S,
     retentionDays: settings.ACCOUNT_RETENTION_DAYS,
     shutdown: { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS },
     cookieKeys: (settings.COOKIE_KEYS ?? [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')]) as [string, ...string[]],

@@ -141,6 +141,10 @@ export const VARIABLES = {
     schema: wholeNumber(0, 10_000), default: '60', production: 'optional',
     doc: 'follow-to-login QR codes the broker may create at WeChat in a minute, across instances (`qrcode/create` draws on the account\'s API quota, shared with everything the company runs; a reload shows the same code); past it, a page asks the person to try again shortly (`0`: no limit)',
   }),
+  DEVICE_CODE_TTL_S: variable({
+    schema: wholeNumber(5, 1800), default: '600', production: 'optional',
+    doc: 'how long a device\'s login code (RFC 8628: the code a TV or a command line shows) lives, in seconds',
+  }),
   RATE_LIMIT_PER_CLIENT: variable({
     schema: optional(wholeNumber(0, 1_000_000)), derived: '`3000` in production, `0` (off) in dev mode', production: 'optional',
     doc: 'requests a minute for one client_id at those endpoints (`0`: no limit)',

@@ -9,6 +9,9 @@ import { ConfigError } from '../config/errors.ts';
 import { DEFAULT_ALG, signingAlgs, type SigningKeys } from '../config/keys.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import { loggedOutPage, logoutPage } from '../pages/logout-pages.ts';
+import { deviceFlowFeature, DEVICE_NAME_PARAM, enforceInterval, sayInterval } from './device-flow.ts';
+import type { Counters } from '../storage/counters.ts';
+import type { Logger } from '../log.ts';
 import type { ProtocolStorage } from '../storage/adapter.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import { langOf } from '../pages/html.ts';
@@ -69,6 +72,8 @@ export interface ProviderSetup {
   readonly apiScopes?: readonly string[];
   /** Back-Channel Logout deliveries, queued and retried; the provider's own go through it too. */
   readonly notices?: LogoutNotices;
+  /** The device flow's counters (codes shown, polls; shared across instances) and where it tells the operator of a limit reached. */
+  readonly device: { readonly counters: Counters; readonly log: Logger; /** A device code's life (RFC 8628 3.2 expires_in); oidc-provider's 10 minutes by default. */ readonly ttlS?: number };
 }
 
 /** Which client a logout came from, for the logged-out page's way back. */
@@ -79,6 +84,9 @@ const ANONYMOUS_SESSION_S = 10 * 60;
 
 /** A login's session (and its refresh tokens) live two weeks. */
 const LOGIN_SESSION_S = 14 * 24 * 60 * 60;
+
+/** A device's login code lives 10 minutes unless configured (DEVICE_CODE_TTL_S). */
+const DEVICE_CODE_S = 10 * 60;
 
 const TTL = {
   AccessToken: 60 * 60,
@@ -167,7 +175,7 @@ function configuration(setup: ProviderSetup): Configuration {
     // `none` only for the broker's own page about the person, which needs a session and
     // nothing else (account-page/client.ts); relying parties get `code`.
     responseTypes: ['code', 'none'],
-    extraParams: [...setup.accounts.extraParams],
+    extraParams: [...setup.accounts.extraParams, DEVICE_NAME_PARAM],
     extraClientMetadata: {
       properties: [FIRST_PARTY, RESOURCE_SERVER, ...LOCALIZED_METADATA, ...setup.accounts.clientMetadata.properties],
       validator: validateExtra(setup.accounts),
@@ -193,6 +201,8 @@ function configuration(setup: ProviderSetup): Configuration {
       // told when a session ends (a logout, an erasure, a revoked grant).
       backchannelLogout: { enabled: true },
       resourceIndicators: { enabled: false },
+      // RFC 8628 for TVs, kiosks and command lines (device-flow.ts).
+      deviceFlow: deviceFlowFeature(setup.device.counters, setup.device.log),
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
@@ -220,7 +230,7 @@ function configuration(setup: ProviderSetup): Configuration {
     // timeout stays.
     fetch: (url, options) => fetch(url, { ...options, dispatcher: undefined } as RequestInit),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: policy(setup.accounts.loginChecks) },
-    ttl: TTL,
+    ttl: { ...TTL, DeviceCode: setup.device.ttlS ?? DEVICE_CODE_S },
     // Refresh tokens rotate on every use: a replayed one is refused and revokes the grant.
     rotateRefreshToken: true,
   };
@@ -238,6 +248,8 @@ export async function createProvider(setup: ProviderSetup): Promise<Provider> {
     if (ctx.oidc.params?.logout) forgetAppLogouts(ctx);
     else if (ctx.oidc.client) rememberAppLogout(ctx, ctx.oidc.client.clientId, LOGIN_SESSION_S);
   });
+  provider.on('device_authorization.success', (_ctx: KoaContextWithOIDC, body: Record<string, unknown>) => sayInterval(body));
+  enforceInterval(provider, setup.device.counters, setup.device.log);
   provider.on('interaction.ended', (ctx: KoaContextWithOIDC) => {
     if (ctx.oidc.result?.login) forgetAppLogouts(ctx);
   });

@@ -21,8 +21,9 @@ const GUARDED: ReadonlyArray<{ readonly path: RegExp; readonly token: boolean }>
   { path: /^\/[hf]\/[^/]+\/(confirm|decline)\/?$/i, token: true },
   { path: /^\/interaction\/[^/]+\/(consent|cancel|handoff\/finish|follow\/finish)\/?$/i, token: true },
   { path: /^\/account\/(revoke|delete)\/?$/i, token: true },
-  // oidc-provider's logout confirmation carries its own xsrf token, bound to the session.
+  // oidc-provider's logout confirmation and its device code forms carry its own xsrf token, bound to the session.
   { path: /^\/session\/end\/confirm\/?$/i, token: false },
+  { path: /^\/device\/?$/i, token: false },
 ];
 
 /** This browser's id, from its signed cookie; made (and the cookie set, once for all the page's forms) when it has none. */

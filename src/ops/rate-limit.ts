@@ -1,5 +1,6 @@
 // Rate limits on the endpoints anyone can hit and that cost the broker something: the
-// authorization endpoint (and pushed requests), the token endpoint, every login page and
+// authorization endpoint (and pushed requests), the token endpoint, the device flow's (/device/auth,
+// the code pages /device), every login page and
 // WeChat's callbacks (/interaction/*, the hand-off's /h/*, follow-to-login's confirmation /f/*), and a third-party platform's
 // authorization pages. WeChat's pushes count only when they are refused: WeChat sends
 // every account's pushes from a few servers of its own, so counting every push per IP would
@@ -23,10 +24,10 @@ export interface RateLimits {
 }
 
 const WINDOW_S = 60;
-const LIMITED = /^\/(auth|request|token)(\/|$)|^\/(interaction|h|f)\/|^\/wechat\/platform\/[^/]+\/authorized?\/?$/i;
+const LIMITED = /^\/(auth|request|token|device)(\/|$)|^\/(interaction|h|f)\/|^\/wechat\/platform\/[^/]+\/authorized?\/?$/i;
 /** The status a waiting page polls every second or two (hand-off, follow-to-login): a person waiting is no attack. */
 const POLL = /^\/interaction\/[^/]+\/(handoff|follow)\/?$/i;
-const JSON_ANSWER = /^\/(request|token)/i;
+const JSON_ANSWER = /^\/(request|token|device\/auth)/i;
 /** WeChat's push routes (follow-to-login's server address, a platform's event URLs). */
 const PUSH = /^\/wechat\/(mp\/[^/]+\/events|platform\/[^/]+\/(auth-events|events\/[^/]+))\/?$/i;
 

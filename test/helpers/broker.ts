@@ -62,8 +62,18 @@ export function testClients(rp: string) {
     {
       client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: [`${rp}/callback`], first_party: true,
     },
+    // Devices (RFC 8628): the company's own TV app, and another company's kiosk.
+    {
+      client_id: 'tv', client_name: '客厅电视', 'client_name#en': 'Living Room TV', token_endpoint_auth_method: 'none',
+      grant_types: [DEVICE_GRANT, 'refresh_token'], response_types: [], redirect_uris: [], scope: 'openid profile offline_access', first_party: true,
+    },
+    {
+      client_id: 'kiosk', client_name: '门店自助机', token_endpoint_auth_method: 'none', grant_types: [DEVICE_GRANT], response_types: [], redirect_uris: [], scope: 'openid profile',
+    },
   ];
 }
+
+export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 export function writeClientsFile(clients: unknown): string {
   const dir = tempDir('broker-clients');

@@ -12,6 +12,8 @@ import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
 import { accountSource } from '../../src/login/claims.ts';
 import { createProvider } from '../../src/oidc/provider.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
+import { MemoryCounters } from '../../src/storage/counters.ts';
+import { createLogger } from '../../src/log.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const dir = tempDir('broker-config');
@@ -93,6 +95,7 @@ test('oidc-provider checks every client at start: a bad one stops the broker wit
   const error = await t.throwsAsync(createProvider({
     issuer: config.issuer, clients: config.clients!, keys: config.keys, cookieKeys: config.cookieKeys,
     storage: new MemoryStorage(), accounts: accountSource(new MemoryAccountStore(), config.apps, config.wecomApps),
+    device: { counters: new MemoryCounters(), log: createLogger('error') },
   }), { instanceOf: ConfigError });
   t.regex(error!.message, /^CLIENTS_FILE: client app: redirect_uris/);
 });

@@ -1,0 +1,86 @@
+// The pages of a device's login (OAuth 2.0 Device Authorization Grant, RFC 8628): the
+// code a TV, a kiosk or a command line shows is entered (or arrives in the QR code's
+// link), then the person confirms, on a page naming the app, the device and the code, that
+// they are in front of that device and started this; then they log in with WeChat; then
+// the device is told. The forms post to oidc-provider's /device with its xsrf token
+// (bound to this browser's session), checked for origin by ops/page-forms.ts.
+
+import type { Context } from 'koa';
+import { html, langOf, raw, renderPage } from './html.ts';
+import { t } from './i18n.ts';
+import { appImages, appIntro, closeInWeChat, type AppOnPage } from './app-on-page.ts';
+
+/** Why the code page is shown again. */
+export type DeviceCodeProblem = 'wrong' | 'expired' | 'used' | 'aborted' | 'too_many';
+
+export interface DeviceForm {
+  /** oidc-provider's /device. */
+  readonly action: string;
+  /** Its xsrf token for this browser's session. */
+  readonly xsrf: string;
+}
+
+/** The device as the person should recognize it. */
+export interface DeviceOnPage {
+  /** What the device calls itself (`device_name` of its request), if it said. */
+  readonly name?: string | undefined;
+  /** The address its request came from. */
+  readonly ip?: string | undefined;
+}
+
+const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
+
+/** Enter the code the device shows (8 letters, grouped as it shows them); without `form`, only a way back to it (too many tries). */
+export function deviceCodePage(ctx: Context, form: DeviceForm | undefined, problem?: DeviceCodeProblem): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'deviceTitle'),
+    status: problem === 'too_many' ? 429 : 200,
+    body: () => html`<section><h1>${t(lang, 'deviceTitle')}</h1>
+${problem ? html`<p role="alert">${t(lang, `device_${problem}`)}</p>` : ''}
+${form ? html`<p>${t(lang, 'deviceEnter')}</p>
+<form method="post" action="${form.action}">${hidden('xsrf', form.xsrf)}
+<label for="user_code">${t(lang, 'deviceCodeLabel')}</label>
+<input id="user_code" name="user_code" type="text" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="20" required>
+<button class="button primary" type="submit">${t(lang, 'deviceContinue')}</button></form>` : html`<a class="button" href="/device">${t(lang, 'deviceContinue')}</a>`}</section>`,
+  });
+}
+
+export interface DeviceConfirmData {
+  readonly form: DeviceForm;
+  readonly app: AppOnPage;
+  readonly device: DeviceOnPage;
+  /** The code, grouped as the device shows it (WDJB-MJHT). */
+  readonly userCode: string;
+}
+
+/**
+ * Is this your device, showing this code? Confirm (the login goes on) or "not me" (the
+ * device is told access_denied): the defence against a code sent by somebody else.
+ */
+export function deviceConfirmPage(ctx: Context, data: DeviceConfirmData): void {
+  const lang = langOf(ctx);
+  const { form, device } = data;
+  const code = html`${hidden('xsrf', form.xsrf)}${hidden('user_code', data.userCode)}`;
+  renderPage(ctx, {
+    title: t(lang, 'deviceConfirmTitle'),
+    imageSources: appImages(data.app),
+    body: () => html`<section><h1>${t(lang, 'deviceConfirmTitle')}</h1>${appIntro(data.app)}
+<p>${t(lang, 'deviceAsk', { app: data.app.name, device: device.name ?? t(lang, 'deviceUnnamed') })}</p>
+<p class="match">${t(lang, 'deviceCodeIs')} <strong id="user-code">${data.userCode}</strong></p>
+${device.ip ? html`<p class="muted">${t(lang, 'deviceFrom', { ip: device.ip })}</p>` : raw('')}
+<p class="muted">${t(lang, 'deviceWarn')}</p>
+<form method="post" action="${form.action}">${code}${hidden('confirm', 'yes')}<button class="button primary" type="submit">${t(lang, 'deviceConfirm')}</button></form>
+<form method="post" action="${form.action}">${code}${hidden('abort', 'yes')}<button class="button" type="submit">${t(lang, 'deviceNotMe')}</button></form></section>`,
+  });
+}
+
+/** The device is logged in (it learns so at its next poll). */
+export function deviceDonePage(ctx: Context, app: AppOnPage | undefined): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'deviceDoneTitle'),
+    body: (nonce) => html`<section><h1>${t(lang, 'deviceDoneTitle')}</h1>
+<p>${t(lang, 'deviceDone', { app: app?.name ?? t(lang, 'deviceUnnamed') })}</p>${closeInWeChat(ctx, lang, nonce)}</section>`,
+  });
+}

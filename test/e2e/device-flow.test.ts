@@ -1,0 +1,138 @@
+// TVs, kiosks and command lines (OAuth 2.0 Device Authorization Grant, RFC 8628):
+// openid-client plays the device (it asks for a code and polls), Chromium the person, who
+// scans the device's QR code with WeChat (or types the code on a desktop), confirms on the
+// page that names the app, the device and the code, and logs in with WeChat.
+
+import test from 'ava';
+import * as oidc from 'openid-client';
+import type { Page } from 'playwright-core';
+import { newPerson } from '../helpers/browser.ts';
+import { deviceClient, pollOnce, startDevice } from '../helpers/device.ts';
+import { useE2e } from '../helpers/e2e.ts';
+import { setPhoneUser } from '../helpers/simulator.ts';
+import { scanQr } from '../helpers/wechat.ts';
+
+const e2e = useE2e(test);
+
+/** The person, inside WeChat, opens the link of the device's QR code: the confirmation page. */
+async function scanDeviceQr(user: string, link: string) {
+  const person = await newPerson(e2e.browser, 'wechat');
+  await setPhoneUser(person.context, e2e.broker.simulator, user);
+  await person.page.goto(link);
+  return person;
+}
+
+const text = (page: Page) => page.locator('main').innerText();
+
+test.serial('scanned with WeChat: the page names the app, the device and the code; confirmed, a silent WeChat login, and the device\'s poll gets the person\'s tokens', async (t) => {
+  const client = await deviceClient(e2e.broker.issuer);
+  const device = await startDevice(client, 'openid', 'Living room TV');
+  t.regex(device.user_code, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/, '8 letters without vowels or look-alikes, grouped (RFC 8628 6.1)');
+  t.is(device.interval, 5);
+  const polled = oidc.pollDeviceAuthorizationGrant(client, device);
+  const { context, page } = await scanDeviceQr('alice', device.verification_uri_complete!);
+  try {
+    await page.getByRole('heading', { name: '确认登录设备' }).waitFor();
+    const asked = await text(page);
+    t.regex(asked, /「客厅电视」请求在设备「Living room TV」上登录你的账号/);
+    t.true(asked.includes(device.user_code), 'the code, to compare with the one on the screen');
+    await page.getByRole('button', { name: '确认，登录这台设备' }).click();
+    await page.getByRole('heading', { name: '设备已登录' }).waitFor();
+    const tokens = await polled;
+    const claims = tokens.claims()!;
+    t.truthy(claims.sub);
+    t.deepEqual(claims.amr, ['wechat_web'], 'WeChat\'s web authorization inside WeChat');
+    t.regex(String(claims.acr), /^urn:wechat:app:/);
+  } finally {
+    await context.close();
+  }
+});
+
+test.serial('"I did not start this": the device gets access_denied, the page says nothing was logged in', async (t) => {
+  const client = await deviceClient(e2e.broker.issuer, 'kiosk');
+  const device = await startDevice(client, 'openid');
+  const polled = oidc.pollDeviceAuthorizationGrant(client, device);
+  const { context, page } = await scanDeviceQr('bob', device.verification_uri_complete!);
+  try {
+    t.regex(await text(page), /「门店自助机」请求在设备「未命名设备」上登录你的账号/);
+    await page.getByRole('button', { name: '不是我发起的' }).click();
+    await page.getByText('已取消，设备没有登录。').waitFor();
+    const refused = await t.throwsAsync(polled);
+    t.is((refused as { error?: string }).error, 'access_denied');
+  } finally {
+    await context.close();
+  }
+});
+
+test.serial('on a desktop: a wrong code says so; the right one, typed in lower case without the dash, leads to the confirmation and QR login', async (t) => {
+  const client = await deviceClient(e2e.broker.issuer);
+  const device = await startDevice(client, 'openid', 'CLI');
+  const polled = oidc.pollDeviceAuthorizationGrant(client, device);
+  const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
+  try {
+    await page.goto(device.verification_uri);
+    await page.getByLabel('Code on the device').fill('BBBB-BBBB');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('alert').filter({ hasText: 'That code is not right.' }).waitFor();
+    await page.getByLabel('Code on the device').fill(device.user_code.replace('-', '').toLowerCase());
+    await page.getByRole('button', { name: 'Continue' }).click();
+    t.regex(await text(page), /"Living Room TV" asks to log your account in on the device "CLI"/);
+    await page.getByRole('button', { name: 'Confirm: log in this device' }).click();
+    await scanQr(page, /Bob/);
+    await page.getByRole('heading', { name: 'Device logged in' }).waitFor();
+    t.deepEqual((await polled).claims()!.amr, ['wechat_qr']);
+  } finally {
+    await context.close();
+  }
+});
+
+test.serial('a code is single use: opened again after the login, the page says it was used', async (t) => {
+  const client = await deviceClient(e2e.broker.issuer);
+  const device = await startDevice(client, 'openid');
+  const polled = oidc.pollDeviceAuthorizationGrant(client, device);
+  const first = await scanDeviceQr('alice', device.verification_uri_complete!);
+  await first.page.getByRole('button', { name: '确认，登录这台设备' }).click();
+  await first.page.getByRole('heading', { name: '设备已登录' }).waitFor();
+  await first.context.close();
+  await polled;
+  const again = await scanDeviceQr('alice', device.verification_uri_complete!);
+  try {
+    t.regex(await text(again.page), /这个代码已经用过了/);
+  } finally {
+    await again.context.close();
+  }
+});
+
+test.serial('RFC 8628 3.5: a device that polls again within its interval gets slow_down, and its interval grows by 5 seconds', async (t) => {
+  const client = await deviceClient(e2e.broker.issuer);
+  const device = await startDevice(client, 'openid');
+  const endpoint = client.serverMetadata().token_endpoint!;
+  t.like(await pollOnce(endpoint, 'tv', device.device_code), { status: 400, body: { error: 'authorization_pending' } });
+  const fast = await pollOnce(endpoint, 'tv', device.device_code);
+  t.like(fast, { status: 400, body: { error: 'slow_down' } }, 'polled again at once');
+  t.regex(String(fast.body.error_description), /wait at least 10 seconds/);
+  t.like(await pollOnce(endpoint, 'tv', device.device_code), { status: 400, body: { error: 'slow_down' } }, 'the longer interval counts from the last poll');
+});
+
+test.serial('guessing: after ten wrong codes from one IP (this file\'s wrong codes count too), /device refuses it for a while (429)', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
+  try {
+    await page.goto(`${e2e.broker.issuer}/device`);
+    let status = 200;
+    let tries = 0;
+    while (status !== 429 && tries < 12) {
+      tries += 1;
+      await page.getByLabel('Code on the device').fill('CCCC-CCCC');
+      const answered = page.waitForResponse((response) => response.request().method() === 'POST');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      status = (await answered).status();
+    }
+    t.is(status, 429);
+    t.true(tries <= 11, `the entry after ten wrong codes is refused (here entry ${tries})`);
+    t.regex(await text(page), /Too many wrong codes/);
+    t.is(await page.getByLabel('Code on the device').count(), 0, 'no form to try another');
+    t.true(await e2e.broker.logged((line) => line.msg === 'rate limit reached' && line.limit === 'device-wrong-codes'));
+  } finally {
+    await context.close();
+  }
+});
