@@ -15,7 +15,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
-import { errors, type Configuration, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import { errors, type Adapter, type Configuration, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { Logger } from '../log.ts';
 import { deviceCodePage, deviceConfirmPage, deviceDonePage, type DeviceCodeProblem, type DeviceOnPage } from '../pages/device-pages.ts';
 import { langOf } from '../pages/html.ts';
@@ -98,6 +98,22 @@ export function deviceFlowFeature(counters: Counters, log: Logger): DeviceFlow {
     async successSource(ctx) {
       deviceDonePage(ctx, ctx.oidc.client && clientDisplay(ctx.oidc.client, langOf(ctx)));
     },
+  };
+}
+
+/** How long an expired device code is still kept, so that its device hears expired_token (3.5) and its link "expired", not "unknown". */
+const KEPT_EXPIRED_S = 15 * 60;
+
+/** oidc-provider's storage of device codes, keeping each a while past its expiry (its own `exp` still says when it expired). */
+export function keptPastExpiry(adapter: Adapter): Adapter {
+  return {
+    upsert: (id, payload, expiresIn) => adapter.upsert(id, payload, expiresIn === undefined ? expiresIn : expiresIn + KEPT_EXPIRED_S),
+    find: (id) => adapter.find(id),
+    findByUid: (uid) => adapter.findByUid(uid),
+    findByUserCode: (userCode) => adapter.findByUserCode(userCode),
+    consume: (id) => adapter.consume(id),
+    destroy: (id) => adapter.destroy(id),
+    revokeByGrantId: (grantId) => adapter.revokeByGrantId(grantId),
   };
 }
 

@@ -9,7 +9,7 @@ import { ConfigError } from '../config/errors.ts';
 import { DEFAULT_ALG, signingAlgs, type SigningKeys } from '../config/keys.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import { loggedOutPage, logoutPage } from '../pages/logout-pages.ts';
-import { deviceFlowFeature, DEVICE_NAME_PARAM, enforceInterval, sayInterval } from './device-flow.ts';
+import { deviceFlowFeature, DEVICE_NAME_PARAM, enforceInterval, keptPastExpiry, sayInterval } from './device-flow.ts';
 import type { Counters } from '../storage/counters.ts';
 import type { Logger } from '../log.ts';
 import type { ProtocolStorage } from '../storage/adapter.ts';
@@ -158,7 +158,10 @@ function configuration(setup: ProviderSetup): Configuration {
   // SameSite=None, which browsers keep only when Secure: POST needs an https issuer.
   const https = setup.issuer.startsWith('https:');
   return {
-    adapter: (model: string) => new ConsumeOnceAdapter(setup.storage.adapter(model)),
+    adapter: (model: string) => {
+      const adapter = new ConsumeOnceAdapter(setup.storage.adapter(model));
+      return model === 'DeviceCode' ? keptPastExpiry(adapter) : adapter;
+    },
     clients: setup.clients.map((client) => ({ ...client })),
     jwks: { keys: setup.keys.keys as never },
     cookies: {

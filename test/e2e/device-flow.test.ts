@@ -4,8 +4,10 @@
 // page that names the app, the device and the code, and logs in with WeChat.
 
 import test from 'ava';
+import { setTimeout } from 'node:timers/promises';
 import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
+import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { newPerson } from '../helpers/browser.ts';
 import { deviceClient, pollOnce, startDevice } from '../helpers/device.ts';
 import { useE2e } from '../helpers/e2e.ts';
@@ -29,6 +31,7 @@ test.serial('scanned with WeChat: the page names the app, the device and the cod
   const device = await startDevice(client, 'openid', 'Living room TV');
   t.regex(device.user_code, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/, '8 letters without vowels or look-alikes, grouped (RFC 8628 6.1)');
   t.is(device.interval, 5);
+  t.is(client.serverMetadata().device_authorization_endpoint, `${e2e.broker.issuer}/device/auth`, 'in discovery');
   const polled = oidc.pollDeviceAuthorizationGrant(client, device);
   const { context, page } = await scanDeviceQr('alice', device.verification_uri_complete!);
   try {
@@ -134,5 +137,29 @@ test.serial('guessing: after ten wrong codes from one IP (this file\'s wrong cod
     t.true(await e2e.broker.logged((line) => line.msg === 'rate limit reached' && line.limit === 'device-wrong-codes'));
   } finally {
     await context.close();
+  }
+});
+
+test.serial('expiry: the device\'s poll gets expired_token, and the link then says the code has expired', async (t) => {
+  const short = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients(e2e.rpServer.origin)), DEVICE_CODE_TTL_S: '5' });
+  const { context, page } = await newPerson(e2e.browser, 'wechat');
+  try {
+    const client = await deviceClient(short.issuer);
+    const device = await startDevice(client, 'openid');
+    t.is(device.expires_in, 5);
+    // openid-client stops polling by itself when expires_in has passed.
+    await t.throwsAsync(oidc.pollDeviceAuthorizationGrant(client, device));
+    // The broker says so too, to a device that polls on (at its interval, until the answer changes).
+    let answer = await pollOnce(client.serverMetadata().token_endpoint!, 'tv', device.device_code);
+    for (let polls = 1; ['authorization_pending', 'slow_down'].includes(String(answer.body.error)) && polls < 20; polls += 1) {
+      await setTimeout(5000);
+      answer = await pollOnce(client.serverMetadata().token_endpoint!, 'tv', device.device_code);
+    }
+    t.like(answer, { status: 400, body: { error: 'expired_token' } });
+    await setPhoneUser(context, short.simulator, 'alice');
+    await page.goto(device.verification_uri_complete!);
+    t.regex(await text(page), /这个代码已过期/);
+  } finally {
+    await Promise.all([context.close(), short.stop()]);
   }
 });
