@@ -8,6 +8,10 @@ import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, newPerson, USER_AGENTS } from '../helpers/browser.ts';
 import { inWeChatLoginByFetch } from '../helpers/fetch-login.ts';
+import { pollOnce } from '../helpers/device.ts';
+import type { RunningBroker } from '../helpers/broker.ts';
+import { setPhoneUser } from '../helpers/simulator.ts';
+import { setTimeout } from 'node:timers/promises';
 import { startBrokerCluster, type BrokerCluster } from '../helpers/cluster.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { createRp, type Check, type Rp } from '../helpers/rp.ts';
@@ -95,6 +99,28 @@ test.serial('16 logins of one person at the same moment, inside WeChat, across b
   t.deepEqual(answers.filter((answer) => !answer.code), [], 'no login ended in an error');
   const subs = await Promise.all(logins.map(async ({ landed, check }) => (await rp.finish(landed, check)).claims()!.sub));
   t.is(new Set(subs).size, 1);
+});
+
+test.serial('a device\'s login across instances: the code from one, the person confirming through both, the device polling the other', async (t) => {
+  const [a, b] = brokers.instances as [RunningBroker, RunningBroker];
+  const asked = await fetch(`${a.origin}/device/auth`, { method: 'POST', body: new URLSearchParams({ client_id: 'tv', scope: 'openid' }) });
+  const device = await asked.json() as { device_code: string; verification_uri_complete: string };
+  const { context, page } = await newPerson(browser, 'wechat');
+  try {
+    await setPhoneUser(context, brokers.simulator.url, 'alice');
+    await page.goto(device.verification_uri_complete);
+    await page.getByRole('button', { name: '确认，登录这台设备' }).click();
+    await page.getByRole('heading', { name: '设备已登录' }).waitFor();
+  } finally {
+    await context.close();
+  }
+  let answer = await pollOnce(`${b.origin}/token`, 'tv', device.device_code);
+  for (let polls = 1; ['authorization_pending', 'slow_down'].includes(String(answer.body.error)) && polls < 10; polls += 1) {
+    await setTimeout(5000);
+    answer = await pollOnce(`${b.origin}/token`, 'tv', device.device_code);
+  }
+  t.is(answer.status, 200);
+  t.truthy(answer.body.id_token, 'instance B issued the tokens for the login confirmed through both');
 });
 
 test.serial('20 concurrent redemptions of one code: exactly one success, invalid_grant for the rest', async (t) => {

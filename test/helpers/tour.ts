@@ -120,6 +120,18 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
     'platform authorization': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/wechat/platform/platform/authorize`); } },
     'platform authorized': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/wechat/platform/platform/authorized`); } },
     'pick WeCom or WeChat': { device: 'desktop', open: (page) => staffLogin(page, broker(), rpServer()) },
+    // A TV's login (RFC 8628): the code page, the confirmation, and the end after a QR login.
+    'device code': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/device`); } },
+    'device confirmation': { device: 'desktop', open: async (page) => { await page.goto(await deviceLink(broker())); } },
+    'device logged in': {
+      device: 'desktop',
+      open: async (page) => {
+        await page.goto(await deviceLink(broker()));
+        await page.locator('form button.primary').click();
+        await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+        await page.waitForURL(/\/device\/[^/]+/);
+      },
+    },
     'WeCom login panel': {
       device: 'desktop',
       open: async (page) => {
@@ -151,4 +163,10 @@ async function signedInAt(page: Page, broker: RunningBroker, path: string): Prom
   await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
   await page.waitForURL(/\/account\?/);
   await page.goto(`${broker.issuer}${path}`);
+}
+
+/** A device (the test clients' TV) asks for a code: the link its QR code shows. */
+async function deviceLink(broker: RunningBroker): Promise<string> {
+  const response = await fetch(`${broker.issuer}/device/auth`, { method: 'POST', body: new URLSearchParams({ client_id: 'tv', scope: 'openid', device_name: 'Living room TV' }) });
+  return ((await response.json()) as { verification_uri_complete: string }).verification_uri_complete;
 }
