@@ -3,13 +3,14 @@
 // Account with follow-to-login, and a shop Official Account reached through a simulated
 // third-party platform) and WeCom (a company with a self-built app, offered beside WeChat
 // to the demo client),
-// and without CLIENTS_FILE the demo relying party is the one client. The Config this
+// and without CLIENTS_FILE the demo relying party is the one client (with a demo device for
+// examples/device-login.mjs). The Config this
 // returns is the one in force.
 
 import { randomBytes } from 'node:crypto';
 import type { ClientMetadata, Config } from './config/config.ts';
 import type { ConfiguredApp, ConfiguredWeComApp } from './wechat/apps.ts';
-import { demoClient } from './demo/routes.ts';
+import { demoClient, demoDeviceClient } from './demo/routes.ts';
 import { startSimulator, type RunningSimulator } from './simulator/server.ts';
 import { randomCorp, type SimCorp } from './simulator/wecom-corp.ts';
 import { devEstate } from './simulator/world.ts';
@@ -86,5 +87,5 @@ export async function applyDevMode(loaded: Config): Promise<DevMode> {
   if (config.clients) return { config: { ...config, clients: config.clients }, simulator, demo: undefined };
   // With the simulator, the demo offers its WeCom app too (a client names WeCom apps to offer them).
   const demo = { ...demoClient(config.issuer), ...(simulator ? { wechat_apps: [...config.apps, ...config.wecomApps].map((app) => app.id) } : {}) };
-  return { config: { ...config, clients: [demo] }, simulator, demo };
+  return { config: { ...config, clients: [demo, demoDeviceClient()] }, simulator, demo };
 }

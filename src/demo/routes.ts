@@ -63,6 +63,20 @@ export function demoClient(issuer: string): ClientMetadata {
   };
 }
 
+/** Dev mode's device (RFC 8628), for examples/device-login.mjs: a public client with the device_code grant. */
+export function demoDeviceClient(): ClientMetadata {
+  return {
+    client_id: 'demo-device',
+    client_name: '演示设备', 'client_name#en': 'Demo device',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code'],
+    response_types: [],
+    redirect_uris: [],
+    scope: 'openid profile',
+    first_party: true,
+  };
+}
+
 /** The demo RP: its sessions (in memory, by cookie) and its discovered configuration. */
 class DemoRp {
   readonly #issuer: string;

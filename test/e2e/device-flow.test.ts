@@ -12,6 +12,8 @@ import { newPerson } from '../helpers/browser.ts';
 import { deviceClient, pollOnce, startDevice } from '../helpers/device.ts';
 import { useE2e } from '../helpers/e2e.ts';
 import { setPhoneUser } from '../helpers/simulator.ts';
+import { CHILD_ENV, startProcess } from '../helpers/process.ts';
+import { fileURLToPath } from 'node:url';
 import { scanQr } from '../helpers/wechat.ts';
 
 const e2e = useE2e(test);
@@ -161,5 +163,29 @@ test.serial('expiry: the device\'s poll gets expired_token, and the link then sa
     t.regex(await text(page), /这个代码已过期/);
   } finally {
     await Promise.all([context.close(), short.stop()]);
+  }
+});
+
+test.serial('the README\'s command line (examples/device-login.mjs): it prints the QR code and the link; scanned and confirmed in WeChat, it prints who logged in', async (t) => {
+  const cli = await startProcess(process.execPath, ['examples/device-login.mjs', e2e.broker.issuer, 'tv', 'openid'], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)), env: { ...CHILD_ENV }, what: 'examples/device-login.mjs',
+    ready: (printed) => /link: \S+/.test(printed),
+  });
+  try {
+    const link = /link: (\S+)/.exec(cli.output())![1]!;
+    t.regex(cli.output(), /▀|█/, 'a QR code drawn in the terminal');
+    t.regex(cli.output(), /enter the code [A-Z]{4}-[A-Z]{4}/);
+    const { context, page } = await scanDeviceQr('alice', link);
+    try {
+      t.regex(await text(page), /CLI on /, 'the device named itself after the machine');
+      await page.getByRole('button', { name: '确认，登录这台设备' }).click();
+      await page.getByRole('heading', { name: '设备已登录' }).waitFor();
+    } finally {
+      await context.close();
+    }
+    t.is(await cli.exited, 0);
+    t.regex(cli.output(), /logged in: sub \S+ \(wechat_web\)/);
+  } finally {
+    cli.child.kill();
   }
 });
