@@ -97,7 +97,7 @@ export const VARIABLES = {
   }),
   COOKIE_KEYS: variable({ schema: optional(cookieKeys), derived: '(dev: random each start)', production: 'required', doc: 'cookie signing secrets, comma-separated, 32+ characters each; the first signs' }),
   JWKS_FILE: variable({ schema: optional(text), derived: '(dev: fresh keys each start)', production: 'required', doc: 'private JWK set of signing keys (`npm run keys -- new`)' }),
-  CLIENTS_FILE: variable({ schema: optional(text), derived: '(dev: the demo client)', production: 'required', doc: 'JSON array of OIDC client metadata; re-read on SIGHUP' }),
+  CLIENTS_FILE: variable({ schema: optional(text), derived: '(dev: the demo client and `demo-device`)', production: 'required', doc: 'JSON array of OIDC client metadata; re-read on SIGHUP' }),
   WECHAT_MP_APPID: variable({ schema: optional(appid), production: 'one app required', doc: 'Official Account (公众号) appid, for web authorization inside WeChat (one app required)' }),
   WECHAT_MP_SECRET: variable({ schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
   WECHAT_OPEN_APPID: variable({ schema: optional(appid), production: 'one app required', doc: 'website application (网站应用) appid, for QR login (one app required)' }),

@@ -119,29 +119,6 @@ test.serial('RFC 8628 3.5: a device that polls again within its interval gets sl
   t.like(await pollOnce(endpoint, 'tv', device.device_code), { status: 400, body: { error: 'slow_down' } }, 'the longer interval counts from the last poll');
 });
 
-test.serial('guessing: after ten wrong codes from one IP (this file\'s wrong codes count too), /device refuses it for a while (429)', async (t) => {
-  const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
-  try {
-    await page.goto(`${e2e.broker.issuer}/device`);
-    let status = 200;
-    let tries = 0;
-    while (status !== 429 && tries < 12) {
-      tries += 1;
-      await page.getByLabel('Code on the device').fill('CCCC-CCCC');
-      const answered = page.waitForResponse((response) => response.request().method() === 'POST');
-      await page.getByRole('button', { name: 'Continue' }).click();
-      status = (await answered).status();
-    }
-    t.is(status, 429);
-    t.true(tries <= 11, `the entry after ten wrong codes is refused (here entry ${tries})`);
-    t.regex(await text(page), /Too many wrong codes/);
-    t.is(await page.getByLabel('Code on the device').count(), 0, 'no form to try another');
-    t.true(await e2e.broker.logged((line) => line.msg === 'rate limit reached' && line.limit === 'device-wrong-codes'));
-  } finally {
-    await context.close();
-  }
-});
-
 test.serial('expiry: the device\'s poll gets expired_token, and the link then says the code has expired', async (t) => {
   const short = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients(e2e.rpServer.origin)), DEVICE_CODE_TTL_S: '5' });
   const { context, page } = await newPerson(e2e.browser, 'wechat');
@@ -187,5 +164,47 @@ test.serial('the README\'s command line (examples/device-login.mjs): it prints t
     t.regex(cli.output(), /logged in: sub \S+ \(wechat_web\)/);
   } finally {
     cli.child.kill();
+  }
+});
+
+test.serial('one code shown too often: after ten showings of its confirmation (somebody else trying it, or a loop), the eleventh is refused (429)', async (t) => {
+  const device = await startDevice(await deviceClient(e2e.broker.issuer), 'openid');
+  const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
+  try {
+    for (let shown = 0; shown < 10; shown += 1) {
+      await page.goto(device.verification_uri_complete!);
+      await page.getByRole('heading', { name: 'Confirm the device' }).waitFor();
+    }
+    const refused = page.waitForResponse((response) => response.request().method() === 'POST');
+    await page.goto(device.verification_uri_complete!);
+    t.is((await refused).status(), 429);
+    t.regex(await text(page), /Too many/);
+    t.true(await e2e.broker.logged((line) => line.msg === 'rate limit reached' && line.limit === 'device-code-entries'));
+  } finally {
+    await context.close();
+  }
+});
+
+// Last: it leaves this machine's IP refused at /device for a quarter hour.
+test.serial('guessing: after ten wrong codes from one IP (this file\'s wrong codes count too), /device refuses it for a while (429)', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
+  try {
+    await page.goto(`${e2e.broker.issuer}/device`);
+    let status = 200;
+    let tries = 0;
+    while (status !== 429 && tries < 12) {
+      tries += 1;
+      await page.getByLabel('Code on the device').fill('CCCC-CCCC');
+      const answered = page.waitForResponse((response) => response.request().method() === 'POST');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      status = (await answered).status();
+    }
+    t.is(status, 429);
+    t.true(tries <= 11, `the entry after ten wrong codes is refused (here entry ${tries})`);
+    t.regex(await text(page), /Too many tries/);
+    t.is(await page.getByLabel('Code on the device').count(), 0, 'no form to try another');
+    t.true(await e2e.broker.logged((line) => line.msg === 'rate limit reached' && line.limit === 'device-wrong-codes'));
+  } finally {
+    await context.close();
   }
 });
