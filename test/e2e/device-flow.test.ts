@@ -108,6 +108,16 @@ test.serial('a code is single use: opened again after the login, the page says i
   }
 });
 
+test.serial('the code form is the broker\'s own: a POST to /device from another site is refused before the code is looked at', async (t) => {
+  const device = await startDevice(await deviceClient(e2e.broker.issuer), 'openid');
+  const forged = await fetch(`${e2e.broker.issuer}/device`, {
+    method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ user_code: device.user_code, confirm: 'yes' }),
+  });
+  t.is(forged.status, 403);
+  t.true(await e2e.broker.logged((line) => line.msg === 'form refused: not from the page the broker showed' && line.path === '/device'));
+});
+
 test.serial('RFC 8628 3.5: a device that polls again within its interval gets slow_down, and its interval grows by 5 seconds', async (t) => {
   const client = await deviceClient(e2e.broker.issuer);
   const device = await startDevice(client, 'openid');
