@@ -60,7 +60,13 @@ export class PlatformTokens {
 
   /** Keeps the ticket WeChat just pushed (it replaces the previous one). */
   async keepTicket(id: string, ticket: string): Promise<void> {
-    await this.#tickets.upsert(id, { ticket }, TICKET_TTL_S);
+    await this.#tickets.upsert(id, { ticket, receivedAt: Date.now() }, TICKET_TTL_S);
+  }
+
+  /** When WeChat last pushed the platform's ticket (ms since the epoch), if within 12 hours; it pushes one every 10 minutes. */
+  async ticketReceivedAt(id: string): Promise<number | undefined> {
+    const stored = await this.#tickets.find(id);
+    return typeof stored?.receivedAt === 'number' ? stored.receivedAt : undefined;
   }
 
   /** The platform's current component_verify_ticket, if WeChat pushed one in the last 12 hours. */

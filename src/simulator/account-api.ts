@@ -2,6 +2,7 @@
 //   POST /cgi-bin/stable_token          {grant_type, appid, secret, force_refresh} → the token in force
 //   POST /cgi-bin/qrcode/create?access_token=…   QR_STR_SCENE → {ticket, expire_seconds, url}
 //   GET  /cgi-bin/user/info?access_token&openid  → {subscribe, openid, unionid?}
+//   POST /cgi-bin/open/get?access_token=…       {appid} → {open_appid} or 89002 (bound to none)
 // Answered as api-answers.ts makes every answer.
 
 import Router from '@koa/router';
@@ -70,10 +71,26 @@ async function userInfo(ctx: Context, world: SimWorld): Promise<void> {
   answer(ctx, { subscribe: person.follows ? 1 : 0, openid, language: 'zh_CN', ...(unionid ? { unionid } : {}) });
 }
 
+/** The simulated company's Open Platform account (开放平台账号), which its bound apps name in open/get. */
+const OPEN_ACCOUNT = 'wx0pen0platform0000';
+
+/** POST /cgi-bin/open/get {appid}: the Open Platform account the app is bound to, or 89002. */
+async function openGet(ctx: Context, world: SimWorld): Promise<void> {
+  if (await playFault(ctx, world)) return;
+  const app = accountOf(ctx, world);
+  if (!app) return;
+  const body = await jsonOf(ctx);
+  if (body.appid !== app.appid) return fail(ctx, world, 40013, 'invalid appid');
+  if (!app.bound) return fail(ctx, world, 89002, 'open not exists');
+  world.calls.push({ path: ctx.path, appid: app.appid });
+  answer(ctx, { errcode: 0, errmsg: 'ok', open_appid: app.otherOpenAccount ?? OPEN_ACCOUNT });
+}
+
 export function accountApi(world: SimWorld): Router {
   const router = new Router();
   router.post('/cgi-bin/stable_token', (ctx) => stableToken(ctx, world));
   router.post('/cgi-bin/qrcode/create', (ctx) => createQr(ctx, world));
   router.get('/cgi-bin/user/info', (ctx) => userInfo(ctx, world));
+  router.post('/cgi-bin/open/get', (ctx) => openGet(ctx, world));
   return router;
 }

@@ -33,6 +33,9 @@ const HOSTILE_BODIES: Partial<Record<FaultKind, string>> = {
 
 type Fail = (ctx: Context, world: SimWorld, errcode: number, errmsg: string) => void;
 
+/** WeChat's own words for the faults whose errmsg the broker reads (the IP a whitelist refused). */
+const FAULT_MESSAGES: Partial<Record<FaultKind, string>> = { 'errcode:40164': 'invalid ip 127.0.0.1 ipv6 ::ffff:127.0.0.1, not in whitelist' };
+
 /** Plays an injected fault (an errcode as `failWith` words it: WeChat's or WeCom's); true when it answered the request. */
 export async function playFault(ctx: Context, world: SimWorld, failWith: Fail = fail): Promise<boolean> {
   const fault: FaultKind | undefined = world.takeFault(ctx.path);
@@ -47,7 +50,7 @@ export async function playFault(ctx: Context, world: SimWorld, failWith: Fail = 
   }
   if (fault === 'busy' || fault.startsWith('errcode:')) {
     if (fault === 'busy') failWith(ctx, world, -1, 'system error');
-    else failWith(ctx, world, Number(fault.slice('errcode:'.length)), 'injected error');
+    else failWith(ctx, world, Number(fault.slice('errcode:'.length)), FAULT_MESSAGES[fault] ?? 'injected error');
     return true;
   }
   world.calls.push({ path: ctx.path, appid: ctx.query.appid as string | undefined });

@@ -41,6 +41,8 @@ export interface SimApp {
   readonly secret: string;
   /** Bound to the Open Platform account: its tokens and profiles carry a unionid (an operator may bind it later). */
   bound: boolean;
+  /** Bound to another Open Platform account than the simulated company's (its people's unionids never match): that account's appid. */
+  readonly otherOpenAccount?: string;
   /** An Official Account's 服务器配置 (developer mode): where its messages and events go, signed with `token`; encrypted when `aesKey` is set (safe mode). */
   server?: { readonly url: string; readonly token: string; readonly aesKey?: string | undefined };
 }

@@ -216,6 +216,22 @@ export class WeChatClient {
     return { number, appid };
   }
 
+  /**
+   * The Open Platform account (开放平台账号) an Official Account or a mini program is bound
+   * to (`POST /cgi-bin/open/get`, with its own or its authorizer token): apps bound to one
+   * account give one person one unionid. Undefined when it is bound to none (89002).
+   */
+  async openAccount(accountToken: string, appid: string): Promise<string | undefined> {
+    try {
+      const body = await this.#transport.callWithToken({ path: '/cgi-bin/open/get', params: { access_token: accountToken }, body: { appid } });
+      if (!isWeChatId(body.open_appid)) throw malformed('open_appid', body);
+      return body.open_appid;
+    } catch (error) {
+      if ((error as { errcode?: unknown }).errcode === 89002) return undefined;
+      throw error;
+    }
+  }
+
   /** Profile (`/sns/userinfo`); a snsapi_base token gets WeChatScopeError (48001). */
   async profile(accessToken: string, openid: Openid, lang: ProfileLang): Promise<WeChatProfile> {
     const body = await this.#transport.call({ path: '/sns/userinfo', params: { access_token: accessToken, openid, lang } });

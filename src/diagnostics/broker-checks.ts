@@ -1,0 +1,73 @@
+// The broker's own side: the ISSUER (its host is the domain to register with WeChat), the
+// clock against WeChat's (push timestamps are checked to ±10 minutes), the signing keys,
+// the cookie keys and every client's redirect URIs.
+
+import type { ClientMetadata, Config } from '../config/config.ts';
+import { fail, ok, unknown, type Check, type Finding } from './findings.ts';
+
+/** Beyond this, WeChat's signed pushes (checked to ±10 minutes) are at risk. */
+const CLOCK_SKEW_LIMIT_S = 5 * 60;
+
+function issuerCheck(issuer: string): Check {
+  return {
+    name: 'issuer',
+    run: async () => {
+      const url = new URL(issuer);
+      if (url.protocol === 'https:') return [ok('issuer', 'ISSUER', `${issuer}: register ${url.host} as the callback domain (网页授权域名, 授权回调域, 可信域名)`)];
+      const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+      const advice = { zh: 'ISSUER 要用 https（微信只跳转到已备案、已登记的域名）：设置 ISSUER=https://<域名>。', en: 'ISSUER must be https (WeChat only redirects to a registered, ICP-filed domain): set ISSUER=https://<domain>.' };
+      return [local ? unknown('issuer', 'ISSUER', `${issuer}: fine for trying things out on this machine, not for WeChat`, advice) : fail('issuer', 'ISSUER', `${issuer} is not https`, advice)];
+    },
+  };
+}
+
+/** The clock against the Date header of WeChat's API host. */
+function clockCheck(apiUrl: string, timeoutMs: number): Check {
+  return {
+    name: 'clock',
+    run: async () => {
+      const response = await fetch(apiUrl, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) });
+      const theirs = Date.parse(response.headers.get('date') ?? '');
+      const advice = { zh: '用 NTP 校准服务器时间（chrony 或 systemd-timesyncd）。', en: 'Set the server\'s clock by NTP (chrony or systemd-timesyncd).' };
+      if (Number.isNaN(theirs)) return [unknown('clock', 'clock', `${apiUrl} sent no Date header to compare with`, advice)];
+      const skew = Math.round((Date.now() - theirs) / 1000);
+      const detail = `this server's clock is ${Math.abs(skew)} s ${skew >= 0 ? 'ahead of' : 'behind'} WeChat's`;
+      return [Math.abs(skew) <= CLOCK_SKEW_LIMIT_S ? ok('clock', 'clock', detail) : fail('clock', 'clock', `${detail}: WeChat's pushes carry timestamps checked to ±10 minutes`, advice)];
+    },
+  };
+}
+
+function keysCheck(config: Pick<Config, 'keys' | 'cookieKeys'>): Check {
+  return {
+    name: 'keys',
+    run: async () => {
+      const findings: Finding[] = [];
+      const described = config.keys.keys.map((key) => `${key.kid ?? '?'} ${key.alg ?? key.kty}${key.kty === 'RSA' && typeof key.n === 'string' ? ` ${Buffer.from(key.n, 'base64url').length * 8} bit` : key.crv ? ` ${key.crv}` : ''}`);
+      const weak = config.keys.keys.some((key) => key.kty === 'RSA' && typeof key.n === 'string' && Buffer.from(key.n, 'base64url').length * 8 < 2048);
+      findings.push(weak
+        ? fail('signing-keys', 'JWKS_FILE', `${described.join(', ')}: an RSA key under 2048 bits`, { zh: '用 npm run keys 生成新的密钥并轮换。', en: 'Make new keys with npm run keys and rotate them in.' })
+        : ok('signing-keys', 'JWKS_FILE', described.join(', ')));
+      findings.push(ok('cookie-keys', 'COOKIE_KEYS', `${config.cookieKeys.length} key${config.cookieKeys.length > 1 ? 's (the first signs; the others still verify)' : ''}`));
+      return findings;
+    },
+  };
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function clientsCheck(clients: readonly ClientMetadata[]): Check {
+  return {
+    name: 'clients',
+    run: async () => clients.map((client) => {
+      const uris = [...(client.redirect_uris as string[] | undefined) ?? []];
+      const plain = uris.filter((uri) => { const url = new URL(uri); return url.protocol === 'http:' && !LOOPBACK.has(url.hostname); });
+      return plain.length
+        ? fail('redirect-uris', String(client.client_id), `http redirect URIs: ${plain.join(' ')}`, { zh: '回调地址要用 https（本机回环地址除外）：改 CLIENTS_FILE。', en: 'Redirect URIs must be https (loopback aside): correct CLIENTS_FILE.' })
+        : ok('redirect-uris', String(client.client_id), uris.length ? `${uris.length} redirect URI${uris.length > 1 ? 's' : ''}, all https or loopback` : 'no redirect URIs (a device or a service)');
+    }),
+  };
+}
+
+export function brokerChecks(config: Pick<Config, 'issuer' | 'keys' | 'cookieKeys' | 'wechat'> & { readonly clients: readonly ClientMetadata[] }): Check[] {
+  return [issuerCheck(config.issuer), clockCheck(config.wechat.apiUrl, config.wechat.timeoutMs), keysCheck(config), clientsCheck(config.clients)];
+}

@@ -1,0 +1,34 @@
+// The doctor's checks for one configuration, in the order they are printed: the broker's
+// own side, every app's credentials, the third-party platforms, whether the apps share
+// people. The same list serves `npm run doctor` (cli/doctor.ts) and GET /admin/diagnostics.
+
+import type { ClientMetadata, Config } from '../config/config.ts';
+import type { OfficialAccountTokens } from '../platforms/official-account-tokens.ts';
+import type { PlatformTokens } from '../platforms/platform-tokens.ts';
+import type { WeChatClient } from '../wechat/client.ts';
+import type { WeComClient } from '../wechat/wecom.ts';
+import { appChecks } from './app-checks.ts';
+import { bindingCheck } from './binding-checks.ts';
+import { brokerChecks } from './broker-checks.ts';
+import { runChecks, type Finding } from './findings.ts';
+import { platformChecks } from './platform-checks.ts';
+
+export interface DoctorParts {
+  readonly config: Pick<Config, 'issuer' | 'keys' | 'cookieKeys' | 'wechat' | 'apps' | 'platforms' | 'wecomApps'> & { readonly clients: readonly ClientMetadata[] };
+  readonly wechat: WeChatClient;
+  readonly wecom: WeComClient;
+  readonly platformTokens: PlatformTokens;
+  readonly accountTokens: OfficialAccountTokens;
+  /** Whether the platforms' tickets are where this process can read them (Redis or MongoDB). */
+  readonly ticketsShared: boolean;
+}
+
+export function diagnose(parts: DoctorParts): Promise<Finding[]> {
+  const { config } = parts;
+  return runChecks([
+    ...brokerChecks(config),
+    ...appChecks(config.apps, config.wecomApps, parts.wechat, parts.wecom),
+    ...platformChecks({ issuer: config.issuer, platforms: config.platforms, apps: config.apps, platformTokens: parts.platformTokens, wechat: parts.wechat, ticketsShared: parts.ticketsShared }),
+    bindingCheck(config.apps, parts.wechat, parts.accountTokens),
+  ]);
+}

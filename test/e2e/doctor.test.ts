@@ -1,0 +1,166 @@
+// `npm run doctor` as an operator runs it, beside a broker on Redis, against the simulated
+// WeChat playing each misconfiguration: a secret reset, an IP not whitelisted, a platform
+// without tickets, an account that no longer authorizes the platform, apps bound to
+// different Open Platform accounts; and a configuration where everything is ✓.
+
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
+import { randomCorp } from '../../src/simulator/wecom-corp.ts';
+import type { SimApp } from '../../src/simulator/world.ts';
+import { startBroker, type RunningBroker } from '../helpers/broker.ts';
+import { CHILD_ENV } from '../helpers/process.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { injectFaults, pushTicketNow, setPlatformUrls, simApp, simPlatform } from '../helpers/simulator.ts';
+import { tempDir } from '../helpers/temp.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const mp = simApp('mp');
+const web = simApp('open');
+const mini = simApp('miniprogram');
+const shop = simApp('mp');
+const platform = simPlatform(shop);
+const corp = randomCorp();
+let simulator: RunningSimulator;
+let redis: RedisServer;
+let broker: RunningBroker;
+
+interface Finding { check: string; subject: string; verdict: 'ok' | 'fail' | 'unknown'; detail: string; advice?: { zh: string; en: string } }
+
+/** The apps file and the secrets for `apps` (each entry's id is its key here). */
+function environment(entries: Record<string, object>, secrets: Record<string, string> = {}): Record<string, string> {
+  const file = join(tempDir('doctor'), 'apps.json');
+  writeFileSync(file, JSON.stringify(Object.entries(entries).map(([id, entry]) => ({ id, ...entry }))));
+  return {
+    WECHAT_APPS_FILE: file, REDIS_URL: redis.url, ISSUER: 'https://login.example.com', COOKIE_KEYS: 'k'.repeat(64),
+    WECHAT_API_URL: simulator.url, WECHAT_CONNECT_URL: simulator.url, WECHAT_MP_URL: simulator.url, WECOM_API_URL: simulator.url, WECOM_LOGIN_URL: simulator.url,
+    MP_SECRET: mp.secret, WEB_SECRET: web.secret, MINI_SECRET: mini.secret, PLATFORM_SECRET: platform.secret, PLATFORM_TOKEN: platform.token,
+    PLATFORM_AES_KEY: platform.aesKey, STAFF_SECRET: corp.secret, ...secrets,
+  };
+}
+
+const ESTATE = {
+  mp: { kind: 'mp', appid: mp.appid, secret_env: 'MP_SECRET' },
+  web: { kind: 'open', appid: web.appid, secret_env: 'WEB_SECRET' },
+  mini: { kind: 'miniprogram', appid: mini.appid, secret_env: 'MINI_SECRET' },
+  shop: { kind: 'mp', appid: shop.appid, via: 'platform' },
+  platform: { kind: 'component', appid: platform.appid, secret_env: 'PLATFORM_SECRET', token_env: 'PLATFORM_TOKEN', aes_key_env: 'PLATFORM_AES_KEY' },
+  staff: { kind: 'wecom', corpid: corp.corpid, agentid: corp.agentid, secret_env: 'STAFF_SECRET' },
+};
+
+/** `npm run doctor -- <args>`: its exit code and what it printed. */
+async function doctor(env: Record<string, string>, ...args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--experimental-strip-types', 'src/cli/doctor.ts', ...args], {
+      cwd: ROOT, env: { ...CHILD_ENV, ...env }, timeout: 120_000,
+    });
+    return { code: 0, out: stdout };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    if (typeof failed.code !== 'number') throw error;
+    return { code: failed.code, out: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+  }
+}
+
+const findings = async (env: Record<string, string>) => {
+  const { code, out } = await doctor(env, '--json');
+  return { code, findings: (JSON.parse(out) as { findings: Finding[] }).findings };
+};
+const line = (all: Finding[], check: string, subject: string) => all.find((finding) => finding.check === check && finding.subject === subject);
+
+test.before(async () => {
+  const other: SimApp = { ...simApp('mp'), otherOpenAccount: 'wx0ther0pen0account' };
+  [simulator, redis] = await Promise.all([startSimulator({ apps: [mp, web, mini, shop, other], platforms: [platform], corps: [corp], callbackHosts: [], host: '127.0.0.1', port: 0 }), startRedis()]);
+  // The broker WeChat pushes the platform's tickets to; the doctor reads them where it keeps them.
+  const { ISSUER: _issuer, ...brokerEnv } = environment(ESTATE);
+  broker = await startBroker(brokerEnv);
+  await setPlatformUrls(simulator.url, platform.appid, { auth_events_url: `${broker.origin}/wechat/platform/platform/auth-events` });
+  pushed = await pushTicketNow(simulator.url, platform.appid);
+  await authorizeShop(true);
+  otherApp = { kind: 'mp', appid: other.appid, secret_env: 'OTHER_SECRET' };
+  otherSecret = other.secret;
+});
+test.after.always(async () => {
+  await Promise.all([broker?.stop(), simulator?.close()]);
+  await redis?.stop();
+});
+let pushed: { status: number };
+
+/** The shop's administrator authorizes the platform (or withdraws): WeChat tells the broker. */
+async function authorizeShop(authorized: boolean): Promise<void> {
+  const response = await fetch(`${simulator.url}/_sim/platforms/authorize`, { method: 'POST', body: JSON.stringify({ appid: platform.appid, account: shop.appid, authorized }) });
+  if (!response.ok) throw new Error(`authorize: ${response.status}`);
+}
+/** An Official Account bound to another company's Open Platform account. */
+let otherApp: object;
+let otherSecret = '';
+
+test.serial('everything right: every line ✓ (a website app\'s binding and the platform\'s permissions are "?", to check by hand), exit code 0', async (t) => {
+  t.is(pushed.status, 200, 'the platform\'s ticket reached the broker');
+  const { code, findings: all } = await findings(environment(ESTATE));
+  t.deepEqual(all.filter((finding) => finding.verdict === 'fail'), []);
+  t.is(code, 0);
+  for (const id of ['mp', 'web', 'mini', 'staff']) t.is(line(all, 'credentials', id)?.verdict, 'ok', id);
+  t.like(line(all, 'platform-ticket', 'platform'), { verdict: 'ok' });
+  t.like(line(all, 'authorization', 'shop'), { verdict: 'ok' });
+  t.like(line(all, 'bound', 'mp'), { verdict: 'ok', detail: 'bound to Open Platform account wx0pen0platform0000' });
+  t.like(line(all, 'bound', 'web'), { verdict: 'unknown' });
+  t.like(line(all, 'issuer', 'ISSUER'), { verdict: 'ok' });
+  t.like(line(all, 'clock', 'clock'), { verdict: 'ok' });
+  const { out } = await doctor(environment(ESTATE), '--lang', 'zh');
+  t.regex(out, /^✓ credentials mp/m);
+  t.regex(out, /项检查：0 项有问题/);
+});
+
+test.serial('a secret reset by a colleague, for an Official Account, a website app and a WeCom app: ✗ naming the variable and the console page; exit code 1', async (t) => {
+  const { code, findings: all } = await findings(environment(ESTATE, { MP_SECRET: 'f'.repeat(32), WEB_SECRET: 'e'.repeat(32), STAFF_SECRET: 'Wrong-Secret-0123456789abcdefghijklmnopqrs' }));
+  t.is(code, 1);
+  t.like(line(all, 'credentials', 'mp'), { verdict: 'fail' });
+  t.regex(line(all, 'credentials', 'mp')!.advice!.zh, /AppSecret 不对.*设置与开发 → 基本配置.*WECHAT_APPS_FILE/);
+  t.like(line(all, 'credentials', 'web'), { verdict: 'fail' });
+  t.like(line(all, 'credentials', 'staff'), { verdict: 'fail' });
+  t.like(line(all, 'credentials', 'mini'), { verdict: 'ok' }, 'the others are still right');
+  const { out } = await doctor(environment(ESTATE, { MP_SECRET: 'f'.repeat(32) }), '--lang', 'en');
+  t.regex(out, /^✗ credentials mp .*\n.*→ The secret is wrong/m);
+});
+
+test.serial('the server\'s IP not whitelisted (40164): ✗ with the IP WeChat saw and where to add it', async (t) => {
+  await injectFaults(simulator.url, '/cgi-bin/stable_token', ['errcode:40164']);
+  const { findings: all } = await findings(environment({ mp: ESTATE.mp }));
+  t.like(line(all, 'ip-whitelist', 'mp'), { verdict: 'fail' });
+  t.regex(line(all, 'ip-whitelist', 'mp')!.detail, /this server's IP 127\.0\.0\.1 is not allowed/);
+  t.regex(line(all, 'ip-whitelist', 'mp')!.advice!.en, /Add 127\.0\.0\.1 at mp\.weixin\.qq\.com .*IP白名单/);
+});
+
+test.serial('a platform WeChat never sent a ticket, and an account that does not authorize the platform: ✗ each, with the fix', async (t) => {
+  const silent = simPlatform();
+  const env = environment({ ...ESTATE, quiet: { kind: 'component', appid: silent.appid, secret_env: 'QUIET_SECRET', token_env: 'PLATFORM_TOKEN', aes_key_env: 'PLATFORM_AES_KEY' } }, { QUIET_SECRET: silent.secret });
+  const { findings: all } = await findings(env);
+  t.like(line(all, 'platform-ticket', 'quiet'), { verdict: 'fail', detail: 'no component_verify_ticket in the last 12 hours' });
+  t.regex(line(all, 'platform-ticket', 'quiet')!.advice!.zh, /授权事件接收URL.*\/wechat\/platform\/quiet\/auth-events/);
+  await authorizeShop(false);
+  try {
+    const { findings: after } = await findings(environment(ESTATE));
+    t.like(line(after, 'authorization', 'shop'), { verdict: 'fail' });
+    t.regex(line(after, 'authorization', 'shop')!.advice!.en, /authorize the platform again/);
+  } finally {
+    await authorizeShop(true);
+  }
+});
+
+test.serial('apps bound to different Open Platform accounts, or to none: ✗, one person would be two', async (t) => {
+  const { findings: all } = await findings(environment({ mp: ESTATE.mp, mini: ESTATE.mini, other: otherApp }, { OTHER_SECRET: otherSecret }));
+  t.like(line(all, 'bound', 'other'), { verdict: 'fail', detail: 'bound to Open Platform account wx0ther0pen0account, the others to wx0pen0platform0000: one person would be two' });
+  t.like(line(all, 'bound', 'mp'), { verdict: 'ok' });
+  mini.bound = false;
+  try {
+    const { findings: unbound } = await findings(environment({ mp: ESTATE.mp, mini: ESTATE.mini }));
+    t.like(line(unbound, 'bound', 'mini'), { verdict: 'fail' });
+  } finally {
+    mini.bound = true;
+  }
+});
