@@ -28,6 +28,7 @@ import { wecomEventRoutes } from './upstreams/wecom/wecom-events.ts';
 import { FollowScenes } from './upstreams/wechat-follow/follow-scenes.ts';
 import { PlatformPushes } from './platforms/pushes.ts';
 import { loginRoutes } from './login/routes.ts';
+import { diagnose } from './diagnostics/doctor.ts';
 import { deviceGuard, pollingContext } from './oidc/device-flow.ts';
 import { phoneNumberRoutes } from './login/phone-number.ts';
 import { PHONE_HOLDER_MODEL, PhoneHolders } from './accounts/phone-holders.ts';
@@ -78,6 +79,7 @@ interface Shared {
   readonly stores: Stores;
   readonly metrics: BrokerMetrics;
   readonly wechat: WeChatClient;
+  readonly wecom: WeComClient;
   readonly platformTokens: PlatformTokens;
   readonly officialAccountTokens: OfficialAccountTokens;
   readonly upstreams: Upstreams;
@@ -135,7 +137,13 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
     languageRoutes(),
     ...weChatPushRoutes(config, shared, login),
     loginRoutes(login),
-    adminRoutes({ provider, accounts: stores.accounts, personalData, apps: config.apps, log: shared.log, metrics }),
+    adminRoutes({
+      provider, accounts: stores.accounts, personalData, apps: config.apps, log: shared.log, metrics,
+      diagnose: () => diagnose({
+        config: { ...config, clients: config.clients }, wechat: shared.wechat, wecom: shared.wecom, platformTokens: shared.platformTokens,
+        accountTokens: shared.officialAccountTokens, ticketsShared: true,
+      }),
+    }),
     phoneNumberRoutes({
       provider, apps: config.apps, phones: shared.upstreams.phoneNumbers, linker: login.linker,
       holders: new PhoneHolders(stores.durable.adapter(PHONE_HOLDER_MODEL)), log: shared.log, metrics,
@@ -213,7 +221,7 @@ async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, lo
     wechat, platformTokens, officialAccountTokens, connectUrl: config.wechat.connectUrl, loginJsUrl: config.wechat.loginJsUrl,
     wecom, wecomLoginUrl: config.wechat.wecomLoginUrl, wecomLoginJsUrl: config.wechat.wecomLoginJsUrl, storage: stores.protocol, log,
   });
-  return { wechat, platformTokens, officialAccountTokens, upstreams };
+  return { wechat, wecom, platformTokens, officialAccountTokens, upstreams };
 }
 
 export interface BrokerOptions {

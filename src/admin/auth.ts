@@ -11,7 +11,8 @@ import { bearerToken, missingOrInvalid, refuseBearer, type BearerRefusal } from 
 
 export const ACCOUNTS_READ = 'accounts:read';
 export const ACCOUNTS_WRITE = 'accounts:write';
-export const ADMIN_SCOPES = [ACCOUNTS_READ, ACCOUNTS_WRITE] as const;
+export const DIAGNOSTICS_READ = 'diagnostics:read';
+export const ADMIN_SCOPES = [ACCOUNTS_READ, ACCOUNTS_WRITE, DIAGNOSTICS_READ] as const;
 export type AdminScope = (typeof ADMIN_SCOPES)[number];
 
 /** The calling client, or the RFC 6750 refusal (with the client when the token named one, for the audit). */

@@ -14,7 +14,8 @@
 //                                        grants and tokens; relying parties are told
 //   DELETE /admin/accounts/:sub/identities/:appid
 //                                        unlink one identity: it logs in as a new account
-// Reading takes accounts:read, changing accounts:write.
+//   GET /admin/diagnostics               npm run doctor's findings (diagnostics/), as JSON
+// Reading takes accounts:read, changing accounts:write, the diagnostics diagnostics:read.
 
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -26,7 +27,8 @@ import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import { accountView as view, auditTarget, findAccount } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
-import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, refuse, type AdminScope } from './auth.ts';
+import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
+import { anyFailed, type Finding } from '../diagnostics/findings.ts';
 
 export interface AdminParts {
   readonly provider: Provider;
@@ -35,9 +37,11 @@ export interface AdminParts {
   readonly apps: readonly ConfiguredApp[];
   readonly log: Logger;
   readonly metrics: BrokerMetrics;
+  /** The doctor's checks, run on the broker's own clients and storage. */
+  readonly diagnose: () => Promise<Finding[]>;
 }
 
-type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink';
+type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'diagnostics';
 
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -118,6 +122,11 @@ export function adminRoutes(parts: AdminParts): Router {
     if (!erased) return notFound(ctx);
     ctx.status = 204;
     return { outcome: 'ok', sub: erased.id };
+  }));
+  router.get('/admin/diagnostics', (ctx) => audited(ctx, parts, 'diagnostics', DIAGNOSTICS_READ, async () => {
+    const findings = await parts.diagnose();
+    ctx.body = { failed: anyFailed(findings), findings };
+    return { outcome: anyFailed(findings) ? 'failed' : 'ok' };
   }));
   router.delete('/admin/accounts/:sub/identities/:appid', (ctx) => audited(ctx, parts, 'unlink', ACCOUNTS_WRITE, (client) => unlink(ctx, parts, client)));
   return router;

@@ -12,7 +12,8 @@ import { promisify } from 'node:util';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { randomCorp } from '../../src/simulator/wecom-corp.ts';
 import type { SimApp } from '../../src/simulator/world.ts';
-import { startBroker, type RunningBroker } from '../helpers/broker.ts';
+import { startBroker, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import * as oidc from 'openid-client';
 import { CHILD_ENV } from '../helpers/process.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { injectFaults, pushTicketNow, setPlatformUrls, simApp, simPlatform } from '../helpers/simulator.ts';
@@ -25,6 +26,7 @@ const mini = simApp('miniprogram');
 const shop = simApp('mp');
 const platform = simPlatform(shop);
 const corp = randomCorp();
+const OPS_SECRET = 'ops-secret-0123456789abcdef0123456789ab';
 let simulator: RunningSimulator;
 let redis: RedisServer;
 let broker: RunningBroker;
@@ -77,7 +79,10 @@ test.before(async () => {
   [simulator, redis] = await Promise.all([startSimulator({ apps: [mp, web, mini, shop, other], platforms: [platform], corps: [corp], callbackHosts: [], host: '127.0.0.1', port: 0 }), startRedis()]);
   // The broker WeChat pushes the platform's tickets to; the doctor reads them where it keeps them.
   const { ISSUER: _issuer, ...brokerEnv } = environment(ESTATE);
-  broker = await startBroker(brokerEnv);
+  broker = await startBroker({
+    ...brokerEnv,
+    CLIENTS_FILE: writeClientsFile([{ client_id: 'ops', client_secret: OPS_SECRET, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'diagnostics:read' }]),
+  });
   await setPlatformUrls(simulator.url, platform.appid, { auth_events_url: `${broker.origin}/wechat/platform/platform/auth-events` });
   pushed = await pushTicketNow(simulator.url, platform.appid);
   await authorizeShop(true);
@@ -163,4 +168,18 @@ test.serial('apps bound to different Open Platform accounts, or to none: ✗, on
   } finally {
     mini.bound = true;
   }
+});
+
+test.serial('the same checks at GET /admin/diagnostics (scope diagnostics:read), without a secret in the answer', async (t) => {
+  const ops = await oidc.discovery(new URL(broker.issuer), 'ops', OPS_SECRET, undefined, { execute: [oidc.allowInsecureRequests] });
+  const token = (await oidc.clientCredentialsGrant(ops, { scope: 'diagnostics:read' })).access_token;
+  const response = await fetch(`${broker.issuer}/admin/diagnostics`, { headers: { authorization: `Bearer ${token}` } });
+  t.is(response.status, 200);
+  const text = await response.text();
+  const body = JSON.parse(text) as { failed: boolean; findings: Finding[] };
+  t.false(body.failed);
+  t.like(line(body.findings, 'credentials', 'mp'), { verdict: 'ok' });
+  t.like(line(body.findings, 'platform-ticket', 'platform'), { verdict: 'ok' });
+  for (const secret of [mp.secret, web.secret, mini.secret, platform.secret, corp.secret]) t.false(text.includes(secret));
+  t.is((await fetch(`${broker.issuer}/admin/diagnostics`)).status, 401);
 });
