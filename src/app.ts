@@ -29,6 +29,7 @@ import { FollowScenes } from './upstreams/wechat-follow/follow-scenes.ts';
 import { PlatformPushes } from './platforms/pushes.ts';
 import { loginRoutes } from './login/routes.ts';
 import { diagnose } from './diagnostics/doctor.ts';
+import type { Finding } from './diagnostics/findings.ts';
 import { deviceGuard, pollingContext } from './oidc/device-flow.ts';
 import { phoneNumberRoutes } from './login/phone-number.ts';
 import { PHONE_HOLDER_MODEL, PhoneHolders } from './accounts/phone-holders.ts';
@@ -66,6 +67,8 @@ export interface Broker extends Stoppable {
   readonly demoUrl: string | undefined;
   readonly stores: Stores;
   readonly metrics: BrokerMetrics;
+  /** The doctor's checks (diagnostics/) on the broker's own clients and storage. */
+  diagnose(): Promise<Finding[]>;
   /**
    * Re-reads CLIENTS_FILE and JWKS_FILE and swaps in a new app built from them; requests in
    * flight finish on the old one. Throws ConfigError (and keeps the old app) when a file is wrong.
@@ -139,10 +142,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
     loginRoutes(login),
     adminRoutes({
       provider, accounts: stores.accounts, personalData, apps: config.apps, log: shared.log, metrics,
-      diagnose: () => diagnose({
-        config: { ...config, clients: config.clients }, wechat: shared.wechat, wecom: shared.wecom, platformTokens: shared.platformTokens,
-        accountTokens: shared.officialAccountTokens, ticketsShared: true,
-      }),
+      diagnose: () => diagnoseWith(config, shared),
     }),
     phoneNumberRoutes({
       provider, apps: config.apps, phones: shared.upstreams.phoneNumbers, linker: login.linker,
@@ -155,6 +155,13 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),
   ];
+}
+
+/** The doctor's checks with the broker's own clients and storage (where the platforms' tickets are, whatever the store). */
+function diagnoseWith(config: RunningConfig, shared: Shared): Promise<Finding[]> {
+  return diagnose({
+    config, wechat: shared.wechat, wecom: shared.wecom, platformTokens: shared.platformTokens, accountTokens: shared.officialAccountTokens, ticketsShared: true,
+  });
 }
 
 /** The provider (a Koa app) with the broker's middleware and routes, for one set of clients and keys. */
@@ -265,6 +272,7 @@ export async function createBroker(loaded: Config, options: BrokerOptions = {}):
     demoUrl: demo ? `${config.issuer}/demo` : undefined,
     stores,
     metrics,
+    diagnose: () => diagnoseWith(config, shared),
     async reload() {
       const next = await reloadFiles(config);
       const running = { ...next, clients: next.clients ?? config.clients };

@@ -102,6 +102,24 @@ async function main(): Promise<void> {
   process.stdout.write(`${banner(broker)}\n`);
   broker.log.info({ issuer: config.issuer, mode: config.mode, storage: { protocol: broker.stores.protocol.kind, accounts: broker.stores.accountsKind } }, 'broker started');
   handleSignals(broker, server, metricsServer);
+  if (config.mode === 'production') void doctorSummary(broker);
+}
+
+/**
+ * In production, the doctor's checks once at start, after the banner (they call WeChat: the
+ * start does not wait for them), summarized in one more banner line and one log line.
+ */
+async function doctorSummary(broker: Broker): Promise<void> {
+  try {
+    const findings = await broker.diagnose();
+    const failed = findings.filter((finding) => finding.verdict === 'fail');
+    const counts = { ok: findings.filter((finding) => finding.verdict === 'ok').length, failed: failed.length, unknown: findings.filter((finding) => finding.verdict === 'unknown').length };
+    const named = failed.map((finding) => `${finding.check} ${finding.subject}`);
+    process.stdout.write(`  doctor     ${counts.ok} ✓, ${counts.failed} ✗, ${counts.unknown} ?${named.length ? ` (✗ ${named.join(', ')}: npm run doctor for the fixes)` : ''}\n`);
+    broker.log[failed.length ? 'warn' : 'info']({ doctor: counts, failed: named }, 'startup checks (npm run doctor)');
+  } catch (error) {
+    broker.log.warn({ reason: (error as Error).message }, 'startup checks could not run');
+  }
 }
 
 await main();

@@ -5,10 +5,12 @@
 
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { generateSigningKeys } from '../../src/config/keys.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { randomCorp } from '../../src/simulator/wecom-corp.ts';
 import type { SimApp } from '../../src/simulator/world.ts';
@@ -182,4 +184,21 @@ test.serial('the same checks at GET /admin/diagnostics (scope diagnostics:read),
   t.like(line(body.findings, 'platform-ticket', 'platform'), { verdict: 'ok' });
   for (const secret of [mp.secret, web.secret, mini.secret, platform.secret, corp.secret]) t.false(text.includes(secret));
   t.is((await fetch(`${broker.issuer}/admin/diagnostics`)).status, 401);
+});
+
+test.serial('in production the broker runs the same checks after its banner, and says what failed in one more banner line', async (t) => {
+  const dir = tempDir('doctor-production');
+  const jwks = join(dir, 'jwks.json');
+  writeFileSync(jwks, JSON.stringify(await generateSigningKeys()));
+  const { ISSUER: _issuer, ...env } = environment({ mp: ESTATE.mp, web: ESTATE.web }, { MP_SECRET: 'f'.repeat(32) });
+  const production = await startBroker({
+    ...env, NODE_ENV: 'production', INSECURE_LAB: 'true', JWKS_FILE: jwks, COOKIE_KEYS: randomBytes(32).toString('hex'),
+    CLIENTS_FILE: writeClientsFile([{ client_id: 'ops', client_secret: OPS_SECRET, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'diagnostics:read' }]),
+  });
+  try {
+    t.true(await production.logged((entry) => entry.msg === 'startup checks (npm run doctor)'));
+    t.regex(production.output(), /\n {2}doctor {5}\d+ ✓, 1 ✗, \d+ \? \(✗ credentials mp: npm run doctor for the fixes\)/);
+  } finally {
+    await production.stop();
+  }
 });
