@@ -161,6 +161,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
 function diagnoseWith(config: RunningConfig, shared: Shared): Promise<Finding[]> {
   return diagnose({
     config, wechat: shared.wechat, wecom: shared.wecom, platformTokens: shared.platformTokens, accountTokens: shared.officialAccountTokens, ticketsShared: true,
+    ...(shared.stores.accountsKind === 'redis' ? { redisSetting: (name: string) => shared.stores.redisSetting(name) } : {}),
   });
 }
 

@@ -28,6 +28,11 @@ export interface Stores {
   readonly counters: Counters;
   readonly accounts: AccountStore;
   readonly accountsKind: StorageKind;
+  /**
+   * One of Redis's settings (`CONFIG GET`), for the doctor: undefined without Redis, or where
+   * CONFIG is not allowed (a managed Redis; a cluster answers for one node only, so not asked).
+   */
+  redisSetting(name: string): Promise<string | undefined>;
   /** Resolves when every store in use answers (and MongoDB is set up); rejects otherwise. */
   ping(): Promise<void>;
   /** Waits (at most `timeoutMs`) for the first connections; false when they are not up yet. */
@@ -74,6 +79,11 @@ export function openStores(settings: StorageSettings, events: StoreEvents): Stor
   mongo?.start();
   return {
     ...stores,
+    async redisSetting(name) {
+      if (!redis || !('config' in redis)) return undefined;
+      const answer = await (redis.config('GET', name) as Promise<unknown>).catch(() => undefined);
+      return Array.isArray(answer) && typeof answer[1] === 'string' ? answer[1] : undefined;
+    },
     async ping() {
       await Promise.all([protocol.ping(), protocol.kind === 'mongodb' ? undefined : mongo?.ping()]);
     },

@@ -47,6 +47,7 @@ async function doctorFindings(config: Config): Promise<Finding[]> {
     return await diagnose({
       config: { ...config, clients: config.clients ?? [] }, wechat, wecom: new WeComClient({ ...options, apiUrl: config.wechat.wecomApiUrl }),
       platformTokens, accountTokens, ticketsShared: stores.protocol.kind !== 'memory',
+      ...(stores.accountsKind === 'redis' ? { redisSetting: (name: string) => stores.redisSetting(name) } : {}),
     });
   } finally {
     await stores.close();

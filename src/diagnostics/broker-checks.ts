@@ -71,3 +71,26 @@ function clientsCheck(clients: readonly ClientMetadata[]): Check {
 export function brokerChecks(config: Pick<Config, 'issuer' | 'keys' | 'cookieKeys' | 'wechat'> & { readonly clients: readonly ClientMetadata[] }): Check[] {
   return [issuerCheck(config.issuer), clockCheck(config.wechat.apiUrl, config.wechat.timeoutMs), keysCheck(config), clientsCheck(config.clients)];
 }
+
+/**
+ * Redis, when it holds what must not be lost (the accounts, or a platform's authorizations,
+ * when MongoDB does not): persistence on (`appendonly yes`) and no eviction
+ * (`maxmemory-policy noeviction`), or a full Redis silently drops people.
+ */
+export function redisCheck(setting: (name: string) => Promise<string | undefined>): Check {
+  return {
+    name: 'redis',
+    run: async () => {
+      const [appendonly, policy] = await Promise.all([setting('appendonly'), setting('maxmemory-policy')]);
+      const byHand = { zh: '在 Redis 上执行 CONFIG GET appendonly 和 CONFIG GET maxmemory-policy，应为 yes 和 noeviction（托管 Redis 在控制台里查看）。', en: 'Run CONFIG GET appendonly and CONFIG GET maxmemory-policy on Redis: they should be yes and noeviction (a managed Redis shows them in its console).' };
+      if (appendonly === undefined || policy === undefined) return [unknown('redis', 'REDIS_URL', 'CONFIG GET is not allowed here', byHand)];
+      const findings: Finding[] = [appendonly === 'yes'
+        ? ok('redis', 'persistence', 'appendonly yes')
+        : fail('redis', 'persistence', `appendonly ${appendonly}: a restart loses the accounts kept in Redis`, { zh: '在 redis.conf 中设置 appendonly yes（或 CONFIG SET appendonly yes 后 CONFIG REWRITE）。', en: 'Set appendonly yes in redis.conf (or CONFIG SET appendonly yes, then CONFIG REWRITE).' })];
+      findings.push(policy === 'noeviction'
+        ? ok('redis', 'eviction', 'maxmemory-policy noeviction')
+        : fail('redis', 'eviction', `maxmemory-policy ${policy}: a full Redis may drop accounts`, { zh: '在 redis.conf 中设置 maxmemory-policy noeviction。', en: 'Set maxmemory-policy noeviction in redis.conf.' }));
+      return findings;
+    },
+  };
+}

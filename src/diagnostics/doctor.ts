@@ -9,7 +9,7 @@ import type { WeChatClient } from '../wechat/client.ts';
 import type { WeComClient } from '../wechat/wecom.ts';
 import { appChecks } from './app-checks.ts';
 import { bindingCheck } from './binding-checks.ts';
-import { brokerChecks } from './broker-checks.ts';
+import { brokerChecks, redisCheck } from './broker-checks.ts';
 import { runChecks, type Finding } from './findings.ts';
 import { platformChecks } from './platform-checks.ts';
 
@@ -21,12 +21,15 @@ export interface DoctorParts {
   readonly accountTokens: OfficialAccountTokens;
   /** Whether the platforms' tickets are where this process can read them (Redis or MongoDB). */
   readonly ticketsShared: boolean;
+  /** Redis's settings, where Redis keeps the accounts (stores.ts); undefined otherwise. */
+  readonly redisSetting?: ((name: string) => Promise<string | undefined>) | undefined;
 }
 
 export function diagnose(parts: DoctorParts): Promise<Finding[]> {
   const { config } = parts;
   return runChecks([
     ...brokerChecks(config),
+    ...(parts.redisSetting ? [redisCheck(parts.redisSetting)] : []),
     ...appChecks(config.apps, config.wecomApps, parts.wechat, parts.wecom),
     ...platformChecks({ issuer: config.issuer, platforms: config.platforms, apps: config.apps, platformTokens: parts.platformTokens, wechat: parts.wechat, ticketsShared: parts.ticketsShared }),
     bindingCheck(config.apps, parts.wechat, parts.accountTokens),

@@ -16,6 +16,7 @@ import { randomCorp } from '../../src/simulator/wecom-corp.ts';
 import type { SimApp } from '../../src/simulator/world.ts';
 import { startBroker, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import * as oidc from 'openid-client';
+import { Redis } from 'ioredis';
 import { CHILD_ENV } from '../helpers/process.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { injectFaults, pushTicketNow, setPlatformUrls, simApp, simPlatform } from '../helpers/simulator.ts';
@@ -78,7 +79,7 @@ const line = (all: Finding[], check: string, subject: string) => all.find((findi
 
 test.before(async () => {
   const other: SimApp = { ...simApp('mp'), otherOpenAccount: 'wx0ther0pen0account' };
-  [simulator, redis] = await Promise.all([startSimulator({ apps: [mp, web, mini, shop, other], platforms: [platform], corps: [corp], callbackHosts: [], host: '127.0.0.1', port: 0 }), startRedis()]);
+  [simulator, redis] = await Promise.all([startSimulator({ apps: [mp, web, mini, shop, other], platforms: [platform], corps: [corp], callbackHosts: [], host: '127.0.0.1', port: 0 }), startRedis({ appendonly: true })]);
   // The broker WeChat pushes the platform's tickets to; the doctor reads them where it keeps them.
   const { ISSUER: _issuer, ...brokerEnv } = environment(ESTATE);
   broker = await startBroker({
@@ -169,6 +170,22 @@ test.serial('apps bound to different Open Platform accounts, or to none: ✗, on
     t.like(line(unbound, 'bound', 'mini'), { verdict: 'fail' });
   } finally {
     mini.bound = true;
+  }
+});
+
+test.serial('Redis keeping the accounts without persistence, or with eviction: ✗ each, with the setting to change', async (t) => {
+  const admin = new Redis(redis.url);
+  try {
+    t.like(line((await findings(environment({ mp: ESTATE.mp }))).findings, 'redis', 'persistence'), { verdict: 'ok' });
+    await admin.config('SET', 'appendonly', 'no');
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    const { findings: all } = await findings(environment({ mp: ESTATE.mp }));
+    t.like(line(all, 'redis', 'persistence'), { verdict: 'fail', detail: 'appendonly no: a restart loses the accounts kept in Redis' });
+    t.like(line(all, 'redis', 'eviction'), { verdict: 'fail', detail: 'maxmemory-policy allkeys-lru: a full Redis may drop accounts' });
+  } finally {
+    await admin.config('SET', 'appendonly', 'yes');
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    admin.disconnect();
   }
 });
 
