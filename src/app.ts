@@ -162,6 +162,7 @@ function diagnoseWith(config: RunningConfig, shared: Shared): Promise<Finding[]>
   return diagnose({
     config, wechat: shared.wechat, wecom: shared.wecom, platformTokens: shared.platformTokens, accountTokens: shared.officialAccountTokens, ticketsShared: true,
     ...(shared.stores.accountsKind === 'redis' ? { redisSetting: (name: string) => shared.stores.redisSetting(name) } : {}),
+    storage: { kinds: [...new Set([shared.stores.protocol.kind, shared.stores.accountsKind])].join(', '), ready: () => shared.stores.ping().then(() => true, () => false) },
   });
 }
 

@@ -94,3 +94,19 @@ export function redisCheck(setting: (name: string) => Promise<string | undefined
     },
   };
 }
+
+/**
+ * The stores answer: Redis, and MongoDB connected as a replica set (a standalone server is
+ * refused: merging accounts is a transaction) with its indexes made.
+ */
+export function storageCheck(kinds: string, ready: () => Promise<boolean>): Check {
+  return {
+    name: 'storage',
+    run: async () => [await ready()
+      ? ok('storage', kinds, kinds.includes('mongodb') ? 'answers; MongoDB is a replica set and its indexes are made' : 'answers')
+      : fail('storage', kinds, 'does not answer, or MongoDB is not a replica set with its indexes made', {
+        zh: '检查 REDIS_URL / MONGODB_URI 能否从本机连通；MongoDB 必须是副本集（单机版可用 --replSet 启动为单节点副本集）。',
+        en: 'Check REDIS_URL / MONGODB_URI can be reached from here; MongoDB must be a replica set (a single server can run as a one-node replica set with --replSet).',
+      })],
+  };
+}

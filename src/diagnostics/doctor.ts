@@ -9,7 +9,7 @@ import type { WeChatClient } from '../wechat/client.ts';
 import type { WeComClient } from '../wechat/wecom.ts';
 import { appChecks } from './app-checks.ts';
 import { bindingCheck } from './binding-checks.ts';
-import { brokerChecks, redisCheck } from './broker-checks.ts';
+import { brokerChecks, redisCheck, storageCheck } from './broker-checks.ts';
 import { runChecks, type Finding } from './findings.ts';
 import { platformChecks } from './platform-checks.ts';
 
@@ -23,12 +23,15 @@ export interface DoctorParts {
   readonly ticketsShared: boolean;
   /** Redis's settings, where Redis keeps the accounts (stores.ts); undefined otherwise. */
   readonly redisSetting?: ((name: string) => Promise<string | undefined>) | undefined;
+  /** The stores in use (`redis`, `mongodb`), and whether they answer (MongoDB: set up); none for memory. */
+  readonly storage?: { readonly kinds: string; readonly ready: () => Promise<boolean> } | undefined;
 }
 
 export function diagnose(parts: DoctorParts): Promise<Finding[]> {
   const { config } = parts;
   return runChecks([
     ...brokerChecks(config),
+    ...(parts.storage ? [storageCheck(parts.storage.kinds, parts.storage.ready)] : []),
     ...(parts.redisSetting ? [redisCheck(parts.redisSetting)] : []),
     ...appChecks(config.apps, config.wecomApps, parts.wechat, parts.wecom),
     ...platformChecks({ issuer: config.issuer, platforms: config.platforms, apps: config.apps, platformTokens: parts.platformTokens, wechat: parts.wechat, ticketsShared: parts.ticketsShared }),

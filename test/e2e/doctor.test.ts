@@ -119,6 +119,7 @@ test.serial('everything right: every line ✓ (a website app\'s binding and the 
   t.like(line(all, 'bound', 'web'), { verdict: 'unknown' });
   t.like(line(all, 'issuer', 'ISSUER'), { verdict: 'ok' });
   t.like(line(all, 'clock', 'clock'), { verdict: 'ok' });
+  t.like(line(all, 'storage', 'redis'), { verdict: 'ok' });
   const { out } = await doctor(environment(ESTATE), '--lang', 'zh');
   t.regex(out, /^✓ credentials mp/m);
   t.regex(out, /项检查：0 项有问题/);
@@ -218,4 +219,11 @@ test.serial('in production the broker runs the same checks after its banner, and
   } finally {
     await production.stop();
   }
+});
+
+test.serial('storage that does not answer: ✗ storage, and the doctor still reports everything else', async (t) => {
+  const { code, findings: all } = await findings({ ...environment({ mp: ESTATE.mp }), REDIS_URL: 'redis://127.0.0.1:9', STORAGE_TIMEOUT_MS: '1000' });
+  t.is(code, 1);
+  t.like(line(all, 'storage', 'redis'), { verdict: 'fail' });
+  t.like(line(all, 'credentials', 'mp'), { verdict: 'ok' });
 });
