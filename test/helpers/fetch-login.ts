@@ -56,7 +56,7 @@ export async function follow(url: string, jar: ReturnType<typeof cookieJar>, bro
  * The callback WeChat sends the browser to, followed to wherever the login ends (the
  * relying party), or to WeChat again when the broker asks for a broader scope.
  */
-async function deliverCallback(callback: URL, jar: ReturnType<typeof cookieJar>, broker: Broker, userAgent?: string): Promise<string> {
+export async function deliverCallback(callback: URL, jar: ReturnType<typeof cookieJar>, broker: Broker, userAgent?: string): Promise<string> {
   const page = await follow(callback.href, jar, broker, userAgent);
   if (!page.url.startsWith(broker.issuer)) return page.url;
   const next = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(await page.response.text())?.[1]?.replaceAll('&amp;', '&');

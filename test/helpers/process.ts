@@ -2,9 +2,9 @@
 // happens (a hang, a failed start, the test process exiting), and on failure the error
 // carries everything it printed, so that a slow or broken start explains itself.
 
-import { registerCompletionHandler } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { atCompletion } from './completion.ts';
 
 /**
  * The environment every Node process a test starts begins from: the PATH, and V8's compile
@@ -31,8 +31,7 @@ const killLeft = () => {
     child.kill('SIGKILL');
   }
 };
-registerCompletionHandler(killLeft);
-process.once('exit', killLeft);
+await atCompletion(killLeft);
 
 /** Tracks `child` until it ends (see `running`). */
 export function track<T extends ChildProcess>(child: T): T {

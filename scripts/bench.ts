@@ -1,0 +1,190 @@
+// npm run bench [-- --quick] [-- --redis]: the broker against bare oidc-provider on this
+// machine, figure by figure, in alternating rounds (bare, broker, bare, …), medians of
+// each: operations a second, the server's CPU per operation (read from /proc, so the load
+// generator on the same machine is not counted), p99 latency, and the ratio that matters,
+// bare CPU per operation ÷ the broker's (1.0: the broker costs nothing more). Both servers
+// get the same clients, signing keys, storage (memory, or one Redis with --redis) and
+// refresh-token rotation; the broker's logins go through the simulated WeChat inside
+// WeChat (a separate process's worth of work the broker's CPU does not include), the bare
+// provider's through a minimal interaction that logs the one account in at once.
+// A tool, not a test: it asserts nothing.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateSigningKeys } from '../src/config/keys.ts';
+import { startBroker } from '../test/helpers/broker.ts';
+import { USER_AGENTS } from '../test/helpers/browser.ts';
+import { callbackOf, cookieJar, deliverCallback, follow, type Jar } from '../test/helpers/fetch-login.ts';
+import { freePort } from '../test/helpers/ports.ts';
+import { CHILD_ENV, startProcess } from '../test/helpers/process.ts';
+import { startRedis, type RedisServer } from '../test/helpers/redis.ts';
+import { issueCode, simApp, startTestSimulator, wechatEnv } from '../test/helpers/simulator.ts';
+import { tempDir } from '../test/helpers/temp.ts';
+import { median, round, rssMiB, type Round } from './bench/load.ts';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false } } });
+const ROUNDS = values.quick ? 1 : 3;
+const SECONDS = values.quick ? 1 : 5;
+const WORKERS = 16;
+const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef0123456789' };
+const REDIRECT = 'http://127.0.0.1:9/cb';
+const BASIC = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
+const PEOPLE = ['alice', 'bob', 'chen'];
+
+interface Server {
+  readonly name: 'broker' | 'bare';
+  readonly issuer: string;
+  readonly pid: number;
+  /** One whole login, to the token response. */
+  login(person: number): Promise<Tokens>;
+  stop(): Promise<void>;
+}
+
+interface Tokens { access_token: string; refresh_token: string }
+
+const form = (body: Record<string, string>) => ({ method: 'POST', headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+
+async function redeem(issuer: string, landed: string): Promise<Tokens> {
+  const code = new URL(landed).searchParams.get('code');
+  if (!code) throw new Error(`the login did not end with a code: ${landed.slice(0, 200)}`);
+  const response = await fetch(`${issuer}/token`, form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT }));
+  if (!response.ok) throw new Error(`token: ${response.status} ${await response.text()}`);
+  return response.json() as Promise<Tokens>;
+}
+
+const authorizeUrl = (issuer: string) => `${issuer}/auth?${new URLSearchParams({
+  client_id: CLIENT.id, response_type: 'code', scope: 'openid offline_access', redirect_uri: REDIRECT, state: 'benchstate', nonce: 'benchnonce', prompt: 'consent',
+})}`;
+
+async function files() {
+  const dir = tempDir('bench');
+  const clients = join(dir, 'clients.json');
+  const jwks = join(dir, 'jwks.json');
+  writeFileSync(clients, JSON.stringify([{
+    client_id: CLIENT.id, client_secret: CLIENT.secret, redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'],
+    scope: 'openid offline_access profile', first_party: true,
+  }]));
+  writeFileSync(jwks, JSON.stringify(await generateSigningKeys()));
+  return { CLIENTS_FILE: clients, JWKS_FILE: jwks };
+}
+
+async function startBare(shared: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const bare = await startProcess(process.execPath, ['--experimental-strip-types', 'scripts/bench/bare-provider.ts'], {
+    cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, PORT: String(port), ISSUER: issuer }, ready: (out) => out.includes('bare provider started'), what: 'bare oidc-provider',
+  });
+  return {
+    name: 'bare', issuer, pid: bare.child.pid!,
+    async login() {
+      const jar = cookieJar();
+      return redeem(issuer, (await follow(authorizeUrl(issuer), jar, { issuer, direct: issuer })).url);
+    },
+    async stop() { bare.child.kill(); await bare.exited; },
+  };
+}
+
+async function startTheBroker(shared: Record<string, string>): Promise<Server> {
+  const apps = [simApp('mp'), simApp('open')];
+  const simulator = await startTestSimulator(apps);
+  const broker = await startBroker({ ...shared, ...wechatEnv(simulator, apps), LOG_LEVEL: 'info' });
+  await fetch(`${simulator.url}/_sim/callback-hosts`, { method: 'POST', body: JSON.stringify({ host: new URL(broker.issuer).host }) });
+  const target = { issuer: broker.issuer, direct: broker.issuer };
+  return {
+    name: 'broker', issuer: broker.issuer, pid: broker.process.pid!,
+    async login(person) {
+      const user = PEOPLE[person % PEOPLE.length]!;
+      const jar = cookieJar();
+      let at = new URL((await follow(authorizeUrl(broker.issuer), jar, target, USER_AGENTS.wechat)).url);
+      // WeChat's silent snsapi_base, then (for somebody new) its sheet for snsapi_userinfo, as a phone would.
+      while (at.href.startsWith(simulator.url)) {
+        const code = await issueCode(simulator.url, at.searchParams.get('appid')!, user, at.searchParams.get('scope') as 'snsapi_base');
+        at = new URL(await deliverCallback(callbackOf(at, code), jar, target, USER_AGENTS.wechat));
+      }
+      // prompt=consent (for offline_access, OIDC Core 11): the consent page, allowed as a person would.
+      return redeem(broker.issuer, at.href.startsWith(REDIRECT) ? at.href : await allow(at.href, jar, target));
+    },
+    async stop() { await Promise.all([broker.stop(), simulator.close()]); },
+  };
+}
+
+/** Submits the consent page the broker showed (its form and page token) as a person's "allow": where the browser lands. */
+async function allow(page: string, jar: Jar & { take(response: Response): void }, target: { issuer: string; direct: string }): Promise<string> {
+  const shown = await fetch(page, { headers: { cookie: jar.header(), 'user-agent': USER_AGENTS.wechat } });
+  jar.take(shown);
+  const html = await shown.text();
+  const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
+  const token = /name="page_token" value="([^"]+)"/.exec(html)?.[1];
+  if (!action || !token) throw new Error(`no consent form at ${page}: ${html.slice(0, 200)}`);
+  const posted = await fetch(new URL(action, page), {
+    method: 'POST', redirect: 'manual',
+    headers: { cookie: jar.header(), 'user-agent': USER_AGENTS.wechat, origin: target.issuer, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ page_token: token, decision: 'allow' }),
+  });
+  jar.take(posted);
+  return (await follow(new URL(posted.headers.get('location')!, page).href, jar, target, USER_AGENTS.wechat)).url;
+}
+
+/** Each figure: how a worker prepares, and its one operation. */
+function figures(server: Server): Record<string, () => Promise<() => Promise<void>>> {
+  let worker = 0;
+  const ok = async (response: Response) => { if (!response.ok) throw new Error(`${response.url}: ${response.status}`); await response.arrayBuffer(); };
+  return {
+    'complete logins': async () => { const person = worker++; return async () => { await server.login(person); }; },
+    userinfo: async () => { const { access_token: at } = await server.login(worker++); return async () => ok(await fetch(`${server.issuer}/me`, { headers: { authorization: `Bearer ${at}` } })); },
+    introspection: async () => { const { access_token: at } = await server.login(worker++); return async () => ok(await fetch(`${server.issuer}/token/introspection`, form({ token: at }))); },
+    'refresh grants (rotating)': async () => {
+      let { refresh_token: rt } = await server.login(worker++);
+      return async () => {
+        const response = await fetch(`${server.issuer}/token`, form({ grant_type: 'refresh_token', refresh_token: rt }));
+        if (!response.ok) throw new Error(`refresh: ${response.status} ${await response.text()}`);
+        rt = ((await response.json()) as Tokens).refresh_token;
+      };
+    },
+    discovery: async () => async () => ok(await fetch(`${server.issuer}/.well-known/openid-configuration`)),
+    JWKS: async () => async () => ok(await fetch(`${server.issuer}/jwks`)),
+  };
+}
+
+async function main(): Promise<void> {
+  let redis: RedisServer | undefined;
+  const servers: Server[] = [];
+  try {
+    redis = values.redis ? await startRedis({ appendonly: false }) : undefined;
+    const shared = { ...await files(), ...(redis ? { REDIS_URL: redis.url } : {}) };
+    servers.push(await startBare(shared), await startTheBroker(shared));
+    const results = new Map<string, Record<string, Round[]>>();
+    const rss: Record<string, number> = {};
+    for (const figure of Object.keys(figures(servers[0]!))) {
+      const rounds: Record<string, Round[]> = { bare: [], broker: [] };
+      for (let index = 0; index < ROUNDS; index += 1) {
+        for (const server of servers) rounds[server.name]!.push(await round(server.pid, WORKERS, SECONDS, figures(server)[figure]!));
+      }
+      results.set(figure, rounds);
+      if (figure === 'complete logins') for (const server of servers) rss[server.name] = rssMiB(server.pid);
+    }
+    process.stdout.write(`${report(results, rss, redis !== undefined)}\n`);
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await redis?.stop();
+  }
+}
+
+function report(results: Map<string, Record<string, Round[]>>, rss: Record<string, number>, onRedis: boolean): string {
+  const rows = [...results].map(([figure, rounds]) => {
+    const of = (name: string, pick: (r: Round) => number) => median(rounds[name]!.map(pick));
+    const ratio = of('bare', (r) => r.cpuPerOp) / of('broker', (r) => r.cpuPerOp);
+    return `| ${figure} | ${of('broker', (r) => r.perSecond).toFixed(0)}/s, p99 ${of('broker', (r) => r.p99Ms).toFixed(0)} ms | ${of('bare', (r) => r.perSecond).toFixed(0)}/s | ${of('broker', (r) => r.cpuPerOp).toFixed(2)} / ${of('bare', (r) => r.cpuPerOp).toFixed(2)} ms | ${ratio.toFixed(2)} |`;
+  });
+  return [
+    `storage: ${onRedis ? 'Redis' : 'memory'}; ${WORKERS} concurrent clients; ${ROUNDS} alternating round(s) of ${SECONDS} s per figure and server; medians`,
+    '',
+    '| figure | broker | bare oidc-provider | CPU per operation, broker / bare | bare ÷ broker, CPU per operation |',
+    '|---|---|---|---|---|',
+    ...rows,
+    `| RSS after the login rounds | ${rss.broker?.toFixed(0)} MiB | ${rss.bare?.toFixed(0)} MiB | | ${((rss.broker ?? NaN) / (rss.bare ?? NaN)).toFixed(2)}× |`,
+  ].join('\n');
+}
+
+await main();
