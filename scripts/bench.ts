@@ -13,7 +13,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateSigningKeys } from '../src/config/keys.ts';
-import { startBroker } from '../test/helpers/broker.ts';
 import { USER_AGENTS } from '../test/helpers/browser.ts';
 import { callbackOf, cookieJar, deliverCallback, follow, type Jar } from '../test/helpers/fetch-login.ts';
 import { freePort } from '../test/helpers/ports.ts';
@@ -73,7 +72,7 @@ async function startBare(shared: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const bare = await startProcess(process.execPath, ['--experimental-strip-types', 'scripts/bench/bare-provider.ts'], {
-    cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, PORT: String(port), ISSUER: issuer }, ready: (out) => out.includes('bare provider started'), what: 'bare oidc-provider',
+    cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, PORT: String(port), ISSUER: issuer }, ready: (out) => out.includes('bare provider started'), what: 'bare oidc-provider', dropOutputWhenReady: true,
   });
   return {
     name: 'bare', issuer, pid: bare.child.pid!,
@@ -88,11 +87,18 @@ async function startBare(shared: Record<string, string>): Promise<Server> {
 async function startTheBroker(shared: Record<string, string>): Promise<Server> {
   const apps = [simApp('mp'), simApp('open')];
   const simulator = await startTestSimulator(apps);
-  const broker = await startBroker({ ...shared, ...wechatEnv(simulator, apps), LOG_LEVEL: 'info' });
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  // Its production log level (info: a line per request), read and dropped here so that the load generator does not pay for keeping it.
+  const started = await startProcess(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
+    cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: 'info' },
+    ready: (out) => out.includes('broker started'), what: 'the broker', dropOutputWhenReady: true,
+  });
+  const broker = { issuer, stop: async () => { started.child.kill(); await started.exited; } };
   await fetch(`${simulator.url}/_sim/callback-hosts`, { method: 'POST', body: JSON.stringify({ host: new URL(broker.issuer).host }) });
   const target = { issuer: broker.issuer, direct: broker.issuer };
   return {
-    name: 'broker', issuer: broker.issuer, pid: broker.process.pid!,
+    name: 'broker', issuer: broker.issuer, pid: started.child.pid!,
     async login(person) {
       const user = PEOPLE[person % PEOPLE.length]!;
       const jar = cookieJar();

@@ -56,6 +56,8 @@ export interface StartOptions {
   /** What it is, for the error ("broker on 127.0.0.1:3000"). */
   readonly what: string;
   readonly limitMs?: number;
+  /** Once ready, what it prints is read and dropped, not kept (a benchmark's server logs every request). */
+  readonly dropOutputWhenReady?: boolean;
 }
 
 /** Starts `command` and resolves once `ready` holds; otherwise kills it and rejects with its output. */
@@ -74,9 +76,11 @@ export async function startProcess(command: string, args: readonly string[], opt
       child.kill('SIGKILL');
       reject(failure(`did not start within ${limitMs / 1000} s (pid ${child.pid}; killed)`));
     }, limitMs);
+    let ready = false;
     const take = (chunk: Buffer) => {
+      if (ready && options.dropOutputWhenReady) return;
       output += chunk.toString();
-      if (options.ready(output)) { clearTimeout(timer); resolve(); }
+      if (!ready && options.ready(output)) { ready = true; clearTimeout(timer); resolve(); }
     };
     child.stdout!.on('data', take);
     child.stderr!.on('data', take);
