@@ -1,0 +1,64 @@
+// The doctor's lines about the broker's own side, each ✗ from a configuration that has it:
+// an http ISSUER (and a loopback one, a "?"), a clock WeChat's Date header disagrees with,
+// a weak signing key, an http redirect URI. Real HTTP for the clock: a server that sends
+// the Date it is told to.
+
+import test from 'ava';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync } from 'node:crypto';
+import { exportJWK } from 'jose';
+import { brokerChecks } from '../../src/diagnostics/broker-checks.ts';
+import { runChecks, type Finding } from '../../src/diagnostics/findings.ts';
+import { generateSigningKeys } from '../../src/config/keys.ts';
+
+/** A stand-in for WeChat's API host whose Date header is `skewS` seconds off. */
+async function wechatWithDate(skewS: number) {
+  const server = createServer((_req, res) => { res.setHeader('date', new Date(Date.now() + skewS * 1000).toUTCString()); res.end(); });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+async function findings(over: { issuer?: string; skewS?: number; keys?: { keys: object[] }; redirect?: string }): Promise<Finding[]> {
+  const wechat = await wechatWithDate(over.skewS ?? 0);
+  try {
+    return await runChecks(brokerChecks({
+      issuer: over.issuer ?? 'https://login.example.com', keys: (over.keys ?? await generateSigningKeys()) as never, cookieKeys: ['k'.repeat(64)],
+      wechat: { apiUrl: wechat.url, timeoutMs: 5000 } as never,
+      clients: [{ client_id: 'shop', redirect_uris: [over.redirect ?? 'https://shop.example/cb'] }],
+    }));
+  } finally {
+    await wechat.close();
+  }
+}
+
+const verdict = (all: Finding[], check: string) => all.find((finding) => finding.check === check)?.verdict;
+
+test('everything right: ✓ for the issuer, the clock, the keys and the redirect URIs', async (t) => {
+  const all = await findings({});
+  t.deepEqual(all.map((finding) => finding.verdict), all.map(() => 'ok'));
+  t.regex(all.find((finding) => finding.check === 'issuer')!.detail, /register login\.example\.com as the callback domain/);
+});
+
+test('an http ISSUER: ✗ (a loopback one is a "?": fine on this machine, not for WeChat)', async (t) => {
+  t.is(verdict(await findings({ issuer: 'http://login.example.com' }), 'issuer'), 'fail');
+  t.is(verdict(await findings({ issuer: 'http://localhost:3000' }), 'issuer'), 'unknown');
+});
+
+test('a clock ten minutes off WeChat\'s: ✗ with NTP as the fix; a few seconds: ✓', async (t) => {
+  const off = (await findings({ skewS: -600 })).find((finding) => finding.check === 'clock')!;
+  t.is(off.verdict, 'fail');
+  t.regex(off.detail, /ahead of WeChat's/);
+  t.regex(off.advice!.en, /NTP/);
+  t.is(verdict(await findings({ skewS: 3 }), 'clock'), 'ok');
+});
+
+test('an RSA signing key under 2048 bits: ✗; an http redirect URI (not loopback): ✗', async (t) => {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const weak = { keys: [{ ...await exportJWK(privateKey), kid: 'weak', alg: 'RS256', use: 'sig' }] };
+  t.is(verdict(await findings({ keys: weak }), 'signing-keys'), 'fail');
+  t.is(verdict(await findings({ redirect: 'http://shop.example/cb' }), 'redirect-uris'), 'fail');
+  t.is(verdict(await findings({ redirect: 'http://127.0.0.1:8080/cb' }), 'redirect-uris'), 'ok');
+});
