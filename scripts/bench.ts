@@ -29,14 +29,16 @@ const WORKERS = 16;
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef0123456789' };
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const BASIC = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
-const PEOPLE = ['alice', 'bob', 'chen'];
+/** Every worker its own person (the simulator makes `person-<n>` on demand); one person for the hot-account figure. */
+const person = (index: number) => `person-${index + 1}`;
 
 interface Server {
   readonly name: 'broker' | 'bare';
   readonly issuer: string;
   readonly pid: number;
   /** One whole login, to the token response. */
-  login(person: number): Promise<Tokens>;
+  /** The person by index (the broker: a simulated WeChat user; the bare provider has one account). */
+  login(index: number): Promise<Tokens>;
   stop(): Promise<void>;
 }
 
@@ -99,8 +101,8 @@ async function startTheBroker(shared: Record<string, string>): Promise<Server> {
   const target = { issuer: broker.issuer, direct: broker.issuer };
   return {
     name: 'broker', issuer: broker.issuer, pid: started.child.pid!,
-    async login(person) {
-      const user = PEOPLE[person % PEOPLE.length]!;
+    async login(index) {
+      const user = person(index);
       const jar = cookieJar();
       let at = new URL((await follow(authorizeUrl(broker.issuer), jar, target, USER_AGENTS.wechat)).url);
       // WeChat's silent snsapi_base, then (for somebody new) its sheet for snsapi_userinfo, as a phone would.
@@ -137,7 +139,7 @@ function figures(server: Server): Record<string, () => Promise<() => Promise<voi
   let worker = 0;
   const ok = async (response: Response) => { if (!response.ok) throw new Error(`${response.url}: ${response.status}`); await response.arrayBuffer(); };
   return {
-    'complete logins (three people)': async () => { const person = worker++; return async () => { await server.login(person); }; },
+    'complete logins (16 people)': async () => { const index = worker++; return async () => { await server.login(index); }; },
     // Issue 29's case: every client logs the same person in at once (a shared demo account, a kiosk).
     'complete logins (one person)': async () => async () => { await server.login(0); },
     userinfo: async () => { const { access_token: at } = await server.login(worker++); return async () => ok(await fetch(`${server.issuer}/me`, { headers: { authorization: `Bearer ${at}` } })); },

@@ -24,6 +24,9 @@ export interface SimUser {
   readonly snapshot?: boolean;
 }
 
+/** People a benchmark logs in, many at once, beyond the named few: made by id, the same each time. */
+const MADE_PERSON = /^person-\d{1,4}$/;
+
 /** The cookie that says which simulated person is logged in on this phone (WeChat's and WeCom's pages read it). */
 export const PHONE_USER_COOKIE = 'wxsim_user';
 
@@ -215,8 +218,11 @@ export class SimWorld {
     return app.bound ? unionidOf(user) : undefined;
   }
 
+  /** A simulated person: one of the named few, or one made by id for load (`person-1` … `person-9999`). */
   user(id: string | undefined): SimUser | undefined {
-    return SIM_USERS.find((user) => user.id === id);
+    const named = SIM_USERS.find((user) => user.id === id);
+    if (named || id === undefined || !MADE_PERSON.test(id)) return named;
+    return { id, nickname: `用户 ${id.slice('person-'.length)}` };
   }
 
   hasAllowed(user: SimUser, app: SimApp): boolean {

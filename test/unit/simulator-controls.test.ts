@@ -42,3 +42,21 @@ test('/q/latest (the README\'s dev-mode "scan") shows the newest follow QR code,
     await sim.close();
   }
 });
+
+test('people made by id for load (person-1 … person-9999): each one a person of their own, the same each time; other ids still refused', async (t) => {
+  const mp = simApp('mp');
+  const simulator = await startTestSimulator([mp]);
+  try {
+    const openid = async (user: string) => {
+      const issued = await fetch(`${simulator.url}/_sim/codes`, { method: 'POST', body: JSON.stringify({ appid: mp.appid, user, scope: 'snsapi_base' }) });
+      const { code } = await issued.json() as { code: string };
+      const token = await (await fetch(`${simulator.url}/sns/oauth2/access_token?appid=${mp.appid}&secret=${mp.secret}&code=${code}&grant_type=authorization_code`)).json() as { openid: string };
+      return token.openid;
+    };
+    t.is(await openid('person-17'), await openid('person-17'));
+    t.not(await openid('person-17'), await openid('person-18'));
+    t.is((await fetch(`${simulator.url}/_sim/codes`, { method: 'POST', body: JSON.stringify({ appid: mp.appid, user: 'person-x', scope: 'snsapi_base' }) })).status, 400);
+  } finally {
+    await simulator.close();
+  }
+});
