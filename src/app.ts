@@ -52,7 +52,7 @@ import { brandPages } from './pages/brand.ts';
 import type { Stoppable } from './ops/shutdown.ts';
 import type { RunningSimulator } from './simulator/server.ts';
 import { Sealer } from './storage/sealing.ts';
-import { openStores, type Stores } from './stores.ts';
+import { openStores, storesForDoctor, type Stores } from './stores.ts';
 import { Upstreams } from './upstreams/upstreams.ts';
 import { WeChatClient } from './wechat/client.ts';
 import { WeComClient } from './wechat/wecom.ts';
@@ -161,8 +161,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
 function diagnoseWith(config: RunningConfig, shared: Shared): Promise<Finding[]> {
   return diagnose({
     config, wechat: shared.wechat, wecom: shared.wecom, platformTokens: shared.platformTokens, accountTokens: shared.officialAccountTokens, ticketsShared: true,
-    ...(shared.stores.accountsKind === 'redis' ? { redisSetting: (name: string) => shared.stores.redisSetting(name) } : {}),
-    storage: { kinds: [...new Set([shared.stores.protocol.kind, shared.stores.accountsKind])].join(', '), ready: () => shared.stores.ping().then(() => true, () => false) },
+    ...storesForDoctor(shared.stores, () => shared.stores.ping().then(() => true, () => false)),
   });
 }
 

@@ -100,3 +100,15 @@ export function openStores(settings: StorageSettings, events: StoreEvents): Stor
     },
   };
 }
+
+/**
+ * What the doctor checks of the stores (diagnostics/): those in use besides memory and
+ * whether they answer (`ready`), and Redis's settings where Redis keeps the accounts.
+ */
+export function storesForDoctor(stores: Stores, ready: () => Promise<boolean>) {
+  const kinds = [...new Set([stores.protocol.kind, stores.accountsKind])].filter((kind) => kind !== 'memory');
+  return {
+    ...(kinds.length ? { storage: { kinds: kinds.join(', '), ready } } : {}),
+    ...(stores.accountsKind === 'redis' ? { redisSetting: (name: string) => stores.redisSetting(name) } : {}),
+  };
+}

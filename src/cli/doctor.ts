@@ -11,7 +11,7 @@ import { createLogger } from '../log.ts';
 import { OfficialAccountTokens } from '../platforms/official-account-tokens.ts';
 import { PlatformTokens } from '../platforms/platform-tokens.ts';
 import { Sealer } from '../storage/sealing.ts';
-import { openStores, type Stores } from '../stores.ts';
+import { openStores, storesForDoctor } from '../stores.ts';
 import { WeChatClient } from '../wechat/client.ts';
 import { WeComClient } from '../wechat/wecom.ts';
 import { runCli } from './run.ts';
@@ -32,12 +32,6 @@ export function table(findings: readonly Finding[], lang: 'zh' | 'en'): string {
   return [...lines, '', summary].join('\n');
 }
 
-/** The stores in use, for the storage line; nothing for memory. */
-function storageOf(stores: Stores, ready: boolean) {
-  const kinds = [...new Set([stores.protocol.kind, stores.accountsKind])].filter((kind) => kind !== 'memory');
-  return kinds.length ? { storage: { kinds: kinds.join(', '), ready: async () => ready } } : {};
-}
-
 /** Runs every check against the configuration in force (its storage too: tickets and tokens are shared there). */
 async function doctorFindings(config: Config): Promise<Finding[]> {
   const log = createLogger('silent');
@@ -54,8 +48,7 @@ async function doctorFindings(config: Config): Promise<Finding[]> {
     return await diagnose({
       config: { ...config, clients: config.clients ?? [] }, wechat, wecom: new WeComClient({ ...options, apiUrl: config.wechat.wecomApiUrl }),
       platformTokens, accountTokens, ticketsShared: stores.protocol.kind !== 'memory',
-      ...(stores.accountsKind === 'redis' ? { redisSetting: (name: string) => stores.redisSetting(name) } : {}),
-      ...storageOf(stores, ready),
+      ...storesForDoctor(stores, async () => ready),
     });
   } finally {
     await stores.close();
