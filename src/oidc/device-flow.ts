@@ -22,7 +22,6 @@ import { langOf } from '../pages/html.ts';
 import type { Counters } from '../storage/counters.ts';
 import { clientDisplay } from './client-display.ts';
 
-export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /** What a device may call itself in its request, shown on the confirmation page. */
 export const DEVICE_NAME_PARAM = 'device_name';
 /** RFC 8628 3.2: the interval a device waits between polls, when none is given (5 s). */
