@@ -7,11 +7,13 @@ import { errorPage } from '../pages/error-pages.ts';
 import type { Login } from './login.ts';
 import { send } from './answer.ts';
 import { lostLoginPage } from './lost-login.ts';
+import { DEVICE_PROMPT } from '../oidc/device-flow.ts';
 
 /** What this module uses of the login: its functions can reach nothing else. */
 export type ConsentParts = Pick<Login, 'end' | 'interactions'>;
 
 const DENIED = { error: 'access_denied', error_description: 'End-User denied the request' } as const;
+const NOT_ME = { error: 'access_denied', error_description: 'End-User aborted interaction' } as const;
 const CANCELLED = { error: 'access_denied', error_description: 'End-User cancelled the login' } as const;
 
 /** POST /interaction/:uid/cancel — "back to the app": the relying party gets access_denied with its state. */
@@ -21,12 +23,19 @@ export async function cancelLogin(ctx: Context, login: ConsentParts): Promise<vo
   send(ctx, await login.end(ctx, CANCELLED));
 }
 
+/**
+ * The consent page's answer; for a device's login (RFC 8628) the device's confirmation too.
+ * "Not me" is access_denied, which oidc-provider records on the device code: the device's
+ * next poll gets it (8628 3.5).
+ */
 export async function answerConsent(ctx: Context, login: ConsentParts): Promise<void> {
   const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
   const accountId = interaction?.session?.accountId;
-  if (!interaction || interaction.prompt.name !== 'consent' || !accountId) return errorPage(ctx, await lostLoginPage(ctx, login, 'interaction'));
+  const prompt = interaction?.prompt.name;
+  if (!interaction || (prompt !== 'consent' && prompt !== DEVICE_PROMPT) || !accountId) return errorPage(ctx, await lostLoginPage(ctx, login, 'interaction'));
+  const device = interaction.deviceCode !== undefined;
   const form = await readForm(ctx);
-  if (form.get('decision') !== 'allow') return send(ctx, await login.end(ctx, DENIED));
-  const grantId = await login.interactions.grantConsent(interaction, accountId);
-  send(ctx, await login.end(ctx, { consent: { grantId } }, true));
+  if (form.get('decision') !== 'allow') return send(ctx, await login.end(ctx, device ? NOT_ME : DENIED));
+  const consent = prompt === 'consent' ? { consent: { grantId: await login.interactions.grantConsent(interaction, accountId) } } : {};
+  send(ctx, await login.end(ctx, { ...consent, ...(device ? { [DEVICE_PROMPT]: { confirmed: true } } : {}) }, true));
 }

@@ -1,11 +1,13 @@
 // GET /interaction/:uid — where oidc-provider sends a person who must log in or consent:
-// the consent page, or the way to WeChat that upstreams/choose.ts chooses for this browser.
+// the consent page (with a device's confirmation, for a device's login), or the way to
+// WeChat that upstreams/choose.ts chooses for this browser.
 
 import type { Context } from 'koa';
 import type { AccountId } from '../accounts/account.ts';
 import type { AppId } from '../wechat/types.ts';
 import { clientDisplay, initiateLoginLink } from '../oidc/client-display.ts';
 import type { Client, Interaction } from '../oidc/interactions.ts';
+import { DEVICE_PROMPT } from '../oidc/device-flow.ts';
 import { langOf } from '../pages/html.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import { consentPage, openInWeChatPage, pickPage } from '../pages/login-pages.ts';
@@ -41,7 +43,9 @@ async function askConsent(ctx: Context, login: StartParts, interaction: Interact
   const account = accountId ? await login.linker.byId(accountId as AccountId) : undefined;
   consentPage(ctx, {
     app: client ? clientDisplay(client, langOf(ctx)) : { name: String(interaction.params.client_id) },
-    items: consentItemsOf(interaction),
+    // A device's confirmation alone asks for nothing new: consent was given before.
+    items: interaction.prompt.name === 'consent' ? consentItemsOf(interaction) : [],
+    device: await login.interactions.device(interaction),
     action: `/interaction/${interaction.uid}/consent`,
     ...(account ? { person: { nickname: account.profile.nickname, picture: account.profile.picture } } : {}),
     // "Not you?": a new WeChat login within this interaction. No parameter of the request is
@@ -186,7 +190,8 @@ export async function startInteraction(ctx: Context, login: StartParts): Promise
   if (!interaction) return errorPage(ctx, await lostLoginPage(ctx, login, 'interaction'));
   rememberLoginApp(ctx, String(interaction.params.client_id));
   const switching = ctx.query.switch === 'account' && !login.silent.isSilent(interaction);
-  if (interaction.prompt.name === 'consent' && !switching) return askConsent(ctx, login, interaction);
+  // Consent, or a device's confirmation (oidc/device-flow.ts), on the same page: after the login.
+  if ((interaction.prompt.name === 'consent' || interaction.prompt.name === DEVICE_PROMPT) && !switching) return askConsent(ctx, login, interaction);
   if (switching) return toUpstream(ctx, login, interaction);
   if (interaction.prompt.name !== 'login') return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: `unexpected prompt ${interaction.prompt.name}` });
   return toUpstream(ctx, login, interaction);

@@ -2,22 +2,26 @@
 // what it leaves to the host:
 //   - user codes of 8 letters from 20 consonants, no vowels (no words) and no look-alikes
 //     (6.1), shown grouped: WDJB-MJHT; a device may name itself (`device_name`);
-//   - the pages (pages/device-pages.ts): the code, a confirmation naming the app, the
-//     device and the code with "confirm" and "not me", the end;
+//   - the pages (pages/device-pages.ts): the code, then straight on to the login, the end;
+//   - a prompt of its own (`device`, the interaction policy's last): after the person has
+//     logged in, a page naming the app, the device and the code asks them to confirm or say
+//     "not me" (login/ shows it); oidc-provider's own confirmation before the login is
+//     passed through, so that the person confirms knowing who they are logged in as;
 //   - `interval` in the device authorization response (3.2), and `slow_down` (3.5): a device
 //     that polls again within its interval gets slow_down, and its interval grows by 5
 //     seconds for that and every later request (oidc-provider has the error but never sends it);
 //   - guessing (5.1): an IP that entered wrong codes too often is refused for a while, and
 //     a code entered too often is refused, counted across instances.
 // What the person logs in with is the ordinary interaction (login/), so inside WeChat it is
-// WeChat's web authorization (silent when WeChat knows them), on a desktop QR login.
+// WeChat's web authorization (silent when WeChat knows them), on a desktop QR login; the
+// confirmation follows it, every time, even for a person already logged in here.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
-import { errors, type Adapter, type Configuration, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import { errors, interactionPolicy, type Adapter, type Configuration, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { Logger } from '../log.ts';
-import { deviceCodePage, deviceConfirmPage, deviceDonePage, type DeviceCodeProblem, type DeviceOnPage } from '../pages/device-pages.ts';
+import { deviceCodePage, deviceContinuePage, deviceDonePage, type DeviceCodeProblem } from '../pages/device-pages.ts';
 import { langOf } from '../pages/html.ts';
 import type { Counters } from '../storage/counters.ts';
 import { clientDisplay } from './client-display.ts';
@@ -31,7 +35,7 @@ const SLOW_DOWN_STEP_S = 5;
 /** Wrong codes an IP may enter in a quarter of an hour. */
 const WRONG_CODES_PER_IP = 10;
 const WRONG_CODE_WINDOW_S = 15 * 60;
-/** Times one code may be entered (the page, its confirmation, a reload): more is somebody else trying. */
+/** Times one code may be entered without its login going on (a reload, a browser without script): more is somebody else trying. */
 const ENTRIES_PER_CODE = 10;
 /** A code lives 10 minutes (oidc-provider's DeviceCode TTL): its entries are counted over longer. */
 const CODE_ENTRY_WINDOW_S = 30 * 60;
@@ -40,6 +44,8 @@ type DeviceFlow = NonNullable<NonNullable<Configuration['features']>['deviceFlow
 
 /** The user code as oidc-provider stores it: its letters, upper case. */
 const normalized = (code: string): string => code.toUpperCase().replace(/[^A-Z]/g, '').slice(0, 16);
+/** The user code as the device shows it (the mask ****-****). */
+export const grouped = (code: string): string => normalized(code).replace(/^(.{4})(?=.)/, '$1-');
 const digest = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
 /** oidc-provider's /device form: its action, and the xsrf token it put in this browser's session. */
@@ -88,16 +94,33 @@ export function deviceFlowFeature(counters: Counters, log: Logger): DeviceFlow {
       if (problem === 'wrong') (ctx.state as { deviceWrongCode?: boolean }).deviceWrongCode = true;
       deviceCodePage(ctx, formOf(ctx), problem);
     },
-    async userCodeConfirmSource(ctx, _form, client, deviceInfo, userCode) {
+    // oidc-provider asks here before the login; the broker asks after it (the device
+    // prompt), so this page only carries the code on to the login, by itself.
+    async userCodeConfirmSource(ctx, _form, client, _deviceInfo, userCode) {
       if (await tooOften(counters, log, ctx, userCode)) return;
-      const info = deviceInfo as { ip?: unknown; name?: unknown };
-      const device: DeviceOnPage = { name: typeof info.name === 'string' ? info.name : undefined, ip: typeof info.ip === 'string' ? info.ip : undefined };
-      deviceConfirmPage(ctx, { form: formOf(ctx), app: clientDisplay(client, langOf(ctx)), device, userCode });
+      deviceContinuePage(ctx, { form: formOf(ctx), app: clientDisplay(client, langOf(ctx)), userCode });
     },
     async successSource(ctx) {
       deviceDonePage(ctx, ctx.oidc.client && clientDisplay(ctx.oidc.client, langOf(ctx)));
     },
   };
+}
+
+/** The interaction prompt that asks the person to confirm the device, after they logged in. */
+export const DEVICE_PROMPT = 'device';
+
+/**
+ * Policy as data: a device's login needs the person's confirmation, given in this
+ * interaction chain (the result says `device: { confirmed: true }`), whatever else is
+ * settled already (a session here, consent given before). Last in the policy, so that it
+ * comes after the login and consent and nothing after it can ask again.
+ */
+export function devicePrompt(): interactionPolicy.Prompt {
+  const { Check, Prompt } = interactionPolicy;
+  return new Prompt({ name: DEVICE_PROMPT, requestable: false }, new Check(
+    'device_not_confirmed', 'the End-User has not confirmed the device', 'interaction_required',
+    (ctx) => (ctx.oidc.deviceCode && (ctx.oidc.result?.[DEVICE_PROMPT] as { confirmed?: unknown } | undefined)?.confirmed !== true ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
+  ));
 }
 
 /** How long an expired device code is still kept, so that its device hears expired_token (3.5) and its link "expired", not "unknown". */

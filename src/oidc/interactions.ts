@@ -7,6 +7,7 @@ import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Lang } from '../pages/i18n.ts';
 import { clientDisplay, displayWithRestart } from './client-display.ts';
+import { grouped } from './device-flow.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -15,6 +16,16 @@ export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>
 export interface InteractionError {
   readonly error: 'access_denied' | 'login_required' | 'consent_required' | 'temporarily_unavailable';
   readonly error_description: string;
+}
+
+/** The device a device-flow interaction logs in (RFC 8628), as the person should recognize it. */
+export interface DeviceRequest {
+  /** What the device calls itself, if it said. */
+  readonly name?: string | undefined;
+  /** The address its request came from. */
+  readonly ip?: string | undefined;
+  /** The code it shows, grouped as it shows it (WDJB-MJHT). */
+  readonly userCode: string;
 }
 
 export class Interactions {
@@ -67,6 +78,14 @@ export class Interactions {
   async display(clientId: string, lang: Lang): Promise<ReturnType<typeof displayWithRestart> | undefined> {
     const client = await this.#provider.Client.find(clientId);
     return client && displayWithRestart(client, lang, this.#provider.issuer);
+  }
+
+  /** The device this interaction logs in, when it is a device's login (RFC 8628); else undefined. */
+  async device(interaction: Interaction): Promise<DeviceRequest | undefined> {
+    const code = interaction.deviceCode ? await this.#provider.DeviceCode.find(interaction.deviceCode, { ignoreExpiration: true }) : undefined;
+    if (!code?.userCode) return undefined;
+    const info = (code.deviceInfo ?? {}) as { name?: unknown; ip?: unknown };
+    return { userCode: grouped(code.userCode), name: typeof info.name === 'string' ? info.name : undefined, ip: typeof info.ip === 'string' ? info.ip : undefined };
   }
 
   /** Grants what the consent prompt asks for; the grant's id. */

@@ -9,7 +9,7 @@ import { ConfigError } from '../config/errors.ts';
 import { DEFAULT_ALG, signingAlgs, type SigningKeys } from '../config/keys.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import { loggedOutPage, logoutPage } from '../pages/logout-pages.ts';
-import { deviceFlowFeature, DEVICE_NAME_PARAM, enforceInterval, keptPastExpiry, sayInterval } from './device-flow.ts';
+import { deviceFlowFeature, DEVICE_NAME_PARAM, devicePrompt, enforceInterval, keptPastExpiry, sayInterval } from './device-flow.ts';
 import type { Counters } from '../storage/counters.ts';
 import type { Logger } from '../log.ts';
 import type { ProtocolStorage } from '../storage/adapter.ts';
@@ -49,9 +49,10 @@ export interface AccountSource {
   readonly clientMetadata: ExtraClientMetadata;
 }
 
-/** oidc-provider's interaction policy with the login layer's checks added to its login prompt. */
+/** oidc-provider's interaction policy with the login layer's checks added to its login prompt, and the device's confirmation last. */
 function policy(checks: readonly LoginCheck[]): interactionPolicy.DefaultPolicy {
   const prompts = interactionPolicy.base();
+  prompts.add(devicePrompt());
   const login = prompts.get('login');
   for (const { reason, description, error, needed } of [loggedOutOfApp, ...checks]) {
     login?.checks.add(error ? new interactionPolicy.Check(reason, description, error, (ctx) => needed(ctx)) : new interactionPolicy.Check(reason, description, (ctx) => needed(ctx)));

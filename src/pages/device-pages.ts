@@ -1,13 +1,14 @@
 // The pages of a device's login (OAuth 2.0 Device Authorization Grant, RFC 8628): the
 // code a TV, a kiosk or a command line shows is entered (or arrives in the QR code's
-// link), then the person confirms, on a page naming the app, the device and the code, that
-// they are in front of that device and started this; then they log in with WeChat; then
-// the device is told. The forms post to oidc-provider's /device with its xsrf token
-// (bound to this browser's session), checked for origin by ops/page-forms.ts.
+// link); the person logs in with WeChat; then confirms, on a page naming the app, the
+// device and the code, that they are in front of that device and started this; then the
+// device is told. The code forms post to oidc-provider's /device with its xsrf token
+// (bound to this browser's session), checked for origin by ops/page-forms.ts; the
+// confirmation is the consent page's form (login-pages.ts), with its page token.
 
 import type { Context } from 'koa';
-import { html, langOf, raw, renderPage } from './html.ts';
-import { t } from './i18n.ts';
+import { html, langOf, raw, renderPage, type Html } from './html.ts';
+import { t, type Lang } from './i18n.ts';
 import { appImages, appIntro, closeInWeChat, type AppOnPage } from './app-on-page.ts';
 
 /** Why the code page is shown again. */
@@ -26,6 +27,8 @@ export interface DeviceOnPage {
   readonly name?: string | undefined;
   /** The address its request came from. */
   readonly ip?: string | undefined;
+  /** The code it shows, grouped as it shows it (WDJB-MJHT). */
+  readonly userCode: string;
 }
 
 const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
@@ -46,33 +49,41 @@ ${form ? html`<p>${t(lang, 'deviceEnter')}</p>
   });
 }
 
-export interface DeviceConfirmData {
+export interface DeviceContinueData {
   readonly form: DeviceForm;
   readonly app: AppOnPage;
-  readonly device: DeviceOnPage;
   /** The code, grouped as the device shows it (WDJB-MJHT). */
   readonly userCode: string;
 }
 
 /**
- * Is this your device, showing this code? Confirm (the login goes on) or "not me" (the
- * device is told access_denied): the defence against a code sent by somebody else.
+ * The code is known: on to the login, at once (the form submits itself; its button is for a
+ * browser that runs no script). The person confirms the device after logging in.
  */
-export function deviceConfirmPage(ctx: Context, data: DeviceConfirmData): void {
+export function deviceContinuePage(ctx: Context, data: DeviceContinueData): void {
   const lang = langOf(ctx);
-  const { form, device } = data;
-  const code = html`${hidden('xsrf', form.xsrf)}${hidden('user_code', data.userCode)}`;
+  const { form } = data;
   renderPage(ctx, {
-    title: t(lang, 'deviceConfirmTitle'),
+    title: t(lang, 'deviceTitle'),
     imageSources: appImages(data.app),
-    body: () => html`<section><h1>${t(lang, 'deviceConfirmTitle')}</h1>${appIntro(data.app)}
-<p>${t(lang, 'deviceAsk', { app: data.app.name, device: device.name ?? t(lang, 'deviceUnnamed') })}</p>
-<p class="match">${t(lang, 'deviceCodeIs')} <strong id="user-code">${data.userCode}</strong></p>
-${device.ip ? html`<p class="muted">${t(lang, 'deviceFrom', { ip: device.ip })}</p>` : raw('')}
-<p class="muted">${t(lang, 'deviceWarn')}</p>
-<form method="post" action="${form.action}">${code}${hidden('confirm', 'yes')}<button class="button primary" type="submit">${t(lang, 'deviceConfirm')}</button></form>
-<form method="post" action="${form.action}">${code}${hidden('abort', 'yes')}<button class="button" type="submit">${t(lang, 'deviceNotMe')}</button></form></section>`,
+    body: (nonce) => html`<section><h1>${t(lang, 'deviceTitle')}</h1>${appIntro(data.app)}
+<p>${t(lang, 'deviceNext')}</p>
+<form id="device-go" method="post" action="${form.action}">${hidden('xsrf', form.xsrf)}${hidden('user_code', data.userCode)}${hidden('confirm', 'yes')}
+<button class="button primary" type="submit">${t(lang, 'deviceContinue')}</button></form>
+<script nonce="${nonce}">${raw("document.getElementById('device-go').submit();")}</script></section>`,
   });
+}
+
+/**
+ * Is this your device, showing this code? The part of the page after the login (the
+ * consent page in its device form, login-pages.ts) that names the app, the device and the
+ * code, with the warning: the defence against a code or QR code sent by somebody else.
+ */
+export function deviceQuestion(lang: Lang, app: AppOnPage, device: DeviceOnPage): Html {
+  return html`<p>${t(lang, 'deviceAsk', { app: app.name, device: device.name ?? t(lang, 'deviceUnnamed') })}</p>
+<p class="match">${t(lang, 'deviceCodeIs')} <strong id="user-code">${device.userCode}</strong></p>
+${device.ip ? html`<p class="muted">${t(lang, 'deviceFrom', { ip: device.ip })}</p>` : raw('')}
+<p class="muted">${t(lang, 'deviceWarn')}</p>`;
 }
 
 /** The device is logged in (it learns so at its next poll). */

@@ -1,12 +1,13 @@
 // The pages of a login on its way to WeChat: the QR page (wxLogin.js), the phone browser's
-// "open in WeChat", follow-to-login's QR page, and consent. Values are escaped by the
+// "open in WeChat", follow-to-login's QR page, and consent (a device's confirmation with it). Values are escaped by the
 // `html` tag; values handed to scripts travel in data- attributes, never inside script text.
 
 import type { Context } from 'koa';
-import { html, langOf, postForm, raw, renderPage } from './html.ts';
+import { html, langOf, postForm, raw, renderPage, type Html } from './html.ts';
 import { brandName, brandOf } from './brand.ts';
 import { t, type Lang } from './i18n.ts';
 import { agreement, appImages, appIntro, cancelForm, type AppOnPage } from './app-on-page.ts';
+import { deviceQuestion, type DeviceOnPage } from './device-pages.ts';
 
 export interface QrPageData {
   readonly appid: string;
@@ -231,8 +232,10 @@ export interface ConsentData {
   readonly person?: { readonly nickname?: string | undefined; readonly picture?: string | undefined };
   /** "Not you?": a new login for the same request. */
   readonly switchHref?: string;
-  /** Everything the client will receive, whichever way it asked (scopes or the claims parameter). */
+  /** Everything the client will receive, whichever way it asked (scopes or the claims parameter); none when consent was given before. */
   readonly items: readonly ConsentItem[];
+  /** A device's login (RFC 8628): the page asks to confirm that device, and consent with it. */
+  readonly device?: DeviceOnPage | undefined;
   readonly action: string;
 }
 
@@ -241,22 +244,33 @@ export function consentLine(ctx: Context, lang: Lang, item: ConsentItem): string
   return t(lang, `consent_${item}`, { brand: brandName(brandOf(ctx), lang) ?? t(lang, 'thisCompany') });
 }
 
+function personLine(lang: Lang, data: ConsentData): Html | string {
+  const { person, switchHref } = data;
+  if (!person) return '';
+  return html`<div class="person">${person.picture ? html`<img src="${person.picture}" alt="" width="40" height="40">` : ''}<p>${t(lang, 'consentAs', { name: person.nickname || t(lang, 'consentSomeone') })}
+${switchHref ? html`<a href="${switchHref}">${t(lang, 'consentSwitch')}</a>` : ''}</p></div>`;
+}
+
+/**
+ * What the app will receive, and "allow" / "deny"; for a device's login, the device named
+ * first and "confirm" / "not me", one answer for both.
+ */
 export function consentPage(ctx: Context, data: ConsentData): void {
   const lang = langOf(ctx);
-  const { app } = data;
+  const { app, device } = data;
   const picture = data.person?.picture;
+  const title = t(lang, device ? 'deviceConfirmTitle' : 'consentTitle');
   renderPage(ctx, {
-    title: t(lang, 'consentTitle'),
+    title,
     imageSources: [...appImages(app), ...(picture ? [new URL(picture).origin] : [])],
-    body: () => html`<section><h1>${t(lang, 'consentTitle')}</h1>${appIntro(app)}
-${data.person ? html`<div class="person">${picture ? html`<img src="${picture}" alt="" width="40" height="40">` : ''}<p>${t(lang, 'consentAs', { name: data.person.nickname || t(lang, 'consentSomeone') })}
-${data.switchHref ? html`<a href="${data.switchHref}">${t(lang, 'consentSwitch')}</a>` : ''}</p></div>` : ''}
-<p>${t(lang, 'consentIntro', { client: app.name })}</p>
+    body: () => html`<section><h1>${title}</h1>${appIntro(app)}
+${personLine(lang, data)}${device ? deviceQuestion(lang, app, device) : ''}
+${data.items.length ? html`<p>${t(lang, 'consentIntro', { client: app.name })}</p>
 <ul>${data.items.map((item) => html`<li>${consentLine(ctx, lang, item)}</li>`)}</ul>
-${agreement(lang, app, brandOf(ctx))}
+${agreement(lang, app, brandOf(ctx))}` : ''}
 ${postForm(ctx, data.action, html`
-<button class="button primary" type="submit" name="decision" value="allow">${t(lang, 'consentAllow')}</button>
-<button class="button" type="submit" name="decision" value="deny">${t(lang, 'consentDeny')}</button>
+<button class="button primary" type="submit" name="decision" value="allow">${t(lang, device ? 'deviceConfirm' : 'consentAllow')}</button>
+<button class="button" type="submit" name="decision" value="deny">${t(lang, device ? 'deviceNotMe' : 'consentDeny')}</button>
 `)}</section>`,
   });
 }

@@ -1,14 +1,14 @@
 // TVs, kiosks and command lines (OAuth 2.0 Device Authorization Grant, RFC 8628):
 // openid-client plays the device (it asks for a code and polls), Chromium the person, who
-// scans the device's QR code with WeChat (or types the code on a desktop), confirms on the
-// page that names the app, the device and the code, and logs in with WeChat.
+// scans the device's QR code with WeChat (or types the code on a desktop), logs in with
+// WeChat, and then confirms on the page that names the app, the device and the code.
 
 import test from 'ava';
 import { setTimeout } from 'node:timers/promises';
 import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
-import { newPerson } from '../helpers/browser.ts';
+import { newPerson, newPersonWithoutScripts } from '../helpers/browser.ts';
 import { deviceClient, pollOnce, startDevice } from '../helpers/device.ts';
 import { useE2e } from '../helpers/e2e.ts';
 import { setPhoneUser } from '../helpers/simulator.ts';
@@ -18,7 +18,7 @@ import { scanQr } from '../helpers/wechat.ts';
 
 const e2e = useE2e(test);
 
-/** The person, inside WeChat, opens the link of the device's QR code: the confirmation page. */
+/** The person, inside WeChat, opens the link of the device's QR code: WeChat's authorization, then the confirmation page. */
 async function scanDeviceQr(user: string, link: string) {
   const person = await newPerson(e2e.browser, 'wechat');
   await setPhoneUser(person.context, e2e.broker.simulator, user);
@@ -28,7 +28,7 @@ async function scanDeviceQr(user: string, link: string) {
 
 const text = (page: Page) => page.locator('main').innerText();
 
-test.serial('scanned with WeChat: the page names the app, the device and the code; confirmed, a silent WeChat login, and the device\'s poll gets the person\'s tokens', async (t) => {
+test.serial('scanned with WeChat: WeChat\'s authorization, then the page names the person, the app, the device and the code; confirmed, the device\'s poll gets the person\'s tokens', async (t) => {
   const client = await deviceClient(e2e.broker.issuer);
   const device = await startDevice(client, 'openid', 'Living room TV');
   t.regex(device.user_code, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/, '8 letters without vowels or look-alikes, grouped (RFC 8628 6.1)');
@@ -39,7 +39,9 @@ test.serial('scanned with WeChat: the page names the app, the device and the cod
   try {
     await page.getByRole('heading', { name: '确认登录设备' }).waitFor();
     const asked = await text(page);
+    t.true(asked.includes('当前微信账号：'), 'logged in with WeChat (silently: WeChat gives no name) before the person confirms');
     t.regex(asked, /「客厅电视」请求在设备「Living room TV」上登录你的账号/);
+    t.like(await pollOnce(client.serverMetadata().token_endpoint!, 'tv', device.device_code), { body: { error: 'authorization_pending' } }, 'nothing for the device before the person confirms');
     t.true(asked.includes(device.user_code), 'the code, to compare with the one on the screen');
     await page.getByRole('button', { name: '确认，登录这台设备' }).click();
     await page.getByRole('heading', { name: '设备已登录' }).waitFor();
@@ -53,13 +55,15 @@ test.serial('scanned with WeChat: the page names the app, the device and the cod
   }
 });
 
-test.serial('"I did not start this": the device gets access_denied, the page says nothing was logged in', async (t) => {
+test.serial('"I did not start this": another company\'s kiosk asks consent and the device\'s confirmation on one page; refused, the device gets access_denied, the page says nothing was logged in', async (t) => {
   const client = await deviceClient(e2e.broker.issuer, 'kiosk');
   const device = await startDevice(client, 'openid');
   const polled = oidc.pollDeviceAuthorizationGrant(client, device);
   const { context, page } = await scanDeviceQr('bob', device.verification_uri_complete!);
   try {
-    t.regex(await text(page), /「门店自助机」请求在设备「未命名设备」上登录你的账号/);
+    const asked = await text(page);
+    t.regex(asked, /「门店自助机」请求在设备「未命名设备」上登录你的账号/);
+    t.regex(asked, /门店自助机 请求获取你的以下信息：\s+你的账号标识/, 'what the kiosk gets, on the same page');
     await page.getByRole('button', { name: '不是我发起的' }).click();
     await page.getByText('已取消，设备没有登录。').waitFor();
     const refused = await t.throwsAsync(polled);
@@ -69,7 +73,7 @@ test.serial('"I did not start this": the device gets access_denied, the page say
   }
 });
 
-test.serial('on a desktop: a wrong code says so; the right one, typed in lower case without the dash, leads to the confirmation and QR login', async (t) => {
+test.serial('on a desktop: a wrong code says so; the right one, typed in lower case without the dash, leads to QR login and then the confirmation', async (t) => {
   const client = await deviceClient(e2e.broker.issuer);
   const device = await startDevice(client, 'openid', 'CLI');
   const polled = oidc.pollDeviceAuthorizationGrant(client, device);
@@ -81,9 +85,10 @@ test.serial('on a desktop: a wrong code says so; the right one, typed in lower c
     await page.getByRole('alert').filter({ hasText: 'That code is not right.' }).waitFor();
     await page.getByLabel('Code on the device').fill(device.user_code.replace('-', '').toLowerCase());
     await page.getByRole('button', { name: 'Continue' }).click();
+    await scanQr(page, /Bob/);
+    await page.getByRole('heading', { name: 'Confirm the device' }).waitFor();
     t.regex(await text(page), /"Living Room TV" asks to log your account in on the device "CLI"/);
     await page.getByRole('button', { name: 'Confirm: log in this device' }).click();
-    await scanQr(page, /Bob/);
     await page.getByRole('heading', { name: 'Device logged in' }).waitFor();
     t.deepEqual((await polled).claims()!.amr, ['wechat_qr']);
   } finally {
@@ -177,17 +182,40 @@ test.serial('the README\'s command line (examples/device-login.mjs): it prints t
   }
 });
 
-test.serial('one code shown too often: after ten showings of its confirmation (somebody else trying it, or a loop), the eleventh is refused (429)', async (t) => {
-  const device = await startDevice(await deviceClient(e2e.broker.issuer), 'openid');
-  const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
+test.serial('logged in here already, with consent given: a second device still waits for the person\'s confirmation', async (t) => {
+  const client = await deviceClient(e2e.broker.issuer);
+  const first = await startDevice(client, 'openid', 'Bedroom TV');
+  const { context, page } = await scanDeviceQr('chen', first.verification_uri_complete!);
   try {
-    for (let shown = 0; shown < 10; shown += 1) {
+    await page.getByRole('button', { name: '确认，登录这台设备' }).click();
+    await page.getByRole('heading', { name: '设备已登录' }).waitFor();
+    const second = await startDevice(client, 'openid', 'Kitchen TV');
+    await page.goto(second.verification_uri_complete!);
+    await page.getByRole('heading', { name: '确认登录设备' }).waitFor();
+    t.regex(await text(page), /「Kitchen TV」/);
+    t.like(await pollOnce(client.serverMetadata().token_endpoint!, 'tv', second.device_code), { body: { error: 'authorization_pending' } });
+    await page.getByRole('button', { name: '确认，登录这台设备' }).click();
+    await page.getByRole('heading', { name: '设备已登录' }).waitFor();
+  } finally {
+    await context.close();
+  }
+});
+
+test.serial('one code shown too often: a browser that never goes on to the login (no script) sees the code page ten times, the eleventh is refused (429)', async (t) => {
+  const device = await startDevice(await deviceClient(e2e.broker.issuer), 'openid');
+  const { context, page } = await newPersonWithoutScripts(e2e.browser, 'desktop');
+  try {
+    const show = async () => {
       await page.goto(device.verification_uri_complete!);
-      await page.getByRole('heading', { name: 'Confirm the device' }).waitFor();
+      const answer = page.waitForResponse((response) => response.request().method() === 'POST');
+      await page.getByRole('button', { name: 'Continue' }).click(); // oidc-provider's form, submitted by hand
+      return answer;
+    };
+    for (let shown = 0; shown < 10; shown += 1) {
+      t.is((await show()).status(), 200);
+      t.regex(await text(page), /Next: log in with WeChat, then confirm the device/);
     }
-    const refused = page.waitForResponse((response) => response.request().method() === 'POST');
-    await page.goto(device.verification_uri_complete!);
-    t.is((await refused).status(), 429);
+    t.is((await show()).status(), 429);
     t.regex(await text(page), /Too many/);
     t.true(await e2e.broker.logged((line) => line.msg === 'rate limit reached' && line.limit === 'device-code-entries'));
   } finally {

@@ -86,6 +86,12 @@ export async function newPerson(browser: Browser, device: Device, locale = 'zh-C
   return person;
 }
 
+/** A person whose browser runs no script (every form is submitted by hand), in a context of its own: closing it discards it. */
+export async function newPersonWithoutScripts(browser: Browser, device: Device, locale = 'en'): Promise<Person> {
+  const context = await openContext(browser, { userAgent: USER_AGENTS[device], locale, extraHTTPHeaders: { 'accept-language': locale }, javaScriptEnabled: false });
+  return { context, page: await context.newPage() };
+}
+
 /** Everything a test could have left in a person's browser, gone. */
 async function forget({ context, page }: Person): Promise<void> {
   if (page.isClosed()) throw new Error('the page was closed');

@@ -120,15 +120,14 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
     'platform authorization': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/wechat/platform/platform/authorize`); } },
     'platform authorized': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/wechat/platform/platform/authorized`); } },
     'pick WeCom or WeChat': { device: 'desktop', open: (page) => staffLogin(page, broker(), rpServer()) },
-    // A TV's login (RFC 8628): the code page, the confirmation, and the end after a QR login.
+    // A TV's login (RFC 8628): the code page, the confirmation after a QR login, and the end.
     'device code': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/device`); } },
-    'device confirmation': { device: 'desktop', open: async (page) => { await page.goto(await deviceLink(broker())); } },
+    'device confirmation': { device: 'desktop', open: (page) => deviceConfirmation(page, broker()) },
     'device logged in': {
       device: 'desktop',
       open: async (page) => {
-        await page.goto(await deviceLink(broker()));
+        await deviceConfirmation(page, broker());
         await page.locator('form button.primary').click();
-        await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
         await page.waitForURL(/\/device\/[^/]+/);
       },
     },
@@ -154,6 +153,13 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
   };
 }
 
+
+/** A TV's code opened on a desktop: QR login as Alice, then the page that asks her to confirm the device. */
+async function deviceConfirmation(page: Page, broker: RunningBroker): Promise<void> {
+  await page.goto(await deviceLink(broker));
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  await page.locator('#user-code').waitFor();
+}
 
 /** Logs Alice in at the broker's own account page (a QR login), then opens `path`. */
 async function signedInAt(page: Page, broker: RunningBroker, path: string): Promise<void> {
