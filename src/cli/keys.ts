@@ -13,7 +13,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
 import {
-  DEFAULT_ALG, generateSigningKey, generateSigningKeys, SIGNING_ALGS, validateJwks, type SigningAlg,
+  DEFAULT_ALG, generateSigningKey, generateSigningKeys, keyMadeAt, SIGNING_ALGS, signingKeys, validateJwks, type SigningAlg,
 } from '../config/keys.ts';
 import { runCli, UsageError } from './run.ts';
 
@@ -29,7 +29,9 @@ function write(file: string, keys: JWK[]): void {
   renameSync(`${file}.tmp`, file);
 }
 
-const signing = (keys: JWK[], key: JWK): boolean => keys.find((candidate) => candidate.alg === key.alg) === key;
+const signing = (keys: JWK[], key: JWK): boolean => signingKeys(keys).includes(key);
+
+const made = (key: JWK): string => { const at = keyMadeAt(key); return at ? `  made ${at.toISOString().slice(0, 10)}` : ''; };
 
 function find(keys: JWK[], kid: string | undefined): JWK {
   if (!kid) throw new UsageError('--kid is required');
@@ -70,7 +72,7 @@ const COMMANDS: Record<string, Command> = {
     return `retired ${key.kid}: tokens it signed stop verifying after a reload (SIGHUP) or restart`;
   },
   async list(file) {
-    return read(file).map((key, _index, keys) => `${key.kid}  ${key.alg}  ${signing(keys, key) ? 'signing' : 'published'}`).join('\n');
+    return read(file).map((key, _index, keys) => `${key.kid}  ${key.alg}  ${signing(keys, key) ? 'signing' : 'published'}${made(key)}`).join('\n');
   },
 };
 

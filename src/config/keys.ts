@@ -18,6 +18,19 @@ export const DEFAULT_ALG: SigningAlg = 'RS256';
 /** RSA keys shorter than this are refused (NIST SP 800-57; oidc-provider's own floor). */
 const MIN_RSA_BITS = 2048;
 
+/**
+ * When a key was made, in seconds since the epoch: a member of the private JWK (RFC 7517 4
+ * lets a JWK carry members of its own; others ignore them) that `npm run keys` writes and the
+ * doctor reads. oidc-provider never publishes it: /jwks carries only the public members.
+ */
+export const KEY_MADE = 'iat';
+
+/** When `key` was made (its `iat`), or undefined for a key made elsewhere. */
+export function keyMadeAt(key: JWK): Date | undefined {
+  const made = (key as Record<string, unknown>)[KEY_MADE];
+  return typeof made === 'number' ? new Date(made * 1000) : undefined;
+}
+
 export interface SigningKeys {
   readonly keys: JWK[];
 }
@@ -43,6 +56,8 @@ function problemOf(key: JWK): string | undefined {
   if (key.alg !== undefined && !algs.includes(key.alg as SigningAlg)) return `says alg ${key.alg}, which a ${key.kty} key cannot sign here (${algs.join(', ')})`;
   if (key.kty === 'RSA' && rsaBits(key) < MIN_RSA_BITS) return `is an RSA key of ${rsaBits(key)} bits: at least ${MIN_RSA_BITS} are needed`;
   if (key.use !== undefined && key.use !== 'sig') return 'says use other than "sig"';
+  const made = (key as Record<string, unknown>)[KEY_MADE];
+  if (made !== undefined && !(Number.isSafeInteger(made) && (made as number) > 0)) return `says ${KEY_MADE} ${JSON.stringify(made)}: expected when the key was made, in seconds since 1970`;
   return undefined;
 }
 
@@ -72,6 +87,11 @@ export function signingAlgs(keys: SigningKeys): SigningAlg[] {
   return SIGNING_ALGS.filter((alg) => present.has(alg));
 }
 
+/** The keys that sign: the first of each algorithm (oidc-provider signs with the first key of the algorithm it needs); the others are only published. */
+export function signingKeys(keys: readonly JWK[]): JWK[] {
+  return keys.filter((key, index) => keys.findIndex((candidate) => candidate.alg === key.alg) === index);
+}
+
 export function loadJwksFile(variable: string, path: string): SigningKeys {
   return validateJwks(variable, readJsonFile(variable, path));
 }
@@ -79,7 +99,8 @@ export function loadJwksFile(variable: string, path: string): SigningKeys {
 export async function generateSigningKey(alg: SigningAlg): Promise<JWK> {
   const rsa = alg === 'RS256' || alg === 'PS256';
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(rsa ? { modulusLength: 2048 } : {}), ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
-  return { ...(await exportJWK(privateKey)), kid: randomUUID(), alg, use: 'sig' };
+  const made: Record<string, number> = { [KEY_MADE]: Math.floor(Date.now() / 1000) };
+  return { ...(await exportJWK(privateKey)), kid: randomUUID(), alg, use: 'sig', ...made };
 }
 
 /** One RS256 and one ES256 key, for dev mode and `npm run keys -- new`. */

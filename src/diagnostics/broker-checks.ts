@@ -1,8 +1,11 @@
 // The broker's own side: the ISSUER (its host is the domain to register with WeChat), the
-// clock against WeChat's (push timestamps are checked to ±10 minutes), the signing keys,
+// clock against WeChat's (push timestamps are checked to ±10 minutes), the signing keys
+// (algorithms, sizes, and the age of each signing key: a year at most),
 // the cookie keys and every client's redirect URIs.
 
+import type { JWK } from 'jose';
 import type { ClientMetadata, Config } from '../config/config.ts';
+import { keyMadeAt, signingKeys } from '../config/keys.ts';
 import { fail, ok, unknown, type Check, type Finding } from './findings.ts';
 
 /** Beyond this, WeChat's signed pushes (checked to ±10 minutes) are at risk. */
@@ -37,6 +40,22 @@ function clockCheck(apiUrl: string, timeoutMs: number): Check {
   };
 }
 
+/** A signing key older than this should be rotated out (a year: what a leaked key could sign is bounded by it). */
+const KEY_MAX_AGE_DAYS = 365;
+const DAY_MS = 86_400_000;
+
+/** How old a signing key is, by the `iat` that `npm run keys` writes into it. */
+function ageFinding(key: JWK): Finding {
+  const subject = `${key.kid} ${key.alg}`;
+  const rotate = { zh: '按 README“签名密钥”一节轮换：npm run keys -- add，等一天，promote，再 retire 旧密钥。', en: 'Rotate it as the README\'s "Signing keys" says: npm run keys -- add, wait a day, promote, then retire the old key.' };
+  const made = keyMadeAt(key);
+  if (!made) return unknown('key-age', subject, 'made elsewhere than npm run keys (no iat): its age is unknown', rotate);
+  const days = Math.floor((Date.now() - made.getTime()) / DAY_MS);
+  return days > KEY_MAX_AGE_DAYS
+    ? fail('key-age', subject, `made ${days} days ago (${made.toISOString().slice(0, 10)}): older than a year`, rotate)
+    : ok('key-age', subject, `made ${days} days ago (${made.toISOString().slice(0, 10)})`);
+}
+
 function keysCheck(config: Pick<Config, 'keys' | 'cookieKeys'>): Check {
   return {
     name: 'keys',
@@ -47,6 +66,7 @@ function keysCheck(config: Pick<Config, 'keys' | 'cookieKeys'>): Check {
       findings.push(weak
         ? fail('signing-keys', 'JWKS_FILE', `${described.join(', ')}: an RSA key under 2048 bits`, { zh: '用 npm run keys 生成新的密钥并轮换。', en: 'Make new keys with npm run keys and rotate them in.' })
         : ok('signing-keys', 'JWKS_FILE', described.join(', ')));
+      findings.push(...signingKeys(config.keys.keys).map(ageFinding));
       findings.push(ok('cookie-keys', 'COOKIE_KEYS', `${config.cookieKeys.length} key${config.cookieKeys.length > 1 ? 's (the first signs; the others still verify)' : ''}`));
       return findings;
     },

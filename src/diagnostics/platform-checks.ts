@@ -1,13 +1,13 @@
 // Third-party platforms (第三方平台): how old the last component_verify_ticket is (WeChat
 // pushes one every 10 minutes to the auth-events URL), whether the component token comes,
-// and whether each account reached through the platform still authorizes it (61003: not
-// authorized). Whether an account granted web authorization (网页授权) among its
-// permissions is a "?" line: WeChat's permission set ids for it are not documented where
-// the broker could check them.
+// whether each account reached through the platform still authorizes it (61003: not
+// authorized), and whether an Official Account granted the platform web authorization
+// among its permissions (the 网页服务 permission set; without it WeChat refuses the
+// authorization page on the account's behalf).
 
 import type { PlatformTokens } from '../platforms/platform-tokens.ts';
 import type { ConfiguredApp, PlatformApp } from '../wechat/apps.ts';
-import type { WeChatClient } from '../wechat/client.ts';
+import { WEB_SERVICE_PERMISSION, type PlatformAuthorization, type WeChatClient } from '../wechat/client.ts';
 import { WeChatAuthorizationLapsedError, WeChatError } from '../wechat/errors.ts';
 import { fail, ok, unknown, type Check, type Finding } from './findings.ts';
 
@@ -52,19 +52,30 @@ async function tokenFinding(parts: PlatformCheckParts, platform: PlatformApp): P
   }
 }
 
-/** WeChat is asked (`api_get_authorizer_info`), not the token the broker may still hold from before a withdrawal. */
-async function authorizerFinding(parts: PlatformCheckParts, app: ConfiguredApp, platform: PlatformApp): Promise<Finding> {
+/**
+ * WeChat is asked (`api_get_authorizer_info`), not the token the broker may still hold from
+ * before a withdrawal: the authorization, and for an Official Account its web service permission.
+ */
+async function authorizerFindings(parts: PlatformCheckParts, app: ConfiguredApp, platform: PlatformApp): Promise<Finding[]> {
+  let authorization: PlatformAuthorization;
   try {
-    const known = await parts.platformTokens.withToken(platform.id, (token) => parts.wechat.authorizerRefreshToken(platform.appid, token, app.appid));
-    if (known === undefined) throw new WeChatAuthorizationLapsedError('no authorization', { errcode: 61003 });
-    return ok('authorization', app.id, `${app.appid} authorizes third-party platform ${app.via}`);
+    authorization = await parts.platformTokens.withToken(platform.id, (token) => parts.wechat.authorization(platform.appid, token, app.appid));
+    if (authorization.refreshToken === undefined) throw new WeChatAuthorizationLapsedError('no authorization', { errcode: 61003 });
   } catch (error) {
     if (!(error instanceof WeChatError)) throw error;
     const again = `${parts.issuer}/wechat/platform/${app.via}/authorize`;
-    return fail('authorization', app.id, `errcode ${error.errcode ?? '?'}: ${app.appid} does not (or no longer) authorize platform ${app.via}`, {
+    return [fail('authorization', app.id, `errcode ${error.errcode ?? '?'}: ${app.appid} does not (or no longer) authorize platform ${app.via}`, {
       zh: `请公众号管理员打开 ${again} 扫码重新授权（61003 表示未授权）。`, en: `Have the account's administrator open ${again} and authorize the platform again (61003: not authorized).`,
-    });
+    })];
   }
+  const authorized = ok('authorization', app.id, `${app.appid} authorizes third-party platform ${app.via}`);
+  if (app.kind !== 'mp') return [authorized];
+  return [authorized, authorization.permissions.includes(WEB_SERVICE_PERMISSION)
+    ? ok('web-authorization', app.id, 'the authorization includes web service (网页服务, permission set 4): web authorization on the account\'s behalf')
+    : fail('web-authorization', app.id, `the authorization lacks web service (网页服务, permission set ${WEB_SERVICE_PERMISSION}): WeChat refuses web authorization on the account's behalf`, {
+      zh: `在 open.weixin.qq.com → 第三方平台 → 权限集 中勾选“网页服务”，再请公众号管理员打开 ${parts.issuer}/wechat/platform/${app.via}/authorize 扫码重新授权，并在授权页上保留“网页服务”。`,
+      en: `At open.weixin.qq.com → 第三方平台 → 权限集, include 网页服务 (web service); then have the account's administrator open ${parts.issuer}/wechat/platform/${app.via}/authorize and authorize again, keeping 网页服务 ticked.`,
+    })];
 }
 
 export function platformChecks(parts: PlatformCheckParts): Check[] {
@@ -74,12 +85,8 @@ export function platformChecks(parts: PlatformCheckParts): Check[] {
       const reached = parts.apps.filter((app) => app.via === platform.id);
       const ticket = await ticketFinding(parts, platform);
       const token = ticket.verdict === 'fail' ? [] : [await tokenFinding(parts, platform)];
-      const authorizers = token[0]?.verdict === 'ok' ? await Promise.all(reached.map((app) => authorizerFinding(parts, app, platform))) : [];
-      const permissions = reached.map((app) => unknown('web-authorization', app.id, 'whether the authorization includes web authorization (网页授权) is not checked', {
-        zh: '在公众号后台 → 设置与开发 → 授权管理 中查看授权给该第三方平台的权限集，确认包含网页授权。',
-        en: 'In the account\'s console → 设置与开发 → 授权管理, check that the permissions granted to the platform include web authorization (网页授权).',
-      }));
-      return [ticket, ...token, ...authorizers, ...permissions];
+      const authorizers = token[0]?.verdict === 'ok' ? await Promise.all(reached.map((app) => authorizerFindings(parts, app, platform))) : [];
+      return [ticket, ...token, ...authorizers.flat()];
     },
   }));
 }

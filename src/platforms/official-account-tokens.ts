@@ -88,7 +88,7 @@ export class OfficialAccountTokens {
   async #refreshToken(app: ConfiguredApp & { readonly component: AppId }, platformId: string, key: string): Promise<string> {
     const kept = this.#parts.sealer.open((await this.#authorizations.find(key))?.refreshToken, key);
     if (kept !== undefined) return kept;
-    const again = await this.#parts.platformTokens.withToken(platformId, (token) => this.#parts.wechat.authorizerRefreshToken(app.component, token, app.appid));
+    const again = (await this.#parts.platformTokens.withToken(platformId, (token) => this.#parts.wechat.authorization(app.component, token, app.appid))).refreshToken;
     if (again === undefined) {
       throw new WeChatAuthorizationLapsedError(`no authorization of ${app.id} to platform ${platformId} is recorded, and WeChat gave none: the owner must authorize the platform`);
     }

@@ -58,6 +58,9 @@ async function platformCall(ctx: Context, world: SimWorld): Promise<{ platform: 
   return { platform, body };
 }
 
+/** The permission sets granted, as WeChat lists them: `[{funcscope_category: {id}}]`. */
+const funcInfo = (ids: readonly number[]) => ids.map((id) => ({ funcscope_category: { id } }));
+
 /** POST /cgi-bin/component/api_query_auth: an authorization code → the authorizer's tokens. */
 async function queryAuth(ctx: Context, world: SimWorld): Promise<void> {
   if (await playFault(ctx, world)) return;
@@ -69,7 +72,8 @@ async function queryAuth(ctx: Context, world: SimWorld): Promise<void> {
   if (typeof token === 'number') return fail(ctx, world, token, 'refresh_token is invalid');
   world.calls.push({ path: ctx.path, appid: auth.account });
   answer(ctx, { authorization_info: {
-    authorizer_appid: auth.account, authorizer_access_token: token.token, expires_in: token.expiresIn, authorizer_refresh_token: token.refreshToken, func_info: [],
+    authorizer_appid: auth.account, authorizer_access_token: token.token, expires_in: token.expiresIn, authorizer_refresh_token: token.refreshToken,
+    func_info: funcInfo(world.platforms.permissions(call.platform, auth.account)),
   } });
 }
 
@@ -95,7 +99,7 @@ async function authorizerInfo(ctx: Context, world: SimWorld): Promise<void> {
   world.calls.push({ path: ctx.path, appid: account });
   answer(ctx, {
     authorizer_info: { nick_name: '商城服务号', user_name: `gh_${account.slice(2, 14)}`, service_type_info: { id: 2 }, verify_type_info: { id: 0 } },
-    authorization_info: { authorizer_appid: account, authorizer_refresh_token: auth.refreshToken, func_info: [] },
+    authorization_info: { authorizer_appid: account, authorizer_refresh_token: auth.refreshToken, func_info: funcInfo(auth.permissions) },
   });
 }
 

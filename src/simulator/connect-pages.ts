@@ -47,12 +47,18 @@ function redirectUriOf(ctx: Context, world: SimWorld, q: Query): URL | undefined
   return redirectUri;
 }
 
+/** The permission set of web authorization on an account's behalf (网页服务). */
+const WEB_SERVICE = 4;
+
 /** `component_appid`: a platform the account authorized (or none asked); WeChat's error page otherwise. */
 function componentOf(ctx: Context, world: SimWorld, q: Query, app: SimApp): { component?: SimPlatform } | undefined {
   if (q.component_appid === undefined) return {};
   const component = world.platforms.find(q.component_appid);
   if (!component || app.kind !== 'mp') return void wechatErrorPage(ctx, 10013, '参数错误：component_appid 无效');
   if (!component.authorizers.has(app.appid)) return void wechatErrorPage(ctx, 10016, '该公众号未授权给此第三方平台');
+  // Web authorization on the account's behalf needs the web service permission set (id 4).
+  // WeChat's errcode for its absence is not in the reference: the simulator shows 10016 too.
+  if (!world.platforms.permissions(component, app.appid).includes(WEB_SERVICE)) return void wechatErrorPage(ctx, 10016, '该公众号未授权给此第三方平台网页服务权限');
   return { component };
 }
 

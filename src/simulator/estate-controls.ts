@@ -6,8 +6,10 @@
 //   POST /_sim/platforms/urls  {appid, auth_events_url?, events_url?}: a platform's console URLs
 //   POST /_sim/platforms/push-ticket  {appid}: a fresh component_verify_ticket, pushed now;
 //                              answers what the platform answered
-//   POST /_sim/platforms/authorize    {appid, account, authorized}: the account authorizes
-//                              the platform (or withdraws), and WeChat pushes the event
+//   POST /_sim/platforms/authorize    {appid, account, authorized, permissions?}: the account
+//                              authorizes the platform (or withdraws), granting the permission
+//                              sets `permissions` (WeChat's ids; all the platform asks when
+//                              absent), and WeChat pushes the event
 //   POST /_sim/accounts/server {appid, url, token, aes_key?}: an Official Account's 服务器配置
 //   POST /_sim/follow          {appid, user}: `user` follows the account (before any scan)
 //   POST /_sim/scan            {appid, user, ticket?, repeat?}: `user` scans the account's parametric QR
@@ -59,9 +61,13 @@ async function authorize(ctx: Context, world: SimWorld): Promise<void> {
   const platform = body && platformOf(ctx, world, body);
   if (!body || !platform) return;
   const account = world.app(typeof body.account === 'string' ? body.account : undefined);
-  if (account?.kind !== 'mp' || typeof body.authorized !== 'boolean') return badRequest(ctx, 'expected {appid, account: an Official Account appid, authorized: true|false}');
+  const { permissions } = body;
+  const listed = permissions === undefined || (Array.isArray(permissions) && permissions.every((id) => Number.isInteger(id)));
+  if (account?.kind !== 'mp' || typeof body.authorized !== 'boolean' || !listed) {
+    return badRequest(ctx, 'expected {appid, account: an Official Account appid, authorized: true|false, permissions?: [permission set ids]}');
+  }
   if (body.authorized) {
-    ctx.body = await pushAuthorization(platform, account.appid, world.platforms.authorize(platform, account)) ?? {};
+    ctx.body = await pushAuthorization(platform, account.appid, world.platforms.authorize(platform, account, permissions as number[] | undefined)) ?? {};
     return;
   }
   world.platforms.unauthorize(platform, account.appid);

@@ -4,6 +4,14 @@
 
 import { randomToken, TOKEN_TTL_S } from './tokens.ts';
 
+/**
+ * The permission sets (权限集) an Official Account grants the platform when nothing else is
+ * said, by WeChat's ids (公众号权限集, developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/product/offical_account_authority.html):
+ * message management 1, user management 2, account service 3, web service 4 (网页服务:
+ * web authorization), broadcast 7, material 11, menus 15, Open Platform account management 24.
+ */
+export const GRANTED_PERMISSIONS: readonly number[] = [1, 2, 3, 4, 7, 11, 15, 24];
+
 /** A component_verify_ticket is valid 12 hours. */
 const TICKET_TTL_MS = 12 * 60 * 60_000;
 
@@ -33,6 +41,8 @@ export class SimPlatforms {
   /** Authorizations: codes, refresh tokens by `platform|account`, authorizer tokens. */
   readonly #authorizationCodes = new Map<string, { platform: string; account: string; expiresAt: number }>();
   readonly #refreshTokens = new Map<string, string>();
+  /** The permission set ids each authorization granted, by `platform|account`. */
+  readonly #permissions = new Map<string, readonly number[]>();
   readonly #authorizerTokens = new Map<string, { appid: string; expiresAt: number }>();
 
   constructor(platforms: readonly SimPlatform[]) {
@@ -83,9 +93,10 @@ export class SimPlatforms {
     return issued.expiresAt <= Date.now() ? 42001 : platform;
   }
 
-  /** An account authorized the platform: the authorization code WeChat hands the platform (10 minutes). */
-  authorize(platform: SimPlatform, account: { readonly appid: string }): string {
+  /** An account authorized the platform, granting `permissions`: the authorization code WeChat hands the platform (10 minutes). */
+  authorize(platform: SimPlatform, account: { readonly appid: string }, permissions = GRANTED_PERMISSIONS): string {
     platform.authorizers.add(account.appid);
+    this.#permissions.set(`${platform.appid}|${account.appid}`, permissions);
     const code = `queryauthcode@@@${randomToken(24)}`;
     this.#authorizationCodes.set(code, { platform: platform.appid, account: account.appid, expiresAt: Date.now() + 10 * 60_000 });
     return code;
@@ -103,10 +114,15 @@ export class SimPlatforms {
   }
 
   /** `api_authorizer_token`: a fresh authorizer token; 61023 when the refresh token is not the authorization's (or it was withdrawn). */
-  /** `api_get_authorizer_info`: the authorization's refresh token again; 61003 when the account has not authorized the platform. */
-  authorization(platform: SimPlatform, account: string): { refreshToken: string } | number {
+  /** `api_get_authorizer_info`: the authorization's refresh token again and the permissions granted; 61003 when the account has not authorized the platform. */
+  authorization(platform: SimPlatform, account: string): { refreshToken: string; permissions: readonly number[] } | number {
     const refreshToken = this.#refreshTokens.get(`${platform.appid}|${account}`);
-    return platform.authorizers.has(account) && refreshToken ? { refreshToken } : 61003;
+    return platform.authorizers.has(account) && refreshToken ? { refreshToken, permissions: this.permissions(platform, account) } : 61003;
+  }
+
+  /** The permission set ids the account granted the platform (none when it did not authorize it). */
+  permissions(platform: SimPlatform, account: string): readonly number[] {
+    return platform.authorizers.has(account) ? this.#permissions.get(`${platform.appid}|${account}`) ?? GRANTED_PERMISSIONS : [];
   }
 
   authorizerToken(platform: SimPlatform, account: string, refreshToken: string): { token: string; expiresIn: number; refreshToken: string } | number {
@@ -120,6 +136,7 @@ export class SimPlatforms {
   unauthorize(platform: SimPlatform, account: string): void {
     platform.authorizers.delete(account);
     this.#refreshTokens.delete(`${platform.appid}|${account}`);
+    this.#permissions.delete(`${platform.appid}|${account}`);
   }
 
   /** The account an authorizer token was issued for, and until when. */

@@ -39,6 +39,20 @@ export interface AuthorizerToken {
 }
 
 
+/** An account's authorization of a third-party platform, as WeChat says it now. */
+export interface PlatformAuthorization {
+  readonly refreshToken?: string;
+  /** The permission sets (权限集) granted, by WeChat's ids (WEB_SERVICE_PERMISSION among them for web authorization). */
+  readonly permissions: readonly number[];
+}
+
+/**
+ * The permission set an Official Account must grant a platform for web authorization on
+ * its behalf: 网页服务, id 4 (公众号权限集,
+ * developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/product/offical_account_authority.html).
+ */
+export const WEB_SERVICE_PERMISSION = 4;
+
 export class WeChatClient {
   readonly #transport: WeChatTransport;
 
@@ -117,18 +131,20 @@ export class WeChatClient {
   }
 
   /**
-   * The refresh token of an account's authorization of the platform, asked again
-   * (`api_get_authorizer_info`, whose `authorization_info` carries it when the account
-   * granted API permissions); undefined when WeChat gives none.
+   * An account's authorization of the platform, asked again (`api_get_authorizer_info`):
+   * its refresh token (there when the account granted API permissions; undefined when
+   * WeChat gives none) and the permission sets granted (`func_info`, WeChat's ids).
    */
-  async authorizerRefreshToken(component: AppId, componentToken: string, authorizer: AppId): Promise<string | undefined> {
+  async authorization(component: AppId, componentToken: string, authorizer: AppId): Promise<PlatformAuthorization> {
     const body = await this.#transport.callWithToken({ path: '/cgi-bin/component/api_get_authorizer_info', params: { component_access_token: componentToken }, body: {
       component_appid: component, authorizer_appid: authorizer,
     } });
     const info = body.authorization_info;
     if (typeof info !== 'object' || info === null) throw malformed('authorization_info', body);
-    const refreshToken = (info as Json).authorizer_refresh_token;
-    return typeof refreshToken === 'string' && refreshToken !== '' ? refreshToken : undefined;
+    const { authorizer_refresh_token: refreshToken, func_info: granted = [] } = info as Json;
+    if (!Array.isArray(granted)) throw malformed('func_info', body);
+    const permissions = granted.map((entry) => (entry as { funcscope_category?: { id?: unknown } } | null)?.funcscope_category?.id).filter((id) => Number.isInteger(id)) as number[];
+    return { ...(typeof refreshToken === 'string' && refreshToken !== '' ? { refreshToken } : {}), permissions };
   }
 
   /** A fresh authorizer token (`api_authorizer_token`) from the refresh token; 61023 when the authorization lapsed. */

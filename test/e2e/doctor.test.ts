@@ -21,6 +21,7 @@ import { CHILD_ENV } from '../helpers/process.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { injectFaults, pushTicketNow, setPlatformUrls, simApp, simPlatform } from '../helpers/simulator.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { USER_AGENTS } from '../helpers/user-agents.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const mp = simApp('mp');
@@ -98,16 +99,16 @@ test.after.always(async () => {
 });
 let pushed: { status: number };
 
-/** The shop's administrator authorizes the platform (or withdraws): WeChat tells the broker. */
-async function authorizeShop(authorized: boolean): Promise<void> {
-  const response = await fetch(`${simulator.url}/_sim/platforms/authorize`, { method: 'POST', body: JSON.stringify({ appid: platform.appid, account: shop.appid, authorized }) });
+/** The shop's administrator authorizes the platform (or withdraws), granting `permissions` (all when not said): WeChat tells the broker. */
+async function authorizeShop(authorized: boolean, permissions?: number[]): Promise<void> {
+  const response = await fetch(`${simulator.url}/_sim/platforms/authorize`, { method: 'POST', body: JSON.stringify({ appid: platform.appid, account: shop.appid, authorized, permissions }) });
   if (!response.ok) throw new Error(`authorize: ${response.status}`);
 }
 /** An Official Account bound to another company's Open Platform account. */
 let otherApp: object;
 let otherSecret = '';
 
-test.serial('everything right: every line ✓ (a website app\'s binding and the platform\'s permissions are "?", to check by hand), exit code 0', async (t) => {
+test.serial('everything right: every line ✓ (a website app\'s binding is "?", to check by hand), exit code 0', async (t) => {
   t.is(pushed.status, 200, 'the platform\'s ticket reached the broker');
   const { code, findings: all } = await findings(environment(ESTATE));
   t.deepEqual(all.filter((finding) => finding.verdict === 'fail'), []);
@@ -115,6 +116,7 @@ test.serial('everything right: every line ✓ (a website app\'s binding and the 
   for (const id of ['mp', 'web', 'mini', 'staff']) t.is(line(all, 'credentials', id)?.verdict, 'ok', id);
   t.like(line(all, 'platform-ticket', 'platform'), { verdict: 'ok' });
   t.like(line(all, 'authorization', 'shop'), { verdict: 'ok' });
+  t.like(line(all, 'web-authorization', 'shop'), { verdict: 'ok' });
   t.like(line(all, 'bound', 'mp'), { verdict: 'ok', detail: 'bound to Open Platform account wx0pen0platform0000' });
   t.like(line(all, 'bound', 'web'), { verdict: 'unknown' });
   t.like(line(all, 'issuer', 'ISSUER'), { verdict: 'ok' });
@@ -156,6 +158,22 @@ test.serial('a platform WeChat never sent a ticket, and an account that does not
     const { findings: after } = await findings(environment(ESTATE));
     t.like(line(after, 'authorization', 'shop'), { verdict: 'fail' });
     t.regex(line(after, 'authorization', 'shop')!.advice!.en, /authorize the platform again/);
+  } finally {
+    await authorizeShop(true);
+  }
+});
+
+test.serial('an account that authorized the platform without web service (网页服务): ✗, with the permission to tick; the login on its behalf is refused by WeChat', async (t) => {
+  await authorizeShop(true, [1, 2, 3, 7, 11, 15]);
+  try {
+    const { code, findings: all } = await findings(environment(ESTATE));
+    t.like(line(all, 'authorization', 'shop'), { verdict: 'ok' }, 'authorized: only a permission is missing');
+    t.like(line(all, 'web-authorization', 'shop'), { verdict: 'fail' });
+    t.regex(line(all, 'web-authorization', 'shop')!.advice!.zh, /权限集 中勾选“网页服务”/);
+    t.is(code, 1);
+    const authorize = new URL('/connect/oauth2/authorize', simulator.url);
+    authorize.search = new URLSearchParams({ appid: shop.appid, redirect_uri: 'https://login.example.com/cb', response_type: 'code', scope: 'snsapi_base', component_appid: platform.appid }).toString();
+    t.regex(await (await fetch(authorize, { headers: { 'user-agent': USER_AGENTS.wechat } })).text(), /网页服务权限/, 'WeChat\'s own page refuses the authorization on the account\'s behalf');
   } finally {
     await authorizeShop(true);
   }

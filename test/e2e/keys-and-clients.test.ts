@@ -63,6 +63,7 @@ test.serial('key rotation: add (published, not signing), promote (signs), retire
     const published = await (await fetch(`${broker.issuer}/jwks`)).json() as { keys: Array<{ kid: string; d?: string }> };
     t.true(published.keys.some((key) => key.kid === newKid), 'the new key is published first');
     t.true(published.keys.every((key) => key.d === undefined), 'only public keys are published');
+    t.true(published.keys.every((key) => !('iat' in key)), 'when a key was made (npm run keys writes it, the doctor reads it) stays in the file');
     t.is(decodeProtectedHeader(await nextIdToken()).kid, oldKid, 'and does not sign yet');
 
     t.is(cli('keys', 'promote', '--file', jwksFile, '--kid', newKid).status, 0);

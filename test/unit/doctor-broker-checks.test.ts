@@ -1,6 +1,6 @@
 // The doctor's lines about the broker's own side, each ✗ from a configuration that has it:
 // an http ISSUER (and a loopback one, a "?"), a clock WeChat's Date header disagrees with,
-// a weak signing key, an http redirect URI. Real HTTP for the clock: a server that sends
+// a weak signing key, a signing key older than a year, an http redirect URI. Real HTTP for the clock: a server that sends
 // the Date it is told to.
 
 import test from 'ava';
@@ -61,4 +61,17 @@ test('an RSA signing key under 2048 bits: ✗; an http redirect URI (not loopbac
   t.is(verdict(await findings({ keys: weak }), 'signing-keys'), 'fail');
   t.is(verdict(await findings({ redirect: 'http://shop.example/cb' }), 'redirect-uris'), 'fail');
   t.is(verdict(await findings({ redirect: 'http://127.0.0.1:8080/cb' }), 'redirect-uris'), 'ok');
+});
+
+test('a signing key made more than a year ago: ✗ with the rotation; a key without iat (made elsewhere): "?"; a published key that no longer signs is not judged', async (t) => {
+  const [rsa, ec] = (await generateSigningKeys()).keys as [Record<string, unknown>, Record<string, unknown>];
+  const yearsAgo = Math.floor(Date.now() / 1000) - 400 * 86_400;
+  const old = (await findings({ keys: { keys: [{ ...rsa, iat: yearsAgo }, ec] } })).filter((finding) => finding.check === 'key-age');
+  t.deepEqual(old.map((finding) => finding.verdict), ['fail', 'ok']);
+  t.regex(old[0]!.detail, /made 400 days ago/);
+  t.regex(old[0]!.advice!.en, /npm run keys -- add/);
+  const { iat: _made, ...unknownAge } = rsa;
+  t.is(verdict(await findings({ keys: { keys: [unknownAge, ec] } }), 'key-age'), 'unknown');
+  const rotated = await findings({ keys: { keys: [rsa, { ...rsa, kid: 'old', iat: yearsAgo }, ec] } });
+  t.deepEqual(rotated.filter((finding) => finding.check === 'key-age').map((finding) => finding.verdict), ['ok', 'ok'], 'the old key is only published');
 });
