@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --redis]: the broker against bare oidc-provider on this
+// npm run bench [-- --quick] [-- --redis] [-- --only FIGURE] [-- --profile]: the broker against bare oidc-provider on this
 // machine, figure by figure, in alternating rounds (bare, broker, bare, …), medians of
 // each: operations a second, the server's CPU per operation (read from /proc, so the load
 // generator on the same machine is not counted), p99 latency, and the ratio that matters,
@@ -7,7 +7,9 @@
 // refresh-token rotation; the broker's logins go through the simulated WeChat inside
 // WeChat (a separate process's worth of work the broker's CPU does not include), the bare
 // provider's through a minimal interaction that logs the one account in at once.
-// A tool, not a test: it asserts nothing.
+// --only runs the figures whose name contains FIGURE; --profile has both servers write a
+// V8 CPU profile (node --cpu-prof) and prints where, with a summary of each
+// (scripts/bench/profile-summary.ts). A tool, not a test: it asserts nothing.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +24,12 @@ import { issueCode, simApp, startTestSimulator, wechatEnv } from '../test/helper
 import { tempDir } from '../test/helpers/temp.ts';
 import { median, round, rssMiB, type Round } from './bench/load.ts';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: {
+  quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false },
+} });
+/** Where the servers write their CPU profiles (--profile), and node's flags for it. */
+const PROFILES = values.profile ? tempDir('bench-profiles') : undefined;
+const profiling = (name: string) => (PROFILES ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-name', `${name}.cpuprofile`] : []);
 const ROUNDS = values.quick ? 1 : 3;
 const SECONDS = values.quick ? 1 : 5;
 const WORKERS = 16;
@@ -73,7 +80,7 @@ async function files() {
 async function startBare(shared: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
-  const bare = await startProcess(process.execPath, ['--experimental-strip-types', 'scripts/bench/bare-provider.ts'], {
+  const bare = await startProcess(process.execPath, [...profiling('bare'), '--experimental-strip-types', 'scripts/bench/bare-provider.ts'], {
     cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, PORT: String(port), ISSUER: issuer }, ready: (out) => out.includes('bare provider started'), what: 'bare oidc-provider', dropOutputWhenReady: true,
   });
   return {
@@ -92,7 +99,7 @@ async function startTheBroker(shared: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   // Its production log level (info: a line per request), read and dropped here so that the load generator does not pay for keeping it.
-  const started = await startProcess(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
+  const started = await startProcess(process.execPath, [...profiling('broker'), '--experimental-strip-types', 'src/main.ts'], {
     cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: 'info' },
     ready: (out) => out.includes('broker started'), what: 'the broker', dropOutputWhenReady: true,
   });
@@ -166,7 +173,7 @@ async function main(): Promise<void> {
     servers.push(await startBare(shared), await startTheBroker(shared));
     const results = new Map<string, Record<string, Round[]>>();
     const rss: Record<string, number> = {};
-    for (const figure of Object.keys(figures(servers[0]!))) {
+    for (const figure of Object.keys(figures(servers[0]!)).filter((name) => name.includes(values.only ?? ''))) {
       const rounds: Record<string, Round[]> = { bare: [], broker: [] };
       for (let index = 0; index < ROUNDS; index += 1) {
         for (const server of servers) rounds[server.name]!.push(await round(server.pid, WORKERS, SECONDS, figures(server)[figure]!));
@@ -179,6 +186,7 @@ async function main(): Promise<void> {
     await Promise.all(servers.map((server) => server.stop()));
     await redis?.stop();
   }
+  if (PROFILES) process.stdout.write(`\nCPU profiles (open in Chrome DevTools, or summarize):\n${['bare', 'broker'].map((name) => `  node --experimental-strip-types scripts/bench/profile-summary.ts ${join(PROFILES, `${name}.cpuprofile`)}`).join('\n')}\n`);
 }
 
 function report(results: Map<string, Record<string, Round[]>>, rss: Record<string, number>, onRedis: boolean): string {
