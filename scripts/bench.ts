@@ -11,7 +11,8 @@
 // V8 CPU profile (node --cpu-prof) and prints where, with a summary of each
 // (scripts/bench/profile-summary.ts). A tool, not a test: it asserts nothing.
 
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateSigningKeys } from '../src/config/keys.ts';
@@ -28,7 +29,7 @@ const { values } = parseArgs({ options: {
   quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false },
 } });
 /** Where the servers write their CPU profiles (--profile), and node's flags for it. */
-const PROFILES = values.profile ? tempDir('bench-profiles') : undefined;
+const PROFILES = values.profile ? mkdtempSync(join(tmpdir(), 'bench-profiles-')) : undefined;
 const profiling = (name: string) => (PROFILES ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-name', `${name}.cpuprofile`] : []);
 const ROUNDS = values.quick ? 1 : 3;
 const SECONDS = values.quick ? 1 : 5;
@@ -201,7 +202,7 @@ function report(results: Map<string, Record<string, Round[]>>, rss: Record<strin
     '| figure | broker | bare oidc-provider | CPU per operation, broker / bare | bare ÷ broker, CPU per operation |',
     '|---|---|---|---|---|',
     ...rows,
-    `| peak RSS after the login rounds | ${rss.broker?.toFixed(0)} MiB | ${rss.bare?.toFixed(0)} MiB | | ${((rss.broker ?? NaN) / (rss.bare ?? NaN)).toFixed(2)}× |`,
+    ...(rss.broker && rss.bare ? [`| peak RSS after the login rounds | ${rss.broker.toFixed(0)} MiB | ${rss.bare.toFixed(0)} MiB | | ${(rss.broker / rss.bare).toFixed(2)}× |`] : []),
   ].join('\n');
 }
 

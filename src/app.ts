@@ -4,6 +4,9 @@
 // main.ts listens and handles signals.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Router from '@koa/router';
+import type { Middleware } from 'koa';
+import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 import { AccountLinker } from './accounts/linking.ts';
 import { adminRoutes } from './admin/routes.ts';
@@ -35,6 +38,7 @@ import { phoneNumberRoutes } from './login/phone-number.ts';
 import { PHONE_HOLDER_MODEL, PhoneHolders } from './accounts/phone-holders.ts';
 import { SilentLogins } from './login/silent.ts';
 import { anonymousLogout } from './oidc/anonymous-logout.ts';
+import { cachedDocuments } from './oidc/cached-documents.ts';
 import { Interactions } from './oidc/interactions.ts';
 import { LogoutNotices } from './oidc/logout-notices.ts';
 import { requestLimits } from './oidc/request-limits.ts';
@@ -99,6 +103,7 @@ function middleware(config: RunningConfig, shared: Shared) {
     brandPages(config.brand),
     errorPages(shared.log),
     requestLog(shared.log),
+    cachedDocuments(),
     rateLimits(shared.stores.counters, config.rateLimits, shared.log),
     requestLimits(),
     pageForms(config.cookieKeys, config.issuer, shared.log),
@@ -157,6 +162,18 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
   ];
 }
 
+/**
+ * oidc-provider's own endpoints (its routes, with their subpaths, and discovery): none of
+ * the broker's routers answers there, so their requests skip the routers' matching.
+ */
+const PROVIDER_PATHS = /^\/(auth|token|me|jwks|request|reg|device|session\/end|challenge|backchannel|\.well-known)(\/|$)/i;
+
+/** The broker's routers as one step, which oidc-provider's own endpoints pass by. */
+function brokerRoutes(all: readonly Router[]): Middleware {
+  const routes = compose(all.flatMap((router) => [router.routes(), router.allowedMethods()]) as Middleware[]);
+  return (ctx, next) => (PROVIDER_PATHS.test(ctx.path) ? next() : routes(ctx, next));
+}
+
 /** The doctor's checks with the broker's own clients and storage (where the platforms' tickets are, whatever the store). */
 function diagnoseWith(config: RunningConfig, shared: Shared): Promise<Finding[]> {
   return diagnose({
@@ -191,11 +208,8 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     silent: shared.silent,
     handoffs: new Handoffs(stores.protocol.adapter(HANDOFF_MODEL), config.cookieKeys[0]),
   });
-  for (const step of [...middleware(config, shared), anonymousLogout(provider)]) provider.use(step);
-  for (const router of routers(config, shared, login, provider, personalData)) {
-    provider.use(router.routes());
-    provider.use(router.allowedMethods());
-  }
+  const routes = brokerRoutes(routers(config, shared, login, provider, personalData));
+  for (const step of [...middleware(config, shared), anonymousLogout(provider), routes]) provider.use(step);
   return { app: provider, personalData };
 }
 

@@ -15,10 +15,16 @@ const REDACT = [
   'authorization', '*.authorization', 'headers.cookie', 'headers.authorization',
 ];
 
+/**
+ * Lines go to `destination`, or to stdout without blocking: a line per request written
+ * synchronously is a system call per request, which under load costs more than the
+ * request's own work. pino flushes what is buffered when the process exits, even on a
+ * crash (its exit hooks), so no line is lost to a stop.
+ */
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
   return pino({
     level,
     base: { service: 'wechat-oidc-broker' },
     redact: { paths: REDACT, censor: '[redacted]' },
-  }, destination as pino.DestinationStream | undefined);
+  }, (destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false }));
 }

@@ -10,9 +10,9 @@ import type { Middleware } from 'koa';
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 const PROTO = /^https?$/i;
 
-/** Whether every comma-separated value of a header is well formed (an absent header is). */
-function wellFormed(value: string | string[] | undefined, shape: RegExp): boolean {
-  if (value === undefined) return true;
+/** Whether every comma-separated value of a header is well formed (an absent header is; `usual` is, without a look). */
+function wellFormed(value: string | string[] | undefined, shape: RegExp, usual?: string): boolean {
+  if (value === undefined || value === usual) return true;
   const values = (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(','));
   return values.every((item) => shape.test(item.trim()));
 }
@@ -22,7 +22,7 @@ export function publicOrigin(issuer: string, trustProxy: boolean): Middleware {
   const scheme = protocol.slice(0, -1);
   return async (ctx, next) => {
     const headers = ctx.req.headers;
-    if (!wellFormed(headers.host ?? '', HOST) || !wellFormed(headers['x-forwarded-host'], HOST) || !wellFormed(headers['x-forwarded-proto'], PROTO)) {
+    if (!wellFormed(headers.host ?? '', HOST, host) || !wellFormed(headers['x-forwarded-host'], HOST) || !wellFormed(headers['x-forwarded-proto'], PROTO)) {
       ctx.status = 400;
       ctx.type = 'text/plain; charset=utf-8';
       ctx.body = 'Bad request: malformed Host or X-Forwarded-* header\n';
