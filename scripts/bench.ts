@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateSigningKeys } from '../src/config/keys.ts';
 import { USER_AGENTS } from '../test/helpers/browser.ts';
-import { callbackOf, cookieJar, deliverCallback, follow, type Jar } from '../test/helpers/fetch-login.ts';
+import { callbackOf, cookieJar, deliverCallbackToPage, follow, type Jar } from '../test/helpers/fetch-login.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { CHILD_ENV, startProcess } from '../test/helpers/process.ts';
 import { startRedis, type RedisServer } from '../test/helpers/redis.ts';
@@ -112,24 +112,23 @@ async function startTheBroker(shared: Record<string, string>): Promise<Server> {
     async login(index) {
       const user = person(index);
       const jar = cookieJar();
-      let at = new URL((await follow(authorizeUrl(broker.issuer), jar, target, USER_AGENTS.wechat)).url);
+      let at = await follow(authorizeUrl(broker.issuer), jar, target, USER_AGENTS.wechat);
       // WeChat's silent snsapi_base, then (for somebody new) its sheet for snsapi_userinfo, as a phone would.
-      while (at.href.startsWith(simulator.url)) {
-        const code = await issueCode(simulator.url, at.searchParams.get('appid')!, user, at.searchParams.get('scope') as 'snsapi_base');
-        at = new URL(await deliverCallback(callbackOf(at, code), jar, target, USER_AGENTS.wechat));
+      while (at.url.startsWith(simulator.url)) {
+        const wechat = new URL(at.url);
+        const code = await issueCode(simulator.url, wechat.searchParams.get('appid')!, user, wechat.searchParams.get('scope') as 'snsapi_base');
+        at = await deliverCallbackToPage(callbackOf(wechat, code), jar, target, USER_AGENTS.wechat);
       }
       // prompt=consent (for offline_access, OIDC Core 11): the consent page, allowed as a person would.
-      return redeem(broker.issuer, at.href.startsWith(REDIRECT) ? at.href : await allow(at.href, jar, target));
+      return redeem(broker.issuer, at.url.startsWith(REDIRECT) ? at.url : await allow(at, jar, target));
     },
     async stop() { await Promise.all([broker.stop(), simulator.close()]); },
   };
 }
 
 /** Submits the consent page the broker showed (its form and page token) as a person's "allow": where the browser lands. */
-async function allow(page: string, jar: Jar & { take(response: Response): void }, target: { issuer: string; direct: string }): Promise<string> {
-  const shown = await fetch(page, { headers: { cookie: jar.header(), 'user-agent': USER_AGENTS.wechat } });
-  jar.take(shown);
-  const html = await shown.text();
+async function allow({ url: page, response }: { url: string; response: Response }, jar: Jar & { take(response: Response): void }, target: { issuer: string; direct: string }): Promise<string> {
+  const html = await response.text();
   const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
   const token = /name="page_token" value="([^"]+)"/.exec(html)?.[1];
   if (!action || !token) throw new Error(`no consent form at ${page}: ${html.slice(0, 200)}`);

@@ -57,11 +57,16 @@ export async function follow(url: string, jar: ReturnType<typeof cookieJar>, bro
  * relying party), or to WeChat again when the broker asks for a broader scope.
  */
 export async function deliverCallback(callback: URL, jar: ReturnType<typeof cookieJar>, broker: Broker, userAgent?: string): Promise<string> {
+  return (await deliverCallbackToPage(callback, jar, broker, userAgent)).url;
+}
+
+/** deliverCallback, with the answer where the browser stopped (a page of the broker's, such as consent, to read once). */
+export async function deliverCallbackToPage(callback: URL, jar: ReturnType<typeof cookieJar>, broker: Broker, userAgent?: string): Promise<{ url: string; response: Response }> {
   const page = await follow(callback.href, jar, broker, userAgent);
-  if (!page.url.startsWith(broker.issuer)) return page.url;
+  if (!page.url.startsWith(broker.issuer)) return page;
   const next = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(await page.response.text())?.[1]?.replaceAll('&amp;', '&');
   if (!next) throw new Error(`the callback did not send the browser on (${page.response.status})`);
-  return (await follow(next, jar, broker, userAgent)).url;
+  return follow(next, jar, broker, userAgent);
 }
 
 /** The callback for WeChat's authorize URL `wechat`: its redirect_uri with the code and state (and `extra`). */
