@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --redis] [-- --only FIGURE] [-- --profile]: the broker against bare oidc-provider on this
+// npm run bench [-- --quick] [-- --redis] [-- --only FIGURE] [-- --profile] [-- --soak]: the broker against bare oidc-provider on this
 // machine, figure by figure, in alternating rounds (bare, broker, bare, …), medians of
 // each: operations a second, the server's CPU per operation (read from /proc, so the load
 // generator on the same machine is not counted), p99 latency, and the ratio that matters,
@@ -7,6 +7,9 @@
 // refresh-token rotation; the broker's logins go through the simulated WeChat inside
 // WeChat (a separate process's worth of work the broker's CPU does not include), the bare
 // provider's through a minimal interaction that logs the one account in at once.
+// Then complete logins at half each server's peak rate, paced (an open load), for the p99 a
+// person meets; and where each login's CPU goes (requests per login, CPU per request).
+// --soak then runs those paced logins for five minutes on each server, reading its RSS.
 // --only runs the figures whose name contains FIGURE; --profile has both servers write a
 // V8 CPU profile (node --cpu-prof) and prints where, with a summary of each
 // (scripts/bench/profile-summary.ts). A tool, not a test: it asserts nothing.
@@ -23,10 +26,11 @@ import { CHILD_ENV, startProcess } from '../test/helpers/process.ts';
 import { startRedis, type RedisServer } from '../test/helpers/redis.ts';
 import { issueCode, simApp, startTestSimulator, wechatEnv } from '../test/helpers/simulator.ts';
 import { tempDir } from '../test/helpers/temp.ts';
-import { median, round, rssMiB, type Round } from './bench/load.ts';
+import { countRequests, median, pacedRound, round, rssMiB, type Round } from './bench/load.ts';
 
 const { values } = parseArgs({ options: {
   quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false },
+  soak: { type: 'boolean', default: false },
 } });
 /** Where the servers write their CPU profiles (--profile), and node's flags for it. */
 const PROFILES = values.profile ? mkdtempSync(join(tmpdir(), 'bench-profiles-')) : undefined;
@@ -34,6 +38,9 @@ const profiling = (name: string) => (PROFILES ? ['--cpu-prof', '--cpu-prof-dir',
 const ROUNDS = values.quick ? 1 : 3;
 const SECONDS = values.quick ? 1 : 5;
 const WORKERS = 16;
+/** The soak's length on each server (issue 27: five minutes). */
+const SOAK_S = values.quick ? 60 + 20 : 300;
+const LOGINS = 'complete logins (16 people)';
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef0123456789' };
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const BASIC = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
@@ -164,9 +171,42 @@ function figures(server: Server): Record<string, () => Promise<() => Promise<voi
   };
 }
 
+/** The logins at half the broker's peak rate (and the bare provider's at half its own): the p99 a person meets when the broker is not saturated. */
+async function paced(servers: readonly Server[], results: Map<string, Record<string, Round[]>>, seconds: number): Promise<Record<string, Round>> {
+  const peak = results.get(LOGINS);
+  const out: Record<string, Round> = {};
+  if (!peak) return out;
+  for (const server of servers) {
+    const rate = median(peak[server.name]!.map((r) => r.perSecond)) / 2;
+    let next = 0;
+    out[server.name] = await pacedRound(targetOf(server), rate, seconds, async () => { await server.login(next++ % WORKERS); });
+  }
+  return out;
+}
+
+/** --soak: logins at half the peak rate for SOAK_S on each server in turn, its RSS read every 10 s. */
+async function soak(servers: readonly Server[], results: Map<string, Record<string, Round[]>>): Promise<string> {
+  const lines: string[] = [];
+  for (const server of servers) {
+    const rate = median(results.get(LOGINS)![server.name]!.map((r) => r.perSecond)) / 2;
+    const readings: number[] = [];
+    let next = 0;
+    await pacedRound(targetOf(server), rate, SOAK_S, async () => { await server.login(next++ % WORKERS); }, () => readings.push(rssMiB(server.pid)));
+    // The first minute is the warm-up (the JIT, the stores filling up to their steady churn).
+    const steady = readings.slice(6);
+    const [first, last] = [steady[0] ?? NaN, steady.at(-1) ?? NaN];
+    lines.push(`| ${server.name} | ${rate.toFixed(0)}/s | ${first.toFixed(0)} MiB | ${Math.min(...steady).toFixed(0)} – ${Math.max(...steady).toFixed(0)} MiB | ${last.toFixed(0)} MiB | ${(100 * (last - first) / first).toFixed(1)} % |`);
+  }
+  return [`soak: ${SOAK_S} s of logins at half the peak rate each; RSS read every 10 s, after the first minute`, '',
+    '| server | logins | RSS after 1 min | range | at the end | change |', '|---|---|---|---|---|---|', ...lines].join('\n');
+}
+
+const targetOf = (server: Server) => ({ pid: server.pid, origin: server.issuer });
+
 async function main(): Promise<void> {
   let redis: RedisServer | undefined;
   const servers: Server[] = [];
+  countRequests();
   try {
     redis = values.redis ? await startRedis({ appendonly: false }) : undefined;
     const shared = { ...await files(), ...(redis ? { REDIS_URL: redis.url } : {}) };
@@ -176,12 +216,14 @@ async function main(): Promise<void> {
     for (const figure of Object.keys(figures(servers[0]!)).filter((name) => name.includes(values.only ?? ''))) {
       const rounds: Record<string, Round[]> = { bare: [], broker: [] };
       for (let index = 0; index < ROUNDS; index += 1) {
-        for (const server of servers) rounds[server.name]!.push(await round(server.pid, WORKERS, SECONDS, figures(server)[figure]!));
+        for (const server of servers) rounds[server.name]!.push(await round(targetOf(server), WORKERS, SECONDS, figures(server)[figure]!));
       }
       results.set(figure, rounds);
       if (figure.startsWith('complete logins')) for (const server of servers) rss[server.name] = Math.max(rss[server.name] ?? 0, rssMiB(server.pid));
     }
-    process.stdout.write(`${report(results, rss, redis !== undefined)}\n`);
+    const half = await paced(servers, results, 2 * SECONDS);
+    process.stdout.write(`${report(results, rss, half, redis !== undefined)}\n`);
+    if (values.soak && results.has(LOGINS)) process.stdout.write(`\n${await soak(servers, results)}\n`);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     await redis?.stop();
@@ -189,19 +231,30 @@ async function main(): Promise<void> {
   if (PROFILES) process.stdout.write(`\nCPU profiles (open in Chrome DevTools, or summarize):\n${['bare', 'broker'].map((name) => `  node --experimental-strip-types scripts/bench/profile-summary.ts ${join(PROFILES, `${name}.cpuprofile`)}`).join('\n')}\n`);
 }
 
-function report(results: Map<string, Record<string, Round[]>>, rss: Record<string, number>, onRedis: boolean): string {
+/** A complete login, request by request: how many the server answers per login, and its CPU per request. */
+function perRequest(rounds: Record<string, Round[]>): string {
+  const of = (name: string, pick: (r: Round) => number) => median(rounds[name]!.map(pick));
+  const cpu = (name: string) => of(name, (r) => r.cpuPerOp) / of(name, (r) => r.requestsPerOp);
+  return `${of('broker', (r) => r.requestsPerOp).toFixed(1)} / ${of('bare', (r) => r.requestsPerOp).toFixed(1)} requests; ${cpu('broker').toFixed(2)} / ${cpu('bare').toFixed(2)} ms a request, ${(cpu('bare') / cpu('broker')).toFixed(2)}`;
+}
+
+function report(results: Map<string, Record<string, Round[]>>, rss: Record<string, number>, half: Record<string, Round>, onRedis: boolean): string {
   const rows = [...results].map(([figure, rounds]) => {
     const of = (name: string, pick: (r: Round) => number) => median(rounds[name]!.map(pick));
     const ratio = of('bare', (r) => r.cpuPerOp) / of('broker', (r) => r.cpuPerOp);
     return `| ${figure} | ${of('broker', (r) => r.perSecond).toFixed(0)}/s, p99 ${of('broker', (r) => r.p99Ms).toFixed(0)} ms | ${of('bare', (r) => r.perSecond).toFixed(0)}/s | ${of('broker', (r) => r.cpuPerOp).toFixed(2)} / ${of('bare', (r) => r.cpuPerOp).toFixed(2)} ms | ${ratio.toFixed(2)} |`;
   });
+  const logins = [...results].filter(([figure]) => figure.startsWith('complete logins'));
   return [
     `storage: ${onRedis ? 'Redis' : 'memory'}; ${WORKERS} concurrent clients; ${ROUNDS} alternating round(s) of ${SECONDS} s per figure and server; medians`,
     '',
     '| figure | broker | bare oidc-provider | CPU per operation, broker / bare | bare ÷ broker, CPU per operation |',
     '|---|---|---|---|---|',
     ...rows,
+    ...(half.broker && half.bare ? [`| complete logins at half the peak rate (${half.broker.perSecond.toFixed(0)}/s; bare ${half.bare.perSecond.toFixed(0)}/s) | p99 ${half.broker.p99Ms.toFixed(0)} ms | p99 ${half.bare.p99Ms.toFixed(0)} ms | | |`] : []),
     ...(rss.broker && rss.bare ? [`| peak RSS after the login rounds | ${rss.broker.toFixed(0)} MiB | ${rss.bare.toFixed(0)} MiB | | ${(rss.broker / rss.bare).toFixed(2)}× |`] : []),
+    ...(logins.length ? ['', 'A login request by request (broker / bare; the last figure is bare ÷ broker, CPU per request):', '',
+      ...logins.map(([figure, rounds]) => `- ${figure}: ${perRequest(rounds)}`)] : []),
   ].join('\n');
 }
 

@@ -22,16 +22,49 @@ export interface Round {
   /** The server's CPU per operation, ms. */
   readonly cpuPerOp: number;
   readonly p99Ms: number;
+  /** HTTP requests the server received per operation (counted as the load generator sends them). */
+  readonly requestsPerOp: number;
+}
+
+const sent = new Map<string, number>();
+
+/** Counts every request this process sends, by origin (the load generator's fetch, wrapped once). */
+export function countRequests(): void {
+  const send = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    const origin = new URL(input instanceof Request ? input.url : String(input)).origin;
+    sent.set(origin, (sent.get(origin) ?? 0) + 1);
+    return send(input, init);
+  };
+}
+
+/** Requests sent to `origin` so far. */
+export const requestsTo = (origin: string): number => sent.get(origin) ?? 0;
+
+function summary(latencies: number[], elapsedS: number, cpu: number, requests: number): Round {
+  latencies.sort((a, b) => a - b);
+  const ops = Math.max(1, latencies.length);
+  return {
+    ops: latencies.length, perSecond: latencies.length / elapsedS, cpuPerOp: cpu / ops, requestsPerOp: requests / ops,
+    p99Ms: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? NaN,
+  };
+}
+
+/** The server under load: its process (for its CPU) and origin (for the requests it gets). */
+export interface Target {
+  readonly pid: number;
+  readonly origin: string;
 }
 
 /**
  * Runs `operation` (made once per worker by `prepare`) in `workers` loops for `seconds`;
  * a failed operation stops the round with its error (a benchmark of errors measures nothing).
  */
-export async function round(pid: number, workers: number, seconds: number, prepare: () => Promise<() => Promise<void>>): Promise<Round> {
+export async function round(target: Target, workers: number, seconds: number, prepare: () => Promise<() => Promise<void>>): Promise<Round> {
   const operations = await Promise.all(Array.from({ length: workers }, prepare));
   const latencies: number[] = [];
-  const cpuBefore = cpuMs(pid);
+  const cpuBefore = cpuMs(target.pid);
+  const requestsBefore = requestsTo(target.origin);
   const started = performance.now();
   const until = started + seconds * 1000;
   await Promise.all(operations.map(async (operation) => {
@@ -41,13 +74,31 @@ export async function round(pid: number, workers: number, seconds: number, prepa
       latencies.push(performance.now() - at);
     }
   }));
-  const elapsed = (performance.now() - started) / 1000;
-  const cpu = cpuMs(pid) - cpuBefore;
-  latencies.sort((a, b) => a - b);
-  return {
-    ops: latencies.length, perSecond: latencies.length / elapsed, cpuPerOp: cpu / Math.max(1, latencies.length),
-    p99Ms: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? NaN,
-  };
+  return summary(latencies, (performance.now() - started) / 1000, cpuMs(target.pid) - cpuBefore, requestsTo(target.origin) - requestsBefore);
+}
+
+/**
+ * Starts `operation` `perSecond` times a second for `seconds`, whether or not earlier ones
+ * have finished (an open load, as independent people arrive), and waits for all: each
+ * latency is measured from its start, so a server falling behind shows in the p99.
+ * `sample` is called every `sampleEveryS` seconds (the soak's memory readings).
+ */
+export async function pacedRound(target: Target, perSecond: number, seconds: number, operation: () => Promise<void>, sample?: () => void, sampleEveryS = 10): Promise<Round> {
+  const latencies: number[] = [];
+  const running: Array<Promise<void>> = [];
+  const cpuBefore = cpuMs(target.pid);
+  const requestsBefore = requestsTo(target.origin);
+  const started = performance.now();
+  let nextSample = sampleEveryS * 1000;
+  for (let index = 0; index < Math.round(perSecond * seconds); index += 1) {
+    const due = started + (index * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (sample && performance.now() - started >= nextSample) { sample(); nextSample += sampleEveryS * 1000; }
+    running.push(operation().then(() => { latencies.push(performance.now() - due); }));
+  }
+  await Promise.all(running);
+  return summary(latencies, (performance.now() - started) / 1000, cpuMs(target.pid) - cpuBefore, requestsTo(target.origin) - requestsBefore);
 }
 
 export const median = (values: readonly number[]): number => {
