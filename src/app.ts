@@ -255,7 +255,7 @@ export interface BrokerOptions {
 /** What every rebuild of the app shares: the stores (connected), metrics, WeChat and its tokens, the logout queue. */
 async function openShared(config: RunningConfig, log: Logger, options: BrokerOptions, demo: ClientMetadata | undefined, isClosing: () => boolean): Promise<Shared> {
   const metrics = new BrokerMetrics();
-  const stores = openStores(config.storage, {
+  const stores = await openStores(config.storage, {
     log,
     observe: (store, seconds, ok) => metrics.storageOperation(store, seconds, ok),
     fatal: options.fatal ?? ((message) => log.fatal(message)),

@@ -6,7 +6,6 @@
 // The connections are opened and closed here; the stores only use them.
 
 import { MemoryAccountStore } from './accounts/memory-store.ts';
-import { MongoAccountStore } from './accounts/mongodb-store.ts';
 import { RedisAccountStore } from './accounts/redis-store.ts';
 import type { AccountStore } from './accounts/store.ts';
 import type { StorageSettings } from './config/config.ts';
@@ -15,9 +14,8 @@ import type { ProtocolStorage, StorageKind } from './storage/adapter.ts';
 import { MemoryCounters, RedisCounters, type Counters } from './storage/counters.ts';
 import type { StorageObserver } from './storage/errors.ts';
 import { MemoryStorage } from './storage/memory.ts';
-import { MongoConnection } from './storage/mongodb-connection.ts';
-import { MongoStorage } from './storage/mongodb.ts';
-import { connectRedis, redisReady, type RedisClient } from './storage/redis-connection.ts';
+import type { MongoConnection } from './storage/mongodb-connection.ts';
+import type { RedisClient } from './storage/redis-connection.ts';
 import { RedisStorage } from './storage/redis.ts';
 
 export interface Stores {
@@ -47,34 +45,51 @@ export interface StoreEvents {
   readonly fatal: (message: string) => void;
 }
 
-function connectMongo(settings: StorageSettings, events: StoreEvents): MongoConnection | undefined {
+// The drivers load only where they are configured: MongoDB's and Redis's clients are tens
+// of MiB of memory each (measured: about 30 and 20) that a broker without them never needs.
+
+/** MongoDB's connection and the stores on it, when MONGODB_URI is set. */
+async function mongoFamily(settings: StorageSettings, events: StoreEvents) {
   if (!settings.mongodbUri) return undefined;
+  const [{ MongoConnection }, { MongoStorage }, { MongoAccountStore }] = await Promise.all([
+    import('./storage/mongodb-connection.ts'), import('./storage/mongodb.ts'), import('./accounts/mongodb-store.ts'),
+  ]);
   const { log } = events;
-  const connection = new MongoConnection({ uri: settings.mongodbUri, timeoutMs: settings.timeoutMs }, {
+  const connection: MongoConnection = new MongoConnection({ uri: settings.mongodbUri, timeoutMs: settings.timeoutMs }, {
     onProblem: (message) => log.warn({ store: 'mongodb' }, message),
     onReady: (message = 'MongoDB connected, indexes ready') => log.info({ store: 'mongodb' }, message),
     onFatal: events.fatal,
   }, events.observe);
-  return connection;
+  return { connection, storage: () => new MongoStorage(connection), accounts: () => new MongoAccountStore(connection) };
 }
 
-function chooseAccounts(redis: RedisClient | undefined, mongo: MongoConnection | undefined, prefix: string, observe: StorageObserver) {
-  if (mongo) return { accounts: new MongoAccountStore(mongo), accountsKind: 'mongodb' as const };
+/** The Redis client, when REDIS_URL is set. */
+async function redisFamily(settings: StorageSettings, log: Logger) {
+  if (!settings.redis) return undefined;
+  const { connectRedis, redisReady } = await import('./storage/redis-connection.ts');
+  const client: RedisClient = connectRedis(settings.redis, settings.timeoutMs);
+  client.on('error', (error: Error) => log.warn({ store: 'redis', reason: error.message }, 'Redis connection problem'));
+  return { client, ready: (timeoutMs: number) => redisReady(client, timeoutMs) };
+}
+
+type MongoFamily = NonNullable<Awaited<ReturnType<typeof mongoFamily>>>;
+
+function chooseAccounts(redis: RedisClient | undefined, mongo: MongoFamily | undefined, prefix: string, observe: StorageObserver) {
+  if (mongo) return { accounts: mongo.accounts(), accountsKind: 'mongodb' as const };
   if (redis) return { accounts: new RedisAccountStore(redis, prefix, observe), accountsKind: 'redis' as const };
   return { accounts: new MemoryAccountStore(), accountsKind: 'memory' as const };
 }
 
-export function openStores(settings: StorageSettings, events: StoreEvents): Stores {
+export async function openStores(settings: StorageSettings, events: StoreEvents): Promise<Stores> {
   const { log, observe } = events;
-  const redis = settings.redis && connectRedis(settings.redis, settings.timeoutMs);
-  redis?.on('error', (error: Error) => log.warn({ store: 'redis', reason: error.message }, 'Redis connection problem'));
-  const mongo = connectMongo(settings, events);
-  const protocol = redis ? new RedisStorage(redis, settings.redisPrefix, observe)
-    : mongo ? new MongoStorage(mongo) : new MemoryStorage();
+  const [redisOf, mongoOf] = await Promise.all([redisFamily(settings, log), mongoFamily(settings, events)]);
+  const redis = redisOf?.client;
+  const mongo = mongoOf?.connection;
+  const protocol = redis ? new RedisStorage(redis, settings.redisPrefix, observe) : mongoOf ? mongoOf.storage() : new MemoryStorage();
   const counters = redis ? new RedisCounters(redis, { prefix: settings.redisPrefix, observe }) : new MemoryCounters();
   // MongoDB, when configured, holds the accounts: records as durable as they go there too.
-  const durable = mongo && !(protocol instanceof MongoStorage) ? new MongoStorage(mongo) : protocol;
-  const stores = { protocol, durable, counters, ...chooseAccounts(redis, mongo, settings.redisPrefix, observe) };
+  const durable = mongoOf && protocol.kind !== 'mongodb' ? mongoOf.storage() : protocol;
+  const stores = { protocol, durable, counters, ...chooseAccounts(redis, mongoOf, settings.redisPrefix, observe) };
   // Every store has registered its setup steps: now connect.
   mongo?.start();
   return {
@@ -89,10 +104,7 @@ export function openStores(settings: StorageSettings, events: StoreEvents): Stor
     },
     // Redis answering, and MongoDB connected with its setup done (its indexes exist): what a
     // store needs before a write, so that a CLI run does not start before it.
-    ready: async (timeoutMs) => (await Promise.all([
-      redis ? redisReady(redis, timeoutMs) : true,
-      mongo ? mongo.whenReady(timeoutMs) : true,
-    ])).every(Boolean),
+    ready: async (timeoutMs) => (await Promise.all([redisOf ? redisOf.ready(timeoutMs) : true, mongo ? mongo.whenReady(timeoutMs) : true])).every(Boolean),
     async close() {
       if (protocol instanceof MemoryStorage) protocol.close();
       if (redis) await redis.quit().catch(() => redis.disconnect());

@@ -39,7 +39,7 @@ async function connect(config: Config): Promise<Stores> {
     throw new UsageError('accounts live in memory inside a running broker: set REDIS_URL or MONGODB_URI as the broker has them');
   }
   let fatal: string | undefined;
-  const stores = openStores(config.storage, { log: createLogger('silent'), observe: () => undefined, fatal: (message) => { fatal = message; } });
+  const stores = await openStores(config.storage, { log: createLogger('silent'), observe: () => undefined, fatal: (message) => { fatal = message; } });
   if (!await stores.ready(config.storage.timeoutMs * 2) || fatal) {
     await stores.close();
     throw new UsageError(fatal ?? 'storage is not reachable');

@@ -35,7 +35,7 @@ export function table(findings: readonly Finding[], lang: 'zh' | 'en'): string {
 /** Runs every check against the configuration in force (its storage too: tickets and tokens are shared there). */
 async function doctorFindings(config: Config): Promise<Finding[]> {
   const log = createLogger('silent');
-  const stores = openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
+  const stores = await openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
   try {
     // First the connections (every other check may read the stores); whether they came is the storage line.
     const ready = await stores.ready(config.storage.timeoutMs);

@@ -225,7 +225,7 @@ export class WeChatClient {
     const { countryCode, purePhoneNumber } = info ?? {};
     // countryCode is documented as a string and shown as a number: either is taken.
     const country = typeof countryCode === 'number' || (typeof countryCode === 'string' && /^\d{1,4}$/.test(countryCode)) ? String(countryCode) : undefined;
-    const number = country && typeof purePhoneNumber === 'string' && /^\d{4,20}$/.test(purePhoneNumber) ? e164(`+${country}${purePhoneNumber}`) : undefined;
+    const number = country && typeof purePhoneNumber === 'string' && /^\d{4,20}$/.test(purePhoneNumber) ? await e164(`+${country}${purePhoneNumber}`) : undefined;
     if (!number) throw malformed('phone_info', body);
     const appid = (info?.watermark as Json | undefined)?.appid;
     if (!isWeChatId(appid)) throw malformed('phone_info.watermark.appid', body);

@@ -130,7 +130,7 @@ export class WeComClient {
    */
   async memberDetail(accessToken: string, userTicket: string): Promise<WeComMemberDetail> {
     const body = await this.#transport.callWithToken({ path: '/cgi-bin/auth/getuserdetail', params: { access_token: accessToken }, body: { user_ticket: userTicket } });
-    const mobile = typeof body.mobile === 'string' && body.mobile !== '' ? e164(body.mobile) : undefined;
+    const mobile = typeof body.mobile === 'string' && body.mobile !== '' ? await e164(body.mobile) : undefined;
     const email = typeof body.email === 'string' && EMAIL.test(body.email) ? body.email : undefined;
     return { ...(email ? { email } : {}), ...(mobile ? { mobile } : {}) };
   }

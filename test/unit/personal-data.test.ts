@@ -15,7 +15,7 @@ import type { AppId, Openid } from '../../src/wechat/types.ts';
 test('an erasure interrupted after the account went is finished by asking again', async (t) => {
   const config = await loadConfig({ WECHAT_SIMULATOR_PORT: '0' });
   const log = createLogger('silent');
-  const stores = openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
+  const stores = await openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
   t.teardown(() => stores.close());
   const personalData = await personalDataFor(config, stores, new LogoutNotices(log), log);
   const linker = new AccountLinker(stores.accounts);

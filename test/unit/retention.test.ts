@@ -28,7 +28,7 @@ test.after.always(async () => {
 async function broker(env: Record<string, string>, renewEvery?: number) {
   const config = await loadConfig({ WECHAT_SIMULATOR_PORT: '0', ...env });
   const log = createLogger('silent');
-  const stores = openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
+  const stores = await openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
   opened.push(stores);
   await stores.ready(5000);
   const personalData = await personalDataFor(config, stores, new LogoutNotices(log), log);
