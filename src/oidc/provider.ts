@@ -9,6 +9,7 @@ import { ConfigError } from '../config/errors.ts';
 import { DEFAULT_ALG, signingAlgs, type SigningKeys } from '../config/keys.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import { loggedOutPage, logoutPage } from '../pages/logout-pages.ts';
+import { CookieSigner } from '../http/cookie-signer.ts';
 import { deviceFlowFeature, DEVICE_NAME_PARAM, devicePrompt, enforceInterval, keptPastExpiry, sayInterval } from './device-flow.ts';
 import type { Counters } from '../storage/counters.ts';
 import type { Logger } from '../log.ts';
@@ -247,6 +248,8 @@ export async function createProvider(setup: ProviderSetup): Promise<Provider> {
   provider.proxy = true;
   // The client's address is the one the proxy in front added last, not one the client wrote.
   provider.maxIpsCount = 1;
+  // The same signatures as keygrip's (cookies.keys above), checked without its costly compare.
+  provider.keys = new CookieSigner(setup.cookieKeys) as unknown as Provider['keys'];
   setup.notices?.takeOver(provider);
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
     if (ctx.oidc.params?.logout) forgetAppLogouts(ctx);
