@@ -50,6 +50,8 @@ test.serial('confirmed in WeChat: the original browser lands at the relying part
   t.is(userinfo.sub, tokens.claims()!.sub);
   await wechat.page.goto(link);
   t.is(await wechat.page.locator('h1').innerText(), 'Link already used', 'used once');
+  t.false(e2e.broker.output().includes(new URL(link).pathname.slice(3)), 'the link\'s code stays out of the log (its requests are logged as /h/…)');
+  t.true(await e2e.broker.logged((line) => (line.req as { path?: string } | undefined)?.path === '/h/…'));
   await Promise.all([android.context.close(), wechat.context.close()]);
 });
 
