@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --redis] [-- --only FIGURE] [-- --profile] [-- --soak]: the broker against bare oidc-provider on this
+// npm run bench [-- --quick] [-- --redis [--scale]] [-- --only FIGURE] [-- --profile] [-- --soak]: the broker against bare oidc-provider on this
 // machine, figure by figure, in alternating rounds (bare, broker, bare, …), medians of
 // each: operations a second, the server's CPU per operation (read from /proc, so the load
 // generator on the same machine is not counted), p99 latency, and the ratio that matters,
@@ -10,6 +10,7 @@
 // Then complete logins at half each server's peak rate, paced (an open load), for the p99 a
 // person meets; and where each login's CPU goes (requests per login, CPU per request).
 // --soak then runs those paced logins for five minutes on each server, reading its RSS.
+// --scale (with --redis) compares complete logins on one broker process and on two.
 // --only runs the figures whose name contains FIGURE; --profile has both servers write a
 // V8 CPU profile (node --cpu-prof) and prints where, with a summary of each
 // (scripts/bench/profile-summary.ts). A tool, not a test: it asserts nothing.
@@ -30,7 +31,7 @@ import { countRequests, median, pacedRound, round, rssMiB, type Round } from './
 
 const { values } = parseArgs({ options: {
   quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false },
-  soak: { type: 'boolean', default: false },
+  soak: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false },
 } });
 /** Where the servers write their CPU profiles (--profile), and node's flags for it. */
 const PROFILES = values.profile ? mkdtempSync(join(tmpdir(), 'bench-profiles-')) : undefined;
@@ -201,7 +202,34 @@ async function soak(servers: readonly Server[], results: Map<string, Record<stri
     '| server | logins | RSS after 1 min | range | at the end | change |', '|---|---|---|---|---|---|', ...lines].join('\n');
 }
 
-const targetOf = (server: Server) => ({ pid: server.pid, origin: server.issuer });
+const targetOf = (server: Server) => ({ pids: [server.pid], origins: [server.issuer] });
+
+/**
+ * --scale (on Redis): complete logins on one broker, then on two sharing the Redis (each
+ * client keeps to one instance, as a load balancer with sticky sessions would send it), in
+ * alternating rounds: how throughput grows with a second process on the same machine.
+ */
+async function scale(one: Server, shared: Record<string, string>): Promise<string> {
+  const other = await startTheBroker(shared);
+  try {
+    const both = [one, other];
+    const pair = { pids: both.map((server) => server.pid), origins: both.map((server) => server.issuer) };
+    const rounds: Record<string, Round[]> = { one: [], two: [] };
+    for (let index = 0; index < ROUNDS; index += 1) {
+      let worker = 0;
+      rounds.one!.push(await round(targetOf(one), WORKERS, SECONDS, async () => { const person = worker++; return async () => { await one.login(person); }; }));
+      worker = 0;
+      rounds.two!.push(await round(pair, WORKERS, SECONDS, async () => { const person = worker++; return async () => { await both[person % 2]!.login(person); }; }));
+    }
+    const of = (name: string, pick: (r: Round) => number) => median(rounds[name]!.map(pick));
+    return [`scale: complete logins (16 people) on Redis, one broker process, then two sharing it; ${ROUNDS} alternating round(s); medians`, '',
+      '| processes | logins | p99 | CPU per login (all processes) |', '|---|---|---|---|',
+      ...(['one', 'two'] as const).map((name) => `| ${name} | ${of(name, (r) => r.perSecond).toFixed(0)}/s | ${of(name, (r) => r.p99Ms).toFixed(0)} ms | ${of(name, (r) => r.cpuPerOp).toFixed(2)} ms |`),
+    ].join('\n');
+  } finally {
+    await other.stop();
+  }
+}
 
 async function main(): Promise<void> {
   let redis: RedisServer | undefined;
@@ -224,6 +252,7 @@ async function main(): Promise<void> {
     const half = await paced(servers, results, 2 * SECONDS);
     process.stdout.write(`${report(results, rss, half, redis !== undefined)}\n`);
     if (values.soak && results.has(LOGINS)) process.stdout.write(`\n${await soak(servers, results)}\n`);
+    if (values.scale && redis) process.stdout.write(`\n${await scale(servers[1]!, shared)}\n`);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     await redis?.stop();

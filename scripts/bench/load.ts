@@ -50,11 +50,14 @@ function summary(latencies: number[], elapsedS: number, cpu: number, requests: n
   };
 }
 
-/** The server under load: its process (for its CPU) and origin (for the requests it gets). */
+/** The server under load: its processes (for their CPU) and origins (for the requests they get). */
 export interface Target {
-  readonly pid: number;
-  readonly origin: string;
+  readonly pids: readonly number[];
+  readonly origins: readonly string[];
 }
+
+const cpuOf = (target: Target) => target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+const requestsOf = (target: Target) => target.origins.reduce((sum, origin) => sum + requestsTo(origin), 0);
 
 /**
  * Runs `operation` (made once per worker by `prepare`) in `workers` loops for `seconds`;
@@ -63,8 +66,8 @@ export interface Target {
 export async function round(target: Target, workers: number, seconds: number, prepare: () => Promise<() => Promise<void>>): Promise<Round> {
   const operations = await Promise.all(Array.from({ length: workers }, prepare));
   const latencies: number[] = [];
-  const cpuBefore = cpuMs(target.pid);
-  const requestsBefore = requestsTo(target.origin);
+  const cpuBefore = cpuOf(target);
+  const requestsBefore = requestsOf(target);
   const started = performance.now();
   const until = started + seconds * 1000;
   await Promise.all(operations.map(async (operation) => {
@@ -74,7 +77,7 @@ export async function round(target: Target, workers: number, seconds: number, pr
       latencies.push(performance.now() - at);
     }
   }));
-  return summary(latencies, (performance.now() - started) / 1000, cpuMs(target.pid) - cpuBefore, requestsTo(target.origin) - requestsBefore);
+  return summary(latencies, (performance.now() - started) / 1000, cpuOf(target) - cpuBefore, requestsOf(target) - requestsBefore);
 }
 
 /**
@@ -86,8 +89,8 @@ export async function round(target: Target, workers: number, seconds: number, pr
 export async function pacedRound(target: Target, perSecond: number, seconds: number, operation: () => Promise<void>, sample?: () => void, sampleEveryS = 10): Promise<Round> {
   const latencies: number[] = [];
   const running: Array<Promise<void>> = [];
-  const cpuBefore = cpuMs(target.pid);
-  const requestsBefore = requestsTo(target.origin);
+  const cpuBefore = cpuOf(target);
+  const requestsBefore = requestsOf(target);
   const started = performance.now();
   let nextSample = sampleEveryS * 1000;
   for (let index = 0; index < Math.round(perSecond * seconds); index += 1) {
@@ -98,7 +101,7 @@ export async function pacedRound(target: Target, perSecond: number, seconds: num
     running.push(operation().then(() => { latencies.push(performance.now() - due); }));
   }
   await Promise.all(running);
-  return summary(latencies, (performance.now() - started) / 1000, cpuMs(target.pid) - cpuBefore, requestsTo(target.origin) - requestsBefore);
+  return summary(latencies, (performance.now() - started) / 1000, cpuOf(target) - cpuBefore, requestsOf(target) - requestsBefore);
 }
 
 export const median = (values: readonly number[]): number => {
