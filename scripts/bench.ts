@@ -10,7 +10,8 @@
 // Then complete logins at half each server's peak rate, paced (an open load), for the p99 a
 // person meets; and where each login's CPU goes (requests per login, CPU per request).
 // --soak then runs those paced logins for five minutes on each server, reading its RSS.
-// --scale (with --redis) compares complete logins on one broker process and on two.
+// --scale (with --redis) compares complete logins on one broker process and on two;
+// --log-level sets the broker's (info by default, as in production: a line per request).
 // --only runs the figures whose name contains FIGURE; --profile has both servers write a
 // V8 CPU profile (node --cpu-prof) and prints where, with a summary of each
 // (scripts/bench/profile-summary.ts). A tool, not a test: it asserts nothing.
@@ -31,7 +32,7 @@ import { countRequests, median, pacedRound, round, rssMiB, type Round } from './
 
 const { values } = parseArgs({ options: {
   quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false },
-  soak: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false },
+  soak: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, 'log-level': { type: 'string', default: 'info' },
 } });
 /** Where the servers write their CPU profiles (--profile), and node's flags for it. */
 const PROFILES = values.profile ? mkdtempSync(join(tmpdir(), 'bench-profiles-')) : undefined;
@@ -107,10 +108,11 @@ async function startTheBroker(shared: Record<string, string>): Promise<Server> {
   const simulator = await startTestSimulator(apps);
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
-  // Its production log level (info: a line per request), read and dropped here so that the load generator does not pay for keeping it.
+  // Its production log level (info: a line per request; --log-level to compare), read and dropped here so that the load generator does not pay for keeping it.
   const started = await startProcess(process.execPath, [...profiling('broker'), '--experimental-strip-types', 'src/main.ts'], {
-    cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: 'info' },
-    ready: (out) => out.includes('broker started'), what: 'the broker', dropOutputWhenReady: true,
+    cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: values['log-level'] },
+    // The banner's discovery line: printed once it listens, at any log level.
+    ready: (out) => out.includes('  discovery  '), what: 'the broker', dropOutputWhenReady: true,
   });
   const broker = { issuer, stop: async () => { started.child.kill(); await started.exited; } };
   await fetch(`${simulator.url}/_sim/callback-hosts`, { method: 'POST', body: JSON.stringify({ host: new URL(broker.issuer).host }) });
