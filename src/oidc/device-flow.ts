@@ -44,8 +44,13 @@ type DeviceFlow = NonNullable<NonNullable<Configuration['features']>['deviceFlow
 
 /** The user code as oidc-provider stores it: its letters, upper case. */
 const normalized = (code: string): string => code.toUpperCase().replace(/[^A-Z]/g, '').slice(0, 16);
-/** The user code as the device shows it (the mask ****-****). */
-export const grouped = (code: string): string => normalized(code).replace(/^(.{4})(?=.)/, '$1-');
+/** How user codes are shown (oidc-provider's `mask`: a letter for each `*`). */
+const MASK = '****-****';
+/** The user code as the device shows it, in MASK. */
+export function grouped(code: string): string {
+  const letters = [...normalized(code)];
+  return MASK.replace(/\*/g, () => letters.shift() ?? '');
+}
 const digest = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
 /** oidc-provider's /device form: its action, and the xsrf token it put in this browser's session. */
@@ -83,7 +88,7 @@ export function deviceFlowFeature(counters: Counters, log: Logger): DeviceFlow {
   return {
     enabled: true,
     charset: 'base-20',
-    mask: '****-****',
+    mask: MASK,
     deviceInfo: (ctx) => {
       const name = ctx.oidc.params?.[DEVICE_NAME_PARAM];
       return { ip: ctx.ip, ua: ctx.get('user-agent').slice(0, 300), ...(typeof name === 'string' && name.trim() ? { name: name.trim().slice(0, 60) } : {}) };

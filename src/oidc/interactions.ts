@@ -5,6 +5,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
+import type { DeviceOnPage } from '../pages/device-pages.ts';
 import type { Lang } from '../pages/i18n.ts';
 import { clientDisplay, displayWithRestart } from './client-display.ts';
 import { grouped } from './device-flow.ts';
@@ -16,16 +17,6 @@ export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>
 export interface InteractionError {
   readonly error: 'access_denied' | 'login_required' | 'consent_required' | 'temporarily_unavailable';
   readonly error_description: string;
-}
-
-/** The device a device-flow interaction logs in (RFC 8628), as the person should recognize it. */
-export interface DeviceRequest {
-  /** What the device calls itself, if it said. */
-  readonly name?: string | undefined;
-  /** The address its request came from. */
-  readonly ip?: string | undefined;
-  /** The code it shows, grouped as it shows it (WDJB-MJHT). */
-  readonly userCode: string;
 }
 
 export class Interactions {
@@ -81,7 +72,7 @@ export class Interactions {
   }
 
   /** The device this interaction logs in, when it is a device's login (RFC 8628); else undefined. */
-  async device(interaction: Interaction): Promise<DeviceRequest | undefined> {
+  async device(interaction: Interaction): Promise<DeviceOnPage | undefined> {
     const code = interaction.deviceCode ? await this.#provider.DeviceCode.find(interaction.deviceCode, { ignoreExpiration: true }) : undefined;
     if (!code?.userCode) return undefined;
     const info = (code.deviceInfo ?? {}) as { name?: unknown; ip?: unknown };
