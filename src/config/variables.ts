@@ -135,7 +135,7 @@ export const VARIABLES = {
   SHUTDOWN_DELAY_MS: variable({ schema: wholeNumber(0, 120_000), default: '0', production: 'optional', doc: 'after SIGTERM, how long to keep serving while not ready' }),
   RATE_LIMIT_PER_IP: variable({
     schema: optional(wholeNumber(0, 1_000_000)), derived: '`300` in production, `0` (off) in dev mode', production: 'optional',
-    doc: 'requests a minute one client IP may make to /auth, /request, /token, the login pages and WeChat\'s callbacks, and WeChat pushes refused for their signature or crypto (`0`: no limit)',
+    doc: 'requests a minute one client IP may make to /auth, /request, the login pages and WeChat\'s callbacks; at /token, /token/introspection and /token/revocation (a server\'s calls for all its users) and for WeChat\'s pushes, requests refused (a wrong secret, code or token; a bad signature) (`0`: no limit)',
   }),
   FOLLOW_QR_PER_MINUTE: variable({
     schema: wholeNumber(0, 10_000), default: '60', production: 'optional',

@@ -6,7 +6,11 @@
 // every account's pushes from a few servers of its own, so counting every push per IP would
 // refuse WeChat itself in a busy minute (and it gives up on a push after three tries);
 // an IP whose pushes were refused (a bad signature, bad crypto) more often than the limit
-// in a minute gets 429 for its pushes until the minute ends. Per client IP (the proxy's word when TRUST_PROXY) and per
+// in a minute gets 429 for its pushes until the minute ends. The token endpoint and its
+// neighbours (introspection, revocation) are the same kind of caller: a relying party's or a
+// resource server's own server, redeeming and checking all its users' tokens from one IP, so
+// there too only refused requests count (a guessed secret, code or token), and past a limit
+// of them that IP's or that client's requests get 429 until the minute ends. Per client IP (the proxy's word when TRUST_PROXY) and per
 // client_id, in one-minute windows; beyond a limit, 429 with Retry-After. Paths are matched
 // as the router matches them (any case, a trailing slash), so no spelling escapes a limit.
 // A counter store that fails lets the request through (and is logged): a storage outage
@@ -28,6 +32,8 @@ const LIMITED = /^\/(auth|request|token|device)(\/|$)|^\/(interaction|h|f)\/|^\/
 /** The status a waiting page polls every second or two (hand-off, follow-to-login): a person waiting is no attack. */
 const POLL = /^\/interaction\/[^/]+\/(handoff|follow)\/?$/i;
 const JSON_ANSWER = /^\/(request|token|device\/auth)/i;
+/** The token endpoint and its neighbours (introspection, revocation): a server's calls, counted when refused. */
+const TOKEN_ENDPOINTS = /^\/token(\/|$)/i;
 /** WeChat's push routes (follow-to-login's server address, a platform's event URLs). */
 const PUSH = /^\/wechat\/(mp\/[^/]+\/events|platform\/[^/]+\/(auth-events|events\/[^/]+))\/?$/i;
 
@@ -43,7 +49,7 @@ function clientOf(ctx: Context): string | undefined {
 }
 
 function refuse(ctx: Context, resetInS: number): void {
-  ctx.set('retry-after', String(resetInS));
+  ctx.set('retry-after', String(Math.max(1, resetInS)));
   if (JSON_ANSWER.test(ctx.path)) {
     ctx.status = 429;
     ctx.body = { error: 'temporarily_unavailable', error_description: 'too many requests: try again later' };
@@ -52,46 +58,71 @@ function refuse(ctx: Context, resetInS: number): void {
   errorPage(ctx, { kind: 'rate_limited', status: 429 });
 }
 
-/** Pushes from an IP whose pushes were refused more than `limit` times this minute get 429; a verified push is never counted. */
-async function pushes(ctx: Context, next: () => Promise<unknown>, counters: Counters, limit: number, log: Logger): Promise<void> {
-  const key = `push-refused:${ctx.ip}`;
-  try {
-    const { count, resetInS } = await counters.count(key);
-    if (count >= limit) {
-      log.warn({ limit: 'push-refused', ip: ctx.ip, path: ctx.path }, 'rate limit reached');
-      ctx.set('retry-after', String(Math.max(1, resetInS)));
-      ctx.status = 429;
-      ctx.type = 'text/plain';
-      ctx.body = 'refused';
-      return;
+type Check = readonly [key: string, limit: number];
+
+/** The IP's and the client's counters, each with its limit (0: off). */
+function checksOf(ctx: Context, limits: RateLimits): Check[] {
+  const client = clientOf(ctx);
+  return [
+    ...(limits.perIp ? [[`ip:${ctx.ip}`, limits.perIp] as const] : []),
+    ...(limits.perClient && client ? [[`client:${client}`, limits.perClient] as const] : []),
+  ];
+}
+
+/** Every request counts: a person's browser, or a device, asking for something the broker keeps or shows. */
+async function everyRequest(ctx: Context, next: () => Promise<unknown>, checks: readonly Check[], counters: Counters, log: Logger): Promise<unknown> {
+  for (const [key, limit] of checks) {
+    try {
+      const { count, resetInS } = await counters.hit(key, WINDOW_S);
+      if (count > limit) {
+        log.warn({ limit: key.split(':')[0], ip: ctx.ip, client: clientOf(ctx), path: ctx.path }, 'rate limit reached');
+        return refuse(ctx, resetInS);
+      }
+    } catch (error) {
+      log.warn({ reason: (error as Error).message }, 'rate limit counters unavailable: request let through');
     }
-  } catch (error) {
-    log.warn({ reason: (error as Error).message }, 'rate limit counters unavailable: request let through');
+  }
+  return next();
+}
+
+/**
+ * Only refused requests count (`refused(status)`); past a limit of them every request waits
+ * for the window to end (`answer`). For callers that send everybody's requests from a few
+ * addresses of their own: WeChat's pushes, and a relying party's or a resource server's
+ * server at the token endpoint, where a busy app redeems its users' codes and introspects
+ * their tokens from one IP. Guessing (secrets, codes, forged pushes) is refused, so it counts.
+ */
+async function refusedOnly(ctx: Context, next: () => Promise<unknown>, checks: readonly Check[], use: { counters: Counters; log: Logger; refused: (status: number) => boolean; answer: (resetInS: number) => void }): Promise<void> {
+  for (const [key, limit] of checks) {
+    try {
+      const { count, resetInS } = await use.counters.count(key);
+      if (count >= limit) {
+        use.log.warn({ limit: key.split(':')[0], ip: ctx.ip, path: ctx.path }, 'rate limit reached');
+        return use.answer(resetInS);
+      }
+    } catch (error) {
+      use.log.warn({ reason: (error as Error).message }, 'rate limit counters unavailable: request let through');
+    }
   }
   await next();
-  if (ctx.status === 400) await counters.hit(key, WINDOW_S).catch(() => undefined);
+  if (use.refused(ctx.status)) await Promise.all(checks.map(([key]) => use.counters.hit(key, WINDOW_S).catch(() => undefined)));
+}
+
+function refusedPush(ctx: Context, resetInS: number): void {
+  ctx.set('retry-after', String(Math.max(1, resetInS)));
+  ctx.status = 429;
+  ctx.type = 'text/plain';
+  ctx.body = 'refused';
 }
 
 export function rateLimits(counters: Counters, limits: RateLimits, log: Logger): Middleware {
   return async (ctx, next) => {
-    if (limits.perIp > 0 && ctx.method === 'POST' && PUSH.test(ctx.path)) return pushes(ctx, next, counters, limits.perIp, log);
-    if (!limited(ctx) || (limits.perIp === 0 && limits.perClient === 0)) return next();
-    const client = clientOf(ctx);
-    const checks: Array<[string, number]> = [
-      ...(limits.perIp ? [[`ip:${ctx.ip}`, limits.perIp] as [string, number]] : []),
-      ...(limits.perClient && client ? [[`client:${client}`, limits.perClient] as [string, number]] : []),
-    ];
-    for (const [key, limit] of checks) {
-      try {
-        const { count, resetInS } = await counters.hit(key, WINDOW_S);
-        if (count > limit) {
-          log.warn({ limit: key.split(':')[0], ip: ctx.ip, client, path: ctx.path }, 'rate limit reached');
-          return refuse(ctx, resetInS);
-        }
-      } catch (error) {
-        log.warn({ reason: (error as Error).message }, 'rate limit counters unavailable: request let through');
-      }
+    if (limits.perIp > 0 && ctx.method === 'POST' && PUSH.test(ctx.path)) {
+      return refusedOnly(ctx, next, [[`push-refused:${ctx.ip}`, limits.perIp]], { counters, log, refused: (status) => status === 400, answer: (resetInS) => refusedPush(ctx, resetInS) });
     }
-    return next();
+    if (!limited(ctx) || (limits.perIp === 0 && limits.perClient === 0)) return next();
+    const checks = checksOf(ctx, limits);
+    if (!TOKEN_ENDPOINTS.test(ctx.path)) return everyRequest(ctx, next, checks, counters, log);
+    return refusedOnly(ctx, next, checks, { counters, log, refused: (status) => status >= 400 && status < 500, answer: (resetInS) => refuse(ctx, resetInS) });
   };
 }

@@ -64,6 +64,29 @@ test('limits by route, not by spelling: /TOKEN, /Auth, /token/ and /interaction/
   }
 });
 
+test('the token endpoints count a server\'s refused requests only: a busy relying party or resource server is never throttled for good ones', async (t) => {
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients('https://rp.example')), RATE_LIMIT_PER_IP: '3', RATE_LIMIT_PER_CLIENT: '3' });
+  try {
+    const call = (path: string, secret: string) => fetch(`${broker.issuer}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`api:${secret}`).toString('base64')}`, 'accept-language': 'en' },
+      body: new URLSearchParams({ token: 'an-unknown-token' }),
+    });
+    const good = [];
+    for (let i = 0; i < 8; i += 1) good.push((await call(i % 2 ? '/token/introspection' : '/token/revocation', 'api-secret-0123456789abcdef0123456789')).status);
+    t.deepEqual(good, [200, 200, 200, 200, 200, 200, 200, 200], 'eight good calls, past both limits of three');
+    const wrong = [];
+    for (let i = 0; i < 3; i += 1) wrong.push((await call('/token/introspection', 'a-guessed-secret')).status);
+    t.deepEqual(wrong, [401, 401, 401]);
+    const limited = await call('/token/introspection', 'api-secret-0123456789abcdef0123456789');
+    t.is(limited.status, 429, 'past three refused calls, even a good one waits for the minute to end');
+    t.regex(String(limited.headers.get('retry-after')), /^[1-9]\d*$/);
+    t.like(await limited.json(), { error: 'temporarily_unavailable' });
+  } finally {
+    await broker.stop();
+  }
+});
+
 test('pushes: WeChat\'s own are never counted (it sends every account\'s from a few IPs); an IP whose pushes are refused past the limit gets 429', async (t) => {
   const keys = { appid: 'wxc0mp0nent00000a1', token: 'platformToken1', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
   const appsFile = join(tempDir('broker-limits'), 'apps.json');
