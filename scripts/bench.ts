@@ -10,14 +10,15 @@
 // Then complete logins at half each server's peak rate, paced (an open load), for the p99 a
 // person meets; and where each login's CPU goes (requests per login, CPU per request).
 // --soak then runs those paced logins for five minutes on each server, reading its RSS.
-// --scale (with --redis) compares complete logins on one broker process and on two;
+// --scale (with --redis) compares complete logins on one broker process and on two (and one
+// beside a process that only spins), with how busy the whole machine was (/proc/stat);
 // --log-level sets the broker's (info by default, as in production: a line per request).
 // --only runs the figures whose name contains FIGURE; --profile has both servers write a
 // V8 CPU profile (node --cpu-prof) and prints where, with a summary of each
 // (scripts/bench/profile-summary.ts). A tool, not a test: it asserts nothing.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateSigningKeys } from '../src/config/keys.ts';
@@ -210,26 +211,44 @@ const targetOf = (server: Server) => ({ pids: [server.pid], origins: [server.iss
  * --scale (on Redis): complete logins on one broker, then on two sharing the Redis (each
  * client keeps to one instance, as a load balancer with sticky sessions would send it), in
  * alternating rounds: how throughput grows with a second process on the same machine.
+ * Also one process beside a process that only spins: what any neighbour busy on the other
+ * cores does to its CPU per login, to tell that apart from what a second broker costs.
  */
 async function scale(one: Server, shared: Record<string, string>): Promise<string> {
   const other = await startTheBroker(shared);
   try {
     const both = [one, other];
     const pair = { pids: both.map((server) => server.pid), origins: both.map((server) => server.issuer) };
-    const rounds: Record<string, Round[]> = { one: [], two: [] };
+    const rounds: Record<string, Round[]> = { one: [], busy: [], two: [] };
     for (let index = 0; index < ROUNDS; index += 1) {
       let worker = 0;
       rounds.one!.push(await round(targetOf(one), WORKERS, SECONDS, async () => { const person = worker++; return async () => { await one.login(person); }; }));
       worker = 0;
+      rounds.busy!.push(await besideABusyProcess(() => round(targetOf(one), WORKERS, SECONDS, async () => { const person = worker++; return async () => { await one.login(person); }; })));
+      worker = 0;
       rounds.two!.push(await round(pair, WORKERS, SECONDS, async () => { const person = worker++; return async () => { await both[person % 2]!.login(person); }; }));
     }
     const of = (name: string, pick: (r: Round) => number) => median(rounds[name]!.map(pick));
+    const label = { one: 'one', busy: 'one, beside a process that only spins', two: 'two' } as const;
     return [`scale: complete logins (16 people) on Redis, one broker process, then two sharing it; ${ROUNDS} alternating round(s); medians`, '',
-      '| processes | logins | p99 | CPU per login (all processes) |', '|---|---|---|---|',
-      ...(['one', 'two'] as const).map((name) => `| ${name} | ${of(name, (r) => r.perSecond).toFixed(0)}/s | ${of(name, (r) => r.p99Ms).toFixed(0)} ms | ${of(name, (r) => r.cpuPerOp).toFixed(2)} ms |`),
+      `| processes | logins | p99 | CPU per login (all broker processes) | the machine busy (${cpus().length} cores, every process) |`, '|---|---|---|---|---|',
+      ...(['one', 'busy', 'two'] as const).map((name) => `| ${label[name]} | ${of(name, (r) => r.perSecond).toFixed(0)}/s | ${of(name, (r) => r.p99Ms).toFixed(0)} ms | ${of(name, (r) => r.cpuPerOp).toFixed(2)} ms | ${(100 * of(name, (r) => r.machineBusy)).toFixed(0)} % |`),
     ].join('\n');
   } finally {
     await other.stop();
+  }
+}
+
+/** Runs `measure` while a process spins on the machine (`for (;;)`): what any busy neighbour does to a broker's CPU per login. */
+async function besideABusyProcess<T>(measure: () => Promise<T>): Promise<T> {
+  const busy = await startProcess(process.execPath, ['-e', 'console.log("spinning"); for (;;);'], {
+    cwd: process.cwd(), env: CHILD_ENV, ready: (out) => out.includes('spinning'), what: 'a spinning process', dropOutputWhenReady: true,
+  });
+  try {
+    return await measure();
+  } finally {
+    busy.child.kill();
+    await busy.exited;
   }
 }
 

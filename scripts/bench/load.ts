@@ -16,6 +16,13 @@ export function rssMiB(pid: number): number {
   return line ? Number(line[1]) / 1024 : NaN;
 }
 
+/** The whole machine's CPU time so far, in ticks: busy (its processes and the kernel's) and in all (/proc/stat, all cores). */
+export function machineTicks(): { busy: number; all: number } {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = ticks as [number, number, number, number, number, number, number, number];
+  return { busy: user + nice + system + irq + softirq, all: user + nice + system + idle + iowait + irq + softirq + steal };
+}
+
 export interface Round {
   readonly ops: number;
   readonly perSecond: number;
@@ -24,6 +31,8 @@ export interface Round {
   readonly p99Ms: number;
   /** HTTP requests the server received per operation (counted as the load generator sends them). */
   readonly requestsPerOp: number;
+  /** How busy the machine was, every process on every core: 1 when no core had a moment to spare. */
+  readonly machineBusy: number;
 }
 
 const sent = new Map<string, number>();
@@ -41,11 +50,11 @@ export function countRequests(): void {
 /** Requests sent to `origin` so far. */
 export const requestsTo = (origin: string): number => sent.get(origin) ?? 0;
 
-function summary(latencies: number[], elapsedS: number, cpu: number, requests: number): Round {
+function summary(latencies: number[], elapsedS: number, cpu: number, requests: number, machine: { busy: number; all: number }): Round {
   latencies.sort((a, b) => a - b);
   const ops = Math.max(1, latencies.length);
   return {
-    ops: latencies.length, perSecond: latencies.length / elapsedS, cpuPerOp: cpu / ops, requestsPerOp: requests / ops,
+    ops: latencies.length, perSecond: latencies.length / elapsedS, cpuPerOp: cpu / ops, requestsPerOp: requests / ops, machineBusy: machine.busy / Math.max(1, machine.all),
     p99Ms: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? NaN,
   };
 }
@@ -56,6 +65,7 @@ export interface Target {
   readonly origins: readonly string[];
 }
 
+const since = (before: { busy: number; all: number }) => { const now = machineTicks(); return { busy: now.busy - before.busy, all: now.all - before.all }; };
 const cpuOf = (target: Target) => target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
 const requestsOf = (target: Target) => target.origins.reduce((sum, origin) => sum + requestsTo(origin), 0);
 
@@ -68,6 +78,7 @@ export async function round(target: Target, workers: number, seconds: number, pr
   const latencies: number[] = [];
   const cpuBefore = cpuOf(target);
   const requestsBefore = requestsOf(target);
+  const machineBefore = machineTicks();
   const started = performance.now();
   const until = started + seconds * 1000;
   await Promise.all(operations.map(async (operation) => {
@@ -77,7 +88,7 @@ export async function round(target: Target, workers: number, seconds: number, pr
       latencies.push(performance.now() - at);
     }
   }));
-  return summary(latencies, (performance.now() - started) / 1000, cpuOf(target) - cpuBefore, requestsOf(target) - requestsBefore);
+  return summary(latencies, (performance.now() - started) / 1000, cpuOf(target) - cpuBefore, requestsOf(target) - requestsBefore, since(machineBefore));
 }
 
 /**
@@ -91,6 +102,7 @@ export async function pacedRound(target: Target, perSecond: number, seconds: num
   const running: Array<Promise<void>> = [];
   const cpuBefore = cpuOf(target);
   const requestsBefore = requestsOf(target);
+  const machineBefore = machineTicks();
   const started = performance.now();
   let nextSample = sampleEveryS * 1000;
   for (let index = 0; index < Math.round(perSecond * seconds); index += 1) {
@@ -101,7 +113,7 @@ export async function pacedRound(target: Target, perSecond: number, seconds: num
     running.push(operation().then(() => { latencies.push(performance.now() - due); }));
   }
   await Promise.all(running);
-  return summary(latencies, (performance.now() - started) / 1000, cpuOf(target) - cpuBefore, requestsOf(target) - requestsBefore);
+  return summary(latencies, (performance.now() - started) / 1000, cpuOf(target) - cpuBefore, requestsOf(target) - requestsBefore, since(machineBefore));
 }
 
 export const median = (values: readonly number[]): number => {
