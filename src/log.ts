@@ -16,15 +16,49 @@ const REDACT = [
 ];
 
 /**
- * Lines go to `destination`, or to stdout without blocking: a line per request written
- * synchronously is a system call per request, which under load costs more than the
- * request's own work. pino flushes what is buffered when the process exits, even on a
- * crash (its exit hooks), so no line is lost to a stop.
+ * The lines logged in one turn of the event loop, written to stdout together when the turn
+ * ends: under load many requests finish in one turn, and one write for all their lines
+ * costs a fraction of a write for each (the bench: about a twentieth of a userinfo
+ * request's CPU). No line waits longer than its turn; the writes are synchronous (pino's
+ * default), so whatever is collected is out before the process exits, even on a crash.
  */
+export class TurnBatch {
+  #lines: string[] = [];
+  readonly #out: { write(text: string): unknown };
+
+  constructor(out: { write(text: string): unknown }) {
+    this.#out = out;
+  }
+
+  write(line: string): void {
+    if (this.#lines.push(line) === 1) setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    if (this.#lines.length === 0) return;
+    const text = this.#lines.join('');
+    this.#lines = [];
+    this.#out.write(text);
+  }
+}
+
+/** stdout's one batch, shared by every logger of the process. */
+let stdout: TurnBatch | undefined;
+
+function stdoutBatch(): TurnBatch {
+  if (!stdout) {
+    const batch = new TurnBatch(pino.destination({ dest: 1, sync: true }));
+    process.once('exit', () => batch.flush());
+    stdout = batch;
+  }
+  return stdout;
+}
+
+/** Lines go to `destination` (a test's), or to stdout a turn of the event loop at a time. */
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
   return pino({
     level,
     base: { service: 'wechat-oidc-broker' },
     redact: { paths: REDACT, censor: '[redacted]' },
-  }, (destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false }));
+  }, (destination as pino.DestinationStream | undefined) ?? stdoutBatch());
 }

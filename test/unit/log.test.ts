@@ -1,8 +1,10 @@
 // The logger hides what could be a secret and keeps what the operator needs.
 
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, TurnBatch } from '../../src/log.ts';
+import { track } from '../helpers/process.ts';
 
 function capture() {
   let text = '';
@@ -20,4 +22,36 @@ test('a code, a secret or a token is redacted; an error\'s own code is kept', (t
   t.is(line!.secret, '[redacted]');
   t.deepEqual(line!.wechat, { access_token: '[redacted]' });
   t.is((line!.err as { code?: string }).code, 'STORAGE_UNAVAILABLE');
+});
+
+test('stdout: the lines of one turn of the event loop are one write, in order, when the turn ends', async (t) => {
+  const writes: string[] = [];
+  const batch = new TurnBatch({ write: (text: string) => writes.push(text) });
+  batch.write('{"a":1}\n');
+  batch.write('{"b":2}\n');
+  batch.write('{"c":3}\n');
+  t.deepEqual(writes, [], 'nothing written within the turn');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual(writes, ['{"a":1}\n{"b":2}\n{"c":3}\n']);
+  batch.write('{"d":4}\n');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual(writes.slice(1), ['{"d":4}\n'], 'the next turn\'s line, on its own');
+});
+
+test('stdout: a line logged just before the process exits, or crashes, is written', async (t) => {
+  const logger = new URL('../../src/log.ts', import.meta.url).href;
+  const run = (ending: string) => new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--experimental-strip-types', '--input-type=module', '-e',
+      `const { createLogger } = await import(${JSON.stringify(logger)}); const log = createLogger('info'); log.info('first'); log.warn('last'); ${ending}`,
+    ], { stdio: ['ignore', 'pipe', 'ignore'] });
+    track(child);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => { out += String(chunk); });
+    child.once('error', reject);
+    child.once('close', () => resolve(out));
+  });
+  for (const ending of ['process.exit(0);', 'throw new Error("crash");']) {
+    const messages = (await run(ending)).split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { msg: string }).msg);
+    t.deepEqual(messages, ['first', 'last'], ending);
+  }
 });
