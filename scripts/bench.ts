@@ -17,7 +17,7 @@
 // V8 CPU profile (node --cpu-prof) and prints where, with a summary of each
 // (scripts/bench/profile-summary.ts). A tool, not a test: it asserts nothing.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,6 +38,8 @@ const { values } = parseArgs({ options: {
 /** Where the servers write their CPU profiles (--profile), and node's flags for it. */
 const PROFILES = values.profile ? mkdtempSync(join(tmpdir(), 'bench-profiles-')) : undefined;
 const profiling = (name: string) => (PROFILES ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-name', `${name}.cpuprofile`] : []);
+/** Node's flags for the broker, as `npm start` (and the Dockerfile) start it. */
+const START_FLAGS = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').filter((word) => word.startsWith('--'));
 const ROUNDS = values.quick ? 1 : 3;
 const SECONDS = values.quick ? 1 : 5;
 const WORKERS = 16;
@@ -110,7 +112,7 @@ async function startTheBroker(shared: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   // Its production log level (info: a line per request; --log-level to compare), read and dropped here so that the load generator does not pay for keeping it.
-  const started = await startProcess(process.execPath, [...profiling('broker'), '--experimental-strip-types', 'src/main.ts'], {
+  const started = await startProcess(process.execPath, [...profiling('broker'), ...START_FLAGS, 'src/main.ts'], {
     cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: values['log-level'] },
     // The banner's discovery line: printed once it listens, at any log level.
     ready: (out) => out.includes('  discovery  '), what: 'the broker', dropOutputWhenReady: true,

@@ -59,6 +59,8 @@ test.serial('the production artifact: built like the Dockerfile, started with it
   const runtime = parseDockerfile(join(ROOT, 'Dockerfile')).at(-1)!;
   const [command, ...args] = execForm(runtime, 'CMD');
   t.is(command, 'node');
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  t.is([command, ...args].join(' '), start, 'the image starts the broker as `npm start` does (the bench too), with the same Node flags');
   const open = simApp('open');
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
