@@ -10,7 +10,8 @@
 // neighbours (introspection, revocation) are the same kind of caller: a relying party's or a
 // resource server's own server, redeeming and checking all its users' tokens from one IP, so
 // there too only refused requests count (a guessed secret, code or token), and past a limit
-// of them that IP's or that client's requests get 429 until the minute ends. Per client IP (the proxy's word when TRUST_PROXY) and per
+// of them that IP's or that client's requests there get 429 until the minute ends (counted
+// apart from the pages, so a client's busy login pages never hold up its server). Per client IP (the proxy's word when TRUST_PROXY) and per
 // client_id, in one-minute windows; beyond a limit, 429 with Retry-After. Paths are matched
 // as the router matches them (any case, a trailing slash), so no spelling escapes a limit.
 // A counter store that fails lets the request through (and is logged): a storage outage
@@ -60,12 +61,12 @@ function refuse(ctx: Context, resetInS: number): void {
 
 type Check = readonly [key: string, limit: number];
 
-/** The IP's and the client's counters, each with its limit (0: off). */
-function checksOf(ctx: Context, limits: RateLimits): Check[] {
+/** The IP's and the client's counters (`prefix`: which kind of request they count), each with its limit (0: off). */
+function checksOf(ctx: Context, limits: RateLimits, prefix = ''): Check[] {
   const client = clientOf(ctx);
   return [
-    ...(limits.perIp ? [[`ip:${ctx.ip}`, limits.perIp] as const] : []),
-    ...(limits.perClient && client ? [[`client:${client}`, limits.perClient] as const] : []),
+    ...(limits.perIp ? [[`${prefix}ip:${ctx.ip}`, limits.perIp] as const] : []),
+    ...(limits.perClient && client ? [[`${prefix}client:${client}`, limits.perClient] as const] : []),
   ];
 }
 
@@ -97,7 +98,7 @@ async function refusedOnly(ctx: Context, next: () => Promise<unknown>, checks: r
     try {
       const { count, resetInS } = await use.counters.count(key);
       if (count >= limit) {
-        use.log.warn({ limit: key.split(':')[0], ip: ctx.ip, path: ctx.path }, 'rate limit reached');
+        use.log.warn({ limit: key.slice(0, key.lastIndexOf(':')), ip: ctx.ip, path: ctx.path }, 'rate limit reached');
         return use.answer(resetInS);
       }
     } catch (error) {
@@ -121,8 +122,8 @@ export function rateLimits(counters: Counters, limits: RateLimits, log: Logger):
       return refusedOnly(ctx, next, [[`push-refused:${ctx.ip}`, limits.perIp]], { counters, log, refused: (status) => status === 400, answer: (resetInS) => refusedPush(ctx, resetInS) });
     }
     if (!limited(ctx) || (limits.perIp === 0 && limits.perClient === 0)) return next();
-    const checks = checksOf(ctx, limits);
-    if (!TOKEN_ENDPOINTS.test(ctx.path)) return everyRequest(ctx, next, checks, counters, log);
-    return refusedOnly(ctx, next, checks, { counters, log, refused: (status) => status >= 400 && status < 500, answer: (resetInS) => refuse(ctx, resetInS) });
+    if (!TOKEN_ENDPOINTS.test(ctx.path)) return everyRequest(ctx, next, checksOf(ctx, limits), counters, log);
+    // Counted apart from the pages: a client's busy login pages never hold up its server's token requests.
+    return refusedOnly(ctx, next, checksOf(ctx, limits, 'token-refused:'), { counters, log, refused: (status) => status >= 400 && status < 500, answer: (resetInS) => refuse(ctx, resetInS) });
   };
 }
