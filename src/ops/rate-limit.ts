@@ -59,24 +59,31 @@ function refuse(ctx: Context, resetInS: number): void {
   errorPage(ctx, { kind: 'rate_limited', status: 429 });
 }
 
-type Check = readonly [key: string, limit: number];
+/** A counter and its limit; `name` is the limit's, for the log (the key holds an IP, colons and all). */
+interface Check {
+  readonly name: string;
+  readonly key: string;
+  readonly limit: number;
+}
+
+const check = (name: string, id: string, limit: number): Check => ({ name, key: `${name}:${id}`, limit });
 
 /** The IP's and the client's counters (`prefix`: which kind of request they count), each with its limit (0: off). */
 function checksOf(ctx: Context, limits: RateLimits, prefix = ''): Check[] {
   const client = clientOf(ctx);
   return [
-    ...(limits.perIp ? [[`${prefix}ip:${ctx.ip}`, limits.perIp] as const] : []),
-    ...(limits.perClient && client ? [[`${prefix}client:${client}`, limits.perClient] as const] : []),
+    ...(limits.perIp ? [check(`${prefix}ip`, ctx.ip, limits.perIp)] : []),
+    ...(limits.perClient && client ? [check(`${prefix}client`, client, limits.perClient)] : []),
   ];
 }
 
 /** Every request counts: a person's browser, or a device, asking for something the broker keeps or shows. */
 async function everyRequest(ctx: Context, next: () => Promise<unknown>, checks: readonly Check[], counters: Counters, log: Logger): Promise<unknown> {
-  for (const [key, limit] of checks) {
+  for (const { name, key, limit } of checks) {
     try {
       const { count, resetInS } = await counters.hit(key, WINDOW_S);
       if (count > limit) {
-        log.warn({ limit: key.split(':')[0], ip: ctx.ip, client: clientOf(ctx), path: ctx.path }, 'rate limit reached');
+        log.warn({ limit: name, ip: ctx.ip, client: clientOf(ctx), path: ctx.path }, 'rate limit reached');
         return refuse(ctx, resetInS);
       }
     } catch (error) {
@@ -94,11 +101,11 @@ async function everyRequest(ctx: Context, next: () => Promise<unknown>, checks: 
  * their tokens from one IP. Guessing (secrets, codes, forged pushes) is refused, so it counts.
  */
 async function refusedOnly(ctx: Context, next: () => Promise<unknown>, checks: readonly Check[], use: { counters: Counters; log: Logger; refused: (status: number) => boolean; answer: (resetInS: number) => void }): Promise<void> {
-  for (const [key, limit] of checks) {
+  for (const { name, key, limit } of checks) {
     try {
       const { count, resetInS } = await use.counters.count(key);
       if (count >= limit) {
-        use.log.warn({ limit: key.slice(0, key.lastIndexOf(':')), ip: ctx.ip, path: ctx.path }, 'rate limit reached');
+        use.log.warn({ limit: name, ip: ctx.ip, path: ctx.path }, 'rate limit reached');
         return use.answer(resetInS);
       }
     } catch (error) {
@@ -106,7 +113,7 @@ async function refusedOnly(ctx: Context, next: () => Promise<unknown>, checks: r
     }
   }
   await next();
-  if (use.refused(ctx.status)) await Promise.all(checks.map(([key]) => use.counters.hit(key, WINDOW_S).catch(() => undefined)));
+  if (use.refused(ctx.status)) await Promise.all(checks.map(({ key }) => use.counters.hit(key, WINDOW_S).catch(() => undefined)));
 }
 
 function refusedPush(ctx: Context, resetInS: number): void {
@@ -119,7 +126,7 @@ function refusedPush(ctx: Context, resetInS: number): void {
 export function rateLimits(counters: Counters, limits: RateLimits, log: Logger): Middleware {
   return async (ctx, next) => {
     if (limits.perIp > 0 && ctx.method === 'POST' && PUSH.test(ctx.path)) {
-      return refusedOnly(ctx, next, [[`push-refused:${ctx.ip}`, limits.perIp]], { counters, log, refused: (status) => status === 400, answer: (resetInS) => refusedPush(ctx, resetInS) });
+      return refusedOnly(ctx, next, [check('push-refused', ctx.ip, limits.perIp)], { counters, log, refused: (status) => status === 400, answer: (resetInS) => refusedPush(ctx, resetInS) });
     }
     if (!limited(ctx) || (limits.perIp === 0 && limits.perClient === 0)) return next();
     if (!TOKEN_ENDPOINTS.test(ctx.path)) return everyRequest(ctx, next, checksOf(ctx, limits), counters, log);
