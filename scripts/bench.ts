@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --redis [--scale]] [-- --only FIGURE] [-- --profile] [-- --soak]: the broker against bare oidc-provider on this
+// npm run bench [-- --quick] [-- --redis [--scale]] [-- --only FIGURE] [-- --profile] [-- --soak] [-- --against REV] [-- --rounds N --seconds N]: the broker against bare oidc-provider on this
 // machine, figure by figure, in alternating rounds (bare, broker, bare, …), medians of
 // each: operations a second, the server's CPU per operation (read from /proc, so the load
 // generator on the same machine is not counted), p99 latency, and the ratio that matters,
@@ -15,9 +15,14 @@
 // --log-level sets the broker's (info by default, as in production: a line per request).
 // --only runs the figures whose name contains FIGURE; --profile has both servers write a
 // V8 CPU profile (node --cpu-prof) and prints where, with a summary of each
-// (scripts/bench/profile-summary.ts). A tool, not a test: it asserts nothing.
+// (scripts/bench/profile-summary.ts). --against REF measures a change instead: the
+// baseline is the broker itself at git revision REF (checked out beside this one, with this
+// checkout's node_modules), so the ratio is what the change did, in the same run on the same
+// machine; --rounds and --seconds set the rounds (more of them, shorter, for a small
+// difference on a noisy machine). A tool, not a test: it asserts nothing.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,14 +39,24 @@ import { countRequests, median, pacedRound, round, rssMiB, type Round } from './
 const { values } = parseArgs({ options: {
   quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false },
   soak: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, 'log-level': { type: 'string', default: 'info' },
+  against: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' },
 } });
+/** A count given as an option: a whole number from 1, or the default. */
+function count(option: 'rounds' | 'seconds', fallback: number): number {
+  const given = values[option];
+  if (given === undefined) return fallback;
+  if (!/^[1-9]\d{0,3}$/.test(given)) throw new Error(`--${option} takes a whole number from 1 to 9999, not ${JSON.stringify(given)}`);
+  return Number(given);
+}
 /** Where the servers write their CPU profiles (--profile), and node's flags for it. */
 const PROFILES = values.profile ? mkdtempSync(join(tmpdir(), 'bench-profiles-')) : undefined;
 const profiling = (name: string) => (PROFILES ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-name', `${name}.cpuprofile`] : []);
-/** Node's flags for the broker, as `npm start` (and the Dockerfile) start it. */
-const START_FLAGS = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').filter((word) => word.startsWith('--'));
-const ROUNDS = values.quick ? 1 : 3;
-const SECONDS = values.quick ? 1 : 5;
+/** Node's flags for the broker in the checkout at `dir`, as its `npm start` (and its Dockerfile) start it. */
+const startFlags = (dir: string) => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').filter((word) => word.startsWith('--'));
+const ROUNDS = count('rounds', values.quick ? 1 : 3);
+const SECONDS = count('seconds', values.quick ? 1 : 5);
+/** What the broker is measured against: bare oidc-provider, or (--against) the broker at another revision. */
+const BASELINE = values.against === undefined ? { label: 'bare oidc-provider', short: 'bare' } : { label: `the broker at ${values.against}`, short: values.against };
 const WORKERS = 16;
 /** The soak's length on each server (issue 27: five minutes). */
 const SOAK_S = values.quick ? 60 + 20 : 300;
@@ -53,7 +68,7 @@ const BASIC = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('ba
 const person = (index: number) => `person-${index + 1}`;
 
 interface Server {
-  readonly name: 'broker' | 'bare';
+  readonly name: 'broker' | 'baseline';
   readonly issuer: string;
   readonly pid: number;
   /** One whole login, to the token response. */
@@ -93,11 +108,11 @@ async function files() {
 async function startBare(shared: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
-  const bare = await startProcess(process.execPath, [...profiling('bare'), '--experimental-strip-types', 'scripts/bench/bare-provider.ts'], {
+  const bare = await startProcess(process.execPath, [...profiling('baseline'), '--experimental-strip-types', 'scripts/bench/bare-provider.ts'], {
     cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, PORT: String(port), ISSUER: issuer }, ready: (out) => out.includes('bare provider started'), what: 'bare oidc-provider', dropOutputWhenReady: true,
   });
   return {
-    name: 'bare', issuer, pid: bare.child.pid!,
+    name: 'baseline', issuer, pid: bare.child.pid!,
     async login() {
       const jar = cookieJar();
       return redeem(issuer, (await follow(authorizeUrl(issuer), jar, { issuer, direct: issuer })).url);
@@ -106,14 +121,15 @@ async function startBare(shared: Record<string, string>): Promise<Server> {
   };
 }
 
-async function startTheBroker(shared: Record<string, string>): Promise<Server> {
+/** The broker from the checkout at `dir` (this one, or --against's), in the slot `name`. */
+async function startTheBroker(shared: Record<string, string>, dir = process.cwd(), name: Server['name'] = 'broker'): Promise<Server> {
   const apps = [simApp('mp'), simApp('open')];
   const simulator = await startTestSimulator(apps);
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   // Its production log level (info: a line per request; --log-level to compare), read and dropped here so that the load generator does not pay for keeping it.
-  const started = await startProcess(process.execPath, [...profiling('broker'), ...START_FLAGS, 'src/main.ts'], {
-    cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: values['log-level'] },
+  const started = await startProcess(process.execPath, [...profiling(name), ...startFlags(dir), 'src/main.ts'], {
+    cwd: dir, env: { ...CHILD_ENV, ...shared, ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: values['log-level'] },
     // The banner's discovery line: printed once it listens, at any log level.
     ready: (out) => out.includes('  discovery  '), what: 'the broker', dropOutputWhenReady: true,
   });
@@ -121,7 +137,7 @@ async function startTheBroker(shared: Record<string, string>): Promise<Server> {
   await fetch(`${simulator.url}/_sim/callback-hosts`, { method: 'POST', body: JSON.stringify({ host: new URL(broker.issuer).host }) });
   const target = { issuer: broker.issuer, direct: broker.issuer };
   return {
-    name: 'broker', issuer: broker.issuer, pid: started.child.pid!,
+    name, issuer: broker.issuer, pid: started.child.pid!,
     async login(index) {
       const user = person(index);
       const jar = cookieJar();
@@ -201,7 +217,7 @@ async function soak(servers: readonly Server[], results: Map<string, Record<stri
     // The first minute is the warm-up (the JIT, the stores filling up to their steady churn).
     const steady = readings.slice(6);
     const [first, last] = [steady[0] ?? NaN, steady.at(-1) ?? NaN];
-    lines.push(`| ${server.name} | ${rate.toFixed(0)}/s | ${first.toFixed(0)} MiB | ${Math.min(...steady).toFixed(0)} – ${Math.max(...steady).toFixed(0)} MiB | ${last.toFixed(0)} MiB | ${(100 * (last - first) / first).toFixed(1)} % |`);
+    lines.push(`| ${server.name === 'broker' ? 'broker' : BASELINE.short} | ${rate.toFixed(0)}/s | ${first.toFixed(0)} MiB | ${Math.min(...steady).toFixed(0)} – ${Math.max(...steady).toFixed(0)} MiB | ${last.toFixed(0)} MiB | ${(100 * (last - first) / first).toFixed(1)} % |`);
   }
   return [`soak: ${SOAK_S} s of logins at half the peak rate each; RSS read every 10 s, after the first minute`, '',
     '| server | logins | RSS after 1 min | range | at the end | change |', '|---|---|---|---|---|---|', ...lines].join('\n');
@@ -254,18 +270,45 @@ async function besideABusyProcess<T>(measure: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * --against: the broker's tree at `ref`, checked out beside this one (a git worktree) with
+ * this checkout's node_modules, so that only the code differs; `remove` takes it away.
+ */
+function checkoutAt(ref: string): { dir: string; remove(): void } {
+  let commit: string;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error(`--against ${ref}: no such commit in this repository`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bench-against-'));
+  execFileSync('git', ['worktree', 'add', '--detach', '--quiet', dir, commit]);
+  symlinkSync(join(process.cwd(), 'node_modules'), join(dir, 'node_modules'));
+  let removed = false;
+  const remove = () => {
+    if (!removed) execFileSync('git', ['worktree', 'remove', '--force', dir]);
+    removed = true;
+  };
+  // Interrupted (Ctrl-C, a test's kill), the run exits through 'exit': the checkout goes with it.
+  process.once('exit', remove);
+  return { dir, remove };
+}
+
 async function main(): Promise<void> {
+  // An exit, not death by the signal: the 'exit' handlers stop the servers it started (test/helpers/process.ts) and remove --against's checkout.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code));
   let redis: RedisServer | undefined;
   const servers: Server[] = [];
   countRequests();
+  const baseline = values.against === undefined ? undefined : checkoutAt(values.against);
   try {
     redis = values.redis ? await startRedis({ appendonly: false }) : undefined;
     const shared = { ...await files(), ...(redis ? { REDIS_URL: redis.url } : {}) };
-    servers.push(await startBare(shared), await startTheBroker(shared));
+    servers.push(baseline ? await startTheBroker(shared, baseline.dir, 'baseline') : await startBare(shared), await startTheBroker(shared));
     const results = new Map<string, Record<string, Round[]>>();
     const rss: Record<string, number> = {};
     for (const figure of Object.keys(figures(servers[0]!)).filter((name) => name.includes(values.only ?? ''))) {
-      const rounds: Record<string, Round[]> = { bare: [], broker: [] };
+      const rounds: Record<string, Round[]> = { baseline: [], broker: [] };
       for (let index = 0; index < ROUNDS; index += 1) {
         for (const server of servers) rounds[server.name]!.push(await round(targetOf(server), WORKERS, SECONDS, figures(server)[figure]!));
       }
@@ -279,33 +322,34 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     await redis?.stop();
+    baseline?.remove();
   }
-  if (PROFILES) process.stdout.write(`\nCPU profiles (open in Chrome DevTools, or summarize):\n${['bare', 'broker'].map((name) => `  node --experimental-strip-types scripts/bench/profile-summary.ts ${join(PROFILES, `${name}.cpuprofile`)}`).join('\n')}\n`);
+  if (PROFILES) process.stdout.write(`\nCPU profiles (open in Chrome DevTools, or summarize):\n${['baseline', 'broker'].map((name) => `  node --experimental-strip-types scripts/bench/profile-summary.ts ${join(PROFILES, `${name}.cpuprofile`)}`).join('\n')}\n`);
 }
 
 /** A complete login, request by request: how many the server answers per login, and its CPU per request. */
 function perRequest(rounds: Record<string, Round[]>): string {
   const of = (name: string, pick: (r: Round) => number) => median(rounds[name]!.map(pick));
   const cpu = (name: string) => of(name, (r) => r.cpuPerOp) / of(name, (r) => r.requestsPerOp);
-  return `${of('broker', (r) => r.requestsPerOp).toFixed(1)} / ${of('bare', (r) => r.requestsPerOp).toFixed(1)} requests; ${cpu('broker').toFixed(2)} / ${cpu('bare').toFixed(2)} ms a request, ${(cpu('bare') / cpu('broker')).toFixed(2)}`;
+  return `${of('broker', (r) => r.requestsPerOp).toFixed(1)} / ${of('baseline', (r) => r.requestsPerOp).toFixed(1)} requests; ${cpu('broker').toFixed(2)} / ${cpu('baseline').toFixed(2)} ms a request, ${(cpu('baseline') / cpu('broker')).toFixed(2)}`;
 }
 
 function report(results: Map<string, Record<string, Round[]>>, rss: Record<string, number>, half: Record<string, Round>, onRedis: boolean): string {
   const rows = [...results].map(([figure, rounds]) => {
     const of = (name: string, pick: (r: Round) => number) => median(rounds[name]!.map(pick));
-    const ratio = of('bare', (r) => r.cpuPerOp) / of('broker', (r) => r.cpuPerOp);
-    return `| ${figure} | ${of('broker', (r) => r.perSecond).toFixed(0)}/s, p99 ${of('broker', (r) => r.p99Ms).toFixed(0)} ms | ${of('bare', (r) => r.perSecond).toFixed(0)}/s | ${of('broker', (r) => r.cpuPerOp).toFixed(2)} / ${of('bare', (r) => r.cpuPerOp).toFixed(2)} ms | ${ratio.toFixed(2)} |`;
+    const ratio = of('baseline', (r) => r.cpuPerOp) / of('broker', (r) => r.cpuPerOp);
+    return `| ${figure} | ${of('broker', (r) => r.perSecond).toFixed(0)}/s, p99 ${of('broker', (r) => r.p99Ms).toFixed(0)} ms | ${of('baseline', (r) => r.perSecond).toFixed(0)}/s | ${of('broker', (r) => r.cpuPerOp).toFixed(2)} / ${of('baseline', (r) => r.cpuPerOp).toFixed(2)} ms | ${ratio.toFixed(2)} |`;
   });
   const logins = [...results].filter(([figure]) => figure.startsWith('complete logins'));
   return [
     `storage: ${onRedis ? 'Redis' : 'memory'}; ${WORKERS} concurrent clients; ${ROUNDS} alternating round(s) of ${SECONDS} s per figure and server; medians`,
     '',
-    '| figure | broker | bare oidc-provider | CPU per operation, broker / bare | bare ÷ broker, CPU per operation |',
+    `| figure | broker | ${BASELINE.label} | CPU per operation, broker / ${BASELINE.short} | ${BASELINE.short} ÷ broker, CPU per operation |`,
     '|---|---|---|---|---|',
     ...rows,
-    ...(half.broker && half.bare ? [`| complete logins at half the peak rate (${half.broker.perSecond.toFixed(0)}/s; bare ${half.bare.perSecond.toFixed(0)}/s) | p99 ${half.broker.p99Ms.toFixed(0)} ms | p99 ${half.bare.p99Ms.toFixed(0)} ms | | |`] : []),
-    ...(rss.broker && rss.bare ? [`| peak RSS after the login rounds | ${rss.broker.toFixed(0)} MiB | ${rss.bare.toFixed(0)} MiB | | ${(rss.broker / rss.bare).toFixed(2)}× |`] : []),
-    ...(logins.length ? ['', 'A login request by request (broker / bare; the last figure is bare ÷ broker, CPU per request):', '',
+    ...(half.broker && half.baseline ? [`| complete logins at half the peak rate (${half.broker.perSecond.toFixed(0)}/s; ${BASELINE.short} ${half.baseline.perSecond.toFixed(0)}/s) | p99 ${half.broker.p99Ms.toFixed(0)} ms | p99 ${half.baseline.p99Ms.toFixed(0)} ms | | |`] : []),
+    ...(rss.broker && rss.baseline ? [`| peak RSS after the login rounds | ${rss.broker.toFixed(0)} MiB | ${rss.baseline.toFixed(0)} MiB | | ${(rss.broker / rss.baseline).toFixed(2)}× |`] : []),
+    ...(logins.length ? ['', `A login request by request (broker / ${BASELINE.short}; the last figure is ${BASELINE.short} ÷ broker, CPU per request):`, '',
       ...logins.map(([figure, rounds]) => `- ${figure}: ${perRequest(rounds)}`)] : []),
   ].join('\n');
 }

@@ -1,0 +1,64 @@
+// `npm run bench` as a developer runs it, quick (one round of a second): its logins follow
+// the broker's pages through the simulated WeChat and submit the consent form as a person
+// would, so a change to those pages that the bench can no longer follow shows here, not the
+// next time somebody measures. It asserts what the bench reports, never a time.
+
+import test from 'ava';
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { atCompletion } from '../helpers/completion.ts';
+import { CHILD_ENV } from '../helpers/process.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Run { readonly code: number | null; readonly output: string }
+
+/** The benches still running, by process group. */
+const running = new Set<number>();
+await atCompletion(() => {
+  for (const group of running) {
+    try { process.kill(-group, 'SIGKILL'); } catch { /* already gone */ }
+  }
+});
+
+/**
+ * Runs the bench in a process group of its own, to its end; if this file's tests end
+ * first, the whole group is killed: the bench and every server it started.
+ */
+function bench(args: readonly string[]): Promise<Run> {
+  const child = spawn(process.execPath, ['--experimental-strip-types', 'scripts/bench.ts', ...args], {
+    cwd: ROOT, env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  running.add(child.pid!);
+  return new Promise((resolve) => child.once('close', (code) => { running.delete(child.pid!); resolve({ code, output }); }));
+}
+
+const worktrees = () => execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: ROOT, encoding: 'utf8' });
+
+test.serial('npm run bench -- --quick: the broker against bare oidc-provider, every login complete, one table', async (t) => {
+  const { code, output } = await bench(['--quick', '--only', '16 people']);
+  // A login that fails stops the bench with its error: exit 0 is every login through.
+  t.is(code, 0, output);
+  t.regex(output, /\| figure \| broker \| bare oidc-provider \| CPU per operation, broker \/ bare \| bare ÷ broker, CPU per operation \|/);
+  t.regex(output, /\| complete logins \(16 people\) \| \d+\/s, p99 \d+ ms \| \d+\/s \| [\d.]+ \/ [\d.]+ ms \| [\d.]+ \|/);
+  t.regex(output, /\| complete logins at half the peak rate \(\d+\/s; bare \d+\/s\) \|/);
+  t.regex(output, /\| peak RSS after the login rounds \| \d+ MiB \| \d+ MiB \| \| [\d.]+× \|/);
+  t.regex(output, /- complete logins \(16 people\): [\d.]+ \/ [\d.]+ requests/);
+});
+
+test.serial('--against REV: the broker against itself at that revision, checked out for the run and removed after', async (t) => {
+  const before = worktrees();
+  const { code, output } = await bench(['--quick', '--only', 'JWKS', '--against', 'HEAD']);
+  t.is(code, 0, output);
+  t.regex(output, /\| figure \| broker \| the broker at HEAD \| CPU per operation, broker \/ HEAD \| HEAD ÷ broker, CPU per operation \|/);
+  t.regex(output, /\| JWKS \| \d+\/s, p99 \d+ ms \| \d+\/s \|/);
+  t.is(worktrees(), before, 'no checkout left behind');
+
+  const unknown = await bench(['--quick', '--only', 'JWKS', '--against', 'no-such-revision']);
+  t.not(unknown.code, 0);
+  t.regex(unknown.output, /--against no-such-revision: no such commit in this repository/);
+  t.is(worktrees(), before);
+});
