@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [-- --redis [--scale]] [-- --only FIGURE] [-- --profile] [-- --soak] [-- --against REV] [-- --rounds N --seconds N]: the broker against bare oidc-provider on this
-// machine, figure by figure, in alternating rounds (bare, broker, bare, …), medians of
+// machine, figure by figure, in alternating rounds (bare, broker, then broker, bare, …), medians of
 // each: operations a second, the server's CPU per operation (read from /proc, so the load
 // generator on the same machine is not counted), p99 latency, and the ratio that matters,
 // bare CPU per operation ÷ the broker's (1.0: the broker costs nothing more). Both servers
@@ -310,7 +310,8 @@ async function main(): Promise<void> {
     for (const figure of Object.keys(figures(servers[0]!)).filter((name) => name.includes(values.only ?? ''))) {
       const rounds: Record<string, Round[]> = { baseline: [], broker: [] };
       for (let index = 0; index < ROUNDS; index += 1) {
-        for (const server of servers) rounds[server.name]!.push(await round(targetOf(server), WORKERS, SECONDS, figures(server)[figure]!));
+        // Which server goes first alternates too, so that neither always runs in the wake of the other's round.
+        for (const server of index % 2 ? [...servers].reverse() : servers) rounds[server.name]!.push(await round(targetOf(server), WORKERS, SECONDS, figures(server)[figure]!));
       }
       results.set(figure, rounds);
       if (figure.startsWith('complete logins')) for (const server of servers) rss[server.name] = Math.max(rss[server.name] ?? 0, rssMiB(server.pid));
