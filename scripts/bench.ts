@@ -289,7 +289,7 @@ function checkoutAt(ref: string): { dir: string; remove(): void } {
     if (!removed) execFileSync('git', ['worktree', 'remove', '--force', dir]);
     removed = true;
   };
-  // Interrupted (Ctrl-C, a test's kill), the run exits through 'exit': the checkout goes with it.
+  // Interrupted (Ctrl-C, SIGTERM), the run exits through 'exit': the checkout goes with it.
   process.once('exit', remove);
   return { dir, remove };
 }
