@@ -31,13 +31,22 @@ function sentinel(variable: string, hosts: string, path: string, password: strin
   return { kind: 'sentinel', sentinels: hostPorts(variable, hosts, 26379), name, password, tls, db: Number(db) };
 }
 
+/** The URL's percent-encoded password (RFC 3986 3.2.1), decoded; never echoed in the error. */
+function passwordOf(variable: string, encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new ConfigError(variable, 'the password is not well percent-encoded: write %, @, : and / in it as %25, %40, %3A and %2F');
+  }
+}
+
 /** The target a REDIS_URL names; ConfigError naming `variable` when it names none. */
 export function parseRedisUrl(variable: string, raw: string): RedisTarget {
   const match = /^(rediss?)(-sentinel|-cluster)?:\/\/(?:(?:[^:@/]*):([^@/]*)@)?([^/]+)(?:\/(.*))?$/.exec(raw);
   if (!match) throw new ConfigError(variable, 'expected redis://, rediss://, redis-sentinel:// or redis-cluster:// (see README)');
   const [, scheme, variant, password, hosts = '', path = ''] = match;
   const tls = scheme === 'rediss';
-  const secret = password ? decodeURIComponent(password) : undefined;
+  const secret = password ? passwordOf(variable, password) : undefined;
   if (variant === '-sentinel') return sentinel(variable, hosts, path, secret, tls);
   if (variant === '-cluster') {
     if (path) throw new ConfigError(variable, 'Redis Cluster has no databases: remove the path');

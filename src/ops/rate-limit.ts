@@ -46,7 +46,16 @@ function clientOf(ctx: Context): string | undefined {
   const basic = /^Basic ([A-Za-z0-9+/=]{1,1024})$/i.exec(ctx.get('authorization'))?.[1];
   if (!basic) return undefined;
   const id = Buffer.from(basic, 'base64').toString('utf8').split(':')[0];
-  return id ? decodeURIComponent(id) : undefined;
+  return id ? decoded(id) : undefined;
+}
+
+/** RFC 6749 2.3.1's form-encoded client_id, or as sent when it is not well encoded (oidc-provider then refuses the request). */
+function decoded(id: string): string {
+  try {
+    return decodeURIComponent(id);
+  } catch {
+    return id;
+  }
 }
 
 function refuse(ctx: Context, resetInS: number): void {
@@ -105,7 +114,7 @@ async function refusedOnly(ctx: Context, next: () => Promise<unknown>, checks: r
     try {
       const { count, resetInS } = await use.counters.count(key);
       if (count >= limit) {
-        use.log.warn({ limit: name, ip: ctx.ip, path: ctx.path }, 'rate limit reached');
+        use.log.warn({ limit: name, ip: ctx.ip, client: clientOf(ctx), path: ctx.path }, 'rate limit reached');
         return use.answer(resetInS);
       }
     } catch (error) {

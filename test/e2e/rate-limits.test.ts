@@ -88,6 +88,19 @@ test('the token endpoints count a server\'s refused requests only: a busy relyin
   }
 });
 
+test('a client_id in the Authorization header that is not well form-encoded (RFC 6749 2.3.1): oidc-provider\'s refusal, never a 500', async (t) => {
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients('https://rp.example')), RATE_LIMIT_PER_IP: '3', RATE_LIMIT_PER_CLIENT: '3' });
+  try {
+    const malformed = await fetch(`${broker.issuer}/token`, {
+      method: 'POST', headers: { authorization: `Basic ${Buffer.from('%E0%A4%A:x').toString('base64')}` }, body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x' }),
+    });
+    t.is(malformed.status, 400);
+    t.like(await malformed.json(), { error: 'invalid_request' });
+  } finally {
+    await broker.stop();
+  }
+});
+
 test('pushes: WeChat\'s own are never counted (it sends every account\'s from a few IPs); an IP whose pushes are refused past the limit gets 429', async (t) => {
   const keys = { appid: 'wxc0mp0nent00000a1', token: 'platformToken1', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
   const appsFile = join(tempDir('broker-limits'), 'apps.json');

@@ -137,6 +137,8 @@ test('storage: memory by default; REDIS_URL in its three forms; MONGODB_URI', as
   await failsWith(t, { REDIS_URL: 'redis://a,b' }, /^REDIS_URL$/, /redis-sentinel:\/\/ or redis-cluster/);
   await failsWith(t, { REDIS_URL: 'redis-sentinel://s1:26379' }, /^REDIS_URL$/, /master name/);
   await failsWith(t, { REDIS_URL: 'redis-cluster://n1:7000/0' }, /^REDIS_URL$/, /no databases/);
+  await failsWith(t, { REDIS_URL: 'redis://:50%-off@redis' }, /^REDIS_URL$/, /not well percent-encoded: write %, @/);
+  t.false((await t.throwsAsync(loadConfig({ REDIS_URL: 'redis://:50%-off@redis' })))!.message.includes('50%-off'), 'the password is not in the error');
   await failsWith(t, { MONGODB_URI: 'postgres://x' }, /^MONGODB_URI$/, /mongodb:\/\//);
   await failsWith(t, { STORAGE_TIMEOUT_MS: '0' }, /^STORAGE_TIMEOUT_MS$/, /whole number/);
 });
