@@ -239,11 +239,9 @@ async function scale(one: Server, shared: Record<string, string>): Promise<strin
     const pair = { pids: both.map((server) => server.pid), origins: both.map((server) => server.issuer) };
     const rounds: Record<string, Round[]> = { one: [], busy: [], two: [] };
     for (let index = 0; index < ROUNDS; index += 1) {
+      rounds.one!.push(await round(targetOf(one), WORKERS, SECONDS, figures(one)[LOGINS]!));
+      rounds.busy!.push(await besideABusyProcess(() => round(targetOf(one), WORKERS, SECONDS, figures(one)[LOGINS]!)));
       let worker = 0;
-      rounds.one!.push(await round(targetOf(one), WORKERS, SECONDS, async () => { const person = worker++; return async () => { await one.login(person); }; }));
-      worker = 0;
-      rounds.busy!.push(await besideABusyProcess(() => round(targetOf(one), WORKERS, SECONDS, async () => { const person = worker++; return async () => { await one.login(person); }; })));
-      worker = 0;
       rounds.two!.push(await round(pair, WORKERS, SECONDS, async () => { const person = worker++; return async () => { await both[person % 2]!.login(person); }; }));
     }
     const of = (name: string, pick: (r: Round) => number) => median(rounds[name]!.map(pick));
