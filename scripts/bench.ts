@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --redis [--scale]] [-- --only FIGURE] [-- --profile] [-- --soak] [-- --against REV] [-- --rounds N --seconds N]: the broker against bare oidc-provider on this
+// npm run bench [-- --quick] [-- --redis [--scale]] [-- --only FIGURE] [-- --profile] [-- --soak] [-- --capacity] [-- --against REV] [-- --rounds N --seconds N]: the broker against bare oidc-provider on this
 // machine, figure by figure, in alternating rounds (bare, broker, then broker, bare, …), medians of
 // each: operations a second, the server's CPU per operation (read from /proc, so the load
 // generator on the same machine is not counted), p99 latency, and the ratio that matters,
@@ -10,6 +10,9 @@
 // Then complete logins at half each server's peak rate, paced (an open load), for the p99 a
 // person meets; and where each login's CPU goes (requests per login, CPU per request).
 // --soak then runs those paced logins for five minutes on each server, reading its RSS.
+// --capacity then finds what each server holds at the p99 target (150 ms for a complete
+// login): the highest paced rate whose p99 stays within it, by bisection between nothing and
+// the server's peak, the servers' rounds alternating (scripts/bench/capacity.ts).
 // --scale (with --redis) compares complete logins on one broker process and on two (and one
 // beside a process that only spins), with how busy the whole machine was (/proc/stat);
 // --log-level sets the broker's (info by default, as in production: a line per request).
@@ -34,11 +37,12 @@ import { CHILD_ENV, startProcess } from '../test/helpers/process.ts';
 import { startRedis, type RedisServer } from '../test/helpers/redis.ts';
 import { issueCode, simApp, startTestSimulator, wechatEnv } from '../test/helpers/simulator.ts';
 import { tempDir } from '../test/helpers/temp.ts';
+import { Bisection } from './bench/capacity.ts';
 import { countRequests, median, pacedRound, round, rssMiB, type Round } from './bench/load.ts';
 
 const { values } = parseArgs({ options: {
   quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false },
-  soak: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, 'log-level': { type: 'string', default: 'info' },
+  soak: { type: 'boolean', default: false }, capacity: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, 'log-level': { type: 'string', default: 'info' },
   against: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' },
 } });
 /** A count given as an option: a whole number from 1, or the default. */
@@ -60,6 +64,9 @@ const BASELINE = values.against === undefined ? { label: 'bare oidc-provider', s
 const WORKERS = 16;
 /** The soak's length on each server (issue 27: five minutes). */
 const SOAK_S = values.quick ? 60 + 20 : 300;
+/** Issue 27's target for a complete login, and how many paced rounds of 2 × SECONDS each server's --capacity search takes. */
+const TARGET_P99_MS = 150;
+const CAPACITY_STEPS = values.quick ? 3 : 6;
 const LOGINS = 'complete logins (16 people)';
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef0123456789' };
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -223,6 +230,32 @@ async function soak(servers: readonly Server[], results: Map<string, Record<stri
     '| server | logins | RSS after 1 min | range | at the end | change |', '|---|---|---|---|---|---|', ...lines].join('\n');
 }
 
+/**
+ * --capacity: each server's complete logins paced at rates chosen by bisection between
+ * nothing and its peak, a round of 2 × SECONDS each, the servers alternating: the highest
+ * rate whose p99 stayed within TARGET_P99_MS, to its peak ÷ 2^CAPACITY_STEPS.
+ */
+async function capacity(servers: readonly Server[], results: Map<string, Record<string, Round[]>>): Promise<string> {
+  const searches = servers.map((server) => ({ server, search: new Bisection(median(results.get(LOGINS)![server.name]!.map((r) => r.perSecond)), TARGET_P99_MS, CAPACITY_STEPS) }));
+  for (let step = 0; step < CAPACITY_STEPS; step += 1) {
+    for (const { server, search } of step % 2 ? [...searches].reverse() : searches) {
+      const rate = search.next()!;
+      let next = 0;
+      search.record(rate, (await pacedRound(targetOf(server), rate, 2 * SECONDS, async () => { await server.login(next++ % WORKERS); })).p99Ms);
+    }
+  }
+  const held = (search: Bisection) => {
+    if (search.holds === undefined) return `none (under ${search.steps.at(-1)!.rate.toFixed(0)}/s)`;
+    // Every rate held: the search stops short of the peak that bounds it.
+    const more = search.steps.every((step) => step.held) ? ' or more' : '';
+    return `${search.holds.toFixed(0)}/s${more}, p99 ${search.p99AtHolds!.toFixed(0)} ms`;
+  };
+  return [`capacity: complete logins paced (as people arrive), the highest rate whose p99 stayed within ${TARGET_P99_MS} ms; ${CAPACITY_STEPS} steps of bisection between 0 and each server's peak, ${2 * SECONDS} s each, alternating`, '',
+    '| server | peak (16 clients) | holds | rates tried: p99 |', '|---|---|---|---|',
+    ...searches.map(({ server, search }) => `| ${server.name === 'broker' ? 'broker' : BASELINE.short} | ${median(results.get(LOGINS)![server.name]!.map((r) => r.perSecond)).toFixed(0)}/s | ${held(search)} | ${search.steps.map((s) => `${s.rate.toFixed(0)}/s: ${Number.isNaN(s.p99Ms) ? '—' : `${s.p99Ms.toFixed(0)} ms`}`).join(', ')} |`),
+  ].join('\n');
+}
+
 const targetOf = (server: Server) => ({ pids: [server.pid], origins: [server.issuer] });
 
 /**
@@ -317,6 +350,7 @@ async function main(): Promise<void> {
     const half = await paced(servers, results, 2 * SECONDS);
     process.stdout.write(`${report(results, rss, half, redis !== undefined)}\n`);
     if (values.soak && results.has(LOGINS)) process.stdout.write(`\n${await soak(servers, results)}\n`);
+    if (values.capacity) process.stdout.write(`\n${results.has(LOGINS) ? await capacity(servers, results) : `--capacity starts from the peak of "${LOGINS}", which --only left out`}\n`);
     if (values.scale && redis) process.stdout.write(`\n${await scale(servers[1]!, shared)}\n`);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));

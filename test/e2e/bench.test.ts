@@ -38,8 +38,8 @@ function bench(args: readonly string[]): Promise<Run> {
 
 const worktrees = () => execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: ROOT, encoding: 'utf8' });
 
-test.serial('npm run bench -- --quick: the broker against bare oidc-provider, every login complete, one table', async (t) => {
-  const { code, output } = await bench(['--quick', '--only', '16 people']);
+test.serial('npm run bench -- --quick: the broker against bare oidc-provider, every login complete, one table; --capacity: what each holds at the p99 target', async (t) => {
+  const { code, output } = await bench(['--quick', '--only', '16 people', '--capacity']);
   // A login that fails stops the bench with its error: exit 0 is every login through.
   t.is(code, 0, output);
   t.regex(output, /\| figure \| broker \| bare oidc-provider \| CPU per operation, broker \/ bare \| bare ÷ broker, CPU per operation \|/);
@@ -47,12 +47,18 @@ test.serial('npm run bench -- --quick: the broker against bare oidc-provider, ev
   t.regex(output, /\| complete logins at half the peak rate \(\d+\/s; bare \d+\/s\) \|/);
   t.regex(output, /\| peak RSS after the login rounds \| \d+ MiB \| \d+ MiB \| \| [\d.]+× \|/);
   t.regex(output, /- complete logins \(16 people\): [\d.]+ \/ [\d.]+ requests/);
+  // Each server's search: three rates tried (quick), each with its p99, and what held.
+  const tried = '\\d+/s: (?:\\d+ ms|—)';
+  for (const server of ['bare', 'broker']) {
+    t.regex(output, new RegExp(`\\| ${server} \\| \\d+/s \\| (?:\\d+/s(?: or more)?, p99 \\d+ ms|none \\(under \\d+/s\\)) \\| ${tried}, ${tried}, ${tried} \\|`));
+  }
 });
 
-test.serial('--against REV: the broker against itself at that revision, checked out for the run and removed after', async (t) => {
+test.serial('--against REV: the broker against itself at that revision, checked out for the run and removed after; --capacity without the logins it starts from says so', async (t) => {
   const before = worktrees();
-  const { code, output } = await bench(['--quick', '--only', 'JWKS', '--against', 'HEAD']);
+  const { code, output } = await bench(['--quick', '--only', 'JWKS', '--against', 'HEAD', '--capacity']);
   t.is(code, 0, output);
+  t.regex(output, /--capacity starts from the peak of "complete logins \(16 people\)", which --only left out/);
   t.regex(output, /\| figure \| broker \| the broker at HEAD \| CPU per operation, broker \/ HEAD \| HEAD ÷ broker, CPU per operation \|/);
   t.regex(output, /\| JWKS \| \d+\/s, p99 \d+ ms \| \d+\/s \|/);
   t.is(worktrees(), before, 'no checkout left behind');
