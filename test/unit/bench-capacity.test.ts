@@ -20,7 +20,8 @@ test('a server that holds the target up to some rate: the rate found is at most 
     (peak, fraction, steps) => {
       const limit = peak * fraction;
       const found = search(peak, 150, steps, (rate) => (rate <= limit ? 100 : 400));
-      const resolution = peak / 2 ** steps;
+      // The last interval's width, with room for floating point's last bit.
+      const resolution = (peak / 2 ** steps) * (1 + 1e-9);
       if (found.steps.length !== steps) return false;
       if (found.holds === undefined) return limit < resolution;
       return found.holds <= limit && limit - found.holds <= resolution && found.p99AtHolds === 100;
