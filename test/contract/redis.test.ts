@@ -49,3 +49,34 @@ adapterContract(test, 'redis cluster', () => new RedisStorage(clustered, 'contra
 accountStoreContract(test, 'redis cluster', () => new RedisAccountStore(clustered, 'contract:'));
 countersContract(test, 'redis', () => new RedisCounters(single, { prefix: 'contract:' }));
 countersContract(test, 'redis cluster', () => new RedisCounters(clustered, { prefix: 'contract:' }));
+
+// What the records leave in Redis itself, which the contracts above cannot see: each record
+// one hash (its payload, and `consumed` only while the payload has one) with the record's
+// expiry; each index set living as long as its longest-lived member, and for ever beside a
+// record that never expires.
+for (const [name, client] of [['redis', () => single], ['redis cluster', () => clustered]] as const) {
+  test(`${name} adapter: a record is one hash with its expiry; index sets live as long as their longest member`, async (t) => {
+    const prefix = `layout-${name.replace(' ', '-')}:`;
+    const redis = client();
+    const tokens = new RedisStorage(redis, prefix).adapter('AccessToken');
+    await tokens.upsert('t1', { grantId: 'g1', accountId: 'a1', consumed: 5 }, 100);
+    t.deepEqual(await redis.hgetall(`${prefix}AccessToken:t1`), { payload: JSON.stringify({ grantId: 'g1', accountId: 'a1', consumed: 5 }), consumed: '5' });
+    await tokens.upsert('t1', { grantId: 'g1', accountId: 'a1' }, 100);
+    t.deepEqual(await redis.hgetall(`${prefix}AccessToken:t1`), { payload: JSON.stringify({ grantId: 'g1', accountId: 'a1' }) }, 'nothing of the record before stays');
+    const ttl = (key: string) => redis.ttl(`${prefix}${key}`);
+    t.true(await ttl('AccessToken:t1') > 90 && await ttl('AccessToken:t1') <= 100);
+    t.true(await ttl('grant:g1') > 90 && await ttl('grant:g1') <= 100);
+
+    await tokens.upsert('t2', { grantId: 'g1', accountId: 'a1' }, 1000);
+    await tokens.upsert('t3', { grantId: 'g1', accountId: 'a1' }, 10);
+    t.true(await ttl('grant:g1') > 990, 'the longest member sets it, a shorter one later does not cut it');
+    t.deepEqual((await redis.smembers(`${prefix}grant:g1`)).sort(), ['t1', 't2', 't3'].map((id) => `${prefix}AccessToken:${id}`));
+
+    const sessions = new RedisStorage(redis, prefix).adapter('Session');
+    await sessions.upsert('s1', { accountId: 'a1', uid: 'u1' }, 50);
+    t.true(await ttl('Session:account:a1') > 40 && await ttl('Session:uid:u1') > 40);
+    await sessions.upsert('s2', { accountId: 'a1' });
+    t.is(await ttl('Session:s2'), -1, 'a record without expiresIn never expires');
+    t.is(await ttl('Session:account:a1'), -1, 'nor does the set that names it');
+  });
+}
