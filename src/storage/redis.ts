@@ -2,8 +2,8 @@
 // `<prefix><model>:<id>`, expiring with the record. Consuming is one Lua script on one
 // key, so exactly one of any number of concurrent consumers wins. Writing a record is one
 // script too, and adding it to an index set another: a command each where a MULTI of five
-// and three commands were (the commands, not the round trips, were a login's Redis CPU:
-// the bench, the broker against itself before). Every command touches
+// and three commands were (ioredis spends its CPU per command, not per round trip: a login
+// sent 135 commands and now 62, and cost 15-20 % less CPU on Redis). Every command touches
 // one key, so the same keys work on a Redis Cluster; the grant and account indexes (sets
 // of record keys, living as long as their longest record) and the uid/userCode lookups
 // are separate keys written alongside the record.
