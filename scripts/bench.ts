@@ -201,16 +201,20 @@ function figures(server: Server): Record<string, () => Promise<() => Promise<voi
   };
 }
 
+/** A server's peak rate of complete logins: the median of its rounds of LOGINS. */
+const peakOf = (results: Map<string, Record<string, Round[]>>, server: Server) => median(results.get(LOGINS)![server.name]!.map((r) => r.perSecond));
+
+/** Complete logins started `rate` times a second for `seconds` (an open load), the 16 people in turn; `sample` as pacedRound's. */
+function pacedLogins(server: Server, rate: number, seconds: number, sample?: () => void): Promise<Round> {
+  let next = 0;
+  return pacedRound(targetOf(server), rate, seconds, async () => { await server.login(next++ % WORKERS); }, sample);
+}
+
 /** The logins at half the broker's peak rate (and the bare provider's at half its own): the p99 a person meets when the broker is not saturated. */
 async function paced(servers: readonly Server[], results: Map<string, Record<string, Round[]>>, seconds: number): Promise<Record<string, Round>> {
-  const peak = results.get(LOGINS);
   const out: Record<string, Round> = {};
-  if (!peak) return out;
-  for (const server of servers) {
-    const rate = median(peak[server.name]!.map((r) => r.perSecond)) / 2;
-    let next = 0;
-    out[server.name] = await pacedRound(targetOf(server), rate, seconds, async () => { await server.login(next++ % WORKERS); });
-  }
+  if (!results.has(LOGINS)) return out;
+  for (const server of servers) out[server.name] = await pacedLogins(server, peakOf(results, server) / 2, seconds);
   return out;
 }
 
@@ -218,10 +222,9 @@ async function paced(servers: readonly Server[], results: Map<string, Record<str
 async function soak(servers: readonly Server[], results: Map<string, Record<string, Round[]>>): Promise<string> {
   const lines: string[] = [];
   for (const server of servers) {
-    const rate = median(results.get(LOGINS)![server.name]!.map((r) => r.perSecond)) / 2;
+    const rate = peakOf(results, server) / 2;
     const readings: number[] = [];
-    let next = 0;
-    await pacedRound(targetOf(server), rate, SOAK_S, async () => { await server.login(next++ % WORKERS); }, () => readings.push(rssMiB(server.pid)));
+    await pacedLogins(server, rate, SOAK_S, () => readings.push(rssMiB(server.pid)));
     // The first minute is the warm-up (the JIT, the stores filling up to their steady churn).
     const steady = readings.slice(6);
     const [first, last] = [steady[0] ?? NaN, steady.at(-1) ?? NaN];
@@ -239,14 +242,11 @@ async function soak(servers: readonly Server[], results: Map<string, Record<stri
  * 2^CAPACITY_STEPS.
  */
 async function capacity(servers: readonly Server[], results: Map<string, Record<string, Round[]>>): Promise<string> {
-  const peak = (server: Server) => median(results.get(LOGINS)![server.name]!.map((r) => r.perSecond));
+  const peak = (server: Server) => peakOf(results, server);
   const searches = servers.map((server) => ({ server, search: new Bisection(peak(server), TARGET_P99_MS, CAPACITY_STEPS), p99s: [] as number[] }));
   for (let step = 0; step < CAPACITY_STEPS; step += 1) {
     for (let index = 0; index < ROUNDS; index += 1) {
-      for (const { server, search, p99s } of (step * ROUNDS + index) % 2 ? [...searches].reverse() : searches) {
-        let next = 0;
-        p99s.push((await pacedRound(targetOf(server), search.next()!, SECONDS, async () => { await server.login(next++ % WORKERS); })).p99Ms);
-      }
+      for (const { server, search, p99s } of (step * ROUNDS + index) % 2 ? [...searches].reverse() : searches) p99s.push((await pacedLogins(server, search.next()!, SECONDS)).p99Ms);
     }
     for (const { search, p99s } of searches) search.record(search.next()!, median(p99s.splice(0)));
   }
