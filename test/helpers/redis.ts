@@ -2,7 +2,7 @@
 // 3-node Cluster, each on free ports in a temp dir, stopped whatever the outcome.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,11 +23,21 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
-/** Waits for `child` to answer PING; stops it when it never does. */
-async function waitForPong(port: number, child: ChildProcess): Promise<void> {
+/** A redis-server that exited before it answered (a port taken meanwhile, say): the end of its log says why. */
+class RedisExitedError extends Error {
+  constructor(port: number, log: string | undefined) {
+    const tail = log && existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ') : 'no log';
+    super(`redis-server on ${port} exited before it answered: ${tail}`);
+  }
+}
+
+/** Waits for `child` to answer PING; stops it when it never does, and says so at once when it exits. */
+async function waitForPong(port: number, child: ChildProcess, log?: string): Promise<void> {
   try {
-    await until(`redis-server on ${port} answers`, () => child.exitCode === null
-      && spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8', timeout: 60_000 }).stdout.trim() === 'PONG');
+    await until(`redis-server on ${port} answers`, () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new RedisExitedError(port, log);
+      return spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8', timeout: 60_000 }).stdout.trim() === 'PONG';
+    });
   } catch (error) {
     await stopProcess(child);
     throw error;
@@ -56,7 +66,7 @@ export async function startRedis(options: { appendonly?: boolean; extra?: string
   const dir = tempDir('broker-redis');
   const args = ['--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always', ...(options.extra ?? [])];
   let child = launch(port, dir, args);
-  await waitForPong(port, child);
+  await waitForPong(port, child, join(dir, 'redis.log'));
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -67,7 +77,7 @@ export async function startRedis(options: { appendonly?: boolean; extra?: string
     async restart() {
       await stopProcess(child);
       child = launch(port, dir, args);
-      await waitForPong(port, child);
+      await waitForPong(port, child, join(dir, 'redis.log'));
     },
   };
 }
@@ -80,10 +90,24 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port whose cluster bus port (port + 10000) is free too. */
+const EPHEMERAL_RANGE = '/proc/sys/net/ipv4/ip_local_port_range';
+
+/** Where the kernel picks the local ports of outgoing connections (Linux's default when /proc does not say). */
+function ephemeralStart(): number {
+  const range = existsSync(EPHEMERAL_RANGE) ? Number(readFileSync(EPHEMERAL_RANGE, 'utf8').trim().split(/\s+/)[0]) : NaN;
+  return Number.isInteger(range) && range > 12_000 ? range : 32_768;
+}
+
+
+/**
+ * A port whose cluster bus port (port + 10000) is free too, both below the ephemeral range:
+ * any client socket of any test can take a port in that range between this check and the
+ * node's bind (one did: a node that never started, and a suite that waited a minute for it).
+ */
 async function clusterPort(taken: Set<number>): Promise<number> {
+  const below = ephemeralStart() - 10_000;
   for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const port = 1024 + Math.floor(Math.random() * (below - 1024));
     if (!taken.has(port) && await portFree(port) && await portFree(port + 10_000)) return port;
   }
 }
@@ -93,18 +117,29 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
+/** Three nodes made into a Cluster; started again on other ports (twice at most) when a node could not start. */
 export async function startRedisCluster(): Promise<RedisCluster> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await clusterOnce();
+    } catch (error) {
+      if (!(error instanceof RedisExitedError) || attempt === 3) throw error;
+    }
+  }
+}
+
+async function clusterOnce(): Promise<RedisCluster> {
   const taken = new Set<number>();
-  const nodes: Array<{ port: number; child: ChildProcess }> = [];
+  const nodes: Array<{ port: number; log: string; child: ChildProcess }> = [];
   for (let i = 0; i < 3; i += 1) {
     const port = await clusterPort(taken);
     taken.add(port);
     const dir = tempDir('broker-redis-cluster');
-    nodes.push({ port, child: launch(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '15000', '--appendonly', 'no']) });
+    nodes.push({ port, log: join(dir, 'redis.log'), child: launch(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '15000', '--appendonly', 'no']) });
   }
   const stop = async () => { await Promise.all(nodes.map(({ child }) => stopProcess(child))); };
   try {
-    await Promise.all(nodes.map(({ port, child }) => waitForPong(port, child)));
+    await Promise.all(nodes.map(({ port, child, log }) => waitForPong(port, child, log)));
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: WAIT_LIMIT_MS });
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
     await until('the Redis Cluster is ready', () => nodes.every(({ port }) =>
