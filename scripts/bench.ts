@@ -136,8 +136,10 @@ async function startTheBroker(shared: Record<string, string>, dir = process.cwd(
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   // Its production log level (info: a line per request; --log-level to compare), read and dropped here so that the load generator does not pay for keeping it.
+  // Its rate limits counted as in production (where they are on), at the highest limits, which the load generator (one IP, one client) stays under.
   const started = await startProcess(process.execPath, [...profiling(name), ...startFlags(dir), 'src/main.ts'], {
-    cwd: dir, env: { ...CHILD_ENV, ...shared, ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: values['log-level'] },
+    cwd: dir,
+    env: { ...CHILD_ENV, ...shared, ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: values['log-level'], RATE_LIMIT_PER_IP: '1000000', RATE_LIMIT_PER_CLIENT: '1000000' },
     // The banner's discovery line: printed once it listens, at any log level.
     ready: (out) => out.includes('  discovery  '), what: 'the broker', dropOutputWhenReady: true,
   });
