@@ -54,6 +54,12 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return {count, redis.call('TTL', KEYS[1])}`;
 
+/** A key's hits and the seconds left of its window, as one command (a GET and a TTL were two: the token endpoint counts two keys on every request). */
+const COUNT = `
+local count = redis.call('GET', KEYS[1])
+if not count then return {0, 0} end
+return {tonumber(count), redis.call('TTL', KEYS[1])}`;
+
 export class RedisCounters implements Counters {
   readonly #redis: RedisClient;
   readonly #prefix: string;
@@ -73,8 +79,8 @@ export class RedisCounters implements Counters {
 
   count(key: string): Promise<Hit> {
     return this.#guard.run(async () => {
-      const [count, ttl] = await Promise.all([this.#redis.get(`${this.#prefix}${key}`), this.#redis.ttl(`${this.#prefix}${key}`)]);
-      return { count: Number(count ?? 0), resetInS: Math.max(0, ttl) };
+      const [count, ttl] = await this.#redis.eval(COUNT, 1, `${this.#prefix}${key}`) as [number, number];
+      return { count, resetInS: Math.max(0, ttl) };
     });
   }
 }

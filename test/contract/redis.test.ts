@@ -8,8 +8,9 @@ import { connectRedis, redisReady, type RedisClient } from '../../src/storage/re
 import { RedisCounters } from '../../src/storage/counters.ts';
 import { RedisStorage } from '../../src/storage/redis.ts';
 import {
-  startRedis, startRedisCluster, startSentinel, type RedisCluster, type RedisSentinel, type RedisServer,
+  monitor, startRedis, startRedisCluster, startSentinel, type RedisCluster, type RedisSentinel, type RedisServer,
 } from '../helpers/redis.ts';
+import { until } from '../helpers/wait.ts';
 import { accountStoreContract } from './account-store-contract.ts';
 import { adapterContract } from './adapter-contract.ts';
 import { countersContract } from './counters-contract.ts';
@@ -80,3 +81,29 @@ for (const [name, client] of [['redis', () => single], ['redis cluster', () => c
     t.is(await ttl('Session:account:a1'), -1, 'nor does the set that names it');
   });
 }
+
+// The token endpoint reads two counters (the IP's, the client's) on every request it
+// answers: each read is one command from the broker, not a GET and a TTL.
+test('redis counters: reading a counter is one command, whether the key was hit or never was', async (t) => {
+  const own = await startRedis();
+  const watching = await monitor(own.port).catch(async (error: unknown) => { await own.stop(); throw error; });
+  const redis = connectRedis(parseRedisUrl('REDIS_URL', own.url), 2000);
+  try {
+    t.true(await redisReady(redis, 10_000), 'Redis ready');
+    const counters = new RedisCounters(redis, { prefix: 'reads:' });
+    await counters.hit('hit', 60);
+    await redis.echo('start');
+    t.like(await counters.count('hit'), { count: 1 });
+    t.like(await counters.count('never'), { count: 0, resetInS: 0 });
+    await redis.echo('end');
+    const seen = await until('MONITOR saw the end', () => (watching.seen().includes('"echo" "end"') ? watching.seen() : undefined));
+    const lines = seen.split('\n');
+    const between = lines.slice(lines.findIndex((line) => line.includes('"echo" "start"')) + 1, lines.findIndex((line) => line.includes('"echo" "end"')));
+    // A script's own calls show as [0 lua]; the broker's commands as [0 address].
+    t.deepEqual(between.filter((line) => !line.includes(' lua] ')).map((line) => /\] "(\w+)"/.exec(line)?.[1]), ['eval', 'eval']);
+  } finally {
+    watching.stop();
+    await redis.quit().catch(() => redis.disconnect());
+    await own.stop();
+  }
+});

@@ -2,26 +2,13 @@
 // finish, storage connections close, exit code 0.
 
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { startBrokerWithSimulator, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
-import { track } from '../helpers/process.ts';
-import { startRedis } from '../helpers/redis.ts';
+import { monitor, startRedis } from '../helpers/redis.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
 import { injectFaults, setPhoneUser, simApp, whileHeld } from '../helpers/simulator.ts';
 import { eventually, until } from '../helpers/wait.ts';
-
-/** Redis's own view of its commands (MONITOR), from the moment it resolves on. */
-async function monitor(port: number) {
-  const child = track(spawn('redis-cli', ['-p', String(port), 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] }));
-  let seen = '';
-  child.stdout.on('data', (chunk: Buffer) => { seen += chunk.toString(); });
-  const stop = () => child.kill();
-  // MONITOR answers OK once it is watching.
-  await until('MONITOR is watching', () => seen.startsWith('OK')).catch((error: unknown) => { stop(); throw error; });
-  return { seen: () => seen, stop };
-}
 
 /** The client addresses that named themselves as the broker, and whether each sent QUIT. */
 function brokerConnections(seen: string): Array<{ address: string; quit: boolean }> {

@@ -170,3 +170,14 @@ export async function startSentinel(master: RedisServer): Promise<RedisSentinel>
   await waitForPong(port, child);
   return { url: `redis-sentinel://127.0.0.1:${port}/mymaster`, stop: () => stopProcess(child) };
 }
+
+/** Redis's own view of its commands (MONITOR, through redis-cli), from the moment it resolves on. */
+export async function monitor(port: number): Promise<{ seen(): string; stop(): void }> {
+  const child = track(spawn('redis-cli', ['-p', String(port), 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  let seen = '';
+  child.stdout!.on('data', (chunk: Buffer) => { seen += chunk.toString(); });
+  const stop = () => child.kill();
+  // MONITOR answers OK once it is watching.
+  await until('MONITOR is watching', () => seen.startsWith('OK')).catch((error: unknown) => { stop(); throw error; });
+  return { seen: () => seen, stop };
+}
