@@ -21,6 +21,7 @@ import { ConsumeOnceAdapter } from './consume-once.ts';
 import { forgetAppLogouts, loggedOutOfApp, rememberAppLogout } from './app-logout.ts';
 import type { LoginCheck } from './login-check.ts';
 import type { LogoutNotices } from './logout-notices.ts';
+import { widenGrant } from './grants.ts';
 import { registerTokenExchange, type SubjectTokens } from './token-exchange.ts';
 
 /** Private client metadata: `first_party: true` skips the consent page. */
@@ -109,9 +110,7 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
   if (!client[FIRST_PARTY] || !oidc.session?.accountId) return existing;
   const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session.accountId });
-  grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
-  if (oidc.requestParamClaims.size) grant.addOIDCClaims([...oidc.requestParamClaims]);
-  await grant.save();
+  await widenGrant(grant, [...oidc.requestParamOIDCScopes].join(' '), [...oidc.requestParamClaims]);
   return grant;
 }
 

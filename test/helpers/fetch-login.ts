@@ -83,7 +83,7 @@ export function callbackOf(wechat: URL, code: string, extra: Record<string, stri
  * the authorization URL's answer chain up to WeChat, the code WeChat gives, the callback,
  * and on to the relying party. Returns where the browser ended and the cookie jar.
  */
-export async function qrLoginByFetch(authorizeUrl: string, broker: Broker, simulator: string, user = 'alice'): Promise<{ landed: string; jar: Jar }> {
+export async function qrLoginByFetch(authorizeUrl: string, broker: Broker, simulator: string, user = 'alice'): Promise<{ landed: string; jar: ReturnType<typeof cookieJar> }> {
   const jar = cookieJar();
   const wechat = new URL((await follow(authorizeUrl, jar, broker)).url);
   const code = await issueCode(simulator, wechat.searchParams.get('appid')!, user, 'snsapi_login');
