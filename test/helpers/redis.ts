@@ -1,5 +1,6 @@
 // Real redis-server processes for the tests: one server (optionally with AOF) or a
-// 3-node Cluster, each on free ports in a temp dir, stopped whatever the outcome.
+// 3-node Cluster, each on free ports in a temp dir, stopped whatever the outcome; and
+// MONITOR, for tests that count what the broker sends.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
