@@ -88,6 +88,7 @@ function checksOf(ctx: Context, limits: RateLimits, prefix = ''): Check[] {
 
 /** Every request counts: a person's browser, or a device, asking for something the broker keeps or shows. */
 async function everyRequest(ctx: Context, next: () => Promise<unknown>, checks: readonly Check[], counters: Counters, log: Logger): Promise<unknown> {
+  // One after the other (unlike refusedOnly's reads): a request the IP's limit refuses is not counted against its client.
   for (const { name, key, limit } of checks) {
     try {
       const { count, resetInS } = await counters.hit(key, WINDOW_S);

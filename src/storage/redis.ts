@@ -3,7 +3,7 @@
 // key, so exactly one of any number of concurrent consumers wins. Writing a record is one
 // script too, and adding it to an index set another: a command each where a MULTI of five
 // and three commands were (ioredis spends its CPU per command, not per round trip: a login
-// sent 135 commands and now 62, and cost 15-20 % less CPU on Redis). Every command touches
+// cost 15-20 % less CPU on Redis; the README counts what a login sends). Every command touches
 // one key, so the same keys work on a Redis Cluster; the grant and account indexes (sets
 // of record keys, living as long as their longest record) and the uid/userCode lookups
 // are separate keys written alongside the record.

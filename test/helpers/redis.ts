@@ -99,7 +99,6 @@ function ephemeralStart(): number {
   return Number.isInteger(range) && range > 12_000 ? range : 32_768;
 }
 
-
 /**
  * A port whose cluster bus port (port + 10000) is free too, both below the ephemeral range:
  * any client socket of any test can take a port in that range between this check and the
