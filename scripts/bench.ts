@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateSigningKeys } from '../src/config/keys.ts';
 import { USER_AGENTS } from '../test/helpers/browser.ts';
-import { callbackOf, cookieJar, deliverCallbackToPage, follow, type Jar } from '../test/helpers/fetch-login.ts';
+import { allowConsent, callbackOf, cookieJar, deliverCallbackToPage, follow } from '../test/helpers/fetch-login.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { CHILD_ENV, startProcess } from '../test/helpers/process.ts';
 import { startRedis, type RedisServer } from '../test/helpers/redis.ts';
@@ -159,25 +159,10 @@ async function startTheBroker(shared: Record<string, string>, dir = process.cwd(
         at = await deliverCallbackToPage(callbackOf(wechat, code), jar, target, USER_AGENTS.wechat);
       }
       // prompt=consent (for offline_access, OIDC Core 11): the consent page, allowed as a person would.
-      return redeem(broker.issuer, at.url.startsWith(REDIRECT) ? at.url : await allow(at, jar, target));
+      return redeem(broker.issuer, at.url.startsWith(REDIRECT) ? at.url : await allowConsent(at, jar, target, USER_AGENTS.wechat));
     },
     async stop() { await Promise.all([broker.stop(), simulator.close()]); },
   };
-}
-
-/** Submits the consent page the broker showed (its form and page token) as a person's "allow": where the browser lands. */
-async function allow({ url: page, response }: { url: string; response: Response }, jar: Jar & { take(response: Response): void }, target: { issuer: string; direct: string }): Promise<string> {
-  const html = await response.text();
-  const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
-  const token = /name="page_token" value="([^"]+)"/.exec(html)?.[1];
-  if (!action || !token) throw new Error(`no consent form at ${page}: ${html.slice(0, 200)}`);
-  const posted = await fetch(new URL(action, page), {
-    method: 'POST', redirect: 'manual',
-    headers: { cookie: jar.header(), 'user-agent': USER_AGENTS.wechat, origin: target.issuer, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ page_token: token, decision: 'allow' }),
-  });
-  jar.take(posted);
-  return (await follow(new URL(posted.headers.get('location')!, page).href, jar, target, USER_AGENTS.wechat)).url;
 }
 
 /** Each figure: how a worker prepares, and its one operation. */

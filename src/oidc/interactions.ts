@@ -9,7 +9,7 @@ import type { DeviceOnPage } from '../pages/device-pages.ts';
 import type { Lang } from '../pages/i18n.ts';
 import { clientDisplay, displayWithRestart } from './client-display.ts';
 import { grouped } from './device-flow.ts';
-import { widenGrant } from './grants.ts';
+import { updateGrant } from './grants.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -97,7 +97,7 @@ export class Interactions {
     const clientId = String(interaction.params.client_id);
     const existing = interaction.grantId ? await Grant.find(interaction.grantId) : undefined;
     const grant = existing?.accountId === accountId ? existing : new Grant({ accountId, clientId });
-    return widenGrant(grant, scopes.join(' '), claims);
+    return updateGrant(grant, scopes.join(' '), claims);
   }
 }
 

@@ -21,7 +21,7 @@ import { ConsumeOnceAdapter } from './consume-once.ts';
 import { forgetAppLogouts, loggedOutOfApp, rememberAppLogout } from './app-logout.ts';
 import type { LoginCheck } from './login-check.ts';
 import type { LogoutNotices } from './logout-notices.ts';
-import { widenGrant } from './grants.ts';
+import { GRANT_S, REFRESH_TOKEN_S, updateGrant, withinGrant } from './grants.ts';
 import { registerTokenExchange, type SubjectTokens } from './token-exchange.ts';
 
 /** Private client metadata: `first_party: true` skips the consent page. */
@@ -85,32 +85,37 @@ const LOGOUT_CLIENT_COOKIE = 'logout_client';
 /** A session nobody logged in to (an anonymous logout's confirmation) lives this long. */
 const ANONYMOUS_SESSION_S = 10 * 60;
 
-/** A login's session (and its refresh tokens) live two weeks. */
-const LOGIN_SESSION_S = 14 * 24 * 60 * 60;
+/** A login's session lives as long as a refresh token. */
+const LOGIN_SESSION_S = REFRESH_TOKEN_S;
 
 /** A device's login code lives 10 minutes unless configured (DEVICE_CODE_TTL_S). */
 const DEVICE_CODE_S = 10 * 60;
 
 const TTL = {
-  AccessToken: 60 * 60,
+  // Neither outlives its grant (oidc/grants.ts).
+  AccessToken: withinGrant(60 * 60),
   AuthorizationCode: 60,
   IdToken: 60 * 60,
-  RefreshToken: LOGIN_SESSION_S,
+  RefreshToken: withinGrant(REFRESH_TOKEN_S),
   Interaction: 30 * 60,
   Session: (_ctx: KoaContextWithOIDC, session: { accountId?: string }) => (session.accountId ? LOGIN_SESSION_S : ANONYMOUS_SESSION_S),
-  // A grant must outlive the refresh tokens issued under it.
-  Grant: 30 * 24 * 60 * 60,
+  // Renewed by a login when it has less left than a refresh token lives (oidc/grants.ts).
+  Grant: GRANT_S,
 };
 
-/** Skips consent for first-party clients by granting what they ask for. */
+/** The person's grant to the client, renewed when due; for first-party clients, with what they ask for (no consent page). */
 async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   const { oidc } = ctx;
   const client = oidc.client!;
   const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId);
   const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
-  if (!client[FIRST_PARTY] || !oidc.session?.accountId) return existing;
+  if (!oidc.session?.accountId) return existing;
+  if (!client[FIRST_PARTY]) {
+    if (existing) await updateGrant(existing);
+    return existing;
+  }
   const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session.accountId });
-  await widenGrant(grant, [...oidc.requestParamOIDCScopes].join(' '), [...oidc.requestParamClaims]);
+  await updateGrant(grant, [...oidc.requestParamOIDCScopes].join(' '), [...oidc.requestParamClaims]);
   return grant;
 }
 

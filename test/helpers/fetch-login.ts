@@ -27,6 +27,9 @@ export function cookieJar(): Jar & { take(response: Response): void } {
   };
 }
 
+/** A desktop browser's User-Agent, the default. */
+const DESKTOP = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0';
+
 interface Broker {
   /** The ISSUER's origin, in the URLs the broker writes. */
   readonly issuer: string;
@@ -38,7 +41,7 @@ interface Broker {
  * Follows redirects by hand, keeping cookies, as a browser with `userAgent` (a desktop's by
  * default); stops at a response that is not a redirect or leaves the broker.
  */
-export async function follow(url: string, jar: ReturnType<typeof cookieJar>, broker: Broker, userAgent = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0'): Promise<{ url: string; response: Response }> {
+export async function follow(url: string, jar: ReturnType<typeof cookieJar>, broker: Broker, userAgent = DESKTOP): Promise<{ url: string; response: Response }> {
   let current = url;
   for (;;) {
     const response = await fetch(current.replace(broker.issuer, broker.direct), {
@@ -67,6 +70,21 @@ export async function deliverCallbackToPage(callback: URL, jar: ReturnType<typeo
   const next = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(await page.response.text())?.[1]?.replaceAll('&amp;', '&');
   if (!next) throw new Error(`the callback did not send the browser on (${page.response.status})`);
   return follow(next, jar, broker, userAgent);
+}
+
+/** Submits the consent page the broker showed (its form and page token) as a person's "allow": where the browser lands. */
+export async function allowConsent({ url: page, response }: { url: string; response: Response }, jar: ReturnType<typeof cookieJar>, broker: Broker, userAgent?: string): Promise<string> {
+  const html = await response.text();
+  const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
+  const token = /name="page_token" value="([^"]+)"/.exec(html)?.[1];
+  if (!action || !token) throw new Error(`no consent form at ${page}: ${html.slice(0, 200)}`);
+  const posted = await fetch(new URL(action, page).href.replace(broker.issuer, broker.direct), {
+    method: 'POST', redirect: 'manual',
+    headers: { cookie: jar.header(), 'user-agent': userAgent ?? DESKTOP, origin: broker.issuer, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ page_token: token, decision: 'allow' }),
+  });
+  jar.take(posted);
+  return (await follow(new URL(posted.headers.get('location')!, page).href, jar, broker, userAgent)).url;
 }
 
 /** The callback for WeChat's authorize URL `wechat`: its redirect_uri with the code and state (and `extra`). */
