@@ -229,8 +229,7 @@ async function soak(servers: readonly Server[], results: Map<string, Record<stri
  * 2^CAPACITY_STEPS.
  */
 async function capacity(servers: readonly Server[], results: Map<string, Record<string, Round[]>>): Promise<string> {
-  const peak = (server: Server) => peakOf(results, server);
-  const searches = servers.map((server) => ({ server, search: new Bisection(peak(server), TARGET_P99_MS, CAPACITY_STEPS), p99s: [] as number[] }));
+  const searches = servers.map((server) => ({ server, search: new Bisection(peakOf(results, server), TARGET_P99_MS, CAPACITY_STEPS), p99s: [] as number[] }));
   for (let step = 0; step < CAPACITY_STEPS; step += 1) {
     for (let index = 0; index < ROUNDS; index += 1) {
       for (const { server, search, p99s } of (step * ROUNDS + index) % 2 ? [...searches].reverse() : searches) p99s.push((await pacedLogins(server, search.next()!, SECONDS)).p99Ms);
@@ -239,7 +238,7 @@ async function capacity(servers: readonly Server[], results: Map<string, Record<
   }
   return [`capacity: complete logins paced (as people arrive), the highest rate whose p99 stayed within ${TARGET_P99_MS} ms; ${CAPACITY_STEPS} steps of bisection between 0 and each server's peak, each rate ${ROUNDS} alternating round(s) of ${SECONDS} s, their median p99`, '',
     '| server | peak (16 clients) | holds | rates tried: p99 |', '|---|---|---|---|',
-    ...searches.map(({ server, search }) => `| ${server.name === 'broker' ? 'broker' : BASELINE.short} | ${peak(server).toFixed(0)}/s | ${held(search)} | ${search.steps.map((s) => `${s.rate.toFixed(0)}/s: ${Number.isNaN(s.p99Ms) ? '—' : `${s.p99Ms.toFixed(0)} ms`}`).join(', ')} |`),
+    ...searches.map(({ server, search }) => `| ${server.name === 'broker' ? 'broker' : BASELINE.short} | ${peakOf(results, server).toFixed(0)}/s | ${held(search)} | ${search.steps.map((s) => `${s.rate.toFixed(0)}/s: ${Number.isNaN(s.p99Ms) ? '—' : `${s.p99Ms.toFixed(0)} ms`}`).join(', ')} |`),
   ].join('\n');
 }
 

@@ -1,6 +1,7 @@
 // What a login writes to Redis for the person's grant (what a first-party app may have of
 // them), counted with MONITOR: once when the grant is new or gains a scope, never again
-// for a login that asks for nothing the grant does not already hold.
+// for a login that asks for nothing the grant does not already hold (unless the grant is
+// near its end: grant-lifetime.test.ts).
 
 import test from 'ava';
 import { execFile } from 'node:child_process';

@@ -94,7 +94,7 @@ function portFree(port: number): Promise<boolean> {
 const EPHEMERAL_RANGE = '/proc/sys/net/ipv4/ip_local_port_range';
 
 /** Where the kernel picks the local ports of outgoing connections (Linux's default when /proc does not say). */
-function ephemeralStart(): number {
+export function ephemeralStart(): number {
   const range = existsSync(EPHEMERAL_RANGE) ? Number(readFileSync(EPHEMERAL_RANGE, 'utf8').trim().split(/\s+/)[0]) : NaN;
   return Number.isInteger(range) && range > 12_000 ? range : 32_768;
 }
