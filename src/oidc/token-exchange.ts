@@ -13,7 +13,8 @@
 // indicators; anything else is `invalid_target` (RFC 8693 2.2.2).
 
 import { errors, type FindAccount, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
-import type { ProtocolStorage } from '../storage/adapter.ts';
+import type { AdapterPayload, ProtocolStorage } from '../storage/adapter.ts';
+import { updateGrant } from './grants.ts';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 /** RFC 8693 3: the token type of an OAuth access token. */
@@ -45,7 +46,9 @@ type Client = NonNullable<KoaContextWithOIDC['oidc']['client']>;
 /** What this grant uses of oidc-provider's Session. */
 interface HeadlessSession {
   readonly uid: string;
-  grantIdFor(clientId: string, grantId: string): void;
+  loginAccount(details: { accountId: string; acr: string | undefined; amr: string[]; loginTs: number }): void;
+  grantIdFor(clientId: string, grantId?: string): string | undefined;
+  authorizationFor(clientId: string): Record<string, unknown>;
   save(ttlS: number): Promise<unknown>;
 }
 
@@ -111,28 +114,60 @@ function subjectOf(ctx: KoaContextWithOIDC, types: readonly string[]): { token: 
 }
 
 /**
- * The login as oidc-provider records every login: a session (with no browser cookie: it
- * exists so that the tokens' claims know how the person logged in, like the web logins'),
- * and the client's grant within it.
+ * Marks, in a session's authorization for a client, that the session is the one token
+ * exchanges keep for the person and that client (no browser holds it).
  */
-async function recordLogin(ctx: KoaContextWithOIDC, client: Client, subject: ExchangedSubject, scope: string, sessionTtlS: number) {
+const EXCHANGED = 'exchanged';
+
+function exchangedFor(payload: AdapterPayload, clientId: string): boolean {
+  const authorizations = payload.authorizations as Record<string, Record<string, unknown> | undefined> | undefined;
+  return authorizations?.[clientId]?.[EXCHANGED] === true;
+}
+
+/**
+ * The session (and its grant, while it stands) that this client's earlier exchanges for the
+ * person recorded: the latest such session, if any is left.
+ */
+async function earlierExchange(ctx: KoaContextWithOIDC, client: Client, accountId: string, storage: ProtocolStorage) {
   const { provider } = ctx.oidc;
-  const grant = new provider.Grant({ accountId: subject.accountId, clientId: client.clientId });
-  grant.addOIDCScope(scope);
-  const grantId = await grant.save();
+  const latest = (await storage.adapter('Session').findByAccount(accountId))
+    .filter((record) => exchangedFor(record.payload, client.clientId))
+    .sort((a, b) => Number(b.payload.loginTs ?? 0) - Number(a.payload.loginTs ?? 0))[0];
+  const session = latest && await (provider.Session as unknown as { find(id: string): Promise<HeadlessSession | undefined> }).find(latest.id);
+  if (!session) return undefined;
+  const grant = await provider.Grant.find(session.grantIdFor(client.clientId) ?? '');
+  return { session, grant: grant?.accountId === accountId && grant.clientId === client.clientId ? grant : undefined };
+}
+
+/**
+ * The login as oidc-provider records every login: a session (with no browser cookie: it
+ * exists so that the tokens' claims know how the person logged in, like the web logins',
+ * and so that the person sees it on their page) and the client's grant within it. A
+ * client's exchanges for one person share one session and grant, as a browser's logins
+ * share theirs, each exchange renewing them: a mini program exchanges `wx.login()`'s code
+ * at every launch, and one record each per launch would pile up in storage and on the
+ * person's page. Tokens issued by earlier exchanges stay valid.
+ */
+async function recordLogin(ctx: KoaContextWithOIDC, client: Client, subject: ExchangedSubject, scope: string, setup: TokenExchangeSetup) {
+  const { provider } = ctx.oidc;
+  const { accountId } = subject;
+  const earlier = await earlierExchange(ctx, client, accountId, setup.storage);
+  const grantId = await updateGrant(earlier?.grant ?? new provider.Grant({ accountId, clientId: client.clientId }), scope);
   const authTime = Math.floor(Date.now() / 1000);
   // oidc-provider's Session takes its payload and Session#save the TTL (its types leave both out).
   const Session = provider.Session as unknown as new (payload: object) => HeadlessSession;
-  const session = new Session({ accountId: subject.accountId, acr: subject.acr, amr: [...subject.amr], loginTs: authTime });
+  const session = earlier?.session ?? new Session({});
+  session.loginAccount({ accountId, acr: subject.acr, amr: [...subject.amr], loginTs: authTime });
   session.grantIdFor(client.clientId, grantId);
-  await session.save(sessionTtlS);
+  session.authorizationFor(client.clientId)[EXCHANGED] = true;
+  await session.save(setup.sessionTtlS);
   return { grantId, authTime, sessionUid: session.uid };
 }
 
 async function issue(ctx: KoaContextWithOIDC, client: Client, subject: ExchangedSubject, scopes: string[], setup: TokenExchangeSetup) {
   const { provider } = ctx.oidc;
   const scope = scopes.join(' ');
-  const { grantId, authTime, sessionUid } = await recordLogin(ctx, client, subject, scope, setup.sessionTtlS);
+  const { grantId, authTime, sessionUid } = await recordLogin(ctx, client, subject, scope, setup);
   const at = new provider.AccessToken({ accountId: subject.accountId, client, grantId, scope, gty: 'token_exchange', sessionUid, expiresWithSession: false });
   const common = { accountId: subject.accountId, acr: subject.acr, amr: [...subject.amr], authTime, client, grantId, scope, sessionUid, expiresWithSession: false };
   const refresh = scopes.includes('offline_access') && client.grantTypeAllowed('refresh_token')

@@ -4,15 +4,21 @@
 // token that outlives it, and the person's next login renews it, so that login's refresh
 // token lives its full two weeks. First-party apps (no consent page of their own; the
 // consent page here is `prompt=consent`'s, which `offline_access` needs) and third-party
-// ones take different paths to their grant; both are checked.
+// ones take different paths to their grant; both are checked. So is a mini program's token
+// exchange, whose launches share one grant for the person.
 
 import test from 'ava';
 import { Redis } from 'ioredis';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as oidc from 'openid-client';
 import { REFRESH_TOKEN_S } from '../../src/oidc/grants.ts';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { allowConsent, callbackOf, cookieJar, deliverCallbackToPage, follow } from '../helpers/fetch-login.ts';
+import { exchange, miniProgramClient, TOKEN_EXCHANGE, wxLogin } from '../helpers/mini-program.ts';
 import { startRedis } from '../helpers/redis.ts';
-import { issueCode } from '../helpers/simulator.ts';
+import { issueCode, simApp, startTestSimulator } from '../helpers/simulator.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const RP = 'https://rp.example';
 const CLIENTS = testClients(RP);
@@ -20,6 +26,30 @@ const CLIENTS = testClients(RP);
 const LEFT_S = 600;
 
 interface TokenAnswer { access_token: string; expires_in: number; refresh_token?: string }
+
+/** The person's grants in Redis, read and aged as the days would. */
+function grantRecords(store: Redis) {
+  /** The Redis key and payload of the person's grant to `clientId` (the only one). */
+  const grantOf = async (clientId: string) => {
+    const keys = (await store.keys('*:Grant:*')).filter((key) => !key.includes(':Grant:account:'));
+    const found = [];
+    for (const key of keys) {
+      const payload = JSON.parse((await store.hget(key, 'payload'))!) as { clientId: string; exp: number };
+      if (payload.clientId === clientId) found.push({ key, payload });
+    }
+    if (found.length !== 1) throw new Error(`${found.length} grants for ${clientId}`);
+    return found[0]!;
+  };
+  /** The grant's record rewritten as its last minutes would find it. */
+  const nearItsEnd = async (clientId: string) => {
+    const { key, payload } = await grantOf(clientId);
+    const exp = Math.floor(Date.now() / 1000) + LEFT_S;
+    await store.hset(key, 'payload', JSON.stringify({ ...payload, exp }));
+    await store.expire(key, LEFT_S);
+    return exp;
+  };
+  return { grantOf, nearItsEnd };
+}
 
 test('a grant near its end outlives every token issued under it, and the next login renews it for a full refresh token', async (t) => {
   const redis = await startRedis();
@@ -56,23 +86,7 @@ test('a grant near its end outlives every token issued under it, and the next lo
     t.is(landed.origin + landed.pathname, `${RP}/callback`, 'the login reached the app');
     return await tokenRequest(clientId, '/token', { grant_type: 'authorization_code', code: landed.searchParams.get('code')!, redirect_uri: `${RP}/callback` }) as unknown as TokenAnswer;
   };
-  /** The Redis key and payload of the person's grant to `clientId`. */
-  const grantOf = async (clientId: string) => {
-    const keys = (await store.keys('*:Grant:*')).filter((key) => !key.includes(':Grant:account:'));
-    for (const key of keys) {
-      const payload = JSON.parse((await store.hget(key, 'payload'))!) as { clientId: string; exp: number };
-      if (payload.clientId === clientId) return { key, payload };
-    }
-    throw new Error(`no grant for ${clientId}`);
-  };
-  /** The grant's record rewritten as its last minutes would find it. */
-  const nearItsEnd = async (clientId: string) => {
-    const { key, payload } = await grantOf(clientId);
-    const exp = Math.floor(Date.now() / 1000) + LEFT_S;
-    await store.hset(key, 'payload', JSON.stringify({ ...payload, exp }));
-    await store.expire(key, LEFT_S);
-    return exp;
-  };
+  const { grantOf, nearItsEnd } = grantRecords(store);
   const lifetime = async (clientId: string, token: string) => {
     const { active, iat, exp } = await tokenRequest(clientId, '/token/introspection', { token }) as { active: boolean; iat: number; exp: number };
     t.true(active);
@@ -110,5 +124,45 @@ test('a grant near its end outlives every token issued under it, and the next lo
     store.disconnect();
     await broker.stop();
     await redis.stop();
+  }
+});
+
+test('a mini program\'s next launch renews the grant its launches share, near its end, for a full refresh token', async (t) => {
+  const mini = simApp('miniprogram');
+  const [redis, simulator] = await Promise.all([startRedis(), startTestSimulator([mini])]);
+  const store = new Redis(redis.url);
+  const stopAll = async () => {
+    store.disconnect();
+    await Promise.all([redis.stop(), simulator.close()]);
+  };
+  const appsFile = join(tempDir('grant-lifetime-mini'), 'apps.json');
+  writeFileSync(appsFile, JSON.stringify([{ id: 'mini', kind: 'miniprogram', appid: mini.appid, secret_env: 'MINI_SECRET' }]));
+  const client = {
+    client_id: 'mini', token_endpoint_auth_method: 'none', grant_types: [TOKEN_EXCHANGE, 'refresh_token'], response_types: [], wechat_apps: ['mini'],
+    scope: 'openid offline_access', first_party: true,
+  };
+  const broker = await startBroker({
+    CLIENTS_FILE: writeClientsFile([client]), REDIS_URL: redis.url, WECHAT_APPS_FILE: appsFile, MINI_SECRET: mini.secret,
+    WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
+  }).catch(async (error: unknown) => {
+    await stopAll();
+    throw error;
+  });
+  try {
+    const { grantOf, nearItsEnd } = grantRecords(store);
+    const config = await miniProgramClient(broker.issuer, 'mini');
+    const launch = async () => exchange(config, await wxLogin(simulator.url, mini.appid, 'alice'), 'openid offline_access');
+    await launch();
+    const ends = await nearItsEnd('mini');
+    const next = await launch();
+    const renewed = (await grantOf('mini')).payload.exp;
+    t.true(renewed > ends, 'the launch renewed the shared grant');
+    const introspected = await oidc.tokenIntrospection(config, next.refresh_token!);
+    t.is(Number(introspected.exp) - Number(introspected.iat), REFRESH_TOKEN_S, 'its refresh token lives its full term');
+    t.true(Number(introspected.exp) <= renewed, 'within its grant');
+    t.is(next.expires_in, 60 * 60, 'and its access token its hour');
+  } finally {
+    await broker.stop();
+    await stopAll();
   }
 });
