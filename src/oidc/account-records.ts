@@ -6,6 +6,7 @@
 import type Provider from 'oidc-provider';
 import type { AdapterPayload, ProtocolStorage } from '../storage/adapter.ts';
 import type { LogoutNotices, NotifiedClient } from './logout-notices.ts';
+import { exchangedFor } from './token-exchange.ts';
 
 /** A session a person is logged in with. Times in ms since the epoch. */
 export interface HeldSession {
@@ -97,7 +98,8 @@ export class AccountRecords {
   }
 
   /**
-   * Takes `client` out of the session `id`: a conditional replace that keeps the session's
+   * Takes `client` out of the session `id` (ends it if it was that client's token exchange
+   * session, which no browser holds): a conditional replace that keeps the session's
    * expiry, read again when oidc-provider saved the session meanwhile (a save is never
    * undone, and the client never comes back through an edit made on an old read).
    */
@@ -106,6 +108,8 @@ export class AccountRecords {
     for (let attempt = 1; attempt <= SESSION_EDIT_ATTEMPTS; attempt += 1) {
       const seen = await sessions.find(id);
       if (!seen || !(client in authorizationsOf(seen))) return;
+      // A token exchange's session holds its one client: without it, it stands for no login.
+      if (exchangedFor(seen, client)) return sessions.destroy(id);
       const edited = structuredClone(seen);
       delete authorizationsOf(edited)[client];
       if (await sessions.replaceIfUnchanged(id, seen, edited)) return;

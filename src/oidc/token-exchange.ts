@@ -119,7 +119,8 @@ function subjectOf(ctx: KoaContextWithOIDC, types: readonly string[]): { token: 
  */
 const EXCHANGED = 'exchanged';
 
-function exchangedFor(payload: AdapterPayload, clientId: string): boolean {
+/** Whether the session `payload` is the one token exchanges keep for the person and `clientId`. */
+export function exchangedFor(payload: AdapterPayload, clientId: string): boolean {
   const authorizations = payload.authorizations as Record<string, Record<string, unknown> | undefined> | undefined;
   return authorizations?.[clientId]?.[EXCHANGED] === true;
 }

@@ -1,6 +1,7 @@
 // The one erasure (issue: account administration): an erasure interrupted after the
 // account went (a storage failure, a crash) is finished by asking again, which still
-// answers "no such account".
+// answers "no such account". Revoking an app's access ends the session its token exchanges
+// kept (no browser holds it) and takes the app out of the person's browser sessions.
 
 import test from 'ava';
 import type { AccountId } from '../../src/accounts/account.ts';
@@ -12,13 +13,30 @@ import { LogoutNotices } from '../../src/oidc/logout-notices.ts';
 import { openStores } from '../../src/stores.ts';
 import type { AppId, Openid } from '../../src/wechat/types.ts';
 
-test('an erasure interrupted after the account went is finished by asking again', async (t) => {
+async function withPersonalData() {
   const config = await loadConfig({ WECHAT_SIMULATOR_PORT: '0' });
   const log = createLogger('silent');
   const stores = await openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
-  t.teardown(() => stores.close());
   const personalData = await personalDataFor(config, stores, new LogoutNotices(log), log);
-  const linker = new AccountLinker(stores.accounts);
+  return { stores, personalData, linker: new AccountLinker(stores.accounts) };
+}
+
+test('revoking an app ends the session its token exchanges kept, and takes it out of the person\'s browser sessions', async (t) => {
+  const { stores, personalData, linker } = await withPersonalData();
+  t.teardown(() => stores.close());
+  const person = await linker.resolve({ identity: { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-revoking' as Openid }, client: 'mini' });
+  const sessions = stores.protocol.adapter('Session');
+  await stores.protocol.adapter('Grant').upsert('g-mini', { jti: 'g-mini', kind: 'Grant', accountId: person.id, clientId: 'mini', openid: { scope: 'openid' } }, 3600);
+  await sessions.upsert('exchange', { jti: 'exchange', accountId: person.id, authorizations: { mini: { grantId: 'g-mini', exchanged: true } as object } }, 3600);
+  await sessions.upsert('browser', { jti: 'browser', accountId: person.id, authorizations: { mini: { sid: 'sid-1', grantId: 'g-mini' }, rp: { sid: 'sid-2' } } }, 3600);
+  t.true(await personalData.revoke(person.id as AccountId, 'mini', { by: 'cli' }));
+  t.is(await sessions.find('exchange'), undefined, 'the exchange\'s session is gone');
+  t.deepEqual((await sessions.find('browser'))?.authorizations, { rp: { sid: 'sid-2' } }, 'the browser session stays, without the app');
+});
+
+test('an erasure interrupted after the account went is finished by asking again', async (t) => {
+  const { stores, personalData, linker } = await withPersonalData();
+  t.teardown(() => stores.close());
   const person = await linker.resolve({ identity: { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-interrupted' as Openid }, client: 'rp' });
   const sessions = stores.protocol.adapter('Session');
   await sessions.upsert('s1', { jti: 's1', accountId: person.id, authorizations: {} }, 3600);
