@@ -52,6 +52,9 @@ interface HeadlessSession {
   save(ttlS: number): Promise<unknown>;
 }
 
+/** oidc-provider's Session takes its payload and Session#save the TTL (its types leave both out). */
+const sessionModel = (provider: Provider) => provider.Session as unknown as new (payload: object) => HeadlessSession;
+
 /** What the grant needs from the provider's configuration. */
 export interface TokenExchangeSetup {
   readonly subjects: SubjectTokens;
@@ -134,8 +137,9 @@ async function earlierExchange(ctx: KoaContextWithOIDC, client: Client, accountI
   const latest = (await storage.adapter('Session').findByAccount(accountId))
     .filter((record) => exchangedFor(record.payload, client.clientId))
     .sort((a, b) => Number(b.payload.loginTs ?? 0) - Number(a.payload.loginTs ?? 0))[0];
-  const session = latest && await (provider.Session as unknown as { find(id: string): Promise<HeadlessSession | undefined> }).find(latest.id);
-  if (!session) return undefined;
+  if (!latest) return undefined;
+  // The record as read (stores keep no expired one), as Session.find would make it, without reading it again.
+  const session = new (sessionModel(provider))(latest.payload);
   const grant = await provider.Grant.find(session.grantIdFor(client.clientId) ?? '');
   return { session, grant: grant?.accountId === accountId && grant.clientId === client.clientId ? grant : undefined };
 }
@@ -155,9 +159,7 @@ async function recordLogin(ctx: KoaContextWithOIDC, client: Client, subject: Exc
   const earlier = await earlierExchange(ctx, client, accountId, setup.storage);
   const grantId = await updateGrant(earlier?.grant ?? new provider.Grant({ accountId, clientId: client.clientId }), scope);
   const authTime = Math.floor(Date.now() / 1000);
-  // oidc-provider's Session takes its payload and Session#save the TTL (its types leave both out).
-  const Session = provider.Session as unknown as new (payload: object) => HeadlessSession;
-  const session = earlier?.session ?? new Session({});
+  const session = earlier?.session ?? new (sessionModel(provider))({});
   session.loginAccount({ accountId, acr: subject.acr, amr: [...subject.amr], loginTs: authTime });
   session.grantIdFor(client.clientId, grantId);
   session.authorizationFor(client.clientId)[EXCHANGED] = true;
