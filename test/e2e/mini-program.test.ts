@@ -138,6 +138,7 @@ test.serial('a mini program exchanging at every launch keeps one session and one
   // Another person's launches keep their own.
   const other = await exchange(client, await wxLogin(simulator.url, mini.appid, 'person-28'), 'openid');
   t.is((await heldFor(other.claims()!.sub)).sessions.length, 1);
+  t.is((await heldFor(sub)).sessions.length, 1, 'and the first person keeps theirs');
 });
 
 test.serial('audience and resource may only name the broker: anything else is invalid_target (RFC 8693 2.2.2)', async (t) => {
