@@ -34,7 +34,7 @@ import { generateSigningKeys } from '../src/config/keys.ts';
 import { USER_AGENTS } from '../test/helpers/browser.ts';
 import { allowConsent, callbackOf, cookieJar, deliverCallbackToPage, follow } from '../test/helpers/fetch-login.ts';
 import { freePort } from '../test/helpers/ports.ts';
-import { CHILD_ENV, startProcess } from '../test/helpers/process.ts';
+import { CHILD_ENV, startProcess, stopProcess } from '../test/helpers/process.ts';
 import { startRedis, type RedisServer } from '../test/helpers/redis.ts';
 import { issueCode, simApp, startTestSimulator, wechatEnv } from '../test/helpers/simulator.ts';
 import { tempDir } from '../test/helpers/temp.ts';
@@ -125,7 +125,7 @@ async function startBare(shared: Record<string, string>): Promise<Server> {
       const jar = cookieJar();
       return redeem(issuer, (await follow(authorizeUrl(issuer), jar, { issuer, direct: issuer })).url);
     },
-    async stop() { bare.child.kill(); await bare.exited; },
+    async stop() { await stopProcess(bare, 'bare oidc-provider'); },
   };
 }
 
@@ -143,7 +143,7 @@ async function startTheBroker(shared: Record<string, string>, dir = process.cwd(
     // The banner's discovery line: printed once it listens, at any log level.
     ready: (out) => out.includes('  discovery  '), what: 'the broker', dropOutputWhenReady: true,
   });
-  const broker = { issuer, stop: async () => { started.child.kill(); await started.exited; } };
+  const broker = { issuer, stop: async () => { await stopProcess(started, 'the broker'); } };
   await fetch(`${simulator.url}/_sim/callback-hosts`, { method: 'POST', body: JSON.stringify({ host: new URL(broker.issuer).host }) });
   const target = { issuer: broker.issuer, direct: broker.issuer };
   return {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 import type { SimApp } from '../../src/simulator/world.ts';
 import { freePort } from './ports.ts';
-import { CHILD_ENV, startProcess } from './process.ts';
+import { CHILD_ENV, startProcess, stopProcess } from './process.ts';
 import { eventually } from './wait.ts';
 import { addCallbackHost, simApp, startTestSimulator, wechatEnv } from './simulator.ts';
 import { tempDir } from './temp.ts';
@@ -99,7 +99,8 @@ export async function startBroker(env: Record<string, string> = {}): Promise<Run
 }
 
 async function launchBroker(port: number, env: Record<string, string>): Promise<RunningBroker> {
-  const { child, output, exited } = await startProcess(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
+  const what = `broker on port ${port}`;
+  const started = await startProcess(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
     cwd: ROOT,
     env: {
       ...CHILD_ENV,
@@ -111,8 +112,9 @@ async function launchBroker(port: number, env: Record<string, string>): Promise<
       ...env,
     },
     ready: (printed) => printed.includes('broker started'),
-    what: `broker on port ${port}`,
+    what,
   });
+  const { child, output } = started;
 
   const simulator = /simulator\s+(http:\/\/\S+)/.exec(output())?.[1] ?? '';
   const logs = () => output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -124,10 +126,7 @@ async function launchBroker(port: number, env: Record<string, string>): Promise<
     output,
     logs,
     logged: (match, timeoutMs, since = 0) => eventually(() => logs().slice(since).some(match), timeoutMs),
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
+    stop: () => stopProcess(started, what),
   };
 }
 

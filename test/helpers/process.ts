@@ -60,6 +60,32 @@ export interface StartOptions {
   readonly dropOutputWhenReady?: boolean;
 }
 
+/**
+ * Generous: it only catches a hang. Node's own exit can deadlock, rarely (its platform's
+ * shutdown joins a V8 compiler thread that waits for a garbage collection the exiting main
+ * thread never runs: nodejs/node#54918, open), and a process stopped with SIGTERM then
+ * never exits; a loaded machine stops a broker well within it (after its SHUTDOWN_DELAY_MS).
+ */
+export const STOP_LIMIT_MS = 120_000;
+
+/**
+ * Stops `started` with SIGTERM and gives its exit code (null: a signal ended it); one that
+ * has not exited within `limitMs` is killed, and named on stderr.
+ */
+export async function stopProcess(started: StartedProcess, what: string, limitMs = STOP_LIMIT_MS): Promise<number | null> {
+  const { child, exited } = started;
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    process.stderr.write(`${what} (pid ${child.pid}) did not exit within ${limitMs / 1000} s of SIGTERM: killed\n`);
+    child.kill('SIGKILL');
+  }, limitMs);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Starts `command` and resolves once `ready` holds; otherwise kills it and rejects with its output. */
 export async function startProcess(command: string, args: readonly string[], options: StartOptions): Promise<StartedProcess> {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });

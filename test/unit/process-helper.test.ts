@@ -2,7 +2,7 @@
 // explains itself with what the process printed, and never leaves the process running.
 
 import test from 'ava';
-import { startProcess } from '../helpers/process.ts';
+import { startProcess, stopProcess } from '../helpers/process.ts';
 
 const env = { PATH: process.env.PATH ?? '' };
 const node = (script: string) => [process.execPath, ['-e', script]] as const;
@@ -33,4 +33,22 @@ test('a process that says it is ready: running, with its output so far', async (
   t.is(started.child.exitCode, null);
   started.child.kill('SIGTERM');
   t.is(await started.exited, null, 'ended by the signal');
+});
+
+test('stopping a process: SIGTERM, its exit code; one that does not exit is killed once the limit passes, and named', async (t) => {
+  const ready = { cwd: process.cwd(), env, ready: (output: string) => output.includes('started'), what: 'a process' };
+  const clean = await startProcess(...node("process.on('SIGTERM', () => process.exit(0)); console.log('started'); setInterval(() => {}, 1000)"), ready);
+  t.is(await stopProcess(clean, 'a clean process'), 0);
+  // As a broker caught in Node's exit deadlock: SIGTERM lands, the process never ends.
+  const stuck = await startProcess(...node("process.on('SIGTERM', () => {}); console.log('started'); setInterval(() => {}, 1000)"), ready);
+  const written: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stderr.write;
+  try {
+    t.is(await stopProcess(stuck, 'a stuck process', 500), null, 'ended by SIGKILL');
+  } finally {
+    process.stderr.write = write;
+  }
+  t.is(stuck.child.signalCode, 'SIGKILL');
+  t.regex(written.join(''), /^a stuck process \(pid \d+\) did not exit within 0.5 s of SIGTERM: killed/);
 });
