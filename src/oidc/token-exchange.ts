@@ -130,14 +130,19 @@ export function exchangedFor(payload: AdapterPayload, clientId: string): boolean
 
 /**
  * The session (and its grant, while it stands) that this client's earlier exchanges for the
- * person recorded: the latest such session, if any is left.
+ * person recorded: the latest such session, if any is left. Two first launches at the same
+ * moment (two phones, or two instances) can each have found none and recorded one: the
+ * others go here, so the person's page lists one (their tokens stay valid: they outlive
+ * their session, `expiresWithSession: false`).
  */
 async function earlierExchange(ctx: KoaContextWithOIDC, client: Client, accountId: string, storage: ProtocolStorage) {
   const { provider } = ctx.oidc;
-  const latest = (await storage.adapter('Session').findByAccount(accountId))
+  const sessions = storage.adapter('Session');
+  const [latest, ...others] = (await sessions.findByAccount(accountId))
     .filter((record) => exchangedFor(record.payload, client.clientId))
-    .sort((a, b) => Number(b.payload.loginTs ?? 0) - Number(a.payload.loginTs ?? 0))[0];
+    .sort((a, b) => Number(b.payload.loginTs ?? 0) - Number(a.payload.loginTs ?? 0));
   if (!latest) return undefined;
+  await Promise.all(others.map((record) => sessions.destroy(record.id)));
   // The record as read (stores keep no expired one), as Session.find would make it, without reading it again.
   const session = new (sessionModel(provider))(latest.payload);
   const grant = await provider.Grant.find(session.grantIdFor(client.clientId) ?? '');

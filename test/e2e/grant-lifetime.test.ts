@@ -5,7 +5,8 @@
 // token lives its full two weeks. First-party apps (no consent page of their own; the
 // consent page here is `prompt=consent`'s, which `offline_access` needs) and third-party
 // ones take different paths to their grant; both are checked. So is a mini program's token
-// exchange, whose launches share one grant for the person.
+// exchange, whose launches share one grant and one session for the person: two first launches
+// at once can each record a session, and the next launch leaves one.
 
 import test from 'ava';
 import { Redis } from 'ioredis';
@@ -15,7 +16,7 @@ import * as oidc from 'openid-client';
 import { REFRESH_TOKEN_S } from '../../src/oidc/grants.ts';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { allowConsent, callbackOf, cookieJar, deliverCallbackToPage, follow } from '../helpers/fetch-login.ts';
-import { exchange, miniProgramClient, TOKEN_EXCHANGE, wxLogin } from '../helpers/mini-program.ts';
+import { exchange, heldFor, miniProgramClient, OPS_CLIENT, TOKEN_EXCHANGE, wxLogin } from '../helpers/mini-program.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { issueCode, simApp, startTestSimulator } from '../helpers/simulator.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -127,7 +128,8 @@ test('a grant near its end outlives every token issued under it, and the next lo
   }
 });
 
-test('a mini program\'s next launch renews the grant its launches share, near its end, for a full refresh token', async (t) => {
+/** A broker on a real Redis with one first-party mini program (and the operator's export client), for `run`. */
+async function withRedisMini(run: (parts: { store: Redis; config: oidc.Configuration; launch: () => Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers>; issuer: string }) => Promise<void>) {
   const mini = simApp('miniprogram');
   const [redis, simulator] = await Promise.all([startRedis(), startTestSimulator([mini])]);
   const store = new Redis(redis.url);
@@ -142,16 +144,25 @@ test('a mini program\'s next launch renews the grant its launches share, near it
     scope: 'openid offline_access', first_party: true,
   };
   const broker = await startBroker({
-    CLIENTS_FILE: writeClientsFile([client]), REDIS_URL: redis.url, WECHAT_APPS_FILE: appsFile, MINI_SECRET: mini.secret,
+    CLIENTS_FILE: writeClientsFile([client, OPS_CLIENT]), REDIS_URL: redis.url, WECHAT_APPS_FILE: appsFile, MINI_SECRET: mini.secret,
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
   }).catch(async (error: unknown) => {
     await stopAll();
     throw error;
   });
   try {
-    const { grantOf, nearItsEnd } = grantRecords(store);
     const config = await miniProgramClient(broker.issuer, 'mini');
     const launch = async () => exchange(config, await wxLogin(simulator.url, mini.appid, 'alice'), 'openid offline_access');
+    await run({ store, config, launch, issuer: broker.issuer });
+  } finally {
+    await broker.stop();
+    await stopAll();
+  }
+}
+
+test('a mini program\'s next launch renews the grant its launches share, near its end, for a full refresh token', async (t) => {
+  await withRedisMini(async ({ store, config, launch }) => {
+    const { grantOf, nearItsEnd } = grantRecords(store);
     await launch();
     const ends = await nearItsEnd('mini');
     const next = await launch();
@@ -161,8 +172,28 @@ test('a mini program\'s next launch renews the grant its launches share, near it
     t.is(Number(introspected.exp) - Number(introspected.iat), REFRESH_TOKEN_S, 'its refresh token lives its full term');
     t.true(Number(introspected.exp) <= renewed, 'within its grant');
     t.is(next.expires_in, 60 * 60, 'and its access token its hour');
-  } finally {
-    await broker.stop();
-    await stopAll();
-  }
+  });
+});
+
+test('two first launches at the same moment may each record a session: the next launch leaves the person one, and every launch\'s tokens work', async (t) => {
+  await withRedisMini(async ({ store, config, launch, issuer }) => {
+    const first = await launch();
+    const sub = first.claims()!.sub;
+    // What a second phone's first launch at that very moment records (it too found no session
+    // to share): a session of its own for the person and the mini program, a moment older.
+    const [key, ...more] = (await store.keys('*Session:*')).filter((name) => !/Session:(account|uid):/.test(name));
+    t.is(more.length, 0, 'the first launch recorded one session');
+    const payload = JSON.parse((await store.hget(key!, 'payload'))!) as { jti: string; uid: string; loginTs: number };
+    const twin = { ...payload, jti: 'second-phone-session', uid: 'second-phone-uid', loginTs: payload.loginTs - 1 };
+    await store.hset(key!.replace(payload.jti, twin.jti), 'payload', JSON.stringify(twin));
+    await store.expire(key!.replace(payload.jti, twin.jti), 3600);
+    await store.sadd((await store.keys('*Session:account:*'))[0]!, twin.jti);
+    t.is((await heldFor(issuer, sub)).sessions.length, 2, 'the person has two sessions of the mini program');
+
+    const next = await launch();
+    const held = (await heldFor(issuer, sub)).sessions;
+    t.is(held.length, 1, 'the next launch left one');
+    t.is(Date.parse(held[0]!.logged_in_at) / 1000, Number(next.claims()!.auth_time), 'the one the next launch logged in');
+    for (const tokens of [first, next]) t.is((await oidc.fetchUserInfo(config, tokens.access_token, sub)).sub, sub, 'each launch\'s access token works');
+  });
 });

@@ -10,7 +10,7 @@ import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { launchChromium } from '../helpers/browser.ts';
-import { exchange, JS_CODE, miniProgramClient, rawExchange, TOKEN_EXCHANGE, wxLogin } from '../helpers/mini-program.ts';
+import { exchange, heldFor, JS_CODE, miniProgramClient, OPS_CLIENT, rawExchange, TOKEN_EXCHANGE, wxLogin } from '../helpers/mini-program.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { addCallbackHost, injectFaults, simApp, startTestSimulator } from '../helpers/simulator.ts';
@@ -19,7 +19,6 @@ import { newPerson } from '../helpers/browser.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 import { tempDir } from '../helpers/temp.ts';
 
-const OPS_SECRET = 'ops-secret-0123456789abcdef0123456789';
 const mini = simApp('miniprogram');
 const lateMini = simApp('miniprogram', false);
 const web = simApp('open');
@@ -46,9 +45,8 @@ test.before(async () => {
     client_id: 'partner-mini', client_name: 'Partner Mini', token_endpoint_auth_method: 'none', grant_types: [TOKEN_EXCHANGE, 'refresh_token', 'authorization_code'],
     response_types: ['code'], redirect_uris: [rpServer.callback], wechat_apps: ['mini', 'web'], scope: 'openid profile wechat offline_access',
   };
-  const ops = { client_id: 'ops', client_secret: OPS_SECRET, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'accounts:read' };
   broker = await startBroker({
-    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), exchangeClient('mini', ['mini']), exchangeClient('late-mini', ['late-mini']), exchangeClient('no-mini', ['web']), thirdParty, ops]),
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), exchangeClient('mini', ['mini']), exchangeClient('late-mini', ['late-mini']), exchangeClient('no-mini', ['web']), thirdParty, OPS_CLIENT]),
     WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, MINI_SECRET: mini.secret, LATE_MINI_SECRET: lateMini.secret,
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
   });
@@ -107,20 +105,12 @@ test.serial('a mini program that is not first-party gets only what the person gr
   t.is((await exchange(client, await wxLogin(simulator.url, mini.appid, 'chen'), asked)).scope, 'openid');
 });
 
-/** What the operator's export (`GET /admin/accounts/:sub/export`) lists for the person: their sessions and grants. */
-async function heldFor(sub: string) {
-  const ops = await oidc.discovery(new URL(broker.issuer), 'ops', OPS_SECRET, undefined, { execute: [oidc.allowInsecureRequests] });
-  const token = (await oidc.clientCredentialsGrant(ops, { scope: 'accounts:read' })).access_token;
-  const response = await fetch(`${broker.issuer}/admin/accounts/${sub}/export`, { headers: { authorization: `Bearer ${token}` } });
-  return await response.json() as { sessions: Array<{ clients: string[]; logged_in_at: string }>; grants: Array<{ client: string; scope: string }> };
-}
-
 test.serial('a mini program exchanging at every launch keeps one session and one grant for the person, each launch\'s tokens working', async (t) => {
   const client = await miniProgramClient(broker.issuer, 'mini');
   const launch = async (scope: string) => exchange(client, await wxLogin(simulator.url, mini.appid, 'person-27'), scope);
   const launches = [await launch('openid offline_access'), await launch('openid offline_access'), await launch('openid profile offline_access')];
   const sub = launches[0]!.claims()!.sub;
-  const held = await heldFor(sub);
+  const held = await heldFor(broker.issuer, sub);
   t.is(held.sessions.length, 1, 'one session for three launches');
   t.is(Date.parse(held.sessions[0]!.logged_in_at) / 1000, Number(launches[2]!.claims()!.auth_time), 'the session says when the latest launch logged in');
   t.deepEqual(held.grants.map((grant) => [grant.client, grant.scope.split(' ').sort().join(' ')]), [['mini', 'offline_access openid profile']], 'one grant, with what each launch asked');
@@ -132,13 +122,13 @@ test.serial('a mini program exchanging at every launch keeps one session and one
   await t.throwsAsync(oidc.fetchUserInfo(client, rotated[1]!.access_token, sub));
   const next = await launch('openid offline_access');
   t.is((await oidc.refreshTokenGrant(client, next.refresh_token!)).claims()?.sub, sub);
-  const after = await heldFor(sub);
+  const after = await heldFor(broker.issuer, sub);
   t.is(after.sessions.length, 1, 'still one session');
   t.deepEqual(after.grants.map((grant) => grant.scope), ['openid offline_access'], 'a new grant, with what the new launch asked');
   // Another person's launches keep their own.
   const other = await exchange(client, await wxLogin(simulator.url, mini.appid, 'person-28'), 'openid');
-  t.is((await heldFor(other.claims()!.sub)).sessions.length, 1);
-  t.is((await heldFor(sub)).sessions.length, 1, 'and the first person keeps theirs');
+  t.is((await heldFor(broker.issuer, other.claims()!.sub)).sessions.length, 1);
+  t.is((await heldFor(broker.issuer, sub)).sessions.length, 1, 'and the first person keeps theirs');
 });
 
 test.serial('audience and resource may only name the broker: anything else is invalid_target (RFC 8693 2.2.2)', async (t) => {

@@ -27,6 +27,20 @@ export function exchange(client: oidc.Configuration, jsCode: string, scope?: str
   });
 }
 
+/** The operator's client for the admin API's account export (a client of CLIENTS_FILE). */
+export const OPS_CLIENT = {
+  client_id: 'ops', client_secret: 'ops-secret-0123456789abcdef0123456789', grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'accounts:read',
+};
+
+/** What the operator's export (`GET /admin/accounts/:sub/export`, as OPS_CLIENT) lists for the person: their sessions and grants. */
+export async function heldFor(issuer: string, sub: string) {
+  const ops = await oidc.discovery(new URL(issuer), OPS_CLIENT.client_id, OPS_CLIENT.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  const token = (await oidc.clientCredentialsGrant(ops, { scope: 'accounts:read' })).access_token;
+  const response = await fetch(`${issuer}/admin/accounts/${sub}/export`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`the export answered ${response.status}`);
+  return await response.json() as { sessions: Array<{ clients: string[]; logged_in_at: string }>; grants: Array<{ client: string; scope: string }> };
+}
+
 /** The same request by hand, for answers openid-client would turn into exceptions. */
 export async function rawExchange(issuer: string, body: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${issuer}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: TOKEN_EXCHANGE, ...body }) });
