@@ -87,6 +87,10 @@ export interface PageOptions {
   readonly refreshTo?: string;
 }
 
+// A picture that does not load (WeChat's avatar URL stops working once the person changes
+// their avatar; an app's logo_uri can go too) shows a plain grey shape, not the browser's
+// broken-image icon: an <img>'s ::after is drawn only when its image failed (Chromium, which
+// WeChat's browser is, and Firefox).
 const STYLE = `
 *{box-sizing:border-box}[hidden]{display:none!important}body{margin:0;font:16px/1.6 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei","Segoe UI",Roboto,sans-serif;background:#f2f2f2;color:#191919}
 main{max-width:420px;margin:0 auto;padding:32px 20px}section{background:#fff;border-radius:12px;padding:28px 24px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
@@ -95,7 +99,7 @@ header{display:flex;align-items:center;justify-content:center;gap:10px;margin:0 
 footer{margin:20px 0 0;text-align:center;font-size:.8em;color:#595959}footer a{color:#595959;margin:0 6px}footer p{margin:4px 0}
 a{color:#0b57a4}:focus-visible{outline:3px solid #0b57a4;outline-offset:2px}
 .button{display:block;width:100%;margin:12px 0 0;padding:11px;border:0;border-radius:8px;font-size:1em;text-align:center;text-decoration:none;cursor:pointer;background:#f2f2f2;color:#191919}
-.primary{background:var(--brand);color:var(--brand-text)}.danger{background:#b3261e;color:#fff}.match{text-align:center;font-size:1.1em}.match strong{font-size:1.6em;letter-spacing:.3em;display:block}.person{display:flex;align-items:center;gap:10px;background:#f7f7f7;border-radius:8px;padding:8px 12px;margin:0 0 12px}.person img{border-radius:50%}.person p{margin:0}.app{display:flex;align-items:center;justify-content:center;gap:12px;margin:0 0 12px}.app img{border-radius:8px}.app p{margin:0}ul{padding-left:1.2em}#qr{display:flex;justify-content:center;min-height:300px}.follow-qr{display:flex;justify-content:center;margin:0 0 12px}.follow-qr svg{width:220px;height:220px}
+.primary{background:var(--brand);color:var(--brand-text)}.danger{background:#b3261e;color:#fff}.match{text-align:center;font-size:1.1em}.match strong{font-size:1.6em;letter-spacing:.3em;display:block}.person{display:flex;align-items:center;gap:10px;background:#f7f7f7;border-radius:8px;padding:8px 12px;margin:0 0 12px}.person img{border-radius:50%}.person img,.app img,.avatar{position:relative;flex:none}.person img::after,.app img::after,.avatar::after{content:"";position:absolute;inset:0;background:#d9d9d9;border-radius:inherit}.person p{margin:0}.app{display:flex;align-items:center;justify-content:center;gap:12px;margin:0 0 12px}.app img{border-radius:8px}.app p{margin:0}ul{padding-left:1.2em}#qr{display:flex;justify-content:center;min-height:300px}.follow-qr{display:flex;justify-content:center;margin:0 0 12px}.follow-qr svg{width:220px;height:220px}
 .link{word-break:break-all;background:#f7f7f7;border-radius:6px;padding:8px;font-family:ui-monospace,monospace;font-size:.85em}
 pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:12px;border-radius:6px;font-size:.8em}
 `;

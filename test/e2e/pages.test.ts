@@ -1,8 +1,8 @@
 // What a person sees: the open-in-WeChat page, the demo, the misconfiguration page,
-// languages, the Content-Security-Policy, and the not-found page.
+// languages, the Content-Security-Policy, the not-found page, and an avatar that no longer loads.
 
 import test from 'ava';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   startBroker, startBrokerWithSimulator, testClients, writeClientsFile, type BrokerWithSimulator, type RunningBroker,
 } from '../helpers/broker.ts';
@@ -10,6 +10,7 @@ import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { deliverTwice, setPhoneUser, simApp } from '../helpers/simulator.ts';
+import { tour } from '../helpers/tour.ts';
 import { scanQr } from '../helpers/wechat.ts';
 
 const WRONG_SECRET = 'ffffffffffffffffffffffffffffffff';
@@ -174,4 +175,55 @@ test.serial('an interaction URL opened in another browser: a plain page, no stac
   const body = await stranger.text();
   t.regex(body, /The login timed out/);
   t.notRegex(body, /at .*\.(ts|js):\d+/);
+});
+
+/** The colours of an element's pixels as the person sees them (its screenshot, decoded in a blank page of the same browser). */
+async function pixelsOf(page: Page, selector: string): Promise<Array<[number, number, number]>> {
+  const png = (await page.locator(selector).first().screenshot()).toString('base64');
+  const blank = await page.context().newPage();
+  try {
+    return await blank.evaluate(async (data) => {
+      const image = await createImageBitmap(await (await fetch(`data:image/png;base64,${data}`)).blob());
+      const canvas = new OffscreenCanvas(image.width, image.height);
+      const drawing = canvas.getContext('2d')!;
+      drawing.drawImage(image, 0, 0);
+      const { data: rgba } = drawing.getImageData(0, 0, image.width, image.height);
+      const pixels: Array<[number, number, number]> = [];
+      for (let i = 0; i < rgba.length; i += 4) pixels.push([rgba[i]!, rgba[i + 1]!, rgba[i + 2]!]);
+      return pixels;
+    }, png);
+  } finally {
+    await blank.close();
+  }
+}
+
+test.serial('a WeChat avatar that no longer loads (the person changed it) shows a plain grey circle, not a broken-image icon; one that loads shows', async (t) => {
+  // WeChat's avatar server (thirdwx.qlogo.cn: unreachable here) is played by the browser's routes.
+  const consent = tour(() => ({ broker, rpServer })).consent!;
+  for (const avatar of ['stale', 'red'] as const) {
+    const { page, context } = await newPerson(browser, 'desktop', 'en');
+    await context.route('https://thirdwx.qlogo.cn/**', (route) => (avatar === 'stale'
+      ? route.fulfill({ status: 404, body: '' })
+      : route.fulfill({ contentType: 'image/svg+xml', body: '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40" fill="#c00"/></svg>' })));
+    try {
+      await consent.open(page);
+      await page.locator('.person img').evaluate((image: HTMLImageElement) => image.decode().catch(() => undefined));
+      const pixels = await pixelsOf(page, '.person img');
+      // The inner square of the circle (its edge is antialiased).
+      const side = Math.round(Math.sqrt(pixels.length));
+      const inner = pixels.filter((_, i) => Math.abs((i % side) - side / 2) < side / 3 && Math.abs(Math.floor(i / side) - side / 2) < side / 3);
+      const colours = new Set(inner.map((pixel) => pixel.join()));
+      if (avatar === 'red') {
+        t.true(inner.every(([r, g, b]) => r > 150 && g < 60 && b < 60), 'the avatar that loads is what shows');
+        continue;
+      }
+      const panel = (await pixelsOf(page, '.person'))[3 * Math.round((await page.locator('.person').boundingBox())!.width) + 100]!;
+      t.is(colours.size, 1, `one colour: no icon, no alt text's box (${[...colours].slice(0, 4).join(' / ')}…)`);
+      const [[r, g, b]] = inner as [[number, number, number]];
+      t.true(r === g && g === b && r < panel[0] - 20, `a grey circle, darker than the panel behind it (${r} against ${panel[0]})`);
+    } finally {
+      await context.unrouteAll({ behavior: 'ignoreErrors' });
+      await context.close();
+    }
+  }
 });
