@@ -78,7 +78,7 @@ test.serial('the app the person logs into, in their language, on the QR page; "b
   t.is(await page.locator('.app .muted').innerText(), 'shop.example');
   t.is(await page.locator('.agreement').innerText(), '登录即表示你同意《示例商城用户协议》和《示例商城隐私政策》');
   t.is(await page.getByRole('link', { name: '示例商城隐私政策' }).getAttribute('href'), 'https://shop.example/privacy');
-  await page.getByRole('button', { name: '返回 示例商城' }).click();
+  await page.getByRole('button', { name: '返回“示例商城”' }).click();
   const landed = await rp.landed(page);
   t.is(landed.searchParams.get('error'), 'access_denied');
   t.is(landed.searchParams.get('state'), check.state);

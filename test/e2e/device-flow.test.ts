@@ -63,7 +63,7 @@ test.serial('"I did not start this": another company\'s kiosk asks consent and t
   try {
     const asked = await text(page);
     t.regex(asked, /「门店自助机」请求在设备「未命名设备」上登录你的账号/);
-    t.regex(asked, /门店自助机 请求获取你的以下信息：\s+你的账号标识/, 'what the kiosk gets, on the same page');
+    t.regex(asked, /“门店自助机”请求获取你的以下信息：\s+你的账号标识/, 'what the kiosk gets, on the same page');
     await page.getByRole('button', { name: '不是我发起的' }).click();
     await page.getByText('已取消，设备没有登录。').waitFor();
     const refused = await t.throwsAsync(polled);
