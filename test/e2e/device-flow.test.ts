@@ -40,7 +40,7 @@ test.serial('scanned with WeChat: WeChat\'s authorization, then the page names t
     await page.getByRole('heading', { name: '确认登录设备' }).waitFor();
     const asked = await text(page);
     t.true(asked.includes('当前微信账号：'), 'logged in with WeChat (silently: WeChat gives no name) before the person confirms');
-    t.regex(asked, /「客厅电视」请求在设备「Living room TV」上登录你的账号/);
+    t.regex(asked, /“客厅电视”请求在设备“Living room TV”上登录你的账号/);
     t.like(await pollOnce(client.serverMetadata().token_endpoint!, 'tv', device.device_code), { body: { error: 'authorization_pending' } }, 'nothing for the device before the person confirms');
     t.true(asked.includes(device.user_code), 'the code, to compare with the one on the screen');
     await page.getByRole('button', { name: '确认，登录这台设备' }).click();
@@ -62,7 +62,7 @@ test.serial('"I did not start this": another company\'s kiosk asks consent and t
   const { context, page } = await scanDeviceQr('bob', device.verification_uri_complete!);
   try {
     const asked = await text(page);
-    t.regex(asked, /「门店自助机」请求在设备「未命名设备」上登录你的账号/);
+    t.regex(asked, /“门店自助机”请求在设备“未命名设备”上登录你的账号/);
     t.regex(asked, /“门店自助机”请求获取你的以下信息：\s+你的账号标识/, 'what the kiosk gets, on the same page');
     await page.getByRole('button', { name: '不是我发起的' }).click();
     await page.getByText('已取消，设备没有登录。').waitFor();
@@ -192,7 +192,7 @@ test.serial('logged in here already, with consent given: a second device still w
     const second = await startDevice(client, 'openid', 'Kitchen TV');
     await page.goto(second.verification_uri_complete!);
     await page.getByRole('heading', { name: '确认登录设备' }).waitFor();
-    t.regex(await text(page), /「Kitchen TV」/);
+    t.regex(await text(page), /“Kitchen TV”/);
     t.like(await pollOnce(client.serverMetadata().token_endpoint!, 'tv', second.device_code), { body: { error: 'authorization_pending' } });
     await page.getByRole('button', { name: '确认，登录这台设备' }).click();
     await page.getByRole('heading', { name: '设备已登录' }).waitFor();

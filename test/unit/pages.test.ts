@@ -9,7 +9,7 @@ import { loggedOutPage } from '../../src/pages/logout-pages.ts';
 import { platformAuthorizedPage } from '../../src/pages/platform-pages.ts';
 import { USER_AGENTS } from '../helpers/user-agents.ts';
 import { esc, html } from '../../src/pages/html.ts';
-import { negotiateLang } from '../../src/pages/i18n.ts';
+import { catalogue, negotiateLang } from '../../src/pages/i18n.ts';
 import { qrConnectUrl, webAuthorizeUrl } from '../../src/wechat/authorize.ts';
 import { httpsAvatar } from '../../src/wechat/avatar.ts';
 import type { AppId } from '../../src/wechat/types.ts';
@@ -41,6 +41,14 @@ test('languages: zh-CN unless English is preferred', (t) => {
   t.is(negotiateLang('fr-FR,en;q=0.5,zh;q=0.4'), 'en');
   t.is(negotiateLang('de-DE'), 'zh-CN');
   t.is(negotiateLang('zh;q=0,en'), 'en');
+});
+
+test('Chinese text quotes a name as its readers do (“” in zh-CN, 「」 in zh-TW), never sets it off by spaces as English does', (t) => {
+  const offenders = (['zh-CN', 'zh-TW'] as const).flatMap((lang) => Object.entries(catalogue(lang)).flatMap(([key, text]) => [
+    ...(lang === 'zh-CN' && /[「」]/.test(text) ? [`${lang} ${key}: 「」`] : []),
+    ...(/ \{(app|client|device|name)\}|\{(app|client|device|name)\} /.test(text) ? [`${lang} ${key}: a name between spaces`] : []),
+  ]));
+  t.deepEqual(offenders, []);
 });
 
 test('every interpolated value is escaped', (t) => {
