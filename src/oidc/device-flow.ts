@@ -58,12 +58,31 @@ function formOf(ctx: KoaContextWithOIDC) {
   return { action: ctx.oidc.urlFor('code_verification'), xsrf: String((ctx.oidc.session?.state as { secret?: unknown } | undefined)?.secret ?? '') };
 }
 
+/**
+ * Whether the form oidc-provider's error handler puts on the code page can work. The
+ * handler writes a new xsrf token into the browser's session; a session that was never
+ * stored (a browser with no session cookie, or one whose session has ended) cannot keep
+ * it, and oidc-provider, trying to store it afterwards, fails (its `persist` needs a stored
+ * session). Such a page gets the way back to a fresh form instead, and the session is left
+ * as it was.
+ */
+function keepsForm(ctx: KoaContextWithOIDC): boolean {
+  const session = ctx.oidc.session;
+  if (!session || typeof session.exp === 'number') return true;
+  (session as unknown as { touched: boolean }).touched = false;
+  return false;
+}
+
 function problemOf(error: unknown): DeviceCodeProblem | undefined {
   switch ((error as Error | undefined)?.name) {
     case undefined: return undefined;
     case 'ExpiredError': return 'expired';
     case 'AlreadyUsedError': return 'used';
     case 'AbortedError': return 'aborted';
+    // The form's xsrf token is not this browser's session's (another tab, an expired
+    // session, no cookie), or a resume link is not this browser's: the code was not looked at.
+    case 'InvalidRequest':
+    case 'SessionNotFound': return 'stale';
     default: return 'wrong';
   }
 }
@@ -97,7 +116,7 @@ export function deviceFlowFeature(counters: Counters, log: Logger): DeviceFlow {
       const problem = problemOf(error);
       // A code that does not exist is a guess, or a typo: counted against the IP (deviceGuard).
       if (problem === 'wrong') (ctx.state as { deviceWrongCode?: boolean }).deviceWrongCode = true;
-      deviceCodePage(ctx, formOf(ctx), problem);
+      deviceCodePage(ctx, error && !keepsForm(ctx) ? undefined : formOf(ctx), problem);
     },
     // oidc-provider asks here before the login; the broker asks after it (the device
     // prompt), so this page only carries the code on to the login, by itself.

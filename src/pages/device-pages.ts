@@ -12,7 +12,7 @@ import { t, type Lang } from './i18n.ts';
 import { appImages, appIntro, closeInWeChat, type AppOnPage } from './app-on-page.ts';
 
 /** Why the code page is shown again. */
-export type DeviceCodeProblem = 'wrong' | 'expired' | 'used' | 'aborted' | 'too_many';
+export type DeviceCodeProblem = 'wrong' | 'stale' | 'expired' | 'used' | 'aborted' | 'too_many';
 
 export interface DeviceForm {
   /** oidc-provider's /device. */
@@ -33,7 +33,7 @@ export interface DeviceOnPage {
 
 const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
 
-/** Enter the code the device shows (8 letters, grouped as it shows them); without `form`, only a way back to it (too many tries). */
+/** Enter the code the device shows (8 letters, grouped as it shows them); without `form`, only a way back to it (too many tries, a form this browser cannot send). */
 export function deviceCodePage(ctx: Context, form: DeviceForm | undefined, problem?: DeviceCodeProblem): void {
   const lang = langOf(ctx);
   renderPage(ctx, {

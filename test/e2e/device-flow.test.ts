@@ -223,6 +223,43 @@ test.serial('one code shown too often: a browser that never goes on to the login
   }
 });
 
+test.serial('two tabs: the code sent from the older page (its form token replaced by the newer one\'s) says the page is out of date, not that the code is wrong; the fresh form it shows goes on to the login', async (t) => {
+  const device = await startDevice(await deviceClient(e2e.broker.issuer), 'openid');
+  const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
+  try {
+    await page.goto(`${e2e.broker.issuer}/device`);
+    const newer = await context.newPage();
+    await newer.goto(`${e2e.broker.issuer}/device`);
+    await page.getByLabel('Code on the device').fill(device.user_code);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('alert').filter({ hasText: 'This page has expired, or was opened in another browser.' }).waitFor();
+    t.notRegex(await text(page), /not right/);
+    await page.getByLabel('Code on the device').fill(device.user_code);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(/\/interaction\//);
+  } finally {
+    await context.close();
+  }
+});
+
+test.serial('a browser without this broker\'s session (cookies gone, or a link opened elsewhere): the code form it sends and a device login\'s resume link answer with the way back to the code page, not a server error', async (t) => {
+  const since = e2e.broker.logs().length;
+  const posted = await fetch(`${e2e.broker.issuer}/device`, {
+    method: 'POST', headers: { origin: e2e.broker.issuer, 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'en' },
+    body: new URLSearchParams({ xsrf: 'from-a-page-this-browser-no-longer-has', user_code: 'BBBB-BBBB' }),
+  });
+  const resumed = await fetch(`${e2e.broker.issuer}/device/no-such-login`, { headers: { 'accept-language': 'en' } });
+  for (const answer of [posted, resumed]) {
+    t.is(answer.status, 200);
+    const page = await answer.text();
+    t.regex(page, /This page has expired, or was opened in another browser\. Enter the code the device shows again\./);
+    t.regex(page, /<a class="button" href="\/device">Continue<\/a>/);
+    t.notRegex(page, /<form/, 'no form whose token this browser could not send back');
+  }
+  t.true(await e2e.broker.logged((line) => (line.req as { path?: string } | undefined)?.path === '/device/no-such-login', undefined, since));
+  t.false(e2e.broker.logs().slice(since).some((line) => line.level === 50), 'nothing logged as a failure');
+});
+
 // Last: it leaves this machine's IP refused at /device for a quarter hour.
 test.serial('guessing: after ten wrong codes from one IP (this file\'s wrong codes count too), /device refuses it for a while (429)', async (t) => {
   const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
