@@ -3,7 +3,7 @@
 // middleware in order and its routes) from the clients and keys, which SIGHUP re-reads.
 // main.ts listens and handles signals.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { METHODS, type IncomingMessage, type ServerResponse } from 'node:http';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
@@ -168,8 +168,14 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
  */
 const PROVIDER_PATHS = /^\/(auth|token|me|jwks|request|reg|device|session\/end|challenge|backchannel|\.well-known)(\/|$)/i;
 
-/** The broker's routers as one step, which oidc-provider's own endpoints pass by. */
+/**
+ * The broker's routers as one step, which oidc-provider's own endpoints pass by. Every
+ * method Node's parser takes counts as known to them, so that one no route takes (TRACE,
+ * PROPFIND) is 405 with `Allow` where the path is the broker's and 404 where it is not
+ * (RFC 9110 15.5.6), never the router's 501: a request gets no 5xx for its method.
+ */
 function brokerRoutes(all: readonly Router[]): Middleware {
+  for (const router of all) router.methods = [...METHODS];
   const routes = compose(all.flatMap((router) => [router.routes(), router.allowedMethods()]) as Middleware[]);
   return (ctx, next) => (PROVIDER_PATHS.test(ctx.path) ? next() : routes(ctx, next));
 }

@@ -1,20 +1,34 @@
-// The last line of defence: whatever escapes a route becomes a plain page (or JSON for
-// API callers) without a stack trace, and a log line for the operator.
+// The last line of defence: whatever escapes a route becomes a plain page without a stack
+// trace, and a log line for the operator; so do the routers' bare 404 and 405. A caller that
+// asks for JSON over HTML (an operator's tool on the admin API) gets the error as JSON.
 
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from '../log.ts';
-import { errorPage } from '../pages/error-pages.ts';
+import { errorPage, type ErrorData, type ErrorPageKind } from '../pages/error-pages.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
+
+/** The OAuth error codes (RFC 6749 4.1.2.1) for the kinds that have one. */
+const OAUTH_ERROR: Partial<Record<ErrorPageKind, string>> = { storage: 'temporarily_unavailable', internal: 'server_error' };
+
+/** The error, as a page or (RFC 9110 12.5.1: what the request accepts) as JSON. */
+function answer(ctx: Context, data: ErrorData): void {
+  if (ctx.accepts('html', 'json') !== 'json') return errorPage(ctx, data);
+  ctx.status = data.status;
+  ctx.set('cache-control', 'no-store');
+  ctx.body = { error: data.oauthError ?? OAUTH_ERROR[data.kind] ?? data.kind, ...(data.detail ? { error_description: data.detail } : {}) };
+}
 
 export function errorPages(log: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) errorPage(ctx, { kind: 'not_found', status: 404 });
+      if (ctx.status === 404 && ctx.body === undefined) answer(ctx, { kind: 'not_found', status: 404 });
+      // The routers' 405 keeps its Allow header; the answer replaces Koa's bare "Method Not Allowed".
+      if (ctx.status === 405 && ctx.body === undefined) answer(ctx, { kind: 'method_not_allowed', status: 405 });
     } catch (error) {
       if (error instanceof StorageUnavailableError) {
         log.warn({ store: error.store, path: ctx.path }, 'storage unavailable');
-        if (!ctx.headerSent) errorPage(ctx, { kind: 'storage', status: 503 });
+        if (!ctx.headerSent) answer(ctx, { kind: 'storage', status: 503 });
         return;
       }
       const { status, expose } = error as { status?: number; expose?: boolean };
@@ -22,7 +36,7 @@ export function errorPages(log: Logger): Middleware {
       if (!clientError) log.error({ err: error, path: ctx.path }, 'request failed');
       else if (status === 413) log.warn({ path: ctx.path, ip: ctx.ip }, 'request body too large: refused');
       if (ctx.headerSent) return;
-      errorPage(ctx, clientError ? { kind: 'request', status, oauthError: 'invalid_request', detail: (error as Error).message } : { kind: 'internal', status: 500 });
+      answer(ctx, clientError ? { kind: 'request', status, oauthError: 'invalid_request', detail: (error as Error).message } : { kind: 'internal', status: 500 });
     }
   };
 }

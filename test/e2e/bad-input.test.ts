@@ -5,7 +5,7 @@
 
 import test from 'ava';
 import fc from 'fast-check';
-import { request as httpRequest } from 'node:http';
+import { METHODS, request as httpRequest } from 'node:http';
 import { testClients } from '../helpers/broker.ts';
 import { useE2e } from '../helpers/e2e.ts';
 
@@ -16,6 +16,7 @@ interface Answer {
   readonly status: number;
   readonly body: string;
   readonly type: string;
+  readonly allow: string | undefined;
 }
 
 /** One request exactly as given: raw path (already %-encoded), any headers, a body. */
@@ -26,7 +27,7 @@ function send(method: string, path: string, headers: Record<string, string>, bod
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve({
-        status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('latin1'), type: String(response.headers['content-type'] ?? ''),
+        status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('latin1'), type: String(response.headers['content-type'] ?? ''), allow: response.headers.allow,
       }));
     });
     request.on('timeout', () => request.destroy(new Error(`${method} ${path.slice(0, 80)}: no answer`)));
@@ -71,6 +72,7 @@ const ROUTES: ReadonlyArray<readonly [string, string]> = [
   ['GET', '/admin/accounts'], ['GET', '/admin/accounts/%00'], ['DELETE', '/admin/accounts/x'], ['DELETE', '/admin/accounts/x/identities/%FF'],
   ['POST', '/h/abcdefghjk/confirm'], ['POST', '/h/abcdefghjk/decline'], ['POST', '/interaction/abc/handoff/finish'],
   ['POST', '/wechat/mp/mp/events'], ['POST', '/wechat/platform/platform/auth-events'], ['POST', '/wechat/platform/platform/events/wx0'],
+  ['GET', '/device'], ['POST', '/device'], ['GET', '/device/abc'], ['POST', '/device/auth'],
 ];
 
 /** Header values Node lets us send: printable bytes, no CR or LF. */
@@ -114,6 +116,29 @@ test.serial('hostile headers: Host, X-Forwarded-*, Authorization, Accept-Languag
     },
   ), { numRuns: 300, seed: 20261126 });
   t.pass();
+});
+
+test.serial('any method Node sends (TRACE, PROPFIND, PURGE…) on every route: never a 5xx; where the path is the broker\'s, 405 with Allow and a page in the person\'s language (JSON for a caller that asks for it), else 404', async (t) => {
+  const methods = METHODS.filter((method) => method !== 'CONNECT'); // CONNECT asks for a tunnel, not a resource
+  await fc.assert(fc.asyncProperty(fc.constantFrom(...ROUTES), fc.constantFrom(...methods), async ([, path], method) => (
+    check(t, `${method} ${path}`, await send(method, path, {}))
+  )), { numRuns: 200, seed: 20261206 });
+  for (const method of ['TRACE', 'PROPFIND', 'PUT']) {
+    const refused = await send(method, '/account', { 'accept-language': 'en' });
+    t.is(refused.status, 405, method);
+    t.is(refused.allow, 'HEAD, GET', method);
+    t.regex(refused.body, /<p>This page cannot be opened this way\.<\/p>/, method);
+    const missing = await send(method, '/no/such/page', { 'accept-language': 'en' });
+    t.is(missing.status, 404, method);
+    t.regex(missing.body, /<h1>Page not found<\/h1>/, method);
+  }
+  const api = { authorization: 'Bearer none', accept: 'application/json' };
+  const wrongMethod = await send('TRACE', '/admin/accounts/x', api);
+  t.like(wrongMethod, { status: 405, allow: 'HEAD, GET, DELETE', type: 'application/json; charset=utf-8' });
+  t.deepEqual(JSON.parse(wrongMethod.body), { error: 'method_not_allowed' });
+  const unknown = await send('GET', '/admin/nothing', api);
+  t.is(unknown.status, 404);
+  t.deepEqual(JSON.parse(unknown.body), { error: 'not_found' });
 });
 
 test.serial('a body over 64 KiB, declared or chunked: 413 on every route that reads one, one log line each, never a 5xx', async (t) => {
