@@ -1,10 +1,10 @@
 // Process entry: configuration → broker → listen → banner; SIGTERM/SIGINT stop it cleanly.
 
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { createBroker, type Broker } from './app.ts';
 import { loadConfig } from './config/config.ts';
 import { ConfigError } from './config/errors.ts';
+import { listen, ListenError } from './http/listen.ts';
 import { serveMetrics } from './ops/metrics.ts';
 import { shutdown } from './ops/shutdown.ts';
 import { APP_KINDS } from './wechat/types.ts';
@@ -36,10 +36,18 @@ function banner(broker: Broker): string {
 }
 
 /**
- * The broker built from the environment; a configuration mistake found on the way (in
- * the variables, or in a file such as CLIENTS_FILE when the provider checks it) is one
- * line naming the variable, and exit code 1.
+ * A mistake the operator can fix, as one line naming the variable, and exit code 1: a
+ * configuration mistake (in the variables, or in a file such as CLIENTS_FILE when the
+ * provider checks it) or a port that cannot be had. Anything else is a bug: thrown.
  */
+function exitOn(error: unknown): never {
+  if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
+  else if (error instanceof ListenError) process.stderr.write(`Cannot start: ${error.message}\n`);
+  else throw error;
+  process.exit(1);
+}
+
+/** The broker built from the environment (in dev mode the simulator, listening already). */
 async function build(): Promise<Broker> {
   try {
     return await createBroker(await loadConfig(), {
@@ -49,24 +57,24 @@ async function build(): Promise<Broker> {
       },
     });
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`Configuration error: ${error.message}\n`);
-    process.exit(1);
+    exitOn(error);
   }
 }
 
-async function listen(broker: Broker): Promise<Server> {
+/** The public port, and METRICS_PORT when set; what cannot listen stops the broker. */
+async function serve(broker: Broker): Promise<{ server: Server; metricsServer: Server | undefined }> {
   const { config } = broker;
   const server = createServer(broker.handle);
-  server.listen(config.port, config.host);
   try {
-    await once(server, 'listening');
+    await listen(server, config.port, config.host, 'PORT');
+    const metricsServer = config.metrics.enabled && config.metrics.port !== undefined
+      ? await serveMetrics(broker.metrics, config.metrics.token, config.host, config.metrics.port) : undefined;
+    return { server, metricsServer };
   } catch (error) {
-    process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`);
+    server.close();
     await broker.close();
-    process.exit(1);
+    exitOn(error);
   }
-  return server;
 }
 
 /** SIGHUP re-reads CLIENTS_FILE and JWKS_FILE; SIGTERM and SIGINT stop cleanly, once. */
@@ -95,10 +103,8 @@ function handleSignals(broker: Broker, server: Server, metricsServer: Server | u
 
 async function main(): Promise<void> {
   const broker = await build();
-  const server = await listen(broker);
+  const { server, metricsServer } = await serve(broker);
   const { config } = broker;
-  const metricsServer = config.metrics.enabled && config.metrics.port !== undefined
-    ? await serveMetrics(broker.metrics, config.metrics.token, config.host, config.metrics.port) : undefined;
   process.stdout.write(`${banner(broker)}\n`);
   broker.log.info({ issuer: config.issuer, mode: config.mode, storage: { protocol: broker.stores.protocol.kind, accounts: broker.stores.accountsKind } }, 'broker started');
   handleSignals(broker, server, metricsServer);

@@ -187,7 +187,24 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     simulator: apps.length === 0 && wecomApps.length === 0 ? { port: settings.WECHAT_SIMULATOR_PORT ?? (port === 0 ? 0 : port + 1) } : undefined,
     brand: brand(settings),
   };
+  checkPorts(config, settings.WECHAT_SIMULATOR_PORT === undefined);
   return { ...config, warnings: warnings(settings, config) };
+}
+
+/** The broker's own servers each need a port of their own: the second to listen would find it taken. */
+function checkPorts(config: Omit<Config, 'warnings'>, simulatorPortDerived: boolean): void {
+  const taken = new Map<number, string>();
+  const ports: Array<[string, number | undefined]> = [
+    ['PORT', config.port],
+    [simulatorPortDerived ? 'the simulator (PORT + 1 while WECHAT_SIMULATOR_PORT is unset)' : 'WECHAT_SIMULATOR_PORT', config.simulator?.port],
+    ['METRICS_PORT', config.metrics.port],
+  ];
+  for (const [name, port] of ports) {
+    if (port === undefined || port === 0) continue; // 0: any free port
+    const holder = taken.get(port);
+    if (holder) throw new ConfigError(name.startsWith('the simulator') ? 'WECHAT_SIMULATOR_PORT' : name, `${port} is already used by ${holder}: give each server its own port`);
+    taken.set(port, name);
+  }
 }
 
 /** Where WeChat and WeCom are (the simulator in tests), and how the broker talks to them. */

@@ -11,8 +11,8 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import { timingSafeEqual } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { listen } from '../http/listen.ts';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 export type LoginOutcome =
@@ -102,7 +102,6 @@ export async function serveMetrics(metrics: BrokerMetrics, token: string | undef
   const router = metricsRoutes(metrics, token);
   app.use(router.routes());
   const server = createServer(app.callback());
-  server.listen(port, host);
-  await once(server, 'listening');
+  await listen(server, port, host, 'METRICS_PORT');
   return server;
 }

@@ -1,9 +1,9 @@
 // Starts the simulator on its own port (dev mode and tests only; production never calls
 // this). Tests drive it over HTTP through its controls (controls.ts), as the broker does.
 
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listen } from '../http/listen.ts';
 import { createSimulatorApp } from './app.ts';
 import { pushTicketsPeriodically } from './platform-pushes.ts';
 import type { SimCorp } from './wecom-corp.ts';
@@ -32,10 +32,9 @@ export async function startSimulator(options: {
   pushTicketsEveryMs?: number;
 }): Promise<RunningSimulator> {
   const world = new SimWorld(options.apps, options.callbackHosts, options.platforms, options.corps);
-  const stopPushing = options.pushTicketsEveryMs === undefined ? undefined : pushTicketsPeriodically(world, options.pushTicketsEveryMs);
   const server: Server = createServer(createSimulatorApp(world).callback());
-  server.listen(options.port, options.host);
-  await once(server, 'listening');
+  await listen(server, options.port, options.host, 'WECHAT_SIMULATOR_PORT');
+  const stopPushing = options.pushTicketsEveryMs === undefined ? undefined : pushTicketsPeriodically(world, options.pushTicketsEveryMs);
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   return {

@@ -35,6 +35,26 @@ test('a client that oidc-provider finds wrong in CLIENTS_FILE: one line naming t
   t.notRegex(run.stderr + run.stdout, /at .*:\d+:\d+|throw new/);
 });
 
+test('a port another process holds (the public one, METRICS_PORT, the simulator\'s): one line naming the variable, exit code 1, no stack trace', async (t) => {
+  const running = await startBroker({});
+  try {
+    const held = (url: string) => new URL(url).port;
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ PORT: held(running.origin), WECHAT_SIMULATOR_PORT: '0' }, 'PORT'],
+      [{ PORT: '0', WECHAT_SIMULATOR_PORT: held(running.simulator) }, 'WECHAT_SIMULATOR_PORT'],
+      [{ PORT: '0', WECHAT_SIMULATOR_PORT: '0', METRICS_PORT: held(running.origin) }, 'METRICS_PORT'],
+    ];
+    for (const [env, variable] of cases) {
+      const run = spawnSync(process.execPath, ['--experimental-strip-types', 'src/main.ts'], { cwd: ROOT, env: { ...CHILD_ENV, ...env }, encoding: 'utf8', timeout: 120_000 });
+      t.is(run.status, 1, variable);
+      t.regex(run.stderr.trim(), new RegExp(`^Cannot start: ${variable}: cannot listen on [^ ]+:\\d+: the port is in use \\(another broker, or another program\\): stop it or choose another port$`), variable);
+      t.notRegex(run.stderr + run.stdout, /at .*:\d+:\d+|throw new/, variable);
+    }
+  } finally {
+    await running.stop();
+  }
+});
+
 test('dev mode: a banner with URL, mode, storage, the estate, simulator, demo and warnings; health endpoints answer; SIGTERM exits 0', async (t) => {
   const broker = await startBroker({});
   try {

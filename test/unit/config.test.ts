@@ -158,6 +158,16 @@ test('metrics: open in dev mode; in production only behind METRICS_TOKEN or on M
   await failsWith(t, { METRICS_TOKEN: 'short' }, /^METRICS_TOKEN$/, /16 characters/);
 });
 
+test('each of the broker\'s servers needs a port of its own: METRICS_PORT or WECHAT_SIMULATOR_PORT on another\'s is named; 0 (any free port) never clashes', async (t) => {
+  await failsWith(t, { METRICS_PORT: '3000' }, /^METRICS_PORT$/, /3000 is already used by PORT/);
+  await failsWith(t, { PORT: '4000', WECHAT_SIMULATOR_PORT: '4000' }, /^WECHAT_SIMULATOR_PORT$/, /4000 is already used by PORT/);
+  await failsWith(t, { PORT: '4000', METRICS_PORT: '4001' }, /^METRICS_PORT$/, /4001 is already used by the simulator \(PORT \+ 1 while WECHAT_SIMULATOR_PORT is unset\)/);
+  t.is((await loadConfig({ PORT: '4000', METRICS_PORT: '4001', WECHAT_SIMULATOR_PORT: '4002' })).metrics.port, 4001);
+  t.is((await loadConfig({ PORT: '0', WECHAT_SIMULATOR_PORT: '0' })).simulator?.port, 0);
+  const withWeChat = { WECHAT_MP_APPID: 'wx1234567890abcdef', WECHAT_MP_SECRET: 'b'.repeat(32) };
+  t.is((await loadConfig({ ...withWeChat, PORT: '4000', METRICS_PORT: '4001' })).metrics.port, 4001, 'no simulator, no port of its own');
+});
+
 test('production refuses unsafe settings, each with one line naming the variable; INSECURE_LAB allows http alone', async (t) => {
   const jwks = file('jwks-p.json', await generateSigningKeys());
   const safe = {
