@@ -81,11 +81,11 @@ export async function keysCommand(argv: string[]): Promise<string> {
     args: argv, allowPositionals: true, options: { file: { type: 'string' }, kid: { type: 'string' }, alg: { type: 'string' } },
   });
   const name = positionals[0] ?? '';
-  if (!values.file) throw new UsageError('--file is required');
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     throw new UsageError('usage: npm run keys -- new|add|promote|retire|list --file JWKS_FILE [--kid KID] [--alg RS256|ES256|PS256|EdDSA]');
   }
+  if (!values.file) throw new UsageError('--file is required');
   return command(values.file, values);
 }
 

@@ -31,6 +31,16 @@ async function reload(broker: RunningBroker): Promise<string> {
   return String(line.msg);
 }
 
+test.serial('keys: a file that cannot be written, or a command it does not have: one line naming the path or the commands, exit code 2, no stack trace', (t) => {
+  const unwritable = cli('keys', 'new', '--file', join(tempDir('broker-keys-bad'), 'no-such-dir', 'jwks.json'));
+  t.is(unwritable.status, 2);
+  t.regex(unwritable.stderr, /^keys: ENOENT: no such file or directory, open '[^']*no-such-dir\/jwks\.json\.tmp'$/);
+  const unknown = cli('keys', 'rotate');
+  t.is(unknown.status, 2);
+  t.regex(unknown.stderr, /^keys: usage: npm run keys -- new\|add\|promote\|retire\|list --file JWKS_FILE/);
+  for (const run of [unwritable, unknown]) t.notRegex(run.stderr, /\n|at .*:\d+:\d+/);
+});
+
 test.serial('key rotation: add (published, not signing), promote (signs), retire; tokens signed by the old key verify until it is retired', async (t) => {
   const dir = tempDir('broker-keys');
   const jwksFile = join(dir, 'jwks.json');
