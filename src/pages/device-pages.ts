@@ -45,7 +45,7 @@ ${form ? html`<p>${t(lang, 'deviceEnter')}</p>
 <form method="post" action="${form.action}">${hidden('xsrf', form.xsrf)}
 <label for="user_code">${t(lang, 'deviceCodeLabel')}</label>
 <input id="user_code" name="user_code" type="text" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="20" required>
-<button class="button primary" type="submit">${t(lang, 'deviceContinue')}</button></form>` : html`<a class="button" href="/device">${t(lang, 'deviceContinue')}</a>`}</section>`,
+<button class="button primary" type="submit">${t(lang, 'deviceContinue')}</button></form>` : html`<a class="button" href="/device">${t(lang, 'deviceEnterAgain')}</a>`}</section>`,
   });
 }
 

@@ -253,7 +253,7 @@ test.serial('a browser without this broker\'s session (cookies gone, or a link o
     t.is(answer.status, 200);
     const page = await answer.text();
     t.regex(page, /This page has expired, or was opened in another browser\. Enter the code the device shows again\./);
-    t.regex(page, /<a class="button" href="\/device">Continue<\/a>/);
+    t.regex(page, /<a class="button" href="\/device">Enter the code again<\/a>/);
     t.notRegex(page, /<form/, 'no form whose token this browser could not send back');
   }
   t.true(await e2e.broker.logged((line) => (line.req as { path?: string } | undefined)?.path === '/device/no-such-login', undefined, since));
