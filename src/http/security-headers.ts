@@ -20,6 +20,7 @@ export function securityHeaders(https: boolean): Middleware {
     ctx.set('referrer-policy', 'no-referrer');
     if (https) ctx.set('strict-transport-security', HSTS);
     await next();
-    if (CACHED.has(ctx.path) && ctx.status === 200) ctx.set('cache-control', `public, max-age=${CACHE_FOR_S}`);
+    // A 304 carries the Cache-Control its 200 would have (RFC 9110 15.4.5).
+    if (CACHED.has(ctx.path) && (ctx.status === 200 || ctx.status === 304)) ctx.set('cache-control', `public, max-age=${CACHE_FOR_S}`);
   };
 }

@@ -200,6 +200,25 @@ test.serial('request headers never decide the broker\'s URLs; a malformed Host i
   t.false(e2e.broker.logs().slice(before).some((line) => Number(line.level) >= 50), 'no error logged');
 });
 
+test.serial('discovery and JWKS carry a strong ETag: revalidated with it (RFC 9110 13.1.2: weak comparison, lists, *), 304 without the body, with the same ETag and Cache-Control; another tag gets the document', async (t) => {
+  for (const path of ['/.well-known/openid-configuration', '/jwks']) {
+    const first = await fetch(`${e2e.broker.issuer}${path}`);
+    const etag = String(first.headers.get('etag'));
+    t.regex(etag, /^"[A-Za-z0-9_-]{27}"$/, path);
+    const document = await first.text();
+    for (const tag of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const again = await fetch(`${e2e.broker.issuer}${path}`, { headers: { 'if-none-match': tag } });
+      t.is(again.status, 304, `${path} ${tag}`);
+      t.is(await again.text(), '');
+      t.is(again.headers.get('etag'), etag);
+      t.regex(String(again.headers.get('cache-control')), /^public, max-age=\d+$/);
+    }
+    const changed = await fetch(`${e2e.broker.issuer}${path}`, { headers: { 'if-none-match': '"other"' } });
+    t.is(changed.status, 200);
+    t.is(await changed.text(), document);
+  }
+});
+
 test.serial('with an https ISSUER: every cookie HttpOnly, SameSite and Secure (behind any proxy headers or none), and HSTS', async (t) => {
   const port = await freePort();
   const issuer = `https://localhost:${port}`;
