@@ -101,8 +101,9 @@ function middleware(config: RunningConfig, shared: Shared) {
     publicOrigin(config.issuer, config.trustProxy),
     securityHeaders(config.issuer.startsWith('https:')),
     brandPages(config.brand),
+    // Outside the error pages: the line and the metrics say the status the person got.
+    requestLog(shared.log, shared.metrics),
     errorPages(shared.log),
-    requestLog(shared.log),
     cachedDocuments(),
     rateLimits(shared.stores.counters, config.rateLimits, shared.log),
     requestLimits(),

@@ -6,6 +6,7 @@
 //   broker_admin_calls_total{client,action,outcome}
 //   broker_follow_qr_codes_total{outcome}: follow-to-login QR codes created, shown again, or refused (the budget spent)
 //   broker_phone_numbers_total{outcome}: mini program phone codes redeemed (stored), refused, or failed at WeChat
+//   broker_http_requests_total{endpoint,status}, broker_http_request_duration_seconds{endpoint}: every request
 //   and prom-client's default process metrics.
 
 import Router from '@koa/router';
@@ -21,6 +22,39 @@ export type LoginOutcome =
   /** The account kept changing under the login's writes past every retry (logins of one person at once). */
   | 'account_busy';
 
+/**
+ * The endpoint a request's path belongs to, for the request metrics: a fixed set of names
+ * (so the label has few values, whatever paths people send), `other` for anything else.
+ */
+const ENDPOINTS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^\/me\/?$/i, 'userinfo'],
+  [/^\/token\/?$/i, 'token'],
+  [/^\/token\/introspection\/?$/i, 'introspection'],
+  [/^\/token\/revocation\/?$/i, 'revocation'],
+  [/^\/auth(\/|$)/i, 'authorization'],
+  [/^\/interaction\//i, 'interaction'],
+  [/^\/\.well-known\/openid-configuration\/?$/i, 'discovery'],
+  [/^\/jwks\/?$/i, 'jwks'],
+  [/^\/session\/end(\/|$)/i, 'end_session'],
+  [/^\/device\/auth\/?$/i, 'device_authorization'],
+  [/^\/device(\/|$)/i, 'device'],
+  [/^\/request\/?$/i, 'par'],
+  [/^\/h\//i, 'handoff'],
+  [/^\/f\//i, 'follow_confirmation'],
+  [/^\/account(\/|$)/i, 'account'],
+  [/^\/admin\//i, 'admin'],
+  [/^\/(wechat|wecom)\//i, 'wechat_push'],
+  [/^\/(healthz|readyz)\/?$/i, 'health'],
+  [/^\/metrics\/?$/i, 'metrics'],
+  [/^\/lang\//i, 'language'],
+  [/^\/demo(\/|$)/i, 'demo'],
+  [/^\/$/, 'home'],
+];
+
+export function endpointOf(path: string): string {
+  return ENDPOINTS.find(([pattern]) => pattern.test(path))?.[1] ?? 'other';
+}
+
 export class BrokerMetrics {
   readonly registry = new Registry();
   readonly #logins = new Counter({ name: 'broker_logins_total', help: 'Logins by channel (web, qr; none when no channel could serve) and outcome', labelNames: ['channel', 'outcome'], registers: [this.registry] });
@@ -32,6 +66,8 @@ export class BrokerMetrics {
   readonly #logoutNotices = new Counter({ name: 'broker_backchannel_logouts_total', help: 'Back-channel logout deliveries by outcome (delivered; retrying after a failure; failed, given up)', labelNames: ['outcome'], registers: [this.registry] });
   readonly #followQr = new Counter({ name: 'broker_follow_qr_codes_total', help: 'Follow-to-login QR codes: created at WeChat, shown again on a reload, or refused because the per-minute budget was spent', labelNames: ['outcome'], registers: [this.registry] });
   readonly #phoneNumbers = new Counter({ name: 'broker_phone_numbers_total', help: 'POST /account/phone: numbers stored, codes refused (used, expired, another app\'s or person\'s), WeChat unavailable or misconfigured', labelNames: ['outcome'], registers: [this.registry] });
+  readonly #requests = new Counter({ name: 'broker_http_requests_total', help: 'HTTP requests by endpoint and status code', labelNames: ['endpoint', 'status'], registers: [this.registry] });
+  readonly #requestDuration = new Histogram({ name: 'broker_http_request_duration_seconds', help: 'HTTP request duration by endpoint, until the answer is ready to send', labelNames: ['endpoint'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
   readonly #storageErrors = new Counter({ name: 'broker_storage_errors_total', help: 'Storage operations that failed or timed out', labelNames: ['store'], registers: [this.registry] });
 
   constructor() {
@@ -61,6 +97,11 @@ export class BrokerMetrics {
 
   phoneNumber(outcome: 'stored' | 'refused' | 'unavailable' | 'misconfigured'): void {
     this.#phoneNumbers.inc({ outcome });
+  }
+
+  request(endpoint: string, status: number, seconds: number): void {
+    this.#requests.inc({ endpoint, status: String(status) });
+    this.#requestDuration.observe({ endpoint }, seconds);
   }
 
   tokenIssued(grantType: string): void {

@@ -41,6 +41,20 @@ test.serial('logins, WeChat calls and errcodes, tokens, storage and process metr
     t.is(value(metrics, 'broker_tokens_issued_total{grant_type="authorization_code"}'), 1);
     t.true(value(metrics, 'broker_storage_operation_duration_seconds_count{store="Redis"}') > 10);
     t.true(value(metrics, 'process_cpu_user_seconds_total') > 0);
+    t.is(value(metrics, 'broker_http_requests_total{endpoint="metrics",status="401"}'), 2, 'every request, by endpoint and status');
+    t.is(value(metrics, 'broker_http_requests_total{endpoint="token",status="200"}'), 1);
+    t.true(value(metrics, 'broker_http_requests_total{endpoint="interaction",status="200"}') >= 1);
+    t.true(value(metrics, 'broker_http_request_duration_seconds_count{endpoint="authorization"}') >= 2, 'the login\'s start and its return');
+    await fetch(`${broker.issuer}/no/such/page`);
+
+    await redis.stop();
+    const since = broker.logs().length;
+    const failed = await fetch(`${broker.issuer}/h/abcdefghjk`, { headers: { 'user-agent': 'Mozilla/5.0 (iPhone) MicroMessenger/8.0.40' } });
+    t.is(failed.status, 503, 'Redis down: the storage page');
+    t.true(await broker.logged((line) => line.msg === 'request' && (line.res as { status?: number }).status === 503, undefined, since), 'the request line says 503, as answered');
+    const after = await (await fetch(`${broker.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    t.is(value(after, 'broker_http_requests_total{endpoint="handoff",status="503"}'), 1, 'counted as answered, not as the 404 a failing route leaves');
+    t.is(value(after, 'broker_http_requests_total{endpoint="other",status="404"}'), 1, 'a path the broker does not have');
   } finally {
     await broker.stop();
     await Promise.all([browser.close(), rpServer.close(), redis.stop()]);
