@@ -2,6 +2,7 @@
 // logged, request lines carry the path without its query, and these fields are redacted
 // wherever they appear.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config/config.ts';
 
@@ -54,11 +55,30 @@ function stdoutBatch(): TurnBatch {
   return stdout;
 }
 
+/** The id of the request being handled (X-Request-Id), for every line logged while it runs. */
+const requestIds = new AsyncLocalStorage<string>();
+
+/**
+ * Runs `handle` with `id` as the request id of every line it logs (`reqId`): the id the
+ * person's error page shows leads the operator to the lines that say why (WeChat's errcode
+ * and rid, the login's outcome), not only to the request line.
+ */
+export function withRequestId<T>(id: string, handle: () => T): T {
+  return requestIds.run(id, handle);
+}
+
+/** The request's id, on lines logged while one is handled. */
+function requestIdOf(): { reqId?: string } {
+  const id = requestIds.getStore();
+  return id === undefined ? {} : { reqId: id };
+}
+
 /** Lines go to `destination` (a test's), or to stdout a turn of the event loop at a time. */
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
   return pino({
     level,
     base: { service: 'wechat-oidc-broker' },
     redact: { paths: REDACT, censor: '[redacted]' },
+    mixin: requestIdOf,
   }, (destination as pino.DestinationStream | undefined) ?? stdoutBatch());
 }

@@ -3,11 +3,12 @@
 // of a hand-off or follow-to-login link (/h/<code>, /f/<link>: whoever has one can answer
 // for the person it was shown to). The line holds nothing else, so it skips the logger's
 // redaction: a tenth of a light request's CPU (the bench's profile), for nothing to redact.
-// The same moment counts the request in the metrics, by endpoint and status.
+// The same moment counts the request in the metrics, by endpoint and status. Every other
+// line logged while the request runs carries its id as `reqId` (log.ts).
 
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
-import type { Logger } from '../log.ts';
+import { withRequestId, type Logger } from '../log.ts';
 import { endpointOf, type BrokerMetrics } from './metrics.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -22,7 +23,7 @@ export function requestLog(log: Logger, metrics: BrokerMetrics): Middleware {
     ctx.set('x-request-id', id);
     const started = performance.now();
     try {
-      await next();
+      await withRequestId(id, next);
     } finally {
       const ms = performance.now() - started;
       metrics.request(endpointOf(ctx.path), ctx.status, ms / 1000);

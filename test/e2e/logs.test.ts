@@ -8,7 +8,7 @@ import { startBrokerWithSimulator, testClients, writeClientsFile } from '../help
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
-import { setPhoneUser, simApp } from '../helpers/simulator.ts';
+import { injectFaults, setPhoneUser, simApp } from '../helpers/simulator.ts';
 
 test.serial('a full login leaves no secret, token, code, cookie or state in the log', async (t) => {
   const mp = simApp('mp');
@@ -83,6 +83,29 @@ test.serial('a full login leaves no secret, token, code, cookie or state in the 
     t.true(requests.every((line) => typeof (line.req as { id?: string }).id === 'string'), 'every request line has a request id');
     const login = lines.find((line) => line.msg === 'login succeeded');
     t.like(login, { channel: 'web', client: 'first-party', scope: 'snsapi_userinfo', ip: '127.0.0.1' });
+  } finally {
+    await stop();
+    await Promise.all([browser.close(), rpServer.close()]);
+  }
+});
+
+test.serial('the request id on the person\'s error page finds every line that says why: WeChat\'s errcode and rid, the outcome, the request line', async (t) => {
+  const [browser, rpServer] = await Promise.all([launchChromium(), startRpServer()]);
+  const { broker, simulator, stop } = await startBrokerWithSimulator({ CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)) }, [simApp('mp')]);
+  try {
+    const rp = await createRp(broker.issuer, rpServer);
+    const { context, page } = await newPerson(browser, 'wechat', 'en');
+    await setPhoneUser(context, simulator.url, 'bob');
+    await injectFaults(simulator.url, '/sns/oauth2/access_token', ['errcode:40125']);
+    await page.goto((await rp.start()).url);
+    const shown = await page.getByText(/^request id /).innerText();
+    await context.close();
+    const id = /request id ([\w-]+)/.exec(shown)![1]!;
+    t.true(await broker.logged((line) => (line.req as { id?: string } | undefined)?.id === id), 'the request line');
+    const lines = broker.logs().filter((line) => line.reqId === id);
+    t.true(lines.some((line) => line.level === 50 && /^WeChat refused the app credentials/.test(String(line.msg))), JSON.stringify(lines));
+    t.true(lines.some((line) => (line.wechat as { errcode?: number } | undefined)?.errcode === 40125 && typeof (line.wechat as { rid?: string }).rid === 'string'), 'WeChat\'s errcode and request id');
+    t.false(broker.logs().some((line) => line.msg === 'request' && 'reqId' in line), 'the request line says its id once, as req.id');
   } finally {
     await stop();
     await Promise.all([browser.close(), rpServer.close()]);
