@@ -66,11 +66,15 @@ test.serial('key rotation: add (published, not signing), promote (signs), retire
       return tokens.id_token!;
     };
 
+    const before = String((await fetch(`${broker.issuer}/jwks`)).headers.get('etag'));
     const added = cli('keys', 'add', '--file', jwksFile);
     t.is(added.status, 0);
     const newKid = /added RS256 (\S+):/.exec(added.stdout)![1]!;
     t.is(await reload(broker), 'reloaded CLIENTS_FILE and JWKS_FILE');
-    const published = await (await fetch(`${broker.issuer}/jwks`)).json() as { keys: Array<{ kid: string; d?: string }> };
+    const revalidated = await fetch(`${broker.issuer}/jwks`, { headers: { 'if-none-match': before } });
+    t.is(revalidated.status, 200, 'a cache revalidating the JWKS it holds gets the new one');
+    t.not(revalidated.headers.get('etag'), before);
+    const published = await revalidated.json() as { keys: Array<{ kid: string; d?: string }> };
     t.true(published.keys.some((key) => key.kid === newKid), 'the new key is published first');
     t.true(published.keys.every((key) => key.d === undefined), 'only public keys are published');
     t.true(published.keys.every((key) => !('iat' in key)), 'when a key was made (npm run keys writes it, the doctor reads it) stays in the file');
