@@ -17,7 +17,7 @@ export class ListenError extends Error {
   readonly variable: string;
 
   constructor(variable: string, host: string, port: number, cause: NodeJS.ErrnoException) {
-    super(`${variable}: cannot listen on ${host}:${port}: ${REASONS[cause.code ?? ''] ?? cause.message}`, { cause });
+    super(`${variable}: cannot listen on ${host}:${port}${cause.code ? ` (${cause.code})` : ''}: ${REASONS[cause.code ?? ''] ?? cause.message}`, { cause });
     this.name = 'ListenError';
     this.variable = variable;
   }

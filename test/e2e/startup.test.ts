@@ -47,7 +47,7 @@ test('a port another process holds (the public one, METRICS_PORT, the simulator\
     for (const [env, variable] of cases) {
       const run = spawnSync(process.execPath, ['--experimental-strip-types', 'src/main.ts'], { cwd: ROOT, env: { ...CHILD_ENV, ...env }, encoding: 'utf8', timeout: 120_000 });
       t.is(run.status, 1, variable);
-      t.regex(run.stderr.trim(), new RegExp(`^Cannot start: ${variable}: cannot listen on [^ ]+:\\d+: the port is in use \\(another broker, or another program\\): stop it or choose another port$`), variable);
+      t.regex(run.stderr.trim(), new RegExp(`^Cannot start: ${variable}: cannot listen on [^ ]+:\\d+ \\(EADDRINUSE\\): the port is in use \\(another broker, or another program\\): stop it or choose another port$`), variable);
       t.notRegex(run.stderr + run.stdout, /at .*:\d+:\d+|throw new/, variable);
     }
   } finally {
