@@ -122,6 +122,7 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
     'pick WeCom or WeChat': { device: 'desktop', open: (page) => staffLogin(page, broker(), rpServer()) },
     // A TV's login (RFC 8628): the code page, the confirmation after a QR login, and the end.
     'device code': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/device`); } },
+    'device code, page out of date': { device: 'desktop', open: async (page) => { await page.goto(`${broker().issuer}/device/a-login-of-another-browser`); } },
     'device confirmation': { device: 'desktop', open: (page) => deviceConfirmation(page, broker()) },
     'device logged in': {
       device: 'desktop',
