@@ -2,6 +2,7 @@
 // token, or on a separate port.
 
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -58,6 +59,20 @@ test.serial('logins, WeChat calls and errcodes, tokens, storage and process metr
   } finally {
     await broker.stop();
     await Promise.all([browser.close(), rpServer.close(), redis.stop()]);
+  }
+});
+
+test.serial('the README\'s alerts name only series the broker exports', async (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const rules = /Alerts worth having[^]*?```promql\n([^]*?)```/.exec(readme)?.[1] ?? '';
+  const named = new Set([...rules.matchAll(/\b(broker_[a-z_]+?)(?:_bucket)?\b/g)].map((match) => match[1]!));
+  t.true(named.size >= 5, [...named].join(', '));
+  const broker = await startBroker({});
+  try {
+    const exported = await (await fetch(`${broker.issuer}/metrics`)).text();
+    for (const name of named) t.regex(exported, new RegExp(`^# TYPE ${name} `, 'm'), name);
+  } finally {
+    await broker.stop();
   }
 });
 
