@@ -13,8 +13,8 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { listen } from '../http/listen.ts';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { listen } from '../http/listen.ts';
 
 export type LoginOutcome =
   | 'success' | 'refused' | 'snapshot' | 'code_rejected' | 'misconfigured' | 'unavailable'
@@ -43,6 +43,7 @@ const ENDPOINTS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\/f\//i, 'follow_confirmation'],
   [/^\/account(\/|$)/i, 'account'],
   [/^\/admin\//i, 'admin'],
+  [/^\/wechat\/platform\/[^/]+\/authorized?\/?$/i, 'platform_authorization'],
   [/^\/(wechat|wecom)\//i, 'wechat_push'],
   [/^\/(healthz|readyz)\/?$/i, 'health'],
   [/^\/metrics\/?$/i, 'metrics'],

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { createLogger, TurnBatch } from '../../src/log.ts';
+import { createLogger, TurnBatch, withRequestId } from '../../src/log.ts';
 import { track } from '../helpers/process.ts';
 
 function capture() {
@@ -54,4 +54,20 @@ test('stdout: a line logged just before the process exits, or crashes, is writte
     const messages = (await run(ending)).split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { msg: string }).msg);
     t.deepEqual(messages, ['first', 'last'], ending);
   }
+});
+
+test('lines logged while a request runs carry its id, across awaits, and two requests at once never mix; lines outside one carry none', async (t) => {
+  const { log, lines } = capture();
+  const request = async (id: string, pause: number) => withRequestId(id, async () => {
+    log.info('started');
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let turn = 0; turn < pause; turn += 1) await Promise.resolve();
+    log.warn({ wechat: { errcode: 40125 } }, 'WeChat refused');
+  });
+  await Promise.all([request('first', 3), request('second', 0)]);
+  log.info('outside');
+  const byMessage = lines().map((line) => [line.msg, line.reqId]);
+  t.deepEqual(byMessage.filter(([, id]) => id === 'first').map(([msg]) => msg), ['started', 'WeChat refused']);
+  t.deepEqual(byMessage.filter(([, id]) => id === 'second').map(([msg]) => msg), ['started', 'WeChat refused']);
+  t.false('reqId' in lines().find((line) => line.msg === 'outside')!);
 });
