@@ -101,6 +101,8 @@ const TTL = {
   Session: (_ctx: KoaContextWithOIDC, session: { accountId?: string }) => (session.accountId ? LOGIN_SESSION_S : ANONYMOUS_SESSION_S),
   // Renewed by a login when it has less left than a refresh token lives (oidc/grants.ts).
   Grant: GRANT_S,
+  // An operator's tool on the admin API: it asks again after 10 minutes.
+  ClientCredentials: 10 * 60,
 };
 
 /** The person's grant to the client, renewed when due; for first-party clients, with what they ask for (no consent page). */
@@ -149,6 +151,31 @@ function validateExtra(accounts: AccountSource): Validator {
 type IntrospectionPolicy = NonNullable<NonNullable<NonNullable<Configuration['features']>['introspection']>['allowedPolicy']>;
 const introspectionAllowed: IntrospectionPolicy = async (_ctx, client, token) =>
   token.clientId === client.clientId || client[RESOURCE_SERVER] === true;
+
+/**
+ * RFC 7009 2.1: a client may revoke only the tokens issued to it. Another client's token is
+ * refused with invalid_request when the caller is a confidential client (it authenticated, it
+ * can be told), and answered 200 with nothing revoked when it is a public one, which proves
+ * nothing about who it is (an error would tell a prober the token is valid, 2.2).
+ */
+type RevocationPolicy = NonNullable<NonNullable<NonNullable<Configuration['features']>['revocation']>['allowedPolicy']>;
+const revocationAllowed: RevocationPolicy = async (_ctx, client, token) => {
+  if (token.clientId === client.clientId) return true;
+  if (client.clientAuthMethod === 'none') return false;
+  throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+};
+
+/**
+ * Which web origins may call the broker's endpoints from a browser (CORS, asked per client):
+ * the origins of the client's own redirect URIs, at userinfo (an access token is used where
+ * the app runs) and, for public clients (single-page apps, with no server of their own), at
+ * the token, introspection and revocation endpoints too; never the opaque origin "null"
+ * (sandboxed frames, file: pages). A confidential client calls from its server, where CORS
+ * plays no part.
+ */
+const corsAllowed: NonNullable<Configuration['clientBasedCORS']> = (ctx, origin, client) =>
+  origin !== 'null' && (ctx.oidc.route === 'userinfo' || client.clientAuthMethod === 'none')
+  && (client.redirectUris ?? []).some((uri) => new URL(uri).origin === origin);
 
 /**
  * The claims by scope, with `acr` and `amr` (OIDC Core 2) in every ID token: how the person
@@ -204,7 +231,7 @@ function configuration(setup: ProviderSetup): Configuration {
       clientCredentials: { enabled: true },
       claimsParameter: { enabled: true },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
-      revocation: { enabled: true },
+      revocation: { enabled: true, allowedPolicy: revocationAllowed },
       userinfo: { enabled: true },
       // OIDC Back-Channel Logout 1.0: clients that register a backchannel_logout_uri are
       // told when a session ends (a logout, an erasure, a revoked grant).
@@ -232,6 +259,7 @@ function configuration(setup: ProviderSetup): Configuration {
     },
     loadExistingGrant,
     renderError,
+    clientBasedCORS: corsAllowed,
     // oidc-provider refuses outgoing requests to private and loopback addresses, a guard
     // against dynamically registered clients. Here every client is the operator's own
     // (CLIENTS_FILE; no dynamic registration), and their backchannel_logout_uri is often

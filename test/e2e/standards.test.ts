@@ -10,6 +10,7 @@ import { cookieJar, qrLoginByFetch } from '../helpers/fetch-login.ts';
 import { freePort } from '../helpers/ports.ts';
 import { setPhoneUser } from '../helpers/simulator.ts';
 import { allowInWeChat } from '../helpers/wechat.ts';
+import { OPS_CLIENT } from '../helpers/mini-program.ts';
 
 const e2e = useE2e(test, { WECHAT_QR_MODE: 'redirect' });
 
@@ -216,6 +217,39 @@ test.serial('discovery and JWKS carry a strong ETag: revalidated with it (RFC 91
     const changed = await fetch(`${e2e.broker.issuer}${path}`, { headers: { 'if-none-match': '"other"' } });
     t.is(changed.status, 200);
     t.is(await changed.text(), document);
+  }
+});
+
+test.serial('CORS, revocation and client-credential lifetimes are the broker\'s stated policy, not oidc-provider\'s defaults, and its output stays JSON lines', async (t) => {
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile([...testClients(e2e.rpServer.origin), OPS_CLIENT]) });
+  try {
+    const token = `${broker.issuer}/token`;
+    const form = (fields: Record<string, string>) => new URLSearchParams(fields);
+    const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+    const issued = await (await fetch(token, { method: 'POST', headers: { authorization: basic(OPS_CLIENT.client_id, OPS_CLIENT.client_secret) }, body: form({ grant_type: 'client_credentials', scope: 'accounts:read' }) })).json() as { access_token: string; expires_in: number };
+    t.is(issued.expires_in, 600, 'an operator tool\'s token lives 10 minutes');
+
+    // A single-page app (public client) calls the token endpoint from its redirect URI's origin; nobody else's page may read the answer.
+    const fromApp = await fetch(token, { method: 'POST', headers: { origin: e2e.rpServer.origin }, body: form({ grant_type: 'authorization_code', code: 'x', client_id: 'spa', redirect_uri: e2e.rpServer.callback, code_verifier: 'v'.repeat(43) }) });
+    t.is(fromApp.headers.get('access-control-allow-origin'), e2e.rpServer.origin);
+    const fromElsewhere = await fetch(token, { method: 'POST', headers: { origin: 'https://evil.example' }, body: form({ grant_type: 'authorization_code', code: 'x', client_id: 'spa', redirect_uri: e2e.rpServer.callback, code_verifier: 'v'.repeat(43) }) });
+    t.is(fromElsewhere.headers.get('access-control-allow-origin'), null);
+
+    // RFC 7009 2.1: only the client a token was issued to may revoke it.
+    const revoke = (headers: Record<string, string>, fields: Record<string, string>) => fetch(`${broker.issuer}/token/revocation`, { method: 'POST', headers, body: form({ token: issued.access_token, ...fields }) });
+    const confidential = await revoke({ authorization: basic('first-party', 'first-party-secret-0123456789abcdef') }, {});
+    t.is(confidential.status, 400);
+    t.like(await confidential.json(), { error: 'invalid_request' });
+    t.is((await revoke({}, { client_id: 'spa' })).status, 200, 'a public client learns nothing of another client\'s token');
+    const introspect = async () => (await (await fetch(`${broker.issuer}/token/introspection`, { method: 'POST', headers: { authorization: basic(OPS_CLIENT.client_id, OPS_CLIENT.client_secret) }, body: form({ token: issued.access_token }) })).json() as { active: boolean }).active;
+    t.true(await introspect(), 'and revoked nothing');
+    t.is((await revoke({ authorization: basic(OPS_CLIENT.client_id, OPS_CLIENT.client_secret) }, {})).status, 200);
+    t.false(await introspect(), 'its own client revokes it');
+
+    const afterBanner = broker.output().split('\n').filter((line) => line.trim() !== '' && !line.startsWith('  ') && !line.startsWith('{'));
+    t.deepEqual(afterBanner, [], 'no line but the banner and JSON (oidc-provider prints a notice for each default left in place)');
+  } finally {
+    await broker.stop();
   }
 });
 
