@@ -13,6 +13,8 @@ const LIMIT = 64 * 1024;
 export async function readBody(ctx: Context, limit = LIMIT): Promise<string> {
   if (Number(ctx.get('content-length')) > limit) tooLarge(ctx);
   const req = ctx.req;
+  // Closed before the route came to read it: its stream will say nothing more.
+  if (req.destroyed && !req.readableEnded) gone(ctx);
   const body = await new Promise<Buffer | undefined>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -29,9 +31,18 @@ export async function readBody(ctx: Context, limit = LIMIT): Promise<string> {
     const onEnd = () => done(Buffer.concat(chunks));
     const onError = (error: Error) => { req.off('data', onData).off('end', onEnd); reject(error); };
     req.on('data', onData).on('end', onEnd).on('error', onError);
-  });
+  }).catch(() => gone(ctx));
   if (!body) tooLarge(ctx);
   return body.toString('utf8');
+}
+
+/**
+ * The request's stream failed before its body was read: the client closed the connection
+ * (a tab closed, a network gone). Its mistake, not the broker's: a 400 (which nobody will
+ * read) and the request line, not an error in the log.
+ */
+function gone(ctx: Context): never {
+  return ctx.throw(400, 'the client closed the connection before its request body arrived');
 }
 
 /** A 413; the rest of the body is never read, so the connection closes after the answer. */

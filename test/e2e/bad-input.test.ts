@@ -6,6 +6,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { METHODS, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { testClients } from '../helpers/broker.ts';
 import { useE2e } from '../helpers/e2e.ts';
 
@@ -155,6 +156,29 @@ test.serial('a body over 64 KiB, declared or chunked: 413 on every route that re
   t.true(await e2e.broker.logged((line) => line.msg === 'request body too large: refused'
     && e2e.broker.logs().slice(since).filter((seen) => seen.msg === 'request body too large: refused').length === routes.length * 2), 'one line for each');
   t.false(e2e.broker.logs().slice(since).some((line) => line.level === 50), 'no error logged');
+});
+
+test.serial('a client that closes the connection halfway through its body: the request line says 400, and nothing is logged as the broker\'s error', async (t) => {
+  const routes = ['/interaction/abc/consent', '/account/revoke', '/h/abcdefghjk/confirm', '/wechat/mp/mp/events?signature=x&timestamp=1&nonce=n'];
+  /** The path as the request line writes it: no query, a hand-off link's code left out. */
+  const logged = (route: string) => route.split('?')[0]!.replace(/^\/h\/[^/]+/, '/h/…');
+  const since = e2e.broker.logs().length;
+  const { port } = new URL(e2e.broker.origin);
+  for (const path of routes) {
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // Expect: 100-continue: the broker says "100 Continue" once it has the request in hand, and only then does the client send a little and go.
+    const handed = new Promise((resolve) => socket.once('data', resolve));
+    socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: ${e2e.broker.origin}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n`);
+    t.regex(String(await handed), /^HTTP\/1\.1 100 Continue/);
+    socket.write('page_token=abc');
+    socket.resetAndDestroy();
+    t.true(await e2e.broker.logged((line) => line.msg === 'request' && (line.req as { path?: string }).path === logged(path), undefined, since), path);
+  }
+  const lines = e2e.broker.logs().slice(since);
+  for (const path of routes) t.like(lines.find((line) => line.msg === 'request' && (line.req as { path?: string }).path === logged(path)), { res: { status: 400 } }, path);
+  t.false(lines.some((line) => Number(line.level) >= 50), 'no error logged');
 });
 
 test.serial('a table of known nasty cases', async (t) => {
