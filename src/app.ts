@@ -44,7 +44,7 @@ import { LogoutNotices } from './oidc/logout-notices.ts';
 import { requestLimits } from './oidc/request-limits.ts';
 import { PersonalData } from './privacy/personal-data.ts';
 import { Retention, RETENTION_LOCK_MODEL } from './privacy/retention.ts';
-import { errorPages } from './ops/errors.ts';
+import { afterAnswerErrors, errorPages } from './ops/errors.ts';
 import { pageForms } from './ops/page-forms.ts';
 import { healthRoutes } from './ops/health.ts';
 import { homeRoutes } from './ops/home.ts';
@@ -198,6 +198,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     ? miniProgramLogins({ apps: config.apps, signIn: shared.upstreams.miniProgram, linker, log, metrics }) : undefined;
   const { provider, personalData } = await providerFor(config, stores, { linker, notices: shared.notices, log, subjectTokens });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
+  provider.app.on('error', afterAnswerErrors(log));
   provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
   const login = createLogin({
     issuer: config.issuer,

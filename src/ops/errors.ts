@@ -40,3 +40,19 @@ export function errorPages(log: Logger): Middleware {
     }
   };
 }
+
+/** How a connection's end reads when the client closed it (a tab closed, a network gone). */
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/**
+ * What Koa reports outside the middleware (its 'error' event), which it would otherwise print
+ * as a bare stack trace among the JSON lines: mostly a client that closed the connection while
+ * its answer was being made or sent (debug: the request line says the rest), else a failure
+ * of the broker's (error).
+ */
+export function afterAnswerErrors(log: Logger): (error: Error & { code?: string }, ctx?: Context) => void {
+  return (error, ctx) => {
+    if (error.code !== undefined && CLIENT_GONE.has(error.code)) log.debug({ path: ctx?.path, reason: error.code }, 'client closed the connection');
+    else log.error({ err: error, path: ctx?.path }, 'request failed after its answer began');
+  };
+}

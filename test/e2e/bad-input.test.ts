@@ -158,7 +158,7 @@ test.serial('a body over 64 KiB, declared or chunked: 413 on every route that re
   t.false(e2e.broker.logs().slice(since).some((line) => line.level === 50), 'no error logged');
 });
 
-test.serial('a client that closes the connection halfway through its body: the request line says 400, and nothing is logged as the broker\'s error', async (t) => {
+test.serial('a client that closes the connection halfway through its body: the request line says 400, and nothing is logged as the broker\'s error or printed outside the JSON log', async (t) => {
   const routes = ['/interaction/abc/consent', '/account/revoke', '/h/abcdefghjk/confirm', '/wechat/mp/mp/events?signature=x&timestamp=1&nonce=n'];
   /** The path as the request line writes it: no query, a hand-off link's code left out. */
   const logged = (route: string) => route.split('?')[0]!.replace(/^\/h\/[^/]+/, '/h/…');
@@ -179,6 +179,8 @@ test.serial('a client that closes the connection halfway through its body: the r
   const lines = e2e.broker.logs().slice(since);
   for (const path of routes) t.like(lines.find((line) => line.msg === 'request' && (line.req as { path?: string }).path === logged(path)), { res: { status: 400 } }, path);
   t.false(lines.some((line) => Number(line.level) >= 50), 'no error logged');
+  t.deepEqual(e2e.broker.output().split('\n').filter((line) => /ECONNRESET|aborted/.test(line) && !line.startsWith('{')), [], 'nor printed outside the JSON log');
+  t.true(lines.some((line) => line.msg === 'client closed the connection' && line.reason === 'ECONNRESET'), 'a debug line says what happened');
 });
 
 test.serial('a table of known nasty cases', async (t) => {
