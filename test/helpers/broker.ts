@@ -98,6 +98,14 @@ export async function startBroker(env: Record<string, string> = {}): Promise<Run
   }
 }
 
+/** The banner's lines (main.ts): its title, then a label and its value. */
+const BANNER = /^ {2}(WeChat OIDC broker$|(URL|discovery|mode|storage|upstreams|platforms|QR mode|metrics|simulator|demo|warning|doctor)\s)/;
+
+/** What the broker printed that is neither its banner nor a JSON log line (a library's notice, a stack trace). */
+function strayLines(output: string): string[] {
+  return output.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{') && !BANNER.test(line));
+}
+
 async function launchBroker(port: number, env: Record<string, string>): Promise<RunningBroker> {
   const what = `broker on port ${port}`;
   const started = await startProcess(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
@@ -126,7 +134,12 @@ async function launchBroker(port: number, env: Record<string, string>): Promise<
     output,
     logs,
     logged: (match, timeoutMs, since = 0) => eventually(() => logs().slice(since).some(match), timeoutMs),
-    stop: () => stopProcess(started, what),
+    stop: async () => {
+      const code = await stopProcess(started, what);
+      const stray = strayLines(output());
+      if (stray.length > 0) throw new Error(`${what} printed outside its banner and JSON log:\n${stray.join('\n')}`);
+      return code;
+    },
   };
 }
 
