@@ -5,6 +5,7 @@
 
 import { METHODS, type IncomingMessage, type ServerResponse } from 'node:http';
 import type Router from '@koa/router';
+import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
@@ -198,7 +199,8 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     ? miniProgramLogins({ apps: config.apps, signIn: shared.upstreams.miniProgram, linker, log, metrics }) : undefined;
   const { provider, personalData } = await providerFor(config, stores, { linker, notices: shared.notices, log, subjectTokens });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
-  provider.app.on('error', afterAnswerErrors(log));
+  // The provider is the Koa app itself (oidc-provider 9; its typings list only its own events).
+  (provider as unknown as Koa).on('error', afterAnswerErrors(log));
   provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
   const login = createLogin({
     issuer: config.issuer,
