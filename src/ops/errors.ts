@@ -6,6 +6,7 @@ import type { Context, Middleware } from 'koa';
 import type { Logger } from '../log.ts';
 import { errorPage, type ErrorData, type ErrorPageKind } from '../pages/error-pages.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
+import { loggedPath } from './request-log.ts';
 
 /** The OAuth error codes (RFC 6749 4.1.2.1) for the kinds that have one. */
 const OAUTH_ERROR: Partial<Record<ErrorPageKind, string>> = { storage: 'temporarily_unavailable', internal: 'server_error' };
@@ -27,14 +28,14 @@ export function errorPages(log: Logger): Middleware {
       if (ctx.status === 405 && ctx.body === undefined) answer(ctx, { kind: 'method_not_allowed', status: 405 });
     } catch (error) {
       if (error instanceof StorageUnavailableError) {
-        log.warn({ store: error.store, path: ctx.path }, 'storage unavailable');
+        log.warn({ store: error.store, path: loggedPath(ctx.path) }, 'storage unavailable');
         if (!ctx.headerSent) answer(ctx, { kind: 'storage', status: 503 });
         return;
       }
       const { status, expose } = error as { status?: number; expose?: boolean };
       const clientError = typeof status === 'number' && status >= 400 && status < 500 && expose;
-      if (!clientError) log.error({ err: error, path: ctx.path }, 'request failed');
-      else if (status === 413) log.warn({ path: ctx.path, ip: ctx.ip }, 'request body too large: refused');
+      if (!clientError) log.error({ err: error, path: loggedPath(ctx.path) }, 'request failed');
+      else if (status === 413) log.warn({ path: loggedPath(ctx.path), ip: ctx.ip }, 'request body too large: refused');
       if (ctx.headerSent) return;
       answer(ctx, clientError ? { kind: 'request', status, oauthError: 'invalid_request', detail: (error as Error).message } : { kind: 'internal', status: 500 });
     }
@@ -52,7 +53,7 @@ const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_
  */
 export function afterAnswerErrors(log: Logger): (error: Error & { code?: string }, ctx?: Context) => void {
   return (error, ctx) => {
-    if (error.code !== undefined && CLIENT_GONE.has(error.code)) log.debug({ path: ctx?.path, reason: error.code }, 'client closed the connection');
-    else log.error({ err: error, path: ctx?.path }, 'request failed after its answer began');
+    if (error.code !== undefined && CLIENT_GONE.has(error.code)) log.debug({ path: ctx && loggedPath(ctx.path), reason: error.code }, 'client closed the connection');
+    else log.error({ err: error, path: ctx && loggedPath(ctx.path) }, 'request failed after its answer began');
   };
 }

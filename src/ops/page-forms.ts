@@ -12,6 +12,7 @@ import { readForm } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
 import { PAGE_TOKEN_FIELD } from '../pages/html.ts';
 import { errorPage } from '../pages/error-pages.ts';
+import { loggedPath } from './request-log.ts';
 
 const BROWSER_COOKIE = 'browser';
 const BROWSER_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -62,7 +63,7 @@ export function pageForms(keys: readonly string[], issuer: string, log: Logger):
     const rule = ctx.method === 'POST' ? GUARDED.find((candidate) => candidate.path.test(ctx.path)) : undefined;
     const refused = rule && (foreignOrigin(ctx, origin) ?? (rule.token ? await tokenProblem(ctx, tokens) : undefined));
     if (!refused) return next();
-    log.warn({ path: ctx.path, ip: ctx.ip, reason: refused }, 'form refused: not from the page the broker showed');
+    log.warn({ path: loggedPath(ctx.path), ip: ctx.ip, reason: refused }, 'form refused: not from the page the broker showed');
     errorPage(ctx, { kind: 'forged', status: 403 });
   };
 }

@@ -21,6 +21,7 @@ import type { Context, Middleware } from 'koa';
 import type { Logger } from '../log.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import type { Counters } from '../storage/counters.ts';
+import { loggedPath } from './request-log.ts';
 
 /** Requests a minute; 0 turns a limit off. */
 export interface RateLimits {
@@ -93,7 +94,7 @@ async function everyRequest(ctx: Context, next: () => Promise<unknown>, checks: 
     try {
       const { count, resetInS } = await counters.hit(key, WINDOW_S);
       if (count > limit) {
-        log.warn({ limit: name, ip: ctx.ip, client: clientOf(ctx), path: ctx.path }, 'rate limit reached');
+        log.warn({ limit: name, ip: ctx.ip, client: clientOf(ctx), path: loggedPath(ctx.path) }, 'rate limit reached');
         return refuse(ctx, resetInS);
       }
     } catch (error) {
@@ -117,7 +118,7 @@ async function refusedOnly(ctx: Context, next: () => Promise<unknown>, checks: r
   })));
   const over = counted.find((one) => one !== undefined && one.count >= one.limit);
   if (over) {
-    use.log.warn({ limit: over.name, ip: ctx.ip, client: clientOf(ctx), path: ctx.path }, 'rate limit reached');
+    use.log.warn({ limit: over.name, ip: ctx.ip, client: clientOf(ctx), path: loggedPath(ctx.path) }, 'rate limit reached');
     return use.answer(over.resetInS);
   }
   await next();

@@ -33,6 +33,21 @@ test('per IP: the request past the limit gets 429 with Retry-After and a page fo
   }
 });
 
+test('a hand-off or follow link refused (past the limit, a forged form) is logged by its route, never with the link\'s code', async (t) => {
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients('https://rp.example')), RATE_LIMIT_PER_IP: '2' });
+  const codes = ['followlinkCCCCCCCC', 'handoffcodeAAAAAAA', 'handoffcodeBBBBBBB'];
+  try {
+    t.is((await fetch(`${broker.issuer}/f/${codes[0]}/confirm`, { method: 'POST', headers: { origin: 'https://evil.example' } })).status, 403);
+    await fetch(`${broker.issuer}/h/${codes[1]}`);
+    t.is((await fetch(`${broker.issuer}/h/${codes[2]}`)).status, 429);
+    t.true(await broker.logged((line) => line.msg === 'rate limit reached' && line.path === '/h/…'));
+    t.true(await broker.logged((line) => line.msg === 'form refused: not from the page the broker showed' && line.path === '/f/…/confirm'));
+    for (const code of codes) t.false(broker.output().includes(code), code);
+  } finally {
+    await broker.stop();
+  }
+});
+
 test('per client, and across instances on one Redis', async (t) => {
   const redis = await startRedis();
   const env = { CLIENTS_FILE: writeClientsFile(testClients('https://rp.example')), REDIS_URL: redis.url, RATE_LIMIT_PER_CLIENT: '4' };
