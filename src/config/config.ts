@@ -193,17 +193,17 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
 
 /** The broker's own servers each need a port of their own: the second to listen would find it taken. */
 function checkPorts(config: Omit<Config, 'warnings'>, simulatorPortDerived: boolean): void {
-  const taken = new Map<number, string>();
-  const ports: Array<[string, number | undefined]> = [
-    ['PORT', config.port],
-    [simulatorPortDerived ? 'the simulator (PORT + 1 while WECHAT_SIMULATOR_PORT is unset)' : 'WECHAT_SIMULATOR_PORT', config.simulator?.port],
-    ['METRICS_PORT', config.metrics.port],
+  const ports: Array<{ variable: string; said: string; port: number | undefined }> = [
+    { variable: 'PORT', said: 'PORT', port: config.port },
+    { variable: 'WECHAT_SIMULATOR_PORT', said: simulatorPortDerived ? 'the simulator (PORT + 1 while WECHAT_SIMULATOR_PORT is unset)' : 'WECHAT_SIMULATOR_PORT', port: config.simulator?.port },
+    { variable: 'METRICS_PORT', said: 'METRICS_PORT', port: config.metrics.port },
   ];
-  for (const [name, port] of ports) {
+  const taken = new Map<number, string>();
+  for (const { variable, said, port } of ports) {
     if (port === undefined || port === 0) continue; // 0: any free port
     const holder = taken.get(port);
-    if (holder) throw new ConfigError(name.startsWith('the simulator') ? 'WECHAT_SIMULATOR_PORT' : name, `${port} is already used by ${holder}: give each server its own port`);
-    taken.set(port, name);
+    if (holder) throw new ConfigError(variable, `${port} is already used by ${holder}: give each server its own port`);
+    taken.set(port, said);
   }
 }
 

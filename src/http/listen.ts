@@ -11,15 +11,13 @@ const REASONS: Readonly<Record<string, string>> = {
   EADDRNOTAVAIL: 'this machine has no such address (HOST)',
 };
 
-/** A server could not listen; `variable` is the setting that chose its port. */
+/** A server could not listen; the message starts with `variable`, the setting that chose its port. */
 export class ListenError extends Error {
   readonly code = 'LISTEN_FAILED';
-  readonly variable: string;
 
   constructor(variable: string, host: string, port: number, cause: NodeJS.ErrnoException) {
     super(`${variable}: cannot listen on ${host}:${port}${cause.code ? ` (${cause.code})` : ''}: ${REASONS[cause.code ?? ''] ?? cause.message}`, { cause });
     this.name = 'ListenError';
-    this.variable = variable;
   }
 }
 

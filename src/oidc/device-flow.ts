@@ -59,18 +59,18 @@ function formOf(ctx: KoaContextWithOIDC) {
 }
 
 /**
- * Whether the form oidc-provider's error handler puts on the code page can work. The
+ * The form of the code page oidc-provider's error handler shows, when it can work. The
  * handler writes a new xsrf token into the browser's session; a session that was never
  * stored (a browser with no session cookie, or one whose session has ended) cannot keep
  * it, and oidc-provider, trying to store it afterwards, fails (its `persist` needs a stored
- * session). Such a page gets the way back to a fresh form instead, and the session is left
- * as it was.
+ * session). Such a page gets no form (the way back to a fresh one instead), and the session
+ * is left as it was, so that nothing tries to store it.
  */
-function keepsForm(ctx: KoaContextWithOIDC): boolean {
+function formAfterError(ctx: KoaContextWithOIDC) {
   const session = ctx.oidc.session;
-  if (!session || typeof session.exp === 'number') return true;
+  if (!session || typeof session.exp === 'number') return formOf(ctx);
   (session as unknown as { touched: boolean }).touched = false;
-  return false;
+  return undefined;
 }
 
 function problemOf(error: unknown): DeviceCodeProblem | undefined {
@@ -116,7 +116,7 @@ export function deviceFlowFeature(counters: Counters, log: Logger): DeviceFlow {
       const problem = problemOf(error);
       // A code that does not exist is a guess, or a typo: counted against the IP (deviceGuard).
       if (problem === 'wrong') (ctx.state as { deviceWrongCode?: boolean }).deviceWrongCode = true;
-      deviceCodePage(ctx, error && !keepsForm(ctx) ? undefined : formOf(ctx), problem);
+      deviceCodePage(ctx, error ? formAfterError(ctx) : formOf(ctx), problem);
     },
     // oidc-provider asks here before the login; the broker asks after it (the device
     // prompt), so this page only carries the code on to the login, by itself.
