@@ -1,6 +1,6 @@
 // npm run screenshots — every page a person can meet, in Simplified Chinese and English,
-// at desktop and phone sizes, as PNG files in screenshots/ for a reviewer to look at
-// (they are not compared pixel by pixel). Starts its own broker (with a sample brand),
+// at desktop and phone sizes and on the phone in dark mode, as PNG files in screenshots/
+// for a reviewer to look at (they are not compared pixel by pixel). Starts its own broker (with a sample brand),
 // relying party server and Chromium, and stops them.
 
 import { mkdirSync } from 'node:fs';
@@ -21,8 +21,8 @@ const [browser, broker] = await Promise.all([launchChromium(), startBroker({
 let written = 0;
 try {
   for (const [name, stop] of Object.entries(tour(() => ({ broker, rpServer })))) {
-    await visit(browser, stop, async (page, { locale, size }) => {
-      await page.screenshot({ path: join(OUT, `${name.replace(/\W+/g, '-')}.${locale}.${size}.png`), fullPage: true });
+    await visit(browser, stop, async (page, { locale, size, scheme }) => {
+      await page.screenshot({ path: join(OUT, `${name.replace(/\W+/g, '-')}.${locale}.${size}${scheme === 'dark' ? '-dark' : ''}.png`), fullPage: true });
       written += 1;
     });
   }

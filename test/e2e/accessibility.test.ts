@@ -1,6 +1,6 @@
 // WCAG 2.1 AA on every page a person can meet, checked by axe-core in Chromium, in
-// Simplified Chinese and English, at desktop and phone sizes. Any serious or critical
-// violation fails the test.
+// Simplified Chinese and English, at desktop and phone sizes, and on the phone in dark mode.
+// Any serious or critical violation fails the test.
 
 import test from 'ava';
 import { readFileSync } from 'node:fs';
@@ -47,9 +47,9 @@ async function violations(page: Page): Promise<Violation[]> {
 }
 
 for (const [name, stop] of Object.entries(tour(() => ({ broker, rpServer })))) {
-  test.serial(`${name}: no serious or critical WCAG 2.1 AA violation, zh-CN and en, desktop and phone`, async (t) => {
-    await visit(browser, stop, async (page, { locale, size }) => {
-      t.deepEqual(await violations(page), [], `${name}, ${locale}, ${size}`);
+  test.serial(`${name}: no serious or critical WCAG 2.1 AA violation, zh-CN and en, desktop and phone, light and dark`, async (t) => {
+    await visit(browser, stop, async (page, { locale, size, scheme }) => {
+      t.deepEqual(await violations(page), [], `${name}, ${locale}, ${size}, ${scheme}`);
     });
   });
 }

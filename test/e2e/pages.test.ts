@@ -1,5 +1,5 @@
 // What a person sees: the open-in-WeChat page, the demo, the misconfiguration page,
-// languages, the Content-Security-Policy, the not-found page, and an avatar that no longer loads.
+// languages, the Content-Security-Policy, the not-found page, an avatar that no longer loads, and dark mode.
 
 import test from 'ava';
 import type { Browser, Page } from 'playwright-core';
@@ -225,5 +225,24 @@ test.serial('a WeChat avatar that no longer loads (the person changed it) shows 
       await context.unrouteAll({ behavior: 'ignoreErrors' });
       await context.close();
     }
+  }
+});
+
+test.serial('dark mode: the pages follow the phone\'s setting (WeChat\'s browser passes it on), while WeChat\'s QR stays on white for the scanner', async (t) => {
+  const qrLogin = tour(() => ({ broker, rpServer }))['QR login']!;
+  const { page, context } = await newPerson(browser, qrLogin.device, 'en');
+  try {
+    await qrLogin.open(page);
+    t.is(await page.locator('meta[name="color-scheme"]').getAttribute('content'), 'light dark', 'the browser may paint its own parts dark too');
+    const colours = () => page.evaluate(() => {
+      const style = (selector: string) => getComputedStyle(document.querySelector(selector)!);
+      return { page: style('body').backgroundColor, card: style('section').backgroundColor, text: style('h1').color, qr: style('#qr').backgroundColor };
+    });
+    await page.emulateMedia({ colorScheme: 'light' });
+    t.deepEqual(await colours(), { page: 'rgb(242, 242, 242)', card: 'rgb(255, 255, 255)', text: 'rgb(25, 25, 25)', qr: 'rgba(0, 0, 0, 0)' });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    t.deepEqual(await colours(), { page: 'rgb(17, 17, 17)', card: 'rgb(25, 25, 25)', text: 'rgb(229, 229, 229)', qr: 'rgb(255, 255, 255)' });
+  } finally {
+    await context.close();
   }
 });

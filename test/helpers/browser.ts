@@ -104,7 +104,7 @@ async function forget({ context, page }: Person): Promise<void> {
   for (const { origin } of origins) await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' });
   await cdp.send('Network.clearBrowserCache');
   await cdp.detach();
-  await Promise.all([context.clearCookies(), context.clearPermissions()]);
+  await Promise.all([context.clearCookies(), context.clearPermissions(), page.emulateMedia({ colorScheme: 'light' })]);
 }
 
 /** Waits until the browser lands on the relying party's server and returns that URL. */

@@ -15,19 +15,31 @@ type Opener = (page: Page) => Promise<void>;
 /** The languages every page is visited in. */
 const LOCALES = ['zh-CN', 'en'] as const;
 
+/** Each page at both sizes in the light, and on the phone in the dark (the phone's setting, which WeChat's browser follows). */
+const VARIANTS = [
+  { size: 'desktop', scheme: 'light' }, { size: 'phone', scheme: 'light' }, { size: 'phone', scheme: 'dark' },
+] as const;
+
+export interface Variant {
+  readonly locale: string;
+  readonly size: keyof typeof VIEWPORTS;
+  readonly scheme: 'light' | 'dark';
+}
+
 /**
  * Opens `stop` once in each language (one browser context at a time, closed whatever
- * happens) and hands the page to `look` at each size in turn, with the variant's name.
+ * happens) and hands the page to `look` in each variant in turn (size, colour scheme).
  */
-export async function visit(browser: Browser, stop: Stop, look: (page: Page, variant: { locale: string; size: string }) => Promise<void>): Promise<void> {
+export async function visit(browser: Browser, stop: Stop, look: (page: Page, variant: Variant) => Promise<void>): Promise<void> {
   for (const locale of LOCALES) {
     const { context, page } = await newPerson(browser, stop.device, locale);
     try {
       await page.setViewportSize(VIEWPORTS.desktop);
       await stop.open(page);
-      for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-        await page.setViewportSize(viewport);
-        await look(page, { locale, size });
+      for (const { size, scheme } of VARIANTS) {
+        await page.setViewportSize(VIEWPORTS[size]);
+        await page.emulateMedia({ colorScheme: scheme });
+        await look(page, { locale, size, scheme });
       }
     } finally {
       await context.close();
