@@ -8,7 +8,7 @@
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { decodeJwt } from 'jose';
-import { langOf } from '../pages/html.ts';
+import { askedLanguages, langOf } from '../pages/html.ts';
 import { loggedOutPage } from '../pages/logout-pages.ts';
 import { clientDisplay } from './client-display.ts';
 
@@ -39,7 +39,10 @@ export function anonymousLogout(provider: Provider, sessionCookie = '_session'):
     const client = await clientOf(provider, hint ?? undefined, clientId ?? undefined).catch(() => null);
     if (client === null || (uri && client && !client.postLogoutRedirectUriAllowed(uri))) return next();
     // As oidc-provider does, a post_logout_redirect_uri without a client to check it against is ignored.
-    if (!uri || !client) return loggedOutPage(ctx, client && clientDisplay(client, langOf(ctx)));
+    if (!uri || !client) {
+      askedLanguages(ctx, single(ctx, 'ui_locales'));
+      return loggedOutPage(ctx, client && clientDisplay(client, langOf(ctx)));
+    }
     const target = new URL(uri);
     if (state) target.searchParams.set('state', state);
     ctx.status = 303;

@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { DeviceOnPage } from '../pages/device-pages.ts';
+import { askedLanguages } from '../pages/html.ts';
 import type { Lang } from '../pages/i18n.ts';
 import { clientDisplay, displayWithRestart } from './client-display.ts';
 import { grouped } from './device-flow.ts';
@@ -29,12 +30,19 @@ export class Interactions {
 
   /**
    * The interaction `uid` when it is live in this browser (its signed cookie proves the
-   * browser started it); undefined otherwise.
+   * browser started it); undefined otherwise. Its pages speak the languages its relying
+   * party asked for (`ui_locales`), unless the person chose one.
    */
   async find(ctx: Context, uid: string): Promise<Interaction | undefined> {
+    const interaction = await this.#live(ctx);
+    if (interaction?.uid !== uid) return undefined;
+    askedLanguages(ctx, interaction.params.ui_locales);
+    return interaction;
+  }
+
+  async #live(ctx: Context): Promise<Interaction | undefined> {
     try {
-      const interaction = await this.#provider.interactionDetails(ctx.req, ctx.res);
-      return interaction.uid === uid ? interaction : undefined;
+      return await this.#provider.interactionDetails(ctx.req, ctx.res);
     } catch {
       // no interaction cookie in this browser, or the interaction expired
       return undefined;

@@ -15,7 +15,8 @@ import type { Counters } from '../storage/counters.ts';
 import type { Logger } from '../log.ts';
 import type { ProtocolStorage } from '../storage/adapter.ts';
 import { StorageUnavailableError } from '../storage/errors.ts';
-import { langOf } from '../pages/html.ts';
+import { askedLanguages, langOf } from '../pages/html.ts';
+import { LANGS } from '../pages/i18n.ts';
 import { clientDisplay, displayWithRestart, LOCALIZED_METADATA, localizedProblem } from './client-display.ts';
 import { ConsumeOnceAdapter } from './consume-once.ts';
 import { forgetAppLogouts, loggedOutOfApp, rememberAppLogout } from './app-logout.ts';
@@ -81,6 +82,30 @@ export interface ProviderSetup {
 
 /** Which client a logout came from, for the logged-out page's way back. */
 const LOGOUT_CLIENT_COOKIE = 'logout_client';
+/** The language of a logout's confirmation, for the logged-out page that follows it. */
+const LOGOUT_LANG_COOKIE = 'logout_lang';
+const LOGOUT_COOKIE = { httpOnly: true, sameSite: 'lax', maxAge: 10 * 60_000, path: '/session/end' } as const;
+
+/**
+ * RP-Initiated Logout 1.0's two pages. The confirmation speaks the `ui_locales` the relying
+ * party asked for (2, unless the person chose a language); the logged-out page after it no
+ * longer knows the client or its request, so the confirmation leaves both in short cookies.
+ */
+const LOGOUT_PAGES: Pick<NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>, 'logoutSource' | 'postLogoutSuccessSource'> = {
+  async logoutSource(ctx, form) {
+    askedLanguages(ctx, ctx.oidc.params?.ui_locales);
+    const lang = langOf(ctx);
+    if (ctx.oidc.client) ctx.cookies.set(LOGOUT_CLIENT_COOKIE, ctx.oidc.client.clientId, LOGOUT_COOKIE);
+    ctx.cookies.set(LOGOUT_LANG_COOKIE, lang, LOGOUT_COOKIE);
+    logoutPage(ctx, { app: ctx.oidc.client && clientDisplay(ctx.oidc.client, lang), form });
+  },
+  async postLogoutSuccessSource(ctx) {
+    askedLanguages(ctx, ctx.cookies.get(LOGOUT_LANG_COOKIE));
+    const clientId = ctx.cookies.get(LOGOUT_CLIENT_COOKIE);
+    const client = ctx.oidc.client ?? (clientId ? await ctx.oidc.provider.Client.find(clientId) : undefined);
+    loggedOutPage(ctx, client && clientDisplay(client, langOf(ctx)));
+  },
+};
 
 /** A session nobody logged in to (an anonymous logout's confirmation) lives this long. */
 const ANONYMOUS_SESSION_S = 10 * 60;
@@ -122,6 +147,7 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
 }
 
 const renderError: Configuration['renderError'] = async (ctx, out, error) => {
+  askedLanguages(ctx, ctx.oidc?.params?.ui_locales);
   if (error instanceof StorageUnavailableError) return errorPage(ctx, { kind: 'storage', status: 503 });
   const expired = error instanceof errors.SessionNotFound || error.name === 'SessionNotFound';
   const status = ctx.status >= 400 ? ctx.status : 400;
@@ -223,6 +249,8 @@ function configuration(setup: ProviderSetup): Configuration {
       id_token_signed_response_alg: DEFAULT_ALG,
       token_endpoint_auth_method: 'client_secret_basic',
     },
+    // OIDC Discovery 3: the languages `ui_locales` can ask the pages for.
+    discovery: { ui_locales_supported: [...LANGS] },
     // Exactly what the keys can sign: discovery offers nothing the broker could not do.
     enabledJWA: { idTokenSigningAlgValues: signingAlgs(setup.keys) },
     features: {
@@ -239,19 +267,7 @@ function configuration(setup: ProviderSetup): Configuration {
       resourceIndicators: { enabled: false },
       // RFC 8628 for TVs, kiosks and command lines (device-flow.ts).
       deviceFlow: deviceFlowFeature(setup.device.counters, setup.device.log),
-      rpInitiatedLogout: {
-        enabled: true,
-        async logoutSource(ctx, form) {
-          // The success page that follows no longer knows the client: it is told by a short cookie.
-          if (ctx.oidc.client) ctx.cookies.set(LOGOUT_CLIENT_COOKIE, ctx.oidc.client.clientId, { httpOnly: true, sameSite: 'lax', maxAge: 10 * 60_000, path: '/session/end' });
-          logoutPage(ctx, { app: ctx.oidc.client && clientDisplay(ctx.oidc.client, langOf(ctx)), form });
-        },
-        async postLogoutSuccessSource(ctx) {
-          const clientId = ctx.cookies.get(LOGOUT_CLIENT_COOKIE);
-          const client = ctx.oidc.client ?? (clientId ? await ctx.oidc.provider.Client.find(clientId) : undefined);
-          loggedOutPage(ctx, client && clientDisplay(client, langOf(ctx)));
-        },
-      },
+      rpInitiatedLogout: { enabled: true, ...LOGOUT_PAGES },
     },
     pkce: {
       // Public clients must use PKCE (S256, the only method); confidential clients may.

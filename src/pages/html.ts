@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { brandName, brandOf, LOGO_PATH, type Brand } from './brand.ts';
-import { LANGS, negotiateLang, t, type Lang } from './i18n.ts';
+import { firstSpoken, LANGS, negotiateLang, t, type Lang } from './i18n.ts';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -49,12 +49,24 @@ export function postForm(ctx: Context, action: string, inner: Html = raw(''), id
   return html`<form${id ? html` id="${id}"` : ''} method="post" action="${action}">${token}${inner}</form>`;
 }
 
-/** The cookie the language switcher sets: the person's choice beats Accept-Language. */
+/** The cookie the language switcher sets: the person's choice beats the app's and the browser's. */
 export const LANG_COOKIE = 'lang';
 
+/**
+ * The languages the relying party asked this request's pages to be in: OIDC Core 3.1.2.1's
+ * `ui_locales` of the login (or RP-Initiated Logout 1.0's), space-separated BCP 47 tags, the
+ * most wanted first. Tags the pages are not written in are passed over, as the spec asks.
+ */
+export function askedLanguages(ctx: Context, uiLocales: unknown): void {
+  if (typeof uiLocales === 'string') (ctx.state as { uiLocales?: string }).uiLocales = uiLocales;
+}
+
+/** The page's language: the person's choice, else the relying party's `ui_locales`, else Accept-Language (as Keycloak orders them). */
 export function langOf(ctx: Context): Lang {
   const chosen = ctx.cookies.get(LANG_COOKIE);
-  return (LANGS as readonly string[]).includes(chosen ?? '') ? chosen as Lang : negotiateLang(ctx.get('accept-language'));
+  if ((LANGS as readonly string[]).includes(chosen ?? '')) return chosen as Lang;
+  const asked = (ctx.state as { uiLocales?: string }).uiLocales;
+  return (asked === undefined ? undefined : firstSpoken(asked.split(' '))) ?? negotiateLang(ctx.get('accept-language'));
 }
 
 const LANGUAGE_NAMES: Record<Lang, string> = { 'zh-CN': '简体中文', 'zh-TW': '繁體中文', en: 'English' };

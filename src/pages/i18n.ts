@@ -1,7 +1,7 @@
 // The languages of every page: Simplified Chinese, Traditional Chinese and English,
-// picked from the person's choice (a cookie the switcher sets) or Accept-Language
-// (zh-CN when unsure). The zh-TW table was converted from zh-CN with OpenCC (cn → twp,
-// Taiwan phrasing) and reviewed.
+// picked from the person's choice (a cookie the switcher sets), else the languages the
+// relying party asked for (`ui_locales`), else Accept-Language (zh-CN when unsure). The
+// zh-TW table was converted from zh-CN with OpenCC (cn → twp, Taiwan phrasing) and reviewed.
 
 import type { AppKind } from '../wechat/types.ts';
 
@@ -9,22 +9,27 @@ export type Lang = 'zh-CN' | 'zh-TW' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'zh-TW', 'en'];
 export const isLang = (value: unknown): value is Lang => LANGS.includes(value as Lang);
 
+/** The first of `tags` (BCP 47 language tags, the most wanted first) that the pages are written in; undefined for none. */
+export function firstSpoken(tags: readonly string[]): Lang | undefined {
+  for (const tag of tags.map((each) => each.toLowerCase())) {
+    if (/^zh-(tw|hk|mo|hant)/.test(tag)) return 'zh-TW';
+    if (tag.startsWith('zh')) return 'zh-CN';
+    if (tag.startsWith('en')) return 'en';
+  }
+  return undefined;
+}
+
 export function negotiateLang(acceptLanguage: string | undefined): Lang {
   const ranked = (acceptLanguage ?? '')
     .split(',')
     .map((part) => {
       const [tag = '', ...params] = part.trim().split(';');
       const q = params.map((p) => /^\s*q=([\d.]+)/.exec(p)?.[1]).find(Boolean);
-      return { tag: tag.toLowerCase(), q: q === undefined ? 1 : Number(q) };
+      return { tag, q: q === undefined ? 1 : Number(q) };
     })
     .filter(({ tag, q }) => tag !== '' && q > 0)
     .sort((a, b) => b.q - a.q);
-  for (const { tag } of ranked) {
-    if (/^zh-(tw|hk|mo|hant)/.test(tag)) return 'zh-TW';
-    if (tag.startsWith('zh')) return 'zh-CN';
-    if (tag.startsWith('en')) return 'en';
-  }
-  return 'zh-CN';
+  return firstSpoken(ranked.map(({ tag }) => tag)) ?? 'zh-CN';
 }
 
 const MESSAGES = {

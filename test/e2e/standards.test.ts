@@ -393,3 +393,38 @@ test.serial('what a request may ask the broker to keep is capped: a 14 KB state 
   const fine = await fetch(await authorizeUrl((params) => params.set('state', 's'.repeat(1024))), { redirect: 'manual' });
   t.is(fine.status, 303, 'a long but reasonable state is fine');
 });
+
+test.serial('OIDC Core 3.1.2.1 ui_locales: the pages of a login speak the first language the relying party asks for that they have (over Accept-Language), pass over the rest without an error, and yield to the person\'s own choice; discovery lists them', async (t) => {
+  const discovery = await (await fetch(`${e2e.broker.issuer}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
+  t.deepEqual(discovery.ui_locales_supported, ['zh-CN', 'zh-TW', 'en']);
+  const heading = async (page: import('playwright-core').Page) => [await page.locator('html').getAttribute('lang'), await page.locator('h1').innerText()];
+  // A phone browser outside WeChat (Accept-Language zh-CN): the broker's own page.
+  for (const [asked, lang, title] of [['fr en-US', 'en', 'Open this page in WeChat'], ['fr zh-Hant-TW en', 'zh-TW', '請在微信中開啟'], ['fr de', 'zh-CN', '请在微信中打开']]) {
+    const { context, page } = await newPerson(e2e.browser, 'mobile', 'zh-CN');
+    await page.goto((await e2e.rp.start({ ui_locales: asked! })).url);
+    t.deepEqual(await heading(page), [lang, title], asked);
+    if (asked === 'fr en-US') {
+      await page.getByRole('link', { name: '简体中文' }).click();
+      t.deepEqual(await heading(page), ['zh-CN', '请在微信中打开'], 'the person\'s choice on the page wins');
+    }
+    await context.close();
+  }
+  // A desktop in redirect QR mode: WeChat's own QR page, in the asked language (qrconnect's lang).
+  const { context, page } = await newPerson(e2e.browser, 'desktop', 'zh-CN');
+  const { url, check } = await e2e.rp.start({ ui_locales: 'en' });
+  await page.goto(url);
+  t.is(new URL(page.url()).searchParams.get('lang'), 'en');
+  await page.getByRole('button', { name: /Alice/ }).click();
+  const tokens = await e2e.rp.finish(await e2e.rp.landed(page), check);
+  // RP-Initiated Logout 1.0 2: its ui_locales, on the confirmation and on the logged-out page after it.
+  await page.goto(`${e2e.broker.issuer}/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token!, ui_locales: 'en' })}`);
+  await page.getByRole('button', { name: 'Log out of all apps' }).click();
+  t.deepEqual(await heading(page), ['en', 'Logged out']);
+  await context.close();
+  // With no session to end (answered at once), and when the request itself is refused.
+  const zh = { 'accept-language': 'zh-CN' };
+  t.regex(await (await fetch(`${e2e.broker.issuer}/session/end?client_id=first-party&ui_locales=en`, { headers: zh })).text(), /<html lang="en">[\s\S]*<h1>Logged out<\/h1>/);
+  const refused = await fetch(`${e2e.broker.issuer}/auth?${new URLSearchParams({ client_id: 'first-party', response_type: 'code', scope: 'openid', redirect_uri: 'https://elsewhere.example/cb', ui_locales: 'en' })}`, { headers: zh });
+  t.is(refused.status, 400);
+  t.regex(await refused.text(), /<html lang="en">/);
+});

@@ -9,7 +9,7 @@ import { loggedOutPage } from '../../src/pages/logout-pages.ts';
 import { platformAuthorizedPage } from '../../src/pages/platform-pages.ts';
 import { USER_AGENTS } from '../helpers/user-agents.ts';
 import { esc, html } from '../../src/pages/html.ts';
-import { catalogue, negotiateLang } from '../../src/pages/i18n.ts';
+import { catalogue, firstSpoken, negotiateLang } from '../../src/pages/i18n.ts';
 import { qrConnectUrl, webAuthorizeUrl } from '../../src/wechat/authorize.ts';
 import { httpsAvatar } from '../../src/wechat/avatar.ts';
 import type { AppId } from '../../src/wechat/types.ts';
@@ -41,6 +41,14 @@ test('languages: zh-CN unless English is preferred', (t) => {
   t.is(negotiateLang('fr-FR,en;q=0.5,zh;q=0.4'), 'en');
   t.is(negotiateLang('de-DE'), 'zh-CN');
   t.is(negotiateLang('zh;q=0,en'), 'en');
+});
+
+test('ui_locales (BCP 47 tags, the most wanted first): the first the pages are written in, any case; none is undefined', (t) => {
+  t.is(firstSpoken(['fr', 'zh-Hant', 'en']), 'zh-TW');
+  t.is(firstSpoken(['zh-Hans-HK']), 'zh-CN', 'the Simplified script asked for by name');
+  t.is(firstSpoken(['EN-gb', 'zh']), 'en');
+  t.is(firstSpoken(['', 'de', 'ja-JP']), undefined);
+  t.is(firstSpoken([]), undefined);
 });
 
 test('Chinese text quotes a name as its readers do (“” in zh-CN, 「」 in zh-TW), never sets it off by spaces as English does', (t) => {
