@@ -6,7 +6,7 @@ import type { Context } from 'koa';
 import type { AccountId } from '../accounts/account.ts';
 import type { AppId } from '../wechat/types.ts';
 import { clientDisplay, initiateLoginLink } from '../oidc/client-display.ts';
-import type { Client, Interaction } from '../oidc/interactions.ts';
+import { SELECT_ACCOUNT, type Client, type Interaction } from '../oidc/interactions.ts';
 import { DEVICE_PROMPT } from '../oidc/device-flow.ts';
 import { langOf } from '../pages/html.ts';
 import { errorPage } from '../pages/error-pages.ts';
@@ -193,6 +193,6 @@ export async function startInteraction(ctx: Context, login: StartParts): Promise
   // Consent, or a device's confirmation (oidc/device-flow.ts), on the same page: after the login.
   if ((interaction.prompt.name === 'consent' || interaction.prompt.name === DEVICE_PROMPT) && !switching) return askConsent(ctx, login, interaction);
   if (switching) return toUpstream(ctx, login, interaction);
-  if (interaction.prompt.name !== 'login') return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: `unexpected prompt ${interaction.prompt.name}` });
+  if (interaction.prompt.name !== 'login' && interaction.prompt.name !== SELECT_ACCOUNT) return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: `unexpected prompt ${interaction.prompt.name}` });
   return toUpstream(ctx, login, interaction);
 }

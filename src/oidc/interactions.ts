@@ -13,6 +13,9 @@ import { grouped } from './device-flow.ts';
 import { updateGrant } from './grants.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** The prompt (OIDC Core 3.1.2.1) asking the person to choose an account: for the broker, to log in upstream again. */
+export const SELECT_ACCOUNT = 'select_account';
 export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
 /** The OAuth error an interaction can end with (RFC 6749 4.1.2.1, OIDC Core 3.1.2.6). */
@@ -49,9 +52,13 @@ export class Interactions {
     }
   }
 
-  /** Ends the interaction with `result`: the URL the browser goes to next. */
+  /**
+   * Ends the interaction with `result`: the URL the browser goes to next. A login is the
+   * person's choice of account, so it resolves `prompt=select_account` too.
+   */
   finish(ctx: Context, result: InteractionResults | InteractionError, merge = false): Promise<string> {
-    return this.#provider.interactionResult(ctx.req, ctx.res, result as InteractionResults, { mergeWithLastSubmission: merge });
+    const resolved = 'login' in result && result.login ? { ...result, [SELECT_ACCOUNT]: {} } : result;
+    return this.#provider.interactionResult(ctx.req, ctx.res, resolved as InteractionResults, { mergeWithLastSubmission: merge });
   }
 
   async client(interaction: Interaction): Promise<Client | undefined> {

@@ -19,6 +19,7 @@ import { askedLanguages, langOf } from '../pages/html.ts';
 import { LANGS } from '../pages/i18n.ts';
 import { clientDisplay, displayWithRestart, LOCALIZED_METADATA, localizedProblem } from './client-display.ts';
 import { ConsumeOnceAdapter } from './consume-once.ts';
+import { SELECT_ACCOUNT } from './interactions.ts';
 import { forgetAppLogouts, loggedOutOfApp, rememberAppLogout } from './app-logout.ts';
 import type { LoginCheck } from './login-check.ts';
 import type { LogoutNotices } from './logout-notices.ts';
@@ -55,6 +56,9 @@ export interface AccountSource {
 /** oidc-provider's interaction policy with the login layer's checks added to its login prompt, and the device's confirmation last. */
 function policy(checks: readonly LoginCheck[]): interactionPolicy.DefaultPolicy {
   const prompts = interactionPolicy.base();
+  // OIDC Core 3.1.2.1 `prompt=select_account`, first: the person logs in afresh upstream
+  // (scanning with whichever WeChat they choose), and that login resolves it (interactions.ts).
+  prompts.add(new interactionPolicy.Prompt({ name: SELECT_ACCOUNT, requestable: true }), 0);
   prompts.add(devicePrompt());
   const login = prompts.get('login');
   for (const { reason, description, error, needed } of [loggedOutOfApp, ...checks]) {

@@ -428,3 +428,29 @@ test.serial('OIDC Core 3.1.2.1 ui_locales: the pages of a login speak the first 
   t.is(refused.status, 400);
   t.regex(await refused.text(), /<html lang="en">/);
 });
+
+test.serial('OIDC Core 3.1.2.1 prompt=select_account: with a session, the person chooses again by logging in at WeChat, and the app gets whoever logged in; alone or with consent, never with none', async (t) => {
+  const { context, page } = await newPerson(e2e.browser, 'desktop', 'en');
+  const first = await e2e.rp.start();
+  await page.goto(first.url);
+  await page.getByRole('button', { name: /Alice/ }).click();
+  const alice = (await e2e.rp.finish(await e2e.rp.landed(page), first.check)).claims()!.sub;
+  const again = await e2e.rp.start({ prompt: 'select_account' });
+  await page.goto(again.url);
+  t.regex(page.url(), /\/connect\/qrconnect\?/, 'WeChat\'s QR page again, not the session\'s account at once');
+  await page.getByRole('button', { name: /Bob/ }).click();
+  const bob = (await e2e.rp.finish(await e2e.rp.landed(page), again.check)).claims()!.sub;
+  t.not(bob, alice);
+  const silent = await e2e.rp.start();
+  await page.goto(silent.url);
+  t.is((await e2e.rp.finish(await e2e.rp.landed(page), silent.check)).claims()!.sub, bob, 'the session is now the account chosen');
+  const withConsent = await e2e.rp.start({ prompt: 'select_account consent' });
+  await page.goto(withConsent.url);
+  await page.getByRole('button', { name: /Alice/ }).click();
+  await page.getByRole('button', { name: 'Allow' }).click();
+  t.is((await e2e.rp.finish(await e2e.rp.landed(page), withConsent.check)).claims()!.sub, alice, 'chosen, then asked for consent');
+  const withNone = await e2e.rp.start({ prompt: 'none select_account' });
+  await page.goto(withNone.url);
+  t.is((await e2e.rp.landed(page)).searchParams.get('error'), 'invalid_request', 'OIDC Core 3.1.2.1: none only alone');
+  await context.close();
+});
