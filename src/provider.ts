@@ -27,7 +27,7 @@ interface ProviderParts {
 /** oidc-provider for the configuration, and the person's rights over what it and the account store hold. */
 export async function providerFor(config: RunningConfig, stores: Stores, parts: ProviderParts) {
   const provider = await createProvider({
-    issuer: config.issuer, clients: [...config.clients, accountPageClient(config.issuer, config.wecomApps.length ? [...config.apps, ...config.wecomApps].map((app) => app.id) : undefined)], keys: config.keys, cookieKeys: config.cookieKeys,
+    issuer: config.issuer, clients: [...config.clients, accountPageClient(config.issuer, config.wecomApps.length ? [...config.apps, ...config.wecomApps].map((app) => app.id) : undefined)], keys: config.keys, cookieKeys: config.cookieKeys, pairwiseSecret: config.pairwiseSecret,
     storage: stores.protocol,
     accounts: accountSource(stores.accounts, config.apps, config.wecomApps),
     apiScopes: ADMIN_SCOPES,

@@ -39,11 +39,30 @@ function checkProduction(name: string, client: ClientMetadata): void {
   if (plain) throw new ConfigError(name, `client ${client.client_id}: ${String(plain)} is not https (production sends codes only over TLS)`);
 }
 
-export function clientsFile(name: string, path: string, production = false): ClientMetadata[] {
+/** The scope whose claims (WeChat's unionid, and the openid in the app a login went through) are the same whichever client asks. */
+const CROSS_CLIENT_SCOPE = 'wechat';
+
+/**
+ * Pairwise subjects (OIDC Core 8.1): the `sub` such a client sees is made from
+ * PAIRWISE_SECRET, so it must be set; and the client must register a `scope` without
+ * `wechat`, whose claims would tie its people to every other app's all the same.
+ */
+function checkSubjectType(name: string, client: ClientMetadata, pairwiseSecret: string | undefined): void {
+  const { client_id: id, subject_type: type, scope } = client;
+  if (type === undefined || type === 'public') return;
+  if (type !== 'pairwise') throw new ConfigError(name, `client ${id}: subject_type must be "public" or "pairwise"`);
+  if (!pairwiseSecret) throw new ConfigError('PAIRWISE_SECRET', `required: client ${id} has subject_type "pairwise" (openssl rand -hex 32; never change it, or every pairwise sub changes)`);
+  if (typeof scope !== 'string' || scope.split(' ').includes(CROSS_CLIENT_SCOPE)) {
+    throw new ConfigError(name, `client ${id}: a pairwise client must register a scope without ${CROSS_CLIENT_SCOPE} (WeChat's unionid and openid are the same for every app)`);
+  }
+}
+
+export function clientsFile(name: string, path: string, options: { production: boolean; pairwiseSecret: string | undefined }): ClientMetadata[] {
   const value = readJsonFile(name, path);
   if (!Array.isArray(value) || value.length === 0) throw new ConfigError(name, `${path}: expected a non-empty JSON array of client metadata`);
   const ids = new Set<string>();
   const clients = value.map((client: unknown, index) => checkEntry(name, client, index, ids));
-  if (production) for (const client of clients) checkProduction(name, client);
+  for (const client of clients) checkSubjectType(name, client, options.pairwiseSecret);
+  if (options.production) for (const client of clients) checkProduction(name, client);
   return clients;
 }

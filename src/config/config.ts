@@ -82,6 +82,8 @@ export interface Config {
   readonly shutdown: { readonly delayMs: number; readonly timeoutMs: number };
   /** The first signs (and keys the login states); all verify. */
   readonly cookieKeys: readonly [string, ...string[]];
+  /** What pairwise subject identifiers are made from (OIDC Core 8.1); set whenever a client is pairwise. */
+  readonly pairwiseSecret: string | undefined;
   /** What encrypts the secrets the broker keeps (authorizer refresh tokens); the first encrypts. */
   readonly dataKeys: readonly [string, ...string[]];
   /** Dev mode without WeChat credentials: the built-in simulator plays WeChat (dev-mode step). */
@@ -173,7 +175,8 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     platforms,
     wecomApps,
     wechat: wechatSettings(settings),
-    clients: settings.CLIENTS_FILE === undefined ? undefined : clientsFile('CLIENTS_FILE', settings.CLIENTS_FILE, production),
+    clients: settings.CLIENTS_FILE === undefined ? undefined : clientsFile('CLIENTS_FILE', settings.CLIENTS_FILE, { production, pairwiseSecret: settings.PAIRWISE_SECRET }),
+    pairwiseSecret: settings.PAIRWISE_SECRET,
     keys: settings.JWKS_FILE === undefined ? await generateSigningKeys() : loadJwksFile('JWKS_FILE', settings.JWKS_FILE),
     storage: storage(settings),
     metrics: metrics(settings),
@@ -250,7 +253,7 @@ export async function reloadFiles(config: Config, env: Env = process.env): Promi
   const { CLIENTS_FILE: clientsPath, JWKS_FILE: jwksPath } = parseVariables(env);
   return {
     ...config,
-    clients: clientsPath ? clientsFile('CLIENTS_FILE', clientsPath, config.mode === 'production') : config.clients,
+    clients: clientsPath ? clientsFile('CLIENTS_FILE', clientsPath, { production: config.mode === 'production', pairwiseSecret: config.pairwiseSecret }) : config.clients,
     keys: jwksPath ? loadJwksFile('JWKS_FILE', jwksPath) : config.keys,
   };
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isWeChatId } from '../wechat/types.ts';
 import { ConfigError } from './errors.ts';
 import { parseRedisUrl, type RedisTarget } from './redis-url.ts';
+import { secretBits } from './strength.ts';
 
 /** What production asks of a variable (README's "production" column). */
 export type InProduction = 'required' | 'one app required' | 'recommended' | 'optional' | 'unused';
@@ -96,6 +97,11 @@ export const VARIABLES = {
     doc: 'secrets that encrypt what the broker must keep (a third-party platform\'s authorizer refresh tokens, AES-256-GCM), comma-separated, 32+ characters each; the first encrypts, all decrypt; required in production when a platform is configured',
   }),
   COOKIE_KEYS: variable({ schema: optional(cookieKeys), derived: '(dev: random each start)', production: 'required', doc: 'cookie signing secrets, comma-separated, 32+ characters each; the first signs' }),
+  PAIRWISE_SECRET: variable({
+    schema: optional(z.string().refine((raw) => raw.length >= 32 && secretBits(raw) >= 128, { error: 'must have at least 32 characters and about 128 bits (openssl rand -hex 32)' })),
+    production: 'optional',
+    doc: 'the secret pairwise `sub`s are made from (OIDC Core 8.1: clients with `subject_type: "pairwise"`), 32+ characters; required when a client has one; never change it, or every pairwise `sub` changes',
+  }),
   JWKS_FILE: variable({ schema: optional(text), derived: '(dev: fresh keys each start)', production: 'required', doc: 'private JWK set of signing keys (`npm run keys -- new`)' }),
   CLIENTS_FILE: variable({ schema: optional(text), derived: '(dev: the demo client and `demo-device`)', production: 'required', doc: 'JSON array of OIDC client metadata; re-read on SIGHUP' }),
   WECHAT_MP_APPID: variable({ schema: optional(appid), production: 'one app required', doc: 'Official Account (公众号) appid, for web authorization inside WeChat (one app required)' }),

@@ -3,6 +3,7 @@
 // people are, which claims and scopes exist, and which extra parameters the login adds
 // come in as inputs (AccountSource), so this layer knows nothing of any upstream.
 
+import { createHmac } from 'node:crypto';
 import Provider, { errors, interactionPolicy, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientMetadata } from '../config/clients-file.ts';
 import { ConfigError } from '../config/errors.ts';
@@ -72,6 +73,8 @@ export interface ProviderSetup {
   readonly clients: readonly ClientMetadata[];
   readonly keys: SigningKeys;
   readonly cookieKeys: readonly string[];
+  /** What pairwise subjects are made from; without it, every client's subject is public. */
+  readonly pairwiseSecret?: string | undefined;
   readonly storage: ProtocolStorage;
   readonly accounts: AccountSource;
   /** Subject tokens to accept with the token-exchange grant (RFC 8693); no such grant without. */
@@ -161,6 +164,20 @@ const renderError: Configuration['renderError'] = async (ctx, out, error) => {
   errorPage(ctx, { kind: 'request', status, oauthError: String(out.error ?? ''), detail: String(out.error_description ?? ''), ...(app ? { app } : {}) });
 };
 
+/**
+ * OIDC Core 8.1: a pairwise client sees, for each person, a `sub` of its own sector (its
+ * redirect URIs' host, or its sector_identifier_uri's), which no other sector can match:
+ * HMAC-SHA256 over the sector and the account id, keyed with PAIRWISE_SECRET, base64url.
+ * Stable for as long as the secret is; public clients keep the account id.
+ */
+function subjectTypes(secret: string | undefined): Pick<Configuration, 'subjectTypes' | 'pairwiseIdentifier'> {
+  if (!secret) return { subjectTypes: ['public'] };
+  return {
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: async (_ctx, accountId, client) => createHmac('sha256', secret).update(`${client.sectorIdentifier} ${accountId}`).digest('base64url'),
+  };
+}
+
 type Validator = NonNullable<Configuration['extraClientMetadata']>['validator'];
 
 function validateExtra(accounts: AccountSource): Validator {
@@ -234,6 +251,7 @@ function configuration(setup: ProviderSetup): Configuration {
     },
     enableHttpPostMethods: https,
     findAccount: setup.accounts.findAccount,
+    ...subjectTypes(setup.pairwiseSecret),
     // The APIs' scopes are listed too, so that a client's `scope` metadata limits them.
     scopes: [...setup.accounts.scopes, ...setup.apiScopes ?? []],
     claims: idTokenProtocolClaims(Object.fromEntries(Object.entries(setup.accounts.claims).map(([scope, claims]) => [scope, [...claims]]))),

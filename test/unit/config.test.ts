@@ -90,6 +90,17 @@ test('CLIENTS_FILE mistakes name the file, the client and the field', async (t) 
   await failsWith(t, { CLIENTS_FILE: file('fp.json', [{ ...CLIENT, first_party: 'yes' }]) }, /CLIENTS_FILE/, /client app: first_party/);
 });
 
+test('pairwise subjects (OIDC Core 8.1): PAIRWISE_SECRET, strong, whenever a client is pairwise; its scope registered, without wechat', async (t) => {
+  const secret = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
+  const pairwise = { ...CLIENT, subject_type: 'pairwise', scope: 'openid profile' };
+  await failsWith(t, { CLIENTS_FILE: file('pw.json', [pairwise]) }, /^PAIRWISE_SECRET$/, /required: client app has subject_type "pairwise"/);
+  await failsWith(t, { PAIRWISE_SECRET: 'k'.repeat(40) }, /^PAIRWISE_SECRET$/, /about 128 bits/);
+  await failsWith(t, { PAIRWISE_SECRET: secret, CLIENTS_FILE: file('pw-wechat.json', [{ ...pairwise, scope: 'openid wechat' }]) }, /CLIENTS_FILE/, /client app: a pairwise client must register a scope without wechat/);
+  await failsWith(t, { PAIRWISE_SECRET: secret, CLIENTS_FILE: file('pw-any.json', [{ ...pairwise, scope: undefined }]) }, /CLIENTS_FILE/, /without wechat/);
+  await failsWith(t, { CLIENTS_FILE: file('pw-typo.json', [{ ...CLIENT, subject_type: 'pairwize' }]) }, /CLIENTS_FILE/, /subject_type must be "public" or "pairwise"/);
+  t.is((await loadConfig({ PAIRWISE_SECRET: secret, CLIENTS_FILE: file('pw-ok.json', [pairwise]) })).pairwiseSecret, secret);
+});
+
 test('oidc-provider checks every client at start: a bad one stops the broker with its name', async (t) => {
   const config = await loadConfig({ CLIENTS_FILE: file('noredirect.json', [{ ...CLIENT, redirect_uris: ['not a url'] }]) });
   const error = await t.throwsAsync(createProvider({
