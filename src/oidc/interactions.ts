@@ -13,10 +13,10 @@ import { grouped } from './device-flow.ts';
 import { updateGrant } from './grants.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
 /** The prompt (OIDC Core 3.1.2.1) asking the person to choose an account: for the broker, to log in upstream again. */
 export const SELECT_ACCOUNT = 'select_account';
-export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
 /** The OAuth error an interaction can end with (RFC 6749 4.1.2.1, OIDC Core 3.1.2.6). */
 export interface InteractionError {
