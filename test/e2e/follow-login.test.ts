@@ -10,6 +10,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -372,4 +373,30 @@ test.serial('WeChat\'s server URL check is answered with echostr only when signe
   forged.set('echostr', 'abc123');
   t.is((await fetch(`${b.issuer}/wechat/mp/brand-mp/events?${forged}`)).status, 400);
   t.is((await fetch(`${b.issuer}/wechat/mp/web/events?${query}`)).status, 404, 'no follow-to-login for that app');
+});
+
+test.serial('any message or event WeChat could push, signed and encrypted as it does, to the account\'s URL and the platform\'s: never a 5xx, always an answer WeChat takes (no failure notice to the follower), nothing logged as the broker\'s error', async (t) => {
+  const cdata = fc.string({ maxLength: 60 }).filter((text) => !text.includes(']]>'));
+  const fields = fc.record({
+    ToUserName: fc.oneof(fc.constant('gh_brand'), cdata),
+    FromUserName: fc.oneof(fc.constantFrom('oFollower1', ''), cdata),
+    CreateTime: fc.oneof(fc.nat().map(String), cdata),
+    MsgType: fc.oneof(fc.constantFrom('event', 'text', 'image', 'location'), cdata),
+    Event: fc.oneof(fc.constantFrom('subscribe', 'SCAN', 'unsubscribe', 'CLICK', 'VIEW', 'TEMPLATESENDJOBFINISH'), cdata),
+    EventKey: fc.oneof(cdata.map((key) => `qrscene_${key}`), cdata, fc.constant('k'.repeat(3000))),
+    Ticket: cdata,
+    Content: cdata,
+  }, { requiredKeys: [] });
+  const targets = [
+    { url: `${b.issuer}/wechat/mp/brand-mp/events`, keys: { appid: brand.appid, token: TOKEN, aesKey: AES_KEY } },
+    { url: `${b.issuer}/wechat/platform/isv/events/${shop.appid}`, keys: { appid: platform.appid, token: platform.token, aesKey: platform.aesKey } },
+  ];
+  const since = b.logs().length;
+  await fc.assert(fc.asyncProperty(fc.constantFrom(...targets), fields, async ({ url, keys }, pushed) => {
+    const delivery = await deliver(url, encryptedPush(keys, pushed as Record<string, string>));
+    const ok = delivery.status === 200 && readReply(delivery, keys).kind !== 'failed';
+    if (!ok) t.fail(`${JSON.stringify(pushed).slice(0, 300)} to ${url}: ${delivery.status} ${delivery.body.slice(0, 200)}`);
+    return ok;
+  }), { numRuns: 150, seed: 20261206 });
+  t.false(b.logs().slice(since).some((line) => Number(line.level) >= 50), 'nothing logged as an error');
 });
