@@ -230,18 +230,27 @@ function retentionJob(config: Config, shared: Shared, personalData: () => Person
   return new Retention({ days: config.retentionDays, accounts: stores.accounts, personalData, locks: stores.protocol.adapter(RETENTION_LOCK_MODEL), log });
 }
 
-/** The WeChat client and the platforms' tokens; the operator hears which platforms still wait for WeChat's first ticket. */
-async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, log: Logger) {
-  const wechat = new WeChatClient({
-    apiUrl: config.wechat.apiUrl, timeoutMs: config.wechat.timeoutMs, log, observe: (path, seconds, errcode) => metrics.wechatCall(path, seconds, errcode),
-  });
-  const platformTokens = new PlatformTokens(config.platforms, stores.protocol, wechat, log);
+/**
+ * The operator hears which platforms still wait for WeChat's first ticket. Not with the
+ * built-in simulator, which pushes its first as soon as the broker listens: nothing to do.
+ */
+async function tellWaitingPlatforms(config: Config, platformTokens: PlatformTokens, log: Logger): Promise<void> {
+  if (config.simulator) return;
   const states = await platformTokens.states().catch(() => ({}));
   for (const [id, state] of Object.entries(states)) {
     if (state !== 'ready') {
       log.warn({ platform: id }, `third-party platform ${id}: ${state} (WeChat pushes one every 10 minutes to /wechat/platform/${id}/auth-events); logins through it show a "starting up" page until then`);
     }
   }
+}
+
+/** The WeChat client and the platforms' tokens. */
+async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, log: Logger) {
+  const wechat = new WeChatClient({
+    apiUrl: config.wechat.apiUrl, timeoutMs: config.wechat.timeoutMs, log, observe: (path, seconds, errcode) => metrics.wechatCall(path, seconds, errcode),
+  });
+  const platformTokens = new PlatformTokens(config.platforms, stores.protocol, wechat, log);
+  await tellWaitingPlatforms(config, platformTokens, log);
   const officialAccountTokens = new OfficialAccountTokens({
     platforms: config.platforms, platformTokens, storage: stores.protocol, durable: stores.durable, sealer: new Sealer(config.dataKeys), wechat, log,
   });

@@ -62,6 +62,7 @@ test('dev mode: a banner with URL, mode, storage, the estate, simulator, demo an
     for (const label of ['URL', 'mode', 'storage', 'upstreams', 'platforms', 'simulator', 'demo', 'warning']) t.regex(banner, new RegExp(`\\n  ${label}\\s`));
     t.regex(banner, /mode\s+development/);
     t.regex(banner, /upstreams\s+open: website app .*; mp: Official Account .*; shop-mp: Official Account .* through platform platform/);
+    t.deepEqual(broker.logs().filter((line) => Number(line.level) >= 40).map((line) => line.msg), [], 'nothing to warn of: the banner says what dev mode lacks');
     const health = await fetch(`${broker.issuer}/healthz`);
     t.deepEqual(await health.json(), { status: 'ok' });
     // The simulated platform pushes its first ticket a second after start, as WeChat would within 10 minutes.
