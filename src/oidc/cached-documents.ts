@@ -15,6 +15,13 @@ import type { Context, Middleware } from 'koa';
 /** oidc-provider's discovery document (OIDC Discovery 4) and JWKS (its `jwks` route). */
 const DOCUMENTS = new Set(['/.well-known/openid-configuration', '/jwks']);
 
+/**
+ * RFC 8414 3: an OAuth client (not OpenID Connect) looks the same metadata up at
+ * oauth-authorization-server, which oidc-provider answers with the same document: one kept
+ * copy for both, the same bytes and tag.
+ */
+const ALIASES: ReadonlyMap<string, string> = new Map([['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']]);
+
 interface Kept {
   readonly type: string;
   readonly body: Buffer;
@@ -42,19 +49,23 @@ function answer(ctx: Context, document: Kept): void {
 export function cachedDocuments(): Middleware {
   const kept = new Map<string, Kept>();
   return async (ctx, next) => {
-    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !DOCUMENTS.has(ctx.path)) return next();
-    const document = kept.get(ctx.path);
+    const path = ALIASES.get(ctx.path) ?? ctx.path;
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !DOCUMENTS.has(path)) return next();
+    const document = kept.get(path);
     if (document) {
       ctx.vary('Origin');
       ctx.set('access-control-allow-origin', ctx.get('origin') || '*');
       return answer(ctx, document);
     }
+    const asked = ctx.path;
+    ctx.path = path;
     await next();
+    ctx.path = asked;
     // Only oidc-provider's own document (a JSON object), never an error page or a HEAD's empty answer.
     if (ctx.method === 'GET' && ctx.status === 200 && typeof ctx.body === 'object' && ctx.body !== null && !Buffer.isBuffer(ctx.body)) {
       const body = Buffer.from(JSON.stringify(ctx.body));
       const document = { type: ctx.response.get('content-type'), body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
-      kept.set(ctx.path, document);
+      kept.set(path, document);
       answer(ctx, document);
     }
   };

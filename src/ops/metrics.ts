@@ -33,7 +33,7 @@ const ENDPOINTS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\/token\/revocation\/?$/i, 'revocation'],
   [/^\/auth(\/|$)/i, 'authorization'],
   [/^\/interaction\//i, 'interaction'],
-  [/^\/\.well-known\/openid-configuration\/?$/i, 'discovery'],
+  [/^\/\.well-known\/(openid-configuration|oauth-authorization-server)\/?$/i, 'discovery'],
   [/^\/jwks\/?$/i, 'jwks'],
   [/^\/session\/end(\/|$)/i, 'end_session'],
   [/^\/device\/auth\/?$/i, 'device_authorization'],

@@ -454,3 +454,21 @@ test.serial('OIDC Core 3.1.2.1 prompt=select_account: with a session, the person
   t.is((await e2e.rp.landed(page)).searchParams.get('error'), 'invalid_request', 'OIDC Core 3.1.2.1: none only alone');
   await context.close();
 });
+
+test.serial('RFC 8414 3: an OAuth client finds the same metadata at oauth-authorization-server, the same bytes and ETag as discovery, kept as discovery is', async (t) => {
+  const fresh = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients(e2e.rpServer.origin)) });
+  try {
+    const [oauth, openid] = [await fetch(`${fresh.issuer}/.well-known/oauth-authorization-server`), await fetch(`${fresh.issuer}/.well-known/openid-configuration`)];
+    t.is(oauth.status, 200);
+    t.regex(String(oauth.headers.get('content-type')), /^application\/json/);
+    const metadata = await oauth.json() as Record<string, unknown>;
+    t.is(metadata.issuer, fresh.issuer, 'RFC 8414 3.3: the issuer, identical');
+    t.like(metadata, { authorization_endpoint: `${fresh.issuer}/auth`, token_endpoint: `${fresh.issuer}/token`, code_challenge_methods_supported: ['S256'] });
+    t.deepEqual(metadata, await openid.json());
+    t.is(oauth.headers.get('etag'), openid.headers.get('etag'), 'one document, one tag');
+    t.is((await fetch(`${fresh.issuer}/.well-known/oauth-authorization-server`)).headers.get('etag'), openid.headers.get('etag'), 'and from the kept bytes');
+    t.true(await fresh.logged((line) => line.msg === 'request' && (line.req as { path?: string }).path === '/.well-known/oauth-authorization-server'), 'logged as asked');
+  } finally {
+    await fresh.stop();
+  }
+});

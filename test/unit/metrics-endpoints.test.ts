@@ -9,7 +9,7 @@ test('each endpoint by its paths; anything else is other', (t) => {
   const table: Array<[string, string]> = [
     ['/me', 'userinfo'], ['/ME/', 'userinfo'], ['/token', 'token'], ['/token/introspection', 'introspection'], ['/token/revocation/', 'revocation'],
     ['/auth', 'authorization'], ['/auth/abc', 'authorization'], ['/interaction/abc/wechat', 'interaction'],
-    ['/.well-known/openid-configuration', 'discovery'], ['/jwks', 'jwks'], ['/session/end/confirm', 'end_session'],
+    ['/.well-known/openid-configuration', 'discovery'], ['/.well-known/oauth-authorization-server', 'discovery'], ['/jwks', 'jwks'], ['/session/end/confirm', 'end_session'],
     ['/device/auth', 'device_authorization'], ['/device', 'device'], ['/device/abc', 'device'], ['/request', 'par'],
     ['/h/abcdefghjk/confirm', 'handoff'], ['/f/link/wechat', 'follow_confirmation'], ['/account/delete', 'account'], ['/admin/accounts/x', 'admin'],
     ['/wechat/mp/mp/events', 'wechat_push'], ['/wechat/platform/p/auth-events', 'wechat_push'], ['/wecom/w/events', 'wechat_push'],
