@@ -1,8 +1,10 @@
 // npm run clients -- <command>: relying parties in CLIENTS_FILE.
 //
 //   new --id ID --redirect-uri URI [--redirect-uri URI …] [--name NAME]
-//       [--post-logout-uri URI …] [--first-party] [--public]
-//         prints a client entry (with a strong secret unless --public) to add to the file
+//       [--post-logout-uri URI …] [--first-party] [--public] [--pairwise]
+//         prints a client entry (with a strong secret unless --public) to add to the file;
+//         --pairwise: its own `sub` for each person (another company's app), with a scope
+//         without `wechat` (the broker needs PAIRWISE_SECRET then)
 //   check --file F
 //         checks a clients file exactly as the broker does at start and on SIGHUP
 //
@@ -31,6 +33,7 @@ export async function clientsCommand(argv: string[]): Promise<string> {
       'post-logout-uri': { type: 'string', multiple: true },
       'first-party': { type: 'boolean' },
       public: { type: 'boolean' },
+      pairwise: { type: 'boolean' },
       file: { type: 'string' },
     },
   });
@@ -47,6 +50,7 @@ export async function clientsCommand(argv: string[]): Promise<string> {
         redirect_uris: values['redirect-uri'],
         ...(values['post-logout-uri']?.length ? { post_logout_redirect_uris: values['post-logout-uri'] } : {}),
         ...(values['first-party'] ? { first_party: true } : {}),
+        ...(values.pairwise ? PAIRWISE : {}),
       };
       await check(undefined, [client]);
       return JSON.stringify(client, null, 2);
@@ -61,14 +65,20 @@ export async function clientsCommand(argv: string[]): Promise<string> {
   }
 }
 
-/** The broker's own checks: the file's shape, then oidc-provider's metadata validation. */
+/** A pairwise client's metadata (OIDC Core 8.1): every scope but `wechat`, whose unionid is the same for every app. */
+const PAIRWISE = { subject_type: 'pairwise', scope: 'openid profile phone email offline_access' };
+
+/**
+ * The broker's own checks: the file's shape, then oidc-provider's metadata validation. A
+ * stand-in PAIRWISE_SECRET lets pairwise clients be checked (no `sub` is made here).
+ */
 async function check(clientsFile: string | undefined, extra: ClientMetadata[] = []): Promise<number> {
-  const config = await loadConfig({ CLIENTS_FILE: clientsFile, WECHAT_SIMULATOR_PORT: '0' });
+  const config = await loadConfig({ CLIENTS_FILE: clientsFile, WECHAT_SIMULATOR_PORT: '0', PAIRWISE_SECRET: randomBytes(32).toString('hex') });
   const clients = [...(config.clients ?? []), ...extra];
   const storage = new MemoryStorage();
   try {
     await createProvider({
-      issuer: config.issuer, clients, keys: config.keys, cookieKeys: config.cookieKeys,
+      issuer: config.issuer, clients, keys: config.keys, cookieKeys: config.cookieKeys, pairwiseSecret: config.pairwiseSecret,
       storage, accounts: accountSource(new MemoryAccountStore(), config.apps, config.wecomApps),
       device: { counters: new MemoryCounters(), log: createLogger('error') },
     });

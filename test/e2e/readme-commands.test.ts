@@ -66,7 +66,11 @@ test('every keys, clients and accounts command of the README runs as written', a
   const dir = tempDir('broker-readme');
   const jwks = join(dir, 'jwks.json');
   const clients = join(dir, 'clients.json');
-  writeFileSync(clients, JSON.stringify([{ client_id: 'shop', client_secret: 'shop-secret-0123456789abcdef0123456789', redirect_uris: ['https://shop.example.com/cb'] }]));
+  writeFileSync(clients, JSON.stringify([
+    { client_id: 'shop', client_secret: 'shop-secret-0123456789abcdef0123456789', redirect_uris: ['https://shop.example.com/cb'] },
+    // check validates a pairwise client as the broker with PAIRWISE_SECRET would.
+    { client_id: 'partner', client_secret: 'partner-secret-0123456789abcdef0123456789', redirect_uris: ['https://partner.example.net/cb'], subject_type: 'pairwise', scope: 'openid profile' },
+  ]));
   const kids: Record<'OLD' | 'NEW', string> = { OLD: '', NEW: '' };
   /** One family's commands in the README's order (keys depend on each other); the families side by side. */
   const family = async (name: string) => {
@@ -85,6 +89,7 @@ test('every keys, clients and accounts command of the README runs as written', a
       if (written.includes(' keys -- new')) kids.OLD = /RS256 (\S+?),/.exec(result.stdout)?.[1] ?? '';
       if (written.includes(' keys -- add')) kids.NEW = /added RS256 (\S+):/.exec(result.stdout)?.[1] ?? '';
       if (written.includes(' clients -- new')) t.regex(result.stdout, /"client_secret":\s*"[\w-]{43}"/);
+      if (written.includes(' --pairwise')) t.regex(result.stdout, /"subject_type": "pairwise",\s*"scope": "openid profile phone email offline_access"/);
     }
   };
   await Promise.all(['keys', 'clients', 'accounts'].map(family));
