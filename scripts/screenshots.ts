@@ -1,7 +1,7 @@
 // npm run screenshots — every page a person can meet, in Simplified Chinese and English,
 // at desktop and phone sizes and on the phone in dark mode, as PNG files in screenshots/
-// for a reviewer to look at (they are not compared pixel by pixel). Starts its own broker (with a sample brand),
-// relying party server and Chromium, and stops them.
+// for a reviewer to look at (they are not compared pixel by pixel). Starts its own broker
+// (with a sample brand), relying party server and Chromium, and stops them.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
