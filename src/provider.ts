@@ -41,11 +41,12 @@ export async function providerFor(config: RunningConfig, stores: Stores, parts: 
 }
 
 /**
- * The person's rights for a process without the broker's routes (the accounts CLI, which
- * works on the stores of a broker that may be down): the same erasure, unlink and export.
+ * The provider and the person's rights for a process without the broker's routes (the
+ * accounts CLI, which works on the stores of a broker that may be down): the same erasure,
+ * unlink and export, and the same clients (a pairwise one's sector).
  */
-export async function personalDataFor(config: Config, stores: Stores, notices: LogoutNotices, log: Logger): Promise<PersonalData> {
+export async function offlineProvider(config: Config, stores: Stores, notices: LogoutNotices, log: Logger) {
   const running = { ...config, clients: config.clients ?? [] };
-  return (await providerFor(running, stores, { linker: new AccountLinker(stores.accounts), notices, log })).personalData;
+  return providerFor(running, stores, { linker: new AccountLinker(stores.accounts), notices, log });
 }
 

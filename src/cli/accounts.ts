@@ -4,6 +4,8 @@
 //
 //   show <sub>                                the account (a merged-away sub shows the survivor)
 //   find --unionid U | --appid A --openid O   lookup
+//   find --client C --sub S                   the account behind pairwise client C's sub S
+//                                             (one-way: a pass over every account)
 //   export <sub>                              everything held about the person (PIPL art. 45)
 //   delete <sub>                              erasure (PIPL art. 47); relying parties are told
 //   unlink <sub> --appid A                    take one identity out; it logs in as a new account
@@ -13,12 +15,14 @@
 // command is audited on stderr as the admin API's calls are.
 
 import { parseArgs } from 'node:util';
+import type Provider from 'oidc-provider';
 import type { Account, AccountId } from '../accounts/account.ts';
 import { UnlinkRefusedError } from '../accounts/store.ts';
-import { personalDataFor } from '../provider.ts';
+import { offlineProvider } from '../provider.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { LogoutNotices } from '../oidc/logout-notices.ts';
+import { accountOfPairwise } from '../oidc/pairwise.ts';
 import { accountView, auditTarget, findAccount } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { openStores, type Stores } from '../stores.ts';
@@ -27,11 +31,24 @@ import { runCli, UsageError } from './run.ts';
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | export <sub> | delete <sub> | unlink <sub> --appid A';
+const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --client C --sub S | export <sub> | delete <sub> | unlink <sub> --appid A';
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 
-interface Options { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string }
+interface Options { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string; client?: string; sub?: string }
+
+/** What a command works with: the person's rights, the provider (its clients), the stores, the configuration. */
+interface Parts { readonly data: PersonalData; readonly provider: Provider; readonly stores: Stores; readonly config: Config }
+
+/** find: by WeChat's or WeCom's identifiers (as the admin API finds), or by a pairwise client's sub. */
+async function find({ provider, stores, config }: Parts, values: Options): Promise<{ sub?: string; out?: unknown }> {
+  const { client, sub, ...key } = values;
+  const found = client !== undefined || sub !== undefined
+    ? (client && sub && Object.keys(key).length === 0 ? await accountOfPairwise(provider, config.pairwiseSecret, stores.accounts, client, sub) : USAGE)
+    : await findAccount(stores.accounts, key);
+  if (typeof found === 'string') throw new UsageError(found);
+  return found ? { sub: found.id, out: accountView(found, config.apps) } : {};
+}
 
 /** The stores the broker uses, connected; a memory store holds nothing outside the broker. */
 async function connect(config: Config): Promise<Stores> {
@@ -48,12 +65,9 @@ async function connect(config: Config): Promise<Stores> {
 }
 
 /** The command's answer (JSON), and the account's sub for the audit line (undefined: no such account). */
-async function run(data: PersonalData, stores: Stores, config: Config, command: Command, positionals: string[], values: Options): Promise<{ sub?: string; out?: unknown }> {
-  if (command === 'find') {
-    const found = await findAccount(stores.accounts, values);
-    if (typeof found === 'string') throw new UsageError(found);
-    return found ? { sub: found.id, out: accountView(found, config.apps) } : {};
-  }
+async function run(parts: Parts, command: Command, positionals: string[], values: Options): Promise<{ sub?: string; out?: unknown }> {
+  const { data, config } = parts;
+  if (command === 'find') return find(parts, values);
   const sub = positionals[1];
   if (!sub || !SUB.test(sub) || (command === 'unlink') !== (values.appid !== undefined)) throw new UsageError(USAGE);
   if (command === 'delete') {
@@ -95,7 +109,10 @@ async function audited(audit: Logger, command: Command, target: Record<string, s
 export async function accountsCommand(argv: string[]): Promise<string> {
   const { positionals, values: given } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { unionid: { type: 'string' }, appid: { type: 'string' }, openid: { type: 'string' }, 'wecom-corpid': { type: 'string' }, 'wecom-userid': { type: 'string' } },
+    options: {
+      unionid: { type: 'string' }, appid: { type: 'string' }, openid: { type: 'string' }, 'wecom-corpid': { type: 'string' }, 'wecom-userid': { type: 'string' },
+      client: { type: 'string' }, sub: { type: 'string' },
+    },
   });
   // A WeCom member by company and userid, named as the admin API names them.
   const { 'wecom-corpid': corpid, 'wecom-userid': userid, ...wechat } = given;
@@ -107,8 +124,8 @@ export async function accountsCommand(argv: string[]): Promise<string> {
   const audit = createLogger('info', process.stderr);
   const notices = new LogoutNotices(audit, undefined, CLI_NOTICE_DELAYS_MS);
   try {
-    const data = await personalDataFor(config, stores, notices, audit);
-    return await audited(audit, command, targetOf(positionals, values), () => run(data, stores, config, command, positionals, values));
+    const { provider, personalData: data } = await offlineProvider(config, stores, notices, audit);
+    return await audited(audit, command, targetOf(positionals, values), () => run({ data, provider, stores, config }, command, positionals, values));
   } finally {
     await notices.settled();
     await stores.close();

@@ -39,19 +39,7 @@ export async function clientsCommand(argv: string[]): Promise<string> {
   });
   switch (positionals[0]) {
     case 'new': {
-      if (!values.id) throw new UsageError('--id is required');
-      if (!values['redirect-uri']?.length) throw new UsageError('at least one --redirect-uri is required');
-      const client = {
-        client_id: values.id,
-        ...(values.public
-          ? { token_endpoint_auth_method: 'none' }
-          : { client_secret: randomBytes(32).toString('base64url') }),
-        ...(values.name ? { client_name: values.name } : {}),
-        redirect_uris: values['redirect-uri'],
-        ...(values['post-logout-uri']?.length ? { post_logout_redirect_uris: values['post-logout-uri'] } : {}),
-        ...(values['first-party'] ? { first_party: true } : {}),
-        ...(values.pairwise ? PAIRWISE : {}),
-      };
+      const client = newClient(values);
       await check(undefined, [client]);
       return JSON.stringify(client, null, 2);
     }
@@ -63,6 +51,26 @@ export async function clientsCommand(argv: string[]): Promise<string> {
     default:
       throw new UsageError('usage: npm run clients -- new --id ID --redirect-uri URI [...] | check --file CLIENTS_FILE');
   }
+}
+
+interface NewOptions {
+  readonly id?: string | undefined; readonly name?: string | undefined; readonly 'redirect-uri'?: string[] | undefined; readonly 'post-logout-uri'?: string[] | undefined;
+  readonly 'first-party'?: boolean | undefined; readonly public?: boolean | undefined; readonly pairwise?: boolean | undefined;
+}
+
+/** The entry `new` prints: a strong secret unless public, and only the metadata asked for. */
+function newClient(values: NewOptions): ClientMetadata {
+  if (!values.id) throw new UsageError('--id is required');
+  if (!values['redirect-uri']?.length) throw new UsageError('at least one --redirect-uri is required');
+  return {
+    client_id: values.id,
+    ...(values.public ? { token_endpoint_auth_method: 'none' } : { client_secret: randomBytes(32).toString('base64url') }),
+    ...(values.name ? { client_name: values.name } : {}),
+    redirect_uris: values['redirect-uri'],
+    ...(values['post-logout-uri']?.length ? { post_logout_redirect_uris: values['post-logout-uri'] } : {}),
+    ...(values['first-party'] ? { first_party: true } : {}),
+    ...(values.pairwise ? PAIRWISE : {}),
+  };
 }
 
 /** A pairwise client's metadata (OIDC Core 8.1): every scope but `wechat`, whose unionid is the same for every app. */

@@ -3,7 +3,6 @@
 // people are, which claims and scopes exist, and which extra parameters the login adds
 // come in as inputs (AccountSource), so this layer knows nothing of any upstream.
 
-import { createHmac } from 'node:crypto';
 import Provider, { errors, interactionPolicy, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientMetadata } from '../config/clients-file.ts';
 import { ConfigError } from '../config/errors.ts';
@@ -20,6 +19,7 @@ import { askedLanguages, langOf } from '../pages/html.ts';
 import { LANGS } from '../pages/i18n.ts';
 import { clientDisplay, displayWithRestart, LOCALIZED_METADATA, localizedProblem } from './client-display.ts';
 import { ConsumeOnceAdapter } from './consume-once.ts';
+import { subjectTypes } from './pairwise.ts';
 import { SELECT_ACCOUNT } from './interactions.ts';
 import { forgetAppLogouts, loggedOutOfApp, rememberAppLogout } from './app-logout.ts';
 import type { LoginCheck } from './login-check.ts';
@@ -163,20 +163,6 @@ const renderError: Configuration['renderError'] = async (ctx, out, error) => {
   const app = client ? clientDisplay(client, langOf(ctx)) : undefined;
   errorPage(ctx, { kind: 'request', status, oauthError: String(out.error ?? ''), detail: String(out.error_description ?? ''), ...(app ? { app } : {}) });
 };
-
-/**
- * OIDC Core 8.1: a pairwise client sees, for each person, a `sub` of its own sector (its
- * redirect URIs' host, or its sector_identifier_uri's), which no other sector can match:
- * HMAC-SHA256 over the sector and the account id, keyed with PAIRWISE_SECRET, base64url.
- * Stable for as long as the secret is; public clients keep the account id.
- */
-function subjectTypes(secret: string | undefined): Pick<Configuration, 'subjectTypes' | 'pairwiseIdentifier'> {
-  if (!secret) return { subjectTypes: ['public'] };
-  return {
-    subjectTypes: ['public', 'pairwise'],
-    pairwiseIdentifier: async (_ctx, accountId, client) => createHmac('sha256', secret).update(`${client.sectorIdentifier} ${accountId}`).digest('base64url'),
-  };
-}
 
 type Validator = NonNullable<Configuration['extraClientMetadata']>['validator'];
 

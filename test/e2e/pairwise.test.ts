@@ -2,11 +2,14 @@
 // `subject_type: "pairwise"` sees, for the same person, a `sub` no client of another sector
 // (redirect URIs on another host) sees, the same at every login, in the ID token, at
 // userinfo, at introspection and in back-channel logout tokens; public clients keep the
-// account id. Logins by plain HTTP requests (QR login in redirect mode, then the consent
-// page a third party's client gets), as a browser makes them.
+// account id; an operator traces a reported one back with the accounts CLI. Logins by plain
+// HTTP requests (QR login in redirect mode, then the consent page a third party's client
+// gets), as a browser makes them; the accounts on Redis, where the CLI finds them too.
 
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
@@ -14,10 +17,13 @@ import { allowConsent, callbackOf, cookieJar, deliverCallbackToPage, follow } fr
 import { issueCode } from '../helpers/simulator.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { CHILD_ENV } from '../helpers/process.ts';
 import { eventually } from '../helpers/wait.ts';
 
 let rpServer: RpServer;
 let broker: RunningBroker;
+let redis: RedisServer;
 const secretOf = (id: string) => `${id}-secret-0123456789abcdef0123456789`;
 
 /** The redirect URI of a client of the RP server on `host`: its sector, for a pairwise client. */
@@ -27,19 +33,21 @@ const redirectOn = (host: string) => `http://${host}:${new URL(rpServer.origin).
 const SECTORS = { shop: '127.0.0.1', partner: 'localhost', 'shop-too': '127.0.0.1' } as const;
 type Pairwise = keyof typeof SECTORS;
 
+/** What the broker and the accounts CLI both read: the store of accounts, the clients, the secret. */
+let env: Record<string, string>;
+
 test.before(async () => {
-  rpServer = await startRpServer();
+  [rpServer, redis] = await Promise.all([startRpServer(), startRedis()]);
   const pairwise = Object.entries(SECTORS).map(([id, host]) => ({
     client_id: id, client_secret: secretOf(id), subject_type: 'pairwise', scope: 'openid profile',
     redirect_uris: [redirectOn(host)], backchannel_logout_uri: rpServer.backchannel,
   }));
-  broker = await startBroker({
-    WECHAT_QR_MODE: 'redirect', PAIRWISE_SECRET: randomBytes(32).toString('hex'),
-    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), ...pairwise]),
-  });
+  env = { REDIS_URL: redis.url, PAIRWISE_SECRET: randomBytes(32).toString('hex'), CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), ...pairwise]) };
+  broker = await startBroker({ ...env, WECHAT_QR_MODE: 'redirect' });
 });
 test.after.always(async () => {
   await Promise.all([broker?.stop(), rpServer?.close()]);
+  await redis?.stop();
 });
 
 /** `user`'s QR login at client `id`: its tokens, the ID token's sub, and the browser's cookies. */
@@ -98,4 +106,28 @@ test.serial('a logout tells the pairwise client with the sub it knows (Back-Chan
   });
   t.is(confirmed.status, 303);
   t.true(await eventually(() => rpServer.logoutTokens().slice(since).some((token) => decodeJwt(token).sub === shop.sub)), 'the logout token names the shop\'s sub');
+});
+
+/** `npm run accounts -- …args` in the broker's environment, as an operator at its shell runs it. */
+function accountsCli(...args: string[]) {
+  return spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', env: { ...CHILD_ENV, ...env, WECHAT_SIMULATOR_PORT: '0' }, timeout: 120_000,
+  });
+}
+
+test.serial('a partner reports a pairwise sub: the operator finds the account behind it with the accounts CLI, audited; another sector\'s sub is nobody there', async (t) => {
+  const shop = await logIn('shop', 'bob');
+  const partner = await logIn('partner', 'bob');
+  const account = (await logIn('first-party', 'bob')).sub;
+  const found = accountsCli('find', '--client', 'shop', '--sub', shop.sub);
+  t.is(found.status, 0, found.stderr);
+  t.is((JSON.parse(found.stdout) as { sub: string }).sub, account);
+  const audit = found.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { admin?: unknown }).find((line) => line.admin);
+  t.deepEqual(audit?.admin, { client: 'cli', action: 'find', target: { sub: shop.sub, client: 'shop' }, outcome: 'ok', sub: account }, 'audited as the admin API\'s calls are');
+  const elsewhere = accountsCli('find', '--client', 'shop', '--sub', partner.sub);
+  t.is(elsewhere.status, 2);
+  t.regex(elsewhere.stderr, /accounts: no such account/);
+  const publicClient = accountsCli('find', '--client', 'first-party', '--sub', account);
+  t.is(publicClient.status, 2);
+  t.regex(publicClient.stderr, /client first-party is not pairwise: the sub it has is the account's, for show/);
 });

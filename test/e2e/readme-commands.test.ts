@@ -7,6 +7,7 @@
 // understood, and answer "no such account", not a usage error).
 
 import test from 'ava';
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,8 +79,9 @@ test('every keys, clients and accounts command of the README runs as written', a
       const command = written
         .replaceAll('jwks.json', jwks).replaceAll('clients.json', clients)
         .replace(/--kid (NEW|OLD)\b/, (_whole, which: 'NEW' | 'OLD') => `--kid ${kids[which]}`)
-        .replaceAll('<sub>', 'no-such-sub').replace(/--unionid U\b/, '--unionid oNobody').replace(/--appid A\b/, '--appid wx0000000000000001').replace(/--openid O\b/, '--openid oNobody');
-      const result = await run(command, name === 'accounts' ? { REDIS_URL: redis.url } : {});
+        .replaceAll('<sub>', 'no-such-sub').replace(/--unionid U\b/, '--unionid oNobody').replace(/--appid A\b/, '--appid wx0000000000000001').replace(/--openid O\b/, '--openid oNobody')
+        .replace(/--client C --sub S\b/, '--client partner --sub no-such-sub');
+      const result = await run(command, name === 'accounts' ? { REDIS_URL: redis.url, CLIENTS_FILE: clients, PAIRWISE_SECRET: randomBytes(32).toString('hex') } : {});
       if (name === 'accounts') {
         // Understood, and about nobody (memory storage here): "no such account", exit 2, never a usage error.
         t.regex(result.stderr, /accounts: (no such account|the account has no identity)/, `${written}\n${result.stderr}`);

@@ -6,7 +6,7 @@
 import test from 'ava';
 import type { AccountId } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
-import { personalDataFor } from '../../src/provider.ts';
+import { offlineProvider } from '../../src/provider.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { LogoutNotices } from '../../src/oidc/logout-notices.ts';
@@ -17,7 +17,7 @@ async function withPersonalData() {
   const config = await loadConfig({ WECHAT_SIMULATOR_PORT: '0' });
   const log = createLogger('silent');
   const stores = await openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
-  const personalData = await personalDataFor(config, stores, new LogoutNotices(log), log);
+  const { personalData } = await offlineProvider(config, stores, new LogoutNotices(log), log);
   return { stores, personalData, linker: new AccountLinker(stores.accounts) };
 }
 

@@ -6,7 +6,7 @@
 import test from 'ava';
 import type { AccountId } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
-import { personalDataFor } from '../../src/provider.ts';
+import { offlineProvider } from '../../src/provider.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { LogoutNotices } from '../../src/oidc/logout-notices.ts';
@@ -31,7 +31,7 @@ async function broker(env: Record<string, string>, renewEvery?: number) {
   const stores = await openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
   opened.push(stores);
   await stores.ready(5000);
-  const personalData = await personalDataFor(config, stores, new LogoutNotices(log), log);
+  const { personalData } = await offlineProvider(config, stores, new LogoutNotices(log), log);
   const retention = (days: number) => new Retention({
     days, accounts: stores.accounts, personalData: () => personalData, locks: stores.protocol.adapter(RETENTION_LOCK_MODEL), log, ...(renewEvery ? { renewEvery } : {}),
   });
