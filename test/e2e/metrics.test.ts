@@ -62,15 +62,26 @@ test.serial('logins, WeChat calls and errcodes, tokens, storage and process metr
   }
 });
 
-test.serial('the README\'s alerts name only series the broker exports', async (t) => {
+/** The series a PromQL text names (a histogram's by its name, not its _bucket). */
+const seriesIn = (promql: string) => new Set([...promql.matchAll(/\b((?:broker|process|nodejs)_[a-z0-9_]+?)(?:_bucket)?\b/g)].map((match) => match[1]!));
+
+test.serial('the README\'s alerts and the Grafana dashboard (examples/) name only series the broker exports; the dashboard is one Grafana can import', async (t) => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const rules = /Alerts worth having[^]*?```promql\n([^]*?)```/.exec(readme)?.[1] ?? '';
-  const named = new Set([...rules.matchAll(/\b(broker_[a-z_]+?)(?:_bucket)?\b/g)].map((match) => match[1]!));
-  t.true(named.size >= 5, [...named].join(', '));
+  const rules = seriesIn(/Alerts worth having[^]*?```promql\n([^]*?)```/.exec(readme)?.[1] ?? '');
+  t.true(rules.size >= 5, [...rules].join(', '));
+  const dashboard = JSON.parse(readFileSync(new URL('../../examples/grafana-dashboard.json', import.meta.url), 'utf8')) as {
+    uid: string; templating: { list: Array<{ name: string; type: string }> }; panels: Array<{ id: number; title: string; targets: Array<{ expr: string; datasource: { uid: string } }> }>;
+  };
+  t.deepEqual(dashboard.templating.list.map(({ name, type }) => [name, type]), [['datasource', 'datasource']], 'the Prometheus data source is picked on import');
+  t.is(new Set(dashboard.panels.map((panel) => panel.id)).size, dashboard.panels.length, 'panel ids unique');
+  const targets = dashboard.panels.flatMap((panel) => panel.targets);
+  t.true(targets.every((target) => target.datasource.uid === '${datasource}'));
+  const charted = seriesIn(targets.map((target) => target.expr).join('\n'));
+  t.true(charted.size >= 12, [...charted].join(', '));
   const broker = await startBroker({});
   try {
     const exported = await (await fetch(`${broker.issuer}/metrics`)).text();
-    for (const name of named) t.regex(exported, new RegExp(`^# TYPE ${name} `, 'm'), name);
+    for (const name of [...rules, ...charted]) t.regex(exported, new RegExp(`^# TYPE ${name} `, 'm'), name);
   } finally {
     await broker.stop();
   }
