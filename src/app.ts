@@ -287,7 +287,7 @@ async function openShared(config: RunningConfig, log: Logger, options: BrokerOpt
 }
 
 export async function createBroker(loaded: Config, options: BrokerOptions = {}): Promise<Broker> {
-  const log = options.log ?? createLogger(loaded.logLevel);
+  const log = options.log ?? createLogger(loaded.logLevel, undefined, loaded.logFormat);
   const { config: startConfig, simulator, demo } = await applyDevMode(loaded);
   let config = startConfig;
   let closing = false;

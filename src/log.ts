@@ -4,7 +4,8 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from './config/config.ts';
+import { createRequire } from 'node:module';
+import type { LogFormat, LogLevel } from './config/config.ts';
 
 export type { Logger };
 
@@ -73,12 +74,42 @@ function requestIdOf(): { reqId?: string } {
   return id === undefined ? {} : { reqId: id };
 }
 
-/** Lines go to `destination` (a test's), or to stdout a turn of the event loop at a time. */
-export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
+/** What a pretty line leaves out: said by its time and level, or the same on every line. */
+const UNSAID = new Set(['level', 'time', 'service', 'msg']);
+
+/** A field as a pretty line shows it: text as it is, anything else as compact JSON; an error with its stack below. */
+function fieldOf(key: string, value: unknown): string {
+  if (key === 'err' && typeof value === 'object' && value !== null) {
+    const { type, message, stack } = value as { type?: string; message?: string; stack?: string };
+    return `err=${type ?? 'Error'}: ${message ?? ''}${stack ? `\n${stack.split('\n').slice(1).join('\n')}` : ''}`;
+  }
+  return `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`;
+}
+
+/** One line for a person at a terminal: the request line as "GET /path 200 4 ms", any other as its message and fields. */
+function prettyLine(line: Record<string, unknown>): string {
+  if (line.msg === 'request') {
+    const { req, res, ms } = line as { req?: { method?: string; path?: string }; res?: { status?: number }; ms?: number };
+    return `${req?.method} ${req?.path} ${res?.status} ${ms} ms`;
+  }
+  return [String(line.msg ?? ''), ...Object.entries(line).filter(([key]) => !UNSAID.has(key)).map(([key, value]) => fieldOf(key, value))].join('  ');
+}
+
+/**
+ * LOG_FORMAT=pretty (dev mode at a terminal by default): pino-pretty, synchronous, one line
+ * each with the time and level; loaded only then.
+ */
+function prettyStream(): pino.DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as (options: Record<string, unknown>) => pino.DestinationStream;
+  return pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', hideObject: true, ignore: 'pid,hostname', messageFormat: prettyLine });
+}
+
+/** Lines go to `destination` (a test's), or to stdout: JSON a turn of the event loop at a time, or pretty lines. */
+export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream, format: LogFormat = 'json'): Logger {
   return pino({
     level,
     base: { service: 'wechat-oidc-broker' },
     redact: { paths: REDACT, censor: '[redacted]' },
     mixin: requestIdOf,
-  }, (destination as pino.DestinationStream | undefined) ?? stdoutBatch());
+  }, (destination as pino.DestinationStream | undefined) ?? (format === 'pretty' ? prettyStream() : stdoutBatch()));
 }

@@ -23,6 +23,8 @@ export { parseRedisUrl } from './redis-url.ts';
 
 export type Mode = 'production' | 'development';
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** JSON lines (production, a pipe, a container), or lines for a person at a terminal. */
+export type LogFormat = 'json' | 'pretty';
 
 export interface WeChatSettings {
   readonly connectUrl: string;
@@ -57,6 +59,7 @@ export interface Config {
   /** Trust X-Forwarded-* (behind a TLS-terminating proxy). */
   readonly trustProxy: boolean;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   /** Upstream WeChat apps, in order of preference within a kind. */
   readonly apps: readonly ConfiguredApp[];
   /** Third-party platforms the company operates (WECHAT_APPS_FILE, kind `component`). */
@@ -171,6 +174,7 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     issuer,
     trustProxy: settings.TRUST_PROXY ?? issuer.startsWith('https:'),
     logLevel: settings.LOG_LEVEL,
+    logFormat: logFormat(settings.LOG_FORMAT, production),
     apps,
     platforms,
     wecomApps,
@@ -232,6 +236,12 @@ function dataKeys(settings: Settings, platforms: boolean): Config['dataKeys'] {
     throw new ConfigError('DATA_KEYS', 'required in production when a third-party platform is configured: it encrypts the authorizer refresh tokens the broker keeps');
   }
   return [randomBytes(32).toString('base64url')];
+}
+
+/** LOG_FORMAT: `auto` is pretty lines in dev mode at a terminal, JSON otherwise (a pipe, a container, production). */
+function logFormat(format: Settings['LOG_FORMAT'], production: boolean): LogFormat {
+  if (format !== 'auto') return format;
+  return !production && process.stdout.isTTY ? 'pretty' : 'json';
 }
 
 /** Requests a minute per client IP and per client_id: on in production, off in dev mode unless set. */

@@ -132,6 +132,10 @@ export const VARIABLES = {
   MONGODB_URI: variable({ schema: optional(mongodbUri), production: 'recommended', doc: 'MongoDB (replica set) for accounts, and protocol state without Redis' }),
   STORAGE_TIMEOUT_MS: variable({ schema: wholeNumber(50, 60_000), default: '2000', production: 'optional', doc: 'how long one storage operation may take' }),
   LOG_LEVEL: variable({ schema: oneOf(LOG_LEVELS), default: 'info', production: 'optional', doc: 'log level; logs are JSON lines on stdout' }),
+  LOG_FORMAT: variable({
+    schema: oneOf(['auto', 'json', 'pretty']), default: 'auto', production: 'optional',
+    doc: '`json` lines, or `pretty` lines for a person at a terminal (time, level, the request as "GET /path 200 4 ms"); `auto`: pretty in dev mode when stdout is a terminal, else JSON',
+  }),
   METRICS_TOKEN: variable({ schema: optional(z.string().min(16, { error: 'must have at least 16 characters' })), production: 'recommended', doc: 'bearer token required on /metrics' }),
   METRICS_PORT: variable({ schema: optional(wholeNumber(1, 65535)), production: 'recommended', doc: 'serve /metrics on this port only' }),
   ACCOUNT_RETENTION_DAYS: variable({

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { generateSigningKey } from '../../src/config/keys.ts';
 import { startBroker } from '../helpers/broker.ts';
 import { tempDir } from '../helpers/temp.ts';
-import { CHILD_ENV } from '../helpers/process.ts';
+import { CHILD_ENV, startProcess, stopProcess } from '../helpers/process.ts';
+import { freePort } from '../helpers/ports.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -102,4 +104,22 @@ test('discovery offers exactly the algorithms the keys sign with; a key the brok
   });
   t.is(run.status, 1);
   t.is(run.stderr.trim(), 'Configuration error: JWKS_FILE: key 0 (kid weak) is an RSA key of 1024 bits: at least 2048 are needed');
+});
+
+test('LOG_FORMAT=pretty: a line for a person at a terminal (its time, level, the request as "GET /path 200 4 ms", a message with its fields), no JSON', async (t) => {
+  const port = await freePort();
+  const env = { ...CHILD_ENV, PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, WECHAT_SIMULATOR_PORT: '0', LOG_FORMAT: 'pretty' };
+  const started = await startProcess(process.execPath, ['--experimental-strip-types', 'src/main.ts'], { cwd: ROOT, env, ready: (printed) => printed.includes('broker started'), what: 'a pretty broker' });
+  try {
+    t.is((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    t.is((await fetch(`http://127.0.0.1:${port}/interaction/abc/wechat?code=c&state=s`)).status, 400);
+    const lines = () => started.output().split('\n').filter((line) => /^\[\d\d:\d\d:\d\d\.\d{3}\] /.test(line));
+    t.true(await eventually(() => lines().some((line) => /INFO: GET \/interaction\/abc\/wechat 400 \d+ ms$/.test(line))), started.output());
+    t.true(lines().some((line) => /INFO: GET \/healthz 200 \d+ ms$/.test(line)));
+    t.true(lines().some((line) => /INFO: WeChat callback without a live interaction in this browser {2}reqId=[\w-]+ {2}uid=abc$/.test(line)), 'a message, then its fields as key=value');
+    t.false(started.output().split('\n').some((line) => line.startsWith('{')), 'no JSON line');
+  } finally {
+    t.is(await stopProcess(started, 'a pretty broker'), 0);
+  }
+  t.regex(started.output(), /INFO: stopped/);
 });

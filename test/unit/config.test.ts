@@ -35,6 +35,9 @@ async function failsWith(t: import('ava').ExecutionContext, env: Record<string, 
 test('dev mode with nothing set: the simulator, the demo, fresh keys, and warnings that say so', async (t) => {
   const config = await loadConfig({});
   t.is(config.mode, 'development');
+  t.is(config.logFormat, process.stdout.isTTY ? 'pretty' : 'json', 'LOG_FORMAT=auto: JSON through a pipe (as here), pretty at a terminal');
+  t.is((await loadConfig({ LOG_FORMAT: 'pretty' })).logFormat, 'pretty');
+  t.is((await loadConfig({ LOG_FORMAT: 'json' })).logFormat, 'json');
   t.is(config.issuer, 'http://localhost:3000');
   t.deepEqual(config.simulator, { port: 3001 });
   t.is(config.clients, undefined);
