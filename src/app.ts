@@ -148,7 +148,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
     ...weChatPushRoutes(config, shared, login),
     loginRoutes(login),
     adminRoutes({
-      provider, accounts: stores.accounts, personalData, apps: config.apps, log: shared.log, metrics,
+      provider, accounts: stores.accounts, personalData, apps: config.apps, log: shared.log, metrics, pairwiseSecret: config.pairwiseSecret,
       diagnose: () => diagnoseWith(config, shared),
     }),
     phoneNumberRoutes({

@@ -27,6 +27,7 @@ import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import { accountView as view, auditTarget, findAccount } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
+import { accountOfPairwise } from '../oidc/pairwise.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
 import { anyFailed, type Finding } from '../diagnostics/findings.ts';
 
@@ -37,6 +38,8 @@ export interface AdminParts {
   readonly apps: readonly ConfiguredApp[];
   readonly log: Logger;
   readonly metrics: BrokerMetrics;
+  /** What pairwise subs are made from, to find the account behind one (find with client and sub). */
+  readonly pairwiseSecret: string | undefined;
   /** The doctor's checks, run on the broker's own clients and storage. */
   readonly diagnose: () => Promise<Finding[]>;
 }
@@ -47,8 +50,8 @@ const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The identifiers the request names, as it gave them: what the call was about. */
 const targetOf = (ctx: Context) => auditTarget({
-  sub: ctx.params.sub, appid: ctx.params.appid ?? ctx.query.appid, unionid: ctx.query.unionid, openid: ctx.query.openid,
-  wecom_corpid: ctx.query.wecom_corpid, wecom_userid: ctx.query.wecom_userid,
+  sub: ctx.params.sub ?? ctx.query.sub, appid: ctx.params.appid ?? ctx.query.appid, unionid: ctx.query.unionid, openid: ctx.query.openid,
+  wecom_corpid: ctx.query.wecom_corpid, wecom_userid: ctx.query.wecom_userid, client: ctx.query.client,
 });
 
 /** One audited call: authorization first, then `run`, which answers and says what came of it. */
@@ -93,14 +96,7 @@ async function byPathSub(ctx: Context, parts: AdminParts): Promise<Account | und
 
 export function adminRoutes(parts: AdminParts): Router {
   const router = new Router();
-  router.get('/admin/accounts', (ctx) => audited(ctx, parts, 'find', ACCOUNTS_READ, async () => {
-    const { unionid, appid, openid, wecom_corpid, wecom_userid } = ctx.query;
-    const found = await findAccount(parts.accounts, { unionid, appid, openid, wecom_corpid, wecom_userid });
-    if (typeof found === 'string') return badRequest(ctx, found);
-    if (!found) return notFound(ctx);
-    ctx.body = view(found, parts.apps);
-    return { outcome: 'ok', sub: found.id };
-  }));
+  router.get('/admin/accounts', (ctx) => audited(ctx, parts, 'find', ACCOUNTS_READ, () => find(ctx, parts)));
   router.get('/admin/accounts/:sub', (ctx) => audited(ctx, parts, 'show', ACCOUNTS_READ, async () => {
     const account = await byPathSub(ctx, parts);
     if (!account) return notFound(ctx);
@@ -130,6 +126,17 @@ export function adminRoutes(parts: AdminParts): Router {
   }));
   router.delete('/admin/accounts/:sub/identities/:appid', (ctx) => audited(ctx, parts, 'unlink', ACCOUNTS_WRITE, (client) => unlink(ctx, parts, client)));
   return router;
+}
+
+/** GET /admin/accounts?…: by WeChat's or WeCom's identifiers, or by a pairwise client's sub (one pass over the accounts). */
+async function find(ctx: Context, parts: AdminParts): Promise<{ outcome: string; sub?: string }> {
+  const { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub } = ctx.query;
+  const found = await findAccount(parts.accounts, { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub }, (pairwiseClient, pairwiseSub) => (
+    accountOfPairwise(parts.provider, parts.pairwiseSecret, parts.accounts, pairwiseClient, pairwiseSub)));
+  if (typeof found === 'string') return badRequest(ctx, found);
+  if (!found) return notFound(ctx);
+  ctx.body = view(found, parts.apps);
+  return { outcome: 'ok', sub: found.id };
 }
 
 /** Unlinks the account's identity in the app `:appid`; 409 when it is the account's only one. */

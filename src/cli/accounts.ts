@@ -40,12 +40,9 @@ interface Options { unionid?: string; appid?: string; openid?: string; wecom_cor
 /** What a command works with: the person's rights, the provider (its clients), the stores, the configuration. */
 interface Parts { readonly data: PersonalData; readonly provider: Provider; readonly stores: Stores; readonly config: Config }
 
-/** find: by WeChat's or WeCom's identifiers (as the admin API finds), or by a pairwise client's sub. */
+/** find: by WeChat's or WeCom's identifiers, or by a pairwise client's sub, as the admin API finds. */
 async function find({ provider, stores, config }: Parts, values: Options): Promise<{ sub?: string; out?: unknown }> {
-  const { client, sub, ...key } = values;
-  const found = client !== undefined || sub !== undefined
-    ? (client && sub && Object.keys(key).length === 0 ? await accountOfPairwise(provider, config.pairwiseSecret, stores.accounts, client, sub) : USAGE)
-    : await findAccount(stores.accounts, key);
+  const found = await findAccount(stores.accounts, values, (client, sub) => accountOfPairwise(provider, config.pairwiseSecret, stores.accounts, client, sub));
   if (typeof found === 'string') throw new UsageError(found);
   return found ? { sub: found.id, out: accountView(found, config.apps) } : {};
 }

@@ -57,12 +57,24 @@ export interface AccountKey {
   readonly openid?: unknown;
   readonly wecom_corpid?: unknown;
   readonly wecom_userid?: unknown;
+  /** A pairwise client, and the `sub` it knows the person by (OIDC Core 8.1). */
+  readonly client?: unknown;
+  readonly sub?: unknown;
 }
 
+/** The account behind pairwise client `client`'s `sub` (oidc/pairwise.ts), or why that cannot be asked. */
+export type PairwiseLookup = (client: string, sub: string) => Promise<Account | undefined | string>;
+
+const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
+const PAIRWISE_SUB = /^[A-Za-z0-9_-]{1,128}$/;
+
 /** The account a lookup names, or the reason it names none properly. */
-export async function findAccount(accounts: AccountStore, key: AccountKey): Promise<Account | undefined | string> {
-  const { unionid, appid, openid, wecom_corpid: corpid, wecom_userid: userid } = key;
+export async function findAccount(accounts: AccountStore, key: AccountKey, pairwise: PairwiseLookup): Promise<Account | undefined | string> {
+  const { unionid, appid, openid, wecom_corpid: corpid, wecom_userid: userid, client, sub } = key;
   const given = Object.keys(key).filter((name) => key[name as keyof AccountKey] !== undefined).sort().join(' ');
+  if (given === 'client sub') {
+    return typeof client === 'string' && CLIENT_ID.test(client) && typeof sub === 'string' && PAIRWISE_SUB.test(sub) ? pairwise(client, sub) : 'client and sub must be a client_id and a sub';
+  }
   if (given === 'unionid') return isWeChatId(unionid) ? accounts.findByUnionid(unionid as Unionid) : 'unionid is not a WeChat id';
   if (given === 'appid openid') {
     return isWeChatId(appid) && isWeChatId(openid) ? accounts.findByIdentity({ appid: appid as AppId, openid: openid as Openid }) : 'appid and openid must be WeChat ids';
@@ -70,11 +82,11 @@ export async function findAccount(accounts: AccountStore, key: AccountKey): Prom
   if (given === 'wecom_corpid wecom_userid') {
     return isWeComCorpid(corpid) && isWeComUserId(userid) ? accounts.findByIdentity(weComIdentity(corpid, { userid })) : 'wecom_corpid and wecom_userid must be a WeCom corpid and userid';
   }
-  return 'give unionid, or appid and openid, or wecom_corpid and wecom_userid';
+  return 'give unionid, or appid and openid, or wecom_corpid and wecom_userid, or a pairwise client and its sub';
 }
 
 
 /** The identifiers an admin call names, as given (strings only, bounded): what its audit line says it was about. */
-export function auditTarget(given: Readonly<Partial<Record<'sub' | 'appid' | 'unionid' | 'openid' | 'wecom_corpid' | 'wecom_userid', unknown>>>): Record<string, string> {
+export function auditTarget(given: Readonly<Partial<Record<'sub' | 'appid' | 'unionid' | 'openid' | 'wecom_corpid' | 'wecom_userid' | 'client', unknown>>>): Record<string, string> {
   return Object.fromEntries(Object.entries(given).filter((entry): entry is [string, string] => typeof entry[1] === 'string').map(([name, value]) => [name, value.slice(0, 128)]));
 }

@@ -42,7 +42,9 @@ test.before(async () => {
     client_id: id, client_secret: secretOf(id), subject_type: 'pairwise', scope: 'openid profile',
     redirect_uris: [redirectOn(host)], backchannel_logout_uri: rpServer.backchannel,
   }));
-  env = { REDIS_URL: redis.url, PAIRWISE_SECRET: randomBytes(32).toString('hex'), CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), ...pairwise]) };
+  // An operator's tool for the admin API (client credentials, accounts:read).
+  const ops = { client_id: 'ops', client_secret: secretOf('ops'), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'accounts:read' };
+  env = { REDIS_URL: redis.url, PAIRWISE_SECRET: randomBytes(32).toString('hex'), CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), ...pairwise, ops]) };
   broker = await startBroker({ ...env, WECHAT_QR_MODE: 'redirect' });
 });
 test.after.always(async () => {
@@ -115,10 +117,23 @@ function accountsCli(...args: string[]) {
   });
 }
 
-test.serial('a partner reports a pairwise sub: the operator finds the account behind it with the accounts CLI, audited; another sector\'s sub is nobody there', async (t) => {
+/** GET /admin/accounts?… with the operator's tool's token. */
+async function adminFind(query: Record<string, string>) {
+  const config = await oidc.discovery(new URL(broker.issuer), 'ops', secretOf('ops'), undefined, { execute: [oidc.allowInsecureRequests] });
+  const { access_token: token } = await oidc.clientCredentialsGrant(config, { scope: 'accounts:read' });
+  const response = await fetch(`${broker.issuer}/admin/accounts?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: response.status, body: await response.json() as Record<string, unknown> };
+}
+
+test.serial('a partner reports a pairwise sub: the operator finds the account behind it, with the admin API or the accounts CLI, audited; another sector\'s sub is nobody there', async (t) => {
   const shop = await logIn('shop', 'bob');
   const partner = await logIn('partner', 'bob');
   const account = (await logIn('first-party', 'bob')).sub;
+  t.like(await adminFind({ client: 'shop', sub: shop.sub }), { status: 200, body: { sub: account } });
+  t.like(await adminFind({ client: 'partner', sub: shop.sub }), { status: 404 }, 'another sector\'s sub');
+  t.like(await adminFind({ client: 'shop', sub: 'a b' }), { status: 400 });
+  t.true(await broker.logged((line) => (line.admin as { action?: string; target?: unknown } | undefined)?.action === 'find'
+    && JSON.stringify((line.admin as { target: unknown }).target) === JSON.stringify({ sub: shop.sub, client: 'shop' })), 'audited with what it named');
   const found = accountsCli('find', '--client', 'shop', '--sub', shop.sub);
   t.is(found.status, 0, found.stderr);
   t.is((JSON.parse(found.stdout) as { sub: string }).sub, account);
