@@ -1,6 +1,6 @@
-// The broker's logger: JSON lines (pino). Secrets never reach it: WeChat URLs are not
-// logged, request lines carry the path without its query, and these fields are redacted
-// wherever they appear.
+// The broker's logger: JSON lines (pino), or with LOG_FORMAT=pretty lines for a person at a
+// terminal. Secrets never reach it, in either: WeChat URLs are not logged, request lines
+// carry the path without its query, and these fields are redacted wherever they appear.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
