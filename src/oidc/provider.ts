@@ -266,6 +266,9 @@ function configuration(setup: ProviderSetup): Configuration {
       // The broker's own APIs (admin/) take tokens a client obtains for itself.
       clientCredentials: { enabled: true },
       claimsParameter: { enabled: true },
+      // RFC 9101 (JAR): an authorization request as a signed request object (`request`), by
+      // value or pushed (PAR); a client that registers `require_signed_request_object` must.
+      requestObjects: { enabled: true },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       userinfo: { enabled: true },

@@ -3,10 +3,12 @@
 
 import test from 'ava';
 import { request as httpRequest } from 'node:http';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import * as oidc from 'openid-client';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
-import { cookieJar, qrLoginByFetch } from '../helpers/fetch-login.ts';
+import { cookieJar, follow, qrLoginByFetch } from '../helpers/fetch-login.ts';
 import { freePort } from '../helpers/ports.ts';
 import { setPhoneUser } from '../helpers/simulator.ts';
 import { allowInWeChat } from '../helpers/wechat.ts';
@@ -316,7 +318,7 @@ test.serial('consent names the email and phone scopes in plain words (OIDC Core 
   }
 });
 
-test.serial('the silent-login marker cannot be set from outside: not by query on any path, nor by a pushed authorization request', async (t) => {
+test.serial('the silent-login marker cannot be set from outside: not by query on any path, nor by a pushed authorization request or a request object', async (t) => {
   const attempts: Array<[string, () => Promise<string>]> = [
     ['GET /auth', async () => (await e2e.rp.start({ wechat_silent: '1' })).url],
     ['GET /AUTH', async () => (await e2e.rp.start({ wechat_silent: '1' })).url.replace('/auth?', '/AUTH?')],
@@ -330,6 +332,14 @@ test.serial('the silent-login marker cannot be set from outside: not by query on
       t.is(pushed.status, 201, 'the pushed request was accepted');
       const { request_uri: requestUri } = await pushed.json() as { request_uri: string };
       return `${e2e.broker.issuer}/auth?${new URLSearchParams({ client_id: 'spa', request_uri: requestUri })}`;
+    }],
+    ['a request object (RFC 9101), signed with the client\'s secret', async () => {
+      const { url } = await e2e.rp.start();
+      const secret = testClients(e2e.rpServer.origin).find((client) => client.client_id === 'first-party')!.client_secret!;
+      const request = await new SignJWT({ ...Object.fromEntries(new URL(url).searchParams), wechat_silent: '1' })
+        .setProtectedHeader({ alg: 'HS256' }).setIssuer('first-party').setAudience(e2e.broker.issuer).setIssuedAt().setExpirationTime('5m')
+        .sign(new TextEncoder().encode(secret));
+      return `${e2e.broker.issuer}/auth?${new URLSearchParams({ client_id: 'first-party', request })}`;
     }],
   ];
   for (const [channel, url] of attempts) {
@@ -470,5 +480,36 @@ test.serial('RFC 8414 3: an OAuth client finds the same metadata at oauth-author
     t.true(await fresh.logged((line) => line.msg === 'request' && (line.req as { path?: string }).path === '/.well-known/oauth-authorization-server'), 'logged as asked');
   } finally {
     await fresh.stop();
+  }
+});
+
+test.serial('RFC 9101 (JAR): a signed request object logs in; a client that registered require_signed_request_object is refused without one, and one signed by another key is invalid_request_object', async (t) => {
+  const [{ privateKey, publicKey }, stranger] = await Promise.all([generateKeyPair('ES256', { extractable: true }), generateKeyPair('ES256')]);
+  const jar = {
+    client_id: 'jar', client_secret: 'jar-secret-0123456789abcdef0123456789', redirect_uris: [e2e.rpServer.callback], first_party: true,
+    jwks: { keys: [{ ...await exportJWK(publicKey), kid: 'jar-1', alg: 'ES256', use: 'sig' }] }, request_object_signing_alg: 'ES256', require_signed_request_object: true,
+  };
+  const broker = await startBroker({ WECHAT_QR_MODE: 'redirect', CLIENTS_FILE: writeClientsFile([...testClients(e2e.rpServer.origin), jar]) });
+  try {
+    const discovery = await (await fetch(`${broker.issuer}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
+    t.true(discovery.request_parameter_supported);
+    const config = await oidc.discovery(new URL(broker.issuer), jar.client_id, jar.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const check = { verifier: oidc.randomPKCECodeVerifier(), state: oidc.randomState(), nonce: oidc.randomNonce() };
+    const params = {
+      redirect_uri: e2e.rpServer.callback, scope: 'openid profile', state: check.state, nonce: check.nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(check.verifier), code_challenge_method: 'S256',
+    };
+    const target = { issuer: broker.issuer, direct: broker.origin };
+    const signed = await oidc.buildAuthorizationUrlWithJAR(config, params, { key: privateKey, kid: 'jar-1' });
+    t.truthy(signed.searchParams.get('request'), 'the parameters travel inside the signed JWT');
+    const { landed } = await qrLoginByFetch(signed.href, target, broker.simulator, 'alice');
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(landed), { pkceCodeVerifier: check.verifier, expectedState: check.state, expectedNonce: check.nonce });
+    t.truthy(tokens.claims()?.sub);
+    const plain = new URL((await follow(oidc.buildAuthorizationUrl(config, params).href, cookieJar(), target)).url);
+    t.is(plain.searchParams.get('error'), 'invalid_request', 'this client must sign its requests');
+    const forged = await oidc.buildAuthorizationUrlWithJAR(config, params, { key: stranger.privateKey, kid: 'jar-1' });
+    t.is(new URL((await follow(forged.href, cookieJar(), target)).url).searchParams.get('error'), 'invalid_request_object');
+  } finally {
+    await broker.stop();
   }
 });
