@@ -63,7 +63,7 @@ async function audited(ctx: Context, parts: AdminParts, action: Action, scope: A
     const client = who.refusedClient ?? 'unknown';
     const outcome = who.error ?? 'no_token';
     parts.metrics.adminCall(client, action, outcome);
-    parts.log.warn({ admin: { client, action, target, outcome }, ip: ctx.ip }, 'admin call refused');
+    parts.log.warn({ admin: { client, action, target, outcome }, ip: ctx.ip, ...(who.description ? { reason: who.description } : {}) }, 'admin call refused');
     return refuse(ctx, who);
   }
   const { outcome, sub } = await run(who.client);

@@ -1,8 +1,9 @@
 // npm run clients -- <command>: relying parties in CLIENTS_FILE.
 //
 //   new --id ID --redirect-uri URI [--redirect-uri URI …] [--name NAME]
-//       [--post-logout-uri URI …] [--first-party] [--public] [--pairwise]
+//       [--post-logout-uri URI …] [--first-party] [--public] [--pairwise] [--dpop]
 //         prints a client entry (with a strong secret unless --public) to add to the file;
+//         --dpop: tokens only bound to a key the client proves (RFC 9449), none as Bearer;
 //         --pairwise: its own `sub` for each person (another company's app), with a scope
 //         without `wechat` (the broker needs PAIRWISE_SECRET then)
 //   check --file F
@@ -34,6 +35,7 @@ export async function clientsCommand(argv: string[]): Promise<string> {
       'first-party': { type: 'boolean' },
       public: { type: 'boolean' },
       pairwise: { type: 'boolean' },
+      dpop: { type: 'boolean' },
       file: { type: 'string' },
     },
   });
@@ -56,6 +58,7 @@ export async function clientsCommand(argv: string[]): Promise<string> {
 interface NewOptions {
   readonly id?: string | undefined; readonly name?: string | undefined; readonly 'redirect-uri'?: string[] | undefined; readonly 'post-logout-uri'?: string[] | undefined;
   readonly 'first-party'?: boolean | undefined; readonly public?: boolean | undefined; readonly pairwise?: boolean | undefined;
+  readonly dpop?: boolean | undefined;
 }
 
 /** The entry `new` prints: a strong secret unless public, and only the metadata asked for. */
@@ -70,6 +73,8 @@ function newClient(values: NewOptions): ClientMetadata {
     ...(values['post-logout-uri']?.length ? { post_logout_redirect_uris: values['post-logout-uri'] } : {}),
     ...(values['first-party'] ? { first_party: true } : {}),
     ...(values.pairwise ? PAIRWISE : {}),
+    // RFC 9449 5.2: the token endpoint refuses it a token without a DPoP proof.
+    ...(values.dpop ? { dpop_bound_access_tokens: true } : {}),
   };
 }
 

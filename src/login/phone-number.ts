@@ -1,12 +1,12 @@
 // POST /account/phone — a mini program that holds the broker's tokens for a person (the
 // token exchange, mini-program.ts) hands over the code of a tap on its phone-number button:
-//   Authorization: Bearer <access token with scope phone>
+//   Authorization: Bearer <access token with scope phone>   (or DPoP <token> with its DPoP proof)
 //   code=<code> as a form, or {"code": "<code>"} as JSON
 //   → 200 {"phone_number": "+86…", "phone_number_verified": true}
 // The number is WeChat's verified one, kept on the account as the `phone` scope's claims
 // (OIDC Core 5.4, 5.1: E.164) with its source and time. It is never a linking key: a number
 // that moves to another account only makes a log line. The token is refused as RFC 6750 3
-// says (oidc/bearer.ts); a body without a code, or a code WeChat refuses (used, expired,
+// says (oidc/access-tokens.ts); a body without a code, or a code WeChat refuses (used, expired,
 // another app's or another person's), is 400 invalid_request; WeChat's quota (45011) or
 // outage 503 temporarily_unavailable. Each failure is one log line and stores nothing.
 
@@ -19,7 +19,7 @@ import type { PhoneHolders } from '../accounts/phone-holders.ts';
 import { AccountConflictError } from '../accounts/store.ts';
 import { readBody } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
-import { personToken, refuseBearer, type PersonToken } from '../oidc/bearer.ts';
+import { personToken, presentedToken, refuseToken, type PersonToken } from '../oidc/access-tokens.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import { appsOfClient } from '../upstreams/choose.ts';
 import type { MiniProgramPhoneNumbers } from '../upstreams/wechat-mini/phone-numbers.ts';
@@ -128,7 +128,7 @@ async function keep(parts: PhoneNumberParts, account: Account, app: ConfiguredAp
 async function phoneNumber(ctx: Context, parts: PhoneNumberParts): Promise<void> {
   ctx.set('cache-control', 'no-store');
   const token = await personToken(ctx, parts.provider, 'phone');
-  if (!('accountId' in token)) return refuseBearer(ctx, 'phone', token);
+  if (!('accountId' in token)) return refuseToken(ctx, 'phone', token);
   try {
     const code = await codeOf(ctx);
     const account = await parts.linker.byId(token.accountId as Account['id']);
@@ -145,7 +145,7 @@ async function phoneNumber(ctx: Context, parts: PhoneNumberParts): Promise<void>
     parts.metrics.phoneNumber(outcome);
     if (!logged) parts.log.info({ client: token.clientId, reason: error.message }, 'phone number refused');
     if (retryAfterS) ctx.set('retry-after', String(retryAfterS));
-    if (error.error === 'invalid_token') return refuseBearer(ctx, 'phone', { status: 401, error: 'invalid_token' });
+    if (error.error === 'invalid_token') return refuseToken(ctx, 'phone', { status: 401, error: 'invalid_token', dpop: presentedToken(ctx)?.dpop });
     ctx.status = error.status;
     ctx.body = { error: error.error, error_description: error.message };
   }

@@ -26,6 +26,7 @@ import type { LoginCheck } from './login-check.ts';
 import type { LogoutNotices } from './logout-notices.ts';
 import { GRANT_S, REFRESH_TOKEN_S, updateGrant, withinGrant } from './grants.ts';
 import { registerTokenExchange, type SubjectTokens } from './token-exchange.ts';
+import { DPOP_ALGS } from './dpop.ts';
 
 /** Private client metadata: `first_party: true` skips the consent page. */
 export const FIRST_PARTY = 'first_party';
@@ -260,7 +261,8 @@ function configuration(setup: ProviderSetup): Configuration {
     // OIDC Discovery 3: the languages `ui_locales` can ask the pages for.
     discovery: { ui_locales_supported: [...LANGS] },
     // Exactly what the keys can sign: discovery offers nothing the broker could not do.
-    enabledJWA: { idTokenSigningAlgValues: signingAlgs(setup.keys) },
+    // DPoP proofs: the algorithms the broker's own resources check too (dpop.ts).
+    enabledJWA: { idTokenSigningAlgValues: signingAlgs(setup.keys), dPoPSigningAlgValues: DPOP_ALGS },
     features: {
       devInteractions: { enabled: false },
       // The broker's own APIs (admin/) take tokens a client obtains for itself.
@@ -276,6 +278,10 @@ function configuration(setup: ProviderSetup): Configuration {
       // told when a session ends (a logout, an erasure, a revoked grant).
       backchannelLogout: { enabled: true },
       resourceIndicators: { enabled: false },
+      // RFC 9449: a client that sends a DPoP proof gets tokens bound to its key, at every
+      // grant (token exchange's too) and at the broker's own resources (access-tokens.ts).
+      // No nonces (8: optional): a proof is good for oidc-provider's window, and once.
+      dPoP: { enabled: true },
       // RFC 8628 for TVs, kiosks and command lines (device-flow.ts).
       deviceFlow: deviceFlowFeature(setup.device.counters, setup.device.log),
       rpInitiatedLogout: { enabled: true, ...LOGOUT_PAGES },

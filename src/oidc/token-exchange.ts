@@ -11,8 +11,13 @@
 // there is no page on this path to ask. `audience` and `resource` may only name what the
 // broker issues for: the issuer itself (or the client) and the registered resource
 // indicators; anything else is `invalid_target` (RFC 8693 2.2.2).
+//
+// A DPoP proof (RFC 9449) binds the tokens as at oidc-provider's own grants, with its helpers
+// for custom grants: the access token to the proof's key (5), a public client's refresh
+// token too (5: MUST), a client registered with `dpop_bound_access_tokens` gets none without.
 
-import { errors, type FindAccount, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import { errors, type FindAccount, type KoaContextWithOIDC, type Provider, type TokenEndpointGrantContext } from 'oidc-provider';
+import { applyRefreshTokenBindings, checkDpopReplay, checkDpopRequired, validateDpop, type DPoPValidationResult } from 'oidc-provider/lib/helpers/grants.js';
 import type { AdapterPayload, ProtocolStorage } from '../storage/adapter.ts';
 import { updateGrant } from './grants.ts';
 
@@ -172,15 +177,26 @@ async function recordLogin(ctx: KoaContextWithOIDC, client: Client, subject: Exc
   return { grantId, authTime, sessionUid: session.uid };
 }
 
-async function issue(ctx: KoaContextWithOIDC, client: Client, subject: ExchangedSubject, scopes: string[], setup: TokenExchangeSetup) {
+/** The request's DPoP proof, checked (RFC 9449 4.3) and recorded against replay; a client registered with `dpop_bound_access_tokens` must send one. */
+async function proofOf(ctx: TokenEndpointGrantContext, client: Client): Promise<DPoPValidationResult | undefined> {
   const { provider } = ctx.oidc;
+  const dPoP = await validateDpop(provider, ctx);
+  checkDpopRequired(provider, ctx, dPoP);
+  await checkDpopReplay(provider, ctx, dPoP, client.clientId);
+  return dPoP;
+}
+
+async function issue(ctx: TokenEndpointGrantContext, client: Client, login: { subject: ExchangedSubject; scopes: string[]; dPoP: DPoPValidationResult | undefined }, setup: TokenExchangeSetup) {
+  const { provider } = ctx.oidc;
+  const { subject, scopes } = login;
   const scope = scopes.join(' ');
   const { grantId, authTime, sessionUid } = await recordLogin(ctx, client, subject, scope, setup);
   const at = new provider.AccessToken({ accountId: subject.accountId, client, grantId, scope, gty: 'token_exchange', sessionUid, expiresWithSession: false });
+  if (login.dPoP) at.setThumbprint('jkt', login.dPoP.thumbprint);
   const common = { accountId: subject.accountId, acr: subject.acr, amr: [...subject.amr], authTime, client, grantId, scope, sessionUid, expiresWithSession: false };
-  const refresh = scopes.includes('offline_access') && client.grantTypeAllowed('refresh_token')
-    ? await new provider.RefreshToken({ ...common, gty: 'token_exchange', rotations: 0 }).save() : undefined;
-  return { at, accessToken: await at.save(), refresh, idToken: scopes.includes('openid') ? await idToken(ctx, subject, scope, authTime, setup.findAccount) : undefined };
+  const rt = scopes.includes('offline_access') && client.grantTypeAllowed('refresh_token') ? new provider.RefreshToken({ ...common, gty: 'token_exchange', rotations: 0 }) : undefined;
+  if (rt) await applyRefreshTokenBindings(provider, ctx, at, rt);
+  return { at, accessToken: await at.save(), refresh: await rt?.save(), idToken: scopes.includes('openid') ? await idToken(ctx, subject, scope, authTime, setup.findAccount) : undefined };
 }
 
 /** The ID token, as oidc-provider issues one (claims of `openid` only: the rest come from userinfo). */
@@ -199,14 +215,16 @@ async function idToken(ctx: KoaContextWithOIDC, subject: ExchangedSubject, scope
 
 /** Registers the grant (it then appears in discovery's grant_types_supported). */
 export function registerTokenExchange(provider: Provider, setup: TokenExchangeSetup): void {
-  provider.registerGrantType(TOKEN_EXCHANGE_GRANT, async (ctx: KoaContextWithOIDC) => {
+  provider.registerGrantType(TOKEN_EXCHANGE_GRANT, async (ctx: TokenEndpointGrantContext) => {
     const client = ctx.oidc.client!;
     const { token, type } = subjectOf(ctx, setup.subjects.types);
     checkTargets(ctx, client, setup.issuer);
     const asked = grantedScopes(ctx, client, setup.scopes);
+    // Before the subject token is spent: a bad proof costs the client no wx.login() code.
+    const dPoP = await proofOf(ctx, client);
     const subject = await setup.subjects.resolve(token, type, client.metadata());
     const scopes = await consentedScopes(client, subject.accountId, asked, setup);
-    const { at, accessToken, refresh, idToken: id } = await issue(ctx, client, subject, scopes, setup);
+    const { at, accessToken, refresh, idToken: id } = await issue(ctx, client, { subject, scopes, dPoP }, setup);
     ctx.body = {
       access_token: accessToken,
       // RFC 8693 2.2.1: required.

@@ -75,7 +75,7 @@ test.serial('refusals: no token, a person\'s token, a scope the client is not re
   const none = await admin(`/admin/accounts/${alice.claims.sub}`);
   t.is(none.status, 401);
   t.is((none.body as { error?: string }).error, undefined, 'no token, no error code (RFC 6750 3.1)');
-  t.is(none.headers.get('www-authenticate'), 'Bearer realm="admin"');
+  t.is(none.headers.get('www-authenticate'), 'Bearer realm="admin", DPoP realm="admin", algs="ES256 Ed25519 EdDSA"', 'RFC 9449 7.2: either scheme');
   const garbled = await admin(`/admin/accounts/${alice.claims.sub}`, 'not-a-token-0123456789');
   t.like(garbled, { status: 401, body: { error: 'invalid_token' } });
   t.regex(String(garbled.headers.get('www-authenticate')), /^Bearer realm="admin", error="invalid_token"/);

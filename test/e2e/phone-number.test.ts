@@ -80,7 +80,7 @@ test.serial('the access token, as RFC 6750 says: none (no error code), unknown (
   const code = await tapPhoneButton(simulator.url, mini.appid, 'alice');
   const none = await sendPhoneCode(broker.issuer, undefined, `code=${code}`);
   t.is(none.status, 401);
-  t.is(none.headers.get('www-authenticate'), 'Bearer realm="phone"');
+  t.is(none.headers.get('www-authenticate'), 'Bearer realm="phone", DPoP realm="phone", algs="ES256 Ed25519 EdDSA"', 'RFC 9449 7.2: either scheme');
   const unknown = await sendPhoneCode(broker.issuer, 'not-a-token-0123456789', `code=${code}`);
   t.like(unknown, { status: 401, body: { error: 'invalid_token' } });
   t.regex(String(unknown.headers.get('www-authenticate')), /error="invalid_token"/);

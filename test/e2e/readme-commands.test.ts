@@ -90,7 +90,8 @@ test('every keys, clients and accounts command of the README runs as written', a
       t.is(result.status, 0, `${written}\n${result.stdout}\n${result.stderr}`);
       if (written.includes(' keys -- new')) kids.OLD = /RS256 (\S+?),/.exec(result.stdout)?.[1] ?? '';
       if (written.includes(' keys -- add')) kids.NEW = /added RS256 (\S+):/.exec(result.stdout)?.[1] ?? '';
-      if (written.includes(' clients -- new')) t.regex(result.stdout, /"client_secret":\s*"[\w-]{43}"/);
+      if (written.includes(' clients -- new')) t.regex(result.stdout, written.includes(' --public') ? /"token_endpoint_auth_method": "none"/ : /"client_secret":\s*"[\w-]{43}"/);
+      if (written.includes(' --dpop')) t.regex(result.stdout, /"dpop_bound_access_tokens": true/);
       if (written.includes(' --pairwise')) t.regex(result.stdout, /"subject_type": "pairwise",\s*"scope": "openid profile phone email offline_access"/);
     }
   };
