@@ -111,6 +111,12 @@ test.serial('a web login with a key: tokens bound to it, good at userinfo only w
   t.is(stolen?.error, 'invalid_grant', 'RFC 9449 5: a public client\'s refresh token is bound to its key');
   const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP });
   t.is(refreshed.token_type, 'dpop', 'with its own key it refreshes, bound again');
+  for (const endpoint of ['/token', '/me']) {
+    const preflight = await fetch(`${broker.issuer}${endpoint}`, {
+      method: 'OPTIONS', headers: { origin: rpServer.origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, dpop' },
+    });
+    t.regex(String(preflight.headers.get('access-control-allow-headers')), /\bdpop\b/i, `a single-page app may send its proof to ${endpoint}`);
+  }
 });
 
 test.serial('a mini program\'s token exchange with a key: bound tokens, its refresh token too; its phone number only with proofs by that key', async (t) => {
