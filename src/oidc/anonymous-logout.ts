@@ -11,6 +11,7 @@ import { decodeJwt } from 'jose';
 import { askedLanguages, langOf } from '../pages/html.ts';
 import { loggedOutPage } from '../pages/logout-pages.ts';
 import { clientDisplay } from './client-display.ts';
+import { sessionCookieName } from './provider.ts';
 
 type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
@@ -31,7 +32,8 @@ async function clientOf(provider: Provider, hint: string | undefined, clientId: 
   return client;
 }
 
-export function anonymousLogout(provider: Provider, sessionCookie = '_session'): Middleware {
+export function anonymousLogout(provider: Provider): Middleware {
+  const sessionCookie = sessionCookieName(provider.issuer);
   return async (ctx, next) => {
     if (ctx.path !== '/session/end' || ctx.method !== 'GET' || ctx.cookies.get(sessionCookie)) return next();
     const [hint, clientId, uri, state] = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state'].map((name) => single(ctx, name));

@@ -27,6 +27,7 @@ import type { LogoutNotices } from './logout-notices.ts';
 import { GRANT_S, REFRESH_TOKEN_S, updateGrant, withinGrant } from './grants.ts';
 import { registerTokenExchange, type SubjectTokens } from './token-exchange.ts';
 import { DPOP_ALGS } from './dpop.ts';
+import { hostOnlyName } from '../http/cookie-names.ts';
 
 /** Private client metadata: `first_party: true` skips the consent page. */
 export const FIRST_PARTY = 'first_party';
@@ -233,6 +234,9 @@ function configuration(setup: ProviderSetup): Configuration {
     jwks: { keys: setup.keys.keys as never },
     cookies: {
       keys: [...setup.cookieKeys],
+      // The session cookie is host-only under https (http/cookie-names.ts); the interaction
+      // cookies are each for their own interaction's path, which no other host can guess.
+      names: { session: sessionCookieName(setup.issuer) },
       long: { httpOnly: true, sameSite: https ? 'none' : 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
     },
@@ -304,6 +308,11 @@ function configuration(setup: ProviderSetup): Configuration {
     // Refresh tokens rotate on every use: a replayed one is refused and revokes the grant.
     rotateRefreshToken: true,
   };
+}
+
+/** The name of oidc-provider's session cookie under `issuer`. */
+export function sessionCookieName(issuer: string): string {
+  return hostOnlyName('_session', issuer.startsWith('https:'));
 }
 
 export async function createProvider(setup: ProviderSetup): Promise<Provider> {

@@ -7,6 +7,7 @@
 // is refused with a plain page before the route runs, so it changes nothing.
 
 import type { Context, Middleware } from 'koa';
+import { hostOnlyName } from '../http/cookie-names.ts';
 import { PageTokens } from '../http/page-token.ts';
 import { readForm } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
@@ -14,6 +15,7 @@ import { PAGE_TOKEN_FIELD } from '../pages/html.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import { loggedPath } from './request-log.ts';
 
+/** The browser's id cookie (host-only under https: http/cookie-names.ts). */
 const BROWSER_COOKIE = 'browser';
 const BROWSER_ID = /^[A-Za-z0-9_-]{22}$/;
 
@@ -28,12 +30,12 @@ const GUARDED: ReadonlyArray<{ readonly path: RegExp; readonly token: boolean }>
 ];
 
 /** This browser's id, from its signed cookie; made (and the cookie set, once for all the page's forms) when it has none. */
-function browserOf(ctx: Context): string {
+function browserOf(ctx: Context, cookie: string): string {
   const state = ctx.state as { browserId?: string };
   if (state.browserId) return state.browserId;
-  const known = ctx.cookies.get(BROWSER_COOKIE, { signed: true });
+  const known = ctx.cookies.get(cookie, { signed: true });
   state.browserId = known && BROWSER_ID.test(known) ? known : PageTokens.browserId();
-  if (state.browserId !== known) ctx.cookies.set(BROWSER_COOKIE, state.browserId, { signed: true, httpOnly: true, sameSite: 'lax' });
+  if (state.browserId !== known) ctx.cookies.set(cookie, state.browserId, { signed: true, httpOnly: true, sameSite: 'lax' });
   return state.browserId;
 }
 
@@ -46,10 +48,10 @@ function foreignOrigin(ctx: Context, origin: string): string | undefined {
   return undefined;
 }
 
-async function tokenProblem(ctx: Context, tokens: PageTokens): Promise<string | undefined> {
+async function tokenProblem(ctx: Context, tokens: PageTokens, cookie: string): Promise<string | undefined> {
   const given = (await readForm(ctx)).get(PAGE_TOKEN_FIELD);
   if (!given) return 'no page token';
-  const browser = ctx.cookies.get(BROWSER_COOKIE, { signed: true });
+  const browser = ctx.cookies.get(cookie, { signed: true });
   if (!browser || !tokens.valid(given, browser, ctx.path)) return 'page token not issued to this browser for this form, or expired';
   return undefined;
 }
@@ -57,11 +59,12 @@ async function tokenProblem(ctx: Context, tokens: PageTokens): Promise<string | 
 /** `keys`: the cookie keys (the first signs). `issuer`: the broker's public origin. */
 export function pageForms(keys: readonly string[], issuer: string, log: Logger): Middleware {
   const tokens = new PageTokens(keys);
-  const origin = new URL(issuer).origin;
+  const { origin, protocol } = new URL(issuer);
+  const cookie = hostOnlyName(BROWSER_COOKIE, protocol === 'https:');
   return async (ctx, next) => {
-    ctx.state.pageToken = (action: string) => tokens.issue(browserOf(ctx), action);
+    ctx.state.pageToken = (action: string) => tokens.issue(browserOf(ctx, cookie), action);
     const rule = ctx.method === 'POST' ? GUARDED.find((candidate) => candidate.path.test(ctx.path)) : undefined;
-    const refused = rule && (foreignOrigin(ctx, origin) ?? (rule.token ? await tokenProblem(ctx, tokens) : undefined));
+    const refused = rule && (foreignOrigin(ctx, origin) ?? (rule.token ? await tokenProblem(ctx, tokens, cookie) : undefined));
     if (!refused) return next();
     log.warn({ path: loggedPath(ctx.path), ip: ctx.ip, reason: refused }, 'form refused: not from the page the broker showed');
     errorPage(ctx, { kind: 'forged', status: 403 });

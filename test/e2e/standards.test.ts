@@ -8,9 +8,9 @@ import * as oidc from 'openid-client';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
-import { cookieJar, follow, qrLoginByFetch } from '../helpers/fetch-login.ts';
+import { allowConsent, callbackOf, cookieJar, deliverCallbackToPage, follow, qrLoginByFetch } from '../helpers/fetch-login.ts';
 import { freePort } from '../helpers/ports.ts';
-import { setPhoneUser } from '../helpers/simulator.ts';
+import { issueCode, setPhoneUser } from '../helpers/simulator.ts';
 import { allowInWeChat } from '../helpers/wechat.ts';
 import { OPS_CLIENT } from '../helpers/mini-program.ts';
 
@@ -255,7 +255,7 @@ test.serial('CORS, revocation and client-credential lifetimes are the broker\'s 
   }
 });
 
-test.serial('with an https ISSUER: every cookie HttpOnly, SameSite and Secure (behind any proxy headers or none), and HSTS', async (t) => {
+test.serial('with an https ISSUER: every cookie HttpOnly, SameSite and Secure (behind any proxy headers or none), the session and the forms\' browser cookies host-only (__Host-), and HSTS', async (t) => {
   const port = await freePort();
   const issuer = `https://localhost:${port}`;
   const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(testClients(e2e.rpServer.origin)), PORT: String(port), ISSUER: issuer, WECHAT_QR_MODE: 'redirect' });
@@ -264,14 +264,29 @@ test.serial('with an https ISSUER: every cookie HttpOnly, SameSite and Secure (b
       client_id: 'first-party', response_type: 'code', scope: 'openid', redirect_uri: e2e.rpServer.callback, state: 's', nonce: 'n',
       code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
     })}`;
-    const { landed, jar } = await qrLoginByFetch(authorize, { issuer, direct: `http://127.0.0.1:${port}` }, broker.simulator);
+    const target = { issuer, direct: `http://127.0.0.1:${port}` };
+    // A third party's client: the consent page (a form, so the browser cookie) and its POST, under the prefixed names.
+    const jar = cookieJar();
+    const wechat = new URL((await follow(authorize.replace('client_id=first-party', 'client_id=third-party'), jar, target)).url);
+    const consent = await deliverCallbackToPage(callbackOf(wechat, await issueCode(broker.simulator, wechat.searchParams.get('appid')!, 'alice', 'snsapi_login')), jar, target);
+    const landed = await allowConsent(consent, jar, target);
     t.true(landed.startsWith(`${e2e.rpServer.callback}?code=`), landed);
-    t.true(jar.setCookies.some((cookie) => cookie.startsWith('_session=')), 'the login set the session cookie');
+    for (const name of ['__Host-session=', '__Host-session.sig=', '__Host-browser=', '__Host-browser.sig=']) {
+      const cookie = jar.setCookies.find((candidate) => candidate.startsWith(name));
+      // RFC 6265bis 4.1.3.2: what makes a browser refuse the same name from any other host.
+      t.regex(String(cookie), /; path=\/(;|$)/i, name);
+      t.notRegex(String(cookie), /; domain=/i, name);
+    }
+    t.false(jar.setCookies.some((cookie) => /^(_session|browser)=/.test(cookie)), 'no cookie a sibling subdomain could plant under the same name');
     for (const cookie of jar.setCookies) {
       t.regex(cookie, /; httponly/i, cookie);
       t.regex(cookie, /; samesite=(lax|none)/i, cookie);
       t.regex(cookie, /; secure/i, cookie);
     }
+    // The session under the plain name (what a sibling subdomain could set) is no session here.
+    const session = jar.header().split('; ').filter((pair) => pair.startsWith('__Host-session')).map((pair) => pair.replace('__Host-session', '_session')).join('; ');
+    const tossed = await fetch(`${target.direct}${new URL(authorize).pathname}${new URL(authorize).search}`, { redirect: 'manual', headers: { cookie: session } });
+    t.false(String(tossed.headers.get('location')).startsWith(e2e.rpServer.callback), 'a tossed session logs nobody in');
     const discovery = await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`);
     t.regex(String(discovery.headers.get('strict-transport-security')), /^max-age=\d{7,}/);
   } finally {
