@@ -56,22 +56,29 @@ function stdoutBatch(): TurnBatch {
   return stdout;
 }
 
-/** The id of the request being handled (X-Request-Id), for every line logged while it runs. */
-const requestIds = new AsyncLocalStorage<string>();
-
-/**
- * Runs `handle` with `id` as the request id of every line it logs (`reqId`): the id the
- * person's error page shows leads the operator to the lines that say why (WeChat's errcode
- * and rid, the login's outcome), not only to the request line.
- */
-export function withRequestId<T>(id: string, handle: () => T): T {
-  return requestIds.run(id, handle);
+/** The request being handled: its id (X-Request-Id) and, when its caller sent one, its trace (traceparent). */
+export interface RequestScope {
+  readonly reqId: string;
+  readonly traceId?: string | undefined;
 }
 
-/** The request's id, on lines logged while one is handled. */
-function requestIdOf(): { reqId?: string } {
-  const id = requestIds.getStore();
-  return id === undefined ? {} : { reqId: id };
+/** The request being handled, for every line logged while it runs. */
+const requests = new AsyncLocalStorage<RequestScope>();
+
+/**
+ * Runs `handle` with `scope` on every line it logs (`reqId`, and `traceId` when there is
+ * one): the id the person's error page shows leads the operator to the lines that say why
+ * (WeChat's errcode and rid, the login's outcome), not only to the request line.
+ */
+export function withRequest<T>(scope: RequestScope, handle: () => T): T {
+  return requests.run(scope, handle);
+}
+
+/** The request's id and trace, on lines logged while one is handled. */
+function requestOf(): Partial<RequestScope> {
+  const scope = requests.getStore();
+  if (scope === undefined) return {};
+  return scope.traceId === undefined ? { reqId: scope.reqId } : { reqId: scope.reqId, traceId: scope.traceId };
 }
 
 /** What a pretty line leaves out: said by its time and level, or the same on every line. */
@@ -110,6 +117,6 @@ export function createLogger(level: LogLevel, destination?: NodeJS.WritableStrea
     level,
     base: { service: 'wechat-oidc-broker' },
     redact: { paths: REDACT, censor: '[redacted]' },
-    mixin: requestIdOf,
+    mixin: requestOf,
   }, (destination as pino.DestinationStream | undefined) ?? (format === 'pretty' ? prettyStream() : stdoutBatch()));
 }

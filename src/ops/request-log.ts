@@ -4,11 +4,13 @@
 // for the person it was shown to), here and in every other line that names a path. The line holds nothing else, so it skips the logger's
 // redaction: a tenth of a light request's CPU (the bench's profile), for nothing to redact.
 // The same moment counts the request in the metrics, by endpoint and status. Every other
-// line logged while the request runs carries its id as `reqId` (log.ts).
+// line logged while the request runs carries its id as `reqId` (log.ts), and the trace of a
+// caller that sent a W3C `traceparent` as `traceId` (the request line as `req.traceId`).
 
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
-import { withRequestId, type Logger } from '../log.ts';
+import { traceIdOf } from '../http/trace-context.ts';
+import { withRequest, type Logger } from '../log.ts';
 import { endpointOf, type BrokerMetrics } from './metrics.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -26,14 +28,15 @@ export function requestLog(log: Logger, metrics: BrokerMetrics): Middleware {
     const incoming = ctx.get('x-request-id');
     const id = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.set('x-request-id', id);
+    const traceId = traceIdOf(ctx.get('traceparent'));
     const started = performance.now();
     try {
-      await withRequestId(id, next);
+      await withRequest({ reqId: id, traceId }, next);
     } finally {
       const ms = performance.now() - started;
       metrics.request(endpointOf(ctx.path), ctx.status, ms / 1000);
       lines.info({
-        req: { id, method: ctx.method, path: loggedPath(ctx.path) },
+        req: { id, method: ctx.method, path: loggedPath(ctx.path), ...(traceId ? { traceId } : {}) },
         res: { status: ctx.status },
         ms: Math.round(ms),
       }, 'request');

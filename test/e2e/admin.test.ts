@@ -90,6 +90,19 @@ test.serial('refusals: no token, a person\'s token, a scope the client is not re
   t.like(await admin('/admin/accounts?unionid=%00', token), { status: 400 });
 });
 
+test.serial('a tool that sends a W3C traceparent finds its calls\' lines by its trace id; an invalid one is left out', async (t) => {
+  const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const call = (traceparent: string) => fetch(`${broker.issuer}/admin/accounts/${alice.claims.sub}`, { headers: { traceparent } });
+  const since = broker.logs().length;
+  await call(`00-${trace}-00f067aa0ba902b7-01`);
+  t.true(await broker.logged((line) => line.msg === 'admin call refused' && line.traceId === trace && typeof line.reqId === 'string', undefined, since), 'a line logged while the call ran');
+  t.true(await broker.logged((line) => line.msg === 'request' && (line.req as { traceId?: string }).traceId === trace, undefined, since), 'the request line');
+  const before = broker.logs().length;
+  await call(`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`);
+  t.true(await broker.logged((line) => line.msg === 'request', undefined, before));
+  t.false(broker.logs().slice(before).some((line) => 'traceId' in line || 'traceId' in (line.req as object ?? {})), 'an all-zero trace id is invalid (Trace Context 3.2.2.3)');
+});
+
 test.serial('every call is audited: the client, the action, the sub, the outcome; no profile data in the log', async (t) => {
   const token = await toolToken('ops', 'accounts:read');
   await admin(`/admin/accounts/${alice.claims.sub}`, token);

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { createLogger, TurnBatch, withRequestId } from '../../src/log.ts';
+import { createLogger, TurnBatch, withRequest } from '../../src/log.ts';
 import { track } from '../helpers/process.ts';
 
 function capture() {
@@ -58,7 +58,7 @@ test('stdout: a line logged just before the process exits, or crashes, is writte
 
 test('lines logged while a request runs carry its id, across awaits, and two requests at once never mix; lines outside one carry none', async (t) => {
   const { log, lines } = capture();
-  const request = async (id: string, pause: number) => withRequestId(id, async () => {
+  const request = async (id: string, pause: number) => withRequest({ reqId: id }, async () => {
     log.info('started');
     await new Promise((resolve) => setImmediate(resolve));
     for (let turn = 0; turn < pause; turn += 1) await Promise.resolve();
