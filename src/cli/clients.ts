@@ -1,8 +1,9 @@
 // npm run clients -- <command>: relying parties in CLIENTS_FILE.
 //
 //   new --id ID --redirect-uri URI [--redirect-uri URI …] [--name NAME]
-//       [--post-logout-uri URI …] [--first-party] [--public] [--pairwise] [--dpop]
-//         prints a client entry (with a strong secret unless --public) to add to the file;
+//       [--post-logout-uri URI …] [--first-party] [--public | --jwks-uri URI] [--pairwise] [--dpop]
+//         prints a client entry (with a strong secret unless --public or --jwks-uri) to add to the file;
+//         --jwks-uri: the client authenticates with JWTs signed by its keys there (private_key_jwt), no secret;
 //         --dpop: tokens only bound to a key the client proves (RFC 9449), none as Bearer;
 //         --pairwise: its own `sub` for each person (another company's app), with a scope
 //         without `wechat` (the broker needs PAIRWISE_SECRET then)
@@ -36,6 +37,7 @@ export async function clientsCommand(argv: string[]): Promise<string> {
       public: { type: 'boolean' },
       pairwise: { type: 'boolean' },
       dpop: { type: 'boolean' },
+      'jwks-uri': { type: 'string' },
       file: { type: 'string' },
     },
   });
@@ -59,6 +61,7 @@ interface NewOptions {
   readonly id?: string | undefined; readonly name?: string | undefined; readonly 'redirect-uri'?: string[] | undefined; readonly 'post-logout-uri'?: string[] | undefined;
   readonly 'first-party'?: boolean | undefined; readonly public?: boolean | undefined; readonly pairwise?: boolean | undefined;
   readonly dpop?: boolean | undefined;
+  readonly 'jwks-uri'?: string | undefined;
 }
 
 /** The entry `new` prints: a strong secret unless public, and only the metadata asked for. */
@@ -67,7 +70,7 @@ function newClient(values: NewOptions): ClientMetadata {
   if (!values['redirect-uri']?.length) throw new UsageError('at least one --redirect-uri is required');
   return {
     client_id: values.id,
-    ...(values.public ? { token_endpoint_auth_method: 'none' } : { client_secret: randomBytes(32).toString('base64url') }),
+    ...authentication(values),
     ...(values.name ? { client_name: values.name } : {}),
     redirect_uris: values['redirect-uri'],
     ...(values['post-logout-uri']?.length ? { post_logout_redirect_uris: values['post-logout-uri'] } : {}),
@@ -76,6 +79,14 @@ function newClient(values: NewOptions): ClientMetadata {
     // RFC 9449 5.2: the token endpoint refuses it a token without a DPoP proof.
     ...(values.dpop ? { dpop_bound_access_tokens: true } : {}),
   };
+}
+
+/** How the client proves itself at the token endpoint: PKCE only (public), its keys (RFC 7523, OIDC Core 9), or a 256-bit secret. */
+function authentication(values: NewOptions): Partial<ClientMetadata> {
+  if (values.public && values['jwks-uri']) throw new UsageError('--public and --jwks-uri exclude each other: a public client has no keys to authenticate with');
+  if (values.public) return { token_endpoint_auth_method: 'none' };
+  if (values['jwks-uri']) return { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: values['jwks-uri'] };
+  return { client_secret: randomBytes(32).toString('base64url') };
 }
 
 /** A pairwise client's metadata (OIDC Core 8.1): every scope but `wechat`, whose unionid is the same for every app. */

@@ -46,6 +46,13 @@ function run(command: string, env: Record<string, string> = {}): Promise<Ran> {
   });
 }
 
+/** What `clients -- new` must print for `command`: how its client authenticates. */
+function newClientShape(command: string): RegExp {
+  if (command.includes(' --public')) return /"token_endpoint_auth_method": "none"/;
+  if (command.includes(' --jwks-uri')) return /"token_endpoint_auth_method": "private_key_jwt",\s*"jwks_uri": "https:\/\/[^"]+"/;
+  return /"client_secret":\s*"[\w-]{43}"/;
+}
+
 test('README.zh-CN shows only commands that README.md shows (and so runs below), each family in the same order', (t) => {
   const chinese = readmeCommands(README_ZH);
   const english = readmeCommands();
@@ -90,7 +97,7 @@ test('every keys, clients and accounts command of the README runs as written', a
       t.is(result.status, 0, `${written}\n${result.stdout}\n${result.stderr}`);
       if (written.includes(' keys -- new')) kids.OLD = /RS256 (\S+?),/.exec(result.stdout)?.[1] ?? '';
       if (written.includes(' keys -- add')) kids.NEW = /added RS256 (\S+):/.exec(result.stdout)?.[1] ?? '';
-      if (written.includes(' clients -- new')) t.regex(result.stdout, written.includes(' --public') ? /"token_endpoint_auth_method": "none"/ : /"client_secret":\s*"[\w-]{43}"/);
+      if (written.includes(' clients -- new')) t.regex(result.stdout, newClientShape(written));
       if (written.includes(' --dpop')) t.regex(result.stdout, /"dpop_bound_access_tokens": true/);
       if (written.includes(' --pairwise')) t.regex(result.stdout, /"subject_type": "pairwise",\s*"scope": "openid profile phone email offline_access"/);
     }
