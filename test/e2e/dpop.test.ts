@@ -7,6 +7,7 @@
 // are made here with jose. The simulator plays WeChat.
 
 import test from 'ava';
+import fc from 'fast-check';
 import { hash, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -196,4 +197,23 @@ test.serial('the admin API: a client-credentials token bound to the tool\'s key,
   const none = await fetch(url);
   t.is(none.headers.get('www-authenticate'), 'Bearer realm="admin", DPoP realm="admin", algs="ES256 Ed25519 EdDSA"', 'RFC 9449 7.2: without a token, either scheme');
   t.true(await broker.logged((line) => line.msg === 'admin call refused' && line.reason === 'the proof was used before (jti)'), 'the operator hears why');
+});
+
+test.serial('any DPoP header with a bound token (garbage, JWTs of any header and claims, keys of any shape): a 401 that says why, never a 5xx', async (t) => {
+  const ops = await oidc.discovery(new URL(broker.issuer), 'ops', OPS_SECRET, undefined, { execute: [oidc.allowInsecureRequests] });
+  const keys = await oidc.randomDPoPKeyPair();
+  const token = (await oidc.clientCredentialsGrant(ops, { scope: 'accounts:read' }, { DPoP: oidc.getDPoPHandle(ops, keys) })).access_token;
+  const path = `/admin/accounts/${randomUUID()}`;
+  const claim = fc.oneof(fc.jsonValue(), fc.constantFrom('GET', `${broker.issuer}${path}`, hash('sha256', token, 'base64url'), Math.floor(Date.now() / 1000)));
+  const claims = fc.dictionary(fc.constantFrom('jti', 'htm', 'htu', 'iat', 'ath', 'nonce', 'exp'), claim);
+  const header = fc.record({ typ: fc.oneof(fc.constant('dpop+jwt'), fc.string()), jwk: fc.oneof(fc.constant(undefined), fc.jsonValue()) }, { requiredKeys: [] });
+  const signed = fc.tuple(header, claims).map(([extra, payload]) => async () => new SignJWT(payload as Record<string, unknown>)
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey), ...(extra as Record<string, unknown>) })
+    .sign(keys.privateKey).catch(() => 'not.signable.claims'));
+  const garbage = fc.oneof(fc.string(), fc.array(fc.base64String(), { minLength: 3, maxLength: 3 }).map((parts) => parts.join('.'))).map((text) => async () => text);
+  await fc.assert(fc.asyncProperty(fc.oneof(signed, garbage), async (make) => {
+    const answer = await call('GET', path, `DPoP ${token}`, (await make()).replace(/[\r\n\0]/g, ''));
+    t.true(answer.status === 401 && ['invalid_dpop_proof', 'invalid_token'].includes(String(answer.body.error)), JSON.stringify(answer));
+    return answer.status < 500;
+  }), { numRuns: 150, seed: 20261206 });
 });
