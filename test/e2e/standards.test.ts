@@ -491,6 +491,7 @@ test.serial('RFC 8414 3: an OAuth client finds the same metadata at oauth-author
     t.like(metadata, { authorization_endpoint: `${fresh.issuer}/auth`, token_endpoint: `${fresh.issuer}/token`, code_challenge_methods_supported: ['S256'] });
     t.deepEqual(metadata, await openid.json());
     t.is(oauth.headers.get('etag'), openid.headers.get('etag'), 'one document, one tag');
+    t.is(oauth.headers.get('cache-control'), openid.headers.get('cache-control'), 'cached by relying parties as long');
     t.is((await fetch(`${fresh.issuer}/.well-known/oauth-authorization-server`)).headers.get('etag'), openid.headers.get('etag'), 'and from the kept bytes');
     t.true(await fresh.logged((line) => line.msg === 'request' && (line.req as { path?: string }).path === '/.well-known/oauth-authorization-server'), 'logged as asked');
   } finally {
