@@ -12,7 +12,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSigningKeys } from '../../src/config/keys.ts';
@@ -49,7 +49,15 @@ function build(dir: string): void {
   }
 }
 
-test.serial('the production artifact: built like the Dockerfile, started with its CMD and ENV, healthy, and a login works', async (t) => {
+/** Every file and directory under `dir`, with its size and when it last changed. */
+function snapshot(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort().map((entry) => {
+    const stat = statSync(join(dir, entry));
+    return `${entry} ${stat.size} ${stat.mtimeMs}`;
+  });
+}
+
+test.serial('the production artifact: built like the Dockerfile, started with its CMD and ENV, healthy, a login works, and it wrote no file (a read-only root filesystem will do)', async (t) => {
   const dir = tempDir('broker-artifact');
   build(dir);
   t.false(existsSync(join(dir, 'node_modules', 'typescript')), 'production dependencies only');
@@ -85,6 +93,10 @@ test.serial('the production artifact: built like the Dockerfile, started with it
     INSECURE_LAB: 'true',
   };
   t.is(env.NODE_ENV, 'production');
+  // Where a process would write if it wrote anything: its own directory, its home, the temp directory.
+  const [home, tmp] = [tempDir('broker-artifact-home'), tempDir('broker-artifact-tmp')];
+  Object.assign(env, { HOME: home, TMPDIR: tmp });
+  const before = snapshot(dir);
   let started: StartedProcess | undefined;
   try {
     started = await startProcess(process.execPath, args, {
@@ -107,6 +119,8 @@ test.serial('the production artifact: built like the Dockerfile, started with it
 
     child.kill('SIGTERM');
     t.is(await exited, 0);
+    t.deepEqual(snapshot(dir), before, 'nothing written in its directory (examples/kubernetes.yaml: readOnlyRootFilesystem)');
+    t.deepEqual([...snapshot(home), ...snapshot(tmp)], [], 'nor in its home or the temp directory');
   } finally {
     started?.child.kill('SIGKILL');
     await Promise.all([browser.close(), rpServer.close(), simulator.close(), redis.stop()]);
