@@ -44,7 +44,7 @@ export interface AdminParts {
   readonly diagnose: () => Promise<Finding[]>;
 }
 
-type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'diagnostics';
+type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'logout' | 'diagnostics';
 
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -125,6 +125,7 @@ export function adminRoutes(parts: AdminParts): Router {
     return { outcome: anyFailed(findings) ? 'failed' : 'ok' };
   }));
   router.delete('/admin/accounts/:sub/identities/:appid', (ctx) => audited(ctx, parts, 'unlink', ACCOUNTS_WRITE, (client) => unlink(ctx, parts, client)));
+  router.post('/admin/accounts/:sub/logout', (ctx) => audited(ctx, parts, 'logout', ACCOUNTS_WRITE, (client) => logout(ctx, parts, client)));
   return router;
 }
 
@@ -140,6 +141,15 @@ async function find(ctx: Context, parts: AdminParts): Promise<{ outcome: string;
 }
 
 /** Unlinks the account's identity in the app `:appid`; 409 when it is the account's only one. */
+/** POST /admin/accounts/:sub/logout: every session and grant of the person ends (their tokens with them); the account stays. */
+async function logout(ctx: Context, parts: AdminParts, client: string): Promise<{ outcome: string; sub?: string }> {
+  const sub = pathSub(ctx);
+  const done = sub && await parts.personalData.logout(sub, { by: 'admin', client });
+  if (!done) return notFound(ctx);
+  ctx.body = { sub: done.account.id, sessions_ended: done.held.sessions.length, grants_revoked: done.held.grants.length };
+  return { outcome: 'ok', sub: done.account.id };
+}
+
 async function unlink(ctx: Context, parts: AdminParts, client: string): Promise<{ outcome: string; sub?: string }> {
   const account = await byPathSub(ctx, parts);
   const identity = account?.identities.find((known) => known.appid === ctx.params.appid);

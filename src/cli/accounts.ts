@@ -9,6 +9,8 @@
 //   export <sub>                              everything held about the person (PIPL art. 45)
 //   delete <sub>                              erasure (PIPL art. 47); relying parties are told
 //   unlink <sub> --appid A                    take one identity out; it logs in as a new account
+//   logout <sub>                              sign the person out everywhere: every session and
+//                                             grant ends (their tokens too); relying parties are told
 //
 // It reads REDIS_URL and MONGODB_URI as the broker does (and the rest of its environment:
 // the apps' ids, the clients to tell and the keys to sign their logout tokens). Each
@@ -29,9 +31,9 @@ import { openStores, type Stores } from '../stores.ts';
 import { runCli, UsageError } from './run.ts';
 
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
-const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink'] as const;
+const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink', 'logout'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --client C --sub S | export <sub> | delete <sub> | unlink <sub> --appid A';
+const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --client C --sub S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub>';
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 
@@ -77,6 +79,10 @@ async function run(parts: Parts, command: Command, positionals: string[], values
   switch (command) {
     case 'show': return { sub: account.id, out: accountView(account, config.apps) };
     case 'export': return { sub: account.id, out: await data.export(account.id, config.issuer) };
+    case 'logout': {
+      const done = await data.logout(account.id, { by: 'cli' });
+      return done ? { sub: done.account.id, out: { sub: done.account.id, sessions_ended: done.held.sessions.length, grants_revoked: done.held.grants.length } } : {};
+    }
     default: return unlink(data, account, values.appid!, config);
   }
 }

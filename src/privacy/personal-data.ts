@@ -79,6 +79,20 @@ export class PersonalData {
     return true;
   }
 
+  /**
+   * Signs the person out everywhere (an operator's answer to a person who lost a phone or
+   * saw a login that was not theirs): every session and grant ends, with every token issued
+   * under them, and each relying party that took part is told; the account stays, and the
+   * person's next login is theirs again with the same `sub`. Undefined when there is no such account.
+   */
+  async logout(sub: AccountId, requester: Requester): Promise<{ account: Account; held: Held } | undefined> {
+    const account = await this.account(sub);
+    if (!account) return undefined;
+    const held = await this.#parts.records.endAll(subsOf(account));
+    this.#parts.log.info({ privacy: { action: 'logout', sub: account.id, ...requester, sessions: held.sessions.length, grants: held.grants.length } }, 'signed out everywhere');
+    return { account, held };
+  }
+
   /** Takes one identity out of the account; it logs in as a new account from then on. */
   async unlink(sub: AccountId, identity: Identity, requester: Requester): Promise<Account | undefined> {
     const account = await this.#parts.linker.unlink(sub, identity);

@@ -145,6 +145,41 @@ test.serial('DELETE /admin/accounts/<sub>: nothing of the person is left, their 
     && (line.privacy as { by?: string }).by === 'admin' && (line.privacy as { client?: string }).client === 'ops'));
 });
 
+test.serial('POST /admin/accounts/<sub>/logout: signed out everywhere, every token refused, the RP told; the account stays, and the next login is the same sub; the CLI does the same', async (t) => {
+  const rp = await listeningRp();
+  const first = await qrLogin(rp, /小爱/);
+  const second = await qrLogin(rp, /小爱/);
+  await Promise.all([first.context.close(), second.context.close()]);
+  t.is(second.sub, first.sub);
+  const ops = await toolToken('ops', 'accounts:read accounts:write');
+  const received = rpServer.logoutTokens().length;
+
+  const answer = await admin('POST', `/admin/accounts/${first.sub}/logout`, ops);
+  t.is(answer.status, 200);
+  t.like(answer.body, { sub: first.sub, sessions_ended: 2, grants_revoked: 2 }, 'two browsers\' sessions, each with its grant to the app');
+  for (const { tokens } of [first, second]) {
+    for (const token of [tokens.access_token, tokens.refresh_token!]) t.false((await oidc.tokenIntrospection(rp.config, token)).active);
+    t.is((await t.throwsAsync<oidc.ResponseBodyError>(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)))?.error, 'invalid_grant');
+  }
+  const told = await waitForLogoutTokens(received, 2);
+  t.deepEqual(told.map((token) => token.sub), [first.sub, first.sub], 'one logout token per session, each with its sid');
+  t.is(new Set(told.map((token) => token.sid)).size, 2);
+  t.is((await admin('GET', `/admin/accounts/${first.sub}`, ops)).status, 200, 'the account stays');
+  t.is((await admin('POST', `/admin/accounts/${first.sub}/logout`, await toolToken('reader', 'accounts:read'))).status, 403, 'writing takes accounts:write');
+  t.is((await admin('POST', '/admin/accounts/no-such-sub/logout', ops)).status, 404);
+  t.true(await broker.logged((line) => line.msg === 'signed out everywhere' && (line.privacy as { sub?: string; client?: string }).sub === first.sub
+    && (line.privacy as { client?: string }).client === 'ops'));
+
+  const again = await qrLogin(rp, /小爱/);
+  await again.context.close();
+  t.is(again.sub, first.sub, 'the next login is theirs again');
+  const byCli = accountsCli('logout', first.sub);
+  t.is(byCli.status, 0, byCli.stderr);
+  t.like(JSON.parse(byCli.stdout), { sub: first.sub, sessions_ended: 1, grants_revoked: 1 });
+  t.regex(byCli.stderr, new RegExp(`"client":"cli","action":"logout","target":\\{"sub":"${first.sub}"\\},"outcome":"ok"`));
+  t.false((await oidc.tokenIntrospection(rp.config, again.tokens.access_token)).active);
+});
+
 test.serial('DELETE …/identities/<appid>: the identity logs in as a new account; the only identity cannot be unlinked', async (t) => {
   const rp = await listeningRp();
   const byQr = await qrLogin(rp, /Bob/);
