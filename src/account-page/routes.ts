@@ -1,6 +1,7 @@
 // The person's own page (PIPL articles 44 to 47, for the person themself):
 //   GET  /account          what the broker keeps about them, and who has access
 //   POST /account/revoke   take one relying party's access away (it is told)
+//   POST /account/logout   log out on every device: every session and grant ends (the apps are told)
 //   GET  /account/export   everything held about them, one JSON document
 //   GET  /account/delete   what deleting means; POST /account/delete does it
 // The person is whoever oidc-provider's session says; without one, the page sends them
@@ -17,7 +18,7 @@ import type { ConfiguredApp } from '../wechat/apps.ts';
 import { readForm } from '../http/read-body.ts';
 import { signedIn, type SignedIn } from '../oidc/browser-session.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
-import { accountDeletedPage, accountDeletePage, accountPage, accountSignedOutPage, type AccountPageData, type GrantOnPage } from '../pages/account-views.ts';
+import { accountDeletedPage, accountDeletePage, accountLoggedOutPage, accountPage, accountSignedOutPage, type AccountPageData, type GrantOnPage } from '../pages/account-views.ts';
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
 import { errorPage } from '../pages/error-pages.ts';
@@ -146,6 +147,12 @@ export function accountPageRoutes(parts: AccountPageParts): Router {
     const done = await parts.personalData.revoke(posted.me.accountId as AccountId, client, { by: 'self' });
     ctx.status = 303;
     ctx.redirect(done ? `/account?revoked=${encodeURIComponent(client)}` : '/account');
+  });
+  router.post('/account/logout', async (ctx) => {
+    const posted = await formOf(ctx, parts);
+    if (!posted) return;
+    await parts.personalData.logout(posted.me.accountId as AccountId, { by: 'self' });
+    accountLoggedOutPage(ctx);
   });
   router.get('/account/export', (ctx) => exportData(ctx, parts, undefined));
   router.get('/account/delete', (ctx) => confirmDelete(ctx, parts, undefined));

@@ -1,6 +1,6 @@
 // The person's own pages (/account): what the broker keeps about them, each relying
-// party's access with a way to revoke it, their data to download, and deleting the
-// account after a confirmation. Forms carry the page's token (ops/page-forms.ts).
+// party's access with a way to revoke it, logging out on every device, their data to
+// download, and deleting the account after a confirmation. Forms carry the page's token (ops/page-forms.ts).
 
 import type { Context } from 'koa';
 import { html, langOf, postForm, renderPage } from './html.ts';
@@ -71,6 +71,7 @@ ${data.revoked ? html`<p role="status">${t(lang, 'accountRevoked', { app: data.r
 <p>${t(lang, 'accountCreated', { when: when(lang, data.createdAt) })}</p>
 ${data.lastLogin ? html`<p>${t(lang, 'accountLastLogin', { when: when(lang, data.lastLogin.at), app: data.lastLogin.app })}</p>` : ''}
 <p>${t(lang, 'accountSessions', { count: String(data.sessions) })}</p>
+${data.sessions > 0 ? postForm(ctx, '/account/logout', html`<button class="button" type="submit">${t(lang, 'accountLogoutEverywhere')}</button>`) : ''}
 ${contactLine(lang, 'accountPhone', data.contacts.phone)}${contactLine(lang, 'accountEmail', data.contacts.email)}
 <h2>${t(lang, 'accountApps')}</h2><ul>${data.apps.map((app) => html`<li>${app}</li>`)}</ul>
 <h2>${t(lang, 'accountGrants')}</h2>
@@ -96,6 +97,16 @@ export function accountDeletedPage(ctx: Context): void {
   renderPage(ctx, {
     title: t(lang, 'accountDeletedTitle'),
     body: (nonce) => html`<section><h1>${t(lang, 'accountDeletedTitle')}</h1><p>${t(lang, 'accountDeletedBody')}</p>
+${closeInWeChat(ctx, lang, nonce)}</section>`,
+  });
+}
+
+/** After "log out on every device": nobody is logged in anywhere; the account stays. */
+export function accountLoggedOutPage(ctx: Context): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'accountLoggedOutTitle'),
+    body: (nonce) => html`<section><h1>${t(lang, 'accountLoggedOutTitle')}</h1><p>${t(lang, 'accountLoggedOutBody')}</p>
 ${closeInWeChat(ctx, lang, nonce)}</section>`,
   });
 }

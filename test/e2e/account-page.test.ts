@@ -1,7 +1,8 @@
 // The person's own page (issue: account administration): in their browser, what the
 // broker keeps about them and who has access, "revoke this app's access" per relying
-// party (it is told by back-channel logout and its tokens stop working), their data to
-// download, and "delete my account", confirmed, then the same erasure as the admin API.
+// party (it is told by back-channel logout and its tokens stop working), "log out on every
+// device", their data to download, and "delete my account", confirmed, then the same
+// erasure as the admin API.
 
 import test from 'ava';
 import { readFileSync } from 'node:fs';
@@ -87,6 +88,31 @@ test.serial('the page lists the apps with access; revoking one tells it, and its
   t.true(await toldAbout(tokens.claims()!.sub, received), 'the app received a logout token for the person');
 });
 
+test.serial('log out on every device: every browser\'s session ends, every app is told and its tokens stop working; the account stays', async (t) => {
+  const [here, there] = [await newPerson(browser, 'desktop', 'en'), await newPerson(browser, 'desktop', 'en')];
+  t.teardown(() => Promise.all([here.context.close(), there.context.close()]));
+  const listening = await createRp(broker.issuer, rpServer, 'listening', SECRET);
+  const scope = { scope: 'openid profile offline_access', prompt: 'consent' };
+  const [tokensHere, tokensThere] = [await logIn(here.page, listening, /陈大文/, scope), await logIn(there.page, listening, /陈大文/, scope)];
+  // Nobody else in this file has logged 陈大文 in before: these two browsers are all his sessions.
+  const sub = tokensHere.claims()!.sub;
+  t.is(tokensThere.claims()!.sub, sub);
+  await here.page.goto(`${broker.issuer}/account`);
+  t.regex(await here.page.locator('section').innerText(), /Devices you are logged in on: 2/);
+  const received = rpServer.logoutTokens().length;
+  await here.page.getByRole('button', { name: 'Log out on every device' }).click();
+  await here.page.getByRole('heading', { name: 'Logged out on every device' }).waitFor();
+  for (const tokens of [tokensHere, tokensThere]) {
+    t.false((await oidc.tokenIntrospection(listening.config, tokens.access_token)).active);
+    t.is((await t.throwsAsync<oidc.ResponseBodyError>(oidc.refreshTokenGrant(listening.config, tokens.refresh_token!)))?.error, 'invalid_grant');
+  }
+  t.true(await eventually(() => rpServer.logoutTokens().slice(received).filter((token) => decodeJwt(token).sub === sub).length >= 2), 'the app is told for each browser');
+  await there.page.goto(`${broker.issuer}/account`);
+  await there.page.getByRole('link', { name: 'Log in with WeChat' }).waitFor();
+  t.true(await broker.logged((line) => line.msg === 'signed out everywhere' && (line.privacy as { by?: string; sub?: string }).by === 'self' && (line.privacy as { sub?: string }).sub === sub));
+  t.is((await logIn(there.page, listening, /陈大文/)).claims()!.sub, sub, 'the account stays: the next login is the same sub');
+});
+
 test.serial('a form from elsewhere (no token of the page the broker showed) is refused and changes nothing', async (t) => {
   const { context, page } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());
@@ -95,6 +121,7 @@ test.serial('a form from elsewhere (no token of the page the broker showed) is r
   t.is(forged.status(), 403);
   const deleted = await page.request.post(`${broker.issuer}/account/delete`, { form: {} });
   t.is(deleted.status(), 403);
+  t.is((await page.request.post(`${broker.issuer}/account/logout`, { form: { page_token: 'forged' } })).status(), 403);
   await page.goto(`${broker.issuer}/account`);
   t.regex(await page.locator('section').innerText(), /Third <Party> App/);
 });

@@ -163,6 +163,14 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
     },
     'my account': { device: 'desktop', open: (page) => signedInAt(page, broker(), '/account') },
     'delete my account': { device: 'desktop', open: (page) => signedInAt(page, broker(), '/account/delete') },
+    'logged out on every device': {
+      device: 'desktop',
+      open: async (page) => {
+        await signedInAt(page, broker(), '/account');
+        await page.locator('form[action="/account/logout"] button').click();
+        await page.waitForURL(/\/account\/logout$/);
+      },
+    },
   };
 }
 
