@@ -4,7 +4,7 @@
 
 import type { Context } from 'koa';
 import { html, langOf, postForm, renderPage } from './html.ts';
-import { t, type Lang } from './i18n.ts';
+import { t, type Lang, type MessageKey } from './i18n.ts';
 import { closeInWeChat } from './app-on-page.ts';
 import { consentLine, type ConsentItem } from './login-pages.ts';
 
@@ -92,23 +92,23 @@ ${postForm(ctx, '/account/delete', html`<button class="button danger" type="subm
   });
 }
 
-export function accountDeletedPage(ctx: Context): void {
+/** A page that says what was done, with a way to close it inside WeChat. */
+function donePage(ctx: Context, title: MessageKey, body: MessageKey): void {
   const lang = langOf(ctx);
   renderPage(ctx, {
-    title: t(lang, 'accountDeletedTitle'),
-    body: (nonce) => html`<section><h1>${t(lang, 'accountDeletedTitle')}</h1><p>${t(lang, 'accountDeletedBody')}</p>
+    title: t(lang, title),
+    body: (nonce) => html`<section><h1>${t(lang, title)}</h1><p>${t(lang, body)}</p>
 ${closeInWeChat(ctx, lang, nonce)}</section>`,
   });
 }
 
+export function accountDeletedPage(ctx: Context): void {
+  donePage(ctx, 'accountDeletedTitle', 'accountDeletedBody');
+}
+
 /** After "log out on every device": nobody is logged in anywhere; the account stays. */
 export function accountLoggedOutPage(ctx: Context): void {
-  const lang = langOf(ctx);
-  renderPage(ctx, {
-    title: t(lang, 'accountLoggedOutTitle'),
-    body: (nonce) => html`<section><h1>${t(lang, 'accountLoggedOutTitle')}</h1><p>${t(lang, 'accountLoggedOutBody')}</p>
-${closeInWeChat(ctx, lang, nonce)}</section>`,
-  });
+  donePage(ctx, 'accountLoggedOutTitle', 'accountLoggedOutBody');
 }
 
 /** Not logged in here (or back from a login that did not happen): a way to log in. */
