@@ -120,6 +120,28 @@ test.serial('a web login with a key: tokens bound to it, good at userinfo only w
   }
 });
 
+test.serial('dpop_jkt (RFC 9449 10): a code asked for with a key\'s thumbprint is redeemed only with that key', async (t) => {
+  const config = await oidc.discovery(new URL(broker.issuer), 'spa', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+  const DPoP = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair());
+  const codeFor = async () => {
+    const checks = { pkceCodeVerifier: oidc.randomPKCECodeVerifier(), expectedState: oidc.randomState() };
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: rpServer.callback, scope: 'openid', state: checks.expectedState, dpop_jkt: await DPoP.calculateThumbprint(),
+      code_challenge: await oidc.calculatePKCECodeChallenge(checks.pkceCodeVerifier), code_challenge_method: 'S256',
+    });
+    return { landed: new URL(await qrLogin(url.href, 'bob')), checks };
+  };
+  const mine = await codeFor();
+  t.is((await oidc.authorizationCodeGrant(config, mine.landed, mine.checks, undefined, { DPoP })).token_type, 'dpop');
+  const taken = await codeFor();
+  const otherKey = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair());
+  const stolen = await t.throwsAsync<oidc.ResponseBodyError>(oidc.authorizationCodeGrant(config, taken.landed, taken.checks, undefined, { DPoP: otherKey }));
+  t.is(stolen?.error, 'invalid_grant', 'another key');
+  const third = await codeFor();
+  const unbound = await t.throwsAsync<oidc.ResponseBodyError>(oidc.authorizationCodeGrant(config, third.landed, third.checks));
+  t.is(unbound?.error, 'invalid_grant', 'no proof at all');
+});
+
 test.serial('a mini program\'s token exchange with a key: bound tokens, its refresh token too; its phone number only with proofs by that key', async (t) => {
   const client = await miniProgramClient(broker.issuer, 'mini');
   const keys = await oidc.randomDPoPKeyPair();
