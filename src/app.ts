@@ -201,7 +201,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
   // The provider is the Koa app itself (oidc-provider 9; its typings list only its own events).
   (provider as unknown as Koa).on('error', afterAnswerErrors(log));
-  provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
+  provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown'), (ctx.body as { token_type?: unknown } | undefined)?.token_type));
   const login = createLogin({
     issuer: config.issuer,
     qrMode: config.wechat.qrMode,

@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client), one registry per broker:
 //   broker_logins_total{channel,outcome}
 //   broker_wechat_api_duration_seconds{path}, broker_wechat_api_errors_total{path,errcode}
-//   broker_tokens_issued_total{grant_type}
+//   broker_tokens_issued_total{grant_type,token_type}
 //   broker_storage_operation_duration_seconds{store}, broker_storage_errors_total{store}
 //   broker_admin_calls_total{client,action,outcome}
 //   broker_follow_qr_codes_total{outcome}: follow-to-login QR codes created, shown again, or refused (the budget spent)
@@ -61,7 +61,7 @@ export class BrokerMetrics {
   readonly #logins = new Counter({ name: 'broker_logins_total', help: 'Logins by channel (web, qr; none when no channel could serve) and outcome', labelNames: ['channel', 'outcome'], registers: [this.registry] });
   readonly #wechatDuration = new Histogram({ name: 'broker_wechat_api_duration_seconds', help: 'WeChat API call latency', labelNames: ['path'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [this.registry] });
   readonly #wechatErrors = new Counter({ name: 'broker_wechat_api_errors_total', help: 'WeChat API failures by errcode (timeout, unreachable, malformed for the others)', labelNames: ['path', 'errcode'], registers: [this.registry] });
-  readonly #tokens = new Counter({ name: 'broker_tokens_issued_total', help: 'Token endpoint successes by grant type', labelNames: ['grant_type'], registers: [this.registry] });
+  readonly #tokens = new Counter({ name: 'broker_tokens_issued_total', help: 'Token endpoint successes by grant type and token type (bearer, or dpop: bound to the client\'s key)', labelNames: ['grant_type', 'token_type'], registers: [this.registry] });
   readonly #storageDuration = new Histogram({ name: 'broker_storage_operation_duration_seconds', help: 'Storage operation latency', labelNames: ['store'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2], registers: [this.registry] });
   readonly #adminCalls = new Counter({ name: 'broker_admin_calls_total', help: 'Admin API calls by calling client, action and outcome (the audit trail is the log)', labelNames: ['client', 'action', 'outcome'], registers: [this.registry] });
   readonly #logoutNotices = new Counter({ name: 'broker_backchannel_logouts_total', help: 'Back-channel logout deliveries by outcome (delivered; retrying after a failure; failed, given up)', labelNames: ['outcome'], registers: [this.registry] });
@@ -105,8 +105,10 @@ export class BrokerMetrics {
     this.#requestDuration.observe({ endpoint }, seconds);
   }
 
-  tokenIssued(grantType: string): void {
-    this.#tokens.inc({ grant_type: grantType });
+  /** A token endpoint success; `tokenType` as the response said it (RFC 6749 7.1: case-insensitive). */
+  tokenIssued(grantType: string, tokenType: unknown): void {
+    const type = typeof tokenType === 'string' ? tokenType.toLowerCase() : '';
+    this.#tokens.inc({ grant_type: grantType, token_type: type === 'bearer' || type === 'dpop' ? type : 'other' });
   }
 
   storageOperation(store: string, seconds: number, ok: boolean): void {

@@ -25,6 +25,7 @@ const web = simApp('open');
 const mini = simApp('miniprogram');
 const OPS_SECRET = 'ops-secret-0123456789abcdef0123456789ab';
 const API_SECRET = 'api-secret-0123456789abcdef0123456789';
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 let simulator: RunningSimulator;
 let rpServer: RpServer;
 let broker: RunningBroker;
@@ -46,7 +47,7 @@ test.before(async () => {
       exchangeClient('mini'), exchangeClient('mini-bound', { dpop_bound_access_tokens: true }),
       { client_id: 'ops', client_secret: OPS_SECRET, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'accounts:read' },
     ]),
-    WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, MINI_SECRET: mini.secret, WECHAT_QR_MODE: 'redirect',
+    WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, MINI_SECRET: mini.secret, WECHAT_QR_MODE: 'redirect', METRICS_TOKEN,
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
   });
   await addCallbackHost(simulator.url, new URL(broker.issuer).host);
@@ -112,6 +113,8 @@ test.serial('a web login with a key: tokens bound to it, good at userinfo only w
   t.is(stolen?.error, 'invalid_grant', 'RFC 9449 5: a public client\'s refresh token is bound to its key');
   const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP });
   t.is(refreshed.token_type, 'dpop', 'with its own key it refreshes, bound again');
+  const metrics = await (await fetch(`${broker.issuer}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  t.regex(metrics, /^broker_tokens_issued_total\{grant_type="refresh_token",token_type="dpop"\} 1$/m, 'the operator sees bound tokens apart');
   for (const endpoint of ['/token', '/me']) {
     const preflight = await fetch(`${broker.issuer}${endpoint}`, {
       method: 'OPTIONS', headers: { origin: rpServer.origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, dpop' },

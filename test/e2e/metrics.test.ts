@@ -39,7 +39,7 @@ test.serial('logins, WeChat calls and errcodes, tokens, storage and process metr
     t.is(value(metrics, 'broker_logins_total{channel="web",outcome="success"}'), 1);
     t.is(value(metrics, 'broker_wechat_api_errors_total{path="/sns/oauth2/access_token",errcode="-1"}'), 1);
     t.is(value(metrics, 'broker_wechat_api_duration_seconds_count{path="/sns/oauth2/access_token"}'), 2, 'the busy answer and the retry');
-    t.is(value(metrics, 'broker_tokens_issued_total{grant_type="authorization_code"}'), 1);
+    t.is(value(metrics, 'broker_tokens_issued_total{grant_type="authorization_code",token_type="bearer"}'), 1);
     t.true(value(metrics, 'broker_storage_operation_duration_seconds_count{store="Redis"}') > 10);
     t.true(value(metrics, 'process_cpu_user_seconds_total') > 0);
     t.is(value(metrics, 'broker_http_requests_total{endpoint="metrics",status="401"}'), 2, 'every request, by endpoint and status');
