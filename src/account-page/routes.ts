@@ -2,6 +2,7 @@
 //   GET  /account          what the broker keeps about them, and who has access
 //   POST /account/revoke   take one relying party's access away (it is told)
 //   POST /account/logout   log out on every device: every session and grant ends (the apps are told)
+//   POST /account/logout-device   log out one other browser or device (its session, by uid)
 //   GET  /account/export   everything held about them, one JSON document
 //   GET  /account/delete   what deleting means; POST /account/delete does it
 // The person is whoever oidc-provider's session says; without one, the page sends them
@@ -18,7 +19,7 @@ import type { ConfiguredApp } from '../wechat/apps.ts';
 import { readForm } from '../http/read-body.ts';
 import { signedIn, type SignedIn } from '../oidc/browser-session.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
-import { accountDeletedPage, accountDeletePage, accountLoggedOutPage, accountPage, accountSignedOutPage, type AccountPageData, type GrantOnPage } from '../pages/account-views.ts';
+import { accountDeletedPage, accountDeletePage, accountLoggedOutPage, accountPage, accountSignedOutPage, type AccountPageData, type GrantOnPage, type SessionOnPage } from '../pages/account-views.ts';
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
 import { errorPage } from '../pages/error-pages.ts';
@@ -27,6 +28,9 @@ import type { Held } from '../oidc/account-records.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { ACCOUNT_PAGE_CLIENT } from './client.ts';
 import { confirmPresent, inWeChat, presentConfirmed, returnedFrom, signInFor, type Destination } from './present-account.ts';
+
+/** A session's uid as oidc-provider makes them (nanoid). */
+const SESSION_UID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface AccountPageParts {
   readonly provider: Provider;
@@ -79,6 +83,15 @@ async function grantsOnPage(ctx: Context, parts: AccountPageParts, held: Held): 
   })));
 }
 
+/** The browsers and devices the person is logged in on, the latest first; the page's own client is no app. */
+async function sessionsOnPage(ctx: Context, parts: AccountPageParts, held: Held, current: string): Promise<SessionOnPage[]> {
+  const sessions = held.sessions.filter((session) => session.uid !== undefined).sort((a, b) => (b.loginAt ?? 0) - (a.loginAt ?? 0));
+  return Promise.all(sessions.map(async (session) => ({
+    uid: session.uid!, loginAt: session.loginAt, current: session.uid === current,
+    apps: await Promise.all([...session.sids.keys()].filter((client) => client !== ACCOUNT_PAGE_CLIENT).map((client) => clientName(parts.provider, client, ctx))),
+  })));
+}
+
 /** The account's phone and email with where each came from: a mini program's name (`wechat-phone:<appid>`), or WeCom. */
 function contactsOnPage(account: Account, nameOf: (appid: string) => string): AccountPageData['contacts'] {
   const on = (contact: Contact | undefined) => {
@@ -106,10 +119,11 @@ async function show(ctx: Context, parts: AccountPageParts): Promise<void> {
     apps: [...new Set(account.identities.map((identity) => nameOf(identity.appid)))],
     createdAt: account.createdAt,
     lastLogin: account.lastLogin && { at: account.lastLogin.at, app: nameOf(account.lastLogin.appid) },
-    sessions: held.sessions.length,
+    sessions: await sessionsOnPage(ctx, parts, held, me.uid),
     contacts: contactsOnPage(account, nameOf),
     grants: await grantsOnPage(ctx, parts, held),
     revoked,
+    deviceLoggedOut: ctx.query.logged_out === 'device',
   });
 }
 
@@ -153,6 +167,15 @@ export function accountPageRoutes(parts: AccountPageParts): Router {
     if (!posted) return;
     await parts.personalData.logout(posted.me.accountId as AccountId, { by: 'self' });
     accountLoggedOutPage(ctx);
+  });
+  router.post('/account/logout-device', async (ctx) => {
+    const posted = await formOf(ctx, parts);
+    if (!posted) return;
+    const uid = posted.form.get('session');
+    if (!uid || !SESSION_UID.test(uid) || uid === posted.me.uid) return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: 'no other device named' });
+    await parts.personalData.logoutSession(posted.me.accountId as AccountId, uid, { by: 'self' });
+    ctx.status = 303;
+    ctx.redirect('/account?logged_out=device');
   });
   router.get('/account/export', (ctx) => exportData(ctx, parts, undefined));
   router.get('/account/delete', (ctx) => confirmDelete(ctx, parts, undefined));

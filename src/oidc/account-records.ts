@@ -10,13 +10,18 @@ import { exchangedFor } from './token-exchange.ts';
 
 /** A session a person is logged in with. Times in ms since the epoch. */
 export interface HeldSession {
+  /** Its storage id: the session cookie's value, a secret that never leaves the broker. */
   readonly id: string;
+  /** Its stable uid: how a page names it. */
+  readonly uid?: string;
   /** The `sub` the session was opened for. */
   readonly sub: string;
   readonly loginAt?: number;
   readonly expiresAt?: number;
   /** The clients that took part in the session, each with its `sid` in it (Back-Channel Logout's session id). */
   readonly sids: ReadonlyMap<string, string | undefined>;
+  /** The grants the session's logins gave. */
+  readonly grantIds: ReadonlySet<string>;
 }
 
 /** A relying party's grant: what the person let it have. */
@@ -44,8 +49,9 @@ const authorizationsOf = (payload: AdapterPayload) => (payload.authorizations ??
 
 function toSession(id: string, payload: AdapterPayload): HeldSession {
   return {
-    id, sub: String(payload.accountId), loginAt: ms(payload.loginTs), expiresAt: ms(payload.exp),
+    id, uid: typeof payload.uid === 'string' ? payload.uid : undefined, sub: String(payload.accountId), loginAt: ms(payload.loginTs), expiresAt: ms(payload.exp),
     sids: new Map(Object.entries(authorizationsOf(payload)).map(([client, authorization]) => [client, authorization.sid])),
+    grantIds: new Set(Object.values(authorizationsOf(payload)).flatMap((authorization) => (authorization.grantId ? [authorization.grantId] : []))),
   };
 }
 
@@ -81,6 +87,22 @@ export class AccountRecords {
       sessions: sessions!.map((record) => toSession(record.id, record.payload)),
       grants: grants!.map((record) => toGrant(record.id, record.payload)),
     };
+  }
+
+  /**
+   * Ends one of the person's sessions (a browser or device, by its uid): each client that
+   * took part is told with its sid, and the grants its logins gave are revoked with every
+   * token under them. False when the person has no such session.
+   */
+  async endSession(subs: readonly string[], uid: string): Promise<boolean> {
+    const held = await this.held(subs);
+    const session = held.sessions.find((candidate) => candidate.uid === uid);
+    if (!session) return false;
+    const grants = held.grants.filter((grant) => session.grantIds.has(grant.id));
+    await this.#notify({ sessions: [session], grants }, new Set(session.sids.keys()));
+    await Promise.all(grants.map((grant) => this.#revokeGrant(grant.id)));
+    await this.#storage.adapter('Session').destroy(session.id);
+    return true;
   }
 
   /**

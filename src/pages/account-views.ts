@@ -16,6 +16,16 @@ export interface GrantOnPage {
   readonly grantedAt?: number | undefined;
 }
 
+/** A browser or device the person is logged in on, as the page shows it. */
+export interface SessionOnPage {
+  readonly uid: string;
+  readonly loginAt?: number | undefined;
+  /** The names of the apps logged in to in it. */
+  readonly apps: readonly string[];
+  /** The browser showing the page. */
+  readonly current: boolean;
+}
+
 export interface AccountPageData {
   readonly nickname?: string | undefined;
   /** An https avatar URL. */
@@ -24,12 +34,14 @@ export interface AccountPageData {
   readonly apps: readonly string[];
   readonly createdAt: number;
   readonly lastLogin?: { readonly at: number; readonly app: string } | undefined;
-  readonly sessions: number;
+  readonly sessions: readonly SessionOnPage[];
   /** The contact details kept, each with where it came from (an app's name, or WeCom). */
   readonly contacts: { readonly phone?: ContactOnPage | undefined; readonly email?: ContactOnPage | undefined };
   readonly grants: readonly GrantOnPage[];
   /** The app whose access was just revoked, to say so. */
   readonly revoked?: string | undefined;
+  /** Another device was just logged out, to say so. */
+  readonly deviceLoggedOut?: boolean;
 }
 
 export interface ContactOnPage {
@@ -51,6 +63,15 @@ function when(lang: Lang, ms: number): string {
   return lang === 'en' ? `${written} (UTC+8)` : written;
 }
 
+/** One browser or device: since when, its apps, and (for any other than this one) a way to log it out. */
+function sessionItem(ctx: Context, lang: Lang, session: SessionOnPage) {
+  const since = session.loginAt === undefined ? '' : when(lang, session.loginAt);
+  return html`<li>${t(lang, 'accountSessionSince', { when: since })}${session.current ? html`<strong>${t(lang, 'accountThisDevice')}</strong>` : ''}
+${session.apps.length ? html`<br><span class="muted">${t(lang, 'accountSessionApps', { apps: session.apps.join(lang === 'en' ? ', ' : '、') })}</span>` : ''}
+${session.current ? '' : postForm(ctx, '/account/logout-device', html`<input type="hidden" name="session" value="${session.uid}">
+<button class="button" type="submit">${t(lang, 'accountLogoutDevice', { when: since })}</button>`)}</li>`;
+}
+
 function grantItem(ctx: Context, lang: Lang, grant: GrantOnPage) {
   return html`<li><strong>${grant.name}</strong>${grant.grantedAt ? html` <span class="muted">${t(lang, 'accountGrantedAt', { when: when(lang, grant.grantedAt) })}</span>` : ''}
 <ul>${grant.items.map((item) => html`<li>${consentLine(ctx, lang, item)}</li>`)}</ul>
@@ -70,8 +91,10 @@ ${data.revoked ? html`<p role="status">${t(lang, 'accountRevoked', { app: data.r
 <p>${t(lang, 'accountIntro')}</p>
 <p>${t(lang, 'accountCreated', { when: when(lang, data.createdAt) })}</p>
 ${data.lastLogin ? html`<p>${t(lang, 'accountLastLogin', { when: when(lang, data.lastLogin.at), app: data.lastLogin.app })}</p>` : ''}
-<p>${t(lang, 'accountSessions', { count: String(data.sessions) })}</p>
-${data.sessions > 0 ? postForm(ctx, '/account/logout', html`<button class="button" type="submit">${t(lang, 'accountLogoutEverywhere')}</button>`) : ''}
+${data.deviceLoggedOut ? html`<p role="status">${t(lang, 'accountDeviceLoggedOut')}</p>` : ''}
+<p>${t(lang, 'accountSessions', { count: String(data.sessions.length) })}</p>
+${data.sessions.length ? html`<ul>${data.sessions.map((session) => sessionItem(ctx, lang, session))}</ul>` : ''}
+${data.sessions.length > 0 ? postForm(ctx, '/account/logout', html`<button class="button" type="submit">${t(lang, 'accountLogoutEverywhere')}</button>`) : ''}
 ${contactLine(lang, 'accountPhone', data.contacts.phone)}${contactLine(lang, 'accountEmail', data.contacts.email)}
 <h2>${t(lang, 'accountApps')}</h2><ul>${data.apps.map((app) => html`<li>${app}</li>`)}</ul>
 <h2>${t(lang, 'accountGrants')}</h2>

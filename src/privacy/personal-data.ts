@@ -93,6 +93,14 @@ export class PersonalData {
     return { account, held };
   }
 
+  /** Logs the person out of one browser or device (its session's uid): its apps are told, its grants and tokens end. False when they have no such session. */
+  async logoutSession(sub: AccountId, uid: string, requester: Requester): Promise<boolean> {
+    const account = await this.account(sub);
+    if (!account || !await this.#parts.records.endSession(subsOf(account), uid)) return false;
+    this.#parts.log.info({ privacy: { action: 'logout-session', sub: account.id, ...requester } }, 'signed out of one device');
+    return true;
+  }
+
   /** Takes one identity out of the account; it logs in as a new account from then on. */
   async unlink(sub: AccountId, identity: Identity, requester: Requester): Promise<Account | undefined> {
     const account = await this.#parts.linker.unlink(sub, identity);

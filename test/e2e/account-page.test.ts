@@ -113,6 +113,36 @@ test.serial('log out on every device: every browser\'s session ends, every app i
   t.is((await logIn(there.page, listening, /陈大文/)).claims()!.sub, sub, 'the account stays: the next login is the same sub');
 });
 
+test.serial('the page lists each browser the person is logged in on, with its apps; logging out another one ends it alone (its app told once), this one stays', async (t) => {
+  const [here, there] = [await newPerson(browser, 'desktop', 'en'), await newPerson(browser, 'desktop', 'en')];
+  t.teardown(() => Promise.all([here.context.close(), there.context.close()]));
+  const listening = await createRp(broker.issuer, rpServer, 'listening', SECRET);
+  const scope = { scope: 'openid profile offline_access', prompt: 'consent' };
+  const tokensHere = await logIn(here.page, listening, /陈大文/, scope);
+  const tokensThere = await logIn(there.page, listening, /陈大文/, scope);
+  await here.page.goto(`${broker.issuer}/account`);
+  const section = await here.page.locator('section').innerText();
+  t.regex(section, /Logged in \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\) \(this device\)\s+Apps: Listening App/);
+  t.is(await here.page.getByRole('button', { name: /^Log out the device logged in / }).count() >= 1, true, 'every other browser has its button, this one none');
+  const received = rpServer.logoutTokens().length;
+  // The latest login is listed first: the other browser's.
+  await here.page.getByRole('button', { name: /^Log out the device logged in / }).first().click();
+  await here.page.getByRole('status').filter({ hasText: 'That device is logged out' }).waitFor();
+  t.false((await oidc.tokenIntrospection(listening.config, tokensThere.access_token)).active, 'that browser\'s tokens end');
+  t.is((await t.throwsAsync<oidc.ResponseBodyError>(oidc.refreshTokenGrant(listening.config, tokensThere.refresh_token!)))?.error, 'invalid_grant');
+  t.true((await oidc.tokenIntrospection(listening.config, tokensHere.access_token)).active, 'this browser\'s do not');
+  t.truthy((await oidc.refreshTokenGrant(listening.config, tokensHere.refresh_token!)).access_token);
+  t.true(await eventually(() => rpServer.logoutTokens().length > received));
+  t.is(rpServer.logoutTokens().length, received + 1, 'the app told once, for that browser\'s session');
+  await there.page.goto(`${broker.issuer}/account`);
+  await there.page.getByRole('link', { name: 'Log in with WeChat' }).waitFor();
+  await here.page.goto(`${broker.issuer}/account`);
+  await here.page.getByRole('heading', { name: 'Your account' }).waitFor();
+  t.true(await broker.logged((line) => line.msg === 'signed out of one device' && (line.privacy as { by?: string }).by === 'self'));
+  const forged = await here.page.request.post(`${broker.issuer}/account/logout-device`, { form: { session: 'x', page_token: 'forged' } });
+  t.is(forged.status(), 403, 'a form from elsewhere');
+});
+
 test.serial('a form from elsewhere (no token of the page the broker showed) is refused and changes nothing', async (t) => {
   const { context, page } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());

@@ -85,7 +85,7 @@ test('the pages where a path ends inside WeChat (logged out, account deleted, pl
 });
 
 test('the person\'s page shows the phone number and email kept, each with where it came from; nothing when none is kept', (t) => {
-  const data = { apps: ['商城小程序'], createdAt: Date.UTC(2026, 0, 1), sessions: 1, grants: [] };
+  const data = { apps: ['商城小程序'], createdAt: Date.UTC(2026, 0, 1), sessions: [{ uid: 'here', apps: [], current: true }], grants: [] };
   const page = contextFrom(USER_AGENTS.desktop);
   page.state.pageToken = () => 'token';
   accountPage(page, { ...data, contacts: { phone: { value: '+8613912345678', from: '商城小程序' }, email: { value: 'san@example.com', from: undefined } } });
@@ -95,4 +95,22 @@ test('the person\'s page shows the phone number and email kept, each with where 
   bare.state.pageToken = () => 'token';
   accountPage(bare, { ...data, contacts: {} });
   t.notRegex(String(bare.body), /手机号|邮箱/);
+});
+
+test('the person\'s page lists each browser: since when, its apps, this one marked and without a button, every other with its own', (t) => {
+  const page = contextFrom(USER_AGENTS.desktop);
+  page.state.pageToken = () => 'token';
+  accountPage(page, {
+    apps: ['网站扫码登录'], createdAt: Date.UTC(2026, 0, 1), grants: [], contacts: {},
+    sessions: [
+      { uid: 'there', loginAt: Date.UTC(2026, 11, 5, 2, 30), apps: ['商城', '会员中心'], current: false },
+      { uid: 'here', loginAt: Date.UTC(2026, 11, 4, 1, 0), apps: [], current: true },
+    ],
+  });
+  const body = String(page.body);
+  t.regex(body, /<li>2026-12-05 10:30 登录\s*<br><span class="muted">登录过的应用：商城、会员中心<\/span>/);
+  t.regex(body, /<input type="hidden" name="session" value="there">\s*<button class="button" type="submit">退出 2026-12-05 10:30 登录的设备<\/button>/);
+  t.regex(body, /<li>2026-12-04 09:00 登录<strong>（本设备）<\/strong>/);
+  t.notRegex(body, /name="session" value="here"/, 'this browser logs out as every other way does, not from this list');
+  t.regex(body, /当前登录的设备：2 个/);
 });
