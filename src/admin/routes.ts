@@ -25,7 +25,7 @@ import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
-import { accountView as view, auditTarget, findAccount } from '../privacy/account-view.ts';
+import { accountView as view, auditTarget, findAccount, signedOutView } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { accountOfPairwise } from '../oidc/pairwise.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
@@ -146,7 +146,7 @@ async function logout(ctx: Context, parts: AdminParts, client: string): Promise<
   const sub = pathSub(ctx);
   const done = sub && await parts.personalData.logout(sub, { by: 'admin', client });
   if (!done) return notFound(ctx);
-  ctx.body = { sub: done.account.id, sessions_ended: done.held.sessions.length, grants_revoked: done.held.grants.length };
+  ctx.body = signedOutView(done.account, done.held);
   return { outcome: 'ok', sub: done.account.id };
 }
 

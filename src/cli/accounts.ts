@@ -25,7 +25,7 @@ import { loadConfig, type Config } from '../config/config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { LogoutNotices } from '../oidc/logout-notices.ts';
 import { accountOfPairwise } from '../oidc/pairwise.ts';
-import { accountView, auditTarget, findAccount } from '../privacy/account-view.ts';
+import { accountView, auditTarget, findAccount, signedOutView } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { runCli, UsageError } from './run.ts';
@@ -81,7 +81,7 @@ async function run(parts: Parts, command: Command, positionals: string[], values
     case 'export': return { sub: account.id, out: await data.export(account.id, config.issuer) };
     case 'logout': {
       const done = await data.logout(account.id, { by: 'cli' });
-      return done ? { sub: done.account.id, out: { sub: done.account.id, sessions_ended: done.held.sessions.length, grants_revoked: done.held.grants.length } } : {};
+      return done ? { sub: done.account.id, out: signedOutView(done.account, done.held) } : {};
     }
     default: return unlink(data, account, values.appid!, config);
   }

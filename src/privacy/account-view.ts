@@ -50,6 +50,11 @@ export function heldView(held: Held) {
   };
 }
 
+/** What signing a person out everywhere ended, as the admin API and the accounts CLI answer it. */
+export function signedOutView(account: Account, held: Held) {
+  return { sub: account.id, sessions_ended: held.sessions.length, grants_revoked: held.grants.length };
+}
+
 /** What a lookup names: a unionid, one WeChat identity (appid and openid), or a WeCom member (corpid and userid). */
 export interface AccountKey {
   readonly unionid?: unknown;
