@@ -43,6 +43,7 @@ import { cachedDocuments } from './oidc/cached-documents.ts';
 import { Interactions } from './oidc/interactions.ts';
 import { LogoutNotices } from './oidc/logout-notices.ts';
 import { requestLimits } from './oidc/request-limits.ts';
+import { SessionDevices } from './oidc/session-devices.ts';
 import { PersonalData } from './privacy/personal-data.ts';
 import { Retention, RETENTION_LOCK_MODEL } from './privacy/retention.ts';
 import { afterAnswerErrors, errorPages } from './ops/errors.ts';
@@ -112,6 +113,7 @@ function middleware(config: RunningConfig, shared: Shared) {
     deviceGuard(shared.stores.counters, shared.log),
     pollingContext(),
     shared.silent.middleware(config.apps.some((app) => app.kind === 'mp')),
+    new SessionDevices(shared.stores.protocol).middleware(shared.log),
   ];
 }
 

@@ -108,13 +108,3 @@ export class Handoffs {
     return parse(await this.#adapter.claim(this.code(uid)));
   }
 }
-
-/** "Chrome · Android", "Edge · Windows" from a User-Agent, roughly; enough for a person to recognize their browser. */
-export function browserName(userAgent: string): string {
-  const browser = /EdgA?\//.test(userAgent) ? 'Edge' : /Firefox\//.test(userAgent) ? 'Firefox' : /UCBrowser/.test(userAgent) ? 'UC'
-    : /QQBrowser/.test(userAgent) ? 'QQ' : /HuaweiBrowser/.test(userAgent) ? 'Huawei' : /Chrome\//.test(userAgent) ? 'Chrome'
-      : /Safari\//.test(userAgent) ? 'Safari' : 'browser';
-  const system = /HarmonyOS/.test(userAgent) ? 'HarmonyOS' : /Android/.test(userAgent) ? 'Android' : /iPhone|iPad|iPod/.test(userAgent) ? 'iOS'
-    : /Windows/.test(userAgent) ? 'Windows' : /Mac OS X|Macintosh/.test(userAgent) ? 'macOS' : /CrOS/.test(userAgent) ? 'ChromeOS' : /Linux/.test(userAgent) ? 'Linux' : undefined;
-  return system ? `${browser} · ${system}` : browser;
-}

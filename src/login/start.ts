@@ -14,7 +14,7 @@ import { consentPage, openInWeChatPage, pickPage } from '../pages/login-pages.ts
 import { browserKind, isWeComClient } from '../wechat/user-agent.ts';
 import { consentItemsOf } from './claims.ts';
 import { startFollow } from './follow.ts';
-import { browserName } from './handoff.ts';
+import { browserName } from '../http/browser-name.ts';
 import type { Login } from './login.ts';
 import { SILENT_PARAM } from './silent.ts';
 import { lostLoginPage, rememberLoginApp } from './lost-login.ts';

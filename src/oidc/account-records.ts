@@ -6,6 +6,7 @@
 import type Provider from 'oidc-provider';
 import type { AdapterPayload, ProtocolStorage } from '../storage/adapter.ts';
 import type { LogoutNotices, NotifiedClient } from './logout-notices.ts';
+import { SessionDevices, type SessionDevice } from './session-devices.ts';
 import { exchangedFor } from './token-exchange.ts';
 
 /** A session a person is logged in with. Times in ms since the epoch. */
@@ -22,6 +23,8 @@ export interface HeldSession {
   readonly sids: ReadonlyMap<string, string | undefined>;
   /** The grants the session's logins gave. */
   readonly grantIds: ReadonlySet<string>;
+  /** The browser or device it is held in, where known (a token exchange's session has none). */
+  readonly device?: SessionDevice | undefined;
 }
 
 /** A relying party's grant: what the person let it have. */
@@ -47,8 +50,9 @@ interface Authorization {
 const ms = (seconds: unknown): number | undefined => (typeof seconds === 'number' ? seconds * 1000 : undefined);
 const authorizationsOf = (payload: AdapterPayload) => (payload.authorizations ?? {}) as Record<string, Authorization>;
 
-function toSession(id: string, payload: AdapterPayload): HeldSession {
+function toSession(id: string, payload: AdapterPayload, devices: ReadonlyMap<string, SessionDevice>): HeldSession {
   return {
+    device: typeof payload.uid === 'string' ? devices.get(payload.uid) : undefined,
     id, uid: typeof payload.uid === 'string' ? payload.uid : undefined, sub: String(payload.accountId), loginAt: ms(payload.loginTs), expiresAt: ms(payload.exp),
     sids: new Map(Object.entries(authorizationsOf(payload)).map(([client, authorization]) => [client, authorization.sid])),
     grantIds: new Set(Object.values(authorizationsOf(payload)).flatMap((authorization) => (authorization.grantId ? [authorization.grantId] : []))),
@@ -70,11 +74,13 @@ export class AccountRecords {
   readonly #provider: Provider;
   readonly #storage: ProtocolStorage;
   readonly #notices: LogoutNotices;
+  readonly #devices: SessionDevices;
 
   constructor(provider: Provider, storage: ProtocolStorage, notices: LogoutNotices) {
     this.#provider = provider;
     this.#storage = storage;
     this.#notices = notices;
+    this.#devices = new SessionDevices(storage);
   }
 
   /** The sessions and grants held for any of `subs` (an account's own and merged ids). */
@@ -83,8 +89,9 @@ export class AccountRecords {
       const found = await Promise.all(subs.map((sub) => this.#storage.adapter(model).findByAccount(sub)));
       return found.flat();
     }));
+    const devices = await this.#devices.of(sessions!.flatMap((record) => (typeof record.payload.uid === 'string' ? [record.payload.uid] : [])));
     return {
-      sessions: sessions!.map((record) => toSession(record.id, record.payload)),
+      sessions: sessions!.map((record) => toSession(record.id, record.payload, devices)),
       grants: grants!.map((record) => toGrant(record.id, record.payload)),
     };
   }
@@ -101,7 +108,7 @@ export class AccountRecords {
     const grants = held.grants.filter((grant) => session.grantIds.has(grant.id));
     await this.#notify({ sessions: [session], grants }, new Set(session.sids.keys()));
     await Promise.all(grants.map((grant) => this.#revokeGrant(grant.id)));
-    await this.#storage.adapter('Session').destroy(session.id);
+    await this.#endSessions([session]);
     return true;
   }
 
@@ -143,8 +150,14 @@ export class AccountRecords {
     const held = await this.held(subs);
     await this.#notify(held, new Set([...held.grants.map((grant) => grant.client), ...held.sessions.flatMap((session) => [...session.sids.keys()])]));
     await Promise.all(held.grants.map((grant) => this.#revokeGrant(grant.id)));
-    await Promise.all(held.sessions.map((session) => this.#storage.adapter('Session').destroy(session.id)));
+    await this.#endSessions(held.sessions);
     return held;
+  }
+
+  /** The sessions go, and the records of the browsers they were held in with them. */
+  async #endSessions(sessions: readonly HeldSession[]): Promise<void> {
+    await Promise.all(sessions.map((session) => this.#storage.adapter('Session').destroy(session.id)));
+    await this.#devices.forget(sessions.flatMap((session) => (session.uid ? [session.uid] : [])));
   }
 
   async #revokeGrant(grantId: string): Promise<void> {

@@ -4,7 +4,8 @@
 
 import type { Context } from 'koa';
 import { html, langOf, postForm, renderPage } from './html.ts';
-import { t, type Lang, type MessageKey } from './i18n.ts';
+import { SOME_BROWSER } from '../http/browser-name.ts';
+import { browserOnPage, t, type Lang, type MessageKey } from './i18n.ts';
 import { closeInWeChat } from './app-on-page.ts';
 import { consentLine, type ConsentItem } from './login-pages.ts';
 
@@ -20,6 +21,8 @@ export interface GrantOnPage {
 export interface SessionOnPage {
   readonly uid: string;
   readonly loginAt?: number | undefined;
+  /** The browser or device it is held in (http/browser-name.ts's words) and its last login or single sign-on, where known. */
+  readonly device?: { readonly name: string; readonly usedAt: number } | undefined;
   /** The names of the apps logged in to in it. */
   readonly apps: readonly string[];
   /** The browser showing the page. */
@@ -63,13 +66,22 @@ function when(lang: Lang, ms: number): string {
   return lang === 'en' ? `${written} (UTC+8)` : written;
 }
 
-/** One browser or device: since when, its apps, and (for any other than this one) a way to log it out. */
+/** When a session's browser logged in and, when it has since logged in to an app again (a minute or more later), when it last did. */
+function sessionTimes(lang: Lang, session: SessionOnPage): string {
+  const since = t(lang, 'accountSessionSince', { when: session.loginAt === undefined ? '' : when(lang, session.loginAt) });
+  const usedLater = session.device && session.loginAt !== undefined && session.device.usedAt - session.loginAt >= 60_000;
+  return usedLater ? `${since}${t(lang, 'accountSessionUsed', { when: when(lang, session.device!.usedAt) })}` : since;
+}
+
+/** One browser or device: which, since when, its apps, and (for any other than this one) a way to log it out. */
 function sessionItem(ctx: Context, lang: Lang, session: SessionOnPage) {
+  const device = browserOnPage(lang, session.device?.name ?? SOME_BROWSER);
   const since = session.loginAt === undefined ? '' : when(lang, session.loginAt);
-  return html`<li>${t(lang, 'accountSessionSince', { when: since })}${session.current ? html`<strong>${t(lang, 'accountThisDevice')}</strong>` : ''}
+  return html`<li><strong>${device}</strong>${session.current ? t(lang, 'accountThisDevice') : ''}
+<br><span class="muted">${sessionTimes(lang, session)}</span>
 ${session.apps.length ? html`<br><span class="muted">${t(lang, 'accountSessionApps', { apps: session.apps.join(lang === 'en' ? ', ' : '、') })}</span>` : ''}
 ${session.current ? '' : postForm(ctx, '/account/logout-device', html`<input type="hidden" name="session" value="${session.uid}">
-<button class="button" type="submit">${t(lang, 'accountLogoutDevice', { when: since })}</button>`)}</li>`;
+<button class="button" type="submit">${t(lang, 'accountLogoutDevice', { device, when: since })}</button>`)}</li>`;
 }
 
 function grantItem(ctx: Context, lang: Lang, grant: GrantOnPage) {

@@ -4,7 +4,7 @@
 
 import type { Context } from 'koa';
 import { html, langOf, postForm, renderPage } from './html.ts';
-import { t } from './i18n.ts';
+import { browserOnPage, t } from './i18n.ts';
 import { agreement, appImages, appIntro, closeInWeChat, type AppOnPage } from './app-on-page.ts';
 import { brandOf } from './brand.ts';
 
@@ -24,7 +24,7 @@ export function handoffConfirmPage(ctx: Context, data: HandoffConfirmData): void
     title: t(lang, 'handoffTitle'),
     imageSources: appImages(data.app),
     body: () => html`<section><h1>${t(lang, 'handoffTitle')}</h1>${appIntro(data.app)}
-<p>${t(lang, 'handoffAsk', { browser: data.browser })}</p>
+<p>${t(lang, 'handoffAsk', { browser: browserOnPage(lang, data.browser) })}</p>
 <p class="match">${t(lang, 'handoffMatch')} <strong id="match">${data.match}</strong></p>
 <p class="muted">${t(lang, 'handoffWarn')}</p>${agreement(lang, data.app, brandOf(ctx))}
 ${postForm(ctx, data.confirmAction, html`<button class="button primary" type="submit">${t(lang, 'handoffConfirm')}</button>`)}

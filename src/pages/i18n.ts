@@ -80,9 +80,10 @@ const MESSAGES = {
     accountSignedOut: '登录后即可查看本服务保存的关于你的信息。',
     accountSignIn: '登录',
     accountSessionSince: '{when} 登录',
+    accountSessionUsed: '，最近使用于 {when}',
     accountThisDevice: '（本设备）',
     accountSessionApps: '登录过的应用：{apps}',
-    accountLogoutDevice: '退出 {when} 登录的设备',
+    accountLogoutDevice: '退出{device}（{when} 登录）',
     accountDeviceLoggedOut: '那台设备已退出登录，相关应用已被告知。',
     accountLogoutEverywhere: '在所有设备上退出登录',
     accountLoggedOutTitle: '已在所有设备上退出登录',
@@ -197,6 +198,12 @@ const MESSAGES = {
     handoffFailedThere: '微信中的登录没能完成。可以在微信中再试一次，也可以返回应用重新登录。',
     handoffTitle: '确认在另一个浏览器登录',
     handoffAsk: '{browser} 中的页面请求用你的微信登录。',
+    browser_browser: '浏览器',
+    browser_WeChat: '微信',
+    browser_WeCom: '企业微信',
+    browser_UC: 'UC浏览器',
+    browser_QQ: 'QQ浏览器',
+    browser_Huawei: '华为浏览器',
     handoffWarn: '只有当核对码与那个浏览器中显示的一致、并且是你自己刚刚发起的登录时，才点确认。',
     handoffConfirm: '确认登录',
     handoffDecline: '不是我，拒绝',
@@ -292,9 +299,10 @@ const MESSAGES = {
     accountSignedOut: '登入後即可查看本服務儲存的關於你的資訊。',
     accountSignIn: '登入',
     accountSessionSince: '{when} 登入',
+    accountSessionUsed: '，最近使用於 {when}',
     accountThisDevice: '（本裝置）',
     accountSessionApps: '登入過的應用：{apps}',
-    accountLogoutDevice: '登出 {when} 登入的裝置',
+    accountLogoutDevice: '登出{device}（{when} 登入）',
     accountDeviceLoggedOut: '那台裝置已登出，相關應用已被告知。',
     accountLogoutEverywhere: '在所有裝置上登出',
     accountLoggedOutTitle: '已在所有裝置上登出',
@@ -409,6 +417,12 @@ const MESSAGES = {
     handoffFailedThere: '微信中的登入沒能完成。可以在微信中再試一次，也可以返回應用重新登入。',
     handoffTitle: '確認在另一個瀏覽器登入',
     handoffAsk: '{browser} 中的頁面請求用你的微信登入。',
+    browser_browser: '瀏覽器',
+    browser_WeChat: '微信',
+    browser_WeCom: '企業微信',
+    browser_UC: 'UC瀏覽器',
+    browser_QQ: 'QQ瀏覽器',
+    browser_Huawei: '華為瀏覽器',
     handoffWarn: '只有當核對碼與那個瀏覽器中顯示的一致、並且是你自己剛剛發起的登入時，才點確認。',
     handoffConfirm: '確認登入',
     handoffDecline: '不是我，拒絕',
@@ -504,9 +518,10 @@ const MESSAGES = {
     accountSignedOut: 'Log in to see what this service keeps about you.',
     accountSignIn: 'Log in',
     accountSessionSince: 'Logged in {when}',
+    accountSessionUsed: ', last used {when}',
     accountThisDevice: ' (this device)',
     accountSessionApps: 'Apps: {apps}',
-    accountLogoutDevice: 'Log out the device logged in {when}',
+    accountLogoutDevice: 'Log out {device} (logged in {when})',
     accountDeviceLoggedOut: 'That device is logged out, and its apps have been told.',
     accountLogoutEverywhere: 'Log out on every device',
     accountLoggedOutTitle: 'Logged out on every device',
@@ -621,6 +636,12 @@ const MESSAGES = {
     handoffFailedThere: 'The login in WeChat did not complete. You can try again in WeChat, or go back to the app and start again.',
     handoffTitle: 'Confirm a login in another browser',
     handoffAsk: 'A page in {browser} asks to log in with your WeChat.',
+    browser_browser: 'a browser',
+    browser_WeChat: 'WeChat',
+    browser_WeCom: 'WeCom',
+    browser_UC: 'UC Browser',
+    browser_QQ: 'QQ Browser',
+    browser_Huawei: 'Huawei Browser',
     handoffWarn: 'Confirm only if the matching code is the one that browser shows, and you started this login yourself just now.',
     handoffConfirm: 'Confirm login',
     handoffDecline: 'Not me, decline',
@@ -688,6 +709,16 @@ export function t(lang: Lang, key: MessageKey, values: Record<string, string> = 
 }
 
 /** What a page calls one of the company's WeChat apps: its configured name, else what kind of app it is (never its id). */
+/**
+ * A browser's name (http/browser-name.ts: "WeChat · iOS") in the person's language: the
+ * names that are words of it (微信, UC浏览器, "a browser") translated, the others as written.
+ */
+export function browserOnPage(lang: Lang, name: string): string {
+  const [browser = '', ...system] = name.split(' · ');
+  const key = `browser_${browser}`;
+  return [isMessageKey(key) ? t(lang, key) : browser, ...system].join(' · ');
+}
+
 export function appName(lang: Lang, app: { readonly name?: string | undefined; readonly kind: AppKind } | undefined): string {
   if (!app) return t(lang, 'appRetired');
   return app.name ?? t(lang, `appKind_${app.kind}`);

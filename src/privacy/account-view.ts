@@ -45,7 +45,10 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
 /** The person's sessions and the relying parties' grants, as the export shows them. */
 export function heldView(held: Held) {
   return {
-    sessions: held.sessions.map((session) => ({ sub: session.sub, logged_in_at: iso(session.loginAt), expires_at: iso(session.expiresAt), clients: [...session.sids.keys()] })),
+    sessions: held.sessions.map((session) => ({
+      sub: session.sub, logged_in_at: iso(session.loginAt), expires_at: iso(session.expiresAt), clients: [...session.sids.keys()],
+      device: session.device?.name ?? null, last_used_at: iso(session.device?.usedAt),
+    })),
     grants: held.grants.map((grant) => ({ sub: grant.sub, client: grant.client, scope: grant.scope, granted_at: iso(grant.grantedAt), expires_at: iso(grant.expiresAt) })),
   };
 }

@@ -22,6 +22,8 @@ export const MODELS = [
   'WeChatAccountToken', 'WeChatFollowScene', 'WeChatFollowScan', 'WeChatFollowLink', 'WeChatAuthorization',
   // upstreams/wecom/: WeCom apps' tokens.
   'WeComToken',
+  // oidc/: the browser each person's session is held in.
+  'SessionDevice',
   // privacy/: the retention job's lock. accounts/: which account a phone number was last given to.
   'RetentionLock', 'PhoneHolder',
 ] as const;

@@ -113,8 +113,8 @@ test.serial('log out on every device: every browser\'s session ends, every app i
   t.is((await logIn(there.page, listening, /陈大文/)).claims()!.sub, sub, 'the account stays: the next login is the same sub');
 });
 
-test.serial('the page lists each browser the person is logged in on, with its apps; logging out another one ends it alone (its app told once), this one stays', async (t) => {
-  const [here, there] = [await newPerson(browser, 'desktop', 'en'), await newPerson(browser, 'desktop', 'en')];
+test.serial('the page lists each browser the person is logged in on, by name, with its apps; logging out another one ends it alone (its app told once), this one stays', async (t) => {
+  const [here, there] = [await newPerson(browser, 'desktop', 'en'), await newPerson(browser, 'windows', 'en')];
   t.teardown(() => Promise.all([here.context.close(), there.context.close()]));
   const listening = await createRp(broker.issuer, rpServer, 'listening', SECRET);
   const scope = { scope: 'openid profile offline_access', prompt: 'consent' };
@@ -122,12 +122,13 @@ test.serial('the page lists each browser the person is logged in on, with its ap
   const tokensThere = await logIn(there.page, listening, /陈大文/, scope);
   await here.page.goto(`${broker.issuer}/account`);
   const section = await here.page.locator('section').innerText();
-  t.regex(section, /Logged in \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\) \(this device\)\s+Apps: Listening App/);
-  t.is(await here.page.getByRole('button', { name: /^Log out the device logged in / }).count() >= 1, true, 'every other browser has its button, this one none');
+  t.regex(section, /Chrome · Linux \(this device\)\s+Logged in \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\)(, last used [^\n]+)?\s+Apps: Listening App/);
+  t.regex(section, /Edge · Windows\s+Logged in \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\)(, last used [^\n]+)?\s+Apps: Listening App/);
+  t.is(await here.page.locator('li', { hasText: '(this device)' }).getByRole('button').count(), 0, 'this browser has no button of its own');
   const received = rpServer.logoutTokens().length;
-  // The latest login is listed first: the other browser's.
-  await here.page.getByRole('button', { name: /^Log out the device logged in / }).first().click();
+  await here.page.getByRole('button', { name: /^Log out Edge · Windows \(logged in / }).click();
   await here.page.getByRole('status').filter({ hasText: 'That device is logged out' }).waitFor();
+  t.notRegex(await here.page.locator('section').innerText(), /Edge · Windows/, 'it is gone from the list');
   t.false((await oidc.tokenIntrospection(listening.config, tokensThere.access_token)).active, 'that browser\'s tokens end');
   t.is((await t.throwsAsync<oidc.ResponseBodyError>(oidc.refreshTokenGrant(listening.config, tokensThere.refresh_token!)))?.error, 'invalid_grant');
   t.true((await oidc.tokenIntrospection(listening.config, tokensHere.access_token)).active, 'this browser\'s do not');
@@ -160,15 +161,26 @@ test.serial('download my data, then delete my account: confirmed, erased, every 
   const { context, page } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());
   const listening = await createRp(broker.issuer, rpServer, 'listening', SECRET);
-  const tokens = await logIn(page, listening, /陈大文/);
+  // max_age: the ID token says when the person logged in (OIDC Core 3.1.2.1), which finds this browser's session below.
+  const tokens = await logIn(page, listening, /陈大文/, { max_age: '3600' });
   const sub = tokens.claims()!.sub;
-  await page.goto(`${broker.issuer}/account`);
-  const download = page.waitForEvent('download');
-  await page.getByRole('link', { name: 'Export my personal information' }).click();
-  const exported = JSON.parse(readFileSync(await (await download).path(), 'utf8')) as { account: { sub: string }; grants: Array<{ client: string }>; sessions: unknown[] };
+  const exportNow = async () => {
+    await page.goto(`${broker.issuer}/account`);
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Export my personal information' }).click();
+    return JSON.parse(readFileSync(await (await download).path(), 'utf8')) as { account: { sub: string }; grants: Array<{ client: string }>; sessions: Array<{ device: string; logged_in_at: string; last_used_at: string }> };
+  };
+  const exported = await exportNow();
   t.is(exported.account.sub, sub);
   t.true(exported.grants.some((grant) => grant.client === 'listening'));
-  t.true(exported.sessions.length >= 1);
+  // This browser's session: the one this login opened (the person has others from earlier tests).
+  const thisSession = (sessions: typeof exported.sessions) => sessions.find((session) => Date.parse(session.logged_in_at) / 1000 === tokens.claims()!.auth_time)!;
+  t.like(thisSession(exported.sessions), { device: 'Chrome · Linux' }, 'the browser, in the page\'s words (never its User-Agent)');
+  // The app again in this browser: single sign-on, no new login; the session was used later.
+  const sso = await listening.start();
+  await page.goto(sso.url);
+  await listening.finish(await listening.landed(page), sso.check);
+  t.true(Date.parse(thisSession((await exportNow()).sessions).last_used_at) > Date.parse(thisSession(exported.sessions).last_used_at), 'used since');
   const received = rpServer.logoutTokens().length;
   await page.getByRole('link', { name: 'Delete my account' }).click();
   await page.getByRole('link', { name: 'Keep my account' }).click();

@@ -97,6 +97,20 @@ async function redisDump(): Promise<string> {
   }
 }
 
+/** The Redis keys of the records of the browsers the person's sessions are held in. */
+async function sessionDeviceKeys(sub: string): Promise<string[]> {
+  const client = new Redis(redis.url);
+  try {
+    const sessions = await client.smembers(`wechat-broker:Session:account:${sub}`);
+    const payloads = await Promise.all(sessions.map((id) => client.hget(`wechat-broker:Session:${id}`, 'payload')));
+    const keys = payloads.flatMap((payload) => (payload ? [`wechat-broker:SessionDevice:${(JSON.parse(payload) as { uid: string }).uid}`] : []));
+    const held = await Promise.all(keys.map(async (key) => (await client.exists(key)) === 1));
+    return keys.filter((_key, index) => held[index]);
+  } finally {
+    client.disconnect();
+  }
+}
+
 test.serial('DELETE /admin/accounts/<sub>: nothing of the person is left, their tokens stop working, the RP is told, a later login is a new account', async (t) => {
   const rp = await listeningRp();
   const { context, tokens, sub } = await qrLogin(rp, /陈大文/);
@@ -107,9 +121,14 @@ test.serial('DELETE /admin/accounts/<sub>: nothing of the person is left, their 
   t.true(traces.every((trace) => trace.length > 8));
   const before = await redisDump();
   t.true(traces.every((trace) => before.includes(trace)), 'the person is in the store before');
+  const devices = await sessionDeviceKeys(sub);
+  t.is(devices.length, 1, 'the browser their session is held in is noted');
   const received = rpServer.logoutTokens().length;
 
   t.is((await admin('DELETE', `/admin/accounts/${sub}`, ops)).status, 204);
+  const probe = new Redis(redis.url);
+  t.is(await probe.exists(...devices), 0, 'and goes with the session');
+  probe.disconnect();
 
   const after = await redisDump();
   for (const trace of traces) {
@@ -143,6 +162,24 @@ test.serial('DELETE /admin/accounts/<sub>: nothing of the person is left, their 
   t.not(again.sub, sub, 'the same WeChat person later is a new account; the sub is never reused');
   t.true(await broker.logged((line) => line.msg === 'account erased' && (line.privacy as { sub?: string; by?: string; client?: string }).sub === sub
     && (line.privacy as { by?: string }).by === 'admin' && (line.privacy as { client?: string }).client === 'ops'));
+});
+
+test.serial('logging out of every app at an app (RP-initiated logout) takes the record of the session\'s browser along', async (t) => {
+  const rp = await listeningRp();
+  const { context, page, tokens, sub } = await qrLogin(rp, /Bob/);
+  t.teardown(() => context.close());
+  const probe = new Redis(redis.url);
+  t.teardown(() => probe.disconnect());
+  const devices = await sessionDeviceKeys(sub);
+  t.true(devices.length >= 1, 'the browser this login was in is noted');
+  const payloads = await Promise.all(devices.map((key) => probe.hget(key, 'payload')));
+  t.true(payloads.every((payload) => JSON.parse(payload!).name === 'Chrome · Linux'), 'the browser in the page\'s words, never its User-Agent');
+  await page.goto(oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: rpServer.loggedOut }).href);
+  await page.getByRole('button', { name: 'Log out of all apps' }).click();
+  await page.waitForURL((url) => url.href.startsWith(rpServer.loggedOut));
+  // Bob may be logged in elsewhere from earlier tests: this browser's session is the one that went.
+  t.is(await probe.exists(...devices), devices.length - 1, 'the session ended, and its browser\'s record with it');
+  t.is((await sessionDeviceKeys(sub)).length, devices.length - 1);
 });
 
 test.serial('POST /admin/accounts/<sub>/logout: signed out everywhere, every token refused, the RP told; the account stays, and the next login is the same sub; the CLI does the same', async (t) => {

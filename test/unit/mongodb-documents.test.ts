@@ -18,6 +18,7 @@ import type { AccountId } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
 import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
 import { MongoAccountStore, toAccountDoc } from '../../src/accounts/mongodb-store.ts';
+import { SESSION_DEVICE_MODEL } from '../../src/oidc/session-devices.ts';
 import { fromRecordDoc, MODELS, MongoStorage, toRecordDoc, UndefinedKeyError } from '../../src/storage/mongodb.ts';
 import { MongoConnection } from '../../src/storage/mongodb-connection.ts';
 import type { AppId, Openid, Unionid } from '../../src/wechat/types.ts';
@@ -88,7 +89,7 @@ test('a record with expiresIn 0 expires at once, not never', (t) => {
 });
 
 test('every model the broker keeps records in has its MongoDB collection', (t) => {
-  const own = [ATTEMPT_MODEL, HANDOFF_MODEL, ANSWER_MODEL, TICKET_MODEL, TOKEN_MODEL, LOCK_MODEL, ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL, SCENE_MODEL, SCAN_MODEL, LINK_MODEL, RETENTION_LOCK_MODEL, WECOM_TOKEN_MODEL, PHONE_HOLDER_MODEL];
+  const own = [ATTEMPT_MODEL, HANDOFF_MODEL, ANSWER_MODEL, TICKET_MODEL, TOKEN_MODEL, LOCK_MODEL, ACCOUNT_TOKEN_MODEL, AUTHORIZATION_MODEL, SCENE_MODEL, SCAN_MODEL, LINK_MODEL, RETENTION_LOCK_MODEL, WECOM_TOKEN_MODEL, PHONE_HOLDER_MODEL, SESSION_DEVICE_MODEL];
   t.deepEqual(own.filter((model) => !(MODELS as readonly string[]).includes(model)), []);
 });
 

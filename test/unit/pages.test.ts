@@ -97,20 +97,22 @@ test('the person\'s page shows the phone number and email kept, each with where 
   t.notRegex(String(bare.body), /手机号|邮箱/);
 });
 
-test('the person\'s page lists each browser: since when, its apps, this one marked and without a button, every other with its own', (t) => {
+test('the person\'s page lists each browser: which, since when, when last used, its apps, this one marked and without a button, every other with its own', (t) => {
   const page = contextFrom(USER_AGENTS.desktop);
   page.state.pageToken = () => 'token';
   accountPage(page, {
     apps: ['网站扫码登录'], createdAt: Date.UTC(2026, 0, 1), grants: [], contacts: {},
     sessions: [
-      { uid: 'there', loginAt: Date.UTC(2026, 11, 5, 2, 30), apps: ['商城', '会员中心'], current: false },
-      { uid: 'here', loginAt: Date.UTC(2026, 11, 4, 1, 0), apps: [], current: true },
+      { uid: 'there', loginAt: Date.UTC(2026, 11, 5, 2, 30), apps: ['商城', '会员中心'], current: false, device: { name: 'WeChat · iOS', usedAt: Date.UTC(2026, 11, 5, 4, 5) } },
+      { uid: 'here', loginAt: Date.UTC(2026, 11, 4, 1, 0), apps: [], current: true, device: { name: 'Chrome · Windows', usedAt: Date.UTC(2026, 11, 4, 1, 0, 20) } },
+      { uid: 'older', loginAt: Date.UTC(2026, 11, 3, 1, 0), apps: [], current: false },
     ],
   });
   const body = String(page.body);
-  t.regex(body, /<li>2026-12-05 10:30 登录\s*<br><span class="muted">登录过的应用：商城、会员中心<\/span>/);
-  t.regex(body, /<input type="hidden" name="session" value="there">\s*<button class="button" type="submit">退出 2026-12-05 10:30 登录的设备<\/button>/);
-  t.regex(body, /<li>2026-12-04 09:00 登录<strong>（本设备）<\/strong>/);
+  t.regex(body, /<li><strong>微信 · iOS<\/strong>\s*<br><span class="muted">2026-12-05 10:30 登录，最近使用于 2026-12-05 12:05<\/span>\s*<br><span class="muted">登录过的应用：商城、会员中心<\/span>/);
+  t.regex(body, /<input type="hidden" name="session" value="there">\s*<button class="button" type="submit">退出微信 · iOS（2026-12-05 10:30 登录）<\/button>/);
+  t.regex(body, /<li><strong>Chrome · Windows<\/strong>（本设备）\s*<br><span class="muted">2026-12-04 09:00 登录<\/span>/, 'used in the minute it logged in: no second time');
   t.notRegex(body, /name="session" value="here"/, 'this browser logs out as every other way does, not from this list');
-  t.regex(body, /当前登录的设备：2 个/);
+  t.regex(body, /<li><strong>浏览器<\/strong>\s*<br><span class="muted">2026-12-03 09:00 登录<\/span>/, 'a session from before browsers were noted');
+  t.regex(body, /当前登录的设备：3 个/);
 });

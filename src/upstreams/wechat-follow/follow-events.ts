@@ -18,7 +18,7 @@ import type { ConfiguredApp } from '../../wechat/apps.ts';
 import { forward, type Received } from '../../http/forward.ts';
 import { readBody } from '../../http/read-body.ts';
 import type { Logger } from '../../log.ts';
-import { isLang, t, type Lang } from '../../pages/i18n.ts';
+import { browserOnPage, isLang, t, type Lang } from '../../pages/i18n.ts';
 import type { StorageAdapter } from '../../storage/adapter.ts';
 import { MessageCrypto, WeChatMessageError } from '../../wechat/message-crypto.ts';
 import { ACKNOWLEDGE, encryptedReply, textReply } from '../../wechat/passive-reply.ts';
@@ -149,7 +149,7 @@ export class FollowEvents {
     const app = await this.#parts.appName(scan.uid, lang) ?? t(lang, 'followConfirmSomeApp');
     const link = `${this.#parts.issuer}/f/${scan.link}`;
     // WeChat reads `<a>` in a text message: no name may open or close one.
-    return t(lang, 'followConfirmMessage', { app: plain(app), browser: plain(scan.browser), link });
+    return t(lang, 'followConfirmMessage', { app: plain(app), browser: plain(browserOnPage(lang, scan.browser)), link });
   }
 
   routes(): Router {
