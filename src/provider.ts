@@ -33,6 +33,7 @@ export async function providerFor(config: RunningConfig, stores: Stores, parts: 
     apiScopes: ADMIN_SCOPES,
     subjectTokens: parts.subjectTokens,
     notices: parts.notices,
+    sessions: config.sessions,
     device: { counters: stores.counters, log: parts.log, ttlS: config.deviceCodeTtlS },
   });
   const records = new AccountRecords(provider, stores.protocol, parts.notices);

@@ -103,7 +103,7 @@ async function check(clientsFile: string | undefined, extra: ClientMetadata[] = 
   try {
     await createProvider({
       issuer: config.issuer, clients, keys: config.keys, cookieKeys: config.cookieKeys, pairwiseSecret: config.pairwiseSecret,
-      storage, accounts: accountSource(new MemoryAccountStore(), config.apps, config.wecomApps),
+      storage, accounts: accountSource(new MemoryAccountStore(), config.apps, config.wecomApps), sessions: config.sessions,
       device: { counters: new MemoryCounters(), log: createLogger('error') },
     });
   } finally {

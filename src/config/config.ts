@@ -81,6 +81,8 @@ export interface Config {
   readonly followQrPerMinute: number;
   /** How long a device's login code lives (RFC 8628), in seconds. */
   readonly deviceCodeTtlS: number;
+  /** A login session ends unused for `idleS`, and `maxS` after its login (undefined: no maximum). */
+  readonly sessions: { readonly idleS: number; readonly maxS: number | undefined };
   /** SIGTERM: how long to keep serving while not ready, then how long in-flight requests get. */
   readonly shutdown: { readonly delayMs: number; readonly timeoutMs: number };
   /** The first signs (and keys the login states); all verify. */
@@ -187,6 +189,7 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     rateLimits: rateLimits(settings, production),
     followQrPerMinute: settings.FOLLOW_QR_PER_MINUTE,
     deviceCodeTtlS: settings.DEVICE_CODE_TTL_S,
+    sessions: { idleS: settings.SESSION_IDLE_HOURS * 3600, maxS: settings.SESSION_MAX_HOURS === 0 ? undefined : settings.SESSION_MAX_HOURS * 3600 },
     retentionDays: settings.ACCOUNT_RETENTION_DAYS,
     shutdown: { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS },
     cookieKeys: (settings.COOKIE_KEYS ?? [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')]) as [string, ...string[]],

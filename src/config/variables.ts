@@ -155,6 +155,14 @@ export const VARIABLES = {
     schema: wholeNumber(5, 1800), default: '600', production: 'optional',
     doc: 'how long a device\'s login code (RFC 8628: the code a TV or a command line shows) lives, in seconds',
   }),
+  SESSION_IDLE_HOURS: variable({
+    schema: wholeNumber(1, 8760), default: '336', production: 'optional',
+    doc: 'a person\'s login session at the broker (single sign-on in one browser) ends when no app has logged in through it for this many hours; the tokens an app got without `offline_access` end with it',
+  }),
+  SESSION_MAX_HOURS: variable({
+    schema: wholeNumber(0, 87_600), default: '720', production: 'optional',
+    doc: 'and ends this many hours after its login however much it is used: the next app logs the person in again (`0`: no maximum)',
+  }),
   RATE_LIMIT_PER_CLIENT: variable({
     schema: optional(wholeNumber(0, 1_000_000)), derived: '`3000` in production, `0` (off) in dev mode', production: 'optional',
     doc: 'requests a minute for one client_id at those endpoints (`0`: no limit)',

@@ -25,6 +25,7 @@ import { forgetAppLogouts, loggedOutOfApp, rememberAppLogout } from './app-logou
 import type { LoginCheck } from './login-check.ts';
 import type { LogoutNotices } from './logout-notices.ts';
 import { GRANT_S, REFRESH_TOKEN_S, updateGrant, withinGrant } from './grants.ts';
+import { pastItsMaximum, sessionTtlS, type SessionLifetimes } from './session-lifetime.ts';
 import { registerTokenExchange, type SubjectTokens } from './token-exchange.ts';
 import { DPOP_ALGS } from './dpop.ts';
 import { hostOnlyName } from '../http/cookie-names.ts';
@@ -85,6 +86,8 @@ export interface ProviderSetup {
   readonly apiScopes?: readonly string[];
   /** Back-Channel Logout deliveries, queued and retried; the provider's own go through it too. */
   readonly notices?: LogoutNotices;
+  /** How long a person's login session lives (SESSION_IDLE_HOURS, SESSION_MAX_HOURS). */
+  readonly sessions: SessionLifetimes;
   /** The device flow's counters (codes shown, polls; shared across instances) and where it tells the operator of a limit reached. */
   readonly device: { readonly counters: Counters; readonly log: Logger; /** A device code's life (RFC 8628 3.2 expires_in); oidc-provider's 10 minutes by default. */ readonly ttlS?: number };
 }
@@ -116,12 +119,6 @@ const LOGOUT_PAGES: Pick<NonNullable<NonNullable<Configuration['features']>['rpI
   },
 };
 
-/** A session nobody logged in to (an anonymous logout's confirmation) lives this long. */
-const ANONYMOUS_SESSION_S = 10 * 60;
-
-/** A login's session lives as long as a refresh token. */
-const LOGIN_SESSION_S = REFRESH_TOKEN_S;
-
 /** A device's login code lives 10 minutes unless configured (DEVICE_CODE_TTL_S). */
 const DEVICE_CODE_S = 10 * 60;
 
@@ -132,7 +129,6 @@ const TTL = {
   IdToken: 60 * 60,
   RefreshToken: withinGrant(REFRESH_TOKEN_S),
   Interaction: 30 * 60,
-  Session: (_ctx: KoaContextWithOIDC, session: { accountId?: string }) => (session.accountId ? LOGIN_SESSION_S : ANONYMOUS_SESSION_S),
   // Renewed by a login when it has less left than a refresh token lives (oidc/grants.ts).
   Grant: GRANT_S,
   // An operator's tool on the admin API: it asks again after 10 minutes.
@@ -303,8 +299,8 @@ function configuration(setup: ProviderSetup): Configuration {
     // on the company's private network: the operator's choice is trusted. Its 2.5 s
     // timeout stays.
     fetch: (url, options) => fetch(url, { ...options, dispatcher: undefined } as RequestInit),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: policy(setup.accounts.loginChecks) },
-    ttl: { ...TTL, DeviceCode: setup.device.ttlS ?? DEVICE_CODE_S },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: policy([pastItsMaximum(setup.sessions), ...setup.accounts.loginChecks]) },
+    ttl: { ...TTL, DeviceCode: setup.device.ttlS ?? DEVICE_CODE_S, Session: (_ctx, session) => sessionTtlS(setup.sessions, session) },
     // Refresh tokens rotate on every use: a replayed one is refused and revokes the grant.
     rotateRefreshToken: true,
   };
@@ -327,7 +323,7 @@ export async function createProvider(setup: ProviderSetup): Promise<Provider> {
   setup.notices?.takeOver(provider);
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
     if (ctx.oidc.params?.logout) forgetAppLogouts(ctx);
-    else if (ctx.oidc.client) rememberAppLogout(ctx, ctx.oidc.client.clientId, LOGIN_SESSION_S);
+    else if (ctx.oidc.client) rememberAppLogout(ctx, ctx.oidc.client.clientId, setup.sessions.idleS);
   });
   provider.on('device_authorization.success', (_ctx: KoaContextWithOIDC, body: Record<string, unknown>) => sayInterval(body));
   enforceInterval(provider, setup.device.counters, setup.device.log);
@@ -338,7 +334,7 @@ export async function createProvider(setup: ProviderSetup): Promise<Provider> {
   if (setup.subjectTokens) {
     registerTokenExchange(provider, {
       subjects: setup.subjectTokens, scopes: new Set(['openid', 'offline_access', ...setup.accounts.scopes]), findAccount: setup.accounts.findAccount,
-      sessionTtlS: LOGIN_SESSION_S, storage: setup.storage, firstParty: (client) => client[FIRST_PARTY] === true, issuer: setup.issuer,
+      sessionTtlS: setup.sessions.idleS, storage: setup.storage, firstParty: (client) => client[FIRST_PARTY] === true, issuer: setup.issuer,
     });
   }
   await validateClients(provider, setup.clients);

@@ -8,13 +8,13 @@
 // exchange, whose launches share one grant and one session for the person: two first launches
 // at once can each record a session, and the next launch leaves one.
 
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Redis } from 'ioredis';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { REFRESH_TOKEN_S } from '../../src/oidc/grants.ts';
-import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { allowConsent, callbackOf, cookieJar, deliverCallbackToPage, follow } from '../helpers/fetch-login.ts';
 import { exchange, heldFor, miniProgramClient, OPS_CLIENT, TOKEN_EXCHANGE, wxLogin } from '../helpers/mini-program.ts';
 import { startRedis } from '../helpers/redis.ts';
@@ -52,17 +52,10 @@ function grantRecords(store: Redis) {
   return { grantOf, nearItsEnd };
 }
 
-test('a grant near its end outlives every token issued under it, and the next login renews it for a full refresh token', async (t) => {
-  const redis = await startRedis();
-  const store = new Redis(redis.url);
-  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(CLIENTS), REDIS_URL: redis.url, WECHAT_QR_MODE: 'redirect' }).catch(async (error: unknown) => {
-    store.disconnect();
-    await redis.stop();
-    throw error;
-  });
+/** A browser's logins at `broker` by plain HTTP (one cookie jar), and a client's calls at its token endpoints. */
+function webLogins(t: ExecutionContext, broker: RunningBroker) {
   const target = { issuer: broker.issuer, direct: broker.origin };
   const jar = cookieJar();
-
   const tokenRequest = async (clientId: string, path: string, body: Record<string, string>) => {
     const secret = CLIENTS.find((client) => client.client_id === clientId)!.client_secret!;
     const response = await fetch(`${broker.origin}${path}`, {
@@ -87,6 +80,18 @@ test('a grant near its end outlives every token issued under it, and the next lo
     t.is(landed.origin + landed.pathname, `${RP}/callback`, 'the login reached the app');
     return await tokenRequest(clientId, '/token', { grant_type: 'authorization_code', code: landed.searchParams.get('code')!, redirect_uri: `${RP}/callback` }) as unknown as TokenAnswer;
   };
+  return { tokenRequest, login, jar, target };
+}
+
+test('a grant near its end outlives every token issued under it, and the next login renews it for a full refresh token', async (t) => {
+  const redis = await startRedis();
+  const store = new Redis(redis.url);
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(CLIENTS), REDIS_URL: redis.url, WECHAT_QR_MODE: 'redirect' }).catch(async (error: unknown) => {
+    store.disconnect();
+    await redis.stop();
+    throw error;
+  });
+  const { tokenRequest, login } = webLogins(t, broker);
   const { grantOf, nearItsEnd } = grantRecords(store);
   const lifetime = async (clientId: string, token: string) => {
     const { active, iat, exp } = await tokenRequest(clientId, '/token/introspection', { token }) as { active: boolean; iat: number; exp: number };
@@ -120,6 +125,52 @@ test('a grant near its end outlives every token issued under it, and the next lo
       const quiet = await login(clientId, true);
       t.true((await grantOf(clientId)).payload.exp > endsAgain, `${clientId}: a login with no page renewed the grant`);
       t.is(quiet.expires_in, 60 * 60, `${clientId}: its access token lives its hour`);
+    }
+  } finally {
+    store.disconnect();
+    await broker.stop();
+    await redis.stop();
+  }
+});
+
+test('SESSION_MAX_HOURS: a login session ends that long after its login, however often apps use it; the tokens it gave without offline_access end with it', async (t) => {
+  const redis = await startRedis();
+  const store = new Redis(redis.url);
+  const broker = await startBroker({ CLIENTS_FILE: writeClientsFile(CLIENTS), REDIS_URL: redis.url, WECHAT_QR_MODE: 'redirect', SESSION_MAX_HOURS: '1' }).catch(async (error: unknown) => {
+    store.disconnect();
+    await redis.stop();
+    throw error;
+  });
+  const { tokenRequest, login, jar, target } = webLogins(t, broker);
+  /** The person's one session: its Redis key, its login time and expiry. */
+  const session = async () => {
+    const [key, ...more] = (await store.keys('*:Session:*')).filter((name) => !/:Session:(account|uid):/.test(name));
+    if (!key || more.length > 0) throw new Error('not one session');
+    const { loginTs, exp } = JSON.parse((await store.hget(key, 'payload'))!) as { loginTs: number; exp: number };
+    return { key, loginTs, exp };
+  };
+  try {
+    const first = await login('first-party', true);
+    const opened = await session();
+    t.is(opened.exp, opened.loginTs + 3600, 'an hour from the login, not the 14 days of idle time');
+    t.true(await store.ttl(opened.key) <= 3600);
+    // Another app's login through the session: single sign-on, no new login; the maximum stands.
+    const second = await login('third-party', true);
+    const used = await session();
+    t.is(used.loginTs, opened.loginTs, 'the same login');
+    t.is(used.exp, opened.loginTs + 3600, 'the use renewed nothing past the maximum');
+    t.true((await tokenRequest('first-party', '/token/introspection', { token: first.access_token })).active as boolean);
+    // A session saved before the maximum was set, its login two hours ago, still in the store: no app gets it without a login.
+    const stale = JSON.parse((await store.hget(used.key, 'payload'))!) as Record<string, unknown>;
+    await store.hset(used.key, 'payload', JSON.stringify({ ...stale, loginTs: used.loginTs - 2 * 3600 }));
+    const silent = await follow(`${broker.issuer}/auth?${new URLSearchParams({
+      client_id: 'first-party', response_type: 'code', redirect_uri: `${RP}/callback`, scope: 'openid', prompt: 'none', state: 'state-0123456789',
+    })}`, jar, target);
+    t.is(new URL(silent.url).searchParams.get('error'), 'login_required', 'prompt=none: login_required (OIDC Core 3.1.2.6)');
+    // The hour is up (the record goes as Redis expires it).
+    await store.del(used.key);
+    for (const [clientId, tokens] of [['first-party', first], ['third-party', second]] as const) {
+      t.false((await tokenRequest(clientId, '/token/introspection', { token: tokens.access_token })).active as boolean, `${clientId}: its access token ended with the session`);
     }
   } finally {
     store.disconnect();

@@ -108,7 +108,7 @@ test('oidc-provider checks every client at start: a bad one stops the broker wit
   const config = await loadConfig({ CLIENTS_FILE: file('noredirect.json', [{ ...CLIENT, redirect_uris: ['not a url'] }]) });
   const error = await t.throwsAsync(createProvider({
     issuer: config.issuer, clients: config.clients!, keys: config.keys, cookieKeys: config.cookieKeys,
-    storage: new MemoryStorage(), accounts: accountSource(new MemoryAccountStore(), config.apps, config.wecomApps),
+    storage: new MemoryStorage(), accounts: accountSource(new MemoryAccountStore(), config.apps, config.wecomApps), sessions: config.sessions,
     device: { counters: new MemoryCounters(), log: createLogger('error') },
   }), { instanceOf: ConfigError });
   t.regex(error!.message, /^CLIENTS_FILE: client app: redirect_uris/);
@@ -222,6 +222,14 @@ test('ACCOUNT_RETENTION_DAYS: a whole number of days from 1, or unset (kept unti
   t.is((await loadConfig({})).retentionDays, undefined);
   t.is((await loadConfig({ ACCOUNT_RETENTION_DAYS: '730' })).retentionDays, 730);
   for (const bad of ['0', '-5', '1.5', 'forever']) await failsWith(t, { ACCOUNT_RETENTION_DAYS: bad }, /^ACCOUNT_RETENTION_DAYS$/, /./);
+});
+
+test('session lifetimes: 14 days idle and 30 days at most by default, in whole hours; SESSION_MAX_HOURS=0 is no maximum', async (t) => {
+  t.deepEqual((await loadConfig({})).sessions, { idleS: 14 * 24 * 3600, maxS: 30 * 24 * 3600 });
+  t.deepEqual((await loadConfig({ SESSION_IDLE_HOURS: '8', SESSION_MAX_HOURS: '10' })).sessions, { idleS: 8 * 3600, maxS: 10 * 3600 });
+  t.is((await loadConfig({ SESSION_MAX_HOURS: '0' })).sessions.maxS, undefined);
+  for (const bad of ['0', '-1', '1.5', '8761', 'a day']) await failsWith(t, { SESSION_IDLE_HOURS: bad }, /^SESSION_IDLE_HOURS$/, /./);
+  for (const bad of ['-1', '2.5', '87601']) await failsWith(t, { SESSION_MAX_HOURS: bad }, /^SESSION_MAX_HOURS$/, /./);
 });
 
 test('forward_url: only on a follow-to-login Official Account with its own secret; https in production', async (t) => {
