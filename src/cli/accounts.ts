@@ -11,14 +11,21 @@
 //   unlink <sub> --appid A                    take one identity out; it logs in as a new account
 //   logout <sub>                              sign the person out everywhere: every session and
 //                                             grant ends (their tokens too); relying parties are told
+//   import <file>                             accounts from a company's earlier WeChat login, one
+//                                             JSON object a line (accounts/import.ts), with the subs
+//                                             its apps know; exit 1 when a line was refused
 //
 // It reads REDIS_URL and MONGODB_URI as the broker does (and the rest of its environment:
 // the apps' ids, the clients to tell and the keys to sign their logout tokens). Each
 // command is audited on stderr as the admin API's calls are.
 
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type Provider from 'oidc-provider';
 import type { Account, AccountId } from '../accounts/account.ts';
+import { importLine, type Imported } from '../accounts/import.ts';
 import { UnlinkRefusedError } from '../accounts/store.ts';
 import { offlineProvider } from '../provider.ts';
 import { loadConfig, type Config } from '../config/config.ts';
@@ -31,9 +38,9 @@ import { openStores, type Stores } from '../stores.ts';
 import { runCli, UsageError } from './run.ts';
 
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
-const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink', 'logout'] as const;
+const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink', 'logout', 'import'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --client C --sub S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub>';
+const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --client C --sub S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | import <file>';
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 
@@ -99,6 +106,33 @@ async function unlink(data: PersonalData, account: Account, appid: string, confi
   }
 }
 
+/** Lines imported at once: a store's round trips overlap, and a refusal is still about its own line. */
+const IMPORT_BATCH = 16;
+
+/** import <file>: each line's account (accounts/import.ts), a batch at a time; the counts, each refused line with why; exit 1 if any. */
+async function importFile(accounts: Stores['accounts'], file: string, audit: Logger): Promise<string> {
+  const counts = { created: 0, present: 0, refused: 0 };
+  const refusals: Array<{ line: number; reason: string }> = [];
+  let batch: Array<Promise<Imported>> = [];
+  const settle = async () => {
+    for (const done of await Promise.all(batch)) {
+      counts[done.outcome] += 1;
+      if (done.outcome === 'refused') refusals.push({ line: done.line, reason: done.reason });
+    }
+    batch = [];
+  };
+  let number = 0;
+  for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+    number += 1;
+    if (text.trim() !== '') batch.push(importLine(accounts, text, number));
+    if (batch.length >= IMPORT_BATCH) await settle();
+  }
+  await settle();
+  audit.info({ admin: { client: 'cli', action: 'import', target: { file: basename(file) }, outcome: counts.refused ? 'partly' : 'ok', ...counts } }, 'admin call');
+  if (counts.refused > 0) process.exitCode = 1;
+  return JSON.stringify({ ...counts, refusals }, null, 2);
+}
+
 /** The identifiers the command names, as given: what the call was about, as the admin API's audit has it. */
 const targetOf = (positionals: readonly string[], values: Options) => auditTarget({ sub: positionals[1], ...values });
 
@@ -122,9 +156,11 @@ export async function accountsCommand(argv: string[]): Promise<string> {
   const values: Options = { ...wechat, ...(corpid === undefined ? {} : { wecom_corpid: corpid }), ...(userid === undefined ? {} : { wecom_userid: userid }) };
   const command = positionals[0] as Command;
   if (!COMMANDS.includes(command)) throw new UsageError(USAGE);
+  if (command === 'import' && positionals.length !== 2) throw new UsageError(USAGE);
   const config = await loadConfig();
   const stores = await connect(config);
   const audit = createLogger('info', process.stderr);
+  if (command === 'import') return importFile(stores.accounts, positionals[1]!, audit).finally(() => stores.close());
   const notices = new LogoutNotices(audit, undefined, CLI_NOTICE_DELAYS_MS);
   try {
     const { provider, personalData: data } = await offlineProvider(config, stores, notices, audit);

@@ -79,16 +79,27 @@ test('every keys, clients and accounts command of the README runs as written', a
     // check validates a pairwise client as the broker with PAIRWISE_SECRET would.
     { client_id: 'partner', client_secret: 'partner-secret-0123456789abcdef0123456789', redirect_uris: ['https://partner.example.net/cb'], subject_type: 'pairwise', scope: 'openid profile' },
   ]));
+  // The accounts import's sample, as the README shows it.
+  const sample = (/```jsonl\n([\s\S]*?)```/.exec(README)?.[1] ?? '').split('\n').filter(Boolean);
+  t.true(sample.length >= 2, 'the README shows a sample import file');
+  const members = join(dir, 'members.jsonl');
+  writeFileSync(members, sample.join('\n'));
   const kids: Record<'OLD' | 'NEW', string> = { OLD: '', NEW: '' };
   /** One family's commands in the README's order (keys depend on each other); the families side by side. */
   const family = async (name: string) => {
     for (const written of commands.filter((command) => command.includes(` ${name} -- `))) {
       const command = written
-        .replaceAll('jwks.json', jwks).replaceAll('clients.json', clients)
+        .replaceAll('jwks.json', jwks).replaceAll('clients.json', clients).replaceAll('members.jsonl', members)
         .replace(/--kid (NEW|OLD)\b/, (_whole, which: 'NEW' | 'OLD') => `--kid ${kids[which]}`)
         .replaceAll('<sub>', 'no-such-sub').replace(/--unionid U\b/, '--unionid oNobody').replace(/--appid A\b/, '--appid wx0000000000000001').replace(/--openid O\b/, '--openid oNobody')
         .replace(/--client C --sub S\b/, '--client partner --sub no-such-sub');
       const result = await run(command, name === 'accounts' ? { REDIS_URL: redis.url, CLIENTS_FILE: clients, PAIRWISE_SECRET: randomBytes(32).toString('hex') } : {});
+      if (written.includes(' accounts -- import')) {
+        // The README's own sample file, written into an empty store: every line of it imported.
+        t.is(result.status, 0, `${written}\n${result.stdout}\n${result.stderr}`);
+        t.like(JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))), { created: sample.length, refused: 0 }, 'after npm\'s own lines');
+        continue;
+      }
       if (name === 'accounts') {
         // Understood, and about nobody (memory storage here): "no such account", exit 2, never a usage error.
         t.regex(result.stderr, /accounts: (no such account|the account has no identity)/, `${written}\n${result.stderr}`);

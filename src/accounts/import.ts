@@ -1,0 +1,95 @@
+// Accounts brought in from a company's earlier WeChat login (`npm run accounts -- import`),
+// so that moving to the broker changes nobody's user id: each person's account is written
+// ahead of their first login through the broker, with the `sub` the company's apps already
+// know them by, and that login finds it by the unionid or the (appid, openid) it carries.
+// One JSON object a line (JSON Lines), every field checked before anything is written; a
+// line whose unionid or identity already belongs to another account, or whose sub is taken,
+// is refused and changes nothing (the store's own uniqueness decides, as for two first logins
+// at once); a line already imported as written is left as it is, so a run can be repeated.
+
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { httpsAvatar } from '../wechat/avatar.ts';
+import { isWeChatId, type AppId, type Openid, type Unionid } from '../wechat/types.ts';
+import { sameIdentity, type Account, type AccountId } from './account.ts';
+import { AccountConflictError, type AccountStore } from './store.ts';
+
+/** As the admin API and the accounts CLI take a `sub` (OIDC Core 2: at most 255 ASCII characters). */
+const SUB = /^[A-Za-z0-9_-]{1,128}$/;
+const wechatId = z.string().refine(isWeChatId, { error: 'expected a WeChat id (letters, digits, - and _, at most 128)' });
+
+const LINE = z.strictObject({
+  sub: z.string().regex(SUB, { error: 'expected letters, digits, - and _ (at most 128)' }).optional(),
+  unionid: wechatId.optional(),
+  identities: z.array(z.strictObject({ appid: z.string().regex(/^wx[0-9a-f]{16}$/, { error: 'expected a WeChat AppID (wx and 16 hex digits)' }), openid: wechatId })).max(100).optional(),
+  nickname: z.string().min(1).max(100).optional(),
+  picture: z.string().refine((url) => httpsAvatar(url) !== undefined, { error: 'expected an https URL (or an http one on qlogo.cn)' }).optional(),
+  created_at: z.iso.datetime({ offset: true }).optional(),
+}).refine((line) => line.unionid !== undefined || (line.identities?.length ?? 0) > 0, { error: 'a unionid or an identity is needed: nothing else links a login to the account' });
+
+export type ImportLine = z.infer<typeof LINE>;
+
+/** What became of one line of the file. */
+export type Imported =
+  | { readonly line: number; readonly outcome: 'created' | 'present'; readonly sub: string }
+  | { readonly line: number; readonly outcome: 'refused'; readonly reason: string };
+
+/** The account a checked line describes, created at `now` unless it says when. */
+export function accountOf(line: ImportLine, now: number): Account {
+  const createdAt = line.created_at === undefined ? now : Math.min(now, Date.parse(line.created_at));
+  const picture = line.picture === undefined ? undefined : httpsAvatar(line.picture);
+  return {
+    id: (line.sub ?? randomUUID()) as AccountId,
+    createdAt,
+    updatedAt: now,
+    ...(line.unionid === undefined ? {} : { unionid: line.unionid as Unionid }),
+    identities: (line.identities ?? []).map(({ appid, openid }) => ({ appid: appid as AppId, openid: openid as Openid })),
+    profile: { ...(line.nickname === undefined ? {} : { nickname: line.nickname }), ...(picture === undefined ? {} : { picture }) },
+  };
+}
+
+/** The line's first problem, as the operator should read it. */
+function problemOf(text: string): { line?: ImportLine; reason?: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { reason: 'not JSON' };
+  }
+  const parsed = LINE.safeParse(json);
+  if (parsed.success) return { line: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { reason: issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message };
+}
+
+/** True when the store already holds the account as the line describes it (a repeated run). */
+function alreadyThere(found: Account | undefined, account: Account): boolean {
+  return found !== undefined && found.id === account.id && found.unionid === account.unionid
+    && account.identities.every((identity) => found.identities.some((held) => sameIdentity(held, identity)));
+}
+
+/** Who already holds the line's unionid or an identity of it, for the refusal. */
+async function holderOf(store: AccountStore, account: Account): Promise<string | undefined> {
+  const byUnionid = account.unionid === undefined ? undefined : await store.findByUnionid(account.unionid);
+  if (byUnionid) return `the unionid belongs to account ${byUnionid.id}`;
+  for (const identity of account.identities) {
+    const holder = await store.findByIdentity(identity);
+    if (holder) return `the identity ${identity.appid}/${identity.openid} belongs to account ${holder.id}`;
+  }
+  return undefined;
+}
+
+/** Imports one line (numbered from 1) of the file. */
+export async function importLine(store: AccountStore, text: string, number: number, now = Date.now()): Promise<Imported> {
+  const { line, reason } = problemOf(text);
+  if (!line) return { line: number, outcome: 'refused', reason: reason! };
+  const account = accountOf(line, now);
+  if (line.sub !== undefined && alreadyThere(await store.findById(account.id), account)) return { line: number, outcome: 'present', sub: account.id };
+  try {
+    await store.create(account);
+    return { line: number, outcome: 'created', sub: account.id };
+  } catch (error) {
+    if (!(error instanceof AccountConflictError)) throw error;
+    return { line: number, outcome: 'refused', reason: await holderOf(store, account) ?? `the sub ${account.id} is taken (an account's, or an erased one's)` };
+  }
+}

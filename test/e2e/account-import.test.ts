@@ -1,0 +1,90 @@
+// Moving a company's earlier WeChat login to the broker (`npm run accounts -- import`): the
+// people its apps already know, with their user ids, are written into a real Redis ahead of
+// their first login through the broker, and that login finds them by unionid or by (appid,
+// openid) and gives their old id as the `sub`. What the old system knew of two people is
+// learnt here from a first login each, whose accounts are then erased.
+
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { qrLoginByFetch } from '../helpers/fetch-login.ts';
+import { CHILD_ENV } from '../helpers/process.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { tempDir } from '../helpers/temp.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+let redis: RedisServer;
+let rpServer: RpServer;
+let broker: RunningBroker;
+
+test.before(async () => {
+  [redis, rpServer] = await Promise.all([startRedis(), startRpServer()]);
+  broker = await startBroker({ REDIS_URL: redis.url, WECHAT_QR_MODE: 'redirect', CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)) });
+});
+test.after.always(async () => {
+  await Promise.all([broker?.stop(), rpServer?.close()]);
+  await redis?.stop();
+});
+
+function accountsCli(...args: string[]) {
+  const ran = spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
+    cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, timeout: 120_000,
+  });
+  return { ...ran, json: () => JSON.parse(ran.stdout) as Record<string, unknown> };
+}
+
+/** A QR login of the simulated `person` at the first-party app: the `sub` it gets. */
+async function logIn(person: string): Promise<string> {
+  const rp = await createRp(broker.issuer, rpServer);
+  const { url, check } = await rp.start();
+  const { landed } = await qrLoginByFetch(url, { issuer: broker.issuer, direct: broker.origin }, broker.simulator, person);
+  return (await rp.finish(new URL(landed), check)).claims()!.sub;
+}
+
+/** What an earlier system would know of `person`: their unionid and identity, from a login whose account is then erased. */
+async function knownOf(person: string) {
+  const sub = await logIn(person);
+  const account = accountsCli('show', sub).json() as { unionid: string; identities: Array<{ appid: string; openid: string }> };
+  if (accountsCli('delete', sub).status !== 0) throw new Error('not erased');
+  return { sub, unionid: account.unionid, identity: { appid: account.identities[0]!.appid, openid: account.identities[0]!.openid } };
+}
+
+test.serial('imported accounts: the next login is the imported sub, found by unionid or by identity; a line naming someone else\'s unionid or a taken sub is refused; a run repeats', async (t) => {
+  const [first, second] = [await knownOf('person-701'), await knownOf('person-702')];
+  const file = join(tempDir('account-import'), 'members.jsonl');
+  writeFileSync(file, [
+    { sub: 'member-1024', unionid: first.unionid, nickname: '老会员', created_at: '2019-05-01T08:00:00+08:00' },
+    { sub: 'member-1025', identities: [second.identity] },
+    { sub: 'member-1026', unionid: first.unionid },
+    { sub: first.sub, unionid: 'oSomebodyElse' },
+    { sub: 'member-1027', unionId: 'oTypo' },
+  ].map((line) => JSON.stringify(line)).join('\n'));
+
+  const ran = accountsCli('import', file);
+  t.is(ran.status, 1, 'a line was refused');
+  t.like(ran.json(), { created: 2, present: 0, refused: 3 });
+  const reasons = (ran.json().refusals as Array<{ line: number; reason: string }>).map(({ line, reason }) => `${line}: ${reason}`);
+  t.regex(reasons[0]!, /^3: the unionid belongs to account member-1024$/);
+  t.regex(reasons[1]!, new RegExp(`^4: the sub ${first.sub} is taken`), 'an erased sub is never given again');
+  t.regex(reasons[2]!, /^5: Unrecognized key: "unionId"/);
+  t.regex(ran.stderr, /"action":"import","target":\{"file":"members.jsonl"\},"outcome":"partly","created":2,"present":0,"refused":3/);
+  t.like(accountsCli('import', file).json(), { created: 0, present: 2, refused: 3 }, 'again: nothing new');
+
+  t.is(await logIn('person-701'), 'member-1024', 'found by unionid');
+  t.is(await logIn('person-702'), 'member-1025', 'found by its identity');
+  const shown = accountsCli('show', 'member-1025').json() as { unionid: string };
+  t.is(shown.unionid, second.unionid, 'the login added what WeChat said');
+  t.like(accountsCli('show', 'member-1024').json(), { created_at: '2019-05-01T00:00:00.000Z', profile: { nickname: '用户 701' } }, 'the login\'s profile replaces the imported one');
+});
+
+test.serial('import needs its file: a missing one is a plain error, exit 2', (t) => {
+  const ran = accountsCli('import', join(tempDir('account-import'), 'nowhere.jsonl'));
+  t.is(ran.status, 2);
+  t.regex(ran.stderr, /^accounts: ENOENT: no such file or directory/m);
+  t.is(accountsCli('import').status, 2, 'no file named');
+});
