@@ -4,6 +4,7 @@
 // other variables, the files the variables name, and the warnings for the banner).
 
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ConfiguredApp, ConfiguredWeComApp, PlatformApp } from '../wechat/apps.ts';
 import type { QrMode } from '../wechat/authorize.ts';
 import type { AppId, AppKind } from '../wechat/types.ts';
@@ -101,11 +102,31 @@ export interface Config {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * A variable's raw value: as set, or for a secret, the content of the file `<NAME>_FILE`
+ * names (Docker's and Kubernetes' secrets are files: the value stays out of the process's
+ * environment, `docker inspect` and crash reports). Never both.
+ */
+function rawValue(name: string, secret: boolean, env: Env): string | undefined {
+  const path = secret ? env[`${name}_FILE`]?.trim() || undefined : undefined;
+  const given = env[name]?.trim() || undefined;
+  if (path === undefined) return given;
+  if (given !== undefined) throw new ConfigError(name, `set either ${name} or ${name}_FILE, not both`);
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${name}_FILE`, `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  if (content.trim() === '') throw new ConfigError(`${name}_FILE`, `${path} is empty`);
+  return content.trim();
+}
+
 /** Step 1: every variable through its schema; the first failure names its variable. */
 export function parseVariables(env: Env): Settings {
   const settings: Record<string, unknown> = {};
   for (const [name, row] of Object.entries(VARIABLES)) {
-    const raw = env[name]?.trim() || undefined;
+    const raw = rawValue(name, 'secret' in row && row.secret === true, env);
     const parsed = row.schema.safeParse(raw ?? ('default' in row ? row.default : undefined));
     if (!parsed.success) throw new ConfigError(name, parsed.error.issues[0]?.message ?? 'invalid');
     settings[name] = parsed.data;

@@ -21,6 +21,8 @@ export interface Variable<T> {
   readonly derived?: string;
   readonly production: InProduction;
   readonly doc: string;
+  /** A secret: it may come from a file instead, named by `<NAME>_FILE` (a Docker or Kubernetes secret mounted there). */
+  readonly secret?: true;
 }
 
 const variable = <T>(definition: Variable<T>): Variable<T> => definition;
@@ -93,11 +95,13 @@ export const VARIABLES = {
     derived: '`true` when `ISSUER` is https', production: 'optional', doc: 'trust `X-Forwarded-*` from a TLS-terminating proxy',
   }),
   DATA_KEYS: variable({
+    secret: true,
     schema: optional(cookieKeys), derived: '(dev: random each start)', production: 'recommended',
     doc: 'secrets that encrypt what the broker must keep (a third-party platform\'s authorizer refresh tokens, AES-256-GCM), comma-separated, 32+ characters each; the first encrypts, all decrypt; required in production when a platform is configured',
   }),
-  COOKIE_KEYS: variable({ schema: optional(cookieKeys), derived: '(dev: random each start)', production: 'required', doc: 'cookie signing secrets, comma-separated, 32+ characters each; the first signs' }),
+  COOKIE_KEYS: variable({ secret: true, schema: optional(cookieKeys), derived: '(dev: random each start)', production: 'required', doc: 'cookie signing secrets, comma-separated, 32+ characters each; the first signs' }),
   PAIRWISE_SECRET: variable({
+    secret: true,
     schema: optional(z.string().refine((raw) => raw.length >= 32 && secretBits(raw) >= 128, { error: 'must have at least 32 characters and about 128 bits (openssl rand -hex 32)' })),
     production: 'optional',
     doc: 'the secret pairwise `sub`s are made from (OIDC Core 8.1: clients with `subject_type: "pairwise"`), 32+ characters; required when a client has one; never change it, or every pairwise `sub` changes',
@@ -105,9 +109,9 @@ export const VARIABLES = {
   JWKS_FILE: variable({ schema: optional(text), derived: '(dev: fresh keys each start)', production: 'required', doc: 'private JWK set of signing keys (`npm run keys -- new`)' }),
   CLIENTS_FILE: variable({ schema: optional(text), derived: '(dev: the demo client and `demo-device`)', production: 'required', doc: 'JSON array of OIDC client metadata; re-read on SIGHUP' }),
   WECHAT_MP_APPID: variable({ schema: optional(appid), production: 'one app required', doc: 'Official Account (公众号) appid, for web authorization inside WeChat (one app required)' }),
-  WECHAT_MP_SECRET: variable({ schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
+  WECHAT_MP_SECRET: variable({ secret: true, schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
   WECHAT_OPEN_APPID: variable({ schema: optional(appid), production: 'one app required', doc: 'website application (网站应用) appid, for QR login (one app required)' }),
-  WECHAT_OPEN_SECRET: variable({ schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
+  WECHAT_OPEN_SECRET: variable({ secret: true, schema: optional(appSecret), production: 'one app required', doc: 'its AppSecret' }),
   WECHAT_MP_NAME: variable({ schema: optional(displayName), production: 'optional', doc: 'what pages call the Official Account (default: "WeChat Official Account" in the page\'s language)' }),
   WECHAT_OPEN_NAME: variable({ schema: optional(displayName), production: 'optional', doc: 'what pages call the website app (default: "QR login on the website" in the page\'s language)' }),
   WECHAT_APPS_FILE: variable({
@@ -127,16 +131,16 @@ export const VARIABLES = {
   WECOM_LOGIN_URL: variable({ schema: httpUrl, default: 'https://login.work.weixin.qq.com', production: 'optional', doc: 'base of WeCom\'s login pages (its SSO page for a desktop browser)' }),
   WECHAT_TIMEOUT_MS: variable({ schema: wholeNumber(100, 60_000), default: '5000', production: 'optional', doc: 'timeout of each WeChat API call' }),
   WECHAT_SIMULATOR_PORT: variable({ schema: optional(wholeNumber(0, 65535)), derived: '`PORT + 1`', production: 'unused', doc: 'the simulator\'s port in dev mode without WeChat credentials (`0`: any free port)' }),
-  REDIS_URL: variable({ schema: optional(redisUrl), production: 'recommended', doc: 'Redis (server, Sentinel or Cluster) for protocol state, and accounts without MongoDB' }),
+  REDIS_URL: variable({ secret: true, schema: optional(redisUrl), production: 'recommended', doc: 'Redis (server, Sentinel or Cluster) for protocol state, and accounts without MongoDB' }),
   REDIS_PREFIX: variable({ schema: text, default: 'wechat-broker:', production: 'optional', doc: 'prefix of every Redis key' }),
-  MONGODB_URI: variable({ schema: optional(mongodbUri), production: 'recommended', doc: 'MongoDB (replica set) for accounts, and protocol state without Redis' }),
+  MONGODB_URI: variable({ secret: true, schema: optional(mongodbUri), production: 'recommended', doc: 'MongoDB (replica set) for accounts, and protocol state without Redis' }),
   STORAGE_TIMEOUT_MS: variable({ schema: wholeNumber(50, 60_000), default: '2000', production: 'optional', doc: 'how long one storage operation may take' }),
   LOG_LEVEL: variable({ schema: oneOf(LOG_LEVELS), default: 'info', production: 'optional', doc: 'log level; logs are JSON lines on stdout' }),
   LOG_FORMAT: variable({
     schema: oneOf(['auto', 'json', 'pretty']), default: 'auto', production: 'optional',
     doc: '`json` lines, or `pretty` lines for a person at a terminal (time, level, the request as "GET /path 200 4 ms"); `auto`: pretty in dev mode when stdout is a terminal, else JSON',
   }),
-  METRICS_TOKEN: variable({ schema: optional(z.string().min(16, { error: 'must have at least 16 characters' })), production: 'recommended', doc: 'bearer token required on /metrics' }),
+  METRICS_TOKEN: variable({ secret: true, schema: optional(z.string().min(16, { error: 'must have at least 16 characters' })), production: 'recommended', doc: 'bearer token required on /metrics' }),
   METRICS_PORT: variable({ schema: optional(wholeNumber(1, 65535)), production: 'recommended', doc: 'serve /metrics on this port only' }),
   ACCOUNT_RETENTION_DAYS: variable({
     schema: optional(wholeNumber(1, 36_500)), production: 'optional',

@@ -232,6 +232,22 @@ test('session lifetimes: 14 days idle and 30 days at most by default, in whole h
   for (const bad of ['-1', '2.5', '87601']) await failsWith(t, { SESSION_MAX_HOURS: bad }, /^SESSION_MAX_HOURS$/, /./);
 });
 
+test('a secret may come from the file <NAME>_FILE names (Docker and Kubernetes secrets), its trailing newline dropped; never both; an unreadable or empty file is named', async (t) => {
+  const keys = `${COOKIE_KEYS},${'9'.repeat(8)}${COOKIE_KEYS.slice(8)}`;
+  const fromFiles = await loadConfig({
+    COOKIE_KEYS_FILE: file('cookie-keys', `${keys}\n`), REDIS_URL_FILE: file('redis-url', 'redis://:s3cret@127.0.0.1:6380/2\n'),
+    METRICS_TOKEN_FILE: file('metrics-token', 'metrics-token-0123456789'),
+  });
+  t.deepEqual(fromFiles.cookieKeys, keys.split(','));
+  t.deepEqual(fromFiles.storage.redis, { kind: 'standalone', url: 'redis://:s3cret@127.0.0.1:6380/2' });
+  t.is(fromFiles.metrics.token, 'metrics-token-0123456789');
+  await failsWith(t, { COOKIE_KEYS: COOKIE_KEYS, COOKIE_KEYS_FILE: file('cookie-keys-2', COOKIE_KEYS) }, /^COOKIE_KEYS$/, /set either COOKIE_KEYS or COOKIE_KEYS_FILE, not both/);
+  await failsWith(t, { PAIRWISE_SECRET_FILE: join(dir, 'missing') }, /^PAIRWISE_SECRET_FILE$/, /cannot read .*missing \(ENOENT\)/);
+  await failsWith(t, { WECHAT_MP_SECRET_FILE: file('empty', '\n') }, /^WECHAT_MP_SECRET_FILE$/, /is empty/);
+  await failsWith(t, { METRICS_TOKEN_FILE: file('short-token', 'short') }, /^METRICS_TOKEN$/, /at least 16 characters/);
+  t.is((await loadConfig({ ISSUER_FILE: file('issuer', 'https://elsewhere.example') })).issuer, 'http://localhost:3000', 'only secrets: any other variable is what it says');
+});
+
 test('forward_url: only on a follow-to-login Official Account with its own secret; https in production', async (t) => {
   const jwks = file('jwks-f.json', await generateSigningKeys());
   const keys = { S: 'b'.repeat(32), T: 'token123', K: 'a'.repeat(43) };
