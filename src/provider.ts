@@ -13,6 +13,7 @@ import { accountSource } from './login/claims.ts';
 import { AccountRecords } from './oidc/account-records.ts';
 import type { LogoutNotices } from './oidc/logout-notices.ts';
 import { createProvider } from './oidc/provider.ts';
+import { SecurityEvents } from './oidc/security-events.ts';
 import type { SubjectTokens } from './oidc/token-exchange.ts';
 import { PersonalData } from './privacy/personal-data.ts';
 import type { Stores } from './stores.ts';
@@ -38,7 +39,10 @@ export async function providerFor(config: RunningConfig, stores: Stores, parts: 
   });
   const records = new AccountRecords(provider, stores.protocol, parts.notices);
   const holders = new PhoneHolders(stores.durable.adapter(PHONE_HOLDER_MODEL));
-  return { provider, personalData: new PersonalData({ linker: parts.linker, records, holders, apps: config.apps, log: parts.log }) };
+  const events = new SecurityEvents({
+    provider, issuer: config.issuer, keys: config.keys, pairwiseSecret: config.pairwiseSecret, deliveries: parts.notices, clientIds: config.clients.map((client) => client.client_id),
+  });
+  return { provider, personalData: new PersonalData({ linker: parts.linker, records, holders, events, apps: config.apps, log: parts.log }) };
 }
 
 /**

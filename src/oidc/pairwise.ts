@@ -15,6 +15,11 @@ function pairwiseSub(secret: string, sector: unknown, accountId: string): string
   return createHmac('sha256', secret).update(`${String(sector)} ${accountId}`).digest('base64url');
 }
 
+/** The `sub` a client knows for an account: its pairwise one, or the account id. */
+export function subjectFor(secret: string | undefined, client: { readonly subjectType?: string; readonly sectorIdentifier?: string }, accountId: string): string {
+  return client.subjectType === 'pairwise' && secret ? pairwiseSub(secret, client.sectorIdentifier, accountId) : accountId;
+}
+
 /** oidc-provider's subject types: pairwise ones only with a secret to make them from; public clients keep the account id. */
 export function subjectTypes(secret: string | undefined): Pick<Configuration, 'subjectTypes' | 'pairwiseIdentifier'> {
   if (!secret) return { subjectTypes: ['public'] };

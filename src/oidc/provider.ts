@@ -25,6 +25,7 @@ import { forgetAppLogouts, loggedOutOfApp, rememberAppLogout } from './app-logou
 import type { LoginCheck } from './login-check.ts';
 import type { LogoutNotices } from './logout-notices.ts';
 import { GRANT_S, REFRESH_TOKEN_S, updateGrant, withinGrant } from './grants.ts';
+import { SECURITY_EVENTS_URI } from './security-events.ts';
 import { pastItsMaximum, sessionTtlS, type SessionLifetimes } from './session-lifetime.ts';
 import { registerTokenExchange, type SubjectTokens } from './token-exchange.ts';
 import { DPOP_ALGS } from './dpop.ts';
@@ -164,11 +165,19 @@ const renderError: Configuration['renderError'] = async (ctx, out, error) => {
 
 type Validator = NonNullable<Configuration['extraClientMetadata']>['validator'];
 
+/** An absolute http(s) URL without a fragment, as oidc-provider takes a backchannel_logout_uri. */
+function isWebUri(value: unknown): boolean {
+  if (typeof value !== 'string' || !URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.hash === '';
+}
+
 function validateExtra(accounts: AccountSource): Validator {
   return (_ctx, key, value) => {
     if ((key === FIRST_PARTY || key === RESOURCE_SERVER) && value !== undefined && typeof value !== 'boolean') {
       throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
     }
+    if (key === SECURITY_EVENTS_URI && value !== undefined && !isWebUri(value)) throw new errors.InvalidClientMetadata(`${key} must be an http(s) URL`);
     const problem = localizedProblem(key, value) ?? accounts.clientMetadata.problem(key, value);
     if (problem) throw new errors.InvalidClientMetadata(problem);
   };
@@ -248,7 +257,7 @@ function configuration(setup: ProviderSetup): Configuration {
     responseTypes: ['code', 'none'],
     extraParams: [...setup.accounts.extraParams, DEVICE_NAME_PARAM],
     extraClientMetadata: {
-      properties: [FIRST_PARTY, RESOURCE_SERVER, ...LOCALIZED_METADATA, ...setup.accounts.clientMetadata.properties],
+      properties: [FIRST_PARTY, RESOURCE_SERVER, SECURITY_EVENTS_URI, ...LOCALIZED_METADATA, ...setup.accounts.clientMetadata.properties],
       validator: validateExtra(setup.accounts),
     },
     clientDefaults: {

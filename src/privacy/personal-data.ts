@@ -3,7 +3,8 @@
 // page and the retention job. An erasure takes the account first (so that a login in the
 // middle makes a new account rather than joining the old one), then every session and
 // grant held for any of its `sub`s, with every token issued under them; each relying
-// party that took part is told by Back-Channel Logout.
+// party that took part is told by Back-Channel Logout, and those that asked to hear of it
+// that the account is gone (a security event: oidc/security-events.ts).
 
 import { subsOf, type Account, type AccountId, type Identity } from '../accounts/account.ts';
 import type { AccountLinker } from '../accounts/linking.ts';
@@ -11,6 +12,7 @@ import type { PhoneHolders } from '../accounts/phone-holders.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { AccountRecords, Held } from '../oidc/account-records.ts';
+import type { SecurityEvents } from '../oidc/security-events.ts';
 import { accountView, heldView } from './account-view.ts';
 
 /** Who asked for a change, for the log: an admin client, the CLI, the person, the retention job. */
@@ -21,6 +23,8 @@ export interface PersonalDataParts {
   /** Which account a phone number was last given to: an erased account's goes with it. */
   readonly holders: PhoneHolders;
   readonly records: AccountRecords;
+  /** Relying parties told that an erased account is gone. */
+  readonly events: SecurityEvents;
   readonly apps: readonly ConfiguredApp[];
   readonly log: Logger;
 }
@@ -61,7 +65,7 @@ export class PersonalData {
     // storage failure before its sessions went) is ended too: asking again finishes it.
     const held = await this.#parts.records.endAll(account ? subsOf(account) : [sub]);
     if (!account) return undefined;
-    await this.#parts.holders.forget(account);
+    await this.#erased(account, held);
     this.#parts.log.info({ privacy: { action: 'erase', sub: account.id, ...requester, sessions: held.sessions.length, grants: held.grants.length } }, 'account erased');
     return account;
   }
@@ -74,9 +78,16 @@ export class PersonalData {
   async eraseIdle(listed: Account): Promise<boolean> {
     if (!await this.#parts.linker.eraseUnchanged(listed)) return false;
     const held = await this.#parts.records.endAll(subsOf(listed));
-    await this.#parts.holders.forget(listed);
+    await this.#erased(listed, held);
     this.#parts.log.info({ privacy: { action: 'erase', sub: listed.id, by: 'retention', sessions: held.sessions.length, grants: held.grants.length } }, 'account erased');
     return true;
+  }
+
+  /** After an erasure: the phone number's holder forgotten, and the relying parties that asked told the account is gone. */
+  async #erased(account: Account, held: Held): Promise<void> {
+    await this.#parts.holders.forget(account);
+    const tookPart = new Set([...held.grants.map((grant) => grant.client), ...held.sessions.flatMap((session) => [...session.sids.keys()])]);
+    await this.#parts.events.accountPurged(subsOf(account), tookPart);
   }
 
   /**

@@ -27,6 +27,7 @@ let redis: RedisServer;
 let broker: RunningBroker;
 
 const SECRET = (id: string) => `${id}-secret-0123456789abcdef0123456789`;
+const PAIRWISE = '5e1f0c9a7b3d2e8f4a6c1b9d0e7f3a5c2b8d4e6f1a0c9b7d3e5f2a8c4b6d1e0f';
 const tool = (id: string, scope: string) => ({ client_id: id, client_secret: SECRET(id), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope });
 
 test.before(async () => {
@@ -35,10 +36,16 @@ test.before(async () => {
     client_id: 'listening', client_secret: SECRET('listening'), client_name: 'Listening App', first_party: true,
     redirect_uris: [rpServer.callback], post_logout_redirect_uris: [rpServer.loggedOut],
     grant_types: ['authorization_code', 'refresh_token'], backchannel_logout_uri: rpServer.backchannel, backchannel_logout_session_required: true,
+    security_events_uri: rpServer.securityEvents,
   };
+  // Another company's apps, told of an erasure only when they knew the person: one with a pairwise sub, one that never sees them.
+  const partner = (id: string) => ({
+    client_id: id, client_secret: SECRET(id), client_name: id, redirect_uris: [rpServer.callback], subject_type: 'pairwise', scope: 'openid profile',
+    security_events_uri: rpServer.securityEvents,
+  });
   broker = await startBroker({
-    REDIS_URL: redis.url,
-    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), listening, tool('ops', 'accounts:read accounts:write'), tool('reader', 'accounts:read')]),
+    REDIS_URL: redis.url, PAIRWISE_SECRET: PAIRWISE,
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), listening, partner('partner'), partner('bystander'), tool('ops', 'accounts:read accounts:write'), tool('reader', 'accounts:read')]),
   });
 });
 test.after.always(async () => {
@@ -180,6 +187,45 @@ test.serial('logging out of every app at an app (RP-initiated logout) takes the 
   // Bob may be logged in elsewhere from earlier tests: this browser's session is the one that went.
   t.is(await probe.exists(...devices), devices.length - 1, 'the session ended, and its browser\'s record with it');
   t.is((await sessionDeviceKeys(sub)).length, devices.length - 1);
+});
+
+test.serial('an erased account: each app that asked is told it is gone (RISC account-purged, pushed as RFC 8935 says), with the sub it knows; an app that never knew the person is not; a refusal is not retried', async (t) => {
+  const rp = await listeningRp();
+  const partnerRp = await createRp(broker.issuer, rpServer, 'partner', SECRET('partner'));
+  const first = await qrLogin(rp, /Alice/);
+  const atPartner = await qrLogin(partnerRp, /Alice/, 'openid profile');
+  await Promise.all([first.context.close(), atPartner.context.close()]);
+  t.not(atPartner.sub, first.sub, 'the partner knows a pairwise sub');
+  const since = rpServer.securityEventTokens().length;
+  const ops = await toolToken('ops', 'accounts:read accounts:write');
+  t.is((await admin('DELETE', `/admin/accounts/${first.sub}`, ops)).status, 204);
+
+  t.true(await eventually(() => rpServer.securityEventTokens().length >= since + 2));
+  const jwks = createRemoteJWKSet(new URL(`${broker.issuer}/jwks`));
+  const told = new Map<string, Record<string, unknown>>();
+  for (const { token, contentType } of rpServer.securityEventTokens().slice(since)) {
+    t.is(contentType, 'application/secevent+jwt');
+    // RFC 8417 2.3: explicitly typed; verified with the broker's published keys, as any RP verifies its ID tokens.
+    const { payload } = await jwtVerify(token, jwks, { issuer: broker.issuer, typ: 'secevent+jwt' });
+    told.set(String(payload.aud), payload);
+  }
+  t.deepEqual([...told.keys()].sort(), ['listening', 'partner'], 'the first-party app and the partner that knew her; never the bystander');
+  for (const [client, sub] of [['listening', first.sub], ['partner', atPartner.sub]] as const) {
+    const payload = told.get(client)!;
+    t.deepEqual(payload.events, { 'https://schemas.openid.net/secevent/risc/event-type/account-purged': {} });
+    t.deepEqual(payload.sub_id, { format: 'iss_sub', iss: broker.issuer, sub }, `${client}: the sub it knows`);
+    t.is(typeof payload.jti, 'string');
+    t.is(typeof payload.iat, 'number');
+  }
+  t.true(await broker.logged((line) => line.msg === 'security event delivered' && line.client === 'partner'));
+
+  // A receiver that refuses (400, RFC 8935 2.3) is not asked again: the log says why.
+  const again = await qrLogin(rp, /Alice/);
+  await again.context.close();
+  rpServer.refuseNextEvents(1);
+  t.is((await admin('DELETE', `/admin/accounts/${again.sub}`, ops)).status, 204);
+  t.true(await broker.logged((line) => line.msg === 'security event not delivered: given up' && line.client === 'listening' && line.attempt === 1
+    && String(line.reason).includes('invalid_request')));
 });
 
 test.serial('POST /admin/accounts/<sub>/logout: signed out everywhere, every token refused, the RP told; the account stays, and the next login is the same sub; the CLI does the same', async (t) => {

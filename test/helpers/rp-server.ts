@@ -1,5 +1,6 @@
-// The relying party's web server: where the broker sends the browser back, and where it
-// posts back-channel logout tokens (OIDC Back-Channel Logout 1.0, section 2.5).
+// The relying party's web server: where the broker sends the browser back, where it posts
+// back-channel logout tokens (OIDC Back-Channel Logout 1.0, section 2.5), and where it pushes
+// security event tokens (RFC 8935: 202 Accepted, or 400 with an error when told to refuse).
 
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -13,6 +14,12 @@ export interface RpServer {
   readonly backchannel: string;
   /** The logout tokens received so far, in order. */
   logoutTokens(): string[];
+  /** The security_events_uri. */
+  readonly securityEvents: string;
+  /** The security event tokens received so far (with the request's content type), in order. */
+  securityEventTokens(): Array<{ token: string; contentType: string | undefined }>;
+  /** Refuses the next `count` security events with RFC 8935 2.3's 400 `invalid_request`. */
+  refuseNextEvents(count: number): void;
   /** Answers the next `count` deliveries with 500, as a relying party having a bad moment. */
   failNext(count: number): void;
   /** Holds every delivery unanswered until the returned release is called. */
@@ -22,9 +29,24 @@ export interface RpServer {
 
 export async function startRpServer(): Promise<RpServer> {
   const tokens: string[] = [];
+  const events: Array<{ token: string; contentType: string | undefined }> = [];
+  let refusals = 0;
   let failures = 0;
   let held: Promise<void> | undefined;
   const server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/security-events') {
+      let token = '';
+      req.setEncoding('utf8').on('data', (chunk: string) => { token += chunk; }).on('end', () => {
+        if (refusals > 0) {
+          refusals -= 1;
+          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ err: 'invalid_request', description: 'not today' }));
+          return;
+        }
+        events.push({ token, contentType: req.headers['content-type'] });
+        res.writeHead(202).end();
+      });
+      return;
+    }
     if (req.method !== 'POST' || req.url !== '/backchannel-logout') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end('<h1>relying party</h1>');
@@ -51,6 +73,9 @@ export async function startRpServer(): Promise<RpServer> {
     loggedOut: `${origin}/logged-out`,
     backchannel: `${origin}/backchannel-logout`,
     logoutTokens: () => [...tokens],
+    securityEvents: `${origin}/security-events`,
+    securityEventTokens: () => [...events],
+    refuseNextEvents: (count) => { refusals = count; },
     failNext: (count) => { failures = count; },
     hold() {
       let release = () => {};

@@ -112,6 +112,13 @@ test('oidc-provider checks every client at start: a bad one stops the broker wit
     device: { counters: new MemoryCounters(), log: createLogger('error') },
   }), { instanceOf: ConfigError });
   t.regex(error!.message, /^CLIENTS_FILE: client app: redirect_uris/);
+  const events = await loadConfig({ CLIENTS_FILE: file('bad-events.json', [{ ...CLIENT, security_events_uri: 'ftp://app.example/events' }]) });
+  const refused = await t.throwsAsync(createProvider({
+    issuer: events.issuer, clients: events.clients!, keys: events.keys, cookieKeys: events.cookieKeys,
+    storage: new MemoryStorage(), accounts: accountSource(new MemoryAccountStore(), events.apps, events.wecomApps), sessions: events.sessions,
+    device: { counters: new MemoryCounters(), log: createLogger('error') },
+  }), { instanceOf: ConfigError });
+  t.regex(refused!.message, /^CLIENTS_FILE: client app: security_events_uri must be an http\(s\) URL/);
 });
 
 test('JWKS_FILE must hold usable private keys with kids, an RS256 one among them (the default algorithm)', async (t) => {

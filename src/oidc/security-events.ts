@@ -1,0 +1,95 @@
+// Telling relying parties that a person's account is gone, so that they erase their own copy
+// (PIPL article 47 asks the broker to delete; each app holds what it was given): a Security
+// Event Token (RFC 8417) with the OpenID RISC event `account-purged`, pushed to the client's
+// `security_events_uri` (RFC 8935: POST application/secevent+jwt, 202 Accepted). A back-channel
+// logout token only says the person logged out; this says the account itself is gone. The
+// stream is configured by the operator in CLIENTS_FILE rather than by the Shared Signals
+// Framework's stream management API: the clients are the operator's own.
+//
+// The subject is `sub_id` (RFC 9493 3.2.5 `iss_sub`, as the Shared Signals Framework 1.0
+// puts it), the `sub` the client knows (its pairwise one, if it is pairwise), once for each
+// `sub` the account answered to (its own and those merged into it). Signed like the
+// client's ID tokens, with the broker's key for that algorithm (its JWKS verifies it).
+
+import { randomUUID } from 'node:crypto';
+import { importJWK, SignJWT } from 'jose';
+import type Provider from 'oidc-provider';
+import type { SigningKeys } from '../config/keys.ts';
+import { signingKeys } from '../config/keys.ts';
+import { DeliveryRefusedError, type Deliveries } from './deliveries.ts';
+import { subjectFor } from './pairwise.ts';
+
+/** Private client metadata: where the client receives security events (RFC 8935 push). */
+export const SECURITY_EVENTS_URI = 'security_events_uri';
+export const ACCOUNT_PURGED = 'https://schemas.openid.net/secevent/risc/event-type/account-purged';
+/** A receiver that does not answer within this long is tried again later (as oidc-provider gives a logout token's delivery). */
+const PUSH_TIMEOUT_MS = 2_500;
+
+/** What a push reads of oidc-provider's client (its extra metadata is kept under its own name). */
+interface EventClient {
+  readonly clientId: string;
+  readonly idTokenSignedResponseAlg?: string;
+  readonly subjectType?: string;
+  readonly sectorIdentifier?: string;
+  readonly [SECURITY_EVENTS_URI]?: string;
+  readonly first_party?: boolean;
+}
+
+export interface SecurityEventsParts {
+  readonly provider: Provider;
+  readonly issuer: string;
+  readonly keys: SigningKeys;
+  readonly pairwiseSecret: string | undefined;
+  readonly deliveries: Deliveries;
+  /** The clients of CLIENTS_FILE, by id. */
+  readonly clientIds: readonly string[];
+}
+
+/** The receiver's answer: 202 is delivered; a 400 (RFC 8935 2.3) is refused for good; anything else is tried again. */
+async function push(uri: string, token: string): Promise<void> {
+  const answer = await fetch(uri, {
+    method: 'POST', body: token, signal: AbortSignal.timeout(PUSH_TIMEOUT_MS), redirect: 'error',
+    headers: { 'content-type': 'application/secevent+jwt', accept: 'application/json' },
+  });
+  if (answer.status === 202) return;
+  const said = await answer.json().catch(() => undefined) as { err?: unknown; description?: unknown } | undefined;
+  if (answer.status === 400) throw new DeliveryRefusedError(`refused: ${String(said?.err ?? 'no err')}${said?.description ? ` (${String(said.description)})` : ''}`);
+  throw new Error(`answered ${answer.status}`);
+}
+
+export class SecurityEvents {
+  readonly #parts: SecurityEventsParts;
+
+  constructor(parts: SecurityEventsParts) {
+    this.#parts = parts;
+  }
+
+  /**
+   * The account that answered to `subs` was erased. Told: every first-party client with a
+   * security_events_uri (the company's own apps, which all know its people), and any other
+   * that held a grant or a session for the person (`took part`); never a third party that
+   * did not know them.
+   */
+  async accountPurged(subs: readonly string[], tookPart: ReadonlySet<string>): Promise<void> {
+    for (const clientId of this.#parts.clientIds) {
+      const client = await this.#parts.provider.Client.find(clientId) as unknown as EventClient | undefined;
+      const uri = client?.[SECURITY_EVENTS_URI];
+      if (!client || !uri || !(client.first_party === true || tookPart.has(clientId))) continue;
+      for (const sub of subs) {
+        const subject = subjectFor(this.#parts.pairwiseSecret, client, sub);
+        this.#parts.deliveries.queue('security event', clientId, async () => push(uri, await this.#token(client, subject)));
+      }
+    }
+  }
+
+  /** The SET (RFC 8417 2.2): issuer, audience, a fresh jti, the event and its subject; explicitly typed (2.3). */
+  async #token(client: EventClient, sub: string): Promise<string> {
+    const alg = client.idTokenSignedResponseAlg ?? 'RS256';
+    const jwk = signingKeys(this.#parts.keys.keys).find((key) => key.alg === alg);
+    if (!jwk) throw new DeliveryRefusedError(`no ${alg} key signs`);
+    return new SignJWT({ events: { [ACCOUNT_PURGED]: {} }, sub_id: { format: 'iss_sub', iss: this.#parts.issuer, sub } })
+      .setProtectedHeader({ alg, kid: jwk.kid, typ: 'secevent+jwt' })
+      .setIssuer(this.#parts.issuer).setAudience(client.clientId).setJti(randomUUID()).setIssuedAt()
+      .sign(await importJWK(jwk, alg));
+  }
+}
