@@ -11,23 +11,36 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { httpsAvatar } from '../wechat/avatar.ts';
 import { isWeChatId, type AppId, type Openid, type Unionid } from '../wechat/types.ts';
-import { sameIdentity, type Account, type AccountId } from './account.ts';
+import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
+import { sameIdentity, weComIdentity, weComMemberOf, type Account, type AccountId } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 
 /** As the admin API and the accounts CLI take a `sub` (OIDC Core 2: at most 255 ASCII characters). */
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 const wechatId = z.string().refine(isWeChatId, { error: 'expected a WeChat id (letters, digits, - and _, at most 128)' });
 
+/** An identity: a WeChat app's (appid, openid), or a WeCom member's (corpid, userid), as the admin API shows them. */
+const IDENTITY = z.strictObject({
+  appid: z.string().regex(/^wx[0-9a-f]{16}$/, { error: 'expected a WeChat AppID (wx and 16 hex digits)' }).optional(),
+  openid: wechatId.optional(),
+  wecom_corpid: z.string().refine(isWeComCorpid, { error: 'expected a WeCom corpid' }).optional(),
+  wecom_userid: z.string().refine(isWeComUserId, { error: 'expected a WeCom userid' }).optional(),
+}).refine((identity) => (identity.appid !== undefined && identity.openid !== undefined && identity.wecom_corpid === undefined && identity.wecom_userid === undefined)
+  || (identity.wecom_corpid !== undefined && identity.wecom_userid !== undefined && identity.appid === undefined && identity.openid === undefined),
+{ error: 'expected appid and openid (WeChat), or wecom_corpid and wecom_userid (a WeCom member)' });
+
 const LINE = z.strictObject({
   sub: z.string().regex(SUB, { error: 'expected letters, digits, - and _ (at most 128)' }).optional(),
   unionid: wechatId.optional(),
-  identities: z.array(z.strictObject({ appid: z.string().regex(/^wx[0-9a-f]{16}$/, { error: 'expected a WeChat AppID (wx and 16 hex digits)' }), openid: wechatId })).max(100).optional(),
+  identities: z.array(IDENTITY).max(100).optional(),
   nickname: z.string().min(1).max(100).optional(),
   picture: z.string().refine((url) => httpsAvatar(url) !== undefined, { error: 'expected an https URL (or an http one on qlogo.cn)' }).optional(),
   created_at: z.iso.datetime({ offset: true }).optional(),
 }).refine((line) => line.unionid !== undefined || (line.identities?.length ?? 0) > 0, { error: 'a unionid or an identity is needed: nothing else links a login to the account' });
 
 export type ImportLine = z.infer<typeof LINE>;
+/** A line as it is written in the file. */
+export type WrittenLine = z.input<typeof LINE>;
 
 /** What became of one line of the file. */
 export type Imported =
@@ -43,8 +56,31 @@ export function accountOf(line: ImportLine, now: number): Account {
     createdAt,
     updatedAt: now,
     ...(line.unionid === undefined ? {} : { unionid: line.unionid as Unionid }),
-    identities: (line.identities ?? []).map(({ appid, openid }) => ({ appid: appid as AppId, openid: openid as Openid })),
+    identities: (line.identities ?? []).map((identity) => (identity.appid === undefined
+      ? weComIdentity(identity.wecom_corpid!, { userid: identity.wecom_userid! })
+      : { appid: identity.appid as AppId, openid: identity.openid as Openid })),
     profile: { ...(line.nickname === undefined ? {} : { nickname: line.nickname }), ...(picture === undefined ? {} : { picture }) },
+  };
+}
+
+/**
+ * An account as a line of the file (`npm run accounts -- dump`): what an import makes it
+ * again, in this broker or another. A WeCom non-member's identity and the subs merged into
+ * the account are not carried (an import makes neither).
+ */
+export function lineOf(account: Account): WrittenLine {
+  const identities = account.identities.flatMap((identity): NonNullable<WrittenLine['identities']> => {
+    const member = weComMemberOf(identity);
+    if (member) return [{ wecom_corpid: member.corpid, wecom_userid: member.userid }];
+    return identity.appid.includes(':') ? [] : [{ appid: identity.appid, openid: identity.openid }];
+  });
+  return {
+    sub: account.id,
+    ...(account.unionid === undefined ? {} : { unionid: account.unionid }),
+    ...(identities.length ? { identities } : {}),
+    ...(account.profile.nickname === undefined ? {} : { nickname: account.profile.nickname }),
+    ...(account.profile.picture === undefined ? {} : { picture: account.profile.picture }),
+    created_at: new Date(account.createdAt).toISOString(),
   };
 }
 

@@ -14,18 +14,21 @@
 //   import <file>                             accounts from a company's earlier WeChat login, one
 //                                             JSON object a line (accounts/import.ts), with the subs
 //                                             its apps know; exit 1 when a line was refused
+//   dump <file>                               every account as such a line, into a new file: a
+//                                             backup, or the way to another broker (import reads it)
 //
 // It reads REDIS_URL and MONGODB_URI as the broker does (and the rest of its environment:
 // the apps' ids, the clients to tell and the keys to sign their logout tokens). Each
 // command is audited on stderr as the admin API's calls are.
 
-import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type Provider from 'oidc-provider';
 import type { Account, AccountId } from '../accounts/account.ts';
-import { importLine, type Imported } from '../accounts/import.ts';
+import { importLine, lineOf, type Imported } from '../accounts/import.ts';
 import { UnlinkRefusedError } from '../accounts/store.ts';
 import { offlineProvider } from '../provider.ts';
 import { loadConfig, type Config } from '../config/config.ts';
@@ -38,9 +41,9 @@ import { openStores, type Stores } from '../stores.ts';
 import { runCli, UsageError } from './run.ts';
 
 const SUB = /^[A-Za-z0-9_-]{1,128}$/;
-const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink', 'logout', 'import'] as const;
+const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink', 'logout', 'import', 'dump'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --client C --sub S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | import <file>';
+const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --client C --sub S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | import <file> | dump <file>';
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 
@@ -133,6 +136,23 @@ async function importFile(accounts: Stores['accounts'], file: string, audit: Log
   return JSON.stringify({ ...counts, refusals }, null, 2);
 }
 
+/** dump <file>: every account as an import line, written as it is read (none is held in memory) into a file that must not exist yet; the count. */
+async function dump(accounts: Stores['accounts'], file: string, audit: Logger): Promise<string> {
+  const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+  await once(out, 'open');
+  let count = 0;
+  try {
+    for await (const account of accounts.idleSince(Number.MAX_SAFE_INTEGER)) {
+      if (!out.write(`${JSON.stringify(lineOf(account))}\n`)) await once(out, 'drain');
+      count += 1;
+    }
+  } finally {
+    await new Promise((resolve) => out.end(resolve));
+  }
+  audit.info({ admin: { client: 'cli', action: 'dump', target: { file: basename(file) }, outcome: 'ok', accounts: count } }, 'admin call');
+  return JSON.stringify({ accounts: count, file }, null, 2);
+}
+
 /** The identifiers the command names, as given: what the call was about, as the admin API's audit has it. */
 const targetOf = (positionals: readonly string[], values: Options) => auditTarget({ sub: positionals[1], ...values });
 
@@ -156,11 +176,12 @@ export async function accountsCommand(argv: string[]): Promise<string> {
   const values: Options = { ...wechat, ...(corpid === undefined ? {} : { wecom_corpid: corpid }), ...(userid === undefined ? {} : { wecom_userid: userid }) };
   const command = positionals[0] as Command;
   if (!COMMANDS.includes(command)) throw new UsageError(USAGE);
-  if (command === 'import' && positionals.length !== 2) throw new UsageError(USAGE);
+  if ((command === 'import' || command === 'dump') && positionals.length !== 2) throw new UsageError(USAGE);
   const config = await loadConfig();
   const stores = await connect(config);
   const audit = createLogger('info', process.stderr);
   if (command === 'import') return importFile(stores.accounts, positionals[1]!, audit).finally(() => stores.close());
+  if (command === 'dump') return dump(stores.accounts, positionals[1]!, audit).finally(() => stores.close());
   const notices = new LogoutNotices(audit, undefined, CLI_NOTICE_DELAYS_MS);
   try {
     const { provider, personalData: data } = await offlineProvider(config, stores, notices, audit);

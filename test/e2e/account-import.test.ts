@@ -6,7 +6,7 @@
 
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
@@ -32,8 +32,12 @@ test.after.always(async () => {
 });
 
 function accountsCli(...args: string[]) {
+  return accountsCliOn(redis.url, ...args);
+}
+
+function accountsCliOn(redisUrl: string, ...args: string[]) {
   const ran = spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, timeout: 120_000,
+    cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, REDIS_URL: redisUrl, WECHAT_SIMULATOR_PORT: '0' }, timeout: 120_000,
   });
   return { ...ran, json: () => JSON.parse(ran.stdout) as Record<string, unknown> };
 }
@@ -87,4 +91,30 @@ test.serial('import needs its file: a missing one is a plain error, exit 2', (t)
   t.is(ran.status, 2);
   t.regex(ran.stderr, /^accounts: ENOENT: no such file or directory/m);
   t.is(accountsCli('import').status, 2, 'no file named');
+});
+
+test.serial('dump writes every account as an import line, and another store imports them: the same subs, identifiers and profiles', async (t) => {
+  const fresh = await logIn('person-703');
+  const file = join(tempDir('account-import'), 'dump.jsonl');
+  const dumped = accountsCli('dump', file);
+  t.is(dumped.status, 0, dumped.stderr);
+  const written = readFileSync(file, 'utf8');
+  t.is(statSync(file).mode & 0o777, 0o600, 'readable by its owner only');
+  const lines = written.trim().split('\n').map((line) => JSON.parse(line) as { sub: string; unionid?: string; identities?: unknown[] });
+  t.like(dumped.json(), { accounts: lines.length, file });
+  t.is(accountsCli('dump', file).status, 2, 'never over a file that exists');
+  t.true(lines.length >= 3);
+  t.true(lines.some((line) => line.sub === fresh), 'an account made by a login');
+  t.true(lines.some((line) => line.sub === 'member-1025' && line.unionid !== undefined && line.identities?.length === 1), 'as the login left it')
+  t.regex(dumped.stderr, new RegExp(`"action":"dump","target":\\{"file":"dump.jsonl"\\},"outcome":"ok","accounts":${lines.length}`));
+
+  const other = await startRedis();
+  t.teardown(() => other.stop());
+  const imported = accountsCliOn(other.url, 'import', file);
+  t.is(imported.status, 0, imported.stdout);
+  t.like(JSON.parse(imported.stdout), { created: lines.length, refused: 0 });
+  for (const { sub } of lines) {
+    const [here, there] = [accountsCli('show', sub).json(), accountsCliOn(other.url, 'show', sub).json()];
+    for (const field of ['sub', 'unionid', 'identities', 'profile', 'created_at'] as const) t.deepEqual(there[field], here[field], `${sub}: ${field}`);
+  }
 });

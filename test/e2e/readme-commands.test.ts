@@ -83,13 +83,14 @@ test('every keys, clients and accounts command of the README runs as written', a
   const sample = (/```jsonl\n([\s\S]*?)```/.exec(README)?.[1] ?? '').split('\n').filter(Boolean);
   t.true(sample.length >= 2, 'the README shows a sample import file');
   const members = join(dir, 'members.jsonl');
+  const dumped = join(dir, 'accounts.jsonl');
   writeFileSync(members, sample.join('\n'));
   const kids: Record<'OLD' | 'NEW', string> = { OLD: '', NEW: '' };
   /** One family's commands in the README's order (keys depend on each other); the families side by side. */
   const family = async (name: string) => {
     for (const written of commands.filter((command) => command.includes(` ${name} -- `))) {
       const command = written
-        .replaceAll('jwks.json', jwks).replaceAll('clients.json', clients).replaceAll('members.jsonl', members)
+        .replaceAll('jwks.json', jwks).replaceAll('clients.json', clients).replaceAll('members.jsonl', members).replaceAll('accounts.jsonl', dumped)
         .replace(/--kid (NEW|OLD)\b/, (_whole, which: 'NEW' | 'OLD') => `--kid ${kids[which]}`)
         .replaceAll('<sub>', 'no-such-sub').replace(/--unionid U\b/, '--unionid oNobody').replace(/--appid A\b/, '--appid wx0000000000000001').replace(/--openid O\b/, '--openid oNobody')
         .replace(/--client C --sub S\b/, '--client partner --sub no-such-sub');
@@ -98,6 +99,12 @@ test('every keys, clients and accounts command of the README runs as written', a
         // The README's own sample file, written into an empty store: every line of it imported.
         t.is(result.status, 0, `${written}\n${result.stdout}\n${result.stderr}`);
         t.like(JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))), { created: sample.length, refused: 0 }, 'after npm\'s own lines');
+        continue;
+      }
+      if (written.includes(' accounts -- dump')) {
+        // What the import above wrote, line by line, into the file the README names.
+        t.is(result.status, 0, `${written}\n${result.stderr}`);
+        t.deepEqual(readFileSync(dumped, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { sub: string }).sub).sort(), sample.map((line) => (JSON.parse(line) as { sub: string }).sub).sort());
         continue;
       }
       if (name === 'accounts') {

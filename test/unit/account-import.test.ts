@@ -1,6 +1,7 @@
 import test from 'ava';
-import { importLine } from '../../src/accounts/import.ts';
-import type { AccountId } from '../../src/accounts/account.ts';
+import { importLine, lineOf } from '../../src/accounts/import.ts';
+import { weComIdentity, type Account, type AccountId, type Identity } from '../../src/accounts/account.ts';
+import type { Unionid } from '../../src/wechat/types.ts';
 import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
 
 const NOW = Date.UTC(2026, 11, 6);
@@ -56,4 +57,18 @@ test('each bad line is refused with its first problem, and nothing is written', 
     t.regex((done as { reason: string }).reason, reason, text);
   }
   t.is(await store.findByUnionid('u1' as never), undefined);
+});
+
+test('a dumped line imports as the same account: WeChat and WeCom members\' identities, profile, creation date; a WeCom non-member\'s identity is not carried', async (t) => {
+  const identities = [{ appid: APPID, openid: 'oNine' } as Identity, weComIdentity('ww2a1d025a1c5f8746', { userid: 'zhang.san@corp' }), weComIdentity('ww2a1d025a1c5f8746', { openid: 'oGuest' })];
+  const account: Account = {
+    id: 'm-9' as AccountId, createdAt: Date.UTC(2020, 1, 2), updatedAt: NOW, unionid: 'uNine' as Unionid, identities,
+    profile: { nickname: '九', picture: 'https://thirdwx.qlogo.cn/9' },
+  };
+  const line = lineOf(account);
+  t.deepEqual(line.identities, [{ appid: APPID, openid: 'oNine' }, { wecom_corpid: 'ww2a1d025a1c5f8746', wecom_userid: 'zhang.san@corp' }]);
+  const store = new MemoryAccountStore();
+  t.like(await importLine(store, JSON.stringify(line), 1, NOW), { outcome: 'created', sub: 'm-9' });
+  t.like(await store.findById('m-9' as AccountId), { unionid: 'uNine', createdAt: account.createdAt, profile: account.profile, identities: identities.slice(0, 2) });
+  t.like(await importLine(store, '{"sub": "m-10", "identities": [{"appid": "' + APPID + '", "wecom_userid": "x"}]}', 2, NOW), { outcome: 'refused', reason: 'identities.0: expected appid and openid (WeChat), or wecom_corpid and wecom_userid (a WeCom member)' });
 });
