@@ -199,7 +199,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
   const scenes = new FollowScenes(stores.protocol);
   const subjectTokens = config.apps.some((app) => app.kind === 'miniprogram')
     ? miniProgramLogins({ apps: config.apps, signIn: shared.upstreams.miniProgram, linker, log, metrics }) : undefined;
-  const { provider, personalData } = await providerFor(config, stores, { linker, notices: shared.notices, log, subjectTokens });
+  const { provider, personalData } = await providerFor(config, stores, { linker, notices: shared.notices, log, subjectTokens, observeEvents: (outcome) => metrics.securityEvent(outcome) });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
   // The provider is the Koa app itself (oidc-provider 9; its typings list only its own events).
   (provider as unknown as Koa).on('error', afterAnswerErrors(log));

@@ -13,6 +13,7 @@ import { accountSource } from './login/claims.ts';
 import { AccountRecords } from './oidc/account-records.ts';
 import type { LogoutNotices } from './oidc/logout-notices.ts';
 import { createProvider } from './oidc/provider.ts';
+import type { DeliveryOutcome } from './oidc/deliveries.ts';
 import { SecurityEvents } from './oidc/security-events.ts';
 import type { SubjectTokens } from './oidc/token-exchange.ts';
 import { PersonalData } from './privacy/personal-data.ts';
@@ -23,6 +24,8 @@ interface ProviderParts {
   readonly notices: LogoutNotices;
   readonly log: Logger;
   readonly subjectTokens?: SubjectTokens | undefined;
+  /** Each security event delivery's outcome, for the metrics. */
+  readonly observeEvents?: (outcome: DeliveryOutcome) => void;
 }
 
 /** oidc-provider for the configuration, and the person's rights over what it and the account store hold. */
@@ -40,7 +43,7 @@ export async function providerFor(config: RunningConfig, stores: Stores, parts: 
   const records = new AccountRecords(provider, stores.protocol, parts.notices);
   const holders = new PhoneHolders(stores.durable.adapter(PHONE_HOLDER_MODEL));
   const events = new SecurityEvents({
-    provider, issuer: config.issuer, keys: config.keys, pairwiseSecret: config.pairwiseSecret, deliveries: parts.notices, clientIds: config.clients.map((client) => client.client_id),
+    provider, issuer: config.issuer, keys: config.keys, pairwiseSecret: config.pairwiseSecret, deliveries: parts.notices, observe: parts.observeEvents, clientIds: config.clients.map((client) => client.client_id),
   });
   return { provider, personalData: new PersonalData({ linker: parts.linker, records, holders, events, apps: config.apps, log: parts.log }) };
 }

@@ -16,7 +16,7 @@ import { importJWK, SignJWT } from 'jose';
 import type Provider from 'oidc-provider';
 import type { SigningKeys } from '../config/keys.ts';
 import { signingKeys } from '../config/keys.ts';
-import { DeliveryRefusedError, type Deliveries } from './deliveries.ts';
+import { DeliveryRefusedError, type Deliveries, type DeliveryOutcome } from './deliveries.ts';
 import { subjectFor } from './pairwise.ts';
 
 /** Private client metadata: where the client receives security events (RFC 8935 push). */
@@ -41,6 +41,8 @@ export interface SecurityEventsParts {
   readonly keys: SigningKeys;
   readonly pairwiseSecret: string | undefined;
   readonly deliveries: Deliveries;
+  /** Each delivery's outcome (the metrics). */
+  readonly observe?: ((outcome: DeliveryOutcome) => void) | undefined;
   /** The clients of CLIENTS_FILE, by id. */
   readonly clientIds: readonly string[];
 }
@@ -77,7 +79,7 @@ export class SecurityEvents {
       if (!client || !uri || !(client.first_party === true || tookPart.has(clientId))) continue;
       for (const sub of subs) {
         const subject = subjectFor(this.#parts.pairwiseSecret, client, sub);
-        this.#parts.deliveries.queue('security event', clientId, async () => push(uri, await this.#token(client, subject)));
+        this.#parts.deliveries.queue('security event', clientId, async () => push(uri, await this.#token(client, subject)), this.#parts.observe);
       }
     }
   }

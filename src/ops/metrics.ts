@@ -65,6 +65,7 @@ export class BrokerMetrics {
   readonly #storageDuration = new Histogram({ name: 'broker_storage_operation_duration_seconds', help: 'Storage operation latency', labelNames: ['store'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2], registers: [this.registry] });
   readonly #adminCalls = new Counter({ name: 'broker_admin_calls_total', help: 'Admin API calls by calling client, action and outcome (the audit trail is the log)', labelNames: ['client', 'action', 'outcome'], registers: [this.registry] });
   readonly #logoutNotices = new Counter({ name: 'broker_backchannel_logouts_total', help: 'Back-channel logout deliveries by outcome (delivered; retrying after a failure; failed, given up)', labelNames: ['outcome'], registers: [this.registry] });
+  readonly #securityEvents = new Counter({ name: 'broker_security_events_total', help: 'Security event deliveries (an erased account, to clients with a security_events_uri) by outcome (delivered; retrying after a failure; failed, given up or refused)', labelNames: ['outcome'], registers: [this.registry] });
   readonly #followQr = new Counter({ name: 'broker_follow_qr_codes_total', help: 'Follow-to-login QR codes: created at WeChat, shown again on a reload, or refused because the per-minute budget was spent', labelNames: ['outcome'], registers: [this.registry] });
   readonly #phoneNumbers = new Counter({ name: 'broker_phone_numbers_total', help: 'POST /account/phone: numbers stored, codes refused (used, expired, another app\'s or person\'s), WeChat unavailable or misconfigured', labelNames: ['outcome'], registers: [this.registry] });
   readonly #requests = new Counter({ name: 'broker_http_requests_total', help: 'HTTP requests by endpoint and status code', labelNames: ['endpoint', 'status'], registers: [this.registry] });
@@ -86,6 +87,10 @@ export class BrokerMetrics {
 
   logoutNotice(outcome: string): void {
     this.#logoutNotices.inc({ outcome });
+  }
+
+  securityEvent(outcome: string): void {
+    this.#securityEvents.inc({ outcome });
   }
 
   adminCall(client: string, action: string, outcome: string): void {

@@ -226,6 +226,9 @@ test.serial('an erased account: each app that asked is told it is gone (RISC acc
   t.is((await admin('DELETE', `/admin/accounts/${again.sub}`, ops)).status, 204);
   t.true(await broker.logged((line) => line.msg === 'security event not delivered: given up' && line.client === 'listening' && line.attempt === 1
     && String(line.reason).includes('invalid_request')));
+  const metrics = await (await fetch(`${broker.issuer}/metrics`)).text();
+  t.regex(metrics, /^broker_security_events_total\{outcome="delivered"\} [2-9]/m, 'counted for the operator');
+  t.regex(metrics, /^broker_security_events_total\{outcome="failed"\} 1$/m);
 });
 
 test.serial('POST /admin/accounts/<sub>/logout: signed out everywhere, every token refused, the RP told; the account stays, and the next login is the same sub; the CLI does the same', async (t) => {
