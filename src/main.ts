@@ -9,6 +9,9 @@ import { serveMetrics } from './ops/metrics.ts';
 import { shutdown } from './ops/shutdown.ts';
 import { APP_KINDS } from './wechat/types.ts';
 
+/** A lifetime as an operator set it: whole days, else hours. */
+const lifetime = (seconds: number) => (seconds % 86_400 === 0 ? `${seconds / 86_400} days` : `${seconds / 3600} hours`);
+
 function banner(broker: Broker): string {
   const { config } = broker;
   const upstreams = [
@@ -26,6 +29,7 @@ function banner(broker: Broker): string {
     `  upstreams  ${upstreams.join('; ')}`,
     ...(platforms.length > 0 ? [`  platforms  ${platforms.join('; ')}`] : []),
     `  QR mode    ${config.wechat.qrMode}`,
+    `  sessions   end ${lifetime(config.sessions.idleS)} unused, ${config.sessions.maxS === undefined ? 'with no maximum' : `${lifetime(config.sessions.maxS)} after the login at most`}`,
     `  metrics    ${!config.metrics.enabled ? 'off' : config.metrics.port !== undefined ? `port ${config.metrics.port} /metrics` : `${config.issuer}/metrics`}${config.metrics.token ? ' (bearer token)' : ''}`,
     ...(broker.simulator ? [`  simulator  ${broker.simulator.url} (plays WeChat and WeCom; dev mode only)`] : []),
     ...(broker.demoUrl ? [`  demo       ${broker.demoUrl}  ← open this to try a login`] : []),

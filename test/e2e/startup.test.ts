@@ -61,7 +61,8 @@ test('dev mode: a banner with URL, mode, storage, the estate, simulator, demo an
   const broker = await startBroker({});
   try {
     const banner = broker.output();
-    for (const label of ['URL', 'mode', 'storage', 'upstreams', 'platforms', 'simulator', 'demo', 'warning']) t.regex(banner, new RegExp(`\\n  ${label}\\s`));
+    for (const label of ['URL', 'mode', 'storage', 'upstreams', 'platforms', 'sessions', 'simulator', 'demo', 'warning']) t.regex(banner, new RegExp(`\\n  ${label}\\s`));
+    t.regex(banner, /\n {2}sessions {3}end 14 days unused, 30 days after the login at most\n/, 'the lifetimes in force, as SESSION_IDLE_HOURS and SESSION_MAX_HOURS set them');
     t.regex(banner, /mode\s+development/);
     t.regex(banner, /upstreams\s+open: website app .*; mp: Official Account .*; shop-mp: Official Account .* through platform platform/);
     t.deepEqual(broker.logs().filter((line) => Number(line.level) >= 40).map((line) => line.msg), [], 'nothing to warn of: the banner says what dev mode lacks');
