@@ -23,7 +23,7 @@ import { ATTEMPT_MODEL, Attempts } from './login/attempts.ts';
 import { HANDOFF_MODEL, Handoffs } from './login/handoff.ts';
 import { consentItems } from './login/claims.ts';
 import { createLogin, type Login } from './login/login.ts';
-import { miniProgramLogins } from './login/mini-program.ts';
+import { codeExchangeLogins } from './login/code-exchange.ts';
 import { platformAuthorizationRoutes } from './platforms/authorization-pages.ts';
 import { PlatformTokens } from './platforms/platform-tokens.ts';
 import { OfficialAccountTokens } from './platforms/official-account-tokens.ts';
@@ -197,8 +197,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
   const { log, stores, metrics } = shared;
   const linker = new AccountLinker(stores.accounts);
   const scenes = new FollowScenes(stores.protocol);
-  const subjectTokens = config.apps.some((app) => app.kind === 'miniprogram')
-    ? miniProgramLogins({ apps: config.apps, signIn: shared.upstreams.miniProgram, linker, log, metrics }) : undefined;
+  const subjectTokens = codeExchangeLogins({ apps: config.apps, miniProgram: shared.upstreams.miniProgram, mobileApp: shared.upstreams.mobileApp, linker, log, metrics });
   const { provider, personalData } = await providerFor(config, stores, { linker, notices: shared.notices, log, subjectTokens, observeEvents: (outcome) => metrics.securityEvent(outcome) });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
   // The provider is the Koa app itself (oidc-provider 9; its typings list only its own events).

@@ -33,7 +33,7 @@ const appId = z.string().regex(/^[A-Za-z0-9-]{1,32}$/, { error: 'must be 1 to 32
 
 const entry = z.object({
   id: appId,
-  kind: z.enum(['mp', 'open', 'miniprogram', 'component'], { error: 'must be mp (Official Account), open (website app), miniprogram (mini program), component (third-party platform) or wecom (WeCom app)' }),
+  kind: z.enum(['mp', 'open', 'miniprogram', 'app', 'component'], { error: 'must be mp (Official Account), open (website app), miniprogram (mini program), app (mobile app), component (third-party platform) or wecom (WeCom app)' }),
   appid: z.string().refine(isWeChatId, { error: 'is not a WeChat appid' }),
   secret_env: envName.optional(),
   secret_file: z.string().min(1).optional(),

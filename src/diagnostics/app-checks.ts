@@ -23,6 +23,7 @@ const CONSOLE: Record<ConfiguredApp['kind'] | 'wecom', { readonly zh: string; re
     ip: { zh: 'mp.weixin.qq.com → 开发管理 → 开发设置 → IP白名单', en: 'mp.weixin.qq.com → 开发管理 → 开发设置 → IP白名单 (IP whitelist)' },
   },
   open: { zh: 'open.weixin.qq.com → 管理中心 → 网站应用 → 该应用', en: 'open.weixin.qq.com → 管理中心 (Management) → 网站应用 (Website apps) → the app' },
+  app: { zh: 'open.weixin.qq.com → 管理中心 → 移动应用 → 该应用', en: 'open.weixin.qq.com → 管理中心 (Management) → 移动应用 (Mobile apps) → the app' },
   wecom: {
     zh: '企业微信管理后台 → 应用管理 → 该应用（企业ID 在“我的企业 → 企业信息”）', en: 'WeCom admin console → 应用管理 (Apps) → the app (the CorpID is under 我的企业 → 企业信息)',
     ip: { zh: '企业微信管理后台 → 应用管理 → 该应用 → 企业可信IP', en: 'WeCom admin console → 应用管理 → the app → 企业可信IP (trusted IPs)' },
@@ -68,7 +69,7 @@ function directCheck(app: ConfiguredApp & { readonly secret: string }, wechat: W
   return { name: `credentials ${app.id}`, run: async () => [await probe(app, async () => { await wechat.stableToken(app); return 'stable_token answered: the appid and AppSecret are right'; })] };
 }
 
-/** A website app: a code that cannot exist; 40029 means WeChat took the appid and AppSecret as a pair. */
+/** A website or mobile app: a code that cannot exist; 40029 means WeChat took the appid and AppSecret as a pair. */
 function websiteCheck(app: ConfiguredApp & { readonly secret: string }, wechat: WeChatClient): Check {
   return {
     name: `credentials ${app.id}`,
@@ -92,7 +93,8 @@ function wecomCheck(app: ConfiguredWeComApp, wecom: WeComClient): Check {
 export function appChecks(apps: readonly ConfiguredApp[], wecomApps: readonly ConfiguredWeComApp[], wechat: WeChatClient, wecom: WeComClient): Check[] {
   const own = apps.filter((app): app is ConfiguredApp & { readonly secret: string } => app.secret !== undefined);
   return [
-    ...own.map((app) => (app.kind === 'open' ? websiteCheck(app, wechat) : directCheck(app, wechat))),
+    // A mobile app, like a website app, has no token of its own to ask for: its code exchange answers.
+    ...own.map((app) => (app.kind === 'open' || app.kind === 'app' ? websiteCheck(app, wechat) : directCheck(app, wechat))),
     ...wecomApps.map((app) => wecomCheck(app, wecom)),
   ];
 }

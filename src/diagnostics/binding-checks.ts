@@ -27,7 +27,8 @@ export function bindingCheck(apps: readonly ConfiguredApp[], wechat: WeChatClien
   return {
     name: 'bound',
     run: async () => {
-      const askable = apps.filter((app) => app.kind !== 'open');
+      // A website or mobile app has no token of its own to ask open/get with.
+      const askable = apps.filter((app) => app.kind !== 'open' && app.kind !== 'app');
       const answers = await Promise.all(askable.map(async (app) => [app, await boundTo(app, wechat, tokens)] as const));
       const accounts = new Map<string, string[]>();
       for (const [app, account] of answers) if (typeof account === 'string') accounts.set(account, [...accounts.get(account) ?? [], app.id]);
@@ -39,10 +40,11 @@ export function bindingCheck(apps: readonly ConfiguredApp[], wechat: WeChatClien
           ? ok('bound', app.id, `bound to Open Platform account ${account}`)
           : fail('bound', app.id, `bound to Open Platform account ${account}, the others to ${most}: one person would be two`, BIND);
       });
-      for (const app of apps.filter((candidate) => candidate.kind === 'open')) {
-        findings.push(unknown('bound', app.id, 'a website app cannot be asked which Open Platform account it belongs to', {
-          zh: '在 open.weixin.qq.com → 管理中心 → 网站应用 中确认它和上面的公众号、小程序在同一个开放平台账号下。',
-          en: 'At open.weixin.qq.com → 管理中心 → 网站应用, check it is under the same Open Platform account as the accounts and mini programs above.',
+      for (const app of apps.filter((candidate) => candidate.kind === 'open' || candidate.kind === 'app')) {
+        const [what, page] = app.kind === 'open' ? ['a website app', '网站应用'] : ['a mobile app', '移动应用'];
+        findings.push(unknown('bound', app.id, `${what} cannot be asked which Open Platform account it belongs to`, {
+          zh: `在 open.weixin.qq.com → 管理中心 → ${page} 中确认它和上面的公众号、小程序在同一个开放平台账号下。`,
+          en: `At open.weixin.qq.com → 管理中心 → ${page}, check it is under the same Open Platform account as the accounts and mini programs above.`,
         }));
       }
       return apps.length > 1 ? findings : [];

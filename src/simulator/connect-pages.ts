@@ -10,7 +10,8 @@ import { wecomAuthorize } from './wecom-pages.ts';
 import { wxLoginJs } from './wxlogin.ts';
 import { PHONE_USER_COOKIE, SIM_USERS, type SimApp, type SimAppKind, type SimPlatform, type SimScope, type SimUser, type SimWorld } from './world.ts';
 
-const SCOPES: Record<SimAppKind, readonly SimScope[]> = { mp: ['snsapi_base', 'snsapi_userinfo'], open: ['snsapi_login'], miniprogram: [] };
+// A mobile app's authorization happens in the WeChat app (the OpenSDK), never on a page: its codes come from /_sim/codes.
+const SCOPES: Record<SimAppKind, readonly SimScope[]> = { mp: ['snsapi_base', 'snsapi_userinfo'], open: ['snsapi_login'], miniprogram: [], app: [] };
 
 interface AuthorizeParams {
   readonly app: SimApp;

@@ -14,7 +14,7 @@ import { SimWeCom, type SimCorp } from './wecom-corp.ts';
 export type { SimPlatform } from './platform-state.ts';
 
 /** The kinds of app the simulator registers (WeChat's own names). */
-export type SimAppKind = 'mp' | 'open' | 'miniprogram';
+export type SimAppKind = 'mp' | 'open' | 'miniprogram' | 'app';
 export type SimScope = 'snsapi_base' | 'snsapi_userinfo' | 'snsapi_login';
 
 export interface SimUser {
@@ -96,7 +96,7 @@ export interface CallRecord {
   readonly component?: string;
 }
 
-const CODE_TTL_MS: Record<SimAppKind, number> = { mp: 5 * 60_000, open: 10 * 60_000, miniprogram: 5 * 60_000 };
+const CODE_TTL_MS: Record<SimAppKind, number> = { mp: 5 * 60_000, open: 10 * 60_000, miniprogram: 5 * 60_000, app: 10 * 60_000 };
 /** stable_token's daily quota per account. */
 const STABLE_TOKEN_DAILY = 500_000;
 /** A held call goes on by itself after this, so that a test that forgot it cannot hang. */

@@ -11,6 +11,7 @@ import type { WeComClient } from '../wechat/wecom.ts';
 import type { Channel } from './choose.ts';
 import type { CodeUpstream } from './upstream.ts';
 import { FollowLogin } from './wechat-follow/follow-login.ts';
+import { MobileAppSignIn } from './wechat-app/mobile-app-sign-in.ts';
 import { MiniProgramSignIn } from './wechat-mini/mini-program-sign-in.ts';
 import { MiniProgramPhoneNumbers } from './wechat-mini/phone-numbers.ts';
 import { QrLogin } from './wechat-qr/qr-login.ts';
@@ -36,6 +37,7 @@ export class Upstreams {
   readonly qr: QrLogin;
   readonly follow: FollowLogin;
   readonly miniProgram: MiniProgramSignIn;
+  readonly mobileApp: MobileAppSignIn;
   /** Not a way in: a mini program's phone-number button, for people already logged in. */
   readonly phoneNumbers: MiniProgramPhoneNumbers;
   readonly wecom: WeComLogin;
@@ -47,6 +49,7 @@ export class Upstreams {
     this.qr = new QrLogin(parts);
     this.follow = new FollowLogin(parts);
     this.miniProgram = new MiniProgramSignIn(parts.wechat);
+    this.mobileApp = new MobileAppSignIn(parts.wechat);
     this.phoneNumbers = new MiniProgramPhoneNumbers(parts.wechat, parts.officialAccountTokens);
     this.wecom = new WeComLogin({
       wecom: parts.wecom, storage: parts.storage, connectUrl: parts.connectUrl, loginUrl: parts.wecomLoginUrl, loginJsUrl: parts.wecomLoginJsUrl, log: parts.log,

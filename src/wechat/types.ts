@@ -17,6 +17,7 @@ export const APP_KINDS = {
   mp: 'Official Account (web authorization)',
   open: 'website app (QR login)',
   miniprogram: 'mini program (token exchange)',
+  app: 'mobile app (token exchange)',
 } as const;
 
 export type AppKind = keyof typeof APP_KINDS;

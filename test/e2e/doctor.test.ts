@@ -27,6 +27,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const mp = simApp('mp');
 const web = simApp('open');
 const mini = simApp('miniprogram');
+const phone = simApp('app');
 const shop = simApp('mp');
 const platform = simPlatform(shop);
 const corp = randomCorp();
@@ -44,7 +45,7 @@ function environment(entries: Record<string, object>, secrets: Record<string, st
   return {
     WECHAT_APPS_FILE: file, REDIS_URL: redis.url, ISSUER: 'https://login.example.com', COOKIE_KEYS: 'k'.repeat(64),
     WECHAT_API_URL: simulator.url, WECHAT_CONNECT_URL: simulator.url, WECHAT_MP_URL: simulator.url, WECOM_API_URL: simulator.url, WECOM_LOGIN_URL: simulator.url,
-    MP_SECRET: mp.secret, WEB_SECRET: web.secret, MINI_SECRET: mini.secret, PLATFORM_SECRET: platform.secret, PLATFORM_TOKEN: platform.token,
+    MP_SECRET: mp.secret, WEB_SECRET: web.secret, MINI_SECRET: mini.secret, PHONE_SECRET: phone.secret, PLATFORM_SECRET: platform.secret, PLATFORM_TOKEN: platform.token,
     PLATFORM_AES_KEY: platform.aesKey, STAFF_SECRET: corp.secret, ...secrets,
   };
 }
@@ -53,6 +54,7 @@ const ESTATE = {
   mp: { kind: 'mp', appid: mp.appid, secret_env: 'MP_SECRET' },
   web: { kind: 'open', appid: web.appid, secret_env: 'WEB_SECRET' },
   mini: { kind: 'miniprogram', appid: mini.appid, secret_env: 'MINI_SECRET' },
+  phone: { kind: 'app', appid: phone.appid, secret_env: 'PHONE_SECRET' },
   shop: { kind: 'mp', appid: shop.appid, via: 'platform' },
   platform: { kind: 'component', appid: platform.appid, secret_env: 'PLATFORM_SECRET', token_env: 'PLATFORM_TOKEN', aes_key_env: 'PLATFORM_AES_KEY' },
   staff: { kind: 'wecom', corpid: corp.corpid, agentid: corp.agentid, secret_env: 'STAFF_SECRET' },
@@ -80,7 +82,7 @@ const line = (all: Finding[], check: string, subject: string) => all.find((findi
 
 test.before(async () => {
   const other: SimApp = { ...simApp('mp'), otherOpenAccount: 'wx0ther0pen0account' };
-  [simulator, redis] = await Promise.all([startSimulator({ apps: [mp, web, mini, shop, other], platforms: [platform], corps: [corp], callbackHosts: [], host: '127.0.0.1', port: 0 }), startRedis({ appendonly: true })]);
+  [simulator, redis] = await Promise.all([startSimulator({ apps: [mp, web, mini, phone, shop, other], platforms: [platform], corps: [corp], callbackHosts: [], host: '127.0.0.1', port: 0 }), startRedis({ appendonly: true })]);
   // The broker WeChat pushes the platform's tickets to; the doctor reads them where it keeps them.
   const { ISSUER: _issuer, ...brokerEnv } = environment(ESTATE);
   broker = await startBroker({
@@ -113,12 +115,13 @@ test.serial('everything right: every line ✓ (a website app\'s binding is "?", 
   const { code, findings: all } = await findings(environment(ESTATE));
   t.deepEqual(all.filter((finding) => finding.verdict === 'fail'), []);
   t.is(code, 0);
-  for (const id of ['mp', 'web', 'mini', 'staff']) t.is(line(all, 'credentials', id)?.verdict, 'ok', id);
+  for (const id of ['mp', 'web', 'mini', 'phone', 'staff']) t.is(line(all, 'credentials', id)?.verdict, 'ok', id);
   t.like(line(all, 'platform-ticket', 'platform'), { verdict: 'ok' });
   t.like(line(all, 'authorization', 'shop'), { verdict: 'ok' });
   t.like(line(all, 'web-authorization', 'shop'), { verdict: 'ok' });
   t.like(line(all, 'bound', 'mp'), { verdict: 'ok', detail: 'bound to Open Platform account wx0pen0platform0000' });
   t.like(line(all, 'bound', 'web'), { verdict: 'unknown' });
+  t.like(line(all, 'bound', 'phone'), { verdict: 'unknown', detail: 'a mobile app cannot be asked which Open Platform account it belongs to' });
   t.like(line(all, 'issuer', 'ISSUER'), { verdict: 'ok' });
   t.like(line(all, 'clock', 'clock'), { verdict: 'ok' });
   t.like(line(all, 'storage', 'redis'), { verdict: 'ok' });
@@ -128,11 +131,12 @@ test.serial('everything right: every line ✓ (a website app\'s binding is "?", 
 });
 
 test.serial('a secret reset by a colleague, for an Official Account, a website app and a WeCom app: ✗ naming the variable and the console page; exit code 1', async (t) => {
-  const { code, findings: all } = await findings(environment(ESTATE, { MP_SECRET: 'f'.repeat(32), WEB_SECRET: 'e'.repeat(32), STAFF_SECRET: 'Wrong-Secret-0123456789abcdefghijklmnopqrs' }));
+  const { code, findings: all } = await findings(environment(ESTATE, { MP_SECRET: 'f'.repeat(32), WEB_SECRET: 'e'.repeat(32), PHONE_SECRET: 'd'.repeat(32), STAFF_SECRET: 'Wrong-Secret-0123456789abcdefghijklmnopqrs' }));
   t.is(code, 1);
   t.like(line(all, 'credentials', 'mp'), { verdict: 'fail' });
   t.regex(line(all, 'credentials', 'mp')!.advice!.zh, /AppSecret 不对.*设置与开发 → 基本配置.*WECHAT_APPS_FILE/);
   t.like(line(all, 'credentials', 'web'), { verdict: 'fail' });
+  t.regex(line(all, 'credentials', 'phone')!.advice!.zh, /AppSecret 不对.*管理中心 → 移动应用/, 'a mobile app: where its secret is');
   t.like(line(all, 'credentials', 'staff'), { verdict: 'fail' });
   t.like(line(all, 'credentials', 'mini'), { verdict: 'ok' }, 'the others are still right');
   const { out } = await doctor(environment(ESTATE, { MP_SECRET: 'f'.repeat(32) }), '--lang', 'en');

@@ -1,7 +1,7 @@
 // A mini program's login: the one-time `js_code` of `wx.login()`, exchanged at WeChat's
 // jscode2session for the openid (and the unionid when the mini program is bound to the
 // company's Open Platform account). The session_key never leaves wechat/. How a mini
-// program hands the broker its js_code (a token exchange) is login/mini-program.ts.
+// program hands the broker its js_code (a token exchange) is login/code-exchange.ts.
 
 import type { ConfiguredApp } from '../../wechat/apps.ts';
 import type { WeChatClient } from '../../wechat/client.ts';
@@ -15,11 +15,6 @@ export class MiniProgramSignIn implements Upstream<string> {
 
   constructor(wechat: WeChatClient) {
     this.#wechat = wechat;
-  }
-
-  /** A mini program signs in with its own secret (there is no platform mode for it here). */
-  static usable(app: ConfiguredApp): app is ConfiguredApp & DirectApp {
-    return app.kind === 'miniprogram' && app.secret !== undefined;
   }
 
   complete(app: ConfiguredApp & DirectApp, jsCode: string): Promise<WeChatUser> {
