@@ -87,7 +87,7 @@ async function grantsOnPage(ctx: Context, parts: AccountPageParts, held: Held): 
 async function sessionsOnPage(ctx: Context, parts: AccountPageParts, held: Held, current: string): Promise<SessionOnPage[]> {
   const sessions = held.sessions.filter((session) => session.uid !== undefined).sort((a, b) => (b.loginAt ?? 0) - (a.loginAt ?? 0));
   return Promise.all(sessions.map(async (session) => ({
-    uid: session.uid!, loginAt: session.loginAt, current: session.uid === current, device: session.device,
+    uid: session.uid!, loginAt: session.loginAt, current: session.uid === current, device: session.device, inApp: session.exchanged,
     apps: await Promise.all([...session.sids.keys()].filter((client) => client !== ACCOUNT_PAGE_CLIENT).map((client) => clientName(parts.provider, client, ctx))),
   })));
 }

@@ -25,6 +25,8 @@ export interface HeldSession {
   readonly grantIds: ReadonlySet<string>;
   /** The browser or device it is held in, where known (a token exchange's session has none). */
   readonly device?: SessionDevice | undefined;
+  /** A token exchange's session: an app's (a mini program's, a mobile app's) logins, which no browser holds. */
+  readonly exchanged: boolean;
 }
 
 /** A relying party's grant: what the person let it have. */
@@ -53,6 +55,7 @@ const authorizationsOf = (payload: AdapterPayload) => (payload.authorizations ??
 function toSession(id: string, payload: AdapterPayload, devices: ReadonlyMap<string, SessionDevice>): HeldSession {
   return {
     device: typeof payload.uid === 'string' ? devices.get(payload.uid) : undefined,
+    exchanged: Object.keys(authorizationsOf(payload)).some((client) => exchangedFor(payload, client)),
     id, uid: typeof payload.uid === 'string' ? payload.uid : undefined, sub: String(payload.accountId), loginAt: ms(payload.loginTs), expiresAt: ms(payload.exp),
     sids: new Map(Object.entries(authorizationsOf(payload)).map(([client, authorization]) => [client, authorization.sid])),
     grantIds: new Set(Object.values(authorizationsOf(payload)).flatMap((authorization) => (authorization.grantId ? [authorization.grantId] : []))),

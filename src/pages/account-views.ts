@@ -27,6 +27,8 @@ export interface SessionOnPage {
   readonly apps: readonly string[];
   /** The browser showing the page. */
   readonly current: boolean;
+  /** An app's own logins (a mini program's, a mobile app's token exchange), held in no browser: named by its app. */
+  readonly inApp?: boolean;
 }
 
 export interface AccountPageData {
@@ -75,11 +77,12 @@ function sessionTimes(lang: Lang, session: SessionOnPage): string {
 
 /** One browser or device: which, since when, its apps, and (for any other than this one) a way to log it out. */
 function sessionItem(ctx: Context, lang: Lang, session: SessionOnPage) {
-  const device = browserOnPage(lang, session.device?.name ?? SOME_BROWSER);
+  const apps = session.apps.join(lang === 'en' ? ', ' : '、');
+  const device = session.inApp && apps ? apps : browserOnPage(lang, session.device?.name ?? SOME_BROWSER);
   const since = session.loginAt === undefined ? '' : when(lang, session.loginAt);
   return html`<li><strong>${device}</strong>${session.current ? t(lang, 'accountThisDevice') : ''}
 <br><span class="muted">${sessionTimes(lang, session)}</span>
-${session.apps.length ? html`<br><span class="muted">${t(lang, 'accountSessionApps', { apps: session.apps.join(lang === 'en' ? ', ' : '、') })}</span>` : ''}
+${apps && !session.inApp ? html`<br><span class="muted">${t(lang, 'accountSessionApps', { apps })}</span>` : ''}
 ${session.current ? '' : postForm(ctx, '/account/logout-device', html`<input type="hidden" name="session" value="${session.uid}">
 <button class="button" type="submit">${t(lang, 'accountLogoutDevice', { device, when: since })}</button>`)}</li>`;
 }

@@ -131,6 +131,23 @@ test.serial('a mini program exchanging at every launch keeps one session and one
   t.is((await heldFor(broker.issuer, sub)).sessions.length, 1, 'and the first person keeps theirs');
 });
 
+test.serial('the person\'s page lists the mini program\'s logins by the app\'s name, not as a browser, with a way to log it out', async (t) => {
+  const client = await miniProgramClient(broker.issuer, 'mini');
+  await exchange(client, await wxLogin(simulator.url, mini.appid, 'bob'), 'openid');
+  const { context, page } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  await page.goto(`${broker.issuer}/account`);
+  // Only WeChat apps here: /account goes straight to the QR login.
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Bob/ }).click();
+  await page.getByRole('heading', { name: 'Your account' }).waitFor();
+  const items = await page.locator('section li').allInnerTexts();
+  t.true(items.some((item) => /^mini\nLogged in /.test(item)), items.join(' | '));
+  t.false(items.some((item) => /^a browser/.test(item) && item.includes('Apps: mini')), 'never a browser');
+  await page.getByRole('button', { name: /^Log out mini \(logged in / }).click();
+  await page.getByRole('status').filter({ hasText: 'That device is logged out' }).waitFor();
+  t.false((await page.locator('section li').allInnerTexts()).some((item) => /^mini\n/.test(item)));
+});
+
 test.serial('audience and resource may only name the broker: anything else is invalid_target (RFC 8693 2.2.2)', async (t) => {
   const code = async () => wxLogin(simulator.url, mini.appid, 'alice');
   const base = { client_id: 'mini', subject_token_type: JS_CODE, scope: 'openid' };

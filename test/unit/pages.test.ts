@@ -106,6 +106,7 @@ test('the person\'s page lists each browser: which, since when, when last used, 
       { uid: 'there', loginAt: Date.UTC(2026, 11, 5, 2, 30), apps: ['商城', '会员中心'], current: false, device: { name: 'WeChat · iOS', usedAt: Date.UTC(2026, 11, 5, 4, 5) } },
       { uid: 'here', loginAt: Date.UTC(2026, 11, 4, 1, 0), apps: [], current: true, device: { name: 'Chrome · Windows', usedAt: Date.UTC(2026, 11, 4, 1, 0, 20) } },
       { uid: 'older', loginAt: Date.UTC(2026, 11, 3, 1, 0), apps: [], current: false },
+      { uid: 'mini', loginAt: Date.UTC(2026, 11, 2, 1, 0), apps: ['商城小程序'], current: false, inApp: true },
     ],
   });
   const body = String(page.body);
@@ -114,5 +115,7 @@ test('the person\'s page lists each browser: which, since when, when last used, 
   t.regex(body, /<li><strong>Chrome · Windows<\/strong>（本设备）\s*<br><span class="muted">2026-12-04 09:00 登录<\/span>/, 'used in the minute it logged in: no second time');
   t.notRegex(body, /name="session" value="here"/, 'this browser logs out as every other way does, not from this list');
   t.regex(body, /<li><strong>浏览器<\/strong>\s*<br><span class="muted">2026-12-03 09:00 登录<\/span>/, 'a session from before browsers were noted');
-  t.regex(body, /当前登录的设备：3 个/);
+  t.regex(body, /<li><strong>商城小程序<\/strong>\s*<br><span class="muted">2026-12-02 09:00 登录<\/span>\s*<form/, 'a mini program\'s logins are named by the app, not a browser, and not listed twice');
+  t.regex(body, /退出商城小程序（2026-12-02 09:00 登录）/);
+  t.regex(body, /当前登录的设备：4 个/);
 });
