@@ -5,19 +5,16 @@
 // learnt here from a first login each, whose accounts are then erased.
 
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { qrLoginByFetch } from '../helpers/fetch-login.ts';
-import { CHILD_ENV } from '../helpers/process.ts';
+import { accountsCli as cli } from '../helpers/accounts-cli.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { tempDir } from '../helpers/temp.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let redis: RedisServer;
 let rpServer: RpServer;
 let broker: RunningBroker;
@@ -31,16 +28,8 @@ test.after.always(async () => {
   await redis?.stop();
 });
 
-function accountsCli(...args: string[]) {
-  return accountsCliOn(redis.url, ...args);
-}
-
-function accountsCliOn(redisUrl: string, ...args: string[]) {
-  const ran = spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, REDIS_URL: redisUrl, WECHAT_SIMULATOR_PORT: '0' }, timeout: 120_000,
-  });
-  return { ...ran, json: () => JSON.parse(ran.stdout) as Record<string, unknown> };
-}
+const accountsCli = (...args: string[]) => accountsCliOn(redis.url, ...args);
+const accountsCliOn = (redisUrl: string, ...args: string[]) => cli({ REDIS_URL: redisUrl, WECHAT_SIMULATOR_PORT: '0' }, ...args);
 
 /** A QR login of the simulated `person` at the first-party app: the `sub` it gets. */
 async function logIn(person: string): Promise<string> {
@@ -53,8 +42,8 @@ async function logIn(person: string): Promise<string> {
 /** What an earlier system would know of `person`: their unionid and identity, from a login whose account is then erased. */
 async function knownOf(person: string) {
   const sub = await logIn(person);
-  const account = accountsCli('show', sub).json() as { unionid: string; identities: Array<{ appid: string; openid: string }> };
-  if (accountsCli('delete', sub).status !== 0) throw new Error('not erased');
+  const account = (await accountsCli('show', sub)).json() as { unionid: string; identities: Array<{ appid: string; openid: string }> };
+  if ((await accountsCli('delete', sub)).status !== 0) throw new Error('not erased');
   return { sub, unionid: account.unionid, identity: { appid: account.identities[0]!.appid, openid: account.identities[0]!.openid } };
 }
 
@@ -69,7 +58,7 @@ test.serial('imported accounts: the next login is the imported sub, found by uni
     { sub: 'member-1027', unionId: 'oTypo' },
   ].map((line) => JSON.stringify(line)).join('\n'));
 
-  const ran = accountsCli('import', file);
+  const ran = await accountsCli('import', file);
   t.is(ran.status, 1, 'a line was refused');
   t.like(ran.json(), { created: 2, present: 0, refused: 3 });
   const reasons = (ran.json().refusals as Array<{ line: number; reason: string }>).map(({ line, reason }) => `${line}: ${reason}`);
@@ -77,32 +66,32 @@ test.serial('imported accounts: the next login is the imported sub, found by uni
   t.regex(reasons[1]!, new RegExp(`^4: the sub ${first.sub} is taken`), 'an erased sub is never given again');
   t.regex(reasons[2]!, /^5: Unrecognized key: "unionId"/);
   t.regex(ran.stderr, /"action":"import","target":\{"file":"members.jsonl"\},"outcome":"partly","created":2,"present":0,"refused":3/);
-  t.like(accountsCli('import', file).json(), { created: 0, present: 2, refused: 3 }, 'again: nothing new');
+  t.like((await accountsCli('import', file)).json(), { created: 0, present: 2, refused: 3 }, 'again: nothing new');
 
   t.is(await logIn('person-701'), 'member-1024', 'found by unionid');
   t.is(await logIn('person-702'), 'member-1025', 'found by its identity');
-  const shown = accountsCli('show', 'member-1025').json() as { unionid: string };
+  const shown = (await accountsCli('show', 'member-1025')).json() as { unionid: string };
   t.is(shown.unionid, second.unionid, 'the login added what WeChat said');
-  t.like(accountsCli('show', 'member-1024').json(), { created_at: '2019-05-01T00:00:00.000Z', profile: { nickname: '用户 701' } }, 'the login\'s profile replaces the imported one');
+  t.like((await accountsCli('show', 'member-1024')).json(), { created_at: '2019-05-01T00:00:00.000Z', profile: { nickname: '用户 701' } }, 'the login\'s profile replaces the imported one');
 });
 
-test.serial('import needs its file: a missing one is a plain error, exit 2', (t) => {
-  const ran = accountsCli('import', join(tempDir('account-import'), 'nowhere.jsonl'));
+test.serial('import needs its file: a missing one is a plain error, exit 2', async (t) => {
+  const ran = await accountsCli('import', join(tempDir('account-import'), 'nowhere.jsonl'));
   t.is(ran.status, 2);
   t.regex(ran.stderr, /^accounts: ENOENT: no such file or directory/m);
-  t.is(accountsCli('import').status, 2, 'no file named');
+  t.is((await accountsCli('import')).status, 2, 'no file named');
 });
 
 test.serial('dump writes every account as an import line, and another store imports them: the same subs, identifiers and profiles', async (t) => {
   const fresh = await logIn('person-703');
   const file = join(tempDir('account-import'), 'dump.jsonl');
-  const dumped = accountsCli('dump', file);
+  const dumped = await accountsCli('dump', file);
   t.is(dumped.status, 0, dumped.stderr);
   const written = readFileSync(file, 'utf8');
   t.is(statSync(file).mode & 0o777, 0o600, 'readable by its owner only');
   const lines = written.trim().split('\n').map((line) => JSON.parse(line) as { sub: string; unionid?: string; identities?: unknown[] });
   t.like(dumped.json(), { accounts: lines.length, file });
-  t.is(accountsCli('dump', file).status, 2, 'never over a file that exists');
+  t.is((await accountsCli('dump', file)).status, 2, 'never over a file that exists');
   t.true(lines.length >= 3);
   t.true(lines.some((line) => line.sub === fresh), 'an account made by a login');
   t.true(lines.some((line) => line.sub === 'member-1025' && line.unionid !== undefined && line.identities?.length === 1), 'as the login left it')
@@ -110,11 +99,11 @@ test.serial('dump writes every account as an import line, and another store impo
 
   const other = await startRedis();
   t.teardown(() => other.stop());
-  const imported = accountsCliOn(other.url, 'import', file);
+  const imported = await accountsCliOn(other.url, 'import', file);
   t.is(imported.status, 0, imported.stdout);
   t.like(JSON.parse(imported.stdout), { created: lines.length, refused: 0 });
   for (const { sub } of lines) {
-    const [here, there] = [accountsCli('show', sub).json(), accountsCliOn(other.url, 'show', sub).json()];
+    const [here, there] = [(await accountsCli('show', sub)).json(), (await accountsCliOn(other.url, 'show', sub)).json()];
     for (const field of ['sub', 'unionid', 'identities', 'profile', 'created_at'] as const) t.deepEqual(there[field], here[field], `${sub}: ${field}`);
   }
 });

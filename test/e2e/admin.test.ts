@@ -5,8 +5,6 @@
 // audited in the log and the metrics, without profile data.
 
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
@@ -15,7 +13,7 @@ import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { loginByQr, type LoggedIn } from '../helpers/wechat.ts';
-import { CHILD_ENV } from '../helpers/process.ts';
+import { accountsCli as cli } from '../helpers/accounts-cli.ts';
 
 let browser: Browser;
 let rpServer: RpServer;
@@ -137,35 +135,29 @@ test.serial('probing is attributable: a lookup that finds nobody and a refused c
   }));
 });
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
 /** `npm run accounts -- …` as an operator runs it, with the broker's storage settings. */
-function accountsCli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, timeout: 120_000,
-  });
-}
+const accountsCli = (...args: string[]) => cli({ REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, ...args);
 
 test.serial('the accounts CLI reads the stores directly: the same JSON as the admin API, audited on stderr; mistakes are one line', async (t) => {
   const sub = alice.claims.sub;
-  const shown = accountsCli('show', sub);
+  const shown = await accountsCli('show', sub);
   t.is(shown.status, 0, shown.stderr);
-  t.like(JSON.parse(shown.stdout) as Record<string, unknown>, { sub, unionid: alice.userinfo.wechat_unionid, last_login: { client: 'first-party' } });
+  t.like(shown.json(), { sub, unionid: alice.userinfo.wechat_unionid, last_login: { client: 'first-party' } });
   t.regex(shown.stderr, /"msg":"admin call"/);
   t.regex(shown.stderr, new RegExp(`"client":"cli","action":"show","target":\\{"sub":"${sub}"\\},"outcome":"ok"`));
-  t.like(JSON.parse(accountsCli('find', '--unionid', String(alice.userinfo.wechat_unionid)).stdout) as Record<string, unknown>, { sub });
-  t.like(JSON.parse(accountsCli('export', sub).stdout) as Record<string, unknown>, { account: { sub } });
-  const missing = accountsCli('show', 'no-such-sub');
+  t.like((await accountsCli('find', '--unionid', String(alice.userinfo.wechat_unionid))).json(), { sub });
+  t.like((await accountsCli('export', sub)).json(), { account: { sub } });
+  const missing = await accountsCli('show', 'no-such-sub');
   t.is(missing.status, 2);
   t.regex(missing.stderr, /^accounts: no such account$/m);
   t.regex(missing.stderr, /"action":"show","target":\{"sub":"no-such-sub"\},"outcome":"not_found"/, 'a lookup that finds nobody is audited with what was asked');
-  const member = accountsCli('find', '--wecom-corpid', 'ww1234567890abcdef', '--wecom-userid', 'zhangsan');
+  const member = await accountsCli('find', '--wecom-corpid', 'ww1234567890abcdef', '--wecom-userid', 'zhangsan');
   t.regex(member.stderr, /^accounts: no such account$/m);
   t.regex(member.stderr, /"action":"find","target":\{"wecom_corpid":"ww1234567890abcdef","wecom_userid":"zhangsan"\},"outcome":"not_found"/, 'a WeCom member looked up by company and userid');
-  t.regex(accountsCli('find', '--wecom-corpid', 'nope', '--wecom-userid', 'zhangsan').stderr, /^accounts: wecom_corpid and wecom_userid must be a WeCom corpid and userid$/m);
-  const usage = accountsCli('delete-everything');
+  t.regex((await accountsCli('find', '--wecom-corpid', 'nope', '--wecom-userid', 'zhangsan')).stderr, /^accounts: wecom_corpid and wecom_userid must be a WeCom corpid and userid$/m);
+  const usage = await accountsCli('delete-everything');
   t.is(usage.status, 2);
   t.regex(usage.stderr, /^accounts: usage: accounts show <sub>/m);
-  const memory = spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', 'show', sub], { cwd: ROOT, encoding: 'utf8', env: CHILD_ENV, timeout: 120_000 });
+  const memory = await cli({}, 'show', sub);
   t.regex(memory.stderr, /accounts live in memory inside a running broker/);
 });

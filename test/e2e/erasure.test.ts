@@ -5,8 +5,6 @@
 // token (OIDC Back-Channel Logout 1.0) without the action waiting for them.
 
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
@@ -19,7 +17,7 @@ import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { qrLoginByFetch } from '../helpers/fetch-login.ts';
 import { loginInWeChat, startQrLogin } from '../helpers/wechat.ts';
 import { eventually } from '../helpers/wait.ts';
-import { CHILD_ENV } from '../helpers/process.ts';
+import { accountsCli as cli } from '../helpers/accounts-cli.ts';
 
 let browser: Browser;
 let rpServer: RpServer;
@@ -259,7 +257,7 @@ test.serial('POST /admin/accounts/<sub>/logout: signed out everywhere, every tok
   const again = await qrLogin(rp, /小爱/);
   await again.context.close();
   t.is(again.sub, first.sub, 'the next login is theirs again');
-  const byCli = accountsCli('logout', first.sub);
+  const byCli = await accountsCli('logout', first.sub);
   t.is(byCli.status, 0, byCli.stderr);
   t.like(JSON.parse(byCli.stdout), { sub: first.sub, sessions_ended: 1, grants_revoked: 1 });
   t.regex(byCli.stderr, new RegExp(`"client":"cli","action":"logout","target":\\{"sub":"${first.sub}"\\},"outcome":"ok"`));
@@ -331,32 +329,26 @@ test.serial('a logout is not held up by an RP that does not answer, and an RP th
   await context.close();
 });
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function accountsCli(...args: string[]) {
-  return spawnSync(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, timeout: 120_000,
-  });
-}
+const accountsCli = (...args: string[]) => cli({ REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, ...args);
 
 test.serial('the accounts CLI erases and unlinks through the same code, audited on stderr', async (t) => {
   const rp = await listeningRp();
   const byQr = await qrLogin(rp, /陈大文/);
   await byQr.context.close();
   await loginInWeChat(browser, rp, broker.simulator, 'chen', { allow: true });
-  const shown = JSON.parse(accountsCli('show', byQr.sub).stdout) as { identities: Array<{ appid: string }> };
+  const shown = JSON.parse((await accountsCli('show', byQr.sub)).stdout) as { identities: Array<{ appid: string }> };
   const [first] = shown.identities;
-  const unlinked = accountsCli('unlink', byQr.sub, '--appid', first!.appid);
+  const unlinked = await accountsCli('unlink', byQr.sub, '--appid', first!.appid);
   t.is(unlinked.status, 0, unlinked.stderr);
   t.is((JSON.parse(unlinked.stdout) as { identities: unknown[] }).identities.length, shown.identities.length - 1);
   t.regex(unlinked.stderr, new RegExp(`"client":"cli","action":"unlink","target":\\{"sub":"${byQr.sub}","appid":"${first!.appid}"\\},"outcome":"ok"`));
-  t.is(accountsCli('unlink', byQr.sub).status, 2, 'unlink names the app');
-  const exported = JSON.parse(accountsCli('export', byQr.sub).stdout) as { grants: Array<{ client: string }>; sessions: unknown[] };
+  t.is((await accountsCli('unlink', byQr.sub)).status, 2, 'unlink names the app');
+  const exported = JSON.parse((await accountsCli('export', byQr.sub)).stdout) as { grants: Array<{ client: string }>; sessions: unknown[] };
   t.true(exported.grants.some((grant) => grant.client === 'listening'), 'the export lists the grants');
-  const erased = accountsCli('delete', byQr.sub);
+  const erased = await accountsCli('delete', byQr.sub);
   t.is(erased.status, 0, erased.stderr);
   t.regex(erased.stderr, new RegExp(`"client":"cli","action":"delete","target":\\{"sub":"${byQr.sub}"\\},"outcome":"ok"`));
-  t.is(accountsCli('show', byQr.sub).status, 2);
+  t.is((await accountsCli('show', byQr.sub)).status, 2);
 });
 
 // The suite above runs on Redis; the same calls on the memory store (dev mode's default),

@@ -1,0 +1,29 @@
+// `npm run accounts -- …` as an operator runs it, beside the test rather than blocking it:
+// a synchronous child would freeze the test's own HTTP connections (openid-client's, the
+// fetch logins'), and one its server closed meanwhile (its keep-alive ran out while the
+// command ran on a loaded machine) is then reused: "fetch failed".
+
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { CHILD_ENV } from './process.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface CliRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout as the command's JSON answer. */
+  json(): Record<string, unknown>;
+}
+
+/** The accounts command with `env` over the test's child environment (its storage, at least). */
+export function accountsCli(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
+      cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, ...env }, timeout: 120_000,
+    }, (error, stdout, stderr) => resolve({
+      status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr, json: () => JSON.parse(stdout) as Record<string, unknown>,
+    }));
+  });
+}
