@@ -48,7 +48,7 @@ export type Imported =
   | { readonly line: number; readonly outcome: 'refused'; readonly reason: string };
 
 /** The account a checked line describes, created at `now` unless it says when. */
-export function accountOf(line: ImportLine, now: number): Account {
+function accountOf(line: ImportLine, now: number): Account {
   const createdAt = line.created_at === undefined ? now : Math.min(now, Date.parse(line.created_at));
   const picture = line.picture === undefined ? undefined : httpsAvatar(line.picture);
   return {
@@ -98,10 +98,17 @@ function problemOf(text: string): { line?: ImportLine; reason?: string } {
   return { reason: issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message };
 }
 
-/** True when the store already holds the account as the line describes it (a repeated run). */
-function alreadyThere(found: Account | undefined, account: Account): boolean {
-  return found !== undefined && found.id === account.id && found.unionid === account.unionid
+/**
+ * The account the store already holds as the line describes it (a repeated run): by its
+ * `sub`, or for a line without one, by its unionid or first identity.
+ */
+async function alreadyThere(store: AccountStore, line: ImportLine, account: Account): Promise<Account | undefined> {
+  const [first] = account.identities;
+  const found = line.sub !== undefined ? await store.findById(account.id)
+    : account.unionid !== undefined ? await store.findByUnionid(account.unionid) : first && await store.findByIdentity(first);
+  const same = found !== undefined && (line.sub === undefined || found.id === account.id) && found.unionid === account.unionid
     && account.identities.every((identity) => found.identities.some((held) => sameIdentity(held, identity)));
+  return same ? found : undefined;
 }
 
 /** Who already holds the line's unionid or an identity of it, for the refusal. */
@@ -120,7 +127,8 @@ export async function importLine(store: AccountStore, text: string, number: numb
   const { line, reason } = problemOf(text);
   if (!line) return { line: number, outcome: 'refused', reason: reason! };
   const account = accountOf(line, now);
-  if (line.sub !== undefined && alreadyThere(await store.findById(account.id), account)) return { line: number, outcome: 'present', sub: account.id };
+  const present = await alreadyThere(store, line, account);
+  if (present) return { line: number, outcome: 'present', sub: present.id };
   try {
     await store.create(account);
     return { line: number, outcome: 'created', sub: account.id };

@@ -48,6 +48,13 @@ export interface CodeExchangeParts {
 
 type CodeApp = ConfiguredApp & DirectApp;
 
+/** One exchange's way in and words: which app kind, what its code is called in errors and logs. */
+interface Exchange {
+  readonly signIn: CodeSignIn;
+  readonly what: string;
+  readonly code: string;
+}
+
 /** What each subject token type is: its way in, and the words an error uses for it. */
 function exchanges(parts: CodeExchangeParts): Record<string, Exchange> {
   return {
@@ -61,13 +68,6 @@ function appOf(apps: readonly ConfiguredApp[], client: Readonly<Record<string, u
   const app = appsOfClient(apps, client).find((candidate) => candidate.kind === signIn.kind);
   if (!app || app.secret === undefined) throw new errors.UnauthorizedClient(`the client has no ${what} among its wechat_apps`);
   return app as CodeApp;
-}
-
-/** One exchange's way in and words: which app kind, what its code is called in errors and logs. */
-interface Exchange {
-  readonly signIn: CodeSignIn;
-  readonly what: string;
-  readonly code: string;
 }
 
 /** The OAuth error for what WeChat said (by the one policy, wechat/failures.ts); the operator hears why. */

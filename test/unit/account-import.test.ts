@@ -17,13 +17,18 @@ test('a line becomes the account it describes, with its sub, its identifiers, it
   t.is((await store.findByIdentity({ appid: APPID, openid: 'oOne' } as never))?.id, 'm-1' as AccountId);
 });
 
-test('without a sub, a new random one, as a first login would make; a creation date in the future is today', async (t) => {
+test('without a sub, a new random one, as a first login would make; a creation date in the future is today; the same line again is present', async (t) => {
   const store = new MemoryAccountStore();
-  const done = await importLine(store, JSON.stringify({ unionid: 'uTwo', created_at: '2099-01-01T00:00:00Z' }), 7, NOW);
+  const text = JSON.stringify({ unionid: 'uTwo', created_at: '2099-01-01T00:00:00Z' });
+  const done = await importLine(store, text, 7, NOW);
   t.is(done.outcome, 'created');
   const sub = (done as { sub: string }).sub;
   t.regex(sub, /^[0-9a-f-]{36}$/);
   t.is((await store.findById(sub as AccountId))?.createdAt, NOW);
+  t.deepEqual(await importLine(store, text, 8, NOW), { line: 8, outcome: 'present', sub }, 'found by its unionid');
+  const byIdentity = JSON.stringify({ identities: [{ appid: APPID, openid: 'oTwo' }] });
+  const made = await importLine(store, byIdentity, 9, NOW);
+  t.deepEqual(await importLine(store, byIdentity, 10, NOW), { line: 10, outcome: 'present', sub: (made as { sub: string }).sub }, 'found by its identity');
 });
 
 test('the same line again is present, changed nothing; the same sub with other identifiers is refused', async (t) => {
