@@ -4,6 +4,16 @@ import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 
 export type AccountId = string & { readonly __brand: 'AccountId' };
 
+const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * What a `sub` the broker gives or takes can look like (a UUID it made, or a company's own id
+ * brought in by an import): the one rule the admin API, the accounts CLI and the import share.
+ */
+export function isAccountId(value: unknown): value is AccountId {
+  return typeof value === 'string' && ACCOUNT_ID.test(value);
+}
+
 /**
  * One (appid, openid) pair WeChat vouched for. A WeCom member (企业微信) is kept the same
  * way as (`wecom:<corpid>`, userid), and somebody WeCom names but who is not a member as

@@ -12,11 +12,9 @@ import { z } from 'zod';
 import { httpsAvatar } from '../wechat/avatar.ts';
 import { isWeChatId, type AppId, type Openid, type Unionid } from '../wechat/types.ts';
 import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
-import { sameIdentity, weComIdentity, weComMemberOf, type Account, type AccountId } from './account.ts';
+import { isAccountId, sameIdentity, weComIdentity, weComMemberOf, type Account, type AccountId } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 
-/** As the admin API and the accounts CLI take a `sub` (OIDC Core 2: at most 255 ASCII characters). */
-const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 const wechatId = z.string().refine(isWeChatId, { error: 'expected a WeChat id (letters, digits, - and _, at most 128)' });
 
 /** An identity: a WeChat app's (appid, openid), or a WeCom member's (corpid, userid), as the admin API shows them. */
@@ -30,7 +28,8 @@ const IDENTITY = z.strictObject({
 { error: 'expected appid and openid (WeChat), or wecom_corpid and wecom_userid (a WeCom member)' });
 
 const LINE = z.strictObject({
-  sub: z.string().regex(SUB, { error: 'expected letters, digits, - and _ (at most 128)' }).optional(),
+  // As the admin API and the accounts CLI take a `sub` (OIDC Core 2: at most 255 ASCII characters).
+  sub: z.string().refine(isAccountId, { error: 'expected letters, digits, - and _ (at most 128)' }).optional(),
   unionid: wechatId.optional(),
   identities: z.array(IDENTITY).max(100).optional(),
   nickname: z.string().min(1).max(100).optional(),

@@ -20,7 +20,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Account, AccountId } from '../accounts/account.ts';
+import { isAccountId, type Account, type AccountId } from '../accounts/account.ts';
 import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
@@ -46,7 +46,6 @@ export interface AdminParts {
 
 type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'logout' | 'diagnostics';
 
-const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The identifiers the request names, as it gave them: what the call was about. */
 const targetOf = (ctx: Context) => auditTarget({
@@ -86,7 +85,7 @@ function badRequest(ctx: Context, description: string, status = 400): { outcome:
 /** The path's `:sub` when it can be one. */
 function pathSub(ctx: Context): AccountId | undefined {
   const sub = String(ctx.params.sub);
-  return SUB.test(sub) ? sub as AccountId : undefined;
+  return isAccountId(sub) ? sub : undefined;
 }
 
 async function byPathSub(ctx: Context, parts: AdminParts): Promise<Account | undefined> {

@@ -27,7 +27,7 @@ import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type Provider from 'oidc-provider';
-import type { Account, AccountId } from '../accounts/account.ts';
+import { isAccountId, type Account, type AccountId } from '../accounts/account.ts';
 import { importLine, lineOf, type Imported } from '../accounts/import.ts';
 import { UnlinkRefusedError } from '../accounts/store.ts';
 import { offlineProvider } from '../provider.ts';
@@ -40,7 +40,6 @@ import type { PersonalData } from '../privacy/personal-data.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { runCli, UsageError } from './run.ts';
 
-const SUB = /^[A-Za-z0-9_-]{1,128}$/;
 const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink', 'logout', 'import', 'dump'] as const;
 type Command = (typeof COMMANDS)[number];
 const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --client C --sub S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | import <file> | dump <file>';
@@ -78,7 +77,7 @@ async function run(parts: Parts, command: Command, positionals: string[], values
   const { data, config } = parts;
   if (command === 'find') return find(parts, values);
   const sub = positionals[1];
-  if (!sub || !SUB.test(sub) || (command === 'unlink') !== (values.appid !== undefined)) throw new UsageError(USAGE);
+  if (!isAccountId(sub) || (command === 'unlink') !== (values.appid !== undefined)) throw new UsageError(USAGE);
   if (command === 'delete') {
     // Straight to the erasure, which also finishes one that was interrupted.
     const erased = await data.erase(sub as AccountId, { by: 'cli' });

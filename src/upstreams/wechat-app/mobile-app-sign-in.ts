@@ -9,7 +9,7 @@
 // once). How the app hands the broker its code (a token exchange) is login/code-exchange.ts.
 
 import type { ConfiguredApp } from '../../wechat/apps.ts';
-import type { ProfileLang, WeChatClient } from '../../wechat/client.ts';
+import type { WeChatClient } from '../../wechat/client.ts';
 import type { DirectApp, WeChatUser } from '../../wechat/types.ts';
 import type { Upstream } from '../upstream.ts';
 
@@ -22,7 +22,8 @@ export class MobileAppSignIn implements Upstream<string> {
     this.#wechat = wechat;
   }
 
-  complete(app: ConfiguredApp & DirectApp, code: string, lang: ProfileLang = 'zh_CN'): Promise<WeChatUser> {
-    return this.#wechat.signIn(app, 'snsapi_userinfo', code, lang);
+  /** The profile's region names in Chinese: the exchange carries no language of the person's. */
+  complete(app: ConfiguredApp & DirectApp, code: string): Promise<WeChatUser> {
+    return this.#wechat.signIn(app, 'snsapi_userinfo', code, 'zh_CN');
   }
 }
