@@ -19,7 +19,7 @@ import type { RedisTarget } from './redis-url.ts';
 import { VARIABLES, type LOG_LEVELS, type Settings, type VariableName } from './variables.ts';
 
 export type { ClientMetadata } from './clients-file.ts';
-export type { HostPort, RedisTarget } from './redis-url.ts';
+export type { RedisTarget } from './redis-url.ts';
 export { parseRedisUrl } from './redis-url.ts';
 
 export type Mode = 'production' | 'development';

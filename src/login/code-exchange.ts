@@ -30,9 +30,9 @@ import { linkingRefusal } from './linking-refusals.ts';
 import { appsOfClient } from '../upstreams/choose.ts';
 import { failureOf, wechatFields } from '../wechat/failures.ts';
 
-export const JS_CODE_TOKEN_TYPE = 'urn:wechat:params:oauth:token-type:js_code';
+const JS_CODE_TOKEN_TYPE = 'urn:wechat:params:oauth:token-type:js_code';
 /** A mobile app's code from WeChat's OpenSDK (SendAuth.Resp's `code`). */
-export const APP_CODE_TOKEN_TYPE = 'urn:wechat:params:oauth:token-type:app_code';
+const APP_CODE_TOKEN_TYPE = 'urn:wechat:params:oauth:token-type:app_code';
 
 /** A way in that turns an app's one-time code into the person: a mini program's, a mobile app's. */
 type CodeSignIn = Upstream<string, ConfiguredApp & DirectApp> & { readonly kind: 'miniprogram' | 'app' };

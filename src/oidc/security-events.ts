@@ -21,7 +21,7 @@ import { subjectFor } from './pairwise.ts';
 
 /** Private client metadata: where the client receives security events (RFC 8935 push). */
 export const SECURITY_EVENTS_URI = 'security_events_uri';
-export const ACCOUNT_PURGED = 'https://schemas.openid.net/secevent/risc/event-type/account-purged';
+const ACCOUNT_PURGED = 'https://schemas.openid.net/secevent/risc/event-type/account-purged';
 /** A receiver that does not answer within this long is tried again later (as oidc-provider gives a logout token's delivery). */
 const PUSH_TIMEOUT_MS = 2_500;
 

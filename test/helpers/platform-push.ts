@@ -2,5 +2,5 @@
 // sender (src/simulator/platform-pushes.ts), so tests and the simulator speak one format.
 
 export {
-  deliver as sendPush, encryptedPush as wechatPush, ticketPush, type PlatformKeys, type Push,
+  deliver as sendPush, encryptedPush as wechatPush, ticketPush,
 } from '../../src/simulator/platform-pushes.ts';
