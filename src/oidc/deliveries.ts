@@ -16,6 +16,11 @@ export class DeliveryRefusedError extends Error {
   readonly code = 'DELIVERY_REFUSED';
 }
 
+/** A delivery that failed this time (an answer other than the receiver's success): tried again. */
+export class DeliveryFailedError extends Error {
+  readonly code = 'DELIVERY_FAILED';
+}
+
 export class Deliveries {
   readonly #log: Logger;
   readonly #delays: readonly number[];

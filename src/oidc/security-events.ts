@@ -16,7 +16,7 @@ import { importJWK, SignJWT } from 'jose';
 import type Provider from 'oidc-provider';
 import type { SigningKeys } from '../config/keys.ts';
 import { signingKeys } from '../config/keys.ts';
-import { DeliveryRefusedError, type Deliveries, type DeliveryOutcome } from './deliveries.ts';
+import { DeliveryFailedError, DeliveryRefusedError, type Deliveries, type DeliveryOutcome } from './deliveries.ts';
 import { subjectFor } from './pairwise.ts';
 
 /** Private client metadata: where the client receives security events (RFC 8935 push). */
@@ -56,7 +56,7 @@ async function push(uri: string, token: string): Promise<void> {
   if (answer.status === 202) return;
   const said = await answer.json().catch(() => undefined) as { err?: unknown; description?: unknown } | undefined;
   if (answer.status === 400) throw new DeliveryRefusedError(`refused: ${String(said?.err ?? 'no err')}${said?.description ? ` (${String(said.description)})` : ''}`);
-  throw new Error(`answered ${answer.status}`);
+  throw new DeliveryFailedError(`answered ${answer.status}`);
 }
 
 export class SecurityEvents {
