@@ -198,7 +198,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
   const linker = new AccountLinker(stores.accounts);
   const scenes = new FollowScenes(stores.protocol);
   const subjectTokens = codeExchangeLogins({ apps: config.apps, miniProgram: shared.upstreams.miniProgram, mobileApp: shared.upstreams.mobileApp, linker, log, metrics });
-  const { provider, personalData } = await providerFor(config, stores, { linker, notices: shared.notices, log, subjectTokens, observeEvents: (outcome) => metrics.securityEvent(outcome) });
+  const { provider, apis, personalData } = await providerFor(config, stores, { linker, notices: shared.notices, log, subjectTokens, observeEvents: (outcome) => metrics.securityEvent(outcome) });
   provider.on('server_error', (_ctx, error: Error) => log.error({ err: error }, 'oidc-provider server error'));
   // The provider is the Koa app itself (oidc-provider 9; its typings list only its own events).
   (provider as unknown as Koa).on('error', afterAnswerErrors(log));
@@ -208,7 +208,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     qrMode: config.wechat.qrMode,
     apps: config.apps,
     wecomApps: config.wecomApps,
-    interactions: new Interactions(provider),
+    interactions: new Interactions(provider, apis),
     attempts: new Attempts(stores.protocol.adapter(ATTEMPT_MODEL), config.cookieKeys[0]),
     upstreams: shared.upstreams,
     scenes,

@@ -13,6 +13,7 @@ import { accountSource } from './login/claims.ts';
 import { AccountRecords } from './oidc/account-records.ts';
 import type { LogoutNotices } from './oidc/logout-notices.ts';
 import { createProvider } from './oidc/provider.ts';
+import { apiResources } from './oidc/api-resources.ts';
 import type { DeliveryOutcome } from './oidc/deliveries.ts';
 import { SecurityEvents } from './oidc/security-events.ts';
 import type { SubjectTokens } from './oidc/token-exchange.ts';
@@ -30,11 +31,14 @@ interface ProviderParts {
 
 /** oidc-provider for the configuration, and the person's rights over what it and the account store hold. */
 export async function providerFor(config: RunningConfig, stores: Stores, parts: ProviderParts) {
+  const accounts = accountSource(stores.accounts, config.apps, config.wecomApps);
+  const apis = apiResources(config.clients, new Set([...accounts.scopes, ...ADMIN_SCOPES]));
   const provider = await createProvider({
     issuer: config.issuer, clients: [...config.clients, accountPageClient(config.issuer, config.wecomApps.length ? [...config.apps, ...config.wecomApps].map((app) => app.id) : undefined)], keys: config.keys, cookieKeys: config.cookieKeys, pairwiseSecret: config.pairwiseSecret,
     storage: stores.protocol,
-    accounts: accountSource(stores.accounts, config.apps, config.wecomApps),
+    accounts,
     apiScopes: ADMIN_SCOPES,
+    apis,
     subjectTokens: parts.subjectTokens,
     notices: parts.notices,
     sessions: config.sessions,
@@ -45,7 +49,7 @@ export async function providerFor(config: RunningConfig, stores: Stores, parts: 
   const events = new SecurityEvents({
     provider, issuer: config.issuer, keys: config.keys, pairwiseSecret: config.pairwiseSecret, deliveries: parts.notices, observe: parts.observeEvents, clientIds: config.clients.map((client) => client.client_id),
   });
-  return { provider, personalData: new PersonalData({ linker: parts.linker, records, holders, events, apps: config.apps, log: parts.log }) };
+  return { provider, apis, personalData: new PersonalData({ linker: parts.linker, records, holders, events, apps: config.apps, log: parts.log }) };
 }
 
 /**

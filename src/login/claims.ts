@@ -73,8 +73,10 @@ export function consentItems(scopes: ReadonlySet<string>, claims: readonly strin
  * prompt itself (prompt=consent) and nothing is missing.
  */
 export function consentItemsOf(interaction: Interaction): ConsentItem[] {
-  const { missingOIDCScope = [], missingOIDCClaims = [] } = consentDetails(interaction);
+  const { missingOIDCScope = [], missingOIDCClaims = [], missingResourceScopes = {} } = consentDetails(interaction);
   if (missingOIDCScope.length || missingOIDCClaims.length) return consentItems(new Set(missingOIDCScope), missingOIDCClaims);
+  // Only an API's scopes are missing: the page asks for those alone.
+  if (Object.keys(missingResourceScopes).length) return [];
   return consentItems(requestedScopes(interaction), claimsParameterNames(interaction.params.claims));
 }
 

@@ -45,6 +45,7 @@ async function askConsent(ctx: Context, login: StartParts, interaction: Interact
     app: client ? clientDisplay(client, langOf(ctx)) : { name: String(interaction.params.client_id) },
     // A device's confirmation alone asks for nothing new: consent was given before.
     items: interaction.prompt.name === 'consent' ? consentItemsOf(interaction) : [],
+    apis: interaction.prompt.name === 'consent' ? await login.interactions.apisAsked(interaction, langOf(ctx)) : [],
     device: await login.interactions.device(interaction),
     action: `/interaction/${interaction.uid}/consent`,
     ...(account ? { person: { nickname: account.profile.nickname, picture: account.profile.picture } } : {}),

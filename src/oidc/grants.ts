@@ -30,15 +30,18 @@ function renewIfDue(grant: Grant): boolean {
 }
 
 /**
- * Adds `scopes` (space-separated) and `claims` to `grant` and renews it when due; writes it
- * if it is new or any of that changed it, and gives its id.
+ * Adds `scopes` (space-separated), `claims` and the APIs' scopes (by resource indicator,
+ * api-resources.ts) to `grant` and renews it when due; writes it if it is new or any of that
+ * changed it, and gives its id.
  */
-export async function updateGrant(grant: Grant, scopes = '', claims: readonly string[] = []): Promise<string> {
-  const before = grant.jti ? JSON.stringify(grant.openid) : undefined;
+export async function updateGrant(grant: Grant, scopes = '', claims: readonly string[] = [], apiScopes: Readonly<Record<string, readonly string[]>> = {}): Promise<string> {
+  const what = () => JSON.stringify([grant.openid, grant.resources]);
+  const before = grant.jti ? what() : undefined;
   if (scopes) grant.addOIDCScope(scopes);
   if (claims.length) grant.addOIDCClaims([...claims]);
+  for (const [indicator, granted] of Object.entries(apiScopes)) grant.addResourceScope(indicator, granted.join(' '));
   const renewed = renewIfDue(grant);
-  return before === undefined || renewed || JSON.stringify(grant.openid) !== before ? grant.save() : grant.jti;
+  return before === undefined || renewed || what() !== before ? grant.save() : grant.jti;
 }
 
 /** oidc-provider's `ttl` for a token under a grant: `lifetime`, or what is left of the grant the request loaded, if less. */

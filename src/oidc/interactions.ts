@@ -8,6 +8,7 @@ import type { InteractionResults } from 'oidc-provider';
 import type { DeviceOnPage } from '../pages/device-pages.ts';
 import { askedLanguages } from '../pages/html.ts';
 import type { Lang } from '../pages/i18n.ts';
+import { scopeText, type ApiResources } from './api-resources.ts';
 import { clientDisplay, displayWithRestart } from './client-display.ts';
 import { grouped } from './device-flow.ts';
 import { updateGrant } from './grants.ts';
@@ -24,11 +25,19 @@ export interface InteractionError {
   readonly error_description: string;
 }
 
+/** An API the consent page asks access to: its name and what each scope asked lets the app do. */
+export interface ApiAsked {
+  readonly name: string;
+  readonly scopes: readonly string[];
+}
+
 export class Interactions {
   readonly #provider: Provider;
+  readonly #apis: ApiResources;
 
-  constructor(provider: Provider) {
+  constructor(provider: Provider, apis: ApiResources = new Map()) {
     this.#provider = provider;
+    this.#apis = apis;
   }
 
   /**
@@ -95,10 +104,22 @@ export class Interactions {
     return { userCode: grouped(code.userCode), name: typeof info.name === 'string' ? info.name : undefined, ip: typeof info.ip === 'string' ? info.ip : undefined };
   }
 
+  /** The company's APIs the consent prompt asks access to (oidc-provider's rs_scopes_missing), in `lang`. */
+  async apisAsked(interaction: Interaction, lang: Lang): Promise<ApiAsked[]> {
+    const asked = Object.entries(consentDetails(interaction).missingResourceScopes ?? {});
+    return Promise.all(asked.flatMap(([indicator, scopes]) => {
+      const api = this.#apis.get(indicator);
+      return api ? [this.#provider.Client.find(api.clientId).then((client) => ({
+        name: client ? clientDisplay(client, lang).name : api.clientId,
+        scopes: scopes.map((scope) => scopeText(api, scope, lang)),
+      }))] : [];
+    }));
+  }
+
   /** Grants what the consent prompt asks for; the grant's id. */
   async grantConsent(interaction: Interaction, accountId: string): Promise<string> {
-    const { missingOIDCScope, missingOIDCClaims } = consentDetails(interaction);
-    return this.#grant(interaction, accountId, missingOIDCScope ?? [], missingOIDCClaims ?? []);
+    const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = consentDetails(interaction);
+    return this.#grant(interaction, accountId, missingOIDCScope ?? [], missingOIDCClaims ?? [], missingResourceScopes);
   }
 
   /** Grants `scopes` to the interaction's client for `accountId` (consent given elsewhere); the grant's id. */
@@ -106,19 +127,21 @@ export class Interactions {
     return this.#grant(interaction, accountId, scopes, []);
   }
 
-  /** The interaction's grant when it is this account's (else a new one), with `scopes` and `claims` added. */
-  async #grant(interaction: Interaction, accountId: string, scopes: readonly string[], claims: readonly string[]): Promise<string> {
+  /** The interaction's grant when it is this account's (else a new one), with `scopes`, `claims` and the APIs' scopes added. */
+  async #grant(interaction: Interaction, accountId: string, scopes: readonly string[], claims: readonly string[], apiScopes: Readonly<Record<string, readonly string[]>> = {}): Promise<string> {
     const { Grant } = this.#provider;
     const clientId = String(interaction.params.client_id);
     const existing = interaction.grantId ? await Grant.find(interaction.grantId) : undefined;
     const grant = existing?.accountId === accountId ? existing : new Grant({ accountId, clientId });
-    return updateGrant(grant, scopes.join(' '), claims);
+    return updateGrant(grant, scopes.join(' '), claims, apiScopes);
   }
 }
 
-/** What the consent prompt found missing from the grant (oidc-provider's op_scopes_missing and op_claims_missing checks). */
-export function consentDetails(interaction: Interaction): { missingOIDCScope?: readonly string[]; missingOIDCClaims?: readonly string[] } {
-  return interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+/** What the consent prompt found missing from the grant (oidc-provider's op_scopes_missing, op_claims_missing and rs_scopes_missing checks). */
+export function consentDetails(interaction: Interaction): {
+  missingOIDCScope?: readonly string[]; missingOIDCClaims?: readonly string[]; missingResourceScopes?: Readonly<Record<string, readonly string[]>>;
+} {
+  return interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
 }
 
 /** The scopes the relying party asked for. */

@@ -26,6 +26,7 @@ import type { LoginCheck } from './login-check.ts';
 import type { LogoutNotices } from './logout-notices.ts';
 import { GRANT_S, REFRESH_TOKEN_S, updateGrant, withinGrant } from './grants.ts';
 import { SECURITY_EVENTS_URI } from './security-events.ts';
+import { apiMetadataProblem, CLIENT_RESOURCES, RESOURCE, RESOURCE_SCOPES, resourceIndicatorsFeature, type ApiResources } from './api-resources.ts';
 import { pastItsMaximum, sessionTtlS, type SessionLifetimes } from './session-lifetime.ts';
 import { registerTokenExchange, type SubjectTokens } from './token-exchange.ts';
 import { DPOP_ALGS } from './dpop.ts';
@@ -85,6 +86,8 @@ export interface ProviderSetup {
   readonly subjectTokens?: SubjectTokens | undefined;
   /** Scopes of the broker's own APIs, for clients with the client_credentials grant (and those scopes in their `scope`). */
   readonly apiScopes?: readonly string[];
+  /** The company's APIs among the clients, which get JWT access tokens (api-resources.ts). */
+  readonly apis?: ApiResources;
   /** Back-Channel Logout deliveries, queued and retried; the provider's own go through it too. */
   readonly notices?: LogoutNotices;
   /** How long a person's login session lives (SESSION_IDLE_HOURS, SESSION_MAX_HOURS). */
@@ -124,8 +127,8 @@ const LOGOUT_PAGES: Pick<NonNullable<NonNullable<Configuration['features']>['rpI
 const DEVICE_CODE_S = 10 * 60;
 
 const TTL = {
-  // Neither outlives its grant (oidc/grants.ts).
-  AccessToken: withinGrant(60 * 60),
+  // Neither outlives its grant (oidc/grants.ts); an API's token lives as the API's says (api-resources.ts).
+  AccessToken: (ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) => withinGrant(token.resourceServer?.accessTokenTTL ?? 60 * 60)(ctx),
   AuthorizationCode: 60,
   IdToken: 60 * 60,
   RefreshToken: withinGrant(REFRESH_TOKEN_S),
@@ -148,8 +151,16 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
     return existing;
   }
   const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session.accountId });
-  await updateGrant(grant, [...oidc.requestParamOIDCScopes].join(' '), [...oidc.requestParamClaims]);
+  await updateGrant(grant, [...oidc.requestParamOIDCScopes].join(' '), [...oidc.requestParamClaims], requestedApiScopes(ctx));
   return grant;
+}
+
+/** The scopes asked for of each API the request names (what oidc-provider's rs_scopes_missing check looks for). */
+function requestedApiScopes(ctx: KoaContextWithOIDC): Record<string, string[]> {
+  const asked = ctx.oidc.requestParamScopes;
+  return Object.fromEntries(Object.entries(ctx.oidc.resourceServers ?? {})
+    .map(([indicator, server]) => [indicator, [...asked].filter((scope) => server.scopes.has(scope))] as const)
+    .filter(([, scopes]) => scopes.length > 0));
 }
 
 const renderError: Configuration['renderError'] = async (ctx, out, error) => {
@@ -178,7 +189,7 @@ function validateExtra(accounts: AccountSource): Validator {
       throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
     }
     if (key === SECURITY_EVENTS_URI && value !== undefined && !isWebUri(value)) throw new errors.InvalidClientMetadata(`${key} must be an http(s) URL`);
-    const problem = localizedProblem(key, value) ?? accounts.clientMetadata.problem(key, value);
+    const problem = localizedProblem(key, value) ?? apiMetadataProblem(key, value) ?? accounts.clientMetadata.problem(key, value);
     if (problem) throw new errors.InvalidClientMetadata(problem);
   };
 }
@@ -257,7 +268,7 @@ function configuration(setup: ProviderSetup): Configuration {
     responseTypes: ['code', 'none'],
     extraParams: [...setup.accounts.extraParams, DEVICE_NAME_PARAM],
     extraClientMetadata: {
-      properties: [FIRST_PARTY, RESOURCE_SERVER, SECURITY_EVENTS_URI, ...LOCALIZED_METADATA, ...setup.accounts.clientMetadata.properties],
+      properties: [FIRST_PARTY, RESOURCE_SERVER, RESOURCE, RESOURCE_SCOPES, CLIENT_RESOURCES, SECURITY_EVENTS_URI, ...LOCALIZED_METADATA, ...setup.accounts.clientMetadata.properties],
       validator: validateExtra(setup.accounts),
     },
     clientDefaults: {
@@ -286,7 +297,8 @@ function configuration(setup: ProviderSetup): Configuration {
       // OIDC Back-Channel Logout 1.0: clients that register a backchannel_logout_uri are
       // told when a session ends (a logout, an erasure, a revoked grant).
       backchannelLogout: { enabled: true },
-      resourceIndicators: { enabled: false },
+      // RFC 8707 and RFC 9068: JWT access tokens for the company's APIs (api-resources.ts).
+      resourceIndicators: resourceIndicatorsFeature(setup.apis ?? new Map()),
       // RFC 9449: a client that sends a DPoP proof gets tokens bound to its key, at every
       // grant (token exchange's too) and at the broker's own resources (access-tokens.ts).
       // No nonces (8: optional): a proof is good for oidc-provider's window, and once.

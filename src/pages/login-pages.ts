@@ -234,9 +234,24 @@ export interface ConsentData {
   readonly switchHref?: string;
   /** Everything the client will receive, whichever way it asked (scopes or the claims parameter); none when consent was given before. */
   readonly items: readonly ConsentItem[];
+  /** The company's APIs the app asks to use for the person, each with what it would let the app do. */
+  readonly apis?: readonly ApiOnPage[];
   /** A device's login (RFC 8628): the page asks to confirm that device, and consent with it. */
   readonly device?: DeviceOnPage | undefined;
   readonly action: string;
+}
+
+/** An API an app asks access to (oidc/api-resources.ts): its name and what each scope lets the app do. */
+export interface ApiOnPage {
+  readonly name: string;
+  readonly scopes: readonly string[];
+}
+
+/** "… also asks to use, for you:" each API and what it would let the app do. */
+function apiLines(lang: Lang, app: AppOnPage, apis: readonly ApiOnPage[]): Html | string {
+  if (apis.length === 0) return '';
+  return html`<p>${t(lang, 'consentApisIntro', { client: app.name })}</p>
+<ul>${apis.map((api) => html`<li>${api.name}<ul>${api.scopes.map((scope) => html`<li>${scope}</li>`)}</ul></li>`)}</ul>`;
 }
 
 /** One thing a client receives, in plain words (the company's name where it is about the company's apps). */
@@ -266,8 +281,9 @@ export function consentPage(ctx: Context, data: ConsentData): void {
     body: () => html`<section><h1>${title}</h1>${appIntro(app)}
 ${personLine(lang, data)}${device ? deviceQuestion(lang, app, device) : ''}
 ${data.items.length ? html`<p>${t(lang, 'consentIntro', { client: app.name })}</p>
-<ul>${data.items.map((item) => html`<li>${consentLine(ctx, lang, item)}</li>`)}</ul>
-${agreement(lang, app, brandOf(ctx))}` : ''}
+<ul>${data.items.map((item) => html`<li>${consentLine(ctx, lang, item)}</li>`)}</ul>` : ''}
+${apiLines(lang, app, data.apis ?? [])}
+${data.items.length || data.apis?.length ? agreement(lang, app, brandOf(ctx)) : ''}
 ${postForm(ctx, data.action, html`
 <button class="button primary" type="submit" name="decision" value="allow">${t(lang, device ? 'deviceConfirm' : 'consentAllow')}</button>
 <button class="button" type="submit" name="decision" value="deny">${t(lang, device ? 'deviceNotMe' : 'consentDeny')}</button>
