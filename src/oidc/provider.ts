@@ -127,7 +127,7 @@ const LOGOUT_PAGES: Pick<NonNullable<NonNullable<Configuration['features']>['rpI
 const DEVICE_CODE_S = 10 * 60;
 
 const TTL = {
-  // Neither outlives its grant (oidc/grants.ts); an API's token lives as the API's says (api-resources.ts).
+  // Neither outlives its grant (oidc/grants.ts); an API's token lives as long as its declaration says (api-resources.ts).
   AccessToken: (ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) => withinGrant(token.resourceServer?.accessTokenTTL ?? 60 * 60)(ctx),
   AuthorizationCode: 60,
   IdToken: 60 * 60,
