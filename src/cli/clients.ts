@@ -15,12 +15,10 @@
 
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { MemoryAccountStore } from '../accounts/memory-store.ts';
 import { loadConfig, type ClientMetadata } from '../config/config.ts';
-import { accountSource } from '../login/claims.ts';
-import { createProvider } from '../oidc/provider.ts';
-import { MemoryStorage } from '../storage/memory.ts';
-import { MemoryCounters } from '../storage/counters.ts';
+import { LogoutNotices } from '../oidc/logout-notices.ts';
+import { offlineProvider } from '../provider.ts';
+import { openStores } from '../stores.ts';
 import { createLogger } from '../log.ts';
 import { runCli, UsageError } from './run.ts';
 
@@ -93,21 +91,20 @@ function authentication(values: NewOptions): Partial<ClientMetadata> {
 const PAIRWISE = { subject_type: 'pairwise', scope: 'openid profile phone email offline_access' };
 
 /**
- * The broker's own checks: the file's shape, then oidc-provider's metadata validation. A
- * stand-in PAIRWISE_SECRET lets pairwise clients be checked (no `sub` is made here).
+ * The broker's own checks, as it makes them at start: the file's shape, the APIs the
+ * clients declare, then oidc-provider's metadata validation with the broker's scopes (its
+ * admin API's among them) and its own clients. A stand-in PAIRWISE_SECRET lets pairwise
+ * clients be checked (no `sub` is made here); nothing is stored (memory).
  */
 async function check(clientsFile: string | undefined, extra: ClientMetadata[] = []): Promise<number> {
   const config = await loadConfig({ CLIENTS_FILE: clientsFile, WECHAT_SIMULATOR_PORT: '0', PAIRWISE_SECRET: randomBytes(32).toString('hex') });
   const clients = [...(config.clients ?? []), ...extra];
-  const storage = new MemoryStorage();
+  const log = createLogger('silent');
+  const stores = await openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
   try {
-    await createProvider({
-      issuer: config.issuer, clients, keys: config.keys, cookieKeys: config.cookieKeys, pairwiseSecret: config.pairwiseSecret,
-      storage, accounts: accountSource(new MemoryAccountStore(), config.apps, config.wecomApps), sessions: config.sessions,
-      device: { counters: new MemoryCounters(), log: createLogger('error') },
-    });
+    await offlineProvider({ ...config, clients }, stores, new LogoutNotices(log), log);
   } finally {
-    storage.close();
+    await stores.close();
   }
   return clients.length;
 }

@@ -143,3 +143,19 @@ test.serial('a new client from the CLI, added to CLIENTS_FILE and loaded on SIGH
     await broker.stop();
   }
 });
+
+test.serial('clients check judges a file as the broker does: an admin tool with its scope and an API are valid; a client listing an unknown API is not', async (t) => {
+  const api = 'https://api.example.com/orders';
+  const file = writeClientsFile([
+    { client_id: 'ops', client_secret: 'ops-secret-0123456789abcdef0123456789', grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'accounts:read' },
+    { client_id: 'orders', client_secret: 'orders-secret-0123456789abcdef012345', grant_types: [], response_types: [], redirect_uris: [], resource_server: true, resource: api, resource_scopes: { 'orders:read': 'See your orders' } },
+    { client_id: 'shop', client_secret: 'shop-secret-0123456789abcdef0123456789', redirect_uris: ['https://shop.example.com/cb'], resources: [api] },
+  ]);
+  const valid = cli('clients', 'check', '--file', file);
+  t.is(valid.status, 0, valid.stderr);
+  t.regex(valid.stdout, /3 clients, all valid/);
+  writeFileSync(file, JSON.stringify([{ client_id: 'shop', client_secret: 'shop-secret-0123456789abcdef0123456789', redirect_uris: ['https://shop.example.com/cb'], resources: [api] }]));
+  const refused = cli('clients', 'check', '--file', file);
+  t.is(refused.status, 2);
+  t.regex(refused.stderr, /client shop: https:\/\/api\.example\.com\/orders in resources is no API's resource/);
+});
