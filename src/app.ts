@@ -41,6 +41,7 @@ import { SilentLogins } from './login/silent.ts';
 import { anonymousLogout } from './oidc/anonymous-logout.ts';
 import { cachedDocuments } from './oidc/cached-documents.ts';
 import { Interactions } from './oidc/interactions.ts';
+import type { ApiResources } from './oidc/api-resources.ts';
 import { LogoutNotices } from './oidc/logout-notices.ts';
 import { requestLimits } from './oidc/request-limits.ts';
 import { SessionDevices } from './oidc/session-devices.ts';
@@ -136,7 +137,8 @@ function weChatPushRoutes(config: RunningConfig, shared: Shared, login: Login) {
   ];
 }
 
-function routers(config: RunningConfig, shared: Shared, login: Login, provider: Provider, personalData: PersonalData) {
+function routers(config: RunningConfig, shared: Shared, login: Login, built: { provider: Provider; personalData: PersonalData; apis: ApiResources }) {
+  const { provider, personalData, apis } = built;
   const { stores, metrics } = shared;
   const health = {
     kinds: { protocol: stores.protocol.kind, accounts: stores.accountsKind },
@@ -159,7 +161,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login, provider: 
     }),
     accountPageRoutes({
       provider, personalData, apps: config.apps, issuer: config.issuer,
-      describe: (scope) => consentItems(new Set(scope.split(' '))),
+      describe: (scope) => consentItems(new Set(scope.split(' '))), apis,
     }),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),
     ...(shared.demo ? [demoRoutes(config.issuer, shared.demo)] : []),
@@ -219,7 +221,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     silent: shared.silent,
     handoffs: new Handoffs(stores.protocol.adapter(HANDOFF_MODEL), config.cookieKeys[0]),
   });
-  const routes = brokerRoutes(routers(config, shared, login, provider, personalData));
+  const routes = brokerRoutes(routers(config, shared, login, { provider, personalData, apis }));
   for (const step of [...middleware(config, shared), anonymousLogout(provider), routes]) provider.use(step);
   return { app: provider, personalData };
 }

@@ -23,7 +23,8 @@ import { accountDeletedPage, accountDeletePage, accountLoggedOutPage, accountPag
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
 import { errorPage } from '../pages/error-pages.ts';
-import { type ConsentItem } from '../pages/login-pages.ts';
+import type { ApiOnPage, ConsentItem } from '../pages/login-pages.ts';
+import { scopeText, type ApiResources } from '../oidc/api-resources.ts';
 import type { Held } from '../oidc/account-records.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { ACCOUNT_PAGE_CLIENT } from './client.ts';
@@ -39,6 +40,8 @@ export interface AccountPageParts {
   readonly issuer: string;
   /** What a grant's scope lets a relying party have, in the consent page's words. */
   readonly describe: (scope: string) => ConsentItem[];
+  /** The company's APIs (oidc/api-resources.ts), for what a grant lets an app do with them. */
+  readonly apis: ApiResources;
 }
 
 /** To a login and back; a browser back from a login that did not sign it in gets a button instead (no loop). */
@@ -68,18 +71,34 @@ async function clientName(provider: Provider, clientId: string, ctx: Context): P
   return client ? clientDisplay(client, langOf(ctx)).name : clientId;
 }
 
+/** The APIs `resources` (granted scopes by indicator) names, with what each scope lets the app do, in the page's language. */
+function apisOnPage(ctx: Context, parts: AccountPageParts, resources: ReadonlyMap<string, Set<string>>): Promise<ApiOnPage[]> {
+  const lang = langOf(ctx);
+  return Promise.all([...resources].flatMap(([indicator, scopes]) => {
+    const api = parts.apis.get(indicator);
+    return api && scopes.size ? [clientName(parts.provider, api.clientId, ctx).then((name) => ({ name, scopes: [...scopes].map((scope) => scopeText(api, scope, lang)) }))] : [];
+  }));
+}
+
+interface ClientAccess { readonly scope: Set<string>; readonly resources: Map<string, Set<string>>; grantedAt?: number | undefined }
+
 /** One entry per relying party (a person may have given one several grants), the page's own left out. */
 async function grantsOnPage(ctx: Context, parts: AccountPageParts, held: Held): Promise<GrantOnPage[]> {
-  const byClient = new Map<string, { scope: Set<string>; grantedAt?: number | undefined }>();
+  const byClient = new Map<string, ClientAccess>();
   for (const grant of held.grants.filter((candidate) => candidate.client !== ACCOUNT_PAGE_CLIENT)) {
-    const entry = byClient.get(grant.client) ?? { scope: new Set<string>(), grantedAt: grant.grantedAt };
+    const entry = byClient.get(grant.client) ?? { scope: new Set<string>(), resources: new Map(), grantedAt: grant.grantedAt };
     for (const scope of grant.scope.split(' ').filter(Boolean)) entry.scope.add(scope);
+    for (const [indicator, scope] of Object.entries(grant.resources)) {
+      const scopes = entry.resources.get(indicator) ?? new Set<string>();
+      for (const one of scope.split(' ').filter(Boolean)) scopes.add(one);
+      entry.resources.set(indicator, scopes);
+    }
     entry.grantedAt = Math.min(entry.grantedAt ?? Infinity, grant.grantedAt ?? Infinity);
     byClient.set(grant.client, entry);
   }
-  return Promise.all([...byClient].map(async ([client, { scope, grantedAt }]) => ({
+  return Promise.all([...byClient].map(async ([client, { scope, resources, grantedAt }]) => ({
     client, name: await clientName(parts.provider, client, ctx), items: parts.describe([...scope].join(' ')),
-    grantedAt: Number.isFinite(grantedAt) ? grantedAt : undefined,
+    apis: await apisOnPage(ctx, parts, resources), grantedAt: Number.isFinite(grantedAt) ? grantedAt : undefined,
   })));
 }
 

@@ -35,6 +35,8 @@ export interface HeldGrant {
   readonly sub: string;
   readonly client: string;
   readonly scope: string;
+  /** The scopes granted of each of the company's APIs, by resource indicator (api-resources.ts). */
+  readonly resources: Readonly<Record<string, string>>;
   readonly grantedAt?: number;
   readonly expiresAt?: number;
 }
@@ -64,8 +66,10 @@ function toSession(id: string, payload: AdapterPayload, devices: ReadonlyMap<str
 
 function toGrant(id: string, payload: AdapterPayload): HeldGrant {
   const openid = payload.openid as { scope?: string } | undefined;
+  const resources = (payload.resources ?? {}) as Record<string, unknown>;
   return {
     id, sub: String(payload.accountId), client: String(payload.clientId), scope: openid?.scope ?? '',
+    resources: Object.fromEntries(Object.entries(resources).map(([indicator, scope]) => [indicator, typeof scope === 'string' ? scope : ''])),
     grantedAt: ms(payload.iat), expiresAt: ms(payload.exp),
   };
 }

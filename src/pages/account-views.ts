@@ -7,13 +7,15 @@ import { html, langOf, postForm, renderPage } from './html.ts';
 import { SOME_BROWSER } from '../http/browser-name.ts';
 import { browserOnPage, t, type Lang, type MessageKey } from './i18n.ts';
 import { closeInWeChat } from './app-on-page.ts';
-import { consentLine, type ConsentItem } from './login-pages.ts';
+import { apiItems, consentLine, type ApiOnPage, type ConsentItem } from './login-pages.ts';
 
 /** A relying party that holds a grant, as the page shows it. */
 export interface GrantOnPage {
   readonly client: string;
   readonly name: string;
   readonly items: readonly ConsentItem[];
+  /** The company's APIs it may use for the person, and what each lets it do. */
+  readonly apis?: readonly ApiOnPage[];
   readonly grantedAt?: number | undefined;
 }
 
@@ -89,7 +91,7 @@ ${session.current ? '' : postForm(ctx, '/account/logout-device', html`<input typ
 
 function grantItem(ctx: Context, lang: Lang, grant: GrantOnPage) {
   return html`<li><strong>${grant.name}</strong>${grant.grantedAt ? html` <span class="muted">${t(lang, 'accountGrantedAt', { when: when(lang, grant.grantedAt) })}</span>` : ''}
-<ul>${grant.items.map((item) => html`<li>${consentLine(ctx, lang, item)}</li>`)}</ul>
+<ul>${grant.items.map((item) => html`<li>${consentLine(ctx, lang, item)}</li>`)}${apiItems(grant.apis ?? [])}</ul>
 ${postForm(ctx, '/account/revoke', html`<input type="hidden" name="client" value="${grant.client}">
 <button class="button" type="submit">${t(lang, 'accountRevoke', { app: grant.name })}</button>`)}</li>`;
 }

@@ -247,11 +247,16 @@ export interface ApiOnPage {
   readonly scopes: readonly string[];
 }
 
+/** Each API and what it lets the app do: list items, on the consent page and the person's own. */
+export function apiItems(apis: readonly ApiOnPage[]): Html[] {
+  return apis.map((api) => html`<li>${api.name}<ul>${api.scopes.map((scope) => html`<li>${scope}</li>`)}</ul></li>`);
+}
+
 /** "… also asks to use, for you:" each API and what it would let the app do. */
 function apiLines(lang: Lang, app: AppOnPage, apis: readonly ApiOnPage[]): Html | string {
   if (apis.length === 0) return '';
   return html`<p>${t(lang, 'consentApisIntro', { client: app.name })}</p>
-<ul>${apis.map((api) => html`<li>${api.name}<ul>${api.scopes.map((scope) => html`<li>${scope}</li>`)}</ul></li>`)}</ul>`;
+<ul>${apiItems(apis)}</ul>`;
 }
 
 /** One thing a client receives, in plain words (the company's name where it is about the company's apps). */

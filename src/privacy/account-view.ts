@@ -49,7 +49,9 @@ export function heldView(held: Held) {
       sub: session.sub, logged_in_at: iso(session.loginAt), expires_at: iso(session.expiresAt), clients: [...session.sids.keys()],
       device: session.device?.name ?? null, last_used_at: iso(session.device?.usedAt),
     })),
-    grants: held.grants.map((grant) => ({ sub: grant.sub, client: grant.client, scope: grant.scope, granted_at: iso(grant.grantedAt), expires_at: iso(grant.expiresAt) })),
+    grants: held.grants.map((grant) => ({
+      sub: grant.sub, client: grant.client, scope: grant.scope, apis: grant.resources, granted_at: iso(grant.grantedAt), expires_at: iso(grant.expiresAt),
+    })),
   };
 }
 

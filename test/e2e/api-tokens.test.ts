@@ -106,6 +106,13 @@ test.serial('another company\'s app: the consent page names the API and what eac
   t.is(String(payload.scope).split(' ').sort().join(' '), 'orders:read orders:write');
   t.is(payload.client_id, 'third-party');
 
+  // The person's own page says what the app may do with the API, with the app's other access.
+  const account = await follow(`${broker.issuer}/account`, jar, target());
+  t.regex(await account.response.text(), /<li>订单服务<ul><li>查看你的订单<\/li><li>Place orders for you<\/li><\/ul><\/li><\/ul>/);
+
+  const exported = JSON.parse(await (await follow(`${broker.issuer}/account/export`, jar, target())).response.text()) as { grants: { client: string; apis: unknown }[] };
+  t.deepEqual(exported.grants.find((grant) => grant.client === 'third-party')?.apis, { [ORDERS]: 'orders:read orders:write' }, 'and the export');
+
   // The app's next login in this browser asks nothing again: both scopes were granted.
   const again = await rp.start({ scope: 'openid orders:read', resource: ORDERS });
   const landed = (await follow(again.url, jar, target())).url;
