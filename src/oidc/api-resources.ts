@@ -111,6 +111,16 @@ export function scopeText(api: ApiResource, scope: string, lang: string): string
 }
 
 type ResourceIndicators = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
+type ResourceServerInfo = Awaited<ReturnType<NonNullable<ResourceIndicators['getResourceServerInfo']>>>;
+
+/** What oidc-provider needs of API `indicator` for a token `client` may have; invalid_target for an unknown API or one the client does not list. */
+export function apiServerInfo(apis: ApiResources, indicator: string, client: object): ResourceServerInfo {
+  const api = apis.get(indicator);
+  if (!api) throw new errors.InvalidTarget(`${indicator.slice(0, 200)} is not an API of this broker`);
+  const listed = (client as Record<string, unknown>)[CLIENT_RESOURCES];
+  if (!Array.isArray(listed) || !listed.includes(indicator)) throw new errors.InvalidTarget(`the client may not get tokens for ${indicator}`);
+  return { scope: [...api.scopes.keys()].join(' '), audience: indicator, accessTokenFormat: 'jwt', accessTokenTTL: API_TOKEN_S, jwt: { sign: { alg: DEFAULT_ALG } } };
+}
 
 /**
  * oidc-provider's resource indicators over the configured APIs: an unknown `resource`, or
@@ -122,12 +132,6 @@ export function resourceIndicatorsFeature(apis: ApiResources): ResourceIndicator
   return {
     enabled: true,
     useGrantedResource: async () => true,
-    getResourceServerInfo: async (_ctx, indicator, client) => {
-      const api = apis.get(indicator);
-      if (!api) throw new errors.InvalidTarget(`${indicator} is not an API of this broker`);
-      const listed = (client as unknown as Record<string, unknown>)[CLIENT_RESOURCES];
-      if (!Array.isArray(listed) || !listed.includes(indicator)) throw new errors.InvalidTarget(`the client may not get tokens for ${indicator}`);
-      return { scope: [...api.scopes.keys()].join(' '), audience: indicator, accessTokenFormat: 'jwt', accessTokenTTL: API_TOKEN_S, jwt: { sign: { alg: DEFAULT_ALG } } };
-    },
+    getResourceServerInfo: async (_ctx, indicator, client) => apiServerInfo(apis, indicator, client),
   };
 }

@@ -355,7 +355,7 @@ export async function createProvider(setup: ProviderSetup): Promise<Provider> {
   if (setup.subjectTokens) {
     registerTokenExchange(provider, {
       subjects: setup.subjectTokens, scopes: new Set(['openid', 'offline_access', ...setup.accounts.scopes]), findAccount: setup.accounts.findAccount,
-      sessionTtlS: setup.sessions.idleS, storage: setup.storage, firstParty: (client) => client[FIRST_PARTY] === true, issuer: setup.issuer,
+      sessionTtlS: setup.sessions.idleS, storage: setup.storage, firstParty: (client) => client[FIRST_PARTY] === true, issuer: setup.issuer, apis: setup.apis ?? new Map(),
     });
   }
   await validateClients(provider, setup.clients);

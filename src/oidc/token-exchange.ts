@@ -9,8 +9,10 @@
 // granted it before (on the consent page of a browser login for that client). The rest is
 // left out, and the response's `scope` says what was issued (RFC 8693 2.2.1, RFC 6749 5.1);
 // there is no page on this path to ask. `audience` and `resource` may only name what the
-// broker issues for: the issuer itself (or the client) and the registered resource
-// indicators; anything else is `invalid_target` (RFC 8693 2.2.2).
+// broker issues for: the issuer itself (or the client), or one of the company's APIs the
+// client lists (api-resources.ts: the access token is then a JWT for that API, with its
+// scopes the person granted, RFC 8707 and 9068); anything else is `invalid_target` (RFC
+// 8693 2.2.2).
 //
 // A DPoP proof (RFC 9449) binds the tokens as at oidc-provider's own grants, with its helpers
 // for custom grants: the access token to the proof's key (5), a public client's refresh
@@ -20,6 +22,7 @@ import { errors, type FindAccount, type KoaContextWithOIDC, type Provider, type 
 import { applyRefreshTokenBindings, checkDpopReplay, checkDpopRequired, validateDpop, type DPoPValidationResult } from 'oidc-provider/lib/helpers/grants.js';
 import type { AdapterPayload, ProtocolStorage } from '../storage/adapter.ts';
 import { updateGrant } from './grants.ts';
+import { apiServerInfo, type ApiResources } from './api-resources.ts';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 /** RFC 8693 3: the token type of an OAuth access token. */
@@ -74,37 +77,52 @@ export interface TokenExchangeSetup {
   readonly firstParty: (client: Client) => boolean;
   /** What `audience` may name besides the issuer and the client: nothing else is issued for. */
   readonly issuer: string;
+  /** The company's APIs, which `resource` may name. */
+  readonly apis: ApiResources;
+}
+
+/** The API an exchange asks a token for (`resource`), and its scopes. */
+interface TargetApi {
+  readonly indicator: string;
+  readonly info: ReturnType<typeof apiServerInfo>;
+  readonly scopes: ReadonlySet<string>;
 }
 
 /**
  * The scopes this client may have for the person without a consent page: all it asks for
- * when first-party; otherwise `openid` and what the person granted this client before.
+ * when first-party; otherwise `openid` and what the person granted this client before (of
+ * the API's, what they granted it of that API).
  */
-async function consentedScopes(client: Client, accountId: string, asked: readonly string[], setup: TokenExchangeSetup): Promise<string[]> {
+async function consentedScopes(client: Client, accountId: string, asked: readonly string[], setup: TokenExchangeSetup & { api?: TargetApi | undefined }): Promise<string[]> {
   if (setup.firstParty(client)) return [...asked];
-  const grants = await setup.storage.adapter('Grant').findByAccount(accountId);
-  const granted = new Set(grants.filter((grant) => grant.payload.clientId === client.clientId)
-    .flatMap((grant) => String((grant.payload.openid as { scope?: unknown } | undefined)?.scope ?? '').split(' ')));
+  const grants = (await setup.storage.adapter('Grant').findByAccount(accountId)).filter((grant) => grant.payload.clientId === client.clientId);
+  const granted = new Set(grants.flatMap((grant) => [
+    ...String((grant.payload.openid as { scope?: unknown } | undefined)?.scope ?? '').split(' '),
+    ...(setup.api ? String((grant.payload.resources as Record<string, unknown> | undefined)?.[setup.api.indicator] ?? '').split(' ') : []),
+  ]));
   return asked.filter((scope) => scope === 'openid' || granted.has(scope));
 }
 
-/** RFC 8693 2.1 and 2.2.2: `audience` and `resource` may only name what the broker issues for. */
-function checkTargets(ctx: KoaContextWithOIDC, client: Client, issuer: string): void {
+/** RFC 8693 2.1 and 2.2.2: `audience` and `resource` may only name what the broker issues for: itself, or one API the client lists. */
+function targetOf(ctx: KoaContextWithOIDC, client: Client, setup: TokenExchangeSetup): TargetApi | undefined {
   const { audience, resource } = ctx.oidc.params as Record<string, unknown>;
   const values = (value: unknown): string[] => (value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
-  const audiences = new Set([issuer, client.clientId]);
+  const audiences = new Set([setup.issuer, client.clientId]);
   const wrongAudience = values(audience).find((value) => !audiences.has(value));
   if (wrongAudience !== undefined) throw new errors.InvalidTarget(`the broker issues tokens for itself only, not for audience ${wrongAudience.slice(0, 100)}`);
-  const resources = new Set([issuer, `${issuer}/`, `${issuer}/me`]);
-  const wrongResource = values(resource).find((value) => !resources.has(value));
-  if (wrongResource !== undefined) throw new errors.InvalidTarget(`no resource indicator ${wrongResource.slice(0, 100)} is registered: tokens are for the broker's userinfo`);
+  const own = new Set([setup.issuer, `${setup.issuer}/`, `${setup.issuer}/me`]);
+  const apis = values(resource).filter((value) => !own.has(value));
+  if (apis.length > 1) throw new errors.InvalidTarget('a token is for one API at a time');
+  if (apis[0] === undefined) return undefined;
+  const info = apiServerInfo(setup.apis, apis[0], client.metadata());
+  return { indicator: apis[0], info, scopes: new Set(info.scope.split(' ')) };
 }
 
-/** The scopes asked (or the client's registered ones, else `openid`), each one the provider knows and the client may have. */
-function grantedScopes(ctx: KoaContextWithOIDC, client: Client, supported: ReadonlySet<string>): string[] {
+/** The scopes asked (or the client's registered ones, else `openid`), each one the provider knows and the client may have, or one of the API's. */
+function grantedScopes(ctx: KoaContextWithOIDC, client: Client, supported: ReadonlySet<string>, api: TargetApi | undefined): string[] {
   const asked = String(ctx.oidc.params?.scope ?? client.scope ?? 'openid').split(' ').filter(Boolean);
   const allowed = client.scope ? new Set(client.scope.split(' ')) : undefined;
-  const refused = asked.find((scope) => !supported.has(scope) || (allowed && !allowed.has(scope)));
+  const refused = asked.find((scope) => !api?.scopes.has(scope) && (!supported.has(scope) || (allowed && !allowed.has(scope))));
   if (refused) throw new errors.InvalidScope('requested scope is not allowed', refused);
   return [...new Set(asked)];
 }
@@ -163,11 +181,11 @@ async function earlierExchange(ctx: KoaContextWithOIDC, client: Client, accountI
  * at every launch, and one record each per launch would pile up in storage and on the
  * person's page. Tokens issued by earlier exchanges stay valid.
  */
-async function recordLogin(ctx: KoaContextWithOIDC, client: Client, subject: ExchangedSubject, scope: string, setup: TokenExchangeSetup) {
+async function recordLogin(ctx: KoaContextWithOIDC, client: Client, subject: ExchangedSubject, granted: { scope: string; apis: Record<string, string[]> }, setup: TokenExchangeSetup) {
   const { provider } = ctx.oidc;
   const { accountId } = subject;
   const earlier = await earlierExchange(ctx, client, accountId, setup.storage);
-  const grantId = await updateGrant(earlier?.grant ?? new provider.Grant({ accountId, clientId: client.clientId }), scope);
+  const grantId = await updateGrant(earlier?.grant ?? new provider.Grant({ accountId, clientId: client.clientId }), granted.scope, [], granted.apis);
   const authTime = Math.floor(Date.now() / 1000);
   const session = earlier?.session ?? new (sessionModel(provider))({});
   session.loginAccount({ accountId, acr: subject.acr, amr: [...subject.amr], loginTs: authTime });
@@ -186,17 +204,33 @@ async function proofOf(ctx: TokenEndpointGrantContext, client: Client): Promise<
   return dPoP;
 }
 
-async function issue(ctx: TokenEndpointGrantContext, client: Client, login: { subject: ExchangedSubject; scopes: string[]; dPoP: DPoPValidationResult | undefined }, setup: TokenExchangeSetup) {
+/** What the access and refresh tokens of an exchange share. */
+interface TokenBase { readonly accountId: string; readonly client: Client; readonly grantId: string; readonly sessionUid: string; readonly expiresWithSession: boolean }
+
+/** oidc-provider's ResourceServer model (on every provider; its typings leave it out). */
+type ResourceServerModel = new (indicator: string, info: TargetApi['info']) => object;
+
+/** The access token: for the API named (a JWT, with the API's scopes alone), else for userinfo (the rest). */
+function accessToken(provider: Provider, base: TokenBase, scopes: { oidc: string[]; api: string[] }, api: TargetApi | undefined) {
+  const at = new provider.AccessToken({ ...base, scope: (api ? scopes.api : scopes.oidc).join(' '), gty: 'token_exchange' });
+  if (api) at.resourceServer = new (provider as unknown as { ResourceServer: ResourceServerModel }).ResourceServer(api.indicator, api.info) as never;
+  return at;
+}
+
+async function issue(ctx: TokenEndpointGrantContext, client: Client, login: { subject: ExchangedSubject; scopes: string[]; dPoP: DPoPValidationResult | undefined; api: TargetApi | undefined }, setup: TokenExchangeSetup) {
   const { provider } = ctx.oidc;
-  const { subject, scopes } = login;
-  const scope = scopes.join(' ');
-  const { grantId, authTime, sessionUid } = await recordLogin(ctx, client, subject, scope, setup);
-  const at = new provider.AccessToken({ accountId: subject.accountId, client, grantId, scope, gty: 'token_exchange', sessionUid, expiresWithSession: false });
+  const { subject, scopes, api } = login;
+  const split = { api: scopes.filter((scope) => api?.scopes.has(scope)), oidc: scopes.filter((scope) => !api?.scopes.has(scope)) };
+  if (api && split.api.length === 0) throw new errors.InvalidScope(`none of ${api.indicator}'s scopes asked for was granted to this client (a login in a browser asks the person)`, [...api.scopes].join(' '));
+  const oidcScope = split.oidc.join(' ');
+  const { grantId, authTime, sessionUid } = await recordLogin(ctx, client, subject, { scope: oidcScope, apis: api ? { [api.indicator]: split.api } : {} }, setup);
+  const base: TokenBase = { accountId: subject.accountId, client, grantId, sessionUid, expiresWithSession: false };
+  const at = accessToken(provider, base, split, api);
   if (login.dPoP) at.setThumbprint('jkt', login.dPoP.thumbprint);
-  const common = { accountId: subject.accountId, acr: subject.acr, amr: [...subject.amr], authTime, client, grantId, scope, sessionUid, expiresWithSession: false };
+  const common = { ...base, acr: subject.acr, amr: [...subject.amr], authTime, scope: scopes.join(' '), resource: api?.indicator };
   const rt = scopes.includes('offline_access') && client.grantTypeAllowed('refresh_token') ? new provider.RefreshToken({ ...common, gty: 'token_exchange', rotations: 0 }) : undefined;
   if (rt) await applyRefreshTokenBindings(provider, ctx, at, rt);
-  return { at, accessToken: await at.save(), refresh: await rt?.save(), idToken: scopes.includes('openid') ? await idToken(ctx, subject, scope, authTime, setup.findAccount) : undefined };
+  return { at, accessToken: await at.save(), refresh: await rt?.save(), idToken: scopes.includes('openid') ? await idToken(ctx, subject, oidcScope, authTime, setup.findAccount) : undefined };
 }
 
 /** The ID token, as oidc-provider issues one (claims of `openid` only: the rest come from userinfo). */
@@ -218,20 +252,21 @@ export function registerTokenExchange(provider: Provider, setup: TokenExchangeSe
   provider.registerGrantType(TOKEN_EXCHANGE_GRANT, async (ctx: TokenEndpointGrantContext) => {
     const client = ctx.oidc.client!;
     const { token, type } = subjectOf(ctx, setup.subjects.types);
-    checkTargets(ctx, client, setup.issuer);
-    const asked = grantedScopes(ctx, client, setup.scopes);
+    const api = targetOf(ctx, client, setup);
+    const asked = grantedScopes(ctx, client, setup.scopes, api);
     // Before the subject token is spent: a bad proof costs the client no wx.login() code.
     const dPoP = await proofOf(ctx, client);
     const subject = await setup.subjects.resolve(token, type, client.metadata());
-    const scopes = await consentedScopes(client, subject.accountId, asked, setup);
-    const { at, accessToken, refresh, idToken: id } = await issue(ctx, client, { subject, scopes, dPoP }, setup);
+    const scopes = await consentedScopes(client, subject.accountId, asked, { ...setup, api });
+    const { at, accessToken: value, refresh, idToken: id } = await issue(ctx, client, { subject, scopes, dPoP, api }, setup);
     ctx.body = {
-      access_token: accessToken,
+      access_token: value,
       // RFC 8693 2.2.1: required.
       issued_token_type: ACCESS_TOKEN_TYPE,
       token_type: at.tokenType,
       expires_in: at.expiration,
-      scope: scopes.join(' '),
+      // What the client may do with the token issued (RFC 8693 2.2.1, RFC 6749 5.1): an API's scopes alone for an API's.
+      scope: api ? at.scope : scopes.join(' '),
       ...(id ? { id_token: id } : {}),
       ...(refresh ? { refresh_token: refresh } : {}),
     };

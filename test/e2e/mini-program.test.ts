@@ -6,6 +6,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
@@ -20,6 +21,7 @@ import type { RunningSimulator } from '../../src/simulator/server.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const mini = simApp('miniprogram');
+const ORDERS = 'https://api.example.com/orders';
 const lateMini = simApp('miniprogram', false);
 const web = simApp('open');
 let browser: Browser;
@@ -38,15 +40,20 @@ test.before(async () => {
   ]));
   const exchangeClient = (id: string, apps: string[]) => ({
     client_id: id, token_endpoint_auth_method: 'none', grant_types: [TOKEN_EXCHANGE, 'refresh_token'], response_types: [], wechat_apps: apps,
-    scope: 'openid profile wechat offline_access', first_party: true,
+    scope: 'openid profile wechat offline_access', first_party: true, ...(id === 'mini' ? { resources: [ORDERS] } : {}),
   });
   // Another company's mini program, which also logs people in on the web (where the consent page asks them).
   const thirdParty = {
     client_id: 'partner-mini', client_name: 'Partner Mini', token_endpoint_auth_method: 'none', grant_types: [TOKEN_EXCHANGE, 'refresh_token', 'authorization_code'],
-    response_types: ['code'], redirect_uris: [rpServer.callback], wechat_apps: ['mini', 'web'], scope: 'openid profile wechat offline_access',
+    response_types: ['code'], redirect_uris: [rpServer.callback], wechat_apps: ['mini', 'web'], scope: 'openid profile wechat offline_access', resources: [ORDERS],
+  };
+  // The company's API the mini programs call (oidc/api-resources.ts).
+  const orders = {
+    client_id: 'orders', client_secret: 'orders-secret-0123456789abcdef012345', grant_types: [], response_types: [], redirect_uris: [],
+    resource_server: true, resource: ORDERS, resource_scopes: { 'orders:read': 'See your orders' },
   };
   broker = await startBroker({
-    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), exchangeClient('mini', ['mini']), exchangeClient('late-mini', ['late-mini']), exchangeClient('no-mini', ['web']), thirdParty, OPS_CLIENT]),
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), exchangeClient('mini', ['mini']), exchangeClient('late-mini', ['late-mini']), exchangeClient('no-mini', ['web']), thirdParty, OPS_CLIENT, orders]),
     WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, MINI_SECRET: mini.secret, LATE_MINI_SECRET: lateMini.secret,
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
   });
@@ -189,4 +196,26 @@ test.serial('refusals are standard OAuth errors, never a 5xx: a reused or bad co
   t.like(await ask({ subject_token: await wxLogin(simulator.url, mini.appid, 'bob') }), { status: 400, body: { error: 'temporarily_unavailable' } });
   t.like(await ask({ subject_token: await wxLogin(simulator.url, mini.appid, 'bob') }), { status: 400, body: { error: 'server_error' } });
   t.true(await broker.logged((line) => /mini program login: WeChat refused the app credentials: check WECHAT_APPS_FILE \(app mini\)/.test(String(line.msg))));
+});
+
+test.serial('a mini program asks a token for the company\'s API: a JWT for that API alone (RFC 8707, 9068); a refresh gives the next; another company\'s needs the person\'s consent first', async (t) => {
+  const client = await miniProgramClient(broker.issuer, 'mini');
+  const tokens = await oidc.genericGrantRequest(client, TOKEN_EXCHANGE, {
+    subject_token: await wxLogin(simulator.url, mini.appid, 'alice'), subject_token_type: JS_CODE, scope: 'openid offline_access orders:read', resource: ORDERS,
+  });
+  const jwks = createRemoteJWKSet(new URL(`${broker.issuer}/jwks`));
+  const { payload } = await jwtVerify(tokens.access_token, jwks, { issuer: broker.issuer, audience: ORDERS, typ: 'at+jwt' });
+  t.like(payload, { sub: tokens.claims()?.sub, client_id: 'mini', scope: 'orders:read' });
+  t.is(tokens.scope, 'orders:read', 'the access token\'s scope');
+  const next = await oidc.refreshTokenGrant(client, tokens.refresh_token!);
+  t.like((await jwtVerify(next.access_token, jwks, { issuer: broker.issuer, audience: ORDERS, typ: 'at+jwt' })).payload, { scope: 'orders:read' });
+
+  const partner = await rawExchange(broker.issuer, {
+    client_id: 'partner-mini', subject_token: await wxLogin(simulator.url, mini.appid, 'alice'), subject_token_type: JS_CODE, scope: 'openid orders:read', resource: ORDERS,
+  });
+  t.like(partner, { status: 400, body: { error: 'invalid_scope' } }, 'no page on this path to ask: a login in a browser asks first');
+  const unlisted = await rawExchange(broker.issuer, {
+    client_id: 'late-mini', subject_token: await wxLogin(simulator.url, lateMini.appid, 'alice'), subject_token_type: JS_CODE, scope: 'openid orders:read', resource: ORDERS,
+  });
+  t.like(unlisted, { status: 400, body: { error: 'invalid_target' } }, 'a client that does not list the API');
 });
