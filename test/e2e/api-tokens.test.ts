@@ -7,13 +7,13 @@
 import test from 'ava';
 import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, exportJWK, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
-import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { startBroker, TEST_API, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { allowConsent, callbackOf, cookieJar, deliverCallbackToPage, follow, qrLoginByFetch } from '../helpers/fetch-login.ts';
 import { issueCode } from '../helpers/simulator.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 
-const ORDERS = 'https://api.example.com/orders';
+const ORDERS = TEST_API;
 const secretOf = (id: string) => `${id}-secret-0123456789abcdef0123456789`;
 
 let rpServer: RpServer;
@@ -22,17 +22,12 @@ const target = () => ({ issuer: broker.issuer, direct: broker.origin });
 
 test.before(async () => {
   rpServer = await startRpServer();
+  // The test clients hold the API ('orders', named 订单服务, with its scopes), which first-party
+  // and third-party list; and a service of the company's that calls the API for itself (no person).
   const clients = [
     ...testClients(rpServer.origin),
-    // The API: it introspects, and names itself and its scopes.
-    {
-      client_id: 'orders', client_secret: secretOf('orders'), client_name: 'Orders', 'client_name#zh-CN': '订单服务',
-      grant_types: [], response_types: [], redirect_uris: [], resource_server: true, resource: ORDERS,
-      resource_scopes: { 'orders:read': { 'zh-CN': '查看你的订单', en: 'See your orders' }, 'orders:write': 'Place orders for you' },
-    },
-    // A service of the company's that calls the API for itself (no person).
     { client_id: 'backend', client_secret: secretOf('backend'), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], resources: [ORDERS] },
-  ].map((client) => (['first-party', 'third-party'].includes(client.client_id) ? { ...client, resources: [ORDERS] } : client));
+  ];
   broker = await startBroker({ CLIENTS_FILE: writeClientsFile(clients), WECHAT_QR_MODE: 'redirect' });
 });
 test.after.always(async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
-import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { startBroker, TEST_API, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { exchange, heldFor, JS_CODE, miniProgramClient, OPS_CLIENT, rawExchange, TOKEN_EXCHANGE, wxLogin } from '../helpers/mini-program.ts';
 import { createRp } from '../helpers/rp.ts';
@@ -21,7 +21,8 @@ import type { RunningSimulator } from '../../src/simulator/server.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const mini = simApp('miniprogram');
-const ORDERS = 'https://api.example.com/orders';
+// The company's API among the test clients (oidc/api-resources.ts), which the mini programs call.
+const ORDERS = TEST_API;
 const lateMini = simApp('miniprogram', false);
 const web = simApp('open');
 let browser: Browser;
@@ -47,13 +48,9 @@ test.before(async () => {
     client_id: 'partner-mini', client_name: 'Partner Mini', token_endpoint_auth_method: 'none', grant_types: [TOKEN_EXCHANGE, 'refresh_token', 'authorization_code'],
     response_types: ['code'], redirect_uris: [rpServer.callback], wechat_apps: ['mini', 'web'], scope: 'openid profile wechat offline_access', resources: [ORDERS],
   };
-  // The company's API the mini programs call (oidc/api-resources.ts).
-  const orders = {
-    client_id: 'orders', client_secret: 'orders-secret-0123456789abcdef012345', grant_types: [], response_types: [], redirect_uris: [],
-    resource_server: true, resource: ORDERS, resource_scopes: { 'orders:read': 'See your orders' },
-  };
+
   broker = await startBroker({
-    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), exchangeClient('mini', ['mini']), exchangeClient('late-mini', ['late-mini']), exchangeClient('no-mini', ['web']), thirdParty, OPS_CLIENT, orders]),
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), exchangeClient('mini', ['mini']), exchangeClient('late-mini', ['late-mini']), exchangeClient('no-mini', ['web']), thirdParty, OPS_CLIENT]),
     WECHAT_APPS_FILE: appsFile, WEB_SECRET: web.secret, MINI_SECRET: mini.secret, LATE_MINI_SECRET: lateMini.secret,
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl,
   });

@@ -31,16 +31,24 @@ export interface RunningBroker {
   stop(): Promise<number | null>;
 }
 
+/** The company's API among the test clients (oidc/api-resources.ts), which first-party and third-party may use. */
+export const TEST_API = 'https://api.example.com/orders';
+
 /** The relying parties the e2e tests use, redirecting to the RP server at `rp`. */
 export function testClients(rp: string) {
   return [
     {
       client_id: 'first-party', client_secret: 'first-party-secret-0123456789abcdef', client_name: 'First Party',
-      redirect_uris: [`${rp}/callback`], post_logout_redirect_uris: [`${rp}/logged-out`], first_party: true,
+      redirect_uris: [`${rp}/callback`], post_logout_redirect_uris: [`${rp}/logged-out`], first_party: true, resources: [TEST_API],
+    },
+    {
+      client_id: 'orders', client_secret: 'orders-secret-0123456789abcdef0123456789', client_name: 'Orders', 'client_name#zh-CN': '订单服务',
+      grant_types: [], response_types: [], redirect_uris: [], resource_server: true, resource: TEST_API,
+      resource_scopes: { 'orders:read': { 'zh-CN': '查看你的订单', en: 'See your orders' }, 'orders:write': 'Place orders for you' },
     },
     {
       client_id: 'third-party', client_secret: 'third-party-secret-0123456789abcdef', client_name: 'Third <Party> App',
-      redirect_uris: [`${rp}/callback`, `${rp}/other`], post_logout_redirect_uris: [`${rp}/logged-out`],
+      redirect_uris: [`${rp}/callback`, `${rp}/other`], post_logout_redirect_uris: [`${rp}/logged-out`], resources: [TEST_API],
     },
     {
       client_id: 'rs256', client_secret: 'rs256-secret-0123456789abcdef0123', id_token_signed_response_alg: 'RS256',

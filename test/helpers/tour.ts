@@ -2,7 +2,7 @@
 // script: how to reach each page, and on which device.
 
 import type { Browser, Page } from 'playwright-core';
-import type { RunningBroker } from './broker.ts';
+import { TEST_API, type RunningBroker } from './broker.ts';
 import { newPerson, USER_AGENTS } from './browser.ts';
 import { createRp } from './rp.ts';
 import type { RpServer } from './rp-server.ts';
@@ -81,7 +81,8 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
       device: 'desktop',
       open: async (page) => {
         const rp = await createRp(broker().issuer, rpServer(), 'third-party');
-        await page.goto((await rp.start({ redirect_uri: rpServer().callback })).url);
+        // With the company's API, so that the page lists what the app may do with it too.
+        await page.goto((await rp.start({ redirect_uri: rpServer().callback, scope: 'openid profile wechat orders:read', resource: TEST_API })).url);
         await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
         await page.locator('form[action$="/consent"]').waitFor();
       },
