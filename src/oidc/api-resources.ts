@@ -3,11 +3,11 @@
 // marked `resource_server: true` (it may already introspect tokens) that names itself with
 // `resource` (its resource indicator: an absolute URI without a fragment, RFC 8707 2) and
 // its scopes with `resource_scopes` (what each lets an app do, as the consent page says it).
-// A client may get tokens for the APIs it lists in `resources`, no other. An app asks for a token for the API with `resource` (at /auth, or at the token endpoint,
-// RFC 8707 2.1, 2.2); the token is a JWT (`typ` at+jwt) signed by the broker's keys, with
-// `aud` the API and only that API's scopes, which the API checks with the JWKS and no call
-// to the broker (RFC 9068 4). Without `resource`, nothing changes: an opaque token for
-// userinfo.
+// A client may get tokens for the APIs it lists in `resources`, no other. An app asks for a
+// token for the API with `resource` (at /auth, or at the token endpoint, RFC 8707 2.1, 2.2);
+// the token is a JWT (`typ` at+jwt) signed by the broker's keys, with `aud` the API and only
+// that API's scopes, which the API checks with the JWKS and no call to the broker (RFC 9068
+// 4). Without `resource`, nothing changes: an opaque token for userinfo.
 
 import { errors, type Configuration } from 'oidc-provider';
 import type { ClientMetadata } from '../config/clients-file.ts';
@@ -49,8 +49,8 @@ export type ApiResources = ReadonlyMap<string, ApiResource>;
 
 function isIndicator(value: unknown): value is string {
   if (typeof value !== 'string' || !URL.canParse(value)) return false;
-  const url = new URL(value);
-  return url.hash === '' && !value.includes('#') && (url.protocol === 'https:' || url.protocol === 'http:');
+  const { protocol } = new URL(value);
+  return !value.includes('#') && (protocol === 'https:' || protocol === 'http:');
 }
 
 function isScopeText(value: unknown): boolean {
@@ -124,9 +124,10 @@ export function apiServerInfo(apis: ApiResources, indicator: string, client: obj
 
 /**
  * oidc-provider's resource indicators over the configured APIs: an unknown `resource`, or
- * one the client does not list, is `invalid_target` (RFC 8707 2); a code or refresh token granted for one API gives that
- * API's token when the token request names none (2.2 lets the server choose); the token is
- * a JWT for the API alone (RFC 9068), signed as ID tokens are by default.
+ * one the client does not list, is `invalid_target` (RFC 8707 2); a code or refresh token
+ * granted for one API gives that API's token when the token request names none (2.2 lets
+ * the server choose); the token is a JWT for the API alone (RFC 9068), signed as ID tokens
+ * are by default.
  */
 export function resourceIndicatorsFeature(apis: ApiResources): ResourceIndicators {
   return {

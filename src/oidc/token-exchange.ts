@@ -124,6 +124,8 @@ function grantedScopes(ctx: KoaContextWithOIDC, client: Client, supported: Reado
   const allowed = client.scope ? new Set(client.scope.split(' ')) : undefined;
   const refused = asked.find((scope) => !api?.scopes.has(scope) && (!supported.has(scope) || (allowed && !allowed.has(scope))));
   if (refused) throw new errors.InvalidScope('requested scope is not allowed', refused);
+  // Before the subject token is spent: a token for an API without any of its scopes is for nothing.
+  if (api && !asked.some((scope) => api.scopes.has(scope))) throw new errors.InvalidScope(`ask for the scopes of ${api.indicator} you need`, [...api.scopes].join(' '));
   return [...new Set(asked)];
 }
 

@@ -215,4 +215,8 @@ test.serial('a mini program asks a token for the company\'s API: a JWT for that 
     client_id: 'late-mini', subject_token: await wxLogin(simulator.url, lateMini.appid, 'alice'), subject_token_type: JS_CODE, scope: 'openid orders:read', resource: ORDERS,
   });
   t.like(unlisted, { status: 400, body: { error: 'invalid_target' } }, 'a client that does not list the API');
+  const jsCode = await wxLogin(simulator.url, mini.appid, 'alice');
+  const none = await rawExchange(broker.issuer, { client_id: 'mini', subject_token: jsCode, subject_token_type: JS_CODE, scope: 'openid', resource: ORDERS });
+  t.like(none, { status: 400, body: { error: 'invalid_scope' } }, 'a token for the API with none of its scopes');
+  t.like(await rawExchange(broker.issuer, { client_id: 'mini', subject_token: jsCode, subject_token_type: JS_CODE, scope: 'openid' }), { status: 200 }, 'refused before the js_code was spent');
 });
