@@ -4,7 +4,7 @@
 //
 //   show <sub>                                the account (a merged-away sub shows the survivor)
 //   find --unionid U | --appid A --openid O   lookup
-//   find --client C --sub S                   the account behind pairwise client C's sub S
+//   find --client C --sub=S                   the account behind pairwise client C's sub S (with `=`: it may begin with `-`)
 //                                             (one-way: a pass over every account)
 //   export <sub>                              everything held about the person (PIPL art. 45)
 //   delete <sub>                              erasure (PIPL art. 47); relying parties are told
@@ -42,7 +42,7 @@ import { runCli, UsageError } from './run.ts';
 
 const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink', 'logout', 'import', 'dump'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --client C --sub S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | import <file> | dump <file>';
+const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --client C --sub=S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | import <file> | dump <file>';
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 

@@ -134,15 +134,18 @@ test.serial('a partner reports a pairwise sub: the operator finds the account be
   t.like(await adminFind({ client: 'shop', sub: 'a b' }), { status: 400 });
   t.true(await broker.logged((line) => (line.admin as { action?: string; target?: unknown } | undefined)?.action === 'find'
     && JSON.stringify((line.admin as { target: unknown }).target) === JSON.stringify({ sub: shop.sub, client: 'shop' })), 'audited with what it named');
-  const found = accountsCli('find', '--client', 'shop', '--sub', shop.sub);
+  const found = accountsCli('find', '--client', 'shop', `--sub=${shop.sub}`);
   t.is(found.status, 0, found.stderr);
   t.is((JSON.parse(found.stdout) as { sub: string }).sub, account);
   const audit = found.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { admin?: unknown }).find((line) => line.admin);
   t.deepEqual(audit?.admin, { client: 'cli', action: 'find', target: { sub: shop.sub, client: 'shop' }, outcome: 'ok', sub: account }, 'audited as the admin API\'s calls are');
-  const elsewhere = accountsCli('find', '--client', 'shop', '--sub', partner.sub);
+  const elsewhere = accountsCli('find', '--client', 'shop', `--sub=${partner.sub}`);
   t.is(elsewhere.status, 2);
   t.regex(elsewhere.stderr, /accounts: no such account/);
-  const publicClient = accountsCli('find', '--client', 'first-party', '--sub', account);
+  // A pairwise sub is base64url: one in 64 begins with '-', which `--sub S` would read as an option (as the README writes it: `--sub=S`).
+  const dashed = accountsCli('find', '--client', 'shop', '--sub=-Ab3_cD');
+  t.regex(dashed.stderr, /accounts: no such account/);
+  const publicClient = accountsCli('find', '--client', 'first-party', `--sub=${account}`);
   t.is(publicClient.status, 2);
   t.regex(publicClient.stderr, /client first-party is not pairwise: the sub it has is the account's, for show/);
 });

@@ -93,7 +93,7 @@ test('every keys, clients and accounts command of the README runs as written', a
         .replaceAll('jwks.json', jwks).replaceAll('clients.json', clients).replaceAll('members.jsonl', members).replaceAll('accounts.jsonl', dumped)
         .replace(/--kid (NEW|OLD)\b/, (_whole, which: 'NEW' | 'OLD') => `--kid ${kids[which]}`)
         .replaceAll('<sub>', 'no-such-sub').replace(/--unionid U\b/, '--unionid oNobody').replace(/--appid A\b/, '--appid wx0000000000000001').replace(/--openid O\b/, '--openid oNobody')
-        .replace(/--client C --sub S\b/, '--client partner --sub no-such-sub');
+        .replace(/--client C --sub=S\b/, '--client partner --sub=no-such-sub');
       const result = await run(command, name === 'accounts' ? { REDIS_URL: redis.url, CLIENTS_FILE: clients, PAIRWISE_SECRET: randomBytes(32).toString('hex') } : {});
       if (written.includes(' accounts -- import')) {
         // The README's own sample file, written into an empty store: every line of it imported.
