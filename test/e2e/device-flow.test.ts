@@ -5,9 +5,10 @@
 
 import test from 'ava';
 import { setTimeout } from 'node:timers/promises';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
-import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
+import { startBroker, TEST_API, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { newPerson, newPersonWithoutScripts } from '../helpers/browser.ts';
 import { deviceClient, pollOnce, startDevice } from '../helpers/device.ts';
 import { useE2e } from '../helpers/e2e.ts';
@@ -50,6 +51,22 @@ test.serial('scanned with WeChat: WeChat\'s authorization, then the page names t
     t.truthy(claims.sub);
     t.deepEqual(claims.amr, ['wechat_web'], 'WeChat\'s web authorization inside WeChat');
     t.regex(String(claims.acr), /^urn:wechat:app:/);
+  } finally {
+    await context.close();
+  }
+});
+
+test.serial('a TV that calls the company\'s API: the device asks with resource, and its poll gets a JWT for that API (RFC 8707, 9068)', async (t) => {
+  const client = await deviceClient(e2e.broker.issuer);
+  const device = await oidc.initiateDeviceAuthorization(client, { scope: 'openid orders:read', resource: TEST_API });
+  const polled = oidc.pollDeviceAuthorizationGrant(client, device);
+  const { context, page } = await scanDeviceQr('alice', device.verification_uri_complete!);
+  try {
+    await page.getByRole('button', { name: '确认，登录这台设备' }).click();
+    await page.getByRole('heading', { name: '设备已登录' }).waitFor();
+    const tokens = await polled;
+    const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${e2e.broker.issuer}/jwks`)), { issuer: e2e.broker.issuer, audience: TEST_API, typ: 'at+jwt' });
+    t.like(payload, { sub: tokens.claims()?.sub, client_id: 'tv', scope: 'orders:read' });
   } finally {
     await context.close();
   }

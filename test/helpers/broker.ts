@@ -73,7 +73,7 @@ export function testClients(rp: string) {
     // Devices (RFC 8628): the company's own TV app, and another company's kiosk.
     {
       client_id: 'tv', client_name: '客厅电视', 'client_name#en': 'Living Room TV', token_endpoint_auth_method: 'none',
-      grant_types: [DEVICE_GRANT, 'refresh_token'], response_types: [], redirect_uris: [], scope: 'openid profile offline_access', first_party: true,
+      grant_types: [DEVICE_GRANT, 'refresh_token'], response_types: [], redirect_uris: [], scope: 'openid profile offline_access', first_party: true, resources: [TEST_API],
     },
     {
       client_id: 'kiosk', client_name: '门店自助机', token_endpoint_auth_method: 'none', grant_types: [DEVICE_GRANT], response_types: [], redirect_uris: [], scope: 'openid profile',
