@@ -23,8 +23,8 @@ import { accountDeletedPage, accountDeletePage, accountLoggedOutPage, accountPag
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
 import { errorPage } from '../pages/error-pages.ts';
-import type { ApiOnPage, ConsentItem } from '../pages/login-pages.ts';
-import { scopeText, type ApiResources } from '../oidc/api-resources.ts';
+import type { ConsentItem } from '../pages/login-pages.ts';
+import { describeApis, type ApiResources } from '../oidc/api-resources.ts';
 import type { Held } from '../oidc/account-records.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { ACCOUNT_PAGE_CLIENT } from './client.ts';
@@ -71,15 +71,6 @@ async function clientName(provider: Provider, clientId: string, ctx: Context): P
   return client ? clientDisplay(client, langOf(ctx)).name : clientId;
 }
 
-/** The APIs `resources` (granted scopes by indicator) names, with what each scope lets the app do, in the page's language. */
-function apisOnPage(ctx: Context, parts: AccountPageParts, resources: ReadonlyMap<string, Set<string>>): Promise<ApiOnPage[]> {
-  const lang = langOf(ctx);
-  return Promise.all([...resources].flatMap(([indicator, scopes]) => {
-    const api = parts.apis.get(indicator);
-    return api && scopes.size ? [clientName(parts.provider, api.clientId, ctx).then((name) => ({ name, scopes: [...scopes].map((scope) => scopeText(api, scope, lang)) }))] : [];
-  }));
-}
-
 interface ClientAccess { readonly scope: Set<string>; readonly resources: Map<string, Set<string>>; grantedAt?: number | undefined }
 
 /** One entry per relying party (a person may have given one several grants), the page's own left out. */
@@ -98,7 +89,7 @@ async function grantsOnPage(ctx: Context, parts: AccountPageParts, held: Held): 
   }
   return Promise.all([...byClient].map(async ([client, { scope, resources, grantedAt }]) => ({
     client, name: await clientName(parts.provider, client, ctx), items: parts.describe([...scope].join(' ')),
-    apis: await apisOnPage(ctx, parts, resources), grantedAt: Number.isFinite(grantedAt) ? grantedAt : undefined,
+    apis: await describeApis(parts.provider, parts.apis, resources, langOf(ctx)), grantedAt: Number.isFinite(grantedAt) ? grantedAt : undefined,
   })));
 }
 

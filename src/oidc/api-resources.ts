@@ -9,12 +9,12 @@
 // that API's scopes, which the API checks with the JWKS and no call to the broker (RFC 9068
 // 4). Without `resource`, nothing changes: an opaque token for userinfo.
 
-import { errors, type Configuration } from 'oidc-provider';
+import { errors, type Configuration, type Provider } from 'oidc-provider';
 import type { ClientMetadata } from '../config/clients-file.ts';
 import { ConfigError } from '../config/errors.ts';
 import { DEFAULT_ALG } from '../config/keys.ts';
 import { toTraditional } from '../pages/traditional.ts';
-import { DISPLAY_LANGUAGES } from './client-display.ts';
+import { clientDisplay, DISPLAY_LANGUAGES } from './client-display.ts';
 
 /** Private client metadata: the API's resource indicator. */
 export const RESOURCE = 'resource';
@@ -108,6 +108,21 @@ export function scopeText(api: ApiResource, scope: string, lang: string): string
   if (text[lang]) return text[lang];
   if (lang === 'zh-TW' && text['zh-CN']) return toTraditional(text['zh-CN']);
   return Object.values(text)[0] ?? scope;
+}
+
+/** An API as a page shows it: its name and what each scope lets the app do. */
+export interface ApiDescribed {
+  readonly name: string;
+  readonly scopes: readonly string[];
+}
+
+/** `scopesByApi` (scopes by resource indicator) in `lang`, for the consent page and the person's own: unknown APIs and empty lists left out. */
+export function describeApis(provider: Provider, apis: ApiResources, scopesByApi: Iterable<readonly [string, Iterable<string>]>, lang: string): Promise<ApiDescribed[]> {
+  return Promise.all([...scopesByApi].flatMap(([indicator, scopes]) => {
+    const api = apis.get(indicator);
+    const texts = api ? [...scopes].map((scope) => scopeText(api, scope, lang)) : [];
+    return api && texts.length ? [provider.Client.find(api.clientId).then((client) => ({ name: client ? clientDisplay(client, lang).name : api.clientId, scopes: texts }))] : [];
+  }));
 }
 
 type ResourceIndicators = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;

@@ -8,7 +8,7 @@ import type { InteractionResults } from 'oidc-provider';
 import type { DeviceOnPage } from '../pages/device-pages.ts';
 import { askedLanguages } from '../pages/html.ts';
 import type { Lang } from '../pages/i18n.ts';
-import { scopeText, type ApiResources } from './api-resources.ts';
+import { describeApis, type ApiDescribed, type ApiResources } from './api-resources.ts';
 import { clientDisplay, displayWithRestart } from './client-display.ts';
 import { grouped } from './device-flow.ts';
 import { updateGrant } from './grants.ts';
@@ -25,17 +25,11 @@ export interface InteractionError {
   readonly error_description: string;
 }
 
-/** An API the consent page asks access to: its name and what each scope asked lets the app do. */
-export interface ApiAsked {
-  readonly name: string;
-  readonly scopes: readonly string[];
-}
-
 export class Interactions {
   readonly #provider: Provider;
   readonly #apis: ApiResources;
 
-  constructor(provider: Provider, apis: ApiResources = new Map()) {
+  constructor(provider: Provider, apis: ApiResources) {
     this.#provider = provider;
     this.#apis = apis;
   }
@@ -105,15 +99,8 @@ export class Interactions {
   }
 
   /** The company's APIs the consent prompt asks access to (oidc-provider's rs_scopes_missing), in `lang`. */
-  async apisAsked(interaction: Interaction, lang: Lang): Promise<ApiAsked[]> {
-    const asked = Object.entries(consentDetails(interaction).missingResourceScopes ?? {});
-    return Promise.all(asked.flatMap(([indicator, scopes]) => {
-      const api = this.#apis.get(indicator);
-      return api ? [this.#provider.Client.find(api.clientId).then((client) => ({
-        name: client ? clientDisplay(client, lang).name : api.clientId,
-        scopes: scopes.map((scope) => scopeText(api, scope, lang)),
-      }))] : [];
-    }));
+  apisAsked(interaction: Interaction, lang: Lang): Promise<ApiDescribed[]> {
+    return describeApis(this.#provider, this.#apis, Object.entries(consentDetails(interaction).missingResourceScopes ?? {}), lang);
   }
 
   /** Grants what the consent prompt asks for; the grant's id. */

@@ -87,7 +87,7 @@ export interface ProviderSetup {
   /** Scopes of the broker's own APIs, for clients with the client_credentials grant (and those scopes in their `scope`). */
   readonly apiScopes?: readonly string[];
   /** The company's APIs among the clients, which get JWT access tokens (api-resources.ts). */
-  readonly apis?: ApiResources;
+  readonly apis: ApiResources;
   /** Back-Channel Logout deliveries, queued and retried; the provider's own go through it too. */
   readonly notices?: LogoutNotices;
   /** How long a person's login session lives (SESSION_IDLE_HOURS, SESSION_MAX_HOURS). */
@@ -298,7 +298,7 @@ function configuration(setup: ProviderSetup): Configuration {
       // told when a session ends (a logout, an erasure, a revoked grant).
       backchannelLogout: { enabled: true },
       // RFC 8707 and RFC 9068: JWT access tokens for the company's APIs (api-resources.ts).
-      resourceIndicators: resourceIndicatorsFeature(setup.apis ?? new Map()),
+      resourceIndicators: resourceIndicatorsFeature(setup.apis),
       // RFC 9449: a client that sends a DPoP proof gets tokens bound to its key, at every
       // grant (token exchange's too) and at the broker's own resources (access-tokens.ts).
       // No nonces (8: optional): a proof is good for oidc-provider's window, and once.
@@ -355,7 +355,7 @@ export async function createProvider(setup: ProviderSetup): Promise<Provider> {
   if (setup.subjectTokens) {
     registerTokenExchange(provider, {
       subjects: setup.subjectTokens, scopes: new Set(['openid', 'offline_access', ...setup.accounts.scopes]), findAccount: setup.accounts.findAccount,
-      sessionTtlS: setup.sessions.idleS, storage: setup.storage, firstParty: (client) => client[FIRST_PARTY] === true, issuer: setup.issuer, apis: setup.apis ?? new Map(),
+      sessionTtlS: setup.sessions.idleS, storage: setup.storage, firstParty: (client) => client[FIRST_PARTY] === true, issuer: setup.issuer, apis: setup.apis,
     });
   }
   await validateClients(provider, setup.clients);

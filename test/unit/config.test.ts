@@ -109,14 +109,14 @@ test('oidc-provider checks every client at start: a bad one stops the broker wit
   const error = await t.throwsAsync(createProvider({
     issuer: config.issuer, clients: config.clients!, keys: config.keys, cookieKeys: config.cookieKeys,
     storage: new MemoryStorage(), accounts: accountSource(new MemoryAccountStore(), config.apps, config.wecomApps), sessions: config.sessions,
-    device: { counters: new MemoryCounters(), log: createLogger('error') },
+    device: { counters: new MemoryCounters(), log: createLogger('error') }, apis: new Map(),
   }), { instanceOf: ConfigError });
   t.regex(error!.message, /^CLIENTS_FILE: client app: redirect_uris/);
   const events = await loadConfig({ CLIENTS_FILE: file('bad-events.json', [{ ...CLIENT, security_events_uri: 'ftp://app.example/events' }]) });
   const refused = await t.throwsAsync(createProvider({
     issuer: events.issuer, clients: events.clients!, keys: events.keys, cookieKeys: events.cookieKeys,
     storage: new MemoryStorage(), accounts: accountSource(new MemoryAccountStore(), events.apps, events.wecomApps), sessions: events.sessions,
-    device: { counters: new MemoryCounters(), log: createLogger('error') },
+    device: { counters: new MemoryCounters(), log: createLogger('error') }, apis: new Map(),
   }), { instanceOf: ConfigError });
   t.regex(refused!.message, /^CLIENTS_FILE: client app: security_events_uri must be an http\(s\) URL/);
 });
