@@ -2,11 +2,17 @@
 //
 //   new --id ID --redirect-uri URI [--redirect-uri URI …] [--name NAME]
 //       [--post-logout-uri URI …] [--first-party] [--public | --jwks-uri URI] [--pairwise] [--dpop]
+//       [--resource API … --file F]
 //         prints a client entry (with a strong secret unless --public or --jwks-uri) to add to the file;
 //         --jwks-uri: the client authenticates with JWTs signed by its keys there (private_key_jwt), no secret;
 //         --dpop: tokens only bound to a key the client proves (RFC 9449), none as Bearer;
 //         --pairwise: its own `sub` for each person (another company's app), with a scope
-//         without `wechat` (the broker needs PAIRWISE_SECRET then)
+//         without `wechat` (the broker needs PAIRWISE_SECRET then);
+//         --resource: an API of the file F it may get tokens for (RFC 8707)
+//   new --id ID --api URI --scope NAME=TEXT [--scope NAME[LANG]=TEXT …] [--name NAME] [--jwks-uri URI]
+//         prints one of the company's APIs: its resource indicator, and each scope with what it
+//         lets an app do (one text, or one per language: zh-CN, zh-TW, en)
+//   With --file F, `new` checks its entry together with F's clients (its client_id not taken).
 //   check --file F
 //         checks a clients file exactly as the broker does at start and on SIGHUP
 //
@@ -20,6 +26,7 @@ import { LogoutNotices } from '../oidc/logout-notices.ts';
 import { offlineProvider } from '../provider.ts';
 import { openStores } from '../stores.ts';
 import { createLogger } from '../log.ts';
+import { newApi, newClient } from './client-entry.ts';
 import { runCli, UsageError } from './run.ts';
 
 export async function clientsCommand(argv: string[]): Promise<string> {
@@ -36,13 +43,17 @@ export async function clientsCommand(argv: string[]): Promise<string> {
       pairwise: { type: 'boolean' },
       dpop: { type: 'boolean' },
       'jwks-uri': { type: 'string' },
+      resource: { type: 'string', multiple: true },
+      api: { type: 'string' },
+      scope: { type: 'string', multiple: true },
       file: { type: 'string' },
     },
   });
   switch (positionals[0]) {
     case 'new': {
-      const client = newClient(values);
-      await check(undefined, [client]);
+      const client = values.api === undefined ? newClient(values) : newApi({ ...values, api: values.api });
+      if (values.resource?.length && !values.file) throw new UsageError('--resource needs --file CLIENTS_FILE, where the API is declared');
+      await check(values.file, [client]);
       return JSON.stringify(client, null, 2);
     }
     case 'check': {
@@ -51,44 +62,9 @@ export async function clientsCommand(argv: string[]): Promise<string> {
       return `${values.file}: ${count} clients, all valid`;
     }
     default:
-      throw new UsageError('usage: npm run clients -- new --id ID --redirect-uri URI [...] | check --file CLIENTS_FILE');
+      throw new UsageError('usage: npm run clients -- new --id ID --redirect-uri URI [...] | new --id ID --api URI --scope NAME=TEXT [...] | check --file CLIENTS_FILE');
   }
 }
-
-interface NewOptions {
-  readonly id?: string | undefined; readonly name?: string | undefined; readonly 'redirect-uri'?: string[] | undefined; readonly 'post-logout-uri'?: string[] | undefined;
-  readonly 'first-party'?: boolean | undefined; readonly public?: boolean | undefined; readonly pairwise?: boolean | undefined;
-  readonly dpop?: boolean | undefined;
-  readonly 'jwks-uri'?: string | undefined;
-}
-
-/** The entry `new` prints: a strong secret unless public, and only the metadata asked for. */
-function newClient(values: NewOptions): ClientMetadata {
-  if (!values.id) throw new UsageError('--id is required');
-  if (!values['redirect-uri']?.length) throw new UsageError('at least one --redirect-uri is required');
-  return {
-    client_id: values.id,
-    ...authentication(values),
-    ...(values.name ? { client_name: values.name } : {}),
-    redirect_uris: values['redirect-uri'],
-    ...(values['post-logout-uri']?.length ? { post_logout_redirect_uris: values['post-logout-uri'] } : {}),
-    ...(values['first-party'] ? { first_party: true } : {}),
-    ...(values.pairwise ? PAIRWISE : {}),
-    // RFC 9449 5.2: the token endpoint refuses it a token without a DPoP proof.
-    ...(values.dpop ? { dpop_bound_access_tokens: true } : {}),
-  };
-}
-
-/** How the client proves itself at the token endpoint: PKCE only (public), its keys (RFC 7523, OIDC Core 9), or a 256-bit secret. */
-function authentication(values: NewOptions): Partial<ClientMetadata> {
-  if (values.public && values['jwks-uri']) throw new UsageError('--public and --jwks-uri exclude each other: a public client has no keys to authenticate with');
-  if (values.public) return { token_endpoint_auth_method: 'none' };
-  if (values['jwks-uri']) return { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: values['jwks-uri'] };
-  return { client_secret: randomBytes(32).toString('base64url') };
-}
-
-/** A pairwise client's metadata (OIDC Core 8.1): every scope but `wechat`, whose unionid is the same for every app. */
-const PAIRWISE = { subject_type: 'pairwise', scope: 'openid profile phone email offline_access' };
 
 /**
  * The broker's own checks, as it makes them at start: the file's shape, the APIs the
@@ -98,6 +74,8 @@ const PAIRWISE = { subject_type: 'pairwise', scope: 'openid profile phone email 
  */
 async function check(clientsFile: string | undefined, extra: ClientMetadata[] = []): Promise<number> {
   const config = await loadConfig({ CLIENTS_FILE: clientsFile, WECHAT_SIMULATOR_PORT: '0', PAIRWISE_SECRET: randomBytes(32).toString('hex') });
+  const taken = extra.find(({ client_id: id }) => config.clients?.some((client) => client.client_id === id));
+  if (taken) throw new UsageError(`${String(clientsFile)} already has a client ${taken.client_id}`);
   const clients = [...(config.clients ?? []), ...extra];
   const log = createLogger('silent');
   const stores = await openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });

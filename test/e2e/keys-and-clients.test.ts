@@ -159,3 +159,45 @@ test.serial('clients check judges a file as the broker does: an admin tool with 
   t.is(refused.status, 2);
   t.regex(refused.stderr, /client shop: https:\/\/api\.example\.com\/orders in resources is no API's resource/);
 });
+
+test.serial('clients new writes one of the company\'s APIs and an app that may call it: the broker takes both and starts the app\'s login for the API; mistakes are refused with what to fix', async (t) => {
+  const api = 'https://api.example.com/stock';
+  const file = writeClientsFile(testClients('https://rp.example'));
+  const made = cli('clients', 'new', '--id', 'stock-api', '--api', api, '--name', 'Stock', '--scope', 'stock:read=See what is in stock', '--scope', 'stock:hold[zh-CN]=为你保留商品', '--scope', 'stock:hold[en]=Hold items for you');
+  t.is(made.status, 0, made.stderr);
+  const entry = JSON.parse(made.stdout) as Record<string, unknown>;
+  t.like(entry, { client_id: 'stock-api', client_name: 'Stock', resource_server: true, resource: api, resource_scopes: { 'stock:read': 'See what is in stock', 'stock:hold': { 'zh-CN': '为你保留商品', en: 'Hold items for you' } } });
+  t.regex(String(entry.client_secret), /^[A-Za-z0-9_-]{43}$/, 'a secret to introspect opaque tokens with');
+  writeFileSync(file, JSON.stringify([...testClients('https://rp.example'), entry]));
+
+  t.regex(cli('clients', 'new', '--id', 'shop', '--redirect-uri', 'https://shop.example.com/cb', '--resource', api).stderr, /--resource needs --file CLIENTS_FILE/);
+  t.regex(cli('clients', 'new', '--id', 'shop', '--redirect-uri', 'https://shop.example.com/cb', '--resource', 'https://api.example.com/none', '--file', file).stderr, /client shop: https:\/\/api\.example\.com\/none in resources is no API's resource/);
+  t.regex(cli('clients', 'new', '--id', 'stock-api', '--redirect-uri', 'https://shop.example.com/cb', '--file', file).stderr, /already has a client stock-api/);
+  t.regex(cli('clients', 'new', '--id', 'prices-api', '--api', 'https://api.example.com/prices', '--scope', 'stock:read=See prices', '--file', file).stderr, /the scope stock:read is already another API's/);
+  t.regex(cli('clients', 'new', '--id', 'prices-api', '--api', 'https://api.example.com/prices', '--scope', 'prices=x', '--scope', 'prices[en]=y').stderr, /--scope prices: give it one text, or one text per language/);
+  t.regex(cli('clients', 'new', '--id', 'prices-api', '--api', 'https://api.example.com/prices', '--scope', 'prices[fr]=x').stderr, /NAME\[LANG\]=TEXT for each language \(zh-CN, zh-TW, en\)/);
+  t.regex(cli('clients', 'new', '--id', 'prices-api', '--api', 'https://api.example.com/prices').stderr, /at least one --scope/);
+  t.regex(cli('clients', 'new', '--id', 'prices-api', '--api', 'https://api.example.com/prices', '--scope', 'prices=x', '--redirect-uri', 'https://x.example/cb').stderr, /--redirect-uri is for apps that log people in/);
+
+  const app = cli('clients', 'new', '--id', 'shop', '--redirect-uri', 'https://shop.example.com/cb', '--public', '--resource', api, '--file', file);
+  t.is(app.status, 0, app.stderr);
+  const shop = JSON.parse(app.stdout) as Record<string, unknown>;
+  t.deepEqual(shop.resources, [api]);
+  writeFileSync(file, JSON.stringify([...testClients('https://rp.example'), entry, shop]));
+  t.is(cli('clients', 'check', '--file', file).status, 0);
+
+  const broker = await startBroker({ CLIENTS_FILE: file });
+  try {
+    const authorize = (resource: string) => fetch(`${broker.issuer}/auth?${new URLSearchParams({
+      client_id: 'shop', redirect_uri: 'https://shop.example.com/cb', response_type: 'code', scope: 'openid stock:read', resource,
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGEjp-cStw', code_challenge_method: 'S256',
+    })}`, { redirect: 'manual' });
+    const started = await authorize(api);
+    t.is(started.status, 303, 'the broker takes both entries');
+    t.regex(String(started.headers.get('location')), /^\/interaction\//);
+    const refused = new URL(String((await authorize('https://api.example.com/none')).headers.get('location')));
+    t.is(refused.searchParams.get('error'), 'invalid_target', 'an API the app does not list');
+  } finally {
+    await broker.stop();
+  }
+});

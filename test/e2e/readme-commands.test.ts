@@ -78,6 +78,8 @@ test('every keys, clients and accounts command of the README runs as written', a
     { client_id: 'shop', client_secret: 'shop-secret-0123456789abcdef0123456789', redirect_uris: ['https://shop.example.com/cb'] },
     // check validates a pairwise client as the broker with PAIRWISE_SECRET would.
     { client_id: 'partner', client_secret: 'partner-secret-0123456789abcdef0123456789', redirect_uris: ['https://partner.example.net/cb'], subject_type: 'pairwise', scope: 'openid profile' },
+    // The API the README's `--resource` command lists, as its `--api` command writes it.
+    { client_id: 'orders-api', client_secret: 'orders-secret-0123456789abcdef0123456789', grant_types: [], response_types: [], redirect_uris: [], resource_server: true, resource: 'https://api.example.com/orders', resource_scopes: { 'orders:read': 'See your orders' } },
   ]));
   // The accounts import's sample, as the README shows it.
   const sample = (/```jsonl\n([\s\S]*?)```/.exec(README)?.[1] ?? '').split('\n').filter(Boolean);
@@ -117,6 +119,8 @@ test('every keys, clients and accounts command of the README runs as written', a
       if (written.includes(' keys -- add')) kids.NEW = /added RS256 (\S+):/.exec(result.stdout)?.[1] ?? '';
       if (written.includes(' clients -- new')) t.regex(result.stdout, newClientShape(written));
       if (written.includes(' --dpop')) t.regex(result.stdout, /"dpop_bound_access_tokens": true/);
+      if (written.includes(' --api ')) t.regex(result.stdout, /"resource_server": true,\s*"resource": "https:\/\/api\.example\.com\/orders",\s*"resource_scopes": \{\s*"orders:read": "See your orders",\s*"orders:write": \{\s*"zh-CN": "代你下单",\s*"en": "Place orders for you"/);
+      if (written.includes(' --resource ')) t.regex(result.stdout, /"resources": \[\s*"https:\/\/api\.example\.com\/orders"\s*\]/);
       if (written.includes(' --pairwise')) t.regex(result.stdout, /"subject_type": "pairwise",\s*"scope": "openid profile phone email offline_access"/);
     }
   };
