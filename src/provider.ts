@@ -49,7 +49,9 @@ export async function providerFor(config: RunningConfig, stores: Stores, parts: 
   const events = new SecurityEvents({
     provider, issuer: config.issuer, keys: config.keys, pairwiseSecret: config.pairwiseSecret, deliveries: parts.notices, observe: parts.observeEvents, clientIds: config.clients.map((client) => client.client_id),
   });
-  return { provider, apis, personalData: new PersonalData({ linker: parts.linker, records, holders, events, apps: config.apps, log: parts.log }) };
+  const personalData = new PersonalData({ linker: parts.linker, records, holders, events, apps: config.apps, log: parts.log });
+  parts.linker.onMerged((into, absorbed) => personalData.merged(into, absorbed));
+  return { provider, apis, personalData };
 }
 
 /**

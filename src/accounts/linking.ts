@@ -11,7 +11,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Account, AccountId, Contact, ContactKind, Contacts, Identity, LastLogin, LoginFacts } from './account.ts';
-import { sameIdentity } from './account.ts';
+import { sameIdentity, subsOf } from './account.ts';
 import { AccountConflictError, IdentityConflictError, UnlinkRefusedError, type AccountStore } from './store.ts';
 
 /** Stores settle races by refusing a write; a few rounds, apart by a random wait, always converge. */
@@ -19,13 +19,22 @@ const ATTEMPTS = 6;
 /** The first retry waits up to this long; each next one up to twice as long as the last. */
 const FIRST_BACKOFF_MS = 4;
 
+/** Told when two accounts turned out to be one person: `into` survives, `absorbed` are the `sub`s it took in. */
+export type MergedListener = (into: Account, absorbed: readonly AccountId[]) => Promise<void>;
+
 export class AccountLinker {
   readonly #store: AccountStore;
   readonly #now: () => number;
+  #merged: MergedListener | undefined;
 
   constructor(store: AccountStore, now: () => number = Date.now) {
     this.#store = store;
     this.#now = now;
+  }
+
+  /** Who hears of a merge (the relying parties are told through it: privacy/personal-data.ts); the login waits for it. */
+  onMerged(listener: MergedListener): void {
+    this.#merged = listener;
   }
 
   /** The account of a `sub` (following merges). */
@@ -140,6 +149,7 @@ export class AccountLinker {
       const login = lastLoginOf(facts, now);
       const merged: Account = { ...absorbed, ...(login ? { lastLogin: login } : {}) };
       await this.#store.merge(merged, older.updatedAt, younger);
+      await this.#merged?.(merged, subsOf(younger));
       return merged;
     }
 

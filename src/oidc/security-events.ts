@@ -1,15 +1,22 @@
-// Telling relying parties that a person's account is gone, so that they erase their own copy
-// (PIPL article 47 asks the broker to delete; each app holds what it was given): a Security
-// Event Token (RFC 8417) with the OpenID RISC event `account-purged`, pushed to the client's
-// `security_events_uri` (RFC 8935: POST application/secevent+jwt, 202 Accepted). A back-channel
-// logout token only says the person logged out; this says the account itself is gone. The
-// stream is configured by the operator in CLIENTS_FILE rather than by the Shared Signals
+// Telling relying parties what became of a person's account, pushed to the client's
+// `security_events_uri` as Security Event Tokens (RFC 8417; RFC 8935: POST
+// application/secevent+jwt, 202 Accepted). A back-channel logout token only says the person
+// logged out; these say what happened to the account itself:
+// - gone: the OpenID RISC event `account-purged`, so that the app erases its own copy (PIPL
+//   article 47 asks the broker to delete; each app holds what it was given);
+// - merged into another: two accounts turned out to be one person (accounts/linking.ts), and
+//   the app that knew the absorbed `sub` will see the survivor's from the next login on. No
+//   RISC or CAEP event says that (RISC's `identifier-changed` is for email addresses and
+//   phone numbers), so the event is the broker's own, under its issuer (RFC 8417 2.2: an
+//   event type is any collision-resistant URI): `<issuer>/events/account-merged`, with the
+//   survivor as `merged_into`.
+// The stream is configured by the operator in CLIENTS_FILE rather than by the Shared Signals
 // Framework's stream management API: the clients are the operator's own.
 //
 // The subject is `sub_id` (RFC 9493 3.2.5 `iss_sub`, as the Shared Signals Framework 1.0
 // puts it), the `sub` the client knows (its pairwise one, if it is pairwise), once for each
-// `sub` the account answered to (its own and those merged into it). Signed like the
-// client's ID tokens, with the broker's key for that algorithm (its JWKS verifies it).
+// `sub` concerned. Signed like the client's ID tokens, with the broker's key for that
+// algorithm (its JWKS verifies it).
 
 import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
@@ -22,6 +29,14 @@ import { subjectFor } from './pairwise.ts';
 /** Private client metadata: where the client receives security events (RFC 8935 push). */
 export const SECURITY_EVENTS_URI = 'security_events_uri';
 const ACCOUNT_PURGED = 'https://schemas.openid.net/secevent/risc/event-type/account-purged';
+/** The broker's own event type: its issuer's, so that no other issuer's can collide with it. */
+const accountMergedEvent = (issuer: string): string => `${issuer}/events/account-merged`;
+
+/** One token's content: the subject (the `sub` the client knows) and its event. */
+interface SecurityEvent {
+  readonly sub: string;
+  readonly event: Readonly<Record<string, object>>;
+}
 /** A receiver that does not answer within this long is tried again later (as oidc-provider gives a logout token's delivery). */
 const PUSH_TIMEOUT_MS = 2_500;
 
@@ -66,30 +81,42 @@ export class SecurityEvents {
     this.#parts = parts;
   }
 
+  /** The account that answered to `subs` was erased: one `account-purged` for each. */
+  accountPurged(subs: readonly string[], tookPart: ReadonlySet<string>): Promise<void> {
+    return this.#tell(tookPart, (subject) => subs.map((sub) => ({ sub: subject(sub), event: { [ACCOUNT_PURGED]: {} } })));
+  }
+
+  /** The accounts of `absorbed` were merged into the account `into`: one `account-merged` for each absorbed `sub`, naming the survivor. */
+  accountMerged(absorbed: readonly string[], into: string, tookPart: ReadonlySet<string>): Promise<void> {
+    const type = accountMergedEvent(this.#parts.issuer);
+    return this.#tell(tookPart, (subject) => absorbed.map((sub) => ({
+      sub: subject(sub), event: { [type]: { merged_into: { format: 'iss_sub', iss: this.#parts.issuer, sub: subject(into) } } },
+    })));
+  }
+
   /**
-   * The account that answered to `subs` was erased. Told: every first-party client with a
-   * security_events_uri (the company's own apps, which all know its people), and any other
-   * that held a grant or a session for the person (`took part`); never a third party that
-   * did not know them.
+   * Told: every first-party client with a security_events_uri (the company's own apps, which
+   * all know its people), and any other that held a grant or a session for a `sub` concerned
+   * (`tookPart`); never a third party that did not know the person. `sets` gives each client's
+   * tokens, with `subject` turning a `sub` into the one the client knows.
    */
-  async accountPurged(subs: readonly string[], tookPart: ReadonlySet<string>): Promise<void> {
+  async #tell(tookPart: ReadonlySet<string>, sets: (subject: (sub: string) => string) => SecurityEvent[]): Promise<void> {
     for (const clientId of this.#parts.clientIds) {
       const client = await this.#parts.provider.Client.find(clientId) as unknown as EventClient | undefined;
       const uri = client?.[SECURITY_EVENTS_URI];
       if (!client || !uri || !(client.first_party === true || tookPart.has(clientId))) continue;
-      for (const sub of subs) {
-        const subject = subjectFor(this.#parts.pairwiseSecret, client, sub);
-        this.#parts.deliveries.queue('security event', clientId, async () => push(uri, await this.#token(client, subject)), this.#parts.observe);
+      for (const set of sets((sub) => subjectFor(this.#parts.pairwiseSecret, client, sub))) {
+        this.#parts.deliveries.queue('security event', clientId, async () => push(uri, await this.#token(client, set)), this.#parts.observe);
       }
     }
   }
 
   /** The SET (RFC 8417 2.2): issuer, audience, a fresh jti, the event and its subject; explicitly typed (2.3). */
-  async #token(client: EventClient, sub: string): Promise<string> {
+  async #token(client: EventClient, { sub, event }: SecurityEvent): Promise<string> {
     const alg = client.idTokenSignedResponseAlg ?? 'RS256';
     const jwk = signingKeys(this.#parts.keys.keys).find((key) => key.alg === alg);
     if (!jwk) throw new DeliveryRefusedError(`no ${alg} key signs`);
-    return new SignJWT({ events: { [ACCOUNT_PURGED]: {} }, sub_id: { format: 'iss_sub', iss: this.#parts.issuer, sub } })
+    return new SignJWT({ events: event, sub_id: { format: 'iss_sub', iss: this.#parts.issuer, sub } })
       .setProtectedHeader({ alg, kid: jwk.kid, typ: 'secevent+jwt' })
       .setIssuer(this.#parts.issuer).setAudience(client.clientId).setJti(randomUUID()).setIssuedAt()
       .sign(await importJWK(jwk, alg));

@@ -4,7 +4,9 @@
 // middle makes a new account rather than joining the old one), then every session and
 // grant held for any of its `sub`s, with every token issued under them; each relying
 // party that took part is told by Back-Channel Logout, and those that asked to hear of it
-// that the account is gone (a security event: oidc/security-events.ts).
+// that the account is gone (a security event: oidc/security-events.ts). Those that asked also
+// hear when two accounts turn out to be one person and merge (accounts/linking.ts): which
+// `sub` the one they knew became.
 
 import { subsOf, type Account, type AccountId, type Identity } from '../accounts/account.ts';
 import type { AccountLinker } from '../accounts/linking.ts';
@@ -14,6 +16,9 @@ import type { Logger } from '../log.ts';
 import type { AccountRecords, Held } from '../oidc/account-records.ts';
 import type { SecurityEvents } from '../oidc/security-events.ts';
 import { accountView, heldView } from './account-view.ts';
+
+/** The clients that held a grant or a session among `held`. */
+const tookPart = (held: Held): Set<string> => new Set([...held.grants.map((grant) => grant.client), ...held.sessions.flatMap((session) => [...session.sids.keys()])]);
 
 /** Who asked for a change, for the log: an admin client, the CLI, the person, the retention job. */
 export type Requester = { readonly by: 'admin'; readonly client: string } | { readonly by: 'cli' | 'self' | 'retention' };
@@ -86,8 +91,23 @@ export class PersonalData {
   /** After an erasure: the phone number's holder forgotten, and the relying parties that asked told the account is gone. */
   async #erased(account: Account, held: Held): Promise<void> {
     await this.#parts.holders.forget(account);
-    const tookPart = new Set([...held.grants.map((grant) => grant.client), ...held.sessions.flatMap((session) => [...session.sids.keys()])]);
-    await this.#parts.events.accountPurged(subsOf(account), tookPart);
+    await this.#parts.events.accountPurged(subsOf(account), tookPart(held));
+  }
+
+  /**
+   * Two accounts turned out to be one person, and `absorbed` are now `into` (the linker's
+   * listener, in the login that found out): the relying parties that knew an absorbed `sub`
+   * (and asked to hear) are told the survivor's, so that they join their two users into one.
+   * Their sessions, grants and tokens stay valid. Never fails the login: a failure is logged.
+   */
+  async merged(into: Account, absorbed: readonly AccountId[]): Promise<void> {
+    try {
+      const held = await this.#parts.records.held(absorbed);
+      await this.#parts.events.accountMerged(absorbed, into.id, tookPart(held));
+      this.#parts.log.info({ privacy: { action: 'merge', sub: into.id, absorbed } }, 'accounts merged: one person');
+    } catch (error) {
+      this.#parts.log.warn({ err: error, sub: into.id }, 'accounts merged, but the relying parties could not be told');
+    }
   }
 
   /**

@@ -6,10 +6,11 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
-import { loginByQr, loginInWeChat } from '../helpers/wechat.ts';
+import { eventually } from '../helpers/wait.ts';
+import { loginByQr, loginInWeChat, startQrLogin } from '../helpers/wechat.ts';
 
 let browser: Browser;
 let rpServer: RpServer;
@@ -75,4 +76,52 @@ test.serial('an openid-only account and a QR account of the same person merge in
   const stillWorks = await oidc.fetchUserInfo(rp.config, youngerToken.access_token, younger.claims.sub);
   t.is(stillWorks.sub, younger.claims.sub);
   t.is(stillWorks.nickname, '陈大文');
+});
+
+test.serial('a merge is told to each app that knew the absorbed sub and asked to hear (its security_events_uri): which sub it is now, pairwise too; an app that never knew the person hears nothing', async (t) => {
+  const secret = (id: string) => `${id}-secret-0123456789abcdef0123456789`;
+  const partner = (id: string) => ({
+    client_id: id, client_secret: secret(id), redirect_uris: [rpServer.callback], subject_type: 'pairwise', scope: 'openid profile', security_events_uri: rpServer.securityEvents,
+  });
+  const clients = testClients(rpServer.origin).map((client) => (client.client_id === 'first-party' ? { ...client, security_events_uri: rpServer.securityEvents } : client));
+  const broker = await startBroker({
+    PAIRWISE_SECRET: 'a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e7b9d1f3a5',
+    CLIENTS_FILE: writeClientsFile([...clients, partner('partner'), partner('bystander')]),
+  });
+  t.teardown(() => broker.stop());
+  const rp = await createRp(broker.issuer, rpServer);
+  const partnerRp = await createRp(broker.issuer, rpServer, 'partner', secret('partner'));
+  const atPartner = async () => {
+    const { context, page } = await newPerson(browser, 'desktop', 'en');
+    try {
+      const check = await startQrLogin(page, partnerRp, { scope: 'openid profile' }, /陈大文/);
+      await page.getByRole('button', { name: /Allow/ }).click();
+      return (await partnerRp.finish(await partnerRp.landed(page), check)).claims()!.sub;
+    } finally {
+      await context.close();
+    }
+  };
+
+  const older = await loginInWeChat(browser, rp, broker.simulator, 'chen', { params: { scope: 'openid' } });
+  const younger = await loginByQr(browser, rp, /陈大文/);
+  const youngerAtPartner = await atPartner();
+  t.not(younger.claims.sub, older.claims.sub);
+  const since = rpServer.securityEventTokens().length;
+  const merged = await loginInWeChat(browser, rp, broker.simulator, 'chen', { allow: true });
+  t.is(merged.claims.sub, older.claims.sub, 'the older account survives');
+
+  await eventually(() => rpServer.securityEventTokens().length >= since + 2);
+  t.true(await broker.logged((line) => line.msg === 'accounts merged: one person'));
+  const told = await rpServer.securityEventsSince(since, broker.issuer);
+  t.deepEqual([...told.keys()].sort(), ['first-party', 'partner'], 'the company\'s own app, and the partner that knew the absorbed sub; never the bystander');
+  const event = `${broker.issuer}/events/account-merged`;
+  const subject = (sub: string) => ({ format: 'iss_sub', iss: broker.issuer, sub });
+  t.deepEqual(told.get('first-party')?.sub_id, subject(younger.claims.sub));
+  t.deepEqual(told.get('first-party')?.events, { [event]: { merged_into: subject(older.claims.sub) } });
+  // The partner's next login gives the survivor's pairwise sub: the one the event named.
+  const partnerNow = await atPartner();
+  t.not(partnerNow, youngerAtPartner);
+  t.deepEqual(told.get('partner')?.sub_id, subject(youngerAtPartner), 'the pairwise sub it knew');
+  t.deepEqual(told.get('partner')?.events, { [event]: { merged_into: subject(partnerNow) } }, 'and the pairwise sub it sees from now on');
+  t.is(rpServer.securityEventTokens().length, since + 2, 'logins that merge nothing tell nothing');
 });

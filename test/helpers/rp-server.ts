@@ -3,6 +3,7 @@
 // security event tokens (RFC 8935: 202 Accepted, or 400 with an error when told to refuse).
 
 import { once } from 'node:events';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -18,6 +19,12 @@ export interface RpServer {
   readonly securityEvents: string;
   /** The security event tokens received so far (with the request's content type), in order. */
   securityEventTokens(): Array<{ token: string; contentType: string | undefined }>;
+  /**
+   * The security event tokens received since the `since`-th, by audience, each checked as an
+   * RP must: pushed as `application/secevent+jwt` (RFC 8935 2), explicitly typed (RFC 8417
+   * 2.3) and verified with `issuer`'s published keys, as any RP verifies its ID tokens.
+   */
+  securityEventsSince(since: number, issuer: string): Promise<Map<string, JWTPayload>>;
   /** Refuses the next `count` security events with RFC 8935 2.3's 400 `invalid_request`. */
   refuseNextEvents(count: number): void;
   /** Answers the next `count` deliveries with 500, as a relying party having a bad moment. */
@@ -75,6 +82,16 @@ export async function startRpServer(): Promise<RpServer> {
     logoutTokens: () => [...tokens],
     securityEvents: `${origin}/security-events`,
     securityEventTokens: () => [...events],
+    async securityEventsSince(since, issuer) {
+      const jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`));
+      const told = new Map<string, JWTPayload>();
+      for (const { token, contentType } of events.slice(since)) {
+        if (contentType !== 'application/secevent+jwt') throw new Error(`a security event pushed as ${String(contentType)}`);
+        const { payload } = await jwtVerify(token, jwks, { issuer, typ: 'secevent+jwt' });
+        told.set(String(payload.aud), payload);
+      }
+      return told;
+    },
     refuseNextEvents: (count) => { refusals = count; },
     failNext: (count) => { failures = count; },
     hold() {

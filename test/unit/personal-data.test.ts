@@ -1,17 +1,19 @@
 // The one erasure (issue: account administration): an erasure interrupted after the
 // account went (a storage failure, a crash) is finished by asking again, which still
 // answers "no such account". Revoking an app's access ends the session its token exchanges
-// kept (no browser holds it) and takes the app out of the person's browser sessions.
+// kept (no browser holds it) and takes the app out of the person's browser sessions. A merge
+// whose relying parties cannot be told still logs the person in.
 
 import test from 'ava';
+import { Writable } from 'node:stream';
 import type { AccountId } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
-import { offlineProvider } from '../../src/provider.ts';
+import { offlineProvider, providerFor } from '../../src/provider.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { LogoutNotices } from '../../src/oidc/logout-notices.ts';
 import { openStores } from '../../src/stores.ts';
-import type { AppId, Openid } from '../../src/wechat/types.ts';
+import type { AppId, Openid, Unionid } from '../../src/wechat/types.ts';
 
 async function withPersonalData() {
   const config = await loadConfig({ WECHAT_SIMULATOR_PORT: '0' });
@@ -44,4 +46,26 @@ test('an erasure interrupted after the account went is finished by asking again'
   t.is((await sessions.findByAccount(person.id)).length, 1, 'the interruption: the account is gone, its session is not');
   t.is(await personalData.erase(person.id as AccountId, { by: 'cli' }), undefined, 'no such account');
   t.deepEqual(await sessions.findByAccount(person.id), [], 'and what was left is gone');
+});
+
+test('a merge whose relying parties cannot be told (storage failing as the grants are read) still logs the person in, and the operator reads why', async (t) => {
+  const config = await loadConfig({ WECHAT_SIMULATOR_PORT: '0' });
+  let text = '';
+  const log = createLogger('info', new Writable({ write(chunk, _encoding, done) { text += String(chunk); done(); } }));
+  const stores = await openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
+  t.teardown(() => stores.close());
+  // The grants' reads fail; the rest of the storage works.
+  const adapter = stores.protocol.adapter.bind(stores.protocol);
+  const failing = { ...stores, protocol: Object.assign(Object.create(stores.protocol) as typeof stores.protocol, {
+    adapter: (model: string) => (model === 'Grant' ? { ...adapter(model), findByAccount: () => Promise.reject(new Error('storage down')) } : adapter(model)),
+  }) };
+  let clock = Date.now();
+  const linker = new AccountLinker(stores.accounts, () => (clock += 1000));
+  await providerFor({ ...config, clients: config.clients ?? [] }, failing, { linker, notices: new LogoutNotices(log), log });
+  const older = await linker.resolve({ identity: { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-base-only' as Openid }, client: 'rp' });
+  await linker.resolve({ identity: { appid: 'wxbbbbbbbbbbbbbbbb' as AppId, openid: 'o-qr' as Openid }, unionid: 'u-merging' as Unionid, client: 'rp' });
+  const merged = await linker.resolve({ identity: { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-base-only' as Openid }, unionid: 'u-merging' as Unionid, client: 'rp' });
+  t.is(merged.id, older.id, 'logged in: the merge is done');
+  const said = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  t.true(said.some((line) => line.msg === 'accounts merged, but the relying parties could not be told' && line.sub === older.id && (line.err as { message?: string } | undefined)?.message === 'storage down'));
 });
