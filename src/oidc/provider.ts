@@ -282,7 +282,11 @@ function configuration(setup: ProviderSetup): Configuration {
     discovery: { ui_locales_supported: [...LANGS] },
     // Exactly what the keys can sign: discovery offers nothing the broker could not do.
     // DPoP proofs: the algorithms the broker's own resources check too (dpop.ts).
-    enabledJWA: { idTokenSigningAlgValues: signingAlgs(setup.keys), dPoPSigningAlgValues: DPOP_ALGS },
+    // Signed userinfo and introspection answers likewise: with the broker's keys, never a client secret.
+    enabledJWA: {
+      idTokenSigningAlgValues: signingAlgs(setup.keys), userinfoSigningAlgValues: signingAlgs(setup.keys),
+      introspectionSigningAlgValues: signingAlgs(setup.keys), dPoPSigningAlgValues: DPOP_ALGS,
+    },
     features: {
       devInteractions: { enabled: false },
       // The broker's own APIs (admin/) take tokens a client obtains for itself.
@@ -292,6 +296,13 @@ function configuration(setup: ProviderSetup): Configuration {
       // value or pushed (PAR); a client that registers `require_signed_request_object` must.
       requestObjects: { enabled: true },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
+      // RFC 9701: a resource server that registers `introspection_signed_response_alg` and
+      // asks with `Accept: application/token-introspection+jwt` gets the answer as a JWT the
+      // broker signed (evidence it can keep, or pass on, that the broker vouched for the token).
+      jwtIntrospection: { enabled: true },
+      // OIDC Core 5.3.2: a client that registers `userinfo_signed_response_alg` gets userinfo
+      // as a signed JWT (iss and aud, OIDC Registration 2), as mod_auth_openidc can ask.
+      jwtUserinfo: { enabled: true },
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       userinfo: { enabled: true },
       // OIDC Back-Channel Logout 1.0: clients that register a backchannel_logout_uri are

@@ -27,6 +27,9 @@ test.before(async () => {
   const clients = [
     ...testClients(rpServer.origin),
     { client_id: 'backend', client_secret: secretOf('backend'), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], resources: [ORDERS] },
+    // An app that takes its userinfo signed, and a resource server that takes introspection answers signed.
+    { client_id: 'signed', client_secret: secretOf('signed'), redirect_uris: [rpServer.callback], first_party: true, userinfo_signed_response_alg: 'RS256' },
+    { client_id: 'auditor', client_secret: secretOf('auditor'), grant_types: [], response_types: [], redirect_uris: [], resource_server: true, introspection_signed_response_alg: 'RS256' },
   ];
   broker = await startBroker({ CLIENTS_FILE: writeClientsFile(clients), WECHAT_QR_MODE: 'redirect' });
 });
@@ -137,4 +140,33 @@ test.serial('a service of the company\'s calls the API for itself: client creden
   const bound = await oidc.clientCredentialsGrant(backend, { resource: ORDERS, scope: 'orders:read' }, { DPoP: oidc.getDPoPHandle(backend, keys) });
   t.is(bound.token_type.toLowerCase(), 'dpop');
   t.is(((await apiVerifies(bound.access_token)).payload.cnf as { jkt?: string } | undefined)?.jkt, await calculateJwkThumbprint(await exportJWK(keys.publicKey)), 'bound to the key (RFC 9449 6)');
+});
+
+test.serial('signed answers: userinfo as a JWT for an app that registered userinfo_signed_response_alg (OIDC Core 5.3.2), introspection as a JWT for a resource server that registered introspection_signed_response_alg and asks for one (RFC 9701)', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer, 'signed', secretOf('signed'), { userinfo_signed_response_alg: 'RS256' });
+  const tokens = await logIn(rp, { scope: 'openid profile' }, 'alice');
+  const sub = tokens.claims()!.sub;
+  const jwks = createRemoteJWKSet(new URL(`${broker.issuer}/jwks`));
+
+  const userinfo = await fetch(`${broker.issuer}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  t.regex(String(userinfo.headers.get('content-type')), /^application\/jwt/);
+  const { payload: claims } = await jwtVerify(await userinfo.text(), jwks, { issuer: broker.issuer, audience: 'signed', algorithms: ['RS256'] });
+  t.like(claims, { sub, nickname: '小爱 Alice 🌸' });
+  t.like(await oidc.fetchUserInfo(rp.config, tokens.access_token, sub), { sub, nickname: '小爱 Alice 🌸' }, 'openid-client checks and reads it');
+
+  const introspect = (accept: string) => fetch(`${broker.issuer}/token/introspection`, {
+    method: 'POST', body: new URLSearchParams({ token: tokens.access_token }),
+    headers: { accept, authorization: `Basic ${Buffer.from(`auditor:${secretOf('auditor')}`).toString('base64')}` },
+  });
+  const signed = await introspect('application/token-introspection+jwt');
+  t.regex(String(signed.headers.get('content-type')), /^application\/token-introspection\+jwt/);
+  const { payload } = await jwtVerify(await signed.text(), jwks, { issuer: broker.issuer, audience: 'auditor', typ: 'token-introspection+jwt' });
+  t.like(payload.token_introspection as object, { active: true, sub, client_id: 'signed' });
+  t.like(await (await introspect('application/json')).json() as object, { active: true, sub }, 'JSON when JSON is asked for (RFC 9701 4)');
+  const auditor = await oidc.discovery(new URL(broker.issuer), 'auditor', { client_secret: secretOf('auditor'), introspection_signed_response_alg: 'RS256' }, undefined, { execute: [oidc.allowInsecureRequests] });
+  t.like(await oidc.tokenIntrospection(auditor, tokens.access_token), { active: true, sub }, 'openid-client asks for, checks and reads the JWT');
+
+  const metadata = await (await fetch(`${broker.issuer}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
+  t.deepEqual(metadata.userinfo_signing_alg_values_supported, metadata.id_token_signing_alg_values_supported, 'what the keys sign, as for ID tokens');
+  t.deepEqual(metadata.introspection_signing_alg_values_supported, metadata.id_token_signing_alg_values_supported);
 });

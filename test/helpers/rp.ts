@@ -22,11 +22,14 @@ export interface Check {
   readonly nonce: string;
 }
 
-/** `secret`: for a client outside the test clients (undefined: the test client's own). */
-export async function createRp(issuer: string, server: RpServer, clientId = 'first-party', secret?: string): Promise<Rp> {
+/**
+ * `secret`: for a client outside the test clients (undefined: the test client's own);
+ * `metadata`: what else the RP knows it registered (a signed userinfo's algorithm, say).
+ */
+export async function createRp(issuer: string, server: RpServer, clientId = 'first-party', secret?: string, metadata: Partial<oidc.ClientMetadata> = {}): Promise<Rp> {
   const client = testClients(server.origin).find((candidate) => candidate.client_id === clientId);
   secret ??= (client as { client_secret?: string } | undefined)?.client_secret;
-  const config = await oidc.discovery(new URL(issuer), clientId, secret,
+  const config = await oidc.discovery(new URL(issuer), clientId, { ...metadata, ...(secret ? { client_secret: secret } : {}) },
     secret ? undefined : oidc.None(), { execute: [oidc.allowInsecureRequests] });
   return {
     config,
