@@ -55,6 +55,7 @@ import { languageRoutes } from './ops/language.ts';
 import { BrokerMetrics, metricsRoutes } from './ops/metrics.ts';
 import { rateLimits } from './ops/rate-limit.ts';
 import { requestLog } from './ops/request-log.ts';
+import type { Tracing } from './ops/tracing.ts';
 import { brandPages } from './pages/brand.ts';
 import type { Stoppable } from './ops/shutdown.ts';
 import type { RunningSimulator } from './simulator/server.ts';
@@ -97,6 +98,8 @@ interface Shared {
   readonly silent: SilentLogins;
   readonly notices: LogoutNotices;
   readonly isClosing: () => boolean;
+  /** OpenTelemetry traces, when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  readonly tracing: Tracing | undefined;
 }
 
 function middleware(config: RunningConfig, shared: Shared) {
@@ -106,6 +109,7 @@ function middleware(config: RunningConfig, shared: Shared) {
     brandPages(config.brand),
     // Outside the error pages: the line and the metrics say the status the person got.
     requestLog(shared.log, shared.metrics),
+    ...(shared.tracing ? [shared.tracing.middleware()] : []),
     errorPages(shared.log),
     cachedDocuments(),
     rateLimits(shared.stores.counters, config.rateLimits, shared.log),
@@ -247,20 +251,20 @@ async function tellWaitingPlatforms(config: Config, platformTokens: PlatformToke
   }
 }
 
-/** The WeChat client and the platforms' tokens. */
-async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, log: Logger) {
-  const wechat = new WeChatClient({
-    apiUrl: config.wechat.apiUrl, timeoutMs: config.wechat.timeoutMs, log, observe: (path, seconds, errcode) => metrics.wechatCall(path, seconds, errcode),
-  });
+/** The WeChat client and the platforms' tokens; each API call counted, and traced when traces are sent. */
+async function weChat(config: Config, stores: Stores, metrics: BrokerMetrics, log: Logger, tracing: Tracing | undefined) {
+  const observer = (api: string) => (path: string, seconds: number, errcode?: number | string) => {
+    metrics.wechatCall(path, seconds, errcode);
+    tracing?.apiCall(api, path, seconds, errcode);
+  };
+  const wechat = new WeChatClient({ apiUrl: config.wechat.apiUrl, timeoutMs: config.wechat.timeoutMs, log, observe: observer('WeChat') });
   const platformTokens = new PlatformTokens(config.platforms, stores.protocol, wechat, log);
   await tellWaitingPlatforms(config, platformTokens, log);
   const officialAccountTokens = new OfficialAccountTokens({
     platforms: config.platforms, platformTokens, storage: stores.protocol, durable: stores.durable, sealer: new Sealer(config.dataKeys), wechat, log,
   });
   // WeCom's API is another host with the same answers and errcode table (wechat/wecom.ts).
-  const wecom = new WeComClient({
-    apiUrl: config.wechat.wecomApiUrl, timeoutMs: config.wechat.timeoutMs, log, observe: (path, seconds, errcode) => metrics.wechatCall(path, seconds, errcode),
-  });
+  const wecom = new WeComClient({ apiUrl: config.wechat.wecomApiUrl, timeoutMs: config.wechat.timeoutMs, log, observe: observer('WeCom') });
   const upstreams = new Upstreams({
     wechat, platformTokens, officialAccountTokens, connectUrl: config.wechat.connectUrl, loginJsUrl: config.wechat.loginJsUrl,
     wecom, wecomLoginUrl: config.wechat.wecomLoginUrl, wecomLoginJsUrl: config.wechat.wecomLoginJsUrl, storage: stores.protocol, log,
@@ -283,9 +287,11 @@ async function openShared(config: RunningConfig, log: Logger, options: BrokerOpt
     fatal: options.fatal ?? ((message) => log.fatal(message)),
   });
   if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
+  // OpenTelemetry's packages load only when traces are sent, as the storage drivers do.
+  const tracing = config.tracing && new (await import('./ops/tracing.ts')).Tracing(config.tracing);
   return {
-    log, stores, metrics, ...await weChat(config, stores, metrics, log), demo, silent: new SilentLogins(config.cookieKeys),
-    notices: new LogoutNotices(log, (outcome) => metrics.logoutNotice(outcome)), isClosing,
+    log, stores, metrics, ...await weChat(config, stores, metrics, log, tracing), demo, silent: new SilentLogins(config.cookieKeys),
+    notices: new LogoutNotices(log, (outcome) => metrics.logoutNotice(outcome)), isClosing, tracing,
   };
 }
 
@@ -321,7 +327,7 @@ export async function createBroker(loaded: Config, options: BrokerOptions = {}):
     async close() {
       closing = true;
       retention?.stop();
-      await Promise.all([stores.close(), simulator?.close()]);
+      await Promise.all([stores.close(), simulator?.close(), shared.tracing?.shutdown()]);
     },
   };
 }

@@ -1,0 +1,73 @@
+// Traces for the operator's tracing system (OpenTelemetry, OTLP over HTTP), when
+// OTEL_EXPORTER_OTLP_ENDPOINT is set: a server span for each request (a child of the
+// caller's when it sent a W3C traceparent, so the broker shows inside the app's own trace),
+// and inside it a client span for each WeChat or WeCom API call, with WeChat's errcode. A
+// span holds what the request line and the metrics hold (method, path without its query or a
+// link's code, status, request id), never a person's data, a token, a code or a secret.
+// Spans go out in batches, off the request's path; the last are sent at shutdown.
+
+import { context, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import type { Middleware } from 'koa';
+import { endpointOf } from './metrics.ts';
+import { loggedPath } from './request-log.ts';
+
+export interface TracingSettings {
+  /** The collector's base URL (OTEL_EXPORTER_OTLP_ENDPOINT): spans go to `<endpoint>/v1/traces`. */
+  readonly endpoint: string;
+  readonly serviceName: string;
+}
+
+export class Tracing {
+  readonly #provider: TracerProvider;
+  readonly #tracer: Tracer;
+  readonly #propagator = new W3CTraceContextPropagator();
+
+  constructor(settings: TracingSettings) {
+    this.#provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
+      spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${settings.endpoint}/v1/traces` }) })],
+    });
+    this.#tracer = this.#provider.getTracer('wechat-oidc-broker');
+    // The request's span is the parent of what runs inside it, across awaits.
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  }
+
+  /** A server span around the rest of the request, under the caller's traceparent if it sent one. */
+  middleware(): Middleware {
+    return async (ctx, next) => {
+      const parent = this.#propagator.extract(ROOT_CONTEXT, ctx.headers, defaultTextMapGetter);
+      const span = this.#tracer.startSpan(`${ctx.method} ${endpointOf(ctx.path)}`, {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': ctx.method, 'url.path': loggedPath(ctx.path), 'broker.request_id': ctx.response.get('x-request-id') },
+      }, parent);
+      try {
+        await context.with(trace.setSpan(parent, span), next);
+      } finally {
+        span.setAttribute('http.response.status_code', ctx.status);
+        // OpenTelemetry's HTTP conventions: a server span fails on a 5xx, not on the client's 4xx.
+        if (ctx.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      }
+    };
+  }
+
+  /** A WeChat (or WeCom) API call that just ended, `seconds` long, as a client span of the request it ran in; `errcode`: how it failed. */
+  apiCall(api: string, path: string, seconds: number, errcode?: number | string): void {
+    const end = Date.now();
+    const span = this.#tracer.startSpan(`${api} ${path}`, {
+      kind: SpanKind.CLIENT, startTime: end - seconds * 1000, attributes: { 'url.path': path, ...(errcode === undefined ? {} : { 'wechat.errcode': String(errcode) }) },
+    });
+    if (errcode !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: `errcode ${String(errcode)}` });
+    span.end(end);
+  }
+
+  /** Sends what is left; the broker is stopping. */
+  shutdown(): Promise<void> {
+    return this.#provider.shutdown();
+  }
+}

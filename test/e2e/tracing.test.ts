@@ -1,0 +1,91 @@
+// Traces for the operator's tracing system (OpenTelemetry, OTLP over HTTP): a collector
+// (here a plain HTTP server taking what the broker sends, as an OpenTelemetry collector
+// would) receives a server span for each request, under the caller's traceparent, and a
+// client span for each WeChat API call inside the request that made it; no code, token or
+// secret among them.
+
+import test from 'ava';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
+import { qrLoginByFetch } from '../helpers/fetch-login.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer } from '../helpers/rp-server.ts';
+
+interface Attribute { key: string; value: { stringValue?: string; intValue?: string | number } }
+interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes: Attribute[]; status?: { code?: number } }
+interface Export { resourceSpans: Array<{ resource: { attributes: Attribute[] }; scopeSpans: Array<{ spans: OtlpSpan[] }> }> }
+
+/** A collector: every export the broker sends to /v1/traces, with its content type. */
+async function startCollector() {
+  const exports: Array<{ contentType: string | undefined; body: Export }> = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; }).on('end', () => {
+      if (req.method === 'POST' && req.url === '/v1/traces') exports.push({ contentType: req.headers['content-type'], body: JSON.parse(body) as Export });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    exports,
+    spans: () => exports.flatMap(({ body }) => body.resourceSpans.flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans))),
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+const attribute = (span: OtlpSpan, key: string) => {
+  const value = span.attributes.find((one) => one.key === key)?.value;
+  return value?.stringValue ?? (value?.intValue === undefined ? undefined : Number(value.intValue));
+};
+const SERVER = 2;
+const CLIENT = 3;
+
+test('with OTEL_EXPORTER_OTLP_ENDPOINT: a span per request under the caller\'s traceparent, and the WeChat call inside the login\'s callback; nothing secret; the last spans sent at shutdown', async (t) => {
+  const [collector, rpServer] = await Promise.all([startCollector(), startRpServer()]);
+  t.teardown(() => Promise.all([collector.close(), rpServer.close()]));
+  const broker = await startBroker({
+    CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)), WECHAT_QR_MODE: 'redirect', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: 'login-broker',
+  });
+  let stopped = false;
+  t.teardown(() => (stopped ? undefined : broker.stop()));
+
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const callerSpan = '00f067aa0ba902b7';
+  const discovery = await fetch(`${broker.issuer}/.well-known/openid-configuration`, { headers: { traceparent: `00-${traceId}-${callerSpan}-01` } });
+  t.is(discovery.status, 200);
+  const rp = await createRp(broker.issuer, rpServer);
+  const { url, check } = await rp.start();
+  const { landed } = await qrLoginByFetch(url, { issuer: broker.issuer, direct: broker.origin }, broker.simulator);
+  const tokens = await rp.finish(new URL(landed), check);
+  await broker.stop();
+  stopped = true;
+
+  t.true(collector.exports.length > 0, 'sent by the time the broker stopped');
+  for (const { contentType, body } of collector.exports) {
+    t.regex(String(contentType), /^application\/json/);
+    t.true(body.resourceSpans.every((resource) => resource.resource.attributes.some((one) => one.key === 'service.name' && one.value.stringValue === 'login-broker')));
+  }
+  const spans = collector.spans();
+  const asked = spans.find((span) => span.kind === SERVER && span.traceId === traceId);
+  t.truthy(asked, 'the request the caller traced is in its trace');
+  t.is(asked?.parentSpanId, callerSpan, 'a child of the caller\'s span');
+  t.is(attribute(asked!, 'url.path'), '/.well-known/openid-configuration');
+  t.is(attribute(asked!, 'http.response.status_code'), 200);
+  t.is(attribute(asked!, 'broker.request_id'), discovery.headers.get('x-request-id') ?? undefined, 'the same id as the request line and the response');
+
+  const exchange = spans.find((span) => span.kind === CLIENT && span.name === 'WeChat /sns/oauth2/access_token');
+  t.truthy(exchange, 'the code exchange with WeChat');
+  const around = spans.find((span) => span.spanId === exchange?.parentSpanId);
+  t.is(around?.kind, SERVER, 'inside the request that made it');
+  t.is(around?.traceId, exchange?.traceId);
+  t.regex(String(attribute(around!, 'url.path')), /^\/interaction\//, 'the login\'s callback');
+
+  const sent = JSON.stringify(collector.exports);
+  t.false(sent.includes('code='), 'no query string, so no code');
+  t.false(sent.includes(tokens.access_token));
+  t.false(sent.includes(tokens.claims()!.sub), 'nobody\'s sub');
+});
