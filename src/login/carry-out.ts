@@ -18,6 +18,7 @@ import type { Login } from './login.ts';
 import { sendAtCallback, type Answer } from './answer.ts';
 import { lostLoginPage, type LostLoginParts } from './lost-login.ts';
 import { scopesTheSheetAsked } from './sheet-consent.ts';
+import { auditConsent } from './consent.ts';
 import type { Channel } from '../upstreams/choose.ts';
 
 /** What this module uses of the login: its functions can reach nothing else. */
@@ -81,6 +82,7 @@ async function logIn(ctx: Context, login: CarryOutParts, { attempt, interaction,
   const client = clientOf(interaction);
   const account = await login.linker.resolve('corpid' in user ? weComFactsOf(user, client) : factsOf(user, client));
   const asked = app.kind === 'wecom' ? [] : scopesTheSheetAsked(app, attempt, interaction);
+  if (asked.length) auditConsent(login, interaction, account.id, 'wechat-sheet', asked);
   const consent = asked.length ? { consent: { grantId: await login.interactions.grantScopes(interaction, account.id, asked) } } : {};
   const answer = await login.end(ctx, { login: { accountId: account.id, ...methodOf(app, attempt), remember: true }, ...consent });
   return { answer, account: account.id };

@@ -8,9 +8,10 @@ import type { Login } from './login.ts';
 import { send } from './answer.ts';
 import { lostLoginPage } from './lost-login.ts';
 import { DEVICE_PROMPT } from '../oidc/device-flow.ts';
+import { consentDetails, type Interaction } from '../oidc/interactions.ts';
 
 /** What this module uses of the login: its functions can reach nothing else. */
-export type ConsentParts = Pick<Login, 'end' | 'interactions'>;
+export type ConsentParts = Pick<Login, 'end' | 'interactions' | 'log'>;
 
 const DENIED = { error: 'access_denied', error_description: 'End-User denied the request' } as const;
 const NOT_ME = { error: 'access_denied', error_description: 'End-User aborted interaction' } as const;
@@ -35,7 +36,26 @@ export async function answerConsent(ctx: Context, login: ConsentParts): Promise<
   if (!interaction || (prompt !== 'consent' && prompt !== DEVICE_PROMPT) || !accountId) return errorPage(ctx, await lostLoginPage(ctx, login, 'interaction'));
   const device = interaction.deviceCode !== undefined;
   const form = await readForm(ctx);
-  if (form.get('decision') !== 'allow') return send(ctx, await login.end(ctx, device ? NOT_ME : DENIED));
+  const allowed = form.get('decision') === 'allow';
+  if (prompt === 'consent') auditConsent(login, interaction, accountId, allowed ? 'page' : 'refused');
+  if (!allowed) return send(ctx, await login.end(ctx, device ? NOT_ME : DENIED));
   const consent = prompt === 'consent' ? { consent: { grantId: await login.interactions.grantConsent(interaction, accountId) } } : {};
   send(ctx, await login.end(ctx, { ...consent, ...(device ? { [DEVICE_PROMPT]: { confirmed: true } } : {}) }, true));
+}
+
+/**
+ * The record of a consent, for the company's compliance (PIPL articles 14 and 23: consent
+ * given knowingly, naming the recipient, which the company must be able to show): who, to
+ * which app, what the page asked (scopes, claims, each API's scopes) and how they answered:
+ * on the consent page, by WeChat's sheet (sheet-consent.ts), or refused. One audit line in
+ * the privacy log's shape (`privacy.action`), as erasures and revocations are.
+ */
+export function auditConsent(login: Pick<Login, 'log'>, interaction: Interaction, sub: string, given: 'page' | 'wechat-sheet' | 'refused', scopes?: readonly string[]): void {
+  const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = consentDetails(interaction);
+  login.log.info({
+    privacy: {
+      action: given === 'refused' ? 'consent-refused' : 'consent', by: given, sub, client: String(interaction.params.client_id),
+      scopes: scopes ?? missingOIDCScope ?? [], ...(missingOIDCClaims?.length ? { claims: missingOIDCClaims } : {}), ...(missingResourceScopes && !scopes ? { apis: missingResourceScopes } : {}),
+    },
+  }, given === 'refused' ? 'consent refused' : 'consent given');
 }

@@ -103,6 +103,12 @@ test.serial('another company\'s app: the consent page names the API and what eac
   const { payload } = await apiVerifies(tokens.access_token);
   t.is(String(payload.scope).split(' ').sort().join(' '), 'orders:read orders:write');
   t.is(payload.client_id, 'third-party');
+  // The company's record of the consent (PIPL 14, 23): who, to which app, exactly what the page asked.
+  t.true(await broker.logged((line) => {
+    const { privacy } = line as { privacy?: { action?: string; by?: string; sub?: string; client?: string; scopes?: string[]; apis?: Record<string, string[]> } };
+    return privacy?.action === 'consent' && privacy.by === 'page' && privacy.sub === payload.sub && privacy.client === 'third-party'
+      && privacy.scopes?.includes('openid') === true && privacy.apis?.[ORDERS]?.slice().sort().join(' ') === 'orders:read orders:write';
+  }), 'consent given, logged');
 
   // The person's own page says what the app may do with the API, with the app's other access.
   const account = await follow(`${broker.issuer}/account`, jar, target());
@@ -169,4 +175,19 @@ test.serial('signed answers: userinfo as a JWT for an app that registered userin
   const metadata = await (await fetch(`${broker.issuer}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
   t.deepEqual(metadata.userinfo_signing_alg_values_supported, metadata.id_token_signing_alg_values_supported, 'what the keys sign, as for ID tokens');
   t.deepEqual(metadata.introspection_signing_alg_values_supported, metadata.id_token_signing_alg_values_supported);
+});
+
+test.serial('a consent refused: the app gets access_denied, and the refusal is on record', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer, 'third-party');
+  const { url, check } = await rp.start({ scope: 'openid profile' });
+  const jar = cookieJar();
+  const wechat = new URL((await follow(url, jar, target())).url);
+  const page = await deliverCallbackToPage(callbackOf(wechat, await issueCode(broker.simulator, wechat.searchParams.get('appid')!, 'chen', 'snsapi_login')), jar, target());
+  const landed = new URL(await allowConsent(page, jar, target(), undefined, 'deny'));
+  t.is(landed.searchParams.get('error'), 'access_denied');
+  await t.throwsAsync(rp.finish(landed, check));
+  t.true(await broker.logged((line) => {
+    const { privacy } = line as { privacy?: { action?: string; by?: string; client?: string; scopes?: string[] } };
+    return line.msg === 'consent refused' && privacy?.action === 'consent-refused' && privacy.by === 'refused' && privacy.client === 'third-party' && privacy.scopes?.includes('profile') === true;
+  }));
 });

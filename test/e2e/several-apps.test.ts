@@ -152,6 +152,10 @@ test.serial('inside WeChat, a client\'s own Official Account (sheet_consent_for)
   t.true(first.sheet);
   t.is(first.consent, undefined, 'no second prompt after WeChat\'s sheet');
   t.is((await first.claims()).nickname, '小爱 Alice 🌸');
+  t.true(await broker.logged((line) => {
+    const { privacy } = line as { privacy?: { action?: string; by?: string; client?: string; scopes?: string[] } };
+    return privacy?.action === 'consent' && privacy.by === 'wechat-sheet' && privacy.client === 'partner' && privacy.scopes?.join(' ') === 'openid profile';
+  }), 'the sheet\'s consent is on record as such');
   // Bob's: the sheet again, and the consent page asks for the unionid alone.
   const second = await inWeChatUpToApp('partner', PARTNER_SECRET, 'bob', 'openid profile wechat');
   t.true(second.sheet);

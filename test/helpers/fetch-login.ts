@@ -72,8 +72,8 @@ export async function deliverCallbackToPage(callback: URL, jar: ReturnType<typeo
   return follow(next, jar, broker, userAgent);
 }
 
-/** Submits the consent page the broker showed (its form and page token) as a person's "allow": where the browser lands. */
-export async function allowConsent({ url: page, response }: { url: string; response: Response }, jar: ReturnType<typeof cookieJar>, broker: Broker, userAgent?: string): Promise<string> {
+/** Submits the consent page the broker showed (its form and page token) as a person's "allow" (or `decision`): where the browser lands. */
+export async function allowConsent({ url: page, response }: { url: string; response: Response }, jar: ReturnType<typeof cookieJar>, broker: Broker, userAgent?: string, decision: 'allow' | 'deny' = 'allow'): Promise<string> {
   const html = await response.text();
   const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
   const token = /name="page_token" value="([^"]+)"/.exec(html)?.[1];
@@ -81,7 +81,7 @@ export async function allowConsent({ url: page, response }: { url: string; respo
   const posted = await fetch(new URL(action, page).href.replace(broker.issuer, broker.direct), {
     method: 'POST', redirect: 'manual',
     headers: { cookie: jar.header(), 'user-agent': userAgent ?? DESKTOP, origin: broker.issuer, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ page_token: token, decision: 'allow' }),
+    body: new URLSearchParams({ page_token: token, decision }),
   });
   jar.take(posted);
   return (await follow(new URL(posted.headers.get('location')!, page).href, jar, broker, userAgent)).url;
