@@ -1,6 +1,7 @@
 // The doctor's checks for one configuration, in the order they are printed: the broker's
-// own side, every app's credentials, the third-party platforms, whether the apps share
-// people. The same list serves `npm run doctor` (cli/doctor.ts) and GET /admin/diagnostics.
+// own side, what it fetches from and pushes to the relying parties, every app's credentials,
+// the third-party platforms, whether the apps share people. The same list serves
+// `npm run doctor` (cli/doctor.ts) and GET /admin/diagnostics.
 
 import type { ClientMetadata, Config } from '../config/config.ts';
 import type { OfficialAccountTokens } from '../platforms/official-account-tokens.ts';
@@ -10,6 +11,7 @@ import type { WeComClient } from '../wechat/wecom.ts';
 import { appChecks } from './app-checks.ts';
 import { bindingCheck } from './binding-checks.ts';
 import { brokerChecks, redisCheck, storageCheck } from './broker-checks.ts';
+import { clientEndpointsCheck } from './client-endpoint-checks.ts';
 import { runChecks, type Finding } from './findings.ts';
 import { platformChecks } from './platform-checks.ts';
 
@@ -31,6 +33,7 @@ export function diagnose(parts: DoctorParts): Promise<Finding[]> {
   const { config } = parts;
   return runChecks([
     ...brokerChecks(config),
+    clientEndpointsCheck(config.clients),
     ...(parts.storage ? [storageCheck(parts.storage.kinds, parts.storage.ready)] : []),
     ...(parts.redisSetting ? [redisCheck(parts.redisSetting)] : []),
     ...appChecks(config.apps, config.wecomApps, parts.wechat, parts.wecom),

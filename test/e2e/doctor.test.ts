@@ -6,7 +6,10 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -15,8 +18,10 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/serve
 import { randomCorp } from '../../src/simulator/wecom-corp.ts';
 import type { SimApp } from '../../src/simulator/world.ts';
 import { startBroker, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import { Redis } from 'ioredis';
+import { freePort } from '../helpers/ports.ts';
 import { CHILD_ENV } from '../helpers/process.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { injectFaults, pushTicketNow, setPlatformUrls, simApp, simPlatform } from '../helpers/simulator.ts';
@@ -248,4 +253,33 @@ test.serial('storage that does not answer: ✗ storage, and the doctor still rep
   t.is(code, 1);
   t.like(line(all, 'storage', 'redis'), { verdict: 'fail' });
   t.like(line(all, 'credentials', 'mp'), { verdict: 'ok' });
+});
+
+test.serial('what the broker fetches from and pushes to the relying parties: a client\'s keys, and its logout and security-event endpoints, ✓ when they answer, ✗ with why when they do not', async (t) => {
+  // The relying parties' side: one server with keys and endpoints that answer, one without keys.
+  const keys = { keys: [await exportJWK((await generateKeyPair('ES256')).publicKey)] };
+  const rp = createServer((req, res) => {
+    if (req.url === '/jwks.json') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(keys));
+    if (req.url === '/not-keys') return res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
+    return res.writeHead(405).end();
+  });
+  rp.listen(0, '127.0.0.1');
+  await once(rp, 'listening');
+  t.teardown(() => { rp.closeAllConnections(); rp.close(); });
+  const origin = `http://127.0.0.1:${(rp.address() as AddressInfo).port}`;
+  const closed = `http://127.0.0.1:${await freePort()}`;
+  const client = (id: string, extra: object) => ({ client_id: id, client_secret: `${id}-secret-0123456789abcdef0123456789`, redirect_uris: ['https://app.example.com/cb'], ...extra });
+  const clientsFile = writeClientsFile([
+    client('good', { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${origin}/jwks.json`, backchannel_logout_uri: `${origin}/logout`, security_events_uri: `${origin}/events` }),
+    client('broken', { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${origin}/not-keys`, backchannel_logout_uri: `${closed}/logout`, security_events_uri: `${closed}/events` }),
+  ]);
+  const { code, findings: all } = await findings({ ...environment({ mp: ESTATE.mp }), CLIENTS_FILE: clientsFile });
+  t.is(code, 1);
+  t.like(line(all, 'client-keys', 'good'), { verdict: 'ok', detail: `${origin}/jwks.json: 1 key` });
+  t.like(line(all, 'backchannel-logout', 'good'), { verdict: 'ok', detail: `${origin}/logout answers (HTTP 405 to HEAD)` });
+  t.like(line(all, 'security-events', 'good'), { verdict: 'ok' });
+  t.like(line(all, 'client-keys', 'broken'), { verdict: 'fail', detail: `${origin}/not-keys answered 200 without keys` });
+  t.regex(line(all, 'client-keys', 'broken')?.advice?.en ?? '', /every token request the client signs is refused/);
+  t.like(line(all, 'backchannel-logout', 'broken'), { verdict: 'fail', detail: `${closed}/logout cannot be reached: ECONNREFUSED; what the broker pushes there is given up` });
+  t.like(line(all, 'security-events', 'broken'), { verdict: 'fail' });
 });

@@ -1,0 +1,67 @@
+// What the broker fetches from, or pushes to, each relying party, reached from here before a
+// person needs it: a client's keys (`jwks_uri`: without them every token request it makes
+// with private_key_jwt is refused, invalid_client) and where it hears of logouts and erased
+// or merged accounts (`backchannel_logout_uri`, `security_events_uri`: unreachable, every
+// delivery is given up). The push endpoints are only asked for their headers (HEAD): any HTTP
+// answer shows they are reachable, and nothing is delivered to them.
+
+import type { ClientMetadata } from '../config/config.ts';
+import { fail, ok, type Check, type Finding } from './findings.ts';
+
+/** As long as a delivery gets (oidc-provider's back-channel logout timeout). */
+const TIMEOUT_MS = 2_500;
+
+/** What went wrong reaching `uri`, in a few words: the network error's code (ECONNREFUSED, ENOTFOUND, a certificate's), or a timeout. */
+function reason(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if ((error as Error).name === 'TimeoutError') return `no answer within ${TIMEOUT_MS / 1000} s`;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
+/** The client's keys: an answer with a JSON Web Key Set holding at least one key (RFC 7517 5). */
+async function keysFinding(client: string, uri: string): Promise<Finding> {
+  const advice = {
+    zh: `确认 ${uri} 能从本服务所在的网络访问，并返回含有公钥的 JWKS（{"keys": [...]}）；否则该客户端用私钥签名的每个令牌请求都会被拒绝。`,
+    en: `Make ${uri} reachable from the broker's network and answer a JWKS with the public keys ({"keys": [...]}); until then every token request the client signs is refused.`,
+  };
+  try {
+    const answer = await fetch(uri, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error', headers: { accept: 'application/json' } });
+    const body = await answer.json().catch(() => undefined) as { keys?: unknown } | undefined;
+    const count = Array.isArray(body?.keys) ? body.keys.length : 0;
+    if (answer.ok && count > 0) return ok('client-keys', client, `${uri}: ${count} key${count > 1 ? 's' : ''}`);
+    return fail('client-keys', client, `${uri} answered ${answer.status} without keys`, advice);
+  } catch (error) {
+    return fail('client-keys', client, `${uri} cannot be fetched: ${reason(error)}`, advice);
+  }
+}
+
+/** The push endpoints, and the check each one's finding is under. */
+const PUSHES = { backchannel_logout_uri: 'backchannel-logout', security_events_uri: 'security-events' } as const;
+
+/** A push endpoint: reachable when it answers anything at all. */
+async function pushFinding(client: string, check: string, uri: string): Promise<Finding> {
+  try {
+    const answer = await fetch(uri, { method: 'HEAD', signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
+    return ok(check, client, `${uri} answers (HTTP ${answer.status} to HEAD)`);
+  } catch (error) {
+    return fail(check, client, `${uri} cannot be reached: ${reason(error)}; what the broker pushes there is given up`, {
+      zh: `确认 ${uri} 能从本服务所在的网络访问（域名解析、防火墙、证书）；否则退出、账户删除和合并的通知都到不了该应用。`,
+      en: `Make ${uri} reachable from the broker's network (DNS, firewall, certificate); until then logouts and erased or merged accounts never reach the app.`,
+    });
+  }
+}
+
+/** Every client's keys URL and push endpoints, each fetched once. */
+export function clientEndpointsCheck(clients: readonly ClientMetadata[]): Check {
+  return {
+    name: 'client-endpoints',
+    run: () => Promise.all(clients.flatMap((client) => {
+      const { client_id: id, jwks_uri: keys } = client;
+      const pushes = Object.entries(PUSHES).flatMap(([field, check]) => {
+        const uri = client[field];
+        return typeof uri === 'string' ? [pushFinding(id, check, uri)] : [];
+      });
+      return [...(typeof keys === 'string' ? [keysFinding(id, keys)] : []), ...pushes];
+    })),
+  };
+}
