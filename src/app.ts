@@ -107,9 +107,9 @@ function middleware(config: RunningConfig, shared: Shared) {
     publicOrigin(config.issuer, config.trustProxy),
     securityHeaders(config.issuer.startsWith('https:')),
     brandPages(config.brand),
-    // Outside the error pages: the line and the metrics say the status the person got.
-    requestLog(shared.log, shared.metrics),
     ...(shared.tracing ? [shared.tracing.middleware()] : []),
+    // Outside the error pages: the line and the metrics say the status the person got.
+    requestLog(shared.log, shared.metrics, shared.tracing?.traceId),
     errorPages(shared.log),
     cachedDocuments(),
     rateLimits(shared.stores.counters, config.rateLimits, shared.log),

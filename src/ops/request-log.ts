@@ -22,13 +22,18 @@ export function loggedPath(path: string): string {
   return path.replace(SECRET_LINK, '/$1/…');
 }
 
-export function requestLog(log: Logger, metrics: BrokerMetrics): Middleware {
+/**
+ * `tracedAs`: the trace of the request's own span, when the broker sends traces (tracing.ts):
+ * every line then names the trace the operator finds it in, whether the caller sent a
+ * traceparent or not.
+ */
+export function requestLog(log: Logger, metrics: BrokerMetrics, tracedAs?: () => string | undefined): Middleware {
   const lines = log.child({}, { redact: [] });
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const id = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.set('x-request-id', id);
-    const traceId = traceIdOf(ctx.get('traceparent'));
+    const traceId = tracedAs?.() ?? traceIdOf(ctx.get('traceparent'));
     const started = performance.now();
     try {
       await withRequest({ reqId: id, traceId }, next);

@@ -37,24 +37,31 @@ export class Tracing {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   }
 
-  /** A server span around the rest of the request, under the caller's traceparent if it sent one. */
+  /**
+   * A server span around the rest of the request, under the caller's traceparent if it sent
+   * one. Outside the request line (request-log.ts), which takes its trace id from it; the
+   * request id that line gives the response is read when the request ends.
+   */
   middleware(): Middleware {
     return async (ctx, next) => {
       const parent = this.#propagator.extract(ROOT_CONTEXT, ctx.headers, defaultTextMapGetter);
       const span = this.#tracer.startSpan(`${ctx.method} ${endpointOf(ctx.path)}`, {
         kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': ctx.method, 'url.path': loggedPath(ctx.path), 'broker.request_id': ctx.response.get('x-request-id') },
+        attributes: { 'http.request.method': ctx.method, 'url.path': loggedPath(ctx.path) },
       }, parent);
       try {
         await context.with(trace.setSpan(parent, span), next);
       } finally {
-        span.setAttribute('http.response.status_code', ctx.status);
+        span.setAttributes({ 'http.response.status_code': ctx.status, 'broker.request_id': ctx.response.get('x-request-id') });
         // OpenTelemetry's HTTP conventions: a server span fails on a 5xx, not on the client's 4xx.
         if (ctx.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         span.end();
       }
     };
   }
+
+  /** The trace of the span the code runs in (the request's), for the log lines (request-log.ts). */
+  readonly traceId = (): string | undefined => trace.getSpan(context.active())?.spanContext().traceId;
 
   /** A WeChat (or WeCom) API call that just ended, `seconds` long, as a client span of the request it ran in; `errcode`: how it failed. */
   apiCall(api: string, path: string, seconds: number, errcode?: number | string): void {

@@ -84,6 +84,15 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT: a span per request under the caller\'s t
   t.is(around?.traceId, exchange?.traceId);
   t.regex(String(attribute(around!, 'url.path')), /^\/interaction\//, 'the login\'s callback');
 
+  // Each log line of a request names its span's trace, though its caller sent no traceparent.
+  const callbackRequest = attribute(around!, 'broker.request_id');
+  const callbackLines = broker.logs().filter((line) => line.reqId === callbackRequest || (line.req as { id?: string } | undefined)?.id === callbackRequest);
+  t.true(callbackLines.length >= 2, 'the request line and at least one line about the login');
+  t.true(callbackLines.every((line) => (line.traceId ?? (line.req as { traceId?: string }).traceId) === around?.traceId));
+  const token = spans.find((span) => span.kind === SERVER && span.name === 'POST token');
+  const tokenLine = broker.logs().find((line) => line.msg === 'request' && (line.req as { path?: string }).path === '/token');
+  t.is((tokenLine?.req as { traceId?: string } | undefined)?.traceId, token?.traceId);
+
   const sent = JSON.stringify(collector.exports);
   t.false(sent.includes('code='), 'no query string, so no code');
   t.false(sent.includes(tokens.access_token));
