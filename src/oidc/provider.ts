@@ -299,7 +299,9 @@ function configuration(setup: ProviderSetup): Configuration {
       // RFC 9701: a resource server that registers `introspection_signed_response_alg` and
       // asks with `Accept: application/token-introspection+jwt` gets the answer as a JWT the
       // broker signed (evidence it can keep, or pass on, that the broker vouched for the token).
-      jwtIntrospection: { enabled: true },
+      // On only when a client registers it: oidc-provider then negotiates the Accept header of
+      // every introspection, about a tenth of its CPU (the bench, the broker against itself).
+      jwtIntrospection: { enabled: setup.clients.some((client) => client.introspection_signed_response_alg !== undefined) },
       // OIDC Core 5.3.2: a client that registers `userinfo_signed_response_alg` gets userinfo
       // as a signed JWT (iss and aud, OIDC Registration 2), as mod_auth_openidc can ask.
       jwtUserinfo: { enabled: true },
