@@ -75,7 +75,7 @@ export async function clientsCommand(argv: string[]): Promise<string> {
 async function check(clientsFile: string | undefined, extra: ClientMetadata[] = []): Promise<number> {
   const config = await loadConfig({ CLIENTS_FILE: clientsFile, WECHAT_SIMULATOR_PORT: '0', PAIRWISE_SECRET: randomBytes(32).toString('hex') });
   const taken = extra.find(({ client_id: id }) => config.clients?.some((client) => client.client_id === id));
-  if (taken) throw new UsageError(`${String(clientsFile)} already has a client ${taken.client_id}`);
+  if (taken) throw new UsageError(`${clientsFile ?? 'CLIENTS_FILE'} already has a client ${taken.client_id}`);
   const clients = [...(config.clients ?? []), ...extra];
   const log = createLogger('silent');
   const stores = await openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });

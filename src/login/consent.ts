@@ -55,7 +55,7 @@ export function auditConsent(login: Pick<Login, 'log'>, interaction: Interaction
   login.log.info({
     privacy: {
       action: given === 'refused' ? 'consent-refused' : 'consent', by: given, sub, client: String(interaction.params.client_id),
-      scopes: scopes ?? missingOIDCScope ?? [], ...(missingOIDCClaims?.length ? { claims: missingOIDCClaims } : {}), ...(missingResourceScopes && !scopes ? { apis: missingResourceScopes } : {}),
+      scopes: scopes ?? missingOIDCScope ?? [], ...(missingOIDCClaims?.length ? { claims: missingOIDCClaims } : {}), ...(Object.keys(missingResourceScopes ?? {}).length && !scopes ? { apis: missingResourceScopes } : {}),
     },
   }, given === 'refused' ? 'consent refused' : 'consent given');
 }
