@@ -288,7 +288,7 @@ async function openShared(config: RunningConfig, log: Logger, options: BrokerOpt
   });
   if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
   // OpenTelemetry's packages load only when traces are sent, as the storage drivers do.
-  const tracing = config.tracing && new (await import('./ops/tracing.ts')).Tracing(config.tracing);
+  const tracing = config.tracing && new (await import('./ops/tracing.ts')).Tracing(config.tracing, log);
   return {
     log, stores, metrics, ...await weChat(config, stores, metrics, log, tracing), demo, silent: new SilentLogins(config.cookieKeys),
     notices: new LogoutNotices(log, (outcome) => metrics.logoutNotice(outcome)), isClosing, tracing,

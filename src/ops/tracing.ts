@@ -6,13 +6,14 @@
 // link's code, status, request id), never a person's data, a token, a code or a secret.
 // Spans go out in batches, off the request's path; the last are sent at shutdown.
 
-import { context, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { context, defaultTextMapGetter, diag, DiagLogLevel, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { Middleware } from 'koa';
+import type { Logger } from '../log.ts';
 import { endpointOf } from './metrics.ts';
 import { loggedPath } from './request-log.ts';
 
@@ -22,15 +23,31 @@ export interface TracingSettings {
   readonly serviceName: string;
 }
 
+/**
+ * How long one export may take, retries included: a collector that does not answer costs
+ * the broker no more than this (a stop waits for the last batch at most this long).
+ */
+const EXPORT_TIMEOUT_MS = 2_500;
+
 export class Tracing {
   readonly #provider: TracerProvider;
+  readonly #log: Logger;
+  readonly #endpoint: string;
   readonly #tracer: Tracer;
   readonly #propagator = new W3CTraceContextPropagator();
 
-  constructor(settings: TracingSettings) {
+  constructor(settings: TracingSettings, log: Logger) {
+    [this.#log, this.#endpoint] = [log, settings.endpoint];
+    // OpenTelemetry says nothing unless told where: a collector that refuses or cannot be
+    // reached (every failed export), and spans dropped, are the operator's warnings.
+    setGlobalErrorHandler((error) => this.#notSent(error));
+    const warn = (message: string) => log.warn({ collector: settings.endpoint, reason: message }, 'tracing');
+    diag.setLogger({ error: warn, warn, info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.WARN);
     this.#provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
-      spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${settings.endpoint}/v1/traces` }) })],
+      spanProcessors: [new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter({ url: `${settings.endpoint}/v1/traces`, timeoutMillis: EXPORT_TIMEOUT_MS }), exportTimeoutMillis: EXPORT_TIMEOUT_MS,
+      })],
     });
     this.#tracer = this.#provider.getTracer('wechat-oidc-broker');
     // The request's span is the parent of what runs inside it, across awaits.
@@ -73,8 +90,12 @@ export class Tracing {
     span.end(end);
   }
 
-  /** Sends what is left; the broker is stopping. */
-  shutdown(): Promise<void> {
-    return this.#provider.shutdown();
+  /** Sends what is left; the broker is stopping (and stops, whatever the collector does). */
+  async shutdown(): Promise<void> {
+    await this.#provider.shutdown().catch((error: unknown) => this.#notSent(error));
+  }
+
+  #notSent(error: unknown): void {
+    this.#log.warn({ collector: this.#endpoint, reason: String((error as Error | undefined)?.message ?? error) }, 'traces not sent');
   }
 }

@@ -2,13 +2,14 @@
 // (here a plain HTTP server taking what the broker sends, as an OpenTelemetry collector
 // would) receives a server span for each request, under the caller's traceparent, and a
 // client span for each WeChat API call inside the request that made it; no code, token or
-// secret among them.
+// secret among them. A collector that cannot be reached is a warning in the broker's log.
 
 import test from 'ava';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
+import { freePort } from '../helpers/ports.ts';
 import { qrLoginByFetch } from '../helpers/fetch-login.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
@@ -97,4 +98,19 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT: a span per request under the caller\'s t
   t.false(sent.includes('code='), 'no query string, so no code');
   t.false(sent.includes(tokens.access_token));
   t.false(sent.includes(tokens.claims()!.sub), 'nobody\'s sub');
+});
+
+test('a collector that cannot be reached: the broker works on, and its log says the traces were not sent, and where to', async (t) => {
+  const collector = `http://127.0.0.1:${await freePort()}`;
+  const broker = await startBroker({ OTEL_EXPORTER_OTLP_ENDPOINT: collector });
+  let stopped = false;
+  t.teardown(() => (stopped ? undefined : broker.stop()));
+  t.is((await fetch(`${broker.issuer}/.well-known/openid-configuration`)).status, 200);
+  await broker.stop();
+  stopped = true;
+  const warning = broker.logs().find((line) => line.msg === 'traces not sent');
+  t.like(warning, { level: 40, collector });
+  t.regex(String(warning?.reason), /ECONNREFUSED/);
+  t.true(broker.logs().some((line) => line.msg === 'stopped'), 'and it stopped cleanly');
+  t.false(broker.logs().some((line) => Number(line.level) >= 50), 'nothing logged as an error');
 });
