@@ -1,7 +1,7 @@
 // The doctor's checks for one configuration, in the order they are printed: the broker's
-// own side, what it fetches from and pushes to the relying parties, every app's credentials,
-// the third-party platforms, whether the apps share people. The same list serves
-// `npm run doctor` (cli/doctor.ts) and GET /admin/diagnostics.
+// own side, what it fetches from and pushes to the relying parties (and the traces'
+// collector), every app's credentials, the third-party platforms, whether the apps share
+// people. The same list serves `npm run doctor` (cli/doctor.ts) and GET /admin/diagnostics.
 
 import type { ClientMetadata, Config } from '../config/config.ts';
 import type { OfficialAccountTokens } from '../platforms/official-account-tokens.ts';
@@ -11,12 +11,12 @@ import type { WeComClient } from '../wechat/wecom.ts';
 import { appChecks } from './app-checks.ts';
 import { bindingCheck } from './binding-checks.ts';
 import { brokerChecks, redisCheck, storageCheck } from './broker-checks.ts';
-import { clientEndpointsCheck } from './client-endpoint-checks.ts';
+import { clientEndpointsCheck, collectorCheck } from './endpoint-checks.ts';
 import { runChecks, type Finding } from './findings.ts';
 import { platformChecks } from './platform-checks.ts';
 
 export interface DoctorParts {
-  readonly config: Pick<Config, 'issuer' | 'keys' | 'cookieKeys' | 'wechat' | 'apps' | 'platforms' | 'wecomApps'> & { readonly clients: readonly ClientMetadata[] };
+  readonly config: Pick<Config, 'issuer' | 'keys' | 'cookieKeys' | 'wechat' | 'apps' | 'platforms' | 'wecomApps' | 'tracing'> & { readonly clients: readonly ClientMetadata[] };
   readonly wechat: WeChatClient;
   readonly wecom: WeComClient;
   readonly platformTokens: PlatformTokens;
@@ -34,6 +34,7 @@ export function diagnose(parts: DoctorParts): Promise<Finding[]> {
   return runChecks([
     ...brokerChecks(config),
     clientEndpointsCheck(config.clients),
+    ...(config.tracing ? [collectorCheck(config.tracing.endpoint)] : []),
     ...(parts.storage ? [storageCheck(parts.storage.kinds, parts.storage.ready)] : []),
     ...(parts.redisSetting ? [redisCheck(parts.redisSetting)] : []),
     ...appChecks(config.apps, config.wecomApps, parts.wechat, parts.wecom),

@@ -255,12 +255,13 @@ test.serial('storage that does not answer: ✗ storage, and the doctor still rep
   t.like(line(all, 'credentials', 'mp'), { verdict: 'ok' });
 });
 
-test.serial('what the broker fetches from and pushes to the relying parties: a client\'s keys, and its logout and security-event endpoints, ✓ when they answer, ✗ with why when they do not', async (t) => {
+test.serial('what the broker reaches beyond WeChat: a client\'s keys, its logout and security-event endpoints, the traces\' collector; ✓ when they answer, ✗ with why when they do not', async (t) => {
   // The relying parties' side: one server with keys and endpoints that answer, one without keys.
   const keys = { keys: [await exportJWK((await generateKeyPair('ES256')).publicKey)] };
   const rp = createServer((req, res) => {
     if (req.url === '/jwks.json') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(keys));
     if (req.url === '/not-keys') return res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
+    if (req.method === 'POST' && req.url === '/v1/traces') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     return res.writeHead(405).end();
   });
   rp.listen(0, '127.0.0.1');
@@ -273,7 +274,7 @@ test.serial('what the broker fetches from and pushes to the relying parties: a c
     client('good', { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${origin}/jwks.json`, backchannel_logout_uri: `${origin}/logout`, security_events_uri: `${origin}/events` }),
     client('broken', { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${origin}/not-keys`, backchannel_logout_uri: `${closed}/logout`, security_events_uri: `${closed}/events` }),
   ]);
-  const { code, findings: all } = await findings({ ...environment({ mp: ESTATE.mp }), CLIENTS_FILE: clientsFile });
+  const { code, findings: all } = await findings({ ...environment({ mp: ESTATE.mp }), CLIENTS_FILE: clientsFile, OTEL_EXPORTER_OTLP_ENDPOINT: origin });
   t.is(code, 1);
   t.like(line(all, 'client-keys', 'good'), { verdict: 'ok', detail: `${origin}/jwks.json: 1 key` });
   t.like(line(all, 'backchannel-logout', 'good'), { verdict: 'ok', detail: `${origin}/logout answers (HTTP 405 to HEAD)` });
@@ -282,4 +283,7 @@ test.serial('what the broker fetches from and pushes to the relying parties: a c
   t.regex(line(all, 'client-keys', 'broken')?.advice?.en ?? '', /every token request the client signs is refused/);
   t.like(line(all, 'backchannel-logout', 'broken'), { verdict: 'fail', detail: `${closed}/logout cannot be reached: ECONNREFUSED; what the broker pushes there is given up` });
   t.like(line(all, 'security-events', 'broken'), { verdict: 'fail' });
+  t.like(line(all, 'traces', 'OTEL_EXPORTER_OTLP_ENDPOINT'), { verdict: 'ok', detail: `${origin}/v1/traces takes traces (HTTP 200)` }, 'and the traces\' collector');
+  const noCollector = await findings({ ...environment({ mp: ESTATE.mp }), OTEL_EXPORTER_OTLP_ENDPOINT: closed });
+  t.like(line(noCollector.findings, 'traces', 'OTEL_EXPORTER_OTLP_ENDPOINT'), { verdict: 'fail', detail: `${closed}/v1/traces cannot be reached: ECONNREFUSED` });
 });

@@ -1,9 +1,10 @@
-// What the broker fetches from, or pushes to, each relying party, reached from here before a
-// person needs it: a client's keys (`jwks_uri`: without them every token request it makes
-// with private_key_jwt is refused, invalid_client) and where it hears of logouts and erased
-// or merged accounts (`backchannel_logout_uri`, `security_events_uri`: unreachable, every
-// delivery is given up). The push endpoints are only asked for their headers (HEAD): any HTTP
-// answer shows they are reachable, and nothing is delivered to them.
+// What the broker reaches beyond WeChat, from here, before a person needs it. Each relying
+// party's keys (`jwks_uri`: without them every token request it makes with private_key_jwt is
+// refused, invalid_client) and where it hears of logouts and erased or merged accounts
+// (`backchannel_logout_uri`, `security_events_uri`: unreachable, every delivery is given up);
+// the push endpoints are only asked for their headers (HEAD): any HTTP answer shows they are
+// reachable, and nothing is delivered to them. And the traces' collector, when traces are
+// sent: an empty export, which an OTLP/HTTP receiver accepts.
 
 import type { ClientMetadata } from '../config/config.ts';
 import { fail, ok, type Check, type Finding } from './findings.ts';
@@ -63,5 +64,25 @@ export function clientEndpointsCheck(clients: readonly ClientMetadata[]): Check 
       });
       return [...(typeof keys === 'string' ? [keysFinding(id, keys)] : []), ...pushes];
     })),
+  };
+}
+
+/** The traces' collector (OTEL_EXPORTER_OTLP_ENDPOINT): an export with no spans, which it takes with a 2xx (OTLP/HTTP). */
+export function collectorCheck(endpoint: string): Check {
+  const url = `${endpoint}/v1/traces`;
+  const advice = {
+    zh: `确认 ${url} 是 OTLP/HTTP 采集器的地址（通常是 4318 端口），并能从本服务所在的网络访问；否则链路追踪发不出去。`,
+    en: `Make ${url} an OTLP/HTTP collector's address (port 4318, usually), reachable from the broker's network; until then no trace is sent.`,
+  };
+  return {
+    name: 'traces',
+    run: async () => {
+      try {
+        const answer = await fetch(url, { method: 'POST', body: '{"resourceSpans":[]}', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+        return [answer.ok ? ok('traces', 'OTEL_EXPORTER_OTLP_ENDPOINT', `${url} takes traces (HTTP ${answer.status})`) : fail('traces', 'OTEL_EXPORTER_OTLP_ENDPOINT', `${url} answered ${answer.status}`, advice)];
+      } catch (error) {
+        return [fail('traces', 'OTEL_EXPORTER_OTLP_ENDPOINT', `${url} cannot be reached: ${reason(error)}`, advice)];
+      }
+    },
   };
 }
