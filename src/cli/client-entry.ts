@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClientMetadata } from '../config/config.ts';
 import { CLIENT_RESOURCES, RESOURCE, RESOURCE_SCOPES } from '../oidc/api-resources.ts';
 import { DISPLAY_LANGUAGES } from '../oidc/client-display.ts';
+import { SECURITY_EVENTS_URI } from '../oidc/security-events.ts';
 import { UsageError } from './run.ts';
 
 export interface NewOptions {
@@ -16,6 +17,8 @@ export interface NewOptions {
   readonly resource?: string[] | undefined;
   readonly api?: string | undefined;
   readonly scope?: string[] | undefined;
+  readonly 'backchannel-logout-uri'?: string | undefined;
+  readonly 'security-events-uri'?: string | undefined;
 }
 
 /** A client that logs people in: a strong secret unless public, and only the metadata asked for. */
@@ -35,6 +38,20 @@ export function newClient(values: NewOptions): ClientMetadata {
     ...(values.dpop ? { dpop_bound_access_tokens: true } : {}),
     // The APIs it may get tokens for (RFC 8707): checked against those the file declares.
     ...(values.resource?.length ? { [CLIENT_RESOURCES]: [...new Set(values.resource)] } : {}),
+    ...pushes(values),
+  };
+}
+
+/**
+ * Where its server hears of logouts (OIDC Back-Channel Logout 1.0, with the session's `sid`)
+ * and of erased or merged accounts (security events, RFC 8935).
+ */
+function pushes(values: NewOptions): Partial<ClientMetadata> {
+  const logout = values['backchannel-logout-uri'];
+  const events = values['security-events-uri'];
+  return {
+    ...(logout ? { backchannel_logout_uri: logout, backchannel_logout_session_required: true } : {}),
+    ...(events ? { [SECURITY_EVENTS_URI]: events } : {}),
   };
 }
 
@@ -50,7 +67,7 @@ function authentication(values: NewOptions): Partial<ClientMetadata> {
 const PAIRWISE = { subject_type: 'pairwise', scope: 'openid profile phone email offline_access' };
 
 /** What an API has no use for: it logs nobody in, and calls no other API. */
-const NOT_FOR_APIS = ['redirect-uri', 'post-logout-uri', 'first-party', 'public', 'pairwise', 'dpop', 'resource'] as const;
+const NOT_FOR_APIS = ['redirect-uri', 'post-logout-uri', 'first-party', 'public', 'pairwise', 'dpop', 'resource', 'backchannel-logout-uri', 'security-events-uri'] as const;
 
 /**
  * One of the company's APIs: a resource server (it may introspect opaque tokens with its

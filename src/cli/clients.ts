@@ -2,13 +2,15 @@
 //
 //   new --id ID --redirect-uri URI [--redirect-uri URI …] [--name NAME]
 //       [--post-logout-uri URI …] [--first-party] [--public | --jwks-uri URI] [--pairwise] [--dpop]
-//       [--resource API … --file F]
+//       [--resource API … --file F] [--backchannel-logout-uri URI] [--security-events-uri URI]
 //         prints a client entry (with a strong secret unless --public or --jwks-uri) to add to the file;
 //         --jwks-uri: the client authenticates with JWTs signed by its keys there (private_key_jwt), no secret;
 //         --dpop: tokens only bound to a key the client proves (RFC 9449), none as Bearer;
 //         --pairwise: its own `sub` for each person (another company's app), with a scope
 //         without `wechat` (the broker needs PAIRWISE_SECRET then);
-//         --resource: an API of the file F it may get tokens for (RFC 8707)
+//         --resource: an API of the file F it may get tokens for (RFC 8707);
+//         --backchannel-logout-uri, --security-events-uri: where its server hears of logouts
+//         (with the sid), and of erased or merged accounts
 //   new --id ID --api URI --scope NAME=TEXT [--scope NAME[LANG]=TEXT …] [--name NAME] [--jwks-uri URI]
 //         prints one of the company's APIs: its resource indicator, and each scope with what it
 //         lets an app do (one text, or one per language: zh-CN, zh-TW, en)
@@ -46,6 +48,8 @@ export async function clientsCommand(argv: string[]): Promise<string> {
       resource: { type: 'string', multiple: true },
       api: { type: 'string' },
       scope: { type: 'string', multiple: true },
+      'backchannel-logout-uri': { type: 'string' },
+      'security-events-uri': { type: 'string' },
       file: { type: 'string' },
     },
   });

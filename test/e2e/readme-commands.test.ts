@@ -120,6 +120,7 @@ test('every keys, clients and accounts command of the README runs as written', a
       if (written.includes(' clients -- new')) t.regex(result.stdout, newClientShape(written));
       if (written.includes(' --dpop')) t.regex(result.stdout, /"dpop_bound_access_tokens": true/);
       if (written.includes(' --api ')) t.regex(result.stdout, /"resource_server": true,\s*"resource": "https:\/\/api\.example\.com\/orders",\s*"resource_scopes": \{\s*"orders:read": "See your orders",\s*"orders:write": \{\s*"zh-CN": "代你下单",\s*"en": "Place orders for you"/);
+      if (written.includes(' --backchannel-logout-uri ')) t.regex(result.stdout, /"backchannel_logout_uri": "https:\/\/crm\.example\.com\/logout",\s*"backchannel_logout_session_required": true,\s*"security_events_uri": "https:\/\/crm\.example\.com\/events"/);
       if (written.includes(' --resource ')) t.regex(result.stdout, /"resources": \[\s*"https:\/\/api\.example\.com\/orders"\s*\]/);
       if (written.includes(' --pairwise')) t.regex(result.stdout, /"subject_type": "pairwise",\s*"scope": "openid profile phone email offline_access"/);
     }
