@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --redis [--scale]] [-- --only FIGURE] [-- --profile] [-- --soak] [-- --capacity] [-- --against REV] [-- --rounds N --seconds N]: the broker against bare oidc-provider on this
+// npm run bench [-- --quick] [-- --redis [--scale]] [-- --only FIGURE] [-- --profile] [-- --soak] [-- --capacity] [-- --against REV] [-- --traces [--traces-ratio R]] [-- --rounds N --seconds N]: the broker against bare oidc-provider on this
 // machine, figure by figure, in alternating rounds (bare, broker, then broker, bare, …), medians of
 // each: operations a second, the server's CPU per operation (read from /proc, so the load
 // generator on the same machine is not counted), p99 latency, and the ratio that matters,
@@ -22,11 +22,14 @@
 // (scripts/bench/profile-summary.ts). --against REF measures a change instead: the
 // baseline is the broker itself at git revision REF (checked out beside this one, with this
 // checkout's node_modules), so the ratio is what the change did, in the same run on the same
-// machine; --rounds and --seconds set the rounds (more of them, shorter, for a small
+// machine; --traces has the measured broker (not the baseline) send OpenTelemetry traces, to
+// a collector in this process that takes and drops them (with --against HEAD: what traces
+// cost; --traces-ratio R traces that share of requests, TRACES_SAMPLE_RATIO); --rounds and --seconds set the rounds (more of them, shorter, for a small
 // difference on a noisy machine). A tool, not a test: it asserts nothing.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -44,7 +47,7 @@ import { countRequests, median, pacedRound, round, rssMiB, type Round } from './
 const { values } = parseArgs({ options: {
   quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false },
   soak: { type: 'boolean', default: false }, capacity: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, 'log-level': { type: 'string', default: 'info' },
-  against: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' },
+  against: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' }, traces: { type: 'boolean', default: false }, 'traces-ratio': { type: 'string' },
 } });
 /** A count given as an option: a whole number from 1, or the default. */
 function count(option: 'rounds' | 'seconds', fallback: number): number {
@@ -319,17 +322,28 @@ function checkoutAt(ref: string): { dir: string; remove(): void } {
   return { dir, remove };
 }
 
+/** --traces: an OTLP/HTTP receiver that takes every export and keeps nothing (its work is this process's, not the broker's). */
+async function startCollector(): Promise<{ url: string; close(): void }> {
+  const server = createServer((req, res) => { req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')); });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${port}`, close: () => { server.closeAllConnections(); server.close(); } };
+}
+
 async function main(): Promise<void> {
   // An exit, not death by the signal: the 'exit' handlers stop the servers it started (test/helpers/process.ts) and remove --against's checkout.
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code));
   let redis: RedisServer | undefined;
+  let collector: { url: string; close(): void } | undefined;
   const servers: Server[] = [];
   countRequests();
   const baseline = values.against === undefined ? undefined : checkoutAt(values.against);
   try {
     redis = values.redis ? await startRedis({ appendonly: false }) : undefined;
     const shared = { ...await files(), ...(redis ? { REDIS_URL: redis.url } : {}) };
-    servers.push(baseline ? await startTheBroker(shared, baseline.dir, 'baseline') : await startBare(shared), await startTheBroker(shared));
+    collector = values.traces ? await startCollector() : undefined;
+    const traced: Record<string, string> = collector ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, TRACES_SAMPLE_RATIO: values['traces-ratio'] ?? '1' } : {};
+    servers.push(baseline ? await startTheBroker(shared, baseline.dir, 'baseline') : await startBare(shared), await startTheBroker({ ...shared, ...traced }));
     const results = new Map<string, Record<string, Round[]>>();
     const rss: Record<string, number> = {};
     for (const figure of Object.keys(figures(servers[0]!)).filter((name) => name.includes(values.only ?? ''))) {
@@ -348,6 +362,7 @@ async function main(): Promise<void> {
     if (values.scale && redis) process.stdout.write(`\n${await scale(servers[1]!, shared)}\n`);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
+    collector?.close();
     await redis?.stop();
     baseline?.remove();
   }

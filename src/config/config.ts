@@ -75,7 +75,7 @@ export interface Config {
   /** /metrics: a bearer token, a separate port, or (dev mode only) open on the main port. */
   readonly metrics: { readonly token: string | undefined; readonly port: number | undefined; readonly enabled: boolean };
   /** Where traces go (OTLP over HTTP), when they are sent. */
-  readonly tracing: { readonly endpoint: string; readonly serviceName: string } | undefined;
+  readonly tracing: { readonly endpoint: string; readonly serviceName: string; readonly sampleRatio: number } | undefined;
   /** Accounts with no login for this many days are erased (undefined: kept until erased on request). */
   readonly retentionDays: number | undefined;
   /** Requests a minute per client IP and per client_id at the costly endpoints; 0 is off. */
@@ -209,7 +209,7 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     keys: settings.JWKS_FILE === undefined ? await generateSigningKeys() : loadJwksFile('JWKS_FILE', settings.JWKS_FILE),
     storage: storage(settings),
     metrics: metrics(settings),
-    tracing: settings.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? undefined : { endpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: settings.OTEL_SERVICE_NAME },
+    tracing: settings.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? undefined : { endpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: settings.OTEL_SERVICE_NAME, sampleRatio: settings.TRACES_SAMPLE_RATIO },
     rateLimits: rateLimits(settings, production),
     followQrPerMinute: settings.FOLLOW_QR_PER_MINUTE,
     deviceCodeTtlS: settings.DEVICE_CODE_TTL_S,

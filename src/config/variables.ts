@@ -147,6 +147,10 @@ export const VARIABLES = {
     doc: 'send traces (OpenTelemetry, OTLP over HTTP, JSON) to this collector: `<endpoint>/v1/traces`, as OpenTelemetry\'s own variable says; unset: no traces',
   }),
   OTEL_SERVICE_NAME: variable({ schema: text, default: 'wechat-oidc-broker', production: 'optional', doc: 'the traces\' `service.name`' }),
+  TRACES_SAMPLE_RATIO: variable({
+    schema: z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, { error: 'expected a share from 0 to 1, as 0.1' }).transform(Number), default: '1', production: 'optional',
+    doc: 'the share of requests traced, when traces are sent (a request whose caller sent a sampled `traceparent` is traced whatever this says)',
+  }),
   ACCOUNT_RETENTION_DAYS: variable({
     schema: optional(wholeNumber(1, 36_500)), production: 'optional',
     doc: 'erase accounts with no login for this many days (a job on one instance at a time, hourly)',

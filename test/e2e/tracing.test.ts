@@ -114,3 +114,22 @@ test('a collector that cannot be reached: the broker works on, and its log says 
   t.true(broker.logs().some((line) => line.msg === 'stopped'), 'and it stopped cleanly');
   t.false(broker.logs().some((line) => Number(line.level) >= 50), 'nothing logged as an error');
 });
+
+test('TRACES_SAMPLE_RATIO=0: a request the caller did not trace sends nothing, and its log lines name no trace; one in the caller\'s sampled trace is traced all the same', async (t) => {
+  const collector = await startCollector();
+  t.teardown(() => collector.close());
+  const broker = await startBroker({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, TRACES_SAMPLE_RATIO: '0' });
+  let stopped = false;
+  t.teardown(() => (stopped ? undefined : broker.stop()));
+  const unsampled = await fetch(`${broker.issuer}/jwks`);
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  const sampled = await fetch(`${broker.issuer}/.well-known/openid-configuration`, { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
+  await broker.stop();
+  stopped = true;
+  const spans = collector.spans();
+  t.deepEqual(spans.map((span) => attribute(span, 'url.path')), ['/.well-known/openid-configuration'], 'only the request in a sampled trace');
+  t.is(spans[0]?.traceId, traceId);
+  const line = (id: string | null) => broker.logs().find((entry) => entry.msg === 'request' && (entry.req as { id?: string }).id === id)?.req as { traceId?: string } | undefined;
+  t.is(line(unsampled.headers.get('x-request-id'))?.traceId, undefined, 'no trace the operator could not find');
+  t.is(line(sampled.headers.get('x-request-id'))?.traceId, traceId);
+});
