@@ -281,14 +281,17 @@ export interface BrokerOptions {
 /** What every rebuild of the app shares: the stores (connected), metrics, WeChat and its tokens, the logout queue. */
 async function openShared(config: RunningConfig, log: Logger, options: BrokerOptions, demo: ClientMetadata | undefined, isClosing: () => boolean): Promise<Shared> {
   const metrics = new BrokerMetrics();
+  // OpenTelemetry's packages load only when traces are sent, as the storage drivers do.
+  const tracing = config.tracing && new (await import('./ops/tracing.ts')).Tracing(config.tracing, log);
   const stores = await openStores(config.storage, {
     log,
-    observe: (store, seconds, ok) => metrics.storageOperation(store, seconds, ok),
+    observe: (store, seconds, ok) => {
+      metrics.storageOperation(store, seconds, ok);
+      tracing?.storageOperation(seconds);
+    },
     fatal: options.fatal ?? ((message) => log.fatal(message)),
   });
   if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
-  // OpenTelemetry's packages load only when traces are sent, as the storage drivers do.
-  const tracing = config.tracing && new (await import('./ops/tracing.ts')).Tracing(config.tracing, log);
   return {
     log, stores, metrics, ...await weChat(config, stores, metrics, log, tracing), demo, silent: new SilentLogins(config.cookieKeys),
     notices: new LogoutNotices(log, (outcome) => metrics.logoutNotice(outcome)), isClosing, tracing,

@@ -1,7 +1,9 @@
 // Traces for the operator's tracing system (OpenTelemetry, OTLP over HTTP), when
 // OTEL_EXPORTER_OTLP_ENDPOINT is set: a server span for each request (a child of the
 // caller's when it sent a W3C traceparent, so the broker shows inside the app's own trace),
-// and inside it a client span for each WeChat or WeCom API call, with WeChat's errcode. A
+// and inside it a client span for each WeChat or WeCom API call, with WeChat's errcode, and
+// on it how many storage operations the request made and how long they took (Redis or
+// MongoDB: tens of commands a login, too many for a span each). A
 // span holds what the request line and the metrics hold (method, path without its query or a
 // link's code, status, request id), never a person's data, a token, a code or a secret.
 // Spans go out in batches, off the request's path; the last are sent at shutdown.
@@ -38,6 +40,8 @@ export class Tracing {
   readonly #tracer: Tracer;
   readonly #propagator = new W3CTraceContextPropagator();
   readonly #ratio: number;
+  /** The storage operations of each traced request so far: how many, and their milliseconds summed. */
+  readonly #storage = new WeakMap<object, { operations: number; ms: number }>();
 
   constructor(settings: TracingSettings, log: Logger) {
     [this.#log, this.#endpoint, this.#ratio] = [log, settings.endpoint, settings.sampleRatio];
@@ -74,6 +78,9 @@ export class Tracing {
         await context.with(trace.setSpan(parent, span), next);
       } finally {
         span.setAttributes({ 'http.response.status_code': ctx.status, 'broker.request_id': ctx.response.get('x-request-id') });
+        const storage = this.#storage.get(span);
+        // Summed: operations made side by side overlap, so this may exceed the request's own time.
+        if (storage) span.setAttributes({ 'broker.storage.operations': storage.operations, 'broker.storage.ms': Math.round(storage.ms * 10) / 10 });
         // OpenTelemetry's HTTP conventions: a server span fails on a 5xx, not on the client's 4xx.
         if (ctx.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         span.end();
@@ -97,6 +104,14 @@ export class Tracing {
     });
     if (errcode !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: `errcode ${String(errcode)}` });
     span.end(end);
+  }
+
+  /** A storage operation that just ended, `seconds` long: counted on the traced request it ran in. */
+  storageOperation(seconds: number): void {
+    const span = trace.getSpan(context.active());
+    if (!span?.isRecording()) return;
+    const spent = this.#storage.get(span) ?? { operations: 0, ms: 0 };
+    this.#storage.set(span, { operations: spent.operations + 1, ms: spent.ms + seconds * 1000 });
   }
 
   /** Sends what is left; the broker is stopping (and stops, whatever the collector does). */

@@ -12,9 +12,10 @@ import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts
 import { freePort } from '../helpers/ports.ts';
 import { qrLoginByFetch } from '../helpers/fetch-login.ts';
 import { createRp } from '../helpers/rp.ts';
+import { startRedis } from '../helpers/redis.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
 
-interface Attribute { key: string; value: { stringValue?: string; intValue?: string | number } }
+interface Attribute { key: string; value: { stringValue?: string; intValue?: string | number; doubleValue?: number } }
 interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes: Attribute[]; status?: { code?: number } }
 interface Export { resourceSpans: Array<{ resource: { attributes: Attribute[] }; scopeSpans: Array<{ spans: OtlpSpan[] }> }> }
 
@@ -40,7 +41,7 @@ async function startCollector() {
 
 const attribute = (span: OtlpSpan, key: string) => {
   const value = span.attributes.find((one) => one.key === key)?.value;
-  return value?.stringValue ?? (value?.intValue === undefined ? undefined : Number(value.intValue));
+  return value?.stringValue ?? value?.doubleValue ?? (value?.intValue === undefined ? undefined : Number(value.intValue));
 };
 const SERVER = 2;
 const CLIENT = 3;
@@ -132,4 +133,26 @@ test('TRACES_SAMPLE_RATIO=0: a request the caller did not trace sends nothing, a
   const line = (id: string | null) => broker.logs().find((entry) => entry.msg === 'request' && (entry.req as { id?: string }).id === id)?.req as { traceId?: string } | undefined;
   t.is(line(unsampled.headers.get('x-request-id'))?.traceId, undefined, 'no trace the operator could not find');
   t.is(line(sampled.headers.get('x-request-id'))?.traceId, traceId);
+});
+
+test('on Redis, each traced request says how many storage operations it made and how long they took', async (t) => {
+  const [collector, rpServer, redis] = await Promise.all([startCollector(), startRpServer(), startRedis()]);
+  t.teardown(async () => { await Promise.all([collector.close(), rpServer.close()]); await redis.stop(); });
+  const broker = await startBroker({
+    CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)), WECHAT_QR_MODE: 'redirect', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, REDIS_URL: redis.url,
+  });
+  let stopped = false;
+  t.teardown(() => (stopped ? undefined : broker.stop()));
+  const rp = await createRp(broker.issuer, rpServer);
+  const { url, check } = await rp.start();
+  const { landed } = await qrLoginByFetch(url, { issuer: broker.issuer, direct: broker.origin }, broker.simulator);
+  await rp.finish(new URL(landed), check);
+  await broker.stop();
+  stopped = true;
+  const spans = collector.spans();
+  const callback = spans.find((span) => span.kind === SERVER && spans.some((child) => child.parentSpanId === span.spanId && child.name === 'WeChat /sns/oauth2/access_token'));
+  t.true(Number(attribute(callback!, 'broker.storage.operations')) >= 2, 'the login attempt read, the account written, …');
+  t.true(Number(attribute(callback!, 'broker.storage.ms')) >= 0);
+  const discovery = spans.find((span) => span.kind === SERVER && attribute(span, 'url.path') === '/.well-known/openid-configuration');
+  t.is(discovery && attribute(discovery, 'broker.storage.operations'), undefined, 'a request that touched no storage says nothing of it');
 });
