@@ -143,7 +143,9 @@ export const VARIABLES = {
   METRICS_TOKEN: variable({ secret: true, schema: optional(z.string().min(16, { error: 'must have at least 16 characters' })), production: 'recommended', doc: 'bearer token required on /metrics' }),
   METRICS_PORT: variable({ schema: optional(wholeNumber(1, 65535)), production: 'recommended', doc: 'serve /metrics on this port only' }),
   OTEL_EXPORTER_OTLP_ENDPOINT: variable({
-    schema: optional(httpUrl), production: 'optional',
+    // The collector's address is logged (a failed export) and shown by the doctor: no credentials in it.
+    schema: optional(httpUrl.refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), { error: 'must not carry credentials (user:password@): the address is logged; run a collector beside the broker that holds them' })),
+    production: 'optional',
     doc: 'send traces (OpenTelemetry, OTLP over HTTP, JSON) to this collector: `<endpoint>/v1/traces`, as OpenTelemetry\'s own variable says; unset: no traces',
   }),
   OTEL_SERVICE_NAME: variable({ schema: text, default: 'wechat-oidc-broker', production: 'optional', doc: 'the traces\' `service.name`' }),

@@ -7,10 +7,20 @@
 // sent: an empty export, which an OTLP/HTTP receiver accepts.
 
 import type { ClientMetadata } from '../config/config.ts';
+import { PUSH_TIMEOUT_MS as TIMEOUT_MS } from '../oidc/security-events.ts';
 import { fail, ok, type Check, type Finding } from './findings.ts';
 
-/** As long as a delivery gets (oidc-provider's back-channel logout timeout). */
-const TIMEOUT_MS = 2_500;
+/** `uri` as a finding shows it, and whether it carries a user and password (never shown). */
+function shown(uri: string): { seen: string; credentials: boolean } {
+  if (!URL.canParse(uri)) return { seen: uri, credentials: false };
+  const url = new URL(uri);
+  if (!url.username && !url.password) return { seen: uri, credentials: false };
+  [url.username, url.password] = ['', ''];
+  return { seen: url.href, credentials: true };
+}
+
+/** A URI with credentials in it: fetch (the broker's, oidc-provider's through it) refuses to send them. */
+const CREDENTIALS = 'carries a user and password (user:password@), which the broker\'s requests cannot send';
 
 /** What went wrong reaching `uri`, in a few words: the network error's code (ECONNREFUSED, ENOTFOUND, a certificate's), or a timeout. */
 function reason(error: unknown): string {
@@ -21,18 +31,20 @@ function reason(error: unknown): string {
 
 /** The client's keys: an answer with a JSON Web Key Set holding at least one key (RFC 7517 5). */
 async function keysFinding(client: string, uri: string): Promise<Finding> {
+  const { seen, credentials } = shown(uri);
   const advice = {
-    zh: `确认 ${uri} 能从本服务所在的网络访问，并返回含有公钥的 JWKS（{"keys": [...]}）；否则该客户端用私钥签名的每个令牌请求都会被拒绝。`,
-    en: `Make ${uri} reachable from the broker's network and answer a JWKS with the public keys ({"keys": [...]}); until then every token request the client signs is refused.`,
+    zh: `确认 ${seen} 能从本服务所在的网络访问，并返回含有公钥的 JWKS（{"keys": [...]}）；否则该客户端用私钥签名的每个令牌请求都会被拒绝。`,
+    en: `Make ${seen} reachable from the broker's network and answer a JWKS with the public keys ({"keys": [...]}); until then every token request the client signs is refused.`,
   };
+  if (credentials) return fail('client-keys', client, `${seen} ${CREDENTIALS}`, advice);
   try {
     const answer = await fetch(uri, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error', headers: { accept: 'application/json' } });
     const body = await answer.json().catch(() => undefined) as { keys?: unknown } | undefined;
     const count = Array.isArray(body?.keys) ? body.keys.length : 0;
-    if (answer.ok && count > 0) return ok('client-keys', client, `${uri}: ${count} key${count > 1 ? 's' : ''}`);
-    return fail('client-keys', client, `${uri} answered ${answer.status} without keys`, advice);
+    if (answer.ok && count > 0) return ok('client-keys', client, `${seen}: ${count} key${count > 1 ? 's' : ''}`);
+    return fail('client-keys', client, `${seen} answered ${answer.status} without keys`, advice);
   } catch (error) {
-    return fail('client-keys', client, `${uri} cannot be fetched: ${reason(error)}`, advice);
+    return fail('client-keys', client, `${seen} cannot be fetched: ${reason(error)}`, advice);
   }
 }
 
@@ -41,14 +53,17 @@ const PUSHES = { backchannel_logout_uri: 'backchannel-logout', security_events_u
 
 /** A push endpoint: reachable when it answers anything at all. */
 async function pushFinding(client: string, check: string, uri: string): Promise<Finding> {
+  const { seen, credentials } = shown(uri);
+  const advice = {
+    zh: `确认 ${seen} 能从本服务所在的网络访问（域名解析、防火墙、证书），地址里不带用户名和密码；否则退出、账户删除和合并的通知都到不了该应用。`,
+    en: `Make ${seen} reachable from the broker's network (DNS, firewall, certificate), with no user and password in it; until then logouts and erased or merged accounts never reach the app.`,
+  };
+  if (credentials) return fail(check, client, `${seen} ${CREDENTIALS}`, advice);
   try {
     const answer = await fetch(uri, { method: 'HEAD', signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
-    return ok(check, client, `${uri} answers (HTTP ${answer.status} to HEAD)`);
+    return ok(check, client, `${seen} answers (HTTP ${answer.status} to HEAD)`);
   } catch (error) {
-    return fail(check, client, `${uri} cannot be reached: ${reason(error)}; what the broker pushes there is given up`, {
-      zh: `确认 ${uri} 能从本服务所在的网络访问（域名解析、防火墙、证书）；否则退出、账户删除和合并的通知都到不了该应用。`,
-      en: `Make ${uri} reachable from the broker's network (DNS, firewall, certificate); until then logouts and erased or merged accounts never reach the app.`,
-    });
+    return fail(check, client, `${seen} cannot be reached: ${reason(error)}; what the broker pushes there is given up`, advice);
   }
 }
 

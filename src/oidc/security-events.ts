@@ -38,7 +38,7 @@ interface SecurityEvent {
   readonly event: Readonly<Record<string, object>>;
 }
 /** A receiver that does not answer within this long is tried again later (as oidc-provider gives a logout token's delivery). */
-const PUSH_TIMEOUT_MS = 2_500;
+export const PUSH_TIMEOUT_MS = 2_500;
 
 /** What a push reads of oidc-provider's client (its extra metadata is kept under its own name). */
 interface EventClient {

@@ -273,6 +273,8 @@ test.serial('what the broker reaches beyond WeChat: a client\'s keys, its logout
   const clientsFile = writeClientsFile([
     client('good', { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${origin}/jwks.json`, backchannel_logout_uri: `${origin}/logout`, security_events_uri: `${origin}/events` }),
     client('broken', { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${origin}/not-keys`, backchannel_logout_uri: `${closed}/logout`, security_events_uri: `${closed}/events` }),
+    // Keys behind basic auth, which fetch cannot send: said so, and the password never shown.
+    client('guarded', { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: origin.replace('//', '//keys:pw-in-the-uri@') + '/jwks.json' }),
   ]);
   const { code, findings: all } = await findings({ ...environment({ mp: ESTATE.mp }), CLIENTS_FILE: clientsFile, OTEL_EXPORTER_OTLP_ENDPOINT: origin });
   t.is(code, 1);
@@ -283,6 +285,8 @@ test.serial('what the broker reaches beyond WeChat: a client\'s keys, its logout
   t.regex(line(all, 'client-keys', 'broken')?.advice?.en ?? '', /every token request the client signs is refused/);
   t.like(line(all, 'backchannel-logout', 'broken'), { verdict: 'fail', detail: `${closed}/logout cannot be reached: ECONNREFUSED; what the broker pushes there is given up` });
   t.like(line(all, 'security-events', 'broken'), { verdict: 'fail' });
+  t.like(line(all, 'client-keys', 'guarded'), { verdict: 'fail', detail: `${origin}/jwks.json carries a user and password (user:password@), which the broker's requests cannot send` }, 'named without its credentials');
+  t.false(JSON.stringify(all).includes('pw-in-the-uri'));
   t.like(line(all, 'traces', 'OTEL_EXPORTER_OTLP_ENDPOINT'), { verdict: 'ok', detail: `${origin}/v1/traces takes traces (HTTP 200)` }, 'and the traces\' collector');
   const noCollector = await findings({ ...environment({ mp: ESTATE.mp }), OTEL_EXPORTER_OTLP_ENDPOINT: closed });
   t.like(line(noCollector.findings, 'traces', 'OTEL_EXPORTER_OTLP_ENDPOINT'), { verdict: 'fail', detail: `${closed}/v1/traces cannot be reached: ECONNREFUSED` });

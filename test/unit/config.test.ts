@@ -82,6 +82,9 @@ test('each bad value is named with what is wrong', async (t) => {
   await failsWith(t, { COOKIE_KEYS: 'short' }, /^COOKIE_KEYS$/, /32 characters/);
   await failsWith(t, { WECHAT_API_URL: 'ftp://x' }, /^WECHAT_API_URL$/, /http/);
   await failsWith(t, { LOG_LEVEL: 'loud' }, /^LOG_LEVEL$/, /info/);
+  const credentials = await t.throwsAsync(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://ops:s3cret-pw@otel.example:4318' }), { instanceOf: ConfigError });
+  t.regex(credentials!.message, /must not carry credentials/);
+  t.notRegex(credentials!.message, /s3cret-pw/, 'never echoed');
 });
 
 test('CLIENTS_FILE mistakes name the file, the client and the field', async (t) => {
