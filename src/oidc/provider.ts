@@ -27,7 +27,7 @@ import type { LogoutNotices } from './logout-notices.ts';
 import { GRANT_S, REFRESH_TOKEN_S, updateGrant, withinGrant } from './grants.ts';
 import { SECURITY_EVENTS_URI } from './security-events.ts';
 import { apiMetadataProblem, CLIENT_RESOURCES, RESOURCE, RESOURCE_SCOPES, resourceIndicatorsFeature, type ApiResources } from './api-resources.ts';
-import { pastItsMaximum, sessionTtlS, type SessionLifetimes } from './session-lifetime.ts';
+import { heldToMaximum, pastItsMaximum, sessionTtlS, type SessionLifetimes } from './session-lifetime.ts';
 import { registerTokenExchange, type SubjectTokens } from './token-exchange.ts';
 import { DPOP_ALGS } from './dpop.ts';
 import { hostOnlyName } from '../http/cookie-names.ts';
@@ -244,6 +244,7 @@ function configuration(setup: ProviderSetup): Configuration {
   return {
     adapter: (model: string) => {
       const adapter = new ConsumeOnceAdapter(setup.storage.adapter(model));
+      if (model === 'Session') return heldToMaximum(adapter, setup.sessions);
       return model === 'DeviceCode' ? keptPastExpiry(adapter) : adapter;
     },
     clients: setup.clients.map((client) => ({ ...client })),

@@ -8,6 +8,7 @@
 // grant (grants.ts). A session that reached its maximum asks for a login even if its record
 // is still there (one saved before the maximum was set or lowered): `pastItsMaximum`.
 
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { LoginCheck } from './login-check.ts';
 
 /** A login session's limits, in seconds (maxS undefined: no maximum). */
@@ -31,6 +32,27 @@ export function sessionTtlS(lifetimes: SessionLifetimes, session: SavedSession, 
   const left = lifetimes.maxS === undefined || session.loginTs === undefined ? Infinity : session.loginTs + lifetimes.maxS - nowS;
   // A session is never found past its expiry, so `left` is positive; at least a second, as oidc-provider requires.
   return Math.max(1, Math.min(lifetimes.idleS, left));
+}
+
+/**
+ * Sessions stored never past their maximum. oidc-provider sets a saved session's `exp` from
+ * its own clock, read after the TTL above (an awaited storage call can come between), so a
+ * save that straddles a second went one second past `loginTs + maxS`: the stored expiry is
+ * held to it here, where it is written.
+ */
+export function heldToMaximum(adapter: Adapter, lifetimes: SessionLifetimes): Adapter {
+  const { maxS } = lifetimes;
+  if (maxS === undefined) return adapter;
+  const upsert = (id: string, payload: AdapterPayload, expiresIn: number) => {
+    const { loginTs, exp } = payload as { loginTs?: unknown; exp?: unknown };
+    const end = typeof loginTs === 'number' ? loginTs + maxS : Infinity;
+    if (typeof exp !== 'number' || exp <= end) return adapter.upsert(id, payload, expiresIn);
+    return adapter.upsert(id, { ...payload, exp: end }, Math.max(1, expiresIn - (exp - end)));
+  };
+  return {
+    upsert, find: (id) => adapter.find(id), findByUid: (uid) => adapter.findByUid(uid), findByUserCode: (userCode) => adapter.findByUserCode(userCode),
+    consume: (id) => adapter.consume(id), destroy: (id) => adapter.destroy(id), revokeByGrantId: (grantId) => adapter.revokeByGrantId(grantId),
+  };
 }
 
 /** A login prompt for a session older than its maximum, as for `max_age` (OIDC Core 3.1.2.1): the person authenticates again. */

@@ -1,5 +1,7 @@
 import test from 'ava';
-import { sessionTtlS } from '../../src/oidc/session-lifetime.ts';
+import { ConsumeOnceAdapter } from '../../src/oidc/consume-once.ts';
+import { heldToMaximum, sessionTtlS } from '../../src/oidc/session-lifetime.ts';
+import { MemoryStorage } from '../../src/storage/memory.ts';
 
 const HOUR = 3600;
 const lifetimes = { idleS: 8 * HOUR, maxS: 10 * HOUR };
@@ -19,4 +21,16 @@ test('no maximum: the idle time, however long ago the login', (t) => {
 
 test('a session nobody logged in to (a logout\'s confirmation) lives ten minutes', (t) => {
   t.is(sessionTtlS(lifetimes, {}, login), 600);
+});
+
+test('a session saved a second late (oidc-provider reads its clock after the TTL) is stored no later than its maximum', async (t) => {
+  const storage = new MemoryStorage();
+  t.teardown(() => storage.close());
+  const sessions = heldToMaximum(new ConsumeOnceAdapter(storage.adapter('Session')), lifetimes);
+  const now = Math.floor(Date.now() / 1000);
+  const loginTs = now - 10 * HOUR + 60;
+  await sessions.upsert('late', { jti: 'late', accountId: 'a', loginTs, exp: loginTs + 10 * HOUR + 1 }, 61);
+  t.is((await sessions.find('late'))?.exp, loginTs + 10 * HOUR, 'held to the maximum');
+  await sessions.upsert('within', { jti: 'within', accountId: 'a', loginTs, exp: loginTs + 10 * HOUR - 5 }, 55);
+  t.is((await sessions.find('within'))?.exp, loginTs + 10 * HOUR - 5, 'an expiry within it is kept');
 });
