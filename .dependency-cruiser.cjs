@@ -6,7 +6,7 @@
 //   1 composition   src/app.ts
 //   2 provider      src/provider.ts (oidc-provider and the person's rights, for the broker and the CLI)
 //   3 assembly      src/dev-mode.ts, src/stores.ts
-//   4 features      src/login/, src/admin/, src/account-page/, src/demo/, src/simulator/
+//   4 features      src/login/, src/admin/, src/account-page/, src/console/, src/demo/, src/simulator/
 //   5 ways in       src/upstreams/ (one folder per way in, behind upstreams/upstream.ts), src/diagnostics/ (the doctor's checks)
 //   6 platforms     src/platforms/ (third-party platform mode, Official Accounts' tokens)
 //   7 rights        src/privacy/
@@ -23,7 +23,7 @@ const LAYERS = [
   ['src/app\\.ts'],
   ['src/provider\\.ts'],
   ['src/dev-mode\\.ts', 'src/stores\\.ts'],
-  ['src/login/', 'src/admin/', 'src/account-page/', 'src/demo/', 'src/simulator/'],
+  ['src/login/', 'src/admin/', 'src/account-page/', 'src/console/', 'src/demo/', 'src/simulator/'],
   ['src/upstreams/', 'src/diagnostics/'],
   ['src/platforms/'],
   ['src/privacy/'],

@@ -12,6 +12,7 @@ import type Provider from 'oidc-provider';
 import { AccountLinker } from './accounts/linking.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { accountPageRoutes } from './account-page/routes.ts';
+import { consoleRoutes } from './console/routes.ts';
 import { reloadFiles, type ClientMetadata, type Config } from './config/config.ts';
 import { providerFor } from './provider.ts';
 import { demoRoutes } from './demo/routes.ts';
@@ -162,6 +163,10 @@ function routers(config: RunningConfig, shared: Shared, login: Login, built: { p
     phoneNumberRoutes({
       provider, apps: config.apps, phones: shared.upstreams.phoneNumbers, linker: login.linker,
       holders: new PhoneHolders(stores.durable.adapter(PHONE_HOLDER_MODEL)), log: shared.log, metrics,
+    }),
+    consoleRoutes({
+      provider, accounts: stores.accounts, personalData, apps: config.apps, issuer: config.issuer, operators: config.consoleOperators,
+      log: shared.log, metrics, pairwiseSecret: config.pairwiseSecret, diagnose: () => diagnoseWith(config, shared),
     }),
     accountPageRoutes({
       provider, personalData, apps: config.apps, issuer: config.issuer,

@@ -6,6 +6,7 @@ import { AccountLinker } from './accounts/linking.ts';
 import { PHONE_HOLDER_MODEL, PhoneHolders } from './accounts/phone-holders.ts';
 import { ADMIN_SCOPES } from './admin/auth.ts';
 import { accountPageClient } from './account-page/client.ts';
+import { consoleClientMetadata } from './console/client.ts';
 import type { Config } from './config/config.ts';
 import type { RunningConfig } from './dev-mode.ts';
 import type { Logger } from './log.ts';
@@ -29,12 +30,21 @@ interface ProviderParts {
   readonly observeEvents?: (outcome: DeliveryOutcome) => void;
 }
 
+/**
+ * The clients of the broker's own pages: the person's page, and the operator console when
+ * CONSOLE_OPERATORS names someone. With WeCom apps, each offers every app (WeChat's and WeCom's).
+ */
+function ownClients(config: RunningConfig) {
+  const everyApp = config.wecomApps.length ? [...config.apps, ...config.wecomApps].map((app) => app.id) : undefined;
+  return [accountPageClient(config.issuer, everyApp), ...(config.consoleOperators.size > 0 ? [consoleClientMetadata(config.issuer, everyApp)] : [])];
+}
+
 /** oidc-provider for the configuration, and the person's rights over what it and the account store hold. */
 export async function providerFor(config: RunningConfig, stores: Stores, parts: ProviderParts) {
   const accounts = accountSource(stores.accounts, config.apps, config.wecomApps);
   const apis = apiResources(config.clients, new Set([...accounts.scopes, ...ADMIN_SCOPES]));
   const provider = await createProvider({
-    issuer: config.issuer, clients: [...config.clients, accountPageClient(config.issuer, config.wecomApps.length ? [...config.apps, ...config.wecomApps].map((app) => app.id) : undefined)], keys: config.keys, cookieKeys: config.cookieKeys, pairwiseSecret: config.pairwiseSecret,
+    issuer: config.issuer, clients: [...config.clients, ...ownClients(config)], keys: config.keys, cookieKeys: config.cookieKeys, pairwiseSecret: config.pairwiseSecret,
     storage: stores.protocol,
     accounts,
     apiScopes: ADMIN_SCOPES,

@@ -18,6 +18,7 @@ import { phoneButtonApp, type Account, type AccountId, type Contact } from '../a
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import { readForm } from '../http/read-body.ts';
 import { signedIn, type SignedIn } from '../oidc/browser-session.ts';
+import { isOwnClient } from '../oidc/own-clients.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
 import { accountDeletedPage, accountDeletePage, accountLoggedOutPage, accountPage, accountSignedOutPage, type AccountPageData, type GrantOnPage, type SessionOnPage } from '../pages/account-views.ts';
 import { langOf } from '../pages/html.ts';
@@ -27,7 +28,6 @@ import type { ConsentItem } from '../pages/login-pages.ts';
 import { describeApis, type ApiResources } from '../oidc/api-resources.ts';
 import type { Held } from '../oidc/account-records.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
-import { ACCOUNT_PAGE_CLIENT } from './client.ts';
 import { confirmPresent, inWeChat, presentConfirmed, returnedFrom, signInFor, type Destination } from './present-account.ts';
 
 /** A session's uid as oidc-provider makes them (nanoid). */
@@ -73,10 +73,10 @@ async function clientName(provider: Provider, clientId: string, ctx: Context): P
 
 interface ClientAccess { readonly scope: Set<string>; readonly resources: Map<string, Set<string>>; grantedAt?: number | undefined }
 
-/** One entry per relying party (a person may have given one several grants), the page's own left out. */
+/** One entry per relying party (a person may have given one several grants), the broker's own pages left out. */
 async function grantsOnPage(ctx: Context, parts: AccountPageParts, held: Held): Promise<GrantOnPage[]> {
   const byClient = new Map<string, ClientAccess>();
-  for (const grant of held.grants.filter((candidate) => candidate.client !== ACCOUNT_PAGE_CLIENT)) {
+  for (const grant of held.grants.filter((candidate) => !isOwnClient(candidate.client))) {
     const entry = byClient.get(grant.client) ?? { scope: new Set<string>(), resources: new Map(), grantedAt: grant.grantedAt };
     for (const scope of grant.scope.split(' ').filter(Boolean)) entry.scope.add(scope);
     for (const [indicator, scope] of Object.entries(grant.resources)) {
@@ -93,12 +93,12 @@ async function grantsOnPage(ctx: Context, parts: AccountPageParts, held: Held): 
   })));
 }
 
-/** The browsers and devices the person is logged in on, the latest first; the page's own client is no app. */
+/** The browsers and devices the person is logged in on, the latest first; the broker's own pages' clients are no apps. */
 async function sessionsOnPage(ctx: Context, parts: AccountPageParts, held: Held, current: string): Promise<SessionOnPage[]> {
   const sessions = held.sessions.filter((session) => session.uid !== undefined).sort((a, b) => (b.loginAt ?? 0) - (a.loginAt ?? 0));
   return Promise.all(sessions.map(async (session) => ({
     uid: session.uid!, loginAt: session.loginAt, current: session.uid === current, device: session.device, inApp: session.exchanged,
-    apps: await Promise.all([...session.sids.keys()].filter((client) => client !== ACCOUNT_PAGE_CLIENT).map((client) => clientName(parts.provider, client, ctx))),
+    apps: await Promise.all([...session.sids.keys()].filter((client) => !isOwnClient(client)).map((client) => clientName(parts.provider, client, ctx))),
   })));
 }
 
@@ -167,7 +167,7 @@ export function accountPageRoutes(parts: AccountPageParts): Router {
     const posted = await formOf(ctx, parts);
     if (!posted) return;
     const client = posted.form.get('client');
-    if (!client || client === ACCOUNT_PAGE_CLIENT) return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: 'no app named' });
+    if (!client || isOwnClient(client)) return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: 'no app named' });
     const done = await parts.personalData.revoke(posted.me.accountId as AccountId, client, { by: 'self' });
     ctx.status = 303;
     ctx.redirect(done ? `/account?revoked=${encodeURIComponent(client)}` : '/account');

@@ -30,6 +30,7 @@ import type { PersonalData } from '../privacy/personal-data.ts';
 import { accountOfPairwise } from '../oidc/pairwise.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
 import { anyFailed, type Finding } from '../diagnostics/findings.ts';
+import { auditAdminCall } from '../privacy/admin-audit.ts';
 
 export interface AdminParts {
   readonly provider: Provider;
@@ -59,15 +60,11 @@ async function audited(ctx: Context, parts: AdminParts, action: Action, scope: A
   const target = targetOf(ctx);
   const who = await caller(ctx, parts.provider, scope);
   if (!('client' in who)) {
-    const client = who.refusedClient ?? 'unknown';
-    const outcome = who.error ?? 'no_token';
-    parts.metrics.adminCall(client, action, outcome);
-    parts.log.warn({ admin: { client, action, target, outcome }, ip: ctx.ip, ...(who.description ? { reason: who.description } : {}) }, 'admin call refused');
+    auditAdminCall(parts.log, parts.metrics, { client: who.refusedClient ?? 'unknown', action, target, outcome: who.error ?? 'no_token' }, { ip: ctx.ip, reason: who.description });
     return refuse(ctx, who);
   }
   const { outcome, sub } = await run(who.client);
-  parts.metrics.adminCall(who.client, action, outcome);
-  parts.log.info({ admin: { client: who.client, action, target, outcome, ...(sub ? { sub } : {}) } }, 'admin call');
+  auditAdminCall(parts.log, parts.metrics, { client: who.client, action, target, outcome, sub });
 }
 
 function notFound(ctx: Context): { outcome: string } {

@@ -16,7 +16,7 @@ import { clientsFile, type ClientMetadata } from './clients-file.ts';
 import { ConfigError } from './errors.ts';
 import { generateSigningKeys, loadJwksFile, type SigningKeys } from './keys.ts';
 import type { RedisTarget } from './redis-url.ts';
-import { VARIABLES, type LOG_LEVELS, type Settings, type VariableName } from './variables.ts';
+import { VARIABLES, type LOG_LEVELS, type OperatorRole, type Settings, type VariableName } from './variables.ts';
 
 export type { ClientMetadata } from './clients-file.ts';
 export type { RedisTarget } from './redis-url.ts';
@@ -26,6 +26,7 @@ export type Mode = 'production' | 'development';
 export type LogLevel = (typeof LOG_LEVELS)[number];
 /** JSON lines (production, a pipe, a container), or lines for a person at a terminal. */
 export type LogFormat = 'json' | 'pretty';
+export type { OperatorRole };
 
 export interface WeChatSettings {
   readonly connectUrl: string;
@@ -76,6 +77,8 @@ export interface Config {
   readonly metrics: { readonly token: string | undefined; readonly port: number | undefined; readonly enabled: boolean };
   /** Where traces go (OTLP over HTTP), when they are sent. */
   readonly tracing: { readonly endpoint: string; readonly serviceName: string; readonly sampleRatio: number } | undefined;
+  /** Who may use the operator console, by account `sub` (empty: the console is off). */
+  readonly consoleOperators: ReadonlyMap<string, OperatorRole>;
   /** Accounts with no login for this many days are erased (undefined: kept until erased on request). */
   readonly retentionDays: number | undefined;
   /** Requests a minute per client IP and per client_id at the costly endpoints; 0 is off. */
@@ -215,6 +218,7 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     deviceCodeTtlS: settings.DEVICE_CODE_TTL_S,
     sessions: { idleS: settings.SESSION_IDLE_HOURS * 3600, maxS: settings.SESSION_MAX_HOURS === 0 ? undefined : settings.SESSION_MAX_HOURS * 3600 },
     retentionDays: settings.ACCOUNT_RETENTION_DAYS,
+    consoleOperators: settings.CONSOLE_OPERATORS ?? new Map(),
     shutdown: { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS },
     cookieKeys: (settings.COOKIE_KEYS ?? [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')]) as [string, ...string[]],
     dataKeys: dataKeys(settings, platforms.length > 0),

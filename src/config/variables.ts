@@ -76,6 +76,23 @@ const mongodbUri = z.string().regex(/^mongodb(\+srv)?:\/\/[^/]+/, { error: 'expe
 const cookieKeys = z.string().transform((raw) => raw.split(',').map((key) => key.trim()).filter(Boolean))
   .refine((keys) => keys.length > 0 && keys.every((key) => key.length >= 32), { error: 'each comma-separated secret must have at least 32 characters' });
 
+/** What an operator may do in the console: `read` looks and exports; `write` also changes. */
+export type OperatorRole = 'read' | 'write';
+
+/** CONSOLE_OPERATORS: `<sub>:read|write`, comma-separated; a `sub` as accounts have them (letters, digits, `-` and `_`). */
+const operators = z.string().transform((raw, ctx) => {
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const roles = new Map<string, OperatorRole>();
+  for (const entry of entries) {
+    const match = /^([A-Za-z0-9_-]{1,128}):(read|write)$/.exec(entry);
+    if (!match) ctx.addIssue({ code: 'custom', message: `"${entry.slice(0, 140)}" is not <sub>:read or <sub>:write` });
+    else if (roles.has(match[1]!)) ctx.addIssue({ code: 'custom', message: `${match[1]} is named twice` });
+    else roles.set(match[1]!, match[2] as OperatorRole);
+  }
+  if (roles.size === 0) ctx.addIssue({ code: 'custom', message: 'names no operator' });
+  return roles as ReadonlyMap<string, OperatorRole>;
+});
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const VARIABLES = {
@@ -152,6 +169,10 @@ export const VARIABLES = {
   TRACES_SAMPLE_RATIO: variable({
     schema: z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, { error: 'expected a share from 0 to 1, as 0.1' }).transform(Number), default: '1', production: 'optional',
     doc: 'the share of requests traced, when traces are sent (a request whose caller sent a sampled `traceparent` is traced whatever this says)',
+  }),
+  CONSOLE_OPERATORS: variable({
+    schema: optional(operators), production: 'optional',
+    doc: 'who may use the operator console (`/console`): comma-separated account `sub`s, each with `:read` (look people up, export) or `:write` (also sign out, unlink, erase); unset: the console is off',
   }),
   ACCOUNT_RETENTION_DAYS: variable({
     schema: optional(wholeNumber(1, 36_500)), production: 'optional',

@@ -62,7 +62,7 @@ function contactLine(lang: Lang, key: 'accountPhone' | 'accountEmail', contact: 
 }
 
 /** A moment as people in China write it, in China Standard Time: 2026-12-05 00:18 (English says which time). */
-function when(lang: Lang, ms: number): string {
+export function when(lang: Lang, ms: number): string {
   const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
     year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'Asia/Shanghai',
   }).formatToParts(ms).map(({ type, value }) => [type, value]));

@@ -97,6 +97,8 @@ export interface PageOptions {
   readonly imageSources?: readonly string[];
   /** Navigate there at once (a new navigation, which carries no fragment over). */
   readonly refreshTo?: string;
+  /** A page of tables for a desk (the operator console): wider than a phone's. */
+  readonly wide?: boolean;
 }
 
 // A picture that does not load (WeChat's avatar URL stops working once the person changes
@@ -115,7 +117,7 @@ const STYLE = `
 @media (prefers-color-scheme:dark){:root{--page:#111;--surface:#191919;--text:#e5e5e5;--muted:#a3a3a3;--line:#333;--soft:#232323;--link:#7eb6ff;--neutral:#2c2c2c;--blank:#3a3a3a;--shadow:transparent}
 #qr,#ww_login,.follow-qr{color-scheme:light;background:#fff;border-radius:8px;padding:12px}header img,.app img{background:#fff;padding:2px}}
 *{box-sizing:border-box}[hidden]{display:none!important}body{margin:0;font:16px/1.6 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei","Segoe UI",Roboto,sans-serif;background:var(--page);color:var(--text)}
-main{max-width:420px;margin:0 auto;padding:32px 20px}section{background:var(--surface);border-radius:12px;padding:28px 24px;box-shadow:0 1px 3px var(--shadow)}
+main{max-width:420px;margin:0 auto;padding:32px 20px}main.wide{max-width:960px}section{background:var(--surface);border-radius:12px;padding:28px 24px;box-shadow:0 1px 3px var(--shadow)}
 h1{font-size:1.3em;margin:0 0 12px;text-align:center}h2{font-size:1.05em;margin:16px 0 8px}table{border-collapse:collapse;width:100%;font-size:.9em}th,td{text-align:left;padding:4px 6px;border-bottom:1px solid var(--line);word-break:break-all}.avatar{border-radius:50%;display:block;margin:0 auto 8px}p{margin:8px 0}.muted{color:var(--muted);font-size:.9em;text-align:center}
 header{display:flex;align-items:center;justify-content:center;gap:10px;margin:0 0 16px;font-weight:600}header img{height:32px;width:auto;border-radius:4px}
 footer{margin:20px 0 0;text-align:center;font-size:.8em;color:var(--muted)}footer a{color:var(--muted);margin:0 6px}footer p{margin:4px 0}
@@ -174,5 +176,5 @@ export function renderPage(ctx: Context, options: PageOptions): void {
   ctx.body = html`<!DOCTYPE html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark">
 <title>${company ? `${options.title} - ${company}` : options.title}</title>${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}">` : ''}<style nonce="${nonce}">${raw(STYLE)}:root{--brand:${brand.color.background};--brand-text:${brand.color.text}}</style></head>
-<body><main>${brandHeader(brand, lang)}${options.body(nonce)}${brandFooter(ctx, brand, lang)}</main></body></html>`.html;
+<body><main${options.wide ? raw(' class="wide"') : ''}>${brandHeader(brand, lang)}${options.body(nonce)}${brandFooter(ctx, brand, lang)}</main></body></html>`.html;
 }

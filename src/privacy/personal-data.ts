@@ -20,8 +20,11 @@ import { accountView, heldView } from './account-view.ts';
 /** The clients that held a grant or a session among `held`. */
 const tookPart = (held: Held): Set<string> => new Set([...held.grants.map((grant) => grant.client), ...held.sessions.flatMap((session) => [...session.sids.keys()])]);
 
-/** Who asked for a change, for the log: an admin client, the CLI, the person, the retention job. */
-export type Requester = { readonly by: 'admin'; readonly client: string } | { readonly by: 'cli' | 'self' | 'retention' };
+/** Who asked for a change, for the log: an admin client, an operator in the console, the CLI, the person, the retention job. */
+export type Requester =
+  | { readonly by: 'admin'; readonly client: string }
+  | { readonly by: 'console'; readonly operator: AccountId }
+  | { readonly by: 'cli' | 'self' | 'retention' };
 
 export interface PersonalDataParts {
   readonly linker: AccountLinker;

@@ -11,7 +11,8 @@ import { loggedPath } from '../../src/ops/request-log.ts';
 import { testClients } from '../helpers/broker.ts';
 import { useE2e } from '../helpers/e2e.ts';
 
-const e2e = useE2e(test);
+// The console on (someone is an operator), so that its routes answer as they do in use.
+const e2e = useE2e(test, { CONSOLE_OPERATORS: 'an-operator:write' });
 let cases = 0;
 
 interface Answer {
@@ -81,6 +82,8 @@ const ROUTES: ReadonlyArray<readonly [string, string]> = [
   ['POST', '/account/phone'], ['GET', '/admin/accounts/x/export'], ['GET', '/admin/diagnostics'], ['GET', '/demo/logout'],
   ['GET', '/wechat/mp/mp/events'], ['GET', '/wechat/platform/platform/authorize'], ['GET', '/wechat/platform/platform/authorized'],
   ['GET', '/wecom/wecom/events'], ['POST', '/wecom/wecom/events'],
+  ['GET', '/console'], ['GET', '/console/find'], ['GET', '/console/accounts/x'], ['GET', '/console/accounts/%00/export'], ['POST', '/console/accounts/x/logout'],
+  ['POST', '/console/accounts/x/unlink'], ['GET', '/console/accounts/x/delete'], ['POST', '/console/accounts/%FF/delete'], ['GET', '/console/diagnostics'],
 ];
 
 /** Header values Node lets us send: printable bytes, no CR or LF. */

@@ -234,6 +234,16 @@ test('ACCOUNT_RETENTION_DAYS: a whole number of days from 1, or unset (kept unti
   for (const bad of ['0', '-5', '1.5', 'forever']) await failsWith(t, { ACCOUNT_RETENTION_DAYS: bad }, /^ACCOUNT_RETENTION_DAYS$/, /./);
 });
 
+test('CONSOLE_OPERATORS: account subs, each :read or :write; unset, nobody (no console)', async (t) => {
+  t.is((await loadConfig({})).consoleOperators.size, 0);
+  t.deepEqual([...(await loadConfig({ CONSOLE_OPERATORS: ' 3f2c-a_1:write , -k3Xq9:read ' })).consoleOperators], [['3f2c-a_1', 'write'], ['-k3Xq9', 'read']]);
+  await failsWith(t, { CONSOLE_OPERATORS: 'alice' }, /^CONSOLE_OPERATORS$/, /"alice" is not <sub>:read or <sub>:write/);
+  await failsWith(t, { CONSOLE_OPERATORS: 'alice:admin' }, /^CONSOLE_OPERATORS$/, /not <sub>:read/);
+  await failsWith(t, { CONSOLE_OPERATORS: 'a b:read' }, /^CONSOLE_OPERATORS$/, /not <sub>:read/);
+  await failsWith(t, { CONSOLE_OPERATORS: 'alice:read,alice:write' }, /^CONSOLE_OPERATORS$/, /alice is named twice/);
+  await failsWith(t, { CONSOLE_OPERATORS: ',' }, /^CONSOLE_OPERATORS$/, /names no operator/);
+});
+
 test('session lifetimes: 14 days idle and 30 days at most by default, in whole hours; SESSION_MAX_HOURS=0 is no maximum', async (t) => {
   t.deepEqual((await loadConfig({})).sessions, { idleS: 14 * 24 * 3600, maxS: 30 * 24 * 3600 });
   t.deepEqual((await loadConfig({ SESSION_IDLE_HOURS: '8', SESSION_MAX_HOURS: '10' })).sessions, { idleS: 8 * 3600, maxS: 10 * 3600 });

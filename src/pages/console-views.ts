@@ -1,0 +1,183 @@
+// The operator console's pages (/console): finding a person by any of their identifiers,
+// what the broker holds about them (the admin API's view, for a person at a desk), and,
+// for operators who may change things, signing them out everywhere, unlinking an identity
+// and erasing the account after a confirmation; and the doctor's findings. Identifiers are
+// shown as the protocols name them (sub, unionid, openid): operators match them with logs
+// and tickets. Forms carry the page's token (ops/page-forms.ts).
+
+import type { Context } from 'koa';
+import { when } from './account-views.ts';
+import { html, langOf, postForm, renderPage, type Html } from './html.ts';
+import { t, type Lang, type MessageKey } from './i18n.ts';
+import { toTraditional } from './traditional.ts';
+
+export type ConsoleRole = 'read' | 'write';
+
+/** The operator using the console. */
+export interface OperatorOnPage {
+  readonly sub: string;
+  readonly role: ConsoleRole;
+}
+
+interface ContactView { readonly value: string; readonly source: string; readonly at: string | null }
+
+/** An account as the admin API shows it (privacy/account-view.ts `accountView`). */
+export interface ConsoleAccountView {
+  readonly sub: string;
+  readonly unionid: string | null;
+  readonly identities: ReadonlyArray<{ readonly app: string | null; readonly appid: string; readonly openid: string; readonly wecom_corpid?: string; readonly wecom_userid?: string }>;
+  readonly profile: { readonly nickname: string | null };
+  readonly contacts: { readonly phone: ContactView | null; readonly email: ContactView | null };
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly last_login: { readonly at: string; readonly app: string | null; readonly appid: string; readonly client: string | null } | null;
+  readonly merged_from: readonly string[];
+}
+
+/** Its sessions and grants as the export shows them (privacy/account-view.ts `heldView`). */
+export interface ConsoleHeldView {
+  readonly sessions: ReadonlyArray<{ readonly logged_in_at: string | null; readonly clients: readonly string[]; readonly device: string | null }>;
+  readonly grants: ReadonlyArray<{ readonly client: string; readonly scope: string; readonly granted_at: string | null }>;
+}
+
+/** A doctor's finding (diagnostics/findings.ts). */
+export interface FindingOnPage {
+  readonly check: string;
+  readonly subject: string;
+  readonly verdict: 'ok' | 'fail' | 'unknown';
+  readonly detail: string;
+  readonly advice?: { readonly zh: string; readonly en: string } | undefined;
+}
+
+/** What the console's home page says above its forms: a search that found nothing, or why it named nobody. */
+export type ConsoleNotice = { readonly kind: 'not_found' } | { readonly kind: 'invalid'; readonly detail: string };
+
+const at = (lang: Lang, iso: string | null | undefined) => (iso ? when(lang, Date.parse(iso)) : '—');
+
+function consolePage(ctx: Context, title: string, body: Html, status = 200): void {
+  renderPage(ctx, { title, status, wide: true, body: () => html`<section><h1>${title}</h1>${body}</section>` });
+}
+
+function whoAmI(lang: Lang, operator: OperatorOnPage): Html {
+  return html`<p class="muted">${t(lang, 'consoleSignedInAs', { sub: operator.sub })} · ${t(lang, operator.role === 'write' ? 'consoleMayWrite' : 'consoleMayRead')}</p>`;
+}
+
+/** One search: a GET form to /console/find with its labelled fields. */
+function findForm(lang: Lang, heading: MessageKey, fields: ReadonlyArray<readonly [name: string, label: string]>, apps?: ReadonlyArray<{ readonly appid: string; readonly name: string }>): Html {
+  const id = (name: string) => `${heading}-${name}`;
+  return html`<form method="get" action="/console/find"><fieldset><legend>${t(lang, heading)}</legend>
+${apps ? html`<label for="${id('appid')}">${t(lang, 'consoleApp')}</label> <select id="${id('appid')}" name="appid">${apps.map((app) => html`<option value="${app.appid}">${app.name} (${app.appid})</option>`)}</select> ` : ''}
+${fields.map(([name, label]) => html`<label for="${id(name)}">${label}</label> <input id="${id(name)}" name="${name}" required maxlength="128" autocomplete="off"> `)}
+<button type="submit">${t(lang, 'consoleSearch')}</button></fieldset></form>`;
+}
+
+export function consoleHomePage(ctx: Context, operator: OperatorOnPage, apps: ReadonlyArray<{ readonly appid: string; readonly name: string }>, notice?: ConsoleNotice): void {
+  const lang = langOf(ctx);
+  const said = notice && (notice.kind === 'not_found' ? t(lang, 'consoleNotFound') : `${t(lang, 'consoleInvalid')} ${notice.detail}`);
+  consolePage(ctx, t(lang, 'consoleTitle'), html`${whoAmI(lang, operator)}
+${said ? html`<p role="alert">${said}</p>` : ''}
+<h2>${t(lang, 'consoleFind')}</h2>
+${findForm(lang, 'consoleFindBySub', [['sub', 'sub']])}
+${findForm(lang, 'consoleFindByUnionid', [['unionid', 'unionid']])}
+${apps.length ? findForm(lang, 'consoleFindByIdentity', [['openid', 'openid']], apps) : ''}
+${findForm(lang, 'consoleFindByWeCom', [['wecom_corpid', 'corpid'], ['wecom_userid', 'userid']])}
+${findForm(lang, 'consoleFindByPairwise', [['client', 'client_id'], ['sub', 'sub']])}
+<h2>${t(lang, 'consoleDiagnostics')}</h2><a class="button" href="/console/diagnostics">${t(lang, 'consoleDiagnosticsRun')}</a>`, notice ? (notice.kind === 'not_found' ? 404 : 400) : 200);
+}
+
+function rows(entries: ReadonlyArray<readonly [string, unknown]>): Html {
+  return html`<table><tbody>${entries.map(([label, value]) => html`<tr><th scope="row">${label}</th><td>${value ?? '—'}</td></tr>`)}</tbody></table>`;
+}
+
+function table(lang: Lang, headings: readonly string[], body: readonly Html[]): Html {
+  if (body.length === 0) return html`<p>${t(lang, 'consoleNone')}</p>`;
+  return html`<table><thead><tr>${headings.map((heading) => html`<th scope="col">${heading}</th>`)}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function identityRows(ctx: Context, lang: Lang, account: ConsoleAccountView, operator: OperatorOnPage): Html[] {
+  const unlinkable = operator.role === 'write' && account.identities.length > 1;
+  const action = `/console/accounts/${encodeURIComponent(account.sub)}/unlink`;
+  return account.identities.map((identity) => html`<tr><td>${identity.app ?? '—'}</td><td>${identity.appid}</td><td>${identity.wecom_userid ? `${identity.wecom_corpid}/${identity.wecom_userid}` : identity.openid}</td>
+<td>${unlinkable ? postForm(ctx, action, html`<input type="hidden" name="appid" value="${identity.appid}"><button type="submit">${t(lang, 'consoleUnlink')}</button>`) : ''}</td></tr>`);
+}
+
+function contact(lang: Lang, view: ContactView | null): string | undefined {
+  return view ? `${view.value} (${view.source}, ${at(lang, view.at)})` : undefined;
+}
+
+/** What the console shows of one account: its identities, sessions and grants, and what the operator may do. */
+export function consoleAccountPage(ctx: Context, operator: OperatorOnPage, account: ConsoleAccountView, held: ConsoleHeldView, done?: 'logout' | 'unlink'): void {
+  const lang = langOf(ctx);
+  const base = `/console/accounts/${encodeURIComponent(account.sub)}`;
+  const last = account.last_login;
+  consolePage(ctx, t(lang, 'consoleAccountTitle'), html`${whoAmI(lang, operator)}<p><a href="/console">${t(lang, 'consoleBack')}</a></p>
+${done ? html`<p role="status">${t(lang, done === 'logout' ? 'consoleLoggedOut' : 'consoleUnlinked')}</p>` : ''}
+${rows([
+    ['sub', account.sub], ['unionid', account.unionid], [t(lang, 'consoleNickname'), account.profile.nickname],
+    [t(lang, 'consoleCreated'), at(lang, account.created_at)], [t(lang, 'consoleUpdated'), at(lang, account.updated_at)],
+    [t(lang, 'consoleLastLogin'), last && `${at(lang, last.at)} · ${last.app ?? last.appid}${last.client ? ` · ${last.client}` : ''}`],
+    [t(lang, 'consolePhone'), contact(lang, account.contacts.phone)], [t(lang, 'consoleEmail'), contact(lang, account.contacts.email)],
+    [t(lang, 'consoleMergedFrom'), account.merged_from.join(', ') || undefined],
+  ])}
+<h2>${t(lang, 'consoleIdentities')}</h2>
+${table(lang, [t(lang, 'consoleApp'), 'appid', 'openid', ''], identityRows(ctx, lang, account, operator))}
+<h2>${t(lang, 'consoleSessions')}</h2>
+${table(lang, [t(lang, 'consoleLoggedInAt'), t(lang, 'consoleDevice'), 'client_id'], held.sessions.map((session) => html`<tr><td>${at(lang, session.logged_in_at)}</td><td>${session.device ?? '—'}</td><td>${session.clients.join(', ')}</td></tr>`))}
+<h2>${t(lang, 'consoleGrants')}</h2>
+${table(lang, ['client_id', 'scope', t(lang, 'consoleGrantedAt')], held.grants.map((grant) => html`<tr><td>${grant.client}</td><td>${grant.scope}</td><td>${at(lang, grant.granted_at)}</td></tr>`))}
+<a class="button" href="${base}/export" download>${t(lang, 'consoleExport')}</a>
+${operator.role === 'write' ? html`${postForm(ctx, `${base}/logout`, html`<button class="button" type="submit">${t(lang, 'consoleLogout')}</button>`)}
+<a class="button" href="${base}/delete">${t(lang, 'consoleDelete')}</a>` : ''}`);
+}
+
+/** Erasing an account: what it means, confirmed by a second step. */
+export function consoleDeletePage(ctx: Context, sub: string): void {
+  const lang = langOf(ctx);
+  const base = `/console/accounts/${encodeURIComponent(sub)}`;
+  consolePage(ctx, t(lang, 'consoleDelete'), html`<p>${t(lang, 'consoleDeleteQuestion', { sub })}</p>
+${postForm(ctx, `${base}/delete`, html`<button class="button danger" type="submit">${t(lang, 'consoleDeleteConfirm')}</button>`)}
+<a class="button" href="${base}">${t(lang, 'consoleDeleteCancel')}</a>`);
+}
+
+export function consoleErasedPage(ctx: Context, sub: string): void {
+  const lang = langOf(ctx);
+  consolePage(ctx, t(lang, 'consoleErasedTitle'), html`<p role="status">${t(lang, 'consoleErasedBody', { sub })}</p><a class="button" href="/console">${t(lang, 'consoleBack')}</a>`);
+}
+
+function advice(lang: Lang, finding: FindingOnPage): string {
+  if (!finding.advice) return '';
+  if (lang === 'en') return finding.advice.en;
+  return lang === 'zh-TW' ? toTraditional(finding.advice.zh) : finding.advice.zh;
+}
+
+export function consoleDiagnosticsPage(ctx: Context, operator: OperatorOnPage, findings: readonly FindingOnPage[]): void {
+  const lang = langOf(ctx);
+  const failed = findings.some((finding) => finding.verdict === 'fail');
+  consolePage(ctx, t(lang, 'consoleDiagnostics'), html`${whoAmI(lang, operator)}<p><a href="/console">${t(lang, 'consoleBack')}</a></p>
+<p role="status">${t(lang, failed ? 'consoleSomeFailed' : 'consoleAllPassed')}</p>
+${table(lang, [t(lang, 'consoleVerdict'), t(lang, 'consoleCheck'), t(lang, 'consoleDetail')], findings.map((finding) => html`<tr><td>${t(lang, `consoleVerdict_${finding.verdict}`)}</td><td>${finding.check} · ${finding.subject}</td><td>${finding.detail}${finding.advice ? html`<br>${advice(lang, finding)}` : ''}</td></tr>`))}`);
+}
+
+/** Signed in, but not an operator: the `sub` to give whoever sets CONSOLE_OPERATORS. */
+export function consoleNotOperatorPage(ctx: Context, sub: string): void {
+  const lang = langOf(ctx);
+  consolePage(ctx, t(lang, 'consoleNotOperatorTitle'), html`<p>${t(lang, 'consoleNotOperator', { sub })}</p>`, 403);
+}
+
+/** An operator who may look, asking to change. */
+export function consoleReadOnlyPage(ctx: Context): void {
+  const lang = langOf(ctx);
+  consolePage(ctx, t(lang, 'consoleTitle'), html`<p>${t(lang, 'consoleReadOnly')}</p><a class="button" href="/console">${t(lang, 'consoleBack')}</a>`, 403);
+}
+
+/** Not signed in here (or back from a sign-in that did not happen): a way to sign in. */
+export function consoleSignedOutPage(ctx: Context, signIn: string): void {
+  const lang = langOf(ctx);
+  consolePage(ctx, t(lang, 'consoleTitle'), html`<p>${t(lang, 'consoleSignedOut')}</p><a class="button primary" href="${signIn}">${t(lang, 'consoleSignIn')}</a>`);
+}
+
+/** The console is for a browser at a desk: not WeChat's, whose cookies a shared phone's other WeChat account may inherit. */
+export function consoleNotInWeChatPage(ctx: Context): void {
+  const lang = langOf(ctx);
+  consolePage(ctx, t(lang, 'consoleTitle'), html`<p>${t(lang, 'consoleNotInWeChat')}</p>`, 400);
+}

@@ -1,0 +1,167 @@
+// The operator console (/console): an operator named in CONSOLE_OPERATORS signs in through
+// WeChat as anyone does, finds a person by sub, unionid or an app's openid, sees what the
+// broker holds (identities, sessions, grants), and, with `write`, unlinks an identity,
+// signs the person out everywhere and erases the account after a confirmation; a `read`
+// operator only looks; anyone else is told their `sub` and what to ask for. Every view and
+// action is an audit line naming the operator. Operators are accounts, so their `sub`s
+// come from a first broker on the same Redis, which has no console.
+
+import test from 'ava';
+import type { Browser, Page } from 'playwright-core';
+import { violations } from '../helpers/axe.ts';
+import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium, newPerson, USER_AGENTS } from '../helpers/browser.ts';
+import { inWeChatLoginByFetch, qrLoginByFetch } from '../helpers/fetch-login.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { createRp } from '../helpers/rp.ts';
+import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
+import { addCallbackHost, simApp, startTestSimulator, wechatEnv } from '../helpers/simulator.ts';
+import type { RunningSimulator } from '../../src/simulator/server.ts';
+
+const APPS = [simApp('mp'), simApp('open')];
+
+let browser: Browser;
+let redis: RedisServer;
+let rpServer: RpServer;
+let simulator: RunningSimulator;
+let broker: RunningBroker;
+const subs: Record<'alice' | 'bob' | 'chen', string> = { alice: '', bob: '', chen: '' };
+let withoutConsole: number | undefined;
+
+/** A QR login of `person` at the first-party app of `at`: the `sub` it gets. */
+async function logIn(at: RunningBroker, person: string): Promise<string> {
+  const rp = await createRp(at.issuer, rpServer);
+  const { url, check } = await rp.start();
+  const { landed } = await qrLoginByFetch(url, { issuer: at.issuer, direct: at.origin }, simulator.url, person);
+  return (await rp.finish(new URL(landed), check)).claims()!.sub;
+}
+
+/** A broker on the test's Redis and simulator (the same apps each time), WeChat's QR page its own. */
+async function brokerWith(env: Record<string, string> = {}): Promise<RunningBroker> {
+  const started = await startBroker({
+    ...wechatEnv(simulator, APPS), REDIS_URL: redis.url, WECHAT_QR_MODE: 'redirect', CLIENTS_FILE: writeClientsFile(testClients(rpServer.origin)), ...env,
+  });
+  await addCallbackHost(simulator.url, new URL(started.issuer).host);
+  return started;
+}
+
+test.before(async () => {
+  [browser, redis, rpServer, simulator] = await Promise.all([launchChromium(), startRedis(), startRpServer(), startTestSimulator(APPS)]);
+  const first = await brokerWith();
+  try {
+    for (const person of ['alice', 'bob', 'chen'] as const) subs[person] = await logIn(first, person);
+    // Chen also logs in inside WeChat (the Official Account): a second identity, joined by the unionid.
+    const rp = await createRp(first.issuer, rpServer);
+    await inWeChatLoginByFetch((await rp.start({ scope: 'openid profile' })).url, { issuer: first.issuer, direct: first.origin }, simulator.url, 'chen', USER_AGENTS.wechat);
+    withoutConsole = (await fetch(`${first.origin}/console`, { redirect: 'manual' })).status;
+  } finally {
+    await first.stop();
+  }
+  broker = await brokerWith({ CONSOLE_OPERATORS: `${subs.alice}:write, ${subs.bob}:read` });
+});
+test.after.always(async () => {
+  await Promise.all([browser?.close(), broker?.stop(), rpServer?.close(), simulator?.close()]);
+  await redis?.stop();
+});
+
+/** `person` signs in at the console in a new browser (WeChat's QR login), in `locale`. */
+async function operator(t: import('ava').ExecutionContext, person: RegExp, locale = 'en'): Promise<Page> {
+  const { context, page } = await newPerson(browser, 'desktop', locale);
+  t.teardown(() => context.close());
+  await page.goto(`${broker.issuer}/console`);
+  // WeChat's QR page (WECHAT_QR_MODE=redirect): the simulator's, a button per person.
+  await page.getByRole('button', { name: person }).click();
+  await page.waitForURL(/\/console\?/);
+  return page;
+}
+
+/** The console's search by `sub`. */
+async function findBySub(page: Page, sub: string): Promise<void> {
+  await page.locator('#consoleFindBySub-sub').fill(sub);
+  await page.locator('#consoleFindBySub-sub ~ button').click();
+}
+
+const audited = (match: (admin: Record<string, unknown>) => boolean, message = 'admin call') => broker.logged((line) => (
+  line.msg === message && typeof line.admin === 'object' && match(line.admin as Record<string, unknown>)));
+
+test.serial('without CONSOLE_OPERATORS there is no console', (t) => {
+  t.is(withoutConsole, 404);
+});
+
+test.serial('an operator signs in through WeChat, finds a person by sub, unionid and openid, and sees what is held; each view is audited', async (t) => {
+  const page = await operator(t, /Alice/);
+  t.regex(await page.locator('section').innerText(), new RegExp(`Signed in as ${subs.alice}`));
+  t.deepEqual(await violations(page), [], 'the search page');
+  await findBySub(page, subs.chen);
+  await page.waitForURL(new RegExp(`/console/accounts/${subs.chen}$`));
+  const shown = await page.locator('section').innerText();
+  t.regex(shown, /陈大文/);
+  t.regex(shown, /QR login on the website \(open\)/, 'each identity with its app');
+  t.regex(shown, /first-party/, 'the apps\' sessions and grants, by client_id');
+  t.is(await page.locator('button', { hasText: 'Unlink' }).count(), 2, 'two identities, each may be unlinked');
+  t.deepEqual(await violations(page), [], 'the account page');
+  t.true(await audited((admin) => admin.client === '_console' && admin.operator === subs.alice && admin.action === 'show' && admin.sub === subs.chen));
+  const unionid = (await page.locator('tr', { hasText: 'unionid' }).locator('td').innerText()).trim();
+  await page.goto(`${broker.issuer}/console/find?unionid=${encodeURIComponent(unionid)}`);
+  t.regex(page.url(), new RegExp(`/console/accounts/${subs.chen}$`), 'by unionid');
+  await page.goto(`${broker.issuer}/console`);
+  const mp = APPS[0]!;
+  const openid = (await page.request.get(`${broker.issuer}/console/accounts/${subs.chen}/export`).then((answer) => answer.json()) as { account: { identities: Array<{ appid: string; openid: string }> } })
+    .account.identities.find((identity) => identity.appid === mp.appid)!.openid;
+  await page.locator('#consoleFindByIdentity-appid').selectOption(mp.appid);
+  await page.locator('#consoleFindByIdentity-openid').fill(openid);
+  await page.locator('#consoleFindByIdentity-openid ~ button').click();
+  await page.waitForURL(new RegExp(`/console/accounts/${subs.chen}$`));
+  t.true(await audited((admin) => admin.action === 'export' && admin.sub === subs.chen));
+  await page.goto(`${broker.issuer}/console/find?sub=nobody-here`);
+  t.regex(await page.getByRole('alert').innerText(), /No account found/);
+  t.true(await audited((admin) => admin.action === 'find' && admin.outcome === 'not_found' && admin.operator === subs.alice));
+  await page.goto(`${broker.issuer}/account`);
+  t.notRegex(await page.locator('section').innerText(), /Operator console/, 'the console is no app on the operator\'s own page');
+});
+
+test.serial('a read operator looks but changes nothing; someone not an operator is told their sub', async (t) => {
+  const reader = await operator(t, /Bob/);
+  t.regex(await reader.locator('section').innerText(), /may look people up and export$/m);
+  await reader.goto(`${broker.issuer}/console/accounts/${subs.chen}`);
+  t.is(await reader.locator('form[method="post"]').count(), 0, 'no form that changes anything');
+  const refused = await reader.goto(`${broker.issuer}/console/accounts/${subs.chen}/delete`);
+  t.is(refused?.status(), 403);
+  t.regex(await reader.locator('section').innerText(), /not change accounts/);
+  t.true(await audited((admin) => admin.operator === subs.bob && admin.outcome === 'read_only', 'admin call refused'));
+  const posted = await reader.evaluate((url) => fetch(url, { method: 'POST' }).then((answer) => answer.status), `/console/accounts/${subs.chen}/logout`);
+  t.is(posted, 403, 'a change posted anyway is refused');
+  const stranger = await operator(t, /陈大文|Chen/, 'zh-CN');
+  t.regex(await stranger.locator('section').innerText(), new RegExp(`${subs.chen}.*CONSOLE_OPERATORS`));
+  t.true(await audited((admin) => admin.operator === subs.chen && admin.outcome === 'not_operator', 'admin call refused'));
+});
+
+test.serial('the console asks for a login at most 12 hours old; inside WeChat it does not open', async (t) => {
+  const signIn = new URL((await fetch(`${broker.origin}/console`, { redirect: 'manual' })).headers.get('location')!);
+  t.is(signIn.searchParams.get('client_id'), '_console');
+  t.is(signIn.searchParams.get('max_age'), String(12 * 3600), 'OIDC Core 3.1.2.1: an older login logs in again');
+  const answer = await fetch(`${broker.origin}/console`, { headers: { 'user-agent': USER_AGENTS.wechat, 'accept-language': 'en' } });
+  t.is(answer.status, 400);
+  t.regex(await answer.text(), /open it in a computer/);
+});
+
+test.serial('a write operator unlinks an identity, signs the person out everywhere and erases the account, confirmed', async (t) => {
+  const page = await operator(t, /Alice/, 'zh-CN');
+  await page.goto(`${broker.issuer}/console/accounts/${subs.chen}`);
+  await page.locator('button', { hasText: '解除绑定' }).first().click();
+  await page.getByRole('status').waitFor();
+  t.regex(await page.getByRole('status').innerText(), /已解除绑定/);
+  t.is(await page.locator('button', { hasText: '解除绑定' }).count(), 0, 'the last identity cannot be unlinked');
+  await page.getByRole('button', { name: '在所有设备上退出登录' }).click();
+  t.regex(await page.getByRole('status').innerText(), /已在所有设备上退出登录/);
+  t.regex(await page.locator('section').innerText(), /登录会话\s+无。/, 'no session left');
+  t.true(await broker.logged((line) => line.msg === 'signed out everywhere' && (line.privacy as Record<string, unknown>)?.by === 'console' && (line.privacy as Record<string, unknown>)?.operator === subs.alice));
+  await page.getByRole('link', { name: '删除账号' }).click();
+  t.deepEqual(await violations(page), [], 'the confirmation');
+  await page.getByRole('button', { name: '确认删除此账号' }).click();
+  t.regex(await page.getByRole('status').innerText(), new RegExp(`${subs.chen}.*已删除`));
+  t.true(await audited((admin) => admin.action === 'delete' && admin.outcome === 'ok' && admin.sub === subs.chen));
+  await page.getByRole('link', { name: '返回查找' }).click();
+  await findBySub(page, subs.chen);
+  t.regex(await page.getByRole('alert').innerText(), /没有找到/);
+});
