@@ -137,10 +137,11 @@ async function show(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage)
   if (!found) return notFound(ctx, parts, operator);
   const done = ctx.query.done === 'logout' || ctx.query.done === 'unlink' ? ctx.query.done : undefined;
   const view = accountView(found.account, parts.apps);
-  // Each identity's app as the pages name it, with the id the configuration gives it.
+  // Each identity's app (and the last login's) as the pages name it, with the id the configuration gives it.
   const named = (appid: string, id: string | null) => (id === null ? null : `${appName(langOf(ctx), parts.apps.find((app) => app.appid === appid))} (${id})`);
   const identities = view.identities.map((identity) => ({ ...identity, app: named(identity.appid, identity.app) }));
-  consoleAccountPage(ctx, operator, { ...view, identities }, heldView(found.held), done);
+  const lastLogin = view.last_login && { ...view.last_login, app: named(view.last_login.appid, view.last_login.app) };
+  consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, heldView(found.held), done);
   return { outcome: 'ok', sub: found.account.id };
 }
 

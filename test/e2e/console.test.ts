@@ -97,6 +97,7 @@ test.serial('an operator signs in through WeChat, finds a person by sub, unionid
   const shown = await page.locator('section').innerText();
   t.regex(shown, /陈大文/);
   t.regex(shown, /QR login on the website \(open\)/, 'each identity with its app');
+  t.regex(shown, /Last login\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\) · WeChat Official Account \(mp\) · first-party/);
   t.regex(shown, /first-party/, 'the apps\' sessions and grants, by client_id');
   t.is(await page.locator('button', { hasText: 'Unlink' }).count(), 2, 'two identities, each may be unlinked');
   t.deepEqual(await violations(page), [], 'the account page');
@@ -116,6 +117,11 @@ test.serial('an operator signs in through WeChat, finds a person by sub, unionid
   await page.goto(`${broker.issuer}/console/find?sub=nobody-here`);
   t.regex(await page.getByRole('alert').innerText(), /No account found/);
   t.true(await audited((admin) => admin.action === 'find' && admin.outcome === 'not_found' && admin.operator === subs.alice));
+  await page.getByRole('link', { name: 'Run the doctor\'s checks' }).click();
+  t.regex(await page.getByRole('status').innerText(), /Every check passed|Some checks failed/);
+  t.regex(await page.locator('table').innerText(), /redis/, 'the doctor\'s findings, storage among them');
+  t.deepEqual(await violations(page), [], 'the diagnostics page');
+  t.true(await audited((admin) => admin.action === 'diagnostics' && admin.operator === subs.alice));
   await page.goto(`${broker.issuer}/account`);
   t.notRegex(await page.locator('section').innerText(), /Operator console/, 'the console is no app on the operator\'s own page');
 });
