@@ -8,7 +8,7 @@
 // returns is the one in force.
 
 import { randomBytes } from 'node:crypto';
-import type { ClientMetadata, Config } from './config/config.ts';
+import { ANY_OPERATOR, type ClientMetadata, type Config } from './config/config.ts';
 import type { ConfiguredApp, ConfiguredWeComApp } from './wechat/apps.ts';
 import { demoClient, demoDeviceClient } from './demo/routes.ts';
 import { startSimulator, type RunningSimulator } from './simulator/server.ts';
@@ -72,6 +72,8 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
     config: {
       ...config,
       apps,
+      // The simulator's people are nobody real: anyone who logs in may try the console, unless CONSOLE_OPERATORS says who.
+      consoleOperators: config.consoleOperators.size > 0 ? config.consoleOperators : new Map([[ANY_OPERATOR, 'write' as const]]),
       platforms: [{ id: PLATFORM_ID, appid: platform.appid as AppId, secret: platform.secret, token: platform.token, aesKey: platform.aesKey }],
       wecomApps: [weComApp(corp, configuredBy)],
       wechat: {

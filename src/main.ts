@@ -2,7 +2,7 @@
 
 import { createServer, type Server } from 'node:http';
 import { createBroker, type Broker } from './app.ts';
-import { loadConfig } from './config/config.ts';
+import { ANY_OPERATOR, loadConfig } from './config/config.ts';
 import { ConfigError } from './config/errors.ts';
 import { listen, ListenError } from './http/listen.ts';
 import { serveMetrics } from './ops/metrics.ts';
@@ -11,6 +11,14 @@ import { APP_KINDS } from './wechat/types.ts';
 
 /** A lifetime as an operator set it: whole days, else hours. */
 const lifetime = (seconds: number) => (seconds % 86_400 === 0 ? `${seconds / 86_400} days` : `${seconds / 3600} hours`);
+
+/** Who may use the operator console, when anyone may. */
+function consoleLine(config: Broker['config']): string | undefined {
+  const { consoleOperators: operators } = config;
+  if (operators.size === 0) return undefined;
+  if (operators.has(ANY_OPERATOR)) return `${config.issuer}/console (anyone who logs in: the simulator's people; CONSOLE_OPERATORS names operators)`;
+  return `${config.issuer}/console (${operators.size} operator${operators.size === 1 ? '' : 's'})`;
+}
 
 function banner(broker: Broker): string {
   const { config } = broker;
@@ -31,6 +39,7 @@ function banner(broker: Broker): string {
     `  QR mode    ${config.wechat.qrMode}`,
     `  sessions   end ${lifetime(config.sessions.idleS)} unused, ${config.sessions.maxS === undefined ? 'with no maximum' : `${lifetime(config.sessions.maxS)} after the login at most`}`,
     `  metrics    ${!config.metrics.enabled ? 'off' : config.metrics.port !== undefined ? `port ${config.metrics.port} /metrics` : `${config.issuer}/metrics`}${config.metrics.token ? ' (bearer token)' : ''}`,
+    ...(consoleLine(config) ? [`  console    ${consoleLine(config)}`] : []),
     ...(broker.simulator ? [`  simulator  ${broker.simulator.url} (plays WeChat and WeCom; dev mode only)`] : []),
     ...(broker.demoUrl ? [`  demo       ${broker.demoUrl}  ← open this to try a login`] : []),
     ...config.warnings.map((warning) => `  warning    ${warning}`),

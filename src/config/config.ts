@@ -28,6 +28,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = 'json' | 'pretty';
 export type { OperatorRole };
 
+/** In CONSOLE_OPERATORS' map, anyone who logs in (no `sub` is `*`): only the built-in simulator's people (dev-mode.ts). */
+export const ANY_OPERATOR = '*';
+
 export interface WeChatSettings {
   readonly connectUrl: string;
   /** mp.weixin.qq.com: where an Official Account's owner authorizes a third-party platform. */

@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import { isAccountId, type Account, type AccountId } from '../accounts/account.ts';
 import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
-import type { OperatorRole } from '../config/config.ts';
+import { ANY_OPERATOR, type OperatorRole } from '../config/config.ts';
 import type { Finding } from '../diagnostics/findings.ts';
 import { readForm } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
@@ -49,7 +49,7 @@ export interface ConsoleParts {
   readonly personalData: PersonalData;
   readonly apps: readonly ConfiguredApp[];
   readonly issuer: string;
-  /** CONSOLE_OPERATORS: who may use the console, by account `sub`, and how. */
+  /** CONSOLE_OPERATORS: who may use the console, by account `sub`, and how (`ANY_OPERATOR`: anyone, with the built-in simulator). */
   readonly operators: ReadonlyMap<string, OperatorRole>;
   readonly log: Logger;
   readonly metrics: BrokerMetrics;
@@ -80,7 +80,7 @@ async function operatorOf(ctx: Context, parts: ConsoleParts, needs: OperatorRole
   if (browserKind(ctx.get('user-agent')) === 'wechat') return void consoleNotInWeChatPage(ctx);
   const me = await signedIn(parts.provider, ctx);
   if (!me || me.loginAt === undefined || Date.now() - me.loginAt > OPERATOR_LOGIN_MAX_S * 1000) return void signIn(ctx, parts);
-  const role = parts.operators.get(me.accountId);
+  const role = parts.operators.get(me.accountId) ?? parts.operators.get(ANY_OPERATOR);
   if (role && (needs === 'read' || role === 'write')) return { sub: me.accountId, role };
   auditAdminCall(parts.log, parts.metrics, { client: CONSOLE_CLIENT, operator: me.accountId, action, target: targetOf(ctx), outcome: role ? 'read_only' : 'not_operator' }, { ip: ctx.ip });
   return void (role ? consoleReadOnlyPage(ctx) : consoleNotOperatorPage(ctx, me.accountId));
