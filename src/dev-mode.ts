@@ -41,6 +41,10 @@ function weComApp(corp: SimCorp, configuredBy: string): ConfiguredWeComApp {
   };
 }
 
+/** The simulator's people are nobody real: anyone who logs in may try the console, unless CONSOLE_OPERATORS says who. */
+const simulatedOperators = (config: Config): Config['consoleOperators'] => (
+  config.consoleOperators.size > 0 ? config.consoleOperators : new Map([[ANY_OPERATOR, 'write' as const]]));
+
 async function withSimulator(config: Config): Promise<{ config: Config; simulator: RunningSimulator | undefined }> {
   if (!config.simulator) return { config, simulator: undefined };
   const { brand, shop, web, platform } = devEstate();
@@ -72,8 +76,6 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
     config: {
       ...config,
       apps,
-      // The simulator's people are nobody real: anyone who logs in may try the console, unless CONSOLE_OPERATORS says who.
-      consoleOperators: config.consoleOperators.size > 0 ? config.consoleOperators : new Map([[ANY_OPERATOR, 'write' as const]]),
       platforms: [{ id: PLATFORM_ID, appid: platform.appid as AppId, secret: platform.secret, token: platform.token, aesKey: platform.aesKey }],
       wecomApps: [weComApp(corp, configuredBy)],
       wechat: {
@@ -85,7 +87,9 @@ async function withSimulator(config: Config): Promise<{ config: Config; simulato
 }
 
 export async function applyDevMode(loaded: Config): Promise<DevMode> {
-  const { config, simulator } = await withSimulator(loaded);
+  const simulated = await withSimulator(loaded);
+  const { simulator } = simulated;
+  const config = simulator ? { ...simulated.config, consoleOperators: simulatedOperators(simulated.config) } : simulated.config;
   if (config.clients) return { config: { ...config, clients: config.clients }, simulator, demo: undefined };
   // With the simulator, the demo offers its WeCom app too (a client names WeCom apps to offer them).
   const demo = { ...demoClient(config.issuer), ...(simulator ? { wechat_apps: [...config.apps, ...config.wecomApps].map((app) => app.id) } : {}) };

@@ -29,6 +29,12 @@ export class PhoneHolders {
     return typeof before === 'string' && before !== account ? before as AccountId : undefined;
   }
 
+  /** The account `number` was last given to. */
+  async holderOf(number: string): Promise<AccountId | undefined> {
+    const holder = (await this.#adapter.find(keyOf(number)))?.holder;
+    return typeof holder === 'string' ? holder as AccountId : undefined;
+  }
+
   /** An erased account's number no longer names it. */
   async forget(account: Account): Promise<void> {
     const number = account.contacts?.phone?.value;

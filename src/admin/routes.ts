@@ -9,6 +9,7 @@
 //   GET /admin/accounts?unionid=…        lookup by unionid
 //   GET /admin/accounts?appid=…&openid=… lookup by one WeChat identity
 //   GET /admin/accounts?wecom_corpid=…&wecom_userid=…  lookup of a WeCom member
+//   GET /admin/accounts?phone=…          lookup by a phone number a mini program's phone button gave
 //   GET /admin/accounts/:sub/export      everything held about the person, one document
 //   DELETE /admin/accounts/:sub          erasure (PIPL article 47): the account, its sessions,
 //                                        grants and tokens; relying parties are told
@@ -25,9 +26,8 @@ import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
-import { accountView as view, auditTarget, findAccount, signedOutView } from '../privacy/account-view.ts';
+import { accountView as view, auditTarget, findAccount, lookupsOf, signedOutView } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
-import { accountOfPairwise } from '../oidc/pairwise.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
 import { anyFailed, type Finding } from '../diagnostics/findings.ts';
 import { auditAdminCall } from '../privacy/admin-audit.ts';
@@ -51,7 +51,7 @@ type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'logout' | 'dia
 /** The identifiers the request names, as it gave them: what the call was about. */
 const targetOf = (ctx: Context) => auditTarget({
   sub: ctx.params.sub ?? ctx.query.sub, appid: ctx.params.appid ?? ctx.query.appid, unionid: ctx.query.unionid, openid: ctx.query.openid,
-  wecom_corpid: ctx.query.wecom_corpid, wecom_userid: ctx.query.wecom_userid, client: ctx.query.client,
+  wecom_corpid: ctx.query.wecom_corpid, wecom_userid: ctx.query.wecom_userid, client: ctx.query.client, phone: ctx.query.phone,
 });
 
 /** One audited call: authorization first, then `run`, which answers and says what came of it. */
@@ -125,11 +125,10 @@ export function adminRoutes(parts: AdminParts): Router {
   return router;
 }
 
-/** GET /admin/accounts?…: by WeChat's or WeCom's identifiers, or by a pairwise client's sub (one pass over the accounts). */
+/** GET /admin/accounts?…: by WeChat's or WeCom's identifiers, a phone number, or a pairwise client's sub (one pass over the accounts). */
 async function find(ctx: Context, parts: AdminParts): Promise<{ outcome: string; sub?: string }> {
-  const { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub } = ctx.query;
-  const found = await findAccount(parts.accounts, { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub }, (pairwiseClient, pairwiseSub) => (
-    accountOfPairwise(parts.provider, parts.pairwiseSecret, parts.accounts, pairwiseClient, pairwiseSub)));
+  const { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub, phone } = ctx.query;
+  const found = await findAccount(parts.accounts, { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub, phone }, lookupsOf(parts.provider, parts.pairwiseSecret, parts.accounts, parts.personalData));
   if (typeof found === 'string') return badRequest(ctx, found);
   if (!found) return notFound(ctx);
   ctx.body = view(found, parts.apps);

@@ -4,6 +4,7 @@
 //
 //   show <sub>                                the account (a merged-away sub shows the survivor)
 //   find --unionid U | --appid A --openid O   lookup
+//   find --phone N                            the account that holds phone number N (a mini program's phone button gave it)
 //   find --client C --sub=S                   the account behind pairwise client C's sub S (with `=`: it may begin with `-`)
 //                                             (one-way: a pass over every account)
 //   export <sub>                              everything held about the person (PIPL art. 45)
@@ -34,26 +35,25 @@ import { offlineProvider } from '../provider.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { LogoutNotices } from '../oidc/logout-notices.ts';
-import { accountOfPairwise } from '../oidc/pairwise.ts';
-import { accountView, auditTarget, findAccount, signedOutView } from '../privacy/account-view.ts';
+import { accountView, auditTarget, findAccount, lookupsOf, signedOutView } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { runCli, UsageError } from './run.ts';
 
 const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink', 'logout', 'import', 'dump'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --client C --sub=S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | import <file> | dump <file>';
+const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --phone N | find --client C --sub=S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | import <file> | dump <file>';
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 
-interface Options { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string; client?: string; sub?: string }
+interface Options { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string; client?: string; sub?: string; phone?: string }
 
 /** What a command works with: the person's rights, the provider (its clients), the stores, the configuration. */
 interface Parts { readonly data: PersonalData; readonly provider: Provider; readonly stores: Stores; readonly config: Config }
 
-/** find: by WeChat's or WeCom's identifiers, or by a pairwise client's sub, as the admin API finds. */
-async function find({ provider, stores, config }: Parts, values: Options): Promise<{ sub?: string; out?: unknown }> {
-  const found = await findAccount(stores.accounts, values, (client, sub) => accountOfPairwise(provider, config.pairwiseSecret, stores.accounts, client, sub));
+/** find: by WeChat's or WeCom's identifiers, a phone number, or a pairwise client's sub, as the admin API finds. */
+async function find({ data, provider, stores, config }: Parts, values: Options): Promise<{ sub?: string; out?: unknown }> {
+  const found = await findAccount(stores.accounts, values, lookupsOf(provider, config.pairwiseSecret, stores.accounts, data));
   if (typeof found === 'string') throw new UsageError(found);
   return found ? { sub: found.id, out: accountView(found, config.apps) } : {};
 }
@@ -167,7 +167,7 @@ export async function accountsCommand(argv: string[]): Promise<string> {
     args: argv, allowPositionals: true,
     options: {
       unionid: { type: 'string' }, appid: { type: 'string' }, openid: { type: 'string' }, 'wecom-corpid': { type: 'string' }, 'wecom-userid': { type: 'string' },
-      client: { type: 'string' }, sub: { type: 'string' },
+      client: { type: 'string' }, sub: { type: 'string' }, phone: { type: 'string' },
     },
   });
   // A WeCom member by company and userid, named as the admin API names them.

@@ -27,7 +27,6 @@ import type { Finding } from '../diagnostics/findings.ts';
 import { readForm } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
 import { signedIn } from '../oidc/browser-session.ts';
-import { accountOfPairwise } from '../oidc/pairwise.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import {
   consoleAccountPage, consoleDeletePage, consoleDiagnosticsPage, consoleErasedPage, consoleHomePage, consoleNotInWeChatPage,
@@ -36,7 +35,7 @@ import {
 import { errorPage } from '../pages/error-pages.ts';
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
-import { accountView, auditTarget, findAccount, heldView } from '../privacy/account-view.ts';
+import { accountView, auditTarget, findAccount, heldView, lookupsOf } from '../privacy/account-view.ts';
 import { auditAdminCall } from '../privacy/admin-audit.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
@@ -63,7 +62,7 @@ type Outcome = { readonly outcome: string; readonly sub?: string | undefined };
 /** The identifiers the request names, as it gave them (the path's `sub`, a search's fields). */
 const targetOf = (ctx: Context) => auditTarget({
   sub: ctx.params.sub ?? ctx.query.sub, appid: ctx.query.appid, unionid: ctx.query.unionid, openid: ctx.query.openid,
-  wecom_corpid: ctx.query.wecom_corpid, wecom_userid: ctx.query.wecom_userid, client: ctx.query.client,
+  wecom_corpid: ctx.query.wecom_corpid, wecom_userid: ctx.query.wecom_userid, client: ctx.query.client, phone: ctx.query.phone,
 });
 
 /** To the console's sign-in; a browser back from one that did not sign it in gets a button instead (no loop). */
@@ -106,10 +105,9 @@ function home(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage, notic
 
 /** The account a search names: by the broker's `sub`, or as the admin API finds one (privacy/account-view.ts). */
 async function search(ctx: Context, parts: ConsoleParts): Promise<Account | undefined | string> {
-  const { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub } = ctx.query;
+  const { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub, phone } = ctx.query;
   if (client === undefined && sub !== undefined) return isAccountId(sub) ? parts.accounts.findById(sub) : 'sub is not an account id';
-  return findAccount(parts.accounts, { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub }, (pairwiseClient, pairwiseSub) => (
-    accountOfPairwise(parts.provider, parts.pairwiseSecret, parts.accounts, pairwiseClient, pairwiseSub)));
+  return findAccount(parts.accounts, { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub, phone }, lookupsOf(parts.provider, parts.pairwiseSecret, parts.accounts, parts.personalData));
 }
 
 async function find(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage): Promise<Outcome> {

@@ -80,6 +80,7 @@ ${said ? html`<p role="alert">${said}</p>` : ''}
 ${findForm(lang, 'consoleFindBySub', [['sub', 'sub']])}
 ${findForm(lang, 'consoleFindByUnionid', [['unionid', 'unionid']])}
 ${apps.length ? findForm(lang, 'consoleFindByIdentity', [['openid', 'openid']], apps) : ''}
+${findForm(lang, 'consoleFindByPhone', [['phone', t(lang, 'consolePhone')]])}
 ${findForm(lang, 'consoleFindByWeCom', [['wecom_corpid', 'corpid'], ['wecom_userid', 'userid']])}
 ${findForm(lang, 'consoleFindByPairwise', [['client', 'client_id'], ['sub', 'sub']])}
 <h2>${t(lang, 'consoleDiagnostics')}</h2><a class="button" href="/console/diagnostics">${t(lang, 'consoleDiagnosticsRun')}</a>`, notice ? (notice.kind === 'not_found' ? 404 : 400) : 200);

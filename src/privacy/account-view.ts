@@ -4,7 +4,9 @@
 import { weComIdentity, weComMemberOf, type Account, type Contact, type Identity } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
+import type Provider from 'oidc-provider';
 import type { Held } from '../oidc/account-records.ts';
+import { accountOfPairwise } from '../oidc/pairwise.ts';
 import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
 import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
@@ -60,7 +62,7 @@ export function signedOutView(account: Account, held: Held) {
   return { sub: account.id, sessions_ended: held.sessions.length, grants_revoked: held.grants.length };
 }
 
-/** What a lookup names: a unionid, one WeChat identity (appid and openid), or a WeCom member (corpid and userid). */
+/** What a lookup names: a unionid, one WeChat identity (appid and openid), a WeCom member (corpid and userid), a phone number, or a pairwise client's sub. */
 export interface AccountKey {
   readonly unionid?: unknown;
   readonly appid?: unknown;
@@ -70,21 +72,37 @@ export interface AccountKey {
   /** A pairwise client, and the `sub` it knows the person by (OIDC Core 8.1). */
   readonly client?: unknown;
   readonly sub?: unknown;
+  /** A phone number a mini program's phone button gave. */
+  readonly phone?: unknown;
 }
 
-/** The account behind pairwise client `client`'s `sub` (oidc/pairwise.ts), or why that cannot be asked. */
-export type PairwiseLookup = (client: string, sub: string) => Promise<Account | undefined | string>;
+/** The lookups that are not the account store's own, each giving the account or why it cannot be asked. */
+export interface Lookups {
+  /** The account behind pairwise client `client`'s `sub` (oidc/pairwise.ts). */
+  readonly pairwise: (client: string, sub: string) => Promise<Account | undefined | string>;
+  /** The account that holds a phone number (personal-data.ts `accountOfPhone`). */
+  readonly phone: (number: string) => Promise<Account | undefined | string>;
+}
+
+/** The lookups for the broker's stores: pairwise `sub`s by the provider's clients and PAIRWISE_SECRET, phone numbers by what is held (personal-data.ts). */
+export function lookupsOf(provider: Provider, pairwiseSecret: string | undefined, accounts: AccountStore, held: { accountOfPhone: Lookups['phone'] }): Lookups {
+  return {
+    pairwise: (client, sub) => accountOfPairwise(provider, pairwiseSecret, accounts, client, sub),
+    phone: (number) => held.accountOfPhone(number),
+  };
+}
 
 const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 const PAIRWISE_SUB = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The account a lookup names, or the reason it names none properly. */
-export async function findAccount(accounts: AccountStore, key: AccountKey, pairwise: PairwiseLookup): Promise<Account | undefined | string> {
-  const { unionid, appid, openid, wecom_corpid: corpid, wecom_userid: userid, client, sub } = key;
+export async function findAccount(accounts: AccountStore, key: AccountKey, lookups: Lookups): Promise<Account | undefined | string> {
+  const { unionid, appid, openid, wecom_corpid: corpid, wecom_userid: userid, client, sub, phone } = key;
   const given = Object.keys(key).filter((name) => key[name as keyof AccountKey] !== undefined).sort().join(' ');
   if (given === 'client sub') {
-    return typeof client === 'string' && CLIENT_ID.test(client) && typeof sub === 'string' && PAIRWISE_SUB.test(sub) ? pairwise(client, sub) : 'client and sub must be a client_id and a sub';
+    return typeof client === 'string' && CLIENT_ID.test(client) && typeof sub === 'string' && PAIRWISE_SUB.test(sub) ? lookups.pairwise(client, sub) : 'client and sub must be a client_id and a sub';
   }
+  if (given === 'phone') return typeof phone === 'string' ? lookups.phone(phone) : 'phone must be one number';
   if (given === 'unionid') return isWeChatId(unionid) ? accounts.findByUnionid(unionid as Unionid) : 'unionid is not a WeChat id';
   if (given === 'appid openid') {
     return isWeChatId(appid) && isWeChatId(openid) ? accounts.findByIdentity({ appid: appid as AppId, openid: openid as Openid }) : 'appid and openid must be WeChat ids';
@@ -92,11 +110,18 @@ export async function findAccount(accounts: AccountStore, key: AccountKey, pairw
   if (given === 'wecom_corpid wecom_userid') {
     return isWeComCorpid(corpid) && isWeComUserId(userid) ? accounts.findByIdentity(weComIdentity(corpid, { userid })) : 'wecom_corpid and wecom_userid must be a WeCom corpid and userid';
   }
-  return 'give unionid, or appid and openid, or wecom_corpid and wecom_userid, or a pairwise client and its sub';
+  return 'give unionid, or appid and openid, or wecom_corpid and wecom_userid, or a phone number, or a pairwise client and its sub';
 }
 
 
-/** The identifiers an admin call names, as given (strings only, bounded): what its audit line says it was about. */
-export function auditTarget(given: Readonly<Partial<Record<'sub' | 'appid' | 'unionid' | 'openid' | 'wecom_corpid' | 'wecom_userid' | 'client', unknown>>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(given).filter((entry): entry is [string, string] => typeof entry[1] === 'string').map(([name, value]) => [name, value.slice(0, 128)]));
+/** A phone number as audit lines show it: enough to tell a search apart (its last four digits), not the number. */
+const maskedPhone = (text: string) => `…${text.replace(/\D/g, '').slice(-4)}`;
+
+/**
+ * The identifiers an admin call names, as given (strings only, bounded): what its audit line
+ * says it was about. A phone number is personal data, not an identifier of the broker's: masked.
+ */
+export function auditTarget(given: Readonly<Partial<Record<'sub' | 'appid' | 'unionid' | 'openid' | 'wecom_corpid' | 'wecom_userid' | 'client' | 'phone', unknown>>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(given).filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+    .map(([name, value]) => [name, name === 'phone' ? maskedPhone(value) : value.slice(0, 128)]));
 }

@@ -12,6 +12,7 @@ import { subsOf, type Account, type AccountId, type Identity } from '../accounts
 import type { AccountLinker } from '../accounts/linking.ts';
 import type { PhoneHolders } from '../accounts/phone-holders.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
+import { e164 } from '../wechat/phone-number.ts';
 import type { Logger } from '../log.ts';
 import type { AccountRecords, Held } from '../oidc/account-records.ts';
 import type { SecurityEvents } from '../oidc/security-events.ts';
@@ -47,6 +48,19 @@ export class PersonalData {
   /** The account of a `sub` (a merged-away one gives the account it joined). */
   account(sub: AccountId): Promise<Account | undefined> {
     return this.#parts.linker.byId(sub);
+  }
+
+  /**
+   * The account that holds the phone number `text` (written as people write it: China's
+   * without its country code), as a mini program's phone button gave it; or why `text` is
+   * no number. Numbers are recycled: the account found is the one that holds it now.
+   */
+  async accountOfPhone(text: string): Promise<Account | undefined | string> {
+    const number = await e164(text);
+    if (!number) return 'phone is not a phone number that can exist';
+    const holder = await this.#parts.holders.holderOf(number);
+    const account = holder && await this.account(holder);
+    return account?.contacts?.phone?.value === number ? account : undefined;
   }
 
   /** The account with its sessions and grants. */

@@ -114,6 +114,10 @@ test.serial('an operator signs in through WeChat, finds a person by sub, unionid
   await page.locator('#consoleFindByIdentity-openid ~ button').click();
   await page.waitForURL(new RegExp(`/console/accounts/${subs.chen}$`));
   t.true(await audited((admin) => admin.action === 'export' && admin.sub === subs.chen));
+  await page.goto(`${broker.issuer}/console`);
+  await page.locator('#consoleFindByPhone-phone').fill('12345');
+  await page.locator('#consoleFindByPhone-phone ~ button').click();
+  t.regex(await page.getByRole('alert').innerText(), /cannot be looked up: phone is not a phone number that can exist/, 'by phone (e2e/phone-number finds one)');
   await page.goto(`${broker.issuer}/console/find?sub=nobody-here`);
   t.regex(await page.getByRole('alert').innerText(), /No account found/);
   t.true(await audited((admin) => admin.action === 'find' && admin.outcome === 'not_found' && admin.operator === subs.alice));

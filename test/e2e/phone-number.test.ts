@@ -130,3 +130,25 @@ test.serial('never a linking key: a recycled number on a second account leaves t
   t.true(await broker.logged((line) => line.msg === 'phone number stored', undefined, since));
   t.false(broker.logs().slice(since).some((line) => String(line.msg).startsWith('a phone number moved')), 'the erased account is not named as the number\'s holder');
 });
+
+test.serial('the admin API finds the account that holds a phone number now, written as people write it; the audit line masks it', async (t) => {
+  const token = await adminToken();
+  const find = async (phone: string) => {
+    const answer = await fetch(`${broker.issuer}/admin/accounts?phone=${encodeURIComponent(phone)}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: answer.status, sub: ((await answer.json()) as { sub?: string }).sub };
+  };
+  const alice = await logIn('alice');
+  await sendPhoneCode(broker.issuer, alice.tokens.access_token, `code=${await tapPhoneButton(simulator.url, mini.appid, 'alice')}`);
+  for (const written of ['13912345678', '+86 139 1234 5678', '139-1234-5678']) t.deepEqual(await find(written), { status: 200, sub: alice.sub }, written);
+  const bob = await logIn('bob');
+  await sendPhoneCode(broker.issuer, bob.tokens.access_token, `code=${await tapPhoneButton(simulator.url, mini.appid, 'bob')}`);
+  t.deepEqual(await find('+852 6123 4567'), { status: 200, sub: bob.sub }, 'a number outside China, with its country code');
+  t.deepEqual(await find('13800138000'), { status: 404, sub: undefined }, 'a number nobody was given');
+  t.is((await find('12345')).status, 400, 'no number that can exist');
+  // Recycled: Chen is given Alice's old number; it is Chen's now, though Alice's account keeps what it had.
+  const chen = await logIn('chen');
+  await sendPhoneCode(broker.issuer, chen.tokens.access_token, `code=${await tapPhoneButton(simulator.url, mini.appid, 'chen')}`);
+  t.deepEqual(await find('13912345678'), { status: 200, sub: chen.sub });
+  t.true(await broker.logged((line) => line.msg === 'admin call' && (line.admin as { target?: { phone?: string } }).target?.phone === '…5678'));
+  t.false(broker.output().includes('13912345678'), 'the number is never logged');
+});
