@@ -118,7 +118,7 @@ const STYLE = `
 #qr,#ww_login,.follow-qr{color-scheme:light;background:#fff;border-radius:8px;padding:12px}header img,.app img{background:#fff;padding:2px}}
 *{box-sizing:border-box}[hidden]{display:none!important}body{margin:0;font:16px/1.6 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei","Segoe UI",Roboto,sans-serif;background:var(--page);color:var(--text)}
 main{max-width:420px;margin:0 auto;padding:32px 20px}main.wide{max-width:960px}section{background:var(--surface);border-radius:12px;padding:28px 24px;box-shadow:0 1px 3px var(--shadow)}
-h1{font-size:1.3em;margin:0 0 12px;text-align:center}h2{font-size:1.05em;margin:16px 0 8px}table{border-collapse:collapse;width:100%;font-size:.9em}th,td{text-align:left;padding:4px 6px;border-bottom:1px solid var(--line);word-break:break-all}.avatar{border-radius:50%;display:block;margin:0 auto 8px}p{margin:8px 0}.muted{color:var(--muted);font-size:.9em;text-align:center}
+h1{font-size:1.3em;margin:0 0 12px;text-align:center}h2{font-size:1.05em;margin:16px 0 8px}table{border-collapse:collapse;width:100%;font-size:.9em}th,td{text-align:left;padding:4px 6px;border-bottom:1px solid var(--line);overflow-wrap:anywhere}th,td button{overflow-wrap:normal;white-space:nowrap}.avatar{border-radius:50%;display:block;margin:0 auto 8px}p{margin:8px 0}.muted{color:var(--muted);font-size:.9em;text-align:center}
 header{display:flex;align-items:center;justify-content:center;gap:10px;margin:0 0 16px;font-weight:600}header img{height:32px;width:auto;border-radius:4px}
 footer{margin:20px 0 0;text-align:center;font-size:.8em;color:var(--muted)}footer a{color:var(--muted);margin:0 6px}footer p{margin:4px 0}
 a{color:var(--link)}:focus-visible{outline:3px solid var(--link);outline-offset:2px}

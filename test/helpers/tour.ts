@@ -164,6 +164,23 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
     },
     'my account': { device: 'desktop', open: (page) => signedInAt(page, broker(), '/account') },
     'delete my account': { device: 'desktop', open: (page) => signedInAt(page, broker(), '/account/delete') },
+    // Dev mode: anyone who logs in may use the console (its people are the simulator's).
+    'operator console': { device: 'desktop', open: (page) => atConsole(page, broker()) },
+    'operator console: an account': {
+      device: 'desktop',
+      open: async (page) => {
+        await atConsole(page, broker());
+        const sub = /\b([0-9a-f-]{36})\b/.exec(await page.locator('section').innerText())![1]!;
+        await page.goto(`${broker().issuer}/console/accounts/${sub}`);
+      },
+    },
+    'operator console: diagnostics': {
+      device: 'desktop',
+      open: async (page) => {
+        await atConsole(page, broker());
+        await page.goto(`${broker().issuer}/console/diagnostics`);
+      },
+    },
     'logged out on every device': {
       device: 'desktop',
       open: async (page) => {
@@ -191,6 +208,14 @@ async function signedInAt(page: Page, broker: RunningBroker, path: string): Prom
   await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
   await page.waitForURL(/\/account\?/);
   await page.goto(`${broker.issuer}${path}`);
+}
+
+/** Logs Alice in at the operator console (a QR login): its search page. */
+async function atConsole(page: Page, broker: RunningBroker): Promise<void> {
+  await page.goto(`${broker.issuer}/console`);
+  await page.locator('#pick-wechat').click();
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  await page.waitForURL(/\/console\?/);
 }
 
 /** A device (the test clients' TV) asks for a code: the link its QR code shows. */
