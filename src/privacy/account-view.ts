@@ -85,10 +85,10 @@ export interface Lookups {
 }
 
 /** The lookups for the broker's stores: pairwise `sub`s by the provider's clients and PAIRWISE_SECRET, phone numbers by what is held (personal-data.ts). */
-export function lookupsOf(provider: Provider, pairwiseSecret: string | undefined, accounts: AccountStore, held: { accountOfPhone: Lookups['phone'] }): Lookups {
+export function lookupsOf(provider: Provider, pairwiseSecret: string | undefined, accounts: AccountStore, personalData: { accountOfPhone: Lookups['phone'] }): Lookups {
   return {
     pairwise: (client, sub) => accountOfPairwise(provider, pairwiseSecret, accounts, client, sub),
-    phone: (number) => held.accountOfPhone(number),
+    phone: (number) => personalData.accountOfPhone(number),
   };
 }
 
