@@ -15,6 +15,9 @@
 //                                        grants and tokens; relying parties are told
 //   DELETE /admin/accounts/:sub/identities/:appid
 //                                        unlink one identity: it logs in as a new account
+//   POST /admin/accounts/:sub/logout     sign the person out everywhere
+//   DELETE /admin/accounts/:sub/sessions/:uid   sign them out of one browser or device (the export's session `uid`)
+//   DELETE /admin/accounts/:sub/grants/:client  take one relying party's access away (it is told)
 //   GET /admin/diagnostics               npm run doctor's findings (diagnostics/), as JSON
 // Reading takes accounts:read, changing accounts:write, the diagnostics diagnostics:read.
 
@@ -45,7 +48,7 @@ export interface AdminParts {
   readonly diagnose: () => Promise<Finding[]>;
 }
 
-type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'logout' | 'diagnostics';
+type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'logout' | 'logout-session' | 'revoke' | 'diagnostics';
 
 
 /** The identifiers the request names, as it gave them: what the call was about. */
@@ -122,6 +125,8 @@ export function adminRoutes(parts: AdminParts): Router {
   }));
   router.delete('/admin/accounts/:sub/identities/:appid', (ctx) => audited(ctx, parts, 'unlink', ACCOUNTS_WRITE, (client) => unlink(ctx, parts, client)));
   router.post('/admin/accounts/:sub/logout', (ctx) => audited(ctx, parts, 'logout', ACCOUNTS_WRITE, (client) => logout(ctx, parts, client)));
+  router.delete('/admin/accounts/:sub/sessions/:uid', (ctx) => audited(ctx, parts, 'logout-session', ACCOUNTS_WRITE, (client) => endOne(ctx, parts, client, 'session')));
+  router.delete('/admin/accounts/:sub/grants/:client', (ctx) => audited(ctx, parts, 'revoke', ACCOUNTS_WRITE, (client) => endOne(ctx, parts, client, 'grant')));
   return router;
 }
 
@@ -135,7 +140,18 @@ async function find(ctx: Context, parts: AdminParts): Promise<{ outcome: string;
   return { outcome: 'ok', sub: found.id };
 }
 
-/** Unlinks the account's identity in the app `:appid`; 409 when it is the account's only one. */
+/** DELETE …/sessions/:uid, …/grants/:client: one browser's session, or one relying party's access, ends; 204, or 404 when there was none. */
+async function endOne(ctx: Context, parts: AdminParts, client: string, what: 'session' | 'grant'): Promise<{ outcome: string; sub?: string }> {
+  const sub = pathSub(ctx);
+  const by = { by: 'admin', client } as const;
+  const ended = sub !== undefined && (what === 'session'
+    ? await parts.personalData.logoutSession(sub, String(ctx.params.uid), by)
+    : await parts.personalData.revoke(sub, String(ctx.params.client), by));
+  if (!ended) return notFound(ctx);
+  ctx.status = 204;
+  return { outcome: 'ok', sub };
+}
+
 /** POST /admin/accounts/:sub/logout: every session and grant of the person ends (their tokens with them); the account stays. */
 async function logout(ctx: Context, parts: AdminParts, client: string): Promise<{ outcome: string; sub?: string }> {
   const sub = pathSub(ctx);
@@ -145,6 +161,7 @@ async function logout(ctx: Context, parts: AdminParts, client: string): Promise<
   return { outcome: 'ok', sub: done.account.id };
 }
 
+/** Unlinks the account's identity in the app `:appid`; 409 when it is the account's only one. */
 async function unlink(ctx: Context, parts: AdminParts, client: string): Promise<{ outcome: string; sub?: string }> {
   const account = await byPathSub(ctx, parts);
   const identity = account?.identities.find((known) => known.appid === ctx.params.appid);

@@ -5,6 +5,8 @@
 //   GET  /console/accounts/:sub          the account, its sessions and grants
 //   GET  /console/accounts/:sub/export   everything held about the person, one JSON document
 //   POST /console/accounts/:sub/logout   sign them out everywhere                      (write)
+//   POST /console/accounts/:sub/logout-session  sign them out of the form's `session`  (write)
+//   POST /console/accounts/:sub/revoke   take the form's `client`'s access away        (write)
 //   POST /console/accounts/:sub/unlink   unlink the identity of the form's `appid`     (write)
 //   GET  /console/accounts/:sub/delete   what erasing means; POST erases the account   (write)
 //   GET  /console/diagnostics            the doctor's findings
@@ -27,10 +29,11 @@ import type { Finding } from '../diagnostics/findings.ts';
 import { readForm } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
 import { signedIn } from '../oidc/browser-session.ts';
+import { isOwnClient } from '../oidc/own-clients.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import {
   consoleAccountPage, consoleDeletePage, consoleDiagnosticsPage, consoleErasedPage, consoleHomePage, consoleNotInWeChatPage,
-  consoleNotOperatorPage, consoleReadOnlyPage, consoleSignedOutPage, type ConsoleNotice, type OperatorOnPage,
+  consoleNotOperatorPage, consoleReadOnlyPage, consoleSignedOutPage, type ConsoleDone, type ConsoleNotice, type OperatorOnPage,
 } from '../pages/console-views.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import { langOf } from '../pages/html.ts';
@@ -56,7 +59,7 @@ export interface ConsoleParts {
   readonly diagnose: () => Promise<Finding[]>;
 }
 
-type Action = 'open' | 'find' | 'show' | 'export' | 'logout' | 'unlink' | 'delete' | 'diagnostics';
+type Action = 'open' | 'find' | 'show' | 'export' | 'logout' | 'logout-session' | 'revoke' | 'unlink' | 'delete' | 'diagnostics';
 type Outcome = { readonly outcome: string; readonly sub?: string | undefined };
 
 /** The identifiers the request names, as it gave them (the path's `sub`, a search's fields). */
@@ -133,13 +136,15 @@ async function show(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage)
   const sub = pathSub(ctx);
   const found = sub && await parts.personalData.held(sub);
   if (!found) return notFound(ctx, parts, operator);
-  const done = ctx.query.done === 'logout' || ctx.query.done === 'unlink' ? ctx.query.done : undefined;
+  const done = DONE.find((known) => known === ctx.query.done);
   const view = accountView(found.account, parts.apps);
   // Each identity's app (and the last login's) as the pages name it, with the id the configuration gives it.
   const named = (appid: string, id: string | null) => (id === null ? null : `${appName(langOf(ctx), parts.apps.find((app) => app.appid === appid))} (${id})`);
   const identities = view.identities.map((identity) => ({ ...identity, app: named(identity.appid, identity.app) }));
   const lastLogin = view.last_login && { ...view.last_login, app: named(view.last_login.appid, view.last_login.app) };
-  consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, heldView(found.held), done);
+  const held = heldView(found.held);
+  const grants = held.grants.map((grant) => ({ ...grant, own: isOwnClient(grant.client) }));
+  consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, { ...held, grants }, done);
   return { outcome: 'ok', sub: found.account.id };
 }
 
@@ -153,8 +158,11 @@ async function exportData(ctx: Context, parts: ConsoleParts, operator: OperatorO
   return { outcome: 'ok', sub: exported.account.sub };
 }
 
+/** What the account's page says was just done. */
+const DONE: readonly ConsoleDone[] = ['logout', 'logout-session', 'revoke', 'unlink'];
+
 /** Back to the account's page, saying what was done. */
-function backToAccount(ctx: Context, account: Account, done: 'logout' | 'unlink'): Outcome {
+function backToAccount(ctx: Context, account: Pick<Account, 'id'>, done: ConsoleDone): Outcome {
   ctx.status = 303;
   ctx.redirect(`/console/accounts/${encodeURIComponent(account.id)}?done=${done}`);
   return { outcome: 'ok', sub: account.id };
@@ -164,6 +172,16 @@ async function logout(ctx: Context, parts: ConsoleParts, operator: OperatorOnPag
   const sub = pathSub(ctx);
   const done = sub && await parts.personalData.logout(sub, { by: 'console', operator: operator.sub as AccountId });
   return done ? backToAccount(ctx, done.account, 'logout') : notFound(ctx, parts, operator);
+}
+
+/** One session or one relying party's access ends, as the form names it; the account's page says so. */
+async function endOne(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage, what: 'logout-session' | 'revoke'): Promise<Outcome> {
+  const sub = pathSub(ctx);
+  const form = await readForm(ctx);
+  const by = { by: 'console', operator: operator.sub as AccountId } as const;
+  const named = form.get(what === 'revoke' ? 'client' : 'session') ?? '';
+  const ended = sub !== undefined && named !== '' && (what === 'revoke' ? await parts.personalData.revoke(sub, named, by) : await parts.personalData.logoutSession(sub, named, by));
+  return ended ? backToAccount(ctx, { id: sub }, what) : notFound(ctx, parts, operator);
 }
 
 async function unlink(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage): Promise<Outcome> {
@@ -200,6 +218,8 @@ export function consoleRoutes(parts: ConsoleParts): Router {
   router.get('/console/accounts/:sub', (ctx) => audited(ctx, parts, 'show', 'read', (operator) => show(ctx, parts, operator)));
   router.get('/console/accounts/:sub/export', (ctx) => audited(ctx, parts, 'export', 'read', (operator) => exportData(ctx, parts, operator)));
   router.post('/console/accounts/:sub/logout', (ctx) => audited(ctx, parts, 'logout', 'write', (operator) => logout(ctx, parts, operator)));
+  router.post('/console/accounts/:sub/logout-session', (ctx) => audited(ctx, parts, 'logout-session', 'write', (operator) => endOne(ctx, parts, operator, 'logout-session')));
+  router.post('/console/accounts/:sub/revoke', (ctx) => audited(ctx, parts, 'revoke', 'write', (operator) => endOne(ctx, parts, operator, 'revoke')));
   router.post('/console/accounts/:sub/unlink', (ctx) => audited(ctx, parts, 'unlink', 'write', (operator) => unlink(ctx, parts, operator)));
   router.get('/console/accounts/:sub/delete', async (ctx) => {
     const sub = pathSub(ctx);

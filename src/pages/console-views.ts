@@ -36,9 +36,17 @@ export interface ConsoleAccountView {
 
 /** Its sessions and grants as the export shows them (privacy/account-view.ts `heldView`). */
 export interface ConsoleHeldView {
-  readonly sessions: ReadonlyArray<{ readonly logged_in_at: string | null; readonly clients: readonly string[]; readonly device: string | null }>;
-  readonly grants: ReadonlyArray<{ readonly client: string; readonly scope: string; readonly granted_at: string | null }>;
+  readonly sessions: ReadonlyArray<{ readonly uid: string | null; readonly logged_in_at: string | null; readonly clients: readonly string[]; readonly device: string | null }>;
+  /** `own`: the grant of one of the broker's own pages, no relying party's (nothing to revoke). */
+  readonly grants: ReadonlyArray<{ readonly client: string; readonly scope: string; readonly granted_at: string | null; readonly own?: boolean }>;
 }
+
+/** What the account's page says was just done. */
+export type ConsoleDone = 'logout' | 'logout-session' | 'revoke' | 'unlink';
+
+const DONE_SAID: Record<ConsoleDone, MessageKey> = {
+  logout: 'consoleLoggedOut', 'logout-session': 'consoleSessionLoggedOut', revoke: 'consoleRevoked', unlink: 'consoleUnlinked',
+};
 
 /** A doctor's finding (diagnostics/findings.ts). */
 export interface FindingOnPage {
@@ -102,17 +110,34 @@ function identityRows(ctx: Context, lang: Lang, account: ConsoleAccountView, ope
 <td>${unlinkable ? postForm(ctx, action, html`<input type="hidden" name="appid" value="${identity.appid}"><button type="submit">${t(lang, 'consoleUnlink')}</button>`) : ''}</td></tr>`);
 }
 
+/** A write operator's button in a table row: one form posting `field=value` to the account's `action`. */
+function rowAction(ctx: Context, operator: OperatorOnPage, action: string, field: string, value: string | null | undefined, label: string): Html | '' {
+  if (operator.role !== 'write' || !value) return '';
+  return postForm(ctx, action, html`<input type="hidden" name="${field}" value="${value}"><button type="submit">${label}</button>`);
+}
+
+function heldTables(ctx: Context, lang: Lang, operator: OperatorOnPage, base: string, held: ConsoleHeldView): Html {
+  const sessions = held.sessions.map((session) => html`<tr><td>${at(lang, session.logged_in_at)}</td><td>${session.device ?? '—'}</td><td>${session.clients.join(', ')}</td>
+<td>${rowAction(ctx, operator, `${base}/logout-session`, 'session', session.uid, t(lang, 'consoleLogoutSession'))}</td></tr>`);
+  const grants = held.grants.map((grant) => html`<tr><td>${grant.client}</td><td>${grant.scope}</td><td>${at(lang, grant.granted_at)}</td>
+<td>${rowAction(ctx, operator, `${base}/revoke`, 'client', grant.own ? undefined : grant.client, t(lang, 'consoleRevoke'))}</td></tr>`);
+  return html`<h2>${t(lang, 'consoleSessions')}</h2>
+${table(lang, [t(lang, 'consoleLoggedInAt'), t(lang, 'consoleDevice'), 'client_id', ''], sessions)}
+<h2>${t(lang, 'consoleGrants')}</h2>
+${table(lang, ['client_id', 'scope', t(lang, 'consoleGrantedAt'), ''], grants)}`;
+}
+
 function contact(lang: Lang, view: ContactView | null): string | undefined {
   return view ? `${view.value} (${view.source}, ${at(lang, view.at)})` : undefined;
 }
 
 /** What the console shows of one account: its identities, sessions and grants, and what the operator may do. */
-export function consoleAccountPage(ctx: Context, operator: OperatorOnPage, account: ConsoleAccountView, held: ConsoleHeldView, done?: 'logout' | 'unlink'): void {
+export function consoleAccountPage(ctx: Context, operator: OperatorOnPage, account: ConsoleAccountView, held: ConsoleHeldView, done?: ConsoleDone): void {
   const lang = langOf(ctx);
   const base = `/console/accounts/${encodeURIComponent(account.sub)}`;
   const last = account.last_login;
   consolePage(ctx, t(lang, 'consoleAccountTitle'), html`${whoAmI(lang, operator)}<p><a href="/console">${t(lang, 'consoleBack')}</a></p>
-${done ? html`<p role="status">${t(lang, done === 'logout' ? 'consoleLoggedOut' : 'consoleUnlinked')}</p>` : ''}
+${done ? html`<p role="status">${t(lang, DONE_SAID[done])}</p>` : ''}
 ${rows([
     ['sub', account.sub], ['unionid', account.unionid], [t(lang, 'consoleNickname'), account.profile.nickname],
     [t(lang, 'consoleCreated'), at(lang, account.created_at)], [t(lang, 'consoleUpdated'), at(lang, account.updated_at)],
@@ -122,10 +147,7 @@ ${rows([
   ])}
 <h2>${t(lang, 'consoleIdentities')}</h2>
 ${table(lang, [t(lang, 'consoleApp'), 'appid', 'openid', ''], identityRows(ctx, lang, account, operator))}
-<h2>${t(lang, 'consoleSessions')}</h2>
-${table(lang, [t(lang, 'consoleLoggedInAt'), t(lang, 'consoleDevice'), 'client_id'], held.sessions.map((session) => html`<tr><td>${at(lang, session.logged_in_at)}</td><td>${session.device ?? '—'}</td><td>${session.clients.join(', ')}</td></tr>`))}
-<h2>${t(lang, 'consoleGrants')}</h2>
-${table(lang, ['client_id', 'scope', t(lang, 'consoleGrantedAt')], held.grants.map((grant) => html`<tr><td>${grant.client}</td><td>${grant.scope}</td><td>${at(lang, grant.granted_at)}</td></tr>`))}
+${heldTables(ctx, lang, operator, base, held)}
 <a class="button" href="${base}/export" download>${t(lang, 'consoleExport')}</a>
 ${operator.role === 'write' ? html`${postForm(ctx, `${base}/logout`, html`<button class="button" type="submit">${t(lang, 'consoleLogout')}</button>`)}
 <a class="button" href="${base}/delete">${t(lang, 'consoleDelete')}</a>` : ''}`);

@@ -48,7 +48,8 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
 export function heldView(held: Held) {
   return {
     sessions: held.sessions.map((session) => ({
-      sub: session.sub, logged_in_at: iso(session.loginAt), expires_at: iso(session.expiresAt), clients: [...session.sids.keys()],
+      // Its stable uid (not its id, the cookie's secret): what ends this one session. An app's own login (token exchange) has none.
+      uid: session.uid ?? null, sub: session.sub, logged_in_at: iso(session.loginAt), expires_at: iso(session.expiresAt), clients: [...session.sids.keys()],
       device: session.device?.name ?? null, last_used_at: iso(session.device?.usedAt),
     })),
     grants: held.grants.map((grant) => ({

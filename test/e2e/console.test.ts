@@ -155,13 +155,23 @@ test.serial('the console asks for a login at most 12 hours old; inside WeChat it
   t.regex(await answer.text(), /open it in a computer/);
 });
 
-test.serial('a write operator unlinks an identity, signs the person out everywhere and erases the account, confirmed', async (t) => {
+test.serial('a write operator unlinks an identity, signs one browser out, takes an app\'s access away, signs the person out everywhere and erases the account, confirmed', async (t) => {
   const page = await operator(t, /Alice/, 'zh-CN');
   await page.goto(`${broker.issuer}/console/accounts/${subs.chen}`);
   await page.locator('button', { hasText: '解除绑定' }).first().click();
   await page.getByRole('status').waitFor();
   t.regex(await page.getByRole('status').innerText(), /已解除绑定/);
   t.is(await page.locator('button', { hasText: '解除绑定' }).count(), 0, 'the last identity cannot be unlinked');
+  // Chen's browsers: the QR login's, WeChat's, and the console's that told Chen they are no operator.
+  t.is(await page.getByRole('button', { name: '退出此设备' }).count(), 3, 'each browser may be signed out');
+  await page.getByRole('button', { name: '退出此设备' }).first().click();
+  t.regex(await page.getByRole('status').innerText(), /已在那台设备上退出登录/);
+  t.is(await page.getByRole('button', { name: '退出此设备' }).count(), 2, 'the other browsers stay');
+  t.true(await broker.logged((line) => line.msg === 'signed out of one device' && (line.privacy as Record<string, unknown>)?.operator === subs.alice));
+  await page.getByRole('button', { name: '撤销访问权限' }).first().click();
+  t.regex(await page.getByRole('status').innerText(), /已撤销该应用的访问权限/);
+  t.is(await page.getByRole('button', { name: '撤销访问权限' }).count(), 0, 'first-party\'s grants are gone; the console\'s own is nothing to revoke');
+  t.true(await audited((admin) => admin.action === 'revoke' && admin.sub === subs.chen));
   await page.getByRole('button', { name: '在所有设备上退出登录' }).click();
   t.regex(await page.getByRole('status').innerText(), /已在所有设备上退出登录/);
   t.regex(await page.locator('section').innerText(), /登录会话\s+无。/, 'no session left');

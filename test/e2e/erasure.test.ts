@@ -257,6 +257,32 @@ test.serial('POST /admin/accounts/<sub>/logout: signed out everywhere, every tok
   t.false((await oidc.tokenIntrospection(rp.config, again.tokens.access_token)).active);
 });
 
+test.serial('DELETE …/sessions/<uid> and …/grants/<client>: one browser signed out, one app\'s access taken away, each told; the rest stays', async (t) => {
+  const rp = await listeningRp();
+  const first = await qrLogin(rp, /小爱/);
+  const second = await qrLogin(rp, /小爱/);
+  await Promise.all([first.context.close(), second.context.close()]);
+  const ops = await toolToken('ops', 'accounts:read accounts:write');
+  const exported = await admin('GET', `/admin/accounts/${first.sub}/export`, ops);
+  const sessions = (exported.body as { sessions: Array<{ uid: string | null; clients: string[] }> }).sessions;
+  const uids = sessions.flatMap((session) => (session.uid && session.clients.includes('listening') ? [session.uid] : []));
+  t.is(uids.length, 2, 'the export names each session by its uid');
+  const received = rpServer.logoutTokens().length;
+
+  t.is((await admin('DELETE', `/admin/accounts/${first.sub}/sessions/${uids[0]}`, ops)).status, 204);
+  t.is((await waitForLogoutTokens(received, 1)).length, 1, 'the app is told of that session only');
+  const alive = await Promise.all([first, second].map(async ({ tokens }) => (await oidc.tokenIntrospection(rp.config, tokens.access_token)).active));
+  t.deepEqual(alive.sort(), [false, true], 'one browser\'s tokens end, the other\'s work');
+  t.is((await admin('DELETE', `/admin/accounts/${first.sub}/sessions/${uids[0]}`, ops)).status, 404, 'it is gone');
+
+  t.is((await admin('DELETE', `/admin/accounts/${first.sub}/grants/listening`, ops)).status, 204);
+  for (const { tokens } of [first, second]) t.false((await oidc.tokenIntrospection(rp.config, tokens.access_token)).active);
+  t.is((await admin('DELETE', `/admin/accounts/${first.sub}/grants/listening`, ops)).status, 404, 'no access left to take');
+  t.is((await admin('GET', `/admin/accounts/${first.sub}`, ops)).status, 200, 'the account stays');
+  t.is((await admin('DELETE', `/admin/accounts/${first.sub}/grants/listening`, await toolToken('reader', 'accounts:read'))).status, 403, 'writing takes accounts:write');
+  t.true(await broker.logged((line) => line.msg === 'grant revoked' && (line.privacy as { client?: string; by?: string }).by === 'admin'));
+});
+
 test.serial('DELETE …/identities/<appid>: the identity logs in as a new account; the only identity cannot be unlinked', async (t) => {
   const rp = await listeningRp();
   const byQr = await qrLogin(rp, /Bob/);
