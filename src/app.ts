@@ -200,6 +200,7 @@ function diagnoseWith(config: RunningConfig, shared: Shared): Promise<Finding[]>
   return diagnose({
     config, wechat: shared.wechat, wecom: shared.wecom, platformTokens: shared.platformTokens, accountTokens: shared.officialAccountTokens, ticketsShared: true,
     ...storesForDoctor(shared.stores, () => shared.stores.ping().then(() => true, () => false)),
+    accounts: shared.stores.accounts,
   });
 }
 

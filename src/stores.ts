@@ -122,5 +122,7 @@ export function storesForDoctor(stores: Stores, ready: () => Promise<boolean>) {
   return {
     ...(kinds.length ? { storage: { kinds: kinds.join(', '), ready } } : {}),
     ...(stores.accountsKind === 'redis' ? { redisSetting: (name: string) => stores.redisSetting(name) } : {}),
+    // Accounts in memory are the running broker's alone: another process sees none.
+    ...(stores.accountsKind === 'memory' ? {} : { accounts: stores.accounts }),
   };
 }

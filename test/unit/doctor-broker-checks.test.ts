@@ -1,6 +1,6 @@
 // The doctor's lines about the broker's own side, each ✗ from a configuration that has it:
 // an http ISSUER (and a loopback one, a "?"), a clock WeChat's Date header disagrees with,
-// a weak signing key, a signing key older than a year, an http redirect URI. Real HTTP for the clock: a server that sends
+// a weak signing key, a signing key older than a year, an http redirect URI, a console operator who is no account. Real HTTP for the clock: a server that sends
 // the Date it is told to.
 
 import test from 'ava';
@@ -12,6 +12,8 @@ import { exportJWK } from 'jose';
 import { brokerChecks } from '../../src/diagnostics/broker-checks.ts';
 import { runChecks, type Finding } from '../../src/diagnostics/findings.ts';
 import { generateSigningKeys } from '../../src/config/keys.ts';
+import { operatorsCheck } from '../../src/diagnostics/console-checks.ts';
+import { ANY_OPERATOR } from '../../src/config/config.ts';
 
 /** A stand-in for WeChat's API host whose Date header is `skewS` seconds off. */
 async function wechatWithDate(skewS: number) {
@@ -74,4 +76,13 @@ test('a signing key made more than a year ago: ✗ with the rotation; a key with
   t.is(verdict(await findings({ keys: { keys: [unknownAge, ec] } }), 'key-age'), 'unknown');
   const rotated = await findings({ keys: { keys: [rsa, { ...rsa, kid: 'old', iat: yearsAgo }, ec] } });
   t.deepEqual(rotated.filter((finding) => finding.check === 'key-age').map((finding) => finding.verdict), ['ok', 'ok'], 'the old key is only published');
+});
+
+test('the console\'s operators: each sub an account\'s as it is now; a typo or a merged-away sub fails, with how to find the right one; dev mode\'s anyone is no sub', async (t) => {
+  const accounts = new Map([['3f2c', { id: '3f2c' }], ['old-sub', { id: '3f2c' }]]);
+  const findings = await operatorsCheck(new Map([['3f2c', 'write'], ['old-sub', 'read'], ['typo', 'read'], [ANY_OPERATOR, 'write']]), { findById: async (sub) => accounts.get(sub) }).run();
+  t.deepEqual(findings.map((finding) => [finding.subject, finding.verdict]), [['3f2c', 'ok'], ['old-sub', 'fail'], ['typo', 'fail']]);
+  t.regex(findings[1]!.detail, /merged into 3f2c/);
+  t.regex(findings[2]!.detail, /no account has this sub/);
+  t.regex(findings[2]!.advice!.en, /open \/console and log in/);
 });
