@@ -207,15 +207,15 @@ test.serial('a write operator unlinks an identity, signs one browser out, takes 
   t.regex(await page.getByRole('alert').innerText(), /没有找到/);
 });
 
-test.serial('with the built-in simulator (npm start), anyone who logs in may try the console: its people are nobody real', async (t) => {
+test.serial('with the built-in simulator (npm start), anyone who logs in (here a WeCom member) may try the console: its people are nobody real', async (t) => {
   const dev = await startBroker();
   t.teardown(() => dev.stop());
   const { context, page } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());
   await page.goto(`${dev.issuer}/console`);
-  // Dev mode has a WeCom app too: the sign-in offers both.
-  await page.locator('#pick-wechat').click();
-  await page.frameLocator('#qr iframe').getByRole('button', { name: /Bob/ }).click();
+  // Dev mode has a WeCom app too: the sign-in offers both; a company's staff sign in with WeCom.
+  await page.locator('#pick-wecom').click();
+  await page.frameLocator('#ww_login iframe').getByRole('button', { name: /王小爱/ }).click();
   await page.waitForURL(/\/console\?/);
   t.regex(await page.locator('section').innerText(), /may look people up, export and change/);
 });
