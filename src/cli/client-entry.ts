@@ -21,9 +21,15 @@ export interface NewOptions {
   readonly 'security-events-uri'?: string | undefined;
 }
 
+/** A client_id the broker takes: given, and not one of its own pages' (`_account`, `_console`: config/clients-file.ts). */
+function checkId(id: string | undefined): asserts id is string {
+  if (!id) throw new UsageError('--id is required');
+  if (id.startsWith('_')) throw new UsageError('--id: a client_id beginning with "_" is the broker\'s own');
+}
+
 /** A client that logs people in: a strong secret unless public, and only the metadata asked for. */
 export function newClient(values: NewOptions): ClientMetadata {
-  if (!values.id) throw new UsageError('--id is required');
+  checkId(values.id);
   if (!values['redirect-uri']?.length) throw new UsageError('at least one --redirect-uri is required');
   if (values.scope?.length) throw new UsageError('--scope declares an API\'s scopes: give it with --api URI');
   return {
@@ -74,7 +80,7 @@ const NOT_FOR_APIS = ['redirect-uri', 'post-logout-uri', 'first-party', 'public'
  * secret or keys) with its resource indicator and scopes, each with what it lets an app do.
  */
 export function newApi(values: NewOptions & { api: string }): ClientMetadata {
-  if (!values.id) throw new UsageError('--id is required');
+  checkId(values.id);
   const misplaced = NOT_FOR_APIS.find((option) => values[option] !== undefined);
   if (misplaced) throw new UsageError(`--${misplaced} is for apps that log people in, not for an API (--api)`);
   if (!values.scope?.length) throw new UsageError('an API needs at least one --scope NAME=TEXT');

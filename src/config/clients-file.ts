@@ -15,6 +15,8 @@ function checkEntry(name: string, client: unknown, index: number, ids: Set<strin
   const { client_id: id, first_party: firstParty, resource_server: resourceServer } = client as Record<string, unknown>;
   if (typeof id !== 'string' || id === '') throw new ConfigError(name, `entry ${index}: client_id is required`);
   if (ids.has(id)) throw new ConfigError(name, `client ${id}: client_id is used twice`);
+  // The broker's own pages (the person's page, the operator console) sign in as clients `_account` and `_console`.
+  if (id.startsWith('_')) throw new ConfigError(name, `client ${id}: a client_id beginning with "_" is the broker's own (its pages sign in as _account and _console)`);
   if (firstParty !== undefined && typeof firstParty !== 'boolean') throw new ConfigError(name, `client ${id}: first_party must be true or false`);
   if (resourceServer !== undefined && typeof resourceServer !== 'boolean') throw new ConfigError(name, `client ${id}: resource_server must be true or false`);
   ids.add(id);

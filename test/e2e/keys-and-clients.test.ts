@@ -173,6 +173,7 @@ test.serial('clients new writes one of the company\'s APIs and an app that may c
   t.regex(cli('clients', 'new', '--id', 'shop', '--redirect-uri', 'https://shop.example.com/cb', '--resource', api).stderr, /--resource needs --file CLIENTS_FILE/);
   t.regex(cli('clients', 'new', '--id', 'shop', '--redirect-uri', 'https://shop.example.com/cb', '--resource', 'https://api.example.com/none', '--file', file).stderr, /client shop: https:\/\/api\.example\.com\/none in resources is no API's resource/);
   t.regex(cli('clients', 'new', '--id', 'stock-api', '--redirect-uri', 'https://shop.example.com/cb', '--file', file).stderr, /already has a client stock-api/);
+  t.regex(cli('clients', 'new', '--id', '_console', '--redirect-uri', 'https://shop.example.com/cb').stderr, /^clients: --id: a client_id beginning with "_" is the broker's own/, 'the broker\'s own pages sign in as _account and _console');
   t.regex(cli('clients', 'new', '--id', 'prices-api', '--api', 'https://api.example.com/prices', '--scope', 'stock:read=See prices', '--file', file).stderr, /the scope stock:read is already another API's/);
   t.regex(cli('clients', 'new', '--id', 'prices-api', '--api', 'https://api.example.com/prices', '--scope', 'prices=x', '--scope', 'prices[en]=y').stderr, /--scope prices: give it one text, or one text per language/);
   t.regex(cli('clients', 'new', '--id', 'prices-api', '--api', 'https://api.example.com/prices', '--scope', 'prices[fr]=x').stderr, /NAME\[LANG\]=TEXT for each language \(zh-CN, zh-TW, en\)/);

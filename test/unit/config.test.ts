@@ -93,6 +93,7 @@ test('CLIENTS_FILE mistakes name the file, the client and the field', async (t) 
   await failsWith(t, { CLIENTS_FILE: file('obj.json', {}) }, /CLIENTS_FILE/, /JSON array/);
   await failsWith(t, { CLIENTS_FILE: file('noid.json', [{}]) }, /CLIENTS_FILE/, /entry 0: client_id is required/);
   await failsWith(t, { CLIENTS_FILE: file('dup.json', [CLIENT, CLIENT]) }, /CLIENTS_FILE/, /client app: client_id is used twice/);
+  await failsWith(t, { CLIENTS_FILE: file('own.json', [{ ...CLIENT, client_id: '_console' }]) }, /CLIENTS_FILE/, /client _console: a client_id beginning with "_" is the broker's own/);
   await failsWith(t, { CLIENTS_FILE: file('fp.json', [{ ...CLIENT, first_party: 'yes' }]) }, /CLIENTS_FILE/, /client app: first_party/);
 });
 
