@@ -7,6 +7,7 @@
 
 import type { Context } from 'koa';
 import { when } from './account-views.ts';
+import { closeInWeChat } from './app-on-page.ts';
 import { html, langOf, postForm, renderPage, type Html } from './html.ts';
 import { t, type Lang, type MessageKey } from './i18n.ts';
 import { toTraditional } from './traditional.ts';
@@ -62,8 +63,9 @@ export type ConsoleNotice = { readonly kind: 'not_found' } | { readonly kind: 'i
 
 const at = (lang: Lang, iso: string | null | undefined) => (iso ? when(lang, Date.parse(iso)) : '—');
 
-function consolePage(ctx: Context, title: string, body: Html, status = 200): void {
-  renderPage(ctx, { title, status, wide: true, body: () => html`<section><h1>${title}</h1>${body}</section>` });
+/** `body`: the page's HTML, or made with the page's nonce (a script of its own). */
+function consolePage(ctx: Context, title: string, body: Html | ((nonce: string) => Html), status = 200): void {
+  renderPage(ctx, { title, status, wide: true, body: (nonce) => html`<section><h1>${title}</h1>${typeof body === 'function' ? body(nonce) : body}</section>` });
 }
 
 function whoAmI(lang: Lang, operator: OperatorOnPage): Html {
@@ -199,8 +201,8 @@ export function consoleSignedOutPage(ctx: Context, signIn: string): void {
   consolePage(ctx, t(lang, 'consoleTitle'), html`<p>${t(lang, 'consoleSignedOut')}</p><a class="button primary" href="${signIn}">${t(lang, 'consoleSignIn')}</a>`);
 }
 
-/** The console is for a browser at a desk: not WeChat's, whose cookies a shared phone's other WeChat account may inherit. */
+/** The console is for a browser at a desk: not WeChat's, whose cookies a shared phone's other WeChat account may inherit. A way to close the page there (no back button). */
 export function consoleNotInWeChatPage(ctx: Context): void {
   const lang = langOf(ctx);
-  consolePage(ctx, t(lang, 'consoleTitle'), html`<p>${t(lang, 'consoleNotInWeChat')}</p>`, 400);
+  consolePage(ctx, t(lang, 'consoleTitle'), (nonce) => html`<p>${t(lang, 'consoleNotInWeChat')}</p>${closeInWeChat(ctx, lang, nonce)}`, 400);
 }

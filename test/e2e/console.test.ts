@@ -173,7 +173,9 @@ test.serial('the console asks for a login at most 12 hours old; inside WeChat it
   t.is(signIn.searchParams.get('max_age'), String(12 * 3600), 'OIDC Core 3.1.2.1: an older login logs in again');
   const answer = await fetch(`${broker.origin}/console`, { headers: { 'user-agent': USER_AGENTS.wechat, 'accept-language': 'en' } });
   t.is(answer.status, 400);
-  t.regex(await answer.text(), /open it in a computer/);
+  const page = await answer.text();
+  t.regex(page, /open it in a computer/);
+  t.regex(page, /id="wx-close"/, 'a way to close the page: WeChat\'s browser has no back button');
 });
 
 test.serial('a write operator unlinks an identity, signs one browser out, takes an app\'s access away, signs the person out everywhere and erases the account, confirmed', async (t) => {
