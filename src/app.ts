@@ -162,7 +162,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login, built: { p
     }),
     phoneNumberRoutes({
       provider, apps: config.apps, phones: shared.upstreams.phoneNumbers, linker: login.linker,
-      holders: new PhoneHolders(stores.durable.adapter(PHONE_HOLDER_MODEL)), log: shared.log, metrics,
+      holders: login.holders, log: shared.log, metrics,
     }),
     consoleRoutes({
       provider, accounts: stores.accounts, personalData, apps: config.apps, issuer: config.issuer, operators: config.consoleOperators,
@@ -226,6 +226,7 @@ async function buildApp(config: RunningConfig, shared: Shared) {
     scenes,
     followQrBudget: { perMinute: config.followQrPerMinute, counters: stores.counters },
     linker,
+    holders: new PhoneHolders(stores.durable.adapter(PHONE_HOLDER_MODEL)),
     log,
     metrics,
     silent: shared.silent,

@@ -9,7 +9,7 @@
 //   GET /admin/accounts?unionid=…        lookup by unionid
 //   GET /admin/accounts?appid=…&openid=… lookup by one WeChat identity
 //   GET /admin/accounts?wecom_corpid=…&wecom_userid=…  lookup of a WeCom member
-//   GET /admin/accounts?phone=…          lookup by a phone number a mini program's phone button gave
+//   GET /admin/accounts?phone=…          lookup by a phone number (a mini program's phone button's, a WeCom member's)
 //   GET /admin/accounts/:sub/export      everything held about the person, one document
 //   DELETE /admin/accounts/:sub          erasure (PIPL article 47): the account, its sessions,
 //                                        grants and tokens; relying parties are told

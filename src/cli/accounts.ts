@@ -4,7 +4,7 @@
 //
 //   show <sub>                                the account (a merged-away sub shows the survivor)
 //   find --unionid U | --appid A --openid O   lookup
-//   find --phone N                            the account that holds phone number N (a mini program's phone button gave it)
+//   find --phone N                            the account that holds phone number N (a phone button's, a WeCom member's)
 //   find --client C --sub=S                   the account behind pairwise client C's sub S (with `=`: it may begin with `-`)
 //                                             (one-way: a pass over every account)
 //   export <sub>                              everything held about the person (PIPL art. 45)

@@ -3,6 +3,7 @@
 // every outcome is counted and logged with the WeChat request id when there is one.
 
 import type { Context } from 'koa';
+import { holdPhone } from './phone-holding.ts';
 import { weComIdentity, type LoginFacts } from '../accounts/account.ts';
 import { AccountConflictError, IdentityConflictError } from '../accounts/store.ts';
 import { ACCOUNT_BUSY_NOTE, IDENTITY_CONFLICT_NOTE } from './linking-refusals.ts';
@@ -22,7 +23,7 @@ import { auditConsent } from './consent.ts';
 import type { Channel } from '../upstreams/choose.ts';
 
 /** What this module uses of the login: its functions can reach nothing else. */
-export type CarryOutParts = Pick<Login, 'attempts' | 'begin' | 'end' | 'linker' | 'log' | 'metrics'> & LostLoginParts;
+export type CarryOutParts = Pick<Login, 'attempts' | 'begin' | 'end' | 'linker' | 'holders' | 'log' | 'metrics'> & LostLoginParts;
 
 /** A verified, claimed callback. */
 export interface Callback {
@@ -80,7 +81,10 @@ function methodOf(app: ConfiguredApp | ConfiguredWeComApp, attempt: Attempt): { 
  */
 async function logIn(ctx: Context, login: CarryOutParts, { attempt, interaction, app }: Callback, user: WeChatUser | WeComPerson): Promise<{ answer: Answer; account: string }> {
   const client = clientOf(interaction);
-  const account = await login.linker.resolve('corpid' in user ? weComFactsOf(user, client) : factsOf(user, client));
+  const facts = 'corpid' in user ? weComFactsOf(user, client) : factsOf(user, client);
+  const account = await login.linker.resolve(facts);
+  const phone = facts.contacts?.phone?.value;
+  if (phone !== undefined && account.contacts?.phone?.value === phone) await holdPhone(login.holders, login.log, phone, account.id, app.id);
   const asked = app.kind === 'wecom' ? [] : scopesTheSheetAsked(app, attempt, interaction);
   if (asked.length) auditConsent(login, interaction, account.id, 'wechat-sheet', asked);
   const consent = asked.length ? { consent: { grantId: await login.interactions.grantScopes(interaction, account.id, asked) } } : {};

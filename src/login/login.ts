@@ -6,6 +6,7 @@
 import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
 import type { AccountLinker } from '../accounts/linking.ts';
+import type { PhoneHolders } from '../accounts/phone-holders.ts';
 import type { QrMode } from '../wechat/authorize.ts';
 import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
@@ -41,6 +42,8 @@ export interface LoginParts {
   /** Follow-to-login QR codes WeChat may be asked for in a minute (0: no limit), counted across instances. */
   readonly followQrBudget: { readonly perMinute: number; readonly counters: Counters };
   readonly linker: AccountLinker;
+  /** Which account each phone number was last given to (a WeCom member's, from their login). */
+  readonly holders: PhoneHolders;
   readonly log: Logger;
   readonly metrics: BrokerMetrics;
   readonly silent: SilentLogins;

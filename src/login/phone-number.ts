@@ -16,6 +16,7 @@ import type { Provider } from 'oidc-provider';
 import { phoneButtonSource, type Account } from '../accounts/account.ts';
 import type { AccountLinker } from '../accounts/linking.ts';
 import type { PhoneHolders } from '../accounts/phone-holders.ts';
+import { holdPhone } from './phone-holding.ts';
 import { AccountConflictError } from '../accounts/store.ts';
 import { readBody } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
@@ -121,8 +122,7 @@ async function keep(parts: PhoneNumberParts, account: Account, app: ConfiguredAp
     parts.log.warn({ app: app.id, account: account.id }, 'phone number not recorded: the account kept changing past every retry');
     throw new PhoneRefusal(503, 'temporarily_unavailable', 'the number could not be recorded now; try again', { outcome: 'unavailable', logged: true, retryAfterS: 1 });
   }
-  const before = await parts.holders.hand(number, account.id);
-  if (before) parts.log.info({ app: app.id, from: before, to: account.id }, 'a phone number moved to another account (kept on both: a number is never a linking key)');
+  await holdPhone(parts.holders, parts.log, number, account.id, app.id);
 }
 
 async function phoneNumber(ctx: Context, parts: PhoneNumberParts): Promise<void> {

@@ -73,7 +73,7 @@ export interface AccountKey {
   /** A pairwise client, and the `sub` it knows the person by (OIDC Core 8.1). */
   readonly client?: unknown;
   readonly sub?: unknown;
-  /** A phone number a mini program's phone button gave. */
+  /** A phone number a mini program's phone button or a WeCom member's login gave. */
   readonly phone?: unknown;
 }
 

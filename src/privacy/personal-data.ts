@@ -52,7 +52,8 @@ export class PersonalData {
 
   /**
    * The account that holds the phone number `text` (written as people write it: China's
-   * without its country code), as a mini program's phone button gave it; or why `text` is
+   * without its country code), as a mini program's phone button or a WeCom member's login
+   * gave it (login/phone-holding.ts); or why `text` is
    * no number. Numbers are recycled: the account found is the one that holds it now.
    */
   async accountOfPhone(text: string): Promise<Account | undefined | string> {

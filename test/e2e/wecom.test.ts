@@ -289,6 +289,9 @@ test.serial('the admin API finds a WeCom member by wecom_corpid and wecom_userid
     phone: { value: '+8613800138000', verified: false, source: `wecom:${corp.corpid}` }, email: { value: 'xiaoai.wang@example.com', verified: false, source: `wecom:${corp.corpid}` },
   });
   t.false(Number.isNaN(Date.parse(alice.contacts.phone!.at)), 'with the time it was given');
+  const byPhone = await lookup(`phone=${encodeURIComponent('138 0013 8000')}`);
+  t.is(byPhone.status, 200, 'the mobile a member shared finds them, as a mini program\'s phone button\'s does');
+  t.like(await byPhone.json(), { identities: [{ wecom_corpid: corp.corpid, wecom_userid: 'WangXiaoAi' }] });
 });
 
 test.serial('a member signs in to their own page (/account) with WeCom on the desktop and sees what is kept: their name and the email and mobile they shared', async (t) => {
