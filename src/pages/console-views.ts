@@ -105,17 +105,18 @@ function table(lang: Lang, headings: readonly string[], body: readonly Html[]): 
   return html`<table><thead><tr>${headings.map((heading) => html`<th scope="col">${heading}</th>`)}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
-function identityRows(ctx: Context, lang: Lang, account: ConsoleAccountView, operator: OperatorOnPage): Html[] {
-  const unlinkable = operator.role === 'write' && account.identities.length > 1;
-  const action = `/console/accounts/${encodeURIComponent(account.sub)}/unlink`;
-  return account.identities.map((identity) => html`<tr><td>${identity.app ?? '—'}</td><td>${identity.appid}</td><td>${identity.wecom_userid ? `${identity.wecom_corpid}/${identity.wecom_userid}` : identity.openid}</td>
-<td>${unlinkable ? postForm(ctx, action, html`<input type="hidden" name="appid" value="${identity.appid}"><button type="submit">${t(lang, 'consoleUnlink')}</button>`) : ''}</td></tr>`);
-}
-
-/** A write operator's button in a table row: one form posting `field=value` to the account's `action`. */
+/** A write operator's button in a table row: one form posting `field=value` to `action` (none without a value). */
 function rowAction(ctx: Context, operator: OperatorOnPage, action: string, field: string, value: string | null | undefined, label: string): Html | '' {
   if (operator.role !== 'write' || !value) return '';
   return postForm(ctx, action, html`<input type="hidden" name="${field}" value="${value}"><button type="submit">${label}</button>`);
+}
+
+/** The account's identities; each may be unlinked but the last. */
+function identityRows(ctx: Context, lang: Lang, account: ConsoleAccountView, operator: OperatorOnPage): Html[] {
+  const action = `/console/accounts/${encodeURIComponent(account.sub)}/unlink`;
+  const unlinkable = account.identities.length > 1;
+  return account.identities.map((identity) => html`<tr><td>${identity.app ?? '—'}</td><td>${identity.appid}</td><td>${identity.wecom_userid ? `${identity.wecom_corpid}/${identity.wecom_userid}` : identity.openid}</td>
+<td>${rowAction(ctx, operator, action, 'appid', unlinkable ? identity.appid : undefined, t(lang, 'consoleUnlink'))}</td></tr>`);
 }
 
 function heldTables(ctx: Context, lang: Lang, operator: OperatorOnPage, base: string, held: ConsoleHeldView): Html {
