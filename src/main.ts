@@ -22,6 +22,7 @@ function consoleLine(config: Broker['config']): string | undefined {
 
 function banner(broker: Broker): string {
   const { config } = broker;
+  const consoleAt = consoleLine(config);
   const upstreams = [
     ...config.apps.map((app) => `${app.id}: ${APP_KINDS[app.kind]}${app.followLogin ? ', follow-to-login' : ''} ${app.appid}${app.via ? ` through platform ${app.via}` : ''}`),
     ...config.wecomApps.map((app) => `${app.id}: WeCom app ${app.corpid}/${app.agentid}`),
@@ -39,7 +40,7 @@ function banner(broker: Broker): string {
     `  QR mode    ${config.wechat.qrMode}`,
     `  sessions   end ${lifetime(config.sessions.idleS)} unused, ${config.sessions.maxS === undefined ? 'with no maximum' : `${lifetime(config.sessions.maxS)} after the login at most`}`,
     `  metrics    ${!config.metrics.enabled ? 'off' : config.metrics.port !== undefined ? `port ${config.metrics.port} /metrics` : `${config.issuer}/metrics`}${config.metrics.token ? ' (bearer token)' : ''}`,
-    ...(consoleLine(config) ? [`  console    ${consoleLine(config)}`] : []),
+    ...(consoleAt ? [`  console    ${consoleAt}`] : []),
     ...(broker.simulator ? [`  simulator  ${broker.simulator.url} (plays WeChat and WeCom; dev mode only)`] : []),
     ...(broker.demoUrl ? [`  demo       ${broker.demoUrl}  ← open this to try a login`] : []),
     ...config.warnings.map((warning) => `  warning    ${warning}`),

@@ -32,7 +32,7 @@ import { signedIn } from '../oidc/browser-session.ts';
 import { isOwnClient } from '../oidc/own-clients.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import {
-  consoleAccountPage, consoleDeletePage, consoleDiagnosticsPage, consoleErasedPage, consoleHomePage, consoleNotInWeChatPage,
+  consoleAccountPage, consoleDeletePage, consoleDone, consoleDiagnosticsPage, consoleErasedPage, consoleHomePage, consoleNotInWeChatPage,
   consoleNotOperatorPage, consoleReadOnlyPage, consoleSignedOutPage, type ConsoleDone, type ConsoleNotice, type OperatorOnPage,
 } from '../pages/console-views.ts';
 import { errorPage } from '../pages/error-pages.ts';
@@ -106,10 +106,9 @@ function home(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage, notic
   return { outcome: notice.kind === 'not_found' ? 'not_found' : 'invalid_request' };
 }
 
-/** The account a search names: by the broker's `sub`, or as the admin API finds one (privacy/account-view.ts). */
-async function search(ctx: Context, parts: ConsoleParts): Promise<Account | undefined | string> {
+/** The account a search names, as the admin API finds one (privacy/account-view.ts). */
+function search(ctx: Context, parts: ConsoleParts): Promise<Account | undefined | string> {
   const { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub, phone } = ctx.query;
-  if (client === undefined && sub !== undefined) return isAccountId(sub) ? parts.accounts.findById(sub) : 'sub is not an account id';
   return findAccount(parts.accounts, { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub, phone }, lookupsOf(parts.provider, parts.pairwiseSecret, parts.accounts, parts.personalData));
 }
 
@@ -136,7 +135,7 @@ async function show(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage)
   const sub = pathSub(ctx);
   const found = sub && await parts.personalData.held(sub);
   if (!found) return notFound(ctx, parts, operator);
-  const done = DONE.find((known) => known === ctx.query.done);
+  const done = consoleDone(ctx.query.done);
   const view = accountView(found.account, parts.apps);
   // Each identity's app (and the last login's) as the pages name it, with the id the configuration gives it.
   const named = (appid: string, id: string | null) => (id === null ? null : `${appName(langOf(ctx), parts.apps.find((app) => app.appid === appid))} (${id})`);
@@ -157,9 +156,6 @@ async function exportData(ctx: Context, parts: ConsoleParts, operator: OperatorO
   ctx.body = exported;
   return { outcome: 'ok', sub: exported.account.sub };
 }
-
-/** What the account's page says was just done. */
-const DONE: readonly ConsoleDone[] = ['logout', 'logout-session', 'revoke', 'unlink'];
 
 /** Back to the account's page, saying what was done. */
 function backToAccount(ctx: Context, account: Pick<Account, 'id'>, done: ConsoleDone): Outcome {

@@ -42,12 +42,15 @@ export interface ConsoleHeldView {
   readonly grants: ReadonlyArray<{ readonly client: string; readonly scope: string; readonly granted_at: string | null; readonly own?: boolean }>;
 }
 
-/** What the account's page says was just done. */
-export type ConsoleDone = 'logout' | 'logout-session' | 'revoke' | 'unlink';
-
-const DONE_SAID: Record<ConsoleDone, MessageKey> = {
+/** What the account's page can say was just done, and its words. */
+const DONE_SAID = {
   logout: 'consoleLoggedOut', 'logout-session': 'consoleSessionLoggedOut', revoke: 'consoleRevoked', unlink: 'consoleUnlinked',
-};
+} as const satisfies Record<string, MessageKey>;
+
+export type ConsoleDone = keyof typeof DONE_SAID;
+
+/** `said` (a query's `done`) when it is something the account's page can say was done. */
+export const consoleDone = (said: unknown): ConsoleDone | undefined => (typeof said === 'string' && Object.hasOwn(DONE_SAID, said) ? said as ConsoleDone : undefined);
 
 /** A doctor's finding (diagnostics/findings.ts). */
 export interface FindingOnPage {

@@ -1,7 +1,7 @@
 // How the admin API, the accounts CLI and the export show an account and what is held
 // for it, and find one by key: the same JSON whichever way it is asked for.
 
-import { weComIdentity, weComMemberOf, type Account, type Contact, type Identity } from '../accounts/account.ts';
+import { isAccountId, weComIdentity, weComMemberOf, type Account, type Contact, type Identity } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type Provider from 'oidc-provider';
@@ -63,7 +63,7 @@ export function signedOutView(account: Account, held: Held) {
   return { sub: account.id, sessions_ended: held.sessions.length, grants_revoked: held.grants.length };
 }
 
-/** What a lookup names: a unionid, one WeChat identity (appid and openid), a WeCom member (corpid and userid), a phone number, or a pairwise client's sub. */
+/** What a lookup names: an account's own `sub`, a unionid, one WeChat identity (appid and openid), a WeCom member (corpid and userid), a phone number, or a pairwise client's sub. */
 export interface AccountKey {
   readonly unionid?: unknown;
   readonly appid?: unknown;
@@ -103,6 +103,7 @@ export async function findAccount(accounts: AccountStore, key: AccountKey, looku
   if (given === 'client sub') {
     return typeof client === 'string' && CLIENT_ID.test(client) && typeof sub === 'string' && PAIRWISE_SUB.test(sub) ? lookups.pairwise(client, sub) : 'client and sub must be a client_id and a sub';
   }
+  if (given === 'sub') return isAccountId(sub) ? accounts.findById(sub) : 'sub is not an account id';
   if (given === 'phone') return typeof phone === 'string' ? lookups.phone(phone) : 'phone must be one number';
   if (given === 'unionid') return isWeChatId(unionid) ? accounts.findByUnionid(unionid as Unionid) : 'unionid is not a WeChat id';
   if (given === 'appid openid') {
@@ -111,7 +112,7 @@ export async function findAccount(accounts: AccountStore, key: AccountKey, looku
   if (given === 'wecom_corpid wecom_userid') {
     return isWeComCorpid(corpid) && isWeComUserId(userid) ? accounts.findByIdentity(weComIdentity(corpid, { userid })) : 'wecom_corpid and wecom_userid must be a WeCom corpid and userid';
   }
-  return 'give unionid, or appid and openid, or wecom_corpid and wecom_userid, or a phone number, or a pairwise client and its sub';
+  return 'give sub, or unionid, or appid and openid, or wecom_corpid and wecom_userid, or a phone number, or a pairwise client and its sub';
 }
 
 

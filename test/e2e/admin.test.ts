@@ -61,6 +61,7 @@ test.serial('the account, found by sub, by unionid and by one WeChat identity; t
   t.deepEqual(identities.map((identity) => identity.app), ['open'], 'the website app of the QR login, by its id');
   t.is(identities[0]?.openid, String(alice.userinfo.wechat_openid));
   t.like(await admin(`/admin/accounts?unionid=${String(alice.userinfo.wechat_unionid)}`, token), { status: 200, body: { sub } });
+  t.like(await admin(`/admin/accounts?sub=${sub}`, token), { status: 200, body: { sub } }, 'a lookup by the account\'s own sub, as the console\'s search makes');
   t.like(await admin(`/admin/accounts?appid=${identities[0]?.appid}&openid=${identities[0]?.openid}`, token), { status: 200, body: { sub } });
   const exported = await admin(`/admin/accounts/${sub}/export`, token);
   t.is(exported.status, 200);
