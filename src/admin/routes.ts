@@ -29,7 +29,7 @@ import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
-import { accountView as view, auditTarget, findAccount, lookupsOf, signedOutView } from '../privacy/account-view.ts';
+import { accountView as view, findAccount, lookupsOf, requestTarget, signedOutView } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
 import { anyFailed, type Finding } from '../diagnostics/findings.ts';
@@ -52,10 +52,7 @@ type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'logout' | 'log
 
 
 /** The identifiers the request names, as it gave them: what the call was about. */
-const targetOf = (ctx: Context) => auditTarget({
-  sub: ctx.params.sub ?? ctx.query.sub, appid: ctx.params.appid ?? ctx.query.appid, unionid: ctx.query.unionid, openid: ctx.query.openid,
-  wecom_corpid: ctx.query.wecom_corpid, wecom_userid: ctx.query.wecom_userid, client: ctx.query.client, phone: ctx.query.phone,
-});
+const targetOf = (ctx: Context) => requestTarget(ctx.params, ctx.query);
 
 /** One audited call: authorization first, then `run`, which answers and says what came of it. */
 async function audited(ctx: Context, parts: AdminParts, action: Action, scope: AdminScope, run: (client: string) => Promise<{ outcome: string; sub?: string }>): Promise<void> {

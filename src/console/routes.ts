@@ -5,7 +5,7 @@
 //   GET  /console/accounts/:sub          the account, its sessions and grants
 //   GET  /console/accounts/:sub/export   everything held about the person, one JSON document
 //   POST /console/accounts/:sub/logout   sign them out everywhere                      (write)
-//   POST /console/accounts/:sub/logout-session  sign them out of the form's `session`  (write)
+//   POST /console/accounts/:sub/logout-session  sign them out of the form's session `uid`  (write)
 //   POST /console/accounts/:sub/revoke   take the form's `client`'s access away        (write)
 //   POST /console/accounts/:sub/unlink   unlink the identity of the form's `appid`     (write)
 //   GET  /console/accounts/:sub/delete   what erasing means; POST erases the account   (write)
@@ -38,7 +38,7 @@ import {
 import { errorPage } from '../pages/error-pages.ts';
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
-import { accountView, auditTarget, findAccount, heldView, lookupsOf } from '../privacy/account-view.ts';
+import { accountView, findAccount, heldView, lookupsOf, requestTarget } from '../privacy/account-view.ts';
 import { auditAdminCall } from '../privacy/admin-audit.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
@@ -62,11 +62,8 @@ export interface ConsoleParts {
 type Action = 'open' | 'find' | 'show' | 'export' | 'logout' | 'logout-session' | 'revoke' | 'unlink' | 'delete' | 'diagnostics';
 type Outcome = { readonly outcome: string; readonly sub?: string | undefined };
 
-/** The identifiers the request names, as it gave them (the path's `sub`, a search's fields). */
-const targetOf = (ctx: Context) => auditTarget({
-  sub: ctx.params.sub ?? ctx.query.sub, appid: ctx.query.appid, unionid: ctx.query.unionid, openid: ctx.query.openid,
-  wecom_corpid: ctx.query.wecom_corpid, wecom_userid: ctx.query.wecom_userid, client: ctx.query.client, phone: ctx.query.phone,
-});
+/** The identifiers the request names, as it gave them (the path's `sub`, a search's fields, a form's identity, app or session). */
+const targetOf = async (ctx: Context) => requestTarget(ctx.params, ctx.query, ctx.method === 'POST' ? Object.fromEntries(await readForm(ctx)) : {});
 
 /** To the console's sign-in; a browser back from one that did not sign it in gets a button instead (no loop). */
 function signIn(ctx: Context, parts: ConsoleParts): void {
@@ -84,7 +81,7 @@ async function operatorOf(ctx: Context, parts: ConsoleParts, needs: OperatorRole
   if (!me || me.loginAt === undefined || Date.now() - me.loginAt > OPERATOR_LOGIN_MAX_S * 1000) return void signIn(ctx, parts);
   const role = parts.operators.get(me.accountId) ?? parts.operators.get(ANY_OPERATOR);
   if (role && (needs === 'read' || role === 'write')) return { sub: me.accountId, role };
-  auditAdminCall(parts.log, parts.metrics, { client: CONSOLE_CLIENT, operator: me.accountId, action, target: targetOf(ctx), outcome: role ? 'read_only' : 'not_operator' }, { ip: ctx.ip });
+  auditAdminCall(parts.log, parts.metrics, { client: CONSOLE_CLIENT, operator: me.accountId, action, target: await targetOf(ctx), outcome: role ? 'read_only' : 'not_operator' }, { ip: ctx.ip });
   return void (role ? consoleReadOnlyPage(ctx) : consoleNotOperatorPage(ctx, me.accountId));
 }
 
@@ -93,7 +90,7 @@ async function audited(ctx: Context, parts: ConsoleParts, action: Action, needs:
   const operator = await operatorOf(ctx, parts, needs, action);
   if (!operator) return;
   const { outcome, sub } = await run(operator);
-  auditAdminCall(parts.log, parts.metrics, { client: CONSOLE_CLIENT, operator: operator.sub, action, target: targetOf(ctx), outcome, sub });
+  auditAdminCall(parts.log, parts.metrics, { client: CONSOLE_CLIENT, operator: operator.sub, action, target: await targetOf(ctx), outcome, sub });
 }
 
 /** The apps a search by openid offers, by the names the pages give them. */
@@ -175,7 +172,7 @@ async function endOne(ctx: Context, parts: ConsoleParts, operator: OperatorOnPag
   const sub = pathSub(ctx);
   const form = await readForm(ctx);
   const by = { by: 'console', operator: operator.sub as AccountId } as const;
-  const named = form.get(what === 'revoke' ? 'client' : 'session') ?? '';
+  const named = form.get(what === 'revoke' ? 'client' : 'uid') ?? '';
   const ended = sub !== undefined && named !== '' && (what === 'revoke' ? await parts.personalData.revoke(sub, named, by) : await parts.personalData.logoutSession(sub, named, by));
   return ended ? backToAccount(ctx, { id: sub }, what) : notFound(ctx, parts, operator);
 }

@@ -124,7 +124,7 @@ function identityRows(ctx: Context, lang: Lang, account: ConsoleAccountView, ope
 
 function heldTables(ctx: Context, lang: Lang, operator: OperatorOnPage, base: string, held: ConsoleHeldView): Html {
   const sessions = held.sessions.map((session) => html`<tr><td>${at(lang, session.logged_in_at)}</td><td>${session.device ?? '—'}</td><td>${session.clients.join(', ')}</td>
-<td>${rowAction(ctx, operator, `${base}/logout-session`, 'session', session.uid, t(lang, 'consoleLogoutSession'))}</td></tr>`);
+<td>${rowAction(ctx, operator, `${base}/logout-session`, 'uid', session.uid, t(lang, 'consoleLogoutSession'))}</td></tr>`);
   const grants = held.grants.map((grant) => html`<tr><td>${grant.client}</td><td>${grant.scope}</td><td>${at(lang, grant.granted_at)}</td>
 <td>${rowAction(ctx, operator, `${base}/revoke`, 'client', grant.own ? undefined : grant.client, t(lang, 'consoleRevoke'))}</td></tr>`);
   return html`<h2>${t(lang, 'consoleSessions')}</h2>

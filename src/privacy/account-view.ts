@@ -123,7 +123,16 @@ const maskedPhone = (text: string) => `…${text.replace(/\D/g, '').slice(-4)}`;
  * The identifiers an admin call names, as given (strings only, bounded): what its audit line
  * says it was about. A phone number is personal data, not an identifier of the broker's: masked.
  */
-export function auditTarget(given: Readonly<Partial<Record<'sub' | 'appid' | 'unionid' | 'openid' | 'wecom_corpid' | 'wecom_userid' | 'client' | 'phone', unknown>>>): Record<string, string> {
+export function auditTarget(given: Readonly<Partial<Record<TargetName, unknown>>>): Record<string, string> {
   return Object.fromEntries(Object.entries(given).filter((entry): entry is [string, string] => typeof entry[1] === 'string')
     .map(([name, value]) => [name, name === 'phone' ? maskedPhone(value) : value.slice(0, 128)]));
+}
+
+/** The identifiers an audit line names: an account, a lookup's keys, a client, a session's uid. */
+const TARGET_NAMES = ['sub', 'appid', 'unionid', 'openid', 'wecom_corpid', 'wecom_userid', 'client', 'phone', 'uid'] as const;
+type TargetName = (typeof TARGET_NAMES)[number];
+
+/** What a request names, from where it gives it (its path's parameters, its query, its form: the first to have a name wins). */
+export function requestTarget(...sources: ReadonlyArray<Readonly<Record<string, unknown>>>): Record<string, string> {
+  return auditTarget(Object.fromEntries(TARGET_NAMES.map((name) => [name, sources.map((source) => source[name]).find((value) => value !== undefined)])));
 }

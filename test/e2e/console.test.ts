@@ -194,7 +194,8 @@ test.serial('a write operator unlinks an identity, signs one browser out, takes 
   await page.getByRole('button', { name: '撤销访问权限' }).first().click();
   t.regex(await page.getByRole('status').innerText(), /已撤销该应用的访问权限/);
   t.is(await page.getByRole('button', { name: '撤销访问权限' }).count(), 0, 'first-party\'s grants are gone; the console\'s own is nothing to revoke');
-  t.true(await audited((admin) => admin.action === 'revoke' && admin.sub === subs.chen));
+  t.true(await audited((admin) => admin.action === 'revoke' && admin.sub === subs.chen && (admin.target as Record<string, string>).client === 'first-party'), 'the audit names the app');
+  t.true(await audited((admin) => admin.action === 'logout-session' && typeof (admin.target as Record<string, string>).uid === 'string'), 'and the session');
   await page.getByRole('button', { name: '在所有设备上退出登录' }).click();
   t.regex(await page.getByRole('status').innerText(), /已在所有设备上退出登录/);
   t.regex(await page.locator('section').innerText(), /登录会话\s+无。/, 'no session left');

@@ -281,6 +281,9 @@ test.serial('DELETE …/sessions/<uid> and …/grants/<client>: one browser sign
   t.is((await admin('GET', `/admin/accounts/${first.sub}`, ops)).status, 200, 'the account stays');
   t.is((await admin('DELETE', `/admin/accounts/${first.sub}/grants/listening`, await toolToken('reader', 'accounts:read'))).status, 403, 'writing takes accounts:write');
   t.true(await broker.logged((line) => line.msg === 'grant revoked' && (line.privacy as { client?: string; by?: string }).by === 'admin'));
+  t.true(await broker.logged((line) => line.msg === 'admin call' && (line.admin as { action?: string; target?: Record<string, string> }).action === 'revoke'
+    && (line.admin as { target: Record<string, string> }).target.client === 'listening'), 'the audit line names the app taken away, as the path gave it');
+  t.true(await broker.logged((line) => line.msg === 'admin call' && (line.admin as { target?: Record<string, string> }).target?.uid === uids[0]), 'and the session');
 });
 
 test.serial('DELETE …/identities/<appid>: the identity logs in as a new account; the only identity cannot be unlinked', async (t) => {
