@@ -299,9 +299,11 @@ async function openShared(config: RunningConfig, log: Logger, options: BrokerOpt
     fatal: options.fatal ?? ((message) => log.fatal(message)),
   });
   if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
+  // Every push to apps' servers (logout and security event tokens) is on this queue.
+  const notices = new LogoutNotices(log, (outcome) => metrics.logoutNotice(outcome));
+  if (tracing) notices.traceWith(tracing);
   return {
-    log, stores, metrics, ...await weChat(config, stores, metrics, log, tracing), demo, silent: new SilentLogins(config.cookieKeys),
-    notices: new LogoutNotices(log, (outcome) => metrics.logoutNotice(outcome)), isClosing, tracing,
+    log, stores, metrics, ...await weChat(config, stores, metrics, log, tracing), demo, silent: new SilentLogins(config.cookieKeys), notices, isClosing, tracing,
   };
 }
 

@@ -34,9 +34,9 @@ export class LogoutNotices extends Deliveries {
    * there is one) to the client's backchannel_logout_uri; nothing for a client without
    * one, or one that requires a sid when there is no session (section 2.2).
    */
-  send(client: NotifiedClient, sub: string, sid: string | undefined, deliver = client.backchannelLogout.bind(client)): void {
+  send(client: NotifiedClient, sub: string, sid: string | undefined, deliver = ownDelivery(client)): void {
     if (!client.backchannelLogoutUri || (client.backchannelLogoutSessionRequired && !sid)) return;
-    this.queue('back-channel logout', client.clientId, () => deliver(sub, sid), this.#observe);
+    this.queue('back-channel logout', { client: client.clientId, uri: client.backchannelLogoutUri }, () => deliver(sub, sid), this.#observe);
   }
 
   /**
@@ -47,8 +47,23 @@ export class LogoutNotices extends Deliveries {
     const prototype = provider.Client.prototype as unknown as NotifiedClient;
     const deliver = prototype.backchannelLogout;
     const notices = this;
-    prototype.backchannelLogout = async function queued(this: NotifiedClient, sub: string, sid: string | undefined) {
+    prototype.backchannelLogout = Object.assign(async function queued(this: NotifiedClient, sub: string, sid: string | undefined) {
       notices.send(this, sub, sid, (s, i) => deliver.call(this, s, i));
-    };
+    }, { [OWN]: deliver });
   }
+}
+
+type Delivery = NotifiedClient['backchannelLogout'];
+
+/** Where takeOver keeps oidc-provider's own delivery, beside the method that queues it. */
+const OWN = Symbol('oidc-provider\'s backchannelLogout');
+
+/**
+ * The client's delivery as oidc-provider makes it. Not the method a take-over put in its
+ * place, which queues: that one as the attempt would queue a second delivery, and the first
+ * would count as delivered though nothing was sent.
+ */
+function ownDelivery(client: NotifiedClient): Delivery {
+  const method = client.backchannelLogout as Delivery & { [OWN]?: Delivery };
+  return (method[OWN] ?? method).bind(client);
 }

@@ -237,6 +237,12 @@ function idTokenProtocolClaims(claims: Record<string, string[]>): Record<string,
   return { ...claims, openid: [...new Set([...(claims.openid ?? ['sub']), 'acr', 'amr'])] };
 }
 
+/** The headers of oidc-provider's outgoing request, with the trace of the delivery attempt it runs in (a logout token's). */
+function carryTrace(notices: LogoutNotices | undefined, headers: HeadersInit | undefined): Headers {
+  const all = new Headers(headers);
+  return notices ? notices.carryTrace(all) : all;
+}
+
 function configuration(setup: ProviderSetup): Configuration {
   // Authorization requests by POST come cross-site, so the session cookie must be
   // SameSite=None, which browsers keep only when Secure: POST needs an https issuer.
@@ -332,8 +338,8 @@ function configuration(setup: ProviderSetup): Configuration {
     // against dynamically registered clients. Here every client is the operator's own
     // (CLIENTS_FILE; no dynamic registration), and their backchannel_logout_uri is often
     // on the company's private network: the operator's choice is trusted. Its 2.5 s
-    // timeout stays.
-    fetch: (url, options) => fetch(url, { ...options, dispatcher: undefined } as RequestInit),
+    // timeout stays. A logout token's delivery carries its attempt's trace (deliveries.ts).
+    fetch: (url, options) => fetch(url, { ...options, headers: carryTrace(setup.notices, options?.headers), dispatcher: undefined } as RequestInit),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: policy([pastItsMaximum(setup.sessions), ...setup.accounts.loginChecks]) },
     ttl: { ...TTL, DeviceCode: setup.device.ttlS ?? DEVICE_CODE_S, Session: (_ctx, session) => sessionTtlS(setup.sessions, session) },
     // Refresh tokens rotate on every use: a replayed one is refused and revokes the grant.

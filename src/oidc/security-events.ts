@@ -62,12 +62,14 @@ export interface SecurityEventsParts {
   readonly clientIds: readonly string[];
 }
 
-/** The receiver's answer: 202 is delivered; a 400 (RFC 8935 2.3) is refused for good; anything else is tried again. */
-async function push(uri: string, token: string): Promise<void> {
-  const answer = await fetch(uri, {
-    method: 'POST', body: token, signal: AbortSignal.timeout(PUSH_TIMEOUT_MS), redirect: 'error',
-    headers: { 'content-type': 'application/secevent+jwt', accept: 'application/json' },
-  });
+/**
+ * Pushes `token` to `uri` with `headers` (the attempt's trace). The receiver's answer: 202 is
+ * delivered; a 400 (RFC 8935 2.3) is refused for good; anything else is tried again.
+ */
+async function push(uri: string, token: string, headers: Headers): Promise<void> {
+  headers.set('content-type', 'application/secevent+jwt');
+  headers.set('accept', 'application/json');
+  const answer = await fetch(uri, { method: 'POST', body: token, signal: AbortSignal.timeout(PUSH_TIMEOUT_MS), redirect: 'error', headers });
   if (answer.status === 202) return;
   const said = await answer.json().catch(() => undefined) as { err?: unknown; description?: unknown } | undefined;
   if (answer.status === 400) throw new DeliveryRefusedError(`refused: ${String(said?.err ?? 'no err')}${said?.description ? ` (${String(said.description)})` : ''}`);
@@ -106,7 +108,8 @@ export class SecurityEvents {
       const uri = client?.[SECURITY_EVENTS_URI];
       if (!client || !uri || !(client.first_party === true || tookPart.has(clientId))) continue;
       for (const set of sets((sub) => subjectFor(this.#parts.pairwiseSecret, client, sub))) {
-        this.#parts.deliveries.queue('security event', clientId, async () => push(uri, await this.#token(client, set)), this.#parts.observe);
+        const { deliveries } = this.#parts;
+        deliveries.queue('security event', { client: clientId, uri }, async () => push(uri, await this.#token(client, set), deliveries.carryTrace(new Headers())), this.#parts.observe);
       }
     }
   }

@@ -3,7 +3,9 @@
 // caller's when it sent a W3C traceparent, so the broker shows inside the app's own trace),
 // and inside it a client span for each WeChat or WeCom API call, with WeChat's errcode, and
 // on it how many storage operations the request made and how long they took (Redis or
-// MongoDB: tens of commands a login, too many for a span each). A
+// MongoDB: tens of commands a login, too many for a span each). Each attempt to deliver a
+// logout or security event token to an app's server is a client span in the trace of the
+// request that caused it, and its request carries that span (`traceparent`) to the app. A
 // span holds what the request line and the metrics hold (method, path without its query or a
 // link's code, status, request id), never a person's data, a token, a code or a secret.
 // Spans go out in batches, off the request's path; the last are sent at shutdown.
@@ -32,6 +34,18 @@ export interface TracingSettings {
  * the broker no more than this (a stop waits for the last batch at most this long).
  */
 const EXPORT_TIMEOUT_MS = 2_500;
+
+/** The person an operator's request is about, in the admin API's and the console's paths. */
+const ACCOUNT_PATH = /^(\/(?:admin|console)\/accounts\/)[^/]+/i;
+
+/**
+ * A request's path as its span gives it: as the request line writes it, without the `sub` of
+ * the person an operator's request is about. A trace may go to a hosted collector, outside
+ * the company; the request line and the audit line, in the company's own logs, keep the `sub`.
+ */
+function tracedPath(path: string): string {
+  return loggedPath(path).replace(ACCOUNT_PATH, '$1…');
+}
 
 export class Tracing {
   readonly #provider: TracerProvider;
@@ -72,7 +86,7 @@ export class Tracing {
       if (!this.#sampled(parent)) return next();
       const span = this.#tracer.startSpan(`${ctx.method} ${endpointOf(ctx.path)}`, {
         kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': ctx.method, 'url.path': loggedPath(ctx.path) },
+        attributes: { 'http.request.method': ctx.method, 'url.path': tracedPath(ctx.path) },
       }, parent);
       try {
         await context.with(trace.setSpan(parent, span), next);
@@ -104,6 +118,40 @@ export class Tracing {
     });
     if (errcode !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: `errcode ${String(errcode)}` });
     span.end(end);
+  }
+
+  /**
+   * An attempt to deliver `what` to an app's server (oidc/deliveries.ts) as a client span of
+   * the trace it was queued in, though that trace's request may have ended (a retry comes
+   * later); the attempt's request carries the span (`carry`). Outside a sampled trace it just runs.
+   */
+  async attempt(what: string, to: { readonly client: string; readonly uri: string }, number: number, attempt: () => Promise<void>): Promise<void> {
+    const active = context.active();
+    const parent = trace.getSpanContext(active);
+    if (!parent || !(parent.traceFlags & TraceFlags.SAMPLED)) return attempt();
+    // The receiver's host only: its URL's path or query may hold what the app uses to trust the push.
+    const { hostname, port, protocol } = new URL(to.uri);
+    const span = this.#tracer.startSpan(`POST ${what}`, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': 'POST', 'server.address': hostname, 'server.port': Number(port || (protocol === 'https:' ? 443 : 80)),
+        'broker.client_id': to.client, 'broker.delivery.attempt': number,
+      },
+    }, active);
+    try {
+      await context.with(trace.setSpan(active, span), attempt);
+    } catch (error) {
+      span.setAttribute('error.type', String((error as { code?: unknown }).code ?? (error as Error).name));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Adds to `headers` the W3C Trace Context (`traceparent`) of the span the code runs in, when it runs in one. */
+  carry(headers: Headers): void {
+    this.#propagator.inject(context.active(), headers, { set: (carrier, key, value) => carrier.set(key, value) });
   }
 
   /** A storage operation that just ended, `seconds` long: counted on the traced request it ran in. */

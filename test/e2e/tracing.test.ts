@@ -3,9 +3,11 @@
 // would) receives a server span for each request, under the caller's traceparent, and a
 // client span for each WeChat API call inside the request that made it; no code, token or
 // secret among them. A collector that cannot be reached is a warning in the broker's log.
+// A push to an app's server is a client span too, and carries its trace to the app.
 
 import test from 'ava';
 import { once } from 'node:events';
+import * as oidc from 'openid-client';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
@@ -14,6 +16,7 @@ import { qrLoginByFetch } from '../helpers/fetch-login.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
+import { until } from '../helpers/wait.ts';
 
 interface Attribute { key: string; value: { stringValue?: string; intValue?: string | number; doubleValue?: number } }
 interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes: Attribute[]; status?: { code?: number } }
@@ -155,4 +158,56 @@ test('on Redis, each traced request says how many storage operations it made and
   t.true(Number(attribute(callback!, 'broker.storage.ms')) >= 0);
   const discovery = spans.find((span) => span.kind === SERVER && attribute(span, 'url.path') === '/.well-known/openid-configuration');
   t.is(discovery && attribute(discovery, 'broker.storage.operations'), undefined, 'a request that touched no storage says nothing of it');
+});
+
+test('a push to an app\'s server (a logout token, a security event) is a client span in the trace of the request that caused it, retries too, and carries that span to the app', async (t) => {
+  const [collector, rpServer] = await Promise.all([startCollector(), startRpServer()]);
+  t.teardown(() => Promise.all([collector.close(), rpServer.close()]));
+  const secret = (id: string) => `${id}-secret-0123456789abcdef0123456789`;
+  const listening = {
+    client_id: 'listening', client_secret: secret('listening'), first_party: true, redirect_uris: [rpServer.callback], grant_types: ['authorization_code'],
+    backchannel_logout_uri: rpServer.backchannel, security_events_uri: rpServer.securityEvents,
+  };
+  const ops = { client_id: 'ops', client_secret: secret('ops'), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'accounts:write' };
+  // Only what a caller traces is traced: the erasure below.
+  const broker = await startBroker({
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), listening, ops]), WECHAT_QR_MODE: 'redirect',
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, TRACES_SAMPLE_RATIO: '0',
+  });
+  let stopped = false;
+  t.teardown(() => (stopped ? undefined : broker.stop()));
+  const rp = await createRp(broker.issuer, rpServer, 'listening', secret('listening'));
+  const { url, check } = await rp.start();
+  const { landed } = await qrLoginByFetch(url, { issuer: broker.issuer, direct: broker.origin }, broker.simulator);
+  const sub = (await rp.finish(new URL(landed), check)).claims()!.sub;
+  const opsConfig = await oidc.discovery(new URL(broker.issuer), 'ops', secret('ops'), undefined, { execute: [oidc.allowInsecureRequests] });
+  const token = (await oidc.clientCredentialsGrant(opsConfig, { scope: 'accounts:write' })).access_token;
+
+  rpServer.failNext(1);
+  const traceId = 'a3ce929d0e0e47364bf92f3577b34da6';
+  const erased = await fetch(`${broker.issuer}/admin/accounts/${sub}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
+  t.is(erased.status, 204);
+  await until('the logout token (on its second attempt) and the security event are delivered', () => ['back-channel logout delivered', 'security event delivered']
+    .every((msg) => broker.logs().some((line) => line.msg === msg)));
+  await broker.stop();
+  stopped = true;
+
+  const spans = collector.spans();
+  const erasure = spans.find((span) => span.kind === SERVER && span.traceId === traceId);
+  t.is(erasure?.name, 'DELETE admin');
+  t.is(attribute(erasure!, 'url.path'), '/admin/accounts/…', 'the person\'s sub left out of the path');
+  const received = rpServer.deliveryTraces();
+  t.deepEqual(received.map(({ to }) => to).sort(), ['backchannel', 'backchannel', 'security-events'], 'the logout token twice (a 500 first), the security event once');
+  for (const { to, traceparent } of received) {
+    const [, trace, parent] = String(traceparent).split('-');
+    t.is(trace, traceId, `${to}: in the caller's trace`);
+    const attempt = spans.find((span) => span.spanId === parent);
+    t.is(attempt?.kind, CLIENT, `${to}: its parent is the attempt's span`);
+    t.is(attempt?.parentSpanId, erasure?.spanId, `${to}: inside the erasure's request`);
+    t.is(attempt?.name, to === 'backchannel' ? 'POST back-channel logout' : 'POST security event');
+    t.like({ client: attribute(attempt!, 'broker.client_id'), host: attribute(attempt!, 'server.address') }, { client: 'listening', host: '127.0.0.1' });
+  }
+  const logouts = spans.filter((span) => span.name === 'POST back-channel logout').sort((a, b) => Number(attribute(a, 'broker.delivery.attempt')) - Number(attribute(b, 'broker.delivery.attempt')));
+  t.deepEqual(logouts.map((span) => [attribute(span, 'broker.delivery.attempt'), span.status?.code ?? 0]), [[1, 2], [2, 0]], 'the failed attempt an error, the retry not');
+  t.false(JSON.stringify(collector.exports).includes(sub), 'nobody\'s sub: the attempts name the app, the erasure\'s path leaves it out');
 });

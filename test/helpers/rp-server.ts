@@ -25,6 +25,8 @@ export interface RpServer {
    * 2.3) and verified with `issuer`'s published keys, as any RP verifies its ID tokens.
    */
   securityEventsSince(since: number, issuer: string): Promise<Map<string, JWTPayload>>;
+  /** The W3C `traceparent` header of each delivery received (logout and security event tokens), in order. */
+  deliveryTraces(): Array<{ to: 'backchannel' | 'security-events'; traceparent: string | undefined }>;
   /** Refuses the next `count` security events with RFC 8935 2.3's 400 `invalid_request`. */
   refuseNextEvents(count: number): void;
   /** Answers the next `count` deliveries with 500, as a relying party having a bad moment. */
@@ -40,7 +42,11 @@ export async function startRpServer(): Promise<RpServer> {
   let refusals = 0;
   let failures = 0;
   let held: Promise<void> | undefined;
+  const traces: Array<{ to: 'backchannel' | 'security-events'; traceparent: string | undefined }> = [];
   const server = createServer((req, res) => {
+    if (req.method === 'POST' && (req.url === '/security-events' || req.url === '/backchannel-logout')) {
+      traces.push({ to: req.url === '/security-events' ? 'security-events' : 'backchannel', traceparent: req.headers.traceparent as string | undefined });
+    }
     if (req.method === 'POST' && req.url === '/security-events') {
       let token = '';
       req.setEncoding('utf8').on('data', (chunk: string) => { token += chunk; }).on('end', () => {
@@ -92,6 +98,7 @@ export async function startRpServer(): Promise<RpServer> {
       }
       return told;
     },
+    deliveryTraces: () => [...traces],
     refuseNextEvents: (count) => { refusals = count; },
     failNext: (count) => { failures = count; },
     hold() {

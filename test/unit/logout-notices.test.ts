@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import type Provider from 'oidc-provider';
 import { createLogger } from '../../src/log.ts';
 import { LogoutNotices, type NoticeOutcome } from '../../src/oidc/logout-notices.ts';
 
@@ -35,4 +36,21 @@ test('a relying party that keeps failing: tried four times in all, each failure 
   t.is(lines.filter((line) => line.msg === 'back-channel logout not delivered: will try again' && line.client === 'rp').length, 3);
   t.like(lines.find((line) => line.msg === 'back-channel logout not delivered: given up'), { client: 'rp', attempt: 4, level: 40 });
   t.false(JSON.stringify(lines).includes('sub-1'), 'the log names the client, not the person');
+});
+
+test('a client of a provider taken over is told once: the attempt is oidc-provider\'s own delivery, not the method that queues it again', async (t) => {
+  let posts = 0;
+  class Client {
+    clientId = 'rp';
+    backchannelLogoutUri = 'http://rp.example/logout';
+    async backchannelLogout(): Promise<void> { posts += 1; }
+  }
+  const outcomes: NoticeOutcome[] = [];
+  const notices = new LogoutNotices(createLogger('silent'), (outcome) => outcomes.push(outcome), [0]);
+  notices.takeOver({ Client } as unknown as Provider);
+  // As an erasure sends it (account-records.ts), to a client oidc-provider found.
+  notices.send(new Client(), 'sub-1', 'sid-1');
+  await notices.settled();
+  t.is(posts, 1);
+  t.deepEqual(outcomes, ['delivered'], 'one delivery counted, the one made');
 });
