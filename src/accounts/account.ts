@@ -100,6 +100,18 @@ export interface Account {
   readonly mergedFrom?: readonly AccountId[];
   /** Identities an operator unlinked from this account: its unionid never links them back. */
   readonly detached?: readonly Identity[];
+  /** Set while an operator keeps the person from signing in (accounts/linking.ts `suspend`). */
+  readonly suspended?: Suspension;
+}
+
+/** An operator's suspension of an account: no login, no token, until reinstated. */
+export interface Suspension {
+  /** ms since the epoch. */
+  readonly at: number;
+  /** Who suspended it: an admin API client (`admin:<client_id>`), a console operator (`console:<sub>`), or `cli`. */
+  readonly by: string;
+  /** Why, as the operator wrote it (for operators and the person's export; never shown on a login page). */
+  readonly reason: string;
 }
 
 /**

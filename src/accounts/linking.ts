@@ -10,7 +10,7 @@
 
 import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Account, AccountId, Contact, ContactKind, Contacts, Identity, LastLogin, LoginFacts } from './account.ts';
+import type { Account, AccountId, Contact, ContactKind, Contacts, Identity, LastLogin, LoginFacts, Suspension } from './account.ts';
 import { sameIdentity, subsOf } from './account.ts';
 import { AccountConflictError, IdentityConflictError, UnlinkRefusedError, type AccountStore } from './store.ts';
 
@@ -106,6 +106,34 @@ export class AccountLinker {
       if (!account) return undefined;
       const now = this.#now();
       const updated: Account = { ...account, contacts: { ...account.contacts, [kind]: { ...contact, at: now } }, updatedAt: later(account, now) };
+      await this.#store.update(updated, account.updatedAt);
+      return updated;
+    });
+  }
+
+  /**
+   * Suspends the account of `id` (following merges): it keeps everything, and signs in
+   * nowhere until reinstated. A suspension already there stays as it was (its time, who and
+   * why). The account as written, or undefined when there is none.
+   */
+  suspend(id: AccountId, suspension: Omit<Suspension, 'at'>): Promise<Account | undefined> {
+    return this.#change(id, (account, now) => (account.suspended ? undefined : { ...account, suspended: { ...suspension, at: now } }));
+  }
+
+  /** Lifts the account's suspension; the account as written (unchanged when it was not suspended), or undefined when there is none. */
+  reinstate(id: AccountId): Promise<Account | undefined> {
+    return this.#change(id, ({ suspended: _, ...account }) => account);
+  }
+
+  /** Writes `change` of the account of `id` unless it gives undefined (nothing to change); the account as it then is. */
+  #change(id: AccountId, change: (account: Account, now: number) => Account | undefined): Promise<Account | undefined> {
+    return this.#retrying(async () => {
+      const account = await this.#store.findById(id);
+      if (!account) return undefined;
+      const now = this.#now();
+      const changed = change(account, now);
+      if (!changed || changed.suspended === account.suspended) return account;
+      const updated = { ...changed, updatedAt: later(account, now) };
       await this.#store.update(updated, account.updatedAt);
       return updated;
     });
@@ -227,7 +255,9 @@ function absorb(older: Account, younger: Account, now: number): Account {
     const newer = mine && theirs ? (theirs.at > mine.at ? theirs : mine) : mine ?? theirs;
     if (newer) contacts[kind] = newer;
   }
-  const merged = { ...older, unionid: older.unionid ?? younger.unionid, identities, profile, mergedFrom, updatedAt: later(older, now) };
+  // A suspension of either stays: merging is never a way out of one.
+  const suspended = older.suspended ?? younger.suspended;
+  const merged = { ...older, unionid: older.unionid ?? younger.unionid, identities, profile, mergedFrom, updatedAt: later(older, now), ...(suspended ? { suspended } : {}) };
   return Object.keys(contacts).length ? { ...merged, contacts } : merged;
 }
 

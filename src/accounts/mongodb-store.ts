@@ -16,7 +16,7 @@ import { checkedKeys } from '../storage/mongodb.ts';
 import { migrate, type Migration } from '../storage/mongodb-migrations.ts';
 import type { MongoConnection } from '../storage/mongodb-connection.ts';
 import type { Unionid } from '../wechat/types.ts';
-import { subsOf, type Account, type AccountId, type Contact, type Contacts, type Identity, type LastLogin, type Profile } from './account.ts';
+import { subsOf, type Account, type AccountId, type Contact, type Contacts, type Identity, type LastLogin, type Profile, type Suspension } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 
 const STORE = 'MongoDB (accounts)';
@@ -41,6 +41,7 @@ export interface AccountDoc {
   lastLogin?: LastLogin;
   mergedFrom?: string[];
   detached?: Identity[];
+  suspended?: Suspension;
 }
 
 interface AliasDoc {
@@ -72,6 +73,7 @@ export function toAccountDoc(account: Account): AccountDoc {
     lastLogin: account.lastLogin && present({ at: account.lastLogin.at, appid: account.lastLogin.appid, client: account.lastLogin.client }),
     mergedFrom: account.mergedFrom && [...account.mergedFrom],
     detached: account.detached?.map((identity) => ({ appid: identity.appid, openid: identity.openid })),
+    suspended: account.suspended && { at: account.suspended.at, by: account.suspended.by, reason: account.suspended.reason },
   });
 }
 
@@ -88,6 +90,7 @@ function toAccount(doc: AccountDoc): Account {
     lastLogin: doc.lastLogin ?? undefined,
     mergedFrom: (doc.mergedFrom ?? undefined) as AccountId[] | undefined,
     detached: doc.detached ?? undefined,
+    suspended: doc.suspended ?? undefined,
   });
 }
 

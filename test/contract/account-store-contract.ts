@@ -182,6 +182,29 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     t.is(await linker.unlink(randomUUID() as AccountId, mp), undefined);
   });
 
+  test(`${backend} accounts: a suspension is kept with the account, survives its logins and a merge into an older account, and is lifted by a reinstatement`, async (t) => {
+    let clock = Date.now();
+    const linker = new AccountLinker(store(), () => clock++);
+    const unionid = randomUUID() as Unionid;
+    const older = await linker.resolve({ identity: identity(), client: 'rp' });
+    const person = await linker.resolve({ identity: identity(), unionid, client: 'rp' });
+    const suspended = await linker.suspend(person.id, { by: 'admin:ops', reason: 'chargeback fraud' });
+    t.like(suspended?.suspended, { by: 'admin:ops', reason: 'chargeback fraud' });
+    const again = await linker.suspend(person.id, { by: 'console:someone', reason: 'again' });
+    t.deepEqual(plain(again?.suspended), plain(suspended?.suspended), 'a second suspension leaves the first as it was');
+    t.deepEqual(plain((await store().findById(person.id))?.suspended), plain(suspended?.suspended));
+    t.like((await linker.resolve({ identity: person.identities[0]!, unionid, client: 'rp' })).suspended, { reason: 'chargeback fraud' }, 'a login keeps it');
+    // The older account without a unionid turns out to be the same person: the survivor is suspended.
+    const merged = await linker.resolve({ identity: older.identities[0]!, unionid, client: 'rp' });
+    t.is(merged.id, older.id);
+    t.like((await store().findById(older.id))?.suspended, { by: 'admin:ops', reason: 'chargeback fraud' }, 'a merge is no way out');
+    const reinstated = await linker.reinstate(person.id);
+    t.is(reinstated?.suspended, undefined);
+    t.is((await store().findById(older.id))?.suspended, undefined);
+    t.true(nullFree(await store().findById(older.id)));
+    t.is(await linker.suspend(randomUUID() as AccountId, { by: 'cli', reason: 'x' }), undefined, 'nobody to suspend');
+  });
+
   test(`${backend} accounts: a renamed identity (a WeCom userid an admin changed) keeps its account, answers to the new id only; a new id already taken changes nothing`, async (t) => {
     const linker = new AccountLinker(store());
     const corpid = `ww${randomUUID().replace(/-/g, '').slice(0, 16)}`;
