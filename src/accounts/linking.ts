@@ -12,7 +12,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Account, AccountId, Contact, ContactKind, Contacts, Identity, LastLogin, LoginFacts, Suspension } from './account.ts';
 import { sameIdentity, subsOf } from './account.ts';
-import { AccountConflictError, IdentityConflictError, UnlinkRefusedError, type AccountStore } from './store.ts';
+import { AccountConflictError, AccountSuspendedError, IdentityConflictError, UnlinkRefusedError, type AccountStore } from './store.ts';
 
 /** Stores settle races by refusing a write; a few rounds, apart by a random wait, always converge. */
 const ATTEMPTS = 6;
@@ -47,9 +47,14 @@ export class AccountLinker {
     return this.#store.findByIdentity(identity);
   }
 
-  /** The account of the person behind `facts`, created, completed or merged as needed. */
-  resolve(facts: LoginFacts): Promise<Account> {
-    return this.#retrying(() => this.#resolveOnce(facts));
+  /**
+   * The account of the person behind `facts` (a login), created, completed or merged as
+   * needed. A suspended account's login is recorded, then refused: AccountSuspendedError.
+   */
+  async resolve(facts: LoginFacts): Promise<Account> {
+    const account = await this.#retrying(() => this.#resolveOnce(facts));
+    if (account.suspended) throw new AccountSuspendedError(account.id);
+    return account;
   }
 
   /**

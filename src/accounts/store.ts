@@ -13,21 +13,41 @@ export class AccountConflictError extends Error {
   }
 }
 
+/** A login the account store refuses, for what it knows of the account `account`. */
+abstract class LoginRefusedError extends Error {
+  abstract readonly code: string;
+  readonly account: AccountId;
+
+  constructor(account: AccountId, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.account = account;
+  }
+}
+
 /**
  * WeChat named, for an openid that already belongs to an account with one unionid,
  * another unionid. WeChat gives an openid exactly one unionid, so this is WeChat's error
  * (or a forged answer), and linking on it would hand one person's account to another:
- * the login is refused and nothing changes.
+ * the login is refused and nothing changes. `account`: the one the openid belongs to.
  */
-export class IdentityConflictError extends Error {
+export class IdentityConflictError extends LoginRefusedError {
   readonly code = 'IDENTITY_CONFLICT';
-  /** The account the openid belongs to. */
-  readonly account: AccountId;
 
   constructor(account: AccountId) {
-    super('WeChat gave an openid a unionid other than the one its account has');
-    this.name = 'IdentityConflictError';
-    this.account = account;
+    super(account, 'WeChat gave an openid a unionid other than the one its account has');
+  }
+}
+
+/**
+ * The login is of an account an operator suspended: what the login told is kept (the
+ * account stays accurate), and the person signs in nowhere until it is reinstated.
+ */
+export class AccountSuspendedError extends LoginRefusedError {
+  readonly code = 'ACCOUNT_SUSPENDED';
+
+  constructor(account: AccountId) {
+    super(account, 'the account is suspended');
   }
 }
 

@@ -18,6 +18,9 @@
 //   POST /admin/accounts/:sub/logout     sign the person out everywhere
 //   DELETE /admin/accounts/:sub/sessions/:uid   sign them out of one browser or device (the export's session `uid`)
 //   DELETE /admin/accounts/:sub/grants/:client  take one relying party's access away (it is told)
+//   PUT /admin/accounts/:sub/suspension  {"reason": "…"}: suspend the person (signed out
+//                                        everywhere, no login or token until reinstated)
+//   DELETE /admin/accounts/:sub/suspension  reinstate them
 //   GET /admin/diagnostics               npm run doctor's findings (diagnostics/), as JSON
 // Reading takes accounts:read, changing accounts:write, the diagnostics diagnostics:read.
 
@@ -30,7 +33,8 @@ import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import { accountView as view, findAccount, lookupsOf, requestTarget, signedOutView } from '../privacy/account-view.ts';
-import type { PersonalData } from '../privacy/personal-data.ts';
+import { REASON_MAX, suspensionReason, type PersonalData } from '../privacy/personal-data.ts';
+import { readBody } from '../http/read-body.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
 import { anyFailed, type Finding } from '../diagnostics/findings.ts';
 import { auditAdminCall } from '../privacy/admin-audit.ts';
@@ -48,7 +52,7 @@ export interface AdminParts {
   readonly diagnose: () => Promise<Finding[]>;
 }
 
-type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'logout' | 'logout-session' | 'revoke' | 'diagnostics';
+type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'logout' | 'logout-session' | 'revoke' | 'suspend' | 'reinstate' | 'diagnostics';
 
 
 /** The identifiers the request names, as it gave them: what the call was about. */
@@ -124,6 +128,8 @@ export function adminRoutes(parts: AdminParts): Router {
   router.post('/admin/accounts/:sub/logout', (ctx) => audited(ctx, parts, 'logout', ACCOUNTS_WRITE, (client) => logout(ctx, parts, client)));
   router.delete('/admin/accounts/:sub/sessions/:uid', (ctx) => audited(ctx, parts, 'logout-session', ACCOUNTS_WRITE, (client) => endOne(ctx, parts, client, 'session')));
   router.delete('/admin/accounts/:sub/grants/:client', (ctx) => audited(ctx, parts, 'revoke', ACCOUNTS_WRITE, (client) => endOne(ctx, parts, client, 'grant')));
+  router.put('/admin/accounts/:sub/suspension', (ctx) => audited(ctx, parts, 'suspend', ACCOUNTS_WRITE, (client) => suspend(ctx, parts, client)));
+  router.delete('/admin/accounts/:sub/suspension', (ctx) => audited(ctx, parts, 'reinstate', ACCOUNTS_WRITE, (client) => reinstate(ctx, parts, client)));
   return router;
 }
 
@@ -156,6 +162,38 @@ async function logout(ctx: Context, parts: AdminParts, client: string): Promise<
   if (!done) return notFound(ctx);
   ctx.body = signedOutView(done.account, done.held);
   return { outcome: 'ok', sub: done.account.id };
+}
+
+/** The JSON body's `reason`, when the body is a JSON object with a valid one. */
+async function reasonOf(ctx: Context): Promise<string | undefined> {
+  if (!ctx.is('application/json')) return undefined;
+  const body = await readBody(ctx);
+  try {
+    return suspensionReason((JSON.parse(body) as { reason?: unknown } | null)?.reason);
+  } catch {
+    return undefined;
+  }
+}
+
+/** PUT …/suspension: the person is suspended (and signed out everywhere); the account as it now is. */
+async function suspend(ctx: Context, parts: AdminParts, client: string): Promise<{ outcome: string; sub?: string }> {
+  const sub = pathSub(ctx);
+  if (!sub || !await parts.accounts.findById(sub)) return notFound(ctx);
+  const reason = await reasonOf(ctx);
+  if (!reason) return badRequest(ctx, `the body must be JSON with a "reason": why, in 1 to ${REASON_MAX} characters, on one line`);
+  const done = await parts.personalData.suspend(sub, reason, { by: 'admin', client });
+  if (!done) return notFound(ctx);
+  ctx.body = view(done.account, parts.apps);
+  return { outcome: 'ok', sub: done.account.id };
+}
+
+/** DELETE …/suspension: the person may sign in again; the account as it now is. */
+async function reinstate(ctx: Context, parts: AdminParts, client: string): Promise<{ outcome: string; sub?: string }> {
+  const sub = pathSub(ctx);
+  const account = sub && await parts.personalData.reinstate(sub, { by: 'admin', client });
+  if (!account) return notFound(ctx);
+  ctx.body = view(account, parts.apps);
+  return { outcome: 'ok', sub: account.id };
 }
 
 /** Unlinks the account's identity in the app `:appid`; 409 when it is the account's only one. */

@@ -5,8 +5,8 @@
 import type { Context } from 'koa';
 import { holdPhone } from './phone-holding.ts';
 import { weComIdentity, type LoginFacts } from '../accounts/account.ts';
-import { AccountConflictError, IdentityConflictError } from '../accounts/store.ts';
-import { ACCOUNT_BUSY_NOTE, IDENTITY_CONFLICT_NOTE } from './linking-refusals.ts';
+import { AccountConflictError, AccountSuspendedError, IdentityConflictError } from '../accounts/store.ts';
+import { ACCOUNT_BUSY_NOTE, IDENTITY_CONFLICT_NOTE, SUSPENDED_NOTE, SUSPENDED_PAGE } from './linking-refusals.ts';
 import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
 import type { WeComPerson } from '../upstreams/wecom/wecom-login.ts';
 import type { Interaction } from '../oidc/interactions.ts';
@@ -116,6 +116,16 @@ function accountBusy({ attempt }: Callback): Outcome {
     : { type: 'page', page: 'storage', status: 503, retry: true, metric: 'account_busy', note };
 }
 
+/**
+ * An operator suspended the account: the person is told on a page of its own (403); a
+ * silent login gives the relying party access_denied (RFC 6749 4.1.2.1), no page.
+ */
+function suspended({ attempt }: Callback): Outcome {
+  return attempt.silent
+    ? { type: 'rp-error', error: { error: 'access_denied', error_description: 'the account is suspended' }, metric: 'suspended', note: SUSPENDED_NOTE }
+    : { type: 'page', page: SUSPENDED_PAGE.kind, status: SUSPENDED_PAGE.status, retry: false, metric: 'suspended', note: SUSPENDED_NOTE };
+}
+
 async function respondTo(ctx: Context, login: CarryOutParts, callback: Callback, outcome: Outcome): Promise<{ answer: Answer; account?: string; outcome: Outcome }> {
   switch (outcome.type) {
     case 'login':
@@ -123,6 +133,7 @@ async function respondTo(ctx: Context, login: CarryOutParts, callback: Callback,
         return { ...await logIn(ctx, login, callback, outcome.user), outcome };
       } catch (error) {
         if (error instanceof AccountConflictError) return respondTo(ctx, login, callback, accountBusy(callback));
+        if (error instanceof AccountSuspendedError) return { ...await respondTo(ctx, login, callback, suspended(callback)), account: error.account };
         if (!(error instanceof IdentityConflictError)) throw error;
         return { answer: page(callback, IDENTITY_CONFLICT), account: error.account, outcome: IDENTITY_CONFLICT };
       }

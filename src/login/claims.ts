@@ -132,11 +132,15 @@ function accountClaims(account: Account, sub: string, app: AppId | undefined): R
   };
 }
 
-/** oidc-provider's findAccount over the account store; a merged-away sub keeps working. */
+/**
+ * oidc-provider's findAccount over the account store; a merged-away sub keeps working. A
+ * suspended account is found by none of its tokens: a refresh is invalid_grant, userinfo
+ * invalid_token (oidc-provider's answers for an account that is not there).
+ */
 function findAccount(store: AccountStore): FindAccount {
   return async (ctx, sub, token) => {
     const account = await store.findById(sub as AccountId);
-    if (!account) return undefined;
+    if (!account || account.suspended) return undefined;
     return {
       accountId: sub,
       claims: async (_use, scope) => {

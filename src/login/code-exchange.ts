@@ -111,9 +111,11 @@ async function linked(parts: CodeExchangeParts, exchange: Exchange, app: CodeApp
     if (!refused) throw error;
     parts.metrics.login(way, refused.metric);
     parts.log[refused.note.level]({ app: app.id }, `${exchange.what} login: ${refused.note.msg}`);
-    throw refused.metric === 'account_busy'
-      ? new errors.TemporarilyUnavailable('the login could not be recorded now; try again')
-      : new errors.InvalidRequest('this WeChat identity conflicts with an existing account');
+    if (refused.metric === 'account_busy') throw new errors.TemporarilyUnavailable('the login could not be recorded now; try again');
+    // As a refresh of a token whose account is no longer there (RFC 6749 5.2), saying why,
+    // which oidc-provider's own description does not: the app can tell the person.
+    if (refused.metric === 'suspended') throw Object.assign(new errors.InvalidGrant('the account is suspended'), { error_description: 'the account is suspended' });
+    throw new errors.InvalidRequest('this WeChat identity conflicts with an existing account');
   }
 }
 

@@ -22,7 +22,7 @@ import { ConsumeOnceAdapter } from './consume-once.ts';
 import { subjectTypes } from './pairwise.ts';
 import { SELECT_ACCOUNT } from './interactions.ts';
 import { forgetAppLogouts, loggedOutOfApp, rememberAppLogout } from './app-logout.ts';
-import type { LoginCheck } from './login-check.ts';
+import { accountGone, type LoginCheck } from './login-check.ts';
 import type { LogoutNotices } from './logout-notices.ts';
 import { GRANT_S, REFRESH_TOKEN_S, updateGrant, withinGrant } from './grants.ts';
 import { SECURITY_EVENTS_URI } from './security-events.ts';
@@ -67,7 +67,7 @@ function policy(checks: readonly LoginCheck[]): interactionPolicy.DefaultPolicy 
   prompts.add(new interactionPolicy.Prompt({ name: SELECT_ACCOUNT, requestable: true }), 0);
   prompts.add(devicePrompt());
   const login = prompts.get('login');
-  for (const { reason, description, error, needed } of [loggedOutOfApp, ...checks]) {
+  for (const { reason, description, error, needed } of [loggedOutOfApp, accountGone, ...checks]) {
     login?.checks.add(error ? new interactionPolicy.Check(reason, description, error, (ctx) => needed(ctx)) : new interactionPolicy.Check(reason, description, (ctx) => needed(ctx)));
   }
   return prompts;

@@ -20,7 +20,9 @@ export type LoginOutcome =
   | 'success' | 'refused' | 'snapshot' | 'code_rejected' | 'misconfigured' | 'unavailable'
   | 'login_required' | 'consent_required' | 'state_invalid' | 'identity_conflict'
   /** The account kept changing under the login's writes past every retry (logins of one person at once). */
-  | 'account_busy';
+  | 'account_busy'
+  /** The account is suspended (an operator's decision). */
+  | 'suspended';
 
 /**
  * The endpoint a request's path belongs to, for the request metrics: a fixed set of names

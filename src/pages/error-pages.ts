@@ -9,7 +9,7 @@ import { closeInWeChat, type AppOnPage } from './app-on-page.ts';
 
 export type ErrorPageKind =
   | 'state' | 'forged' | 'snapshot' | 'misconfigured' | 'code' | 'unavailable'
-  | 'interaction' | 'request' | 'not_found' | 'method_not_allowed' | 'internal' | 'conflict' | 'storage' | 'rate_limited' | 'starting' | 'busy' | 'not_member';
+  | 'interaction' | 'request' | 'not_found' | 'method_not_allowed' | 'internal' | 'conflict' | 'storage' | 'rate_limited' | 'starting' | 'busy' | 'not_member' | 'suspended';
 
 export interface ErrorData {
   readonly kind: ErrorPageKind;

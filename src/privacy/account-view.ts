@@ -40,6 +40,8 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
     merged_from: account.mergedFrom ?? [],
     // Identities an operator unlinked: kept so that the unionid never links them back.
     unlinked_identities: (account.detached ?? []).map(({ appid, openid }) => ({ app: appOf(appid), appid, openid })),
+    // An operator's suspension: when, who (admin:<client>, console:<sub>, cli) and why.
+    suspended: account.suspended ? { at: new Date(account.suspended.at).toISOString(), by: account.suspended.by, reason: account.suspended.reason } : null,
   };
 }
 

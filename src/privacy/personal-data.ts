@@ -1,6 +1,7 @@
-// A person's rights over what the broker holds about them (PIPL articles 45 and 47), in
-// one place for every way of asking: the admin API, the accounts CLI, the person's own
-// page and the retention job. An erasure takes the account first (so that a login in the
+// A person's rights over what the broker holds about them (PIPL articles 45 and 47), and
+// what operators do to an account (sign-outs, suspension), in one place for every way of
+// asking: the admin API, the console, the accounts CLI, the person's own page and the
+// retention job. An erasure takes the account first (so that a login in the
 // middle makes a new account rather than joining the old one), then every session and
 // grant held for any of its `sub`s, with every token issued under them; each relying
 // party that took part is told by Back-Channel Logout, and those that asked to hear of it
@@ -26,6 +27,21 @@ export type Requester =
   | { readonly by: 'admin'; readonly client: string }
   | { readonly by: 'console'; readonly operator: AccountId }
   | { readonly by: 'cli' | 'self' | 'retention' };
+
+/** The requester as an account's suspension records it: `admin:<client_id>`, `console:<sub>`, or who else asked. */
+function nameOf(requester: Requester): string {
+  if (requester.by === 'admin') return `admin:${requester.client}`;
+  return requester.by === 'console' ? `console:${requester.operator}` : requester.by;
+}
+
+/** The longest reason a suspension keeps. */
+export const REASON_MAX = 500;
+
+/** Why an operator suspends an account, as given (trimmed); undefined when it is empty, too long or holds a control character. */
+export function suspensionReason(value: unknown): string | undefined {
+  const reason = typeof value === 'string' ? value.trim() : '';
+  return reason && reason.length <= REASON_MAX && !/\p{Cc}/u.test(reason) ? reason : undefined;
+}
 
 export interface PersonalDataParts {
   readonly linker: AccountLinker;
@@ -140,6 +156,28 @@ export class PersonalData {
     const held = await this.#parts.records.endAll(subsOf(account));
     this.#parts.log.info({ privacy: { action: 'logout', sub: account.id, ...requester, sessions: held.sessions.length, grants: held.grants.length } }, 'signed out everywhere');
     return { account, held };
+  }
+
+  /**
+   * Suspends the person (fraud, abuse, a compromised WeChat account): every session and
+   * grant ends as a logout everywhere does, each relying party told, and they sign in
+   * nowhere until reinstated; the account and what it holds stay. A suspension already
+   * there stays as it was. Undefined when there is no such account.
+   */
+  async suspend(sub: AccountId, reason: string, requester: Requester): Promise<{ account: Account; held: Held } | undefined> {
+    const account = await this.#parts.linker.suspend(sub, { by: nameOf(requester), reason });
+    if (!account) return undefined;
+    // After the suspension is written: a login in between is refused, not given a session this misses.
+    const held = await this.#parts.records.endAll(subsOf(account));
+    this.#parts.log.info({ privacy: { action: 'suspend', sub: account.id, ...requester, sessions: held.sessions.length, grants: held.grants.length } }, 'account suspended');
+    return { account, held };
+  }
+
+  /** Lifts the person's suspension: they sign in again as before, with the same `sub`. Undefined when there is no such account. */
+  async reinstate(sub: AccountId, requester: Requester): Promise<Account | undefined> {
+    const account = await this.#parts.linker.reinstate(sub);
+    if (account) this.#parts.log.info({ privacy: { action: 'reinstate', sub: account.id, ...requester } }, 'account reinstated');
+    return account;
   }
 
   /** Logs the person out of one browser or device (its session's uid): its apps are told, its grants and tokens end. False when they have no such session. */

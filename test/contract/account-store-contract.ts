@@ -5,7 +5,7 @@ import type { TestFn } from 'ava';
 import { randomUUID } from 'node:crypto';
 import { weComIdentity, type Account, type AccountId, type Identity } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
-import { AccountConflictError, UnlinkRefusedError, type AccountStore } from '../../src/accounts/store.ts';
+import { AccountConflictError, AccountSuspendedError, UnlinkRefusedError, type AccountStore } from '../../src/accounts/store.ts';
 import type { AppId, Openid, Unionid } from '../../src/wechat/types.ts';
 
 const identity = (openid = randomUUID()): Identity => ({ appid: 'wxmp' as AppId, openid: openid as Openid });
@@ -193,10 +193,11 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     const again = await linker.suspend(person.id, { by: 'console:someone', reason: 'again' });
     t.deepEqual(plain(again?.suspended), plain(suspended?.suspended), 'a second suspension leaves the first as it was');
     t.deepEqual(plain((await store().findById(person.id))?.suspended), plain(suspended?.suspended));
-    t.like((await linker.resolve({ identity: person.identities[0]!, unionid, client: 'rp' })).suspended, { reason: 'chargeback fraud' }, 'a login keeps it');
-    // The older account without a unionid turns out to be the same person: the survivor is suspended.
-    const merged = await linker.resolve({ identity: older.identities[0]!, unionid, client: 'rp' });
-    t.is(merged.id, older.id);
+    await t.throwsAsync(linker.resolve({ identity: person.identities[0]!, unionid, profile: { nickname: 'Sue' }, client: 'rp' }), { instanceOf: AccountSuspendedError });
+    t.like(await store().findById(person.id), { profile: { nickname: 'Sue' }, suspended: { reason: 'chargeback fraud' } }, 'a refused login is recorded, and keeps it');
+    // The older account without a unionid turns out to be the same person: the survivor is suspended, and the login refused.
+    await t.throwsAsync(linker.resolve({ identity: older.identities[0]!, unionid, client: 'rp' }), { instanceOf: AccountSuspendedError });
+    t.is((await store().findById(person.id))?.id, older.id, 'merged into the older account');
     t.like((await store().findById(older.id))?.suspended, { by: 'admin:ops', reason: 'chargeback fraud' }, 'a merge is no way out');
     const reinstated = await linker.reinstate(person.id);
     t.is(reinstated?.suspended, undefined);
