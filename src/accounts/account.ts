@@ -128,6 +128,15 @@ export function subsOf(account: Account): AccountId[] {
   return [account.id, ...account.mergedFrom ?? []];
 }
 
+/** The longest reason a suspension keeps. */
+export const REASON_MAX = 500;
+
+/** Why an operator suspends an account, as given (trimmed); undefined when it is empty, too long or holds a control character. */
+export function suspensionReason(value: unknown): string | undefined {
+  const reason = typeof value === 'string' ? value.trim() : '';
+  return reason && reason.length <= REASON_MAX && !/\p{Cc}/u.test(reason) ? reason : undefined;
+}
+
 /** What one WeChat login tells the broker about a person. */
 export interface LoginFacts {
   readonly identity: Identity;

@@ -27,13 +27,13 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { isAccountId, type Account, type AccountId } from '../accounts/account.ts';
+import { isAccountId, REASON_MAX, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
 import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import { accountView as view, findAccount, lookupsOf, requestTarget, signedOutView } from '../privacy/account-view.ts';
-import { REASON_MAX, suspensionReason, type PersonalData } from '../privacy/personal-data.ts';
+import type { PersonalData } from '../privacy/personal-data.ts';
 import { readBody } from '../http/read-body.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
 import { anyFailed, type Finding } from '../diagnostics/findings.ts';

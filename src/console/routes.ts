@@ -8,6 +8,8 @@
 //   POST /console/accounts/:sub/logout-session  sign them out of the form's session `uid`  (write)
 //   POST /console/accounts/:sub/revoke   take the form's `client`'s access away        (write)
 //   POST /console/accounts/:sub/unlink   unlink the identity of the form's `appid`     (write)
+//   POST /console/accounts/:sub/suspend  suspend the person for the form's `reason`    (write)
+//   POST /console/accounts/:sub/reinstate  lift the suspension                        (write)
 //   GET  /console/accounts/:sub/delete   what erasing means; POST erases the account   (write)
 //   GET  /console/diagnostics            the doctor's findings
 // Operators are accounts, named with their role in CONSOLE_OPERATORS; they sign in through
@@ -22,7 +24,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
-import { isAccountId, type Account, type AccountId } from '../accounts/account.ts';
+import { isAccountId, REASON_MAX, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
 import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import { ANY_OPERATOR, type OperatorRole } from '../config/config.ts';
 import type { Finding } from '../diagnostics/findings.ts';
@@ -33,7 +35,7 @@ import { isOwnClient } from '../oidc/own-clients.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import {
   consoleAccountPage, consoleDeletePage, consoleDone, consoleDiagnosticsPage, consoleErasedPage, consoleHomePage, consoleNotInWeChatPage,
-  consoleNotOperatorPage, consoleReadOnlyPage, consoleSignedOutPage, type ConsoleDone, type ConsoleNotice, type OperatorOnPage,
+  consoleNotOperatorPage, consoleReadOnlyPage, consoleReasonPage, consoleSignedOutPage, type ConsoleDone, type ConsoleNotice, type OperatorOnPage,
 } from '../pages/console-views.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import { langOf } from '../pages/html.ts';
@@ -59,7 +61,7 @@ export interface ConsoleParts {
   readonly diagnose: () => Promise<Finding[]>;
 }
 
-type Action = 'open' | 'find' | 'show' | 'export' | 'logout' | 'logout-session' | 'revoke' | 'unlink' | 'delete' | 'diagnostics';
+type Action = 'open' | 'find' | 'show' | 'export' | 'logout' | 'logout-session' | 'revoke' | 'unlink' | 'suspend' | 'reinstate' | 'delete' | 'diagnostics';
 type Outcome = { readonly outcome: string; readonly sub?: string | undefined };
 
 /** The identifiers the request names, as it gave them (the path's `sub`, a search's fields, a form's identity, app or session). */
@@ -140,7 +142,7 @@ async function show(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage)
   const lastLogin = view.last_login && { ...view.last_login, app: named(view.last_login.appid, view.last_login.app) };
   const held = heldView(found.held);
   const grants = held.grants.map((grant) => ({ ...grant, own: isOwnClient(grant.client) }));
-  consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, { ...held, grants }, done);
+  consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, { ...held, grants }, { done, reasonMax: REASON_MAX });
   return { outcome: 'ok', sub: found.account.id };
 }
 
@@ -193,6 +195,24 @@ async function unlink(ctx: Context, parts: ConsoleParts, operator: OperatorOnPag
   }
 }
 
+/** The person suspended, for the form's reason (signed out everywhere), or reinstated; the account's page says so. */
+async function suspend(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage, what: 'suspend' | 'reinstate'): Promise<Outcome> {
+  const sub = pathSub(ctx);
+  const by = { by: 'console', operator: operator.sub as AccountId } as const;
+  if (!sub) return notFound(ctx, parts, operator);
+  if (what === 'reinstate') {
+    const account = await parts.personalData.reinstate(sub, by);
+    return account ? backToAccount(ctx, account, 'reinstate') : notFound(ctx, parts, operator);
+  }
+  const reason = suspensionReason((await readForm(ctx)).get('reason'));
+  if (!reason) {
+    consoleReasonPage(ctx, sub);
+    return { outcome: 'invalid_request', sub };
+  }
+  const done = await parts.personalData.suspend(sub, reason, by);
+  return done ? backToAccount(ctx, done.account, 'suspend') : notFound(ctx, parts, operator);
+}
+
 async function erase(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage): Promise<Outcome> {
   const sub = pathSub(ctx);
   const erased = sub && await parts.personalData.erase(sub, { by: 'console', operator: operator.sub as AccountId });
@@ -214,6 +234,8 @@ export function consoleRoutes(parts: ConsoleParts): Router {
   router.post('/console/accounts/:sub/logout-session', (ctx) => audited(ctx, parts, 'logout-session', 'write', (operator) => endOne(ctx, parts, operator, 'logout-session')));
   router.post('/console/accounts/:sub/revoke', (ctx) => audited(ctx, parts, 'revoke', 'write', (operator) => endOne(ctx, parts, operator, 'revoke')));
   router.post('/console/accounts/:sub/unlink', (ctx) => audited(ctx, parts, 'unlink', 'write', (operator) => unlink(ctx, parts, operator)));
+  router.post('/console/accounts/:sub/suspend', (ctx) => audited(ctx, parts, 'suspend', 'write', (operator) => suspend(ctx, parts, operator, 'suspend')));
+  router.post('/console/accounts/:sub/reinstate', (ctx) => audited(ctx, parts, 'reinstate', 'write', (operator) => suspend(ctx, parts, operator, 'reinstate')));
   router.get('/console/accounts/:sub/delete', async (ctx) => {
     const sub = pathSub(ctx);
     if (await operatorOf(ctx, parts, 'write', 'delete')) consoleDeletePage(ctx, sub ?? String(ctx.params.sub));

@@ -33,6 +33,7 @@ export interface ConsoleAccountView {
   readonly updated_at: string;
   readonly last_login: { readonly at: string; readonly app: string | null; readonly appid: string; readonly client: string | null } | null;
   readonly merged_from: readonly string[];
+  readonly suspended: { readonly at: string; readonly by: string; readonly reason: string } | null;
 }
 
 /** Its sessions and grants as the export shows them (privacy/account-view.ts `heldView`). */
@@ -45,6 +46,7 @@ export interface ConsoleHeldView {
 /** What the account's page can say was just done, and its words. */
 const DONE_SAID = {
   logout: 'consoleLoggedOut', 'logout-session': 'consoleSessionLoggedOut', revoke: 'consoleRevoked', unlink: 'consoleUnlinked',
+  suspend: 'consoleSuspendedDone', reinstate: 'consoleReinstatedDone',
 } as const satisfies Record<string, MessageKey>;
 
 export type ConsoleDone = keyof typeof DONE_SAID;
@@ -138,7 +140,8 @@ function contact(lang: Lang, view: ContactView | null): string | undefined {
 }
 
 /** What the console shows of one account: its identities, sessions and grants, and what the operator may do. */
-export function consoleAccountPage(ctx: Context, operator: OperatorOnPage, account: ConsoleAccountView, held: ConsoleHeldView, done?: ConsoleDone): void {
+export function consoleAccountPage(ctx: Context, operator: OperatorOnPage, account: ConsoleAccountView, held: ConsoleHeldView, said: { readonly done?: ConsoleDone | undefined; readonly reasonMax: number }): void {
+  const { done } = said;
   const lang = langOf(ctx);
   const base = `/console/accounts/${encodeURIComponent(account.sub)}`;
   const last = account.last_login;
@@ -150,13 +153,29 @@ ${rows([
     [t(lang, 'consoleLastLogin'), last && `${at(lang, last.at)} · ${last.app ?? last.appid}${last.client ? ` · ${last.client}` : ''}`],
     [t(lang, 'consolePhone'), contact(lang, account.contacts.phone)], [t(lang, 'consoleEmail'), contact(lang, account.contacts.email)],
     [t(lang, 'consoleMergedFrom'), account.merged_from.join(', ') || undefined],
+    [t(lang, 'consoleSuspension'), account.suspended && `${at(lang, account.suspended.at)} · ${account.suspended.by} · ${account.suspended.reason}`],
   ])}
 <h2>${t(lang, 'consoleIdentities')}</h2>
 ${table(lang, [t(lang, 'consoleApp'), 'appid', 'openid', ''], identityRows(ctx, lang, account, operator))}
 ${heldTables(ctx, lang, operator, base, held)}
 <a class="button" href="${base}/export" download>${t(lang, 'consoleExport')}</a>
 ${operator.role === 'write' ? html`${postForm(ctx, `${base}/logout`, html`<button class="button" type="submit">${t(lang, 'consoleLogout')}</button>`)}
-<a class="button" href="${base}/delete">${t(lang, 'consoleDelete')}</a>` : ''}`);
+<a class="button" href="${base}/delete">${t(lang, 'consoleDelete')}</a>
+${suspension(ctx, lang, base, account, said.reasonMax)}` : ''}`);
+}
+
+/** A write operator's suspension form (with the reason it needs), or the reinstatement of a suspended account. */
+function suspension(ctx: Context, lang: Lang, base: string, account: ConsoleAccountView, reasonMax: number): Html {
+  if (account.suspended) return postForm(ctx, `${base}/reinstate`, html`<button class="button" type="submit">${t(lang, 'consoleReinstate')}</button>`);
+  return postForm(ctx, `${base}/suspend`, html`<label for="reason">${t(lang, 'consoleSuspendReason')}</label>
+<input id="reason" name="reason" required maxlength="${reasonMax}" autocomplete="off">
+<button class="button danger" type="submit">${t(lang, 'consoleSuspend')}</button>`);
+}
+
+/** A suspension without a reason it can keep: say what one must be, and back to the account. */
+export function consoleReasonPage(ctx: Context, sub: string): void {
+  const lang = langOf(ctx);
+  consolePage(ctx, t(lang, 'consoleSuspend'), html`<p role="alert">${t(lang, 'consoleReasonInvalid')}</p><a class="button" href="/console/accounts/${encodeURIComponent(sub)}">${t(lang, 'consoleBack')}</a>`, 400);
 }
 
 /** Erasing an account: what it means, confirmed by a second step. */

@@ -34,15 +34,6 @@ function nameOf(requester: Requester): string {
   return requester.by === 'console' ? `console:${requester.operator}` : requester.by;
 }
 
-/** The longest reason a suspension keeps. */
-export const REASON_MAX = 500;
-
-/** Why an operator suspends an account, as given (trimmed); undefined when it is empty, too long or holds a control character. */
-export function suspensionReason(value: unknown): string | undefined {
-  const reason = typeof value === 'string' ? value.trim() : '';
-  return reason && reason.length <= REASON_MAX && !/\p{Cc}/u.test(reason) ? reason : undefined;
-}
-
 export interface PersonalDataParts {
   readonly linker: AccountLinker;
   /** Which account a phone number was last given to: an erased account's goes with it. */

@@ -85,6 +85,7 @@ const ROUTES: ReadonlyArray<readonly [string, string]> = [
   ['GET', '/console'], ['GET', '/console/find'], ['GET', '/console/accounts/x'], ['GET', '/console/accounts/%00/export'], ['POST', '/console/accounts/x/logout'],
   ['POST', '/console/accounts/x/unlink'], ['GET', '/console/accounts/x/delete'], ['POST', '/console/accounts/%FF/delete'], ['GET', '/console/diagnostics'],
   ['POST', '/console/accounts/x/logout-session'], ['POST', '/console/accounts/x/revoke'], ['DELETE', '/admin/accounts/x/sessions/%00'], ['DELETE', '/admin/accounts/x/grants/y'],
+  ['POST', '/console/accounts/x/suspend'], ['POST', '/console/accounts/x/reinstate'], ['PUT', '/admin/accounts/x/suspension'], ['DELETE', '/admin/accounts/x/suspension'],
 ];
 
 /** Header values Node lets us send: printable bytes, no CR or LF. */

@@ -222,3 +222,31 @@ test.serial('with the built-in simulator (npm start), anyone who logs in (here a
   await page.waitForURL(/\/console\?/);
   t.regex(await page.locator('section').innerText(), /may look people up, export and change/);
 });
+
+test.serial('a write operator suspends a person for a reason they write: signed out, their next login refused on a page in their language; reinstated, they log in again', async (t) => {
+  const page = await operator(t, /Alice/, 'zh-CN');
+  await page.goto(`${broker.issuer}/console/accounts/${subs.bob}`);
+  t.deepEqual(await violations(page), [], 'the account page with its suspension form');
+  await page.getByRole('button', { name: '暂停此账号' }).click();
+  t.true(page.url().endsWith(`/console/accounts/${subs.bob}`), 'nothing sent without a reason');
+  await page.getByLabel(/暂停原因/).fill('多次恶意退款，工单 4711');
+  await page.getByRole('button', { name: '暂停此账号' }).click();
+  t.regex(await page.getByRole('status').innerText(), /此账号已暂停/);
+  t.regex(await page.locator('section').innerText(), /多次恶意退款，工单 4711/);
+  t.true(await audited((admin) => admin.action === 'suspend' && admin.outcome === 'ok' && admin.sub === subs.bob && admin.operator === subs.alice));
+  t.true(await broker.logged((line) => line.msg === 'account suspended' && (line.privacy as Record<string, unknown>)?.operator === subs.alice));
+
+  // Bob, at an app: WeChat's QR page, then the broker's page saying why, in his language; no code for the app.
+  const { context, page: bob } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  const rp = await createRp(broker.issuer, rpServer);
+  await bob.goto((await rp.start()).url);
+  await bob.getByRole('button', { name: /Bob/ }).click();
+  await bob.getByText(/Your account has been suspended/).waitFor();
+  t.false(bob.url().startsWith(rpServer.callback));
+  t.deepEqual(await violations(bob), [], 'the suspended page');
+
+  await page.getByRole('button', { name: '恢复此账号' }).click();
+  t.regex(await page.getByRole('status').innerText(), /此账号已恢复/);
+  t.is(await logIn(broker, 'bob'), subs.bob, 'the same sub again');
+});
