@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { httpsAvatar } from '../wechat/avatar.ts';
 import { isWeChatId, type AppId, type Openid, type Unionid } from '../wechat/types.ts';
 import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
-import { isAccountId, sameIdentity, weComIdentity, weComMemberOf, type Account, type AccountId } from './account.ts';
+import { isAccountId, REASON_MAX, sameIdentity, suspensionReason, weComIdentity, weComMemberOf, type Account, type AccountId } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 
 const wechatId = z.string().refine(isWeChatId, { error: 'expected a WeChat id (letters, digits, - and _, at most 128)' });
@@ -35,6 +35,12 @@ const LINE = z.strictObject({
   nickname: z.string().min(1).max(100).optional(),
   picture: z.string().refine((url) => httpsAvatar(url) !== undefined, { error: 'expected an https URL (or an http one on qlogo.cn)' }).optional(),
   created_at: z.iso.datetime({ offset: true }).optional(),
+  // An operator's suspension, as `dump` writes it: a move to another broker keeps it.
+  suspended: z.strictObject({
+    at: z.iso.datetime({ offset: true }),
+    by: z.string().min(1).max(200),
+    reason: z.string().refine((reason) => suspensionReason(reason) === reason, { error: `expected why, on one line, at most ${REASON_MAX} characters` }),
+  }).optional(),
 }).refine((line) => line.unionid !== undefined || (line.identities?.length ?? 0) > 0, { error: 'a unionid or an identity is needed: nothing else links a login to the account' });
 
 export type ImportLine = z.infer<typeof LINE>;
@@ -59,6 +65,7 @@ function accountOf(line: ImportLine, now: number): Account {
       ? weComIdentity(identity.wecom_corpid!, { userid: identity.wecom_userid! })
       : { appid: identity.appid as AppId, openid: identity.openid as Openid })),
     profile: { ...(line.nickname === undefined ? {} : { nickname: line.nickname }), ...(picture === undefined ? {} : { picture }) },
+    ...(line.suspended === undefined ? {} : { suspended: { ...line.suspended, at: Date.parse(line.suspended.at) } }),
   };
 }
 
@@ -80,6 +87,7 @@ export function lineOf(account: Account): WrittenLine {
     ...(account.profile.nickname === undefined ? {} : { nickname: account.profile.nickname }),
     ...(account.profile.picture === undefined ? {} : { picture: account.profile.picture }),
     created_at: new Date(account.createdAt).toISOString(),
+    ...(account.suspended ? { suspended: { ...account.suspended, at: new Date(account.suspended.at).toISOString() } } : {}),
   };
 }
 

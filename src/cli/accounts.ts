@@ -12,6 +12,9 @@
 //   unlink <sub> --appid A                    take one identity out; it logs in as a new account
 //   logout <sub>                              sign the person out everywhere: every session and
 //                                             grant ends (their tokens too); relying parties are told
+//   suspend <sub> --reason R                  suspend the person: signed out everywhere, and no login
+//                                             or token until reinstated (R: why, one line)
+//   reinstate <sub>                           lift the suspension
 //   import <file>                             accounts from a company's earlier WeChat login, one
 //                                             JSON object a line (accounts/import.ts), with the subs
 //                                             its apps know; exit 1 when a line was refused
@@ -28,25 +31,25 @@ import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type Provider from 'oidc-provider';
-import { isAccountId, type Account, type AccountId } from '../accounts/account.ts';
+import { isAccountId, REASON_MAX, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
 import { importLine, lineOf, type Imported } from '../accounts/import.ts';
 import { UnlinkRefusedError } from '../accounts/store.ts';
 import { offlineProvider } from '../provider.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { LogoutNotices } from '../oidc/logout-notices.ts';
-import { accountView, auditTarget, findAccount, lookupsOf, signedOutView } from '../privacy/account-view.ts';
+import { accountView, findAccount, lookupsOf, requestTarget, signedOutView } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { runCli, UsageError } from './run.ts';
 
-const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink', 'logout', 'import', 'dump'] as const;
+const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink', 'logout', 'suspend', 'reinstate', 'import', 'dump'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --phone N | find --client C --sub=S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | import <file> | dump <file>';
+const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --phone N | find --client C --sub=S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | suspend <sub> --reason R | reinstate <sub> | import <file> | dump <file>';
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 
-interface Options { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string; client?: string; sub?: string; phone?: string }
+interface Options { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string; client?: string; sub?: string; phone?: string; reason?: string }
 
 /** What a command works with: the person's rights, the provider (its clients), the stores, the configuration. */
 interface Parts { readonly data: PersonalData; readonly provider: Provider; readonly stores: Stores; readonly config: Config }
@@ -77,7 +80,7 @@ async function run(parts: Parts, command: Command, positionals: string[], values
   const { data, config } = parts;
   if (command === 'find') return find(parts, values);
   const sub = positionals[1];
-  if (!isAccountId(sub) || (command === 'unlink') !== (values.appid !== undefined)) throw new UsageError(USAGE);
+  if (!isAccountId(sub) || (command === 'unlink') !== (values.appid !== undefined) || (command === 'suspend') !== (values.reason !== undefined)) throw new UsageError(USAGE);
   if (command === 'delete') {
     // Straight to the erasure, which also finishes one that was interrupted.
     const erased = await data.erase(sub as AccountId, { by: 'cli' });
@@ -92,8 +95,20 @@ async function run(parts: Parts, command: Command, positionals: string[], values
       const done = await data.logout(account.id, { by: 'cli' });
       return done ? { sub: done.account.id, out: signedOutView(done.account, done.held) } : {};
     }
+    case 'suspend': return suspend(data, account, values.reason!, config);
+    case 'reinstate': {
+      const reinstated = await data.reinstate(account.id, { by: 'cli' });
+      return reinstated ? { sub: reinstated.id, out: accountView(reinstated, config.apps) } : {};
+    }
     default: return unlink(data, account, values.appid!, config);
   }
+}
+
+async function suspend(data: PersonalData, account: Account, given: string, config: Config): Promise<{ sub?: string; out?: unknown }> {
+  const reason = suspensionReason(given);
+  if (!reason) throw new UsageError(`--reason: why, on one line, in 1 to ${REASON_MAX} characters`);
+  const done = await data.suspend(account.id, reason, { by: 'cli' });
+  return done ? { sub: done.account.id, out: accountView(done.account, config.apps) } : {};
 }
 
 async function unlink(data: PersonalData, account: Account, appid: string, config: Config): Promise<{ sub?: string; out?: unknown }> {
@@ -153,7 +168,7 @@ async function dump(accounts: Stores['accounts'], file: string, audit: Logger): 
 }
 
 /** The identifiers the command names, as given: what the call was about, as the admin API's audit has it. */
-const targetOf = (positionals: readonly string[], values: Options) => auditTarget({ sub: positionals[1], ...values });
+const targetOf = (positionals: readonly string[], values: Options) => requestTarget({ sub: positionals[1], ...values });
 
 async function audited(audit: Logger, command: Command, target: Record<string, string>, answer: () => Promise<{ sub?: string; out?: unknown }>): Promise<string> {
   const { sub, out } = await answer();
@@ -167,7 +182,7 @@ export async function accountsCommand(argv: string[]): Promise<string> {
     args: argv, allowPositionals: true,
     options: {
       unionid: { type: 'string' }, appid: { type: 'string' }, openid: { type: 'string' }, 'wecom-corpid': { type: 'string' }, 'wecom-userid': { type: 'string' },
-      client: { type: 'string' }, sub: { type: 'string' }, phone: { type: 'string' },
+      client: { type: 'string' }, sub: { type: 'string' }, phone: { type: 'string' }, reason: { type: 'string' },
     },
   });
   // A WeCom member by company and userid, named as the admin API names them.

@@ -125,7 +125,7 @@ const maskedPhone = (text: string) => `…${text.replace(/\D/g, '').slice(-4)}`;
  * The identifiers an admin call names, as given (strings only, bounded): what its audit line
  * says it was about. A phone number is personal data, not an identifier of the broker's: masked.
  */
-export function auditTarget(given: Readonly<Partial<Record<TargetName, unknown>>>): Record<string, string> {
+function auditTarget(given: Readonly<Partial<Record<TargetName, unknown>>>): Record<string, string> {
   return Object.fromEntries(Object.entries(given).filter((entry): entry is [string, string] => typeof entry[1] === 'string')
     .map(([name, value]) => [name, name === 'phone' ? maskedPhone(value) : value.slice(0, 128)]));
 }

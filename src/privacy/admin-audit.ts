@@ -15,7 +15,7 @@ export interface AdminCall {
   /** The operator, in the console: their account's `sub`. */
   readonly operator?: string;
   readonly action: string;
-  /** The identifiers the request named (privacy/account-view.ts `auditTarget`). */
+  /** The identifiers the request named (privacy/account-view.ts `requestTarget`). */
   readonly target: Readonly<Record<string, string>>;
   readonly outcome: string;
   /** The account found. */

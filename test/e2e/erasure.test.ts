@@ -353,7 +353,7 @@ test.serial('a logout is not held up by an RP that does not answer, and an RP th
 
 const accountsCli = (...args: string[]) => cli({ REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, ...args);
 
-test.serial('the accounts CLI erases and unlinks through the same code, audited on stderr', async (t) => {
+test.serial('the accounts CLI erases, unlinks, suspends and reinstates through the same code, audited on stderr', async (t) => {
   const rp = await listeningRp();
   const byQr = await qrLogin(rp, /陈大文/);
   await byQr.context.close();
@@ -367,6 +367,13 @@ test.serial('the accounts CLI erases and unlinks through the same code, audited 
   t.is((await accountsCli('unlink', byQr.sub)).status, 2, 'unlink names the app');
   const exported = JSON.parse((await accountsCli('export', byQr.sub)).stdout) as { grants: Array<{ client: string }>; sessions: unknown[] };
   t.true(exported.grants.some((grant) => grant.client === 'listening'), 'the export lists the grants');
+  t.is((await accountsCli('suspend', byQr.sub)).status, 2, 'a suspension needs a reason');
+  t.is((await accountsCli('suspend', byQr.sub, '--reason', '')).status, 2);
+  const suspended = await accountsCli('suspend', byQr.sub, '--reason', 'account takeover reported');
+  t.is(suspended.status, 0, suspended.stderr);
+  t.like(JSON.parse(suspended.stdout), { suspended: { by: 'cli', reason: 'account takeover reported' } });
+  t.regex(suspended.stderr, new RegExp(`"client":"cli","action":"suspend","target":\\{"sub":"${byQr.sub}"\\},"outcome":"ok"`), 'the reason is the account\'s, not the audit target\'s');
+  t.like(JSON.parse((await accountsCli('reinstate', byQr.sub)).stdout), { suspended: null });
   const erased = await accountsCli('delete', byQr.sub);
   t.is(erased.status, 0, erased.stderr);
   t.regex(erased.stderr, new RegExp(`"client":"cli","action":"delete","target":\\{"sub":"${byQr.sub}"\\},"outcome":"ok"`));

@@ -77,3 +77,15 @@ test('a dumped line imports as the same account: WeChat and WeCom members\' iden
   t.like(await store.findById('m-9' as AccountId), { unionid: 'uNine', createdAt: account.createdAt, profile: account.profile, identities: identities.slice(0, 2) });
   t.like(await importLine(store, '{"sub": "m-10", "identities": [{"appid": "' + APPID + '", "wecom_userid": "x"}]}', 2, NOW), { outcome: 'refused', reason: 'identities.0: expected appid and openid (WeChat), or wecom_corpid and wecom_userid (a WeCom member)' });
 });
+
+test('a suspended account dumps and imports suspended (a move to another broker is no way out); a suspension line without a reason it can keep is refused', async (t) => {
+  const suspended = { at: Date.UTC(2026, 10, 1), by: 'console:op-1', reason: '多次恶意退款' };
+  const account: Account = { id: 's-1' as AccountId, createdAt: Date.UTC(2021, 0, 1), updatedAt: NOW, identities: [{ appid: APPID, openid: 'oSus' } as Identity], profile: {}, suspended };
+  const line = lineOf(account);
+  t.deepEqual(line.suspended, { ...suspended, at: '2026-11-01T00:00:00.000Z' });
+  const store = new MemoryAccountStore();
+  t.like(await importLine(store, JSON.stringify(line), 1, NOW), { outcome: 'created' });
+  t.deepEqual((await store.findById('s-1' as AccountId))?.suspended, suspended);
+  const bad = JSON.stringify({ ...line, sub: 's-2', identities: [{ appid: APPID, openid: 'oOther' }], suspended: { ...line.suspended, reason: 'two\nlines' } });
+  t.like(await importLine(store, bad, 2, NOW), { outcome: 'refused', reason: 'suspended.reason: expected why, on one line, at most 500 characters' });
+});
