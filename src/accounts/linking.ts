@@ -19,6 +19,12 @@ const ATTEMPTS = 6;
 /** The first retry waits up to this long; each next one up to twice as long as the last. */
 const FIRST_BACKOFF_MS = 4;
 
+/** An account after a change that may have had nothing to do (`changed` false: it was already so). */
+export interface Changed {
+  readonly account: Account;
+  readonly changed: boolean;
+}
+
 /** Told when two accounts turned out to be one person: `into` survives, `absorbed` are the `sub`s it took in. */
 export type MergedListener = (into: Account, absorbed: readonly AccountId[]) => Promise<void>;
 
@@ -119,28 +125,28 @@ export class AccountLinker {
   /**
    * Suspends the account of `id` (following merges): it keeps everything, and signs in
    * nowhere until reinstated. A suspension already there stays as it was (its time, who and
-   * why). The account as written, or undefined when there is none.
+   * why). The account as it now is, and whether this suspended it; undefined when there is none.
    */
-  suspend(id: AccountId, suspension: Omit<Suspension, 'at'>): Promise<Account | undefined> {
+  suspend(id: AccountId, suspension: Omit<Suspension, 'at'>): Promise<Changed | undefined> {
     return this.#change(id, (account, now) => (account.suspended ? undefined : { ...account, suspended: { ...suspension, at: now } }));
   }
 
-  /** Lifts the account's suspension; the account as written (unchanged when it was not suspended), or undefined when there is none. */
-  reinstate(id: AccountId): Promise<Account | undefined> {
-    return this.#change(id, ({ suspended: _, ...account }) => account);
+  /** Lifts the account's suspension: the account as it now is, and whether it was suspended; undefined when there is none. */
+  reinstate(id: AccountId): Promise<Changed | undefined> {
+    return this.#change(id, ({ suspended, ...account }) => (suspended ? account : undefined));
   }
 
-  /** Writes `change` of the account of `id` unless it gives undefined (nothing to change); the account as it then is. */
-  #change(id: AccountId, change: (account: Account, now: number) => Account | undefined): Promise<Account | undefined> {
+  /** Writes `change` of the account of `id` unless it gives undefined (nothing to change). */
+  #change(id: AccountId, change: (account: Account, now: number) => Account | undefined): Promise<Changed | undefined> {
     return this.#retrying(async () => {
       const account = await this.#store.findById(id);
       if (!account) return undefined;
       const now = this.#now();
       const changed = change(account, now);
-      if (!changed || changed.suspended === account.suspended) return account;
+      if (!changed) return { account, changed: false };
       const updated = { ...changed, updatedAt: later(account, now) };
       await this.#store.update(updated, account.updatedAt);
-      return updated;
+      return { account: updated, changed: true };
     });
   }
 

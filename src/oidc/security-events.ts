@@ -4,6 +4,8 @@
 // logged out; these say what happened to the account itself:
 // - gone: the OpenID RISC event `account-purged`, so that the app erases its own copy (PIPL
 //   article 47 asks the broker to delete; each app holds what it was given);
+// - suspended by an operator, or reinstated: RISC's `account-disabled` and `account-enabled`
+//   (the company's own apps only);
 // - merged into another: two accounts turned out to be one person (accounts/linking.ts), and
 //   the app that knew the absorbed `sub` will see the survivor's from the next login on. No
 //   RISC or CAEP event says that (RISC's `identifier-changed` is for email addresses and
@@ -28,7 +30,11 @@ import { subjectFor } from './pairwise.ts';
 
 /** Private client metadata: where the client receives security events (RFC 8935 push). */
 export const SECURITY_EVENTS_URI = 'security_events_uri';
-const ACCOUNT_PURGED = 'https://schemas.openid.net/secevent/risc/event-type/account-purged';
+const RISC = 'https://schemas.openid.net/secevent/risc/event-type';
+const ACCOUNT_PURGED = `${RISC}/account-purged`;
+/** RISC Profile 1.0 2.3 and 2.4; the optional `reason` of 2.3 (`hijacking`, `bulk-account`) is left out: the operator's reason is free text. */
+const ACCOUNT_DISABLED = `${RISC}/account-disabled`;
+const ACCOUNT_ENABLED = `${RISC}/account-enabled`;
 /** The broker's own event type: its issuer's, so that no other issuer's can collide with it. */
 const accountMergedEvent = (issuer: string): string => `${issuer}/events/account-merged`;
 
@@ -86,6 +92,20 @@ export class SecurityEvents {
   /** The account that answered to `subs` was erased: one `account-purged` for each. */
   accountPurged(subs: readonly string[], tookPart: ReadonlySet<string>): Promise<void> {
     return this.#tell(tookPart, (subject) => subs.map((sub) => ({ sub: subject(sub), event: { [ACCOUNT_PURGED]: {} } })));
+  }
+
+  /**
+   * An operator suspended the account of `subs` (`account-disabled`), or lifted that
+   * (`account-enabled`): told to the company's own apps only. A third party learns of a
+   * suspension as of a logout (its tokens end), and, were it told, would have to be told of
+   * the reinstatement too, though by then it may no longer know the person.
+   */
+  accountDisabled(subs: readonly string[]): Promise<void> {
+    return this.#tell(new Set(), (subject) => subs.map((sub) => ({ sub: subject(sub), event: { [ACCOUNT_DISABLED]: {} } })));
+  }
+
+  accountEnabled(subs: readonly string[]): Promise<void> {
+    return this.#tell(new Set(), (subject) => subs.map((sub) => ({ sub: subject(sub), event: { [ACCOUNT_ENABLED]: {} } })));
   }
 
   /** The accounts of `absorbed` were merged into the account `into`: one `account-merged` for each absorbed `sub`, naming the survivor. */

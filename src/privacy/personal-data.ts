@@ -156,19 +156,23 @@ export class PersonalData {
    * there stays as it was. Undefined when there is no such account.
    */
   async suspend(sub: AccountId, reason: string, requester: Requester): Promise<{ account: Account; held: Held } | undefined> {
-    const account = await this.#parts.linker.suspend(sub, { by: nameOf(requester), reason });
-    if (!account) return undefined;
+    const done = await this.#parts.linker.suspend(sub, { by: nameOf(requester), reason });
+    if (!done) return undefined;
+    const { account, changed } = done;
     // After the suspension is written: a login in between is refused, not given a session this misses.
     const held = await this.#parts.records.endAll(subsOf(account));
+    if (changed) await this.#parts.events.accountDisabled(subsOf(account));
     this.#parts.log.info({ privacy: { action: 'suspend', sub: account.id, ...requester, sessions: held.sessions.length, grants: held.grants.length } }, 'account suspended');
     return { account, held };
   }
 
   /** Lifts the person's suspension: they sign in again as before, with the same `sub`. Undefined when there is no such account. */
   async reinstate(sub: AccountId, requester: Requester): Promise<Account | undefined> {
-    const account = await this.#parts.linker.reinstate(sub);
-    if (account) this.#parts.log.info({ privacy: { action: 'reinstate', sub: account.id, ...requester } }, 'account reinstated');
-    return account;
+    const done = await this.#parts.linker.reinstate(sub);
+    if (!done) return undefined;
+    if (done.changed) await this.#parts.events.accountEnabled(subsOf(done.account));
+    this.#parts.log.info({ privacy: { action: 'reinstate', sub: done.account.id, ...requester } }, 'account reinstated');
+    return done.account;
   }
 
   /** Logs the person out of one browser or device (its session's uid): its apps are told, its grants and tokens end. False when they have no such session. */

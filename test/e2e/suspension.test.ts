@@ -35,7 +35,7 @@ test.before(async () => {
   [rpServer, simulator, redis] = await Promise.all([startRpServer(), startTestSimulator([mini, web]), startRedis()]);
   const listening = {
     client_id: 'listening', client_secret: SECRET('listening'), first_party: true, redirect_uris: [rpServer.callback], grant_types: ['authorization_code'],
-    backchannel_logout_uri: rpServer.backchannel,
+    backchannel_logout_uri: rpServer.backchannel, security_events_uri: rpServer.securityEvents,
   };
   const miniClient = {
     client_id: 'mini', token_endpoint_auth_method: 'none', grant_types: [TOKEN_EXCHANGE, 'refresh_token'], response_types: [], wechat_apps: ['mini'],
@@ -98,6 +98,7 @@ test.serial('suspended through the admin API: signed out everywhere, tokens refu
   t.is((await admin('PUT', `/admin/accounts/${sub}/suspension`, ops, '{"reason":"a\\nb"}')).status, 400, 'one line');
   t.is((await admin('PUT', '/admin/accounts/nobody-at-all/suspension', ops, '{"reason":"fraud"}')).status, 404);
   const logoutsBefore = rpServer.logoutTokens().length;
+  const eventsBefore = rpServer.securityEventTokens().length;
   const suspended = await admin('PUT', `/admin/accounts/${sub}/suspension`, ops, JSON.stringify({ reason: 'chargeback fraud, ticket 4711' }));
   t.is(suspended.status, 200);
   t.like(suspended.body?.suspended, { by: 'admin:ops', reason: 'chargeback fraud, ticket 4711' });
@@ -105,6 +106,10 @@ test.serial('suspended through the admin API: signed out everywhere, tokens refu
 
   // Signed out everywhere: the web app told, every token gone.
   await until('the web app is told of the logout', () => rpServer.logoutTokens().length > logoutsBefore);
+  // And, as the company's own app, that the account is disabled (RISC Profile 1.0 2.3).
+  await until('the web app is told of the suspension', () => rpServer.securityEventTokens().length > eventsBefore);
+  const disabled = (await rpServer.securityEventsSince(eventsBefore, broker.issuer)).get('listening');
+  t.like(disabled, { sub_id: { format: 'iss_sub', iss: broker.issuer, sub }, events: { 'https://schemas.openid.net/secevent/risc/event-type/account-disabled': {} } });
   await t.throwsAsync(oidc.fetchUserInfo(client, minis.access_token, sub));
   await t.throwsAsync(oidc.refreshTokenGrant(client, minis.refresh_token!));
 
@@ -123,10 +128,14 @@ test.serial('suspended through the admin API: signed out everywhere, tokens refu
   t.like(broker.logs().find((line) => line.msg === 'account suspended'), { privacy: { action: 'suspend', sub, by: 'admin', client: 'ops', sessions: 2 } }, 'the mini program\'s and the browser\'s');
   t.true(broker.logs().some((line) => (line.admin as { action?: string; outcome?: string } | undefined)?.action === 'suspend' && (line.admin as { outcome?: string }).outcome === 'ok'));
   t.like((await admin('PUT', `/admin/accounts/${sub}/suspension`, ops, '{"reason":"other"}')).body?.suspended, { reason: 'chargeback fraud, ticket 4711' });
+  t.is(rpServer.securityEventTokens().length, eventsBefore + 1, 'nobody told again');
 
   // Reinstated: the same sub, everywhere.
   const reinstated = await admin('DELETE', `/admin/accounts/${sub}/suspension`, ops);
   t.like(reinstated, { status: 200, body: { sub, suspended: null } });
+  await until('the web app is told of the reinstatement', () => rpServer.securityEventTokens().length > eventsBefore + 1);
+  const enabled = (await rpServer.securityEventsSince(eventsBefore + 1, broker.issuer)).get('listening');
+  t.like(enabled, { sub_id: { sub }, events: { 'https://schemas.openid.net/secevent/risc/event-type/account-enabled': {} } });
   t.is((await exchange(client, await wxLogin(simulator.url, mini.appid, 'alice'), 'openid')).claims()!.sub, sub);
   const back = await qrLogin('alice');
   t.is((await back.rp.finish(new URL(back.landed.url), back.check)).claims()!.sub, sub);

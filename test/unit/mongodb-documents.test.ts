@@ -116,7 +116,7 @@ test('an undefined or empty key is refused at the store boundary, before anythin
 test('a suspended account goes to the driver with its suspension, and nothing null', async (t) => {
   const linker = new AccountLinker(new MemoryAccountStore());
   const account = await linker.resolve({ identity: { appid: 'wxmp' as AppId, openid: 'o-suspended' as Openid } });
-  const suspended = await linker.suspend(account.id, { by: 'admin:ops', reason: 'fraud' });
+  const suspended = (await linker.suspend(account.id, { by: 'admin:ops', reason: 'fraud' }))?.account;
   const stored = wire(toAccountDoc(suspended!));
   t.like(stored.suspended, { by: 'admin:ops', reason: 'fraud', at: suspended!.suspended!.at });
   t.deepEqual(nulls(stored), []);
