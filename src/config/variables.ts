@@ -172,7 +172,7 @@ export const VARIABLES = {
   }),
   CONSOLE_OPERATORS: variable({
     schema: optional(operators), production: 'optional',
-    doc: 'who may use the operator console (`/console`): comma-separated account `sub`s, each with `:read` (look people up, export) or `:write` (also sign out, unlink, erase); unset: no console (with the built-in simulator: anyone who logs in, as its people are nobody real)',
+    doc: 'who may use the operator console (`/console`): comma-separated account `sub`s, each with `:read` (look people up, export) or `:write` (also sign out, unlink, suspend, erase); unset: no console (with the built-in simulator: anyone who logs in, as its people are nobody real)',
   }),
   ACCOUNT_RETENTION_DAYS: variable({
     schema: optional(wholeNumber(1, 36_500)), production: 'optional',
