@@ -19,6 +19,7 @@ import type { DeliveryOutcome } from './oidc/deliveries.ts';
 import { SecurityEvents } from './oidc/security-events.ts';
 import type { SubjectTokens } from './oidc/token-exchange.ts';
 import { PersonalData } from './privacy/personal-data.ts';
+import { ACCESS_LOG_MODEL, AccessLog } from './privacy/access-log.ts';
 import type { Stores } from './stores.ts';
 
 interface ProviderParts {
@@ -59,7 +60,8 @@ export async function providerFor(config: RunningConfig, stores: Stores, parts: 
   const events = new SecurityEvents({
     provider, issuer: config.issuer, keys: config.keys, pairwiseSecret: config.pairwiseSecret, deliveries: parts.notices, observe: parts.observeEvents, clientIds: config.clients.map((client) => client.client_id),
   });
-  const personalData = new PersonalData({ linker: parts.linker, records, holders, events, apps: config.apps, log: parts.log });
+  const accesses = new AccessLog(stores.durable.adapter(ACCESS_LOG_MODEL));
+  const personalData = new PersonalData({ linker: parts.linker, records, holders, events, accesses, apps: config.apps, log: parts.log });
   parts.linker.onMerged((into, absorbed) => personalData.merged(into, absorbed));
   return { provider, apis, personalData };
 }

@@ -132,6 +132,7 @@ async function show(ctx: Context, parts: AccountPageParts): Promise<void> {
     sessions: await sessionsOnPage(ctx, parts, held, me.uid),
     contacts: contactsOnPage(account, nameOf),
     grants: await grantsOnPage(ctx, parts, held),
+    accesses: await parts.personalData.accessesOf(account.id),
     revoked,
     deviceLoggedOut: ctx.query.logged_out === 'device',
   });

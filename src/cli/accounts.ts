@@ -170,9 +170,11 @@ async function dump(accounts: Stores['accounts'], file: string, audit: Logger): 
 /** The identifiers the command names, as given: what the call was about, as the admin API's audit has it. */
 const targetOf = (positionals: readonly string[], values: Options) => requestTarget({ sub: positionals[1], ...values });
 
-async function audited(audit: Logger, command: Command, target: Record<string, string>, answer: () => Promise<{ sub?: string; out?: unknown }>): Promise<string> {
+async function audited(audit: Logger, data: PersonalData, command: Command, target: Record<string, string>, answer: () => Promise<{ sub?: string; out?: unknown }>): Promise<string> {
   const { sub, out } = await answer();
-  audit.info({ admin: { client: 'cli', action: command, target, outcome: sub ? 'ok' : 'not_found', ...(sub ? { sub } : {}) } }, 'admin call');
+  const outcome = sub ? 'ok' : 'not_found';
+  audit.info({ admin: { client: 'cli', action: command, target, outcome, ...(sub ? { sub } : {}) } }, 'admin call');
+  await data.accessed({ sub, outcome, action: command, by: 'cli' });
   if (!sub) throw new UsageError('no such account');
   return JSON.stringify(out, null, 2);
 }
@@ -199,7 +201,7 @@ export async function accountsCommand(argv: string[]): Promise<string> {
   const notices = new LogoutNotices(audit, undefined, CLI_NOTICE_DELAYS_MS);
   try {
     const { provider, personalData: data } = await offlineProvider(config, stores, notices, audit);
-    return await audited(audit, command, targetOf(positionals, values), () => run({ data, provider, stores, config }, command, positionals, values));
+    return await audited(audit, data, command, targetOf(positionals, values), () => run({ data, provider, stores, config }, command, positionals, values));
   } finally {
     await notices.settled();
     await stores.close();

@@ -93,6 +93,7 @@ async function audited(ctx: Context, parts: ConsoleParts, action: Action, needs:
   if (!operator) return;
   const { outcome, sub } = await run(operator);
   auditAdminCall(parts.log, parts.metrics, { client: CONSOLE_CLIENT, operator: operator.sub, action, target: await targetOf(ctx), outcome, sub });
+  await parts.personalData.accessed({ sub, outcome, action, by: 'console' });
 }
 
 /** The apps a search by openid offers, by the names the pages give them. */

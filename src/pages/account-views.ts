@@ -33,6 +33,25 @@ export interface SessionOnPage {
   readonly inApp?: boolean;
 }
 
+/** An operator's call about the person (privacy/access-log.ts). */
+export interface AccessOnPage {
+  readonly at: number;
+  readonly action: string;
+  readonly by: 'admin' | 'console' | 'cli';
+}
+
+const ACCESS_BY = { admin: 'accessByAdmin', console: 'accessByConsole', cli: 'accessByCli' } as const satisfies Record<AccessOnPage['by'], MessageKey>;
+
+/** What each audited action did, in the person's words; any other is `access_other`. */
+const ACCESS_DID: Readonly<Record<string, MessageKey>> = {
+  show: 'access_show', find: 'access_find', export: 'access_export', logout: 'access_logout', 'logout-session': 'access_logout_session',
+  revoke: 'access_revoke', unlink: 'access_unlink', suspend: 'access_suspend', reinstate: 'access_reinstate',
+};
+
+function accessItem(lang: Lang, access: AccessOnPage) {
+  return html`<li>${when(lang, access.at)} · ${t(lang, ACCESS_BY[access.by])} · ${t(lang, ACCESS_DID[access.action] ?? 'access_other')}</li>`;
+}
+
 export interface AccountPageData {
   readonly nickname?: string | undefined;
   /** An https avatar URL. */
@@ -45,6 +64,8 @@ export interface AccountPageData {
   /** The contact details kept, each with where it came from (an app's name, or WeCom). */
   readonly contacts: { readonly phone?: ContactOnPage | undefined; readonly email?: ContactOnPage | undefined };
   readonly grants: readonly GrantOnPage[];
+  /** Operators' calls about the person, newest first. */
+  readonly accesses: readonly AccessOnPage[];
   /** The app whose access was just revoked, to say so. */
   readonly revoked?: string | undefined;
   /** Another device was just logged out, to say so. */
@@ -116,6 +137,9 @@ ${contactLine(lang, 'accountPhone', data.contacts.phone)}${contactLine(lang, 'ac
 <h2>${t(lang, 'accountApps')}</h2><ul>${data.apps.map((app) => html`<li>${app}</li>`)}</ul>
 <h2>${t(lang, 'accountGrants')}</h2>
 ${data.grants.length ? html`<ul>${data.grants.map((grant) => grantItem(ctx, lang, grant))}</ul>` : html`<p>${t(lang, 'accountNoGrants')}</p>`}
+<h2>${t(lang, 'accountAccesses')}</h2>
+<p>${t(lang, 'accountAccessesIntro')}</p>
+${data.accesses.length ? html`<ul>${data.accesses.map((access) => accessItem(lang, access))}</ul>` : html`<p>${t(lang, 'accountAccessesNone')}</p>`}
 <a class="button" href="/account/export" download>${t(lang, 'accountExport')}</a>
 <a class="button" href="/account/delete">${t(lang, 'accountDelete')}</a></section>`,
   });

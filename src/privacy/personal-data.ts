@@ -18,6 +18,7 @@ import type { Logger } from '../log.ts';
 import type { AccountRecords, Held } from '../oidc/account-records.ts';
 import type { SecurityEvents } from '../oidc/security-events.ts';
 import { accountView, heldView } from './account-view.ts';
+import type { Access, AccessLog } from './access-log.ts';
 
 /** The clients that held a grant or a session among `held`. */
 const tookPart = (held: Held): Set<string> => new Set([...held.grants.map((grant) => grant.client), ...held.sessions.flatMap((session) => [...session.sids.keys()])]);
@@ -41,6 +42,8 @@ export interface PersonalDataParts {
   readonly records: AccountRecords;
   /** Relying parties told that an erased account is gone. */
   readonly events: SecurityEvents;
+  /** Operators' calls about each person, which their page shows. */
+  readonly accesses: AccessLog;
   readonly apps: readonly ConfiguredApp[];
   readonly log: Logger;
 }
@@ -85,7 +88,24 @@ export class PersonalData {
       exported_at: new Date().toISOString(), issuer,
       account: accountView(found.account, this.#parts.apps),
       ...heldView(found.held),
+      operator_accesses: (await this.#parts.accesses.of(found.account.id)).map(({ at, action, by }) => ({ at: new Date(at).toISOString(), action, by })),
     };
+  }
+
+  /**
+   * An operator's audited call (admin-audit.ts's line): when it found someone who is still
+   * there, kept for them to see. Never fails the call: a failure is logged.
+   */
+  async accessed(call: { readonly sub?: string | undefined; readonly outcome: string; readonly action: string; readonly by: Access['by'] }): Promise<void> {
+    const { sub, outcome, action, by } = call;
+    if (!sub || outcome !== 'ok' || action === 'delete') return;
+    await this.#parts.accesses.record(sub, { at: Date.now(), action, by })
+      .catch((error: unknown) => this.#parts.log.warn({ err: error, sub }, 'an operator\'s access could not be kept for the person\'s page'));
+  }
+
+  /** The operators' calls about the person, newest first. */
+  accessesOf(sub: AccountId): Promise<Access[]> {
+    return this.#parts.accesses.of(sub);
   }
 
   /** Erases the person (PIPL article 47): the account, its sessions, grants and tokens. Undefined when there is no such account. */
@@ -115,7 +135,7 @@ export class PersonalData {
 
   /** After an erasure: the phone number's holder forgotten, and the relying parties that asked told the account is gone. */
   async #erased(account: Account, held: Held): Promise<void> {
-    await this.#parts.holders.forget(account);
+    await Promise.all([this.#parts.holders.forget(account), this.#parts.accesses.forget(account.id)]);
     await this.#parts.events.accountPurged(subsOf(account), tookPart(held));
   }
 

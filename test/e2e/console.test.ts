@@ -249,4 +249,18 @@ test.serial('a write operator suspends a person for a reason they write: signed 
   await page.getByRole('button', { name: '恢复此账号' }).click();
   t.regex(await page.getByRole('status').innerText(), /此账号已恢复/);
   t.is(await logIn(broker, 'bob'), subs.bob, 'the same sub again');
+
+  // Bob's own page says who at the company looked at his data and what they did, newest first.
+  await bob.goto(`${broker.issuer}/account`);
+  await bob.getByRole('button', { name: /Bob/ }).click();
+  await bob.getByRole('heading', { name: 'Who looked at your data' }).waitFor();
+  const accesses = await bob.locator('h2:has-text("Who looked at your data") ~ ul li').allInnerTexts();
+  t.deepEqual(accesses.slice(0, 5).map((item) => item.replace(/^.* \(UTC\+8\) · /, '')), [
+    'Support staff (operator console) · looked at your account', // the account's page, after the reinstatement
+    'Support staff (operator console) · reinstated your account',
+    'Support staff (operator console) · looked at your account',
+    'Support staff (operator console) · suspended your account',
+    'Support staff (operator console) · looked at your account',
+  ]);
+  t.deepEqual(await violations(bob), [], 'the person\'s page with the list');
 });

@@ -374,6 +374,8 @@ test.serial('the accounts CLI erases, unlinks, suspends and reinstates through t
   t.like(JSON.parse(suspended.stdout), { suspended: { by: 'cli', reason: 'account takeover reported' } });
   t.regex(suspended.stderr, new RegExp(`"client":"cli","action":"suspend","target":\\{"sub":"${byQr.sub}"\\},"outcome":"ok"`), 'the reason is the account\'s, not the audit target\'s');
   t.like(JSON.parse((await accountsCli('reinstate', byQr.sub)).stdout), { suspended: null });
+  const accesses = (JSON.parse((await accountsCli('export', byQr.sub)).stdout) as { operator_accesses: Array<{ action: string; by: string }> }).operator_accesses;
+  t.deepEqual(accesses.slice(0, 3).map(({ action, by }) => `${by}:${action}`), ['cli:reinstate', 'cli:suspend', 'cli:export'], 'kept for the person\'s page, newest first');
   const erased = await accountsCli('delete', byQr.sub);
   t.is(erased.status, 0, erased.stderr);
   t.regex(erased.stderr, new RegExp(`"client":"cli","action":"delete","target":\\{"sub":"${byQr.sub}"\\},"outcome":"ok"`));

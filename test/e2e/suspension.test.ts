@@ -140,6 +140,10 @@ test.serial('suspended through the admin API: signed out everywhere, tokens refu
   const back = await qrLogin('alice');
   t.is((await back.rp.finish(new URL(back.landed.url), back.check)).claims()!.sub, sub);
   t.true(await broker.logged((line) => line.msg === 'account reinstated'));
+  // What the operators did is in the person's export (and on their page), newest first; a refused call is not.
+  const exported = await admin('GET', `/admin/accounts/${sub}/export`, reader);
+  const accesses = (exported.body?.operator_accesses as Array<{ action: string; by: string }>).map(({ action, by }) => `${by}:${action}`);
+  t.deepEqual(accesses.slice(0, 4), ['admin:reinstate', 'admin:suspend', 'admin:show', 'admin:suspend']);
 });
 
 test.serial('a session the suspension did not end (written behind the broker\'s back) leads to a login again, and its tokens to nothing', async (t) => {

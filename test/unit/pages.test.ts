@@ -85,7 +85,7 @@ test('the pages where a path ends inside WeChat (logged out, account deleted, pl
 });
 
 test('the person\'s page shows the phone number and email kept, each with where it came from; nothing when none is kept', (t) => {
-  const data = { apps: ['商城小程序'], createdAt: Date.UTC(2026, 0, 1), sessions: [{ uid: 'here', apps: [], current: true }], grants: [] };
+  const data = { apps: ['商城小程序'], createdAt: Date.UTC(2026, 0, 1), sessions: [{ uid: 'here', apps: [], current: true }], grants: [], accesses: [] };
   const page = contextFrom(USER_AGENTS.desktop);
   page.state.pageToken = () => 'token';
   accountPage(page, { ...data, contacts: { phone: { value: '+8613912345678', from: '商城小程序' }, email: { value: 'san@example.com', from: undefined } } });
@@ -101,7 +101,7 @@ test('the person\'s page lists each browser: which, since when, when last used, 
   const page = contextFrom(USER_AGENTS.desktop);
   page.state.pageToken = () => 'token';
   accountPage(page, {
-    apps: ['网站扫码登录'], createdAt: Date.UTC(2026, 0, 1), grants: [], contacts: {},
+    apps: ['网站扫码登录'], createdAt: Date.UTC(2026, 0, 1), grants: [], contacts: {}, accesses: [],
     sessions: [
       { uid: 'there', loginAt: Date.UTC(2026, 11, 5, 2, 30), apps: ['商城', '会员中心'], current: false, device: { name: 'WeChat · iOS', usedAt: Date.UTC(2026, 11, 5, 4, 5) } },
       { uid: 'here', loginAt: Date.UTC(2026, 11, 4, 1, 0), apps: [], current: true, device: { name: 'Chrome · Windows', usedAt: Date.UTC(2026, 11, 4, 1, 0, 20) } },
