@@ -38,8 +38,15 @@ export class AccessLog {
 
   /** An operator's call about the account `sub` (the account's own, merged ones resolved). */
   async record(sub: string, access: Access): Promise<void> {
-    const entries = [access, ...await this.of(sub)].slice(0, ACCESSES_KEPT);
-    await this.#adapter.upsert(sub, { entries: entries.map(({ at, action, by }) => ({ at, action, by })) }, KEPT_S);
+    await this.#write(sub, [access, ...await this.of(sub)]);
+  }
+
+  /** The accounts `absorbed` were merged into `into`: their entries join its own, and the person still sees them. */
+  async absorb(into: string, absorbed: readonly string[]): Promise<void> {
+    const theirs = (await Promise.all(absorbed.map((sub) => this.of(sub)))).flat();
+    if (theirs.length === 0) return;
+    await this.#write(into, [...await this.of(into), ...theirs].sort((a, b) => b.at - a.at));
+    await Promise.all(absorbed.map((sub) => this.forget(sub)));
   }
 
   /** The account's entries, newest first. */
@@ -51,5 +58,10 @@ export class AccessLog {
   /** An erased account's entries go with it. */
   async forget(sub: string): Promise<void> {
     await this.#adapter.destroy(sub);
+  }
+
+  /** `entries` (newest first) as the account's, the latest ACCESSES_KEPT of them. */
+  async #write(sub: string, entries: readonly Access[]): Promise<void> {
+    await this.#adapter.upsert(sub, { entries: entries.slice(0, ACCESSES_KEPT).map(({ at, action, by }) => ({ at, action, by })) }, KEPT_S);
   }
 }

@@ -149,6 +149,7 @@ export class PersonalData {
     try {
       const held = await this.#parts.records.held(absorbed);
       await this.#parts.events.accountMerged(absorbed, into.id, tookPart(held));
+      await this.#parts.accesses.absorb(into.id, absorbed);
       this.#parts.log.info({ privacy: { action: 'merge', sub: into.id, absorbed } }, 'accounts merged: one person');
     } catch (error) {
       this.#parts.log.warn({ err: error, sub: into.id }, 'accounts merged, but the relying parties could not be told');

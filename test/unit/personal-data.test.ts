@@ -69,3 +69,21 @@ test('a merge whose relying parties cannot be told (storage failing as the grant
   const said = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
   t.true(said.some((line) => line.msg === 'accounts merged, but the relying parties could not be told' && line.sub === older.id && (line.err as { message?: string } | undefined)?.message === 'storage down'));
 });
+
+test('two accounts merged into one: what operators did about either is on the survivor\'s list', async (t) => {
+  const { stores, personalData } = await withPersonalData();
+  t.teardown(() => stores.close());
+  let clock = Date.now();
+  const linker = new AccountLinker(stores.accounts, () => clock++);
+  linker.onMerged((into, absorbed) => personalData.merged(into, absorbed));
+  const unionid = 'u-merging' as Unionid;
+  const older = await linker.resolve({ identity: { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-older' as Openid }, client: 'rp' });
+  const younger = await linker.resolve({ identity: { appid: 'wxbbbbbbbbbbbbbbbb' as AppId, openid: 'o-younger' as Openid }, unionid, client: 'rp' });
+  await personalData.accessed({ sub: older.id, outcome: 'ok', action: 'show', by: 'console' });
+  await personalData.accessed({ sub: younger.id, outcome: 'ok', action: 'export', by: 'admin' });
+  await linker.resolve({ identity: older.identities[0]!, unionid, client: 'rp' });
+  const kept = await personalData.accessesOf(older.id as AccountId);
+  t.deepEqual(kept.map(({ action, by }) => `${by}:${action}`).sort(), ['admin:export', 'console:show']);
+  t.true(kept[0]!.at >= kept[1]!.at, 'newest first');
+  t.deepEqual(await personalData.accessesOf(younger.id as AccountId), [], 'no list of its own any more');
+});

@@ -1,0 +1,29 @@
+// What a person's page shows of operators' calls about them (privacy/access-log.ts): newest
+// first, the latest 100; what a store returns that is not an entry is left out; two accounts
+// merged into one keep both lists, in order; an erased account's list goes.
+
+import test from 'ava';
+import { ACCESS_LOG_MODEL, ACCESSES_KEPT, AccessLog } from '../../src/privacy/access-log.ts';
+import { MemoryStorage } from '../../src/storage/memory.ts';
+
+test('newest first, the latest 100; a merge joins two lists in order; a stored entry that is not one is left out; forget takes it all', async (t) => {
+  const storage = new MemoryStorage();
+  const log = new AccessLog(storage.adapter(ACCESS_LOG_MODEL));
+  for (let at = 1; at <= ACCESSES_KEPT + 5; at += 1) await log.record('older', { at, action: 'show', by: 'console' });
+  const kept = await log.of('older');
+  t.is(kept.length, ACCESSES_KEPT);
+  t.deepEqual([kept[0]?.at, kept.at(-1)?.at], [ACCESSES_KEPT + 5, 6], 'the newest kept, the oldest dropped');
+
+  await log.record('younger', { at: 50.5, action: 'export', by: 'admin' });
+  await log.absorb('older', ['younger', 'nobody']);
+  const merged = await log.of('older');
+  t.is(merged.length, ACCESSES_KEPT);
+  t.true(merged.some((entry) => entry.action === 'export' && entry.by === 'admin'), 'the absorbed account\'s entry, in its place');
+  t.deepEqual(merged.map((entry) => entry.at), [...merged.map((entry) => entry.at)].sort((a, b) => b - a));
+  t.deepEqual(await log.of('younger'), [], 'gone from the absorbed account');
+
+  await storage.adapter(ACCESS_LOG_MODEL).upsert('odd', { entries: [{ at: 'yesterday', action: 'show', by: 'console' }, { at: 1, action: 'show', by: 'someone' }, null, { at: 2, action: 'find', by: 'cli' }] }, 60);
+  t.deepEqual(await log.of('odd'), [{ at: 2, action: 'find', by: 'cli' }]);
+  await log.forget('older');
+  t.deepEqual(await log.of('older'), []);
+});
