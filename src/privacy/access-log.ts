@@ -3,8 +3,9 @@
 // it is handling it too). Each audited operator call that found the person (the admin API,
 // the console, the accounts CLI: admin-audit.ts's lines) is also kept with their account, the
 // latest ACCESSES_KEPT of them, for three years after the latest (as long as a phone number's
-// holder); their page shows them, their export carries them, and the erasure takes them. The log lines stay the operator's full record: two
-// calls about one person at the same moment may keep one entry here, never lose a log line.
+// holder); their page shows them, their export carries them, a merge joins two lists, and the
+// erasure takes them. The log lines stay the operator's full record: two calls about one
+// person at the same moment may keep one entry here, but never lose a log line.
 
 import type { StorageAdapter } from '../storage/adapter.ts';
 
