@@ -132,7 +132,8 @@ async function show(ctx: Context, parts: AccountPageParts): Promise<void> {
     sessions: await sessionsOnPage(ctx, parts, held, me.uid),
     contacts: contactsOnPage(account, nameOf),
     grants: await grantsOnPage(ctx, parts, held),
-    accesses: await parts.personalData.accessesOf(account.id),
+    // Which client or operator it was is the company's: the console shows it, this page does not.
+    accesses: (await parts.personalData.accessesOf(account.id)).map(({ at, action, by }) => ({ at, action, by })),
     revoked,
     deviceLoggedOut: ctx.query.logged_out === 'device',
   });

@@ -69,7 +69,7 @@ async function audited(ctx: Context, parts: AdminParts, action: Action, scope: A
   }
   const { outcome, sub } = await run(who.client);
   auditAdminCall(parts.log, parts.metrics, { client: who.client, action, target, outcome, sub });
-  await parts.personalData.accessed({ sub, outcome, action, by: 'admin' });
+  await parts.personalData.accessed({ sub, outcome, action, by: 'admin', who: who.client });
 }
 
 function notFound(ctx: Context): { outcome: string } {

@@ -93,7 +93,7 @@ async function audited(ctx: Context, parts: ConsoleParts, action: Action, needs:
   if (!operator) return;
   const { outcome, sub } = await run(operator);
   auditAdminCall(parts.log, parts.metrics, { client: CONSOLE_CLIENT, operator: operator.sub, action, target: await targetOf(ctx), outcome, sub });
-  await parts.personalData.accessed({ sub, outcome, action, by: 'console' });
+  await parts.personalData.accessed({ sub, outcome, action, by: 'console', who: operator.sub });
 }
 
 /** The apps a search by openid offers, by the names the pages give them. */
@@ -143,7 +143,8 @@ async function show(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage)
   const lastLogin = view.last_login && { ...view.last_login, app: named(view.last_login.appid, view.last_login.app) };
   const held = heldView(found.held);
   const grants = held.grants.map((grant) => ({ ...grant, own: isOwnClient(grant.client) }));
-  consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, { ...held, grants }, { done, reasonMax: REASON_MAX });
+  const accesses = await parts.personalData.accessesOf(found.account.id);
+  consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, { ...held, grants, accesses }, { done, reasonMax: REASON_MAX });
   return { outcome: 'ok', sub: found.account.id };
 }
 

@@ -36,6 +36,14 @@ export interface ConsoleAccountView {
   readonly suspended: { readonly at: string; readonly by: string; readonly reason: string } | null;
 }
 
+/** An operator's call about the person (privacy/access-log.ts), with who made it. */
+export interface ConsoleAccessView {
+  readonly at: number;
+  readonly action: string;
+  readonly by: string;
+  readonly who?: string | undefined;
+}
+
 /** Its sessions and grants as the export shows them (privacy/account-view.ts `heldView`). */
 export interface ConsoleHeldView {
   readonly sessions: ReadonlyArray<{ readonly uid: string | null; readonly logged_in_at: string | null; readonly clients: readonly string[]; readonly device: string | null }>;
@@ -140,7 +148,7 @@ function contact(lang: Lang, view: ContactView | null): string | undefined {
 }
 
 /** What the console shows of one account: its identities, sessions and grants, and what the operator may do. */
-export function consoleAccountPage(ctx: Context, operator: OperatorOnPage, account: ConsoleAccountView, held: ConsoleHeldView, said: { readonly done?: ConsoleDone | undefined; readonly reasonMax: number }): void {
+export function consoleAccountPage(ctx: Context, operator: OperatorOnPage, account: ConsoleAccountView, held: ConsoleHeldView & { readonly accesses: readonly ConsoleAccessView[] }, said: { readonly done?: ConsoleDone | undefined; readonly reasonMax: number }): void {
   const { done } = said;
   const lang = langOf(ctx);
   const base = `/console/accounts/${encodeURIComponent(account.sub)}`;
@@ -158,6 +166,9 @@ ${rows([
 <h2>${t(lang, 'consoleIdentities')}</h2>
 ${table(lang, [t(lang, 'consoleApp'), 'appid', 'openid', ''], identityRows(ctx, lang, account, operator))}
 ${heldTables(ctx, lang, operator, base, held)}
+<h2>${t(lang, 'consoleAccesses')}</h2>
+${table(lang, [t(lang, 'consoleAccessAt'), t(lang, 'consoleAccessBy'), t(lang, 'consoleAccessWho'), t(lang, 'consoleAccessAction')],
+  held.accesses.map((access) => html`<tr><td>${when(lang, access.at)}</td><td>${access.by}</td><td>${access.who ?? '—'}</td><td>${access.action}</td></tr>`))}
 <a class="button" href="${base}/export" download>${t(lang, 'consoleExport')}</a>
 ${operator.role === 'write' ? html`${postForm(ctx, `${base}/logout`, html`<button class="button" type="submit">${t(lang, 'consoleLogout')}</button>`)}
 <a class="button" href="${base}/delete">${t(lang, 'consoleDelete')}</a>

@@ -23,11 +23,14 @@ export interface Access {
   /** The audit line's action: show, find, export, logout, suspend, … */
   readonly action: string;
   readonly by: AccessChannel;
+  /** Which client or operator: the admin API's client_id, the operator's `sub`; for operators only (the console), never the person's page or export. */
+  readonly who?: string;
 }
 
 function isAccess(value: unknown): value is Access {
   const entry = value as Partial<Access> | null;
-  return typeof entry?.at === 'number' && typeof entry.action === 'string' && (entry.by === 'admin' || entry.by === 'console' || entry.by === 'cli');
+  return typeof entry?.at === 'number' && typeof entry.action === 'string' && (entry.by === 'admin' || entry.by === 'console' || entry.by === 'cli')
+    && (entry.who === undefined || typeof entry.who === 'string');
 }
 
 export class AccessLog {
@@ -63,6 +66,6 @@ export class AccessLog {
 
   /** `entries` (newest first) as the account's, the latest ACCESSES_KEPT of them. */
   async #write(sub: string, entries: readonly Access[]): Promise<void> {
-    await this.#adapter.upsert(sub, { entries: entries.slice(0, ACCESSES_KEPT).map(({ at, action, by }) => ({ at, action, by })) }, KEPT_S);
+    await this.#adapter.upsert(sub, { entries: entries.slice(0, ACCESSES_KEPT).map(({ at, action, by, who }) => ({ at, action, by, ...(who === undefined ? {} : { who }) })) }, KEPT_S);
   }
 }

@@ -88,6 +88,7 @@ export class PersonalData {
       exported_at: new Date().toISOString(), issuer,
       account: accountView(found.account, this.#parts.apps),
       ...heldView(found.held),
+      // Which operator stays the company's (the console shows it; the audit log has it).
       operator_accesses: (await this.#parts.accesses.of(found.account.id)).map(({ at, action, by }) => ({ at: new Date(at).toISOString(), action, by })),
     };
   }
@@ -96,10 +97,10 @@ export class PersonalData {
    * An operator's audited call (admin-audit.ts's line): when it found someone who is still
    * there, kept for them to see. Never fails the call: a failure is logged.
    */
-  async accessed(call: { readonly sub?: string | undefined; readonly outcome: string; readonly action: string; readonly by: Access['by'] }): Promise<void> {
-    const { sub, outcome, action, by } = call;
+  async accessed(call: { readonly sub?: string | undefined; readonly outcome: string; readonly action: string; readonly by: Access['by']; readonly who?: string }): Promise<void> {
+    const { sub, outcome, action, by, who } = call;
     if (!sub || outcome !== 'ok' || action === 'delete') return;
-    await this.#parts.accesses.record(sub, { at: Date.now(), action, by })
+    await this.#parts.accesses.record(sub, { at: Date.now(), action, by, ...(who === undefined ? {} : { who }) })
       .catch((error: unknown) => this.#parts.log.warn({ err: error, sub }, 'an operator\'s access could not be kept for the person\'s page'));
   }
 

@@ -248,6 +248,10 @@ test.serial('a write operator suspends a person for a reason they write: signed 
 
   await page.getByRole('button', { name: '恢复此账号' }).click();
   t.regex(await page.getByRole('status').innerText(), /此账号已恢复/);
+  // The console names who did what about the person (the person's own page does not).
+  const trail = await page.locator('h2:has-text("运营人员对此人的查看和操作") + table tbody tr').allInnerTexts();
+  t.regex(trail[0] ?? '', new RegExp(`console\\s+${subs.alice}\\s+reinstate$`));
+  t.true(trail.some((row) => new RegExp(`console\\s+${subs.alice}\\s+suspend$`).test(row)));
   t.is(await logIn(broker, 'bob'), subs.bob, 'the same sub again');
 
   // Bob's own page says who at the company looked at his data and what they did, newest first.
@@ -262,5 +266,6 @@ test.serial('a write operator suspends a person for a reason they write: signed 
     'Support staff (operator console) · suspended your account',
     'Support staff (operator console) · looked at your account',
   ]);
+  t.false((await bob.locator('section').innerText()).includes(subs.alice), 'which operator it was is the company\'s');
   t.deepEqual(await violations(bob), [], 'the person\'s page with the list');
 });

@@ -22,8 +22,12 @@ test('newest first, the latest 100; a merge joins two lists in order; a stored e
   t.deepEqual(merged.map((entry) => entry.at), [...merged.map((entry) => entry.at)].sort((a, b) => b - a));
   t.deepEqual(await log.of('younger'), [], 'gone from the absorbed account');
 
-  await storage.adapter(ACCESS_LOG_MODEL).upsert('odd', { entries: [{ at: 'yesterday', action: 'show', by: 'console' }, { at: 1, action: 'show', by: 'someone' }, null, { at: 2, action: 'find', by: 'cli' }] }, 60);
+  await storage.adapter(ACCESS_LOG_MODEL).upsert('odd', { entries: [
+    { at: 'yesterday', action: 'show', by: 'console' }, { at: 1, action: 'show', by: 'someone' }, null, { at: 3, action: 'show', by: 'admin', who: 7 }, { at: 2, action: 'find', by: 'cli' },
+  ] }, 60);
   t.deepEqual(await log.of('odd'), [{ at: 2, action: 'find', by: 'cli' }]);
+  await log.record('odd', { at: 4, action: 'show', by: 'admin', who: 'ops-tool' });
+  t.deepEqual((await log.of('odd'))[0], { at: 4, action: 'show', by: 'admin', who: 'ops-tool' }, 'who, for the console');
   await log.forget('older');
   t.deepEqual(await log.of('older'), []);
 });
