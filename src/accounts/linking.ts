@@ -43,6 +43,11 @@ export class AccountLinker {
     this.#merged = listener;
   }
 
+  /** Every account, one pass over the store (for lists an operator asks for, never a request path). */
+  everyAccount(): AsyncIterable<Account> {
+    return this.#store.idleSince(Number.MAX_SAFE_INTEGER);
+  }
+
   /** The account of a `sub` (following merges). */
   async byId(id: AccountId): Promise<Account | undefined> {
     return this.#store.findById(id);

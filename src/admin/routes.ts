@@ -21,6 +21,7 @@
 //   PUT /admin/accounts/:sub/suspension  {"reason": "…"}: suspend the person (signed out
 //                                        everywhere, no login or token until reinstated)
 //   DELETE /admin/accounts/:sub/suspension  reinstate them
+//   GET /admin/suspensions               every suspended account, the latest first (one pass over the accounts)
 //   GET /admin/diagnostics               npm run doctor's findings (diagnostics/), as JSON
 // Reading takes accounts:read, changing accounts:write, the diagnostics diagnostics:read.
 
@@ -52,7 +53,7 @@ export interface AdminParts {
   readonly diagnose: () => Promise<Finding[]>;
 }
 
-type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'logout' | 'logout-session' | 'revoke' | 'suspend' | 'reinstate' | 'diagnostics';
+type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'logout' | 'logout-session' | 'revoke' | 'suspend' | 'reinstate' | 'suspensions' | 'diagnostics';
 
 
 /** The identifiers the request names, as it gave them: what the call was about. */
@@ -131,6 +132,7 @@ export function adminRoutes(parts: AdminParts): Router {
   router.delete('/admin/accounts/:sub/grants/:client', (ctx) => audited(ctx, parts, 'revoke', ACCOUNTS_WRITE, (client) => endOne(ctx, parts, client, 'grant')));
   router.put('/admin/accounts/:sub/suspension', (ctx) => audited(ctx, parts, 'suspend', ACCOUNTS_WRITE, (client) => suspend(ctx, parts, client)));
   router.delete('/admin/accounts/:sub/suspension', (ctx) => audited(ctx, parts, 'reinstate', ACCOUNTS_WRITE, (client) => reinstate(ctx, parts, client)));
+  router.get('/admin/suspensions', (ctx) => audited(ctx, parts, 'suspensions', ACCOUNTS_READ, () => suspensions(ctx, parts)));
   return router;
 }
 
@@ -186,6 +188,12 @@ async function suspend(ctx: Context, parts: AdminParts, client: string): Promise
   if (!done) return notFound(ctx);
   ctx.body = view(done.account, parts.apps);
   return { outcome: 'ok', sub: done.account.id };
+}
+
+/** GET /admin/suspensions: each suspended account's `sub` with its suspension (when, by whom, why). */
+async function suspensions(ctx: Context, parts: AdminParts): Promise<{ outcome: string }> {
+  ctx.body = { suspended: (await parts.personalData.suspended()).map((account) => ({ sub: account.id, ...view(account, parts.apps).suspended })) };
+  return { outcome: 'ok' };
 }
 
 /** DELETE …/suspension: the person may sign in again; the account as it now is. */

@@ -11,6 +11,7 @@
 //   POST /console/accounts/:sub/suspend  suspend the person for the form's `reason`    (write)
 //   POST /console/accounts/:sub/reinstate  lift the suspension                        (write)
 //   GET  /console/accounts/:sub/delete   what erasing means; POST erases the account   (write)
+//   GET  /console/suspended              every suspended account, the latest first
 //   GET  /console/diagnostics            the doctor's findings
 // Operators are accounts, named with their role in CONSOLE_OPERATORS; they sign in through
 // the console's own client (client.ts), as anyone signs in at the broker, with a login at
@@ -35,7 +36,7 @@ import { isOwnClient } from '../oidc/own-clients.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
 import {
   consoleAccountPage, consoleDeletePage, consoleDone, consoleDiagnosticsPage, consoleErasedPage, consoleHomePage, consoleNotInWeChatPage,
-  consoleNotOperatorPage, consoleReadOnlyPage, consoleReasonPage, consoleSignedOutPage, type ConsoleDone, type ConsoleNotice, type OperatorOnPage,
+  consoleNotOperatorPage, consoleReadOnlyPage, consoleReasonPage, consoleSignedOutPage, consoleSuspendedPage, type ConsoleDone, type ConsoleNotice, type OperatorOnPage,
 } from '../pages/console-views.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import { langOf } from '../pages/html.ts';
@@ -61,7 +62,7 @@ export interface ConsoleParts {
   readonly diagnose: () => Promise<Finding[]>;
 }
 
-type Action = 'open' | 'find' | 'show' | 'export' | 'logout' | 'logout-session' | 'revoke' | 'unlink' | 'suspend' | 'reinstate' | 'delete' | 'diagnostics';
+type Action = 'open' | 'find' | 'show' | 'export' | 'logout' | 'logout-session' | 'revoke' | 'unlink' | 'suspend' | 'reinstate' | 'suspensions' | 'delete' | 'diagnostics';
 type Outcome = { readonly outcome: string; readonly sub?: string | undefined };
 
 /** The identifiers the request names, as it gave them (the path's `sub`, a search's fields, a form's identity, app or session). */
@@ -243,6 +244,10 @@ export function consoleRoutes(parts: ConsoleParts): Router {
     if (await operatorOf(ctx, parts, 'write', 'delete')) consoleDeletePage(ctx, sub ?? String(ctx.params.sub));
   });
   router.post('/console/accounts/:sub/delete', (ctx) => audited(ctx, parts, 'delete', 'write', (operator) => erase(ctx, parts, operator)));
+  router.get('/console/suspended', (ctx) => audited(ctx, parts, 'suspensions', 'read', async (operator) => {
+    consoleSuspendedPage(ctx, operator, (await parts.personalData.suspended()).map((account) => ({ sub: account.id, ...accountView(account, parts.apps).suspended! })));
+    return { outcome: 'ok' };
+  }));
   router.get('/console/diagnostics', (ctx) => audited(ctx, parts, 'diagnostics', 'read', async (operator) => {
     const findings = await parts.diagnose();
     consoleDiagnosticsPage(ctx, operator, findings);

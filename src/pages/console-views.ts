@@ -106,6 +106,7 @@ ${apps.length ? findForm(lang, 'consoleFindByIdentity', [['openid', 'openid']], 
 ${findForm(lang, 'consoleFindByPhone', [['phone', t(lang, 'consolePhone')]])}
 ${findForm(lang, 'consoleFindByWeCom', [['wecom_corpid', 'corpid'], ['wecom_userid', 'userid']])}
 ${findForm(lang, 'consoleFindByPairwise', [['client', 'client_id'], ['sub', 'sub']])}
+<h2>${t(lang, 'consoleSuspended')}</h2><a class="button" href="/console/suspended">${t(lang, 'consoleSuspendedList')}</a>
 <h2>${t(lang, 'consoleDiagnostics')}</h2><a class="button" href="/console/diagnostics">${t(lang, 'consoleDiagnosticsRun')}</a>`, notice ? (notice.kind === 'not_found' ? 404 : 400) : 200);
 }
 
@@ -181,6 +182,14 @@ function suspension(ctx: Context, lang: Lang, base: string, account: ConsoleAcco
   return postForm(ctx, `${base}/suspend`, html`<label for="reason">${t(lang, 'consoleSuspendReason')}</label>
 <input id="reason" name="reason" required maxlength="${reasonMax}" autocomplete="off">
 <button class="button danger" type="submit">${t(lang, 'consoleSuspend')}</button>`);
+}
+
+/** Every suspended account (the latest first), each a link to its page, with when, by whom and why. */
+export function consoleSuspendedPage(ctx: Context, operator: OperatorOnPage, suspended: ReadonlyArray<{ readonly sub: string; readonly at: string; readonly by: string; readonly reason: string }>): void {
+  const lang = langOf(ctx);
+  const rowsOf = suspended.map((entry) => html`<tr><td><a href="/console/accounts/${encodeURIComponent(entry.sub)}">${entry.sub}</a></td><td>${at(lang, entry.at)}</td><td>${entry.by}</td><td>${entry.reason}</td></tr>`);
+  consolePage(ctx, t(lang, 'consoleSuspended'), html`${whoAmI(lang, operator)}<p><a href="/console">${t(lang, 'consoleBack')}</a></p>
+${table(lang, ['sub', t(lang, 'consoleAccessAt'), t(lang, 'consoleAccessWho'), t(lang, 'consoleSuspendReasonShort')], rowsOf)}`);
 }
 
 /** A suspension without a reason it can keep: say what one must be, and back to the account. */

@@ -35,6 +35,9 @@ function nameOf(requester: Requester): string {
   return requester.by === 'console' ? `console:${requester.operator}` : requester.by;
 }
 
+/** The most suspended accounts an operator's list shows. */
+export const SUSPENSIONS_LISTED = 500;
+
 export interface PersonalDataParts {
   readonly linker: AccountLinker;
   /** Which account a phone number was last given to: an erased account's goes with it. */
@@ -186,6 +189,17 @@ export class PersonalData {
     if (changed) await this.#parts.events.accountDisabled(subsOf(account));
     this.#parts.log.info({ privacy: { action: 'suspend', sub: account.id, ...requester, sessions: held.sessions.length, grants: held.grants.length } }, 'account suspended');
     return { account, held };
+  }
+
+  /**
+   * Every suspended account, the latest suspension first, at most SUSPENSIONS_LISTED (one
+   * pass over the accounts, as a pairwise `sub`'s lookup is: for an operator's review, not
+   * for a request path).
+   */
+  async suspended(): Promise<Account[]> {
+    const found: Account[] = [];
+    for await (const account of this.#parts.linker.everyAccount()) if (account.suspended) found.push(account);
+    return found.sort((a, b) => b.suspended!.at - a.suspended!.at).slice(0, SUSPENSIONS_LISTED);
   }
 
   /** Lifts the person's suspension: they sign in again as before, with the same `sub`. Undefined when there is no such account. */

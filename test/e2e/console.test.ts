@@ -235,6 +235,13 @@ test.serial('a write operator suspends a person for a reason they write: signed 
   t.regex(await page.locator('section').innerText(), /多次恶意退款，工单 4711/);
   t.true(await audited((admin) => admin.action === 'suspend' && admin.outcome === 'ok' && admin.sub === subs.bob && admin.operator === subs.alice));
   t.true(await broker.logged((line) => line.msg === 'account suspended' && (line.privacy as Record<string, unknown>)?.operator === subs.alice));
+  // The list of suspended accounts, from the console's home page, leads back to Bob's.
+  await page.getByRole('link', { name: '返回查找' }).click();
+  await page.getByRole('link', { name: '查看所有已暂停的账号' }).click();
+  t.regex(await page.locator('tbody').innerText(), new RegExp(`${subs.bob}\\s.*console:${subs.alice}\\s+多次恶意退款，工单 4711`));
+  t.deepEqual(await violations(page), [], 'the list');
+  await page.getByRole('link', { name: subs.bob }).click();
+  await page.getByRole('button', { name: '恢复此账号' }).waitFor();
 
   // Bob, at an app: WeChat's QR page, then the broker's page saying why, in his language; no code for the app.
   const { context, page: bob } = await newPerson(browser, 'desktop', 'en');
@@ -259,12 +266,14 @@ test.serial('a write operator suspends a person for a reason they write: signed 
   await bob.getByRole('button', { name: /Bob/ }).click();
   await bob.getByRole('heading', { name: 'Who looked at your data' }).waitFor();
   const accesses = await bob.locator('h2:has-text("Who looked at your data") ~ ul li').allInnerTexts();
-  t.deepEqual(accesses.slice(0, 5).map((item) => item.replace(/^.* \(UTC\+8\) · /, '')), [
-    'Support staff (operator console) · looked at your account', // the account's page, after the reinstatement
+  const looked = 'Support staff (operator console) · looked at your account';
+  t.deepEqual(accesses.slice(0, 6).map((item) => item.replace(/^.* \(UTC\+8\) · /, '')), [
+    looked, // the account's page, after the reinstatement
     'Support staff (operator console) · reinstated your account',
-    'Support staff (operator console) · looked at your account',
+    looked, // from the list of suspended accounts
+    looked, // after the suspension
     'Support staff (operator console) · suspended your account',
-    'Support staff (operator console) · looked at your account',
+    looked,
   ]);
   t.false((await bob.locator('section').innerText()).includes(subs.alice), 'which operator it was is the company\'s');
   t.deepEqual(await violations(bob), [], 'the person\'s page with the list');

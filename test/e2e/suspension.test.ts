@@ -103,6 +103,8 @@ test.serial('suspended through the admin API: signed out everywhere, tokens refu
   t.is(suspended.status, 200);
   t.like(suspended.body?.suspended, { by: 'admin:ops', reason: 'chargeback fraud, ticket 4711' });
   t.like((await admin('GET', `/admin/accounts/${sub}`, reader)).body?.suspended, { reason: 'chargeback fraud, ticket 4711' }, 'operators see it');
+  const listed = (await admin('GET', '/admin/suspensions', reader)).body?.suspended as Array<Record<string, unknown>>;
+  t.like(listed.find((entry) => entry.sub === sub), { by: 'admin:ops', reason: 'chargeback fraud, ticket 4711' }, 'and in the list of suspended accounts');
 
   // Signed out everywhere: the web app told, every token gone.
   await until('the web app is told of the logout', () => rpServer.logoutTokens().length > logoutsBefore);
@@ -133,6 +135,7 @@ test.serial('suspended through the admin API: signed out everywhere, tokens refu
   // Reinstated: the same sub, everywhere.
   const reinstated = await admin('DELETE', `/admin/accounts/${sub}/suspension`, ops);
   t.like(reinstated, { status: 200, body: { sub, suspended: null } });
+  t.false(((await admin('GET', '/admin/suspensions', reader)).body?.suspended as Array<{ sub: string }>).some((entry) => entry.sub === sub), 'no longer listed');
   await until('the web app is told of the reinstatement', () => rpServer.securityEventTokens().length > eventsBefore + 1);
   const enabled = (await rpServer.securityEventsSince(eventsBefore + 1, broker.issuer)).get('listening');
   t.like(enabled, { sub_id: { sub }, events: { 'https://schemas.openid.net/secevent/risc/event-type/account-enabled': {} } });
