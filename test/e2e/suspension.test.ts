@@ -6,6 +6,7 @@
 // leads to a login again, never to the suspended account.
 
 import test from 'ava';
+import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -170,4 +171,21 @@ test.serial('a session the suspension did not end (written behind the broker\'s 
   const toLogin = await follow(interactive.url, jar, { issuer: broker.issuer, direct: broker.origin });
   t.not(toLogin.response.status, 500);
   t.false(toLogin.url.startsWith(rpServer.callback), 'a login again, not the old session');
+});
+
+test.serial('hostile suspension bodies (any text, any JSON, any content type): never a 5xx; suspended only for a reason it can keep, exactly as given', async (t) => {
+  const sub = (await exchange(await miniProgramClient(broker.issuer, 'mini'), await wxLogin(simulator.url, mini.appid, 'chen'), 'openid')).claims()!.sub;
+  const ops = await toolToken('ops');
+  const body = fc.oneof(fc.string({ unit: 'binary', maxLength: 700 }), fc.json(), fc.record({ reason: fc.oneof(fc.string({ unit: 'binary', maxLength: 600 }), fc.jsonValue()) }).map((value) => JSON.stringify(value)));
+  const type = fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded');
+  await fc.assert(fc.asyncProperty(body, type, async (sent, contentType) => {
+    const answer = await admin('PUT', `/admin/accounts/${sub}/suspension`, ops, sent, contentType);
+    if (answer.status >= 500 || (answer.status !== 200 && answer.status !== 400)) return false;
+    if (answer.status === 400) return answer.body?.error === 'invalid_request';
+    const given = (JSON.parse(sent) as { reason: string }).reason;
+    const kept = (answer.body?.suspended as { reason: string }).reason;
+    const keepable = kept === given.trim() && kept.length > 0 && kept.length <= 500 && !/\p{Cc}/u.test(kept);
+    return keepable && (await admin('DELETE', `/admin/accounts/${sub}/suspension`, ops)).status === 200;
+  }), { numRuns: 60, seed: 20261206 });
+  t.pass('60 hostile bodies');
 });
