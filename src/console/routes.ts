@@ -199,7 +199,7 @@ async function unlink(ctx: Context, parts: ConsoleParts, operator: OperatorOnPag
 }
 
 /** The person suspended, for the form's reason (signed out everywhere), or reinstated; the account's page says so. */
-async function suspend(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage, what: 'suspend' | 'reinstate'): Promise<Outcome> {
+async function suspension(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage, what: 'suspend' | 'reinstate'): Promise<Outcome> {
   const sub = pathSub(ctx);
   const by = { by: 'console', operator: operator.sub as AccountId } as const;
   if (!sub) return notFound(ctx, parts, operator);
@@ -237,8 +237,8 @@ export function consoleRoutes(parts: ConsoleParts): Router {
   router.post('/console/accounts/:sub/logout-session', (ctx) => audited(ctx, parts, 'logout-session', 'write', (operator) => endOne(ctx, parts, operator, 'logout-session')));
   router.post('/console/accounts/:sub/revoke', (ctx) => audited(ctx, parts, 'revoke', 'write', (operator) => endOne(ctx, parts, operator, 'revoke')));
   router.post('/console/accounts/:sub/unlink', (ctx) => audited(ctx, parts, 'unlink', 'write', (operator) => unlink(ctx, parts, operator)));
-  router.post('/console/accounts/:sub/suspend', (ctx) => audited(ctx, parts, 'suspend', 'write', (operator) => suspend(ctx, parts, operator, 'suspend')));
-  router.post('/console/accounts/:sub/reinstate', (ctx) => audited(ctx, parts, 'reinstate', 'write', (operator) => suspend(ctx, parts, operator, 'reinstate')));
+  router.post('/console/accounts/:sub/suspend', (ctx) => audited(ctx, parts, 'suspend', 'write', (operator) => suspension(ctx, parts, operator, 'suspend')));
+  router.post('/console/accounts/:sub/reinstate', (ctx) => audited(ctx, parts, 'reinstate', 'write', (operator) => suspension(ctx, parts, operator, 'reinstate')));
   router.get('/console/accounts/:sub/delete', async (ctx) => {
     const sub = pathSub(ctx);
     if (await operatorOf(ctx, parts, 'write', 'delete')) consoleDeletePage(ctx, sub ?? String(ctx.params.sub));

@@ -1,7 +1,7 @@
-// A person's rights over what the broker holds about them (PIPL articles 45 and 47), and
-// what operators do to an account (sign-outs, suspension), in one place for every way of
-// asking: the admin API, the console, the accounts CLI, the person's own page and the
-// retention job. An erasure takes the account first (so that a login in the
+// A person's rights over what the broker holds about them (PIPL articles 44, 45 and 47),
+// what operators do to an account (sign-outs, suspension) and what they looked at (which the
+// person's page lists: access-log.ts), in one place for every way of asking: the admin API,
+// the console, the accounts CLI, the person's own page and the retention job. An erasure takes the account first (so that a login in the
 // middle makes a new account rather than joining the old one), then every session and
 // grant held for any of its `sub`s, with every token issued under them; each relying
 // party that took part is told by Back-Channel Logout, and those that asked to hear of it
@@ -153,11 +153,12 @@ export class PersonalData {
     try {
       const held = await this.#parts.records.held(absorbed);
       await this.#parts.events.accountMerged(absorbed, into.id, tookPart(held));
-      await this.#parts.accesses.absorb(into.id, absorbed);
       this.#parts.log.info({ privacy: { action: 'merge', sub: into.id, absorbed } }, 'accounts merged: one person');
     } catch (error) {
       this.#parts.log.warn({ err: error, sub: into.id }, 'accounts merged, but the relying parties could not be told');
     }
+    await this.#parts.accesses.absorb(into.id, absorbed)
+      .catch((error: unknown) => this.#parts.log.warn({ err: error, sub: into.id }, 'accounts merged, but operators\' accesses to the absorbed ones could not be joined'));
   }
 
   /**
