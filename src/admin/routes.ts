@@ -33,7 +33,7 @@ import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
-import { accountView as view, findAccount, lookupsOf, requestTarget, signedOutView } from '../privacy/account-view.ts';
+import { accountView as view, findAccount, lookupsOf, requestTarget, signedOutView, suspendedView } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { readBody } from '../http/read-body.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
@@ -181,7 +181,7 @@ async function reasonOf(ctx: Context): Promise<string | undefined> {
 /** PUT …/suspension: the person is suspended (and signed out everywhere); the account as it now is. */
 async function suspend(ctx: Context, parts: AdminParts, client: string): Promise<{ outcome: string; sub?: string }> {
   const sub = pathSub(ctx);
-  if (!sub || !await parts.accounts.findById(sub)) return notFound(ctx);
+  if (!sub) return notFound(ctx);
   const reason = await reasonOf(ctx);
   if (!reason) return badRequest(ctx, `the body must be JSON with a "reason": why, in 1 to ${REASON_MAX} characters, on one line`);
   const done = await parts.personalData.suspend(sub, reason, { by: 'admin', client });
@@ -192,7 +192,7 @@ async function suspend(ctx: Context, parts: AdminParts, client: string): Promise
 
 /** GET /admin/suspensions: each suspended account's `sub` with its suspension (when, by whom, why). */
 async function suspensions(ctx: Context, parts: AdminParts): Promise<{ outcome: string }> {
-  ctx.body = { suspended: (await parts.personalData.suspended()).map((account) => ({ sub: account.id, ...view(account, parts.apps).suspended })) };
+  ctx.body = { suspended: suspendedView(await parts.personalData.suspended()) };
   return { outcome: 'ok' };
 }
 

@@ -41,7 +41,7 @@ import {
 import { errorPage } from '../pages/error-pages.ts';
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
-import { accountView, findAccount, heldView, lookupsOf, requestTarget } from '../privacy/account-view.ts';
+import { accountView, findAccount, heldView, lookupsOf, requestTarget, suspendedView } from '../privacy/account-view.ts';
 import { auditAdminCall } from '../privacy/admin-audit.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
@@ -245,7 +245,7 @@ export function consoleRoutes(parts: ConsoleParts): Router {
   });
   router.post('/console/accounts/:sub/delete', (ctx) => audited(ctx, parts, 'delete', 'write', (operator) => erase(ctx, parts, operator)));
   router.get('/console/suspended', (ctx) => audited(ctx, parts, 'suspensions', 'read', async (operator) => {
-    consoleSuspendedPage(ctx, operator, (await parts.personalData.suspended()).map((account) => ({ sub: account.id, ...accountView(account, parts.apps).suspended! })));
+    consoleSuspendedPage(ctx, operator, suspendedView(await parts.personalData.suspended()));
     return { outcome: 'ok' };
   }));
   router.get('/console/diagnostics', (ctx) => audited(ctx, parts, 'diagnostics', 'read', async (operator) => {

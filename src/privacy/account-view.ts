@@ -1,7 +1,7 @@
 // How the admin API, the accounts CLI and the export show an account and what is held
 // for it, and find one by key: the same JSON whichever way it is asked for.
 
-import { isAccountId, weComIdentity, weComMemberOf, type Account, type Contact, type Identity } from '../accounts/account.ts';
+import { isAccountId, weComIdentity, weComMemberOf, type Account, type Contact, type Identity, type Suspension } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type Provider from 'oidc-provider';
@@ -41,10 +41,23 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
     // Identities an operator unlinked: kept so that the unionid never links them back.
     unlinked_identities: (account.detached ?? []).map(({ appid, openid }) => ({ app: appOf(appid), appid, openid })),
     // An operator's suspension: when, who (admin:<client>, console:<sub>, cli) and why.
-    suspended: account.suspended ? { at: new Date(account.suspended.at).toISOString(), by: account.suspended.by, reason: account.suspended.reason } : null,
+    suspended: suspensionView(account.suspended),
   };
 }
 
+
+/** An operator's suspension as the admin API and the console show it. */
+function suspensionView(suspension: Suspension | undefined) {
+  return suspension ? { at: new Date(suspension.at).toISOString(), by: suspension.by, reason: suspension.reason } : null;
+}
+
+/** A list of suspended accounts (PersonalData.suspended): each `sub` with its suspension. */
+export function suspendedView(accounts: readonly Account[]) {
+  return accounts.flatMap((account) => {
+    const suspension = suspensionView(account.suspended);
+    return suspension ? [{ sub: account.id, ...suspension }] : [];
+  });
+}
 
 /** The person's sessions and the relying parties' grants, as the export shows them. */
 export function heldView(held: Held) {
