@@ -227,6 +227,11 @@ test.serial('a write operator suspends a person for a reason they write: signed 
   const page = await operator(t, /Alice/, 'zh-CN');
   await page.goto(`${broker.issuer}/console/accounts/${subs.bob}`);
   t.deepEqual(await violations(page), [], 'the account page with its suspension form');
+  // A post that does not come from the page the broker showed (no page token) is refused, and changes nothing.
+  const forged = await page.evaluate((url) => fetch(url, { method: 'POST', body: new URLSearchParams({ reason: 'forged' }) }).then((answer) => answer.status), `/console/accounts/${subs.bob}/suspend`);
+  t.is(forged, 403);
+  await page.reload();
+  t.is(await page.getByRole('button', { name: '暂停此账号' }).count(), 1, 'still not suspended');
   await page.getByRole('button', { name: '暂停此账号' }).click();
   t.true(page.url().endsWith(`/console/accounts/${subs.bob}`), 'nothing sent without a reason');
   await page.getByLabel(/暂停原因/).fill('多次恶意退款，工单 4711');
