@@ -63,6 +63,7 @@ export async function providerFor(config: RunningConfig, stores: Stores, parts: 
   const accesses = new AccessLog(stores.durable.adapter(ACCESS_LOG_MODEL));
   const personalData = new PersonalData({ linker: parts.linker, records, holders, events, accesses, apps: config.apps, log: parts.log });
   parts.linker.onMerged((into, absorbed) => personalData.merged(into, absorbed));
+  parts.linker.onSuspensionEnded((account, ended) => personalData.suspensionEnded(account, ended));
   return { provider, apis, personalData };
 }
 

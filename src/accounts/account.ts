@@ -1,5 +1,6 @@
 // A person as the broker knows them. `id` is the OIDC `sub`: opaque, stable, never an openid.
 
+import { z } from 'zod';
 import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 
 export type AccountId = string & { readonly __brand: 'AccountId' };
@@ -104,7 +105,7 @@ export interface Account {
   readonly suspended?: Suspension;
 }
 
-/** An operator's suspension of an account: no login, no token, until reinstated. */
+/** An operator's suspension of an account: no login, no token, until reinstated or until it ends. */
 export interface Suspension {
   /** ms since the epoch. */
   readonly at: number;
@@ -112,6 +113,24 @@ export interface Suspension {
   readonly by: string;
   /** Why, as the operator wrote it (for operators and the person's export; never shown on a login page). */
   readonly reason: string;
+  /**
+   * When it ends by itself (ms since the epoch); absent, it lasts until an operator lifts
+   * it. An ended one stays written until the account's next login or suspension
+   * (accounts/linking.ts), which is when the apps are told; it holds nothing meanwhile.
+   */
+  readonly until?: number;
+}
+
+/** The account's suspension while it holds at `now`; undefined when there is none or it has ended. */
+export function suspensionOf(account: Account, now: number): Suspension | undefined {
+  const suspension = account.suspended;
+  return suspension && (suspension.until === undefined || suspension.until > now) ? suspension : undefined;
+}
+
+/** The later-ending of two suspensions (one without an end outlasts any), `first` on a tie. */
+export function longerSuspension(first: Suspension | undefined, second: Suspension | undefined): Suspension | undefined {
+  if (!first || !second) return first ?? second;
+  return (second.until ?? Infinity) > (first.until ?? Infinity) ? second : first;
 }
 
 /**
@@ -136,6 +155,19 @@ export function suspensionReason(value: unknown): string | undefined {
   const reason = typeof value === 'string' ? value.trim() : '';
   return reason && reason.length <= REASON_MAX && !/\p{Cc}/u.test(reason) ? reason : undefined;
 }
+
+/**
+ * When a suspension given as `value` ends: an RFC 3339 date-time with its offset
+ * (`2027-01-31T00:00:00+08:00`), after `now`; ms since the epoch, or undefined when it is
+ * not such a time.
+ */
+export function suspensionEnd(value: unknown, now: number): number | undefined {
+  if (typeof value !== 'string' || !RFC3339.safeParse(value).success) return undefined;
+  const end = Date.parse(value);
+  return end > now ? end : undefined;
+}
+
+const RFC3339 = z.iso.datetime({ offset: true });
 
 /** What one WeChat login tells the broker about a person. */
 export interface LoginFacts {

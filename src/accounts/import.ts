@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { httpsAvatar } from '../wechat/avatar.ts';
 import { isWeChatId, type AppId, type Openid, type Unionid } from '../wechat/types.ts';
 import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
-import { isAccountId, REASON_MAX, sameIdentity, suspensionReason, weComIdentity, weComMemberOf, type Account, type AccountId } from './account.ts';
+import { isAccountId, REASON_MAX, sameIdentity, suspensionReason, weComIdentity, weComMemberOf, type Account, type AccountId, type Suspension } from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 
 const wechatId = z.string().refine(isWeChatId, { error: 'expected a WeChat id (letters, digits, - and _, at most 128)' });
@@ -40,6 +40,8 @@ const LINE = z.strictObject({
     at: z.iso.datetime({ offset: true }),
     by: z.string().min(1).max(200),
     reason: z.string().refine((reason) => suspensionReason(reason) === reason, { error: `expected why, on one line, at most ${REASON_MAX} characters` }),
+    // When it ends by itself; one that has ended is carried as it is, and lifted at the next login.
+    until: z.iso.datetime({ offset: true, error: 'expected an RFC 3339 date-time with its offset' }).optional(),
   }).optional(),
 }).refine((line) => line.unionid !== undefined || (line.identities?.length ?? 0) > 0, { error: 'a unionid or an identity is needed: nothing else links a login to the account' });
 
@@ -65,7 +67,7 @@ function accountOf(line: ImportLine, now: number): Account {
       ? weComIdentity(identity.wecom_corpid!, { userid: identity.wecom_userid! })
       : { appid: identity.appid as AppId, openid: identity.openid as Openid })),
     profile: { ...(line.nickname === undefined ? {} : { nickname: line.nickname }), ...(picture === undefined ? {} : { picture }) },
-    ...(line.suspended === undefined ? {} : { suspended: { ...line.suspended, at: Date.parse(line.suspended.at) } }),
+    ...(line.suspended === undefined ? {} : { suspended: suspensionOfLine(line.suspended) }),
   };
 }
 
@@ -87,8 +89,16 @@ export function lineOf(account: Account): WrittenLine {
     ...(account.profile.nickname === undefined ? {} : { nickname: account.profile.nickname }),
     ...(account.profile.picture === undefined ? {} : { picture: account.profile.picture }),
     created_at: new Date(account.createdAt).toISOString(),
-    ...(account.suspended ? { suspended: { ...account.suspended, at: new Date(account.suspended.at).toISOString() } } : {}),
+    ...(account.suspended ? { suspended: suspensionLine(account.suspended) } : {}),
   };
+}
+
+function suspensionOfLine({ at, by, reason, until }: NonNullable<ImportLine['suspended']>): Suspension {
+  return { at: Date.parse(at), by, reason, ...(until === undefined ? {} : { until: Date.parse(until) }) };
+}
+
+function suspensionLine({ at, by, reason, until }: Suspension): NonNullable<WrittenLine['suspended']> {
+  return { at: new Date(at).toISOString(), by, reason, ...(until === undefined ? {} : { until: new Date(until).toISOString() }) };
 }
 
 /** The line's first problem, as the operator should read it. */

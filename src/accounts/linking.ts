@@ -11,7 +11,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Account, AccountId, Contact, ContactKind, Contacts, Identity, LastLogin, LoginFacts, Suspension } from './account.ts';
-import { sameIdentity, subsOf } from './account.ts';
+import { longerSuspension, sameIdentity, subsOf, suspensionOf } from './account.ts';
 import { AccountConflictError, AccountSuspendedError, IdentityConflictError, UnlinkRefusedError, type AccountStore } from './store.ts';
 
 /** Stores settle races by refusing a write; a few rounds, apart by a random wait, always converge. */
@@ -28,10 +28,14 @@ export interface Changed {
 /** Told when two accounts turned out to be one person: `into` survives, `absorbed` are the `sub`s it took in. */
 export type MergedListener = (into: Account, absorbed: readonly AccountId[]) => Promise<void>;
 
+/** Told when a suspension that ended by itself is lifted: `ended` is what it was, `account` the account without it. */
+export type SuspensionEndedListener = (account: Account, ended: Suspension) => Promise<void>;
+
 export class AccountLinker {
   readonly #store: AccountStore;
   readonly #now: () => number;
   #merged: MergedListener | undefined;
+  #suspensionEnded: SuspensionEndedListener | undefined;
 
   constructor(store: AccountStore, now: () => number = Date.now) {
     this.#store = store;
@@ -41,6 +45,11 @@ export class AccountLinker {
   /** Who hears of a merge (the relying parties are told through it: privacy/personal-data.ts); the login waits for it. */
   onMerged(listener: MergedListener): void {
     this.#merged = listener;
+  }
+
+  /** Who hears that a suspension ended by itself (the relying parties are told through it); the login waits for it. */
+  onSuspensionEnded(listener: SuspensionEndedListener): void {
+    this.#suspensionEnded = listener;
   }
 
   /** Every account, one pass over the store (for lists an operator asks for, never a request path). */
@@ -61,11 +70,26 @@ export class AccountLinker {
   /**
    * The account of the person behind `facts` (a login), created, completed or merged as
    * needed. A suspended account's login is recorded, then refused: AccountSuspendedError.
+   * A suspension that has ended by itself is lifted here, the first time it matters.
    */
   async resolve(facts: LoginFacts): Promise<Account> {
     const account = await this.#retrying(() => this.#resolveOnce(facts));
-    if (account.suspended) throw new AccountSuspendedError(account.id);
-    return account;
+    if (!account.suspended) return account;
+    if (suspensionOf(account, this.#now())) throw new AccountSuspendedError(account.id);
+    return this.#endSuspension(account.id);
+  }
+
+  /** Lifts a suspension that ended (once, whoever gets there first) and tells the listener; refuses one written meanwhile. */
+  async #endSuspension(id: AccountId): Promise<Account> {
+    let ended: Suspension | undefined;
+    const done = await this.#change(id, ({ suspended, ...account }, now) => {
+      ended = suspended && !suspensionOf({ ...account, suspended }, now) ? suspended : undefined;
+      return ended && account;
+    });
+    if (!done) throw new AccountConflictError('the account was erased during the login');
+    if (done.account.suspended) throw new AccountSuspendedError(done.account.id);
+    if (done.changed && ended) await this.#suspensionEnded?.(done.account, ended);
+    return done.account;
   }
 
   /**
@@ -129,11 +153,12 @@ export class AccountLinker {
 
   /**
    * Suspends the account of `id` (following merges): it keeps everything, and signs in
-   * nowhere until reinstated. A suspension already there stays as it was (its time, who and
-   * why). The account as it now is, and whether this suspended it; undefined when there is none.
+   * nowhere until reinstated (or until `until`). A suspension that still holds stays as it
+   * was (its time, who, why and end); one that has ended is replaced. The account as it now
+   * is, and whether this suspended it; undefined when there is none.
    */
   suspend(id: AccountId, suspension: Omit<Suspension, 'at'>): Promise<Changed | undefined> {
-    return this.#change(id, (account, now) => (account.suspended ? undefined : { ...account, suspended: { ...suspension, at: now } }));
+    return this.#change(id, (account, now) => (suspensionOf(account, now) ? undefined : { ...account, suspended: { ...suspension, at: now } }));
   }
 
   /** Lifts the account's suspension: the account as it now is, and whether it was suspended; undefined when there is none. */
@@ -271,8 +296,8 @@ function absorb(older: Account, younger: Account, now: number): Account {
     const newer = mine && theirs ? (theirs.at > mine.at ? theirs : mine) : mine ?? theirs;
     if (newer) contacts[kind] = newer;
   }
-  // A suspension of either stays: merging is never a way out of one.
-  const suspended = older.suspended ?? younger.suspended;
+  // A suspension of either stays, the later-ending one: merging is never a way out of one.
+  const suspended = longerSuspension(older.suspended, younger.suspended);
   const merged = { ...older, unionid: older.unionid ?? younger.unionid, identities, profile, mergedFrom, updatedAt: later(older, now), ...(suspended ? { suspended } : {}) };
   return Object.keys(contacts).length ? { ...merged, contacts } : merged;
 }

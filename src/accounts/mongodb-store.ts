@@ -73,7 +73,7 @@ export function toAccountDoc(account: Account): AccountDoc {
     lastLogin: account.lastLogin && present({ at: account.lastLogin.at, appid: account.lastLogin.appid, client: account.lastLogin.client }),
     mergedFrom: account.mergedFrom && [...account.mergedFrom],
     detached: account.detached?.map((identity) => ({ appid: identity.appid, openid: identity.openid })),
-    suspended: account.suspended && { at: account.suspended.at, by: account.suspended.by, reason: account.suspended.reason },
+    suspended: account.suspended && present({ at: account.suspended.at, by: account.suspended.by, reason: account.suspended.reason, until: account.suspended.until }),
   });
 }
 

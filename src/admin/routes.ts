@@ -18,8 +18,9 @@
 //   POST /admin/accounts/:sub/logout     sign the person out everywhere
 //   DELETE /admin/accounts/:sub/sessions/:uid   sign them out of one browser or device (the export's session `uid`)
 //   DELETE /admin/accounts/:sub/grants/:client  take one relying party's access away (it is told)
-//   PUT /admin/accounts/:sub/suspension  {"reason": "…"}: suspend the person (signed out
-//                                        everywhere, no login or token until reinstated)
+//   PUT /admin/accounts/:sub/suspension  {"reason": "…", "until"?: RFC 3339}: suspend the person
+//                                        (signed out everywhere, no login or token until reinstated
+//                                        or until `until`)
 //   DELETE /admin/accounts/:sub/suspension  reinstate them
 //   GET /admin/suspensions               every suspended account, the latest first (one pass over the accounts)
 //   GET /admin/diagnostics               npm run doctor's findings (diagnostics/), as JSON
@@ -28,7 +29,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { isAccountId, REASON_MAX, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
+import { isAccountId, REASON_MAX, suspensionEnd, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
 import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
@@ -167,12 +168,19 @@ async function logout(ctx: Context, parts: AdminParts, client: string): Promise<
   return { outcome: 'ok', sub: done.account.id };
 }
 
-/** The JSON body's `reason`, when the body is a JSON object with a valid one. */
-async function reasonOf(ctx: Context): Promise<string | undefined> {
-  if (!ctx.is('application/json')) return undefined;
-  const body = await readBody(ctx);
+/** The suspension a JSON body asks for (its `reason`, and `until` when it is to end by itself), or what is wrong with the body. */
+async function suspensionAsked(ctx: Context): Promise<{ reason: string; until?: number } | string> {
+  const body = ctx.is('application/json') ? jsonOf(await readBody(ctx)) : undefined;
+  const reason = suspensionReason(body?.reason);
+  if (!reason) return `the body must be JSON with a "reason": why, in 1 to ${REASON_MAX} characters, on one line`;
+  if (body?.until === undefined) return { reason };
+  const until = suspensionEnd(body.until, Date.now());
+  return until === undefined ? '"until", when given, must be a date-time to come, in RFC 3339 with its offset (2027-01-31T00:00:00+08:00)' : { reason, until };
+}
+
+function jsonOf(text: string): { reason?: unknown; until?: unknown } | undefined {
   try {
-    return suspensionReason((JSON.parse(body) as { reason?: unknown } | null)?.reason);
+    return (JSON.parse(text) as { reason?: unknown; until?: unknown } | null) ?? undefined;
   } catch {
     return undefined;
   }
@@ -182,9 +190,9 @@ async function reasonOf(ctx: Context): Promise<string | undefined> {
 async function suspend(ctx: Context, parts: AdminParts, client: string): Promise<{ outcome: string; sub?: string }> {
   const sub = pathSub(ctx);
   if (!sub) return notFound(ctx);
-  const reason = await reasonOf(ctx);
-  if (!reason) return badRequest(ctx, `the body must be JSON with a "reason": why, in 1 to ${REASON_MAX} characters, on one line`);
-  const done = await parts.personalData.suspend(sub, reason, { by: 'admin', client });
+  const asked = await suspensionAsked(ctx);
+  if (typeof asked === 'string') return badRequest(ctx, asked);
+  const done = await parts.personalData.suspend(sub, asked, { by: 'admin', client });
   if (!done) return notFound(ctx);
   ctx.body = view(done.account, parts.apps);
   return { outcome: 'ok', sub: done.account.id };

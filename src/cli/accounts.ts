@@ -12,9 +12,11 @@
 //   unlink <sub> --appid A                    take one identity out; it logs in as a new account
 //   logout <sub>                              sign the person out everywhere: every session and
 //                                             grant ends (their tokens too); relying parties are told
-//   suspend <sub> --reason R                  suspend the person: signed out everywhere, and no login
-//                                             or token until reinstated (R: why, one line)
+//   suspend <sub> --reason R [--until T]      suspend the person: signed out everywhere, and no login
+//                                             or token until reinstated (R: why, one line), or until
+//                                             T (RFC 3339 with its offset) when given
 //   reinstate <sub>                           lift the suspension
+//   suspended                                 every suspended account, the latest first
 //   import <file>                             accounts from a company's earlier WeChat login, one
 //                                             JSON object a line (accounts/import.ts), with the subs
 //                                             its apps know; exit 1 when a line was refused
@@ -31,25 +33,25 @@ import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type Provider from 'oidc-provider';
-import { isAccountId, REASON_MAX, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
+import { isAccountId, REASON_MAX, suspensionEnd, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
 import { importLine, lineOf, type Imported } from '../accounts/import.ts';
 import { UnlinkRefusedError } from '../accounts/store.ts';
 import { offlineProvider } from '../provider.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { LogoutNotices } from '../oidc/logout-notices.ts';
-import { accountView, findAccount, lookupsOf, requestTarget, signedOutView } from '../privacy/account-view.ts';
+import { accountView, findAccount, lookupsOf, requestTarget, signedOutView, suspendedView } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { runCli, UsageError } from './run.ts';
 
-const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink', 'logout', 'suspend', 'reinstate', 'import', 'dump'] as const;
+const COMMANDS = ['show', 'find', 'export', 'delete', 'unlink', 'logout', 'suspend', 'reinstate', 'suspended', 'import', 'dump'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --phone N | find --client C --sub=S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | suspend <sub> --reason R | reinstate <sub> | import <file> | dump <file>';
+const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --phone N | find --client C --sub=S | export <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | suspend <sub> --reason R [--until T] | reinstate <sub> | suspended | import <file> | dump <file>';
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 
-interface Options { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string; client?: string; sub?: string; phone?: string; reason?: string }
+interface Options { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string; client?: string; sub?: string; phone?: string; reason?: string; until?: string }
 
 /** What a command works with: the person's rights, the provider (its clients), the stores, the configuration. */
 interface Parts { readonly data: PersonalData; readonly provider: Provider; readonly stores: Stores; readonly config: Config }
@@ -80,7 +82,8 @@ async function run(parts: Parts, command: Command, positionals: string[], values
   const { data, config } = parts;
   if (command === 'find') return find(parts, values);
   const sub = positionals[1];
-  if (!isAccountId(sub) || (command === 'unlink') !== (values.appid !== undefined) || (command === 'suspend') !== (values.reason !== undefined)) throw new UsageError(USAGE);
+  const suspending = command === 'suspend';
+  if (!isAccountId(sub) || (command === 'unlink') !== (values.appid !== undefined) || suspending !== (values.reason !== undefined) || (!suspending && values.until !== undefined)) throw new UsageError(USAGE);
   if (command === 'delete') {
     // Straight to the erasure, which also finishes one that was interrupted.
     const erased = await data.erase(sub as AccountId, { by: 'cli' });
@@ -95,7 +98,7 @@ async function run(parts: Parts, command: Command, positionals: string[], values
       const done = await data.logout(account.id, { by: 'cli' });
       return done ? { sub: done.account.id, out: signedOutView(done.account, done.held) } : {};
     }
-    case 'suspend': return suspend(data, account, values.reason!, config);
+    case 'suspend': return suspend(data, account, values, config);
     case 'reinstate': {
       const reinstated = await data.reinstate(account.id, { by: 'cli' });
       return reinstated ? { sub: reinstated.id, out: accountView(reinstated, config.apps) } : {};
@@ -104,10 +107,12 @@ async function run(parts: Parts, command: Command, positionals: string[], values
   }
 }
 
-async function suspend(data: PersonalData, account: Account, given: string, config: Config): Promise<{ sub?: string; out?: unknown }> {
-  const reason = suspensionReason(given);
+async function suspend(data: PersonalData, account: Account, values: Options, config: Config): Promise<{ sub?: string; out?: unknown }> {
+  const reason = suspensionReason(values.reason);
   if (!reason) throw new UsageError(`--reason: why, on one line, in 1 to ${REASON_MAX} characters`);
-  const done = await data.suspend(account.id, reason, { by: 'cli' });
+  const until = values.until === undefined ? undefined : suspensionEnd(values.until, Date.now());
+  if (values.until !== undefined && until === undefined) throw new UsageError('--until: a date-time to come, in RFC 3339 with its offset (2027-01-31T00:00:00+08:00)');
+  const done = await data.suspend(account.id, { reason, until }, { by: 'cli' });
   return done ? { sub: done.account.id, out: accountView(done.account, config.apps) } : {};
 }
 
@@ -167,6 +172,13 @@ async function dump(accounts: Stores['accounts'], file: string, audit: Logger): 
   return JSON.stringify({ accounts: count, file }, null, 2);
 }
 
+/** suspended: every suspended account, the latest first, as the admin API's list (audited as its `suspensions`). */
+async function suspendedList(data: PersonalData, audit: Logger): Promise<string> {
+  const suspended = suspendedView(await data.suspended());
+  audit.info({ admin: { client: 'cli', action: 'suspensions', target: {}, outcome: 'ok', accounts: suspended.length } }, 'admin call');
+  return JSON.stringify({ suspended }, null, 2);
+}
+
 /** The identifiers the command names, as given: what the call was about, as the admin API's audit has it. */
 const targetOf = (positionals: readonly string[], values: Options) => requestTarget({ sub: positionals[1], ...values });
 
@@ -184,7 +196,7 @@ export async function accountsCommand(argv: string[]): Promise<string> {
     args: argv, allowPositionals: true,
     options: {
       unionid: { type: 'string' }, appid: { type: 'string' }, openid: { type: 'string' }, 'wecom-corpid': { type: 'string' }, 'wecom-userid': { type: 'string' },
-      client: { type: 'string' }, sub: { type: 'string' }, phone: { type: 'string' }, reason: { type: 'string' },
+      client: { type: 'string' }, sub: { type: 'string' }, phone: { type: 'string' }, reason: { type: 'string' }, until: { type: 'string' },
     },
   });
   // A WeCom member by company and userid, named as the admin API names them.
@@ -193,6 +205,7 @@ export async function accountsCommand(argv: string[]): Promise<string> {
   const command = positionals[0] as Command;
   if (!COMMANDS.includes(command)) throw new UsageError(USAGE);
   if ((command === 'import' || command === 'dump') && positionals.length !== 2) throw new UsageError(USAGE);
+  if (command === 'suspended' && positionals.length !== 1) throw new UsageError(USAGE);
   const config = await loadConfig();
   const stores = await connect(config);
   const audit = createLogger('info', process.stderr);
@@ -201,6 +214,7 @@ export async function accountsCommand(argv: string[]): Promise<string> {
   const notices = new LogoutNotices(audit, undefined, CLI_NOTICE_DELAYS_MS);
   try {
     const { provider, personalData: data } = await offlineProvider(config, stores, notices, audit);
+    if (command === 'suspended') return await suspendedList(data, audit);
     return await audited(audit, data, command, targetOf(positionals, values), () => run({ data, provider, stores, config }, command, positionals, values));
   } finally {
     await notices.settled();

@@ -145,7 +145,7 @@ async function show(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage)
   const held = heldView(found.held);
   const grants = held.grants.map((grant) => ({ ...grant, own: isOwnClient(grant.client) }));
   const accesses = await parts.personalData.accessesOf(found.account.id);
-  consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, { ...held, grants, accesses }, { done, reasonMax: REASON_MAX });
+  consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, { ...held, grants, accesses }, { done, reasonMax: REASON_MAX, suspensionDays: SUSPENSION_DAYS });
   return { outcome: 'ok', sub: found.account.id };
 }
 
@@ -198,6 +198,17 @@ async function unlink(ctx: Context, parts: ConsoleParts, operator: OperatorOnPag
   }
 }
 
+const DAY_MS = 86_400_000;
+/** The lengths a console operator can give a suspension, in days (the admin API and the CLI take any end). */
+const SUSPENSION_DAYS: readonly number[] = [1, 7, 30, 90];
+
+/** The form's `days` (the suspension's length, one of SUSPENSION_DAYS; empty: until reinstated), or null when it is none of them. */
+function suspensionDays(value: string | null): number | undefined | null {
+  if (!value) return undefined;
+  const days = Number(value);
+  return SUSPENSION_DAYS.includes(days) ? days : null;
+}
+
 /** The person suspended, for the form's reason (signed out everywhere), or reinstated; the account's page says so. */
 async function suspension(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage, what: 'suspend' | 'reinstate'): Promise<Outcome> {
   const sub = pathSub(ctx);
@@ -207,12 +218,14 @@ async function suspension(ctx: Context, parts: ConsoleParts, operator: OperatorO
     const account = await parts.personalData.reinstate(sub, by);
     return account ? backToAccount(ctx, account, 'reinstate') : notFound(ctx, parts, operator);
   }
-  const reason = suspensionReason((await readForm(ctx)).get('reason'));
-  if (!reason) {
+  const form = await readForm(ctx);
+  const reason = suspensionReason(form.get('reason'));
+  const days = suspensionDays(form.get('days'));
+  if (!reason || days === null) {
     consoleReasonPage(ctx, sub);
     return { outcome: 'invalid_request', sub };
   }
-  const done = await parts.personalData.suspend(sub, reason, by);
+  const done = await parts.personalData.suspend(sub, { reason, until: days && Date.now() + days * DAY_MS }, by);
   return done ? backToAccount(ctx, done.account, 'suspend') : notFound(ctx, parts, operator);
 }
 

@@ -13,7 +13,7 @@
 // WeCom login's is `urn:wecom:app:<corpid>:<agentid>`.
 
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
-import { weComMemberOf, type Account, type AccountId } from '../accounts/account.ts';
+import { suspensionOf, weComMemberOf, type Account, type AccountId } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
 import type { AccountSource } from '../oidc/provider.ts';
@@ -134,13 +134,13 @@ function accountClaims(account: Account, sub: string, app: AppId | undefined): R
 
 /**
  * oidc-provider's findAccount over the account store; a merged-away sub keeps working. A
- * suspended account is found by none of its tokens: a refresh is invalid_grant, userinfo
- * invalid_token (oidc-provider's answers for an account that is not there).
+ * suspended account is found by none of its tokens while the suspension holds: a refresh is
+ * invalid_grant, userinfo invalid_token (oidc-provider's answers for an account that is not there).
  */
 function findAccount(store: AccountStore): FindAccount {
   return async (ctx, sub, token) => {
     const account = await store.findById(sub as AccountId);
-    if (!account || account.suspended) return undefined;
+    if (!account || suspensionOf(account, Date.now())) return undefined;
     return {
       accountId: sub,
       claims: async (_use, scope) => {

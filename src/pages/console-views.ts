@@ -33,7 +33,15 @@ export interface ConsoleAccountView {
   readonly updated_at: string;
   readonly last_login: { readonly at: string; readonly app: string | null; readonly appid: string; readonly client: string | null } | null;
   readonly merged_from: readonly string[];
-  readonly suspended: { readonly at: string; readonly by: string; readonly reason: string } | null;
+  readonly suspended: SuspensionView | null;
+}
+
+/** A suspension as the admin API shows it: when, by whom, why, and when it ends (null: until reinstated). */
+export interface SuspensionView {
+  readonly at: string;
+  readonly by: string;
+  readonly reason: string;
+  readonly until: string | null;
 }
 
 /** An operator's call about the person (privacy/access-log.ts), with who made it. */
@@ -149,7 +157,7 @@ function contact(lang: Lang, view: ContactView | null): string | undefined {
 }
 
 /** What the console shows of one account: its identities, sessions and grants, and what the operator may do. */
-export function consoleAccountPage(ctx: Context, operator: OperatorOnPage, account: ConsoleAccountView, held: ConsoleHeldView & { readonly accesses: readonly ConsoleAccessView[] }, said: { readonly done?: ConsoleDone | undefined; readonly reasonMax: number }): void {
+export function consoleAccountPage(ctx: Context, operator: OperatorOnPage, account: ConsoleAccountView, held: ConsoleHeldView & { readonly accesses: readonly ConsoleAccessView[] }, said: { readonly done?: ConsoleDone | undefined; readonly reasonMax: number; readonly suspensionDays: readonly number[] }): void {
   const { done } = said;
   const lang = langOf(ctx);
   const base = `/console/accounts/${encodeURIComponent(account.sub)}`;
@@ -162,7 +170,7 @@ ${rows([
     [t(lang, 'consoleLastLogin'), last && `${at(lang, last.at)} · ${last.app ?? last.appid}${last.client ? ` · ${last.client}` : ''}`],
     [t(lang, 'consolePhone'), contact(lang, account.contacts.phone)], [t(lang, 'consoleEmail'), contact(lang, account.contacts.email)],
     [t(lang, 'consoleMergedFrom'), account.merged_from.join(', ') || undefined],
-    [t(lang, 'consoleSuspension'), account.suspended && `${at(lang, account.suspended.at)} · ${account.suspended.by} · ${account.suspended.reason}`],
+    [t(lang, 'consoleSuspension'), account.suspended && `${at(lang, account.suspended.at)} · ${account.suspended.by} · ${account.suspended.reason} · ${t(lang, 'consoleSuspendUntil')} ${until(lang, account.suspended)}`],
   ])}
 <h2>${t(lang, 'consoleIdentities')}</h2>
 ${table(lang, [t(lang, 'consoleApp'), 'appid', 'openid', ''], identityRows(ctx, lang, account, operator))}
@@ -173,23 +181,29 @@ ${table(lang, [t(lang, 'consoleAccessAt'), t(lang, 'consoleAccessBy'), t(lang, '
 <a class="button" href="${base}/export" download>${t(lang, 'consoleExport')}</a>
 ${operator.role === 'write' ? html`${postForm(ctx, `${base}/logout`, html`<button class="button" type="submit">${t(lang, 'consoleLogout')}</button>`)}
 <a class="button" href="${base}/delete">${t(lang, 'consoleDelete')}</a>
-${suspension(ctx, lang, base, account, said.reasonMax)}` : ''}`);
+${suspension(ctx, lang, base, account, said)}` : ''}`);
 }
 
-/** A write operator's suspension form (with the reason it needs), or the reinstatement of a suspended account. */
-function suspension(ctx: Context, lang: Lang, base: string, account: ConsoleAccountView, reasonMax: number): Html {
+/** A write operator's suspension form (the reason it needs, for how long), or the reinstatement of a suspended account. */
+function suspension(ctx: Context, lang: Lang, base: string, account: ConsoleAccountView, limits: { readonly reasonMax: number; readonly suspensionDays: readonly number[] }): Html {
   if (account.suspended) return postForm(ctx, `${base}/reinstate`, html`<button class="button" type="submit">${t(lang, 'consoleReinstate')}</button>`);
+  const days = new Intl.NumberFormat(lang, { style: 'unit', unit: 'day', unitDisplay: 'long' });
   return postForm(ctx, `${base}/suspend`, html`<label for="reason">${t(lang, 'consoleSuspendReason')}</label>
-<input id="reason" name="reason" required maxlength="${reasonMax}" autocomplete="off">
+<input id="reason" name="reason" required maxlength="${limits.reasonMax}" autocomplete="off">
+<label for="days">${t(lang, 'consoleSuspendFor')}</label>
+<select id="days" name="days"><option value="">${t(lang, 'consoleSuspendUntilReinstated')}</option>${limits.suspensionDays.map((count) => html`<option value="${String(count)}">${days.format(count)}</option>`)}</select>
 <button class="button danger" type="submit">${t(lang, 'consoleSuspend')}</button>`);
 }
 
+/** When a suspension ends, or that it lasts until an operator lifts it. */
+const until = (lang: Lang, suspension: SuspensionView) => (suspension.until ? at(lang, suspension.until) : t(lang, 'consoleSuspendUntilReinstated'));
+
 /** Every suspended account (the latest first), each a link to its page, with when, by whom and why. */
-export function consoleSuspendedPage(ctx: Context, operator: OperatorOnPage, suspended: ReadonlyArray<{ readonly sub: string; readonly at: string; readonly by: string; readonly reason: string }>): void {
+export function consoleSuspendedPage(ctx: Context, operator: OperatorOnPage, suspended: ReadonlyArray<SuspensionView & { readonly sub: string }>): void {
   const lang = langOf(ctx);
-  const rowsOf = suspended.map((entry) => html`<tr><td><a href="/console/accounts/${encodeURIComponent(entry.sub)}">${entry.sub}</a></td><td>${at(lang, entry.at)}</td><td>${entry.by}</td><td>${entry.reason}</td></tr>`);
+  const rowsOf = suspended.map((entry) => html`<tr><td><a href="/console/accounts/${encodeURIComponent(entry.sub)}">${entry.sub}</a></td><td>${at(lang, entry.at)}</td><td>${entry.by}</td><td>${entry.reason}</td><td>${until(lang, entry)}</td></tr>`);
   consolePage(ctx, t(lang, 'consoleSuspended'), html`${whoAmI(lang, operator)}<p><a href="/console">${t(lang, 'consoleBack')}</a></p>
-${table(lang, ['sub', t(lang, 'consoleAccessAt'), t(lang, 'consoleAccessWho'), t(lang, 'consoleSuspendReasonShort')], rowsOf)}`);
+${table(lang, ['sub', t(lang, 'consoleAccessAt'), t(lang, 'consoleAccessWho'), t(lang, 'consoleSuspendReasonShort'), t(lang, 'consoleSuspendUntil')], rowsOf)}`);
 }
 
 /** A suspension without a reason it can keep: say what one must be, and back to the account. */

@@ -1,7 +1,7 @@
 // How the admin API, the accounts CLI and the export show an account and what is held
 // for it, and find one by key: the same JSON whichever way it is asked for.
 
-import { isAccountId, weComIdentity, weComMemberOf, type Account, type Contact, type Identity, type Suspension } from '../accounts/account.ts';
+import { isAccountId, suspensionOf, weComIdentity, weComMemberOf, type Account, type Contact, type Identity, type Suspension } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type Provider from 'oidc-provider';
@@ -40,21 +40,23 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
     merged_from: account.mergedFrom ?? [],
     // Identities an operator unlinked: kept so that the unionid never links them back.
     unlinked_identities: (account.detached ?? []).map(({ appid, openid }) => ({ app: appOf(appid), appid, openid })),
-    // An operator's suspension: when, who (admin:<client>, console:<sub>, cli) and why.
-    suspended: suspensionView(account.suspended),
+    // An operator's suspension while it holds: when, who (admin:<client>, console:<sub>, cli), why, until when.
+    suspended: suspensionView(suspensionOf(account, Date.now())),
   };
 }
 
 
 /** An operator's suspension as the admin API and the console show it. */
 function suspensionView(suspension: Suspension | undefined) {
-  return suspension ? { at: new Date(suspension.at).toISOString(), by: suspension.by, reason: suspension.reason } : null;
+  if (!suspension) return null;
+  const { at, by, reason, until } = suspension;
+  return { at: new Date(at).toISOString(), by, reason, until: until === undefined ? null : new Date(until).toISOString() };
 }
 
 /** A list of suspended accounts (PersonalData.suspended): each `sub` with its suspension. */
 export function suspendedView(accounts: readonly Account[]) {
   return accounts.flatMap((account) => {
-    const suspension = suspensionView(account.suspended);
+    const suspension = suspensionView(suspensionOf(account, Date.now()));
     return suspension ? [{ sub: account.id, ...suspension }] : [];
   });
 }

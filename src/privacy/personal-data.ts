@@ -9,7 +9,7 @@
 // hear when two accounts turn out to be one person and merge (accounts/linking.ts): which
 // `sub` the one they knew became.
 
-import { subsOf, type Account, type AccountId, type Identity } from '../accounts/account.ts';
+import { subsOf, suspensionOf, type Account, type AccountId, type Identity, type Suspension } from '../accounts/account.ts';
 import type { AccountLinker } from '../accounts/linking.ts';
 import type { PhoneHolders } from '../accounts/phone-holders.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
@@ -178,11 +178,13 @@ export class PersonalData {
   /**
    * Suspends the person (fraud, abuse, a compromised WeChat account): every session and
    * grant ends as a logout everywhere does, each relying party told, and they sign in
-   * nowhere until reinstated; the account and what it holds stay. A suspension already
-   * there stays as it was. Undefined when there is no such account.
+   * nowhere until reinstated, or until `until` when given (ms since the epoch); the account
+   * and what it holds stay. A suspension that still holds stays as it was. Undefined when
+   * there is no such account.
    */
-  async suspend(sub: AccountId, reason: string, requester: Requester): Promise<{ account: Account; held: Held } | undefined> {
-    const done = await this.#parts.linker.suspend(sub, { by: nameOf(requester), reason });
+  async suspend(sub: AccountId, given: { readonly reason: string; readonly until?: number | undefined }, requester: Requester): Promise<{ account: Account; held: Held } | undefined> {
+    const { reason, until } = given;
+    const done = await this.#parts.linker.suspend(sub, { by: nameOf(requester), reason, ...(until === undefined ? {} : { until }) });
     if (!done) return undefined;
     const { account, changed } = done;
     // After the suspension is written: a login in between is refused, not given a session this misses.
@@ -199,7 +201,8 @@ export class PersonalData {
    */
   async suspended(): Promise<Account[]> {
     const found: Account[] = [];
-    for await (const account of this.#parts.linker.everyAccount()) if (account.suspended) found.push(account);
+    const now = Date.now();
+    for await (const account of this.#parts.linker.everyAccount()) if (suspensionOf(account, now)) found.push(account);
     return found.sort((a, b) => b.suspended!.at - a.suspended!.at).slice(0, SUSPENSIONS_LISTED);
   }
 
@@ -210,6 +213,20 @@ export class PersonalData {
     if (done.changed) await this.#parts.events.accountEnabled(subsOf(done.account));
     this.#parts.log.info({ privacy: { action: 'reinstate', sub: done.account.id, ...requester } }, 'account reinstated');
     return done.account;
+  }
+
+  /**
+   * A suspension that ended by itself was lifted at the person's login (accounts/linking.ts):
+   * the company's apps are told, as at a reinstatement. The login waits for this, and a
+   * failure to tell is logged, never the login's.
+   */
+  async suspensionEnded(account: Account, ended: Suspension): Promise<void> {
+    try {
+      await this.#parts.events.accountEnabled(subsOf(account));
+    } catch (error) {
+      this.#parts.log.warn({ err: error, sub: account.id }, 'a suspension ended, but the relying parties could not be told');
+    }
+    this.#parts.log.info({ privacy: { action: 'suspension-ended', sub: account.id, until: new Date(ended.until ?? 0).toISOString() } }, 'account reinstated: its suspension ended');
   }
 
   /** Logs the person out of one browser or device (its session's uid): its apps are told, its grants and tokens end. False when they have no such session. */

@@ -208,6 +208,44 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     t.is(await linker.suspend(randomUUID() as AccountId, { by: 'cli', reason: 'x' }), undefined, 'nobody to suspend');
   });
 
+  test(`${backend} accounts: a suspension with an end holds until then, is lifted at the first login after it (once, the listener told), and gives way to a new one; a merge keeps the later-ending`, async (t) => {
+    let clock = Date.now();
+    const linker = new AccountLinker(store(), () => clock);
+    const ended: Array<{ sub: AccountId; until: number | undefined }> = [];
+    linker.onSuspensionEnded(async (account, suspension) => { ended.push({ sub: account.id, until: suspension.until }); });
+    const person = await linker.resolve({ identity: identity(), client: 'rp' });
+    const until = clock + 60_000;
+    t.like((await linker.suspend(person.id, { by: 'cli', reason: 'cooling off', until }))?.account.suspended, { until });
+    t.like(plain((await store().findById(person.id))?.suspended), { until }, 'kept with its end');
+    clock = until - 1;
+    await t.throwsAsync(linker.resolve({ identity: person.identities[0]! }), { instanceOf: AccountSuspendedError }, 'held up to its end');
+    t.false((await linker.suspend(person.id, { by: 'cli', reason: 'again' }))?.changed, 'one that holds stays as it was');
+    clock = until;
+    const back = await linker.resolve({ identity: person.identities[0]!, profile: { nickname: 'Back' } });
+    t.is(back.id, person.id);
+    t.is(back.suspended, undefined, 'lifted at the login');
+    t.like(await store().findById(person.id), { profile: { nickname: 'Back' }, suspended: undefined });
+    t.true(nullFree(await store().findById(person.id)));
+    await linker.resolve({ identity: person.identities[0]! });
+    t.deepEqual(ended, [{ sub: person.id, until }], 'told once');
+
+    // An ended suspension not yet lifted gives way to a new one.
+    await linker.suspend(person.id, { by: 'cli', reason: 'first', until: clock + 10 });
+    clock += 10;
+    t.like(await linker.suspend(person.id, { by: 'cli', reason: 'second' }), { changed: true, account: { suspended: { reason: 'second', until: undefined } } });
+
+    // Two accounts of one person merge: the suspension that ends later stays.
+    const unionid = randomUUID() as Unionid;
+    const older = await linker.resolve({ identity: identity() });
+    clock += 1;
+    const younger = await linker.resolve({ identity: identity(), unionid });
+    await linker.suspend(older.id, { by: 'cli', reason: 'short', until: clock + 1_000 });
+    await linker.suspend(younger.id, { by: 'cli', reason: 'long', until: clock + 5_000 });
+    await t.throwsAsync(linker.resolve({ identity: older.identities[0]!, unionid }), { instanceOf: AccountSuspendedError });
+    t.is((await store().findById(younger.id))?.id, older.id, 'merged into the older account');
+    t.like((await store().findById(older.id))?.suspended, { reason: 'long', until: clock + 5_000 }, 'the later end');
+  });
+
   test(`${backend} accounts: a renamed identity (a WeCom userid an admin changed) keeps its account, answers to the new id only; a new id already taken changes nothing`, async (t) => {
     const linker = new AccountLinker(store());
     const corpid = `ww${randomUUID().replace(/-/g, '').slice(0, 16)}`;

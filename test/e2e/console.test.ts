@@ -235,15 +235,20 @@ test.serial('a write operator suspends a person for a reason they write: signed 
   await page.getByRole('button', { name: '暂停此账号' }).click();
   t.true(page.url().endsWith(`/console/accounts/${subs.bob}`), 'nothing sent without a reason');
   await page.getByLabel(/暂停原因/).fill('多次恶意退款，工单 4711');
+  t.deepEqual(await page.getByLabel('暂停多久').locator('option').allInnerTexts(), ['直到手动恢复', '1天', '7天', '30天', '90天']);
+  await page.getByLabel('暂停多久').selectOption('7');
   await page.getByRole('button', { name: '暂停此账号' }).click();
   t.regex(await page.getByRole('status').innerText(), /此账号已暂停/);
-  t.regex(await page.locator('section').innerText(), /多次恶意退款，工单 4711/);
+  // When, by whom, why, and until when: seven days after it began (minutes on the page).
+  const [, from, to] = /(\d{4}-\d\d-\d\d \d\d:\d\d) · console:\S+ · 多次恶意退款，工单 4711 · 截止 (\d{4}-\d\d-\d\d \d\d:\d\d)/.exec(await page.locator('section').innerText()) ?? [];
+  const days = (Date.parse(`${to}Z`) - Date.parse(`${from}Z`)) / 86_400_000;
+  t.true(Math.abs(days - 7) <= 1 / 1440, `suspended for 7 days (${from} to ${to})`);
   t.true(await audited((admin) => admin.action === 'suspend' && admin.outcome === 'ok' && admin.sub === subs.bob && admin.operator === subs.alice));
   t.true(await broker.logged((line) => line.msg === 'account suspended' && (line.privacy as Record<string, unknown>)?.operator === subs.alice));
   // The list of suspended accounts, from the console's home page, leads back to Bob's.
   await page.getByRole('link', { name: '返回查找' }).click();
   await page.getByRole('link', { name: '查看所有已暂停的账号' }).click();
-  t.regex(await page.locator('tbody').innerText(), new RegExp(`${subs.bob}\\s.*console:${subs.alice}\\s+多次恶意退款，工单 4711`));
+  t.regex(await page.locator('tbody').innerText(), new RegExp(`${subs.bob}\\s.*console:${subs.alice}\\s+多次恶意退款，工单 4711\\s+${to}`));
   t.deepEqual(await violations(page), [], 'the list');
   await page.getByRole('link', { name: subs.bob }).click();
   await page.getByRole('button', { name: '恢复此账号' }).waitFor();

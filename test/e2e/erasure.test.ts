@@ -353,7 +353,7 @@ test.serial('a logout is not held up by an RP that does not answer, and an RP th
 
 const accountsCli = (...args: string[]) => cli({ REDIS_URL: redis.url, WECHAT_SIMULATOR_PORT: '0' }, ...args);
 
-test.serial('the accounts CLI erases, unlinks, suspends and reinstates through the same code, audited on stderr', async (t) => {
+test.serial('the accounts CLI erases, unlinks, suspends (for a time), lists the suspended and reinstates through the same code, audited on stderr', async (t) => {
   const rp = await listeningRp();
   const byQr = await qrLogin(rp, /陈大文/);
   await byQr.context.close();
@@ -369,9 +369,13 @@ test.serial('the accounts CLI erases, unlinks, suspends and reinstates through t
   t.true(exported.grants.some((grant) => grant.client === 'listening'), 'the export lists the grants');
   t.is((await accountsCli('suspend', byQr.sub)).status, 2, 'a suspension needs a reason');
   t.is((await accountsCli('suspend', byQr.sub, '--reason', '')).status, 2);
-  const suspended = await accountsCli('suspend', byQr.sub, '--reason', 'account takeover reported');
+  t.is((await accountsCli('suspend', byQr.sub, '--reason', 'x', '--until', '2020-01-01T00:00:00Z')).status, 2, 'an end to come');
+  const suspended = await accountsCli('suspend', byQr.sub, '--reason', 'account takeover reported', '--until', '2099-01-31T00:00:00+08:00');
   t.is(suspended.status, 0, suspended.stderr);
-  t.like(JSON.parse(suspended.stdout), { suspended: { by: 'cli', reason: 'account takeover reported' } });
+  t.like(JSON.parse(suspended.stdout), { suspended: { by: 'cli', reason: 'account takeover reported', until: '2099-01-30T16:00:00.000Z' } });
+  const listed = await accountsCli('suspended');
+  t.like((JSON.parse(listed.stdout) as { suspended: Array<{ sub: string }> }).suspended.find((entry) => entry.sub === byQr.sub), { reason: 'account takeover reported', until: '2099-01-30T16:00:00.000Z' });
+  t.regex(listed.stderr, /"client":"cli","action":"suspensions","target":\{\},"outcome":"ok"/);
   t.regex(suspended.stderr, new RegExp(`"client":"cli","action":"suspend","target":\\{"sub":"${byQr.sub}"\\},"outcome":"ok"`), 'the reason is the account\'s, not the audit target\'s');
   t.like(JSON.parse((await accountsCli('reinstate', byQr.sub)).stdout), { suspended: null });
   const accesses = (JSON.parse((await accountsCli('export', byQr.sub)).stdout) as { operator_accesses: Array<{ action: string; by: string }> }).operator_accesses;

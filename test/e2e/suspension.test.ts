@@ -173,6 +173,43 @@ test.serial('a session the suspension did not end (written behind the broker\'s 
   t.false(toLogin.url.startsWith(rpServer.callback), 'a login again, not the old session');
 });
 
+test.serial('a suspension with an end: refused until then, not listed or shown once it has ended, lifted at the next login, the apps told', async (t) => {
+  const client = await miniProgramClient(broker.issuer, 'mini');
+  const sub = (await exchange(client, await wxLogin(simulator.url, mini.appid, 'alice'), 'openid')).claims()!.sub;
+  const [ops, reader] = await Promise.all([toolToken('ops'), toolToken('reader')]);
+  const suspend = (until: unknown) => admin('PUT', `/admin/accounts/${sub}/suspension`, ops, JSON.stringify({ reason: 'cooling off', until }));
+  for (const until of ['2020-01-01T00:00:00Z', '2099-01-01T00:00:00', '2099-02-30T00:00:00Z', 'next week', 20990101, null]) {
+    t.like(await suspend(until), { status: 400, body: { error: 'invalid_request' } }, `until ${JSON.stringify(until)}`);
+  }
+  t.is((await admin('GET', `/admin/accounts/${sub}`, reader)).body?.suspended, null, 'nothing suspended by a refused call');
+  const eventsBefore = rpServer.securityEventTokens().length;
+  const suspended = await suspend('2099-01-31T00:00:00+08:00');
+  t.like(suspended, { status: 200, body: { suspended: { by: 'admin:ops', reason: 'cooling off', until: '2099-01-30T16:00:00.000Z' } } });
+  const listed = (await admin('GET', '/admin/suspensions', reader)).body?.suspended as Array<Record<string, unknown>>;
+  t.like(listed.find((entry) => entry.sub === sub), { until: '2099-01-30T16:00:00.000Z' });
+  const refused = await rawExchange(broker.issuer, { client_id: 'mini', subject_token: await wxLogin(simulator.url, mini.appid, 'alice'), subject_token_type: JS_CODE });
+  t.like(refused, { status: 400, body: { error: 'invalid_grant', error_description: 'the account is suspended' } });
+  await until('the app is told of the suspension', () => rpServer.securityEventTokens().length > eventsBefore);
+
+  // Its end comes (written behind the broker's back: no test waits for a date).
+  const store = new Redis(redis.url);
+  t.teardown(() => store.quit());
+  const [key] = await store.keys(`*{accounts}:id:${sub}`);
+  const account = JSON.parse((await store.get(key!))!) as { suspended: Record<string, unknown> };
+  await store.set(key!, JSON.stringify({ ...account, suspended: { ...account.suspended, until: Date.now() - 1 } }));
+  t.is((await admin('GET', `/admin/accounts/${sub}`, reader)).body?.suspended, null, 'an ended suspension is not shown');
+  t.false(((await admin('GET', '/admin/suspensions', reader)).body?.suspended as Array<{ sub: string }>).some((entry) => entry.sub === sub), 'nor listed');
+  const back = await exchange(client, await wxLogin(simulator.url, mini.appid, 'alice'), 'openid');
+  t.is(back.claims()!.sub, sub, 'the same sub logs in');
+  await until('the app is told the account is enabled again', () => rpServer.securityEventTokens().length > eventsBefore + 1);
+  const enabled = (await rpServer.securityEventsSince(eventsBefore + 1, broker.issuer)).get('listening');
+  t.like(enabled, { sub_id: { sub }, events: { 'https://schemas.openid.net/secevent/risc/event-type/account-enabled': {} } });
+  t.true(await broker.logged((line) => line.msg === 'account reinstated: its suspension ended' && (line.privacy as { sub?: string } | undefined)?.sub === sub));
+  t.false('suspended' in JSON.parse((await store.get(key!))!), 'lifted in the store');
+  await exchange(client, await wxLogin(simulator.url, mini.appid, 'alice'), 'openid');
+  t.is(rpServer.securityEventTokens().length, eventsBefore + 2, 'told once');
+});
+
 test.serial('hostile suspension bodies (any text, any JSON, any content type): never a 5xx; suspended only for a reason it can keep, exactly as given', async (t) => {
   const sub = (await exchange(await miniProgramClient(broker.issuer, 'mini'), await wxLogin(simulator.url, mini.appid, 'chen'), 'openid')).claims()!.sub;
   const ops = await toolToken('ops');

@@ -89,3 +89,15 @@ test('a suspended account dumps and imports suspended (a move to another broker 
   const bad = JSON.stringify({ ...line, sub: 's-2', identities: [{ appid: APPID, openid: 'oOther' }], suspended: { ...line.suspended, reason: 'two\nlines' } });
   t.like(await importLine(store, bad, 2, NOW), { outcome: 'refused', reason: 'suspended.reason: expected why, on one line, at most 500 characters' });
 });
+
+test('a suspension with an end dumps and imports with it; an end that is no RFC 3339 date-time is refused', async (t) => {
+  const suspended = { at: Date.UTC(2026, 10, 1), by: 'cli', reason: 'cooling off', until: Date.UTC(2026, 11, 1) };
+  const account: Account = { id: 's-3' as AccountId, createdAt: Date.UTC(2021, 0, 1), updatedAt: NOW, identities: [{ appid: APPID, openid: 'oUntil' } as Identity], profile: {}, suspended };
+  const line = lineOf(account);
+  t.deepEqual(line.suspended, { ...suspended, at: '2026-11-01T00:00:00.000Z', until: '2026-12-01T00:00:00.000Z' });
+  const store = new MemoryAccountStore();
+  t.like(await importLine(store, JSON.stringify(line), 1, NOW), { outcome: 'created' });
+  t.deepEqual((await store.findById('s-3' as AccountId))?.suspended, suspended);
+  const bad = JSON.stringify({ ...line, sub: 's-4', identities: [{ appid: APPID, openid: 'oOther2' }], suspended: { ...line.suspended, until: 'next week' } });
+  t.like(await importLine(store, bad, 2, NOW), { outcome: 'refused', reason: 'suspended.until: expected an RFC 3339 date-time with its offset' });
+});

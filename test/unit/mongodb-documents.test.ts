@@ -119,5 +119,8 @@ test('a suspended account goes to the driver with its suspension, and nothing nu
   const suspended = (await linker.suspend(account.id, { by: 'admin:ops', reason: 'fraud' }))?.account;
   const stored = wire(toAccountDoc(suspended!));
   t.like(stored.suspended, { by: 'admin:ops', reason: 'fraud', at: suspended!.suspended!.at });
+  t.false('until' in (stored.suspended as object), 'no end: none written');
   t.deepEqual(nulls(stored), []);
+  const timed = (await linker.suspend((await linker.reinstate(account.id))!.account.id, { by: 'cli', reason: 'cooling off', until: Date.UTC(2099, 0, 1) }))?.account;
+  t.like(wire(toAccountDoc(timed!)).suspended, { reason: 'cooling off', until: Date.UTC(2099, 0, 1) }, 'its end with it');
 });
