@@ -75,7 +75,8 @@ export class AccountLinker {
   async resolve(facts: LoginFacts): Promise<Account> {
     const account = await this.#retrying(() => this.#resolveOnce(facts));
     if (!account.suspended) return account;
-    if (suspensionOf(account, this.#now())) throw new AccountSuspendedError(account.id);
+    const held = suspensionOf(account, this.#now());
+    if (held) throw new AccountSuspendedError(account.id, held.until);
     return this.#endSuspension(account.id);
   }
 
@@ -87,7 +88,7 @@ export class AccountLinker {
       return ended && account;
     });
     if (!done) throw new AccountConflictError('the account was erased during the login');
-    if (done.account.suspended) throw new AccountSuspendedError(done.account.id);
+    if (done.account.suspended) throw new AccountSuspendedError(done.account.id, done.account.suspended.until);
     if (done.changed && ended) await this.#suspensionEnded?.(done.account, ended);
     return done.account;
   }

@@ -41,13 +41,16 @@ export class IdentityConflictError extends LoginRefusedError {
 
 /**
  * The login is of an account an operator suspended: what the login told is kept (the
- * account stays accurate), and the person signs in nowhere until it is reinstated.
+ * account stays accurate), and the person signs in nowhere until it is reinstated, or
+ * until `until` (ms since the epoch) when the suspension has an end.
  */
 export class AccountSuspendedError extends LoginRefusedError {
   readonly code = 'ACCOUNT_SUSPENDED';
+  readonly until: number | undefined;
 
-  constructor(account: AccountId) {
-    super(account, 'the account is suspended');
+  constructor(account: AccountId, until?: number) {
+    super(account, until === undefined ? 'the account is suspended' : `the account is suspended until ${new Date(until).toISOString()}`);
+    this.until = until;
   }
 }
 

@@ -6,7 +6,7 @@ import type { Context } from 'koa';
 import { holdPhone } from './phone-holding.ts';
 import { weComIdentity, type LoginFacts } from '../accounts/account.ts';
 import { AccountConflictError, AccountSuspendedError, IdentityConflictError } from '../accounts/store.ts';
-import { ACCOUNT_BUSY_NOTE, IDENTITY_CONFLICT_NOTE, SUSPENDED_NOTE, SUSPENDED_PAGE } from './linking-refusals.ts';
+import { ACCOUNT_BUSY_NOTE, IDENTITY_CONFLICT_NOTE, SUSPENDED_NOTE, suspendedPage } from './linking-refusals.ts';
 import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
 import type { WeComPerson } from '../upstreams/wecom/wecom-login.ts';
 import type { Interaction } from '../oidc/interactions.ts';
@@ -95,7 +95,7 @@ async function logIn(ctx: Context, login: CarryOutParts, { attempt, interaction,
 function page({ interaction }: Callback, outcome: Extract<Outcome, { type: 'page' }>): Answer {
   return {
     type: 'page',
-    page: { kind: outcome.page, status: outcome.status, ...(outcome.retry ? { retryHref: `/interaction/${interaction.uid}` } : {}) },
+    page: { kind: outcome.page, status: outcome.status, ...(outcome.retry ? { retryHref: `/interaction/${interaction.uid}` } : {}), ...(outcome.until === undefined ? {} : { until: outcome.until }) },
   };
 }
 
@@ -117,13 +117,15 @@ function accountBusy({ attempt }: Callback): Outcome {
 }
 
 /**
- * An operator suspended the account: the person is told on a page of its own (403); a
- * silent login gives the relying party access_denied (RFC 6749 4.1.2.1), no page.
+ * An operator suspended the account: the person is told on a page of its own (403), with
+ * the suspension's end when it has one; a silent login gives the relying party
+ * access_denied (RFC 6749 4.1.2.1), no page.
  */
-function suspended({ attempt }: Callback): Outcome {
+function suspended({ attempt }: Callback, error: AccountSuspendedError): Outcome {
+  const { kind, status, until } = suspendedPage(error);
   return attempt.silent
     ? { type: 'rp-error', error: { error: 'access_denied', error_description: 'the account is suspended' }, metric: 'suspended', note: SUSPENDED_NOTE }
-    : { type: 'page', page: SUSPENDED_PAGE.kind, status: SUSPENDED_PAGE.status, retry: false, metric: 'suspended', note: SUSPENDED_NOTE };
+    : { type: 'page', page: kind, status, retry: false, metric: 'suspended', note: SUSPENDED_NOTE, ...(until === undefined ? {} : { until }) };
 }
 
 async function respondTo(ctx: Context, login: CarryOutParts, callback: Callback, outcome: Outcome): Promise<{ answer: Answer; account?: string; outcome: Outcome }> {
@@ -133,7 +135,7 @@ async function respondTo(ctx: Context, login: CarryOutParts, callback: Callback,
         return { ...await logIn(ctx, login, callback, outcome.user), outcome };
       } catch (error) {
         if (error instanceof AccountConflictError) return respondTo(ctx, login, callback, accountBusy(callback));
-        if (error instanceof AccountSuspendedError) return { ...await respondTo(ctx, login, callback, suspended(callback)), account: error.account };
+        if (error instanceof AccountSuspendedError) return { ...await respondTo(ctx, login, callback, suspended(callback, error)), account: error.account };
         if (!(error instanceof IdentityConflictError)) throw error;
         return { answer: page(callback, IDENTITY_CONFLICT), account: error.account, outcome: IDENTITY_CONFLICT };
       }

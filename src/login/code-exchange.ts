@@ -15,6 +15,7 @@
 
 import { errors } from 'oidc-provider';
 import type { AccountLinker } from '../accounts/linking.ts';
+import { AccountSuspendedError } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { ExchangedSubject, SubjectTokens } from '../oidc/token-exchange.ts';
@@ -114,7 +115,7 @@ async function linked(parts: CodeExchangeParts, exchange: Exchange, app: CodeApp
     if (refused.metric === 'account_busy') throw new errors.TemporarilyUnavailable('the login could not be recorded now; try again');
     // As a refresh of a token whose account is no longer there (RFC 6749 5.2), saying why,
     // which oidc-provider's own description does not: the app can tell the person.
-    if (refused.metric === 'suspended') throw Object.assign(new errors.InvalidGrant('the account is suspended'), { error_description: 'the account is suspended' });
+    if (error instanceof AccountSuspendedError) throw Object.assign(new errors.InvalidGrant(error.message), { error_description: error.message });
     throw new errors.InvalidRequest('this WeChat identity conflicts with an existing account');
   }
 }

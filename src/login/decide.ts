@@ -49,7 +49,7 @@ export type Outcome =
   /** The interaction ends with an OAuth error for the relying party. */
   | { readonly type: 'rp-error'; readonly error: InteractionError; readonly metric: LoginOutcome; readonly note?: Note }
   /** A page for the person; `retry` offers to start the login again. */
-  | { readonly type: 'page'; readonly page: ErrorPageKind; readonly status: number; readonly retry: boolean; readonly metric: LoginOutcome; readonly note: Note };
+  | { readonly type: 'page'; readonly page: ErrorPageKind; readonly status: number; readonly retry: boolean; readonly metric: LoginOutcome; readonly note: Note; readonly until?: number };
 
 const REFUSED: Outcome = {
   type: 'rp-error',

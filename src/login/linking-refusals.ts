@@ -20,8 +20,10 @@ export const SUSPENDED_NOTE = {
   level: 'info', msg: 'the account is suspended: login refused',
 } as const;
 
-/** A suspended account's page: its own sentence, 403 (RFC 9110 15.5.4: understood, and refused). */
-export const SUSPENDED_PAGE = { kind: 'suspended', status: 403 } as const;
+/** A suspended account's page: its own sentence, with the suspension's end when it has one; 403 (RFC 9110 15.5.4: understood, and refused). */
+export function suspendedPage(error: AccountSuspendedError): ErrorData {
+  return { kind: 'suspended', status: 403, ...(error.until === undefined ? {} : { until: error.until }) };
+}
 
 export interface LinkingRefusal {
   readonly metric: Extract<LoginOutcome, 'identity_conflict' | 'account_busy' | 'suspended'>;
@@ -32,7 +34,7 @@ export interface LinkingRefusal {
 
 /** The refusal `error` is, or undefined when it is none of the account store's. */
 export function linkingRefusal(error: unknown, retryHref?: string): LinkingRefusal | undefined {
-  if (error instanceof AccountSuspendedError) return { metric: 'suspended', note: SUSPENDED_NOTE, page: SUSPENDED_PAGE };
+  if (error instanceof AccountSuspendedError) return { metric: 'suspended', note: SUSPENDED_NOTE, page: suspendedPage(error) };
   if (error instanceof IdentityConflictError) return { metric: 'identity_conflict', note: IDENTITY_CONFLICT_NOTE, page: { kind: 'conflict', status: 409 } };
   if (error instanceof AccountConflictError) {
     return { metric: 'account_busy', note: ACCOUNT_BUSY_NOTE, page: { kind: 'storage', status: 503, ...(retryHref ? { retryHref } : {}) } };

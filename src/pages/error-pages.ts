@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import { html, langOf, renderPage } from './html.ts';
 import { isMessageKey, t, type Lang } from './i18n.ts';
 import { closeInWeChat, type AppOnPage } from './app-on-page.ts';
+import { when } from './account-views.ts';
 
 export type ErrorPageKind =
   | 'state' | 'forged' | 'snapshot' | 'misconfigured' | 'code' | 'unavailable'
@@ -22,10 +23,13 @@ export interface ErrorData {
   readonly retryHref?: string;
   /** The app the person came from, for a way back to it. */
   readonly app?: AppOnPage;
+  /** For kind `suspended`: when the suspension ends (ms since the epoch), when it has an end. */
+  readonly until?: number;
 }
 
 /** The plain sentence for an error: by OAuth error code for kind `request`, by kind otherwise. */
 function sentence(lang: Lang, data: ErrorData): string {
+  if (data.kind === 'suspended' && data.until !== undefined) return t(lang, 'error_suspended_until', { until: when(lang, data.until) });
   if (data.kind !== 'request') return t(lang, `error_${data.kind}`);
   const key = `oauth_${data.oauthError ?? ''}`;
   return isMessageKey(key) ? t(lang, key) : t(lang, 'error_request');

@@ -188,7 +188,10 @@ test.serial('a suspension with an end: refused until then, not listed or shown o
   const listed = (await admin('GET', '/admin/suspensions', reader)).body?.suspended as Array<Record<string, unknown>>;
   t.like(listed.find((entry) => entry.sub === sub), { until: '2099-01-30T16:00:00.000Z' });
   const refused = await rawExchange(broker.issuer, { client_id: 'mini', subject_token: await wxLogin(simulator.url, mini.appid, 'alice'), subject_token_type: JS_CODE });
-  t.like(refused, { status: 400, body: { error: 'invalid_grant', error_description: 'the account is suspended' } });
+  t.like(refused, { status: 400, body: { error: 'invalid_grant', error_description: 'the account is suspended until 2099-01-30T16:00:00.000Z' } }, 'the app can tell the person when');
+  const page = await qrLogin('alice');
+  t.is(page.landed.response.status, 403);
+  t.regex(await page.landed.response.text(), /你的账号已被暂停使用，2099-01-31 00:00 之前无法登录/, 'the person is told when, in China\'s time');
   await until('the app is told of the suspension', () => rpServer.securityEventTokens().length > eventsBefore);
 
   // Its end comes (written behind the broker's back: no test waits for a date).
