@@ -176,7 +176,7 @@ export const VARIABLES = {
   }),
   ACCOUNT_RETENTION_DAYS: variable({
     schema: optional(wholeNumber(1, 36_500)), production: 'optional',
-    doc: 'erase accounts with no login for this many days (a job on one instance at a time, hourly)',
+    doc: 'erase accounts with no login for this many days, not while a suspension of the account holds (a job on one instance at a time, hourly)',
   }),
   SHUTDOWN_DELAY_MS: variable({ schema: wholeNumber(0, 120_000), default: '0', production: 'optional', doc: 'after SIGTERM, how long to keep serving while not ready' }),
   RATE_LIMIT_PER_IP: variable({

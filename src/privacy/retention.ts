@@ -4,9 +4,12 @@
 // insert: in Redis or MongoDB, one instance of many wins), so the estate runs it at most
 // once an hour, on whichever instance got there first. A long run renews its lock as it
 // goes (every RENEW_EVERY accounts), and stops if another instance holds it meanwhile, so
-// two runs never overlap.
+// two runs never overlap. An account under a suspension that still holds is kept: erasing
+// it would let the person it keeps out come back as someone new (a suspension is an
+// operator's decision to keep the account; an erasure is theirs to make, as before).
 
 import { randomUUID } from 'node:crypto';
+import { suspensionOf } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { Logger } from '../log.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
@@ -67,17 +70,17 @@ export class Retention {
     const holder = randomUUID();
     const ttl = Math.ceil(this.#interval() / 1000);
     if (!await locks.insert(LOCK_ID, { at: now, holder }, ttl)) return undefined;
-    let erased = 0;
-    let seen = 0;
+    let [erased, suspended, seen] = [0, 0, 0];
     for await (const account of accounts.idleSince(now - days * DAY_MS)) {
       seen += 1;
       if (seen % (this.#parts.renewEvery ?? RENEW_EVERY) === 0 && !await this.#renew(holder, ttl)) {
-        log.warn({ retention: { days, erased } }, 'account retention: another instance holds the lock now; this run stops');
+        log.warn({ retention: { days, erased, suspended } }, 'account retention: another instance holds the lock now; this run stops');
         return erased;
       }
-      if (await this.#parts.personalData().eraseIdle(account)) erased += 1;
+      if (suspensionOf(account, now)) suspended += 1;
+      else if (await this.#parts.personalData().eraseIdle(account)) erased += 1;
     }
-    log.info({ retention: { days, erased } }, `account retention: ${erased} accounts with no login for ${days} days erased`);
+    log.info({ retention: { days, erased, suspended } }, `account retention: ${erased} accounts with no login for ${days} days erased${suspended ? `, ${suspended} suspended kept` : ''}`);
     return erased;
   }
 

@@ -59,6 +59,20 @@ for (const [name, env] of [['memory', () => ({})], ['Redis', () => ({ REDIS_URL:
     t.truthy(await stores.accounts.findById(active.id));
     t.truthy(await stores.accounts.findById(cameBack.id as AccountId), 'created long ago, but logged in lately');
   });
+
+  test.serial(`${name}: an idle account under a suspension that holds is kept (erasing it would let the person back as someone new); one whose suspension ended is erased`, async (t) => {
+    // Its own prefix: the test above holds this interval's lock on the default one.
+    const { stores, retention } = await broker({ ...env(), REDIS_PREFIX: 'retention-suspended:' });
+    const longAgo = new AccountLinker(stores.accounts, () => Date.now() - 400 * DAY);
+    const [held, timed, ended] = await Promise.all([longAgo.resolve(person('held')), longAgo.resolve(person('timed')), longAgo.resolve(person('ended'))]);
+    await longAgo.suspend(held.id, { by: 'cli', reason: 'fraud' });
+    await longAgo.suspend(timed.id, { by: 'cli', reason: 'cooling off', until: Date.now() + DAY });
+    await longAgo.suspend(ended.id, { by: 'cli', reason: 'cooling off', until: Date.now() - DAY });
+    await retention(365).run();
+    t.truthy(await stores.accounts.findById(held.id), 'suspended until reinstated: kept');
+    t.truthy(await stores.accounts.findById(timed.id), 'suspended for another day: kept');
+    t.is(await stores.accounts.findById(ended.id), undefined, 'its suspension over: idle like any other');
+  });
 }
 
 test.serial('two instances on one Redis: one run an interval, whichever takes the lock', async (t) => {
