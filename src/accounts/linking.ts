@@ -52,9 +52,9 @@ export class AccountLinker {
     this.#suspensionEnded = listener;
   }
 
-  /** Every account, one pass over the store (for lists an operator asks for, never a request path). */
-  everyAccount(): AsyncIterable<Account> {
-    return this.#store.idleSince(Number.MAX_SAFE_INTEGER);
+  /** Every account with a suspension written, held or ended (for an operator's review, never a request path). */
+  suspendedAccounts(): AsyncIterable<Account> {
+    return this.#store.suspended();
   }
 
   /** The account of a `sub` (following merges). */

@@ -78,6 +78,10 @@ export class MemoryAccountStore implements AccountStore {
     for (const account of [...this.#accounts.values()]) if (lastSeen(account) < before) yield structuredClone(account);
   }
 
+  async* suspended(): AsyncIterable<Account> {
+    for (const account of [...this.#accounts.values()]) if (account.suspended) yield structuredClone(account);
+  }
+
   /** The account is as it was read (updatedAt `seen`), and no login newer than `login` was recorded since. */
   #unchanged(id: AccountId, seen: number, login: LastLogin | undefined): void {
     const stored = this.#accounts.get(id);

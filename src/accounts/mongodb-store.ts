@@ -28,6 +28,8 @@ const IDLE_BATCH = 500;
 /** No null is ever written, so present is enough (and is understood everywhere, DocumentDB included). */
 const UNIONID_FILTER = { unionid: { $exists: true } };
 const UNIONID_INDEX = { key: { unionid: 1 }, name: 'unionid_unique', unique: true, partialFilterExpression: UNIONID_FILTER };
+/** Only suspended accounts are in the index of suspensions. */
+const SUSPENDED_FILTER = { 'suspended.at': { $exists: true } };
 
 export interface AccountDoc {
   _id: string;
@@ -130,6 +132,8 @@ async function setUpAccounts(db: Db): Promise<void> {
     // The retention job's two ways to be idle: a last login before the cut-off, or none and no change since.
     { key: { 'lastLogin.at': 1 } },
     { key: { updatedAt: 1 } },
+    // An operator's review of suspended accounts: only they are in it.
+    { key: { 'suspended.at': 1 }, partialFilterExpression: SUSPENDED_FILTER },
   ]);
 }
 
@@ -148,6 +152,8 @@ export const ACCOUNT_FILTERS = {
   olderLogin: (id: string, at: number) => ({ _id: id, $or: [{ lastLogin: { $exists: false } }, { 'lastLogin.at': { $lt: at } }] }),
   /** Idle: a last login before the cut-off, or none and no change since. */
   idle: (before: number) => ({ $or: [{ 'lastLogin.at': { $lt: before } }, { lastLogin: { $exists: false }, updatedAt: { $lt: before } }] }),
+  /** A suspension written: the partial index's own filter, which the planner needs stated. */
+  suspended: () => SUSPENDED_FILTER,
 };
 const { asRead } = ACCOUNT_FILTERS;
 
@@ -249,9 +255,18 @@ export class MongoAccountStore implements AccountStore {
     });
   }
 
-  /** Through a cursor, a batch at a time (each branch of the \$or has its index): never every idle account in memory at once. */
-  async* idleSince(before: number): AsyncIterable<Account> {
-    const cursor = await this.#read(async () => this.#accounts.find(ACCOUNT_FILTERS.idle(before)).batchSize(IDLE_BATCH));
+  /** Each branch of the \$or has its index. */
+  idleSince(before: number): AsyncIterable<Account> {
+    return this.#each(ACCOUNT_FILTERS.idle(before));
+  }
+
+  suspended(): AsyncIterable<Account> {
+    return this.#each(ACCOUNT_FILTERS.suspended());
+  }
+
+  /** Through a cursor, a batch at a time: never every account found in memory at once. */
+  async* #each(filter: Record<string, unknown>): AsyncIterable<Account> {
+    const cursor = await this.#read(async () => this.#accounts.find(filter).batchSize(IDLE_BATCH));
     try {
       for (;;) {
         const doc = await this.#read(() => cursor.next());

@@ -172,8 +172,17 @@ export class RedisAccountStore implements AccountStore {
     if (result !== 'OK') throw new AccountConflictError();
   }
 
-  /** Scans the account keys (on a Cluster, the node that holds their slot). */
   async* idleSince(before: number): AsyncIterable<Account> {
+    for await (const account of this.#every()) if (lastSeen(account) < before) yield account;
+  }
+
+  /** A pass over every account, as the retention job's: an index of suspensions would cost every write a command for a rare review. */
+  async* suspended(): AsyncIterable<Account> {
+    for await (const account of this.#every()) if (account.suspended) yield account;
+  }
+
+  /** Scans the account keys (on a Cluster, the node that holds their slot). */
+  async* #every(): AsyncIterable<Account> {
     const match = this.#account('*');
     const node = 'nodes' in this.#redis ? await this.#guard.run(() => this.#nodeOf(match)) : this.#redis;
     for await (const keys of node.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
@@ -181,8 +190,7 @@ export class RedisAccountStore implements AccountStore {
       const logins = keys.map((key) => this.#login(key.slice(this.#account('').length)));
       const values = await this.#guard.run(() => node.mget(...keys, ...logins));
       for (const [index, json] of values.slice(0, keys.length).entries()) {
-        const account = json ? withLogin(json, values[keys.length + index] ?? null) : undefined;
-        if (account && lastSeen(account) < before) yield account;
+        if (json) yield withLogin(json, values[keys.length + index] ?? null);
       }
     }
   }

@@ -106,4 +106,9 @@ export interface AccountStore {
   erase(account: Account, seen: number): Promise<void>;
   /** Every account whose last login (or, without one, last change) is before `before` (ms). */
   idleSince(before: number): AsyncIterable<Account>;
+  /**
+   * Every account with a suspension written (one that has ended too, until it is lifted):
+   * an operator's review. MongoDB answers from an index; Redis and memory look at every account.
+   */
+  suspended(): AsyncIterable<Account>;
 }

@@ -202,7 +202,7 @@ export class PersonalData {
   async suspended(): Promise<Account[]> {
     const found: Account[] = [];
     const now = Date.now();
-    for await (const account of this.#parts.linker.everyAccount()) if (suspensionOf(account, now)) found.push(account);
+    for await (const account of this.#parts.linker.suspendedAccounts()) if (suspensionOf(account, now)) found.push(account);
     return found.sort((a, b) => b.suspended!.at - a.suspended!.at).slice(0, SUSPENSIONS_LISTED);
   }
 

@@ -22,6 +22,13 @@ const plain = (value: object | undefined): unknown => (value === undefined ? und
 const nullFree = (value: unknown): boolean => value !== null
   && (typeof value !== 'object' || Object.values(value).every(nullFree));
 
+/** The ids the store lists as suspended. */
+async function listedSuspended(store: AccountStore): Promise<AccountId[]> {
+  const ids: AccountId[] = [];
+  for await (const account of store.suspended()) ids.push(account.id);
+  return ids;
+}
+
 export function accountStoreContract(test: TestFn, backend: string, store: () => AccountStore): void {
   test(`${backend} accounts: found by id, unionid and (appid, openid)`, async (t) => {
     const created = account({ unionid: randomUUID() as Unionid, profile: { nickname: '小爱 🌸 <b>' } });
@@ -194,6 +201,8 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     t.false(again?.changed);
     t.deepEqual(plain(again?.account.suspended), plain(suspended?.suspended), 'a second suspension leaves the first as it was');
     t.deepEqual(plain((await store().findById(person.id))?.suspended), plain(suspended?.suspended));
+    t.true((await listedSuspended(store())).includes(person.id), 'listed as suspended');
+    t.false((await listedSuspended(store())).includes(older.id), 'and only the suspended');
     await t.throwsAsync(linker.resolve({ identity: person.identities[0]!, unionid, profile: { nickname: 'Sue' }, client: 'rp' }), { instanceOf: AccountSuspendedError });
     t.like(await store().findById(person.id), { profile: { nickname: 'Sue' }, suspended: { reason: 'chargeback fraud' } }, 'a refused login is recorded, and keeps it');
     // The older account without a unionid turns out to be the same person: the survivor is suspended, and the login refused.
@@ -204,6 +213,7 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     t.like(reinstated, { changed: true, account: { suspended: undefined } });
     t.false((await linker.reinstate(person.id))?.changed, 'nothing to lift');
     t.is((await store().findById(older.id))?.suspended, undefined);
+    t.false((await listedSuspended(store())).includes(older.id), 'no longer listed');
     t.true(nullFree(await store().findById(older.id)));
     t.is(await linker.suspend(randomUUID() as AccountId, { by: 'cli', reason: 'x' }), undefined, 'nobody to suspend');
   });

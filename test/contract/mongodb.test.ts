@@ -54,13 +54,15 @@ if (!uri) {
     const collection = connection.collection('accounts');
     const identity: Identity = { appid: 'wxmp' as AppId, openid: 'o-explain' as Openid };
     const account = { id: 'explain' as AccountId, updatedAt: 1, lastLogin: { at: 1, appid: 'wxmp' as AppId } } as Account;
-    const filters: Record<string, Record<string, unknown>> = {
+    // Every filter of the store's: a new one without its check here does not compile.
+    const filters: Record<keyof typeof ACCOUNT_FILTERS, Record<string, unknown>> = {
       byId: ACCOUNT_FILTERS.byId('explain'),
       byUnionid: ACCOUNT_FILTERS.byUnionid('u-explain'),
       byIdentity: ACCOUNT_FILTERS.byIdentity(identity),
       asRead: ACCOUNT_FILTERS.asRead(account, 1),
       olderLogin: ACCOUNT_FILTERS.olderLogin('explain', 2),
       idle: ACCOUNT_FILTERS.idle(Date.now()),
+      suspended: ACCOUNT_FILTERS.suspended(),
     };
     for (const [name, filter] of Object.entries(filters)) {
       const explained = await collection.find(filter).explain('queryPlanner') as { queryPlanner: { winningPlan: Record<string, unknown> } };
