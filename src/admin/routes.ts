@@ -22,8 +22,10 @@
 //                                        (signed out everywhere, no login or token until reinstated
 //                                        or until `until`)
 //   DELETE /admin/accounts/:sub/suspension  reinstate them
-//   GET /admin/suspensions               every suspended account, the latest first (one pass over the accounts)
+//   GET /admin/suspensions               every suspended account, the latest first
 //   GET /admin/diagnostics               npm run doctor's findings (diagnostics/), as JSON
+//   GET /admin/openapi.json              all of the above described for tools (OpenAPI 3.1; no token:
+//                                        it says nothing the README does not)
 // Reading takes accounts:read, changing accounts:write, the diagnostics diagnostics:read.
 
 import Router from '@koa/router';
@@ -40,6 +42,7 @@ import { readBody } from '../http/read-body.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
 import { anyFailed, type Finding } from '../diagnostics/findings.ts';
 import { auditAdminCall } from '../privacy/admin-audit.ts';
+import { openApiDocument } from './openapi.ts';
 
 export interface AdminParts {
   readonly provider: Provider;
@@ -99,6 +102,7 @@ async function byPathSub(ctx: Context, parts: AdminParts): Promise<Account | und
 
 export function adminRoutes(parts: AdminParts): Router {
   const router = new Router();
+  router.get('/admin/openapi.json', openApiDocument(parts.provider.issuer));
   router.get('/admin/accounts', (ctx) => audited(ctx, parts, 'find', ACCOUNTS_READ, () => find(ctx, parts)));
   router.get('/admin/accounts/:sub', (ctx) => audited(ctx, parts, 'show', ACCOUNTS_READ, async () => {
     const account = await byPathSub(ctx, parts);

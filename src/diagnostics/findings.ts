@@ -3,24 +3,24 @@
 // console) or ? (unknown: what could not be checked, and how to check it by hand). A check
 // that throws becomes a `?` finding naming it: the doctor never dies halfway.
 
-export type Verdict = 'ok' | 'fail' | 'unknown';
+import { z } from 'zod';
 
+/** One finding, as the doctor prints it and GET /admin/diagnostics answers it (its OpenAPI schema too). */
+const FINDING = z.strictObject({
+  check: z.string().describe('what kind of check: `credentials`, `ip-whitelist`, `platform-ticket`, `bound`, `issuer`, …'),
+  subject: z.string().describe('what it was about: an app\'s id, a platform\'s, `ISSUER`, `redis`, …'),
+  verdict: z.enum(['ok', 'fail', 'unknown']),
+  detail: z.string().describe('what was seen (never a secret)'),
+  advice: z.strictObject({ zh: z.string(), en: z.string() }).optional().describe('the fix, or how to check by hand, in Chinese and English'),
+});
+
+/** GET /admin/diagnostics's answer: whether anything failed, and every finding. */
+export const DIAGNOSTICS_VIEW = z.strictObject({ failed: z.boolean(), findings: z.array(FINDING) })
+  .describe('What `npm run doctor` finds, run on the broker\'s own clients and storage.');
+
+export type Finding = Readonly<z.infer<typeof FINDING>>;
 /** The fix (or how to check by hand), in the operator's language. */
-export interface Advice {
-  readonly zh: string;
-  readonly en: string;
-}
-
-export interface Finding {
-  /** What kind of check: `credentials`, `ip-whitelist`, `platform-ticket`, `bound`, `issuer`, … */
-  readonly check: string;
-  /** What it was about: an app's id, a platform's, `ISSUER`, `redis`, … */
-  readonly subject: string;
-  readonly verdict: Verdict;
-  /** What was seen (never a secret). */
-  readonly detail: string;
-  readonly advice?: Advice;
-}
+export type Advice = NonNullable<Finding['advice']>;
 
 export interface Check {
   readonly name: string;

@@ -10,14 +10,15 @@ import { accountOfPairwise } from '../oidc/pairwise.ts';
 import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
 import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
+import type { AccountView, HeldView, SignedOutView, SuspensionView } from './view-schemas.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
 const contactView = (contact: Contact | undefined) =>
-  contact ? { value: contact.value, verified: contact.verified, source: contact.source, at: iso(contact.at) } : null;
+  contact ? { value: contact.value, verified: contact.verified, source: contact.source, at: new Date(contact.at).toISOString() } : null;
 
 /** The account as the admin API shows it: identities with the app id they belong to (a WeCom member's with its company and userid). */
-export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
+export function accountView(account: Account, apps: readonly ConfiguredApp[]): AccountView {
   const appOf = (appid: string) => apps.find((app) => app.appid === appid)?.id ?? null;
   const identity = ({ appid, openid }: Identity) => {
     const member = weComMemberOf({ appid, openid });
@@ -37,7 +38,7 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
     created_at: new Date(account.createdAt).toISOString(),
     updated_at: new Date(account.updatedAt).toISOString(),
     last_login: lastLogin ? { at: new Date(lastLogin.at).toISOString(), app: appOf(lastLogin.appid), appid: lastLogin.appid, client: lastLogin.client ?? null } : null,
-    merged_from: account.mergedFrom ?? [],
+    merged_from: [...account.mergedFrom ?? []],
     // Identities an operator unlinked: kept so that the unionid never links them back.
     unlinked_identities: (account.detached ?? []).map(({ appid, openid }) => ({ app: appOf(appid), appid, openid })),
     // An operator's suspension while it holds: when, who (admin:<client>, console:<sub>, cli), why, until when.
@@ -47,14 +48,14 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]) {
 
 
 /** An operator's suspension as the admin API and the console show it. */
-function suspensionView(suspension: Suspension | undefined) {
+function suspensionView(suspension: Suspension | undefined): SuspensionView | null {
   if (!suspension) return null;
   const { at, by, reason, until } = suspension;
   return { at: new Date(at).toISOString(), by, reason, until: until === undefined ? null : new Date(until).toISOString() };
 }
 
 /** A list of suspended accounts (PersonalData.suspended): each `sub` with its suspension. */
-export function suspendedView(accounts: readonly Account[]) {
+export function suspendedView(accounts: readonly Account[]): Array<SuspensionView & { sub: string }> {
   return accounts.flatMap((account) => {
     const suspension = suspensionView(suspensionOf(account, Date.now()));
     return suspension ? [{ sub: account.id, ...suspension }] : [];
@@ -62,7 +63,7 @@ export function suspendedView(accounts: readonly Account[]) {
 }
 
 /** The person's sessions and the relying parties' grants, as the export shows them. */
-export function heldView(held: Held) {
+export function heldView(held: Held): HeldView {
   return {
     sessions: held.sessions.map((session) => ({
       // Its stable uid (not its id, the cookie's secret): what ends this one session. An app's own login (token exchange) has none.
@@ -76,7 +77,7 @@ export function heldView(held: Held) {
 }
 
 /** What signing a person out everywhere ended, as the admin API and the accounts CLI answer it. */
-export function signedOutView(account: Account, held: Held) {
+export function signedOutView(account: Account, held: Held): SignedOutView {
   return { sub: account.id, sessions_ended: held.sessions.length, grants_revoked: held.grants.length };
 }
 

@@ -19,6 +19,7 @@ import type { AccountRecords, Held } from '../oidc/account-records.ts';
 import type { SecurityEvents } from '../oidc/security-events.ts';
 import { accountView, heldView } from './account-view.ts';
 import type { Access, AccessLog } from './access-log.ts';
+import type { ExportView } from './view-schemas.ts';
 
 /** The clients that held a grant or a session among `held`. */
 const tookPart = (held: Held): Set<string> => new Set([...held.grants.map((grant) => grant.client), ...held.sessions.flatMap((session) => [...session.sids.keys()])]);
@@ -84,7 +85,7 @@ export class PersonalData {
   }
 
   /** Everything the broker holds about the person, as one document (PIPL article 45). */
-  async export(sub: AccountId, issuer: string) {
+  async export(sub: AccountId, issuer: string): Promise<ExportView | undefined> {
     const found = await this.held(sub);
     if (!found) return undefined;
     return {

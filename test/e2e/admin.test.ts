@@ -5,6 +5,7 @@
 // audited in the log and the metrics, without profile data.
 
 import test from 'ava';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
@@ -30,7 +31,7 @@ test.before(async () => {
   [browser, rpServer, redis] = await Promise.all([launchChromium(), startRpServer(), startRedis()]);
   broker = await startBroker({
     REDIS_URL: redis.url,
-    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), tool('ops', 'accounts:read accounts:write'), tool('unregistered-scope')]),
+    CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), tool('ops', 'accounts:read accounts:write'), tool('unregistered-scope'), tool('doctor', 'diagnostics:read')]),
   });
   alice = await loginByQr(browser, await createRp(broker.issuer, rpServer), /Alice/);
 });
@@ -161,4 +162,63 @@ test.serial('the accounts CLI reads the stores directly: the same JSON as the ad
   t.regex(usage.stderr, /^accounts: usage: accounts show <sub>/m);
   const memory = await cli({}, 'show', sub);
   t.regex(memory.stderr, /accounts live in memory inside a running broker/);
+});
+
+interface Described {
+  readonly paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>;
+  readonly components: Record<string, unknown>;
+}
+
+test.serial('every answer is what GET /admin/openapi.json describes for its operation and status, by the document\'s own schemas (the last test: it erases Alice)', async (t) => {
+  const served = await fetch(`${broker.issuer}/admin/openapi.json`);
+  t.is(served.status, 200, 'no token needed: it says nothing the README does not');
+  const described = await served.json() as Described;
+  // The document's components, by JSON Schema 2020-12 (OpenAPI 3.1's dialect); formats are patterns too.
+  const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+  ajv.addSchema({ $id: 'https://broker.test/openapi.json', components: described.components });
+  const [reader, writer, doctor] = await Promise.all([toolToken('ops', 'accounts:read'), toolToken('ops', 'accounts:write'), toolToken('doctor', 'diagnostics:read')]);
+  const call = async (method: string, template: string, path: string, token?: string, body?: unknown) => {
+    const response = await fetch(`${broker.issuer}${path}`, {
+      method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    const answer = described.paths[template]?.[method.toLowerCase()]?.responses[String(response.status)];
+    if (!answer) {
+      t.fail(`${method} ${path}: ${response.status} is not described`);
+      return undefined;
+    }
+    const schema = answer.content?.['application/json']?.schema.$ref;
+    if (!schema) {
+      t.is(text, '', `${method} ${path}: ${response.status} has no body`);
+      return undefined;
+    }
+    const valid = ajv.validate({ $ref: `https://broker.test/openapi.json${schema}` }, JSON.parse(text));
+    t.true(valid, `${method} ${path} ${response.status} as ${schema}: ${ajv.errorsText()}\n${text}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  const sub = alice.claims.sub;
+  const account = '/admin/accounts/{sub}';
+  await call('GET', account, `/admin/accounts/${sub}`, reader);
+  await call('GET', account, `/admin/accounts/${sub}`);
+  await call('GET', account, '/admin/accounts/no-such-sub', reader);
+  await call('GET', '/admin/accounts', `/admin/accounts?unionid=${String(alice.userinfo.wechat_unionid)}`, reader);
+  await call('GET', '/admin/accounts', '/admin/accounts?colour=blue', reader);
+  const exported = await call('GET', `${account}/export`, `/admin/accounts/${sub}/export`, reader);
+  t.true(((exported?.sessions ?? []) as unknown[]).length > 0 && ((exported?.grants ?? []) as unknown[]).length > 0, 'an export with a session and a grant');
+  const suspension = `${account}/suspension`;
+  await call('PUT', suspension, `/admin/accounts/${sub}/suspension`, reader, { reason: 'x' });
+  await call('PUT', suspension, `/admin/accounts/${sub}/suspension`, writer, { reason: '' });
+  const suspended = await call('PUT', suspension, `/admin/accounts/${sub}/suspension`, writer, { reason: 'chargeback', until: '2099-01-31T00:00:00+08:00' });
+  t.like(suspended, { suspended: { reason: 'chargeback', until: '2099-01-30T16:00:00.000Z' } });
+  await call('GET', '/admin/suspensions', '/admin/suspensions', reader);
+  await call('DELETE', suspension, `/admin/accounts/${sub}/suspension`, writer);
+  const appid = ((suspended?.identities ?? []) as Array<{ appid: string }>)[0]!.appid;
+  await call('DELETE', `${account}/identities/{appid}`, `/admin/accounts/${sub}/identities/${appid}`, writer);
+  await call('DELETE', `${account}/sessions/{uid}`, `/admin/accounts/${sub}/sessions/no-such-session`, writer);
+  await call('POST', `${account}/logout`, `/admin/accounts/${sub}/logout`, writer);
+  await call('DELETE', `${account}/grants/{client}`, `/admin/accounts/${sub}/grants/first-party`, writer);
+  await call('GET', '/admin/diagnostics', '/admin/diagnostics', doctor);
+  await call('DELETE', account, `/admin/accounts/${sub}`, writer);
+  await call('DELETE', account, `/admin/accounts/${sub}`, writer);
 });
