@@ -55,16 +55,18 @@ interface Operation {
   readonly body?: 'SuspensionRequest';
   /** Refusals besides 401, 403 and 404: status and when. */
   readonly refused?: Readonly<Record<number, string>>;
+  /** Headers of the answer besides the usual. */
+  readonly headers?: Readonly<Record<string, object>>;
 }
 
 /** An operation as OpenAPI writes it: its scope, and the answers every admin call can give. */
 function operation(op: Operation) {
-  const { summary, scope, ok, parameters = [], body, refused = {} } = op;
+  const { summary, scope, ok, parameters = [], body, refused = {}, headers } = op;
   return {
     summary, parameters, security: [{ oauth2: [scope] }],
     ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${body}` } } } } } : {}),
     responses: {
-      ...(ok === 204 ? { 204: { description: 'done' } } : { 200: json(ok, 'the answer') }),
+      ...(ok === 204 ? { 204: { description: 'done' } } : { 200: { ...json(ok, 'the answer'), ...(headers ? { headers } : {}) } }),
       ...Object.fromEntries(Object.entries(refused).map(([status, when]) => [status, json('Error', when)])),
       401: { ...json('TokenRefusal', 'no token, or one that is expired, not a client\'s own, or bound to a key without its proof'), headers: CHALLENGE },
       403: { ...json('TokenRefusal', `the token or the client lacks \`${scope}\``), headers: CHALLENGE },
@@ -89,7 +91,10 @@ const PATHS = {
     delete: operation({ summary: 'Erase the account (PIPL article 47): its sessions, grants and tokens end, relying parties are told', scope: ACCOUNTS_WRITE, ok: 204, parameters: [SUB] }),
   },
   '/admin/accounts/{sub}/export': {
-    get: operation({ summary: 'Everything held about the person, as a download (PIPL article 45)', scope: ACCOUNTS_READ, ok: 'Export', parameters: [SUB] }),
+    get: operation({
+      summary: 'Everything held about the person, as a download (PIPL article 45)', scope: ACCOUNTS_READ, ok: 'Export', parameters: [SUB],
+      headers: { 'Content-Disposition': { description: '`attachment; filename="account-<sub>.json"`', schema: { type: 'string' } } },
+    }),
   },
   '/admin/accounts/{sub}/identities/{appid}': {
     delete: operation({

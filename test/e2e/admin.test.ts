@@ -165,7 +165,7 @@ test.serial('the accounts CLI reads the stores directly: the same JSON as the ad
 });
 
 interface Described {
-  readonly paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>;
+  readonly paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }>; headers?: Record<string, unknown> }> }>>;
   readonly components: Record<string, unknown>;
 }
 
@@ -188,6 +188,7 @@ test.serial('every answer is what GET /admin/openapi.json describes for its oper
       t.fail(`${method} ${path}: ${response.status} is not described`);
       return undefined;
     }
+    for (const header of Object.keys(answer.headers ?? {})) t.true(response.headers.has(header), `${method} ${path} ${response.status}: ${header}`);
     const schema = answer.content?.['application/json']?.schema.$ref;
     if (!schema) {
       t.is(text, '', `${method} ${path}: ${response.status} has no body`);
