@@ -17,7 +17,7 @@ import { BSON } from 'bson';
 import type { AccountId } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
 import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
-import { MongoAccountStore, toAccountDoc } from '../../src/accounts/mongodb-store.ts';
+import { ACCOUNT_FILTERS, MongoAccountStore, toAccountDoc } from '../../src/accounts/mongodb-store.ts';
 import { SESSION_DEVICE_MODEL } from '../../src/oidc/session-devices.ts';
 import { fromRecordDoc, MODELS, MongoStorage, toRecordDoc, UndefinedKeyError } from '../../src/storage/mongodb.ts';
 import { MongoConnection } from '../../src/storage/mongodb-connection.ts';
@@ -123,4 +123,9 @@ test('a suspended account goes to the driver with its suspension, and nothing nu
   t.deepEqual(nulls(stored), []);
   const timed = (await linker.suspend((await linker.reinstate(account.id))!.account.id, { by: 'cli', reason: 'cooling off', until: Date.UTC(2099, 0, 1) }))?.account;
   t.like(wire(toAccountDoc(timed!)).suspended, { reason: 'cooling off', until: Date.UTC(2099, 0, 1) }, 'its end with it');
+  // The list of suspensions reads a partial index whose filter is a field's presence: a suspended account's document has it, another's not.
+  const [field] = Object.keys(ACCOUNT_FILTERS.suspended());
+  const at = (doc: Record<string, unknown>) => field!.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], doc);
+  t.is(at(stored), suspended!.suspended!.at);
+  t.is(at(wire(toAccountDoc((await linker.reinstate(account.id))!.account))), undefined, 'reinstated: out of the index');
 });
