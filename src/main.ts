@@ -41,6 +41,7 @@ function banner(broker: Broker): string {
     `  sessions   end ${lifetime(config.sessions.idleS)} unused, ${config.sessions.maxS === undefined ? 'with no maximum' : `${lifetime(config.sessions.maxS)} after the login at most`}`,
     `  metrics    ${!config.metrics.enabled ? 'off' : config.metrics.port !== undefined ? `port ${config.metrics.port} /metrics` : `${config.issuer}/metrics`}${config.metrics.token ? ' (bearer token)' : ''}`,
     ...(consoleAt ? [`  console    ${consoleAt}`] : []),
+    `  admin API  ${config.issuer}/admin/openapi.json (OpenAPI 3.1)`,
     ...(broker.simulator ? [`  simulator  ${broker.simulator.url} (plays WeChat and WeCom; dev mode only)`] : []),
     ...(broker.demoUrl ? [`  demo       ${broker.demoUrl}  ← open this to try a login`] : []),
     ...config.warnings.map((warning) => `  warning    ${warning}`),

@@ -64,6 +64,7 @@ test('dev mode: a banner with URL, mode, storage, the estate, simulator, demo an
     for (const label of ['URL', 'mode', 'storage', 'upstreams', 'platforms', 'sessions', 'simulator', 'demo', 'warning']) t.regex(banner, new RegExp(`\\n  ${label}\\s`));
     t.regex(banner, /\n {2}sessions {3}end 14 days unused, 30 days after the login at most\n/, 'the lifetimes in force, as SESSION_IDLE_HOURS and SESSION_MAX_HOURS set them');
     t.regex(banner, /mode\s+development/);
+    t.regex(banner, /\n {2}admin API {2}http:\S+\/admin\/openapi\.json \(OpenAPI 3\.1\)\n/, 'where an operator\'s tools find the admin API');
     t.regex(banner, /\n {2}console {4}http:\S+\/console \(anyone who logs in: the simulator's people; CONSOLE_OPERATORS names operators\)\n/);
     t.regex(banner, /upstreams\s+open: website app .*; mp: Official Account .*; shop-mp: Official Account .* through platform platform/);
     t.deepEqual(broker.logs().filter((line) => Number(line.level) >= 40).map((line) => line.msg), [], 'nothing to warn of: the banner says what dev mode lacks');
