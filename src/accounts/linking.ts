@@ -154,12 +154,18 @@ export class AccountLinker {
 
   /**
    * Suspends the account of `id` (following merges): it keeps everything, and signs in
-   * nowhere until reinstated (or until `until`). A suspension that still holds stays as it
-   * was (its time, who, why and end); one that has ended is replaced. The account as it now
-   * is, and whether this suspended it; undefined when there is none.
+   * nowhere until reinstated (or until `until`). A suspension already there is replaced by
+   * this one (its reason and end, with this one's time and who: what a PUT asks, RFC 9110
+   * 9.3.4). The account as it now is, and whether this suspended it (`changed` false: it was
+   * suspended already, and stays so); undefined when there is none.
    */
-  suspend(id: AccountId, suspension: Omit<Suspension, 'at'>): Promise<Changed | undefined> {
-    return this.#change(id, (account, now) => (suspensionOf(account, now) ? undefined : { ...account, suspended: { ...suspension, at: now } }));
+  async suspend(id: AccountId, suspension: Omit<Suspension, 'at'>): Promise<Changed | undefined> {
+    let held = false;
+    const done = await this.#change(id, (account, now) => {
+      held = suspensionOf(account, now) !== undefined;
+      return { ...account, suspended: { ...suspension, at: now } };
+    });
+    return done && { account: done.account, changed: !held };
   }
 
   /** Lifts the account's suspension: the account as it now is, and whether it was suspended; undefined when there is none. */

@@ -113,7 +113,7 @@ const PATHS = {
   },
   '/admin/accounts/{sub}/suspension': {
     put: operation({
-      summary: 'Suspend the person: signed out everywhere, no login or token until reinstated or until the suspension ends; a suspension that holds stays as it was',
+      summary: 'Suspend the person: signed out everywhere, no login or token until reinstated or until the suspension ends; a suspension already there is replaced (its reason and end)',
       scope: ACCOUNTS_WRITE, ok: 'Account', parameters: [SUB], body: 'SuspensionRequest', refused: { 400: 'no JSON body with a reason it can keep, or an end that is no date-time to come' },
     }),
     delete: operation({ summary: 'Reinstate the person', scope: ACCOUNTS_WRITE, ok: 'Account', parameters: [SUB] }),

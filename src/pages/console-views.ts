@@ -184,15 +184,21 @@ ${operator.role === 'write' ? html`${postForm(ctx, `${base}/logout`, html`<butto
 ${suspension(ctx, lang, base, account, said)}` : ''}`);
 }
 
-/** A write operator's suspension form (the reason it needs, for how long), or the reinstatement of a suspended account. */
+/**
+ * A write operator's suspension form (the reason it needs, for how long, from now); for a
+ * suspended account, the reinstatement and the same form to change the suspension (its
+ * reason as it is).
+ */
 function suspension(ctx: Context, lang: Lang, base: string, account: ConsoleAccountView, limits: { readonly reasonMax: number; readonly suspensionDays: readonly number[] }): Html {
-  if (account.suspended) return postForm(ctx, `${base}/reinstate`, html`<button class="button" type="submit">${t(lang, 'consoleReinstate')}</button>`);
+  const { suspended } = account;
   const days = new Intl.NumberFormat(lang, { style: 'unit', unit: 'day', unitDisplay: 'long' });
-  return postForm(ctx, `${base}/suspend`, html`<label for="reason">${t(lang, 'consoleSuspendReason')}</label>
-<input id="reason" name="reason" required maxlength="${limits.reasonMax}" autocomplete="off">
+  const form = postForm(ctx, `${base}/suspend`, html`<label for="reason">${t(lang, 'consoleSuspendReason')}</label>
+<input id="reason" name="reason" required maxlength="${limits.reasonMax}" autocomplete="off" value="${suspended?.reason ?? ''}">
 <label for="days">${t(lang, 'consoleSuspendFor')}</label>
 <select id="days" name="days"><option value="">${t(lang, 'consoleSuspendUntilReinstated')}</option>${limits.suspensionDays.map((count) => html`<option value="${String(count)}">${days.format(count)}</option>`)}</select>
-<button class="button danger" type="submit">${t(lang, 'consoleSuspend')}</button>`);
+<button class="button danger" type="submit">${t(lang, suspended ? 'consoleSuspendChange' : 'consoleSuspend')}</button>`);
+  if (!suspended) return form;
+  return html`${postForm(ctx, `${base}/reinstate`, html`<button class="button" type="submit">${t(lang, 'consoleReinstate')}</button>`)}${form}`;
 }
 
 /** When a suspension ends, or that it lasts until an operator lifts it. */

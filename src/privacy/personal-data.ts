@@ -180,7 +180,8 @@ export class PersonalData {
    * Suspends the person (fraud, abuse, a compromised WeChat account): every session and
    * grant ends as a logout everywhere does, each relying party told, and they sign in
    * nowhere until reinstated, or until `until` when given (ms since the epoch); the account
-   * and what it holds stay. A suspension that still holds stays as it was. Undefined when
+   * and what it holds stay. A suspension already there is replaced (its reason and end; the
+   * apps are told nothing more: the account was disabled already). Undefined when
    * there is no such account.
    */
   async suspend(sub: AccountId, given: { readonly reason: string; readonly until?: number | undefined }, requester: Requester): Promise<{ account: Account; held: Held } | undefined> {
@@ -191,7 +192,7 @@ export class PersonalData {
     // After the suspension is written: a login in between is refused, not given a session this misses.
     const held = await this.#parts.records.endAll(subsOf(account));
     if (changed) await this.#parts.events.accountDisabled(subsOf(account));
-    this.#parts.log.info({ privacy: { action: 'suspend', sub: account.id, ...requester, sessions: held.sessions.length, grants: held.grants.length } }, 'account suspended');
+    this.#parts.log.info({ privacy: { action: 'suspend', sub: account.id, ...requester, sessions: held.sessions.length, grants: held.grants.length } }, changed ? 'account suspended' : 'suspension replaced');
     return { account, held };
   }
 

@@ -252,6 +252,15 @@ test.serial('a write operator suspends a person for a reason they write: signed 
   t.deepEqual(await violations(page), [], 'the list');
   await page.getByRole('link', { name: subs.bob }).click();
   await page.getByRole('button', { name: '恢复此账号' }).waitFor();
+  // The suspension changed in place (a longer one): the form starts from it as it is.
+  t.is(await page.getByLabel(/暂停原因/).inputValue(), '多次恶意退款，工单 4711');
+  t.deepEqual(await violations(page), [], 'a suspended account\'s page: its reinstatement and the change');
+  await page.getByLabel('暂停多久').selectOption('30');
+  await page.getByRole('button', { name: /修改暂停/ }).click();
+  t.regex(await page.getByRole('status').innerText(), /此账号已暂停/);
+  const [, since, longer] = /(\d{4}-\d\d-\d\d \d\d:\d\d) · console:\S+ · 多次恶意退款，工单 4711 · 截止 (\d{4}-\d\d-\d\d \d\d:\d\d)/.exec(await page.locator('section').innerText()) ?? [];
+  t.true(Math.abs((Date.parse(`${longer}Z`) - Date.parse(`${since}Z`)) / 86_400_000 - 30) <= 1 / 1440, `now for 30 days (${since} to ${longer})`);
+  t.true(await broker.logged((line) => line.msg === 'suspension replaced' && (line.privacy as Record<string, unknown>)?.operator === subs.alice));
 
   // Bob, at an app: WeChat's QR page, then the broker's page saying why, in his language; no code for the app.
   const { context, page: bob } = await newPerson(browser, 'desktop', 'en');
@@ -277,13 +286,16 @@ test.serial('a write operator suspends a person for a reason they write: signed 
   await bob.getByRole('heading', { name: 'Who looked at your data' }).waitFor();
   const accesses = await bob.locator('h2:has-text("Who looked at your data") ~ ul li').allInnerTexts();
   const looked = 'Support staff (operator console) · looked at your account';
-  t.deepEqual(accesses.slice(0, 6).map((item) => item.replace(/^.* \(UTC\+8\) · /, '')), [
+  const suspendedYou = 'Support staff (operator console) · suspended your account';
+  t.deepEqual(accesses.slice(0, 8).map((item) => item.replace(/^.* \(UTC\+8\) · /, '')), [
     looked, // the account's page, after the reinstatement
     'Support staff (operator console) · reinstated your account',
+    looked, // after the change
+    suspendedYou, // the change
     looked, // from the list of suspended accounts
     looked, // after the suspension
-    'Support staff (operator console) · suspended your account',
-    looked,
+    suspendedYou,
+    looked, // the page the suspension was made on
   ]);
   t.false((await bob.locator('section').innerText()).includes(subs.alice), 'which operator it was is the company\'s');
   t.deepEqual(await violations(bob), [], 'the person\'s page with the list');

@@ -127,11 +127,14 @@ test.serial('suspended through the admin API: signed out everywhere, tokens refu
   t.true(await broker.logged((line) => line.msg === 'mini program login: the account is suspended: login refused'));
   t.regex(await (await fetch(`${broker.origin}/metrics`)).text(), /broker_logins_total\{channel="[a-z_]+",outcome="suspended"\} [1-9]/);
 
-  // Audited, with who and how much ended; a second suspension leaves the first as it was.
+  // Audited, with who and how much ended; a second suspension replaces the first (its reason and end), and nobody is told again.
   t.like(broker.logs().find((line) => line.msg === 'account suspended'), { privacy: { action: 'suspend', sub, by: 'admin', client: 'ops', sessions: 2 } }, 'the mini program\'s and the browser\'s');
   t.true(broker.logs().some((line) => (line.admin as { action?: string; outcome?: string } | undefined)?.action === 'suspend' && (line.admin as { outcome?: string }).outcome === 'ok'));
-  t.like((await admin('PUT', `/admin/accounts/${sub}/suspension`, ops, '{"reason":"other"}')).body?.suspended, { reason: 'chargeback fraud, ticket 4711' });
+  const replaced = await admin('PUT', `/admin/accounts/${sub}/suspension`, ops, '{"reason":"chargeback fraud, ticket 4711: confirmed","until":"2099-06-30T00:00:00Z"}');
+  t.like(replaced.body?.suspended, { by: 'admin:ops', reason: 'chargeback fraud, ticket 4711: confirmed', until: '2099-06-30T00:00:00.000Z' });
+  t.true(await broker.logged((line) => line.msg === 'suspension replaced' && (line.privacy as { sub?: string } | undefined)?.sub === sub));
   t.is(rpServer.securityEventTokens().length, eventsBefore + 1, 'nobody told again');
+  t.like((await rawExchange(broker.issuer, { client_id: 'mini', subject_token: await wxLogin(simulator.url, mini.appid, 'alice'), subject_token_type: JS_CODE })).body, { error_description: 'the account is suspended until 2099-06-30T00:00:00.000Z' }, 'still suspended');
 
   // Reinstated: the same sub, everywhere.
   const reinstated = await admin('DELETE', `/admin/accounts/${sub}/suspension`, ops);
