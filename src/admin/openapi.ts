@@ -48,6 +48,8 @@ const path = (name: string, description: string) => ({ name, in: 'path', require
 const SUB = path('sub', 'the account\'s `sub` (a merged-away one finds the survivor)');
 
 interface Operation {
+  /** What a client generator names the call by. */
+  readonly id: string;
   readonly summary: string;
   readonly scope: AdminScope;
   readonly ok: Component | 204;
@@ -61,9 +63,9 @@ interface Operation {
 
 /** An operation as OpenAPI writes it: its scope, and the answers every admin call can give. */
 function operation(op: Operation) {
-  const { summary, scope, ok, parameters = [], body, refused = {}, headers } = op;
+  const { id, summary, scope, ok, parameters = [], body, refused = {}, headers } = op;
   return {
-    summary, parameters, security: [{ oauth2: [scope] }],
+    operationId: id, summary, parameters, security: [{ oauth2: [scope] }],
     ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${body}` } } } } } : {}),
     responses: {
       ...(ok === 204 ? { 204: { description: 'done' } } : { 200: { ...json(ok, 'the answer'), ...(headers ? { headers } : {}) } }),
@@ -82,47 +84,47 @@ const LOOKUP = ['sub', 'unionid', 'appid', 'openid', 'wecom_corpid', 'wecom_user
 const PATHS = {
   '/admin/accounts': {
     get: operation({
-      summary: 'Find an account by one key: sub; unionid; appid and openid; wecom_corpid and wecom_userid; phone; or a pairwise client and the sub it knows',
+      id: 'findAccount', summary: 'Find an account by one key: sub; unionid; appid and openid; wecom_corpid and wecom_userid; phone; or a pairwise client and the sub it knows',
       scope: ACCOUNTS_READ, ok: 'Account', parameters: LOOKUP, refused: { 400: 'not one of the lookups, or a value that cannot be one' },
     }),
   },
   '/admin/accounts/{sub}': {
-    get: operation({ summary: 'The account', scope: ACCOUNTS_READ, ok: 'Account', parameters: [SUB] }),
-    delete: operation({ summary: 'Erase the account (PIPL article 47): its sessions, grants and tokens end, relying parties are told', scope: ACCOUNTS_WRITE, ok: 204, parameters: [SUB] }),
+    get: operation({ id: 'getAccount', summary: 'The account', scope: ACCOUNTS_READ, ok: 'Account', parameters: [SUB] }),
+    delete: operation({ id: 'eraseAccount', summary: 'Erase the account (PIPL article 47): its sessions, grants and tokens end, relying parties are told', scope: ACCOUNTS_WRITE, ok: 204, parameters: [SUB] }),
   },
   '/admin/accounts/{sub}/export': {
     get: operation({
-      summary: 'Everything held about the person, as a download (PIPL article 45)', scope: ACCOUNTS_READ, ok: 'Export', parameters: [SUB],
+      id: 'exportAccount', summary: 'Everything held about the person, as a download (PIPL article 45)', scope: ACCOUNTS_READ, ok: 'Export', parameters: [SUB],
       headers: { 'Content-Disposition': { description: '`attachment; filename="account-<sub>.json"`', schema: { type: 'string' } } },
     }),
   },
   '/admin/accounts/{sub}/identities/{appid}': {
     delete: operation({
-      summary: 'Unlink the account\'s identity in a WeChat app: it logs in as a new account', scope: ACCOUNTS_WRITE, ok: 'Account',
+      id: 'unlinkIdentity', summary: 'Unlink the account\'s identity in a WeChat app: it logs in as a new account', scope: ACCOUNTS_WRITE, ok: 'Account',
       parameters: [SUB, path('appid', 'the identity\'s AppID')], refused: { 409: 'the account\'s only identity: erase the account instead' },
     }),
   },
   '/admin/accounts/{sub}/logout': {
-    post: operation({ summary: 'Sign the person out everywhere: every session and grant ends, relying parties are told', scope: ACCOUNTS_WRITE, ok: 'SignedOut', parameters: [SUB] }),
+    post: operation({ id: 'signOutEverywhere', summary: 'Sign the person out everywhere: every session and grant ends, relying parties are told', scope: ACCOUNTS_WRITE, ok: 'SignedOut', parameters: [SUB] }),
   },
   '/admin/accounts/{sub}/sessions/{uid}': {
-    delete: operation({ summary: 'Sign the person out of one browser or device', scope: ACCOUNTS_WRITE, ok: 204, parameters: [SUB, path('uid', 'the session\'s `uid` in the export')] }),
+    delete: operation({ id: 'signOutSession', summary: 'Sign the person out of one browser or device', scope: ACCOUNTS_WRITE, ok: 204, parameters: [SUB, path('uid', 'the session\'s `uid` in the export')] }),
   },
   '/admin/accounts/{sub}/grants/{client}': {
-    delete: operation({ summary: 'Take one relying party\'s access away (it is told)', scope: ACCOUNTS_WRITE, ok: 204, parameters: [SUB, path('client', 'its client_id')] }),
+    delete: operation({ id: 'revokeGrant', summary: 'Take one relying party\'s access away (it is told)', scope: ACCOUNTS_WRITE, ok: 204, parameters: [SUB, path('client', 'its client_id')] }),
   },
   '/admin/accounts/{sub}/suspension': {
     put: operation({
-      summary: 'Suspend the person: signed out everywhere, no login or token until reinstated or until the suspension ends; a suspension already there is replaced (its reason and end)',
+      id: 'suspendAccount', summary: 'Suspend the person: signed out everywhere, no login or token until reinstated or until the suspension ends; a suspension already there is replaced (its reason and end)',
       scope: ACCOUNTS_WRITE, ok: 'Account', parameters: [SUB], body: 'SuspensionRequest', refused: { 400: 'no JSON body with a reason it can keep, or an end that is no date-time to come' },
     }),
-    delete: operation({ summary: 'Reinstate the person', scope: ACCOUNTS_WRITE, ok: 'Account', parameters: [SUB] }),
+    delete: operation({ id: 'reinstateAccount', summary: 'Reinstate the person', scope: ACCOUNTS_WRITE, ok: 'Account', parameters: [SUB] }),
   },
   '/admin/suspensions': {
-    get: operation({ summary: 'Every suspended account, the latest first (at most 500)', scope: ACCOUNTS_READ, ok: 'SuspendedList' }),
+    get: operation({ id: 'listSuspensions', summary: 'Every suspended account, the latest first (at most 500)', scope: ACCOUNTS_READ, ok: 'SuspendedList' }),
   },
   '/admin/diagnostics': {
-    get: operation({ summary: 'What `npm run doctor` finds, run on the broker\'s own clients and storage', scope: DIAGNOSTICS_READ, ok: 'Diagnostics' }),
+    get: operation({ id: 'getDiagnostics', summary: 'What `npm run doctor` finds, run on the broker\'s own clients and storage', scope: DIAGNOSTICS_READ, ok: 'Diagnostics' }),
   },
 };
 
