@@ -74,6 +74,7 @@ async function staffLogin(page: Page, broker: RunningBroker, rpServer: RpServer)
 export function tour(where: () => { broker: RunningBroker; rpServer: RpServer }): Record<string, Stop> {
   const broker = () => where().broker;
   const rpServer = () => where().rpServer;
+  let bobSuspended: Promise<void> | undefined;
   return {
     'QR login': { device: 'desktop', open: async (page) => { await page.goto((await (await createRp(broker().issuer, rpServer())).start()).url); await page.locator('#qr iframe').waitFor(); } },
     'open in WeChat': { device: 'mobile', open: async (page) => { await page.goto((await (await createRp(broker().issuer, rpServer())).start()).url); } },
@@ -181,6 +182,17 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
         await page.goto(`${broker().issuer}/console/diagnostics`);
       },
     },
+    // Bob, suspended for a week at the console (once for the tour), logs in: the page says until when.
+    'account suspended (for a week)': {
+      device: 'desktop',
+      open: async (page) => {
+        bobSuspended ??= suspendBob(page.context().browser()!, broker(), rpServer());
+        await bobSuspended;
+        await page.goto((await (await createRp(broker().issuer, rpServer())).start()).url);
+        await page.frameLocator('#qr iframe').getByRole('button', { name: /Bob/ }).click();
+        await page.getByText(/已被暂停使用，\d{4}-\d\d-\d\d \d\d:\d\d 之前|suspended until \d{4}-\d\d-\d\d \d\d:\d\d \(UTC\+8\)/).waitFor();
+      },
+    },
     'logged out on every device': {
       device: 'desktop',
       open: async (page) => {
@@ -216,6 +228,32 @@ async function atConsole(page: Page, broker: RunningBroker): Promise<void> {
   await page.locator('#pick-wechat').click();
   await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
   await page.waitForURL(/\/console\?/);
+}
+
+/** Bob logs in to an app (a QR login, in a browser of his own), and Alice at the console suspends him for seven days. */
+async function suspendBob(browser: Browser, broker: RunningBroker, rpServer: RpServer): Promise<void> {
+  const bob = await newPerson(browser, 'desktop');
+  let sub: string;
+  try {
+    const rp = await createRp(broker.issuer, rpServer);
+    const { url, check } = await rp.start();
+    await bob.page.goto(url);
+    await bob.page.frameLocator('#qr iframe').getByRole('button', { name: /Bob/ }).click();
+    sub = (await rp.finish(await rp.landed(bob.page), check)).claims()!.sub;
+  } finally {
+    await bob.context.close();
+  }
+  const operator = await newPerson(browser, 'desktop');
+  try {
+    await atConsole(operator.page, broker);
+    await operator.page.goto(`${broker.issuer}/console/accounts/${sub}`);
+    await operator.page.locator('#reason').fill('多次恶意退款');
+    await operator.page.locator('#days').selectOption('7');
+    await operator.page.locator('form[action$="/suspend"] button').click();
+    await operator.page.locator('form[action$="/reinstate"]').waitFor();
+  } finally {
+    await operator.context.close();
+  }
 }
 
 /** A device (the test clients' TV) asks for a code: the link its QR code shows. */
