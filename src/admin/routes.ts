@@ -11,6 +11,7 @@
 //   GET /admin/accounts?wecom_corpid=…&wecom_userid=…  lookup of a WeCom member
 //   GET /admin/accounts?phone=…          lookup by a phone number (a mini program's phone button's, a WeCom member's)
 //   GET /admin/accounts/:sub/export      everything held about the person, one document
+//   GET /admin/accounts/:sub/accesses    the operators' audited calls about the person, with who made each
 //   DELETE /admin/accounts/:sub          erasure (PIPL article 47): the account, its sessions,
 //                                        grants and tokens; relying parties are told
 //   DELETE /admin/accounts/:sub/identities/:appid
@@ -36,7 +37,7 @@ import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
-import { accountView as view, findAccount, lookupsOf, requestTarget, signedOutView, suspendedView } from '../privacy/account-view.ts';
+import { accessesView, accountView as view, findAccount, lookupsOf, requestTarget, signedOutView, suspendedView } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { readBody } from '../http/read-body.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
@@ -57,7 +58,7 @@ export interface AdminParts {
   readonly diagnose: () => Promise<Finding[]>;
 }
 
-type Action = 'show' | 'find' | 'export' | 'delete' | 'unlink' | 'logout' | 'logout-session' | 'revoke' | 'suspend' | 'reinstate' | 'suspensions' | 'diagnostics';
+type Action = 'show' | 'find' | 'export' | 'accesses' | 'delete' | 'unlink' | 'logout' | 'logout-session' | 'revoke' | 'suspend' | 'reinstate' | 'suspensions' | 'diagnostics';
 
 
 /** The identifiers the request names, as it gave them: what the call was about. */
@@ -104,33 +105,11 @@ export function adminRoutes(parts: AdminParts): Router {
   const router = new Router();
   router.get('/admin/openapi.json', openApiDocument(parts.provider.issuer));
   router.get('/admin/accounts', (ctx) => audited(ctx, parts, 'find', ACCOUNTS_READ, () => find(ctx, parts)));
-  router.get('/admin/accounts/:sub', (ctx) => audited(ctx, parts, 'show', ACCOUNTS_READ, async () => {
-    const account = await byPathSub(ctx, parts);
-    if (!account) return notFound(ctx);
-    ctx.body = view(account, parts.apps);
-    return { outcome: 'ok', sub: account.id };
-  }));
-  router.get('/admin/accounts/:sub/export', (ctx) => audited(ctx, parts, 'export', ACCOUNTS_READ, async () => {
-    const sub = pathSub(ctx);
-    const exported = sub && await parts.personalData.export(sub, parts.provider.issuer);
-    if (!exported) return notFound(ctx);
-    ctx.set('content-disposition', `attachment; filename="account-${exported.account.sub}.json"`);
-    ctx.body = exported;
-    return { outcome: 'ok', sub: exported.account.sub };
-  }));
-  router.delete('/admin/accounts/:sub', (ctx) => audited(ctx, parts, 'delete', ACCOUNTS_WRITE, async (client) => {
-    // Straight to the erasure, which also finishes one that was interrupted (and is still a 404).
-    const sub = pathSub(ctx);
-    const erased = sub && await parts.personalData.erase(sub, { by: 'admin', client });
-    if (!erased) return notFound(ctx);
-    ctx.status = 204;
-    return { outcome: 'ok', sub: erased.id };
-  }));
-  router.get('/admin/diagnostics', (ctx) => audited(ctx, parts, 'diagnostics', DIAGNOSTICS_READ, async () => {
-    const findings = await parts.diagnose();
-    ctx.body = { failed: anyFailed(findings), findings };
-    return { outcome: anyFailed(findings) ? 'failed' : 'ok' };
-  }));
+  router.get('/admin/accounts/:sub', (ctx) => audited(ctx, parts, 'show', ACCOUNTS_READ, () => show(ctx, parts)));
+  router.get('/admin/accounts/:sub/export', (ctx) => audited(ctx, parts, 'export', ACCOUNTS_READ, () => exportOf(ctx, parts)));
+  router.get('/admin/accounts/:sub/accesses', (ctx) => audited(ctx, parts, 'accesses', ACCOUNTS_READ, () => accesses(ctx, parts)));
+  router.delete('/admin/accounts/:sub', (ctx) => audited(ctx, parts, 'delete', ACCOUNTS_WRITE, (client) => erase(ctx, parts, client)));
+  router.get('/admin/diagnostics', (ctx) => audited(ctx, parts, 'diagnostics', DIAGNOSTICS_READ, () => diagnostics(ctx, parts)));
   router.delete('/admin/accounts/:sub/identities/:appid', (ctx) => audited(ctx, parts, 'unlink', ACCOUNTS_WRITE, (client) => unlink(ctx, parts, client)));
   router.post('/admin/accounts/:sub/logout', (ctx) => audited(ctx, parts, 'logout', ACCOUNTS_WRITE, (client) => logout(ctx, parts, client)));
   router.delete('/admin/accounts/:sub/sessions/:uid', (ctx) => audited(ctx, parts, 'logout-session', ACCOUNTS_WRITE, (client) => endOne(ctx, parts, client, 'session')));
@@ -139,6 +118,48 @@ export function adminRoutes(parts: AdminParts): Router {
   router.delete('/admin/accounts/:sub/suspension', (ctx) => audited(ctx, parts, 'reinstate', ACCOUNTS_WRITE, (client) => reinstate(ctx, parts, client)));
   router.get('/admin/suspensions', (ctx) => audited(ctx, parts, 'suspensions', ACCOUNTS_READ, () => suspensions(ctx, parts)));
   return router;
+}
+
+/** GET …/:sub: the account. */
+async function show(ctx: Context, parts: AdminParts): Promise<{ outcome: string; sub?: string }> {
+  const account = await byPathSub(ctx, parts);
+  if (!account) return notFound(ctx);
+  ctx.body = view(account, parts.apps);
+  return { outcome: 'ok', sub: account.id };
+}
+
+/** GET …/:sub/export: everything held about the person, as a download. */
+async function exportOf(ctx: Context, parts: AdminParts): Promise<{ outcome: string; sub?: string }> {
+  const sub = pathSub(ctx);
+  const exported = sub && await parts.personalData.export(sub, parts.provider.issuer);
+  if (!exported) return notFound(ctx);
+  ctx.set('content-disposition', `attachment; filename="account-${exported.account.sub}.json"`);
+  ctx.body = exported;
+  return { outcome: 'ok', sub: exported.account.sub };
+}
+
+/** GET …/:sub/accesses: the operators' audited calls about the person, with which client or operator made each (the console's list). */
+async function accesses(ctx: Context, parts: AdminParts): Promise<{ outcome: string; sub?: string }> {
+  const account = await byPathSub(ctx, parts);
+  if (!account) return notFound(ctx);
+  ctx.body = accessesView(account, await parts.personalData.accessesOf(account.id));
+  return { outcome: 'ok', sub: account.id };
+}
+
+/** DELETE …/:sub: straight to the erasure, which also finishes one that was interrupted (and is still a 404). */
+async function erase(ctx: Context, parts: AdminParts, client: string): Promise<{ outcome: string; sub?: string }> {
+  const sub = pathSub(ctx);
+  const erased = sub && await parts.personalData.erase(sub, { by: 'admin', client });
+  if (!erased) return notFound(ctx);
+  ctx.status = 204;
+  return { outcome: 'ok', sub: erased.id };
+}
+
+/** GET /admin/diagnostics: the doctor's findings. */
+async function diagnostics(ctx: Context, parts: AdminParts): Promise<{ outcome: string }> {
+  const findings = await parts.diagnose();
+  ctx.body = { failed: anyFailed(findings), findings };
+  return { outcome: anyFailed(findings) ? 'failed' : 'ok' };
 }
 
 /** GET /admin/accounts?…: by WeChat's or WeCom's identifiers, a phone number, or a pairwise client's sub (one pass over the accounts). */

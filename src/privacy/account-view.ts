@@ -10,7 +10,8 @@ import { accountOfPairwise } from '../oidc/pairwise.ts';
 import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
 import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
-import type { AccountView, HeldView, SignedOutView, SuspensionView } from './view-schemas.ts';
+import type { AccessesView, AccountView, HeldView, SignedOutView, SuspensionView } from './view-schemas.ts';
+import type { Access } from './access-log.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -74,6 +75,11 @@ export function heldView(held: Held): HeldView {
       sub: grant.sub, client: grant.client, scope: grant.scope, apis: grant.resources, granted_at: iso(grant.grantedAt), expires_at: iso(grant.expiresAt),
     })),
   };
+}
+
+/** The operators' audited calls about the account, newest first, with which client or operator made each (for operators only). */
+export function accessesView(account: Account, accesses: readonly Access[]): AccessesView {
+  return { sub: account.id, accesses: accesses.map(({ at, action, by, who }) => ({ at: new Date(at).toISOString(), action, by, who: who ?? null })) };
 }
 
 /** What signing a person out everywhere ended, as the admin API and the accounts CLI answer it. */

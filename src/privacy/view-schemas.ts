@@ -67,17 +67,26 @@ const GRANT_VIEW = z.strictObject({
 
 export const HELD_VIEW = z.strictObject({ sessions: z.array(SESSION_VIEW), grants: z.array(GRANT_VIEW) });
 
+const ACCESS_VIEW = z.strictObject({
+  at: moment('when'),
+  action: z.string().describe('what: show, find, export, logout, suspend, …'),
+  by: z.enum(['admin', 'console', 'cli']).describe('through what'),
+});
+
 export const EXPORT_VIEW = z.strictObject({
   exported_at: moment('when this document was made'),
   issuer: z.string(),
   account: ACCOUNT_VIEW,
   ...HELD_VIEW.shape,
-  operator_accesses: z.array(z.strictObject({
-    at: moment('when'),
-    action: z.string().describe('what: show, find, export, logout, suspend, …'),
-    by: z.enum(['admin', 'console', 'cli']).describe('through what (which client or operator is not the export\'s)'),
-  })).describe('each audited operator call that found the person, newest first (the latest 100)'),
+  operator_accesses: z.array(ACCESS_VIEW).describe('each audited operator call that found the person, newest first (the latest 100; which client or operator is not the export\'s)'),
 }).describe('Everything held about the person, as one document (PIPL article 45).');
+
+export const ACCESSES_VIEW = z.strictObject({
+  sub: z.string(),
+  accesses: z.array(ACCESS_VIEW.extend({
+    who: z.string().nullable().describe('which: the admin API client\'s client_id, the console operator\'s `sub`; null at a shell'),
+  })).describe('newest first, the latest 100'),
+}).describe('The operators\' audited calls that found the person, with who made each: for the company\'s privacy review; the person\'s own page and export leave out who.');
 
 export const SIGNED_OUT_VIEW = z.strictObject({
   sub: z.string(),
@@ -94,3 +103,4 @@ export type SuspensionView = z.infer<typeof SUSPENSION_VIEW>;
 export type HeldView = z.infer<typeof HELD_VIEW>;
 export type ExportView = z.infer<typeof EXPORT_VIEW>;
 export type SignedOutView = z.infer<typeof SIGNED_OUT_VIEW>;
+export type AccessesView = z.infer<typeof ACCESSES_VIEW>;

@@ -207,6 +207,9 @@ test.serial('every answer is what GET /admin/openapi.json describes for its oper
   await call('GET', '/admin/accounts', '/admin/accounts?colour=blue', reader);
   const exported = await call('GET', `${account}/export`, `/admin/accounts/${sub}/export`, reader);
   t.true(((exported?.sessions ?? []) as unknown[]).length > 0 && ((exported?.grants ?? []) as unknown[]).length > 0, 'an export with a session and a grant');
+  const accesses = await call('GET', `${account}/accesses`, `/admin/accounts/${sub}/accesses`, reader);
+  t.like((accesses?.accesses as unknown[] | undefined)?.[0], { action: 'export', by: 'admin', who: 'ops' }, 'newest first, with the client that made it');
+  await call('GET', `${account}/accesses`, '/admin/accounts/no-such-sub/accesses', reader);
   const suspension = `${account}/suspension`;
   await call('PUT', suspension, `/admin/accounts/${sub}/suspension`, reader, { reason: 'x' });
   await call('PUT', suspension, `/admin/accounts/${sub}/suspension`, writer, { reason: '' });
