@@ -378,7 +378,8 @@ test.serial('the accounts CLI erases, unlinks, suspends (for a time), lists the 
   t.regex(listed.stderr, /"client":"cli","action":"suspensions","target":\{\},"outcome":"ok"/);
   t.regex(suspended.stderr, new RegExp(`"client":"cli","action":"suspend","target":\\{"sub":"${byQr.sub}"\\},"outcome":"ok"`), 'the reason is the account\'s, not the audit target\'s');
   t.like(JSON.parse((await accountsCli('reinstate', byQr.sub)).stdout), { suspended: null });
-  const accesses = (JSON.parse((await accountsCli('export', byQr.sub)).stdout) as { operator_accesses: Array<{ action: string; by: string }> }).operator_accesses;
+  const accesses = (JSON.parse((await accountsCli('accesses', byQr.sub)).stdout) as { accesses: Array<{ action: string; by: string; who: string | null }> }).accesses;
+  t.true(accesses.every((access) => access.who === null), 'at a shell there is no who');
   t.deepEqual(accesses.slice(0, 3).map(({ action, by }) => `${by}:${action}`), ['cli:reinstate', 'cli:suspend', 'cli:export'], 'kept for the person\'s page, newest first');
   const erased = await accountsCli('delete', byQr.sub);
   t.is(erased.status, 0, erased.stderr);
