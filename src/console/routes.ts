@@ -25,7 +25,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
-import { isAccountId, REASON_MAX, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
+import { isAccountId, REASON_MAX, suspensionOf, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
 import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import { ANY_OPERATOR, type OperatorRole } from '../config/config.ts';
 import type { Finding } from '../diagnostics/findings.ts';
@@ -202,11 +202,23 @@ const DAY_MS = 86_400_000;
 /** The lengths a console operator can give a suspension, in days (the admin API and the CLI take any end). */
 const SUSPENSION_DAYS: readonly number[] = [1, 7, 30, 90];
 
-/** The form's `days` (the suspension's length, one of SUSPENSION_DAYS; empty: until reinstated), or null when it is none of them. */
-function suspensionDays(value: string | null): number | undefined | null {
+/**
+ * The form's `days`: the suspension's length (one of SUSPENSION_DAYS), `keep` (a change that
+ * keeps the suspension's end as it is), empty (until reinstated); null when it is none of them.
+ */
+function suspensionDays(value: string | null): number | 'keep' | undefined | null {
   if (!value) return undefined;
+  if (value === 'keep') return value;
   const days = Number(value);
   return SUSPENSION_DAYS.includes(days) ? days : null;
+}
+
+/** When the suspension asked for ends: `days` from now, or the end of the one that holds (undefined when there is none to keep). */
+async function suspensionUntil(parts: ConsoleParts, sub: AccountId, days: number | 'keep' | undefined): Promise<{ until: number | undefined } | undefined> {
+  if (days !== 'keep') return { until: days && Date.now() + days * DAY_MS };
+  const account = await parts.personalData.account(sub);
+  const held = account && suspensionOf(account, Date.now());
+  return held?.until === undefined ? undefined : { until: held.until };
 }
 
 /** The person suspended, for the form's reason (signed out everywhere), or reinstated; the account's page says so. */
@@ -221,11 +233,13 @@ async function suspension(ctx: Context, parts: ConsoleParts, operator: OperatorO
   const form = await readForm(ctx);
   const reason = suspensionReason(form.get('reason'));
   const days = suspensionDays(form.get('days'));
-  if (!reason || days === null) {
+  // `keep` of a suspension that has ended or has no end: the page is out of date.
+  const end = days === null ? undefined : await suspensionUntil(parts, sub, days);
+  if (!reason || !end) {
     consoleReasonPage(ctx, sub);
     return { outcome: 'invalid_request', sub };
   }
-  const done = await parts.personalData.suspend(sub, { reason, until: days && Date.now() + days * DAY_MS }, by);
+  const done = await parts.personalData.suspend(sub, { reason, until: end.until }, by);
   return done ? backToAccount(ctx, done.account, 'suspend') : notFound(ctx, parts, operator);
 }
 

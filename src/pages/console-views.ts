@@ -195,7 +195,7 @@ function suspension(ctx: Context, lang: Lang, base: string, account: ConsoleAcco
   const form = postForm(ctx, `${base}/suspend`, html`<label for="reason">${t(lang, 'consoleSuspendReason')}</label>
 <input id="reason" name="reason" required maxlength="${limits.reasonMax}" autocomplete="off" value="${suspended?.reason ?? ''}">
 <label for="days">${t(lang, 'consoleSuspendFor')}</label>
-<select id="days" name="days"><option value="">${t(lang, 'consoleSuspendUntilReinstated')}</option>${limits.suspensionDays.map((count) => html`<option value="${String(count)}">${days.format(count)}</option>`)}</select>
+<select id="days" name="days">${suspended?.until ? html`<option value="keep" selected>${t(lang, 'consoleSuspendKeepEnd', { until: at(lang, suspended.until) })}</option>` : ''}<option value="">${t(lang, 'consoleSuspendUntilReinstated')}</option>${limits.suspensionDays.map((count) => html`<option value="${String(count)}">${days.format(count)}</option>`)}</select>
 <button class="button danger" type="submit">${t(lang, suspended ? 'consoleSuspendChange' : 'consoleSuspend')}</button>`);
   if (!suspended) return form;
   return html`${postForm(ctx, `${base}/reinstate`, html`<button class="button" type="submit">${t(lang, 'consoleReinstate')}</button>`)}${form}`;

@@ -261,6 +261,11 @@ test.serial('a write operator suspends a person for a reason they write: signed 
   const [, since, longer] = /(\d{4}-\d\d-\d\d \d\d:\d\d) · console:\S+ · 多次恶意退款，工单 4711 · 截止 (\d{4}-\d\d-\d\d \d\d:\d\d)/.exec(await page.locator('section').innerText()) ?? [];
   t.true(Math.abs((Date.parse(`${longer}Z`) - Date.parse(`${since}Z`)) / 86_400_000 - 30) <= 1 / 1440, `now for 30 days (${since} to ${longer})`);
   t.true(await broker.logged((line) => line.msg === 'suspension replaced' && (line.privacy as Record<string, unknown>)?.operator === subs.alice));
+  // A change of the reason alone keeps the end: the form starts from it.
+  t.is(await page.getByLabel('暂停多久').inputValue(), 'keep');
+  await page.getByLabel(/暂停原因/).fill('多次恶意退款，工单 4711，已核实');
+  await page.getByRole('button', { name: /修改暂停/ }).click();
+  t.regex(await page.locator('section').innerText(), new RegExp(`多次恶意退款，工单 4711，已核实 · 截止 ${longer}`), 'the same end');
 
   // Bob, at an app: WeChat's QR page, then the broker's page saying why, in his language; no code for the app.
   const { context, page: bob } = await newPerson(browser, 'desktop', 'en');
@@ -287,11 +292,13 @@ test.serial('a write operator suspends a person for a reason they write: signed 
   const accesses = await bob.locator('h2:has-text("Who looked at your data") ~ ul li').allInnerTexts();
   const looked = 'Support staff (operator console) · looked at your account';
   const suspendedYou = 'Support staff (operator console) · suspended your account';
-  t.deepEqual(accesses.slice(0, 8).map((item) => item.replace(/^.* \(UTC\+8\) · /, '')), [
+  t.deepEqual(accesses.slice(0, 10).map((item) => item.replace(/^.* \(UTC\+8\) · /, '')), [
     looked, // the account's page, after the reinstatement
     'Support staff (operator console) · reinstated your account',
-    looked, // after the change
-    suspendedYou, // the change
+    looked, // after the second change
+    suspendedYou, // the second change (the reason)
+    looked, // after the first change
+    suspendedYou, // the first change (30 days)
     looked, // from the list of suspended accounts
     looked, // after the suspension
     suspendedYou,
