@@ -77,9 +77,12 @@ export function heldView(held: Held): HeldView {
   };
 }
 
+/** An operator's audited call as the person's export shows it: when, what, through what (never who). */
+export const accessView = ({ at, action, by }: Access) => ({ at: new Date(at).toISOString(), action, by });
+
 /** The operators' audited calls about the account, newest first, with which client or operator made each (for operators only). */
 export function accessesView(account: Account, accesses: readonly Access[]): AccessesView {
-  return { sub: account.id, accesses: accesses.map(({ at, action, by, who }) => ({ at: new Date(at).toISOString(), action, by, who: who ?? null })) };
+  return { sub: account.id, accesses: accesses.map((access) => ({ ...accessView(access), who: access.who ?? null })) };
 }
 
 /** What signing a person out everywhere ended, as the admin API and the accounts CLI answer it. */

@@ -17,7 +17,7 @@ import { e164 } from '../wechat/phone-number.ts';
 import type { Logger } from '../log.ts';
 import type { AccountRecords, Held } from '../oidc/account-records.ts';
 import type { SecurityEvents } from '../oidc/security-events.ts';
-import { accountView, heldView } from './account-view.ts';
+import { accessView, accountView, heldView } from './account-view.ts';
 import type { Access, AccessLog } from './access-log.ts';
 import type { ExportView } from './view-schemas.ts';
 
@@ -93,7 +93,7 @@ export class PersonalData {
       account: accountView(found.account, this.#parts.apps),
       ...heldView(found.held),
       // Which operator stays the company's (the console shows it; the audit log has it).
-      operator_accesses: (await this.#parts.accesses.of(found.account.id)).map(({ at, action, by }) => ({ at: new Date(at).toISOString(), action, by })),
+      operator_accesses: (await this.#parts.accesses.of(found.account.id)).map(accessView),
     };
   }
 
@@ -197,9 +197,9 @@ export class PersonalData {
   }
 
   /**
-   * Every suspended account, the latest suspension first, at most SUSPENSIONS_LISTED (one
-   * pass over the accounts, as a pairwise `sub`'s lookup is: for an operator's review, not
-   * for a request path).
+   * Every suspended account, the latest suspension first, at most SUSPENSIONS_LISTED (for an
+   * operator's review, not a request path: the account store's `suspended()`, from an index
+   * on MongoDB, a pass over the accounts elsewhere).
    */
   async suspended(): Promise<Account[]> {
     const found: Account[] = [];
