@@ -300,8 +300,7 @@ async function openShared(config: RunningConfig, log: Logger, options: BrokerOpt
   });
   if (!await stores.ready(config.storage.timeoutMs * 2)) log.warn('storage is not reachable yet: /readyz answers 503 until it is');
   // Every push to apps' servers (logout and security event tokens) is on this queue.
-  const notices = new LogoutNotices(log, (outcome) => metrics.logoutNotice(outcome));
-  if (tracing) notices.traceWith(tracing);
+  const notices = new LogoutNotices(log, (outcome) => metrics.logoutNotice(outcome), undefined, tracing);
   return {
     log, stores, metrics, ...await weChat(config, stores, metrics, log, tracing), demo, silent: new SilentLogins(config.cookieKeys), notices, isClosing, tracing,
   };

@@ -42,15 +42,12 @@ export class Deliveries {
   readonly #log: Logger;
   readonly #delays: readonly number[];
   readonly #pending = new Set<Promise<void>>();
-  #tracing: DeliveryTracing | undefined;
+  /** How attempts are traced: the broker's, when it sends traces; never the CLI's. */
+  readonly #tracing: DeliveryTracing | undefined;
 
-  constructor(log: Logger, delays: readonly number[] = DELIVERY_DELAYS_MS) {
+  constructor(log: Logger, delays: readonly number[] = DELIVERY_DELAYS_MS, tracing?: DeliveryTracing) {
     this.#log = log;
     this.#delays = delays;
-  }
-
-  /** Traces every attempt from now on (the broker, when it sends traces; never the CLI). */
-  traceWith(tracing: DeliveryTracing): void {
     this.#tracing = tracing;
   }
 

@@ -7,7 +7,7 @@
 
 import type Provider from 'oidc-provider';
 import type { Logger } from '../log.ts';
-import { Deliveries, DELIVERY_DELAYS_MS, type DeliveryOutcome } from './deliveries.ts';
+import { Deliveries, DELIVERY_DELAYS_MS, type DeliveryOutcome, type DeliveryTracing } from './deliveries.ts';
 
 /** The outcome of one delivery, for a metric. */
 export type NoticeOutcome = DeliveryOutcome;
@@ -24,8 +24,8 @@ export interface NotifiedClient {
 export class LogoutNotices extends Deliveries {
   readonly #observe: (outcome: NoticeOutcome) => void;
 
-  constructor(log: Logger, observe: (outcome: NoticeOutcome) => void = () => {}, delays: readonly number[] = DELIVERY_DELAYS_MS) {
-    super(log, delays);
+  constructor(log: Logger, observe: (outcome: NoticeOutcome) => void = () => {}, delays: readonly number[] = DELIVERY_DELAYS_MS, tracing?: DeliveryTracing) {
+    super(log, delays, tracing);
     this.#observe = observe;
   }
 
