@@ -14,7 +14,7 @@ import type { ConfiguredApp } from '../wechat/apps.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
 import { langOf } from '../pages/html.ts';
 import { handoffConfirmPage, handoffNoticePage } from '../pages/confirm-pages.ts';
-import { errorPage } from '../pages/error-pages.ts';
+import { errorPage, errorSentence, type ErrorData } from '../pages/error-pages.ts';
 import { WeChatError } from '../wechat/errors.ts';
 import { browserKind } from '../wechat/user-agent.ts';
 import { acrForApp } from './claims.ts';
@@ -67,7 +67,7 @@ async function confirmHandoff(ctx: Context, login: HandoffParts): Promise<void> 
   const found = await handoffOf(ctx, login);
   const app = found && await webAppOf(login, found.handoff.uid);
   if (!found || !app) return found ? errorPage(ctx, { kind: 'misconfigured', status: 503 }) : undefined;
-  if (!await login.handoffs.move(found.code, 'waiting', { status: 'confirmed', failure: undefined })) return handoffNoticePage(ctx, 'used', 409);
+  if (!await login.handoffs.move(found.code, 'waiting', { status: 'confirmed', failure: undefined, until: undefined })) return handoffNoticePage(ctx, 'used', 409);
   // The callback must come back to this browser, the one that confirmed.
   ctx.cookies.set(CONFIRMED_COOKIE, found.code, { httpOnly: true, sameSite: 'lax', path: `/h/${found.code}`, maxAge: 10 * 60_000 });
   ctx.status = 303;
@@ -107,7 +107,7 @@ async function handoffCallback(ctx: Context, login: HandoffParts): Promise<void>
     if (refused) {
       login.metrics.login(login.upstreams.web.way, refused.metric);
       login.log[refused.note.level]({ uid: handoff.uid, app: app.id }, `hand-off: ${refused.note.msg}`);
-      await failedInWeChat(login, code, refused.page.kind);
+      await failedInWeChat(login, code, refused.page.kind, refused.page.until);
       return errorPage(ctx, refused.page);
     }
     if (!(error instanceof WeChatError)) throw error;
@@ -119,11 +119,29 @@ async function handoffCallback(ctx: Context, login: HandoffParts): Promise<void>
 }
 
 /** The try in WeChat failed: the hand-off waits again (the error page's retry leads back to it), and the waiting browser learns why. */
-async function failedInWeChat(login: HandoffParts, code: string, kind: string): Promise<void> {
-  await login.handoffs.move(code, 'confirmed', { status: 'waiting', failure: kind });
+async function failedInWeChat(login: HandoffParts, code: string, kind: string, until?: number): Promise<void> {
+  await login.handoffs.move(code, 'confirmed', { status: 'waiting', failure: kind, ...(until === undefined ? {} : { until }) });
 }
 
-/** Polled by the waiting browser: `waiting` (with `failure` after a failed try in WeChat), `confirmed`, `done`, `declined` or `expired`. */
+/**
+ * The refusals another try in WeChat cannot mend (the account store's: the person's account
+ * is suspended, or WeChat's answer would merge two people): the waiting browser says what the
+ * phone's page said (with the suspension's end), not "try again in WeChat".
+ */
+const FINAL_REFUSALS: ReadonlySet<string> = new Set<ErrorData['kind']>(['suspended', 'conflict']);
+
+/** What the waiting browser says of the hand-off's failure, when it is one of FINAL_REFUSALS. */
+function saidOf(ctx: Context, handoff: Handoff): { said?: string } {
+  if (!handoff.failure || !FINAL_REFUSALS.has(handoff.failure)) return {};
+  const kind = handoff.failure as ErrorData['kind'];
+  return { said: errorSentence(langOf(ctx), { kind, ...(handoff.until === undefined ? {} : { until: handoff.until }) }) };
+}
+
+/**
+ * Polled by the waiting browser: `waiting` (with `failure` after a failed try in WeChat, and
+ * `said`, the sentence to show, when trying again cannot help), `confirmed`, `done`,
+ * `declined` or `expired`.
+ */
 async function handoffStatus(ctx: Context, login: HandoffParts): Promise<void> {
   const interaction = await login.interactions.find(ctx, String(ctx.params.uid));
   ctx.set('cache-control', 'no-store');
@@ -133,7 +151,7 @@ async function handoffStatus(ctx: Context, login: HandoffParts): Promise<void> {
     return;
   }
   const handoff = await login.handoffs.find(login.handoffs.code(interaction.uid));
-  ctx.body = { status: handoff?.status ?? 'expired', ...(handoff?.failure ? { failure: handoff.failure } : {}) };
+  ctx.body = { status: handoff?.status ?? 'expired', ...(handoff?.failure ? { failure: handoff.failure, ...saidOf(ctx, handoff) } : {}) };
 }
 
 /** The waiting browser lands at the app: logged in as the person WeChat named, or refused. */

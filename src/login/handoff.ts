@@ -36,6 +36,8 @@ export interface Handoff {
    * again, so the person can try again in WeChat, and the waiting browser says so.
    */
   readonly failure?: string;
+  /** With `failure` `suspended`: when the suspension ends (ms since the epoch), when it has an end. */
+  readonly until?: number;
 }
 
 function digest(secret: string, purpose: string, uid: string): Buffer {

@@ -28,7 +28,7 @@ export interface ErrorData {
 }
 
 /** The plain sentence for an error: by OAuth error code for kind `request`, by kind otherwise. */
-function sentence(lang: Lang, data: ErrorData): string {
+export function errorSentence(lang: Lang, data: Pick<ErrorData, 'kind' | 'oauthError' | 'until'>): string {
   if (data.kind === 'suspended' && data.until !== undefined) return t(lang, 'error_suspended_until', { until: when(lang, data.until) });
   if (data.kind !== 'request') return t(lang, `error_${data.kind}`);
   const key = `oauth_${data.oauthError ?? ''}`;
@@ -43,7 +43,7 @@ export function errorPage(ctx: Context, data: ErrorData): void {
   renderPage(ctx, {
     title,
     status: data.status,
-    body: (nonce) => html`<section><h1>${title}</h1><p>${sentence(lang, data)}</p>
+    body: (nonce) => html`<section><h1>${title}</h1><p>${errorSentence(lang, data)}</p>
 ${data.retryHref ? html`<a class="button primary" href="${data.retryHref}">${t(lang, 'errorBack')}</a>` : ''}
 ${!data.retryHref && data.app?.restart ? html`<a class="button primary" href="${data.app.restart}">${t(lang, 'loginAgainAt', { app: data.app.name })}</a>` : ''}
 ${data.app?.home ? html`<a class="button" href="${data.app.home}">${t(lang, 'backTo', { app: data.app.name })}</a>` : ''}

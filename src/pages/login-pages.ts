@@ -157,7 +157,7 @@ var st=document.getElementById('handoff-status');if(!st){return;}var tries=0;
 function poll(){if(++tries>200){return;}fetch(st.getAttribute('data-url'),{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(a){
 if(a.status==='done'||a.status==='declined'){if(a.status==='declined'){st.textContent=st.getAttribute('data-declined');}document.getElementById('handoff-finish').submit();return;}
 if(a.status==='expired'){st.textContent=st.getAttribute('data-expired');st.setAttribute('role','alert');return;}
-var said=st.getAttribute(a.failure?'data-failed':'data-waiting');if(st.textContent!==said){st.textContent=said;}
+var said=a.said||st.getAttribute(a.failure?'data-failed':'data-waiting');if(st.textContent!==said){st.textContent=said;}
 setTimeout(poll,1500);},function(){setTimeout(poll,3000);});}setTimeout(poll,1500);})();`)}</script>`,
   });
 }

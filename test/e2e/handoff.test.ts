@@ -9,6 +9,7 @@ import { createRp } from '../helpers/rp.ts';
 import { injectFaults, setPhoneUser } from '../helpers/simulator.ts';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { allowInWeChat, handOff } from '../helpers/wechat.ts';
+import { suspendAtConsole } from '../helpers/console.ts';
 
 const e2e = useE2e(test);
 
@@ -184,4 +185,18 @@ test.serial('WeChat fails during a hand-off: the waiting browser says so at its 
   await wechat.page.getByRole('heading', { name: 'Done' }).waitFor();
   await android.page.getByRole('button', { name: 'Allow' }).click();
   t.truthy((await rp.finish(await rp.landed(android.page), started.check)).claims()!.sub);
+});
+
+test.serial('a suspended person confirms in WeChat: the waiting browser says until when, as the phone\'s page does, not "try again in WeChat"', async (t) => {
+  const { sub } = (await handOff(e2e.browser, e2e.rp, e2e.broker.simulator, 'person-7301')).claims;
+  await suspendAtConsole(e2e.browser, e2e.broker, sub, '7');
+  const { android, link } = await onAndroid();
+  t.teardown(() => android.context.close());
+  const wechat = await inWeChat(link, 'person-7301');
+  t.teardown(() => wechat.context.close());
+  await wechat.page.getByRole('button', { name: 'Confirm login' }).click();
+  const suspended = /^Your account has been suspended until \d{4}-\d\d-\d\d \d\d:\d\d \(UTC\+8\), so you cannot log in before then\./;
+  await wechat.page.getByText(suspended).waitFor();
+  await android.page.getByRole('status').filter({ hasText: suspended }).waitFor();
+  t.is(await android.page.locator('#handoff-status').innerText(), await wechat.page.getByText(suspended).innerText(), 'the same sentence, the same end');
 });

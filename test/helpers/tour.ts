@@ -4,6 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { TEST_API, type RunningBroker } from './broker.ts';
 import { newPerson, USER_AGENTS } from './browser.ts';
+import { atConsole, suspendAtConsole } from './console.ts';
 import { createRp } from './rp.ts';
 import type { RpServer } from './rp-server.ts';
 import { setPhoneUser } from './simulator.ts';
@@ -222,14 +223,6 @@ async function signedInAt(page: Page, broker: RunningBroker, path: string): Prom
   await page.goto(`${broker.issuer}${path}`);
 }
 
-/** Logs Alice in at the operator console (a QR login): its search page. */
-async function atConsole(page: Page, broker: RunningBroker): Promise<void> {
-  await page.goto(`${broker.issuer}/console`);
-  await page.locator('#pick-wechat').click();
-  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
-  await page.waitForURL(/\/console\?/);
-}
-
 /** Bob logs in to an app (a QR login, in a browser of his own), and Alice at the console suspends him for seven days. */
 async function suspendBob(browser: Browser, broker: RunningBroker, rpServer: RpServer): Promise<void> {
   const bob = await newPerson(browser, 'desktop');
@@ -243,17 +236,7 @@ async function suspendBob(browser: Browser, broker: RunningBroker, rpServer: RpS
   } finally {
     await bob.context.close();
   }
-  const operator = await newPerson(browser, 'desktop');
-  try {
-    await atConsole(operator.page, broker);
-    await operator.page.goto(`${broker.issuer}/console/accounts/${sub}`);
-    await operator.page.locator('#reason').fill('多次恶意退款');
-    await operator.page.locator('#days').selectOption('7');
-    await operator.page.locator('form[action$="/suspend"] button').click();
-    await operator.page.locator('form[action$="/reinstate"]').waitFor();
-  } finally {
-    await operator.context.close();
-  }
+  await suspendAtConsole(browser, broker, sub, '7');
 }
 
 /** A device (the test clients' TV) asks for a code: the link its QR code shows. */
