@@ -292,9 +292,9 @@ async function openShared(config: RunningConfig, log: Logger, options: BrokerOpt
   const tracing = config.tracing && new (await import('./ops/tracing.ts')).Tracing(config.tracing, log);
   const stores = await openStores(config.storage, {
     log,
-    observe: (store, seconds, ok) => {
+    observe: (store, seconds, ok, operation) => {
       metrics.storageOperation(store, seconds, ok);
-      tracing?.storageOperation(seconds);
+      tracing?.storageOperation(store, seconds, ok, operation);
     },
     fatal: options.fatal ?? ((message) => log.fatal(message)),
   });

@@ -168,13 +168,13 @@ export class MongoAccountStore implements AccountStore {
   get #accounts() { return this.#connection.collection<AccountDoc>('accounts'); }
   get #aliases() { return this.#connection.collection<AliasDoc>('account_aliases'); }
 
-  #read<T>(call: () => Promise<T>): Promise<T> {
-    return this.#connection.run(call);
+  #read<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    return this.#connection.run(operation, call);
   }
 
   /** A write: refused until the unique indexes exist; a duplicate key is a conflict. */
-  #write(call: () => Promise<void>): Promise<void> {
-    return this.#connection.run(async () => {
+  #write(operation: string, call: () => Promise<void>): Promise<void> {
+    return this.#connection.run(operation, async () => {
       if (!this.#connection.isSetUp(SETUP)) throw new StorageUnavailableError(STORE, 'the unique account indexes do not exist yet');
       try {
         await call();
@@ -186,7 +186,7 @@ export class MongoAccountStore implements AccountStore {
   }
 
   findById(id: AccountId): Promise<Account | undefined> {
-    return checkedKeys([[id, 'id']], () => this.#read(async () => {
+    return checkedKeys([[id, 'id']], () => this.#read('findById', async () => {
       let current: string = id;
       for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop += 1) {
         const doc = await this.#accounts.findOne(ACCOUNT_FILTERS.byId(current));
@@ -199,34 +199,34 @@ export class MongoAccountStore implements AccountStore {
     }));
   }
 
-  #findOne(filter: Record<string, unknown>): Promise<Account | undefined> {
-    return this.#read(async () => {
+  #findOne(operation: string, filter: Record<string, unknown>): Promise<Account | undefined> {
+    return this.#read(operation, async () => {
       const doc = await this.#accounts.findOne(filter);
       return doc ? toAccount(doc) : undefined;
     });
   }
 
-  findByUnionid(unionid: Unionid) { return checkedKeys([[unionid, 'unionid']], () => this.#findOne(ACCOUNT_FILTERS.byUnionid(unionid))); }
+  findByUnionid(unionid: Unionid) { return checkedKeys([[unionid, 'unionid']], () => this.#findOne('findByUnionid', ACCOUNT_FILTERS.byUnionid(unionid))); }
   findByIdentity(identity: Identity) {
-    return checkedKeys([[identity.appid, 'appid'], [identity.openid, 'openid']], () => this.#findOne(ACCOUNT_FILTERS.byIdentity(identity)));
+    return checkedKeys([[identity.appid, 'appid'], [identity.openid, 'openid']], () => this.#findOne('findByIdentity', ACCOUNT_FILTERS.byIdentity(identity)));
   }
 
   create(account: Account): Promise<void> {
-    return this.#write(async () => {
+    return this.#write('create', async () => {
       if (await this.#aliases.findOne({ _id: account.id })) throw new AccountConflictError('account id taken');
       await this.#accounts.insertOne(toAccountDoc(account));
     });
   }
 
   update(account: Account, seen: number): Promise<void> {
-    return this.#write(async () => {
+    return this.#write('update', async () => {
       const { matchedCount } = await this.#accounts.replaceOne(asRead(account, seen), toAccountDoc(account));
       if (matchedCount === 0) throw new AccountConflictError('the account changed since it was read');
     });
   }
 
   merge(into: Account, seen: number, from: Account): Promise<void> {
-    return this.#transaction(async (session) => {
+    return this.#transaction('merge', async (session) => {
       const { deletedCount } = await this.#accounts.deleteOne(asRead(from, from.updatedAt), { session });
       if (deletedCount === 0) throw new AccountConflictError('the merged account changed since it was read');
       await this.#aliases.insertOne({ _id: from.id, into: into.id }, { session });
@@ -237,7 +237,7 @@ export class MongoAccountStore implements AccountStore {
 
   /** Newer wins: a login at the same moment as another never conflicts with it, and never moves updatedAt. */
   touch(id: AccountId, login: LastLogin): Promise<void> {
-    return checkedKeys([[id, 'id']], () => this.#read(async () => {
+    return checkedKeys([[id, 'id']], () => this.#read('touch', async () => {
       await this.#accounts.updateOne(ACCOUNT_FILTERS.olderLogin(id, login.at), { $set: { lastLogin: present({ at: login.at, appid: login.appid, client: login.client }) } });
     }));
   }
@@ -248,7 +248,7 @@ export class MongoAccountStore implements AccountStore {
   }
 
   erase(account: Account, seen: number): Promise<void> {
-    return this.#transaction(async (session) => {
+    return this.#transaction('erase', async (session) => {
       const { deletedCount } = await this.#accounts.deleteOne(asRead(account, seen), { session });
       if (deletedCount === 0) throw new AccountConflictError('the account changed since it was read');
       for (const id of subsOf(account)) await this.#aliases.replaceOne({ _id: id }, { into: '' }, { session, upsert: true });
@@ -266,10 +266,10 @@ export class MongoAccountStore implements AccountStore {
 
   /** Through a cursor, a batch at a time: never every account found in memory at once. */
   async* #each(filter: Record<string, unknown>): AsyncIterable<Account> {
-    const cursor = await this.#read(async () => this.#accounts.find(filter).batchSize(IDLE_BATCH));
+    const cursor = await this.#read('scan', async () => this.#accounts.find(filter).batchSize(IDLE_BATCH));
     try {
       for (;;) {
-        const doc = await this.#read(() => cursor.next());
+        const doc = await this.#read('scan', () => cursor.next());
         if (!doc) return;
         yield toAccount(doc);
       }
@@ -278,8 +278,8 @@ export class MongoAccountStore implements AccountStore {
     }
   }
 
-  #transaction(work: (session: ClientSession) => Promise<void>): Promise<void> {
-    return this.#write(async () => {
+  #transaction(operation: string, work: (session: ClientSession) => Promise<void>): Promise<void> {
+    return this.#write(operation, async () => {
       const session = this.#connection.client.startSession();
       try {
         await session.withTransaction(() => work(session));

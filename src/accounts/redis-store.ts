@@ -113,7 +113,7 @@ export class RedisAccountStore implements AccountStore {
   #identity = (identity: Identity) => `${this.#prefix}identity:${identity.appid}:${identity.openid}`;
 
   findById(id: AccountId): Promise<Account | undefined> {
-    return this.#guard.run(async () => {
+    return this.#guard.run('findById', async () => {
       let current: string = id;
       for (let hop = 0; hop <= MAX_ALIAS_HOPS; hop += 1) {
         const [json, login] = await this.#redis.mget(this.#account(current), this.#login(current));
@@ -126,17 +126,17 @@ export class RedisAccountStore implements AccountStore {
     });
   }
 
-  async #byIndex(key: string): Promise<Account | undefined> {
-    const id = await this.#guard.run(() => this.#redis.get(key));
+  async #byIndex(operation: string, key: string): Promise<Account | undefined> {
+    const id = await this.#guard.run(operation, () => this.#redis.get(key));
     return id ? this.findById(id as AccountId) : undefined;
   }
 
   findByUnionid(unionid: Unionid): Promise<Account | undefined> {
-    return this.#byIndex(this.#unionid(unionid));
+    return this.#byIndex('findByUnionid', this.#unionid(unionid));
   }
 
   findByIdentity(identity: Identity): Promise<Account | undefined> {
-    return this.#byIndex(this.#identity(identity));
+    return this.#byIndex('findByIdentity', this.#identity(identity));
   }
 
   create(account: Account): Promise<void> {
@@ -154,12 +154,12 @@ export class RedisAccountStore implements AccountStore {
 
   async touch(id: AccountId, login: LastLogin): Promise<void> {
     const keys = [this.#account(id), this.#login(id)];
-    await this.#guard.run(() => this.#redis.eval(TOUCH, keys.length, ...keys, String(login.at), JSON.stringify(login)));
+    await this.#guard.run('touch', () => this.#redis.eval(TOUCH, keys.length, ...keys, String(login.at), JSON.stringify(login)));
   }
 
   async unlink(account: Account, seen: number, identity: Identity): Promise<void> {
     const keys = [this.#account(account.id), this.#identity(identity)];
-    const result = await this.#guard.run(() => this.#redis.eval(UNLINK, keys.length, ...keys, String(seen), JSON.stringify(account), ...subsOf(account)));
+    const result = await this.#guard.run('unlink', () => this.#redis.eval(UNLINK, keys.length, ...keys, String(seen), JSON.stringify(account), ...subsOf(account)));
     if (result !== 'OK') throw new AccountConflictError();
   }
 
@@ -168,7 +168,7 @@ export class RedisAccountStore implements AccountStore {
     const indexes = [...account.unionid === undefined ? [] : [this.#unionid(account.unionid)], ...account.identities.map(this.#identity)];
     const keys = [this.#account(account.id), this.#login(account.id), ...ids.map(this.#alias), ...indexes];
     const args = [String(seen), String(account.lastLogin?.at ?? 0), String(ids.length), ...ids];
-    const result = await this.#guard.run(() => this.#redis.eval(ERASE, keys.length, ...keys, ...args));
+    const result = await this.#guard.run('erase', () => this.#redis.eval(ERASE, keys.length, ...keys, ...args));
     if (result !== 'OK') throw new AccountConflictError();
   }
 
@@ -184,11 +184,11 @@ export class RedisAccountStore implements AccountStore {
   /** Scans the account keys (on a Cluster, the node that holds their slot). */
   async* #every(): AsyncIterable<Account> {
     const match = this.#account('*');
-    const node = 'nodes' in this.#redis ? await this.#guard.run(() => this.#nodeOf(match)) : this.#redis;
+    const node = 'nodes' in this.#redis ? await this.#guard.run('scan', () => this.#nodeOf(match)) : this.#redis;
     for await (const keys of node.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
       if (keys.length === 0) continue;
       const logins = keys.map((key) => this.#login(key.slice(this.#account('').length)));
-      const values = await this.#guard.run(() => node.mget(...keys, ...logins));
+      const values = await this.#guard.run('scan', () => node.mget(...keys, ...logins));
       for (const [index, json] of values.slice(0, keys.length).entries()) {
         if (json) yield withLogin(json, values[keys.length + index] ?? null);
       }
@@ -214,7 +214,7 @@ export class RedisAccountStore implements AccountStore {
     const fromId = from?.id ?? '';
     const keys = [this.#account(account.id), this.#alias(account.id), this.#account(fromId), this.#alias(fromId), this.#login(fromId), ...indexes];
     const args = [account.id, mode, JSON.stringify(account), fromId, String(seen), String(from?.updatedAt ?? 0)];
-    const result = await this.#guard.run(() => this.#redis.eval(WRITE, keys.length, ...keys, ...args));
+    const result = await this.#guard.run(mode, () => this.#redis.eval(WRITE, keys.length, ...keys, ...args));
     if (result !== 'OK') throw new AccountConflictError();
   }
 }

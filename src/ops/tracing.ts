@@ -2,8 +2,9 @@
 // OTEL_EXPORTER_OTLP_ENDPOINT is set: a server span for each request (a child of the
 // caller's when it sent a W3C traceparent, so the broker shows inside the app's own trace),
 // and inside it a client span for each WeChat or WeCom API call, with WeChat's errcode, and
-// on it how many storage operations the request made and how long they took (Redis or
-// MongoDB: tens of commands a login, too many for a span each). Each attempt to deliver a
+// for each storage operation (Redis or MongoDB: `Redis find Session`, one operation of the
+// store's, whatever commands it sends), with on the request's span how many there were and
+// how long they took in all. Each attempt to deliver a
 // logout or security event token to an app's server is a client span in the trace of the
 // request that caused it, and its request carries that span (`traceparent`) to the app. A
 // span holds what the request line and the metrics hold (method, path without its query or a
@@ -154,12 +155,22 @@ export class Tracing {
     this.#propagator.inject(context.active(), headers, { set: (carrier, key, value) => carrier.set(key, value) });
   }
 
-  /** A storage operation that just ended, `seconds` long: counted on the traced request it ran in. */
-  storageOperation(seconds: number): void {
+  /**
+   * A storage operation that just ended, `seconds` long: a client span of the traced request
+   * it ran in (an error when storage failed), and counted on the request's span.
+   */
+  storageOperation(store: string, seconds: number, ok: boolean, operation: string): void {
     const span = trace.getSpan(context.active());
     if (!span?.isRecording()) return;
     const spent = this.#storage.get(span) ?? { operations: 0, ms: 0 };
     this.#storage.set(span, { operations: spent.operations + 1, ms: spent.ms + seconds * 1000 });
+    const end = Date.now();
+    // OpenTelemetry's database conventions: the system, and the operation (the store's, not a command).
+    const child = this.#tracer.startSpan(`${store} ${operation}`, {
+      kind: SpanKind.CLIENT, startTime: end - seconds * 1000, attributes: { 'db.system.name': store.startsWith('MongoDB') ? 'mongodb' : 'redis', 'db.operation.name': operation },
+    });
+    if (!ok) child.setStatus({ code: SpanStatusCode.ERROR, message: `${store} unavailable` });
+    child.end(end);
   }
 
   /** Sends what is left; the broker is stopping (and stops, whatever the collector does). */

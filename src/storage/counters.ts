@@ -71,14 +71,14 @@ export class RedisCounters implements Counters {
   }
 
   hit(key: string, windowS: number): Promise<Hit> {
-    return this.#guard.run(async () => {
+    return this.#guard.run('hit', async () => {
       const [count, ttl] = await this.#redis.eval(HIT, 1, `${this.#prefix}${key}`, String(windowS)) as [number, number];
       return { count, resetInS: ttl > 0 ? ttl : windowS };
     });
   }
 
   count(key: string): Promise<Hit> {
-    return this.#guard.run(async () => {
+    return this.#guard.run('count', async () => {
       const [count, ttl] = await this.#redis.eval(COUNT, 1, `${this.#prefix}${key}`) as [number, number];
       return { count, resetInS: Math.max(0, ttl) };
     });

@@ -13,8 +13,11 @@ export class StorageUnavailableError extends Error {
   }
 }
 
-/** Told of every storage call: which store, how long it took, whether it succeeded. */
-export type StorageObserver = (store: string, seconds: number, ok: boolean) => void;
+/**
+ * Told of every storage call: which store, how long it took, whether it succeeded, and what
+ * it was (the store's method, with the model for protocol records: `find Session`).
+ */
+export type StorageObserver = (store: string, seconds: number, ok: boolean, operation: string) => void;
 
 /**
  * Runs one store's calls: times them for the observer (the broker's metrics), and turns
@@ -29,16 +32,16 @@ export class StorageGuard {
     this.#observe = observe;
   }
 
-  /** `isAnswer`: errors that are the store's answer (a conflict), not a failure of storage. */
-  async run<T>(call: () => Promise<T>, isAnswer: (error: unknown) => boolean = () => false): Promise<T> {
+  /** `operation`: what the call is, for the observer. `isAnswer`: errors that are the store's answer (a conflict), not a failure of storage. */
+  async run<T>(operation: string, call: () => Promise<T>, isAnswer: (error: unknown) => boolean = () => false): Promise<T> {
     const started = performance.now();
     try {
       const result = await call();
-      this.#observe?.(this.store, (performance.now() - started) / 1000, true);
+      this.#observe?.(this.store, (performance.now() - started) / 1000, true, operation);
       return result;
     } catch (error) {
       const answer = isAnswer(error);
-      this.#observe?.(this.store, (performance.now() - started) / 1000, answer);
+      this.#observe?.(this.store, (performance.now() - started) / 1000, answer, operation);
       if (answer || error instanceof StorageUnavailableError) throw error;
       throw new StorageUnavailableError(this.store, error);
     }

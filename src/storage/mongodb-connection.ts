@@ -152,13 +152,13 @@ export class MongoConnection {
   }
 
   /**
-   * Runs one store operation. Before the first connection it fails at once (a request
+   * Runs one store operation (`operation`: what it is, for the metrics' observer). Before the first connection it fails at once (a request
    * gets a clear 503 rather than waiting out server selection); after it, the driver
    * waits for a primary, elections included.
    */
-  run<T>(call: () => Promise<T>, isAnswer?: (error: unknown) => boolean): Promise<T> {
-    if (!this.#connected) return this.#guard.run(() => Promise.reject(new StorageUnavailableError(STORE, 'not connected yet')));
-    return this.#guard.run(call, isAnswer);
+  run<T>(operation: string, call: () => Promise<T>, isAnswer?: (error: unknown) => boolean): Promise<T> {
+    if (!this.#connected) return this.#guard.run(operation, () => Promise.reject(new StorageUnavailableError(STORE, 'not connected yet')));
+    return this.#guard.run(operation, call, isAnswer);
   }
 
   /** Whether MongoDB got connected and set up within `timeoutMs` (false at once for a deployment that can never work). */
@@ -174,7 +174,7 @@ export class MongoConnection {
 
   /** Resolves when MongoDB is connected, set up and answering; rejects with why not otherwise. */
   ping(): Promise<void> {
-    return this.#guard.run(async () => {
+    return this.#guard.run('ping', async () => {
       if (!this.#connected) throw new StorageUnavailableError(STORE, 'not connected yet');
       const pending = [...this.#steps].filter(([, entry]) => !entry.done).map(([name]) => name);
       if (pending.length) throw new StorageUnavailableError(STORE, `not set up yet: ${pending.join(', ')}`);

@@ -120,12 +120,12 @@ class MongoAdapter implements StorageAdapter {
   }
 
   /** One operation, after its keys were checked (a bad key rejects before anything is sent). */
-  #run<T>(call: () => Promise<T>, ...keys: Array<[unknown, string]>): Promise<T> {
-    return checkedKeys(keys, () => this.#connection.run(call));
+  #run<T>(operation: string, call: () => Promise<T>, ...keys: Array<[unknown, string]>): Promise<T> {
+    return checkedKeys(keys, () => this.#connection.run(`${operation} ${this.#model}`, call));
   }
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    return this.#run(async () => {
+    return this.#run('upsert', async () => {
       await this.#collection.replaceOne({ _id: id }, toRecordDoc(this.#model, id, payload, expiresIn), { upsert: true });
     }, [id, 'id']);
   }
@@ -135,7 +135,7 @@ class MongoAdapter implements StorageAdapter {
    * it yet); where a live one exists, the upsert's insert meets the unique _id: false.
    */
   insert(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
-    return this.#run(async () => {
+    return this.#run('insert', async () => {
       try {
         await this.#collection.replaceOne({ _id: id, expiresAt: { $lte: new Date() } }, toRecordDoc(this.#model, id, payload, expiresIn), { upsert: true });
         return true;
@@ -147,19 +147,19 @@ class MongoAdapter implements StorageAdapter {
   }
 
   /** The newest live record matching `filter`. */
-  #findOne(name: string, value: string, filter: Record<string, unknown>): Promise<AdapterPayload | undefined> {
-    return this.#run(async () => {
+  #findOne(operation: string, name: string, value: string, filter: Record<string, unknown>): Promise<AdapterPayload | undefined> {
+    return this.#run(operation, async () => {
       const doc = await this.#collection.findOne({ ...filter, ...live() }, { sort: { expiresAt: -1 } });
       return doc ? fromRecordDoc(doc) : undefined;
     }, [value, name]);
   }
 
-  find(id: string) { return this.#findOne('id', id, { _id: id }); }
-  findByUid(uid: string) { return this.#findOne('uid', uid, { uid }); }
-  findByUserCode(userCode: string) { return this.#findOne('userCode', userCode, { userCode }); }
+  find(id: string) { return this.#findOne('find', 'id', id, { _id: id }); }
+  findByUid(uid: string) { return this.#findOne('findByUid', 'uid', uid, { uid }); }
+  findByUserCode(userCode: string) { return this.#findOne('findByUserCode', 'userCode', userCode, { userCode }); }
 
   claim(id: string): Promise<AdapterPayload | undefined> {
-    return this.#run(async () => {
+    return this.#run('claim', async () => {
       const consumed = Math.floor(Date.now() / 1000);
       const before = await this.#collection.findOneAndUpdate(
         { _id: id, consumed: { $exists: false }, ...live() },
@@ -170,18 +170,18 @@ class MongoAdapter implements StorageAdapter {
   }
 
   replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload): Promise<boolean> {
-    return this.#run(async () => {
+    return this.#run('replaceIfUnchanged', async () => {
       const { matchedCount } = await this.#collection.updateOne({ _id: id, payload: JSON.stringify(seen), ...live() }, { $set: { payload: JSON.stringify(payload) } });
       return matchedCount === 1;
     }, [id, 'id']);
   }
 
   destroy(id: string): Promise<void> {
-    return this.#run(async () => { await this.#collection.deleteOne({ _id: id }); }, [id, 'id']);
+    return this.#run('destroy', async () => { await this.#collection.deleteOne({ _id: id }); }, [id, 'id']);
   }
 
   findByAccount(accountId: string): Promise<AccountRecord[]> {
-    return this.#run(async () => {
+    return this.#run('findByAccount', async () => {
       if (!accountOf(this.#model, { accountId })) return [];
       const docs = await this.#collection.find({ accountId, ...live() }).toArray();
       return docs.map((doc) => ({ id: doc._id, payload: fromRecordDoc(doc) }));
@@ -190,7 +190,7 @@ class MongoAdapter implements StorageAdapter {
 
   /** Every token issued under the grant, in every token model's collection. */
   revokeByGrantId(grantId: string): Promise<void> {
-    return this.#run(async () => {
+    return this.#run('revokeByGrantId', async () => {
       await Promise.all([...GRANT_TOKEN_MODELS].map((model) => this.#connection.collection<RecordDoc>(`${PREFIX}${model}`).deleteMany({ grantId })));
     }, [grantId, 'grantId']);
   }

@@ -138,7 +138,7 @@ test('TRACES_SAMPLE_RATIO=0: a request the caller did not trace sends nothing, a
   t.is(line(sampled.headers.get('x-request-id'))?.traceId, traceId);
 });
 
-test('on Redis, each traced request says how many storage operations it made and how long they took', async (t) => {
+test('on Redis, each storage operation of a traced request is a client span of it, named by the store and the operation, and the request says how many and how long', async (t) => {
   const [collector, rpServer, redis] = await Promise.all([startCollector(), startRpServer(), startRedis()]);
   t.teardown(async () => { await Promise.all([collector.close(), rpServer.close()]); await redis.stop(); });
   const broker = await startBroker({
@@ -156,6 +156,11 @@ test('on Redis, each traced request says how many storage operations it made and
   const callback = spans.find((span) => span.kind === SERVER && spans.some((child) => child.parentSpanId === span.spanId && child.name === 'WeChat /sns/oauth2/access_token'));
   t.true(Number(attribute(callback!, 'broker.storage.operations')) >= 2, 'the login attempt read, the account written, …');
   t.true(Number(attribute(callback!, 'broker.storage.ms')) >= 0);
+  const operations = spans.filter((span) => span.parentSpanId === callback!.spanId && attribute(span, 'db.system.name') === 'redis');
+  t.is(operations.length, Number(attribute(callback!, 'broker.storage.operations')), 'a span for each operation counted');
+  t.true(operations.every((span) => span.kind === CLIENT && /^Redis( \(accounts\))? \w+( \w+)?$/.test(span.name) && span.name.endsWith(String(attribute(span, 'db.operation.name')))));
+  const names = operations.map((span) => span.name);
+  for (const name of ['Redis claim WeChatLoginAttempt', 'Redis (accounts) create', 'Redis upsert Interaction']) t.true(names.includes(name), `${name} in ${names.join(', ')}`);
   const discovery = spans.find((span) => span.kind === SERVER && attribute(span, 'url.path') === '/.well-known/openid-configuration');
   t.is(discovery && attribute(discovery, 'broker.storage.operations'), undefined, 'a request that touched no storage says nothing of it');
 });
