@@ -28,7 +28,7 @@ export function errorPages(log: Logger): Middleware {
       if (ctx.status === 405 && ctx.body === undefined) answer(ctx, { kind: 'method_not_allowed', status: 405 });
     } catch (error) {
       if (error instanceof StorageUnavailableError) {
-        log.warn({ store: error.store, path: loggedPath(ctx.path) }, 'storage unavailable');
+        log.warn({ store: error.store, operation: error.operation, path: loggedPath(ctx.path) }, 'storage unavailable');
         if (!ctx.headerSent) answer(ctx, { kind: 'storage', status: 503 });
         return;
       }

@@ -5,11 +5,14 @@
 export class StorageUnavailableError extends Error {
   readonly code = 'STORAGE_UNAVAILABLE';
   readonly store: string;
+  /** The store's operation that failed (`find Session`), when the failure was one operation's: which read or write the operator looks at. */
+  readonly operation: string | undefined;
 
-  constructor(store: string, cause: unknown) {
-    super(`${store} is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+  constructor(store: string, cause: unknown, operation?: string) {
+    super(`${store} is unavailable${operation ? ` (${operation})` : ''}: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'StorageUnavailableError';
     this.store = store;
+    this.operation = operation;
   }
 }
 
@@ -32,7 +35,7 @@ export class StorageGuard {
     this.#observe = observe;
   }
 
-  /** `operation`: what the call is, for the observer. `isAnswer`: errors that are the store's answer (a conflict), not a failure of storage. */
+  /** `operation`: what the call is, for the observer and a failure's error. `isAnswer`: errors that are the store's answer (a conflict), not a failure of storage. */
   async run<T>(operation: string, call: () => Promise<T>, isAnswer: (error: unknown) => boolean = () => false): Promise<T> {
     const started = performance.now();
     try {
@@ -43,7 +46,7 @@ export class StorageGuard {
       const answer = isAnswer(error);
       this.#observe?.(this.store, (performance.now() - started) / 1000, answer, operation);
       if (answer || error instanceof StorageUnavailableError) throw error;
-      throw new StorageUnavailableError(this.store, error);
+      throw new StorageUnavailableError(this.store, error, operation);
     }
   }
 }

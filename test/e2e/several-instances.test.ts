@@ -168,7 +168,7 @@ test.serial('Redis restarted with AOF: sessions and refresh tokens still work', 
 // The time limits themselves (readiness's 2 s, STORAGE_TIMEOUT_MS) are the broker's own
 // timers: a paused Redis never answers, so an answer at all shows they fired. Measuring
 // them here would fail on a loaded machine without telling anything about the broker.
-test.serial('Redis paused: /readyz 503, requests fail with a clear page instead of hanging, and the brokers recover by themselves', async (t) => {
+test.serial('Redis paused: /readyz 503, requests fail with a clear page instead of hanging (the log names the operation that failed), and the brokers recover by themselves', async (t) => {
   const instance = brokers.instances[1]!;
   redis.pause();
   try {
@@ -180,6 +180,8 @@ test.serial('Redis paused: /readyz 503, requests fail with a clear page instead 
     t.is(response?.status(), 503);
     t.regex(await page.locator('p').first().innerText(), /login service is temporarily unavailable/);
     t.notRegex(await page.locator('p').first().innerText(), /WeChat/, 'it says what is true: storage, not WeChat');
+    const failed = (line: Record<string, unknown>) => (line.err as { operation?: unknown } | undefined)?.operation;
+    t.true(await instance.logged((line) => /^(upsert|find|claim) \w+$/.test(String(failed(line))) && /^Redis is unavailable \(\w+ \w+\): /.test(String((line.err as { message?: unknown }).message))), 'the operator is told which operation failed');
     await context.close();
   } finally {
     redis.resume();
