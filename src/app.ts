@@ -293,7 +293,7 @@ async function openShared(config: RunningConfig, log: Logger, options: BrokerOpt
   const stores = await openStores(config.storage, {
     log,
     observe: (store, seconds, ok, operation) => {
-      metrics.storageOperation(store, seconds, ok);
+      metrics.storageOperation(store, seconds, ok, operation);
       tracing?.storageOperation(store, seconds, ok, operation);
     },
     fatal: options.fatal ?? ((message) => log.fatal(message)),

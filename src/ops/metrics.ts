@@ -2,7 +2,7 @@
 //   broker_logins_total{channel,outcome}
 //   broker_wechat_api_duration_seconds{path}, broker_wechat_api_errors_total{path,errcode}
 //   broker_tokens_issued_total{grant_type,token_type}
-//   broker_storage_operation_duration_seconds{store}, broker_storage_errors_total{store}
+//   broker_storage_operation_duration_seconds{store}, broker_storage_errors_total{store,operation}
 //   broker_admin_calls_total{client,action,outcome}
 //   broker_follow_qr_codes_total{outcome}: follow-to-login QR codes created, shown again, or refused (the budget spent)
 //   broker_phone_numbers_total{outcome}: mini program phone codes redeemed (stored), refused, or failed at WeChat
@@ -72,7 +72,8 @@ export class BrokerMetrics {
   readonly #phoneNumbers = new Counter({ name: 'broker_phone_numbers_total', help: 'POST /account/phone: numbers stored, codes refused (used, expired, another app\'s or person\'s), WeChat unavailable or misconfigured', labelNames: ['outcome'], registers: [this.registry] });
   readonly #requests = new Counter({ name: 'broker_http_requests_total', help: 'HTTP requests by endpoint and status code', labelNames: ['endpoint', 'status'], registers: [this.registry] });
   readonly #requestDuration = new Histogram({ name: 'broker_http_request_duration_seconds', help: 'HTTP request duration by endpoint, until the answer is ready to send', labelNames: ['endpoint'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
-  readonly #storageErrors = new Counter({ name: 'broker_storage_errors_total', help: 'Storage operations that failed or timed out', labelNames: ['store'], registers: [this.registry] });
+  // By operation too (`find Session`: a few dozen values, and only failures make a series), so that an alert says which read or write fails.
+  readonly #storageErrors = new Counter({ name: 'broker_storage_errors_total', help: 'Storage operations that failed or timed out, by store and operation', labelNames: ['store', 'operation'], registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -118,9 +119,9 @@ export class BrokerMetrics {
     this.#tokens.inc({ grant_type: grantType, token_type: type === 'bearer' || type === 'dpop' ? type : 'other' });
   }
 
-  storageOperation(store: string, seconds: number, ok: boolean): void {
+  storageOperation(store: string, seconds: number, ok: boolean, operation: string): void {
     this.#storageDuration.observe({ store }, seconds);
-    if (!ok) this.#storageErrors.inc({ store });
+    if (!ok) this.#storageErrors.inc({ store, operation });
   }
 }
 

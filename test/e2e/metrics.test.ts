@@ -56,6 +56,7 @@ test.serial('logins, WeChat calls and errcodes, tokens, storage and process metr
     const after = await (await fetch(`${broker.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
     t.is(value(after, 'broker_http_requests_total{endpoint="handoff",status="503"}'), 1, 'counted as answered, not as the 404 a failing route leaves');
     t.is(value(after, 'broker_http_requests_total{endpoint="other",status="404"}'), 1, 'a path the broker does not have');
+    t.true(value(after, 'broker_storage_errors_total{store="Redis",operation="find WeChatHandoff"}') >= 1, 'the failed operation, by name');
   } finally {
     await broker.stop();
     await Promise.all([browser.close(), rpServer.close(), redis.stop()]);
