@@ -76,6 +76,11 @@ class RedisAdapter implements StorageAdapter {
     return `${this.#prefix}${this.#model}:${id}`;
   }
 
+  /** One of the adapter's operations, named with its model for the observer (`find Session`). */
+  #run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    return this.#guard.run(`${operation} ${this.#model}`, call);
+  }
+
   #index(kind: 'uid' | 'userCode' | 'grant' | 'account', value: string): string {
     return `${this.#prefix}${kind === 'grant' ? 'grant' : `${this.#model}:${kind}`}:${value}`;
   }
@@ -86,7 +91,7 @@ class RedisAdapter implements StorageAdapter {
   }
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    return this.#guard.run(`upsert ${this.#model}`, async () => {
+    return this.#run('upsert', async () => {
       const key = this.#key(id);
       // expiresIn 0 (or less) is a record that has already expired, not one that never does.
       if (expiresIn !== undefined && expiresIn <= 0) {
@@ -112,14 +117,14 @@ class RedisAdapter implements StorageAdapter {
   }
 
   insert(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
-    return this.#guard.run(`insert ${this.#model}`, async () => {
+    return this.#run('insert', async () => {
       const ttl = String(Math.max(1, Math.ceil(expiresIn)));
       return await this.#redis.eval(INSERT, 1, this.#key(id), JSON.stringify(payload), ttl) === 1;
     });
   }
 
   find(id: string): Promise<AdapterPayload | undefined> {
-    return this.#guard.run(`find ${this.#model}`, () => this.#read(id));
+    return this.#run('find', () => this.#read(id));
   }
 
   async #read(id: string): Promise<AdapterPayload | undefined> {
@@ -130,7 +135,7 @@ class RedisAdapter implements StorageAdapter {
   }
 
   async #findByIndex(kind: 'uid' | 'userCode', value: string): Promise<AdapterPayload | undefined> {
-    const id = await this.#guard.run(`${kind === 'uid' ? 'findByUid' : 'findByUserCode'} ${this.#model}`, () => this.#redis.get(this.#index(kind, value)));
+    const id = await this.#run(kind === 'uid' ? 'findByUid' : 'findByUserCode', () => this.#redis.get(this.#index(kind, value)));
     return id ? this.find(id) : undefined;
   }
 
@@ -143,7 +148,7 @@ class RedisAdapter implements StorageAdapter {
   }
 
   claim(id: string): Promise<AdapterPayload | undefined> {
-    return this.#guard.run(`claim ${this.#model}`, async () => {
+    return this.#run('claim', async () => {
       const consumed = Math.floor(Date.now() / 1000);
       const payload = await this.#redis.eval(CLAIM, 1, this.#key(id), String(consumed)) as string | null;
       return payload ? { ...JSON.parse(payload) as AdapterPayload, consumed } : undefined;
@@ -152,12 +157,12 @@ class RedisAdapter implements StorageAdapter {
 
   /** HSET keeps the key's expiry. */
   replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload): Promise<boolean> {
-    return this.#guard.run(`replaceIfUnchanged ${this.#model}`, async () => await this.#redis.eval(REPLACE, 1, this.#key(id), JSON.stringify(seen), JSON.stringify(payload)) === 1);
+    return this.#run('replaceIfUnchanged', async () => await this.#redis.eval(REPLACE, 1, this.#key(id), JSON.stringify(seen), JSON.stringify(payload)) === 1);
   }
 
   /** Also takes the record out of its account's set (an empty set is gone: nothing names the person). */
   destroy(id: string): Promise<void> {
-    return this.#guard.run(`destroy ${this.#model}`, async () => {
+    return this.#run('destroy', async () => {
       const payload = ACCOUNT_MODELS.has(this.#model) ? await this.#read(id) : undefined;
       await this.#redis.del(this.#key(id));
       const accountId = payload && accountOf(this.#model, payload);
@@ -166,7 +171,7 @@ class RedisAdapter implements StorageAdapter {
   }
 
   findByAccount(accountId: string): Promise<AccountRecord[]> {
-    return this.#guard.run(`findByAccount ${this.#model}`, async () => {
+    return this.#run('findByAccount', async () => {
       if (!accountOf(this.#model, { accountId })) return [];
       const ids = await this.#redis.smembers(this.#index('account', accountId));
       const records = await Promise.all(ids.map(async (id) => ({ id, payload: await this.#read(id) })));
@@ -176,7 +181,7 @@ class RedisAdapter implements StorageAdapter {
   }
 
   revokeByGrantId(grantId: string): Promise<void> {
-    return this.#guard.run(`revokeByGrantId ${this.#model}`, async () => {
+    return this.#run('revokeByGrantId', async () => {
       const grant = this.#index('grant', grantId);
       const keys = await this.#redis.smembers(grant);
       // One DEL per key: the keys of a grant live in different Cluster slots.
