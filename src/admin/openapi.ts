@@ -134,12 +134,15 @@ const PATHS = {
   },
 };
 
-/** GET /admin/openapi.json: the document, made once. */
+/**
+ * GET /admin/openapi.json: the document, made at its first request and kept (zod's schemas
+ * take some 10 ms to turn into JSON Schema: not for every start and reload, for a page few read).
+ */
 export function openApiDocument(issuer: string): Middleware {
-  const bytes = JSON.stringify(adminOpenApi(issuer));
+  let bytes: string | undefined;
   return (ctx) => {
     ctx.type = 'application/json';
-    ctx.body = bytes;
+    ctx.body = bytes ??= JSON.stringify(adminOpenApi(issuer));
   };
 }
 
