@@ -20,6 +20,7 @@ import { SecurityEvents } from './oidc/security-events.ts';
 import type { SubjectTokens } from './oidc/token-exchange.ts';
 import { PersonalData } from './privacy/personal-data.ts';
 import { ACCESS_LOG_MODEL, AccessLog } from './privacy/access-log.ts';
+import { LOGIN_HISTORY_MODEL, LoginHistory } from './privacy/login-history.ts';
 import type { Stores } from './stores.ts';
 
 interface ProviderParts {
@@ -61,8 +62,10 @@ export async function providerFor(config: RunningConfig, stores: Stores, parts: 
     provider, issuer: config.issuer, keys: config.keys, pairwiseSecret: config.pairwiseSecret, deliveries: parts.notices, observe: parts.observeEvents, clientIds: config.clients.map((client) => client.client_id),
   });
   const accesses = new AccessLog(stores.durable.adapter(ACCESS_LOG_MODEL));
-  const personalData = new PersonalData({ linker: parts.linker, records, holders, events, accesses, apps: config.apps, log: parts.log });
+  const logins = new LoginHistory(stores.durable.adapter(LOGIN_HISTORY_MODEL));
+  const personalData = new PersonalData({ linker: parts.linker, records, holders, events, accesses, logins, apps: config.apps, log: parts.log });
   parts.linker.onMerged((into, absorbed) => personalData.merged(into, absorbed));
+  parts.linker.onLogin((account, login) => personalData.loggedIn(account, login));
   parts.linker.onSuspensionEnded((account, ended) => personalData.suspensionEnded(account, ended));
   return { provider, apis, personalData };
 }

@@ -20,7 +20,7 @@ import { readForm } from '../http/read-body.ts';
 import { signedIn, type SignedIn } from '../oidc/browser-session.ts';
 import { isOwnClient } from '../oidc/own-clients.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
-import { accountDeletedPage, accountDeletePage, accountLoggedOutPage, accountPage, accountSignedOutPage, type AccountPageData, type GrantOnPage, type SessionOnPage } from '../pages/account-views.ts';
+import { accountDeletedPage, accountDeletePage, accountLoggedOutPage, accountPage, accountSignedOutPage, type AccountPageData, type GrantOnPage, type LoginOnPage, type SessionOnPage } from '../pages/account-views.ts';
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
 import { errorPage } from '../pages/error-pages.ts';
@@ -102,6 +102,13 @@ async function sessionsOnPage(ctx: Context, parts: AccountPageParts, held: Held,
   })));
 }
 
+/** The person's recent logins, newest first: when, to which app (the broker's own pages by their names too: a login to this page is one), through which WeChat app. */
+async function loginsOnPage(ctx: Context, parts: AccountPageParts, sub: AccountId, nameOf: (appid: string) => string): Promise<LoginOnPage[]> {
+  return Promise.all((await parts.personalData.loginsOf(sub)).map(async ({ at, appid, client }) => ({
+    at, app: nameOf(appid), site: client === undefined ? undefined : await clientName(parts.provider, client, ctx),
+  })));
+}
+
 /** The account's phone and email with where each came from: a mini program's name (`wechat-phone:<appid>`), or WeCom. */
 function contactsOnPage(account: Account, nameOf: (appid: string) => string): AccountPageData['contacts'] {
   const on = (contact: Contact | undefined) => {
@@ -130,6 +137,7 @@ async function show(ctx: Context, parts: AccountPageParts): Promise<void> {
     createdAt: account.createdAt,
     lastLogin: account.lastLogin && { at: account.lastLogin.at, app: nameOf(account.lastLogin.appid) },
     sessions: await sessionsOnPage(ctx, parts, held, me.uid),
+    logins: await loginsOnPage(ctx, parts, account.id, nameOf),
     contacts: contactsOnPage(account, nameOf),
     grants: await grantsOnPage(ctx, parts, held),
     // Which client or operator it was is the company's: the console shows it, this page does not.

@@ -31,11 +31,15 @@ export type MergedListener = (into: Account, absorbed: readonly AccountId[]) => 
 /** Told when a suspension that ended by itself is lifted: `ended` is what it was, `account` the account without it. */
 export type SuspensionEndedListener = (account: Account, ended: Suspension) => Promise<void>;
 
+/** Told of each login the linker let through (not one a suspension refused): the account, and the login as its `lastLogin` records it. */
+export type LoginListener = (account: Account, login: LastLogin) => Promise<void>;
+
 export class AccountLinker {
   readonly #store: AccountStore;
   readonly #now: () => number;
   #merged: MergedListener | undefined;
   #suspensionEnded: SuspensionEndedListener | undefined;
+  #login: LoginListener | undefined;
 
   constructor(store: AccountStore, now: () => number = Date.now) {
     this.#store = store;
@@ -50,6 +54,11 @@ export class AccountLinker {
   /** Who hears that a suspension ended by itself (the relying parties are told through it); the login waits for it. */
   onSuspensionEnded(listener: SuspensionEndedListener): void {
     this.#suspensionEnded = listener;
+  }
+
+  /** Who hears of each login let through (the person's login history: privacy/login-history.ts); the login waits for it. */
+  onLogin(listener: LoginListener): void {
+    this.#login = listener;
   }
 
   /** Every account with a suspension written, held or ended (for an operator's review, never a request path). */
@@ -73,8 +82,15 @@ export class AccountLinker {
    * A suspension that has ended by itself is lifted here, the first time it matters.
    */
   async resolve(facts: LoginFacts): Promise<Account> {
-    const account = await this.#retrying(() => this.#resolveOnce(facts));
-    if (!account.suspended) return account;
+    const resolved = await this.#retrying(() => this.#resolveOnce(facts));
+    const account = resolved.suspended ? await this.#unlessSuspended(resolved) : resolved;
+    // A login for a relying party records itself as the account's last (lastLoginOf).
+    if (facts.client !== undefined && resolved.lastLogin) await this.#login?.(account, resolved.lastLogin);
+    return account;
+  }
+
+  /** `account` once its suspension ended by itself; AccountSuspendedError while one holds. */
+  async #unlessSuspended(account: Account): Promise<Account> {
     const held = suspensionOf(account, this.#now());
     if (held) throw new AccountSuspendedError(account.id, held.until);
     return this.#endSuspension(account.id);

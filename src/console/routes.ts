@@ -41,7 +41,8 @@ import {
 import { errorPage } from '../pages/error-pages.ts';
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
-import { accountView, findAccount, heldView, lookupsOf, requestTarget, suspendedView } from '../privacy/account-view.ts';
+import { accountView, findAccount, heldView, loginView, lookupsOf, requestTarget, suspendedView } from '../privacy/account-view.ts';
+import type { LoginView } from '../privacy/view-schemas.ts';
 import { auditAdminCall } from '../privacy/admin-audit.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
@@ -141,11 +142,13 @@ async function show(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage)
   // Each identity's app (and the last login's) as the pages name it, with the id the configuration gives it.
   const named = (appid: string, id: string | null) => (id === null ? null : `${appName(langOf(ctx), parts.apps.find((app) => app.appid === appid))} (${id})`);
   const identities = view.identities.map((identity) => ({ ...identity, app: named(identity.appid, identity.app) }));
-  const lastLogin = view.last_login && { ...view.last_login, app: named(view.last_login.appid, view.last_login.app) };
+  const namedLogin = (login: LoginView) => ({ ...login, app: named(login.appid, login.app) });
+  const lastLogin = view.last_login && namedLogin(view.last_login);
   const held = heldView(found.held);
   const grants = held.grants.map((grant) => ({ ...grant, own: isOwnClient(grant.client) }));
   const accesses = await parts.personalData.accessesOf(found.account.id);
-  consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, { ...held, grants, accesses }, { done, reasonMax: REASON_MAX, suspensionDays: SUSPENSION_DAYS });
+  const logins = (await parts.personalData.loginsOf(found.account.id)).map((login) => namedLogin(loginView(login, parts.apps)));
+  consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, { ...held, grants, logins, accesses }, { done, reasonMax: REASON_MAX, suspensionDays: SUSPENSION_DAYS });
   return { outcome: 'ok', sub: found.account.id };
 }
 

@@ -61,6 +61,8 @@ export interface AccountPageData {
   readonly createdAt: number;
   readonly lastLogin?: { readonly at: number; readonly app: string } | undefined;
   readonly sessions: readonly SessionOnPage[];
+  /** The person's recent logins, newest first. */
+  readonly logins: readonly LoginOnPage[];
   /** The contact details kept, each with where it came from (an app's name, or WeCom). */
   readonly contacts: { readonly phone?: ContactOnPage | undefined; readonly email?: ContactOnPage | undefined };
   readonly grants: readonly GrantOnPage[];
@@ -70,6 +72,17 @@ export interface AccountPageData {
   readonly revoked?: string | undefined;
   /** Another device was just logged out, to say so. */
   readonly deviceLoggedOut?: boolean;
+}
+
+/** A login: when, the app it was for (undefined: none was named), the WeChat app it went through. */
+export interface LoginOnPage {
+  readonly at: number;
+  readonly site: string | undefined;
+  readonly app: string;
+}
+
+function loginItem(lang: Lang, { at, site, app }: LoginOnPage) {
+  return html`<li>${site ? t(lang, 'accountLoginItem', { when: when(lang, at), site, app }) : t(lang, 'accountLastLogin', { when: when(lang, at), app })}</li>`;
 }
 
 export interface ContactOnPage {
@@ -133,6 +146,9 @@ ${data.deviceLoggedOut ? html`<p role="status">${t(lang, 'accountDeviceLoggedOut
 <p>${t(lang, 'accountSessions', { count: String(data.sessions.length) })}</p>
 ${data.sessions.length ? html`<ul>${data.sessions.map((session) => sessionItem(ctx, lang, session))}</ul>` : ''}
 ${data.sessions.length > 0 ? postForm(ctx, '/account/logout', html`<button class="button" type="submit">${t(lang, 'accountLogoutEverywhere')}</button>`) : ''}
+<h2>${t(lang, 'accountLogins')}</h2>
+<p>${t(lang, 'accountLoginsIntro')}</p>
+${data.logins.length ? html`<ul>${data.logins.map((login) => loginItem(lang, login))}</ul>` : html`<p>${t(lang, 'accountLoginsNone')}</p>`}
 ${contactLine(lang, 'accountPhone', data.contacts.phone)}${contactLine(lang, 'accountEmail', data.contacts.email)}
 <h2>${t(lang, 'accountApps')}</h2><ul>${data.apps.map((app) => html`<li>${app}</li>`)}</ul>
 <h2>${t(lang, 'accountGrants')}</h2>

@@ -31,7 +31,7 @@ export interface ConsoleAccountView {
   readonly contacts: { readonly phone: ContactView | null; readonly email: ContactView | null };
   readonly created_at: string;
   readonly updated_at: string;
-  readonly last_login: { readonly at: string; readonly app: string | null; readonly appid: string; readonly client: string | null } | null;
+  readonly last_login: ConsoleLoginView | null;
   readonly merged_from: readonly string[];
   readonly suspended: SuspensionView | null;
 }
@@ -45,6 +45,14 @@ export interface SuspensionView {
 }
 
 /** An operator's call about the person (privacy/access-log.ts), with who made it. */
+/** A login as the console shows it (privacy/account-view.ts `loginView`, its app named). */
+export interface ConsoleLoginView {
+  readonly at: string;
+  readonly app: string | null;
+  readonly appid: string;
+  readonly client: string | null;
+}
+
 export interface ConsoleAccessView {
   readonly at: number;
   readonly action: string;
@@ -157,7 +165,7 @@ function contact(lang: Lang, view: ContactView | null): string | undefined {
 }
 
 /** What the console shows of one account: its identities, sessions and grants, and what the operator may do. */
-export function consoleAccountPage(ctx: Context, operator: OperatorOnPage, account: ConsoleAccountView, held: ConsoleHeldView & { readonly accesses: readonly ConsoleAccessView[] }, said: { readonly done?: ConsoleDone | undefined; readonly reasonMax: number; readonly suspensionDays: readonly number[] }): void {
+export function consoleAccountPage(ctx: Context, operator: OperatorOnPage, account: ConsoleAccountView, held: ConsoleHeldView & { readonly logins: readonly ConsoleLoginView[]; readonly accesses: readonly ConsoleAccessView[] }, said: { readonly done?: ConsoleDone | undefined; readonly reasonMax: number; readonly suspensionDays: readonly number[] }): void {
   const { done } = said;
   const lang = langOf(ctx);
   const base = `/console/accounts/${encodeURIComponent(account.sub)}`;
@@ -175,6 +183,9 @@ ${rows([
 <h2>${t(lang, 'consoleIdentities')}</h2>
 ${table(lang, [t(lang, 'consoleApp'), 'appid', 'openid', ''], identityRows(ctx, lang, account, operator))}
 ${heldTables(ctx, lang, operator, base, held)}
+<h2>${t(lang, 'consoleLogins')}</h2>
+${table(lang, [t(lang, 'consoleAccessAt'), t(lang, 'consoleApp'), 'client_id'],
+  held.logins.map((login) => html`<tr><td>${at(lang, login.at)}</td><td>${login.app ?? login.appid}</td><td>${login.client ?? '—'}</td></tr>`))}
 <h2>${t(lang, 'consoleAccesses')}</h2>
 ${table(lang, [t(lang, 'consoleAccessAt'), t(lang, 'consoleAccessBy'), t(lang, 'consoleAccessWho'), t(lang, 'consoleAccessAction')],
   held.accesses.map((access) => html`<tr><td>${when(lang, access.at)}</td><td>${access.by}</td><td>${access.who ?? '—'}</td><td>${access.action}</td></tr>`))}

@@ -4,10 +4,10 @@
 // the console, the accounts CLI: admin-audit.ts's lines) is also kept with their account, the
 // latest ACCESSES_KEPT of them, for three years after the latest (as long as a phone number's
 // holder); their page shows them, their export carries them, a merge joins two lists, and the
-// erasure takes them. The log lines stay the operator's full record: two calls about one
-// person at the same moment may keep one entry here, but never lose a log line.
+// erasure takes them (account-entries.ts). The log lines stay the operator's full record.
 
 import type { StorageAdapter } from '../storage/adapter.ts';
+import { AccountEntries } from './account-entries.ts';
 
 export const ACCESS_LOG_MODEL = 'OperatorAccess';
 /** The entries a person's record keeps, newest first. */
@@ -33,39 +33,9 @@ function isAccess(value: unknown): value is Access {
     && (entry.who === undefined || typeof entry.who === 'string');
 }
 
-export class AccessLog {
-  readonly #adapter: StorageAdapter;
-
+/** Operators' calls about each person, the latest ACCESSES_KEPT, three years after the latest. */
+export class AccessLog extends AccountEntries<Access> {
   constructor(adapter: StorageAdapter) {
-    this.#adapter = adapter;
-  }
-
-  /** An operator's call about the account `sub` (the account's own, merged ones resolved). */
-  async record(sub: string, access: Access): Promise<void> {
-    await this.#write(sub, [access, ...await this.of(sub)]);
-  }
-
-  /** The accounts `absorbed` were merged into `into`: their entries join its own, and the person still sees them. */
-  async absorb(into: string, absorbed: readonly string[]): Promise<void> {
-    const theirs = (await Promise.all(absorbed.map((sub) => this.of(sub)))).flat();
-    if (theirs.length === 0) return;
-    await this.#write(into, [...await this.of(into), ...theirs].sort((a, b) => b.at - a.at));
-    await Promise.all(absorbed.map((sub) => this.forget(sub)));
-  }
-
-  /** The account's entries, newest first. */
-  async of(sub: string): Promise<Access[]> {
-    const entries = (await this.#adapter.find(sub))?.entries;
-    return Array.isArray(entries) ? entries.filter(isAccess) : [];
-  }
-
-  /** An erased account's entries go with it. */
-  async forget(sub: string): Promise<void> {
-    await this.#adapter.destroy(sub);
-  }
-
-  /** `entries` (newest first) as the account's, the latest ACCESSES_KEPT of them. */
-  async #write(sub: string, entries: readonly Access[]): Promise<void> {
-    await this.#adapter.upsert(sub, { entries: entries.slice(0, ACCESSES_KEPT).map(({ at, action, by, who }) => ({ at, action, by, ...(who === undefined ? {} : { who }) })) }, KEPT_S);
+    super(adapter, { kept: ACCESSES_KEPT, keptS: KEPT_S, isEntry: isAccess, stored: ({ at, action, by, who }) => ({ at, action, by, ...(who === undefined ? {} : { who }) }) });
   }
 }

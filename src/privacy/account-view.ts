@@ -1,7 +1,7 @@
 // How the admin API, the accounts CLI and the export show an account and what is held
 // for it, and find one by key: the same JSON whichever way it is asked for.
 
-import { isAccountId, suspensionOf, weComIdentity, weComMemberOf, type Account, type Contact, type Identity, type Suspension } from '../accounts/account.ts';
+import { isAccountId, suspensionOf, weComIdentity, weComMemberOf, type Account, type Contact, type Identity, type LastLogin, type Suspension } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type Provider from 'oidc-provider';
@@ -10,7 +10,7 @@ import { accountOfPairwise } from '../oidc/pairwise.ts';
 import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
 import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
-import type { AccessesView, AccountView, HeldView, SignedOutView, SuspensionView } from './view-schemas.ts';
+import type { AccessesView, AccountView, HeldView, LoginView, SignedOutView, SuspensionView } from './view-schemas.ts';
 import type { Access } from './access-log.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
@@ -38,7 +38,7 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]): A
     },
     created_at: new Date(account.createdAt).toISOString(),
     updated_at: new Date(account.updatedAt).toISOString(),
-    last_login: lastLogin ? { at: new Date(lastLogin.at).toISOString(), app: appOf(lastLogin.appid), appid: lastLogin.appid, client: lastLogin.client ?? null } : null,
+    last_login: lastLogin ? loginView(lastLogin, apps) : null,
     merged_from: [...account.mergedFrom ?? []],
     // Identities an operator unlinked: kept so that the unionid never links them back.
     unlinked_identities: (account.detached ?? []).map(({ appid, openid }) => ({ app: appOf(appid), appid, openid })),
@@ -47,6 +47,11 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]): A
   };
 }
 
+
+/** A login as the views show it: when, through which app (its id in WECHAT_APPS_FILE, and WeChat's AppID), for which relying party. */
+export function loginView({ at, appid, client }: LastLogin, apps: readonly ConfiguredApp[]): LoginView {
+  return { at: new Date(at).toISOString(), app: apps.find((app) => app.appid === appid)?.id ?? null, appid, client: client ?? null };
+}
 
 /** An operator's suspension as the admin API and the console show it. */
 function suspensionView(suspension: Suspension | undefined): SuspensionView | null {

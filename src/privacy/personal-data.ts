@@ -1,6 +1,6 @@
 // A person's rights over what the broker holds about them (PIPL articles 44, 45 and 47),
 // what operators do to an account (sign-outs, suspension) and what they looked at (which the
-// person's page lists: access-log.ts), in one place for every way of asking: the admin API,
+// person's page lists: access-log.ts) and their recent logins (login-history.ts), in one place for every way of asking: the admin API,
 // the console, the accounts CLI, the person's own page and the retention job. An erasure takes the account first (so that a login in the
 // middle makes a new account rather than joining the old one), then every session and
 // grant held for any of its `sub`s, with every token issued under them; each relying
@@ -9,7 +9,7 @@
 // hear when two accounts turn out to be one person and merge (accounts/linking.ts): which
 // `sub` the one they knew became.
 
-import { subsOf, suspensionOf, type Account, type AccountId, type Identity, type Suspension } from '../accounts/account.ts';
+import { subsOf, suspensionOf, type Account, type AccountId, type Identity, type LastLogin, type Suspension } from '../accounts/account.ts';
 import type { AccountLinker } from '../accounts/linking.ts';
 import type { PhoneHolders } from '../accounts/phone-holders.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
@@ -17,8 +17,9 @@ import { e164 } from '../wechat/phone-number.ts';
 import type { Logger } from '../log.ts';
 import type { AccountRecords, Held } from '../oidc/account-records.ts';
 import type { SecurityEvents } from '../oidc/security-events.ts';
-import { accessView, accountView, heldView } from './account-view.ts';
+import { accessView, accountView, heldView, loginView } from './account-view.ts';
 import type { Access, AccessLog } from './access-log.ts';
+import type { LoginHistory } from './login-history.ts';
 import type { ExportView } from './view-schemas.ts';
 
 /** The clients that held a grant or a session among `held`. */
@@ -48,6 +49,8 @@ export interface PersonalDataParts {
   readonly events: SecurityEvents;
   /** Operators' calls about each person, which their page shows. */
   readonly accesses: AccessLog;
+  /** The person's recent logins, which their page shows. */
+  readonly logins: LoginHistory;
   readonly apps: readonly ConfiguredApp[];
   readonly log: Logger;
 }
@@ -94,6 +97,7 @@ export class PersonalData {
       ...heldView(found.held),
       // Which operator stays the company's (the console shows it; the audit log has it).
       operator_accesses: (await this.#parts.accesses.of(found.account.id)).map(accessView),
+      recent_logins: (await this.#parts.logins.of(found.account.id)).map((login) => loginView(login, this.#parts.apps)),
     };
   }
 
@@ -111,6 +115,17 @@ export class PersonalData {
   /** The operators' calls about the person, newest first. */
   accessesOf(sub: AccountId): Promise<Access[]> {
     return this.#parts.accesses.of(sub);
+  }
+
+  /** A login the linker let through (its listener), kept for the person to see. Never fails the login: a failure is logged. */
+  async loggedIn(account: Account, login: LastLogin): Promise<void> {
+    await this.#parts.logins.record(account.id, login)
+      .catch((error: unknown) => this.#parts.log.warn({ err: error, sub: account.id }, 'a login could not be kept for the person\'s page'));
+  }
+
+  /** The person's recent logins, newest first. */
+  loginsOf(sub: AccountId): Promise<LastLogin[]> {
+    return this.#parts.logins.of(sub);
   }
 
   /** Erases the person (PIPL article 47): the account, its sessions, grants and tokens. Undefined when there is no such account. */
@@ -140,7 +155,7 @@ export class PersonalData {
 
   /** After an erasure: the phone number's holder forgotten, and the relying parties that asked told the account is gone. */
   async #erased(account: Account, held: Held): Promise<void> {
-    await Promise.all([this.#parts.holders.forget(account), this.#parts.accesses.forget(account.id)]);
+    await Promise.all([this.#parts.holders.forget(account), this.#parts.accesses.forget(account.id), this.#parts.logins.forget(account.id)]);
     await this.#parts.events.accountPurged(subsOf(account), tookPart(held));
   }
 
@@ -160,6 +175,8 @@ export class PersonalData {
     }
     await this.#parts.accesses.absorb(into.id, absorbed)
       .catch((error: unknown) => this.#parts.log.warn({ err: error, sub: into.id }, 'accounts merged, but operators\' accesses to the absorbed ones could not be joined'));
+    await this.#parts.logins.absorb(into.id, absorbed)
+      .catch((error: unknown) => this.#parts.log.warn({ err: error, sub: into.id }, 'accounts merged, but the absorbed ones\' recent logins could not be joined'));
   }
 
   /**

@@ -27,6 +27,13 @@ const IDENTITY_VIEW = z.strictObject({
   openid: z.string().describe('the person\'s openid in that app; a WeCom member\'s userid'),
 });
 
+const LOGIN_VIEW = z.strictObject({
+  at: moment('when'),
+  app: z.string().nullable().describe('the id of the app in WECHAT_APPS_FILE it went through; null when none is configured now'),
+  appid: z.string().describe('WeChat\'s AppID (a WeCom member\'s `wecom:<corpid>`)'),
+  client: z.string().nullable().describe('the relying party it was for'),
+});
+
 export const ACCOUNT_VIEW = z.strictObject({
   sub: z.string().describe('the account\'s `sub`: the broker\'s own stable id, never an openid'),
   unionid: z.string().nullable().describe('WeChat\'s unionid, when WeChat has given one'),
@@ -38,9 +45,7 @@ export const ACCOUNT_VIEW = z.strictObject({
   contacts: z.strictObject({ phone: CONTACT_VIEW, email: CONTACT_VIEW }).describe('contact details, with where and when they were given'),
   created_at: moment('when the account was made'),
   updated_at: moment('when the account last changed'),
-  last_login: z.strictObject({
-    at: moment('when'), app: z.string().nullable(), appid: z.string(), client: z.string().nullable().describe('the relying party it was for'),
-  }).nullable(),
+  last_login: LOGIN_VIEW.nullable(),
   merged_from: z.array(z.string()).describe('the `sub`s merged into this account (they answer with it)'),
   unlinked_identities: z.array(IDENTITY_VIEW).describe('identities an operator unlinked: the unionid never links them back'),
   suspended: SUSPENSION_VIEW.nullable(),
@@ -79,6 +84,7 @@ export const EXPORT_VIEW = z.strictObject({
   account: ACCOUNT_VIEW,
   ...HELD_VIEW.shape,
   operator_accesses: z.array(ACCESS_VIEW).describe('each audited operator call that found the person, newest first (the latest 100; which client or operator is not the export\'s)'),
+  recent_logins: z.array(LOGIN_VIEW).describe('the person\'s logins, newest first (the latest 20, kept 180 days after the latest)'),
 }).describe('Everything held about the person, as one document (PIPL article 45).');
 
 export const ACCESSES_VIEW = z.strictObject({
@@ -104,3 +110,4 @@ export type HeldView = z.infer<typeof HELD_VIEW>;
 export type ExportView = z.infer<typeof EXPORT_VIEW>;
 export type SignedOutView = z.infer<typeof SIGNED_OUT_VIEW>;
 export type AccessesView = z.infer<typeof ACCESSES_VIEW>;
+export type LoginView = z.infer<typeof LOGIN_VIEW>;

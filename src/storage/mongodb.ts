@@ -24,8 +24,8 @@ export const MODELS = [
   'WeComToken',
   // oidc/: the browser each person's session is held in.
   'SessionDevice',
-  // privacy/: the retention job's lock, operators' accesses to each person. accounts/: which account a phone number was last given to.
-  'RetentionLock', 'OperatorAccess', 'PhoneHolder',
+  // privacy/: the retention job's lock, operators' accesses to each person, each person's recent logins. accounts/: which account a phone number was last given to.
+  'RetentionLock', 'OperatorAccess', 'AccountLogins', 'PhoneHolder',
 ] as const;
 
 const PREFIX = 'oidc_';

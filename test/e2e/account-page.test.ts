@@ -1,8 +1,8 @@
 // The person's own page (issue: account administration): in their browser, what the
 // broker keeps about them and who has access, "revoke this app's access" per relying
 // party (it is told by back-channel logout and its tokens stop working), "log out on every
-// device", their data to download, and "delete my account", confirmed, then the same
-// erasure as the admin API.
+// device", their recent logins with WeChat, their data to download, and "delete my
+// account", confirmed, then the same erasure as the admin API.
 
 import test from 'ava';
 import { readFileSync } from 'node:fs';
@@ -56,6 +56,8 @@ test.serial('signed out, /account goes through a WeChat login and back to the pa
   await page.getByRole('heading', { name: 'Your account' }).waitFor();
   t.regex(await page.locator('section').innerText(), /Bob <b>&amp; "quotes"/, 'the nickname, escaped');
   t.is(await page.getByText('No app has access to your information.').count(), 1, 'the page\'s own sign-in is not listed as an app');
+  // ...but it is a login with WeChat, and the person's recent logins say so.
+  t.regex(await page.locator('section').innerText(), /Your recent logins\n+[^\n]+\n+\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\) · Your account \(through QR login on the website\)/);
 });
 
 test.serial('the page lists the apps with access; revoking one tells it, and its tokens stop working', async (t) => {
@@ -77,6 +79,10 @@ test.serial('the page lists the apps with access; revoking one tells it, and its
   t.regex(section, /your WeChat nickname/, 'what each app may have, in the consent page\'s words');
   t.regex(section, /WeChat apps you logged in through\s+QR login on the website/, 'apps by name or kind, never by id');
   t.regex(section, /Last login: \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\), through QR login on the website/);
+  // The login with WeChat is listed; going on to the second app in the same browser was no new one.
+  const logins = /Your recent logins\n+[^\n]+\n+((?:\d{4}-[^\n]+\n)+)/.exec(section)?.[1] ?? '';
+  t.regex(logins, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\) · Listening App \(through QR login on the website\)\n/, 'the latest first, the app by its name');
+  t.notRegex(logins, /Third <Party> App/);
   const received = rpServer.logoutTokens().length;
   await page.getByRole('button', { name: 'Revoke Listening App\'s access' }).click();
   await page.getByRole('status').filter({ hasText: 'Listening App no longer has access' }).waitFor();

@@ -101,6 +101,7 @@ test.serial('an operator signs in through WeChat, finds a person by sub, unionid
   t.regex(shown, /QR login on the website \(open\)/, 'each identity with its app');
   t.regex(shown, /Last login\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\) · WeChat Official Account \(mp\) · first-party/);
   t.regex(shown, /first-party/, 'the apps\' sessions and grants, by client_id');
+  t.regex(shown, /Recent logins \(the latest 20, kept for 180 days\)\s+When\s+App\s+client_id\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\)\s+WeChat Official Account \(mp\)\s+first-party/, 'his logins, the latest first');
   t.is(await page.locator('button', { hasText: 'Unlink' }).count(), 2, 'two identities, each may be unlinked');
   t.deepEqual(await violations(page), [], 'the account page');
   t.true(await audited((admin) => admin.client === '_console' && admin.operator === subs.alice && admin.action === 'show' && admin.sub === subs.chen));
@@ -132,7 +133,9 @@ test.serial('an operator signs in through WeChat, finds a person by sub, unionid
   t.deepEqual(await violations(page), [], 'the diagnostics page');
   t.true(await audited((admin) => admin.action === 'diagnostics' && admin.operator === subs.alice));
   await page.goto(`${broker.issuer}/account`);
-  t.notRegex(await page.locator('section').innerText(), /Operator console/, 'the console is no app on the operator\'s own page');
+  const own = await page.locator('section').innerText();
+  t.regex(own, /Your recent logins[^]* · Operator console \(through QR login on the website\)/, 'signing in to the console was a login with WeChat, among the operator\'s');
+  t.notRegex(own.replace(/Your recent logins[^]*WeChat apps you logged in through/, ''), /Operator console/, 'the console is no app on the operator\'s own page');
 });
 
 test.serial('an operator\'s hostile input (any identifiers, repeated, any bytes, any path): never a 5xx, nothing reflected unescaped', async (t) => {

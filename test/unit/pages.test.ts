@@ -85,7 +85,7 @@ test('the pages where a path ends inside WeChat (logged out, account deleted, pl
 });
 
 test('the person\'s page shows the phone number and email kept, each with where it came from; nothing when none is kept', (t) => {
-  const data = { apps: ['商城小程序'], createdAt: Date.UTC(2026, 0, 1), sessions: [{ uid: 'here', apps: [], current: true }], grants: [], accesses: [] };
+  const data = { apps: ['商城小程序'], createdAt: Date.UTC(2026, 0, 1), sessions: [{ uid: 'here', apps: [], current: true }], grants: [], accesses: [], logins: [] };
   const page = contextFrom(USER_AGENTS.desktop);
   page.state.pageToken = () => 'token';
   accountPage(page, { ...data, contacts: { phone: { value: '+8613912345678', from: '商城小程序' }, email: { value: 'san@example.com', from: undefined } } });
@@ -97,11 +97,29 @@ test('the person\'s page shows the phone number and email kept, each with where 
   t.notRegex(String(bare.body), /手机号|邮箱/);
 });
 
+test('the person\'s page lists their recent logins as given, each with when, the app and the WeChat app it went through; says when none is kept', (t) => {
+  const data = { apps: ['商城公众号'], createdAt: Date.UTC(2026, 0, 1), sessions: [], grants: [], accesses: [], contacts: {} };
+  const page = contextFrom(USER_AGENTS.desktop);
+  page.state.pageToken = () => 'token';
+  accountPage(page, { ...data, logins: [
+    { at: Date.UTC(2026, 11, 5, 2, 30), site: '商城', app: '商城公众号' },
+    { at: Date.UTC(2026, 11, 4, 1, 0), site: undefined, app: '网站扫码登录' },
+  ] });
+  const body = String(page.body);
+  t.regex(body, /<h2>最近的登录<\/h2>/);
+  t.regex(body, /<li>2026-12-05 10:30 · 商城（通过“商城公众号”）<\/li>\s*<li>上次登录：2026-12-04 09:00，通过“网站扫码登录”<\/li>/, 'newest first, China Standard Time');
+  t.notRegex(body, /还没有记录/);
+  const none = contextFrom(USER_AGENTS.desktop);
+  none.state.pageToken = () => 'token';
+  accountPage(none, { ...data, logins: [] });
+  t.regex(String(none.body), /<h2>最近的登录<\/h2>\s*<p>[^<]*<\/p>\s*<p>还没有记录。<\/p>/);
+});
+
 test('the person\'s page lists each browser: which, since when, when last used, its apps, this one marked and without a button, every other with its own', (t) => {
   const page = contextFrom(USER_AGENTS.desktop);
   page.state.pageToken = () => 'token';
   accountPage(page, {
-    apps: ['网站扫码登录'], createdAt: Date.UTC(2026, 0, 1), grants: [], contacts: {}, accesses: [],
+    apps: ['网站扫码登录'], createdAt: Date.UTC(2026, 0, 1), grants: [], contacts: {}, accesses: [], logins: [],
     sessions: [
       { uid: 'there', loginAt: Date.UTC(2026, 11, 5, 2, 30), apps: ['商城', '会员中心'], current: false, device: { name: 'WeChat · iOS', usedAt: Date.UTC(2026, 11, 5, 4, 5) } },
       { uid: 'here', loginAt: Date.UTC(2026, 11, 4, 1, 0), apps: [], current: true, device: { name: 'Chrome · Windows', usedAt: Date.UTC(2026, 11, 4, 1, 0, 20) } },

@@ -2,12 +2,14 @@
 // account went (a storage failure, a crash) is finished by asking again, which still
 // answers "no such account". Revoking an app's access ends the session its token exchanges
 // kept (no browser holds it) and takes the app out of the person's browser sessions. A merge
-// whose relying parties cannot be told still logs the person in.
+// whose relying parties cannot be told still logs the person in. The person's recent logins
+// are each login the linker lets through, joined by a merge and taken by the erasure.
 
 import test from 'ava';
 import { Writable } from 'node:stream';
 import type { AccountId } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
+import { LOGIN_HISTORY_MODEL, LOGINS_KEPT } from '../../src/privacy/login-history.ts';
 import { offlineProvider, providerFor } from '../../src/provider.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
@@ -86,4 +88,40 @@ test('two accounts merged into one: what operators did about either is on the su
   t.deepEqual(kept.map(({ action, by }) => `${by}:${action}`).sort(), ['admin:export', 'console:show']);
   t.true(kept[0]!.at >= kept[1]!.at, 'newest first');
   t.deepEqual(await personalData.accessesOf(younger.id as AccountId), [], 'no list of its own any more');
+});
+
+test('the person\'s recent logins: each login let through, newest first, the latest 20; a merge joins the absorbed account\'s; no client, or a suspension, is no login; the erasure takes them', async (t) => {
+  const { stores, personalData } = await withPersonalData();
+  t.teardown(() => stores.close());
+  let clock = Date.UTC(2026, 11, 1);
+  const linker = new AccountLinker(stores.accounts, () => clock++);
+  linker.onMerged((into, absorbed) => personalData.merged(into, absorbed));
+  linker.onLogin((account, login) => personalData.loggedIn(account, login));
+  const mp = { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-history' as Openid };
+  const person = await linker.resolve({ identity: mp, client: 'shop' });
+  await linker.resolve({ identity: mp, client: 'blog' });
+  await linker.resolve({ identity: mp });
+  const sub = person.id as AccountId;
+  t.deepEqual((await personalData.loginsOf(sub)).map((login) => login.client), ['blog', 'shop'], 'newest first; facts without a client are no login');
+  t.deepEqual((await personalData.export(sub, 'https://login.example.com'))?.recent_logins.map((login) => login.client), ['blog', 'shop'], 'in the export');
+
+  for (let index = 0; index < LOGINS_KEPT; index += 1) await linker.resolve({ identity: mp, client: `rp-${index}` });
+  const kept = await personalData.loginsOf(sub);
+  t.is(kept.length, LOGINS_KEPT);
+  t.is(kept[0]!.client, `rp-${LOGINS_KEPT - 1}`, 'the latest kept, the oldest dropped');
+
+  const unionid = 'u-history' as Unionid;
+  const other = await linker.resolve({ identity: { appid: 'wxbbbbbbbbbbbbbbbb' as AppId, openid: 'o-history-2' as Openid }, unionid, client: 'younger-app' });
+  await linker.resolve({ identity: mp, unionid, client: 'merging' });
+  const merged = await personalData.loginsOf(sub);
+  t.deepEqual(merged.slice(0, 2).map((login) => login.client), ['merging', 'younger-app'], 'the absorbed account\'s login joined, in its place');
+  t.deepEqual(await personalData.loginsOf(other.id as AccountId), [], 'no list of its own any more');
+
+  await personalData.suspend(sub, { reason: 'a test' }, { by: 'cli' });
+  await t.throwsAsync(linker.resolve({ identity: mp, client: 'refused' }));
+  t.is((await personalData.loginsOf(sub))[0]!.client, 'merging', 'a login a suspension refused is not one');
+
+  await personalData.erase(sub, { by: 'cli' });
+  t.deepEqual(await personalData.loginsOf(sub), [], 'gone with the account');
+  t.is(await stores.durable.adapter(LOGIN_HISTORY_MODEL).find(sub), undefined);
 });
