@@ -102,10 +102,10 @@ async function sessionsOnPage(ctx: Context, parts: AccountPageParts, held: Held,
   })));
 }
 
-/** The person's recent logins, newest first: when, to which app (the broker's own pages by their names too: a login to this page is one), through which WeChat app. */
+/** The person's recent logins, newest first: when, to which app (the broker's own pages by their names too: a login to this page is one), through which WeChat app, on which device. */
 async function loginsOnPage(ctx: Context, parts: AccountPageParts, sub: AccountId, nameOf: (appid: string) => string): Promise<LoginOnPage[]> {
-  return Promise.all((await parts.personalData.loginsOf(sub)).map(async ({ at, appid, client }) => ({
-    at, app: nameOf(appid), site: client === undefined ? undefined : await clientName(parts.provider, client, ctx),
+  return Promise.all((await parts.personalData.loginsOf(sub)).map(async ({ at, appid, client, device }) => ({
+    at, app: nameOf(appid), site: client === undefined ? undefined : await clientName(parts.provider, client, ctx), device,
   })));
 }
 

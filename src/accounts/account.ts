@@ -179,6 +179,12 @@ export interface LoginFacts {
   readonly contacts?: Partial<Record<ContactKind, Omit<Contact, 'at'>>>;
   /** The relying party the login is for, when it is a login (not, say, a lookup). */
   readonly client?: string;
+  /**
+   * The browser or device the login completes in, in http/browser-name.ts's few fixed words
+   * ("Chrome · Windows"), for the person's recent logins; absent where there is none (a mini
+   * program's own login). The account keeps none of it.
+   */
+  readonly device?: string;
 }
 
 export function sameIdentity(a: Identity, b: Identity): boolean {

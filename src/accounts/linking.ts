@@ -31,8 +31,8 @@ export type MergedListener = (into: Account, absorbed: readonly AccountId[]) => 
 /** Told when a suspension that ended by itself is lifted: `ended` is what it was, `account` the account without it. */
 export type SuspensionEndedListener = (account: Account, ended: Suspension) => Promise<void>;
 
-/** Told of each login the linker let through (not one a suspension refused): the account, and the login as its `lastLogin` records it. */
-export type LoginListener = (account: Account, login: LastLogin) => Promise<void>;
+/** Told of each login the linker let through (not one a suspension refused): the account, the login as its `lastLogin` records it, and the browser or device it completes in. */
+export type LoginListener = (account: Account, login: LastLogin, device: string | undefined) => Promise<void>;
 
 export class AccountLinker {
   readonly #store: AccountStore;
@@ -85,7 +85,7 @@ export class AccountLinker {
     const resolved = await this.#retrying(() => this.#resolveOnce(facts));
     const account = resolved.suspended ? await this.#unlessSuspended(resolved) : resolved;
     // A login for a relying party records itself as the account's last (lastLoginOf).
-    if (facts.client !== undefined && resolved.lastLogin) await this.#login?.(account, resolved.lastLogin);
+    if (facts.client !== undefined && resolved.lastLogin) await this.#login?.(account, resolved.lastLogin, facts.device);
     return account;
   }
 

@@ -5,6 +5,7 @@
 import type { Context } from 'koa';
 import { holdPhone } from './phone-holding.ts';
 import { weComIdentity, type LoginFacts } from '../accounts/account.ts';
+import { browserName } from '../http/browser-name.ts';
 import { AccountConflictError, AccountSuspendedError, IdentityConflictError } from '../accounts/store.ts';
 import { ACCOUNT_BUSY_NOTE, IDENTITY_CONFLICT_NOTE, SUSPENDED_NOTE, suspendedPage } from './linking-refusals.ts';
 import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
@@ -81,7 +82,7 @@ function methodOf(app: ConfiguredApp | ConfiguredWeComApp, attempt: Attempt): { 
  */
 async function logIn(ctx: Context, login: CarryOutParts, { attempt, interaction, app }: Callback, user: WeChatUser | WeComPerson): Promise<{ answer: Answer; account: string }> {
   const client = clientOf(interaction);
-  const facts = 'corpid' in user ? weComFactsOf(user, client) : factsOf(user, client);
+  const facts = { ...'corpid' in user ? weComFactsOf(user, client) : factsOf(user, client), device: browserName(ctx.get('user-agent')) };
   const account = await login.linker.resolve(facts);
   const phone = facts.contacts?.phone?.value;
   if (phone !== undefined && account.contacts?.phone?.value === phone) await holdPhone(login.holders, login.log, phone, account.id, app.id);

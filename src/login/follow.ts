@@ -120,7 +120,8 @@ export async function finishFollow(ctx: Context, login: FollowParts): Promise<vo
     return send(ctx, await login.end(ctx, DECLINED_IN_WECHAT));
   }
   try {
-    const account = await login.linker.resolve(factsOf(await login.upstreams.follow.complete(app, scan.openid as Openid), clientOf(interaction)));
+    const user = await login.upstreams.follow.complete(app, scan.openid as Openid);
+    const account = await login.linker.resolve({ ...factsOf(user, clientOf(interaction)), device: browserName(ctx.get('user-agent')) });
     login.metrics.login(login.upstreams.follow.way, 'success');
     login.log.info({ uid, app: app.id, account: account.id }, 'follow-to-login succeeded');
     send(ctx, await login.end(ctx, { login: { accountId: account.id, acr: acrForApp(app.appid), amr: [`wechat_${login.upstreams.follow.way}`], remember: true } }));

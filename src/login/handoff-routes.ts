@@ -98,7 +98,8 @@ async function handoffCallback(ctx: Context, login: HandoffParts): Promise<void>
   try {
     const user = await login.upstreams.web.complete(app, { scope: 'snsapi_userinfo', code: wechatCode, lang: 'zh_CN' });
     const client = await login.interactions.clientOf(handoff.uid);
-    const account = await login.linker.resolve(factsOf(user, client?.clientId));
+    // The login completes in the browser that waits, which the hand-off named.
+    const account = await login.linker.resolve({ ...factsOf(user, client?.clientId), device: handoff.browser });
     await login.handoffs.move(code, 'confirmed', { status: 'done', result: { accountId: account.id, acr: acrForApp(app.appid), amr: ['wechat_web'] } });
     login.log.info({ uid: handoff.uid, ip: ctx.ip, appid: app.appid, account: account.id }, 'hand-off confirmed in WeChat');
     handoffNoticePage(ctx, 'done');

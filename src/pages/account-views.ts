@@ -74,15 +74,17 @@ export interface AccountPageData {
   readonly deviceLoggedOut?: boolean;
 }
 
-/** A login: when, the app it was for (undefined: none was named), the WeChat app it went through. */
+/** A login: when, the app it was for (undefined: none was named), the WeChat app it went through, the browser or device it completed in (undefined: a mini program's own). */
 export interface LoginOnPage {
   readonly at: number;
   readonly site: string | undefined;
   readonly app: string;
+  readonly device: string | undefined;
 }
 
-function loginItem(lang: Lang, { at, site, app }: LoginOnPage) {
-  return html`<li>${site ? t(lang, 'accountLoginItem', { when: when(lang, at), site, app }) : t(lang, 'accountLastLogin', { when: when(lang, at), app })}</li>`;
+function loginItem(lang: Lang, { at, site, app, device }: LoginOnPage) {
+  const said = site ? t(lang, 'accountLoginItem', { when: when(lang, at), site, app }) : t(lang, 'accountLastLogin', { when: when(lang, at), app });
+  return html`<li>${said}${device ? html`<br><span class="muted">${t(lang, 'accountLoginDevice', { device: browserOnPage(lang, device) })}</span>` : ''}</li>`;
 }
 
 export interface ContactOnPage {

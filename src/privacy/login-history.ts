@@ -1,5 +1,6 @@
 // The person's recent logins, for them to see (their page, their export) and for operators
-// (the console): when, through which WeChat app, to which relying party. A person who sees a
+// (the console): when, through which WeChat app, to which relying party, in which browser or
+// device (browser-name.ts's few fixed words, never the User-Agent). A person who sees a
 // login that was not theirs signs out everywhere and tells the company. Each login the
 // linker resolves is kept with the account (accounts/linking.ts `onLogin`), the latest
 // LOGINS_KEPT, for 180 days after the latest (account-entries.ts: a merge joins two lists,
@@ -15,13 +16,23 @@ export const LOGIN_HISTORY_MODEL = 'AccountLogins';
 export const LOGINS_KEPT = 20;
 const KEPT_S = 180 * 86_400;
 
-function isLogin(value: unknown): value is LastLogin {
-  const entry = value as Partial<LastLogin> | null;
-  return typeof entry?.at === 'number' && typeof entry.appid === 'string' && (entry.client === undefined || typeof entry.client === 'string');
+/** A login as the history keeps it: the account's `lastLogin`, and where it completed (absent: a mini program's own login). */
+export interface LoginEntry extends LastLogin {
+  readonly device?: string;
 }
 
-export class LoginHistory extends AccountEntries<LastLogin> {
+const optionalText = (value: unknown) => value === undefined || typeof value === 'string';
+
+function isLogin(value: unknown): value is LoginEntry {
+  const entry = value as Partial<LoginEntry> | null;
+  return typeof entry?.at === 'number' && typeof entry.appid === 'string' && optionalText(entry.client) && optionalText(entry.device);
+}
+
+export class LoginHistory extends AccountEntries<LoginEntry> {
   constructor(adapter: StorageAdapter) {
-    super(adapter, { kept: LOGINS_KEPT, keptS: KEPT_S, isEntry: isLogin, stored: ({ at, appid, client }) => ({ at, appid, ...(client === undefined ? {} : { client }) }) });
+    super(adapter, {
+      kept: LOGINS_KEPT, keptS: KEPT_S, isEntry: isLogin,
+      stored: ({ at, appid, client, device }) => ({ at, appid, ...(client === undefined ? {} : { client }), ...(device === undefined ? {} : { device }) }),
+    });
   }
 }

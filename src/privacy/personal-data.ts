@@ -19,7 +19,7 @@ import type { AccountRecords, Held } from '../oidc/account-records.ts';
 import type { SecurityEvents } from '../oidc/security-events.ts';
 import { accessView, accountView, heldView, loginView } from './account-view.ts';
 import type { Access, AccessLog } from './access-log.ts';
-import type { LoginHistory } from './login-history.ts';
+import type { LoginEntry, LoginHistory } from './login-history.ts';
 import type { ExportView } from './view-schemas.ts';
 
 /** The clients that held a grant or a session among `held`. */
@@ -97,7 +97,7 @@ export class PersonalData {
       ...heldView(found.held),
       // Which operator stays the company's (the console shows it; the audit log has it).
       operator_accesses: (await this.#parts.accesses.of(found.account.id)).map(accessView),
-      recent_logins: (await this.#parts.logins.of(found.account.id)).map((login) => loginView(login, this.#parts.apps)),
+      recent_logins: (await this.#parts.logins.of(found.account.id)).map((login) => ({ ...loginView(login, this.#parts.apps), device: login.device ?? null })),
     };
   }
 
@@ -117,14 +117,14 @@ export class PersonalData {
     return this.#parts.accesses.of(sub);
   }
 
-  /** A login the linker let through (its listener), kept for the person to see. Never fails the login: a failure is logged. */
-  async loggedIn(account: Account, login: LastLogin): Promise<void> {
-    await this.#parts.logins.record(account.id, login)
+  /** A login the linker let through (its listener), in `device`, kept for the person to see. Never fails the login: a failure is logged. */
+  async loggedIn(account: Account, login: LastLogin, device: string | undefined): Promise<void> {
+    await this.#parts.logins.record(account.id, { ...login, ...(device === undefined ? {} : { device }) })
       .catch((error: unknown) => this.#parts.log.warn({ err: error, sub: account.id }, 'a login could not be kept for the person\'s page'));
   }
 
   /** The person's recent logins, newest first. */
-  loginsOf(sub: AccountId): Promise<LastLogin[]> {
+  loginsOf(sub: AccountId): Promise<LoginEntry[]> {
     return this.#parts.logins.of(sub);
   }
 

@@ -84,7 +84,9 @@ export const EXPORT_VIEW = z.strictObject({
   account: ACCOUNT_VIEW,
   ...HELD_VIEW.shape,
   operator_accesses: z.array(ACCESS_VIEW).describe('each audited operator call that found the person, newest first (the latest 100; which client or operator is not the export\'s)'),
-  recent_logins: z.array(LOGIN_VIEW).describe('the person\'s logins, newest first (the latest 20, kept 180 days after the latest)'),
+  recent_logins: z.array(LOGIN_VIEW.extend({
+    device: z.string().nullable().describe('the browser or device it completed in, in a few fixed words ("Chrome · Windows", "WeChat · iOS"); null for a mini program\'s own login'),
+  })).describe('the person\'s logins, newest first (the latest 20, kept 180 days after the latest)'),
 }).describe('Everything held about the person, as one document (PIPL article 45).');
 
 export const ACCESSES_VIEW = z.strictObject({

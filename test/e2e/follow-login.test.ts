@@ -154,6 +154,8 @@ test.serial('a new follower scans, follows and is logged in on the desktop: the 
   const landed = await at.rp.landed(at.page);
   const tokens = await at.rp.finish(landed, at.check);
   t.deepEqual(tokens.claims()?.amr, ['wechat_follow']);
+  await at.page.goto(`${a.issuer}/account`);
+  t.regex(await at.page.locator('section').innerText(), /Your recent logins\n+[^\n]+\n+\d{4}-[^\n]+ · follow \(through 品牌服务号\)\non Chrome · Linux\n/, 'among the person\'s logins, in the desktop browser that waited, not on the phone');
   const viaQr = await loginByQr(browser, await createRp(a.issuer, rpServer), /Alice/);
   t.is(viaQr.claims.sub, tokens.claims()!.sub, 'one person, one sub');
   t.deepEqual(viaQr.claims.amr, ['wechat_qr'], 'every ID token says how the person logged in');

@@ -49,6 +49,8 @@ test.serial('confirmed in WeChat: the original browser lands at the relying part
   t.truthy(tokens.claims()!.sub);
   const userinfo = await (await import('openid-client')).fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub);
   t.is(userinfo.sub, tokens.claims()!.sub);
+  await android.page.goto(`${e2e.broker.issuer}/account`);
+  t.regex(await android.page.locator('section').innerText(), /Your recent logins\n+[^\n]+\n+\d{4}-[^\n]+ · Example Shop \(through [^\n]+\)\non Chrome · Android\n/, 'among the person\'s logins, in the browser that waited, not in WeChat');
   await wechat.page.goto(link);
   t.is(await wechat.page.locator('h1').innerText(), 'Link already used', 'used once');
   t.false(e2e.broker.output().includes(new URL(link).pathname.slice(3)), 'the link\'s code stays out of the log (its requests are logged as /h/…)');

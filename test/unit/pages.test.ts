@@ -97,17 +97,17 @@ test('the person\'s page shows the phone number and email kept, each with where 
   t.notRegex(String(bare.body), /手机号|邮箱/);
 });
 
-test('the person\'s page lists their recent logins as given, each with when, the app and the WeChat app it went through; says when none is kept', (t) => {
+test('the person\'s page lists their recent logins as given, each with when, the app, the WeChat app it went through and the device; says when none is kept', (t) => {
   const data = { apps: ['商城公众号'], createdAt: Date.UTC(2026, 0, 1), sessions: [], grants: [], accesses: [], contacts: {} };
   const page = contextFrom(USER_AGENTS.desktop);
   page.state.pageToken = () => 'token';
   accountPage(page, { ...data, logins: [
-    { at: Date.UTC(2026, 11, 5, 2, 30), site: '商城', app: '商城公众号' },
-    { at: Date.UTC(2026, 11, 4, 1, 0), site: undefined, app: '网站扫码登录' },
+    { at: Date.UTC(2026, 11, 5, 2, 30), site: '商城', app: '商城公众号', device: 'WeChat · iOS' },
+    { at: Date.UTC(2026, 11, 4, 1, 0), site: undefined, app: '网站扫码登录', device: undefined },
   ] });
   const body = String(page.body);
   t.regex(body, /<h2>最近的登录<\/h2>/);
-  t.regex(body, /<li>2026-12-05 10:30 · 商城（通过“商城公众号”）<\/li>\s*<li>上次登录：2026-12-04 09:00，通过“网站扫码登录”<\/li>/, 'newest first, China Standard Time');
+  t.regex(body, /<li>2026-12-05 10:30 · 商城（通过“商城公众号”）<br><span class="muted">设备：微信 · iOS<\/span><\/li>\s*<li>上次登录：2026-12-04 09:00，通过“网站扫码登录”<\/li>/, 'newest first, China Standard Time, the device in the page\'s words');
   t.notRegex(body, /还没有记录/);
   const none = contextFrom(USER_AGENTS.desktop);
   none.state.pageToken = () => 'token';

@@ -96,14 +96,16 @@ test('the person\'s recent logins: each login let through, newest first, the lat
   let clock = Date.UTC(2026, 11, 1);
   const linker = new AccountLinker(stores.accounts, () => clock++);
   linker.onMerged((into, absorbed) => personalData.merged(into, absorbed));
-  linker.onLogin((account, login) => personalData.loggedIn(account, login));
+  linker.onLogin((account, login, device) => personalData.loggedIn(account, login, device));
   const mp = { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-history' as Openid };
-  const person = await linker.resolve({ identity: mp, client: 'shop' });
+  const person = await linker.resolve({ identity: mp, client: 'shop', device: 'WeChat · iOS' });
   await linker.resolve({ identity: mp, client: 'blog' });
   await linker.resolve({ identity: mp });
   const sub = person.id as AccountId;
   t.deepEqual((await personalData.loginsOf(sub)).map((login) => login.client), ['blog', 'shop'], 'newest first; facts without a client are no login');
-  t.deepEqual((await personalData.export(sub, 'https://login.example.com'))?.recent_logins.map((login) => login.client), ['blog', 'shop'], 'in the export');
+  t.deepEqual((await personalData.export(sub, 'https://login.example.com'))?.recent_logins.map(({ client, device }) => [client, device]), [['blog', null], ['shop', 'WeChat · iOS']], 'in the export, with the device where there was one');
+  t.is((await stores.accounts.findById(person.id))?.lastLogin?.client, 'blog');
+  t.false('device' in ((await stores.accounts.findById(person.id))?.lastLogin ?? {}), 'the account keeps no device');
 
   for (let index = 0; index < LOGINS_KEPT; index += 1) await linker.resolve({ identity: mp, client: `rp-${index}` });
   const kept = await personalData.loginsOf(sub);
