@@ -7,8 +7,6 @@
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-const URL_SAFE: Record<string, string> = { '/': '_', '+': '-', '=': '' };
-
 /** Koa's keys (the Keygrip interface): the first key signs, every key verifies. */
 export class CookieSigner {
   readonly #keys: readonly string[];
@@ -36,6 +34,7 @@ export class CookieSigner {
   }
 
   static #mac(data: string, key: string): string {
-    return createHmac('sha1', key).update(data).digest('base64').replace(/[/+=]/g, (character) => URL_SAFE[character]!);
+    // base64url (RFC 4648 section 5, unpadded) is keygrip's alphabet exactly.
+    return createHmac('sha1', key).update(data).digest('base64url');
   }
 }
