@@ -169,7 +169,7 @@ function routers(config: RunningConfig, shared: Shared, login: Login, built: { p
       log: shared.log, metrics, pairwiseSecret: config.pairwiseSecret, diagnose: () => diagnoseWith(config, shared),
     }),
     accountPageRoutes({
-      provider, personalData, apps: config.apps, issuer: config.issuer,
+      provider, personalData, apps: config.apps, issuer: config.issuer, metrics,
       describe: (scope) => consentItems(new Set(scope.split(' '))), apis,
     }),
     ...(config.metrics.enabled && config.metrics.port === undefined ? [metricsRoutes(metrics, config.metrics.token)] : []),

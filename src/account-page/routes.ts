@@ -3,6 +3,7 @@
 //   POST /account/revoke   take one relying party's access away (it is told)
 //   POST /account/logout   log out on every device: every session and grant ends (the apps are told)
 //   POST /account/logout-device   log out one other browser or device (its session, by uid)
+//   POST /account/not-me   one of their recent logins was not theirs: the company is told, and they are logged out everywhere
 //   GET  /account/export   everything held about them, one JSON document
 //   GET  /account/delete   what deleting means; POST /account/delete does it
 // The person is whoever oidc-provider's session says; without one, the page sends them
@@ -20,7 +21,7 @@ import { readForm } from '../http/read-body.ts';
 import { signedIn, type SignedIn } from '../oidc/browser-session.ts';
 import { isOwnClient } from '../oidc/own-clients.ts';
 import { clientDisplay } from '../oidc/client-display.ts';
-import { accountDeletedPage, accountDeletePage, accountLoggedOutPage, accountPage, accountSignedOutPage, type AccountPageData, type GrantOnPage, type LoginOnPage, type SessionOnPage } from '../pages/account-views.ts';
+import { accountDeletedPage, accountDeletePage, accountDisownedPage, accountLoggedOutPage, accountPage, accountSignedOutPage, type AccountPageData, type GrantOnPage, type LoginOnPage, type SessionOnPage } from '../pages/account-views.ts';
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
 import { errorPage } from '../pages/error-pages.ts';
@@ -28,10 +29,13 @@ import type { ConsentItem } from '../pages/login-pages.ts';
 import { describeApis, type ApiResources } from '../oidc/api-resources.ts';
 import type { Held } from '../oidc/account-records.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
+import type { BrokerMetrics } from '../ops/metrics.ts';
 import { confirmPresent, inWeChat, presentConfirmed, returnedFrom, signInFor, type Destination } from './present-account.ts';
 
 /** A session's uid as oidc-provider makes them (nanoid). */
 const SESSION_UID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A login of the person's recent logins, by its time (ms since the epoch). */
+const LOGIN_AT = /^\d{1,15}$/;
 
 export interface AccountPageParts {
   readonly provider: Provider;
@@ -42,6 +46,8 @@ export interface AccountPageParts {
   readonly describe: (scope: string) => ConsentItem[];
   /** The company's APIs (oidc/api-resources.ts), for what a grant lets an app do with them. */
   readonly apis: ApiResources;
+  /** Counts the logins people disown, for the company's alerts. */
+  readonly metrics: Pick<BrokerMetrics, 'loginDisowned'>;
 }
 
 /** To a login and back; a browser back from a login that did not sign it in gets a button instead (no loop). */
@@ -104,8 +110,8 @@ async function sessionsOnPage(ctx: Context, parts: AccountPageParts, held: Held,
 
 /** The person's recent logins, newest first: when, to which app (the broker's own pages by their names too: a login to this page is one), through which WeChat app, on which device. */
 async function loginsOnPage(ctx: Context, parts: AccountPageParts, sub: AccountId, nameOf: (appid: string) => string): Promise<LoginOnPage[]> {
-  return Promise.all((await parts.personalData.loginsOf(sub)).map(async ({ at, appid, client, device }) => ({
-    at, app: nameOf(appid), site: client === undefined ? undefined : await clientName(parts.provider, client, ctx), device,
+  return Promise.all((await parts.personalData.loginsOf(sub)).map(async ({ at, appid, client, device, disowned }) => ({
+    at, app: nameOf(appid), site: client === undefined ? undefined : await clientName(parts.provider, client, ctx), device, disowned: disowned !== undefined,
   })));
 }
 
@@ -170,6 +176,18 @@ async function confirmDelete(ctx: Context, parts: AccountPageParts, returned: De
   if (await present(ctx, parts, 'delete', returned)) accountDeletePage(ctx);
 }
 
+/** POST /account/not-me: the login named (by its time) was not the person's. */
+async function disown(ctx: Context, parts: AccountPageParts): Promise<void> {
+  const posted = await formOf(ctx, parts);
+  if (!posted) return;
+  const at = posted.form.get('login') ?? '';
+  const login = LOGIN_AT.test(at) ? await parts.personalData.disownLogin(posted.me.accountId as AccountId, Number(at)) : undefined;
+  if (!login) return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: 'no login of yours named', retryHref: '/account' });
+  parts.metrics.loginDisowned();
+  const site = login.client === undefined ? undefined : await clientName(parts.provider, login.client, ctx);
+  accountDisownedPage(ctx, { at: login.at, site, app: appName(langOf(ctx), parts.apps.find((app) => app.appid === login.appid)), device: login.device });
+}
+
 export function accountPageRoutes(parts: AccountPageParts): Router {
   const router = new Router();
   router.get('/account', (ctx) => show(ctx, parts));
@@ -197,6 +215,7 @@ export function accountPageRoutes(parts: AccountPageParts): Router {
     ctx.status = 303;
     ctx.redirect('/account?logged_out=device');
   });
+  router.post('/account/not-me', (ctx) => disown(ctx, parts));
   router.get('/account/export', (ctx) => exportData(ctx, parts, undefined));
   router.get('/account/delete', (ctx) => confirmDelete(ctx, parts, undefined));
   router.post('/account/delete', async (ctx) => {

@@ -147,7 +147,9 @@ async function show(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage)
   const held = heldView(found.held);
   const grants = held.grants.map((grant) => ({ ...grant, own: isOwnClient(grant.client) }));
   const accesses = await parts.personalData.accessesOf(found.account.id);
-  const logins = (await parts.personalData.loginsOf(found.account.id)).map((login) => ({ ...namedLogin(loginView(login, parts.apps)), device: login.device }));
+  const logins = (await parts.personalData.loginsOf(found.account.id)).map((login) => ({
+    ...namedLogin(loginView(login, parts.apps)), device: login.device, disowned: login.disowned === undefined ? undefined : new Date(login.disowned).toISOString(),
+  }));
   consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, { ...held, grants, logins, accesses }, { done, reasonMax: REASON_MAX, suspensionDays: SUSPENSION_DAYS });
   return { outcome: 'ok', sub: found.account.id };
 }

@@ -6,6 +6,7 @@
 //   broker_admin_calls_total{client,action,outcome}
 //   broker_follow_qr_codes_total{outcome}: follow-to-login QR codes created, shown again, or refused (the budget spent)
 //   broker_phone_numbers_total{outcome}: mini program phone codes redeemed (stored), refused, or failed at WeChat
+//   broker_logins_disowned_total: logins a person said were not theirs (their page's "not me"): an alert's signal
 //   broker_http_requests_total{endpoint,status}, broker_http_request_duration_seconds{endpoint}: every request
 //   and prom-client's default process metrics.
 
@@ -70,6 +71,7 @@ export class BrokerMetrics {
   readonly #securityEvents = new Counter({ name: 'broker_security_events_total', help: 'Security event deliveries (an erased or merged account, to clients with a security_events_uri) by outcome (delivered; retrying after a failure; failed, given up or refused)', labelNames: ['outcome'], registers: [this.registry] });
   readonly #followQr = new Counter({ name: 'broker_follow_qr_codes_total', help: 'Follow-to-login QR codes: created at WeChat, shown again on a reload, or refused because the per-minute budget was spent', labelNames: ['outcome'], registers: [this.registry] });
   readonly #phoneNumbers = new Counter({ name: 'broker_phone_numbers_total', help: 'POST /account/phone: numbers stored, codes refused (used, expired, another app\'s or person\'s), WeChat unavailable or misconfigured', labelNames: ['outcome'], registers: [this.registry] });
+  readonly #disowned = new Counter({ name: 'broker_logins_disowned_total', help: 'Logins a person said were not theirs (their page\'s "not me"), who was then signed out everywhere', registers: [this.registry] });
   readonly #requests = new Counter({ name: 'broker_http_requests_total', help: 'HTTP requests by endpoint and status code', labelNames: ['endpoint', 'status'], registers: [this.registry] });
   readonly #requestDuration = new Histogram({ name: 'broker_http_request_duration_seconds', help: 'HTTP request duration by endpoint, until the answer is ready to send', labelNames: ['endpoint'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
   // By operation too (`find Session`: a few dozen values, and only failures make a series), so that an alert says which read or write fails.
@@ -106,6 +108,10 @@ export class BrokerMetrics {
 
   phoneNumber(outcome: 'stored' | 'refused' | 'unavailable' | 'misconfigured'): void {
     this.#phoneNumbers.inc({ outcome });
+  }
+
+  loginDisowned(): void {
+    this.#disowned.inc();
   }
 
   request(endpoint: string, status: number, seconds: number): void {

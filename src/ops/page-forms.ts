@@ -23,7 +23,7 @@ const BROWSER_ID = /^[A-Za-z0-9_-]{22}$/;
 const GUARDED: ReadonlyArray<{ readonly path: RegExp; readonly token: boolean }> = [
   { path: /^\/[hf]\/[^/]+\/(confirm|decline)\/?$/i, token: true },
   { path: /^\/interaction\/[^/]+\/(consent|cancel|handoff\/finish|follow\/finish)\/?$/i, token: true },
-  { path: /^\/account\/(revoke|logout|logout-device|delete)\/?$/i, token: true },
+  { path: /^\/account\/(revoke|logout|logout-device|not-me|delete)\/?$/i, token: true },
   { path: /^\/console\/accounts\/[^/]+\/(logout|logout-session|revoke|unlink|suspend|reinstate|delete)\/?$/i, token: true },
   // oidc-provider's logout confirmation and its device code forms carry its own xsrf token, bound to the session.
   { path: /^\/session\/end\/confirm\/?$/i, token: false },

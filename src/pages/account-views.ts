@@ -74,17 +74,26 @@ export interface AccountPageData {
   readonly deviceLoggedOut?: boolean;
 }
 
-/** A login: when, the app it was for (undefined: none was named), the WeChat app it went through, the browser or device it completed in (undefined: a mini program's own). */
+/** A login: when, the app it was for (undefined: none was named), the WeChat app it went through, the browser or device it completed in (undefined: a mini program's own), whether the person said it was not theirs. */
 export interface LoginOnPage {
   readonly at: number;
   readonly site: string | undefined;
   readonly app: string;
   readonly device: string | undefined;
+  readonly disowned: boolean;
 }
 
-function loginItem(lang: Lang, { at, site, app, device }: LoginOnPage) {
+/** When, to what, through which app; on which device. */
+function loginLines(lang: Lang, { at, site, app, device }: Omit<LoginOnPage, 'disowned'>) {
   const said = site ? t(lang, 'accountLoginItem', { when: when(lang, at), site, app }) : t(lang, 'accountLastLogin', { when: when(lang, at), app });
-  return html`<li>${said}${device ? html`<br><span class="muted">${t(lang, 'accountLoginDevice', { device: browserOnPage(lang, device) })}</span>` : ''}</li>`;
+  return html`${said}${device ? html`<br><span class="muted">${t(lang, 'accountLoginDevice', { device: browserOnPage(lang, device) })}</span>` : ''}`;
+}
+
+/** One login, with "not me" (or, once said, that it was reported). */
+function loginItem(ctx: Context, lang: Lang, login: LoginOnPage) {
+  const notMe = login.disowned ? html`<br><strong>${t(lang, 'accountLoginDisowned')}</strong>` : postForm(ctx, '/account/not-me', html`<input type="hidden" name="login" value="${String(login.at)}">
+<button class="button" type="submit">${t(lang, 'accountLoginNotMe', { when: when(lang, login.at) })}</button>`);
+  return html`<li>${loginLines(lang, login)}${notMe}</li>`;
 }
 
 export interface ContactOnPage {
@@ -150,7 +159,7 @@ ${data.sessions.length ? html`<ul>${data.sessions.map((session) => sessionItem(c
 ${data.sessions.length > 0 ? postForm(ctx, '/account/logout', html`<button class="button" type="submit">${t(lang, 'accountLogoutEverywhere')}</button>`) : ''}
 <h2>${t(lang, 'accountLogins')}</h2>
 <p>${t(lang, 'accountLoginsIntro')}</p>
-${data.logins.length ? html`<ul>${data.logins.map((login) => loginItem(lang, login))}</ul>` : html`<p>${t(lang, 'accountLoginsNone')}</p>`}
+${data.logins.length ? html`<ul>${data.logins.map((login) => loginItem(ctx, lang, login))}</ul>` : html`<p>${t(lang, 'accountLoginsNone')}</p>`}
 ${contactLine(lang, 'accountPhone', data.contacts.phone)}${contactLine(lang, 'accountEmail', data.contacts.email)}
 <h2>${t(lang, 'accountApps')}</h2><ul>${data.apps.map((app) => html`<li>${app}</li>`)}</ul>
 <h2>${t(lang, 'accountGrants')}</h2>
@@ -180,6 +189,18 @@ function donePage(ctx: Context, title: MessageKey, body: MessageKey): void {
   renderPage(ctx, {
     title: t(lang, title),
     body: (nonce) => html`<section><h1>${t(lang, title)}</h1><p>${t(lang, body)}</p>
+${closeInWeChat(ctx, lang, nonce)}</section>`,
+  });
+}
+
+/** After "not me": logged out everywhere, the company told; which login it was, and what to do about WeChat itself. */
+export function accountDisownedPage(ctx: Context, login: Omit<LoginOnPage, 'disowned'>): void {
+  const lang = langOf(ctx);
+  renderPage(ctx, {
+    title: t(lang, 'accountDisownedTitle'),
+    body: (nonce) => html`<section><h1>${t(lang, 'accountDisownedTitle')}</h1><p>${t(lang, 'accountDisownedBody')}</p>
+<p>${loginLines(lang, login)}</p>
+<p>${t(lang, 'accountDisownedSecure')}</p>
 ${closeInWeChat(ctx, lang, nonce)}</section>`,
   });
 }

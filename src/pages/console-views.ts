@@ -53,6 +53,8 @@ export interface ConsoleLoginView {
   readonly client: string | null;
   /** Recent logins only: the browser or device it completed in. */
   readonly device?: string | undefined;
+  /** Recent logins only: when the person said it was not theirs. */
+  readonly disowned?: string | undefined;
 }
 
 export interface ConsoleAccessView {
@@ -186,8 +188,8 @@ ${rows([
 ${table(lang, [t(lang, 'consoleApp'), 'appid', 'openid', ''], identityRows(ctx, lang, account, operator))}
 ${heldTables(ctx, lang, operator, base, held)}
 <h2>${t(lang, 'consoleLogins')}</h2>
-${table(lang, [t(lang, 'consoleAccessAt'), t(lang, 'consoleApp'), 'client_id', t(lang, 'consoleDevice')],
-  held.logins.map((login) => html`<tr><td>${at(lang, login.at)}</td><td>${login.app ?? login.appid}</td><td>${login.client ?? '—'}</td><td>${login.device ?? '—'}</td></tr>`))}
+${table(lang, [t(lang, 'consoleAccessAt'), t(lang, 'consoleApp'), 'client_id', t(lang, 'consoleDevice'), t(lang, 'consoleLoginDisowned')],
+  held.logins.map((login) => html`<tr><td>${at(lang, login.at)}</td><td>${login.app ?? login.appid}</td><td>${login.client ?? '—'}</td><td>${login.device ?? '—'}</td><td>${login.disowned ? at(lang, login.disowned) : '—'}</td></tr>`))}
 <h2>${t(lang, 'consoleAccesses')}</h2>
 ${table(lang, [t(lang, 'consoleAccessAt'), t(lang, 'consoleAccessBy'), t(lang, 'consoleAccessWho'), t(lang, 'consoleAccessAction')],
   held.accesses.map((access) => html`<tr><td>${when(lang, access.at)}</td><td>${access.by}</td><td>${access.who ?? '—'}</td><td>${access.action}</td></tr>`))}

@@ -47,6 +47,11 @@ export class AccountEntries<T extends { readonly at: number }> {
     return Array.isArray(entries) ? entries.filter(this.#kind.isEntry) : [];
   }
 
+  /** The account's entries as `edit` changes them (newest first, as they are kept). */
+  async change(sub: string, edit: (entries: T[]) => T[]): Promise<void> {
+    await this.#write(sub, edit(await this.of(sub)));
+  }
+
   /** An erased account's entries go with it. */
   async forget(sub: string): Promise<void> {
     await this.#adapter.destroy(sub);

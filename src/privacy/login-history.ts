@@ -19,20 +19,30 @@ const KEPT_S = 180 * 86_400;
 /** A login as the history keeps it: the account's `lastLogin`, and where it completed (absent: a mini program's own login). */
 export interface LoginEntry extends LastLogin {
   readonly device?: string;
+  /** When the person said it was not theirs (ms since the epoch). */
+  readonly disowned?: number;
 }
 
 const optionalText = (value: unknown) => value === undefined || typeof value === 'string';
 
 function isLogin(value: unknown): value is LoginEntry {
   const entry = value as Partial<LoginEntry> | null;
-  return typeof entry?.at === 'number' && typeof entry.appid === 'string' && optionalText(entry.client) && optionalText(entry.device);
+  return typeof entry?.at === 'number' && typeof entry.appid === 'string' && optionalText(entry.client) && optionalText(entry.device)
+    && (entry.disowned === undefined || typeof entry.disowned === 'number');
 }
 
 export class LoginHistory extends AccountEntries<LoginEntry> {
   constructor(adapter: StorageAdapter) {
     super(adapter, {
       kept: LOGINS_KEPT, keptS: KEPT_S, isEntry: isLogin,
-      stored: ({ at, appid, client, device }) => ({ at, appid, ...(client === undefined ? {} : { client }), ...(device === undefined ? {} : { device }) }),
+      stored: ({ at, appid, client, device, disowned }) => ({
+        at, appid, ...(client === undefined ? {} : { client }), ...(device === undefined ? {} : { device }), ...(disowned === undefined ? {} : { disowned }),
+      }),
     });
+  }
+
+  /** Marks the account's login made at `at` as not the person's, `now`. */
+  async disown(sub: string, at: number, now: number): Promise<void> {
+    await this.change(sub, (entries) => entries.map((entry) => (entry.at === at && entry.disowned === undefined ? { ...entry, disowned: now } : entry)));
   }
 }

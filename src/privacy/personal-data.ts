@@ -97,7 +97,9 @@ export class PersonalData {
       ...heldView(found.held),
       // Which operator stays the company's (the console shows it; the audit log has it).
       operator_accesses: (await this.#parts.accesses.of(found.account.id)).map(accessView),
-      recent_logins: (await this.#parts.logins.of(found.account.id)).map((login) => ({ ...loginView(login, this.#parts.apps), device: login.device ?? null })),
+      recent_logins: (await this.#parts.logins.of(found.account.id)).map((login) => ({
+        ...loginView(login, this.#parts.apps), device: login.device ?? null, disowned_at: login.disowned === undefined ? null : new Date(login.disowned).toISOString(),
+      })),
     };
   }
 
@@ -126,6 +128,22 @@ export class PersonalData {
   /** The person's recent logins, newest first. */
   loginsOf(sub: AccountId): Promise<LoginEntry[]> {
     return this.#parts.logins.of(sub);
+  }
+
+  /**
+   * The person says their login made at `at` was not theirs: it is marked so, a warning line
+   * tells the company's security people (what was logged in, where), and the person is signed
+   * out everywhere. The login as it was; undefined when the account has no such login.
+   */
+  async disownLogin(sub: AccountId, at: number): Promise<LoginEntry | undefined> {
+    const account = await this.account(sub);
+    const login = account && (await this.#parts.logins.of(account.id)).find((entry) => entry.at === at);
+    if (!account || !login) return undefined;
+    await this.#parts.logins.disown(account.id, at, Date.now());
+    const { appid, client, device } = login;
+    this.#parts.log.warn({ privacy: { action: 'login-disowned', sub: account.id, login: { at: new Date(at).toISOString(), appid, client, device } } }, 'a person says a login was not theirs');
+    await this.logout(account.id, { by: 'self' });
+    return login;
   }
 
   /** Erases the person (PIPL article 47): the account, its sessions, grants and tokens. Undefined when there is no such account. */

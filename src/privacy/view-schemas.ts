@@ -86,6 +86,7 @@ export const EXPORT_VIEW = z.strictObject({
   operator_accesses: z.array(ACCESS_VIEW).describe('each audited operator call that found the person, newest first (the latest 100; which client or operator is not the export\'s)'),
   recent_logins: z.array(LOGIN_VIEW.extend({
     device: z.string().nullable().describe('the browser or device it completed in, in a few fixed words ("Chrome · Windows", "WeChat · iOS"); null for a mini program\'s own login'),
+    disowned_at: moment('when the person said it was not theirs (their page\'s "not me")').nullable(),
   })).describe('the person\'s logins, newest first (the latest 20, kept 180 days after the latest)'),
 }).describe('Everything held about the person, as one document (PIPL article 45).');
 

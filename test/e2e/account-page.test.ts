@@ -21,6 +21,7 @@ let browser: Browser;
 let rpServer: RpServer;
 let broker: RunningBroker;
 const SECRET = 'listening-secret-0123456789abcdef0123456789';
+const METRICS = 'metrics-token-0123456789abcdef';
 
 test.before(async () => {
   [browser, rpServer] = await Promise.all([launchChromium(), startRpServer()]);
@@ -28,7 +29,7 @@ test.before(async () => {
     client_id: 'listening', client_secret: SECRET, client_name: 'Listening App', first_party: true,
     redirect_uris: [rpServer.callback], grant_types: ['authorization_code', 'refresh_token'], backchannel_logout_uri: rpServer.backchannel,
   };
-  broker = await startBroker({ CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), listening]) });
+  broker = await startBroker({ CLIENTS_FILE: writeClientsFile([...testClients(rpServer.origin), listening]), METRICS_TOKEN: METRICS });
 });
 test.after.always(async () => {
   await Promise.all([browser?.close(), broker?.stop(), rpServer?.close()]);
@@ -256,3 +257,41 @@ test.serial('inside WeChat the page belongs to the WeChat account present: on a 
   await page.getByRole('heading', { name: 'Your account' }).waitFor();
   t.true(await page.getByRole('button', { name: /^Revoke / }).first().isVisible(), 'nothing was revoked');
 });
+
+test.serial('"not me" on a login: the person is logged out everywhere, the company is told (a warning line, a metric), and the login shows as reported', async (t) => {
+  const [here, there] = [await newPerson(browser, 'desktop', 'en'), await newPerson(browser, 'windows', 'en')];
+  t.teardown(() => Promise.all([here.context.close(), there.context.close()]));
+  const listening = await createRp(broker.issuer, rpServer, 'listening', SECRET);
+  const scope = { scope: 'openid profile offline_access', prompt: 'consent' };
+  await logIn(here.page, listening, /陈大文/, scope);
+  // Someone else, in another browser, as him.
+  const theirs = await logIn(there.page, listening, /陈大文/, scope);
+  const disownedBefore = await disownedCount();
+  await here.page.goto(`${broker.issuer}/account`);
+  await here.page.getByRole('button', { name: /^Not me \(/ }).first().click();
+  await here.page.getByRole('heading', { name: 'Reported: not you' }).waitFor();
+  const said = await here.page.locator('section').innerText();
+  t.regex(said, /You are logged out on every device, and the company has been told that this login was not yours:\s+\d{4}-[^\n]+ · Listening App \(through QR login on the website\)\non Edge · Windows/, 'which login it was');
+  t.regex(said, /secure it in WeChat first/);
+  t.true(await broker.logged((line) => line.msg === 'a person says a login was not theirs'
+    && (line.privacy as { sub?: string; login?: { device?: string; client?: string } }).sub === theirs.claims()!.sub
+    && (line.privacy as { login: { device?: string; client?: string } }).login.device === 'Edge · Windows'), 'a warning for the company\'s security people');
+  t.is(await disownedCount(), disownedBefore + 1, 'and a metric to alert on');
+  t.false((await oidc.tokenIntrospection(listening.config, theirs.access_token)).active, 'the other browser\'s tokens end');
+  await there.page.goto(`${broker.issuer}/account`);
+  await there.page.getByRole('link', { name: 'Log in with WeChat' }).waitFor();
+  // Logged in again, the person sees it reported, with no second button.
+  await logIn(here.page, listening, /陈大文/);
+  await here.page.goto(`${broker.issuer}/account`);
+  const logins = (await here.page.locator('section').innerText()).split('Your recent logins')[1]!;
+  t.regex(logins, /on Edge · Windows\nReported: not you\n/);
+  t.is(await here.page.locator('li', { hasText: 'Reported: not you' }).getByRole('button').count(), 0);
+  const forged = await here.page.request.post(`${broker.issuer}/account/not-me`, { form: { login: '1', page_token: 'forged' } });
+  t.is(forged.status(), 403, 'a form from elsewhere');
+});
+
+/** broker_logins_disowned_total, as /metrics says it. */
+async function disownedCount(): Promise<number> {
+  const text = await (await fetch(`${broker.issuer}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } })).text();
+  return Number(/^broker_logins_disowned_total (\d+)$/m.exec(text)?.[1] ?? 'NaN');
+}

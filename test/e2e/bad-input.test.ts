@@ -72,7 +72,7 @@ const ROUTES: ReadonlyArray<readonly [string, string]> = [
   ['POST', '/interaction/abc/consent'], ['GET', '/demo'], ['GET', '/demo/callback'], ['GET', '/demo/login'], ['GET', '/metrics'],
   ['GET', '/no/such/page'], ['GET', '/interaction/%00/wechat'],
   ['GET', '/account'], ['POST', '/account/revoke'], ['GET', '/account/export'], ['GET', '/account/delete'], ['POST', '/account/delete'],
-  ['GET', '/admin/accounts'], ['GET', '/admin/accounts/%00'], ['DELETE', '/admin/accounts/x'], ['DELETE', '/admin/accounts/x/identities/%FF'], ['POST', '/admin/accounts/x/logout'], ['POST', '/account/logout'], ['POST', '/account/logout-device'],
+  ['GET', '/admin/accounts'], ['GET', '/admin/accounts/%00'], ['DELETE', '/admin/accounts/x'], ['DELETE', '/admin/accounts/x/identities/%FF'], ['POST', '/admin/accounts/x/logout'], ['POST', '/account/logout'], ['POST', '/account/logout-device'], ['POST', '/account/not-me'],
   ['POST', '/h/abcdefghjk/confirm'], ['POST', '/h/abcdefghjk/decline'], ['POST', '/interaction/abc/handoff/finish'],
   ['POST', '/wechat/mp/mp/events'], ['POST', '/wechat/platform/platform/auth-events'], ['POST', '/wechat/platform/platform/events/wx0'],
   ['GET', '/device'], ['POST', '/device'], ['GET', '/device/abc'], ['POST', '/device/auth'],

@@ -101,7 +101,7 @@ test.serial('an operator signs in through WeChat, finds a person by sub, unionid
   t.regex(shown, /QR login on the website \(open\)/, 'each identity with its app');
   t.regex(shown, /Last login\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\) · WeChat Official Account \(mp\) · first-party/);
   t.regex(shown, /first-party/, 'the apps\' sessions and grants, by client_id');
-  t.regex(shown, /Recent logins \(the latest 20, kept for 180 days\)\s+When\s+App\s+client_id\s+Device\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\)\s+WeChat Official Account \(mp\)\s+first-party\s+WeChat · /, 'his logins, the latest first, each with its device');
+  t.regex(shown, /Recent logins \(the latest 20, kept for 180 days\)\s+When\s+App\s+client_id\s+Device\s+Reported not theirs\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+8\)\s+WeChat Official Account \(mp\)\s+first-party\s+WeChat · /, 'his logins, the latest first, each with its device');
   t.is(await page.locator('button', { hasText: 'Unlink' }).count(), 2, 'two identities, each may be unlinked');
   t.deepEqual(await violations(page), [], 'the account page');
   t.true(await audited((admin) => admin.client === '_console' && admin.operator === subs.alice && admin.action === 'show' && admin.sub === subs.chen));

@@ -102,12 +102,12 @@ test('the person\'s page lists their recent logins as given, each with when, the
   const page = contextFrom(USER_AGENTS.desktop);
   page.state.pageToken = () => 'token';
   accountPage(page, { ...data, logins: [
-    { at: Date.UTC(2026, 11, 5, 2, 30), site: '商城', app: '商城公众号', device: 'WeChat · iOS' },
-    { at: Date.UTC(2026, 11, 4, 1, 0), site: undefined, app: '网站扫码登录', device: undefined },
+    { at: Date.UTC(2026, 11, 5, 2, 30), site: '商城', app: '商城公众号', device: 'WeChat · iOS', disowned: false },
+    { at: Date.UTC(2026, 11, 4, 1, 0), site: undefined, app: '网站扫码登录', device: undefined, disowned: true },
   ] });
   const body = String(page.body);
   t.regex(body, /<h2>最近的登录<\/h2>/);
-  t.regex(body, /<li>2026-12-05 10:30 · 商城（通过“商城公众号”）<br><span class="muted">设备：微信 · iOS<\/span><\/li>\s*<li>上次登录：2026-12-04 09:00，通过“网站扫码登录”<\/li>/, 'newest first, China Standard Time, the device in the page\'s words');
+  t.regex(body, /<li>2026-12-05 10:30 · 商城（通过“商城公众号”）<br><span class="muted">设备：微信 · iOS<\/span><form method="post" action="\/account\/not-me">[^]*?<input type="hidden" name="login" value="1796437800000">\s*<button class="button" type="submit">不是我（2026-12-05 10:30）<\/button><\/form><\/li>\s*<li>上次登录：2026-12-04 09:00，通过“网站扫码登录”<br><strong>已报告：不是你本人<\/strong><\/li>/, 'newest first, China Standard Time, the device in the page\'s words; "not me" for each login not yet reported');
   t.notRegex(body, /还没有记录/);
   const none = contextFrom(USER_AGENTS.desktop);
   none.state.pageToken = () => 'token';

@@ -25,6 +25,15 @@ async function withPersonalData() {
   return { stores, personalData, linker: new AccountLinker(stores.accounts) };
 }
 
+/** The stores, with a logger whose lines the test reads. */
+async function withLog() {
+  const config = await loadConfig({ WECHAT_SIMULATOR_PORT: '0' });
+  let text = '';
+  const log = createLogger('info', new Writable({ write(chunk, _encoding, done) { text += String(chunk); done(); } }));
+  const stores = await openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
+  return { config, log, stores, lines: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
 test('revoking an app ends the session its token exchanges kept, and takes it out of the person\'s browser sessions', async (t) => {
   const { stores, personalData, linker } = await withPersonalData();
   t.teardown(() => stores.close());
@@ -51,10 +60,7 @@ test('an erasure interrupted after the account went is finished by asking again'
 });
 
 test('a merge whose relying parties cannot be told (storage failing as the grants are read) still logs the person in, and the operator reads why', async (t) => {
-  const config = await loadConfig({ WECHAT_SIMULATOR_PORT: '0' });
-  let text = '';
-  const log = createLogger('info', new Writable({ write(chunk, _encoding, done) { text += String(chunk); done(); } }));
-  const stores = await openStores(config.storage, { log, observe: () => undefined, fatal: () => undefined });
+  const { config, log, stores, lines } = await withLog();
   t.teardown(() => stores.close());
   // The grants' reads fail; the rest of the storage works.
   const adapter = stores.protocol.adapter.bind(stores.protocol);
@@ -68,8 +74,7 @@ test('a merge whose relying parties cannot be told (storage failing as the grant
   await linker.resolve({ identity: { appid: 'wxbbbbbbbbbbbbbbbb' as AppId, openid: 'o-qr' as Openid }, unionid: 'u-merging' as Unionid, client: 'rp' });
   const merged = await linker.resolve({ identity: { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-base-only' as Openid }, unionid: 'u-merging' as Unionid, client: 'rp' });
   t.is(merged.id, older.id, 'logged in: the merge is done');
-  const said = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
-  t.true(said.some((line) => line.msg === 'accounts merged, but the relying parties could not be told' && line.sub === older.id && (line.err as { message?: string } | undefined)?.message === 'storage down'));
+  t.true(lines().some((line) => line.msg === 'accounts merged, but the relying parties could not be told' && line.sub === older.id && (line.err as { message?: string } | undefined)?.message === 'storage down'));
 });
 
 test('two accounts merged into one: what operators did about either is on the survivor\'s list', async (t) => {
@@ -126,4 +131,25 @@ test('the person\'s recent logins: each login let through, newest first, the lat
   await personalData.erase(sub, { by: 'cli' });
   t.deepEqual(await personalData.loginsOf(sub), [], 'gone with the account');
   t.is(await stores.durable.adapter(LOGIN_HISTORY_MODEL).find(sub), undefined);
+});
+
+test('a login the person disowns: marked with when they said so (in the export too), a warning line for the company, signed out everywhere; a login they never had is no such login', async (t) => {
+  const { config, log, stores, lines } = await withLog();
+  t.teardown(() => stores.close());
+  // The broker's own wiring: the provider's parts hear of the linker's logins.
+  const linker = new AccountLinker(stores.accounts);
+  const { personalData } = await providerFor({ ...config, clients: config.clients ?? [] }, stores, { linker, notices: new LogoutNotices(log), log });
+  const person = await linker.resolve({ identity: { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-disowning' as Openid }, client: 'shop', device: 'Edge · Windows' });
+  const sub = person.id as AccountId;
+  const sessions = stores.protocol.adapter('Session');
+  await sessions.upsert('s-disowned', { jti: 's-disowned', accountId: sub, authorizations: {} }, 3600);
+  const [login] = await personalData.loginsOf(sub);
+  t.is(await personalData.disownLogin(sub, login!.at + 1), undefined, 'no such login');
+  t.is((await sessions.findByAccount(sub)).length, 1, 'and nothing happened');
+  t.like(await personalData.disownLogin(sub, login!.at), { client: 'shop', device: 'Edge · Windows' });
+  t.true(typeof (await personalData.loginsOf(sub))[0]!.disowned === 'number');
+  t.regex(String((await personalData.export(sub, 'https://login.example.com'))?.recent_logins[0]?.disowned_at), /^\d{4}-\d{2}-\d{2}T/);
+  t.deepEqual(await sessions.findByAccount(sub), [], 'signed out everywhere');
+  const warning = lines().find((line) => line.msg === 'a person says a login was not theirs');
+  t.like(warning, { level: 40, privacy: { sub, login: { client: 'shop' } } });
 });
