@@ -1,7 +1,8 @@
 // The person's recent logins, for them to see (their page, their export) and for operators
 // (the console): when, through which WeChat app, to which relying party, in which browser or
 // device (browser-name.ts's few fixed words, never the User-Agent). A person who sees a
-// login that was not theirs signs out everywhere and tells the company. Each login the
+// login that was not theirs says so on their page ("not me": personal-data.ts `disownLogin`),
+// which signs them out everywhere and tells the company. Each login the
 // linker resolves is kept with the account (accounts/linking.ts `onLogin`), the latest
 // LOGINS_KEPT, for 180 days after the latest (account-entries.ts: a merge joins two lists,
 // the erasure takes them, and so does the retention job's). The account's `lastLogin` stays
