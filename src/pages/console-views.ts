@@ -44,7 +44,6 @@ export interface SuspensionView {
   readonly until: string | null;
 }
 
-/** An operator's call about the person (privacy/access-log.ts), with who made it. */
 /** A login as the console shows it (privacy/account-view.ts `loginView`, its app named). */
 export interface ConsoleLoginView {
   readonly at: string;
@@ -57,6 +56,7 @@ export interface ConsoleLoginView {
   readonly disowned?: string | undefined;
 }
 
+/** An operator's call about the person (privacy/access-log.ts), with who made it. */
 export interface ConsoleAccessView {
   readonly at: number;
   readonly action: string;
