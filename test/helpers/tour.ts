@@ -202,6 +202,15 @@ export function tour(where: () => { broker: RunningBroker; rpServer: RpServer })
         await page.waitForURL(/\/account\/logout$/);
       },
     },
+    // "Not me" on the person's latest login: logged out everywhere, the login named.
+    'a login reported as not mine': {
+      device: 'desktop',
+      open: async (page) => {
+        await signedInAt(page, broker(), '/account');
+        await page.locator('form[action="/account/not-me"] button').first().click();
+        await page.waitForURL(/\/account\/not-me$/);
+      },
+    },
   };
 }
 
