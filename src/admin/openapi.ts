@@ -8,7 +8,7 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { REASON_MAX } from '../accounts/account.ts';
 import { DIAGNOSTICS_VIEW } from '../diagnostics/findings.ts';
-import { ACCESSES_VIEW, ACCOUNT_VIEW, EXPORT_VIEW, SIGNED_OUT_VIEW, SUSPENDED_LIST_VIEW, SUSPENSION_VIEW } from '../privacy/view-schemas.ts';
+import { ACCESSES_VIEW, ACCOUNT_VIEW, EXPORT_VIEW, LOGINS_VIEW, SIGNED_OUT_VIEW, SUSPENDED_LIST_VIEW, SUSPENSION_VIEW } from '../privacy/view-schemas.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, DIAGNOSTICS_READ, type AdminScope } from './auth.ts';
 
 const ERROR = z.strictObject({
@@ -28,11 +28,11 @@ const SUSPENSION_REQUEST = z.object({
 
 const components = z.registry<{ id: string }>();
 for (const [id, schema] of Object.entries({
-  Account: ACCOUNT_VIEW, Suspension: SUSPENSION_VIEW, Export: EXPORT_VIEW, Accesses: ACCESSES_VIEW, SignedOut: SIGNED_OUT_VIEW, SuspendedList: SUSPENDED_LIST_VIEW,
+  Account: ACCOUNT_VIEW, Suspension: SUSPENSION_VIEW, Export: EXPORT_VIEW, Accesses: ACCESSES_VIEW, Logins: LOGINS_VIEW, SignedOut: SIGNED_OUT_VIEW, SuspendedList: SUSPENDED_LIST_VIEW,
   Diagnostics: DIAGNOSTICS_VIEW, Error: ERROR, TokenRefusal: TOKEN_REFUSAL, SuspensionRequest: SUSPENSION_REQUEST,
 })) components.add(schema, { id });
 
-type Component = 'Account' | 'Export' | 'Accesses' | 'SignedOut' | 'SuspendedList' | 'Diagnostics' | 'Error';
+type Component = 'Account' | 'Export' | 'Accesses' | 'Logins' | 'SignedOut' | 'SuspendedList' | 'Diagnostics' | 'Error';
 
 /** The components, each without the `$schema` and `$id` zod gives a document of its own. */
 function schemas(): Record<string, unknown> {
@@ -102,6 +102,12 @@ const PATHS = {
     get: operation({
       id: 'listAccesses', summary: 'The operators\' audited calls about the person, newest first, with which client or operator made each (PIPL article 44 review)',
       scope: ACCOUNTS_READ, ok: 'Accesses', parameters: [SUB],
+    }),
+  },
+  '/admin/accounts/{sub}/logins': {
+    get: operation({
+      id: 'listLogins', summary: 'The person\'s recent logins, newest first: when, through which app, for which client, on which device, and any they said were not theirs',
+      scope: ACCOUNTS_READ, ok: 'Logins', parameters: [SUB],
     }),
   },
   '/admin/accounts/{sub}/identities/{appid}': {

@@ -12,6 +12,7 @@
 //   GET /admin/accounts?phone=…          lookup by a phone number (a mini program's phone button's, a WeCom member's)
 //   GET /admin/accounts/:sub/export      everything held about the person, one document
 //   GET /admin/accounts/:sub/accesses    the operators' audited calls about the person, with who made each
+//   GET /admin/accounts/:sub/logins      the person's recent logins (when, app, client, device; any they disowned)
 //   DELETE /admin/accounts/:sub          erasure (PIPL article 47): the account, its sessions,
 //                                        grants and tokens; relying parties are told
 //   DELETE /admin/accounts/:sub/identities/:appid
@@ -37,7 +38,7 @@ import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
-import { accessesView, accountView as view, findAccount, lookupsOf, requestTarget, signedOutView, suspendedView } from '../privacy/account-view.ts';
+import { accessesView, accountView as view, findAccount, loginsView, lookupsOf, requestTarget, signedOutView, suspendedView } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { readBody } from '../http/read-body.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
@@ -58,7 +59,7 @@ export interface AdminParts {
   readonly diagnose: () => Promise<Finding[]>;
 }
 
-type Action = 'show' | 'find' | 'export' | 'accesses' | 'delete' | 'unlink' | 'logout' | 'logout-session' | 'revoke' | 'suspend' | 'reinstate' | 'suspensions' | 'diagnostics';
+type Action = 'show' | 'find' | 'export' | 'accesses' | 'logins' | 'delete' | 'unlink' | 'logout' | 'logout-session' | 'revoke' | 'suspend' | 'reinstate' | 'suspensions' | 'diagnostics';
 
 
 /** The identifiers the request names, as it gave them: what the call was about. */
@@ -108,6 +109,7 @@ export function adminRoutes(parts: AdminParts): Router {
   router.get('/admin/accounts/:sub', (ctx) => audited(ctx, parts, 'show', ACCOUNTS_READ, () => show(ctx, parts)));
   router.get('/admin/accounts/:sub/export', (ctx) => audited(ctx, parts, 'export', ACCOUNTS_READ, () => exportOf(ctx, parts)));
   router.get('/admin/accounts/:sub/accesses', (ctx) => audited(ctx, parts, 'accesses', ACCOUNTS_READ, () => accesses(ctx, parts)));
+  router.get('/admin/accounts/:sub/logins', (ctx) => audited(ctx, parts, 'logins', ACCOUNTS_READ, () => logins(ctx, parts)));
   router.delete('/admin/accounts/:sub', (ctx) => audited(ctx, parts, 'delete', ACCOUNTS_WRITE, (client) => erase(ctx, parts, client)));
   router.get('/admin/diagnostics', (ctx) => audited(ctx, parts, 'diagnostics', DIAGNOSTICS_READ, () => diagnostics(ctx, parts)));
   router.delete('/admin/accounts/:sub/identities/:appid', (ctx) => audited(ctx, parts, 'unlink', ACCOUNTS_WRITE, (client) => unlink(ctx, parts, client)));
@@ -143,6 +145,14 @@ async function accesses(ctx: Context, parts: AdminParts): Promise<{ outcome: str
   const account = await byPathSub(ctx, parts);
   if (!account) return notFound(ctx);
   ctx.body = accessesView(account, await parts.personalData.accessesOf(account.id));
+  return { outcome: 'ok', sub: account.id };
+}
+
+/** GET …/:sub/logins: the person's recent logins (what their page lists), for the company's security review. */
+async function logins(ctx: Context, parts: AdminParts): Promise<{ outcome: string; sub?: string }> {
+  const account = await byPathSub(ctx, parts);
+  if (!account) return notFound(ctx);
+  ctx.body = loginsView(account, await parts.personalData.loginsOf(account.id), parts.apps);
   return { outcome: 'ok', sub: account.id };
 }
 

@@ -9,6 +9,7 @@
 //                                             (one-way: a pass over every account)
 //   export <sub>                              everything held about the person (PIPL art. 45)
 //   accesses <sub>                            the operators' audited calls about the person, with who
+//   logins <sub>                              the person's recent logins (when, app, client, device; any disowned)
 //   delete <sub>                              erasure (PIPL art. 47); relying parties are told
 //   unlink <sub> --appid A                    take one identity out; it logs in as a new account
 //   logout <sub>                              sign the person out everywhere: every session and
@@ -41,14 +42,14 @@ import { offlineProvider } from '../provider.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { LogoutNotices } from '../oidc/logout-notices.ts';
-import { accessesView, accountView, findAccount, lookupsOf, requestTarget, signedOutView, suspendedView } from '../privacy/account-view.ts';
+import { accessesView, accountView, findAccount, loginsView, lookupsOf, requestTarget, signedOutView, suspendedView } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { runCli, UsageError } from './run.ts';
 
-const COMMANDS = ['show', 'find', 'export', 'accesses', 'delete', 'unlink', 'logout', 'suspend', 'reinstate', 'suspended', 'import', 'dump'] as const;
+const COMMANDS = ['show', 'find', 'export', 'accesses', 'logins', 'delete', 'unlink', 'logout', 'suspend', 'reinstate', 'suspended', 'import', 'dump'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --phone N | find --client C --sub=S | export <sub> | accesses <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | suspend <sub> --reason R [--until T] | reinstate <sub> | suspended | import <file> | dump <file>';
+const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --phone N | find --client C --sub=S | export <sub> | accesses <sub> | logins <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | suspend <sub> --reason R [--until T] | reinstate <sub> | suspended | import <file> | dump <file>';
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 
@@ -96,6 +97,7 @@ async function run(parts: Parts, command: Command, positionals: string[], values
     case 'show': return { sub: account.id, out: accountView(account, config.apps) };
     case 'export': return { sub: account.id, out: await data.export(account.id, config.issuer) };
     case 'accesses': return { sub: account.id, out: accessesView(account, await data.accessesOf(account.id)) };
+    case 'logins': return { sub: account.id, out: loginsView(account, await data.loginsOf(account.id), config.apps) };
     case 'logout': {
       const done = await data.logout(account.id, { by: 'cli' });
       return done ? { sub: done.account.id, out: signedOutView(done.account, done.held) } : {};

@@ -44,7 +44,7 @@ const ACCESS_BY = { admin: 'accessByAdmin', console: 'accessByConsole', cli: 'ac
 
 /** What each audited action did, in the person's words; any other is `access_other`. */
 const ACCESS_DID: Readonly<Record<string, MessageKey>> = {
-  show: 'access_show', accesses: 'access_show', find: 'access_find', export: 'access_export', logout: 'access_logout', 'logout-session': 'access_logout_session',
+  show: 'access_show', accesses: 'access_show', logins: 'access_show', find: 'access_find', export: 'access_export', logout: 'access_logout', 'logout-session': 'access_logout_session',
   revoke: 'access_revoke', unlink: 'access_unlink', suspend: 'access_suspend', reinstate: 'access_reinstate',
 };
 

@@ -10,8 +10,9 @@ import { accountOfPairwise } from '../oidc/pairwise.ts';
 import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
 import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
-import type { AccessesView, AccountView, HeldView, LoginView, SignedOutView, SuspensionView } from './view-schemas.ts';
+import type { AccessesView, AccountView, HeldView, LoginsView, LoginView, RecentLoginView, SignedOutView, SuspensionView } from './view-schemas.ts';
 import type { Access } from './access-log.ts';
+import type { LoginEntry } from './login-history.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -51,6 +52,16 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]): A
 /** A login as the views show it: when, through which app (its id in WECHAT_APPS_FILE, and WeChat's AppID), for which relying party. */
 export function loginView({ at, appid, client }: LastLogin, apps: readonly ConfiguredApp[]): LoginView {
   return { at: new Date(at).toISOString(), app: apps.find((app) => app.appid === appid)?.id ?? null, appid, client: client ?? null };
+}
+
+/** One of the person's recent logins, as the export and the admin API show it: where it completed, and whether they disowned it. */
+export function recentLoginView(login: LoginEntry, apps: readonly ConfiguredApp[]): RecentLoginView {
+  return { ...loginView(login, apps), device: login.device ?? null, disowned_at: iso(login.disowned) };
+}
+
+/** The person's recent logins (GET …/:sub/logins, `accounts logins`). */
+export function loginsView(account: Account, logins: readonly LoginEntry[], apps: readonly ConfiguredApp[]): LoginsView {
+  return { sub: account.id, logins: logins.map((login) => recentLoginView(login, apps)) };
 }
 
 /** An operator's suspension as the admin API and the console show it. */

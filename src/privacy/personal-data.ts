@@ -17,7 +17,7 @@ import { e164 } from '../wechat/phone-number.ts';
 import type { Logger } from '../log.ts';
 import type { AccountRecords, Held } from '../oidc/account-records.ts';
 import type { SecurityEvents } from '../oidc/security-events.ts';
-import { accessView, accountView, heldView, loginView } from './account-view.ts';
+import { accessView, accountView, heldView, recentLoginView } from './account-view.ts';
 import type { Access, AccessLog } from './access-log.ts';
 import type { LoginEntry, LoginHistory } from './login-history.ts';
 import type { ExportView } from './view-schemas.ts';
@@ -97,9 +97,7 @@ export class PersonalData {
       ...heldView(found.held),
       // Which operator stays the company's (the console shows it; the audit log has it).
       operator_accesses: (await this.#parts.accesses.of(found.account.id)).map(accessView),
-      recent_logins: (await this.#parts.logins.of(found.account.id)).map((login) => ({
-        ...loginView(login, this.#parts.apps), device: login.device ?? null, disowned_at: login.disowned === undefined ? null : new Date(login.disowned).toISOString(),
-      })),
+      recent_logins: (await this.#parts.logins.of(found.account.id)).map((login) => recentLoginView(login, this.#parts.apps)),
     };
   }
 

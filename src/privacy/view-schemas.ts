@@ -34,6 +34,11 @@ const LOGIN_VIEW = z.strictObject({
   client: z.string().nullable().describe('the relying party it was for'),
 });
 
+const RECENT_LOGIN_VIEW = LOGIN_VIEW.extend({
+  device: z.string().nullable().describe('the browser or device it completed in, in a few fixed words ("Chrome · Windows", "WeChat · iOS"); null for a mini program\'s own login'),
+  disowned_at: moment('when the person said it was not theirs (their page\'s "not me")').nullable(),
+});
+
 export const ACCOUNT_VIEW = z.strictObject({
   sub: z.string().describe('the account\'s `sub`: the broker\'s own stable id, never an openid'),
   unionid: z.string().nullable().describe('WeChat\'s unionid, when WeChat has given one'),
@@ -84,10 +89,7 @@ export const EXPORT_VIEW = z.strictObject({
   account: ACCOUNT_VIEW,
   ...HELD_VIEW.shape,
   operator_accesses: z.array(ACCESS_VIEW).describe('each audited operator call that found the person, newest first (the latest 100; which client or operator is not the export\'s)'),
-  recent_logins: z.array(LOGIN_VIEW.extend({
-    device: z.string().nullable().describe('the browser or device it completed in, in a few fixed words ("Chrome · Windows", "WeChat · iOS"); null for a mini program\'s own login'),
-    disowned_at: moment('when the person said it was not theirs (their page\'s "not me")').nullable(),
-  })).describe('the person\'s logins, newest first (the latest 20, kept 180 days after the latest)'),
+  recent_logins: z.array(RECENT_LOGIN_VIEW).describe('the person\'s logins, newest first (the latest 20, kept 180 days after the latest)'),
 }).describe('Everything held about the person, as one document (PIPL article 45).');
 
 export const ACCESSES_VIEW = z.strictObject({
@@ -96,6 +98,11 @@ export const ACCESSES_VIEW = z.strictObject({
     who: z.string().nullable().describe('which: the admin API client\'s client_id, the console operator\'s `sub`; null at a shell'),
   })).describe('newest first, the latest 100'),
 }).describe('The operators\' audited calls that found the person, with who made each: for the company\'s privacy review; the person\'s own page and export leave out who.');
+
+export const LOGINS_VIEW = z.strictObject({
+  sub: z.string(),
+  logins: z.array(RECENT_LOGIN_VIEW).describe('newest first, the latest 20, kept 180 days after the latest'),
+}).describe('The person\'s recent logins with WeChat: when, through which app, for which client, on which device, and whether they said it was not theirs.');
 
 export const SIGNED_OUT_VIEW = z.strictObject({
   sub: z.string(),
@@ -114,3 +121,5 @@ export type ExportView = z.infer<typeof EXPORT_VIEW>;
 export type SignedOutView = z.infer<typeof SIGNED_OUT_VIEW>;
 export type AccessesView = z.infer<typeof ACCESSES_VIEW>;
 export type LoginView = z.infer<typeof LOGIN_VIEW>;
+export type RecentLoginView = z.infer<typeof RECENT_LOGIN_VIEW>;
+export type LoginsView = z.infer<typeof LOGINS_VIEW>;

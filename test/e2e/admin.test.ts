@@ -210,6 +210,9 @@ test.serial('every answer is what GET /admin/openapi.json describes for its oper
   const accesses = await call('GET', `${account}/accesses`, `/admin/accounts/${sub}/accesses`, reader);
   t.like((accesses?.accesses as unknown[] | undefined)?.[0], { action: 'export', by: 'admin', who: 'ops' }, 'newest first, with the client that made it');
   await call('GET', `${account}/accesses`, '/admin/accounts/no-such-sub/accesses', reader);
+  const logins = (await call('GET', `${account}/logins`, `/admin/accounts/${sub}/logins`, reader))?.logins as Array<{ client: string | null; device: string | null; disowned_at: string | null }> | undefined;
+  t.true((logins ?? []).length > 0 && logins!.every((login) => login.client !== null && login.disowned_at === null), 'the person\'s recent logins, each for a client');
+  await call('GET', `${account}/logins`, '/admin/accounts/no-such-sub/logins', reader);
   const suspension = `${account}/suspension`;
   await call('PUT', suspension, `/admin/accounts/${sub}/suspension`, reader, { reason: 'x' });
   await call('PUT', suspension, `/admin/accounts/${sub}/suspension`, writer, { reason: '' });

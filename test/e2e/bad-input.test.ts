@@ -86,7 +86,7 @@ const ROUTES: ReadonlyArray<readonly [string, string]> = [
   ['POST', '/console/accounts/x/unlink'], ['GET', '/console/accounts/x/delete'], ['POST', '/console/accounts/%FF/delete'], ['GET', '/console/diagnostics'],
   ['POST', '/console/accounts/x/logout-session'], ['POST', '/console/accounts/x/revoke'], ['DELETE', '/admin/accounts/x/sessions/%00'], ['DELETE', '/admin/accounts/x/grants/y'],
   ['POST', '/console/accounts/x/suspend'], ['POST', '/console/accounts/x/reinstate'], ['PUT', '/admin/accounts/x/suspension'], ['DELETE', '/admin/accounts/x/suspension'],
-  ['GET', '/console/suspended'], ['GET', '/admin/suspensions'], ['GET', '/admin/openapi.json'], ['GET', '/admin/accounts/%00/accesses'], ['GET', '/admin/accounts/x/accesses'],
+  ['GET', '/console/suspended'], ['GET', '/admin/suspensions'], ['GET', '/admin/openapi.json'], ['GET', '/admin/accounts/%00/accesses'], ['GET', '/admin/accounts/x/accesses'], ['GET', '/admin/accounts/x/logins'],
 ];
 
 /** Header values Node lets us send: printable bytes, no CR or LF. */

@@ -381,6 +381,8 @@ test.serial('the accounts CLI erases, unlinks, suspends (for a time), lists the 
   const accesses = (JSON.parse((await accountsCli('accesses', byQr.sub)).stdout) as { accesses: Array<{ action: string; by: string; who: string | null }> }).accesses;
   t.true(accesses.every((access) => access.who === null), 'at a shell there is no who');
   t.deepEqual(accesses.slice(0, 3).map(({ action, by }) => `${by}:${action}`), ['cli:reinstate', 'cli:suspend', 'cli:export'], 'kept for the person\'s page, newest first');
+  const logins = (JSON.parse((await accountsCli('logins', byQr.sub)).stdout) as { logins: Array<{ device: string | null }> }).logins;
+  t.deepEqual(logins.slice(0, 2).map((login) => login.device), ['WeChat · iOS', 'Chrome · Linux'], 'the person\'s recent logins, newest first, where each completed');
   const erased = await accountsCli('delete', byQr.sub);
   t.is(erased.status, 0, erased.stderr);
   t.regex(erased.stderr, new RegExp(`"client":"cli","action":"delete","target":\\{"sub":"${byQr.sub}"\\},"outcome":"ok"`));
