@@ -2,10 +2,16 @@
 // storage (where the accounts are), the latest `kept` entries, kept `keptS` after the latest.
 // What the privacy code keeps of a person this way (operators' accesses, their logins) goes
 // where the account goes: a merge joins two lists, the erasure takes them. A write reads the
-// list and writes it back, so two entries of one account at the same moment may keep one of
-// them; the log lines stay the full record.
+// list and writes it back only if nobody wrote it meanwhile (the adapter's insert and
+// conditional replace), else reads again: entries of one account at the same moment (a
+// person logging in on two devices at once) are all kept.
 
-import type { StorageAdapter } from '../storage/adapter.ts';
+import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AdapterPayload, StorageAdapter } from '../storage/adapter.ts';
+
+/** Writes of one list at the same moment each get in within this many reads. */
+const ATTEMPTS = 32;
 
 /** How one kind of entry is kept. */
 export interface EntriesKept<T extends { readonly at: number }> {
@@ -30,26 +36,36 @@ export class AccountEntries<T extends { readonly at: number }> {
 
   /** An entry for the account `sub` (the account's own, merged ones resolved). */
   async record(sub: string, entry: T): Promise<void> {
-    await this.#write(sub, [entry, ...await this.of(sub)].sort(newestFirst));
+    await this.change(sub, (entries) => [entry, ...entries].sort(newestFirst));
   }
 
   /** The accounts `absorbed` were merged into `into`: their entries join its own, and the person still sees them. */
   async absorb(into: string, absorbed: readonly string[]): Promise<void> {
     const theirs = (await Promise.all(absorbed.map((sub) => this.of(sub)))).flat();
     if (theirs.length === 0) return;
-    await this.#write(into, [...await this.of(into), ...theirs].sort(newestFirst));
+    await this.change(into, (entries) => [...entries, ...theirs].sort(newestFirst));
     await Promise.all(absorbed.map((sub) => this.forget(sub)));
   }
 
   /** The account's entries, newest first. */
   async of(sub: string): Promise<T[]> {
-    const entries = (await this.#adapter.find(sub))?.entries;
-    return Array.isArray(entries) ? entries.filter(this.#kind.isEntry) : [];
+    return this.#entriesOf(await this.#adapter.find(sub));
   }
 
-  /** The account's entries as `edit` changes them (newest first, as they are kept). */
+  /**
+   * The account's entries as `edit` changes them (newest first, as they are kept), the
+   * record kept `keptS` from now. Written only over what `edit` saw; another write in
+   * between means reading again (jittered, so that writers in step fall out of it).
+   */
   async change(sub: string, edit: (entries: T[]) => T[]): Promise<void> {
-    await this.#write(sub, edit(await this.of(sub)));
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
+      const seen = await this.#adapter.find(sub);
+      const list = { entries: edit(this.#entriesOf(seen)).slice(0, this.#kind.kept).map(this.#kind.stored) };
+      const written = seen ? await this.#adapter.replaceIfUnchanged(sub, seen, list, this.#kind.keptS) : await this.#adapter.insert(sub, list, this.#kind.keptS);
+      if (written) return;
+      await sleep(randomInt(1, 2 + attempt));
+    }
+    throw new Error(`the list of ${sub} kept changing: ${ATTEMPTS} writes in a row were overtaken`);
   }
 
   /** An erased account's entries go with it. */
@@ -57,9 +73,9 @@ export class AccountEntries<T extends { readonly at: number }> {
     await this.#adapter.destroy(sub);
   }
 
-  /** `entries` (newest first) as the account's, the latest `kept` of them. */
-  async #write(sub: string, entries: readonly T[]): Promise<void> {
-    await this.#adapter.upsert(sub, { entries: entries.slice(0, this.#kind.kept).map(this.#kind.stored) }, this.#kind.keptS);
+  #entriesOf(record: AdapterPayload | undefined | void): T[] {
+    const entries = record?.entries;
+    return Array.isArray(entries) ? entries.filter(this.#kind.isEntry) : [];
   }
 }
 

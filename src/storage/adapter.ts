@@ -30,12 +30,14 @@ export interface StorageAdapter extends Omit<Adapter, 'consume'> {
   findByAccount(accountId: string): Promise<AccountRecord[]>;
   /**
    * Replaces the payload of a live record only if it is still exactly `seen` (as `find`
-   * returned it), keeping its expiry; false when it changed, expired or is gone, and the
-   * caller reads again. For editing records oidc-provider saves too (a person's session):
-   * an edit never undoes a save made meanwhile. The edit may not change what the record
-   * is indexed by (uid, userCode, grant, account), and is for records never consumed.
+   * returned it), keeping its expiry unless `expiresIn` gives a new one; false when it
+   * changed, expired or is gone, and the caller reads again. For editing records
+   * oidc-provider saves too (a person's session): an edit never undoes a save made
+   * meanwhile; and for lists that writers at the same moment must each add to (a person's
+   * recent logins). The edit may not change what the record is indexed by (uid, userCode,
+   * grant, account), and is for records never consumed.
    */
-  replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload): Promise<boolean>;
+  replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload, expiresIn?: number): Promise<boolean>;
 }
 
 /** One record found by its account. */

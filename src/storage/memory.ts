@@ -55,12 +55,13 @@ class MemoryAdapter implements StorageAdapter {
     return true;
   }
 
-  async replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload): Promise<boolean> {
+  async replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload, expiresIn?: number): Promise<boolean> {
     const current = this.#storage.get(this.#key(id));
     if (!current || JSON.stringify(current) !== JSON.stringify(seen)) return false;
-    // The stored object itself changes, so the entry keeps its expiry.
+    // The stored object itself changes, so the entry keeps its expiry unless given another.
     for (const key of Object.keys(current)) delete current[key];
     Object.assign(current, structuredClone(payload));
+    if (expiresIn !== undefined) this.#storage.expire(this.#key(id), expiresIn);
     return true;
   }
 
@@ -117,6 +118,12 @@ export class MemoryStorage implements ProtocolStorage {
     if (accountId !== undefined) addTo(this.#accounts, `${model}\n${accountId}`, key);
     if (typeof payload.uid === 'string') this.uidIndex.set(`${model}:${payload.uid}`, id);
     if (typeof payload.userCode === 'string') this.userCodeIndex.set(`${model}:${payload.userCode}`, id);
+  }
+
+  /** The entry `key` expires `expiresIn` seconds from now. */
+  expire(key: string, expiresIn: number): void {
+    const entry = this.#entries.get(key);
+    if (entry) entry.expiresAt = Date.now() + expiresIn * 1000;
   }
 
   /** The stored payload itself (claim mutates it in place), or undefined once expired. */

@@ -169,9 +169,10 @@ class MongoAdapter implements StorageAdapter {
     }, [id, 'id']);
   }
 
-  replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload): Promise<boolean> {
+  replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload, expiresIn?: number): Promise<boolean> {
     return this.#run('replaceIfUnchanged', async () => {
-      const { matchedCount } = await this.#collection.updateOne({ _id: id, payload: JSON.stringify(seen), ...live() }, { $set: { payload: JSON.stringify(payload) } });
+      const expiry = expiresIn === undefined ? {} : { expiresAt: new Date(Date.now() + expiresIn * 1000) };
+      const { matchedCount } = await this.#collection.updateOne({ _id: id, payload: JSON.stringify(seen), ...live() }, { $set: { payload: JSON.stringify(payload), ...expiry } });
       return matchedCount === 1;
     }, [id, 'id']);
   }

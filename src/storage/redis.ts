@@ -14,9 +14,11 @@ import type { RedisClient } from './redis-connection.ts';
 
 /** HSETNX consumed: 1 when this call consumed the record, 0 when already consumed, nil when missing. */
 /** KEYS: the record. ARGV: its payload as read, the new payload. */
+/** ARGV: the payload read, the new payload, seconds to a new expiry ('' keeps it). */
 const REPLACE = `
 if redis.call('HGET', KEYS[1], 'payload') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'payload', ARGV[2])
+if ARGV[3] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
 return 1`;
 
 const CLAIM = `
@@ -156,8 +158,9 @@ class RedisAdapter implements StorageAdapter {
   }
 
   /** HSET keeps the key's expiry. */
-  replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload): Promise<boolean> {
-    return this.#run('replaceIfUnchanged', async () => await this.#redis.eval(REPLACE, 1, this.#key(id), JSON.stringify(seen), JSON.stringify(payload)) === 1);
+  replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload, expiresIn?: number): Promise<boolean> {
+    const ttl = expiresIn === undefined ? '' : String(Math.max(1, Math.ceil(expiresIn)));
+    return this.#run('replaceIfUnchanged', async () => await this.#redis.eval(REPLACE, 1, this.#key(id), JSON.stringify(seen), JSON.stringify(payload), ttl) === 1);
   }
 
   /** Also takes the record out of its account's set (an empty set is gone: nothing names the person). */

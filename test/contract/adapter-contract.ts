@@ -168,4 +168,29 @@ export function adapterContract(test: TestFn, backend: string, storage: () => Pr
     t.deepEqual((await sessions.find(key))?.authorizations, { rp: { sid: 's3' }, other: { sid: 's2' } }, 'the save stands');
     t.false(await sessions.replaceIfUnchanged(id(), stale, stale), 'nothing for a record that is not there');
   });
+
+  test(`${backend} adapter: twenty writers adding to one list at the same moment, each reading again when overtaken: every one gets in`, async (t) => {
+    const lists = storage().adapter('AccountLogins');
+    const key = id();
+    const add = async (entry: number) => {
+      for (;;) {
+        const seen = await lists.find(key);
+        const entries = [entry, ...(seen?.entries as number[] | undefined) ?? []];
+        if (seen ? await lists.replaceIfUnchanged(key, seen, { entries }, 60) : await lists.insert(key, { entries }, 60)) return;
+      }
+    };
+    await Promise.all(Array.from({ length: 20 }, (_, entry) => add(entry)));
+    t.deepEqual(((await lists.find(key))?.entries as number[]).toSorted((a, b) => a - b), Array.from({ length: 20 }, (_, entry) => entry));
+  });
+
+  test(`${backend} adapter: a conditional replace keeps the record's expiry, or sets the one it is given`, async (t) => {
+    const lists = storage().adapter('AccountLogins');
+    const [kept, renewed] = [id(), id()];
+    for (const key of [kept, renewed]) await lists.insert(key, { entries: [1] }, 1);
+    t.true(await lists.replaceIfUnchanged(kept, { entries: [1] }, { entries: [2, 1] }));
+    t.true(await lists.replaceIfUnchanged(renewed, { entries: [1] }, { entries: [2, 1] }, 60));
+    await sleep(2100);
+    t.is(await lists.find(kept), undefined, 'its second has passed');
+    t.deepEqual(await lists.find(renewed), { entries: [2, 1] }, 'a minute from the replace');
+  });
 }

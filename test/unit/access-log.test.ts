@@ -1,10 +1,13 @@
 // What a person's page shows of operators' calls about them (privacy/access-log.ts): newest
 // first, the latest 100; what a store returns that is not an entry is left out; two accounts
-// merged into one keep both lists, in order; an erased account's list goes.
+// merged into one keep both lists, in order; an erased account's list goes. The same lists
+// (privacy/account-entries.ts) keep a person's logins, every one of those at the same moment.
 
 import test from 'ava';
 import { ACCESS_LOG_MODEL, ACCESSES_KEPT, AccessLog } from '../../src/privacy/access-log.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
+import { LOGIN_HISTORY_MODEL, LoginHistory } from '../../src/privacy/login-history.ts';
+import type { AppId } from '../../src/wechat/types.ts';
 
 test('newest first, the latest 100; a merge joins two lists in order; a stored entry that is not one is left out; forget takes it all', async (t) => {
   const storage = new MemoryStorage();
@@ -30,4 +33,12 @@ test('newest first, the latest 100; a merge joins two lists in order; a stored e
   t.deepEqual((await log.of('odd'))[0], { at: 4, action: 'show', by: 'admin', who: 'ops-tool' }, 'who, for the console');
   await log.forget('older');
   t.deepEqual(await log.of('older'), []);
+});
+
+test('a person\'s logins on twenty devices at the same moment are all in their list (each write reads again when another got in first)', async (t) => {
+  const history = new LoginHistory(new MemoryStorage().adapter(LOGIN_HISTORY_MODEL));
+  await Promise.all(Array.from({ length: 20 }, (_, index) => history.record('person', { at: 1_000 + index, appid: 'wxaaaaaaaaaaaaaaaa' as AppId, client: 'rp', device: `device ${index}` })));
+  const kept = await history.of('person');
+  t.is(kept.length, 20);
+  t.deepEqual(kept.map((login) => login.at), Array.from({ length: 20 }, (_, index) => 1_019 - index), 'newest first');
 });
