@@ -56,7 +56,7 @@ export class AccountLinker {
     this.#suspensionEnded = listener;
   }
 
-  /** Who hears of each login let through (the person's login history: privacy/login-history.ts); the login waits for it. */
+  /** Who hears of each login let through (the person's login history: privacy/login-history.ts); the login waits for the listener's promise. */
   onLogin(listener: LoginListener): void {
     this.#login = listener;
   }

@@ -4,7 +4,9 @@
 // where the account goes: a merge joins two lists, the erasure takes them. A write reads the
 // list and writes it back only if nobody wrote it meanwhile (the adapter's insert and
 // conditional replace), else reads again: entries of one account at the same moment (a
-// person logging in on two devices at once) are all kept.
+// person logging in on two devices at once) are all kept. Within one process the writes of
+// one list (and its erasure) take turns, so that only writes from other instances ever
+// overtake one, and a read waits for the writes this process has under way.
 
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +30,8 @@ export interface EntriesKept<T extends { readonly at: number }> {
 export class AccountEntries<T extends { readonly at: number }> {
   readonly #adapter: StorageAdapter;
   readonly #kind: EntriesKept<T>;
+  /** Each list's latest write (or erasure) in this process, which the next one and any read wait for. */
+  readonly #writing = new Map<string, Promise<void>>();
 
   constructor(adapter: StorageAdapter, kind: EntriesKept<T>) {
     this.#adapter = adapter;
@@ -47,17 +51,39 @@ export class AccountEntries<T extends { readonly at: number }> {
     await Promise.all(absorbed.map((sub) => this.forget(sub)));
   }
 
-  /** The account's entries, newest first. */
+  /** The account's entries, newest first, once this process's writes of them are done. */
   async of(sub: string): Promise<T[]> {
+    await this.#writing.get(sub)?.catch(() => undefined);
     return this.#entriesOf(await this.#adapter.find(sub));
   }
 
   /**
    * The account's entries as `edit` changes them (newest first, as they are kept), the
-   * record kept `keptS` from now. Written only over what `edit` saw; another write in
-   * between means reading again (jittered, so that writers in step fall out of it).
+   * record kept `keptS` from now, after this process's writes of the list before it.
+   * Written only over what `edit` saw; another instance's write in between means reading
+   * again (jittered, so that writers in step fall out of it).
    */
-  async change(sub: string, edit: (entries: T[]) => T[]): Promise<void> {
+  change(sub: string, edit: (entries: T[]) => T[]): Promise<void> {
+    return this.#inTurn(sub, () => this.#write(sub, edit));
+  }
+
+  /** An erased account's entries go with it (after this process's writes of them). */
+  forget(sub: string): Promise<void> {
+    return this.#inTurn(sub, () => this.#adapter.destroy(sub));
+  }
+
+  /** `task` on the list of `sub` once this process's earlier ones on it are done. */
+  #inTurn(sub: string, task: () => Promise<void>): Promise<void> {
+    const before = this.#writing.get(sub);
+    const mine = (before ? before.catch(() => undefined) : Promise.resolve()).then(task);
+    this.#writing.set(sub, mine);
+    // The last in line clears the way: nothing stays for a list nobody is writing.
+    return mine.finally(() => {
+      if (this.#writing.get(sub) === mine) this.#writing.delete(sub);
+    });
+  }
+
+  async #write(sub: string, edit: (entries: T[]) => T[]): Promise<void> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
       const seen = await this.#adapter.find(sub);
       const list = { entries: edit(this.#entriesOf(seen)).slice(0, this.#kind.kept).map(this.#kind.stored) };
@@ -66,11 +92,6 @@ export class AccountEntries<T extends { readonly at: number }> {
       await sleep(randomInt(1, 2 + attempt));
     }
     throw new Error(`the list of ${sub} kept changing: ${ATTEMPTS} writes in a row were overtaken`);
-  }
-
-  /** An erased account's entries go with it. */
-  async forget(sub: string): Promise<void> {
-    await this.#adapter.destroy(sub);
   }
 
   #entriesOf(record: AdapterPayload | undefined | void): T[] {

@@ -35,10 +35,28 @@ test('newest first, the latest 100; a merge joins two lists in order; a stored e
   t.deepEqual(await log.of('older'), []);
 });
 
-test('a person\'s logins on twenty devices at the same moment are all in their list (each write reads again when another got in first)', async (t) => {
-  const history = new LoginHistory(new MemoryStorage().adapter(LOGIN_HISTORY_MODEL));
-  await Promise.all(Array.from({ length: 20 }, (_, index) => history.record('person', { at: 1_000 + index, appid: 'wxaaaaaaaaaaaaaaaa' as AppId, client: 'rp', device: `device ${index}` })));
-  const kept = await history.of('person');
+test('a person\'s logins on twenty devices at the same moment, through two broker instances, are all in their list (a write reads again when the other instance\'s got in first)', async (t) => {
+  const storage = new MemoryStorage();
+  const instances = [new LoginHistory(storage.adapter(LOGIN_HISTORY_MODEL)), new LoginHistory(storage.adapter(LOGIN_HISTORY_MODEL))];
+  await Promise.all(Array.from({ length: 20 }, (_, index) => instances[index % 2]!.record('person', { at: 1_000 + index, appid: 'wxaaaaaaaaaaaaaaaa' as AppId, client: 'rp', device: `device ${index}` })));
+  const [kept, seenByOther] = [await instances[0]!.of('person'), await instances[1]!.of('person')];
+  t.deepEqual(kept, seenByOther);
   t.is(kept.length, 20);
   t.deepEqual(kept.map((login) => login.at), Array.from({ length: 20 }, (_, index) => 1_019 - index), 'newest first');
+});
+
+test('within one instance the writes of a list take turns: twenty at once, and none is overtaken in storage', async (t) => {
+  const adapter = new MemoryStorage().adapter(LOGIN_HISTORY_MODEL);
+  let overtaken = 0;
+  const counting = (done: boolean) => { overtaken += done ? 0 : 1; return done; };
+  // The memory adapter, with the writes storage refused counted (what a list reads and writes, nothing more).
+  const counted = {
+    find: (key: string) => adapter.find(key),
+    insert: async (...args: Parameters<typeof adapter.insert>) => counting(await adapter.insert(...args)),
+    replaceIfUnchanged: async (...args: Parameters<typeof adapter.replaceIfUnchanged>) => counting(await adapter.replaceIfUnchanged(...args)),
+  } as unknown as typeof adapter;
+  const history = new LoginHistory(counted);
+  await Promise.all(Array.from({ length: 20 }, (_, index) => history.record('person', { at: 1_000 + index, appid: 'wxaaaaaaaaaaaaaaaa' as AppId })));
+  t.is((await history.of('person')).length, 20);
+  t.is(overtaken, 0, 'each read, then written, in turn');
 });

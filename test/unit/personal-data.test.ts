@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import type { AccountId } from '../../src/accounts/account.ts';
 import { AccountLinker } from '../../src/accounts/linking.ts';
 import { LOGIN_HISTORY_MODEL, LOGINS_KEPT } from '../../src/privacy/login-history.ts';
+import { eventually } from '../helpers/wait.ts';
 import { offlineProvider, providerFor } from '../../src/provider.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
@@ -152,4 +153,17 @@ test('a login the person disowns: marked with when they said so (in the export t
   t.deepEqual(await sessions.findByAccount(sub), [], 'signed out everywhere');
   const warning = lines().find((line) => line.msg === 'a person says a login was not theirs');
   t.like(warning, { level: 40, privacy: { sub, login: { client: 'shop' } } });
+});
+
+test('a login kept just after another instance erased the account (its list forgotten before this write): the list goes after all', async (t) => {
+  const { stores, personalData, linker } = await withPersonalData();
+  t.teardown(() => stores.close());
+  const person = await linker.resolve({ identity: { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-erased-meanwhile' as Openid }, client: 'shop' });
+  // The other instance's erasure: the account gone, the list forgotten; then this instance keeps the login it resolved just before.
+  await linker.erase(person.id);
+  await personalData.loggedIn(person, person.lastLogin!, 'Edge · Windows');
+  // A read waits for the write under way: the list is back for a moment.
+  t.is((await personalData.loginsOf(person.id as AccountId)).length, 1);
+  const lists = stores.durable.adapter(LOGIN_HISTORY_MODEL);
+  t.true(await eventually(async () => (await lists.find(person.id)) === undefined), 'nothing of the erased person stays');
 });
