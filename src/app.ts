@@ -338,6 +338,8 @@ export async function createBroker(loaded: Config, options: BrokerOptions = {}):
     async close() {
       closing = true;
       retention?.stop();
+      // Logins' history entries still being written go out before storage closes.
+      await built.personalData.settled();
       await Promise.all([stores.close(), simulator?.close(), shared.tracing?.shutdown()]);
     },
   };

@@ -57,6 +57,8 @@ export interface PersonalDataParts {
 
 export class PersonalData {
   readonly #parts: PersonalDataParts;
+  /** The logins being kept (loggedIn), which the person's page can do without for a moment but a shutdown must not lose. */
+  readonly #keeping = new Set<Promise<void>>();
 
   constructor(parts: PersonalDataParts) {
     this.#parts = parts;
@@ -124,8 +126,15 @@ export class PersonalData {
    * it. Never fails the login: a failure is logged.
    */
   async loggedIn(account: Account, login: LastLogin, device: string | undefined): Promise<void> {
-    this.#keepLogin(account.id, { ...login, ...(device === undefined ? {} : { device }) })
+    const keeping = this.#keepLogin(account.id, { ...login, ...(device === undefined ? {} : { device }) })
       .catch((error: unknown) => this.#parts.log.warn({ err: error, sub: account.id }, 'a login could not be kept for the person\'s page'));
+    this.#keeping.add(keeping);
+    void keeping.finally(() => this.#keeping.delete(keeping));
+  }
+
+  /** Resolves once the logins being kept are written: a shutdown waits for it before storage closes. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#keeping);
   }
 
   /**

@@ -167,3 +167,31 @@ test('a login kept just after another instance erased the account (its list forg
   const lists = stores.durable.adapter(LOGIN_HISTORY_MODEL);
   t.true(await eventually(async () => (await lists.find(person.id)) === undefined), 'nothing of the erased person stays');
 });
+
+test('a login\'s entry is written beside the login, and settled() waits for it (what a shutdown waits for before storage closes)', async (t) => {
+  const { config, log, stores } = await withLog();
+  t.teardown(() => stores.close());
+  // The lists' writes wait at a gate the test opens.
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => { open = resolve; });
+  const durable = stores.durable.adapter.bind(stores.durable);
+  const gated = (model: string) => {
+    const adapter = durable(model);
+    if (model !== LOGIN_HISTORY_MODEL) return adapter;
+    return Object.assign(Object.create(null) as typeof adapter, {
+      find: (key: string) => adapter.find(key),
+      insert: async (...args: Parameters<typeof adapter.insert>) => { await gate; return adapter.insert(...args); },
+    });
+  };
+  const slow = { ...stores, durable: { ...stores.durable, adapter: gated } };
+  const linker = new AccountLinker(stores.accounts);
+  const { personalData } = await providerFor({ ...config, clients: config.clients ?? [] }, slow, { linker, notices: new LogoutNotices(log), log });
+  const person = await linker.resolve({ identity: { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-settling' as Openid }, client: 'shop', device: 'Edge · Windows' });
+  let settled = false;
+  const settling = personalData.settled().then(() => { settled = true; });
+  await new Promise((resolve) => setImmediate(resolve));
+  t.false(settled, 'the login went on; its entry is still on its way');
+  open();
+  await settling;
+  t.like(await durable(LOGIN_HISTORY_MODEL).find(person.id), { entries: [{ client: 'shop', device: 'Edge · Windows' }] }, 'in storage once settled');
+});
