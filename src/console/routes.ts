@@ -41,7 +41,7 @@ import {
 import { errorPage } from '../pages/error-pages.ts';
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
-import { accountView, findAccount, heldView, loginView, lookupsOf, requestTarget, suspendedView } from '../privacy/account-view.ts';
+import { accountView, findAccount, heldView, lookupsOf, recentLoginView, requestTarget, suspendedView } from '../privacy/account-view.ts';
 import type { LoginView } from '../privacy/view-schemas.ts';
 import { auditAdminCall } from '../privacy/admin-audit.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
@@ -142,14 +142,12 @@ async function show(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage)
   // Each identity's app (and the last login's) as the pages name it, with the id the configuration gives it.
   const named = (appid: string, id: string | null) => (id === null ? null : `${appName(langOf(ctx), parts.apps.find((app) => app.appid === appid))} (${id})`);
   const identities = view.identities.map((identity) => ({ ...identity, app: named(identity.appid, identity.app) }));
-  const namedLogin = (login: LoginView) => ({ ...login, app: named(login.appid, login.app) });
+  const namedLogin = <T extends LoginView>(login: T): T => ({ ...login, app: named(login.appid, login.app) });
   const lastLogin = view.last_login && namedLogin(view.last_login);
   const held = heldView(found.held);
   const grants = held.grants.map((grant) => ({ ...grant, own: isOwnClient(grant.client) }));
   const accesses = await parts.personalData.accessesOf(found.account.id);
-  const logins = (await parts.personalData.loginsOf(found.account.id)).map((login) => ({
-    ...namedLogin(loginView(login, parts.apps)), device: login.device, disowned: login.disowned === undefined ? undefined : new Date(login.disowned).toISOString(),
-  }));
+  const logins = (await parts.personalData.loginsOf(found.account.id)).map((login) => namedLogin(recentLoginView(login, parts.apps)));
   consoleAccountPage(ctx, operator, { ...view, identities, last_login: lastLogin }, { ...held, grants, logins, accesses }, { done, reasonMax: REASON_MAX, suspensionDays: SUSPENSION_DAYS });
   return { outcome: 'ok', sub: found.account.id };
 }

@@ -44,16 +44,16 @@ export interface SuspensionView {
   readonly until: string | null;
 }
 
-/** A login as the console shows it (privacy/account-view.ts `loginView`, its app named). */
+/** A login as the console shows it (privacy/account-view.ts `recentLoginView` or the account's `last_login`, its app named). */
 export interface ConsoleLoginView {
   readonly at: string;
   readonly app: string | null;
   readonly appid: string;
   readonly client: string | null;
   /** Recent logins only: the browser or device it completed in. */
-  readonly device?: string | undefined;
+  readonly device?: string | null;
   /** Recent logins only: when the person said it was not theirs. */
-  readonly disowned?: string | undefined;
+  readonly disowned_at?: string | null;
 }
 
 /** An operator's call about the person (privacy/access-log.ts), with who made it. */
@@ -189,7 +189,7 @@ ${table(lang, [t(lang, 'consoleApp'), 'appid', 'openid', ''], identityRows(ctx, 
 ${heldTables(ctx, lang, operator, base, held)}
 <h2>${t(lang, 'consoleLogins')}</h2>
 ${table(lang, [t(lang, 'consoleAccessAt'), t(lang, 'consoleApp'), 'client_id', t(lang, 'consoleDevice'), t(lang, 'consoleLoginDisowned')],
-  held.logins.map((login) => html`<tr><td>${at(lang, login.at)}</td><td>${login.app ?? login.appid}</td><td>${login.client ?? '—'}</td><td>${login.device ?? '—'}</td><td>${login.disowned ? at(lang, login.disowned) : '—'}</td></tr>`))}
+  held.logins.map((login) => html`<tr><td>${at(lang, login.at)}</td><td>${login.app ?? login.appid}</td><td>${login.client ?? '—'}</td><td>${login.device ?? '—'}</td><td>${login.disowned_at ? at(lang, login.disowned_at) : '—'}</td></tr>`))}
 <h2>${t(lang, 'consoleAccesses')}</h2>
 ${table(lang, [t(lang, 'consoleAccessAt'), t(lang, 'consoleAccessBy'), t(lang, 'consoleAccessWho'), t(lang, 'consoleAccessAction')],
   held.accesses.map((access) => html`<tr><td>${when(lang, access.at)}</td><td>${access.by}</td><td>${access.who ?? '—'}</td><td>${access.action}</td></tr>`))}

@@ -50,7 +50,7 @@ export function accountView(account: Account, apps: readonly ConfiguredApp[]): A
 
 
 /** A login as the views show it: when, through which app (its id in WECHAT_APPS_FILE, and WeChat's AppID), for which relying party. */
-export function loginView({ at, appid, client }: LastLogin, apps: readonly ConfiguredApp[]): LoginView {
+function loginView({ at, appid, client }: LastLogin, apps: readonly ConfiguredApp[]): LoginView {
   return { at: new Date(at).toISOString(), app: apps.find((app) => app.appid === appid)?.id ?? null, appid, client: client ?? null };
 }
 
