@@ -65,7 +65,7 @@ export async function providerFor(config: RunningConfig, stores: Stores, parts: 
   const logins = new LoginHistory(stores.durable.adapter(LOGIN_HISTORY_MODEL));
   const personalData = new PersonalData({ linker: parts.linker, records, holders, events, accesses, logins, apps: config.apps, log: parts.log });
   parts.linker.onMerged((into, absorbed) => personalData.merged(into, absorbed));
-  parts.linker.onLogin((account, login, device) => personalData.loggedIn(account, login, device));
+  parts.linker.onLogin((account, login, place) => personalData.loggedIn(account, login, place));
   parts.linker.onSuspensionEnded((account, ended) => personalData.suspensionEnded(account, ended));
   return { provider, apis, personalData };
 }

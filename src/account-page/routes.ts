@@ -110,8 +110,8 @@ async function sessionsOnPage(ctx: Context, parts: AccountPageParts, held: Held,
 
 /** The person's recent logins, newest first: when, to which app (the broker's own pages by their names too: a login to this page is one), through which WeChat app, on which device. */
 async function loginsOnPage(ctx: Context, parts: AccountPageParts, sub: AccountId, nameOf: (appid: string) => string): Promise<LoginOnPage[]> {
-  return Promise.all((await parts.personalData.loginsOf(sub)).map(async ({ at, appid, client, device, disowned }) => ({
-    at, app: nameOf(appid), site: client === undefined ? undefined : await clientName(parts.provider, client, ctx), device, disowned: disowned !== undefined,
+  return Promise.all((await parts.personalData.loginsOf(sub)).map(async ({ at, appid, client, device, deviceFlow, disowned }) => ({
+    at, app: nameOf(appid), site: client === undefined ? undefined : await clientName(parts.provider, client, ctx), device, deviceFlow: deviceFlow === true, disowned: disowned !== undefined,
   })));
 }
 
@@ -185,7 +185,7 @@ async function disown(ctx: Context, parts: AccountPageParts): Promise<void> {
   if (!login) return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: 'no login of yours named', retryHref: '/account' });
   parts.metrics.loginDisowned();
   const site = login.client === undefined ? undefined : await clientName(parts.provider, login.client, ctx);
-  accountDisownedPage(ctx, { at: login.at, site, app: appName(langOf(ctx), parts.apps.find((app) => app.appid === login.appid)), device: login.device });
+  accountDisownedPage(ctx, { at: login.at, site, app: appName(langOf(ctx), parts.apps.find((app) => app.appid === login.appid)), device: login.device, deviceFlow: login.deviceFlow === true });
 }
 
 export function accountPageRoutes(parts: AccountPageParts): Router {

@@ -31,8 +31,18 @@ export type MergedListener = (into: Account, absorbed: readonly AccountId[]) => 
 /** Told when a suspension that ended by itself is lifted: `ended` is what it was, `account` the account without it. */
 export type SuspensionEndedListener = (account: Account, ended: Suspension) => Promise<void>;
 
-/** Told of each login the linker let through (not one a suspension refused): the account, the login as its `lastLogin` records it, and the browser or device it completes in. */
-export type LoginListener = (account: Account, login: LastLogin, device: string | undefined) => Promise<void>;
+/**
+ * Where a login completed: the browser or device (http/browser-name.ts's words; none for a
+ * mini program's own login), and whether it was a device's login (RFC 8628) the person
+ * confirmed there with the device's code.
+ */
+export interface LoginPlace {
+  readonly device?: string | undefined;
+  readonly deviceFlow?: true;
+}
+
+/** Told of each login the linker let through (not one a suspension refused): the account, the login as its `lastLogin` records it, and where it completed. */
+export type LoginListener = (account: Account, login: LastLogin, place: LoginPlace) => Promise<void>;
 
 export class AccountLinker {
   readonly #store: AccountStore;
@@ -85,8 +95,18 @@ export class AccountLinker {
     const resolved = await this.#retrying(() => this.#resolveOnce(facts));
     const account = resolved.suspended ? await this.#unlessSuspended(resolved) : resolved;
     // A login for a relying party records itself as the account's last (lastLoginOf).
-    if (facts.client !== undefined && resolved.lastLogin) await this.#login?.(account, resolved.lastLogin, facts.device);
+    if (facts.client !== undefined && resolved.lastLogin) await this.#login?.(account, resolved.lastLogin, { device: facts.device });
     return account;
+  }
+
+  /**
+   * A device's login (RFC 8628) that the person, logged in here, confirmed in `device`
+   * (login/consent.ts): heard as a login of the device's client, whether they logged in for
+   * it just now or long before, so that a code someone else got them to enter is on their
+   * list of logins. (A suspended account has no session to confirm with.)
+   */
+  async deviceConfirmed(account: Account, login: LastLogin, device: string): Promise<void> {
+    await this.#login?.(account, login, { device, deviceFlow: true });
   }
 
   /** `account` once its suspension ended by itself; AccountSuspendedError while one holds. */

@@ -13,7 +13,7 @@
 // WeCom login's is `urn:wecom:app:<corpid>:<agentid>`.
 
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
-import { suspensionOf, weComMemberOf, type Account, type AccountId } from '../accounts/account.ts';
+import { suspensionOf, weComIdentity, weComMemberOf, type Account, type AccountId } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
 import type { AccountSource } from '../oidc/provider.ts';
@@ -93,6 +93,19 @@ export function acrForWeComApp(app: Pick<ConfiguredWeComApp, 'corpid' | 'agentid
 
 function appOfAcr(acr: unknown): AppId | undefined {
   return typeof acr === 'string' && acr.startsWith(ACR_PREFIX) ? acr.slice(ACR_PREFIX.length) as AppId : undefined;
+}
+
+const WECOM_ACR = /^urn:wecom:app:([^:]+):/;
+
+/**
+ * The app a session's login went through (its acr), as the account's logins name it: the
+ * WeChat AppID, or the account's identity in the WeCom company (a member's or a guest's).
+ */
+export function loginAppidOf(acr: unknown, account: Account): AppId | undefined {
+  const corpid = typeof acr === 'string' ? WECOM_ACR.exec(acr)?.[1] : undefined;
+  if (corpid === undefined) return appOfAcr(acr);
+  const ours = new Set([weComIdentity(corpid, { userid: '' }).appid, weComIdentity(corpid, { openid: '' }).appid]);
+  return account.identities.find((identity) => ours.has(identity.appid))?.appid;
 }
 
 /**

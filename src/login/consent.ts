@@ -2,6 +2,8 @@
 // POST /interaction/:uid/cancel ("back to the app" on any login page).
 
 import type { Context } from 'koa';
+import type { AccountId } from '../accounts/account.ts';
+import { browserName } from '../http/browser-name.ts';
 import { readForm } from '../http/read-body.ts';
 import { errorPage } from '../pages/error-pages.ts';
 import type { Login } from './login.ts';
@@ -9,9 +11,10 @@ import { send } from './answer.ts';
 import { lostLoginPage } from './lost-login.ts';
 import { DEVICE_PROMPT } from '../oidc/device-flow.ts';
 import { consentDetails, type Interaction } from '../oidc/interactions.ts';
+import { loginAppidOf } from './claims.ts';
 
 /** What this module uses of the login: its functions can reach nothing else. */
-export type ConsentParts = Pick<Login, 'end' | 'interactions' | 'log'>;
+export type ConsentParts = Pick<Login, 'end' | 'interactions' | 'linker' | 'log'>;
 
 const DENIED = { error: 'access_denied', error_description: 'End-User denied the request' } as const;
 const NOT_ME = { error: 'access_denied', error_description: 'End-User aborted interaction' } as const;
@@ -40,7 +43,20 @@ export async function answerConsent(ctx: Context, login: ConsentParts): Promise<
   if (prompt === 'consent') auditConsent(login, interaction, accountId, allowed ? 'page' : 'refused');
   if (!allowed) return send(ctx, await login.end(ctx, device ? NOT_ME : DENIED));
   const consent = prompt === 'consent' ? { consent: { grantId: await login.interactions.grantConsent(interaction, accountId) } } : {};
-  send(ctx, await login.end(ctx, { ...consent, ...(device ? { [DEVICE_PROMPT]: { confirmed: true } } : {}) }, true));
+  const answer = await login.end(ctx, { ...consent, ...(device ? { [DEVICE_PROMPT]: { confirmed: true } } : {}) }, true);
+  if (device) await deviceConfirmed(ctx, login, interaction, accountId as AccountId);
+  send(ctx, answer);
+}
+
+/**
+ * The device's login on the person's list of logins (accounts/linking.ts `deviceConfirmed`):
+ * for the device's client, through the app of the session that confirmed it, in this browser.
+ */
+async function deviceConfirmed(ctx: Context, login: ConsentParts, interaction: Interaction, accountId: AccountId): Promise<void> {
+  const account = await login.linker.byId(accountId);
+  const appid = account && loginAppidOf(interaction.session?.acr, account);
+  if (!account || appid === undefined) return;
+  await login.linker.deviceConfirmed(account, { at: Date.now(), appid, client: String(interaction.params.client_id) }, browserName(ctx.get('user-agent')));
 }
 
 /**

@@ -74,19 +74,25 @@ export interface AccountPageData {
   readonly deviceLoggedOut?: boolean;
 }
 
-/** A login: when, the app it was for (undefined: none was named), the WeChat app it went through, the browser or device it completed in (undefined: a mini program's own), whether the person said it was not theirs. */
+/**
+ * A login: when, the app it was for (undefined: none was named), the WeChat app it went
+ * through, the browser or device it completed in (undefined: a mini program's own), whether
+ * it was a device's login confirmed there with its code, whether the person said it was not theirs.
+ */
 export interface LoginOnPage {
   readonly at: number;
   readonly site: string | undefined;
   readonly app: string;
   readonly device: string | undefined;
+  readonly deviceFlow: boolean;
   readonly disowned: boolean;
 }
 
-/** When, to what, through which app; on which device. */
-function loginLines(lang: Lang, { at, site, app, device }: Omit<LoginOnPage, 'disowned'>) {
+/** When, to what, through which app; on which device (or which device's code was confirmed where). */
+function loginLines(lang: Lang, { at, site, app, device, deviceFlow }: Omit<LoginOnPage, 'disowned'>) {
   const said = site ? t(lang, 'accountLoginItem', { when: when(lang, at), site, app }) : t(lang, 'accountLastLogin', { when: when(lang, at), app });
-  return html`${said}${device ? html`<br><span class="muted">${t(lang, 'accountLoginDevice', { device: browserOnPage(lang, device) })}</span>` : ''}`;
+  const where = device && t(lang, deviceFlow ? 'accountLoginDeviceFlow' : 'accountLoginDevice', { device: browserOnPage(lang, device) });
+  return html`${said}${where ? html`<br><span class="muted">${where}</span>` : ''}`;
 }
 
 /** One login, with "not me" (or, once said, that it was reported). */

@@ -52,6 +52,8 @@ export interface ConsoleLoginView {
   readonly client: string | null;
   /** Recent logins only: the browser or device it completed in. */
   readonly device?: string | null;
+  /** Recent logins only: a device's login (RFC 8628) confirmed in `device` with its code. */
+  readonly device_flow?: boolean;
   /** Recent logins only: when the person said it was not theirs. */
   readonly disowned_at?: string | null;
 }
@@ -168,6 +170,12 @@ function contact(lang: Lang, view: ContactView | null): string | undefined {
   return view ? `${view.value} (${view.source}, ${at(lang, view.at)})` : undefined;
 }
 
+/** Where a recent login completed; a device's login (RFC 8628) as where its code was confirmed. */
+function deviceOf(lang: Lang, login: ConsoleLoginView): string {
+  if (!login.device) return '—';
+  return login.device_flow ? t(lang, 'consoleDeviceFlow', { device: login.device }) : login.device;
+}
+
 /** What the console shows of one account: its identities, sessions and grants, and what the operator may do. */
 export function consoleAccountPage(ctx: Context, operator: OperatorOnPage, account: ConsoleAccountView, held: ConsoleHeldView & { readonly logins: readonly ConsoleLoginView[]; readonly accesses: readonly ConsoleAccessView[] }, said: { readonly done?: ConsoleDone | undefined; readonly reasonMax: number; readonly suspensionDays: readonly number[] }): void {
   const { done } = said;
@@ -189,7 +197,7 @@ ${table(lang, [t(lang, 'consoleApp'), 'appid', 'openid', ''], identityRows(ctx, 
 ${heldTables(ctx, lang, operator, base, held)}
 <h2>${t(lang, 'consoleLogins')}</h2>
 ${table(lang, [t(lang, 'consoleAccessAt'), t(lang, 'consoleApp'), 'client_id', t(lang, 'consoleDevice'), t(lang, 'consoleLoginDisowned')],
-  held.logins.map((login) => html`<tr><td>${at(lang, login.at)}</td><td>${login.app ?? login.appid}</td><td>${login.client ?? '—'}</td><td>${login.device ?? '—'}</td><td>${login.disowned_at ? at(lang, login.disowned_at) : '—'}</td></tr>`))}
+  held.logins.map((login) => html`<tr><td>${at(lang, login.at)}</td><td>${login.app ?? login.appid}</td><td>${login.client ?? '—'}</td><td>${deviceOf(lang, login)}</td><td>${login.disowned_at ? at(lang, login.disowned_at) : '—'}</td></tr>`))}
 <h2>${t(lang, 'consoleAccesses')}</h2>
 ${table(lang, [t(lang, 'consoleAccessAt'), t(lang, 'consoleAccessBy'), t(lang, 'consoleAccessWho'), t(lang, 'consoleAccessAction')],
   held.accesses.map((access) => html`<tr><td>${when(lang, access.at)}</td><td>${access.by}</td><td>${access.who ?? '—'}</td><td>${access.action}</td></tr>`))}

@@ -56,7 +56,7 @@ function loginView({ at, appid, client }: LastLogin, apps: readonly ConfiguredAp
 
 /** One of the person's recent logins, as the export and the admin API show it: where it completed, and whether they disowned it. */
 export function recentLoginView(login: LoginEntry, apps: readonly ConfiguredApp[]): RecentLoginView {
-  return { ...loginView(login, apps), device: login.device ?? null, disowned_at: iso(login.disowned) };
+  return { ...loginView(login, apps), device: login.device ?? null, device_flow: login.deviceFlow === true, disowned_at: iso(login.disowned) };
 }
 
 /** The person's recent logins (GET …/:sub/logins, `accounts logins`). */

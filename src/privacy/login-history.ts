@@ -6,7 +6,9 @@
 // linker resolves is kept with the account (accounts/linking.ts `onLogin`), the latest
 // LOGINS_KEPT, for 180 days after the latest (account-entries.ts: a merge joins two lists,
 // the erasure takes them, and so does the retention job's). The account's `lastLogin` stays
-// what the retention job reads.
+// what the retention job reads. A device's login (RFC 8628) is kept when the person confirms
+// it, logged in here already or just now (login/consent.ts): the device itself gets the
+// tokens, so a code someone else sent them to enter (device-code phishing) shows here too.
 
 import type { LastLogin } from '../accounts/account.ts';
 import type { StorageAdapter } from '../storage/adapter.ts';
@@ -20,6 +22,8 @@ const KEPT_S = 180 * 86_400;
 /** A login as the history keeps it: the account's `lastLogin`, and where it completed (absent: a mini program's own login). */
 export interface LoginEntry extends LastLogin {
   readonly device?: string;
+  /** A device's login (RFC 8628) the person confirmed with its code; `device` is where they confirmed it. */
+  readonly deviceFlow?: true;
   /** When the person said it was not theirs (ms since the epoch). */
   readonly disowned?: number;
 }
@@ -29,15 +33,16 @@ const optionalText = (value: unknown) => value === undefined || typeof value ===
 function isLogin(value: unknown): value is LoginEntry {
   const entry = value as Partial<LoginEntry> | null;
   return typeof entry?.at === 'number' && typeof entry.appid === 'string' && optionalText(entry.client) && optionalText(entry.device)
-    && (entry.disowned === undefined || typeof entry.disowned === 'number');
+    && (entry.deviceFlow === undefined || entry.deviceFlow === true) && (entry.disowned === undefined || typeof entry.disowned === 'number');
 }
 
 export class LoginHistory extends AccountEntries<LoginEntry> {
   constructor(adapter: StorageAdapter) {
     super(adapter, {
       kept: LOGINS_KEPT, keptS: KEPT_S, isEntry: isLogin,
-      stored: ({ at, appid, client, device, disowned }) => ({
-        at, appid, ...(client === undefined ? {} : { client }), ...(device === undefined ? {} : { device }), ...(disowned === undefined ? {} : { disowned }),
+      stored: ({ at, appid, client, device, deviceFlow, disowned }) => ({
+        at, appid, ...(client === undefined ? {} : { client }), ...(device === undefined ? {} : { device }),
+        ...(deviceFlow ? { deviceFlow } : {}), ...(disowned === undefined ? {} : { disowned }),
       }),
     });
   }

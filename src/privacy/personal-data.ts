@@ -10,7 +10,7 @@
 // `sub` the one they knew became.
 
 import { subsOf, suspensionOf, type Account, type AccountId, type Identity, type LastLogin, type Suspension } from '../accounts/account.ts';
-import type { AccountLinker } from '../accounts/linking.ts';
+import type { AccountLinker, LoginPlace } from '../accounts/linking.ts';
 import type { PhoneHolders } from '../accounts/phone-holders.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import { e164 } from '../wechat/phone-number.ts';
@@ -120,13 +120,13 @@ export class PersonalData {
   }
 
   /**
-   * A login the linker let through (its listener), in `device`, kept for the person to see,
+   * A login the linker let through (its listener), where it completed, kept for the person to see,
    * without holding the login up: logins of one person at once would otherwise queue for
    * their list (on Redis a tenth more CPU a login). The list's reads in this process wait for
    * it. Never fails the login: a failure is logged.
    */
-  async loggedIn(account: Account, login: LastLogin, device: string | undefined): Promise<void> {
-    const keeping = this.#keepLogin(account.id, { ...login, ...(device === undefined ? {} : { device }) })
+  async loggedIn(account: Account, login: LastLogin, { device, deviceFlow }: LoginPlace): Promise<void> {
+    const keeping = this.#keepLogin(account.id, { ...login, ...(device === undefined ? {} : { device }), ...(deviceFlow ? { deviceFlow } : {}) })
       .catch((error: unknown) => this.#parts.log.warn({ err: error, sub: account.id }, 'a login could not be kept for the person\'s page'));
     this.#keeping.add(keeping);
     void keeping.finally(() => this.#keeping.delete(keeping));

@@ -36,6 +36,7 @@ const LOGIN_VIEW = z.strictObject({
 
 const RECENT_LOGIN_VIEW = LOGIN_VIEW.extend({
   device: z.string().nullable().describe('the browser or device it completed in, in a few fixed words ("Chrome · Windows", "WeChat · iOS"); null for a mini program\'s own login'),
+  device_flow: z.boolean().describe('a device\'s login (RFC 8628: a TV, a kiosk, a command line) that the person confirmed with its code; `device` is where they confirmed it, the device itself got the tokens'),
   disowned_at: moment('when the person said it was not theirs (their page\'s "not me")').nullable(),
 });
 

@@ -199,7 +199,7 @@ test.serial('the README\'s command line (examples/device-login.mjs): it prints t
   }
 });
 
-test.serial('logged in here already, with consent given: a second device still waits for the person\'s confirmation', async (t) => {
+test.serial('logged in here already, with consent given: a second device still waits for the person\'s confirmation, and each device\'s login is on the person\'s list of logins', async (t) => {
   const client = await deviceClient(e2e.broker.issuer);
   const first = await startDevice(client, 'openid', 'Bedroom TV');
   const { context, page } = await scanDeviceQr('chen', first.verification_uri_complete!);
@@ -213,6 +213,14 @@ test.serial('logged in here already, with consent given: a second device still w
     t.like(await pollOnce(client.serverMetadata().token_endpoint!, 'tv', second.device_code), { body: { error: 'authorization_pending' } });
     await page.getByRole('button', { name: '确认，登录这台设备' }).click();
     await page.getByRole('heading', { name: '设备已登录' }).waitFor();
+    // No WeChat login for the second device (the session here did): its confirmation is
+    // what the person's recent logins show, so that a code someone else had them enter
+    // (device-code phishing) is there to see and disown.
+    await page.goto(`${e2e.broker.issuer}/account`);
+    const logins = (await page.locator('section').innerText()).split('最近的登录')[1] ?? '';
+    const confirmed = logins.match(/ · 客厅电视（通过“[^”]+”）\n设备：用代码登录的设备，代码在微信 · iOS上确认/g) ?? [];
+    t.is(confirmed.length, 2, `both devices' logins, confirmed in this browser:\n${logins}`);
+    t.regex(logins, / · 客厅电视（通过“[^”]+”）\n设备：微信 · iOS\n/, 'and the WeChat login for the first, on this phone');
   } finally {
     await context.close();
   }

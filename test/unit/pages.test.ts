@@ -5,6 +5,7 @@ import Koa from 'koa';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { accountDeletedPage, accountPage } from '../../src/pages/account-views.ts';
+import { consoleAccountPage } from '../../src/pages/console-views.ts';
 import { loggedOutPage } from '../../src/pages/logout-pages.ts';
 import { platformAuthorizedPage } from '../../src/pages/platform-pages.ts';
 import { USER_AGENTS } from '../helpers/user-agents.ts';
@@ -97,22 +98,41 @@ test('the person\'s page shows the phone number and email kept, each with where 
   t.notRegex(String(bare.body), /手机号|邮箱/);
 });
 
-test('the person\'s page lists their recent logins as given, each with when, the app, the WeChat app it went through and the device; says when none is kept', (t) => {
+test('the person\'s page lists their recent logins as given, each with when, the app, the WeChat app it went through and the device (a device\'s login by where its code was confirmed); says when none is kept', (t) => {
   const data = { apps: ['商城公众号'], createdAt: Date.UTC(2026, 0, 1), sessions: [], grants: [], accesses: [], contacts: {} };
   const page = contextFrom(USER_AGENTS.desktop);
   page.state.pageToken = () => 'token';
   accountPage(page, { ...data, logins: [
-    { at: Date.UTC(2026, 11, 5, 2, 30), site: '商城', app: '商城公众号', device: 'WeChat · iOS', disowned: false },
-    { at: Date.UTC(2026, 11, 4, 1, 0), site: undefined, app: '网站扫码登录', device: undefined, disowned: true },
+    { at: Date.UTC(2026, 11, 5, 2, 30), site: '商城', app: '商城公众号', device: 'WeChat · iOS', deviceFlow: false, disowned: false },
+    { at: Date.UTC(2026, 11, 4, 1, 0), site: undefined, app: '网站扫码登录', device: undefined, deviceFlow: false, disowned: true },
+    { at: Date.UTC(2026, 11, 3, 1, 0), site: '客厅电视', app: '商城公众号', device: 'browser · Android', deviceFlow: true, disowned: false },
   ] });
   const body = String(page.body);
   t.regex(body, /<h2>最近的登录<\/h2>/);
   t.regex(body, /<li>2026-12-05 10:30 · 商城（通过“商城公众号”）<br><span class="muted">设备：微信 · iOS<\/span><form method="post" action="\/account\/not-me">[^]*?<input type="hidden" name="login" value="1796437800000">\s*<button class="button" type="submit">不是我（2026-12-05 10:30）<\/button><\/form><\/li>\s*<li>上次登录：2026-12-04 09:00，通过“网站扫码登录”<br><strong>已报告：不是你本人<\/strong><\/li>/, 'newest first, China Standard Time, the device in the page\'s words; "not me" for each login not yet reported');
+  t.regex(body, /<li>2026-12-03 09:00 · 客厅电视（通过“商城公众号”）<br><span class="muted">设备：用代码登录的设备，代码在浏览器 · Android上确认<\/span>/, 'a device\'s login: the device got the tokens, the code was confirmed in this browser');
   t.notRegex(body, /还没有记录/);
   const none = contextFrom(USER_AGENTS.desktop);
   none.state.pageToken = () => 'token';
   accountPage(none, { ...data, logins: [] });
   t.regex(String(none.body), /<h2>最近的登录<\/h2>\s*<p>[^<]*<\/p>\s*<p>还没有记录。<\/p>/);
+});
+
+test('the console lists a person\'s recent logins with where each completed, a device\'s login by where its code was confirmed', (t) => {
+  const page = contextFrom(USER_AGENTS.desktop);
+  page.state.pageToken = () => 'token';
+  const account = {
+    sub: 'sub-1', unionid: null, identities: [], profile: { nickname: null }, contacts: { phone: null, email: null },
+    created_at: '2026-12-01T00:00:00.000Z', updated_at: '2026-12-01T00:00:00.000Z', last_login: null, merged_from: [], suspended: null,
+  };
+  const logins = [
+    { at: '2026-12-05T02:30:00.000Z', app: 'mp', appid: 'wxaaaaaaaaaaaaaaaa', client: 'tv', device: 'WeChat · iOS', device_flow: true, disowned_at: null },
+    { at: '2026-12-04T01:00:00.000Z', app: 'mp', appid: 'wxaaaaaaaaaaaaaaaa', client: 'shop', device: 'Chrome · Windows', device_flow: false, disowned_at: null },
+  ];
+  consoleAccountPage(page, { sub: 'operator', role: 'read' }, account, { sessions: [], grants: [], logins, accesses: [] }, { reasonMax: 200, suspensionDays: [1] });
+  const body = String(page.body);
+  t.regex(body, /<td>tv<\/td><td>设备代码，在WeChat · iOS上确认<\/td>/);
+  t.regex(body, /<td>shop<\/td><td>Chrome · Windows<\/td>/);
 });
 
 test('the person\'s page lists each browser: which, since when, when last used, its apps, this one marked and without a button, every other with its own', (t) => {

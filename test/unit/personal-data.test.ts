@@ -102,7 +102,7 @@ test('the person\'s recent logins: each login let through, newest first, the lat
   let clock = Date.UTC(2026, 11, 1);
   const linker = new AccountLinker(stores.accounts, () => clock++);
   linker.onMerged((into, absorbed) => personalData.merged(into, absorbed));
-  linker.onLogin((account, login, device) => personalData.loggedIn(account, login, device));
+  linker.onLogin((account, login, place) => personalData.loggedIn(account, login, place));
   const mp = { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-history' as Openid };
   const person = await linker.resolve({ identity: mp, client: 'shop', device: 'WeChat · iOS' });
   await linker.resolve({ identity: mp, client: 'blog' });
@@ -110,7 +110,11 @@ test('the person\'s recent logins: each login let through, newest first, the lat
   const sub = person.id as AccountId;
   t.deepEqual((await personalData.loginsOf(sub)).map((login) => login.client), ['blog', 'shop'], 'newest first; facts without a client are no login');
   t.deepEqual((await personalData.export(sub, 'https://login.example.com'))?.recent_logins.map(({ client, device }) => [client, device]), [['blog', null], ['shop', 'WeChat · iOS']], 'in the export, with the device where there was one');
-  t.is((await stores.accounts.findById(person.id))?.lastLogin?.client, 'blog');
+  await linker.deviceConfirmed(person, { at: clock++, appid: mp.appid, client: 'tv' }, 'Chrome · Android');
+  const exported = (await personalData.export(sub, 'https://login.example.com'))?.recent_logins;
+  t.like(exported?.[0], { client: 'tv', device: 'Chrome · Android', device_flow: true }, 'a device\'s login (RFC 8628) the person confirmed in a browser, said so in the export');
+  t.false(exported?.[1]?.device_flow, 'a login of its own is none');
+  t.is((await stores.accounts.findById(person.id))?.lastLogin?.client, 'blog', 'a device\'s confirmation is no WeChat login of the account');
   t.false('device' in ((await stores.accounts.findById(person.id))?.lastLogin ?? {}), 'the account keeps no device');
 
   for (let index = 0; index < LOGINS_KEPT; index += 1) await linker.resolve({ identity: mp, client: `rp-${index}` });
@@ -161,7 +165,7 @@ test('a login kept just after another instance erased the account (its list forg
   const person = await linker.resolve({ identity: { appid: 'wxaaaaaaaaaaaaaaaa' as AppId, openid: 'o-erased-meanwhile' as Openid }, client: 'shop' });
   // The other instance's erasure: the account gone, the list forgotten; then this instance keeps the login it resolved just before.
   await linker.erase(person.id);
-  await personalData.loggedIn(person, person.lastLogin!, 'Edge · Windows');
+  await personalData.loggedIn(person, person.lastLogin!, { device: 'Edge · Windows' });
   // A read waits for the write under way: the list is back for a moment.
   t.is((await personalData.loginsOf(person.id as AccountId)).length, 1);
   const lists = stores.durable.adapter(LOGIN_HISTORY_MODEL);
