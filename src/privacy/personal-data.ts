@@ -164,8 +164,9 @@ export class PersonalData {
     const login = account && (await this.#parts.logins.of(account.id)).find((entry) => entry.at === at);
     if (!account || !login) return undefined;
     await this.#parts.logins.disown(account.id, at, Date.now());
-    const { appid, client, device } = login;
-    this.#parts.log.warn({ privacy: { action: 'login-disowned', sub: account.id, login: { at: new Date(at).toISOString(), appid, client, device } } }, 'a person says a login was not theirs');
+    // A device's login confirmed with its code (deviceFlow) is what device-code phishing looks like.
+    const { appid, client, device, deviceFlow } = login;
+    this.#parts.log.warn({ privacy: { action: 'login-disowned', sub: account.id, login: { at: new Date(at).toISOString(), appid, client, device, deviceFlow } } }, 'a person says a login was not theirs');
     await this.logout(account.id, { by: 'self' });
     return login;
   }

@@ -157,6 +157,13 @@ test('a login the person disowns: marked with when they said so (in the export t
   t.deepEqual(await sessions.findByAccount(sub), [], 'signed out everywhere');
   const warning = lines().find((line) => line.msg === 'a person says a login was not theirs');
   t.like(warning, { level: 40, privacy: { sub, login: { client: 'shop' } } });
+  t.false('deviceFlow' in (warning as { privacy: { login: object } }).privacy.login);
+
+  // A device's login confirmed with its code, disowned: what device-code phishing looks like, said so to the company.
+  await linker.deviceConfirmed(person, { at: login!.at + 10, appid: person.lastLogin!.appid, client: 'tv' }, 'Chrome · Android');
+  t.like(await personalData.disownLogin(sub, login!.at + 10), { client: 'tv', deviceFlow: true });
+  const phished = lines().filter((line) => line.msg === 'a person says a login was not theirs').at(-1);
+  t.like(phished, { privacy: { sub, login: { client: 'tv', device: 'Chrome · Android', deviceFlow: true } } });
 });
 
 test('a login kept just after another instance erased the account (its list forgotten before this write): the list goes after all', async (t) => {
