@@ -183,7 +183,7 @@ async function disown(ctx: Context, parts: AccountPageParts): Promise<void> {
   const at = posted.form.get('login') ?? '';
   const login = LOGIN_AT.test(at) ? await parts.personalData.disownLogin(posted.me.accountId as AccountId, Number(at)) : undefined;
   if (!login) return errorPage(ctx, { kind: 'request', status: 400, oauthError: 'invalid_request', detail: 'no login of yours named', retryHref: '/account' });
-  parts.metrics.loginDisowned();
+  parts.metrics.loginDisowned(login.deviceFlow ? 'device' : 'login');
   const site = login.client === undefined ? undefined : await clientName(parts.provider, login.client, ctx);
   accountDisownedPage(ctx, { at: login.at, site, app: appName(langOf(ctx), parts.apps.find((app) => app.appid === login.appid)), device: login.device, deviceFlow: login.deviceFlow === true });
 }

@@ -14,7 +14,7 @@ import { consentDetails, type Interaction } from '../oidc/interactions.ts';
 import { loginAppidOf } from './claims.ts';
 
 /** What this module uses of the login: its functions can reach nothing else. */
-export type ConsentParts = Pick<Login, 'end' | 'interactions' | 'linker' | 'log'>;
+export type ConsentParts = Pick<Login, 'end' | 'interactions' | 'linker' | 'log' | 'metrics'>;
 
 const DENIED = { error: 'access_denied', error_description: 'End-User denied the request' } as const;
 const NOT_ME = { error: 'access_denied', error_description: 'End-User aborted interaction' } as const;
@@ -41,6 +41,7 @@ export async function answerConsent(ctx: Context, login: ConsentParts): Promise<
   const form = await readForm(ctx);
   const allowed = form.get('decision') === 'allow';
   if (prompt === 'consent') auditConsent(login, interaction, accountId, allowed ? 'page' : 'refused');
+  if (device) login.metrics.deviceConfirmation(allowed ? 'confirmed' : 'refused');
   if (!allowed) return send(ctx, await login.end(ctx, device ? NOT_ME : DENIED));
   const consent = prompt === 'consent' ? { consent: { grantId: await login.interactions.grantConsent(interaction, accountId) } } : {};
   const answer = await login.end(ctx, { ...consent, ...(device ? { [DEVICE_PROMPT]: { confirmed: true } } : {}) }, true);

@@ -71,7 +71,8 @@ export class BrokerMetrics {
   readonly #securityEvents = new Counter({ name: 'broker_security_events_total', help: 'Security event deliveries (an erased or merged account, to clients with a security_events_uri) by outcome (delivered; retrying after a failure; failed, given up or refused)', labelNames: ['outcome'], registers: [this.registry] });
   readonly #followQr = new Counter({ name: 'broker_follow_qr_codes_total', help: 'Follow-to-login QR codes: created at WeChat, shown again on a reload, or refused because the per-minute budget was spent', labelNames: ['outcome'], registers: [this.registry] });
   readonly #phoneNumbers = new Counter({ name: 'broker_phone_numbers_total', help: 'POST /account/phone: numbers stored, codes refused (used, expired, another app\'s or person\'s), WeChat unavailable or misconfigured', labelNames: ['outcome'], registers: [this.registry] });
-  readonly #disowned = new Counter({ name: 'broker_logins_disowned_total', help: 'Logins a person said were not theirs (their page\'s "not me"), who was then signed out everywhere', registers: [this.registry] });
+  readonly #disowned = new Counter({ name: 'broker_logins_disowned_total', help: 'Logins a person said were not theirs (their page\'s "not me"), who was then signed out everywhere, by kind (login: with WeChat; device: a device\'s login confirmed with its code)', labelNames: ['kind'], registers: [this.registry] });
+  readonly #deviceConfirmations = new Counter({ name: 'broker_device_confirmations_total', help: 'Devices\' logins (RFC 8628) a person confirmed, or refused ("I did not start this"), on the confirmation page', labelNames: ['outcome'], registers: [this.registry] });
   readonly #requests = new Counter({ name: 'broker_http_requests_total', help: 'HTTP requests by endpoint and status code', labelNames: ['endpoint', 'status'], registers: [this.registry] });
   readonly #requestDuration = new Histogram({ name: 'broker_http_request_duration_seconds', help: 'HTTP request duration by endpoint, until the answer is ready to send', labelNames: ['endpoint'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
   // By operation too (`find Session`: a few dozen values, and only failures make a series), so that an alert says which read or write fails.
@@ -110,8 +111,13 @@ export class BrokerMetrics {
     this.#phoneNumbers.inc({ outcome });
   }
 
-  loginDisowned(): void {
-    this.#disowned.inc();
+  loginDisowned(kind: 'login' | 'device'): void {
+    this.#disowned.inc({ kind });
+  }
+
+  /** Refusals are how people meet device-code phishing: many of them, someone is sending codes around. */
+  deviceConfirmation(outcome: 'confirmed' | 'refused'): void {
+    this.#deviceConfirmations.inc({ outcome });
   }
 
   request(endpoint: string, status: number, seconds: number): void {

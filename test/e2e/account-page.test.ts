@@ -293,5 +293,5 @@ test.serial('"not me" on a login: the person is logged out everywhere, the compa
 /** broker_logins_disowned_total, as /metrics says it. */
 async function disownedCount(): Promise<number> {
   const text = await (await fetch(`${broker.issuer}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } })).text();
-  return Number(/^broker_logins_disowned_total (\d+)$/m.exec(text)?.[1] ?? 'NaN');
+  return Number(/^broker_logins_disowned_total\{kind="login"\} (\d+)$/m.exec(text)?.[1] ?? '0');
 }

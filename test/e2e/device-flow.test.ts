@@ -29,6 +29,15 @@ async function scanDeviceQr(user: string, link: string) {
 
 const text = (page: Page) => page.locator('main').innerText();
 
+/** A counter's value as /metrics says it (0 while it has no such series yet). */
+async function counted(series: string): Promise<number> {
+  const metrics = await (await fetch(`${e2e.broker.issuer}/metrics`)).text();
+  const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return Number(line?.split(' ')[1] ?? 0);
+}
+const CONFIRMED = 'broker_device_confirmations_total{outcome="confirmed"}';
+const REFUSED = 'broker_device_confirmations_total{outcome="refused"}';
+
 test.serial('scanned with WeChat: WeChat\'s authorization, then the page names the person, the app, the device and the code; confirmed, the device\'s poll gets the person\'s tokens', async (t) => {
   const client = await deviceClient(e2e.broker.issuer);
   const device = await startDevice(client, 'openid', 'Living room TV');
@@ -44,8 +53,10 @@ test.serial('scanned with WeChat: WeChat\'s authorization, then the page names t
     t.regex(asked, /“客厅电视”请求在设备“Living room TV”上登录你的账号/);
     t.like(await pollOnce(client.serverMetadata().token_endpoint!, 'tv', device.device_code), { body: { error: 'authorization_pending' } }, 'nothing for the device before the person confirms');
     t.true(asked.includes(device.user_code), 'the code, to compare with the one on the screen');
+    const confirmedBefore = await counted(CONFIRMED);
     await page.getByRole('button', { name: '确认，登录这台设备' }).click();
     await page.getByRole('heading', { name: '设备已登录' }).waitFor();
+    t.is(await counted(CONFIRMED), confirmedBefore + 1, 'counted for the company');
     const tokens = await polled;
     const claims = tokens.claims()!;
     t.truthy(claims.sub);
@@ -81,8 +92,10 @@ test.serial('"I did not start this": another company\'s kiosk asks consent and t
     const asked = await text(page);
     t.regex(asked, /“门店自助机”请求在设备“未命名设备”上登录你的账号/);
     t.regex(asked, /“门店自助机”请求获取你的以下信息：\s+你的账号标识/, 'what the kiosk gets, on the same page');
+    const refusedBefore = await counted(REFUSED);
     await page.getByRole('button', { name: '不是我发起的' }).click();
     await page.getByText('已取消，设备没有登录。').waitFor();
+    t.is(await counted(REFUSED), refusedBefore + 1, 'counted: many refusals, and someone is sending codes around');
     const refused = await t.throwsAsync(polled);
     t.is((refused as { error?: string }).error, 'access_denied');
   } finally {
@@ -221,6 +234,12 @@ test.serial('logged in here already, with consent given: a second device still w
     const confirmed = logins.match(/ · 客厅电视（通过“[^”]+”）\n设备：用代码登录的设备，代码在微信 · iOS上确认/g) ?? [];
     t.is(confirmed.length, 2, `both devices' logins, confirmed in this browser:\n${logins}`);
     t.regex(logins, / · 客厅电视（通过“[^”]+”）\n设备：微信 · iOS\n/, 'and the WeChat login for the first, on this phone');
+    // "Not me" on one: the company hears that a device's code was confirmed, not a WeChat login.
+    const disowned = await counted('broker_logins_disowned_total{kind="device"}');
+    await page.locator('li', { hasText: '用代码登录的设备' }).first().getByRole('button', { name: /^不是我/ }).click();
+    await page.getByRole('heading', { name: /已报告/ }).waitFor();
+    t.is(await counted('broker_logins_disowned_total{kind="device"}'), disowned + 1);
+    t.true(await e2e.broker.logged((line) => line.msg === 'a person says a login was not theirs' && (line.privacy as { login: { deviceFlow?: boolean } }).login.deviceFlow === true));
   } finally {
     await context.close();
   }
