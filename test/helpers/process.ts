@@ -58,6 +58,11 @@ export interface StartOptions {
   readonly limitMs?: number;
   /** Once ready, what it prints is read and dropped, not kept (a benchmark's server logs every request). */
   readonly dropOutputWhenReady?: boolean;
+  /**
+   * In a process group of its own: for a server that ends its whole group when it stops
+   * (Apache's parent signals its group), which would otherwise be the test's too.
+   */
+  readonly ownGroup?: boolean;
 }
 
 /**
@@ -88,7 +93,7 @@ export async function stopProcess(started: StartedProcess, what: string, limitMs
 
 /** Starts `command` and resolves once `ready` holds; otherwise kills it and rejects with its output. */
 export async function startProcess(command: string, args: readonly string[], options: StartOptions): Promise<StartedProcess> {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownGroup === true });
   track(child);
   let output = '';
   // 'close', not 'exit': by then everything it printed has been read.

@@ -1,0 +1,109 @@
+// Apache httpd with mod_auth_openidc: a relying party written by someone else, in C, and a
+// strict one (it checks the ID token's signature, iss, aud, nonce and at_hash itself, the
+// authorization response's iss, RFC 9207, and does PKCE), configured exactly as the README's
+// "With your library" says. It protects /protected/, a page that shows the claims it got
+// (server-side includes of the OIDC_CLAIM_* variables it sets). Debian's apache2 and
+// libapache2-mod-auth-openidc (.ci/run installs them); without them the tests say so and skip.
+
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHILD_ENV, startProcess, stopProcess } from './process.ts';
+import { tempDir } from './temp.ts';
+
+const HTTPD = '/usr/sbin/apache2';
+const MODULES = '/usr/lib/apache2/modules';
+
+/** Whether Apache and mod_auth_openidc are installed here. */
+export const apacheInstalled = existsSync(HTTPD) && existsSync(join(MODULES, 'mod_auth_openidc.so'));
+
+export interface ApacheRp {
+  /** http://127.0.0.1:<port> */
+  readonly origin: string;
+  /** What it printed (its error log): mod_auth_openidc says there why it refused a login. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface ApacheRpOptions {
+  readonly port: number;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/** The client to register in CLIENTS_FILE for an Apache on `port`. */
+export function apacheClient(port: number, clientId: string, clientSecret: string) {
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    client_id: clientId, client_secret: clientSecret, client_name: 'Apache',
+    redirect_uris: [`${origin}/protected/redirect_uri`], post_logout_redirect_uris: [`${origin}/logged-out.html`], first_party: true,
+  };
+}
+
+/** The claims page: each claim mod_auth_openidc passes on, from the ID token and userinfo. */
+const CLAIMS_PAGE = `<!doctype html><meta charset="utf-8"><title>claims</title>
+<p id="sub"><!--#echo var="OIDC_CLAIM_sub" --></p>
+<p id="iss"><!--#echo var="OIDC_CLAIM_iss" --></p>
+<p id="nickname"><!--#echo var="OIDC_CLAIM_nickname" --></p>
+<p id="user"><!--#echo var="REMOTE_USER" --></p>
+`;
+
+function config(dir: string, { port, issuer, clientId, clientSecret }: ApacheRpOptions): string {
+  const origin = `http://127.0.0.1:${port}`;
+  const modules = ['mpm_prefork', 'authn_core', 'authz_core', 'authz_user', 'dir', 'mime', 'include', 'auth_openidc'];
+  return `ServerRoot "${dir}"
+ServerName 127.0.0.1
+Listen 127.0.0.1:${port}
+PidFile "${dir}/httpd.pid"
+# Piped: the test reads what it says (a pipe cannot be opened as /dev/stderr).
+ErrorLog "|/bin/cat"
+LogLevel warn core:notice
+${modules.map((name) => `LoadModule ${name}_module ${MODULES}/mod_${name}.so`).join('\n')}
+User www-data
+Group www-data
+DocumentRoot "${dir}/htdocs"
+DirectoryIndex index.html
+TypesConfig /etc/mime.types
+<Directory "${dir}/htdocs">
+  Require all granted
+</Directory>
+<Directory "${dir}/htdocs/protected">
+  Options +Includes
+  SetOutputFilter INCLUDES
+</Directory>
+
+# The README's configuration ("With your library").
+OIDCProviderMetadataURL ${issuer}/.well-known/openid-configuration
+OIDCClientID ${clientId}
+OIDCClientSecret ${clientSecret}
+OIDCRedirectURI ${origin}/protected/redirect_uri
+OIDCCryptoPassphrase a-passphrase-for-the-test-only
+OIDCScope "openid profile"
+OIDCPKCEMethod S256
+
+<Location /protected>
+  AuthType openid-connect
+  Require valid-user
+</Location>
+`;
+}
+
+/** Starts Apache in the foreground (as Docker runs it) and resolves once it says it serves. */
+export async function startApacheRp(options: ApacheRpOptions): Promise<ApacheRp> {
+  const dir = tempDir('broker-apache');
+  mkdirSync(join(dir, 'htdocs', 'protected'), { recursive: true });
+  writeFileSync(join(dir, 'htdocs', 'protected', 'index.html'), CLAIMS_PAGE);
+  writeFileSync(join(dir, 'htdocs', 'logged-out.html'), '<!doctype html><title>logged out</title><p>Logged out of Apache.</p>\n');
+  writeFileSync(join(dir, 'httpd.conf'), config(dir, options));
+  // Apache serves as www-data: the pages must be readable by it.
+  for (const path of [dir, join(dir, 'htdocs'), join(dir, 'htdocs', 'protected')]) chmodSync(path, 0o755);
+  const started = await startProcess(HTTPD, ['-DFOREGROUND', '-f', join(dir, 'httpd.conf')], {
+    cwd: dir, env: CHILD_ENV, what: `Apache on 127.0.0.1:${options.port}`, ownGroup: true,
+    ready: (output) => output.includes('resuming normal operations'),
+  });
+  return {
+    origin: `http://127.0.0.1:${options.port}`,
+    output: started.output,
+    stop: async () => { await stopProcess(started, 'Apache'); },
+  };
+}
