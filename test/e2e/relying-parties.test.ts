@@ -1,0 +1,87 @@
+// Relying parties written by someone else, each configured exactly as the README's "With
+// your library" shows: Apache httpd with mod_auth_openidc (C), and Flask with Authlib
+// (Python). A person in Chromium logs in with WeChat's QR code and lands on each with the
+// claims it got; Apache's logout ends the broker's session too (RP-initiated logout).
+// Nothing in the broker is special to either. Each needs Debian's packages (.ci/run installs
+// them); without them its test is reported as skipped.
+
+import test, { type ExecutionContext } from 'ava';
+import type { Browser, Page } from 'playwright-core';
+import { apacheClient, apacheInstalled, startApacheRp, type ApacheRp } from '../helpers/apache.ts';
+import { authlibClient, authlibInstalled, startAuthlibRp, type AuthlibRp } from '../helpers/authlib.ts';
+import { startBroker, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
+import { launchChromium, newPerson } from '../helpers/browser.ts';
+import { freePort } from '../helpers/ports.ts';
+
+const APACHE_SECRET = 'apache-secret-0123456789abcdef0123456789';
+const AUTHLIB_SECRET = 'authlib-secret-0123456789abcdef012345678';
+
+let browser: Browser;
+let broker: RunningBroker;
+let apache: ApacheRp | undefined;
+let authlib: AuthlibRp | undefined;
+
+test.before(async () => {
+  const [apachePort, authlibPort] = [await freePort(), await freePort()];
+  browser = await launchChromium();
+  broker = await startBroker({ CLIENTS_FILE: writeClientsFile([apacheClient(apachePort, 'apache', APACHE_SECRET), authlibClient(authlibPort, 'authlib', AUTHLIB_SECRET)]) });
+  if (apacheInstalled) apache = await startApacheRp({ port: apachePort, issuer: broker.issuer, clientId: 'apache', clientSecret: APACHE_SECRET });
+  if (authlibInstalled) authlib = await startAuthlibRp(authlibPort, broker.issuer, 'authlib', AUTHLIB_SECRET);
+});
+
+test.after.always(async () => {
+  await Promise.all([browser?.close(), broker?.stop(), apache?.stop(), authlib?.stop()]);
+});
+
+/**
+ * A person opens the relying party's `start` (on a desktop, in English), is sent to the
+ * broker, and scans its QR code as Alice (the simulator's button in its iframe).
+ */
+async function aliceLogsInAt(t: ExecutionContext, rp: { readonly origin: string }, start: string): Promise<Page> {
+  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  await page.goto(`${rp.origin}${start}`);
+  t.true(page.url().startsWith(`${broker.issuer}/interaction/`), 'the relying party sent the person to the broker');
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  return page;
+}
+
+/** `title`'s test where its relying party's software is installed; else one reported as skipped, saying what to install. */
+function whenInstalled(rp: { readonly installed: boolean; readonly what: string; readonly packages: string }, title: string, body: (t: ExecutionContext) => Promise<void>): void {
+  if (rp.installed) {
+    test.serial(title, body);
+    return;
+  }
+  console.log(`${rp.what} relying party test SKIPPED: install Debian's ${rp.packages} (.ci/run does) to run it.`);
+  test.skip(`${rp.what} as the relying party (skipped: ${rp.packages} are not installed)`, () => {});
+}
+
+whenInstalled({ installed: apacheInstalled, what: 'Apache with mod_auth_openidc', packages: 'apache2 and libapache2-mod-auth-openidc' }, 'Apache\'s mod_auth_openidc logs a person in with a QR scan and shows the claims; its logout ends the broker\'s session', async (t) => {
+  const rp = apache!;
+  const page = await aliceLogsInAt(t, rp, '/protected/');
+  await page.waitForURL(`${rp.origin}/protected/`);
+  const shown = async (id: string) => (await page.locator(`#${id}`).innerText()).trim();
+  const sub = await shown('sub');
+  t.regex(sub, /^[0-9a-f-]{36}$/, `the ID token's sub (Apache's log:\n${rp.output()})`);
+  t.is(await shown('iss'), broker.issuer);
+  t.is(await shown('nickname'), '小爱 Alice 🌸', 'and userinfo\'s claims');
+  t.true((await shown('user')).startsWith(`${sub}@`), 'REMOTE_USER: the sub at the issuer, as mod_auth_openidc makes it by default');
+
+  // RP-initiated logout: Apache sends the person to the broker's end_session_endpoint with
+  // the ID token, the broker asks, and sends them back to Apache's registered page.
+  await page.goto(`${rp.origin}/protected/redirect_uri?logout=${encodeURIComponent(`${rp.origin}/logged-out.html`)}`);
+  await page.getByRole('button', { name: 'Log out of all apps' }).click();
+  await page.waitForURL(`${rp.origin}/logged-out.html`);
+  await page.goto(`${rp.origin}/protected/`);
+  t.true(page.url().startsWith(`${broker.issuer}/interaction/`), 'logged out at the broker too: a new login is asked for');
+});
+
+whenInstalled({ installed: authlibInstalled, what: 'Flask with Authlib', packages: 'python3-flask and python3-authlib' }, 'Flask with Authlib logs a person in with a QR scan: the ID token it checked and userinfo\'s answer', async (t) => {
+  const rp = authlib!;
+  const page = await aliceLogsInAt(t, rp, '/login');
+  await page.waitForURL(`${rp.origin}/callback?**`);
+  const answer = JSON.parse(await page.locator('body').innerText()) as { id_token: Record<string, unknown>; userinfo: Record<string, unknown> };
+  t.like(answer.id_token, { iss: broker.issuer, aud: 'authlib' }, `the ID token Authlib checked (its output:\n${rp.output()})`);
+  t.regex(String(answer.id_token.sub), /^[0-9a-f-]{36}$/);
+  t.like(answer.userinfo, { sub: answer.id_token.sub, nickname: '小爱 Alice 🌸' });
+});

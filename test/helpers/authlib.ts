@@ -1,0 +1,41 @@
+// Flask with Authlib: a relying party in Python, registered as the README's "With your
+// library" shows (test/relying-parties/authlib_app.py). Debian's python3-flask and
+// python3-authlib (.ci/run installs them); without them the tests say so and skip.
+
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { CHILD_ENV, startProcess, stopProcess } from './process.ts';
+
+const PYTHON = '/usr/bin/python3';
+const APP = fileURLToPath(new URL('../relying-parties/authlib_app.py', import.meta.url));
+
+/** Whether Debian's Python has Flask and Authlib here. */
+export const authlibInstalled = (() => {
+  try {
+    execFileSync(PYTHON, ['-c', 'import authlib.integrations.flask_client, flask'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+export interface AuthlibRp {
+  /** http://127.0.0.1:<port> */
+  readonly origin: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** The client to register in CLIENTS_FILE for the app on `port`. */
+export function authlibClient(port: number, clientId: string, clientSecret: string) {
+  return { client_id: clientId, client_secret: clientSecret, client_name: 'Authlib', redirect_uris: [`http://127.0.0.1:${port}/callback`], first_party: true };
+}
+
+/** Starts the Flask app and resolves once it says it serves. */
+export async function startAuthlibRp(port: number, issuer: string, clientId: string, clientSecret: string): Promise<AuthlibRp> {
+  const started = await startProcess(PYTHON, [APP, issuer, clientId, clientSecret, String(port)], {
+    cwd: fileURLToPath(new URL('.', import.meta.url)), env: { ...CHILD_ENV, PYTHONUNBUFFERED: '1' },
+    what: `Flask with Authlib on 127.0.0.1:${port}`, ready: (output) => output.includes(`Running on http://127.0.0.1:${port}`),
+  });
+  return { origin: `http://127.0.0.1:${port}`, output: started.output, stop: async () => { await stopProcess(started, 'Flask with Authlib'); } };
+}
