@@ -53,7 +53,7 @@ function whenInstalled(rp: { readonly installed: boolean; readonly what: string;
     return;
   }
   console.log(`${rp.what} relying party test SKIPPED: install Debian's ${rp.packages} (.ci/run does) to run it.`);
-  test.skip(`${rp.what} as the relying party (skipped: ${rp.packages} are not installed)`, () => {});
+  test.serial.skip(`${rp.what} as the relying party (skipped: ${rp.packages} are not installed)`, () => {});
 }
 
 whenInstalled({ installed: apacheInstalled, what: 'Apache with mod_auth_openidc', packages: 'apache2 and libapache2-mod-auth-openidc' }, 'Apache\'s mod_auth_openidc logs a person in with a QR scan and shows the claims; its logout ends the broker\'s session', async (t) => {

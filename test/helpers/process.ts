@@ -25,10 +25,26 @@ export const START_LIMIT_MS = 120_000;
  * otherwise keep the test worker (and so the whole run) waiting.
  */
 const running = new Set<ChildProcess>();
+/** Children started in a process group of their own (StartOptions.ownGroup): killed with their group. */
+const groupLeaders = new WeakSet<ChildProcess>();
+
+/** Kills `child` at once, and its whole group where it leads one (a server's workers go with it). */
+function kill(child: ChildProcess): void {
+  if (!groupLeaders.has(child) || child.pid === undefined) {
+    child.kill('SIGKILL');
+    return;
+  }
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // The group is gone already.
+  }
+}
+
 const killLeft = () => {
   for (const child of running) {
     process.stderr.write(`a test left ${child.spawnargs.join(' ').slice(0, 120)} (pid ${child.pid}) running: killed\n`);
-    child.kill('SIGKILL');
+    kill(child);
   }
 };
 await atCompletion(killLeft);
@@ -82,7 +98,7 @@ export async function stopProcess(started: StartedProcess, what: string, limitMs
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   const timer = setTimeout(() => {
     process.stderr.write(`${what} (pid ${child.pid}) did not exit within ${limitMs / 1000} s of SIGTERM: killed\n`);
-    child.kill('SIGKILL');
+    kill(child);
   }, limitMs);
   try {
     return await exited;
@@ -94,6 +110,7 @@ export async function stopProcess(started: StartedProcess, what: string, limitMs
 /** Starts `command` and resolves once `ready` holds; otherwise kills it and rejects with its output. */
 export async function startProcess(command: string, args: readonly string[], options: StartOptions): Promise<StartedProcess> {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownGroup === true });
+  if (options.ownGroup) groupLeaders.add(child);
   track(child);
   let output = '';
   // 'close', not 'exit': by then everything it printed has been read.
@@ -104,7 +121,7 @@ export async function startProcess(command: string, args: readonly string[], opt
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      kill(child);
       reject(failure(`did not start within ${limitMs / 1000} s (pid ${child.pid}; killed)`));
     }, limitMs);
     let ready = false;
