@@ -1,8 +1,9 @@
 // Relying parties written by someone else, each configured exactly as the README's "With
 // your library" shows: Apache httpd with mod_auth_openidc (C), and Flask with Authlib
 // (Python). A person in Chromium logs in with WeChat's QR code and lands on each with the
-// claims it got; Apache's logout ends the broker's session too (RP-initiated logout).
-// Nothing in the broker is special to either. Each needs Debian's packages (.ci/run installs
+// claims it got; Apache's logout ends the broker's session too (RP-initiated logout), and
+// the broker's logout ends Apache's (back-channel logout, the logout token mod_auth_openidc
+// checks itself). Nothing in the broker is special to either. Each needs Debian's packages (.ci/run installs
 // them); without them its test is reported as skipped.
 
 import test, { type ExecutionContext } from 'ava';
@@ -46,6 +47,9 @@ async function aliceLogsInAt(t: ExecutionContext, rp: { readonly origin: string 
   return page;
 }
 
+const APACHE = { installed: apacheInstalled, what: 'Apache with mod_auth_openidc', packages: 'apache2 and libapache2-mod-auth-openidc' };
+const AUTHLIB = { installed: authlibInstalled, what: 'Flask with Authlib', packages: 'python3-flask and python3-authlib' };
+
 /** `title`'s test where its relying party's software is installed; else one reported as skipped, saying what to install. */
 function whenInstalled(rp: { readonly installed: boolean; readonly what: string; readonly packages: string }, title: string, body: (t: ExecutionContext) => Promise<void>): void {
   if (rp.installed) {
@@ -53,10 +57,10 @@ function whenInstalled(rp: { readonly installed: boolean; readonly what: string;
     return;
   }
   console.log(`${rp.what} relying party test SKIPPED: install Debian's ${rp.packages} (.ci/run does) to run it.`);
-  test.serial.skip(`${rp.what} as the relying party (skipped: ${rp.packages} are not installed)`, () => {});
+  test.serial.skip(`${title} (skipped: ${rp.packages} are not installed)`, () => {});
 }
 
-whenInstalled({ installed: apacheInstalled, what: 'Apache with mod_auth_openidc', packages: 'apache2 and libapache2-mod-auth-openidc' }, 'Apache\'s mod_auth_openidc logs a person in with a QR scan and shows the claims; its logout ends the broker\'s session', async (t) => {
+whenInstalled(APACHE, 'Apache\'s mod_auth_openidc logs a person in with a QR scan and shows the claims; its logout ends the broker\'s session', async (t) => {
   const rp = apache!;
   const page = await aliceLogsInAt(t, rp, '/protected/');
   await page.waitForURL(`${rp.origin}/protected/`);
@@ -76,7 +80,19 @@ whenInstalled({ installed: apacheInstalled, what: 'Apache with mod_auth_openidc'
   t.true(page.url().startsWith(`${broker.issuer}/interaction/`), 'logged out at the broker too: a new login is asked for');
 });
 
-whenInstalled({ installed: authlibInstalled, what: 'Flask with Authlib', packages: 'python3-flask and python3-authlib' }, 'Flask with Authlib logs a person in with a QR scan: the ID token it checked and userinfo\'s answer', async (t) => {
+whenInstalled(APACHE, 'Apache\'s mod_auth_openidc takes the broker\'s back-channel logout: the person logs out on every device from their page, and Apache\'s session ends', async (t) => {
+  const rp = apache!;
+  const page = await aliceLogsInAt(t, rp, '/protected/');
+  await page.waitForURL(`${rp.origin}/protected/`);
+  await page.goto(`${broker.issuer}/account`);
+  await page.getByRole('button', { name: 'Log out on every device' }).click();
+  await page.getByRole('heading', { name: 'Logged out on every device' }).waitFor();
+  t.true(await broker.logged((line) => line.msg === 'back-channel logout delivered' && line.client === 'apache'), `the logout token, taken (Apache's log:\n${rp.output()})`);
+  await page.goto(`${rp.origin}/protected/`);
+  t.true(page.url().startsWith(`${broker.issuer}/interaction/`), 'Apache\'s own session ended: a new login is asked for');
+});
+
+whenInstalled(AUTHLIB, 'Flask with Authlib logs a person in with a QR scan: the ID token it checked and userinfo\'s answer', async (t) => {
   const rp = authlib!;
   const page = await aliceLogsInAt(t, rp, '/login');
   await page.waitForURL(`${rp.origin}/callback?**`);

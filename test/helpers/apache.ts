@@ -37,6 +37,8 @@ export function apacheClient(port: number, clientId: string, clientSecret: strin
   return {
     client_id: clientId, client_secret: clientSecret, client_name: 'Apache',
     redirect_uris: [`${origin}/protected/redirect_uri`], post_logout_redirect_uris: [`${origin}/logged-out.html`], first_party: true,
+    // OIDC Back-Channel Logout 1.0, where mod_auth_openidc takes it: its redirect URI.
+    backchannel_logout_uri: `${origin}/protected/redirect_uri?logout=backchannel`,
   };
 }
 
