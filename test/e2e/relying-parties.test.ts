@@ -13,6 +13,7 @@ import { authlibClient, authlibInstalled, startAuthlibRp, type AuthlibRp } from 
 import { startBroker, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { freePort } from '../helpers/ports.ts';
+import { spaClient, startSpa, type Spa } from '../helpers/spa.ts';
 
 const APACHE_SECRET = 'apache-secret-0123456789abcdef0123456789';
 const AUTHLIB_SECRET = 'authlib-secret-0123456789abcdef012345678';
@@ -21,17 +22,21 @@ let browser: Browser;
 let broker: RunningBroker;
 let apache: ApacheRp | undefined;
 let authlib: AuthlibRp | undefined;
+let spa: Spa;
 
 test.before(async () => {
-  const [apachePort, authlibPort] = [await freePort(), await freePort()];
+  const [apachePort, authlibPort, spaPort] = [await freePort(), await freePort(), await freePort()];
   browser = await launchChromium();
-  broker = await startBroker({ CLIENTS_FILE: writeClientsFile([apacheClient(apachePort, 'apache', APACHE_SECRET), authlibClient(authlibPort, 'authlib', AUTHLIB_SECRET)]) });
+  broker = await startBroker({ CLIENTS_FILE: writeClientsFile([
+    apacheClient(apachePort, 'apache', APACHE_SECRET), authlibClient(authlibPort, 'authlib', AUTHLIB_SECRET), spaClient(`http://127.0.0.1:${spaPort}`, 'browser-app'),
+  ]) });
+  spa = await startSpa(broker.issuer, 'browser-app', spaPort);
   if (apacheInstalled) apache = await startApacheRp({ port: apachePort, issuer: broker.issuer, clientId: 'apache', clientSecret: APACHE_SECRET });
   if (authlibInstalled) authlib = await startAuthlibRp(authlibPort, broker.issuer, 'authlib', AUTHLIB_SECRET);
 });
 
 test.after.always(async () => {
-  await Promise.all([browser?.close(), broker?.stop(), apache?.stop(), authlib?.stop()]);
+  await Promise.all([browser?.close(), broker?.stop(), apache?.stop(), authlib?.stop(), spa?.close()]);
 });
 
 /**
@@ -100,4 +105,28 @@ whenInstalled(AUTHLIB, 'Flask with Authlib logs a person in with a QR scan: the 
   t.like(answer.id_token, { iss: broker.issuer, aud: 'authlib' }, `the ID token Authlib checked (its output:\n${rp.output()})`);
   t.regex(String(answer.id_token.sub), /^[0-9a-f-]{36}$/);
   t.like(answer.userinfo, { sub: answer.id_token.sub, nickname: '小爱 Alice 🌸' });
+});
+
+test.serial('a single-page app with oidc-client-ts: every call from the page itself (CORS), the ID token and userinfo in the user it makes; its logout ends the broker\'s session', async (t) => {
+  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  await page.goto(`${spa.origin}/`);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${broker.issuer}/interaction/**`);
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  await page.waitForURL(`${spa.origin}/callback.html?**`);
+  const out = page.locator('#out');
+  await out.filter({ hasText: /\S/ }).waitFor();
+  const shown = await out.innerText();
+  const user = JSON.parse(shown.startsWith('error') ? 'null' : shown) as { profile: Record<string, unknown>; scope: string } | null;
+  t.truthy(user, `oidc-client-ts finished the login: ${shown}`);
+  t.like(user?.profile, { iss: broker.issuer, aud: 'browser-app', nickname: '小爱 Alice 🌸' }, 'the ID token\'s claims, and userinfo\'s (fetched by the page: a CORS preflight)');
+  t.regex(String(user?.profile.sub), /^[0-9a-f-]{36}$/);
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out of all apps' }).click();
+  await page.waitForURL(`${spa.origin}/`);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${broker.issuer}/interaction/**`);
+  await t.notThrowsAsync(page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).waitFor(), 'logged out at the broker: the QR code again');
 });
