@@ -33,6 +33,7 @@ import { createServer } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import { generateSigningKeys } from '../src/config/keys.ts';
 import { USER_AGENTS } from '../test/helpers/browser.ts';
 import { allowConsent, callbackOf, cookieJar, deliverCallbackToPage, follow } from '../test/helpers/fetch-login.ts';
@@ -253,7 +254,8 @@ function held(search: Bisection): string {
   return `${search.holds.toFixed(0)}/s${more}, p99 ${search.p99AtHolds!.toFixed(0)} ms`;
 }
 
-const targetOf = (server: Server) => ({ pids: [server.pid], origins: [server.issuer] });
+/** The server under load; with `counter` (on Redis), counting the commands its operations send. */
+const targetOf = (server: Server, counter?: Redis) => ({ pids: [server.pid], origins: [server.issuer], ...(counter ? { storageCommands: redisCommands(counter) } : {}) });
 
 /**
  * --scale (on Redis): complete logins on one broker, then on two sharing the Redis (each
@@ -335,6 +337,7 @@ async function main(): Promise<void> {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code));
   let redis: RedisServer | undefined;
   let collector: { url: string; close(): void } | undefined;
+  let counter: Redis | undefined;
   const servers: Server[] = [];
   countRequests();
   const baseline = values.against === undefined ? undefined : checkoutAt(values.against);
@@ -344,13 +347,14 @@ async function main(): Promise<void> {
     collector = values.traces ? await startCollector() : undefined;
     const traced: Record<string, string> = collector ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, TRACES_SAMPLE_RATIO: values['traces-ratio'] ?? '1' } : {};
     servers.push(baseline ? await startTheBroker(shared, baseline.dir, 'baseline') : await startBare(shared), await startTheBroker({ ...shared, ...traced }));
+    counter = redis && new Redis(redis.url);
     const results = new Map<string, Record<string, Round[]>>();
     const rss: Record<string, number> = {};
     for (const figure of Object.keys(figures(servers[0]!)).filter((name) => name.includes(values.only ?? ''))) {
       const rounds: Record<string, Round[]> = { baseline: [], broker: [] };
       for (let index = 0; index < ROUNDS; index += 1) {
         // Which server goes first alternates too, so that neither always runs in the wake of the other's round.
-        for (const server of index % 2 ? [...servers].reverse() : servers) rounds[server.name]!.push(await round(targetOf(server), WORKERS, SECONDS, figures(server)[figure]!));
+        for (const server of index % 2 ? [...servers].reverse() : servers) rounds[server.name]!.push(await round(targetOf(server, counter), WORKERS, SECONDS, figures(server)[figure]!));
       }
       results.set(figure, rounds);
       if (figure.startsWith('complete logins')) for (const server of servers) rss[server.name] = Math.max(rss[server.name] ?? 0, rssMiB(server.pid));
@@ -363,10 +367,21 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     collector?.close();
+    counter?.disconnect();
     await redis?.stop();
     baseline?.remove();
   }
   if (PROFILES) process.stdout.write(`\nCPU profiles (open in Chrome DevTools, or summarize):\n${['baseline', 'broker'].map((name) => `  node --experimental-strip-types scripts/bench/profile-summary.ts ${join(PROFILES, `${name}.cpuprofile`)}`).join('\n')}\n`);
+}
+
+/** Redis's commands so far, each script's own commands counted (INFO stats): what the shared Redis does. */
+const redisCommands = (counter: Redis) => async (): Promise<number> => Number(/total_commands_processed:(\d+)/.exec(await counter.info('stats'))?.[1] ?? NaN);
+
+/** What each operation costs the shared Redis: the capacity to plan it for, and a cost of its own beside the CPU. */
+function redisLines(results: Map<string, Record<string, Round[]>>): string[] {
+  const of = (rounds: Round[]) => median(rounds.map((r) => r.storagePerOp ?? NaN)).toFixed(1);
+  return ['', `Redis commands per operation (each script's own commands counted; broker / ${BASELINE.short}):`, '',
+    ...[...results].map(([figure, rounds]) => `- ${figure}: ${of(rounds.broker!)} / ${of(rounds.baseline!)}`)];
 }
 
 /** A complete login, request by request: how many the server answers per login, and its CPU per request. */
@@ -393,6 +408,7 @@ function report(results: Map<string, Record<string, Round[]>>, rss: Record<strin
     ...(rss.broker && rss.baseline ? [`| peak RSS after the login rounds | ${rss.broker.toFixed(0)} MiB | ${rss.baseline.toFixed(0)} MiB | | ${(rss.broker / rss.baseline).toFixed(2)}× |`] : []),
     ...(logins.length ? ['', `A login request by request (broker / ${BASELINE.short}; the last figure is ${BASELINE.short} ÷ broker, CPU per request):`, '',
       ...logins.map(([figure, rounds]) => `- ${figure}: ${perRequest(rounds)}`)] : []),
+    ...(onRedis ? redisLines(results) : []),
   ].join('\n');
 }
 

@@ -33,6 +33,8 @@ export interface Round {
   readonly requestsPerOp: number;
   /** How busy the machine was, every process on every core: 1 when no core had a moment to spare. */
   readonly machineBusy: number;
+  /** Storage commands per operation, where the target can count them (Target.storageCommands). */
+  readonly storagePerOp?: number;
 }
 
 const sent = new Map<string, number>();
@@ -50,12 +52,13 @@ export function countRequests(): void {
 /** Requests sent to `origin` so far. */
 export const requestsTo = (origin: string): number => sent.get(origin) ?? 0;
 
-function summary(latencies: number[], elapsedS: number, cpu: number, requests: number, machine: { busy: number; all: number }): Round {
+function summary(latencies: number[], elapsedS: number, cpu: number, requests: number, machine: { busy: number; all: number }, storage: number | undefined): Round {
   latencies.sort((a, b) => a - b);
   const ops = Math.max(1, latencies.length);
   return {
     ops: latencies.length, perSecond: latencies.length / elapsedS, cpuPerOp: cpu / ops, requestsPerOp: requests / ops, machineBusy: machine.busy / Math.max(1, machine.all),
     p99Ms: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? NaN,
+    ...(storage === undefined ? {} : { storagePerOp: storage / ops }),
   };
 }
 
@@ -63,6 +66,8 @@ function summary(latencies: number[], elapsedS: number, cpu: number, requests: n
 export interface Target {
   readonly pids: readonly number[];
   readonly origins: readonly string[];
+  /** The commands its storage has processed so far (a shared Redis's count, while only this server is loaded). */
+  readonly storageCommands?: () => Promise<number>;
 }
 
 const since = (before: { busy: number; all: number }) => { const now = machineTicks(); return { busy: now.busy - before.busy, all: now.all - before.all }; };
@@ -76,6 +81,7 @@ const requestsOf = (target: Target) => target.origins.reduce((sum, origin) => su
 export async function round(target: Target, workers: number, seconds: number, prepare: () => Promise<() => Promise<void>>): Promise<Round> {
   const operations = await Promise.all(Array.from({ length: workers }, prepare));
   const latencies: number[] = [];
+  const storageBefore = await target.storageCommands?.();
   const cpuBefore = cpuOf(target);
   const requestsBefore = requestsOf(target);
   const machineBefore = machineTicks();
@@ -88,7 +94,9 @@ export async function round(target: Target, workers: number, seconds: number, pr
       latencies.push(performance.now() - at);
     }
   }));
-  return summary(latencies, (performance.now() - started) / 1000, cpuOf(target) - cpuBefore, requestsOf(target) - requestsBefore, since(machineBefore));
+  const cpu = cpuOf(target) - cpuBefore;
+  const storage = storageBefore === undefined ? undefined : await target.storageCommands!() - storageBefore;
+  return summary(latencies, (performance.now() - started) / 1000, cpu, requestsOf(target) - requestsBefore, since(machineBefore), storage);
 }
 
 /**
@@ -113,7 +121,7 @@ export async function pacedRound(target: Target, perSecond: number, seconds: num
     running.push(operation().then(() => { latencies.push(performance.now() - due); }));
   }
   await Promise.all(running);
-  return summary(latencies, (performance.now() - started) / 1000, cpuOf(target) - cpuBefore, requestsOf(target) - requestsBefore, since(machineBefore));
+  return summary(latencies, (performance.now() - started) / 1000, cpuOf(target) - cpuBefore, requestsOf(target) - requestsBefore, since(machineBefore), undefined);
 }
 
 export const median = (values: readonly number[]): number => {
