@@ -219,6 +219,9 @@ test.serial('logged in here already, with consent given: a second device still w
   try {
     await page.getByRole('button', { name: '确认，登录这台设备' }).click();
     await page.getByRole('heading', { name: '设备已登录' }).waitFor();
+    const tv = await pollOnce(client.serverMetadata().token_endpoint!, 'tv', first.device_code);
+    const userinfo = () => fetch(client.serverMetadata().userinfo_endpoint!, { headers: { authorization: `Bearer ${String(tv.body.access_token)}` } });
+    t.is((await userinfo()).status, 200, 'the first device has its tokens');
     const second = await startDevice(client, 'openid', 'Kitchen TV');
     await page.goto(second.verification_uri_complete!);
     await page.getByRole('heading', { name: '确认登录设备' }).waitFor();
@@ -239,6 +242,7 @@ test.serial('logged in here already, with consent given: a second device still w
     await page.locator('li', { hasText: '用代码登录的设备' }).first().getByRole('button', { name: /^不是我/ }).click();
     await page.getByRole('heading', { name: /已报告/ }).waitFor();
     t.is(await counted('broker_logins_disowned_total{kind="device"}'), disowned + 1);
+    t.is((await userinfo()).status, 401, 'and the device\'s tokens end with every grant');
     t.true(await e2e.broker.logged((line) => line.msg === 'a person says a login was not theirs' && (line.privacy as { login: { deviceFlow?: boolean } }).login.deviceFlow === true));
   } finally {
     await context.close();
