@@ -2,10 +2,11 @@
 // strict one (it checks the ID token's signature, iss, aud, nonce and at_hash itself, the
 // authorization response's iss, RFC 9207, and does PKCE), configured exactly as the README's
 // "With your library" says. It protects /protected/, a page that shows the claims it got
-// (server-side includes of the OIDC_CLAIM_* variables it sets). Debian's apache2 and
+// (server-side includes of the OIDC_CLAIM_* variables it sets), with the README's block
+// itself as its mod_auth_openidc configuration. Debian's apache2 and
 // libapache2-mod-auth-openidc (.ci/run installs them); without them the tests say so and skip.
 
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHILD_ENV, startProcess, stopProcess } from './process.ts';
 import { tempDir } from './temp.ts';
@@ -50,12 +51,29 @@ const CLAIMS_PAGE = `<!doctype html><meta charset="utf-8"><title>claims</title>
 <p id="user"><!--#echo var="REMOTE_USER" --></p>
 `;
 
-function config(dir: string, { port, issuer, clientId, clientSecret }: ApacheRpOptions): string {
-  const origin = `http://127.0.0.1:${port}`;
+/**
+ * The README's mod_auth_openidc block (under "With your library"), as written, with this
+ * test's broker, Apache and client in place of the example's: what the README promises is
+ * what runs.
+ */
+function readmeBlock({ port, issuer, clientId, clientSecret }: ApacheRpOptions): string {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = /```apache\n(# Apache mod_auth_openidc[^]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error('the README has no Apache mod_auth_openidc block');
+  return block
+    .replaceAll('https://login.example.com', issuer)
+    .replaceAll('https://shop.example.com', `http://127.0.0.1:${port}`)
+    .replace(/^OIDCClientID .*$/m, `OIDCClientID ${clientId}`)
+    .replace(/^OIDCClientSecret .*$/m, `OIDCClientSecret ${clientSecret}`)
+    .replace(/^OIDCCryptoPassphrase .*$/m, 'OIDCCryptoPassphrase a-passphrase-for-the-test-only');
+}
+
+/** The server around it: a port, the modules, the pages (the claims page under /protected). */
+function config(dir: string, options: ApacheRpOptions): string {
   const modules = ['mpm_prefork', 'authn_core', 'authz_core', 'authz_user', 'dir', 'mime', 'include', 'auth_openidc'];
   return `ServerRoot "${dir}"
 ServerName 127.0.0.1
-Listen 127.0.0.1:${port}
+Listen 127.0.0.1:${options.port}
 PidFile "${dir}/httpd.pid"
 # Piped: the test reads what it says (a pipe cannot be opened as /dev/stderr).
 ErrorLog "|/bin/cat"
@@ -74,20 +92,7 @@ TypesConfig /etc/mime.types
   SetOutputFilter INCLUDES
 </Directory>
 
-# The README's configuration ("With your library").
-OIDCProviderMetadataURL ${issuer}/.well-known/openid-configuration
-OIDCClientID ${clientId}
-OIDCClientSecret ${clientSecret}
-OIDCRedirectURI ${origin}/protected/redirect_uri
-OIDCCryptoPassphrase a-passphrase-for-the-test-only
-OIDCScope "openid profile"
-OIDCPKCEMethod S256
-
-<Location /protected>
-  AuthType openid-connect
-  Require valid-user
-</Location>
-`;
+${readmeBlock(options)}`;
 }
 
 /** Starts Apache in the foreground (as Docker runs it) and resolves once it says it serves. */

@@ -1,8 +1,9 @@
 // A single-page app on its own origin, written with oidc-client-ts (the browser library most
 // front-end teams use): a public client with PKCE whose every call to the broker comes from
 // the page itself, so the browser's CORS rules decide it (discovery, JWKS, the token
-// endpoint, userinfo with its preflight). `/` offers "Log in" and "Log out"; the callback
-// page shows the user oidc-client-ts made (the ID token's claims and userinfo's) as JSON.
+// endpoint, userinfo with its preflight), its UserManager the README's own lines. `/` offers
+// "Log in" and "Log out"; the callback page shows the user oidc-client-ts made (the ID
+// token's claims and userinfo's) as JSON.
 
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -24,13 +25,24 @@ export function spaClient(origin: string, clientId: string) {
   };
 }
 
-/** The app's code: the same UserManager settings on every page. */
-const appScript = (issuer: string, clientId: string) => `
-const manager = new oidc.UserManager({
-  authority: ${JSON.stringify(issuer)}, client_id: ${JSON.stringify(clientId)},
-  redirect_uri: location.origin + '/callback.html', post_logout_redirect_uri: location.origin + '/',
-  response_type: 'code', scope: 'openid profile', loadUserInfo: true,
-});
+/**
+ * The README's UserManager (under "With your library") as written, with this test's broker,
+ * client and origin in place of the example's: what the README promises is what runs.
+ */
+function readmeManager(issuer: string, clientId: string, origin: string): string {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = /```js\n(\/\/ oidc-client-ts[^]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error('the README has no oidc-client-ts block');
+  return block
+    .replace('new UserManager(', 'new oidc.UserManager(')
+    .replaceAll('https://login.example.com', issuer)
+    .replace("client_id: 'spa'", `client_id: ${JSON.stringify(clientId)}`)
+    .replace("'https://app.example.com/callback'", JSON.stringify(`${origin}/callback.html`))
+    .replaceAll('https://app.example.com', origin);
+}
+
+/** The app's code: the README's UserManager on every page, "Log in" and "Log out", and the callback's user shown. */
+const appScript = (issuer: string, clientId: string, origin: string) => `${readmeManager(issuer, clientId, origin)}
 const show = (what) => { document.getElementById('out').textContent = what; };
 document.getElementById('login').onclick = () => manager.signinRedirect();
 document.getElementById('logout').onclick = () => manager.signoutRedirect();
@@ -50,7 +62,7 @@ export async function startSpa(issuer: string, clientId: string, port: number): 
     '/': ['text/html; charset=utf-8', PAGE],
     '/callback.html': ['text/html; charset=utf-8', PAGE],
     '/oidc-client-ts.min.js': ['text/javascript', LIBRARY],
-    '/app.js': ['text/javascript', appScript(issuer, clientId)],
+    '/app.js': ['text/javascript', appScript(issuer, clientId, `http://127.0.0.1:${port}`)],
   };
   const server = createServer((req, res) => {
     const file = files[new URL(req.url ?? '/', 'http://spa').pathname];
