@@ -23,20 +23,22 @@ let broker: RunningBroker;
 let apache: ApacheRp | undefined;
 let authlib: AuthlibRp | undefined;
 let spa: Spa;
+let dpopSpa: Spa;
 
 test.before(async () => {
-  const [apachePort, authlibPort, spaPort] = [await freePort(), await freePort(), await freePort()];
+  const [apachePort, authlibPort, spaPort, dpopPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   browser = await launchChromium();
   broker = await startBroker({ CLIENTS_FILE: writeClientsFile([
-    apacheClient(apachePort, 'apache', APACHE_SECRET), authlibClient(authlibPort, 'authlib', AUTHLIB_SECRET), spaClient(`http://127.0.0.1:${spaPort}`, 'browser-app'),
+    apacheClient(apachePort, 'apache', APACHE_SECRET), authlibClient(authlibPort, 'authlib', AUTHLIB_SECRET),
+    spaClient(`http://127.0.0.1:${spaPort}`, 'browser-app'), spaClient(`http://127.0.0.1:${dpopPort}`, 'dpop-app'),
   ]) });
-  spa = await startSpa(broker.issuer, 'browser-app', spaPort);
+  [spa, dpopSpa] = [await startSpa(broker.issuer, 'browser-app', spaPort), await startSpa(broker.issuer, 'dpop-app', dpopPort, true)];
   if (apacheInstalled) apache = await startApacheRp({ port: apachePort, issuer: broker.issuer, clientId: 'apache', clientSecret: APACHE_SECRET });
   if (authlibInstalled) authlib = await startAuthlibRp(authlibPort, broker.issuer, 'authlib', AUTHLIB_SECRET);
 });
 
 test.after.always(async () => {
-  await Promise.all([browser?.close(), broker?.stop(), apache?.stop(), authlib?.stop(), spa?.close()]);
+  await Promise.all([browser?.close(), broker?.stop(), apache?.stop(), authlib?.stop(), spa?.close(), dpopSpa?.close()]);
 });
 
 /**
@@ -107,19 +109,30 @@ whenInstalled(AUTHLIB, 'Flask with Authlib logs a person in with a QR scan: the 
   t.like(answer.userinfo, { sub: answer.id_token.sub, nickname: '小爱 Alice 🌸' });
 });
 
-test.serial('a single-page app with oidc-client-ts: every call from the page itself (CORS), the ID token and userinfo in the user it makes; its logout ends the broker\'s session', async (t) => {
+/**
+ * Alice logs in to a single-page app: its "Log in", the broker's QR code, the consent page
+ * where `consent` (offline_access asks for it), and back on the app's callback page, which
+ * shows what the app made of it (JSON), or its error.
+ */
+async function aliceLogsInToSpa<T>(t: ExecutionContext, app: Spa, consent: boolean): Promise<{ page: Page; user: T | undefined }> {
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());
-  await page.goto(`${spa.origin}/`);
+  await page.goto(`${app.origin}/`);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL(`${broker.issuer}/interaction/**`);
   await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
-  await page.waitForURL(`${spa.origin}/callback.html?**`);
+  if (consent) await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL(`${app.origin}/callback.html?**`);
   const out = page.locator('#out');
   await out.filter({ hasText: /\S/ }).waitFor();
   const shown = await out.innerText();
-  const user = JSON.parse(shown.startsWith('error') ? 'null' : shown) as { profile: Record<string, unknown>; scope: string } | null;
+  const user = shown.startsWith('error') ? undefined : JSON.parse(shown) as T;
   t.truthy(user, `oidc-client-ts finished the login: ${shown}`);
+  return { page, user };
+}
+
+test.serial('a single-page app with oidc-client-ts: every call from the page itself (CORS), the ID token and userinfo in the user it makes; its logout ends the broker\'s session', async (t) => {
+  const { page, user } = await aliceLogsInToSpa<{ profile: Record<string, unknown>; scope: string }>(t, spa, false);
   t.like(user?.profile, { iss: broker.issuer, aud: 'browser-app', nickname: '小爱 Alice 🌸' }, 'the ID token\'s claims, and userinfo\'s (fetched by the page: a CORS preflight)');
   t.regex(String(user?.profile.sub), /^[0-9a-f-]{36}$/);
 
@@ -129,4 +142,16 @@ test.serial('a single-page app with oidc-client-ts: every call from the page its
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL(`${broker.issuer}/interaction/**`);
   await t.notThrowsAsync(page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).waitFor(), 'logged out at the broker: the QR code again');
+});
+
+test.serial('a single-page app with DPoP (oidc-client-ts, its key in IndexedDB): bound tokens, userinfo with a proof made on the page, a refresh with one; the token alone, as Bearer, is refused', async (t) => {
+  const { page, user } = await aliceLogsInToSpa<{ profile: Record<string, unknown>; token_type: string; userinfo: Record<string, unknown>; renewed: string }>(t, dpopSpa, true);
+  t.is(user?.token_type, 'DPoP', 'bound to the page\'s key');
+  t.like(user?.userinfo, { sub: user?.profile.sub, nickname: '小爱 Alice 🌸' }, 'userinfo, with a proof (a CORS preflight for the DPoP header)');
+  t.is(user?.renewed, 'DPoP', 'the refresh, with a proof, gives a bound token again');
+  const token = await page.evaluate(() => Object.entries(sessionStorage).find(([key]) => key.startsWith('oidc.user:'))?.[1]);
+  const stolen = (JSON.parse(token ?? '{}') as { access_token?: string }).access_token;
+  t.truthy(stolen);
+  const asBearer = await fetch(`${broker.issuer}/me`, { headers: { authorization: `Bearer ${stolen}` } });
+  t.is(asBearer.status, 401, 'read off the page and used without the key: refused (RFC 9449 7.2)');
 });

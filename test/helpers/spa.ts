@@ -21,33 +21,50 @@ export interface Spa {
 export function spaClient(origin: string, clientId: string) {
   return {
     client_id: clientId, token_endpoint_auth_method: 'none', client_name: 'Browser App', first_party: true,
-    redirect_uris: [`${origin}/callback.html`], post_logout_redirect_uris: [`${origin}/`],
+    grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [`${origin}/callback.html`], post_logout_redirect_uris: [`${origin}/`],
   };
 }
 
 /**
- * The README's UserManager (under "With your library") as written, with this test's broker,
- * client and origin in place of the example's: what the README promises is what runs.
+ * The README's UserManager (under "With your library") as written, the plain one or the one
+ * with DPoP, with this test's broker, client and origin in place of the example's: what the
+ * README promises is what runs.
  */
-function readmeManager(issuer: string, clientId: string, origin: string): string {
+function readmeManager(issuer: string, clientId: string, origin: string, dpop: boolean): string {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const block = /```js\n(\/\/ oidc-client-ts[^]*?)```/.exec(readme)?.[1];
-  if (!block) throw new Error('the README has no oidc-client-ts block');
+  const block = [...readme.matchAll(/```js\n(\/\/ oidc-client-ts[^]*?)```/g)].map((match) => match[1]!)
+    .find((text) => text.startsWith('// oidc-client-ts with DPoP') === dpop);
+  if (!block) throw new Error(`the README has no oidc-client-ts block${dpop ? ' with DPoP' : ''}`);
   return block
     .replace('new UserManager(', 'new oidc.UserManager(')
+    .replace('new IndexedDbDPoPStore(', 'new oidc.IndexedDbDPoPStore(')
     .replaceAll('https://login.example.com', issuer)
     .replace("client_id: 'spa'", `client_id: ${JSON.stringify(clientId)}`)
     .replace("'https://app.example.com/callback'", JSON.stringify(`${origin}/callback.html`))
     .replaceAll('https://app.example.com', origin);
 }
 
+/**
+ * What the callback page shows: the user oidc-client-ts made; with DPoP also its token type,
+ * userinfo's answer to a proof made on the page, and the token type after a refresh (signinSilent).
+ */
+const CALLBACK = {
+  plain: 'manager.signinRedirectCallback().then((user) => show(JSON.stringify({ profile: user.profile, scope: user.scope })), fail);',
+  dpop: `manager.signinRedirectCallback().then(async (user) => {
+    const claims = await userinfo(user);
+    const renewed = await manager.signinSilent();
+    show(JSON.stringify({ profile: user.profile, token_type: user.token_type, userinfo: claims, renewed: renewed.token_type }));
+  }).catch(fail);`,
+};
+
 /** The app's code: the README's UserManager on every page, "Log in" and "Log out", and the callback's user shown. */
-const appScript = (issuer: string, clientId: string, origin: string) => `${readmeManager(issuer, clientId, origin)}
+const appScript = (issuer: string, clientId: string, origin: string, dpop: boolean) => `${readmeManager(issuer, clientId, origin, dpop)}
 const show = (what) => { document.getElementById('out').textContent = what; };
+const fail = (error) => show('error: ' + error.message);
 document.getElementById('login').onclick = () => manager.signinRedirect();
 document.getElementById('logout').onclick = () => manager.signoutRedirect();
 if (location.pathname === '/callback.html') {
-  manager.signinRedirectCallback().then((user) => show(JSON.stringify({ profile: user.profile, scope: user.scope })), (error) => show('error: ' + error.message));
+  ${dpop ? CALLBACK.dpop : CALLBACK.plain}
 }
 `;
 
@@ -57,12 +74,13 @@ const PAGE = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Browse
 <script src="/oidc-client-ts.min.js"></script><script src="/app.js"></script></html>
 `;
 
-export async function startSpa(issuer: string, clientId: string, port: number): Promise<Spa> {
+/** Serves the app on `port`; with `dpop`, the README's DPoP UserManager. */
+export async function startSpa(issuer: string, clientId: string, port: number, dpop = false): Promise<Spa> {
   const files: Record<string, readonly [string, string | Buffer]> = {
     '/': ['text/html; charset=utf-8', PAGE],
     '/callback.html': ['text/html; charset=utf-8', PAGE],
     '/oidc-client-ts.min.js': ['text/javascript', LIBRARY],
-    '/app.js': ['text/javascript', appScript(issuer, clientId, `http://127.0.0.1:${port}`)],
+    '/app.js': ['text/javascript', appScript(issuer, clientId, `http://127.0.0.1:${port}`, dpop)],
   };
   const server = createServer((req, res) => {
     const file = files[new URL(req.url ?? '/', 'http://spa').pathname];
