@@ -102,8 +102,9 @@ export async function startApacheRp(options: ApacheRpOptions): Promise<ApacheRp>
   writeFileSync(join(dir, 'htdocs', 'protected', 'index.html'), CLAIMS_PAGE);
   writeFileSync(join(dir, 'htdocs', 'logged-out.html'), '<!doctype html><title>logged out</title><p>Logged out of Apache.</p>\n');
   writeFileSync(join(dir, 'httpd.conf'), config(dir, options));
-  // Apache serves as www-data: the pages must be readable by it.
+  // Apache serves as www-data: the folders and pages must be readable by it, whatever the umask.
   for (const path of [dir, join(dir, 'htdocs'), join(dir, 'htdocs', 'protected')]) chmodSync(path, 0o755);
+  for (const path of [join(dir, 'htdocs', 'protected', 'index.html'), join(dir, 'htdocs', 'logged-out.html')]) chmodSync(path, 0o644);
   const started = await startProcess(HTTPD, ['-DFOREGROUND', '-f', join(dir, 'httpd.conf')], {
     cwd: dir, env: CHILD_ENV, what: `Apache on 127.0.0.1:${options.port}`, ownGroup: true,
     ready: (output) => output.includes('resuming normal operations'),
