@@ -9,6 +9,7 @@
 import test, { type ExecutionContext } from 'ava';
 import type { Browser, Page } from 'playwright-core';
 import { apacheClient, apacheInstalled, startApacheRp, type ApacheRp } from '../helpers/apache.ts';
+import { authJsClient, startAuthJs, type AuthJsApp } from '../helpers/authjs.ts';
 import { authlibClient, authlibInstalled, startAuthlibRp, type AuthlibRp } from '../helpers/authlib.ts';
 import { startBroker, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
@@ -24,21 +25,25 @@ let apache: ApacheRp | undefined;
 let authlib: AuthlibRp | undefined;
 let spa: Spa;
 let dpopSpa: Spa;
+let authJs: AuthJsApp;
+const AUTHJS_SECRET = 'authjs-secret-0123456789abcdef0123456789';
 
 test.before(async () => {
-  const [apachePort, authlibPort, spaPort, dpopPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [apachePort, authlibPort, spaPort, dpopPort, authJsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   browser = await launchChromium();
   broker = await startBroker({ CLIENTS_FILE: writeClientsFile([
     apacheClient(apachePort, 'apache', APACHE_SECRET), authlibClient(authlibPort, 'authlib', AUTHLIB_SECRET),
     spaClient(`http://127.0.0.1:${spaPort}`, 'browser-app'), spaClient(`http://127.0.0.1:${dpopPort}`, 'dpop-app'),
+    authJsClient(`http://127.0.0.1:${authJsPort}`, 'authjs', AUTHJS_SECRET),
   ]) });
+  authJs = await startAuthJs(broker.issuer, 'authjs', AUTHJS_SECRET, authJsPort);
   [spa, dpopSpa] = [await startSpa(broker.issuer, 'browser-app', spaPort), await startSpa(broker.issuer, 'dpop-app', dpopPort, true)];
   if (apacheInstalled) apache = await startApacheRp({ port: apachePort, issuer: broker.issuer, clientId: 'apache', clientSecret: APACHE_SECRET });
   if (authlibInstalled) authlib = await startAuthlibRp(authlibPort, broker.issuer, 'authlib', AUTHLIB_SECRET);
 });
 
 test.after.always(async () => {
-  await Promise.all([browser?.close(), broker?.stop(), apache?.stop(), authlib?.stop(), spa?.close(), dpopSpa?.close()]);
+  await Promise.all([browser?.close(), broker?.stop(), apache?.stop(), authlib?.stop(), spa?.close(), dpopSpa?.close(), authJs?.close()]);
 });
 
 /**
@@ -154,4 +159,18 @@ test.serial('a single-page app with DPoP (oidc-client-ts, its key in IndexedDB):
   t.truthy(stolen);
   const asBearer = await fetch(`${broker.issuer}/me`, { headers: { authorization: `Bearer ${stolen}` } });
   t.is(asBearer.status, 401, 'read off the page and used without the key: refused (RFC 9449 7.2)');
+});
+
+test.serial('Auth.js (what Next.js apps use), its provider as the README gives it: the person\'s name and picture in its session', async (t) => {
+  const { page, context } = await newPerson(browser, 'desktop', 'en');
+  t.teardown(() => context.close());
+  // Auth.js's own sign-in page: a form with its CSRF token, posted by the button.
+  await page.goto(`${authJs.origin}/auth/signin`);
+  await page.getByRole('button', { name: 'Sign in with WeChat' }).click();
+  await page.waitForURL(`${broker.issuer}/interaction/**`);
+  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  await page.waitForURL((url) => url.origin === authJs.origin && !url.pathname.startsWith('/auth/callback'));
+  const session = JSON.parse(await (await page.request.get(`${authJs.origin}/auth/session`)).text()) as { user?: { name?: string; image?: string } } | null;
+  t.like(session?.user, { name: '小爱 Alice 🌸' }, `Auth.js's session: ${JSON.stringify(session)}`);
+  t.regex(String(session?.user?.image), /^https:\/\//);
 });
