@@ -37,6 +37,12 @@ export function weComIdentity(corpid: string, person: { readonly userid: string 
     : { appid: `${WECOM_GUEST}${corpid}` as AppId, openid: person.openid as Openid };
 }
 
+/** The WeCom company of an identity, a member's or a guest's; undefined for a WeChat one. */
+export function weComCorpidOf(identity: Identity): string | undefined {
+  const prefix = [WECOM_MEMBER, WECOM_GUEST].find((kind) => identity.appid.startsWith(kind));
+  return prefix === undefined ? undefined : identity.appid.slice(prefix.length);
+}
+
 /** The company and userid of a WeCom member's identity; undefined for any other. */
 export function weComMemberOf(identity: Identity): { readonly corpid: string; readonly userid: string } | undefined {
   return identity.appid.startsWith(WECOM_MEMBER) ? { corpid: identity.appid.slice(WECOM_MEMBER.length), userid: identity.openid } : undefined;

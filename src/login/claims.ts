@@ -13,7 +13,7 @@
 // WeCom login's is `urn:wecom:app:<corpid>:<agentid>`.
 
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
-import { suspensionOf, weComIdentity, weComMemberOf, type Account, type AccountId } from '../accounts/account.ts';
+import { suspensionOf, weComCorpidOf, weComMemberOf, type Account, type AccountId } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp, ConfiguredWeComApp } from '../wechat/apps.ts';
 import type { AccountSource } from '../oidc/provider.ts';
@@ -104,8 +104,7 @@ const WECOM_ACR = /^urn:wecom:app:([^:]+):/;
 export function loginAppidOf(acr: unknown, account: Account): AppId | undefined {
   const corpid = typeof acr === 'string' ? WECOM_ACR.exec(acr)?.[1] : undefined;
   if (corpid === undefined) return appOfAcr(acr);
-  const ours = new Set([weComIdentity(corpid, { userid: '' }).appid, weComIdentity(corpid, { openid: '' }).appid]);
-  return account.identities.find((identity) => ours.has(identity.appid))?.appid;
+  return account.identities.find((identity) => weComCorpidOf(identity) === corpid)?.appid;
 }
 
 /**
