@@ -6,20 +6,30 @@
 // line whose unionid or identity already belongs to another account, or whose sub is taken,
 // is refused and changes nothing (the store's own uniqueness decides, as for two first logins
 // at once); a line already imported as written is left as it is, so a run can be repeated.
+// A dumped line carries all the account is (`lineOf`): its contact details, its last login
+// (the retention clock), the subs merged into it and the identities an operator unlinked
+// from it, so that a move to another store or broker loses nothing of it.
 
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { httpsAvatar } from '../wechat/avatar.ts';
+import { e164 } from '../wechat/phone-number.ts';
 import { isWeChatId, type AppId, type Openid, type Unionid } from '../wechat/types.ts';
-import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
-import { isAccountId, REASON_MAX, sameIdentity, suspensionReason, weComIdentity, weComMemberOf, type Account, type AccountId, type Suspension } from './account.ts';
+import { isWeComCorpid, isWeComEmail, isWeComUserId } from '../wechat/wecom.ts';
+import {
+  isAccountId, phoneButtonApp, REASON_MAX, sameIdentity, suspensionReason, weComCorpidOf, weComIdentity, weComMemberOf,
+  type Account, type AccountId, type Contact, type Identity, type Suspension,
+} from './account.ts';
 import { AccountConflictError, type AccountStore } from './store.ts';
 
 const wechatId = z.string().refine(isWeChatId, { error: 'expected a WeChat id (letters, digits, - and _, at most 128)' });
+const APPID = /^wx[0-9a-f]{16}$/;
+// As the admin API and the accounts CLI take a `sub` (OIDC Core 2: at most 255 ASCII characters).
+const sub = z.string().refine(isAccountId, { error: 'expected letters, digits, - and _ (at most 128)' });
 
 /** An identity: a WeChat app's (appid, openid), or a WeCom member's (corpid, userid), as the admin API shows them. */
 const IDENTITY = z.strictObject({
-  appid: z.string().regex(/^wx[0-9a-f]{16}$/, { error: 'expected a WeChat AppID (wx and 16 hex digits)' }).optional(),
+  appid: z.string().regex(APPID, { error: 'expected a WeChat AppID (wx and 16 hex digits)' }).optional(),
   openid: wechatId.optional(),
   wecom_corpid: z.string().refine(isWeComCorpid, { error: 'expected a WeCom corpid' }).optional(),
   wecom_userid: z.string().refine(isWeComUserId, { error: 'expected a WeCom userid' }).optional(),
@@ -27,9 +37,31 @@ const IDENTITY = z.strictObject({
   || (identity.wecom_corpid !== undefined && identity.wecom_userid !== undefined && identity.appid === undefined && identity.openid === undefined),
 { error: 'expected appid and openid (WeChat), or wecom_corpid and wecom_userid (a WeCom member)' });
 
+/** Where a contact detail came from (account.ts `Contact`): a WeCom company's admins, or a mini program's phone-number button. */
+function isContactSource(source: string): boolean {
+  const app = phoneButtonApp({ source } as Contact);
+  return app === undefined ? source.startsWith('wecom:') && isWeComCorpid(weComCorpidOf({ appid: source } as Identity)) : APPID.test(app);
+}
+
+/** A contact detail as the admin API shows it; `value` checked as the login that gave it checked it. */
+const contact = (value: z.ZodType<string>) => z.strictObject({
+  value,
+  verified: z.boolean(),
+  source: z.string().refine(isContactSource, { error: 'expected wecom:<corpid> or wechat-phone:<appid>' }),
+  at: DATE_TIME,
+});
+const PHONE = z.string().refine(async (number) => await e164(number) === number, { error: 'expected a phone number that can exist, in E.164 (+8613800138000)' });
+const EMAIL = z.string().refine(isWeComEmail, { error: 'expected an email address' });
+
+/** The app of a login: a WeChat app's AppID, or a WeCom company's (`wecom:<corpid>`, `wecom-guest:<corpid>`), as the account keeps it. */
+export const LOGIN_APPID = z.string().refine((appid) => APPID.test(appid) || isWeComCorpid(weComCorpidOf({ appid } as Identity)), { error: 'expected a WeChat AppID, or wecom:<corpid>' });
+/** A relying party's client_id (RFC 6749 A.1: VSCHAR). */
+export const CLIENT_ID = z.string().regex(/^[\x20-\x7E]{1,255}$/, { error: 'expected a client_id' });
+/** A time in a line of the file. */
+export const DATE_TIME = z.iso.datetime({ offset: true, error: 'expected an RFC 3339 date-time with its offset' });
+
 const LINE = z.strictObject({
-  // As the admin API and the accounts CLI take a `sub` (OIDC Core 2: at most 255 ASCII characters).
-  sub: z.string().refine(isAccountId, { error: 'expected letters, digits, - and _ (at most 128)' }).optional(),
+  sub: sub.optional(),
   unionid: wechatId.optional(),
   identities: z.array(IDENTITY).max(100).optional(),
   nickname: z.string().min(1).max(100).optional(),
@@ -41,9 +73,19 @@ const LINE = z.strictObject({
     by: z.string().min(1).max(200),
     reason: z.string().refine((reason) => suspensionReason(reason) === reason, { error: `expected why, on one line, at most ${REASON_MAX} characters` }),
     // When it ends by itself; one that has ended is carried as it is, and lifted at the next login.
-    until: z.iso.datetime({ offset: true, error: 'expected an RFC 3339 date-time with its offset' }).optional(),
+    until: DATE_TIME.optional(),
   }).optional(),
-}).refine((line) => line.unionid !== undefined || (line.identities?.length ?? 0) > 0, { error: 'a unionid or an identity is needed: nothing else links a login to the account' });
+  // What the account had when it was dumped: as the admin API shows each.
+  contacts: z.strictObject({ phone: contact(PHONE).optional(), email: contact(EMAIL).optional() }).optional(),
+  // The retention clock (ACCOUNT_RETENTION_DAYS) goes on from it, not from the import.
+  last_login: z.strictObject({ at: DATE_TIME, appid: LOGIN_APPID, client: CLIENT_ID.optional() }).optional(),
+  // They go on resolving to the account, and are never given to anyone else.
+  merged_from: z.array(sub).max(100).optional(),
+  // An operator unlinked them: the account's unionid never links them back.
+  unlinked_identities: z.array(IDENTITY).max(100).optional(),
+}).refine((line) => line.unionid !== undefined || (line.identities?.length ?? 0) > 0, { error: 'a unionid or an identity is needed: nothing else links a login to the account' })
+  .refine((line) => new Set([line.sub, ...line.merged_from ?? []]).size === 1 + (line.merged_from?.length ?? 0), { error: 'merged_from: each sub once, and not the account\'s own' })
+  .refine((line) => !(line.unlinked_identities ?? []).some((unlinked) => (line.identities ?? []).some((linked) => sameIdentity(identityOfLine(linked), identityOfLine(unlinked)))), { error: 'unlinked_identities: an identity is either linked or unlinked' });
 
 export type ImportLine = z.infer<typeof LINE>;
 /** A line as it is written in the file. */
@@ -54,6 +96,45 @@ export type Imported =
   | { readonly line: number; readonly outcome: 'created' | 'present'; readonly sub: string }
   | { readonly line: number; readonly outcome: 'refused'; readonly reason: string };
 
+type LineIdentity = z.input<typeof IDENTITY>;
+
+/** A line's identity as the account keeps it. */
+function identityOfLine(identity: LineIdentity): Identity {
+  return identity.appid === undefined
+    ? weComIdentity(identity.wecom_corpid!, { userid: identity.wecom_userid! })
+    : { appid: identity.appid as AppId, openid: identity.openid as Openid };
+}
+
+/** Identities as a line gives them: a WeCom non-member's is left out (an import makes none). */
+function lineIdentities(identities: readonly Identity[]): LineIdentity[] {
+  return identities.flatMap((identity): LineIdentity[] => {
+    const member = weComMemberOf(identity);
+    if (member) return [{ wecom_corpid: member.corpid, wecom_userid: member.userid }];
+    return identity.appid.includes(':') ? [] : [{ appid: identity.appid, openid: identity.openid }];
+  });
+}
+
+type LineContact = z.infer<ReturnType<typeof contact>>;
+
+const contactOfLine = ({ value, verified, source, at }: LineContact): Contact => ({ value, verified, source, at: Date.parse(at) });
+const contactLine = ({ value, verified, source, at }: Contact): LineContact => ({ value, verified, source, at: new Date(at).toISOString() });
+
+/** What a line carries beyond its identifiers and profile: contacts, last login, merged subs, unlinked identities. */
+function restOfLine(line: ImportLine, now: number): Partial<Account> {
+  const { contacts, last_login: login, merged_from: merged, unlinked_identities: unlinked } = line;
+  const held = {
+    ...(contacts?.phone ? { phone: contactOfLine(contacts.phone) } : {}),
+    ...(contacts?.email ? { email: contactOfLine(contacts.email) } : {}),
+  };
+  return {
+    ...(Object.keys(held).length ? { contacts: held } : {}),
+    // A login to come would keep the account from retention for good: no later than now.
+    ...(login ? { lastLogin: { at: Math.min(now, Date.parse(login.at)), appid: login.appid as AppId, ...(login.client === undefined ? {} : { client: login.client }) } } : {}),
+    ...(merged?.length ? { mergedFrom: merged as AccountId[] } : {}),
+    ...(unlinked?.length ? { detached: unlinked.map(identityOfLine) } : {}),
+  };
+}
+
 /** The account a checked line describes, created at `now` unless it says when. */
 function accountOf(line: ImportLine, now: number): Account {
   const createdAt = line.created_at === undefined ? now : Math.min(now, Date.parse(line.created_at));
@@ -63,25 +144,34 @@ function accountOf(line: ImportLine, now: number): Account {
     createdAt,
     updatedAt: now,
     ...(line.unionid === undefined ? {} : { unionid: line.unionid as Unionid }),
-    identities: (line.identities ?? []).map((identity) => (identity.appid === undefined
-      ? weComIdentity(identity.wecom_corpid!, { userid: identity.wecom_userid! })
-      : { appid: identity.appid as AppId, openid: identity.openid as Openid })),
+    identities: (line.identities ?? []).map(identityOfLine),
     profile: { ...(line.nickname === undefined ? {} : { nickname: line.nickname }), ...(picture === undefined ? {} : { picture }) },
     ...(line.suspended === undefined ? {} : { suspended: suspensionOfLine(line.suspended) }),
+    ...restOfLine(line, now),
+  };
+}
+
+/** What `restOfLine` reads back. */
+function restLine(account: Account): Partial<WrittenLine> {
+  const { contacts, lastLogin: login, mergedFrom: merged, detached } = account;
+  const unlinked = lineIdentities(detached ?? []);
+  return {
+    ...(contacts?.phone || contacts?.email ? {
+      contacts: { ...(contacts.phone ? { phone: contactLine(contacts.phone) } : {}), ...(contacts.email ? { email: contactLine(contacts.email) } : {}) },
+    } : {}),
+    ...(login ? { last_login: { at: new Date(login.at).toISOString(), appid: login.appid, ...(login.client === undefined ? {} : { client: login.client }) } } : {}),
+    ...(merged?.length ? { merged_from: [...merged] } : {}),
+    ...(unlinked.length ? { unlinked_identities: unlinked } : {}),
   };
 }
 
 /**
  * An account as a line of the file (`npm run accounts -- dump`): what an import makes it
- * again, in this broker or another. A WeCom non-member's identity and the subs merged into
- * the account are not carried (an import makes neither).
+ * again, in this broker or another. A WeCom non-member's identity is not carried (an import
+ * makes none: their next login does).
  */
 export function lineOf(account: Account): WrittenLine {
-  const identities = account.identities.flatMap((identity): NonNullable<WrittenLine['identities']> => {
-    const member = weComMemberOf(identity);
-    if (member) return [{ wecom_corpid: member.corpid, wecom_userid: member.userid }];
-    return identity.appid.includes(':') ? [] : [{ appid: identity.appid, openid: identity.openid }];
-  });
+  const identities = lineIdentities(account.identities);
   return {
     sub: account.id,
     ...(account.unionid === undefined ? {} : { unionid: account.unionid }),
@@ -90,6 +180,7 @@ export function lineOf(account: Account): WrittenLine {
     ...(account.profile.picture === undefined ? {} : { picture: account.profile.picture }),
     created_at: new Date(account.createdAt).toISOString(),
     ...(account.suspended ? { suspended: suspensionLine(account.suspended) } : {}),
+    ...restLine(account),
   };
 }
 
@@ -102,17 +193,16 @@ function suspensionLine({ at, by, reason, until }: Suspension): NonNullable<Writ
 }
 
 /** The line's first problem, as the operator should read it. */
-function problemOf(text: string): { line?: ImportLine; reason?: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { reason: 'not JSON' };
-  }
-  const parsed = LINE.safeParse(json);
+async function problemOf(json: unknown): Promise<{ line?: ImportLine; reason?: string }> {
+  const parsed = await LINE.safeParseAsync(json);
   if (parsed.success) return { line: parsed.data };
-  const issue = parsed.error.issues[0]!;
-  return { reason: issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message };
+  return { reason: reasonOf(parsed.error) };
+}
+
+/** A schema's first complaint, where it is: `identities.0.appid: expected …`. */
+export function reasonOf(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
 }
 
 /**
@@ -124,7 +214,8 @@ async function alreadyThere(store: AccountStore, line: ImportLine, account: Acco
   const found = line.sub !== undefined ? await store.findById(account.id)
     : account.unionid !== undefined ? await store.findByUnionid(account.unionid) : first && await store.findByIdentity(first);
   const same = found !== undefined && (line.sub === undefined || found.id === account.id) && found.unionid === account.unionid
-    && account.identities.every((identity) => found.identities.some((held) => sameIdentity(held, identity)));
+    && account.identities.every((identity) => found.identities.some((held) => sameIdentity(held, identity)))
+    && (account.mergedFrom ?? []).every((id) => found.mergedFrom?.includes(id));
   return same ? found : undefined;
 }
 
@@ -139,9 +230,9 @@ async function holderOf(store: AccountStore, account: Account): Promise<string |
   return undefined;
 }
 
-/** Imports one line (numbered from 1) of the file. */
-export async function importLine(store: AccountStore, text: string, number: number, now = Date.now()): Promise<Imported> {
-  const { line, reason } = problemOf(text);
+/** Imports the account of one line (numbered from 1) of the file, read as JSON. */
+export async function importAccount(store: AccountStore, json: unknown, number: number, now: number): Promise<Imported> {
+  const { line, reason } = await problemOf(json);
   if (!line) return { line: number, outcome: 'refused', reason: reason! };
   const account = accountOf(line, now);
   const present = await alreadyThere(store, line, account);
@@ -151,6 +242,7 @@ export async function importLine(store: AccountStore, text: string, number: numb
     return { line: number, outcome: 'created', sub: account.id };
   } catch (error) {
     if (!(error instanceof AccountConflictError)) throw error;
-    return { line: number, outcome: 'refused', reason: await holderOf(store, account) ?? `the sub ${account.id} is taken (an account's, or an erased one's)` };
+    const subs = account.mergedFrom?.length ? `the sub ${account.id} or one of merged_from` : `the sub ${account.id}`;
+    return { line: number, outcome: 'refused', reason: await holderOf(store, account) ?? `${subs} is taken (an account's, or an erased one's)` };
   }
 }

@@ -30,8 +30,9 @@ export class MemoryAccountStore implements AccountStore {
   }
 
   async create(account: Account): Promise<void> {
-    if (this.#accounts.has(account.id) || this.#aliases.has(account.id)) throw new AccountConflictError('account id taken');
+    if (subsOf(account).some((id) => this.#accounts.has(id) || this.#aliases.has(id))) throw new AccountConflictError('account id taken');
     this.#claim(account, new Set());
+    for (const id of account.mergedFrom ?? []) this.#aliases.set(id, account.id);
     this.#accounts.set(account.id, structuredClone(account));
   }
 

@@ -143,6 +143,7 @@ async function setUpAccounts(db: Db): Promise<void> {
  */
 export const ACCOUNT_FILTERS = {
   byId: (id: string) => ({ _id: id }),
+  anyOf: (ids: readonly string[]) => ({ _id: { $in: [...ids] } }),
   /** With the unique index's own partial filter: MongoDB's planner uses a partial index only for a query that states it. */
   byUnionid: (unionid: string) => ({ $and: [{ unionid }, UNIONID_FILTER] }),
   byIdentity: (identity: Identity) => ({ identityKeys: identityKey(identity) }),
@@ -212,9 +213,19 @@ export class MongoAccountStore implements AccountStore {
   }
 
   create(account: Account): Promise<void> {
-    return this.#write('create', async () => {
-      if (await this.#aliases.findOne({ _id: account.id })) throw new AccountConflictError('account id taken');
-      await this.#accounts.insertOne(toAccountDoc(account));
+    const merged = account.mergedFrom ?? [];
+    if (merged.length === 0) {
+      return this.#write('create', async () => {
+        if (await this.#aliases.findOne({ _id: account.id })) throw new AccountConflictError('account id taken');
+        await this.#accounts.insertOne(toAccountDoc(account));
+      });
+    }
+    // An import of an account with merged ids: they become its aliases, all or nothing.
+    return this.#transaction('create', async (session) => {
+      if (await this.#aliases.findOne({ _id: account.id }, { session })) throw new AccountConflictError('account id taken');
+      if (await this.#accounts.findOne(ACCOUNT_FILTERS.anyOf(merged), { session })) throw new AccountConflictError('a merged id is an account');
+      await this.#accounts.insertOne(toAccountDoc(account), { session });
+      await this.#aliases.insertMany(merged.map((id) => ({ _id: id, into: account.id })), { session });
     });
   }
 

@@ -17,27 +17,32 @@ const STORE = 'Redis (accounts)';
 const MAX_ALIAS_HOPS = 8;
 
 /**
- * KEYS: account, account's alias, from, from's alias, from's last login, then index keys.
- * ARGV: account id, mode (create | update | merge), account JSON, from id, the account's
- * updatedAt when it was read, from's updatedAt. An update or merge of an account that
- * changed since it was read is a conflict: the linker reads again and retries.
+ * KEYS: account, account's alias, from, from's alias, from's last login, then n index keys,
+ * then (a create of an account with merged ids, an import's) each merged id's account key
+ * and alias key. ARGV: account id, mode (create | update | merge), account JSON, from id,
+ * the account's updatedAt when it was read, from's updatedAt, n. An update or merge of an
+ * account that changed since it was read is a conflict: the linker reads again and retries.
  */
 const WRITE = `
-local id, mode, from = ARGV[1], ARGV[2], ARGV[4]
+local id, mode, from, n = ARGV[1], ARGV[2], ARGV[4], tonumber(ARGV[7])
 local function unchanged(key, seen)
   local json = redis.call('GET', key)
   return json and cjson.decode(json).updatedAt == tonumber(seen)
 end
 if mode == 'create' then
   if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 'CONFLICT' end
+  for i = 6 + n, #KEYS do
+    if redis.call('EXISTS', KEYS[i]) == 1 then return 'CONFLICT' end
+  end
 elseif not unchanged(KEYS[1], ARGV[5]) or (mode == 'merge' and not unchanged(KEYS[3], ARGV[6])) then
   return 'CONFLICT'
 end
-for i = 6, #KEYS do
+for i = 6, 5 + n do
   local holder = redis.call('GET', KEYS[i])
   if holder and holder ~= id and holder ~= from then return 'CONFLICT' end
 end
-for i = 6, #KEYS do redis.call('SET', KEYS[i], id) end
+for i = 6, 5 + n do redis.call('SET', KEYS[i], id) end
+for i = 7 + n, #KEYS, 2 do redis.call('SET', KEYS[i], id) end
 redis.call('SET', KEYS[1], ARGV[3])
 if mode == 'merge' then
   redis.call('DEL', KEYS[3], KEYS[5])
@@ -212,8 +217,9 @@ export class RedisAccountStore implements AccountStore {
       ...account.identities.map(this.#identity),
     ];
     const fromId = from?.id ?? '';
-    const keys = [this.#account(account.id), this.#alias(account.id), this.#account(fromId), this.#alias(fromId), this.#login(fromId), ...indexes];
-    const args = [account.id, mode, JSON.stringify(account), fromId, String(seen), String(from?.updatedAt ?? 0)];
+    const merged = mode === 'create' ? (account.mergedFrom ?? []).flatMap((id) => [this.#account(id), this.#alias(id)]) : [];
+    const keys = [this.#account(account.id), this.#alias(account.id), this.#account(fromId), this.#alias(fromId), this.#login(fromId), ...indexes, ...merged];
+    const args = [account.id, mode, JSON.stringify(account), fromId, String(seen), String(from?.updatedAt ?? 0), String(indexes.length)];
     const result = await this.#guard.run(mode, () => this.#redis.eval(WRITE, keys.length, ...keys, ...args));
     if (result !== 'OK') throw new AccountConflictError();
   }

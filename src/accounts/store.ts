@@ -70,7 +70,11 @@ export interface AccountStore {
   findById(id: AccountId): Promise<Account | undefined>;
   findByUnionid(unionid: Unionid): Promise<Account | undefined>;
   findByIdentity(identity: Identity): Promise<Account | undefined>;
-  /** Inserts a new account and its index entries at once, or throws AccountConflictError. */
+  /**
+   * Inserts a new account and its index entries at once, or throws AccountConflictError. An
+   * account made with `mergedFrom` (an import of a dumped one) claims those ids too: each must
+   * be free (no account's, nor merged or erased), and each then resolves to it.
+   */
   create(account: Account): Promise<void>;
   /**
    * Replaces an existing account, only if it has not changed since it was read (its

@@ -22,8 +22,9 @@
 //   import <file>                             accounts from a company's earlier WeChat login, one
 //                                             JSON object a line (accounts/import.ts), with the subs
 //                                             its apps know; exit 1 when a line was refused
-//   dump <file>                               every account as such a line, into a new file: a
-//                                             backup, or the way to another broker (import reads it)
+//   dump <file>                               every account as such a line, into a new file, with
+//                                             what is kept beside it (privacy/account-moves.ts): a
+//                                             backup, or the way to another store or broker (import reads it)
 //
 // It reads REDIS_URL and MONGODB_URI as the broker does (and the rest of its environment:
 // the apps' ids, the clients to tell and the keys to sign their logout tokens). Each
@@ -36,13 +37,16 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type Provider from 'oidc-provider';
 import { isAccountId, REASON_MAX, suspensionEnd, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
-import { importLine, lineOf, type Imported } from '../accounts/import.ts';
+import type { Imported } from '../accounts/import.ts';
 import { UnlinkRefusedError } from '../accounts/store.ts';
 import { offlineProvider } from '../provider.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { LogoutNotices } from '../oidc/logout-notices.ts';
+import { ACCESS_LOG_MODEL, AccessLog } from '../privacy/access-log.ts';
+import { dumpLine, importLine, type MoveParts } from '../privacy/account-moves.ts';
 import { accessesView, accountView, findAccount, loginsView, lookupsOf, requestTarget, signedOutView, suspendedView } from '../privacy/account-view.ts';
+import { LOGIN_HISTORY_MODEL, LoginHistory } from '../privacy/login-history.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { runCli, UsageError } from './run.ts';
@@ -136,7 +140,7 @@ async function unlink(data: PersonalData, account: Account, appid: string, confi
 const IMPORT_BATCH = 16;
 
 /** import <file>: each line's account (accounts/import.ts), a batch at a time; the counts, each refused line with why; exit 1 if any. */
-async function importFile(accounts: Stores['accounts'], file: string, audit: Logger): Promise<string> {
+async function importFile(parts: MoveParts, file: string, audit: Logger): Promise<string> {
   const counts = { created: 0, present: 0, refused: 0 };
   const refusals: Array<{ line: number; reason: string }> = [];
   let batch: Array<Promise<Imported>> = [];
@@ -150,7 +154,7 @@ async function importFile(accounts: Stores['accounts'], file: string, audit: Log
   let number = 0;
   for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
     number += 1;
-    if (text.trim() !== '') batch.push(importLine(accounts, text, number));
+    if (text.trim() !== '') batch.push(importLine(parts, text, number));
     if (batch.length >= IMPORT_BATCH) await settle();
   }
   await settle();
@@ -160,13 +164,13 @@ async function importFile(accounts: Stores['accounts'], file: string, audit: Log
 }
 
 /** dump <file>: every account as an import line, written as it is read (none is held in memory) into a file that must not exist yet; the count. */
-async function dump(accounts: Stores['accounts'], file: string, audit: Logger): Promise<string> {
+async function dump(parts: MoveParts, file: string, audit: Logger): Promise<string> {
   const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
   await once(out, 'open');
   let count = 0;
   try {
-    for await (const account of accounts.idleSince(Number.MAX_SAFE_INTEGER)) {
-      if (!out.write(`${JSON.stringify(lineOf(account))}\n`)) await once(out, 'drain');
+    for await (const account of parts.accounts.idleSince(Number.MAX_SAFE_INTEGER)) {
+      if (!out.write(`${JSON.stringify(await dumpLine(parts, account))}\n`)) await once(out, 'drain');
       count += 1;
     }
   } finally {
@@ -213,8 +217,11 @@ export async function accountsCommand(argv: string[]): Promise<string> {
   const config = await loadConfig();
   const stores = await connect(config);
   const audit = createLogger('info', process.stderr);
-  if (command === 'import') return importFile(stores.accounts, positionals[1]!, audit).finally(() => stores.close());
-  if (command === 'dump') return dump(stores.accounts, positionals[1]!, audit).finally(() => stores.close());
+  if (command === 'import' || command === 'dump') {
+    // The account and what is kept beside it (privacy/account-moves.ts), where the broker keeps them.
+    const parts = { accounts: stores.accounts, logins: new LoginHistory(stores.durable.adapter(LOGIN_HISTORY_MODEL)), accesses: new AccessLog(stores.durable.adapter(ACCESS_LOG_MODEL)) };
+    return (command === 'import' ? importFile : dump)(parts, positionals[1]!, audit).finally(() => stores.close());
+  }
   const notices = new LogoutNotices(audit, undefined, CLI_NOTICE_DELAYS_MS);
   try {
     const { provider, personalData: data } = await offlineProvider(config, stores, notices, audit);

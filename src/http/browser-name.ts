@@ -27,3 +27,13 @@ export function browserName(userAgent: string): string {
   const system = first(SYSTEMS, userAgent);
   return system ? `${browser} · ${system}` : browser;
 }
+
+const NAMES = new Set([...BROWSERS.map(([, name]) => name), SOME_BROWSER]);
+const SYSTEM_NAMES = new Set(SYSTEMS.map(([, name]) => name));
+
+/** Whether `value` is a name `browserName` gives: what a record from elsewhere (a dump) may say. */
+export function isBrowserName(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const [browser, system, more] = value.split(' · ');
+  return NAMES.has(browser!) && (system === undefined || SYSTEM_NAMES.has(system)) && more === undefined;
+}

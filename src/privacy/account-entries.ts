@@ -67,6 +67,20 @@ export class AccountEntries<T extends { readonly at: number }> {
     return this.#inTurn(sub, () => this.#write(sub, edit));
   }
 
+  /**
+   * Entries brought from elsewhere (an import of a dumped account), joined with the list's own
+   * (one already there is not doubled): the record is kept `keptS` after the latest of them,
+   * as if they had been recorded here, and entries already past that are not brought.
+   */
+  restore(sub: string, entries: readonly T[], now: number): Promise<void> {
+    const keptMs = this.#kind.keptS * 1000;
+    const live = entries.filter((entry) => entry.at > now - keptMs);
+    if (live.length === 0) return Promise.resolve();
+    const same = (entry: T) => JSON.stringify(this.#kind.stored(entry));
+    const joined = (held: T[]) => [...new Map([...held, ...live].map((entry) => [same(entry), entry])).values()].sort(newestFirst);
+    return this.#inTurn(sub, () => this.#write(sub, joined, (newest) => Math.max(1, Math.ceil((newest.at + keptMs - now) / 1000))));
+  }
+
   /** An erased account's entries go with it (after this process's writes of them). */
   forget(sub: string): Promise<void> {
     return this.#inTurn(sub, () => this.#adapter.destroy(sub));
@@ -83,11 +97,14 @@ export class AccountEntries<T extends { readonly at: number }> {
     });
   }
 
-  async #write(sub: string, edit: (entries: T[]) => T[]): Promise<void> {
+  /** `keptS` of the record: from now, unless `expiresIn` says how long from its newest entry. */
+  async #write(sub: string, edit: (entries: T[]) => T[], expiresIn?: (newest: T) => number): Promise<void> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
       const seen = await this.#adapter.find(sub);
-      const list = { entries: edit(this.#entriesOf(seen)).slice(0, this.#kind.kept).map(this.#kind.stored) };
-      const written = seen ? await this.#adapter.replaceIfUnchanged(sub, seen, list, this.#kind.keptS) : await this.#adapter.insert(sub, list, this.#kind.keptS);
+      const entries = edit(this.#entriesOf(seen)).slice(0, this.#kind.kept);
+      const list = { entries: entries.map(this.#kind.stored) };
+      const keptS = expiresIn && entries[0] ? expiresIn(entries[0]) : this.#kind.keptS;
+      const written = seen ? await this.#adapter.replaceIfUnchanged(sub, seen, list, keptS) : await this.#adapter.insert(sub, list, keptS);
       if (written) return;
       await sleep(randomInt(1, 2 + attempt));
     }

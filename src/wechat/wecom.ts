@@ -62,6 +62,11 @@ export interface WeComMemberDetail {
 /** An address as RFC 5321 bounds it, without spaces: WeCom's email fields are set by the company's admins. */
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
+/** An email address as the broker takes one from WeCom. */
+export function isWeComEmail(value: unknown): value is string {
+  return typeof value === 'string' && EMAIL.test(value);
+}
+
 /** The query of WeCom's in-client authorization and SSO page (1.1, 1.2): `appid` is the corpid. */
 interface WeComAuthorizeRequest {
   readonly app: Pick<WeComApp, 'corpid' | 'agentid'>;
@@ -131,7 +136,7 @@ export class WeComClient {
   async memberDetail(accessToken: string, userTicket: string): Promise<WeComMemberDetail> {
     const body = await this.#transport.callWithToken({ path: '/cgi-bin/auth/getuserdetail', params: { access_token: accessToken }, body: { user_ticket: userTicket } });
     const mobile = typeof body.mobile === 'string' && body.mobile !== '' ? await e164(body.mobile) : undefined;
-    const email = typeof body.email === 'string' && EMAIL.test(body.email) ? body.email : undefined;
+    const email = isWeComEmail(body.email) ? body.email : undefined;
     return { ...(email ? { email } : {}), ...(mobile ? { mobile } : {}) };
   }
 }

@@ -81,6 +81,31 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     t.is((await store().findById(younger.id))?.id, third.id, 'merges chain');
   });
 
+  test(`${backend} accounts: an account made with merged ids (an import of a dumped one) answers to them; a merged id already taken refuses it, and nothing is written`, async (t) => {
+    const [gone, alsoGone] = [randomUUID() as AccountId, randomUUID() as AccountId];
+    const imported = account({ unionid: randomUUID() as Unionid, mergedFrom: [gone, alsoGone] });
+    await store().create(imported);
+    for (const id of [gone, alsoGone]) t.deepEqual(plain(await store().findById(id)), plain(imported), id);
+    await t.throwsAsync(store().create(account({ id: gone })), { instanceOf: AccountConflictError }, 'a merged id is never given again');
+    const existing = account();
+    await store().create(existing);
+    const erased = account();
+    await store().create(erased);
+    await store().erase(erased, erased.updatedAt);
+    for (const taken of [existing.id, gone, erased.id]) {
+      const refused = account({ unionid: randomUUID() as Unionid, mergedFrom: [randomUUID() as AccountId, taken] });
+      await t.throwsAsync(store().create(refused), { instanceOf: AccountConflictError }, taken);
+      t.is(await store().findById(refused.id), undefined);
+      t.is(await store().findById(refused.mergedFrom![0]!), undefined, 'the free merged id was not claimed');
+      t.is(await store().findByUnionid(refused.unionid!), undefined);
+    }
+    t.is((await store().findById(gone))?.id, imported.id);
+    t.is((await store().findById(existing.id))?.id, existing.id);
+    const erasedWith = await store().findById(imported.id);
+    await store().erase(erasedWith!, erasedWith!.updatedAt);
+    for (const id of [imported.id, gone, alsoGone]) await t.throwsAsync(store().create(account({ id })), { instanceOf: AccountConflictError }, `${id} stays taken after the erasure`);
+  });
+
   test(`${backend} accounts: a write from a stale read changes nothing (the linker reads again)`, async (t) => {
     const created = account();
     await store().create(created);

@@ -57,6 +57,7 @@ if (!uri) {
     // Every filter of the store's: a new one without its check here does not compile.
     const filters: Record<keyof typeof ACCOUNT_FILTERS, Record<string, unknown>> = {
       byId: ACCOUNT_FILTERS.byId('explain'),
+      anyOf: ACCOUNT_FILTERS.anyOf(['explain', 'explain-2']),
       byUnionid: ACCOUNT_FILTERS.byUnionid('u-explain'),
       byIdentity: ACCOUNT_FILTERS.byIdentity(identity),
       asRead: ACCOUNT_FILTERS.asRead(account, 1),

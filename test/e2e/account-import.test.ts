@@ -82,8 +82,15 @@ test.serial('import needs its file: a missing one is a plain error, exit 2', asy
   t.is((await accountsCli('import')).status, 2, 'no file named');
 });
 
-test.serial('dump writes every account as an import line, and another store imports them: the same subs, identifiers and profiles', async (t) => {
+test.serial('dump writes every account as an import line, and another store imports them as they were: subs, identifiers, profiles, contacts, last logins, merged subs, suspensions', async (t) => {
   const fresh = await logIn('person-703');
+  const merged = join(tempDir('account-import'), 'merged.jsonl');
+  writeFileSync(merged, `${JSON.stringify({
+    sub: 'member-2000', unionid: 'uMoved2000', merged_from: ['old-2000'],
+    contacts: { phone: { value: '+8613800138000', verified: true, source: 'wechat-phone:wx0123456789abcdef', at: '2026-06-01T00:00:00Z' } },
+  })}\n`);
+  t.is((await accountsCli('import', merged)).status, 0);
+  t.is((await accountsCli('suspend', fresh, '--reason', 'chargebacks')).status, 0);
   const file = join(tempDir('account-import'), 'dump.jsonl');
   const dumped = await accountsCli('dump', file);
   t.is(dumped.status, 0, dumped.stderr);
@@ -104,6 +111,16 @@ test.serial('dump writes every account as an import line, and another store impo
   t.like(JSON.parse(imported.stdout), { created: lines.length, refused: 0 });
   for (const { sub } of lines) {
     const [here, there] = [(await accountsCli('show', sub)).json(), (await accountsCliOn(other.url, 'show', sub)).json()];
-    for (const field of ['sub', 'unionid', 'identities', 'profile', 'created_at'] as const) t.deepEqual(there[field], here[field], `${sub}: ${field}`);
+    for (const field of ['sub', 'unionid', 'identities', 'profile', 'contacts', 'created_at', 'last_login', 'merged_from', 'unlinked_identities', 'suspended'] as const) {
+      t.deepEqual(there[field], here[field], `${sub}: ${field}`);
+    }
   }
+  t.like((await accountsCliOn(other.url, 'show', fresh)).json(), { suspended: { reason: 'chargebacks', by: 'cli' }, last_login: { client: 'first-party' } });
+  // What is kept beside the account came along: the person's recent logins, and who at the company looked at their data.
+  const logins = (await accountsCliOn(other.url, 'logins', fresh)).json() as { logins: Array<{ client: string; device: string }> };
+  t.deepEqual(logins, (await accountsCli('logins', fresh)).json());
+  t.like(logins.logins, [{ client: 'first-party' }]);
+  const accesses = (await accountsCliOn(other.url, 'accesses', fresh)).json() as { accesses: Array<{ action: string; by: string }> };
+  t.true(accesses.accesses.some(({ action, by }) => action === 'suspend' && by === 'cli'), JSON.stringify(accesses));
+  t.like((await accountsCliOn(other.url, 'show', 'old-2000')).json(), { sub: 'member-2000', merged_from: ['old-2000'], contacts: { phone: { value: '+8613800138000' } } }, 'a merged sub resolves there too');
 });

@@ -1,8 +1,23 @@
+// A line of the accounts' file (`npm run accounts -- import`, `dump`), checked field by field,
+// and what it makes: the account as it was, with what is kept beside it.
+
 import test from 'ava';
-import { importLine, lineOf } from '../../src/accounts/import.ts';
+import { lineOf } from '../../src/accounts/import.ts';
 import { weComIdentity, type Account, type AccountId, type Identity } from '../../src/accounts/account.ts';
+import type { AccountStore } from '../../src/accounts/store.ts';
 import type { Unionid } from '../../src/wechat/types.ts';
 import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
+import { dumpLine, importLine as importInto } from '../../src/privacy/account-moves.ts';
+import { ACCESS_LOG_MODEL, AccessLog } from '../../src/privacy/access-log.ts';
+import { LOGIN_HISTORY_MODEL, LoginHistory } from '../../src/privacy/login-history.ts';
+import { MemoryStorage } from '../../src/storage/memory.ts';
+
+/** A line imported into `store` alone (the lists beside it in a storage of their own). */
+const importLine = (store: AccountStore, text: string, number: number, now: number) => importInto(partsOf(store), text, number, now);
+
+function partsOf(accounts: AccountStore, storage = new MemoryStorage()) {
+  return { accounts, logins: new LoginHistory(storage.adapter(LOGIN_HISTORY_MODEL)), accesses: new AccessLog(storage.adapter(ACCESS_LOG_MODEL)) };
+}
 
 const NOW = Date.UTC(2026, 11, 6);
 const APPID = 'wx5f274651120a15c5';
@@ -100,4 +115,147 @@ test('a suspension with an end dumps and imports with it; an end that is no RFC 
   t.deepEqual((await store.findById('s-3' as AccountId))?.suspended, suspended);
   const bad = JSON.stringify({ ...line, sub: 's-4', identities: [{ appid: APPID, openid: 'oOther2' }], suspended: { ...line.suspended, until: 'next week' } });
   t.like(await importLine(store, bad, 2, NOW), { outcome: 'refused', reason: 'suspended.until: expected an RFC 3339 date-time with its offset' });
+});
+
+test('a dump loses nothing of the account: contact details, last login, merged subs and unlinked identities import as they were', async (t) => {
+  const account: Account = {
+    id: 'all-1' as AccountId, createdAt: Date.UTC(2020, 0, 1), updatedAt: NOW, unionid: 'uAll' as Unionid,
+    identities: [{ appid: APPID, openid: 'oAll' } as Identity],
+    profile: { nickname: '全' },
+    contacts: {
+      phone: { value: '+8613800138000', verified: true, source: `wechat-phone:${APPID}`, at: Date.UTC(2026, 5, 1) },
+      email: { value: 'quan@corp.example', verified: false, source: 'wecom:ww2a1d025a1c5f8746', at: Date.UTC(2026, 5, 2) },
+    },
+    lastLogin: { at: Date.UTC(2026, 10, 30), appid: APPID as never, client: 'shop' },
+    mergedFrom: ['all-0' as AccountId, 'all-00' as AccountId],
+    detached: [{ appid: 'wx0123456789abcdef', openid: 'oGone' } as Identity, weComIdentity('ww2a1d025a1c5f8746', { userid: 'quan' })],
+  };
+  const line = lineOf(account);
+  t.like(line, {
+    contacts: { phone: { value: '+8613800138000', at: '2026-06-01T00:00:00.000Z' }, email: { source: 'wecom:ww2a1d025a1c5f8746' } },
+    last_login: { at: '2026-11-30T00:00:00.000Z', appid: APPID, client: 'shop' },
+    merged_from: ['all-0', 'all-00'],
+    unlinked_identities: [{ appid: 'wx0123456789abcdef', openid: 'oGone' }, { wecom_corpid: 'ww2a1d025a1c5f8746', wecom_userid: 'quan' }],
+  });
+  const store = new MemoryAccountStore();
+  t.like(await importLine(store, JSON.stringify(line), 1, NOW), { outcome: 'created', sub: 'all-1' });
+  t.deepEqual(await store.findById('all-1' as AccountId), account);
+  t.is((await store.findById('all-00' as AccountId))?.id, 'all-1' as AccountId, 'a merged sub resolves to the account');
+  t.like(await importLine(store, JSON.stringify(line), 2, NOW), { outcome: 'present', sub: 'all-1' }, 'again: present');
+  const other = { sub: 'all-2', unionid: 'uOther', merged_from: ['all-3', 'all-0'] };
+  t.deepEqual(await importLine(store, JSON.stringify(other), 3, NOW), { line: 3, outcome: 'refused', reason: 'the sub all-2 or one of merged_from is taken (an account\'s, or an erased one\'s)' });
+  t.is(await store.findById('all-3' as AccountId), undefined, 'nothing of the refused line was written');
+});
+
+test('a last login to come imports as now: it cannot hold the account back from retention', async (t) => {
+  const store = new MemoryAccountStore();
+  const line = { sub: 'later-1', unionid: 'uLater', last_login: { at: '2099-01-01T00:00:00Z', appid: 'wecom:ww2a1d025a1c5f8746' } };
+  t.like(await importLine(store, JSON.stringify(line), 1, NOW), { outcome: 'created' });
+  t.deepEqual((await store.findById('later-1' as AccountId))?.lastLogin, { at: NOW, appid: 'wecom:ww2a1d025a1c5f8746' as never });
+});
+
+test('the extra fields of a dumped line are checked as the rest: each bad one refused with its first problem', async (t) => {
+  const store = new MemoryAccountStore();
+  const contact = { value: '+8613800138000', verified: true, source: `wechat-phone:${APPID}`, at: '2026-06-01T00:00:00Z' };
+  const refusals = [
+    [{ contacts: { phone: { ...contact, value: '+86138' } } }, /^contacts\.phone\.value: expected a phone number that can exist/],
+    [{ contacts: { phone: { ...contact, value: '13800138000' } } }, /^contacts\.phone\.value: expected a phone number/],
+    [{ contacts: { phone: { ...contact, source: 'sms' } } }, /^contacts\.phone\.source: expected wecom:<corpid> or wechat-phone:<appid>/],
+    [{ contacts: { phone: { ...contact, source: 'wechat-phone:wx1' } } }, /^contacts\.phone\.source:/],
+    [{ contacts: { email: { ...contact, value: 'not an address' } } }, /^contacts\.email\.value: expected an email address/],
+    [{ contacts: { phone: { ...contact, verified: 'yes' } } }, /^contacts\.phone\.verified:/],
+    [{ contacts: { fax: contact } }, /Unrecognized key/],
+    [{ last_login: { at: 'yesterday', appid: APPID } }, /^last_login\.at: expected an RFC 3339 date-time/],
+    [{ last_login: { at: '2026-01-01T00:00:00Z', appid: 'wecom:nope' } }, /^last_login\.appid: expected a WeChat AppID, or wecom:<corpid>/],
+    [{ last_login: { at: '2026-01-01T00:00:00Z', appid: APPID, client: 'a\nb' } }, /^last_login\.client: expected a client_id/],
+    [{ merged_from: ['ok-1', 'not ok'] }, /^merged_from\.1: expected letters/],
+    [{ merged_from: ['bad-1', 'bad-1'] }, /merged_from: each sub once, and not the account's own/],
+    [{ sub: 'bad-2', merged_from: ['bad-2'] }, /merged_from: each sub once, and not the account's own/],
+    [{ unlinked_identities: [{ appid: APPID }] }, /^unlinked_identities\.0: expected appid and openid/],
+    [{ identities: [{ appid: APPID, openid: 'oBoth' }], unlinked_identities: [{ appid: APPID, openid: 'oBoth' }] }, /unlinked_identities: an identity is either linked or unlinked/],
+  ] as const;
+  for (const [extra, reason] of refusals) {
+    const text = JSON.stringify({ unionid: 'uBad', ...extra });
+    const done = await importLine(store, text, 1, NOW);
+    t.is(done.outcome, 'refused', text);
+    t.regex((done as { reason: string }).reason, reason, text);
+  }
+  t.is(await store.findByUnionid('uBad' as never), undefined);
+});
+
+test('a dumped line carries the person\'s recent logins and operators\' accesses, and an import puts them back beside the account, none twice', async (t) => {
+  const DAY = 86_400_000;
+  const from = partsOf(new MemoryAccountStore());
+  const account: Account = { id: 'keep-1' as AccountId, createdAt: NOW - 400 * DAY, updatedAt: NOW, unionid: 'uKeep' as Unionid, identities: [], profile: {} };
+  await from.accounts.create(account);
+  const logins = [
+    { at: NOW - DAY, appid: APPID as never, client: 'shop', device: 'Chrome · Android', disowned: NOW - DAY / 2 },
+    { at: NOW - 2 * DAY, appid: APPID as never, client: 'tv', device: 'WeChat · iOS', deviceFlow: true as const },
+    { at: NOW - 3 * DAY, appid: 'wecom:ww2a1d025a1c5f8746' as never },
+  ];
+  for (const login of logins) await from.logins.record('keep-1', login);
+  await from.accesses.record('keep-1', { at: NOW - 5 * DAY, action: 'export', by: 'console', who: 'op-7' });
+  const line = await dumpLine(from, account);
+  t.like(line, {
+    recent_logins: [
+      { at: new Date(NOW - DAY).toISOString(), appid: APPID, client: 'shop', device: 'Chrome · Android', disowned_at: new Date(NOW - DAY / 2).toISOString() },
+      { device_flow: true, device: 'WeChat · iOS' },
+      { appid: 'wecom:ww2a1d025a1c5f8746' },
+    ],
+    operator_accesses: [{ at: new Date(NOW - 5 * DAY).toISOString(), action: 'export', by: 'console', who: 'op-7' }],
+  });
+
+  const expiries: number[] = [];
+  const storage = new MemoryStorage();
+  const adapter = storage.adapter(LOGIN_HISTORY_MODEL);
+  const watched = new Proxy(adapter, {
+    get: (target, name: keyof typeof adapter) => (name === 'insert'
+      ? (id: string, payload: never, expiresIn: number) => { expiries.push(expiresIn); return target.insert(id, payload, expiresIn); }
+      : (target[name] as (...args: unknown[]) => unknown).bind(target)),
+  });
+  const to = { ...partsOf(new MemoryAccountStore(), storage), logins: new LoginHistory(watched) };
+  t.like(await importInto(to, JSON.stringify(line), 1, NOW), { outcome: 'created', sub: 'keep-1' });
+  t.deepEqual(await to.logins.of('keep-1'), logins);
+  t.deepEqual(await to.accesses.of('keep-1'), [{ at: NOW - 5 * DAY, action: 'export', by: 'console', who: 'op-7' }]);
+  t.deepEqual(expiries, [180 * 86_400 - 86_400], 'kept 180 days after the latest login, as if it had been recorded here');
+  t.like(await importInto(to, JSON.stringify(line), 2, NOW), { outcome: 'present' });
+  t.is((await to.logins.of('keep-1')).length, 3, 'a repeated run doubles none');
+  t.is((await to.accesses.of('keep-1')).length, 1);
+});
+
+test('entries past their keeping are not brought, and a time to come is taken as now', async (t) => {
+  const DAY = 86_400_000;
+  const to = partsOf(new MemoryAccountStore());
+  const line = {
+    sub: 'keep-2', unionid: 'uKeep2',
+    recent_logins: [{ at: new Date(NOW - 181 * DAY).toISOString(), appid: APPID }, { at: '2099-01-01T00:00:00Z', appid: APPID }],
+  };
+  t.like(await importInto(to, JSON.stringify(line), 1, NOW), { outcome: 'created' });
+  t.deepEqual(await to.logins.of('keep-2'), [{ at: NOW, appid: APPID as never }]);
+});
+
+test('what a line carries beside the account is checked too: a bad entry refuses the line before anything is written', async (t) => {
+  const to = partsOf(new MemoryAccountStore());
+  const login = { at: '2026-12-01T00:00:00Z', appid: APPID };
+  const access = { at: '2026-12-01T00:00:00Z', action: 'show', by: 'admin' };
+  const refusals = [
+    [{ recent_logins: [{ ...login, device: 'Mozilla/5.0 (Linux; Android 14)' }] }, /^recent_logins\.0\.device: expected a browser's name/],
+    [{ recent_logins: [{ ...login, device: 'Chrome · Android · x' }] }, /^recent_logins\.0\.device:/],
+    [{ recent_logins: [{ ...login, appid: 'wx1' }] }, /^recent_logins\.0\.appid: expected a WeChat AppID/],
+    [{ recent_logins: [{ ...login, device_flow: false }] }, /^recent_logins\.0\.device_flow:/],
+    [{ recent_logins: [{ ...login, ip: '10.0.0.1' }] }, /Unrecognized key/],
+    [{ recent_logins: Array.from({ length: 21 }, () => login) }, /^recent_logins:/],
+    [{ operator_accesses: [{ ...access, by: 'hacker' }] }, /^operator_accesses\.0\.by:/],
+    [{ operator_accesses: [{ ...access, action: 'DROP TABLE' }] }, /^operator_accesses\.0\.action: expected an audited action/],
+    [{ operator_accesses: [{ ...access, at: 'now' }] }, /^operator_accesses\.0\.at: expected an RFC 3339 date-time/],
+  ] as const;
+  for (const [extra, reason] of refusals) {
+    const text = JSON.stringify({ sub: 'bad-entries', unionid: 'uEntries', ...extra });
+    const done = await importInto(to, text, 1, NOW);
+    t.is(done.outcome, 'refused', text);
+    t.regex((done as { reason: string }).reason, reason, text);
+  }
+  t.is(await to.accounts.findById('bad-entries' as AccountId), undefined);
+  t.like(await importInto(to, '[1]', 2, NOW), { outcome: 'refused' });
+  t.like(await importInto(to, 'null', 3, NOW), { outcome: 'refused' });
 });
