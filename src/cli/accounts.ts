@@ -38,6 +38,7 @@ import { parseArgs } from 'node:util';
 import type Provider from 'oidc-provider';
 import { isAccountId, REASON_MAX, suspensionEnd, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
 import type { Imported } from '../accounts/import.ts';
+import { PHONE_HOLDER_MODEL, PhoneHolders } from '../accounts/phone-holders.ts';
 import { UnlinkRefusedError } from '../accounts/store.ts';
 import { offlineProvider } from '../provider.ts';
 import { loadConfig, type Config } from '../config/config.ts';
@@ -219,7 +220,11 @@ export async function accountsCommand(argv: string[]): Promise<string> {
   const audit = createLogger('info', process.stderr);
   if (command === 'import' || command === 'dump') {
     // The account and what is kept beside it (privacy/account-moves.ts), where the broker keeps them.
-    const parts = { accounts: stores.accounts, logins: new LoginHistory(stores.durable.adapter(LOGIN_HISTORY_MODEL)), accesses: new AccessLog(stores.durable.adapter(ACCESS_LOG_MODEL)) };
+    const { durable } = stores;
+    const parts = {
+      accounts: stores.accounts, logins: new LoginHistory(durable.adapter(LOGIN_HISTORY_MODEL)),
+      accesses: new AccessLog(durable.adapter(ACCESS_LOG_MODEL)), holders: new PhoneHolders(durable.adapter(PHONE_HOLDER_MODEL)),
+    };
     return (command === 'import' ? importFile : dump)(parts, positionals[1]!, audit).finally(() => stores.close());
   }
   const notices = new LogoutNotices(audit, undefined, CLI_NOTICE_DELAYS_MS);

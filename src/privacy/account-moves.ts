@@ -3,11 +3,14 @@
 // account, keyed by its `sub`: their recent logins (login-history.ts) and the operators'
 // accesses to their data (access-log.ts; PIPL art. 44: what they see on their page). Both
 // are in durable storage, where the accounts are, so a move of the accounts to another store
-// (from Redis to MongoDB) would leave them behind if the dump did not carry them.
+// (from Redis to MongoDB) would leave them behind if the dump did not carry them. The note of
+// which account a phone number was last given to (accounts/phone-holders.ts: how `find
+// --phone` finds someone) is made again from the accounts' own contact details.
 
 import { z } from 'zod';
 import { CLIENT_ID, DATE_TIME, importAccount, LOGIN_APPID, lineOf, reasonOf, type Imported, type WrittenLine } from '../accounts/import.ts';
-import type { Account } from '../accounts/account.ts';
+import type { Account, AccountId } from '../accounts/account.ts';
+import type { PhoneHolders } from '../accounts/phone-holders.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { AppId } from '../wechat/types.ts';
 import { isBrowserName } from '../http/browser-name.ts';
@@ -19,6 +22,7 @@ export interface MoveParts {
   readonly accounts: AccountStore;
   readonly logins: LoginHistory;
   readonly accesses: AccessLog;
+  readonly holders: PhoneHolders;
 }
 
 const LOGIN = z.strictObject({
@@ -92,5 +96,21 @@ export async function importLine(parts: MoveParts, text: string, number: number,
   const past = (at: string) => Math.min(now, Date.parse(at));
   await parts.logins.restore(done.sub, (beside.data.recent_logins ?? []).map((login) => loginOfLine({ ...login, at: iso(past(login.at)) })), now);
   await parts.accesses.restore(done.sub, (beside.data.operator_accesses ?? []).map(({ at, ...access }): Access => ({ at: past(at), ...access })), now);
+  await notePhone(parts, done.sub as AccountId);
   return done;
+}
+
+/**
+ * The account's phone number finds it again: noted as its own, unless the account noted for
+ * the number has held it since later (carriers recycle numbers; the later holder is the one
+ * a login would have noted last).
+ */
+async function notePhone(parts: MoveParts, sub: AccountId): Promise<void> {
+  const phone = (await parts.accounts.findById(sub))?.contacts?.phone;
+  if (!phone) return;
+  const holder = await parts.holders.holderOf(phone.value);
+  if (holder === sub) return;
+  const held = holder === undefined ? undefined : (await parts.accounts.findById(holder))?.contacts?.phone;
+  if (held?.value === phone.value && held.at >= phone.at) return;
+  await parts.holders.hand(phone.value, sub);
 }

@@ -123,4 +123,5 @@ test.serial('dump writes every account as an import line, and another store impo
   const accesses = (await accountsCliOn(other.url, 'accesses', fresh)).json() as { accesses: Array<{ action: string; by: string }> };
   t.true(accesses.accesses.some(({ action, by }) => action === 'suspend' && by === 'cli'), JSON.stringify(accesses));
   t.like((await accountsCliOn(other.url, 'show', 'old-2000')).json(), { sub: 'member-2000', merged_from: ['old-2000'], contacts: { phone: { value: '+8613800138000' } } }, 'a merged sub resolves there too');
+  t.like((await accountsCliOn(other.url, 'find', '--phone', '+8613800138000')).json(), { sub: 'member-2000' }, 'the phone number finds its account there too');
 });

@@ -11,12 +11,16 @@ import { dumpLine, importLine as importInto } from '../../src/privacy/account-mo
 import { ACCESS_LOG_MODEL, AccessLog } from '../../src/privacy/access-log.ts';
 import { LOGIN_HISTORY_MODEL, LoginHistory } from '../../src/privacy/login-history.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
+import { PHONE_HOLDER_MODEL, PhoneHolders } from '../../src/accounts/phone-holders.ts';
 
 /** A line imported into `store` alone (the lists beside it in a storage of their own). */
 const importLine = (store: AccountStore, text: string, number: number, now: number) => importInto(partsOf(store), text, number, now);
 
 function partsOf(accounts: AccountStore, storage = new MemoryStorage()) {
-  return { accounts, logins: new LoginHistory(storage.adapter(LOGIN_HISTORY_MODEL)), accesses: new AccessLog(storage.adapter(ACCESS_LOG_MODEL)) };
+  return {
+    accounts, logins: new LoginHistory(storage.adapter(LOGIN_HISTORY_MODEL)), accesses: new AccessLog(storage.adapter(ACCESS_LOG_MODEL)),
+    holders: new PhoneHolders(storage.adapter(PHONE_HOLDER_MODEL)),
+  };
 }
 
 const NOW = Date.UTC(2026, 11, 6);
@@ -258,4 +262,15 @@ test('what a line carries beside the account is checked too: a bad entry refuses
   t.is(await to.accounts.findById('bad-entries' as AccountId), undefined);
   t.like(await importInto(to, '[1]', 2, NOW), { outcome: 'refused' });
   t.like(await importInto(to, 'null', 3, NOW), { outcome: 'refused' });
+});
+
+test('an imported phone number finds its account again (find --phone); of two accounts with one number, the one that got it later', async (t) => {
+  const phone = (at: string) => ({ phone: { value: '+8613900139000', verified: true, source: `wechat-phone:${APPID}`, at } });
+  const older = JSON.stringify({ sub: 'ph-old', unionid: 'uPhOld', contacts: phone('2024-01-01T00:00:00Z') });
+  const newer = JSON.stringify({ sub: 'ph-new', unionid: 'uPhNew', contacts: phone('2026-01-01T00:00:00Z') });
+  for (const order of [[older, newer], [newer, older]]) {
+    const to = partsOf(new MemoryAccountStore());
+    for (const [index, text] of order.entries()) t.like(await importInto(to, text, index + 1, NOW), { outcome: 'created' });
+    t.is(await to.holders.holderOf('+8613900139000'), 'ph-new' as AccountId, order.map((line) => (JSON.parse(line) as { sub: string }).sub).join(' then '));
+  }
 });
