@@ -28,12 +28,13 @@ export function browserName(userAgent: string): string {
   return system ? `${browser} · ${system}` : browser;
 }
 
-const NAMES = new Set([...BROWSERS.map(([, name]) => name), SOME_BROWSER]);
-const SYSTEM_NAMES = new Set(SYSTEMS.map(([, name]) => name));
+/** A browser's name and its system's, each one word of letters, as every name above. */
+const NAME_SHAPE = /^[A-Za-z]{1,20}(?: · [A-Za-z]{1,20})?$/;
 
-/** Whether `value` is a name `browserName` gives: what a record from elsewhere (a dump) may say. */
+/**
+ * Whether `value` is shaped as a name `browserName` gives (this version's, or another's with
+ * other words: a record from elsewhere, a dump): never a User-Agent, which has more in it.
+ */
 export function isBrowserName(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
-  const [browser, system, more] = value.split(' · ');
-  return NAMES.has(browser!) && (system === undefined || SYSTEM_NAMES.has(system)) && more === undefined;
+  return typeof value === 'string' && NAME_SHAPE.test(value);
 }

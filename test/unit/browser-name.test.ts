@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { browserName } from '../../src/http/browser-name.ts';
+import { browserName, isBrowserName } from '../../src/http/browser-name.ts';
 import { browserOnPage } from '../../src/pages/i18n.ts';
 
 test('browsers in words a person recognizes', (t) => {
@@ -29,6 +29,12 @@ test('only its fixed words are ever kept, never what the User-Agent says', (t) =
   const words = /^(WeCom|WeChat|Edge|Firefox|UC|QQ|Huawei|Chrome|Safari|browser)( · (HarmonyOS|Android|iOS|Windows|macOS|ChromeOS|Linux))?$/;
   fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (userAgent) => words.test(browserName(userAgent))));
   t.pass();
+});
+
+test('a name from elsewhere (a dump) is taken when shaped as these names, whatever their words; a User-Agent never', (t) => {
+  fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (userAgent) => isBrowserName(browserName(userAgent))));
+  t.true(isBrowserName('Opera · Android'), 'a word another version may have');
+  for (const text of ['Mozilla/5.0 (Linux; Android 14)', 'Chrome · Android · x', 'Chrome·Android', '', 'Chrome 156 · Android', '<b>Chrome</b>']) t.false(isBrowserName(text), text);
 });
 
 test('the pages put the names that are words in the person\'s language', (t) => {
