@@ -87,6 +87,9 @@ const LINE = z.strictObject({
   .refine((line) => new Set([line.sub, ...line.merged_from ?? []]).size === 1 + (line.merged_from?.length ?? 0), { error: 'merged_from: each sub once, and not the account\'s own' })
   .refine((line) => !(line.unlinked_identities ?? []).some((unlinked) => (line.identities ?? []).some((linked) => sameIdentity(identityOfLine(linked), identityOfLine(unlinked)))), { error: 'unlinked_identities: an identity is either linked or unlinked' });
 
+/** An erased account's sub, kept from being given again wherever the dump goes (`dump` writes one line for each). */
+const ERASED = z.strictObject({ erased: sub });
+
 export type ImportLine = z.infer<typeof LINE>;
 /** A line as it is written in the file. */
 export type WrittenLine = z.input<typeof LINE>;
@@ -230,8 +233,25 @@ async function holderOf(store: AccountStore, account: Account): Promise<string |
   return undefined;
 }
 
-/** Imports the account of one line (numbered from 1) of the file, read as JSON. */
+/** The line that keeps an erased sub erased. */
+export const erasedLine = (id: AccountId): z.input<typeof ERASED> => ({ erased: id });
+
+/** Whether a line is an erased sub's (`{"erased": …}`) rather than an account's. */
+export const isErasedLine = (json: unknown): boolean => typeof json === 'object' && json !== null && 'erased' in json;
+
+/** An erased sub's line: a tombstone, unless an account has the sub (then it is refused: an import never erases). */
+async function importErased(store: AccountStore, json: unknown, number: number): Promise<Imported> {
+  const parsed = ERASED.safeParse(json);
+  if (!parsed.success) return { line: number, outcome: 'refused', reason: reasonOf(parsed.error) };
+  const id = parsed.data.erased as AccountId;
+  const done = await store.reserve(id);
+  if (done === 'taken') return { line: number, outcome: 'refused', reason: `the erased sub ${id} is an account's here: it is not erased by an import` };
+  return { line: number, outcome: done === 'reserved' ? 'created' : 'present', sub: id };
+}
+
+/** Imports the account of one line (numbered from 1) of the file, read as JSON, or keeps an erased sub erased. */
 export async function importAccount(store: AccountStore, json: unknown, number: number, now: number): Promise<Imported> {
+  if (isErasedLine(json)) return importErased(store, json, number);
   const { line, reason } = await problemOf(json);
   if (!line) return { line: number, outcome: 'refused', reason: reason! };
   const account = accountOf(line, now);

@@ -1,7 +1,7 @@
 // The embedded account store: one process, nothing kept across restarts.
 
 import { lastSeen, subsOf, type Account, type AccountId, type Identity, type LastLogin } from './account.ts';
-import { AccountConflictError, type AccountStore } from './store.ts';
+import { AccountConflictError, type AccountStore, type Reservation } from './store.ts';
 import type { Unionid } from '../wechat/types.ts';
 
 const identityKey = (identity: Identity): string => `${identity.appid}\n${identity.openid}`;
@@ -73,6 +73,18 @@ export class MemoryAccountStore implements AccountStore {
     }
     this.#accounts.delete(account.id);
     for (const id of owners) this.#aliases.set(id, '');
+  }
+
+  async* erased(): AsyncIterable<AccountId> {
+    for (const [id, target] of [...this.#aliases]) if (target === '') yield id;
+  }
+
+  async reserve(id: AccountId): Promise<Reservation> {
+    const alias = this.#aliases.get(id);
+    if (alias === '') return 'present';
+    if (alias !== undefined || this.#accounts.has(id)) return 'taken';
+    this.#aliases.set(id, '');
+    return 'reserved';
   }
 
   async* idleSince(before: number): AsyncIterable<Account> {

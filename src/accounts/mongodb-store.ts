@@ -10,14 +10,14 @@
 // transaction (a replica set). An erased id keeps an alias document with `into: ''`:
 // taken, resolving to nothing.
 
-import { MongoServerError, type ClientSession, type Db } from 'mongodb';
+import { MongoServerError, type ClientSession, type Db, type FindCursor } from 'mongodb';
 import { StorageUnavailableError } from '../storage/errors.ts';
 import { checkedKeys } from '../storage/mongodb.ts';
 import { migrate, type Migration } from '../storage/mongodb-migrations.ts';
 import type { MongoConnection } from '../storage/mongodb-connection.ts';
 import type { Unionid } from '../wechat/types.ts';
 import { subsOf, type Account, type AccountId, type Contact, type Contacts, type Identity, type LastLogin, type Profile, type Suspension } from './account.ts';
-import { AccountConflictError, type AccountStore } from './store.ts';
+import { AccountConflictError, type AccountStore, type Reservation } from './store.ts';
 
 const STORE = 'MongoDB (accounts)';
 const SETUP = 'account indexes';
@@ -266,6 +266,24 @@ export class MongoAccountStore implements AccountStore {
     });
   }
 
+  /** A pass over the aliases (a dump reads everything): the erased ones, `into: ''`. */
+  async* erased(): AsyncIterable<AccountId> {
+    for await (const alias of this.#docs(() => this.#aliases.find({ into: '' }))) yield alias._id as AccountId;
+  }
+
+  reserve(id: AccountId): Promise<Reservation> {
+    return checkedKeys([[id, 'id']], () => this.#read('reserve', async () => {
+      if (await this.#accounts.findOne(ACCOUNT_FILTERS.byId(id))) return 'taken';
+      try {
+        await this.#aliases.insertOne({ _id: id, into: '' });
+        return 'reserved';
+      } catch (error) {
+        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+        return (await this.#aliases.findOne({ _id: id }))?.into === '' ? 'present' : 'taken';
+      }
+    }));
+  }
+
   /** Each branch of the \$or has its index. */
   idleSince(before: number): AsyncIterable<Account> {
     return this.#each(ACCOUNT_FILTERS.idle(before));
@@ -275,14 +293,18 @@ export class MongoAccountStore implements AccountStore {
     return this.#each(ACCOUNT_FILTERS.suspended());
   }
 
-  /** Through a cursor, a batch at a time: never every account found in memory at once. */
   async* #each(filter: Record<string, unknown>): AsyncIterable<Account> {
-    const cursor = await this.#read('scan', async () => this.#accounts.find(filter).batchSize(IDLE_BATCH));
+    for await (const doc of this.#docs(() => this.#accounts.find(filter))) yield toAccount(doc);
+  }
+
+  /** Through a cursor, a batch at a time: never every document found in memory at once. */
+  async* #docs<T>(find: () => FindCursor<T>): AsyncIterable<T> {
+    const cursor = await this.#read('scan', async () => find().batchSize(IDLE_BATCH));
     try {
       for (;;) {
         const doc = await this.#read('scan', () => cursor.next());
         if (!doc) return;
-        yield toAccount(doc);
+        yield doc;
       }
     } finally {
       await cursor.close();

@@ -8,7 +8,7 @@
 // Accounts are long-lived data: run Redis with AOF (appendonly yes) when it holds them.
 
 import { lastSeen, subsOf, type Account, type AccountId, type Identity, type LastLogin } from './account.ts';
-import { AccountConflictError, type AccountStore } from './store.ts';
+import { AccountConflictError, type AccountStore, type Reservation } from './store.ts';
 import { StorageGuard, type StorageObserver } from '../storage/errors.ts';
 import type { RedisClient } from '../storage/redis-connection.ts';
 import type { Unionid } from '../wechat/types.ts';
@@ -100,6 +100,15 @@ for i = 3, #ARGV do if holder == ARGV[i] then redis.call('DEL', KEYS[2]) end end
 redis.call('SET', KEYS[1], ARGV[2])
 return 'OK'`;
 
+/** KEYS: the account, its alias. An erased id's tombstone, unless the id is an account's or a merged one's. */
+const RESERVE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'taken' end
+local alias = redis.call('GET', KEYS[2])
+if alias == '' then return 'present' end
+if alias then return 'taken' end
+redis.call('SET', KEYS[2], '')
+return 'reserved'`;
+
 export class RedisAccountStore implements AccountStore {
   readonly #redis: RedisClient;
   readonly #prefix: string;
@@ -181,22 +190,40 @@ export class RedisAccountStore implements AccountStore {
     for await (const account of this.#every()) if (lastSeen(account) < before) yield account;
   }
 
+  async* erased(): AsyncIterable<AccountId> {
+    const aliases = this.#alias('');
+    for await (const [keys, values] of this.#scan(`${aliases}*`, () => [])) {
+      for (const [index, value] of values.entries()) if (value === '') yield keys[index]!.slice(aliases.length) as AccountId;
+    }
+  }
+
+  async reserve(id: AccountId): Promise<Reservation> {
+    const keys = [this.#account(id), this.#alias(id)];
+    return await this.#guard.run('reserve', () => this.#redis.eval(RESERVE, keys.length, ...keys)) as Reservation;
+  }
+
   /** A pass over every account, as the retention job's: an index of suspensions would cost every write a command for a rare review. */
   async* suspended(): AsyncIterable<Account> {
     for await (const account of this.#every()) if (account.suspended) yield account;
   }
 
-  /** Scans the account keys (on a Cluster, the node that holds their slot). */
+  /** Scans the account keys, each read with its last-login key. */
   async* #every(): AsyncIterable<Account> {
-    const match = this.#account('*');
-    const node = 'nodes' in this.#redis ? await this.#guard.run('scan', () => this.#nodeOf(match)) : this.#redis;
-    for await (const keys of node.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
-      if (keys.length === 0) continue;
-      const logins = keys.map((key) => this.#login(key.slice(this.#account('').length)));
-      const values = await this.#guard.run('scan', () => node.mget(...keys, ...logins));
+    const logins = (keys: string[]) => keys.map((key) => this.#login(key.slice(this.#account('').length)));
+    for await (const [keys, values] of this.#scan(this.#account('*'), logins)) {
       for (const [index, json] of values.slice(0, keys.length).entries()) {
         if (json) yield withLogin(json, values[keys.length + index] ?? null);
       }
+    }
+  }
+
+  /** The keys matching `match`, a batch at a time, read with the keys `more` names beside them (on a Cluster, from the node that holds their slot). */
+  async* #scan(match: string, more: (keys: string[]) => string[]): AsyncIterable<[string[], Array<string | null>]> {
+    const node = 'nodes' in this.#redis ? await this.#guard.run('scan', () => this.#nodeOf(match)) : this.#redis;
+    for await (const keys of node.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
+      if (keys.length === 0) continue;
+      const values = await this.#guard.run('scan', () => node.mget(...keys, ...more(keys)));
+      yield [keys, values];
     }
   }
 

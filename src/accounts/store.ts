@@ -65,6 +65,9 @@ export class UnlinkRefusedError extends Error {
   }
 }
 
+/** What `reserve` made of an erased id. */
+export type Reservation = 'reserved' | 'present' | 'taken';
+
 export interface AccountStore {
   /** The account, following merges: a merged-away id resolves to the account it joined. */
   findById(id: AccountId): Promise<Account | undefined>;
@@ -108,6 +111,14 @@ export interface AccountStore {
    * resolve to nothing: a `sub` is never given to anyone else.
    */
   erase(account: Account, seen: number): Promise<void>;
+  /** Every id erased (its tombstone, which keeps it from being given again): what a move must carry. */
+  erased(): AsyncIterable<AccountId>;
+  /**
+   * Keeps `id` from ever being given (an erased account's, brought from elsewhere): `reserved`
+   * when it was free and is now a tombstone, `present` when it was one already, `taken` when
+   * an account (or a merge) has it, which changes nothing.
+   */
+  reserve(id: AccountId): Promise<Reservation>;
   /** Every account whose last login (or, without one, last change) is before `before` (ms). */
   idleSince(before: number): AsyncIterable<Account>;
   /**

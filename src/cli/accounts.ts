@@ -37,7 +37,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type Provider from 'oidc-provider';
 import { isAccountId, REASON_MAX, suspensionEnd, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
-import type { Imported } from '../accounts/import.ts';
+import { erasedLine, type Imported } from '../accounts/import.ts';
 import { PHONE_HOLDER_MODEL, PhoneHolders } from '../accounts/phone-holders.ts';
 import { UnlinkRefusedError } from '../accounts/store.ts';
 import { offlineProvider } from '../provider.ts';
@@ -164,21 +164,27 @@ async function importFile(parts: MoveParts, file: string, audit: Logger): Promis
   return JSON.stringify({ ...counts, refusals }, null, 2);
 }
 
-/** dump <file>: every account as an import line, written as it is read (none is held in memory) into a file that must not exist yet; the count. */
+/** dump <file>: every account as an import line, then every erased sub, written as read (none is held in memory) into a file that must not exist yet; the counts. */
 async function dump(parts: MoveParts, file: string, audit: Logger): Promise<string> {
   const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
   await once(out, 'open');
-  let count = 0;
+  const counts = { accounts: 0, erased: 0 };
+  const write = async (line: object) => { if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain'); };
   try {
     for await (const account of parts.accounts.idleSince(Number.MAX_SAFE_INTEGER)) {
-      if (!out.write(`${JSON.stringify(await dumpLine(parts, account))}\n`)) await once(out, 'drain');
-      count += 1;
+      await write(await dumpLine(parts, account));
+      counts.accounts += 1;
+    }
+    // Each erased sub, so that wherever the file goes none is given again.
+    for await (const id of parts.accounts.erased()) {
+      await write(erasedLine(id));
+      counts.erased += 1;
     }
   } finally {
     await new Promise((resolve) => out.end(resolve));
   }
-  audit.info({ admin: { client: 'cli', action: 'dump', target: { file: basename(file) }, outcome: 'ok', accounts: count } }, 'admin call');
-  return JSON.stringify({ accounts: count, file }, null, 2);
+  audit.info({ admin: { client: 'cli', action: 'dump', target: { file: basename(file) }, outcome: 'ok', ...counts } }, 'admin call');
+  return JSON.stringify({ ...counts, file }, null, 2);
 }
 
 /** suspended: every suspended account, the latest first, as the admin API's list (audited as its `suspensions`). */

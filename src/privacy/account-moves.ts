@@ -8,7 +8,7 @@
 // --phone` finds someone) is made again from the accounts' own contact details.
 
 import { z } from 'zod';
-import { CLIENT_ID, DATE_TIME, importAccount, LOGIN_APPID, lineOf, reasonOf, type Imported, type WrittenLine } from '../accounts/import.ts';
+import { CLIENT_ID, DATE_TIME, importAccount, isErasedLine, LOGIN_APPID, lineOf, reasonOf, type Imported, type WrittenLine } from '../accounts/import.ts';
 import type { Account, AccountId } from '../accounts/account.ts';
 import type { PhoneHolders } from '../accounts/phone-holders.ts';
 import type { AccountStore } from '../accounts/store.ts';
@@ -86,6 +86,7 @@ export async function importLine(parts: MoveParts, text: string, number: number,
   } catch {
     return { line: number, outcome: 'refused', reason: 'not JSON' };
   }
+  if (isErasedLine(json)) return importAccount(parts.accounts, json, number, now);
   const record = typeof json === 'object' && json !== null && !Array.isArray(json) ? json as Record<string, unknown> : undefined;
   const { recent_logins: logins, operator_accesses: accesses, ...account } = record ?? {};
   const beside = BESIDE.safeParse({ recent_logins: logins, operator_accesses: accesses });

@@ -184,6 +184,31 @@ export function accountStoreContract(test: TestFn, backend: string, store: () =>
     t.is(await linker.erase(randomUUID() as AccountId), undefined);
   });
 
+  test(`${backend} accounts: erased ids are listed; one brought from elsewhere is kept from being given, never an account's or a merged one`, async (t) => {
+    const erasedIds = async () => { const ids: AccountId[] = []; for await (const id of store().erased()) ids.push(id); return ids; };
+    const gone = account();
+    await store().create(gone);
+    await store().erase(gone, gone.updatedAt);
+    const living = account();
+    await store().create(living);
+    const mergedAway = randomUUID() as AccountId;
+    await store().create(account({ mergedFrom: [mergedAway] }));
+    const listed = await erasedIds();
+    t.true(listed.includes(gone.id));
+    t.false(listed.includes(living.id) || listed.includes(mergedAway));
+    const elsewhere = randomUUID() as AccountId;
+    t.is(await store().reserve(elsewhere), 'reserved');
+    t.is(await store().reserve(elsewhere), 'present', 'again: nothing new');
+    t.is(await store().reserve(gone.id), 'present');
+    t.is(await store().reserve(living.id), 'taken');
+    t.is(await store().reserve(mergedAway), 'taken');
+    t.is((await store().findById(living.id))?.id, living.id, 'the account is as it was');
+    t.truthy(await store().findById(mergedAway), 'the merged id still resolves');
+    await t.throwsAsync(store().create(account({ id: elsewhere })), { instanceOf: AccountConflictError }, 'a reserved id is never given');
+    t.is(await store().findById(elsewhere), undefined);
+    t.true((await erasedIds()).includes(elsewhere));
+  });
+
   test(`${backend} accounts: an erasure from a stale read changes nothing`, async (t) => {
     const created = account({ unionid: randomUUID() as Unionid });
     await store().create(created);

@@ -82,7 +82,7 @@ test.serial('import needs its file: a missing one is a plain error, exit 2', asy
   t.is((await accountsCli('import')).status, 2, 'no file named');
 });
 
-test.serial('dump writes every account as an import line, and another store imports them as they were: subs, identifiers, profiles, contacts, last logins, merged subs, suspensions', async (t) => {
+test.serial('dump writes every account as an import line, and another store imports them as they were: subs, identifiers, profiles, contacts, last logins, merged subs, suspensions, erased subs', async (t) => {
   const fresh = await logIn('person-703');
   const merged = join(tempDir('account-import'), 'merged.jsonl');
   writeFileSync(merged, `${JSON.stringify({
@@ -96,19 +96,22 @@ test.serial('dump writes every account as an import line, and another store impo
   t.is(dumped.status, 0, dumped.stderr);
   const written = readFileSync(file, 'utf8');
   t.is(statSync(file).mode & 0o777, 0o600, 'readable by its owner only');
-  const lines = written.trim().split('\n').map((line) => JSON.parse(line) as { sub: string; unionid?: string; identities?: unknown[] });
-  t.like(dumped.json(), { accounts: lines.length, file });
+  const all = written.trim().split('\n').map((line) => JSON.parse(line) as { sub: string; unionid?: string; identities?: unknown[]; erased?: string });
+  const lines = all.filter((line) => line.erased === undefined);
+  const erased = all.flatMap((line) => (line.erased === undefined ? [] : [line.erased]));
+  t.like(dumped.json(), { accounts: lines.length, erased: erased.length, file });
+  t.true(erased.length >= 2, 'the subs erased by the test before, each on a line of its own');
   t.is((await accountsCli('dump', file)).status, 2, 'never over a file that exists');
   t.true(lines.length >= 3);
   t.true(lines.some((line) => line.sub === fresh), 'an account made by a login');
   t.true(lines.some((line) => line.sub === 'member-1025' && line.unionid !== undefined && line.identities?.length === 1), 'as the login left it')
-  t.regex(dumped.stderr, new RegExp(`"action":"dump","target":\\{"file":"dump.jsonl"\\},"outcome":"ok","accounts":${lines.length}`));
+  t.regex(dumped.stderr, new RegExp(`"action":"dump","target":\\{"file":"dump.jsonl"\\},"outcome":"ok","accounts":${lines.length},"erased":${erased.length}`));
 
   const other = await startRedis();
   t.teardown(() => other.stop());
   const imported = await accountsCliOn(other.url, 'import', file);
   t.is(imported.status, 0, imported.stdout);
-  t.like(JSON.parse(imported.stdout), { created: lines.length, refused: 0 });
+  t.like(JSON.parse(imported.stdout), { created: all.length, refused: 0 });
   for (const { sub } of lines) {
     const [here, there] = [(await accountsCli('show', sub)).json(), (await accountsCliOn(other.url, 'show', sub)).json()];
     for (const field of ['sub', 'unionid', 'identities', 'profile', 'contacts', 'created_at', 'last_login', 'merged_from', 'unlinked_identities', 'suspended'] as const) {
@@ -124,4 +127,10 @@ test.serial('dump writes every account as an import line, and another store impo
   t.true(accesses.accesses.some(({ action, by }) => action === 'suspend' && by === 'cli'), JSON.stringify(accesses));
   t.like((await accountsCliOn(other.url, 'show', 'old-2000')).json(), { sub: 'member-2000', merged_from: ['old-2000'], contacts: { phone: { value: '+8613800138000' } } }, 'a merged sub resolves there too');
   t.like((await accountsCliOn(other.url, 'find', '--phone', '+8613800138000')).json(), { sub: 'member-2000' }, 'the phone number finds its account there too');
+  // An erased sub is never given again there either.
+  const reuse = join(tempDir('account-import'), 'reuse.jsonl');
+  writeFileSync(reuse, `${JSON.stringify({ sub: erased[0], unionid: 'uSomebodyNew' })}\n`);
+  const refused = await accountsCliOn(other.url, 'import', reuse);
+  t.is(refused.status, 1);
+  t.regex(refused.stdout, new RegExp(`the sub ${erased[0]} is taken`));
 });

@@ -274,3 +274,18 @@ test('an imported phone number finds its account again (find --phone); of two ac
     t.is(await to.holders.holderOf('+8613900139000'), 'ph-new' as AccountId, order.map((line) => (JSON.parse(line) as { sub: string }).sub).join(' then '));
   }
 });
+
+test('an erased sub\'s line keeps it from being given again where the file is imported; an account\'s sub is never erased by one', async (t) => {
+  const store = new MemoryAccountStore();
+  t.deepEqual(await importLine(store, '{"erased": "gone-1"}', 1, NOW), { line: 1, outcome: 'created', sub: 'gone-1' });
+  t.deepEqual(await importLine(store, '{"erased": "gone-1"}', 2, NOW), { line: 2, outcome: 'present', sub: 'gone-1' }, 'a run repeats');
+  t.like(await importLine(store, JSON.stringify({ sub: 'gone-1', unionid: 'uGone' }), 3, NOW), { outcome: 'refused', reason: 'the sub gone-1 is taken (an account\'s, or an erased one\'s)' });
+  t.like(await importLine(store, JSON.stringify({ sub: 'here-1', unionid: 'uHere' }), 4, NOW), { outcome: 'created' });
+  t.deepEqual(await importLine(store, '{"erased": "here-1"}', 5, NOW), { line: 5, outcome: 'refused', reason: 'the erased sub here-1 is an account\'s here: it is not erased by an import' });
+  t.is((await store.findById('here-1' as AccountId))?.id, 'here-1' as AccountId);
+  t.like(await importLine(store, '{"erased": "a b"}', 6, NOW), { outcome: 'refused', reason: 'erased: expected letters, digits, - and _ (at most 128)' });
+  t.like(await importLine(store, '{"erased": "gone-2", "unionid": "u"}', 7, NOW), { outcome: 'refused', reason: 'Unrecognized key: "unionid"' });
+  const listed: string[] = [];
+  for await (const id of store.erased()) listed.push(id);
+  t.deepEqual(listed, ['gone-1']);
+});
