@@ -45,7 +45,7 @@ import { loadConfig, type Config } from '../config/config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { LogoutNotices } from '../oidc/logout-notices.ts';
 import { ACCESS_LOG_MODEL, AccessLog } from '../privacy/access-log.ts';
-import { dumpLine, importLine, type MoveParts } from '../privacy/account-moves.ts';
+import { dumpLines, importLine, type MoveParts } from '../privacy/account-moves.ts';
 import { accessesView, accountView, findAccount, loginsView, lookupsOf, requestTarget, signedOutView, suspendedView } from '../privacy/account-view.ts';
 import { LOGIN_HISTORY_MODEL, LoginHistory } from '../privacy/login-history.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
@@ -171,8 +171,8 @@ async function dump(parts: MoveParts, file: string, audit: Logger): Promise<stri
   const counts = { accounts: 0, erased: 0 };
   const write = async (line: object) => { if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain'); };
   try {
-    for await (const account of parts.accounts.idleSince(Number.MAX_SAFE_INTEGER)) {
-      await write(await dumpLine(parts, account));
+    for await (const line of dumpLines(parts, parts.accounts.idleSince(Number.MAX_SAFE_INTEGER))) {
+      await write(line);
       counts.accounts += 1;
     }
     // Each erased sub, so that wherever the file goes none is given again.

@@ -7,7 +7,7 @@ import { weComIdentity, type Account, type AccountId, type Identity } from '../.
 import type { AccountStore } from '../../src/accounts/store.ts';
 import type { Unionid } from '../../src/wechat/types.ts';
 import { MemoryAccountStore } from '../../src/accounts/memory-store.ts';
-import { dumpLine, importLine as importInto } from '../../src/privacy/account-moves.ts';
+import { dumpLines, importLine as importInto } from '../../src/privacy/account-moves.ts';
 import { ACCESS_LOG_MODEL, AccessLog } from '../../src/privacy/access-log.ts';
 import { LOGIN_HISTORY_MODEL, LoginHistory } from '../../src/privacy/login-history.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
@@ -15,6 +15,12 @@ import { PHONE_HOLDER_MODEL, PhoneHolders } from '../../src/accounts/phone-holde
 
 /** A line imported into `store` alone (the lists beside it in a storage of their own). */
 const importLine = (store: AccountStore, text: string, number: number, now: number) => importInto(partsOf(store), text, number, now);
+
+async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
 
 function partsOf(accounts: AccountStore, storage = new MemoryStorage()) {
   return {
@@ -199,7 +205,7 @@ test('a dumped line carries the person\'s recent logins and operators\' accesses
   ];
   for (const login of logins) await from.logins.record('keep-1', login);
   await from.accesses.record('keep-1', { at: NOW - 5 * DAY, action: 'export', by: 'console', who: 'op-7' });
-  const line = await dumpLine(from, account);
+  const [line] = await all(dumpLines(from, (async function* () { yield account; })()));
   t.like(line, {
     recent_logins: [
       { at: new Date(NOW - DAY).toISOString(), appid: APPID, client: 'shop', device: 'Chrome · Android', disowned_at: new Date(NOW - DAY / 2).toISOString() },
@@ -288,4 +294,30 @@ test('an erased sub\'s line keeps it from being given again where the file is im
   const listed: string[] = [];
   for await (const id of store.erased()) listed.push(id);
   t.deepEqual(listed, ['gone-1']);
+});
+
+test('a dump reads the lists of many accounts at once, and writes the lines in the accounts\' order', async (t) => {
+  const accounts = new MemoryAccountStore();
+  const storage = new MemoryStorage();
+  const adapter = storage.adapter(LOGIN_HISTORY_MODEL);
+  let reading = 0;
+  let most = 0;
+  const watched = new Proxy(adapter, {
+    get: (target, name: keyof typeof adapter) => (name === 'find'
+      ? async (id: string) => {
+        most = Math.max(most, reading += 1);
+        await new Promise((resolve) => setImmediate(resolve));
+        reading -= 1;
+        return target.find(id);
+      }
+      : (target[name] as (...args: unknown[]) => unknown).bind(target)),
+  });
+  const parts = { ...partsOf(accounts, storage), logins: new LoginHistory(watched) };
+  const made: Account[] = Array.from({ length: 100 }, (_, index) => ({
+    id: `many-${index}` as AccountId, createdAt: NOW, updatedAt: NOW, unionid: `uMany${index}` as Unionid, identities: [], profile: {},
+  }));
+  async function* each() { for (const account of made) yield account; }
+  const lines = await all(dumpLines(parts, each()));
+  t.deepEqual(lines.map((line) => line.sub), made.map((account) => account.id));
+  t.true(most > 1, `at most ${most} read at once`);
 });
