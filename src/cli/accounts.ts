@@ -21,10 +21,11 @@
 //   suspended                                 every suspended account, the latest first
 //   import <file>                             accounts from a company's earlier WeChat login, one
 //                                             JSON object a line (accounts/import.ts), with the subs
-//                                             its apps know; exit 1 when a line was refused
+//                                             its apps know; exit 1 when a line was refused (- : stdin)
 //   dump <file>                               every account as such a line, into a new file, with
 //                                             what is kept beside it (privacy/account-moves.ts): a
-//                                             backup, or the way to another store or broker (import reads it)
+//                                             backup, or the way to another store or broker (import reads it;
+//                                             - : stdout, the counts then on stderr)
 //
 // It reads REDIS_URL and MONGODB_URI as the broker does (and the rest of its environment:
 // the apps' ids, the clients to tell and the keys to sign their logout tokens). Each
@@ -34,6 +35,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type Provider from 'oidc-provider';
 import { isAccountId, REASON_MAX, suspensionEnd, suspensionReason, type Account, type AccountId } from '../accounts/account.ts';
@@ -153,7 +155,7 @@ async function importFile(parts: MoveParts, file: string, audit: Logger): Promis
     batch = [];
   };
   let number = 0;
-  for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+  for await (const text of createInterface({ input: file === STDIO ? process.stdin : createReadStream(file), crlfDelay: Infinity })) {
     number += 1;
     if (text.trim() !== '') batch.push(importLine(parts, text, number));
     if (batch.length >= IMPORT_BATCH) await settle();
@@ -164,10 +166,24 @@ async function importFile(parts: MoveParts, file: string, audit: Logger): Promis
   return JSON.stringify({ ...counts, refusals }, null, 2);
 }
 
-/** dump <file>: every account as an import line, then every erased sub, written as read (none is held in memory) into a file that must not exist yet; the counts. */
-async function dump(parts: MoveParts, file: string, audit: Logger): Promise<string> {
+/** `-` for a file: standard input for an import, standard output for a dump (a container whose file system is read-only, `kubectl exec`). */
+const STDIO = '-';
+
+/** Where a dump writes: a new file (readable by its owner only), or standard output. */
+async function dumpTo(file: string): Promise<Writable> {
+  if (file === STDIO) return process.stdout;
   const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
   await once(out, 'open');
+  return out;
+}
+
+/**
+ * dump <file>: every account as an import line, then every erased sub, written as read (none
+ * is held in memory) into a file that must not exist yet, or to standard output; the counts
+ * (on standard error with `-`, where they would mix with the lines).
+ */
+async function dump(parts: MoveParts, file: string, audit: Logger): Promise<string> {
+  const out = await dumpTo(file);
   const counts = { accounts: 0, erased: 0 };
   const write = async (line: object) => { if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain'); };
   try {
@@ -181,10 +197,13 @@ async function dump(parts: MoveParts, file: string, audit: Logger): Promise<stri
       counts.erased += 1;
     }
   } finally {
-    await new Promise((resolve) => out.end(resolve));
+    if (out !== process.stdout) await new Promise((resolve) => out.end(resolve));
   }
   audit.info({ admin: { client: 'cli', action: 'dump', target: { file: basename(file) }, outcome: 'ok', ...counts } }, 'admin call');
-  return JSON.stringify({ ...counts, file }, null, 2);
+  const answer = JSON.stringify({ ...counts, file }, null, 2);
+  if (file !== STDIO) return answer;
+  process.stderr.write(`${answer}\n`);
+  return '';
 }
 
 /** suspended: every suspended account, the latest first, as the admin API's list (audited as its `suspensions`). */

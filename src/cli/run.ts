@@ -15,7 +15,8 @@ const isFileError = (error: unknown): boolean => error instanceof Error && typeo
 
 export function runCli(name: string, command: (argv: string[]) => Promise<string>): void {
   command(process.argv.slice(2)).then(
-    (message) => { process.stdout.write(`${message}\n`); },
+    // An empty message: the command wrote what it had to say itself (a dump to standard output).
+    (message) => { if (message !== '') process.stdout.write(`${message}\n`); },
     (error: unknown) => {
       const operatorError = error instanceof UsageError || error instanceof ConfigError || error instanceof SyntaxError
         || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) || isFileError(error);

@@ -9,7 +9,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { qrLoginByFetch } from '../helpers/fetch-login.ts';
-import { accountsCli as cli } from '../helpers/accounts-cli.ts';
+import { accountsCli as cli, accountsCliFed as fed } from '../helpers/accounts-cli.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
@@ -30,6 +30,7 @@ test.after.always(async () => {
 
 const accountsCli = (...args: string[]) => accountsCliOn(redis.url, ...args);
 const accountsCliOn = (redisUrl: string, ...args: string[]) => cli({ REDIS_URL: redisUrl, WECHAT_SIMULATOR_PORT: '0' }, ...args);
+const accountsCliFedOn = (redisUrl: string, input: string, ...args: string[]) => fed({ REDIS_URL: redisUrl, WECHAT_SIMULATOR_PORT: '0' }, input, ...args);
 
 /** A QR login of the simulated `person` at the first-party app: the `sub` it gets. */
 async function logIn(person: string): Promise<string> {
@@ -133,4 +134,23 @@ test.serial('dump writes every account as an import line, and another store impo
   const refused = await accountsCliOn(other.url, 'import', reuse);
   t.is(refused.status, 1);
   t.regex(refused.stdout, new RegExp(`the sub ${erased[0]} is taken`));
+});
+
+test.serial('dump - and import -: through standard output and input, as in a container whose file system is read-only', async (t) => {
+  const dumped = await accountsCli('dump', '-');
+  t.is(dumped.status, 0, dumped.stderr);
+  const lines = dumped.stdout.trim().split('\n').map((line) => JSON.parse(line) as { sub?: string; erased?: string });
+  t.true(lines.length >= 3);
+  t.true(lines.every((line) => line.sub !== undefined || line.erased !== undefined), 'standard output holds only the lines');
+  const counts = JSON.parse(dumped.stderr.slice(dumped.stderr.indexOf('{\n'))) as { accounts: number; erased: number; file: string };
+  t.deepEqual(counts, { accounts: lines.filter((line) => line.sub).length, erased: lines.filter((line) => line.erased).length, file: '-' });
+  t.regex(dumped.stderr, /"action":"dump","target":\{"file":"-"\},"outcome":"ok"/);
+
+  const other = await startRedis();
+  t.teardown(() => other.stop());
+  const imported = await accountsCliFedOn(other.url, dumped.stdout, 'import', '-');
+  t.is(imported.status, 0, imported.stdout);
+  t.like(imported.json(), { created: lines.length, refused: 0 });
+  const sub = lines.find((line) => line.sub)!.sub!;
+  t.deepEqual((await accountsCliOn(other.url, 'show', sub)).json().identities, (await accountsCli('show', sub)).json().identities);
 });

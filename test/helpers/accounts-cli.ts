@@ -19,11 +19,17 @@ export interface CliRun {
 
 /** The accounts command with `env` over the test's child environment (its storage, at least). */
 export function accountsCli(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
+  return accountsCliFed(env, undefined, ...args);
+}
+
+/** The same, with `input` written to its standard input (`import -`). */
+export function accountsCliFed(env: Record<string, string>, input: string | undefined, ...args: string[]): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
+    const child = execFile(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], {
       cwd: ROOT, encoding: 'utf8', env: { ...CHILD_ENV, ...env }, timeout: 120_000,
     }, (error, stdout, stderr) => resolve({
       status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr, json: () => JSON.parse(stdout) as Record<string, unknown>,
     }));
+    child.stdin?.end(input);
   });
 }
