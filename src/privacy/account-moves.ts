@@ -57,15 +57,18 @@ function loginLine({ at, appid, client, device, deviceFlow, disowned }: LoginEnt
   };
 }
 
-function loginOfLine({ at, appid, client, device, device_flow: deviceFlow, disowned_at: disowned }: NonNullable<Beside['recent_logins']>[number]): LoginEntry {
+/** A login of a line as the history keeps it; a time to come (which would keep the list for good) is `now`. */
+function loginOfLine({ at, appid, client, device, device_flow: deviceFlow, disowned_at: disowned }: NonNullable<Beside['recent_logins']>[number], now: number): LoginEntry {
   return {
-    at: Date.parse(at), appid: appid as AppId, ...(client === undefined ? {} : { client }), ...(device === undefined ? {} : { device }),
+    at: Math.min(now, Date.parse(at)), appid: appid as AppId, ...(client === undefined ? {} : { client }), ...(device === undefined ? {} : { device }),
     ...(deviceFlow ? { deviceFlow } : {}), ...(disowned === undefined ? {} : { disowned: Date.parse(disowned) }),
   };
 }
 
 /** Accounts whose lists a dump reads at once: their round trips overlap, a batch at a time (as the scan's own reads). */
 const DUMP_BATCH = 64;
+
+type DumpedLine = WrittenLine & z.input<typeof BESIDE>;
 
 /** Each account as a line of a dump, in the order given; the lists of a batch of them read at once. */
 export async function* dumpLines(parts: MoveParts, accounts: AsyncIterable<Account>): AsyncIterable<DumpedLine> {
@@ -78,8 +81,6 @@ export async function* dumpLines(parts: MoveParts, accounts: AsyncIterable<Accou
   }
   yield* await Promise.all(batch.map((each) => dumpLine(parts, each)));
 }
-
-type DumpedLine = WrittenLine & z.input<typeof BESIDE>;
 
 /** The account as one line of a dump: its own fields, then its recent logins and operators' accesses (when it has any). */
 async function dumpLine(parts: MoveParts, account: Account): Promise<DumpedLine> {
@@ -110,10 +111,8 @@ export async function importLine(parts: MoveParts, text: string, number: number,
   if (!beside.success) return { line: number, outcome: 'refused', reason: reasonOf(beside.error) };
   const done = await importAccount(parts.accounts, record ? account : json, number, now);
   if (done.outcome === 'refused') return done;
-  // A time to come would keep a list for good: no later than now.
-  const past = (at: string) => Math.min(now, Date.parse(at));
-  await parts.logins.restore(done.sub, (beside.data.recent_logins ?? []).map((login) => loginOfLine({ ...login, at: iso(past(login.at)) })), now);
-  await parts.accesses.restore(done.sub, (beside.data.operator_accesses ?? []).map(({ at, ...access }): Access => ({ at: past(at), ...access })), now);
+  await parts.logins.restore(done.sub, (beside.data.recent_logins ?? []).map((login) => loginOfLine(login, now)), now);
+  await parts.accesses.restore(done.sub, (beside.data.operator_accesses ?? []).map(({ at, ...access }): Access => ({ at: Math.min(now, Date.parse(at)), ...access })), now);
   await notePhone(parts, done.sub as AccountId);
   return done;
 }

@@ -239,9 +239,11 @@ test('entries past their keeping are not brought, and a time to come is taken as
   const line = {
     sub: 'keep-2', unionid: 'uKeep2',
     recent_logins: [{ at: new Date(NOW - 181 * DAY).toISOString(), appid: APPID }, { at: '2099-01-01T00:00:00Z', appid: APPID }],
+    operator_accesses: [{ at: '2099-01-01T00:00:00Z', action: 'show', by: 'cli' }],
   };
   t.like(await importInto(to, JSON.stringify(line), 1, NOW), { outcome: 'created' });
   t.deepEqual(await to.logins.of('keep-2'), [{ at: NOW, appid: APPID as never }]);
+  t.deepEqual(await to.accesses.of('keep-2'), [{ at: NOW, action: 'show', by: 'cli' }]);
 });
 
 test('what a line carries beside the account is checked too: a bad entry refuses the line before anything is written', async (t) => {
