@@ -1,7 +1,7 @@
 // Relying parties written by someone else, each configured exactly as the README's "With
-// your library" shows: Apache httpd with mod_auth_openidc (C), and Flask with Authlib
-// (Python). A person in Chromium logs in with WeChat's QR code and lands on each with the
-// claims it got; Apache's logout ends the broker's session too (RP-initiated logout), and
+// your library" shows: Apache httpd with mod_auth_openidc (C), Flask with Authlib (Python),
+// go-oidc with x/oauth2 (Go), oidc-client-ts in a page and Auth.js (TypeScript). A person in
+// Chromium logs in with WeChat's QR code and lands on each with the claims it got; Apache's logout ends the broker's session too (RP-initiated logout), and
 // the broker's logout ends Apache's (back-channel logout, the logout token mod_auth_openidc
 // checks itself). Nothing in the broker is special to either. Each needs Debian's packages (.ci/run installs
 // them); without them its test is reported as skipped.
@@ -10,7 +10,9 @@ import test, { type ExecutionContext } from 'ava';
 import type { Browser, Page } from 'playwright-core';
 import { apacheClient, apacheInstalled, startApacheRp, type ApacheRp } from '../helpers/apache.ts';
 import { authJsClient, startAuthJs, type AuthJsApp } from '../helpers/authjs.ts';
-import { authlibClient, authlibInstalled, startAuthlibRp, type AuthlibRp } from '../helpers/authlib.ts';
+import { authlibInstalled, startAuthlibRp } from '../helpers/authlib.ts';
+import { goOidcInstalled, startGoOidcRp } from '../helpers/go-oidc.ts';
+import { rpProcessClient, type RpProcess } from '../helpers/rp-process.ts';
 import { startBroker, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -18,32 +20,35 @@ import { spaClient, startSpa, type Spa } from '../helpers/spa.ts';
 
 const APACHE_SECRET = 'apache-secret-0123456789abcdef0123456789';
 const AUTHLIB_SECRET = 'authlib-secret-0123456789abcdef012345678';
+const GO_SECRET = 'go-oidc-secret-0123456789abcdef012345678';
 
 let browser: Browser;
 let broker: RunningBroker;
 let apache: ApacheRp | undefined;
-let authlib: AuthlibRp | undefined;
+let authlib: RpProcess | undefined;
+let goOidc: RpProcess | undefined;
 let spa: Spa;
 let dpopSpa: Spa;
 let authJs: AuthJsApp;
 const AUTHJS_SECRET = 'authjs-secret-0123456789abcdef0123456789';
 
 test.before(async () => {
-  const [apachePort, authlibPort, spaPort, dpopPort, authJsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [apachePort, authlibPort, spaPort, dpopPort, authJsPort, goPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   browser = await launchChromium();
   broker = await startBroker({ CLIENTS_FILE: writeClientsFile([
-    apacheClient(apachePort, 'apache', APACHE_SECRET), authlibClient(authlibPort, 'authlib', AUTHLIB_SECRET),
+    apacheClient(apachePort, 'apache', APACHE_SECRET), rpProcessClient(authlibPort, 'authlib', AUTHLIB_SECRET, 'Authlib'),
     spaClient(`http://127.0.0.1:${spaPort}`, 'browser-app'), spaClient(`http://127.0.0.1:${dpopPort}`, 'dpop-app'),
-    authJsClient(`http://127.0.0.1:${authJsPort}`, 'authjs', AUTHJS_SECRET),
+    authJsClient(`http://127.0.0.1:${authJsPort}`, 'authjs', AUTHJS_SECRET), rpProcessClient(goPort, 'go-oidc', GO_SECRET, 'go-oidc'),
   ]) });
   authJs = await startAuthJs(broker.issuer, 'authjs', AUTHJS_SECRET, authJsPort);
   [spa, dpopSpa] = [await startSpa(broker.issuer, 'browser-app', spaPort), await startSpa(broker.issuer, 'dpop-app', dpopPort, true)];
   if (apacheInstalled) apache = await startApacheRp({ port: apachePort, issuer: broker.issuer, clientId: 'apache', clientSecret: APACHE_SECRET });
   if (authlibInstalled) authlib = await startAuthlibRp(authlibPort, broker.issuer, 'authlib', AUTHLIB_SECRET);
+  if (goOidcInstalled) goOidc = await startGoOidcRp(goPort, broker.issuer, 'go-oidc', GO_SECRET);
 });
 
 test.after.always(async () => {
-  await Promise.all([browser?.close(), broker?.stop(), apache?.stop(), authlib?.stop(), spa?.close(), dpopSpa?.close(), authJs?.close()]);
+  await Promise.all([browser?.close(), broker?.stop(), apache?.stop(), authlib?.stop(), goOidc?.stop(), spa?.close(), dpopSpa?.close(), authJs?.close()]);
 });
 
 /**
@@ -61,6 +66,7 @@ async function aliceLogsInAt(t: ExecutionContext, rp: { readonly origin: string 
 
 const APACHE = { installed: apacheInstalled, what: 'Apache with mod_auth_openidc', packages: 'apache2 and libapache2-mod-auth-openidc' };
 const AUTHLIB = { installed: authlibInstalled, what: 'Flask with Authlib', packages: 'python3-flask and python3-authlib' };
+const GO_OIDC = { installed: goOidcInstalled, what: 'Go with go-oidc', packages: 'golang-go, golang-github-coreos-go-oidc-dev and golang-golang-x-oauth2-dev' };
 
 /** `title`'s test where its relying party's software is installed; else one reported as skipped, saying what to install. */
 function whenInstalled(rp: { readonly installed: boolean; readonly what: string; readonly packages: string }, title: string, body: (t: ExecutionContext) => Promise<void>): void {
@@ -113,6 +119,18 @@ whenInstalled(AUTHLIB, 'Flask with Authlib logs a person in with a QR scan: the 
   await page.waitForURL(`${rp.origin}/callback?**`);
   const answer = JSON.parse(await page.locator('body').innerText()) as { id_token: Record<string, unknown>; userinfo: Record<string, unknown> };
   t.like(answer.id_token, { iss: broker.issuer, aud: 'authlib' }, `the ID token Authlib checked (its output:\n${rp.output()})`);
+  t.regex(String(answer.id_token.sub), /^[0-9a-f-]{36}$/);
+  t.like(answer.userinfo, { sub: answer.id_token.sub, nickname: '小爱 Alice 🌸' });
+});
+
+whenInstalled(GO_OIDC, 'Go with go-oidc and x/oauth2 logs a person in with a QR scan: the ID token it verified and userinfo\'s answer', async (t) => {
+  const rp = goOidc!;
+  const page = await aliceLogsInAt(t, rp, '/login');
+  await page.waitForURL(`${rp.origin}/callback?**`);
+  const body = await page.locator('body').innerText();
+  t.notThrows(() => JSON.parse(body), `go-oidc's answer (its output:\n${rp.output()})`);
+  const answer = JSON.parse(body) as { id_token: Record<string, unknown>; userinfo: Record<string, unknown> };
+  t.like(answer.id_token, { iss: broker.issuer, aud: 'go-oidc' }, 'the ID token go-oidc verified');
   t.regex(String(answer.id_token.sub), /^[0-9a-f-]{36}$/);
   t.like(answer.userinfo, { sub: answer.id_token.sub, nickname: '小爱 Alice 🌸' });
 });

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CHILD_ENV, startProcess, stopProcess } from './process.ts';
+import type { RpProcess } from './rp-process.ts';
 
 const PYTHON = '/usr/bin/python3';
 const APP = fileURLToPath(new URL('../relying-parties/authlib_app.py', import.meta.url));
@@ -19,20 +20,8 @@ export const authlibInstalled = (() => {
   }
 })();
 
-export interface AuthlibRp {
-  /** http://127.0.0.1:<port> */
-  readonly origin: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** The client to register in CLIENTS_FILE for the app on `port`. */
-export function authlibClient(port: number, clientId: string, clientSecret: string) {
-  return { client_id: clientId, client_secret: clientSecret, client_name: 'Authlib', redirect_uris: [`http://127.0.0.1:${port}/callback`], first_party: true };
-}
-
 /** Starts the Flask app and resolves once it says it serves. */
-export async function startAuthlibRp(port: number, issuer: string, clientId: string, clientSecret: string): Promise<AuthlibRp> {
+export async function startAuthlibRp(port: number, issuer: string, clientId: string, clientSecret: string): Promise<RpProcess> {
   const started = await startProcess(PYTHON, [APP, issuer, clientId, clientSecret, String(port)], {
     cwd: fileURLToPath(new URL('.', import.meta.url)), env: { ...CHILD_ENV, PYTHONUNBUFFERED: '1' },
     what: `Flask with Authlib on 127.0.0.1:${port}`, ready: (output) => output.includes(`Running on http://127.0.0.1:${port}`),
