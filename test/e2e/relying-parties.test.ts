@@ -1,9 +1,10 @@
 // Relying parties written by someone else, each configured exactly as the README's "With
 // your library" shows: Apache httpd with mod_auth_openidc (C), Flask with Authlib (Python),
-// go-oidc with x/oauth2 (Go), oidc-client-ts in a page and Auth.js (TypeScript). A person in
+// go-oidc with x/oauth2 (Go), GitLab's OmniAuth strategy (Ruby), oidc-client-ts in a page and
+// Auth.js (TypeScript). A person in
 // Chromium logs in with WeChat's QR code and lands on each with the claims it got; Apache's logout ends the broker's session too (RP-initiated logout), and
 // the broker's logout ends Apache's (back-channel logout, the logout token mod_auth_openidc
-// checks itself). Nothing in the broker is special to either. Each needs Debian's packages (.ci/run installs
+// checks itself). Nothing in the broker is special to any of them. Each needs Debian's packages (.ci/run installs
 // them); without them its test is reported as skipped.
 
 import test, { type ExecutionContext } from 'ava';
@@ -12,6 +13,7 @@ import { apacheClient, apacheInstalled, startApacheRp, type ApacheRp } from '../
 import { authJsClient, startAuthJs, type AuthJsApp } from '../helpers/authjs.ts';
 import { authlibInstalled, startAuthlibRp } from '../helpers/authlib.ts';
 import { goOidcInstalled, startGoOidcRp } from '../helpers/go-oidc.ts';
+import { omniauthInstalled, omniauthRedirect, startOmniauthRp } from '../helpers/omniauth.ts';
 import { rpProcessClient, type RpProcess } from '../helpers/rp-process.ts';
 import { startBroker, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { launchChromium, newPerson } from '../helpers/browser.ts';
@@ -21,51 +23,60 @@ import { spaClient, startSpa, type Spa } from '../helpers/spa.ts';
 const APACHE_SECRET = 'apache-secret-0123456789abcdef0123456789';
 const AUTHLIB_SECRET = 'authlib-secret-0123456789abcdef012345678';
 const GO_SECRET = 'go-oidc-secret-0123456789abcdef012345678';
+const GITLAB_SECRET = 'gitlab-secret-0123456789abcdef0123456789';
 
 let browser: Browser;
 let broker: RunningBroker;
 let apache: ApacheRp | undefined;
 let authlib: RpProcess | undefined;
 let goOidc: RpProcess | undefined;
+let omniauth: RpProcess | undefined;
 let spa: Spa;
 let dpopSpa: Spa;
 let authJs: AuthJsApp;
 const AUTHJS_SECRET = 'authjs-secret-0123456789abcdef0123456789';
 
 test.before(async () => {
-  const [apachePort, authlibPort, spaPort, dpopPort, authJsPort, goPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [apachePort, authlibPort, spaPort, dpopPort, authJsPort, goPort, gitlabPort] = [
+    await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(),
+  ];
   browser = await launchChromium();
   broker = await startBroker({ CLIENTS_FILE: writeClientsFile([
     apacheClient(apachePort, 'apache', APACHE_SECRET), rpProcessClient(authlibPort, 'authlib', AUTHLIB_SECRET, 'Authlib'),
     spaClient(`http://127.0.0.1:${spaPort}`, 'browser-app'), spaClient(`http://127.0.0.1:${dpopPort}`, 'dpop-app'),
     authJsClient(`http://127.0.0.1:${authJsPort}`, 'authjs', AUTHJS_SECRET), rpProcessClient(goPort, 'go-oidc', GO_SECRET, 'go-oidc'),
+    rpProcessClient(gitlabPort, 'gitlab', GITLAB_SECRET, 'GitLab', omniauthRedirect(gitlabPort)),
   ]) });
   authJs = await startAuthJs(broker.issuer, 'authjs', AUTHJS_SECRET, authJsPort);
   [spa, dpopSpa] = [await startSpa(broker.issuer, 'browser-app', spaPort), await startSpa(broker.issuer, 'dpop-app', dpopPort, true)];
   if (apacheInstalled) apache = await startApacheRp({ port: apachePort, issuer: broker.issuer, clientId: 'apache', clientSecret: APACHE_SECRET });
   if (authlibInstalled) authlib = await startAuthlibRp(authlibPort, broker.issuer, 'authlib', AUTHLIB_SECRET);
   if (goOidcInstalled) goOidc = await startGoOidcRp(goPort, broker.issuer, 'go-oidc', GO_SECRET);
+  if (omniauthInstalled) omniauth = await startOmniauthRp(gitlabPort, broker.issuer, 'gitlab', GITLAB_SECRET);
 });
 
 test.after.always(async () => {
-  await Promise.all([browser?.close(), broker?.stop(), apache?.stop(), authlib?.stop(), goOidc?.stop(), spa?.close(), dpopSpa?.close(), authJs?.close()]);
+  await Promise.all([browser?.close(), broker?.stop(), apache?.stop(), authlib?.stop(), goOidc?.stop(), omniauth?.stop(), spa?.close(), dpopSpa?.close(), authJs?.close()]);
 });
 
 /**
- * A person opens the relying party's `start` (on a desktop, in English), is sent to the
- * broker, and scans its QR code as Alice (the simulator's button in its iframe).
+ * A person opens the relying party's `start` (on a desktop, in English), clicks its `button`
+ * when it has one, is sent to the broker, and scans its QR code as Alice (the simulator's
+ * button in its iframe).
  */
-async function aliceLogsInAt(t: ExecutionContext, rp: { readonly origin: string }, start: string): Promise<Page> {
+async function aliceLogsInAt(t: ExecutionContext, rp: { readonly origin: string }, start: string, button?: string): Promise<Page> {
   const { page, context } = await newPerson(browser, 'desktop', 'en');
   t.teardown(() => context.close());
   await page.goto(`${rp.origin}${start}`);
-  t.true(page.url().startsWith(`${broker.issuer}/interaction/`), 'the relying party sent the person to the broker');
+  if (button !== undefined) await page.getByRole('button', { name: button }).click();
+  await page.waitForURL(`${broker.issuer}/interaction/**`);
   await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
   return page;
 }
 
 const APACHE = { installed: apacheInstalled, what: 'Apache with mod_auth_openidc', packages: 'apache2 and libapache2-mod-auth-openidc' };
 const AUTHLIB = { installed: authlibInstalled, what: 'Flask with Authlib', packages: 'python3-flask and python3-authlib' };
+const OMNIAUTH = { installed: omniauthInstalled, what: 'OmniAuth with GitLab\'s OpenID Connect strategy', packages: 'ruby, ruby-omniauth-openid-connect, ruby-rack and ruby-webrick' };
 const GO_OIDC = { installed: goOidcInstalled, what: 'Go with go-oidc', packages: 'golang-go, golang-github-coreos-go-oidc-dev and golang-golang-x-oauth2-dev' };
 
 /** `title`'s test where its relying party's software is installed; else one reported as skipped, saying what to install. */
@@ -123,6 +134,18 @@ whenInstalled(AUTHLIB, 'Flask with Authlib logs a person in with a QR scan: the 
   t.like(answer.userinfo, { sub: answer.id_token.sub, nickname: '小爱 Alice 🌸' });
 });
 
+whenInstalled(OMNIAUTH, 'GitLab\'s OmniAuth strategy, configured by the README\'s gitlab.rb lines, signs a person in with a QR scan: the uid is the sub, the profile from userinfo', async (t) => {
+  const rp = omniauth!;
+  const page = await aliceLogsInAt(t, rp, '/', 'Sign in with WeChat');
+  await page.waitForURL(`${rp.origin}/users/auth/**`);
+  const body = await page.locator('body').innerText();
+  const answer = JSON.parse(body) as { uid?: string; info?: Record<string, unknown>; raw_info?: Record<string, unknown>; failure?: string };
+  t.is(answer.failure, undefined, `OmniAuth's failure (its output:\n${rp.output()})`);
+  t.regex(String(answer.uid), /^[0-9a-f-]{36}$/, 'the uid GitLab keeps is the sub');
+  t.like(answer.raw_info, { sub: answer.uid, iss: broker.issuer, aud: 'gitlab', nickname: '小爱 Alice 🌸' });
+  t.regex(String(answer.info?.image), /^https:\/\//, 'the picture, for GitLab\'s avatar');
+});
+
 whenInstalled(GO_OIDC, 'Go with go-oidc and x/oauth2 logs a person in with a QR scan: the ID token it verified and userinfo\'s answer', async (t) => {
   const rp = goOidc!;
   const page = await aliceLogsInAt(t, rp, '/login');
@@ -141,12 +164,7 @@ whenInstalled(GO_OIDC, 'Go with go-oidc and x/oauth2 logs a person in with a QR 
  * shows what the app made of it (JSON), or its error.
  */
 async function aliceLogsInToSpa<T>(t: ExecutionContext, app: Spa, consent: boolean): Promise<{ page: Page; user: T | undefined }> {
-  const { page, context } = await newPerson(browser, 'desktop', 'en');
-  t.teardown(() => context.close());
-  await page.goto(`${app.origin}/`);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${broker.issuer}/interaction/**`);
-  await page.frameLocator('#qr iframe').getByRole('button', { name: /Alice/ }).click();
+  const page = await aliceLogsInAt(t, app, '/', 'Log in');
   if (consent) await page.getByRole('button', { name: 'Allow' }).click();
   await page.waitForURL(`${app.origin}/callback.html?**`);
   const out = page.locator('#out');

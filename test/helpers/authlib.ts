@@ -2,23 +2,15 @@
 // library" shows (test/relying-parties/authlib_app.py). Debian's python3-flask and
 // python3-authlib (.ci/run installs them); without them the tests say so and skip.
 
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CHILD_ENV, startProcess, stopProcess } from './process.ts';
-import type { RpProcess } from './rp-process.ts';
+import { runsHere, type RpProcess } from './rp-process.ts';
 
 const PYTHON = '/usr/bin/python3';
 const APP = fileURLToPath(new URL('../relying-parties/authlib_app.py', import.meta.url));
 
 /** Whether Debian's Python has Flask and Authlib here. */
-export const authlibInstalled = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import authlib.integrations.flask_client, flask'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+export const authlibInstalled = runsHere(PYTHON, ['-c', 'import authlib.integrations.flask_client, flask']);
 
 /** Starts the Flask app and resolves once it says it serves. */
 export async function startAuthlibRp(port: number, issuer: string, clientId: string, clientSecret: string): Promise<RpProcess> {
