@@ -1,11 +1,12 @@
 // Relying parties written by someone else, each configured exactly as the README's "With
 // your library" shows: Apache httpd with mod_auth_openidc (C), Flask with Authlib (Python),
-// go-oidc with x/oauth2 (Go), GitLab's OmniAuth strategy (Ruby), oidc-client-ts in a page and
-// Auth.js (TypeScript). A person in
-// Chromium logs in with WeChat's QR code and lands on each with the claims it got; Apache's logout ends the broker's session too (RP-initiated logout), and
-// the broker's logout ends Apache's (back-channel logout, the logout token mod_auth_openidc
-// checks itself). Nothing in the broker is special to any of them. Each needs Debian's packages (.ci/run installs
-// them); without them its test is reported as skipped.
+// go-oidc with x/oauth2 (Go), GitLab's OmniAuth strategy (Ruby), oidc-client-ts in a page
+// and Auth.js (TypeScript). A person in Chromium logs in with WeChat's QR code and lands on
+// each with the claims it got; Apache's logout ends the broker's session too (RP-initiated
+// logout), and the broker's logout ends Apache's (back-channel logout, the logout token
+// mod_auth_openidc checks itself). Nothing in the broker is special to any of them. Each
+// needs Debian's packages (.ci/run installs them); without them its test is reported as
+// skipped.
 
 import test, { type ExecutionContext } from 'ava';
 import type { Browser, Page } from 'playwright-core';
