@@ -178,6 +178,19 @@ async function dumpTo(file: string): Promise<Writable> {
 }
 
 /**
+ * Writes `text`, waiting while the output is full. An output that ended (a reader gone:
+ * `dump - | head`; a full disk) is the operator's to know, in one line, not a crash.
+ */
+async function writeOut(out: Writable, text: string): Promise<void> {
+  try {
+    if (out.errored) throw out.errored;
+    if (!out.write(text)) await once(out, 'drain');
+  } catch (error) {
+    throw new UsageError(`the output ended before the dump did: ${(error as Error).message}`);
+  }
+}
+
+/**
  * dump <file>: every account as an import line, then every erased sub, written as read (none
  * is held in memory) into a file that must not exist yet, or to standard output; the counts
  * (on standard error with `-`, where they would mix with the lines).
@@ -185,7 +198,10 @@ async function dumpTo(file: string): Promise<Writable> {
 async function dump(parts: MoveParts, file: string, audit: Logger): Promise<string> {
   const out = await dumpTo(file);
   const counts = { accounts: 0, erased: 0 };
-  const write = async (line: object) => { if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain'); };
+  // Its failure is the next write's to report (writeOut): never an unhandled 'error' event.
+  out.on('error', () => {});
+  const write = (line: object) => writeOut(out, `${JSON.stringify(line)}\n`);
+  let outcome = 'failed';
   try {
     for await (const line of dumpLines(parts, parts.accounts.idleSince(Number.MAX_SAFE_INTEGER))) {
       await write(line);
@@ -196,10 +212,12 @@ async function dump(parts: MoveParts, file: string, audit: Logger): Promise<stri
       await write(erasedLine(id));
       counts.erased += 1;
     }
+    outcome = 'ok';
   } finally {
     if (out !== process.stdout) await new Promise((resolve) => out.end(resolve));
+    // Audited however it ended: what was written had been read out of the store.
+    audit.info({ admin: { client: 'cli', action: 'dump', target: { file: basename(file) }, outcome, ...counts } }, 'admin call');
   }
-  audit.info({ admin: { client: 'cli', action: 'dump', target: { file: basename(file) }, outcome: 'ok', ...counts } }, 'admin call');
   const answer = JSON.stringify({ ...counts, file }, null, 2);
   if (file !== STDIO) return answer;
   process.stderr.write(`${answer}\n`);

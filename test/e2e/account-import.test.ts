@@ -9,7 +9,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBroker, testClients, writeClientsFile, type RunningBroker } from '../helpers/broker.ts';
 import { qrLoginByFetch } from '../helpers/fetch-login.ts';
-import { accountsCli as cli, accountsCliFed as fed } from '../helpers/accounts-cli.ts';
+import { accountsCli as cli, accountsCliCutShort, accountsCliFed as fed } from '../helpers/accounts-cli.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
@@ -153,4 +153,17 @@ test.serial('dump - and import -: through standard output and input, as in a con
   t.like(imported.json(), { created: lines.length, refused: 0 });
   const sub = lines.find((line) => line.sub)!.sub!;
   t.deepEqual((await accountsCliOn(other.url, 'show', sub)).json().identities, (await accountsCli('show', sub)).json().identities);
+});
+
+test.serial('dump - whose reader stops early (dump - | head): one line saying so, exit 2, and the dump audited as failed', async (t) => {
+  const other = await startRedis();
+  t.teardown(() => other.stop());
+  // More lines than a pipe holds (64 KiB), so that the dump is still writing when its reader goes.
+  const lines = Array.from({ length: 3000 }, (_, index) => JSON.stringify({ sub: `many-${index}`, unionid: `uMany${index}` })).join('\n');
+  t.like((await accountsCliFedOn(other.url, lines, 'import', '-')).json(), { created: 3000, refused: 0 });
+  const cut = await accountsCliCutShort({ REDIS_URL: other.url, WECHAT_SIMULATOR_PORT: '0' }, 'dump', '-');
+  t.is(cut.status, 2, cut.stderr);
+  t.regex(cut.stderr, /^accounts: the output ended before the dump did: write EPIPE$/m);
+  t.notRegex(cut.stderr, /^\s+at /m, 'no stack trace');
+  t.regex(cut.stderr, /"action":"dump","target":\{"file":"-"\},"outcome":"failed","accounts":\d+,"erased":0/);
 });

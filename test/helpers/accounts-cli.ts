@@ -3,7 +3,7 @@
 // fetch logins'), and one its server closed meanwhile (its keep-alive ran out while the
 // command ran on a loaded machine) is then reused: "fetch failed".
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CHILD_ENV } from './process.ts';
 
@@ -31,5 +31,17 @@ export function accountsCliFed(env: Record<string, string>, input: string | unde
       status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr, json: () => JSON.parse(stdout) as Record<string, unknown>,
     }));
     child.stdin?.end(input);
+  });
+}
+
+/** The command, its standard output closed by its reader after the first chunk (`dump - | head`); killed if it outlasts execFile's limit. */
+export function accountsCliCutShort(env: Record<string, string>, ...args: string[]): Promise<Pick<CliRun, 'status' | 'stderr'>> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--experimental-strip-types', 'src/cli/accounts.ts', ...args], { cwd: ROOT, env: { ...CHILD_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const limit = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stdout.once('data', () => child.stdout.destroy());
+    child.on('close', (status) => { clearTimeout(limit); resolve({ status, stderr }); });
   });
 }
