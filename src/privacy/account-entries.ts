@@ -11,6 +11,7 @@
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdapterPayload, StorageAdapter } from '../storage/adapter.ts';
+import { Turns } from './turns.ts';
 
 /** Writes of one list at the same moment each get in within this many reads. */
 const ATTEMPTS = 32;
@@ -30,8 +31,8 @@ export interface EntriesKept<T extends { readonly at: number }> {
 export class AccountEntries<T extends { readonly at: number }> {
   readonly #adapter: StorageAdapter;
   readonly #kind: EntriesKept<T>;
-  /** Each list's latest write (or erasure) in this process, which the next one and any read wait for. */
-  readonly #writing = new Map<string, Promise<void>>();
+  /** Each list's writes (and erasure) in this process, in turn; a read waits for those under way. */
+  readonly #turns = new Turns();
 
   constructor(adapter: StorageAdapter, kind: EntriesKept<T>) {
     this.#adapter = adapter;
@@ -53,7 +54,7 @@ export class AccountEntries<T extends { readonly at: number }> {
 
   /** The account's entries, newest first, once this process's writes of them are done. */
   async of(sub: string): Promise<T[]> {
-    await this.#writing.get(sub)?.catch(() => undefined);
+    await this.#turns.settled(sub);
     return this.#entriesOf(await this.#adapter.find(sub));
   }
 
@@ -64,7 +65,7 @@ export class AccountEntries<T extends { readonly at: number }> {
    * again (jittered, so that writers in step fall out of it).
    */
   change(sub: string, edit: (entries: T[]) => T[]): Promise<void> {
-    return this.#inTurn(sub, () => this.#write(sub, edit));
+    return this.#turns.run(sub, () => this.#write(sub, edit));
   }
 
   /**
@@ -78,23 +79,12 @@ export class AccountEntries<T extends { readonly at: number }> {
     if (live.length === 0) return Promise.resolve();
     const same = (entry: T) => JSON.stringify(this.#kind.stored(entry));
     const joined = (held: T[]) => [...new Map([...held, ...live].map((entry) => [same(entry), entry])).values()].sort(newestFirst);
-    return this.#inTurn(sub, () => this.#write(sub, joined, (newest) => Math.max(1, Math.ceil((newest.at + keptMs - now) / 1000))));
+    return this.#turns.run(sub, () => this.#write(sub, joined, (newest) => Math.max(1, Math.ceil((newest.at + keptMs - now) / 1000))));
   }
 
   /** An erased account's entries go with it (after this process's writes of them). */
   forget(sub: string): Promise<void> {
-    return this.#inTurn(sub, () => this.#adapter.destroy(sub));
-  }
-
-  /** `task` on the list of `sub` once this process's earlier ones on it are done. */
-  #inTurn(sub: string, task: () => Promise<void>): Promise<void> {
-    const before = this.#writing.get(sub);
-    const mine = (before ? before.catch(() => undefined) : Promise.resolve()).then(task);
-    this.#writing.set(sub, mine);
-    // The last in line clears the way: nothing stays for a list nobody is writing.
-    return mine.finally(() => {
-      if (this.#writing.get(sub) === mine) this.#writing.delete(sub);
-    });
+    return this.#turns.run(sub, () => this.#adapter.destroy(sub));
   }
 
   /** `keptS` of the record: from now, unless `expiresIn` says how long from its newest entry. */

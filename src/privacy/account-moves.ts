@@ -16,6 +16,7 @@ import type { AppId } from '../wechat/types.ts';
 import { isBrowserName } from '../http/browser-name.ts';
 import { ACCESSES_KEPT, type Access, type AccessLog } from './access-log.ts';
 import { LOGINS_KEPT, type LoginEntry, type LoginHistory } from './login-history.ts';
+import { Turns } from './turns.ts';
 
 /** Where an account's line is read from and written to. */
 export interface MoveParts {
@@ -120,14 +121,26 @@ export async function importLine(parts: MoveParts, text: string, number: number,
 /**
  * The account's phone number finds it again: noted as its own, unless the account noted for
  * the number has held it since later (carriers recycle numbers; the later holder is the one
- * a login would have noted last).
+ * a login would have noted last). Lines imported at once note one number in turn, so that
+ * which of two holders wins never depends on which line finished first.
  */
 async function notePhone(parts: MoveParts, sub: AccountId): Promise<void> {
   const phone = (await parts.accounts.findById(sub))?.contacts?.phone;
   if (!phone) return;
-  const holder = await parts.holders.holderOf(phone.value);
-  if (holder === sub) return;
-  const held = holder === undefined ? undefined : (await parts.accounts.findById(holder))?.contacts?.phone;
-  if (held?.value === phone.value && held.at >= phone.at) return;
-  await parts.holders.hand(phone.value, sub);
+  await inTurn(parts.holders, phone.value, async () => {
+    const holder = await parts.holders.holderOf(phone.value);
+    if (holder === sub) return;
+    const held = holder === undefined ? undefined : (await parts.accounts.findById(holder))?.contacts?.phone;
+    if (held?.value === phone.value && held.at >= phone.at) return;
+    await parts.holders.hand(phone.value, sub);
+  });
+}
+
+/** Each holders' notes under way, by number (one import's lines share its holders). */
+const noting = new WeakMap<PhoneHolders, Turns>();
+
+function inTurn(holders: PhoneHolders, number: string, task: () => Promise<void>): Promise<void> {
+  const turns = noting.get(holders) ?? new Turns();
+  noting.set(holders, turns);
+  return turns.run(number, task);
 }

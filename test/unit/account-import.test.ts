@@ -272,7 +272,7 @@ test('what a line carries beside the account is checked too: a bad entry refuses
   t.like(await importInto(to, 'null', 3, NOW), { outcome: 'refused' });
 });
 
-test('an imported phone number finds its account again (find --phone); of two accounts with one number, the one that got it later', async (t) => {
+test('an imported phone number finds its account again (find --phone); of two accounts with one number, the one that got it later, in any order and at once', async (t) => {
   const phone = (at: string) => ({ phone: { value: '+8613900139000', verified: true, source: `wechat-phone:${APPID}`, at } });
   const older = JSON.stringify({ sub: 'ph-old', unionid: 'uPhOld', contacts: phone('2024-01-01T00:00:00Z') });
   const newer = JSON.stringify({ sub: 'ph-new', unionid: 'uPhNew', contacts: phone('2026-01-01T00:00:00Z') });
@@ -280,6 +280,10 @@ test('an imported phone number finds its account again (find --phone); of two ac
     const to = partsOf(new MemoryAccountStore());
     for (const [index, text] of order.entries()) t.like(await importInto(to, text, index + 1, NOW), { outcome: 'created' });
     t.is(await to.holders.holderOf('+8613900139000'), 'ph-new' as AccountId, order.map((line) => (JSON.parse(line) as { sub: string }).sub).join(' then '));
+    // The same two lines in one batch, imported at once, as the CLI imports 16.
+    const atOnce = partsOf(new MemoryAccountStore());
+    await Promise.all(order.map((text, index) => importInto(atOnce, text, index + 1, NOW)));
+    t.is(await atOnce.holders.holderOf('+8613900139000'), 'ph-new' as AccountId, `at once: ${order.map((line) => (JSON.parse(line) as { sub: string }).sub).join(', ')}`);
   }
 });
 
