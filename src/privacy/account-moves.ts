@@ -114,18 +114,23 @@ export async function importLine(parts: MoveParts, text: string, number: number,
   if (done.outcome === 'refused') return done;
   await parts.logins.restore(done.sub, (beside.data.recent_logins ?? []).map((login) => loginOfLine(login, now)), now);
   await parts.accesses.restore(done.sub, (beside.data.operator_accesses ?? []).map(({ at, ...access }): Access => ({ at: Math.min(now, Date.parse(at)), ...access })), now);
-  await notePhone(parts, done.sub as AccountId);
+  await notePhone(parts, done.sub as AccountId, phoneOfLine(account));
   return done;
 }
 
+/** The phone number a line gives its account (the import has checked it by then), with when it was given. */
+function phoneOfLine(line: Record<string, unknown>): { readonly value: string; readonly at: number } | undefined {
+  const phone = (line.contacts as { phone?: { value: string; at: string } } | undefined)?.phone;
+  return phone && { value: phone.value, at: Date.parse(phone.at) };
+}
+
 /**
- * The account's phone number finds it again: noted as its own, unless the account noted for
+ * The line's phone number finds its account again: noted as the account's own, unless the account noted for
  * the number has held it since later (carriers recycle numbers; the later holder is the one
  * a login would have noted last). Lines imported at once note one number in turn, so that
  * which of two holders wins never depends on which line finished first.
  */
-async function notePhone(parts: MoveParts, sub: AccountId): Promise<void> {
-  const phone = (await parts.accounts.findById(sub))?.contacts?.phone;
+async function notePhone(parts: MoveParts, sub: AccountId, phone: { readonly value: string; readonly at: number } | undefined): Promise<void> {
   if (!phone) return;
   await inTurn(parts.holders, phone.value, async () => {
     const holder = await parts.holders.holderOf(phone.value);
