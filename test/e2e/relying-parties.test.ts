@@ -76,7 +76,7 @@ async function aliceLogsInAt(t: ExecutionContext, rp: { readonly origin: string 
 }
 
 const APACHE = { installed: apacheInstalled, what: 'Apache with mod_auth_openidc', packages: 'apache2 and libapache2-mod-auth-openidc' };
-const AUTHLIB = { installed: authlibInstalled, what: 'Flask with Authlib', packages: 'python3-flask and python3-authlib' };
+const AUTHLIB = { installed: authlibInstalled, what: 'Flask with Authlib', packages: 'python3-flask, python3-authlib and python3-requests' };
 const OMNIAUTH = { installed: omniauthInstalled, what: 'OmniAuth with GitLab\'s OpenID Connect strategy', packages: 'ruby, ruby-omniauth-openid-connect, ruby-rack and ruby-webrick' };
 const GO_OIDC = { installed: goOidcInstalled, what: 'Go with go-oidc', packages: 'golang-go, golang-github-coreos-go-oidc-dev and golang-golang-x-oauth2-dev' };
 

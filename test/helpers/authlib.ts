@@ -1,6 +1,6 @@
 // Flask with Authlib: a relying party in Python, registered as the README's "With your
-// library" shows (test/relying-parties/authlib_app.py). Debian's python3-flask and
-// python3-authlib (.ci/run installs them); without them the tests say so and skip.
+// library" shows (test/relying-parties/authlib_app.py). Debian's python3-flask,
+// python3-authlib and python3-requests (.ci/run installs them); without them the tests say so and skip.
 
 import { fileURLToPath } from 'node:url';
 import { CHILD_ENV, startProcess, stopProcess } from './process.ts';
