@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { httpsAvatar } from '../wechat/avatar.ts';
 import { e164 } from '../wechat/phone-number.ts';
 import { isWeChatId, type AppId, type Openid, type Unionid } from '../wechat/types.ts';
-import { isWeComCorpid, isWeComEmail, isWeComUserId } from '../wechat/wecom.ts';
+import { isWeComCorpid, isWeComEmail, isWeComOpenid, isWeComUserId } from '../wechat/wecom.ts';
 import {
   isAccountId, phoneButtonApp, REASON_MAX, sameIdentity, suspensionReason, weComCorpidOf, weComIdentity, weComMemberOf,
   type Account, type AccountId, type Contact, type Identity, type Suspension,
@@ -27,15 +27,25 @@ const APPID = /^wx[0-9a-f]{16}$/;
 // As the admin API and the accounts CLI take a `sub` (OIDC Core 2: at most 255 ASCII characters).
 const sub = z.string().refine(isAccountId, { error: 'expected letters, digits, - and _ (at most 128)' });
 
-/** An identity: a WeChat app's (appid, openid), or a WeCom member's (corpid, userid), as the admin API shows them. */
+/**
+ * An identity: a WeChat app's (appid, openid), a WeCom member's (corpid, userid), or a WeCom
+ * non-member's (corpid, the openid the company gave them), as the admin API shows them.
+ */
 const IDENTITY = z.strictObject({
   appid: z.string().regex(APPID, { error: 'expected a WeChat AppID (wx and 16 hex digits)' }).optional(),
   openid: wechatId.optional(),
   wecom_corpid: z.string().refine(isWeComCorpid, { error: 'expected a WeCom corpid' }).optional(),
   wecom_userid: z.string().refine(isWeComUserId, { error: 'expected a WeCom userid' }).optional(),
-}).refine((identity) => (identity.appid !== undefined && identity.openid !== undefined && identity.wecom_corpid === undefined && identity.wecom_userid === undefined)
-  || (identity.wecom_corpid !== undefined && identity.wecom_userid !== undefined && identity.appid === undefined && identity.openid === undefined),
-{ error: 'expected appid and openid (WeChat), or wecom_corpid and wecom_userid (a WeCom member)' });
+  wecom_openid: z.string().refine(isWeComOpenid, { error: 'expected a WeCom non-member\'s openid' }).optional(),
+}).refine((identity) => IDENTITY_FORMS.some((form) => sameKeys(identity, form)),
+  { error: 'expected appid and openid (WeChat), wecom_corpid and wecom_userid (a WeCom member), or wecom_corpid and wecom_openid (a WeCom non-member)' });
+
+/** The fields of each kind of identity: exactly one kind's, both of them. */
+const IDENTITY_FORMS = [['appid', 'openid'], ['wecom_corpid', 'wecom_userid'], ['wecom_corpid', 'wecom_openid']] as const;
+const sameKeys = (identity: object, form: readonly string[]) => {
+  const given = Object.entries(identity).filter(([, value]) => value !== undefined).map(([key]) => key);
+  return given.length === form.length && form.every((key) => given.includes(key));
+};
 
 /** Where a contact detail came from (account.ts `Contact`): a WeCom company's admins, or a mini program's phone-number button. */
 function isContactSource(source: string): boolean {
@@ -103,19 +113,19 @@ type LineIdentity = z.input<typeof IDENTITY>;
 
 /** A line's identity as the account keeps it. */
 function identityOfLine(identity: LineIdentity): Identity {
-  return identity.appid === undefined
-    ? weComIdentity(identity.wecom_corpid!, { userid: identity.wecom_userid! })
-    : { appid: identity.appid as AppId, openid: identity.openid as Openid };
+  if (identity.appid !== undefined) return { appid: identity.appid as AppId, openid: identity.openid as Openid };
+  const corpid = identity.wecom_corpid!;
+  return identity.wecom_userid === undefined ? weComIdentity(corpid, { openid: identity.wecom_openid! }) : weComIdentity(corpid, { userid: identity.wecom_userid });
 }
 
-/** Identities as a line gives them: a WeCom non-member's is left out (an import makes none). */
-function lineIdentities(identities: readonly Identity[]): LineIdentity[] {
-  return identities.flatMap((identity): LineIdentity[] => {
-    const member = weComMemberOf(identity);
-    if (member) return [{ wecom_corpid: member.corpid, wecom_userid: member.userid }];
-    return identity.appid.includes(':') ? [] : [{ appid: identity.appid, openid: identity.openid }];
-  });
+/** An identity as a line gives it. */
+function lineIdentity(identity: Identity): LineIdentity {
+  const member = weComMemberOf(identity);
+  if (member) return { wecom_corpid: member.corpid, wecom_userid: member.userid };
+  const corpid = weComCorpidOf(identity);
+  return corpid === undefined ? { appid: identity.appid, openid: identity.openid } : { wecom_corpid: corpid, wecom_openid: identity.openid };
 }
+
 
 type LineContact = z.infer<ReturnType<typeof contact>>;
 
@@ -157,7 +167,7 @@ function accountOf(line: ImportLine, now: number): Account {
 /** What `restOfLine` reads back. */
 function restLine(account: Account): Partial<WrittenLine> {
   const { contacts, lastLogin: login, mergedFrom: merged, detached } = account;
-  const unlinked = lineIdentities(detached ?? []);
+  const unlinked = (detached ?? []).map(lineIdentity);
   return {
     ...(contacts?.phone || contacts?.email ? {
       contacts: { ...(contacts.phone ? { phone: contactLine(contacts.phone) } : {}), ...(contacts.email ? { email: contactLine(contacts.email) } : {}) },
@@ -170,11 +180,10 @@ function restLine(account: Account): Partial<WrittenLine> {
 
 /**
  * An account as a line of the file (`npm run accounts -- dump`): what an import makes it
- * again, in this broker or another. A WeCom non-member's identity is not carried (an import
- * makes none: their next login does).
+ * again, in this broker or another.
  */
 export function lineOf(account: Account): WrittenLine {
-  const identities = lineIdentities(account.identities);
+  const identities = account.identities.map(lineIdentity);
   return {
     sub: account.id,
     ...(account.unionid === undefined ? {} : { unionid: account.unionid }),

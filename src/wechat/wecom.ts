@@ -43,6 +43,11 @@ export function isWeComUserId(value: unknown): value is WeComUserId {
   return typeof value === 'string' && USERID.test(value);
 }
 
+/** A non-member's openid, as getuserinfo gives it (`visitor` below). */
+export function isWeComOpenid(value: unknown): value is WeComOpenid {
+  return typeof value === 'string' && OPENID.test(value);
+}
+
 /**
  * Who WeCom says logged in: a member of the company (with a user ticket after a privateinfo
  * authorization the member consented to, when they are in the app's visible range), or
@@ -117,7 +122,7 @@ export class WeComClient {
       const ticket = body.user_ticket;
       return { type: 'member', userid: body.userid, ...(typeof ticket === 'string' && ticket !== '' && ticket.length <= 512 ? { userTicket: ticket } : {}) };
     }
-    if (typeof body.openid === 'string' && OPENID.test(body.openid)) return { type: 'non-member', openid: body.openid as WeComOpenid };
+    if (isWeComOpenid(body.openid)) return { type: 'non-member', openid: body.openid };
     throw malformed('userid or openid', body);
   }
 

@@ -89,18 +89,32 @@ test('each bad line is refused with its first problem, and nothing is written', 
   t.is(await store.findByUnionid('u1' as never), undefined);
 });
 
-test('a dumped line imports as the same account: WeChat and WeCom members\' identities, profile, creation date; a WeCom non-member\'s identity is not carried', async (t) => {
+test('a dumped line imports as the same account: WeChat identities, WeCom members\' and non-members\' identities, profile, creation date', async (t) => {
   const identities = [{ appid: APPID, openid: 'oNine' } as Identity, weComIdentity('ww2a1d025a1c5f8746', { userid: 'zhang.san@corp' }), weComIdentity('ww2a1d025a1c5f8746', { openid: 'oGuest' })];
   const account: Account = {
     id: 'm-9' as AccountId, createdAt: Date.UTC(2020, 1, 2), updatedAt: NOW, unionid: 'uNine' as Unionid, identities,
     profile: { nickname: '九', picture: 'https://thirdwx.qlogo.cn/9' },
   };
   const line = lineOf(account);
-  t.deepEqual(line.identities, [{ appid: APPID, openid: 'oNine' }, { wecom_corpid: 'ww2a1d025a1c5f8746', wecom_userid: 'zhang.san@corp' }]);
+  t.deepEqual(line.identities, [
+    { appid: APPID, openid: 'oNine' }, { wecom_corpid: 'ww2a1d025a1c5f8746', wecom_userid: 'zhang.san@corp' }, { wecom_corpid: 'ww2a1d025a1c5f8746', wecom_openid: 'oGuest' },
+  ]);
   const store = new MemoryAccountStore();
   t.like(await importLine(store, JSON.stringify(line), 1, NOW), { outcome: 'created', sub: 'm-9' });
-  t.like(await store.findById('m-9' as AccountId), { unionid: 'uNine', createdAt: account.createdAt, profile: account.profile, identities: identities.slice(0, 2) });
-  t.like(await importLine(store, '{"sub": "m-10", "identities": [{"appid": "' + APPID + '", "wecom_userid": "x"}]}', 2, NOW), { outcome: 'refused', reason: 'identities.0: expected appid and openid (WeChat), or wecom_corpid and wecom_userid (a WeCom member)' });
+  t.like(await store.findById('m-9' as AccountId), { unionid: 'uNine', createdAt: account.createdAt, profile: account.profile, identities });
+  const either = 'expected appid and openid (WeChat), wecom_corpid and wecom_userid (a WeCom member), or wecom_corpid and wecom_openid (a WeCom non-member)';
+  for (const bad of [{ appid: APPID, wecom_userid: 'x' }, { wecom_corpid: 'ww2a1d025a1c5f8746', wecom_userid: 'x', wecom_openid: 'y' }, { wecom_openid: 'y' }, {}]) {
+    t.like(await importLine(store, JSON.stringify({ sub: 'm-10', identities: [bad] }), 2, NOW), { outcome: 'refused', reason: `identities.0: ${either}` });
+  }
+  t.like(await importLine(store, JSON.stringify({ sub: 'm-10', identities: [{ wecom_corpid: 'ww2a1d025a1c5f8746', wecom_openid: 'o guest' }] }), 2, NOW), { outcome: 'refused', reason: 'identities.0.wecom_openid: expected a WeCom non-member\'s openid' });
+});
+
+test('a WeCom non-member\'s account, which has no other identity, dumps and imports whole: their next login finds it', async (t) => {
+  const guest = weComIdentity('ww2a1d025a1c5f8746', { openid: 'oGuestOnly' });
+  const account: Account = { id: 'guest-1' as AccountId, createdAt: Date.UTC(2025, 0, 1), updatedAt: NOW, identities: [guest], profile: {} };
+  const store = new MemoryAccountStore();
+  t.like(await importLine(store, JSON.stringify(lineOf(account)), 1, NOW), { outcome: 'created', sub: 'guest-1' });
+  t.is((await store.findByIdentity(guest))?.id, 'guest-1' as AccountId);
 });
 
 test('a suspended account dumps and imports suspended (a move to another broker is no way out); a suspension line without a reason it can keep is refused', async (t) => {
