@@ -8,6 +8,7 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { REASON_MAX } from '../accounts/account.ts';
 import { DIAGNOSTICS_VIEW } from '../diagnostics/findings.ts';
+import { LOOKUP_NAMES } from '../privacy/account-view.ts';
 import { ACCESSES_VIEW, ACCOUNT_VIEW, EXPORT_VIEW, LOGINS_VIEW, SIGNED_OUT_VIEW, SUSPENDED_LIST_VIEW, SUSPENSION_VIEW } from '../privacy/view-schemas.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, DIAGNOSTICS_READ, type AdminScope } from './auth.ts';
 
@@ -78,13 +79,13 @@ function operation(op: Operation) {
   };
 }
 
-const LOOKUP = ['sub', 'unionid', 'appid', 'openid', 'wecom_corpid', 'wecom_userid', 'client', 'phone']
+const LOOKUP = LOOKUP_NAMES
   .map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }));
 
 const PATHS = {
   '/admin/accounts': {
     get: operation({
-      id: 'findAccount', summary: 'Find an account by one key: sub; unionid; appid and openid; wecom_corpid and wecom_userid; phone; or a pairwise client and the sub it knows',
+      id: 'findAccount', summary: 'Find an account by one key: sub; unionid; appid and openid; wecom_corpid and wecom_userid (a member) or wecom_openid (a non-member); phone; or a pairwise client and the sub it knows',
       scope: ACCOUNTS_READ, ok: 'Account', parameters: LOOKUP, refused: { 400: 'not one of the lookups, or a value that cannot be one' },
     }),
   },

@@ -9,6 +9,7 @@
 //   GET /admin/accounts?unionid=…        lookup by unionid
 //   GET /admin/accounts?appid=…&openid=… lookup by one WeChat identity
 //   GET /admin/accounts?wecom_corpid=…&wecom_userid=…  lookup of a WeCom member
+//   GET /admin/accounts?wecom_corpid=…&wecom_openid=…  lookup of a WeCom non-member
 //   GET /admin/accounts?phone=…          lookup by a phone number (a mini program's phone button's, a WeCom member's)
 //   GET /admin/accounts/:sub/export      everything held about the person, one document
 //   GET /admin/accounts/:sub/accesses    the operators' audited calls about the person, with who made each
@@ -38,7 +39,7 @@ import { UnlinkRefusedError, type AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerMetrics } from '../ops/metrics.ts';
-import { accessesView, accountView as view, findAccount, loginsView, lookupsOf, requestTarget, signedOutView, suspendedView } from '../privacy/account-view.ts';
+import { accessesView, accountView as view, findAccount, keyOf, loginsView, lookupsOf, requestTarget, signedOutView, suspendedView } from '../privacy/account-view.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
 import { readBody } from '../http/read-body.ts';
 import { ACCOUNTS_READ, ACCOUNTS_WRITE, caller, DIAGNOSTICS_READ, refuse, type AdminScope } from './auth.ts';
@@ -174,8 +175,7 @@ async function diagnostics(ctx: Context, parts: AdminParts): Promise<{ outcome: 
 
 /** GET /admin/accounts?…: by WeChat's or WeCom's identifiers, a phone number, or a pairwise client's sub (one pass over the accounts). */
 async function find(ctx: Context, parts: AdminParts): Promise<{ outcome: string; sub?: string }> {
-  const { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub, phone } = ctx.query;
-  const found = await findAccount(parts.accounts, { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub, phone }, lookupsOf(parts.provider, parts.pairwiseSecret, parts.accounts, parts.personalData));
+  const found = await findAccount(parts.accounts, keyOf(ctx.query), lookupsOf(parts.provider, parts.pairwiseSecret, parts.accounts, parts.personalData));
   if (typeof found === 'string') return badRequest(ctx, found);
   if (!found) return notFound(ctx);
   ctx.body = view(found, parts.apps);

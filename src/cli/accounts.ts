@@ -56,11 +56,11 @@ import { runCli, UsageError } from './run.ts';
 
 const COMMANDS = ['show', 'find', 'export', 'accesses', 'logins', 'delete', 'unlink', 'logout', 'suspend', 'reinstate', 'suspended', 'import', 'dump'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --phone N | find --client C --sub=S | export <sub> | accesses <sub> | logins <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | suspend <sub> --reason R [--until T] | reinstate <sub> | suspended | import <file> | dump <file>';
+const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --wecom-corpid C --wecom-openid O | find --phone N | find --client C --sub=S | export <sub> | accesses <sub> | logins <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | suspend <sub> --reason R [--until T] | reinstate <sub> | suspended | import <file> | dump <file>';
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 
-interface Options { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string; client?: string; sub?: string; phone?: string; reason?: string; until?: string }
+interface Options { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string; wecom_openid?: string; client?: string; sub?: string; phone?: string; reason?: string; until?: string }
 
 /** What a command works with: the person's rights, the provider (its clients), the stores, the configuration. */
 interface Parts { readonly data: PersonalData; readonly provider: Provider; readonly stores: Stores; readonly config: Config }
@@ -247,13 +247,15 @@ export async function accountsCommand(argv: string[]): Promise<string> {
   const { positionals, values: given } = parseArgs({
     args: argv, allowPositionals: true,
     options: {
-      unionid: { type: 'string' }, appid: { type: 'string' }, openid: { type: 'string' }, 'wecom-corpid': { type: 'string' }, 'wecom-userid': { type: 'string' },
+      unionid: { type: 'string' }, appid: { type: 'string' }, openid: { type: 'string' }, 'wecom-corpid': { type: 'string' }, 'wecom-userid': { type: 'string' }, 'wecom-openid': { type: 'string' },
       client: { type: 'string' }, sub: { type: 'string' }, phone: { type: 'string' }, reason: { type: 'string' }, until: { type: 'string' },
     },
   });
-  // A WeCom member by company and userid, named as the admin API names them.
-  const { 'wecom-corpid': corpid, 'wecom-userid': userid, ...wechat } = given;
-  const values: Options = { ...wechat, ...(corpid === undefined ? {} : { wecom_corpid: corpid }), ...(userid === undefined ? {} : { wecom_userid: userid }) };
+  // A WeCom member by company and userid, a non-member by company and openid, named as the admin API names them.
+  const { 'wecom-corpid': corpid, 'wecom-userid': userid, 'wecom-openid': guest, ...wechat } = given;
+  const values: Options = {
+    ...wechat, ...(corpid === undefined ? {} : { wecom_corpid: corpid }), ...(userid === undefined ? {} : { wecom_userid: userid }), ...(guest === undefined ? {} : { wecom_openid: guest }),
+  };
   const command = positionals[0] as Command;
   if (!COMMANDS.includes(command)) throw new UsageError(USAGE);
   if ((command === 'import' || command === 'dump') && positionals.length !== 2) throw new UsageError(USAGE);

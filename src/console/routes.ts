@@ -41,7 +41,7 @@ import {
 import { errorPage } from '../pages/error-pages.ts';
 import { langOf } from '../pages/html.ts';
 import { appName } from '../pages/i18n.ts';
-import { accountView, findAccount, heldView, lookupsOf, recentLoginView, requestTarget, suspendedView } from '../privacy/account-view.ts';
+import { accountView, findAccount, heldView, keyOf, lookupsOf, recentLoginView, requestTarget, suspendedView } from '../privacy/account-view.ts';
 import type { LoginView } from '../privacy/view-schemas.ts';
 import { auditAdminCall } from '../privacy/admin-audit.ts';
 import type { PersonalData } from '../privacy/personal-data.ts';
@@ -110,8 +110,7 @@ function home(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage, notic
 
 /** The account a search names, as the admin API finds one (privacy/account-view.ts). */
 function search(ctx: Context, parts: ConsoleParts): Promise<Account | undefined | string> {
-  const { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub, phone } = ctx.query;
-  return findAccount(parts.accounts, { unionid, appid, openid, wecom_corpid, wecom_userid, client, sub, phone }, lookupsOf(parts.provider, parts.pairwiseSecret, parts.accounts, parts.personalData));
+  return findAccount(parts.accounts, keyOf(ctx.query), lookupsOf(parts.provider, parts.pairwiseSecret, parts.accounts, parts.personalData));
 }
 
 async function find(ctx: Context, parts: ConsoleParts, operator: OperatorOnPage): Promise<Outcome> {

@@ -127,6 +127,7 @@ ${findForm(lang, 'consoleFindByUnionid', [['unionid', 'unionid']])}
 ${apps.length ? findForm(lang, 'consoleFindByIdentity', [['openid', 'openid']], apps) : ''}
 ${findForm(lang, 'consoleFindByPhone', [['phone', t(lang, 'consolePhone')]])}
 ${findForm(lang, 'consoleFindByWeCom', [['wecom_corpid', 'corpid'], ['wecom_userid', 'userid']])}
+${findForm(lang, 'consoleFindByWeComGuest', [['wecom_corpid', 'corpid'], ['wecom_openid', 'openid']])}
 ${findForm(lang, 'consoleFindByPairwise', [['client', 'client_id'], ['sub', 'sub']])}
 <h2>${t(lang, 'consoleSuspended')}</h2><a class="button" href="/console/suspended">${t(lang, 'consoleSuspendedList')}</a>
 <h2>${t(lang, 'consoleDiagnostics')}</h2><a class="button" href="/console/diagnostics">${t(lang, 'consoleDiagnosticsRun')}</a>`, notice ? (notice.kind === 'not_found' ? 404 : 400) : 200);

@@ -1,7 +1,7 @@
 // How the admin API, the accounts CLI and the export show an account and what is held
 // for it, and find one by key: the same JSON whichever way it is asked for.
 
-import { isAccountId, suspensionOf, weComIdentity, weComMemberOf, type Account, type Contact, type Identity, type LastLogin, type Suspension } from '../accounts/account.ts';
+import { isAccountId, suspensionOf, weComCorpidOf, weComIdentity, weComMemberOf, type Account, type Contact, type Identity, type LastLogin, type Suspension } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import type { ConfiguredApp } from '../wechat/apps.ts';
 import type Provider from 'oidc-provider';
@@ -9,7 +9,7 @@ import type { Held } from '../oidc/account-records.ts';
 import { accountOfPairwise } from '../oidc/pairwise.ts';
 import type { AppId, Openid, Unionid } from '../wechat/types.ts';
 import { isWeChatId } from '../wechat/types.ts';
-import { isWeComCorpid, isWeComUserId } from '../wechat/wecom.ts';
+import { isWeComCorpid, isWeComOpenid, isWeComUserId } from '../wechat/wecom.ts';
 import type { AccessesView, AccountView, HeldView, LoginsView, LoginView, RecentLoginView, SignedOutView, SuspensionView } from './view-schemas.ts';
 import type { Access } from './access-log.ts';
 import type { LoginEntry } from './login-history.ts';
@@ -19,13 +19,18 @@ const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).
 const contactView = (contact: Contact | undefined) =>
   contact ? { value: contact.value, verified: contact.verified, source: contact.source, at: new Date(contact.at).toISOString() } : null;
 
-/** The account as the admin API shows it: identities with the app id they belong to (a WeCom member's with its company and userid). */
+/** A WeCom identity's company with its userid (a member's) or openid (a non-member's), named as a lookup names them. */
+function weComView(identity: Identity): { wecom_corpid: string; wecom_userid: string } | { wecom_corpid: string; wecom_openid: string } | undefined {
+  const member = weComMemberOf(identity);
+  if (member) return { wecom_corpid: member.corpid, wecom_userid: member.userid };
+  const corpid = weComCorpidOf(identity);
+  return corpid === undefined ? undefined : { wecom_corpid: corpid, wecom_openid: identity.openid };
+}
+
+/** The account as the admin API shows it: identities with the app id they belong to (a WeCom one's with its company and userid or openid). */
 export function accountView(account: Account, apps: readonly ConfiguredApp[]): AccountView {
   const appOf = (appid: string) => apps.find((app) => app.appid === appid)?.id ?? null;
-  const identity = ({ appid, openid }: Identity) => {
-    const member = weComMemberOf({ appid, openid });
-    return { app: appOf(appid), appid, openid, ...(member ? { wecom_corpid: member.corpid, wecom_userid: member.userid } : {}) };
-  };
+  const identity = ({ appid, openid }: Identity) => ({ app: appOf(appid), appid, openid, ...weComView({ appid, openid }) });
   const { lastLogin } = account;
   return {
     sub: account.id,
@@ -106,19 +111,20 @@ export function signedOutView(account: Account, held: Held): SignedOutView {
   return { sub: account.id, sessions_ended: held.sessions.length, grants_revoked: held.grants.length };
 }
 
-/** What a lookup names: an account's own `sub`, a unionid, one WeChat identity (appid and openid), a WeCom member (corpid and userid), a phone number, or a pairwise client's sub. */
-export interface AccountKey {
-  readonly unionid?: unknown;
-  readonly appid?: unknown;
-  readonly openid?: unknown;
-  readonly wecom_corpid?: unknown;
-  readonly wecom_userid?: unknown;
-  /** A pairwise client, and the `sub` it knows the person by (OIDC Core 8.1). */
-  readonly client?: unknown;
-  readonly sub?: unknown;
-  /** A phone number a mini program's phone button or a WeCom member's login gave. */
-  readonly phone?: unknown;
-}
+/**
+ * What a lookup can name: an account's own `sub`, a unionid, one WeChat identity (appid and
+ * openid), a WeCom member (corpid and userid) or non-member (corpid and openid), a phone
+ * number (one a mini program's phone button or a WeCom member's login gave), or a pairwise
+ * client and the `sub` it knows the person by (OIDC Core 8.1). The admin API's query, the
+ * console's search and the accounts CLI all take these names.
+ */
+export const LOOKUP_NAMES = ['sub', 'unionid', 'appid', 'openid', 'wecom_corpid', 'wecom_userid', 'wecom_openid', 'client', 'phone'] as const;
+
+export type AccountKey = Readonly<Partial<Record<(typeof LOOKUP_NAMES)[number], unknown>>>;
+
+/** The lookup a request's query names (its other parameters left out). */
+export const keyOf = (query: Readonly<Record<string, unknown>>): AccountKey =>
+  Object.fromEntries(LOOKUP_NAMES.filter((name) => query[name] !== undefined).map((name) => [name, query[name]]));
 
 /** The lookups that are not the account store's own, each giving the account or why it cannot be asked. */
 export interface Lookups {
@@ -141,7 +147,7 @@ const PAIRWISE_SUB = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The account a lookup names, or the reason it names none properly. */
 export async function findAccount(accounts: AccountStore, key: AccountKey, lookups: Lookups): Promise<Account | undefined | string> {
-  const { unionid, appid, openid, wecom_corpid: corpid, wecom_userid: userid, client, sub, phone } = key;
+  const { unionid, appid, openid, wecom_corpid: corpid, wecom_userid: userid, wecom_openid: guest, client, sub, phone } = key;
   const given = Object.keys(key).filter((name) => key[name as keyof AccountKey] !== undefined).sort().join(' ');
   if (given === 'client sub') {
     return typeof client === 'string' && CLIENT_ID.test(client) && typeof sub === 'string' && PAIRWISE_SUB.test(sub) ? lookups.pairwise(client, sub) : 'client and sub must be a client_id and a sub';
@@ -155,7 +161,10 @@ export async function findAccount(accounts: AccountStore, key: AccountKey, looku
   if (given === 'wecom_corpid wecom_userid') {
     return isWeComCorpid(corpid) && isWeComUserId(userid) ? accounts.findByIdentity(weComIdentity(corpid, { userid })) : 'wecom_corpid and wecom_userid must be a WeCom corpid and userid';
   }
-  return 'give sub, or unionid, or appid and openid, or wecom_corpid and wecom_userid, or a phone number, or a pairwise client and its sub';
+  if (given === 'wecom_corpid wecom_openid') {
+    return isWeComCorpid(corpid) && isWeComOpenid(guest) ? accounts.findByIdentity(weComIdentity(corpid, { openid: guest })) : 'wecom_corpid and wecom_openid must be a WeCom corpid and a non-member\'s openid';
+  }
+  return 'give sub, or unionid, or appid and openid, or wecom_corpid and wecom_userid (or wecom_openid), or a phone number, or a pairwise client and its sub';
 }
 
 
@@ -172,7 +181,7 @@ function auditTarget(given: Readonly<Partial<Record<TargetName, unknown>>>): Rec
 }
 
 /** The identifiers an audit line names: an account, a lookup's keys, a client, a session's uid. */
-const TARGET_NAMES = ['sub', 'appid', 'unionid', 'openid', 'wecom_corpid', 'wecom_userid', 'client', 'phone', 'uid'] as const;
+const TARGET_NAMES = [...LOOKUP_NAMES, 'uid'] as const;
 type TargetName = (typeof TARGET_NAMES)[number];
 
 /** What a request names, from where it gives it (its path's parameters, its query, its form: the first to have a name wins). */

@@ -44,8 +44,9 @@ export const ACCOUNT_VIEW = z.strictObject({
   sub: z.string().describe('the account\'s `sub`: the broker\'s own stable id, never an openid'),
   unionid: z.string().nullable().describe('WeChat\'s unionid, when WeChat has given one'),
   identities: z.array(IDENTITY_VIEW.extend({
-    wecom_corpid: z.string().optional().describe('a WeCom member\'s company'),
+    wecom_corpid: z.string().optional().describe('a WeCom member\'s or non-member\'s company'),
     wecom_userid: z.string().optional().describe('a WeCom member\'s userid'),
+    wecom_openid: z.string().optional().describe('a WeCom non-member\'s openid in that company'),
   })).describe('every WeChat (and WeCom) identity the account holds'),
   profile: z.strictObject({ nickname: z.string().nullable(), picture: z.string().nullable() }),
   contacts: z.strictObject({ phone: CONTACT_VIEW, email: CONTACT_VIEW }).describe('contact details, with where and when they were given'),

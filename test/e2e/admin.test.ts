@@ -5,6 +5,8 @@
 // audited in the log and the metrics, without profile data.
 
 import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
@@ -15,6 +17,7 @@ import { createRp } from '../helpers/rp.ts';
 import { startRpServer, type RpServer } from '../helpers/rp-server.ts';
 import { loginByQr, type LoggedIn } from '../helpers/wechat.ts';
 import { accountsCli as cli } from '../helpers/accounts-cli.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 let browser: Browser;
 let rpServer: RpServer;
@@ -164,6 +167,27 @@ test.serial('the accounts CLI reads the stores directly: the same JSON as the ad
   t.regex(memory.stderr, /accounts live in memory inside a running broker/);
 });
 
+/** A WeCom non-member (a company's guest) as a dump writes them: the company and the openid it gave them. */
+const GUEST = { corpid: 'ww1234567890abcdef', openid: 'wmGuestOfTheCompany1' };
+
+test.serial('a WeCom non-member, imported through the CLI, is found by wecom_corpid and wecom_openid: by the CLI, the admin API, and shown so', async (t) => {
+  const file = join(tempDir('guest-import'), 'guest.jsonl');
+  writeFileSync(file, `${JSON.stringify({ sub: 'guest-of-the-company', identities: [{ wecom_corpid: GUEST.corpid, wecom_openid: GUEST.openid }] })}\n`);
+  const imported = await accountsCli('import', file);
+  t.is(imported.status, 0, imported.stderr);
+  const identity = { appid: `wecom-guest:${GUEST.corpid}`, openid: GUEST.openid, wecom_corpid: GUEST.corpid, wecom_openid: GUEST.openid };
+  const found = await accountsCli('find', '--wecom-corpid', GUEST.corpid, '--wecom-openid', GUEST.openid);
+  t.is(found.status, 0, found.stderr);
+  t.like(found.json(), { sub: 'guest-of-the-company', identities: [identity] });
+  t.regex(found.stderr, /"action":"find","target":\{"wecom_corpid":"ww1234567890abcdef","wecom_openid":"wmGuestOfTheCompany1"\},"outcome":"ok"/, 'audited with what was asked');
+  const token = await toolToken('ops', 'accounts:read');
+  t.like(await admin(`/admin/accounts?wecom_corpid=${GUEST.corpid}&wecom_openid=${GUEST.openid}`, token), { status: 200, body: { sub: 'guest-of-the-company', identities: [identity] } });
+  t.like(await admin(`/admin/accounts?wecom_corpid=${GUEST.corpid}&wecom_openid=wmSomebodyElse`, token), { status: 404 });
+  t.like(await admin(`/admin/accounts?wecom_corpid=${GUEST.corpid}&wecom_openid=${encodeURIComponent('not an openid')}`, token), {
+    status: 400, body: { error_description: 'wecom_corpid and wecom_openid must be a WeCom corpid and a non-member\'s openid' },
+  });
+});
+
 interface Described {
   readonly paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }>; headers?: Record<string, unknown> }> }>>;
   readonly components: Record<string, unknown>;
@@ -205,6 +229,7 @@ test.serial('every answer is what GET /admin/openapi.json describes for its oper
   await call('GET', account, '/admin/accounts/no-such-sub', reader);
   await call('GET', '/admin/accounts', `/admin/accounts?unionid=${String(alice.userinfo.wechat_unionid)}`, reader);
   await call('GET', '/admin/accounts', '/admin/accounts?colour=blue', reader);
+  await call('GET', '/admin/accounts', `/admin/accounts?wecom_corpid=${GUEST.corpid}&wecom_openid=${GUEST.openid}`, reader);
   const exported = await call('GET', `${account}/export`, `/admin/accounts/${sub}/export`, reader);
   t.true(((exported?.sessions ?? []) as unknown[]).length > 0 && ((exported?.grants ?? []) as unknown[]).length > 0, 'an export with a session and a grant');
   const accesses = await call('GET', `${account}/accesses`, `/admin/accounts/${sub}/accesses`, reader);

@@ -140,7 +140,7 @@ test.serial('an operator signs in through WeChat, finds a person by sub, unionid
 
 test.serial('an operator\'s hostile input (any identifiers, repeated, any bytes, any path): never a 5xx, nothing reflected unescaped', async (t) => {
   const page = await operator(t, /Alice/);
-  const names = ['sub', 'unionid', 'appid', 'openid', 'phone', 'client', 'wecom_corpid', 'wecom_userid', 'done'];
+  const names = ['sub', 'unionid', 'appid', 'openid', 'phone', 'client', 'wecom_corpid', 'wecom_userid', 'wecom_openid', 'done'];
   const value = fc.oneof(fc.constant(subs.chen), fc.constant('<b>"x"</b>'), fc.string({ maxLength: 140 }), fc.constant('%00'), fc.constant('+86 139 1234 5678'));
   const query = fc.array(fc.tuple(fc.constantFrom(...names), value), { maxLength: 4 }).map((pairs) => pairs.map(([key, text]) => `${key}=${encodeURIComponent(text)}`).join('&'));
   const path = fc.oneof(fc.constant('/console/find'), value.map((sub) => `/console/accounts/${encodeURIComponent(sub)}`),
