@@ -27,6 +27,13 @@ const APPID = /^wx[0-9a-f]{16}$/;
 // As the admin API and the accounts CLI take a `sub` (OIDC Core 2: at most 255 ASCII characters).
 const sub = z.string().refine(isAccountId, { error: 'expected letters, digits, - and _ (at most 128)' });
 
+/** The fields of each kind of identity: exactly one kind's, both of them. */
+const IDENTITY_FORMS = [['appid', 'openid'], ['wecom_corpid', 'wecom_userid'], ['wecom_corpid', 'wecom_openid']] as const;
+const sameKeys = (identity: object, form: readonly string[]) => {
+  const given = Object.entries(identity).filter(([, value]) => value !== undefined).map(([key]) => key);
+  return given.length === form.length && form.every((key) => given.includes(key));
+};
+
 /**
  * An identity: a WeChat app's (appid, openid), a WeCom member's (corpid, userid), or a WeCom
  * non-member's (corpid, the openid the company gave them), as the admin API shows them.
@@ -39,13 +46,6 @@ const IDENTITY = z.strictObject({
   wecom_openid: z.string().refine(isWeComOpenid, { error: 'expected a WeCom non-member\'s openid' }).optional(),
 }).refine((identity) => IDENTITY_FORMS.some((form) => sameKeys(identity, form)),
   { error: 'expected appid and openid (WeChat), wecom_corpid and wecom_userid (a WeCom member), or wecom_corpid and wecom_openid (a WeCom non-member)' });
-
-/** The fields of each kind of identity: exactly one kind's, both of them. */
-const IDENTITY_FORMS = [['appid', 'openid'], ['wecom_corpid', 'wecom_userid'], ['wecom_corpid', 'wecom_openid']] as const;
-const sameKeys = (identity: object, form: readonly string[]) => {
-  const given = Object.entries(identity).filter(([, value]) => value !== undefined).map(([key]) => key);
-  return given.length === form.length && form.every((key) => given.includes(key));
-};
 
 /** Where a contact detail came from (account.ts `Contact`): a WeCom company's admins, or a mini program's phone-number button. */
 function isContactSource(source: string): boolean {
@@ -125,7 +125,6 @@ function lineIdentity(identity: Identity): LineIdentity {
   const corpid = weComCorpidOf(identity);
   return corpid === undefined ? { appid: identity.appid, openid: identity.openid } : { wecom_corpid: corpid, wecom_openid: identity.openid };
 }
-
 
 type LineContact = z.infer<ReturnType<typeof contact>>;
 
