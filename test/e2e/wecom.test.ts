@@ -1,7 +1,8 @@
 // WeCom (企业微信) beside WeChat: an employee logs in inside the WeCom client (silent
 // snsapi_base) and on a desktop through WeCom's SSO page, with one `sub` both ways, the
 // wecom claims, amr ["wecom"] and an acr naming the app; a desktop offers WeCom and WeChat
-// side by side; somebody who is not a member is refused with a plain page. openid-client is
+// side by side; somebody who is not a member is refused with a plain page, and let in (a guest,
+// by the openid the company gives them) where the app allows non-members. openid-client is
 // the relying party, Chromium the person, the simulator WeCom.
 
 import test from 'ava';
@@ -22,6 +23,9 @@ import { addCallbackHost, deliverTwice, injectFaults, setPhoneUser, simApp, simC
 import { tempDir } from '../helpers/temp.ts';
 
 const corp = randomCorp();
+/** A second company, whose app lets people in who are not its members (allow_non_members): its guests. */
+const guests = randomCorp();
+const VISITORS = { client_id: 'visitor-portal', client_secret: 'visitor-portal-secret-0123456789abcdef' };
 const web = simApp('open');
 let browser: Browser;
 let rpServer: RpServer;
@@ -31,7 +35,7 @@ const OPS_SECRET = 'ops-secret-0123456789abcdef0123456789ab';
 
 test.before(async () => {
   [browser, rpServer, simulator] = await Promise.all([
-    launchChromium(), startRpServer(), startSimulator({ apps: [web], corps: [corp], callbackHosts: [], host: '127.0.0.1', port: 0 }),
+    launchChromium(), startRpServer(), startSimulator({ apps: [web], corps: [corp, guests], callbackHosts: [], host: '127.0.0.1', port: 0 }),
   ]);
   const dir = tempDir('broker-wecom');
   const appsFile = join(dir, 'apps.json');
@@ -41,14 +45,16 @@ test.before(async () => {
       scope: 'snsapi_privateinfo',
     },
     { id: 'web', kind: 'open', appid: web.appid, secret_env: 'WEB_SECRET' },
+    { id: 'visitors', kind: 'wecom', corpid: guests.corpid, agentid: guests.agentid, secret_env: 'VISITORS_SECRET', name: '访客门户', allow_non_members: true },
   ]));
   broker = await startBroker({
     // The staff portal offers WeCom and WeChat (wechat_apps names both); the other clients WeChat alone.
     CLIENTS_FILE: writeClientsFile([
       ...testClients(rpServer.origin).map((client) => client.client_id === 'first-party' ? { ...client, wechat_apps: ['staff', 'web'] } : client),
       { client_id: 'ops', client_secret: OPS_SECRET, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'accounts:read' },
+      { ...VISITORS, redirect_uris: [rpServer.callback], first_party: true, wechat_apps: ['visitors', 'web'] },
     ]),
-    WECHAT_APPS_FILE: appsFile, STAFF_SECRET: corp.secret, WEB_SECRET: web.secret, STAFF_TOKEN: corp.token, STAFF_AES_KEY: corp.aesKey,
+    WECHAT_APPS_FILE: appsFile, VISITORS_SECRET: guests.secret, STAFF_SECRET: corp.secret, WEB_SECRET: web.secret, STAFF_TOKEN: corp.token, STAFF_AES_KEY: corp.aesKey,
     WECHAT_CONNECT_URL: simulator.url, WECHAT_API_URL: simulator.url, WECHAT_LOGIN_JS_URL: simulator.loginJsUrl, WECHAT_MP_URL: simulator.url,
     WECOM_API_URL: simulator.url, WECOM_LOGIN_URL: simulator.url, WECOM_LOGIN_JS_URL: simulator.wecomLoginJsUrl,
   });
@@ -224,6 +230,38 @@ test.serial('somebody who is not a member of the company: a plain page, no login
   } finally {
     await context.close();
   }
+});
+
+test.serial('where the app lets non-members in: a guest logs in with WeCom, again as the same sub, and the admin API finds them by wecom_corpid and wecom_openid', async (t) => {
+  const rp = await createRp(broker.issuer, rpServer, VISITORS.client_id, VISITORS.client_secret);
+  const loginAsGuest = async () => {
+    const { context, page } = await newPerson(browser, 'desktop');
+    try {
+      const { url, check } = await rp.start({ scope: SCOPE });
+      await page.goto(url);
+      await page.getByRole('link', { name: /企业微信登录/ }).click();
+      await page.frameLocator('#ww_login iframe').getByRole('button', { name: /陈大文（非企业成员）/ }).click();
+      return (await rp.finish(await rp.landed(page), check)).claims()!;
+    } finally {
+      await context.close();
+    }
+  };
+  const first = await loginAsGuest();
+  t.is(first.acr, `urn:wecom:app:${guests.corpid}:${guests.agentid}`, 'the acr names the company and its app');
+  t.is(first.wecom_userid, undefined, 'no userid: they are no member');
+  t.is((await loginAsGuest()).sub, first.sub, 'the company\'s openid for them finds their account again');
+  const ops = await discovery(new URL(broker.issuer), 'ops', OPS_SECRET, undefined, { execute: [allowInsecureRequests] });
+  const token = (await clientCredentialsGrant(ops, { scope: 'accounts:read' })).access_token;
+  const lookup = async (query: string) => {
+    const response = await fetch(`${broker.issuer}/admin/accounts?${query}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: response.status, body: await response.json() as { sub?: string; identities?: Array<Record<string, string>> } };
+  };
+  const shown = await lookup(`sub=${first.sub}`);
+  const identity = shown.body.identities?.[0];
+  t.like(identity, { appid: `wecom-guest:${guests.corpid}`, wecom_corpid: guests.corpid });
+  t.is(identity?.wecom_openid, identity?.openid);
+  t.like(await lookup(`wecom_corpid=${guests.corpid}&wecom_openid=${identity?.wecom_openid}`), { status: 200, body: { sub: first.sub } });
+  t.like(await lookup(`wecom_corpid=${corp.corpid}&wecom_openid=${identity?.wecom_openid}`), { status: 404 }, 'the openid is the company\'s own: another company\'s is somebody else');
 });
 
 test.serial('discovery names the wecom, email and phone scopes, their claims and the WeCom app\'s acr', async (t) => {
