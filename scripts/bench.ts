@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --redis [--scale]] [-- --only FIGURE] [-- --profile] [-- --soak] [-- --capacity] [-- --against REV] [-- --traces [--traces-ratio R]] [-- --rounds N --seconds N]: the broker against bare oidc-provider on this
+// npm run bench [-- --quick] [-- --redis [--scale]] [-- --only FIGURE] [-- --profile] [-- --allocations] [-- --soak] [-- --capacity] [-- --against REV] [-- --traces [--traces-ratio R]] [-- --rounds N --seconds N]: the broker against bare oidc-provider on this
 // machine, figure by figure, in alternating rounds (bare, broker, then broker, bare, …), medians of
 // each: operations a second, the server's CPU per operation (read from /proc, so the load
 // generator on the same machine is not counted), p99 latency, and the ratio that matters,
@@ -19,7 +19,8 @@
 // --log-level sets the broker's (info by default, as in production: a line per request).
 // --only runs the figures whose name contains FIGURE; --profile has both servers write a
 // V8 CPU profile (node --cpu-prof) and prints where, with a summary of each
-// (scripts/bench/profile-summary.ts). --against REF measures a change instead: the
+// (scripts/bench/profile-summary.ts); --allocations has both write what they allocate from the
+// first round on (scripts/bench/allocations.ts), summarized the same way. --against REF measures a change instead: the
 // baseline is the broker itself at git revision REF (checked out beside this one, with this
 // checkout's node_modules), so the ratio is what the change did, in the same run on the same
 // machine; --traces has the measured broker (not the baseline) send OpenTelemetry traces, to
@@ -32,6 +33,7 @@ import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { generateSigningKeys } from '../src/config/keys.ts';
@@ -46,7 +48,7 @@ import { Bisection } from './bench/capacity.ts';
 import { countRequests, median, pacedRound, round, rssMiB, type Round } from './bench/load.ts';
 
 const { values } = parseArgs({ options: {
-  quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false },
+  quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false }, allocations: { type: 'boolean', default: false },
   soak: { type: 'boolean', default: false }, capacity: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, 'log-level': { type: 'string', default: 'info' },
   against: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' }, traces: { type: 'boolean', default: false }, 'traces-ratio': { type: 'string' },
 } });
@@ -58,8 +60,15 @@ function count(option: 'rounds' | 'seconds', fallback: number): number {
   return Number(given);
 }
 /** Where the servers write their CPU profiles (--profile), and node's flags for it. */
-const PROFILES = values.profile ? mkdtempSync(join(tmpdir(), 'bench-profiles-')) : undefined;
-const profiling = (name: string) => (PROFILES ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-name', `${name}.cpuprofile`] : []);
+const PROFILES = values.profile || values.allocations ? mkdtempSync(join(tmpdir(), 'bench-profiles-')) : undefined;
+const ALLOCATIONS = fileURLToPath(new URL('bench/allocations.ts', import.meta.url));
+/** Node's flags for a server: a CPU profile (--profile), the allocation sampler (--allocations). */
+const profiling = (name: string) => [
+  ...(PROFILES && values.profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-name', `${name}.cpuprofile`] : []),
+  ...(PROFILES && values.allocations ? ['--import', ALLOCATIONS] : []),
+];
+/** Where a server writes what it allocated (--allocations). */
+const allocating = (name: string): Record<string, string> => (PROFILES && values.allocations ? { BENCH_ALLOCATIONS_FILE: join(PROFILES, `${name}.heapprofile`) } : {});
 /** Node's flags for the broker in the checkout at `dir`, as its `npm start` (and its Dockerfile) start it. */
 const startFlags = (dir: string) => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').filter((word) => word.startsWith('--'));
 const ROUNDS = count('rounds', values.quick ? 1 : 3);
@@ -121,7 +130,7 @@ async function startBare(shared: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const bare = await startProcess(process.execPath, [...profiling('baseline'), '--experimental-strip-types', 'scripts/bench/bare-provider.ts'], {
-    cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, PORT: String(port), ISSUER: issuer }, ready: (out) => out.includes('bare provider started'), what: 'bare oidc-provider', dropOutputWhenReady: true,
+    cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, ...allocating('baseline'), PORT: String(port), ISSUER: issuer }, ready: (out) => out.includes('bare provider started'), what: 'bare oidc-provider', dropOutputWhenReady: true,
   });
   return {
     name: 'baseline', issuer, pid: bare.child.pid!,
@@ -143,7 +152,7 @@ async function startTheBroker(shared: Record<string, string>, dir = process.cwd(
   // Its rate limits counted as in production (where they are on), at the highest limits, which the load generator (one IP, one client) stays under.
   const started = await startProcess(process.execPath, [...profiling(name), ...startFlags(dir), 'src/main.ts'], {
     cwd: dir,
-    env: { ...CHILD_ENV, ...shared, ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: values['log-level'], RATE_LIMIT_PER_IP: '1000000', RATE_LIMIT_PER_CLIENT: '1000000' },
+    env: { ...CHILD_ENV, ...shared, ...allocating(name), ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: values['log-level'], RATE_LIMIT_PER_IP: '1000000', RATE_LIMIT_PER_CLIENT: '1000000' },
     // The banner's discovery line: printed once it listens, at any log level.
     ready: (out) => out.includes('  discovery  '), what: 'the broker', dropOutputWhenReady: true,
   });
@@ -348,6 +357,8 @@ async function main(): Promise<void> {
     const traced: Record<string, string> = collector ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, TRACES_SAMPLE_RATIO: values['traces-ratio'] ?? '1' } : {};
     servers.push(baseline ? await startTheBroker(shared, baseline.dir, 'baseline') : await startBare(shared), await startTheBroker({ ...shared, ...traced }));
     counter = redis && new Redis(redis.url);
+    // What they allocate from here on: the requests', not their start-up's (scripts/bench/allocations.ts).
+    if (values.allocations) for (const server of servers) process.kill(server.pid, 'SIGUSR2');
     const results = new Map<string, Record<string, Round[]>>();
     const rss: Record<string, number> = {};
     for (const figure of Object.keys(figures(servers[0]!)).filter((name) => name.includes(values.only ?? ''))) {
@@ -371,7 +382,9 @@ async function main(): Promise<void> {
     await redis?.stop();
     baseline?.remove();
   }
-  if (PROFILES) process.stdout.write(`\nCPU profiles (open in Chrome DevTools, or summarize):\n${['baseline', 'broker'].map((name) => `  node --experimental-strip-types scripts/bench/profile-summary.ts ${join(PROFILES, `${name}.cpuprofile`)}`).join('\n')}\n`);
+  const summarize = (kind: string, extension: string) => `${kind} (open in Chrome DevTools, or summarize):\n${['baseline', 'broker'].map((name) => `  node --experimental-strip-types scripts/bench/profile-summary.ts ${join(PROFILES!, `${name}.${extension}`)}`).join('\n')}\n`;
+  if (values.profile) process.stdout.write(`\n${summarize('CPU profiles', 'cpuprofile')}`);
+  if (values.allocations) process.stdout.write(`\n${summarize('Allocations from the first round on', 'heapprofile')}`);
 }
 
 /** Redis's commands so far, each script's own commands counted (INFO stats): what the shared Redis does. */

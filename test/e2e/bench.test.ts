@@ -5,6 +5,8 @@
 
 import test from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { atCompletion } from '../helpers/completion.ts';
 import { CHILD_ENV } from '../helpers/process.ts';
@@ -67,4 +69,23 @@ test.serial('--against REV: the broker against itself at that revision, checked 
   t.not(unknown.code, 0);
   t.regex(unknown.output, /--against no-such-revision: no such commit in this repository/);
   t.is(worktrees(), before);
+});
+
+test.serial('--profile and --allocations: each server writes its CPU profile and what it allocated from the first round on, and the summary reads both', async (t) => {
+  const { code, output } = await bench(['--quick', '--only', 'userinfo', '--profile', '--allocations']);
+  t.is(code, 0, output);
+  const files = [...output.matchAll(/profile-summary\.ts (\S+\.(?:cpuprofile|heapprofile))$/gm)].map((match) => match[1]!);
+  t.deepEqual(files.map((file) => file.replace(/^.*\//, '')), ['baseline.cpuprofile', 'broker.cpuprofile', 'baseline.heapprofile', 'broker.heapprofile']);
+  try {
+    const summary = (file: string) => execFileSync(process.execPath, ['--experimental-strip-types', 'scripts/bench/profile-summary.ts', file, '50'], { cwd: ROOT, encoding: 'utf8' });
+    const cpu = summary(files[1]!);
+    t.regex(cpu, /^\d+ ms sampled\n/);
+    t.regex(cpu, /by function \(self time\)\n.* %  \S+ oidc-provider:\d+/s);
+    const allocated = summary(files[3]!);
+    t.regex(allocated, /^[\d.]+ MiB allocated \(sampled, collected objects included\)\n/);
+    t.regex(allocated, /MiB +[\d.]+ %  src\/ops\/request-log\.ts$/m, 'the broker\'s own steps, by file: its request line');
+    t.notRegex(summary(files[2]!), /src\/ops\//, 'the bare provider runs none of them');
+  } finally {
+    for (const dir of new Set(files.map((file) => dirname(file)))) rmSync(dir, { recursive: true, force: true });
+  }
 });
