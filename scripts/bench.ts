@@ -59,7 +59,7 @@ function count(option: 'rounds' | 'seconds', fallback: number): number {
   if (!/^[1-9]\d{0,3}$/.test(given)) throw new Error(`--${option} takes a whole number from 1 to 9999, not ${JSON.stringify(given)}`);
   return Number(given);
 }
-/** Where the servers write their CPU profiles (--profile), and node's flags for it. */
+/** Where the servers write their CPU profiles (--profile) and allocation profiles (--allocations). */
 const PROFILES = values.profile || values.allocations ? mkdtempSync(join(tmpdir(), 'bench-profiles-')) : undefined;
 const ALLOCATIONS = fileURLToPath(new URL('bench/allocations.ts', import.meta.url));
 /** Node's flags for a server: a CPU profile (--profile), the allocation sampler (--allocations). */
