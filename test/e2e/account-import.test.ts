@@ -83,13 +83,16 @@ test.serial('import needs its file: a missing one is a plain error, exit 2', asy
   t.is((await accountsCli('import')).status, 2, 'no file named');
 });
 
-test.serial('dump writes every account as an import line, and another store imports them as they were: subs, identifiers, profiles, contacts, last logins, merged subs, suspensions, erased subs', async (t) => {
+test.serial('dump writes every account as an import line, and another store imports them as they were: subs, identifiers (a WeCom guest\'s too), profiles, contacts, last logins, merged subs, suspensions, erased subs', async (t) => {
   const fresh = await logIn('person-703');
   const merged = join(tempDir('account-import'), 'merged.jsonl');
-  writeFileSync(merged, `${JSON.stringify({
+  writeFileSync(merged, `${[{
     sub: 'member-2000', unionid: 'uMoved2000', merged_from: ['old-2000'],
     contacts: { phone: { value: '+8613800138000', verified: true, source: 'wechat-phone:wx0123456789abcdef', at: '2026-06-01T00:00:00Z' } },
-  })}\n`);
+  }, {
+    // A WeCom company's guest: their one identity is the openid the company gave them.
+    sub: 'guest-3000', identities: [{ wecom_corpid: 'ww1234567890abcdef', wecom_openid: 'wmGuest3000' }],
+  }].map((line) => JSON.stringify(line)).join('\n')}\n`);
   t.is((await accountsCli('import', merged)).status, 0);
   t.is((await accountsCli('suspend', fresh, '--reason', 'chargebacks')).status, 0);
   const file = join(tempDir('account-import'), 'dump.jsonl');
@@ -128,6 +131,7 @@ test.serial('dump writes every account as an import line, and another store impo
   t.true(accesses.accesses.some(({ action, by }) => action === 'suspend' && by === 'cli'), JSON.stringify(accesses));
   t.like((await accountsCliOn(other.url, 'show', 'old-2000')).json(), { sub: 'member-2000', merged_from: ['old-2000'], contacts: { phone: { value: '+8613800138000' } } }, 'a merged sub resolves there too');
   t.like((await accountsCliOn(other.url, 'find', '--phone', '+8613800138000')).json(), { sub: 'member-2000' }, 'the phone number finds its account there too');
+  t.like((await accountsCliOn(other.url, 'find', '--wecom-corpid', 'ww1234567890abcdef', '--wecom-openid', 'wmGuest3000')).json(), { sub: 'guest-3000' }, 'a company\'s guest is found there by the openid it gave them');
   // An erased sub is never given again there either.
   const reuse = join(tempDir('account-import'), 'reuse.jsonl');
   writeFileSync(reuse, `${JSON.stringify({ sub: erased[0], unionid: 'uSomebodyNew' })}\n`);
