@@ -60,7 +60,7 @@ const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 
-interface Options { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string; wecom_openid?: string; client?: string; sub?: string; phone?: string; reason?: string; until?: string }
+type Options = { unionid?: string; appid?: string; openid?: string; wecom_corpid?: string; wecom_userid?: string; wecom_openid?: string; client?: string; sub?: string; phone?: string; reason?: string; until?: string };
 
 /** What a command works with: the person's rights, the provider (its clients), the stores, the configuration. */
 interface Parts { readonly data: PersonalData; readonly provider: Provider; readonly stores: Stores; readonly config: Config }
@@ -251,11 +251,8 @@ export async function accountsCommand(argv: string[]): Promise<string> {
       client: { type: 'string' }, sub: { type: 'string' }, phone: { type: 'string' }, reason: { type: 'string' }, until: { type: 'string' },
     },
   });
-  // A WeCom member by company and userid, a non-member by company and openid, named as the admin API names them.
-  const { 'wecom-corpid': corpid, 'wecom-userid': userid, 'wecom-openid': guest, ...wechat } = given;
-  const values: Options = {
-    ...wechat, ...(corpid === undefined ? {} : { wecom_corpid: corpid }), ...(userid === undefined ? {} : { wecom_userid: userid }), ...(guest === undefined ? {} : { wecom_openid: guest }),
-  };
+  // Named as the admin API names them (--wecom-corpid: wecom_corpid).
+  const values: Options = Object.fromEntries(Object.entries(given).map(([name, value]) => [name.replaceAll('-', '_'), value]));
   const command = positionals[0] as Command;
   if (!COMMANDS.includes(command)) throw new UsageError(USAGE);
   if ((command === 'import' || command === 'dump') && positionals.length !== 2) throw new UsageError(USAGE);
