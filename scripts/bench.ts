@@ -8,7 +8,8 @@
 // WeChat (a separate process's worth of work the broker's CPU does not include), the bare
 // provider's through a minimal interaction that logs the one account in at once.
 // Then complete logins at half each server's peak rate, paced (an open load), for the p99 a
-// person meets; and where each login's CPU goes (requests per login, CPU per request).
+// person meets; and where each login's CPU goes: under that load, requests per login and CPU
+// per request; one login at a time, request by request (scripts/bench/by-request.ts).
 // --soak then runs those paced logins for five minutes on each server, reading its RSS.
 // --capacity then finds what each server holds at the p99 target (150 ms for a complete
 // login): the highest paced rate whose p99 stays within it, by bisection between nothing and
@@ -44,6 +45,7 @@ import { CHILD_ENV, startProcess, stopProcess } from '../test/helpers/process.ts
 import { startRedis, type RedisServer } from '../test/helpers/redis.ts';
 import { issueCode, simApp, startTestSimulator, wechatEnv } from '../test/helpers/simulator.ts';
 import { tempDir } from '../test/helpers/temp.ts';
+import { byRequest, byRequestTable } from './bench/by-request.ts';
 import { Bisection } from './bench/capacity.ts';
 import { countRequests, median, pacedRound, round, rssMiB, type Round } from './bench/load.ts';
 
@@ -81,6 +83,8 @@ const SOAK_S = values.quick ? 60 + 20 : 300;
 /** Issue 27's target for a complete login, and how many rates each server's --capacity search tries. */
 const TARGET_P99_MS = 150;
 const CAPACITY_STEPS = values.quick ? 3 : 6;
+/** How many logins, one at a time, show where a login's CPU goes (loginsByRequest). */
+const BY_REQUEST_LOGINS = values.quick ? 5 : 100;
 const LOGINS = 'complete logins (16 people)';
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef0123456789' };
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -372,6 +376,7 @@ async function main(): Promise<void> {
     }
     const half = await paced(servers, results, 2 * SECONDS);
     process.stdout.write(`${report(results, rss, half, redis !== undefined)}\n`);
+    if (results.has(LOGINS)) process.stdout.write(`\n${await loginsByRequest(servers)}\n`);
     if (values.soak && results.has(LOGINS)) process.stdout.write(`\n${await soak(servers, results)}\n`);
     if (values.capacity) process.stdout.write(`\n${results.has(LOGINS) ? await capacity(servers, results) : `--capacity starts from the peak of "${LOGINS}", which --only left out`}\n`);
     if (values.scale && redis) process.stdout.write(`\n${await scale(servers[1]!, shared)}\n`);
@@ -395,6 +400,15 @@ function redisLines(results: Map<string, Record<string, Round[]>>): string[] {
   const of = (rounds: Round[]) => median(rounds.map((r) => r.storagePerOp ?? NaN)).toFixed(1);
   return ['', `Redis commands per operation (each script's own commands counted; broker / ${BASELINE.short}):`, '',
     ...[...results].map(([figure, rounds]) => `- ${figure}: ${of(rounds.broker!)} / ${of(rounds.baseline!)}`)];
+}
+
+/** Where a complete login's CPU goes on each server, request by request (scripts/bench/by-request.ts): the 16 people's logins again, one at a time. */
+async function loginsByRequest(servers: readonly Server[]): Promise<string> {
+  const order = [...servers].reverse();
+  const people = order.map(() => 0);
+  const measured = await byRequest(order.map((server, at) => ({ pid: server.pid, origin: server.issuer, login: () => server.login(people[at]!++ % WORKERS) })), BY_REQUEST_LOGINS);
+  return [`where a complete login's CPU goes, one login at a time (${BY_REQUEST_LOGINS} on each server, in turn): how many of each request a login sends, and the server's CPU (every thread's) from sending each to its answer`, '',
+    byRequestTable(order.map((server, at) => ({ label: server.name === 'broker' ? 'broker' : BASELINE.label, measured: measured[at]! })))].join('\n');
 }
 
 /** A complete login, request by request: how many the server answers per login, and its CPU per request. */

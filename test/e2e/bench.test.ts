@@ -40,7 +40,7 @@ function bench(args: readonly string[]): Promise<Run> {
 
 const worktrees = () => execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: ROOT, encoding: 'utf8' });
 
-test.serial('npm run bench -- --quick: the broker against bare oidc-provider, every login complete, one table; --capacity: what each holds at the p99 target', async (t) => {
+test.serial('npm run bench -- --quick: the broker against bare oidc-provider, every login complete, one table, a login request by request; --capacity: what each holds at the p99 target', async (t) => {
   const { code, output } = await bench(['--quick', '--only', '16 people', '--capacity']);
   // A login that fails stops the bench with its error: exit 0 is every login through.
   t.is(code, 0, output);
@@ -49,6 +49,13 @@ test.serial('npm run bench -- --quick: the broker against bare oidc-provider, ev
   t.regex(output, /\| complete logins at half the peak rate \(\d+\/s; bare \d+\/s\) \|/);
   t.regex(output, /\| peak RSS after the login rounds \| \d+ MiB \| \d+ MiB \| \| [\d.]+× \|/);
   t.regex(output, /- complete logins \(16 people\): [\d.]+ \/ [\d.]+ requests/);
+  // Where a login's CPU goes, request by request: the broker's WeChat callback and consent, which the bare provider has not; the token request on both.
+  t.regex(output, /\| request \| broker \| bare oidc-provider \|/);
+  t.regex(output, /\| GET \/interaction\/:id\/wechat \| 1\.0 × [\d.]+ ms \|  \|/);
+  t.regex(output, /\| POST \/interaction\/:id\/consent \| 1\.0 × [\d.]+ ms \|  \|/);
+  t.regex(output, /\| GET \/interaction\/:id \| 2\.0 × [\d.]+ ms \| 1\.0 × [\d.]+ ms \|/);
+  t.regex(output, /\| POST \/token \| 1\.0 × [\d.]+ ms \| 1\.0 × [\d.]+ ms \|/);
+  t.regex(output, /\| between the answers \| -?[\d.]+ ms \| -?[\d.]+ ms \|\n\| a login \| [\d.]+ ms \| [\d.]+ ms \|/);
   // Each server's search: three rates tried (quick), each with its p99, and what held.
   const tried = '\\d+/s: (?:\\d+ ms|—)';
   for (const server of ['bare', 'broker']) {
