@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** A process's CPU so far, every thread's, in ms (the scheduler's count, in ns; a thread that ended in between is left out). */
-export function threadsCpuMs(pid: number): number {
+function threadsCpuMs(pid: number): number {
   let ns = 0;
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -21,7 +21,7 @@ export function threadsCpuMs(pid: number): number {
 }
 
 /** A request as the table names it: its method and path, every id in the path as `:id` (oidc-provider's are 21 characters and more). */
-export const requestKind = (method: string, url: string): string => `${method} ${new URL(url).pathname.replace(/\/[A-Za-z0-9_-]{16,}(?=\/|$)/g, '/:id')}`;
+const requestKind = (method: string, url: string): string => `${method} ${new URL(url).pathname.replace(/\/[A-Za-z0-9_-]{16,}(?=\/|$)/g, '/:id')}`;
 
 export interface ByRequest {
   readonly logins: number;
@@ -39,7 +39,7 @@ export interface Timed {
 }
 
 /**
- * Runs `logins` logins on each server, one at a time and the servers' in turn (so that both
+ * Runs `logins` logins on each server, one at a time and the servers in turn (so that both
  * meet this shared machine's moods alike), timing each request this process sends to a
  * server (its fetch wrapped for the while) by that server's CPU.
  */
@@ -60,7 +60,8 @@ export async function byRequest(servers: readonly Timed[], logins: number): Prom
   };
   try {
     for (let index = 0; index < logins; index += 1) {
-      for (const at of servers.keys()) {
+      // Which server goes first alternates, as in the rounds.
+      for (const at of index % 2 ? [...servers.keys()].reverse() : servers.keys()) {
         const start = threadsCpuMs(servers[at]!.pid);
         await servers[at]!.login();
         kept[at]!.totalMs += threadsCpuMs(servers[at]!.pid) - start;
