@@ -1,23 +1,37 @@
 // Where a login's CPU goes, request by request: logins one at a time, each request the
 // server answers timed by the server's own CPU (every thread's, as the kernel's scheduler
-// counts it in /proc/<pid>/task/*/schedstat, in nanoseconds) from the moment it is sent to
-// the moment its answer arrives. One at a time, so that what the server does in that span is
-// that request's. What the server does between an answer and the next request (the line it
-// logs, work left beside the login, garbage collection on V8's threads) is counted apart.
+// counts it in /proc/<pid>/task/*/schedstat, in nanoseconds; and how much of it was off the
+// main thread, where V8 collects garbage and libuv's pool signs) from the moment it is sent
+// to the moment its answer arrives. One at a time, so that what the server does in that span
+// is that request's. What the server does between an answer and the next request (the line
+// it logs, work left beside the login, garbage collection on V8's threads) is counted apart.
 
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** A process's CPU so far, every thread's, in ms (the scheduler's count, in ns; a thread that ended in between is left out). */
-function threadsCpuMs(pid: number): number {
-  let ns = 0;
+/** CPU in ms: every thread's, and the main thread's (the JavaScript; the others are V8's collector and compiler, libuv's pool). */
+interface Cpu {
+  readonly all: number;
+  readonly main: number;
+}
+
+const NONE: Cpu = { all: 0, main: 0 };
+const plus = (a: Cpu, b: Cpu): Cpu => ({ all: a.all + b.all, main: a.main + b.main });
+const minus = (a: Cpu, b: Cpu): Cpu => ({ all: a.all - b.all, main: a.main - b.main });
+
+/** A process's CPU so far (the scheduler's count, in ns; a thread that ended in between is left out). */
+function cpuOf(pid: number): Cpu {
+  let all = 0;
+  let main = 0;
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+      const ns = Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+      all += ns;
+      if (task === String(pid)) main += ns;
     } catch {
       // The thread ended between the listing and the read.
     }
   }
-  return ns / 1e6;
+  return { all: all / 1e6, main: main / 1e6 };
 }
 
 /** A request as the table names it: its method and path, every id in the path as `:id` (oidc-provider's are 21 characters and more). */
@@ -26,9 +40,9 @@ const requestKind = (method: string, url: string): string => `${method} ${new UR
 export interface ByRequest {
   readonly logins: number;
   /** By request kind, in the order first sent: how many were sent, and the server's CPU while it answered them. */
-  readonly requests: ReadonlyMap<string, { readonly count: number; readonly ms: number }>;
+  readonly requests: ReadonlyMap<string, { readonly count: number; readonly cpu: Cpu }>;
   /** The server's CPU in all, over the logins. */
-  readonly totalMs: number;
+  readonly total: Cpu;
 }
 
 /** A server whose logins are timed: its process, where it answers, and one login. */
@@ -44,48 +58,51 @@ export interface Timed {
  * server (its fetch wrapped for the while) by that server's CPU.
  */
 export async function byRequest(servers: readonly Timed[], logins: number): Promise<ByRequest[]> {
-  const kept = servers.map(() => ({ requests: new Map<string, { count: number; ms: number }>(), totalMs: 0 }));
+  const kept = servers.map(() => ({ requests: new Map<string, { count: number; cpu: Cpu }>(), total: NONE }));
   const send = globalThis.fetch;
   globalThis.fetch = async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
     const at = servers.findIndex(({ origin }) => new URL(url).origin === origin);
     if (at < 0) return send(input, init);
-    const before = threadsCpuMs(servers[at]!.pid);
+    const before = cpuOf(servers[at]!.pid);
     // The answer's headers and body go out in one write: once its headers are here, the server is done with it.
     const response = await send(input, init);
     const kind = requestKind(init?.method ?? (input instanceof Request ? input.method : 'GET'), url);
-    const seen = kept[at]!.requests.get(kind) ?? { count: 0, ms: 0 };
-    kept[at]!.requests.set(kind, { count: seen.count + 1, ms: seen.ms + threadsCpuMs(servers[at]!.pid) - before });
+    const seen = kept[at]!.requests.get(kind) ?? { count: 0, cpu: NONE };
+    kept[at]!.requests.set(kind, { count: seen.count + 1, cpu: plus(seen.cpu, minus(cpuOf(servers[at]!.pid), before)) });
     return response;
   };
   try {
     for (let index = 0; index < logins; index += 1) {
       // Which server goes first alternates, as in the rounds.
       for (const at of index % 2 ? [...servers.keys()].reverse() : servers.keys()) {
-        const start = threadsCpuMs(servers[at]!.pid);
+        const start = cpuOf(servers[at]!.pid);
         await servers[at]!.login();
-        kept[at]!.totalMs += threadsCpuMs(servers[at]!.pid) - start;
+        kept[at]!.total = plus(kept[at]!.total, minus(cpuOf(servers[at]!.pid), start));
       }
     }
   } finally {
     globalThis.fetch = send;
   }
-  return kept.map(({ requests, totalMs }) => ({ logins, requests, totalMs }));
+  return kept.map(({ requests, total }) => ({ logins, requests, total }));
 }
+
+/** CPU `per` something, with the part off the main thread. */
+const shown = (cpu: Cpu, per: number) => `${(cpu.all / per).toFixed(2)} ms (${((cpu.all - cpu.main) / per).toFixed(2)} off the main thread)`;
 
 /** Each server's logins as one table: a row per request kind (how many a login sends, the CPU of each), then between the answers, then a login. */
 export function byRequestTable(columns: readonly { readonly label: string; readonly measured: ByRequest }[]): string {
   const kinds = [...new Set(columns.flatMap(({ measured }) => [...measured.requests.keys()]))];
   const cell = (measured: ByRequest, kind: string) => {
     const seen = measured.requests.get(kind);
-    return seen ? `${(seen.count / measured.logins).toFixed(1)} × ${(seen.ms / seen.count).toFixed(2)} ms` : '';
+    return seen ? `${(seen.count / measured.logins).toFixed(1)} × ${shown(seen.cpu, seen.count)}` : '';
   };
-  const answering = (measured: ByRequest) => [...measured.requests.values()].reduce((sum, { ms }) => sum + ms, 0);
+  const between = (measured: ByRequest) => [...measured.requests.values()].reduce((left, { cpu }) => minus(left, cpu), measured.total);
   return [
     `| request | ${columns.map(({ label }) => label).join(' | ')} |`,
     `|---|${columns.map(() => '---|').join('')}`,
     ...kinds.map((kind) => `| ${kind} | ${columns.map(({ measured }) => cell(measured, kind)).join(' | ')} |`),
-    `| between the answers | ${columns.map(({ measured }) => `${((measured.totalMs - answering(measured)) / measured.logins).toFixed(2)} ms`).join(' | ')} |`,
-    `| a login | ${columns.map(({ measured }) => `${(measured.totalMs / measured.logins).toFixed(2)} ms`).join(' | ')} |`,
+    `| between the answers | ${columns.map(({ measured }) => shown(between(measured), measured.logins)).join(' | ')} |`,
+    `| a login | ${columns.map(({ measured }) => shown(measured.total, measured.logins)).join(' | ')} |`,
   ].join('\n');
 }
