@@ -3,8 +3,8 @@
 // counts it in /proc/<pid>/task/*/schedstat, in nanoseconds; and how much of it was off the
 // main thread, where V8 collects garbage and libuv's pool signs) from the moment it is sent
 // to the moment its answer arrives. One at a time, so that what the server does in that span
-// is that request's. What the server does between an answer and the next request (the line
-// it logs, work left beside the login, garbage collection on V8's threads) is counted apart.
+// is that request's. What the server does between an answer and the next request (whatever
+// it does once an answer is out, and garbage collection on V8's threads) is counted apart.
 
 import { readdirSync, readFileSync } from 'node:fs';
 
