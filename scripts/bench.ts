@@ -47,7 +47,7 @@ import { issueCode, simApp, startTestSimulator, wechatEnv } from '../test/helper
 import { tempDir } from '../test/helpers/temp.ts';
 import { byRequest, byRequestTable } from './bench/by-request.ts';
 import { Bisection } from './bench/capacity.ts';
-import { countRequests, median, pacedRound, round, rssMiB, type Round } from './bench/load.ts';
+import { countRequests, median, pacedRound, round, rssMiB, type Round, type StorageCounts } from './bench/load.ts';
 
 const { values } = parseArgs({ options: {
   quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false }, allocations: { type: 'boolean', default: false },
@@ -268,7 +268,7 @@ function held(search: Bisection): string {
 }
 
 /** The server under load; with `counter` (on Redis), counting the commands its operations send. */
-const targetOf = (server: Server, counter?: Redis) => ({ pids: [server.pid], origins: [server.issuer], ...(counter ? { storageCommands: redisCommands(counter) } : {}) });
+const targetOf = (server: Server, counter?: Redis) => ({ pids: [server.pid], origins: [server.issuer], ...(counter ? { storageCounts: redisCounts(counter) } : {}) });
 
 /**
  * --scale (on Redis): complete logins on one broker, then on two sharing the Redis (each
@@ -392,14 +392,19 @@ async function main(): Promise<void> {
   if (values.allocations) process.stdout.write(`\n${summarize('Allocations from the first round on', 'heapprofile')}`);
 }
 
-/** Redis's commands so far, each script's own commands counted (INFO stats): what the shared Redis does. */
-const redisCommands = (counter: Redis) => async (): Promise<number> => Number(/total_commands_processed:(\d+)/.exec(await counter.info('stats'))?.[1] ?? NaN);
+/** Redis's commands so far (each script's own commands counted) and the bytes it has received (INFO stats): what the shared Redis does. */
+const redisCounts = (counter: Redis) => async (): Promise<StorageCounts> => {
+  const stats = await counter.info('stats');
+  const count = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(stats)?.[1] ?? NaN);
+  return { commands: count('total_commands_processed'), bytesIn: count('total_net_input_bytes') };
+};
 
 /** What each operation costs the shared Redis: the capacity to plan it for, and a cost of its own beside the CPU. */
 function redisLines(results: Map<string, Record<string, Round[]>>): string[] {
-  const of = (rounds: Round[]) => median(rounds.map((r) => r.storagePerOp ?? NaN)).toFixed(1);
-  return ['', `Redis commands per operation (each script's own commands counted; broker / ${BASELINE.short}):`, '',
-    ...[...results].map(([figure, rounds]) => `- ${figure}: ${of(rounds.broker!)} / ${of(rounds.baseline!)}`)];
+  const of = (rounds: Round[], pick: (counts: StorageCounts) => number, digits: number) => median(rounds.map((r) => (r.storagePerOp ? pick(r.storagePerOp) : NaN))).toFixed(digits);
+  const line = (rounds: Record<string, Round[]>, pick: (counts: StorageCounts) => number, digits: number) => `${of(rounds.broker!, pick, digits)} / ${of(rounds.baseline!, pick, digits)}`;
+  return ['', `Redis per operation, broker / ${BASELINE.short}: commands (each script's own commands counted), and KB it received (the network in):`, '',
+    ...[...results].map(([figure, rounds]) => `- ${figure}: ${line(rounds, (c) => c.commands, 1)} commands, ${line(rounds, (c) => c.bytesIn / 1024, 1)} KB`)];
 }
 
 /** Where a complete login's CPU goes on each server, request by request (scripts/bench/by-request.ts): the 16 people's logins again, one at a time. */

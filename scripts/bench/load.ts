@@ -33,8 +33,14 @@ export interface Round {
   readonly requestsPerOp: number;
   /** How busy the machine was, every process on every core: 1 when no core had a moment to spare. */
   readonly machineBusy: number;
-  /** Storage commands per operation, where the target can count them (Target.storageCommands). */
-  readonly storagePerOp?: number;
+  /** Storage commands and bytes sent to it per operation, where the target can count them (Target.storageCounts). */
+  readonly storagePerOp?: StorageCounts;
+}
+
+/** What a storage has done: the commands it processed, and the bytes it received (its network in). */
+export interface StorageCounts {
+  readonly commands: number;
+  readonly bytesIn: number;
 }
 
 const sent = new Map<string, number>();
@@ -52,13 +58,13 @@ export function countRequests(): void {
 /** Requests sent to `origin` so far. */
 export const requestsTo = (origin: string): number => sent.get(origin) ?? 0;
 
-function summary(latencies: number[], elapsedS: number, cpu: number, requests: number, machine: { busy: number; all: number }, storage: number | undefined): Round {
+function summary(latencies: number[], elapsedS: number, cpu: number, requests: number, machine: { busy: number; all: number }, storage: StorageCounts | undefined): Round {
   latencies.sort((a, b) => a - b);
   const ops = Math.max(1, latencies.length);
   return {
     ops: latencies.length, perSecond: latencies.length / elapsedS, cpuPerOp: cpu / ops, requestsPerOp: requests / ops, machineBusy: machine.busy / Math.max(1, machine.all),
     p99Ms: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? NaN,
-    ...(storage === undefined ? {} : { storagePerOp: storage / ops }),
+    ...(storage === undefined ? {} : { storagePerOp: { commands: storage.commands / ops, bytesIn: storage.bytesIn / ops } }),
   };
 }
 
@@ -66,8 +72,8 @@ function summary(latencies: number[], elapsedS: number, cpu: number, requests: n
 export interface Target {
   readonly pids: readonly number[];
   readonly origins: readonly string[];
-  /** The commands its storage has processed so far (a shared Redis's count, while only this server is loaded). */
-  readonly storageCommands?: () => Promise<number>;
+  /** What its storage has done so far (a shared Redis's counts, while only this server is loaded). */
+  readonly storageCounts?: () => Promise<StorageCounts>;
 }
 
 const since = (before: { busy: number; all: number }) => { const now = machineTicks(); return { busy: now.busy - before.busy, all: now.all - before.all }; };
@@ -81,7 +87,7 @@ const requestsOf = (target: Target) => target.origins.reduce((sum, origin) => su
 export async function round(target: Target, workers: number, seconds: number, prepare: () => Promise<() => Promise<void>>): Promise<Round> {
   const operations = await Promise.all(Array.from({ length: workers }, prepare));
   const latencies: number[] = [];
-  const storageBefore = await target.storageCommands?.();
+  const storageBefore = await target.storageCounts?.();
   const cpuBefore = cpuOf(target);
   const requestsBefore = requestsOf(target);
   const machineBefore = machineTicks();
@@ -95,7 +101,8 @@ export async function round(target: Target, workers: number, seconds: number, pr
     }
   }));
   const cpu = cpuOf(target) - cpuBefore;
-  const storage = storageBefore === undefined ? undefined : await target.storageCommands!() - storageBefore;
+  const storageAfter = await target.storageCounts?.();
+  const storage = storageBefore && storageAfter && { commands: storageAfter.commands - storageBefore.commands, bytesIn: storageAfter.bytesIn - storageBefore.bytesIn };
   return summary(latencies, (performance.now() - started) / 1000, cpu, requestsOf(target) - requestsBefore, since(machineBefore), storage);
 }
 

@@ -10,6 +10,7 @@
 import { lastSeen, subsOf, type Account, type AccountId, type Identity, type LastLogin } from './account.ts';
 import { AccountConflictError, type AccountStore, type Reservation } from './store.ts';
 import { StorageGuard, type StorageObserver } from '../storage/errors.ts';
+import { LuaScript } from '../storage/lua.ts';
 import type { RedisClient } from '../storage/redis-connection.ts';
 import type { Unionid } from '../wechat/types.ts';
 
@@ -23,7 +24,7 @@ const MAX_ALIAS_HOPS = 8;
  * the account's updatedAt when it was read, from's updatedAt, n. An update or merge of an
  * account that changed since it was read is a conflict: the linker reads again and retries.
  */
-const WRITE = `
+const WRITE = new LuaScript(`
 local id, mode, from, n = ARGV[1], ARGV[2], ARGV[4], tonumber(ARGV[7])
 local function unchanged(key, seen)
   local json = redis.call('GET', key)
@@ -48,7 +49,7 @@ if mode == 'merge' then
   redis.call('DEL', KEYS[3], KEYS[5])
   redis.call('SET', KEYS[4], id)
 end
-return 'OK'`;
+return 'OK'`);
 
 /** Whether the account at KEYS[1] is still the one read (updatedAt ARGV[1]). */
 const UNCHANGED = `
@@ -61,7 +62,7 @@ if not json or cjson.decode(json).updatedAt ~= tonumber(ARGV[1]) then return 'CO
  * none), n, then the ids (as the alias keys). Index entries naming one of the ids go; the
  * aliases become tombstones. A login since it was read is a conflict too.
  */
-const ERASE = `${UNCHANGED}
+const ERASE = new LuaScript(`${UNCHANGED}
 local at = cjson.decode(json).lastLogin
 at = at and at.at or 0
 local login = redis.call('GET', KEYS[2])
@@ -76,15 +77,15 @@ for i = 3 + n, #KEYS do
 end
 redis.call('DEL', KEYS[1], KEYS[2])
 for i = 3, 2 + n do redis.call('SET', KEYS[i], '') end
-return 'OK'`;
+return 'OK'`);
 
 /** KEYS: the account, its last login. ARGV: the login's time, the login. Newer wins; nothing for an account gone. */
-const TOUCH = `
+const TOUCH = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'GONE' end
 local login = redis.call('GET', KEYS[2])
 if login and cjson.decode(login).at >= tonumber(ARGV[1]) then return 'OLDER' end
 redis.call('SET', KEYS[2], ARGV[2])
-return 'OK'`;
+return 'OK'`);
 
 /** The account as stored, with the newer of its own last login and its last-login key's. */
 function withLogin(json: string, login: string | null): Account {
@@ -94,20 +95,20 @@ function withLogin(json: string, login: string | null): Account {
 }
 
 /** KEYS: account, the freed identity's key. ARGV: updatedAt when read, account JSON, then the account's ids. */
-const UNLINK = `${UNCHANGED}
+const UNLINK = new LuaScript(`${UNCHANGED}
 local holder = redis.call('GET', KEYS[2])
 for i = 3, #ARGV do if holder == ARGV[i] then redis.call('DEL', KEYS[2]) end end
 redis.call('SET', KEYS[1], ARGV[2])
-return 'OK'`;
+return 'OK'`);
 
 /** KEYS: the account, its alias. An erased id's tombstone, unless the id is an account's or a merged one's. */
-const RESERVE = `
+const RESERVE = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'taken' end
 local alias = redis.call('GET', KEYS[2])
 if alias == '' then return 'present' end
 if alias then return 'taken' end
 redis.call('SET', KEYS[2], '')
-return 'reserved'`;
+return 'reserved'`);
 
 export class RedisAccountStore implements AccountStore {
   readonly #redis: RedisClient;
@@ -168,12 +169,12 @@ export class RedisAccountStore implements AccountStore {
 
   async touch(id: AccountId, login: LastLogin): Promise<void> {
     const keys = [this.#account(id), this.#login(id)];
-    await this.#guard.run('touch', () => this.#redis.eval(TOUCH, keys.length, ...keys, String(login.at), JSON.stringify(login)));
+    await this.#guard.run('touch', () => TOUCH.run(this.#redis, keys, String(login.at), JSON.stringify(login)));
   }
 
   async unlink(account: Account, seen: number, identity: Identity): Promise<void> {
     const keys = [this.#account(account.id), this.#identity(identity)];
-    const result = await this.#guard.run('unlink', () => this.#redis.eval(UNLINK, keys.length, ...keys, String(seen), JSON.stringify(account), ...subsOf(account)));
+    const result = await this.#guard.run('unlink', () => UNLINK.run(this.#redis, keys, String(seen), JSON.stringify(account), ...subsOf(account)));
     if (result !== 'OK') throw new AccountConflictError();
   }
 
@@ -182,7 +183,7 @@ export class RedisAccountStore implements AccountStore {
     const indexes = [...account.unionid === undefined ? [] : [this.#unionid(account.unionid)], ...account.identities.map(this.#identity)];
     const keys = [this.#account(account.id), this.#login(account.id), ...ids.map(this.#alias), ...indexes];
     const args = [String(seen), String(account.lastLogin?.at ?? 0), String(ids.length), ...ids];
-    const result = await this.#guard.run('erase', () => this.#redis.eval(ERASE, keys.length, ...keys, ...args));
+    const result = await this.#guard.run('erase', () => ERASE.run(this.#redis, keys, ...args));
     if (result !== 'OK') throw new AccountConflictError();
   }
 
@@ -199,7 +200,7 @@ export class RedisAccountStore implements AccountStore {
 
   async reserve(id: AccountId): Promise<Reservation> {
     const keys = [this.#account(id), this.#alias(id)];
-    return await this.#guard.run('reserve', () => this.#redis.eval(RESERVE, keys.length, ...keys)) as Reservation;
+    return await this.#guard.run('reserve', () => RESERVE.run(this.#redis, keys)) as Reservation;
   }
 
   /** A pass over every account, as the retention job's: an index of suspensions would cost every write a command for a rare review. */
@@ -247,7 +248,7 @@ export class RedisAccountStore implements AccountStore {
     const merged = mode === 'create' ? (account.mergedFrom ?? []).flatMap((id) => [this.#account(id), this.#alias(id)]) : [];
     const keys = [this.#account(account.id), this.#alias(account.id), this.#account(fromId), this.#alias(fromId), this.#login(fromId), ...indexes, ...merged];
     const args = [account.id, mode, JSON.stringify(account), fromId, String(seen), String(from?.updatedAt ?? 0), String(indexes.length)];
-    const result = await this.#guard.run(mode, () => this.#redis.eval(WRITE, keys.length, ...keys, ...args));
+    const result = await this.#guard.run(mode, () => WRITE.run(this.#redis, keys, ...args));
     if (result !== 'OK') throw new AccountConflictError();
   }
 }

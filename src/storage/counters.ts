@@ -3,6 +3,7 @@
 // at its first hit and lasts `windowS` seconds.
 
 import { StorageGuard, type StorageObserver } from './errors.ts';
+import { LuaScript } from './lua.ts';
 import type { RedisClient } from './redis-connection.ts';
 
 export interface Hit {
@@ -49,16 +50,16 @@ export class MemoryCounters implements Counters {
 }
 
 /** One key per counter (Cluster-safe): INCR, and the expiry set by the first hit. */
-const HIT = `
+const HIT = new LuaScript(`
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return {count, redis.call('TTL', KEYS[1])}`;
+return {count, redis.call('TTL', KEYS[1])}`);
 
 /** A key's hits and the seconds left of its window, as one command (a GET and a TTL were two: the token endpoint counts two keys on every request). */
-const COUNT = `
+const COUNT = new LuaScript(`
 local count = redis.call('GET', KEYS[1])
 if not count then return {0, 0} end
-return {tonumber(count), redis.call('TTL', KEYS[1])}`;
+return {tonumber(count), redis.call('TTL', KEYS[1])}`);
 
 export class RedisCounters implements Counters {
   readonly #redis: RedisClient;
@@ -72,14 +73,14 @@ export class RedisCounters implements Counters {
 
   hit(key: string, windowS: number): Promise<Hit> {
     return this.#guard.run('hit', async () => {
-      const [count, ttl] = await this.#redis.eval(HIT, 1, `${this.#prefix}${key}`, String(windowS)) as [number, number];
+      const [count, ttl] = await HIT.run(this.#redis, [`${this.#prefix}${key}`], String(windowS)) as [number, number];
       return { count, resetInS: ttl > 0 ? ttl : windowS };
     });
   }
 
   count(key: string): Promise<Hit> {
     return this.#guard.run('count', async () => {
-      const [count, ttl] = await this.#redis.eval(COUNT, 1, `${this.#prefix}${key}`) as [number, number];
+      const [count, ttl] = await COUNT.run(this.#redis, [`${this.#prefix}${key}`]) as [number, number];
       return { count, resetInS: Math.max(0, ttl) };
     });
   }

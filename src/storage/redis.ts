@@ -10,54 +10,54 @@
 
 import { ACCOUNT_MODELS, accountOf, GRANT_TOKEN_MODELS, type AccountRecord, type AdapterPayload, type ProtocolStorage, type StorageAdapter } from './adapter.ts';
 import { StorageGuard, type StorageObserver } from './errors.ts';
+import { LuaScript } from './lua.ts';
 import type { RedisClient } from './redis-connection.ts';
 
-/** HSETNX consumed: 1 when this call consumed the record, 0 when already consumed, nil when missing. */
-/** KEYS: the record. ARGV: its payload as read, the new payload. */
-/** ARGV: the payload read, the new payload, seconds to a new expiry ('' keeps it). */
-const REPLACE = `
+/** The record replaced only if it is as it was read: 1 when replaced. KEYS: the record. ARGV: the payload read, the new payload, seconds to a new expiry ('' keeps it). */
+const REPLACE = new LuaScript(`
 if redis.call('HGET', KEYS[1], 'payload') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'payload', ARGV[2])
 if ARGV[3] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-return 1`;
+return 1`);
 
-const CLAIM = `
+/** HSETNX consumed: the payload when this call consumed the record, false when already consumed, nil when missing. */
+const CLAIM = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 0 then return false end
-return redis.call('HGET', KEYS[1], 'payload')`;
+return redis.call('HGET', KEYS[1], 'payload')`);
 
 /** The record only where there is none: 1 when this call wrote it. */
-const INSERT = `
+const INSERT = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'payload', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1`;
+return 1`);
 
 /**
  * The record written whole, in one command: what was there goes (a `consumed` among it),
  * then the payload (and `consumed`, when the payload carries one), then the expiry.
  * KEYS: the record. ARGV: the payload, consumed ('' for none), seconds to live ('' for none).
  */
-const UPSERT = `
+const UPSERT = new LuaScript(`
 redis.call('DEL', KEYS[1])
 if ARGV[2] == '' then redis.call('HSET', KEYS[1], 'payload', ARGV[1])
 else redis.call('HSET', KEYS[1], 'payload', ARGV[1], 'consumed', ARGV[2]) end
 if ARGV[3] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-return 1`;
+return 1`);
 
 /**
  * A member added to an index set, which lives as long as its longest-lived member: an
  * expiry set where it has none (NX), lengthened where it is shorter (GT); none at all for
  * a member that never expires. KEYS: the set. ARGV: the member, seconds to live ('' for none).
  */
-const ADD_TO_SET = `
+const ADD_TO_SET = new LuaScript(`
 redis.call('SADD', KEYS[1], ARGV[1])
 if ARGV[2] == '' then redis.call('PERSIST', KEYS[1])
 else
   redis.call('EXPIRE', KEYS[1], ARGV[2], 'NX')
   redis.call('EXPIRE', KEYS[1], ARGV[2], 'GT')
 end
-return 1`;
+return 1`);
 
 const STORE = 'Redis';
 
@@ -89,7 +89,7 @@ class RedisAdapter implements StorageAdapter {
 
   /** Adds `key` to the set `index`, which lives as long as its longest-lived member. */
   #addToSet(index: string, key: string, ttl: number | undefined): Promise<unknown> {
-    return this.#redis.eval(ADD_TO_SET, 1, index, key, ttl ? String(ttl) : '');
+    return ADD_TO_SET.run(this.#redis, [index], key, ttl ? String(ttl) : '');
   }
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -102,7 +102,7 @@ class RedisAdapter implements StorageAdapter {
       }
       const ttl = expiresIn === undefined ? undefined : Math.ceil(expiresIn);
       const consumed = payload.consumed ? String(payload.consumed) : '';
-      const writes: Array<Promise<unknown>> = [this.#redis.eval(UPSERT, 1, key, JSON.stringify(payload), consumed, ttl ? String(ttl) : '')];
+      const writes: Array<Promise<unknown>> = [UPSERT.run(this.#redis, [key], JSON.stringify(payload), consumed, ttl ? String(ttl) : '')];
       const indexes: Array<['uid' | 'userCode', unknown]> = [['uid', payload.uid], ['userCode', payload.userCode]];
       for (const [kind, value] of indexes) {
         if (typeof value === 'string') {
@@ -121,7 +121,7 @@ class RedisAdapter implements StorageAdapter {
   insert(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
     return this.#run('insert', async () => {
       const ttl = String(Math.max(1, Math.ceil(expiresIn)));
-      return await this.#redis.eval(INSERT, 1, this.#key(id), JSON.stringify(payload), ttl) === 1;
+      return await INSERT.run(this.#redis, [this.#key(id)], JSON.stringify(payload), ttl) === 1;
     });
   }
 
@@ -152,7 +152,7 @@ class RedisAdapter implements StorageAdapter {
   claim(id: string): Promise<AdapterPayload | undefined> {
     return this.#run('claim', async () => {
       const consumed = Math.floor(Date.now() / 1000);
-      const payload = await this.#redis.eval(CLAIM, 1, this.#key(id), String(consumed)) as string | null;
+      const payload = await CLAIM.run(this.#redis, [this.#key(id)], String(consumed)) as string | null;
       return payload ? { ...JSON.parse(payload) as AdapterPayload, consumed } : undefined;
     });
   }
@@ -160,7 +160,7 @@ class RedisAdapter implements StorageAdapter {
   /** HSET keeps the key's expiry. */
   replaceIfUnchanged(id: string, seen: AdapterPayload, payload: AdapterPayload, expiresIn?: number): Promise<boolean> {
     const ttl = expiresIn === undefined ? '' : String(Math.max(1, Math.ceil(expiresIn)));
-    return this.#run('replaceIfUnchanged', async () => await this.#redis.eval(REPLACE, 1, this.#key(id), JSON.stringify(seen), JSON.stringify(payload), ttl) === 1);
+    return this.#run('replaceIfUnchanged', async () => await REPLACE.run(this.#redis, [this.#key(id)], JSON.stringify(seen), JSON.stringify(payload), ttl) === 1);
   }
 
   /** Also takes the record out of its account's set (an empty set is gone: nothing names the person). */

@@ -83,24 +83,36 @@ for (const [name, client] of [['redis', () => single], ['redis cluster', () => c
 }
 
 // The token endpoint reads two counters (the IP's, the client's) on every request it
-// answers: each read is one command from the broker, not a GET and a TTL.
-test('redis counters: reading a counter is one command, whether the key was hit or never was', async (t) => {
+// answers: each read is one command from the broker, not a GET and a TTL, and it names its
+// script by SHA1 (EVALSHA), the script's text going only to a Redis that lacks it.
+test('redis counters: reading a counter is one EVALSHA, whether the key was hit or never was; the script\'s text goes once, and again after SCRIPT FLUSH', async (t) => {
   const own = await startRedis();
   const watching = await monitor(own.port).catch(async (error: unknown) => { await own.stop(); throw error; });
   const redis = connectRedis(parseRedisUrl('REDIS_URL', own.url), 2000);
+  let marks = 0;
+  /** The commands the client sent while `what` ran (a script's own calls show as [0 lua]): between two echoes of its own. */
+  const sent = async (what: () => Promise<unknown>) => {
+    const [start, end] = [`"echo" "start-${marks}"`, `"echo" "end-${marks}"`];
+    await redis.echo(`start-${marks}`);
+    await what();
+    await redis.echo(`end-${marks}`);
+    marks += 1;
+    const lines = (await until('MONITOR saw the end', () => (watching.seen().includes(end) ? watching.seen() : undefined))).split('\n');
+    const between = lines.slice(lines.findIndex((line) => line.includes(start)) + 1, lines.findIndex((line) => line.includes(end)));
+    return between.filter((line) => !line.includes(' lua] ')).map((line) => /\] "(\w+)"/.exec(line)?.[1]);
+  };
   try {
     t.true(await redisReady(redis, 10_000), 'Redis ready');
     const counters = new RedisCounters(redis, { prefix: 'reads:' });
-    await counters.hit('hit', 60);
-    await redis.echo('start');
-    t.like(await counters.count('hit'), { count: 1 });
-    t.like(await counters.count('never'), { count: 0, resetInS: 0 });
-    await redis.echo('end');
-    const seen = await until('MONITOR saw the end', () => (watching.seen().includes('"echo" "end"') ? watching.seen() : undefined));
-    const lines = seen.split('\n');
-    const between = lines.slice(lines.findIndex((line) => line.includes('"echo" "start"')) + 1, lines.findIndex((line) => line.includes('"echo" "end"')));
-    // A script's own calls show as [0 lua]; the broker's commands as [0 address].
-    t.deepEqual(between.filter((line) => !line.includes(' lua] ')).map((line) => /\] "(\w+)"/.exec(line)?.[1]), ['eval', 'eval']);
+    t.deepEqual(await sent(() => counters.hit('hit', 60)), ['evalsha', 'eval'], 'a new Redis has not the script: it is sent once');
+    t.deepEqual(await sent(() => counters.hit('hit', 60)), ['evalsha'], 'then named by its SHA1');
+    t.deepEqual(await sent(() => counters.count('never')), ['evalsha', 'eval']);
+    t.deepEqual(await sent(async () => {
+      t.like(await counters.count('hit'), { count: 2 });
+      t.like(await counters.count('never'), { count: 0, resetInS: 0 });
+    }), ['evalsha', 'evalsha']);
+    await redis.script('FLUSH');
+    t.deepEqual(await sent(async () => t.like(await counters.hit('hit', 60), { count: 3 })), ['evalsha', 'eval'], 'a Redis that lost its scripts (a restart, a failover) gets the text again');
   } finally {
     watching.stop();
     await redis.quit().catch(() => redis.disconnect());

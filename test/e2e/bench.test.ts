@@ -78,6 +78,16 @@ test.serial('--against REV: the broker against itself at that revision, checked 
   t.is(worktrees(), before);
 });
 
+test.serial('--redis: both servers on one Redis, and what each operation sends it: commands and the bytes Redis received', async (t) => {
+  const { code, output } = await bench(['--quick', '--only', 'userinfo', '--redis']);
+  t.is(code, 0, output);
+  const line = /^- userinfo: ([\d.]+) \/ ([\d.]+) commands, ([\d.]+) \/ ([\d.]+) KB$/m.exec(output);
+  t.truthy(line, output);
+  t.regex(output, /^Redis per operation, broker \/ bare: commands \(each script's own commands counted\), and KB it received \(the network in\):$/m);
+  // Every userinfo request reads its access token from Redis, on either server.
+  for (const figure of line!.slice(1)) t.true(Number(figure) > 0, output);
+});
+
 test.serial('--profile and --allocations: each server writes its CPU profile and what it allocated from the first round on, and the summary reads both', async (t) => {
   const { code, output } = await bench(['--quick', '--only', 'userinfo', '--profile', '--allocations']);
   t.is(code, 0, output);

@@ -27,7 +27,7 @@ test('a first-party login writes the grant once when it is new or gains a scope,
     throw error;
   });
   const target = { issuer: broker.issuer, direct: broker.origin };
-  /** The grant records written (Redis keys `…:Grant:<id>`, not their index sets) while `login` ran, and where the browser landed. */
+  /** The grant records written (the HSET of the write's script on `…:Grant:<id>`, not on their index sets) while `login` ran, and where the browser landed. */
   const grantWrites = async (login: () => Promise<string>) => {
     const from = watching.seen().length;
     const landed = await login();
@@ -36,7 +36,7 @@ test('a first-party login writes the grant once when it is new or gains a scope,
     const marker = `grant-writes-${from}`;
     await run('redis-cli', ['-p', String(redis.port), 'echo', marker]);
     await until('MONITOR caught up', () => watching.seen().includes(marker));
-    return { landed, writes: [...watching.seen().slice(from).matchAll(/"eval" "[^"]*HSET[^"]*" "1" "[^"]*:Grant:(?!account:)([^"]+)"/g)].map((match) => match[1]) };
+    return { landed, writes: [...watching.seen().slice(from).matchAll(/\[0 lua\] "HSET" "[^"]*:Grant:(?!account:)([^"]+)"/g)].map((match) => match[1]) };
   };
   try {
     let jar = cookieJar();
