@@ -58,7 +58,8 @@ function running(pid: number): boolean {
 /**
  * Waits until the server's main thread has gone back to waiting (or a bound of reads has
  * passed): the answer is on its way once the server writes it, but the server still finishes
- * the request (its log line, its metrics, its handlers of the response's end). Read at once,
+ * the request (among it the request's log line, which goes out at the end of the event
+ * loop's turn). Read at once,
  * that tail would count as "between the answers" when the server ran on another core than
  * this process, and as the request's when it shared this one (so it moved with the
  * scheduler's placement, not with the code).
