@@ -199,7 +199,7 @@ function brokerRoutes(all: readonly Router[]): Middleware {
 function diagnoseWith(config: RunningConfig, shared: Shared): Promise<Finding[]> {
   return diagnose({
     config, wechat: shared.wechat, wecom: shared.wecom, platformTokens: shared.platformTokens, accountTokens: shared.officialAccountTokens, ticketsShared: true,
-    ...storesForDoctor(shared.stores, () => shared.stores.ping().then(() => true, () => false)),
+    ...storesForDoctor(shared.stores, () => shared.stores.ping()),
     accounts: shared.stores.accounts,
   });
 }

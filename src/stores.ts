@@ -115,12 +115,13 @@ export async function openStores(settings: StorageSettings, events: StoreEvents)
 
 /**
  * What the doctor checks of the stores (diagnostics/): those in use besides memory and
- * whether they answer (`ready`), and Redis's settings where Redis keeps the accounts.
+ * whether they answer (`answers`, rejecting with why), and Redis's settings where Redis
+ * keeps the accounts.
  */
-export function storesForDoctor(stores: Stores, ready: () => Promise<boolean>) {
+export function storesForDoctor(stores: Stores, answers: () => Promise<void>) {
   const kinds = [...new Set([stores.protocol.kind, stores.accountsKind])].filter((kind) => kind !== 'memory');
   return {
-    ...(kinds.length ? { storage: { kinds: kinds.join(', '), ready } } : {}),
+    ...(kinds.length ? { storage: { kinds: kinds.join(', '), answers } } : {}),
     ...(stores.accountsKind === 'redis' ? { redisSetting: (name: string) => stores.redisSetting(name) } : {}),
     // Accounts in memory are the running broker's alone: another process sees none.
     ...(stores.accountsKind === 'memory' ? {} : { accounts: stores.accounts }),

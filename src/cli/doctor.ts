@@ -48,7 +48,10 @@ async function doctorFindings(config: Config): Promise<Finding[]> {
     return await diagnose({
       config: { ...config, clients: config.clients ?? [] }, wechat, wecom: new WeComClient({ ...options, apiUrl: config.wechat.wecomApiUrl }),
       platformTokens, accountTokens, ticketsShared: stores.protocol.kind !== 'memory',
-      ...storesForDoctor(stores, async () => ready),
+      ...storesForDoctor(stores, async () => {
+        if (!ready) throw new Error('the stores did not connect in time');
+        await stores.ping();
+      }),
     });
   } finally {
     await stores.close();

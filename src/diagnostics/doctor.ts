@@ -29,7 +29,8 @@ export interface DoctorParts {
   /** The accounts, where this process sees them (the broker's own; the CLI's on Redis or MongoDB): the console's operators are checked there. */
   readonly accounts?: OperatorAccounts | undefined;
   /** The stores in use (`redis`, `mongodb`), and whether they answer (MongoDB: set up); none for memory. */
-  readonly storage?: { readonly kinds: string; readonly ready: () => Promise<boolean> } | undefined;
+  /** The stores in use besides memory, and whether they answer (rejecting with why when not). */
+  readonly storage?: { readonly kinds: string; readonly answers: () => Promise<void> } | undefined;
 }
 
 export function diagnose(parts: DoctorParts): Promise<Finding[]> {
@@ -38,7 +39,7 @@ export function diagnose(parts: DoctorParts): Promise<Finding[]> {
     ...brokerChecks(config),
     clientEndpointsCheck(config.clients),
     ...(config.tracing ? [collectorCheck(config.tracing.endpoint)] : []),
-    ...(parts.storage ? [storageCheck(parts.storage.kinds, parts.storage.ready)] : []),
+    ...(parts.storage ? [storageCheck(parts.storage.kinds, parts.storage.answers)] : []),
     ...(parts.redisSetting ? [redisCheck(parts.redisSetting)] : []),
     ...(parts.accounts ? [operatorsCheck(config.consoleOperators, parts.accounts)] : []),
     ...appChecks(config.apps, config.wecomApps, parts.wechat, parts.wecom),

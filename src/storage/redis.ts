@@ -59,6 +59,9 @@ else
 end
 return 1`);
 
+/** Readiness: Redis answers, and runs the broker's scripts. */
+const PING = new LuaScript(`return 'PONG'`);
+
 const STORE = 'Redis';
 
 class RedisAdapter implements StorageAdapter {
@@ -209,9 +212,14 @@ export class RedisStorage implements ProtocolStorage {
     return new RedisAdapter(this.#redis, this.#prefix, model, this.#guard);
   }
 
+  /**
+   * A script rather than PING: the broker's writes and rate limits are scripts, so a Redis
+   * user whose ACL refuses EVALSHA or EVAL (NOPERM) is not ready, instead of ready and failing
+   * every login.
+   */
   ping(): Promise<void> {
     return this.#guard.run('ping', async () => {
-      await this.#redis.ping();
+      await PING.run(this.#redis, []);
     });
   }
 

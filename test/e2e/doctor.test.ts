@@ -217,6 +217,32 @@ test.serial('Redis keeping the accounts without persistence, or with eviction: �
   }
 });
 
+test.serial('a Redis user whose ACL refuses scripts: ✗ storage, saying so and how to allow them; a broker with that user is not ready until they are allowed', async (t) => {
+  const admin = new Redis(redis.url);
+  await admin.acl('SETUSER', 'noscripts', 'on', '>noscripts-password-0123', '~*', '+@all', '-@scripting');
+  const url = `redis://noscripts:noscripts-password-0123@127.0.0.1:${redis.port}`;
+  const { ISSUER: _issuer, ...env } = environment({ mp: ESTATE.mp }, { REDIS_URL: url });
+  let refused: RunningBroker | undefined;
+  try {
+    const { code, findings: all } = await findings({ ...env, ISSUER: 'https://login.example.com' });
+    t.is(code, 1);
+    const storage = line(all, 'storage', 'redis');
+    t.like(storage, { verdict: 'fail', detail: 'the Redis user may not run scripts (NOPERM): every login writes through them' });
+    t.regex(storage?.advice?.en ?? '', /ACL SETUSER <user> \+evalsha \+eval/);
+    t.regex(storage?.advice?.zh ?? '', /ACL SETUSER <用户> \+evalsha \+eval/);
+    refused = await startBroker(env);
+    t.is((await fetch(`${refused.origin}/readyz`)).status, 503, 'not ready: every login would fail');
+
+    await admin.acl('SETUSER', 'noscripts', '+@scripting');
+    t.like(line((await findings({ ...env, ISSUER: 'https://login.example.com' })).findings, 'storage', 'redis'), { verdict: 'ok' });
+    t.is((await fetch(`${refused.origin}/readyz`)).status, 200);
+  } finally {
+    await refused?.stop();
+    await admin.acl('DELUSER', 'noscripts');
+    admin.disconnect();
+  }
+});
+
 test.serial('the same checks at GET /admin/diagnostics (scope diagnostics:read), without a secret in the answer', async (t) => {
   const ops = await oidc.discovery(new URL(broker.issuer), 'ops', OPS_SECRET, undefined, { execute: [oidc.allowInsecureRequests] });
   const token = (await oidc.clientCredentialsGrant(ops, { scope: 'diagnostics:read' })).access_token;
