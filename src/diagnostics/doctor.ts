@@ -28,8 +28,7 @@ export interface DoctorParts {
   readonly redisSetting?: ((name: string) => Promise<string | undefined>) | undefined;
   /** The accounts, where this process sees them (the broker's own; the CLI's on Redis or MongoDB): the console's operators are checked there. */
   readonly accounts?: OperatorAccounts | undefined;
-  /** The stores in use (`redis`, `mongodb`), and whether they answer (MongoDB: set up); none for memory. */
-  /** The stores in use besides memory, and whether they answer (rejecting with why when not). */
+  /** The stores in use (`redis`, `mongodb`), and whether they answer (Redis: runs the broker's scripts; MongoDB: set up), rejecting with why when not; none for memory. */
   readonly storage?: { readonly kinds: string; readonly answers: () => Promise<void> } | undefined;
 }
 
