@@ -392,19 +392,19 @@ async function main(): Promise<void> {
   if (values.allocations) process.stdout.write(`\n${summarize('Allocations from the first round on', 'heapprofile')}`);
 }
 
-/** Redis's commands so far (each script's own commands counted) and the bytes it has received (INFO stats): what the shared Redis does. */
+/** Redis's commands so far (each script's own commands counted), the bytes it has received (INFO stats) and its CPU, its threads' user and system time (INFO cpu, in s): what the shared Redis does. */
 const redisCounts = (counter: Redis) => async (): Promise<StorageCounts> => {
-  const stats = await counter.info('stats');
-  const count = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(stats)?.[1] ?? NaN);
-  return { commands: count('total_commands_processed'), bytesIn: count('total_net_input_bytes') };
+  const info = await counter.info();
+  const count = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return { commands: count('total_commands_processed'), bytesIn: count('total_net_input_bytes'), cpuMs: 1000 * (count('used_cpu_user') + count('used_cpu_sys')) };
 };
 
 /** What each operation costs the shared Redis: the capacity to plan it for, and a cost of its own beside the CPU. */
 function redisLines(results: Map<string, Record<string, Round[]>>): string[] {
   const of = (rounds: Round[], pick: (counts: StorageCounts) => number, digits: number) => median(rounds.map((r) => (r.storagePerOp ? pick(r.storagePerOp) : NaN))).toFixed(digits);
   const line = (rounds: Record<string, Round[]>, pick: (counts: StorageCounts) => number, digits: number) => `${of(rounds.broker!, pick, digits)} / ${of(rounds.baseline!, pick, digits)}`;
-  return ['', `Redis per operation, broker / ${BASELINE.short}: commands (each script's own commands counted), and KB it received (the network in):`, '',
-    ...[...results].map(([figure, rounds]) => `- ${figure}: ${line(rounds, (c) => c.commands, 1)} commands, ${line(rounds, (c) => c.bytesIn / 1024, 1)} KB`)];
+  return ['', `Redis per operation, broker / ${BASELINE.short}: commands (each script's own commands counted), KB it received (the network in), and its CPU:`, '',
+    ...[...results].map(([figure, rounds]) => `- ${figure}: ${line(rounds, (c) => c.commands, 1)} commands, ${line(rounds, (c) => c.bytesIn / 1024, 1)} KB, ${line(rounds, (c) => c.cpuMs, 3)} ms`)];
 }
 
 /** Where a complete login's CPU goes on each server, request by request (scripts/bench/by-request.ts): the 16 people's logins again, one at a time. */

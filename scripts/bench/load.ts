@@ -33,14 +33,15 @@ export interface Round {
   readonly requestsPerOp: number;
   /** How busy the machine was, every process on every core: 1 when no core had a moment to spare. */
   readonly machineBusy: number;
-  /** Storage commands and bytes sent to it per operation, where the target can count them (Target.storageCounts). */
+  /** Storage commands, bytes sent to it and its CPU (ms) per operation, where the target can count them (Target.storageCounts). */
   readonly storagePerOp?: StorageCounts;
 }
 
-/** What a storage has done: the commands it processed, and the bytes it received (its network in). */
+/** What a storage has done: the commands it processed, the bytes it received (its network in), and its CPU in ms. */
 export interface StorageCounts {
   readonly commands: number;
   readonly bytesIn: number;
+  readonly cpuMs: number;
 }
 
 const sent = new Map<string, number>();
@@ -64,7 +65,7 @@ function summary(latencies: number[], elapsedS: number, cpu: number, requests: n
   return {
     ops: latencies.length, perSecond: latencies.length / elapsedS, cpuPerOp: cpu / ops, requestsPerOp: requests / ops, machineBusy: machine.busy / Math.max(1, machine.all),
     p99Ms: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? NaN,
-    ...(storage === undefined ? {} : { storagePerOp: { commands: storage.commands / ops, bytesIn: storage.bytesIn / ops } }),
+    ...(storage === undefined ? {} : { storagePerOp: { commands: storage.commands / ops, bytesIn: storage.bytesIn / ops, cpuMs: storage.cpuMs / ops } }),
   };
 }
 
@@ -102,7 +103,9 @@ export async function round(target: Target, workers: number, seconds: number, pr
   }));
   const cpu = cpuOf(target) - cpuBefore;
   const storageAfter = await target.storageCounts?.();
-  const storage = storageBefore && storageAfter && { commands: storageAfter.commands - storageBefore.commands, bytesIn: storageAfter.bytesIn - storageBefore.bytesIn };
+  const storage = storageBefore && storageAfter && {
+    commands: storageAfter.commands - storageBefore.commands, bytesIn: storageAfter.bytesIn - storageBefore.bytesIn, cpuMs: storageAfter.cpuMs - storageBefore.cpuMs,
+  };
   return summary(latencies, (performance.now() - started) / 1000, cpu, requestsOf(target) - requestsBefore, since(machineBefore), storage);
 }
 

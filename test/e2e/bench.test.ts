@@ -78,12 +78,12 @@ test.serial('--against REV: the broker against itself at that revision, checked 
   t.is(worktrees(), before);
 });
 
-test.serial('--redis: both servers on one Redis, and what each operation sends it: commands and the bytes Redis received', async (t) => {
+test.serial('--redis: both servers on one Redis, and what each operation costs it: commands, the bytes Redis received, its CPU', async (t) => {
   const { code, output } = await bench(['--quick', '--only', 'userinfo', '--redis']);
   t.is(code, 0, output);
-  const line = /^- userinfo: ([\d.]+) \/ ([\d.]+) commands, ([\d.]+) \/ ([\d.]+) KB$/m.exec(output);
+  const line = /^- userinfo: ([\d.]+) \/ ([\d.]+) commands, ([\d.]+) \/ ([\d.]+) KB, ([\d.]+) \/ ([\d.]+) ms$/m.exec(output);
   t.truthy(line, output);
-  t.regex(output, /^Redis per operation, broker \/ bare: commands \(each script's own commands counted\), and KB it received \(the network in\):$/m);
+  t.regex(output, /^Redis per operation, broker \/ bare: commands \(each script's own commands counted\), KB it received \(the network in\), and its CPU:$/m);
   // Every userinfo request reads its access token from Redis, on either server.
   for (const figure of line!.slice(1)) t.true(Number(figure) > 0, output);
 });
