@@ -28,7 +28,8 @@ export function errorPages(log: Logger): Middleware {
       if (ctx.status === 405 && ctx.body === undefined) answer(ctx, { kind: 'method_not_allowed', status: 405 });
     } catch (error) {
       if (error instanceof StorageUnavailableError) {
-        log.warn({ store: error.store, operation: error.operation, path: loggedPath(ctx.path) }, 'storage unavailable');
+        // The reason is the driver's or the store's own words (refused, timed out, NOPERM): which of them tells the operator what to fix.
+        log.warn({ store: error.store, operation: error.operation, reason: error.message, path: loggedPath(ctx.path) }, 'storage unavailable');
         if (!ctx.headerSent) answer(ctx, { kind: 'storage', status: 503 });
         return;
       }

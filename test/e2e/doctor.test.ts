@@ -217,7 +217,7 @@ test.serial('Redis keeping the accounts without persistence, or with eviction: �
   }
 });
 
-test.serial('a Redis user whose ACL refuses scripts: ✗ storage, saying so and how to allow them; a broker with that user is not ready until they are allowed', async (t) => {
+test.serial('a Redis user whose ACL refuses scripts: ✗ storage, saying so and how to allow them; a broker with that user is not ready until they are allowed, and logs why its writes fail', async (t) => {
   const admin = new Redis(redis.url);
   await admin.acl('SETUSER', 'noscripts', 'on', '>noscripts-password-0123', '~*', '+@all', '-@scripting');
   const url = `redis://noscripts:noscripts-password-0123@127.0.0.1:${redis.port}`;
@@ -230,8 +230,11 @@ test.serial('a Redis user whose ACL refuses scripts: ✗ storage, saying so and 
     t.like(storage, { verdict: 'fail', detail: 'the Redis user may not run scripts (NOPERM): every login writes through them' });
     t.regex(storage?.advice?.en ?? '', /ACL SETUSER <user> \+evalsha \+eval/);
     t.regex(storage?.advice?.zh ?? '', /ACL SETUSER <用户> \+evalsha \+eval/);
-    refused = await startBroker(env);
+    // In dev mode: its simulated WeChat pushes a platform's ticket at once, which the broker writes by a script.
+    refused = await startBroker({ REDIS_URL: url });
     t.is((await fetch(`${refused.origin}/readyz`)).status, 503, 'not ready: every login would fail');
+    t.true(await refused.logged((entry) => entry.msg === 'storage unavailable' && String(entry.reason).includes('NOPERM')), 'the operator\'s log says why');
+    t.false(refused.output().includes('noscripts-password-0123'), 'and never the password');
 
     await admin.acl('SETUSER', 'noscripts', '+@scripting');
     t.like(line((await findings({ ...env, ISSUER: 'https://login.example.com' })).findings, 'storage', 'redis'), { verdict: 'ok' });
