@@ -59,10 +59,9 @@ function running(pid: number): boolean {
  * Waits until the server's main thread has gone back to waiting (or a bound of reads has
  * passed): the answer is on its way once the server writes it, but the server still finishes
  * the request (among it the request's log line, which goes out at the end of the event
- * loop's turn). Read at once,
- * that tail would count as "between the answers" when the server ran on another core than
- * this process, and as the request's when it shared this one (so it moved with the
- * scheduler's placement, not with the code).
+ * loop's turn). Read at once, that tail would count as "between the answers" when the
+ * server ran on another core than this process, and as the request's when it shared this
+ * one (so it moved with the scheduler's placement, not with the code).
  */
 async function settled(pid: number): Promise<void> {
   for (let reads = 0; reads < 10_000 && running(pid); reads += 1) await setImmediate();

@@ -221,10 +221,10 @@ test.serial('a Redis user whose ACL refuses scripts: ✗ storage, saying so and 
   const admin = new Redis(redis.url);
   await admin.acl('SETUSER', 'noscripts', 'on', '>noscripts-password-0123', '~*', '+@all', '-@scripting');
   const url = `redis://noscripts:noscripts-password-0123@127.0.0.1:${redis.port}`;
-  const { ISSUER: _issuer, ...env } = environment({ mp: ESTATE.mp }, { REDIS_URL: url });
+  const env = environment({ mp: ESTATE.mp }, { REDIS_URL: url });
   let refused: RunningBroker | undefined;
   try {
-    const { code, findings: all } = await findings({ ...env, ISSUER: 'https://login.example.com' });
+    const { code, findings: all } = await findings(env);
     t.is(code, 1);
     const storage = line(all, 'storage', 'redis');
     t.like(storage, { verdict: 'fail', detail: 'the Redis user may not run scripts (NOPERM): every login writes through them' });
@@ -237,7 +237,7 @@ test.serial('a Redis user whose ACL refuses scripts: ✗ storage, saying so and 
     t.false(refused.output().includes('noscripts-password-0123'), 'and never the password');
 
     await admin.acl('SETUSER', 'noscripts', '+@scripting');
-    t.like(line((await findings({ ...env, ISSUER: 'https://login.example.com' })).findings, 'storage', 'redis'), { verdict: 'ok' });
+    t.like(line((await findings(env)).findings, 'storage', 'redis'), { verdict: 'ok' });
     t.is((await fetch(`${refused.origin}/readyz`)).status, 200);
   } finally {
     await refused?.stop();
