@@ -118,6 +118,20 @@ export function redisCheck(setting: (name: string) => Promise<string | undefined
 /** Redis's refusal of a command to this user (its ACL): NOPERM, as Redis words it. */
 const refusedByAcl = (error: unknown) => error instanceof Error && error.message.includes('NOPERM');
 
+/** Why the stores do not answer, with what to do: a Redis ACL that refuses scripts, or the rest. */
+function notAnswering(kinds: string, error: unknown): Finding {
+  if (refusedByAcl(error)) {
+    return fail('storage', kinds, 'the Redis user may not run scripts (NOPERM): every login writes through them', {
+      zh: '本服务的写入和限流计数用 Lua 脚本（EVALSHA，必要时 EVAL）：在 Redis 的 ACL 中允许这两条命令，例如 ACL SETUSER <用户> +evalsha +eval（托管 Redis 在控制台的账号权限里设置）。',
+      en: 'The broker writes and counts its rate limits with Lua scripts (EVALSHA, and EVAL when needed): allow both in Redis\'s ACL, e.g. ACL SETUSER <user> +evalsha +eval (a managed Redis sets this in its console\'s account permissions).',
+    });
+  }
+  return fail('storage', kinds, 'does not answer, or MongoDB is not a replica set with its indexes made', {
+    zh: '检查 REDIS_URL / MONGODB_URI 能否从本机连通；MongoDB 必须是副本集（单机版可用 --replSet 启动为单节点副本集）。',
+    en: 'Check REDIS_URL / MONGODB_URI can be reached from here; MongoDB must be a replica set (a single server can run as a one-node replica set with --replSet).',
+  });
+}
+
 /**
  * The stores answer (`answers` rejects with why when they do not): Redis, running the
  * broker's scripts, and MongoDB connected as a replica set (a standalone server is refused:
@@ -128,15 +142,7 @@ export function storageCheck(kinds: string, answers: () => Promise<void>): Check
     name: 'storage',
     run: async () => [await answers().then(
       () => ok('storage', kinds, kinds.includes('mongodb') ? 'answers; MongoDB is a replica set and its indexes are made' : 'answers'),
-      (error: unknown) => (refusedByAcl(error)
-        ? fail('storage', kinds, 'the Redis user may not run scripts (NOPERM): every login writes through them', {
-          zh: '本服务的写入和限流计数用 Lua 脚本（EVALSHA，必要时 EVAL）：在 Redis 的 ACL 中允许这两条命令，例如 ACL SETUSER <用户> +evalsha +eval（托管 Redis 在控制台的账号权限里设置）。',
-          en: 'The broker writes and counts its rate limits with Lua scripts (EVALSHA, and EVAL when needed): allow both in Redis\'s ACL, e.g. ACL SETUSER <user> +evalsha +eval (a managed Redis sets this in its console\'s account permissions).',
-        })
-        : fail('storage', kinds, 'does not answer, or MongoDB is not a replica set with its indexes made', {
-          zh: '检查 REDIS_URL / MONGODB_URI 能否从本机连通；MongoDB 必须是副本集（单机版可用 --replSet 启动为单节点副本集）。',
-          en: 'Check REDIS_URL / MONGODB_URI can be reached from here; MongoDB must be a replica set (a single server can run as a one-node replica set with --replSet).',
-        }))),
-    ],
+      (error: unknown) => notAnswering(kinds, error),
+    )],
   };
 }
