@@ -4,7 +4,6 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './ports.ts';
@@ -83,35 +82,6 @@ export async function startRedis(options: { appendonly?: boolean; extra?: string
   };
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-const EPHEMERAL_RANGE = '/proc/sys/net/ipv4/ip_local_port_range';
-
-/** Where the kernel picks the local ports of outgoing connections (Linux's default when /proc does not say). */
-export function ephemeralStart(): number {
-  const range = existsSync(EPHEMERAL_RANGE) ? Number(readFileSync(EPHEMERAL_RANGE, 'utf8').trim().split(/\s+/)[0]) : NaN;
-  return Number.isInteger(range) && range > 12_000 ? range : 32_768;
-}
-
-/**
- * A port whose cluster bus port (port + 10000) is free too, both below the ephemeral range:
- * any client socket of any test can take a port in that range between this check and the
- * node's bind (one did: a node that never started, and a suite that waited a minute for it).
- */
-async function clusterPort(taken: Set<number>): Promise<number> {
-  const below = ephemeralStart() - 10_000;
-  for (;;) {
-    const port = 1024 + Math.floor(Math.random() * (below - 1024));
-    if (!taken.has(port) && await portFree(port) && await portFree(port + 10_000)) return port;
-  }
-}
-
 export interface RedisCluster {
   readonly url: string;
   stop(): Promise<void>;
@@ -129,11 +99,10 @@ export async function startRedisCluster(): Promise<RedisCluster> {
 }
 
 async function clusterOnce(): Promise<RedisCluster> {
-  const taken = new Set<number>();
   const nodes: Array<{ port: number; log: string; child: ChildProcess }> = [];
   for (let i = 0; i < 3; i += 1) {
-    const port = await clusterPort(taken);
-    taken.add(port);
+    // Its bus port (port + 10000) below the ephemeral range too.
+    const port = await freePort(10_000);
     const dir = tempDir('broker-redis-cluster');
     nodes.push({ port, log: join(dir, 'redis.log'), child: launch(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '15000', '--appendonly', 'no']) });
   }

@@ -5,7 +5,8 @@
 
 import test from 'ava';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { ephemeralStart, startRedis, startRedisCluster } from '../helpers/redis.ts';
+import { ephemeralStart } from '../helpers/ports.ts';
+import { startRedis, startRedisCluster } from '../helpers/redis.ts';
 
 /** Listens on `port` (0: any), or undefined when it is taken. */
 function hold(port: number): Promise<Server | undefined> {
