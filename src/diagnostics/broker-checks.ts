@@ -6,7 +6,7 @@
 import type { JWK } from 'jose';
 import type { ClientMetadata, Config } from '../config/config.ts';
 import { keyMadeAt, signingKeys } from '../config/keys.ts';
-import { fail, ok, unknown, type Check, type Finding } from './findings.ts';
+import { fail, networkReason, ok, unknown, type Check, type Finding } from './findings.ts';
 
 /** Beyond this, WeChat's signed pushes (checked to ±10 minutes) are at risk. */
 const CLOCK_SKEW_LIMIT_S = 5 * 60;
@@ -24,12 +24,21 @@ function issuerCheck(issuer: string): Check {
   };
 }
 
+/** WeChat's API host did not answer: the clock is not compared, and every call to WeChat would fail the same way. */
+function unreachable(apiUrl: string, reason: string): Finding {
+  return unknown('clock', 'clock', `${apiUrl} cannot be reached (${reason}): the clock is not compared`, {
+    zh: `本服务要能经 HTTPS 访问 ${apiUrl}（域名解析、防火墙、出站代理）；否则每次调用微信都会失败。`,
+    en: `The broker must reach ${apiUrl} over HTTPS (DNS, firewall, outbound proxy); until then every call to WeChat fails.`,
+  });
+}
+
 /** The clock against the Date header of WeChat's API host. */
 function clockCheck(apiUrl: string, timeoutMs: number): Check {
   return {
     name: 'clock',
     run: async () => {
-      const response = await fetch(apiUrl, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetch(apiUrl, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) }).catch((error: unknown) => error as Error);
+      if (response instanceof Error) return [unreachable(apiUrl, networkReason(response, timeoutMs))];
       const theirs = Date.parse(response.headers.get('date') ?? '');
       const advice = { zh: '用 NTP 校准服务器时间（chrony 或 systemd-timesyncd）。', en: 'Set the server\'s clock by NTP (chrony or systemd-timesyncd).' };
       if (Number.isNaN(theirs)) return [unknown('clock', 'clock', `${apiUrl} sent no Date header to compare with`, advice)];

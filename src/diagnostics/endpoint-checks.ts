@@ -8,7 +8,7 @@
 
 import type { ClientMetadata } from '../config/config.ts';
 import { PUSH_TIMEOUT_MS as TIMEOUT_MS } from '../oidc/security-events.ts';
-import { fail, ok, type Check, type Finding } from './findings.ts';
+import { fail, networkReason, ok, type Check, type Finding } from './findings.ts';
 
 /** `uri` as a finding shows it, and whether it carries a user and password (never shown). */
 function shown(uri: string): { seen: string; credentials: boolean } {
@@ -21,13 +21,6 @@ function shown(uri: string): { seen: string; credentials: boolean } {
 
 /** A URI with credentials in it: fetch (the broker's, oidc-provider's through it) refuses to send them. */
 const CREDENTIALS = 'carries a user and password (user:password@), which the broker\'s requests cannot send';
-
-/** What went wrong reaching `uri`, in a few words: the network error's code (ECONNREFUSED, ENOTFOUND, a certificate's), or a timeout. */
-function reason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if ((error as Error).name === 'TimeoutError') return `no answer within ${TIMEOUT_MS / 1000} s`;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
-}
 
 /** The client's keys: an answer with a JSON Web Key Set holding at least one key (RFC 7517 5). */
 async function keysFinding(client: string, uri: string): Promise<Finding> {
@@ -44,7 +37,7 @@ async function keysFinding(client: string, uri: string): Promise<Finding> {
     if (answer.ok && count > 0) return ok('client-keys', client, `${seen}: ${count} key${count > 1 ? 's' : ''}`);
     return fail('client-keys', client, `${seen} answered ${answer.status} without keys`, advice);
   } catch (error) {
-    return fail('client-keys', client, `${seen} cannot be fetched: ${reason(error)}`, advice);
+    return fail('client-keys', client, `${seen} cannot be fetched: ${networkReason(error, TIMEOUT_MS)}`, advice);
   }
 }
 
@@ -63,7 +56,7 @@ async function pushFinding(client: string, check: string, uri: string): Promise<
     const answer = await fetch(uri, { method: 'HEAD', signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
     return ok(check, client, `${seen} answers (HTTP ${answer.status} to HEAD)`);
   } catch (error) {
-    return fail(check, client, `${seen} cannot be reached: ${reason(error)}; what the broker pushes there is given up`, advice);
+    return fail(check, client, `${seen} cannot be reached: ${networkReason(error, TIMEOUT_MS)}; what the broker pushes there is given up`, advice);
   }
 }
 
@@ -96,7 +89,7 @@ export function collectorCheck(endpoint: string): Check {
         const answer = await fetch(url, { method: 'POST', body: '{"resourceSpans":[]}', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
         return [answer.ok ? ok('traces', 'OTEL_EXPORTER_OTLP_ENDPOINT', `${url} takes traces (HTTP ${answer.status})`) : fail('traces', 'OTEL_EXPORTER_OTLP_ENDPOINT', `${url} answered ${answer.status}`, advice)];
       } catch (error) {
-        return [fail('traces', 'OTEL_EXPORTER_OTLP_ENDPOINT', `${url} cannot be reached: ${reason(error)}`, advice)];
+        return [fail('traces', 'OTEL_EXPORTER_OTLP_ENDPOINT', `${url} cannot be reached: ${networkReason(error, TIMEOUT_MS)}`, advice)];
       }
     },
   };

@@ -31,6 +31,17 @@ export const ok = (check: string, subject: string, detail: string): Finding => (
 export const fail = (check: string, subject: string, detail: string, advice: Advice): Finding => ({ check, subject, verdict: 'fail', detail, advice });
 export const unknown = (check: string, subject: string, detail: string, advice: Advice): Finding => ({ check, subject, verdict: 'unknown', detail, advice });
 
+/**
+ * What went wrong reaching a URL, in a few words: the network error's code (ECONNREFUSED,
+ * ENOTFOUND, a certificate's: fetch itself says only "fetch failed", its cause says what), or
+ * how long it waited.
+ */
+export function networkReason(error: unknown, timeoutMs: number): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if ((error as Error).name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
 /** Every check, at once; one that throws is a `?` finding with its reason. */
 export async function runChecks(checks: readonly Check[]): Promise<Finding[]> {
   const results = await Promise.all(checks.map(async (check) => {

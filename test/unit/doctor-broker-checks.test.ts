@@ -1,6 +1,6 @@
 // The doctor's lines about the broker's own side, each ✗ from a configuration that has it:
 // an http ISSUER (and a loopback one, a "?"), a clock WeChat's Date header disagrees with,
-// a weak signing key, a signing key older than a year, an http redirect URI, a console operator who is no account. Real HTTP for the clock: a server that sends
+// WeChat's API host unreachable (a "?" naming why), a weak signing key, a signing key older than a year, an http redirect URI, a console operator who is no account. Real HTTP for the clock: a server that sends
 // the Date it is told to.
 
 import test from 'ava';
@@ -14,6 +14,7 @@ import { runChecks, type Finding } from '../../src/diagnostics/findings.ts';
 import { generateSigningKeys } from '../../src/config/keys.ts';
 import { operatorsCheck } from '../../src/diagnostics/console-checks.ts';
 import { ANY_OPERATOR } from '../../src/config/config.ts';
+import { freePort } from '../helpers/ports.ts';
 
 /** A stand-in for WeChat's API host whose Date header is `skewS` seconds off. */
 async function wechatWithDate(skewS: number) {
@@ -23,12 +24,12 @@ async function wechatWithDate(skewS: number) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-async function findings(over: { issuer?: string; skewS?: number; keys?: { keys: object[] }; redirect?: string }): Promise<Finding[]> {
+async function findings(over: { issuer?: string; skewS?: number; apiUrl?: string; keys?: { keys: object[] }; redirect?: string }): Promise<Finding[]> {
   const wechat = await wechatWithDate(over.skewS ?? 0);
   try {
     return await runChecks(brokerChecks({
       issuer: over.issuer ?? 'https://login.example.com', keys: (over.keys ?? await generateSigningKeys()) as never, cookieKeys: ['k'.repeat(64)],
-      wechat: { apiUrl: wechat.url, timeoutMs: 5000 } as never,
+      wechat: { apiUrl: over.apiUrl ?? wechat.url, timeoutMs: 5000 } as never,
       clients: [{ client_id: 'shop', redirect_uris: [over.redirect ?? 'https://shop.example/cb'] }],
     }));
   } finally {
@@ -55,6 +56,15 @@ test('a clock ten minutes off WeChat\'s: ✗ with NTP as the fix; a few seconds:
   t.regex(off.detail, /ahead of WeChat's/);
   t.regex(off.advice!.en, /NTP/);
   t.is(verdict(await findings({ skewS: 3 }), 'clock'), 'ok');
+});
+
+test('WeChat\'s API host unreachable: a "?" for the clock that names the host and the network\'s reason, and what to open', async (t) => {
+  const apiUrl = `http://127.0.0.1:${await freePort()}`;
+  const clock = (await findings({ apiUrl })).find((finding) => finding.check === 'clock')!;
+  t.is(clock.verdict, 'unknown');
+  t.is(clock.detail, `${apiUrl} cannot be reached (ECONNREFUSED): the clock is not compared`);
+  t.regex(clock.advice!.en, /must reach http:\/\/127\.0\.0\.1:\d+ over HTTPS \(DNS, firewall, outbound proxy\)/);
+  t.regex(clock.advice!.zh, /防火墙/);
 });
 
 test('an RSA signing key under 2048 bits: ✗; an http redirect URI (not loopback): ✗', async (t) => {
