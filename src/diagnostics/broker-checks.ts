@@ -24,11 +24,11 @@ function issuerCheck(issuer: string): Check {
   };
 }
 
-/** WeChat's API host did not answer: the clock is not compared, and every call to WeChat would fail the same way. */
+/** WeChat's API host did not answer: the clock is not compared (and every call to WeChat would fail the same way; the simulator of dev mode needs none). */
 function unreachable(apiUrl: string, reason: string): Finding {
   return unknown('clock', 'clock', `${apiUrl} cannot be reached (${reason}): the clock is not compared`, {
-    zh: `本服务要能经 HTTPS 访问 ${apiUrl}（域名解析、防火墙、出站代理）；否则每次调用微信都会失败。`,
-    en: `The broker must reach ${apiUrl} over HTTPS (DNS, firewall, outbound proxy); until then every call to WeChat fails.`,
+    zh: `配置了自己的微信应用后，本服务要能经 HTTPS 访问 ${apiUrl}（域名解析、防火墙、出站代理）：每次调用微信都经过它。`,
+    en: `Once it has WeChat apps of its own, the broker must reach ${apiUrl} over HTTPS (DNS, firewall, outbound proxy): every call to WeChat goes there.`,
   });
 }
 
