@@ -16,6 +16,15 @@ import { Turns } from './turns.ts';
 /** Writes of one list at the same moment each get in within this many reads. */
 const ATTEMPTS = 32;
 
+/** Every write of one list was overtaken (another instance's got in first) ATTEMPTS times in a row: this one's entry is not written. */
+export class ListOvertakenError extends Error {
+  readonly code = 'LIST_OVERTAKEN';
+  constructor(sub: string) {
+    super(`the list of ${sub} kept changing: ${ATTEMPTS} writes in a row were overtaken`);
+    this.name = 'ListOvertakenError';
+  }
+}
+
 /** How one kind of entry is kept. */
 export interface EntriesKept<T extends { readonly at: number }> {
   /** The entries a record keeps, newest first. */
@@ -98,7 +107,7 @@ export class AccountEntries<T extends { readonly at: number }> {
       if (written) return;
       await sleep(randomInt(1, 2 + attempt));
     }
-    throw new Error(`the list of ${sub} kept changing: ${ATTEMPTS} writes in a row were overtaken`);
+    throw new ListOvertakenError(sub);
   }
 
   #entriesOf(record: AdapterPayload | undefined | void): T[] {

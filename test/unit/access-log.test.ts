@@ -1,12 +1,14 @@
 // What a person's page shows of operators' calls about them (privacy/access-log.ts): newest
 // first, the latest 100; what a store returns that is not an entry is left out; two accounts
 // merged into one keep both lists, in order; an erased account's list goes. The same lists
-// (privacy/account-entries.ts) keep a person's logins, every one of those at the same moment.
+// (privacy/account-entries.ts) keep a person's logins, every one of those at the same moment;
+// a write overtaken by another instance's every time it tries is a ListOvertakenError.
 
 import test from 'ava';
 import { ACCESS_LOG_MODEL, ACCESSES_KEPT, AccessLog } from '../../src/privacy/access-log.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
-import { LOGIN_HISTORY_MODEL, LoginHistory } from '../../src/privacy/login-history.ts';
+import { LOGIN_HISTORY_MODEL, LOGINS_KEPT, LoginHistory } from '../../src/privacy/login-history.ts';
+import { ListOvertakenError } from '../../src/privacy/account-entries.ts';
 import type { AppId } from '../../src/wechat/types.ts';
 
 test('newest first, the latest 100; a merge joins two lists in order; a stored entry that is not one is left out; forget takes it all', async (t) => {
@@ -59,4 +61,27 @@ test('within one instance the writes of a list take turns: twenty at once, and n
   await Promise.all(Array.from({ length: 20 }, (_, index) => history.record('person', { at: 1_000 + index, appid: 'wxaaaaaaaaaaaaaaaa' as AppId })));
   t.is((await history.of('person')).length, 20);
   t.is(overtaken, 0, 'each read, then written, in turn');
+});
+
+test('a list another instance writes between every read and write of this one: after the last attempt, a ListOvertakenError (LIST_OVERTAKEN), and the other\'s entries are all there', async (t) => {
+  const adapter = new MemoryStorage().adapter(LOGIN_HISTORY_MODEL);
+  const other = new LoginHistory(adapter);
+  let at = 0;
+  // What this instance reads, then another instance's login written before this one writes back.
+  const overtaking = {
+    find: async (key: string) => {
+      const seen = await adapter.find(key);
+      at += 1;
+      await other.record(key, { at, appid: 'wxbbbbbbbbbbbbbbbb' as AppId });
+      return seen;
+    },
+    insert: (...args: Parameters<typeof adapter.insert>) => adapter.insert(...args),
+    replaceIfUnchanged: (...args: Parameters<typeof adapter.replaceIfUnchanged>) => adapter.replaceIfUnchanged(...args),
+  } as unknown as typeof adapter;
+  const error = await t.throwsAsync(new LoginHistory(overtaking).record('person', { at: 0.5, appid: 'wxaaaaaaaaaaaaaaaa' as AppId }), { instanceOf: ListOvertakenError });
+  t.is(error?.code, 'LIST_OVERTAKEN');
+  t.regex(error!.message, /^the list of person kept changing: \d+ writes in a row were overtaken$/);
+  const kept = await other.of('person');
+  t.deepEqual(kept.map((login) => login.at), Array.from({ length: Math.min(at, LOGINS_KEPT) }, (_, index) => at - index), 'every write of the other instance (the latest LOGINS_KEPT)');
+  t.false(kept.some((login) => login.appid === 'wxaaaaaaaaaaaaaaaa'), 'and not this one\'s');
 });
