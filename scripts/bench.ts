@@ -47,7 +47,7 @@ import { issueCode, simApp, startTestSimulator, wechatEnv } from '../test/helper
 import { tempDir } from '../test/helpers/temp.ts';
 import { byRequest, byRequestTable } from './bench/by-request.ts';
 import { Bisection } from './bench/capacity.ts';
-import { countRequests, median, pacedRound, round, rssMiB, type Round, type StorageCounts } from './bench/load.ts';
+import { countRequests, median, pacedRound, round, nodeFlags, rssMiB, type Round, type StorageCounts } from './bench/load.ts';
 
 const { values } = parseArgs({ options: {
   quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false }, allocations: { type: 'boolean', default: false },
@@ -133,7 +133,8 @@ async function files() {
 async function startBare(shared: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
-  const bare = await startProcess(process.execPath, [...profiling('baseline'), '--experimental-strip-types', 'scripts/bench/bare-provider.ts'], {
+  // Node's flags as the broker gets them (npm start's: --max-semi-space-size among them), so that both collect garbage alike.
+  const bare = await startProcess(process.execPath, [...profiling('baseline'), ...startFlags(process.cwd()), 'scripts/bench/bare-provider.ts'], {
     cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, ...allocating('baseline'), PORT: String(port), ISSUER: issuer }, ready: (out) => out.includes('bare provider started'), what: 'bare oidc-provider', dropOutputWhenReady: true,
   });
   return {
@@ -375,7 +376,8 @@ async function main(): Promise<void> {
       if (figure.startsWith('complete logins')) for (const server of servers) rss[server.name] = Math.max(rss[server.name] ?? 0, rssMiB(server.pid));
     }
     const half = await paced(servers, results, 2 * SECONDS);
-    process.stdout.write(`${report(results, rss, half, redis !== undefined)}\n`);
+    const flags = Object.fromEntries(servers.map((server) => [server.name, nodeFlags(server.pid)]));
+    process.stdout.write(`${report(results, rss, half, redis !== undefined, flags)}\n`);
     if (results.has(LOGINS)) process.stdout.write(`\n${await loginsByRequest(servers)}\n`);
     if (values.soak && results.has(LOGINS)) process.stdout.write(`\n${await soak(servers, results)}\n`);
     if (values.capacity) process.stdout.write(`\n${results.has(LOGINS) ? await capacity(servers, results) : `--capacity starts from the peak of "${LOGINS}", which --only left out`}\n`);
@@ -423,7 +425,7 @@ function perRequest(rounds: Record<string, Round[]>): string {
   return `${of('broker', (r) => r.requestsPerOp).toFixed(1)} / ${of('baseline', (r) => r.requestsPerOp).toFixed(1)} requests; ${cpu('broker').toFixed(2)} / ${cpu('baseline').toFixed(2)} ms a request, ${(cpu('baseline') / cpu('broker')).toFixed(2)}`;
 }
 
-function report(results: Map<string, Record<string, Round[]>>, rss: Record<string, number>, half: Record<string, Round>, onRedis: boolean): string {
+function report(results: Map<string, Record<string, Round[]>>, rss: Record<string, number>, half: Record<string, Round>, onRedis: boolean, flags: Record<string, string>): string {
   const rows = [...results].map(([figure, rounds]) => {
     const of = (name: string, pick: (r: Round) => number) => median(rounds[name]!.map(pick));
     const ratio = of('baseline', (r) => r.cpuPerOp) / of('broker', (r) => r.cpuPerOp);
@@ -432,6 +434,7 @@ function report(results: Map<string, Record<string, Round[]>>, rss: Record<strin
   const logins = [...results].filter(([figure]) => figure.startsWith('complete logins'));
   return [
     `storage: ${onRedis ? 'Redis' : 'memory'}; ${WORKERS} concurrent clients; ${ROUNDS} alternating round(s) of ${SECONDS} s per figure and server; medians`,
+    `Node's flags, as each server runs: broker ${flags.broker}; ${BASELINE.short} ${flags.baseline}`,
     '',
     `| figure | broker | ${BASELINE.label} | CPU per operation, broker / ${BASELINE.short} | ${BASELINE.short} ÷ broker, CPU per operation |`,
     '|---|---|---|---|---|',

@@ -16,6 +16,11 @@ export function rssMiB(pid: number): number {
   return line ? Number(line[1]) / 1024 : NaN;
 }
 
+/** The flags a Node process was started with (its command line's `--` words), as it runs. */
+export function nodeFlags(pid: number): string {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((word) => word.startsWith('--')).join(' ');
+}
+
 /** The whole machine's CPU time so far, in ticks: busy (its processes and the kernel's) and in all (/proc/stat, all cores). */
 export function machineTicks(): { busy: number; all: number } {
   const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);

@@ -5,8 +5,8 @@
 
 import test from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { atCompletion } from '../helpers/completion.ts';
 import { CHILD_ENV } from '../helpers/process.ts';
@@ -45,6 +45,10 @@ test.serial('npm run bench -- --quick: the broker against bare oidc-provider, ev
   // A login that fails stops the bench with its error: exit 0 is every login through.
   t.is(code, 0, output);
   t.regex(output, /\| figure \| broker \| bare oidc-provider \| CPU per operation, broker \/ bare \| bare ÷ broker, CPU per operation \|/);
+  // Both on Node's flags as npm start gives them (the young generation's size among them: garbage collected alike), read off the running processes.
+  const flags = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').filter((word) => word.startsWith('--')).join(' ');
+  t.regex(flags, /--max-semi-space-size=16/);
+  t.true(output.includes(`Node's flags, as each server runs: broker ${flags}; bare ${flags}\n`), output);
   t.regex(output, /\| complete logins \(16 people\) \| \d+\/s, p99 \d+ ms \| \d+\/s \| [\d.]+ \/ [\d.]+ ms \| [\d.]+ \|/);
   t.regex(output, /\| complete logins at half the peak rate \(\d+\/s; bare \d+\/s\) \|/);
   t.regex(output, /\| peak RSS after the login rounds \| \d+ MiB \| \d+ MiB \| \| [\d.]+× \|/);
