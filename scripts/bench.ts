@@ -366,6 +366,8 @@ async function main(): Promise<void> {
     if (values.allocations) for (const server of servers) process.kill(server.pid, 'SIGUSR2');
     const results = new Map<string, Record<string, Round[]>>();
     const rss: Record<string, number> = {};
+    // What each holds before any request: its code and what it sets up, against what the load adds.
+    const idle = Object.fromEntries(servers.map((server) => [server.name, rssMiB(server.pid)]));
     for (const figure of Object.keys(figures(servers[0]!)).filter((name) => name.includes(values.only ?? ''))) {
       const rounds: Record<string, Round[]> = { baseline: [], broker: [] };
       for (let index = 0; index < ROUNDS; index += 1) {
@@ -377,7 +379,7 @@ async function main(): Promise<void> {
     }
     const half = await paced(servers, results, 2 * SECONDS);
     const flags = Object.fromEntries(servers.map((server) => [server.name, nodeFlags(server.pid)]));
-    process.stdout.write(`${report(results, rss, half, redis !== undefined, flags)}\n`);
+    process.stdout.write(`${report(results, { idle, peak: rss }, half, redis !== undefined, flags)}\n`);
     if (results.has(LOGINS)) process.stdout.write(`\n${await loginsByRequest(servers)}\n`);
     if (values.soak && results.has(LOGINS)) process.stdout.write(`\n${await soak(servers, results)}\n`);
     if (values.capacity) process.stdout.write(`\n${results.has(LOGINS) ? await capacity(servers, results) : `--capacity starts from the peak of "${LOGINS}", which --only left out`}\n`);
@@ -425,7 +427,8 @@ function perRequest(rounds: Record<string, Round[]>): string {
   return `${of('broker', (r) => r.requestsPerOp).toFixed(1)} / ${of('baseline', (r) => r.requestsPerOp).toFixed(1)} requests; ${cpu('broker').toFixed(2)} / ${cpu('baseline').toFixed(2)} ms a request, ${(cpu('baseline') / cpu('broker')).toFixed(2)}`;
 }
 
-function report(results: Map<string, Record<string, Round[]>>, rss: Record<string, number>, half: Record<string, Round>, onRedis: boolean, flags: Record<string, string>): string {
+function report(results: Map<string, Record<string, Round[]>>, memory: { idle: Record<string, number>; peak: Record<string, number> }, half: Record<string, Round>, onRedis: boolean, flags: Record<string, string>): string {
+  const { idle, peak: rss } = memory;
   const rows = [...results].map(([figure, rounds]) => {
     const of = (name: string, pick: (r: Round) => number) => median(rounds[name]!.map(pick));
     const ratio = of('baseline', (r) => r.cpuPerOp) / of('broker', (r) => r.cpuPerOp);
@@ -441,6 +444,7 @@ function report(results: Map<string, Record<string, Round[]>>, rss: Record<strin
     ...rows,
     ...(half.broker && half.baseline ? [`| complete logins at half the peak rate (${half.broker.perSecond.toFixed(0)}/s; ${BASELINE.short} ${half.baseline.perSecond.toFixed(0)}/s) | p99 ${half.broker.p99Ms.toFixed(0)} ms | p99 ${half.baseline.p99Ms.toFixed(0)} ms | | |`] : []),
     ...(rss.broker && rss.baseline ? [`| peak RSS after the login rounds | ${rss.broker.toFixed(0)} MiB | ${rss.baseline.toFixed(0)} MiB | | ${(rss.broker / rss.baseline).toFixed(2)}× |`] : []),
+    `| RSS before the first request | ${idle.broker!.toFixed(0)} MiB | ${idle.baseline!.toFixed(0)} MiB | | ${(idle.broker! / idle.baseline!).toFixed(2)}× |`,
     ...(logins.length ? ['', `A login request by request (broker / ${BASELINE.short}; the last figure is ${BASELINE.short} ÷ broker, CPU per request):`, '',
       ...logins.map(([figure, rounds]) => `- ${figure}: ${perRequest(rounds)}`)] : []),
     ...(onRedis ? redisLines(results) : []),

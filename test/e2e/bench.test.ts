@@ -52,6 +52,7 @@ test.serial('npm run bench -- --quick: the broker against bare oidc-provider, ev
   t.regex(output, /\| complete logins \(16 people\) \| \d+\/s, p99 \d+ ms \| \d+\/s \| [\d.]+ \/ [\d.]+ ms \| [\d.]+ \|/);
   t.regex(output, /\| complete logins at half the peak rate \(\d+\/s; bare \d+\/s\) \|/);
   t.regex(output, /\| peak RSS after the login rounds \| \d+ MiB \| \d+ MiB \| \| [\d.]+× \|/);
+  t.regex(output, /\| RSS before the first request \| \d+ MiB \| \d+ MiB \| \| [\d.]+× \|/);
   t.regex(output, /- complete logins \(16 people\): [\d.]+ \/ [\d.]+ requests/);
   // Where a login's CPU goes, request by request: the broker's WeChat callback and consent, which the bare provider has not; the token request on both.
   t.regex(output, /\| request \| broker \| bare oidc-provider \|/);
