@@ -21,7 +21,9 @@
 // --only runs the figures whose name contains FIGURE; --profile has both servers write a
 // V8 CPU profile (node --cpu-prof) and prints where, with a summary of each
 // (scripts/bench/profile-summary.ts); --allocations has both write what they allocate from the
-// first round on (scripts/bench/allocations.ts), summarized the same way. --against REF measures a change instead: the
+// first round on (scripts/bench/allocations.ts), summarized the same way; --heap has both
+// report what V8's heap did (scripts/bench/heap.ts): its largest size, what is live after a
+// full collection, and the longest collection. --against REF measures a change instead: the
 // baseline is the broker itself at git revision REF (checked out beside this one, with this
 // checkout's node_modules), so the ratio is what the change did, in the same run on the same
 // machine; --traces has the measured broker (not the baseline) send OpenTelemetry traces, to
@@ -47,11 +49,12 @@ import { issueCode, simApp, startTestSimulator, wechatEnv } from '../test/helper
 import { tempDir } from '../test/helpers/temp.ts';
 import { byRequest, byRequestTable } from './bench/by-request.ts';
 import { Bisection } from './bench/capacity.ts';
+import type { HeapFigures } from './bench/heap.ts';
 import { countRequests, median, pacedRound, round, nodeFlags, rssMiB, type Round, type StorageCounts } from './bench/load.ts';
 
 const { values } = parseArgs({ options: {
   quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false }, allocations: { type: 'boolean', default: false },
-  soak: { type: 'boolean', default: false }, capacity: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, 'log-level': { type: 'string', default: 'info' },
+  heap: { type: 'boolean', default: false }, soak: { type: 'boolean', default: false }, capacity: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, 'log-level': { type: 'string', default: 'info' },
   against: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' }, traces: { type: 'boolean', default: false }, 'traces-ratio': { type: 'string' },
 } });
 /** A count given as an option: a whole number from 1, or the default. */
@@ -61,16 +64,21 @@ function count(option: 'rounds' | 'seconds', fallback: number): number {
   if (!/^[1-9]\d{0,3}$/.test(given)) throw new Error(`--${option} takes a whole number from 1 to 9999, not ${JSON.stringify(given)}`);
   return Number(given);
 }
-/** Where the servers write their CPU profiles (--profile) and allocation profiles (--allocations). */
-const PROFILES = values.profile || values.allocations ? mkdtempSync(join(tmpdir(), 'bench-profiles-')) : undefined;
+/** Where the servers write their CPU profiles (--profile), allocation profiles (--allocations) and heap figures (--heap). */
+const PROFILES = values.profile || values.allocations || values.heap ? mkdtempSync(join(tmpdir(), 'bench-profiles-')) : undefined;
 const ALLOCATIONS = fileURLToPath(new URL('bench/allocations.ts', import.meta.url));
-/** Node's flags for a server: a CPU profile (--profile), the allocation sampler (--allocations). */
+const HEAP = fileURLToPath(new URL('bench/heap.ts', import.meta.url));
+/** Node's flags for a server: a CPU profile (--profile), the allocation sampler (--allocations), the heap's figures (--heap). */
 const profiling = (name: string) => [
   ...(PROFILES && values.profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-name', `${name}.cpuprofile`] : []),
   ...(PROFILES && values.allocations ? ['--import', ALLOCATIONS] : []),
+  ...(PROFILES && values.heap ? ['--import', HEAP] : []),
 ];
-/** Where a server writes what it allocated (--allocations). */
-const allocating = (name: string): Record<string, string> => (PROFILES && values.allocations ? { BENCH_ALLOCATIONS_FILE: join(PROFILES, `${name}.heapprofile`) } : {});
+/** Where a server writes what it allocated (--allocations) and its heap's figures (--heap). */
+const probing = (name: string): Record<string, string> => ({
+  ...(PROFILES && values.allocations ? { BENCH_ALLOCATIONS_FILE: join(PROFILES, `${name}.heapprofile`) } : {}),
+  ...(PROFILES && values.heap ? { BENCH_HEAP_FILE: join(PROFILES, `${name}.heap.json`) } : {}),
+});
 /** Node's flags for the broker in the checkout at `dir`, as its `npm start` (and its Dockerfile) start it. */
 const startFlags = (dir: string) => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').filter((word) => word.startsWith('--'));
 const ROUNDS = count('rounds', values.quick ? 1 : 3);
@@ -135,7 +143,7 @@ async function startBare(shared: Record<string, string>): Promise<Server> {
   const issuer = `http://127.0.0.1:${port}`;
   // Node's flags as the broker gets them (npm start's: --max-semi-space-size among them), so that both collect garbage alike.
   const bare = await startProcess(process.execPath, [...profiling('baseline'), ...startFlags(process.cwd()), 'scripts/bench/bare-provider.ts'], {
-    cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, ...allocating('baseline'), PORT: String(port), ISSUER: issuer }, ready: (out) => out.includes('bare provider started'), what: 'bare oidc-provider', dropOutputWhenReady: true,
+    cwd: process.cwd(), env: { ...CHILD_ENV, ...shared, ...probing('baseline'), PORT: String(port), ISSUER: issuer }, ready: (out) => out.includes('bare provider started'), what: 'bare oidc-provider', dropOutputWhenReady: true,
   });
   return {
     name: 'baseline', issuer, pid: bare.child.pid!,
@@ -157,7 +165,7 @@ async function startTheBroker(shared: Record<string, string>, dir = process.cwd(
   // Its rate limits counted as in production (where they are on), at the highest limits, which the load generator (one IP, one client) stays under.
   const started = await startProcess(process.execPath, [...profiling(name), ...startFlags(dir), 'src/main.ts'], {
     cwd: dir,
-    env: { ...CHILD_ENV, ...shared, ...allocating(name), ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: values['log-level'], RATE_LIMIT_PER_IP: '1000000', RATE_LIMIT_PER_CLIENT: '1000000' },
+    env: { ...CHILD_ENV, ...shared, ...probing(name), ...wechatEnv(simulator, apps), PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, LOG_LEVEL: values['log-level'], RATE_LIMIT_PER_IP: '1000000', RATE_LIMIT_PER_CLIENT: '1000000' },
     // The banner's discovery line: printed once it listens, at any log level.
     ready: (out) => out.includes('  discovery  '), what: 'the broker', dropOutputWhenReady: true,
   });
@@ -377,9 +385,10 @@ async function main(): Promise<void> {
       results.set(figure, rounds);
       if (figure.startsWith('complete logins')) for (const server of servers) rss[server.name] = Math.max(rss[server.name] ?? 0, rssMiB(server.pid));
     }
+    const heap = values.heap ? await heapFigures(servers) : undefined;
     const half = await paced(servers, results, 2 * SECONDS);
     const flags = Object.fromEntries(servers.map((server) => [server.name, nodeFlags(server.pid)]));
-    process.stdout.write(`${report(results, { idle, peak: rss }, half, redis !== undefined, flags)}\n`);
+    process.stdout.write(`${report(results, { idle, peak: rss, heap }, half, redis !== undefined, flags)}\n`);
     if (results.has(LOGINS)) process.stdout.write(`\n${await loginsByRequest(servers)}\n`);
     if (values.soak && results.has(LOGINS)) process.stdout.write(`\n${await soak(servers, results)}\n`);
     if (values.capacity) process.stdout.write(`\n${results.has(LOGINS) ? await capacity(servers, results) : `--capacity starts from the peak of "${LOGINS}", which --only left out`}\n`);
@@ -427,8 +436,38 @@ function perRequest(rounds: Record<string, Round[]>): string {
   return `${of('broker', (r) => r.requestsPerOp).toFixed(1)} / ${of('baseline', (r) => r.requestsPerOp).toFixed(1)} requests; ${cpu('broker').toFixed(2)} / ${cpu('baseline').toFixed(2)} ms a request, ${(cpu('baseline') / cpu('broker')).toFixed(2)}`;
 }
 
-function report(results: Map<string, Record<string, Round[]>>, memory: { idle: Record<string, number>; peak: Record<string, number> }, half: Record<string, Round>, onRedis: boolean, flags: Record<string, string>): string {
-  const { idle, peak: rss } = memory;
+/**
+ * --heap: each server's heap figures over the rounds so far (scripts/bench/heap.ts), read a
+ * little over a second after the last round, as each probe writes what changed once a second.
+ */
+async function heapFigures(servers: readonly Server[]): Promise<Record<string, HeapFigures>> {
+  const read = (server: Server) => {
+    try {
+      return JSON.parse(readFileSync(join(PROFILES!, `${server.name}.heap.json`), 'utf8')) as HeapFigures;
+    } catch {
+      return undefined;
+    }
+  };
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const figures = servers.map((server) => [server.name, read(server)] as const);
+  const missing = figures.find(([, found]) => found === undefined);
+  if (missing) throw new Error(`--heap: ${missing[0]} wrote no heap figures`);
+  return Object.fromEntries(figures) as Record<string, HeapFigures>;
+}
+
+/** --heap's rows: where the RSS between full collections goes, and whether the collector could be a p99's cause. */
+function heapRows({ broker, baseline }: Record<string, HeapFigures>): string[] {
+  if (!broker || !baseline) return [];
+  const row = (label: string, pick: (figures: HeapFigures) => string, ratio = '') => `| ${label} | ${pick(broker)} | ${pick(baseline)} | | ${ratio} |`;
+  return [
+    row('V8\'s heap at its largest (its old space)', (f) => `${f.largestMiB.toFixed(0)} MiB (${f.largestOldMiB.toFixed(0)} MiB)`, `${(broker.largestMiB / baseline.largestMiB).toFixed(2)}×`),
+    row('V8\'s heap in use after the latest full collection', (f) => (f.liveMiB === null ? 'none yet' : `${f.liveMiB.toFixed(0)} MiB`), broker.liveMiB && baseline.liveMiB ? `${(broker.liveMiB / baseline.liveMiB).toFixed(2)}×` : ''),
+    row('full collections; the longest collection on the main thread', (f) => `${f.fullCollections}; ${f.longestPauseMs.toFixed(0)} ms`),
+  ];
+}
+
+function report(results: Map<string, Record<string, Round[]>>, memory: { idle: Record<string, number>; peak: Record<string, number>; heap: Record<string, HeapFigures> | undefined }, half: Record<string, Round>, onRedis: boolean, flags: Record<string, string>): string {
+  const { idle, peak: rss, heap } = memory;
   const rows = [...results].map(([figure, rounds]) => {
     const of = (name: string, pick: (r: Round) => number) => median(rounds[name]!.map(pick));
     const ratio = of('baseline', (r) => r.cpuPerOp) / of('broker', (r) => r.cpuPerOp);
@@ -445,6 +484,7 @@ function report(results: Map<string, Record<string, Round[]>>, memory: { idle: R
     ...(half.broker && half.baseline ? [`| complete logins at half the peak rate (${half.broker.perSecond.toFixed(0)}/s; ${BASELINE.short} ${half.baseline.perSecond.toFixed(0)}/s) | p99 ${half.broker.p99Ms.toFixed(0)} ms | p99 ${half.baseline.p99Ms.toFixed(0)} ms | | |`] : []),
     ...(rss.broker && rss.baseline ? [`| peak RSS after the login rounds | ${rss.broker.toFixed(0)} MiB | ${rss.baseline.toFixed(0)} MiB | | ${(rss.broker / rss.baseline).toFixed(2)}× |`] : []),
     `| RSS before the first request | ${idle.broker!.toFixed(0)} MiB | ${idle.baseline!.toFixed(0)} MiB | | ${(idle.broker! / idle.baseline!).toFixed(2)}× |`,
+    ...(heap ? heapRows(heap) : []),
     ...(logins.length ? ['', `A login request by request (broker / ${BASELINE.short}; the last figure is ${BASELINE.short} ÷ broker, CPU per request):`, '',
       ...logins.map(([figure, rounds]) => `- ${figure}: ${perRequest(rounds)}`)] : []),
     ...(onRedis ? redisLines(results) : []),

@@ -3,6 +3,7 @@
 // generator's CPU, on the same machine, is not counted), and every operation's latency.
 
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 
 /** User plus system CPU of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */
 export function cpuMs(pid: number): number {
@@ -16,9 +17,13 @@ export function rssMiB(pid: number): number {
   return line ? Number(line[1]) / 1024 : NaN;
 }
 
-/** The flags a Node process was started with (its command line's `--` words), as it runs. */
+/**
+ * The flags a Node process was started with, as it runs: its command line between node and
+ * the script, with their values (a module --import loads, say), paths inside this checkout from here.
+ */
 export function nodeFlags(pid: number): string {
-  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((word) => word.startsWith('--')).join(' ');
+  const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  return words.slice(1, -1).map((word) => (word.startsWith(`${process.cwd()}/`) ? relative(process.cwd(), word) : word)).join(' ');
 }
 
 /** The whole machine's CPU time so far, in ticks: busy (its processes and the kernel's) and in all (/proc/stat, all cores). */

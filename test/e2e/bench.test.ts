@@ -93,9 +93,14 @@ test.serial('--redis: both servers on one Redis, and what each operation costs i
   for (const figure of line!.slice(1)) t.true(Number(figure) > 0, output);
 });
 
-test.serial('--profile and --allocations: each server writes its CPU profile and what it allocated from the first round on, and the summary reads both', async (t) => {
-  const { code, output } = await bench(['--quick', '--only', 'userinfo', '--profile', '--allocations']);
+test.serial('--profile, --allocations and --heap: each server writes its CPU profile and what it allocated from the first round on, and the summary reads both; the table has each heap\'s figures', async (t) => {
+  const { code, output } = await bench(['--quick', '--only', 'userinfo', '--profile', '--allocations', '--heap']);
   t.is(code, 0, output);
+  // The probes are in each server's flags, and V8's heap in the table (scripts/bench/heap.ts).
+  t.regex(output, /^Node's flags, as each server runs: broker --cpu-prof .* --import scripts\/bench\/allocations\.ts --import scripts\/bench\/heap\.ts --max-semi-space-size=16 .*; bare --cpu-prof .* --import scripts\/bench\/heap\.ts --max-semi-space-size=16 /m);
+  t.regex(output, /^\| V8's heap at its largest \(its old space\) \| \d+ MiB \(\d+ MiB\) \| \d+ MiB \(\d+ MiB\) \| \| [\d.]+× \|$/m);
+  t.regex(output, /^\| V8's heap in use after the latest full collection \| (?:\d+ MiB|none yet) \| (?:\d+ MiB|none yet) \| \| (?:[\d.]+×)? \|$/m);
+  t.regex(output, /^\| full collections; the longest collection on the main thread \| \d+; \d+ ms \| \d+; \d+ ms \| \| {2}\|$/m);
   const files = [...output.matchAll(/profile-summary\.ts (\S+\.(?:cpuprofile|heapprofile))$/gm)].map((match) => match[1]!);
   t.deepEqual(files.map((file) => file.replace(/^.*\//, '')), ['baseline.cpuprofile', 'broker.cpuprofile', 'baseline.heapprofile', 'broker.heapprofile']);
   try {
