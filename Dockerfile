@@ -30,4 +30,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
 # tini as PID 1 passes SIGTERM on to Node (which stops cleanly) and reaps zombies.
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # As `npm start` (package.json): V8's young generation held to 16 MiB a semi-space (README, Speed).
-CMD ["node", "--max-semi-space-size=16", "--experimental-strip-types", "src/main.ts"]
+CMD ["node", "--max-semi-space-size=16", "--heap-growing-percent=100", "--experimental-strip-types", "src/main.ts"]

@@ -48,6 +48,8 @@ test.serial('npm run bench -- --quick: the broker against bare oidc-provider, ev
   // Both on Node's flags as npm start gives them (the young generation's size among them: garbage collected alike), read off the running processes.
   const flags = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').filter((word) => word.startsWith('--')).join(' ');
   t.regex(flags, /--max-semi-space-size=16/);
+  // The old space bounded too (README, "Speed"): at most twice what was in use before the next full collection.
+  t.regex(flags, /--heap-growing-percent=100/);
   t.true(output.includes(`Node's flags, as each server runs: broker ${flags}; bare ${flags}\n`), output);
   t.regex(output, /\| complete logins \(16 people\) \| \d+\/s, p99 \d+ ms \| \d+\/s \| [\d.]+ \/ [\d.]+ ms \| [\d.]+ \|/);
   t.regex(output, /\| complete logins at half the peak rate \(\d+\/s; bare \d+\/s\) \|/);
