@@ -29,5 +29,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # tini as PID 1 passes SIGTERM on to Node (which stops cleanly) and reaps zombies.
 ENTRYPOINT ["/usr/bin/tini", "--"]
-# As `npm start` (package.json): V8's young generation held to 16 MiB a semi-space (README, Speed).
+# As `npm start` (package.json): V8's young generation held to 16 MiB a semi-space, its old space to
+# twice what was in use before its next full collection (README, Speed).
 CMD ["node", "--max-semi-space-size=16", "--heap-growing-percent=100", "--experimental-strip-types", "src/main.ts"]
