@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --redis [--scale]] [-- --only FIGURE] [-- --profile] [-- --allocations] [-- --soak] [-- --capacity] [-- --against REV] [-- --traces [--traces-ratio R]] [-- --rounds N --seconds N]: the broker against bare oidc-provider on this
+// npm run bench [-- --quick] [-- --redis [--scale]] [-- --only FIGURE] [-- --profile] [-- --allocations] [-- --heap] [-- --soak] [-- --capacity] [-- --against REV] [-- --traces [--traces-ratio R]] [-- --rounds N --seconds N]: the broker against bare oidc-provider on this
 // machine, figure by figure, in alternating rounds (bare, broker, then broker, bare, …), medians of
 // each: operations a second, the server's CPU per operation (read from /proc, so the load
 // generator on the same machine is not counted), p99 latency, and the ratio that matters,
