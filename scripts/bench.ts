@@ -52,16 +52,35 @@ import { Bisection } from './bench/capacity.ts';
 import type { HeapFigures } from './bench/heap.ts';
 import { countRequests, median, pacedRound, round, nodeFlags, rssMiB, type Round, type StorageCounts } from './bench/load.ts';
 
-const { values } = parseArgs({ options: {
-  quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false }, allocations: { type: 'boolean', default: false },
-  heap: { type: 'boolean', default: false }, soak: { type: 'boolean', default: false }, capacity: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, 'log-level': { type: 'string', default: 'info' },
-  against: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' }, traces: { type: 'boolean', default: false }, 'traces-ratio': { type: 'string' },
-} });
+/** The options, or (--help, or an option it does not have) this file's opening comment, which describes them. */
+function options() {
+  try {
+    const parsed = parseArgs({ options: {
+      help: { type: 'boolean', short: 'h', default: false },
+      quick: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false }, allocations: { type: 'boolean', default: false },
+      heap: { type: 'boolean', default: false }, soak: { type: 'boolean', default: false }, capacity: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, 'log-level': { type: 'string', default: 'info' },
+      against: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' }, traces: { type: 'boolean', default: false }, 'traces-ratio': { type: 'string' },
+    } });
+    if (!parsed.values.help) return parsed.values;
+    process.stdout.write(`${openingComment()}\n`);
+    process.exit();
+  } catch (error) {
+    return refuse((error as Error).message);
+  }
+}
+/** A command line the bench cannot run: one line, exit code 2, as the broker's CLIs (src/cli/run.ts). */
+function refuse(message: string): never {
+  process.stderr.write(`bench: ${message}; see npm run bench -- --help\n`);
+  process.exit(2);
+}
+/** The comment this file opens with, without its `//`: the usage line, then what each option does. */
+const openingComment = () => readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n\n')[0]!.replace(/^\/\/ ?/gm, '');
+const values = options();
 /** A count given as an option: a whole number from 1, or the default. */
 function count(option: 'rounds' | 'seconds', fallback: number): number {
   const given = values[option];
   if (given === undefined) return fallback;
-  if (!/^[1-9]\d{0,3}$/.test(given)) throw new Error(`--${option} takes a whole number from 1 to 9999, not ${JSON.stringify(given)}`);
+  if (!/^[1-9]\d{0,3}$/.test(given)) refuse(`--${option} takes a whole number from 1 to 9999, not ${JSON.stringify(given)}`);
   return Number(given);
 }
 /** Where the servers write their CPU profiles (--profile), allocation profiles (--allocations) and heap figures (--heap). */

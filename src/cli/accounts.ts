@@ -1,35 +1,6 @@
 // npm run accounts -- <command>: the accounts in the broker's stores, for an operator at a
 // shell (the broker may be down), as the same JSON the admin API answers, through the same
-// code (privacy/).
-//
-//   show <sub>                                the account (a merged-away sub shows the survivor)
-//   find --unionid U | --appid A --openid O   lookup
-//   find --phone N                            the account that holds phone number N (a phone button's, a WeCom member's)
-//   find --client C --sub=S                   the account behind pairwise client C's sub S (with `=`: it may begin with `-`)
-//                                             (one-way: a pass over every account)
-//   export <sub>                              everything held about the person (PIPL art. 45)
-//   accesses <sub>                            the operators' audited calls about the person, with who
-//   logins <sub>                              the person's recent logins (when, app, client, device; any disowned)
-//   delete <sub>                              erasure (PIPL art. 47); relying parties are told
-//   unlink <sub> --appid A                    take one identity out; it logs in as a new account
-//   logout <sub>                              sign the person out everywhere: every session and
-//                                             grant ends (their tokens too); relying parties are told
-//   suspend <sub> --reason R [--until T]      suspend the person: signed out everywhere, and no login
-//                                             or token until reinstated (R: why, one line), or until
-//                                             T (RFC 3339 with its offset) when given
-//   reinstate <sub>                           lift the suspension
-//   suspended                                 every suspended account, the latest first
-//   import <file>                             accounts from a company's earlier WeChat login, one
-//                                             JSON object a line (accounts/import.ts), with the subs
-//                                             its apps know; exit 1 when a line was refused (- : stdin)
-//   dump <file>                               every account as such a line, into a new file, with
-//                                             what is kept beside it (privacy/account-moves.ts): a
-//                                             backup, or the way to another store or broker (import reads it;
-//                                             - : stdout, the counts then on stderr)
-//
-// It reads REDIS_URL and MONGODB_URI as the broker does (and the rest of its environment:
-// the apps' ids, the clients to tell and the keys to sign their logout tokens). Each
-// command is audited on stderr as the admin API's calls are.
+// code (privacy/). HELP below is what --help prints.
 
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -56,7 +27,43 @@ import { runCli, UsageError } from './run.ts';
 
 const COMMANDS = ['show', 'find', 'export', 'accesses', 'logins', 'delete', 'unlink', 'logout', 'suspend', 'reinstate', 'suspended', 'import', 'dump'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = 'usage: accounts show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --wecom-corpid C --wecom-openid O | find --phone N | find --client C --sub=S | export <sub> | accesses <sub> | logins <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | suspend <sub> --reason R [--until T] | reinstate <sub> | suspended | import <file> | dump <file>';
+const USAGE = 'usage: npm run accounts -- show <sub> | find --unionid U | find --appid A --openid O | find --wecom-corpid C --wecom-userid U | find --wecom-corpid C --wecom-openid O | find --phone N | find --client C --sub=S | export <sub> | accesses <sub> | logins <sub> | delete <sub> | unlink <sub> --appid A | logout <sub> | suspend <sub> --reason R [--until T] | reinstate <sub> | suspended | import <file> | dump <file>';
+export const OPTIONS = {
+  unionid: { type: 'string' }, appid: { type: 'string' }, openid: { type: 'string' }, 'wecom-corpid': { type: 'string' }, 'wecom-userid': { type: 'string' }, 'wecom-openid': { type: 'string' },
+  client: { type: 'string' }, sub: { type: 'string' }, phone: { type: 'string' }, reason: { type: 'string' }, until: { type: 'string' },
+} as const;
+export const HELP = `${USAGE}
+
+  show <sub>                                the account (a merged-away sub shows the survivor)
+  find --unionid U | --appid A --openid O   lookup
+  find --wecom-corpid C --wecom-userid U    a WeCom member (--wecom-openid O: someone outside the company)
+  find --phone N                            the account that holds phone number N (a phone button's, a WeCom member's)
+  find --client C --sub=S                   the account behind pairwise client C's sub S (with \`=\`: it may begin with \`-\`)
+                                            (one-way: a pass over every account)
+  export <sub>                              everything held about the person (PIPL art. 45)
+  accesses <sub>                            the operators' audited calls about the person, with who
+  logins <sub>                              the person's recent logins (when, app, client, device; any disowned)
+  delete <sub>                              erasure (PIPL art. 47); relying parties are told
+  unlink <sub> --appid A                    take one identity out; it logs in as a new account
+  logout <sub>                              sign the person out everywhere: every session and
+                                            grant ends (their tokens too); relying parties are told
+  suspend <sub> --reason R [--until T]      suspend the person: signed out everywhere, and no login
+                                            or token until reinstated (R: why, one line), or until
+                                            T (RFC 3339 with its offset) when given
+  reinstate <sub>                           lift the suspension
+  suspended                                 every suspended account, the latest first
+  import <file>                             accounts from a company's earlier WeChat login, one
+                                            JSON object a line (the README's "Moving from an earlier WeChat login"), with the subs
+                                            its apps know; exit 1 when a line was refused (- : stdin)
+  dump <file>                               every account as such a line, into a new file, with
+                                            what is kept beside it (logins, accesses, phone numbers): a
+                                            backup, or the way to another store or broker (import reads it;
+                                            - : stdout, the counts then on stderr)
+
+It reads REDIS_URL and MONGODB_URI as the broker does (and the rest of its environment:
+the apps' ids, the clients to tell and the keys to sign their logout tokens). Each
+command is audited on stderr as the admin API's calls are.`;
+
 /** A CLI waits for its logout deliveries before it exits: fewer, quicker retries than the broker's. */
 const CLI_NOTICE_DELAYS_MS = [0, 1_000, 5_000];
 
@@ -246,10 +253,7 @@ async function audited(audit: Logger, data: PersonalData, command: Command, targ
 export async function accountsCommand(argv: string[]): Promise<string> {
   const { positionals, values: given } = parseArgs({
     args: argv, allowPositionals: true,
-    options: {
-      unionid: { type: 'string' }, appid: { type: 'string' }, openid: { type: 'string' }, 'wecom-corpid': { type: 'string' }, 'wecom-userid': { type: 'string' }, 'wecom-openid': { type: 'string' },
-      client: { type: 'string' }, sub: { type: 'string' }, phone: { type: 'string' }, reason: { type: 'string' }, until: { type: 'string' },
-    },
+    options: OPTIONS,
   });
   // Named as the admin API names them (--wecom-corpid: wecom_corpid).
   const values: Options = Object.fromEntries(Object.entries(given).map(([name, value]) => [name.replaceAll('-', '_'), value]));
@@ -280,4 +284,4 @@ export async function accountsCommand(argv: string[]): Promise<string> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runCli('accounts', accountsCommand);
+if (import.meta.url === `file://${process.argv[1]}`) runCli('accounts', HELP, accountsCommand);

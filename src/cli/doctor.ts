@@ -1,7 +1,5 @@
-// npm run doctor [-- --json] [-- --lang en|zh]: every WeChat setting checked before the
-// first user meets it, with the broker's own environment and storage, read-only and safe in
-// production (diagnostics/). One table, ✓ / ✗ / ? per line, each ✗ with its fix and the
-// console path; exit code 1 on any ✗ (2 for a configuration that does not load).
+// npm run doctor: every WeChat setting checked before the first user meets it (HELP below,
+// which --help prints).
 
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/config.ts';
@@ -15,6 +13,17 @@ import { openStores, storesForDoctor } from '../stores.ts';
 import { WeChatClient } from '../wechat/client.ts';
 import { WeComClient } from '../wechat/wecom.ts';
 import { runCli } from './run.ts';
+
+export const OPTIONS = { json: { type: 'boolean', default: false }, lang: { type: 'string' } } as const;
+export const HELP = `usage: npm run doctor [-- --json] [-- --lang en|zh]
+
+Every WeChat setting checked before the first user meets it, with the broker's own
+environment and storage, read-only and safe in production. One table, ✓ / ✗ / ? per line,
+each ✗ with its fix and the console path; exit code 1 on any ✗ (2 for a configuration
+that does not load). It reads the broker's environment (REDIS_URL, MONGODB_URI, the apps).
+
+  --json         the findings as JSON: { failed, findings }
+  --lang en|zh   the table's language (the system's locale by default)`;
 
 const MARK = { ok: '✓', fail: '✗', unknown: '?' } as const;
 
@@ -59,7 +68,7 @@ async function doctorFindings(config: Config): Promise<Finding[]> {
 }
 
 export async function doctorCommand(argv: string[]): Promise<string> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, lang: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: OPTIONS });
   // The system's locale (from LANG, through ICU) unless --lang says otherwise.
   const lang = (values.lang ?? Intl.DateTimeFormat().resolvedOptions().locale).toLowerCase().startsWith('zh') ? 'zh' : 'en';
   const findings = await doctorFindings(await loadConfig());
@@ -67,4 +76,4 @@ export async function doctorCommand(argv: string[]): Promise<string> {
   return values.json ? JSON.stringify({ failed: anyFailed(findings), findings }, null, 2) : table(findings, lang);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runCli('doctor', doctorCommand);
+if (import.meta.url === `file://${process.argv[1]}`) runCli('doctor', HELP, doctorCommand);

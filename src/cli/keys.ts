@@ -1,13 +1,4 @@
-// npm run keys -- <command>: manages the JWKS_FILE of signing keys.
-//
-//   new     --file F            writes a new set: one RS256 and one ES256 key (refuses to overwrite)
-//   add     --file F [--alg A]  adds a key (RS256 by default; ES256, PS256, EdDSA) at the end: published, not signing yet
-//   promote --file F --kid K    moves the key first among its algorithm's keys: it signs after a reload
-//   retire  --file F --kid K    removes a key that no longer signs
-//   list    --file F            prints each key's kid, algorithm and role
-//
-// The first key of each algorithm in the file is the one that signs; every key in the file
-// is published at /jwks, so tokens signed by a retiring key keep verifying.
+// npm run keys -- <command>: manages the JWKS_FILE of signing keys (HELP below, which --help prints).
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,6 +7,20 @@ import {
   DEFAULT_ALG, generateSigningKey, generateSigningKeys, keyMadeAt, SIGNING_ALGS, signingKeys, validateJwks, type SigningAlg,
 } from '../config/keys.ts';
 import { runCli, UsageError } from './run.ts';
+
+const SYNOPSIS = 'usage: npm run keys -- new|add|promote|retire|list --file JWKS_FILE [--kid KID] [--alg RS256|ES256|PS256|EdDSA]';
+export const OPTIONS = { file: { type: 'string' }, kid: { type: 'string' }, alg: { type: 'string' } } as const;
+export const HELP = `${SYNOPSIS}
+
+  new     --file F            writes a new set: one RS256 and one ES256 key (refuses to overwrite)
+  add     --file F [--alg A]  adds a key (RS256 by default; ES256, PS256, EdDSA) at the end: published, not signing yet
+  promote --file F --kid K    moves the key first among its algorithm's keys: it signs after a reload
+  retire  --file F --kid K    removes a key that no longer signs
+  list    --file F            prints each key's kid, algorithm and role
+
+The first key of each algorithm in the file is the one that signs; every key in the file
+is published at /jwks, so tokens signed by a retiring key keep verifying. The broker reads
+the file again on SIGHUP.`;
 
 function read(file: string): JWK[] {
   if (!existsSync(file)) throw new UsageError(`${file}: no such file (make one with: npm run keys -- new --file ${file})`);
@@ -77,16 +82,12 @@ const COMMANDS: Record<string, Command> = {
 };
 
 export async function keysCommand(argv: string[]): Promise<string> {
-  const { positionals, values } = parseArgs({
-    args: argv, allowPositionals: true, options: { file: { type: 'string' }, kid: { type: 'string' }, alg: { type: 'string' } },
-  });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   const name = positionals[0] ?? '';
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) {
-    throw new UsageError('usage: npm run keys -- new|add|promote|retire|list --file JWKS_FILE [--kid KID] [--alg RS256|ES256|PS256|EdDSA]');
-  }
+  if (!command) throw new UsageError(SYNOPSIS);
   if (!values.file) throw new UsageError('--file is required');
   return command(values.file, values);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runCli('keys', keysCommand);
+if (import.meta.url === `file://${process.argv[1]}`) runCli('keys', HELP, keysCommand);

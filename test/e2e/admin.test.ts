@@ -162,7 +162,7 @@ test.serial('the accounts CLI reads the stores directly: the same JSON as the ad
   t.regex((await accountsCli('find', '--wecom-corpid', 'nope', '--wecom-userid', 'zhangsan')).stderr, /^accounts: wecom_corpid and wecom_userid must be a WeCom corpid and userid$/m);
   const usage = await accountsCli('delete-everything');
   t.is(usage.status, 2);
-  t.regex(usage.stderr, /^accounts: usage: accounts show <sub>/m);
+  t.regex(usage.stderr, /^accounts: usage: npm run accounts -- show <sub>/m);
   const memory = await cli({}, 'show', sub);
   t.regex(memory.stderr, /accounts live in memory inside a running broker/);
 });
