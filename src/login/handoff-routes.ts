@@ -100,9 +100,7 @@ async function handoffCallback(ctx: Context, login: HandoffParts): Promise<void>
     const client = await login.interactions.clientOf(handoff.uid);
     // The login completes in the browser that waits, which the hand-off named.
     const account = await login.linker.resolve({ ...factsOf(user, client?.clientId), device: handoff.browser });
-    await login.handoffs.move(code, 'confirmed', { status: 'done', result: { accountId: account.id, acr: acrForApp(app.appid), amr: ['wechat_web'] } });
-    login.log.info({ uid: handoff.uid, ip: ctx.ip, appid: app.appid, account: account.id }, 'hand-off confirmed in WeChat');
-    handoffNoticePage(ctx, 'done');
+    await vouched(ctx, login, { code, handoff, app }, { accountId: account.id, acr: acrForApp(app.appid), amr: ['wechat_web'] });
   } catch (error) {
     const refused = linkingRefusal(error);
     if (refused) {
@@ -117,6 +115,22 @@ async function handoffCallback(ctx: Context, login: HandoffParts): Promise<void>
     await failedInWeChat(login, code, kind);
     errorPage(ctx, failurePage(kind, `/h/${code}`));
   }
+}
+
+/**
+ * WeChat named the person: the waiting browser may finish as them, unless the hand-off ended
+ * meanwhile (it expired, or another of this link's callbacks answered first: WeChat's sheet
+ * refused in another tab). Then the waiting browser follows that, and this page must not say
+ * "done".
+ */
+async function vouched(ctx: Context, login: HandoffParts, { code, handoff, app }: { code: string; handoff: Handoff; app: ConfiguredApp }, result: NonNullable<Handoff['result']>): Promise<void> {
+  const said = { uid: handoff.uid, ip: ctx.ip, appid: app.appid };
+  if (await login.handoffs.move(code, 'confirmed', { status: 'done', result })) {
+    login.log.info({ ...said, account: result.accountId }, 'hand-off confirmed in WeChat');
+    return handoffNoticePage(ctx, 'done');
+  }
+  login.log.info(said, 'hand-off confirmed in WeChat after it had ended: not used');
+  return await login.handoffs.find(code) ? handoffNoticePage(ctx, 'used', 409) : handoffNoticePage(ctx, 'expired', 404);
 }
 
 /** The try in WeChat failed: the hand-off waits again (the error page's retry leads back to it), and the waiting browser learns why. */

@@ -96,13 +96,15 @@ export class Handoffs {
     return parse(await this.#adapter.find(code));
   }
 
-  /** Moves a hand-off on; false when it is not in `from` any more (used, declined, gone). */
+  /**
+   * Moves a hand-off on, keeping its expiry; false when it is not in `from` any more (used,
+   * declined, gone). A conditional write: of two moves from one state at once (a confirm and
+   * a decline, two callbacks), exactly one wins and the other is told.
+   */
   async move(code: string, from: HandoffStatus, to: Omit<Partial<Handoff>, 'uid' | 'expiresAt'> & { status: HandoffStatus }): Promise<boolean> {
     const current = await this.find(code);
     if (!current || current.status !== from) return false;
-    const left = Math.ceil((current.expiresAt - Date.now()) / 1000);
-    await this.#adapter.upsert(code, { ...current, ...to }, Math.max(1, left));
-    return true;
+    return this.#adapter.replaceIfUnchanged(code, { ...current }, { ...current, ...to });
   }
 
   /** Takes the finished hand-off, once: the login it carries, or undefined. */

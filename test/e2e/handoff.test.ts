@@ -6,12 +6,13 @@ import test from 'ava';
 import { newPerson } from '../helpers/browser.ts';
 import { useE2e } from '../helpers/e2e.ts';
 import { createRp } from '../helpers/rp.ts';
-import { injectFaults, setPhoneUser } from '../helpers/simulator.ts';
+import { injectFaults, setPhoneUser, whileHeld } from '../helpers/simulator.ts';
 import { startBroker, testClients, writeClientsFile } from '../helpers/broker.ts';
 import { allowInWeChat, handOff } from '../helpers/wechat.ts';
 import { suspendAtConsole } from '../helpers/console.ts';
 
-const e2e = useE2e(test);
+// A WeChat call held by a test waits as long as the test needs (not the 5 s of production).
+const e2e = useE2e(test, { WECHAT_TIMEOUT_MS: '60000' });
 
 /** An Android browser starts a login at the branded app: its page, the link and the matching code it shows. */
 async function onAndroid() {
@@ -86,6 +87,32 @@ test.serial('declined in WeChat: the original browser gets access_denied at the 
   t.is(landed.searchParams.get('error'), 'access_denied');
   t.is(landed.searchParams.get('state'), started.check.state);
   await Promise.all([android.context.close(), wechat.context.close()]);
+});
+
+test.serial('refused in one tab while another tab\'s WeChat authorization finishes: the first answer counts; the other tab says the link was used, never "Done"', async (t) => {
+  const { rp, android, started, link } = await onAndroid();
+  t.teardown(() => android.context.close());
+  const wechat = await inWeChat(link, 'person-7303');
+  t.teardown(() => wechat.context.close());
+  await injectFaults(e2e.broker.simulator, '/sns/oauth2/access_token', ['hold']);
+  const callback = wechat.page.waitForRequest((request) => /\/h\/[A-Za-z2-9]{10}\/wechat\?/.test(request.url()));
+  await wechat.page.getByRole('button', { name: 'Confirm login' }).click();
+  // WeChat's sheet allowed: its callback hangs on the held code exchange, so the click is not waited for here.
+  const allowed = allowInWeChat(wechat.page);
+  const url = new URL((await callback).url());
+  await whileHeld(e2e.broker.simulator, '/sns/oauth2/access_token', async () => {
+    // The same link's callback in another tab, where the person refused WeChat's sheet.
+    const other = await wechat.context.newPage();
+    url.searchParams.set('code', 'authdeny');
+    await other.goto(url.href);
+    t.is(await other.locator('h1').innerText(), 'Declined');
+  });
+  await allowed;
+  await wechat.page.getByRole('heading', { name: 'Link already used' }).waitFor();
+  const landed = await rp.landed(android.page);
+  t.is(landed.searchParams.get('error'), 'access_denied', 'the waiting browser follows the answer that counted');
+  t.is(landed.searchParams.get('state'), started.check.state);
+  t.true(await e2e.broker.logged((line) => line.msg === 'hand-off confirmed in WeChat after it had ended: not used'));
 });
 
 test.serial('refusals: the link opened outside WeChat, opened twice, or unknown (expired)', async (t) => {

@@ -61,3 +61,13 @@ test('a declined scan is taken as declined', async (t) => {
   t.is(await scenes.state('uid-3'), 'declined');
   t.like(await scenes.take('uid-3'), { status: 'declined' });
 });
+
+test('a confirm and a decline at once (two tabs of the link): exactly one counts, and the scan is what that one said', async (t) => {
+  const scenes = new FollowScenes(storage);
+  const scene = FollowScenes.fresh();
+  await scenes.open(scene, 'uid-4', 'brand', 60, { ...viewer, url: 'https://wechat.example/q/4' });
+  const scan = scanOf(await scenes.scanned(scene, 'brand', 'oA'))!;
+  const [confirmed, declined] = await Promise.all([scenes.answer(scan, 'confirmed'), scenes.answer(scan, 'declined')]);
+  t.true(confirmed !== declined, 'one answer counts, the other is told the link was used');
+  t.is(await scenes.state('uid-4'), confirmed ? 'confirmed' : 'declined');
+});

@@ -109,12 +109,15 @@ export class FollowScenes {
     return typeof found?.scene === 'string' ? scanOf(await this.#scans.find(found.scene)) : undefined;
   }
 
-  /** The scanner's answer; false when the scan is not waiting for one any more (answered, expired). */
+  /**
+   * The scanner's answer; false when the scan is not waiting for one any more (answered,
+   * expired). A conditional write: of two answers at once (confirm and decline in two tabs),
+   * exactly one counts, and the page of the other says the link was used.
+   */
   async answer(scan: Scan, status: Exclude<ScanStatus, 'scanned'>): Promise<boolean> {
     const current = scanOf(await this.#scans.find(scan.scene));
     if (!current || current.status !== 'scanned' || current.link !== scan.link) return false;
-    await this.#scans.upsert(scan.scene, { ...current, status }, Math.max(1, current.exp - nowS()));
-    return true;
+    return this.#scans.replaceIfUnchanged(scan.scene, { ...current }, { ...current, status });
   }
 
   /** The interaction's newest scene (the QR code its page shows now). */
