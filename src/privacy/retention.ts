@@ -84,12 +84,14 @@ export class Retention {
     return erased;
   }
 
-  /** Extends this run's lock by an interval; false when it is no longer this run's. */
+  /**
+   * Extends this run's lock by an interval; false when it is no longer this run's. A
+   * conditional write: a lock that lapsed and was taken by another instance between the read
+   * and the write stays that instance's.
+   */
   async #renew(holder: string, ttl: number): Promise<boolean> {
     const { locks } = this.#parts;
     const held = await locks.find(LOCK_ID);
-    if (held?.holder !== holder) return false;
-    await locks.upsert(LOCK_ID, held, ttl);
-    return true;
+    return held?.holder === holder && locks.replaceIfUnchanged(LOCK_ID, { ...held }, { ...held }, ttl);
   }
 }

@@ -32,8 +32,8 @@ async function broker(env: Record<string, string>, renewEvery?: number) {
   opened.push(stores);
   await stores.ready(5000);
   const { personalData } = await offlineProvider(config, stores, new LogoutNotices(log), log);
-  const retention = (days: number) => new Retention({
-    days, accounts: stores.accounts, personalData: () => personalData, locks: stores.protocol.adapter(RETENTION_LOCK_MODEL), log, ...(renewEvery ? { renewEvery } : {}),
+  const retention = (days: number, locks = stores.protocol.adapter(RETENTION_LOCK_MODEL)) => new Retention({
+    days, accounts: stores.accounts, personalData: () => personalData, locks, log, ...(renewEvery ? { renewEvery } : {}),
   });
   return { stores, retention };
 }
@@ -102,4 +102,25 @@ test.serial('a long run renews its lock as it goes, and stops when another insta
   const erased = await retention(365).run();
   t.is(erased, 1, 'the first account went; at the renewal after the second, the run stopped');
   t.is((await locks.find('account-retention'))?.holder, 'another instance', 'and left the other instance its lock');
+});
+
+test.serial('a renewal that finds its lock, but loses it to another instance before it writes (it lapsed just then): the run stops and the lock stays the other\'s', async (t) => {
+  const { stores, retention } = await broker({ REDIS_URL: redis.url, REDIS_PREFIX: 'retention-race:' }, 2);
+  const longAgo = new AccountLinker(stores.accounts, () => Date.now() - 400 * DAY);
+  for (let i = 0; i < 6; i += 1) await longAgo.resolve(person(`idle-${i}`));
+  const locks = stores.protocol.adapter(RETENTION_LOCK_MODEL);
+  // Another instance acts right after this run's read of its lock at its first renewal: the lock lapsed, and it took it.
+  const find = locks.find.bind(locks);
+  let reads = 0;
+  locks.find = async (id) => {
+    const found = await find(id);
+    if ((reads += 1) === 1) {
+      await locks.destroy(id);
+      await locks.insert(id, { at: Date.now(), holder: 'another instance' }, 3600);
+    }
+    return found;
+  };
+  const erased = await retention(365, locks).run();
+  t.is(erased, 1, 'the first account went; the renewal after the second failed, and the run stopped');
+  t.is((await find('account-retention'))?.holder, 'another instance', 'the other instance keeps its lock');
 });
