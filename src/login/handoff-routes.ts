@@ -92,8 +92,7 @@ async function handoffCallback(ctx: Context, login: HandoffParts): Promise<void>
     return errorPage(ctx, { kind: 'state', status: 400 });
   }
   if (typeof wechatCode !== 'string' || wechatCode === '' || wechatCode === 'authdeny') {
-    await login.handoffs.move(code, 'confirmed', { status: 'declined' });
-    return handoffNoticePage(ctx, 'declined');
+    return answered(ctx, login, code, await login.handoffs.move(code, 'confirmed', { status: 'declined' }) && 'declined');
   }
   try {
     const user = await login.upstreams.web.complete(app, { scope: 'snsapi_userinfo', code: wechatCode, lang: 'zh_CN' });
@@ -117,19 +116,22 @@ async function handoffCallback(ctx: Context, login: HandoffParts): Promise<void>
   }
 }
 
-/**
- * WeChat named the person: the waiting browser may finish as them, unless the hand-off ended
- * meanwhile (it expired, or another of this link's callbacks answered first: WeChat's sheet
- * refused in another tab). Then the waiting browser follows that, and this page must not say
- * "done".
- */
+/** WeChat named the person: the waiting browser may finish as them, if the hand-off still waits for this answer. */
 async function vouched(ctx: Context, login: HandoffParts, { code, handoff, app }: { code: string; handoff: Handoff; app: ConfiguredApp }, result: NonNullable<Handoff['result']>): Promise<void> {
   const said = { uid: handoff.uid, ip: ctx.ip, appid: app.appid };
-  if (await login.handoffs.move(code, 'confirmed', { status: 'done', result })) {
-    login.log.info({ ...said, account: result.accountId }, 'hand-off confirmed in WeChat');
-    return handoffNoticePage(ctx, 'done');
-  }
-  login.log.info(said, 'hand-off confirmed in WeChat after it had ended: not used');
+  const moved = await login.handoffs.move(code, 'confirmed', { status: 'done', result });
+  if (moved) login.log.info({ ...said, account: result.accountId }, 'hand-off confirmed in WeChat');
+  else login.log.info(said, 'hand-off confirmed in WeChat after it had ended: not used');
+  return answered(ctx, login, code, moved && 'done');
+}
+
+/**
+ * The page after a callback's answer: what it did, when the hand-off moved on with it; else the
+ * hand-off ended meanwhile (it expired, or another of this link's callbacks answered first, in
+ * another tab), the waiting browser follows that, and this page must not say "done" or "declined".
+ */
+async function answered(ctx: Context, login: HandoffParts, code: string, moved: 'done' | 'declined' | false): Promise<void> {
+  if (moved) return handoffNoticePage(ctx, moved);
   return await login.handoffs.find(code) ? handoffNoticePage(ctx, 'used', 409) : handoffNoticePage(ctx, 'expired', 404);
 }
 
