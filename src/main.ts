@@ -116,7 +116,29 @@ function handleSignals(broker: Broker, server: Server, metricsServer: Server | u
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+const USAGE = `usage: npm start
+
+The broker takes no arguments: it is configured by environment variables, each checked at
+start (README.md, "Configuration"; .env.example lists them), e.g. PORT=4000 npm start.
+With none set it starts in dev mode, with the built-in WeChat simulator.
+`;
+
+/**
+ * `--help` (or `-h`) prints the usage; any other argument is refused (exit code 2), so that
+ * `npm start -- --port 4000` does not start a broker on another port than the one asked for.
+ */
+function checkArguments(argv: readonly string[]): void {
+  if (argv.length === 0) return;
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  process.stderr.write(`npm start takes no arguments (given: ${argv.join(' ')}).\n${USAGE}`);
+  process.exit(2);
+}
+
 async function main(): Promise<void> {
+  checkArguments(process.argv.slice(2));
   const broker = await build();
   const { server, metricsServer } = await serve(broker);
   const { config } = broker;
