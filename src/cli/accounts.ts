@@ -53,12 +53,14 @@ export const HELP = `${USAGE}
   reinstate <sub>                           lift the suspension
   suspended                                 every suspended account, the latest first
   import <file>                             accounts from a company's earlier WeChat login, one
-                                            JSON object a line (the README's "Moving from an earlier WeChat login"), with the subs
-                                            its apps know; exit 1 when a line was refused (- : stdin)
+                                            JSON object a line, with the subs its apps know (the
+                                            README's "Moving from an earlier WeChat login"); exit 1
+                                            when a line was refused (- : stdin)
   dump <file>                               every account as such a line, into a new file, with
-                                            what is kept beside it (logins, accesses, phone numbers): a
-                                            backup, or the way to another store or broker (import reads it;
-                                            - : stdout, the counts then on stderr)
+                                            what is kept beside it (logins, accesses, phone
+                                            numbers): a backup, or the way to another store or
+                                            broker (import reads it; - : stdout, the counts then
+                                            on stderr)
 
 It reads REDIS_URL and MONGODB_URI as the broker does (and the rest of its environment:
 the apps' ids, the clients to tell and the keys to sign their logout tokens). Each
