@@ -6,6 +6,7 @@ import test from 'ava';
 import { FollowScenes } from '../../src/upstreams/wechat-follow/follow-scenes.ts';
 import { sceneOf } from '../../src/upstreams/wechat-follow/follow-events.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
+import { raceStores } from '../helpers/race-stores.ts';
 
 const storage = new MemoryStorage();
 test.after.always(() => storage.close());
@@ -62,12 +63,14 @@ test('a declined scan is taken as declined', async (t) => {
   t.like(await scenes.take('uid-3'), { status: 'declined' });
 });
 
-test('a confirm and a decline at once (two tabs of the link): exactly one counts, and the scan is what that one said', async (t) => {
-  const scenes = new FollowScenes(storage);
-  const scene = FollowScenes.fresh();
-  await scenes.open(scene, 'uid-4', 'brand', 60, { ...viewer, url: 'https://wechat.example/q/4' });
-  const scan = scanOf(await scenes.scanned(scene, 'brand', 'oA'))!;
-  const [confirmed, declined] = await Promise.all([scenes.answer(scan, 'confirmed'), scenes.answer(scan, 'declined')]);
-  t.true(confirmed !== declined, 'one answer counts, the other is told the link was used');
-  t.is(await scenes.state('uid-4'), confirmed ? 'confirmed' : 'declined');
-});
+for (const [name, store] of raceStores(test)) {
+  test(`${name}: a confirm and a decline at once (two tabs of the link): exactly one counts, and the scan is what that one said`, async (t) => {
+    const scenes = new FollowScenes(store());
+    const scene = FollowScenes.fresh();
+    await scenes.open(scene, 'uid-4', 'brand', 60, { ...viewer, url: 'https://wechat.example/q/4' });
+    const scan = scanOf(await scenes.scanned(scene, 'brand', 'oA'))!;
+    const [confirmed, declined] = await Promise.all([scenes.answer(scan, 'confirmed'), scenes.answer(scan, 'declined')]);
+    t.true(confirmed !== declined, 'one answer counts, the other is told the link was used');
+    t.is(await scenes.state('uid-4'), confirmed ? 'confirmed' : 'declined');
+  });
+}

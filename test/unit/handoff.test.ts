@@ -4,6 +4,7 @@ import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HANDOFF_MODEL, Handoffs, isHandoffCode } from '../../src/login/handoff.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
+import { raceStores } from '../helpers/race-stores.ts';
 
 const SECRET = 'a-cookie-key-0123456789abcdef0123456789';
 
@@ -33,24 +34,26 @@ test('a hand-off moves on once, is taken once, and expires', async (t) => {
   t.is(await short.find(short.code('uid-2')), undefined, 'expired');
 });
 
-test('two moves from one state at once (a confirm and a decline): exactly one wins, and the hand-off is what it said, its expiry kept', async (t) => {
-  const handoffs = new Handoffs(new MemoryStorage().adapter(HANDOFF_MODEL), SECRET);
-  const opened = await handoffs.open('uid-1', 'Chrome · Android');
-  const code = handoffs.code('uid-1');
-  const [confirmed, declined] = await Promise.all([
-    handoffs.move(code, 'waiting', { status: 'confirmed' }), handoffs.move(code, 'waiting', { status: 'declined' }),
-  ]);
-  t.true(confirmed !== declined, 'one move wins, the other is told');
-  t.like(await handoffs.find(code), { status: confirmed ? 'confirmed' : 'declined', expiresAt: opened.expiresAt });
-});
+for (const [name, storage] of raceStores(test)) {
+  test(`${name}: two moves from one state at once (a confirm and a decline): exactly one wins, and the hand-off is what it said, its expiry kept`, async (t) => {
+    const handoffs = new Handoffs(storage().adapter(HANDOFF_MODEL), SECRET);
+    const opened = await handoffs.open('uid-1', 'Chrome · Android');
+    const code = handoffs.code('uid-1');
+    const [confirmed, declined] = await Promise.all([
+      handoffs.move(code, 'waiting', { status: 'confirmed' }), handoffs.move(code, 'waiting', { status: 'declined' }),
+    ]);
+    t.true(confirmed !== declined, 'one move wins, the other is told');
+    t.like(await handoffs.find(code), { status: confirmed ? 'confirmed' : 'declined', expiresAt: opened.expiresAt });
+  });
 
-test('two callbacks of one confirmed hand-off at once: one logs the waiting browser in, as its person', async (t) => {
-  const handoffs = new Handoffs(new MemoryStorage().adapter(HANDOFF_MODEL), SECRET);
-  await handoffs.open('uid-1', 'Chrome · Android');
-  const code = handoffs.code('uid-1');
-  t.true(await handoffs.move(code, 'waiting', { status: 'confirmed' }));
-  const done = (accountId: string) => handoffs.move(code, 'confirmed', { status: 'done', result: { accountId, acr: 'x', amr: ['wechat_web'] } });
-  const [first, second] = await Promise.all([done('first'), done('second')]);
-  t.true(first !== second, 'one callback wins, the other is told');
-  t.like(await handoffs.take('uid-1'), { status: 'done', result: { accountId: first ? 'first' : 'second' } });
-});
+  test(`${name}: two callbacks of one confirmed hand-off at once: one logs the waiting browser in, as its person`, async (t) => {
+    const handoffs = new Handoffs(storage().adapter(HANDOFF_MODEL), SECRET);
+    await handoffs.open('uid-1', 'Chrome · Android');
+    const code = handoffs.code('uid-1');
+    t.true(await handoffs.move(code, 'waiting', { status: 'confirmed' }));
+    const done = (accountId: string) => handoffs.move(code, 'confirmed', { status: 'done', result: { accountId, acr: 'x', amr: ['wechat_web'] } });
+    const [first, second] = await Promise.all([done('first'), done('second')]);
+    t.true(first !== second, 'one callback wins, the other is told');
+    t.like(await handoffs.take('uid-1'), { status: 'done', result: { accountId: first ? 'first' : 'second' } });
+  });
+}
