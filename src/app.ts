@@ -14,6 +14,7 @@ import { adminRoutes } from './admin/routes.ts';
 import { accountPageRoutes } from './account-page/routes.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { reloadFiles, type ClientMetadata, type Config } from './config/config.ts';
+import { BROKER_VERSION } from './config/version.ts';
 import { providerFor } from './provider.ts';
 import { demoRoutes } from './demo/routes.ts';
 import { applyDevMode, type RunningConfig } from './dev-mode.ts';
@@ -287,7 +288,7 @@ export interface BrokerOptions {
 
 /** What every rebuild of the app shares: the stores (connected), metrics, WeChat and its tokens, the logout queue. */
 async function openShared(config: RunningConfig, log: Logger, options: BrokerOptions, demo: ClientMetadata | undefined, isClosing: () => boolean): Promise<Shared> {
-  const metrics = new BrokerMetrics();
+  const metrics = new BrokerMetrics(BROKER_VERSION);
   // OpenTelemetry's packages load only when traces are sent, as the storage drivers do.
   const tracing = config.tracing && new (await import('./ops/tracing.ts')).Tracing(config.tracing, log);
   const stores = await openStores(config.storage, {

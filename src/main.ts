@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { createBroker, type Broker } from './app.ts';
 import { ANY_OPERATOR, loadConfig } from './config/config.ts';
 import { ConfigError } from './config/errors.ts';
+import { BROKER_VERSION } from './config/version.ts';
 import { listen, ListenError } from './http/listen.ts';
 import { serveMetrics } from './ops/metrics.ts';
 import { shutdown } from './ops/shutdown.ts';
@@ -30,7 +31,7 @@ function banner(broker: Broker): string {
   const platforms = config.platforms.map((platform) => `${platform.id}: ${platform.appid}, pushes to ${config.issuer}/wechat/platform/${platform.id}/auth-events`);
   const lines = [
     '',
-    '  WeChat OIDC broker',
+    `  WeChat OIDC broker ${BROKER_VERSION} on Node.js ${process.versions.node}`,
     `  URL        ${config.issuer}`,
     `  discovery  ${config.issuer}/.well-known/openid-configuration`,
     `  mode       ${config.mode}`,
@@ -143,7 +144,7 @@ async function main(): Promise<void> {
   const { server, metricsServer } = await serve(broker);
   const { config } = broker;
   process.stdout.write(`${banner(broker)}\n`);
-  broker.log.info({ issuer: config.issuer, mode: config.mode, storage: { protocol: broker.stores.protocol.kind, accounts: broker.stores.accountsKind } }, 'broker started');
+  broker.log.info({ version: BROKER_VERSION, issuer: config.issuer, mode: config.mode, storage: { protocol: broker.stores.protocol.kind, accounts: broker.stores.accountsKind } }, 'broker started');
   handleSignals(broker, server, metricsServer);
   if (config.mode === 'production') void doctorSummary(broker);
 }

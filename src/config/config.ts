@@ -17,6 +17,7 @@ import { ConfigError } from './errors.ts';
 import { generateSigningKeys, loadJwksFile, type SigningKeys } from './keys.ts';
 import type { RedisTarget } from './redis-url.ts';
 import { VARIABLES, type LOG_LEVELS, type OperatorRole, type Settings, type VariableName } from './variables.ts';
+import { BROKER_VERSION } from './version.ts';
 
 export type { ClientMetadata } from './clients-file.ts';
 export type { RedisTarget } from './redis-url.ts';
@@ -78,8 +79,8 @@ export interface Config {
   readonly storage: StorageSettings;
   /** /metrics: a bearer token, a separate port, or (dev mode only) open on the main port. */
   readonly metrics: { readonly token: string | undefined; readonly port: number | undefined; readonly enabled: boolean };
-  /** Where traces go (OTLP over HTTP), when they are sent. */
-  readonly tracing: { readonly endpoint: string; readonly serviceName: string; readonly sampleRatio: number } | undefined;
+  /** Where traces go (OTLP over HTTP), when they are sent, and the version they name. */
+  readonly tracing: { readonly endpoint: string; readonly serviceName: string; readonly serviceVersion: string; readonly sampleRatio: number } | undefined;
   /** Who may use the operator console, by account `sub` (empty: the console is off). */
   readonly consoleOperators: ReadonlyMap<string, OperatorRole>;
   /** Accounts with no login for this many days are erased (undefined: kept until erased on request). */
@@ -164,6 +165,12 @@ function metrics(settings: Settings): Config['metrics'] {
   return { token, port, enabled: settings.NODE_ENV !== 'production' || token !== undefined || port !== undefined };
 }
 
+/** Where traces go, when OTEL_EXPORTER_OTLP_ENDPOINT says; they name the broker's version. */
+function tracing(settings: Settings): Config['tracing'] {
+  const endpoint = settings.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return endpoint === undefined ? undefined : { endpoint, serviceName: settings.OTEL_SERVICE_NAME, serviceVersion: BROKER_VERSION, sampleRatio: settings.TRACES_SAMPLE_RATIO };
+}
+
 /** sheet_consent_for naming a client CLIENTS_FILE does not have: harmless (that client keeps the consent page), but a typo. */
 function unknownSheetClients(config: Omit<Config, 'warnings'>): string[] {
   if (!config.clients) return [];
@@ -215,7 +222,7 @@ async function derive(settings: Settings, env: Env): Promise<Config> {
     keys: settings.JWKS_FILE === undefined ? await generateSigningKeys() : loadJwksFile('JWKS_FILE', settings.JWKS_FILE),
     storage: storage(settings),
     metrics: metrics(settings),
-    tracing: settings.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? undefined : { endpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: settings.OTEL_SERVICE_NAME, sampleRatio: settings.TRACES_SAMPLE_RATIO },
+    tracing: tracing(settings),
     rateLimits: rateLimits(settings, production),
     followQrPerMinute: settings.FOLLOW_QR_PER_MINUTE,
     deviceCodeTtlS: settings.DEVICE_CODE_TTL_S,

@@ -14,7 +14,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { listen } from '../http/listen.ts';
 
 export type LoginOutcome =
@@ -78,8 +78,10 @@ export class BrokerMetrics {
   // By operation too (`find Session`: a few dozen values, and only failures make a series), so that an alert says which read or write fails.
   readonly #storageErrors = new Counter({ name: 'broker_storage_errors_total', help: 'Storage operations that failed or timed out, by store and operation', labelNames: ['store', 'operation'], registers: [this.registry] });
 
-  constructor() {
+  /** `version`: the broker's, as `broker_build_info{version}` 1 (Prometheus's convention for what a process runs). */
+  constructor(version: string) {
     collectDefaultMetrics({ register: this.registry });
+    new Gauge({ name: 'broker_build_info', help: 'The broker\'s version (package.json), always 1', labelNames: ['version'], registers: [this.registry] }).set({ version }, 1);
   }
 
   login(channel: string, outcome: LoginOutcome): void {

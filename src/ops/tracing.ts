@@ -26,6 +26,8 @@ export interface TracingSettings {
   /** The collector's base URL (OTEL_EXPORTER_OTLP_ENDPOINT): spans go to `<endpoint>/v1/traces`. */
   readonly endpoint: string;
   readonly serviceName: string;
+  /** The broker's version, as the resource's `service.version` (OpenTelemetry's semantic conventions). */
+  readonly serviceVersion: string;
   /** The share of requests traced (TRACES_SAMPLE_RATIO); a caller's sampled trace is always followed. */
   readonly sampleRatio: number;
 }
@@ -74,7 +76,7 @@ export class Tracing {
     const warn = (message: string) => log.warn({ collector: settings.endpoint, reason: message }, 'tracing');
     diag.setLogger({ error: warn, warn, info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.WARN);
     this.#provider = new TracerProvider({
-      resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
+      resource: resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': settings.serviceVersion }),
       spanProcessors: [new BatchSpanProcessor({
         exporter: new OTLPTraceExporter({ url: `${settings.endpoint}/v1/traces`, timeoutMillis: EXPORTER_BUDGET_MS }), exportTimeoutMillis: EXPORT_TIMEOUT_MS,
       })],

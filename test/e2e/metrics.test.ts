@@ -36,6 +36,8 @@ test.serial('logins, WeChat calls and errcodes, tokens, storage and process metr
     const response = await fetch(`${broker.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     t.is(response.status, 200);
     const metrics = await response.text();
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    t.is(value(metrics, `broker_build_info{version="${version}"}`), 1, 'which version this instance runs');
     t.is(value(metrics, 'broker_logins_total{channel="web",outcome="success"}'), 1);
     t.is(value(metrics, 'broker_wechat_api_errors_total{path="/sns/oauth2/access_token",errcode="-1"}'), 1);
     t.is(value(metrics, 'broker_wechat_api_duration_seconds_count{path="/sns/oauth2/access_token"}'), 2, 'the busy answer and the retry');

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSigningKey } from '../../src/config/keys.ts';
@@ -15,6 +15,7 @@ import { freePort } from '../helpers/ports.ts';
 import { eventually } from '../helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 test('a configuration error: one line naming the variable, exit code 1, no stack trace', (t) => {
   const run = spawnSync(process.execPath, ['--experimental-strip-types', 'src/main.ts'], {
@@ -80,6 +81,8 @@ test('dev mode: a banner with URL, mode, storage, the estate, simulator, demo an
     const banner = broker.output();
     for (const label of ['URL', 'mode', 'storage', 'upstreams', 'platforms', 'sessions', 'simulator', 'demo', 'warning']) t.regex(banner, new RegExp(`\\n  ${label}\\s`));
     t.regex(banner, /\n {2}sessions {3}end 14 days unused, 30 days after the login at most\n/, 'the lifetimes in force, as SESSION_IDLE_HOURS and SESSION_MAX_HOURS set them');
+    t.true(banner.includes(`\n  WeChat OIDC broker ${VERSION} on Node.js ${process.versions.node}\n`), 'which version runs, on which Node');
+    t.true(await broker.logged((line) => line.msg === 'broker started' && line.version === VERSION), 'and the start\'s log line says it');
     t.regex(banner, /mode\s+development/);
     t.regex(banner, /\n {2}admin API {2}http:\S+\/admin\/openapi\.json \(OpenAPI 3\.1\)\n/, 'where an operator\'s tools find the admin API');
     t.regex(banner, /\n {2}console {4}http:\S+\/console \(anyone who logs in: the simulator's people; CONSOLE_OPERATORS names operators\)\n/);

@@ -7,6 +7,7 @@
 
 import test from 'ava';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import * as oidc from 'openid-client';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,8 @@ import { createRp } from '../helpers/rp.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { startRpServer } from '../helpers/rp-server.ts';
 import { until } from '../helpers/wait.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 interface Attribute { key: string; value: { stringValue?: string; intValue?: string | number; doubleValue?: number } }
 interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes: Attribute[]; status?: { code?: number } }
@@ -73,6 +76,7 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT: a span per request under the caller\'s t
   for (const { contentType, body } of collector.exports) {
     t.regex(String(contentType), /^application\/json/);
     t.true(body.resourceSpans.every((resource) => resource.resource.attributes.some((one) => one.key === 'service.name' && one.value.stringValue === 'login-broker')));
+    t.true(body.resourceSpans.every((resource) => resource.resource.attributes.some((one) => one.key === 'service.version' && one.value.stringValue === VERSION)), 'the broker\'s version');
   }
   const spans = collector.spans();
   const asked = spans.find((span) => span.kind === SERVER && span.traceId === traceId);

@@ -107,7 +107,7 @@ export async function startBroker(env: Record<string, string> = {}): Promise<Run
 }
 
 /** The banner's lines (main.ts): its title, then a label and its value. */
-const BANNER = /^ {2}(WeChat OIDC broker$|(URL|discovery|mode|storage|upstreams|platforms|QR mode|sessions|metrics|console|admin API|simulator|demo|warning|doctor)\s)/;
+const BANNER = /^ {2}(WeChat OIDC broker \S+ on Node\.js \S+$|(URL|discovery|mode|storage|upstreams|platforms|QR mode|sessions|metrics|console|admin API|simulator|demo|warning|doctor)\s)/;
 
 /** What the broker printed that is neither its banner nor a JSON log line (a library's notice, a stack trace). */
 function strayLines(output: string): string[] {
