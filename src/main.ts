@@ -117,24 +117,31 @@ function handleSignals(broker: Broker, server: Server, metricsServer: Server | u
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-const USAGE = `usage: npm start
+const USAGE = `usage: npm start [-- --help | --version]
 
-The broker takes no arguments: it is configured by environment variables, each checked at
-start (README.md, "Configuration"; .env.example lists them), e.g. PORT=4000 npm start.
+The broker takes no other arguments: it is configured by environment variables, each checked
+at start (README.md, "Configuration"; .env.example lists them), e.g. PORT=4000 npm start.
 With none set it starts in dev mode, with the built-in WeChat simulator.
 `;
 
+/** What `npm start -- <one argument>` prints instead of starting, by the argument. */
+const ANSWERS: Readonly<Record<string, () => string>> = {
+  '--help': () => USAGE, '-h': () => USAGE, '--version': () => `${BROKER_VERSION}\n`, '-v': () => `${BROKER_VERSION}\n`,
+};
+
 /**
- * `--help` (or `-h`) prints the usage; any other argument is refused (exit code 2), so that
- * `npm start -- --port 4000` does not start a broker on another port than the one asked for.
+ * `--help` prints the usage and `--version` the version; any other argument is refused (exit
+ * code 2), so that `npm start -- --port 4000` does not start a broker on another port than
+ * the one asked for.
  */
 function checkArguments(argv: readonly string[]): void {
   if (argv.length === 0) return;
-  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
-    process.stdout.write(USAGE);
+  const answer = argv.length === 1 && Object.hasOwn(ANSWERS, argv[0]!) ? ANSWERS[argv[0]!] : undefined;
+  if (answer) {
+    process.stdout.write(answer());
     process.exit(0);
   }
-  process.stderr.write(`npm start takes no arguments (given: ${argv.join(' ')}).\n${USAGE}`);
+  process.stderr.write(`npm start takes no arguments but --help and --version (given: ${argv.join(' ')}).\n${USAGE}`);
   process.exit(2);
 }
 

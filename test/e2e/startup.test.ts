@@ -26,21 +26,23 @@ test('a configuration error: one line naming the variable, exit code 1, no stack
   t.notRegex(run.stderr + run.stdout, /at .*:\d+:\d+/);
 });
 
-test('an argument (npm start -- --port 4000): refused with where the settings are, exit code 2, before anything starts; --help prints the same, exit code 0', (t) => {
+test('an argument (npm start -- --port 4000): refused with where the settings are, exit code 2, before anything starts; --help prints the same and --version the version, exit code 0', (t) => {
   // In production with nothing set, a start that read its configuration would stop on it (exit code 1).
   const start = (...args: string[]) => spawnSync(process.execPath, ['--experimental-strip-types', 'src/main.ts', ...args], {
     cwd: ROOT, env: { ...CHILD_ENV, NODE_ENV: 'production' }, encoding: 'utf8', timeout: 120_000,
   });
   const refused = start('--port', '4000');
   t.is(refused.status, 2);
-  t.regex(refused.stderr, /^npm start takes no arguments \(given: --port 4000\)\.\nusage: npm start\n\nThe broker takes no arguments: it is configured by environment variables/);
+  t.regex(refused.stderr, /^npm start takes no arguments but --help and --version \(given: --port 4000\)\.\nusage: npm start \[-- --help \| --version\]\n\nThe broker takes no other arguments: it is configured by environment variables/);
   t.regex(refused.stderr, /PORT=4000 npm start/);
   t.is(refused.stdout, '');
   for (const asked of [start('--help'), start('-h')]) {
     t.is(asked.status, 0);
-    t.regex(asked.stdout, /^usage: npm start\n[\s\S]*README\.md, "Configuration"; \.env\.example lists them[\s\S]*dev mode, with the built-in WeChat simulator\.\n$/);
+    t.regex(asked.stdout, /^usage: npm start[^\n]*\n[\s\S]*README\.md, "Configuration"; \.env\.example lists them[\s\S]*dev mode, with the built-in WeChat simulator\.\n$/);
     t.is(asked.stderr, '');
   }
+  for (const asked of [start('--version'), start('-v')]) t.like(asked, { status: 0, stdout: `${VERSION}\n`, stderr: '' });
+  t.is(start('--version', '--help').status, 2, 'one at a time');
 });
 
 test('a client that oidc-provider finds wrong in CLIENTS_FILE: one line naming the client, exit code 1, no stack trace', (t) => {
