@@ -18,7 +18,7 @@ const isFileError = (error: unknown): boolean => error instanceof Error && typeo
 const isParseError = (error: unknown): boolean => error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
 
 /** `--help` or `-h` among the options; after `--` every word is an argument (an account id may begin with `-`). */
-export const asksForHelp = (argv: readonly string[]): boolean => {
+const asksForHelp = (argv: readonly string[]): boolean => {
   const end = argv.indexOf('--');
   return (end === -1 ? argv : argv.slice(0, end)).some((word) => word === '--help' || word === '-h');
 };

@@ -4,38 +4,18 @@
 // next time somebody measures. It asserts what the bench reports, never a time.
 
 import test from 'ava';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { atCompletion } from '../helpers/completion.ts';
-import { CHILD_ENV } from '../helpers/process.ts';
+import { CHILD_ENV, runToEnd } from '../helpers/process.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Run { readonly code: number | null; readonly output: string }
-
-/** The benches still running, by process group. */
-const running = new Set<number>();
-await atCompletion(() => {
-  for (const group of running) {
-    try { process.kill(-group, 'SIGKILL'); } catch { /* already gone */ }
-  }
-});
-
-/**
- * Runs the bench in a process group of its own, to its end; if this file's tests end
- * first, the whole group is killed: the bench and every server it started.
- */
-function bench(args: readonly string[]): Promise<Run> {
-  const child = spawn(process.execPath, ['--experimental-strip-types', 'scripts/bench.ts', ...args], {
-    cwd: ROOT, env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  running.add(child.pid!);
-  return new Promise((resolve) => child.once('close', (code) => { running.delete(child.pid!); resolve({ code, output }); }));
+/** The bench to its end, in a process group of its own: killed with every server it started if this file's tests end first. */
+async function bench(args: readonly string[]): Promise<{ readonly code: number | null; readonly output: string }> {
+  const { status: code, output } = await runToEnd(['--experimental-strip-types', 'scripts/bench.ts', ...args], { cwd: ROOT, env: CHILD_ENV });
+  return { code, output };
 }
 
 const worktrees = () => execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: ROOT, encoding: 'utf8' });

@@ -3,7 +3,6 @@
 // else; an option it does not have is one line that says where the help is, exit code 2.
 
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,36 +10,15 @@ import * as accounts from '../../src/cli/accounts.ts';
 import * as clients from '../../src/cli/clients.ts';
 import * as doctor from '../../src/cli/doctor.ts';
 import * as keys from '../../src/cli/keys.ts';
-import { atCompletion } from '../helpers/completion.ts';
-import { CHILD_ENV } from '../helpers/process.ts';
+import { CHILD_ENV, runToEnd } from '../helpers/process.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLIS = { keys, clients, accounts, doctor } as const;
 const FILES = { keys: 'src/cli/keys.ts', clients: 'src/cli/clients.ts', accounts: 'src/cli/accounts.ts', doctor: 'src/cli/doctor.ts', bench: 'scripts/bench.ts' } as const;
 
-interface Run { readonly status: number | null; readonly stdout: string; readonly stderr: string }
-
-/** The commands still running, by process group: killed with whatever they started if the file's tests end first. */
-const running = new Set<number>();
-await atCompletion(() => {
-  for (const group of running) {
-    try { process.kill(-group, 'SIGKILL'); } catch { /* already gone */ }
-  }
-});
-
-/** The command as `npm run NAME -- …` runs it, in a process group of its own, to its end. */
-function run(name: keyof typeof FILES, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, ['--experimental-strip-types', FILES[name], ...args], {
-    cwd: ROOT, env: { ...CHILD_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  running.add(child.pid!);
-  return new Promise((resolve) => child.once('close', (status) => { running.delete(child.pid!); resolve({ status, stdout, stderr }); }));
-}
+/** The command as `npm run NAME -- …` runs it, to its end. */
+const run = (name: keyof typeof FILES, args: readonly string[], env: Record<string, string> = {}) => runToEnd(['--experimental-strip-types', FILES[name], ...args], { cwd: ROOT, env: { ...CHILD_ENV, ...env } });
 
 for (const [name, cli] of Object.entries(CLIS)) {
   test(`npm run ${name} -- --help: what it does and every option it takes, on stdout, exit code 0`, async (t) => {

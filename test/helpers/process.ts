@@ -143,3 +143,28 @@ export async function startProcess(command: string, args: readonly string[], opt
   });
   return { child, output: () => output, exited };
 }
+
+export interface Finished {
+  /** Its exit code (null when a signal ended it). */
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Both, as they came. */
+  readonly output: string;
+}
+
+/**
+ * Runs a Node script (`args`: its flags, file and arguments) to its end, in a process group of
+ * its own, so that whatever it starts (a benchmark's servers) is killed with it if the file's
+ * tests end first.
+ */
+export function runToEnd(args: readonly string[], options: { readonly cwd: string; readonly env: NodeJS.ProcessEnv }): Promise<Finished> {
+  const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  groupLeaders.add(child);
+  track(child);
+  let [stdout, stderr, output] = ['', '', ''];
+  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); output += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); output += chunk.toString(); });
+  // 'close', not 'exit': by then everything it printed has been read.
+  return new Promise((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr, output })));
+}
